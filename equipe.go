@@ -1,0 +1,243 @@
+package equipe
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ID identifies users, accounts, resources, tokens, sessions, audit events and
+// emails. IDs are UUIDv7: time-ordered, so they index and paginate well.
+type ID = uuid.UUID
+
+// NewID returns a new UUIDv7.
+func NewID() ID { return uuid.Must(uuid.NewV7()) }
+
+// ParseID parses s as an ID. Returns ENOTFOUND for anything that is not one:
+// an identifier that cannot exist names nothing.
+func ParseID(s string) (ID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return ID{}, Errorf(ENOTFOUND, "error.not_found")
+	}
+	return id, nil
+}
+
+// Locales the service speaks. The first is the instance default.
+const (
+	LocaleFR = "fr"
+	LocaleEN = "en"
+)
+
+// Locales lists the supported locales, default first.
+var Locales = []string{LocaleFR, LocaleEN}
+
+// ValidLocale reports whether l is a supported locale.
+func ValidLocale(l string) bool { return l == LocaleFR || l == LocaleEN }
+
+// User is a person's single identity, known by a login email unique across
+// the instance. A user may belong to many accounts and logs in once.
+type User struct {
+	ID        ID
+	Email     string // the login email as given, trimmed, domain normalised
+	EmailKey  string // the comparison key: the email lower-cased
+	FirstName string
+	LastName  string
+	Locale    string
+
+	NotificationEmail string
+	EmailVerifiedAt   time.Time // zero until the login email is verified
+
+	PasswordHash      string // argon2id in PHC form; empty until a password is set
+	PasswordChangedAt time.Time
+	InstanceAdmin     bool
+	DisabledAt        time.Time // non-zero: the user may not log in
+	LastLoginAt       time.Time
+	CreatedAt         time.Time
+}
+
+// Name returns the user's full name.
+func (u *User) Name() string {
+	switch {
+	case u.FirstName == "":
+		return u.LastName
+	case u.LastName == "":
+		return u.FirstName
+	}
+	return u.FirstName + " " + u.LastName
+}
+
+// Account is a customer business: a tenant. An account may have a parent (a
+// firm's client accounts).
+type Account struct {
+	ID                 ID
+	Name               string
+	Locale             string
+	ParentID           *ID
+	CreatedByAccountID *ID
+	RequiresActivation bool
+	InvitationTTLHours int
+	CreatedAt          time.Time
+}
+
+// Default account settings.
+const DefaultInvitationTTLHours = 7 * 24
+
+// MemberStatus is where a member stands in the account.
+type MemberStatus string
+
+// Member statuses: created (added, no email sent) → invited (link sent) →
+// active; any of these → suspended → back.
+const (
+	MemberCreated   MemberStatus = "created"
+	MemberInvited   MemberStatus = "invited"
+	MemberActive    MemberStatus = "active"
+	MemberSuspended MemberStatus = "suspended"
+)
+
+// Member is a user's place in one account.
+type Member struct {
+	AccountID       ID
+	UserID          ID
+	Role            string
+	Status          MemberStatus
+	Title           string
+	InvitedBy       *ID
+	InvitationsSent int
+	LastInvitedAt   time.Time
+	JoinedAt        time.Time
+	CreatedAt       time.Time
+}
+
+// Built-in role keys that the foundation relies on; the catalogue defines the rest.
+const RoleAdmin = "admin"
+
+// Resource is something inside an account that members can be assigned to: a
+// location, a company, a service, a product, a theme, an application.
+type Resource struct {
+	ID         ID
+	AccountID  ID
+	Type       string
+	Name       string
+	ExternalID string
+	CreatedAt  time.Time
+}
+
+// Resource types the foundation knows before the catalogue is loaded.
+const ResourceLocation = "location"
+
+// MemberAccount is one entry of a user's account list: the account and the
+// user's place in it.
+type MemberAccount struct {
+	Account Account
+	Member  Member
+}
+
+// TokenKind says what a one-time token is for.
+type TokenKind string
+
+// Token kinds.
+const (
+	TokenInvitation  TokenKind = "invitation"
+	TokenReset       TokenKind = "reset"
+	TokenVerify      TokenKind = "verify"
+	TokenEmailChange TokenKind = "email_change"
+)
+
+// Token is a one-time link's record. Only the SHA-256 of the secret is kept;
+// the secret itself lives in the email and nowhere else.
+type Token struct {
+	ID           ID
+	Kind         TokenKind
+	Hash         []byte
+	UserID       ID
+	AccountID    *ID
+	Email        string // the address the link was sent to (email changes: the new one)
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	UsedAt       time.Time
+	SupersededAt time.Time
+}
+
+// Usable reports whether the token can still be consumed at now.
+func (t *Token) Usable(now time.Time) bool {
+	return t.UsedAt.IsZero() && t.SupersededAt.IsZero() && now.Before(t.ExpiresAt)
+}
+
+// Session is a logged-in browser or API client. Only the SHA-256 of the
+// session secret is kept.
+type Session struct {
+	ID         ID
+	Hash       []byte
+	UserID     ID
+	AccountID  *ID // the current account, remembered per session
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // the absolute end
+	IP         string
+	UserAgent  string
+}
+
+// PrivacyPolicy is one published version of the instance's privacy policy:
+// a URL, a text, or both.
+type PrivacyPolicy struct {
+	Version     string
+	URL         string
+	Text        string
+	PublishedAt time.Time
+}
+
+// Consent records that a user accepted a version of the privacy policy.
+type Consent struct {
+	UserID     ID
+	Version    string
+	AcceptedAt time.Time
+	IP         string
+}
+
+// AuditEvent records one change: who did what to what, when, from where,
+// with the state before and after (JSON objects, secrets never included).
+type AuditEvent struct {
+	ID         ID
+	AccountID  *ID
+	ActorID    *ID
+	Action     string
+	TargetType string
+	TargetID   string
+	Before     string
+	After      string
+	IP         string
+	At         time.Time
+}
+
+// EmailStatus is where an outgoing email stands.
+type EmailStatus string
+
+// Email statuses: queued → processing → sent, or back to queued for a retry,
+// or abandoned after the last attempt.
+const (
+	EmailQueued     EmailStatus = "queued"
+	EmailProcessing EmailStatus = "processing"
+	EmailSent       EmailStatus = "sent"
+	EmailAbandoned  EmailStatus = "abandoned"
+)
+
+// Email is one outgoing message of the outbox, rendered when it is queued so
+// that a retry sends the very same message (same Message-ID, same link).
+type Email struct {
+	ID            ID
+	MessageID     string // the RFC 5322 Message-ID, without angle brackets
+	To            string
+	Template      string
+	Locale        string
+	Subject       string
+	Text          string
+	HTML          string
+	Status        EmailStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	Claim         string // the claim of the worker processing it
+	LastError     string
+	CreatedAt     time.Time
+	SentAt        time.Time
+}

@@ -1,0 +1,30 @@
+// Package testenv tells tests which outside components they may skip without:
+// PostgreSQL and Chromium are optional on a developer's machine and mandatory
+// in CI, where EQUIPE_TEST_REQUIRE=postgres,browser is set.
+package testenv
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Required reports whether EQUIPE_TEST_REQUIRE names the component.
+func Required(component string) bool {
+	for _, c := range strings.Split(os.Getenv("EQUIPE_TEST_REQUIRE"), ",") {
+		if strings.TrimSpace(c) == component {
+			return true
+		}
+	}
+	return false
+}
+
+// SkipOrFail skips the test with a one-line notice when the component is
+// optional, and fails it when EQUIPE_TEST_REQUIRE makes it mandatory.
+func SkipOrFail(t testing.TB, component, why string) {
+	t.Helper()
+	if Required(component) {
+		t.Fatalf("%s is required (EQUIPE_TEST_REQUIRE) but unavailable: %s", component, why)
+	}
+	t.Skipf("skipping: %s unavailable: %s", component, why)
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// RecordAudit appends an audit event. Audit events are never updated.
+func (tx *Tx) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
+	_, err := tx.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_id, action, target_type, target_id,
+		before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.ID, idv(e.AccountID), idv(e.ActorID), e.Action, e.TargetType, e.TargetID, e.Before, e.After, e.IP, micros(e.At))
+	return err
+}
+
+// AuditFilter selects audit events. Zero fields select everything.
+type AuditFilter struct {
+	AccountID *equipe.ID
+	ActorID   *equipe.ID
+	Action    string
+	Before    *equipe.ID // the cursor: events older than this one
+	Limit     int        // default 50, at most 500
+}
+
+// AuditEvents returns the events that f selects, newest first.
+func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.AuditEvent, error) {
+	query := `SELECT id, account_id, actor_id, action, target_type, target_id, before, after, ip, at
+		FROM audit_events WHERE 1 = 1`
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	if f.AccountID != nil {
+		query += " AND account_id = " + arg(*f.AccountID)
+	}
+	if f.ActorID != nil {
+		query += " AND actor_id = " + arg(*f.ActorID)
+	}
+	if f.Action != "" {
+		query += " AND action = " + arg(f.Action)
+	}
+	if f.Before != nil {
+		query += " AND id < " + arg(*f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	query += " ORDER BY id DESC LIMIT " + arg(limit)
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.AuditEvent
+	for rows.Next() {
+		var e equipe.AuditEvent
+		if err := rows.Scan(&e.ID, idp(&e.AccountID), idp(&e.ActorID), &e.Action, &e.TargetType, &e.TargetID,
+			&e.Before, &e.After, &e.IP, ts(&e.At)); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap(rows.Err())
+}

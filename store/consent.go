@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// PublishPolicy records a version of the privacy policy. Publishing a version
+// that exists already changes nothing and is not an error.
+func (tx *Tx) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) error {
+	_, err := tx.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (version) DO NOTHING`, p.Version, p.URL, p.Text, micros(p.PublishedAt))
+	return err
+}
+
+// CurrentPolicy returns the most recently published privacy policy, or
+// ENOTFOUND when none was published.
+func (q Queries) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
+	var p equipe.PrivacyPolicy
+	err := q.q.QueryRowContext(ctx, `SELECT version, url, text, published_at FROM privacy_policies
+		ORDER BY published_at DESC, version DESC LIMIT 1`).Scan(&p.Version, &p.URL, &p.Text, ts(&p.PublishedAt))
+	return p, wrap(err)
+}
+
+// RecordConsent records that the user accepted a policy version; accepting it
+// again keeps the first record.
+func (tx *Tx) RecordConsent(ctx context.Context, c *equipe.Consent) error {
+	_, err := tx.exec(ctx, `INSERT INTO consents (user_id, policy_version, accepted_at, ip) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id, policy_version) DO NOTHING`, c.UserID, c.Version, micros(c.AcceptedAt), c.IP)
+	return err
+}
+
+// Consent returns the user's acceptance of a policy version, or ENOTFOUND.
+func (q Queries) Consent(ctx context.Context, userID equipe.ID, version string) (equipe.Consent, error) {
+	var c equipe.Consent
+	err := q.q.QueryRowContext(ctx, `SELECT user_id, policy_version, accepted_at, ip FROM consents
+		WHERE user_id = $1 AND policy_version = $2`, userID, version).Scan(&c.UserID, &c.Version, ts(&c.AcceptedAt), &c.IP)
+	return c, wrap(err)
+}

@@ -1,0 +1,10 @@
+package store
+
+import "context"
+
+// ExecForTest runs a statement in the transaction, for tests that need to
+// put the database in a state no method produces.
+func (tx *Tx) ExecForTest(ctx context.Context, query string) error {
+	_, err := tx.exec(ctx, query)
+	return err
+}

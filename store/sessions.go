@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent`
+
+// CreateSession inserts s.
+func (tx *Tx) CreateSession(ctx context.Context, s *equipe.Session) error {
+	_, err := tx.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		s.ID, s.Hash, s.UserID, idv(s.AccountID), micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt),
+		s.IP, s.UserAgent)
+	return err
+}
+
+// SessionByHash returns the session whose secret hashes to hash, or
+// ENOTFOUND. It does not check lifetimes: the caller does, with its clock.
+func (q Queries) SessionByHash(ctx context.Context, hash []byte) (equipe.Session, error) {
+	var s equipe.Session
+	err := q.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE hash = $1`, hash).Scan(
+		&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt), ts(&s.ExpiresAt),
+		&s.IP, &s.UserAgent)
+	return s, wrap(err)
+}
+
+// Sessions returns the user's sessions, newest first.
+func (q Queries) Sessions(ctx context.Context, userID equipe.ID) ([]equipe.Session, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1
+		ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.Session
+	for rows.Next() {
+		var s equipe.Session
+		if err := rows.Scan(&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt),
+			ts(&s.ExpiresAt), &s.IP, &s.UserAgent); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, s)
+	}
+	return out, wrap(rows.Err())
+}
+
+// TouchSession records activity on the session at at.
+func (db *DB) TouchSession(ctx context.Context, id equipe.ID, at time.Time) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`,
+		id, micros(at))
+	return wrap(err)
+}
+
+// SetSessionAccount remembers the current account of the session.
+func (tx *Tx) SetSessionAccount(ctx context.Context, id equipe.ID, accountID *equipe.ID) error {
+	return tx.execOne(ctx, `UPDATE sessions SET account_id = $2 WHERE id = $1`, id, idv(accountID))
+}
+
+// DeleteSession ends the session with id; ending an ended session is not an
+// error.
+func (tx *Tx) DeleteSession(ctx context.Context, id equipe.ID) error {
+	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return err
+}
+
+// DeleteUserSessions ends every session of the user. Returns how many.
+func (tx *Tx) DeleteUserSessions(ctx context.Context, userID equipe.ID) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// DeleteStaleSessions deletes sessions past their absolute end at now or idle
+// since before idleSince. Returns how many.
+func (db *DB) DeleteStaleSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`,
+		micros(now), micros(idleSince))
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return res.RowsAffected()
+}

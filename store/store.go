@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// Supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Config says which database to open.
+type Config struct {
+	// URL selects the engine: empty for SQLite in DataDir, postgres:// or
+	// postgresql:// for PostgreSQL.
+	URL string
+	// DataDir holds the SQLite file equipe.db. It is created if missing.
+	DataDir string
+	// MaxConns bounds the PostgreSQL pool and the SQLite reader pool
+	// (default: 4 per CPU, at least 8).
+	MaxConns int
+	Logger   *slog.Logger
+}
+
+// DB is an open database. Its read methods (those of Queries) use a pool of
+// readers; Write runs a transaction on the writer.
+type DB struct {
+	Queries
+	engine Engine
+	w      *sql.DB // the writer: on SQLite a single connection, so writers queue in Go instead of failing busy
+	r      *sql.DB // the readers: on PostgreSQL the same pool as w
+	path   string  // the SQLite file
+	url    string  // the PostgreSQL URL
+	log    *slog.Logger
+}
+
+// Open opens the database that cfg names, checks the engine's settings and
+// returns it. It does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	conns := cfg.MaxConns
+	if conns <= 0 {
+		conns = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	switch {
+	case cfg.URL == "":
+		return openSQLite(ctx, cfg, conns)
+	case strings.HasPrefix(cfg.URL, "postgres://"), strings.HasPrefix(cfg.URL, "postgresql://"):
+		return openPostgres(ctx, cfg, conns)
+	}
+	return nil, fmt.Errorf("database URL must start with postgres:// or postgresql:// (or be empty for SQLite)")
+}
+
+func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "equipe-data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if fs, bad := networkFilesystem(dir); bad {
+		// SQLite's locking and WAL need a local filesystem; on NFS or SMB
+		// they corrupt the database under concurrent access.
+		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
+	}
+	path := filepath.Join(dir, "equipe.db")
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)"
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so a
+	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(conns)
+	r.SetMaxIdleConns(conns)
+	r.SetConnMaxIdleTime(0)
+	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger}
+	db.Queries = Queries{q: r, d: dialects[SQLite]}
+	if err := db.checkSQLite(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// checkSQLite asserts the settings durability depends on, on both pools.
+func (db *DB) checkSQLite(ctx context.Context) error {
+	for _, p := range []*sql.DB{db.w, db.r} {
+		var mode string
+		var sync, fk int
+		if err := p.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return fmt.Errorf("open %s: %w", db.path, err)
+		}
+		if err := p.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+			return err
+		}
+		if err := p.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			return err
+		}
+		if mode != "wal" || sync != 2 || fk != 1 {
+			return fmt.Errorf("sqlite %s: journal_mode=%s synchronous=%d foreign_keys=%d, want wal, 2 (FULL) and 1", db.path, mode, sync, fk)
+		}
+	}
+	return nil
+}
+
+func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
+	p, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	p.SetMaxOpenConns(conns)
+	p.SetMaxIdleConns(conns)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger}
+	db.Queries = Queries{q: p, d: dialects[Postgres]}
+	return db, nil
+}
+
+// Engine returns the engine of db.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.w.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+// Write runs fn in a transaction on the writer and commits it if fn returns
+// nil. A transaction that fails on a passing conflict (PostgreSQL
+// serialization failure or deadlock, SQLite busy) is run again, up to three
+// times, so fn must not have effects outside the transaction.
+func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = db.write(ctx, fn)
+		if !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err)
+	}
+	tx := &Tx{Queries: Queries{q: stx, d: db.d}, tx: stx}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return wrap(stx.Commit())
+}
+
+// Tx is a write transaction. It reads through the same transaction, so it
+// sees its own changes.
+type Tx struct {
+	Queries
+	tx *sql.Tx
+}
+
+// Queries holds the read methods, run against the reader pool (on DB) or a
+// transaction (on Tx).
+type Queries struct {
+	q querier
+	d *dialect
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// dialect holds what differs between the engines' SQL.
+type dialect struct {
+	engine Engine
+	// forUpdate locks the selected rows until the transaction ends; SQLite
+	// needs nothing, its writer holds the database lock already.
+	forUpdate string
+	// skipLocked claims rows no other transaction holds.
+	skipLocked string
+	// like is the case-insensitive pattern operator.
+	like string
+}
+
+var dialects = map[Engine]*dialect{
+	SQLite:   {engine: SQLite, forUpdate: "", skipLocked: "", like: "LIKE"},
+	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", like: "ILIKE"},
+}
+
+func (q Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := q.q.ExecContext(ctx, query, args...)
+	return res, wrap(err)
+}
+
+// execOne runs a statement that must change exactly one row; it returns
+// ENOTFOUND when it changed none.
+func (q Queries) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := q.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	return nil
+}
+
+// wrap translates driver errors into equipe errors: not found, unique
+// violations, busy database. Other errors pass through.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *equipe.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &equipe.Error{Code: equipe.ENOTFOUND, Key: "error.not_found", Err: err}
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.conflict", Err: err}
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_BUSY_SNAPSHOT:
+			return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
+		}
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.conflict", Err: err}
+		case "40001", "40P01", "55P03", "57P03", "08006", "08003", "08001":
+			return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
+		}
+		return err
+	}
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
+	}
+	return err
+}
+
+// retryable reports whether a transaction failed on a passing conflict that
+// running it again may resolve.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_BUSY || se.Code() == sqlite3.SQLITE_BUSY_SNAPSHOT
+	}
+	return false
+}
+
+// isConflict reports whether err is a unique violation.
+func isConflict(err error) bool { return equipe.ErrorCode(err) == equipe.ECONFLICT }

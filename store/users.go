@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+const userColumns = `id, email, email_key, first_name, last_name, locale, notification_email,
+	email_verified_at, password_hash, password_changed_at, instance_admin, disabled_at, last_login_at, created_at`
+
+func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
+	return row.Scan(&u.ID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName, &u.Locale, nstr(&u.NotificationEmail),
+		ts(&u.EmailVerifiedAt), nstr(&u.PasswordHash), ts(&u.PasswordChangedAt), &u.InstanceAdmin, ts(&u.DisabledAt),
+		ts(&u.LastLoginAt), ts(&u.CreatedAt))
+}
+
+// CreateUser inserts u. Returns ECONFLICT with key "user.email_taken" when a
+// user already has u's email key.
+func (tx *Tx) CreateUser(ctx context.Context, u *equipe.User) error {
+	_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
+		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
+		tv(u.LastLoginAt), micros(u.CreatedAt))
+	if isConflict(err) {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.email_taken", Err: err}
+	}
+	return err
+}
+
+// UserByID returns the user with id, or ENOTFOUND.
+func (q Queries) UserByID(ctx context.Context, id equipe.ID) (equipe.User, error) {
+	var u equipe.User
+	err := scanUser(q.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id), &u)
+	return u, wrap(err)
+}
+
+// UserByEmailKey returns the user whose login email has the comparison key
+// key, or ENOTFOUND.
+func (q Queries) UserByEmailKey(ctx context.Context, key string) (equipe.User, error) {
+	var u equipe.User
+	err := scanUser(q.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, key), &u)
+	return u, wrap(err)
+}
+
+// SetPassword stores a new password hash for the user. Returns ENOTFOUND for
+// an unknown user.
+func (tx *Tx) SetPassword(ctx context.Context, userID equipe.ID, hash string, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`,
+		userID, hash, micros(at))
+}
+
+// UpgradePasswordHash replaces the hash of the user's unchanged password (new
+// parameters), only if the stored hash is still old: a password changed in
+// the meantime is left alone.
+func (tx *Tx) UpgradePasswordHash(ctx context.Context, userID equipe.ID, old, hash string) error {
+	_, err := tx.exec(ctx, `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, userID, old, hash)
+	return err
+}
+
+// SetLastLogin records a successful login.
+func (tx *Tx) SetLastLogin(ctx context.Context, userID equipe.ID, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, userID, micros(at))
+}
+
+// MarkEmailVerified records that the user proved they receive mail at their
+// login email; an earlier verification time is kept.
+func (tx *Tx) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1`,
+		userID, micros(at))
+}
+
+// SetInstanceAdmin grants or withdraws instance administration.
+func (tx *Tx) SetInstanceAdmin(ctx context.Context, userID equipe.ID, admin bool) error {
+	return tx.execOne(ctx, `UPDATE users SET instance_admin = $2 WHERE id = $1`, userID, admin)
+}
+
+// CountUsers returns how many users exist.
+func (q Queries) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, wrap(err)
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Times are stored as microseconds since the Unix epoch, NULL for "never".
+
+// tv returns the stored form of t: NULL for the zero time.
+func tv(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// micros returns the stored form of a time that is never zero.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// ts scans a stored time into *t (the zero time for NULL).
+func ts(t *time.Time) *timeScanner { return &timeScanner{t} }
+
+type timeScanner struct{ t *time.Time }
+
+func (s *timeScanner) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*s.t = time.Time{}
+	case int64:
+		*s.t = time.UnixMicro(v).UTC()
+	default:
+		return fmt.Errorf("store: time column holds %T", v)
+	}
+	return nil
+}
+
+// idv returns the stored form of an optional ID.
+func idv(id *equipe.ID) any {
+	if id == nil {
+		return nil
+	}
+	return id.String()
+}
+
+// idp scans an optional ID into *p (nil for NULL).
+func idp(p **equipe.ID) *idScanner { return &idScanner{p} }
+
+type idScanner struct{ p **equipe.ID }
+
+func (s *idScanner) Scan(v any) error {
+	var n uuid.NullUUID
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	if !n.Valid {
+		*s.p = nil
+		return nil
+	}
+	id := n.UUID
+	*s.p = &id
+	return nil
+}
+
+// str returns NULL for the empty string, for optional text columns.
+func str(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nstr scans optional text into *s ("" for NULL).
+func nstr(s *string) *strScanner { return &strScanner{s} }
+
+type strScanner struct{ s *string }
+
+func (n *strScanner) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*n.s = ""
+	case string:
+		*n.s = v
+	case []byte:
+		*n.s = string(v)
+	default:
+		return fmt.Errorf("store: text column holds %T", v)
+	}
+	return nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
