@@ -110,5 +110,5 @@ func (v *Invalid) Err() error {
 	if len(v.Fields) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Key: "error.invalid", Fields: v.Fields}
+	return &Error{Code: EINVALID, Key: "error.fields", Fields: v.Fields}
 }

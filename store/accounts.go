@@ -64,7 +64,7 @@ func memberDest(m *equipe.Member) []any {
 		ts(&m.LastInvitedAt), ts(&m.JoinedAt), ts(&m.CreatedAt)}
 }
 
-// CreateMember inserts m. Returns ECONFLICT with key "member.exists" when the
+// CreateMember inserts m. Returns ECONFLICT with key "error.member_exists" when the
 // user is already a member of the account.
 func (tx *Tx) CreateMember(ctx context.Context, m *equipe.Member) error {
 	_, err := tx.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, invited_by,
@@ -72,7 +72,7 @@ func (tx *Tx) CreateMember(ctx context.Context, m *equipe.Member) error {
 		m.AccountID, m.UserID, m.Role, m.Status, m.Title, idv(m.InvitedBy), m.InvitationsSent,
 		tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt))
 	if isConflict(err) {
-		return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.exists", Err: err}
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.member_exists", Err: err}
 	}
 	return err
 }

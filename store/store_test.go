@@ -86,7 +86,7 @@ func TestUsers_EmailKeyIsUniqueAndTimesRoundTrip(t *testing.T) {
 		}
 
 		err = db.Write(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, newUser("ada@example.com")) })
-		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "user.email_taken" {
+		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "email.taken" {
 			t.Fatalf("duplicate email key: %v", err)
 		}
 		if n, _ := db.CountUsers(ctx); n != 1 {
@@ -154,7 +154,7 @@ func TestAccounts_MembersResourcesAndTenantBoundaries(t *testing.T) {
 		err = db.Write(ctx, func(tx *store.Tx) error {
 			return tx.CreateMember(ctx, &equipe.Member{AccountID: a.ID, UserID: u.ID, Role: "guest", Status: equipe.MemberCreated, CreatedAt: t0})
 		})
-		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "member.exists" {
+		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "error.member_exists" {
 			t.Fatalf("second membership: %v", err)
 		}
 		got, err := db.AccountByID(ctx, b.ID)
@@ -214,7 +214,9 @@ func TestTokens_SingleUseSupersededAndExpired(t *testing.T) {
 			t.Fatalf("%d concurrent uses succeeded, want 1", wins.Load())
 		}
 		third := mk("third", t0.Add(4*time.Minute))
-		write(t, db, func(tx *store.Tx) error { return tx.SupersedeTokens(ctx, u.ID, equipe.TokenReset, t0.Add(5*time.Minute)) })
+		write(t, db, func(tx *store.Tx) error {
+			return tx.SupersedeTokens(ctx, u.ID, equipe.TokenReset, t0.Add(5*time.Minute))
+		})
 		if err := use(third, t0.Add(6*time.Minute)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("token used after SupersedeTokens: %v", err)
 		}

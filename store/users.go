@@ -16,7 +16,7 @@ func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
 		ts(&u.LastLoginAt), ts(&u.CreatedAt))
 }
 
-// CreateUser inserts u. Returns ECONFLICT with key "user.email_taken" when a
+// CreateUser inserts u. Returns ECONFLICT with key "email.taken" when a
 // user already has u's email key.
 func (tx *Tx) CreateUser(ctx context.Context, u *equipe.User) error {
 	_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`)
@@ -25,7 +25,7 @@ func (tx *Tx) CreateUser(ctx context.Context, u *equipe.User) error {
 		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
 		tv(u.LastLoginAt), micros(u.CreatedAt))
 	if isConflict(err) {
-		return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.email_taken", Err: err}
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "email.taken", Err: err}
 	}
 	return err
 }

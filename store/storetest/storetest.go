@@ -7,9 +7,13 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,18 +82,7 @@ func Open(t testing.TB, e store.Engine) *store.DB {
 func OpenConfig(t testing.TB, e store.Engine) (*store.DB, store.Config) {
 	t.Helper()
 	ctx := context.Background()
-	var cfg store.Config
-	switch e {
-	case store.SQLite:
-		cfg = store.Config{DataDir: t.TempDir()}
-	case store.Postgres:
-		if err := postgresReachable(); err != nil {
-			testenv.SkipOrFail(t, "postgres", "PostgreSQL at "+redact(PostgresURL())+": "+err.Error())
-		}
-		cfg = store.Config{URL: freshSchema(t), MaxConns: 8}
-	default:
-		t.Fatalf("unknown engine %q", e)
-	}
+	cfg := Config(t, e)
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", e, err)
@@ -99,6 +92,25 @@ func OpenConfig(t testing.TB, e store.Engine) (*store.DB, store.Config) {
 		t.Fatalf("migrate %s: %v", e, err)
 	}
 	return db, cfg
+}
+
+// Config returns the configuration of a fresh, empty database of engine e
+// (not yet opened nor migrated): a temporary SQLite directory, or a
+// PostgreSQL schema of its own. Without a reachable PostgreSQL it skips the
+// test, or fails it when EQUIPE_TEST_REQUIRE names postgres.
+func Config(t testing.TB, e store.Engine) store.Config {
+	t.Helper()
+	switch e {
+	case store.SQLite:
+		return store.Config{DataDir: t.TempDir()}
+	case store.Postgres:
+		if err := postgresReachable(); err != nil {
+			testenv.SkipOrFail(t, "postgres", "PostgreSQL at "+redact(PostgresURL())+": "+err.Error())
+		}
+		return store.Config{URL: freshSchema(t), MaxConns: 8}
+	}
+	t.Fatalf("unknown engine %q", e)
+	return store.Config{}
 }
 
 // freshSchema creates a schema of its own and returns a URL whose
@@ -146,4 +158,97 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// Raw opens the database of cfg directly, bypassing the store, for tests
+// that inspect what is stored (row counts, a dump of every value).
+func Raw(t testing.TB, cfg store.Config) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if cfg.URL == "" {
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "equipe.db")+"?_pragma=busy_timeout(10000)")
+	} else {
+		db, err = sql.Open("pgx", cfg.URL)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Tables returns the names of the service's tables.
+func Tables(t testing.TB, db *sql.DB) []string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if _, err := db.Exec("SELECT 1 FROM pg_catalog.pg_tables LIMIT 1"); err == nil {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	return names
+}
+
+// Counts returns the number of rows of every table but schema_migrations.
+func Counts(t testing.TB, db *sql.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, name := range Tables(t, db) {
+		if name == "schema_migrations" {
+			continue
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM " + name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = n
+	}
+	return out
+}
+
+// Dump returns every value of every row of every table, as text, one row a
+// line: what someone holding a copy of the database would see.
+func Dump(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, name := range Tables(t, db) {
+		rows, err := db.Query("SELECT * FROM " + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(name)
+			for _, v := range vals {
+				b.WriteString("\t")
+				switch v := v.(type) {
+				case []byte:
+					b.Write(v)
+				default:
+					fmt.Fprint(&b, v)
+				}
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+	}
+	return b.String()
 }

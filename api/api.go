@@ -1,0 +1,206 @@
+package api
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+// API serves the JSON API.
+type API struct {
+	Identity *identity.Service
+	Cookies  httpauth.Cookies
+	I18n     *i18n.Catalog
+	Log      *slog.Logger
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public   access = iota // anyone
+	loggedIn               // a session, before or after consent
+	member                 // a session whose user accepted the current privacy policy
+)
+
+type route struct {
+	method, path string
+	access       access
+	handle       func(a *API, w http.ResponseWriter, r *http.Request) error
+}
+
+// routes lists every route of the API.
+var routes = []route{
+	{"POST", "/api/v1/signup", public, (*API).signup},
+	{"POST", "/api/v1/session", public, (*API).logIn},
+	{"DELETE", "/api/v1/session", loggedIn, (*API).logOut},
+	{"POST", "/api/v1/password-reset", public, (*API).requestReset},
+	{"POST", "/api/v1/password-reset/confirm", public, (*API).confirmReset},
+	{"POST", "/api/v1/verify-email", public, (*API).verifyEmail},
+	{"GET", "/api/v1/privacy-policy", public, (*API).privacyPolicy},
+	{"GET", "/api/v1/me", loggedIn, (*API).me},
+	{"POST", "/api/v1/me/consent", loggedIn, (*API).consent},
+	{"GET", "/api/v1/me/accounts", member, (*API).myAccounts},
+	{"GET", "/api/openapi.json", public, (*API).openAPI},
+}
+
+// Handler returns the API's handler for every path under /api/.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, a.wrap(rt))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for path, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			a.fail(w, r, &requestError{status: http.StatusMethodNotAllowed, typ: "method-not-allowed", key: "request.method"})
+		})
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
+	})
+	return mux
+}
+
+// secretParams are query parameters that would carry a credential in a URL,
+// where proxies, logs and browser history keep it.
+var secretParams = []string{"token", "access_token", "api_key", "apikey", "key", "session", "password"}
+
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		q := r.URL.Query()
+		for _, p := range secretParams {
+			if q.Has(p) {
+				a.fail(w, r, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"})
+				return
+			}
+		}
+		if httpauth.BadBearer(r) {
+			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.invalid"))
+			return
+		}
+		if rt.access != public {
+			auth, ok := httpauth.Auth(r)
+			if !ok {
+				a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.required"))
+				return
+			}
+			if rt.access == member {
+				_, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
+				if err != nil {
+					a.fail(w, r, err)
+					return
+				}
+				if needed {
+					a.fail(w, r, equipe.Errorf(equipe.ECONSENT, "consent.required"))
+					return
+				}
+			}
+		}
+		if err := rt.handle(a, w, r); err != nil {
+			a.fail(w, r, err)
+		}
+	})
+}
+
+// locale is the language of the answer: the user's, else Accept-Language.
+func (a *API) locale(r *http.Request) string {
+	if auth, ok := httpauth.Auth(r); ok && equipe.ValidLocale(auth.User.Locale) {
+		return auth.User.Locale
+	}
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, a.I18n, a.Log, a.locale(r), err)
+}
+
+// maxBody bounds request bodies: the largest legitimate one is far smaller.
+const maxBody = 64 << 10
+
+// decode reads the request's JSON object into v. It refuses, before any
+// other work: a media type other than application/json (a cross-site form
+// can send text/plain but not JSON), a body over maxBody, malformed JSON,
+// anything but an object, trailing data, unknown member names (matched
+// exactly, so "Role" is not "role") and duplicated ones.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &requestError{status: http.StatusRequestEntityTooLarge, typ: "too-large", key: "request.too_large"}
+		}
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.malformed"}
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.not_object"}
+	}
+	err = json.Unmarshal(body, v, json.RejectUnknownMembers(true))
+	if err == nil {
+		return nil
+	}
+	bad := func(key, ptr string) error {
+		e := &requestError{status: http.StatusBadRequest, typ: "bad-request", key: key}
+		if f := pointerField(ptr); f != "" {
+			e.fields = []equipe.FieldError{{Field: f, Key: key}}
+		}
+		return e
+	}
+	var se *json.SemanticError
+	var xe *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &xe) && errors.Is(err, jsontext.ErrDuplicateName):
+		return bad("request.duplicate_field", string(xe.JSONPointer))
+	case errors.As(err, &se) && errors.Is(err, json.ErrUnknownName):
+		return bad("request.unknown_field", string(se.JSONPointer))
+	case errors.As(err, &se):
+		return bad("request.wrong_type", string(se.JSONPointer))
+	}
+	return bad("request.malformed", "")
+}
+
+// pointerField turns a JSON pointer (/first_resource/type) into the field
+// name used in problems (first_resource.type).
+func pointerField(ptr string) string {
+	ptr = strings.TrimPrefix(ptr, "/")
+	ptr = strings.ReplaceAll(ptr, "/", ".")
+	return strings.NewReplacer("~1", "/", "~0", "~").Replace(ptr)
+}
+
+// respond writes v as JSON with status.
+func respond(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.MarshalWrite(w, v)
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(openAPIDoc)
+	return err
+}

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+type signupRequest struct {
+	Email         string `json:"email"`
+	Password      string `json:"password"`
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
+	AccountName   string `json:"account_name"`
+	Locale        string `json:"locale"`
+	FirstResource struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	} `json:"first_resource"`
+}
+
+func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
+	var in signupRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Locale == "" {
+		in.Locale = a.locale(r)
+	}
+	res, err := a.Identity.SignUp(r.Context(), identity.SignUp{Email: in.Email, Password: in.Password,
+		FirstName: in.FirstName, LastName: in.LastName, AccountName: in.AccountName, Locale: in.Locale,
+		ResourceType: in.FirstResource.Type, ResourceName: in.FirstResource.Name}, httpauth.Origin(r), false)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusCreated, map[string]any{"user": viewUser(res.User), "account": viewAccount(res.Account)})
+}
+
+type sessionRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type sessionView struct {
+	User            userView  `json:"user"`
+	Token           string    `json:"token"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	ConsentRequired bool      `json:"consent_required"`
+}
+
+func (a *API) logIn(w http.ResponseWriter, r *http.Request) error {
+	var in sessionRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	auth, secret, err := a.Identity.LogIn(r.Context(), in.Email, in.Password, httpauth.Origin(r))
+	if err != nil {
+		return err
+	}
+	_, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
+	if err != nil {
+		return err
+	}
+	a.Cookies.Set(w, secret, auth.Session.ExpiresAt)
+	return respond(w, http.StatusOK, sessionView{User: viewUser(auth.User), Token: secret,
+		ExpiresAt: auth.Session.ExpiresAt, ConsentRequired: needed})
+}
+
+func (a *API) logOut(w http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	if err := a.Identity.LogOut(r.Context(), auth, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	a.Cookies.Clear(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type resetRequest struct {
+	Email string `json:"email"`
+}
+
+func (a *API) requestReset(w http.ResponseWriter, r *http.Request) error {
+	var in resetRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.Identity.RequestReset(r.Context(), in.Email, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	return respond(w, http.StatusAccepted, struct{}{})
+}
+
+type confirmResetRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+func (a *API) confirmReset(w http.ResponseWriter, r *http.Request) error {
+	var in confirmResetRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := a.Identity.ConfirmReset(r.Context(), in.Token, in.Password, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+func (a *API) verifyEmail(w http.ResponseWriter, r *http.Request) error {
+	var in tokenRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := a.Identity.VerifyEmail(r.Context(), in.Token, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.Identity.CurrentPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewPolicy(p))
+}
+
+type meView struct {
+	userView
+	Consent consentView `json:"consent"`
+}
+
+type consentView struct {
+	Required bool   `json:"required"`
+	Version  string `json:"version,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	p, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, meView{userView: viewUser(auth.User),
+		Consent: consentView{Required: needed, Version: p.Version, URL: p.URL}})
+}
+
+type consentRequest struct {
+	AcceptPrivacyPolicy bool   `json:"accept_privacy_policy"`
+	Version             string `json:"version"`
+}
+
+func (a *API) consent(w http.ResponseWriter, r *http.Request) error {
+	var in consentRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if !in.AcceptPrivacyPolicy {
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "accept_privacy_policy", Key: "consent.must_accept"}}}
+	}
+	auth, _ := httpauth.Auth(r)
+	if in.Version == "" {
+		p, err := a.Identity.CurrentPolicy(r.Context())
+		if err != nil {
+			return err
+		}
+		in.Version = p.Version
+	}
+	if err := a.Identity.AcceptPolicy(r.Context(), auth.User.ID, in.Version, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, map[string]any{"consent": map[string]any{"required": false, "version": in.Version}})
+}
+
+type myAccountView struct {
+	accountView
+	Role   string `json:"role"`
+	Status string `json:"status"`
+}
+
+func (a *API) myAccounts(w http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	mas, err := a.Identity.Accounts(r.Context(), auth.User.ID)
+	if err != nil {
+		return err
+	}
+	out := list[myAccountView]{Items: []myAccountView{}}
+	for _, ma := range mas {
+		out.Items = append(out.Items, myAccountView{accountView: viewAccount(ma.Account), Role: ma.Member.Role,
+			Status: string(ma.Member.Status)})
+	}
+	return respond(w, http.StatusOK, out)
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/i18n"
+)
+
+// statusOf maps each error code to its HTTP status and problem type.
+var statusOf = map[equipe.Code]struct {
+	status int
+	typ    string
+}{
+	equipe.EINVALID:      {http.StatusUnprocessableEntity, "invalid"},
+	equipe.ENOTFOUND:     {http.StatusNotFound, "not-found"},
+	equipe.ECONFLICT:     {http.StatusConflict, "conflict"},
+	equipe.EFORBIDDEN:    {http.StatusForbidden, "forbidden"},
+	equipe.EUNAUTHORIZED: {http.StatusUnauthorized, "unauthorized"},
+	equipe.ECONSENT:      {http.StatusForbidden, "consent-required"},
+	equipe.ERATELIMITED:  {http.StatusTooManyRequests, "rate-limited"},
+	equipe.EUNAVAILABLE:  {http.StatusServiceUnavailable, "unavailable"},
+	equipe.EINTERNAL:     {http.StatusInternalServerError, "internal"},
+}
+
+// ProblemTypePrefix starts every problem type URI.
+const ProblemTypePrefix = "urn:equipe:problem:"
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Status     int            `json:"status"`
+	Detail     string         `json:"detail,omitempty"`
+	Code       string         `json:"code"`
+	Errors     []FieldProblem `json:"errors,omitempty"`
+	RetryAfter int            `json:"retry_after,omitzero"`
+}
+
+// FieldProblem is a problem with one field of the request.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// requestError is an error of the request's form, found before any use case
+// runs: malformed JSON, wrong media type, body too large.
+type requestError struct {
+	status int
+	typ    string
+	key    string
+	fields []equipe.FieldError
+}
+
+func (e *requestError) Error() string { return e.key }
+
+// writeProblem writes err as a problem document in locale. Internal errors
+// are logged and answered without details.
+func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log *slog.Logger, locale string, err error) {
+	var p Problem
+	var re *requestError
+	if errors.As(err, &re) {
+		p = Problem{Type: ProblemTypePrefix + re.typ, Status: re.status, Code: re.key}
+		p.Title = cat.T(locale, "error."+strings.ReplaceAll(re.typ, "-", "_"), nil)
+		p.Detail = cat.T(locale, re.key, nil)
+		p.Errors = fieldProblems(cat, locale, re.fields)
+	} else {
+		e := equipe.AsError(err)
+		s, ok := statusOf[e.Code]
+		if !ok {
+			s = statusOf[equipe.EINTERNAL]
+		}
+		if e.Code == equipe.EINTERNAL || !ok {
+			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
+		}
+		if e.Code == equipe.EUNAVAILABLE {
+			log.Warn("request met a busy database", "method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", "1")
+		}
+		p = Problem{Type: ProblemTypePrefix + s.typ, Status: s.status, Code: e.Key,
+			Title:  cat.T(locale, "error."+strings.ReplaceAll(s.typ, "-", "_"), nil),
+			Detail: cat.T(locale, e.Key, e.Args), Errors: fieldProblems(cat, locale, e.Fields)}
+		if e.Code == equipe.ERATELIMITED {
+			secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+			secs = max(secs, 1)
+			p.RetryAfter = secs
+			p.Detail = cat.T(locale, "error.rate_limited_for", map[string]any{"duration": humanDuration(cat, locale, e.RetryAfter)})
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+		if e.Code == equipe.EUNAUTHORIZED {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="equipe"`)
+		}
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.MarshalWrite(w, p)
+}
+
+func fieldProblems(cat *i18n.Catalog, locale string, fields []equipe.FieldError) []FieldProblem {
+	var out []FieldProblem
+	for _, f := range fields {
+		out = append(out, FieldProblem{Field: f.Field, Code: f.Key, Message: cat.T(locale, f.Key, f.Args)})
+	}
+	return out
+}
+
+// humanDuration says d in whole minutes (or seconds under a minute).
+func humanDuration(cat *i18n.Catalog, locale string, d time.Duration) string {
+	if d < time.Minute {
+		return cat.T(locale, "error.seconds", map[string]any{"n": fmt.Sprint(max(1, int(d.Seconds()+0.5)))})
+	}
+	return cat.T(locale, "error.minutes", map[string]any{"n": fmt.Sprint(int((d + time.Minute - 1) / time.Minute))})
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// The API's representations. Each lists its fields explicitly: nothing
+// reaches a response by accident (no hashes, no internal state).
+
+type userView struct {
+	ID              equipe.ID  `json:"id"`
+	Email           string     `json:"email"`
+	FirstName       string     `json:"first_name"`
+	LastName        string     `json:"last_name"`
+	Locale          string     `json:"locale"`
+	EmailVerified   bool       `json:"email_verified"`
+	EmailVerifiedAt *time.Time `json:"email_verified_at"`
+	InstanceAdmin   bool       `json:"instance_admin"`
+	LastLoginAt     *time.Time `json:"last_login_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+}
+
+func viewUser(u equipe.User) userView {
+	return userView{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Locale: u.Locale,
+		EmailVerified: !u.EmailVerifiedAt.IsZero(), EmailVerifiedAt: timePtr(u.EmailVerifiedAt),
+		InstanceAdmin: u.InstanceAdmin, LastLoginAt: timePtr(u.LastLoginAt), CreatedAt: u.CreatedAt}
+}
+
+type accountView struct {
+	ID                 equipe.ID  `json:"id"`
+	Name               string     `json:"name"`
+	Locale             string     `json:"locale"`
+	ParentID           *equipe.ID `json:"parent_id"`
+	RequiresActivation bool       `json:"requires_activation"`
+	InvitationTTLHours int        `json:"invitation_ttl_hours"`
+	CreatedAt          time.Time  `json:"created_at"`
+}
+
+func viewAccount(a equipe.Account) accountView {
+	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
+		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, CreatedAt: a.CreatedAt}
+}
+
+type policyView struct {
+	Version     string    `json:"version"`
+	URL         string    `json:"url,omitempty"`
+	Text        string    `json:"text,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+func viewPolicy(p equipe.PrivacyPolicy) policyView {
+	return policyView{Version: p.Version, URL: p.URL, Text: p.Text, PublishedAt: p.PublishedAt}
+}
+
+// list is the shape of every list answer.
+type list[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,216 @@
+// Package app wires equipe together: from a Config it opens the database,
+// runs migrations, builds the use cases, the mail worker and the HTTP
+// service, and runs them until told to stop. cmd/equipe and the end-to-end
+// tests both start the service through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/equipe-dev/equipe/api"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/server"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/web"
+)
+
+// ResourceTypes are the resource types an account's first resource may
+// have. The permission catalogue will declare them.
+var ResourceTypes = []string{"location", "company", "service", "product", "theme", "application"}
+
+// Options are what tests change: a faster password hash, a clock.
+type Options struct {
+	Params identity.Params    // default identity.DefaultParams
+	Now    func() time.Time   // default time.Now
+	Worker func(*mail.Worker) // adjusts the mail worker before it starts
+}
+
+// App is the running service.
+type App struct {
+	Config   Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Identity *identity.Service
+	Mail     *mail.Templates
+	Worker   *mail.Worker
+	Mailbox  *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	Handler  http.Handler
+}
+
+// New builds the service: it opens the database and migrates it, publishes
+// the configured privacy policy, and assembles everything. It starts
+// nothing; call Serve.
+func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, error) {
+	if opt.Params == (identity.Params{}) {
+		opt.Params = identity.DefaultParams
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, DB: db}
+	if err := a.build(ctx, opt); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context, opt Options) error {
+	cfg := a.Config
+	if _, err := a.DB.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tmpl, err := mail.NewTemplates(cfg.PublicURL, nil)
+	if err != nil {
+		return err
+	}
+	tmpl.Now = opt.Now
+	a.Mail = tmpl
+
+	var sender mail.Sender
+	if cfg.SMTP == nil {
+		a.Mailbox = &mail.DevMailbox{Now: opt.Now}
+		sender = a.Mailbox
+	} else {
+		s, err := mail.NewSMTPSender(*cfg.SMTP, cfg.MailFrom)
+		if err != nil {
+			return fmt.Errorf("EQUIPE_SMTP_URL: %w", err)
+		}
+		sender = s
+	}
+	a.Worker = &mail.Worker{DB: a.DB, Sender: sender, Logger: a.Log.With("component", "mail"), Now: opt.Now}
+	if opt.Worker != nil {
+		opt.Worker(a.Worker)
+	}
+
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	id := identity.New(a.DB, tmpl, identity.NewHasher(opt.Params), identity.Config{
+		PublicURL: cfg.PublicURL, ResourceTypes: ResourceTypes,
+	})
+	id.Now = opt.Now
+	id.Log = a.Log.With("component", "identity")
+	id.EmailQueued = a.Worker.Wake
+	a.Identity = id
+	if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {
+		return fmt.Errorf("privacy policy: %w", err)
+	}
+
+	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
+	w := &web.Web{Identity: id, Cookies: cookies, I18n: cat, Log: a.Log.With("component", "web"),
+		ResourceTypes: ResourceTypes, DevMailbox: a.Mailbox != nil}
+	webHandler, err := w.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &server.Server{
+		PublicURL: cfg.PublicURL,
+		DB:        a.DB,
+		Auth:      &httpauth.Middleware{Identity: id, Cookies: cookies, TrustedProxies: cfg.TrustedProxies, Log: a.Log},
+		Web:       webHandler,
+		API:       (&api.API{Identity: id, Cookies: cookies, I18n: cat, Log: a.Log.With("component", "api")}).Handler(),
+		I18n:      cat,
+		Log:       a.Log.With("component", "http"),
+	}
+	if a.Mailbox != nil {
+		srv.DevMail = a.Mailbox.Handler()
+	}
+	a.Handler, err = srv.Handler()
+	return err
+}
+
+// Listen opens the configured address.
+func (a *App) Listen() (net.Listener, error) {
+	return net.Listen("tcp", a.Config.Addr)
+}
+
+// Serve serves HTTP on l, delivers email and cleans up expired data until ctx
+// is done, then shuts down gracefully: it stops accepting connections,
+// lets requests in flight finish (up to 10 s), lets the mail worker finish
+// the email in hand, and closes the database.
+func (a *App) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Worker.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("mail worker stopped", "err", err)
+		}
+	})
+	wg.Go(func() { a.maintain(bg) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	a.Log.Info("serving", "addr", l.Addr().String(), "public_url", a.Config.PublicURL.String(),
+		"database", string(a.DB.Engine()), "mail", a.mailMode())
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stop()
+	wg.Wait()
+	if cerr := a.DB.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *App) mailMode() string {
+	if a.Mailbox != nil {
+		return "development mailbox at /dev/mail"
+	}
+	return "smtp " + a.Config.SMTP.String()
+}
+
+// maintain deletes expired tokens, ended sessions and idle throttles every
+// ten minutes.
+func (a *App) maintain(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Identity.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("cleanup", "err", err)
+			}
+		}
+	}
+}
+
+// Close releases the database of an App that was never served.
+func (a *App) Close() error { return a.DB.Close() }

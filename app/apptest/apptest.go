@@ -1,0 +1,190 @@
+// Package apptest runs the whole service for end-to-end tests: a real HTTP
+// server on a loopback port, on a fresh SQLite or PostgreSQL database, with
+// the development mailbox, a fast password hash and every log line kept for
+// inspection.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// FastParams make password hashing cheap in tests. The argon2id code path
+// is the same; only its cost differs.
+var FastParams = identity.Params{Memory: 256, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// Env is a running service.
+type Env struct {
+	URL    string // http://127.0.0.1:port
+	App    *app.App
+	Engine store.Engine
+	// DB is the database's configuration, for storetest.Raw.
+	DB   store.Config
+	logs *syncBuffer
+}
+
+// Options adjust the service under test.
+type Options struct {
+	Params identity.Params // default FastParams
+	Now    func() time.Time
+	// Configure changes the configuration before the service is built.
+	Configure func(*app.Config)
+}
+
+// Start runs the service on a fresh database of engine e until the test ends.
+func Start(t testing.TB, e store.Engine, opt Options) *Env {
+	t.Helper()
+	dbc := storetest.Config(t, e)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + l.Addr().String()
+	pu, _ := url.Parse(base)
+	cfg := app.Config{
+		Addr: l.Addr().String(), DataDir: dbc.DataDir, DatabaseURL: dbc.URL, PublicURL: pu,
+		MailFrom: "equipe <no-reply@equipe.test>",
+		Policy:   equipe.PrivacyPolicy{Version: "2026-11", Text: "Politique de test.\nTest policy."},
+	}
+	if opt.Configure != nil {
+		opt.Configure(&cfg)
+	}
+	if opt.Params == (identity.Params{}) {
+		opt.Params = FastParams
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log, app.Options{Params: opt.Params, Now: opt.Now, Worker: func(w *mail.Worker) {
+		w.Poll = 50 * time.Millisecond
+		w.BaseDelay = 50 * time.Millisecond
+		w.MaxDelay = 200 * time.Millisecond
+	}})
+	if err != nil {
+		cancel()
+		l.Close()
+		t.Fatalf("start: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &Env{URL: base, App: a, Engine: e, DB: dbc, logs: logs}
+}
+
+// Logs returns everything the service logged so far.
+func (e *Env) Logs() string { return e.logs.String() }
+
+// Client returns an HTTP client with a cookie jar of its own that does not
+// follow redirects (tests look at them).
+func (e *Env) Client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Mail waits until the development mailbox holds an email to `to` made from
+// template, and returns the newest such.
+func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range e.App.Mailbox.Messages() {
+			if m.Template == template && len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
+				return m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s email to %s within 10 s", template, to)
+	return mail.DevMessage{}
+}
+
+// Mails returns how many emails to `to` made from template the mailbox holds.
+func (e *Env) Mails(to, template string) int {
+	n := 0
+	for _, m := range e.App.Mailbox.Messages() {
+		if m.Template == template && len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
+			n++
+		}
+	}
+	return n
+}
+
+// Link returns the first link of m under path (for example "/verify-email/").
+func Link(t testing.TB, m mail.DevMessage, path string) string {
+	t.Helper()
+	for _, l := range m.Links {
+		if u, err := url.Parse(l); err == nil && strings.HasPrefix(u.Path, path) {
+			return l
+		}
+	}
+	t.Fatalf("no %s link in %q (links %v)", path, m.Subject, m.Links)
+	return ""
+}
+
+// Secret returns the last path segment of a link: the one-time secret.
+func Secret(link string) string {
+	return link[strings.LastIndexByte(link, '/')+1:]
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Clock is a settable clock for tests of expiry.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -1,0 +1,233 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+	equipemail "github.com/equipe-dev/equipe/mail"
+)
+
+// Config is the service's configuration, from flags and environment
+// variables (flags win), checked before anything starts.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	PublicURL   *url.URL
+	SMTP        *equipemail.SMTPConfig // nil: the development mailbox
+	MailFrom    string
+	Catalogue   string
+	LogFormat   string // text or json
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Policy is the privacy policy to publish at start.
+	Policy equipe.PrivacyPolicy
+}
+
+// SettingError is a bad configuration value; its message names the setting
+// in one line.
+type SettingError struct {
+	Env, Flag, Problem string
+}
+
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("%s (--%s): %s", e.Env, e.Flag, e.Problem)
+}
+
+// setting is one configuration value: a flag, its environment variable and
+// its default. Secrets may also come from a file named by ENV_FILE.
+type setting struct {
+	flag, env, def, usage string
+	secret                bool
+	value                 *string
+}
+
+// ParseConfig reads the configuration of a subcommand from args and the
+// environment (getenv, usually os.Getenv). Secrets may be given in a file
+// named by the variable with _FILE appended (EQUIPE_SMTP_URL_FILE).
+func ParseConfig(name string, args []string, getenv func(string) string) (Config, error) {
+	var raw struct {
+		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
+		policyURL, policyFile, policyVersion                                           string
+	}
+	settings := []setting{
+		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
+		{"data", "EQUIPE_DATA", "./equipe-data", "directory of the SQLite database", false, &raw.data},
+		{"database-url", "EQUIPE_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of SQLite", true, &raw.dbURL},
+		{"public-url", "EQUIPE_PUBLIC_URL", "", "base URL of every link in emails (default http://{addr})", false, &raw.publicURL},
+		{"smtp-url", "EQUIPE_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://… ; empty: development mailbox", true, &raw.smtpURL},
+		{"mail-from", "EQUIPE_MAIL_FROM", "", "sender of every email (default equipe <no-reply@{public host}>)", false, &raw.mailFrom},
+		{"catalogue", "EQUIPE_CATALOGUE", "", "permission catalogue file replacing the embedded default", false, &raw.catalogue},
+		{"log-format", "EQUIPE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", false, &raw.logFormat},
+		{"trusted-proxies", "EQUIPE_TRUSTED_PROXIES", "", "comma-separated networks whose X-Forwarded-For is believed", false, &raw.proxies},
+		{"privacy-policy-url", "EQUIPE_PRIVACY_POLICY_URL", "", "URL of the privacy policy", false, &raw.policyURL},
+		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy", false, &raw.policyFile},
+		{"privacy-policy-version", "EQUIPE_PRIVACY_POLICY_VERSION", "", "version of the policy (default: derived from its content)", false, &raw.policyVersion},
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	set := map[string]bool{}
+	for _, s := range settings {
+		fs.StringVar(s.value, s.flag, s.def, s.usage+" ["+s.env+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, s := range settings {
+		if set[s.flag] {
+			continue
+		}
+		if v := getenv(s.env); v != "" {
+			*s.value = v
+		} else if s.secret {
+			if file := getenv(s.env + "_FILE"); file != "" {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return Config{}, &SettingError{s.env + "_FILE", s.flag, "cannot read the file: " + errors.Unwrap(err).Error()}
+				}
+				*s.value = strings.TrimSpace(string(b))
+			}
+		}
+	}
+
+	var c Config
+	bad := func(i int, problem string, args ...any) error {
+		return &SettingError{settings[i].env, settings[i].flag, fmt.Sprintf(problem, args...)}
+	}
+	host, port, err := net.SplitHostPort(raw.addr)
+	if err != nil || port == "" {
+		return c, bad(0, "%q is not a host:port address (for example 127.0.0.1:8080)", raw.addr)
+	}
+	c.Addr = raw.addr
+	if raw.data == "" {
+		return c, bad(1, "must not be empty")
+	}
+	c.DataDir = raw.data
+	if raw.dbURL != "" {
+		u, err := url.Parse(raw.dbURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return c, bad(2, "must be a postgres:// URL with a host (or be empty for SQLite)")
+		}
+		c.DatabaseURL = raw.dbURL
+	}
+	if raw.publicURL == "" {
+		h := host
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "localhost"
+		}
+		raw.publicURL = "http://" + net.JoinHostPort(h, port)
+	}
+	pu, err := url.Parse(raw.publicURL)
+	switch {
+	case err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "":
+		return c, bad(3, "%q must be an absolute http:// or https:// URL", raw.publicURL)
+	case pu.User != nil || pu.RawQuery != "" || pu.Fragment != "":
+		return c, bad(3, "must not hold credentials, a query or a fragment")
+	case pu.Path != "" && pu.Path != "/":
+		return c, bad(3, "must not have a path: equipe is served at the root of its host")
+	}
+	pu.Path = ""
+	c.PublicURL = pu
+	if raw.smtpURL != "" {
+		sc, err := equipemail.ParseSMTPURL(raw.smtpURL)
+		if err != nil {
+			return c, bad(4, "%v", err)
+		}
+		c.SMTP = &sc
+	}
+	if raw.mailFrom == "" {
+		raw.mailFrom = "equipe <no-reply@" + mailDomain(pu.Hostname()) + ">"
+	}
+	from, err := mail.ParseAddress(raw.mailFrom)
+	if err != nil || strings.ContainsAny(raw.mailFrom, "\r\n") {
+		return c, bad(5, "%q is not an email address (for example: equipe <no-reply@example.com>)", raw.mailFrom)
+	}
+	c.MailFrom = from.String()
+	if raw.catalogue != "" {
+		if _, err := os.Stat(raw.catalogue); err != nil {
+			return c, bad(6, "cannot read %s", raw.catalogue)
+		}
+		c.Catalogue = raw.catalogue
+	}
+	switch raw.logFormat {
+	case "", "text", "json":
+		c.LogFormat = raw.logFormat
+	default:
+		return c, bad(7, "must be text or json, not %q", raw.logFormat)
+	}
+	for _, p := range strings.Split(raw.proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return c, bad(8, "%q is not an address or a network (for example 10.0.0.0/8)", p)
+			}
+			prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+	c.Policy, err = policy(raw.policyURL, raw.policyFile, raw.policyVersion)
+	return c, err
+}
+
+// mailDomain returns a domain usable in the default sender address.
+func mailDomain(host string) string {
+	if _, err := netip.ParseAddr(host); err == nil || !strings.Contains(host, ".") {
+		return "localhost.localdomain"
+	}
+	return host
+}
+
+// policy builds the privacy policy to publish. Without a URL or a file the
+// built-in policy is used. Without an explicit version, the version is
+// derived from the content, so that changing the text or URL asks everyone
+// to accept it again.
+func policy(rawURL, file, version string) (equipe.PrivacyPolicy, error) {
+	p := equipe.PrivacyPolicy{URL: rawURL}
+	if rawURL != "" {
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_URL", "privacy-policy-url", "must be an absolute http:// or https:// URL"}
+		}
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", "cannot read " + file}
+		}
+		p.Text = strings.TrimSpace(string(b))
+		if p.Text == "" {
+			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", file + " is empty"}
+		}
+	}
+	if rawURL == "" && file == "" {
+		p.Text = strings.TrimSpace(defaultPolicy)
+	}
+	if version == "" {
+		sum := sha256.Sum256([]byte(p.URL + "\x00" + p.Text))
+		version = hex.EncodeToString(sum[:6])
+	}
+	if len(version) > 64 || strings.ContainsFunc(version, func(r rune) bool { return r < ' ' }) {
+		return p, &SettingError{"EQUIPE_PRIVACY_POLICY_VERSION", "privacy-policy-version", "must be a short line of text"}
+	}
+	p.Version = version
+	return p, nil
+}

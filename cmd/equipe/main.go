@@ -1,0 +1,238 @@
+// Command equipe runs the equipe service and its administration tasks.
+//
+//	equipe serve          run the web UI, the API and the mail worker
+//	equipe migrate        bring the database schema up to date, then exit
+//	equipe create-admin   create an instance administrator
+//	equipe version        print the version
+//
+// Configuration comes from flags and EQUIPE_* environment variables; see
+// the README. A bad value stops the command with one line naming the setting.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// version is set at build time: go build -ldflags "-X main.version=1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "equipe:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `equipe — account and team management for SaaS products
+
+Usage:
+  equipe serve [flags]          run the service
+  equipe migrate [flags]        bring the database schema up to date
+  equipe create-admin [flags]   create an instance administrator
+  equipe version                print the version
+
+Run "equipe <command> -h" for the flags of a command.
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr, getenv)
+	case "migrate":
+		return migrate(ctx, args, stdout, stderr, getenv)
+	case "create-admin":
+		return createAdmin(ctx, args, stdin, stdout, stderr, getenv)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "equipe", versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// logger writes text to a terminal and JSON elsewhere, unless format says.
+func logger(format string, w io.Writer) *slog.Logger {
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := app.ParseConfig("serve", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := logger(cfg.LogFormat, stderr)
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	l, err := a.Listen()
+	if err != nil {
+		a.Close()
+		return &app.SettingError{Env: "EQUIPE_ADDR", Flag: "addr", Problem: err.Error()}
+	}
+	return a.Serve(ctx, l)
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := app.ParseConfig("migrate", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := logger(cfg.LogFormat, stderr)
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %d (%d applied now)\n", v, len(applied))
+	return nil
+}
+
+func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	email := fs.String("email", "", "the administrator's login email (required)")
+	first := fs.String("first-name", "", "first name (required)")
+	last := fs.String("last-name", "", "last name (required)")
+	locale := fs.String("locale", equipe.LocaleFR, "language: fr or en")
+	// The database flags are shared with serve; split ours off first.
+	var own, rest []string
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(strings.SplitN(args[i], "=", 2)[0], "-")
+		if fs.Lookup(name) != nil {
+			own = append(own, args[i])
+			if !strings.Contains(args[i], "=") && i+1 < len(args) {
+				own = append(own, args[i+1])
+				i++
+			}
+		} else {
+			rest = append(rest, args[i])
+		}
+	}
+	if err := fs.Parse(own); err != nil {
+		return err
+	}
+	cfg, err := app.ParseConfig("create-admin", rest, getenv)
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	log := logger(cfg.LogFormat, stderr)
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: *email, FirstName: *first, LastName: *last,
+		Locale: *locale, Password: password})
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "instance administrator %s created (%s)\n", u.Email, u.ID)
+	return nil
+}
+
+// readPassword reads the password at a prompt without echo on a terminal,
+// or as the first line of standard input otherwise. It is never a flag:
+// flags show in process lists and shell history.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Password again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(b) != string(again) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", errors.New("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// describe turns a use case's error into one line for the terminal.
+func describe(err error) error {
+	e := equipe.AsError(err)
+	if len(e.Fields) == 0 {
+		if e.Code == equipe.EINTERNAL {
+			return err
+		}
+		return errors.New(e.Key)
+	}
+	var parts []string
+	for _, f := range e.Fields {
+		parts = append(parts, "--"+strings.ReplaceAll(f.Field, "_", "-")+": "+f.Key)
+	}
+	return errors.New(strings.Join(parts, "; "))
+}

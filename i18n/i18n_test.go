@@ -1,0 +1,104 @@
+package i18n
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestCatalogues_HaveTheSameKeys(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Missing(); len(m) > 0 {
+		t.Fatalf("missing: %v", m)
+	}
+}
+
+func TestT_FallsBackAndFillsArguments(t *testing.T) {
+	c := MustLoad()
+	if got := c.T("en", "password.too_short", map[string]any{"min": 12}); !strings.Contains(got, "12") {
+		t.Fatalf("argument not filled: %q", got)
+	}
+	if c.T("de", "password.too_short", nil) != c.T("fr", "password.too_short", nil) {
+		t.Fatal("an unknown locale does not fall back to French")
+	}
+	if c.T("en", "no.such.key", nil) != "no.such.key" {
+		t.Fatal("an unknown key does not show as itself")
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	for header, want := range map[string]string{
+		"":                        "fr",
+		"en-US,en;q=0.9":          "en",
+		"fr-CA,fr;q=0.9,en;q=0.8": "fr",
+		"de-DE,de;q=0.9,en;q=0.5": "en",
+		"de-DE":                   "fr",
+		"en;q=0.2,fr;q=0.9":       "fr",
+		"garbage;;;q=x":           "fr",
+	} {
+		if got := Negotiate(header); got != want {
+			t.Errorf("Negotiate(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+// keyPattern matches the message keys the code uses: namespace.name.
+var keyPattern = regexp.MustCompile(`^(error|request|email|password|name|locale|resource|signup|login|session|link|consent|reset|verify|form|page|nav|home|field|role|status|privacy)\.[a-z0-9_.]+$`)
+
+// TestCatalogues_HoldEveryKeyTheCodeUses scans the Go sources and templates
+// of the service for message keys and checks each exists.
+func TestCatalogues_HoldEveryKeyTheCodeUses(t *testing.T) {
+	c := MustLoad()
+	root := filepath.Join("..")
+	missing := map[string]string{}
+	tmplKey := regexp.MustCompile(`\bt "([a-z0-9_.]+)"`)
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "equipe-data", "mail", "cmd", "docs":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"):
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					s, _ := strconv.Unquote(lit.Value)
+					if keyPattern.MatchString(s) && !c.Has(s) {
+						missing[s] = path
+					}
+				}
+				return true
+			})
+		case strings.HasSuffix(path, ".html"):
+			b, _ := os.ReadFile(path)
+			for _, m := range tmplKey.FindAllSubmatch(b, -1) {
+				if !c.Has(string(m[1])) {
+					missing[string(m[1])] = path
+				}
+			}
+		}
+		return nil
+	})
+	for k, p := range missing {
+		t.Errorf("%s: key %q is not in the catalogues", p, k)
+	}
+}

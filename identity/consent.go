@@ -1,0 +1,106 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// policyCacheFor bounds how long a process keeps the current policy before
+// reading it again: a version published by another process is required
+// within this delay.
+const policyCacheFor = 10 * time.Second
+
+// PublishPolicy makes p the current privacy policy if its version was never
+// published; publishing a known version changes nothing. A new version
+// requires every user to accept it again.
+func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) error {
+	if p.Version == "" || (p.URL == "" && p.Text == "") {
+		return equipe.Errorf(equipe.EINVALID, "error.policy_incomplete")
+	}
+	now := s.Now()
+	p.PublishedAt = now
+	err := s.write(ctx, now, Origin{}, func(tx *wtx) error {
+		cur, err := tx.CurrentPolicy(ctx)
+		if err == nil && cur.Version == p.Version {
+			return nil
+		}
+		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return err
+		}
+		if err := tx.PublishPolicy(ctx, &p); err != nil {
+			return err
+		}
+		return tx.audit(ctx, nil, nil, "policy.published", "policy", p.Version, nil, map[string]any{"url": p.URL})
+	})
+	s.policyMu.Lock()
+	s.policy = nil
+	s.policyMu.Unlock()
+	return err
+}
+
+// CurrentPolicy returns the current privacy policy, or ENOTFOUND when none
+// is published.
+func (s *Service) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
+	now := s.Now()
+	s.policyMu.Lock()
+	if s.policy != nil && now.Sub(s.policyAt) < policyCacheFor {
+		p := *s.policy
+		s.policyMu.Unlock()
+		return p, nil
+	}
+	s.policyMu.Unlock()
+	p, err := s.DB.CurrentPolicy(ctx)
+	if err != nil {
+		return p, err
+	}
+	s.policyMu.Lock()
+	s.policy, s.policyAt = &p, now
+	s.policyMu.Unlock()
+	return p, nil
+}
+
+// ConsentNeeded reports whether the user must accept the current policy
+// before anything else, and returns that policy. With no policy published
+// nothing is needed.
+func (s *Service) ConsentNeeded(ctx context.Context, userID equipe.ID) (equipe.PrivacyPolicy, bool, error) {
+	p, err := s.CurrentPolicy(ctx)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return p, false, nil
+	} else if err != nil {
+		return p, false, err
+	}
+	_, err = s.DB.Consent(ctx, userID, p.Version)
+	switch equipe.ErrorCode(err) {
+	case "":
+		return p, false, nil
+	case equipe.ENOTFOUND:
+		return p, true, nil
+	}
+	return p, false, err
+}
+
+// AcceptPolicy records that the user accepted the given version of the
+// policy, with the time and the client's address. The version must be the
+// current one: a form shown before a newer version was published answers
+// ECONFLICT "consent.outdated", and the person is shown the new text.
+func (s *Service) AcceptPolicy(ctx context.Context, userID equipe.ID, version string, o Origin) error {
+	p, err := s.CurrentPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	if version != p.Version {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "consent.outdated"}
+	}
+	now := s.Now()
+	return s.write(ctx, now, o, func(tx *wtx) error {
+		if _, err := tx.Consent(ctx, userID, version); err == nil {
+			return nil
+		}
+		if err := tx.RecordConsent(ctx, &equipe.Consent{UserID: userID, Version: version, AcceptedAt: now, IP: o.IP}); err != nil {
+			return err
+		}
+		return tx.audit(ctx, nil, &userID, "user.policy_accepted", "policy", version, nil, map[string]any{"version": version})
+	})
+}

@@ -1,0 +1,162 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Auth is an authenticated request's identity: the session and its user.
+type Auth struct {
+	Session equipe.Session
+	User    equipe.User
+}
+
+// touchEvery bounds how often a session's last-seen time is written: idle
+// expiry is exact to this much, and a busy client does not write on every
+// request.
+const touchEvery = time.Minute
+
+// startSession creates a session for the user and returns it with its secret.
+func (tx *wtx) startSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
+	secret, hash, err := newSecret(tx.s.Rand)
+	if err != nil {
+		return Auth{}, "", err
+	}
+	ua := tx.origin.UserAgent
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	sess := equipe.Session{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: tx.now, LastSeenAt: tx.now,
+		ExpiresAt: tx.now.Add(tx.s.Config.SessionMax), IP: tx.origin.IP, UserAgent: ua}
+	if err := tx.CreateSession(ctx, &sess); err != nil {
+		return Auth{}, "", err
+	}
+	return Auth{Session: sess, User: *u}, secret, nil
+}
+
+// LogIn checks an email and password and starts a session. Every failure —
+// unknown email, wrong password, no password set yet, disabled user — answers
+// the same EUNAUTHORIZED "login.failed", after the same work: an unknown email
+// is checked against a dummy hash.
+//
+// Attempts are throttled per email (known or not) and per client address
+// before the password is looked at; a blocked attempt answers ERATELIMITED
+// whether or not the password is right, so throttling reveals nothing either.
+func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (Auth, string, error) {
+	now := s.Now()
+	key := EmailKey(email)
+	var blocked time.Duration
+	err := s.write(ctx, now, o, func(tx *wtx) error {
+		ok, wait, err := reserve(ctx, tx.Tx, "login:ip:"+ipKey(o.IP), limitLoginIP, now)
+		if err != nil || !ok {
+			blocked = wait
+			return err
+		}
+		ok, wait, err = reserve(ctx, tx.Tx, "login:email:"+key, limitLoginAccount, now)
+		if err != nil || !ok {
+			blocked = wait
+		}
+		return err
+	})
+	if err != nil {
+		return Auth{}, "", err
+	}
+	if blocked > 0 {
+		return Auth{}, "", throttled(blocked)
+	}
+
+	u, err := s.DB.UserByEmailKey(ctx, key)
+	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return Auth{}, "", err
+	}
+	ok, rehash := s.Hasher.Verify(u.PasswordHash, password) // an empty hash (unknown user) uses the dummy
+	failed := &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "login.failed"}
+	if !ok || !u.DisabledAt.IsZero() {
+		if u.ID != (equipe.ID{}) {
+			err := s.write(ctx, now, o, func(tx *wtx) error {
+				return tx.audit(ctx, nil, nil, "user.login_failed", "user", u.ID.String(), nil, nil)
+			})
+			if err != nil {
+				s.Log.Error("audit login failure", "err", err)
+			}
+		}
+		return Auth{}, "", failed
+	}
+
+	var auth Auth
+	var secret string
+	err = s.write(ctx, now, o, func(tx *wtx) error {
+		if err := tx.DeleteThrottle(ctx, "login:email:"+key); err != nil {
+			return err
+		}
+		if rehash {
+			if err := tx.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password)); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetLastLogin(ctx, u.ID, now); err != nil {
+			return err
+		}
+		u.LastLoginAt = now
+		var err error
+		if auth, secret, err = tx.startSession(ctx, &u); err != nil {
+			return err
+		}
+		return tx.audit(ctx, nil, &u.ID, "user.logged_in", "session", auth.Session.ID.String(), nil, nil)
+	})
+	if err != nil {
+		return Auth{}, "", err
+	}
+	return auth, secret, nil
+}
+
+// Authenticate returns the identity of a session secret. Unknown, ended,
+// idle-expired and past-lifetime sessions, and sessions of disabled users,
+// answer EUNAUTHORIZED "session.invalid".
+func (s *Service) Authenticate(ctx context.Context, secret string) (Auth, error) {
+	invalid := &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "session.invalid"}
+	if !plausibleSecret(secret) {
+		return Auth{}, invalid
+	}
+	sess, err := s.DB.SessionByHash(ctx, HashSecret(secret))
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return Auth{}, invalid
+	} else if err != nil {
+		return Auth{}, err
+	}
+	now := s.Now()
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.Config.SessionIdle {
+		return Auth{}, invalid
+	}
+	u, err := s.DB.UserByID(ctx, sess.UserID)
+	if err != nil {
+		return Auth{}, err
+	}
+	if !u.DisabledAt.IsZero() {
+		return Auth{}, invalid
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := s.DB.TouchSession(ctx, sess.ID, now); err != nil {
+			return Auth{}, err
+		}
+		sess.LastSeenAt = now
+	}
+	return Auth{Session: sess, User: u}, nil
+}
+
+// LogOut ends the session.
+func (s *Service) LogOut(ctx context.Context, a Auth, o Origin) error {
+	return s.write(ctx, s.Now(), o, func(tx *wtx) error {
+		if err := tx.DeleteSession(ctx, a.Session.ID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, nil, &a.User.ID, "user.logged_out", "session", a.Session.ID.String(), nil, nil)
+	})
+}
+
+// Accounts returns the accounts the user belongs to, with their membership.
+func (s *Service) Accounts(ctx context.Context, userID equipe.ID) ([]equipe.MemberAccount, error) {
+	return s.DB.AccountsOfUser(ctx, userID)
+}

@@ -1,0 +1,160 @@
+package identity
+
+import (
+	"context"
+	"slices"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/mail"
+)
+
+// SignUp is what a person gives to create their account.
+type SignUp struct {
+	Email        string
+	Password     string
+	FirstName    string
+	LastName     string
+	AccountName  string
+	Locale       string
+	ResourceType string // default: location
+	ResourceName string // default: the account's name
+}
+
+// SignUpResult is what a sign-up created. Token is the session secret when
+// a session was asked for.
+type SignUpResult struct {
+	User    equipe.User
+	Account equipe.Account
+	Auth    Auth
+	Token   string
+}
+
+// SignUp creates a user, their account and its first resource, makes the user
+// the account's administrator and queues the email-verification link. With
+// startSession it also logs the user in.
+//
+// An email that already has an identity is refused with ECONFLICT
+// "signup.email_unavailable", which says no more than that the address cannot
+// be used here (not whose it is, nor what it belongs to); the address's owner
+// is told by email, at most once an hour. The password is hashed either way,
+// so the refusal takes as long as a success.
+//
+// Returns EINVALID with field errors for bad input and ERATELIMITED when the
+// client's address has signed up too often.
+func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession bool) (SignUpResult, error) {
+	var v equipe.Invalid
+	email, key, p := NormalizeEmail(in.Email)
+	if p != "" {
+		v.Add("email", p)
+	}
+	first := checkName(&v, "first_name", in.FirstName)
+	last := checkName(&v, "last_name", in.LastName)
+	accountName := checkName(&v, "account_name", in.AccountName)
+	locale := checkLocale(&v, "locale", in.Locale)
+	rtype := in.ResourceType
+	if rtype == "" {
+		rtype = equipe.ResourceLocation
+	}
+	if !slices.Contains(s.Config.ResourceTypes, rtype) {
+		v.Add("first_resource.type", "resource.type_unknown")
+	}
+	rname := in.ResourceName
+	if rname == "" {
+		rname = accountName
+	}
+	if !v.Has("account_name") {
+		rname = checkName(&v, "first_resource.name", rname)
+	}
+	if p := CheckPassword(in.Password, email, first, last, accountName); p != "" {
+		v.AddArgs("password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
+	}
+	if err := v.Err(); err != nil {
+		return SignUpResult{}, err
+	}
+
+	hash := s.Hasher.Hash(in.Password)
+	now := s.Now()
+	var res SignUpResult
+	duplicate := false
+	var retry error
+	err := s.write(ctx, now, o, func(tx *wtx) error {
+		ok, wait, err := reserve(ctx, tx.Tx, "signup:ip:"+ipKey(o.IP), limitSignupIP, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			retry = throttled(wait)
+			return nil
+		}
+		if existing, err := tx.UserByEmailKey(ctx, key); err == nil {
+			duplicate = true
+			ok, _, err := reserve(ctx, tx.Tx, "signup:notice:"+key, limitSignupNotice, now)
+			if err != nil || !ok {
+				return err
+			}
+			return tx.mail(ctx, "signup_attempt", existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
+		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return err
+		}
+
+		u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
+			Locale: locale, PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now}
+		a := equipe.Account{ID: equipe.NewID(), Name: accountName, Locale: locale,
+			InvitationTTLHours: equipe.DefaultInvitationTTLHours, CreatedAt: now}
+		r := equipe.Resource{ID: equipe.NewID(), AccountID: a.ID, Type: rtype, Name: rname, CreatedAt: now}
+		m := equipe.Member{AccountID: a.ID, UserID: u.ID, Role: equipe.RoleAdmin, Status: equipe.MemberActive,
+			JoinedAt: now, CreatedAt: now}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		if err := tx.CreateAccount(ctx, &a); err != nil {
+			return err
+		}
+		if err := tx.CreateResource(ctx, &r); err != nil {
+			return err
+		}
+		if err := tx.CreateMember(ctx, &m); err != nil {
+			return err
+		}
+		if err := tx.AssignResource(ctx, a.ID, u.ID, r.ID); err != nil {
+			return err
+		}
+		link, expires, err := tx.newToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
+		if err != nil {
+			return err
+		}
+		if err := tx.mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+			AccountName: a.Name, Link: link, Expires: expires}); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, &a.ID, &u.ID, "account.created", "account", a.ID.String(), nil,
+			map[string]any{"name": a.Name, "locale": a.Locale, "first_resource": map[string]any{"type": r.Type, "name": r.Name}}); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, &a.ID, &u.ID, "member.added", "user", u.ID.String(), nil,
+			map[string]any{"email": u.Email, "role": m.Role, "status": m.Status}); err != nil {
+			return err
+		}
+		if startSession {
+			if res.Auth, res.Token, err = tx.startSession(ctx, &u); err != nil {
+				return err
+			}
+		}
+		res.User, res.Account = u, a
+		return nil
+	})
+	if equipe.ErrorCode(err) == equipe.ECONFLICT {
+		duplicate = true // two sign-ups with one email at once: the second loses the race
+		err = nil
+	}
+	switch {
+	case err != nil:
+		return SignUpResult{}, err
+	case retry != nil:
+		return SignUpResult{}, retry
+	case duplicate:
+		return SignUpResult{}, &equipe.Error{Code: equipe.ECONFLICT, Key: "signup.email_unavailable",
+			Fields: []equipe.FieldError{{Field: "email", Key: "signup.email_unavailable"}}}
+	}
+	return res, nil
+}

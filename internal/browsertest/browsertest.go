@@ -1,0 +1,97 @@
+// Package browsertest starts a real headless Chromium for page tests, driven
+// through the DevTools protocol by chromedp. Without Chromium the test is
+// skipped, or failed when EQUIPE_TEST_REQUIRE names browser (as in CI).
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/equipe-dev/equipe/internal/testenv"
+)
+
+// Path returns the Chromium to use: EQUIPE_TEST_CHROMIUM, else
+// /usr/bin/chromium, else chromium or chromium-browser on the PATH.
+func Path() string {
+	if p := os.Getenv("EQUIPE_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// New starts a fresh headless browser (its own empty profile) for the test
+// and returns a context to run chromedp actions in, with a deadline.
+func New(t testing.TB) context.Context {
+	t.Helper()
+	path := Path()
+	if path == "" {
+		testenv.SkipOrFail(t, "browser", "no Chromium found (set EQUIPE_TEST_CHROMIUM)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox, // runs as root in CI containers
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// With no internet, background connections are refused by the
+		// network and can stall the browser: turn them all off.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	// The first call starts the browser, which lives as long as the context
+	// of that call: it gets no deadline; the actions after it do.
+	if err := chromedp.Do(ctx); err != nil {
+		testenv.SkipOrFail(t, "browser", "Chromium at "+path+" did not start: "+err.Error())
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// Screenshot saves a PNG of the page to dir/name.png when EQUIPE_SCREENSHOTS
+// names a directory (used to refresh the documentation's pictures).
+func Screenshot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("EQUIPE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(dir+"/"+name+".png", png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}

@@ -1,0 +1,189 @@
+package mail
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"html"
+	"html/template"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// DefaultDevMailboxSize is how many messages a DevMailbox keeps.
+const DefaultDevMailboxSize = 500
+
+// DevMailbox is the Sender used when no SMTP server is configured: it keeps
+// the last messages in memory and shows them to developers on /dev/mail.
+// The zero value is ready to use.
+type DevMailbox struct {
+	// Max bounds the messages kept; the oldest go first (default 500).
+	Max int
+	// Now stamps received messages (default time.Now).
+	Now func() time.Time
+
+	mu   sync.Mutex
+	msgs []DevMessage // oldest first
+}
+
+// DevMessage is one message received by a DevMailbox.
+type DevMessage struct {
+	ID        string    `json:"id"` // the outbox email's ID
+	MessageID string    `json:"message_id"`
+	Template  string    `json:"template"`
+	To        []string  `json:"to"`
+	Subject   string    `json:"subject"`
+	Text      string    `json:"text"`
+	HTML      string    `json:"html"`
+	Links     []string  `json:"links"` // the http(s) URLs in Text then HTML, de-duplicated, in order
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Send keeps e. It never fails.
+func (m *DevMailbox) Send(_ context.Context, e equipe.Email) error {
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	msg := DevMessage{
+		ID:        e.ID.String(),
+		MessageID: e.MessageID,
+		Template:  e.Template,
+		To:        []string{e.To},
+		Subject:   e.Subject,
+		Text:      e.Text,
+		HTML:      e.HTML,
+		Links:     Links(e.Text, e.HTML),
+		CreatedAt: now().UTC(),
+	}
+	limit := m.max()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.msgs = append(m.msgs, msg)
+	if over := len(m.msgs) - limit; over > 0 {
+		m.msgs = append(m.msgs[:0], m.msgs[over:]...)
+	}
+	return nil
+}
+
+func (m *DevMailbox) max() int {
+	if m.Max <= 0 {
+		return DefaultDevMailboxSize
+	}
+	return m.Max
+}
+
+// Messages returns the messages kept, newest first.
+func (m *DevMailbox) Messages() []DevMessage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]DevMessage, len(m.msgs))
+	for i, msg := range m.msgs {
+		out[len(m.msgs)-1-i] = msg
+	}
+	return out
+}
+
+// linkPattern matches http(s) URLs up to a space, a quote or a bracket.
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"'` + "`" + `]+`)
+
+// Links returns the http(s) URLs found in a text body and then an HTML
+// body, de-duplicated, in order of appearance, with HTML entities decoded
+// (&amp; in an href is & in the link).
+func Links(text, htmlBody string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, s := range []string{text, html.UnescapeString(htmlBody)} {
+		for _, l := range linkPattern.FindAllString(s, -1) {
+			// A sentence may end right after a link: its full stop or
+			// closing parenthesis is not part of it.
+			l = strings.TrimRight(l, ".,;:!?)]}»”’")
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+//go:embed devmailbox.html
+var devMailboxPage string
+
+var devMailboxTemplate = template.Must(template.New("devmailbox").Funcs(template.FuncMap{
+	"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).Parse(devMailboxPage))
+
+// Handler serves the mailbox to loopback clients only: GET /dev/mail (a
+// page listing the messages), GET /dev/mail/{id} (a message's HTML body,
+// sandboxed) and GET /dev/mail.json. Any other client gets 404, as if the
+// pages did not exist: the messages hold live one-time links. The client is
+// judged by the connection's address, never by X-Forwarded-For, which
+// anyone can send.
+func (m *DevMailbox) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /dev/mail", m.servePage)
+	mux.HandleFunc("GET /dev/mail.json", m.serveJSON)
+	mux.HandleFunc("GET /dev/mail/{id}", m.serveHTML)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopback(r.RemoteAddr) {
+			http.NotFound(w, r)
+			return
+		}
+		// The pages carry one-time links: keep them out of caches and out of
+		// the Referer header of the pages they lead to.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func loopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+func (m *DevMailbox) servePage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	page := struct {
+		Max      int
+		Messages []DevMessage
+	}{m.max(), m.Messages()}
+	if err := devMailboxTemplate.Execute(w, page); err != nil {
+		http.Error(w, "cannot render the mailbox", http.StatusInternalServerError)
+	}
+}
+
+func (m *DevMailbox) serveJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(m.Messages())
+}
+
+// serveHTML serves a message's HTML body alone. The sandbox policy keeps
+// whatever the body holds (a name with a script, say) from running or
+// loading anything, while its inline styles still apply.
+func (m *DevMailbox) serveHTML(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, msg := range m.Messages() {
+		if msg.ID == id {
+			w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(msg.HTML))
+			return
+		}
+	}
+	http.NotFound(w, r)
+}

@@ -1,0 +1,467 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"net/url"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+
+	"github.com/equipe-dev/equipe"
+)
+
+//go:embed templates/*.tmpl
+var embedded embed.FS
+
+// Template names: the stable keys of the emails equipe sends, stored in the
+// outbox and used as file names ({name}.{locale}.tmpl).
+const (
+	TemplateVerifyEmail          = "verify_email"
+	TemplatePasswordReset        = "password_reset"
+	TemplatePasswordChanged      = "password_changed"
+	TemplateSignupAttempt        = "signup_attempt"
+	TemplateInvitation           = "invitation"
+	TemplateAccessGranted        = "access_granted"
+	TemplateActivation           = "activation"
+	TemplateReinvitation         = "reinvitation"
+	TemplateWelcome              = "welcome"
+	TemplateInviterConfirmation  = "inviter_confirmation"
+	TemplateAdminReset           = "admin_reset"
+	TemplateAccountCreatedForYou = "account_created_for_you"
+)
+
+const (
+	layoutFile          = "layout.tmpl"
+	commonFilePrefix    = "common."
+	fileSuffix          = ".tmpl"
+	templateNamePattern = "{name}.{locale}.tmpl"
+	maxSubjectRunes     = 250
+)
+
+// needs says what a template cannot do without: an email about a link is
+// useless without the link, and a team email without the account's name
+// reads as nonsense. Compose refuses such data, which catches a wiring
+// mistake in tests rather than in a customer's mailbox.
+var needs = map[string]struct{ link, account bool }{
+	TemplateVerifyEmail:          {link: true},
+	TemplatePasswordReset:        {link: true},
+	TemplatePasswordChanged:      {},
+	TemplateSignupAttempt:        {},
+	TemplateInvitation:           {link: true, account: true},
+	TemplateAccessGranted:        {account: true},
+	TemplateActivation:           {link: true, account: true},
+	TemplateReinvitation:         {link: true, account: true},
+	TemplateWelcome:              {account: true},
+	TemplateInviterConfirmation:  {account: true},
+	TemplateAdminReset:           {link: true, account: true},
+	TemplateAccountCreatedForYou: {link: true, account: true},
+}
+
+// Data is what every template may use. Vendors who override templates rely
+// on these names: they are stable.
+//
+// For inviter_confirmation the email goes to the inviter: InviterName greets
+// them and RecipientName names the person who joined.
+type Data struct {
+	RecipientName string    // "Ada Lovelace"
+	AccountName   string    // may be empty
+	InviterName   string    // may be empty
+	Link          string    // the action link, absolute URL under the public URL
+	Expires       time.Time // when the link stops working (zero: no link)
+	Message       string    // a personal message from a person (may be empty, multi-line)
+	LoginURL      string    // {public_url}/login; Compose fills it when empty
+	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+}
+
+// View is what a template receives: Data, plus what Compose works out.
+// Templates read Data's fields directly ({{.Link}}) and these as well.
+type View struct {
+	Data
+	To        string // the recipient's address
+	Lang      string // the locale: "fr" or "en"
+	ValidFor  string // how long the link stays valid, in words ("1 heure", "7 days"); empty without Expires
+	Subject   string // the rendered subject (for the HTML <title>); empty while the subject renders
+	PublicURL string // the service's public URL
+}
+
+// Action is a button's target and label, made by the templates' action
+// function: {{template "button" (action .Link "Label")}}.
+type Action struct {
+	URL   string
+	Label string
+}
+
+// Templates renders the emails. All templates are parsed, and rendered once
+// with sample data, by NewTemplates, so that a broken template (embedded or
+// a vendor's override) stops the service at start rather than when the
+// first email of that kind is due.
+type Templates struct {
+	// Now is the clock that turns Data.Expires into "valid for 1 hour"
+	// (default time.Now).
+	Now func() time.Time
+
+	public *url.URL
+	host   string
+	sets   map[setKey]*templateSet
+}
+
+type setKey struct{ name, locale string }
+
+// templateSet holds one email in one locale. Each email's file defines the
+// same block names (subject, text, html), so each gets a set of its own.
+type templateSet struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// funcs are the template functions. Both engines parse every file (the text
+// engine ignores the HTML blocks and the other way round), so both need the
+// same names.
+var funcs = map[string]any{
+	"action": func(url, label string) Action { return Action{URL: url, Label: label} },
+	"lines":  lines,
+	"quote":  quote,
+}
+
+// NewTemplates parses the email templates. publicURL is the service's
+// public address: it makes LoginURL, ResetURL and the Message-ID's domain,
+// and every Link must point under it. override, which may be nil, holds
+// files with the names of the embedded ones (layout.tmpl, common.fr.tmpl,
+// invitation.en.tmpl…) that replace them; an override file with any other
+// .tmpl name is an error, as it would otherwise be silently ignored.
+func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
+	if publicURL == nil || (publicURL.Scheme != "http" && publicURL.Scheme != "https") || publicURL.Host == "" {
+		return nil, errors.New("mail templates: the public URL must be an absolute http(s) URL")
+	}
+	t := &Templates{
+		Now:    time.Now,
+		public: publicURL,
+		host:   publicURL.Hostname(),
+		sets:   make(map[setKey]*templateSet),
+	}
+	if override != nil {
+		if err := checkOverride(override); err != nil {
+			return nil, err
+		}
+	}
+	read := func(name string) (string, error) {
+		if override != nil {
+			b, err := fs.ReadFile(override, name)
+			if err == nil {
+				return string(b), nil
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("mail templates: override %s: %w", name, err)
+			}
+		}
+		b, err := embedded.ReadFile("templates/" + name)
+		if err != nil {
+			return "", fmt.Errorf("mail templates: %s: %w", name, err)
+		}
+		return string(b), nil
+	}
+	layout, err := read(layoutFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, locale := range equipe.Locales {
+		common, err := read(commonFilePrefix + locale + fileSuffix)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range t.Names() {
+			file := name + "." + locale + fileSuffix
+			body, err := read(file)
+			if err != nil {
+				return nil, err
+			}
+			set, err := parseSet(layout, common, file, body, locale)
+			if err != nil {
+				return nil, err
+			}
+			t.sets[setKey{name, locale}] = set
+		}
+	}
+	if err := t.selfCheck(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkOverride refuses .tmpl files that would replace nothing: most likely
+// a misspelt name, which would otherwise leave the embedded email in use.
+func checkOverride(override fs.FS) error {
+	entries, err := fs.ReadDir(override, ".")
+	if err != nil {
+		return fmt.Errorf("mail templates: override folder: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), fileSuffix) {
+			continue
+		}
+		if _, err := embedded.ReadFile("templates/" + e.Name()); err != nil {
+			return fmt.Errorf("mail templates: override %s replaces no template (names are layout.tmpl, common.{locale}.tmpl and %s)", e.Name(), templateNamePattern)
+		}
+	}
+	return nil
+}
+
+func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
+	tt := texttemplate.New(file).Funcs(texttemplate.FuncMap(funcs))
+	ht := htmltemplate.New(file).Funcs(htmltemplate.FuncMap(funcs))
+	for _, src := range []struct{ name, text string }{
+		{layoutFile, layout},
+		{commonFilePrefix + locale + fileSuffix, common},
+		{file, body},
+	} {
+		var err error
+		if tt, err = tt.New(src.name).Parse(src.text); err != nil {
+			return nil, fmt.Errorf("mail templates: %w", err)
+		}
+		if ht, err = ht.New(src.name).Parse(src.text); err != nil {
+			return nil, fmt.Errorf("mail templates: %w", err)
+		}
+	}
+	for _, block := range []string{"subject", "text", "html", "layout.text", "layout.html"} {
+		if tt.Lookup(block) == nil {
+			return nil, fmt.Errorf("mail templates: %s: no %q block", file, block)
+		}
+	}
+	return &templateSet{text: tt, html: ht}, nil
+}
+
+// selfCheck renders every email in every locale twice: with every field set
+// and with the optional ones empty, so both branches of the templates'
+// conditions run once before any real email does.
+func (t *Templates) selfCheck() error {
+	link := t.public.JoinPath("self-check").String()
+	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
+		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome"}
+	bare := Data{AccountName: "Acme", Link: link}
+	for _, name := range t.Names() {
+		for _, locale := range equipe.Locales {
+			for _, d := range []Data{full, bare} {
+				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
+					return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Names returns the template names, sorted.
+func (t *Templates) Names() []string {
+	names := make([]string, 0, len(needs))
+	for n := range needs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Compose renders the email name in locale ("fr" or "en"; any other falls
+// back to "fr", the instance default) for the address to. It returns an
+// Email with ID, MessageID, To, Template, Locale, Subject, Text and HTML set;
+// the caller sets CreatedAt and enqueues it in the transaction of the change
+// that causes it.
+//
+// Names are made single-line and the subject never holds a line break, so
+// that nothing a user types can add a header. Returns an error for an
+// unknown template, a bad address, a missing or foreign link, or a template
+// that fails to render.
+func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, error) {
+	need, ok := needs[name]
+	if !ok {
+		return equipe.Email{}, fmt.Errorf("mail: unknown template %q", name)
+	}
+	if !equipe.ValidLocale(locale) {
+		locale = equipe.LocaleFR
+	}
+	set := t.sets[setKey{name, locale}]
+	if to == "" || strings.ContainsFunc(to, isLineBreakOrControl) {
+		return equipe.Email{}, errors.New("mail: the recipient address is empty or holds control characters")
+	}
+	d.RecipientName = oneLine(d.RecipientName)
+	d.AccountName = oneLine(d.AccountName)
+	d.InviterName = oneLine(d.InviterName)
+	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
+	if need.account && d.AccountName == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s needs AccountName", name)
+	}
+	if need.link && d.Link == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)
+	}
+	if d.Link != "" {
+		if err := t.checkLink(d.Link); err != nil {
+			return equipe.Email{}, err
+		}
+	}
+	if d.LoginURL == "" {
+		d.LoginURL = t.public.JoinPath("login").String()
+	}
+	if d.ResetURL == "" {
+		d.ResetURL = t.public.JoinPath("forgot-password").String()
+	}
+	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String()}
+	if !d.Expires.IsZero() {
+		now := time.Now
+		if t.Now != nil {
+			now = t.Now
+		}
+		v.ValidFor = humanDuration(locale, d.Expires.Sub(now()))
+	}
+
+	var b bytes.Buffer
+	if err := set.text.ExecuteTemplate(&b, "subject", v); err != nil {
+		return equipe.Email{}, fmt.Errorf("mail: render %s subject: %w", name, err)
+	}
+	v.Subject = subject(b.String())
+	if v.Subject == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s rendered an empty subject", name)
+	}
+	b.Reset()
+	if err := set.text.ExecuteTemplate(&b, "layout.text", v); err != nil {
+		return equipe.Email{}, fmt.Errorf("mail: render %s text: %w", name, err)
+	}
+	text := tidyText(b.String())
+	b.Reset()
+	if err := set.html.ExecuteTemplate(&b, "layout.html", v); err != nil {
+		return equipe.Email{}, fmt.Errorf("mail: render %s HTML: %w", name, err)
+	}
+	id := equipe.NewID()
+	return equipe.Email{
+		ID:        id,
+		MessageID: id.String() + "@" + t.host,
+		To:        to,
+		Template:  name,
+		Locale:    locale,
+		Subject:   v.Subject,
+		Text:      text,
+		HTML:      b.String(),
+	}, nil
+}
+
+// checkLink requires links to point at the configured public URL: a link
+// built from a request's Host or X-Forwarded-Host header would send a
+// one-time token to whoever forged the header.
+func (t *Templates) checkLink(link string) error {
+	u, err := url.Parse(link)
+	if err != nil || !u.IsAbs() {
+		return errors.New("mail: Link is not an absolute URL")
+	}
+	if u.Scheme != t.public.Scheme || u.Host != t.public.Host {
+		return fmt.Errorf("mail: Link does not point at the public URL %s", t.public.Redacted())
+	}
+	return nil
+}
+
+// humanDuration says d in words: minutes under an hour, hours under two
+// days, days beyond. It rounds to the minute, then down, so an email never
+// promises more time than the link has ("1 hour" for a link made a few
+// milliseconds ago with a one-hour lifetime, "1 hour" for 90 minutes).
+func humanDuration(locale string, d time.Duration) string {
+	m := int((d + 30*time.Second) / time.Minute)
+	n, unit := max(m, 1), "minute"
+	switch {
+	case m >= 48*60:
+		n, unit = m/(24*60), "day"
+	case m >= 60:
+		n, unit = m/60, "hour"
+	}
+	words := map[string][2]string{
+		"minute": {"minute", "minutes"},
+		"hour":   {"hour", "hours"},
+		"day":    {"day", "days"},
+	}
+	if locale == equipe.LocaleFR {
+		words = map[string][2]string{
+			"minute": {"minute", "minutes"},
+			"hour":   {"heure", "heures"},
+			"day":    {"jour", "jours"},
+		}
+	}
+	w := words[unit][1]
+	if n == 1 {
+		w = words[unit][0]
+	}
+	return fmt.Sprintf("%d %s", n, w)
+}
+
+func isLineBreakOrControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\u0085'
+}
+
+// oneLine replaces line breaks and other control characters with spaces
+// and collapses runs of spaces: names come from users, and a name holding
+// "\r\nBcc: …" must stay a name.
+func oneLine(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if isLineBreakOrControl(r) || r == ' ' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// subject makes a rendered subject one line of reasonable length.
+func subject(s string) string {
+	s = oneLine(s)
+	if r := []rune(s); len(r) > maxSubjectRunes {
+		s = string(r[:maxSubjectRunes-1]) + "…"
+	}
+	return s
+}
+
+// tidyText lets the text templates be written for readability: it trims
+// trailing spaces (but keeps the "-- " signature separator) and leaves at
+// most one blank line between paragraphs.
+func tidyText(s string) string {
+	var out []string
+	blank := true // drops leading blank lines
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if line != "-- " {
+			line = strings.TrimRight(line, " \t")
+		}
+		if line == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, line)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+}
+
+// lines splits a personal message into its lines, for the HTML templates.
+func lines(s string) []string {
+	return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+}
+
+// quote prefixes each line of a personal message with "> ", the plain-text
+// convention for quoted words.
+func quote(s string) string {
+	ls := lines(s)
+	for i, l := range ls {
+		ls[i] = strings.TrimRight("> "+l, " ")
+	}
+	return strings.Join(ls, "\n")
+}

@@ -1,0 +1,307 @@
+package mail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// Worker defaults.
+const (
+	DefaultMaxAttempts = 8
+	DefaultBaseDelay   = 30 * time.Second
+	DefaultMaxDelay    = time.Hour
+	DefaultLease       = 2 * time.Minute
+	DefaultBatch       = 10
+	DefaultPoll        = 2 * time.Second
+)
+
+// markTimeout bounds recording an outcome. It runs even after shutdown has
+// begun: an email that left must be marked sent, or it will leave again.
+const markTimeout = 15 * time.Second
+
+// maxErrorLen bounds the error kept in the outbox.
+const maxErrorLen = 1000
+
+// Worker delivers the outbox: it claims due emails, sends them and records
+// the outcome, retrying failures with exponential back-off. Any number of
+// workers, in one process or many, may run on one database: a claim holds
+// an email for Lease, and an email whose claim lapses (its worker died) is
+// claimed again. Delivery is therefore at least once; a repeat carries the
+// same Message-ID.
+//
+// Set the fields before the first call to Run, RunOnce or Wake and leave
+// them alone afterwards.
+type Worker struct {
+	DB     *store.DB
+	Sender Sender
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now
+
+	// MaxAttempts is how many attempts an email gets before it is abandoned
+	// with its last error kept (default 8).
+	MaxAttempts int
+	// BaseDelay and MaxDelay shape the back-off: the retry after attempt n
+	// waits BaseDelay·2^(n-1), capped at MaxDelay, give or take 10 %
+	// (defaults 30 s and 1 h).
+	BaseDelay, MaxDelay time.Duration
+	// Lease is how long a claim holds an email (default 2 min). It must
+	// exceed the longest send (the SMTP dial and I/O timeouts), or another
+	// worker may send the same email again meanwhile.
+	Lease time.Duration
+	// Batch is how many emails a round claims (default 10).
+	Batch int
+	// Poll is how often an idle worker looks for due emails (default 2 s),
+	// so that emails queued by other processes, and retries, are found
+	// without a Wake.
+	Poll time.Duration
+
+	setupOnce sync.Once
+	claim     string
+	wake      chan struct{}
+
+	sent, failed, abandoned atomic.Uint64
+}
+
+func (w *Worker) setup() {
+	w.setupOnce.Do(func() {
+		b := make([]byte, 8)
+		rand.Read(b)
+		host, _ := os.Hostname()
+		// The claim is random so that two workers never share one; the host
+		// and process make the outbox readable when an operator looks.
+		w.claim = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+		w.wake = make(chan struct{}, 1)
+	})
+}
+
+func (w *Worker) logger() *slog.Logger {
+	if w.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return w.Logger
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now == nil {
+		return time.Now()
+	}
+	return w.Now()
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Wake asks the worker to look for due emails now rather than at its next
+// poll: an email was just committed. It never blocks.
+func (w *Worker) Wake() {
+	w.setup()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns how many emails this worker sent, how many attempts failed
+// and will be retried, and how many emails it abandoned.
+func (w *Worker) Stats() (sent, failed, abandoned uint64) {
+	return w.sent.Load(), w.failed.Load(), w.abandoned.Load()
+}
+
+// Run delivers emails until ctx is done, then returns nil. On shutdown it
+// finishes the email in hand (the send and its record are not cancelled)
+// and releases the rest of its claim for others. Database errors are logged
+// and retried at the next poll. Run returns an error only when the worker
+// lacks a DB or a Sender.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	w.setup()
+	batch := orDefault(w.Batch, DefaultBatch)
+	poll := orDefault(w.Poll, DefaultPoll)
+	timer := time.NewTimer(poll)
+	defer timer.Stop()
+	for {
+		_, claimed, err := w.round(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.logger().Warn("outbox round failed", "error", err)
+		} else if claimed == batch {
+			continue // a full batch: more may be due already
+		}
+		timer.Reset(poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// RunOnce claims the emails due now (up to Batch), delivers them and
+// records the outcomes. It returns how many were sent. The error reports a
+// failure to claim or to record an outcome; delivery failures are recorded
+// in the outbox, not returned.
+func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
+	if err := w.check(); err != nil {
+		return 0, err
+	}
+	w.setup()
+	sent, _, err = w.round(ctx)
+	return sent, err
+}
+
+func (w *Worker) check() error {
+	if w.DB == nil || w.Sender == nil {
+		return errors.New("mail: the worker needs a DB and a Sender")
+	}
+	return nil
+}
+
+func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
+	lease := orDefault(w.Lease, DefaultLease)
+	emails, err := w.DB.ClaimEmails(ctx, w.now(), lease, orDefault(w.Batch, DefaultBatch), w.claim)
+	if err != nil {
+		return 0, 0, fmt.Errorf("claim emails: %w", err)
+	}
+	var errs []error
+	for i, e := range emails {
+		if ctx.Err() != nil {
+			errs = append(errs, w.release(ctx, emails[i:]))
+			break
+		}
+		ok, err := w.deliver(ctx, e)
+		if ok {
+			sent++
+		}
+		errs = append(errs, err)
+	}
+	return sent, len(emails), errors.Join(errs...)
+}
+
+// deliver sends one claimed email and records the outcome. It reports
+// whether the email was sent, and an error only when recording failed (the
+// email is then claimed again once the lease lapses).
+func (w *Worker) deliver(ctx context.Context, e equipe.Email) (bool, error) {
+	// The email in hand is finished even when shutdown begins: cancelling a
+	// send half-way would leave the server unsure whether it was delivered.
+	ctx = context.WithoutCancel(ctx)
+	start := time.Now()
+	sendErr := w.Sender.Send(ctx, e)
+	mctx, cancel := context.WithTimeout(ctx, markTimeout)
+	defer cancel()
+	now := w.now()
+	log := w.logger().With("email_id", e.ID.String(), "template", e.Template, "to_domain", domain(e.To),
+		"attempt", e.Attempts)
+	if sendErr == nil {
+		w.sent.Add(1)
+		log.Info("email sent", "outcome", "sent", "duration", time.Since(start).Round(time.Millisecond))
+		if err := w.DB.MarkEmailSent(mctx, e.ID, w.claim, now); err != nil {
+			return true, fmt.Errorf("mark email %s sent: %w", e.ID, err)
+		}
+		return true, nil
+	}
+	msg := errorText(sendErr)
+	logged := redactAddress(msg, e.To)
+	maxAttempts := orDefault(w.MaxAttempts, DefaultMaxAttempts)
+	if Permanent(sendErr) || e.Attempts >= maxAttempts {
+		w.abandoned.Add(1)
+		reason := "permanent failure"
+		if !Permanent(sendErr) {
+			reason = fmt.Sprintf("%d attempts failed", e.Attempts)
+		}
+		log.Error("email abandoned", "outcome", "abandoned", "reason", reason, "error", logged)
+		if err := w.DB.MarkEmailFailed(mctx, e.ID, w.claim, msg, now, true); err != nil {
+			return false, fmt.Errorf("mark email %s abandoned: %w", e.ID, err)
+		}
+		return false, nil
+	}
+	w.failed.Add(1)
+	next := now.Add(w.backoff(e.Attempts))
+	log.Warn("email not sent, will retry", "outcome", "retry", "retry_at", next.UTC(), "error", logged)
+	if err := w.DB.MarkEmailFailed(mctx, e.ID, w.claim, msg, next, false); err != nil {
+		return false, fmt.Errorf("mark email %s failed: %w", e.ID, err)
+	}
+	return false, nil
+}
+
+// release gives back claimed emails that shutdown left unsent, due at once,
+// so that another worker need not wait for the lease to lapse. Their last
+// error is kept; the claim has counted as an attempt.
+func (w *Worker) release(ctx context.Context, emails []equipe.Email) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	now := w.now()
+	var errs []error
+	for _, e := range emails {
+		if err := w.DB.MarkEmailFailed(ctx, e.ID, w.claim, e.LastError, now, false); err != nil {
+			errs = append(errs, fmt.Errorf("release email %s: %w", e.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// backoff returns the wait before the retry that follows the given attempt.
+func (w *Worker) backoff(attempt int) time.Duration {
+	base := orDefault(w.BaseDelay, DefaultBaseDelay)
+	limit := orDefault(w.MaxDelay, DefaultMaxDelay)
+	d := base
+	for i := 1; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	// A little jitter, so that emails failed by one outage do not all come
+	// back at the same instant.
+	if spread := int64(d) / 5; spread > 0 {
+		d += time.Duration(mrand.Int64N(spread+1) - spread/2)
+	}
+	return min(d, limit)
+}
+
+// errorText is what the outbox keeps of a failure: one line, bounded.
+func errorText(err error) string {
+	s := oneLine(err.Error())
+	if len(s) > maxErrorLen {
+		s = strings.ToValidUTF8(s[:maxErrorLen], "") + "…"
+	}
+	return s
+}
+
+// domain returns the domain of an address: logs name the recipient's
+// domain, which helps with a provider's outage, and not the person.
+func domain(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// redactAddress removes the recipient's address from an error before it is
+// logged: SMTP replies often quote it.
+func redactAddress(s, addr string) string {
+	if addr == "" {
+		return s
+	}
+	r := "…@" + domain(addr)
+	return strings.ReplaceAll(strings.ReplaceAll(s, addr, r), strings.ToLower(addr), r)
+}

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+)
+
+// loginNotices are the notices /login?done= may show after a redirect.
+var loginNotices = map[string]string{
+	"logout": "login.logged_out",
+	"reset":  "login.password_changed",
+}
+
+func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
+	if _, ok := httpauth.Auth(r); ok {
+		return redirect(rw, r, localPath(r.URL.Query().Get("next"), "/"))
+	}
+	p := w.page(r, "login.title")
+	p.Notice = loginNotices[r.URL.Query().Get("done")]
+	p.Data = localPath(r.URL.Query().Get("next"), "")
+	return w.render(rw, r, http.StatusOK, "login", p)
+}
+
+func (w *Web) logIn(rw http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.PostFormValue("next"), "/")
+	auth, secret, err := w.Identity.LogIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), httpauth.Origin(r))
+	if err != nil {
+		p := w.page(r, "login.title")
+		p.Data = r.PostFormValue("next")
+		switch equipe.ErrorCode(err) {
+		case equipe.EUNAUTHORIZED:
+			p.Form.Summary = "login.failed"
+		case equipe.ERATELIMITED:
+			p.Form.absorb(err, nil)
+		default:
+			return err
+		}
+		p.Form.keep(r, "email")
+		status := http.StatusUnauthorized
+		if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+			status = http.StatusTooManyRequests
+		}
+		return w.render(rw, r, status, "login", p)
+	}
+	// A new session secret at every login: a secret planted before login
+	// (session fixation) never becomes a logged-in one.
+	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	return redirect(rw, r, next)
+}
+
+func (w *Web) logOut(rw http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	if err := w.Identity.LogOut(r.Context(), auth, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	w.Cookies.Clear(rw)
+	return redirect(rw, r, "/login?done=logout")
+}

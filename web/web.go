@@ -1,0 +1,338 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Web serves the pages.
+type Web struct {
+	Identity *identity.Service
+	Cookies  httpauth.Cookies
+	I18n     *i18n.Catalog
+	Log      *slog.Logger
+	// ResourceTypes offered for an account's first resource.
+	ResourceTypes []string
+	// DevMailbox is true when the development mailbox is on (links to it are shown).
+	DevMailbox bool
+
+	pages map[string]map[string]*template.Template // page → locale → template
+}
+
+// access says who may see a page.
+type access int
+
+const (
+	public    access = iota // anyone
+	anonymous               // only someone not logged in (logged-in people go home)
+	loggedIn                // a session, before or after consent
+	member                  // a session whose user accepted the current privacy policy
+)
+
+type route struct {
+	pattern string
+	access  access
+	handle  func(w *Web, rw http.ResponseWriter, r *http.Request) error
+}
+
+// routes lists every page and page action.
+var routes = []route{
+	{"GET /{$}", member, (*Web).home},
+	{"GET /signup", anonymous, (*Web).signupForm},
+	{"POST /signup", anonymous, (*Web).signup},
+	{"GET /login", public, (*Web).loginForm},
+	{"POST /login", public, (*Web).logIn},
+	{"POST /logout", loggedIn, (*Web).logOut},
+	{"GET /forgot-password", public, (*Web).forgotForm},
+	{"POST /forgot-password", public, (*Web).forgot},
+	{"GET /password-reset/{token}", public, (*Web).resetForm},
+	{"POST /password-reset/{token}", public, (*Web).reset},
+	{"GET /verify-email/{token}", public, (*Web).verifyForm},
+	{"POST /verify-email/{token}", public, (*Web).verify},
+	{"POST /verify-email", loggedIn, (*Web).resendVerification},
+	{"GET /consent", loggedIn, (*Web).consentForm},
+	{"POST /consent", loggedIn, (*Web).consent},
+	{"GET /privacy", public, (*Web).privacy},
+}
+
+// Handler returns the handler of every page, of /static/ and of the
+// not-found page.
+func (w *Web) Handler() (http.Handler, error) {
+	if err := w.parse(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, w.wrap(rt))
+	}
+	static, _ := fs.Sub(staticFiles, "static")
+	files := http.FileServerFS(static)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(rw, r)
+	})))
+	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
+		w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
+	})
+	return mux, nil
+}
+
+func (w *Web) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		// Pages are personal or carry one-time links: no cache keeps them.
+		rw.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodGet && r.URL.Query().Has("lang") {
+			w.switchLanguage(rw, r)
+			return
+		}
+		auth, authed := httpauth.Auth(r)
+		switch rt.access {
+		case anonymous:
+			if authed {
+				http.Redirect(rw, r, "/", http.StatusSeeOther)
+				return
+			}
+		case loggedIn, member:
+			if !authed {
+				http.Redirect(rw, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			if rt.access == member {
+				_, needed, err := w.Identity.ConsentNeeded(r.Context(), auth.User.ID)
+				if err != nil {
+					w.fail(rw, r, err)
+					return
+				}
+				if needed {
+					http.Redirect(rw, r, "/consent?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+			}
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(rw, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil {
+				w.fail(rw, r, &equipe.Error{Code: equipe.EINVALID, Key: "request.malformed", Err: err})
+				return
+			}
+		}
+		if err := rt.handle(w, rw, r); err != nil {
+			w.fail(rw, r, err)
+		}
+	})
+}
+
+// langCookie remembers a language chosen on this browser.
+const langCookie = "equipe_lang"
+
+// locale is the language of the page: one chosen on this browser, else the
+// user's, else the browser's Accept-Language.
+func (w *Web) locale(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && equipe.ValidLocale(c.Value) {
+		return c.Value
+	}
+	if a, ok := httpauth.Auth(r); ok && equipe.ValidLocale(a.User.Locale) {
+		return a.User.Locale
+	}
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+// switchLanguage remembers ?lang= for this browser and shows the page again
+// without it. It changes nothing on the server.
+func (w *Web) switchLanguage(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if l := q.Get("lang"); equipe.ValidLocale(l) {
+		http.SetCookie(rw, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: w.Cookies.Secure, SameSite: http.SameSiteLaxMode})
+	}
+	q.Del("lang")
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	http.Redirect(rw, r, u.RequestURI(), http.StatusSeeOther)
+}
+
+// page is what every page's template gets.
+type page struct {
+	Locale     string
+	Title      string // message key
+	User       *equipe.User
+	Path       string // the current path and query, for the language links
+	Notice     string // message key of a notice at the top
+	DevMailbox bool
+	Form       *form
+	Data       any
+}
+
+func (w *Web) page(r *http.Request, title string) *page {
+	p := &page{Locale: w.locale(r), Title: title, Path: r.URL.RequestURI(), DevMailbox: w.DevMailbox, Form: newForm()}
+	if a, ok := httpauth.Auth(r); ok {
+		u := a.User
+		p.User = &u
+	}
+	return p
+}
+
+// render executes a page's template into a buffer first, so that a
+// template error becomes an error page rather than half a page.
+func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, p *page) error {
+	t := w.pages[name][p.Locale]
+	if t == nil {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(status)
+	_, err := buf.WriteTo(rw)
+	return err
+}
+
+// fail shows an error page for err: not found, forbidden, too many
+// attempts, or (logged, without details) an internal error.
+func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
+	e := equipe.AsError(err)
+	status := http.StatusInternalServerError
+	key := "error.internal"
+	switch e.Code {
+	case equipe.ENOTFOUND:
+		status, key = http.StatusNotFound, "error.not_found"
+	case equipe.EFORBIDDEN:
+		status, key = http.StatusForbidden, "error.forbidden"
+	case equipe.EINVALID:
+		status, key = http.StatusBadRequest, e.Key
+	case equipe.ERATELIMITED:
+		status, key = http.StatusTooManyRequests, "error.rate_limited"
+		rw.Header().Set("Retry-After", fmt.Sprint(max(1, int(e.RetryAfter.Seconds()))))
+	case equipe.EUNAVAILABLE:
+		status, key = http.StatusServiceUnavailable, "error.unavailable"
+		rw.Header().Set("Retry-After", "1")
+	default:
+		w.Log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	p := w.page(r, "page.error")
+	p.Data = key
+	if rerr := w.render(rw, r, status, "error", p); rerr != nil {
+		w.Log.Error("render error page", "err", rerr)
+		http.Error(rw, http.StatusText(status), status)
+	}
+}
+
+// redirect answers a successful form post: 303 See Other, so that reloading
+// the next page does not post again.
+func redirect(rw http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(rw, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// localPath returns next if it is a path on this site, else fallback. It
+// refuses absolute URLs, scheme-relative ones (//evil.test) and backslash
+// tricks (/\evil.test) so that a link cannot send someone elsewhere after
+// logging in.
+func localPath(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
+	}
+	if path.Clean(u.Path) == "/logout" {
+		return fallback
+	}
+	return next
+}
+
+// parse reads every page template, once per language.
+func (w *Web) parse() error {
+	w.pages = map[string]map[string]*template.Template{}
+	entries, err := fs.ReadDir(templateFiles, "templates")
+	if err != nil {
+		return err
+	}
+	base, err := template.New("").Funcs(w.funcs(equipe.LocaleFR)).ParseFS(templateFiles, "templates/shared/*.html")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		page := strings.TrimSuffix(name, ".html")
+		w.pages[page] = map[string]*template.Template{}
+		for _, l := range equipe.Locales {
+			t, err := base.Clone()
+			if err != nil {
+				return err
+			}
+			if _, err := t.Funcs(w.funcs(l)).ParseFS(templateFiles, "templates/"+name); err != nil {
+				return fmt.Errorf("web: template %s: %w", name, err)
+			}
+			w.pages[page][l] = t
+		}
+	}
+	return nil
+}
+
+func (w *Web) funcs(locale string) template.FuncMap {
+	return template.FuncMap{
+		// t translates a key; extra arguments are name/value pairs.
+		"t": func(key string, kv ...any) string {
+			var args map[string]any
+			if len(kv) > 1 {
+				args = map[string]any{}
+				for i := 0; i+1 < len(kv); i += 2 {
+					args[fmt.Sprint(kv[i])] = kv[i+1]
+				}
+			}
+			return w.I18n.T(locale, key, args)
+		},
+		"field": func(f *form, name, typ, label, autocomplete string) fieldData {
+			return fieldData{Form: f, Name: name, Type: typ, Label: label, Autocomplete: autocomplete}
+		},
+		"date": func(t time.Time) string {
+			if locale == equipe.LocaleFR {
+				return t.Local().Format("02/01/2006 15:04")
+			}
+			return t.Local().Format("Jan 2, 2006 3:04 PM")
+		},
+		// wait says a duration in whole minutes, or seconds under a minute.
+		"wait": func(d time.Duration) string {
+			if d < time.Minute {
+				return w.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
+			}
+			return w.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
+		},
+		"langURL": func(path, lang string) string {
+			u, err := url.Parse(path)
+			if err != nil {
+				return "/?lang=" + lang
+			}
+			q := u.Query()
+			q.Set("lang", lang)
+			u.RawQuery = q.Encode()
+			return u.RequestURI()
+		},
+	}
+}
