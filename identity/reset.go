@@ -24,12 +24,12 @@ func (s *Service) RequestReset(ctx context.Context, email string, o Origin) erro
 	now := s.Now()
 	var blocked time.Duration
 	err := s.write(ctx, now, o, func(tx *wtx) error {
-		ok, wait, err := reserve(ctx, tx.Tx, "reset:ip:"+ipKey(o.IP), limitResetIP, now)
+		ok, wait, err := hit(ctx, tx.Tx, "reset:ip:"+ipKey(o.IP), limitResetIP, now)
 		if err != nil || !ok {
 			blocked = wait
 			return err
 		}
-		ok, _, err = reserve(ctx, tx.Tx, "reset:email:"+key, limitResetAddress, now)
+		ok, _, err = hit(ctx, tx.Tx, "reset:email:"+key, limitResetAddress, now)
 		if err != nil || !ok {
 			return err
 		}

@@ -136,6 +136,11 @@ func (tx *wtx) mail(ctx context.Context, name, locale, to string, d mail.Data) e
 // audit records an event in the transaction. before and after are encoded
 // as JSON objects; they must never hold secrets.
 func (tx *wtx) audit(ctx context.Context, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
+	return audit(ctx, tx.Writes, tx.now, tx.origin, account, actor, action, targetType, targetID, before, after)
+}
+
+// audit records an event with the writes w (a transaction or a batch).
+func audit(ctx context.Context, w store.Writes, now time.Time, o Origin, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
 	enc := func(v any) string {
 		if v == nil {
 			return ""
@@ -146,9 +151,9 @@ func (tx *wtx) audit(ctx context.Context, account, actor *equipe.ID, action, tar
 		}
 		return string(b)
 	}
-	return tx.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), AccountID: account, ActorID: actor,
+	return w.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), AccountID: account, ActorID: actor,
 		Action: action, TargetType: targetType, TargetID: targetID, Before: enc(before), After: enc(after),
-		IP: tx.origin.IP, At: tx.now})
+		IP: o.IP, At: now})
 }
 
 // newToken creates a one-time token of kind for the user, valid for ttl, and

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
 )
 
 // Auth is an authenticated request's identity: the session and its user.
@@ -20,17 +21,22 @@ const touchEvery = time.Minute
 
 // startSession creates a session for the user and returns it with its secret.
 func (tx *wtx) startSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
-	secret, hash, err := newSecret(tx.s.Rand)
+	return startSession(ctx, tx.Writes, tx.s, u, tx.now, tx.origin)
+}
+
+// startSession creates a session with the writes w (a transaction or a batch).
+func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o Origin) (Auth, string, error) {
+	secret, hash, err := newSecret(s.Rand)
 	if err != nil {
 		return Auth{}, "", err
 	}
-	ua := tx.origin.UserAgent
+	ua := o.UserAgent
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
-	sess := equipe.Session{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: tx.now, LastSeenAt: tx.now,
-		ExpiresAt: tx.now.Add(tx.s.Config.SessionMax), IP: tx.origin.IP, UserAgent: ua}
-	if err := tx.CreateSession(ctx, &sess); err != nil {
+	sess := equipe.Session{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.Config.SessionMax), IP: o.IP, UserAgent: ua}
+	if err := w.CreateSession(ctx, &sess); err != nil {
 		return Auth{}, "", err
 	}
 	return Auth{Session: sess, User: *u}, secret, nil
@@ -44,27 +50,33 @@ func (tx *wtx) startSession(ctx context.Context, u *equipe.User) (Auth, string, 
 // Attempts are throttled per email (known or not) and per client address
 // before the password is looked at; a blocked attempt answers ERATELIMITED
 // whether or not the password is right, so throttling reveals nothing either.
+// A successful login counts against neither.
+//
+// The bookkeeping before and after the password check runs as two batches
+// (one round trip each on PostgreSQL): a login costs the hash and little more.
 func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (Auth, string, error) {
 	now := s.Now()
 	key := EmailKey(email)
-	var blocked time.Duration
-	err := s.write(ctx, now, o, func(tx *wtx) error {
-		ok, wait, err := reserve(ctx, tx.Tx, "login:ip:"+ipKey(o.IP), limitLoginIP, now)
-		if err != nil || !ok {
-			blocked = wait
-			return err
-		}
-		ok, wait, err = reserve(ctx, tx.Tx, "login:email:"+key, limitLoginAccount, now)
-		if err != nil || !ok {
-			blocked = wait
-		}
-		return err
-	})
+	ipKey, emailKey := "login:ip:"+ipKey(o.IP), "login:email:"+key
+
+	b := s.DB.NewBatch()
+	byIP, err := b.Attempt(ctx, ipKey, now, limitLoginIP)
 	if err != nil {
 		return Auth{}, "", err
 	}
-	if blocked > 0 {
-		return Auth{}, "", throttled(blocked)
+	byEmail, err := b.Attempt(ctx, emailKey, now, limitLoginEmail)
+	if err != nil {
+		return Auth{}, "", err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return Auth{}, "", err
+	}
+	if !byIP.Allowed() || !byEmail.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byEmail.Allowed() && byEmail.BlockedUntil().After(until) {
+			until = byEmail.BlockedUntil()
+		}
+		return Auth{}, "", throttled(until.Sub(now))
 	}
 
 	u, err := s.DB.UserByEmailKey(ctx, key)
@@ -72,41 +84,36 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 		return Auth{}, "", err
 	}
 	ok, rehash := s.Hasher.Verify(u.PasswordHash, password) // an empty hash (unknown user) uses the dummy
-	failed := &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "login.failed"}
 	if !ok || !u.DisabledAt.IsZero() {
 		if u.ID != (equipe.ID{}) {
-			err := s.write(ctx, now, o, func(tx *wtx) error {
-				return tx.audit(ctx, nil, nil, "user.login_failed", "user", u.ID.String(), nil, nil)
-			})
+			b := s.DB.NewBatch()
+			err := audit(ctx, b.Writes, now, o, nil, nil, "user.login_failed", "user", u.ID.String(), nil, nil)
+			if err == nil {
+				err = s.DB.RunBatch(ctx, b)
+			}
 			if err != nil {
 				s.Log.Error("audit login failure", "err", err)
 			}
 		}
-		return Auth{}, "", failed
+		return Auth{}, "", &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "login.failed"}
 	}
 
-	var auth Auth
-	var secret string
-	err = s.write(ctx, now, o, func(tx *wtx) error {
-		if err := tx.DeleteThrottle(ctx, "login:email:"+key); err != nil {
-			return err
-		}
-		if rehash {
-			if err := tx.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password)); err != nil {
-				return err
-			}
-		}
-		if err := tx.SetLastLogin(ctx, u.ID, now); err != nil {
-			return err
-		}
-		u.LastLoginAt = now
-		var err error
-		if auth, secret, err = tx.startSession(ctx, &u); err != nil {
-			return err
-		}
-		return tx.audit(ctx, nil, &u.ID, "user.logged_in", "session", auth.Session.ID.String(), nil, nil)
-	})
+	b = s.DB.NewBatch()
+	b.DeleteThrottle(ctx, emailKey)
+	b.Refund(ctx, ipKey, limitLoginIP.Free)
+	if rehash {
+		b.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password))
+	}
+	b.SetLastLogin(ctx, u.ID, now)
+	u.LastLoginAt = now
+	auth, secret, err := startSession(ctx, b.Writes, s, &u, now, o)
 	if err != nil {
+		return Auth{}, "", err
+	}
+	if err := audit(ctx, b.Writes, now, o, nil, &u.ID, "user.logged_in", "session", auth.Session.ID.String(), nil, nil); err != nil {
+		return Auth{}, "", err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
 		return Auth{}, "", err
 	}
 	return auth, secret, nil

@@ -78,7 +78,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 	duplicate := false
 	var retry error
 	err := s.write(ctx, now, o, func(tx *wtx) error {
-		ok, wait, err := reserve(ctx, tx.Tx, "signup:ip:"+ipKey(o.IP), limitSignupIP, now)
+		ok, wait, err := hit(ctx, tx.Tx, "signup:ip:"+ipKey(o.IP), limitSignupIP, now)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 		}
 		if existing, err := tx.UserByEmailKey(ctx, key); err == nil {
 			duplicate = true
-			ok, _, err := reserve(ctx, tx.Tx, "signup:notice:"+key, limitSignupNotice, now)
+			ok, _, err := hit(ctx, tx.Tx, "signup:notice:"+key, limitSignupNotice, now)
 			if err != nil || !ok {
 				return err
 			}

@@ -8,69 +8,50 @@ import (
 	"github.com/equipe-dev/equipe/store"
 )
 
-// A limit says how many attempts a key allows. Two kinds:
+// The limits, documented in docs/security.md. Two kinds:
 //
-//   - progressive (login failures): the first Free attempts pass; from then on
-//     each attempt blocks the key for Base·2^(n−Free), at most Max; after Decay
-//     without attempts the count starts again. A success forgets the key.
-//   - fixed window (requests that send mail, sign-ups, token guesses): at most
-//     Free attempts per Window.
+//   - progressive (failed logins): the first attempts pass; from then on each
+//     attempt blocks the key for a delay that doubles, up to a ceiling; after a
+//     quiet period the count starts again, and a success forgets it.
+//   - fixed window (requests that send mail, sign-ups, guessed links): at most
+//     so many attempts a window.
 //
-// The state lives in the database (store.Throttle), so limits hold across
-// restarts and processes, and attempts are counted before they are evaluated,
-// under a row lock: fifty concurrent attempts cannot all slip in before the
-// first failure is recorded.
-type limit struct {
-	Free        int
-	Progressive bool
-	Base, Max   time.Duration // progressive
-	Decay       time.Duration // progressive
-	Window      time.Duration // fixed
-}
-
-// The limits. They are documented in docs/security.md.
+// Attempts are counted before they are evaluated, in the database, so that
+// fifty concurrent attempts cannot all slip in before the first failure is
+// recorded, and limits hold across restarts and processes.
 var (
-	limitLoginAccount = limit{Free: 5, Progressive: true, Base: 30 * time.Second, Max: 15 * time.Minute, Decay: 24 * time.Hour}
-	limitLoginIP      = limit{Free: 30, Progressive: true, Base: 10 * time.Second, Max: 15 * time.Minute, Decay: time.Hour}
-	limitSignupIP     = limit{Free: 20, Window: time.Hour}
-	limitSignupNotice = limit{Free: 1, Window: time.Hour}
-	limitResetAddress = limit{Free: 3, Window: time.Hour}
-	limitResetIP      = limit{Free: 20, Window: time.Hour}
-	limitVerifyResend = limit{Free: 3, Window: time.Hour}
-	limitTokenIP      = limit{Free: 30, Window: 10 * time.Minute}
+	limitLoginEmail = store.Progressive{Free: 5, Decay: 24 * time.Hour, Delays: doubling(30*time.Second, 15*time.Minute)}
+	limitLoginIP    = store.Progressive{Free: 30, Decay: time.Hour, Delays: doubling(10*time.Second, 15*time.Minute)}
 )
 
-// reserve counts an attempt against key and reports whether it may proceed,
-// and if not, for how long the key is blocked.
-func reserve(ctx context.Context, tx *store.Tx, key string, l limit, now time.Time) (bool, time.Duration, error) {
-	t, err := tx.LockThrottle(ctx, key, now)
-	if err != nil {
-		return false, 0, err
+type window struct {
+	Free   int
+	Length time.Duration
+}
+
+var (
+	limitSignupIP     = window{20, time.Hour}
+	limitSignupNotice = window{1, time.Hour}
+	limitResetAddress = window{3, time.Hour}
+	limitResetIP      = window{20, time.Hour}
+	limitVerifyResend = window{3, time.Hour}
+	limitTokenIP      = window{30, 10 * time.Minute}
+)
+
+// doubling returns base, 2·base, 4·base… up to and ending with ceiling.
+func doubling(base, ceiling time.Duration) []time.Duration {
+	var ds []time.Duration
+	for d := base; d < ceiling; d *= 2 {
+		ds = append(ds, d)
 	}
-	if l.Progressive {
-		if now.Before(t.BlockedUntil) {
-			return false, t.BlockedUntil.Sub(now), nil
-		}
-		if now.Sub(t.LastAt) > l.Decay {
-			t.Count, t.WindowStart = 0, now
-		}
-		t.Count++
-		t.LastAt = now
-		if t.Count >= l.Free {
-			d := l.Base << min(t.Count-l.Free, 20)
-			t.BlockedUntil = now.Add(min(d, l.Max))
-		}
-		return true, 0, tx.SaveThrottle(ctx, t)
-	}
-	if now.Sub(t.WindowStart) >= l.Window || t.Count == 0 {
-		t.Count, t.WindowStart = 0, now
-	}
-	if t.Count >= l.Free {
-		return false, t.WindowStart.Add(l.Window).Sub(now), nil
-	}
-	t.Count++
-	t.LastAt = now
-	return true, 0, tx.SaveThrottle(ctx, t)
+	return append(ds, ceiling)
+}
+
+// hit counts a request against key in its window; it reports whether it may
+// proceed, and if not for how long.
+func hit(ctx context.Context, tx *store.Tx, key string, l window, now time.Time) (bool, time.Duration, error) {
+	ok, until, err := tx.Hit(ctx, key, now, l.Length, l.Free)
+	return ok, until.Sub(now), err
 }
 
 // ipKey returns the part of an address that throttles count by: the address

@@ -32,7 +32,7 @@ func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret
 	if !plausibleSecret(secret) || err != nil || t.Kind != kind {
 		var blocked time.Duration
 		werr := s.write(ctx, now, o, func(tx *wtx) error {
-			ok, wait, err := reserve(ctx, tx.Tx, "token:ip:"+ipKey(o.IP), limitTokenIP, now)
+			ok, wait, err := hit(ctx, tx.Tx, "token:ip:"+ipKey(o.IP), limitTokenIP, now)
 			if !ok {
 				blocked = wait
 			}

@@ -47,7 +47,7 @@ func (s *Service) ResendVerification(ctx context.Context, u equipe.User, o Origi
 	now := s.Now()
 	var blocked time.Duration
 	err := s.write(ctx, now, o, func(tx *wtx) error {
-		ok, wait, err := reserve(ctx, tx.Tx, "verify:user:"+u.ID.String(), limitVerifyResend, now)
+		ok, wait, err := hit(ctx, tx.Tx, "verify:user:"+u.ID.String(), limitVerifyResend, now)
 		if err != nil || !ok {
 			blocked = wait
 			return err

@@ -59,8 +59,10 @@ type SMTPConfig struct {
 	// DialTimeout bounds connecting, and for implicit TLS the handshake
 	// (default DefaultSMTPDialTimeout).
 	DialTimeout time.Duration
-	// Timeout bounds the conversation with the server once connected
-	// (default DefaultSMTPTimeout).
+	// Timeout bounds each stage of the conversation once connected: the
+	// greeting, STARTTLS and AUTH, then the sending of the message (default
+	// DefaultSMTPTimeout). With the defaults a send that hangs gives up
+	// within about 75 s.
 	Timeout time.Duration
 }
 
@@ -309,10 +311,29 @@ func Permanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// classify marks 5xx replies to the message itself as permanent.
+// unavailableError marks a failure to reach the server or to open a
+// session with it (connection, greeting, STARTTLS, AUTH): no message was
+// handed over, and the next email would fail the same way.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// unavailable reports whether err says the server could not be used at all,
+// rather than that it refused one message.
+func unavailable(err error) bool {
+	var u *unavailableError
+	return errors.As(err, &u)
+}
+
+// classify marks 5xx replies to the message itself as permanent, and
+// failures before any message was handed over as the server's.
 func classify(err error) error {
 	var se *gomail.SendError
-	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+	switch {
+	case !errors.As(err, &se), se.Reason == gomail.ErrConnCheck:
+		return &unavailableError{err: err}
+	case se.ErrorCode() >= 500 && se.ErrorCode() < 600:
 		return &permanentError{err: err}
 	}
 	return err

@@ -297,8 +297,9 @@ func TestSMTPSender_ClassifiesFailures(t *testing.T) {
 	}
 }
 
-func TestSMTPSender_HangingServerTimesOut(t *testing.T) {
-	// A server that accepts connections and never says a word.
+// hangingServer accepts connections and never says a word. It returns its
+// address and a count of the connections it accepted.
+func hangingServer(t *testing.T) (string, func() int) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +327,16 @@ func TestSMTPSender_HangingServerTimesOut(t *testing.T) {
 		mu.Unlock()
 		wg.Wait()
 	})
-	cfg, err := ParseSMTPURL("smtp://" + l.Addr().String() + "?tls=none")
+	return l.Addr().String(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
+}
+
+// hangingSender sends to a hanging server with a short timeout.
+func hangingSender(t *testing.T, addr string) *SMTPSender {
+	cfg, err := ParseSMTPURL("smtp://" + addr + "?tls=none")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,10 +345,15 @@ func TestSMTPSender_HangingServerTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestSMTPSender_HangingServerTimesOut(t *testing.T) {
+	addr, _ := hangingServer(t)
 	start := time.Now()
-	err = s.Send(context.Background(), compose(t, testTemplates(t, nil), "ada@example.org", "tok"))
-	if err == nil || Permanent(err) {
-		t.Errorf("err %v, want a temporary error", err)
+	err := hangingSender(t, addr).Send(context.Background(), compose(t, testTemplates(t, nil), "ada@example.org", "tok"))
+	if err == nil || Permanent(err) || !unavailable(err) {
+		t.Errorf("err %v, want a temporary error saying the server is unavailable", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Send took %v against a hanging server", d)

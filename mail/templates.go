@@ -47,9 +47,10 @@ const (
 
 // needs says what a template cannot do without: an email about a link is
 // useless without the link, and a team email without the account's name
-// reads as nonsense. Compose refuses such data, which catches a wiring
-// mistake in tests rather than in a customer's mailbox.
-var needs = map[string]struct{ link, account bool }{
+// (or a "joined" notice without who joined) reads as nonsense. Compose
+// refuses such data, which catches a wiring mistake in tests rather than in
+// a customer's mailbox.
+var needs = map[string]struct{ link, account, recipient bool }{
 	TemplateVerifyEmail:          {link: true},
 	TemplatePasswordReset:        {link: true},
 	TemplatePasswordChanged:      {},
@@ -59,7 +60,7 @@ var needs = map[string]struct{ link, account bool }{
 	TemplateActivation:           {link: true, account: true},
 	TemplateReinvitation:         {link: true, account: true},
 	TemplateWelcome:              {account: true},
-	TemplateInviterConfirmation:  {account: true},
+	TemplateInviterConfirmation:  {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
 }
@@ -71,10 +72,10 @@ var needs = map[string]struct{ link, account bool }{
 // them and RecipientName names the person who joined.
 type Data struct {
 	RecipientName string    // "Ada Lovelace"
-	AccountName   string    // may be empty
+	AccountName   string    // may be empty, except in the team emails
 	InviterName   string    // may be empty
-	Link          string    // the action link, absolute URL under the public URL
-	Expires       time.Time // when the link stops working (zero: no link)
+	Link          string    // the action link: an absolute URL on the public URL's scheme and host
+	Expires       time.Time // when the link stops working (zero: the email says nothing of it)
 	Message       string    // a personal message from a person (may be empty, multi-line)
 	LoginURL      string    // {public_url}/login; Compose fills it when empty
 	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
@@ -132,7 +133,7 @@ var funcs = map[string]any{
 
 // NewTemplates parses the email templates. publicURL is the service's
 // public address: it makes LoginURL, ResetURL and the Message-ID's domain,
-// and every Link must point under it. override, which may be nil, holds
+// and every Link must use its scheme and host. override, which may be nil, holds
 // files with the names of the embedded ones (layout.tmpl, common.fr.tmpl,
 // invitation.en.tmpl…) that replace them; an override file with any other
 // .tmpl name is an error, as it would otherwise be silently ignored.
@@ -247,6 +248,10 @@ func (t *Templates) selfCheck() error {
 	bare := Data{AccountName: "Acme", Link: link}
 	for _, name := range t.Names() {
 		for _, locale := range equipe.Locales {
+			bare := bare
+			if needs[name].recipient {
+				bare.RecipientName = "Ada"
+			}
 			for _, d := range []Data{full, bare} {
 				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
 					return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
@@ -295,6 +300,9 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
 	if need.account && d.AccountName == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs AccountName", name)
+	}
+	if need.recipient && d.RecipientName == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s needs RecipientName", name)
 	}
 	if need.link && d.Link == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)

@@ -227,6 +227,7 @@ func TestCompose_RefusesBadInput(t *testing.T) {
 		{"recipient with a line break", TemplatePasswordChanged, "ada@example.org\r\nBcc: x@evil.test", Data{}},
 		{"missing link", TemplatePasswordReset, "ada@example.org", Data{}},
 		{"missing account", TemplateInvitation, "ada@example.org", Data{Link: link}},
+		{"missing name of who joined", TemplateInviterConfirmation, "grace@example.org", Data{AccountName: "Acme"}},
 		{"link to another host", TemplatePasswordReset, "ada@example.org", Data{Link: "https://evil.test/password-reset/tok"}},
 		{"link over another scheme", TemplatePasswordReset, "ada@example.org", Data{Link: "http://equipe.example.test/password-reset/tok"}},
 		{"relative link", TemplatePasswordReset, "ada@example.org", Data{Link: "/password-reset/tok"}},

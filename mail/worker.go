@@ -28,8 +28,7 @@ const (
 	DefaultPoll        = 2 * time.Second
 )
 
-// markTimeout bounds recording an outcome. It runs even after shutdown has
-// begun: an email that left must be marked sent, or it will leave again.
+// markTimeout bounds recording an outcome.
 const markTimeout = 15 * time.Second
 
 // maxErrorLen bounds the error kept in the outbox.
@@ -41,6 +40,12 @@ const maxErrorLen = 1000
 // an email for Lease, and an email whose claim lapses (its worker died) is
 // claimed again. Delivery is therefore at least once; a repeat carries the
 // same Message-ID.
+//
+// The emails of a round are sent one at a time. When the server cannot be
+// reached at all, the rest of the round fails with the same error and
+// back-off without being tried, so an outage costs one timeout per round
+// rather than one per email; and a round stops, giving its remaining
+// emails back, before its lease could run out.
 //
 // Set the fields before the first call to Run, RunOnce or Wake and leave
 // them alone afterwards.
@@ -58,8 +63,8 @@ type Worker struct {
 	// (defaults 30 s and 1 h).
 	BaseDelay, MaxDelay time.Duration
 	// Lease is how long a claim holds an email (default 2 min). It must
-	// exceed the longest send (the SMTP dial and I/O timeouts), or another
-	// worker may send the same email again meanwhile.
+	// exceed the longest send (about 75 s with the default SMTP timeouts),
+	// or another worker may send the same email again meanwhile.
 	Lease time.Duration
 	// Batch is how many emails a round claims (default 10).
 	Batch int
@@ -119,7 +124,8 @@ func (w *Worker) Wake() {
 }
 
 // Stats returns how many emails this worker sent, how many attempts failed
-// and will be retried, and how many emails it abandoned.
+// (counting those not tried because the server was unavailable) and will be
+// retried, and how many emails it abandoned.
 func (w *Worker) Stats() (sent, failed, abandoned uint64) {
 	return w.sent.Load(), w.failed.Load(), w.abandoned.Load()
 }
@@ -185,41 +191,63 @@ func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
 		return 0, 0, fmt.Errorf("claim emails: %w", err)
 	}
 	var errs []error
+	var longest time.Duration
+	var down error
 	for i, e := range emails {
 		if ctx.Err() != nil {
 			errs = append(errs, w.release(ctx, emails[i:]))
 			break
 		}
-		ok, err := w.deliver(ctx, e)
-		if ok {
-			sent++
+		if down != nil {
+			// The server could not be reached for the previous email: this
+			// one would wait out the same timeouts to fail the same way.
+			errs = append(errs, w.record(ctx, e, fmt.Errorf("not tried, the server was unavailable: %w", down), 0))
+			continue
 		}
-		errs = append(errs, err)
+		// The emails of a batch are sent one after another under one lease.
+		// Start a send only while the lease leaves ample time for it, or
+		// another worker could claim the email and send it too.
+		// (While processing, NextAttemptAt holds the end of the lease.)
+		if left := e.NextAttemptAt.Sub(w.now()); left < max(2*longest, lease/2) {
+			errs = append(errs, w.release(ctx, emails[i:]))
+			break
+		}
+		start := time.Now()
+		// The email in hand is finished even when shutdown begins:
+		// cancelling a send half-way would leave the server unsure whether
+		// it was delivered.
+		sendErr := w.Sender.Send(context.WithoutCancel(ctx), e)
+		took := time.Since(start)
+		longest = max(longest, took)
+		if sendErr == nil {
+			sent++
+		} else if unavailable(sendErr) {
+			down = sendErr
+		}
+		errs = append(errs, w.record(ctx, e, sendErr, took))
 	}
 	return sent, len(emails), errors.Join(errs...)
 }
 
-// deliver sends one claimed email and records the outcome. It reports
-// whether the email was sent, and an error only when recording failed (the
-// email is then claimed again once the lease lapses).
-func (w *Worker) deliver(ctx context.Context, e equipe.Email) (bool, error) {
-	// The email in hand is finished even when shutdown begins: cancelling a
-	// send half-way would leave the server unsure whether it was delivered.
-	ctx = context.WithoutCancel(ctx)
-	start := time.Now()
-	sendErr := w.Sender.Send(ctx, e)
-	mctx, cancel := context.WithTimeout(ctx, markTimeout)
+// record writes the outcome of an attempt to the outbox and the log: sent,
+// queued again after a back-off, or abandoned. It returns an error only
+// when the outbox cannot be written (the email is then claimed again once
+// the lease lapses).
+func (w *Worker) record(ctx context.Context, e equipe.Email, sendErr error, took time.Duration) error {
+	// Recording runs even after shutdown has begun: an email that left must
+	// be marked sent, or it will leave again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	now := w.now()
 	log := w.logger().With("email_id", e.ID.String(), "template", e.Template, "to_domain", domain(e.To),
 		"attempt", e.Attempts)
 	if sendErr == nil {
 		w.sent.Add(1)
-		log.Info("email sent", "outcome", "sent", "duration", time.Since(start).Round(time.Millisecond))
-		if err := w.DB.MarkEmailSent(mctx, e.ID, w.claim, now); err != nil {
-			return true, fmt.Errorf("mark email %s sent: %w", e.ID, err)
+		log.Info("email sent", "outcome", "sent", "duration", took.Round(time.Millisecond))
+		if err := w.DB.MarkEmailSent(ctx, e.ID, w.claim, now); err != nil {
+			return fmt.Errorf("mark email %s sent: %w", e.ID, err)
 		}
-		return true, nil
+		return nil
 	}
 	msg := errorText(sendErr)
 	logged := redactAddress(msg, e.To)
@@ -231,22 +259,23 @@ func (w *Worker) deliver(ctx context.Context, e equipe.Email) (bool, error) {
 			reason = fmt.Sprintf("%d attempts failed", e.Attempts)
 		}
 		log.Error("email abandoned", "outcome", "abandoned", "reason", reason, "error", logged)
-		if err := w.DB.MarkEmailFailed(mctx, e.ID, w.claim, msg, now, true); err != nil {
-			return false, fmt.Errorf("mark email %s abandoned: %w", e.ID, err)
+		if err := w.DB.MarkEmailFailed(ctx, e.ID, w.claim, msg, now, true); err != nil {
+			return fmt.Errorf("mark email %s abandoned: %w", e.ID, err)
 		}
-		return false, nil
+		return nil
 	}
 	w.failed.Add(1)
 	next := now.Add(w.backoff(e.Attempts))
 	log.Warn("email not sent, will retry", "outcome", "retry", "retry_at", next.UTC(), "error", logged)
-	if err := w.DB.MarkEmailFailed(mctx, e.ID, w.claim, msg, next, false); err != nil {
-		return false, fmt.Errorf("mark email %s failed: %w", e.ID, err)
+	if err := w.DB.MarkEmailFailed(ctx, e.ID, w.claim, msg, next, false); err != nil {
+		return fmt.Errorf("mark email %s failed: %w", e.ID, err)
 	}
-	return false, nil
+	return nil
 }
 
-// release gives back claimed emails that shutdown left unsent, due at once,
-// so that another worker need not wait for the lease to lapse. Their last
+// release gives back claimed emails left unsent (by shutdown, or for want
+// of lease), due at once, so that no worker need wait for the lease to
+// lapse. Their last
 // error is kept; the claim has counted as an attempt.
 func (w *Worker) release(ctx context.Context, emails []equipe.Email) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)

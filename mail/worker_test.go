@@ -377,6 +377,88 @@ func TestWorker_ShutdownFinishesTheEmailInHandAndReleasesTheRest(t *testing.T) {
 	})
 }
 
+func TestWorker_UnreachableServerFailsTheBatchAfterOneTry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		addr, accepted := hangingServer(t)
+		clk := newClock()
+		tm := testTemplates(t, clk.Now)
+		var emails []equipe.Email
+		for i := range 4 {
+			emails = append(emails, compose(t, tm, fmt.Sprintf("user%d@example.org", i), "tok"))
+		}
+		enqueue(t, db, clk.Now(), emails...)
+
+		w := &Worker{DB: db, Sender: hangingSender(t, addr), Now: clk.Now, BaseDelay: time.Minute}
+		start := time.Now()
+		if sent, err := w.RunOnce(context.Background()); sent != 0 || err != nil {
+			t.Fatalf("RunOnce = %d, %v", sent, err)
+		}
+		if n := accepted(); n != 1 {
+			t.Errorf("%d connections to a hanging server, want 1: one timeout fails the batch", n)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the round took %v", d)
+		}
+		for _, e := range emails {
+			got := emailByID(t, db, e.ID)
+			if got.Status != equipe.EmailQueued || got.Attempts != 1 || got.LastError == "" || !got.NextAttemptAt.After(clk.Now()) {
+				t.Errorf("status %s, attempts %d, error %q, next %v", got.Status, got.Attempts, got.LastError, got.NextAttemptAt)
+			}
+		}
+		if _, failed, _ := w.Stats(); failed != 4 {
+			t.Errorf("%d failures counted, want 4", failed)
+		}
+	})
+}
+
+// slowSender takes its time over every email, as a congested relay would.
+type slowSender struct {
+	Sender
+	delay time.Duration
+}
+
+func (s slowSender) Send(ctx context.Context, e equipe.Email) error {
+	time.Sleep(s.delay)
+	return s.Sender.Send(ctx, e)
+}
+
+func TestWorker_BatchStopsBeforeItsLeaseRunsOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := mailtest.StartSMTP(t)
+		tm := testTemplates(t, nil)
+		var emails []equipe.Email
+		for i := range 5 {
+			emails = append(emails, compose(t, tm, fmt.Sprintf("user%d@example.org", i), "tok"))
+		}
+		enqueue(t, db, time.Now(), emails...)
+
+		// Five sends of 60 ms do not fit in a lease of 200 ms: the worker
+		// must give the rest back rather than send past its lease.
+		w := &Worker{DB: db, Sender: slowSender{smtpSender(t, srv), 60 * time.Millisecond}, Lease: 200 * time.Millisecond}
+		first, err := w.RunOnce(context.Background())
+		if err != nil || first == 0 || first == 5 {
+			t.Fatalf("first round sent %d (%v), want some but not all", first, err)
+		}
+		total := first
+		for round := 0; total < 5 && round < 10; round++ {
+			n, err := w.RunOnce(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += n
+		}
+		seen := map[string]int{}
+		for _, m := range srv.WaitFor(t, 5, 5*time.Second) {
+			seen[m.MessageID]++
+		}
+		for _, e := range emails {
+			if seen[e.MessageID] != 1 {
+				t.Errorf("email %s received %d times", e.ID, seen[e.MessageID])
+			}
+		}
+	})
+}
+
 func TestWorker_RunDeliversOnWakeAndStopsWhenCancelled(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := mailtest.StartSMTP(t)

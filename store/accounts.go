@@ -15,8 +15,8 @@ func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 }
 
 // CreateAccount inserts a.
-func (tx *Tx) CreateAccount(ctx context.Context, a *equipe.Account) error {
-	_, err := tx.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
 		a.InvitationTTLHours, micros(a.CreatedAt))
 	return err
@@ -30,8 +30,8 @@ func (q Queries) AccountByID(ctx context.Context, id equipe.ID) (equipe.Account,
 }
 
 // CreateResource inserts r.
-func (tx *Tx) CreateResource(ctx context.Context, r *equipe.Resource) error {
-	_, err := tx.exec(ctx, `INSERT INTO resources (id, account_id, type, name, external_id, created_at)
+func (w Writes) CreateResource(ctx context.Context, r *equipe.Resource) error {
+	_, err := w.exec(ctx, `INSERT INTO resources (id, account_id, type, name, external_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		r.ID, r.AccountID, r.Type, r.Name, str(r.ExternalID), micros(r.CreatedAt))
 	return err
@@ -66,8 +66,8 @@ func memberDest(m *equipe.Member) []any {
 
 // CreateMember inserts m. Returns ECONFLICT with key "error.member_exists" when the
 // user is already a member of the account.
-func (tx *Tx) CreateMember(ctx context.Context, m *equipe.Member) error {
-	_, err := tx.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, invited_by,
+func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
+	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, invited_by,
 		invitations_sent, last_invited_at, joined_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		m.AccountID, m.UserID, m.Role, m.Status, m.Title, idv(m.InvitedBy), m.InvitationsSent,
 		tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt))
@@ -88,8 +88,8 @@ func (q Queries) Member(ctx context.Context, accountID, userID equipe.ID) (equip
 // AssignResource assigns a resource of the member's account to the member.
 // The resource must belong to the same account: one of another account
 // answers ENOTFOUND and changes nothing.
-func (tx *Tx) AssignResource(ctx context.Context, accountID, userID, resourceID equipe.ID) error {
-	return tx.execOne(ctx, `INSERT INTO member_resources (account_id, user_id, resource_id)
+func (w Writes) AssignResource(ctx context.Context, accountID, userID, resourceID equipe.ID) error {
+	return w.execOne(ctx, `INSERT INTO member_resources (account_id, user_id, resource_id)
 		SELECT $1, $2, r.id FROM resources r WHERE r.id = $3 AND r.account_id = $1
 		ON CONFLICT DO NOTHING`, accountID, userID, resourceID)
 }
@@ -139,7 +139,7 @@ func (q Queries) AccountsOfUser(ctx context.Context, userID equipe.ID) ([]equipe
 }
 
 // ActivateMember marks the member active and joined at at.
-func (tx *Tx) ActivateMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3)
+func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
+	return w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3)
 		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at))
 }

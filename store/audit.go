@@ -7,8 +7,8 @@ import (
 )
 
 // RecordAudit appends an audit event. Audit events are never updated.
-func (tx *Tx) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
-	_, err := tx.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_id, action, target_type, target_id,
+func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
+	_, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_id, action, target_type, target_id,
 		before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		e.ID, idv(e.AccountID), idv(e.ActorID), e.Action, e.TargetType, e.TargetID, e.Before, e.After, e.IP, micros(e.At))
 	return err

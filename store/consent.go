@@ -8,8 +8,8 @@ import (
 
 // PublishPolicy records a version of the privacy policy. Publishing a version
 // that exists already changes nothing and is not an error.
-func (tx *Tx) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) error {
-	_, err := tx.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at) VALUES ($1, $2, $3, $4)
+func (w Writes) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) error {
+	_, err := w.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (version) DO NOTHING`, p.Version, p.URL, p.Text, micros(p.PublishedAt))
 	return err
 }
@@ -25,8 +25,8 @@ func (q Queries) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error
 
 // RecordConsent records that the user accepted a policy version; accepting it
 // again keeps the first record.
-func (tx *Tx) RecordConsent(ctx context.Context, c *equipe.Consent) error {
-	_, err := tx.exec(ctx, `INSERT INTO consents (user_id, policy_version, accepted_at, ip) VALUES ($1, $2, $3, $4)
+func (w Writes) RecordConsent(ctx context.Context, c *equipe.Consent) error {
+	_, err := w.exec(ctx, `INSERT INTO consents (user_id, policy_version, accepted_at, ip) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (user_id, policy_version) DO NOTHING`, c.UserID, c.Version, micros(c.AcceptedAt), c.IP)
 	return err
 }

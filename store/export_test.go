@@ -5,6 +5,6 @@ import "context"
 // ExecForTest runs a statement in the transaction, for tests that need to
 // put the database in a state no method produces.
 func (tx *Tx) ExecForTest(ctx context.Context, query string) error {
-	_, err := tx.exec(ctx, query)
-	return err
+	_, err := tx.q.ExecContext(ctx, query)
+	return wrap(err)
 }

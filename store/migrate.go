@@ -93,8 +93,8 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		err := db.Write(ctx, func(tx *Tx) error {
 			if db.engine == Postgres {
 				// A constant key: "equipe migrations".
-				if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(4242010101)"); err != nil {
-					return err
+				if _, err := tx.q.ExecContext(ctx, "SELECT pg_advisory_xact_lock(4242010101)"); err != nil {
+					return wrap(err)
 				}
 			}
 			var cur int
@@ -111,9 +111,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 			if _, err := tx.q.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 			}
-			_, err := tx.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+			_, err := tx.q.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 				m.Version, m.Name, time.Now().UnixMicro())
-			return err
+			return wrap(err)
 		})
 		if err != nil {
 			return applied, err

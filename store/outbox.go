@@ -18,12 +18,12 @@ func scanEmail(row interface{ Scan(...any) error }, e *equipe.Email) error {
 // EnqueueEmail writes e to the outbox as queued, due at e.NextAttemptAt (or
 // at once). It belongs in the transaction of the change that causes the
 // email, so that both commit or neither does.
-func (tx *Tx) EnqueueEmail(ctx context.Context, e *equipe.Email) error {
+func (w Writes) EnqueueEmail(ctx context.Context, e *equipe.Email) error {
 	if e.NextAttemptAt.IsZero() {
 		e.NextAttemptAt = e.CreatedAt
 	}
 	e.Status = equipe.EmailQueued
-	_, err := tx.exec(ctx, `INSERT INTO outbox (id, message_id, recipient, template, locale, subject, body_text,
+	_, err := w.exec(ctx, `INSERT INTO outbox (id, message_id, recipient, template, locale, subject, body_text,
 		body_html, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)`,
 		e.ID, e.MessageID, e.To, e.Template, e.Locale, e.Subject, e.Text, e.HTML, e.Status,
 		micros(e.NextAttemptAt), micros(e.CreatedAt))
@@ -42,7 +42,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now time.Time, lease time.Duratio
 		out = out[:0]
 		rows, err := tx.q.QueryContext(ctx, `SELECT id FROM outbox
 			WHERE status IN ('queued', 'processing') AND next_attempt_at <= $1
-			ORDER BY next_attempt_at, id LIMIT $2`+tx.d.skipLocked, micros(now), limit)
+			ORDER BY next_attempt_at, id LIMIT $2`+tx.Queries.d.skipLocked, micros(now), limit)
 		if err != nil {
 			return wrap(err)
 		}

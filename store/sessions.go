@@ -10,8 +10,8 @@ import (
 const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent`
 
 // CreateSession inserts s.
-func (tx *Tx) CreateSession(ctx context.Context, s *equipe.Session) error {
-	_, err := tx.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+func (w Writes) CreateSession(ctx context.Context, s *equipe.Session) error {
+	_, err := w.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.ID, s.Hash, s.UserID, idv(s.AccountID), micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt),
 		s.IP, s.UserAgent)
 	return err
@@ -55,24 +55,20 @@ func (db *DB) TouchSession(ctx context.Context, id equipe.ID, at time.Time) erro
 }
 
 // SetSessionAccount remembers the current account of the session.
-func (tx *Tx) SetSessionAccount(ctx context.Context, id equipe.ID, accountID *equipe.ID) error {
-	return tx.execOne(ctx, `UPDATE sessions SET account_id = $2 WHERE id = $1`, id, idv(accountID))
+func (w Writes) SetSessionAccount(ctx context.Context, id equipe.ID, accountID *equipe.ID) error {
+	return w.execOne(ctx, `UPDATE sessions SET account_id = $2 WHERE id = $1`, id, idv(accountID))
 }
 
 // DeleteSession ends the session with id; ending an ended session is not an
 // error.
-func (tx *Tx) DeleteSession(ctx context.Context, id equipe.ID) error {
-	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+func (w Writes) DeleteSession(ctx context.Context, id equipe.ID) error {
+	_, err := w.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
 }
 
 // DeleteUserSessions ends every session of the user. Returns how many.
-func (tx *Tx) DeleteUserSessions(ctx context.Context, userID equipe.ID) (int64, error) {
-	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+func (w Writes) DeleteUserSessions(ctx context.Context, userID equipe.ID) (int64, error) {
+	return w.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 }
 
 // DeleteStaleSessions deletes sessions past their absolute end at now or idle

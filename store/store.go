@@ -199,7 +199,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return wrap(err)
 	}
-	tx := &Tx{Queries: Queries{q: stx, d: db.d}, tx: stx}
+	tx := &Tx{Queries: Queries{q: stx, d: db.d}, Writes: Writes{x: txWriter{stx}, d: db.d}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -219,6 +219,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // sees its own changes.
 type Tx struct {
 	Queries
+	Writes
 	tx *sql.Tx
 }
 
@@ -252,26 +253,62 @@ var dialects = map[Engine]*dialect{
 	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", like: "ILIKE"},
 }
 
-func (q Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := q.q.ExecContext(ctx, query, args...)
-	return res, wrap(err)
+// Writes holds the write methods. On a Tx they run at once; on a Batch
+// they are queued and run together by DB.RunBatch.
+type Writes struct {
+	x writer
+	d *dialect
 }
 
-// execOne runs a statement that must change exactly one row; it returns
-// ENOTFOUND when it changed none.
-func (q Queries) execOne(ctx context.Context, query string, args ...any) error {
-	res, err := q.exec(ctx, query, args...)
+// writer runs a statement now (in a transaction) or later (in a batch).
+type writer interface {
+	// exec runs or queues a statement and returns the rows it changed
+	// (always 0 in a batch, where it is not known yet).
+	exec(ctx context.Context, query string, args ...any) (int64, error)
+	// execOne runs a statement that must change exactly one row.
+	execOne(ctx context.Context, query string, args ...any) error
+	// queryRow runs or queues a statement returning one row, scanned into
+	// dest (in a batch: when the batch runs).
+	queryRow(ctx context.Context, query string, args []any, dest ...any) error
+}
+
+func (w Writes) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return w.x.exec(ctx, query, args...)
+}
+
+func (w Writes) execOne(ctx context.Context, query string, args ...any) error {
+	return w.x.execOne(ctx, query, args...)
+}
+
+func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return w.x.queryRow(ctx, query, args, dest...)
+}
+
+// txWriter runs statements at once in a transaction.
+type txWriter struct{ tx *sql.Tx }
+
+func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return 0, wrap(err)
 	}
 	n, err := res.RowsAffected()
+	return n, wrap(err)
+}
+
+func (t txWriter) execOne(ctx context.Context, query string, args ...any) error {
+	n, err := t.exec(ctx, query, args...)
 	if err != nil {
-		return wrap(err)
+		return err
 	}
 	if n == 0 {
 		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	}
 	return nil
+}
+
+func (t txWriter) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return wrap(t.tx.QueryRowContext(ctx, query, args...).Scan(dest...))
 }
 
 // wrap translates driver errors into equipe errors: not found, unique

@@ -429,39 +429,104 @@ func TestOutbox_ClaimsAreExclusiveAndLapse(t *testing.T) {
 }
 
 func TestThrottle_ConcurrentAttemptsAreCountedOneByOne(t *testing.T) {
+	p := store.Progressive{Free: 5, Decay: time.Hour, Delays: []time.Duration{30 * time.Second, time.Minute}}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		const n = 40
+		// Fifty attempts at the same instant: exactly five pass.
+		var passed atomic.Int32
 		var wg sync.WaitGroup
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+		for range 50 {
+			wg.Go(func() {
 				err := db.Write(ctx, func(tx *store.Tx) error {
-					th, err := tx.LockThrottle(ctx, "login:x", t0)
-					if err != nil {
-						return err
+					r, err := tx.Attempt(ctx, "login:x", t0, p)
+					if err == nil && r.Allowed() {
+						passed.Add(1)
 					}
-					th.Count++
-					th.LastAt = t0
-					return tx.SaveThrottle(ctx, th)
+					return err
 				})
 				if err != nil {
 					t.Error(err)
 				}
-			}()
+			})
 		}
 		wg.Wait()
-		var got store.Throttle
-		write(t, db, func(tx *store.Tx) error {
-			var err error
-			got, err = tx.LockThrottle(ctx, "login:x", t0)
-			return err
-		})
-		if got.Count != n {
-			t.Fatalf("count %d after %d concurrent increments", got.Count, n)
+		if passed.Load() != 5 {
+			t.Fatalf("%d of 50 concurrent attempts passed, want 5", passed.Load())
 		}
-		if k, err := db.DeleteStaleThrottles(ctx, t0.Add(time.Second)); err != nil || k != 1 {
+		attempt := func(at time.Time) (bool, time.Time) {
+			var ok bool
+			var until time.Time
+			write(t, db, func(tx *store.Tx) error {
+				r, err := tx.Attempt(ctx, "login:x", at, p)
+				if err == nil {
+					ok, until = r.Allowed(), r.BlockedUntil()
+				}
+				return err
+			})
+			return ok, until
+		}
+		if ok, until := attempt(t0.Add(10 * time.Second)); ok || !until.Equal(t0.Add(30*time.Second)) {
+			t.Fatalf("during the block: %v until %v", ok, until)
+		}
+		// After the first block, one attempt passes and blocks for the next delay.
+		if ok, _ := attempt(t0.Add(31 * time.Second)); !ok {
+			t.Fatal("after the block: refused")
+		}
+		if ok, until := attempt(t0.Add(32 * time.Second)); ok || !until.Equal(t0.Add(91*time.Second)) {
+			t.Fatalf("second block: %v until %v", ok, until)
+		}
+		// A refund below the free count lifts the block.
+		write(t, db, func(tx *store.Tx) error {
+			for range 3 {
+				if err := tx.Refund(ctx, "login:x", p.Free); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if ok, _ := attempt(t0.Add(33 * time.Second)); !ok {
+			t.Fatal("after refunds: refused")
+		}
+		// In a batch, the result is known once the batch has run.
+		b := db.NewBatch()
+		r, err := b.Attempt(ctx, "login:y", t0, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RunBatch(ctx, b); err != nil || !r.Allowed() {
+			t.Fatalf("batched attempt: %v %v", r.Allowed(), err)
+		}
+		// After the decay the count starts again.
+		if ok, _ := attempt(t0.Add(3 * time.Hour)); !ok {
+			t.Fatal("after the decay: refused")
+		}
+		if k, err := db.DeleteStaleThrottles(ctx, t0.Add(4*time.Hour)); err != nil || k != 2 {
 			t.Fatalf("stale throttles deleted %d (%v)", k, err)
+		}
+	})
+}
+
+func TestThrottle_FixedWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		hit := func(at time.Time) (bool, time.Time) {
+			var ok bool
+			var until time.Time
+			write(t, db, func(tx *store.Tx) error {
+				var err error
+				ok, until, err = tx.Hit(ctx, "reset:x", at, time.Hour, 3)
+				return err
+			})
+			return ok, until
+		}
+		for i := range 3 {
+			if ok, _ := hit(t0.Add(time.Duration(i) * time.Minute)); !ok {
+				t.Fatalf("hit %d refused", i+1)
+			}
+		}
+		if ok, until := hit(t0.Add(10 * time.Minute)); ok || !until.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("fourth hit: %v until %v", ok, until)
+		}
+		if ok, _ := hit(t0.Add(time.Hour)); !ok {
+			t.Fatal("next window refused")
 		}
 	})
 }

@@ -2,55 +2,126 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
 	"time"
 )
 
-// Throttle is the state of one rate limit: how many attempts counted since
-// WindowStart, and until when further attempts are refused. The rules that
-// move it live with the use cases; the store only keeps it, so that limits
-// hold across restarts and across processes.
-type Throttle struct {
-	Key          string
-	Count        int
-	WindowStart  time.Time
-	BlockedUntil time.Time
-	LastAt       time.Time
+// Throttles count attempts per key (a login email, a client address…) in the
+// database, so that limits hold across restarts and across processes. Each
+// attempt is one statement that counts it and says whether it may proceed:
+// the database's row lock orders concurrent attempts, so fifty at once are
+// counted one after the other. The rules (how many, how long) belong to the
+// use cases and come in as parameters.
+
+// Progressive is a limit that lets Free attempts through, then blocks the
+// key after each further attempt for Delays[n] (the last delay repeating),
+// and forgets the count after Decay without attempts.
+type Progressive struct {
+	Free   int
+	Delays []time.Duration
+	Decay  time.Duration
 }
 
-// LockThrottle returns the throttle with key, locked until the transaction
-// ends, so that concurrent attempts are counted one after the other. A key
-// never seen returns a zero Throttle with that key.
-func (tx *Tx) LockThrottle(ctx context.Context, key string, now time.Time) (Throttle, error) {
-	// Insert first: SELECT ... FOR UPDATE does not lock a row that does not
-	// exist yet, and two first attempts would both start from zero.
-	if _, err := tx.exec(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at)
-		VALUES ($1, 0, $2, 0, $2) ON CONFLICT (key) DO NOTHING`, key, micros(now)); err != nil {
-		return Throttle{}, err
+// delayAfter returns how long the key is blocked after its n-th attempt.
+func (p Progressive) delayAfter(n int) time.Duration {
+	if n < p.Free || len(p.Delays) == 0 {
+		return 0
 	}
-	t := Throttle{Key: key}
-	var blocked int64
-	err := tx.q.QueryRowContext(ctx, `SELECT count, window_start, blocked_until, last_at FROM throttles
-		WHERE key = $1`+tx.d.forUpdate, key).Scan(&t.Count, ts(&t.WindowStart), &blocked, ts(&t.LastAt))
-	if blocked > 0 {
-		t.BlockedUntil = time.UnixMicro(blocked).UTC()
-	}
-	return t, wrap(err)
+	return p.Delays[min(n-p.Free, len(p.Delays)-1)]
 }
 
-// SaveThrottle stores t.
-func (tx *Tx) SaveThrottle(ctx context.Context, t Throttle) error {
-	var blocked int64
-	if !t.BlockedUntil.IsZero() {
-		blocked = t.BlockedUntil.UnixMicro()
+// blockSQL is the SQL expression of blocked_until after an attempt whose
+// count is the expression n, at $2. The delays are constants of the limit,
+// written into the query text, so each limit is one prepared statement.
+func (p Progressive) blockSQL(n string) string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for i := len(p.Delays) - 1; i >= 0; i-- {
+		cmp := "="
+		if i == len(p.Delays)-1 {
+			cmp = ">="
+		}
+		fmt.Fprintf(&b, " WHEN %s %s %d THEN $2 + %d", n, cmp, p.Free+i, p.Delays[i].Microseconds())
 	}
-	_, err := tx.exec(ctx, `UPDATE throttles SET count = $2, window_start = $3, blocked_until = $4, last_at = $5
-		WHERE key = $1`, t.Key, t.Count, micros(t.WindowStart), blocked, micros(t.LastAt))
+	b.WriteString(" ELSE 0 END")
+	return b.String()
+}
+
+// AttemptResult says whether an attempt may proceed. In a batch it is known
+// once the batch has run.
+type AttemptResult struct {
+	id, got string
+	blocked int64
+}
+
+// Allowed reports whether the attempt may proceed.
+func (r *AttemptResult) Allowed() bool { return r.got == r.id }
+
+// BlockedUntil returns when the key's block ends, for a refused attempt.
+func (r *AttemptResult) BlockedUntil() time.Time { return time.UnixMicro(r.blocked).UTC() }
+
+// Attempt counts an attempt against key at now under the limit p; the
+// result says whether the attempt may proceed and, if not, until when the
+// key is blocked. A blocked attempt is not counted.
+func (w Writes) Attempt(ctx context.Context, key string, now time.Time, p Progressive) (*AttemptResult, error) {
+	nonce := make([]byte, 8)
+	rand.Read(nonce)
+	id := hex.EncodeToString(nonce)
+	n := `CASE WHEN $2 - throttles.last_at > $4 THEN 1 ELSE throttles.count + 1 END`
+	var block int64
+	if d := p.delayAfter(1); d > 0 {
+		block = now.Add(d).UnixMicro()
+	}
+	query := `INSERT INTO throttles (key, count, window_start, blocked_until, last_at, attempt)
+		VALUES ($1, 1, $2, $3, $2, $5)
+		ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN throttles.blocked_until > $2 THEN throttles.count ELSE ` + n + ` END,
+		window_start = CASE WHEN throttles.blocked_until > $2 OR $2 - throttles.last_at <= $4 THEN throttles.window_start ELSE $2 END,
+		blocked_until = CASE WHEN throttles.blocked_until > $2 THEN throttles.blocked_until ELSE ` + p.blockSQL("("+n+")") + ` END,
+		last_at = CASE WHEN throttles.blocked_until > $2 THEN throttles.last_at ELSE $2 END,
+		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END
+		RETURNING blocked_until, attempt`
+	r := &AttemptResult{id: id}
+	err := w.queryRow(ctx, query, []any{key, micros(now), block, p.Decay.Microseconds(), id}, &r.blocked, &r.got)
+	return r, err
+}
+
+// Refund takes back one attempt of key (it turned out well), lifting the
+// block if the count falls below free.
+func (w Writes) Refund(ctx context.Context, key string, free int) error {
+	_, err := w.exec(ctx, `UPDATE throttles SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END,
+		blocked_until = CASE WHEN count - 1 < $2 THEN 0 ELSE blocked_until END WHERE key = $1`, key, free)
 	return err
 }
 
+// Hit counts an attempt against key in fixed windows of length window and
+// reports whether it is within the first free of its window; if not, when
+// the window ends.
+func (w Writes) Hit(ctx context.Context, key string, now time.Time, window time.Duration, free int) (bool, time.Time, error) {
+	var count int
+	var start int64
+	err := w.queryRow(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at)
+		VALUES ($1, 1, $2, 0, $2)
+		ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN $2 - throttles.window_start >= $3 THEN 1 ELSE throttles.count + 1 END,
+		window_start = CASE WHEN $2 - throttles.window_start >= $3 THEN $2 ELSE throttles.window_start END,
+		last_at = $2
+		RETURNING count, window_start`, []any{key, micros(now), window.Microseconds()}, &count, &start)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	if count <= free {
+		return true, time.Time{}, nil
+	}
+	return false, time.UnixMicro(start).Add(window).UTC(), nil
+}
+
 // DeleteThrottle forgets the throttle with key.
-func (tx *Tx) DeleteThrottle(ctx context.Context, key string) error {
-	_, err := tx.exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)
+func (w Writes) DeleteThrottle(ctx context.Context, key string) error {
+	_, err := w.exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)
 	return err
 }
 

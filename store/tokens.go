@@ -17,15 +17,15 @@ func scanToken(row interface{ Scan(...any) error }, t *equipe.Token) error {
 // CreateToken inserts t after superseding every still-usable token of the
 // same kind for the same user (and account, when t has one): only the newest
 // link works.
-func (tx *Tx) CreateToken(ctx context.Context, t *equipe.Token) error {
-	_, err := tx.exec(ctx, `UPDATE tokens SET superseded_at = $4
+func (w Writes) CreateToken(ctx context.Context, t *equipe.Token) error {
+	_, err := w.exec(ctx, `UPDATE tokens SET superseded_at = $4
 		WHERE user_id = $1 AND kind = $2 AND (account_id = $3 OR ($3 IS NULL AND account_id IS NULL))
 		AND used_at IS NULL AND superseded_at IS NULL`,
 		t.UserID, t.Kind, idv(t.AccountID), micros(t.CreatedAt))
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err = w.exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		t.ID, t.Kind, t.Hash, t.UserID, idv(t.AccountID), t.Email, micros(t.CreatedAt), micros(t.ExpiresAt),
 		tv(t.UsedAt), tv(t.SupersededAt))
 	return err
@@ -42,15 +42,15 @@ func (q Queries) TokenByHash(ctx context.Context, hash []byte) (equipe.Token, er
 // UseToken consumes the token at at if it is still usable then. Returns
 // ENOTFOUND when it is not (used, superseded, expired or unknown): of two
 // concurrent uses, exactly one succeeds.
-func (tx *Tx) UseToken(ctx context.Context, id equipe.ID, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE tokens SET used_at = $2
+func (w Writes) UseToken(ctx context.Context, id equipe.ID, at time.Time) error {
+	return w.execOne(ctx, `UPDATE tokens SET used_at = $2
 		WHERE id = $1 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $2`, id, micros(at))
 }
 
 // SupersedeTokens makes every usable token of the kind for the user unusable,
 // for example every reset link once the password has changed.
-func (tx *Tx) SupersedeTokens(ctx context.Context, userID equipe.ID, kind equipe.TokenKind, at time.Time) error {
-	_, err := tx.exec(ctx, `UPDATE tokens SET superseded_at = $3
+func (w Writes) SupersedeTokens(ctx context.Context, userID equipe.ID, kind equipe.TokenKind, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE tokens SET superseded_at = $3
 		WHERE user_id = $1 AND kind = $2 AND used_at IS NULL AND superseded_at IS NULL`, userID, kind, micros(at))
 	return err
 }

@@ -18,8 +18,8 @@ func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
 
 // CreateUser inserts u. Returns ECONFLICT with key "email.taken" when a
 // user already has u's email key.
-func (tx *Tx) CreateUser(ctx context.Context, u *equipe.User) error {
-	_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`)
+func (w Writes) CreateUser(ctx context.Context, u *equipe.User) error {
+	_, err := w.exec(ctx, `INSERT INTO users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
 		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
@@ -47,34 +47,35 @@ func (q Queries) UserByEmailKey(ctx context.Context, key string) (equipe.User, e
 
 // SetPassword stores a new password hash for the user. Returns ENOTFOUND for
 // an unknown user.
-func (tx *Tx) SetPassword(ctx context.Context, userID equipe.ID, hash string, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`,
+func (w Writes) SetPassword(ctx context.Context, userID equipe.ID, hash string, at time.Time) error {
+	return w.execOne(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`,
 		userID, hash, micros(at))
 }
 
 // UpgradePasswordHash replaces the hash of the user's unchanged password (new
 // parameters), only if the stored hash is still old: a password changed in
 // the meantime is left alone.
-func (tx *Tx) UpgradePasswordHash(ctx context.Context, userID equipe.ID, old, hash string) error {
-	_, err := tx.exec(ctx, `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, userID, old, hash)
+func (w Writes) UpgradePasswordHash(ctx context.Context, userID equipe.ID, old, hash string) error {
+	_, err := w.exec(ctx, `UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, userID, old, hash)
 	return err
 }
 
 // SetLastLogin records a successful login.
-func (tx *Tx) SetLastLogin(ctx context.Context, userID equipe.ID, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, userID, micros(at))
+func (w Writes) SetLastLogin(ctx context.Context, userID equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, userID, micros(at))
+	return err
 }
 
 // MarkEmailVerified records that the user proved they receive mail at their
 // login email; an earlier verification time is kept.
-func (tx *Tx) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1`,
+func (w Writes) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time.Time) error {
+	return w.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1`,
 		userID, micros(at))
 }
 
 // SetInstanceAdmin grants or withdraws instance administration.
-func (tx *Tx) SetInstanceAdmin(ctx context.Context, userID equipe.ID, admin bool) error {
-	return tx.execOne(ctx, `UPDATE users SET instance_admin = $2 WHERE id = $1`, userID, admin)
+func (w Writes) SetInstanceAdmin(ctx context.Context, userID equipe.ID, admin bool) error {
+	return w.execOne(ctx, `UPDATE users SET instance_admin = $2 WHERE id = $1`, userID, admin)
 }
 
 // CountUsers returns how many users exist.

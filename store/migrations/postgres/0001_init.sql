@@ -153,6 +153,7 @@ CREATE TABLE throttles (
     count          integer NOT NULL,
     window_start   bigint NOT NULL,
     blocked_until  bigint NOT NULL DEFAULT 0,
-    last_at        bigint NOT NULL
+    last_at        bigint NOT NULL,
+    attempt        text NOT NULL DEFAULT ''
 );
 CREATE INDEX throttles_last ON throttles (last_at);

@@ -152,6 +152,7 @@ CREATE TABLE throttles (
     count          INTEGER NOT NULL,
     window_start   INTEGER NOT NULL,
     blocked_until  INTEGER NOT NULL DEFAULT 0,
-    last_at        INTEGER NOT NULL
+    last_at        INTEGER NOT NULL,
+    attempt        TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX throttles_last ON throttles (last_at);

@@ -1,0 +1,141 @@
+package identity_test
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+var testParams = identity.Params{Memory: 256, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+func newService(t testing.TB, db *store.DB, p identity.Params) *identity.Service {
+	t.Helper()
+	pu, _ := url.Parse("http://127.0.0.1:8080")
+	tmpl, err := mail.NewTemplates(pu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return identity.New(db, tmpl, identity.NewHasher(p), identity.Config{PublicURL: pu})
+}
+
+func signUp(t testing.TB, s *identity.Service, email string) {
+	t.Helper()
+	_, err := s.SignUp(context.Background(), identity.SignUp{Email: email, Password: "lovelace rode the number engine",
+		FirstName: "Ada", LastName: "Lovelace", AccountName: "Analytical Engines", Locale: "en"},
+		identity.Origin{IP: "192.0.2.10"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLogIn_SuccessfulLoginsFromOneAddressAreNeverThrottled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db, testParams)
+		signUp(t, s, "ada@example.com")
+		o := identity.Origin{IP: "203.0.113.7"}
+		for i := range 100 {
+			if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", o); err != nil {
+				t.Fatalf("login %d from one address: %v", i+1, err)
+			}
+		}
+		// Failures from that address still count.
+		var last error
+		for range 40 {
+			_, _, last = s.LogIn(context.Background(), "nobody@example.com", "wrong password here", o)
+		}
+		if equipe.ErrorCode(last) != equipe.ERATELIMITED {
+			t.Fatalf("after 40 failures from one address: %v", last)
+		}
+	})
+}
+
+func TestLogIn_LockoutIsTemporaryAndProgressive(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	s := newService(t, db, testParams)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	signUp(t, s, "ada@example.com")
+	o := identity.Origin{IP: "203.0.113.7"}
+	try := func(pw string) error {
+		_, _, err := s.LogIn(context.Background(), "ada@example.com", pw, o)
+		return err
+	}
+	for range 5 {
+		if err := try("wrong password!"); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+			t.Fatalf("free attempt: %v", err)
+		}
+	}
+	// Blocked for 30 s, then 60 s after the next failure: the delay doubles.
+	err := try("lovelace rode the number engine")
+	if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.RetryAfter != 30*time.Second {
+		t.Fatalf("right password during the block: %v", err)
+	}
+	now = now.Add(31 * time.Second)
+	try("wrong password!")
+	if e := equipe.AsError(try("wrong password!")); e.Code != equipe.ERATELIMITED || e.RetryAfter != 60*time.Second {
+		t.Fatalf("second block: %v", e)
+	}
+	now = now.Add(61 * time.Second)
+	if err := try("lovelace rode the number engine"); err != nil {
+		t.Fatalf("after the block: %v", err)
+	}
+	// A success forgets the failures.
+	for range 4 {
+		try("wrong password!")
+	}
+	if err := try("lovelace rode the number engine"); err != nil {
+		t.Fatalf("after a success, the count restarted: %v", err)
+	}
+}
+
+// percentile returns the q-quantile of d, in milliseconds.
+func percentile(d []time.Duration, q float64) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[int(float64(len(s)-1)*q)].Microseconds()) / 1000
+}
+
+// BenchmarkLogIn measures a whole successful login with the default argon2id
+// parameters (throttle bookkeeping, lookup, verification, session, audit
+// event) and, in the same loop, one bare verification of the same hash, so
+// that both see the same machine at the same moment. It reports the median
+// of each and the median of their difference per iteration: what a login
+// costs beyond the password hash.
+func BenchmarkLogIn(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db := storetest.Open(b, e)
+			s := newService(b, db, identity.DefaultParams)
+			signUp(b, s, "ada@example.com")
+			u, err := db.UserByEmailKey(context.Background(), "ada@example.com")
+			if err != nil {
+				b.Fatal(err)
+			}
+			o := identity.Origin{IP: "203.0.113.7", UserAgent: "bench"}
+			var login, hash, beyond []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				s.Hasher.Verify(u.PasswordHash, "lovelace rode the number engine")
+				h := time.Since(start)
+				start = time.Now()
+				if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", o); err != nil {
+					b.Fatal(err)
+				}
+				l := time.Since(start)
+				login, hash, beyond = append(login, l), append(hash, h), append(beyond, l-h)
+			}
+			b.ReportMetric(percentile(login, 0.5), "login-p50-ms")
+			b.ReportMetric(percentile(hash, 0.5), "hash-p50-ms")
+			b.ReportMetric(percentile(beyond, 0.5), "beyond-hash-p50-ms")
+			b.ReportMetric(percentile(login, 0.9), "login-p90-ms")
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Batch queues writes that do not depend on one another's results, for
+// DB.RunBatch to run in one transaction: on PostgreSQL in a single round
+// trip instead of one per statement, which is what the login path's few
+// statements cost most. Values a queued statement returns are scanned when
+// the batch runs. A statement that must change exactly one row cannot be
+// queued (its check would come after the commit).
+type Batch struct {
+	Writes
+	q *batchQueue
+}
+
+type batchQueue struct{ items []batchItem }
+
+type batchItem struct {
+	query string
+	args  []any
+	dest  []any
+}
+
+func (b *batchQueue) exec(_ context.Context, query string, args ...any) (int64, error) {
+	b.items = append(b.items, batchItem{query: query, args: args})
+	return 0, nil
+}
+
+func (b *batchQueue) execOne(context.Context, string, ...any) error {
+	return errors.New("store: a statement that must change one row cannot be batched")
+}
+
+func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest ...any) error {
+	b.items = append(b.items, batchItem{query: query, args: args, dest: dest})
+	return nil
+}
+
+// NewBatch returns an empty batch.
+func (db *DB) NewBatch() *Batch {
+	q := &batchQueue{}
+	return &Batch{Writes: Writes{x: q, d: db.d}, q: q}
+}
+
+// RunBatch runs the batch's statements in order in one transaction and
+// scans what they return. If one fails, none takes effect.
+func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
+	if db.engine != Postgres {
+		return db.Write(ctx, func(tx *Tx) error {
+			for _, it := range b.q.items {
+				var err error
+				if it.dest != nil {
+					err = tx.queryRow(ctx, it.query, it.args, it.dest...)
+				} else {
+					_, err = tx.exec(ctx, it.query, it.args...)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return wrap(err)
+	}
+	defer conn.Close()
+	return wrap(conn.Raw(func(driverConn any) error {
+		pc := driverConn.(*stdlib.Conn).Conn()
+		// Statements of a batch run in one implicit transaction.
+		pb := &pgx.Batch{}
+		for _, it := range b.q.items {
+			pb.Queue(it.query, it.args...)
+		}
+		br := pc.SendBatch(ctx, pb)
+		for _, it := range b.q.items {
+			var err error
+			if it.dest != nil {
+				err = br.QueryRow().Scan(it.dest...)
+			} else {
+				_, err = br.Exec()
+			}
+			if err != nil {
+				br.Close()
+				if errors.Is(err, pgx.ErrNoRows) {
+					return sql.ErrNoRows
+				}
+				return err
+			}
+		}
+		return br.Close()
+	}))
+}
