@@ -108,7 +108,8 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 				done = true
 				return nil
 			}
-			if _, err := tx.q.ExecContext(ctx, m.SQL); err != nil {
+			// A migration holds several statements: it runs unprepared.
+			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 			}
 			_, err := tx.q.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",

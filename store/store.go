@@ -53,6 +53,8 @@ type DB struct {
 	path   string  // the SQLite file
 	url    string  // the PostgreSQL URL
 	log    *slog.Logger
+	// On SQLite, prepared statements of the writer and of the readers.
+	wcache, rcache *stmtCache
 }
 
 // Open opens the database that cfg names, checks the engine's settings and
@@ -108,8 +110,8 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	r.SetMaxOpenConns(conns)
 	r.SetMaxIdleConns(conns)
 	r.SetConnMaxIdleTime(0)
-	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger}
-	db.Queries = Queries{q: r, d: dialects[SQLite]}
+	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r)}
+	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
 	if err := db.checkSQLite(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -162,6 +164,10 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.wcache != nil {
+		db.wcache.close()
+		db.rcache.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -199,7 +205,11 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return wrap(err)
 	}
-	tx := &Tx{Queries: Queries{q: stx, d: db.d}, Writes: Writes{x: txWriter{stx}, d: db.d}, tx: stx}
+	var q querier = stx
+	if db.wcache != nil {
+		q = cachedTx{stx, db.wcache}
+	}
+	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q}, d: db.d}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -212,7 +222,13 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	return wrap(stx.Commit())
+	if err = stx.Commit(); err != nil {
+		return wrap(err)
+	}
+	if db.wcache != nil {
+		db.wcache.flush(ctx)
+	}
+	return nil
 }
 
 // Tx is a write transaction. It reads through the same transaction, so it
@@ -285,10 +301,10 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 }
 
 // txWriter runs statements at once in a transaction.
-type txWriter struct{ tx *sql.Tx }
+type txWriter struct{ q querier }
 
 func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, query, args...)
+	res, err := t.q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, wrap(err)
 	}
@@ -308,7 +324,7 @@ func (t txWriter) execOne(ctx context.Context, query string, args ...any) error 
 }
 
 func (t txWriter) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	return wrap(t.tx.QueryRowContext(ctx, query, args...).Scan(dest...))
+	return wrap(t.q.QueryRowContext(ctx, query, args...).Scan(dest...))
 }
 
 // wrap translates driver errors into equipe errors: not found, unique
