@@ -8,8 +8,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,7 +47,16 @@ type Hasher struct {
 	sem   chan struct{}
 	dummy string
 	n     atomic.Uint64
+
+	// trim returns hashing memory to the operating system once hashing has
+	// been quiet for trimAfter: each hash allocates Memory afresh, and the
+	// runtime would otherwise keep a burst's worth for minutes.
+	trimMu sync.Mutex
+	trim   *time.Timer
 }
+
+// trimAfter is how long hashing must be quiet before its memory is returned.
+const trimAfter = 5 * time.Second
 
 // NewHasher returns a Hasher using p.
 func NewHasher(p Params) *Hasher {
@@ -76,7 +88,18 @@ func (h *Hasher) Hash(password string) string {
 func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	h.sem <- struct{}{}
 	defer func() { <-h.sem }()
+	defer h.scheduleTrim()
 	return argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
+
+func (h *Hasher) scheduleTrim() {
+	h.trimMu.Lock()
+	defer h.trimMu.Unlock()
+	if h.trim == nil {
+		h.trim = time.AfterFunc(trimAfter, debug.FreeOSMemory)
+		return
+	}
+	h.trim.Reset(trimAfter)
 }
 
 // Verify reports whether password matches hash, and whether hash should be

@@ -27,6 +27,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 )
@@ -221,18 +222,20 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// describe turns a use case's error into one line for the terminal.
+// describe turns a use case's error into one line for the terminal, in
+// English, naming the flags at fault.
 func describe(err error) error {
 	e := equipe.AsError(err)
+	if e.Code == equipe.EINTERNAL {
+		return err
+	}
+	cat := i18n.MustLoad()
 	if len(e.Fields) == 0 {
-		if e.Code == equipe.EINTERNAL {
-			return err
-		}
-		return errors.New(e.Key)
+		return errors.New(cat.T(equipe.LocaleEN, e.Key, e.Args))
 	}
 	var parts []string
 	for _, f := range e.Fields {
-		parts = append(parts, "--"+strings.ReplaceAll(f.Field, "_", "-")+": "+f.Key)
+		parts = append(parts, "--"+strings.ReplaceAll(f.Field, "_", "-")+": "+cat.T(equipe.LocaleEN, f.Key, f.Args))
 	}
 	return errors.New(strings.Join(parts, "; "))
 }

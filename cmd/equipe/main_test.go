@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestVersion(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"version"}, nil, &out, io.Discard, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "equipe ") {
+		t.Fatalf("version printed %q", out.String())
+	}
+}
+
+func TestBadSettingsStopWithOneLineNamingTheSetting(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"EQUIPE_ADDR": "8080"}, nil, "EQUIPE_ADDR (--addr)"},
+		{nil, []string{"--addr", "localhost"}, "EQUIPE_ADDR (--addr)"},
+		{map[string]string{"EQUIPE_DATABASE_URL": "mysql://x"}, nil, "EQUIPE_DATABASE_URL (--database-url)"},
+		{map[string]string{"EQUIPE_PUBLIC_URL": "example.com"}, nil, "EQUIPE_PUBLIC_URL (--public-url)"},
+		{map[string]string{"EQUIPE_PUBLIC_URL": "https://example.com/app"}, nil, "EQUIPE_PUBLIC_URL (--public-url)"},
+		{map[string]string{"EQUIPE_SMTP_URL": "ftp://mail.example.com"}, nil, "EQUIPE_SMTP_URL (--smtp-url)"},
+		{map[string]string{"EQUIPE_SMTP_URL_FILE": filepath.Join(dir, "missing")}, nil, "EQUIPE_SMTP_URL_FILE (--smtp-url)"},
+		{map[string]string{"EQUIPE_MAIL_FROM": "not an address"}, nil, "EQUIPE_MAIL_FROM (--mail-from)"},
+		{map[string]string{"EQUIPE_CATALOGUE": filepath.Join(dir, "missing.yaml")}, nil, "EQUIPE_CATALOGUE (--catalogue)"},
+		{map[string]string{"EQUIPE_LOG_FORMAT": "xml"}, nil, "EQUIPE_LOG_FORMAT (--log-format)"},
+		{map[string]string{"EQUIPE_TRUSTED_PROXIES": "10.0.0.0/99"}, nil, "EQUIPE_TRUSTED_PROXIES (--trusted-proxies)"},
+		{map[string]string{"EQUIPE_PRIVACY_POLICY_URL": "javascript:alert(1)"}, nil, "EQUIPE_PRIVACY_POLICY_URL (--privacy-policy-url)"},
+	}
+	for _, tt := range tests {
+		vars := map[string]string{"EQUIPE_DATA": dir}
+		for k, v := range tt.vars {
+			vars[k] = v
+		}
+		err := run(context.Background(), append([]string{"serve"}, tt.args...), nil, io.Discard, io.Discard, env(vars))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v %v: error %q, want one line starting %q", tt.vars, tt.args, err, tt.want)
+		}
+	}
+	// The SMTP password never shows in the message.
+	err := run(context.Background(), []string{"serve"}, nil, io.Discard, io.Discard,
+		env(map[string]string{"EQUIPE_DATA": dir, "EQUIPE_SMTP_URL": "smtp://user:s3cr3t-pw@mail.example.com:587?tls=bogus"}))
+	if err == nil || strings.Contains(err.Error(), "s3cr3t-pw") {
+		t.Fatalf("SMTP error %q", err)
+	}
+}
+
+func TestCreateAdmin_ReadsThePasswordFromStandardInput(t *testing.T) {
+	dir := t.TempDir()
+	vars := env(map[string]string{"EQUIPE_DATA": dir, "EQUIPE_LOG_FORMAT": "json"})
+	args := []string{"create-admin", "--email", "Support@Example.com", "--first-name", "Grace", "--last-name", "Hopper", "--locale", "en"}
+	var out strings.Builder
+	if err := run(context.Background(), args, strings.NewReader("the compiler was my idea\n"), &out, io.Discard, vars); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "instance administrator Support@example.com created") {
+		t.Fatalf("output %q", out.String())
+	}
+	// Again: the email is taken.
+	err := run(context.Background(), args, strings.NewReader("the compiler was my idea\n"), io.Discard, io.Discard, vars)
+	if err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Fatalf("second create-admin: %v", err)
+	}
+	// A weak password is refused with the reason.
+	args[2] = "other@example.com"
+	err = run(context.Background(), args, strings.NewReader("password1234\n"), io.Discard, io.Discard, vars)
+	if err == nil || !strings.Contains(err.Error(), "--password") || !strings.Contains(err.Error(), "common") {
+		t.Fatalf("weak password: %v", err)
+	}
+	err = run(context.Background(), args, strings.NewReader(""), io.Discard, io.Discard, vars)
+	if err == nil || !strings.Contains(err.Error(), "no password") {
+		t.Fatalf("no password: %v", err)
+	}
+	// The admin can log in through the API of a served instance.
+	for _, f := range []string{"--password", "-password"} {
+		if err := run(context.Background(), append(args, f, "x"), strings.NewReader("y\n"), io.Discard, io.Discard, vars); err == nil {
+			t.Fatalf("a password flag %s was accepted", f)
+		}
+	}
+}
+
+// serving runs "equipe serve" in the test's process and returns its base
+// URL, and a function that stops it and returns what Serve returned.
+func serving(t *testing.T, vars map[string]string) (string, func() error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, nil, io.Discard, pw, env(vars))
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
+				addr <- line["addr"].(string)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a, func() error { cancel(); return <-done }
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
+func TestServe_RunsWithNoConfigurationAndStopsGracefully(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := serving(t, map[string]string{"EQUIPE_DATA": dir, "EQUIPE_ADDR": "127.0.0.1:0", "EQUIPE_LOG_FORMAT": "json"})
+	for _, path := range []string{"/healthz", "/readyz", "/login", "/dev/mail", "/api/openapi.json"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "equipe.db")); err != nil {
+		t.Fatalf("no SQLite file in the data directory: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v on shutdown", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+// BenchmarkServeStartup builds the binary and measures, per start on an
+// empty SQLite database, the time until /readyz answers 200; then, after a
+// sign-up and ten logins (each hash takes 19 MiB), the resident memory once
+// the service has been idle for six seconds. Run with -benchtime 5x.
+func BenchmarkServeStartup(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "equipe")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	var ready []time.Duration
+	var rss []float64
+	for b.Loop() {
+		port := freePort(b)
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "EQUIPE_DATA="+b.TempDir(), fmt.Sprintf("EQUIPE_ADDR=127.0.0.1:%d", port), "EQUIPE_LOG_FORMAT=json")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
+		for {
+			res, err := http.Get(url)
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					break
+				}
+			}
+			if time.Since(start) > 10*time.Second {
+				cmd.Process.Kill()
+				b.Fatal("not ready after 10 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		ready = append(ready, time.Since(start))
+		b.StopTimer()
+		use(b, fmt.Sprintf("http://127.0.0.1:%d", port))
+		time.Sleep(6 * time.Second)
+		rss = append(rss, residentMB(b, cmd.Process.Pid))
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(median(ready).Seconds()*1000, "ready-ms")
+	b.ReportMetric(medianF(rss), "idle-rss-MB")
+}
+
+func residentMB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skip("no /proc: resident memory is measured on Linux")
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+func medianF(f []float64) float64 {
+	s := append([]float64(nil), f...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// use signs up and logs in ten times.
+func use(b *testing.B, base string) {
+	post := func(path, body string, want int) {
+		res, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			b.Fatalf("%s: %d", path, res.StatusCode)
+		}
+	}
+	post("/api/v1/signup", `{"email":"ada@example.com","password":"lovelace rode the number engine","first_name":"Ada","last_name":"Lovelace","account_name":"Engines"}`, 201)
+	for range 10 {
+		post("/api/v1/session", `{"email":"ada@example.com","password":"lovelace rode the number engine"}`, 200)
+	}
+}
