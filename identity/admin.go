@@ -22,21 +22,13 @@ type NewAdmin struct {
 // email already has an identity.
 func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (equipe.User, error) {
 	var v equipe.Invalid
-	email, key, p := NormalizeEmail(in.Email)
-	if p != "" {
-		v.Add("email", p)
-	}
-	first := checkName(&v, "first_name", in.FirstName)
-	last := checkName(&v, "last_name", in.LastName)
-	locale := checkLocale(&v, "locale", in.Locale)
-	if p := CheckPassword(in.Password, email, first, last); p != "" {
-		v.AddArgs("password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
-	}
+	p := checkPerson(&v, in.Email, in.FirstName, in.LastName, in.Locale)
+	checkNewPassword(&v, in.Password, p.email, p.first, p.last)
 	if err := v.Err(); err != nil {
 		return equipe.User{}, err
 	}
 	now := s.Now()
-	u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: key, FirstName: first, LastName: last, Locale: locale,
+	u := equipe.User{ID: equipe.NewID(), Email: p.email, EmailKey: p.key, FirstName: p.first, LastName: p.last, Locale: p.locale,
 		PasswordHash: s.Hasher.Hash(in.Password), PasswordChangedAt: now, InstanceAdmin: true, EmailVerifiedAt: now,
 		CreatedAt: now}
 	err := s.write(ctx, now, Origin{IP: "local"}, func(tx *wtx) error {

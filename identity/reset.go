@@ -80,9 +80,10 @@ func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o O
 	if err != nil {
 		return u, err
 	}
-	if p := CheckPassword(password, u.Email, u.FirstName, u.LastName); p != "" {
-		return u, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-			Fields: []equipe.FieldError{{Field: "password", Key: p, Args: map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen}}}}
+	var v equipe.Invalid
+	checkNewPassword(&v, password, u.Email, u.FirstName, u.LastName)
+	if err := v.Err(); err != nil {
+		return u, err
 	}
 	hash := s.Hasher.Hash(password)
 	err = s.write(ctx, now, o, func(tx *wtx) error {

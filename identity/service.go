@@ -222,6 +222,32 @@ func checkName(v *equipe.Invalid, field, value string) string {
 	return value
 }
 
+// person is someone's identity as typed into a form, checked and normalised.
+type person struct {
+	email, key, first, last, locale string
+}
+
+// checkPerson validates the login email, names and locale of a person.
+func checkPerson(v *equipe.Invalid, email, first, last, locale string) person {
+	var p person
+	var problem string
+	if p.email, p.key, problem = NormalizeEmail(email); problem != "" {
+		v.Add("email", problem)
+	}
+	p.first = checkName(v, "first_name", first)
+	p.last = checkName(v, "last_name", last)
+	p.locale = checkLocale(v, "locale", locale)
+	return p
+}
+
+// checkNewPassword validates a password being chosen, against the words of
+// its context (the person's email and names, an account's name).
+func checkNewPassword(v *equipe.Invalid, password string, context ...string) {
+	if p := CheckPassword(password, context...); p != "" {
+		v.AddArgs("password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
+	}
+}
+
 // checkLocale validates a locale field.
 func checkLocale(v *equipe.Invalid, field, value string) string {
 	if !equipe.ValidLocale(value) {

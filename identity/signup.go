@@ -43,14 +43,9 @@ type SignUpResult struct {
 // client's address has signed up too often.
 func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession bool) (SignUpResult, error) {
 	var v equipe.Invalid
-	email, key, p := NormalizeEmail(in.Email)
-	if p != "" {
-		v.Add("email", p)
-	}
-	first := checkName(&v, "first_name", in.FirstName)
-	last := checkName(&v, "last_name", in.LastName)
+	who := checkPerson(&v, in.Email, in.FirstName, in.LastName, in.Locale)
+	email, key, first, last, locale := who.email, who.key, who.first, who.last, who.locale
 	accountName := checkName(&v, "account_name", in.AccountName)
-	locale := checkLocale(&v, "locale", in.Locale)
 	rtype := in.ResourceType
 	if rtype == "" {
 		rtype = equipe.ResourceLocation
@@ -65,9 +60,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 	if !v.Has("account_name") {
 		rname = checkName(&v, "first_resource.name", rname)
 	}
-	if p := CheckPassword(in.Password, email, first, last, accountName); p != "" {
-		v.AddArgs("password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
-	}
+	checkNewPassword(&v, in.Password, email, first, last, accountName)
 	if err := v.Err(); err != nil {
 		return SignUpResult{}, err
 	}

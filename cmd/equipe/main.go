@@ -106,13 +106,17 @@ func logger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
+// build makes the service from a configuration, logging to stderr.
+func build(ctx context.Context, cfg app.Config, stderr io.Writer) (*app.App, error) {
+	return app.New(ctx, cfg, logger(cfg.LogFormat, stderr), app.Options{})
+}
+
 func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := app.ParseConfig("serve", args, getenv)
 	if err != nil {
 		return err
 	}
-	log := logger(cfg.LogFormat, stderr)
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, err := build(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -178,8 +182,7 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	log := logger(cfg.LogFormat, stderr)
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, err := build(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
