@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 )
 
@@ -80,11 +81,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			s = statusOf[equipe.EINTERNAL]
 		}
 		if e.Code == equipe.EINTERNAL || !ok {
-			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.Error("request failed", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 			e = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
 		}
 		if e.Code == equipe.EUNAVAILABLE {
-			log.Warn("request met a busy database", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.Warn("request met a busy database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 			w.Header().Set("Retry-After", "1")
 		}
 		p = Problem{Type: ProblemTypePrefix + s.typ, Status: s.status, Code: e.Key,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -263,4 +264,45 @@ func TestSecrets_NeverStoredOrLoggedInClear(t *testing.T) {
 			t.Error("no argon2id hash in the database")
 		}
 	})
+}
+
+func TestReset_MailGoesOnlyToTheStoredAddress(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	signUp(t, env, "Mike@example.com")
+	for _, typed := range []string{"MIKE@example.com", " mike@EXAMPLE.com "} {
+		if r := requestReset(t, env, typed); r.Status != 202 {
+			t.Fatalf("%q: %d", typed, r.Status)
+		}
+	}
+	// The dotless-i look-alike is not an address here at all.
+	if r := requestReset(t, env, "mıke@example.com"); r.Status != 422 {
+		t.Fatalf("dotless i: %d %s", r.Status, r.Raw)
+	}
+	env.Mail(t, "Mike@example.com", "password_reset")
+	time.Sleep(200 * time.Millisecond)
+	for _, m := range env.App.Mailbox.Messages() {
+		if m.Template == "password_reset" && m.To[0] != "Mike@example.com" {
+			t.Fatalf("a reset link went to %q, not to the stored address", m.To[0])
+		}
+	}
+}
+
+func TestSession_CookieOverHTTPSIsHostOnlyAndSecure(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{Configure: func(c *app.Config) {
+		c.PublicURL.Scheme = "https"
+	}})
+	signUp(t, env, "ada@example.com")
+	r := call(t, env.Client(), "POST", env.URL+"/api/v1/session", map[string]any{"email": "ada@example.com", "password": goodPassword})
+	c := r.Header.Get("Set-Cookie")
+	for _, want := range []string{"__Host-equipe_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("Set-Cookie %q lacks %s", c, want)
+		}
+	}
+	if strings.Contains(strings.ToLower(c), "domain=") {
+		t.Errorf("Set-Cookie %q names a domain", c)
+	}
+	if h := r.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Errorf("no HSTS over HTTPS: %q", h)
+	}
 }

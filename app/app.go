@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,9 @@ type Options struct {
 	Params identity.Params    // default identity.DefaultParams
 	Now    func() time.Time   // default time.Now
 	Worker func(*mail.Worker) // adjusts the mail worker before it starts
+	// KeepPolicy leaves the published privacy policy alone (for commands
+	// other than serve, which may run without the policy settings).
+	KeepPolicy bool
 }
 
 // App is the running service.
@@ -108,8 +113,10 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	id.Log = a.Log.With("component", "identity")
 	id.EmailQueued = a.Worker.Wake
 	a.Identity = id
-	if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {
-		return fmt.Errorf("privacy policy: %w", err)
+	if !opt.KeepPolicy {
+		if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {
+			return fmt.Errorf("privacy policy: %w", err)
+		}
 	}
 
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
@@ -129,10 +136,28 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		Log:       a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
-		srv.DevMail = a.Mailbox.Handler()
+		// The mailbox shows live one-time links: it is served only on an
+		// instance whose public address is this machine. Elsewhere emails
+		// wait in it unseen, and the operator is told to configure SMTP.
+		if localHost(cfg.PublicURL.Hostname()) {
+			srv.DevMail = a.Mailbox.Handler()
+		} else {
+			a.Log.Warn("no SMTP server configured (EQUIPE_SMTP_URL): emails are kept in the development mailbox, "+
+				"which is not served because the public URL is not on this machine", "public_url", cfg.PublicURL.String())
+		}
 	}
 	a.Handler, err = srv.Handler()
 	return err
+}
+
+// localHost reports whether host names this machine: localhost or a
+// loopback address.
+func localHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // Listen opens the configured address.
@@ -189,8 +214,10 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 }
 
 func (a *App) mailMode() string {
-	if a.Mailbox != nil {
+	if a.Mailbox != nil && localHost(a.Config.PublicURL.Hostname()) {
 		return "development mailbox at /dev/mail"
+	} else if a.Mailbox != nil {
+		return "development mailbox, not served"
 	}
 	return "smtp " + a.Config.SMTP.String()
 }

@@ -190,3 +190,24 @@ func Loopback(r *http.Request) bool {
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.Unmap().IsLoopback()
 }
+
+// secretPaths are the path prefixes whose next segment is a one-time secret.
+var secretPaths = []string{"/password-reset/", "/verify-email/", "/invitations/", "/api/v1/invitations/"}
+
+// RedactPath cuts the secret out of a link's path, so that logs never hold
+// a usable link.
+func RedactPath(p string) string {
+	for _, prefix := range secretPaths {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
+			secret, tail, _ := strings.Cut(rest, "/")
+			if secret == "" || secret == "confirm" {
+				return p
+			}
+			if tail != "" {
+				return prefix + "…/" + tail
+			}
+			return prefix + "…"
+		}
+	}
+	return p
+}

@@ -2,8 +2,10 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,55 @@ func signUp(t testing.TB, s *identity.Service, email string) {
 	}
 }
 
+func TestLogIn_HundredConsecutiveFailuresLockUntilReset(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	s := newService(t, db, testParams)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	signUp(t, s, "ada@example.com")
+	failures := 0
+	// An attacker tries as fast as the throttle lets them, from many addresses.
+	for day := 0; failures < 100; day++ {
+		o := identity.Origin{IP: fmt.Sprintf("203.0.113.%d", failures%250)}
+		_, _, err := s.LogIn(context.Background(), "ada@example.com", "wrong password!", o)
+		switch equipe.ErrorCode(err) {
+		case equipe.EUNAUTHORIZED:
+			failures++
+		case equipe.ERATELIMITED:
+			now = now.Add(equipe.AsError(err).RetryAfter)
+		default:
+			t.Fatal(err)
+		}
+	}
+	// From the hundredth failure, one attempt a day, whatever the quiet.
+	_, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.1"})
+	if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.RetryAfter != 24*time.Hour {
+		t.Fatalf("after 100 failures: %v", err)
+	}
+	now = now.Add(25 * time.Hour)
+	s.LogIn(context.Background(), "ada@example.com", "wrong again", identity.Origin{IP: "198.51.100.1"})
+	_, _, err = s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.1"})
+	if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.RetryAfter != 24*time.Hour {
+		t.Fatalf("a day later, after one more failure: %v", err)
+	}
+	// A password reset lifts the lock.
+	if err := s.RequestReset(context.Background(), "ada@example.com", identity.Origin{IP: "198.51.100.1"}); err != nil {
+		t.Fatal(err)
+	}
+	emails, err := db.Emails(context.Background(), equipe.EmailQueued, 1)
+	if err != nil || len(emails) != 1 || emails[0].Template != "password_reset" {
+		t.Fatalf("reset email: %v %v", emails, err)
+	}
+	links := mail.Links(emails[0].Text, "")
+	secret := links[0][strings.LastIndexByte(links[0], '/')+1:]
+	if _, err := s.ConfirmReset(context.Background(), secret, "a new sentence after the attack", identity.Origin{IP: "198.51.100.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.LogIn(context.Background(), "ada@example.com", "a new sentence after the attack", identity.Origin{IP: "198.51.100.1"}); err != nil {
+		t.Fatalf("after the reset: %v", err)
+	}
+}
+
 func TestLogIn_SuccessfulLoginsFromOneAddressAreNeverThrottled(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newService(t, db, testParams)
@@ -46,13 +97,21 @@ func TestLogIn_SuccessfulLoginsFromOneAddressAreNeverThrottled(t *testing.T) {
 				t.Fatalf("login %d from one address: %v", i+1, err)
 			}
 		}
-		// Failures from that address still count.
-		var last error
-		for range 40 {
-			_, _, last = s.LogIn(context.Background(), "nobody@example.com", "wrong password here", o)
+		// Failures from that address still count: thirty, each for another
+		// email (so the per-email limit is never reached), then it is blocked.
+		for i := range 30 {
+			_, _, err := s.LogIn(context.Background(), fmt.Sprintf("nobody%d@example.com", i), "wrong password here", o)
+			if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+				t.Fatalf("failure %d from one address: %v", i+1, err)
+			}
 		}
-		if equipe.ErrorCode(last) != equipe.ERATELIMITED {
-			t.Fatalf("after 40 failures from one address: %v", last)
+		_, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", o)
+		if equipe.ErrorCode(err) != equipe.ERATELIMITED {
+			t.Fatalf("after 30 failures from one address: %v", err)
+		}
+		// Another address is not affected.
+		if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.9"}); err != nil {
+			t.Fatalf("from another address: %v", err)
 		}
 	})
 }

@@ -60,6 +60,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 	ipKey, emailKey := "login:ip:"+ipKey(o.IP), "login:email:"+key
 
 	b := s.DB.NewBatch()
+	b.Relaxed()
 	byIP, err := b.Attempt(ctx, ipKey, now, limitLoginIP)
 	if err != nil {
 		return Auth{}, "", err

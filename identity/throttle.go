@@ -20,8 +20,11 @@ import (
 // fifty concurrent attempts cannot all slip in before the first failure is
 // recorded, and limits hold across restarts and processes.
 var (
-	limitLoginEmail = store.Progressive{Free: 5, Decay: 24 * time.Hour, Delays: doubling(30*time.Second, 15*time.Minute)}
-	limitLoginIP    = store.Progressive{Free: 30, Decay: time.Hour, Delays: doubling(10*time.Second, 15*time.Minute)}
+	// NIST SP 800-63B §5.2.2: at most 100 consecutive failures per account;
+	// from the hundredth, one attempt a day until the password is reset.
+	limitLoginEmail = store.Progressive{Free: 5, Decay: 24 * time.Hour, Delays: doubling(30*time.Second, 15*time.Minute),
+		Cap: 100, CapDelay: 24 * time.Hour}
+	limitLoginIP = store.Progressive{Free: 30, Decay: time.Hour, Delays: doubling(10*time.Second, 15*time.Minute)}
 )
 
 type window struct {

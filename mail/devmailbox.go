@@ -127,14 +127,16 @@ var devMailboxTemplate = template.Must(template.New("devmailbox").Funcs(template
 // sandboxed) and GET /dev/mail.json. Any other client gets 404, as if the
 // pages did not exist: the messages hold live one-time links. The client is
 // judged by the connection's address, never by X-Forwarded-For, which
-// anyone can send.
+// anyone can send; and a request that came through a proxy (it carries
+// forwarding headers) is refused too, since a proxy on the same machine
+// connects from loopback on behalf of anyone.
 func (m *DevMailbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/mail", m.servePage)
 	mux.HandleFunc("GET /dev/mail.json", m.serveJSON)
 	mux.HandleFunc("GET /dev/mail/{id}", m.serveHTML)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !loopback(r.RemoteAddr) {
+		if !loopback(r.RemoteAddr) || proxied(r) {
 			http.NotFound(w, r)
 			return
 		}
@@ -145,6 +147,16 @@ func (m *DevMailbox) Handler() http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// proxied reports whether a request carries the headers a reverse proxy adds.
+func proxied(r *http.Request) bool {
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func loopback(remoteAddr string) bool {

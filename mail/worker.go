@@ -20,7 +20,8 @@ import (
 
 // Worker defaults.
 const (
-	DefaultMaxAttempts = 8
+	DefaultMaxAttempts = 100
+	DefaultMaxAge      = 72 * time.Hour
 	DefaultBaseDelay   = 30 * time.Second
 	DefaultMaxDelay    = time.Hour
 	DefaultLease       = 2 * time.Minute
@@ -55,8 +56,12 @@ type Worker struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 
-	// MaxAttempts is how many attempts an email gets before it is abandoned
-	// with its last error kept (default 8).
+	// MaxAge is how long an email is retried after temporary failures
+	// before it is abandoned with its last error kept (default 72 h): an
+	// SMTP outage shorter than that delays mail and loses none.
+	MaxAge time.Duration
+	// MaxAttempts bounds the attempts whatever the age (default 100; with
+	// the default back-off that is about four days).
 	MaxAttempts int
 	// BaseDelay and MaxDelay shape the back-off: the retry after attempt n
 	// waits BaseDelay·2^(n-1), capped at MaxDelay, give or take 10 %
@@ -252,11 +257,16 @@ func (w *Worker) record(ctx context.Context, e equipe.Email, sendErr error, took
 	msg := errorText(sendErr)
 	logged := redactAddress(msg, e.To)
 	maxAttempts := orDefault(w.MaxAttempts, DefaultMaxAttempts)
-	if Permanent(sendErr) || e.Attempts >= maxAttempts {
+	maxAge := orDefault(w.MaxAge, DefaultMaxAge)
+	if Permanent(sendErr) || e.Attempts >= maxAttempts || now.Sub(e.CreatedAt) >= maxAge {
 		w.abandoned.Add(1)
 		reason := "permanent failure"
-		if !Permanent(sendErr) {
+		switch {
+		case Permanent(sendErr):
+		case e.Attempts >= maxAttempts:
 			reason = fmt.Sprintf("%d attempts failed", e.Attempts)
+		default:
+			reason = fmt.Sprintf("still failing after %s", now.Sub(e.CreatedAt).Round(time.Minute))
 		}
 		log.Error("email abandoned", "outcome", "abandoned", "reason", reason, "error", logged)
 		if err := w.DB.MarkEmailFailed(ctx, e.ID, w.claim, msg, now, true); err != nil {

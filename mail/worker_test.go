@@ -299,6 +299,41 @@ func TestWorker_AbandonsAfterMaxAttemptsKeepingTheLastError(t *testing.T) {
 	})
 }
 
+func TestWorker_TemporaryFailuresAreRetriedUntilMaxAge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		srv := mailtest.StartSMTP(t)
+		clk := newClock()
+		e := compose(t, testTemplates(t, clk.Now), "ada@example.org", "tok")
+		enqueue(t, db, clk.Now(), e)
+		srv.Stop()
+
+		// An outage of a day and a half: twenty failed attempts, none fatal.
+		w := &Worker{DB: db, Sender: smtpSender(t, srv), Now: clk.Now, BaseDelay: time.Minute, MaxDelay: 2 * time.Hour}
+		for range 20 {
+			w.RunOnce(ctx)
+			clk.Add(2 * time.Hour)
+		}
+		if got := emailByID(t, db, e.ID); got.Status != equipe.EmailQueued || got.Attempts != 20 {
+			t.Fatalf("after a 40 h outage: %s after %d attempts", got.Status, got.Attempts)
+		}
+		srv.Start()
+		if sent, err := w.RunOnce(ctx); sent != 1 || err != nil {
+			t.Fatalf("once the server is back: RunOnce = %d, %v", sent, err)
+		}
+
+		// Past MaxAge, the next failure abandons it.
+		old := compose(t, testTemplates(t, clk.Now), "bob@example.org", "tok2")
+		enqueue(t, db, clk.Now(), old)
+		srv.FailNext(100, 451)
+		clk.Add(DefaultMaxAge)
+		w.RunOnce(ctx)
+		if got := emailByID(t, db, old.ID); got.Status != equipe.EmailAbandoned || !strings.Contains(got.LastError, "451") {
+			t.Fatalf("past MaxAge: %s %q", got.Status, got.LastError)
+		}
+	})
+}
+
 func TestWorker_PermanentRejectionAbandonsAtOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := mailtest.StartSMTP(t)

@@ -84,7 +84,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 // crossOrigin answers a state-changing request that a browser sent from
 // another site.
 func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
-	s.Log.Warn("cross-origin request refused", "method", r.Method, "path", redactPath(r.URL.Path),
+	s.Log.Warn("cross-origin request refused", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path),
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
 	detail := s.I18n.T(locale, "request.cross_origin", nil)
@@ -158,36 +158,15 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.Log.Error("panic", "method", r.Method, "path", redactPath(r.URL.Path), "panic", fmt.Sprint(p),
+				s.Log.Error("panic", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "panic", fmt.Sprint(p),
 					"stack", string(debug.Stack()))
 				if sw.status == 0 {
 					http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
-			s.Log.Info("request", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
+			s.Log.Info("request", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "status", sw.status,
 				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// secretPaths are the path prefixes whose next segment is a one-time secret.
-var secretPaths = []string{"/password-reset/", "/verify-email/", "/invitations/", "/api/v1/invitations/"}
-
-// redactPath cuts the secret out of a link's path, so that logs never hold
-// a usable link.
-func redactPath(p string) string {
-	for _, prefix := range secretPaths {
-		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
-			secret, tail, _ := strings.Cut(rest, "/")
-			if secret == "" || secret == "confirm" {
-				return p
-			}
-			if tail != "" {
-				return prefix + "…/" + tail
-			}
-			return prefix + "…"
-		}
-	}
-	return p
 }

@@ -18,7 +18,17 @@ import (
 type Batch struct {
 	Writes
 	q *batchQueue
+	// relaxed: see Relaxed.
+	relaxed bool
 }
+
+// Relaxed marks the batch as bookkeeping whose loss in a database crash is
+// harmless (throttle counts): on PostgreSQL its commit does not wait for the
+// write-ahead log to reach the disk (synchronous_commit off for this
+// transaction only), which saves a disk flush on the login path. A crash of
+// the database server may forget the last fraction of a second of such
+// writes; it never breaks consistency. SQLite ignores it.
+func (b *Batch) Relaxed() { b.relaxed = true }
 
 type batchQueue struct{ items []batchItem }
 
@@ -76,11 +86,20 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 		pc := driverConn.(*stdlib.Conn).Conn()
 		// Statements of a batch run in one implicit transaction.
 		pb := &pgx.Batch{}
-		for _, it := range b.q.items {
+		items := b.q.items
+		if b.relaxed {
+			pb.Queue("BEGIN")
+			pb.Queue("SET LOCAL synchronous_commit TO OFF")
+		}
+		for _, it := range items {
 			pb.Queue(it.query, it.args...)
 		}
+		if b.relaxed {
+			pb.Queue("COMMIT")
+			items = append(append([]batchItem{{}, {}}, items...), batchItem{})
+		}
 		br := pc.SendBatch(ctx, pb)
-		for _, it := range b.q.items {
+		for _, it := range items {
 			var err error
 			if it.dest != nil {
 				err = br.QueryRow().Scan(it.dest...)

@@ -9,7 +9,13 @@ func networkFilesystem(dir string) (string, bool) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return "", false
 	}
-	switch uint32(st.Type) {
+	return filesystemKind(uint32(st.Type))
+}
+
+// filesystemKind names a filesystem magic number and reports whether it is
+// a network filesystem.
+func filesystemKind(magic uint32) (string, bool) {
+	switch magic {
 	case 0x6969:
 		return "nfs", true
 	case 0xFF534D42:

@@ -18,16 +18,22 @@ import (
 
 // Progressive is a limit that lets Free attempts through, then blocks the
 // key after each further attempt for Delays[n] (the last delay repeating),
-// and forgets the count after Decay without attempts.
+// and forgets the count after Decay without attempts. From the Cap-th
+// attempt on (if Cap is set), each blocks the key for CapDelay.
 type Progressive struct {
-	Free   int
-	Delays []time.Duration
-	Decay  time.Duration
+	Free     int
+	Delays   []time.Duration
+	Decay    time.Duration
+	Cap      int
+	CapDelay time.Duration
 }
 
 // delayAfter returns how long the key is blocked after its n-th attempt.
 func (p Progressive) delayAfter(n int) time.Duration {
-	if n < p.Free || len(p.Delays) == 0 {
+	switch {
+	case p.Cap > 0 && n >= p.Cap:
+		return p.CapDelay
+	case n < p.Free || len(p.Delays) == 0:
 		return 0
 	}
 	return p.Delays[min(n-p.Free, len(p.Delays)-1)]
@@ -39,6 +45,9 @@ func (p Progressive) delayAfter(n int) time.Duration {
 func (p Progressive) blockSQL(n string) string {
 	var b strings.Builder
 	b.WriteString("CASE")
+	if p.Cap > 0 {
+		fmt.Fprintf(&b, " WHEN %s >= %d THEN $2 + %d", n, p.Cap, p.CapDelay.Microseconds())
+	}
 	for i := len(p.Delays) - 1; i >= 0; i-- {
 		cmp := "="
 		if i == len(p.Delays)-1 {
@@ -70,7 +79,13 @@ func (w Writes) Attempt(ctx context.Context, key string, now time.Time, p Progre
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	id := hex.EncodeToString(nonce)
-	n := `CASE WHEN $2 - throttles.last_at > $4 THEN 1 ELSE throttles.count + 1 END`
+	// The count starts again after Decay without attempts, unless it reached
+	// the cap: that takes a success (or the caller deleting the key).
+	quiet := `$2 - throttles.last_at > $4`
+	if p.Cap > 0 {
+		quiet += fmt.Sprintf(" AND throttles.count < %d", p.Cap)
+	}
+	n := `CASE WHEN ` + quiet + ` THEN 1 ELSE throttles.count + 1 END`
 	var block int64
 	if d := p.delayAfter(1); d > 0 {
 		block = now.Add(d).UnixMicro()
@@ -79,7 +94,7 @@ func (w Writes) Attempt(ctx context.Context, key string, now time.Time, p Progre
 		VALUES ($1, 1, $2, $3, $2, $5)
 		ON CONFLICT (key) DO UPDATE SET
 		count = CASE WHEN throttles.blocked_until > $2 THEN throttles.count ELSE ` + n + ` END,
-		window_start = CASE WHEN throttles.blocked_until > $2 OR $2 - throttles.last_at <= $4 THEN throttles.window_start ELSE $2 END,
+		window_start = CASE WHEN throttles.blocked_until > $2 OR NOT (` + quiet + `) THEN throttles.window_start ELSE $2 END,
 		blocked_until = CASE WHEN throttles.blocked_until > $2 THEN throttles.blocked_until ELSE ` + p.blockSQL("("+n+")") + ` END,
 		last_at = CASE WHEN throttles.blocked_until > $2 THEN throttles.last_at ELSE $2 END,
 		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END

@@ -228,8 +228,9 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		status, key = http.StatusServiceUnavailable, "error.unavailable"
 		rw.Header().Set("Retry-After", "1")
 	default:
-		w.Log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Log.Error("page failed", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 	}
+	rw.Header().Set("Cache-Control", "no-store")
 	p := w.page(r, "page.error")
 	p.Data = key
 	if rerr := w.render(rw, r, status, "error", p); rerr != nil {
@@ -313,9 +314,9 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		},
 		"date": func(t time.Time) string {
 			if locale == equipe.LocaleFR {
-				return t.Local().Format("02/01/2006 15:04")
+				return t.UTC().Format("02/01/2006 15:04 UTC")
 			}
-			return t.Local().Format("Jan 2, 2006 3:04 PM")
+			return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
 		},
 		// wait says a duration in whole minutes, or seconds under a minute.
 		"wait": func(d time.Duration) string {

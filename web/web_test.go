@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -222,5 +223,25 @@ func TestPages_SpeakTheReadersLanguage(t *testing.T) {
 	}
 	if p := get(t, c, env.URL+"/login", "Accept-Language", "fr"); !strings.Contains(p.Body, "Forgot your password?") {
 		t.Fatal("the chosen language is not remembered")
+	}
+}
+
+func TestDevMailbox_OnlyForThisMachine(t *testing.T) {
+	local := apptest.Start(t, "sqlite", apptest.Options{})
+	if p := get(t, local.Client(), local.URL+"/dev/mail"); p.Status != 200 {
+		t.Fatalf("local: %d", p.Status)
+	}
+	// A reverse proxy on the same machine connects from loopback for anyone.
+	if p := get(t, local.Client(), local.URL+"/dev/mail.json", "X-Forwarded-For", "203.0.113.9"); p.Status != 404 {
+		t.Fatalf("through a proxy: %d", p.Status)
+	}
+	public := apptest.Start(t, "sqlite", apptest.Options{Configure: func(c *app.Config) {
+		c.PublicURL, _ = url.Parse("https://equipe.example.com")
+	}})
+	if p := get(t, public.Client(), public.URL+"/dev/mail"); p.Status != 404 {
+		t.Fatalf("instance with a public address: %d", p.Status)
+	}
+	if !strings.Contains(public.Logs(), "not served") {
+		t.Fatal("no warning that emails stay in the unserved mailbox")
 	}
 }

@@ -107,8 +107,8 @@ func logger(format string, w io.Writer) *slog.Logger {
 }
 
 // build makes the service from a configuration, logging to stderr.
-func build(ctx context.Context, cfg app.Config, stderr io.Writer) (*app.App, error) {
-	return app.New(ctx, cfg, logger(cfg.LogFormat, stderr), app.Options{})
+func build(ctx context.Context, cfg app.Config, stderr io.Writer, opt app.Options) (*app.App, error) {
+	return app.New(ctx, cfg, logger(cfg.LogFormat, stderr), opt)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -116,7 +116,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := build(ctx, cfg, stderr, app.Options{})
 	if err != nil {
 		return err
 	}
@@ -153,6 +153,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 
 func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	email := fs.String("email", "", "the administrator's login email (required)")
 	first := fs.String("first-name", "", "first name (required)")
 	last := fs.String("last-name", "", "last name (required)")
@@ -174,6 +175,14 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err := fs.Parse(own); err != nil {
 		return err
 	}
+	for _, a := range rest {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintln(stderr, "Usage: equipe create-admin --email E --first-name F --last-name L [--locale fr|en] [settings]")
+			fmt.Fprintln(stderr, "The password is asked at a prompt, or read from the first line of standard input.")
+			fs.PrintDefaults()
+			fmt.Fprintln(stderr, "\nSettings (the database to use):")
+		}
+	}
 	cfg, err := app.ParseConfig("create-admin", rest, getenv)
 	if err != nil {
 		return err
@@ -182,7 +191,9 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	// The privacy policy is serve's to publish: this command may run
+	// without its settings.
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func TestCreateAdmin_ReadsThePasswordFromStandardInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no password") {
 		t.Fatalf("no password: %v", err)
 	}
-	// The admin can log in through the API of a served instance.
+	// The password is never a flag.
 	for _, f := range []string{"--password", "-password"} {
 		if err := run(context.Background(), append(args, f, "x"), strings.NewReader("y\n"), io.Discard, io.Discard, vars); err == nil {
 			t.Fatalf("a password flag %s was accepted", f)

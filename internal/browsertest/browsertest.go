@@ -86,7 +86,13 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	// Let the page finish its layout: a capture during a navigation has no size.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	// Quality 100 makes a PNG (lower qualities make JPEG).
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return

@@ -1,0 +1,66 @@
+package httpauth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestClientIP_BelievesForwardingHeadersOnlyFromTrustedProxies(t *testing.T) {
+	m := &Middleware{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	tests := []struct {
+		peer, xff, want string
+	}{
+		{"203.0.113.5:4000", "", "203.0.113.5"},
+		{"203.0.113.5:4000", "198.51.100.7", "203.0.113.5"},         // not a proxy: the header is ignored
+		{"10.1.2.3:4000", "198.51.100.7", "198.51.100.7"},           // a proxy: its client
+		{"10.1.2.3:4000", "1.2.3.4, 198.51.100.7", "198.51.100.7"},  // the last hop not a proxy, not the spoofable first
+		{"10.1.2.3:4000", "198.51.100.7, 10.9.9.9", "198.51.100.7"}, // proxies chained
+		{"10.1.2.3:4000", "garbage", "10.1.2.3"},                    // unparsable: the proxy itself
+		{"[::1]:4000", "2001:db8::1", "2001:db8::1"},
+		{"[::ffff:203.0.113.9]:4000", "", "203.0.113.9"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.peer
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := m.ClientIP(r); got != tt.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tt.peer, tt.xff, got, tt.want)
+		}
+	}
+}
+
+func TestRedactPath_CutsOneTimeSecrets(t *testing.T) {
+	for in, want := range map[string]string{
+		"/password-reset/abcdef":         "/password-reset/…",
+		"/verify-email/abcdef":           "/verify-email/…",
+		"/invitations/abc/accept":        "/invitations/…/accept",
+		"/api/v1/invitations/abc/accept": "/api/v1/invitations/…/accept",
+		"/api/v1/password-reset/confirm": "/api/v1/password-reset/confirm",
+		"/login":                         "/login",
+	} {
+		if got := RedactPath(in); got != want {
+			t.Errorf("RedactPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCookies_AreHostOnlySecureAndHttpOnlyOverHTTPS(t *testing.T) {
+	w := httptest.NewRecorder()
+	Cookies{Secure: true}.Set(w, "secret", testTime)
+	c := w.Result().Cookies()[0]
+	if c.Name != "__Host-equipe_session" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("cookie %+v", c)
+	}
+	w = httptest.NewRecorder()
+	Cookies{}.Set(w, "secret", testTime)
+	if c := w.Result().Cookies()[0]; c.Name != "equipe_session" || c.Secure || !c.HttpOnly {
+		t.Fatalf("plain HTTP cookie %+v", c)
+	}
+}
+
+var testTime = time.Now().Add(time.Hour)
