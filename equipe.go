@@ -23,6 +23,10 @@ func ParseID(s string) (ID, error) {
 	return id, nil
 }
 
+// MustParse parses s as an ID and panics if it is not one (for constants
+// and tests).
+func MustParse(s string) ID { return uuid.MustParse(s) }
+
 // Locales the service speaks. The first is the instance default.
 const (
 	LocaleFR = "fr"
@@ -102,6 +106,7 @@ type Member struct {
 	Role            string
 	Status          MemberStatus
 	Title           string
+	Overrides       []Override
 	InvitedBy       *ID
 	InvitationsSent int
 	LastInvitedAt   time.Time
@@ -109,8 +114,55 @@ type Member struct {
 	CreatedAt       time.Time
 }
 
-// Built-in role keys that the foundation relies on; the catalogue defines the rest.
-const RoleAdmin = "admin"
+// Built-in role keys that the service relies on; the catalogue defines the rest.
+const (
+	RoleAdmin   = "admin"
+	RoleManager = "manager"
+)
+
+// Override changes one permission of a member on top of their role: Allow
+// false denies it whatever the role says; Allow true grants it, at Scope for
+// a scoped permission (empty: the permission's default scope).
+type Override struct {
+	Permission string `json:"permission"`
+	Allow      bool   `json:"allow"`
+	Scope      string `json:"scope,omitempty"`
+}
+
+// Grant is one permission of a role, at Scope for a scoped permission.
+type Grant struct {
+	Permission string `json:"permission"`
+	Scope      string `json:"scope,omitempty"`
+}
+
+// CustomRole is a role an account defines for itself, built from catalogue
+// permissions. Built-in roles come from the catalogue.
+type CustomRole struct {
+	AccountID  ID
+	Key        string
+	LabelFR    string
+	LabelEN    string
+	Grants     []Grant
+	Restricted bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// APIKey lets a program call the API: an account key acts in its account
+// with its role's permissions; an instance key (no account) serves the
+// vendor's backend across accounts. Only the SHA-256 of the secret is kept.
+type APIKey struct {
+	ID         ID
+	AccountID  *ID
+	Name       string
+	Prefix     string // the start of the secret, shown to recognise the key
+	Hash       []byte
+	Role       string // for account keys
+	CreatedBy  *ID
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
 
 // Resource is something inside an account that members can be assigned to: a
 // location, a company, a service, a product, a theme, an application.

@@ -14,31 +14,36 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // API serves the JSON API.
 type API struct {
-	Identity *identity.Service
-	Cookies  httpauth.Cookies
-	I18n     *i18n.Catalog
-	Log      *slog.Logger
+	Identity  *identity.Service
+	Team      *team.Service
+	Catalogue *access.Catalogue
+	Cookies   httpauth.Cookies
+	I18n      *i18n.Catalog
+	Log       *slog.Logger
 }
 
-// access says who may call a route.
-type access int
+// audience says who may call a route.
+type audience int
 
 const (
-	public   access = iota // anyone
-	loggedIn               // a session, before or after consent
-	member                 // a session whose user accepted the current privacy policy
+	public   audience = iota // anyone
+	loggedIn                 // a session, before or after consent
+	member                   // a session whose user accepted the current privacy policy
+	caller                   // a member's session (after consent) or an API key
 )
 
 type route struct {
 	method, path string
-	access       access
+	access       audience
 	handle       func(a *API, w http.ResponseWriter, r *http.Request) error
 }
 
@@ -55,6 +60,26 @@ var routes = []route{
 	{"POST", "/api/v1/me/consent", loggedIn, (*API).consent},
 	{"GET", "/api/v1/me/accounts", member, (*API).myAccounts},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
+	{"GET", "/api/v1/catalogue", public, (*API).catalogue},
+
+	{"POST", "/api/v1/check", caller, (*API).check},
+	{"POST", "/api/v1/check/batch", caller, (*API).checkBatch},
+	{"GET", "/api/v1/accounts/{account}/members/{user}/effective-permissions", caller, (*API).effectivePermissions},
+	{"GET", "/api/v1/accounts/{account}/members/{user}", caller, (*API).member},
+	{"PATCH", "/api/v1/accounts/{account}/members/{user}", caller, (*API).changeMember},
+
+	{"GET", "/api/v1/accounts/{account}/roles", caller, (*API).roles},
+	{"POST", "/api/v1/accounts/{account}/roles", caller, (*API).createRole},
+	{"GET", "/api/v1/accounts/{account}/roles/{role}", caller, (*API).role},
+	{"PATCH", "/api/v1/accounts/{account}/roles/{role}", caller, (*API).updateRole},
+	{"DELETE", "/api/v1/accounts/{account}/roles/{role}", caller, (*API).deleteRole},
+
+	{"GET", "/api/v1/accounts/{account}/api-keys", caller, (*API).accountKeys},
+	{"POST", "/api/v1/accounts/{account}/api-keys", member, (*API).createAccountKey},
+	{"DELETE", "/api/v1/accounts/{account}/api-keys/{key}", caller, (*API).revokeAccountKey},
+	{"GET", "/api/v1/api-keys", caller, (*API).instanceKeys},
+	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
+	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 }
 
 // Handler returns the API's handler for every path under /api/.
@@ -96,13 +121,18 @@ func (a *API) wrap(rt route) http.Handler {
 			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.invalid"))
 			return
 		}
-		if rt.access != public {
+		_, byKey := httpauth.APIKey(r)
+		if byKey && rt.access != caller {
+			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.not_for_route"))
+			return
+		}
+		if rt.access != public && !byKey {
 			auth, ok := httpauth.Auth(r)
 			if !ok {
 				a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.required"))
 				return
 			}
-			if rt.access == member {
+			if rt.access == member || rt.access == caller {
 				_, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
 				if err != nil {
 					a.fail(w, r, err)
@@ -120,6 +150,24 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
+// actor is who the request acts as: the session's user or the API key.
+func actor(r *http.Request) team.Actor {
+	act := team.Actor{IP: httpauth.Origin(r).IP}
+	if k, ok := httpauth.APIKey(r); ok {
+		act.Key = &k
+	} else if auth, ok := httpauth.Auth(r); ok {
+		u := auth.User
+		act.User = &u
+	}
+	return act
+}
+
+// pathID parses a path parameter naming an account, a user or a key: one
+// that is not an ID names nothing, and answers 404.
+func pathID(r *http.Request, name string) (equipe.ID, error) {
+	return equipe.ParseID(r.PathValue(name))
+}
+
 // locale is the language of the answer: the user's, else Accept-Language.
 func (a *API) locale(r *http.Request) string {
 	if auth, ok := httpauth.Auth(r); ok && equipe.ValidLocale(auth.User.Locale) {
@@ -133,7 +181,11 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // maxBody bounds request bodies: the largest legitimate one is far smaller.
-const maxBody = 64 << 10
+// A batch of checks may be larger (maxBatchBody).
+const (
+	maxBody      = 64 << 10
+	maxBatchBody = 512 << 10
+)
 
 // decode reads the request's JSON object into v. It refuses, before any
 // other work: a media type other than application/json (a cross-site form
@@ -141,11 +193,16 @@ const maxBody = 64 << 10
 // anything but an object, trailing data, unknown member names (matched
 // exactly, so "Role" is not "role") and duplicated ones.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeMax(w, r, v, maxBody)
+}
+
+// decodeMax is decode with a body limit of its own.
+func decodeMax(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // each runs fn on a fresh service per engine.
@@ -130,4 +133,21 @@ func signUp(t testing.TB, env *apptest.Env, email string) string {
 		t.Fatalf("consent: %d %s", r.Status, r.Raw)
 	}
 	return token
+}
+
+// instanceActor creates an instance administrator and returns them as an actor.
+func instanceActor(t *testing.T, env *apptest.Env) team.Actor {
+	t.Helper()
+	u, err := env.App.Identity.CreateAdmin(t.Context(), identity.NewAdmin{Email: equipe.NewID().String()[:8] + "@vendor.example",
+		FirstName: "Vendor", LastName: "Support", Locale: "en", Password: apptest.TestPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return team.Actor{User: &u}
+}
+
+func teamNewKey(name string) team.NewKey { return team.NewKey{Name: name} }
+
+func storetest_dump(t *testing.T, env *apptest.Env) string {
+	return storetest.Dump(t, storetest.Raw(t, env.DB))
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
@@ -23,12 +24,10 @@ import (
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/web"
 )
 
-// ResourceTypes are the resource types an account's first resource may
-// have. The permission catalogue will declare them.
-var ResourceTypes = []string{"location", "company", "service", "product", "theme", "application"}
 
 // Options are what tests change: a faster password hash, a clock.
 type Options struct {
@@ -42,10 +41,12 @@ type Options struct {
 
 // App is the running service.
 type App struct {
-	Config   Config
-	Log      *slog.Logger
-	DB       *store.DB
-	Identity *identity.Service
+	Config    Config
+	Log       *slog.Logger
+	DB        *store.DB
+	Catalogue *access.Catalogue
+	Identity  *identity.Service
+	Team      *team.Service
 	Mail     *mail.Templates
 	Worker   *mail.Worker
 	Mailbox  *mail.DevMailbox // the development mailbox; nil when SMTP is configured
@@ -106,8 +107,18 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	if a.Catalogue, err = access.Load(cfg.Catalogue); err != nil {
+		return &SettingError{Env: "EQUIPE_CATALOGUE", Flag: "catalogue", Problem: err.Error()}
+	}
+	var resourceTypes []string
+	for _, rt := range a.Catalogue.ResourceTypes {
+		resourceTypes = append(resourceTypes, rt.Key)
+	}
+	a.Team = team.New(a.DB, a.Catalogue)
+	a.Team.Now = opt.Now
+	a.Team.Log = a.Log.With("component", "team")
 	id := identity.New(a.DB, tmpl, identity.NewHasher(opt.Params), identity.Config{
-		PublicURL: cfg.PublicURL, ResourceTypes: ResourceTypes,
+		PublicURL: cfg.PublicURL, ResourceTypes: resourceTypes,
 	})
 	id.Now = opt.Now
 	id.Log = a.Log.With("component", "identity")
@@ -120,8 +131,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	}
 
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
-	w := &web.Web{Identity: id, Cookies: cookies, I18n: cat, Log: a.Log.With("component", "web"),
-		ResourceTypes: ResourceTypes, DevMailbox: a.Mailbox != nil}
+	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname())}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err
@@ -129,9 +140,11 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
-		Auth:      &httpauth.Middleware{Identity: id, Cookies: cookies, TrustedProxies: cfg.TrustedProxies, Log: a.Log},
-		Web:       webHandler,
-		API:       (&api.API{Identity: id, Cookies: cookies, I18n: cat, Log: a.Log.With("component", "api")}).Handler(),
+		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies, TrustedProxies: cfg.TrustedProxies,
+			Log: a.Log},
+		Web: webHandler,
+		API: (&api.API{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+			Log: a.Log.With("component", "api")}).Handler(),
 		I18n:      cat,
 		Log:       a.Log.With("component", "http"),
 	}
@@ -187,6 +200,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		}
 	})
 	wg.Go(func() { a.maintain(bg) })
+	wg.Go(func() { a.DB.Listen(bg) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	equipemail "github.com/equipe-dev/equipe/mail"
 )
 
@@ -158,8 +159,8 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.MailFrom = from.String()
 	if raw.catalogue != "" {
-		if _, err := os.Stat(raw.catalogue); err != nil {
-			return c, bad(6, "cannot read %s", raw.catalogue)
+		if _, err := access.Load(raw.catalogue); err != nil {
+			return c, bad(6, "%v", err)
 		}
 		c.Catalogue = raw.catalogue
 	}

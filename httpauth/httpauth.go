@@ -65,7 +65,22 @@ const (
 	keyOrigin
 	keyVia
 	keyBadBearer
+	keyAPIKey
 )
+
+// KeyPrefix starts API key secrets (and no session secret).
+const KeyPrefix = "equipe_"
+
+// KeyAuthenticator finds the API key of a secret.
+type KeyAuthenticator interface {
+	AuthenticateKey(ctx context.Context, secret string) (equipe.APIKey, error)
+}
+
+// APIKey returns the API key the request authenticated with, if any.
+func APIKey(r *http.Request) (equipe.APIKey, bool) {
+	k, ok := r.Context().Value(keyAPIKey).(equipe.APIKey)
+	return k, ok
+}
 
 // Auth returns the request's identity, if it has one.
 func Auth(r *http.Request) (identity.Auth, bool) {
@@ -98,9 +113,11 @@ func WithAuth(r *http.Request, a identity.Auth, via Via) *http.Request {
 	return r.WithContext(context.WithValue(ctx, keyVia, via))
 }
 
-// Middleware resolves the client's address and the session of every request.
+// Middleware resolves the client's address and the session or API key of
+// every request.
 type Middleware struct {
 	Identity *identity.Service
+	Keys     KeyAuthenticator
 	Cookies  Cookies
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -117,7 +134,21 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, _ := strings.Cut(h, " ")
-			a, err := m.Identity.Authenticate(ctx, strings.TrimSpace(secret))
+			secret = strings.TrimSpace(secret)
+			if strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
+				k, err := m.Keys.AuthenticateKey(ctx, secret)
+				if err == nil {
+					r = r.WithContext(context.WithValue(ctx, keyAPIKey, k))
+				} else {
+					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+						m.Log.Error("authenticate API key", "err", err)
+					}
+					r = r.WithContext(context.WithValue(r.Context(), keyBadBearer, true))
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			a, err := m.Identity.Authenticate(ctx, secret)
 			if strings.EqualFold(scheme, "Bearer") && err == nil {
 				r = WithAuth(r, a, ViaBearer)
 			} else {

@@ -31,6 +31,7 @@ func (q Queries) AccountByID(ctx context.Context, id equipe.ID) (equipe.Account,
 
 // CreateResource inserts r.
 func (w Writes) CreateResource(ctx context.Context, r *equipe.Resource) error {
+	w.x.touch(AccountKey(r.AccountID))
 	_, err := w.exec(ctx, `INSERT INTO resources (id, account_id, type, name, external_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		r.ID, r.AccountID, r.Type, r.Name, str(r.ExternalID), micros(r.CreatedAt))
@@ -56,21 +57,24 @@ func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.R
 	return rs, wrap(rows.Err())
 }
 
-const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.invited_by, m.invitations_sent,
+const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.invited_by, m.invitations_sent,
 	m.last_invited_at, m.joined_at, m.created_at`
 
 func memberDest(m *equipe.Member) []any {
-	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, idp(&m.InvitedBy), &m.InvitationsSent,
-		ts(&m.LastInvitedAt), ts(&m.JoinedAt), ts(&m.CreatedAt)}
+	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), idp(&m.InvitedBy),
+		&m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt), ts(&m.CreatedAt)}
 }
 
 // CreateMember inserts m. Returns ECONFLICT with key "error.member_exists" when the
 // user is already a member of the account.
 func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
-	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, invited_by,
-		invitations_sent, last_invited_at, joined_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		m.AccountID, m.UserID, m.Role, m.Status, m.Title, idv(m.InvitedBy), m.InvitationsSent,
+	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, invited_by,
+		invitations_sent, last_invited_at, joined_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), idv(m.InvitedBy), m.InvitationsSent,
 		tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt))
+	if err == nil {
+		w.x.touch(MemberKey(m.AccountID, m.UserID))
+	}
 	if isConflict(err) {
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.member_exists", Err: err}
 	}
@@ -89,6 +93,7 @@ func (q Queries) Member(ctx context.Context, accountID, userID equipe.ID) (equip
 // The resource must belong to the same account: one of another account
 // answers ENOTFOUND and changes nothing.
 func (w Writes) AssignResource(ctx context.Context, accountID, userID, resourceID equipe.ID) error {
+	w.x.touch(MemberKey(accountID, userID))
 	return w.execOne(ctx, `INSERT INTO member_resources (account_id, user_id, resource_id)
 		SELECT $1, $2, r.id FROM resources r WHERE r.id = $3 AND r.account_id = $1
 		ON CONFLICT DO NOTHING`, accountID, userID, resourceID)
@@ -140,6 +145,7 @@ func (q Queries) AccountsOfUser(ctx context.Context, userID equipe.ID) ([]equipe
 
 // ActivateMember marks the member active and joined at at.
 func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
+	w.x.touch(MemberKey(accountID, userID))
 	return w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3)
 		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at))
 }

@@ -30,7 +30,12 @@ type Batch struct {
 // writes; it never breaks consistency. SQLite ignores it.
 func (b *Batch) Relaxed() { b.relaxed = true }
 
-type batchQueue struct{ items []batchItem }
+type batchQueue struct {
+	items   []batchItem
+	touched []string
+}
+
+func (b *batchQueue) touch(keys ...string) { b.touched = append(b.touched, keys...) }
 
 type batchItem struct {
 	query string
@@ -61,6 +66,10 @@ func (db *DB) NewBatch() *Batch {
 // RunBatch runs the batch's statements in order in one transaction and
 // scans what they return. If one fails, none takes effect.
 func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
+	if len(b.q.touched) > 0 {
+		// Access changes go through Write, which notifies other processes.
+		return errors.New("store: a batch cannot change access")
+	}
 	if db.engine != Postgres {
 		return db.Write(ctx, func(tx *Tx) error {
 			for _, it := range b.q.items {

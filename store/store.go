@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +56,9 @@ type DB struct {
 	log    *slog.Logger
 	// On SQLite, prepared statements of the writer and of the readers.
 	wcache, rcache *stmtCache
+
+	hooksMu sync.RWMutex
+	hooks   []func(keys []string)
 }
 
 // Open opens the database that cfg names, checks the engine's settings and
@@ -209,7 +213,8 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if db.wcache != nil {
 		q = cachedTx{stx, db.wcache}
 	}
-	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q}, d: db.d}, tx: stx}
+	var touched []string
+	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched}, d: db.d}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -222,9 +227,13 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
+	if err = db.notify(ctx, stx, touched); err != nil {
+		return err
+	}
 	if err = stx.Commit(); err != nil {
 		return wrap(err)
 	}
+	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)
 	}
@@ -286,6 +295,8 @@ type writer interface {
 	// queryRow runs or queues a statement returning one row, scanned into
 	// dest (in a batch: when the batch runs).
 	queryRow(ctx context.Context, query string, args []any, dest ...any) error
+	// touch notes that the write changes who may do what (see Changed).
+	touch(keys ...string)
 }
 
 func (w Writes) exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -301,7 +312,12 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 }
 
 // txWriter runs statements at once in a transaction.
-type txWriter struct{ q querier }
+type txWriter struct {
+	q       querier
+	touched *[]string
+}
+
+func (t txWriter) touch(keys ...string) { *t.touched = append(*t.touched, keys...) }
 
 func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.q.ExecContext(ctx, query, args...)

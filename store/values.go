@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -96,3 +97,40 @@ func (n *strScanner) Scan(v any) error {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// jsonText returns the stored form of a list: a JSON array ("[]" for none).
+func jsonText[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("store: " + err.Error()) // plain structs of strings and bools always encode
+	}
+	return string(b)
+}
+
+// jsonOf scans a JSON array column into *v.
+func jsonOf[T any](v *[]T) *jsonScanner[T] { return &jsonScanner[T]{v} }
+
+type jsonScanner[T any] struct{ v *[]T }
+
+func (s *jsonScanner[T]) Scan(src any) error {
+	var b []byte
+	switch src := src.(type) {
+	case nil:
+		*s.v = nil
+		return nil
+	case string:
+		b = []byte(src)
+	case []byte:
+		b = src
+	default:
+		return fmt.Errorf("store: JSON column holds %T", src)
+	}
+	*s.v = nil
+	if len(b) == 0 || string(b) == "[]" || string(b) == "{}" {
+		return nil
+	}
+	return json.Unmarshal(b, s.v)
+}

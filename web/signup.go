@@ -9,7 +9,7 @@ import (
 
 func (w *Web) signupForm(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "signup.title")
-	p.Data = w.ResourceTypes
+	p.Data = w.Catalogue.ResourceTypes
 	return w.render(rw, r, http.StatusOK, "signup", p)
 }
 
@@ -25,7 +25,7 @@ func (w *Web) signup(rw http.ResponseWriter, r *http.Request) error {
 	}, httpauth.Origin(r), true)
 	if err != nil {
 		p := w.page(r, "signup.title")
-		p.Data = w.ResourceTypes
+		p.Data = w.Catalogue.ResourceTypes
 		if !p.Form.absorb(err, signupFields) {
 			return err
 		}

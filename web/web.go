@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/team"
 )
 
 //go:embed templates
@@ -27,31 +29,31 @@ var staticFiles embed.FS
 
 // Web serves the pages.
 type Web struct {
-	Identity *identity.Service
-	Cookies  httpauth.Cookies
-	I18n     *i18n.Catalog
-	Log      *slog.Logger
-	// ResourceTypes offered for an account's first resource.
-	ResourceTypes []string
+	Identity  *identity.Service
+	Team      *team.Service
+	Catalogue *access.Catalogue
+	Cookies   httpauth.Cookies
+	I18n      *i18n.Catalog
+	Log       *slog.Logger
 	// DevMailbox is true when the development mailbox is on (links to it are shown).
 	DevMailbox bool
 
 	pages map[string]map[string]*template.Template // page → locale → template
 }
 
-// access says who may see a page.
-type access int
+// audience says who may see a page.
+type audience int
 
 const (
-	public    access = iota // anyone
-	anonymous               // only someone not logged in (logged-in people go home)
-	loggedIn                // a session, before or after consent
-	member                  // a session whose user accepted the current privacy policy
+	public    audience = iota // anyone
+	anonymous                 // only someone not logged in (logged-in people go home)
+	loggedIn                  // a session, before or after consent
+	member                    // a session whose user accepted the current privacy policy
 )
 
 type route struct {
 	pattern string
-	access  access
+	access  audience
 	handle  func(w *Web, rw http.ResponseWriter, r *http.Request) error
 }
 

@@ -46,12 +46,20 @@ type Options struct {
 	Now    func() time.Time
 	// Configure changes the configuration before the service is built.
 	Configure func(*app.Config)
+	// Share runs this service on the database of another, as a second
+	// process of one deployment would.
+	Share *Env
 }
 
 // Start runs the service on a fresh database of engine e until the test ends.
 func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	t.Helper()
-	dbc := storetest.Config(t, e)
+	var dbc store.Config
+	if opt.Share != nil {
+		dbc = opt.Share.DB
+	} else {
+		dbc = storetest.Config(t, e)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -188,3 +196,44 @@ func (c *Clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// Member is a user made a member of an account directly in the store, with
+// a session: what the team-management pages would otherwise set up.
+type Member struct {
+	User  equipe.User
+	Token string // a session secret (the privacy policy accepted)
+}
+
+// AddMember creates a user with a password and makes them a member of the
+// account with role and status, then logs them in (for active members) and
+// accepts the privacy policy for them.
+func (e *Env) AddMember(t testing.TB, account equipe.ID, email, role string, status equipe.MemberStatus) Member {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: strings.ToLower(email), FirstName: "Test",
+		LastName: strings.Split(email, "@")[0], Locale: "en", PasswordHash: e.App.Identity.Hasher.Hash(TestPassword),
+		CreatedAt: now}
+	err := e.App.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		return tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: role, Status: status,
+			CreatedAt: now, JoinedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, token, err := e.App.Identity.LogIn(ctx, email, TestPassword, identity.Origin{IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.App.Identity.CurrentPolicy(ctx)
+	if err := e.App.Identity.AcceptPolicy(ctx, auth.User.ID, p.Version, identity.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	return Member{User: u, Token: token}
+}
+
+// TestPassword is the password of the users AddMember creates.
+const TestPassword = "a sentence nobody would guess"

@@ -48,7 +48,7 @@ CREATE TABLE members (
     role              text NOT NULL,
     status            text NOT NULL CHECK (status IN ('created', 'invited', 'active', 'suspended')),
     title             text NOT NULL DEFAULT '',
-    overrides         text NOT NULL DEFAULT '{}',
+    overrides         text NOT NULL DEFAULT '[]',
     invited_by        uuid REFERENCES users (id) ON DELETE SET NULL,
     invitations_sent  integer NOT NULL DEFAULT 0,
     last_invited_at   bigint,

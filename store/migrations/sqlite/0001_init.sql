@@ -47,7 +47,7 @@ CREATE TABLE members (
     role              TEXT NOT NULL,
     status            TEXT NOT NULL CHECK (status IN ('created', 'invited', 'active', 'suspended')),
     title             TEXT NOT NULL DEFAULT '',
-    overrides         TEXT NOT NULL DEFAULT '{}',
+    overrides         TEXT NOT NULL DEFAULT '[]',
     invited_by        TEXT REFERENCES users (id) ON DELETE SET NULL,
     invitations_sent  INTEGER NOT NULL DEFAULT 0,
     last_invited_at   INTEGER,

@@ -1,0 +1,349 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// nullableID is a JSON field that may be absent, null, or an ID: the check
+// API tells "no record owner given" (absent) from "the record has no owner"
+// (null).
+type nullableID struct {
+	present, null bool
+	raw           string
+}
+
+func (n *nullableID) UnmarshalJSON(b []byte) error {
+	n.present = true
+	if string(b) == "null" {
+		n.null = true
+		return nil
+	}
+	v := jsontext.Value(b)
+	if v.Kind() != '"' {
+		n.raw = "\x00" // not a string: an owner that matches no one
+		return nil
+	}
+	n.raw = strings.Trim(string(b), `"`)
+	return nil
+}
+
+type checkRequest struct {
+	UserID     string     `json:"user_id"`
+	AccountID  string     `json:"account_id"`
+	Permission string     `json:"permission"`
+	ResourceID *string    `json:"resource_id"`
+	OwnerID    nullableID `json:"owner_id"`
+}
+
+type checkAnswer struct {
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason"`
+}
+
+// query turns a check request into the service's question. Identifiers that
+// are not IDs name nothing: the answer is a denial with the reason, never an
+// error a caller could mistake for anything but "no".
+func (c checkRequest) query() (team.CheckQuery, *checkAnswer) {
+	deny := func(r access.Reason) (team.CheckQuery, *checkAnswer) {
+		return team.CheckQuery{}, &checkAnswer{Reason: string(r)}
+	}
+	var q team.CheckQuery
+	var err error
+	if q.Account, err = equipe.ParseID(c.AccountID); err != nil {
+		return deny(access.DeniedUnknownAccount)
+	}
+	if q.User, err = equipe.ParseID(c.UserID); err != nil {
+		return deny(access.DeniedUnknownUser)
+	}
+	q.Permission = c.Permission
+	if c.ResourceID != nil {
+		if q.Query.Resource, err = equipe.ParseID(*c.ResourceID); err != nil {
+			return deny(access.DeniedUnknownResource)
+		}
+		q.Query.HasResource = true
+	}
+	switch {
+	case c.OwnerID.null:
+		q.Query.Unowned = true
+	case c.OwnerID.present:
+		if q.Query.Owner, err = equipe.ParseID(c.OwnerID.raw); err != nil {
+			return deny(access.DeniedInvalidQuery)
+		}
+		q.Query.OwnerKnown = true
+	}
+	return q, nil
+}
+
+func (a *API) check(w http.ResponseWriter, r *http.Request) error {
+	var in checkRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	q, early := in.query()
+	if early != nil {
+		return respond(w, http.StatusOK, early)
+	}
+	d, err := a.Team.Check(r.Context(), actor(r), q)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, checkAnswer{Allowed: d.Allowed, Reason: string(d.Reason)})
+}
+
+type batchRequest struct {
+	Checks []checkRequest `json:"checks"`
+}
+
+type batchAnswer struct {
+	Results []checkAnswer `json:"results"`
+}
+
+func (a *API) checkBatch(w http.ResponseWriter, r *http.Request) error {
+	var in batchRequest
+	if err := decodeMax(w, r, &in, maxBatchBody); err != nil {
+		return err
+	}
+	if len(in.Checks) > 1000 {
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "checks", Key: "check.batch_too_large", Args: map[string]any{"max": 1000}}}}
+	}
+	out := batchAnswer{Results: make([]checkAnswer, len(in.Checks))}
+	act := actor(r)
+	for i, c := range in.Checks {
+		q, early := c.query()
+		if early != nil {
+			out.Results[i] = *early
+			continue
+		}
+		d, err := a.Team.Check(r.Context(), act, q)
+		if err != nil {
+			return err
+		}
+		out.Results[i] = checkAnswer{Allowed: d.Allowed, Reason: string(d.Reason)}
+	}
+	return respond(w, http.StatusOK, out)
+}
+
+type effectiveView struct {
+	AccountID   equipe.ID        `json:"account_id"`
+	UserID      equipe.ID        `json:"user_id"`
+	Role        string           `json:"role"`
+	ViaFirm     bool             `json:"via_firm"`
+	Blocked     string           `json:"blocked,omitempty"`
+	Restricted  bool             `json:"restricted_to_assigned_resources"`
+	Permissions []effectiveGrant `json:"permissions"`
+	Resources   []equipe.ID      `json:"resources"`
+}
+
+type effectiveGrant struct {
+	Permission string `json:"permission"`
+	Scope      string `json:"scope,omitempty"`
+	Source     string `json:"source"`
+}
+
+func (a *API) effectivePermissions(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	e, err := a.Team.EffectivePermissions(r.Context(), actor(r), account, user)
+	if err != nil {
+		return err
+	}
+	v := effectiveView{AccountID: account, UserID: user, Role: e.Member.RoleKey(), ViaFirm: e.ViaFirm,
+		Blocked: string(e.Blocked), Restricted: e.Member.LimitedToAssigned(), Permissions: []effectiveGrant{},
+		Resources: e.Resources}
+	if v.Resources == nil {
+		v.Resources = []equipe.ID{}
+	}
+	for _, p := range e.Permissions {
+		v.Permissions = append(v.Permissions, effectiveGrant{Permission: p.Permission, Scope: p.Scope.String(), Source: p.Source})
+	}
+	return respond(w, http.StatusOK, v)
+}
+
+type labelView struct {
+	FR string `json:"fr"`
+	EN string `json:"en"`
+}
+
+func label(l access.Label) labelView { return labelView{FR: l.FR, EN: l.EN} }
+
+type permissionView struct {
+	Key          string    `json:"key"`
+	Group        string    `json:"group,omitempty"`
+	Label        labelView `json:"label"`
+	Description  labelView `json:"description"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	DefaultScope string    `json:"default_scope,omitempty"`
+}
+
+type catalogueView struct {
+	Groups        []map[string]any `json:"groups"`
+	Permissions   []permissionView `json:"permissions"`
+	ResourceTypes []map[string]any `json:"resource_types"`
+	Roles         []roleView       `json:"roles"`
+	JobTitles     []map[string]any `json:"job_titles"`
+}
+
+func (a *API) catalogue(w http.ResponseWriter, r *http.Request) error {
+	c := a.Catalogue
+	v := catalogueView{Groups: []map[string]any{}, ResourceTypes: []map[string]any{}, JobTitles: []map[string]any{}}
+	for _, g := range c.Groups {
+		v.Groups = append(v.Groups, map[string]any{"key": g.Key, "label": label(g.Label)})
+	}
+	for _, p := range c.Permissions {
+		pv := permissionView{Key: p.Key, Group: p.Group, Label: label(p.Label), Description: label(p.Description),
+			DefaultScope: p.DefaultScope.String()}
+		for _, s := range p.Scopes {
+			pv.Scopes = append(pv.Scopes, s.String())
+		}
+		v.Permissions = append(v.Permissions, pv)
+	}
+	for _, t := range c.ResourceTypes {
+		v.ResourceTypes = append(v.ResourceTypes, map[string]any{"key": t.Key, "label": label(t.Label), "required": t.Required})
+	}
+	for _, ro := range c.Roles {
+		v.Roles = append(v.Roles, viewRole(team.RoleView{Role: ro}, false))
+	}
+	for _, j := range c.JobTitles {
+		v.JobTitles = append(v.JobTitles, map[string]any{"key": j.Key, "label": label(j.Label)})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	return respond(w, http.StatusOK, v)
+}
+
+type memberView struct {
+	UserID          equipe.ID               `json:"user_id"`
+	Email           string                  `json:"email"`
+	FirstName       string                  `json:"first_name"`
+	LastName        string                  `json:"last_name"`
+	Role            string                  `json:"role"`
+	Status          string                  `json:"status"`
+	Title           string                  `json:"title"`
+	Resources       []equipe.ID             `json:"resources"`
+	Overrides       map[string]overrideView `json:"overrides"`
+	InvitationsSent int                     `json:"invitations_sent"`
+	LastInvitedAt   *time.Time              `json:"last_invited_at"`
+	LastLoginAt     *time.Time              `json:"last_login_at"`
+	JoinedAt        *time.Time              `json:"joined_at"`
+	CreatedAt       time.Time               `json:"created_at"`
+}
+
+type overrideView struct {
+	Allow bool   `json:"allow"`
+	Scope string `json:"scope,omitempty"`
+}
+
+func viewMember(m equipe.Member, u equipe.User, resources []equipe.ID) memberView {
+	v := memberView{UserID: m.UserID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
+		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
+		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(u.LastLoginAt),
+		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt}
+	if v.Resources == nil {
+		v.Resources = []equipe.ID{}
+	}
+	for _, o := range m.Overrides {
+		v.Overrides[o.Permission] = overrideView{Allow: o.Allow, Scope: o.Scope}
+	}
+	return v
+}
+
+func (a *API) member(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewMember(m, u, res))
+}
+
+type memberPatch struct {
+	Role      *string                  `json:"role"`
+	Overrides *map[string]overrideView `json:"overrides"`
+	Resources *[]string                `json:"resources"`
+	Title     *string                  `json:"title"`
+	Status    *string                  `json:"status"`
+}
+
+func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	user, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	var in memberPatch
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	ch := team.MemberChange{Role: in.Role, Title: in.Title}
+	if in.Status != nil {
+		st := equipe.MemberStatus(*in.Status)
+		ch.Status = &st
+	}
+	if in.Overrides != nil {
+		ovs := overridesOf(*in.Overrides)
+		ch.Overrides = &ovs
+	}
+	if in.Resources != nil {
+		ids, err := resourceIDs(*in.Resources)
+		if err != nil {
+			return err
+		}
+		ch.Resources = &ids
+	}
+	if _, err := a.Team.ChangeMember(r.Context(), actor(r), account, user, ch); err != nil {
+		return err
+	}
+	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewMember(m, u, res))
+}
+
+// overridesOf turns the API's override map into a list in a stable order.
+func overridesOf(m map[string]overrideView) []equipe.Override {
+	out := make([]equipe.Override, 0, len(m))
+	for k, o := range m {
+		out = append(out, equipe.Override{Permission: k, Allow: o.Allow, Scope: o.Scope})
+	}
+	sortOverrides(out)
+	return out
+}
+
+// resourceIDs parses resource IDs; one that is not an ID is a field error.
+func resourceIDs(raw []string) ([]equipe.ID, error) {
+	ids := make([]equipe.ID, 0, len(raw))
+	for _, s := range raw {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			return nil, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+				Fields: []equipe.FieldError{{Field: "resources", Key: "resource.unknown"}}}
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

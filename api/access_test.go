@@ -1,0 +1,328 @@
+package api_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// tenant is an account made by sign-up, with its administrator.
+type tenant struct {
+	env     *apptest.Env
+	account equipe.ID
+	admin   string // session token
+	adminID equipe.ID
+}
+
+func newTenant(t *testing.T, env *apptest.Env, email string) tenant {
+	t.Helper()
+	token := signUp(t, env, email)
+	r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(token)...)
+	item := r.JSON["items"].([]any)[0].(map[string]any)
+	me := call(t, env.Client(), "GET", env.URL+"/api/v1/me", nil, bearer(token)...)
+	return tenant{env: env, account: equipe.MustParse(item["id"].(string)), admin: token,
+		adminID: equipe.MustParse(me.JSON["id"].(string))}
+}
+
+func (tn tenant) url(path string) string {
+	return tn.env.URL + "/api/v1/accounts/" + tn.account.String() + path
+}
+
+// key creates an account API key with role.
+func (tn tenant) key(t *testing.T, role string) string {
+	t.Helper()
+	r := call(t, tn.env.Client(), "POST", tn.url("/api-keys"), map[string]any{"name": "backend " + role, "role": role}, bearer(tn.admin)...)
+	if r.Status != 201 {
+		t.Fatalf("create key: %d %s", r.Status, r.Raw)
+	}
+	return r.JSON["secret"].(string)
+}
+
+func checkAs(t *testing.T, env *apptest.Env, token string, body map[string]any) response {
+	t.Helper()
+	return call(t, env.Client(), "POST", env.URL+"/api/v1/check", body, bearer(token)...)
+}
+
+func TestCheck_AnswersFromTheModelAndDeniesTheUnknown(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
+		susp := env.AddMember(t, a.account, "susp@a.example", "manager", equipe.MemberSuspended)
+		key := a.key(t, "admin")
+		q := func(user equipe.ID, perm string, extra ...any) map[string]any {
+			m := map[string]any{"user_id": user.String(), "account_id": a.account.String(), "permission": perm}
+			for i := 0; i+1 < len(extra); i += 2 {
+				m[extra[i].(string)] = extra[i+1]
+			}
+			return m
+		}
+		tests := []struct {
+			name    string
+			body    map[string]any
+			allowed bool
+			reason  string
+		}{
+			{"admin may manage members", q(a.adminID, "members.manage"), true, "allowed"},
+			{"collaborator may not", q(collab.User.ID, "members.manage"), false, "denied_not_granted"},
+			{"collaborator sees own records", q(collab.User.ID, "records.view", "owner_id", collab.User.ID.String()), true, "allowed"},
+			{"collaborator sees unowned records", q(collab.User.ID, "records.view", "owner_id", nil), true, "allowed"},
+			{"collaborator does not see others' records", q(collab.User.ID, "records.view", "owner_id", a.adminID.String()), false, "denied_scope"},
+			{"the general question says the scope", q(collab.User.ID, "records.view"), true, "allowed_scope_owned_or_unassigned"},
+			{"a suspended member is denied", q(susp.User.ID, "records.view"), false, "denied_member_suspended"},
+			{"an unknown permission is denied", q(a.adminID, "records.fly"), false, "denied_unknown_permission"},
+			{"an unknown user is denied", q(equipe.NewID(), "records.view"), false, "denied_unknown_user"},
+			{"a user of no account is denied", map[string]any{"user_id": a.adminID.String(), "account_id": equipe.NewID().String(), "permission": "records.view"}, false, "denied_unknown_account"},
+			{"a malformed user is denied", map[string]any{"user_id": "nope", "account_id": a.account.String(), "permission": "records.view"}, false, "denied_unknown_user"},
+			{"a resource of nowhere is denied", q(a.adminID, "records.view", "resource_id", equipe.NewID().String()), false, "denied_unknown_resource"},
+			{"a missing permission is denied", map[string]any{"user_id": a.adminID.String(), "account_id": a.account.String()}, false, "denied_unknown_permission"},
+		}
+		for _, tt := range tests {
+			r := checkAs(t, env, key, tt.body)
+			if r.Status != 200 || r.JSON["allowed"] != tt.allowed || r.JSON["reason"] != tt.reason {
+				t.Errorf("%s: %d %s, want %v %s", tt.name, r.Status, r.Raw, tt.allowed, tt.reason)
+			}
+		}
+		// The batch answers in order, the same.
+		var checks []map[string]any
+		for _, tt := range tests {
+			checks = append(checks, tt.body)
+		}
+		r := call(t, env.Client(), "POST", env.URL+"/api/v1/check/batch", map[string]any{"checks": checks}, bearer(key)...)
+		results, _ := r.JSON["results"].([]any)
+		if r.Status != 200 || len(results) != len(tests) {
+			t.Fatalf("batch: %d %s", r.Status, r.Raw)
+		}
+		for i, tt := range tests {
+			res := results[i].(map[string]any)
+			if res["allowed"] != tt.allowed || res["reason"] != tt.reason {
+				t.Errorf("batch %d (%s): %v", i, tt.name, res)
+			}
+		}
+		tooMany := make([]map[string]any, 1001)
+		for i := range tooMany {
+			tooMany[i] = tests[0].body
+		}
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/check/batch", map[string]any{"checks": tooMany}, bearer(key)...); r.Status != 422 {
+			t.Errorf("1001 checks: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestCheck_CallersAreScopedToTheirAccount(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		b := newTenant(t, env, "owner@b.example")
+		keyA := a.key(t, "guest")
+		about := func(tn tenant) map[string]any {
+			return map[string]any{"user_id": tn.adminID.String(), "account_id": tn.account.String(), "permission": "members.manage"}
+		}
+		// A's key and A's administrator learn nothing about B.
+		for _, token := range []string{keyA, a.admin} {
+			if r := checkAs(t, env, token, about(b)); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_unknown_account" {
+				t.Errorf("asking about B: %s", r.Raw)
+			}
+			if r := checkAs(t, env, token, about(a)); r.JSON["allowed"] != true {
+				t.Errorf("asking about A: %s", r.Raw)
+			}
+		}
+		// A member who may not view members may not ask.
+		if r := call(t, env.Client(), "POST", a.url("/roles"), map[string]any{"key": "kiosk", "label_fr": "Borne", "label_en": "Kiosk",
+			"permissions": map[string]any{"records.view": "owned"}}, bearer(a.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		kiosk := env.AddMember(t, a.account, "kiosk@a.example", "kiosk", equipe.MemberActive)
+		if r := checkAs(t, env, kiosk.Token, about(a)); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_unknown_account" {
+			t.Errorf("a member without members.view asks: %s", r.Raw)
+		}
+		// An instance key may ask about any account.
+		ctx := t.Context()
+		_, secret, err := env.App.Team.CreateKey(ctx, instanceActor(t, env), nil, teamNewKey("vendor backend"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tn := range []tenant{a, b} {
+			if r := checkAs(t, env, secret, about(tn)); r.JSON["allowed"] != true {
+				t.Errorf("instance key about %s: %s", tn.account, r.Raw)
+			}
+		}
+		// No key and a bad key are refused, never answered "deny" as if asked.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/check", about(a)); r.Status != 401 {
+			t.Errorf("no credentials: %d", r.Status)
+		}
+		if r := checkAs(t, env, "equipe_"+strings.Repeat("x", 43), about(a)); r.Status != 401 {
+			t.Errorf("unknown key: %d", r.Status)
+		}
+		// A key in the query string is refused.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/check?api_key="+keyA, about(a)); r.Status != 400 {
+			t.Errorf("key in the URL: %d", r.Status)
+		}
+	})
+}
+
+func TestAPIKeys_ShownOnceHashedRevocable(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		r := call(t, env.Client(), "POST", a.url("/api-keys"), map[string]any{"name": "CRM sync", "role": "manager"}, bearer(a.admin)...)
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		secret := r.JSON["secret"].(string)
+		id := r.JSON["id"].(string)
+		if !strings.HasPrefix(secret, "equipe_") || len(secret) != 50 || !strings.HasPrefix(secret, r.JSON["prefix"].(string)) {
+			t.Fatalf("secret %q, prefix %v", secret, r.JSON["prefix"])
+		}
+		list := call(t, env.Client(), "GET", a.url("/api-keys"), nil, bearer(a.admin)...)
+		if strings.Contains(string(list.Raw), secret) || !strings.Contains(string(list.Raw), "CRM sync") {
+			t.Fatalf("the list shows the secret, or not the key: %s", list.Raw)
+		}
+		if strings.Contains(storetest_dump(t, env), secret) {
+			t.Fatal("the database holds the secret")
+		}
+		// The key acts with its role: a manager may read roles, not create keys.
+		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(secret)...); r.Status != 200 {
+			t.Fatalf("key reads roles: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me", nil, bearer(secret)...); r.Status != 403 {
+			t.Fatalf("key on a session route: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/api-keys/"+id), nil, bearer(a.admin)...); r.Status != 204 {
+			t.Fatalf("revoke: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(secret)...); r.Status != 401 {
+			t.Fatalf("revoked key: %d %s", r.Status, r.Raw)
+		}
+		// A manager cannot make an administrator key.
+		mgr := env.AddMember(t, a.account, "mgr@a.example", "manager", equipe.MemberActive)
+		if r := call(t, env.Client(), "POST", a.url("/api-keys"), map[string]any{"name": "x", "role": "admin"}, bearer(mgr.Token)...); r.Status != 403 {
+			t.Fatalf("manager creates a key: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestRoles_CustomRoleLifecycleAndRules(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		mgr := env.AddMember(t, a.account, "mgr@a.example", "manager", equipe.MemberActive)
+		r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(a.admin)...)
+		if r.Status != 200 || len(r.JSON["items"].([]any)) != 4 {
+			t.Fatalf("roles: %d %s", r.Status, r.Raw)
+		}
+		role := map[string]any{"key": "accountant", "label_fr": "Comptable", "label_en": "Accountant",
+			"permissions": map[string]any{"billing.access": true, "records.view": "owned", "members.view": true}}
+		if r := call(t, env.Client(), "POST", a.url("/roles"), role, bearer(a.admin)...); r.Status != 201 ||
+			r.JSON["permissions"].(map[string]any)["records.view"] != "owned" {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		// Bad roles.
+		for name, body := range map[string]map[string]any{
+			"built-in key":       {"key": "admin", "label_fr": "x", "label_en": "x"},
+			"bad key":            {"key": "Compta Générale", "label_fr": "x", "label_en": "x"},
+			"unknown permission": {"key": "x1", "label_fr": "x", "label_en": "x", "permissions": map[string]any{"records.fly": true}},
+			"scope not accepted": {"key": "x2", "label_fr": "x", "label_en": "x", "permissions": map[string]any{"billing.access": "owned"}},
+			"markup in a label":  {"key": "x3", "label_fr": "<b>x</b>", "label_en": "x"},
+			"duplicate key":      {"key": "accountant", "label_fr": "x", "label_en": "x"},
+		} {
+			if r := call(t, env.Client(), "POST", a.url("/roles"), body, bearer(a.admin)...); r.Status != 422 {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		// A manager lacks roles.manage; even with it, no granting beyond their own.
+		if r := call(t, env.Client(), "POST", a.url("/roles"), map[string]any{"key": "y", "label_fr": "y", "label_en": "y"}, bearer(mgr.Token)...); r.Status != 403 {
+			t.Errorf("manager creates a role: %d %s", r.Status, r.Raw)
+		}
+		// Giving the role to a member, then the member's effective permissions.
+		if r := call(t, env.Client(), "PATCH", a.url("/members/"+mgr.User.ID.String()), map[string]any{"role": "accountant"}, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("give the role: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, env.Client(), "GET", a.url("/members/"+mgr.User.ID.String()+"/effective-permissions"), nil, bearer(a.admin)...)
+		if r.Status != 200 || r.JSON["role"] != "accountant" || !strings.Contains(string(r.Raw), `"permission":"billing.access"`) {
+			t.Fatalf("effective: %d %s", r.Status, r.Raw)
+		}
+		// Changing the role changes the member at once.
+		if r := call(t, env.Client(), "PATCH", a.url("/roles/accountant"), map[string]any{"permissions": map[string]any{"members.view": true}}, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("update: %d %s", r.Status, r.Raw)
+		}
+		key := a.key(t, "admin")
+		q := map[string]any{"user_id": mgr.User.ID.String(), "account_id": a.account.String(), "permission": "billing.access"}
+		if r := checkAs(t, env, key, q); r.JSON["allowed"] != false {
+			t.Fatalf("after narrowing the role: %s", r.Raw)
+		}
+		// A role in use is deleted only with a replacement.
+		if r := call(t, env.Client(), "DELETE", a.url("/roles/accountant"), nil, bearer(a.admin)...); r.Status != 409 || r.code() != "role.in_use" {
+			t.Fatalf("delete in use: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/roles/accountant?replacement=guest"), nil, bearer(a.admin)...); r.Status != 204 {
+			t.Fatalf("delete with replacement: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+mgr.User.ID.String()), nil, bearer(a.admin)...); r.JSON["role"] != "guest" {
+			t.Fatalf("member after the deletion: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "PATCH", a.url("/roles/admin"), map[string]any{"label_fr": "Chef"}, bearer(a.admin)...); r.Status != 403 {
+			t.Fatalf("change a built-in role: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestMembers_LastAdministratorHoldsUnderParallelRequests(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		for run := range 20 {
+			a := newTenant(t, env, fmt.Sprintf("owner%d@a.example", run))
+			other := env.AddMember(t, a.account, fmt.Sprintf("second%d@a.example", run), "admin", equipe.MemberActive)
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i, pair := range [][2]string{{a.admin, other.User.ID.String()}, {other.Token, a.adminID.String()}} {
+				wg.Go(func() {
+					statuses[i] = call(t, env.Client(), "PATCH", a.url("/members/"+pair[1]), map[string]any{"role": "manager"}, bearer(pair[0])...).Status
+				})
+			}
+			wg.Wait()
+			admins := 0
+			for _, id := range []equipe.ID{a.adminID, other.User.ID} {
+				m, err := env.App.DB.Member(t.Context(), a.account, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Role == "admin" {
+					admins++
+				}
+			}
+			if admins != 1 {
+				t.Fatalf("run %d: %d administrators left (statuses %v)", run, admins, statuses)
+			}
+		}
+	})
+}
+
+func TestCheck_FreshInEveryProcessAfterAChange(t *testing.T) {
+	first := apptest.Start(t, store.Postgres, apptest.Options{})
+	second := apptest.Start(t, store.Postgres, apptest.Options{Share: first})
+	a := newTenant(t, first, "owner@a.example")
+	m := first.AddMember(t, a.account, "m@a.example", "manager", equipe.MemberActive)
+	key := a.key(t, "admin")
+	q := map[string]any{"user_id": m.User.ID.String(), "account_id": a.account.String(), "permission": "members.manage"}
+	if r := checkAs(t, second, key, q); r.JSON["allowed"] != true {
+		t.Fatalf("before: %s", r.Raw)
+	}
+	// Demoted through the first process, the change shows in the second.
+	if r := call(t, first.Client(), "PATCH", a.url("/members/"+m.User.ID.String()), map[string]any{"status": "suspended"}, bearer(a.admin)...); r.Status != 200 {
+		t.Fatalf("suspend: %d %s", r.Status, r.Raw)
+	}
+	start := time.Now()
+	for {
+		r := checkAs(t, second, key, q)
+		if r.JSON["allowed"] == false && r.JSON["reason"] == "denied_member_suspended" {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the second process still answers %s after 5 s", r.Raw)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("the second process saw the suspension after %v", time.Since(start))
+}

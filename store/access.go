@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// UpdateMember writes the member's role, status, title and overrides.
+// Returns ENOTFOUND when the user is not a member of the account.
+func (w Writes) UpdateMember(ctx context.Context, m *equipe.Member) error {
+	w.x.touch(MemberKey(m.AccountID, m.UserID))
+	return w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6
+		WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides))
+}
+
+// SetMemberResources replaces the member's assigned resources with ids. Every
+// resource must belong to the member's account: one that does not (or does
+// not exist) answers ENOTFOUND "resource.unknown" and, the transaction being
+// rolled back by the caller, changes nothing.
+func (w Writes) SetMemberResources(ctx context.Context, accountID, userID equipe.ID, ids []equipe.ID) error {
+	w.x.touch(MemberKey(accountID, userID))
+	if _, err := w.exec(ctx, `DELETE FROM member_resources WHERE account_id = $1 AND user_id = $2`, accountID, userID); err != nil {
+		return err
+	}
+	seen := map[equipe.ID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		err := w.execOne(ctx, `INSERT INTO member_resources (account_id, user_id, resource_id)
+			SELECT $1, $2, r.id FROM resources r WHERE r.id = $3 AND r.account_id = $1`, accountID, userID, id)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return &equipe.Error{Code: equipe.ENOTFOUND, Key: "resource.unknown", Args: map[string]any{"id": id.String()}}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteMember removes the user from the account (their identity and other
+// accounts stay). Returns ENOTFOUND when they were not a member.
+func (w Writes) DeleteMember(ctx context.Context, accountID, userID equipe.ID) error {
+	w.x.touch(MemberKey(accountID, userID))
+	return w.execOne(ctx, `DELETE FROM members WHERE account_id = $1 AND user_id = $2`, accountID, userID)
+}
+
+// LockActiveAdmins returns the account's active administrators, locked until
+// the transaction ends: of two transactions that each demote an
+// administrator, the second waits for the first and then sees what it left,
+// so an account never loses its last administrator to a race.
+func (tx *Tx) LockActiveAdmins(ctx context.Context, accountID equipe.ID) ([]equipe.ID, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT user_id FROM members
+		WHERE account_id = $1 AND role = 'admin' AND status = 'active' ORDER BY user_id`+tx.Queries.d.forUpdate, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var ids []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err())
+}
+
+// LockMember returns the user's membership of the account, locked until the
+// transaction ends, or ENOTFOUND.
+func (tx *Tx) LockMember(ctx context.Context, accountID, userID equipe.ID) (equipe.Member, error) {
+	var m equipe.Member
+	err := tx.q.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members m
+		WHERE m.account_id = $1 AND m.user_id = $2`+tx.Queries.d.forUpdate, accountID, userID).Scan(memberDest(&m)...)
+	return m, wrap(err)
+}
+
+// Members returns the account's members ordered by user ID (the team page
+// comes with its own query).
+func (q Queries) Members(ctx context.Context, accountID equipe.ID) ([]equipe.Member, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.account_id = $1
+		ORDER BY m.user_id`, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.Member
+	for rows.Next() {
+		var m equipe.Member
+		if err := rows.Scan(memberDest(&m)...); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, m)
+	}
+	return out, wrap(rows.Err())
+}
+
+// CountMembersWithRole returns how many members of the account hold role.
+func (q Queries) CountMembersWithRole(ctx context.Context, accountID equipe.ID, role string) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE account_id = $1 AND role = $2`, accountID, role).Scan(&n)
+	return n, wrap(err)
+}
+
+// ReplaceRole gives every member of the account who holds role from the role
+// to instead. Returns how many members changed.
+func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to string) (int64, error) {
+	w.x.touch(AccountKey(accountID))
+	return w.exec(ctx, `UPDATE members SET role = $3 WHERE account_id = $1 AND role = $2`, accountID, from, to)
+}
+
+// ResourceIDs returns the IDs of the account's resources.
+func (q Queries) ResourceIDs(ctx context.Context, accountID equipe.ID) ([]equipe.ID, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id FROM resources WHERE account_id = $1`, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var ids []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err())
+}
+
+// SetUserDisabled suspends (at a non-zero time) or restores a user in every
+// account.
+func (w Writes) SetUserDisabled(ctx context.Context, userID equipe.ID, at time.Time) error {
+	w.x.touch(UserKey(userID))
+	return w.execOne(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1`, userID, tv(at))
+}
+
+const roleColumns = `account_id, key, label_fr, label_en, grants, restricted, created_at, updated_at`
+
+func scanRole(row interface{ Scan(...any) error }, r *equipe.CustomRole) error {
+	return row.Scan(&r.AccountID, &r.Key, &r.LabelFR, &r.LabelEN, jsonOf(&r.Grants), &r.Restricted, ts(&r.CreatedAt), ts(&r.UpdatedAt))
+}
+
+// CreateRole inserts a custom role. Returns ECONFLICT "role.exists" when the
+// account has a role with that key.
+func (w Writes) CreateRole(ctx context.Context, r *equipe.CustomRole) error {
+	_, err := w.exec(ctx, `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.AccountID, r.Key, r.LabelFR, r.LabelEN, jsonText(r.Grants), r.Restricted, micros(r.CreatedAt), micros(r.UpdatedAt))
+	if isConflict(err) {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "role.exists", Err: err}
+	}
+	return err
+}
+
+// UpdateRole writes a custom role's labels, grants and restriction. Every
+// member holding it is affected. Returns ENOTFOUND for an unknown role.
+func (w Writes) UpdateRole(ctx context.Context, r *equipe.CustomRole) error {
+	w.x.touch(AccountKey(r.AccountID))
+	return w.execOne(ctx, `UPDATE roles SET label_fr = $3, label_en = $4, grants = $5, restricted = $6, updated_at = $7
+		WHERE account_id = $1 AND key = $2`, r.AccountID, r.Key, r.LabelFR, r.LabelEN, jsonText(r.Grants), r.Restricted,
+		micros(r.UpdatedAt))
+}
+
+// DeleteRole deletes a custom role. Returns ENOTFOUND for an unknown role.
+func (w Writes) DeleteRole(ctx context.Context, accountID equipe.ID, key string) error {
+	w.x.touch(AccountKey(accountID))
+	return w.execOne(ctx, `DELETE FROM roles WHERE account_id = $1 AND key = $2`, accountID, key)
+}
+
+// Role returns the account's custom role with key, or ENOTFOUND.
+func (q Queries) Role(ctx context.Context, accountID equipe.ID, key string) (equipe.CustomRole, error) {
+	var r equipe.CustomRole
+	err := scanRole(q.q.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE account_id = $1 AND key = $2`, accountID, key), &r)
+	return r, wrap(err)
+}
+
+// Roles returns the account's custom roles ordered by key.
+func (q Queries) Roles(ctx context.Context, accountID equipe.ID) ([]equipe.CustomRole, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE account_id = $1 ORDER BY key`, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.CustomRole
+	for rows.Next() {
+		var r equipe.CustomRole
+		if err := scanRole(rows, &r); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err())
+}
+
+const apiKeyColumns = `id, account_id, name, prefix, hash, role, created_by, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(row interface{ Scan(...any) error }, k *equipe.APIKey) error {
+	return row.Scan(&k.ID, idp(&k.AccountID), &k.Name, &k.Prefix, &k.Hash, &k.Role, idp(&k.CreatedBy), ts(&k.CreatedAt),
+		ts(&k.LastUsedAt), ts(&k.RevokedAt))
+}
+
+// CreateAPIKey inserts k.
+func (w Writes) CreateAPIKey(ctx context.Context, k *equipe.APIKey) error {
+	_, err := w.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		k.ID, idv(k.AccountID), k.Name, k.Prefix, k.Hash, k.Role, idv(k.CreatedBy), micros(k.CreatedAt),
+		tv(k.LastUsedAt), tv(k.RevokedAt))
+	return err
+}
+
+// RevokeAPIKey revokes the key with id at at. account scopes the lookup: an
+// account key is found only under its account, an instance key only with nil.
+// Returns ENOTFOUND for an unknown or already revoked key.
+func (w Writes) RevokeAPIKey(ctx context.Context, account *equipe.ID, id equipe.ID, at time.Time) error {
+	w.x.touch(KeyKey(id))
+	return w.execOne(ctx, `UPDATE api_keys SET revoked_at = $3
+		WHERE id = $1 AND revoked_at IS NULL AND (account_id = $2 OR ($2 IS NULL AND account_id IS NULL))`,
+		id, idv(account), micros(at))
+}
+
+// APIKeyByHash returns the key whose secret hashes to hash, revoked or not,
+// or ENOTFOUND.
+func (q Queries) APIKeyByHash(ctx context.Context, hash []byte) (equipe.APIKey, error) {
+	var k equipe.APIKey
+	err := scanAPIKey(q.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash), &k)
+	return k, wrap(err)
+}
+
+// APIKeys returns the keys of an account (or the instance's, for nil),
+// newest first, revoked ones included.
+func (q Queries) APIKeys(ctx context.Context, account *equipe.ID) ([]equipe.APIKey, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE account_id = $1 OR ($1 IS NULL AND account_id IS NULL) ORDER BY created_at DESC, id DESC`, idv(account))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.APIKey
+	for rows.Next() {
+		var k equipe.APIKey
+		if err := scanAPIKey(rows, &k); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, k)
+	}
+	return out, wrap(rows.Err())
+}
+
+// TouchAPIKey records that the key was used at at.
+func (db *DB) TouchAPIKey(ctx context.Context, id equipe.ID, at time.Time) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, micros(at))
+	return wrap(err)
+}
+
+// AssignClientStaff lets a member of a firm act in one of its client accounts.
+func (w Writes) AssignClientStaff(ctx context.Context, clientID, userID equipe.ID, at time.Time) error {
+	w.x.touch(MemberKey(clientID, userID))
+	_, err := w.exec(ctx, `INSERT INTO client_staff (client_id, user_id, assigned_at) VALUES ($1, $2, $3)
+		ON CONFLICT (client_id, user_id) DO NOTHING`, clientID, userID, micros(at))
+	return err
+}
+
+// UnassignClientStaff takes that right back. Returns ENOTFOUND when the user
+// was not assigned.
+func (w Writes) UnassignClientStaff(ctx context.Context, clientID, userID equipe.ID) error {
+	w.x.touch(MemberKey(clientID, userID))
+	return w.execOne(ctx, `DELETE FROM client_staff WHERE client_id = $1 AND user_id = $2`, clientID, userID)
+}
+
+// IsClientStaff reports whether the user is assigned to the client account.
+func (q Queries) IsClientStaff(ctx context.Context, clientID, userID equipe.ID) (bool, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM client_staff WHERE client_id = $1 AND user_id = $2`, clientID, userID).Scan(&n)
+	return n > 0, wrap(err)
+}
+
+// SetAccountParent attaches the account to a firm (or detaches it, with nil).
+func (w Writes) SetAccountParent(ctx context.Context, accountID equipe.ID, parent *equipe.ID) error {
+	w.x.touch(AccountKey(accountID))
+	return w.execOne(ctx, `UPDATE accounts SET parent_id = $2 WHERE id = $1`, accountID, idv(parent))
+}

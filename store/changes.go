@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Writes that change who may do what — a member's role, status, overrides or
+// resources, a custom role, a user's suspension, an API key, the account
+// tree — name what they changed with keys. Once the transaction commits,
+// the process's hooks (OnChange) hear the keys at once, before Write
+// returns, so the very next permission check in this process sees the
+// change; on PostgreSQL the keys also travel to every other process sharing
+// the database by NOTIFY, sent in the same transaction, so they arrive only
+// if it commits.
+
+// Change keys.
+const changeAll = "*"
+
+// MemberKey names one member's access.
+func MemberKey(account, user equipe.ID) string { return "m:" + account.String() + ":" + user.String() }
+
+// AccountKey names the access of every member of an account (a role changed,
+// a resource went, the account moved in the tree).
+func AccountKey(account equipe.ID) string { return "a:" + account.String() }
+
+// UserKey names a user's access in every account (suspended or restored).
+func UserKey(user equipe.ID) string { return "u:" + user.String() }
+
+// KeyKey names an API key.
+func KeyKey(id equipe.ID) string { return "k:" + id.String() }
+
+// AllKey names everything: a listener that may have missed changes forgets
+// all it knows.
+func AllKey() string { return changeAll }
+
+// notifyChannel is the PostgreSQL channel of access changes.
+const notifyChannel = "equipe_access"
+
+// OnChange registers fn to hear the keys of every committed change, in this
+// process at once and (with Listen) from other processes.
+func (db *DB) OnChange(fn func(keys []string)) {
+	db.hooksMu.Lock()
+	db.hooks = append(db.hooks, fn)
+	db.hooksMu.Unlock()
+}
+
+func (db *DB) changed(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	db.hooksMu.RLock()
+	defer db.hooksMu.RUnlock()
+	for _, fn := range db.hooks {
+		fn(keys)
+	}
+}
+
+// notify sends the keys to the other processes, in the transaction.
+func (db *DB) notify(ctx context.Context, tx *sql.Tx, keys []string) error {
+	if db.engine != Postgres || len(keys) == 0 {
+		return nil
+	}
+	// A NOTIFY payload is limited to 8000 bytes; keys are ≤ 76.
+	for len(keys) > 0 {
+		n := min(len(keys), 90)
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", notifyChannel, strings.Join(keys[:n], " ")); err != nil {
+			return wrap(err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// Listen delivers other processes' changes to the OnChange hooks until ctx
+// is done (PostgreSQL only; SQLite serves one process). It keeps a
+// connection of its own; whenever that connection is lost, the hooks hear
+// AllKey (changes may have been missed) and it connects again.
+func (db *DB) Listen(ctx context.Context) {
+	if db.engine != Postgres {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := db.listen(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		db.log.Warn("access change listener lost its connection", "err", err)
+		db.changed([]string{changeAll})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (db *DB) listen(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	// Changes made while no listener ran are unknown.
+	db.changed([]string{changeAll})
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		}
+		db.changed(strings.Fields(n.Payload))
+	}
+}

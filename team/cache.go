@@ -1,0 +1,171 @@
+package team
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// maxCached bounds the cache; beyond it the cache starts afresh, so that
+// questions about millions of made-up identifiers cannot fill memory.
+const maxCached = 200_000
+
+type memberKey struct{ account, user equipe.ID }
+
+// memberEntry is what the cache knows of a user in an account: their
+// compiled membership (direct or through the parent firm), or that they have
+// none, or that the user does not exist.
+type memberEntry struct {
+	m           *access.Member // nil: not a member
+	unknownUser bool
+	// firm is the parent account whose membership m derives from (ViaFirm).
+	firm equipe.ID
+}
+
+// accountEntry is what the cache knows of an account.
+type accountEntry struct {
+	a      *access.Account // nil: no such account
+	parent *equipe.ID
+}
+
+// cache holds compiled members and accounts. Readers take a read lock; a
+// load happens outside the lock and is kept only if nothing was invalidated
+// meanwhile (gen unchanged), so a change that committed during the load is
+// never hidden by stale data.
+type cache struct {
+	mu       sync.RWMutex
+	gen      uint64
+	members  map[memberKey]memberEntry
+	accounts map[equipe.ID]accountEntry
+	// byAccount and byUser index the member entries for invalidation; a
+	// member through a firm is indexed under the firm too.
+	byAccount map[equipe.ID]map[memberKey]struct{}
+	byUser    map[equipe.ID]map[memberKey]struct{}
+	keys      map[string]keyEntry // API keys by the hex of their hash
+	keyIDs    map[equipe.ID]string
+}
+
+func newCache() *cache {
+	c := &cache{}
+	c.reset()
+	return c
+}
+
+func (c *cache) reset() {
+	c.gen++
+	c.members = map[memberKey]memberEntry{}
+	c.accounts = map[equipe.ID]accountEntry{}
+	c.byAccount = map[equipe.ID]map[memberKey]struct{}{}
+	c.byUser = map[equipe.ID]map[memberKey]struct{}{}
+	c.keys = map[string]keyEntry{}
+	c.keyIDs = map[equipe.ID]string{}
+}
+
+func (c *cache) member(k memberKey) (memberEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.members[k]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *cache) account(id equipe.ID) (accountEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.accounts[id]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *cache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func index(ix map[equipe.ID]map[memberKey]struct{}, id equipe.ID, k memberKey) {
+	s := ix[id]
+	if s == nil {
+		s = map[memberKey]struct{}{}
+		ix[id] = s
+	}
+	s[k] = struct{}{}
+}
+
+// putMember keeps e if nothing changed since gen.
+func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.members) >= maxCached {
+		c.reset()
+		return
+	}
+	c.members[k] = e
+	index(c.byAccount, k.account, k)
+	index(c.byUser, k.user, k)
+	if e.firm != (equipe.ID{}) {
+		index(c.byAccount, e.firm, k)
+	}
+}
+
+func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.accounts) >= maxCached {
+		c.reset()
+		return
+	}
+	c.accounts[id] = e
+}
+
+func (c *cache) dropMembers(ix map[equipe.ID]map[memberKey]struct{}, id equipe.ID) {
+	for k := range ix[id] {
+		delete(c.members, k)
+	}
+	delete(ix, id)
+}
+
+// invalidate forgets what the change keys name (see store.MemberKey and
+// friends). A member's change drops every entry of the user: entries in
+// client accounts derive from their firm membership.
+func (c *cache) invalidate(keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, key := range keys {
+		kind, rest, _ := strings.Cut(key, ":")
+		switch kind {
+		case "m":
+			_, u, _ := strings.Cut(rest, ":")
+			if id, err := equipe.ParseID(u); err == nil {
+				c.dropMembers(c.byUser, id)
+			}
+		case "u":
+			if id, err := equipe.ParseID(rest); err == nil {
+				c.dropMembers(c.byUser, id)
+			}
+		case "a":
+			if id, err := equipe.ParseID(rest); err == nil {
+				c.dropMembers(c.byAccount, id)
+				delete(c.accounts, id)
+			}
+		case "k":
+			if id, err := equipe.ParseID(rest); err == nil {
+				delete(c.keys, c.keyIDs[id])
+				delete(c.keyIDs, id)
+			}
+		default:
+			c.reset()
+		}
+	}
+}
+
+// watch makes the cache hear the store's changes.
+func (c *cache) watch(db *store.DB) { db.OnChange(c.invalidate) }

@@ -1,0 +1,178 @@
+package team
+
+import (
+	"context"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+)
+
+// CheckQuery asks whether a user may do something in an account.
+type CheckQuery struct {
+	User       equipe.ID
+	Account    equipe.ID
+	Permission string
+	Query      access.Query // the optional resource and record owner
+}
+
+// deniedOutOfReach answers a caller asking about an account it may not see:
+// the same reason as for an account that does not exist, so that the caller
+// does not learn which accounts exist.
+const deniedOutOfReach = access.DeniedUnknownAccount
+
+// maxBatch bounds a batch of checks.
+const maxBatch = 1000
+
+// Check answers a check. Callers: an instance API key or an instance
+// administrator (any account), an account API key (its own account), or a
+// member who may view the account's members. Whatever is unknown or out of
+// the caller's reach is denied with a reason, never an error: only a fault
+// of the service (the database unreachable) is an error.
+func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access.Decision, error) {
+	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
+		return access.Decision{Reason: deniedOutOfReach}, err
+	}
+	acct, err := s.loadAccount(ctx, q.Account)
+	if err != nil {
+		return access.Decision{}, err
+	}
+	if acct.a == nil {
+		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
+	}
+	e, err := s.loadMember(ctx, q.Account, q.User)
+	if err != nil {
+		return access.Decision{}, err
+	}
+	if e.unknownUser {
+		return access.Decision{Reason: access.DeniedUnknownUser}, nil
+	}
+	return s.Catalogue.Check(e.m, acct.a, q.Permission, q.Query), nil
+}
+
+// CheckBatch answers up to 1,000 checks, in order.
+func (s *Service) CheckBatch(ctx context.Context, caller Actor, qs []CheckQuery) ([]access.Decision, error) {
+	if len(qs) > maxBatch {
+		return nil, &equipe.Error{Code: equipe.EINVALID, Key: "check.batch_too_large", Args: map[string]any{"max": maxBatch}}
+	}
+	out := make([]access.Decision, len(qs))
+	for i, q := range qs {
+		d, err := s.Check(ctx, caller, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// mayAsk reports whether the caller may ask questions about the account.
+func (s *Service) mayAsk(ctx context.Context, caller Actor, account equipe.ID) (bool, error) {
+	switch {
+	case caller.instance():
+		return true, nil
+	case caller.Key != nil:
+		return *caller.Key.AccountID == account, nil
+	case caller.User != nil:
+		m, a, err := s.actorMember(ctx, caller, account)
+		if err != nil || m == nil {
+			return false, err
+		}
+		return s.Catalogue.Check(m, a, "members.view", access.Query{}).Allowed, nil
+	}
+	return false, nil
+}
+
+// actorMember returns the actor's compiled membership of the account and the
+// account, or nil when the account is out of the actor's reach (unknown, or
+// the actor is not a member). An API key acts with its role; the instance
+// acts as an administrator.
+func (s *Service) actorMember(ctx context.Context, actor Actor, account equipe.ID) (*access.Member, *access.Account, error) {
+	acct, err := s.loadAccount(ctx, account)
+	if err != nil || acct.a == nil {
+		return nil, nil, err
+	}
+	switch {
+	case actor.Key != nil && actor.Key.AccountID != nil:
+		if *actor.Key.AccountID != account {
+			return nil, nil, nil
+		}
+		role, _, err := s.resolveRole(ctx, s.DB.Queries, account, actor.Key.Role)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The key stands in for a member: its ID takes the user's place.
+		return s.Catalogue.Compile(access.Input{UserID: actor.Key.ID, AccountID: account, Role: role,
+			Status: access.MemberActive}), acct.a, nil
+	case actor.instance():
+		admin, _ := s.Catalogue.Role(equipe.RoleAdmin)
+		var id equipe.ID
+		if actor.Key != nil {
+			id = actor.Key.ID
+		} else {
+			id = actor.User.ID
+		}
+		return s.Catalogue.Compile(access.Input{UserID: id, AccountID: account, Role: admin,
+			Status: access.MemberActive}), acct.a, nil
+	case actor.User != nil:
+		e, err := s.loadMember(ctx, account, actor.User.ID)
+		if err != nil || e.m == nil {
+			return nil, nil, err
+		}
+		if e.m.Blocked() != "" {
+			return nil, nil, nil
+		}
+		return e.m, acct.a, nil
+	}
+	return nil, nil, nil
+}
+
+// authorize returns the actor's membership of the account when it holds
+// permission there. An account out of the actor's reach answers ENOTFOUND
+// (not whether it exists); within reach, a missing permission answers
+// EFORBIDDEN naming it.
+func (s *Service) authorize(ctx context.Context, actor Actor, account equipe.ID, permission string) (*access.Member, *access.Account, error) {
+	m, a, err := s.actorMember(ctx, actor, account)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m == nil {
+		return nil, nil, notFound()
+	}
+	if !s.Catalogue.Check(m, a, permission, access.Query{}).Allowed {
+		p, _ := s.Catalogue.Permission(permission)
+		return nil, nil, forbidden("access.permission_required", map[string]any{"permission": permission,
+			"label_fr": p.Label.FR, "label_en": p.Label.EN})
+	}
+	return m, a, nil
+}
+
+// isAdmin reports whether the member holds the administrator role, or is the
+// instance acting as one.
+func isAdmin(m *access.Member) bool { return m.RoleKey() == equipe.RoleAdmin }
+
+// Effective is what a member may do in an account, for the
+// effective-permissions view.
+type Effective struct {
+	Member      *access.Member
+	Permissions []access.Effective
+	Resources   []equipe.ID
+	ViaFirm     bool
+	Blocked     access.Reason // why every check is denied, if one is
+}
+
+// EffectivePermissions returns what the user may do in the account. The
+// actor must be able to view the account's members.
+func (s *Service) EffectivePermissions(ctx context.Context, actor Actor, account, user equipe.ID) (Effective, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return Effective{}, err
+	}
+	e, err := s.loadMember(ctx, account, user)
+	if err != nil {
+		return Effective{}, err
+	}
+	if e.m == nil {
+		return Effective{}, notFound()
+	}
+	return Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
+		ViaFirm: e.m.ViaFirm(), Blocked: e.m.Blocked()}, nil
+}

@@ -1,0 +1,201 @@
+package team
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// KeyPrefix starts every API key secret, so that keys are recognisable in
+// logs, configuration files and secret scanners.
+const KeyPrefix = "equipe_"
+
+// keyLen is the length of a secret: the prefix and 256 random bits.
+const keyLen = len(KeyPrefix) + 43
+
+// keyTouchEvery bounds how often a key's last-used time is written.
+const keyTouchEvery = time.Minute
+
+type keyEntry struct {
+	key     equipe.APIKey
+	touched time.Time
+}
+
+// AuthenticateKey returns the API key whose secret is secret. Unknown and
+// revoked keys answer EUNAUTHORIZED "api_key.invalid". Keys are cached; a
+// revocation reaches every process through the store's change
+// notifications.
+func (s *Service) AuthenticateKey(ctx context.Context, secret string) (equipe.APIKey, error) {
+	invalid := equipe.Errorf(equipe.EUNAUTHORIZED, "api_key.invalid")
+	if len(secret) != keyLen || !strings.HasPrefix(secret, KeyPrefix) {
+		return equipe.APIKey{}, invalid
+	}
+	sum := sha256.Sum256([]byte(secret))
+	h := hex.EncodeToString(sum[:])
+	now := s.Now()
+	s.cache.mu.RLock()
+	e, ok := s.cache.keys[h]
+	s.cache.mu.RUnlock()
+	if !ok {
+		gen := s.cache.generation()
+		k, err := s.DB.APIKeyByHash(ctx, sum[:])
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return equipe.APIKey{}, invalid
+		} else if err != nil {
+			return equipe.APIKey{}, err
+		}
+		e = keyEntry{key: k, touched: k.LastUsedAt}
+		s.cache.mu.Lock()
+		if s.cache.gen == gen {
+			s.cache.keys[h] = e
+			s.cache.keyIDs[k.ID] = h
+		}
+		s.cache.mu.Unlock()
+	}
+	if !e.key.RevokedAt.IsZero() {
+		return equipe.APIKey{}, invalid
+	}
+	if now.Sub(e.touched) >= keyTouchEvery {
+		if err := s.DB.TouchAPIKey(ctx, e.key.ID, now); err != nil {
+			s.Log.Warn("record API key use", "err", err)
+		}
+		s.cache.mu.Lock()
+		if ce, ok := s.cache.keys[h]; ok {
+			ce.touched = now
+			s.cache.keys[h] = ce
+		}
+		s.cache.mu.Unlock()
+	}
+	return e.key, nil
+}
+
+// NewKey is an API key to create.
+type NewKey struct {
+	Name string
+	Role string // for an account key: the role it acts with
+}
+
+// CreateKey creates an API key for the account, or for the instance when
+// account is nil, and returns it with its secret: the only time the secret
+// is shown. An account key needs api_keys.manage, and its role must be one
+// the actor could give a member (only an administrator makes an
+// administrator key). An instance key needs an instance administrator.
+func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID, in NewKey) (equipe.APIKey, string, error) {
+	var v equipe.Invalid
+	name := strings.TrimSpace(in.Name)
+	switch {
+	case name == "":
+		v.Add("name", "name.required")
+	case utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "<>\r\n"):
+		v.AddArgs("name", "name.too_long", map[string]any{"max": 100})
+	}
+	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.actorID(), CreatedAt: s.Now()}
+	if account == nil {
+		if !actor.instance() || actor.Key != nil {
+			// Keys do not beget keys.
+			return equipe.APIKey{}, "", forbidden("api_key.instance_admin_only", nil)
+		}
+	} else {
+		m, _, err := s.authorize(ctx, actor, *account, "api_keys.manage")
+		if err != nil {
+			return equipe.APIKey{}, "", err
+		}
+		if actor.Key != nil {
+			return equipe.APIKey{}, "", forbidden("api_key.keys_cannot_create_keys", nil)
+		}
+		role, found, err := s.resolveRole(ctx, s.DB.Queries, *account, in.Role)
+		if err != nil {
+			return equipe.APIKey{}, "", err
+		}
+		if !found {
+			v.Add("role", "role.unknown")
+		} else if err := s.mayGrantRole(m, role); err != nil {
+			return equipe.APIKey{}, "", err
+		}
+		k.Role = in.Role
+	}
+	if err := v.Err(); err != nil {
+		return equipe.APIKey{}, "", err
+	}
+	secret, err := newKeySecret(s.Rand)
+	if err != nil {
+		return equipe.APIKey{}, "", err
+	}
+	sum := sha256.Sum256([]byte(secret))
+	k.Hash = sum[:]
+	k.Prefix = secret[:len(KeyPrefix)+6]
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateAPIKey(ctx, &k); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, account, "api_key.created", "api_key", k.ID.String(), nil,
+			map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix})
+	})
+	if err != nil {
+		return equipe.APIKey{}, "", err
+	}
+	return k, secret, nil
+}
+
+// Keys returns the API keys of the account (nil: the instance's).
+func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]equipe.APIKey, error) {
+	if err := s.mayManageKeys(ctx, actor, account); err != nil {
+		return nil, err
+	}
+	return s.DB.APIKeys(ctx, account)
+}
+
+// RevokeKey revokes a key of the account (nil: of the instance). From the
+// next request on, in every process, it opens nothing.
+func (s *Service) RevokeKey(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID) error {
+	if err := s.mayManageKeys(ctx, actor, account); err != nil {
+		return err
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAPIKey(ctx, account, id, s.Now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, account, "api_key.revoked", "api_key", id.String(), nil, nil)
+	})
+}
+
+func (s *Service) mayManageKeys(ctx context.Context, actor Actor, account *equipe.ID) error {
+	if account == nil {
+		if !actor.instance() {
+			return notFound()
+		}
+		return nil
+	}
+	_, _, err := s.authorize(ctx, actor, *account, "api_keys.manage")
+	return err
+}
+
+// mayGrantRole reports, as an error, why the actor may not give role to a
+// member or a key: only an administrator gives the administrator role, and
+// nobody gives permissions they do not hold.
+func (s *Service) mayGrantRole(actor *access.Member, role access.Role) error {
+	if role.Key == equipe.RoleAdmin && !isAdmin(actor) {
+		return forbidden("role.admin_only", nil)
+	}
+	if ok, missing := s.Catalogue.CoversRole(actor, role); !ok {
+		return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+	}
+	return nil
+}
+
+func newKeySecret(r io.Reader) (string, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", err
+	}
+	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}

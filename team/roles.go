@@ -1,0 +1,260 @@
+package team
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// RoleView is a role of an account, built-in or custom, with how many
+// members hold it.
+type RoleView struct {
+	Role    access.Role
+	Members int
+}
+
+// Roles returns the account's roles: the catalogue's built-in roles, then
+// the account's custom roles. The actor must be able to view the members.
+func (s *Service) Roles(ctx context.Context, actor Actor, account equipe.ID) ([]RoleView, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return nil, err
+	}
+	custom, err := s.DB.Roles(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	var out []RoleView
+	add := func(r access.Role) error {
+		n, err := s.DB.CountMembersWithRole(ctx, account, r.Key)
+		out = append(out, RoleView{Role: r, Members: n})
+		return err
+	}
+	for _, r := range s.Catalogue.Roles {
+		if err := add(r); err != nil {
+			return nil, err
+		}
+	}
+	for _, cr := range custom {
+		if err := add(customRole(cr)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Role returns one role of the account.
+func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key string) (RoleView, error) {
+	roles, err := s.Roles(ctx, actor, account)
+	if err != nil {
+		return RoleView{}, err
+	}
+	for _, r := range roles {
+		if r.Role.Key == key {
+			return r, nil
+		}
+	}
+	return RoleView{}, notFound()
+}
+
+// RoleInput is a custom role as written by a person.
+type RoleInput struct {
+	Key        string // only when creating
+	LabelFR    string
+	LabelEN    string
+	Grants     []equipe.Grant
+	Restricted bool
+}
+
+// checkRole validates a role's labels and grants.
+func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
+	in.LabelFR = checkLabel(v, "label_fr", in.LabelFR)
+	in.LabelEN = checkLabel(v, "label_en", in.LabelEN)
+	gs := make([]access.Grant, 0, len(in.Grants))
+	for _, g := range in.Grants {
+		sc := access.ScopeNone
+		if g.Scope != "" {
+			var ok bool
+			if sc, ok = access.ParseScope(g.Scope); !ok {
+				v.Add("permissions."+g.Permission, "role.scope_unknown")
+				continue
+			}
+		}
+		gs = append(gs, access.Grant{Permission: g.Permission, Scope: sc})
+	}
+	if err := s.Catalogue.ValidateGrants(gs); err != nil {
+		var ge *access.GrantError
+		if errors.As(err, &ge) {
+			key := "role.scope_not_accepted"
+			switch {
+			case errors.Is(err, access.ErrUnknownPermission):
+				key = "role.permission_unknown"
+			case errors.Is(err, access.ErrDuplicateGrant):
+				key = "role.permission_duplicate"
+			}
+			v.Add("permissions."+ge.Permission, key)
+		} else {
+			v.Add("permissions", "role.permission_unknown")
+		}
+	}
+	return gs
+}
+
+// checkLabel validates a role's label and returns it trimmed.
+func checkLabel(v *equipe.Invalid, field, value string) string {
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		v.Add(field, "name.required")
+	case utf8.RuneCountInString(value) > 60:
+		v.AddArgs(field, "name.too_long", map[string]any{"max": 60})
+	case strings.ContainsAny(value, "<>") || strings.ContainsFunc(value, unicode.IsControl):
+		v.Add(field, "name.markup")
+	}
+	return value
+}
+
+// CreateRole creates a custom role in the account. The actor needs
+// roles.manage and must hold every permission the role grants, at least at
+// its scope.
+func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID, in RoleInput) (equipe.CustomRole, error) {
+	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
+	if err != nil {
+		return equipe.CustomRole{}, err
+	}
+	var v equipe.Invalid
+	in.Key = strings.TrimSpace(in.Key)
+	switch {
+	case !access.ValidKey(in.Key) || len(in.Key) > 40:
+		v.Add("key", "role.key_invalid")
+	case func() bool { _, ok := s.Catalogue.Role(in.Key); return ok }():
+		v.Add("key", "role.key_builtin")
+	}
+	gs := s.checkRole(&in, &v)
+	if err := v.Err(); err != nil {
+		return equipe.CustomRole{}, err
+	}
+	role := access.Role{Key: in.Key, Grants: gs, Restricted: in.Restricted}
+	if err := s.mayGrantRole(m, role); err != nil {
+		return equipe.CustomRole{}, err
+	}
+	now := s.Now()
+	cr := equipe.CustomRole{AccountID: account, Key: in.Key, LabelFR: in.LabelFR, LabelEN: in.LabelEN,
+		Grants: storedGrants(gs), Restricted: in.Restricted, CreatedAt: now, UpdatedAt: now}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateRole(ctx, &cr); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, &account, "role.created", "role", cr.Key, nil, roleState(cr))
+	})
+	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT {
+		return equipe.CustomRole{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "key", Key: "role.exists"}}}
+	}
+	return cr, err
+}
+
+// UpdateRole changes a custom role; every member holding it is affected on
+// their next request. The actor must hold what the role grants, before and
+// after the change.
+func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID, key string, in RoleInput) (equipe.CustomRole, error) {
+	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
+	if err != nil {
+		return equipe.CustomRole{}, err
+	}
+	if _, ok := s.Catalogue.Role(key); ok {
+		return equipe.CustomRole{}, forbidden("role.builtin_readonly", nil)
+	}
+	var v equipe.Invalid
+	gs := s.checkRole(&in, &v)
+	if err := v.Err(); err != nil {
+		return equipe.CustomRole{}, err
+	}
+	var cr equipe.CustomRole
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		old, err := tx.Role(ctx, account, key)
+		if err != nil {
+			return err
+		}
+		if err := s.mayGrantRole(m, customRole(old)); err != nil {
+			return err
+		}
+		if err := s.mayGrantRole(m, access.Role{Key: key, Grants: gs, Restricted: in.Restricted}); err != nil {
+			return err
+		}
+		cr = old
+		cr.LabelFR, cr.LabelEN, cr.Grants, cr.Restricted, cr.UpdatedAt = in.LabelFR, in.LabelEN, storedGrants(gs), in.Restricted, s.Now()
+		if err := tx.UpdateRole(ctx, &cr); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, &account, "role.changed", "role", key, roleState(old), roleState(cr))
+	})
+	return cr, err
+}
+
+// DeleteRole deletes a custom role. Members holding it get replacement,
+// which must be given when there are any (ECONFLICT "role.in_use"
+// otherwise), and which the actor must be able to give.
+func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID, key, replacement string) error {
+	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
+	if err != nil {
+		return err
+	}
+	if _, ok := s.Catalogue.Role(key); ok {
+		return forbidden("role.builtin_readonly", nil)
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		old, err := tx.Role(ctx, account, key)
+		if err != nil {
+			return err
+		}
+		if err := s.mayGrantRole(m, customRole(old)); err != nil {
+			return err
+		}
+		n, err := tx.CountMembersWithRole(ctx, account, key)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if replacement == "" || replacement == key {
+				return &equipe.Error{Code: equipe.ECONFLICT, Key: "role.in_use", Args: map[string]any{"count": n}}
+			}
+			repl, found, err := s.resolveRole(ctx, tx.Queries, account, replacement)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+					Fields: []equipe.FieldError{{Field: "replacement", Key: "role.unknown"}}}
+			}
+			if err := s.mayGrantRole(m, repl); err != nil {
+				return err
+			}
+			if _, err := tx.ReplaceRole(ctx, account, key, replacement); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteRole(ctx, account, key); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, &account, "role.deleted", "role", key, roleState(old),
+			map[string]any{"replacement": replacement, "members_moved": n})
+	})
+}
+
+func storedGrants(gs []access.Grant) []equipe.Grant {
+	out := make([]equipe.Grant, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, equipe.Grant{Permission: g.Permission, Scope: g.Scope.String()})
+	}
+	return out
+}
+
+func roleState(r equipe.CustomRole) map[string]any {
+	return map[string]any{"label_fr": r.LabelFR, "label_en": r.LabelEN, "grants": r.Grants, "restricted": r.Restricted}
+}
