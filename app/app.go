@@ -28,7 +28,6 @@ import (
 	"github.com/equipe-dev/equipe/web"
 )
 
-
 // Options are what tests change: a faster password hash, a clock.
 type Options struct {
 	Params identity.Params    // default identity.DefaultParams
@@ -47,10 +46,10 @@ type App struct {
 	Catalogue *access.Catalogue
 	Identity  *identity.Service
 	Team      *team.Service
-	Mail     *mail.Templates
-	Worker   *mail.Worker
-	Mailbox  *mail.DevMailbox // the development mailbox; nil when SMTP is configured
-	Handler  http.Handler
+	Mail      *mail.Templates
+	Worker    *mail.Worker
+	Mailbox   *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	Handler   http.Handler
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -145,8 +144,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		Web: webHandler,
 		API: (&api.API{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 			Log: a.Log.With("component", "api")}).Handler(),
-		I18n:      cat,
-		Log:       a.Log.With("component", "http"),
+		I18n: cat,
+		Log:  a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
 		// The mailbox shows live one-time links: it is served only on an

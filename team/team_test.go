@@ -70,7 +70,9 @@ func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User 
 	return u
 }
 
-func (w *world) actor(name string) team.Actor { return team.Actor{User: w.users[name], IP: "192.0.2.1"} }
+func (w *world) actor(name string) team.Actor {
+	return team.Actor{User: w.users[name], IP: "192.0.2.1"}
+}
 
 func (w *world) check(name, perm string) access.Decision {
 	w.t.Helper()
