@@ -261,3 +261,16 @@ func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
 	_, err := w.Write(openAPIDoc)
 	return err
 }
+
+// Route is a method and path pattern of the API.
+type Route struct{ Method, Path string }
+
+// Routes lists the API's routes, for documentation and for tests that walk
+// every route.
+func Routes() []Route {
+	out := make([]Route, 0, len(routes))
+	for _, rt := range routes {
+		out = append(out, Route{rt.method, rt.path})
+	}
+	return out
+}

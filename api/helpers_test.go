@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -151,3 +152,5 @@ func teamNewKey(name string) team.NewKey { return team.NewKey{Name: name} }
 func storetest_dump(t *testing.T, env *apptest.Env) string {
 	return storetest.Dump(t, storetest.Raw(t, env.DB))
 }
+
+func fmtAny(v any) string { return fmt.Sprint(v) }
