@@ -81,7 +81,7 @@ type roleRequest struct {
 // grants reads {"permission": true | false | "scope"}: true grants the
 // permission (at its default scope), false leaves it out, a string names the
 // scope.
-func grants(m map[string]jsontext.Value) ([]equipe.Grant, error) {
+func (a *API) grants(m map[string]jsontext.Value) ([]equipe.Grant, error) {
 	var out []equipe.Grant
 	var v equipe.Invalid
 	keys := make([]string, 0, len(m))
@@ -93,7 +93,11 @@ func grants(m map[string]jsontext.Value) ([]equipe.Grant, error) {
 		raw := m[k]
 		switch raw.Kind() {
 		case 't':
-			out = append(out, equipe.Grant{Permission: k})
+			g := equipe.Grant{Permission: k}
+			if p, ok := a.Catalogue.Permission(k); ok && p.Scoped() {
+				g.Scope = p.DefaultScope.String()
+			}
+			out = append(out, g)
 		case 'f':
 		case '"':
 			out = append(out, equipe.Grant{Permission: k, Scope: strings.Trim(string(raw), `"`)})
@@ -115,7 +119,7 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	ri := team.RoleInput{Key: in.Key, LabelFR: deref(in.LabelFR), LabelEN: deref(in.LabelEN), Restricted: in.Restricted != nil && *in.Restricted}
 	if in.Permissions != nil {
-		if ri.Grants, err = grants(*in.Permissions); err != nil {
+		if ri.Grants, err = a.grants(*in.Permissions); err != nil {
 			return err
 		}
 	}
@@ -162,7 +166,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 		ri.Restricted = *in.Restricted
 	}
 	if in.Permissions != nil {
-		if ri.Grants, err = grants(*in.Permissions); err != nil {
+		if ri.Grants, err = a.grants(*in.Permissions); err != nil {
 			return err
 		}
 	}

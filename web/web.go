@@ -75,6 +75,22 @@ var routes = []route{
 	{"GET /consent", loggedIn, (*Web).consentForm},
 	{"POST /consent", loggedIn, (*Web).consent},
 	{"GET /privacy", public, (*Web).privacy},
+	{"GET /accounts/{account}/roles", member, (*Web).roles},
+	{"GET /accounts/{account}/roles/new", member, (*Web).newRoleForm},
+	{"POST /accounts/{account}/roles/new", member, (*Web).createRole},
+	{"GET /accounts/{account}/roles/{role}/edit", member, (*Web).editRoleForm},
+	{"POST /accounts/{account}/roles/{role}/edit", member, (*Web).updateRole},
+	{"GET /accounts/{account}/roles/{role}/delete", member, (*Web).deleteRoleForm},
+	{"POST /accounts/{account}/roles/{role}/delete", member, (*Web).deleteRole},
+	{"GET /accounts/{account}/members/{user}/permissions", member, (*Web).memberPermissions},
+	{"GET /accounts/{account}/api-keys", member, (*Web).accountKeys},
+	{"POST /accounts/{account}/api-keys", member, (*Web).createAccountKey},
+	{"GET /accounts/{account}/api-keys/{key}/revoke", member, (*Web).revokeAccountKeyForm},
+	{"POST /accounts/{account}/api-keys/{key}/revoke", member, (*Web).revokeAccountKey},
+	{"GET /admin/api-keys", member, (*Web).instanceKeys},
+	{"POST /admin/api-keys", member, (*Web).createInstanceKey},
+	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
+	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 }
 
 // Handler returns the handler of every page, of /static/ and of the

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// actor is who asks, for the team use cases: the page's logged-in user.
+func actor(r *http.Request) team.Actor {
+	a := team.Actor{IP: httpauth.Origin(r).IP}
+	if auth, ok := httpauth.Auth(r); ok {
+		u := auth.User
+		a.User = &u
+	}
+	return a
+}
+
+// pathID parses a path parameter naming an account, a user or a key: one
+// that is not an ID names nothing, and answers 404.
+func pathID(r *http.Request, name string) (equipe.ID, error) {
+	return equipe.ParseID(r.PathValue(name))
+}
+
+// accountSection is one page of an account's sub-navigation.
+type accountSection struct {
+	Key   string
+	Path  string // after /accounts/{account}
+	Label string // message key
+}
+
+// accountSections are the pages of an account, in the order of the
+// sub-navigation.
+var accountSections = []accountSection{
+	{"roles", "/roles", "nav.roles"},
+	{"api_keys", "/api-keys", "nav.api_keys"},
+}
+
+// accountFrame is what every account page shows above its content: the
+// account's name and the sub-navigation.
+type accountFrame struct {
+	ID   equipe.ID
+	Name string // empty when the user is not a member (an instance administrator)
+	Nav  []navLink
+}
+
+type navLink struct {
+	Href    string
+	Label   string // message key
+	Current bool
+}
+
+// URL returns the path of the account's page at sub (for example "/roles").
+func (f accountFrame) URL(sub string) string { return "/accounts/" + f.ID.String() + sub }
+
+// frame returns the frame of the account's page section.
+func (w *Web) frame(r *http.Request, account equipe.ID, section string) (accountFrame, error) {
+	f := accountFrame{ID: account}
+	if auth, ok := httpauth.Auth(r); ok {
+		accounts, err := w.Identity.Accounts(r.Context(), auth.User.ID)
+		if err != nil {
+			return f, err
+		}
+		for _, a := range accounts {
+			if a.Account.ID == account {
+				f.Name = a.Account.Name
+			}
+		}
+	}
+	for _, s := range accountSections {
+		f.Nav = append(f.Nav, navLink{Href: f.URL(s.Path), Label: s.Label, Current: s.Key == section})
+	}
+	return f, nil
+}
+
+// deniedPage explains a refusal in the reader's words.
+type deniedPage struct {
+	Message string
+}
+
+// refuse shows the page that explains why the actor may not do this (status
+// 403), with the rule's own message; any other error goes on to fail.
+func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, err error) error {
+	e := equipe.AsError(err)
+	if e.Code != equipe.EFORBIDDEN {
+		return err
+	}
+	p := w.page(r, "page.error")
+	p.Data = deniedPage{Message: w.I18n.T(p.Locale, e.Key, w.localArgs(p.Locale, e.Args))}
+	return w.render(rw, r, http.StatusForbidden, "denied", p)
+}
+
+// localArgs returns a message's arguments ready for locale: the permissions
+// a granting rule names ("missing") become their names.
+func (w *Web) localArgs(locale string, args map[string]any) map[string]any {
+	missing, ok := args["missing"].(string)
+	if !ok {
+		return args
+	}
+	out := maps.Clone(args)
+	out["missing"] = w.grantNames(locale, missing)
+	return out
+}
+
+// grantNames turns a list of grants as the granting rules name them
+// ("records.view:all, billing.access") into their names in locale.
+func (w *Web) grantNames(locale, missing string) string {
+	var names []string
+	for _, m := range strings.Split(missing, ", ") {
+		if m == access.MissingUnrestricted {
+			names = append(names, w.I18n.T(locale, "perms.unrestricted", nil))
+			continue
+		}
+		key, scope, _ := strings.Cut(m, ":")
+		p, ok := w.Catalogue.Permission(key)
+		if !ok {
+			names = append(names, m)
+			continue
+		}
+		name := p.Label.In(locale)
+		if sc, ok := access.ParseScope(scope); ok {
+			name += " (" + sc.Label().In(locale) + ")"
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// absorbRefusal takes a use case's refusal into the form: field problems
+// next to their fields, and a granting rule's refusal (a role or permissions
+// beyond the actor's own) next to field. It reports whether the form shows
+// err.
+func (w *Web) absorbRefusal(f *form, locale string, err error, field string) bool {
+	e := equipe.AsError(err)
+	if e.Code == equipe.EFORBIDDEN {
+		switch e.Key {
+		case "role.beyond_own", "role.admin_only":
+			f.add(field, e.Key, w.localArgs(locale, e.Args))
+			return true
+		}
+		return false
+	}
+	return f.absorb(err, nil)
+}
+
+// refusedStatus is the status of a form shown again with err's problems.
+func refusedStatus(err error) int {
+	switch equipe.ErrorCode(err) {
+	case equipe.EFORBIDDEN:
+		return http.StatusForbidden
+	case equipe.ECONFLICT:
+		return http.StatusConflict
+	}
+	return statusOf(err)
+}
+
+// roleLabels returns the labels of the roles in locale, by key.
+func roleLabels(roles []team.RoleView, locale string) map[string]string {
+	out := make(map[string]string, len(roles))
+	for _, r := range roles {
+		out[r.Role.Key] = roleName(r.Role, locale)
+	}
+	return out
+}
+
+// roleName returns the role's label in locale, or its key when it has none.
+func roleName(r access.Role, locale string) string {
+	if l := r.Label.In(locale); l != "" {
+		return l
+	}
+	return r.Key
+}

@@ -1,0 +1,162 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// keyNotices are the notices the API keys pages may show after a redirect.
+var keyNotices = map[string]string{
+	"revoked": "api_key.revoked",
+}
+
+// keysURL is the page of the account's API keys, or of the instance's when
+// account is nil.
+func keysURL(account *equipe.ID) string {
+	if account == nil {
+		return "/admin/api-keys"
+	}
+	return "/accounts/" + account.String() + "/api-keys"
+}
+
+type keysPage struct {
+	Frame *accountFrame // nil for the instance's keys
+	URL   string        // the page, where its form posts
+	Keys  []keyLine
+	Roles []option // for account keys: the roles a key may act with
+}
+
+type keyLine struct {
+	Name       string
+	Prefix     string
+	Role       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+	Revoke     string // the revocation's confirmation page, for a key in use
+}
+
+// keysFrame returns the account frame of an account's key page, nil for
+// the instance's.
+func (w *Web) keysFrame(r *http.Request, account *equipe.ID) (*accountFrame, error) {
+	if account == nil {
+		return nil, nil
+	}
+	f, err := w.frame(r, *account, "api_keys")
+	return &f, err
+}
+
+// showKeys shows the API keys of the account (nil: of the instance) with the
+// form that creates one.
+func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.ID, f *form, status int) error {
+	act := actor(r)
+	keys, err := w.Team.Keys(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	var roles []team.RoleView
+	if account != nil {
+		roles, err = w.Team.Roles(r.Context(), act, *account)
+		if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
+			// Someone who manages keys without seeing the team still picks
+			// among the built-in roles.
+			roles, err = nil, nil
+			for _, ro := range w.Catalogue.Roles {
+				roles = append(roles, team.RoleView{Role: ro})
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	frame, err := w.keysFrame(r, account)
+	if err != nil {
+		return err
+	}
+	title := "page.api_keys"
+	if account == nil {
+		title = "page.instance_api_keys"
+	}
+	p := w.page(r, title)
+	if f != nil {
+		p.Form = f
+	}
+	p.Notice = keyNotices[r.URL.Query().Get("done")]
+	labels := roleLabels(roles, p.Locale)
+	d := keysPage{Frame: frame, URL: keysURL(account)}
+	for _, k := range keys {
+		l := keyLine{Name: k.Name, Prefix: k.Prefix, Role: labels[k.Role], CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+			RevokedAt: k.RevokedAt}
+		if l.Role == "" {
+			l.Role = k.Role
+		}
+		if k.RevokedAt.IsZero() {
+			l.Revoke = keysURL(account) + "/" + k.ID.String() + "/revoke"
+		}
+		d.Keys = append(d.Keys, l)
+	}
+	chosen := p.Form.Value("role")
+	for _, ro := range roles {
+		d.Roles = append(d.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == chosen})
+	}
+	p.Data = d
+	return w.render(rw, r, status, "api_keys", p)
+}
+
+func (w *Web) accountKeys(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	return w.showKeys(rw, r, &account, nil, http.StatusOK)
+}
+
+func (w *Web) instanceKeys(rw http.ResponseWriter, r *http.Request) error {
+	return w.showKeys(rw, r, nil, nil, http.StatusOK)
+}
+
+type keyCreatedPage struct {
+	Frame  *accountFrame
+	Name   string
+	Secret string
+	Back   string
+}
+
+// createKey creates a key and shows its secret, the only time anyone sees
+// it: the answer to the post itself, never a page a link or a reload could
+// bring back.
+func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe.ID) error {
+	k, secret, err := w.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: r.PostFormValue("name"), Role: r.PostFormValue("role")})
+	if err != nil {
+		f := newForm()
+		f.keep(r, "name", "role")
+		if !w.absorbRefusal(f, w.locale(r), err, "role") {
+			return w.refuse(rw, r, err)
+		}
+		f.arrange("name", "role")
+		return w.showKeys(rw, r, account, f, refusedStatus(err))
+	}
+	frame, err := w.keysFrame(r, account)
+	if err != nil {
+		return err
+	}
+	tokenPage(rw)
+	p := w.page(r, "page.api_key_created")
+	p.Data = keyCreatedPage{Frame: frame, Name: k.Name, Secret: secret, Back: keysURL(account)}
+	return w.render(rw, r, http.StatusCreated, "api_key_created", p)
+}
+
+func (w *Web) createAccountKey(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	return w.createKey(rw, r, &account)
+}
+
+func (w *Web) createInstanceKey(rw http.ResponseWriter, r *http.Request) error {
+	return w.createKey(rw, r, nil)
+}

@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/equipe-dev/equipe"
+)
+
+type roleDeletePage struct {
+	Frame        accountFrame
+	Name         string
+	Members      int
+	Replacements []option // the other roles, which the role's members may get instead
+}
+
+type option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// showRoleDelete shows the confirmation of a custom role's deletion, with
+// the role's member count read afresh.
+func (w *Web) showRoleDelete(rw http.ResponseWriter, r *http.Request, f *form, status int) error {
+	account, ro, err := w.editedRole(r)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	// Only those who manage roles are asked to confirm a deletion.
+	if _, err := w.Team.Grantable(r.Context(), actor(r), account); err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), actor(r), account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	frame, err := w.frame(r, account, "roles")
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.role_delete")
+	if f != nil {
+		p.Form = f
+	}
+	d := roleDeletePage{Frame: frame, Name: roleName(ro.Role, p.Locale), Members: ro.Members}
+	chosen := p.Form.Value("replacement")
+	for _, o := range roles {
+		if o.Role.Key != ro.Role.Key {
+			d.Replacements = append(d.Replacements, option{Value: o.Role.Key, Label: roleName(o.Role, p.Locale),
+				Selected: o.Role.Key == chosen})
+		}
+	}
+	p.Data = d
+	return w.render(rw, r, status, "role_delete", p)
+}
+
+func (w *Web) deleteRoleForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showRoleDelete(rw, r, nil, http.StatusOK)
+}
+
+func (w *Web) deleteRole(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	err = w.Team.DeleteRole(r.Context(), actor(r), account, r.PathValue("role"), r.PostFormValue("replacement"))
+	if err != nil {
+		f := newForm()
+		f.keep(r, "replacement")
+		e := equipe.AsError(err)
+		switch {
+		case e.Code == equipe.ECONFLICT && e.Key == "role.in_use":
+			f.add("replacement", e.Key, e.Args)
+		case !w.absorbRefusal(f, w.locale(r), err, "replacement"):
+			return w.refuse(rw, r, err)
+		}
+		return w.showRoleDelete(rw, r, f, refusedStatus(err))
+	}
+	return redirect(rw, r, "/accounts/"+account.String()+"/roles?done=deleted")
+}
