@@ -101,12 +101,21 @@ const (
 
 // Member is a user's place in one account.
 type Member struct {
-	AccountID       ID
-	UserID          ID
-	Role            string
-	Status          MemberStatus
-	Title           string
-	Overrides       []Override
+	AccountID ID
+	UserID    ID
+	Role      string
+	Status    MemberStatus
+	Title     string
+	Overrides []Override
+	// NotificationEmail receives this account's notices to the member
+	// (welcome, confirmations) when set; security links always go to the
+	// login email.
+	NotificationEmail string
+	// FirstName and LastName are the names the member was added under, shown
+	// until they join (their identity's own names may not be the adder's to
+	// see); empty when they are the identity's.
+	FirstName       string
+	LastName        string
 	InvitedBy       *ID
 	InvitationsSent int
 	LastInvitedAt   time.Time

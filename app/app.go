@@ -113,12 +113,12 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	for _, rt := range a.Catalogue.ResourceTypes {
 		resourceTypes = append(resourceTypes, rt.Key)
 	}
-	a.Team = team.New(a.DB, a.Catalogue)
-	a.Team.Now = opt.Now
-	a.Team.Log = a.Log.With("component", "team")
 	id := identity.New(a.DB, tmpl, identity.NewHasher(opt.Params), identity.Config{
 		PublicURL: cfg.PublicURL, ResourceTypes: resourceTypes,
 	})
+	a.Team = team.New(a.DB, a.Catalogue, id)
+	a.Team.Now = opt.Now
+	a.Team.Log = a.Log.With("component", "team")
 	id.Now = opt.Now
 	id.Log = a.Log.With("component", "identity")
 	id.EmailQueued = a.Worker.Wake

@@ -23,7 +23,7 @@ type NewAdmin struct {
 func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (equipe.User, error) {
 	var v equipe.Invalid
 	p := checkPerson(&v, in.Email, in.FirstName, in.LastName, in.Locale)
-	checkNewPassword(&v, in.Password, p.email, p.first, p.last)
+	CheckNewPassword(&v, in.Password, p.email, p.first, p.last)
 	if err := v.Err(); err != nil {
 		return equipe.User{}, err
 	}
@@ -31,11 +31,11 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (equipe.User, er
 	u := equipe.User{ID: equipe.NewID(), Email: p.email, EmailKey: p.key, FirstName: p.first, LastName: p.last, Locale: p.locale,
 		PasswordHash: s.Hasher.Hash(in.Password), PasswordChangedAt: now, InstanceAdmin: true, EmailVerifiedAt: now,
 		CreatedAt: now}
-	err := s.write(ctx, now, Origin{IP: "local"}, func(tx *wtx) error {
+	err := s.write(ctx, now, Origin{IP: "local"}, func(tx *Tx) error {
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, nil, "instance_admin.created", "user", u.ID.String(), nil, map[string]any{"email": u.Email})
+		return tx.Audit(ctx, nil, nil, "instance_admin.created", "user", u.ID.String(), nil, map[string]any{"email": u.Email})
 	})
 	return u, err
 }

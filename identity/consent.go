@@ -21,7 +21,7 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 	}
 	now := s.Now()
 	p.PublishedAt = now
-	err := s.write(ctx, now, Origin{}, func(tx *wtx) error {
+	err := s.write(ctx, now, Origin{}, func(tx *Tx) error {
 		cur, err := tx.CurrentPolicy(ctx)
 		if err == nil && cur.Version == p.Version {
 			return nil
@@ -32,7 +32,7 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 		if err := tx.PublishPolicy(ctx, &p); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, nil, "policy.published", "policy", p.Version, nil, map[string]any{"url": p.URL})
+		return tx.Audit(ctx, nil, nil, "policy.published", "policy", p.Version, nil, map[string]any{"url": p.URL})
 	})
 	s.policyMu.Lock()
 	s.policy = nil
@@ -94,13 +94,13 @@ func (s *Service) AcceptPolicy(ctx context.Context, userID equipe.ID, version st
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "consent.outdated"}
 	}
 	now := s.Now()
-	return s.write(ctx, now, o, func(tx *wtx) error {
+	return s.write(ctx, now, o, func(tx *Tx) error {
 		if _, err := tx.Consent(ctx, userID, version); err == nil {
 			return nil
 		}
 		if err := tx.RecordConsent(ctx, &equipe.Consent{UserID: userID, Version: version, AcceptedAt: now, IP: o.IP}); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, &userID, "user.policy_accepted", "policy", version, nil, map[string]any{"version": version})
+		return tx.Audit(ctx, nil, &userID, "user.policy_accepted", "policy", version, nil, map[string]any{"version": version})
 	})
 }

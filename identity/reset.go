@@ -23,7 +23,7 @@ func (s *Service) RequestReset(ctx context.Context, email string, o Origin) erro
 	}
 	now := s.Now()
 	var blocked time.Duration
-	err := s.write(ctx, now, o, func(tx *wtx) error {
+	err := s.write(ctx, now, o, func(tx *Tx) error {
 		ok, wait, err := hit(ctx, tx.Tx, "reset:ip:"+ipKey(o.IP), limitResetIP, now)
 		if err != nil || !ok {
 			blocked = wait
@@ -42,14 +42,14 @@ func (s *Service) RequestReset(ctx context.Context, email string, o Origin) erro
 		if !u.DisabledAt.IsZero() {
 			return nil
 		}
-		link, expires, err := tx.newToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
+		link, expires, err := tx.NewToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
 		if err != nil {
 			return err
 		}
-		if err := tx.mail(ctx, "password_reset", u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
+		if err := tx.Mail(ctx, "password_reset", u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, nil, "user.password_reset_requested", "user", u.ID.String(), nil, nil)
+		return tx.Audit(ctx, nil, nil, "user.password_reset_requested", "user", u.ID.String(), nil, nil)
 	})
 	if err != nil {
 		return err
@@ -81,24 +81,24 @@ func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o O
 		return u, err
 	}
 	var v equipe.Invalid
-	checkNewPassword(&v, password, u.Email, u.FirstName, u.LastName)
+	CheckNewPassword(&v, password, u.Email, u.FirstName, u.LastName)
 	if err := v.Err(); err != nil {
 		return u, err
 	}
 	hash := s.Hasher.Hash(password)
-	err = s.write(ctx, now, o, func(tx *wtx) error {
-		if err := tx.consume(ctx, &t); err != nil {
+	err = s.write(ctx, now, o, func(tx *Tx) error {
+		if err := tx.Consume(ctx, &t); err != nil {
 			return err
 		}
-		return tx.setPassword(ctx, &u, hash, "user.password_reset")
+		return tx.SetNewPassword(ctx, &u, hash, "user.password_reset")
 	})
 	return u, err
 }
 
-// setPassword stores a new password hash and does what every password change
+// SetNewPassword stores a new password hash and does what every password change
 // entails: other reset links stop working, every session ends, failed logins
 // are forgotten, the user is told by email.
-func (tx *wtx) setPassword(ctx context.Context, u *equipe.User, hash, action string) error {
+func (tx *Tx) SetNewPassword(ctx context.Context, u *equipe.User, hash, action string) error {
 	if err := tx.SetPassword(ctx, u.ID, hash, tx.now); err != nil {
 		return err
 	}
@@ -115,8 +115,8 @@ func (tx *wtx) setPassword(ctx context.Context, u *equipe.User, hash, action str
 	if err := tx.DeleteThrottle(ctx, "login:email:"+u.EmailKey); err != nil {
 		return err
 	}
-	if err := tx.mail(ctx, "password_changed", u.Locale, u.Email, mail.Data{RecipientName: u.Name()}); err != nil {
+	if err := tx.Mail(ctx, "password_changed", u.Locale, u.Email, mail.Data{RecipientName: u.Name()}); err != nil {
 		return err
 	}
-	return tx.audit(ctx, nil, &u.ID, action, "user", u.ID.String(), nil, map[string]any{"sessions_ended": ended})
+	return tx.Audit(ctx, nil, &u.ID, action, "user", u.ID.String(), nil, map[string]any{"sessions_ended": ended})
 }

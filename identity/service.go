@@ -89,9 +89,11 @@ func New(db *store.DB, m Mailer, h *Hasher, cfg Config) *Service {
 		Log: slog.New(slog.DiscardHandler), EmailQueued: func() {}}
 }
 
-// wtx is a write transaction of a use case: the store transaction plus the
-// helpers that queue email and record audit events in it.
-type wtx struct {
+// Tx is a write transaction of a use case: the store transaction plus the
+// helpers that create one-time links, queue email and record audit events
+// in it. The team use cases write through it too, so that every email and
+// audit event is made one way.
+type Tx struct {
 	*store.Tx
 	s      *Service
 	now    time.Time
@@ -99,12 +101,17 @@ type wtx struct {
 	mailed bool
 }
 
-// write runs fn in one transaction and wakes the outbox worker if fn queued
-// email and the transaction committed.
-func (s *Service) write(ctx context.Context, now time.Time, o Origin, fn func(tx *wtx) error) error {
+// Write runs fn in one transaction, at the service's current time, and wakes
+// the outbox worker if fn queued email and the transaction committed.
+func (s *Service) Write(ctx context.Context, o Origin, fn func(tx *Tx) error) error {
+	return s.write(ctx, s.Now(), o, fn)
+}
+
+// write is Write at a given time.
+func (s *Service) write(ctx context.Context, now time.Time, o Origin, fn func(tx *Tx) error) error {
 	mailed := false
 	err := s.DB.Write(ctx, func(stx *store.Tx) error {
-		tx := &wtx{Tx: stx, s: s, now: now, origin: o}
+		tx := &Tx{Tx: stx, s: s, now: now, origin: o}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -117,8 +124,8 @@ func (s *Service) write(ctx context.Context, now time.Time, o Origin, fn func(tx
 	return err
 }
 
-// mail renders a template and queues it in the transaction.
-func (tx *wtx) mail(ctx context.Context, name, locale, to string, d mail.Data) error {
+// Mail renders a template and queues it in the transaction.
+func (tx *Tx) Mail(ctx context.Context, name, locale, to string, d mail.Data) error {
 	d.LoginURL = tx.s.link("/login")
 	d.ResetURL = tx.s.link("/forgot-password")
 	e, err := tx.s.Mail.Compose(name, locale, to, d)
@@ -133,9 +140,9 @@ func (tx *wtx) mail(ctx context.Context, name, locale, to string, d mail.Data) e
 	return nil
 }
 
-// audit records an event in the transaction. before and after are encoded
+// Audit records an event in the transaction. before and after are encoded
 // as JSON objects; they must never hold secrets.
-func (tx *wtx) audit(ctx context.Context, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
+func (tx *Tx) Audit(ctx context.Context, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
 	return audit(ctx, tx.Writes, tx.now, tx.origin, account, actor, action, targetType, targetID, before, after)
 }
 
@@ -156,9 +163,9 @@ func audit(ctx context.Context, w store.Writes, now time.Time, o Origin, account
 		IP: o.IP, At: now})
 }
 
-// newToken creates a one-time token of kind for the user, valid for ttl, and
+// NewToken creates a one-time token of kind for the user, valid for ttl, and
 // returns the link that carries its secret.
-func (tx *wtx) newToken(ctx context.Context, kind equipe.TokenKind, u *equipe.User, account *equipe.ID, ttl time.Duration, path string) (link string, expires time.Time, err error) {
+func (tx *Tx) NewToken(ctx context.Context, kind equipe.TokenKind, u *equipe.User, account *equipe.ID, ttl time.Duration, path string) (link string, expires time.Time, err error) {
 	secret, hash, err := newSecret(tx.s.Rand)
 	if err != nil {
 		return "", time.Time{}, err
@@ -199,11 +206,11 @@ func (s *Service) Cleanup(ctx context.Context) error {
 // Name length limits, in code points.
 const maxNameLen = 100
 
-// checkName validates a person's or account's name and returns it trimmed.
+// CheckName validates a person's or account's name and returns it trimmed.
 // Names may hold any letters, digits and punctuation but no control or
 // bidirectional-override characters (they let a name pose as another) and no
 // angle brackets (markup has no place in a name).
-func checkName(v *equipe.Invalid, field, value string) string {
+func CheckName(v *equipe.Invalid, field, value string) string {
 	value = strings.TrimSpace(value)
 	switch {
 	case value == "":
@@ -234,15 +241,15 @@ func checkPerson(v *equipe.Invalid, email, first, last, locale string) person {
 	if p.email, p.key, problem = NormalizeEmail(email); problem != "" {
 		v.Add("email", problem)
 	}
-	p.first = checkName(v, "first_name", first)
-	p.last = checkName(v, "last_name", last)
+	p.first = CheckName(v, "first_name", first)
+	p.last = CheckName(v, "last_name", last)
 	p.locale = checkLocale(v, "locale", locale)
 	return p
 }
 
-// checkNewPassword validates a password being chosen, against the words of
+// CheckNewPassword validates a password being chosen, against the words of
 // its context (the person's email and names, an account's name).
-func checkNewPassword(v *equipe.Invalid, password string, context ...string) {
+func CheckNewPassword(v *equipe.Invalid, password string, context ...string) {
 	if p := CheckPassword(password, context...); p != "" {
 		v.AddArgs("password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
 	}

@@ -19,8 +19,8 @@ type Auth struct {
 // request.
 const touchEvery = time.Minute
 
-// startSession creates a session for the user and returns it with its secret.
-func (tx *wtx) startSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
+// StartSession creates a session for the user and returns it with its secret.
+func (tx *Tx) StartSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
 	return startSession(ctx, tx.Writes, tx.s, u, tx.now, tx.origin)
 }
 
@@ -156,11 +156,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Auth, error)
 
 // LogOut ends the session.
 func (s *Service) LogOut(ctx context.Context, a Auth, o Origin) error {
-	return s.write(ctx, s.Now(), o, func(tx *wtx) error {
+	return s.write(ctx, s.Now(), o, func(tx *Tx) error {
 		if err := tx.DeleteSession(ctx, a.Session.ID); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, &a.User.ID, "user.logged_out", "session", a.Session.ID.String(), nil, nil)
+		return tx.Audit(ctx, nil, &a.User.ID, "user.logged_out", "session", a.Session.ID.String(), nil, nil)
 	})
 }
 

@@ -45,7 +45,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 	var v equipe.Invalid
 	who := checkPerson(&v, in.Email, in.FirstName, in.LastName, in.Locale)
 	email, key, first, last, locale := who.email, who.key, who.first, who.last, who.locale
-	accountName := checkName(&v, "account_name", in.AccountName)
+	accountName := CheckName(&v, "account_name", in.AccountName)
 	rtype := in.ResourceType
 	if rtype == "" {
 		rtype = equipe.ResourceLocation
@@ -58,9 +58,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 		rname = accountName
 	}
 	if !v.Has("account_name") {
-		rname = checkName(&v, "first_resource.name", rname)
+		rname = CheckName(&v, "first_resource.name", rname)
 	}
-	checkNewPassword(&v, in.Password, email, first, last, accountName)
+	CheckNewPassword(&v, in.Password, email, first, last, accountName)
 	if err := v.Err(); err != nil {
 		return SignUpResult{}, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 	var res SignUpResult
 	duplicate := false
 	var retry error
-	err := s.write(ctx, now, o, func(tx *wtx) error {
+	err := s.write(ctx, now, o, func(tx *Tx) error {
 		ok, wait, err := hit(ctx, tx.Tx, "signup:ip:"+ipKey(o.IP), limitSignupIP, now)
 		if err != nil {
 			return err
@@ -85,7 +85,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 			if err != nil || !ok {
 				return err
 			}
-			return tx.mail(ctx, "signup_attempt", existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
+			return tx.Mail(ctx, "signup_attempt", existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
 		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
@@ -112,24 +112,24 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 		if err := tx.AssignResource(ctx, a.ID, u.ID, r.ID); err != nil {
 			return err
 		}
-		link, expires, err := tx.newToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
+		link, expires, err := tx.NewToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
 		if err != nil {
 			return err
 		}
-		if err := tx.mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		if err := tx.Mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
 			AccountName: a.Name, Link: link, Expires: expires}); err != nil {
 			return err
 		}
-		if err := tx.audit(ctx, &a.ID, &u.ID, "account.created", "account", a.ID.String(), nil,
+		if err := tx.Audit(ctx, &a.ID, &u.ID, "account.created", "account", a.ID.String(), nil,
 			map[string]any{"name": a.Name, "locale": a.Locale, "first_resource": map[string]any{"type": r.Type, "name": r.Name}}); err != nil {
 			return err
 		}
-		if err := tx.audit(ctx, &a.ID, &u.ID, "member.added", "user", u.ID.String(), nil,
+		if err := tx.Audit(ctx, &a.ID, &u.ID, "member.added", "user", u.ID.String(), nil,
 			map[string]any{"email": u.Email, "role": m.Role, "status": m.Status}); err != nil {
 			return err
 		}
 		if startSession {
-			if res.Auth, res.Token, err = tx.startSession(ctx, &u); err != nil {
+			if res.Auth, res.Token, err = tx.StartSession(ctx, &u); err != nil {
 				return err
 			}
 		}

@@ -71,3 +71,21 @@ func ipKey(ip string) string {
 	}
 	return a.String()
 }
+
+// Hit counts a request against key in fixed windows, at most free a window,
+// and reports whether it may proceed, and if not for how long.
+func (tx *Tx) Hit(ctx context.Context, key string, free int, window time.Duration) (bool, time.Duration, error) {
+	return hit(ctx, tx.Tx, key, struct {
+		Free   int
+		Length time.Duration
+	}{free, window}, tx.now)
+}
+
+// Throttled is the error of a blocked request: ERATELIMITED with how long to wait.
+func Throttled(d time.Duration) error { return throttled(d) }
+
+// Now returns the transaction's time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Origin returns where the request comes from.
+func (tx *Tx) Origin() Origin { return tx.origin }

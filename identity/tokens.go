@@ -31,7 +31,7 @@ func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret
 	}
 	if !plausibleSecret(secret) || err != nil || t.Kind != kind {
 		var blocked time.Duration
-		werr := s.write(ctx, now, o, func(tx *wtx) error {
+		werr := s.write(ctx, now, o, func(tx *Tx) error {
 			ok, wait, err := hit(ctx, tx.Tx, "token:ip:"+ipKey(o.IP), limitTokenIP, now)
 			if !ok {
 				blocked = wait
@@ -59,9 +59,9 @@ func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret
 	return t, u, nil
 }
 
-// consume marks the token used in the transaction; of two concurrent uses
+// Consume marks the token used in the transaction; of two concurrent uses
 // one wins and the other gets ENOTFOUND linkUsed.
-func (tx *wtx) consume(ctx context.Context, t *equipe.Token) error {
+func (tx *Tx) Consume(ctx context.Context, t *equipe.Token) error {
 	err := tx.UseToken(ctx, t.ID, tx.now)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return &equipe.Error{Code: equipe.ENOTFOUND, Key: linkUsed}

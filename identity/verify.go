@@ -22,14 +22,14 @@ func (s *Service) VerifyEmail(ctx context.Context, secret string, o Origin) (equ
 	if err != nil {
 		return u, err
 	}
-	err = s.write(ctx, now, o, func(tx *wtx) error {
-		if err := tx.consume(ctx, &t); err != nil {
+	err = s.write(ctx, now, o, func(tx *Tx) error {
+		if err := tx.Consume(ctx, &t); err != nil {
 			return err
 		}
 		if err := tx.MarkEmailVerified(ctx, u.ID, now); err != nil {
 			return err
 		}
-		return tx.audit(ctx, nil, &u.ID, "user.email_verified", "user", u.ID.String(), nil, map[string]any{"email": u.Email})
+		return tx.Audit(ctx, nil, &u.ID, "user.email_verified", "user", u.ID.String(), nil, map[string]any{"email": u.Email})
 	})
 	if err == nil && u.EmailVerifiedAt.IsZero() {
 		u.EmailVerifiedAt = now
@@ -46,17 +46,17 @@ func (s *Service) ResendVerification(ctx context.Context, u equipe.User, o Origi
 	}
 	now := s.Now()
 	var blocked time.Duration
-	err := s.write(ctx, now, o, func(tx *wtx) error {
+	err := s.write(ctx, now, o, func(tx *Tx) error {
 		ok, wait, err := hit(ctx, tx.Tx, "verify:user:"+u.ID.String(), limitVerifyResend, now)
 		if err != nil || !ok {
 			blocked = wait
 			return err
 		}
-		link, expires, err := tx.newToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
+		link, expires, err := tx.NewToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
 		if err != nil {
 			return err
 		}
-		return tx.mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires})
+		return tx.Mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires})
 	})
 	if err != nil {
 		return err

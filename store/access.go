@@ -7,12 +7,14 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// UpdateMember writes the member's role, status, title and overrides.
+// UpdateMember writes the member's role, status, title, overrides and
+// notification email.
 // Returns ENOTFOUND when the user is not a member of the account.
 func (w Writes) UpdateMember(ctx context.Context, m *equipe.Member) error {
 	w.x.touch(MemberKey(m.AccountID, m.UserID))
-	return w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6
-		WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides))
+	return w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6, notification_email = $7
+		WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides),
+		m.NotificationEmail)
 }
 
 // SetMemberResources replaces the member's assigned resources with ids. Every

@@ -57,21 +57,34 @@ func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.R
 	return rs, wrap(rows.Err())
 }
 
-const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.invited_by, m.invitations_sent,
-	m.last_invited_at, m.joined_at, m.created_at`
+const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
+	m.first_name, m.last_name, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at`
 
 func memberDest(m *equipe.Member) []any {
-	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), idp(&m.InvitedBy),
-		&m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt), ts(&m.CreatedAt)}
+	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
+		&m.FirstName, &m.LastName, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
+		ts(&m.CreatedAt)}
 }
 
-// CreateMember inserts m. Returns ECONFLICT with key "error.member_exists" when the
-// user is already a member of the account.
+// CreateMember inserts m, with the sort and search keys of the names it is
+// shown under (m's own, else the user's) and of the email. Returns ECONFLICT
+// with key "error.member_exists" when the user is already a member of the
+// account.
 func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
-	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, invited_by,
-		invitations_sent, last_invited_at, joined_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), idv(m.InvitedBy), m.InvitationsSent,
-		tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt))
+	var first, last, email string
+	if err := w.queryRow(ctx, `SELECT first_name, last_name, email_key FROM users WHERE id = $1`, []any{m.UserID},
+		&first, &last, &email); err != nil {
+		return err
+	}
+	if m.FirstName != "" || m.LastName != "" {
+		first, last = m.FirstName, m.LastName
+	}
+	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
+		first_name, last_name, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key, last_key,
+		email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
+		m.LastName, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
+		Fold(first), Fold(last), email)
 	if err == nil {
 		w.x.touch(MemberKey(m.AccountID, m.UserID))
 	}
@@ -148,4 +161,10 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 	w.x.touch(MemberKey(accountID, userID))
 	return w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3)
 		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at))
+}
+
+// UpdateAccount writes the account's name, locale and settings.
+func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
+	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5
+		WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours)
 }

@@ -19,6 +19,7 @@ type AuditFilter struct {
 	AccountID *equipe.ID
 	ActorID   *equipe.ID
 	Action    string
+	TargetID  string     // events about this object (a user's ID for members)
 	Before    *equipe.ID // the cursor: events older than this one
 	Limit     int        // default 50, at most 500
 }
@@ -40,6 +41,9 @@ func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.Audit
 	}
 	if f.Action != "" {
 		query += " AND action = " + arg(f.Action)
+	}
+	if f.TargetID != "" {
+		query += " AND target_id = " + arg(f.TargetID)
 	}
 	if f.Before != nil {
 		query += " AND id < " + arg(*f.Before)

@@ -269,13 +269,13 @@ type dialect struct {
 	forUpdate string
 	// skipLocked claims rows no other transaction holds.
 	skipLocked string
-	// like is the case-insensitive pattern operator.
-	like string
+	// binary makes a text column compare byte by byte (SQLite's default).
+	binary string
 }
 
 var dialects = map[Engine]*dialect{
-	SQLite:   {engine: SQLite, forUpdate: "", skipLocked: "", like: "LIKE"},
-	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", like: "ILIKE"},
+	SQLite:   {engine: SQLite, forUpdate: "", skipLocked: "", binary: ""},
+	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`},
 }
 
 // Writes holds the write methods. On a Tx they run at once; on a Batch

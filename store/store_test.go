@@ -23,7 +23,7 @@ func newUser(email string) *equipe.User {
 		Locale: "fr", CreatedAt: t0}
 }
 
-func write(t *testing.T, db *store.DB, fn func(tx *store.Tx) error) {
+func write(t testing.TB, db *store.DB, fn func(tx *store.Tx) error) {
 	t.Helper()
 	if err := db.Write(ctx, fn); err != nil {
 		t.Fatal(err)

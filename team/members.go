@@ -2,11 +2,9 @@ package team
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -43,31 +41,10 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 	var v equipe.Invalid
 	var ovs []access.Override
 	if ch.Overrides != nil {
-		ovs = overrides(*ch.Overrides)
-		for _, o := range *ch.Overrides {
-			if _, ok := access.ParseScope(o.Scope); o.Scope != "" && !ok {
-				v.Add("overrides."+o.Permission, "role.scope_unknown")
-			}
-		}
-		if err := s.Catalogue.ValidateOverrides(ovs); err != nil {
-			var ge *access.GrantError
-			if errors.As(err, &ge) {
-				key := "role.scope_not_accepted"
-				switch {
-				case errors.Is(err, access.ErrUnknownPermission):
-					key = "role.permission_unknown"
-				case errors.Is(err, access.ErrDuplicateGrant):
-					key = "role.permission_duplicate"
-				}
-				v.Add("overrides."+ge.Permission, key)
-			}
-		}
+		ovs = s.checkOverrides(&v, *ch.Overrides)
 	}
 	if ch.Title != nil {
-		t := strings.TrimSpace(*ch.Title)
-		if utf8.RuneCountInString(t) > 100 || strings.ContainsAny(t, "<>") || strings.ContainsFunc(t, unicode.IsControl) {
-			v.Add("title", "member.title_invalid")
-		}
+		t := checkTitle(&v, *ch.Title)
 		ch.Title = &t
 	}
 	if ch.Status != nil && *ch.Status != equipe.MemberActive && *ch.Status != equipe.MemberSuspended {
@@ -135,11 +112,23 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			after.Title = *ch.Title
 		}
 		if ch.Status != nil && *ch.Status != before.Status {
-			if *ch.Status == equipe.MemberActive && before.Status != equipe.MemberSuspended {
+			switch {
+			case *ch.Status == equipe.MemberSuspended:
+				after.Status = equipe.MemberSuspended
+			case before.Status != equipe.MemberSuspended:
 				// Activation of a member who never joined is the invitation's work.
 				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.not_suspended"}
+			default:
+				// Back to where they were: active if they had joined, else
+				// invited or created.
+				after.Status = equipe.MemberActive
+				if before.JoinedAt.IsZero() {
+					after.Status = equipe.MemberCreated
+					if before.InvitationsSent > 0 {
+						after.Status = equipe.MemberInvited
+					}
+				}
 			}
-			after.Status = *ch.Status
 		}
 		if ch.Resources != nil {
 			if ok, _ := am.CoversResources(*ch.Resources); !ok {
@@ -210,6 +199,14 @@ func (s *Service) Member(ctx context.Context, actor Actor, account, user equipe.
 	u, err := s.DB.UserByID(ctx, user)
 	if err != nil {
 		return equipe.Member{}, equipe.User{}, nil, err
+	}
+	if m.JoinedAt.IsZero() {
+		// Until they join, the account knows them by the names they were
+		// added under, and nothing of their activity elsewhere.
+		if m.FirstName != "" || m.LastName != "" {
+			u.FirstName, u.LastName = m.FirstName, m.LastName
+		}
+		u.LastLoginAt = time.Time{}
 	}
 	res, err := s.DB.MemberResources(ctx, account, user)
 	return m, u, res, err

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -88,19 +87,7 @@ func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
 		gs = append(gs, access.Grant{Permission: g.Permission, Scope: sc})
 	}
 	if err := s.Catalogue.ValidateGrants(gs); err != nil {
-		var ge *access.GrantError
-		if errors.As(err, &ge) {
-			key := "role.scope_not_accepted"
-			switch {
-			case errors.Is(err, access.ErrUnknownPermission):
-				key = "role.permission_unknown"
-			case errors.Is(err, access.ErrDuplicateGrant):
-				key = "role.permission_duplicate"
-			}
-			v.Add("permissions."+ge.Permission, key)
-		} else {
-			v.Add("permissions", "role.permission_unknown")
-		}
+		addGrantError(v, "permissions", err)
 	}
 	return gs
 }

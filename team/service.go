@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -17,16 +19,19 @@ import (
 type Service struct {
 	DB        *store.DB
 	Catalogue *access.Catalogue
-	Now       func() time.Time
-	Rand      io.Reader
-	Log       *slog.Logger
+	// Identity makes the one-time links and emails of invitations and
+	// resets, in the same transaction as the change.
+	Identity *identity.Service
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
 
 	cache *cache
 }
 
 // New returns a Service whose cache follows the store's changes.
-func New(db *store.DB, cat *access.Catalogue) *Service {
-	s := &Service{DB: db, Catalogue: cat, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler),
+func New(db *store.DB, cat *access.Catalogue, id *identity.Service) *Service {
+	s := &Service{DB: db, Catalogue: cat, Identity: id, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler),
 		cache: newCache()}
 	s.cache.watch(db)
 	return s
@@ -122,6 +127,24 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actor Actor, account 
 // notFound is the answer to anything outside the actor's reach: whether it
 // exists is none of their business.
 func notFound() error { return equipe.Errorf(equipe.ENOTFOUND, "error.not_found") }
+
+// addGrantError turns a catalogue's complaint about grants or overrides into
+// a field error under prefix ("permissions" or "overrides").
+func addGrantError(v *equipe.Invalid, prefix string, err error) {
+	var ge *access.GrantError
+	if !errors.As(err, &ge) {
+		v.Add(prefix, "role.permission_unknown")
+		return
+	}
+	key := "role.scope_not_accepted"
+	switch {
+	case errors.Is(err, access.ErrUnknownPermission):
+		key = "role.permission_unknown"
+	case errors.Is(err, access.ErrDuplicateGrant):
+		key = "role.permission_duplicate"
+	}
+	v.Add(prefix+"."+ge.Permission, key)
+}
 
 // forbidden is the answer to an actor who may see the thing but not do this.
 func forbidden(key string, args map[string]any) error {

@@ -27,7 +27,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T, db *store.DB) *world {
-	w := &world{t: t, db: db, s: team.New(db, access.Default()), account: equipe.NewID(), users: map[string]*equipe.User{}}
+	w := &world{t: t, db: db, s: team.New(db, access.Default(), nil), account: equipe.NewID(), users: map[string]*equipe.User{}}
 	now := time.Now()
 	err := db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, &equipe.Account{ID: w.account, Name: "Acme", Locale: "fr", InvitationTTLHours: 168, CreatedAt: now}); err != nil {
@@ -58,7 +58,11 @@ func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User 
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := tx.CreateMember(ctx, &equipe.Member{AccountID: w.account, UserID: u.ID, Role: role, Status: status, CreatedAt: time.Now()}); err != nil {
+		m := &equipe.Member{AccountID: w.account, UserID: u.ID, Role: role, Status: status, CreatedAt: time.Now()}
+		if status == equipe.MemberActive {
+			m.JoinedAt = time.Now()
+		}
+		if err := tx.CreateMember(ctx, m); err != nil {
 			return err
 		}
 		return tx.AssignResource(ctx, w.account, u.ID, w.res[2].ID)

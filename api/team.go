@@ -1,0 +1,355 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"strconv"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+)
+
+func (a *API) account(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	acct, err := a.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewAccount(acct))
+}
+
+type accountPatch struct {
+	Name               *string `json:"name"`
+	Locale             *string `json:"locale"`
+	RequiresActivation *bool   `json:"requires_activation"`
+	InvitationTTLHours *int    `json:"invitation_ttl_hours"`
+}
+
+func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	var in accountPatch
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
+		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours})
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewAccount(acct))
+}
+
+type teamRow struct {
+	memberView
+	NeverLoggedIn bool `json:"never_logged_in"`
+}
+
+func (a *API) members(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
+		Search: q.Get("q"), After: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			n = -1
+		}
+		f.Limit = n
+	}
+	if s := q.Get("resource"); s != "" {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+				Fields: []equipe.FieldError{{Field: "resource", Key: "resource.unknown"}}}
+		}
+		f.Resource = &id
+	}
+	rows, next, err := a.Team.TeamPage(r.Context(), actor(r), f)
+	if err != nil {
+		return err
+	}
+	out := list[teamRow]{Items: []teamRow{}}
+	for _, row := range rows {
+		u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, LastLoginAt: row.LastLoginAt}
+		// The row's names are already those the viewer may see.
+		m := row.Member
+		m.FirstName, m.LastName = "", ""
+		out.Items = append(out.Items, teamRow{memberView: viewMember(m, u, row.Resources), NeverLoggedIn: row.LastLoginAt.IsZero()})
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return respond(w, http.StatusOK, out)
+}
+
+type addMemberRequest struct {
+	Email             string                  `json:"email"`
+	FirstName         string                  `json:"first_name"`
+	LastName          string                  `json:"last_name"`
+	Role              string                  `json:"role"`
+	Overrides         map[string]overrideView `json:"overrides"`
+	Resources         []string                `json:"resources"`
+	Title             string                  `json:"title"`
+	NotificationEmail string                  `json:"notification_email"`
+	Locale            string                  `json:"locale"`
+	SendInvitation    bool                    `json:"send_invitation"`
+	SendWelcome       bool                    `json:"send_welcome"`
+}
+
+func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	var in addMemberRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	resources, err := resourceIDs(in.Resources)
+	if err != nil {
+		return err
+	}
+	added, err := a.Team.AddMember(r.Context(), actor(r), account, team.NewMember{Email: in.Email, FirstName: in.FirstName,
+		LastName: in.LastName, Role: in.Role, Overrides: overridesOf(in.Overrides), Resources: resources, Title: in.Title,
+		NotificationEmail: in.NotificationEmail, Locale: in.Locale, SendInvitation: in.SendInvitation, SendWelcome: in.SendWelcome})
+	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT && e.Key == "member.exists" {
+		w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+e.Args["user_id"].(string))
+	}
+	if err != nil {
+		return err
+	}
+	return a.respondMember(w, r, http.StatusCreated, account, added.User.ID)
+}
+
+// respondMember answers with the member.
+func (a *API) respondMember(w http.ResponseWriter, r *http.Request, status int, account, user equipe.ID) error {
+	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+user.String())
+	return respond(w, status, viewMember(m, u, res))
+}
+
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
+	}
+	if err := a.Team.RemoveMember(r.Context(), actor(r), account, user); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Team.Invite(r.Context(), actor(r), account, user); err != nil {
+		return err
+	}
+	return a.respondMember(w, r, http.StatusOK, account, user)
+}
+
+func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
+	}
+	if err := a.Team.RevokeInvitation(r.Context(), actor(r), account, user); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
+	}
+	res, err := a.Team.AdminReset(r.Context(), actor(r), account, user)
+	if err != nil {
+		return err
+	}
+	sent := "password_reset"
+	if res.InvitationResent {
+		sent = "invitation"
+	}
+	return respond(w, http.StatusAccepted, map[string]any{"sent": sent})
+}
+
+func (a *API) setStatus(status equipe.MemberStatus) func(a *API, w http.ResponseWriter, r *http.Request) error {
+	return func(a *API, w http.ResponseWriter, r *http.Request) error {
+		account, user, err := accountUser(r)
+		if err != nil {
+			return err
+		}
+		if _, err := a.Team.ChangeMember(r.Context(), actor(r), account, user, team.MemberChange{Status: &status}); err != nil {
+			return err
+		}
+		return a.respondMember(w, r, http.StatusOK, account, user)
+	}
+}
+
+func accountUser(r *http.Request) (equipe.ID, equipe.ID, error) {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return account, account, err
+	}
+	user, err := pathID(r, "user")
+	return account, user, err
+}
+
+type auditView struct {
+	ID         equipe.ID  `json:"id"`
+	AccountID  *equipe.ID `json:"account_id"`
+	ActorID    *equipe.ID `json:"actor_id"`
+	Action     string     `json:"action"`
+	TargetType string     `json:"target_type"`
+	TargetID   string     `json:"target_id"`
+	Before     any        `json:"before"`
+	After      any        `json:"after"`
+	IP         string     `json:"ip"`
+	At         time.Time  `json:"at"`
+}
+
+func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.AuditFilter{Action: q.Get("action"), TargetID: q.Get("target")}
+	if s := q.Get("actor"); s != "" {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "actor", Key: "request.id_invalid"}}}
+		}
+		f.ActorID = &id
+	}
+	if s := q.Get("cursor"); s != "" {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
+		}
+		f.Before = &id
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit", Key: "request.limit_invalid"}}}
+		}
+		f.Limit = n
+	}
+	events, next, err := a.Team.AuditPage(r.Context(), actor(r), account, f)
+	if err != nil {
+		return err
+	}
+	out := list[auditView]{Items: []auditView{}}
+	for _, e := range events {
+		out.Items = append(out.Items, auditView{ID: e.ID, AccountID: e.AccountID, ActorID: e.ActorID, Action: e.Action,
+			TargetType: e.TargetType, TargetID: e.TargetID, Before: rawJSON(e.Before), After: rawJSON(e.After), IP: e.IP, At: e.At})
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return respond(w, http.StatusOK, out)
+}
+
+type invitationView struct {
+	AccountID   equipe.ID `json:"account_id"`
+	AccountName string    `json:"account_name"`
+	InviterName string    `json:"inviter_name,omitempty"`
+	Email       string    `json:"email"`
+	FirstName   string    `json:"first_name"`
+	LastName    string    `json:"last_name"`
+	NewUser     bool      `json:"new_user"`
+	Activation  bool      `json:"activation"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Status      string    `json:"status"` // usable, expired, used
+}
+
+func viewInvitation(inv identity.Invitation, status string) invitationView {
+	v := invitationView{AccountID: inv.Account.ID, AccountName: inv.Account.Name, Email: inv.User.Email,
+		FirstName: inv.FirstName(), LastName: inv.LastName(), NewUser: inv.NewUser, Activation: inv.Activation,
+		ExpiresAt: inv.Token.ExpiresAt, Status: status}
+	if inv.Inviter != nil {
+		v.InviterName = inv.Inviter.Name()
+	}
+	return v
+}
+
+func (a *API) invitation(w http.ResponseWriter, r *http.Request) error {
+	inv, err := a.Identity.Invitation(r.Context(), r.PathValue("token"), httpauth.Origin(r))
+	if err != nil {
+		e := equipe.AsError(err)
+		if e.Code == equipe.ENOTFOUND && inv.Account.ID != (equipe.ID{}) {
+			// Expired or used: say so, and which account it was for.
+			status := "used"
+			if e.Key == "link.expired" {
+				status = "expired"
+			}
+			return respond(w, http.StatusGone, viewInvitation(inv, status))
+		}
+		return err
+	}
+	return respond(w, http.StatusOK, viewInvitation(inv, "usable"))
+}
+
+type acceptRequest struct {
+	Password            string `json:"password"`
+	FirstName           string `json:"first_name"`
+	LastName            string `json:"last_name"`
+	AcceptPrivacyPolicy bool   `json:"accept_privacy_policy"`
+	PolicyVersion       string `json:"policy_version"`
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	var in acceptRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	var current *identity.Auth
+	if auth, ok := httpauth.Auth(r); ok {
+		current = &auth
+	}
+	auth, secret, err := a.Identity.AcceptInvitation(r.Context(), r.PathValue("token"), identity.Accept{Password: in.Password,
+		FirstName: in.FirstName, LastName: in.LastName, AcceptPrivacyPolicy: in.AcceptPrivacyPolicy, PolicyVersion: in.PolicyVersion},
+		current, httpauth.Origin(r))
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"user": viewUser(auth.User)}
+	if secret != "" {
+		a.Cookies.Set(w, secret, auth.Session.ExpiresAt)
+		out["token"] = secret
+		out["expires_at"] = auth.Session.ExpiresAt
+	}
+	return respond(w, http.StatusOK, out)
+}
+
+// rawJSON passes a stored JSON object through, or null for none.
+func rawJSON(s string) any {
+	if s == "" {
+		return nil
+	}
+	return jsontext.Value(s)
+}
