@@ -13,6 +13,8 @@ import (
 // bodies are valid request bodies per route, so that a refusal comes from
 // the tenant boundary and not from the input.
 var bodies = map[string]any{
+	"PATCH /api/v1/accounts/{account}":                map[string]any{"name": "Taken over"},
+	"POST /api/v1/accounts/{account}/members":         map[string]any{"email": "intruder@c.example", "first_name": "In", "last_name": "Truder", "role": "admin", "send_invitation": true},
 	"PATCH /api/v1/accounts/{account}/members/{user}": map[string]any{"title": "Intruder", "role": "guest"},
 	"POST /api/v1/accounts/{account}/roles":           map[string]any{"key": "intruder", "label_fr": "Intrus", "label_en": "Intruder"},
 	"PATCH /api/v1/accounts/{account}/roles/{role}":   map[string]any{"label_fr": "Intrus"},

@@ -196,7 +196,8 @@ func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusAccepted, map[string]any{"sent": sent})
 }
 
-func (a *API) setStatus(status equipe.MemberStatus) func(a *API, w http.ResponseWriter, r *http.Request) error {
+// setStatus returns the handler that suspends or reactivates a member.
+func setStatus(status equipe.MemberStatus) func(a *API, w http.ResponseWriter, r *http.Request) error {
 	return func(a *API, w http.ResponseWriter, r *http.Request) error {
 		account, user, err := accountUser(r)
 		if err != nil {

@@ -27,7 +27,7 @@ func mainLink(name string, d Data) string {
 	switch name {
 	case TemplatePasswordChanged:
 		return d.ResetURL
-	case TemplateSignupAttempt, TemplateAccessGranted, TemplateWelcome:
+	case TemplateSignupAttempt, TemplateWelcome:
 		return d.LoginURL
 	}
 	return d.Link

@@ -137,3 +137,13 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	})
 	return after, err
 }
+
+// Resources returns the account's resources (locations, products…) for
+// pickers and the team page's filter. The actor must be able to view the
+// account's members.
+func (s *Service) Resources(ctx context.Context, actor Actor, account equipe.ID) ([]equipe.Resource, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return nil, err
+	}
+	return s.DB.Resources(ctx, account)
+}

@@ -1,0 +1,382 @@
+package api_test
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+func addMember(t *testing.T, tn tenant, token string, body map[string]any) response {
+	t.Helper()
+	return call(t, tn.env.Client(), "POST", tn.url("/members"), body, bearer(token)...)
+}
+
+func newMemberBody(email string, extra ...any) map[string]any {
+	b := map[string]any{"email": email, "first_name": "Grace", "last_name": "Hopper", "role": "collaborator", "send_invitation": true}
+	for i := 0; i+1 < len(extra); i += 2 {
+		b[extra[i].(string)] = extra[i+1]
+	}
+	return b
+}
+
+func TestTeam_NewUserIsInvitedAcceptsAndTheInviterIsTold(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		r := addMember(t, a, a.admin, newMemberBody("grace@b.example", "title", "Salarié", "locale", "fr"))
+		if r.Status != 201 || r.JSON["status"] != "invited" || r.JSON["invitations_sent"] != float64(1) {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		user := r.JSON["user_id"].(string)
+		m := env.Mail(t, "grace@b.example", "invitation")
+		if !strings.Contains(m.Subject, "Analytical Engines") && !strings.Contains(m.Text, "Analytical Engines") {
+			t.Fatalf("the invitation does not name the account: %q", m.Subject)
+		}
+		if !strings.Contains(m.Text, "Ada Lovelace") || !strings.Contains(m.Text, "indésirables") && !strings.Contains(m.Text, "spam") {
+			t.Fatalf("the invitation lacks the inviter or the spam hint:\n%s", m.Text)
+		}
+		link := apptest.Link(t, m, "/invitations/")
+		secret := apptest.Secret(link)
+		// What the link is for, without using it.
+		info := call(t, env.Client(), "GET", env.URL+"/api/v1/invitations/"+secret, nil)
+		if info.Status != 200 || info.JSON["account_name"] != "Analytical Engines" || info.JSON["inviter_name"] != "Ada Lovelace" ||
+			info.JSON["new_user"] != true || info.JSON["first_name"] != "Grace" {
+			t.Fatalf("invitation: %d %s", info.Status, info.Raw)
+		}
+		// Refused acceptances use nothing.
+		accept := func(body map[string]any, headers ...string) response {
+			return call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept", body, headers...)
+		}
+		if r := accept(map[string]any{"password": "short", "accept_privacy_policy": true}); r.Status != 422 || r.fieldCodes()["password"] != "password.too_short" {
+			t.Fatalf("short password: %d %s", r.Status, r.Raw)
+		}
+		if r := accept(map[string]any{"password": "the first compiler of all", "accept_privacy_policy": false}); r.Status != 422 ||
+			r.fieldCodes()["accept_privacy_policy"] != "consent.must_accept" {
+			t.Fatalf("no consent: %d %s", r.Status, r.Raw)
+		}
+		other := env.AddMember(t, a.account, "other@a.example", "guest", equipe.MemberActive)
+		if r := accept(map[string]any{"password": "the first compiler of all", "accept_privacy_policy": true}, bearer(other.Token)...); r.Status != 409 ||
+			r.code() != "invitation.other_user" {
+			t.Fatalf("accepted as someone else: %d %s", r.Status, r.Raw)
+		}
+		r = accept(map[string]any{"password": "the first compiler of all", "first_name": "Grace B.", "accept_privacy_policy": true})
+		if r.Status != 200 || r.JSON["token"] == nil {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		}
+		token := r.JSON["token"].(string)
+		// Joined, consented, logged in.
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(token)...); r.Status != 200 || len(r.JSON["items"].([]any)) != 1 {
+			t.Fatalf("accounts of the new member: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); r.JSON["status"] != "active" || r.JSON["first_name"] != "Grace B." {
+			t.Fatalf("member after joining: %s", r.Raw)
+		}
+		env.Mail(t, "owner@a.example", "inviter_confirmation")
+		// The link works once.
+		if r := accept(map[string]any{"password": "another compiler entirely", "accept_privacy_policy": true}); r.Status != 404 || r.code() != "link.used" {
+			t.Fatalf("second use: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/invitations/"+secret, nil); r.Status != 410 || r.JSON["status"] != "used" || r.JSON["account_name"] != "Analytical Engines" {
+			t.Fatalf("used link info: %d %s", r.Status, r.Raw)
+		}
+		// Re-inviting someone who joined is refused.
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 409 || r.code() != "invitation.already_joined" {
+			t.Fatalf("re-invite after joining: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestTeam_ExistingUserJoinsWithoutAResetAndIsNotRevealed(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		b := newTenant(t, env, "owner@b.example") // Ada Lovelace owns B too, under another email
+		// A adds B's owner, typing other names: A must not learn the real ones.
+		r := addMember(t, a, a.admin, newMemberBody("OWNER@b.example", "first_name", "Partner", "last_name", "From B"))
+		if r.Status != 201 || r.JSON["first_name"] != "Partner" || r.JSON["last_name"] != "From B" || r.JSON["last_login_at"] != nil {
+			t.Fatalf("add an existing identity: %d %s", r.Status, r.Raw)
+		}
+		user := r.JSON["user_id"].(string)
+		list := call(t, env.Client(), "GET", a.url("/members?q=partner"), nil, bearer(a.admin)...)
+		if items := list.JSON["items"].([]any); len(items) != 1 || strings.Contains(string(list.Raw), "Lovelace\",\"role\":\"collaborator") {
+			t.Fatalf("team list: %s", list.Raw)
+		}
+		m := env.Mail(t, "owner@b.example", "access_granted")
+		secret := apptest.Secret(apptest.Link(t, m, "/invitations/"))
+		if info := call(t, env.Client(), "GET", env.URL+"/api/v1/invitations/"+secret, nil); info.JSON["new_user"] != false {
+			t.Fatalf("info: %s", info.Raw)
+		}
+		accept := func(headers ...string) response {
+			return call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept", map[string]any{}, headers...)
+		}
+		if r := accept(); r.Status != 401 || r.code() != "invitation.login_required" {
+			t.Fatalf("accept without logging in: %d %s", r.Status, r.Raw)
+		}
+		if r := accept(bearer(b.admin)...); r.Status != 200 || r.JSON["token"] != nil {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		}
+		// Their password is untouched, and both accounts are theirs.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/session", map[string]any{"email": "owner@b.example", "password": goodPassword}); r.Status != 200 {
+			t.Fatalf("login with the old password: %d", r.Status)
+		}
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(b.admin)...); len(r.JSON["items"].([]any)) != 2 {
+			t.Fatalf("accounts: %s", r.Raw)
+		}
+		// Joined, they are shown under their own names.
+		if r := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); r.JSON["last_name"] != "Lovelace" {
+			t.Fatalf("after joining: %s", r.Raw)
+		}
+		// Adding them again answers 409 with where they are.
+		if r := addMember(t, a, a.admin, newMemberBody("owner@b.example")); r.Status != 409 || r.code() != "member.exists" ||
+			!strings.HasSuffix(r.Header.Get("Location"), "/members/"+user) {
+			t.Fatalf("add again: %d %v %s", r.Status, r.Header.Get("Location"), r.Raw)
+		}
+	})
+}
+
+func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		r := addMember(t, a, a.admin, newMemberBody("late@b.example", "send_invitation", false))
+		if r.Status != 201 || r.JSON["status"] != "created" || r.JSON["invitations_sent"] != float64(0) {
+			t.Fatalf("add without invitation: %d %s", r.Status, r.Raw)
+		}
+		user := r.JSON["user_id"].(string)
+		invite := func() response {
+			return call(t, env.Client(), "POST", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...)
+		}
+		if r := invite(); r.Status != 200 || r.JSON["status"] != "invited" || r.JSON["invitations_sent"] != float64(1) {
+			t.Fatalf("invite later: %d %s", r.Status, r.Raw)
+		}
+		first := apptest.Secret(apptest.Link(t, env.Mail(t, "late@b.example", "invitation"), "/invitations/"))
+		if r := invite(); r.Status != 200 || r.JSON["invitations_sent"] != float64(2) || r.JSON["last_invited_at"] == nil {
+			t.Fatalf("re-invite: %d %s", r.Status, r.Raw)
+		}
+		second := apptest.Secret(apptest.Link(t, env.Mail(t, "late@b.example", "reinvitation"), "/invitations/"))
+		accept := func(secret string) response {
+			return call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+				map[string]any{"password": "a reminder did the trick", "accept_privacy_policy": true})
+		}
+		if r := accept(first); r.Status != 404 || r.code() != "link.used" {
+			t.Fatalf("superseded link: %d %s", r.Status, r.Raw)
+		}
+		// The third in the hour passes; the fourth is throttled, saying so.
+		if r := invite(); r.Status != 200 {
+			t.Fatalf("third: %d %s", r.Status, r.Raw)
+		}
+		if r := invite(); r.Status != 429 || r.code() != "invite.throttled" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("fourth: %d %s", r.Status, r.Raw)
+		}
+		// Revoked, no link works.
+		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 204 {
+			t.Fatalf("revoke: %d %s", r.Status, r.Raw)
+		}
+		third := apptest.Secret(apptest.Link(t, env.Mail(t, "late@b.example", "reinvitation"), "/invitations/"))
+		for _, s := range []string{second, third} {
+			if r := accept(s); r.Status != 404 || r.code() != "link.used" {
+				t.Fatalf("revoked link: %d %s", r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); r.JSON["status"] != "created" {
+			t.Fatalf("after revoking: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 409 {
+			t.Fatalf("revoke nothing: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestTeam_ActivationAdminResetWelcomeAndNotificationEmail(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example") // account in English (sign-up locale)
+		if r := call(t, env.Client(), "PATCH", a.url(""), map[string]any{"requires_activation": true, "locale": "fr"}, bearer(a.admin)...); r.Status != 200 ||
+			r.JSON["requires_activation"] != true {
+			t.Fatalf("settings: %d %s", r.Status, r.Raw)
+		}
+		// Created inactive; Activate sends the activation email in the account's language.
+		r := addMember(t, a, a.admin, newMemberBody("sec@b.example", "send_invitation", false, "send_welcome", true,
+			"notification_email", "assistant@b.example"))
+		user := r.JSON["user_id"].(string)
+		if r.Status != 201 || r.JSON["status"] != "created" {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		welcome := env.Mail(t, "assistant@b.example", "welcome")
+		if len(welcome.Links) > 0 && strings.Contains(strings.Join(welcome.Links, " "), "/invitations/") {
+			t.Fatal("the welcome email to the notification address carries a security link")
+		}
+		// Before activation, an administrator's reset sends the activation instead.
+		r = call(t, env.Client(), "POST", a.url("/members/"+user+"/password-reset"), nil, bearer(a.admin)...)
+		if r.Status != 202 || r.JSON["sent"] != "invitation" {
+			t.Fatalf("reset before activation: %d %s", r.Status, r.Raw)
+		}
+		act := env.Mail(t, "sec@b.example", "activation")
+		if act.To[0] != "sec@b.example" || !strings.Contains(act.Text, "activ") {
+			t.Fatalf("activation: %v %q", act.To, act.Subject)
+		}
+		secret := apptest.Secret(apptest.Link(t, act, "/invitations/"))
+		if info := call(t, env.Client(), "GET", env.URL+"/api/v1/invitations/"+secret, nil); info.JSON["activation"] != true {
+			t.Fatalf("info: %s", info.Raw)
+		}
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "secretary of state", "accept_privacy_policy": true}); r.Status != 200 {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		}
+		// Active now: the reset link goes to the login email, never to the notification one.
+		r = call(t, env.Client(), "POST", a.url("/members/"+user+"/password-reset"), nil, bearer(a.admin)...)
+		if r.Status != 202 || r.JSON["sent"] != "password_reset" {
+			t.Fatalf("reset: %d %s", r.Status, r.Raw)
+		}
+		reset := env.Mail(t, "sec@b.example", "admin_reset")
+		if !strings.Contains(reset.Text, "Analytical Engines") {
+			t.Fatalf("reset email: %s", reset.Text)
+		}
+		if env.Mails("assistant@b.example", "admin_reset") != 0 {
+			t.Fatal("a reset link went to the notification email")
+		}
+		for range 2 {
+			call(t, env.Client(), "POST", a.url("/members/"+user+"/password-reset"), nil, bearer(a.admin)...)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/password-reset"), nil, bearer(a.admin)...); r.Status != 429 || r.code() != "reset.throttled" {
+			t.Fatalf("reset throttle: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestTeam_SuspendRemoveAndTheRules(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		mgr := env.AddMember(t, a.account, "mgr@a.example", "manager", equipe.MemberActive)
+		col := env.AddMember(t, a.account, "col@a.example", "collaborator", equipe.MemberActive)
+		key := a.key(t, "admin")
+		q := map[string]any{"user_id": col.User.ID.String(), "account_id": a.account.String(), "permission": "records.view"}
+		// A manager may not make an administrator, nor touch one.
+		if r := addMember(t, a, mgr.Token, newMemberBody("boss@b.example", "role", "admin")); r.Status != 403 || r.code() != "role.admin_only" {
+			t.Fatalf("manager adds an admin: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+a.adminID.String()+"/suspend"), nil, bearer(mgr.Token)...); r.Status != 403 {
+			t.Fatalf("manager suspends the admin: %d %s", r.Status, r.Raw)
+		}
+		// The last administrator stays.
+		for _, p := range []string{"/suspend", ""} {
+			method := "POST"
+			if p == "" {
+				method = "DELETE"
+			}
+			if r := call(t, env.Client(), method, a.url("/members/"+a.adminID.String()+p), nil, bearer(a.admin)...); r.Status != 409 || r.code() != "member.last_admin" {
+				t.Fatalf("%s the last admin: %d %s", method, r.Status, r.Raw)
+			}
+		}
+		// Suspension takes effect on the very next check and request.
+		if r := call(t, env.Client(), "POST", a.url("/members/"+col.User.ID.String()+"/suspend"), nil, bearer(mgr.Token)...); r.Status != 200 || r.JSON["status"] != "suspended" {
+			t.Fatalf("suspend: %d %s", r.Status, r.Raw)
+		}
+		if r := checkAs(t, env, key, q); r.JSON["reason"] != "denied_member_suspended" {
+			t.Fatalf("check after suspension: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(col.Token)...); r.Status != 404 {
+			t.Fatalf("suspended member reads the account: %d", r.Status)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+col.User.ID.String()+"/reactivate"), nil, bearer(mgr.Token)...); r.Status != 200 || r.JSON["status"] != "active" {
+			t.Fatalf("reactivate: %d %s", r.Status, r.Raw)
+		}
+		// Removal keeps the identity.
+		if r := call(t, env.Client(), "DELETE", a.url("/members/"+col.User.ID.String()), nil, bearer(mgr.Token)...); r.Status != 204 {
+			t.Fatalf("remove: %d %s", r.Status, r.Raw)
+		}
+		if r := checkAs(t, env, key, q); r.JSON["reason"] != "denied_not_member" {
+			t.Fatalf("check after removal: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me", nil, bearer(col.Token)...); r.Status != 200 {
+			t.Fatalf("the removed member's identity: %d", r.Status)
+		}
+	})
+}
+
+func TestTeam_BadInputsAreRefusedAndHostileNamesStayInert(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		for name, body := range map[string]map[string]any{
+			"look-alike domain": newMemberBody("grace@exаmple.com"),
+			"dotless i":         newMemberBody("mıke@example.com"),
+			"CR/LF":             newMemberBody("grace@example.com\r\nBcc: eve@evil.test"),
+			"over-long":         newMemberBody(strings.Repeat("g", 70) + "@example.com"),
+			"display name":      newMemberBody(`"Grace" <grace@example.com>`),
+			"markup in a name":  newMemberBody("g1@example.com", "first_name", "<img src=x onerror=alert(1)>"),
+			"unknown role":      newMemberBody("g2@example.com", "role", "emperor"),
+			"bad notification":  newMemberBody("g3@example.com", "notification_email", "not-an-email"),
+			"unknown resource":  newMemberBody("g4@example.com", "resources", []string{equipe.NewID().String()}),
+		} {
+			r := addMember(t, a, a.admin, body)
+			if r.Status != 422 && r.Status != 404 {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members"), nil, bearer(a.admin)...); len(r.JSON["items"].([]any)) != 1 {
+			t.Fatalf("refused members were written: %s", r.Raw)
+		}
+		// Template syntax and format verbs are just characters.
+		r := addMember(t, a, a.admin, newMemberBody("hostile@example.com", "first_name", "{{.Link}}", "last_name", "%s%n"))
+		if r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		m := env.Mail(t, "hostile@example.com", "invitation")
+		if !strings.Contains(m.Text, "{{.Link}} %s%n") || !strings.Contains(m.HTML, "{{.Link}} %s%n") {
+			t.Fatalf("names not shown verbatim:\n%s", m.Text)
+		}
+	})
+}
+
+func TestTeam_ListSearchAndAudit(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		for i, n := range []string{"Élodie Martin", "Emile Durand", "Zoé Martin"} {
+			parts := strings.SplitN(n, " ", 2)
+			if r := addMember(t, a, a.admin, newMemberBody(fmt.Sprintf("p%d@b.example", i), "first_name", parts[0], "last_name", parts[1],
+				"send_invitation", i%2 == 0)); r.Status != 201 {
+				t.Fatalf("add: %d %s", r.Status, r.Raw)
+			}
+		}
+		get := func(q url.Values) []any {
+			r := call(t, env.Client(), "GET", a.url("/members?"+q.Encode()), nil, bearer(a.admin)...)
+			if r.Status != 200 {
+				t.Fatalf("list %v: %d %s", q, r.Status, r.Raw)
+			}
+			return r.JSON["items"].([]any)
+		}
+		if n := len(get(url.Values{"q": {"elo"}})); n != 1 {
+			t.Errorf("q=elo: %d", n)
+		}
+		if n := len(get(url.Values{"q": {"MARTIN"}})); n != 2 {
+			t.Errorf("q=MARTIN: %d", n)
+		}
+		if n := len(get(url.Values{"status": {"invited"}})); n != 2 {
+			t.Errorf("invited: %d", n)
+		}
+		if n := len(get(url.Values{"role": {"admin"}})); n != 1 {
+			t.Errorf("admins: %d", n)
+		}
+		page := call(t, env.Client(), "GET", a.url("/members?limit=2"), nil, bearer(a.admin)...)
+		next := page.JSON["next_cursor"].(string)
+		if n := len(get(url.Values{"limit": {"2"}, "cursor": {next}})); n != 2 {
+			t.Errorf("second page: %d", n)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members?status=gone"), nil, bearer(a.admin)...); r.Status != 422 {
+			t.Errorf("bad status: %d", r.Status)
+		}
+		// The audit log holds every action, newest first, filterable.
+		audit := call(t, env.Client(), "GET", a.url("/audit?action=member.added"), nil, bearer(a.admin)...)
+		if items := audit.JSON["items"].([]any); audit.Status != 200 || len(items) != 4 { // three added, and the owner at sign-up
+			t.Fatalf("audit: %d %s", audit.Status, audit.Raw)
+		}
+		all := call(t, env.Client(), "GET", a.url("/audit?limit=2"), nil, bearer(a.admin)...)
+		if all.JSON["next_cursor"] == nil || len(all.JSON["items"].([]any)) != 2 {
+			t.Fatalf("audit page: %s", all.Raw)
+		}
+		col := env.AddMember(t, a.account, "col@a.example", "collaborator", equipe.MemberActive)
+		if r := call(t, env.Client(), "GET", a.url("/audit"), nil, bearer(col.Token)...); r.Status != 403 {
+			t.Fatalf("a collaborator reads the audit: %d", r.Status)
+		}
+	})
+}
