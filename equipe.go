@@ -271,6 +271,31 @@ type AuditEvent struct {
 	At         time.Time
 }
 
+// Contact kinds.
+const (
+	ContactBilling    = "billing"
+	ContactTechnical  = "technical"
+	ContactCommercial = "commercial"
+	ContactOther      = "other"
+)
+
+// ContactKinds lists the kinds of contact, in display order.
+var ContactKinds = []string{ContactBilling, ContactTechnical, ContactCommercial, ContactOther}
+
+// Contact is a person who receives an account's communications (invoices,
+// technical notices, offers) but cannot log in: not a user (C11).
+type Contact struct {
+	ID        ID
+	AccountID ID
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Kinds     []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // EmailStatus is where an outgoing email stands.
 type EmailStatus string
 

@@ -186,20 +186,29 @@ func (a *API) consent(w http.ResponseWriter, r *http.Request) error {
 
 type myAccountView struct {
 	accountView
-	Role   string `json:"role"`
-	Status string `json:"status"`
+	Role    string     `json:"role,omitempty"`
+	Status  string     `json:"status"`
+	ViaFirm *equipe.ID `json:"via_firm"`
+	Current bool       `json:"current"`
 }
 
+// myAccounts lists the accounts the user reaches — memberships, pending ones
+// included, and client accounts through their firms — for the account
+// switcher, marking the session's current one.
 func (a *API) myAccounts(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	mas, err := a.Identity.Accounts(r.Context(), auth.User.ID)
+	entries, err := a.Team.MyAccounts(r.Context(), auth.User.ID)
 	if err != nil {
 		return err
 	}
 	out := list[myAccountView]{Items: []myAccountView{}}
-	for _, ma := range mas {
-		out.Items = append(out.Items, myAccountView{accountView: viewAccount(ma.Account), Role: ma.Member.Role,
-			Status: string(ma.Member.Status)})
+	for _, e := range entries {
+		v := myAccountView{accountView: viewAccount(e.Account), Status: string(equipe.MemberActive), ViaFirm: e.Firm}
+		if e.Member != nil {
+			v.Role, v.Status = e.Member.Role, string(e.Member.Status)
+		}
+		v.Current = auth.Session.AccountID != nil && *auth.Session.AccountID == e.Account.ID
+		out.Items = append(out.Items, v)
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -244,6 +244,10 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 			return err
 		}
 		if target.Status != equipe.MemberActive || u.PasswordHash == "" {
+			// What goes out is an invitation: it counts as one too.
+			if err := s.throttle(ctx, tx, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
+				return err
+			}
 			out.InvitationResent = true
 			return s.invite(ctx, tx, actor, acct, target, u, true)
 		}
@@ -330,7 +334,10 @@ func (s *Service) onMember(ctx context.Context, actor Actor, account, user equip
 	})
 }
 
-// invite sends the invitation-family email to the member and records it.
+// invite sends the invitation-family email to the member and records it:
+// the activation email when the account activates its members, the access
+// email to someone who already has a password, the invitation (or its
+// reminder) otherwise.
 func (s *Service) invite(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, m *equipe.Member, u equipe.User, again bool) error {
 	template := mail.TemplateInvitation
 	switch {
@@ -341,12 +348,19 @@ func (s *Service) invite(ctx context.Context, tx *identity.Tx, actor Actor, acct
 	case again:
 		template = mail.TemplateReinvitation
 	}
+	return s.sendInvitation(ctx, tx, actor, acct, m, u, template, "", again)
+}
+
+// sendInvitation makes a new invitation link for the member (the previous
+// one stops working), sends it with template and an optional personal
+// message, and records it.
+func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, m *equipe.Member, u equipe.User, template, message string, again bool) error {
 	link, expires, err := tx.NewToken(ctx, equipe.TokenInvitation, &u, &acct.ID, identity.InvitationTTL(acct), "/invitations/")
 	if err != nil {
 		return err
 	}
 	if err := tx.Mail(ctx, template, orDefault(u.Locale, acct.Locale), u.Email, mail.Data{RecipientName: displayName(*m, u),
-		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires}); err != nil {
+		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires, Message: message}); err != nil {
 		return err
 	}
 	if err := tx.RecordInvitation(ctx, acct.ID, u.ID, tx.Now(), actor.actorID()); err != nil {
@@ -363,7 +377,7 @@ func (s *Service) invite(ctx context.Context, tx *identity.Tx, actor Actor, acct
 		action = "invitation.resent"
 	}
 	return s.auditTx(ctx, tx, actor, acct.ID, action, u.ID, memberState(before),
-		map[string]any{"template": template, "invitations_sent": m.InvitationsSent, "expires_at": expires})
+		map[string]any{"status": m.Status, "template": template, "invitations_sent": m.InvitationsSent, "expires_at": expires})
 }
 
 // throttle counts an email-sending action per member and per account.

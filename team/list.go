@@ -50,7 +50,8 @@ func (s *Service) Members(ctx context.Context, actor Actor, account equipe.ID) (
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, MemberSummary{UserID: m.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		first, last := shownNames(m, u)
+		out = append(out, MemberSummary{UserID: m.UserID, FirstName: first, LastName: last, Email: u.Email,
 			Role: m.Role, Status: m.Status, Disabled: !u.DisabledAt.IsZero()})
 	}
 	slices.SortFunc(out, func(a, b MemberSummary) int {
@@ -94,10 +95,18 @@ func (s *Service) MemberAccess(ctx context.Context, actor Actor, account, user e
 	if err != nil {
 		return MemberAccess{}, err
 	}
+	first, last := u.FirstName, u.LastName
+	if !e.m.ViaFirm() {
+		m, err := s.DB.Member(ctx, account, user)
+		if err != nil {
+			return MemberAccess{}, err
+		}
+		first, last = shownNames(m, u)
+	}
 	out := MemberAccess{
 		Effective: Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
 			ViaFirm: e.m.ViaFirm(), Blocked: e.m.Blocked()},
-		Person: MemberSummary{UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		Person: MemberSummary{UserID: u.ID, FirstName: first, LastName: last, Email: u.Email,
 			Role: e.m.RoleKey(), Status: equipe.MemberStatus(e.m.Status().String()), Disabled: !u.DisabledAt.IsZero()},
 	}
 	roleAccount := account
@@ -161,4 +170,13 @@ func (s *Service) MyRole(ctx context.Context, actor Actor, account equipe.ID) (a
 	}
 	r, _, err := s.resolveRole(ctx, s.DB.Queries, account, m.Role)
 	return r, err
+}
+
+// shownNames returns the names an account shows a member under: those they
+// were added under until they join, else their identity's.
+func shownNames(m equipe.Member, u equipe.User) (first, last string) {
+	if m.JoinedAt.IsZero() && (m.FirstName != "" || m.LastName != "") {
+		return m.FirstName, m.LastName
+	}
+	return u.FirstName, u.LastName
 }

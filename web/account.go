@@ -37,8 +37,11 @@ type accountSection struct {
 // accountSections are the pages of an account, in the order of the
 // sub-navigation.
 var accountSections = []accountSection{
+	{"team", "/members", "nav.team"},
 	{"roles", "/roles", "nav.roles"},
 	{"api_keys", "/api-keys", "nav.api_keys"},
+	{"audit", "/audit", "nav.audit"},
+	{"settings", "/settings", "nav.settings"},
 }
 
 // accountFrame is what every account page shows above its content: the

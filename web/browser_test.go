@@ -28,13 +28,19 @@ func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// at waits until the page's path is path.
+// at waits until the page's path starts with path ("/" is the home page
+// alone).
 func (b *browser) at(path string) {
 	b.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		loc, err := chromedp.Run(b.ctx, chromedp.Location())
-		if err == nil && strings.HasPrefix(strings.TrimPrefix(loc, b.env.URL), path) {
+		rest := strings.TrimPrefix(loc, b.env.URL)
+		ok := strings.HasPrefix(rest, path)
+		if path == "/" {
+			ok = rest == "/" || strings.HasPrefix(rest, "/?")
+		}
+		if err == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -8,4 +8,11 @@
 // again with status 422, each message next to its field (aria-describedby,
 // aria-invalid), a summary at the top linking to the fields, and the focus
 // on the first field with a problem.
+//
+// An action that sends an email or takes something away (inviting,
+// re-inviting, activating, resetting a password, suspending, removing)
+// first shows what it will do on a page of its own: opening that page
+// changes nothing, and only its button's POST acts. Pages offer only the
+// actions that apply to the reader and the member; the use cases judge every
+// action again.
 package web

@@ -10,29 +10,41 @@ import (
 // homeNotices are the notices /?done= may show after a redirect.
 var homeNotices = map[string]string{
 	"verification_sent": "home.verification_sent",
+	"joined":            "home.joined",
 }
 
 type homePage struct {
 	Accounts []homeAccount
+	// Problem says why joining an account from the list did not work.
+	Problem string
 	// InstanceAdmin shows the instance administration links.
 	InstanceAdmin bool
 }
 
 type homeAccount struct {
-	Name   string
-	Href   string // the account's first page
-	Role   string // the role's label
-	Status equipe.MemberStatus
+	Name       string
+	Href       string // the account's first page, once the user may enter it
+	Role       string // the role's label
+	Status     equipe.MemberStatus
+	Activation bool   // the account activates its members
+	Join       string // where to post to join, for a pending invitation (seed 004)
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+	return w.showHome(rw, r, nil, http.StatusOK)
+}
+
+// showHome shows the user's accounts; after a refused join, why (joinFailed
+// names the account).
+func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equipe.Error, status int) error {
 	auth, _ := httpauth.Auth(r)
 	accounts, err := w.Identity.Accounts(r.Context(), auth.User.ID)
 	if err != nil {
 		return err
 	}
 	p := w.page(r, "home.page_title")
-	p.Notice = homeNotices[r.URL.Query().Get("done")]
+	q := r.URL.Query()
+	p.Notice = homeNotices[q.Get("done")]
 	d := homePage{InstanceAdmin: auth.User.InstanceAdmin}
 	for _, a := range accounts {
 		role, ok := w.Catalogue.Role(a.Member.Role)
@@ -42,9 +54,53 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
-		d.Accounts = append(d.Accounts, homeAccount{Name: a.Account.Name, Href: "/accounts/" + a.Account.ID.String() + accountSections[0].Path,
-			Role: roleName(role, p.Locale), Status: a.Member.Status})
+		base := "/accounts/" + a.Account.ID.String()
+		ha := homeAccount{Name: a.Account.Name, Role: roleName(role, p.Locale), Status: a.Member.Status,
+			Activation: a.Account.RequiresActivation}
+		switch a.Member.Status {
+		case equipe.MemberActive:
+			ha.Href = base + accountSections[0].Path
+		case equipe.MemberInvited:
+			ha.Join = base + "/join"
+		}
+		d.Accounts = append(d.Accounts, ha)
+		if p.Notice == "home.joined" && q.Get("account") == a.Account.ID.String() {
+			p.NoticeArgs = map[string]any{"account": a.Account.Name}
+		}
+		if joinFailed != nil && r.PathValue("account") == a.Account.ID.String() {
+			key := "home.join_none"
+			switch {
+			case joinFailed.Key == "link.expired":
+				key = "home.join_expired"
+			case joinFailed.Key == "invitation.member_suspended":
+				key = "home.join_suspended"
+			}
+			d.Problem = w.I18n.T(p.Locale, key, map[string]any{"account": a.Account.Name})
+		}
+	}
+	if p.Notice == "home.joined" && p.NoticeArgs == nil {
+		p.Notice = "home.joined_an_account"
 	}
 	p.Data = d
-	return w.render(rw, r, http.StatusOK, "home", p)
+	return w.render(rw, r, status, "home", p)
+}
+
+// joinPending joins, from the account list, an account that invited the
+// user, without the emailed link.
+func (w *Web) joinPending(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	err = w.Team.JoinPending(r.Context(), actor(r), account)
+	e := equipe.AsError(err)
+	switch {
+	case err == nil, e.Key == "invitation.already_joined":
+		return redirect(rw, r, "/?done=joined&account="+account.String())
+	case e.Key == "link.expired":
+		return w.showHome(rw, r, e, http.StatusGone)
+	case e.Code == equipe.ECONFLICT:
+		return w.showHome(rw, r, e, http.StatusConflict)
+	}
+	return err
 }

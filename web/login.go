@@ -56,5 +56,10 @@ func (w *Web) logOut(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Cookies.Clear(rw)
+	// "Log out and continue": an invitation opened while logged in as
+	// someone else is shown again to the person it is for.
+	if next := localPath(r.PostFormValue("next"), ""); next != "" {
+		return redirect(rw, r, next)
+	}
 	return redirect(rw, r, "/login?done=logout")
 }

@@ -55,6 +55,14 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "page.member_permissions")
 	d := memberPermissionsPage{Frame: frame, Name: ma.Person.Name(), Email: ma.Person.Email, Role: roleName(ma.Role, p.Locale),
 		Status: ma.Person.Status, ViaFirm: ma.ViaFirm, Restricted: ma.Member.LimitedToAssigned()}
+	if !ma.ViaFirm {
+		// A member of the account goes by the names the account knows them
+		// by: until they join, those they were added under, not their
+		// identity's (which another account's administrator may not see).
+		if _, u, _, err := w.Team.Member(r.Context(), actor(r), account, user); err == nil {
+			d.Name = personName(u)
+		}
+	}
 	if ma.Firm != nil {
 		d.Firm = ma.Firm.Name
 	}

@@ -73,7 +73,58 @@ type roleFormPage struct {
 	Editing bool
 	Key     string // the role's key, when editing
 	Name    string // the role's label, when editing
-	Groups  []group[pickerPermission]
+	Picker  pickerData
+}
+
+// pickerData is what the permission picker's template gets.
+type pickerData struct {
+	Form   *form
+	Hint   string // message key
+	Groups []group[pickerPermission]
+	// FromRole offers to start from the chosen role's permissions.
+	FromRole bool
+}
+
+// pickerGroups lays the permission picker out: ticked are the chosen
+// permissions, scopes the scope chosen beside each scoped permission (ticked
+// or not), held what the reader may grant, at which scope. After a refusal
+// by the granting rules (a problem with the field "permissions"), the
+// permissions ticked beyond what the reader may grant are marked, and the
+// focus goes to the first of them.
+func (w *Web) pickerGroups(locale string, f *form, ticked []equipe.Grant, scopes map[string]string, held map[string]access.Scope) []group[pickerPermission] {
+	refused := f.Err("permissions") != nil
+	groups := groupPermissions(w, locale, func(perm access.Permission) pickerPermission {
+		pp := pickerPermission{Key: perm.Key, Label: perm.Label.In(locale), Description: perm.Description.In(locale),
+			Checked: slices.ContainsFunc(ticked, func(g equipe.Grant) bool { return g.Permission == perm.Key }),
+			Err:     f.Err("permissions." + perm.Key)}
+		sc, ok := held[perm.Key]
+		pp.Held = ok
+		chosen, ok := scopes[perm.Key]
+		if !ok {
+			// Nothing chosen yet: the default scope, or narrower if that is
+			// all the reader may grant.
+			chosen = perm.DefaultScope.String()
+			if pp.Held && sc < perm.DefaultScope {
+				chosen = sc.String()
+			}
+		}
+		for _, s := range perm.Scopes {
+			pp.Scopes = append(pp.Scopes, scopeOption{Value: s.String(), Label: s.Label().In(locale), Selected: s.String() == chosen})
+		}
+		if pp.Held && perm.Scoped() && sc < perm.Broadest() {
+			pp.HeldUpTo = sc.Label().In(locale)
+		}
+		// After a refusal by the granting rules, the permissions at fault
+		// are marked.
+		if chosenScope, _ := access.ParseScope(chosen); refused && pp.Checked && (!pp.Held || perm.Scoped() && chosenScope > sc) {
+			pp.Beyond = true
+		}
+		return pp
+	})
+	if f.Focus("permissions") {
+		focusCulprit(groups)
+	}
+	return groups
 }
 
 // pickerPermission is one permission of the permission picker.
@@ -160,42 +211,12 @@ func (w *Web) showRoleForm(rw http.ResponseWriter, r *http.Request, account equi
 	if editing != nil {
 		data.Key, data.Name = editing.Role.Key, roleName(editing.Role, p.Locale)
 	}
-	refused := p.Form.Err("permissions") != nil
 	held := map[string]access.Scope{}
 	for _, gr := range g.Grants {
 		held[gr.Permission] = gr.Scope
 	}
-	data.Groups = groupPermissions(w, p.Locale, func(perm access.Permission) pickerPermission {
-		pp := pickerPermission{Key: perm.Key, Label: perm.Label.In(p.Locale), Description: perm.Description.In(p.Locale),
-			Checked: slices.ContainsFunc(d.Grants, func(g equipe.Grant) bool { return g.Permission == perm.Key }),
-			Err:     p.Form.Err("permissions." + perm.Key)}
-		sc, ok := held[perm.Key]
-		pp.Held = ok
-		chosen, ok := d.Scopes[perm.Key]
-		if !ok {
-			// Nothing chosen yet: the default scope, or narrower if that is
-			// all the reader may grant.
-			chosen = perm.DefaultScope.String()
-			if pp.Held && sc < perm.DefaultScope {
-				chosen = sc.String()
-			}
-		}
-		for _, s := range perm.Scopes {
-			pp.Scopes = append(pp.Scopes, scopeOption{Value: s.String(), Label: s.Label().In(p.Locale), Selected: s.String() == chosen})
-		}
-		if pp.Held && perm.Scoped() && sc < perm.Broadest() {
-			pp.HeldUpTo = sc.Label().In(p.Locale)
-		}
-		// After a refusal by the granting rules, the permissions at fault
-		// are marked.
-		if chosenScope, _ := access.ParseScope(chosen); refused && pp.Checked && (!pp.Held || perm.Scoped() && chosenScope > sc) {
-			pp.Beyond = true
-		}
-		return pp
-	})
-	if p.Form.Focus("permissions") {
-		focusCulprit(data.Groups)
-	}
+	data.Picker = pickerData{Form: p.Form, Hint: "perms.hint",
+		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, held)}
 	p.Data = data
 	return w.render(rw, r, status, "role_form", p)
 }

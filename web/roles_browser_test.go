@@ -63,6 +63,8 @@ func TestBrowser_AdministratorCreatesACustomRoleAndReadsAMembersPermissions(t *t
 		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)))
 	b.at("/")
 	b.do("open the account", chromedp.WaitVisible(chromedp.CSS("a.account-name")), chromedp.Click(chromedp.CSS("a.account-name")))
+	b.at(o.path("/members"))
+	b.do("open the roles", chromedp.WaitVisible(chromedp.CSS(`.subnav a[href$="/roles"]`)), chromedp.Click(chromedp.CSS(`.subnav a[href$="/roles"]`)))
 	b.at(o.path("/roles"))
 	b.do("see the matrix", chromedp.WaitVisible(chromedp.CSS("table.matrix")))
 	if h := b.text("h1"); h != "Rôles et autorisations" {

@@ -26,7 +26,7 @@ type owner struct {
 	user    equipe.User
 }
 
-var accountLink = regexp.MustCompile(`href="/accounts/([0-9a-f-]{36})/roles"`)
+var accountLink = regexp.MustCompile(`href="/accounts/([0-9a-f-]{36})/members"`)
 
 func signUpOwner(t *testing.T, env *apptest.Env, email string) owner {
 	t.Helper()
@@ -40,7 +40,7 @@ func signUpOwner(t *testing.T, env *apptest.Env, email string) owner {
 	home := get(t, c, env.URL+"/")
 	m := accountLink.FindStringSubmatch(home.Body)
 	if m == nil {
-		t.Fatalf("the home page links to no account's roles page: %s", home.Body)
+		t.Fatalf("the home page links to no account's team page: %s", home.Body)
 	}
 	accounts, err := env.App.Identity.Accounts(t.Context(), mustUserID(t, env, email))
 	if err != nil || len(accounts) != 1 || accounts[0].Account.ID.String() != m[1] {
@@ -157,9 +157,9 @@ func TestRolesPage_ShowsTheMatrixInBothLanguages(t *testing.T) {
 		t.Errorf("Edit records in English: %q", got)
 	}
 
-	// The home page names the role from the catalogue and links to the page.
+	// The home page names the role from the catalogue and links to the account.
 	home := get(t, o.c, env.URL+"/")
-	wantIn(t, home, `<a class="account-name" href="`+o.path("/roles")+`">Analytical Engines</a>`, `<span class="role">Administrator</span>`)
+	wantIn(t, home, `<a class="account-name" href="`+o.path("/members")+`">Analytical Engines</a>`, `<span class="role">Administrator</span>`)
 }
 
 // rolePost is the role form as a browser sends it: every scope select

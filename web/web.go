@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,8 @@ type Web struct {
 	Log       *slog.Logger
 	// DevMailbox is true when the development mailbox is on (links to it are shown).
 	DevMailbox bool
+	// Rand is the source of suggested passwords (default crypto/rand).
+	Rand io.Reader
 
 	pages map[string]map[string]*template.Template // page → locale → template
 }
@@ -75,6 +78,29 @@ var routes = []route{
 	{"GET /consent", loggedIn, (*Web).consentForm},
 	{"POST /consent", loggedIn, (*Web).consent},
 	{"GET /privacy", public, (*Web).privacy},
+	{"GET /invitations/{token}", public, (*Web).invitation},
+	{"POST /invitations/{token}", public, (*Web).acceptInvitation},
+	{"POST /accounts/{account}/join", member, (*Web).joinPending},
+	{"GET /accounts/{account}/members", member, (*Web).team},
+	{"GET /accounts/{account}/members/new", member, (*Web).newMemberForm},
+	{"POST /accounts/{account}/members/new", member, (*Web).addMember},
+	{"GET /accounts/{account}/members/{user}/edit", member, (*Web).editMemberForm},
+	{"POST /accounts/{account}/members/{user}/edit", member, (*Web).changeMember},
+	{"GET /accounts/{account}/members/{user}/invite", member, confirm(actInvite)},
+	{"POST /accounts/{account}/members/{user}/invite", member, perform(actInvite)},
+	{"GET /accounts/{account}/members/{user}/revoke-invitation", member, confirm(actRevoke)},
+	{"POST /accounts/{account}/members/{user}/revoke-invitation", member, perform(actRevoke)},
+	{"GET /accounts/{account}/members/{user}/password-reset", member, confirm(actReset)},
+	{"POST /accounts/{account}/members/{user}/password-reset", member, perform(actReset)},
+	{"GET /accounts/{account}/members/{user}/suspend", member, confirm(actSuspend)},
+	{"POST /accounts/{account}/members/{user}/suspend", member, perform(actSuspend)},
+	{"GET /accounts/{account}/members/{user}/reactivate", member, confirm(actReactivate)},
+	{"POST /accounts/{account}/members/{user}/reactivate", member, perform(actReactivate)},
+	{"GET /accounts/{account}/members/{user}/remove", member, confirm(actRemove)},
+	{"POST /accounts/{account}/members/{user}/remove", member, perform(actRemove)},
+	{"GET /accounts/{account}/audit", member, (*Web).audit},
+	{"GET /accounts/{account}/settings", member, (*Web).settingsForm},
+	{"POST /accounts/{account}/settings", member, (*Web).saveSettings},
 	{"GET /accounts/{account}/roles", member, (*Web).roles},
 	{"GET /accounts/{account}/roles/new", member, (*Web).newRoleForm},
 	{"POST /accounts/{account}/roles/new", member, (*Web).createRole},
@@ -195,6 +221,7 @@ type page struct {
 	User       *equipe.User
 	Path       string // the current path and query, for the language links
 	Notice     string // message key of a notice at the top
+	NoticeArgs map[string]any
 	DevMailbox bool
 	Form       *form
 	Data       any
@@ -327,22 +354,15 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			}
 			return w.I18n.T(locale, key, args)
 		},
+		// tArgs translates a key with its arguments in a map.
+		"tArgs": func(key string, args map[string]any) string {
+			return w.I18n.T(locale, key, args)
+		},
 		"field": func(f *form, name, typ, label, autocomplete string) fieldData {
 			return fieldData{Form: f, Name: name, Type: typ, Label: label, Autocomplete: autocomplete}
 		},
-		"date": func(t time.Time) string {
-			if locale == equipe.LocaleFR {
-				return t.UTC().Format("02/01/2006 15:04 UTC")
-			}
-			return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
-		},
-		// wait says a duration in whole minutes, or seconds under a minute.
-		"wait": func(d time.Duration) string {
-			if d < time.Minute {
-				return w.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
-			}
-			return w.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
-		},
+		"date": func(t time.Time) string { return w.date(locale, t) },
+		"wait": func(d time.Duration) string { return w.wait(locale, d) },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -354,4 +374,20 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			return u.RequestURI()
 		},
 	}
+}
+
+// date says a moment in UTC, as each language writes it.
+func (w *Web) date(locale string, t time.Time) string {
+	if locale == equipe.LocaleFR {
+		return t.UTC().Format("02/01/2006 15:04 UTC")
+	}
+	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
+}
+
+// wait says a duration in whole minutes, or seconds under a minute.
+func (w *Web) wait(locale string, d time.Duration) string {
+	if d < time.Minute {
+		return w.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
+	}
+	return w.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
 }

@@ -1,0 +1,147 @@
+package team
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+// ContactInput is a contact as written by a person.
+type ContactInput struct {
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Kinds     []string
+}
+
+func checkContact(in ContactInput) (equipe.Contact, error) {
+	var v equipe.Invalid
+	var c equipe.Contact
+	first, last := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
+	if first == "" && last == "" {
+		v.Add("last_name", "name.required")
+	} else {
+		if first != "" {
+			c.FirstName = identity.CheckName(&v, "first_name", first)
+		}
+		if last != "" {
+			c.LastName = identity.CheckName(&v, "last_name", last)
+		}
+	}
+	if strings.TrimSpace(in.Email) != "" {
+		email, _, p := identity.NormalizeEmail(in.Email)
+		if p != "" {
+			v.Add("email", p)
+		}
+		c.Email = email
+	}
+	c.Phone = strings.TrimSpace(in.Phone)
+	if utf8.RuneCountInString(c.Phone) > 40 || strings.ContainsFunc(c.Phone, func(r rune) bool {
+		return !unicode.IsDigit(r) && !strings.ContainsRune(" +-.()/", r)
+	}) {
+		v.Add("phone", "contact.phone_invalid")
+	}
+	if c.Email == "" && c.Phone == "" && !v.Has("email") && !v.Has("phone") {
+		v.Add("email", "contact.reachable")
+	}
+	for _, k := range in.Kinds {
+		if !slices.Contains(equipe.ContactKinds, k) {
+			v.Add("kinds", "contact.kind_unknown")
+			break
+		}
+		if !slices.Contains(c.Kinds, k) {
+			c.Kinds = append(c.Kinds, k)
+		}
+	}
+	if len(c.Kinds) == 0 && !v.Has("kinds") {
+		v.Add("kinds", "contact.kind_required")
+	}
+	return c, v.Err()
+}
+
+// Contacts returns the account's contacts. The actor must be able to view
+// the account's members.
+func (s *Service) Contacts(ctx context.Context, actor Actor, account equipe.ID) ([]equipe.Contact, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return nil, err
+	}
+	return s.DB.Contacts(ctx, account)
+}
+
+// Contact returns one contact of the account.
+func (s *Service) Contact(ctx context.Context, actor Actor, account, id equipe.ID) (equipe.Contact, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return equipe.Contact{}, err
+	}
+	return s.DB.Contact(ctx, account, id)
+}
+
+// CreateContact adds a contact to the account (contacts.manage).
+func (s *Service) CreateContact(ctx context.Context, actor Actor, account equipe.ID, in ContactInput) (equipe.Contact, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
+		return equipe.Contact{}, err
+	}
+	c, err := checkContact(in)
+	if err != nil {
+		return c, err
+	}
+	c.ID, c.AccountID = equipe.NewID(), account
+	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+		c.CreatedAt, c.UpdatedAt = tx.Now(), tx.Now()
+		if err := tx.CreateContact(ctx, &c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &account, actor.actorID(), "contact.created", "contact", c.ID.String(), nil, contactState(c))
+	})
+	return c, err
+}
+
+// UpdateContact changes a contact of the account (contacts.manage).
+func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id equipe.ID, in ContactInput) (equipe.Contact, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
+		return equipe.Contact{}, err
+	}
+	c, err := checkContact(in)
+	if err != nil {
+		return c, err
+	}
+	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+		before, err := tx.Contact(ctx, account, id)
+		if err != nil {
+			return err
+		}
+		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, tx.Now()
+		if err := tx.UpdateContact(ctx, &c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &account, actor.actorID(), "contact.changed", "contact", id.String(), contactState(before), contactState(c))
+	})
+	return c, err
+}
+
+// DeleteContact deletes a contact of the account (contacts.manage).
+func (s *Service) DeleteContact(ctx context.Context, actor Actor, account, id equipe.ID) error {
+	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
+		return err
+	}
+	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+		before, err := tx.Contact(ctx, account, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteContact(ctx, account, id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, &account, actor.actorID(), "contact.deleted", "contact", id.String(), contactState(before), nil)
+	})
+}
+
+func contactState(c equipe.Contact) map[string]any {
+	return map[string]any{"first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "phone": c.Phone, "kinds": c.Kinds}
+}

@@ -1,0 +1,228 @@
+package web_test
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+var suggestedPassword = regexp.MustCompile(`name="password" type="text" class="secret" value="([a-z]+(?:-[a-z]+){5})"`)
+
+func TestInvitationPage_NewUserSetsAPasswordAcceptsThePolicyAndIsIn(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	grace := o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/")
+	c := env.Client()
+
+	// Opening the link (twice, as a mail scanner might) uses nothing.
+	for range 2 {
+		p := get(t, c, link)
+		if p.Status != 200 {
+			t.Fatalf("invitation page: %d", p.Status)
+		}
+		if p.Header.Get("Referrer-Policy") != "no-referrer" || p.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("headers: %v", p.Header)
+		}
+		wantIn(t, p, "<h1>Rejoindre « Analytical Engines »</h1>", "Ada Lovelace vous invite à rejoindre le compte « Analytical Engines ».",
+			"<dd>grace@example.com</dd>", `value="Grace"`, `value="Hopper"`, "Test policy.", `name="version" value="2026-11"`,
+			"J&#39;ai bien lu et j&#39;accepte la politique de confidentialité.", `name="suggest" value="yes"`)
+	}
+	before := storetest.Counts(t, storetest.Raw(t, env.DB))
+
+	// "Suggest a strong password": the form comes back with one in clear.
+	p := post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "suggest": {"yes"}, "accept": {"yes"}})
+	m := suggestedPassword.FindStringSubmatch(p.Body)
+	if p.Status != 200 || m == nil {
+		t.Fatalf("suggest: %d %s", p.Status, text(p.Body))
+	}
+	wantIn(t, p, `name="suggested" value="yes"`, "il ne sera plus jamais affiché", `name="accept" type="checkbox" value="yes" checked`)
+	if p2 := post(t, c, link, url.Values{"suggest": {"yes"}}); suggestedPassword.FindStringSubmatch(p2.Body)[1] == m[1] {
+		t.Error("the same password suggested twice")
+	}
+	if after := storetest.Counts(t, storetest.Raw(t, env.DB)); !sameCounts(before, after) {
+		t.Fatalf("suggesting wrote: %v → %v", before, after)
+	}
+
+	// Refusals keep the form: no consent; passwords that differ.
+	p = post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "password": {m[1]}, "suggested": {"yes"}, "version": {"2026-11"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-accept"`) || !strings.Contains(p.Body, `value="`+m[1]+`"`) {
+		t.Fatalf("without consent: %d %s", p.Status, text(p.Body))
+	}
+	p = post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "password": {"a long enough sentence"},
+		"password_confirm": {"another long sentence"}, "accept": {"yes"}, "version": {"2026-11"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-password_confirm"`) || strings.Contains(p.Body, "a long enough sentence") {
+		t.Fatalf("passwords that differ: %d", p.Status)
+	}
+
+	// Accepted: logged in, the account listed, the inviter told.
+	p = post(t, c, link, url.Values{"first_name": {"Grace B."}, "last_name": {"Hopper"}, "password": {m[1]}, "suggested": {"yes"},
+		"accept": {"yes"}, "version": {"2026-11"}})
+	if p.Status != 303 || p.Header.Get("Location") != "/?done=joined&account="+o.account.String() {
+		t.Fatalf("accept: %d %s %s", p.Status, p.Header.Get("Location"), text(p.Body))
+	}
+	home := get(t, c, env.URL+p.Header.Get("Location"))
+	if home.Status != 200 || notice(home) != "Vous avez rejoint le compte « Analytical Engines »." {
+		t.Fatalf("home after joining: %d %q", home.Status, notice(home))
+	}
+	wantIn(t, home, `<a class="account-name" href="`+o.path("/members")+`">Analytical Engines</a>`)
+	env.Mail(t, "ada@example.com", "inviter_confirmation")
+	if m := o.member(t, grace); m.Status != equipe.MemberActive {
+		t.Fatalf("member after joining: %s", m.Status)
+	}
+	if r := post(t, env.Client(), env.URL+"/login", url.Values{"email": {"grace@example.com"}, "password": {m[1]}}); r.Status != 303 {
+		t.Fatalf("log in with the suggested password: %d", r.Status)
+	}
+
+	// The link has served: it says so, naming the account and whom to ask.
+	p = get(t, env.Client(), link)
+	if p.Status != 410 || !strings.Contains(p.Body, "Cette invitation à rejoindre le compte « Analytical Engines » a déjà servi") ||
+		!strings.Contains(p.Body, "Demandez à Ada Lovelace de vous en envoyer une nouvelle.") {
+		t.Fatalf("used link: %d %s", p.Status, text(p.Body))
+	}
+	// To the person who used it, it says they are in.
+	p = get(t, c, link)
+	wantIn(t, p, "Vous avez rejoint « Analytical Engines »", `href="`+o.path("/members")+`"`)
+	if p := get(t, c, env.URL+"/invitations/"+strings.Repeat("A", 43)); p.Status != 404 || p.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("unknown link: %d", p.Status)
+	}
+}
+
+func TestInvitationPage_ExpiredLinkNamesTheAccountAndWhomToAsk(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	o := signUpOwner(t, env, "ada@example.com")
+	o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/")
+	clock.Advance(8 * 24 * time.Hour)
+	p := get(t, env.Client(), link, "Accept-Language", "en")
+	if p.Status != 410 || !strings.Contains(p.Body, "This invitation to join the account &#34;Analytical Engines&#34; has expired.") ||
+		!strings.Contains(p.Body, "Ask Ada Lovelace to send you a new one.") {
+		t.Fatalf("expired: %d %s", p.Status, text(p.Body))
+	}
+	p = post(t, env.Client(), link, url.Values{"password": {"a long enough sentence"}, "password_confirm": {"a long enough sentence"},
+		"accept": {"yes"}}, "Accept-Language", "en")
+	if p.Status != 410 {
+		t.Fatalf("accept an expired link: %d", p.Status)
+	}
+}
+
+func TestInvitationPage_ExistingUserLogsInOrSwitchesThenJoins(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := signUpOwner(t, env, "ada@a.example")
+	b := signUpOwner(t, env, "bob@b.example")
+	// A adds B's owner, typing other names.
+	a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Partner", LastName: "From B", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "bob@b.example", "access_granted"), "/invitations/")
+	self := strings.TrimPrefix(link, env.URL)
+
+	// Not logged in: log in to join; the password does not change.
+	p := get(t, env.Client(), link)
+	wantIn(t, p, "bob@b.example a déjà un compte : connectez-vous pour rejoindre ce compte. Votre mot de passe ne change pas.",
+		`href="/login?next=`+strings.ReplaceAll(url.QueryEscape(self), "%2F", "%2f")+`"`)
+	if strings.Contains(p.Body, `name="password"`) {
+		t.Error("an existing user is asked for a new password")
+	}
+	// Logged in as someone else: said plainly, with a way to switch.
+	p = get(t, a.c, link)
+	wantIn(t, p, "Cette invitation est pour bob@b.example ; vous êtes connecté en tant que ada@a.example.",
+		`<form method="post" action="/logout" novalidate>`, `name="next" value="`+self+`"`)
+	if r := post(t, a.c, link, nil); r.Status != 409 || !strings.Contains(r.Body, "vous êtes connecté en tant que") {
+		t.Fatalf("accept as someone else: %d", r.Status)
+	}
+	other := env.Client()
+	post(t, other, env.URL+"/login", url.Values{"email": {"ada@a.example"}, "password": {"lovelace rode the number engine"}})
+	if r := post(t, other, env.URL+"/logout", url.Values{"next": {self}}); r.Status != 303 || r.Header.Get("Location") != self {
+		t.Fatalf("log out and continue: %d %s", r.Status, r.Header.Get("Location"))
+	}
+
+	// Logged in as themselves: one button.
+	p = get(t, b.c, link)
+	wantIn(t, p, `<button type="submit" class="primary">Rejoindre « Analytical Engines »</button>`)
+	p = post(t, b.c, link, nil)
+	if p.Status != 303 || p.Header.Get("Location") != "/?done=joined&account="+a.account.String() {
+		t.Fatalf("join: %d %s", p.Status, text(p.Body))
+	}
+	if r := post(t, env.Client(), env.URL+"/login", url.Values{"email": {"bob@b.example"}, "password": {"lovelace rode the number engine"}}); r.Status != 303 {
+		t.Fatalf("the password changed: %d", r.Status)
+	}
+	home := get(t, b.c, env.URL+"/")
+	if n := strings.Count(home.Body, `class="account-name" href=`); n != 2 {
+		t.Fatalf("accounts after joining: %d", n)
+	}
+	env.Mail(t, "ada@a.example", "inviter_confirmation")
+}
+
+func TestHome_AnExistingUserJoinsFromTheAccountList(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := signUpOwner(t, env, "ada@a.example")
+	b := signUpOwner(t, env, "bob@b.example")
+	a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Bob", LastName: "B", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "bob@b.example", "access_granted"), "/invitations/")
+
+	home := get(t, b.c, env.URL+"/")
+	join := "/accounts/" + a.account.String() + "/join"
+	wantIn(t, home, `<span class="account-name">Analytical Engines</span>`, "Invitation en attente", `action="`+join+`"`)
+	if strings.Contains(home.Body, `href="`+a.path("/members")+`"`) {
+		t.Error("the pending account is linked before joining")
+	}
+	// Nobody joins for someone else.
+	if p := post(t, a.c, env.URL+join, nil); p.Status != 303 {
+		t.Fatalf("the owner joins their own account: %d", p.Status)
+	}
+	p := post(t, b.c, env.URL+join, nil)
+	if p.Status != 303 || p.Header.Get("Location") != "/?done=joined&account="+a.account.String() {
+		t.Fatalf("join: %d %s", p.Status, text(p.Body))
+	}
+	home = get(t, b.c, env.URL+p.Header.Get("Location"))
+	if notice(home) != "Vous avez rejoint le compte « Analytical Engines »." || !strings.Contains(home.Body, `href="`+a.path("/members")+`"`) {
+		t.Fatalf("home after joining: %q", notice(home))
+	}
+	env.Mail(t, "ada@a.example", "inviter_confirmation")
+	// The emailed link served for that.
+	if p := get(t, env.Client(), link); p.Status != 410 {
+		t.Errorf("the emailed link after joining: %d", p.Status)
+	}
+	if p := post(t, b.c, env.URL+"/accounts/"+equipe.NewID().String()+"/join", nil); p.Status != 404 {
+		t.Errorf("join an account that did not invite: %d", p.Status)
+	}
+}
+
+func TestHome_AnInvitationNotSentOrExpiredCannotBeJoined(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	a := signUpOwner(t, env, "ada@a.example")
+	b := signUpOwner(t, env, "bob@b.example")
+	bob := a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Bob", LastName: "B"})
+	join := env.URL + "/accounts/" + a.account.String() + "/join"
+	home := get(t, b.c, env.URL+"/")
+	wantIn(t, home, "Pas encore invité")
+	if strings.Contains(home.Body, join) {
+		t.Error("an account that sent no invitation offers to join")
+	}
+	if p := post(t, b.c, join, nil); p.Status != 409 || !strings.Contains(p.Body, "Aucune invitation n&#39;est en attente pour le compte « Analytical Engines ».") {
+		t.Fatalf("join without invitation: %d %s", p.Status, text(p.Body))
+	}
+	if _, err := env.App.Team.Invite(t.Context(), a.actor(), a.account, bob); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(8 * 24 * time.Hour)
+	c := env.Client()
+	if p := post(t, c, env.URL+"/login", url.Values{"email": {"bob@b.example"}, "password": {"lovelace rode the number engine"}}); p.Status != 303 {
+		t.Fatalf("log in: %d", p.Status)
+	}
+	p := post(t, c, join, nil)
+	if p.Status != 410 || !strings.Contains(p.Body, "Votre invitation au compte « Analytical Engines » a expiré") {
+		t.Fatalf("join after expiry: %d %s", p.Status, text(p.Body))
+	}
+	if m := a.member(t, bob); m.Status != equipe.MemberInvited {
+		t.Fatalf("member after a refused join: %s", m.Status)
+	}
+}

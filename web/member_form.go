@@ -1,0 +1,471 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// memberDraft is the content of the add and edit forms: a member as stored,
+// or as a person wrote them.
+type memberDraft struct {
+	Role string
+	// Custom: the member's permissions are those ticked in the picker, not
+	// their role's; the differences become the member's overrides.
+	Custom    bool
+	Grants    []equipe.Grant    // the ticked permissions
+	Scopes    map[string]string // the scope chosen beside each scoped permission
+	Resources []equipe.ID
+	Title     string
+	// badResource: a resource value that is not an ID (a tampered form).
+	badResource bool
+}
+
+// memberDraftOf reads the member form.
+func memberDraftOf(r *http.Request) memberDraft {
+	picked := draftOf(r)
+	d := memberDraft{Role: r.PostFormValue("role"), Custom: r.PostFormValue("permissions_mode") == "custom",
+		Grants: picked.Grants, Scopes: picked.Scopes, Title: r.PostFormValue("title")}
+	for _, s := range r.PostForm["resources"] {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			d.badResource = true
+			continue
+		}
+		if !slices.Contains(d.Resources, id) {
+			d.Resources = append(d.Resources, id)
+		}
+	}
+	return d
+}
+
+// tick makes the draft's ticked permissions the grants gs, with their scopes.
+func (d *memberDraft) tick(gs []access.Grant) {
+	d.Grants = nil
+	for _, g := range gs {
+		d.Grants = append(d.Grants, equipe.Grant{Permission: g.Permission, Scope: g.Scope.String()})
+		if g.Scope != access.ScopeNone {
+			d.Scopes[g.Permission] = g.Scope.String()
+		}
+	}
+}
+
+// overridesOf returns the overrides that give the member exactly the ticked
+// permissions on top of role: an allowance for each permission ticked that
+// the role lacks or grants at another scope, a denial for each the role
+// grants that is not ticked. Without Custom, none: the role's permissions.
+func (w *Web) overridesOf(d memberDraft, role access.Role) []equipe.Override {
+	out := []equipe.Override{}
+	if !d.Custom {
+		return out
+	}
+	roleSet := w.Catalogue.Grants(role.Grants)
+	picked := map[string]string{}
+	for _, g := range d.Grants {
+		picked[g.Permission] = g.Scope
+	}
+	for _, p := range w.Catalogue.Permissions {
+		sc, ticked := picked[p.Key]
+		has := roleSet.Has(p.Index)
+		switch {
+		case ticked && (!has || p.Scoped() && sc != roleSet.Scope(p.Index).String()):
+			out = append(out, equipe.Override{Permission: p.Key, Allow: true, Scope: sc})
+		case !ticked && has:
+			out = append(out, equipe.Override{Permission: p.Key, Allow: false})
+		}
+	}
+	// A permission the catalogue does not know goes to the use case, which
+	// refuses it with a reason.
+	for _, g := range d.Grants {
+		if _, ok := w.Catalogue.Permission(g.Permission); !ok {
+			out = append(out, equipe.Override{Permission: g.Permission, Allow: true, Scope: g.Scope})
+		}
+	}
+	return out
+}
+
+// sameOverrides reports whether two lists of overrides say the same thing.
+func sameOverrides(a, b []equipe.Override) bool {
+	order := func(x, y equipe.Override) int { return cmp.Compare(x.Permission, y.Permission) }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, order)
+	slices.SortFunc(b, order)
+	return slices.Equal(a, b)
+}
+
+// sameIDs reports whether two lists hold the same IDs.
+func sameIDs(a, b []equipe.ID) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	cmpID := func(x, y equipe.ID) int { return strings.Compare(x.String(), y.String()) }
+	slices.SortFunc(a, cmpID)
+	slices.SortFunc(b, cmpID)
+	return slices.Equal(a, b)
+}
+
+type memberFormPage struct {
+	Frame      accountFrame
+	Editing    bool
+	Name       string // the member's, when editing
+	Email      string
+	Status     equipe.MemberStatus
+	Activation bool // the account activates its members
+	Roles      []option
+	Custom     bool
+	Picker     pickerData
+	Resources  []resourceGroup
+	Titles     []string
+	ExistsURL  string // after "already a member": where they are
+	RemoveURL  string // after a required resource refused: removing them instead (seed 002)
+	Back       string
+}
+
+// resourceGroup is the account's resources of one type, as boxes to tick.
+type resourceGroup struct {
+	Key         string
+	Label       string
+	Description string
+	Required    bool
+	Items       []resourceCheck
+}
+
+type resourceCheck struct {
+	ID      string
+	Name    string
+	Checked bool
+}
+
+// memberFormFields are the member forms' fields in page order.
+func (w *Web) memberFormFields() []string {
+	fields := []string{"email", "first_name", "last_name", "role", "permissions"}
+	for _, p := range w.Catalogue.Permissions {
+		fields = append(fields, "permissions."+p.Key)
+	}
+	return append(fields, "resources", "title", "notification_email", "locale")
+}
+
+// editedMember is the member an edit form changes.
+type editedMember struct {
+	Member    equipe.Member
+	User      equipe.User
+	Resources []equipe.ID
+}
+
+// showMemberForm shows the add form (editing nil) or the edit form with d,
+// after selecting every permission the reader may grant, none, or the role's
+// when selection says so (the picker's buttons post the form, which comes
+// back with the boxes ticked).
+func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account equipe.ID, editing *editedMember, d memberDraft, selection string, f *form, status int) error {
+	act := actor(r)
+	st, err := w.standing(r, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	if err := st.refusal("members.manage"); err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	resources, err := w.Team.Resources(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	acct, err := w.Team.Account(r.Context(), act, account)
+	if err != nil {
+		return err
+	}
+	frame, err := w.frame(r, account, "team")
+	if err != nil {
+		return err
+	}
+	switch selection {
+	case "all":
+		d.tick(st.grants())
+		d.Custom = true
+	case "none":
+		d.Grants = nil
+		d.Custom = true
+	case "role":
+		role, _ := roleByKey(roles, d.Role)
+		d.tick(w.Catalogue.GrantList(w.Catalogue.Grants(role.Grants)))
+		d.Custom = true
+	}
+	title := "page.member_new"
+	if editing != nil {
+		title = "page.member_edit"
+	}
+	p := w.page(r, title)
+	if f != nil {
+		p.Form = f
+	}
+	p.Form.Values["role"], p.Form.Values["title"] = d.Role, d.Title
+	p.Form.arrange(w.memberFormFields()...)
+	data := memberFormPage{Frame: frame, Editing: editing != nil, Activation: acct.RequiresActivation, Custom: d.Custom,
+		Back: frame.URL("/members")}
+	if editing != nil {
+		data.Name, data.Email, data.Status = personName(editing.User), editing.User.Email, editing.Member.Status
+	}
+	// A refusal may come with a way out, which the form carries: where the
+	// person already is, or removing the member instead.
+	data.ExistsURL, data.RemoveURL = p.Form.Value("exists"), p.Form.Value("remove")
+	for _, ro := range roles {
+		data.Roles = append(data.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == d.Role})
+	}
+	data.Picker = pickerData{Form: p.Form, Hint: "perms.member_hint", FromRole: true,
+		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, st.held())}
+	data.Resources = w.resourceGroups(resources, p.Locale, d.Resources)
+	for _, jt := range w.Catalogue.JobTitles {
+		data.Titles = append(data.Titles, jt.Label.In(p.Locale))
+	}
+	p.Data = data
+	return w.render(rw, r, status, "member_form", p)
+}
+
+// resourceGroups returns the account's resources by type, in catalogue
+// order, each ticked when assigned is.
+func (w *Web) resourceGroups(resources []equipe.Resource, locale string, assigned []equipe.ID) []resourceGroup {
+	var out []resourceGroup
+	at := map[string]int{}
+	for _, rt := range w.Catalogue.ResourceTypes {
+		at[rt.Key] = len(out)
+		out = append(out, resourceGroup{Key: rt.Key, Label: rt.Label.In(locale), Description: rt.Description.In(locale), Required: rt.Required})
+	}
+	for _, res := range resources {
+		i, ok := at[res.Type]
+		if !ok {
+			i = len(out)
+			at[res.Type] = i
+			out = append(out, resourceGroup{Key: res.Type, Label: res.Type})
+		}
+		out[i].Items = append(out[i].Items, resourceCheck{ID: res.ID.String(), Name: res.Name, Checked: slices.Contains(assigned, res.ID)})
+	}
+	return slices.DeleteFunc(out, func(g resourceGroup) bool { return len(g.Items) == 0 })
+}
+
+// absorbMember takes a use case's refusal of a member form into the form,
+// each problem beside its field. It reports whether the form shows err;
+// any other refusal gets a page of its own.
+func (w *Web) absorbMember(f *form, locale string, err error, st standing, role access.Role, d memberDraft) bool {
+	e := equipe.AsError(err)
+	switch {
+	case e.Code == equipe.ECONFLICT && e.Key == "member.exists":
+		f.add("email", e.Key, nil)
+	case e.Code == equipe.ECONFLICT && e.Key == "member.required_resource":
+		f.add("resources", "member.required_resource", map[string]any{"types": w.typeNames(locale, stringArg(e.Args, "types"))})
+	case e.Code == equipe.ECONFLICT && e.Key == "member.last_admin":
+		f.add("role", e.Key, nil)
+	case e.Code == equipe.EFORBIDDEN && e.Key == "role.admin_only":
+		f.add("role", e.Key, nil)
+	case e.Code == equipe.EFORBIDDEN && e.Key == "role.beyond_own":
+		field := "permissions"
+		if !st.coversRole(role) {
+			field = "role"
+		}
+		f.add(field, e.Key, w.localArgs(locale, e.Args))
+	case e.Code == equipe.EFORBIDDEN && e.Key == "member.resource_beyond_own":
+		f.add("resources", e.Key, nil)
+	case e.Code == equipe.EINVALID:
+		for _, fe := range e.Fields {
+			name := fe.Field
+			if rest, ok := strings.CutPrefix(name, "overrides"); ok {
+				name = "permissions" + rest
+			}
+			if strings.HasPrefix(name, "resources") {
+				name = "resources"
+			}
+			key := fe.Key
+			if name == "role" && key == "role.unknown" && d.Role == "" {
+				key = "member.role_required"
+			}
+			f.add(name, key, fe.Args)
+		}
+		if len(e.Fields) == 0 {
+			f.Summary = e.Key
+		}
+	default:
+		return f.absorb(err, nil)
+	}
+	return true
+}
+
+func stringArg(args map[string]any, name string) string {
+	s, _ := args[name].(string)
+	return s
+}
+
+func (w *Web) newMemberForm(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	acct, err := w.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	f := newForm()
+	// Seed 003: an account that activates its members creates them
+	// inactive; the administrator activates them when ready.
+	if !acct.RequiresActivation {
+		f.Values["send_invitation"] = "yes"
+	}
+	return w.showMemberForm(rw, r, account, nil, memberDraft{Scopes: map[string]string{}}, "", f, http.StatusOK)
+}
+
+func (w *Web) addMember(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	d := memberDraftOf(r)
+	f := newForm()
+	f.keep(r, "email", "first_name", "last_name", "notification_email", "locale", "send_invitation", "send_welcome")
+	if sel := r.PostFormValue("select"); sel != "" {
+		return w.showMemberForm(rw, r, account, nil, d, sel, f, http.StatusOK)
+	}
+	if d.badResource {
+		f.add("resources", "resource.unknown", nil)
+		return w.showMemberForm(rw, r, account, nil, d, "", f, http.StatusUnprocessableEntity)
+	}
+	act := actor(r)
+	st, err := w.standing(r, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	role, _ := roleByKey(roles, d.Role)
+	added, err := w.Team.AddMember(r.Context(), act, account, team.NewMember{Email: r.PostFormValue("email"),
+		FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"), Role: d.Role,
+		Overrides: w.overridesOf(d, role), Resources: d.Resources, Title: d.Title,
+		NotificationEmail: r.PostFormValue("notification_email"), Locale: r.PostFormValue("locale"),
+		SendInvitation: r.PostFormValue("send_invitation") == "yes", SendWelcome: r.PostFormValue("send_welcome") == "yes"})
+	if err != nil {
+		if !w.absorbMember(f, w.locale(r), err, st, role, d) {
+			return w.refuse(rw, r, err)
+		}
+		status := refusedStatus(err)
+		if fe := f.Err("resources"); fe != nil && fe.Key == "member.required_resource" {
+			// Nobody to remove yet: the form asks for a resource instead.
+			f.Errors["resources"] = fieldError{Key: "member_form.required_resource", Args: fe.Args}
+		}
+		if e := equipe.AsError(err); e.Key == "member.exists" {
+			f.Values["exists"] = "/accounts/" + account.String() + "/members?q=" + url.QueryEscape(strings.TrimSpace(f.Value("email")))
+		}
+		return w.showMemberForm(rw, r, account, nil, d, "", f, status)
+	}
+	acct, err := w.Team.Account(r.Context(), act, account)
+	if err != nil {
+		return err
+	}
+	done := "added"
+	switch {
+	case added.Invited && acct.RequiresActivation:
+		done = "activated"
+	case added.Invited:
+		done = "invited"
+	case acct.RequiresActivation:
+		done = "added_inactive"
+	}
+	return redirect(rw, r, "/accounts/"+account.String()+"/members?done="+done+"&user="+added.User.ID.String())
+}
+
+// editedMember returns the member the path names, once the reader is known
+// to be allowed to change them.
+func (w *Web) editedMember(r *http.Request) (equipe.ID, *editedMember, error) {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return account, nil, err
+	}
+	m, u, res, err := w.Team.Member(r.Context(), actor(r), account, user)
+	if err != nil {
+		return account, nil, err
+	}
+	if err := w.mayManage(r, account, user); err != nil {
+		return account, nil, err
+	}
+	return account, &editedMember{Member: m, User: u, Resources: res}, nil
+}
+
+func (w *Web) editMemberForm(rw http.ResponseWriter, r *http.Request) error {
+	account, em, err := w.editedMember(r)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), actor(r), account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	d := memberDraft{Role: em.Member.Role, Custom: len(em.Member.Overrides) > 0, Scopes: map[string]string{},
+		Resources: em.Resources, Title: em.Member.Title}
+	// The picker starts from what the member may do now: their role's
+	// permissions with their overrides.
+	role, _ := roleByKey(roles, em.Member.Role)
+	now := w.Catalogue.Compile(access.Input{Role: role, Overrides: accessOverrides(em.Member.Overrides)})
+	d.tick(w.Catalogue.GrantList(now.Set()))
+	return w.showMemberForm(rw, r, account, em, d, "", nil, http.StatusOK)
+}
+
+func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
+	account, em, err := w.editedMember(r)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	d := memberDraftOf(r)
+	if sel := r.PostFormValue("select"); sel != "" {
+		return w.showMemberForm(rw, r, account, em, d, sel, nil, http.StatusOK)
+	}
+	f := newForm()
+	if d.badResource {
+		f.add("resources", "resource.unknown", nil)
+		return w.showMemberForm(rw, r, account, em, d, "", f, http.StatusUnprocessableEntity)
+	}
+	act := actor(r)
+	st, err := w.standing(r, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	role, _ := roleByKey(roles, d.Role)
+	// Only what changed is sent: the rules judge the change, and the audit
+	// log records it, not an unchanged field.
+	var ch team.MemberChange
+	changed := false
+	if d.Role != em.Member.Role {
+		ch.Role, changed = &d.Role, true
+	}
+	if ovs := w.overridesOf(d, role); !sameOverrides(ovs, em.Member.Overrides) {
+		ch.Overrides, changed = &ovs, true
+	}
+	if !sameIDs(d.Resources, em.Resources) {
+		ch.Resources, changed = &d.Resources, true
+	}
+	if t := strings.TrimSpace(d.Title); t != em.Member.Title {
+		ch.Title, changed = &d.Title, true
+	}
+	user := em.Member.UserID.String()
+	if !changed {
+		return redirect(rw, r, "/accounts/"+account.String()+"/members?done=unchanged&user="+user)
+	}
+	if _, err := w.Team.ChangeMember(r.Context(), act, account, em.Member.UserID, ch); err != nil {
+		if !w.absorbMember(f, w.locale(r), err, st, role, d) {
+			return w.refuse(rw, r, err)
+		}
+		if equipe.AsError(err).Key == "member.required_resource" {
+			f.Values["remove"] = "/accounts/" + account.String() + "/members/" + user + "/remove"
+		}
+		return w.showMemberForm(rw, r, account, em, d, "", f, refusedStatus(err))
+	}
+	return redirect(rw, r, "/accounts/"+account.String()+"/members?done=changed&user="+user)
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// maxTTLHours is the longest lifetime of invitation links an account may
+// set (the use case's limit, which the form's message states).
+const maxTTLHours = 30 * 24
+
+type settingsPage struct {
+	Frame accountFrame
+}
+
+// showSettings shows the account's settings form; the reader needs
+// account.manage.
+func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equipe.ID, f *form, status int) error {
+	acct, err := w.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	st, err := w.standing(r, account)
+	if err != nil {
+		return err
+	}
+	if err := st.refusal("account.manage"); err != nil {
+		return w.refuse(rw, r, err)
+	}
+	frame, err := w.frame(r, account, "settings")
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.settings")
+	if r.URL.Query().Get("done") == "saved" {
+		p.Notice = "settings.saved"
+	}
+	if f != nil {
+		p.Form = f
+	} else {
+		ttl := acct.InvitationTTLHours
+		if ttl <= 0 {
+			ttl = equipe.DefaultInvitationTTLHours
+		}
+		unit := "days"
+		n := ttl / 24
+		if ttl%24 != 0 {
+			unit, n = "hours", ttl
+		}
+		p.Form.Values = map[string]string{"name": acct.Name, "locale": acct.Locale, "invitation_ttl": strconv.Itoa(n),
+			"invitation_ttl_unit": unit}
+		if acct.RequiresActivation {
+			p.Form.Values["requires_activation"] = "yes"
+		}
+	}
+	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
+	p.Data = settingsPage{Frame: frame}
+	return w.render(rw, r, status, "settings", p)
+}
+
+func (w *Web) settingsForm(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	return w.showSettings(rw, r, account, nil, http.StatusOK)
+}
+
+func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	f := newForm()
+	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit")
+	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
+	activation := r.PostFormValue("requires_activation") == "yes"
+	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
+	switch {
+	case err != nil:
+		// Not a number: a lifetime the use case refuses, with the other
+		// fields' problems, changing nothing.
+		hours = 0
+	case r.PostFormValue("invitation_ttl_unit") != "hours":
+		hours = min(hours, maxTTLHours+1) * 24
+	}
+	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: &name, Locale: &locale,
+		RequiresActivation: &activation, InvitationTTLHours: &hours})
+	if err != nil {
+		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl"}) {
+			return w.refuse(rw, r, err)
+		}
+		if fe := f.Err("invitation_ttl"); fe != nil && fe.Key == "account.ttl_invalid" {
+			// Said in the units of the form.
+			f.Errors["invitation_ttl"] = fieldError{Key: "settings.ttl_range"}
+		}
+		return w.showSettings(rw, r, account, f, refusedStatus(err))
+	}
+	return redirect(rw, r, "/accounts/"+account.String()+"/settings?done=saved")
+}

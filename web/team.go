@@ -1,0 +1,343 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// teamNotices are the notices the team page may show after a redirect, each
+// naming the member (?user=) when they are still in the account.
+var teamNotices = map[string]string{
+	"added":             "team.done_added",
+	"added_inactive":    "team.done_added_inactive",
+	"invited":           "team.done_invited",
+	"reinvited":         "team.done_reinvited",
+	"activated":         "team.done_activated",
+	"activation_resent": "team.done_activation_resent",
+	"revoked":           "team.done_revoked",
+	"reset":             "team.done_reset",
+	"reset_invitation":  "team.done_reset_invitation",
+	"suspended":         "team.done_suspended",
+	"reactivated":       "team.done_reactivated",
+	"removed":           "team.done_removed",
+	"changed":           "team.done_changed",
+	"unchanged":         "team.done_unchanged",
+}
+
+// teamPageSize is the number of members a page of the team shows.
+const teamPageSize = 50
+
+type teamPage struct {
+	Frame      accountFrame
+	CanManage  bool
+	Activation bool // the account activates its members
+	Query      string
+	Statuses   []option
+	Roles      []option
+	Resources  []group[option]
+	Filtered   bool
+	Rows       []teamRow
+	Next       string // the next page, with the filters
+	First      string // the first page, when this one is not
+}
+
+type teamRow struct {
+	Name          string
+	Email         string
+	Href          string // the member's effective permissions
+	You           bool
+	Role          string
+	Title         string
+	Resources     []string
+	Status        equipe.MemberStatus
+	NeverLoggedIn bool
+	LastLogin     time.Time
+	Invitations   int
+	LastInvited   time.Time
+	Quick         *rowAction // the email action, at the end of the row (seed 001)
+	Actions       []rowAction
+}
+
+// rowAction is a link to an action on a member: a confirmation page, the
+// edit form, or a page about them.
+type rowAction struct {
+	Href   string
+	Label  string // message key
+	Icon   string
+	Danger bool
+}
+
+// teamFilter reads the team page's filters from the query. Values that
+// cannot select anything are dropped rather than refused: the page is for
+// reading, and a stale link should still show the team.
+func teamFilter(account equipe.ID, q url.Values) store.MemberFilter {
+	f := store.MemberFilter{Account: account, Role: q.Get("role"), Search: strings.TrimSpace(q.Get("q")),
+		After: q.Get("cursor"), Limit: teamPageSize}
+	switch s := equipe.MemberStatus(q.Get("status")); s {
+	case equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
+		f.Status = s
+	}
+	if utf8.RuneCountInString(f.Search) > 100 {
+		f.Search = string([]rune(f.Search)[:100])
+	}
+	if s := q.Get("resource"); s != "" {
+		if id, err := equipe.ParseID(s); err == nil {
+			f.Resource = &id
+		}
+	}
+	return f
+}
+
+// filterQuery returns the filter as the team page's query, at cursor.
+func filterQuery(f store.MemberFilter, cursor string) string {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", string(f.Status))
+	}
+	if f.Role != "" {
+		q.Set("role", f.Role)
+	}
+	if f.Resource != nil {
+		q.Set("resource", f.Resource.String())
+	}
+	if f.Search != "" {
+		q.Set("q", f.Search)
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	act := actor(r)
+	f := teamFilter(account, r.URL.Query())
+	rows, next, err := w.Team.TeamPage(r.Context(), act, f)
+	if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
+		// A cursor from another version of the list: start again.
+		f.After = ""
+		rows, next, err = w.Team.TeamPage(r.Context(), act, f)
+	}
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	roles, err := w.Team.Roles(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	resources, err := w.Team.Resources(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	acct, err := w.Team.Account(r.Context(), act, account)
+	if err != nil {
+		return err
+	}
+	st, err := w.standing(r, account)
+	if err != nil {
+		return err
+	}
+	frame, err := w.frame(r, account, "team")
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.team")
+	w.teamNotice(r, p, account)
+	d := teamPage{Frame: frame, CanManage: st.has("members.manage"), Activation: acct.RequiresActivation, Query: f.Search,
+		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != ""}
+	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
+	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
+		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, "status."+string(s), nil), Selected: s == f.Status})
+	}
+	d.Roles = append(d.Roles, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_roles", nil)})
+	byKey := map[string]access.Role{}
+	for _, ro := range roles {
+		byKey[ro.Role.Key] = ro.Role
+		d.Roles = append(d.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == f.Role})
+	}
+	names := map[equipe.ID]string{}
+	for _, res := range resources {
+		names[res.ID] = res.Name
+	}
+	d.Resources = w.resourceOptions(resources, p.Locale, func(id equipe.ID) bool { return f.Resource != nil && *f.Resource == id })
+	canAudit := st.has("audit.view")
+	for _, row := range rows {
+		d.Rows = append(d.Rows, w.teamRow(r, p.Locale, frame, acct, st, byKey, names, row, canAudit))
+	}
+	if next != "" {
+		d.Next = frame.URL("/members") + filterQuery(f, next)
+	}
+	if f.After != "" {
+		d.First = frame.URL("/members") + filterQuery(f, "")
+	}
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "team", p)
+}
+
+// teamNotice sets the notice a redirect to the team page asked for, naming
+// the member it is about.
+func (w *Web) teamNotice(r *http.Request, p *page, account equipe.ID) {
+	q := r.URL.Query()
+	key := teamNotices[q.Get("done")]
+	if key == "" {
+		return
+	}
+	p.Notice = key
+	p.NoticeArgs = map[string]any{"name": w.I18n.T(p.Locale, "team.the_member", nil)}
+	id, err := equipe.ParseID(q.Get("user"))
+	if err != nil {
+		return
+	}
+	m, u, _, err := w.Team.Member(r.Context(), actor(r), account, id)
+	if err != nil {
+		return
+	}
+	p.NoticeArgs["name"] = personName(u)
+	p.NoticeArgs["email"] = u.Email
+	p.NoticeArgs["count"] = m.InvitationsSent
+}
+
+// personName is how pages name a person: their full name, else their email.
+func personName(u equipe.User) string {
+	if n := u.Name(); n != "" {
+		return n
+	}
+	return u.Email
+}
+
+// resourceOptions returns the account's resources as options grouped by
+// type, in catalogue order; a type the catalogue no longer declares goes by
+// its key.
+func (w *Web) resourceOptions(resources []equipe.Resource, locale string, selected func(equipe.ID) bool) []group[option] {
+	var out []group[option]
+	at := map[string]int{}
+	for _, rt := range w.Catalogue.ResourceTypes {
+		at[rt.Key] = len(out)
+		out = append(out, group[option]{Label: rt.Label.In(locale)})
+	}
+	for _, res := range resources {
+		i, ok := at[res.Type]
+		if !ok {
+			i = len(out)
+			at[res.Type] = i
+			out = append(out, group[option]{Label: res.Type})
+		}
+		out[i].Items = append(out[i].Items, option{Value: res.ID.String(), Label: res.Name, Selected: selected(res.ID)})
+	}
+	return slices.DeleteFunc(out, func(g group[option]) bool { return len(g.Items) == 0 })
+}
+
+// teamRow is a member as the team page shows them, with the actions the
+// reader may take on them.
+func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct equipe.Account, st standing, roles map[string]access.Role,
+	resources map[equipe.ID]string, row store.MemberRow, canAudit bool) teamRow {
+	m := row.Member
+	u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}
+	base := frame.URL("/members/" + m.UserID.String())
+	tr := teamRow{Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, Status: m.Status,
+		NeverLoggedIn: row.LastLoginAt.IsZero(), LastLogin: row.LastLoginAt, Invitations: m.InvitationsSent,
+		LastInvited: m.LastInvitedAt}
+	if me := actor(r).User; me != nil && me.ID == m.UserID {
+		tr.You = true
+	}
+	role, known := roles[m.Role]
+	tr.Role = m.Role
+	if known {
+		tr.Role = roleName(role, locale)
+	}
+	for _, id := range row.Resources {
+		if n, ok := resources[id]; ok {
+			tr.Resources = append(tr.Resources, n)
+		}
+	}
+	slices.Sort(tr.Resources)
+	// Actions on a member who holds what the reader does not would be
+	// refused: they are not offered.
+	target := w.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
+		Overrides: accessOverrides(m.Overrides), Resources: row.Resources, Status: access.StatusOf(m.Status)})
+	if st.has("members.manage") && len(st.covers(target)) == 0 {
+		w.manageActions(&tr, base, acct, m)
+	}
+	if canAudit {
+		tr.Actions = append(tr.Actions, rowAction{Href: frame.URL("/audit?member=" + m.UserID.String()), Label: "team.action_audit"})
+	}
+	return tr
+}
+
+// manageActions adds to the row the actions that apply to the member in
+// their status: those that send an email first, the destructive ones last.
+// Nobody is offered to suspend, remove or email themselves.
+func (w *Web) manageActions(tr *teamRow, base string, acct equipe.Account, m equipe.Member) {
+	act := func(path, label, icon string, danger bool) rowAction {
+		return rowAction{Href: base + path, Label: label, Icon: icon, Danger: danger}
+	}
+	tr.Actions = append(tr.Actions, act("/edit", "team.action_edit", "", false))
+	if !tr.You {
+		var quick rowAction
+		switch {
+		case m.Status == equipe.MemberCreated && acct.RequiresActivation:
+			quick = act("/invite", "team.action_activate", "", false)
+		case m.Status == equipe.MemberCreated:
+			quick = act("/invite", "team.action_invite", "➕", false)
+		case m.Status == equipe.MemberInvited && acct.RequiresActivation:
+			quick = act("/invite", "team.action_resend_activation", "", false)
+		case m.Status == equipe.MemberInvited:
+			quick = act("/invite", "team.action_reinvite", "", false)
+		case m.Status == equipe.MemberActive:
+			quick = act("/password-reset", "team.action_reset", "🔄", false)
+		}
+		if quick.Href != "" {
+			tr.Actions = append(tr.Actions, quick)
+			if quick.Label == "team.action_resend_activation" {
+				// The button at the end of the row stays short.
+				quick.Label = "team.action_resend_activation_short"
+			}
+			tr.Quick = &quick
+		}
+		if m.Status == equipe.MemberInvited {
+			tr.Actions = append(tr.Actions, act("/revoke-invitation", "team.action_revoke", "", true))
+		}
+		if m.Status == equipe.MemberSuspended {
+			tr.Actions = append(tr.Actions, act("/reactivate", "team.action_reactivate", "", false))
+		} else {
+			tr.Actions = append(tr.Actions, act("/suspend", "team.action_suspend", "", true))
+		}
+		tr.Actions = append(tr.Actions, act("/remove", "team.action_remove", "", true))
+	}
+}
+
+// accessOverrides turns stored overrides into the catalogue's form.
+func accessOverrides(os []equipe.Override) []access.Override {
+	out := make([]access.Override, 0, len(os))
+	for _, o := range os {
+		sc, _ := access.ParseScope(o.Scope)
+		out = append(out, access.Override{Permission: o.Permission, Allow: o.Allow, Scope: sc})
+	}
+	return out
+}
+
+// roleByKey returns the role of the account with key.
+func roleByKey(roles []team.RoleView, key string) (access.Role, bool) {
+	for _, ro := range roles {
+		if ro.Role.Key == key {
+			return ro.Role, true
+		}
+	}
+	return access.Role{}, false
+}

@@ -1,0 +1,240 @@
+package web_test
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// addResource gives the account a resource, directly in the store.
+func addResource(t *testing.T, env *apptest.Env, account equipe.ID, typ, name string) equipe.Resource {
+	t.Helper()
+	r := equipe.Resource{ID: equipe.NewID(), AccountID: account, Type: typ, Name: name, CreatedAt: time.Now()}
+	if err := env.App.DB.Write(t.Context(), func(tx *store.Tx) error { return tx.CreateResource(t.Context(), &r) }); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// added adds a member through the use case, as the owner.
+func (o owner) added(t *testing.T, in team.NewMember) equipe.ID {
+	t.Helper()
+	if in.Role == "" {
+		in.Role = "collaborator"
+	}
+	a, err := o.env.App.Team.AddMember(t.Context(), o.actor(), o.account, in)
+	if err != nil {
+		t.Fatalf("add %s: %v", in.Email, err)
+	}
+	return a.User.ID
+}
+
+// member reads a member of the owner's account.
+func (o owner) member(t *testing.T, user equipe.ID) equipe.Member {
+	t.Helper()
+	m, _, _, err := o.env.App.Team.Member(t.Context(), o.actor(), o.account, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// tableRow returns the text of the team table's row of the member named name.
+func tableRow(t *testing.T, body, name string) string {
+	t.Helper()
+	i := strings.Index(body, `class="member-name">`+name+`</a>`)
+	if i < 0 {
+		t.Fatalf("no row for %q", name)
+	}
+	start := strings.LastIndex(body[:i], "<tr>")
+	end := strings.Index(body[i:], "</tr>")
+	return body[start : i+end]
+}
+
+func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	port := addResource(t, env, o.account, "location", "Boutique du port")
+	paie := addResource(t, env, o.account, "theme", "Paie")
+	later := o.added(t, team.NewMember{Email: "elodie@example.com", FirstName: "Élodie", LastName: "Martin", Title: "Salarié",
+		Resources: []equipe.ID{port.ID, paie.ID}})
+	invited := o.added(t, team.NewMember{Email: "emile@example.com", FirstName: "Emile", LastName: "Durand", Role: "guest",
+		SendInvitation: true})
+	active := env.AddMember(t, o.account, "zoe@example.com", "manager", equipe.MemberActive)
+
+	p := get(t, o.c, o.url("/members"))
+	if p.Status != 200 {
+		t.Fatalf("team page: %d", p.Status)
+	}
+	wantIn(t, p, "<h1>Équipe</h1>", `aria-current="page">Équipe</a>`, `href="`+o.path("/members/new")+`"`,
+		`<option value="invited">Invité</option>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
+	created := text(tableRow(t, p.Body, "Élodie Martin"))
+	for _, want := range []string{"elodie@example.com", "Collaborateur", "Salarié", "Boutique du port, Paie", "Créé", "jamais connecté",
+		"Aucune envoyée", "Jamais", "➕ Inviter"} {
+		if !strings.Contains(created, want) {
+			t.Errorf("created member's row lacks %q: %s", want, created)
+		}
+	}
+	inv := text(tableRow(t, p.Body, "Emile Durand"))
+	for _, want := range []string{"Invité", "Envoyées : 1", "dernière le", "jamais connecté", "Relancer", "Révoquer l'invitation"} {
+		if !strings.Contains(inv, want) {
+			t.Errorf("invited member's row lacks %q: %s", want, inv)
+		}
+	}
+	act := text(tableRow(t, p.Body, "Test zoe"))
+	for _, want := range []string{"Manager", "Actif", "🔄 Réinitialiser le mot de passe", "Suspendre", "Retirer du compte"} {
+		if !strings.Contains(act, want) {
+			t.Errorf("active member's row lacks %q: %s", want, act)
+		}
+	}
+	if strings.Contains(act, "jamais connecté") {
+		t.Errorf("a member who logged in is said never to have: %s", act)
+	}
+	me := text(tableRow(t, p.Body, "Ada Lovelace"))
+	if !strings.Contains(me, "vous") || strings.Contains(me, "Suspendre") || strings.Contains(me, "Réinitialiser") {
+		t.Errorf("own row: %s", me)
+	}
+	for _, link := range []string{"/members/" + later.String() + "/invite", "/members/" + invited.String() + "/invite",
+		"/members/" + invited.String() + "/revoke-invitation", "/members/" + active.User.ID.String() + "/password-reset",
+		"/members/" + active.User.ID.String() + "/edit", "/audit?member=" + active.User.ID.String()} {
+		wantIn(t, p, `href="`+o.path(link)+`"`)
+	}
+
+	// Filters: status, role, resource and search (prefix, accents and case ignored).
+	for q, want := range map[string][]string{
+		"status=invited":               {"Emile Durand"},
+		"role=manager":                 {"Test zoe"},
+		"resource=" + paie.ID.String(): {"Élodie Martin"},
+		"q=ELO":                        {"Élodie Martin"},
+		"q=emi":                        {"Emile Durand"},
+		"status=active&role=admin":     {"Ada Lovelace"},
+	} {
+		p := get(t, o.c, o.url("/members?"+q))
+		names := regexp.MustCompile(`class="member-name">([^<]+)</a>`).FindAllStringSubmatch(p.Body, -1)
+		var got []string
+		for _, n := range names {
+			got = append(got, n[1])
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: %q, want %q", q, got, want)
+		}
+		if !strings.Contains(p.Body, "Effacer les filtres") {
+			t.Errorf("%s: no way to clear the filters", q)
+		}
+	}
+	if p := get(t, o.c, o.url("/members?q=personne")); !strings.Contains(p.Body, "Aucun membre ne correspond à ces filtres.") {
+		t.Error("no word for an empty result")
+	}
+	// Bad filter values select nothing rather than fail.
+	if p := get(t, o.c, o.url("/members?status=gone&resource=nope&cursor=garbage")); p.Status != 200 || !strings.Contains(p.Body, "Ada Lovelace") {
+		t.Errorf("bad filters: %d", p.Status)
+	}
+
+	english(t, env, o.c)
+	p = get(t, o.c, o.url("/members"))
+	wantIn(t, p, `<html lang="en">`, "<h1>Team</h1>", "Add a member", "<option value=\"created\">Created</option>")
+	created = text(tableRow(t, p.Body, "Élodie Martin"))
+	for _, want := range []string{"Collaborator", "Created", "never logged in", "None sent", "➕ Invite"} {
+		if !strings.Contains(created, want) {
+			t.Errorf("English row lacks %q: %s", want, created)
+		}
+	}
+	if inv := text(tableRow(t, p.Body, "Emile Durand")); !strings.Contains(inv, "Sent: 1") || !strings.Contains(inv, "Re-invite") {
+		t.Errorf("English invited row: %s", inv)
+	}
+}
+
+func TestTeamPage_PagesThroughMembersKeepingTheFilters(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	for i := range 55 {
+		o.added(t, team.NewMember{Email: fmt.Sprintf("m%02d@example.com", i), FirstName: "Membre", LastName: fmt.Sprintf("N%02d", i)})
+	}
+	p := get(t, o.c, o.url("/members?role=collaborator"))
+	if n := strings.Count(p.Body, `class="member-name"`); n != 50 {
+		t.Fatalf("first page: %d rows", n)
+	}
+	next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(p.Body)
+	if next == nil {
+		t.Fatal("no next page")
+	}
+	u, _ := url.Parse(htmlUnescape(next[1]))
+	if u.Query().Get("role") != "collaborator" || u.Query().Get("cursor") == "" {
+		t.Fatalf("next page link %q", next[1])
+	}
+	p = get(t, o.c, env.URL+u.String())
+	if n := strings.Count(p.Body, `class="member-name"`); n != 5 || strings.Contains(p.Body, `rel="next"`) || !strings.Contains(p.Body, "Première page") {
+		t.Fatalf("second page: %d rows", n)
+	}
+	if strings.Contains(p.Body, `class="member-name">Ada Lovelace`) {
+		t.Error("the role filter was lost on the second page")
+	}
+}
+
+func TestTeamPage_OnlyThoseWhoManageSeeActions(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	col := env.AddMember(t, o.account, "colin@example.com", "collaborator", equipe.MemberActive)
+	mgr := env.AddMember(t, o.account, "maud@example.com", "manager", equipe.MemberActive)
+	guest := o.added(t, team.NewMember{Email: "gus@example.com", FirstName: "Gus", LastName: "Guest", Role: "guest"})
+
+	// A collaborator views the team: no buttons at all.
+	p := get(t, as(env, col), o.url("/members"))
+	if p.Status != 200 {
+		t.Fatalf("collaborator's team page: %d", p.Status)
+	}
+	for _, no := range []string{"/members/new", "/invite", "/suspend", "/remove", "/edit", `class="row-actions"`} {
+		if strings.Contains(p.Body, no) {
+			t.Errorf("a collaborator is offered %s", no)
+		}
+	}
+	// A manager acts on those they cover, never on the administrator.
+	p = get(t, as(env, mgr), o.url("/members"))
+	if admin := tableRow(t, p.Body, "Ada Lovelace"); strings.Contains(admin, "/suspend") || strings.Contains(admin, "/edit") {
+		t.Errorf("a manager is offered actions on the administrator: %s", text(admin))
+	}
+	if g := tableRow(t, p.Body, "Gus Guest"); !strings.Contains(g, o.path("/members/"+guest.String()+"/invite")) {
+		t.Errorf("a manager cannot invite a guest: %s", text(g))
+	}
+	// And is refused the confirmation page of an action on the administrator.
+	p = get(t, as(env, mgr), o.url("/members/"+o.user.ID.String()+"/suspend"))
+	// (apptest's members read English.)
+	if p.Status != 403 || !strings.Contains(p.Body, "only an administrator can change them") {
+		t.Errorf("manager suspends the administrator: %d %s", p.Status, text(p.Body))
+	}
+	p = get(t, as(env, col), o.url("/members/"+guest.String()+"/invite"))
+	if p.Status != 403 || !strings.Contains(p.Body, "it takes: Manage members") {
+		t.Errorf("collaborator invites: %d %s", p.Status, text(p.Body))
+	}
+	if p := post(t, as(env, col), o.url("/members/"+guest.String()+"/invite"), nil); p.Status != 403 {
+		t.Errorf("collaborator posts an invitation: %d", p.Status)
+	}
+	if env.Mails("gus@example.com", "invitation") != 0 {
+		t.Error("a refused invitation was sent")
+	}
+}
+
+// htmlUnescape undoes the escaping of an attribute value.
+func htmlUnescape(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
+
+func TestTeamPages_ShowAnExistingIdentityUnderTheTypedNamesUntilTheyJoin(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := signUpNamed(t, env, "ada@a.example", "Ada", "Lovelace", "Analytical Engines")
+	signUpNamed(t, env, "bob@b.example", "Robert", "Discret", "Ailleurs")
+	bob := a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Partner", LastName: "From B"})
+	for _, path := range []string{"/members", "/members/" + bob.String() + "/permissions", "/members/" + bob.String() + "/edit",
+		"/members/" + bob.String() + "/invite"} {
+		p := get(t, a.c, a.url(path))
+		if p.Status != 200 || !strings.Contains(p.Body, "Partner From B") || strings.Contains(p.Body, "Discret") {
+			t.Errorf("%s: %d, shows the identity's own names or not the typed ones", path, p.Status)
+		}
+	}
+}
