@@ -272,6 +272,14 @@ func (w Writes) UnassignClientStaff(ctx context.Context, clientID, userID equipe
 	return w.execOne(ctx, `DELETE FROM client_staff WHERE client_id = $1 AND user_id = $2`, clientID, userID)
 }
 
+// UnassignStaffOfFirm takes the user off every client account of the firm.
+func (w Writes) UnassignStaffOfFirm(ctx context.Context, firm, user equipe.ID) error {
+	w.x.touch(UserKey(user))
+	_, err := w.exec(ctx, `DELETE FROM client_staff WHERE user_id = $1
+		AND client_id IN (SELECT id FROM accounts WHERE parent_id = $2)`, user, firm)
+	return err
+}
+
 // IsClientStaff reports whether the user is assigned to the client account.
 func (q Queries) IsClientStaff(ctx context.Context, clientID, userID equipe.ID) (bool, error) {
 	var n int

@@ -26,10 +26,15 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 	}
 	var acct equipe.Account
 	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		if _, err := tx.AccountByID(ctx, firm); err != nil {
+		f, err := tx.AccountByID(ctx, firm)
+		if err != nil {
 			return err
 		}
-		var err error
+		if f.ParentID != nil {
+			// Access reaches one level down: a client's client would be
+			// out of the firm's reach.
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "client.nested"}
+		}
 		if acct, err = s.createAccount(ctx, tx, actor, in, &firm); err != nil {
 			return err
 		}
@@ -117,12 +122,20 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 
 // DetachClient makes the client account independent of the firm: every
 // access inherited from the firm ends on the next request; the client's own
-// members stay.
+// members stay. A client without an active administrator of its own cannot
+// be detached (ECONFLICT "client.no_admin"): nobody could reach it after.
 func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
 	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+		admins, err := tx.LockActiveAdmins(ctx, client)
+		if err != nil {
+			return err
+		}
+		if len(admins) == 0 {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "client.no_admin"}
+		}
 		if err := tx.SetAccountParent(ctx, client, nil); err != nil {
 			return err
 		}
@@ -176,7 +189,10 @@ func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, ac
 		}
 		found := false
 		for _, e := range entries {
-			found = found || e.Account.ID == *account
+			// Only an account one can enter: joined and not suspended, or a
+			// client reached through the firm.
+			enterable := e.Member == nil || e.Member.Status == equipe.MemberActive
+			found = found || (e.Account.ID == *account && enterable)
 		}
 		if !found {
 			return notFound()

@@ -276,6 +276,10 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user e
 		if err := tx.DeleteMember(ctx, account, user); err != nil {
 			return err
 		}
+		// A firm member leaves their client assignments with the firm.
+		if err := tx.UnassignStaffOfFirm(ctx, account, user); err != nil {
+			return err
+		}
 		return s.auditTx(ctx, tx, actor, account, "member.removed", user, memberState(*target), nil)
 	}, lastAdminGuard)
 }

@@ -38,6 +38,8 @@ type accountSection struct {
 // sub-navigation.
 var accountSections = []accountSection{
 	{"team", "/members", "nav.team"},
+	{"clients", "/clients", "nav.clients"},
+	{"contacts", "/contacts", "nav.contacts"},
 	{"roles", "/roles", "nav.roles"},
 	{"api_keys", "/api-keys", "nav.api_keys"},
 	{"audit", "/audit", "nav.audit"},
@@ -45,40 +47,63 @@ var accountSections = []accountSection{
 }
 
 // accountFrame is what every account page shows above its content: the
-// account's name and the sub-navigation.
+// account's name, the firm it is a client of, and the sub-navigation.
 type accountFrame struct {
 	ID   equipe.ID
-	Name string // empty when the user is not a member (an instance administrator)
+	Name string
+	// Firm is the firm whose client the account is, shown to the firm's
+	// members (firm › client); a client's own members are not shown it.
+	Firm *navLink
 	Nav  []navLink
 }
 
 type navLink struct {
 	Href    string
-	Label   string // message key
+	Label   string // message key, or a name for a breadcrumb
 	Current bool
 }
 
 // URL returns the path of the account's page at sub (for example "/roles").
 func (f accountFrame) URL(sub string) string { return "/accounts/" + f.ID.String() + sub }
 
-// frame returns the frame of the account's page section.
+// frame returns the frame of the account's page section. The Clients
+// section is offered in a firm to those who manage its clients or are
+// assigned to some, never in a client account.
 func (w *Web) frame(r *http.Request, account equipe.ID, section string) (accountFrame, error) {
 	f := accountFrame{ID: account}
-	if auth, ok := httpauth.Auth(r); ok {
-		accounts, err := w.Identity.Accounts(r.Context(), auth.User.ID)
+	acct, err := w.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return f, err
+	}
+	f.Name = acct.Name
+	if acct.ParentID != nil {
+		entries, err := w.myAccounts(r)
 		if err != nil {
 			return f, err
 		}
-		for _, a := range accounts {
-			if a.Account.ID == account {
-				f.Name = a.Account.Name
+		for _, e := range entries {
+			if e.Member != nil && e.Account.ID == *acct.ParentID && e.Member.Status == equipe.MemberActive {
+				f.Firm = &navLink{Href: "/accounts/" + e.Account.ID.String() + "/clients", Label: e.Account.Name}
 			}
 		}
 	}
 	for _, s := range accountSections {
+		if s.Key == "clients" && (acct.ParentID != nil || section != "clients" && !w.offersClients(r, account)) {
+			continue
+		}
 		f.Nav = append(f.Nav, navLink{Href: f.URL(s.Path), Label: s.Label, Current: s.Key == section})
 	}
 	return f, nil
+}
+
+// offersClients reports whether the account's pages lead to its clients for
+// the reader: they manage them, or are assigned to some.
+func (w *Web) offersClients(r *http.Request, account equipe.ID) bool {
+	if st, err := w.standing(r, account); err == nil && st.has("subaccounts.manage") {
+		return true
+	}
+	clients, err := w.Team.Clients(r.Context(), actor(r), account)
+	return err == nil && len(clients) > 0
 }
 
 // deniedPage explains a refusal in the reader's words.

@@ -25,9 +25,11 @@ type homeAccount struct {
 	Name       string
 	Href       string // the account's first page, once the user may enter it
 	Role       string // the role's label
+	Firm       string // the firm's name, for a client account reached through it
 	Status     equipe.MemberStatus
 	Activation bool   // the account activates its members
 	Join       string // where to post to join, for a pending invitation (seed 004)
+	Current    bool   // the account chosen last in this session
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
@@ -38,7 +40,7 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 // names the account).
 func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equipe.Error, status int) error {
 	auth, _ := httpauth.Auth(r)
-	accounts, err := w.Identity.Accounts(r.Context(), auth.User.ID)
+	accounts, err := w.myAccounts(r)
 	if err != nil {
 		return err
 	}
@@ -46,7 +48,16 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 	q := r.URL.Query()
 	p.Notice = homeNotices[q.Get("done")]
 	d := homePage{InstanceAdmin: auth.User.InstanceAdmin}
+	firms := firmNames(accounts)
+	current := auth.Session.AccountID
 	for _, a := range accounts {
+		base := "/accounts/" + a.Account.ID.String()
+		if a.Member == nil {
+			// A client account, reached through the firm with the firm role.
+			d.Accounts = append(d.Accounts, homeAccount{Name: a.Account.Name, Href: base + accountSections[0].Path,
+				Firm: firms[*a.Firm], Status: equipe.MemberActive, Current: current != nil && *current == a.Account.ID})
+			continue
+		}
 		role, ok := w.Catalogue.Role(a.Member.Role)
 		if !ok {
 			// A custom role: its labels live with the account.
@@ -54,12 +65,12 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 				return err
 			}
 		}
-		base := "/accounts/" + a.Account.ID.String()
 		ha := homeAccount{Name: a.Account.Name, Role: roleName(role, p.Locale), Status: a.Member.Status,
 			Activation: a.Account.RequiresActivation}
 		switch a.Member.Status {
 		case equipe.MemberActive:
 			ha.Href = base + accountSections[0].Path
+			ha.Current = current != nil && *current == a.Account.ID
 		case equipe.MemberInvited:
 			ha.Join = base + "/join"
 		}

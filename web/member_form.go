@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -314,6 +315,14 @@ func (w *Web) newMemberForm(rw http.ResponseWriter, r *http.Request) error {
 	// inactive; the administrator activates them when ready.
 	if !acct.RequiresActivation {
 		f.Values["send_invitation"] = "yes"
+	}
+	// A contact invited as a member (seed 004) arrives with their email and
+	// names; the form only shows them, the use case judges them.
+	q := r.URL.Query()
+	for _, name := range []string{"email", "first_name", "last_name"} {
+		if v := strings.TrimSpace(q.Get(name)); v != "" && utf8.RuneCountInString(v) <= 254 {
+			f.Values[name] = v
+		}
 	}
 	return w.showMemberForm(rw, r, account, nil, memberDraft{Scopes: map[string]string{}}, "", f, http.StatusOK)
 }

@@ -30,6 +30,7 @@ var teamNotices = map[string]string{
 	"reactivated":       "team.done_reactivated",
 	"removed":           "team.done_removed",
 	"changed":           "team.done_changed",
+	"created_for":       "team.done_created_for",
 	"unchanged":         "team.done_unchanged",
 }
 
@@ -45,9 +46,12 @@ type teamPage struct {
 	Roles      []option
 	Resources  []group[option]
 	Filtered   bool
-	Rows       []teamRow
-	Next       string // the next page, with the filters
-	First      string // the first page, when this one is not
+	// Clients are the firm's client accounts the reader reaches, for the
+	// Espace Pro's "assigned companies" column and filter; none elsewhere.
+	Clients []option
+	Rows    []teamRow
+	Next    string // the next page, with the filters
+	First   string // the first page, when this one is not
 }
 
 type teamRow struct {
@@ -58,6 +62,8 @@ type teamRow struct {
 	Role          string
 	Title         string
 	Resources     []string
+	Companies     []string // the client accounts the member is assigned to
+	AllCompanies  bool     // an administrator of the firm, who reaches every client
 	Status        equipe.MemberStatus
 	NeverLoggedIn bool
 	LastLogin     time.Time
@@ -127,12 +133,31 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	act := actor(r)
-	f := teamFilter(account, r.URL.Query())
-	rows, next, err := w.Team.TeamPage(r.Context(), act, f)
-	if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
-		// A cursor from another version of the list: start again.
-		f.After = ""
+	q := r.URL.Query()
+	f := teamFilter(account, q)
+	// On a firm's team page, the clients the reader reaches, each with its
+	// assigned staff.
+	clients, err := w.Team.Clients(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	var company *store.ClientAccount
+	for i, c := range clients {
+		if c.Account.ID.String() == q.Get("client") {
+			company = &clients[i]
+		}
+	}
+	var rows []store.MemberRow
+	var next string
+	if company != nil {
+		rows, err = w.staffRows(r, f, company.Staff)
+	} else {
 		rows, next, err = w.Team.TeamPage(r.Context(), act, f)
+		if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
+			// A cursor from another version of the list: start again.
+			f.After = ""
+			rows, next, err = w.Team.TeamPage(r.Context(), act, f)
+		}
 	}
 	if err != nil {
 		return w.refuse(rw, r, err)
@@ -159,8 +184,11 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p := w.page(r, "page.team")
 	w.teamNotice(r, p, account)
+	if p.NoticeArgs != nil {
+		p.NoticeArgs["account"] = acct.Name
+	}
 	d := teamPage{Frame: frame, CanManage: st.has("members.manage"), Activation: acct.RequiresActivation, Query: f.Search,
-		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != ""}
+		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
 		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, "status."+string(s), nil), Selected: s == f.Status})
@@ -176,18 +204,59 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		names[res.ID] = res.Name
 	}
 	d.Resources = w.resourceOptions(resources, p.Locale, func(id equipe.ID) bool { return f.Resource != nil && *f.Resource == id })
+	assigned := map[equipe.ID][]string{}
+	for _, c := range clients {
+		d.Clients = append(d.Clients, option{Value: c.Account.ID.String(), Label: c.Account.Name, Selected: company != nil && company.Account.ID == c.Account.ID})
+		for _, u := range c.Staff {
+			assigned[u] = append(assigned[u], c.Account.Name)
+		}
+	}
 	canAudit := st.has("audit.view")
 	for _, row := range rows {
-		d.Rows = append(d.Rows, w.teamRow(r, p.Locale, frame, acct, st, byKey, names, row, canAudit))
+		tr := w.teamRow(r, p.Locale, frame, acct, st, byKey, names, row, canAudit)
+		if len(clients) > 0 {
+			tr.Companies = assigned[row.Member.UserID]
+			tr.AllCompanies = row.Member.Role == equipe.RoleAdmin
+		}
+		d.Rows = append(d.Rows, tr)
 	}
 	if next != "" {
 		d.Next = frame.URL("/members") + filterQuery(f, next)
 	}
-	if f.After != "" {
+	if f.After != "" && company == nil {
 		d.First = frame.URL("/members") + filterQuery(f, "")
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "team", p)
+}
+
+// staffRows returns the team page's rows of the members among staff (those
+// assigned to one client) that match the other filters, on one page: a
+// client's staff are few, and the firm's team is read until they are all
+// found.
+func (w *Web) staffRows(r *http.Request, f store.MemberFilter, staff []equipe.ID) ([]store.MemberRow, error) {
+	want := map[equipe.ID]bool{}
+	for _, u := range staff {
+		want[u] = true
+	}
+	f.After, f.Limit = "", 200
+	var out []store.MemberRow
+	for len(out) < len(want) {
+		rows, next, err := w.Team.TeamPage(r.Context(), actor(r), f)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			if want[row.Member.UserID] {
+				out = append(out, row)
+			}
+		}
+		if next == "" {
+			break
+		}
+		f.After = next
+	}
+	return out, nil
 }
 
 // teamNotice sets the notice a redirect to the team page asked for, naming

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -63,6 +64,9 @@ type route struct {
 // routes lists every page and page action.
 var routes = []route{
 	{"GET /{$}", member, (*Web).home},
+	{"POST /session/account", member, (*Web).switchAccount},
+	{"GET /accounts/new", member, (*Web).newAccountForm},
+	{"POST /accounts/new", member, (*Web).createAccountFor},
 	{"GET /signup", anonymous, (*Web).signupForm},
 	{"POST /signup", anonymous, (*Web).signup},
 	{"GET /login", public, (*Web).loginForm},
@@ -98,6 +102,21 @@ var routes = []route{
 	{"POST /accounts/{account}/members/{user}/reactivate", member, perform(actReactivate)},
 	{"GET /accounts/{account}/members/{user}/remove", member, confirm(actRemove)},
 	{"POST /accounts/{account}/members/{user}/remove", member, perform(actRemove)},
+	{"GET /accounts/{account}/clients", member, (*Web).clients},
+	{"GET /accounts/{account}/clients/new", member, (*Web).newClientForm},
+	{"POST /accounts/{account}/clients/new", member, (*Web).createClient},
+	{"POST /accounts/{account}/clients/{client}/staff", member, (*Web).assignStaff},
+	{"GET /accounts/{account}/clients/{client}/staff/{user}/remove", member, (*Web).unassignStaffForm},
+	{"POST /accounts/{account}/clients/{client}/staff/{user}/remove", member, (*Web).unassignStaff},
+	{"GET /accounts/{account}/clients/{client}/detach", member, (*Web).detachClientForm},
+	{"POST /accounts/{account}/clients/{client}/detach", member, (*Web).detachClient},
+	{"GET /accounts/{account}/contacts", member, (*Web).contacts},
+	{"GET /accounts/{account}/contacts/new", member, (*Web).newContactForm},
+	{"POST /accounts/{account}/contacts/new", member, (*Web).createContact},
+	{"GET /accounts/{account}/contacts/{contact}/edit", member, (*Web).editContactForm},
+	{"POST /accounts/{account}/contacts/{contact}/edit", member, (*Web).updateContact},
+	{"GET /accounts/{account}/contacts/{contact}/delete", member, (*Web).deleteContactForm},
+	{"POST /accounts/{account}/contacts/{contact}/delete", member, (*Web).deleteContact},
 	{"GET /accounts/{account}/audit", member, (*Web).audit},
 	{"GET /accounts/{account}/settings", member, (*Web).settingsForm},
 	{"POST /accounts/{account}/settings", member, (*Web).saveSettings},
@@ -143,6 +162,7 @@ func (w *Web) Handler() (http.Handler, error) {
 
 func (w *Web) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), memoKey{}, &memo{}))
 		// Pages are personal or carry one-time links: no cache keeps them.
 		rw.Header().Set("Cache-Control", "no-store")
 		if r.Method == http.MethodGet && r.URL.Query().Has("lang") {
@@ -223,8 +243,10 @@ type page struct {
 	Notice     string // message key of a notice at the top
 	NoticeArgs map[string]any
 	DevMailbox bool
-	Form       *form
-	Data       any
+	// Switcher is the account switcher of the header, for a logged-in user.
+	Switcher *switcher
+	Form     *form
+	Data     any
 }
 
 func (w *Web) page(r *http.Request, title string) *page {
@@ -232,6 +254,7 @@ func (w *Web) page(r *http.Request, title string) *page {
 	if a, ok := httpauth.Auth(r); ok {
 		u := a.User
 		p.User = &u
+		p.Switcher = w.switcher(r)
 	}
 	return p
 }

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// memo holds what several parts of one page need from the store, read once
+// per request: the header, the account frame and the home page all list the
+// user's accounts.
+type memo struct {
+	accounts []team.AccountEntry
+	loaded   bool
+}
+
+type memoKey struct{}
+
+// myAccounts returns the accounts the reader reaches (memberships of any
+// status, then client accounts through a firm), read once per request.
+func (w *Web) myAccounts(r *http.Request) ([]team.AccountEntry, error) {
+	auth, ok := httpauth.Auth(r)
+	if !ok {
+		return nil, nil
+	}
+	m, _ := r.Context().Value(memoKey{}).(*memo)
+	if m != nil && m.loaded {
+		return m.accounts, nil
+	}
+	entries, err := w.Team.MyAccounts(r.Context(), auth.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		m.accounts, m.loaded = entries, true
+	}
+	return entries, nil
+}
+
+// firmNames returns the names of the firms among the entries: a client
+// account reached through a firm is shown with the firm's name, which its
+// staff know as members of the firm.
+func firmNames(entries []team.AccountEntry) map[equipe.ID]string {
+	out := map[equipe.ID]string{}
+	for _, e := range entries {
+		if e.Member != nil {
+			out[e.Account.ID] = e.Account.Name
+		}
+	}
+	return out
+}
+
+// switcher is the header's account switcher (C12).
+type switcher struct {
+	Current *switchEntry
+	Entries []switchEntry
+}
+
+type switchEntry struct {
+	ID      string
+	Name    string
+	Firm    string // the firm's name, for a client account reached through it
+	Pending bool   // an invitation not yet accepted: joined from the home page
+	Current bool
+}
+
+// currentAccount is the account the reader is in: the one of the page when
+// it is an account's page, else the one last chosen in the switcher for
+// this session.
+func currentAccount(r *http.Request) *equipe.ID {
+	if id, err := equipe.ParseID(r.PathValue("account")); err == nil {
+		return &id
+	}
+	if a, ok := httpauth.Auth(r); ok {
+		return a.Session.AccountID
+	}
+	return nil
+}
+
+// switcher returns the reader's accounts for the header: those they may
+// enter and those that invited them; memberships not yet sent or suspended
+// are left to the home page, which says why. A failure leaves the header
+// without it rather than failing the page.
+func (w *Web) switcher(r *http.Request) *switcher {
+	entries, err := w.myAccounts(r)
+	if err != nil {
+		w.Log.Error("list accounts for the switcher", "err", err)
+		return nil
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	firms := firmNames(entries)
+	current := currentAccount(r)
+	s := &switcher{}
+	for _, e := range entries {
+		se := switchEntry{ID: e.Account.ID.String(), Name: e.Account.Name}
+		switch {
+		case e.Firm != nil:
+			se.Firm = firms[*e.Firm]
+		case e.Member.Status == equipe.MemberInvited:
+			se.Pending = true
+		case e.Member.Status != equipe.MemberActive:
+			continue
+		}
+		se.Current = !se.Pending && current != nil && *current == e.Account.ID
+		s.Entries = append(s.Entries, se)
+	}
+	for i := range s.Entries {
+		if s.Entries[i].Current {
+			s.Current = &s.Entries[i]
+			break
+		}
+	}
+	if len(s.Entries) == 0 {
+		return nil
+	}
+	return s
+}
+
+// switchAccount makes the chosen account the session's current one and
+// opens its team page; an account that only invited the reader goes to the
+// home page, where they may join it.
+func (w *Web) switchAccount(rw http.ResponseWriter, r *http.Request) error {
+	account, err := equipe.ParseID(r.PostFormValue("account"))
+	if err != nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	auth, _ := httpauth.Auth(r)
+	entries, err := w.myAccounts(r)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Account.ID != account {
+			continue
+		}
+		if e.Member != nil && e.Member.Status != equipe.MemberActive {
+			return redirect(rw, r, "/")
+		}
+		if err := w.Team.SwitchAccount(r.Context(), auth.User.ID, auth.Session.ID, &account); err != nil {
+			return err
+		}
+		return redirect(rw, r, "/accounts/"+account.String()+accountSections[0].Path)
+	}
+	return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+}
