@@ -2,10 +2,12 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/google/uuid"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -48,54 +50,126 @@ type checkAnswer struct {
 	Reason  string `json:"reason"`
 }
 
+// appendJSON appends the answer as JSON, as json.Marshal writes it: the
+// check API's answer is written by hand, without reflection, as it is the
+// one written tens of thousands of times a second.
+func (c checkAnswer) appendJSON(b []byte) []byte {
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, c.Allowed)
+	b = append(b, `,"reason":`...)
+	b, _ = jsontext.AppendQuote(b, c.Reason)
+	return append(b, '}')
+}
+
+// respondCheck writes the answer of a check.
+func respondCheck(w http.ResponseWriter, c checkAnswer) error {
+	buf := getBuf()
+	defer putBuf(buf)
+	buf.Write(c.appendJSON(buf.AvailableBuffer()))
+	return respondJSON(w, buf.Bytes())
+}
+
+// parsedID is an identifier of a check request: an ID, or text that is none.
+type parsedID struct {
+	id equipe.ID
+	ok bool
+}
+
+func parseID(s string) parsedID {
+	id, err := equipe.ParseID(s)
+	return parsedID{id, err == nil}
+}
+
+// parseIDBytes is parseID of the text b (as equipe.ParseID: uuid.Parse's
+// forms, of 36 characters only).
+func parseIDBytes(b []byte) parsedID {
+	id, err := uuid.ParseBytes(b)
+	if err != nil || len(b) != 36 {
+		return parsedID{}
+	}
+	return parsedID{id, true}
+}
+
+// checkQuestion is a check request with its identifiers parsed, however it
+// was read.
+type checkQuestion struct {
+	account, user parsedID
+	permission    string
+	hasResource   bool
+	resource      parsedID
+	ownerPresent  bool
+	ownerNull     bool
+	owner         parsedID
+}
+
+func (c checkRequest) question() checkQuestion {
+	q := checkQuestion{account: parseID(c.AccountID), user: parseID(c.UserID), permission: c.Permission,
+		ownerPresent: c.OwnerID.present, ownerNull: c.OwnerID.null}
+	if c.ResourceID != nil {
+		q.hasResource, q.resource = true, parseID(*c.ResourceID)
+	}
+	if c.OwnerID.present && !c.OwnerID.null {
+		q.owner = parseID(c.OwnerID.raw)
+	}
+	return q
+}
+
 // query turns a check request into the service's question. Identifiers that
 // are not IDs name nothing: the answer is a denial with the reason, never an
 // error a caller could mistake for anything but "no".
-func (c checkRequest) query() (team.CheckQuery, *checkAnswer) {
+func (c checkQuestion) query() (team.CheckQuery, *checkAnswer) {
 	deny := func(r access.Reason) (team.CheckQuery, *checkAnswer) {
 		return team.CheckQuery{}, &checkAnswer{Reason: string(r)}
 	}
-	var q team.CheckQuery
-	var err error
-	if q.Account, err = equipe.ParseID(c.AccountID); err != nil {
+	if !c.account.ok {
 		return deny(access.DeniedUnknownAccount)
 	}
-	if q.User, err = equipe.ParseID(c.UserID); err != nil {
+	if !c.user.ok {
 		return deny(access.DeniedUnknownUser)
 	}
-	q.Permission = c.Permission
-	if c.ResourceID != nil {
-		if q.Query.Resource, err = equipe.ParseID(*c.ResourceID); err != nil {
+	q := team.CheckQuery{Account: c.account.id, User: c.user.id, Permission: c.permission}
+	if c.hasResource {
+		if !c.resource.ok {
 			return deny(access.DeniedUnknownResource)
 		}
-		q.Query.HasResource = true
+		q.Query.Resource, q.Query.HasResource = c.resource.id, true
 	}
 	switch {
-	case c.OwnerID.null:
+	case c.ownerNull:
 		q.Query.Unowned = true
-	case c.OwnerID.present:
-		if q.Query.Owner, err = equipe.ParseID(c.OwnerID.raw); err != nil {
+	case c.ownerPresent:
+		if !c.owner.ok {
 			return deny(access.DeniedInvalidQuery)
 		}
-		q.Query.OwnerKnown = true
+		q.Query.Owner, q.Query.OwnerKnown = c.owner.id, true
 	}
 	return q, nil
 }
 
 func (a *API) check(w http.ResponseWriter, r *http.Request) error {
-	var in checkRequest
-	if err := decode(w, r, &in); err != nil {
+	buf, err := readObject(w, r, maxBody)
+	if err != nil {
 		return err
+	}
+	defer putBuf(buf)
+	var in checkQuestion
+	if !parseCheck(buf.Bytes(), a.perms, &in) {
+		// Not in the plain form: json.Unmarshal reads it, or says why not.
+		slow := new(checkRequest)
+		if err := unmarshal(buf.Bytes(), slow); err != nil {
+			return err
+		}
+		in = slow.question()
 	}
 	q, early := in.query()
 	if early != nil {
-		return respond(w, http.StatusOK, early)
+		return respondCheck(w, *early)
 	}
 	d, err := a.Team.Check(r.Context(), actor(r), q)
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, checkAnswer{Allowed: d.Allowed, Reason: string(d.Reason)})
+	return respondCheck(w, checkAnswer{Allowed: d.Allowed, Reason: string(d.Reason)})
 }
 
 type batchRequest struct {
@@ -118,7 +192,7 @@ func (a *API) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	out := batchAnswer{Results: make([]checkAnswer, len(in.Checks))}
 	act := actor(r)
 	for i, c := range in.Checks {
-		q, early := c.query()
+		q, early := c.question().query()
 		if early != nil {
 			out.Results[i] = *early
 			continue

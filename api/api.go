@@ -4,11 +4,12 @@ import (
 	"bytes"
 	_ "embed"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -29,6 +30,9 @@ type API struct {
 	Cookies   httpauth.Cookies
 	I18n      *i18n.Catalog
 	Log       *slog.Logger
+
+	// perms holds the catalogue's permission keys, for decoding checks.
+	perms map[string]string
 }
 
 // audience says who may call a route.
@@ -97,11 +101,22 @@ var routes = []route{
 
 // Handler returns the API's handler for every path under /api/.
 func (a *API) Handler() http.Handler {
+	a.perms = map[string]string{}
+	if a.Catalogue != nil {
+		for _, p := range a.Catalogue.Permissions {
+			a.perms[p.Key] = p.Key
+		}
+	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
+	hot := map[string]http.Handler{}
 	for _, rt := range routes {
-		mux.Handle(rt.method+" "+rt.path, a.wrap(rt))
+		h := a.wrap(rt)
+		mux.Handle(rt.method+" "+rt.path, h)
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		if rt.method == http.MethodPost && slices.Contains(hotPaths, rt.path) {
+			hot[rt.path] = h
+		}
 	}
 	for path, methods := range allowed {
 		allow := strings.Join(methods, ", ")
@@ -113,28 +128,52 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if h, ok := hot[r.URL.Path]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
+
+// hotPaths are the check API's routes (POST), the hot loop of the vendor's
+// backend: a request for exactly one of them goes to its handler without
+// the mux's pattern matching, which gives it the same handler.
+var hotPaths = []string{"/api/v1/check", "/api/v1/check/batch"}
 
 // secretParams are query parameters that would carry a credential in a URL,
 // where proxies, logs and browser history keep it.
 var secretParams = []string{"token", "access_token", "api_key", "apikey", "key", "session", "password"}
 
+// Header values set on every answer. The slices are shared by every
+// response, as Header.Set would make one each time: they hold one element
+// and no spare capacity, so adding to one makes a copy and setting one
+// replaces it; nothing writes into them.
+var (
+	noStore  = []string{"no-store"}
+	jsonType = []string{"application/json"}
+)
+
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		q := r.URL.Query()
-		for _, p := range secretParams {
-			if q.Has(p) {
-				a.fail(w, r, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"})
-				return
+		w.Header()["Cache-Control"] = noStore
+		if r.URL.RawQuery != "" {
+			q := r.URL.Query()
+			for _, p := range secretParams {
+				if q.Has(p) {
+					a.fail(w, r, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"})
+					return
+				}
 			}
 		}
 		if httpauth.BadBearer(r) {
 			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.invalid"))
 			return
 		}
-		_, byKey := httpauth.APIKey(r)
+		byKey := httpauth.APIKey(r) != nil
 		if byKey && rt.access != caller {
 			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.not_for_route"))
 			return
@@ -166,8 +205,8 @@ func (a *API) wrap(rt route) http.Handler {
 // actor is who the request acts as: the session's user or the API key.
 func actor(r *http.Request) team.Actor {
 	act := team.Actor{IP: httpauth.Origin(r).IP}
-	if k, ok := httpauth.APIKey(r); ok {
-		act.Key = &k
+	if k := httpauth.APIKey(r); k != nil {
+		act.Key = k
 	} else if auth, ok := httpauth.Auth(r); ok {
 		u := auth.User
 		act.User = &u
@@ -209,24 +248,76 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeMax(w, r, v, maxBody)
 }
 
+// strict makes decoding refuse unknown member names (duplicates are
+// refused by default).
+var strict = json.RejectUnknownMembers(true)
+
+// bufs holds the buffers that request bodies are read into and answers
+// written from, reused from request to request: nothing keeps one once the
+// request is answered (decoding copies what it keeps; the response writer
+// copies what it is given).
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf bounds the buffers kept for reuse: a rare large body does
+// not hold its memory for ever.
+const maxPooledBuf = 64 << 10
+
+func getBuf() *bytes.Buffer { return bufs.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuf {
+		b.Reset()
+		bufs.Put(b)
+	}
+}
+
+// jsonMediaType reports whether a Content-Type header names JSON.
+func jsonMediaType(ct string) bool {
+	// The common spelling first: ParseMediaType allocates.
+	if strings.EqualFold(ct, "application/json") {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
 // decodeMax is decode with a body limit of its own.
 func decodeMax(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	buf, err := readObject(w, r, limit)
 	if err != nil {
+		return err
+	}
+	defer putBuf(buf)
+	return unmarshal(buf.Bytes(), v)
+}
+
+// readObject reads the body of a request that decode accepts the media
+// type and the size of, and that holds a JSON object (as far as its first
+// character tells). The caller puts the buffer back with putBuf once done
+// with it.
+func readObject(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
+	if !jsonMediaType(r.Header.Get("Content-Type")) {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
+	}
+	buf := getBuf()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		putBuf(buf)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &requestError{status: http.StatusRequestEntityTooLarge, typ: "too-large", key: "request.too_large"}
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, typ: "too-large", key: "request.too_large"}
 		}
-		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.malformed"}
+		return nil, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.malformed"}
 	}
-	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.not_object"}
+	if t := bytes.TrimLeft(buf.Bytes(), " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		putBuf(buf)
+		return nil, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.not_object"}
 	}
-	err = json.Unmarshal(body, v, json.RejectUnknownMembers(true))
+	return buf, nil
+}
+
+// unmarshal decodes the JSON object body into v, strictly (see decode).
+func unmarshal(body []byte, v any) error {
+	err := json.Unmarshal(body, v, strict)
 	if err == nil {
 		return nil
 	}
@@ -260,9 +351,16 @@ func pointerField(ptr string) string {
 
 // respond writes v as JSON with status.
 func respond(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	return json.MarshalWrite(w, v)
+}
+
+// respondJSON writes the JSON text b with status 200.
+func respondJSON(w http.ResponseWriter, b []byte) error {
+	w.Header()["Content-Type"] = jsonType
+	_, err := w.Write(b)
+	return err
 }
 
 //go:embed openapi.json

@@ -58,59 +58,78 @@ const (
 	ViaBearer     // an API client
 )
 
-type ctxKey int
+// state is what the middleware learnt of a request: one context value
+// rather than one per fact, so that a request costs one context and one
+// copy of the request, and every accessor one lookup. A state is never
+// changed once in a context; WithAuth puts a changed copy in a new one.
+type state struct {
+	origin    identity.Origin
+	via       Via
+	badBearer bool
+	auth      *identity.Auth
+	key       *equipe.APIKey
+}
 
-const (
-	keyAuth ctxKey = iota
-	keyOrigin
-	keyVia
-	keyBadBearer
-	keyAPIKey
-)
+type ctxKey struct{}
+
+// noState is the state of a request that did not pass the middleware.
+var noState = &state{}
+
+func stateOf(r *http.Request) *state {
+	if st, ok := r.Context().Value(ctxKey{}).(*state); ok {
+		return st
+	}
+	return noState
+}
+
+func withState(r *http.Request, st *state) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+}
 
 // KeyPrefix starts API key secrets (and no session secret).
 const KeyPrefix = "equipe_"
 
-// KeyAuthenticator finds the API key of a secret.
+// KeyAuthenticator finds the API key of a secret. The key it returns may be
+// shared with other requests: nobody changes it.
 type KeyAuthenticator interface {
-	AuthenticateKey(ctx context.Context, secret string) (equipe.APIKey, error)
+	AuthenticateKey(ctx context.Context, secret string) (*equipe.APIKey, error)
 }
 
-// APIKey returns the API key the request authenticated with, if any.
-func APIKey(r *http.Request) (equipe.APIKey, bool) {
-	k, ok := r.Context().Value(keyAPIKey).(equipe.APIKey)
-	return k, ok
+// APIKey returns the API key the request authenticated with, or nil. The key
+// may be shared with other requests: read it, never change it.
+func APIKey(r *http.Request) *equipe.APIKey {
+	return stateOf(r).key
 }
 
 // Auth returns the request's identity, if it has one.
 func Auth(r *http.Request) (identity.Auth, bool) {
-	a, ok := r.Context().Value(keyAuth).(identity.Auth)
-	return a, ok
+	if a := stateOf(r).auth; a != nil {
+		return *a, true
+	}
+	return identity.Auth{}, false
 }
 
 // AuthVia returns how the request authenticated.
 func AuthVia(r *http.Request) Via {
-	v, _ := r.Context().Value(keyVia).(Via)
-	return v
+	return stateOf(r).via
 }
 
 // BadBearer reports whether the request carried a bearer token that did not
 // authenticate (the API answers 401 rather than treating it as anonymous).
 func BadBearer(r *http.Request) bool {
-	b, _ := r.Context().Value(keyBadBearer).(bool)
-	return b
+	return stateOf(r).badBearer
 }
 
 // Origin returns where the request comes from.
 func Origin(r *http.Request) identity.Origin {
-	o, _ := r.Context().Value(keyOrigin).(identity.Origin)
-	return o
+	return stateOf(r).origin
 }
 
 // WithAuth returns r carrying a (after a login in the same request).
 func WithAuth(r *http.Request, a identity.Auth, via Via) *http.Request {
-	ctx := context.WithValue(r.Context(), keyAuth, a)
-	return r.WithContext(context.WithValue(ctx, keyVia, via))
+	st := *stateOf(r)
+	st.auth, st.via = &a, via
+	return withState(r, &st)
 }
 
 // Middleware resolves the client's address and the session or API key of
@@ -129,46 +148,45 @@ type Middleware struct {
 // flagged for the API to refuse.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ua := r.UserAgent()
-		ctx := context.WithValue(r.Context(), keyOrigin, identity.Origin{IP: m.ClientIP(r), UserAgent: ua})
-		r = r.WithContext(ctx)
+		st := &state{origin: identity.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
+		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, _ := strings.Cut(h, " ")
 			secret = strings.TrimSpace(secret)
-			if strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
+			bearer := strings.EqualFold(scheme, "Bearer")
+			if bearer && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
 				k, err := m.Keys.AuthenticateKey(ctx, secret)
 				if err == nil {
-					r = r.WithContext(context.WithValue(ctx, keyAPIKey, k))
+					st.key = k
 				} else {
 					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 						m.Log.Error("authenticate API key", "err", err)
 					}
-					r = r.WithContext(context.WithValue(r.Context(), keyBadBearer, true))
+					st.badBearer = true
 				}
-				next.ServeHTTP(w, r)
-				return
-			}
-			a, err := m.Identity.Authenticate(ctx, secret)
-			if strings.EqualFold(scheme, "Bearer") && err == nil {
-				r = WithAuth(r, a, ViaBearer)
 			} else {
-				if err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-					m.Log.Error("authenticate", "err", err)
+				a, err := m.Identity.Authenticate(ctx, secret)
+				if bearer && err == nil {
+					st.auth, st.via = &a, ViaBearer
+				} else {
+					if err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+						m.Log.Error("authenticate", "err", err)
+					}
+					st.badBearer = true
 				}
-				r = r.WithContext(context.WithValue(r.Context(), keyBadBearer, true))
 			}
 		} else if c, err := r.Cookie(m.Cookies.Name()); err == nil && c.Value != "" {
 			a, err := m.Identity.Authenticate(ctx, c.Value)
 			switch equipe.ErrorCode(err) {
 			case "":
-				r = WithAuth(r, a, ViaCookie)
+				st.auth, st.via = &a, ViaCookie
 			case equipe.EUNAUTHORIZED:
 				m.Cookies.Clear(w)
 			default:
 				m.Log.Error("authenticate", "err", err)
 			}
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withState(r, st))
 	})
 }
 
@@ -184,8 +202,14 @@ func (m *Middleware) ClientIP(r *http.Request) string {
 	if err != nil {
 		return host
 	}
+	// An IPv4 address parses only from its canonical form: host is then
+	// already what peer.String() would make.
+	canonical := peer.Is4()
 	peer = peer.Unmap()
 	if !m.trusted(peer) {
+		if canonical {
+			return host
+		}
 		return peer.String()
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")

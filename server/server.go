@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/equipe-dev/equipe/httpauth"
@@ -58,7 +60,15 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 
-	var h http.Handler = mux
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux would send the check API's calls to the API too; they go
+		// there without its pattern matching.
+		if r.Method == http.MethodPost && slices.Contains(checkPaths, r.URL.Path) {
+			s.API.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	h = s.Auth.Wrap(h)
 	h = cop.Handler(h)
 	h = s.headers(h)
@@ -103,19 +113,38 @@ func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
+// header is a response header in canonical form with its value.
+type header struct {
+	name  string
+	value []string
+}
+
+// securityHeaders go on every response. Their value slices are shared by
+// every response rather than made by Header.Set for each: they hold one
+// element and no spare capacity, so a handler that adds to one of them gets
+// a copy (append reallocates) and one that sets it replaces the slice;
+// nothing writes into them.
+var securityHeaders = []header{
+	{"Content-Security-Policy", []string{csp}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"same-origin"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Cross-Origin-Resource-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=()"}},
+}
+
+var hstsHeader = header{"Strict-Transport-Security", []string{"max-age=63072000; includeSubDomains"}}
+
 func (s *Server) headers(next http.Handler) http.Handler {
 	hsts := s.PublicURL != nil && s.PublicURL.Scheme == "https"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		for _, sh := range securityHeaders {
+			h[sh.name] = sh.value
+		}
 		if hsts {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h[hstsHeader.name] = hstsHeader.value
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -146,10 +175,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logAndRecover logs every request (method, path with secrets cut out, no
+// logAndRecover logs requests (method, path with secrets cut out, no
 // query string, status, duration) and turns a panic into a 500 whose stack
-// goes to the log only.
+// goes to the log only. Successful calls of the check API are counted
+// rather than logged one by one (see checkPaths).
 func (s *Server) logAndRecover(next http.Handler) http.Handler {
+	quiet := newQuietLog(s.Log, summaryEvery)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -164,9 +195,103 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 					http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
+			d := time.Since(start)
+			if quiet.count(r, sw.status, sw.bytes, d) {
+				return
+			}
 			s.Log.Info("request", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// checkPaths are the routes (POST) of the check API, whose successful calls
+// are not logged one by one. The check API is the hot loop of the vendor's backend: tens of
+// thousands of calls a second, each answering a question and changing
+// nothing. A log line per call would cost more than the check itself (the
+// line is formatted and written to the log, a system call, for every
+// request: under load it was the largest cost of the handler), and would
+// drown every other line. Their calls are counted instead, and summed up in
+// one line per route and per summaryEvery while they come. Calls that fail
+// (status 400 and above: a bad key, a malformed question, a busy database)
+// and panics are logged on their own line as any other request, so nothing
+// that needs looking into goes unlogged.
+var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch"}
+
+// summaryEvery is how often the quiet routes' calls are summed up.
+const summaryEvery = time.Minute
+
+// quietLog counts the successful calls of the quiet routes.
+type quietLog struct {
+	log       *slog.Logger
+	every     time.Duration
+	routes    []quietRoute
+	scheduled atomic.Bool // a summary is due: a timer runs
+}
+
+// quietRoute sums up the calls of one route since the last summary.
+type quietRoute struct {
+	method, path string
+	calls        atomic.Int64
+	bytes        atomic.Int64
+	micros       atomic.Int64 // the calls' total duration
+	maxMicros    atomic.Int64
+}
+
+func newQuietLog(log *slog.Logger, every time.Duration) *quietLog {
+	q := &quietLog{log: log, every: every, routes: make([]quietRoute, len(checkPaths))}
+	for i, p := range checkPaths {
+		q.routes[i].method, q.routes[i].path = http.MethodPost, p
+	}
+	return q
+}
+
+// count counts the request if it is a successful call of a quiet route,
+// and reports whether it did (the request is then not logged on its own).
+func (q *quietLog) count(r *http.Request, status, bytes int, d time.Duration) bool {
+	if status >= 400 || status == 0 || r.Method != http.MethodPost {
+		return false
+	}
+	var rt *quietRoute
+	for i := range q.routes {
+		if q.routes[i].path == r.URL.Path {
+			rt = &q.routes[i]
+			break
+		}
+	}
+	if rt == nil {
+		return false
+	}
+	us := d.Microseconds()
+	rt.calls.Add(1)
+	rt.bytes.Add(int64(bytes))
+	rt.micros.Add(us)
+	for m := rt.maxMicros.Load(); us > m && !rt.maxMicros.CompareAndSwap(m, us); m = rt.maxMicros.Load() {
+	}
+	// The first call after a summary schedules the next one. The flag is
+	// cleared before the counters are taken, so a call counted after they
+	// were taken finds it clear and schedules another summary.
+	if !q.scheduled.Load() && q.scheduled.CompareAndSwap(false, true) {
+		time.AfterFunc(q.every, q.summarize)
+	}
+	return true
+}
+
+// summarize logs one line per quiet route called since the last summary.
+func (q *quietLog) summarize() {
+	q.scheduled.Store(false)
+	for i := range q.routes {
+		rt := &q.routes[i]
+		n := rt.calls.Swap(0)
+		b := rt.bytes.Swap(0)
+		us := rt.micros.Swap(0)
+		maxUS := rt.maxMicros.Swap(0)
+		if n == 0 {
+			continue
+		}
+		q.log.Info("requests", "method", rt.method, "path", rt.path, "count", n, "bytes", b,
+			"period_s", q.every.Seconds(), "duration_ms_avg", float64(us)/float64(n)/1000,
+			"duration_ms_max", float64(maxUS)/1000)
+	}
 }

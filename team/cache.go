@@ -3,6 +3,7 @@ package team
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -44,8 +45,8 @@ type cache struct {
 	// member through a firm is indexed under the firm too.
 	byAccount map[equipe.ID]map[memberKey]struct{}
 	byUser    map[equipe.ID]map[memberKey]struct{}
-	keys      map[string]keyEntry // API keys by the hex of their hash
-	keyIDs    map[equipe.ID]string
+	keys      map[keyHash]keyEntry // API keys by the hash of their secret
+	keyIDs    map[equipe.ID]keyHash
 }
 
 func newCache() *cache {
@@ -60,8 +61,8 @@ func (c *cache) reset() {
 	c.accounts = map[equipe.ID]accountEntry{}
 	c.byAccount = map[equipe.ID]map[memberKey]struct{}{}
 	c.byUser = map[equipe.ID]map[memberKey]struct{}{}
-	c.keys = map[string]keyEntry{}
-	c.keyIDs = map[equipe.ID]string{}
+	c.keys = map[keyHash]keyEntry{}
+	c.keyIDs = map[equipe.ID]keyHash{}
 }
 
 func (c *cache) member(k memberKey) (memberEntry, bool) {
@@ -76,6 +77,54 @@ func (c *cache) account(id equipe.ID) (accountEntry, bool) {
 	e, ok := c.accounts[id]
 	c.mu.RUnlock()
 	return e, ok
+}
+
+// accountMember returns the account and the user's membership of it when
+// the cache knows both (or knows that the account does not exist).
+func (c *cache) accountMember(account, user equipe.ID) (accountEntry, memberEntry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a, ok := c.accounts[account]
+	if !ok || a.a == nil {
+		return a, memberEntry{}, ok
+	}
+	m, ok := c.members[memberKey{account, user}]
+	return a, m, ok
+}
+
+func (c *cache) key(h keyHash) (keyEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.keys[h]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+// putKey keeps e if nothing changed since gen.
+func (c *cache) putKey(gen uint64, h keyHash, e keyEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.keys[h] = e
+		c.keyIDs[e.key.ID] = h
+	}
+}
+
+// claimTouch reports whether the caller is the one to record the key's use
+// at now: the first to find it unrecorded for keyTouchEvery. Requests that
+// come together with the key do not all write the same time.
+func (c *cache) claimTouch(h keyHash, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.keys[h]
+	if !ok {
+		return true
+	}
+	if now.Sub(e.touched) < keyTouchEvery {
+		return false
+	}
+	e.touched = now
+	c.keys[h] = e
+	return true
 }
 
 func (c *cache) generation() uint64 {

@@ -32,16 +32,22 @@ func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return access.Decision{Reason: deniedOutOfReach}, err
 	}
-	acct, err := s.loadAccount(ctx, q.Account)
-	if err != nil {
-		return access.Decision{}, err
+	// Both from the cache under one lock, as nearly every check finds them;
+	// else each from the cache or the store.
+	acct, e, cached := s.cache.accountMember(q.Account, q.User)
+	if !cached {
+		var err error
+		if acct, err = s.loadAccount(ctx, q.Account); err != nil {
+			return access.Decision{}, err
+		}
+		if acct.a != nil {
+			if e, err = s.loadMember(ctx, q.Account, q.User); err != nil {
+				return access.Decision{}, err
+			}
+		}
 	}
 	if acct.a == nil {
 		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
-	}
-	e, err := s.loadMember(ctx, q.Account, q.User)
-	if err != nil {
-		return access.Decision{}, err
 	}
 	if e.unknownUser {
 		return access.Decision{Reason: access.DeniedUnknownUser}, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"strings"
 	"time"
@@ -26,54 +25,49 @@ const keyLen = len(KeyPrefix) + 43
 const keyTouchEvery = time.Minute
 
 type keyEntry struct {
-	key     equipe.APIKey
+	key     *equipe.APIKey // shared by the requests that use it: never changed
 	touched time.Time
 }
 
+// keyHash is the SHA-256 of a key's secret: what the store keeps.
+type keyHash [sha256.Size]byte
+
+func invalidKey() error { return equipe.Errorf(equipe.EUNAUTHORIZED, "api_key.invalid") }
+
 // AuthenticateKey returns the API key whose secret is secret. Unknown and
-// revoked keys answer EUNAUTHORIZED "api_key.invalid". Keys are cached; a
-// revocation reaches every process through the store's change
-// notifications.
-func (s *Service) AuthenticateKey(ctx context.Context, secret string) (equipe.APIKey, error) {
-	invalid := equipe.Errorf(equipe.EUNAUTHORIZED, "api_key.invalid")
+// revoked keys answer EUNAUTHORIZED "api_key.invalid". Keys are cached, and
+// the key returned is the cache's, shared by every request that uses it:
+// callers read it and never change it. A revocation reaches every process
+// through the store's change notifications.
+func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.APIKey, error) {
 	if len(secret) != keyLen || !strings.HasPrefix(secret, KeyPrefix) {
-		return equipe.APIKey{}, invalid
+		return nil, invalidKey()
 	}
-	sum := sha256.Sum256([]byte(secret))
-	h := hex.EncodeToString(sum[:])
-	now := s.Now()
-	s.cache.mu.RLock()
-	e, ok := s.cache.keys[h]
-	s.cache.mu.RUnlock()
+	// Hashing a copy on the stack spares the heap a copy of the secret on
+	// every request.
+	var b [keyLen]byte
+	copy(b[:], secret)
+	h := keyHash(sha256.Sum256(b[:]))
+	e, ok := s.cache.key(h)
 	if !ok {
 		gen := s.cache.generation()
-		k, err := s.DB.APIKeyByHash(ctx, sum[:])
+		hash := h // a copy for the store: h itself stays on the stack
+		k, err := s.DB.APIKeyByHash(ctx, hash[:])
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return equipe.APIKey{}, invalid
+			return nil, invalidKey()
 		} else if err != nil {
-			return equipe.APIKey{}, err
+			return nil, err
 		}
-		e = keyEntry{key: k, touched: k.LastUsedAt}
-		s.cache.mu.Lock()
-		if s.cache.gen == gen {
-			s.cache.keys[h] = e
-			s.cache.keyIDs[k.ID] = h
-		}
-		s.cache.mu.Unlock()
+		e = keyEntry{key: &k, touched: k.LastUsedAt}
+		s.cache.putKey(gen, h, e)
 	}
 	if !e.key.RevokedAt.IsZero() {
-		return equipe.APIKey{}, invalid
+		return nil, invalidKey()
 	}
-	if now.Sub(e.touched) >= keyTouchEvery {
+	if now := s.Now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
 		if err := s.DB.TouchAPIKey(ctx, e.key.ID, now); err != nil {
 			s.Log.Warn("record API key use", "err", err)
 		}
-		s.cache.mu.Lock()
-		if ce, ok := s.cache.keys[h]; ok {
-			ce.touched = now
-			s.cache.keys[h] = ce
-		}
-		s.cache.mu.Unlock()
 	}
 	return e.key, nil
 }
