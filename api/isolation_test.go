@@ -13,12 +13,17 @@ import (
 // bodies are valid request bodies per route, so that a refusal comes from
 // the tenant boundary and not from the input.
 var bodies = map[string]any{
-	"PATCH /api/v1/accounts/{account}":                map[string]any{"name": "Taken over"},
-	"POST /api/v1/accounts/{account}/members":         map[string]any{"email": "intruder@c.example", "first_name": "In", "last_name": "Truder", "role": "admin", "send_invitation": true},
-	"PATCH /api/v1/accounts/{account}/members/{user}": map[string]any{"title": "Intruder", "role": "guest"},
-	"POST /api/v1/accounts/{account}/roles":           map[string]any{"key": "intruder", "label_fr": "Intrus", "label_en": "Intruder"},
-	"PATCH /api/v1/accounts/{account}/roles/{role}":   map[string]any{"label_fr": "Intrus"},
-	"POST /api/v1/accounts/{account}/api-keys":        map[string]any{"name": "intruder", "role": "admin"},
+	"POST /api/v1/accounts/{account}/clients":                map[string]any{"name": "Intruder Ltd", "locale": "fr"},
+	"POST /api/v1/accounts/{account}/clients/{client}/staff": map[string]any{"user_id": equipe.NewID().String()},
+	"POST /api/v1/accounts/{account}/contacts":               map[string]any{"last_name": "Intruder", "email": "i@evil.example", "kinds": []string{"billing"}},
+	"PATCH /api/v1/accounts/{account}/contacts/{contact}":    map[string]any{"last_name": "Intruder", "email": "i@evil.example", "kinds": []string{"billing"}},
+	"POST /api/v1/accounts/{account}/resources":              map[string]any{"type": "location", "name": "Intruder"},
+	"PATCH /api/v1/accounts/{account}":                       map[string]any{"name": "Taken over"},
+	"POST /api/v1/accounts/{account}/members":                map[string]any{"email": "intruder@c.example", "first_name": "In", "last_name": "Truder", "role": "admin", "send_invitation": true},
+	"PATCH /api/v1/accounts/{account}/members/{user}":        map[string]any{"title": "Intruder", "role": "guest"},
+	"POST /api/v1/accounts/{account}/roles":                  map[string]any{"key": "intruder", "label_fr": "Intrus", "label_en": "Intruder"},
+	"PATCH /api/v1/accounts/{account}/roles/{role}":          map[string]any{"label_fr": "Intrus"},
+	"POST /api/v1/accounts/{account}/api-keys":               map[string]any{"name": "intruder", "role": "admin"},
 }
 
 // TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants walks every
@@ -36,6 +41,12 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 		}
 		bKey := call(t, env.Client(), "POST", b.url("/api-keys"), map[string]any{"name": "b backend", "role": "admin"}, bearer(b.admin)...)
 		bKeyID := bKey.JSON["id"].(string)
+		bClient := call(t, env.Client(), "POST", b.url("/clients"), map[string]any{"name": "B's client", "locale": "fr"}, bearer(b.admin)...)
+		bContact := call(t, env.Client(), "POST", b.url("/contacts"), map[string]any{"last_name": "Comptable", "email": "c@b.example",
+			"kinds": []string{"billing"}}, bearer(b.admin)...)
+		if bClient.Status != 201 || bContact.Status != 201 {
+			t.Fatalf("B's client %d, contact %d", bClient.Status, bContact.Status)
+		}
 		aKey := a.key(t, "admin")
 
 		raw := storetest.Raw(t, env.DB)
@@ -45,6 +56,10 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 				"SELECT user_id, role, status, title, overrides FROM members ORDER BY user_id",
 				"SELECT account_id, key, label_fr, grants FROM roles ORDER BY key",
 				"SELECT id, name, role, revoked_at FROM api_keys ORDER BY id",
+				"SELECT id, name, parent_id FROM accounts ORDER BY id",
+				"SELECT id, last_name, email, kinds FROM contacts ORDER BY id",
+				"SELECT id, name FROM resources ORDER BY id",
+				"SELECT client_id, user_id FROM client_staff ORDER BY client_id, user_id",
 			} {
 				rows, err := raw.Query(q)
 				if err != nil {
@@ -83,6 +98,8 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 					"{user}", bMember.User.ID.String(),
 					"{role}", "secret_role",
 					"{key}", bKeyID,
+					"{client}", bClient.JSON["id"].(string),
+					"{contact}", bContact.JSON["id"].(string),
 				).Replace(rt.Path)
 				if accountOf.account == a.account && !strings.ContainsAny(strings.TrimPrefix(rt.Path, "/api/v1/accounts/{account}"), "{") {
 					continue // A's own account with no object of B: A's business

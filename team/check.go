@@ -77,7 +77,12 @@ func (s *Service) mayAsk(ctx context.Context, caller Actor, account equipe.ID) (
 	case caller.instance():
 		return true, nil
 	case caller.Key != nil:
-		return *caller.Key.AccountID == account, nil
+		if *caller.Key.AccountID == account {
+			return true, nil
+		}
+		// A firm's key may also ask about the firm's client accounts.
+		acct, err := s.loadAccount(ctx, account)
+		return err == nil && acct.parent != nil && *acct.parent == *caller.Key.AccountID, err
 	case caller.User != nil:
 		m, a, err := s.actorMember(ctx, caller, account)
 		if err != nil || m == nil {

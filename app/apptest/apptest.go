@@ -129,6 +129,25 @@ func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
 	return mail.DevMessage{}
 }
 
+// Delivered waits until the outbox holds no email still to be sent, so that
+// a snapshot of the database taken afterwards is not changed by delivery.
+func (e *Env) Delivered(t testing.TB) {
+	t.Helper()
+	db := storetest.Raw(t, e.DB)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM outbox WHERE status IN ('queued', 'processing')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the outbox still holds emails to send after 10 s")
+}
+
 // Mails returns how many emails to `to` made from template the mailbox holds.
 func (e *Env) Mails(to, template string) int {
 	n := 0

@@ -1,0 +1,304 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+func createAccountFor(t *testing.T, env *apptest.Env, token string, owner string) response {
+	t.Helper()
+	return call(t, env.Client(), "POST", env.URL+"/api/v1/accounts", map[string]any{
+		"name": "Pizzeria Bella", "locale": "fr", "first_resource": map[string]any{"type": "location", "name": "Bella Centre"},
+		"owner":   map[string]any{"email": owner, "first_name": "Giulia", "last_name": "Rossi"},
+		"message": "Bonjour Giulia,\nje viens de créer votre compte.",
+	}, bearer(token)...)
+}
+
+// TestPartner_CreatesAnAccountForABusiness plays seed 000 through the API:
+// a partner creates the account; the owner sets their own password from the
+// email, sees the partner as Manager and removes them; the partner's access
+// ends at once.
+func TestPartner_CreatesAnAccountForABusiness(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		partner := newTenant(t, env, "consultant@partner.example")
+		r := createAccountFor(t, env, partner.admin, "giulia@bella.example")
+		if r.Status != 201 || r.JSON["name"] != "Pizzeria Bella" {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		account := r.JSON["id"].(string)
+		base := env.URL + "/api/v1/accounts/" + account
+		// The partner is a Manager of it, and never learns a password.
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(partner.admin)...); !strings.Contains(string(r.Raw), `"role":"manager"`) {
+			t.Fatalf("partner's accounts: %s", r.Raw)
+		}
+		m := env.Mail(t, "giulia@bella.example", "account_created_for_you")
+		if !strings.Contains(m.Text, "je viens de créer votre compte") || !strings.Contains(m.Text, "Ada Lovelace") {
+			t.Fatalf("the owner's email lacks the message or the partner:\n%s", m.Text)
+		}
+		secret := apptest.Secret(apptest.Link(t, m, "/invitations/"))
+		r = call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "la meilleure pizza du quartier", "accept_privacy_policy": true})
+		if r.Status != 200 {
+			t.Fatalf("owner accepts: %d %s", r.Status, r.Raw)
+		}
+		owner := r.JSON["token"].(string)
+		// The owner sees the partner as Manager on the team, and removes them.
+		team := call(t, env.Client(), "GET", base+"/members?role=manager", nil, bearer(owner)...)
+		items := team.JSON["items"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["email"] != "consultant@partner.example" {
+			t.Fatalf("owner's team: %s", team.Raw)
+		}
+		partnerID := items[0].(map[string]any)["user_id"].(string)
+		if r := call(t, env.Client(), "GET", base+"/roles", nil, bearer(partner.admin)...); r.Status != 200 {
+			t.Fatalf("partner before removal: %d", r.Status)
+		}
+		if r := call(t, env.Client(), "DELETE", base+"/members/"+partnerID, nil, bearer(owner)...); r.Status != 204 {
+			t.Fatalf("owner removes the partner: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", base+"/roles", nil, bearer(partner.admin)...); r.Status != 404 {
+			t.Fatalf("partner after removal: %d", r.Status)
+		}
+		// An owner who already has an identity gets the access email instead.
+		other := newTenant(t, env, "owner2@elsewhere.example")
+		_ = other
+		if r := createAccountFor(t, env, partner.admin, "owner2@elsewhere.example"); r.Status != 201 {
+			t.Fatalf("create for an existing identity: %d %s", r.Status, r.Raw)
+		}
+		env.Mail(t, "owner2@elsewhere.example", "access_granted")
+		// Bad input changes nothing.
+		r = call(t, env.Client(), "POST", env.URL+"/api/v1/accounts", map[string]any{"name": "<b>x</b>", "locale": "fr",
+			"owner": map[string]any{"email": "nope"}}, bearer(partner.admin)...)
+		if r.Status != 422 || r.fieldCodes()["owner.email"] == "" || r.fieldCodes()["name"] == "" {
+			t.Fatalf("bad account: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestFirm_StaffReachOnlyTheirClients plays seed 001's two spaces: a firm
+// with two staff assigned to different client companies, each client with
+// users of its own.
+func TestFirm_StaffReachOnlyTheirClients(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		alice := env.AddMember(t, firm.account, "alice@compta.example", "collaborator", equipe.MemberActive)
+		bob := env.AddMember(t, firm.account, "bob@compta.example", "collaborator", equipe.MemberActive)
+		newClient := func(name string) string {
+			r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": name, "locale": "fr",
+				"first_resource": map[string]any{"type": "company", "name": name}}, bearer(firm.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("client %s: %d %s", name, r.Status, r.Raw)
+			}
+			return r.JSON["id"].(string)
+		}
+		boulangerie, garage := newClient("Boulangerie Martin"), newClient("Garage Dupuis")
+		assign := func(client string, user equipe.ID) {
+			if r := call(t, env.Client(), "POST", firm.url("/clients/"+client+"/staff"), map[string]any{"user_id": user.String()}, bearer(firm.admin)...); r.Status != 204 {
+				t.Fatalf("assign: %d %s", r.Status, r.Raw)
+			}
+		}
+		assign(boulangerie, alice.User.ID)
+		assign(garage, bob.User.ID)
+		key := firm.key(t, "admin")
+		may := func(user equipe.ID, client string) response {
+			return checkAs(t, env, key, map[string]any{"user_id": user.String(), "account_id": client, "permission": "records.view"})
+		}
+		// Each staff member reaches their client only; the firm's admin all.
+		if r := may(alice.User.ID, boulangerie); r.JSON["allowed"] != true {
+			t.Fatalf("alice in her client: %s", r.Raw)
+		}
+		if r := may(alice.User.ID, garage); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_not_member" {
+			t.Fatalf("alice in bob's client: %s", r.Raw)
+		}
+		if r := may(firm.adminID, garage); r.JSON["allowed"] != true {
+			t.Fatalf("the firm's admin: %s", r.Raw)
+		}
+		clientsOf := func(token string) int {
+			r := call(t, env.Client(), "GET", firm.url("/clients"), nil, bearer(token)...)
+			return len(r.JSON["items"].([]any))
+		}
+		if clientsOf(alice.Token) != 1 || clientsOf(bob.Token) != 1 || clientsOf(firm.admin) != 2 {
+			t.Fatalf("clients seen: alice %d, bob %d, admin %d", clientsOf(alice.Token), clientsOf(bob.Token), clientsOf(firm.admin))
+		}
+		// Alice's account switcher shows her client through the firm.
+		me := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(alice.Token)...)
+		if !strings.Contains(string(me.Raw), boulangerie) || strings.Contains(string(me.Raw), garage) {
+			t.Fatalf("alice's accounts: %s", me.Raw)
+		}
+		// The client's own user (Espace Clients), added by the firm's staff.
+		cb := env.URL + "/api/v1/accounts/" + boulangerie
+		r := call(t, env.Client(), "POST", cb+"/members", map[string]any{"email": "patron@boulangerie.example", "first_name": "Paul",
+			"last_name": "Martin", "role": "admin", "title": "chef_entreprise", "send_invitation": true}, bearer(firm.admin)...)
+		if r.Status != 201 {
+			t.Fatalf("client user: %d %s", r.Status, r.Raw)
+		}
+		// The client's members never see the firm's members or other clients.
+		team := call(t, env.Client(), "GET", cb+"/members", nil, bearer(firm.admin)...)
+		if n := len(team.JSON["items"].([]any)); n != 1 {
+			t.Fatalf("the client's team shows %d members (the firm's staff are not its members): %s", n, team.Raw)
+		}
+		// Unassigning ends the inherited access on the next check.
+		if r := call(t, env.Client(), "DELETE", firm.url("/clients/"+garage+"/staff/"+bob.User.ID.String()), nil, bearer(firm.admin)...); r.Status != 204 {
+			t.Fatalf("unassign: %d %s", r.Status, r.Raw)
+		}
+		if r := may(bob.User.ID, garage); r.JSON["allowed"] != false {
+			t.Fatalf("bob after unassignment: %s", r.Raw)
+		}
+		// A client without an administrator of its own stays with the firm;
+		// once its owner joined, it may leave, and the firm's access ends.
+		if r := call(t, env.Client(), "DELETE", firm.url("/clients/"+garage), nil, bearer(firm.admin)...); r.Status != 409 || r.code() != "client.no_admin" {
+			t.Fatalf("detach a client nobody else runs: %d %s", r.Status, r.Raw)
+		}
+		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "patron@boulangerie.example", "invitation"), "/invitations/"))
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "le pain du matin est chaud", "accept_privacy_policy": true}); r.Status != 200 {
+			t.Fatalf("the client's owner joins: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", firm.url("/clients/"+boulangerie), nil, bearer(firm.admin)...); r.Status != 204 {
+			t.Fatalf("detach: %d %s", r.Status, r.Raw)
+		}
+		if r := may(firm.adminID, boulangerie); r.JSON["allowed"] != false {
+			t.Fatalf("the firm after the client left: %s", r.Raw)
+		}
+		// A client cannot have clients of its own.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/accounts/"+garage+"/clients", map[string]any{"name": "Sub", "locale": "fr"}, bearer(firm.admin)...); r.Status != 409 {
+			t.Fatalf("nested client: %d %s", r.Status, r.Raw)
+		}
+		// Staff who may not manage client accounts cannot create or assign.
+		if r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "X", "locale": "fr"}, bearer(alice.Token)...); r.Status != 403 {
+			t.Fatalf("collaborator creates a client: %d", r.Status)
+		}
+	})
+}
+
+// TestIsolation_AcrossTheAccountTree: client ↔ client, client → firm,
+// unassigned staff → client each answer 404 and change nothing.
+func TestIsolation_AcrossTheAccountTree(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		staff := env.AddMember(t, firm.account, "staff@compta.example", "manager", equipe.MemberActive)
+		mk := func(name, owner string) (string, string) {
+			r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": name, "locale": "fr",
+				"owner": map[string]any{"email": owner, "first_name": "O", "last_name": name}}, bearer(firm.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("client: %d %s", r.Status, r.Raw)
+			}
+			secret := apptest.Secret(apptest.Link(t, env.Mail(t, owner, "account_created_for_you"), "/invitations/"))
+			a := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+				map[string]any{"password": "owner of a small company", "accept_privacy_policy": true})
+			return r.JSON["id"].(string), a.JSON["token"].(string)
+		}
+		c1, owner1 := mk("Client One", "one@client.example")
+		c2, _ := mk("Client Two", "two@client.example")
+		for _, tt := range []struct {
+			name, token, path string
+		}{
+			{"client owner → other client", owner1, "/api/v1/accounts/" + c2 + "/members"},
+			{"client owner → firm", owner1, "/api/v1/accounts/" + firm.account.String() + "/members"},
+			{"client owner → firm clients", owner1, "/api/v1/accounts/" + firm.account.String() + "/clients"},
+			{"unassigned staff → client", staff.Token, "/api/v1/accounts/" + c1 + "/members"},
+			{"unassigned staff → client roles", staff.Token, "/api/v1/accounts/" + c1 + "/roles"},
+		} {
+			if r := call(t, env.Client(), "GET", env.URL+tt.path, nil, bearer(tt.token)...); r.Status != 404 {
+				t.Errorf("%s: %d %s", tt.name, r.Status, r.Raw)
+			}
+		}
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		for _, tt := range []struct {
+			name, token, method, path string
+			body                      any
+		}{
+			{"client owner adds to the other client", owner1, "POST", "/api/v1/accounts/" + c2 + "/members", newMemberBody("x@evil.example")},
+			{"client owner creates a client of the firm", owner1, "POST", "/api/v1/accounts/" + firm.account.String() + "/clients", map[string]any{"name": "Evil", "locale": "fr"}},
+			{"unassigned staff adds to a client", staff.Token, "POST", "/api/v1/accounts/" + c1 + "/members", newMemberBody("y@evil.example")},
+			{"client owner detaches the other client", owner1, "DELETE", "/api/v1/accounts/" + firm.account.String() + "/clients/" + c2, nil},
+		} {
+			if r := call(t, env.Client(), tt.method, env.URL+tt.path, tt.body, bearer(tt.token)...); r.Status != 404 {
+				t.Errorf("%s: %d %s", tt.name, r.Status, r.Raw)
+			}
+		}
+		after := storetest_dump(t, env)
+		if stripVolatile(before) != stripVolatile(after) {
+			t.Fatal("refused requests changed data")
+		}
+	})
+}
+
+// stripVolatile drops the rows that requests write whatever their outcome
+// (throttle counters, session last-seen times, audit of refusals).
+func stripVolatile(dump string) string {
+	var keep []string
+	for _, l := range strings.Split(dump, "\n") {
+		if strings.HasPrefix(l, "throttles\t") || strings.HasPrefix(l, "sessions\t") || strings.HasPrefix(l, "api_keys\t") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
+
+func TestContacts_AreNotMembers(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		c := call(t, env.Client(), "POST", a.url("/contacts"), map[string]any{"first_name": "Jeanne", "last_name": "Compta",
+			"email": "jeanne@compta.example", "phone": "+33 1 23 45 67 89", "kinds": []string{"billing", "billing", "technical"}}, bearer(a.admin)...)
+		if c.Status != 201 || len(c.JSON["kinds"].([]any)) != 2 {
+			t.Fatalf("create: %d %s", c.Status, c.Raw)
+		}
+		id := c.JSON["id"].(string)
+		for name, body := range map[string]map[string]any{
+			"no name":      {"email": "x@example.com", "kinds": []string{"billing"}},
+			"unreachable":  {"last_name": "X", "kinds": []string{"billing"}},
+			"bad email":    {"last_name": "X", "email": "x", "kinds": []string{"billing"}},
+			"bad phone":    {"last_name": "X", "phone": "call me maybe", "kinds": []string{"billing"}},
+			"no kind":      {"last_name": "X", "email": "x@example.com"},
+			"unknown kind": {"last_name": "X", "email": "x@example.com", "kinds": []string{"gossip"}},
+			"markup":       {"last_name": "<i>X</i>", "email": "x@example.com", "kinds": []string{"other"}},
+		} {
+			if r := call(t, env.Client(), "POST", a.url("/contacts"), body, bearer(a.admin)...); r.Status != 422 {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"last_name": "Compta", "email": "jeanne@compta.example",
+			"kinds": []string{"commercial"}}, bearer(a.admin)...); r.Status != 200 || r.JSON["kinds"].([]any)[0] != "commercial" {
+			t.Fatalf("update: %d %s", r.Status, r.Raw)
+		}
+		// A contact cannot log in: there is no such user.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/session", map[string]any{"email": "jeanne@compta.example", "password": "anything at all really"}); r.Status != 401 {
+			t.Fatalf("a contact logs in: %d", r.Status)
+		}
+		// Who may not manage contacts may read them, not change them.
+		guest := env.AddMember(t, a.account, "guest@a.example", "guest", equipe.MemberActive)
+		if r := call(t, env.Client(), "GET", a.url("/contacts"), nil, bearer(guest.Token)...); r.Status != 200 || len(r.JSON["items"].([]any)) != 1 {
+			t.Fatalf("guest reads: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/contacts/"+id), nil, bearer(guest.Token)...); r.Status != 403 {
+			t.Fatalf("guest deletes: %d", r.Status)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/contacts/"+id), nil, bearer(a.admin)...); r.Status != 204 {
+			t.Fatalf("delete: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/contacts/"+id), nil, bearer(a.admin)...); r.Status != 404 {
+			t.Fatalf("deleted contact: %d", r.Status)
+		}
+	})
+}
+
+func TestSwitcher_RemembersTheCurrentAccount(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := newTenant(t, env, "owner@a.example")
+	other := equipe.NewID().String()
+	if r := call(t, env.Client(), "POST", env.URL+"/api/v1/me/current-account", map[string]any{"account_id": other}, bearer(a.admin)...); r.Status != 404 {
+		t.Fatalf("switch to an account out of reach: %d", r.Status)
+	}
+	if r := call(t, env.Client(), "POST", env.URL+"/api/v1/me/current-account", map[string]any{"account_id": a.account.String()}, bearer(a.admin)...); r.Status != 200 {
+		t.Fatalf("switch: %d %s", r.Status, r.Raw)
+	}
+	r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(a.admin)...)
+	if item := r.JSON["items"].([]any)[0].(map[string]any); item["current"] != true {
+		t.Fatalf("accounts: %s", r.Raw)
+	}
+}
