@@ -47,7 +47,7 @@ func (a *API) roles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	roles, err := a.Team.Roles(r.Context(), actor(r), account)
+	roles, err := a.Team.RolesCounted(r.Context(), actor(r), account)
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,25 @@ func (q Queries) CountMembersWithRole(ctx context.Context, accountID equipe.ID, 
 	return n, wrap(err)
 }
 
+// CountMembersByRole returns how many members of the account hold each role.
+func (q Queries) CountMembersByRole(ctx context.Context, accountID equipe.ID) (map[string]int, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT role, COUNT(*) FROM members WHERE account_id = $1 GROUP BY role`, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var role string
+		var n int
+		if err := rows.Scan(&role, &n); err != nil {
+			return nil, wrap(err)
+		}
+		out[role] = n
+	}
+	return out, wrap(rows.Err())
+}
+
 // ReplaceRole gives every member of the account who holds role from the role
 // to instead. Returns how many members changed.
 func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to string) (int64, error) {

@@ -55,6 +55,14 @@ func TestListMembers_PagesFiltersAndSearches(t *testing.T) {
 		})
 		slices.Sort(want)
 
+		counts, err := db.CountMembersByRole(ctx, account)
+		if err != nil || len(counts) != 2 || counts["admin"] != 69 || counts["collaborator"] != 68 {
+			t.Fatalf("members by role: %v, %v", counts, err)
+		}
+		if n, err := db.CountMembersWithRole(ctx, account, "collaborator"); err != nil || n != 68 {
+			t.Fatalf("collaborators: %d, %v", n, err)
+		}
+
 		list := func(f store.MemberFilter) []store.MemberRow {
 			t.Helper()
 			f.Account = account

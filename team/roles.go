@@ -12,14 +12,16 @@ import (
 )
 
 // RoleView is a role of an account, built-in or custom, with how many
-// members hold it.
+// members hold it when the caller asked for the counts.
 type RoleView struct {
 	Role    access.Role
 	Members int
 }
 
 // Roles returns the account's roles: the catalogue's built-in roles, then
-// the account's custom roles. The actor must be able to view the members.
+// the account's custom roles, without counting their members (pages that
+// only offer the roles as choices stay fast in accounts of any size). The
+// actor must be able to view the members.
 func (s *Service) Roles(ctx context.Context, actor Actor, account equipe.ID) ([]RoleView, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
 		return nil, err
@@ -28,26 +30,34 @@ func (s *Service) Roles(ctx context.Context, actor Actor, account equipe.ID) ([]
 	if err != nil {
 		return nil, err
 	}
-	var out []RoleView
-	add := func(r access.Role) error {
-		n, err := s.DB.CountMembersWithRole(ctx, account, r.Key)
-		out = append(out, RoleView{Role: r, Members: n})
-		return err
-	}
+	out := make([]RoleView, 0, len(s.Catalogue.Roles)+len(custom))
 	for _, r := range s.Catalogue.Roles {
-		if err := add(r); err != nil {
-			return nil, err
-		}
+		out = append(out, RoleView{Role: r})
 	}
 	for _, cr := range custom {
-		if err := add(customRole(cr)); err != nil {
-			return nil, err
-		}
+		out = append(out, RoleView{Role: customRole(cr)})
 	}
 	return out, nil
 }
 
-// Role returns one role of the account.
+// RolesCounted is Roles with how many members hold each role, counted in one
+// pass over the account's members.
+func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.ID) ([]RoleView, error) {
+	out, err := s.Roles(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.DB.CountMembersByRole(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Members = counts[out[i].Role.Key]
+	}
+	return out, nil
+}
+
+// Role returns one role of the account, with how many members hold it.
 func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key string) (RoleView, error) {
 	roles, err := s.Roles(ctx, actor, account)
 	if err != nil {
@@ -55,7 +65,8 @@ func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key 
 	}
 	for _, r := range roles {
 		if r.Role.Key == key {
-			return r, nil
+			r.Members, err = s.DB.CountMembersWithRole(ctx, account, key)
+			return r, err
 		}
 	}
 	return RoleView{}, notFound()

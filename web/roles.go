@@ -58,7 +58,7 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	act := actor(r)
-	roles, err := w.Team.Roles(r.Context(), act, account)
+	roles, err := w.Team.RolesCounted(r.Context(), act, account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
