@@ -34,8 +34,9 @@ func (m MemberSummary) Name() string {
 // statuses, ordered by last name, first name and email. The actor must be
 // able to view the account's members.
 //
-// It reads every member of the account: it serves small lists, such as who
-// holds which role; the team page pages through members with its own query.
+// It reads every member of the account, one by one: it serves short lists,
+// such as the staff of a firm offered for a client; the team page and the
+// roles page page through members with their own query.
 func (s *Service) Members(ctx context.Context, actor Actor, account equipe.ID) ([]MemberSummary, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
 		return nil, err

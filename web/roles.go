@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -21,7 +23,9 @@ type rolesPage struct {
 	Groups    []group[matrixRow]
 	Columns   int // of the matrix: the permission and one per role
 	Members   []memberLine
-	CanManage bool // the reader may create, change and delete custom roles
+	Next      string // the next page of members
+	First     string // the first page of members, when on a later one
+	CanManage bool   // the reader may create, change and delete custom roles
 }
 
 type roleColumn struct {
@@ -62,7 +66,13 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	members, err := w.Team.Members(r.Context(), act, account)
+	// Who holds which role, a page at a time, as the team page reads it.
+	f := store.MemberFilter{Account: account, After: r.URL.Query().Get("cursor"), Limit: teamPageSize}
+	members, next, err := w.Team.TeamPage(r.Context(), act, f)
+	if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
+		f.After = ""
+		members, next, err = w.Team.TeamPage(r.Context(), act, f)
+	}
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -84,13 +94,21 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 			Members: ro.Members})
 	}
 	d.Groups = w.matrix(roles, p.Locale)
-	for _, m := range members {
+	for _, row := range members {
+		m := row.Member
 		role := labels[m.Role]
 		if role == "" {
 			role = m.Role
 		}
 		d.Members = append(d.Members, memberLine{Href: frame.URL("/members/" + m.UserID.String() + "/permissions"),
-			Name: m.Name(), Email: m.Email, Role: role, Status: m.Status})
+			Name:  personName(equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}),
+			Email: row.Email, Role: role, Status: m.Status})
+	}
+	if next != "" {
+		d.Next = frame.URL("/roles?cursor="+url.QueryEscape(next)) + "#members-title"
+	}
+	if f.After != "" {
+		d.First = frame.URL("/roles") + "#members-title"
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "roles", p)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -160,6 +162,52 @@ func TestRolesPage_ShowsTheMatrixInBothLanguages(t *testing.T) {
 	// The home page names the role from the catalogue and links to the account.
 	home := get(t, o.c, env.URL+"/")
 	wantIn(t, home, `<a class="account-name" href="`+o.path("/members")+`">Analytical Engines</a>`, `<span class="role">Administrator</span>`)
+}
+
+// TestRolesPage_ListsMembersAPageAtATime: in a large account, "who holds
+// which role" reads one page of members at a time, with the role counts of
+// the whole account.
+func TestRolesPage_ListsMembersAPageAtATime(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	storetest.SeedMembers(t, env.DB, o.account, 120)
+
+	seen := map[string]bool{}
+	next := o.url("/roles")
+	pages := 0
+	for next != "" {
+		p := get(t, o.c, next)
+		if p.Status != 200 {
+			t.Fatalf("roles page %d: %d", pages, p.Status)
+		}
+		for _, m := range regexp.MustCompile(`<td>(user\d{6}@example\.com|ada@example\.com)</td>`).FindAllStringSubmatch(p.Body, -1) {
+			if seen[m[1]] {
+				t.Fatalf("%s listed twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		if pages == 0 {
+			// 121 members: the owner and 120 others.
+			total := 0
+			for _, m := range regexp.MustCompile(`(?:Membres|Members)\s*:\s*(\d+)`).FindAllStringSubmatch(p.Body, -1) {
+				n, _ := strconv.Atoi(m[1])
+				total += n
+			}
+			if total != 121 {
+				t.Errorf("role counts add up to %d, want 121", total)
+			}
+		} else if !strings.Contains(p.Body, `href="`+o.path("/roles")+`#members-title"`) {
+			t.Error("a later page has no link to the first")
+		}
+		next = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(p.Body); m != nil {
+			next = env.URL + html.UnescapeString(m[1])
+		}
+		pages++
+	}
+	if pages != 3 || len(seen) != 121 {
+		t.Fatalf("%d pages, %d members seen; want 3 pages of all 121", pages, len(seen))
+	}
 }
 
 // rolePost is the role form as a browser sends it: every scope select
