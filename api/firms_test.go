@@ -302,3 +302,82 @@ func TestSwitcher_RemembersTheCurrentAccount(t *testing.T) {
 		t.Fatalf("accounts: %s", r.Raw)
 	}
 }
+
+// TestFirm_ClientManagersReachOnlyTheirClients: a firm member allowed to
+// manage client accounts without being the firm's administrator manages the
+// clients assigned to them only; API keys see every client when they may
+// manage client accounts, none otherwise.
+func TestFirm_ClientManagersReachOnlyTheirClients(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		if r := call(t, env.Client(), "POST", firm.url("/roles"), map[string]any{"key": "charge", "label_fr": "Chargé de clientèle",
+			"label_en": "Account manager", "permissions": map[string]any{"members.view": true, "members.manage": true,
+				"subaccounts.manage": true}}, bearer(firm.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		carol := env.AddMember(t, firm.account, "carol@compta.example", "charge", equipe.MemberActive)
+		dave := env.AddMember(t, firm.account, "dave@compta.example", "collaborator", equipe.MemberActive)
+		newClient := func(token, name string) string {
+			r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": name, "locale": "fr"}, bearer(token)...)
+			if r.Status != 201 {
+				t.Fatalf("client %s: %d %s", name, r.Status, r.Raw)
+			}
+			return r.JSON["id"].(string)
+		}
+		mine, other := newClient(firm.admin, "Boulangerie Martin"), newClient(firm.admin, "Garage Dupuis")
+		if r := call(t, env.Client(), "POST", firm.url("/clients/"+mine+"/staff"), map[string]any{"user_id": carol.User.ID.String()}, bearer(firm.admin)...); r.Status != 204 {
+			t.Fatalf("assign carol: %d %s", r.Status, r.Raw)
+		}
+		clientsOf := func(token string) []string {
+			r := call(t, env.Client(), "GET", firm.url("/clients"), nil, bearer(token)...)
+			if r.Status != 200 {
+				t.Fatalf("clients: %d %s", r.Status, r.Raw)
+			}
+			var names []string
+			for _, it := range r.JSON["items"].([]any) {
+				names = append(names, it.(map[string]any)["name"].(string))
+			}
+			return names
+		}
+		if got := clientsOf(carol.Token); len(got) != 1 || got[0] != "Boulangerie Martin" {
+			t.Fatalf("carol sees %v", got)
+		}
+
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		for _, tt := range []struct {
+			name, method, path string
+			body               any
+		}{
+			{"assigns herself to another client", "POST", "/clients/" + other + "/staff", map[string]any{"user_id": carol.User.ID.String()}},
+			{"assigns a colleague to another client", "POST", "/clients/" + other + "/staff", map[string]any{"user_id": dave.User.ID.String()}},
+			{"unassigns from another client", "DELETE", "/clients/" + other + "/staff/" + firm.adminID.String(), nil},
+			{"detaches another client", "DELETE", "/clients/" + other, nil},
+		} {
+			if r := call(t, env.Client(), tt.method, firm.url(tt.path), tt.body, bearer(carol.Token)...); r.Status != 404 {
+				t.Errorf("carol %s: %d %s", tt.name, r.Status, r.Raw)
+			}
+		}
+		if stripVolatile(before) != stripVolatile(storetest_dump(t, env)) {
+			t.Fatal("refused requests changed data")
+		}
+
+		// Her own client she manages, and one she creates is hers.
+		if r := call(t, env.Client(), "POST", firm.url("/clients/"+mine+"/staff"), map[string]any{"user_id": dave.User.ID.String()}, bearer(carol.Token)...); r.Status != 204 {
+			t.Fatalf("carol assigns dave to her client: %d %s", r.Status, r.Raw)
+		}
+		newClient(carol.Token, "Atelier Bernard")
+		if got := clientsOf(carol.Token); len(got) != 2 {
+			t.Fatalf("carol after creating a client sees %v", got)
+		}
+		if got := clientsOf(firm.admin); len(got) != 3 {
+			t.Fatalf("the firm's admin sees %v", got)
+		}
+		if got := clientsOf(firm.key(t, "guest")); len(got) != 0 {
+			t.Fatalf("a guest key sees %v", got)
+		}
+		if got := clientsOf(firm.key(t, "charge")); len(got) != 3 {
+			t.Fatalf("a key that manages client accounts sees %v", got)
+		}
+	})
+}

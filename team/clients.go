@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 )
@@ -54,34 +55,63 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 }
 
 // Clients returns the firm's client accounts the actor reaches, with their
-// assigned staff: all of them for the firm's administrators and the
-// instance, those they are assigned to for the others.
+// assigned staff: all of them for the firm's administrators, the instance
+// and API keys that manage client accounts; those they are assigned to for
+// the other members; none for other API keys.
 func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]store.ClientAccount, error) {
-	m, _, err := s.actorMember(ctx, actor, firm)
+	m, a, err := s.actorMember(ctx, actor, firm)
 	if err != nil {
 		return nil, err
 	}
 	if m == nil {
 		return nil, notFound()
 	}
-	if isAdmin(m) || actor.Key != nil {
+	switch {
+	case s.reachesEveryClient(actor, m, a):
 		return s.DB.Clients(ctx, firm, nil)
+	case actor.User == nil:
+		return nil, nil
 	}
 	id := actor.User.ID
 	return s.DB.Clients(ctx, firm, &id)
 }
 
-// client checks that client is a client account of firm, for an actor who
-// needs subaccounts.manage in the firm.
+// reachesEveryClient reports whether the firm's member m reaches every
+// client of the firm: administrators (the instance acts as one) do, and so
+// do API keys allowed to manage client accounts; a person reaches only the
+// clients they are assigned to.
+func (s *Service) reachesEveryClient(actor Actor, m *access.Member, a *access.Account) bool {
+	return isAdmin(m) || (actor.User == nil && s.Catalogue.Check(m, a, "subaccounts.manage", access.Query{}).Allowed)
+}
+
+// client checks that client is a client account of firm that the actor
+// reaches, for an actor who needs subaccounts.manage in the firm. A client
+// out of the actor's reach answers as one that does not exist.
 func (s *Service) client(ctx context.Context, actor Actor, firm, client equipe.ID) error {
-	if _, _, err := s.authorize(ctx, actor, firm, "subaccounts.manage"); err != nil {
+	m, a, err := s.authorize(ctx, actor, firm, "subaccounts.manage")
+	if err != nil {
 		return err
 	}
 	c, err := s.DB.AccountByID(ctx, client)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && (c.ParentID == nil || *c.ParentID != firm)) {
 		return notFound()
+	} else if err != nil {
+		return err
 	}
-	return err
+	if s.reachesEveryClient(actor, m, a) {
+		return nil
+	}
+	if actor.User == nil {
+		return notFound()
+	}
+	assigned, err := s.DB.IsClientStaff(ctx, client, actor.User.ID)
+	if err != nil {
+		return err
+	}
+	if !assigned {
+		return notFound()
+	}
+	return nil
 }
 
 // AssignStaff lets a member of the firm act in one of its client accounts
