@@ -66,6 +66,10 @@ func TestTeam_NewUserIsInvitedAcceptsAndTheInviterIsTold(t *testing.T) {
 		if r.Status != 200 || r.JSON["token"] == nil {
 			t.Fatalf("accept: %d %s", r.Status, r.Raw)
 		}
+		// The link came to the address: the answer says it is verified.
+		if u, _ := r.JSON["user"].(map[string]any); u == nil || u["email_verified"] != true || u["email_verified_at"] == nil {
+			t.Fatalf("the user after accepting: %s", r.Raw)
+		}
 		token := r.JSON["token"].(string)
 		// Joined, consented, logged in.
 		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(token)...); r.Status != 200 || len(r.JSON["items"].([]any)) != 1 {
@@ -73,6 +77,11 @@ func TestTeam_NewUserIsInvitedAcceptsAndTheInviterIsTold(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); r.JSON["status"] != "active" || r.JSON["first_name"] != "Grace B." {
 			t.Fatalf("member after joining: %s", r.Raw)
+		}
+		// Accepting logged her in: the team page does not say "never logged in".
+		list := call(t, env.Client(), "GET", a.url("/members?q=grace"), nil, bearer(a.admin)...)
+		if items, _ := list.JSON["items"].([]any); len(items) != 1 || items[0].(map[string]any)["never_logged_in"] != false {
+			t.Fatalf("team list after joining: %s", list.Raw)
 		}
 		env.Mail(t, "owner@a.example", "inviter_confirmation")
 		// The link works once.

@@ -162,11 +162,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 			return err
 		}
 		u := inv.User
+		// The link came to the login email: whoever uses it receives mail there.
+		if err := tx.MarkEmailVerified(ctx, u.ID, now); err != nil {
+			return err
+		}
+		if u.EmailVerifiedAt.IsZero() {
+			u.EmailVerifiedAt = now
+		}
 		if inv.NewUser {
 			if err := tx.SetPassword(ctx, u.ID, hash, now); err != nil {
-				return err
-			}
-			if err := tx.MarkEmailVerified(ctx, u.ID, now); err != nil {
 				return err
 			}
 			if err := tx.SetUserNames(ctx, u.ID, first, last); err != nil {
@@ -197,6 +201,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 			return err
 		}
 		auth = *current
+		auth.User.EmailVerifiedAt = u.EmailVerifiedAt
 		return nil
 	})
 	return auth, session, err

@@ -19,8 +19,13 @@ type Auth struct {
 // request.
 const touchEvery = time.Minute
 
-// StartSession creates a session for the user and returns it with its secret.
+// StartSession logs the user in within the transaction (their last login is
+// now) and returns the new session with its secret.
 func (tx *Tx) StartSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
+	if err := tx.SetLastLogin(ctx, u.ID, tx.now); err != nil {
+		return Auth{}, "", err
+	}
+	u.LastLoginAt = tx.now
 	return startSession(ctx, tx.Writes, tx.s, u, tx.now, tx.origin)
 }
 

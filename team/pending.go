@@ -18,7 +18,9 @@ import (
 // A user who is not a member answers ENOTFOUND; one who joined already,
 // ECONFLICT "invitation.already_joined"; a suspended member, ECONFLICT
 // "invitation.member_suspended"; a member with no invitation sent (or only
-// revoked ones), ECONFLICT "invitation.none_pending"; one whose invitations
+// revoked ones), ECONFLICT "invitation.none_pending"; a user whose login
+// email is not verified, ECONFLICT "invitation.email_unverified" (the emailed
+// link proves the address; it still works); one whose invitations
 // all expired, ENOTFOUND "link.expired" (an administrator must send a new
 // one).
 func (s *Service) JoinPending(ctx context.Context, actor Actor, account equipe.ID) error {
@@ -49,6 +51,13 @@ func (s *Service) JoinPending(ctx context.Context, actor Actor, account equipe.I
 			// Only the link can let someone without a password in: they set
 			// one there.
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
+		}
+		if u.EmailVerifiedAt.IsZero() {
+			// Whoever signed up with an address they do not read must not
+			// collect the invitations sent to it: joining without the
+			// emailed link needs an address proven to be theirs.
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.email_unverified",
+				Args: map[string]any{"email": u.Email}}
 		}
 		tokens, err := tx.AccountTokens(ctx, user, account, equipe.TokenInvitation)
 		if err != nil {

@@ -22,14 +22,15 @@ type homePage struct {
 }
 
 type homeAccount struct {
-	Name       string
-	Href       string // the account's first page, once the user may enter it
-	Role       string // the role's label
-	Firm       string // the firm's name, for a client account reached through it
-	Status     equipe.MemberStatus
-	Activation bool   // the account activates its members
-	Join       string // where to post to join, for a pending invitation (seed 004)
-	Current    bool   // the account chosen last in this session
+	Name        string
+	Href        string // the account's first page, once the user may enter it
+	Role        string // the role's label
+	Firm        string // the firm's name, for a client account reached through it
+	Status      equipe.MemberStatus
+	Activation  bool   // the account activates its members
+	Join        string // where to post to join, for a pending invitation (seed 004)
+	VerifyFirst bool   // pending, but the user must confirm their email to join from here
+	Current     bool   // the account chosen last in this session
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
@@ -72,7 +73,11 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 			ha.Href = base + accountSections[0].Path
 			ha.Current = current != nil && *current == a.Account.ID
 		case equipe.MemberInvited:
-			ha.Join = base + "/join"
+			if auth.User.EmailVerifiedAt.IsZero() {
+				ha.VerifyFirst = true
+			} else {
+				ha.Join = base + "/join"
+			}
 		}
 		d.Accounts = append(d.Accounts, ha)
 		if p.Notice == "home.joined" && q.Get("account") == a.Account.ID.String() {
@@ -85,6 +90,8 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 				key = "home.join_expired"
 			case joinFailed.Key == "invitation.member_suspended":
 				key = "home.join_suspended"
+			case joinFailed.Key == "invitation.email_unverified":
+				key = "home.join_verify_first"
 			}
 			d.Problem = w.I18n.T(p.Locale, key, map[string]any{"account": a.Account.Name})
 		}

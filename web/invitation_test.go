@@ -9,6 +9,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -160,10 +161,21 @@ func TestInvitationPage_ExistingUserLogsInOrSwitchesThenJoins(t *testing.T) {
 	env.Mail(t, "ada@a.example", "inviter_confirmation")
 }
 
+// confirmEmail confirms email's address with the link of its verification
+// email, as its owner would.
+func confirmEmail(t *testing.T, env *apptest.Env, email string) {
+	t.Helper()
+	link := apptest.Link(t, env.Mail(t, email, "verify_email"), "/verify-email/")
+	if p := post(t, env.Client(), link, nil); p.Status != 200 {
+		t.Fatalf("confirm %s: %d %s", email, p.Status, text(p.Body))
+	}
+}
+
 func TestHome_AnExistingUserJoinsFromTheAccountList(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	a := signUpOwner(t, env, "ada@a.example")
 	b := signUpOwner(t, env, "bob@b.example")
+	confirmEmail(t, env, "bob@b.example")
 	a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Bob", LastName: "B", SendInvitation: true})
 	link := apptest.Link(t, env.Mail(t, "bob@b.example", "access_granted"), "/invitations/")
 
@@ -195,11 +207,49 @@ func TestHome_AnExistingUserJoinsFromTheAccountList(t *testing.T) {
 	}
 }
 
+// TestHome_AnUnconfirmedAddressJoinsOnlyWithTheLink: someone who signed up
+// with an address and never confirmed it cannot collect, from their account
+// list, an invitation sent to that address; the emailed link, which proves
+// the address, still lets them in and confirms it.
+func TestHome_AnUnconfirmedAddressJoinsOnlyWithTheLink(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := signUpOwner(t, env, "ada@a.example")
+	b := signUpOwner(t, env, "bob@b.example")
+	bob := a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Bob", LastName: "B", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "bob@b.example", "access_granted"), "/invitations/")
+
+	join := "/accounts/" + a.account.String() + "/join"
+	home := get(t, b.c, env.URL+"/")
+	wantIn(t, home, "Invitation en attente", "Pour rejoindre le compte « Analytical Engines » d&#39;ici, confirmez d&#39;abord votre adresse e-mail")
+	if strings.Contains(home.Body, `action="`+join+`"`) {
+		t.Error("an unconfirmed address is offered to join from the list")
+	}
+	p := post(t, b.c, env.URL+join, nil)
+	if p.Status != 409 || !strings.Contains(p.Body, "confirmez d&#39;abord votre adresse e-mail") {
+		t.Fatalf("join with an unconfirmed address: %d %s", p.Status, text(p.Body))
+	}
+	if m := a.member(t, bob); m.Status != equipe.MemberInvited {
+		t.Fatalf("member after a refused join: %s", m.Status)
+	}
+	// The link works, and confirms the address.
+	secret := apptest.Secret(link)
+	if _, _, err := env.App.Identity.AcceptInvitation(t.Context(), secret, identity.Accept{}, &identity.Auth{User: b.user}, identity.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatalf("accept with the link: %v", err)
+	}
+	if m := a.member(t, bob); m.Status != equipe.MemberActive {
+		t.Fatalf("member after the link: %s", m.Status)
+	}
+	if u, _ := env.App.DB.UserByID(t.Context(), bob); u.EmailVerifiedAt.IsZero() {
+		t.Fatal("using the invitation link did not confirm the address")
+	}
+}
+
 func TestHome_AnInvitationNotSentOrExpiredCannotBeJoined(t *testing.T) {
 	clock := apptest.NewClock(time.Now())
 	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
 	a := signUpOwner(t, env, "ada@a.example")
 	b := signUpOwner(t, env, "bob@b.example")
+	confirmEmail(t, env, "bob@b.example")
 	bob := a.added(t, team.NewMember{Email: "bob@b.example", FirstName: "Bob", LastName: "B"})
 	join := env.URL + "/accounts/" + a.account.String() + "/join"
 	home := get(t, b.c, env.URL+"/")

@@ -375,6 +375,7 @@ func TestBrowser_Seed004_SelectAllOrPickAndJoinFromTheDashboard(t *testing.T) {
 	admin := &browser{t: t, ctx: ctx, env: env}
 	o := signUpNamed(t, env, "ada@whc.example", "Ada", "Lovelace", "Studio Lovelace")
 	signUpNamed(t, env, "associe@ailleurs.example", "Paul", "Associé", "Ailleurs")
+	confirmEmail(t, env, "associe@ailleurs.example")
 
 	admin.logIn("ada@whc.example", ownerPassword)
 	admin.at("/")
