@@ -95,7 +95,17 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 			secs = max(secs, 1)
 			p.RetryAfter = secs
-			p.Detail = cat.T(locale, "error.rate_limited_for", map[string]any{"duration": humanDuration(cat, locale, e.RetryAfter)})
+			// A limit with a message of its own (too many invitations,
+			// resets) keeps it; every other says how long to wait.
+			key, args := e.Key, map[string]any{}
+			if key == "" || key == "error.rate_limited" {
+				key = "error.rate_limited_for"
+			}
+			for k, v := range e.Args {
+				args[k] = v
+			}
+			args["duration"] = humanDuration(cat, locale, e.RetryAfter)
+			p.Detail = cat.T(locale, key, args)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
 		if e.Code == equipe.EUNAUTHORIZED {

@@ -175,7 +175,8 @@ func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
 		if r := invite(); r.Status != 200 {
 			t.Fatalf("third: %d %s", r.Status, r.Raw)
 		}
-		if r := invite(); r.Status != 429 || r.code() != "invite.throttled" || r.Header.Get("Retry-After") == "" {
+		if r := invite(); r.Status != 429 || r.code() != "invite.throttled" || r.Header.Get("Retry-After") == "" ||
+			r.JSON["detail"] != "Too many invitations sent for now. Try again in 60 min." {
 			t.Fatalf("fourth: %d %s", r.Status, r.Raw)
 		}
 		// Revoked, no link works.
@@ -193,6 +194,44 @@ func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 409 {
 			t.Fatalf("revoke nothing: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestTeam_AddingCountsAgainstTheInvitationLimits: the emails sent on adding
+// a member are invitations like any other, so removing and adding again
+// does not get round the limit of three an hour per member.
+func TestTeam_AddingCountsAgainstTheInvitationLimits(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		add := func(extra ...any) response {
+			return addMember(t, a, a.admin, newMemberBody("pestered@b.example", append([]any{"send_invitation", true}, extra...)...))
+		}
+		for i := range 3 {
+			r := add()
+			if r.Status != 201 {
+				t.Fatalf("add %d: %d %s", i+1, r.Status, r.Raw)
+			}
+			if r := call(t, env.Client(), "DELETE", a.url("/members/"+r.JSON["user_id"].(string)), nil, bearer(a.admin)...); r.Status != 204 {
+				t.Fatalf("remove %d: %d %s", i+1, r.Status, r.Raw)
+			}
+		}
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		for _, extra := range [][]any{nil, {"send_invitation", false, "send_welcome", true}} {
+			if r := add(extra...); r.Status != 429 || r.code() != "invite.throttled" {
+				t.Fatalf("fourth add in the hour %v: %d %s", extra, r.Status, r.Raw)
+			}
+		}
+		if stripVolatile(before) != stripVolatile(storetest_dump(t, env)) {
+			t.Fatal("a throttled add changed data")
+		}
+		// Adding without an email is not an invitation.
+		if r := add("send_invitation", false); r.Status != 201 {
+			t.Fatalf("add without email: %d %s", r.Status, r.Raw)
+		}
+		if n := env.Mails("pestered@b.example", "invitation"); n != 3 {
+			t.Fatalf("%d invitations sent, want 3", n)
 		}
 	})
 }

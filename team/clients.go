@@ -45,6 +45,11 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 			}
 		}
 		if ownerKey != "" {
+			// The owner's invitation goes out on the firm's behalf: it counts
+			// against the firm's invitations.
+			if err := limit(ctx, tx, "invite", "invite:account:"+firm.String(), invitesPerAccount); err != nil {
+				return err
+			}
 			if _, err := s.owner(ctx, tx, actor, acct, in, ownerEmail, ownerKey); err != nil {
 				return err
 			}

@@ -156,6 +156,13 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			"role": m.Role, "title": m.Title, "existing_user": out.Existing, "resources": len(in.Resources)}); err != nil {
 			return err
 		}
+		if in.SendInvitation || in.SendWelcome {
+			// Emails sent on adding count as invitations: removing and adding
+			// again is no way around the limits.
+			if err := s.throttle(ctx, tx, "invite", account, u.ID, invitesPerMember, invitesPerAccount); err != nil {
+				return err
+			}
+		}
 		if in.SendInvitation {
 			if err := s.invite(ctx, tx, actor, acct, &m, u, false); err != nil {
 				return err
@@ -386,22 +393,23 @@ func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Act
 
 // throttle counts an email-sending action per member and per account.
 func (s *Service) throttle(ctx context.Context, tx *identity.Tx, what string, account, user equipe.ID, perMember, perAccount int) error {
-	for _, l := range []struct {
-		key  string
-		free int
-	}{
-		{what + ":member:" + account.String() + ":" + user.String(), perMember},
-		{what + ":account:" + account.String(), perAccount},
-	} {
-		ok, wait, err := tx.Hit(ctx, l.key, l.free, mailWindow)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			e := identity.Throttled(wait).(*equipe.Error)
-			e.Key = what + ".throttled"
-			return e
-		}
+	if err := limit(ctx, tx, what, what+":member:"+account.String()+":"+user.String(), perMember); err != nil {
+		return err
+	}
+	return limit(ctx, tx, what, what+":account:"+account.String(), perAccount)
+}
+
+// limit counts one more of what under key, free times an hour; beyond, it
+// answers ERATELIMITED "<what>.throttled" with how long to wait.
+func limit(ctx context.Context, tx *identity.Tx, what, key string, free int) error {
+	ok, wait, err := tx.Hit(ctx, key, free, mailWindow)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		e := identity.Throttled(wait).(*equipe.Error)
+		e.Key = what + ".throttled"
+		return e
 	}
 	return nil
 }

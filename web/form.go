@@ -70,7 +70,11 @@ func (f *form) absorb(err error, rename map[string]string) bool {
 	switch e.Code {
 	case equipe.EINVALID, equipe.ECONFLICT:
 	case equipe.ERATELIMITED:
-		f.Summary = "error.rate_limited_for"
+		// A limit with a message of its own (too many invitations) keeps it.
+		f.Summary = e.Key
+		if f.Summary == "" || f.Summary == "error.rate_limited" {
+			f.Summary = "error.rate_limited_for"
+		}
 		f.RetryAfter = e.RetryAfter
 		return true
 	default:

@@ -247,3 +247,24 @@ func auditOf(t *testing.T, o owner) []equipe.AuditEvent {
 }
 
 func storeAuditAll() store.AuditFilter { return store.AuditFilter{Limit: 500} }
+
+// TestAddMember_ThrottledInvitationSaysSo: adding again someone invited
+// three times within the hour is refused on the form, saying why, and adds
+// nobody.
+func TestAddMember_ThrottledInvitationSaysSo(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	for range 3 {
+		id := o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", Role: "collaborator", SendInvitation: true})
+		if err := env.App.Team.RemoveMember(t.Context(), o.actor(), o.account, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := post(t, o.c, o.url("/members/new"), memberPost("grace@example.com", "Grace", "Hopper", "collaborator"))
+	if p.Status != 429 || !strings.Contains(p.Body, "Trop d&#39;invitations envoyées pour l&#39;instant. Réessayez dans 60 min.") {
+		t.Fatalf("fourth add: %d %s", p.Status, text(p.Body))
+	}
+	if _, err := env.App.DB.Member(t.Context(), o.account, mustUserID(t, env, "grace@example.com")); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		t.Fatalf("a refused add left a member: %v", err)
+	}
+}
