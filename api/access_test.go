@@ -10,6 +10,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // tenant is an account made by sign-up, with its administrator.
@@ -194,8 +195,21 @@ func TestAPIKeys_ShownOnceHashedRevocable(t *testing.T) {
 		if r := call(t, env.Client(), "DELETE", a.url("/api-keys/"+id), nil, bearer(a.admin)...); r.Status != 204 {
 			t.Fatalf("revoke: %d %s", r.Status, r.Raw)
 		}
-		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(secret)...); r.Status != 401 {
+		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(secret)...); r.Status != 401 || r.code() != "api_key.invalid" {
 			t.Fatalf("revoked key: %d %s", r.Status, r.Raw)
+		}
+		if r := checkAs(t, env, secret, map[string]any{"user_id": a.adminID.String(), "account_id": a.account.String(), "permission": "members.view"}); r.Status != 401 || r.code() != "api_key.invalid" {
+			t.Fatalf("revoked key asks a check: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(team.KeyPrefix+strings.Repeat("x", len(secret)-len(team.KeyPrefix)))...); r.Status != 401 || r.code() != "api_key.invalid" {
+			t.Fatalf("made-up key: %d %s", r.Status, r.Raw)
+		}
+		// A key's name is a label like any other.
+		for name, code := range map[string]string{"<b>CRM</b>": "name.markup", "CRM\nsync": "name.invalid", "": "name.required",
+			strings.Repeat("k", 101): "name.too_long"} {
+			if r := call(t, env.Client(), "POST", a.url("/api-keys"), map[string]any{"name": name, "role": "guest"}, bearer(a.admin)...); r.Status != 422 || r.fieldCodes()["name"] != code {
+				t.Errorf("key named %q: %d %s", name, r.Status, r.Raw)
+			}
 		}
 		// A manager cannot make an administrator key.
 		mgr := env.AddMember(t, a.account, "mgr@a.example", "manager", equipe.MemberActive)

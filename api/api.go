@@ -184,7 +184,11 @@ func (a *API) wrap(rt route) http.Handler {
 			}
 		}
 		if httpauth.BadBearer(r) {
-			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, "session.invalid"))
+			key := "session.invalid"
+			if httpauth.BadKey(r) {
+				key = "api_key.invalid"
+			}
+			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, key))
 			return
 		}
 		byKey := httpauth.APIKey(r) != nil

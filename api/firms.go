@@ -178,6 +178,15 @@ type contactRequest struct {
 	Kinds     []string `json:"kinds"`
 }
 
+// contactPatch changes the fields it names (an empty string empties one).
+type contactPatch struct {
+	FirstName *string   `json:"first_name"`
+	LastName  *string   `json:"last_name"`
+	Email     *string   `json:"email"`
+	Phone     *string   `json:"phone"`
+	Kinds     *[]string `json:"kinds"`
+}
+
 func (in contactRequest) input() team.ContactInput {
 	return team.ContactInput{FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Phone: in.Phone, Kinds: in.Kinds}
 }
@@ -241,11 +250,11 @@ func (a *API) updateContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in contactRequest
+	var in contactPatch
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	c, err := a.Team.UpdateContact(r.Context(), actor(r), account, id, in.input())
+	c, err := a.Team.UpdateContact(r.Context(), actor(r), account, id, team.ContactChange(in))
 	if err != nil {
 		return err
 	}

@@ -262,9 +262,22 @@ func TestContacts_AreNotMembers(t *testing.T) {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}
-		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"last_name": "Compta", "email": "jeanne@compta.example",
-			"kinds": []string{"commercial"}}, bearer(a.admin)...); r.Status != 200 || r.JSON["kinds"].([]any)[0] != "commercial" {
+		// PATCH changes what it names; the rest stays.
+		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"kinds": []string{"commercial"}}, bearer(a.admin)...); r.Status != 200 ||
+			len(r.JSON["kinds"].([]any)) != 1 || r.JSON["kinds"].([]any)[0] != "commercial" || r.JSON["first_name"] != "Jeanne" ||
+			r.JSON["email"] != "jeanne@compta.example" || r.JSON["phone"] != "+33 1 23 45 67 89" {
 			t.Fatalf("update: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"phone": ""}, bearer(a.admin)...); r.Status != 200 ||
+			r.JSON["phone"] != "" || r.JSON["email"] != "jeanne@compta.example" {
+			t.Fatalf("empty the phone: %d %s", r.Status, r.Raw)
+		}
+		// The contact as changed must still be valid: nothing changes otherwise.
+		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"email": ""}, bearer(a.admin)...); r.Status != 422 || r.fieldCodes()["email"] != "contact.reachable" {
+			t.Fatalf("unreachable after the change: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/contacts/"+id), nil, bearer(a.admin)...); r.JSON["email"] != "jeanne@compta.example" {
+			t.Fatalf("after a refused change: %s", r.Raw)
 		}
 		// A contact cannot log in: there is no such user.
 		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/session", map[string]any{"email": "jeanne@compta.example", "password": "anything at all really"}); r.Status != 401 {

@@ -255,8 +255,9 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit", Key: "request.limit_invalid"}}}
+		if err != nil || n < 1 || n > store.MaxAuditPage {
+			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
+				Key: "request.limit_invalid", Args: map[string]any{"max": store.MaxAuditPage}}}}
 		}
 		f.Limit = n
 	}

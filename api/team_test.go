@@ -5,9 +5,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store"
 )
 
 func addMember(t *testing.T, tn tenant, token string, body map[string]any) response {
@@ -179,6 +181,13 @@ func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
 			r.JSON["detail"] != "Too many invitations sent for now. Try again in 60 min." {
 			t.Fatalf("fourth: %d %s", r.Status, r.Raw)
 		}
+		// Suspended and reactivated while a link is outstanding: invited.
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/suspend"), nil, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("suspend an invited member: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/reactivate"), nil, bearer(a.admin)...); r.Status != 200 || r.JSON["status"] != "invited" {
+			t.Fatalf("reactivate an invited member: %d %s", r.Status, r.Raw)
+		}
 		// Revoked, no link works.
 		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 204 {
 			t.Fatalf("revoke: %d %s", r.Status, r.Raw)
@@ -194,6 +203,14 @@ func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 409 {
 			t.Fatalf("revoke nothing: %d %s", r.Status, r.Raw)
+		}
+		// Suspended and reactivated, they are back where they were: no
+		// link works, so not "invited".
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/suspend"), nil, bearer(a.admin)...); r.Status != 200 || r.JSON["status"] != "suspended" {
+			t.Fatalf("suspend: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/reactivate"), nil, bearer(a.admin)...); r.Status != 200 || r.JSON["status"] != "created" {
+			t.Fatalf("reactivate after a revocation: %d %s", r.Status, r.Raw)
 		}
 	})
 }
@@ -421,6 +438,30 @@ func TestTeam_ListSearchAndAudit(t *testing.T) {
 		all := call(t, env.Client(), "GET", a.url("/audit?limit=2"), nil, bearer(a.admin)...)
 		if all.JSON["next_cursor"] == nil || len(all.JSON["items"].([]any)) != 2 {
 			t.Fatalf("audit page: %s", all.Raw)
+		}
+		// A full page of the largest size still says whether more follow.
+		if err := env.App.DB.Write(t.Context(), func(tx *store.Tx) error {
+			for range store.MaxAuditPage {
+				if err := tx.RecordAudit(t.Context(), &equipe.AuditEvent{ID: equipe.NewID(), AccountID: &a.account,
+					Action: "contact.created", TargetType: "contact", TargetID: equipe.NewID().String(), At: time.Now()}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		big := call(t, env.Client(), "GET", a.url("/audit?limit="+fmtAny(store.MaxAuditPage)), nil, bearer(a.admin)...)
+		if big.JSON["next_cursor"] == nil || len(big.JSON["items"].([]any)) != store.MaxAuditPage {
+			t.Fatalf("a page of %d: %d items, next %v", store.MaxAuditPage, len(big.JSON["items"].([]any)), big.JSON["next_cursor"])
+		}
+		if r := call(t, env.Client(), "GET", a.url("/audit?limit=501"), nil, bearer(a.admin)...); r.Status != 422 ||
+			!strings.Contains(string(r.Raw), "1 to 500") && !strings.Contains(string(r.Raw), "1 à 500") {
+			t.Fatalf("limit 501: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members?limit=201"), nil, bearer(a.admin)...); r.Status != 422 ||
+			!strings.Contains(string(r.Raw), "1 to 200") && !strings.Contains(string(r.Raw), "1 à 200") {
+			t.Fatalf("members limit 201: %d %s", r.Status, r.Raw)
 		}
 		col := env.AddMember(t, a.account, "col@a.example", "collaborator", equipe.MemberActive)
 		if r := call(t, env.Client(), "GET", a.url("/audit"), nil, bearer(col.Token)...); r.Status != 403 {

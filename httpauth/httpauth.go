@@ -66,6 +66,7 @@ type state struct {
 	origin    identity.Origin
 	via       Via
 	badBearer bool
+	badKey    bool // the bad bearer token was an API key
 	auth      *identity.Auth
 	key       *equipe.APIKey
 }
@@ -120,6 +121,12 @@ func BadBearer(r *http.Request) bool {
 	return stateOf(r).badBearer
 }
 
+// BadKey reports whether the bearer token that did not authenticate was an
+// API key (unknown or revoked), rather than a session.
+func BadKey(r *http.Request) bool {
+	return stateOf(r).badKey
+}
+
 // Origin returns where the request comes from.
 func Origin(r *http.Request) identity.Origin {
 	return stateOf(r).origin
@@ -162,7 +169,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 						m.Log.Error("authenticate API key", "err", err)
 					}
-					st.badBearer = true
+					st.badBearer, st.badKey = true, true
 				}
 			} else {
 				a, err := m.Identity.Authenticate(ctx, secret)

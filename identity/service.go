@@ -211,14 +211,22 @@ const maxNameLen = 100
 // bidirectional-override characters (they let a name pose as another) and no
 // angle brackets (markup has no place in a name).
 func CheckName(v *equipe.Invalid, field, value string) string {
+	return CheckLabel(v, field, value, maxNameLen)
+}
+
+// CheckLabel validates a short text shown to people (a name, a role's or
+// a key's label) of at most max characters, adding its problem to v under
+// field, and returns it trimmed: required, valid UTF-8, no markup
+// characters, no control or direction-changing characters.
+func CheckLabel(v *equipe.Invalid, field, value string, max int) string {
 	value = strings.TrimSpace(value)
 	switch {
 	case value == "":
 		v.Add(field, "name.required")
 	case !utf8.ValidString(value):
 		v.Add(field, "name.invalid")
-	case utf8.RuneCountInString(value) > maxNameLen:
-		v.AddArgs(field, "name.too_long", map[string]any{"max": maxNameLen})
+	case utf8.RuneCountInString(value) > max:
+		v.AddArgs(field, "name.too_long", map[string]any{"max": max})
 	case strings.ContainsAny(value, "<>"):
 		v.Add(field, "name.markup")
 	case strings.ContainsFunc(value, func(r rune) bool {

@@ -24,7 +24,12 @@ type AuditFilter struct {
 	Limit     int        // default 50, at most 500
 }
 
-// AuditEvents returns the events that f selects, newest first.
+// MaxAuditPage is the most audit events a page shows. AuditEvents reads one
+// more at most, so that a caller can tell whether a next page exists.
+const MaxAuditPage = 500
+
+// AuditEvents returns the events that f selects, newest first: f.Limit of
+// them (50 when unset, at most MaxAuditPage+1).
 func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.AuditEvent, error) {
 	query := `SELECT id, account_id, actor_id, action, target_type, target_id, before, after, ip, at
 		FROM audit_events WHERE 1 = 1`
@@ -52,7 +57,7 @@ func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.Audit
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, 500)
+	limit = min(limit, MaxAuditPage+1)
 	query += " ORDER BY id DESC LIMIT " + arg(limit)
 	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {

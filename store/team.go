@@ -60,6 +60,9 @@ func decodeCursor(s string) (cursor, error) {
 // prefix+prefixHigh bounds a prefix search as an index range.
 const prefixHigh = "\U0010FFFF"
 
+// MaxMemberPage is the most members a page of the team list shows.
+const MaxMemberPage = 200
+
 // Members returns a page of the account's members in the order of the team
 // page (last name, first name), with the cursor of the next page ("" when
 // this one is the last). Every filter narrows an indexed range: the first
@@ -69,7 +72,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, 200)
+	limit = min(limit, MaxMemberPage)
 	bin := q.d.binary
 	// Until a member joins, the names they were added under are shown, and
 	// their identity's activity elsewhere (last login) is not.

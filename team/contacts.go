@@ -102,18 +102,45 @@ func (s *Service) CreateContact(ctx context.Context, actor Actor, account equipe
 	return c, err
 }
 
-// UpdateContact changes a contact of the account (contacts.manage).
-func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id equipe.ID, in ContactInput) (equipe.Contact, error) {
+// ContactChange is a change to a contact: each field given replaces the
+// contact's, the others stay.
+type ContactChange struct {
+	FirstName, LastName, Email, Phone *string
+	Kinds                             *[]string
+}
+
+// Replace returns the change that makes the contact in.
+func (in ContactInput) Replace() ContactChange {
+	return ContactChange{FirstName: &in.FirstName, LastName: &in.LastName, Email: &in.Email, Phone: &in.Phone, Kinds: &in.Kinds}
+}
+
+func (ch ContactChange) apply(c equipe.Contact) ContactInput {
+	in := ContactInput{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone, Kinds: c.Kinds}
+	for _, f := range []struct{ to, from *string }{{&in.FirstName, ch.FirstName}, {&in.LastName, ch.LastName},
+		{&in.Email, ch.Email}, {&in.Phone, ch.Phone}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if ch.Kinds != nil {
+		in.Kinds = *ch.Kinds
+	}
+	return in
+}
+
+// UpdateContact changes a contact of the account (contacts.manage); the
+// contact as changed must be valid as a whole.
+func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id equipe.ID, ch ContactChange) (equipe.Contact, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
 		return equipe.Contact{}, err
 	}
-	c, err := checkContact(in)
-	if err != nil {
-		return c, err
-	}
-	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+	var c equipe.Contact
+	err := s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
 		before, err := tx.Contact(ctx, account, id)
 		if err != nil {
+			return err
+		}
+		if c, err = checkContact(ch.apply(before)); err != nil {
 			return err
 		}
 		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, tx.Now()

@@ -7,10 +7,10 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -85,13 +85,7 @@ type NewKey struct {
 // administrator key). An instance key needs an instance administrator.
 func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID, in NewKey) (equipe.APIKey, string, error) {
 	var v equipe.Invalid
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		v.Add("name", "name.required")
-	case utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "<>\r\n"):
-		v.AddArgs("name", "name.too_long", map[string]any{"max": 100})
-	}
+	name := identity.CheckLabel(&v, "name", in.Name, 100)
 	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.actorID(), CreatedAt: s.Now()}
 	if account == nil {
 		if !actor.instance() || actor.Key != nil {

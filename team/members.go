@@ -120,12 +120,19 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.not_suspended"}
 			default:
 				// Back to where they were: active if they had joined, else
-				// invited or created.
+				// invited while an invitation link is outstanding (neither
+				// used nor revoked), else created.
 				after.Status = equipe.MemberActive
 				if before.JoinedAt.IsZero() {
 					after.Status = equipe.MemberCreated
-					if before.InvitationsSent > 0 {
-						after.Status = equipe.MemberInvited
+					tokens, err := tx.AccountTokens(ctx, user, account, equipe.TokenInvitation)
+					if err != nil {
+						return err
+					}
+					for _, t := range tokens {
+						if t.UsedAt.IsZero() && t.SupersededAt.IsZero() {
+							after.Status = equipe.MemberInvited
+						}
 					}
 				}
 			}

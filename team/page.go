@@ -26,8 +26,8 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f store.MemberFilte
 	if utf8.RuneCountInString(f.Search) > 100 {
 		v.AddArgs("q", "name.too_long", map[string]any{"max": 100})
 	}
-	if f.Limit < 0 || f.Limit > 200 {
-		v.Add("limit", "request.limit_invalid")
+	if f.Limit < 0 || f.Limit > store.MaxMemberPage {
+		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": store.MaxMemberPage})
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -46,7 +46,8 @@ func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID,
 	if limit <= 0 {
 		limit = 50
 	}
-	f.Limit = min(limit, 500) + 1
+	// One more than the page tells whether there is a next one.
+	f.Limit = min(limit, store.MaxAuditPage) + 1
 	events, err := s.DB.AuditEvents(ctx, f)
 	if err != nil {
 		return nil, "", err

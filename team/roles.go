@@ -3,11 +3,10 @@ package team
 import (
 	"context"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -83,8 +82,8 @@ type RoleInput struct {
 
 // checkRole validates a role's labels and grants.
 func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
-	in.LabelFR = checkLabel(v, "label_fr", in.LabelFR)
-	in.LabelEN = checkLabel(v, "label_en", in.LabelEN)
+	in.LabelFR = identity.CheckLabel(v, "label_fr", in.LabelFR, 60)
+	in.LabelEN = identity.CheckLabel(v, "label_en", in.LabelEN, 60)
 	gs := make([]access.Grant, 0, len(in.Grants))
 	for _, g := range in.Grants {
 		sc := access.ScopeNone
@@ -101,20 +100,6 @@ func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
 		addGrantError(v, "permissions", err)
 	}
 	return gs
-}
-
-// checkLabel validates a role's label and returns it trimmed.
-func checkLabel(v *equipe.Invalid, field, value string) string {
-	value = strings.TrimSpace(value)
-	switch {
-	case value == "":
-		v.Add(field, "name.required")
-	case utf8.RuneCountInString(value) > 60:
-		v.AddArgs(field, "name.too_long", map[string]any{"max": 60})
-	case strings.ContainsAny(value, "<>") || strings.ContainsFunc(value, unicode.IsControl):
-		v.Add(field, "name.markup")
-	}
-	return value
 }
 
 // CreateRole creates a custom role in the account. The actor needs

@@ -227,7 +227,7 @@ func (w *Web) updateContact(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	if _, err := w.Team.UpdateContact(r.Context(), actor(r), account, id, contactInputOf(r)); err != nil {
+	if _, err := w.Team.UpdateContact(r.Context(), actor(r), account, id, contactInputOf(r).Replace()); err != nil {
 		f := keepContact(r)
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !f.absorb(err, nil) {
 			return w.refuse(rw, r, err)
