@@ -47,6 +47,7 @@ type Hasher struct {
 	sem   chan struct{}
 	dummy string
 	n     atomic.Uint64
+	spent atomic.Int64 // nanoseconds spent deriving keys
 
 	// trim returns hashing memory to the operating system once hashing has
 	// been quiet for trimAfter: each hash allocates Memory afresh, and the
@@ -89,6 +90,8 @@ func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	h.sem <- struct{}{}
 	defer func() { <-h.sem }()
 	defer h.scheduleTrim()
+	start := time.Now()
+	defer func() { h.spent.Add(int64(time.Since(start))) }()
 	return argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
@@ -121,6 +124,10 @@ func (h *Hasher) Verify(hash, password string) (ok, rehash bool) {
 
 // Verifications returns how many verifications the Hasher has run.
 func (h *Hasher) Verifications() uint64 { return h.n.Load() }
+
+// Spent returns the time the Hasher has spent deriving keys (hashing and
+// verifying), not counting waits for a free slot.
+func (h *Hasher) Spent() time.Duration { return time.Duration(h.spent.Load()) }
 
 func parsePHC(s string) (p Params, salt, key []byte, err error) {
 	parts := strings.Split(s, "$")
