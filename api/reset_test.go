@@ -232,6 +232,27 @@ func TestSecrets_NeverStoredOrLoggedInClear(t *testing.T) {
 		secrets["typo"] = "lovelace rode the number engines"
 		call(t, c, "POST", env.URL+"/api/v1/session", map[string]any{"email": "ada@example.com", "password": secrets["typo"]})
 		env.Mail(t, "ada@example.com", "password_changed")
+		// An invitation, accepted with a password, and an API key, used.
+		accts := call(t, c, "GET", env.URL+"/api/v1/me/accounts", nil, bearer(secrets["second session"])...)
+		base := env.URL + "/api/v1/accounts/" + accts.JSON["items"].([]any)[0].(map[string]any)["id"].(string)
+		if r := call(t, c, "POST", base+"/members", newMemberBody("grace@example.com"), bearer(secrets["second session"])...); r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		secrets["invitation link"] = apptest.Secret(apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/"))
+		secrets["invitee password"] = "grace wrote the first compiler"
+		call(t, env.Client(), "GET", env.URL+"/invitations/"+secrets["invitation link"], nil)
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secrets["invitation link"]+"/accept",
+			map[string]any{"password": secrets["invitee password"], "accept_privacy_policy": true}); r.Status != 200 {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		} else {
+			secrets["invitee session"] = r.JSON["token"].(string)
+		}
+		k := call(t, c, "POST", base+"/api-keys", map[string]any{"name": "backend", "role": "guest"}, bearer(secrets["second session"])...)
+		if k.Status != 201 {
+			t.Fatalf("key: %d %s", k.Status, k.Raw)
+		}
+		secrets["api key"] = k.JSON["secret"].(string)
+		call(t, c, "GET", base+"/members", nil, bearer(secrets["api key"])...)
 
 		// Wait until the outbox has delivered everything (bodies are emptied then).
 		raw := storetest.Raw(t, env.DB)

@@ -10,6 +10,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
 )
 
 func addMember(t *testing.T, tn tenant, token string, body map[string]any) response {
@@ -466,6 +467,102 @@ func TestTeam_ListSearchAndAudit(t *testing.T) {
 		col := env.AddMember(t, a.account, "col@a.example", "collaborator", equipe.MemberActive)
 		if r := call(t, env.Client(), "GET", a.url("/audit"), nil, bearer(col.Token)...); r.Status != 403 {
 			t.Fatalf("a collaborator reads the audit: %d", r.Status)
+		}
+	})
+}
+
+// TestTeam_RemovalKillsTheLinkAndManagersCannotResetAdministrators: the
+// invitation link of a removed member no longer lets anyone in, and a
+// manager cannot send a reset to an administrator (someone who holds more).
+func TestTeam_RemovalKillsTheLinkAndManagersCannotResetAdministrators(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		r := addMember(t, a, a.admin, newMemberBody("gone@b.example"))
+		if r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		user := r.JSON["user_id"].(string)
+		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "gone@b.example", "invitation"), "/invitations/"))
+		if r := call(t, env.Client(), "DELETE", a.url("/members/"+user), nil, bearer(a.admin)...); r.Status != 204 {
+			t.Fatalf("remove: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "let me in all the same", "accept_privacy_policy": true}); r.Status != 404 {
+			t.Fatalf("the link of a removed member: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); r.Status != 404 {
+			t.Fatalf("the removed member after the link: %d %s", r.Status, r.Raw)
+		}
+
+		mgr := env.AddMember(t, a.account, "mgr@a.example", "manager", equipe.MemberActive)
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		if r := call(t, env.Client(), "POST", a.url("/members/"+a.adminID.String()+"/password-reset"), nil, bearer(mgr.Token)...); r.Status != 403 {
+			t.Fatalf("a manager resets the administrator: %d %s", r.Status, r.Raw)
+		}
+		if stripVolatile(before) != stripVolatile(storetest_dump(t, env)) {
+			t.Fatal("a refused reset changed data")
+		}
+		if n := env.Mails("owner@a.example", "admin_reset"); n != 0 {
+			t.Fatalf("%d reset emails to the administrator", n)
+		}
+	})
+}
+
+// TestTeam_AccountWideLimits: past 200 invitations an hour in an account
+// (counted across its members, and including a firm's new clients' owners),
+// 50 administrator resets an hour, or 20 accounts created for others a day
+// by one person, the next is refused with 429 and sends nothing. The
+// counters are set near their limits in the database rather than driven
+// there one request at a time.
+func TestTeam_AccountWideLimits(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		raw := storetest.Raw(t, env.DB)
+		near := func(key string, count int) {
+			t.Helper()
+			res, err := raw.Exec(`UPDATE throttles SET count = $1 WHERE key = $2`, count, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("no throttle %s", key)
+			}
+		}
+		r := addMember(t, a, a.admin, newMemberBody("first@b.example"))
+		if r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		near("invite:account:"+a.account.String(), 200)
+		if r := addMember(t, a, a.admin, newMemberBody("second@b.example")); r.Status != 429 || r.code() != "invite.throttled" {
+			t.Fatalf("the 201st invitation: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/clients"), map[string]any{"name": "Client", "locale": "fr",
+			"owner": map[string]any{"email": "boss@client.example", "first_name": "B", "last_name": "C"}}, bearer(a.admin)...); r.Status != 429 || r.code() != "invite.throttled" {
+			t.Fatalf("a client's owner past the firm's limit: %d %s", r.Status, r.Raw)
+		}
+		if n := env.Mails("second@b.example", "invitation") + env.Mails("boss@client.example", "account_created_for_you"); n != 0 {
+			t.Fatalf("%d emails past the limit", n)
+		}
+
+		m := env.AddMember(t, a.account, "active@a.example", "collaborator", equipe.MemberActive)
+		reset := func() response {
+			return call(t, env.Client(), "POST", a.url("/members/"+m.User.ID.String()+"/password-reset"), nil, bearer(a.admin)...)
+		}
+		if r := reset(); r.Status != 202 {
+			t.Fatalf("reset: %d %s", r.Status, r.Raw)
+		}
+		near("reset:account:"+a.account.String(), 50)
+		if r := reset(); r.Status != 429 || r.code() != "reset.throttled" {
+			t.Fatalf("the 51st reset: %d %s", r.Status, r.Raw)
+		}
+
+		if r := createAccountFor(t, env, a.admin, "owner1@shop.example"); r.Status != 201 {
+			t.Fatalf("account for a business: %d %s", r.Status, r.Raw)
+		}
+		near("accounts:user:"+a.adminID.String(), 20)
+		if r := createAccountFor(t, env, a.admin, "owner2@shop.example"); r.Status != 429 {
+			t.Fatalf("the 21st account of the day: %d %s", r.Status, r.Raw)
 		}
 	})
 }
