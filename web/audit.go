@@ -37,7 +37,7 @@ type auditPage struct {
 	Actor, ActorClear   string
 	MemberID, ActorID   string
 	Events              []auditLine
-	Next, First         string
+	Pages               pager
 }
 
 type auditLine struct {
@@ -130,11 +130,12 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 			return link(&id, actorID, "")
 		}))
 	}
+	d.Pages.Newest = true
 	if next != "" {
-		d.Next = link(memberID, actorID, next)
+		d.Pages.Next = link(memberID, actorID, next)
 	}
 	if f.Before != nil {
-		d.First = link(memberID, actorID, "")
+		d.Pages.First = link(memberID, actorID, "")
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "audit", p)

@@ -120,3 +120,9 @@ type fieldData struct {
 	Label        string // message key
 	Autocomplete string
 }
+
+// pager links a list's pages: the first, when on a later one, and the next.
+type pager struct {
+	First, Next string
+	Newest      bool // the list runs newest first: "newest" and "older"
+}

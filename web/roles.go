@@ -23,9 +23,8 @@ type rolesPage struct {
 	Groups    []group[matrixRow]
 	Columns   int // of the matrix: the permission and one per role
 	Members   []memberLine
-	Next      string // the next page of members
-	First     string // the first page of members, when on a later one
-	CanManage bool   // the reader may create, change and delete custom roles
+	Pages     pager // of members
+	CanManage bool  // the reader may create, change and delete custom roles
 }
 
 type roleColumn struct {
@@ -105,10 +104,10 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 			Email: row.Email, Role: role, Status: m.Status})
 	}
 	if next != "" {
-		d.Next = frame.URL("/roles?cursor="+url.QueryEscape(next)) + "#members-title"
+		d.Pages.Next = frame.URL("/roles?cursor="+url.QueryEscape(next)) + "#members-title"
 	}
 	if f.After != "" {
-		d.First = frame.URL("/roles") + "#members-title"
+		d.Pages.First = frame.URL("/roles") + "#members-title"
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "roles", p)

@@ -50,8 +50,7 @@ type teamPage struct {
 	// Espace Pro's "assigned companies" column and filter; none elsewhere.
 	Clients []option
 	Rows    []teamRow
-	Next    string // the next page, with the filters
-	First   string // the first page, when this one is not
+	Pages   pager // with the filters
 }
 
 type teamRow struct {
@@ -221,10 +220,10 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		d.Rows = append(d.Rows, tr)
 	}
 	if next != "" {
-		d.Next = frame.URL("/members") + filterQuery(f, next)
+		d.Pages.Next = frame.URL("/members") + filterQuery(f, next)
 	}
 	if f.After != "" && company == nil {
-		d.First = frame.URL("/members") + filterQuery(f, "")
+		d.Pages.First = frame.URL("/members") + filterQuery(f, "")
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "team", p)
