@@ -53,6 +53,9 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 type teamRow struct {
 	memberView
 	NeverLoggedIn bool `json:"never_logged_in"`
+	// InvitationUndelivered: the member has not joined and the last email
+	// to their login email since the invitation could not be delivered.
+	InvitationUndelivered bool `json:"invitation_undelivered"`
 }
 
 func (a *API) members(w http.ResponseWriter, r *http.Request) error {
@@ -88,7 +91,8 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		// The row's names are already those the viewer may see.
 		m := row.Member
 		m.FirstName, m.LastName = "", ""
-		out.Items = append(out.Items, teamRow{memberView: viewMember(m, u, row.Resources), NeverLoggedIn: row.LastLoginAt.IsZero()})
+		out.Items = append(out.Items, teamRow{memberView: viewMember(m, u, row.Resources), NeverLoggedIn: row.LastLoginAt.IsZero(),
+			InvitationUndelivered: row.Undelivered})
 	}
 	if next != "" {
 		out.NextCursor = &next

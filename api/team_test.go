@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -563,6 +566,56 @@ func TestTeam_AccountWideLimits(t *testing.T) {
 		near("accounts:user:"+a.adminID.String(), 20)
 		if r := createAccountFor(t, env, a.admin, "owner2@shop.example"); r.Status != 429 {
 			t.Fatalf("the 21st account of the day: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestTeam_UndeliveredInvitationIsShown: when the mail server refuses an
+// invitation for good, the team list says so for that member until an email
+// to the address is delivered (here, the invitation sent again).
+func TestTeam_UndeliveredInvitationIsShown(t *testing.T) {
+	srv := mailtest.StartSMTP(t)
+	eachWith(t, func() apptest.Options {
+		return apptest.Options{Configure: func(c *app.Config) {
+			sc, err := mail.ParseSMTPURL(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SMTP = &sc
+		}}
+	}, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		env.Delivered(t) // the owner's verification email is out of the way
+		before := len(srv.Messages())
+		srv.FailNext(1, 550)
+		r := addMember(t, a, a.admin, newMemberBody("nobody@b.example"))
+		if r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		user := r.JSON["user_id"].(string)
+		addMember(t, a, a.admin, newMemberBody("fine@b.example"))
+		srv.WaitFor(t, before+1, 10*time.Second)
+		env.Delivered(t)
+		undelivered := func() map[string]any {
+			t.Helper()
+			list := call(t, env.Client(), "GET", a.url("/members"), nil, bearer(a.admin)...)
+			out := map[string]any{}
+			for _, it := range list.JSON["items"].([]any) {
+				m := it.(map[string]any)
+				out[m["email"].(string)] = m["invitation_undelivered"]
+			}
+			return out
+		}
+		if got := undelivered(); got["nobody@b.example"] != true || got["fine@b.example"] != false || got["owner@a.example"] != false {
+			t.Fatalf("after a refused invitation: %v", got)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/invitation"), nil, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("invite again: %d %s", r.Status, r.Raw)
+		}
+		srv.WaitFor(t, before+2, 10*time.Second)
+		env.Delivered(t)
+		if got := undelivered(); got["nobody@b.example"] != false {
+			t.Fatalf("after the invitation went out: %v", got)
 		}
 	})
 }

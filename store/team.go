@@ -29,6 +29,9 @@ type MemberRow struct {
 	LastName    string
 	LastLoginAt time.Time
 	Resources   []equipe.ID
+	// Undelivered: the member has not joined, and the last email to their
+	// login email since they were last invited could not be delivered.
+	Undelivered bool
 }
 
 // cursor is the position after a row: its sort key.
@@ -158,6 +161,9 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	if err := q.attachResources(ctx, f.Account, out); err != nil {
 		return nil, "", err
 	}
+	if err := q.attachDelivery(ctx, out); err != nil {
+		return nil, "", err
+	}
 	return out, next, nil
 }
 
@@ -187,6 +193,49 @@ func (q Queries) attachResources(ctx context.Context, account equipe.ID, rows []
 		}
 		if row := byUser[u]; row != nil {
 			row.Resources = append(row.Resources, r)
+		}
+	}
+	return wrap(rs.Err())
+}
+
+// attachDelivery marks the rows of members invited and not joined whose
+// last email since the invitation was abandoned by the mail worker: the
+// newest abandoned email to the address is newer than the invitation and
+// than the newest email delivered to it.
+func (q Queries) attachDelivery(ctx context.Context, rows []MemberRow) error {
+	byEmail := map[string][]*MemberRow{}
+	var args []any
+	var in []string
+	for i := range rows {
+		r := &rows[i]
+		if !r.Member.JoinedAt.IsZero() || r.Member.LastInvitedAt.IsZero() {
+			continue
+		}
+		if byEmail[r.Email] == nil {
+			args = append(args, r.Email)
+			in = append(in, "$"+itoa(len(args)))
+		}
+		byEmail[r.Email] = append(byEmail[r.Email], r)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rs, err := q.q.QueryContext(ctx, `SELECT recipient,
+		MAX(CASE WHEN status = 'abandoned' THEN created_at END), MAX(CASE WHEN status = 'sent' THEN created_at END)
+		FROM outbox WHERE recipient IN (`+strings.Join(in, ", ")+`) AND status IN ('abandoned', 'sent')
+		GROUP BY recipient`, args...)
+	if err != nil {
+		return wrap(err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var email string
+		var abandoned, sent time.Time
+		if err := rs.Scan(&email, ts(&abandoned), ts(&sent)); err != nil {
+			return wrap(err)
+		}
+		for _, r := range byEmail[email] {
+			r.Undelivered = !abandoned.IsZero() && !abandoned.Before(r.Member.LastInvitedAt) && abandoned.After(sent)
 		}
 	}
 	return wrap(rs.Err())

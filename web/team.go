@@ -68,6 +68,7 @@ type teamRow struct {
 	LastLogin     time.Time
 	Invitations   int
 	LastInvited   time.Time
+	Undelivered   bool       // the last email since the invitation could not be delivered
 	Quick         *rowAction // the email action, at the end of the row (seed 001)
 	Actions       []rowAction
 }
@@ -320,7 +321,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	base := frame.URL("/members/" + m.UserID.String())
 	tr := teamRow{Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, Status: m.Status,
 		NeverLoggedIn: row.LastLoginAt.IsZero(), LastLogin: row.LastLoginAt, Invitations: m.InvitationsSent,
-		LastInvited: m.LastInvitedAt}
+		LastInvited: m.LastInvitedAt, Undelivered: row.Undelivered}
 	if me := actor(r).User; me != nil && me.ID == m.UserID {
 		tr.You = true
 	}

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -236,5 +239,27 @@ func TestTeamPages_ShowAnExistingIdentityUnderTheTypedNamesUntilTheyJoin(t *test
 		if p.Status != 200 || !strings.Contains(p.Body, "Partner From B") || strings.Contains(p.Body, "Discret") {
 			t.Errorf("%s: %d, shows the identity's own names or not the typed ones", path, p.Status)
 		}
+	}
+}
+
+// TestTeamPage_SaysWhenAnInvitationWasNotDelivered: an invitation the mail
+// server refused for good is flagged on the member's row.
+func TestTeamPage_SaysWhenAnInvitationWasNotDelivered(t *testing.T) {
+	srv := mailtest.StartSMTP(t)
+	env := apptest.Start(t, "sqlite", apptest.Options{Configure: func(c *app.Config) {
+		sc, err := mail.ParseSMTPURL(srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SMTP = &sc
+	}})
+	o := signUpOwner(t, env, "ada@example.com")
+	env.Delivered(t)
+	srv.FailNext(1, 550)
+	o.added(t, team.NewMember{Email: "nobody@example.com", FirstName: "No", LastName: "Body", Role: "collaborator", SendInvitation: true})
+	env.Delivered(t)
+	p := get(t, o.c, o.url("/members"))
+	if n := strings.Count(p.Body, `class="meta undelivered"`); n != 1 || !strings.Contains(p.Body, "non distribuée : vérifiez l&#39;adresse, puis renvoyez l&#39;invitation") {
+		t.Fatalf("%d undelivered flags: %s", n, text(p.Body))
 	}
 }
