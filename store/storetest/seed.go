@@ -34,14 +34,20 @@ func SeedMembers(t testing.TB, cfg store.Config, account equipe.ID, n int) {
 			users = append(users, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, 'fr', 0)", k+1, k+2, k+3, k+4, k+5))
 			uargs = append(uargs, id.String(), email, email, first, last)
 			k = len(margs)
-			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)", k+1, k+2, k+3, k+4, k+5, k+6, k+7))
+			status := statuses[rnd.IntN(len(statuses))]
+			var sent int
+			var invited any // NULL
+			if status == "invited" {
+				sent, invited = 1+rnd.IntN(3), int64(1_700_000_000_000_000+i)
+			}
+			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9))
 			margs = append(margs, account.String(), id.String(), []string{"collaborator", "guest", "manager"}[rnd.IntN(3)],
-				statuses[rnd.IntN(len(statuses))], store.Fold(first), store.Fold(last), email)
+				status, store.Fold(first), store.Fold(last), email, sent, invited)
 		}
 		if _, err := raw.Exec(`INSERT INTO users (id, email, email_key, first_name, last_name, locale, created_at) VALUES `+strings.Join(users, ", "), uargs...); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
+		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, invitations_sent, last_invited_at, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
 			t.Fatal(err)
 		}
 	}
