@@ -5,6 +5,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
 )
 
 // CheckQuery asks whether a user may do something in an account.
@@ -155,6 +156,37 @@ func (s *Service) authorize(ctx context.Context, actor Actor, account equipe.ID,
 			"label_fr": p.Label.FR, "label_en": p.Label.EN})
 	}
 	return m, a, nil
+}
+
+// current re-reads, under the lock that every change to a member takes first
+// (the account's active administrators, see LockActiveAdmins), the rights of
+// an actor who is a member of the account themselves, and returns what they
+// hold now: a demotion, a suspension or a removal that committed after their
+// rights were first read is seen, and an actor who no longer holds
+// permission is refused with EFORBIDDEN "access.changed". The instance, API
+// keys and a firm's staff acting in a client keep the rights read before.
+func (s *Service) current(ctx context.Context, tx *store.Tx, actor Actor, account equipe.ID, am *access.Member, a *access.Account, permission string) (*access.Member, error) {
+	if actor.User == nil || actor.Key != nil || actor.instance() || am.ViaFirm() {
+		return am, nil
+	}
+	m, err := tx.Member(ctx, account, actor.User.ID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil, forbidden("access.changed", nil)
+	} else if err != nil {
+		return nil, err
+	}
+	resources, err := tx.MemberResources(ctx, account, actor.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := s.compileFrom(ctx, tx, m, resources)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Catalogue.Check(fresh, a, permission, access.Query{}).Allowed {
+		return nil, forbidden("access.changed", nil)
+	}
+	return fresh, nil
 }
 
 // isAdmin reports whether the member holds the administrator role, or is the

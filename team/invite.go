@@ -55,7 +55,7 @@ type Added struct {
 // rules are those of ChangeMember; a person already a member answers
 // ECONFLICT "member.exists" naming them.
 func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID, in NewMember) (Added, error) {
-	am, _, err := s.authorize(ctx, actor, account, "members.manage")
+	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
 	if err != nil {
 		return Added{}, err
 	}
@@ -95,18 +95,26 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	if err := v.Err(); err != nil {
 		return Added{}, err
 	}
-	if err := s.mayGrantRole(am, role); err != nil {
-		return Added{}, err
-	}
-	if ok, missing := s.Catalogue.CoversOverrides(am, ovs); !ok {
-		return Added{}, forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
-	}
-	if ok, _ := am.CoversResources(in.Resources); !ok {
-		return Added{}, forbidden("member.resource_beyond_own", nil)
-	}
-
 	var out Added
 	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+		// The actor's rights as they stand once every other change to the
+		// account's members has committed.
+		if _, err := tx.LockActiveAdmins(ctx, account); err != nil {
+			return err
+		}
+		fresh, err := s.current(ctx, tx.Tx, actor, account, am, aa, "members.manage")
+		if err != nil {
+			return err
+		}
+		if err := s.mayGrantRole(fresh, role); err != nil {
+			return err
+		}
+		if ok, missing := s.Catalogue.CoversOverrides(fresh, ovs); !ok {
+			return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+		}
+		if ok, _ := fresh.CoversResources(in.Resources); !ok {
+			return forbidden("member.resource_beyond_own", nil)
+		}
 		all, err := tx.Resources(ctx, account)
 		if err != nil {
 			return err
@@ -302,12 +310,16 @@ const lastAdminGuard = true
 // account's last active administrator.
 func (s *Service) onMember(ctx context.Context, actor Actor, account, user equipe.ID,
 	fn func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error, guard ...bool) error {
-	am, _, err := s.authorize(ctx, actor, account, "members.manage")
+	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
 	if err != nil {
 		return err
 	}
 	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
 		admins, err := tx.LockActiveAdmins(ctx, account)
+		if err != nil {
+			return err
+		}
+		am, err := s.current(ctx, tx.Tx, actor, account, am, aa, "members.manage")
 		if err != nil {
 			return err
 		}

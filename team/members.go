@@ -34,7 +34,7 @@ type MemberChange struct {
 // Violations answer EFORBIDDEN or ECONFLICT with a key that explains the
 // rule, and change nothing.
 func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user equipe.ID, ch MemberChange) (equipe.Member, error) {
-	am, _, err := s.authorize(ctx, actor, account, "members.manage")
+	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
 	if err != nil {
 		return equipe.Member{}, err
 	}
@@ -66,6 +66,10 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		// demoted meanwhile (by a change that just committed) acts no more.
 		if isAdmin(am) && actor.User != nil && !actor.instance() && !slices.Contains(admins, actor.User.ID) {
 			return forbidden("access.changed", nil)
+		}
+		am, err := s.current(ctx, tx, actor, account, am, aa, "members.manage")
+		if err != nil {
+			return err
 		}
 		before, err := tx.LockMember(ctx, account, user)
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {

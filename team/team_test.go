@@ -218,3 +218,58 @@ func TestChangeMember_TwoAdministratorsDemotingEachOtherLeaveOne(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeMember_ADemotedManagerActsNoMore runs another race many times:
+// an administrator demotes a manager to guest while the manager suspends a
+// collaborator. The manager's change may win only by committing first: a
+// suspension recorded after the demotion was made with rights the manager
+// no longer held.
+func TestChangeMember_ADemotedManagerActsNoMore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		admin := w.add("admin", "admin", equipe.MemberActive)
+		late := 0
+		for run := range 60 {
+			mgr := w.add(fmt.Sprintf("m%d", run), "manager", equipe.MemberActive)
+			col := w.add(fmt.Sprintf("c%d", run), "collaborator", equipe.MemberActive)
+			var wg sync.WaitGroup
+			var demoted, suspended error
+			wg.Go(func() {
+				_, demoted = w.s.ChangeMember(ctx, team.Actor{User: admin}, w.account, mgr.ID, team.MemberChange{Role: ptr("guest")})
+			})
+			wg.Go(func() {
+				_, suspended = w.s.ChangeMember(ctx, team.Actor{User: mgr}, w.account, col.ID, team.MemberChange{Status: ptr(equipe.MemberSuspended)})
+			})
+			wg.Wait()
+			if demoted != nil {
+				t.Fatalf("run %d: demotion: %v", run, demoted)
+			}
+			if suspended != nil {
+				if c := code(suspended); c != "forbidden access.changed" && c != "forbidden access.permission_required" {
+					t.Fatalf("run %d: unexpected error %v", run, suspended)
+				}
+				continue
+			}
+			events, err := db.AuditEvents(ctx, store.AuditFilter{AccountID: &w.account, Action: "member.changed", Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var demotion, suspension equipe.AuditEvent
+			for _, e := range events {
+				switch e.TargetID {
+				case mgr.ID.String():
+					demotion = e
+				case col.ID.String():
+					suspension = e
+				}
+			}
+			// Event IDs grow with time, and each is written under the lock.
+			if suspension.ID.String() > demotion.ID.String() {
+				late++
+			}
+		}
+		if late > 0 {
+			t.Fatalf("%d suspensions were made after the manager's demotion", late)
+		}
+	})
+}
