@@ -7,6 +7,11 @@ import "github.com/equipe-dev/equipe"
 // reaches every resource. It cannot be mistaken for a permission key.
 const MissingUnrestricted = "(unrestricted)"
 
+// MissingAssigned is the entry CoversMember adds to missing when an actor
+// limited to assigned resources would act on a member assigned to a
+// resource the actor is not.
+const MissingAssigned = "(assigned elsewhere)"
+
 // Covers reports whether actor holds every permission of wanted at a scope at
 // least as broad. Use cases rely on it for "nobody grants a role, permission
 // or scope they do not hold themselves" and "nobody changes a member who
@@ -64,14 +69,23 @@ func (c *Catalogue) CoversOverrides(actor *Member, ovs []Override) (ok bool, mis
 
 // CoversMember reports whether actor holds at least what target holds: every
 // effective permission at a scope at least as broad, and the reach of every
-// resource when target reaches every resource. A manager changing a member
-// who holds more than they do is an escalation; use cases refuse it. It
-// compares holdings only, not standing: a suspended member's permissions
-// count.
+// resource target reaches (all of them, or those assigned to target). A
+// manager changing a member who holds more than they do is an escalation;
+// use cases refuse it. It compares holdings only, not standing: a suspended
+// member's permissions count.
 func (c *Catalogue) CoversMember(actor, target *Member) (ok bool, missing []string) {
 	_, missing = c.Covers(actor.set, target.set)
-	if actor.LimitedToAssigned() && !target.LimitedToAssigned() {
-		missing = append(missing, MissingUnrestricted)
+	if actor.LimitedToAssigned() {
+		if !target.LimitedToAssigned() {
+			missing = append(missing, MissingUnrestricted)
+		} else {
+			for _, r := range target.resources {
+				if !contains(actor.resources, r) {
+					missing = append(missing, MissingAssigned)
+					break
+				}
+			}
+		}
 	}
 	return len(missing) == 0, missing
 }

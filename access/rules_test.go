@@ -87,6 +87,11 @@ func TestCoversRoleAndMember(t *testing.T) {
 			Override{"audit.view", false, ScopeNone}, Override{"records.view", false, ScopeNone}, Override{"records.edit", false, ScopeNone},
 			Override{"records.bulk_delete", false, ScopeNone}, Override{"records.import", false, ScopeNone}, Override{"records.export", false, ScopeNone},
 			Override{"properties.manage", false, ScopeNone})), []string{MissingUnrestricted}},
+		{"restricted over a restricted member of the same resources", collaborator, f.member("guest", func(in *Input) { in.Role = f.role("collaborator") }), nil},
+		{"restricted over a member assigned elsewhere", collaborator, f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r2} }), []string{MissingAssigned}},
+		{"restricted over a member assigned to more", collaborator, f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r2} }), []string{MissingAssigned}},
+		{"restricted over a member assigned to less", f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r2} }), collaborator, nil},
+		{"through the firm, resources do not bind", viaFirm, f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r2} }), nil},
 		{"a suspended target's permissions still count", manager, f.member("admin", func(in *Input) { in.Status = MemberSuspended }), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage"}},
 	}
 	for _, tc := range memberCases {

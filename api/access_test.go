@@ -132,14 +132,17 @@ func TestCheck_CallersAreScopedToTheirAccount(t *testing.T) {
 				t.Errorf("asking about A: %s", r.Raw)
 			}
 		}
-		// A member who may not view members may not ask.
+		// A session asks only as an administrator: a member who may view the
+		// team, a manager included, may not.
 		if r := call(t, env.Client(), "POST", a.url("/roles"), map[string]any{"key": "kiosk", "label_fr": "Borne", "label_en": "Kiosk",
 			"permissions": map[string]any{"records.view": "owned"}}, bearer(a.admin)...); r.Status != 201 {
 			t.Fatalf("role: %d %s", r.Status, r.Raw)
 		}
-		kiosk := env.AddMember(t, a.account, "kiosk@a.example", "kiosk", equipe.MemberActive)
-		if r := checkAs(t, env, kiosk.Token, about(a)); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_unknown_account" {
-			t.Errorf("a member without members.view asks: %s", r.Raw)
+		for _, role := range []string{"kiosk", "guest", "manager"} {
+			m := env.AddMember(t, a.account, role+"@a.example", role, equipe.MemberActive)
+			if r := checkAs(t, env, m.Token, about(a)); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_unknown_account" {
+				t.Errorf("a %s's session asks: %s", role, r.Raw)
+			}
 		}
 		// An instance key may ask about any account.
 		ctx := t.Context()

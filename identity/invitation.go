@@ -161,6 +161,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		if err := tx.Consume(ctx, &t); err != nil {
 			return err
 		}
+		// The membership as it stands now: a suspension made while the
+		// password was being hashed holds.
+		m, err := tx.LockMember(ctx, inv.Account.ID, inv.User.ID)
+		if err != nil {
+			return err
+		}
+		if m.Status == equipe.MemberSuspended {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
+		}
 		u := inv.User
 		// The link came to the login email: whoever uses it receives mail there.
 		if err := tx.MarkEmailVerified(ctx, u.ID, now); err != nil {

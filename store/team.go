@@ -275,11 +275,13 @@ func (w Writes) SupersedeAccountTokens(ctx context.Context, userID, accountID eq
 	return err
 }
 
-// SharesAccount reports whether two users are members of a common account.
+// SharesAccount reports whether user a already sees user b's own names: a
+// is an active member of an account that b has joined. A membership b never
+// accepted (one a may have made up) does not count.
 func (q Queries) SharesAccount(ctx context.Context, a, b equipe.ID) (bool, error) {
 	var n int
 	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members x JOIN members y ON y.account_id = x.account_id
-		WHERE x.user_id = $1 AND y.user_id = $2`, a, b).Scan(&n)
+		WHERE x.user_id = $1 AND x.status = 'active' AND y.user_id = $2 AND y.joined_at IS NOT NULL`, a, b).Scan(&n)
 	return n > 0, wrap(err)
 }
 

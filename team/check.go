@@ -72,7 +72,9 @@ func (s *Service) CheckBatch(ctx context.Context, caller Actor, qs []CheckQuery)
 	return out, nil
 }
 
-// mayAsk reports whether the caller may ask questions about the account.
+// mayAsk reports whether the caller may ask questions about the account: the
+// instance, an API key of the account (or of its firm), or an
+// administrator's session.
 func (s *Service) mayAsk(ctx context.Context, caller Actor, account equipe.ID) (bool, error) {
 	switch {
 	case caller.instance():
@@ -85,11 +87,13 @@ func (s *Service) mayAsk(ctx context.Context, caller Actor, account equipe.ID) (
 		acct, err := s.loadAccount(ctx, account)
 		return err == nil && acct.parent != nil && *acct.parent == *caller.Key.AccountID, err
 	case caller.User != nil:
-		m, a, err := s.actorMember(ctx, caller, account)
+		// A session asks only as an administrator of the account (through
+		// the firm, for a client), not as any member.
+		m, _, err := s.actorMember(ctx, caller, account)
 		if err != nil || m == nil {
 			return false, err
 		}
-		return s.Catalogue.Check(m, a, "members.view", access.Query{}).Allowed, nil
+		return isAdmin(m) && m.Blocked() == "", nil
 	}
 	return false, nil
 }

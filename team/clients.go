@@ -156,8 +156,9 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 }
 
 // DetachClient makes the client account independent of the firm: every
-// access inherited from the firm ends on the next request; the client's own
-// members stay. A client without an active administrator of its own cannot
+// access inherited from the firm ends on the next request, API keys the
+// firm's staff made in the client included; the client's own members and
+// their keys stay. A client without an active administrator of its own cannot
 // be detached (ECONFLICT "client.no_admin"): nobody could reach it after.
 func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
@@ -173,6 +174,29 @@ func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client eq
 		}
 		if err := tx.SetAccountParent(ctx, client, nil); err != nil {
 			return err
+		}
+		// Keys made in the client by the firm's staff, acting through the
+		// firm, were part of the firm's access: they end with it.
+		keys, err := tx.APIKeys(ctx, &client)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !k.RevokedAt.IsZero() || k.CreatedBy == nil {
+				continue
+			}
+			if _, err := tx.Member(ctx, client, *k.CreatedBy); err == nil {
+				continue
+			} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				return err
+			}
+			if err := tx.RevokeAPIKey(ctx, &client, k.ID, tx.Now()); err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, &client, actor.actorID(), "api_key.revoked", "api_key", k.ID.String(), nil,
+				map[string]any{"reason": "client.detached"}); err != nil {
+				return err
+			}
 		}
 		if err := tx.Audit(ctx, &client, actor.actorID(), "client.detached", "account", client.String(),
 			map[string]any{"parent_id": firm.String()}, nil); err != nil {

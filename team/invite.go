@@ -92,6 +92,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		v.Add("role", "role.unknown")
 	}
 	ovs := s.checkOverrides(&v, in.Overrides)
+	if found && role.Key == equipe.RoleAdmin && len(in.Overrides) > 0 {
+		// An administrator holds every permission: overrides do not apply.
+		v.Add("overrides", "member.admin_overrides")
+	}
 	if err := v.Err(); err != nil {
 		return Added{}, err
 	}

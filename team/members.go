@@ -64,7 +64,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		}
 		// The actor's rights were read before the lock: an administrator
 		// demoted meanwhile (by a change that just committed) acts no more.
-		if isAdmin(am) && actor.User != nil && !actor.instance() && !slices.Contains(admins, actor.User.ID) {
+		if isAdmin(am) && actor.User != nil && !actor.instance() && !am.ViaFirm() && !slices.Contains(admins, actor.User.ID) {
 			return forbidden("access.changed", nil)
 		}
 		am, err := s.current(ctx, tx, actor, account, am, aa, "members.manage")
@@ -154,6 +154,28 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 					Args: map[string]any{"types": strings.Join(missing, ", ")}}
 			}
 			resources = *ch.Resources
+		}
+
+		// An administrator holds every permission: overrides do not apply to
+		// one (a denial would leave an "administrator" who cannot run the
+		// account). Made an administrator, a member's overrides go.
+		if after.Role == equipe.RoleAdmin && len(after.Overrides) > 0 {
+			if ch.Overrides != nil {
+				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+					Fields: []equipe.FieldError{{Field: "overrides", Key: "member.admin_overrides"}}}
+			}
+			after.Overrides = nil
+		}
+		// The member as changed holds nothing the actor does not: lifting a
+		// denial or a narrower scope grants as surely as an override does.
+		if !isAdmin(am) {
+			next, err := s.compileFrom(ctx, tx, after, resources)
+			if err != nil {
+				return err
+			}
+			if ok, missing := s.Catalogue.CoversMember(am, next); !ok {
+				return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+			}
 		}
 
 		// The account keeps an active administrator.

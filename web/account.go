@@ -144,6 +144,10 @@ func (w *Web) grantNames(locale, missing string) string {
 			names = append(names, w.I18n.T(locale, "perms.unrestricted", nil))
 			continue
 		}
+		if m == access.MissingAssigned {
+			names = append(names, w.I18n.T(locale, "perms.assigned_elsewhere", nil))
+			continue
+		}
 		key, scope, _ := strings.Cut(m, ":")
 		p, ok := w.Catalogue.Permission(key)
 		if !ok {
