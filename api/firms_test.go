@@ -394,3 +394,41 @@ func TestFirm_ClientManagersReachOnlyTheirClients(t *testing.T) {
 		}
 	})
 }
+
+// TestPartner_ResendsTheOwnersInvitation: the partner, a Manager in the
+// account they created, may send the owner's invitation again while it is
+// pending (a lost email, seed 000), but not revoke it nor reset the owner;
+// once the owner joined, nothing more.
+func TestPartner_ResendsTheOwnersInvitation(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		partner := newTenant(t, env, "partner@agency.example")
+		r := createAccountFor(t, env, partner.admin, "giulia@bella.example")
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		base := env.URL + "/api/v1/accounts/" + r.JSON["id"].(string)
+		first := apptest.Secret(apptest.Link(t, env.Mail(t, "giulia@bella.example", "account_created_for_you"), "/invitations/"))
+		team := call(t, env.Client(), "GET", base+"/members?q=giulia", nil, bearer(partner.admin)...)
+		owner := team.JSON["items"].([]any)[0].(map[string]any)["user_id"].(string)
+		u := base + "/members/" + owner
+		if r := call(t, env.Client(), "POST", u+"/invitation", nil, bearer(partner.admin)...); r.Status != 200 || r.JSON["invitations_sent"] != float64(2) {
+			t.Fatalf("the partner re-sends: %d %s", r.Status, r.Raw)
+		}
+		second := apptest.Secret(apptest.Link(t, env.Mail(t, "giulia@bella.example", "reinvitation"), "/invitations/"))
+		if second == first {
+			t.Fatal("the same link was sent again")
+		}
+		for _, tt := range []struct{ method, path string }{{"DELETE", "/invitation"}, {"POST", "/password-reset"}, {"DELETE", ""}} {
+			if r := call(t, env.Client(), tt.method, u+tt.path, nil, bearer(partner.admin)...); r.Status != 403 {
+				t.Errorf("the partner %s %s on the owner: %d %s", tt.method, tt.path, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+second+"/accept",
+			map[string]any{"password": "la pizza est prête", "accept_privacy_policy": true}); r.Status != 200 {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", u+"/invitation", nil, bearer(partner.admin)...); r.Status != 403 {
+			t.Fatalf("the partner re-invites a joined owner: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -619,3 +619,33 @@ func TestTeam_UndeliveredInvitationIsShown(t *testing.T) {
 		}
 	})
 }
+
+// TestTeam_ActivatingSomeoneWithAPasswordAsksThemToLogIn: the activation
+// email asks a new person to choose a password, and someone who already has
+// one to log in with it.
+func TestTeam_ActivatingSomeoneWithAPasswordAsksThemToLogIn(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		newTenant(t, env, "known@b.example") // has a password; English
+		if r := call(t, env.Client(), "PATCH", a.url(""), map[string]any{"requires_activation": true}, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("settings: %d %s", r.Status, r.Raw)
+		}
+		for _, email := range []string{"known@b.example", "new@b.example"} {
+			r := addMember(t, a, a.admin, newMemberBody(email, "send_invitation", false, "locale", "en"))
+			if r.Status != 201 {
+				t.Fatalf("add: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, env.Client(), "POST", a.url("/members/"+r.JSON["user_id"].(string)+"/invitation"), nil, bearer(a.admin)...); r.Status != 200 {
+				t.Fatalf("activate: %d %s", r.Status, r.Raw)
+			}
+		}
+		known, fresh := env.Mail(t, "known@b.example", "activation"), env.Mail(t, "new@b.example", "activation")
+		if !strings.Contains(known.Text, "log in with your usual email address and password") || strings.Contains(known.Text, "set your password") ||
+			!strings.Contains(known.HTML, "Join the account") {
+			t.Errorf("activation of someone with a password:\n%s", known.Text)
+		}
+		if !strings.Contains(fresh.Text, "set your password") || !strings.Contains(fresh.HTML, "Set my password") {
+			t.Errorf("activation of someone new:\n%s", fresh.Text)
+		}
+	})
+}

@@ -77,6 +77,7 @@ type Data struct {
 	Link          string    // the action link: an absolute URL on the public URL's scheme and host
 	Expires       time.Time // when the link stops working (zero: the email says nothing of it)
 	Message       string    // a personal message from a person (may be empty, multi-line)
+	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
 	LoginURL      string    // {public_url}/login; Compose fills it when empty
 	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
 }

@@ -167,8 +167,8 @@ func (s *Service) owner(ctx context.Context, tx *identity.Tx, actor Actor, acct 
 	if err := tx.CreateMember(ctx, &m); err != nil {
 		return u, err
 	}
-	if err := tx.Audit(ctx, &acct.ID, nil, "member.added", "user", u.ID.String(), nil,
-		map[string]any{"email": u.Email, "role": m.Role, "owner": true, "existing_user": existing}); err != nil {
+	if err := tx.Audit(ctx, &acct.ID, actor.actorID(), "member.added", "user", u.ID.String(), nil,
+		map[string]any{"email": u.Email, "role": m.Role, "owner": true}); err != nil {
 		return u, err
 	}
 	template := mail.TemplateAccountCreatedForYou

@@ -165,7 +165,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			}
 		}
 		if err := s.auditTx(ctx, tx, actor, account, "member.added", u.ID, nil, map[string]any{"email": u.Email,
-			"role": m.Role, "title": m.Title, "existing_user": out.Existing, "resources": len(in.Resources)}); err != nil {
+			"role": m.Role, "title": m.Title, "resources": len(in.Resources)}); err != nil {
 			return err
 		}
 		if in.SendInvitation || in.SendWelcome {
@@ -204,7 +204,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 // account. A member who joined answers ECONFLICT "invitation.already_joined".
 func (s *Service) Invite(ctx context.Context, actor Actor, account, user equipe.ID) (equipe.Member, error) {
 	var m equipe.Member
-	err := s.onMember(ctx, actor, account, user, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
+	err := s.onMember(ctx, actor, account, user, resendsInvitation, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
 		switch target.Status {
 		case equipe.MemberActive:
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.already_joined"}
@@ -226,7 +226,7 @@ func (s *Service) Invite(ctx context.Context, actor Actor, account, user equipe.
 // RevokeInvitation makes the member's pending invitation link unusable; the
 // member is back to created (they can be invited again later).
 func (s *Service) RevokeInvitation(ctx context.Context, actor Actor, account, user equipe.ID) error {
-	return s.onMember(ctx, actor, account, user, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
+	return s.onMember(ctx, actor, account, user, changesMember, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
 		if target.Status != equipe.MemberInvited {
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
 		}
@@ -255,7 +255,7 @@ type Reset struct {
 // so. Throttled per member and per account.
 func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equipe.ID) (Reset, error) {
 	var out Reset
-	err := s.onMember(ctx, actor, account, user, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
+	err := s.onMember(ctx, actor, account, user, changesMember, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
 		if target.Status == equipe.MemberSuspended {
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.suspended"}
 		}
@@ -288,7 +288,7 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 // access ends on their next request. The account keeps an active
 // administrator.
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user equipe.ID) error {
-	return s.onMember(ctx, actor, account, user, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
+	return s.onMember(ctx, actor, account, user, endsMembership, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
 		if err := tx.SupersedeAccountTokens(ctx, user, account, equipe.TokenInvitation, tx.Now()); err != nil {
 			return err
 		}
@@ -300,20 +300,33 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user e
 			return err
 		}
 		return s.auditTx(ctx, tx, actor, account, "member.removed", user, memberState(*target), nil)
-	}, lastAdminGuard)
+	})
 }
 
-// lastAdminGuard marks actions that end a membership: they may not take the
-// account's last active administrator.
-const lastAdminGuard = true
+// memberAction says what an action on a member does, for the checks that
+// depend on it.
+type memberAction int
+
+const (
+	// changesMember: the shared checks only.
+	changesMember memberAction = iota
+	// endsMembership: the member may not be the account's last active
+	// administrator.
+	endsMembership
+	// resendsInvitation: sending again an invitation already sent and not
+	// yet accepted is allowed whoever the member is (the partner who created
+	// an account for a business, a Manager there, re-sends its owner's
+	// invitation, seed 000): the link goes to the member's own address and
+	// grants nothing they were not already given.
+	resendsInvitation
+)
 
 // onMember runs fn on a member of the account in one transaction, after the
 // checks every action on a member shares: the actor needs members.manage and
 // may act only on a member who holds nothing the actor does not (an
-// administrator may act on anyone). With guard, the member may not be the
-// account's last active administrator.
-func (s *Service) onMember(ctx context.Context, actor Actor, account, user equipe.ID,
-	fn func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error, guard ...bool) error {
+// administrator may act on anyone), with the exceptions what allows.
+func (s *Service) onMember(ctx context.Context, actor Actor, account, user equipe.ID, what memberAction,
+	fn func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error) error {
 	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
 	if err != nil {
 		return err
@@ -333,7 +346,8 @@ func (s *Service) onMember(ctx context.Context, actor Actor, account, user equip
 		} else if err != nil {
 			return err
 		}
-		if !isAdmin(am) {
+		resend := what == resendsInvitation && target.Status == equipe.MemberInvited && target.JoinedAt.IsZero() && target.InvitationsSent > 0
+		if !isAdmin(am) && !resend {
 			resources, err := tx.MemberResources(ctx, account, user)
 			if err != nil {
 				return err
@@ -346,7 +360,7 @@ func (s *Service) onMember(ctx context.Context, actor Actor, account, user equip
 				return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
 			}
 		}
-		if len(guard) > 0 && guard[0] && target.Role == equipe.RoleAdmin && target.Status == equipe.MemberActive && len(admins) <= 1 {
+		if what == endsMembership && target.Role == equipe.RoleAdmin && target.Status == equipe.MemberActive && len(admins) <= 1 {
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.last_admin"}
 		}
 		acct, err := tx.AccountByID(ctx, account)
@@ -387,7 +401,8 @@ func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Act
 		return err
 	}
 	if err := tx.Mail(ctx, template, orDefault(u.Locale, acct.Locale), u.Email, mail.Data{RecipientName: displayName(*m, u),
-		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires, Message: message}); err != nil {
+		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires, Message: message,
+		HasPassword: u.PasswordHash != ""}); err != nil {
 		return err
 	}
 	if err := tx.RecordInvitation(ctx, acct.ID, u.ID, tx.Now(), actor.actorID()); err != nil {
