@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 
@@ -79,23 +81,125 @@ func (c *Catalog) Has(key string) bool {
 // T returns the message key in locale, with {name} placeholders replaced by
 // args. An unknown locale falls back to French; an unknown key returns the
 // key itself, so that a missing message shows as such rather than as nothing.
+//
+// A message whose count (the argument "count") is singular in locale is
+// read from key#one when the catalogue has it: "1 member holds", "0 membre
+// a". In French, "de" before a value that begins with a vowel is elided:
+// "Autorisations de {name}" gives "Autorisations d'Alice".
 func (c *Catalog) T(locale, key string, args map[string]any) string {
 	m, ok := c.messages[locale]
 	if !ok {
-		m = c.messages[equipe.LocaleFR]
+		locale = equipe.LocaleFR
+		m = c.messages[locale]
+	}
+	if one, ok := m[key+"#one"]; ok && singular(locale, args["count"]) {
+		return fill(locale, one, args)
 	}
 	s, ok := m[key]
 	if !ok {
 		return key
 	}
+	return fill(locale, s, args)
+}
+
+// fill replaces the {name} placeholders of s by args, eliding French "de"
+// before a value that begins with a vowel.
+func fill(locale, s string, args map[string]any) string {
 	if len(args) == 0 || !strings.Contains(s, "{") {
 		return s
 	}
-	pairs := make([]string, 0, 2*len(args))
-	for k, v := range args {
-		pairs = append(pairs, "{"+k+"}", fmt.Sprint(v))
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		v, ok := args[s[i+1:i+j]]
+		if !ok {
+			b.WriteString(s[:i+j+1])
+			s = s[i+j+1:]
+			continue
+		}
+		before, value := s[:i], fmt.Sprint(v)
+		if locale == equipe.LocaleFR && elides(value) {
+			before = elideDe(before)
+		}
+		b.WriteString(before)
+		b.WriteString(value)
+		s = s[i+j+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	b.WriteString(s)
+	return b.String()
+}
+
+// elideDe turns a text that ends with the word "de " into one that ends
+// with "d'", the form French takes before a vowel.
+func elideDe(s string) string {
+	for _, de := range []string{"de ", "De "} {
+		rest, ok := strings.CutSuffix(s, de)
+		if !ok {
+			continue
+		}
+		if last, _ := utf8.DecodeLastRuneInString(rest); rest == "" || unicode.IsSpace(last) || unicode.IsPunct(last) {
+			return rest + de[:1] + "'"
+		}
+	}
+	return s
+}
+
+// elides reports whether a French word elides before s: s begins with a
+// vowel, or with a y before a consonant (d'Yves, but de Yasmine). A mute h
+// (d'Hélène) cannot be told from an aspirated one (de Hugues) by spelling:
+// it keeps "de".
+func elides(s string) bool {
+	r, size := utf8.DecodeRuneInString(s)
+	switch unicode.ToLower(baseLetter(r)) {
+	case 'a', 'e', 'i', 'o', 'u':
+		return true
+	case 'y':
+		next, _ := utf8.DecodeRuneInString(s[size:])
+		return unicode.IsLetter(next) && !strings.ContainsRune("aeiouy", unicode.ToLower(baseLetter(next)))
+	}
+	return false
+}
+
+// baseLetter returns the letter r writes with an accent (é → e), or r.
+func baseLetter(r rune) rune {
+	if b, ok := accented[r]; ok {
+		return b
+	}
+	return r
+}
+
+var accented = map[rune]rune{
+	'à': 'a', 'â': 'a', 'ä': 'a', 'À': 'a', 'Â': 'a', 'Ä': 'a',
+	'é': 'e', 'è': 'e', 'ê': 'e', 'ë': 'e', 'É': 'e', 'È': 'e', 'Ê': 'e', 'Ë': 'e',
+	'î': 'i', 'ï': 'i', 'Î': 'i', 'Ï': 'i',
+	'ô': 'o', 'ö': 'o', 'Ô': 'o', 'Ö': 'o',
+	'ù': 'u', 'û': 'u', 'ü': 'u', 'Ù': 'u', 'Û': 'u', 'Ü': 'u',
+	'ÿ': 'y', 'Ÿ': 'y',
+}
+
+// singular reports whether the count n takes the singular in locale: in
+// French, 0 and 1 do (« 0 membre »); in English, 1 only.
+func singular(locale string, n any) bool {
+	var i int64
+	switch v := n.(type) {
+	case int:
+		i = int64(v)
+	case int64:
+		i = v
+	default:
+		return false
+	}
+	if locale == equipe.LocaleFR {
+		return i == 0 || i == 1
+	}
+	return i == 1
 }
 
 var matcher = language.NewMatcher([]language.Tag{language.French, language.English})

@@ -37,6 +37,48 @@ func TestT_FallsBackAndFillsArguments(t *testing.T) {
 	}
 }
 
+func TestFill_ElidesFrenchDeBeforeAVowel(t *testing.T) {
+	for _, c := range []struct{ locale, msg, value, want string }{
+		{"fr", "Autorisations de {name}", "Alice", "Autorisations d'Alice"},
+		{"fr", "Autorisations de {name}", "Élodie Martin", "Autorisations d'Élodie Martin"},
+		{"fr", "Autorisations de {name}", "inès@example.com", "Autorisations d'inès@example.com"},
+		{"fr", "Autorisations de {name}", "Yves", "Autorisations d'Yves"},
+		{"fr", "Autorisations de {name}", "Yasmine", "Autorisations de Yasmine"},
+		{"fr", "Autorisations de {name}", "Bob", "Autorisations de Bob"},
+		{"fr", "Autorisations de {name}", "Hugues", "Autorisations de Hugues"},
+		{"fr", "De {name} à tous", "Eve", "D'Eve à tous"},
+		{"fr", "Révoquer l'invitation de {name} ?", "Inès", "Révoquer l'invitation d'Inès ?"},
+		{"fr", "Membre de « {name} »", "Atelier", "Membre de « Atelier »"},
+		{"fr", "Le mode {name}", "Alice", "Le mode Alice"},
+		{"fr", "De {min} à {max} heures", "1", "De 1 à {max} heures"},
+		{"en", "Permissions of {name}", "Alice", "Permissions of Alice"},
+		{"en", "Made de {name}", "Alice", "Made de Alice"},
+	} {
+		if got := fill(c.locale, c.msg, map[string]any{"name": c.value, "min": c.value}); got != c.want {
+			t.Errorf("%s %q with %q: %q, want %q", c.locale, c.msg, c.value, got, c.want)
+		}
+	}
+}
+
+func TestT_ChoosesTheSingularByTheCount(t *testing.T) {
+	c := &Catalog{messages: map[string]map[string]string{
+		"fr": {"n": "{count} membres ont ce rôle", "n#one": "{count} membre a ce rôle"},
+		"en": {"n": "{count} members hold this role", "n#one": "{count} member holds this role"},
+	}}
+	for _, x := range []struct {
+		locale string
+		count  any
+		want   string
+	}{
+		{"fr", 1, "1 membre a ce rôle"}, {"fr", 0, "0 membre a ce rôle"}, {"fr", 2, "2 membres ont ce rôle"},
+		{"en", 1, "1 member holds this role"}, {"en", 0, "0 members hold this role"}, {"en", int64(3), "3 members hold this role"},
+	} {
+		if got := c.T(x.locale, "n", map[string]any{"count": x.count}); got != x.want {
+			t.Errorf("%s, %v: %q, want %q", x.locale, x.count, got, x.want)
+		}
+	}
+}
+
 func TestNegotiate(t *testing.T) {
 	for header, want := range map[string]string{
 		"":                        "fr",

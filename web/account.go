@@ -3,6 +3,7 @@ package web
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/equipe-dev/equipe"
@@ -32,18 +33,21 @@ type accountSection struct {
 	Key   string
 	Path  string // after /accounts/{account}
 	Label string // message key
+	// Needs is the permission the page asks of its reader; the Clients
+	// section asks its own question (see offersClients).
+	Needs string
 }
 
 // accountSections are the pages of an account, in the order of the
 // sub-navigation.
 var accountSections = []accountSection{
-	{"team", "/members", "nav.team"},
-	{"clients", "/clients", "nav.clients"},
-	{"contacts", "/contacts", "nav.contacts"},
-	{"roles", "/roles", "nav.roles"},
-	{"api_keys", "/api-keys", "nav.api_keys"},
-	{"audit", "/audit", "nav.audit"},
-	{"settings", "/settings", "nav.settings"},
+	{"team", "/members", "nav.team", "members.view"},
+	{"clients", "/clients", "nav.clients", ""},
+	{"contacts", "/contacts", "nav.contacts", "members.view"},
+	{"roles", "/roles", "nav.roles", "members.view"},
+	{"api_keys", "/api-keys", "nav.api_keys", "api_keys.manage"},
+	{"audit", "/audit", "nav.audit", "audit.view"},
+	{"settings", "/settings", "nav.settings", "account.manage"},
 }
 
 // accountFrame is what every account page shows above its content: the
@@ -66,9 +70,9 @@ type navLink struct {
 // URL returns the path of the account's page at sub (for example "/roles").
 func (f accountFrame) URL(sub string) string { return "/accounts/" + f.ID.String() + sub }
 
-// frame returns the frame of the account's page section. The Clients
-// section is offered in a firm to those who manage its clients or are
-// assigned to some, never in a client account.
+// frame returns the frame of the account's page section ("" for a page of
+// no section). The sub-navigation offers the sections the reader may open,
+// and the one they are on.
 func (w *Web) frame(r *http.Request, account equipe.ID, section string) (accountFrame, error) {
 	f := accountFrame{ID: account}
 	acct, err := w.Team.Account(r.Context(), actor(r), account)
@@ -87,19 +91,64 @@ func (w *Web) frame(r *http.Request, account equipe.ID, section string) (account
 			}
 		}
 	}
+	open, err := w.sections(r, acct)
+	if err != nil {
+		return f, err
+	}
 	for _, s := range accountSections {
-		if s.Key == "clients" && (acct.ParentID != nil || section != "clients" && !w.offersClients(r, account)) {
+		if s.Key == "clients" && acct.ParentID != nil {
 			continue
 		}
-		f.Nav = append(f.Nav, navLink{Href: f.URL(s.Path), Label: s.Label, Current: s.Key == section})
+		if s.Key == section || slices.ContainsFunc(open, func(o accountSection) bool { return o.Key == s.Key }) {
+			f.Nav = append(f.Nav, navLink{Href: f.URL(s.Path), Label: s.Label, Current: s.Key == section})
+		}
 	}
 	return f, nil
 }
 
+// sections returns the sections of the account the reader may open, each
+// judged by the permission its page asks for. The Clients section is
+// offered in a firm to those who manage its clients or are assigned to
+// some, never in a client account.
+func (w *Web) sections(r *http.Request, acct equipe.Account) ([]accountSection, error) {
+	st, err := w.standing(r, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []accountSection
+	for _, s := range accountSections {
+		switch {
+		case s.Key == "clients":
+			if acct.ParentID != nil || !w.offersClients(r, acct.ID, st) {
+				continue
+			}
+		case !st.has(s.Needs):
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// entry returns where the account's links lead the reader: the first
+// section they may open, else the page of their own access there.
+func (w *Web) entry(r *http.Request, acct equipe.Account) string {
+	base := "/accounts/" + acct.ID.String()
+	open, err := w.sections(r, acct)
+	switch {
+	case err != nil:
+		// The page itself will say what is wrong.
+		return base + accountSections[0].Path
+	case len(open) > 0:
+		return base + open[0].Path
+	}
+	return base + "/members/" + actor(r).User.ID.String() + "/permissions"
+}
+
 // offersClients reports whether the account's pages lead to its clients for
 // the reader: they manage them, or are assigned to some.
-func (w *Web) offersClients(r *http.Request, account equipe.ID) bool {
-	if st, err := w.standing(r, account); err == nil && st.has("subaccounts.manage") {
+func (w *Web) offersClients(r *http.Request, account equipe.ID, st standing) bool {
+	if st.has("subaccounts.manage") {
 		return true
 	}
 	clients, err := w.Team.Clients(r.Context(), actor(r), account)

@@ -68,14 +68,12 @@ func (w *Web) freshAccountForm(r *http.Request) *form {
 	return f
 }
 
+// newAccountForm shows the form empty. The personal message starts empty
+// too: the owner's email already says how to log in, in the owner's
+// language, which may not be the page's; a message adds only what its
+// author writes.
 func (w *Web) newAccountForm(rw http.ResponseWriter, r *http.Request) error {
-	f := w.freshAccountForm(r)
-	// The follow-up email seed 000 recommends, as a message the owner's
-	// invitation carries; the partner may change it or leave it out.
-	if u := actor(r).User; u != nil {
-		f.Values["message"] = w.I18n.T(w.locale(r), "new_account.message_suggestion", map[string]any{"name": personName(*u)})
-	}
-	return w.showAccountForm(rw, r, "page.new_account", nil, f, http.StatusOK)
+	return w.showAccountForm(rw, r, "page.new_account", nil, w.freshAccountForm(r), http.StatusOK)
 }
 
 func (w *Web) createAccountFor(rw http.ResponseWriter, r *http.Request) error {

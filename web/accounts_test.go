@@ -37,7 +37,10 @@ func idFrom(t *testing.T, location, q string) equipe.ID {
 	return id
 }
 
-func TestNewAccountForm_OffersTheSeedsFollowUpAsTheMessageInBothLanguages(t *testing.T) {
+// TestNewAccountForm_LeavesThePersonalMessageEmpty: the owner's email says
+// how to log in, in the owner's language; the form suggests no text in the
+// page's, and an empty message adds nothing to the email.
+func TestNewAccountForm_LeavesThePersonalMessageEmpty(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpNamed(t, env, "paul@editeur.example", "Paul", "Partenaire", "Éditeur Paul")
 
@@ -49,12 +52,25 @@ func TestNewAccountForm_OffersTheSeedsFollowUpAsTheMessageInBothLanguages(t *tes
 	}
 	wantIn(t, p, "<h1>Créer un compte pour une autre entreprise</h1>", `name="owner_email"`, `name="owner_first_name"`,
 		`name="owner_last_name"`, `<option value="location" selected>Établissement</option>`, `<option value="fr" lang="fr" selected>`,
-		"Je viens de créer votre compte. Pour vous connecter", "Nom de connexion : votre adresse e-mail",
-		"dossier de courrier indésirable", "Cordialement,\nPaul Partenaire</textarea>")
+		"L&#39;e-mail explique déjà comment se connecter : laissé vide, il n&#39;y ajoute rien.")
+	if msg := between(p.Body, `<textarea id="f-message"`, "</textarea>"); !strings.HasSuffix(msg, ">") {
+		t.Errorf("the message comes filled in: %q", msg)
+	}
 	english(t, env, o.c)
 	p = get(t, o.c, env.URL+"/accounts/new")
-	wantIn(t, p, "<h1>Create an account for another business</h1>", "I have just created your account. To log in:",
-		"Best regards,\nPaul Partenaire</textarea>")
+	wantIn(t, p, "<h1>Create an account for another business</h1>", "left empty, nothing is added.")
+	if msg := between(p.Body, `<textarea id="f-message"`, "</textarea>"); !strings.HasSuffix(msg, ">") {
+		t.Errorf("the message comes filled in: %q", msg)
+	}
+
+	// Left empty, the owner's email carries no message.
+	if p := post(t, o.c, env.URL+"/accounts/new", newAccountPost("Pizzeria Napoli", "gino@napoli.example", "Gino", "Rossi", "")); p.Status != 303 {
+		t.Fatalf("create: %d %s", p.Status, text(p.Body))
+	}
+	m := env.Mail(t, "gino@napoli.example", "account_created_for_you")
+	if strings.Contains(m.Text, "Paul Partenaire vous a écrit") || strings.Contains(m.Text, "Message joint") {
+		t.Fatalf("an empty message shows in the email:\n%s", m.Text)
+	}
 }
 
 func TestNewAccountForm_ShowsEachProblemBesideItsFieldAndWritesNothing(t *testing.T) {
@@ -105,7 +121,7 @@ func TestNewAccount_InvitesTheOwnerWithTheMessageAndKeepsTheCreatorAsManager(t *
 	if row := text(tableRow(t, page.Body, "Paul Partenaire")); !strings.Contains(row, "Manager") || !strings.Contains(row, "Actif") {
 		t.Errorf("creator's row: %s", row)
 	}
-	if row := text(tableRow(t, page.Body, "Gino Rossi")); !strings.Contains(row, "Administrateur") || !strings.Contains(row, "Invité") {
+	if row := text(tableRow(t, page.Body, "Gino Rossi")); !strings.Contains(row, "Administrateur") || !strings.Contains(row, "Invitation envoyée") {
 		t.Errorf("owner's row: %s", row)
 	}
 	m := env.Mail(t, "gino@napoli.example", "account_created_for_you")
@@ -304,7 +320,7 @@ func TestClientsPage_DetachesAfterConfirmingOnlyAClientWithAnAdministrator(t *te
 	f := newFirm(t, env)
 	detach := f.url("/clients/" + f.clients[0].String() + "/detach")
 	p := get(t, f.c, detach)
-	if p.Status != 409 || !strings.Contains(p.Body, "n&#39;a aucun administrateur à lui") || strings.Contains(p.Body, `class="danger"`) {
+	if p.Status != 409 || !strings.Contains(p.Body, "n&#39;a aucun administrateur actif à lui") || strings.Contains(p.Body, `class="danger"`) {
 		t.Fatalf("detaching a client without an administrator: %d %s", p.Status, text(p.Body))
 	}
 	if p = post(t, f.c, detach, nil); p.Status != 409 {
@@ -331,6 +347,47 @@ func TestClientsPage_DetachesAfterConfirmingOnlyAClientWithAnAdministrator(t *te
 	}
 	if p := get(t, f.c, f.clientURL(0, "/members")); p.Status != 404 {
 		t.Errorf("the firm's administrator on the detached client: %d", p.Status)
+	}
+}
+
+// TestClientsPage_AClientWhoseOwnerHasNotJoinedCannotBeDetached: a client
+// created with an owner has an administrator, but not an active one until
+// they join. The confirmation says so before any button, and a post anyway
+// is refused beside the form, not with an error page.
+func TestClientsPage_AClientWhoseOwnerHasNotJoinedCannotBeDetached(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpNamed(t, env, "claire@cabinet.example", "Claire", "Fontaine", "Cabinet Fontaine")
+	client := createClient(t, o, "Boulangerie Martin", "owner_email", "jean@boulangerie.example", "owner_first_name", "Jean",
+		"owner_last_name", "Martin")
+	detach := o.url("/clients/" + client.String() + "/detach")
+	const pending = "« Boulangerie Martin » n&#39;a pas encore d&#39;administrateur actif à lui : son responsable n&#39;a pas encore rejoint le compte."
+	p := get(t, o.c, detach)
+	if p.Status != 409 || !strings.Contains(p.Body, pending) || strings.Contains(p.Body, `class="danger"`) {
+		t.Fatalf("the confirmation of a client whose owner has not joined: %d %s", p.Status, text(p.Body))
+	}
+	before := storetest.Counts(t, storetest.Raw(t, env.DB))
+	p = post(t, o.c, detach, nil)
+	if p.Status != 409 || !strings.Contains(p.Body, pending) || !strings.Contains(p.Body, `<h1>Détacher « Boulangerie Martin » du cabinet ?</h1>`) {
+		t.Fatalf("posting it anyway: %d %s", p.Status, text(p.Body))
+	}
+	if after := storetest.Counts(t, storetest.Raw(t, env.DB)); !sameCounts(before, after) {
+		t.Fatal("a refused detachment changed something")
+	}
+	english(t, env, o.c)
+	if p = post(t, o.c, detach, nil); p.Status != 409 || !strings.Contains(p.Body, "its owner has not joined the account") {
+		t.Fatalf("in English: %d %s", p.Status, text(p.Body))
+	}
+
+	// Once the owner has joined, the client may go.
+	link := apptest.Link(t, env.Mail(t, "jean@boulangerie.example", "account_created_for_you"), "/invitations/")
+	jean := env.Client()
+	accept := url.Values{"first_name": {"Jean"}, "last_name": {"Martin"}, "password": {"la baguette du matin est chaude"},
+		"password_confirm": {"la baguette du matin est chaude"}, "accept": {"yes"}, "version": {"2026-11"}}
+	if p := post(t, jean, link, accept); p.Status != 303 {
+		t.Fatalf("the owner joins: %d %s", p.Status, text(p.Body))
+	}
+	if p = post(t, o.c, detach, nil); p.Status != 303 {
+		t.Fatalf("detach once the owner joined: %d %s", p.Status, text(p.Body))
 	}
 }
 

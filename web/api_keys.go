@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -135,6 +136,11 @@ func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe
 		f.keep(r, "name", "role")
 		if !w.absorbRefusal(f, w.locale(r), err, "role") {
 			return w.refuse(rw, r, err)
+		}
+		if e := f.Err("role"); e != nil && e.Key == "role.unknown" && strings.TrimSpace(f.Value("role")) == "" {
+			// No role chosen: the form asks for one, rather than saying
+			// that "" is no role of the account.
+			f.Errors["role"] = fieldError{Key: "keys.role_required"}
 		}
 		f.arrange("name", "role")
 		return w.showKeys(rw, r, account, f, refusedStatus(err))

@@ -38,6 +38,7 @@ type clientRow struct {
 	Href    string // the client's team page
 	Staff   []staffChip
 	Assign  string   // where the assignment form posts
+	Field   string   // the assignment's select, which a problem goes beside
 	Options []option // the firm's members who may be assigned
 	Detach  string
 }
@@ -123,7 +124,7 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 			row.Staff = append(row.Staff, chip)
 		}
 		if d.CanManage {
-			row.Assign, row.Detach = base+"/staff", base+"/detach"
+			row.Assign, row.Detach, row.Field = base+"/staff", base+"/detach", "assign-"+row.ID
 			// The firm's administrators reach every client already;
 			// suspended members reach none.
 			for _, m := range members {
@@ -225,10 +226,12 @@ func (w *Web) assignStaff(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A problem goes beside the select of the client it is about.
+	field := "assign-" + client.String()
 	user, err := equipe.ParseID(r.PostFormValue("user"))
 	if err != nil {
 		f := newForm()
-		f.Summary = "clients.choose_member"
+		f.add(field, "clients.choose_member", nil)
 		return w.showClients(rw, r, firm, f, http.StatusUnprocessableEntity)
 	}
 	if err := w.Team.AssignStaff(r.Context(), actor(r), firm, client, user); err != nil {
@@ -237,10 +240,11 @@ func (w *Web) assignStaff(rw http.ResponseWriter, r *http.Request) error {
 			return w.refuse(rw, r, err)
 		}
 		f := newForm()
-		f.Summary = e.Key
+		key := e.Key
 		if len(e.Fields) > 0 {
-			f.Summary = e.Fields[0].Key
+			key = e.Fields[0].Key
 		}
+		f.add(field, key, nil)
 		return w.showClients(rw, r, firm, f, http.StatusUnprocessableEntity)
 	}
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=assigned&client="+client.String()+"&user="+user.String())
@@ -331,17 +335,29 @@ func (w *Web) unassignStaff(rw http.ResponseWriter, r *http.Request) error {
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=unassigned&client="+client.String()+"&user="+user.String())
 }
 
-// clientAdmins reports whether the client account has an administrator of
-// its own: once detached, nobody else reaches it.
-func (w *Web) clientAdmins(r *http.Request, client equipe.ID) (bool, error) {
-	rows, _, err := w.Team.TeamPage(r.Context(), actor(r), store.MemberFilter{Account: client, Role: equipe.RoleAdmin, Limit: 1})
-	return len(rows) > 0, err
+// clientAdmins reports whether the client account has an active
+// administrator of its own (once detached, nobody else reaches it), and
+// else whether one has yet to join: an owner invited with the client.
+func (w *Web) clientAdmins(r *http.Request, client equipe.ID) (active, pending bool, err error) {
+	rows, _, err := w.Team.TeamPage(r.Context(), actor(r), store.MemberFilter{Account: client, Role: equipe.RoleAdmin,
+		Status: equipe.MemberActive, Limit: 1})
+	if err != nil || len(rows) > 0 {
+		return len(rows) > 0, false, err
+	}
+	for _, s := range []equipe.MemberStatus{equipe.MemberInvited, equipe.MemberCreated} {
+		rows, _, err = w.Team.TeamPage(r.Context(), actor(r), store.MemberFilter{Account: client, Role: equipe.RoleAdmin,
+			Status: s, Limit: 1})
+		if err != nil || len(rows) > 0 {
+			return false, len(rows) > 0, err
+		}
+	}
+	return false, false, nil
 }
 
-// showDetach asks to confirm a client's detachment, or says why it is not
-// offered: a client without an administrator of its own would be left with
-// nobody to run it.
-func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, status int) error {
+// showDetach asks to confirm a client's detachment, or says why it cannot
+// be done: a client without an active administrator of its own would be
+// left with nobody to run it. failed is the detachment's refusal, if any.
+func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, failed error) error {
 	firm, client, err := clientPath(r)
 	if err != nil {
 		return err
@@ -350,7 +366,7 @@ func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, status int) er
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	ok, err := w.clientAdmins(r, client)
+	active, pending, err := w.clientAdmins(r, client)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -361,18 +377,26 @@ func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, status int) er
 	p := w.page(r, "page.client_confirm")
 	args := map[string]any{"client": c.Account.Name}
 	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "clients.detach_title", args),
-		Lead: w.I18n.T(p.Locale, "clients.detach_lead", args), CanConfirm: ok,
+		Lead: w.I18n.T(p.Locale, "clients.detach_lead", args), CanConfirm: true,
 		Button: w.I18n.T(p.Locale, "clients.detach_button", nil), Back: frame.URL("/clients")}
-	if !ok {
+	status := http.StatusOK
+	switch {
+	case pending:
+		d.Problem = w.I18n.T(p.Locale, "clients.detach_owner_pending", args)
+	case !active:
 		d.Problem = w.I18n.T(p.Locale, "clients.detach_no_admin", args)
-		status = http.StatusConflict
+	case failed != nil:
+		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+	}
+	if d.Problem != "" {
+		d.CanConfirm, status = false, http.StatusConflict
 	}
 	p.Data = d
 	return w.render(rw, r, status, "client_confirm", p)
 }
 
 func (w *Web) detachClientForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.showDetach(rw, r, http.StatusOK)
+	return w.showDetach(rw, r, nil)
 }
 
 func (w *Web) detachClient(rw http.ResponseWriter, r *http.Request) error {
@@ -380,15 +404,10 @@ func (w *Web) detachClient(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.managedClient(r, firm, client); err != nil {
-		return w.refuse(rw, r, err)
-	}
-	if ok, err := w.clientAdmins(r, client); err != nil {
-		return w.refuse(rw, r, err)
-	} else if !ok {
-		return w.showDetach(rw, r, http.StatusConflict)
-	}
-	if err := w.Team.DetachClient(r.Context(), actor(r), firm, client); err != nil {
+	err = w.Team.DetachClient(r.Context(), actor(r), firm, client)
+	if equipe.ErrorCode(err) == equipe.ECONFLICT {
+		return w.showDetach(rw, r, err)
+	} else if err != nil {
 		return w.refuse(rw, r, err)
 	}
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=detached")

@@ -26,8 +26,9 @@ var contactKinds = map[string]string{
 	equipe.ContactOther:      "contacts.kind_other",
 }
 
-// contactFields are the contact form's fields in page order.
-var contactFields = []string{"first_name", "last_name", "email", "phone", "kinds"}
+// contactFields are the contact form's fields in page order; "name" is the
+// pair of names, of which one is needed.
+var contactFields = []string{"name", "first_name", "last_name", "email", "phone", "kinds"}
 
 type contactsPage struct {
 	Frame     accountFrame
@@ -179,6 +180,20 @@ func keepContact(r *http.Request) *form {
 	return f
 }
 
+// absorbContact takes a refused contact into the form. A contact needs a
+// first name or a last name: without either, the form says so beside both.
+func absorbContact(f *form, err error) bool {
+	if !f.absorb(err, nil) {
+		return false
+	}
+	if e := f.Err("last_name"); e != nil && e.Key == "name.required" {
+		delete(f.Errors, "last_name")
+		f.Order[slices.Index(f.Order, "last_name")] = "name"
+		f.Errors["name"] = fieldError{Key: "contact.name_required"}
+	}
+	return true
+}
+
 func (w *Web) newContactForm(rw http.ResponseWriter, r *http.Request) error {
 	account, err := pathID(r, "account")
 	if err != nil {
@@ -195,7 +210,7 @@ func (w *Web) createContact(rw http.ResponseWriter, r *http.Request) error {
 	c, err := w.Team.CreateContact(r.Context(), actor(r), account, contactInputOf(r))
 	if err != nil {
 		f := keepContact(r)
-		if !f.absorb(err, nil) {
+		if !absorbContact(f, err) {
 			return w.refuse(rw, r, err)
 		}
 		return w.showContactForm(rw, r, account, nil, f, refusedStatus(err))
@@ -229,7 +244,7 @@ func (w *Web) updateContact(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := w.Team.UpdateContact(r.Context(), actor(r), account, id, contactInputOf(r).Replace()); err != nil {
 		f := keepContact(r)
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !f.absorb(err, nil) {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !absorbContact(f, err) {
 			return w.refuse(rw, r, err)
 		}
 		return w.showContactForm(rw, r, account, &c, f, refusedStatus(err))

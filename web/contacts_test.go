@@ -39,7 +39,7 @@ func TestContactForm_ShowsEachProblemBesideItsFieldAndWritesNothing(t *testing.T
 		errors map[string]string
 	}{
 		{"nothing", contactPost("", "", "", ""), map[string]string{
-			"last_name": "", "email": "Indiquez au moins une adresse e-mail ou un numéro de téléphone.",
+			"name": "Indiquez un prénom ou un nom (ou les deux).", "email": "Indiquez au moins une adresse e-mail ou un numéro de téléphone.",
 			"kinds": "Choisissez au moins un type : facturation, technique, commercial ou autre."}},
 		{"bad email and phone", contactPost("Jean", "", "jean@", "06 12 ab", "billing"), map[string]string{
 			"email": "", "phone": "Numéro de téléphone non valable"}},
@@ -119,7 +119,7 @@ func TestContacts_AddEditInviteAsMemberAndDeleteAfterConfirming(t *testing.T) {
 	if err != nil || c.Email != "" || c.Phone != "06 00 00 00 00" || len(c.Kinds) != 1 || c.Kinds[0] != "technical" {
 		t.Fatalf("after editing: %+v %v", c, err)
 	}
-	if p = post(t, o.c, edit, contactPost("", "", "", "")); p.Status != 422 || !strings.Contains(p.Body, `id="e-last_name"`) {
+	if p = post(t, o.c, edit, contactPost("", "", "", "")); p.Status != 422 || !strings.Contains(p.Body, `id="e-name"`) {
 		t.Errorf("edit with nothing: %d", p.Status)
 	}
 	// Without an email, no invitation is offered.

@@ -58,12 +58,13 @@ func TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness(t *testing.T) {
 	partner.at("/")
 	partner.do("open the form", chromedp.Click(chromedp.CSS(`a[href="/accounts/new"]`)), chromedp.WaitVisible(chromedp.CSS("#f-name")))
 	partner.wantText("h1", "Créer un compte pour une autre entreprise")
-	if msg := partner.value("#f-message"); !strings.HasPrefix(msg, "Bonjour,\n\nJe viens de créer votre compte.") || !strings.HasSuffix(msg, "Cordialement,\nPaul Partenaire") {
-		t.Fatalf("suggested message %q", msg)
+	if msg := partner.value("#f-message"); msg != "" {
+		t.Fatalf("the message comes filled in: %q", msg)
 	}
 	partner.do("describe the business and its owner",
 		partner.fill(map[string]string{"name": "Pizzeria Napoli", "resource_name": "Napoli Centre", "owner_email": "gino@napoli.example",
-			"owner_first_name": "Gino", "owner_last_name": "Rossi"}))
+			"owner_first_name": "Gino", "owner_last_name": "Rossi"}),
+		chromedp.SendKeys(chromedp.CSS("#f-message"), "Je viens de créer votre compte."))
 	browsertest.Screenshot(t, ctx, "new-account")
 	partner.do("create the account", submit())
 	partner.at("/accounts/")
@@ -202,7 +203,7 @@ func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
 		b.at("/accounts/" + s.id.String() + "/members?done=invited")
 		b.wantText(".notice", "Invitation envoyée à "+s.first+" Client.")
 		u := mustUserID(t, env, s.user)
-		b.wantText(`tr:has(a[href="/accounts/`+s.id.String()+`/members/`+u.String()+`/permissions"])`, "Collaborateur", s.title, "Paie, Portail clients", "Invité")
+		b.wantText(`tr:has(a[href="/accounts/`+s.id.String()+`/members/`+u.String()+`/permissions"])`, "Collaborateur", s.title, "Paie, Portail clients", "Invitation envoyée")
 		env.Mail(t, s.user, "invitation")
 	}
 

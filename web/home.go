@@ -23,7 +23,7 @@ type homePage struct {
 
 type homeAccount struct {
 	Name        string
-	Href        string // the account's first page, once the user may enter it
+	Href        string // the first page the user may open there, once they may enter it
 	Role        string // the role's label
 	Firm        string // the firm's name, for a client account reached through it
 	Status      equipe.MemberStatus
@@ -55,7 +55,7 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 		base := "/accounts/" + a.Account.ID.String()
 		if a.Member == nil {
 			// A client account, reached through the firm with the firm role.
-			d.Accounts = append(d.Accounts, homeAccount{Name: a.Account.Name, Href: base + accountSections[0].Path,
+			d.Accounts = append(d.Accounts, homeAccount{Name: a.Account.Name, Href: w.entry(r, a.Account),
 				Firm: firms[*a.Firm], Status: equipe.MemberActive, Current: current != nil && *current == a.Account.ID})
 			continue
 		}
@@ -70,7 +70,7 @@ func (w *Web) showHome(rw http.ResponseWriter, r *http.Request, joinFailed *equi
 			Activation: a.Account.RequiresActivation}
 		switch a.Member.Status {
 		case equipe.MemberActive:
-			ha.Href = base + accountSections[0].Path
+			ha.Href = w.entry(r, a.Account)
 			ha.Current = current != nil && *current == a.Account.ID
 		case equipe.MemberInvited:
 			if auth.User.EmailVerifiedAt.IsZero() {

@@ -125,7 +125,7 @@ func (w *Web) invitationGone(rw http.ResponseWriter, r *http.Request, inv identi
 		d.State = invExpired
 	}
 	if current, ok := httpauth.Auth(r); ok && current.User.ID == inv.User.ID && inv.Member.Status == equipe.MemberActive {
-		d.State, d.AccountURL = invJoined, "/accounts/"+inv.Account.ID.String()+accountSections[0].Path
+		d.State, d.AccountURL = invJoined, w.entry(r, inv.Account)
 	}
 	return w.showInvitation(rw, r, d, nil, http.StatusGone)
 }

@@ -76,12 +76,19 @@ var (
 			}
 			return nil
 		},
-		words: func(equipe.Member, equipe.Account) actionWords {
+		words: func(_ equipe.Member, acct equipe.Account) actionWords {
+			if acct.RequiresActivation {
+				return actionWords{"confirm.revoke_activation_title", "confirm.revoke_activation_lead", "confirm.revoke_activation_button", ""}
+			}
 			return actionWords{"confirm.revoke_title", "confirm.revoke_lead", "confirm.revoke_button", ""}
 		},
 		danger: true,
-		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, _ equipe.Account) (string, error) {
-			return "revoked", w.Team.RevokeInvitation(r.Context(), actor(r), account, user)
+		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, acct equipe.Account) (string, error) {
+			done := "revoked"
+			if acct.RequiresActivation {
+				done = "revoked_activation"
+			}
+			return done, w.Team.RevokeInvitation(r.Context(), actor(r), account, user)
 		},
 	}
 	actReset = &memberAction{
@@ -91,15 +98,21 @@ var (
 			}
 			return nil
 		},
-		words: func(m equipe.Member, _ equipe.Account) actionWords {
-			if m.JoinedAt.IsZero() {
+		words: func(m equipe.Member, acct equipe.Account) actionWords {
+			switch {
+			case m.JoinedAt.IsZero() && acct.RequiresActivation:
+				return actionWords{"confirm.reset_title", "confirm.reset_lead_activation", "confirm.reset_button", "🔄"}
+			case m.JoinedAt.IsZero():
 				return actionWords{"confirm.reset_title", "confirm.reset_lead_invitation", "confirm.reset_button", "🔄"}
 			}
 			return actionWords{"confirm.reset_title", "confirm.reset_lead", "confirm.reset_button", "🔄"}
 		},
-		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, _ equipe.Account) (string, error) {
+		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, acct equipe.Account) (string, error) {
 			res, err := w.Team.AdminReset(r.Context(), actor(r), account, user)
-			if res.InvitationResent {
+			switch {
+			case res.InvitationResent && acct.RequiresActivation:
+				return "reset_activation", err
+			case res.InvitationResent:
 				return "reset_invitation", err
 			}
 			return "reset", err
@@ -242,7 +255,11 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 		Button: w.I18n.T(p.Locale, words.Button, nil), Icon: words.Icon, Danger: a.danger, CanConfirm: true,
 		Back: frame.URL("/members")}
 	if a == actInvite && m.InvitationsSent > 0 {
-		d.Facts = append(d.Facts, w.I18n.T(p.Locale, "confirm.invitations_sent",
+		key := "confirm.invitations_sent"
+		if acct.RequiresActivation {
+			key = "confirm.activations_sent"
+		}
+		d.Facts = append(d.Facts, w.I18n.T(p.Locale, key,
 			map[string]any{"count": m.InvitationsSent, "date": w.date(p.Locale, m.LastInvitedAt)}))
 	}
 	status := http.StatusOK

@@ -117,13 +117,16 @@ type memberFormPage struct {
 	Status     equipe.MemberStatus
 	Activation bool // the account activates its members
 	Roles      []option
-	Custom     bool
-	Picker     pickerData
-	Resources  []resourceGroup
-	Titles     []string
-	ExistsURL  string // after "already a member": where they are
-	RemoveURL  string // after a required resource refused: removing them instead (seed 002)
-	Back       string
+	// RolesBeyond: some roles grant more than the reader holds, and are
+	// offered disabled.
+	RolesBeyond bool
+	Custom      bool
+	Picker      pickerData
+	Resources   []resourceGroup
+	Titles      []string
+	ExistsURL   string // after "already a member": where they are
+	RemoveURL   string // after a required resource refused: removing them instead (seed 002)
+	Back        string
 }
 
 // resourceGroup is the account's resources of one type, as boxes to tick.
@@ -217,7 +220,18 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	// person already is, or removing the member instead.
 	data.ExistsURL, data.RemoveURL = p.Form.Value("exists"), p.Form.Value("remove")
 	for _, ro := range roles {
-		data.Roles = append(data.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == d.Role})
+		o := option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == d.Role}
+		// A role that grants more than the reader holds is shown, saying
+		// why it cannot be chosen; the member's own role stays choosable.
+		if !st.coversRole(ro.Role) && !o.Selected {
+			o.Disabled, data.RolesBeyond = true, true
+			why := "member_form.role_beyond"
+			if ro.Role.Key == equipe.RoleAdmin {
+				why = "member_form.role_admin_only"
+			}
+			o.Label = w.I18n.T(p.Locale, why, map[string]any{"role": o.Label})
+		}
+		data.Roles = append(data.Roles, o)
 	}
 	data.Picker = pickerData{Form: p.Form, Hint: "perms.member_hint", FromRole: true,
 		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, st.held())}

@@ -17,6 +17,8 @@ var blockedReasons = map[access.Reason]string{
 
 type memberPermissionsPage struct {
 	Frame       accountFrame
+	Own         bool   // the reader's own access, read without the view of the members
+	Back        string // the roles page, for a reader who may open it
 	Name        string
 	Email       string
 	Role        string
@@ -27,6 +29,9 @@ type memberPermissionsPage struct {
 	Blocked     string // message key: why every check is denied, if one is
 	Permissions []group[effectiveLine]
 	Resources   []group[string] // assigned resources' names, by type
+	// ShowResources is false when the resources assigned cannot be named
+	// to the reader (their own access, without the view of the members).
+	ShowResources bool
 }
 
 type effectiveLine struct {
@@ -45,6 +50,10 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ma, err := w.Team.MemberAccess(r.Context(), actor(r), account, user)
+	if me := actor(r).User; equipe.ErrorCode(err) == equipe.EFORBIDDEN && me != nil && me.ID == user {
+		// Anyone may know what they hold themselves.
+		return w.ownPermissions(rw, r, account)
+	}
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -53,8 +62,9 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "page.member_permissions")
-	d := memberPermissionsPage{Frame: frame, Name: ma.Person.Name(), Email: ma.Person.Email, Role: roleName(ma.Role, p.Locale),
-		Status: ma.Person.Status, ViaFirm: ma.ViaFirm, Restricted: ma.Member.LimitedToAssigned()}
+	d := memberPermissionsPage{Frame: frame, Back: frame.URL("/roles"), Name: ma.Person.Name(), Email: ma.Person.Email,
+		Role: roleName(ma.Role, p.Locale), Status: ma.Person.Status, ViaFirm: ma.ViaFirm, Restricted: ma.Member.LimitedToAssigned(),
+		ShowResources: true}
 	if !ma.ViaFirm {
 		// A member of the account goes by the names the account knows them
 		// by: until they join, those they were added under, not their
@@ -72,31 +82,7 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 			d.Blocked = "perms.blocked_other"
 		}
 	}
-	held := map[string]access.Effective{}
-	for _, e := range ma.Permissions {
-		held[e.Permission] = e
-	}
-	for _, g := range groupPermissions(w, p.Locale, func(perm access.Permission) *effectiveLine {
-		e, ok := held[perm.Key]
-		if !ok {
-			return nil
-		}
-		l := &effectiveLine{Label: perm.Label.In(p.Locale), Scope: e.Scope.Label().In(p.Locale), Source: "perms.source_role"}
-		if e.Source == access.SourceOverride {
-			l.Source = "perms.source_override"
-		}
-		return l
-	}) {
-		kept := group[effectiveLine]{Label: g.Label}
-		for _, l := range g.Items {
-			if l != nil {
-				kept.Items = append(kept.Items, *l)
-			}
-		}
-		if len(kept.Items) > 0 {
-			d.Permissions = append(d.Permissions, kept)
-		}
-	}
+	d.Permissions = w.effectiveGroups(p.Locale, ma.Permissions)
 	// Resources by type in catalogue order; a type the catalogue no longer
 	// declares goes by its key.
 	at := map[string]int{}
@@ -116,4 +102,60 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 	d.Resources = slices.DeleteFunc(d.Resources, func(g group[string]) bool { return len(g.Items) == 0 })
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "member_permissions", p)
+}
+
+// ownPermissions shows the reader what they hold in the account when they
+// may not view its members: their role and effective permissions, as the
+// effective-permissions page shows them.
+func (w *Web) ownPermissions(rw http.ResponseWriter, r *http.Request, account equipe.ID) error {
+	own, err := w.readOwnAccess(r, account)
+	if err != nil {
+		return err
+	}
+	frame, err := w.frame(r, account, "")
+	if err != nil {
+		return err
+	}
+	me := actor(r).User
+	p := w.page(r, "page.own_permissions")
+	d := memberPermissionsPage{Frame: frame, Own: true, Name: personName(*me), Email: me.Email, Role: roleName(own.Role, p.Locale),
+		Status: own.Status, ViaFirm: own.FirmOf != nil, Restricted: own.Member.LimitedToAssigned(),
+		Permissions: w.effectiveGroups(p.Locale, w.Catalogue.Effective(own.Member))}
+	if own.FirmOf != nil {
+		d.Firm = own.FirmOf.Name
+	}
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "member_permissions", p)
+}
+
+// effectiveGroups lays a member's effective permissions out by group, in
+// catalogue order, each with its scope and where it comes from.
+func (w *Web) effectiveGroups(locale string, es []access.Effective) []group[effectiveLine] {
+	held := map[string]access.Effective{}
+	for _, e := range es {
+		held[e.Permission] = e
+	}
+	var out []group[effectiveLine]
+	for _, g := range groupPermissions(w, locale, func(perm access.Permission) *effectiveLine {
+		e, ok := held[perm.Key]
+		if !ok {
+			return nil
+		}
+		l := &effectiveLine{Label: perm.Label.In(locale), Scope: e.Scope.Label().In(locale), Source: "perms.source_role"}
+		if e.Source == access.SourceOverride {
+			l.Source = "perms.source_override"
+		}
+		return l
+	}) {
+		kept := group[effectiveLine]{Label: g.Label}
+		for _, l := range g.Items {
+			if l != nil {
+				kept.Items = append(kept.Items, *l)
+			}
+		}
+		if len(kept.Items) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
 }

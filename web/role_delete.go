@@ -17,6 +17,7 @@ type option struct {
 	Value    string
 	Label    string
 	Selected bool
+	Disabled bool // shown, but not for the reader to choose
 }
 
 // showRoleDelete shows the confirmation of a custom role's deletion, with

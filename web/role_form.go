@@ -99,6 +99,9 @@ func (w *Web) pickerGroups(locale string, f *form, ticked []equipe.Grant, scopes
 			Err:     f.Err("permissions." + perm.Key)}
 		sc, ok := held[perm.Key]
 		pp.Held = ok
+		// What the reader may not grant is shown, but cannot be ticked; a
+		// box already ticked stays free, so that it may be unticked.
+		pp.Disabled = !pp.Held && !pp.Checked
 		chosen, ok := scopes[perm.Key]
 		if !ok {
 			// Nothing chosen yet: the default scope, or narrower if that is
@@ -109,7 +112,10 @@ func (w *Web) pickerGroups(locale string, f *form, ticked []equipe.Grant, scopes
 			}
 		}
 		for _, s := range perm.Scopes {
-			pp.Scopes = append(pp.Scopes, scopeOption{Value: s.String(), Label: s.Label().In(locale), Selected: s.String() == chosen})
+			o := scopeOption{Value: s.String(), Label: s.Label().In(locale), Selected: s.String() == chosen}
+			// A scope broader than the reader's cannot be chosen.
+			o.Disabled = pp.Held && s > sc && !o.Selected
+			pp.Scopes = append(pp.Scopes, o)
 		}
 		if pp.Held && perm.Scoped() && sc < perm.Broadest() {
 			pp.HeldUpTo = sc.Label().In(locale)
@@ -135,6 +141,7 @@ type pickerPermission struct {
 	Checked     bool
 	Scopes      []scopeOption // for a scoped permission
 	Held        bool          // the reader holds it, so may grant it
+	Disabled    bool          // not held, nor ticked: the box cannot be ticked
 	HeldUpTo    string        // the broadest scope the reader may grant, when narrower than the broadest there is
 	Beyond      bool          // ticked beyond what the reader may grant, after a refusal
 	Focus       bool          // the field to focus
@@ -166,6 +173,7 @@ type scopeOption struct {
 	Value    string
 	Label    string
 	Selected bool
+	Disabled bool // broader than the reader may grant
 }
 
 // roleFormFields are the role form's fields in page order, for the summary.

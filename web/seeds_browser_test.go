@@ -150,7 +150,7 @@ func TestBrowser_Seed001_CreateInviteLaterReinviteAndReset(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "member-confirm")
 	admin.do("confirm the invitation", submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	admin.wantText(".notice", "Invitation envoyée à Camille Martin.")
-	admin.wantText(row, "Invité", "Envoyées : 1")
+	admin.wantText(row, "Invitation envoyée", "Envoyées : 1")
 	first := apptest.Link(t, env.Mail(t, "camille@client.example", "invitation"), "/invitations/")
 
 	// She still has not logged in: re-invite, after confirming.

@@ -17,9 +17,10 @@ type standing struct {
 }
 
 // standing returns what the reader holds in the account. A reader who may
-// not view the members is judged by their role alone (their own overrides,
-// which only that view reveals, are left out); one who is not a member of
-// the account gets ENOTFOUND.
+// not view the members (the use cases' way to read a member's access) is
+// judged by their own membership as their account list gives it: their
+// role and their own overrides. One who is not a member of the account gets
+// ENOTFOUND.
 func (w *Web) standing(r *http.Request, account equipe.ID) (standing, error) {
 	act := actor(r)
 	if act.User == nil {
@@ -33,14 +34,67 @@ func (w *Web) standing(r *http.Request, account equipe.ID) (standing, error) {
 	case "":
 		return standing{cat: w.Catalogue, m: e.Member}, nil
 	case equipe.EFORBIDDEN:
-		role, err := w.Team.MyRole(r.Context(), act, account)
+		own, err := w.readOwnAccess(r, account)
 		if err != nil {
 			return standing{}, err
 		}
-		m := w.Catalogue.Compile(access.Input{UserID: act.User.ID, AccountID: account, Role: role, Status: access.MemberActive})
-		return standing{cat: w.Catalogue, m: m}, nil
+		return standing{cat: w.Catalogue, m: own.Member}, nil
 	}
 	return standing{}, err
+}
+
+// ownAccess is the reader's access to the account read without the view of
+// the members: anyone may know what they hold. Their role and overrides come
+// with their account list; a firm's member acting in one of its clients
+// holds their firm role there. It leaves out the resources assigned to
+// them, which only the view of the members names.
+type ownAccess struct {
+	Member *access.Member
+	Role   access.Role
+	Status equipe.MemberStatus
+	FirmOf *equipe.Account // the firm the reader acts through, in its client
+}
+
+// readOwnAccess returns the reader's access to the account, or ENOTFOUND when
+// they reach it through no membership.
+func (w *Web) readOwnAccess(r *http.Request, account equipe.ID) (ownAccess, error) {
+	act := actor(r)
+	entries, err := w.myAccounts(r)
+	if err != nil {
+		return ownAccess{}, err
+	}
+	var out ownAccess
+	var own *equipe.Member
+	roleAccount := account
+	for _, e := range entries {
+		if e.Account.ID != account {
+			continue
+		}
+		if e.Member != nil {
+			own = e.Member
+		} else if e.Firm != nil {
+			roleAccount = *e.Firm
+		}
+	}
+	if roleAccount != account {
+		for _, e := range entries {
+			if e.Account.ID == roleAccount && e.Member != nil {
+				firm := e.Account
+				own, out.FirmOf = e.Member, &firm
+			}
+		}
+	}
+	if own == nil {
+		return ownAccess{}, equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	if out.Role, err = w.Team.MyRole(r.Context(), act, roleAccount); err != nil {
+		return ownAccess{}, err
+	}
+	out.Status = own.Status
+	out.Member = w.Catalogue.Compile(access.Input{UserID: act.User.ID, AccountID: account, Role: out.Role,
+		Overrides: accessOverrides(own.Overrides), Status: access.StatusOf(own.Status), UserDisabled: !act.User.DisabledAt.IsZero(),
+		ViaFirm: out.FirmOf != nil})
+	return out, nil
 }
 
 // admin reports whether the reader acts as an administrator of the account.

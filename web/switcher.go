@@ -121,8 +121,8 @@ func (w *Web) switcher(r *http.Request) *switcher {
 }
 
 // switchAccount makes the chosen account the session's current one and
-// opens its team page; an account that only invited the reader goes to the
-// home page, where they may join it.
+// opens the first of its pages the reader may open; an account that only
+// invited the reader goes to the home page, where they may join it.
 func (w *Web) switchAccount(rw http.ResponseWriter, r *http.Request) error {
 	account, err := equipe.ParseID(r.PostFormValue("account"))
 	if err != nil {
@@ -143,7 +143,7 @@ func (w *Web) switchAccount(rw http.ResponseWriter, r *http.Request) error {
 		if err := w.Team.SwitchAccount(r.Context(), auth.User.ID, auth.Session.ID, &account); err != nil {
 			return err
 		}
-		return redirect(rw, r, "/accounts/"+account.String()+accountSections[0].Path)
+		return redirect(rw, r, w.entry(r, e.Account))
 	}
 	return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 }

@@ -17,21 +17,23 @@ import (
 // teamNotices are the notices the team page may show after a redirect, each
 // naming the member (?user=) when they are still in the account.
 var teamNotices = map[string]string{
-	"added":             "team.done_added",
-	"added_inactive":    "team.done_added_inactive",
-	"invited":           "team.done_invited",
-	"reinvited":         "team.done_reinvited",
-	"activated":         "team.done_activated",
-	"activation_resent": "team.done_activation_resent",
-	"revoked":           "team.done_revoked",
-	"reset":             "team.done_reset",
-	"reset_invitation":  "team.done_reset_invitation",
-	"suspended":         "team.done_suspended",
-	"reactivated":       "team.done_reactivated",
-	"removed":           "team.done_removed",
-	"changed":           "team.done_changed",
-	"created_for":       "team.done_created_for",
-	"unchanged":         "team.done_unchanged",
+	"added":              "team.done_added",
+	"added_inactive":     "team.done_added_inactive",
+	"invited":            "team.done_invited",
+	"reinvited":          "team.done_reinvited",
+	"activated":          "team.done_activated",
+	"activation_resent":  "team.done_activation_resent",
+	"revoked":            "team.done_revoked",
+	"revoked_activation": "team.done_revoked_activation",
+	"reset":              "team.done_reset",
+	"reset_invitation":   "team.done_reset_invitation",
+	"reset_activation":   "team.done_reset_activation",
+	"suspended":          "team.done_suspended",
+	"reactivated":        "team.done_reactivated",
+	"removed":            "team.done_removed",
+	"changed":            "team.done_changed",
+	"created_for":        "team.done_created_for",
+	"unchanged":          "team.done_unchanged",
 }
 
 // teamPageSize is the number of members a page of the team shows.
@@ -379,7 +381,10 @@ func (w *Web) manageActions(tr *teamRow, base string, acct equipe.Account, m equ
 			}
 			tr.Quick = &quick
 		}
-		if m.Status == equipe.MemberInvited {
+		switch {
+		case m.Status == equipe.MemberInvited && acct.RequiresActivation:
+			tr.Actions = append(tr.Actions, act("/revoke-invitation", "team.action_revoke_activation", "", true))
+		case m.Status == equipe.MemberInvited:
 			tr.Actions = append(tr.Actions, act("/revoke-invitation", "team.action_revoke", "", true))
 		}
 		if m.Status == equipe.MemberSuspended {

@@ -78,7 +78,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 		t.Fatalf("team page: %d", p.Status)
 	}
 	wantIn(t, p, "<h1>Équipe</h1>", `aria-current="page">Équipe</a>`, `href="`+o.path("/members/new")+`"`,
-		`<option value="invited">Invité</option>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
+		`<option value="invited">Invitation envoyée</option>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
 	created := text(tableRow(t, p.Body, "Élodie Martin"))
 	for _, want := range []string{"elodie@example.com", "Collaborateur", "Salarié", "Boutique du port, Paie", "Créé", "jamais connecté",
 		"Aucune envoyée", "Jamais", "➕ Inviter"} {
@@ -87,7 +87,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 		}
 	}
 	inv := text(tableRow(t, p.Body, "Emile Durand"))
-	for _, want := range []string{"Invité", "Envoyées : 1", "dernière le", "jamais connecté", "Relancer", "Révoquer l'invitation"} {
+	for _, want := range []string{"Invitation envoyée", "Envoyées : 1", "dernière le", "jamais connecté", "Relancer", "Révoquer l'invitation"} {
 		if !strings.Contains(inv, want) {
 			t.Errorf("invited member's row lacks %q: %s", want, inv)
 		}
