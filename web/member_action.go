@@ -22,6 +22,9 @@ type memberAction struct {
 	// member in the account.
 	words  func(m equipe.Member, acct equipe.Account) actionWords
 	danger bool
+	// resend: sending a pending invitation again, which anyone who manages
+	// members may do whoever the member is (see team.Service.Invite).
+	resend bool
 	// do performs the action and returns the team page's notice.
 	do func(w *Web, r *http.Request, account, user equipe.ID, m equipe.Member, acct equipe.Account) (string, error)
 }
@@ -32,6 +35,7 @@ type actionWords struct {
 
 var (
 	actInvite = &memberAction{
+		resend: true,
 		blocked: func(m equipe.Member) *equipe.Error {
 			switch m.Status {
 			case equipe.MemberActive:
@@ -236,7 +240,7 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	if err := w.mayManage(r, account, user); err != nil {
+	if err := w.mayManage(r, account, user); err != nil && !(a.resend && pendingInvitation(m) && equipe.AsError(err).Key == "member.outranks") {
 		return w.refuse(rw, r, err)
 	}
 	acct, err := w.Team.Account(r.Context(), act, account)
@@ -280,6 +284,13 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 	}
 	p.Data = d
 	return w.render(rw, r, status, "member_confirm", p)
+}
+
+// pendingInvitation reports whether the member was sent an invitation they
+// have not accepted yet: sending it again is open to anyone who manages
+// members, whoever the member is.
+func pendingInvitation(m equipe.Member) bool {
+	return m.Status == equipe.MemberInvited && m.JoinedAt.IsZero() && m.InvitationsSent > 0
 }
 
 // mayManage returns the refusal the use cases would answer the reader for

@@ -342,8 +342,22 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	// refused: they are not offered.
 	target := w.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
 		Overrides: accessOverrides(m.Overrides), Resources: row.Resources, Status: access.StatusOf(m.Status)})
-	if st.has("members.manage") && len(st.covers(target)) == 0 {
+	switch {
+	case st.has("members.manage") && len(st.covers(target)) == 0:
 		w.manageActions(&tr, base, acct, m)
+	case st.has("members.manage") && pendingInvitation(m) && !tr.You:
+		// The one action open on a member who holds more: sending their
+		// pending invitation again (seed 000's partner and the owner).
+		label := "team.action_reinvite"
+		if acct.RequiresActivation {
+			label = "team.action_resend_activation"
+		}
+		resend := rowAction{Href: base + "/invite", Label: label}
+		tr.Actions = append(tr.Actions, resend)
+		if acct.RequiresActivation {
+			resend.Label = "team.action_resend_activation_short"
+		}
+		tr.Quick = &resend
 	}
 	if canAudit {
 		tr.Actions = append(tr.Actions, rowAction{Href: frame.URL("/audit?member=" + m.UserID.String()), Label: "team.action_audit"})

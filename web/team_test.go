@@ -263,3 +263,39 @@ func TestTeamPage_SaysWhenAnInvitationWasNotDelivered(t *testing.T) {
 		t.Fatalf("%d undelivered flags: %s", n, text(p.Body))
 	}
 }
+
+// TestTeamPage_ThePartnerResendsTheOwnersInvitation: in an account created
+// for a business, its creator (a Manager) sees one action on the pending
+// owner, sending the invitation again, and it works; nothing else is
+// offered on the owner.
+func TestTeamPage_ThePartnerResendsTheOwnersInvitation(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	partner := signUpOwner(t, env, "partner@agency.example")
+	acct, err := env.App.Team.CreateAccountFor(t.Context(), partner.actor(), team.NewAccount{Name: "Pizzeria Bella", Locale: "fr",
+		OwnerEmail: "giulia@bella.example", OwnerFirstName: "Giulia", OwnerLastName: "Rossi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Mail(t, "giulia@bella.example", "account_created_for_you")
+	owner := mustUserID(t, env, "giulia@bella.example")
+	base := "/accounts/" + acct.ID.String() + "/members/" + owner.String()
+	p := get(t, partner.c, env.URL+"/accounts/"+acct.ID.String()+"/members")
+	if !strings.Contains(p.Body, `href="`+base+`/invite"`) {
+		t.Fatalf("no re-invitation offered on the owner: %s", text(p.Body))
+	}
+	for _, action := range []string{"/suspend", "/remove", "/revoke-invitation", "/edit"} {
+		if strings.Contains(p.Body, `href="`+base+action+`"`) {
+			t.Errorf("%s offered on the owner", action)
+		}
+	}
+	if c := get(t, partner.c, env.URL+base+"/invite"); c.Status != 200 {
+		t.Fatalf("confirmation page: %d %s", c.Status, text(c.Body))
+	}
+	if r := post(t, partner.c, env.URL+base+"/invite", nil); r.Status != 303 {
+		t.Fatalf("re-send: %d %s", r.Status, text(r.Body))
+	}
+	env.Mail(t, "giulia@bella.example", "reinvitation")
+	if c := get(t, partner.c, env.URL+base+"/revoke-invitation"); c.Status != 403 {
+		t.Fatalf("the revocation page for the partner: %d", c.Status)
+	}
+}
