@@ -119,6 +119,7 @@ type fieldData struct {
 	Type         string
 	Label        string // message key
 	Autocomplete string
+	Hint         string // message key of a hint shown under the field, or ""
 }
 
 // pager links a list's pages: the first, when on a later one, and the next.

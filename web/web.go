@@ -381,8 +381,12 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"tArgs": func(key string, args map[string]any) string {
 			return w.I18n.T(locale, key, args)
 		},
-		"field": func(f *form, name, typ, label, autocomplete string) fieldData {
-			return fieldData{Form: f, Name: name, Type: typ, Label: label, Autocomplete: autocomplete}
+		"field": func(f *form, name, typ, label, autocomplete string, hint ...string) fieldData {
+			d := fieldData{Form: f, Name: name, Type: typ, Label: label, Autocomplete: autocomplete}
+			if len(hint) > 0 {
+				d.Hint = hint[0]
+			}
+			return d
 		},
 		"date": func(t time.Time) string { return w.date(locale, t) },
 		"wait": func(d time.Duration) string { return w.wait(locale, d) },

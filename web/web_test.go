@@ -246,3 +246,20 @@ func TestDevMailbox_OnlyForThisMachine(t *testing.T) {
 		t.Fatal("no warning that emails stay in the unserved mailbox")
 	}
 }
+
+// TestPasswordFields_AreDescribedByTheirHint: the rules of a new password
+// are read out with its field, and so is its error.
+func TestPasswordFields_AreDescribedByTheirHint(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	c := env.Client()
+	p := get(t, c, env.URL+"/signup")
+	if !strings.Contains(p.Body, `aria-describedby="h-password"`) || !strings.Contains(p.Body, `<p class="hint" id="h-password">`) {
+		t.Fatalf("the password field is not described by its hint")
+	}
+	f := signupForm("ada@example.com")
+	f.Set("password", "short")
+	p = post(t, c, env.URL+"/signup", f)
+	if !strings.Contains(p.Body, `aria-describedby="h-password e-password"`) || !strings.Contains(p.Body, `id="e-password"`) {
+		t.Fatalf("the refused password field is not described by its hint and its error")
+	}
+}
