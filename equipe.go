@@ -7,11 +7,18 @@ import (
 )
 
 // ID identifies users, accounts, resources, tokens, sessions, audit events and
-// emails. IDs are UUIDv7: time-ordered, so they index and paginate well.
+// emails. IDs are UUIDv7: time-ordered, so they index and paginate well;
+// users' IDs are random (see NewUserID).
 type ID = uuid.UUID
 
 // NewID returns a new UUIDv7.
 func NewID() ID { return uuid.Must(uuid.NewV7()) }
+
+// NewUserID returns a new, entirely random user ID (UUID version 4). A
+// user's ID is shown to every account they are added to, before they join:
+// unlike NewID's, it must not tell when the identity was made (an old ID
+// would tell that the address had an identity elsewhere).
+func NewUserID() ID { return uuid.New() }
 
 // ParseID parses s as an ID. Returns ENOTFOUND for anything that is not one:
 // an identifier that cannot exist names nothing.

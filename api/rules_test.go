@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -252,6 +253,66 @@ func TestInvitations_ASuspensionWinsOverAConcurrentAcceptance(t *testing.T) {
 			if m := call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...); m.JSON["status"] != "suspended" {
 				t.Fatalf("run %d: suspended, then %s", run, m.JSON["status"])
 			}
+		}
+	})
+}
+
+// TestMembers_AddingTellsNothingOfAnIdentityElsewhere: adding an address
+// that already has an identity and one that has none leave the same traces
+// for the account: random user IDs (no creation time in them) and the same
+// kind of invitation in the audit.
+func TestMembers_AddingTellsNothingOfAnIdentityElsewhere(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		newTenant(t, env, "known@v.example")
+		a := newTenant(t, env, "owner@a.example")
+		for _, email := range []string{"known@v.example", "nobody@v.example"} {
+			r := addMember(t, a, a.admin, newMemberBody(email))
+			if r.Status != 201 {
+				t.Fatalf("add %s: %d %s", email, r.Status, r.Raw)
+			}
+			if id := equipe.MustParse(r.JSON["user_id"].(string)); id.Version() != 4 {
+				t.Errorf("%s: a user ID of version %d tells when the identity was made", email, id.Version())
+			}
+		}
+		audit := call(t, env.Client(), "GET", a.url("/audit?action=invitation.sent"), nil, bearer(a.admin)...)
+		items := audit.JSON["items"].([]any)
+		if len(items) != 2 {
+			t.Fatalf("invitations in the audit: %s", audit.Raw)
+		}
+		for _, it := range items {
+			if after := it.(map[string]any)["after"].(map[string]any); after["template"] != "invitation" {
+				t.Errorf("the audit tells the email's variant: %v", after)
+			}
+		}
+	})
+}
+
+// TestInvitations_AnAddressReceivesAFewAnHourWhoeverSends: however many
+// accounts or members someone makes for one address, it receives at most
+// five team emails an hour.
+func TestInvitations_AnAddressReceivesAFewAnHourWhoeverSends(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "sender@x.example")
+		client := func(i int) response {
+			return call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": fmt.Sprintf("Client %d", i), "locale": "fr",
+				"owner": map[string]any{"email": "target@v.example", "first_name": "T", "last_name": "V"}}, bearer(firm.admin)...)
+		}
+		for i := range 5 {
+			if r := client(i); r.Status != 201 {
+				t.Fatalf("client %d: %d %s", i, r.Status, r.Raw)
+			}
+		}
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		if r := client(5); r.Status != 429 || r.code() != "invite.throttled" {
+			t.Fatalf("the sixth email to the address: %d %s", r.Status, r.Raw)
+		}
+		if r := addMember(t, firm, firm.admin, newMemberBody("other@v.example", "send_invitation", false, "send_welcome", true,
+			"notification_email", "target@v.example")); r.Status != 429 {
+			t.Fatalf("a welcome email to the same address: %d %s", r.Status, r.Raw)
+		}
+		if stripVolatile(before) != stripVolatile(storetest_dump(t, env)) {
+			t.Fatal("refused requests changed data")
 		}
 	})
 }

@@ -28,7 +28,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (equipe.User, er
 		return equipe.User{}, err
 	}
 	now := s.Now()
-	u := equipe.User{ID: equipe.NewID(), Email: p.email, EmailKey: p.key, FirstName: p.first, LastName: p.last, Locale: p.locale,
+	u := equipe.User{ID: equipe.NewUserID(), Email: p.email, EmailKey: p.key, FirstName: p.first, LastName: p.last, Locale: p.locale,
 		PasswordHash: s.Hasher.Hash(in.Password), PasswordChangedAt: now, InstanceAdmin: true, EmailVerifiedAt: now,
 		CreatedAt: now}
 	err := s.write(ctx, now, Origin{IP: "local"}, func(tx *Tx) error {

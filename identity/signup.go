@@ -90,7 +90,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 			return err
 		}
 
-		u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
+		u := equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
 			Locale: locale, PasswordHash: hash, PasswordChangedAt: now, CreatedAt: now}
 		a := equipe.Account{ID: equipe.NewID(), Name: accountName, Locale: locale,
 			InvitationTTLHours: equipe.DefaultInvitationTTLHours, CreatedAt: now}

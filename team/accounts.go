@@ -150,7 +150,7 @@ func (s *Service) owner(ctx context.Context, tx *identity.Tx, actor Actor, acct 
 	switch {
 	case existing:
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
-		u = equipe.User{ID: equipe.NewID(), Email: email, EmailKey: key, FirstName: in.OwnerFirstName, LastName: in.OwnerLastName,
+		u = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, FirstName: in.OwnerFirstName, LastName: in.OwnerLastName,
 			Locale: acct.Locale, CreatedAt: now}
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return u, err

@@ -18,6 +18,7 @@ import (
 const (
 	invitesPerMember  = 3
 	invitesPerAccount = 200
+	invitesPerAddress = 5
 	resetsPerMember   = 3
 	resetsPerAccount  = 50
 	mailWindow        = time.Hour
@@ -147,7 +148,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 				m.FirstName, m.LastName = first, last
 			}
 		case equipe.ENOTFOUND:
-			u = equipe.User{ID: equipe.NewID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
+			u = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
 				Locale: locale, CreatedAt: now}
 			if err := tx.CreateUser(ctx, &u); err != nil {
 				return err
@@ -182,9 +183,12 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			out.Invited = true
 		}
 		if in.SendWelcome {
-			to := u.Email
+			to, toKey := u.Email, u.EmailKey
 			if notify != "" {
-				to = notify
+				to, toKey = notify, identity.EmailKey(notify)
+			}
+			if err := limitRecipient(ctx, tx, toKey); err != nil {
+				return err
 			}
 			if err := tx.Mail(ctx, mail.TemplateWelcome, orDefault(u.Locale, acct.Locale), to, mail.Data{
 				RecipientName: displayName(m, u), AccountName: acct.Name, InviterName: actor.name(acct)}); err != nil {
@@ -396,6 +400,9 @@ func (s *Service) invite(ctx context.Context, tx *identity.Tx, actor Actor, acct
 // one stops working), sends it with template and an optional personal
 // message, and records it.
 func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, m *equipe.Member, u equipe.User, template, message string, again bool) error {
+	if err := limitRecipient(ctx, tx, u.EmailKey); err != nil {
+		return err
+	}
 	link, expires, err := tx.NewToken(ctx, equipe.TokenInvitation, &u, &acct.ID, identity.InvitationTTL(acct), "/invitations/")
 	if err != nil {
 		return err
@@ -418,8 +425,18 @@ func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Act
 	if again {
 		action = "invitation.resent"
 	}
+	// The audit names the kind of email, not its variant: which variant went
+	// out (access granted, for someone who already has a password) would
+	// tell the account that the address has an identity elsewhere.
+	kind := mail.TemplateInvitation
+	switch {
+	case template == mail.TemplateActivation:
+		kind = mail.TemplateActivation
+	case again:
+		kind = mail.TemplateReinvitation
+	}
 	return s.auditTx(ctx, tx, actor, acct.ID, action, u.ID, memberState(before),
-		map[string]any{"status": m.Status, "template": template, "invitations_sent": m.InvitationsSent, "expires_at": expires})
+		map[string]any{"status": m.Status, "template": kind, "invitations_sent": m.InvitationsSent, "expires_at": expires})
 }
 
 // throttle counts an email-sending action per member and per account.
@@ -428,6 +445,13 @@ func (s *Service) throttle(ctx context.Context, tx *identity.Tx, what string, ac
 		return err
 	}
 	return limit(ctx, tx, what, what+":account:"+account.String(), perAccount)
+}
+
+// limitRecipient counts one more team email (invitation, welcome) to an
+// address, whichever account sends it: however many accounts or members
+// someone makes, one address receives at most invitesPerAddress an hour.
+func limitRecipient(ctx context.Context, tx *identity.Tx, emailKey string) error {
+	return limit(ctx, tx, "invite", "invite:to:"+emailKey, invitesPerAddress)
 }
 
 // limit counts one more of what under key, free times an hour; beyond, it

@@ -113,11 +113,20 @@ func (s *Service) MemberAccess(ctx context.Context, actor Actor, account, user e
 	roleAccount := account
 	if e.m.ViaFirm() {
 		roleAccount = e.firm
-		firm, err := s.DB.AccountByID(ctx, e.firm)
-		if err != nil {
+		// Who the firm's staff are, and the firm itself, are told only to
+		// those who may see the firm's members: a client's own members learn
+		// what a staff member may do here, not who they are.
+		if _, _, err := s.authorize(ctx, actor, e.firm, "members.view"); err == nil {
+			firm, err := s.DB.AccountByID(ctx, e.firm)
+			if err != nil {
+				return MemberAccess{}, err
+			}
+			out.Firm = &firm
+		} else if code := equipe.ErrorCode(err); code == equipe.ENOTFOUND || code == equipe.EFORBIDDEN {
+			out.Person.FirstName, out.Person.LastName, out.Person.Email = "", "", ""
+		} else {
 			return MemberAccess{}, err
 		}
-		out.Firm = &firm
 	}
 	if out.Role, _, err = s.resolveRole(ctx, s.DB.Queries, roleAccount, e.m.RoleKey()); err != nil {
 		return MemberAccess{}, err

@@ -632,3 +632,26 @@ func TestSwitcher_ListsDirectAndFirmAccountsAndRemembersTheChoice(t *testing.T) 
 		t.Errorf("switch to garbage: %d", p.Status)
 	}
 }
+
+// TestMemberPermissions_AClientsMembersAreNotToldWhoTheFirmsStaffAre: a
+// client's own administrator reads what a firm's staff member may do in the
+// client, not who they are nor which firm they come from; the firm's
+// administrator reads both.
+func TestMemberPermissions_AClientsMembersAreNotToldWhoTheFirmsStaffAre(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	f := newFirm(t, env)
+	boss := env.AddMember(t, f.clients[0], "patron@boulangerie.example", "admin", equipe.MemberActive)
+	page := f.clientURL(0, "/members/"+f.staff[0].User.ID.String()+"/permissions")
+	p := get(t, as(env, boss), page)
+	if p.Status != 200 {
+		t.Fatalf("the client's administrator reads a staff member's access: %d", p.Status)
+	}
+	for _, secret := range []string{"sam@cabinet.example", "Test sam", "Cabinet Fontaine"} {
+		if strings.Contains(p.Body, secret) {
+			t.Errorf("the client's administrator is told %q", secret)
+		}
+	}
+	wantIn(t, p, "Firm member")
+	p = get(t, f.c, page)
+	wantIn(t, p, "sam@cabinet.example", "Cabinet Fontaine")
+}

@@ -173,7 +173,7 @@ func TestAuditPage_NamesContactsClientsStaffAndKeysInBothLanguages(t *testing.T)
 	rows = noRawValues(t, p)
 	auditRow(t, rows, "Membre ajouté", "Gino Rossi", "Responsable de l'entreprise : Oui")
 	auditRow(t, rows, "Membre ajouté", "Claire Fontaine", "Créateur du compte : Oui")
-	auditRow(t, rows, "Invitation envoyée", "Gino Rossi", "Statut : Créé → devient Invitation envoyée", "E-mail : Compte créé à son intention")
+	auditRow(t, rows, "Invitation envoyée", "Gino Rossi", "Statut : Créé → devient Invitation envoyée", "E-mail : Invitation")
 
 	// In English: English labels, English punctuation.
 	english(t, env, f.c)
@@ -181,7 +181,7 @@ func TestAuditPage_NamesContactsClientsStaffAndKeysInBothLanguages(t *testing.T)
 	rows = noRawValues(t, p)
 	auditRow(t, rows, "Member added", "Gino Rossi", "Business owner : Yes")
 	auditRow(t, rows, "Member added", "Claire Fontaine", "Account creator : Yes")
-	auditRow(t, rows, "Invitation sent", "Status : Created → becomes Invitation sent", "Email : Account created for them")
+	auditRow(t, rows, "Invitation sent", "Status : Created → becomes Invitation sent", "Email : Invitation")
 	wantIn(t, p, `<span class="field-name">Business owner</span>: Yes</li>`)
 	if strings.Contains(between(p.Body, "<tbody>", "</tbody>"), " :") {
 		t.Error("French spacing before a colon in English")

@@ -75,6 +75,9 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if ma.Firm != nil {
 		d.Firm = ma.Firm.Name
+	} else if ma.ViaFirm {
+		// A client's own members are not told who the firm's staff are.
+		d.Name = w.I18n.T(p.Locale, "audit.field.user_id", nil)
 	}
 	if ma.Blocked != "" {
 		d.Blocked = blockedReasons[ma.Blocked]

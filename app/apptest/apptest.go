@@ -230,7 +230,7 @@ func (e *Env) AddMember(t testing.TB, account equipe.ID, email, role string, sta
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: strings.ToLower(email), FirstName: "Test",
+	u := equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: strings.ToLower(email), FirstName: "Test",
 		LastName: strings.Split(email, "@")[0], Locale: "en", PasswordHash: e.App.Identity.Hasher.Hash(TestPassword),
 		CreatedAt: now}
 	err := e.App.DB.Write(ctx, func(tx *store.Tx) error {
