@@ -121,13 +121,28 @@ type Member struct {
 	// FirstName and LastName are the names the member was added under, shown
 	// until they join (their identity's own names may not be the adder's to
 	// see); empty when they are the identity's.
-	FirstName       string
-	LastName        string
+	FirstName string
+	LastName  string
+	// Locale is the language of the emails to a member who has not joined,
+	// as whoever added them chose it (empty: the account's); once they
+	// join, their identity's language rules.
+	Locale          string
 	InvitedBy       *ID
 	InvitationsSent int
 	LastInvitedAt   time.Time
 	JoinedAt        time.Time
 	CreatedAt       time.Time
+}
+
+// ShownNames returns the names an account shows its member m, whose
+// identity is u, under: until they join, the names they were added under
+// (when whoever added them typed any), since the identity's own may not be
+// the account's to see; once joined, their identity's.
+func (m Member) ShownNames(u User) (first, last string) {
+	if m.JoinedAt.IsZero() && (m.FirstName != "" || m.LastName != "") {
+		return m.FirstName, m.LastName
+	}
+	return u.FirstName, u.LastName
 }
 
 // Built-in role keys that the service relies on; the catalogue defines the rest.
@@ -263,19 +278,28 @@ type Consent struct {
 	IP         string
 }
 
-// AuditEvent records one change: who did what to what, when, from where,
-// with the state before and after (JSON objects, secrets never included).
+// AuditEvent is a change event as the audit log stores it: who did what to
+// what, when, from where, with the state before and after (JSON objects,
+// secrets never included). Package event writes and reads it typed.
 type AuditEvent struct {
 	ID         ID
 	AccountID  *ID
-	ActorID    *ID
-	Action     string
+	ActorType  string // user, api_key, instance_key or system; empty in events older than the field
+	ActorID    *ID    // the user's or the key's
+	ActorName  string // a key's name when it acted
+	Action     string // the event's type
 	TargetType string
 	TargetID   string
 	Before     string
 	After      string
 	IP         string
 	At         time.Time
+}
+
+// Origin is where a request comes from, for throttles and the audit log.
+type Origin struct {
+	IP        string
+	UserAgent string
 }
 
 // Contact kinds.

@@ -301,6 +301,7 @@ func (a *API) catalogue(w http.ResponseWriter, r *http.Request) error {
 
 type memberView struct {
 	UserID          equipe.ID               `json:"user_id"`
+	Actions         actionsView             `json:"actions,omitempty"`
 	Email           string                  `json:"email"`
 	FirstName       string                  `json:"first_name"`
 	LastName        string                  `json:"last_name"`
@@ -321,8 +322,9 @@ type overrideView struct {
 	Scope string `json:"scope,omitempty"`
 }
 
-func viewMember(m equipe.Member, u equipe.User, resources []equipe.ID) memberView {
-	v := memberView{UserID: m.UserID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
+func viewMember(mv team.MemberView) memberView {
+	m, u, resources := mv.Member, mv.User, mv.Resources
+	v := memberView{UserID: m.UserID, Actions: viewActions(mv.Actions), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
 		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(u.LastLoginAt),
 		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt}
@@ -344,11 +346,7 @@ func (a *API) member(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
-	if err != nil {
-		return err
-	}
-	return respond(w, http.StatusOK, viewMember(m, u, res))
+	return a.respondMember(w, r, http.StatusOK, account, user)
 }
 
 type memberPatch struct {
@@ -391,11 +389,7 @@ func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.Team.ChangeMember(r.Context(), actor(r), account, user, ch); err != nil {
 		return err
 	}
-	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
-	if err != nil {
-		return err
-	}
-	return respond(w, http.StatusOK, viewMember(m, u, res))
+	return a.respondMember(w, r, http.StatusOK, account, user)
 }
 
 // overridesOf turns the API's override map into a list in a stable order.

@@ -51,6 +51,16 @@ type clientView struct {
 	Staff []equipe.ID `json:"staff"`
 }
 
+func viewClient(c team.Client) clientView {
+	staff := c.Staff
+	if staff == nil {
+		staff = []equipe.ID{}
+	}
+	v := clientView{accountView: viewAccount(c.Account), Staff: staff}
+	v.Actions = viewActions(c.Actions)
+	return v
+}
+
 func (a *API) clients(w http.ResponseWriter, r *http.Request) error {
 	firm, err := pathID(r, "account")
 	if err != nil {
@@ -62,11 +72,7 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := list[clientView]{Items: []clientView{}}
 	for _, c := range cs {
-		staff := c.Staff
-		if staff == nil {
-			staff = []equipe.ID{}
-		}
-		out.Items = append(out.Items, clientView{accountView: viewAccount(c.Account), Staff: staff})
+		out.Items = append(out.Items, viewClient(c))
 	}
 	return respond(w, http.StatusOK, out)
 }
@@ -150,24 +156,36 @@ func (a *API) unassignStaff(w http.ResponseWriter, r *http.Request) error {
 }
 
 type contactView struct {
-	ID        equipe.ID `json:"id"`
-	AccountID equipe.ID `json:"account_id"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Email     string    `json:"email"`
-	Phone     string    `json:"phone"`
-	Kinds     []string  `json:"kinds"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        equipe.ID   `json:"id"`
+	Actions   actionsView `json:"actions,omitempty"`
+	AccountID equipe.ID   `json:"account_id"`
+	FirstName string      `json:"first_name"`
+	LastName  string      `json:"last_name"`
+	Email     string      `json:"email"`
+	Phone     string      `json:"phone"`
+	Kinds     []string    `json:"kinds"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }
 
-func viewContact(c equipe.Contact) contactView {
+func viewContact(cv team.ContactView) contactView {
+	c := cv.Contact
 	kinds := c.Kinds
 	if kinds == nil {
 		kinds = []string{}
 	}
-	return contactView{ID: c.ID, AccountID: c.AccountID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		Phone: c.Phone, Kinds: kinds, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return contactView{ID: c.ID, Actions: viewActions(cv.Actions), AccountID: c.AccountID, FirstName: c.FirstName,
+		LastName: c.LastName, Email: c.Email, Phone: c.Phone, Kinds: kinds, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// respondContact answers with the contact and what the caller may do with
+// it.
+func (a *API) respondContact(w http.ResponseWriter, r *http.Request, status int, account, id equipe.ID) error {
+	cv, err := a.Team.Contact(r.Context(), actor(r), account, id)
+	if err != nil {
+		return err
+	}
+	return respond(w, status, viewContact(cv))
 }
 
 type contactRequest struct {
@@ -221,7 +239,7 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/contacts/"+c.ID.String())
-	return respond(w, http.StatusCreated, viewContact(c))
+	return a.respondContact(w, r, http.StatusCreated, account, c.ID)
 }
 
 func accountContact(r *http.Request) (equipe.ID, equipe.ID, error) {
@@ -238,11 +256,7 @@ func (a *API) contact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.Team.Contact(r.Context(), actor(r), account, id)
-	if err != nil {
-		return err
-	}
-	return respond(w, http.StatusOK, viewContact(c))
+	return a.respondContact(w, r, http.StatusOK, account, id)
 }
 
 func (a *API) updateContact(w http.ResponseWriter, r *http.Request) error {
@@ -254,11 +268,10 @@ func (a *API) updateContact(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	c, err := a.Team.UpdateContact(r.Context(), actor(r), account, id, team.ContactChange(in))
-	if err != nil {
+	if _, err := a.Team.UpdateContact(r.Context(), actor(r), account, id, team.ContactChange(in)); err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewContact(c))
+	return a.respondContact(w, r, http.StatusOK, account, id)
 }
 
 func (a *API) deleteContact(w http.ResponseWriter, r *http.Request) error {

@@ -14,26 +14,11 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/problem"
 )
 
-// statusOf maps each error code to its HTTP status and problem type.
-var statusOf = map[equipe.Code]struct {
-	status int
-	typ    string
-}{
-	equipe.EINVALID:      {http.StatusUnprocessableEntity, "invalid"},
-	equipe.ENOTFOUND:     {http.StatusNotFound, "not-found"},
-	equipe.ECONFLICT:     {http.StatusConflict, "conflict"},
-	equipe.EFORBIDDEN:    {http.StatusForbidden, "forbidden"},
-	equipe.EUNAUTHORIZED: {http.StatusUnauthorized, "unauthorized"},
-	equipe.ECONSENT:      {http.StatusForbidden, "consent-required"},
-	equipe.ERATELIMITED:  {http.StatusTooManyRequests, "rate-limited"},
-	equipe.EUNAVAILABLE:  {http.StatusServiceUnavailable, "unavailable"},
-	equipe.EINTERNAL:     {http.StatusInternalServerError, "internal"},
-}
-
 // ProblemTypePrefix starts every problem type URI.
-const ProblemTypePrefix = "urn:equipe:problem:"
+const ProblemTypePrefix = problem.TypePrefix
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
@@ -76,20 +61,17 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 		p.Errors = fieldProblems(cat, locale, re.fields)
 	} else {
 		e := equipe.AsError(err)
-		s, ok := statusOf[e.Code]
-		if !ok {
-			s = statusOf[equipe.EINTERNAL]
-		}
-		if e.Code == equipe.EINTERNAL || !ok {
+		if e.Code == equipe.EINTERNAL || !problem.Known(e.Code) {
 			log.Error("request failed", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 			e = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
 		}
+		typ := problem.Type(e.Code)
 		if e.Code == equipe.EUNAVAILABLE {
 			log.Warn("request met a busy database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 			w.Header().Set("Retry-After", "1")
 		}
-		p = Problem{Type: ProblemTypePrefix + s.typ, Status: s.status, Code: e.Key,
-			Title:  cat.T(locale, "error."+strings.ReplaceAll(s.typ, "-", "_"), nil),
+		p = Problem{Type: ProblemTypePrefix + typ, Status: problem.Status(e.Code), Code: e.Key,
+			Title:  cat.T(locale, "error."+strings.ReplaceAll(typ, "-", "_"), nil),
 			Detail: cat.T(locale, e.Key, e.Args), Errors: fieldProblems(cat, locale, e.Fields)}
 		if e.Code == equipe.ERATELIMITED {
 			secs := int((e.RetryAfter + time.Second - 1) / time.Second)

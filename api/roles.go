@@ -21,13 +21,14 @@ type roleView struct {
 	Restricted  bool           `json:"restricted"`
 	Permissions map[string]any `json:"permissions"`
 	Members     *int           `json:"members,omitempty"`
+	Actions     actionsView    `json:"actions,omitempty"`
 }
 
 // viewRole shows a role's grants as {"permission": true} for an unscoped
 // permission and {"permission": "scope"} for a scoped one.
 func viewRole(r team.RoleView, withMembers bool) roleView {
 	v := roleView{Key: r.Role.Key, Label: label(r.Role.Label), Description: label(r.Role.Description),
-		BuiltIn: r.Role.BuiltIn, Restricted: r.Role.Restricted, Permissions: map[string]any{}}
+		BuiltIn: r.Role.BuiltIn, Restricted: r.Role.Restricted, Permissions: map[string]any{}, Actions: viewActions(r.Actions)}
 	for _, g := range r.Role.Grants {
 		if g.Scope == access.ScopeNone {
 			v.Permissions[g.Permission] = true
@@ -193,20 +194,22 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 }
 
 type keyView struct {
-	ID         equipe.ID  `json:"id"`
-	AccountID  *equipe.ID `json:"account_id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Role       string     `json:"role,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	Secret     string     `json:"secret,omitempty"`
+	ID         equipe.ID   `json:"id"`
+	AccountID  *equipe.ID  `json:"account_id"`
+	Name       string      `json:"name"`
+	Prefix     string      `json:"prefix"`
+	Role       string      `json:"role,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	LastUsedAt *time.Time  `json:"last_used_at"`
+	RevokedAt  *time.Time  `json:"revoked_at"`
+	Secret     string      `json:"secret,omitempty"`
+	Actions    actionsView `json:"actions,omitempty"`
 }
 
-func viewKey(k equipe.APIKey) keyView {
+func viewKey(kv team.KeyView) keyView {
+	k := kv.APIKey
 	return keyView{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedAt: k.CreatedAt,
-		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt)}
+		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), Actions: viewActions(kv.Actions)}
 }
 
 type keyRequest struct {
@@ -235,7 +238,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, account *equipe.
 	if err != nil {
 		return err
 	}
-	v := viewKey(k)
+	v := viewKey(team.KeyView{APIKey: k})
 	v.Secret = secret
 	return respond(w, http.StatusCreated, v)
 }

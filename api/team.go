@@ -2,15 +2,13 @@ package api
 
 import (
 	"net/http"
-
-	"github.com/go-json-experiment/json/jsontext"
 	"strconv"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -19,11 +17,26 @@ func (a *API) account(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acct, err := a.Team.Account(r.Context(), actor(r), account)
+	return a.respondAccount(w, r, account, nil)
+}
+
+// respondAccount answers with the account (acct, or read) and what the
+// caller may do in it.
+func (a *API) respondAccount(w http.ResponseWriter, r *http.Request, account equipe.ID, acct *equipe.Account) error {
+	if acct == nil {
+		got, err := a.Team.Account(r.Context(), actor(r), account)
+		if err != nil {
+			return err
+		}
+		acct = &got
+	}
+	acts, err := a.Team.AccountActions(r.Context(), actor(r), account)
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewAccount(acct))
+	v := viewAccount(*acct)
+	v.Actions = viewActions(acts)
+	return respond(w, http.StatusOK, v)
 }
 
 type accountPatch struct {
@@ -47,7 +60,7 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewAccount(acct))
+	return a.respondAccount(w, r, account, &acct)
 }
 
 type teamRow struct {
@@ -64,15 +77,8 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := store.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
-		Search: q.Get("q"), After: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			n = -1
-		}
-		f.Limit = n
-	}
+	f := team.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
+		Search: q.Get("q"), After: q.Get("cursor"), Limit: limitParam(q.Get("limit"))}
 	if s := q.Get("resource"); s != "" {
 		id, err := equipe.ParseID(s)
 		if err != nil {
@@ -91,7 +97,8 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		// The row's names are already those the viewer may see.
 		m := row.Member
 		m.FirstName, m.LastName = "", ""
-		out.Items = append(out.Items, teamRow{memberView: viewMember(m, u, row.Resources), NeverLoggedIn: row.LastLoginAt.IsZero(),
+		out.Items = append(out.Items, teamRow{memberView: viewMember(team.MemberView{Member: m, User: u,
+			Resources: row.Resources, Actions: row.Actions}), NeverLoggedIn: row.LastLoginAt.IsZero(),
 			InvitationUndelivered: row.Undelivered})
 	}
 	if next != "" {
@@ -139,14 +146,15 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
 	return a.respondMember(w, r, http.StatusCreated, account, added.User.ID)
 }
 
-// respondMember answers with the member.
+// respondMember answers with the member and what the caller may do with
+// them.
 func (a *API) respondMember(w http.ResponseWriter, r *http.Request, status int, account, user equipe.ID) error {
-	m, u, res, err := a.Team.Member(r.Context(), actor(r), account, user)
+	mv, err := a.Team.ViewMember(r.Context(), actor(r), account, user)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+user.String())
-	return respond(w, status, viewMember(m, u, res))
+	return respond(w, status, viewMember(mv))
 }
 
 func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
@@ -200,18 +208,26 @@ func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusAccepted, map[string]any{"sent": sent})
 }
 
-// setStatus returns the handler that suspends or reactivates a member.
-func setStatus(status equipe.MemberStatus) func(a *API, w http.ResponseWriter, r *http.Request) error {
-	return func(a *API, w http.ResponseWriter, r *http.Request) error {
-		account, user, err := accountUser(r)
-		if err != nil {
-			return err
-		}
-		if _, err := a.Team.ChangeMember(r.Context(), actor(r), account, user, team.MemberChange{Status: &status}); err != nil {
-			return err
-		}
-		return a.respondMember(w, r, http.StatusOK, account, user)
+func (a *API) suspend(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
 	}
+	if _, err := a.Team.Suspend(r.Context(), actor(r), account, user); err != nil {
+		return err
+	}
+	return a.respondMember(w, r, http.StatusOK, account, user)
+}
+
+func (a *API) reactivate(w http.ResponseWriter, r *http.Request) error {
+	account, user, err := accountUser(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Team.Reactivate(r.Context(), actor(r), account, user); err != nil {
+		return err
+	}
+	return a.respondMember(w, r, http.StatusOK, account, user)
 }
 
 func accountUser(r *http.Request) (equipe.ID, equipe.ID, error) {
@@ -223,17 +239,43 @@ func accountUser(r *http.Request) (equipe.ID, equipe.ID, error) {
 	return account, user, err
 }
 
-type auditView struct {
-	ID         equipe.ID  `json:"id"`
-	AccountID  *equipe.ID `json:"account_id"`
-	ActorID    *equipe.ID `json:"actor_id"`
-	Action     string     `json:"action"`
-	TargetType string     `json:"target_type"`
-	TargetID   string     `json:"target_id"`
-	Before     any        `json:"before"`
-	After      any        `json:"after"`
-	IP         string     `json:"ip"`
-	At         time.Time  `json:"at"`
+// limitParam reads a page size: absent is the default page; anything but a
+// whole number is 0, which the use case refuses as out of range.
+func limitParam(s string) int {
+	if s == "" {
+		return team.DefaultPage
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// eventView is a change event of the audit log. type, actor and subject are
+// the event's own; action, actor_id, target_type and target_id say the same
+// in the log's first form, kept for the clients that read it.
+type eventView struct {
+	ID         equipe.ID     `json:"id"`
+	Type       event.Type    `json:"type"`
+	AccountID  *equipe.ID    `json:"account_id"`
+	Actor      event.Actor   `json:"actor"`
+	Subject    event.Subject `json:"subject"`
+	Before     any           `json:"before"`
+	After      any           `json:"after"`
+	IP         string        `json:"ip"`
+	At         time.Time     `json:"at"`
+	Action     event.Type    `json:"action"`
+	ActorID    *equipe.ID    `json:"actor_id"`
+	TargetType string        `json:"target_type"`
+	TargetID   string        `json:"target_id"`
+}
+
+func viewEvent(e event.Event) eventView {
+	v := eventView{ID: e.ID, Type: e.Type, AccountID: e.Account, Actor: e.Actor, Subject: e.Subject, Before: e.Before,
+		After: e.After, IP: e.IP, At: e.At, Action: e.Type, ActorID: e.Actor.UserID(),
+		TargetType: string(e.Subject.Kind), TargetID: e.Subject.ID}
+	return v
 }
 
 func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
@@ -242,7 +284,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), TargetID: q.Get("target")}
+	f := team.AuditFilter{Type: event.Type(q.Get("action")), Subject: q.Get("target"), Limit: limitParam(q.Get("limit"))}
+	if t := q.Get("type"); t != "" {
+		f.Type = event.Type(t)
+	}
 	if s := q.Get("actor"); s != "" {
 		id, err := equipe.ParseID(s)
 		if err != nil {
@@ -257,22 +302,13 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Before = &id
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > store.MaxAuditPage {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-				Key: "request.limit_invalid", Args: map[string]any{"max": store.MaxAuditPage}}}}
-		}
-		f.Limit = n
-	}
 	events, next, err := a.Team.AuditPage(r.Context(), actor(r), account, f)
 	if err != nil {
 		return err
 	}
-	out := list[auditView]{Items: []auditView{}}
+	out := list[eventView]{Items: []eventView{}}
 	for _, e := range events {
-		out.Items = append(out.Items, auditView{ID: e.ID, AccountID: e.AccountID, ActorID: e.ActorID, Action: e.Action,
-			TargetType: e.TargetType, TargetID: e.TargetID, Before: rawJSON(e.Before), After: rawJSON(e.After), IP: e.IP, At: e.At})
+		out.Items = append(out.Items, viewEvent(e))
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -350,12 +386,4 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 		out["expires_at"] = auth.Session.ExpiresAt
 	}
 	return respond(w, http.StatusOK, out)
-}
-
-// rawJSON passes a stored JSON object through, or null for none.
-func rawJSON(s string) any {
-	if s == "" {
-		return nil
-	}
-	return jsontext.Value(s)
 }

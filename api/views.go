@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // The API's representations. Each lists its fields explicitly: nothing
@@ -29,13 +30,14 @@ func viewUser(u equipe.User) userView {
 }
 
 type accountView struct {
-	ID                 equipe.ID  `json:"id"`
-	Name               string     `json:"name"`
-	Locale             string     `json:"locale"`
-	ParentID           *equipe.ID `json:"parent_id"`
-	RequiresActivation bool       `json:"requires_activation"`
-	InvitationTTLHours int        `json:"invitation_ttl_hours"`
-	CreatedAt          time.Time  `json:"created_at"`
+	ID                 equipe.ID   `json:"id"`
+	Name               string      `json:"name"`
+	Locale             string      `json:"locale"`
+	ParentID           *equipe.ID  `json:"parent_id"`
+	RequiresActivation bool        `json:"requires_activation"`
+	InvitationTTLHours int         `json:"invitation_ttl_hours"`
+	CreatedAt          time.Time   `json:"created_at"`
+	Actions            actionsView `json:"actions,omitempty"`
 }
 
 func viewAccount(a equipe.Account) accountView {
@@ -52,6 +54,26 @@ type policyView struct {
 
 func viewPolicy(p equipe.PrivacyPolicy) policyView {
 	return policyView{Version: p.Version, URL: p.URL, Text: p.Text, PublishedAt: p.PublishedAt}
+}
+
+// actionsView answers, by action, whether the caller may take it and, if
+// not, the problem code the action would answer.
+type actionsView map[string]actionView
+
+type actionView struct {
+	Allowed bool   `json:"allowed"`
+	Code    string `json:"code,omitempty"`
+}
+
+func viewActions(as team.Actions) actionsView {
+	if as == nil {
+		return nil
+	}
+	out := make(actionsView, len(as))
+	for _, a := range as {
+		out[a.Name] = actionView{Allowed: a.OK(), Code: a.Code()}
+	}
+	return out
 }
 
 // list is the shape of every list answer.

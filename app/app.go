@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/web"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Options are what tests change: a faster password hash, a clock.
@@ -113,15 +115,12 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	for _, rt := range a.Catalogue.ResourceTypes {
 		resourceTypes = append(resourceTypes, rt.Key)
 	}
-	id := identity.New(a.DB, tmpl, identity.NewHasher(opt.Params), identity.Config{
-		PublicURL: cfg.PublicURL, ResourceTypes: resourceTypes,
-	})
-	a.Team = team.New(a.DB, a.Catalogue, id)
-	a.Team.Now = opt.Now
-	a.Team.Log = a.Log.With("component", "team")
-	id.Now = opt.Now
+	runner := &work.Runner{DB: a.DB, Mail: tmpl, PublicURL: cfg.PublicURL, Clock: opt.Now, Rand: rand.Reader,
+		EmailQueued: a.Worker.Wake}
+	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes})
 	id.Log = a.Log.With("component", "identity")
-	id.EmailQueued = a.Worker.Wake
+	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
 	if !opt.KeepPolicy {
 		if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {

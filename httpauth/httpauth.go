@@ -63,7 +63,7 @@ const (
 // copy of the request, and every accessor one lookup. A state is never
 // changed once in a context; WithAuth puts a changed copy in a new one.
 type state struct {
-	origin    identity.Origin
+	origin    equipe.Origin
 	via       Via
 	badBearer bool
 	badKey    bool // the bad bearer token was an API key
@@ -128,7 +128,7 @@ func BadKey(r *http.Request) bool {
 }
 
 // Origin returns where the request comes from.
-func Origin(r *http.Request) identity.Origin {
+func Origin(r *http.Request) equipe.Origin {
 	return stateOf(r).origin
 }
 
@@ -155,7 +155,7 @@ type Middleware struct {
 // flagged for the API to refuse.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &state{origin: identity.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
+		st := &state{origin: equipe.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, _ := strings.Cut(h, " ")

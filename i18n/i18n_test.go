@@ -1,7 +1,6 @@
 package i18n
 
 import (
-	"github.com/equipe-dev/equipe/access"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -12,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 )
 
 func TestCatalogues_HaveTheSameKeys(t *testing.T) {
@@ -111,7 +113,10 @@ func TestCatalogues_HoldEveryKeyTheCodeUses(t *testing.T) {
 		}
 		if d.IsDir() {
 			switch d.Name() {
-			case ".git", "node_modules", "equipe-data", "mail", "cmd", "docs":
+			// The event package's strings are the names of kinds and
+			// fields, labelled under "event." and "audit.field." (see
+			// TestCatalogues_NameEveryEventAndField).
+			case ".git", "node_modules", "equipe-data", "mail", "cmd", "docs", "event":
 				return filepath.SkipDir
 			}
 			return nil
@@ -151,4 +156,21 @@ func TestCatalogues_HoldEveryKeyTheCodeUses(t *testing.T) {
 func isPermission(s string) bool {
 	_, ok := access.Default().Permission(s)
 	return ok
+}
+
+// TestCatalogues_NameEveryEventAndField checks that the audit page can name
+// every kind of change event and every field of their states, in both
+// languages: it renders them from the event types, with no list of its own.
+func TestCatalogues_NameEveryEventAndField(t *testing.T) {
+	c := MustLoad()
+	for _, typ := range event.Types() {
+		if !c.Has("event." + string(typ)) {
+			t.Errorf("no label for the event %s (event.%s)", typ, typ)
+		}
+	}
+	for _, f := range event.FieldNames() {
+		if !c.Has("audit.field." + f) {
+			t.Errorf("no label for the field %s (audit.field.%s)", f, f)
+		}
+	}
 }

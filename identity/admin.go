@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // NewAdmin is an instance administrator to create from the terminal.
@@ -27,15 +29,15 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (equipe.User, er
 	if err := v.Err(); err != nil {
 		return equipe.User{}, err
 	}
-	now := s.Now()
+	now := s.now()
 	u := equipe.User{ID: equipe.NewUserID(), Email: p.email, EmailKey: p.key, FirstName: p.first, LastName: p.last, Locale: p.locale,
 		PasswordHash: s.Hasher.Hash(in.Password), PasswordChangedAt: now, InstanceAdmin: true, EmailVerifiedAt: now,
 		CreatedAt: now}
-	err := s.write(ctx, now, Origin{IP: "local"}, func(tx *Tx) error {
-		if err := tx.CreateUser(ctx, &u); err != nil {
+	err := s.Work.DoAt(ctx, now, event.System, equipe.Origin{IP: "local"}, func(w *work.Unit) error {
+		if err := w.CreateUser(ctx, &u); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, nil, nil, "instance_admin.created", "user", u.ID.String(), nil, map[string]any{"email": u.Email})
+		return w.Record(ctx, event.InstanceAdminCreated.New(nil, u.ID.String(), nil, &event.Address{Email: u.Email}))
 	})
 	return u, err
 }

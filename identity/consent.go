@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // policyCacheFor bounds how long a process keeps the current policy before
@@ -19,20 +21,19 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 	if p.Version == "" || (p.URL == "" && p.Text == "") {
 		return equipe.Errorf(equipe.EINVALID, "error.policy_incomplete")
 	}
-	now := s.Now()
-	p.PublishedAt = now
-	err := s.write(ctx, now, Origin{}, func(tx *Tx) error {
-		cur, err := tx.CurrentPolicy(ctx)
+	err := s.Work.Do(ctx, event.System, equipe.Origin{}, func(w *work.Unit) error {
+		p.PublishedAt = w.Now()
+		cur, err := w.CurrentPolicy(ctx)
 		if err == nil && cur.Version == p.Version {
 			return nil
 		}
 		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
-		if err := tx.PublishPolicy(ctx, &p); err != nil {
+		if err := w.PublishPolicy(ctx, &p); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, nil, nil, "policy.published", "policy", p.Version, nil, map[string]any{"url": p.URL})
+		return w.Record(ctx, event.PolicyPublished.New(nil, p.Version, nil, &event.PolicyLink{URL: p.URL}))
 	})
 	s.policyMu.Lock()
 	s.policy = nil
@@ -43,7 +44,7 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 // CurrentPolicy returns the current privacy policy, or ENOTFOUND when none
 // is published.
 func (s *Service) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
-	now := s.Now()
+	now := s.now()
 	s.policyMu.Lock()
 	if s.policy != nil && now.Sub(s.policyAt) < policyCacheFor {
 		p := *s.policy
@@ -85,7 +86,7 @@ func (s *Service) ConsentNeeded(ctx context.Context, userID equipe.ID) (equipe.P
 // policy, with the time and the client's address. The version must be the
 // current one: a form shown before a newer version was published answers
 // ECONFLICT "consent.outdated", and the person is shown the new text.
-func (s *Service) AcceptPolicy(ctx context.Context, userID equipe.ID, version string, o Origin) error {
+func (s *Service) AcceptPolicy(ctx context.Context, userID equipe.ID, version string, o equipe.Origin) error {
 	p, err := s.CurrentPolicy(ctx)
 	if err != nil {
 		return err
@@ -93,14 +94,19 @@ func (s *Service) AcceptPolicy(ctx context.Context, userID equipe.ID, version st
 	if version != p.Version {
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "consent.outdated"}
 	}
-	now := s.Now()
-	return s.write(ctx, now, o, func(tx *Tx) error {
-		if _, err := tx.Consent(ctx, userID, version); err == nil {
+	return s.Work.Do(ctx, event.ByUser(userID), o, func(w *work.Unit) error {
+		if _, err := w.Consent(ctx, userID, version); err == nil {
 			return nil
 		}
-		if err := tx.RecordConsent(ctx, &equipe.Consent{UserID: userID, Version: version, AcceptedAt: now, IP: o.IP}); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, nil, &userID, "user.policy_accepted", "policy", version, nil, map[string]any{"version": version})
+		return s.recordConsent(ctx, w, userID, version)
 	})
+}
+
+// recordConsent records in the unit that the user accepted version of the
+// policy, now, from the unit's origin.
+func (s *Service) recordConsent(ctx context.Context, w *work.Unit, userID equipe.ID, version string) error {
+	if err := w.RecordConsent(ctx, &equipe.Consent{UserID: userID, Version: version, AcceptedAt: w.Now(), IP: w.Origin().IP}); err != nil {
+		return err
+	}
+	return w.Record(ctx, event.UserPolicyAccepted.New(nil, version, nil, &event.Policy{Version: version}))
 }

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Invitation is what an invitation (or activation) link is for.
@@ -23,20 +25,16 @@ type Invitation struct {
 }
 
 // FirstName and LastName are the names to greet the invitee with: those
-// they were added under, else their identity's.
+// the account shows them under (equipe.Member.ShownNames).
 func (inv Invitation) FirstName() string {
-	if inv.Member.FirstName != "" || inv.Member.LastName != "" {
-		return inv.Member.FirstName
-	}
-	return inv.User.FirstName
+	first, _ := inv.Member.ShownNames(inv.User)
+	return first
 }
 
 // LastName: see FirstName.
 func (inv Invitation) LastName() string {
-	if inv.Member.FirstName != "" || inv.Member.LastName != "" {
-		return inv.Member.LastName
-	}
-	return inv.User.LastName
+	_, last := inv.Member.ShownNames(inv.User)
+	return last
 }
 
 // Invitation returns what the invitation link's secret is for, without
@@ -44,9 +42,8 @@ func (inv Invitation) LastName() string {
 // nothing. An unusable link answers ENOTFOUND link.invalid, link.expired or
 // link.used — and for the last two, the invitation is returned all the same,
 // so that the page can say which account it was for and whom to ask.
-func (s *Service) Invitation(ctx context.Context, secret string, o Origin) (Invitation, error) {
-	now := s.Now()
-	t, u, err := s.lookupToken(ctx, equipe.TokenInvitation, secret, o, now)
+func (s *Service) Invitation(ctx context.Context, secret string, o equipe.Origin) (Invitation, error) {
+	t, u, err := s.lookupToken(ctx, equipe.TokenInvitation, secret, o, s.now())
 	if err != nil && (t.ID == (equipe.ID{}) || t.Kind != equipe.TokenInvitation) {
 		return Invitation{}, err
 	}
@@ -112,8 +109,8 @@ type Accept struct {
 // out and open the link again.
 //
 // The inviter is told by email that the person joined.
-func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept, current *Auth, o Origin) (Auth, string, error) {
-	now := s.Now()
+func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept, current *Auth, o equipe.Origin) (Auth, string, error) {
+	now := s.now()
 	t, u, err := s.lookupToken(ctx, equipe.TokenInvitation, secret, o, now)
 	if err != nil {
 		return Auth{}, "", err
@@ -157,56 +154,28 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 
 	var auth Auth
 	var session string
-	err = s.write(ctx, now, o, func(tx *Tx) error {
-		if err := tx.Consume(ctx, &t); err != nil {
-			return err
-		}
-		// The membership as it stands now: a suspension made while the
-		// password was being hashed holds.
-		m, err := tx.LockMember(ctx, inv.Account.ID, inv.User.ID)
-		if err != nil {
-			return err
-		}
-		if m.Status == equipe.MemberSuspended {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
-		}
+	err = s.Work.DoAt(ctx, now, event.ByUser(inv.User.ID), o, func(w *work.Unit) error {
 		u := inv.User
-		// The link came to the login email: whoever uses it receives mail there.
-		if err := tx.MarkEmailVerified(ctx, u.ID, now); err != nil {
-			return err
-		}
-		if u.EmailVerifiedAt.IsZero() {
-			u.EmailVerifiedAt = now
-		}
 		if inv.NewUser {
-			if err := tx.SetPassword(ctx, u.ID, hash, now); err != nil {
+			if err := w.SetPassword(ctx, u.ID, hash, now); err != nil {
 				return err
 			}
-			if err := tx.SetUserNames(ctx, u.ID, first, last); err != nil {
+			if err := w.SetUserNames(ctx, u.ID, first, last); err != nil {
 				return err
 			}
 			u.FirstName, u.LastName, u.PasswordHash = first, last, hash
 			if version != "" {
-				if err := tx.RecordConsent(ctx, &equipe.Consent{UserID: u.ID, Version: version, AcceptedAt: now, IP: o.IP}); err != nil {
+				if err := s.recordConsent(ctx, w, u.ID, version); err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.JoinMember(ctx, inv.Account.ID, u.ID, now); err != nil {
+		if err := s.join(ctx, w, &t, inv.Account, &u, event.JoinedByLink); err != nil {
 			return err
-		}
-		if err := tx.Audit(ctx, &inv.Account.ID, &u.ID, "member.joined", "user", u.ID.String(), nil,
-			map[string]any{"new_user": inv.NewUser}); err != nil {
-			return err
-		}
-		if inv.Inviter != nil {
-			if err := tx.confirmToInviter(ctx, inv, u); err != nil {
-				return err
-			}
 		}
 		if inv.NewUser {
 			var err error
-			auth, session, err = tx.StartSession(ctx, &u)
+			auth, session, err = s.logIn(ctx, w, &u)
 			return err
 		}
 		auth = *current
@@ -216,23 +185,132 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 	return auth, session, err
 }
 
-// confirmToInviter tells the inviter that u joined, at the inviter's
-// notification email for the account if they set one.
-func (tx *Tx) confirmToInviter(ctx context.Context, inv Invitation, u equipe.User) error {
-	to := inv.Inviter.Email
-	if im, err := tx.Member(ctx, inv.Account.ID, inv.Inviter.ID); err == nil && im.NotificationEmail != "" {
-		to = im.NotificationEmail
-	}
-	return tx.Mail(ctx, "inviter_confirmation", orDefault(inv.Inviter.Locale, inv.Account.Locale), to, mail.Data{
-		RecipientName: u.Name(), InviterName: inv.Inviter.Name(), AccountName: inv.Account.Name,
-		Link: tx.s.link("/accounts/" + inv.Account.ID.String() + "/members")})
+// JoinPending lets a logged-in user join, from their account list, an
+// account that invited them: someone who already has an identity reaches
+// the new account from their dashboard. It uses their newest usable
+// invitation link to the account, which stops working, exactly as opening
+// that link and joining would. Their password is untouched.
+//
+// A user who is not a member answers ENOTFOUND; one who joined already,
+// ECONFLICT "invitation.already_joined"; a suspended member, ECONFLICT
+// "invitation.member_suspended"; a member with no invitation sent (or only
+// revoked ones), or who has no password yet (only the link lets them set
+// one), ECONFLICT "invitation.none_pending"; a user whose login email is not
+// verified, ECONFLICT "invitation.email_unverified" (the emailed link proves
+// the address; it still works); one whose invitations all expired,
+// ENOTFOUND "link.expired" (an administrator must send a new one).
+func (s *Service) JoinPending(ctx context.Context, user equipe.User, account equipe.ID, o equipe.Origin) error {
+	return s.Work.Do(ctx, event.ByUser(user.ID), o, func(w *work.Unit) error {
+		m, err := w.LockMember(ctx, account, user.ID)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+		} else if err != nil {
+			return err
+		}
+		switch m.Status {
+		case equipe.MemberActive:
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.already_joined"}
+		case equipe.MemberSuspended:
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
+		case equipe.MemberCreated:
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
+		}
+		u, err := w.UserByID(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash == "" {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
+		}
+		if u.EmailVerifiedAt.IsZero() {
+			// Whoever signed up with an address they do not read must not
+			// collect the invitations sent to it: joining without the
+			// emailed link needs an address proven to be theirs.
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.email_unverified",
+				Args: map[string]any{"email": u.Email}}
+		}
+		tokens, err := w.AccountTokens(ctx, u.ID, account, equipe.TokenInvitation)
+		if err != nil {
+			return err
+		}
+		var token *equipe.Token
+		expired := false
+		for i := range tokens {
+			t := &tokens[i]
+			if t.Usable(w.Now()) {
+				token = t
+				break
+			}
+			if t.UsedAt.IsZero() && t.SupersededAt.IsZero() {
+				expired = true
+			}
+		}
+		switch {
+		case token == nil && expired:
+			return &equipe.Error{Code: equipe.ENOTFOUND, Key: linkExpired}
+		case token == nil:
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
+		}
+		acct, err := w.AccountByID(ctx, account)
+		if err != nil {
+			return err
+		}
+		return s.join(ctx, w, token, acct, &u, event.JoinedByAccountList)
+	})
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+// join makes the user an active member of the account with an invitation
+// token, in the unit: the token is used up, the membership as it stands now
+// is checked (a suspension made meanwhile holds), the login email counts as
+// verified (the link came to it), the event is recorded and the inviter is
+// told by email. It is the one way of joining an account after an
+// invitation.
+func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct equipe.Account, u *equipe.User, from string) error {
+	if err := w.Consume(ctx, t); err != nil {
+		return err
 	}
-	return s
+	m, err := w.LockMember(ctx, acct.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if m.Status == equipe.MemberSuspended {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
+	}
+	if err := w.MarkEmailVerified(ctx, u.ID, w.Now()); err != nil {
+		return err
+	}
+	if u.EmailVerifiedAt.IsZero() {
+		u.EmailVerifiedAt = w.Now()
+	}
+	if err := w.JoinMember(ctx, acct.ID, u.ID, w.Now()); err != nil {
+		return err
+	}
+	if err := w.Record(ctx, event.MemberJoined.In(acct.ID, u.ID.String(), nil, &event.Join{From: from})); err != nil {
+		return err
+	}
+	if m.InvitedBy == nil {
+		return nil
+	}
+	return s.confirmToInviter(ctx, w, acct, *m.InvitedBy, *u)
+}
+
+// confirmToInviter tells the inviter that u joined the account, at the
+// inviter's notification email for the account if they set one. An inviter
+// who is gone is told nothing.
+func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equipe.Account, inviterID equipe.ID, u equipe.User) error {
+	inviter, err := w.UserByID(ctx, inviterID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	to := inviter.Email
+	if im, err := w.Member(ctx, acct.ID, inviter.ID); err == nil && im.NotificationEmail != "" {
+		to = im.NotificationEmail
+	}
+	return w.Mail(ctx, mail.TemplateInviterConfirmation, orDefault(inviter.Locale, acct.Locale), to, mail.Data{
+		RecipientName: u.Name(), InviterName: inviter.Name(), AccountName: acct.Name,
+		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 
 // InvitationTTL returns how long an account's invitation links work.
@@ -243,6 +321,3 @@ func InvitationTTL(a equipe.Account) time.Duration {
 	}
 	return time.Duration(h) * time.Hour
 }
-
-// Link returns an absolute URL under the public URL.
-func (s *Service) Link(path string) string { return s.link(path) }

@@ -2,10 +2,11 @@ package identity
 
 import (
 	"context"
-	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // RequestReset sends a password-reset link to the user whose login email is
@@ -16,24 +17,25 @@ import (
 // accepted and dropped. The link goes to the address stored for the user,
 // never to the address as typed. A request changes nothing else: the
 // password stays valid until a link is used.
-func (s *Service) RequestReset(ctx context.Context, email string, o Origin) error {
+func (s *Service) RequestReset(ctx context.Context, email string, o equipe.Origin) error {
 	_, key, p := NormalizeEmail(email)
 	if p != "" {
 		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "email", Key: p}}}
 	}
-	now := s.Now()
-	var blocked time.Duration
-	err := s.write(ctx, now, o, func(tx *Tx) error {
-		ok, wait, err := hit(ctx, tx.Tx, "reset:ip:"+ipKey(o.IP), limitResetIP, now)
-		if err != nil || !ok {
-			blocked = wait
+	var blocked error
+	err := s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
+		if err := w.Limit(ctx, "reset:ip:"+ipKey(o.IP), limitResetIP.Free, limitResetIP.Length, ""); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				blocked = err
+				return nil
+			}
 			return err
 		}
-		ok, _, err = hit(ctx, tx.Tx, "reset:email:"+key, limitResetAddress, now)
+		ok, _, err := w.Hit(ctx, "reset:email:"+key, limitResetAddress.Free, limitResetAddress.Length)
 		if err != nil || !ok {
 			return err
 		}
-		u, err := tx.UserByEmailKey(ctx, key)
+		u, err := w.UserByEmailKey(ctx, key)
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 			return nil
 		} else if err != nil {
@@ -42,29 +44,26 @@ func (s *Service) RequestReset(ctx context.Context, email string, o Origin) erro
 		if !u.DisabledAt.IsZero() {
 			return nil
 		}
-		link, expires, err := tx.NewToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
+		link, expires, err := w.NewToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
 		if err != nil {
 			return err
 		}
-		if err := tx.Mail(ctx, "password_reset", u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
+		if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, nil, nil, "user.password_reset_requested", "user", u.ID.String(), nil, nil)
+		return w.Record(ctx, event.UserPasswordResetRequested.New(nil, u.ID.String(), nil, nil))
 	})
 	if err != nil {
 		return err
 	}
-	if blocked > 0 {
-		return throttled(blocked)
-	}
-	return nil
+	return blocked
 }
 
 // ResetLink returns the user a password-reset link is for, without using it:
 // opening the link (a GET, perhaps by a mail scanner) consumes nothing.
 // Returns ENOTFOUND with key link.invalid, link.expired or link.used.
-func (s *Service) ResetLink(ctx context.Context, secret string, o Origin) (equipe.User, error) {
-	_, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, s.Now())
+func (s *Service) ResetLink(ctx context.Context, secret string, o equipe.Origin) (equipe.User, error) {
+	_, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, s.now())
 	return u, err
 }
 
@@ -74,8 +73,8 @@ func (s *Service) ResetLink(ctx context.Context, secret string, o Origin) (equip
 // link proved they read it) and tells them by email that the password
 // changed. A password that breaks a rule answers EINVALID and leaves the link
 // usable.
-func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o Origin) (equipe.User, error) {
-	now := s.Now()
+func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o equipe.Origin) (equipe.User, error) {
+	now := s.now()
 	t, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, now)
 	if err != nil {
 		return u, err
@@ -86,37 +85,37 @@ func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o O
 		return u, err
 	}
 	hash := s.Hasher.Hash(password)
-	err = s.write(ctx, now, o, func(tx *Tx) error {
-		if err := tx.Consume(ctx, &t); err != nil {
+	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
+		if err := w.Consume(ctx, &t); err != nil {
 			return err
 		}
-		return tx.SetNewPassword(ctx, &u, hash, "user.password_reset")
+		return s.setNewPassword(ctx, w, &u, hash)
 	})
 	return u, err
 }
 
-// SetNewPassword stores a new password hash and does what every password change
-// entails: other reset links stop working, every session ends, failed logins
-// are forgotten, the user is told by email.
-func (tx *Tx) SetNewPassword(ctx context.Context, u *equipe.User, hash, action string) error {
-	if err := tx.SetPassword(ctx, u.ID, hash, tx.now); err != nil {
+// setNewPassword stores a new password hash and does what every password
+// change entails: other reset links stop working, every session ends, failed
+// logins are forgotten, the user is told by email.
+func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.User, hash string) error {
+	if err := w.SetPassword(ctx, u.ID, hash, w.Now()); err != nil {
 		return err
 	}
-	if err := tx.MarkEmailVerified(ctx, u.ID, tx.now); err != nil {
+	if err := w.MarkEmailVerified(ctx, u.ID, w.Now()); err != nil {
 		return err
 	}
-	if err := tx.SupersedeTokens(ctx, u.ID, equipe.TokenReset, tx.now); err != nil {
+	if err := w.SupersedeTokens(ctx, u.ID, equipe.TokenReset, w.Now()); err != nil {
 		return err
 	}
-	ended, err := tx.DeleteUserSessions(ctx, u.ID)
+	ended, err := w.DeleteUserSessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	if err := tx.DeleteThrottle(ctx, "login:email:"+u.EmailKey); err != nil {
+	if err := w.DeleteThrottle(ctx, "login:email:"+u.EmailKey); err != nil {
 		return err
 	}
-	if err := tx.Mail(ctx, "password_changed", u.Locale, u.Email, mail.Data{RecipientName: u.Name()}); err != nil {
+	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name()}); err != nil {
 		return err
 	}
-	return tx.Audit(ctx, nil, &u.ID, action, "user", u.ID.String(), nil, map[string]any{"sessions_ended": ended})
+	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
 }

@@ -2,11 +2,7 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
-	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,15 +10,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
-	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Config holds the identity rules that an operator may tune.
 type Config struct {
-	// PublicURL is the base of every link in emails. Links never derive from
-	// a request's Host header.
-	PublicURL *url.URL
 	// SessionIdle ends a session after this long without a request (default 1 h).
 	SessionIdle time.Duration
 	// SessionMax ends a session this long after login, whatever its use (default 12 h).
@@ -36,29 +29,13 @@ type Config struct {
 	ResourceTypes []string
 }
 
-// Mailer renders an email from a template, ready to be queued.
-type Mailer interface {
-	Compose(name, locale, to string, d mail.Data) (equipe.Email, error)
-}
-
-// Origin is where a request comes from, for throttles and the audit log.
-type Origin struct {
-	IP        string
-	UserAgent string
-}
-
 // Service runs the identity use cases.
 type Service struct {
 	DB     *store.DB
-	Mail   Mailer
+	Work   *work.Runner // every change is a unit of work; its clock is the service's
 	Hasher *Hasher
 	Config Config
-	Now    func() time.Time
-	Rand   io.Reader
 	Log    *slog.Logger
-	// EmailQueued is called after a transaction that queued email commits,
-	// so that the outbox worker delivers it at once.
-	EmailQueued func()
 
 	policyMu sync.Mutex
 	policy   *equipe.PrivacyPolicy
@@ -66,7 +43,7 @@ type Service struct {
 }
 
 // New returns a Service with the defaults filled in.
-func New(db *store.DB, m Mailer, h *Hasher, cfg Config) *Service {
+func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = time.Hour
 	}
@@ -82,117 +59,17 @@ func New(db *store.DB, m Mailer, h *Hasher, cfg Config) *Service {
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
-	if cfg.PublicURL == nil {
-		cfg.PublicURL = &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
-	}
-	return &Service{DB: db, Mail: m, Hasher: h, Config: cfg, Now: time.Now, Rand: rand.Reader,
-		Log: slog.New(slog.DiscardHandler), EmailQueued: func() {}}
+	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Log: slog.New(slog.DiscardHandler)}
 }
 
-// Tx is a write transaction of a use case: the store transaction plus the
-// helpers that create one-time links, queue email and record audit events
-// in it. The team use cases write through it too, so that every email and
-// audit event is made one way.
-type Tx struct {
-	*store.Tx
-	s      *Service
-	now    time.Time
-	origin Origin
-	mailed bool
-}
-
-// Write runs fn in one transaction, at the service's current time, and wakes
-// the outbox worker if fn queued email and the transaction committed.
-func (s *Service) Write(ctx context.Context, o Origin, fn func(tx *Tx) error) error {
-	return s.write(ctx, s.Now(), o, fn)
-}
-
-// write is Write at a given time.
-func (s *Service) write(ctx context.Context, now time.Time, o Origin, fn func(tx *Tx) error) error {
-	mailed := false
-	err := s.DB.Write(ctx, func(stx *store.Tx) error {
-		tx := &Tx{Tx: stx, s: s, now: now, origin: o}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		mailed = tx.mailed
-		return nil
-	})
-	if err == nil && mailed {
-		s.EmailQueued()
-	}
-	return err
-}
-
-// Mail renders a template and queues it in the transaction.
-func (tx *Tx) Mail(ctx context.Context, name, locale, to string, d mail.Data) error {
-	d.LoginURL = tx.s.link("/login")
-	d.ResetURL = tx.s.link("/forgot-password")
-	e, err := tx.s.Mail.Compose(name, locale, to, d)
-	if err != nil {
-		return err
-	}
-	e.CreatedAt = tx.now
-	if err := tx.EnqueueEmail(ctx, &e); err != nil {
-		return err
-	}
-	tx.mailed = true
-	return nil
-}
-
-// Audit records an event in the transaction. before and after are encoded
-// as JSON objects; they must never hold secrets.
-func (tx *Tx) Audit(ctx context.Context, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
-	return audit(ctx, tx.Writes, tx.now, tx.origin, account, actor, action, targetType, targetID, before, after)
-}
-
-// audit records an event with the writes w (a transaction or a batch).
-func audit(ctx context.Context, w store.Writes, now time.Time, o Origin, account, actor *equipe.ID, action, targetType, targetID string, before, after any) error {
-	enc := func(v any) string {
-		if v == nil {
-			return ""
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return ""
-		}
-		return string(b)
-	}
-	return w.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), AccountID: account, ActorID: actor,
-		Action: action, TargetType: targetType, TargetID: targetID, Before: enc(before), After: enc(after),
-		IP: o.IP, At: now})
-}
-
-// NewToken creates a one-time token of kind for the user, valid for ttl, and
-// returns the link that carries its secret.
-func (tx *Tx) NewToken(ctx context.Context, kind equipe.TokenKind, u *equipe.User, account *equipe.ID, ttl time.Duration, path string) (link string, expires time.Time, err error) {
-	secret, hash, err := newSecret(tx.s.Rand)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	t := &equipe.Token{ID: equipe.NewID(), Kind: kind, Hash: hash, UserID: u.ID, AccountID: account, Email: u.Email,
-		CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
-	if err := tx.CreateToken(ctx, t); err != nil {
-		return "", time.Time{}, err
-	}
-	return tx.s.link(path + secret), t.ExpiresAt, nil
-}
-
-// link returns an absolute URL under the public URL.
-func (s *Service) link(path string) string {
-	return strings.TrimSuffix(s.Config.PublicURL.String(), "/") + path
-}
-
-// throttled returns the ERATELIMITED error for a block of d.
-func throttled(d time.Duration) error {
-	return &equipe.Error{Code: equipe.ERATELIMITED, Key: "error.rate_limited", RetryAfter: d}
-}
+// now returns the time by the service's clock.
+func (s *Service) now() time.Time { return s.Work.Now() }
 
 // Cleanup deletes what has outlived its use: tokens expired for 30 days (kept
 // a while so that an old link still says "expired" rather than "unknown"),
 // ended sessions, and throttles idle for two days.
 func (s *Service) Cleanup(ctx context.Context) error {
-	now := s.Now()
+	now := s.now()
 	if _, err := s.DB.DeleteExpiredTokens(ctx, now.Add(-30*24*time.Hour)); err != nil {
 		return err
 	}
@@ -269,4 +146,11 @@ func checkLocale(v *equipe.Invalid, field, value string) string {
 		v.Add(field, "locale.invalid")
 	}
 	return value
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -3,7 +3,6 @@ package identity_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -20,19 +20,14 @@ var testParams = identity.Params{Memory: 256, Time: 1, Threads: 1, KeyLen: 32, S
 
 func newService(t testing.TB, db *store.DB, p identity.Params) *identity.Service {
 	t.Helper()
-	pu, _ := url.Parse("http://127.0.0.1:8080")
-	tmpl, err := mail.NewTemplates(pu, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return identity.New(db, tmpl, identity.NewHasher(p), identity.Config{PublicURL: pu})
+	return servicetest.New(t, db, p).Identity
 }
 
 func signUp(t testing.TB, s *identity.Service, email string) {
 	t.Helper()
 	_, err := s.SignUp(context.Background(), identity.SignUp{Email: email, Password: "lovelace rode the number engine",
 		FirstName: "Ada", LastName: "Lovelace", AccountName: "Analytical Engines", Locale: "en"},
-		identity.Origin{IP: "192.0.2.10"}, false)
+		equipe.Origin{IP: "192.0.2.10"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +37,12 @@ func TestLogIn_HundredConsecutiveFailuresLockUntilReset(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	s := newService(t, db, testParams)
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return now }
+	s.Work.Clock = func() time.Time { return now }
 	signUp(t, s, "ada@example.com")
 	failures := 0
 	// An attacker tries as fast as the throttle lets them, from many addresses.
 	for day := 0; failures < 100; day++ {
-		o := identity.Origin{IP: fmt.Sprintf("203.0.113.%d", failures%250)}
+		o := equipe.Origin{IP: fmt.Sprintf("203.0.113.%d", failures%250)}
 		_, _, err := s.LogIn(context.Background(), "ada@example.com", "wrong password!", o)
 		switch equipe.ErrorCode(err) {
 		case equipe.EUNAUTHORIZED:
@@ -59,18 +54,18 @@ func TestLogIn_HundredConsecutiveFailuresLockUntilReset(t *testing.T) {
 		}
 	}
 	// From the hundredth failure, one attempt a day, whatever the quiet.
-	_, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.1"})
+	_, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", equipe.Origin{IP: "198.51.100.1"})
 	if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.RetryAfter != 24*time.Hour {
 		t.Fatalf("after 100 failures: %v", err)
 	}
 	now = now.Add(25 * time.Hour)
-	s.LogIn(context.Background(), "ada@example.com", "wrong again", identity.Origin{IP: "198.51.100.1"})
-	_, _, err = s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.1"})
+	s.LogIn(context.Background(), "ada@example.com", "wrong again", equipe.Origin{IP: "198.51.100.1"})
+	_, _, err = s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", equipe.Origin{IP: "198.51.100.1"})
 	if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.RetryAfter != 24*time.Hour {
 		t.Fatalf("a day later, after one more failure: %v", err)
 	}
 	// A password reset lifts the lock.
-	if err := s.RequestReset(context.Background(), "ada@example.com", identity.Origin{IP: "198.51.100.1"}); err != nil {
+	if err := s.RequestReset(context.Background(), "ada@example.com", equipe.Origin{IP: "198.51.100.1"}); err != nil {
 		t.Fatal(err)
 	}
 	emails, err := db.Emails(context.Background(), equipe.EmailQueued, 1)
@@ -79,10 +74,10 @@ func TestLogIn_HundredConsecutiveFailuresLockUntilReset(t *testing.T) {
 	}
 	links := mail.Links(emails[0].Text, "")
 	secret := links[0][strings.LastIndexByte(links[0], '/')+1:]
-	if _, err := s.ConfirmReset(context.Background(), secret, "a new sentence after the attack", identity.Origin{IP: "198.51.100.1"}); err != nil {
+	if _, err := s.ConfirmReset(context.Background(), secret, "a new sentence after the attack", equipe.Origin{IP: "198.51.100.1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.LogIn(context.Background(), "ada@example.com", "a new sentence after the attack", identity.Origin{IP: "198.51.100.1"}); err != nil {
+	if _, _, err := s.LogIn(context.Background(), "ada@example.com", "a new sentence after the attack", equipe.Origin{IP: "198.51.100.1"}); err != nil {
 		t.Fatalf("after the reset: %v", err)
 	}
 }
@@ -91,7 +86,7 @@ func TestLogIn_SuccessfulLoginsFromOneAddressAreNeverThrottled(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newService(t, db, testParams)
 		signUp(t, s, "ada@example.com")
-		o := identity.Origin{IP: "203.0.113.7"}
+		o := equipe.Origin{IP: "203.0.113.7"}
 		for i := range 100 {
 			if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", o); err != nil {
 				t.Fatalf("login %d from one address: %v", i+1, err)
@@ -110,7 +105,7 @@ func TestLogIn_SuccessfulLoginsFromOneAddressAreNeverThrottled(t *testing.T) {
 			t.Fatalf("after 30 failures from one address: %v", err)
 		}
 		// Another address is not affected.
-		if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", identity.Origin{IP: "198.51.100.9"}); err != nil {
+		if _, _, err := s.LogIn(context.Background(), "ada@example.com", "lovelace rode the number engine", equipe.Origin{IP: "198.51.100.9"}); err != nil {
 			t.Fatalf("from another address: %v", err)
 		}
 	})
@@ -120,9 +115,9 @@ func TestLogIn_LockoutIsTemporaryAndProgressive(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	s := newService(t, db, testParams)
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return now }
+	s.Work.Clock = func() time.Time { return now }
 	signUp(t, s, "ada@example.com")
-	o := identity.Origin{IP: "203.0.113.7"}
+	o := equipe.Origin{IP: "203.0.113.7"}
 	try := func(pw string) error {
 		_, _, err := s.LogIn(context.Background(), "ada@example.com", pw, o)
 		return err
@@ -174,7 +169,7 @@ func BenchmarkLogIn(b *testing.B) {
 			db := storetest.Open(b, e)
 			s := newService(b, db, identity.DefaultParams)
 			signUp(b, s, "ada@example.com")
-			o := identity.Origin{IP: "203.0.113.7", UserAgent: "bench"}
+			o := equipe.Origin{IP: "203.0.113.7", UserAgent: "bench"}
 			var login, hash, beyond []time.Duration
 			for b.Loop() {
 				spent := s.Hasher.Spent()

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Auth is an authenticated request's identity: the session and its user.
@@ -19,19 +21,19 @@ type Auth struct {
 // request.
 const touchEvery = time.Minute
 
-// StartSession logs the user in within the transaction (their last login is
-// now) and returns the new session with its secret.
-func (tx *Tx) StartSession(ctx context.Context, u *equipe.User) (Auth, string, error) {
-	if err := tx.SetLastLogin(ctx, u.ID, tx.now); err != nil {
+// logIn logs the user in within the unit (their last login is now) and
+// returns the new session with its secret.
+func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth, string, error) {
+	if err := w.SetLastLogin(ctx, u.ID, w.Now()); err != nil {
 		return Auth{}, "", err
 	}
-	u.LastLoginAt = tx.now
-	return startSession(ctx, tx.Writes, tx.s, u, tx.now, tx.origin)
+	u.LastLoginAt = w.Now()
+	return startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
 }
 
 // startSession creates a session with the writes w (a transaction or a batch).
-func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o Origin) (Auth, string, error) {
-	secret, hash, err := newSecret(s.Rand)
+func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin) (Auth, string, error) {
+	secret, hash, err := work.NewSecret(s.Work.Rand)
 	if err != nil {
 		return Auth{}, "", err
 	}
@@ -59,8 +61,8 @@ func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.Use
 //
 // The bookkeeping before and after the password check runs as two batches
 // (one round trip each on PostgreSQL): a login costs the hash and little more.
-func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (Auth, string, error) {
-	now := s.Now()
+func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Origin) (Auth, string, error) {
+	now := s.now()
 	key := EmailKey(email)
 	ipKey, emailKey := "login:ip:"+ipKey(o.IP), "login:email:"+key
 
@@ -82,7 +84,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 		if !byEmail.Allowed() && byEmail.BlockedUntil().After(until) {
 			until = byEmail.BlockedUntil()
 		}
-		return Auth{}, "", throttled(until.Sub(now))
+		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
 
 	u, err := s.DB.UserByEmailKey(ctx, key)
@@ -93,7 +95,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 	if !ok || !u.DisabledAt.IsZero() {
 		if u.ID != (equipe.ID{}) {
 			b := s.DB.NewBatch()
-			err := audit(ctx, b.Writes, now, o, nil, nil, "user.login_failed", "user", u.ID.String(), nil, nil)
+			err := work.Record(ctx, b.Writes, now, event.System, o, event.UserLoginFailed.New(nil, u.ID.String(), nil, nil))
 			if err == nil {
 				err = s.DB.RunBatch(ctx, b)
 			}
@@ -116,7 +118,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 	if err != nil {
 		return Auth{}, "", err
 	}
-	if err := audit(ctx, b.Writes, now, o, nil, &u.ID, "user.logged_in", "session", auth.Session.ID.String(), nil, nil); err != nil {
+	if err := work.Record(ctx, b.Writes, now, event.ByUser(u.ID), o, event.UserLoggedIn.New(nil, auth.Session.ID.String(), nil, nil)); err != nil {
 		return Auth{}, "", err
 	}
 	if err := s.DB.RunBatch(ctx, b); err != nil {
@@ -130,16 +132,16 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o Origin) (
 // answer EUNAUTHORIZED "session.invalid".
 func (s *Service) Authenticate(ctx context.Context, secret string) (Auth, error) {
 	invalid := &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "session.invalid"}
-	if !plausibleSecret(secret) {
+	if !work.PlausibleSecret(secret) {
 		return Auth{}, invalid
 	}
-	sess, err := s.DB.SessionByHash(ctx, HashSecret(secret))
+	sess, err := s.DB.SessionByHash(ctx, work.HashSecret(secret))
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return Auth{}, invalid
 	} else if err != nil {
 		return Auth{}, err
 	}
-	now := s.Now()
+	now := s.now()
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.Config.SessionIdle {
 		return Auth{}, invalid
 	}
@@ -160,12 +162,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Auth, error)
 }
 
 // LogOut ends the session.
-func (s *Service) LogOut(ctx context.Context, a Auth, o Origin) error {
-	return s.write(ctx, s.Now(), o, func(tx *Tx) error {
-		if err := tx.DeleteSession(ctx, a.Session.ID); err != nil {
+func (s *Service) LogOut(ctx context.Context, a Auth, o equipe.Origin) error {
+	return s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(u *work.Unit) error {
+		if err := u.DeleteSession(ctx, a.Session.ID); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, nil, &a.User.ID, "user.logged_out", "session", a.Session.ID.String(), nil, nil)
+		return u.Record(ctx, event.UserLoggedOut.New(nil, a.Session.ID.String(), nil, nil))
 	})
 }
 

@@ -5,7 +5,9 @@ import (
 	"slices"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // SignUp is what a person gives to create their account.
@@ -41,7 +43,7 @@ type SignUpResult struct {
 //
 // Returns EINVALID with field errors for bad input and ERATELIMITED when the
 // client's address has signed up too often.
-func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession bool) (SignUpResult, error) {
+func (s *Service) SignUp(ctx context.Context, in SignUp, o equipe.Origin, startSession bool) (SignUpResult, error) {
 	var v equipe.Invalid
 	who := checkPerson(&v, in.Email, in.FirstName, in.LastName, in.Locale)
 	email, key, first, last, locale := who.email, who.key, who.first, who.last, who.locale
@@ -66,26 +68,26 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 	}
 
 	hash := s.Hasher.Hash(in.Password)
-	now := s.Now()
 	var res SignUpResult
 	duplicate := false
 	var retry error
-	err := s.write(ctx, now, o, func(tx *Tx) error {
-		ok, wait, err := hit(ctx, tx.Tx, "signup:ip:"+ipKey(o.IP), limitSignupIP, now)
+	err := s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
+		now := w.Now()
+		ok, wait, err := w.Hit(ctx, "signup:ip:"+ipKey(o.IP), limitSignupIP.Free, limitSignupIP.Length)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			retry = throttled(wait)
+			retry = work.Throttled("", wait)
 			return nil
 		}
-		if existing, err := tx.UserByEmailKey(ctx, key); err == nil {
+		if existing, err := w.UserByEmailKey(ctx, key); err == nil {
 			duplicate = true
-			ok, _, err := hit(ctx, tx.Tx, "signup:notice:"+key, limitSignupNotice, now)
+			ok, _, err := w.Hit(ctx, "signup:notice:"+key, limitSignupNotice.Free, limitSignupNotice.Length)
 			if err != nil || !ok {
 				return err
 			}
-			return tx.Mail(ctx, "signup_attempt", existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
+			return w.Mail(ctx, mail.TemplateSignupAttempt, existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
 		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
@@ -97,39 +99,41 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o Origin, startSession 
 		r := equipe.Resource{ID: equipe.NewID(), AccountID: a.ID, Type: rtype, Name: rname, CreatedAt: now}
 		m := equipe.Member{AccountID: a.ID, UserID: u.ID, Role: equipe.RoleAdmin, Status: equipe.MemberActive,
 			JoinedAt: now, CreatedAt: now}
-		if err := tx.CreateUser(ctx, &u); err != nil {
+		if err := w.CreateUser(ctx, &u); err != nil {
 			return err
 		}
-		if err := tx.CreateAccount(ctx, &a); err != nil {
+		if err := w.CreateAccount(ctx, &a); err != nil {
 			return err
 		}
-		if err := tx.CreateResource(ctx, &r); err != nil {
+		if err := w.CreateResource(ctx, &r); err != nil {
 			return err
 		}
-		if err := tx.CreateMember(ctx, &m); err != nil {
+		if err := w.CreateMember(ctx, &m); err != nil {
 			return err
 		}
-		if err := tx.AssignResource(ctx, a.ID, u.ID, r.ID); err != nil {
+		if err := w.AssignResource(ctx, a.ID, u.ID, r.ID); err != nil {
 			return err
 		}
-		link, expires, err := tx.NewToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
+		link, expires, err := w.NewToken(ctx, equipe.TokenVerify, &u, nil, s.Config.VerifyTTL, "/verify-email/")
 		if err != nil {
 			return err
 		}
-		if err := tx.Mail(ctx, "verify_email", u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		if err := w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
 			AccountName: a.Name, Link: link, Expires: expires}); err != nil {
 			return err
 		}
-		if err := tx.Audit(ctx, &a.ID, &u.ID, "account.created", "account", a.ID.String(), nil,
-			map[string]any{"name": a.Name, "locale": a.Locale, "first_resource": map[string]any{"type": r.Type, "name": r.Name}}); err != nil {
+		// The person who signs up makes their account: the unit acts for them.
+		w.ActFor(event.ByUser(u.ID))
+		if err := w.Record(ctx, event.AccountCreated.In(a.ID, a.ID.String(), nil,
+			&event.NewAccount{Name: a.Name, Locale: a.Locale, FirstResource: event.Resource{Type: r.Type, Name: r.Name}})); err != nil {
 			return err
 		}
-		if err := tx.Audit(ctx, &a.ID, &u.ID, "member.added", "user", u.ID.String(), nil,
-			map[string]any{"email": u.Email, "role": m.Role, "status": m.Status}); err != nil {
+		if err := w.Record(ctx, event.MemberAdded.In(a.ID, u.ID.String(), nil,
+			&event.Added{Email: u.Email, Role: m.Role, Status: m.Status, Resources: []equipe.ID{r.ID}})); err != nil {
 			return err
 		}
 		if startSession {
-			if res.Auth, res.Token, err = tx.StartSession(ctx, &u); err != nil {
+			if res.Auth, res.Token, err = s.logIn(ctx, w, &u); err != nil {
 				return err
 			}
 		}

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"context"
 	"net/netip"
 	"time"
 
@@ -50,13 +49,6 @@ func doubling(base, ceiling time.Duration) []time.Duration {
 	return append(ds, ceiling)
 }
 
-// hit counts a request against key in its window; it reports whether it may
-// proceed, and if not for how long.
-func hit(ctx context.Context, tx *store.Tx, key string, l window, now time.Time) (bool, time.Duration, error) {
-	ok, until, err := tx.Hit(ctx, key, now, l.Length, l.Free)
-	return ok, until.Sub(now), err
-}
-
 // ipKey returns the part of an address that throttles count by: the address
 // for IPv4, its /64 for IPv6 (one subscriber gets a whole /64).
 func ipKey(ip string) string {
@@ -71,21 +63,3 @@ func ipKey(ip string) string {
 	}
 	return a.String()
 }
-
-// Hit counts a request against key in fixed windows, at most free a window,
-// and reports whether it may proceed, and if not for how long.
-func (tx *Tx) Hit(ctx context.Context, key string, free int, window time.Duration) (bool, time.Duration, error) {
-	return hit(ctx, tx.Tx, key, struct {
-		Free   int
-		Length time.Duration
-	}{free, window}, tx.now)
-}
-
-// Throttled is the error of a blocked request: ERATELIMITED with how long to wait.
-func Throttled(d time.Duration) error { return throttled(d) }
-
-// Now returns the transaction's time.
-func (tx *Tx) Now() time.Time { return tx.now }
-
-// Origin returns where the request comes from.
-func (tx *Tx) Origin() Origin { return tx.origin }

@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // LinkError keys: what a person opening a one-time link is told.
 const (
 	linkInvalid = "link.invalid" // unknown: mistyped or cut
 	linkExpired = "link.expired"
-	linkUsed    = "link.used" // used, or replaced by a newer link
+	linkUsed    = work.LinkUsed // used, or replaced by a newer link
 )
 
 // lookupToken returns the usable token of kind whose secret is secret, with
@@ -19,30 +21,22 @@ const (
 // guessing is throttled (the secrets have 256 bits; this keeps logs quiet).
 // Returns ENOTFOUND with the key linkInvalid, linkExpired or linkUsed, or
 // ERATELIMITED.
-func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret string, o Origin, now time.Time) (equipe.Token, equipe.User, error) {
+func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret string, o equipe.Origin, now time.Time) (equipe.Token, equipe.User, error) {
 	notFound := func(key string) error { return &equipe.Error{Code: equipe.ENOTFOUND, Key: key} }
 	var t equipe.Token
 	var err error
-	if plausibleSecret(secret) {
-		t, err = s.DB.TokenByHash(ctx, HashSecret(secret))
+	if work.PlausibleSecret(secret) {
+		t, err = s.DB.TokenByHash(ctx, work.HashSecret(secret))
 		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return t, equipe.User{}, err
 		}
 	}
-	if !plausibleSecret(secret) || err != nil || t.Kind != kind {
-		var blocked time.Duration
-		werr := s.write(ctx, now, o, func(tx *Tx) error {
-			ok, wait, err := hit(ctx, tx.Tx, "token:ip:"+ipKey(o.IP), limitTokenIP, now)
-			if !ok {
-				blocked = wait
-			}
-			return err
+	if !work.PlausibleSecret(secret) || err != nil || t.Kind != kind {
+		werr := s.Work.DoAt(ctx, now, event.System, o, func(u *work.Unit) error {
+			return u.Limit(ctx, "token:ip:"+ipKey(o.IP), limitTokenIP.Free, limitTokenIP.Length, "")
 		})
 		if werr != nil {
 			return t, equipe.User{}, werr
-		}
-		if blocked > 0 {
-			return t, equipe.User{}, throttled(blocked)
 		}
 		return t, equipe.User{}, notFound(linkInvalid)
 	}
@@ -57,14 +51,4 @@ func (s *Service) lookupToken(ctx context.Context, kind equipe.TokenKind, secret
 		return t, u, err
 	}
 	return t, u, nil
-}
-
-// Consume marks the token used in the transaction; of two concurrent uses
-// one wins and the other gets ENOTFOUND linkUsed.
-func (tx *Tx) Consume(ctx context.Context, t *equipe.Token) error {
-	err := tx.UseToken(ctx, t.ID, tx.now)
-	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return &equipe.Error{Code: equipe.ENOTFOUND, Key: linkUsed}
-	}
-	return err
 }

@@ -73,6 +73,25 @@ func (tx *Tx) LockActiveAdmins(ctx context.Context, accountID equipe.ID) ([]equi
 	return ids, wrap(rows.Err())
 }
 
+// CountActiveAdmins returns how many active administrators the account has,
+// without locking them (for answering what a reader may do; a change locks
+// them with LockActiveAdmins).
+func (q Queries) CountActiveAdmins(ctx context.Context, accountID equipe.ID) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE account_id = $1 AND role = 'admin' AND status = 'active'`,
+		accountID).Scan(&n)
+	return n, wrap(err)
+}
+
+// CountPendingAdmins returns how many administrators of the account have yet
+// to join (created or invited).
+func (q Queries) CountPendingAdmins(ctx context.Context, accountID equipe.ID) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE account_id = $1 AND role = 'admin'
+		AND status IN ('created', 'invited')`, accountID).Scan(&n)
+	return n, wrap(err)
+}
+
 // LockMember returns the user's membership of the account, locked until the
 // transaction ends, or ENOTFOUND.
 func (tx *Tx) LockMember(ctx context.Context, accountID, userID equipe.ID) (equipe.Member, error) {
@@ -247,6 +266,15 @@ func (w Writes) RevokeAPIKey(ctx context.Context, account *equipe.ID, id equipe.
 func (q Queries) APIKeyByHash(ctx context.Context, hash []byte) (equipe.APIKey, error) {
 	var k equipe.APIKey
 	err := scanAPIKey(q.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash), &k)
+	return k, wrap(err)
+}
+
+// APIKey returns the key of the account (nil: of the instance) with the
+// ID, revoked or not, or ENOTFOUND.
+func (q Queries) APIKey(ctx context.Context, account *equipe.ID, id equipe.ID) (equipe.APIKey, error) {
+	var k equipe.APIKey
+	err := scanAPIKey(q.q.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE id = $1 AND (account_id = $2 OR ($2 IS NULL AND account_id IS NULL))`, id, idv(account)), &k)
 	return k, wrap(err)
 }
 

@@ -58,11 +58,11 @@ func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.R
 }
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
-	m.first_name, m.last_name, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at`
+	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at`
 
 func memberDest(m *equipe.Member) []any {
 	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
-		&m.FirstName, &m.LastName, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
+		&m.FirstName, &m.LastName, &m.Locale, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
 		ts(&m.CreatedAt)}
 }
 
@@ -80,10 +80,10 @@ func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
 		first, last = m.FirstName, m.LastName
 	}
 	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
-		first_name, last_name, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key, last_key,
-		email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		first_name, last_name, locale, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key,
+		last_key, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
-		m.LastName, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
+		m.LastName, m.Locale, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
 		Fold(first), Fold(last), email)
 	if err == nil {
 		w.x.touch(MemberKey(m.AccountID, m.UserID))

@@ -6,11 +6,13 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// RecordAudit appends an audit event. Audit events are never updated.
+// RecordAudit appends a change event to the audit log. Events are never
+// updated.
 func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
-	_, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_id, action, target_type, target_id,
-		before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, idv(e.AccountID), idv(e.ActorID), e.Action, e.TargetType, e.TargetID, e.Before, e.After, e.IP, micros(e.At))
+	_, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
+		e.Before, e.After, e.IP, micros(e.At))
 	return err
 }
 
@@ -21,17 +23,13 @@ type AuditFilter struct {
 	Action    string
 	TargetID  string     // events about this object (a user's ID for members)
 	Before    *equipe.ID // the cursor: events older than this one
-	Limit     int        // default 50, at most 500
+	Limit     int        // the most events returned (default 50)
 }
 
-// MaxAuditPage is the most audit events a page shows. AuditEvents reads one
-// more at most, so that a caller can tell whether a next page exists.
-const MaxAuditPage = 500
-
 // AuditEvents returns the events that f selects, newest first: f.Limit of
-// them (50 when unset, at most MaxAuditPage+1).
+// them at most.
 func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.AuditEvent, error) {
-	query := `SELECT id, account_id, actor_id, action, target_type, target_id, before, after, ip, at
+	query := `SELECT id, account_id, actor_type, actor_id, actor_name, action, target_type, target_id, before, after, ip, at
 		FROM audit_events WHERE 1 = 1`
 	var args []any
 	arg := func(v any) string {
@@ -57,7 +55,6 @@ func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.Audit
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, MaxAuditPage+1)
 	query += " ORDER BY id DESC LIMIT " + arg(limit)
 	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -67,8 +64,8 @@ func (q Queries) AuditEvents(ctx context.Context, f AuditFilter) ([]equipe.Audit
 	var out []equipe.AuditEvent
 	for rows.Next() {
 		var e equipe.AuditEvent
-		if err := rows.Scan(&e.ID, idp(&e.AccountID), idp(&e.ActorID), &e.Action, &e.TargetType, &e.TargetID,
-			&e.Before, &e.After, &e.IP, ts(&e.At)); err != nil {
+		if err := rows.Scan(&e.ID, idp(&e.AccountID), &e.ActorType, idp(&e.ActorID), &e.ActorName, &e.Action,
+			&e.TargetType, &e.TargetID, &e.Before, &e.After, &e.IP, ts(&e.At)); err != nil {
 			return nil, wrap(err)
 		}
 		out = append(out, e)

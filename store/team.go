@@ -299,7 +299,7 @@ func (w Writes) SetUserNames(ctx context.Context, userID equipe.ID, first, last 
 func (w Writes) JoinMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
 	w.x.touch(MemberKey(accountID, userID))
 	if err := w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3),
-		first_name = '', last_name = '' WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at)); err != nil {
+		first_name = '', last_name = '', locale = '' WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at)); err != nil {
 		return err
 	}
 	return w.RefreshMemberKeys(ctx, userID)

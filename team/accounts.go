@@ -7,15 +7,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // accountsPerDay bounds the accounts one person creates for others.
 const accountsPerDay = 20
 
-// NewAccount is an account created for a business (C2) or for a firm's
-// client (C10).
+// NewAccount is an account created for a business, or for a firm's client.
 type NewAccount struct {
 	Name         string
 	Locale       string
@@ -67,8 +68,8 @@ func (s *Service) checkNewAccount(v *equipe.Invalid, in *NewAccount, ownerRequir
 	return email, key
 }
 
-// CreateAccountFor creates an account on behalf of a business, in one step
-// (C2, seed 000): the account and its first resource, its owner invited as
+// CreateAccountFor creates an account on behalf of a business, in one step:
+// the account and its first resource, its owner invited as
 // administrator — to set their own password, or, if their email already
 // has an identity, to join with it — with the creator's personal message;
 // and the creator kept as a Manager, which the owner sees on the team page
@@ -85,34 +86,30 @@ func (s *Service) CreateAccountFor(ctx context.Context, actor Actor, in NewAccou
 		return equipe.Account{}, err
 	}
 	var acct equipe.Account
-	err := s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+	err := s.do(ctx, actor, func(u *work.Unit) error {
 		if actor.User != nil {
-			ok, wait, err := tx.Hit(ctx, "accounts:user:"+actor.User.ID.String(), accountsPerDay, 24*time.Hour)
-			if err != nil {
+			if err := u.Limit(ctx, "accounts:user:"+actor.User.ID.String(), accountsPerDay, 24*time.Hour, ""); err != nil {
 				return err
-			}
-			if !ok {
-				return identity.Throttled(wait)
 			}
 		}
 		var err error
-		acct, err = s.createAccount(ctx, tx, actor, in, nil)
+		acct, err = s.createAccount(ctx, u, in, nil)
 		if err != nil {
 			return err
 		}
-		owner, err := s.owner(ctx, tx, actor, acct, in, ownerEmail, ownerKey)
+		owner, err := s.owner(ctx, u, actor, acct, in, ownerEmail, ownerKey)
 		if err != nil {
 			return err
 		}
 		// The creator keeps a Manager membership, unless they are the owner.
 		if actor.User != nil && actor.User.ID != owner.ID {
 			m := equipe.Member{AccountID: acct.ID, UserID: actor.User.ID, Role: equipe.RoleManager, Status: equipe.MemberActive,
-				JoinedAt: tx.Now(), CreatedAt: tx.Now()}
-			if err := tx.CreateMember(ctx, &m); err != nil {
+				JoinedAt: u.Now(), CreatedAt: u.Now()}
+			if err := u.CreateMember(ctx, &m); err != nil {
 				return err
 			}
-			if err := s.auditTx(ctx, tx, actor, acct.ID, "member.added", actor.User.ID, nil,
-				map[string]any{"email": actor.User.Email, "role": m.Role, "creator": true}); err != nil {
+			if err := u.Record(ctx, event.MemberAdded.In(acct.ID, actor.User.ID.String(), nil, &event.Added{
+				Email: actor.User.Email, Role: m.Role, Status: m.Status, Resources: []equipe.ID{}, Creator: true})); err != nil {
 				return err
 			}
 		}
@@ -122,58 +119,52 @@ func (s *Service) CreateAccountFor(ctx context.Context, actor Actor, in NewAccou
 }
 
 // createAccount writes an account and its first resource.
-func (s *Service) createAccount(ctx context.Context, tx *identity.Tx, actor Actor, in NewAccount, parent *equipe.ID) (equipe.Account, error) {
-	now := tx.Now()
+func (s *Service) createAccount(ctx context.Context, u *work.Unit, in NewAccount, parent *equipe.ID) (equipe.Account, error) {
+	now := u.Now()
 	a := equipe.Account{ID: equipe.NewID(), Name: in.Name, Locale: in.Locale, ParentID: parent,
 		InvitationTTLHours: equipe.DefaultInvitationTTLHours, CreatedAt: now}
-	if err := tx.CreateAccount(ctx, &a); err != nil {
+	if err := u.CreateAccount(ctx, &a); err != nil {
 		return a, err
 	}
 	r := equipe.Resource{ID: equipe.NewID(), AccountID: a.ID, Type: in.ResourceType, Name: in.ResourceName, CreatedAt: now}
-	if err := tx.CreateResource(ctx, &r); err != nil {
+	if err := u.CreateResource(ctx, &r); err != nil {
 		return a, err
 	}
-	after := map[string]any{"name": a.Name, "locale": a.Locale, "first_resource": map[string]any{"type": r.Type, "name": r.Name}}
-	if parent != nil {
-		after["parent_id"] = parent.String()
-	}
-	return a, tx.Audit(ctx, &a.ID, actor.actorID(), "account.created", "account", a.ID.String(), nil, after)
+	return a, u.Record(ctx, event.AccountCreated.In(a.ID, a.ID.String(), nil, &event.NewAccount{Name: a.Name,
+		Locale: a.Locale, ParentID: parent, FirstResource: event.Resource{Type: r.Type, Name: r.Name}}))
 }
 
 // owner makes the business's owner the account's administrator and sends
 // them their email: the account created for them (a new identity sets a
 // password), or, for an existing identity, access to it.
-func (s *Service) owner(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, in NewAccount, email, key string) (equipe.User, error) {
-	now := tx.Now()
-	u, err := tx.UserByEmailKey(ctx, key)
+func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, in NewAccount, email, key string) (equipe.User, error) {
+	now := u.Now()
+	usr, err := u.UserByEmailKey(ctx, key)
 	existing := err == nil
 	switch {
 	case existing:
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
-		u = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, FirstName: in.OwnerFirstName, LastName: in.OwnerLastName,
-			Locale: acct.Locale, CreatedAt: now}
-		if err := tx.CreateUser(ctx, &u); err != nil {
-			return u, err
+		// As for any member added: the names typed stay on the membership.
+		usr = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, CreatedAt: now}
+		if err := u.CreateUser(ctx, &usr); err != nil {
+			return usr, err
 		}
 	default:
-		return u, err
+		return usr, err
 	}
-	m := equipe.Member{AccountID: acct.ID, UserID: u.ID, Role: equipe.RoleAdmin, Status: equipe.MemberCreated, CreatedAt: now,
-		InvitedBy: actor.actorID()}
-	if existing {
-		// Shown under the names the creator typed until they join.
-		m.FirstName, m.LastName = in.OwnerFirstName, in.OwnerLastName
+	// Shown under the names the creator typed until they join.
+	m := equipe.Member{AccountID: acct.ID, UserID: usr.ID, Role: equipe.RoleAdmin, Status: equipe.MemberCreated, CreatedAt: now,
+		FirstName: in.OwnerFirstName, LastName: in.OwnerLastName, InvitedBy: actor.userID()}
+	if err := u.CreateMember(ctx, &m); err != nil {
+		return usr, err
 	}
-	if err := tx.CreateMember(ctx, &m); err != nil {
-		return u, err
-	}
-	if err := tx.Audit(ctx, &acct.ID, actor.actorID(), "member.added", "user", u.ID.String(), nil,
-		map[string]any{"email": u.Email, "role": m.Role, "owner": true}); err != nil {
-		return u, err
+	if err := u.Record(ctx, event.MemberAdded.In(acct.ID, usr.ID.String(), nil, &event.Added{Email: usr.Email,
+		Role: m.Role, Status: m.Status, Resources: []equipe.ID{}, Owner: true})); err != nil {
+		return usr, err
 	}
 	template := mail.TemplateAccountCreatedForYou
-	if existing && u.PasswordHash != "" {
+	if existing && usr.PasswordHash != "" {
 		template = mail.TemplateAccessGranted
 	}
-	return u, s.sendInvitation(ctx, tx, actor, acct, &m, u, template, in.Message, false)
+	return usr, s.sendInvitation(ctx, u, actor, acct, &m, usr, template, in.Message, false)
 }

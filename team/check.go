@@ -154,12 +154,21 @@ func (s *Service) authorize(ctx context.Context, actor Actor, account equipe.ID,
 	if m == nil {
 		return nil, nil, notFound()
 	}
-	if !s.Catalogue.Check(m, a, permission, access.Query{}).Allowed {
-		p, _ := s.Catalogue.Permission(permission)
-		return nil, nil, forbidden("access.permission_required", map[string]any{"permission": permission,
-			"label_fr": p.Label.FR, "label_en": p.Label.EN})
+	if err := s.permission(m, a, permission); err != nil {
+		return nil, nil, err
 	}
 	return m, a, nil
+}
+
+// permission returns the refusal of a member m who does not hold permission
+// in the account, EFORBIDDEN "access.permission_required" naming it, or nil.
+func (s *Service) permission(m *access.Member, a *access.Account, permission string) error {
+	if s.Catalogue.Check(m, a, permission, access.Query{}).Allowed {
+		return nil
+	}
+	p, _ := s.Catalogue.Permission(permission)
+	return forbidden("access.permission_required", map[string]any{"permission": permission,
+		"label_fr": p.Label.FR, "label_en": p.Label.EN})
 }
 
 // current re-reads, under the lock that every change to a member takes first
@@ -183,7 +192,7 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, actor Actor, accoun
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := s.compileFrom(ctx, tx, m, resources)
+	fresh, err := s.compileIn(ctx, tx.Queries, m, resources)
 	if err != nil {
 		return nil, err
 	}

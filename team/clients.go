@@ -5,12 +5,14 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
-// CreateClient creates a client account under the firm (C10, seed 001):
-// the firm's staff act in it with their firm role — its administrators
+// CreateClient creates a client account under the firm: the firm's staff
+// act in it with their firm role — its administrators
 // everywhere, the others where they are assigned. The creator, if not an
 // administrator of the firm, is assigned to it. An owner, when given, is
 // invited as the client account's administrator. The actor needs
@@ -26,31 +28,31 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 		return equipe.Account{}, err
 	}
 	var acct equipe.Account
-	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		f, err := tx.AccountByID(ctx, firm)
+	err = s.do(ctx, actor, func(u *work.Unit) error {
+		f, err := u.AccountByID(ctx, firm)
 		if err != nil {
 			return err
 		}
 		if f.ParentID != nil {
 			// Access reaches one level down: a client's client would be
 			// out of the firm's reach.
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "client.nested"}
+			return conflict("client.nested", nil)
 		}
-		if acct, err = s.createAccount(ctx, tx, actor, in, &firm); err != nil {
+		if acct, err = s.createAccount(ctx, u, in, &firm); err != nil {
 			return err
 		}
-		if actor.User != nil && !isAdmin(m) {
-			if err := tx.AssignClientStaff(ctx, acct.ID, actor.User.ID, tx.Now()); err != nil {
+		if actor.User != nil && actor.Key == nil && !isAdmin(m) {
+			if err := u.AssignClientStaff(ctx, acct.ID, actor.User.ID, u.Now()); err != nil {
 				return err
 			}
 		}
 		if ownerKey != "" {
 			// The owner's invitation goes out on the firm's behalf: it counts
 			// against the firm's invitations.
-			if err := limit(ctx, tx, "invite", "invite:account:"+firm.String(), invitesPerAccount); err != nil {
+			if err := u.Limit(ctx, "invite:account:"+firm.String(), invitesPerAccount, mailWindow, "invite.throttled"); err != nil {
 				return err
 			}
-			if _, err := s.owner(ctx, tx, actor, acct, in, ownerEmail, ownerKey); err != nil {
+			if _, err := s.owner(ctx, u, actor, acct, in, ownerEmail, ownerKey); err != nil {
 				return err
 			}
 		}
@@ -59,11 +61,27 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 	return acct, err
 }
 
+// Client is a client account of a firm with the firm's members assigned to
+// it, and what the reader may do with it.
+type Client struct {
+	Account equipe.Account
+	Staff   []equipe.ID
+	Actions Actions
+}
+
+// Actions on a firm's client account.
+const (
+	ClientAssignStaff   = "assign_staff"
+	ClientUnassignStaff = "unassign_staff"
+	ClientDetach        = "detach"
+)
+
 // Clients returns the firm's client accounts the actor reaches, with their
 // assigned staff: all of them for the firm's administrators, the instance
 // and API keys that manage client accounts; those they are assigned to for
-// the other members; none for other API keys.
-func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]store.ClientAccount, error) {
+// the other members; none for other API keys. Each says what the actor may
+// do with it.
+func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]Client, error) {
 	m, a, err := s.actorMember(ctx, actor, firm)
 	if err != nil {
 		return nil, err
@@ -71,14 +89,55 @@ func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]s
 	if m == nil {
 		return nil, notFound()
 	}
+	var staff *equipe.ID
 	switch {
 	case s.reachesEveryClient(actor, m, a):
-		return s.DB.Clients(ctx, firm, nil)
-	case actor.User == nil:
+	case actor.User == nil || actor.Key != nil:
 		return nil, nil
+	default:
+		id := actor.User.ID
+		staff = &id
 	}
-	id := actor.User.ID
-	return s.DB.Clients(ctx, firm, &id)
+	rows, err := s.DB.Clients(ctx, firm, staff)
+	if err != nil {
+		return nil, err
+	}
+	manage := s.permission(m, a, "subaccounts.manage")
+	out := make([]Client, 0, len(rows))
+	for _, r := range rows {
+		c := Client{Account: r.Account, Staff: r.Staff}
+		detach := manage
+		if detach == nil {
+			detach = s.detachable(ctx, s.DB.Queries, r.Account)
+			if detach != nil && !isRefusal(detach) {
+				return nil, detach
+			}
+		}
+		c.Actions = Actions{{ClientAssignStaff, allowed(manage)}, {ClientUnassignStaff, allowed(manage)},
+			{ClientDetach, allowed(detach)}}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// detachable returns why the client account cannot be detached from its
+// firm, or nil: a client without an active administrator of its own would
+// be left with nobody to run it ("client.owner_pending" while its owner has
+// yet to join, "client.no_admin" otherwise).
+func (s *Service) detachable(ctx context.Context, q store.Queries, client equipe.Account) error {
+	n, err := q.CountActiveAdmins(ctx, client.ID)
+	if err != nil || n > 0 {
+		return err
+	}
+	pending, err := q.CountPendingAdmins(ctx, client.ID)
+	if err != nil {
+		return err
+	}
+	named := map[string]any{"client": client.Name}
+	if pending > 0 {
+		return conflict("client.owner_pending", named)
+	}
+	return conflict("client.no_admin", named)
 }
 
 // reachesEveryClient reports whether the firm's member m reaches every
@@ -125,18 +184,16 @@ func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, us
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
-	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		if _, err := tx.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-				Fields: []equipe.FieldError{{Field: "user_id", Key: "client.staff_not_member"}}}
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		if _, err := u.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return fieldError("user_id", "client.staff_not_member")
 		} else if err != nil {
 			return err
 		}
-		if err := tx.AssignClientStaff(ctx, client, user, tx.Now()); err != nil {
+		if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &firm, actor.actorID(), "client.staff_assigned", "account", client.String(), nil,
-			map[string]any{"user_id": user.String()})
+		return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))
 	})
 }
 
@@ -146,12 +203,11 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
-	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		if err := tx.UnassignClientStaff(ctx, client, user); err != nil {
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		if err := u.UnassignClientStaff(ctx, client, user); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &firm, actor.actorID(), "client.staff_unassigned", "account", client.String(),
-			map[string]any{"user_id": user.String()}, nil)
+		return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
 	})
 }
 
@@ -159,25 +215,28 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 // access inherited from the firm ends on the next request, API keys the
 // firm's staff made in the client included; the client's own members and
 // their keys stay. A client without an active administrator of its own cannot
-// be detached (ECONFLICT "client.no_admin"): nobody could reach it after.
+// be detached (see detachable): nobody could reach it after.
 func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
-	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		admins, err := tx.LockActiveAdmins(ctx, client)
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		if _, err := u.LockActiveAdmins(ctx, client); err != nil {
+			return err
+		}
+		c, err := u.AccountByID(ctx, client)
 		if err != nil {
 			return err
 		}
-		if len(admins) == 0 {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "client.no_admin"}
+		if err := s.detachable(ctx, u.Tx.Queries, c); err != nil {
+			return err
 		}
-		if err := tx.SetAccountParent(ctx, client, nil); err != nil {
+		if err := u.SetAccountParent(ctx, client, nil); err != nil {
 			return err
 		}
 		// Keys made in the client by the firm's staff, acting through the
 		// firm, were part of the firm's access: they end with it.
-		keys, err := tx.APIKeys(ctx, &client)
+		keys, err := u.APIKeys(ctx, &client)
 		if err != nil {
 			return err
 		}
@@ -185,25 +244,20 @@ func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client eq
 			if !k.RevokedAt.IsZero() || k.CreatedBy == nil {
 				continue
 			}
-			if _, err := tx.Member(ctx, client, *k.CreatedBy); err == nil {
+			if _, err := u.Member(ctx, client, *k.CreatedBy); err == nil {
 				continue
 			} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 				return err
 			}
-			if err := tx.RevokeAPIKey(ctx, &client, k.ID, tx.Now()); err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, &client, actor.actorID(), "api_key.revoked", "api_key", k.ID.String(), nil,
-				map[string]any{"reason": "client.detached"}); err != nil {
+			if err := s.revokeKey(ctx, u, &client, k.ID, event.ReasonClientDetached); err != nil {
 				return err
 			}
 		}
-		if err := tx.Audit(ctx, &client, actor.actorID(), "client.detached", "account", client.String(),
-			map[string]any{"parent_id": firm.String()}, nil); err != nil {
+		gone := &event.Detachment{ParentID: firm}
+		if err := u.Record(ctx, event.ClientDetached.In(client, client.String(), gone, nil)); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &firm, actor.actorID(), "client.detached", "account", client.String(),
-			map[string]any{"parent_id": firm.String()}, nil)
+		return u.Record(ctx, event.ClientDetached.In(firm, client.String(), gone, nil))
 	})
 }
 
@@ -257,8 +311,8 @@ func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, ac
 			return notFound()
 		}
 	}
-	return s.Identity.Write(ctx, identity.Origin{}, func(tx *identity.Tx) error {
-		return tx.SetSessionAccount(ctx, session, account)
+	return s.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {
+		return u.SetSessionAccount(ctx, session, account)
 	})
 }
 
@@ -280,13 +334,12 @@ func (s *Service) CreateResource(ctx context.Context, actor Actor, account equip
 		return equipe.Resource{}, err
 	}
 	r := equipe.Resource{ID: equipe.NewID(), AccountID: account, Type: typ, Name: name, ExternalID: externalID}
-	err := s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		r.CreatedAt = tx.Now()
-		if err := tx.CreateResource(ctx, &r); err != nil {
+	err := s.do(ctx, actor, func(u *work.Unit) error {
+		r.CreatedAt = u.Now()
+		if err := u.CreateResource(ctx, &r); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &account, actor.actorID(), "resource.created", "resource", r.ID.String(), nil,
-			map[string]any{"type": r.Type, "name": r.Name})
+		return u.Record(ctx, event.ResourceCreated.In(account, r.ID.String(), nil, &event.Resource{Type: r.Type, Name: r.Name}))
 	})
 	return r, err
 }

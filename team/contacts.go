@@ -8,7 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // ContactInput is a contact as written by a person.
@@ -65,21 +68,61 @@ func checkContact(in ContactInput) (equipe.Contact, error) {
 	return c, v.Err()
 }
 
+// ContactView is a contact with what the reader may do with it.
+type ContactView struct {
+	equipe.Contact
+	Actions Actions
+}
+
+// Actions on a contact.
+const (
+	ContactEdit   = "edit"
+	ContactDelete = "delete"
+	ContactInvite = "invite" // invite them as a member (the member form, filled in)
+)
+
 // Contacts returns the account's contacts. The actor must be able to view
 // the account's members.
-func (s *Service) Contacts(ctx context.Context, actor Actor, account equipe.ID) ([]equipe.Contact, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+func (s *Service) Contacts(ctx context.Context, actor Actor, account equipe.ID) ([]ContactView, error) {
+	m, a, err := s.authorize(ctx, actor, account, "members.view")
+	if err != nil {
 		return nil, err
 	}
-	return s.DB.Contacts(ctx, account)
+	cs, err := s.DB.Contacts(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ContactView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, s.viewContact(m, a, c))
+	}
+	return out, nil
 }
 
 // Contact returns one contact of the account.
-func (s *Service) Contact(ctx context.Context, actor Actor, account, id equipe.ID) (equipe.Contact, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
-		return equipe.Contact{}, err
+func (s *Service) Contact(ctx context.Context, actor Actor, account, id equipe.ID) (ContactView, error) {
+	m, a, err := s.authorize(ctx, actor, account, "members.view")
+	if err != nil {
+		return ContactView{}, err
 	}
-	return s.DB.Contact(ctx, account, id)
+	c, err := s.DB.Contact(ctx, account, id)
+	if err != nil {
+		return ContactView{}, err
+	}
+	return s.viewContact(m, a, c), nil
+}
+
+// viewContact answers what the reader m may do with the contact: change or
+// delete it with contacts.manage; invite them as a member with
+// members.manage, when the contact has an email address to invite.
+func (s *Service) viewContact(m *access.Member, a *access.Account, c equipe.Contact) ContactView {
+	manage := s.permission(m, a, "contacts.manage")
+	invite := s.permission(m, a, "members.manage")
+	if invite == nil && c.Email == "" {
+		invite = conflict("contact.no_email", nil)
+	}
+	return ContactView{Contact: c, Actions: Actions{{ContactEdit, allowed(manage)}, {ContactDelete, allowed(manage)},
+		{ContactInvite, allowed(invite)}}}
 }
 
 // CreateContact adds a contact to the account (contacts.manage).
@@ -92,12 +135,13 @@ func (s *Service) CreateContact(ctx context.Context, actor Actor, account equipe
 		return c, err
 	}
 	c.ID, c.AccountID = equipe.NewID(), account
-	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		c.CreatedAt, c.UpdatedAt = tx.Now(), tx.Now()
-		if err := tx.CreateContact(ctx, &c); err != nil {
+	err = s.do(ctx, actor, func(u *work.Unit) error {
+		c.CreatedAt, c.UpdatedAt = u.Now(), u.Now()
+		if err := u.CreateContact(ctx, &c); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &account, actor.actorID(), "contact.created", "contact", c.ID.String(), nil, contactState(c))
+		after := event.ContactOf(c)
+		return u.Record(ctx, event.ContactCreated.In(account, c.ID.String(), nil, &after))
 	})
 	return c, err
 }
@@ -135,19 +179,20 @@ func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id eq
 		return equipe.Contact{}, err
 	}
 	var c equipe.Contact
-	err := s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		before, err := tx.Contact(ctx, account, id)
+	err := s.do(ctx, actor, func(u *work.Unit) error {
+		before, err := u.Contact(ctx, account, id)
 		if err != nil {
 			return err
 		}
 		if c, err = checkContact(ch.apply(before)); err != nil {
 			return err
 		}
-		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, tx.Now()
-		if err := tx.UpdateContact(ctx, &c); err != nil {
+		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, u.Now()
+		if err := u.UpdateContact(ctx, &c); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &account, actor.actorID(), "contact.changed", "contact", id.String(), contactState(before), contactState(c))
+		b, a := event.ContactOf(before), event.ContactOf(c)
+		return u.Record(ctx, event.ContactChanged.In(account, id.String(), &b, &a))
 	})
 	return c, err
 }
@@ -157,18 +202,15 @@ func (s *Service) DeleteContact(ctx context.Context, actor Actor, account, id eq
 	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
 		return err
 	}
-	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		before, err := tx.Contact(ctx, account, id)
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		before, err := u.Contact(ctx, account, id)
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteContact(ctx, account, id); err != nil {
+		if err := u.DeleteContact(ctx, account, id); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, &account, actor.actorID(), "contact.deleted", "contact", id.String(), contactState(before), nil)
+		b := event.ContactOf(before)
+		return u.Record(ctx, event.ContactDeleted.In(account, id.String(), &b, nil))
 	})
-}
-
-func contactState(c equipe.Contact) map[string]any {
-	return map[string]any{"first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "phone": c.Phone, "kinds": c.Kinds}
 }

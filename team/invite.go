@@ -9,12 +9,14 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
 )
 
-// Limits on the emails team actions send, per member and per account; they
-// are documented in docs/security.md.
+// Limits on what team actions do, per member, per account and per address;
+// they are documented in docs/security.md.
 const (
 	invitesPerMember  = 3
 	invitesPerAccount = 200
@@ -22,9 +24,12 @@ const (
 	resetsPerMember   = 3
 	resetsPerAccount  = 50
 	mailWindow        = time.Hour
+	// addsPerAccount bounds the members an account adds in an hour, whether
+	// or not an email goes out: adding is no way to spray identities.
+	addsPerAccount = 500
 )
 
-// NewMember is someone an administrator adds to an account (C3).
+// NewMember is someone an administrator adds to an account.
 type NewMember struct {
 	Email             string
 	FirstName         string
@@ -34,7 +39,7 @@ type NewMember struct {
 	Resources         []equipe.ID
 	Title             string
 	NotificationEmail string
-	Locale            string // the language of a new user's emails (default: the account's)
+	Locale            string // the language of their emails until they join (default: the account's)
 	SendInvitation    bool   // send the invitation (or activation) email now
 	SendWelcome       bool   // send a welcome email (to the notification email, if any)
 }
@@ -43,18 +48,19 @@ type NewMember struct {
 type Added struct {
 	Member equipe.Member
 	User   equipe.User
-	// Existing: the email already had an identity, which is reused.
-	Existing bool
 	// Invited: an invitation, activation or access email was sent.
 	Invited bool
 }
 
 // AddMember adds someone to the account. An email that already has an
-// identity reuses it — no second user, no password reset — and the member
-// is shown under the names typed here until they join, unless the actor
-// already shares an account with them. The role, permissions, resources and
-// rules are those of ChangeMember; a person already a member answers
-// ECONFLICT "member.exists" naming them.
+// identity reuses it — no second user, no password reset. What the account
+// types about the person (names, language, job title) stays on the
+// membership: it is how the account shows them until they join, and it
+// never becomes their identity's, whose names the account sees only once
+// they share an account. The role, permissions, resources and rules are
+// those of ChangeMember; a person already a member answers ECONFLICT
+// "member.exists" naming them. Adding is throttled per account, emails or
+// not.
 func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID, in NewMember) (Added, error) {
 	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
 	if err != nil {
@@ -78,10 +84,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			v.Add("notification_email", p)
 		}
 	}
-	locale := in.Locale
-	if locale == "" {
-		locale = acct.Locale
-	} else if !equipe.ValidLocale(locale) {
+	if in.Locale != "" && !equipe.ValidLocale(in.Locale) {
 		v.Add("locale", "locale.invalid")
 	}
 	title := checkTitle(&v, in.Title)
@@ -101,13 +104,13 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		return Added{}, err
 	}
 	var out Added
-	err = s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
+	err = s.do(ctx, actor, func(u *work.Unit) error {
 		// The actor's rights as they stand once every other change to the
 		// account's members has committed.
-		if _, err := tx.LockActiveAdmins(ctx, account); err != nil {
+		if _, err := u.LockActiveAdmins(ctx, account); err != nil {
 			return err
 		}
-		fresh, err := s.current(ctx, tx.Tx, actor, account, am, aa, "members.manage")
+		fresh, err := s.current(ctx, u.Tx, actor, account, am, aa, "members.manage")
 		if err != nil {
 			return err
 		}
@@ -120,82 +123,88 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		if ok, _ := fresh.CoversResources(in.Resources); !ok {
 			return forbidden("member.resource_beyond_own", nil)
 		}
-		all, err := tx.Resources(ctx, account)
+		all, err := u.Resources(ctx, account)
 		if err != nil {
 			return err
 		}
 		if missing := s.Catalogue.MissingRequired(all, in.Resources); len(missing) > 0 {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.required_resource",
-				Args: map[string]any{"types": strings.Join(missing, ", ")}}
+			return conflict("member.required_resource", map[string]any{"types": strings.Join(missing, ", ")})
 		}
-		now := tx.Now()
-		u, err := tx.UserByEmailKey(ctx, key)
-		m := equipe.Member{AccountID: account, UserID: u.ID, Role: role.Key, Status: equipe.MemberCreated, Title: title,
-			Overrides: in.Overrides, NotificationEmail: notify, CreatedAt: now, InvitedBy: actor.actorID()}
+		if err := u.Limit(ctx, "add:account:"+account.String(), addsPerAccount, mailWindow, "member.add_throttled"); err != nil {
+			return err
+		}
+		now := u.Now()
+		usr, err := u.UserByEmailKey(ctx, key)
+		m := equipe.Member{AccountID: account, Role: role.Key, Status: equipe.MemberCreated, Title: title,
+			Overrides: in.Overrides, NotificationEmail: notify, FirstName: first, LastName: last, Locale: in.Locale,
+			CreatedAt: now, InvitedBy: actor.userID()}
 		switch equipe.ErrorCode(err) {
 		case "":
-			out.Existing = true
-			if _, err := tx.Member(ctx, account, u.ID); err == nil {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.exists", Args: map[string]any{"user_id": u.ID.String()}}
+			if _, err := u.Member(ctx, account, usr.ID); err == nil {
+				return conflict("member.exists", map[string]any{"user_id": usr.ID.String()})
 			}
-			shared := false
 			if actor.User != nil {
-				if shared, err = tx.SharesAccount(ctx, actor.User.ID, u.ID); err != nil {
+				// Someone the actor already sees in an account they share
+				// goes by their own names here too.
+				shared, err := u.SharesAccount(ctx, actor.User.ID, usr.ID)
+				if err != nil {
 					return err
 				}
-			}
-			if !shared {
-				m.FirstName, m.LastName = first, last
+				if shared {
+					m.FirstName, m.LastName = "", ""
+				}
 			}
 		case equipe.ENOTFOUND:
-			u = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, FirstName: first, LastName: last,
-				Locale: locale, CreatedAt: now}
-			if err := tx.CreateUser(ctx, &u); err != nil {
+			// A new identity holds nothing but the address until its owner
+			// sets a password: whatever the account typed is the account's.
+			usr = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, CreatedAt: now}
+			if err := u.CreateUser(ctx, &usr); err != nil {
 				return err
 			}
-			m.UserID = u.ID
 		default:
 			return err
 		}
-		if err := tx.CreateMember(ctx, &m); err != nil {
+		m.UserID = usr.ID
+		if err := u.CreateMember(ctx, &m); err != nil {
 			return err
 		}
 		if len(in.Resources) > 0 {
-			if err := tx.SetMemberResources(ctx, account, u.ID, in.Resources); err != nil {
+			if err := u.SetMemberResources(ctx, account, usr.ID, in.Resources); err != nil {
 				return err
 			}
 		}
-		if err := s.auditTx(ctx, tx, actor, account, "member.added", u.ID, nil, map[string]any{"email": u.Email,
-			"role": m.Role, "title": m.Title, "resources": len(in.Resources)}); err != nil {
+		if err := u.Record(ctx, event.MemberAdded.In(account, usr.ID.String(), nil, &event.Added{Email: usr.Email,
+			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources)})); err != nil {
 			return err
 		}
 		if in.SendInvitation || in.SendWelcome {
 			// Emails sent on adding count as invitations: removing and adding
 			// again is no way around the limits.
-			if err := s.throttle(ctx, tx, "invite", account, u.ID, invitesPerMember, invitesPerAccount); err != nil {
+			if err := s.throttle(ctx, u, "invite", account, usr.ID, invitesPerMember, invitesPerAccount); err != nil {
 				return err
 			}
 		}
 		if in.SendInvitation {
-			if err := s.invite(ctx, tx, actor, acct, &m, u, false); err != nil {
+			if err := s.invite(ctx, u, actor, acct, &m, usr, false); err != nil {
 				return err
 			}
 			out.Invited = true
 		}
 		if in.SendWelcome {
-			to, toKey := u.Email, u.EmailKey
+			to, toKey := usr.Email, usr.EmailKey
 			if notify != "" {
 				to, toKey = notify, identity.EmailKey(notify)
 			}
-			if err := limitRecipient(ctx, tx, toKey); err != nil {
+			if err := limitRecipient(ctx, u, toKey); err != nil {
 				return err
 			}
-			if err := tx.Mail(ctx, mail.TemplateWelcome, orDefault(u.Locale, acct.Locale), to, mail.Data{
-				RecipientName: displayName(m, u), AccountName: acct.Name, InviterName: actor.name(acct)}); err != nil {
+			name := displayName(m, usr)
+			if err := u.Mail(ctx, mail.TemplateWelcome, memberLocale(m, usr, acct), to, mail.Data{
+				RecipientName: name, AccountName: acct.Name, InviterName: actor.name(acct)}); err != nil {
 				return err
 			}
 		}
-		out.Member, out.User = m, u
+		out.Member, out.User = m, usr
 		return nil
 	})
 	return out, err
@@ -208,20 +217,14 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 // account. A member who joined answers ECONFLICT "invitation.already_joined".
 func (s *Service) Invite(ctx context.Context, actor Actor, account, user equipe.ID) (equipe.Member, error) {
 	var m equipe.Member
-	err := s.onMember(ctx, actor, account, user, resendsInvitation, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
-		switch target.Status {
-		case equipe.MemberActive:
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.already_joined"}
-		case equipe.MemberSuspended:
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
-		}
-		if err := s.throttle(ctx, tx, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
+	err := s.actOnMember(ctx, actor, account, user, MemberInvite, func(u *work.Unit, mw *memberWork) error {
+		if err := s.throttle(ctx, u, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
 			return err
 		}
-		if err := s.invite(ctx, tx, actor, acct, target, u, target.InvitationsSent > 0); err != nil {
+		if err := s.invite(ctx, u, actor, mw.acct, &mw.member, mw.user, mw.member.InvitationsSent > 0); err != nil {
 			return err
 		}
-		m = *target
+		m = mw.member
 		return nil
 	})
 	return m, err
@@ -230,19 +233,17 @@ func (s *Service) Invite(ctx context.Context, actor Actor, account, user equipe.
 // RevokeInvitation makes the member's pending invitation link unusable; the
 // member is back to created (they can be invited again later).
 func (s *Service) RevokeInvitation(ctx context.Context, actor Actor, account, user equipe.ID) error {
-	return s.onMember(ctx, actor, account, user, changesMember, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
-		if target.Status != equipe.MemberInvited {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
-		}
-		if err := tx.SupersedeAccountTokens(ctx, user, account, equipe.TokenInvitation, tx.Now()); err != nil {
+	return s.actOnMember(ctx, actor, account, user, MemberRevoke, func(u *work.Unit, mw *memberWork) error {
+		if err := u.SupersedeAccountTokens(ctx, user, account, equipe.TokenInvitation, u.Now()); err != nil {
 			return err
 		}
-		before := *target
-		target.Status = equipe.MemberCreated
-		if err := tx.UpdateMember(ctx, target); err != nil {
+		before := mw.state()
+		mw.member.Status = equipe.MemberCreated
+		if err := u.UpdateMember(ctx, &mw.member); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, actor, account, "invitation.revoked", user, memberState(before), memberState(*target))
+		after := mw.state()
+		return u.Record(ctx, event.InvitationRevoked.In(account, user.String(), &before, &after))
 	})
 }
 
@@ -259,30 +260,28 @@ type Reset struct {
 // so. Throttled per member and per account.
 func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equipe.ID) (Reset, error) {
 	var out Reset
-	err := s.onMember(ctx, actor, account, user, changesMember, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
-		if target.Status == equipe.MemberSuspended {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.suspended"}
-		}
-		if err := s.throttle(ctx, tx, "reset", account, user, resetsPerMember, resetsPerAccount); err != nil {
+	err := s.actOnMember(ctx, actor, account, user, MemberReset, func(u *work.Unit, mw *memberWork) error {
+		if err := s.throttle(ctx, u, "reset", account, user, resetsPerMember, resetsPerAccount); err != nil {
 			return err
 		}
-		if target.Status != equipe.MemberActive || u.PasswordHash == "" {
+		if mw.member.Status != equipe.MemberActive || mw.user.PasswordHash == "" {
 			// What goes out is an invitation: it counts as one too.
-			if err := s.throttle(ctx, tx, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
+			if err := s.throttle(ctx, u, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
 				return err
 			}
 			out.InvitationResent = true
-			return s.invite(ctx, tx, actor, acct, target, u, true)
+			return s.invite(ctx, u, actor, mw.acct, &mw.member, mw.user, true)
 		}
-		link, expires, err := tx.NewToken(ctx, equipe.TokenReset, &u, nil, s.Identity.Config.ResetTTL, "/password-reset/")
+		link, expires, err := u.NewToken(ctx, equipe.TokenReset, &mw.user, nil, s.ResetTTL, "/password-reset/")
 		if err != nil {
 			return err
 		}
-		if err := tx.Mail(ctx, mail.TemplateAdminReset, orDefault(u.Locale, acct.Locale), u.Email, mail.Data{
-			RecipientName: u.Name(), AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires}); err != nil {
+		if err := u.Mail(ctx, mail.TemplateAdminReset, memberLocale(mw.member, mw.user, mw.acct), mw.user.Email, mail.Data{
+			RecipientName: mw.user.Name(), AccountName: mw.acct.Name, InviterName: actor.name(mw.acct), Link: link,
+			Expires: expires}); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, actor, account, "member.password_reset_sent", user, nil, nil)
+		return u.Record(ctx, event.MemberPasswordResetSent.In(account, user.String(), nil, nil))
 	})
 	return out, err
 }
@@ -292,90 +291,19 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 // access ends on their next request. The account keeps an active
 // administrator.
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user equipe.ID) error {
-	return s.onMember(ctx, actor, account, user, endsMembership, func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error {
-		if err := tx.SupersedeAccountTokens(ctx, user, account, equipe.TokenInvitation, tx.Now()); err != nil {
+	return s.actOnMember(ctx, actor, account, user, MemberRemove, func(u *work.Unit, mw *memberWork) error {
+		if err := u.SupersedeAccountTokens(ctx, user, account, equipe.TokenInvitation, u.Now()); err != nil {
 			return err
 		}
-		if err := tx.DeleteMember(ctx, account, user); err != nil {
+		if err := u.DeleteMember(ctx, account, user); err != nil {
 			return err
 		}
 		// A firm member leaves their client assignments with the firm.
-		if err := tx.UnassignStaffOfFirm(ctx, account, user); err != nil {
+		if err := u.UnassignStaffOfFirm(ctx, account, user); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, tx, actor, account, "member.removed", user, memberState(*target), nil)
-	})
-}
-
-// memberAction says what an action on a member does, for the checks that
-// depend on it.
-type memberAction int
-
-const (
-	// changesMember: the shared checks only.
-	changesMember memberAction = iota
-	// endsMembership: the member may not be the account's last active
-	// administrator.
-	endsMembership
-	// resendsInvitation: sending again an invitation already sent and not
-	// yet accepted is allowed whoever the member is (the partner who created
-	// an account for a business, a Manager there, re-sends its owner's
-	// invitation, seed 000): the link goes to the member's own address and
-	// grants nothing they were not already given.
-	resendsInvitation
-)
-
-// onMember runs fn on a member of the account in one transaction, after the
-// checks every action on a member shares: the actor needs members.manage and
-// may act only on a member who holds nothing the actor does not (an
-// administrator may act on anyone), with the exceptions what allows.
-func (s *Service) onMember(ctx context.Context, actor Actor, account, user equipe.ID, what memberAction,
-	fn func(tx *identity.Tx, acct equipe.Account, target *equipe.Member, u equipe.User) error) error {
-	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
-	if err != nil {
-		return err
-	}
-	return s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		admins, err := tx.LockActiveAdmins(ctx, account)
-		if err != nil {
-			return err
-		}
-		am, err := s.current(ctx, tx.Tx, actor, account, am, aa, "members.manage")
-		if err != nil {
-			return err
-		}
-		target, err := tx.LockMember(ctx, account, user)
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return notFound()
-		} else if err != nil {
-			return err
-		}
-		resend := what == resendsInvitation && target.Status == equipe.MemberInvited && target.JoinedAt.IsZero() && target.InvitationsSent > 0
-		if !isAdmin(am) && !resend {
-			resources, err := tx.MemberResources(ctx, account, user)
-			if err != nil {
-				return err
-			}
-			current, err := s.compileFrom(ctx, tx.Tx, target, resources)
-			if err != nil {
-				return err
-			}
-			if ok, missing := s.Catalogue.CoversMember(am, current); !ok {
-				return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
-			}
-		}
-		if what == endsMembership && target.Role == equipe.RoleAdmin && target.Status == equipe.MemberActive && len(admins) <= 1 {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.last_admin"}
-		}
-		acct, err := tx.AccountByID(ctx, account)
-		if err != nil {
-			return err
-		}
-		u, err := tx.UserByID(ctx, user)
-		if err != nil {
-			return err
-		}
-		return fn(tx, acct, &target, u)
+		before := mw.state()
+		return u.Record(ctx, event.MemberRemoved.In(account, user.String(), &before, nil))
 	})
 }
 
@@ -383,120 +311,92 @@ func (s *Service) onMember(ctx context.Context, actor Actor, account, user equip
 // the activation email when the account activates its members, the access
 // email to someone who already has a password, the invitation (or its
 // reminder) otherwise.
-func (s *Service) invite(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, m *equipe.Member, u equipe.User, again bool) error {
+func (s *Service) invite(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, m *equipe.Member, usr equipe.User, again bool) error {
 	template := mail.TemplateInvitation
 	switch {
 	case acct.RequiresActivation:
 		template = mail.TemplateActivation
-	case u.PasswordHash != "":
+	case usr.PasswordHash != "":
 		template = mail.TemplateAccessGranted
 	case again:
 		template = mail.TemplateReinvitation
 	}
-	return s.sendInvitation(ctx, tx, actor, acct, m, u, template, "", again)
+	return s.sendInvitation(ctx, u, actor, acct, m, usr, template, "", again)
 }
 
 // sendInvitation makes a new invitation link for the member (the previous
 // one stops working), sends it with template and an optional personal
 // message, and records it.
-func (s *Service) sendInvitation(ctx context.Context, tx *identity.Tx, actor Actor, acct equipe.Account, m *equipe.Member, u equipe.User, template, message string, again bool) error {
-	if err := limitRecipient(ctx, tx, u.EmailKey); err != nil {
+func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, m *equipe.Member, usr equipe.User, template, message string, again bool) error {
+	if err := limitRecipient(ctx, u, usr.EmailKey); err != nil {
 		return err
 	}
-	link, expires, err := tx.NewToken(ctx, equipe.TokenInvitation, &u, &acct.ID, identity.InvitationTTL(acct), "/invitations/")
+	link, expires, err := u.NewToken(ctx, equipe.TokenInvitation, &usr, &acct.ID, identity.InvitationTTL(acct), "/invitations/")
 	if err != nil {
 		return err
 	}
-	if err := tx.Mail(ctx, template, orDefault(u.Locale, acct.Locale), u.Email, mail.Data{RecipientName: displayName(*m, u),
+	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: displayName(*m, usr),
 		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires, Message: message,
-		HasPassword: u.PasswordHash != ""}); err != nil {
+		HasPassword: usr.PasswordHash != ""}); err != nil {
 		return err
 	}
-	if err := tx.RecordInvitation(ctx, acct.ID, u.ID, tx.Now(), actor.actorID()); err != nil {
+	if err := u.RecordInvitation(ctx, acct.ID, usr.ID, u.Now(), actor.userID()); err != nil {
 		return err
 	}
-	before := *m
+	resources, err := u.MemberResources(ctx, acct.ID, usr.ID)
+	if err != nil {
+		return err
+	}
+	before := event.MemberOf(*m, resources)
 	if m.Status == equipe.MemberCreated {
 		m.Status = equipe.MemberInvited
 	}
 	m.InvitationsSent++
-	m.LastInvitedAt = tx.Now()
-	action := "invitation.sent"
+	m.LastInvitedAt = u.Now()
+	kind, sent := event.InvitationSent, event.TemplateInvitation
 	if again {
-		action = "invitation.resent"
+		kind, sent = event.InvitationResent, event.TemplateReinvitation
 	}
-	// The audit names the kind of email, not its variant: which variant went
-	// out (access granted, for someone who already has a password) would
-	// tell the account that the address has an identity elsewhere.
-	kind := mail.TemplateInvitation
-	switch {
-	case template == mail.TemplateActivation:
-		kind = mail.TemplateActivation
-	case again:
-		kind = mail.TemplateReinvitation
+	if template == mail.TemplateActivation {
+		sent = event.TemplateActivation
 	}
-	return s.auditTx(ctx, tx, actor, acct.ID, action, u.ID, memberState(before),
-		map[string]any{"status": m.Status, "template": kind, "invitations_sent": m.InvitationsSent, "expires_at": expires})
+	return u.Record(ctx, kind.In(acct.ID, usr.ID.String(), &before, &event.Invitation{Status: m.Status, Template: sent,
+		InvitationsSent: m.InvitationsSent, ExpiresAt: expires}))
 }
 
 // throttle counts an email-sending action per member and per account.
-func (s *Service) throttle(ctx context.Context, tx *identity.Tx, what string, account, user equipe.ID, perMember, perAccount int) error {
-	if err := limit(ctx, tx, what, what+":member:"+account.String()+":"+user.String(), perMember); err != nil {
+func (s *Service) throttle(ctx context.Context, u *work.Unit, what string, account, user equipe.ID, perMember, perAccount int) error {
+	if err := u.Limit(ctx, what+":member:"+account.String()+":"+user.String(), perMember, mailWindow, what+".throttled"); err != nil {
 		return err
 	}
-	return limit(ctx, tx, what, what+":account:"+account.String(), perAccount)
+	return u.Limit(ctx, what+":account:"+account.String(), perAccount, mailWindow, what+".throttled")
 }
 
 // limitRecipient counts one more team email (invitation, welcome) to an
 // address, whichever account sends it: however many accounts or members
 // someone makes, one address receives at most invitesPerAddress an hour.
-func limitRecipient(ctx context.Context, tx *identity.Tx, emailKey string) error {
-	return limit(ctx, tx, "invite", "invite:to:"+emailKey, invitesPerAddress)
+func limitRecipient(ctx context.Context, u *work.Unit, emailKey string) error {
+	return u.Limit(ctx, "invite:to:"+emailKey, invitesPerAddress, mailWindow, "invite.throttled")
 }
 
-// limit counts one more of what under key, free times an hour; beyond, it
-// answers ERATELIMITED "<what>.throttled" with how long to wait.
-func limit(ctx context.Context, tx *identity.Tx, what, key string, free int) error {
-	ok, wait, err := tx.Hit(ctx, key, free, mailWindow)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		e := identity.Throttled(wait).(*equipe.Error)
-		e.Key = what + ".throttled"
-		return e
-	}
-	return nil
-}
-
-// auditTx records a team event in an identity transaction.
-func (s *Service) auditTx(ctx context.Context, tx *identity.Tx, actor Actor, account equipe.ID, action string, target equipe.ID, before, after any) error {
-	if actor.Key != nil {
-		m, _ := after.(map[string]any)
-		if m == nil {
-			m = map[string]any{}
-		}
-		m["api_key"] = actor.Key.ID.String()
-		after = m
-	}
-	return tx.Audit(ctx, &account, actor.actorID(), action, "user", target.String(), before, after)
-}
-
-// name is how emails name the actor: the person, or the account for a key.
-func (a Actor) name(acct equipe.Account) string {
-	if a.User != nil {
-		return a.User.Name()
-	}
-	return acct.Name
-}
-
-// displayName is how an account shows a member: the names they were added
-// under until they join, else their identity's.
+// displayName is how an account names a member in its emails: the names it
+// shows them under, else their email.
 func displayName(m equipe.Member, u equipe.User) string {
-	if m.JoinedAt.IsZero() && (m.FirstName != "" || m.LastName != "") {
-		return strings.TrimSpace(m.FirstName + " " + m.LastName)
+	first, last := m.ShownNames(u)
+	if n := (&equipe.User{FirstName: first, LastName: last}).Name(); n != "" {
+		return n
 	}
-	return u.Name()
+	return u.Email
+}
+
+// memberLocale is the language of an account's emails to its member: the
+// one chosen when they were added until they join, else their identity's,
+// else the account's.
+func memberLocale(m equipe.Member, u equipe.User, acct equipe.Account) string {
+	if m.JoinedAt.IsZero() && m.Locale != "" {
+		return m.Locale
+	}
+	return orDefault(u.Locale, acct.Locale)
 }
 
 func checkTitle(v *equipe.Invalid, title string) string {
@@ -526,4 +426,12 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// orEmpty returns ids, or an empty list for none.
+func orEmpty(ids []equipe.ID) []equipe.ID {
+	if ids == nil {
+		return []equipe.ID{}
+	}
+	return ids
 }

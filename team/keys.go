@@ -10,8 +10,9 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
-	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // KeyPrefix starts every API key secret, so that keys are recognisable in
@@ -64,7 +65,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.A
 	if !e.key.RevokedAt.IsZero() {
 		return nil, invalidKey()
 	}
-	if now := s.Now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
+	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
 		if err := s.DB.TouchAPIKey(ctx, e.key.ID, now); err != nil {
 			s.Log.Warn("record API key use", "err", err)
 		}
@@ -86,7 +87,7 @@ type NewKey struct {
 func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID, in NewKey) (equipe.APIKey, string, error) {
 	var v equipe.Invalid
 	name := identity.CheckLabel(&v, "name", in.Name, 100)
-	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.actorID(), CreatedAt: s.Now()}
+	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.userID(), CreatedAt: s.now()}
 	if account == nil {
 		if !actor.instance() || actor.Key != nil {
 			// Keys do not beget keys.
@@ -114,19 +115,18 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 	if err := v.Err(); err != nil {
 		return equipe.APIKey{}, "", err
 	}
-	secret, err := newKeySecret(s.Rand)
+	secret, err := newKeySecret(s.Work.Rand)
 	if err != nil {
 		return equipe.APIKey{}, "", err
 	}
 	sum := sha256.Sum256([]byte(secret))
 	k.Hash = sum[:]
 	k.Prefix = secret[:len(KeyPrefix)+6]
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateAPIKey(ctx, &k); err != nil {
+	err = s.do(ctx, actor, func(u *work.Unit) error {
+		if err := u.CreateAPIKey(ctx, &k); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, account, "api_key.created", "api_key", k.ID.String(), nil,
-			map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix})
+		return u.Record(ctx, event.KeyCreated.New(account, k.ID.String(), nil, &event.Key{Name: k.Name, Role: k.Role, Prefix: k.Prefix}))
 	})
 	if err != nil {
 		return equipe.APIKey{}, "", err
@@ -134,12 +134,34 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 	return k, secret, nil
 }
 
+// KeyView is an API key (never its secret) with what the reader may do
+// with it.
+type KeyView struct {
+	equipe.APIKey
+	Actions Actions
+}
+
+// KeyRevoke is the action that revokes a key.
+const KeyRevoke = "revoke"
+
 // Keys returns the API keys of the account (nil: the instance's).
-func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]equipe.APIKey, error) {
+func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]KeyView, error) {
 	if err := s.mayManageKeys(ctx, actor, account); err != nil {
 		return nil, err
 	}
-	return s.DB.APIKeys(ctx, account)
+	keys, err := s.DB.APIKeys(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyView, 0, len(keys))
+	for _, k := range keys {
+		var revoke error
+		if !k.RevokedAt.IsZero() {
+			revoke = conflict("api_key.already_revoked", nil)
+		}
+		out = append(out, KeyView{APIKey: k, Actions: Actions{{KeyRevoke, allowed(revoke)}}})
+	}
+	return out, nil
 }
 
 // RevokeKey revokes a key of the account (nil: of the instance). From the
@@ -148,12 +170,25 @@ func (s *Service) RevokeKey(ctx context.Context, actor Actor, account *equipe.ID
 	if err := s.mayManageKeys(ctx, actor, account); err != nil {
 		return err
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.RevokeAPIKey(ctx, account, id, s.Now()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, account, "api_key.revoked", "api_key", id.String(), nil, nil)
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		return s.revokeKey(ctx, u, account, id, "")
 	})
+}
+
+// revokeKey revokes the key of the account (nil: of the instance) in the
+// unit, for reason (empty: a person revoked it). A key already revoked
+// answers ECONFLICT "api_key.already_revoked"; an unknown one, ENOTFOUND.
+func (s *Service) revokeKey(ctx context.Context, u *work.Unit, account *equipe.ID, id equipe.ID, reason string) error {
+	err := u.RevokeAPIKey(ctx, account, id, u.Now())
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		if k, kerr := u.APIKey(ctx, account, id); kerr == nil && !k.RevokedAt.IsZero() {
+			return conflict("api_key.already_revoked", nil)
+		}
+		return notFound()
+	} else if err != nil {
+		return err
+	}
+	return u.Record(ctx, event.KeyRevoked.New(account, id.String(), nil, &event.Revocation{Reason: reason}))
 }
 
 func (s *Service) mayManageKeys(ctx context.Context, actor Actor, account *equipe.ID) error {

@@ -51,7 +51,7 @@ func (s *Service) Members(ctx context.Context, actor Actor, account equipe.ID) (
 		if err != nil {
 			return nil, err
 		}
-		first, last := shownNames(m, u)
+		first, last := m.ShownNames(u)
 		out = append(out, MemberSummary{UserID: m.UserID, FirstName: first, LastName: last, Email: u.Email,
 			Role: m.Role, Status: m.Status, Disabled: !u.DisabledAt.IsZero()})
 	}
@@ -102,7 +102,7 @@ func (s *Service) MemberAccess(ctx context.Context, actor Actor, account, user e
 		if err != nil {
 			return MemberAccess{}, err
 		}
-		first, last = shownNames(m, u)
+		first, last = m.ShownNames(u)
 	}
 	out := MemberAccess{
 		Effective: Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
@@ -131,38 +131,10 @@ func (s *Service) MemberAccess(ctx context.Context, actor Actor, account, user e
 	if out.Role, _, err = s.resolveRole(ctx, s.DB.Queries, roleAccount, e.m.RoleKey()); err != nil {
 		return MemberAccess{}, err
 	}
-	if len(out.Resources) > 0 {
-		all, err := s.DB.Resources(ctx, account)
-		if err != nil {
-			return MemberAccess{}, err
-		}
-		for _, r := range all {
-			if e.m.Assigned(r.ID) {
-				out.Assigned = append(out.Assigned, r)
-			}
-		}
+	if out.Assigned, err = s.assigned(ctx, account, e.m); err != nil {
+		return MemberAccess{}, err
 	}
 	return out, nil
-}
-
-// Grantable is what an actor may put in the custom roles of an account.
-type Grantable struct {
-	// Grants are the permissions the actor holds, at the scope they hold
-	// them, in catalogue order: the most a role they make may grant.
-	Grants []access.Grant
-	// Restricted is true when the actor reaches only the resources assigned
-	// to them: the roles they make must be restricted as well.
-	Restricted bool
-}
-
-// Grantable returns what the actor may grant in a custom role of the account:
-// what "select all" selects. The actor needs roles.manage.
-func (s *Service) Grantable(ctx context.Context, actor Actor, account equipe.ID) (Grantable, error) {
-	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
-	if err != nil {
-		return Grantable{}, err
-	}
-	return Grantable{Grants: s.Catalogue.GrantList(m.Set()), Restricted: m.LimitedToAssigned()}, nil
 }
 
 // MyRole returns the role the actor's user holds in the account, with its
@@ -182,11 +154,61 @@ func (s *Service) MyRole(ctx context.Context, actor Actor, account equipe.ID) (a
 	return r, err
 }
 
-// shownNames returns the names an account shows a member under: those they
-// were added under until they join, else their identity's.
-func shownNames(m equipe.Member, u equipe.User) (first, last string) {
-	if m.JoinedAt.IsZero() && (m.FirstName != "" || m.LastName != "") {
-		return m.FirstName, m.LastName
+// MyAccess returns what the actor's user holds in the account, whatever
+// they may view there (anyone may know what they hold): their role, status,
+// effective permissions and assigned resources, and the firm they act
+// through in one of its clients. Returns ENOTFOUND when they reach the
+// account through no membership.
+func (s *Service) MyAccess(ctx context.Context, actor Actor, account equipe.ID) (MemberAccess, error) {
+	if actor.User == nil || actor.Key != nil {
+		return MemberAccess{}, notFound()
 	}
-	return u.FirstName, u.LastName
+	u := *actor.User
+	e, err := s.loadMember(ctx, account, u.ID)
+	if err != nil {
+		return MemberAccess{}, err
+	}
+	if e.m == nil {
+		return MemberAccess{}, notFound()
+	}
+	out := MemberAccess{
+		Effective: Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
+			ViaFirm: e.m.ViaFirm(), Blocked: e.m.Blocked()},
+		Person: MemberSummary{UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+			Role: e.m.RoleKey(), Status: equipe.MemberStatus(e.m.Status().String()), Disabled: !u.DisabledAt.IsZero()},
+	}
+	roleAccount := account
+	if e.m.ViaFirm() {
+		roleAccount = e.firm
+		firm, err := s.DB.AccountByID(ctx, e.firm)
+		if err != nil {
+			return MemberAccess{}, err
+		}
+		out.Firm = &firm
+	}
+	if out.Role, _, err = s.resolveRole(ctx, s.DB.Queries, roleAccount, e.m.RoleKey()); err != nil {
+		return MemberAccess{}, err
+	}
+	if out.Assigned, err = s.assigned(ctx, account, e.m); err != nil {
+		return MemberAccess{}, err
+	}
+	return out, nil
+}
+
+// assigned returns the account's resources assigned to the member m.
+func (s *Service) assigned(ctx context.Context, account equipe.ID, m *access.Member) ([]equipe.Resource, error) {
+	if len(m.Resources()) == 0 {
+		return nil, nil
+	}
+	all, err := s.DB.Resources(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	var out []equipe.Resource
+	for _, r := range all {
+		if m.Assigned(r.ID) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -2,14 +2,91 @@ package team
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
+
+// memberWork is a member an action works on, in its unit of work: the
+// account, the member and their identity as they stand under the unit's
+// locks, their assigned resources, and the actor's rights as they stand.
+type memberWork struct {
+	acct      equipe.Account
+	member    equipe.Member
+	user      equipe.User
+	resources []equipe.ID
+	am        *access.Member
+	admins    []equipe.ID
+}
+
+// state is the member's state for change events.
+func (mw *memberWork) state() event.Member { return event.MemberOf(mw.member, mw.resources) }
+
+// actOnMember runs fn on a member of the account in one unit of work, once
+// memberRule allows the action on the member as they stand. The account's
+// active administrators are locked first, then the member, always in this
+// order: two changes at once wait for each other instead of deadlocking, and
+// the second sees what the first left (an account never loses its last
+// administrator to a race). The actor's own rights are read again under the
+// same lock: a manager demoted meanwhile no longer completes a change with
+// the rights they lost.
+func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user equipe.ID, action string,
+	fn func(u *work.Unit, mw *memberWork) error) error {
+	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		admins, err := u.LockActiveAdmins(ctx, account)
+		if err != nil {
+			return err
+		}
+		am, err := s.current(ctx, u.Tx, actor, account, am, aa, "members.manage")
+		if err != nil {
+			return err
+		}
+		target, err := u.LockMember(ctx, account, user)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return notFound()
+		} else if err != nil {
+			return err
+		}
+		resources, err := u.MemberResources(ctx, account, user)
+		if err != nil {
+			return err
+		}
+		c := onMember{actor: actor, am: am, member: target,
+			admins: func() (int, error) { return len(admins), nil },
+			rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, target, resources) }}
+		if err := s.memberRule(c, action); err != nil {
+			return err
+		}
+		acct, err := u.AccountByID(ctx, account)
+		if err != nil {
+			return err
+		}
+		usr, err := u.UserByID(ctx, user)
+		if err != nil {
+			return err
+		}
+		return fn(u, &memberWork{acct: acct, member: target, user: usr, resources: resources, am: am, admins: admins})
+	})
+}
+
+// compileIn compiles member m with their resources, reading their role with q.
+func (s *Service) compileIn(ctx context.Context, q store.Queries, m equipe.Member, resources []equipe.ID) (*access.Member, error) {
+	role, _, err := s.resolveRole(ctx, q, m.AccountID, m.Role)
+	if err != nil {
+		return nil, err
+	}
+	return s.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
+		Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status)}), nil
+}
 
 // MemberChange is a change to a member: each field given (non-nil) is set.
 type MemberChange struct {
@@ -17,7 +94,9 @@ type MemberChange struct {
 	Overrides *[]equipe.Override
 	Resources *[]equipe.ID
 	Title     *string
-	Status    *equipe.MemberStatus // only active or suspended
+	// Status suspends (suspended) or reactivates (active) the member, as
+	// Suspend and Reactivate do.
+	Status *equipe.MemberStatus
 }
 
 // ChangeMember applies a change to a member of the account, under the rules
@@ -32,12 +111,9 @@ type MemberChange struct {
 //   - a member keeps a resource of each required type the account has.
 //
 // Violations answer EFORBIDDEN or ECONFLICT with a key that explains the
-// rule, and change nothing.
+// rule, and change nothing. The change is one event: member.suspended or
+// member.reactivated when the status changes, member.changed otherwise.
 func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user equipe.ID, ch MemberChange) (equipe.Member, error) {
-	am, aa, err := s.authorize(ctx, actor, account, "members.manage")
-	if err != nil {
-		return equipe.Member{}, err
-	}
 	var v equipe.Invalid
 	var ovs []access.Override
 	if ch.Overrides != nil {
@@ -53,53 +129,34 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 	if err := v.Err(); err != nil {
 		return equipe.Member{}, err
 	}
-
 	var after equipe.Member
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		// Administrators first, then the member, always in this order: two
-		// changes at once wait for each other instead of deadlocking.
-		admins, err := tx.LockActiveAdmins(ctx, account)
-		if err != nil {
-			return err
-		}
-		// The actor's rights were read before the lock: an administrator
-		// demoted meanwhile (by a change that just committed) acts no more.
-		if isAdmin(am) && actor.User != nil && !actor.instance() && !am.ViaFirm() && !slices.Contains(admins, actor.User.ID) {
-			return forbidden("access.changed", nil)
-		}
-		am, err := s.current(ctx, tx, actor, account, am, aa, "members.manage")
-		if err != nil {
-			return err
-		}
-		before, err := tx.LockMember(ctx, account, user)
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return notFound()
-		} else if err != nil {
-			return err
-		}
+	err := s.actOnMember(ctx, actor, account, user, MemberEdit, func(u *work.Unit, mw *memberWork) error {
+		before, am := mw.member, mw.am
 		after = before
-		resources, err := tx.MemberResources(ctx, account, user)
-		if err != nil {
-			return err
-		}
-		current, err := s.compileFrom(ctx, tx, before, resources)
-		if err != nil {
-			return err
-		}
-		if !isAdmin(am) {
-			if ok, missing := s.Catalogue.CoversMember(am, current); !ok {
-				return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
+		kind := event.MemberChanged
+		if ch.Status != nil && *ch.Status != before.Status {
+			action, k := MemberSuspend, event.MemberSuspended
+			if *ch.Status == equipe.MemberActive {
+				action, k = MemberReactivate, event.MemberReactivated
 			}
+			c := onMember{actor: actor, am: am, member: before, admins: func() (int, error) { return len(mw.admins), nil },
+				rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, before, mw.resources) }}
+			if err := s.memberRule(c, action); err != nil {
+				return err
+			}
+			st, err := s.statusAfter(ctx, u, before, *ch.Status)
+			if err != nil {
+				return err
+			}
+			after.Status, kind = st, k
 		}
-
 		if ch.Role != nil && *ch.Role != before.Role {
-			role, found, err := s.resolveRole(ctx, tx.Queries, account, *ch.Role)
+			role, found, err := s.resolveRole(ctx, u.Tx.Queries, account, *ch.Role)
 			if err != nil {
 				return err
 			}
 			if !found {
-				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-					Fields: []equipe.FieldError{{Field: "role", Key: "role.unknown"}}}
+				return fieldError("role", "role.unknown")
 			}
 			if err := s.mayGrantRole(am, role); err != nil {
 				return err
@@ -115,61 +172,33 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		if ch.Title != nil {
 			after.Title = *ch.Title
 		}
-		if ch.Status != nil && *ch.Status != before.Status {
-			switch {
-			case *ch.Status == equipe.MemberSuspended:
-				after.Status = equipe.MemberSuspended
-			case before.Status != equipe.MemberSuspended:
-				// Activation of a member who never joined is the invitation's work.
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.not_suspended"}
-			default:
-				// Back to where they were: active if they had joined, else
-				// invited while an invitation link is outstanding (neither
-				// used nor revoked), else created.
-				after.Status = equipe.MemberActive
-				if before.JoinedAt.IsZero() {
-					after.Status = equipe.MemberCreated
-					tokens, err := tx.AccountTokens(ctx, user, account, equipe.TokenInvitation)
-					if err != nil {
-						return err
-					}
-					for _, t := range tokens {
-						if t.UsedAt.IsZero() && t.SupersededAt.IsZero() {
-							after.Status = equipe.MemberInvited
-						}
-					}
-				}
-			}
-		}
+		resources := mw.resources
 		if ch.Resources != nil {
 			if ok, _ := am.CoversResources(*ch.Resources); !ok {
 				return forbidden("member.resource_beyond_own", nil)
 			}
-			all, err := tx.Resources(ctx, account)
+			all, err := u.Resources(ctx, account)
 			if err != nil {
 				return err
 			}
 			if missing := s.Catalogue.MissingRequired(all, *ch.Resources); len(missing) > 0 {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.required_resource",
-					Args: map[string]any{"types": strings.Join(missing, ", ")}}
+				return conflict("member.required_resource", map[string]any{"types": strings.Join(missing, ", ")})
 			}
 			resources = *ch.Resources
 		}
-
 		// An administrator holds every permission: overrides do not apply to
 		// one (a denial would leave an "administrator" who cannot run the
 		// account). Made an administrator, a member's overrides go.
 		if after.Role == equipe.RoleAdmin && len(after.Overrides) > 0 {
 			if ch.Overrides != nil {
-				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-					Fields: []equipe.FieldError{{Field: "overrides", Key: "member.admin_overrides"}}}
+				return fieldError("overrides", "member.admin_overrides")
 			}
 			after.Overrides = nil
 		}
 		// The member as changed holds nothing the actor does not: lifting a
 		// denial or a narrower scope grants as surely as an override does.
 		if !isAdmin(am) {
-			next, err := s.compileFrom(ctx, tx, after, resources)
+			next, err := s.compileIn(ctx, u.Tx.Queries, after, resources)
 			if err != nil {
 				return err
 			}
@@ -177,44 +206,88 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 				return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
 			}
 		}
-
 		// The account keeps an active administrator.
 		wasAdmin := before.Role == equipe.RoleAdmin && before.Status == equipe.MemberActive
 		isStill := after.Role == equipe.RoleAdmin && after.Status == equipe.MemberActive
-		if wasAdmin && !isStill && len(admins) <= 1 {
-			return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.last_admin"}
+		if wasAdmin && !isStill && len(mw.admins) <= 1 {
+			return conflict("member.last_admin", nil)
 		}
-
-		if err := tx.UpdateMember(ctx, &after); err != nil {
+		if err := u.UpdateMember(ctx, &after); err != nil {
 			return err
 		}
 		if ch.Resources != nil {
-			if err := tx.SetMemberResources(ctx, account, user, resources); err != nil {
+			if err := u.SetMemberResources(ctx, account, user, resources); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, actor, &account, "member.changed", "user", user.String(),
-			memberState(before), memberState(after))
+		b, a := event.MemberOf(before, mw.resources), event.MemberOf(after, resources)
+		return u.Record(ctx, kind.In(account, user.String(), &b, &a))
 	})
 	return after, err
 }
 
-// compileFrom compiles a member read in the transaction.
-func (s *Service) compileFrom(ctx context.Context, tx *store.Tx, m equipe.Member, resources []equipe.ID) (*access.Member, error) {
-	role, _, err := s.resolveRole(ctx, tx.Queries, m.AccountID, m.Role)
-	if err != nil {
-		return nil, err
+// statusAfter returns the status a member goes to: suspended, or, when
+// reactivated, back to where they were — active if they had joined, else
+// invited while an invitation link is outstanding (neither used nor
+// revoked), else created.
+func (s *Service) statusAfter(ctx context.Context, u *work.Unit, m equipe.Member, to equipe.MemberStatus) (equipe.MemberStatus, error) {
+	if to == equipe.MemberSuspended || !m.JoinedAt.IsZero() {
+		return to, nil
 	}
-	return s.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
-		Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status)}), nil
+	tokens, err := u.AccountTokens(ctx, m.UserID, m.AccountID, equipe.TokenInvitation)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range tokens {
+		if t.UsedAt.IsZero() && t.SupersededAt.IsZero() {
+			return equipe.MemberInvited, nil
+		}
+	}
+	return equipe.MemberCreated, nil
 }
 
-func memberState(m equipe.Member) map[string]any {
-	ovs := slices.Clone(m.Overrides)
-	if ovs == nil {
-		ovs = []equipe.Override{}
-	}
-	return map[string]any{"role": m.Role, "status": m.Status, "title": m.Title, "overrides": ovs}
+// Suspend suspends the member: every check about them is denied from the
+// next request on, in every process; they stay in the account and can be
+// reactivated. Refused (ECONFLICT) for a member already suspended
+// ("member.already_suspended") and for the account's last active
+// administrator ("member.last_admin").
+func (s *Service) Suspend(ctx context.Context, actor Actor, account, user equipe.ID) (equipe.Member, error) {
+	return s.setStatus(ctx, actor, account, user, MemberSuspend, equipe.MemberSuspended, event.MemberSuspended)
+}
+
+// Reactivate lifts a member's suspension. Refused with ECONFLICT
+// "member.not_suspended" for a member who is not suspended.
+func (s *Service) Reactivate(ctx context.Context, actor Actor, account, user equipe.ID) (equipe.Member, error) {
+	return s.setStatus(ctx, actor, account, user, MemberReactivate, equipe.MemberActive, event.MemberReactivated)
+}
+
+func (s *Service) setStatus(ctx context.Context, actor Actor, account, user equipe.ID, action string, to equipe.MemberStatus,
+	kind event.Kind[event.Member, event.Member]) (equipe.Member, error) {
+	var after equipe.Member
+	err := s.actOnMember(ctx, actor, account, user, action, func(u *work.Unit, mw *memberWork) error {
+		after = mw.member
+		st, err := s.statusAfter(ctx, u, mw.member, to)
+		if err != nil {
+			return err
+		}
+		after.Status = st
+		if err := u.UpdateMember(ctx, &after); err != nil {
+			return err
+		}
+		b, a := mw.state(), event.MemberOf(after, mw.resources)
+		return u.Record(ctx, kind.In(account, user.String(), &b, &a))
+	})
+	return after, err
+}
+
+// MemberView is a member of an account as the account sees them: their
+// membership, their identity under the names the account may show, their
+// assigned resources, and what the reader may do with them.
+type MemberView struct {
+	Member    equipe.Member
+	User      equipe.User
+	Resources []equipe.ID
+	Actions   Actions
 }
 
 // Member returns a member of the account with their identity and assigned
@@ -236,11 +309,26 @@ func (s *Service) Member(ctx context.Context, actor Actor, account, user equipe.
 	if m.JoinedAt.IsZero() {
 		// Until they join, the account knows them by the names they were
 		// added under, and nothing of their activity elsewhere.
-		if m.FirstName != "" || m.LastName != "" {
-			u.FirstName, u.LastName = m.FirstName, m.LastName
-		}
+		u.FirstName, u.LastName = m.ShownNames(u)
 		u.LastLoginAt = time.Time{}
 	}
 	res, err := s.DB.MemberResources(ctx, account, user)
 	return m, u, res, err
+}
+
+// ViewMember is Member with the actions the actor may take on them.
+func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equipe.ID) (MemberView, error) {
+	m, u, res, err := s.Member(ctx, actor, account, user)
+	if err != nil {
+		return MemberView{}, err
+	}
+	rc, err := s.readCase(ctx, actor, account)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if res == nil {
+		res = []equipe.ID{}
+	}
+	acts, err := s.memberActions(rc.of(m, res))
+	return MemberView{Member: m, User: u, Resources: res, Actions: acts}, err
 }

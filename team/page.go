@@ -3,17 +3,58 @@ package team
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
+// Page sizes of the lists.
+const (
+	// MaxMemberPage is the most members a page of the team lists.
+	MaxMemberPage = store.MaxMemberPage
+	// MaxAuditPage is the most events a page of the audit log lists.
+	MaxAuditPage = 500
+	// DefaultPage is the size of a page a caller does not choose.
+	DefaultPage = 50
+)
+
+// MemberFilter selects members of an account for the team page.
+type MemberFilter struct {
+	Account  equipe.ID
+	Status   equipe.MemberStatus // "" for every status
+	Role     string              // "" for every role
+	Resource *equipe.ID          // members assigned to this resource
+	Search   string              // words each matching the start of the first name, last name or email (100 characters at most)
+	After    string              // the cursor of the last row of the previous page
+	Limit    int                 // 1 to MaxMemberPage
+}
+
+// MemberRow is one line of the team page: a member under the names the
+// account shows them, and what the reader may do with them.
+type MemberRow struct {
+	Member      equipe.Member
+	Email       string
+	FirstName   string
+	LastName    string
+	LastLoginAt time.Time
+	Resources   []equipe.ID
+	// Undelivered: the member has not joined, and the last email to their
+	// login email since they were last invited could not be delivered.
+	Undelivered bool
+	Actions     Actions
+}
+
 // TeamPage returns a page of the account's members for the team page and
-// the members API, with the cursor of the next page. The actor must be able
-// to view the account's members.
-func (s *Service) TeamPage(ctx context.Context, actor Actor, f store.MemberFilter) ([]store.MemberRow, string, error) {
+// the members API, each with the actions the actor may take on them, and
+// the cursor of the next page. The actor must be able to view the
+// account's members.
+func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]MemberRow, string, error) {
 	if _, _, err := s.authorize(ctx, actor, f.Account, "members.view"); err != nil {
 		return nil, "", err
 	}
@@ -26,38 +67,70 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f store.MemberFilte
 	if utf8.RuneCountInString(f.Search) > 100 {
 		v.AddArgs("q", "name.too_long", map[string]any{"max": 100})
 	}
-	if f.Limit < 0 || f.Limit > store.MaxMemberPage {
-		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": store.MaxMemberPage})
+	if f.Limit < 1 || f.Limit > MaxMemberPage {
+		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": MaxMemberPage})
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	return s.DB.ListMembers(ctx, f)
+	rows, next, err := s.DB.ListMembers(ctx, store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role,
+		Resource: f.Resource, Search: f.Search, After: f.After, Limit: f.Limit})
+	if err != nil {
+		return nil, "", err
+	}
+	rc, err := s.readCase(ctx, actor, f.Account)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]MemberRow, 0, len(rows))
+	for _, r := range rows {
+		res := orEmpty(r.Resources)
+		acts, err := s.memberActions(rc.of(r.Member, res))
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, MemberRow{Member: r.Member, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+			LastLoginAt: r.LastLoginAt, Resources: res, Undelivered: r.Undelivered, Actions: acts})
+	}
+	return out, next, nil
 }
 
-// AuditPage returns a page of the account's audit events, newest first, with
-// the cursor of the next page. The actor needs audit.view.
-func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID, f store.AuditFilter) ([]equipe.AuditEvent, string, error) {
+// AuditFilter selects events of an account's audit log.
+type AuditFilter struct {
+	Type    event.Type // "" for every kind
+	ActorID *equipe.ID // events by this user or key
+	Subject string     // events about this thing (a member's user ID…)
+	Before  *equipe.ID // the cursor: events older than this one
+	Limit   int        // 1 to MaxAuditPage
+}
+
+// AuditPage returns a page of the account's change events, newest first,
+// read back typed, with the cursor of the next page. The actor needs
+// audit.view.
+func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID, f AuditFilter) ([]event.Event, string, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "audit.view"); err != nil {
 		return nil, "", err
 	}
-	f.AccountID = &account
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
+	if f.Limit < 1 || f.Limit > MaxAuditPage {
+		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
+			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAuditPage}}}}
 	}
 	// One more than the page tells whether there is a next one.
-	f.Limit = min(limit, store.MaxAuditPage) + 1
-	events, err := s.DB.AuditEvents(ctx, f)
+	rows, err := s.DB.AuditEvents(ctx, store.AuditFilter{AccountID: &account, ActorID: f.ActorID, Action: string(f.Type),
+		TargetID: f.Subject, Before: f.Before, Limit: f.Limit + 1})
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(events) == f.Limit {
-		events = events[:f.Limit-1]
-		next = events[len(events)-1].ID.String()
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		next = rows[len(rows)-1].ID.String()
 	}
-	return events, next, nil
+	out := make([]event.Event, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, event.Decode(r))
+	}
+	return out, next, nil
 }
 
 // Account returns an account the actor may see (any member, an API key of
@@ -71,6 +144,61 @@ func (s *Service) Account(ctx context.Context, actor Actor, account equipe.ID) (
 		return equipe.Account{}, notFound()
 	}
 	return s.DB.AccountByID(ctx, account)
+}
+
+// Actions on an account, each needing its permission there.
+const (
+	AccountViewMembers     = "view_members"     // members.view: the team, roles, contacts
+	AccountAddMember       = "add_member"       // members.manage
+	AccountManageRoles     = "manage_roles"     // roles.manage
+	AccountManageContacts  = "manage_contacts"  // contacts.manage
+	AccountManageResources = "manage_resources" // resources.manage
+	AccountManageClients   = "manage_clients"   // subaccounts.manage, in a firm (not a client account)
+	AccountViewAudit       = "view_audit"       // audit.view
+	AccountChangeSettings  = "change_settings"  // account.manage
+	AccountManageKeys      = "manage_keys"      // api_keys.manage
+)
+
+// accountActions pairs each action on an account with its permission.
+var accountActions = []struct{ name, permission string }{
+	{AccountViewMembers, "members.view"}, {AccountAddMember, "members.manage"}, {AccountManageRoles, "roles.manage"},
+	{AccountManageContacts, "contacts.manage"}, {AccountManageResources, "resources.manage"},
+	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
+	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
+}
+
+// AccountActions answers what the actor may do in the account, each action
+// with the refusal its use cases would answer. Anyone who reaches the
+// account may know it, whatever they may view; an account out of reach
+// answers ENOTFOUND.
+func (s *Service) AccountActions(ctx context.Context, actor Actor, account equipe.ID) (Actions, error) {
+	m, a, err := s.actorMember(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, notFound()
+	}
+	return s.accountActions(ctx, account, m, a)
+}
+
+func (s *Service) accountActions(ctx context.Context, account equipe.ID, m *access.Member, a *access.Account) (Actions, error) {
+	out := make(Actions, 0, len(accountActions))
+	for _, act := range accountActions {
+		err := s.permission(m, a, act.permission)
+		if err == nil && act.name == AccountManageClients {
+			acct, aerr := s.loadAccount(ctx, account)
+			if aerr != nil {
+				return nil, aerr
+			}
+			if acct.parent != nil {
+				// Access reaches one level down: a client has no clients.
+				err = conflict("client.nested", nil)
+			}
+		}
+		out = append(out, ActionAnswer{Name: act.name, Allowed: allowed(err)})
+	}
+	return out, nil
 }
 
 // AccountChange is a change to an account's settings: each field given
@@ -109,8 +237,8 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		return equipe.Account{}, err
 	}
 	var after equipe.Account
-	err := s.Identity.Write(ctx, identity.Origin{IP: actor.IP}, func(tx *identity.Tx) error {
-		before, err := tx.AccountByID(ctx, account)
+	err := s.do(ctx, actor, func(u *work.Unit) error {
+		before, err := u.AccountByID(ctx, account)
 		if err != nil {
 			return err
 		}
@@ -127,14 +255,11 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		if ch.InvitationTTLHours != nil {
 			after.InvitationTTLHours = *ch.InvitationTTLHours
 		}
-		if err := tx.UpdateAccount(ctx, &after); err != nil {
+		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err
 		}
-		state := func(a equipe.Account) map[string]any {
-			return map[string]any{"name": a.Name, "locale": a.Locale, "requires_activation": a.RequiresActivation,
-				"invitation_ttl_hours": a.InvitationTTLHours}
-		}
-		return tx.Audit(ctx, &account, actor.actorID(), "account.changed", "account", account.String(), state(before), state(after))
+		b, a := event.SettingsOf(before), event.SettingsOf(after)
+		return u.Record(ctx, event.AccountChanged.In(account, account.String(), &b, &a))
 	})
 	return after, err
 }

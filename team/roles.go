@@ -6,37 +6,78 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
-	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // RoleView is a role of an account, built-in or custom, with how many
-// members hold it when the caller asked for the counts.
+// members hold it when the caller asked for the counts, and what the reader
+// may do with it.
 type RoleView struct {
 	Role    access.Role
 	Members int
+	Actions Actions
 }
+
+// Actions on a role.
+const (
+	RoleEdit   = "edit"
+	RoleDelete = "delete"
+)
 
 // Roles returns the account's roles: the catalogue's built-in roles, then
 // the account's custom roles, without counting their members (pages that
 // only offer the roles as choices stay fast in accounts of any size). The
 // actor must be able to view the members.
 func (s *Service) Roles(ctx context.Context, actor Actor, account equipe.ID) ([]RoleView, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+	m, a, err := s.authorize(ctx, actor, account, "members.view")
+	if err != nil {
 		return nil, err
 	}
+	roles, err := s.accountRoles(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RoleView, 0, len(roles))
+	for _, r := range roles {
+		out = append(out, RoleView{Role: r, Actions: s.roleActions(m, a, r)})
+	}
+	return out, nil
+}
+
+// accountRoles returns the catalogue's built-in roles, then the account's
+// custom roles.
+func (s *Service) accountRoles(ctx context.Context, account equipe.ID) ([]access.Role, error) {
 	custom, err := s.DB.Roles(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RoleView, 0, len(s.Catalogue.Roles)+len(custom))
-	for _, r := range s.Catalogue.Roles {
-		out = append(out, RoleView{Role: r})
-	}
+	out := make([]access.Role, 0, len(s.Catalogue.Roles)+len(custom))
+	out = append(out, s.Catalogue.Roles...)
 	for _, cr := range custom {
-		out = append(out, RoleView{Role: customRole(cr)})
+		out = append(out, customRole(cr))
 	}
 	return out, nil
+}
+
+// roleRule returns why the member m may not change or delete the role, or
+// nil: they need roles.manage, built-in roles are the catalogue's, and
+// nobody changes a role that grants what they do not hold.
+func (s *Service) roleRule(m *access.Member, a *access.Account, r access.Role) error {
+	if err := s.permission(m, a, "roles.manage"); err != nil {
+		return err
+	}
+	if _, builtIn := s.Catalogue.Role(r.Key); builtIn {
+		return forbidden("role.builtin_readonly", nil)
+	}
+	return s.mayGrantRole(m, r)
+}
+
+// roleActions answers what the member m may do with the role.
+func (s *Service) roleActions(m *access.Member, a *access.Account, r access.Role) Actions {
+	rule := allowed(s.roleRule(m, a, r))
+	return Actions{{RoleEdit, rule}, {RoleDelete, rule}}
 }
 
 // RolesCounted is Roles with how many members hold each role, counted in one
@@ -54,6 +95,49 @@ func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.
 		out[i].Members = counts[out[i].Role.Key]
 	}
 	return out, nil
+}
+
+// Granting is what an actor may give in an account: to a member, a key or
+// a custom role.
+type Granting struct {
+	// Grants are the permissions the actor holds, at the scope they hold
+	// them, in catalogue order: the most a role they make may grant, what
+	// "select all" selects.
+	Grants []access.Grant
+	// Restricted is true when the actor reaches only the resources assigned
+	// to them: the roles they make must be restricted as well.
+	Restricted bool
+	// Roles are the account's roles, each with whether the actor may give
+	// it and, if not, why (as giving it would answer).
+	Roles []RoleChoice
+}
+
+// RoleChoice is a role with whether the actor may give it.
+type RoleChoice struct {
+	Role access.Role
+	Allowed
+}
+
+// Granting returns what the actor may give in the account. Anyone who
+// reaches the account may know what they hold; an account out of reach
+// answers ENOTFOUND.
+func (s *Service) Granting(ctx context.Context, actor Actor, account equipe.ID) (Granting, error) {
+	m, _, err := s.actorMember(ctx, actor, account)
+	if err != nil {
+		return Granting{}, err
+	}
+	if m == nil {
+		return Granting{}, notFound()
+	}
+	roles, err := s.accountRoles(ctx, account)
+	if err != nil {
+		return Granting{}, err
+	}
+	g := Granting{Grants: s.Catalogue.GrantList(m.Set()), Restricted: m.LimitedToAssigned()}
+	for _, r := range roles {
+		g.Roles = append(g.Roles, RoleChoice{Role: r, Allowed: allowed(s.mayGrantRole(m, r))})
+	}
+	return g, nil
 }
 
 // Role returns one role of the account, with how many members hold it.
@@ -126,14 +210,15 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 	if err := s.mayGrantRole(m, role); err != nil {
 		return equipe.CustomRole{}, err
 	}
-	now := s.Now()
 	cr := equipe.CustomRole{AccountID: account, Key: in.Key, LabelFR: in.LabelFR, LabelEN: in.LabelEN,
-		Grants: storedGrants(gs), Restricted: in.Restricted, CreatedAt: now, UpdatedAt: now}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateRole(ctx, &cr); err != nil {
+		Grants: storedGrants(gs), Restricted: in.Restricted}
+	err = s.do(ctx, actor, func(u *work.Unit) error {
+		cr.CreatedAt, cr.UpdatedAt = u.Now(), u.Now()
+		if err := u.CreateRole(ctx, &cr); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, &account, "role.created", "role", cr.Key, nil, roleState(cr))
+		after := event.RoleOf(cr)
+		return u.Record(ctx, event.RoleCreated.In(account, cr.Key, nil, &after))
 	})
 	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT {
 		return equipe.CustomRole{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
@@ -159,8 +244,8 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 		return equipe.CustomRole{}, err
 	}
 	var cr equipe.CustomRole
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		old, err := tx.Role(ctx, account, key)
+	err = s.do(ctx, actor, func(u *work.Unit) error {
+		old, err := u.Role(ctx, account, key)
 		if err != nil {
 			return err
 		}
@@ -171,11 +256,12 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 			return err
 		}
 		cr = old
-		cr.LabelFR, cr.LabelEN, cr.Grants, cr.Restricted, cr.UpdatedAt = in.LabelFR, in.LabelEN, storedGrants(gs), in.Restricted, s.Now()
-		if err := tx.UpdateRole(ctx, &cr); err != nil {
+		cr.LabelFR, cr.LabelEN, cr.Grants, cr.Restricted, cr.UpdatedAt = in.LabelFR, in.LabelEN, storedGrants(gs), in.Restricted, u.Now()
+		if err := u.UpdateRole(ctx, &cr); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, &account, "role.changed", "role", key, roleState(old), roleState(cr))
+		b, a := event.RoleOf(old), event.RoleOf(cr)
+		return u.Record(ctx, event.RoleChanged.In(account, key, &b, &a))
 	})
 	return cr, err
 }
@@ -191,15 +277,15 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 	if _, ok := s.Catalogue.Role(key); ok {
 		return forbidden("role.builtin_readonly", nil)
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		old, err := tx.Role(ctx, account, key)
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		old, err := u.Role(ctx, account, key)
 		if err != nil {
 			return err
 		}
 		if err := s.mayGrantRole(m, customRole(old)); err != nil {
 			return err
 		}
-		n, err := tx.CountMembersWithRole(ctx, account, key)
+		n, err := u.CountMembersWithRole(ctx, account, key)
 		if err != nil {
 			return err
 		}
@@ -207,26 +293,25 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 			if replacement == "" || replacement == key {
 				return &equipe.Error{Code: equipe.ECONFLICT, Key: "role.in_use", Args: map[string]any{"count": n}}
 			}
-			repl, found, err := s.resolveRole(ctx, tx.Queries, account, replacement)
+			repl, found, err := s.resolveRole(ctx, u.Tx.Queries, account, replacement)
 			if err != nil {
 				return err
 			}
 			if !found {
-				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-					Fields: []equipe.FieldError{{Field: "replacement", Key: "role.unknown"}}}
+				return fieldError("replacement", "role.unknown")
 			}
 			if err := s.mayGrantRole(m, repl); err != nil {
 				return err
 			}
-			if _, err := tx.ReplaceRole(ctx, account, key, replacement); err != nil {
+			if _, err := u.ReplaceRole(ctx, account, key, replacement); err != nil {
 				return err
 			}
 		}
-		if err := tx.DeleteRole(ctx, account, key); err != nil {
+		if err := u.DeleteRole(ctx, account, key); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, &account, "role.deleted", "role", key, roleState(old),
-			map[string]any{"replacement": replacement, "members_moved": n})
+		b := event.RoleOf(old)
+		return u.Record(ctx, event.RoleDeleted.In(account, key, &b, &event.RoleRemoval{Replacement: replacement, MembersMoved: n}))
 	})
 }
 
@@ -236,8 +321,4 @@ func storedGrants(gs []access.Grant) []equipe.Grant {
 		out = append(out, equipe.Grant{Permission: g.Permission, Scope: g.Scope.String()})
 	}
 	return out
-}
-
-func roleState(r equipe.CustomRole) map[string]any {
-	return map[string]any{"label_fr": r.LabelFR, "label_en": r.LabelEN, "grants": r.Grants, "restricted": r.Restricted}
 }

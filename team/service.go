@@ -2,40 +2,40 @@ package team
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
-	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Service runs the team use cases.
 type Service struct {
 	DB        *store.DB
+	Work      *work.Runner // every change is a unit of work; its clock is the service's
 	Catalogue *access.Catalogue
-	// Identity makes the one-time links and emails of invitations and
-	// resets, in the same transaction as the change.
-	Identity *identity.Service
-	Now      func() time.Time
-	Rand     io.Reader
+	// ResetTTL is how long an administrator's password-reset link works
+	// (identity.Config.ResetTTL).
+	ResetTTL time.Duration
 	Log      *slog.Logger
 
 	cache *cache
 }
 
 // New returns a Service whose cache follows the store's changes.
-func New(db *store.DB, cat *access.Catalogue, id *identity.Service) *Service {
-	s := &Service{DB: db, Catalogue: cat, Identity: id, Now: time.Now, Rand: rand.Reader, Log: slog.New(slog.DiscardHandler),
+func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
+	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, Log: slog.New(slog.DiscardHandler),
 		cache: newCache()}
-	s.cache.watch(db)
+	s.cache.watch(w.DB)
 	return s
 }
+
+// now returns the time by the service's clock.
+func (s *Service) now() time.Time { return s.Work.Now() }
 
 // Actor is who asks for a change or a check: a logged-in user, or a program
 // with an API key.
@@ -51,13 +51,40 @@ func (a Actor) instance() bool {
 	return (a.Key != nil && a.Key.AccountID == nil) || (a.User != nil && a.User.InstanceAdmin)
 }
 
-// actorID is the user recorded as the author of a change (nil for a key).
-func (a Actor) actorID() *equipe.ID {
-	if a.User != nil {
+// userID is the actor's user, nil for a key.
+func (a Actor) userID() *equipe.ID {
+	if a.User != nil && a.Key == nil {
 		id := a.User.ID
 		return &id
 	}
 	return nil
+}
+
+// is reports whether the actor is the user id in person.
+func (a Actor) is(id equipe.ID) bool { return a.User != nil && a.Key == nil && a.User.ID == id }
+
+// recorded is the actor as change events record them.
+func (a Actor) recorded() event.Actor {
+	switch {
+	case a.Key != nil:
+		return event.ByKey(a.Key)
+	case a.User != nil:
+		return event.ByUser(a.User.ID)
+	}
+	return event.System
+}
+
+// name is how emails name the actor: the person, or the account for a key.
+func (a Actor) name(acct equipe.Account) string {
+	if a.User != nil && a.Key == nil {
+		return a.User.Name()
+	}
+	return acct.Name
+}
+
+// do runs fn as one unit of work on behalf of the actor.
+func (s *Service) do(ctx context.Context, actor Actor, fn func(u *work.Unit) error) error {
+	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, fn)
 }
 
 // resolveRole returns the role with key in the account: a built-in role of
@@ -97,33 +124,6 @@ func overrides(os []equipe.Override) []access.Override {
 	return out
 }
 
-// audit records an event in the transaction. before and after are encoded
-// as JSON; they must never hold secrets.
-func (s *Service) audit(ctx context.Context, tx *store.Tx, actor Actor, account *equipe.ID, action, targetType, targetID string, before, after any) error {
-	enc := func(v any) string {
-		if v == nil {
-			return ""
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return ""
-		}
-		return string(b)
-	}
-	if actor.Key != nil {
-		// A key has no user: the event names it in its after state.
-		m, _ := after.(map[string]any)
-		if m == nil {
-			m = map[string]any{}
-		}
-		m["api_key"] = actor.Key.ID.String()
-		after = m
-	}
-	return tx.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), AccountID: account, ActorID: actor.actorID(),
-		Action: action, TargetType: targetType, TargetID: targetID, Before: enc(before), After: enc(after),
-		IP: actor.IP, At: s.Now()})
-}
-
 // notFound is the answer to anything outside the actor's reach: whether it
 // exists is none of their business.
 func notFound() error { return equipe.Errorf(equipe.ENOTFOUND, "error.not_found") }
@@ -149,4 +149,14 @@ func addGrantError(v *equipe.Invalid, prefix string, err error) {
 // forbidden is the answer to an actor who may see the thing but not do this.
 func forbidden(key string, args map[string]any) error {
 	return &equipe.Error{Code: equipe.EFORBIDDEN, Key: key, Args: args}
+}
+
+// conflict is the answer to an action the thing's state does not allow.
+func conflict(key string, args map[string]any) error {
+	return &equipe.Error{Code: equipe.ECONFLICT, Key: key, Args: args}
+}
+
+// fieldError is an EINVALID error about one field.
+func fieldError(field, key string) error {
+	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: field, Key: key}}}
 }

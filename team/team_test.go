@@ -9,6 +9,8 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -27,7 +29,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T, db *store.DB) *world {
-	w := &world{t: t, db: db, s: team.New(db, access.Default(), nil), account: equipe.NewID(), users: map[string]*equipe.User{}}
+	w := &world{t: t, db: db, s: servicetest.New(t, db, identity.Params{}).Team, account: equipe.NewID(), users: map[string]*equipe.User{}}
 	now := time.Now()
 	err := db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, &equipe.Account{ID: w.account, Name: "Acme", Locale: "fr", InvitationTTLHours: 168, CreatedAt: now}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -33,21 +34,22 @@ type accountSection struct {
 	Key   string
 	Path  string // after /accounts/{account}
 	Label string // message key
-	// Needs is the permission the page asks of its reader; the Clients
-	// section asks its own question (see offersClients).
-	Needs string
+	// Action is the account action (team.AccountActions) the page needs of
+	// its reader; the Clients section asks its own question (see
+	// offersClients).
+	Action string
 }
 
 // accountSections are the pages of an account, in the order of the
 // sub-navigation.
 var accountSections = []accountSection{
-	{"team", "/members", "nav.team", "members.view"},
+	{"team", "/members", "nav.team", team.AccountViewMembers},
 	{"clients", "/clients", "nav.clients", ""},
-	{"contacts", "/contacts", "nav.contacts", "members.view"},
-	{"roles", "/roles", "nav.roles", "members.view"},
-	{"api_keys", "/api-keys", "nav.api_keys", "api_keys.manage"},
-	{"audit", "/audit", "nav.audit", "audit.view"},
-	{"settings", "/settings", "nav.settings", "account.manage"},
+	{"contacts", "/contacts", "nav.contacts", team.AccountViewMembers},
+	{"roles", "/roles", "nav.roles", team.AccountViewMembers},
+	{"api_keys", "/api-keys", "nav.api_keys", team.AccountManageKeys},
+	{"audit", "/audit", "nav.audit", team.AccountViewAudit},
+	{"settings", "/settings", "nav.settings", team.AccountChangeSettings},
 }
 
 // accountFrame is what every account page shows above its content: the
@@ -111,7 +113,7 @@ func (w *Web) frame(r *http.Request, account equipe.ID, section string) (account
 // offered in a firm to those who manage its clients or are assigned to
 // some, never in a client account.
 func (w *Web) sections(r *http.Request, acct equipe.Account) ([]accountSection, error) {
-	st, err := w.standing(r, acct.ID)
+	acts, err := w.accountActions(r, acct.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -119,10 +121,10 @@ func (w *Web) sections(r *http.Request, acct equipe.Account) ([]accountSection, 
 	for _, s := range accountSections {
 		switch {
 		case s.Key == "clients":
-			if acct.ParentID != nil || !w.offersClients(r, acct.ID, st) {
+			if acct.ParentID != nil || !w.offersClients(r, acct.ID, acts) {
 				continue
 			}
-		case !st.has(s.Needs):
+		case !acts.May(s.Action):
 			continue
 		}
 		out = append(out, s)
@@ -147,8 +149,8 @@ func (w *Web) entry(r *http.Request, acct equipe.Account) string {
 
 // offersClients reports whether the account's pages lead to its clients for
 // the reader: they manage them, or are assigned to some.
-func (w *Web) offersClients(r *http.Request, account equipe.ID, st standing) bool {
-	if st.has("subaccounts.manage") {
+func (w *Web) offersClients(r *http.Request, account equipe.ID, acts team.Actions) bool {
+	if acts.May(team.AccountManageClients) {
 		return true
 	}
 	clients, err := w.Team.Clients(r.Context(), actor(r), account)
@@ -229,16 +231,9 @@ func (w *Web) absorbRefusal(f *form, locale string, err error, field string) boo
 	return f.absorb(err, nil)
 }
 
-// refusedStatus is the status of a form shown again with err's problems.
-func refusedStatus(err error) int {
-	switch equipe.ErrorCode(err) {
-	case equipe.EFORBIDDEN:
-		return http.StatusForbidden
-	case equipe.ECONFLICT:
-		return http.StatusConflict
-	}
-	return statusOf(err)
-}
+// refusedStatus is the status of a page shown with err's problems: the
+// one the API answers err with.
+func refusedStatus(err error) int { return problem.StatusOf(err) }
 
 // roleLabels returns the labels of the roles in locale, by key.
 func roleLabels(roles []team.RoleView, locale string) map[string]string {

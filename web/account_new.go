@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -89,7 +88,7 @@ func (w *Web) createAccountFor(rw http.ResponseWriter, r *http.Request) error {
 	}
 	to := "/accounts/" + acct.ID.String() + "/members?done=created_for"
 	// The owner is the account's one administrator: the notice names them.
-	rows, _, err := w.Team.TeamPage(r.Context(), act, store.MemberFilter{Account: acct.ID, Role: equipe.RoleAdmin, Limit: 1})
+	rows, _, err := w.Team.TeamPage(r.Context(), act, team.MemberFilter{Account: acct.ID, Role: equipe.RoleAdmin, Limit: 1})
 	if err == nil && len(rows) == 1 {
 		to += "&user=" + rows[0].Member.UserID.String()
 	}

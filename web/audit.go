@@ -11,34 +11,12 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
-	"github.com/equipe-dev/equipe/mail"
-	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/team"
 )
 
-// auditActions are the actions the audit page filters by — every action the
-// service records in an account's log — in the order of its list: those of a
-// team's life first. A suspension and a reactivation are member changes.
-var auditActions = []string{
-	"member.added", "invitation.sent", "invitation.resent", "invitation.revoked", "member.joined", "member.changed",
-	"member.password_reset_sent", "member.removed", "role.created", "role.changed", "role.deleted",
-	"contact.created", "contact.changed", "contact.deleted", "resource.created",
-	"client.staff_assigned", "client.staff_unassigned", "client.detached",
-	"api_key.created", "api_key.revoked", "account.created", "account.changed",
-}
-
-// auditFilterLabels name in the filter list the actions whose own label
-// would hide what they cover.
-var auditFilterLabels = map[string]string{
-	"member.changed": "audit.filter.member_changed",
-}
-
-// auditFieldOrder is the order in which an event's changes are listed.
-var auditFieldOrder = []string{"first_name", "last_name", "email", "phone", "kinds", "user_id", "type", "name", "role",
-	"owner", "creator", "status", "title", "overrides", "resources", "label_fr", "label_en", "grants", "restricted",
-	"replacement", "members_moved", "locale", "first_resource", "parent_id", "requires_activation", "invitation_ttl_hours",
-	"invitations_sent", "template", "expires_at", "reason"}
-
-// contactFieldKeys label a contact's fields as its form does.
+// auditFieldKeys label fields whose name means something else for a
+// contact: a contact's fields go by the labels of its form.
 var contactFieldKeys = map[string]string{
 	"first_name": "field.first_name",
 	"last_name":  "field.last_name",
@@ -85,13 +63,13 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	act := actor(r)
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), Limit: auditPageSize}
-	if !slices.Contains(auditActions, f.Action) && !strings.Contains(f.Action, ".") {
-		f.Action = ""
+	f := team.AuditFilter{Type: event.Type(q.Get("action")), Limit: auditPageSize}
+	if !event.Known(f.Type) && !strings.Contains(string(f.Type), ".") {
+		f.Type = ""
 	}
 	memberID, actorID := idParam(q, "member"), idParam(q, "actor")
 	if memberID != nil {
-		f.TargetID = memberID.String()
+		f.Subject = memberID.String()
 	}
 	f.ActorID = actorID
 	f.Before = idParam(q, "cursor")
@@ -111,8 +89,8 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	base := frame.URL("/audit")
 	link := func(member, actor *equipe.ID, cursor string) string {
 		v := url.Values{}
-		if f.Action != "" {
-			v.Set("action", f.Action)
+		if f.Type != "" {
+			v.Set("action", string(f.Type))
 		}
 		if member != nil {
 			v.Set("member", member.String())
@@ -130,16 +108,12 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	d := auditPage{Frame: frame}
 	d.Actions = append(d.Actions, option{Value: "", Label: w.I18n.T(p.Locale, "audit.all_actions", nil)})
-	actions := auditActions
-	if f.Action != "" && !slices.Contains(actions, f.Action) {
-		actions = append(slices.Clone(actions), f.Action)
+	types := event.AccountTypes()
+	if f.Type != "" && !slices.Contains(types, f.Type) {
+		types = append(types, f.Type)
 	}
-	for _, a := range actions {
-		label := w.actionLabel(p.Locale, a)
-		if key, ok := auditFilterLabels[a]; ok {
-			label = w.I18n.T(p.Locale, key, nil)
-		}
-		d.Actions = append(d.Actions, option{Value: a, Label: label, Selected: a == f.Action})
+	for _, t := range types {
+		d.Actions = append(d.Actions, option{Value: string(t), Label: w.eventLabel(p.Locale, t), Selected: t == f.Type})
 	}
 	if memberID != nil {
 		d.Member, d.MemberID, d.MemberClear = n.user(memberID.String()), memberID.String(), link(nil, actorID, "")
@@ -176,13 +150,13 @@ func idParam(q url.Values, name string) *equipe.ID {
 	return &id
 }
 
-// actionLabel names an audit action in locale (the action keys are message
-// keys); an action without a message goes by its key.
-func (w *Web) actionLabel(locale, action string) string {
-	if w.I18n.Has(action) {
-		return w.I18n.T(locale, action, nil)
+// eventLabel names a kind of event in locale ("event.<type>"); a kind no
+// longer declared goes by its name.
+func (w *Web) eventLabel(locale string, t event.Type) string {
+	if key := "event." + string(t); w.I18n.Has(key) {
+		return w.I18n.T(locale, key, nil)
 	}
-	return action
+	return string(t)
 }
 
 // auditNames names the people, roles, resources, contacts, keys and
@@ -238,18 +212,24 @@ func (n *auditNames) load() error {
 
 // deletedRoles names the custom roles deleted since by the names the
 // events record for them (the newest first).
-func (n *auditNames) deletedRoles(events []equipe.AuditEvent) {
+func (n *auditNames) deletedRoles(events []event.Event) {
 	for _, e := range events {
-		if e.TargetType != "role" {
+		if e.Subject.Kind != event.SubjectRole {
 			continue
 		}
-		if _, ok := n.roles[e.TargetID]; ok {
+		if _, ok := n.roles[e.Subject.ID]; ok {
 			continue
 		}
-		for _, s := range []string{e.Before, e.After} {
-			if name := stringArg(auditState(s), "label_"+n.locale); name != "" {
-				n.roles[e.TargetID] = name
-				break
+		for _, st := range []event.State{e.Before, e.After} {
+			if r, ok := st.(event.Role); ok {
+				name := r.LabelFR
+				if n.locale == equipe.LocaleEN {
+					name = r.LabelEN
+				}
+				if name != "" {
+					n.roles[e.Subject.ID] = name
+					break
+				}
 			}
 		}
 	}
@@ -282,22 +262,20 @@ func (n *auditNames) user(id string) string {
 
 // contact names a contact as the contacts page does; one deleted (or out of
 // the reader's sight) goes by the name its event recorded.
-func (n *auditNames) contact(id string, states ...map[string]any) string {
+func (n *auditNames) contact(id string, states ...event.State) string {
 	name, ok := n.contacts[id]
 	if !ok {
 		if cid, err := equipe.ParseID(id); err == nil {
 			if c, err := n.w.Team.Contact(n.r.Context(), actor(n.r), n.account, cid); err == nil {
-				name = contactName(c)
+				name = contactName(c.Contact)
 			}
 		}
 		n.contacts[id] = name
 	}
-	for _, s := range states {
-		if name != "" {
-			break
+	for _, st := range states {
+		if c, ok := st.(event.Contact); ok && name == "" {
+			name = contactName(equipe.Contact{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email})
 		}
-		name = contactName(equipe.Contact{FirstName: stringArg(s, "first_name"), LastName: stringArg(s, "last_name"),
-			Email: stringArg(s, "email")})
 	}
 	if name == "" {
 		return n.w.I18n.T(n.locale, "audit.a_contact", nil)
@@ -326,8 +304,7 @@ func (n *auditNames) accountName(id string) string {
 
 // key names an API key: by the name its event recorded, else by the name it
 // has, for readers who manage keys.
-func (n *auditNames) key(id string, state map[string]any) string {
-	name := stringArg(state, "name")
+func (n *auditNames) key(id, name string) string {
 	if name == "" {
 		if n.keys == nil {
 			n.keys = map[string]string{}
@@ -350,252 +327,205 @@ func (n *auditNames) key(id string, state map[string]any) string {
 // the values: the kind of thing the event is about, and whether an
 // invitation it speaks of is an account's activation.
 type auditSubject struct {
-	targetType string
+	kind       event.SubjectKind
 	activation bool
 }
 
-func (w *Web) auditLine(locale string, n *auditNames, frame accountFrame, e equipe.AuditEvent, filter func(equipe.ID, bool) string) auditLine {
-	before, after := auditState(e.Before), auditState(e.After)
-	l := auditLine{At: e.At, Action: w.auditActionLabel(locale, e.Action, before, after), IP: e.IP}
-	switch {
-	case e.ActorID != nil:
-		l.Actor, l.ActorHref = n.user(e.ActorID.String()), filter(*e.ActorID, true)
-	case after["api_key"] != nil:
-		l.Actor = n.key(stringArg(after, "api_key"), nil)
+func (w *Web) auditLine(locale string, n *auditNames, frame accountFrame, e event.Event, filter func(equipe.ID, bool) string) auditLine {
+	l := auditLine{At: e.At, Action: w.eventLabel(locale, e.Type), IP: e.IP}
+	switch e.Actor.Kind {
+	case event.ActorUser:
+		l.Actor, l.ActorHref = n.user(e.Actor.ID.String()), filter(*e.Actor.ID, true)
+	case event.ActorKey, event.ActorInstanceKey:
+		l.Actor = n.key(e.Actor.ID.String(), e.Actor.Name)
 	default:
 		l.Actor = w.I18n.T(locale, "audit.system", nil)
 	}
-	switch e.TargetType {
-	case "user":
-		l.Target = n.user(e.TargetID)
-		if id, err := equipe.ParseID(e.TargetID); err == nil {
-			l.TargetHref = filter(id, false)
+	id := e.Subject.ID
+	switch e.Subject.Kind {
+	case event.SubjectUser:
+		l.Target = n.user(id)
+		if uid, err := equipe.ParseID(id); err == nil {
+			l.TargetHref = filter(uid, false)
 		}
-	case "account":
-		l.Target = n.accountName(e.TargetID)
+	case event.SubjectAccount:
+		l.Target = n.accountName(id)
 		switch {
 		case l.Target != "":
-		case e.TargetID == frame.ID.String():
+		case id == frame.ID.String():
 			l.Target = w.I18n.T(locale, "audit.this_account", nil)
 		default:
 			// A client of the firm the reader does not reach, or no
 			// longer: it was detached.
 			l.Target = w.I18n.T(locale, "audit.a_client", nil)
 		}
-	case "role":
-		l.Target = e.TargetID
-		if name, ok := n.roles[e.TargetID]; ok {
+	case event.SubjectRole:
+		l.Target = id
+		if name, ok := n.roles[id]; ok {
 			l.Target = name
 		}
-	case "api_key":
-		l.Target = n.key(e.TargetID, after)
-	case "resource":
-		l.Target = n.resources[e.TargetID]
-		if l.Target == "" {
-			l.Target = stringArg(after, "name")
+	case event.SubjectKey:
+		name := ""
+		if k, ok := e.After.(event.Key); ok {
+			name = k.Name
 		}
-	case "contact":
-		l.Target = n.contact(e.TargetID, after, before)
+		l.Target = n.key(id, name)
+	case event.SubjectResource:
+		l.Target = n.resources[id]
+		if r, ok := e.After.(event.Resource); ok && l.Target == "" {
+			l.Target = r.Name
+		}
+	case event.SubjectContact:
+		l.Target = n.contact(id, e.After, e.Before)
 	}
 	if l.Target == "" {
-		l.Target = e.TargetID
+		l.Target = id
 	}
-	sub := auditSubject{targetType: e.TargetType, activation: n.acct.RequiresActivation}
-	if t, ok := after["template"].(string); ok {
-		sub.activation = t == mail.TemplateActivation
+	sub := auditSubject{kind: e.Subject.Kind, activation: n.acct.RequiresActivation}
+	if inv, ok := e.After.(event.Invitation); ok {
+		sub.activation = inv.Template == event.TemplateActivation
 	}
-	l.Changes = w.auditChanges(locale, n, sub, before, after)
+	for _, c := range e.Changes() {
+		ch := auditChange{Field: w.fieldLabel(locale, sub, c.Name), After: w.auditValue(locale, n, sub, c.Kind, c.After)}
+		if c.HasBefore {
+			ch.Before = w.auditValue(locale, n, sub, c.Kind, c.Before)
+			if ch.Before == ch.After {
+				continue
+			}
+		}
+		l.Changes = append(l.Changes, ch)
+	}
 	return l
 }
 
-// auditActionLabel names an event's action. The service records a
-// suspension and a reactivation as a member's change: the change of status
-// says which.
-func (w *Web) auditActionLabel(locale, action string, before, after map[string]any) string {
-	if action == "member.changed" {
-		b, a := stringArg(before, "status"), stringArg(after, "status")
-		switch {
-		case b != a && a == string(equipe.MemberSuspended):
-			return w.I18n.T(locale, "audit.member_suspended", nil)
-		case b == string(equipe.MemberSuspended) && a == string(equipe.MemberActive):
-			return w.I18n.T(locale, "audit.member_reactivated", nil)
-		}
+// fieldLabel names a state's field in locale ("audit.field.<name>"; a
+// contact's fields as its form does).
+func (w *Web) fieldLabel(locale string, sub auditSubject, name string) string {
+	key := auditKey("field", name)
+	if sub.kind == event.SubjectContact && contactFieldKeys[name] != "" {
+		key = contactFieldKeys[name]
 	}
-	return w.actionLabel(locale, action)
+	if w.I18n.Has(key) {
+		return w.I18n.T(locale, key, nil)
+	}
+	return name
 }
 
-// auditKey is the message key naming an event's field or email template.
-func auditKey(kind, name string) string { return "audit." + kind + "." + name }
-
-// auditState reads an event's before or after state: a JSON object, or
-// nothing.
-func auditState(s string) map[string]any {
-	m := map[string]any{}
-	if s != "" {
-		_ = json.Unmarshal([]byte(s), &m)
-	}
-	return m
-}
-
-// auditChanges lists what an event changed: each field whose value differs
-// between before and after, in a fixed order.
-func (w *Web) auditChanges(locale string, n *auditNames, sub auditSubject, before, after map[string]any) []auditChange {
-	var keys []string
-	for k := range before {
-		keys = append(keys, k)
-	}
-	for k := range after {
-		if _, ok := before[k]; !ok {
-			keys = append(keys, k)
+// auditValue says a state's value of kind in locale.
+func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, kind event.ValueKind, v any) string {
+	none := w.I18n.T(locale, "audit.none", nil)
+	switch kind {
+	case event.ValueRole:
+		s, _ := v.(string)
+		if name, ok := n.roles[s]; ok {
+			return name
 		}
-	}
-	rank := func(k string) int {
-		if i := slices.Index(auditFieldOrder, k); i >= 0 {
-			return i
-		}
-		return len(auditFieldOrder)
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if d := rank(a) - rank(b); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
-	var out []auditChange
-	for _, k := range keys {
-		if k == "api_key" {
-			continue
-		}
-		b, inBefore := before[k]
-		a, inAfter := after[k]
-		c := auditChange{Field: k}
-		key := auditKey("field", k)
-		if sub.targetType == "contact" && contactFieldKeys[k] != "" {
-			key = contactFieldKeys[k]
-		}
-		if w.I18n.Has(key) {
-			c.Field = w.I18n.T(locale, key, nil)
-		}
-		switch {
-		case inBefore && inAfter:
-			c.Before, c.After = w.auditValue(locale, n, sub, k, b), w.auditValue(locale, n, sub, k, a)
-			if c.Before == c.After {
-				continue
-			}
-		case inAfter:
-			c.After = w.auditValue(locale, n, sub, k, a)
-		case len(after) == 0:
-			// Something removed: what it was.
-			c.After = w.auditValue(locale, n, sub, k, b)
-		default:
-			// The state before an action that records other facts after it
-			// (an invitation's email and link): context, not a change.
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// auditValue says a value of an event's state in locale.
-func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, key string, v any) string {
-	switch key {
-	case "role", "replacement":
-		if s, ok := v.(string); ok {
-			if name, ok := n.roles[s]; ok {
-				return name
-			}
-		}
-	case "status":
-		if v == string(equipe.MemberInvited) && sub.activation {
+	case event.ValueStatus:
+		s, _ := v.(equipe.MemberStatus)
+		if s == equipe.MemberInvited && sub.activation {
 			return w.I18n.T(locale, "status.activation_sent", nil)
 		}
-		if s, ok := v.(string); ok && w.I18n.Has("status."+s) {
-			return w.I18n.T(locale, "status."+s, nil)
+		if w.I18n.Has("status." + string(s)) {
+			return w.I18n.T(locale, "status."+string(s), nil)
 		}
-	case "kinds":
-		if sub.targetType != "contact" {
-			break
-		}
-		list, _ := v.([]any)
+	case event.ValueContactKinds:
+		list, _ := v.([]string)
 		var parts []string
-		for _, item := range list {
-			k, _ := item.(string)
+		for _, k := range list {
 			if key, ok := contactKinds[k]; ok {
 				k = w.I18n.T(locale, key, nil)
 			}
 			parts = append(parts, k)
 		}
 		if len(parts) == 0 {
-			return w.I18n.T(locale, "audit.none", nil)
+			return none
 		}
 		return strings.Join(parts, ", ")
-	case "user_id":
-		if s, ok := v.(string); ok {
-			return n.user(s)
+	case event.ValueUser:
+		if id, ok := v.(equipe.ID); ok {
+			return n.user(id.String())
 		}
-	case "parent_id":
-		if s, ok := v.(string); ok {
-			if name := n.accountName(s); name != "" {
+	case event.ValueAccount:
+		if id, ok := v.(equipe.ID); ok {
+			if name := n.accountName(id.String()); name != "" {
 				return name
 			}
 			return w.I18n.T(locale, "audit.the_firm", nil)
 		}
-	case "type":
+	case event.ValueResourceType:
 		s, _ := v.(string)
 		if rt, ok := w.Catalogue.ResourceType(s); ok {
 			return rt.Label.In(locale)
 		}
-	case "reason":
+	case event.ValueResource:
+		if r, ok := v.(event.Resource); ok {
+			return w.auditValue(locale, n, sub, event.ValueResourceType, r.Type) + w.I18n.T(locale, "audit.colon", nil) + " " + r.Name
+		}
+	case event.ValueResources:
+		ids, _ := v.([]equipe.ID)
+		var names []string
+		for _, id := range ids {
+			if name, ok := n.resources[id.String()]; ok {
+				names = append(names, name)
+			} else {
+				names = append(names, w.I18n.T(locale, "audit.a_resource", nil))
+			}
+		}
+		if len(names) == 0 {
+			return none
+		}
+		slices.Sort(names)
+		return strings.Join(names, ", ")
+	case event.ValueReason:
 		if s, ok := v.(string); ok && w.I18n.Has(s) {
 			return w.I18n.T(locale, s, nil)
 		}
-	case "locale":
+	case event.ValueLocale:
 		switch v {
 		case equipe.LocaleFR:
 			return "Français"
 		case equipe.LocaleEN:
 			return "English"
 		}
-	case "overrides", "grants":
-		list, _ := v.([]any)
+	case event.ValueGrants:
+		gs, _ := v.([]equipe.Grant)
 		var parts []string
-		for _, item := range list {
-			o, _ := item.(map[string]any)
-			perm, _ := o["permission"].(string)
-			label := perm
-			if p, ok := w.Catalogue.Permission(perm); ok {
-				label = p.Label.In(locale)
-			}
-			if sc, ok := access.ParseScope(stringArg(o, "scope")); ok {
-				label += " (" + sc.Label().In(locale) + ")"
-			}
-			if allow, ok := o["allow"].(bool); ok {
-				if allow {
-					label = "+ " + label
-				} else {
-					label = "− " + label
-				}
-			}
-			parts = append(parts, label)
+		for _, g := range gs {
+			parts = append(parts, w.grantLabel(locale, g.Permission, g.Scope))
 		}
 		if len(parts) == 0 {
-			return w.I18n.T(locale, "audit.none", nil)
+			return none
 		}
 		return strings.Join(parts, ", ")
-	case "template":
+	case event.ValueOverrides:
+		os, _ := v.([]equipe.Override)
+		var parts []string
+		for _, o := range os {
+			sign := "− "
+			if o.Allow {
+				sign = "+ "
+			}
+			parts = append(parts, sign+w.grantLabel(locale, o.Permission, o.Scope))
+		}
+		if len(parts) == 0 {
+			return none
+		}
+		return strings.Join(parts, ", ")
+	case event.ValueTemplate:
 		if s, ok := v.(string); ok && w.I18n.Has(auditKey("template", s)) {
 			return w.I18n.T(locale, auditKey("template", s), nil)
 		}
-	case "from":
-		if v == "account_list" {
-			return w.I18n.T(locale, "audit.from_account_list", nil)
+	case event.ValueJoinedFrom:
+		if s, ok := v.(string); ok && w.I18n.Has(auditKey("from", s)) {
+			return w.I18n.T(locale, auditKey("from", s), nil)
 		}
-	case "expires_at":
-		if s, ok := v.(string); ok {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return w.date(locale, t)
-			}
+	case event.ValueTime:
+		if t, ok := v.(time.Time); ok {
+			return w.date(locale, t)
+		}
+	case event.ValueHours:
+		if h, ok := v.(int); ok && h > 0 {
+			return w.duration(locale, time.Duration(h)*time.Hour)
 		}
 	}
 	switch x := v.(type) {
@@ -606,6 +536,8 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, key str
 			return w.I18n.T(locale, "form.yes", nil)
 		}
 		return w.I18n.T(locale, "form.no", nil)
+	case int:
+		return strconv.Itoa(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:
@@ -613,10 +545,12 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, key str
 			return "—"
 		}
 		return x
+	case equipe.MemberStatus:
+		return string(x)
 	case []any:
 		var parts []string
 		for _, item := range x {
-			parts = append(parts, w.auditValue(locale, n, sub, "", item))
+			parts = append(parts, w.auditValue(locale, n, sub, event.ValueRaw, item))
 		}
 		return strings.Join(parts, ", ")
 	case map[string]any:
@@ -627,3 +561,18 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, key str
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// grantLabel names a permission, with its scope, in locale.
+func (w *Web) grantLabel(locale, permission, scope string) string {
+	label := permission
+	if p, ok := w.Catalogue.Permission(permission); ok {
+		label = p.Label.In(locale)
+	}
+	if sc, ok := access.ParseScope(scope); ok && sc != access.ScopeNone {
+		label += " (" + sc.Label().In(locale) + ")"
+	}
+	return label
+}
+
+// auditKey is the message key naming an event's field or email template.
+func auditKey(kind, name string) string { return "audit." + kind + "." + name }

@@ -147,7 +147,7 @@ func TestAuditPage_NamesContactsClientsStaffAndKeysInBothLanguages(t *testing.T)
 			t.Errorf("action %q without a label: %q", o[1], o[2])
 		}
 	}
-	wantIn(t, p, `<option value="member.changed">Membre modifié, suspendu ou réactivé</option>`)
+	wantIn(t, p, `<option value="member.suspended">Membre suspendu</option>`)
 	p = get(t, f.c, f.url("/audit?action=contact.deleted"))
 	if rows := auditRows(t, p); len(rows) != 1 || !strings.Contains(rows[0], "Jeanne Comptable") {
 		t.Errorf("contact.deleted events: %q", rows)
@@ -198,7 +198,7 @@ func TestAuditPage_NamesContactsClientsStaffAndKeysInBothLanguages(t *testing.T)
 	auditRow(t, rows, "Member reactivated", "Test sam")
 	auditRow(t, rows, "API key “Synchronisation CRM”", "Member added", "Zoé Zèle")
 	wantIn(t, p, `<option value="client.staff_unassigned">Staff member unassigned from the client</option>`,
-		`<option value="member.changed">Member changed, suspended or reactivated</option>`)
+		`<option value="member.suspended">Member suspended</option>`)
 }
 
 func TestAuditPage_AnInvitationToActivateSaysActivationSent(t *testing.T) {

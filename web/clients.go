@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -21,8 +20,7 @@ var clientNotices = map[string]string{
 	"detached":      "clients.done_detached",
 }
 
-// clientsPage is a firm's client accounts (C10, seed 001: "la rubrique
-// Clients"), with the staff assigned to each.
+// clientsPage is a firm's client accounts, with the staff assigned to each.
 type clientsPage struct {
 	Frame     accountFrame
 	CanManage bool // subaccounts.manage: create, assign, detach
@@ -79,7 +77,7 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	st, err := w.standing(r, firm)
+	acts, err := w.accountActions(r, firm)
 	if err != nil {
 		return err
 	}
@@ -100,7 +98,8 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 	if utf8.RuneCountInString(search) > 100 {
 		search = string([]rune(search)[:100])
 	}
-	d := clientsPage{Frame: frame, CanManage: st.has("subaccounts.manage"), ShowStaff: staff != nil, Query: search, Total: len(clients)}
+	d := clientsPage{Frame: frame, CanManage: acts.May(team.AccountManageClients), ShowStaff: staff != nil, Query: search,
+		Total: len(clients)}
 	w.clientNotice(p, q, clients, staff)
 	needle := strings.ToLower(search)
 	for _, c := range clients {
@@ -118,13 +117,18 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 				continue
 			}
 			chip := staffChip{Name: m.Name()}
-			if d.CanManage {
+			if c.Actions.May(team.ClientUnassignStaff) {
 				chip.Remove = base + "/staff/" + u.String() + "/remove"
 			}
 			row.Staff = append(row.Staff, chip)
 		}
-		if d.CanManage {
-			row.Assign, row.Detach, row.Field = base+"/staff", base+"/detach", "assign-"+row.ID
+		// A detachment the client's state stops is still offered: its page
+		// says why, and what would let it happen.
+		if detach := c.Actions.Get(team.ClientDetach); detach.OK() || detach.Err.Code == equipe.ECONFLICT {
+			row.Detach = base + "/detach"
+		}
+		if c.Actions.May(team.ClientAssignStaff) {
+			row.Assign, row.Field = base+"/staff", "assign-"+row.ID
 			// The firm's administrators reach every client already;
 			// suspended members reach none.
 			for _, m := range members {
@@ -141,7 +145,7 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 }
 
 // clientNotice sets the notice a redirect to the clients page asked for.
-func (w *Web) clientNotice(p *page, q url.Values, clients []store.ClientAccount, staff map[equipe.ID]team.MemberSummary) {
+func (w *Web) clientNotice(p *page, q url.Values, clients []team.Client, staff map[equipe.ID]team.MemberSummary) {
 	get := q.Get
 	key := clientNotices[get("done")]
 	if key == "" {
@@ -173,11 +177,7 @@ func (w *Web) newClientForm(rw http.ResponseWriter, r *http.Request) error {
 // showClientForm shows the form of a new client account; the reader needs
 // subaccounts.manage in the firm.
 func (w *Web) showClientForm(rw http.ResponseWriter, r *http.Request, firm equipe.ID, f *form, status int) error {
-	st, err := w.standing(r, firm)
-	if err != nil {
-		return err
-	}
-	if err := st.refusal("subaccounts.manage"); err != nil {
+	if err := w.mayIn(r, firm, team.AccountManageClients); err != nil {
 		return w.refuse(rw, r, err)
 	}
 	frame, err := w.frame(r, firm, "clients")
@@ -263,24 +263,20 @@ type clientConfirmPage struct {
 
 // managedClient returns the firm's client the path names, for a reader who
 // manages the firm's clients; any other client is not found.
-func (w *Web) managedClient(r *http.Request, firm, client equipe.ID) (store.ClientAccount, error) {
-	st, err := w.standing(r, firm)
-	if err != nil {
-		return store.ClientAccount{}, err
-	}
-	if err := st.refusal("subaccounts.manage"); err != nil {
-		return store.ClientAccount{}, err
+func (w *Web) managedClient(r *http.Request, firm, client equipe.ID) (team.Client, error) {
+	if err := w.mayIn(r, firm, team.AccountManageClients); err != nil {
+		return team.Client{}, err
 	}
 	clients, err := w.Team.Clients(r.Context(), actor(r), firm)
 	if err != nil {
-		return store.ClientAccount{}, err
+		return team.Client{}, err
 	}
 	for _, c := range clients {
 		if c.Account.ID == client {
 			return c, nil
 		}
 	}
-	return store.ClientAccount{}, equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	return team.Client{}, equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 }
 
 func (w *Web) unassignStaffForm(rw http.ResponseWriter, r *http.Request) error {
@@ -335,25 +331,6 @@ func (w *Web) unassignStaff(rw http.ResponseWriter, r *http.Request) error {
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=unassigned&client="+client.String()+"&user="+user.String())
 }
 
-// clientAdmins reports whether the client account has an active
-// administrator of its own (once detached, nobody else reaches it), and
-// else whether one has yet to join: an owner invited with the client.
-func (w *Web) clientAdmins(r *http.Request, client equipe.ID) (active, pending bool, err error) {
-	rows, _, err := w.Team.TeamPage(r.Context(), actor(r), store.MemberFilter{Account: client, Role: equipe.RoleAdmin,
-		Status: equipe.MemberActive, Limit: 1})
-	if err != nil || len(rows) > 0 {
-		return len(rows) > 0, false, err
-	}
-	for _, s := range []equipe.MemberStatus{equipe.MemberInvited, equipe.MemberCreated} {
-		rows, _, err = w.Team.TeamPage(r.Context(), actor(r), store.MemberFilter{Account: client, Role: equipe.RoleAdmin,
-			Status: s, Limit: 1})
-		if err != nil || len(rows) > 0 {
-			return false, len(rows) > 0, err
-		}
-	}
-	return false, false, nil
-}
-
 // showDetach asks to confirm a client's detachment, or says why it cannot
 // be done: a client without an active administrator of its own would be
 // left with nobody to run it. failed is the detachment's refusal, if any.
@@ -363,10 +340,6 @@ func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, failed error) 
 		return err
 	}
 	c, err := w.managedClient(r, firm, client)
-	if err != nil {
-		return w.refuse(rw, r, err)
-	}
-	active, pending, err := w.clientAdmins(r, client)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -380,16 +353,14 @@ func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, failed error) 
 		Lead: w.I18n.T(p.Locale, "clients.detach_lead", args), CanConfirm: true,
 		Button: w.I18n.T(p.Locale, "clients.detach_button", nil), Back: frame.URL("/clients")}
 	status := http.StatusOK
-	switch {
-	case pending:
-		d.Problem = w.I18n.T(p.Locale, "clients.detach_owner_pending", args)
-	case !active:
-		d.Problem = w.I18n.T(p.Locale, "clients.detach_no_admin", args)
-	case failed != nil:
-		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+	if failed == nil {
+		if a := c.Actions.Get(team.ClientDetach); !a.OK() {
+			failed = a.Err
+		}
 	}
-	if d.Problem != "" {
-		d.CanConfirm, status = false, http.StatusConflict
+	if failed != nil {
+		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+		d.CanConfirm, status = false, refusedStatus(failed)
 	}
 	p.Data = d
 	return w.render(rw, r, status, "client_confirm", p)

@@ -91,7 +91,7 @@ func (w *Web) contacts(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	st, err := w.standing(r, account)
+	acts, err := w.accountActions(r, account)
 	if err != nil {
 		return err
 	}
@@ -104,17 +104,23 @@ func (w *Web) contacts(rw http.ResponseWriter, r *http.Request) error {
 	if key := contactNotices[q.Get("done")]; key != "" {
 		p.Notice, p.NoticeArgs = key, map[string]any{"name": w.I18n.T(p.Locale, "contacts.the_contact", nil)}
 	}
-	d := contactsPage{Frame: frame, CanManage: st.has("contacts.manage")}
-	invite := st.has("members.manage")
-	for _, c := range list {
+	d := contactsPage{Frame: frame, CanManage: acts.May(team.AccountManageContacts)}
+	for _, cv := range list {
+		c := cv.Contact
 		base := frame.URL("/contacts/" + c.ID.String())
-		row := contactRow{Name: contactName(c), Email: c.Email, Phone: c.Phone, Edit: base + "/edit", Delete: base + "/delete"}
+		row := contactRow{Name: contactName(c), Email: c.Email, Phone: c.Phone}
+		if cv.Actions.May(team.ContactEdit) {
+			row.Edit = base + "/edit"
+		}
+		if cv.Actions.May(team.ContactDelete) {
+			row.Delete = base + "/delete"
+		}
 		for _, k := range equipe.ContactKinds {
 			if slices.Contains(c.Kinds, k) {
 				row.Kinds = append(row.Kinds, w.I18n.T(p.Locale, contactKinds[k], nil))
 			}
 		}
-		if invite && c.Email != "" {
+		if cv.Actions.May(team.ContactInvite) {
 			v := url.Values{"email": {c.Email}}
 			if c.FirstName != "" {
 				v.Set("first_name", c.FirstName)
@@ -142,11 +148,7 @@ func contactInputOf(r *http.Request) team.ContactInput {
 // showContactForm shows the add form (editing nil) or the edit form with f;
 // the reader needs contacts.manage.
 func (w *Web) showContactForm(rw http.ResponseWriter, r *http.Request, account equipe.ID, editing *equipe.Contact, f *form, status int) error {
-	st, err := w.standing(r, account)
-	if err != nil {
-		return err
-	}
-	if err := st.refusal("contacts.manage"); err != nil {
+	if err := w.mayIn(r, account, team.AccountManageContacts); err != nil {
 		return w.refuse(rw, r, err)
 	}
 	frame, err := w.frame(r, account, "contacts")
@@ -223,10 +225,11 @@ func (w *Web) editContactForm(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := w.Team.Contact(r.Context(), actor(r), account, id)
+	cv, err := w.Team.Contact(r.Context(), actor(r), account, id)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
+	c := cv.Contact
 	f := newForm()
 	f.Values = map[string]string{"first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "phone": c.Phone,
 		"kinds": strings.Join(c.Kinds, ",")}
@@ -238,7 +241,7 @@ func (w *Web) updateContact(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := w.Team.Contact(r.Context(), actor(r), account, id)
+	cv, err := w.Team.Contact(r.Context(), actor(r), account, id)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -247,7 +250,7 @@ func (w *Web) updateContact(rw http.ResponseWriter, r *http.Request) error {
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !absorbContact(f, err) {
 			return w.refuse(rw, r, err)
 		}
-		return w.showContactForm(rw, r, account, &c, f, refusedStatus(err))
+		return w.showContactForm(rw, r, account, &cv.Contact, f, refusedStatus(err))
 	}
 	return redirect(rw, r, "/accounts/"+account.String()+"/contacts?done=changed&contact="+id.String())
 }
@@ -259,17 +262,14 @@ func (w *Web) deleteContactForm(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := w.Team.Contact(r.Context(), actor(r), account, id)
+	cv, err := w.Team.Contact(r.Context(), actor(r), account, id)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	st, err := w.standing(r, account)
-	if err != nil {
-		return err
+	if a := cv.Actions.Get(team.ContactDelete); !a.OK() {
+		return w.refuse(rw, r, a.Err)
 	}
-	if err := st.refusal("contacts.manage"); err != nil {
-		return w.refuse(rw, r, err)
-	}
+	c := cv.Contact
 	frame, err := w.frame(r, account, "contacts")
 	if err != nil {
 		return err

@@ -110,7 +110,8 @@ func (w *Web) joinPending(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = w.Team.JoinPending(r.Context(), actor(r), account)
+	auth, _ := httpauth.Auth(r)
+	err = w.Identity.JoinPending(r.Context(), auth.User, account, httpauth.Origin(r))
 	e := equipe.AsError(err)
 	switch {
 	case err == nil, e.Key == "invitation.already_joined":

@@ -233,7 +233,7 @@ func TestHome_AnUnconfirmedAddressJoinsOnlyWithTheLink(t *testing.T) {
 	}
 	// The link works, and confirms the address.
 	secret := apptest.Secret(link)
-	if _, _, err := env.App.Identity.AcceptInvitation(t.Context(), secret, identity.Accept{}, &identity.Auth{User: b.user}, identity.Origin{IP: "127.0.0.1"}); err != nil {
+	if _, _, err := env.App.Identity.AcceptInvitation(t.Context(), secret, identity.Accept{}, &identity.Auth{User: b.user}, equipe.Origin{IP: "127.0.0.1"}); err != nil {
 		t.Fatalf("accept with the link: %v", err)
 	}
 	if m := a.member(t, bob); m.Status != equipe.MemberActive {

@@ -15,16 +15,12 @@ import (
 // something away: a GET shows what it will do and a button, and only the
 // button's POST does it (seed 001: "Vous devrez confirmer").
 type memberAction struct {
-	// blocked returns the conflict that stops the action for the member as
-	// they stand, or nil.
-	blocked func(m equipe.Member) *equipe.Error
+	// name is the action's name among the use cases' answers (team.Actions).
+	name string
 	// words returns the keys of the page's title, text and button for the
 	// member in the account.
 	words  func(m equipe.Member, acct equipe.Account) actionWords
 	danger bool
-	// resend: sending a pending invitation again, which anyone who manages
-	// members may do whoever the member is (see team.Service.Invite).
-	resend bool
 	// do performs the action and returns the team page's notice.
 	do func(w *Web, r *http.Request, account, user equipe.ID, m equipe.Member, acct equipe.Account) (string, error)
 }
@@ -35,16 +31,7 @@ type actionWords struct {
 
 var (
 	actInvite = &memberAction{
-		resend: true,
-		blocked: func(m equipe.Member) *equipe.Error {
-			switch m.Status {
-			case equipe.MemberActive:
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.already_joined"}
-			case equipe.MemberSuspended:
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
-			}
-			return nil
-		},
+		name: team.MemberInvite,
 		words: func(m equipe.Member, acct equipe.Account) actionWords {
 			switch {
 			case m.Status == equipe.MemberInvited && acct.RequiresActivation:
@@ -74,12 +61,7 @@ var (
 		},
 	}
 	actRevoke = &memberAction{
-		blocked: func(m equipe.Member) *equipe.Error {
-			if m.Status != equipe.MemberInvited {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.none_pending"}
-			}
-			return nil
-		},
+		name: team.MemberRevoke,
 		words: func(_ equipe.Member, acct equipe.Account) actionWords {
 			if acct.RequiresActivation {
 				return actionWords{"confirm.revoke_activation_title", "confirm.revoke_activation_lead", "confirm.revoke_activation_button", ""}
@@ -96,12 +78,7 @@ var (
 		},
 	}
 	actReset = &memberAction{
-		blocked: func(m equipe.Member) *equipe.Error {
-			if m.Status == equipe.MemberSuspended {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.suspended"}
-			}
-			return nil
-		},
+		name: team.MemberReset,
 		words: func(m equipe.Member, acct equipe.Account) actionWords {
 			switch {
 			case m.JoinedAt.IsZero() && acct.RequiresActivation:
@@ -123,40 +100,28 @@ var (
 		},
 	}
 	actSuspend = &memberAction{
-		blocked: func(m equipe.Member) *equipe.Error {
-			if m.Status == equipe.MemberSuspended {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.already_suspended"}
-			}
-			return nil
-		},
+		name: team.MemberSuspend,
 		words: func(equipe.Member, equipe.Account) actionWords {
 			return actionWords{"confirm.suspend_title", "confirm.suspend_lead", "confirm.suspend_button", ""}
 		},
 		danger: true,
 		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, _ equipe.Account) (string, error) {
-			s := equipe.MemberSuspended
-			_, err := w.Team.ChangeMember(r.Context(), actor(r), account, user, team.MemberChange{Status: &s})
+			_, err := w.Team.Suspend(r.Context(), actor(r), account, user)
 			return "suspended", err
 		},
 	}
 	actReactivate = &memberAction{
-		blocked: func(m equipe.Member) *equipe.Error {
-			if m.Status != equipe.MemberSuspended {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.not_suspended"}
-			}
-			return nil
-		},
+		name: team.MemberReactivate,
 		words: func(equipe.Member, equipe.Account) actionWords {
 			return actionWords{"confirm.reactivate_title", "confirm.reactivate_lead", "confirm.reactivate_button", ""}
 		},
 		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, _ equipe.Account) (string, error) {
-			s := equipe.MemberActive
-			_, err := w.Team.ChangeMember(r.Context(), actor(r), account, user, team.MemberChange{Status: &s})
+			_, err := w.Team.Reactivate(r.Context(), actor(r), account, user)
 			return "reactivated", err
 		},
 	}
 	actRemove = &memberAction{
-		blocked: func(equipe.Member) *equipe.Error { return nil },
+		name: team.MemberRemove,
 		words: func(equipe.Member, equipe.Account) actionWords {
 			return actionWords{"confirm.remove_title", "confirm.remove_lead", "confirm.remove_button", ""}
 		},
@@ -236,12 +201,16 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 		return err
 	}
 	act := actor(r)
-	m, u, _, err := w.Team.Member(r.Context(), act, account, user)
+	mv, err := w.Team.ViewMember(r.Context(), act, account, user)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	if err := w.mayManage(r, account, user); err != nil && !(a.resend && pendingInvitation(m) && equipe.AsError(err).Key == "member.outranks") {
-		return w.refuse(rw, r, err)
+	m, u := mv.Member, mv.User
+	// Someone who may not take the action at all is told so on a page of
+	// its own; an action the member's state stops is explained here.
+	answer := mv.Actions.Get(a.name)
+	if !answer.OK() && answer.Err.Code != equipe.ECONFLICT {
+		return w.refuse(rw, r, answer.Err)
 	}
 	acct, err := w.Team.Account(r.Context(), act, account)
 	if err != nil {
@@ -267,10 +236,8 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 			map[string]any{"count": m.InvitationsSent, "date": w.date(p.Locale, m.LastInvitedAt)}))
 	}
 	status := http.StatusOK
-	if failed == nil {
-		if e := a.blocked(m); e != nil {
-			failed = e
-		}
+	if failed == nil && !answer.OK() {
+		failed = answer.Err
 	}
 	if failed != nil {
 		e := equipe.AsError(failed)
@@ -284,34 +251,6 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 	}
 	p.Data = d
 	return w.render(rw, r, status, "member_confirm", p)
-}
-
-// pendingInvitation reports whether the member was sent an invitation they
-// have not accepted yet: sending it again is open to anyone who manages
-// members, whoever the member is.
-func pendingInvitation(m equipe.Member) bool {
-	return m.Status == equipe.MemberInvited && m.JoinedAt.IsZero() && m.InvitationsSent > 0
-}
-
-// mayManage returns the refusal the use cases would answer the reader for
-// any action on the member: without members.manage, or when the member
-// holds what the reader does not.
-func (w *Web) mayManage(r *http.Request, account, user equipe.ID) error {
-	st, err := w.standing(r, account)
-	if err != nil {
-		return err
-	}
-	if err := st.refusal("members.manage"); err != nil {
-		return err
-	}
-	ma, err := w.Team.MemberAccess(r.Context(), actor(r), account, user)
-	if err != nil {
-		return err
-	}
-	if missing := st.covers(ma.Member); len(missing) > 0 {
-		return &equipe.Error{Code: equipe.EFORBIDDEN, Key: "member.outranks", Args: map[string]any{"missing": strings.Join(missing, ", ")}}
-	}
-	return nil
 }
 
 // problem says in locale what a use case's refusal means, with its

@@ -166,11 +166,11 @@ type editedMember struct {
 // back with the boxes ticked).
 func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account equipe.ID, editing *editedMember, d memberDraft, selection string, f *form, status int) error {
 	act := actor(r)
-	st, err := w.standing(r, account)
-	if err != nil {
+	if err := w.mayIn(r, account, team.AccountAddMember); err != nil {
 		return w.refuse(rw, r, err)
 	}
-	if err := st.refusal("members.manage"); err != nil {
+	g, err := w.Team.Granting(r.Context(), act, account)
+	if err != nil {
 		return w.refuse(rw, r, err)
 	}
 	roles, err := w.Team.Roles(r.Context(), act, account)
@@ -191,7 +191,7 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	}
 	switch selection {
 	case "all":
-		d.tick(st.grants())
+		d.tick(g.Grants)
 		d.Custom = true
 	case "none":
 		d.Grants = nil
@@ -223,7 +223,7 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 		o := option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == d.Role}
 		// A role that grants more than the reader holds is shown, saying
 		// why it cannot be chosen; the member's own role stays choosable.
-		if !st.coversRole(ro.Role) && !o.Selected {
+		if !mayGive(g, ro.Role.Key) && !o.Selected {
 			o.Disabled, data.RolesBeyond = true, true
 			why := "member_form.role_beyond"
 			if ro.Role.Key == equipe.RoleAdmin {
@@ -234,7 +234,7 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 		data.Roles = append(data.Roles, o)
 	}
 	data.Picker = pickerData{Form: p.Form, Hint: "perms.member_hint", FromRole: true,
-		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, st.held())}
+		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, held(g.Grants))}
 	data.Resources = w.resourceGroups(resources, p.Locale, d.Resources)
 	for _, jt := range w.Catalogue.JobTitles {
 		data.Titles = append(data.Titles, jt.Label.In(p.Locale))
@@ -264,10 +264,41 @@ func (w *Web) resourceGroups(resources []equipe.Resource, locale string, assigne
 	return slices.DeleteFunc(out, func(g resourceGroup) bool { return len(g.Items) == 0 })
 }
 
+// roleOf returns the role of the account with key, among those of g.
+func roleOf(g team.Granting, key string) (access.Role, bool) {
+	for _, c := range g.Roles {
+		if c.Role.Key == key {
+			return c.Role, true
+		}
+	}
+	return access.Role{}, false
+}
+
+// mayGive reports whether the use cases let the reader give the role.
+func mayGive(g team.Granting, role string) bool {
+	for _, c := range g.Roles {
+		if c.Role.Key == role {
+			return c.OK()
+		}
+	}
+	return false
+}
+
+// held maps each permission of grants to its scope.
+func held(grants []access.Grant) map[string]access.Scope {
+	out := make(map[string]access.Scope, len(grants))
+	for _, gr := range grants {
+		out[gr.Permission] = gr.Scope
+	}
+	return out
+}
+
 // absorbMember takes a use case's refusal of a member form into the form,
-// each problem beside its field. It reports whether the form shows err;
-// any other refusal gets a page of its own.
-func (w *Web) absorbMember(f *form, locale string, err error, st standing, role access.Role, d memberDraft) bool {
+// each problem beside its field: a refusal of what was granted goes beside
+// the role when the role itself is beyond the reader (roleBeyond), else
+// beside the permissions. It reports whether the form shows err; any other
+// refusal gets a page of its own.
+func (w *Web) absorbMember(f *form, locale string, err error, roleBeyond bool, d memberDraft) bool {
 	e := equipe.AsError(err)
 	switch {
 	case e.Code == equipe.ECONFLICT && e.Key == "member.exists":
@@ -280,7 +311,7 @@ func (w *Web) absorbMember(f *form, locale string, err error, st standing, role 
 		f.add("role", e.Key, nil)
 	case e.Code == equipe.EFORBIDDEN && e.Key == "role.beyond_own":
 		field := "permissions"
-		if !st.coversRole(role) {
+		if roleBeyond {
 			field = "role"
 		}
 		f.add(field, e.Key, w.localArgs(locale, e.Args))
@@ -357,22 +388,18 @@ func (w *Web) addMember(rw http.ResponseWriter, r *http.Request) error {
 		return w.showMemberForm(rw, r, account, nil, d, "", f, http.StatusUnprocessableEntity)
 	}
 	act := actor(r)
-	st, err := w.standing(r, account)
+	g, err := w.Team.Granting(r.Context(), act, account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	roles, err := w.Team.Roles(r.Context(), act, account)
-	if err != nil {
-		return w.refuse(rw, r, err)
-	}
-	role, _ := roleByKey(roles, d.Role)
+	role, _ := roleOf(g, d.Role)
 	added, err := w.Team.AddMember(r.Context(), act, account, team.NewMember{Email: r.PostFormValue("email"),
 		FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"), Role: d.Role,
 		Overrides: w.overridesOf(d, role), Resources: d.Resources, Title: d.Title,
 		NotificationEmail: r.PostFormValue("notification_email"), Locale: r.PostFormValue("locale"),
 		SendInvitation: r.PostFormValue("send_invitation") == "yes", SendWelcome: r.PostFormValue("send_welcome") == "yes"})
 	if err != nil {
-		if !w.absorbMember(f, w.locale(r), err, st, role, d) {
+		if !w.absorbMember(f, w.locale(r), err, !mayGive(g, d.Role), d) {
 			return w.refuse(rw, r, err)
 		}
 		status := refusedStatus(err)
@@ -401,21 +428,21 @@ func (w *Web) addMember(rw http.ResponseWriter, r *http.Request) error {
 	return redirect(rw, r, "/accounts/"+account.String()+"/members?done="+done+"&user="+added.User.ID.String())
 }
 
-// editedMember returns the member the path names, once the reader is known
-// to be allowed to change them.
+// editedMember returns the member the path names, once the use cases say
+// the reader may change them.
 func (w *Web) editedMember(r *http.Request) (equipe.ID, *editedMember, error) {
 	account, user, err := accountUser(r)
 	if err != nil {
 		return account, nil, err
 	}
-	m, u, res, err := w.Team.Member(r.Context(), actor(r), account, user)
+	mv, err := w.Team.ViewMember(r.Context(), actor(r), account, user)
 	if err != nil {
 		return account, nil, err
 	}
-	if err := w.mayManage(r, account, user); err != nil {
-		return account, nil, err
+	if a := mv.Actions.Get(team.MemberEdit); !a.OK() {
+		return account, nil, a.Err
 	}
-	return account, &editedMember{Member: m, User: u, Resources: res}, nil
+	return account, &editedMember{Member: mv.Member, User: mv.User, Resources: mv.Resources}, nil
 }
 
 func (w *Web) editMemberForm(rw http.ResponseWriter, r *http.Request) error {
@@ -452,15 +479,11 @@ func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
 		return w.showMemberForm(rw, r, account, em, d, "", f, http.StatusUnprocessableEntity)
 	}
 	act := actor(r)
-	st, err := w.standing(r, account)
+	g, err := w.Team.Granting(r.Context(), act, account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	roles, err := w.Team.Roles(r.Context(), act, account)
-	if err != nil {
-		return w.refuse(rw, r, err)
-	}
-	role, _ := roleByKey(roles, d.Role)
+	role, _ := roleOf(g, d.Role)
 	// Only what changed is sent: the rules judge the change, and the audit
 	// log records it, not an unchanged field.
 	var ch team.MemberChange
@@ -482,7 +505,7 @@ func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
 		return redirect(rw, r, "/accounts/"+account.String()+"/members?done=unchanged&user="+user)
 	}
 	if _, err := w.Team.ChangeMember(r.Context(), act, account, em.Member.UserID, ch); err != nil {
-		if !w.absorbMember(f, w.locale(r), err, st, role, d) {
+		if !w.absorbMember(f, w.locale(r), err, !mayGive(g, d.Role) && d.Role != em.Member.Role, d) {
 			return w.refuse(rw, r, err)
 		}
 		if equipe.AsError(err).Key == "member.required_resource" {

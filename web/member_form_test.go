@@ -8,7 +8,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
-	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -237,16 +237,14 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 }
 
 // auditOf returns the account's audit events.
-func auditOf(t *testing.T, o owner) []equipe.AuditEvent {
+func auditOf(t *testing.T, o owner) []event.Event {
 	t.Helper()
-	events, _, err := o.env.App.Team.AuditPage(t.Context(), o.actor(), o.account, storeAuditAll())
+	events, _, err := o.env.App.Team.AuditPage(t.Context(), o.actor(), o.account, team.AuditFilter{Limit: team.MaxAuditPage})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return events
 }
-
-func storeAuditAll() store.AuditFilter { return store.AuditFilter{Limit: 500} }
 
 // TestAddMember_ThrottledInvitationSaysSo: adding again someone invited
 // three times within the hour is refused on the form, saying why, and adds

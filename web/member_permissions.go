@@ -111,7 +111,7 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 // may not view its members: their role and effective permissions, as the
 // effective-permissions page shows them.
 func (w *Web) ownPermissions(rw http.ResponseWriter, r *http.Request, account equipe.ID) error {
-	own, err := w.readOwnAccess(r, account)
+	own, err := w.Team.MyAccess(r.Context(), actor(r), account)
 	if err != nil {
 		return err
 	}
@@ -122,10 +122,10 @@ func (w *Web) ownPermissions(rw http.ResponseWriter, r *http.Request, account eq
 	me := actor(r).User
 	p := w.page(r, "page.own_permissions")
 	d := memberPermissionsPage{Frame: frame, Own: true, Name: personName(*me), Email: me.Email, Role: roleName(own.Role, p.Locale),
-		Status: own.Status, ViaFirm: own.FirmOf != nil, Restricted: own.Member.LimitedToAssigned(),
-		Permissions: w.effectiveGroups(p.Locale, w.Catalogue.Effective(own.Member))}
-	if own.FirmOf != nil {
-		d.Firm = own.FirmOf.Name
+		Status: own.Person.Status, ViaFirm: own.Firm != nil, Restricted: own.Member.LimitedToAssigned(),
+		Permissions: w.effectiveGroups(p.Locale, own.Permissions)}
+	if own.Firm != nil {
+		d.Firm = own.Firm.Name
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "member_permissions", p)

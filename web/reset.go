@@ -20,7 +20,7 @@ func (w *Web) forgot(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Form.keep(r, "email")
-		return w.render(rw, r, statusOf(err), "forgot", p)
+		return w.render(rw, r, refusedStatus(err), "forgot", p)
 	}
 	p.Data = true
 	return w.render(rw, r, http.StatusOK, "forgot", p)
@@ -87,17 +87,9 @@ func (w *Web) reset(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Form.arrange("password", "password_confirm")
-		return w.render(rw, r, statusOf(err), "reset", p)
+		return w.render(rw, r, refusedStatus(err), "reset", p)
 	}
 	// Every session ended with the password change, this browser's too.
 	w.Cookies.Clear(rw)
 	return redirect(rw, r, "/login?done=reset")
-}
-
-// statusOf is the status of a form shown again with a problem.
-func statusOf(err error) int {
-	if equipe.ErrorCode(err) == equipe.ERATELIMITED {
-		return http.StatusTooManyRequests
-	}
-	return http.StatusUnprocessableEntity
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
 )
 
 type roleDeletePage struct {
@@ -27,9 +28,9 @@ func (w *Web) showRoleDelete(rw http.ResponseWriter, r *http.Request, f *form, s
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	// Only those who manage roles are asked to confirm a deletion.
-	if _, err := w.Team.Grantable(r.Context(), actor(r), account); err != nil {
-		return w.refuse(rw, r, err)
+	// Only those the use cases let delete the role are asked to confirm.
+	if a := ro.Actions.Get(team.RoleDelete); !a.OK() {
+		return w.refuse(rw, r, a.Err)
 	}
 	roles, err := w.Team.Roles(r.Context(), actor(r), account)
 	if err != nil {

@@ -55,7 +55,7 @@ func (d roleDraft) input() team.RoleInput {
 // selectAll ticks everything the actor may grant, at the broadest scope
 // they may grant it (seed 004's "Sélectionner tout"); an actor who reaches
 // only assigned resources makes restricted roles.
-func (d *roleDraft) selectAll(g team.Grantable) {
+func (d *roleDraft) selectAll(g team.Granting) {
 	d.Grants = nil
 	for _, gr := range g.Grants {
 		d.Grants = append(d.Grants, equipe.Grant{Permission: gr.Permission, Scope: gr.Scope.String()})
@@ -188,7 +188,10 @@ func (w *Web) roleFormFields() []string {
 // showRoleForm shows the role form with d, after selecting everything or
 // nothing when selection says so. editing is the role changed, or nil.
 func (w *Web) showRoleForm(rw http.ResponseWriter, r *http.Request, account equipe.ID, editing *team.RoleView, d roleDraft, selection string, f *form, status int) error {
-	g, err := w.Team.Grantable(r.Context(), actor(r), account)
+	if err := w.mayIn(r, account, team.AccountManageRoles); err != nil {
+		return w.refuse(rw, r, err)
+	}
+	g, err := w.Team.Granting(r.Context(), actor(r), account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -219,12 +222,8 @@ func (w *Web) showRoleForm(rw http.ResponseWriter, r *http.Request, account equi
 	if editing != nil {
 		data.Key, data.Name = editing.Role.Key, roleName(editing.Role, p.Locale)
 	}
-	held := map[string]access.Scope{}
-	for _, gr := range g.Grants {
-		held[gr.Permission] = gr.Scope
-	}
 	data.Picker = pickerData{Form: p.Form, Hint: "perms.hint",
-		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, held)}
+		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, held(g.Grants))}
 	p.Data = data
 	return w.render(rw, r, status, "role_form", p)
 }
@@ -274,8 +273,10 @@ func (w *Web) editedRole(r *http.Request) (equipe.ID, team.RoleView, error) {
 		return account, team.RoleView{}, err
 	}
 	ro, err := w.Team.Role(r.Context(), actor(r), account, r.PathValue("role"))
-	if err == nil && ro.Role.BuiltIn {
-		err = equipe.Errorf(equipe.EFORBIDDEN, "role.builtin_readonly")
+	if err == nil {
+		if a := ro.Actions.Get(team.RoleEdit); !a.OK() {
+			err = a.Err
+		}
 	}
 	return account, ro, err
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -34,6 +33,8 @@ type roleColumn struct {
 	BuiltIn     bool
 	Restricted  bool
 	Members     int
+	Edit        bool // the use cases let the reader change the role
+	Delete      bool // and delete it
 }
 
 type matrixRow struct {
@@ -66,7 +67,7 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 		return w.refuse(rw, r, err)
 	}
 	// Who holds which role, a page at a time, as the team page reads it.
-	f := store.MemberFilter{Account: account, After: r.URL.Query().Get("cursor"), Limit: teamPageSize}
+	f := team.MemberFilter{Account: account, After: r.URL.Query().Get("cursor"), Limit: teamPageSize}
 	members, next, err := w.Team.TeamPage(r.Context(), act, f)
 	if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
 		f.After = ""
@@ -75,9 +76,9 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	_, gerr := w.Team.Grantable(r.Context(), act, account)
-	if gerr != nil && equipe.ErrorCode(gerr) != equipe.EFORBIDDEN {
-		return gerr
+	acts, err := w.accountActions(r, account)
+	if err != nil {
+		return err
 	}
 	frame, err := w.frame(r, account, "roles")
 	if err != nil {
@@ -85,12 +86,12 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p := w.page(r, "page.roles")
 	p.Notice = roleNotices[r.URL.Query().Get("done")]
-	d := rolesPage{Frame: frame, CanManage: gerr == nil, Columns: len(roles) + 1}
+	d := rolesPage{Frame: frame, CanManage: acts.May(team.AccountManageRoles), Columns: len(roles) + 1}
 	labels := roleLabels(roles, p.Locale)
 	for _, ro := range roles {
 		d.Roles = append(d.Roles, roleColumn{Key: ro.Role.Key, Label: labels[ro.Role.Key],
 			Description: ro.Role.Description.In(p.Locale), BuiltIn: ro.Role.BuiltIn, Restricted: ro.Role.Restricted,
-			Members: ro.Members})
+			Members: ro.Members, Edit: ro.Actions.May(team.RoleEdit), Delete: ro.Actions.May(team.RoleDelete)})
 	}
 	d.Groups = w.matrix(roles, p.Locale)
 	for _, row := range members {

@@ -24,11 +24,7 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 	if err != nil {
 		return err
 	}
-	st, err := w.standing(r, account)
-	if err != nil {
-		return err
-	}
-	if err := st.refusal("account.manage"); err != nil {
+	if err := w.mayIn(r, account, team.AccountChangeSettings); err != nil {
 		return w.refuse(rw, r, err)
 	}
 	frame, err := w.frame(r, account, "settings")

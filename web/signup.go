@@ -31,7 +31,7 @@ func (w *Web) signup(rw http.ResponseWriter, r *http.Request) error {
 		}
 		p.Form.arrange("first_name", "last_name", "email", "password", "account_name", "resource_type", "resource_name", "locale")
 		p.Form.keep(r, "first_name", "last_name", "email", "account_name", "resource_type", "resource_name", "locale")
-		return w.render(rw, r, statusOf(err), "signup", p)
+		return w.render(rw, r, refusedStatus(err), "signup", p)
 	}
 	w.Cookies.Set(rw, res.Token, res.Auth.Session.ExpiresAt)
 	return redirect(rw, r, "/")

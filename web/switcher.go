@@ -8,12 +8,14 @@ import (
 	"github.com/equipe-dev/equipe/team"
 )
 
-// memo holds what several parts of one page need from the store, read once
-// per request: the header, the account frame and the home page all list the
-// user's accounts.
+// memo holds what several parts of one page need from the use cases, read
+// once per request: the header, the account frame and the home page all list
+// the user's accounts; the frame and the page both ask what the reader may
+// do in the account.
 type memo struct {
 	accounts []team.AccountEntry
 	loaded   bool
+	actions  map[equipe.ID]team.Actions
 }
 
 type memoKey struct{}
@@ -37,6 +39,41 @@ func (w *Web) myAccounts(r *http.Request) ([]team.AccountEntry, error) {
 		m.accounts, m.loaded = entries, true
 	}
 	return entries, nil
+}
+
+// accountActions returns what the reader may do in the account, as the use
+// cases answer it, asked once per request.
+func (w *Web) accountActions(r *http.Request, account equipe.ID) (team.Actions, error) {
+	m, _ := r.Context().Value(memoKey{}).(*memo)
+	if m != nil {
+		if as, ok := m.actions[account]; ok {
+			return as, nil
+		}
+	}
+	as, err := w.Team.AccountActions(r.Context(), actor(r), account)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		if m.actions == nil {
+			m.actions = map[equipe.ID]team.Actions{}
+		}
+		m.actions[account] = as
+	}
+	return as, nil
+}
+
+// mayIn returns the refusal of the account action, as its use case would
+// answer it, or nil: pages say so before anyone fills in a form.
+func (w *Web) mayIn(r *http.Request, account equipe.ID, action string) error {
+	as, err := w.accountActions(r, account)
+	if err != nil {
+		return err
+	}
+	if a := as.Get(action); !a.OK() {
+		return a.Err
+	}
+	return nil
 }
 
 // firmNames returns the names of the firms among the entries: a client

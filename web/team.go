@@ -10,7 +10,6 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -82,13 +81,14 @@ type rowAction struct {
 	Label  string // message key
 	Icon   string
 	Danger bool
+	quick  bool // the row's email action
 }
 
 // teamFilter reads the team page's filters from the query. Values that
 // cannot select anything are dropped rather than refused: the page is for
 // reading, and a stale link should still show the team.
-func teamFilter(account equipe.ID, q url.Values) store.MemberFilter {
-	f := store.MemberFilter{Account: account, Role: q.Get("role"), Search: strings.TrimSpace(q.Get("q")),
+func teamFilter(account equipe.ID, q url.Values) team.MemberFilter {
+	f := team.MemberFilter{Account: account, Role: q.Get("role"), Search: strings.TrimSpace(q.Get("q")),
 		After: q.Get("cursor"), Limit: teamPageSize}
 	switch s := equipe.MemberStatus(q.Get("status")); s {
 	case equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
@@ -106,7 +106,7 @@ func teamFilter(account equipe.ID, q url.Values) store.MemberFilter {
 }
 
 // filterQuery returns the filter as the team page's query, at cursor.
-func filterQuery(f store.MemberFilter, cursor string) string {
+func filterQuery(f team.MemberFilter, cursor string) string {
 	q := url.Values{}
 	if f.Status != "" {
 		q.Set("status", string(f.Status))
@@ -143,13 +143,13 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	var company *store.ClientAccount
+	var company *team.Client
 	for i, c := range clients {
 		if c.Account.ID.String() == q.Get("client") {
 			company = &clients[i]
 		}
 	}
-	var rows []store.MemberRow
+	var rows []team.MemberRow
 	var next string
 	if company != nil {
 		rows, err = w.staffRows(r, f, company.Staff)
@@ -176,7 +176,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := w.standing(r, account)
+	acts, err := w.accountActions(r, account)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if p.NoticeArgs != nil {
 		p.NoticeArgs["account"] = acct.Name
 	}
-	d := teamPage{Frame: frame, CanManage: st.has("members.manage"), Activation: acct.RequiresActivation, Query: f.Search,
+	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation, Query: f.Search,
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
@@ -213,9 +213,9 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 			assigned[u] = append(assigned[u], c.Account.Name)
 		}
 	}
-	canAudit := st.has("audit.view")
+	canAudit := acts.May(team.AccountViewAudit)
 	for _, row := range rows {
-		tr := w.teamRow(r, p.Locale, frame, acct, st, byKey, names, row, canAudit)
+		tr := w.teamRow(r, p.Locale, frame, acct, byKey, names, row, canAudit)
 		if len(clients) > 0 {
 			tr.Companies = assigned[row.Member.UserID]
 			tr.AllCompanies = row.Member.Role == equipe.RoleAdmin
@@ -236,13 +236,13 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 // assigned to one client) that match the other filters, on one page: a
 // client's staff are few, and the firm's team is read until they are all
 // found.
-func (w *Web) staffRows(r *http.Request, f store.MemberFilter, staff []equipe.ID) ([]store.MemberRow, error) {
+func (w *Web) staffRows(r *http.Request, f team.MemberFilter, staff []equipe.ID) ([]team.MemberRow, error) {
 	want := map[equipe.ID]bool{}
 	for _, u := range staff {
 		want[u] = true
 	}
-	f.After, f.Limit = "", 200
-	var out []store.MemberRow
+	f.After, f.Limit = "", team.MaxMemberPage
+	var out []team.MemberRow
 	for len(out) < len(want) {
 		rows, next, err := w.Team.TeamPage(r.Context(), actor(r), f)
 		if err != nil {
@@ -315,9 +315,10 @@ func (w *Web) resourceOptions(resources []equipe.Resource, locale string, select
 }
 
 // teamRow is a member as the team page shows them, with the actions the
-// reader may take on them.
-func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct equipe.Account, st standing, roles map[string]access.Role,
-	resources map[equipe.ID]string, row store.MemberRow, canAudit bool) teamRow {
+// use cases say the reader may take on them: those that send an email
+// first, the destructive ones last.
+func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct equipe.Account, roles map[string]access.Role,
+	resources map[equipe.ID]string, row team.MemberRow, canAudit bool) teamRow {
 	m := row.Member
 	u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}
 	base := frame.URL("/members/" + m.UserID.String())
@@ -327,9 +328,8 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	if me := actor(r).User; me != nil && me.ID == m.UserID {
 		tr.You = true
 	}
-	role, known := roles[m.Role]
 	tr.Role = m.Role
-	if known {
+	if role, known := roles[m.Role]; known {
 		tr.Role = roleName(role, locale)
 	}
 	for _, id := range row.Resources {
@@ -338,26 +338,16 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 		}
 	}
 	slices.Sort(tr.Resources)
-	// Actions on a member who holds what the reader does not would be
-	// refused: they are not offered.
-	target := w.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
-		Overrides: accessOverrides(m.Overrides), Resources: row.Resources, Status: access.StatusOf(m.Status)})
-	switch {
-	case st.has("members.manage") && len(st.covers(target)) == 0:
-		w.manageActions(&tr, base, acct, m)
-	case st.has("members.manage") && pendingInvitation(m) && !tr.You:
-		// The one action open on a member who holds more: sending their
-		// pending invitation again (seed 000's partner and the owner).
-		label := "team.action_reinvite"
-		if acct.RequiresActivation {
-			label = "team.action_resend_activation"
+	for _, a := range rowActions(acct, m, row.Actions) {
+		a.Href = base + a.Href
+		tr.Actions = append(tr.Actions, a)
+		if a.quick {
+			if a.Label == "team.action_resend_activation" {
+				// The button at the end of the row stays short.
+				a.Label = "team.action_resend_activation_short"
+			}
+			tr.Quick = &a
 		}
-		resend := rowAction{Href: base + "/invite", Label: label}
-		tr.Actions = append(tr.Actions, resend)
-		if acct.RequiresActivation {
-			resend.Label = "team.action_resend_activation_short"
-		}
-		tr.Quick = &resend
 	}
 	if canAudit {
 		tr.Actions = append(tr.Actions, rowAction{Href: frame.URL("/audit?member=" + m.UserID.String()), Label: "team.action_audit"})
@@ -365,49 +355,41 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	return tr
 }
 
-// manageActions adds to the row the actions that apply to the member in
-// their status: those that send an email first, the destructive ones last.
-// Nobody is offered to suspend, remove or email themselves.
-func (w *Web) manageActions(tr *teamRow, base string, acct equipe.Account, m equipe.Member) {
-	act := func(path, label, icon string, danger bool) rowAction {
-		return rowAction{Href: base + path, Label: label, Icon: icon, Danger: danger}
+// rowActions returns the links to the actions the use cases allow on the
+// member, worded for their status and the account, with paths relative to
+// the member. The email action (an invitation, else a password reset) is
+// the row's quick action. A password reset for a member who has not joined
+// sends their invitation again: the invitation's own action is offered
+// instead.
+func rowActions(acct equipe.Account, m equipe.Member, acts team.Actions) []rowAction {
+	var out []rowAction
+	add := func(action, path, label, icon string, danger, quick bool) {
+		if acts.May(action) {
+			out = append(out, rowAction{Href: path, Label: label, Icon: icon, Danger: danger, quick: quick})
+		}
 	}
-	tr.Actions = append(tr.Actions, act("/edit", "team.action_edit", "", false))
-	if !tr.You {
-		var quick rowAction
-		switch {
-		case m.Status == equipe.MemberCreated && acct.RequiresActivation:
-			quick = act("/invite", "team.action_activate", "", false)
-		case m.Status == equipe.MemberCreated:
-			quick = act("/invite", "team.action_invite", "➕", false)
-		case m.Status == equipe.MemberInvited && acct.RequiresActivation:
-			quick = act("/invite", "team.action_resend_activation", "", false)
-		case m.Status == equipe.MemberInvited:
-			quick = act("/invite", "team.action_reinvite", "", false)
-		case m.Status == equipe.MemberActive:
-			quick = act("/password-reset", "team.action_reset", "🔄", false)
-		}
-		if quick.Href != "" {
-			tr.Actions = append(tr.Actions, quick)
-			if quick.Label == "team.action_resend_activation" {
-				// The button at the end of the row stays short.
-				quick.Label = "team.action_resend_activation_short"
-			}
-			tr.Quick = &quick
-		}
-		switch {
-		case m.Status == equipe.MemberInvited && acct.RequiresActivation:
-			tr.Actions = append(tr.Actions, act("/revoke-invitation", "team.action_revoke_activation", "", true))
-		case m.Status == equipe.MemberInvited:
-			tr.Actions = append(tr.Actions, act("/revoke-invitation", "team.action_revoke", "", true))
-		}
-		if m.Status == equipe.MemberSuspended {
-			tr.Actions = append(tr.Actions, act("/reactivate", "team.action_reactivate", "", false))
-		} else {
-			tr.Actions = append(tr.Actions, act("/suspend", "team.action_suspend", "", true))
-		}
-		tr.Actions = append(tr.Actions, act("/remove", "team.action_remove", "", true))
+	add(team.MemberEdit, "/edit", "team.action_edit", "", false, false)
+	switch {
+	case m.Status == equipe.MemberCreated && acct.RequiresActivation:
+		add(team.MemberInvite, "/invite", "team.action_activate", "", false, true)
+	case m.Status == equipe.MemberCreated:
+		add(team.MemberInvite, "/invite", "team.action_invite", "➕", false, true)
+	case m.Status == equipe.MemberInvited && acct.RequiresActivation:
+		add(team.MemberInvite, "/invite", "team.action_resend_activation", "", false, true)
+	case m.Status == equipe.MemberInvited:
+		add(team.MemberInvite, "/invite", "team.action_reinvite", "", false, true)
+	case m.Status == equipe.MemberActive:
+		add(team.MemberReset, "/password-reset", "team.action_reset", "🔄", false, true)
 	}
+	if acct.RequiresActivation {
+		add(team.MemberRevoke, "/revoke-invitation", "team.action_revoke_activation", "", true, false)
+	} else {
+		add(team.MemberRevoke, "/revoke-invitation", "team.action_revoke", "", true, false)
+	}
+	add(team.MemberReactivate, "/reactivate", "team.action_reactivate", "", false, false)
+	add(team.MemberSuspend, "/suspend", "team.action_suspend", "", true, false)
+	add(team.MemberRemove, "/remove", "team.action_remove", "", true, false)
+	return out
 }
 
 // accessOverrides turns stored overrides into the catalogue's form.

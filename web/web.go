@@ -20,6 +20,7 @@ import (
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -276,31 +277,43 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	return err
 }
 
-// fail shows an error page for err: not found, forbidden, too many
-// attempts, or (logged, without details) an internal error.
+// fail shows an error page for err, with the status the API would answer
+// it with: not found, forbidden, too many attempts, a conflict or a bad
+// request with its own message, or (logged, without details) an internal
+// error.
 func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	e := equipe.AsError(err)
-	status := http.StatusInternalServerError
+	status := problem.Status(e.Code)
 	key := "error.internal"
 	switch e.Code {
 	case equipe.ENOTFOUND:
-		status, key = http.StatusNotFound, "error.not_found"
-	case equipe.EFORBIDDEN:
-		status, key = http.StatusForbidden, "error.forbidden"
-	case equipe.EINVALID:
-		status, key = http.StatusBadRequest, e.Key
+		key = "error.not_found"
+	case equipe.EFORBIDDEN, equipe.ECONSENT:
+		key = "error.forbidden"
+	case equipe.EUNAUTHORIZED:
+		key = "error.unauthorized"
+	case equipe.EINVALID, equipe.ECONFLICT:
+		key = e.Key
 	case equipe.ERATELIMITED:
-		status, key = http.StatusTooManyRequests, "error.rate_limited"
+		key = "error.rate_limited"
 		rw.Header().Set("Retry-After", fmt.Sprint(max(1, int(e.RetryAfter.Seconds()))))
 	case equipe.EUNAVAILABLE:
-		status, key = http.StatusServiceUnavailable, "error.unavailable"
+		key = "error.unavailable"
 		rw.Header().Set("Retry-After", "1")
 	default:
+		status = http.StatusInternalServerError
 		w.Log.Error("page failed", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
+	}
+	if !w.I18n.Has(key) {
+		key = "error.internal"
 	}
 	rw.Header().Set("Cache-Control", "no-store")
 	p := w.page(r, "page.error")
-	p.Data = key
+	p.Data = w.I18n.T(p.Locale, key, nil)
+	if key == e.Key {
+		// A rule's own message, with its arguments.
+		p.Data = w.problem(p.Locale, e)
+	}
 	if rerr := w.render(rw, r, status, "error", p); rerr != nil {
 		w.Log.Error("render error page", "err", rerr)
 		http.Error(rw, http.StatusText(status), status)

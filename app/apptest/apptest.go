@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -194,27 +195,10 @@ func (s *syncBuffer) String() string {
 }
 
 // Clock is a settable clock for tests of expiry.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type Clock = servicetest.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func NewClock(t time.Time) *Clock { return servicetest.NewClock(t) }
 
 // Member is a user made a member of an account directly in the store, with
 // a session: what the team-management pages would otherwise set up.
@@ -243,12 +227,12 @@ func (e *Env) AddMember(t testing.TB, account equipe.ID, email, role string, sta
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, token, err := e.App.Identity.LogIn(ctx, email, TestPassword, identity.Origin{IP: "127.0.0.1"})
+	auth, token, err := e.App.Identity.LogIn(ctx, email, TestPassword, equipe.Origin{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, _ := e.App.Identity.CurrentPolicy(ctx)
-	if err := e.App.Identity.AcceptPolicy(ctx, auth.User.ID, p.Version, identity.Origin{IP: "127.0.0.1"}); err != nil {
+	if err := e.App.Identity.AcceptPolicy(ctx, auth.User.ID, p.Version, equipe.Origin{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	return Member{User: u, Token: token}

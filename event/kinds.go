@@ -1,0 +1,76 @@
+package event
+
+// The kinds of events, in the order the audit log lists them: a team's life
+// first, then roles, contacts, resources, clients, keys, the account, and a
+// person's own identity. docs/events.md describes each one.
+
+// An account's members and their invitations; each is about the member's
+// user.
+var (
+	MemberAdded             = declare[None, Added]("member.added", SubjectUser)
+	InvitationSent          = declare[Member, Invitation]("invitation.sent", SubjectUser)
+	InvitationResent        = declare[Member, Invitation]("invitation.resent", SubjectUser)
+	InvitationRevoked       = declare[Member, Member]("invitation.revoked", SubjectUser)
+	MemberJoined            = declare[None, Join]("member.joined", SubjectUser)
+	MemberChanged           = declare[Member, Member]("member.changed", SubjectUser)
+	MemberSuspended         = declare[Member, Member]("member.suspended", SubjectUser)
+	MemberReactivated       = declare[Member, Member]("member.reactivated", SubjectUser)
+	MemberPasswordResetSent = declare[None, None]("member.password_reset_sent", SubjectUser)
+	MemberRemoved           = declare[Member, None]("member.removed", SubjectUser)
+)
+
+// An account's custom roles; each is about the role's key.
+var (
+	RoleCreated = declare[None, Role]("role.created", SubjectRole)
+	RoleChanged = declare[Role, Role]("role.changed", SubjectRole)
+	RoleDeleted = declare[Role, RoleRemoval]("role.deleted", SubjectRole)
+)
+
+// An account's contacts.
+var (
+	ContactCreated = declare[None, Contact]("contact.created", SubjectContact)
+	ContactChanged = declare[Contact, Contact]("contact.changed", SubjectContact)
+	ContactDeleted = declare[Contact, None]("contact.deleted", SubjectContact)
+)
+
+// An account's resources.
+var (
+	ResourceCreated = declare[None, Resource]("resource.created", SubjectResource)
+)
+
+// A firm's client accounts; each is about the client account, and is
+// recorded in the firm's log (a detachment in the client's too).
+var (
+	ClientStaffAssigned   = declare[None, Staff]("client.staff_assigned", SubjectAccount)
+	ClientStaffUnassigned = declare[Staff, None]("client.staff_unassigned", SubjectAccount)
+	ClientDetached        = declare[Detachment, None]("client.detached", SubjectAccount)
+)
+
+// API keys, of an account or of the instance (no account).
+var (
+	KeyCreated = declare[None, Key]("api_key.created", SubjectKey)
+	KeyRevoked = declare[None, Revocation]("api_key.revoked", SubjectKey)
+)
+
+// Accounts.
+var (
+	AccountCreated = declare[None, NewAccount]("account.created", SubjectAccount)
+	AccountChanged = declare[Settings, Settings]("account.changed", SubjectAccount)
+)
+
+// A person's own identity: in no account's log.
+var (
+	UserLoggedIn               = declareOwn[None, None]("user.logged_in", SubjectSession)
+	UserLoginFailed            = declareOwn[None, None]("user.login_failed", SubjectUser)
+	UserLoggedOut              = declareOwn[None, None]("user.logged_out", SubjectSession)
+	UserEmailVerified          = declareOwn[None, Address]("user.email_verified", SubjectUser)
+	UserPasswordResetRequested = declareOwn[None, None]("user.password_reset_requested", SubjectUser)
+	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
+	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
+	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+)
+
+// The instance's privacy policy.
+var (
+	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)
+)

@@ -1,0 +1,377 @@
+package event
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// ValueKind says what a state's value is, so that a reader can show it:
+// a role's key is shown by the role's name, a status in words, a list of
+// resource IDs by their names.
+type ValueKind string
+
+// Value kinds, with the Go type of their values.
+const (
+	ValueText         ValueKind = "text"          // string
+	ValueEmail        ValueKind = "email"         // string
+	ValueRole         ValueKind = "role"          // string: a role's key
+	ValueStatus       ValueKind = "status"        // equipe.MemberStatus
+	ValueBool         ValueKind = "bool"          // bool
+	ValueCount        ValueKind = "count"         // int
+	ValueHours        ValueKind = "hours"         // int: a duration in hours
+	ValueTime         ValueKind = "time"          // time.Time
+	ValueGrants       ValueKind = "grants"        // []equipe.Grant
+	ValueOverrides    ValueKind = "overrides"     // []equipe.Override
+	ValueResources    ValueKind = "resources"     // []equipe.ID: the account's resources
+	ValueResource     ValueKind = "resource"      // Resource: a resource's type and name
+	ValueResourceType ValueKind = "resource_type" // string: a resource type's key
+	ValueUser         ValueKind = "user"          // equipe.ID: a user
+	ValueAccount      ValueKind = "account"       // equipe.ID: an account
+	ValueLocale       ValueKind = "locale"        // string: "fr" or "en"
+	ValueContactKinds ValueKind = "contact_kinds" // []string: contact kinds
+	ValueTemplate     ValueKind = "template"      // string: the kind of email sent
+	ValueReason       ValueKind = "reason"        // string: a message key saying why
+	ValueJoinedFrom   ValueKind = "joined_from"   // string: "link" or "account_list"
+	ValueRaw          ValueKind = "raw"           // any: a value read from JSON
+)
+
+// Field is one value of a state: Name is its JSON name (and the key of its
+// label, "audit.field.<name>").
+type Field struct {
+	Name  string
+	Kind  ValueKind
+	Value any
+}
+
+// Change is one field an event changed. Before is set (HasBefore) when the
+// subject had the field before and after and its value changed; a field the
+// change gave has only After; for an event that removes its subject, After
+// holds the value it had.
+type Change struct {
+	Name      string
+	Kind      ValueKind
+	Before    any
+	After     any
+	HasBefore bool
+}
+
+// Changes lists what an event changed, field by field, in the order of its
+// states' fields. Fields of the state before that the state after does not
+// have are context of an event that records other facts after it (an
+// invitation's email and link), not changes, unless the event removed its
+// subject.
+func (e Event) Changes() []Change {
+	var before, after []Field
+	if e.Before != nil {
+		before = e.Before.Fields()
+	}
+	if e.After != nil {
+		after = e.After.Fields()
+	}
+	byName := map[string]Field{}
+	for _, f := range before {
+		byName[f.Name] = f
+	}
+	var out []Change
+	for _, f := range after {
+		b, had := byName[f.Name]
+		switch {
+		case had && reflect.DeepEqual(b.Value, f.Value):
+			continue
+		case had:
+			out = append(out, Change{Name: f.Name, Kind: f.Kind, Before: b.Value, After: f.Value, HasBefore: true})
+		default:
+			out = append(out, Change{Name: f.Name, Kind: f.Kind, After: f.Value})
+		}
+	}
+	if e.After == nil {
+		for _, f := range before {
+			out = append(out, Change{Name: f.Name, Kind: f.Kind, After: f.Value})
+		}
+	}
+	return out
+}
+
+// None is the state of an event that has none on that side.
+type None struct{}
+
+// Fields lists nothing.
+func (None) Fields() []Field { return nil }
+
+// Member is a member's place in an account.
+type Member struct {
+	Role      string              `json:"role"`
+	Status    equipe.MemberStatus `json:"status"`
+	Title     string              `json:"title"`
+	Overrides []equipe.Override   `json:"overrides"`
+	Resources []equipe.ID         `json:"resources,omitempty"`
+}
+
+// MemberOf returns the state of m with its assigned resources.
+func MemberOf(m equipe.Member, resources []equipe.ID) Member {
+	ovs := m.Overrides
+	if ovs == nil {
+		ovs = []equipe.Override{}
+	}
+	return Member{Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, Resources: resources}
+}
+
+// Fields lists the member's role, status, job title, overrides and resources.
+func (m Member) Fields() []Field {
+	return []Field{{"role", ValueRole, m.Role}, {"status", ValueStatus, m.Status}, {"title", ValueText, m.Title},
+		{"overrides", ValueOverrides, m.Overrides}, {"resources", ValueResources, m.Resources}}
+}
+
+// Added is a member as they were added to an account.
+type Added struct {
+	Email     string              `json:"email"`
+	Role      string              `json:"role"`
+	Status    equipe.MemberStatus `json:"status"`
+	Title     string              `json:"title"`
+	Resources []equipe.ID         `json:"resources"`
+	// Owner: the owner of an account created for a business, added as its
+	// administrator.
+	Owner bool `json:"owner,omitempty"`
+	// Creator: the partner who created the account for a business, kept as a
+	// Manager.
+	Creator bool `json:"creator,omitempty"`
+}
+
+// Fields lists the member as added.
+func (a Added) Fields() []Field {
+	fs := []Field{{"email", ValueEmail, a.Email}, {"role", ValueRole, a.Role}, {"status", ValueStatus, a.Status},
+		{"title", ValueText, a.Title}, {"resources", ValueResources, a.Resources}}
+	if a.Owner {
+		fs = append(fs, Field{"owner", ValueBool, true})
+	}
+	if a.Creator {
+		fs = append(fs, Field{"creator", ValueBool, true})
+	}
+	return fs
+}
+
+// Email kinds an invitation event names. Which variant went out (the email
+// to someone who already has a password) is not said: it would tell the
+// account that the address has an identity elsewhere.
+const (
+	TemplateInvitation   = "invitation"
+	TemplateReinvitation = "reinvitation"
+	TemplateActivation   = "activation"
+)
+
+// Invitation is what an invitation (or activation) email left behind.
+type Invitation struct {
+	Status          equipe.MemberStatus `json:"status"`
+	Template        string              `json:"template"`
+	InvitationsSent int                 `json:"invitations_sent"`
+	ExpiresAt       time.Time           `json:"expires_at"`
+}
+
+// Fields lists the member's status, the kind of email, the count of
+// invitations and when the link expires.
+func (i Invitation) Fields() []Field {
+	return []Field{{"status", ValueStatus, i.Status}, {"template", ValueTemplate, i.Template},
+		{"invitations_sent", ValueCount, i.InvitationsSent}, {"expires_at", ValueTime, i.ExpiresAt}}
+}
+
+// Ways of joining an account.
+const (
+	JoinedByLink        = "link"         // the emailed link
+	JoinedByAccountList = "account_list" // the person's account list, with the link's token
+)
+
+// Join is how a person joined an account.
+type Join struct {
+	From string `json:"from"`
+}
+
+// Fields lists where the person joined from.
+func (j Join) Fields() []Field { return []Field{{"from", ValueJoinedFrom, j.From}} }
+
+// Role is a custom role.
+type Role struct {
+	LabelFR    string         `json:"label_fr"`
+	LabelEN    string         `json:"label_en"`
+	Grants     []equipe.Grant `json:"grants"`
+	Restricted bool           `json:"restricted"`
+}
+
+// RoleOf returns the state of a custom role.
+func RoleOf(r equipe.CustomRole) Role {
+	gs := r.Grants
+	if gs == nil {
+		gs = []equipe.Grant{}
+	}
+	return Role{LabelFR: r.LabelFR, LabelEN: r.LabelEN, Grants: gs, Restricted: r.Restricted}
+}
+
+// Fields lists the role's labels, grants and restriction.
+func (r Role) Fields() []Field {
+	return []Field{{"label_fr", ValueText, r.LabelFR}, {"label_en", ValueText, r.LabelEN},
+		{"grants", ValueGrants, r.Grants}, {"restricted", ValueBool, r.Restricted}}
+}
+
+// RoleRemoval is what became of a deleted role's members.
+type RoleRemoval struct {
+	Replacement  string `json:"replacement"`
+	MembersMoved int    `json:"members_moved"`
+}
+
+// Fields lists the replacement role and how many members moved to it.
+func (r RoleRemoval) Fields() []Field {
+	return []Field{{"replacement", ValueRole, r.Replacement}, {"members_moved", ValueCount, r.MembersMoved}}
+}
+
+// Contact is an account's contact.
+type Contact struct {
+	FirstName string   `json:"first_name"`
+	LastName  string   `json:"last_name"`
+	Email     string   `json:"email"`
+	Phone     string   `json:"phone"`
+	Kinds     []string `json:"kinds"`
+}
+
+// ContactOf returns the state of a contact.
+func ContactOf(c equipe.Contact) Contact {
+	return Contact{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone, Kinds: c.Kinds}
+}
+
+// Fields lists the contact's names, email, phone and kinds.
+func (c Contact) Fields() []Field {
+	return []Field{{"first_name", ValueText, c.FirstName}, {"last_name", ValueText, c.LastName},
+		{"email", ValueEmail, c.Email}, {"phone", ValueText, c.Phone}, {"kinds", ValueContactKinds, c.Kinds}}
+}
+
+// Resource is a resource of an account: a location, a product…
+type Resource struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+// Fields lists the resource's type and name.
+func (r Resource) Fields() []Field {
+	return []Field{{"type", ValueResourceType, r.Type}, {"name", ValueText, r.Name}}
+}
+
+// NewAccount is an account as created.
+type NewAccount struct {
+	Name          string     `json:"name"`
+	Locale        string     `json:"locale"`
+	ParentID      *equipe.ID `json:"parent_id,omitempty"` // the firm, for a client account
+	FirstResource Resource   `json:"first_resource"`
+}
+
+// Fields lists the account's name, language, firm and first resource.
+func (a NewAccount) Fields() []Field {
+	fs := []Field{{"name", ValueText, a.Name}, {"locale", ValueLocale, a.Locale}}
+	if a.ParentID != nil {
+		fs = append(fs, Field{"parent_id", ValueAccount, *a.ParentID})
+	}
+	return append(fs, Field{"first_resource", ValueResource, a.FirstResource})
+}
+
+// Settings are an account's settings.
+type Settings struct {
+	Name               string `json:"name"`
+	Locale             string `json:"locale"`
+	RequiresActivation bool   `json:"requires_activation"`
+	InvitationTTLHours int    `json:"invitation_ttl_hours"`
+}
+
+// SettingsOf returns the settings of an account.
+func SettingsOf(a equipe.Account) Settings {
+	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
+		InvitationTTLHours: a.InvitationTTLHours}
+}
+
+// Fields lists the account's name, language, activation and link lifetime.
+func (s Settings) Fields() []Field {
+	return []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
+		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours}}
+}
+
+// Staff is a firm's member assigned to one of its client accounts.
+type Staff struct {
+	UserID equipe.ID `json:"user_id"`
+}
+
+// Fields lists the member.
+func (s Staff) Fields() []Field { return []Field{{"user_id", ValueUser, s.UserID}} }
+
+// Detachment is the firm a client account was detached from.
+type Detachment struct {
+	ParentID equipe.ID `json:"parent_id"`
+}
+
+// Fields lists the firm.
+func (d Detachment) Fields() []Field { return []Field{{"parent_id", ValueAccount, d.ParentID}} }
+
+// Key is an API key as created (never its secret).
+type Key struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Prefix string `json:"prefix"`
+}
+
+// Fields lists the key's name, role and prefix.
+func (k Key) Fields() []Field {
+	fs := []Field{{"name", ValueText, k.Name}}
+	if k.Role != "" {
+		fs = append(fs, Field{"role", ValueRole, k.Role})
+	}
+	return append(fs, Field{"prefix", ValueText, k.Prefix})
+}
+
+// Reasons a key is revoked by the service rather than by a person.
+const (
+	ReasonClientDetached = "client.detached" // the firm's staff made it in a client since detached
+	ReasonCreatorRemoved = "creator.removed" // its creator left the account
+)
+
+// Revocation says why a key was revoked; Reason is empty when a person
+// revoked it.
+type Revocation struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Fields lists the reason, if any.
+func (r Revocation) Fields() []Field {
+	if r.Reason == "" {
+		return nil
+	}
+	return []Field{{"reason", ValueReason, r.Reason}}
+}
+
+// Address is an email address an identity event names.
+type Address struct {
+	Email string `json:"email"`
+}
+
+// Fields lists the address.
+func (a Address) Fields() []Field { return []Field{{"email", ValueEmail, a.Email}} }
+
+// Sessions counts the sessions a change ended.
+type Sessions struct {
+	Ended int `json:"sessions_ended"`
+}
+
+// Fields lists the count.
+func (s Sessions) Fields() []Field { return []Field{{"sessions_ended", ValueCount, s.Ended}} }
+
+// Policy is a version of the privacy policy.
+type Policy struct {
+	Version string `json:"version"`
+}
+
+// Fields lists the version.
+func (p Policy) Fields() []Field { return []Field{{"version", ValueText, p.Version}} }
+
+// PolicyLink is where a published privacy policy is read.
+type PolicyLink struct {
+	URL string `json:"url"`
+}
+
+// Fields lists the address.
+func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }

@@ -1,0 +1,261 @@
+package team
+
+import (
+	"context"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+)
+
+// Allowed says whether a reader may take an action and, if not, why: Err is
+// the very refusal the action would answer (its Key is the problem code).
+type Allowed struct {
+	Err *equipe.Error
+}
+
+// OK reports whether the action is allowed.
+func (a Allowed) OK() bool { return a.Err == nil }
+
+// Code returns the refusal's code, "" when the action is allowed.
+func (a Allowed) Code() string {
+	if a.Err == nil {
+		return ""
+	}
+	return a.Err.Key
+}
+
+// allowed turns a rule's answer into an Allowed. A rule answers nil, or the
+// refusal as an *equipe.Error.
+func allowed(err error) Allowed {
+	if err == nil {
+		return Allowed{}
+	}
+	return Allowed{Err: equipe.AsError(err)}
+}
+
+// Actions answers, for a reader and a target, which actions the reader may
+// take: each action's name, in the order pages offer them, with its answer.
+type Actions []ActionAnswer
+
+// ActionAnswer is one action of Actions.
+type ActionAnswer struct {
+	Name string
+	Allowed
+}
+
+// Get returns the answer for the action name; an action the target does
+// not have is not allowed.
+func (as Actions) Get(name string) Allowed {
+	for _, a := range as {
+		if a.Name == name {
+			return a.Allowed
+		}
+	}
+	return Allowed{Err: equipe.Errorf(equipe.ENOTFOUND, "error.not_found")}
+}
+
+// May reports whether the action name is allowed.
+func (as Actions) May(name string) bool { return as.Get(name).OK() }
+
+// Actions on a member, in the order pages offer them: those that send an
+// email first, the destructive ones last.
+const (
+	MemberEdit       = "edit"              // change the role, permissions, resources or job title
+	MemberInvite     = "invite"            // send the invitation (or activation) email, or again
+	MemberReset      = "reset_password"    // send a password-reset link (an invitation to one who never joined)
+	MemberRevoke     = "revoke_invitation" // make a pending invitation link unusable
+	MemberReactivate = "reactivate"
+	MemberSuspend    = "suspend"
+	MemberRemove     = "remove"
+)
+
+// MemberActionNames lists the actions on a member, in order.
+var MemberActionNames = []string{MemberEdit, MemberInvite, MemberReset, MemberRevoke, MemberReactivate, MemberSuspend, MemberRemove}
+
+// onMember is what the rules about an action on a member read: the actor,
+// their rights in the account (nil when they may not manage its members:
+// refusal says why), the account's active administrators, and the member
+// as they stand with their rights.
+type onMember struct {
+	actor   Actor
+	am      *access.Member
+	refusal error
+	admins  func() (int, error) // how many active administrators the account has
+	member  equipe.Member
+	rights  func() (*access.Member, error)
+}
+
+// pendingInvitation reports whether the member was sent an invitation they
+// have not accepted yet.
+func pendingInvitation(m equipe.Member) bool {
+	return m.Status == equipe.MemberInvited && m.JoinedAt.IsZero() && m.InvitationsSent > 0
+}
+
+// lastAdmin reports whether the member is the account's only active
+// administrator.
+func (c onMember) lastAdmin() (bool, error) {
+	if c.member.Role != equipe.RoleAdmin || c.member.Status != equipe.MemberActive {
+		return false, nil
+	}
+	n, err := c.admins()
+	return n <= 1, err
+}
+
+// memberRule returns the refusal of the action on the member, or nil. It is
+// the one rule both for offering an action (MemberActions, the team page)
+// and for taking it (the use case, on the member as they stand in its unit
+// of work): an action offered is one that succeeds, bar what its input
+// decides (a role beyond the actor's, a throttle).
+//
+//   - The actor needs members.manage, and may act only on a member who holds
+//     nothing the actor does not (an administrator may act on anyone) —
+//     except to send again an invitation already sent and not yet accepted:
+//     the link goes to the member's own address and grants nothing they were
+//     not already given (the partner who created an account for a business,
+//     a Manager there, re-sends its owner's invitation).
+//   - What the member's status allows; the account keeps an active
+//     administrator.
+//   - Nobody invites, resets, suspends, reactivates or removes themselves.
+func (s *Service) memberRule(c onMember, action string) error {
+	if c.refusal != nil {
+		return c.refusal
+	}
+	resend := action == MemberInvite && pendingInvitation(c.member)
+	if !isAdmin(c.am) && !resend {
+		rights, err := c.rights()
+		if err != nil {
+			return err
+		}
+		if ok, missing := s.Catalogue.CoversMember(c.am, rights); !ok {
+			return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
+		}
+	}
+	status := c.member.Status
+	switch action {
+	case MemberInvite:
+		switch status {
+		case equipe.MemberActive:
+			return conflict("invitation.already_joined", nil)
+		case equipe.MemberSuspended:
+			return conflict("invitation.member_suspended", nil)
+		}
+	case MemberRevoke:
+		if status != equipe.MemberInvited {
+			return conflict("invitation.none_pending", nil)
+		}
+	case MemberReset:
+		if status == equipe.MemberSuspended {
+			return conflict("member.suspended", nil)
+		}
+	case MemberReactivate:
+		if status != equipe.MemberSuspended {
+			return conflict("member.not_suspended", nil)
+		}
+	case MemberSuspend, MemberRemove:
+		if action == MemberSuspend && status == equipe.MemberSuspended {
+			return conflict("member.already_suspended", nil)
+		}
+		last, err := c.lastAdmin()
+		if err != nil {
+			return err
+		}
+		if last {
+			return conflict("member.last_admin", nil)
+		}
+	}
+	if action != MemberEdit && c.actor.is(c.member.UserID) {
+		return forbidden("member.self", nil)
+	}
+	return nil
+}
+
+// memberActions answers every action on the member of c.
+func (s *Service) memberActions(c onMember) (Actions, error) {
+	out := make(Actions, 0, len(MemberActionNames))
+	for _, name := range MemberActionNames {
+		err := s.memberRule(c, name)
+		if err != nil && !isRefusal(err) {
+			return nil, err
+		}
+		out = append(out, ActionAnswer{Name: name, Allowed: allowed(err)})
+	}
+	return out, nil
+}
+
+// isRefusal reports whether err is a rule's refusal rather than a fault.
+func isRefusal(err error) bool {
+	switch equipe.ErrorCode(err) {
+	case equipe.EFORBIDDEN, equipe.ECONFLICT, equipe.EINVALID:
+		return true
+	}
+	return false
+}
+
+// managing returns the actor's rights to manage the members of the account:
+// their membership, or, when they may not manage members, the refusal. An
+// account out of the actor's reach answers ENOTFOUND (err).
+func (s *Service) managing(ctx context.Context, actor Actor, account equipe.ID) (am *access.Member, refusal, err error) {
+	am, _, err = s.authorize(ctx, actor, account, "members.manage")
+	if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
+		return nil, err, nil
+	}
+	return am, nil, err
+}
+
+// readCase holds what the rules read of the actor and the account when
+// answering for several members at once: their rights, and the count of
+// active administrators (read once, when a member's answer needs it).
+type readCase struct {
+	s       *Service
+	ctx     context.Context
+	actor   Actor
+	account equipe.ID
+	am      *access.Member
+	refusal error
+	admins  int
+	counted bool
+	roles   map[string]access.Role
+}
+
+func (s *Service) readCase(ctx context.Context, actor Actor, account equipe.ID) (*readCase, error) {
+	am, refusal, err := s.managing(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	return &readCase{s: s, ctx: ctx, actor: actor, account: account, am: am, refusal: refusal, roles: map[string]access.Role{}}, nil
+}
+
+// of returns the case of member m, with their resources when known (nil:
+// read them when needed).
+func (rc *readCase) of(m equipe.Member, resources []equipe.ID) onMember {
+	return onMember{actor: rc.actor, am: rc.am, refusal: rc.refusal, member: m,
+		admins: func() (int, error) {
+			if !rc.counted {
+				n, err := rc.s.DB.CountActiveAdmins(rc.ctx, rc.account)
+				if err != nil {
+					return 0, err
+				}
+				rc.admins, rc.counted = n, true
+			}
+			return rc.admins, nil
+		},
+		rights: func() (*access.Member, error) {
+			role, ok := rc.roles[m.Role]
+			if !ok {
+				var err error
+				if role, _, err = rc.s.resolveRole(rc.ctx, rc.s.DB.Queries, rc.account, m.Role); err != nil {
+					return nil, err
+				}
+				rc.roles[m.Role] = role
+			}
+			if resources == nil {
+				var err error
+				if resources, err = rc.s.DB.MemberResources(rc.ctx, rc.account, m.UserID); err != nil {
+					return nil, err
+				}
+			}
+			return rc.s.Catalogue.Compile(access.Input{UserID: m.UserID, AccountID: m.AccountID, Role: role,
+				Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status)}), nil
+		}}
+}

@@ -1,0 +1,226 @@
+// Package work runs the use cases' units of work. A Unit is one transaction
+// with what every change needs: its clock, the actor and origin it records
+// events with, the one writer of change events, the email outbox, one-time
+// links and throttles. The identity and team use cases both make their
+// changes through it, so that each change, its event and its emails commit
+// together or not at all.
+package work
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// Mailer renders an email from a template, ready to be queued.
+type Mailer interface {
+	Compose(name, locale, to string, d mail.Data) (equipe.Email, error)
+}
+
+// Runner runs units of work on a database. Its clock is the one every use
+// case reads.
+type Runner struct {
+	DB        *store.DB
+	Mail      Mailer
+	PublicURL *url.URL // the base of every link in emails, never a request's Host
+	Clock     func() time.Time
+	Rand      io.Reader
+	// EmailQueued is called after a unit that queued email commits, so that
+	// the outbox worker delivers it at once.
+	EmailQueued func()
+}
+
+// Now returns the current time by the runner's clock.
+func (r *Runner) Now() time.Time { return r.Clock() }
+
+// Unit is a write transaction of a use case. It reads through the same
+// transaction, so it sees its own changes.
+type Unit struct {
+	*store.Tx
+	r      *Runner
+	now    time.Time
+	actor  event.Actor
+	origin equipe.Origin
+	mailed bool
+}
+
+// Do runs fn as one unit of work at the runner's current time, on behalf of
+// actor from origin, and commits it if fn returns nil. A unit that fails on
+// a passing conflict is run again (see store.DB.Write): fn must have no
+// effect outside the unit.
+func (r *Runner) Do(ctx context.Context, actor event.Actor, o equipe.Origin, fn func(u *Unit) error) error {
+	return r.DoAt(ctx, r.Clock(), actor, o, fn)
+}
+
+// DoAt is Do at a given time: a use case that read something at now before
+// its unit (a link's expiry) keeps one time throughout.
+func (r *Runner) DoAt(ctx context.Context, now time.Time, actor event.Actor, o equipe.Origin, fn func(u *Unit) error) error {
+	mailed := false
+	err := r.DB.Write(ctx, func(tx *store.Tx) error {
+		u := &Unit{Tx: tx, r: r, now: now, actor: actor, origin: o}
+		if err := fn(u); err != nil {
+			return err
+		}
+		mailed = u.mailed
+		return nil
+	})
+	if err == nil && mailed && r.EmailQueued != nil {
+		r.EmailQueued()
+	}
+	return err
+}
+
+// Now returns the unit's time: every change of the unit happens at it.
+func (u *Unit) Now() time.Time { return u.now }
+
+// Actor returns who the unit acts for.
+func (u *Unit) Actor() event.Actor { return u.actor }
+
+// ActFor makes the unit act for actor from now on: a person who signs up or
+// logs in becomes known during the unit.
+func (u *Unit) ActFor(actor event.Actor) { u.actor = actor }
+
+// Origin returns where the unit's request came from.
+func (u *Unit) Origin() equipe.Origin { return u.origin }
+
+// Record writes the change event e in the unit, by the unit's actor, from
+// its origin, at its time. It is the one way events are written.
+func (u *Unit) Record(ctx context.Context, e event.Event) error {
+	return Record(ctx, u.Writes, u.now, u.actor, u.origin, e)
+}
+
+// Record writes the change event e with the writes w (a transaction, or a
+// batch that runs as one), by actor from origin at now.
+func Record(ctx context.Context, w store.Writes, now time.Time, actor event.Actor, o equipe.Origin, e event.Event) error {
+	if err := event.Check(e); err != nil {
+		return err
+	}
+	e.ID, e.Actor, e.IP, e.At = equipe.NewID(), actor, o.IP, now
+	row, err := event.Encode(e)
+	if err != nil {
+		return err
+	}
+	return w.RecordAudit(ctx, &row)
+}
+
+// Mail renders a template and queues the email in the unit: it is sent
+// once the unit commits, and never if it does not.
+func (u *Unit) Mail(ctx context.Context, template, locale, to string, d mail.Data) error {
+	d.LoginURL = u.r.Link("/login")
+	d.ResetURL = u.r.Link("/forgot-password")
+	e, err := u.r.Mail.Compose(template, locale, to, d)
+	if err != nil {
+		return err
+	}
+	e.CreatedAt = u.now
+	if err := u.EnqueueEmail(ctx, &e); err != nil {
+		return err
+	}
+	u.mailed = true
+	return nil
+}
+
+// NewToken creates a one-time token of kind for the user (and the account,
+// for an invitation), valid for ttl, and returns the link under path that
+// carries its secret, and when it expires.
+func (u *Unit) NewToken(ctx context.Context, kind equipe.TokenKind, user *equipe.User, account *equipe.ID, ttl time.Duration, path string) (link string, expires time.Time, err error) {
+	secret, hash, err := NewSecret(u.r.Rand)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	t := &equipe.Token{ID: equipe.NewID(), Kind: kind, Hash: hash, UserID: user.ID, AccountID: account, Email: user.Email,
+		CreatedAt: u.now, ExpiresAt: u.now.Add(ttl)}
+	if err := u.CreateToken(ctx, t); err != nil {
+		return "", time.Time{}, err
+	}
+	return u.r.Link(path + secret), t.ExpiresAt, nil
+}
+
+// LinkUsed is the message key of a one-time link used, or replaced by a
+// newer one.
+const LinkUsed = "link.used"
+
+// Consume marks the token used in the unit; of two concurrent uses one wins
+// and the other gets ENOTFOUND "link.used".
+func (u *Unit) Consume(ctx context.Context, t *equipe.Token) error {
+	err := u.UseToken(ctx, t.ID, u.now)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return &equipe.Error{Code: equipe.ENOTFOUND, Key: LinkUsed}
+	}
+	return err
+}
+
+// Hit counts one request against key in fixed windows of length, at most
+// free a window, and reports whether it may proceed, and if not for how
+// long. Counts live in the database: they hold across restarts and
+// processes.
+func (u *Unit) Hit(ctx context.Context, key string, free int, window time.Duration) (bool, time.Duration, error) {
+	ok, until, err := u.Tx.Hit(ctx, key, u.now, window, free)
+	return ok, until.Sub(u.now), err
+}
+
+// Throttled is the error of a request blocked for d: ERATELIMITED with key
+// (error.rate_limited when empty) and how long to wait.
+func Throttled(key string, d time.Duration) error {
+	if key == "" {
+		key = "error.rate_limited"
+	}
+	return &equipe.Error{Code: equipe.ERATELIMITED, Key: key, RetryAfter: d}
+}
+
+// Limit counts one more request against key, free a window; beyond, it
+// answers Throttled(key of the refusal).
+func (u *Unit) Limit(ctx context.Context, key string, free int, window time.Duration, refusal string) error {
+	ok, wait, err := u.Hit(ctx, key, free, window)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Throttled(refusal, wait)
+	}
+	return nil
+}
+
+// Link returns an absolute URL under the public URL.
+func (r *Runner) Link(path string) string {
+	return strings.TrimSuffix(r.PublicURL.String(), "/") + path
+}
+
+// A secret is 256 random bits, base64url-encoded for links, cookies and API
+// keys. The database keeps only its SHA-256: a copy of the database opens
+// nothing.
+
+// NewSecret returns a fresh secret read from rand, and its hash.
+func NewSecret(rand io.Reader) (secret string, hash []byte, err error) {
+	var b [32]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return "", nil, err
+	}
+	secret = base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, HashSecret(secret), nil
+}
+
+// HashSecret returns the SHA-256 of a secret, as stored.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// PlausibleSecret reports whether s has the form of a secret (43 base64url
+// characters), so that garbage is refused before any lookup.
+func PlausibleSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
