@@ -53,26 +53,9 @@ func TestMigrate_ConcurrentMigratorsOnAFreshDatabaseBehaveAsOne(t *testing.T) {
 				if total != len(ms) {
 					t.Errorf("round %d: %d migrations applied in all, want each of the %d once", round, total, len(ms))
 				}
-				assertSchemaComplete(t, cfg, ms)
+				storetest.AssertMigratedOnce(t, cfg)
 			}
 		})
-	}
-}
-
-// assertSchemaComplete checks that the database of cfg records each
-// migration exactly once and stands at the newest.
-func assertSchemaComplete(t *testing.T, cfg store.Config, ms []store.Migration) {
-	t.Helper()
-	raw := storetest.Raw(t, cfg)
-	var rows, distinct, newest int
-	err := raw.QueryRow("SELECT COUNT(*), COUNT(DISTINCT version), COALESCE(MAX(version), 0) FROM schema_migrations").
-		Scan(&rows, &distinct, &newest)
-	if err != nil {
-		t.Fatalf("schema_migrations: %v", err)
-	}
-	if rows != len(ms) || distinct != len(ms) || newest != ms[len(ms)-1].Version {
-		t.Errorf("schema_migrations holds %d rows (%d versions), newest %d; want %d, newest %d",
-			rows, distinct, newest, len(ms), ms[len(ms)-1].Version)
 	}
 }
 

@@ -178,6 +178,31 @@ func Raw(t testing.TB, cfg store.Config) *sql.DB {
 	return db
 }
 
+// AssertMigratedOnce fails the test unless the database of cfg records
+// each of the engine's migrations exactly once and stands at the newest: what
+// any number of migrators, in one process or many, must leave behind.
+func AssertMigratedOnce(t testing.TB, cfg store.Config) {
+	t.Helper()
+	e := store.SQLite
+	if cfg.URL != "" {
+		e = store.Postgres
+	}
+	ms, err := store.Migrations(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, distinct, newest int
+	err = Raw(t, cfg).QueryRow("SELECT COUNT(*), COUNT(DISTINCT version), COALESCE(MAX(version), 0) FROM schema_migrations").
+		Scan(&rows, &distinct, &newest)
+	if err != nil {
+		t.Fatalf("schema_migrations: %v", err)
+	}
+	if rows != len(ms) || distinct != len(ms) || newest != ms[len(ms)-1].Version {
+		t.Errorf("schema_migrations holds %d rows (%d versions), newest %d; want %d, newest %d",
+			rows, distinct, newest, len(ms), ms[len(ms)-1].Version)
+	}
+}
+
 // Tables returns the names of the service's tables.
 func Tables(t testing.TB, db *sql.DB) []string {
 	t.Helper()
