@@ -68,6 +68,18 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
+// EachConfig is Each, also giving fn the configuration that opens the same
+// database again (for tests that play several processes).
+func EachConfig(t *testing.T, fn func(t *testing.T, db *store.DB, cfg store.Config)) {
+	t.Helper()
+	for _, e := range Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			db, cfg := OpenConfig(t, e)
+			fn(t, db, cfg)
+		})
+	}
+}
+
 // Open returns a fresh migrated database of engine e, closed (and on
 // PostgreSQL dropped) when the test ends. Without a reachable PostgreSQL it
 // skips the test, or fails it when EQUIPE_TEST_REQUIRE names postgres.
