@@ -24,7 +24,7 @@ const (
 	DefaultMaxAge      = 72 * time.Hour
 	DefaultBaseDelay   = 30 * time.Second
 	DefaultMaxDelay    = time.Hour
-	DefaultLease       = 2 * time.Minute
+	DefaultLease       = 20 * time.Second
 	DefaultBatch       = 10
 	DefaultPoll        = 2 * time.Second
 )
@@ -38,15 +38,31 @@ const maxErrorLen = 1000
 // Worker delivers the outbox: it claims due emails, sends them and records
 // the outcome, retrying failures with exponential back-off. Any number of
 // workers, in one process or many, may run on one database: a claim holds
-// an email for Lease, and an email whose claim lapses (its worker died) is
-// claimed again. Delivery is therefore at least once; a repeat carries the
-// same Message-ID.
+// an email under a lease, and an email whose lease lapses (its worker died)
+// is claimed again. Delivery is therefore at least once; a repeat carries
+// the same Message-ID.
+//
+// The lease is short and renewed. While a worker holds emails it renews
+// their lease every Renew (a heartbeat), the email being sent included, so
+// a slow SMTP server never lets a live claim lapse; when a worker dies its
+// claims lapse within Lease of its last renewal, and its emails are
+// claimed again that soon rather than after the longest send could take.
+// A lease long enough to outlast any send (it was two minutes) makes the
+// emails of a dead worker wait that long; a short lease without renewal
+// lets a live but slow send be claimed and sent a second time. Holding a
+// row lock for the length of the send instead would tie a transaction to
+// a network call and, on SQLite, block every write meanwhile; and a
+// process id means nothing across hosts, so a dead claim is known only by
+// its lapse. The heartbeat costs one UPDATE every Renew while the worker
+// holds emails, none while it is idle. What it cannot cover: a process
+// frozen, or cut off from the database, for longer than the lease while a
+// send is in flight, after which another worker may send the email too.
 //
 // The emails of a round are sent one at a time. When the server cannot be
 // reached at all, the rest of the round fails with the same error and
 // back-off without being tried, so an outage costs one timeout per round
-// rather than one per email; and a round stops, giving its remaining
-// emails back, before its lease could run out.
+// rather than one per email; and a round whose lease is not being renewed
+// stops, giving its remaining emails back, before the lease could run out.
 //
 // Set the fields before the first call to Run, RunOnce or Wake and leave
 // them alone afterwards.
@@ -67,10 +83,17 @@ type Worker struct {
 	// waits BaseDelay·2^(n-1), capped at MaxDelay, give or take 10 %
 	// (defaults 30 s and 1 h).
 	BaseDelay, MaxDelay time.Duration
-	// Lease is how long a claim holds an email (default 2 min). It must
-	// exceed the longest send (about 75 s with the default SMTP timeouts),
-	// or another worker may send the same email again meanwhile.
+	// Lease is how long a claim holds an email without renewal (default
+	// 20 s): the longest the emails of a worker that died wait before
+	// another claims them. It need not outlast a send, which renewal
+	// covers, but it must outlast a few missed renewals and the clock
+	// difference between the hosts of the workers, which compare their
+	// own time with each other's lease ends.
 	Lease time.Duration
+	// Renew is how often a worker renews the lease of the emails it holds
+	// (default Lease/4, 5 s: a claim survives three renewals missed or
+	// slowed by a busy database).
+	Renew time.Duration
 	// Batch is how many emails a round claims (default 10).
 	Batch int
 	// Poll is how often an idle worker looks for due emails (default 2 s),
@@ -195,8 +218,13 @@ func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim emails: %w", err)
 	}
+	if len(emails) == 0 {
+		return 0, 0, nil
+	}
+	// While processing, NextAttemptAt holds the end of the lease.
+	leaseEnd, stop := w.renew(ctx, emails[0].NextAttemptAt)
+	defer stop()
 	var errs []error
-	var longest time.Duration
 	var down error
 	for i, e := range emails {
 		if ctx.Err() != nil {
@@ -209,11 +237,11 @@ func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
 			errs = append(errs, w.record(ctx, e, fmt.Errorf("not tried, the server was unavailable: %w", down), 0))
 			continue
 		}
-		// The emails of a batch are sent one after another under one lease.
-		// Start a send only while the lease leaves ample time for it, or
-		// another worker could claim the email and send it too.
-		// (While processing, NextAttemptAt holds the end of the lease.)
-		if left := e.NextAttemptAt.Sub(w.now()); left < max(2*longest, lease/2) {
+		// The renewals keep the lease of a batch ahead of its sends. When
+		// they stop succeeding (the database is out of reach), start no
+		// send whose lease may lapse before it ends, or another worker
+		// could claim the email and send it too.
+		if left := leaseEnd().Sub(w.now()); left < lease/2 {
 			errs = append(errs, w.release(ctx, emails[i:]))
 			break
 		}
@@ -223,7 +251,6 @@ func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
 		// it was delivered.
 		sendErr := w.Sender.Send(context.WithoutCancel(ctx), e)
 		took := time.Since(start)
-		longest = max(longest, took)
 		if sendErr == nil {
 			sent++
 		} else if unavailable(sendErr) {
@@ -232,6 +259,44 @@ func (w *Worker) round(ctx context.Context) (sent, claimed int, err error) {
 		errs = append(errs, w.record(ctx, e, sendErr, took))
 	}
 	return sent, len(emails), errors.Join(errs...)
+}
+
+// renew renews, every Renew until stop is called, the lease of the emails
+// the worker holds, which the claim gave until end. leaseEnd returns the
+// end of the lease last granted. The renewals go on after ctx is done,
+// while shutdown finishes the email in hand; stop ends them and waits for
+// the one in flight.
+func (w *Worker) renew(ctx context.Context, end time.Time) (leaseEnd func() time.Time, stop func()) {
+	lease := orDefault(w.Lease, DefaultLease)
+	every := orDefault(w.Renew, max(lease/4, time.Millisecond))
+	var last atomic.Int64
+	last.Store(end.UnixNano())
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			until := w.now().Add(lease)
+			// A renewal that comes after half the lease is of little use.
+			rctx, rcancel := context.WithTimeout(ctx, lease/2)
+			_, err := w.DB.RenewEmailClaims(rctx, w.claim, until)
+			rcancel()
+			switch {
+			case err == nil:
+				last.Store(until.UnixNano())
+			case ctx.Err() == nil:
+				w.logger().Warn("outbox lease not renewed", "error", err)
+			}
+		}
+	}()
+	return func() time.Time { return time.Unix(0, last.Load()) }, func() { cancel(); <-done }
 }
 
 // record writes the outcome of an attempt to the outbox and the log: sent,

@@ -457,7 +457,7 @@ func (s slowSender) Send(ctx context.Context, e equipe.Email) error {
 	return s.Sender.Send(ctx, e)
 }
 
-func TestWorker_BatchStopsBeforeItsLeaseRunsOut(t *testing.T) {
+func TestWorker_BatchStopsBeforeAnUnrenewedLeaseRunsOut(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := mailtest.StartSMTP(t)
 		tm := testTemplates(t, nil)
@@ -467,9 +467,12 @@ func TestWorker_BatchStopsBeforeItsLeaseRunsOut(t *testing.T) {
 		}
 		enqueue(t, db, time.Now(), emails...)
 
-		// Five sends of 60 ms do not fit in a lease of 200 ms: the worker
-		// must give the rest back rather than send past its lease.
-		w := &Worker{DB: db, Sender: slowSender{smtpSender(t, srv), 60 * time.Millisecond}, Lease: 200 * time.Millisecond}
+		// Five sends of 60 ms do not fit in a lease of 200 ms that is not
+		// renewed (as when the database is out of reach, here by a renewal
+		// interval longer than the test): the worker must give the rest
+		// back rather than send past its lease.
+		w := &Worker{DB: db, Sender: slowSender{smtpSender(t, srv), 60 * time.Millisecond},
+			Lease: 200 * time.Millisecond, Renew: time.Hour}
 		first, err := w.RunOnce(context.Background())
 		if err != nil || first == 0 || first == 5 {
 			t.Fatalf("first round sent %d (%v), want some but not all", first, err)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -56,81 +58,172 @@ func Migrations(e Engine) ([]Migration, error) {
 	return ms, nil
 }
 
-// SchemaVersion returns the version the database is at (0 for an empty one).
+// SchemaVersion returns the version the database is at (0 for an empty
+// one). It only reads: the migrations table is created by Migrate, under
+// its lock, and a database without it is at version 0.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	if err := db.ensureMigrationTable(ctx); err != nil {
-		return 0, err
+	var exists bool
+	if err := db.r.QueryRowContext(ctx, db.d.migrationTableExists).Scan(&exists); err != nil {
+		return 0, wrap(err)
+	}
+	if !exists {
+		return 0, nil
 	}
 	var v int
-	err := db.w.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	err := db.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
 	return v, wrap(err)
 }
 
-func (db *DB) ensureMigrationTable(ctx context.Context) error {
-	_, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version     INTEGER PRIMARY KEY,
-		name        TEXT NOT NULL,
-		applied_at  BIGINT NOT NULL)`)
-	return wrap(err)
+// migrationLockKey is the PostgreSQL advisory lock that serialises
+// migrators: "equipe migrations". Earlier versions of equipe take the same
+// key around each of their migrations, so an older binary never runs one
+// while this one holds the lock.
+const migrationLockKey = 4242010101
+
+// migrationConn is what the migration steps run on: a connection holding
+// the PostgreSQL lock, or a transaction.
+type migrationConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Migrate brings the schema to the latest version, one transaction per
-// migration. Several processes may call it at once: on PostgreSQL an advisory
-// lock serialises them, on SQLite the write lock does. It refuses a database
-// that a newer equipe has already migrated further than this one knows.
-// It returns the versions it applied.
+// Migrate brings the schema to the latest version and returns the versions
+// it applied. It refuses a database that a newer equipe has already
+// migrated further than this one knows.
+//
+// Several processes may call it at once on one database, and they behave
+// as one: the first to take the lock migrates, the others wait for it and
+// find nothing to do. The lock is taken before anything else is read or
+// written, the migrations table included: created outside it, two
+// migrators on an empty PostgreSQL database collide in the catalogue (a
+// unique violation on pg_type), and a version read outside it splits the
+// migrations between processes. On PostgreSQL the lock is a session-level
+// advisory lock on a connection held for the whole run, and each migration
+// commits on its own; on SQLite it is the database's write lock, taken by
+// one BEGIN IMMEDIATE transaction that applies every pending migration, so
+// that a failure leaves the schema as it was.
 func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	ms, err := Migrations(db.engine)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.ensureMigrationTable(ctx); err != nil {
+	var applied []int
+	if db.engine == Postgres {
+		applied, err = db.migratePostgres(ctx, ms)
+	} else {
+		applied, err = db.migrateSQLite(ctx, ms)
+	}
+	for _, v := range applied {
+		db.log.Info("migrated", "version", v, "name", ms[v-1].Name)
+	}
+	return applied, err
+}
+
+func (db *DB) migratePostgres(ctx context.Context, ms []Migration) (applied []int, err error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	// Waits, for as long as ctx allows, while another process migrates.
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("wait for the migration lock: %w", wrap(err))
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, uerr := conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", migrationLockKey); uerr != nil {
+			// A session lock lives as long as its connection: rather than
+			// give the pool a connection that may still hold it, close it,
+			// which ends the session and releases the lock.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}()
+	todo, err := pendingMigrations(ctx, conn, ms)
+	if err != nil {
 		return nil, err
 	}
-	var applied []int
-	for _, m := range ms {
-		done := false
-		err := db.Write(ctx, func(tx *Tx) error {
-			if db.engine == Postgres {
-				// A constant key: "equipe migrations".
-				if _, err := tx.q.ExecContext(ctx, "SELECT pg_advisory_xact_lock(4242010101)"); err != nil {
-					return wrap(err)
-				}
-			}
-			var cur int
-			if err := tx.q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
-				return wrap(err)
-			}
-			if cur > len(ms) {
-				return fmt.Errorf("the database schema is at version %d, newer than this equipe knows (%d): run a newer equipe", cur, len(ms))
-			}
-			if cur >= m.Version {
-				done = true
-				return nil
-			}
-			// A migration holds several statements: it runs unprepared.
-			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil {
-				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
-			}
-			_, err := tx.q.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-				m.Version, m.Name, time.Now().UnixMicro())
-			return wrap(err)
-		})
+	for _, m := range todo {
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
+			return applied, wrap(err)
+		}
+		if err := applyMigration(ctx, tx, m); err != nil {
+			tx.Rollback()
 			return applied, err
 		}
-		if !done {
-			applied = append(applied, m.Version)
-			db.log.Info("migrated", "version", m.Version, "name", m.Name)
+		if err := tx.Commit(); err != nil {
+			return applied, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, wrap(err))
 		}
-	}
-	// An empty list of migrations still must refuse a newer schema.
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return applied, err
-	}
-	if v > len(ms) {
-		return applied, fmt.Errorf("the database schema is at version %d, newer than this equipe knows (%d): run a newer equipe", v, len(ms))
+		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+func (db *DB) migrateSQLite(ctx context.Context, ms []Migration) ([]int, error) {
+	var applied []int
+	migrate := func(tx *Tx) error {
+		applied = applied[:0]
+		todo, err := pendingMigrations(ctx, tx.tx, ms)
+		if err != nil {
+			return err
+		}
+		for _, m := range todo {
+			if err := applyMigration(ctx, tx.tx, m); err != nil {
+				return err
+			}
+			applied = append(applied, m.Version)
+		}
+		return nil
+	}
+	for {
+		// BEGIN IMMEDIATE waits for the write lock up to the busy timeout;
+		// another process's migrations may take longer, so wait again for
+		// as long as ctx allows.
+		err := db.write(ctx, migrate)
+		if err == nil {
+			return applied, nil
+		}
+		if !retryable(err) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// pendingMigrations creates the migrations table if need be, reads the
+// version and returns the migrations still to apply. It runs under the
+// migration lock.
+func pendingMigrations(ctx context.Context, c migrationConn, ms []Migration) ([]Migration, error) {
+	_, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version     INTEGER PRIMARY KEY,
+		name        TEXT NOT NULL,
+		applied_at  BIGINT NOT NULL)`)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	var cur int
+	if err := c.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
+		return nil, wrap(err)
+	}
+	if cur > len(ms) {
+		return nil, fmt.Errorf("the database schema is at version %d, newer than this equipe knows (%d): run a newer equipe", cur, len(ms))
+	}
+	return ms[cur:], nil
+}
+
+// applyMigration runs m and records it.
+func applyMigration(ctx context.Context, c migrationConn, m Migration) error {
+	// A migration holds several statements: it runs unprepared.
+	if _, err := c.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+	}
+	_, err := c.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+		m.Version, m.Name, time.Now().UnixMicro())
+	return wrap(err)
 }

@@ -76,6 +76,21 @@ func (db *DB) ClaimEmails(ctx context.Context, now time.Time, lease time.Duratio
 	return out, err
 }
 
+// RenewEmailClaims extends to until the lease of the emails the worker
+// whose claim is claim still holds, and returns how many it holds. An email
+// whose lease lapsed and that another worker has claimed since is no
+// longer held: renewing never takes an email back. A lapsed lease that
+// nobody took over is extended, since its worker is alive after all.
+func (db *DB) RenewEmailClaims(ctx context.Context, claim string, until time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE outbox SET claimed_until = $2, next_attempt_at = $2
+		WHERE claim = $1 AND status = 'processing'`, claim, micros(until))
+	if err != nil {
+		return 0, wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(err)
+}
+
 // MarkEmailSent records that the email was delivered at at, if the worker
 // still holds it under claim. The bodies are emptied: they may carry one-time
 // links, which must not outlive their delivery in the database.

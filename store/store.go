@@ -271,11 +271,16 @@ type dialect struct {
 	skipLocked string
 	// binary makes a text column compare byte by byte (SQLite's default).
 	binary string
+	// migrationTableExists reads whether schema_migrations exists, without
+	// creating it.
+	migrationTableExists string
 }
 
 var dialects = map[Engine]*dialect{
-	SQLite:   {engine: SQLite, forUpdate: "", skipLocked: "", binary: ""},
-	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`},
+	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "",
+		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`},
+	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`,
+		migrationTableExists: `SELECT to_regclass('schema_migrations') IS NOT NULL`},
 }
 
 // Writes holds the write methods. On a Tx they run at once; on a Batch

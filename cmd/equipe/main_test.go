@@ -115,16 +115,7 @@ func serving(t *testing.T, vars map[string]string) (string, func() error) {
 		done <- run(ctx, []string{"serve"}, nil, io.Discard, pw, env(vars))
 		pw.Close()
 	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
-				addr <- line["addr"].(string)
-			}
-		}
-	}()
+	addr, _ := servingAddr(pr, nil)
 	select {
 	case a := <-addr:
 		return "http://" + a, func() error { cancel(); return <-done }
@@ -136,6 +127,33 @@ func serving(t *testing.T, vars map[string]string) (string, func() error) {
 		t.Fatal("serve did not start")
 	}
 	return "", nil
+}
+
+// servingAddr reads the JSON log of "equipe serve" from r until it ends,
+// copying it to w when w is not nil, and sends on addr the address of its
+// "serving" line. done is closed once r has ended and w is complete.
+func servingAddr(r io.Reader, w io.Writer) (addr <-chan string, done <-chan struct{}) {
+	a := make(chan string, 1)
+	d := make(chan struct{})
+	go func() {
+		defer close(d)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if w != nil {
+				fmt.Fprintf(w, "%s\n", sc.Bytes())
+			}
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
+				select {
+				case a <- line["addr"].(string):
+				default:
+				}
+			}
+		}
+		// A reader that stops early would block the writer.
+		io.Copy(io.Discard, r)
+	}()
+	return a, d
 }
 
 func TestServe_RunsWithNoConfigurationAndStopsGracefully(t *testing.T) {
@@ -167,10 +185,7 @@ func TestServe_RunsWithNoConfigurationAndStopsGracefully(t *testing.T) {
 // sign-up and ten logins (each hash takes 19 MiB), the resident memory once
 // the service has been idle for six seconds. Run with -benchtime 5x.
 func BenchmarkServeStartup(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "equipe")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildEquipe(b)
 	var ready []time.Duration
 	var rss []float64
 	for b.Loop() {
@@ -183,20 +198,9 @@ func BenchmarkServeStartup(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		url := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
-		for {
-			res, err := http.Get(url)
-			if err == nil {
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					break
-				}
-			}
-			if time.Since(start) > 10*time.Second {
-				cmd.Process.Kill()
-				b.Fatal("not ready after 10 s")
-			}
-			time.Sleep(time.Millisecond)
+		if err := waitReady(fmt.Sprintf("http://127.0.0.1:%d", port), 10*time.Second); err != nil {
+			cmd.Process.Kill()
+			b.Fatal(err)
 		}
 		ready = append(ready, time.Since(start))
 		b.StopTimer()
@@ -251,11 +255,47 @@ func medianF(f []float64) float64 {
 	return s[len(s)/2]
 }
 
+// buildEquipe builds the command into a temporary directory, static as
+// released (no cgo), and returns the binary's path.
+func buildEquipe(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "equipe")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitReady waits until base/readyz answers 200, polling every
+// millisecond (the start-up benchmark measures the wait), and gives up
+// after timeout.
+func waitReady(base string, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := client.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+			err = fmt.Errorf("status %d", res.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s/readyz not ready after %v: %v", base, timeout, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // freePort returns a loopback port that was free a moment ago.
-func freePort(b *testing.B) int {
+func freePort(tb testing.TB) int {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port

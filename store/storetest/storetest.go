@@ -68,6 +68,18 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
+// EachConfig is Each, also giving fn the configuration that opens the same
+// database again (for tests that play several processes).
+func EachConfig(t *testing.T, fn func(t *testing.T, db *store.DB, cfg store.Config)) {
+	t.Helper()
+	for _, e := range Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			db, cfg := OpenConfig(t, e)
+			fn(t, db, cfg)
+		})
+	}
+}
+
 // Open returns a fresh migrated database of engine e, closed (and on
 // PostgreSQL dropped) when the test ends. Without a reachable PostgreSQL it
 // skips the test, or fails it when EQUIPE_TEST_REQUIRE names postgres.
@@ -176,6 +188,31 @@ func Raw(t testing.TB, cfg store.Config) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// AssertMigratedOnce fails the test unless the database of cfg records
+// each of the engine's migrations exactly once and stands at the newest: what
+// any number of migrators, in one process or many, must leave behind.
+func AssertMigratedOnce(t testing.TB, cfg store.Config) {
+	t.Helper()
+	e := store.SQLite
+	if cfg.URL != "" {
+		e = store.Postgres
+	}
+	ms, err := store.Migrations(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, distinct, newest int
+	err = Raw(t, cfg).QueryRow("SELECT COUNT(*), COUNT(DISTINCT version), COALESCE(MAX(version), 0) FROM schema_migrations").
+		Scan(&rows, &distinct, &newest)
+	if err != nil {
+		t.Fatalf("schema_migrations: %v", err)
+	}
+	if rows != len(ms) || distinct != len(ms) || newest != ms[len(ms)-1].Version {
+		t.Errorf("schema_migrations holds %d rows (%d versions), newest %d; want %d, newest %d",
+			rows, distinct, newest, len(ms), ms[len(ms)-1].Version)
+	}
 }
 
 // Tables returns the names of the service's tables.
