@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,9 +128,9 @@ var devMailboxTemplate = template.Must(template.New("devmailbox").Funcs(template
 // sandboxed) and GET /dev/mail.json. Any other client gets 404, as if the
 // pages did not exist: the messages hold live one-time links. The client is
 // judged by the connection's address, never by X-Forwarded-For, which
-// anyone can send; and a request that came through a proxy (it carries
-// forwarding headers) is refused too, since a proxy on the same machine
-// connects from loopback on behalf of anyone.
+// anyone can send; and a request that came through a proxy (it carries any
+// header a proxy adds, see proxied) is refused too, since a proxy on the
+// same machine connects from loopback on behalf of anyone.
 func (m *DevMailbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/mail", m.servePage)
@@ -149,14 +150,45 @@ func (m *DevMailbox) Handler() http.Handler {
 	})
 }
 
-// proxied reports whether a request carries the headers a reverse proxy adds.
+// proxied reports whether a request carries any of the headers by which a
+// reverse proxy, a load balancer or a CDN passes on the client's address or
+// the original request, whatever its value (even empty).
 func proxied(r *http.Request) bool {
-	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-		if r.Header.Get(h) != "" {
+	for name := range r.Header {
+		// Go's server canonicalizes the names it reads (X-Real-IP arrives
+		// as X-Real-Ip); a request built otherwise may spell them as sent.
+		name = http.CanonicalHeaderKey(name)
+		if slices.Contains(proxyHeaders, name) || strings.HasPrefix(name, "X-Forwarded-") ||
+			strings.HasPrefix(name, "X-Original-") {
 			return true
 		}
 	}
 	return false
+}
+
+// proxyHeaders are, in canonical form, the headers that proxies and CDNs
+// add to name the client, besides every X-Forwarded-* and X-Original-*
+// header (X-Original-Forwarded-For, X-Original-Host…). The list cannot be
+// complete: the mailbox is served at all only when the public URL is this
+// machine, and the proxy examples block /dev/.
+var proxyHeaders = []string{
+	"Forwarded",                 // RFC 7239
+	"Forwarded-For",             // before RFC 7239
+	"X-Forwarded",               // before RFC 7239
+	"Via",                       // RFC 9110, added by proxies and CDNs
+	"X-Real-Ip",                 // nginx, Traefik
+	"X-Client-Ip",               // various load balancers
+	"True-Client-Ip",            // Akamai, Cloudflare Enterprise
+	"Cf-Connecting-Ip",          // Cloudflare
+	"Cf-Connecting-Ipv6",        // Cloudflare
+	"Cf-Pseudo-Ipv4",            // Cloudflare
+	"X-Cluster-Client-Ip",       // Rackspace, Riverbed
+	"Fastly-Client-Ip",          // Fastly
+	"Fly-Client-Ip",             // Fly.io
+	"Cloudfront-Viewer-Address", // Amazon CloudFront
+	"X-Azure-Clientip",          // Azure Front Door
+	"X-Azure-Socketip",          // Azure Front Door
+	"X-Envoy-External-Address",  // Envoy
 }
 
 func loopback(remoteAddr string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -209,5 +210,79 @@ func TestDevMailbox_KeepsOnlyTheLastMessages(t *testing.T) {
 	}
 	if w := get(box.Handler(), "/dev/mail/"+sent[0].ID.String(), "127.0.0.1:5555"); w.Code != http.StatusNotFound {
 		t.Errorf("a dropped message is still served: %d", w.Code)
+	}
+}
+
+// TestDevMailbox_RefusesEveryRequestThatCameThroughAProxy sends, over
+// loopback, a request with each header a proxy or CDN adds, spelt as they
+// spell it, in lower and in upper case, and with an empty value: each is
+// answered 404 without the messages. The same request without it is served.
+func TestDevMailbox_RefusesEveryRequestThatCameThroughAProxy(t *testing.T) {
+	box := &DevMailbox{}
+	sent := fillMailbox(t, box)
+	srv := httptest.NewServer(box.Handler())
+	defer srv.Close()
+	send := func(t *testing.T, path, name, value string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name != "" {
+			// Set directly, the name goes on the wire as written.
+			req.Header[name] = []string{value}
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	paths := []string{"/dev/mail", "/dev/mail.json", "/dev/mail/" + sent[0].ID.String()}
+	for _, path := range paths {
+		if status, _ := send(t, path, "", ""); status != http.StatusOK {
+			t.Fatalf("GET %s without proxy headers: %d", path, status)
+		}
+	}
+	for _, h := range []struct{ name, value string }{
+		{"X-Forwarded-For", "203.0.113.9"},
+		{"X-Forwarded-Host", "equipe.example.com"},
+		{"X-Forwarded-Proto", "https"},
+		{"X-Forwarded-Port", "443"},
+		{"X-Forwarded-Server", "proxy.example.com"},
+		{"X-Forwarded-Prefix", "/equipe"},
+		{"X-Forwarded", "for=203.0.113.9"},
+		{"Forwarded", "for=203.0.113.9;proto=https"},
+		{"Forwarded-For", "203.0.113.9"},
+		{"X-Real-IP", "203.0.113.9"},
+		{"X-Client-IP", "203.0.113.9"},
+		{"True-Client-IP", "203.0.113.9"},
+		{"CF-Connecting-IP", "203.0.113.9"},
+		{"CF-Connecting-IPv6", "2001:db8::9"},
+		{"CF-Pseudo-IPv4", "203.0.113.9"},
+		{"X-Cluster-Client-IP", "203.0.113.9"},
+		{"Fastly-Client-IP", "203.0.113.9"},
+		{"Fly-Client-IP", "203.0.113.9"},
+		{"CloudFront-Viewer-Address", "203.0.113.9:46532"},
+		{"X-Azure-ClientIP", "203.0.113.9"},
+		{"X-Azure-SocketIP", "203.0.113.9"},
+		{"X-Envoy-External-Address", "203.0.113.9"},
+		{"X-Original-Forwarded-For", "203.0.113.9"},
+		{"Via", "1.1 proxy.example.com (nginx)"},
+	} {
+		t.Run(h.name, func(t *testing.T) {
+			for _, name := range []string{h.name, strings.ToLower(h.name), strings.ToUpper(h.name)} {
+				for _, value := range []string{h.value, ""} {
+					for _, path := range paths {
+						status, body := send(t, path, name, value)
+						if status != http.StatusNotFound || strings.Contains(body, sent[0].Subject) {
+							t.Errorf("GET %s with %s: %q: status %d, want 404", path, name, value, status)
+						}
+					}
+				}
+			}
+		})
 	}
 }

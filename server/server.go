@@ -7,8 +7,10 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -17,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/store"
@@ -24,19 +27,41 @@ import (
 
 // Server is the HTTP handler of the whole service.
 type Server struct {
+	// PublicURL is the address users type; its origin is the only one
+	// trusted for changes made with a session cookie.
 	PublicURL *url.URL
 	DB        *store.DB
 	Auth      *httpauth.Middleware
 	Web       http.Handler
-	API       http.Handler
+	// Pages shows refused page requests as a page in the reader's language.
+	Pages Pages
+	API   http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
 	I18n    *i18n.Catalog
 	Log     *slog.Logger
+
+	origin string // PublicURL's origin, as browsers write it
 }
 
-// Handler returns the service's root handler.
+// Pages shows the pages' own answer to a request the server refused before
+// it reached them.
+type Pages interface {
+	// Refuse answers 403 with the page that explains err, an *equipe.Error
+	// of code EFORBIDDEN whose key and arguments say why.
+	Refuse(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Handler returns the service's root handler. It fails when the public URL
+// or the pages are missing, or when the public URL cannot be an origin.
 func (s *Server) Handler() (http.Handler, error) {
+	switch {
+	case s.PublicURL == nil:
+		return nil, errors.New("server: no public URL")
+	case s.Pages == nil:
+		return nil, errors.New("server: no pages to show refusals")
+	}
+	s.origin = Origin(s.PublicURL)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -51,14 +76,19 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("/api/", s.API)
 	mux.Handle("/", s.Web)
 
+	// Every request that may change something passes Go's check first: a
+	// browser's request marked cross-site, or from an origin whose host is
+	// not the request's nor the public URL's, is refused; one that says
+	// nothing of its origin passes. Those authenticated by the session
+	// cookie must then also show they come from the public URL's origin
+	// (sameOrigin), which needs the session resolved first.
 	cop := http.NewCrossOriginProtection()
-	if s.PublicURL != nil {
-		origin := s.PublicURL.Scheme + "://" + s.PublicURL.Host
-		if err := cop.AddTrustedOrigin(origin); err != nil {
-			return nil, fmt.Errorf("public URL %s: %w", origin, err)
-		}
+	if err := cop.AddTrustedOrigin(s.origin); err != nil {
+		return nil, fmt.Errorf("public URL %s: %w", s.origin, err)
 	}
-	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.refuse(w, r, "request.cross_origin")
+	}))
 
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The mux would send the check API's calls to the API too; they go
@@ -69,6 +99,7 @@ func (s *Server) Handler() (http.Handler, error) {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	h = s.sameOrigin(h)
 	h = s.Auth.Wrap(h)
 	h = cop.Handler(h)
 	h = s.headers(h)
@@ -91,21 +122,70 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"status": "ok", "database": string(s.DB.Engine())})
 }
 
-// crossOrigin answers a state-changing request that a browser sent from
-// another site.
-func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+// Origin returns u's origin as a browser writes it in the Origin header:
+// scheme and host in lower case, the port only when it is not the scheme's
+// default.
+func Origin(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		return scheme + "://" + net.JoinHostPort(host, port)
+	}
+	if strings.Contains(host, ":") {
+		return scheme + "://[" + host + "]"
+	}
+	return scheme + "://" + host
+}
+
+// sameOrigin refuses a request authenticated by the session cookie that may
+// change something unless it shows it comes from this site: an Origin
+// header naming the public URL's origin, or Sec-Fetch-Site: same-origin.
+// Browsers send one or both with every such request. Go's check lets
+// through a request with neither, as a program other than a browser would
+// send, and an Origin whose host is the request's whatever its scheme; with
+// the cookie, which only a browser holds, both are refused here. Requests
+// with a bearer token or an API key are not concerned: no browser attaches
+// those by itself.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpauth.AuthVia(r) == httpauth.ViaCookie && !safeMethod(r.Method) &&
+			r.Header.Get("Sec-Fetch-Site") != "same-origin" && r.Header.Get("Origin") != s.origin {
+			s.refuse(w, r, "request.origin_required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// safeMethod reports whether method changes nothing, as for Go's
+// cross-origin check.
+func safeMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// refuse answers a state-changing request refused by a cross-site check
+// with 403 and the reason (key): a problem document on the API, the pages'
+// own refusal page elsewhere, in the reader's language.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, key string) {
 	s.Log.Warn("cross-origin request refused", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path),
-		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
-	detail := s.I18n.T(locale, "request.cross_origin", nil)
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusForbidden)
-		json.NewEncoder(w).Encode(map[string]any{"type": "urn:equipe:problem:forbidden",
-			"title": s.I18n.T(locale, "error.forbidden", nil), "status": 403, "code": "request.cross_origin", "detail": detail})
+		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "code", key)
+	args := map[string]any{"origin": s.origin}
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.Pages.Refuse(w, r, &equipe.Error{Code: equipe.EFORBIDDEN, Key: key, Args: args})
 		return
 	}
-	http.Error(w, detail, http.StatusForbidden)
+	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	if a, ok := httpauth.Auth(r); ok && equipe.ValidLocale(a.User.Locale) {
+		locale = a.User.Locale
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	json.NewEncoder(w).Encode(map[string]any{"type": "urn:equipe:problem:forbidden",
+		"title": s.I18n.T(locale, "error.forbidden", nil), "status": http.StatusForbidden, "code": key,
+		"detail": s.I18n.T(locale, key, args)})
 }
 
 // csp allows this site's stylesheet and nothing else: no script runs on any

@@ -23,6 +23,7 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -33,7 +34,10 @@ var FastParams = identity.Params{Memory: 256, Time: 1, Threads: 1, KeyLen: 32, S
 
 // Env is a running service.
 type Env struct {
-	URL    string // http://127.0.0.1:port
+	URL string // http://127.0.0.1:port
+	// Origin is the public URL's origin: what a browser sends in the Origin
+	// header of a request made by a page of the service.
+	Origin string
 	App    *app.App
 	Engine store.Engine
 	// DB is the database's configuration, for storetest.Raw.
@@ -99,18 +103,41 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &Env{URL: base, App: a, Engine: e, DB: dbc, logs: logs}
+	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs}
 }
 
 // Logs returns everything the service logged so far.
 func (e *Env) Logs() string { return e.logs.String() }
 
 // Client returns an HTTP client with a cookie jar of its own that does not
-// follow redirects (tests look at them).
+// follow redirects (tests look at them). Like a browser on the service's
+// pages, it sends the service's Origin with every request that may change
+// something and carries cookies, unless the request sets Origin or
+// Sec-Fetch-Site itself: the service refuses such requests made with a
+// session cookie and no sign of their origin. A request without cookies is
+// sent as it is, as a program other than a browser would.
 func (e *Env) Client() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: browserOrigin{e.Origin},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// browserOrigin adds the Origin header a browser would send (see Env.Client).
+type browserOrigin struct{ origin string }
+
+func (b browserOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, origin := r.Header["Origin"]
+	_, site := r.Header["Sec-Fetch-Site"]
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !origin && !site && r.Header.Get("Cookie") != "" {
+			// A RoundTripper must not change the request it is given.
+			r = r.Clone(r.Context())
+			r.Header.Set("Origin", b.origin)
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // Mail waits until the development mailbox holds an email to `to` made from
