@@ -414,8 +414,10 @@ const (
 
 	// DeniedUnknownAccount: no such account (nil Account).
 	DeniedUnknownAccount Reason = "denied_unknown_account"
-	// DeniedUnknownUser: no such user. Check returns it for a member
-	// compiled without a user; callers return it when the user does not exist.
+	// DeniedUnknownUser: Check returns it for a member compiled without a
+	// user. The service answers a user who does not exist with
+	// DeniedNotMember, as one who is not a member: whether an identity
+	// exists is not a caller's to learn.
 	DeniedUnknownUser Reason = "denied_unknown_user"
 	// DeniedNotMember: the user is not a member of the account (nil Member,
 	// or a member of another account).

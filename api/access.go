@@ -125,7 +125,7 @@ func (c checkQuestion) query() (team.CheckQuery, *checkAnswer) {
 		return deny(access.DeniedUnknownAccount)
 	}
 	if !c.user.ok {
-		return deny(access.DeniedUnknownUser)
+		return deny(access.DeniedNotMember)
 	}
 	q := team.CheckQuery{Account: c.account.id, User: c.user.id, Permission: c.permission}
 	if c.hasResource {

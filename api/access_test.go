@@ -55,6 +55,7 @@ func TestCheck_AnswersFromTheModelAndDeniesTheUnknown(t *testing.T) {
 		a := newTenant(t, env, "owner@a.example")
 		collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
 		susp := env.AddMember(t, a.account, "susp@a.example", "manager", equipe.MemberSuspended)
+		elsewhere := newTenant(t, env, "owner@b.example")
 		key := a.key(t, "admin")
 		q := func(user equipe.ID, perm string, extra ...any) map[string]any {
 			m := map[string]any{"user_id": user.String(), "account_id": a.account.String(), "permission": perm}
@@ -77,9 +78,10 @@ func TestCheck_AnswersFromTheModelAndDeniesTheUnknown(t *testing.T) {
 			{"the general question says the scope", q(collab.User.ID, "records.view"), true, "allowed_scope_owned_or_unassigned"},
 			{"a suspended member is denied", q(susp.User.ID, "records.view"), false, "denied_member_suspended"},
 			{"an unknown permission is denied", q(a.adminID, "records.fly"), false, "denied_unknown_permission"},
-			{"an unknown user is denied", q(equipe.NewID(), "records.view"), false, "denied_unknown_user"},
+			{"an unknown user is denied as one who is no member", q(equipe.NewID(), "records.view"), false, "denied_not_member"},
+			{"a user of another account is denied as one who does not exist", q(elsewhere.adminID, "records.view"), false, "denied_not_member"},
 			{"a user of no account is denied", map[string]any{"user_id": a.adminID.String(), "account_id": equipe.NewID().String(), "permission": "records.view"}, false, "denied_unknown_account"},
-			{"a malformed user is denied", map[string]any{"user_id": "nope", "account_id": a.account.String(), "permission": "records.view"}, false, "denied_unknown_user"},
+			{"a malformed user is denied", map[string]any{"user_id": "nope", "account_id": a.account.String(), "permission": "records.view"}, false, "denied_not_member"},
 			{"a resource of nowhere is denied", q(a.adminID, "records.view", "resource_id", equipe.NewID().String()), false, "denied_unknown_resource"},
 			{"a missing permission is denied", map[string]any{"user_id": a.adminID.String(), "account_id": a.account.String()}, false, "denied_unknown_permission"},
 		}

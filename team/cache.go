@@ -18,10 +18,9 @@ type memberKey struct{ account, user equipe.ID }
 
 // memberEntry is what the cache knows of a user in an account: their
 // compiled membership (direct or through the parent firm), or that they have
-// none, or that the user does not exist.
+// none (whether or not the user exists).
 type memberEntry struct {
-	m           *access.Member // nil: not a member
-	unknownUser bool
+	m *access.Member // nil: not a member
 	// firm is the parent account whose membership m derives from (ViaFirm).
 	firm equipe.ID
 }

@@ -28,7 +28,9 @@ const maxBatch = 1000
 // administrator (any account), an account API key (its own account), or a
 // member who may view the account's members. Whatever is unknown or out of
 // the caller's reach is denied with a reason, never an error: only a fault
-// of the service (the database unreachable) is an error.
+// of the service (the database unreachable) is an error. A user who does
+// not exist is denied as one who is no member (denied_not_member): the
+// answer does not tell whether an identity exists in another account.
 func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access.Decision, error) {
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return access.Decision{Reason: deniedOutOfReach}, err
@@ -49,9 +51,6 @@ func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access
 	}
 	if acct.a == nil {
 		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
-	}
-	if e.unknownUser {
-		return access.Decision{Reason: access.DeniedUnknownUser}, nil
 	}
 	return s.Catalogue.Check(e.m, acct.a, q.Permission, q.Query), nil
 }

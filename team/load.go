@@ -51,7 +51,9 @@ func (s *Service) loadMember(ctx context.Context, account, user equipe.ID) (memb
 func (s *Service) compileMember(ctx context.Context, account, user equipe.ID) (memberEntry, error) {
 	u, err := s.DB.UserByID(ctx, user)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return memberEntry{unknownUser: true}, nil
+		// Not a member, as far as anyone asking may know: whether the
+		// identity exists elsewhere is no account's business.
+		return memberEntry{}, nil
 	} else if err != nil {
 		return memberEntry{}, err
 	}
