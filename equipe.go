@@ -193,6 +193,9 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	RevokedAt  time.Time
+	// RevokedReason says why the service revoked the key (see package
+	// event's Reason constants); empty when a person revoked it.
+	RevokedReason string
 }
 
 // Resource is something inside an account that members can be assigned to: a
@@ -225,6 +228,9 @@ const (
 	TokenReset       TokenKind = "reset"
 	TokenVerify      TokenKind = "verify"
 	TokenEmailChange TokenKind = "email_change"
+	// TokenSignup confirms a sign-up with an address whose identity nobody
+	// has used yet (see identity.Service.SignUp).
+	TokenSignup TokenKind = "signup"
 )
 
 // Token is a one-time link's record. Only the SHA-256 of the secret is kept;

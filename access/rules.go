@@ -140,3 +140,35 @@ func (c *Catalogue) MissingRequired(resources []equipe.Resource, assigned []equi
 	}
 	return missing
 }
+
+// Narrow returns m held within limit: what m may do, no more than limit
+// may. Each permission is in the result only if both hold it, at the
+// narrower of their scopes; the result reaches only limit's assigned
+// resources when limit is limited to them; it is an administrator only if
+// both are (else it goes by limit's role); it may do nothing when either
+// may do nothing, for the reason of m first. An API key acts with its role
+// narrowed by its creator's current rights.
+func (c *Catalogue) Narrow(m, limit *Member) *Member {
+	n := *m
+	n.set = Set{}
+	m.set.each(func(i int) {
+		if !limit.set.Has(i) {
+			return
+		}
+		sc := m.set.scope[i]
+		if l := limit.set.scope[i]; l < sc {
+			sc = l
+		}
+		n.set.add(i, sc)
+	})
+	if limit.LimitedToAssigned() {
+		n.restricted, n.viaFirm, n.resources = true, false, limit.resources
+	}
+	if m.role == equipe.RoleAdmin && limit.role != equipe.RoleAdmin {
+		n.role = limit.role
+	}
+	if n.blocked == "" {
+		n.blocked = limit.blocked
+	}
+	return &n
+}

@@ -23,7 +23,7 @@ type tenant struct {
 
 func newTenant(t *testing.T, env *apptest.Env, email string) tenant {
 	t.Helper()
-	token := signUp(t, env, email)
+	token := signUpConfirmed(t, env, email)
 	r := call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(token)...)
 	item := r.JSON["items"].([]any)[0].(map[string]any)
 	me := call(t, env.Client(), "GET", env.URL+"/api/v1/me", nil, bearer(token)...)

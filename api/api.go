@@ -54,6 +54,7 @@ type route struct {
 // routes lists every route of the API.
 var routes = []route{
 	{"POST", "/api/v1/signup", public, (*API).signup},
+	{"POST", "/api/v1/signup/confirm", public, (*API).confirmSignUp},
 	{"POST", "/api/v1/session", public, (*API).logIn},
 	{"DELETE", "/api/v1/session", loggedIn, (*API).logOut},
 	{"POST", "/api/v1/password-reset", public, (*API).requestReset},
@@ -111,6 +112,7 @@ var routes = []route{
 	{"GET", "/api/v1/api-keys", caller, (*API).instanceKeys},
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
+	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
 }
 
 // Handler returns the API's handler for every path under /api/.
@@ -186,7 +188,7 @@ func (a *API) wrap(rt route) http.Handler {
 		if httpauth.BadBearer(r) {
 			key := "session.invalid"
 			if httpauth.BadKey(r) {
-				key = "api_key.invalid"
+				key = httpauth.KeyRefusal(r)
 			}
 			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, key))
 			return

@@ -28,7 +28,7 @@ func BenchmarkCheckFreshAcrossProcesses(b *testing.B) {
 	now := time.Now()
 	account := equipe.NewID()
 	admin := equipe.User{ID: equipe.NewID(), Email: "admin@fresh.example", EmailKey: "admin@fresh.example",
-		FirstName: "Ada", LastName: "Admin", Locale: "en", CreatedAt: now}
+		FirstName: "Ada", LastName: "Admin", Locale: "en", EmailVerifiedAt: now, CreatedAt: now}
 	target := equipe.User{ID: equipe.NewID(), Email: "m@fresh.example", EmailKey: "m@fresh.example",
 		FirstName: "Max", LastName: "Manager", Locale: "en", CreatedAt: now}
 	err := first.App.DB.Write(ctx, func(tx *store.Tx) error {

@@ -136,6 +136,15 @@ func signUp(t testing.TB, env *apptest.Env, email string) string {
 	return token
 }
 
+// signUpConfirmed is signUp followed by the confirmation of the address:
+// what making API keys needs.
+func signUpConfirmed(t testing.TB, env *apptest.Env, email string) string {
+	t.Helper()
+	token := signUp(t, env, email)
+	env.ConfirmAddress(t, email)
+	return token
+}
+
 // instanceActor creates an instance administrator and returns them as an actor.
 func instanceActor(t *testing.T, env *apptest.Env) team.Actor {
 	t.Helper()

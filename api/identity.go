@@ -36,7 +36,25 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if res.Pending {
+		// Nothing is created until the address confirms it.
+		return respond(w, http.StatusAccepted, map[string]any{"confirmation_sent": true})
+	}
 	return respond(w, http.StatusCreated, map[string]any{"user": viewUser(res.User), "account": viewAccount(res.Account)})
+}
+
+func (a *API) confirmSignUp(w http.ResponseWriter, r *http.Request) error {
+	var in tokenRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := a.Identity.ConfirmSignUp(r.Context(), in.Token, httpauth.Origin(r))
+	if err != nil {
+		return err
+	}
+	a.Cookies.Set(w, res.Token, res.Auth.Session.ExpiresAt)
+	return respond(w, http.StatusCreated, map[string]any{"user": viewUser(res.User), "account": viewAccount(res.Account),
+		"token": res.Token, "expires_at": res.Auth.Session.ExpiresAt})
 }
 
 type sessionRequest struct {

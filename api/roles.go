@@ -194,22 +194,37 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 }
 
 type keyView struct {
-	ID         equipe.ID   `json:"id"`
-	AccountID  *equipe.ID  `json:"account_id"`
-	Name       string      `json:"name"`
-	Prefix     string      `json:"prefix"`
-	Role       string      `json:"role,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	LastUsedAt *time.Time  `json:"last_used_at"`
-	RevokedAt  *time.Time  `json:"revoked_at"`
-	Secret     string      `json:"secret,omitempty"`
-	Actions    actionsView `json:"actions,omitempty"`
+	ID         equipe.ID  `json:"id"`
+	AccountID  *equipe.ID `json:"account_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Role       string     `json:"role,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	// Status: active, inactive (its creator may not act now; InactiveReason
+	// says why, with the code its requests are refused with) or revoked
+	// (RevokedReason says why when the service revoked it).
+	Status         string      `json:"status"`
+	InactiveReason string      `json:"inactive_reason,omitempty"`
+	RevokedReason  string      `json:"revoked_reason,omitempty"`
+	Narrowed       bool        `json:"narrowed"`
+	Secret         string      `json:"secret,omitempty"`
+	Actions        actionsView `json:"actions,omitempty"`
 }
 
 func viewKey(kv team.KeyView) keyView {
 	k := kv.APIKey
-	return keyView{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedAt: k.CreatedAt,
-		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), Actions: viewActions(kv.Actions)}
+	v := keyView{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedAt: k.CreatedAt,
+		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), Status: "active", InactiveReason: kv.Inactive,
+		RevokedReason: k.RevokedReason, Narrowed: kv.Narrowed, Actions: viewActions(kv.Actions)}
+	switch {
+	case !k.RevokedAt.IsZero():
+		v.Status = "revoked"
+	case kv.Inactive != "":
+		v.Status = "inactive"
+	}
+	return v
 }
 
 type keyRequest struct {

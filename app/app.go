@@ -199,6 +199,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		}
 	})
 	wg.Go(func() { a.maintain(bg) })
+	wg.Go(func() { a.Identity.RunResets(bg) })
 	wg.Go(func() { a.DB.Listen(bg) })
 
 	errc := make(chan error, 1)

@@ -66,7 +66,8 @@ type state struct {
 	origin    equipe.Origin
 	via       Via
 	badBearer bool
-	badKey    bool // the bad bearer token was an API key
+	badKey    bool   // the bad bearer token was an API key
+	keyCode   string // why the API key was refused (api_key.invalid, or its creator's standing)
 	auth      *identity.Auth
 	key       *equipe.APIKey
 }
@@ -122,9 +123,20 @@ func BadBearer(r *http.Request) bool {
 }
 
 // BadKey reports whether the bearer token that did not authenticate was an
-// API key (unknown or revoked), rather than a session.
+// API key (unknown, revoked, or one whose creator may no longer act), rather
+// than a session.
 func BadKey(r *http.Request) bool {
 	return stateOf(r).badKey
+}
+
+// KeyRefusal returns the code an API key that did not authenticate was
+// refused with: "api_key.invalid" for an unknown or revoked key, or a code
+// that says why its creator's standing stops it.
+func KeyRefusal(r *http.Request) string {
+	if c := stateOf(r).keyCode; c != "" {
+		return c
+	}
+	return "api_key.invalid"
 }
 
 // Origin returns where the request comes from.
@@ -168,6 +180,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				} else {
 					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 						m.Log.Error("authenticate API key", "err", err)
+					} else {
+						st.keyCode = equipe.AsError(err).Key
 					}
 					st.badBearer, st.badKey = true, true
 				}
@@ -254,7 +268,7 @@ func Loopback(r *http.Request) bool {
 }
 
 // secretPaths are the path prefixes whose next segment is a one-time secret.
-var secretPaths = []string{"/password-reset/", "/verify-email/", "/invitations/", "/api/v1/invitations/"}
+var secretPaths = []string{"/password-reset/", "/verify-email/", "/invitations/", "/api/v1/invitations/", "/signup/confirm/"}
 
 // RedactPath cuts the secret out of a link's path, so that logs never hold
 // a usable link.

@@ -2,27 +2,33 @@ package identity
 
 import (
 	"context"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
 
-// RequestReset sends a password-reset link to the user whose login email is
-// email, if there is one. The answer is the same whether or not there is:
-// nil, unless the input is malformed (EINVALID) or the client's address asked
-// too often (ERATELIMITED, counted for known and unknown emails alike). Each
-// address receives at most a few links an hour; requests beyond that are
-// accepted and dropped. The link goes to the address stored for the user,
-// never to the address as typed. A request changes nothing else: the
-// password stays valid until a link is used.
+// RequestReset asks for a password-reset link to be sent to the user whose
+// login email is email, if there is one. The answer is the same, and comes
+// after the same work, whether or not there is: nil, unless the input is
+// malformed (EINVALID) or the client's address asked too often
+// (ERATELIMITED, counted for known and unknown emails alike). The request
+// is queued and answered at once; ProcessResets looks the address up, makes
+// the link and queues the email afterwards, so that how long the answer
+// takes tells nothing either. Each address receives at most a few links an
+// hour; requests beyond that are accepted and dropped. The link goes to the
+// address stored for the user, never to the address as typed. A request
+// changes nothing else: the password stays valid until a link is used.
 func (s *Service) RequestReset(ctx context.Context, email string, o equipe.Origin) error {
 	_, key, p := NormalizeEmail(email)
 	if p != "" {
 		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "email", Key: p}}}
 	}
 	var blocked error
+	queued := false
 	err := s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
 		if err := w.Limit(ctx, "reset:ip:"+ipKey(o.IP), limitResetIP.Free, limitResetIP.Length, ""); err != nil {
 			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
@@ -35,28 +41,100 @@ func (s *Service) RequestReset(ctx context.Context, email string, o equipe.Origi
 		if err != nil || !ok {
 			return err
 		}
-		u, err := w.UserByEmailKey(ctx, key)
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if !u.DisabledAt.IsZero() {
-			return nil
-		}
-		link, expires, err := w.NewToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
-		if err != nil {
-			return err
-		}
-		if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
-			return err
-		}
-		return w.Record(ctx, event.UserPasswordResetRequested.New(nil, u.ID.String(), nil, nil))
+		queued = true
+		return w.QueueResetRequest(ctx, &store.ResetRequest{ID: equipe.NewID(), EmailKey: key, IP: o.IP, CreatedAt: w.Now()})
 	})
 	if err != nil {
 		return err
 	}
+	if queued {
+		s.wakeResets()
+	}
 	return blocked
+}
+
+// ProcessResets handles the queued password-reset requests, each in a unit
+// of its own: the request leaves the queue in the unit that sends its
+// email, so that it is handled once, and again after a crash if its unit did
+// not commit. It returns how many it handled.
+func (s *Service) ProcessResets(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		done := false
+		err := s.Work.Do(ctx, event.System, equipe.Origin{}, func(w *work.Unit) error {
+			r, err := w.TakeResetRequest(ctx)
+			if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+				done = true
+				return nil
+			} else if err != nil {
+				return err
+			}
+			return s.sendReset(ctx, w, r)
+		})
+		if err != nil {
+			return n, err
+		}
+		if done {
+			return n, nil
+		}
+		n++
+	}
+	return n, ctx.Err()
+}
+
+// sendReset makes the link of a queued request and queues its email, for
+// an address that has an identity not disabled; any other request ends
+// here, leaving no trace but the throttles it counted.
+func (s *Service) sendReset(ctx context.Context, w *work.Unit, r store.ResetRequest) error {
+	u, err := w.UserByEmailKey(ctx, r.EmailKey)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !u.DisabledAt.IsZero() {
+		return nil
+	}
+	link, expires, err := w.NewToken(ctx, equipe.TokenReset, &u, nil, s.Config.ResetTTL, "/password-reset/")
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
+		return err
+	}
+	return work.Record(ctx, w.Writes, w.Now(), event.System, equipe.Origin{IP: r.IP},
+		event.UserPasswordResetRequested.New(nil, u.ID.String(), nil, nil))
+}
+
+// wakeResets tells RunResets that a request is queued.
+func (s *Service) wakeResets() {
+	select {
+	case s.resets <- struct{}{}:
+	default:
+	}
+}
+
+// resetSweep is how often RunResets looks at the queue without being told:
+// requests a process queued before it stopped are handled by another, or
+// after a restart, within it.
+const resetSweep = 5 * time.Second
+
+// RunResets handles queued password-reset requests until ctx is done: at
+// once when this process queues one, and every resetSweep otherwise.
+func (s *Service) RunResets(ctx context.Context) {
+	t := time.NewTicker(resetSweep)
+	defer t.Stop()
+	for {
+		if _, err := s.ProcessResets(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("password-reset requests", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.resets:
+		case <-t.C:
+		}
+	}
 }
 
 // ResetLink returns the user a password-reset link is for, without using it:
@@ -114,8 +192,35 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	if err := w.DeleteThrottle(ctx, "login:email:"+u.EmailKey); err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name()}); err != nil {
+	keys, err := s.activeKeys(ctx, w, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Keys: keys}); err != nil {
 		return err
 	}
 	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
+}
+
+// activeKeys lists for an email the API keys the user made that are not
+// revoked, each with the page where it can be revoked.
+func (s *Service) activeKeys(ctx context.Context, w *work.Unit, user equipe.ID) ([]mail.KeyNotice, error) {
+	keys, err := w.ActiveKeysCreatedBy(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	var out []mail.KeyNotice
+	for _, k := range keys {
+		n := mail.KeyNotice{Name: k.Name, Prefix: k.Prefix, Link: s.Work.Link("/admin/api-keys/" + k.ID.String() + "/revoke")}
+		if k.AccountID != nil {
+			acct, err := w.AccountByID(ctx, *k.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			n.Account = acct.Name
+			n.Link = s.Work.Link("/accounts/" + acct.ID.String() + "/api-keys/" + k.ID.String() + "/revoke")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

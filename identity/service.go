@@ -40,6 +40,8 @@ type Service struct {
 	policyMu sync.Mutex
 	policy   *equipe.PrivacyPolicy
 	policyAt time.Time
+
+	resets chan struct{} // wakes RunResets
 }
 
 // New returns a Service with the defaults filled in.
@@ -59,7 +61,8 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
-	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Log: slog.New(slog.DiscardHandler)}
+	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Log: slog.New(slog.DiscardHandler),
+		resets: make(chan struct{}, 1)}
 }
 
 // now returns the time by the service's clock.

@@ -68,6 +68,9 @@ func TestLogIn_HundredConsecutiveFailuresLockUntilReset(t *testing.T) {
 	if err := s.RequestReset(context.Background(), "ada@example.com", equipe.Origin{IP: "198.51.100.1"}); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := s.ProcessResets(context.Background()); n != 1 || err != nil {
+		t.Fatalf("reset requests handled: %d %v", n, err)
+	}
 	emails, err := db.Emails(context.Background(), equipe.EmailQueued, 1)
 	if err != nil || len(emails) != 1 || emails[0].Template != "password_reset" {
 		t.Fatalf("reset email: %v %v", emails, err)

@@ -32,12 +32,13 @@ type window struct {
 }
 
 var (
-	limitSignupIP     = window{20, time.Hour}
-	limitSignupNotice = window{1, time.Hour}
-	limitResetAddress = window{3, time.Hour}
-	limitResetIP      = window{20, time.Hour}
-	limitVerifyResend = window{3, time.Hour}
-	limitTokenIP      = window{30, 10 * time.Minute}
+	limitSignupIP      = window{20, time.Hour}
+	limitSignupNotice  = window{1, time.Hour}
+	limitSignupConfirm = window{3, time.Hour}
+	limitResetAddress  = window{3, time.Hour}
+	limitResetIP       = window{20, time.Hour}
+	limitVerifyResend  = window{3, time.Hour}
+	limitTokenIP       = window{30, 10 * time.Minute}
 )
 
 // doubling returns base, 2·base, 4·base… up to and ending with ceiling.

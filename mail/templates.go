@@ -27,6 +27,7 @@ const (
 	TemplatePasswordReset        = "password_reset"
 	TemplatePasswordChanged      = "password_changed"
 	TemplateSignupAttempt        = "signup_attempt"
+	TemplateSignupConfirm        = "signup_confirm"
 	TemplateInvitation           = "invitation"
 	TemplateAccessGranted        = "access_granted"
 	TemplateActivation           = "activation"
@@ -55,6 +56,7 @@ var needs = map[string]struct{ link, account, recipient bool }{
 	TemplatePasswordReset:        {link: true},
 	TemplatePasswordChanged:      {},
 	TemplateSignupAttempt:        {},
+	TemplateSignupConfirm:        {link: true, account: true},
 	TemplateInvitation:           {link: true, account: true},
 	TemplateAccessGranted:        {account: true},
 	TemplateActivation:           {link: true, account: true},
@@ -80,6 +82,20 @@ type Data struct {
 	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
 	LoginURL      string    // {public_url}/login; Compose fills it when empty
 	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+	// Keys are the API keys the recipient made that still act, for the
+	// email that confirms a password change: whoever changed it may also
+	// have made keys, which a new password does not end.
+	Keys []KeyNotice
+}
+
+// KeyNotice is an API key an email lists: its name, the start of its secret,
+// where it acts (an account's name; empty for an instance key) and the page
+// where it can be revoked (on the public URL).
+type KeyNotice struct {
+	Name    string
+	Prefix  string
+	Account string
+	Link    string
 }
 
 // View is what a template receives: Data, plus what Compose works out.
@@ -245,7 +261,8 @@ func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
 func (t *Templates) selfCheck() error {
 	link := t.public.JoinPath("self-check").String()
 	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
-		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome"}
+		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome",
+		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
 	bare := Data{AccountName: "Acme", Link: link}
 	for _, name := range t.Names() {
 		for _, locale := range equipe.Locales {
@@ -308,6 +325,14 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if need.link && d.Link == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)
 	}
+	keys := make([]KeyNotice, 0, len(d.Keys))
+	for _, k := range d.Keys {
+		if err := t.checkLink(k.Link); err != nil {
+			return equipe.Email{}, err
+		}
+		keys = append(keys, KeyNotice{Name: oneLine(k.Name), Prefix: oneLine(k.Prefix), Account: oneLine(k.Account), Link: k.Link})
+	}
+	d.Keys = keys
 	if d.Link != "" {
 		if err := t.checkLink(d.Link); err != nil {
 			return equipe.Email{}, err

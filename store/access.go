@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -81,6 +82,38 @@ func (q Queries) CountActiveAdmins(ctx context.Context, accountID equipe.ID) (in
 	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE account_id = $1 AND role = 'admin' AND status = 'active'`,
 		accountID).Scan(&n)
 	return n, wrap(err)
+}
+
+// AdminsElsewhere returns which of users are active administrators of an
+// account other than except in which actor (nil: nobody) is not an active
+// administrator.
+func (q Queries) AdminsElsewhere(ctx context.Context, users []equipe.ID, actor *equipe.ID, except equipe.ID) (map[equipe.ID]bool, error) {
+	out := map[equipe.ID]bool{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	args := []any{except, idv(actor)}
+	in := make([]string, 0, len(users))
+	for _, u := range users {
+		args = append(args, u)
+		in = append(in, "$"+itoa(len(args)))
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT DISTINCT m.user_id FROM members m
+		WHERE m.user_id IN (`+strings.Join(in, ", ")+`) AND m.role = 'admin' AND m.status = 'active' AND m.account_id <> $1
+		AND NOT EXISTS (SELECT 1 FROM members a WHERE a.account_id = m.account_id AND a.user_id = $2
+			AND a.role = 'admin' AND a.status = 'active')`, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		out[id] = true
+	}
+	return out, wrap(rows.Err())
 }
 
 // CountPendingAdmins returns how many administrators of the account have yet
@@ -236,29 +269,51 @@ func (q Queries) Roles(ctx context.Context, accountID equipe.ID) ([]equipe.Custo
 	return out, wrap(rows.Err())
 }
 
-const apiKeyColumns = `id, account_id, name, prefix, hash, role, created_by, created_at, last_used_at, revoked_at`
+const apiKeyColumns = `id, account_id, name, prefix, hash, role, created_by, created_at, last_used_at, revoked_at,
+	revoked_reason`
 
 func scanAPIKey(row interface{ Scan(...any) error }, k *equipe.APIKey) error {
 	return row.Scan(&k.ID, idp(&k.AccountID), &k.Name, &k.Prefix, &k.Hash, &k.Role, idp(&k.CreatedBy), ts(&k.CreatedAt),
-		ts(&k.LastUsedAt), ts(&k.RevokedAt))
+		ts(&k.LastUsedAt), ts(&k.RevokedAt), &k.RevokedReason)
 }
 
 // CreateAPIKey inserts k.
 func (w Writes) CreateAPIKey(ctx context.Context, k *equipe.APIKey) error {
-	_, err := w.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := w.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		k.ID, idv(k.AccountID), k.Name, k.Prefix, k.Hash, k.Role, idv(k.CreatedBy), micros(k.CreatedAt),
-		tv(k.LastUsedAt), tv(k.RevokedAt))
+		tv(k.LastUsedAt), tv(k.RevokedAt), k.RevokedReason)
 	return err
 }
 
-// RevokeAPIKey revokes the key with id at at. account scopes the lookup: an
-// account key is found only under its account, an instance key only with nil.
-// Returns ENOTFOUND for an unknown or already revoked key.
-func (w Writes) RevokeAPIKey(ctx context.Context, account *equipe.ID, id equipe.ID, at time.Time) error {
+// RevokeAPIKey revokes the key with id at at, for reason (empty when a
+// person revoked it). account scopes the lookup: an account's key is
+// revoked only through its account, an instance key (nil) only as one. A
+// key already revoked, or of another account, answers ENOTFOUND.
+func (w Writes) RevokeAPIKey(ctx context.Context, account *equipe.ID, id equipe.ID, at time.Time, reason string) error {
 	w.x.touch(KeyKey(id))
-	return w.execOne(ctx, `UPDATE api_keys SET revoked_at = $3
+	return w.execOne(ctx, `UPDATE api_keys SET revoked_at = $3, revoked_reason = $4
 		WHERE id = $1 AND revoked_at IS NULL AND (account_id = $2 OR ($2 IS NULL AND account_id IS NULL))`,
-		id, idv(account), micros(at))
+		id, idv(account), micros(at), reason)
+}
+
+// ActiveKeysCreatedBy returns the keys the user created that are not
+// revoked, in every account and the instance's, newest first.
+func (q Queries) ActiveKeysCreatedBy(ctx context.Context, user equipe.ID) ([]equipe.APIKey, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE created_by = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, user)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.APIKey
+	for rows.Next() {
+		var k equipe.APIKey
+		if err := scanAPIKey(rows, &k); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, k)
+	}
+	return out, wrap(rows.Err())
 }
 
 // APIKeyByHash returns the key whose secret hashes to hash, revoked or not,

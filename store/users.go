@@ -75,6 +75,8 @@ func (w Writes) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time
 
 // SetInstanceAdmin grants or withdraws instance administration.
 func (w Writes) SetInstanceAdmin(ctx context.Context, userID equipe.ID, admin bool) error {
+	// The instance keys the user made follow them.
+	w.x.touch(UserKey(userID))
 	return w.execOne(ctx, `UPDATE users SET instance_admin = $2 WHERE id = $1`, userID, admin)
 }
 

@@ -84,6 +84,9 @@ type onMember struct {
 	admins  func() (int, error) // how many active administrators the account has
 	member  equipe.Member
 	rights  func() (*access.Member, error)
+	// elsewhere reports whether the member administers another account
+	// that the actor does not administer.
+	elsewhere func() (bool, error)
 }
 
 // pendingInvitation reports whether the member was sent an invitation they
@@ -115,7 +118,8 @@ func (c onMember) lastAdmin() (bool, error) {
 //     not already given (the partner who created an account for a business,
 //     a Manager there, re-sends its owner's invitation).
 //   - What the member's status allows; the account keeps an active
-//     administrator.
+//     administrator; nobody resets the password of someone who administers
+//     an account they do not administer.
 //   - Nobody invites, resets, suspends, reactivates or removes themselves.
 func (s *Service) memberRule(c onMember, action string) error {
 	if c.refusal != nil {
@@ -147,6 +151,18 @@ func (s *Service) memberRule(c onMember, action string) error {
 	case MemberReset:
 		if status == equipe.MemberSuspended {
 			return conflict("member.suspended", nil)
+		}
+		// A password-reset link is no way into another account: someone who
+		// administers an account the actor does not administer resets
+		// their own password, from the login page.
+		if status == equipe.MemberActive && !c.actor.instance() {
+			other, err := c.elsewhere()
+			if err != nil {
+				return err
+			}
+			if other {
+				return forbidden("member.reset_admin_elsewhere", nil)
+			}
 		}
 	case MemberReactivate:
 		if status != equipe.MemberSuspended {
@@ -216,6 +232,28 @@ type readCase struct {
 	admins  int
 	counted bool
 	roles   map[string]access.Role
+	// elsewhere holds, for the members asked about, whether they
+	// administer another account the actor does not (see prefetch).
+	elsewhere map[equipe.ID]bool
+}
+
+// prefetch reads at once, for the members of a page, what their answers
+// need beyond themselves: one query rather than one a member.
+func (rc *readCase) prefetch(users []equipe.ID) error {
+	if rc.refusal != nil {
+		return nil
+	}
+	m, err := rc.s.DB.AdminsElsewhere(rc.ctx, users, rc.actor.userID(), rc.account)
+	if err != nil {
+		return err
+	}
+	if rc.elsewhere == nil {
+		rc.elsewhere = map[equipe.ID]bool{}
+	}
+	for _, u := range users {
+		rc.elsewhere[u] = m[u]
+	}
+	return nil
 }
 
 func (s *Service) readCase(ctx context.Context, actor Actor, account equipe.ID) (*readCase, error) {
@@ -239,6 +277,15 @@ func (rc *readCase) of(m equipe.Member, resources []equipe.ID) onMember {
 				rc.admins, rc.counted = n, true
 			}
 			return rc.admins, nil
+		},
+		elsewhere: func() (bool, error) {
+			if other, ok := rc.elsewhere[m.UserID]; ok {
+				return other, nil
+			}
+			if err := rc.prefetch([]equipe.ID{m.UserID}); err != nil {
+				return false, err
+			}
+			return rc.elsewhere[m.UserID], nil
 		},
 		rights: func() (*access.Member, error) {
 			role, ok := rc.roles[m.Role]

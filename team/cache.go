@@ -25,6 +25,12 @@ type memberEntry struct {
 	firm equipe.ID
 }
 
+// userEntry is what the cache knows of a user for the instance keys they
+// made: whether they exist, are an instance administrator, are disabled.
+type userEntry struct {
+	exists, instanceAdmin, disabled bool
+}
+
 // accountEntry is what the cache knows of an account.
 type accountEntry struct {
 	a      *access.Account // nil: no such account
@@ -46,6 +52,7 @@ type cache struct {
 	byUser    map[equipe.ID]map[memberKey]struct{}
 	keys      map[keyHash]keyEntry // API keys by the hash of their secret
 	keyIDs    map[equipe.ID]keyHash
+	users     map[equipe.ID]userEntry // the creators of instance keys
 }
 
 func newCache() *cache {
@@ -62,6 +69,23 @@ func (c *cache) reset() {
 	c.byUser = map[equipe.ID]map[memberKey]struct{}{}
 	c.keys = map[keyHash]keyEntry{}
 	c.keyIDs = map[equipe.ID]keyHash{}
+	c.users = map[equipe.ID]userEntry{}
+}
+
+func (c *cache) user(id equipe.ID) (userEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.users[id]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+// putUser keeps e if nothing changed since gen.
+func (c *cache) putUser(gen uint64, id equipe.ID, e userEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen && len(c.users) < maxCached {
+		c.users[id] = e
+	}
 }
 
 func (c *cache) member(k memberKey) (memberEntry, bool) {
@@ -198,6 +222,7 @@ func (c *cache) invalidate(keys []string) {
 		case "u":
 			if id, err := equipe.ParseID(rest); err == nil {
 				c.dropMembers(c.byUser, id)
+				delete(c.users, id)
 			}
 		case "a":
 			if id, err := equipe.ParseID(rest); err == nil {

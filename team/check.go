@@ -33,6 +33,9 @@ const maxBatch = 1000
 // answer does not tell whether an identity exists in another account.
 func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access.Decision, error) {
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
+		if err == nil {
+			s.refusedAcross(ctx, caller, q.Account, "check")
+		}
 		return access.Decision{Reason: deniedOutOfReach}, err
 	}
 	// Both from the cache under one lock, as nearly every check finds them;
@@ -111,13 +114,11 @@ func (s *Service) actorMember(ctx context.Context, actor Actor, account equipe.I
 		if *actor.Key.AccountID != account {
 			return nil, nil, nil
 		}
-		role, _, err := s.resolveRole(ctx, s.DB.Queries, account, actor.Key.Role)
-		if err != nil {
+		m, err := s.keyMember(ctx, actor.Key, account)
+		if err != nil || m == nil {
 			return nil, nil, err
 		}
-		// The key stands in for a member: its ID takes the user's place.
-		return s.Catalogue.Compile(access.Input{UserID: actor.Key.ID, AccountID: account, Role: role,
-			Status: access.MemberActive}), acct.a, nil
+		return m, acct.a, nil
 	case actor.instance():
 		admin, _ := s.Catalogue.Role(equipe.RoleAdmin)
 		var id equipe.ID
@@ -151,6 +152,7 @@ func (s *Service) authorize(ctx context.Context, actor Actor, account equipe.ID,
 		return nil, nil, err
 	}
 	if m == nil {
+		s.refusedAcross(ctx, actor, account, permission)
 		return nil, nil, notFound()
 	}
 	if err := s.permission(m, a, permission); err != nil {

@@ -87,6 +87,7 @@ func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]C
 		return nil, err
 	}
 	if m == nil {
+		s.refusedAcross(ctx, actor, firm, "clients")
 		return nil, notFound()
 	}
 	var staff *equipe.ID
@@ -198,7 +199,8 @@ func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, us
 }
 
 // UnassignStaff takes that back: the inherited access ends on the firm
-// member's next request.
+// member's next request, and the API keys they made in the client are
+// revoked (assigning them again does not bring those back).
 func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, user equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
@@ -206,6 +208,12 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 	return s.do(ctx, actor, func(u *work.Unit) error {
 		if err := u.UnassignClientStaff(ctx, client, user); err != nil {
 			return err
+		}
+		// The firm's administrators reach every client, assigned or not.
+		if fm, err := u.Member(ctx, firm, user); err != nil || fm.Role != equipe.RoleAdmin {
+			if err := s.revokeKeysOf(ctx, u, client, user, event.ReasonCreatorRemoved); err != nil {
+				return err
+			}
 		}
 		return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
 	})

@@ -130,7 +130,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		if missing := s.Catalogue.MissingRequired(all, in.Resources); len(missing) > 0 {
 			return conflict("member.required_resource", map[string]any{"types": strings.Join(missing, ", ")})
 		}
-		if err := u.Limit(ctx, "add:account:"+account.String(), addsPerAccount, mailWindow, "member.add_throttled"); err != nil {
+		if err := u.Limit(ctx, "add:account:"+account.String(), s.AddsPerHour, mailWindow, "member.add_throttled"); err != nil {
 			return err
 		}
 		now := u.Now()
@@ -276,8 +276,10 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 		if err != nil {
 			return err
 		}
+		// The email names the account and the person who asked (a key is
+		// no person: the email then speaks of the account's administrators).
 		if err := u.Mail(ctx, mail.TemplateAdminReset, memberLocale(mw.member, mw.user, mw.acct), mw.user.Email, mail.Data{
-			RecipientName: mw.user.Name(), AccountName: mw.acct.Name, InviterName: actor.name(mw.acct), Link: link,
+			RecipientName: mw.user.Name(), AccountName: mw.acct.Name, InviterName: actor.personName(), Link: link,
 			Expires: expires}); err != nil {
 			return err
 		}
@@ -288,7 +290,9 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 
 // RemoveMember takes the user out of the account. Their identity and other
 // accounts stay; their pending links to this account stop working; their
-// access ends on their next request. The account keeps an active
+// access ends on their next request, and so do the API keys they made there
+// (and, for a firm's member, in the firm's clients), which are revoked: they
+// stay revoked if the person comes back. The account keeps an active
 // administrator.
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user equipe.ID) error {
 	return s.actOnMember(ctx, actor, account, user, MemberRemove, func(u *work.Unit, mw *memberWork) error {
@@ -298,7 +302,20 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user e
 		if err := u.DeleteMember(ctx, account, user); err != nil {
 			return err
 		}
-		// A firm member leaves their client assignments with the firm.
+		if err := s.revokeKeysOf(ctx, u, account, user, event.ReasonCreatorRemoved); err != nil {
+			return err
+		}
+		// A firm member leaves their client assignments, and the keys they
+		// made in the clients, with the firm.
+		clients, err := u.Clients(ctx, account, nil)
+		if err != nil {
+			return err
+		}
+		for _, c := range clients {
+			if err := s.revokeKeysOf(ctx, u, c.Account.ID, user, event.ReasonCreatorRemoved); err != nil {
+				return err
+			}
+		}
 		if err := u.UnassignStaffOfFirm(ctx, account, user); err != nil {
 			return err
 		}

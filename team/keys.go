@@ -36,10 +36,12 @@ type keyHash [sha256.Size]byte
 func invalidKey() error { return equipe.Errorf(equipe.EUNAUTHORIZED, "api_key.invalid") }
 
 // AuthenticateKey returns the API key whose secret is secret. Unknown and
-// revoked keys answer EUNAUTHORIZED "api_key.invalid". Keys are cached, and
-// the key returned is the cache's, shared by every request that uses it:
-// callers read it and never change it. A revocation reaches every process
-// through the store's change notifications.
+// revoked keys answer EUNAUTHORIZED "api_key.invalid"; a key whose creator
+// may no longer act answers EUNAUTHORIZED with the reason (see
+// keyStanding). Keys are cached, and the key returned is the cache's, shared
+// by every request that uses it: callers read it and never change it. A
+// revocation, and any change to its creator's standing, reaches every
+// process through the store's change notifications.
 func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.APIKey, error) {
 	if len(secret) != keyLen || !strings.HasPrefix(secret, KeyPrefix) {
 		return nil, invalidKey()
@@ -65,6 +67,9 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.A
 	if !e.key.RevokedAt.IsZero() {
 		return nil, invalidKey()
 	}
+	if err := s.keyStanding(ctx, e.key); err != nil {
+		return nil, err
+	}
 	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
 		if err := s.DB.TouchAPIKey(ctx, e.key.ID, now); err != nil {
 			s.Log.Warn("record API key use", "err", err)
@@ -85,6 +90,12 @@ type NewKey struct {
 // the actor could give a member (only an administrator makes an
 // administrator key). An instance key needs an instance administrator.
 func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID, in NewKey) (equipe.APIKey, string, error) {
+	if actor.User != nil && actor.Key == nil && actor.User.EmailVerifiedAt.IsZero() {
+		// A key outlives the session that made it: whoever signed up with an
+		// address they do not read must not leave one behind for when the
+		// address's owner takes it back.
+		return equipe.APIKey{}, "", forbidden("api_key.email_unverified", map[string]any{"email": actor.User.Email})
+	}
 	var v equipe.Invalid
 	name := identity.CheckLabel(&v, "name", in.Name, 100)
 	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.userID(), CreatedAt: s.now()}
@@ -134,11 +145,18 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 	return k, secret, nil
 }
 
-// KeyView is an API key (never its secret) with what the reader may do
-// with it.
+// KeyView is an API key (never its secret) with where it stands and what
+// the reader may do with it.
 type KeyView struct {
 	equipe.APIKey
-	Actions Actions
+	// Inactive says why a key that is not revoked may not act now (its
+	// creator is suspended, gone, disabled, no instance administrator): the
+	// code its requests are refused with; "" for a key that acts.
+	Inactive string
+	// Narrowed: the key's role grants more than its creator holds now; it
+	// acts with no more than its creator's rights.
+	Narrowed bool
+	Actions  Actions
 }
 
 // KeyRevoke is the action that revokes a key.
@@ -155,13 +173,61 @@ func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]
 	}
 	out := make([]KeyView, 0, len(keys))
 	for _, k := range keys {
+		kv := KeyView{APIKey: k}
 		var revoke error
 		if !k.RevokedAt.IsZero() {
 			revoke = conflict("api_key.already_revoked", nil)
+		} else {
+			if err := s.keyStanding(ctx, &k); err != nil {
+				if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+					return nil, err
+				}
+				kv.Inactive = equipe.AsError(err).Key
+			} else if k.AccountID != nil {
+				if kv.Narrowed, err = s.keyNarrowed(ctx, &k); err != nil {
+					return nil, err
+				}
+			}
 		}
-		out = append(out, KeyView{APIKey: k, Actions: Actions{{KeyRevoke, allowed(revoke)}}})
+		kv.Actions = Actions{{KeyRevoke, allowed(revoke)}}
+		out = append(out, kv)
 	}
 	return out, nil
+}
+
+// keyNarrowed reports whether the account key's role grants more than its
+// creator holds now.
+func (s *Service) keyNarrowed(ctx context.Context, k *equipe.APIKey) (bool, error) {
+	m, err := s.keyMember(ctx, k, *k.AccountID)
+	if err != nil || m == nil {
+		return false, err
+	}
+	role, _, err := s.resolveRole(ctx, s.DB.Queries, *k.AccountID, k.Role)
+	if err != nil {
+		return false, err
+	}
+	full := s.Catalogue.Compile(access.Input{UserID: k.ID, AccountID: *k.AccountID, Role: role, Status: access.MemberActive})
+	return full.Set() != m.Set() || full.RoleKey() != m.RoleKey(), nil
+}
+
+// keyMember returns what the account key may do in its account: its role,
+// held within its creator's current rights there (access.Catalogue.Narrow),
+// or nil when its creator may do nothing there.
+func (s *Service) keyMember(ctx context.Context, k *equipe.APIKey, account equipe.ID) (*access.Member, error) {
+	role, _, err := s.resolveRole(ctx, s.DB.Queries, account, k.Role)
+	if err != nil {
+		return nil, err
+	}
+	// The key stands in for a member: its ID takes the user's place.
+	m := s.Catalogue.Compile(access.Input{UserID: k.ID, AccountID: account, Role: role, Status: access.MemberActive})
+	if k.CreatedBy == nil {
+		return nil, nil
+	}
+	e, err := s.loadMember(ctx, account, *k.CreatedBy)
+	if err != nil || e.m == nil || e.m.Blocked() != "" {
+		return nil, err
+	}
+	return s.Catalogue.Narrow(m, e.m), nil
 }
 
 // RevokeKey revokes a key of the account (nil: of the instance). From the
@@ -179,7 +245,7 @@ func (s *Service) RevokeKey(ctx context.Context, actor Actor, account *equipe.ID
 // unit, for reason (empty: a person revoked it). A key already revoked
 // answers ECONFLICT "api_key.already_revoked"; an unknown one, ENOTFOUND.
 func (s *Service) revokeKey(ctx context.Context, u *work.Unit, account *equipe.ID, id equipe.ID, reason string) error {
-	err := u.RevokeAPIKey(ctx, account, id, u.Now())
+	err := u.RevokeAPIKey(ctx, account, id, u.Now(), reason)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		if k, kerr := u.APIKey(ctx, account, id); kerr == nil && !k.RevokedAt.IsZero() {
 			return conflict("api_key.already_revoked", nil)
@@ -189,6 +255,74 @@ func (s *Service) revokeKey(ctx context.Context, u *work.Unit, account *equipe.I
 		return err
 	}
 	return u.Record(ctx, event.KeyRevoked.New(account, id.String(), nil, &event.Revocation{Reason: reason}))
+}
+
+// revokeKeysOf revokes in the unit the keys the user made in the account
+// that are still active, for reason: the keys of a creator who leaves the
+// account end with their access, and do not come back if they return.
+func (s *Service) revokeKeysOf(ctx context.Context, u *work.Unit, account, user equipe.ID, reason string) error {
+	keys, err := u.APIKeys(ctx, &account)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.RevokedAt.IsZero() && k.CreatedBy != nil && *k.CreatedBy == user {
+			if err := s.revokeKey(ctx, u, &account, k.ID, reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Why a key whose creator may no longer act is refused: the key acts with
+// at most its creator's current rights, and with none once they have none.
+const (
+	keyCreatorSuspended        = "api_key.creator_suspended"          // suspended in the key's account
+	keyCreatorGone             = "api_key.creator_not_member"         // no longer, or not yet, a member who may act there
+	keyCreatorDisabled         = "api_key.creator_disabled"           // disabled in every account
+	keyCreatorNotInstanceAdmin = "api_key.creator_not_instance_admin" // an instance key's creator is no instance administrator
+)
+
+// keyStanding returns why the key may not act, or nil: an account key
+// follows its creator's membership of the account (suspended, removed, not
+// joined, disabled: the key stops), an instance key its creator's standing
+// as an instance administrator. The refusal is EUNAUTHORIZED with a code
+// that says why. It reads the cache, which every change to a membership or
+// a user keeps fresh in every process.
+func (s *Service) keyStanding(ctx context.Context, k *equipe.APIKey) error {
+	refuse := func(code string) error { return equipe.Errorf(equipe.EUNAUTHORIZED, code) }
+	if k.CreatedBy == nil {
+		return refuse(keyCreatorGone)
+	}
+	if k.AccountID == nil {
+		u, err := s.loadUser(ctx, *k.CreatedBy)
+		switch {
+		case err != nil:
+			return err
+		case !u.exists || !u.instanceAdmin:
+			return refuse(keyCreatorNotInstanceAdmin)
+		case u.disabled:
+			return refuse(keyCreatorDisabled)
+		}
+		return nil
+	}
+	e, err := s.loadMember(ctx, *k.AccountID, *k.CreatedBy)
+	if err != nil {
+		return err
+	}
+	if e.m == nil {
+		return refuse(keyCreatorGone)
+	}
+	switch e.m.Blocked() {
+	case "":
+		return nil
+	case access.DeniedUserDisabled:
+		return refuse(keyCreatorDisabled)
+	case access.DeniedMemberSuspended:
+		return refuse(keyCreatorSuspended)
+	}
+	return refuse(keyCreatorGone)
 }
 
 func (s *Service) mayManageKeys(ctx context.Context, actor Actor, account *equipe.ID) error {

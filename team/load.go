@@ -106,3 +106,19 @@ func (s *Service) compile(ctx context.Context, account equipe.ID, u equipe.User,
 	}
 	return e, nil
 }
+
+// loadUser returns what the cache knows of a user who made instance keys,
+// from the cache or the store.
+func (s *Service) loadUser(ctx context.Context, id equipe.ID) (userEntry, error) {
+	if e, ok := s.cache.user(id); ok {
+		return e, nil
+	}
+	gen := s.cache.generation()
+	u, err := s.DB.UserByID(ctx, id)
+	e := userEntry{exists: err == nil, instanceAdmin: u.InstanceAdmin, disabled: !u.DisabledAt.IsZero()}
+	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return userEntry{}, err
+	}
+	s.cache.putUser(gen, id, e)
+	return e, nil
+}

@@ -2,6 +2,8 @@ package team
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +64,11 @@ func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user eq
 		}
 		c := onMember{actor: actor, am: am, member: target,
 			admins: func() (int, error) { return len(admins), nil },
-			rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, target, resources) }}
+			rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, target, resources) },
+			elsewhere: func() (bool, error) {
+				m, err := u.AdminsElsewhere(ctx, []equipe.ID{user}, actor.userID(), account)
+				return m[user], err
+			}}
 		if err := s.memberRule(c, action); err != nil {
 			return err
 		}
@@ -141,6 +147,8 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			}
 			c := onMember{actor: actor, am: am, member: before, admins: func() (int, error) { return len(mw.admins), nil },
 				rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, before, mw.resources) }}
+			// Only suspending and reactivating are judged here: neither reads
+			// what the member administers elsewhere.
 			if err := s.memberRule(c, action); err != nil {
 				return err
 			}
@@ -212,6 +220,11 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		if wasAdmin && !isStill && len(mw.admins) <= 1 {
 			return conflict("member.last_admin", nil)
 		}
+		b, a := event.MemberOf(before, mw.resources), event.MemberOf(after, resources)
+		if sameState(b, a) {
+			// Nothing changes: nothing is written, no event is recorded.
+			return nil
+		}
 		if err := u.UpdateMember(ctx, &after); err != nil {
 			return err
 		}
@@ -220,7 +233,6 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 				return err
 			}
 		}
-		b, a := event.MemberOf(before, mw.resources), event.MemberOf(after, resources)
 		return u.Record(ctx, kind.In(account, user.String(), &b, &a))
 	})
 	return after, err
@@ -331,4 +343,18 @@ func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equ
 	}
 	acts, err := s.memberActions(rc.of(m, res))
 	return MemberView{Member: m, User: u, Resources: res, Actions: acts}, err
+}
+
+// sameState reports whether two states of a member say the same, whatever
+// the order of their resources.
+func sameState(a, b event.Member) bool {
+	sorted := func(m event.Member) event.Member {
+		m.Resources = slices.Clone(m.Resources)
+		slices.SortFunc(m.Resources, func(x, y equipe.ID) int { return strings.Compare(x.String(), y.String()) })
+		if len(m.Resources) == 0 {
+			m.Resources = nil
+		}
+		return m
+	}
+	return reflect.DeepEqual(sorted(a), sorted(b))
 }

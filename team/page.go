@@ -82,6 +82,15 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if err != nil {
 		return nil, "", err
 	}
+	users := make([]equipe.ID, 0, len(rows))
+	for _, r := range rows {
+		if r.Member.Status == equipe.MemberActive {
+			users = append(users, r.Member.UserID)
+		}
+	}
+	if err := rc.prefetch(users); err != nil {
+		return nil, "", err
+	}
 	out := make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
 		res := orEmpty(r.Resources)
@@ -141,6 +150,7 @@ func (s *Service) Account(ctx context.Context, actor Actor, account equipe.ID) (
 		return equipe.Account{}, err
 	}
 	if m == nil {
+		s.refusedAcross(ctx, actor, account, "account")
 		return equipe.Account{}, notFound()
 	}
 	return s.DB.AccountByID(ctx, account)
@@ -177,6 +187,7 @@ func (s *Service) AccountActions(ctx context.Context, actor Actor, account equip
 		return nil, err
 	}
 	if m == nil {
+		s.refusedAcross(ctx, actor, account, "account")
 		return nil, notFound()
 	}
 	return s.accountActions(ctx, account, m, a)

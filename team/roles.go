@@ -127,6 +127,7 @@ func (s *Service) Granting(ctx context.Context, actor Actor, account equipe.ID) 
 		return Granting{}, err
 	}
 	if m == nil {
+		s.refusedAcross(ctx, actor, account, "granting")
 		return Granting{}, notFound()
 	}
 	roles, err := s.accountRoles(ctx, account)

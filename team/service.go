@@ -21,15 +21,19 @@ type Service struct {
 	// ResetTTL is how long an administrator's password-reset link works
 	// (identity.Config.ResetTTL).
 	ResetTTL time.Duration
+	// AddsPerHour bounds the members an account adds in an hour, whether or
+	// not an email goes out (default 500).
+	AddsPerHour int
 	Log      *slog.Logger
 
-	cache *cache
+	cache    *cache
+	security securityLimiter
 }
 
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
-	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, Log: slog.New(slog.DiscardHandler),
-		cache: newCache()}
+	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
+		Log: slog.New(slog.DiscardHandler), cache: newCache()}
 	s.cache.watch(w.DB)
 	return s
 }
@@ -80,6 +84,14 @@ func (a Actor) name(acct equipe.Account) string {
 		return a.User.Name()
 	}
 	return acct.Name
+}
+
+// personName is the actor's name when the actor is a person, else "".
+func (a Actor) personName() string {
+	if a.User != nil && a.Key == nil {
+		return a.User.Name()
+	}
+	return ""
 }
 
 // do runs fn as one unit of work on behalf of the actor.

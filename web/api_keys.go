@@ -37,7 +37,11 @@ type keyLine struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	RevokedAt  time.Time
-	Revoke     string // the revocation's confirmation page, for a key in use
+	// Why says why a key does not act: revoked by the service (its creator
+	// left), or inactive (its creator is suspended, gone, disabled).
+	Why      string
+	Narrowed bool   // it acts with no more than its creator's rights, which are fewer than its role's
+	Revoke   string // the revocation's confirmation page, for a key not revoked
 }
 
 // keysFrame returns the account frame of an account's key page, nil for
@@ -90,11 +94,17 @@ func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.
 	d := keysPage{Frame: frame, URL: keysURL(account)}
 	for _, k := range keys {
 		l := keyLine{Name: k.Name, Prefix: k.Prefix, Role: labels[k.Role], CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
-			RevokedAt: k.RevokedAt}
+			RevokedAt: k.RevokedAt, Narrowed: k.Narrowed}
 		if l.Role == "" {
 			l.Role = k.Role
 		}
-		if k.RevokedAt.IsZero() {
+		switch {
+		case k.Inactive != "":
+			l.Why = w.I18n.T(p.Locale, k.Inactive, nil)
+		case k.RevokedReason != "" && w.I18n.Has(k.RevokedReason):
+			l.Why = w.I18n.T(p.Locale, k.RevokedReason, nil)
+		}
+		if k.Actions.May(team.KeyRevoke) {
 			l.Revoke = keysURL(account) + "/" + k.ID.String() + "/revoke"
 		}
 		d.Keys = append(d.Keys, l)

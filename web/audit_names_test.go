@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
@@ -73,6 +74,8 @@ func noRawValues(t *testing.T, p page) []string {
 func TestAuditPage_NamesContactsClientsStaffAndKeysInBothLanguages(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	f := newFirm(t, env)
+	confirmEmail(t, env, "claire@cabinet.example")
+	f.user.EmailVerifiedAt = time.Now() // the key below is made in the owner's name
 	sam, lea := f.staff[0].User.ID, f.staff[1].User.ID
 
 	// A contact added, changed, then deleted.

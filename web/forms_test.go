@@ -115,6 +115,7 @@ func TestClientsPage_AMissingStaffChoiceIsSaidBesideItsClient(t *testing.T) {
 func TestAPIKeyForm_AsksForARoleWhenNoneIsChosen(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
+	confirmEmail(t, env, "ada@example.com")
 	p := post(t, o.c, o.url("/api-keys"), url.Values{"name": {"CRM"}, "role": {""}})
 	if p.Status != 422 {
 		t.Fatalf("no role: %d", p.Status)

@@ -50,6 +50,7 @@ func TestBrowser_AdministratorCreatesACustomRoleAndReadsAMembersPermissions(t *t
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	b := &browser{t: t, ctx: ctx, env: env}
 	o := signUpOwner(t, env, "ada@example.com")
+	confirmEmail(t, env, "ada@example.com")
 	shop := equipe.Resource{ID: equipe.NewID(), AccountID: o.account, Type: "location", Name: "Boutique du centre", CreatedAt: time.Now()}
 	if err := env.App.DB.Write(t.Context(), func(tx *store.Tx) error { return tx.CreateResource(t.Context(), &shop) }); err != nil {
 		t.Fatal(err)

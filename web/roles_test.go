@@ -527,6 +527,7 @@ var secretPattern = regexp.MustCompile(`equipe_[A-Za-z0-9_-]{43}`)
 func TestAPIKeysPage_ShowsTheSecretOnceAndRevokesAfterConfirmation(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
+	confirmEmail(t, env, "ada@example.com")
 
 	p := get(t, o.c, o.url("/api-keys"))
 	wantIn(t, p, "<h1>Clés d&#39;API</h1>", `aria-current="page">Clés d&#39;API</a>`, "Aucune clé pour le moment.",
@@ -650,7 +651,9 @@ func TestInstanceAPIKeys_OnlyForInstanceAdministrators(t *testing.T) {
 func TestAccountPages_AnotherAccountsPagesAreNotFound(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	a := signUpOwner(t, env, "ada@a.example")
+	confirmEmail(t, env, "ada@a.example")
 	b := signUpOwner(t, env, "bob@b.example")
+	b.user.EmailVerifiedAt = time.Now() // b makes a key below
 	ctx := context.Background()
 	if _, err := env.App.Team.CreateRole(ctx, b.actor(), b.account, team.RoleInput{Key: "kiosk", LabelFR: "Borne", LabelEN: "Kiosk"}); err != nil {
 		t.Fatal(err)

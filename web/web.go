@@ -70,6 +70,8 @@ var routes = []route{
 	{"POST /accounts/new", member, (*Web).createAccountFor},
 	{"GET /signup", anonymous, (*Web).signupForm},
 	{"POST /signup", anonymous, (*Web).signup},
+	{"GET /signup/confirm/{token}", public, (*Web).confirmSignUpForm},
+	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
 	{"POST /login", public, (*Web).logIn},
 	{"POST /logout", loggedIn, (*Web).logOut},
@@ -137,6 +139,7 @@ var routes = []route{
 	{"POST /admin/api-keys", member, (*Web).createInstanceKey},
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
+	{"GET /admin/security", member, (*Web).security},
 }
 
 // Handler returns the handler of every page, of /static/ and of the

@@ -133,16 +133,23 @@ func (u *Unit) Mail(ctx context.Context, template, locale, to string, d mail.Dat
 // for an invitation), valid for ttl, and returns the link under path that
 // carries its secret, and when it expires.
 func (u *Unit) NewToken(ctx context.Context, kind equipe.TokenKind, user *equipe.User, account *equipe.ID, ttl time.Duration, path string) (link string, expires time.Time, err error) {
+	link, t, err := u.IssueToken(ctx, kind, user, account, ttl, path)
+	return link, t.ExpiresAt, err
+}
+
+// IssueToken is NewToken, returning the token's record (never holding its
+// secret) for what is stored under it.
+func (u *Unit) IssueToken(ctx context.Context, kind equipe.TokenKind, user *equipe.User, account *equipe.ID, ttl time.Duration, path string) (string, equipe.Token, error) {
 	secret, hash, err := NewSecret(u.r.Rand)
 	if err != nil {
-		return "", time.Time{}, err
+		return "", equipe.Token{}, err
 	}
-	t := &equipe.Token{ID: equipe.NewID(), Kind: kind, Hash: hash, UserID: user.ID, AccountID: account, Email: user.Email,
+	t := equipe.Token{ID: equipe.NewID(), Kind: kind, Hash: hash, UserID: user.ID, AccountID: account, Email: user.Email,
 		CreatedAt: u.now, ExpiresAt: u.now.Add(ttl)}
-	if err := u.CreateToken(ctx, t); err != nil {
-		return "", time.Time{}, err
+	if err := u.CreateToken(ctx, &t); err != nil {
+		return "", equipe.Token{}, err
 	}
-	return u.r.Link(path + secret), t.ExpiresAt, nil
+	return u.r.Link(path + secret), t, nil
 }
 
 // LinkUsed is the message key of a one-time link used, or replaced by a

@@ -1,0 +1,102 @@
+package identity_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// addUsers writes n identities with a password straight to the store, as
+// many as a benchmark needs without paying for sign-ups.
+func addUsers(t testing.TB, db *store.DB, prefix string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var emails []string
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		for i := range n {
+			email := fmt.Sprintf("%s%d@example.com", prefix, i)
+			u := equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: email, FirstName: "Ada", LastName: "Lovelace",
+				Locale: "en", PasswordHash: "x", CreatedAt: time.Now()}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return err
+			}
+			emails = append(emails, email)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emails
+}
+
+// BenchmarkRequestReset_KnownAndUnknownAddressesTakeAlike answers 50
+// reset requests for addresses with an identity and 50 for addresses
+// without, in random order, each from an address of its own (so that no
+// throttle changes the work), and reports the median answer of each kind
+// and their ratio: the answer must not tell which addresses have an
+// identity (docs/security.md). The lookup, the link and the email come
+// after the answer (ProcessResets, outside the timing).
+func BenchmarkRequestReset_KnownAndUnknownAddressesTakeAlike(b *testing.B) {
+	for _, engine := range storetest.Engines() {
+		b.Run(string(engine), func(b *testing.B) {
+			db := storetest.Open(b, engine)
+			st := servicetest.New(b, db, identity.Params{})
+			ctx := context.Background()
+			var known, unknown []time.Duration
+			for n := range b.N {
+				b.StopTimer()
+				type req struct {
+					email string
+					known bool
+				}
+				var reqs []req
+				for _, e := range addUsers(b, db, fmt.Sprintf("known%d-", n), 50) {
+					reqs = append(reqs, req{e, true})
+				}
+				for i := range 50 {
+					reqs = append(reqs, req{fmt.Sprintf("unknown%d-%d@example.com", n, i), false})
+				}
+				rand.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
+				b.StartTimer()
+				for i, r := range reqs {
+					o := equipe.Origin{IP: fmt.Sprintf("198.51.%d.%d", n%250, i)}
+					start := time.Now()
+					if err := st.Identity.RequestReset(ctx, r.email, o); err != nil {
+						b.Fatal(err)
+					}
+					d := time.Since(start)
+					if r.known {
+						known = append(known, d)
+					} else {
+						unknown = append(unknown, d)
+					}
+				}
+				b.StopTimer()
+				if _, err := st.Identity.ProcessResets(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			k, u := median(known), median(unknown)
+			b.ReportMetric(float64(k.Microseconds()), "known-µs")
+			b.ReportMetric(float64(u.Microseconds()), "unknown-µs")
+			b.ReportMetric(float64(k)/float64(u), "known/unknown")
+		})
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}

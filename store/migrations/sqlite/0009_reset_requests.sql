@@ -1,0 +1,10 @@
+-- A password-reset request is answered at once, the same way and after the
+-- same work whether or not the address has an identity: the request is
+-- queued here, and looked up, linked and emailed after the answer.
+
+CREATE TABLE reset_requests (
+    id          TEXT PRIMARY KEY,
+    email_key   TEXT NOT NULL,
+    ip          TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+) STRICT;

@@ -1,0 +1,56 @@
+package web
+
+import (
+	"net/http"
+	"time"
+)
+
+// securityPageSize is the number of records a page of the security log
+// shows.
+const securityPageSize = 50
+
+type securityPage struct {
+	Events []securityLine
+	Pages  pager
+}
+
+type securityLine struct {
+	At      time.Time
+	Kind    string // message key
+	Actor   string // "user" or "api_key…" message key
+	ActorID string
+	Account string
+	What    string
+}
+
+// security shows the instance's administrators the requests refused across
+// tenants, newest first.
+func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	events, next, err := w.Team.SecurityLog(r.Context(), actor(r), idParam(q, "cursor"), securityPageSize)
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.security")
+	var d securityPage
+	for _, e := range events {
+		l := securityLine{At: e.At, Kind: "security.kind." + e.Kind, Actor: "security.actor." + string(e.Actor.Kind), What: e.What}
+		if e.Actor.ID != nil {
+			l.ActorID = e.Actor.ID.String()
+		}
+		if e.Account != nil {
+			l.Account = e.Account.String()
+		}
+		d.Events = append(d.Events, l)
+	}
+	d.Pages.Newest = true
+	if next != "" {
+		d.Pages.Next = "/admin/security?cursor=" + next
+	}
+	if q.Get("cursor") != "" {
+		d.Pages.First = "/admin/security"
+	}
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "security", p)
+}
+
