@@ -24,7 +24,7 @@ type Service struct {
 	// AddsPerHour bounds the members an account adds in an hour, whether or
 	// not an email goes out (default 500).
 	AddsPerHour int
-	Log      *slog.Logger
+	Log         *slog.Logger
 
 	cache    *cache
 	security securityLimiter

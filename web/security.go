@@ -53,4 +53,3 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "security", p)
 }
-
