@@ -174,10 +174,10 @@ type Input struct {
 	// is disabled.
 	UserDisabled bool
 	// ViaFirm is true when the user acts in a client account through their
-	// membership of its parent firm (C10). AccountID is then the client
-	// account, Role the firm role, and Status the firm membership's. The
-	// firm assigned the whole client account to the member, so a restricted
-	// role does not further limit them to resources inside it.
+	// membership of its parent firm. AccountID is then the client account,
+	// Role the firm role, and Status the firm membership's. The firm
+	// assigned the whole client account to the member, so a restricted role
+	// does not further limit them to resources inside it.
 	ViaFirm bool
 }
 

@@ -6,9 +6,9 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// The benchmarks carry the target of issue 4: a check under 200 ns and
-// without allocation for a member with a role, five overrides and 50
-// assigned resources. The member's role is restricted, so a check on a
+// The benchmarks carry the target of docs/performance.md: a check under
+// 200 ns and without allocation for a member with a role, five overrides and
+// 50 assigned resources. The member's role is restricted, so a check on a
 // resource searches both the account's resources and the member's.
 
 type benchCase struct {

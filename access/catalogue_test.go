@@ -19,7 +19,8 @@ func TestDefault_ParsesAndCoversTheProduct(t *testing.T) {
 		t.Fatal("Default returned nil")
 	}
 
-	// PRODUCT.md C8, in its order.
+	// The default catalogue's permissions, in the order docs/catalogue.md
+	// lists them.
 	wantPerms := []string{
 		"account.manage", "members.view", "members.manage", "roles.manage", "billing.access",
 		"contacts.manage", "resources.manage", "subaccounts.manage", "audit.view", "api_keys.manage",

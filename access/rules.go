@@ -111,10 +111,10 @@ func (m *Member) Set() Set { return m.set }
 
 // MissingRequired returns the keys, in catalogue order, of the required
 // resource types of which the account has at least one resource but the
-// member would be assigned none (seed 002: a user must keep access to at
-// least one product). resources are the account's resources; assigned, the
-// IDs the member would be assigned. Resource types the catalogue does not
-// declare are ignored.
+// member would be assigned none (in the default catalogue, a member keeps
+// access to at least one product). resources are the account's resources;
+// assigned, the IDs the member would be assigned. Resource types the
+// catalogue does not declare are ignored.
 func (c *Catalogue) MissingRequired(resources []equipe.Resource, assigned []equipe.ID) []string {
 	mine := sortedRids(assigned)
 	var has, covered []bool

@@ -17,10 +17,10 @@ func createAccountFor(t *testing.T, env *apptest.Env, token string, owner string
 	}, bearer(token)...)
 }
 
-// TestPartner_CreatesAnAccountForABusiness plays seed 000 through the API:
-// a partner creates the account; the owner sets their own password from the
-// email, sees the partner as Manager and removes them; the partner's access
-// ends at once.
+// TestPartner_CreatesAnAccountForABusiness plays a reseller creating a
+// customer's account, through the API: a partner creates the account; the
+// owner sets their own password from the email, sees the partner as Manager
+// and removes them; the partner's access ends at once.
 func TestPartner_CreatesAnAccountForABusiness(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		partner := newTenant(t, env, "consultant@partner.example")
@@ -77,9 +77,9 @@ func TestPartner_CreatesAnAccountForABusiness(t *testing.T) {
 	})
 }
 
-// TestFirm_StaffReachOnlyTheirClients plays seed 001's two spaces: a firm
-// with two staff assigned to different client companies, each client with
-// users of its own.
+// TestFirm_StaffReachOnlyTheirClients plays an accounting firm's two spaces:
+// a firm with two staff assigned to different client companies, each client
+// with users of its own.
 func TestFirm_StaffReachOnlyTheirClients(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		firm := newTenant(t, env, "cabinet@compta.example")
@@ -397,7 +397,7 @@ func TestFirm_ClientManagersReachOnlyTheirClients(t *testing.T) {
 
 // TestPartner_ResendsTheOwnersInvitation: the partner, a Manager in the
 // account they created, may send the owner's invitation again while it is
-// pending (a lost email, seed 000), but not revoke it nor reset the owner;
+// pending (a lost email), but not revoke it nor reset the owner;
 // once the owner joined, nothing more.
 func TestPartner_ResendsTheOwnersInvitation(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {

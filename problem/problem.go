@@ -1,7 +1,3 @@
-// Package problem is the one table from the domain's error codes to HTTP
-// statuses and RFC 9457 problem types. The pages and the JSON API both
-// answer a use case's error with the status it gives, so that they never
-// disagree on what an error is.
 package problem
 
 import (

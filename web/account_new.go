@@ -8,9 +8,10 @@ import (
 )
 
 // accountFormPage is the form that creates an account for another business
-// (C2, seed 000) or a firm's client account (C10, seed 001): the same
-// business details and first resource; the owner is required for the first
-// and optional for a client, whom the firm's staff may look after alone.
+// (a partner setting up a customer) or a firm's client account (an
+// accounting firm's client company): the same business details and first
+// resource; the owner is required for the first and optional for a client,
+// whom the firm's staff may look after alone.
 type accountFormPage struct {
 	// Frame is the firm's, for a client account; nil for an account created
 	// for another business.

@@ -161,8 +161,8 @@ func between(s, start, end string) string {
 	return s[i : i+j]
 }
 
-// firm is an accounting firm (seed 001) with two clients and two staff
-// members (managers), each assigned to one client.
+// firm is an accounting firm with two clients and two staff members
+// (managers), each assigned to one client.
 type firm struct {
 	owner
 	clients [2]equipe.ID

@@ -44,7 +44,8 @@ type contactRow struct {
 	Edit   string
 	Delete string
 	// Invite opens the add-member form with the contact's email and names
-	// (seed 004), for a reader who manages members.
+	// (a contact cannot log in until invited as a member), for a reader who
+	// manages members.
 	Invite string
 }
 

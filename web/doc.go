@@ -12,7 +12,8 @@
 // An action that sends an email or takes something away (inviting,
 // re-inviting, activating, resetting a password, suspending, removing)
 // first shows what it will do on a page of its own: opening that page
-// changes nothing, and only its button's POST acts. Pages offer only the
-// actions that apply to the reader and the member; the use cases judge every
-// action again.
+// changes nothing, and only its button's POST acts. Pages decide nothing
+// about permissions: they offer the actions the use cases answer as allowed
+// for the reader (team.Actions), explain a refusal with the code the use
+// case gives, and the use case judges the action again when it is taken.
 package web

@@ -42,12 +42,13 @@ func (b *browser) acceptInvitation(to, template, password string) *browser {
 	return p
 }
 
-// TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness plays seed 000
-// as equipe does it: a partner, logged in, creates the account of a
-// business in one form, with the suggested follow-up message; the owner
-// opens the email in the mailbox, sets their own password, accepts the
-// privacy policy, finds the partner as Manager on the team page and removes
-// them after confirming; the partner loses access at once.
+// TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness plays a reseller
+// creating a customer's account, as equipe does it: a partner, logged in,
+// creates the account of a business in one form, with the suggested
+// follow-up message; the owner opens the email in the mailbox, sets their
+// own password, accepts the privacy policy, finds the partner as Manager on
+// the team page and removes them after confirming; the partner loses access
+// at once.
 func TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
@@ -99,13 +100,13 @@ func TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness(t *testing.T) {
 	}
 }
 
-// TestBrowser_Seed001_EspaceProAssignsStaffToClients plays seed 001's two
-// spaces: a firm's administrator creates two client companies, adds two
-// staff members (Espace Pro) who accept from the mailbox, and assigns each
-// to one client; each staff member sees only their client in the switcher
-// and on the Clients page, opens it and adds a client user (Espace Clients)
-// with a job title, themes and applications; the administrator sees both
-// clients.
+// TestBrowser_Seed001_EspaceProAssignsStaffToClients plays an accounting
+// firm's two spaces: a firm's administrator creates two client companies,
+// adds two staff members (Espace Pro) who accept from the mailbox, and
+// assigns each to one client; each staff member sees only their client in
+// the switcher and on the Clients page, opens it and adds a client user
+// (Espace Clients) with a job title, themes and applications; the
+// administrator sees both clients.
 func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
@@ -128,7 +129,7 @@ func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
 		t.Fatalf("clients: %v %v", clients, err)
 	}
 	boulangerie, garage := clients[0].Account.ID, clients[1].Account.ID
-	// Themes and applications to assign client users to (seed 001).
+	// Themes and applications to assign client users to.
 	assignable := map[equipe.ID][]string{}
 	for _, c := range []equipe.ID{boulangerie, garage} {
 		assignable[c] = []string{addResource(t, env, c, "theme", "Paie").ID.String(),
@@ -215,10 +216,10 @@ func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
 	}
 }
 
-// TestBrowser_Seed004_AContactIsNotAMemberUntilInvited plays seed 004's
-// note: the contacts page says what a contact is; a contact added with a
-// problem is told beside the field; "Inviter comme membre" opens the add
-// form filled in.
+// TestBrowser_Seed004_AContactIsNotAMemberUntilInvited plays the rule that a
+// contact is not a member: the contacts page says what a contact is; a
+// contact added with a problem is told beside the field; "Inviter comme
+// membre" opens the add form filled in.
 func TestBrowser_Seed004_AContactIsNotAMemberUntilInvited(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})

@@ -28,7 +28,7 @@ type homeAccount struct {
 	Firm        string // the firm's name, for a client account reached through it
 	Status      equipe.MemberStatus
 	Activation  bool   // the account activates its members
-	Join        string // where to post to join, for a pending invitation (seed 004)
+	Join        string // where to post to join a pending invitation from the account list
 	VerifyFirst bool   // pending, but the user must confirm their email to join from here
 	Current     bool   // the account chosen last in this session
 }

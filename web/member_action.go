@@ -13,7 +13,7 @@ import (
 
 // memberAction is an action on a member that sends an email or takes
 // something away: a GET shows what it will do and a button, and only the
-// button's POST does it (seed 001: "Vous devrez confirmer").
+// button's POST does it.
 type memberAction struct {
 	// name is the action's name among the use cases' answers (team.Actions).
 	name string

@@ -55,7 +55,7 @@ func TestMemberActions_AskFirstThenActAndSaySo(t *testing.T) {
 	o := signUpOwner(t, env, "ada@example.com")
 	grace := o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper"})
 
-	// ➕ Invite later (seed 001).
+	// ➕ Invite later.
 	p := confirmThenDo(t, o, o.c, grace, "invite", "<h1>Envoyer l&#39;invitation à Grace Hopper ?</h1>", "grace@example.com",
 		"restera valable 7 jours", `<span aria-hidden="true">➕</span> Envoyer l&#39;invitation</button>`)
 	if n := notice(p); n != "Invitation envoyée à Grace Hopper." {

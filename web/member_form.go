@@ -125,7 +125,7 @@ type memberFormPage struct {
 	Resources   []resourceGroup
 	Titles      []string
 	ExistsURL   string // after "already a member": where they are
-	RemoveURL   string // after a required resource refused: removing them instead (seed 002)
+	RemoveURL   string // after a required resource refused: removing them instead
 	Back        string
 }
 
@@ -356,13 +356,13 @@ func (w *Web) newMemberForm(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	// Seed 003: an account that activates its members creates them
-	// inactive; the administrator activates them when ready.
+	// An account that activates its members creates them inactive; the
+	// administrator activates them when ready.
 	if !acct.RequiresActivation {
 		f.Values["send_invitation"] = "yes"
 	}
-	// A contact invited as a member (seed 004) arrives with their email and
-	// names; the form only shows them, the use case judges them.
+	// A contact invited as a member arrives with their email and names; the
+	// form only shows them, the use case judges them.
 	q := r.URL.Query()
 	for _, name := range []string{"email", "first_name", "last_name"} {
 		if v := strings.TrimSpace(q.Get(name)); v != "" && utf8.RuneCountInString(v) <= 254 {

@@ -85,7 +85,8 @@ func TestAddMemberForm_ShowsProblemsBesideTheirFieldsAndWritesNothing(t *testing
 		t.Fatalf("a refused form wrote: %v → %v", before, after)
 	}
 
-	// A required resource type (seed 002's products) must be chosen.
+	// A required resource type (products, in the default catalogue) must be
+	// chosen.
 	p = post(t, o.c, o.url("/members/new"), memberPost("grace@example.com", "Grace", "Hopper", "collaborator"))
 	if p.Status != 409 || !strings.Contains(p.Body, "Choisissez au moins une ressource de ce type : Produit.") {
 		t.Fatalf("no product: %d %s", p.Status, text(p.Body))
@@ -136,8 +137,8 @@ func TestAddMemberForm_AddsInvitesAndKeepsOnlyTheDifferencesFromTheRole(t *testi
 		t.Fatal("selecting sent an invitation")
 	}
 
-	// Picked permissions (seed 004: no billing for a developer), a scope
-	// narrowed (seed 002), the job title and the resource.
+	// Picked permissions (no billing for a developer), a scope narrowed, the
+	// job title and the resource.
 	f = memberPost("dev@example.com", "Dev", "Eloper", "guest", "permissions_mode", "custom", "title", "Développeur",
 		"resources", shop.ID.String(), "send_welcome", "yes", "notification_email", "agence@example.com",
 		"permissions", "members.view", "permissions", "records.view", "scope.records.view", "owned",
@@ -218,7 +219,7 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 		t.Errorf("an unchanged save was audited (%d → %d)", events, n)
 	}
 
-	// Without a product, refused, with the offer to remove the member (seed 002).
+	// Without a product, refused, with the offer to remove the member.
 	f.Del("resources")
 	p = post(t, o.c, o.url("/members/"+colin.String()+"/edit"), f)
 	if p.Status != 409 || !strings.Contains(p.Body, "Chaque membre doit garder au moins une ressource de ce type : Produit.") ||

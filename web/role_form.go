@@ -53,7 +53,7 @@ func (d roleDraft) input() team.RoleInput {
 }
 
 // selectAll ticks everything the actor may grant, at the broadest scope
-// they may grant it (seed 004's "Sélectionner tout"); an actor who reaches
+// they may grant it (the form's "Sélectionner tout"); an actor who reaches
 // only assigned resources makes restricted roles.
 func (d *roleDraft) selectAll(g team.Granting) {
 	d.Grants = nil

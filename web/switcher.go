@@ -89,7 +89,8 @@ func firmNames(entries []team.AccountEntry) map[equipe.ID]string {
 	return out
 }
 
-// switcher is the header's account switcher (C12).
+// switcher is the header's account switcher: the accounts the reader
+// belongs to and the clients they reach through a firm.
 type switcher struct {
 	Current *switchEntry
 	Entries []switchEntry

@@ -70,7 +70,7 @@ type teamRow struct {
 	Invitations   int
 	LastInvited   time.Time
 	Undelivered   bool       // the last email since the invitation could not be delivered
-	Quick         *rowAction // the email action, at the end of the row (seed 001)
+	Quick         *rowAction // the email action (invite, or invite again), at the end of the row
 	Actions       []rowAction
 }
 

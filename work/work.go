@@ -1,9 +1,3 @@
-// Package work runs the use cases' units of work. A Unit is one transaction
-// with what every change needs: its clock, the actor and origin it records
-// events with, the one writer of change events, the email outbox, one-time
-// links and throttles. The identity and team use cases both make their
-// changes through it, so that each change, its event and its emails commit
-// together or not at all.
 package work
 
 import (
