@@ -320,7 +320,7 @@ const (
 var ContactKinds = []string{ContactBilling, ContactTechnical, ContactCommercial, ContactOther}
 
 // Contact is a person who receives an account's communications (invoices,
-// technical notices, offers) but cannot log in: not a user (C11).
+// technical notices, offers) but cannot log in: not a user until invited as a member.
 type Contact struct {
 	ID        ID
 	AccountID ID

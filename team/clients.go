@@ -179,8 +179,8 @@ func (s *Service) client(ctx context.Context, actor Actor, firm, client equipe.I
 	return nil
 }
 
-// AssignStaff lets a member of the firm act in one of its client accounts
-// ("Lui affecter les entreprises de votre choix", seed 001).
+// AssignStaff lets a member of the firm act in one of its client accounts:
+// the firm chooses which client companies each of its staff looks after.
 func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, user equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
