@@ -137,7 +137,7 @@ func (s *loadService) seed(b *testing.B) {
 		for i := range 1000 {
 			u := equipe.User{ID: equipe.NewID(), Email: fmt.Sprintf("m%d@load.example", i),
 				EmailKey: fmt.Sprintf("m%d@load.example", i), FirstName: "Member", LastName: strconv.Itoa(i),
-				Locale: "en", CreatedAt: now}
+				Locale: "en", EmailVerifiedAt: now, CreatedAt: now}
 			if err := tx.CreateUser(ctx, &u); err != nil {
 				return err
 			}
