@@ -7,7 +7,6 @@ package httpauth
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -69,6 +68,9 @@ type state struct {
 	badKey    bool // the bad bearer token was an API key
 	auth      *identity.Auth
 	key       *equipe.APIKey
+	// unavailable is the fault that kept the credentials from being
+	// checked (see Unavailable).
+	unavailable error
 }
 
 type ctxKey struct{}
@@ -127,6 +129,17 @@ func BadKey(r *http.Request) bool {
 	return stateOf(r).badKey
 }
 
+// Unavailable returns the fault that kept the request's session or API key
+// from being checked: an EUNAVAILABLE error when the database cannot be
+// reached, or an internal one. Such a request is neither authenticated nor
+// anonymous: the pages and the API answer it with that error (503 for the
+// database) before anything else, never with a refusal of its credentials
+// nor a way to log in, and the session cookie is kept. It returns nil when
+// the credentials were checked, whatever the outcome, or there were none.
+func Unavailable(r *http.Request) error {
+	return stateOf(r).unavailable
+}
+
 // Origin returns where the request comes from.
 func Origin(r *http.Request) equipe.Origin {
 	return stateOf(r).origin
@@ -147,12 +160,13 @@ type Middleware struct {
 	Cookies  Cookies
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	Log            *slog.Logger
 }
 
 // Wrap returns next with the request's origin and identity in its context.
 // A cookie that no longer authenticates is cleared; a bad bearer token is
-// flagged for the API to refuse.
+// flagged for the API to refuse; credentials that could not be checked (the
+// store failed) are flagged as such (see Unavailable), to be answered, and
+// logged, by the pages and the API.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{origin: equipe.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
@@ -163,22 +177,22 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			bearer := strings.EqualFold(scheme, "Bearer")
 			if bearer && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
 				k, err := m.Keys.AuthenticateKey(ctx, secret)
-				if err == nil {
+				switch {
+				case err == nil:
 					st.key = k
-				} else {
-					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-						m.Log.Error("authenticate API key", "err", err)
-					}
+				case equipe.ErrorCode(err) == equipe.EUNAUTHORIZED:
 					st.badBearer, st.badKey = true, true
+				default:
+					st.unavailable = err
 				}
 			} else {
 				a, err := m.Identity.Authenticate(ctx, secret)
-				if bearer && err == nil {
+				switch {
+				case err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED:
+					st.unavailable = err
+				case bearer && err == nil:
 					st.auth, st.via = &a, ViaBearer
-				} else {
-					if err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-						m.Log.Error("authenticate", "err", err)
-					}
+				default:
 					st.badBearer = true
 				}
 			}
@@ -190,7 +204,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			case equipe.EUNAUTHORIZED:
 				m.Cookies.Clear(w)
 			default:
-				m.Log.Error("authenticate", "err", err)
+				// The session may well be valid: the cookie stays.
+				st.unavailable = err
 			}
 		}
 		next.ServeHTTP(w, withState(r, st))
