@@ -106,3 +106,83 @@ func TestStore_AnUnreachablePostgreSQLIsUnavailableUntilItIsBack(t *testing.T) {
 	}
 	warm()
 }
+
+func TestListen_ForgetsEverythingWhenItsConnectionStopsAnswering(t *testing.T) {
+	cfg := storetest.Config(t, store.Postgres)
+	proxy := storetest.NewProxy(t, cfg.URL)
+	direct := storetest.Raw(t, cfg) // another process, sending changes
+	via := cfg
+	via.URL = proxy.URL(cfg.URL)
+	db, err := store.Open(ctx, via)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A quiet spell of 20 ms, so that the listener pings between every two
+	// changes below.
+	db.SetListenTimesForTest(20*time.Millisecond, 200*time.Millisecond, time.Second)
+	heard := make(chan string, 1000)
+	db.OnChange(func(keys []string) {
+		for _, k := range keys {
+			heard <- k
+		}
+	})
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { db.Listen(lctx); close(done) }()
+	defer func() { stop(); <-done }()
+	// await returns once the listener heard key, failing the test if it
+	// forgot everything first. Other keys are other tests' changes: the
+	// channel is the database's, whatever the schema.
+	await := func(what, key string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case k := <-heard:
+				if k == key {
+					return
+				}
+				if k == store.AllKey() {
+					t.Fatalf("%s: the listener forgot everything, want %q", what, key)
+				}
+			case <-deadline:
+				t.Fatalf("%s: %q not heard within 10 s", what, key)
+			}
+		}
+	}
+	send := func(key string) {
+		t.Helper()
+		if _, err := direct.Exec("SELECT pg_notify('equipe_access', $1)", key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	await("listening", store.AllKey())
+	// Pings on a connection that answers change nothing: every change is
+	// heard, and nothing is forgotten.
+	for range 20 {
+		key := store.KeyKey(equipe.NewID())
+		send(key)
+		await("a change", key)
+	}
+	proxy.Freeze()
+	await("the connection stopped answering", store.AllKey())
+	proxy.Thaw()
+	// Listening again, the listener forgets once more what it may have
+	// missed meanwhile, then hears changes again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		key := store.KeyKey(equipe.NewID())
+		send(key)
+		select {
+		case k := <-heard:
+			if k == key {
+				return
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no change heard within 10 s of the connection answering again")
+		}
+	}
+}

@@ -62,6 +62,8 @@ type DB struct {
 
 	hooksMu sync.RWMutex
 	hooks   []func(keys []string)
+	// listenTimes are Listen's delays (PostgreSQL).
+	listenTimes listenTimes
 }
 
 // Open opens the database that cfg names, checks the engine's settings and
@@ -161,7 +163,8 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger}
+	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger,
+		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
 	db.Queries = Queries{q: p, d: dialects[Postgres]}
 	return db, nil
 }
