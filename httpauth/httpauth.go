@@ -66,14 +66,20 @@ type state struct {
 	via       Via
 	badBearer bool
 	badKey    bool // the bad bearer token was an API key
-	auth      *identity.Auth
-	key       *equipe.APIKey
-	// unavailable is the fault that kept the credentials from being
-	// checked (see Unavailable).
-	unavailable error
+	// unavailable says that the credentials could not be checked; the
+	// fault is in the context under faultKey (see Unavailable). A flag here
+	// rather than the error itself keeps the state at 64 bytes, the size
+	// class it is allocated in on every request.
+	unavailable bool
+	auth        *identity.Auth
+	key         *equipe.APIKey
 }
 
 type ctxKey struct{}
+
+// faultKey holds, in a request's context, the fault that kept its
+// credentials from being checked.
+type faultKey struct{}
 
 // noState is the state of a request that did not pass the middleware.
 var noState = &state{}
@@ -137,7 +143,11 @@ func BadKey(r *http.Request) bool {
 // nor a way to log in, and the session cookie is kept. It returns nil when
 // the credentials were checked, whatever the outcome, or there were none.
 func Unavailable(r *http.Request) error {
-	return stateOf(r).unavailable
+	if !stateOf(r).unavailable {
+		return nil
+	}
+	err, _ := r.Context().Value(faultKey{}).(error)
+	return err
 }
 
 // Origin returns where the request comes from.
@@ -171,6 +181,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{origin: equipe.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
 		ctx := r.Context()
+		var fault error
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, _ := strings.Cut(h, " ")
 			secret = strings.TrimSpace(secret)
@@ -183,13 +194,13 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				case equipe.ErrorCode(err) == equipe.EUNAUTHORIZED:
 					st.badBearer, st.badKey = true, true
 				default:
-					st.unavailable = err
+					fault = err
 				}
 			} else {
 				a, err := m.Identity.Authenticate(ctx, secret)
 				switch {
 				case err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED:
-					st.unavailable = err
+					fault = err
 				case bearer && err == nil:
 					st.auth, st.via = &a, ViaBearer
 				default:
@@ -205,8 +216,12 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				m.Cookies.Clear(w)
 			default:
 				// The session may well be valid: the cookie stays.
-				st.unavailable = err
+				fault = err
 			}
+		}
+		if fault != nil {
+			st.unavailable = true
+			r = r.WithContext(context.WithValue(ctx, faultKey{}, fault))
 		}
 		next.ServeHTTP(w, withState(r, st))
 	})
