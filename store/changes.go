@@ -45,12 +45,12 @@ func AllKey() string { return changeAll }
 // notifyChannel is the PostgreSQL channel of access changes.
 const notifyChannel = "equipe_access"
 
-// How the listener makes sure its connection still carries notifications.
-// A connection that breaks is noticed at once, but one that stops answering
-// without breaking (a network that drops packets, a proxy or a server that
-// hangs) would go unnoticed for as long as TCP takes to give up, minutes or
-// for ever, while the cache answered from what it holds and missed every
-// change. So after listenQuiet without a notification the listener pings
+// listenQuiet, listenAnswer and listenConnect are how the listener makes
+// sure that its connection still carries notifications. A connection that
+// breaks is noticed at once, but one that stops answering without breaking
+// (a network that drops packets, a proxy or a server that hangs) would go
+// unnoticed for as long as TCP takes to give up, minutes or for ever, while
+// the cache answered from what it holds and missed every change. So after listenQuiet without a notification the listener pings
 // the server and gives up on the connection if no answer comes within
 // listenAnswer; and each attempt to connect again gives up after
 // listenConnect. The cache is then forgotten at most 15 s after the
@@ -104,8 +104,9 @@ func (db *DB) notify(ctx context.Context, tx *sql.Tx, keys []string) error {
 
 // Listen delivers other processes' changes to the OnChange hooks until ctx
 // is done (PostgreSQL only; SQLite serves one process). It keeps a
-// connection of its own; whenever that connection is lost, the hooks hear
-// AllKey (changes may have been missed) and it connects again.
+// connection of its own; whenever that connection is lost or stops
+// answering (see listenQuiet), the hooks hear AllKey (changes may have been
+// missed) and it connects again.
 func (db *DB) Listen(ctx context.Context) {
 	if db.engine != Postgres {
 		return
