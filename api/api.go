@@ -176,6 +176,12 @@ var (
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
+		// Credentials that could not be checked (the database unreachable)
+		// are answered as such, first: neither 401 nor anonymous access.
+		if err := httpauth.Unavailable(r); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		if r.URL.RawQuery != "" {
 			q := r.URL.Query()
 			for _, p := range secretParams {

@@ -67,7 +67,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 		}
 		typ := problem.Type(e.Code)
 		if e.Code == equipe.EUNAVAILABLE {
-			log.Warn("request met a busy database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
+			log.Warn("request met an unavailable database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 			w.Header().Set("Retry-After", "1")
 		}
 		p = Problem{Type: ProblemTypePrefix + typ, Status: problem.Status(e.Code), Code: e.Key,

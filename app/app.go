@@ -134,8 +134,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
-		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies, TrustedProxies: cfg.TrustedProxies,
-			Log: a.Log},
+		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies,
+			TrustedProxies: cfg.TrustedProxies},
 		Web:   webHandler,
 		Pages: w,
 		API: (&api.API{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,

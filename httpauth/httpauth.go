@@ -2,7 +2,6 @@ package httpauth
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -61,13 +60,21 @@ type state struct {
 	origin    equipe.Origin
 	via       Via
 	badBearer bool
-	badKey    bool   // the bad bearer token was an API key
-	keyCode   string // why the API key was refused (api_key.invalid, or its creator's standing)
-	auth      *identity.Auth
-	key       *equipe.APIKey
+	badKey    bool // the bad bearer token was an API key; why is in the context under refusalKey (see KeyRefusal)
+	// unavailable says that the credentials could not be checked; the
+	// fault is in the context under faultKey (see Unavailable). A flag here
+	// rather than the error itself keeps the state at 64 bytes, the size
+	// class it is allocated in on every request.
+	unavailable bool
+	auth        *identity.Auth
+	key         *equipe.APIKey
 }
 
 type ctxKey struct{}
+
+// faultKey holds, in a request's context, the fault that kept its
+// credentials from being checked.
+type faultKey struct{}
 
 // noState is the state of a request that did not pass the middleware.
 var noState = &state{}
@@ -124,14 +131,32 @@ func BadKey(r *http.Request) bool {
 	return stateOf(r).badKey
 }
 
+// refusalKey holds, in a refused API key's request, why it was refused.
+type refusalKey struct{}
+
 // KeyRefusal returns the code an API key that did not authenticate was
 // refused with: "api_key.invalid" for an unknown or revoked key, or a code
 // that says why its creator's standing stops it.
 func KeyRefusal(r *http.Request) string {
-	if c := stateOf(r).keyCode; c != "" {
+	if c, ok := r.Context().Value(refusalKey{}).(string); ok && c != "" {
 		return c
 	}
 	return "api_key.invalid"
+}
+
+// Unavailable returns the fault that kept the request's session or API key
+// from being checked: an EUNAVAILABLE error when the database cannot be
+// reached, or an internal one. Such a request is neither authenticated nor
+// anonymous: the pages and the API answer it with that error (503 for the
+// database) before anything else, never with a refusal of its credentials
+// nor a way to log in, and the session cookie is kept. It returns nil when
+// the credentials were checked, whatever the outcome, or there were none.
+func Unavailable(r *http.Request) error {
+	if !stateOf(r).unavailable {
+		return nil
+	}
+	err, _ := r.Context().Value(faultKey{}).(error)
+	return err
 }
 
 // Origin returns where the request comes from.
@@ -154,40 +179,44 @@ type Middleware struct {
 	Cookies  Cookies
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	Log            *slog.Logger
 }
 
 // Wrap returns next with the request's origin and identity in its context.
 // A cookie that no longer authenticates is cleared; a bad bearer token is
-// flagged for the API to refuse.
+// flagged for the API to refuse; credentials that could not be checked (the
+// store failed) are flagged as such (see Unavailable), to be answered, and
+// logged, by the pages and the API.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{origin: equipe.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
 		ctx := r.Context()
+		var fault error
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, _ := strings.Cut(h, " ")
 			secret = strings.TrimSpace(secret)
 			bearer := strings.EqualFold(scheme, "Bearer")
 			if bearer && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
 				k, err := m.Keys.AuthenticateKey(ctx, secret)
-				if err == nil {
+				switch {
+				case err == nil:
 					st.key = k
-				} else {
-					if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-						m.Log.Error("authenticate API key", "err", err)
-					} else {
-						st.keyCode = equipe.AsError(err).Key
-					}
+				case equipe.ErrorCode(err) == equipe.EUNAUTHORIZED:
+					// A refused key is rare: why goes in the context, which
+					// the common case does not pay for.
+					ctx = context.WithValue(ctx, refusalKey{}, equipe.AsError(err).Key)
+					r = r.WithContext(ctx)
 					st.badBearer, st.badKey = true, true
+				default:
+					fault = err
 				}
 			} else {
 				a, err := m.Identity.Authenticate(ctx, secret)
-				if bearer && err == nil {
+				switch {
+				case err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED:
+					fault = err
+				case bearer && err == nil:
 					st.auth, st.via = &a, ViaBearer
-				} else {
-					if err != nil && equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-						m.Log.Error("authenticate", "err", err)
-					}
+				default:
 					st.badBearer = true
 				}
 			}
@@ -199,8 +228,13 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			case equipe.EUNAUTHORIZED:
 				m.Cookies.Clear(w)
 			default:
-				m.Log.Error("authenticate", "err", err)
+				// The session may well be valid: the cookie stays.
+				fault = err
 			}
+		}
+		if fault != nil {
+			st.unavailable = true
+			r = r.WithContext(context.WithValue(ctx, faultKey{}, fault))
 		}
 		next.ServeHTTP(w, withState(r, st))
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,6 +45,28 @@ func AllKey() string { return changeAll }
 // notifyChannel is the PostgreSQL channel of access changes.
 const notifyChannel = "equipe_access"
 
+// listenQuiet, listenAnswer and listenConnect are how the listener makes
+// sure that its connection still carries notifications. A connection that
+// breaks is noticed at once, but one that stops answering without breaking
+// (a network that drops packets, a proxy or a server that hangs) would go
+// unnoticed for as long as TCP takes to give up, minutes or for ever, while
+// the cache answered from what it holds and missed every change. So after listenQuiet without a notification the listener pings
+// the server and gives up on the connection if no answer comes within
+// listenAnswer; and each attempt to connect again gives up after
+// listenConnect. The cache is then forgotten at most 15 s after the
+// connection stopped answering, and entries loaded while no listener runs
+// are forgotten at each failed attempt, at most 15 s apart (10 s to fail,
+// then at most 5 s before the next attempt).
+const (
+	listenQuiet   = 10 * time.Second
+	listenAnswer  = 5 * time.Second
+	listenConnect = 10 * time.Second
+)
+
+// listenTimes are the listener's delays, in a value of their own so that a
+// test can shorten them.
+type listenTimes struct{ quiet, answer, connect time.Duration }
+
 // OnChange registers fn to hear the keys of every committed change, in this
 // process at once and (with Listen) from other processes.
 func (db *DB) OnChange(fn func(keys []string)) {
@@ -81,8 +104,9 @@ func (db *DB) notify(ctx context.Context, tx *sql.Tx, keys []string) error {
 
 // Listen delivers other processes' changes to the OnChange hooks until ctx
 // is done (PostgreSQL only; SQLite serves one process). It keeps a
-// connection of its own; whenever that connection is lost, the hooks hear
-// AllKey (changes may have been missed) and it connects again.
+// connection of its own; whenever that connection is lost or stops
+// answering (see listenQuiet), the hooks hear AllKey (changes may have been
+// missed) and it connects again.
 func (db *DB) Listen(ctx context.Context) {
 	if db.engine != Postgres {
 		return
@@ -105,24 +129,43 @@ func (db *DB) Listen(ctx context.Context) {
 }
 
 func (db *DB) listen(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, db.url)
+	times := db.listenTimes
+	cctx, cancel := context.WithTimeout(ctx, times.connect)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, db.url)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	defer func() {
+		// Closing says goodbye to the server, which may not answer.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), times.answer)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(cctx, "LISTEN "+notifyChannel); err != nil {
 		return err
 	}
 	// Changes made while no listener ran are unknown.
 	db.changed([]string{changeAll})
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
+		wctx, cancel := context.WithTimeout(ctx, times.quiet)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			db.changed(strings.Fields(n.Payload))
+			continue
+		case ctx.Err() != nil:
+			return nil
+		case !errors.Is(err, context.DeadlineExceeded):
 			return err
 		}
-		db.changed(strings.Fields(n.Payload))
+		// Quiet for a while: does the connection still answer?
+		pctx, cancel := context.WithTimeout(ctx, times.answer)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("no answer to a ping within %s: %w", times.answer, err)
+		}
 	}
 }

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,6 +62,8 @@ type DB struct {
 
 	hooksMu sync.RWMutex
 	hooks   []func(keys []string)
+	// listenTimes are Listen's delays (PostgreSQL).
+	listenTimes listenTimes
 }
 
 // Open opens the database that cfg names, checks the engine's settings and
@@ -158,7 +163,8 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger}
+	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger,
+		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
 	db.Queries = Queries{q: p, d: dialects[Postgres]}
 	return db, nil
 }
@@ -349,7 +355,9 @@ func (t txWriter) queryRow(ctx context.Context, query string, args []any, dest .
 }
 
 // wrap translates driver errors into equipe errors: not found, unique
-// violations, busy database. Other errors pass through.
+// violations, a busy database (EUNAVAILABLE "error.unavailable") and one
+// that cannot be reached (EUNAVAILABLE "service.unavailable", see
+// unreachable). Other errors pass through.
 func wrap(err error) error {
 	if err == nil {
 		return nil
@@ -376,16 +384,63 @@ func wrap(err error) error {
 		switch pe.Code {
 		case "23505":
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.conflict", Err: err}
-		case "40001", "40P01", "55P03", "57P03", "08006", "08003", "08001":
+		case "40001", "40P01", "55P03":
 			return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
 		}
-		return err
+	}
+	if unreachable(err) {
+		return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "service.unavailable", Err: err}
 	}
 	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
 		return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
 	}
 	return err
 }
+
+// unreachable reports whether err says that the database could not be
+// reached or that the connection to it was lost: a connection refused or
+// timed out, one that broke in the middle of a statement, a PostgreSQL
+// server shutting down or not yet accepting connections, a pool closed (as
+// at shutdown). Nothing in the request is at fault, and it may succeed once
+// the database is back. A request's own deadline or cancellation is not
+// among these.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var oe *net.OpError
+	if errors.As(err, &ce) || errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, errDBClosed) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08 is "connection exception"; 57P01 to 57P03 are an
+		// administrator's or a crash's shutdown and "cannot connect now"
+		// (starting up or in recovery).
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return false
+}
+
+// errDBClosed is the error database/sql returns from a pool that is
+// closed. The package does not export it, so it is taken from a pool closed
+// for the purpose: errors.Is then finds the very value, wrapped or not,
+// without matching its message.
+var errDBClosed = func() error {
+	db := sql.OpenDB(noConnector{})
+	db.Close()
+	return db.Ping()
+}()
+
+// noConnector is the driver of the pool errDBClosed comes from, which is
+// closed before it connects.
+type noConnector struct{}
+
+func (noConnector) Connect(context.Context) (driver.Conn, error) {
+	return nil, errors.New("store: no connection")
+}
+
+func (noConnector) Driver() driver.Driver { return nil }
 
 // retryable reports whether a transaction failed on a passing conflict that
 // running it again may resolve.

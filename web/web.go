@@ -169,6 +169,13 @@ func (w *Web) wrap(rt route) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), memoKey{}, &memo{}))
 		// Pages are personal or carry one-time links: no cache keeps them.
 		rw.Header().Set("Cache-Control", "no-store")
+		// A session that could not be checked (the database unreachable)
+		// is answered as such, first: no way to the login page, and the
+		// cookie stays.
+		if err := httpauth.Unavailable(r); err != nil {
+			w.fail(rw, r, err)
+			return
+		}
 		if r.Method == http.MethodGet && r.URL.Query().Has("lang") {
 			w.switchLanguage(rw, r)
 			return
@@ -301,8 +308,11 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		key = "error.rate_limited"
 		rw.Header().Set("Retry-After", fmt.Sprint(max(1, int(e.RetryAfter.Seconds()))))
 	case equipe.EUNAVAILABLE:
-		key = "error.unavailable"
+		// The database busy (error.unavailable) or unreachable
+		// (service.unavailable): each says so.
+		key = e.Key
 		rw.Header().Set("Retry-After", "1")
+		w.Log.Warn("page met an unavailable database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 	default:
 		status = http.StatusInternalServerError
 		w.Log.Error("page failed", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)

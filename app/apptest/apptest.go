@@ -37,8 +37,9 @@ type Env struct {
 	App    *app.App
 	Engine store.Engine
 	// DB is the database's configuration, for storetest.Raw.
-	DB   store.Config
-	logs *syncBuffer
+	DB    store.Config
+	logs  *syncBuffer
+	proxy *storetest.Proxy // between the service and PostgreSQL (Options.CuttableDatabase)
 }
 
 // Options adjust the service under test.
@@ -50,6 +51,10 @@ type Options struct {
 	// Share runs this service on the database of another, as a second
 	// process of one deployment would.
 	Share *Env
+	// CuttableDatabase readies the service for tests of a database outage
+	// (Env.CutDatabase): on PostgreSQL, it reaches the server through a TCP
+	// proxy on 127.0.0.1 that the test can cut.
+	CuttableDatabase bool
 }
 
 // Start runs the service on a fresh database of engine e until the test ends.
@@ -71,6 +76,11 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 		Addr: l.Addr().String(), DataDir: dbc.DataDir, DatabaseURL: dbc.URL, PublicURL: pu,
 		MailFrom: "equipe <no-reply@equipe.test>",
 		Policy:   equipe.PrivacyPolicy{Version: "2026-11", Text: "Politique de test.\nTest policy."},
+	}
+	var proxy *storetest.Proxy
+	if opt.CuttableDatabase && e == store.Postgres {
+		proxy = storetest.NewProxy(t, dbc.URL)
+		cfg.DatabaseURL = proxy.URL(dbc.URL)
 	}
 	if opt.Configure != nil {
 		opt.Configure(&cfg)
@@ -99,7 +109,46 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs}
+	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy}
+}
+
+// CutDatabase makes the service's database really fail, for tests of an
+// outage; the service must have been started with
+// Options.CuttableDatabase.
+//
+// On PostgreSQL the proxy between the service and the server is cut: every
+// connection breaks (the pool's and the change listener's) and new ones are
+// refused, as during a network outage or a restart of the server.
+//
+// A SQLite database is a file the process opens itself: there is no server
+// to stop and no network to cut, and the store stops answering only when
+// its handle is closed. That is what requests still running at shutdown
+// meet (Serve closes the database once the grace period is over), and what
+// this does: it closes the very store.DB the service uses, so that every
+// query really fails inside database/sql and the driver. Nothing reopens
+// it: RestoreDatabase is for PostgreSQL only.
+func (e *Env) CutDatabase(t testing.TB) {
+	t.Helper()
+	switch {
+	case e.Engine == store.SQLite:
+		if err := e.App.DB.Close(); err != nil {
+			t.Fatalf("close the database: %v", err)
+		}
+	case e.proxy != nil:
+		e.proxy.Cut()
+	default:
+		t.Fatal("CutDatabase: start the service with Options.CuttableDatabase")
+	}
+}
+
+// RestoreDatabase makes a PostgreSQL database that CutDatabase cut reachable
+// again. The service reconnects by itself.
+func (e *Env) RestoreDatabase(t testing.TB) {
+	t.Helper()
+	if e.proxy == nil {
+		t.Fatal("RestoreDatabase: only a PostgreSQL database behind the proxy of Options.CuttableDatabase comes back")
+	}
+	e.proxy.Restore(t)
 }
 
 // Logs returns everything the service logged so far.

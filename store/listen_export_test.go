@@ -1,0 +1,10 @@
+package store
+
+import "time"
+
+// SetListenTimesForTest shortens Listen's delays (see listenQuiet), for
+// tests that wait for the listener to give up on a connection that stopped
+// answering. Call it before Listen.
+func (db *DB) SetListenTimesForTest(quiet, answer, connect time.Duration) {
+	db.listenTimes = listenTimes{quiet: quiet, answer: answer, connect: connect}
+}
