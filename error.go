@@ -19,7 +19,7 @@ const (
 	EUNAUTHORIZED Code = "unauthorized" // no valid credentials
 	ECONSENT      Code = "consent"      // the privacy policy must be accepted first
 	ERATELIMITED  Code = "rate_limited" // too many attempts; see Error.RetryAfter
-	EUNAVAILABLE  Code = "unavailable"  // a passing fault (database busy); the request may be retried
+	EUNAVAILABLE  Code = "unavailable"  // a passing fault (database busy or unreachable); the request may be retried
 	EINTERNAL     Code = "internal"     // a fault of ours; details are logged, never shown
 )
 

@@ -15,5 +15,6 @@
 // both engines, so that one query text compares them everywhere.
 //
 // Not found is reported as an equipe.Error with code ENOTFOUND, a unique
-// constraint violation as ECONFLICT, a busy database as EUNAVAILABLE.
+// constraint violation as ECONFLICT, a busy or unreachable database as
+// EUNAVAILABLE.
 package store
