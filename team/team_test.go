@@ -258,8 +258,11 @@ func TestChangeMember_TakesEffectOnTheNextCheck(t *testing.T) {
 // many times: two administrators, each demoting the other at the same moment.
 func TestChangeMember_TwoAdministratorsDemotingEachOtherLeaveOne(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		// One set of use cases for every run: assembling them costs more than
+		// a run, and each would follow every change to the database.
+		st := servicetest.New(t, db, identity.Params{})
 		for run := range 100 {
-			w := newWorld(t, db)
+			w := worldOn(t, st, freshDomain())
 			a, b := w.add(fmt.Sprintf("a%d", run), "admin", equipe.MemberActive), w.add(fmt.Sprintf("b%d", run), "admin", equipe.MemberActive)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
