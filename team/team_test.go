@@ -63,11 +63,12 @@ func worldOn(t *testing.T, st *servicetest.Stack, domain string) *world {
 }
 
 // add creates a user who is a member with role; the member holds the first
-// product, as the catalogue requires.
+// product, as the catalogue requires. Their address is verified, as it is
+// for whoever joined with an emailed link.
 func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User {
 	w.t.Helper()
 	u := &equipe.User{ID: equipe.NewID(), Email: w.email(name), EmailKey: w.email(name), FirstName: name,
-		LastName: "X", Locale: "fr", CreatedAt: time.Now()}
+		LastName: "X", Locale: "fr", EmailVerifiedAt: time.Now(), CreatedAt: time.Now()}
 	err := w.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
