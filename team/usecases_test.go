@@ -3,8 +3,6 @@ package team_test
 import (
 	"context"
 	"database/sql"
-	"net/url"
-	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -156,63 +154,17 @@ func (s *scene) key(name, role string) team.Actor {
 	return team.Actor{Key: &k, IP: "192.0.2.7"}
 }
 
-// outgoing is an email of the outbox.
-type outgoing struct{ To, Template, Text string }
-
-// mails returns the emails queued to `to`, oldest first.
-func (s *scene) mails(to string) []outgoing {
-	s.t.Helper()
-	rows, err := s.b.raw.Query(`SELECT recipient, template, body_text FROM outbox WHERE recipient = $1 ORDER BY id`, to)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []outgoing
-	for rows.Next() {
-		var m outgoing
-		if err := rows.Scan(&m.To, &m.Template, &m.Text); err != nil {
-			s.t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // templates returns the templates of the emails queued to `to`, oldest first.
-func (s *scene) templates(to string) []string {
-	var out []string
-	for _, m := range s.mails(to) {
-		out = append(out, m.Template)
-	}
-	return out
-}
+func (s *scene) templates(to string) []string { return servicetest.Templates(s.t, s.b.raw, to) }
 
 // secret returns the secret of the link under path in the newest email to
 // `to` that has one.
-func (s *scene) secret(to, under string) string {
-	s.t.Helper()
-	ms := s.mails(to)
-	for i := len(ms) - 1; i >= 0; i-- {
-		for _, l := range mail.Links(ms[i].Text, "") {
-			if u, err := url.Parse(l); err == nil && strings.HasPrefix(u.Path, under) {
-				return path.Base(u.Path)
-			}
-		}
-	}
-	s.t.Fatalf("no email to %s has a link under %s (%v)", to, under, s.templates(to))
-	return ""
-}
+func (s *scene) secret(to, under string) string { return servicetest.Secret(s.t, s.b.raw, to, under) }
 
 // tokens returns how many one-time links of kind the user has, and how many
-// of them are still usable: neither used nor replaced.
+// are still usable.
 func (s *scene) tokens(user equipe.ID, kind equipe.TokenKind) (all, usable int) {
-	s.t.Helper()
-	err := s.b.raw.QueryRow(`SELECT COUNT(*), COUNT(CASE WHEN used_at IS NULL AND superseded_at IS NULL THEN 1 END)
-		FROM tokens WHERE user_id = $1 AND kind = $2`, user, string(kind)).Scan(&all, &usable)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return all, usable
+	return servicetest.Tokens(s.t, s.b.raw, user, kind)
 }
 
 // events returns the change events of account, oldest first, as the audit
@@ -303,19 +255,8 @@ func (s *scene) wrote(t *testing.T, before snapshot, want ...event.Type) []event
 	return es
 }
 
-// key returns the key of a use case's answer, "" for none; an EINVALID
-// answer's field errors follow its key: "error.fields role=role.unknown".
-func key(err error) string {
-	if err == nil {
-		return ""
-	}
-	e := equipe.AsError(err)
-	k := e.Key
-	for _, f := range e.Fields {
-		k += " " + f.Field + "=" + f.Key
-	}
-	return k
-}
+// key is servicetest.Key: the code a use case answered.
+var key = servicetest.Key
 
 // answer is key for an action's answer.
 func answer(a team.Allowed) string {
