@@ -18,7 +18,9 @@ import (
 // Mail is an email of the outbox.
 type Mail struct{ To, Template, Text string }
 
-// Mails returns the emails queued to `to`, oldest first.
+// Mails returns the emails queued to `to`, oldest first. They keep their
+// bodies while queued, as they stay in a Stack, where no worker sends them:
+// once sent, an email's bodies are emptied (its links must not outlive it).
 func Mails(t testing.TB, raw *sql.DB, to string) []Mail {
 	t.Helper()
 	rows, err := raw.Query(`SELECT recipient, template, body_text FROM outbox WHERE recipient = $1 ORDER BY id`, to)
