@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,14 +23,25 @@ var ctx = context.Background()
 type world struct {
 	t       *testing.T
 	db      *store.DB
+	st      *servicetest.Stack
 	s       *team.Service
 	account equipe.ID
+	domain  string                  // of the members' addresses: an address has one identity in the instance
 	users   map[string]*equipe.User // by name
 	res     []equipe.Resource
 }
 
+// newWorld makes an account on its own use cases, whose members' addresses
+// are name@example.com.
 func newWorld(t *testing.T, db *store.DB) *world {
-	w := &world{t: t, db: db, s: servicetest.New(t, db, identity.Params{}).Team, account: equipe.NewID(), users: map[string]*equipe.User{}}
+	return worldOn(t, servicetest.New(t, db, identity.Params{}), "example.com")
+}
+
+// worldOn makes an account on the use cases st, whose members' addresses
+// are name@domain: two locations, then two products.
+func worldOn(t *testing.T, st *servicetest.Stack, domain string) *world {
+	db := st.DB
+	w := &world{t: t, db: db, st: st, s: st.Team, account: equipe.NewID(), domain: domain, users: map[string]*equipe.User{}}
 	now := time.Now()
 	err := db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, &equipe.Account{ID: w.account, Name: "Acme", Locale: "fr", InvitationTTLHours: 168, CreatedAt: now}); err != nil {
@@ -51,11 +63,12 @@ func newWorld(t *testing.T, db *store.DB) *world {
 }
 
 // add creates a user who is a member with role; the member holds the first
-// product, as the catalogue requires.
+// product, as the catalogue requires. Their address is verified, as it is
+// for whoever joined with an emailed link.
 func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User {
 	w.t.Helper()
-	u := &equipe.User{ID: equipe.NewID(), Email: name + "@example.com", EmailKey: name + "@example.com", FirstName: name,
-		LastName: "X", Locale: "fr", CreatedAt: time.Now()}
+	u := &equipe.User{ID: equipe.NewID(), Email: w.email(name), EmailKey: w.email(name), FirstName: name,
+		LastName: "X", Locale: "fr", EmailVerifiedAt: time.Now(), CreatedAt: time.Now()}
 	err := w.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
@@ -75,6 +88,16 @@ func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User 
 	w.users[name] = u
 	return u
 }
+
+// email returns the address of the member name.
+func (w *world) email(name string) string { return name + "@" + w.domain }
+
+// domains numbers the accounts that share a database, so that their
+// members' addresses differ.
+var domains atomic.Int64
+
+// freshDomain returns a domain no other account of the test binary uses.
+func freshDomain() string { return fmt.Sprintf("a%d.example.com", domains.Add(1)) }
 
 func (w *world) actor(name string) team.Actor {
 	return team.Actor{User: w.users[name], IP: "192.0.2.1"}
@@ -100,57 +123,105 @@ func code(err error) string {
 	return string(e.Code) + " " + e.Key
 }
 
+// TestChangeMember_Rules gives each row an account of its own with the same
+// cast — admin (the only active administrator), manager, collab, guest,
+// other (a collaborator) and admin2 (a suspended administrator) — so that no
+// row depends on what another changed or on the order they run in.
 func TestChangeMember_Rules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := newWorld(t, db)
-		w.add("admin", "admin", equipe.MemberActive)
-		w.add("manager", "manager", equipe.MemberActive)
-		w.add("collab", "collaborator", equipe.MemberActive)
-		w.add("guest", "guest", equipe.MemberActive)
-		w.add("other", "collaborator", equipe.MemberActive)
-		w.add("admin2", "admin", equipe.MemberSuspended)
+		st := servicetest.New(t, db, identity.Params{})
+		narrow := &[]equipe.Override{{Permission: "records.edit", Allow: true, Scope: "owned"}}
 		tests := []struct {
 			name, actor, target string
 			ch                  team.MemberChange
+			resources           []int // the resources to assign, by index in the account's; -1: one of no account
+			before              func(w *world) error
 			want                string
+			then                func(t *testing.T, w *world)
 		}{
-			{"a guest cannot manage members", "guest", "other", team.MemberChange{Role: ptr("guest")}, "forbidden access.permission_required"},
-			{"a manager cannot make an administrator", "manager", "other", team.MemberChange{Role: ptr("admin")}, "forbidden role.admin_only"},
-			{"a manager cannot change an administrator", "manager", "admin", team.MemberChange{Title: ptr("Boss")}, "forbidden member.outranks"},
-			{"a manager cannot grant billing", "manager", "other", team.MemberChange{Overrides: &[]equipe.Override{{Permission: "billing.access", Allow: true}}}, "forbidden role.beyond_own"},
-			{"an unknown permission is refused", "admin", "other", team.MemberChange{Overrides: &[]equipe.Override{{Permission: "records.fly", Allow: true}}}, "invalid error.fields"},
-			{"a scope the permission lacks is refused", "admin", "other", team.MemberChange{Overrides: &[]equipe.Override{{Permission: "billing.access", Allow: true, Scope: "owned"}}}, "invalid error.fields"},
-			{"an unknown role is refused", "admin", "other", team.MemberChange{Role: ptr("pilot")}, "invalid error.fields"},
-			{"the last active administrator cannot be demoted", "admin", "admin", team.MemberChange{Role: ptr("manager")}, "conflict member.last_admin"},
-			{"the last active administrator cannot be suspended", "admin", "admin", team.MemberChange{Status: ptr(equipe.MemberSuspended)}, "conflict member.last_admin"},
-			{"a required product stays assigned", "admin", "other", team.MemberChange{Resources: &[]equipe.ID{w.res[0].ID}}, "conflict member.required_resource"},
-			{"a resource of another account is refused", "admin", "other", team.MemberChange{Resources: &[]equipe.ID{w.res[2].ID, equipe.NewID()}}, "not_found resource.unknown"},
-			{"a collaborator cannot manage", "collab", "other", team.MemberChange{Title: ptr("x")}, "forbidden access.permission_required"},
-			{"an unknown member is not found", "admin", "nobody", team.MemberChange{Title: ptr("x")}, "not_found error.not_found"},
-			{"a manager may narrow a collaborator", "manager", "other", team.MemberChange{Overrides: &[]equipe.Override{{Permission: "records.edit", Allow: true, Scope: "owned"}}}, ""},
-			{"a manager may give guest", "manager", "other", team.MemberChange{Role: ptr("guest"), Title: ptr("Comptable")}, ""},
-			{"an administrator may make an administrator", "admin", "manager", team.MemberChange{Role: ptr("admin")}, ""},
-			{"with two, an administrator may step down", "admin", "admin", team.MemberChange{Role: ptr("manager")}, ""},
+			{name: "a guest cannot manage members", actor: "guest", target: "other", ch: team.MemberChange{Role: ptr("guest")}, want: "forbidden access.permission_required"},
+			{name: "a manager cannot make an administrator", actor: "manager", target: "other", ch: team.MemberChange{Role: ptr("admin")}, want: "forbidden role.admin_only"},
+			{name: "a manager cannot change an administrator", actor: "manager", target: "admin", ch: team.MemberChange{Title: ptr("Boss")}, want: "forbidden member.outranks"},
+			{name: "a manager cannot grant billing", actor: "manager", target: "other", ch: team.MemberChange{Overrides: &[]equipe.Override{{Permission: "billing.access", Allow: true}}}, want: "forbidden role.beyond_own"},
+			{name: "an unknown permission is refused", actor: "admin", target: "other", ch: team.MemberChange{Overrides: &[]equipe.Override{{Permission: "records.fly", Allow: true}}}, want: "invalid error.fields"},
+			{name: "a scope the permission lacks is refused", actor: "admin", target: "other", ch: team.MemberChange{Overrides: &[]equipe.Override{{Permission: "billing.access", Allow: true, Scope: "owned"}}}, want: "invalid error.fields"},
+			{name: "an unknown role is refused", actor: "admin", target: "other", ch: team.MemberChange{Role: ptr("pilot")}, want: "invalid error.fields"},
+			{name: "the last active administrator cannot be demoted", actor: "admin", target: "admin", ch: team.MemberChange{Role: ptr("manager")}, want: "conflict member.last_admin"},
+			{name: "the last active administrator cannot be suspended", actor: "admin", target: "admin", ch: team.MemberChange{Status: ptr(equipe.MemberSuspended)}, want: "conflict member.last_admin"},
+			{name: "a required product stays assigned", actor: "admin", target: "other", resources: []int{0}, want: "conflict member.required_resource"},
+			{name: "a resource of another account is refused", actor: "admin", target: "other", resources: []int{2, -1}, want: "not_found resource.unknown"},
+			{name: "a collaborator cannot manage", actor: "collab", target: "other", ch: team.MemberChange{Title: ptr("x")}, want: "forbidden access.permission_required"},
+			{name: "an unknown member is not found", actor: "admin", target: "nobody", ch: team.MemberChange{Title: ptr("x")}, want: "not_found error.not_found"},
+			{name: "a manager may narrow a collaborator", actor: "manager", target: "other", ch: team.MemberChange{Overrides: narrow},
+				then: func(t *testing.T, w *world) {
+					if d := w.check("other", "records.edit"); !d.Allowed || d.Reason != access.AllowedScopeOwned {
+						t.Errorf("collaborator with an override: %v", d)
+					}
+				}},
+			{name: "a manager may give guest, and the member keeps their overrides", actor: "manager", target: "other",
+				ch: team.MemberChange{Role: ptr("guest"), Title: ptr("Comptable")},
+				before: func(w *world) error {
+					_, err := w.s.ChangeMember(ctx, w.actor("manager"), w.account, w.users["other"].ID, team.MemberChange{Overrides: narrow})
+					return err
+				},
+				then: func(t *testing.T, w *world) {
+					if d := w.check("other", "records.edit"); !d.Allowed || d.Reason != access.AllowedScopeOwned {
+						t.Errorf("guest with an override: %v", d)
+					}
+					if d := w.check("other", "members.manage"); d.Allowed {
+						t.Errorf("guest: %v", d)
+					}
+				}},
+			{name: "an administrator may make an administrator", actor: "admin", target: "manager", ch: team.MemberChange{Role: ptr("admin")},
+				then: func(t *testing.T, w *world) {
+					if d := w.check("manager", "billing.access"); !d.Allowed {
+						t.Errorf("the new administrator cannot access billing: %v", d)
+					}
+				}},
+			{name: "with two, an administrator may step down", actor: "admin", target: "admin", ch: team.MemberChange{Role: ptr("manager")},
+				before: func(w *world) error {
+					_, err := w.s.ChangeMember(ctx, w.actor("admin"), w.account, w.users["manager"].ID, team.MemberChange{Role: ptr("admin")})
+					return err
+				}},
 		}
 		for _, tt := range tests {
-			target := equipe.NewID()
-			if u := w.users[tt.target]; u != nil {
-				target = u.ID
-			}
-			_, err := w.s.ChangeMember(ctx, w.actor(tt.actor), w.account, target, tt.ch)
-			if got := code(err); got != tt.want {
-				t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
-			}
-		}
-		// "other" became a guest, but keeps the override narrowing edits to their own records.
-		if d := w.check("other", "records.edit"); !d.Allowed || d.Reason != access.AllowedScopeOwned {
-			t.Errorf("guest with an override: %v", d)
-		}
-		if d := w.check("other", "members.manage"); d.Allowed {
-			t.Errorf("guest: %v", d)
-		}
-		if d := w.check("manager", "billing.access"); !d.Allowed {
-			t.Errorf("the new administrator cannot access billing: %v", d)
+			t.Run(tt.name, func(t *testing.T) {
+				w := worldOn(t, st, freshDomain())
+				w.add("admin", "admin", equipe.MemberActive)
+				w.add("manager", "manager", equipe.MemberActive)
+				w.add("collab", "collaborator", equipe.MemberActive)
+				w.add("guest", "guest", equipe.MemberActive)
+				w.add("other", "collaborator", equipe.MemberActive)
+				w.add("admin2", "admin", equipe.MemberSuspended)
+				if tt.before != nil {
+					if err := tt.before(w); err != nil {
+						t.Fatal(err)
+					}
+				}
+				target := equipe.NewID()
+				if u := w.users[tt.target]; u != nil {
+					target = u.ID
+				}
+				ch := tt.ch
+				if tt.resources != nil {
+					ids := []equipe.ID{}
+					for _, i := range tt.resources {
+						if i < 0 {
+							ids = append(ids, equipe.NewID())
+						} else {
+							ids = append(ids, w.res[i].ID)
+						}
+					}
+					ch.Resources = &ids
+				}
+				_, err := w.s.ChangeMember(ctx, w.actor(tt.actor), w.account, target, ch)
+				if got := code(err); got != tt.want {
+					t.Fatalf("%q, want %q", got, tt.want)
+				}
+				if tt.then != nil {
+					tt.then(t, w)
+				}
+			})
 		}
 	})
 }
@@ -188,8 +259,11 @@ func TestChangeMember_TakesEffectOnTheNextCheck(t *testing.T) {
 // many times: two administrators, each demoting the other at the same moment.
 func TestChangeMember_TwoAdministratorsDemotingEachOtherLeaveOne(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		// One set of use cases for every run: assembling them costs more than
+		// a run, and each would follow every change to the database.
+		st := servicetest.New(t, db, identity.Params{})
 		for run := range 100 {
-			w := newWorld(t, db)
+			w := worldOn(t, st, freshDomain())
 			a, b := w.add(fmt.Sprintf("a%d", run), "admin", equipe.MemberActive), w.add(fmt.Sprintf("b%d", run), "admin", equipe.MemberActive)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)

@@ -42,14 +42,14 @@ func (b *browser) acceptInvitation(to, template, password string) *browser {
 	return p
 }
 
-// TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness plays a reseller
-// creating a customer's account, as equipe does it: a partner, logged in,
-// creates the account of a business in one form, with the suggested
-// follow-up message; the owner opens the email in the mailbox, sets their
-// own password, accepts the privacy policy, finds the partner as Manager on
-// the team page and removes them after confirming; the partner loses access
-// at once.
-func TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness(t *testing.T) {
+// TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem plays
+// a reseller creating a customer's account, as equipe does it: a partner,
+// logged in, creates the account of a business in one form, with the suggested
+// follow-up message; the owner opens the email in the mailbox, sets their own
+// password, accepts the privacy policy, finds the partner as Manager on the
+// team page and removes them after confirming; the partner loses access at
+// once.
+func TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	partner := &browser{t: t, ctx: ctx, env: env}
@@ -100,14 +100,14 @@ func TestBrowser_Seed000_PartnerCreatesAnAccountForABusiness(t *testing.T) {
 	}
 }
 
-// TestBrowser_Seed001_EspaceProAssignsStaffToClients plays an accounting
-// firm's two spaces: a firm's administrator creates two client companies,
-// adds two staff members (Espace Pro) who accept from the mailbox, and
-// assigns each to one client; each staff member sees only their client in
+// TestBrowser_AFirmsStaffSeeOnlyTheClientsTheyAreAssignedTo plays an
+// accounting firm's two spaces: a firm's administrator creates two client
+// companies, adds two staff members (Espace Pro) who accept from the mailbox,
+// and assigns each to one client; each staff member sees only their client in
 // the switcher and on the Clients page, opens it and adds a client user
 // (Espace Clients) with a job title, themes and applications; the
 // administrator sees both clients.
-func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
+func TestBrowser_AFirmsStaffSeeOnlyTheClientsTheyAreAssignedTo(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	admin := &browser{t: t, ctx: ctx, env: env}
@@ -216,11 +216,11 @@ func TestBrowser_Seed001_EspaceProAssignsStaffToClients(t *testing.T) {
 	}
 }
 
-// TestBrowser_Seed004_AContactIsNotAMemberUntilInvited plays the rule that a
-// contact is not a member: the contacts page says what a contact is; a
+// TestBrowser_AContactIsNotAMemberUntilSomeoneInvitesThem plays the rule that
+// a contact is not a member: the contacts page says what a contact is; a
 // contact added with a problem is told beside the field; "Inviter comme
 // membre" opens the add form filled in.
-func TestBrowser_Seed004_AContactIsNotAMemberUntilInvited(t *testing.T) {
+func TestBrowser_AContactIsNotAMemberUntilSomeoneInvitesThem(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	b := &browser{t: t, ctx: ctx, env: env}

@@ -105,13 +105,14 @@ func submit() chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(`.form-actions button.primary, form button[type=submit].primary:not(.visually-hidden)`))
 }
 
-// TestBrowser_Seed001_CreateInviteLaterReinviteAndReset plays an accounting
-// firm's client portal: an administrator creates a user without inviting
-// them (role, job title, themes and applications), invites them later with ➕
-// after confirming, re-invites them after confirming (the count shows), the
-// user accepts the newest invitation from the mailbox, and the administrator
-// sends them a password-reset email with 🔄 after confirming, which they use.
-func TestBrowser_Seed001_CreateInviteLaterReinviteAndReset(t *testing.T) {
+// TestBrowser_AnAdministratorInvitesAMemberLaterRemindsThemAndSendsAReset
+// plays an accounting firm's client portal: an administrator creates a user
+// without inviting them (role, job title, themes and applications), invites
+// them later with ➕ after confirming, re-invites them after confirming (the
+// count shows), the user accepts the newest invitation from the mailbox, and
+// the administrator sends them a password-reset email with 🔄 after confirming,
+// which they use.
+func TestBrowser_AnAdministratorInvitesAMemberLaterRemindsThemAndSendsAReset(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	admin := &browser{t: t, ctx: ctx, env: env}
@@ -199,14 +200,14 @@ func TestBrowser_Seed001_CreateInviteLaterReinviteAndReset(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "audit")
 }
 
-// TestBrowser_Seed002_ExistingUserJoinsWithoutAResetWithScopes plays a CRM's
-// sales team: an administrator adds someone who already has an identity
+// TestBrowser_SomeoneWithAnIdentityJoinsWithTheirOwnPasswordAndAScope plays a
+// CRM's sales team: an administrator adds someone who already has an identity
 // (member of another team) with advanced permissions — the role's, with
 // "Consultation: Propriétaire uniquement" — and a product; the person joins
-// with their own password, the administrator gets the confirmation email,
-// and the scope shows in the member's effective permissions. Taking away
-// their last product is refused, with the offer to remove them instead.
-func TestBrowser_Seed002_ExistingUserJoinsWithoutAResetWithScopes(t *testing.T) {
+// with their own password, the administrator gets the confirmation email, and
+// the scope shows in the member's effective permissions. Taking away their
+// last product is refused, with the offer to remove them instead.
+func TestBrowser_SomeoneWithAnIdentityJoinsWithTheirOwnPasswordAndAScope(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	admin := &browser{t: t, ctx: ctx, env: env}
@@ -280,14 +281,14 @@ func TestBrowser_Seed002_ExistingUserJoinsWithoutAResetWithScopes(t *testing.T) 
 	}
 }
 
-// TestBrowser_Seed003_ActivationThenPasswordAndConsent plays a hosting
-// provider's client area: the account requires activation (a setting); a
-// user is created inactive with a separate notification email; Actions →
+// TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy plays a
+// hosting provider's client area: the account requires activation (a setting);
+// a user is created inactive with a separate notification email; Actions →
 // Activer asks for confirmation and sends the activation email, in the
 // account's language, to the login email; the user lets the system suggest a
-// strong password, must accept the privacy policy, and is in; later logins
-// ask nothing more.
-func TestBrowser_Seed003_ActivationThenPasswordAndConsent(t *testing.T) {
+// strong password, must accept the privacy policy, and is in; later logins ask
+// nothing more.
+func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	admin := &browser{t: t, ctx: ctx, env: env}
@@ -365,13 +366,13 @@ func TestBrowser_Seed003_ActivationThenPasswordAndConsent(t *testing.T) {
 	admin.wantText(row, "Actif")
 }
 
-// TestBrowser_Seed004_SelectAllOrPickAndJoinFromTheDashboard plays a
-// customer who adds users rather than share credentials: an associate gets
-// every permission with "Sélectionner tout", a developer only those they
+// TestBrowser_PermissionsAreAllSelectedOrPickedAndAnInviteeJoinsFromTheirList
+// plays a customer who adds users rather than share credentials: an associate
+// gets every permission with "Sélectionner tout", a developer only those they
 // need (no billing); the developer, new, creates their access from the
 // invitation; an existing user finds the new account in their list and joins
 // it from there.
-func TestBrowser_Seed004_SelectAllOrPickAndJoinFromTheDashboard(t *testing.T) {
+func TestBrowser_PermissionsAreAllSelectedOrPickedAndAnInviteeJoinsFromTheirList(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	admin := &browser{t: t, ctx: ctx, env: env}
