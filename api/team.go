@@ -202,7 +202,7 @@ func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sent := "password_reset"
-	if res.InvitationResent {
+	if res.Invited {
 		sent = "invitation"
 	}
 	return respond(w, http.StatusAccepted, map[string]any{"sent": sent})

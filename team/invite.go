@@ -249,9 +249,9 @@ func (s *Service) RevokeInvitation(ctx context.Context, actor Actor, account, us
 
 // Reset is the result of an administrator's password reset.
 type Reset struct {
-	// InvitationResent: the member never accepted; the invitation was sent
-	// again instead of a reset link.
-	InvitationResent bool
+	// Invited: the member never accepted; their invitation went out instead
+	// of a reset link (as a reminder when one had gone out before).
+	Invited bool
 }
 
 // AdminReset sends the member a password-reset link at their login email
@@ -269,8 +269,8 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 			if err := s.throttle(ctx, u, "invite", account, user, invitesPerMember, invitesPerAccount); err != nil {
 				return err
 			}
-			out.InvitationResent = true
-			return s.invite(ctx, u, actor, mw.acct, &mw.member, mw.user, true)
+			out.Invited = true
+			return s.invite(ctx, u, actor, mw.acct, &mw.member, mw.user, mw.member.InvitationsSent > 0)
 		}
 		link, expires, err := u.NewToken(ctx, equipe.TokenReset, &mw.user, nil, s.ResetTTL, "/password-reset/")
 		if err != nil {

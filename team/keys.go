@@ -90,28 +90,14 @@ type NewKey struct {
 // the actor could give a member (only an administrator makes an
 // administrator key). An instance key needs an instance administrator.
 func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID, in NewKey) (equipe.APIKey, string, error) {
-	if actor.User != nil && actor.Key == nil && actor.User.EmailVerifiedAt.IsZero() {
-		// A key outlives the session that made it: whoever signed up with an
-		// address they do not read must not leave one behind for when the
-		// address's owner takes it back.
-		return equipe.APIKey{}, "", forbidden("api_key.email_unverified", map[string]any{"email": actor.User.Email})
+	m, err := s.mayCreateKey(ctx, actor, account)
+	if err != nil {
+		return equipe.APIKey{}, "", err
 	}
 	var v equipe.Invalid
 	name := identity.CheckLabel(&v, "name", in.Name, 100)
 	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.userID(), CreatedAt: s.now()}
-	if account == nil {
-		if !actor.instance() || actor.Key != nil {
-			// Keys do not beget keys.
-			return equipe.APIKey{}, "", forbidden("api_key.instance_admin_only", nil)
-		}
-	} else {
-		m, _, err := s.authorize(ctx, actor, *account, "api_keys.manage")
-		if err != nil {
-			return equipe.APIKey{}, "", err
-		}
-		if actor.Key != nil {
-			return equipe.APIKey{}, "", forbidden("api_key.keys_cannot_create_keys", nil)
-		}
+	if account != nil {
 		role, found, err := s.resolveRole(ctx, s.DB.Queries, *account, in.Role)
 		if err != nil {
 			return equipe.APIKey{}, "", err
@@ -143,6 +129,47 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 		return equipe.APIKey{}, "", err
 	}
 	return k, secret, nil
+}
+
+// mayCreateKey is the rule of who makes keys, enforced by CreateKey and
+// answered by AccountActions and MayCreateInstanceKey: an account key needs
+// api_keys.manage in the account, an instance key an instance
+// administrator; either needs a person (keys do not beget keys) whose
+// address is confirmed. It returns the actor's membership in the account.
+func (s *Service) mayCreateKey(ctx context.Context, actor Actor, account *equipe.ID) (*access.Member, error) {
+	var m *access.Member
+	if account == nil {
+		if !actor.instance() || actor.Key != nil {
+			return nil, forbidden("api_key.instance_admin_only", nil)
+		}
+	} else {
+		var err error
+		if m, _, err = s.authorize(ctx, actor, *account, "api_keys.manage"); err != nil {
+			return nil, err
+		}
+	}
+	return m, keyMaker(actor)
+}
+
+// keyMaker is the part of the rule that depends on the person alone.
+func keyMaker(actor Actor) error {
+	if actor.Key != nil {
+		return forbidden("api_key.keys_cannot_create_keys", nil)
+	}
+	if actor.User != nil && actor.User.EmailVerifiedAt.IsZero() {
+		// A key outlives the session that made it: whoever signed up with an
+		// address they do not read must not leave one behind for when the
+		// address's owner takes it back.
+		return forbidden("api_key.email_unverified", map[string]any{"email": actor.User.Email})
+	}
+	return nil
+}
+
+// MayCreateInstanceKey answers whether the actor may create an instance
+// key, with the refusal CreateKey would answer.
+func (s *Service) MayCreateInstanceKey(ctx context.Context, actor Actor) Allowed {
+	_, err := s.mayCreateKey(ctx, actor, nil)
+	return allowed(err)
 }
 
 // KeyView is an API key (never its secret) with where it stands and what

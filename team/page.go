@@ -166,7 +166,8 @@ const (
 	AccountManageClients   = "manage_clients"   // subaccounts.manage, in a firm (not a client account)
 	AccountViewAudit       = "view_audit"       // audit.view
 	AccountChangeSettings  = "change_settings"  // account.manage
-	AccountManageKeys      = "manage_keys"      // api_keys.manage
+	AccountManageKeys      = "manage_keys"      // api_keys.manage: list and revoke keys
+	AccountCreateKey       = "create_key"       // api_keys.manage, by a person whose address is confirmed
 )
 
 // accountActions pairs each action on an account with its permission.
@@ -175,6 +176,7 @@ var accountActions = []struct{ name, permission string }{
 	{AccountManageContacts, "contacts.manage"}, {AccountManageResources, "resources.manage"},
 	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
+	{AccountCreateKey, "api_keys.manage"},
 }
 
 // AccountActions answers what the actor may do in the account, each action
@@ -190,10 +192,10 @@ func (s *Service) AccountActions(ctx context.Context, actor Actor, account equip
 		s.refusedAcross(ctx, actor, account, "account")
 		return nil, notFound()
 	}
-	return s.accountActions(ctx, account, m, a)
+	return s.accountActions(ctx, actor, account, m, a)
 }
 
-func (s *Service) accountActions(ctx context.Context, account equipe.ID, m *access.Member, a *access.Account) (Actions, error) {
+func (s *Service) accountActions(ctx context.Context, actor Actor, account equipe.ID, m *access.Member, a *access.Account) (Actions, error) {
 	out := make(Actions, 0, len(accountActions))
 	for _, act := range accountActions {
 		err := s.permission(m, a, act.permission)
@@ -206,6 +208,9 @@ func (s *Service) accountActions(ctx context.Context, account equipe.ID, m *acce
 				// Access reaches one level down: a client has no clients.
 				err = conflict("client.nested", nil)
 			}
+		}
+		if err == nil && act.name == AccountCreateKey {
+			err = keyMaker(actor)
 		}
 		out = append(out, ActionAnswer{Name: act.name, Allowed: allowed(err)})
 	}

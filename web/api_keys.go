@@ -28,6 +28,9 @@ type keysPage struct {
 	URL   string        // the page, where its form posts
 	Keys  []keyLine
 	Roles []option // for account keys: the roles a key may act with
+	// Refusal says why the reader may not create a key, as CreateKey would
+	// answer; empty when they may, and the form is shown.
+	Refusal string
 }
 
 type keyLine struct {
@@ -92,6 +95,17 @@ func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.
 	p.Notice = keyNotices[r.URL.Query().Get("done")]
 	labels := roleLabels(roles, p.Locale)
 	d := keysPage{Frame: frame, URL: keysURL(account)}
+	may := w.Team.MayCreateInstanceKey(r.Context(), act)
+	if account != nil {
+		as, err := w.accountActions(r, *account)
+		if err != nil {
+			return err
+		}
+		may = as.Get(team.AccountCreateKey)
+	}
+	if !may.OK() {
+		d.Refusal = w.I18n.T(p.Locale, may.Err.Key, may.Err.Args)
+	}
 	for _, k := range keys {
 		l := keyLine{Name: k.Name, Prefix: k.Prefix, Role: labels[k.Role], CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
 			RevokedAt: k.RevokedAt, Narrowed: k.Narrowed}

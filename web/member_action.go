@@ -91,9 +91,9 @@ var (
 		do: func(w *Web, r *http.Request, account, user equipe.ID, _ equipe.Member, acct equipe.Account) (string, error) {
 			res, err := w.Team.AdminReset(r.Context(), actor(r), account, user)
 			switch {
-			case res.InvitationResent && acct.RequiresActivation:
+			case res.Invited && acct.RequiresActivation:
 				return "reset_activation", err
-			case res.InvitationResent:
+			case res.Invited:
 				return "reset_invitation", err
 			}
 			return "reset", err

@@ -81,8 +81,8 @@ func TestMemberActions_AskFirstThenActAndSaySo(t *testing.T) {
 	}
 
 	// 🔄 for someone who never accepted sends the invitation again, and says so.
-	p = confirmThenDo(t, o, o.c, grace, "password-reset", "n&#39;a pas encore accepté son invitation")
-	if n := notice(p); !strings.Contains(n, "Grace Hopper n'avait pas encore accepté son invitation : elle lui a été renvoyée") {
+	p = confirmThenDo(t, o, o.c, grace, "password-reset", "n&#39;a pas encore accepté d&#39;invitation")
+	if n := notice(p); !strings.Contains(n, "Grace Hopper n'avait pas encore accepté d'invitation : une invitation lui a été envoyée") {
 		t.Fatalf("notice %q", n)
 	}
 	// That was the third invitation within the hour: the fourth is

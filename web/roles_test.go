@@ -527,9 +527,21 @@ var secretPattern = regexp.MustCompile(`equipe_[A-Za-z0-9_-]{43}`)
 func TestAPIKeysPage_ShowsTheSecretOnceAndRevokesAfterConfirmation(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
+
+	// Until the address is confirmed, the page says why instead of offering
+	// the form, and a post anyway makes nothing.
+	p := get(t, o.c, o.url("/api-keys"))
+	wantIn(t, p, "Confirmez d&#39;abord votre adresse e-mail (ada@example.com)")
+	if strings.Contains(p.Body, `id="f-name"`) {
+		t.Error("the form is offered to someone whose address is not confirmed")
+	}
+	if p = post(t, o.c, o.url("/api-keys"), url.Values{"name": {"Trop tôt"}, "role": {"manager"}}); p.Status != 403 ||
+		strings.Contains(p.Body, "equipe_") {
+		t.Fatalf("a key before the address is confirmed: %d", p.Status)
+	}
 	confirmEmail(t, env, "ada@example.com")
 
-	p := get(t, o.c, o.url("/api-keys"))
+	p = get(t, o.c, o.url("/api-keys"))
 	wantIn(t, p, "<h1>Clés d&#39;API</h1>", `aria-current="page">Clés d&#39;API</a>`, "Aucune clé pour le moment.",
 		`<option value="manager">Manager</option>`)
 
