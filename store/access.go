@@ -299,8 +299,12 @@ func (w Writes) RevokeAPIKey(ctx context.Context, account *equipe.ID, id equipe.
 // ActiveKeysCreatedBy returns the keys the user created that are not
 // revoked, in every account and the instance's, newest first.
 func (q Queries) ActiveKeysCreatedBy(ctx context.Context, user equipe.ID) ([]equipe.APIKey, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE created_by = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, user)
+	return q.apiKeys(ctx, `WHERE created_by = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, user)
+}
+
+// apiKeys returns the keys that the query's condition and order select.
+func (q Queries) apiKeys(ctx context.Context, where string, args ...any) ([]equipe.APIKey, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys `+where, args...)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -336,21 +340,8 @@ func (q Queries) APIKey(ctx context.Context, account *equipe.ID, id equipe.ID) (
 // APIKeys returns the keys of an account (or the instance's, for nil),
 // newest first, revoked ones included.
 func (q Queries) APIKeys(ctx context.Context, account *equipe.ID) ([]equipe.APIKey, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE account_id = $1 OR ($1 IS NULL AND account_id IS NULL) ORDER BY created_at DESC, id DESC`, idv(account))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []equipe.APIKey
-	for rows.Next() {
-		var k equipe.APIKey
-		if err := scanAPIKey(rows, &k); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, k)
-	}
-	return out, wrap(rows.Err())
+	return q.apiKeys(ctx, `WHERE account_id = $1 OR ($1 IS NULL AND account_id IS NULL) ORDER BY created_at DESC, id DESC`,
+		idv(account))
 }
 
 // TouchAPIKey records that the key was used at at.

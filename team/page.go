@@ -3,7 +3,6 @@ package team
 import (
 	"context"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
@@ -36,18 +35,11 @@ type MemberFilter struct {
 }
 
 // MemberRow is one line of the team page: a member under the names the
-// account shows them, and what the reader may do with them.
+// account shows them, as the store reads them, and what the reader may do
+// with them.
 type MemberRow struct {
-	Member      equipe.Member
-	Email       string
-	FirstName   string
-	LastName    string
-	LastLoginAt time.Time
-	Resources   []equipe.ID
-	// Undelivered: the member has not joined, and the last email to their
-	// login email since they were last invited could not be delivered.
-	Undelivered bool
-	Actions     Actions
+	store.MemberRow
+	Actions Actions
 }
 
 // TeamPage returns a page of the account's members for the team page and
@@ -93,13 +85,12 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	}
 	out := make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
-		res := orEmpty(r.Resources)
-		acts, err := s.memberActions(rc.of(r.Member, res))
+		r.Resources = orEmpty(r.Resources)
+		acts, err := s.memberActions(rc.of(r.Member, r.Resources))
 		if err != nil {
 			return nil, "", err
 		}
-		out = append(out, MemberRow{Member: r.Member, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
-			LastLoginAt: r.LastLoginAt, Resources: res, Undelivered: r.Undelivered, Actions: acts})
+		out = append(out, MemberRow{MemberRow: r, Actions: acts})
 	}
 	return out, next, nil
 }
