@@ -65,6 +65,9 @@ func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}
+	if e, ok := err.(*Error); ok {
+		return e.Code // most errors are refusals, unwrapped: no errors.As
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
@@ -75,6 +78,9 @@ func ErrorCode(err error) Code {
 // AsError returns the first *Error in err's chain, or an EINTERNAL *Error
 // wrapping err.
 func AsError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

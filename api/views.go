@@ -3,6 +3,8 @@ package api
 import (
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -58,23 +60,47 @@ func viewPolicy(p equipe.PrivacyPolicy) policyView {
 
 // actionsView answers, by action, whether the caller may take it and, if
 // not, the problem code the action would answer.
-type actionsView map[string]actionView
+// actionsView shows what the reader may do, as the use case answered it:
+// {"name": {"allowed": false, "code": "member.self"}, ...}, in the use
+// case's order. A list of 50 members holds 350 of them: they are written
+// token by token, with no map.
+type actionsView team.Actions
 
-type actionView struct {
-	Allowed bool   `json:"allowed"`
-	Code    string `json:"code,omitempty"`
-}
-
-func viewActions(as team.Actions) actionsView {
-	if as == nil {
-		return nil
+// MarshalJSONTo writes the actions as a JSON object; none is {} (omitted
+// by omitempty).
+func (as actionsView) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+		return err
 	}
-	out := make(actionsView, len(as))
 	for _, a := range as {
-		out[a.Name] = actionView{Allowed: a.OK(), Code: a.Code()}
+		if err := enc.WriteToken(jsontext.String(a.Name)); err != nil {
+			return err
+		}
+		if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+			return err
+		}
+		if err := enc.WriteToken(jsontext.String("allowed")); err != nil {
+			return err
+		}
+		if err := enc.WriteToken(jsontext.Bool(a.OK())); err != nil {
+			return err
+		}
+		if c := a.Code(); c != "" {
+			if err := enc.WriteToken(jsontext.String("code")); err != nil {
+				return err
+			}
+			if err := enc.WriteToken(jsontext.String(c)); err != nil {
+				return err
+			}
+		}
+		if err := enc.WriteToken(jsontext.EndObject); err != nil {
+			return err
+		}
 	}
-	return out
+	return enc.WriteToken(jsontext.EndObject)
 }
+
+func viewActions(as team.Actions) actionsView { return actionsView(as) }
 
 // list is the shape of every list answer.
 type list[T any] struct {
