@@ -3,6 +3,7 @@ package team
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
@@ -35,11 +36,19 @@ type MemberFilter struct {
 }
 
 // MemberRow is one line of the team page: a member under the names the
-// account shows them, as the store reads them, and what the reader may do
-// with them.
+// account shows them, and what the reader may do with them. It is the
+// use case's own type, so that handlers need nothing of the store.
 type MemberRow struct {
-	store.MemberRow
-	Actions Actions
+	Member      equipe.Member
+	Email       string
+	FirstName   string
+	LastName    string
+	LastLoginAt time.Time
+	Resources   []equipe.ID
+	// Undelivered: the member has not joined, and the last email to their
+	// login email since they were last invited could not be delivered.
+	Undelivered bool
+	Actions     Actions
 }
 
 // TeamPage returns a page of the account's members for the team page and
@@ -90,7 +99,8 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		out = append(out, MemberRow{MemberRow: r, Actions: acts})
+		out = append(out, MemberRow{Member: r.Member, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+			LastLoginAt: r.LastLoginAt, Resources: r.Resources, Undelivered: r.Undelivered, Actions: acts})
 	}
 	return out, next, nil
 }
