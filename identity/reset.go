@@ -128,6 +128,9 @@ func (s *Service) RunResets(ctx context.Context) {
 		if _, err := s.ProcessResets(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Error("password-reset requests", "err", err)
 		}
+		if s.ResetsSwept != nil {
+			s.ResetsSwept()
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -36,6 +36,10 @@ type Service struct {
 	Hasher *Hasher
 	Config Config
 	Log    *slog.Logger
+	// ResetsSwept, when set, is called after each pass of RunResets over
+	// the queue, once what it handled has committed: a test waits on it
+	// for the requests it made to be handled.
+	ResetsSwept func()
 
 	policyMu sync.Mutex
 	policy   *equipe.PrivacyPolicy

@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -112,7 +113,8 @@ func TestWorker_ClaimOfAKilledProcessIsDeliveredByAnotherSoon(t *testing.T) {
 		}
 		<-exited
 		srv := mailtest.StartSMTP(t)
-		w := &Worker{DB: db, Sender: smtpSender(t, srv), Lease: testLease, Poll: 20 * time.Millisecond}
+		var rounds testenv.Signal
+		w := &Worker{DB: db, Sender: smtpSender(t, srv), Lease: testLease, Poll: 20 * time.Millisecond, OnRound: rounds.Notify}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
@@ -120,7 +122,9 @@ func TestWorker_ClaimOfAKilledProcessIsDeliveredByAnotherSoon(t *testing.T) {
 			w.Run(ctx)
 		}()
 		t.Cleanup(func() { cancel(); <-done })
-		waitUntil(t, 30*time.Second, func() bool { return emailByID(t, db, e.ID).Status == equipe.EmailSent })
+		testenv.Await(t, 30*time.Second, rounds.Wait, "the email delivered by the restarted worker", func() bool {
+			return emailByID(t, db, e.ID).Status == equipe.EmailSent
+		})
 		t.Logf("delivered %v after the kill, with a lease of %v", time.Since(killed).Round(time.Millisecond), testLease)
 
 		ms := srv.Messages()
@@ -151,7 +155,9 @@ func TestWorker_SendSlowerThanTheLeaseKeepsItsClaim(t *testing.T) {
 		// Whatever happens, the held send ends before the workers are
 		// waited for.
 		t.Cleanup(func() { hold.release(); cancel(); wg.Wait() })
-		slow := &Worker{DB: db, Sender: plainSender(t, hold.addr), Lease: testLease, Poll: 10 * time.Millisecond}
+		var rounds testenv.Signal
+		slow := &Worker{DB: db, Sender: plainSender(t, hold.addr), Lease: testLease, Poll: 10 * time.Millisecond,
+			OnRound: rounds.Notify}
 		wg.Go(func() { slow.Run(ctx) })
 		var heldAt time.Time
 		select {
@@ -167,7 +173,9 @@ func TestWorker_SendSlowerThanTheLeaseKeepsItsClaim(t *testing.T) {
 		// three leases after the send began: by then the lease of the claim
 		// would have lapsed a whole lease ago, with the other worker looking
 		// every 10 ms, had it not been renewed.
-		waitUntil(t, 30*time.Second, func() bool {
+		// Renewals come on the worker's own timer: look at the lease as it
+		// goes.
+		testenv.Await(t, 30*time.Second, testenv.Every(10*time.Millisecond), "a lease renewed three leases ahead", func() bool {
 			got := emailByID(t, db, e.ID)
 			if got.Status != equipe.EmailProcessing || got.Claim != slow.claim {
 				t.Fatalf("while the first send hangs: status %s, claim %q; want processing under %q", got.Status, got.Claim, slow.claim)
@@ -176,7 +184,9 @@ func TestWorker_SendSlowerThanTheLeaseKeepsItsClaim(t *testing.T) {
 		})
 
 		hold.release()
-		waitUntil(t, 30*time.Second, func() bool { return emailByID(t, db, e.ID).Status == equipe.EmailSent })
+		testenv.Await(t, 30*time.Second, rounds.Wait, "the held email recorded sent", func() bool {
+			return emailByID(t, db, e.ID).Status == equipe.EmailSent
+		})
 		if n := hold.sends(); n != 1 {
 			t.Errorf("the server saw %d sends of the email, want 1", n)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
 )
@@ -30,12 +31,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// leakedGoroutines returns the stacks of the goroutines of the mail code
+// still running once wait has passed, or "" as soon as there are none.
 func leakedGoroutines(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
+	var leaks []string
+	testenv.Within(wait, testenv.Every(50*time.Millisecond), func() bool {
 		buf := make([]byte, 4<<20)
 		buf = buf[:runtime.Stack(buf, true)]
-		var leaks []string
+		leaks = nil
 		// The first stack is this goroutine's own.
 		for _, g := range strings.Split(string(buf), "\n\n")[1:] {
 			if strings.Contains(g, "equipe/mail") || strings.Contains(g, "emersion/go-smtp") ||
@@ -43,11 +46,9 @@ func leakedGoroutines(wait time.Duration) string {
 				leaks = append(leaks, g)
 			}
 		}
-		if len(leaks) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaks, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(leaks) == 0
+	})
+	return strings.Join(leaks, "\n\n")
 }
 
 const testPublicURL = "https://equipe.example.test"

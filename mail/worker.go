@@ -100,6 +100,10 @@ type Worker struct {
 	// so that emails queued by other processes, and retries, are found
 	// without a Wake.
 	Poll time.Duration
+	// OnRound, when set, is called after each round of Run, once its
+	// outcomes are recorded: a test waits on it for what it expects of the
+	// outbox instead of looking again and again.
+	OnRound func()
 
 	setupOnce sync.Once
 	claim     string
@@ -174,6 +178,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		_, claimed, err := w.round(ctx)
+		if w.OnRound != nil {
+			w.OnRound()
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -99,21 +100,24 @@ func TestWorker_RunRetriesInRealTimeUntilTheServerIsBack(t *testing.T) {
 		srv := mailtest.StartSMTP(t)
 		srv.Stop()
 		e := compose(t, testTemplates(t, nil), "ada@example.org", "tok")
+		var rounds testenv.Signal
 		w := &Worker{DB: db, Sender: smtpSender(t, srv), BaseDelay: 20 * time.Millisecond,
-			MaxDelay: 50 * time.Millisecond, Poll: 10 * time.Millisecond}
+			MaxDelay: 50 * time.Millisecond, Poll: 10 * time.Millisecond, OnRound: rounds.Notify}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- w.Run(ctx) }()
 
 		enqueue(t, db, time.Now(), e)
 		w.Wake()
-		waitUntil(t, 5*time.Second, func() bool {
+		testenv.Await(t, 5*time.Second, rounds.Wait, "two failed attempts", func() bool {
 			_, failed, _ := w.Stats()
 			return failed >= 2
 		})
 		srv.Start()
 		srv.WaitFor(t, 1, 5*time.Second)
-		waitUntil(t, 5*time.Second, func() bool { return emailByID(t, db, e.ID).Status == equipe.EmailSent })
+		testenv.Await(t, 5*time.Second, rounds.Wait, "the email recorded sent", func() bool {
+			return emailByID(t, db, e.ID).Status == equipe.EmailSent
+		})
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run = %v", err)
@@ -222,12 +226,14 @@ func TestWorker_ManyWorkersDeliverEachEmailExactlyOnce(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			workers := make([]*Worker, len(handles))
+			var rounds testenv.Signal
 			for i, h := range handles {
-				workers[i] = &Worker{DB: h, Sender: sender, Poll: 10 * time.Millisecond, Lease: time.Minute}
+				workers[i] = &Worker{DB: h, Sender: sender, Poll: 10 * time.Millisecond, Lease: time.Minute,
+					OnRound: rounds.Notify}
 				wg.Go(func() { workers[i].Run(ctx) })
 			}
 			srv.WaitFor(t, n, 15*time.Second)
-			waitUntil(t, 5*time.Second, func() bool {
+			testenv.Await(t, 5*time.Second, rounds.Wait, "every email recorded sent", func() bool {
 				counts, err := db.EmailCounts(context.Background())
 				return err == nil && counts[equipe.EmailSent] == n
 			})
@@ -446,14 +452,16 @@ func TestWorker_UnreachableServerFailsTheBatchAfterOneTry(t *testing.T) {
 	})
 }
 
-// slowSender takes its time over every email, as a congested relay would.
+// slowSender takes its time over every email, as a congested relay would:
+// each send moves the worker's clock on by delay.
 type slowSender struct {
 	Sender
+	clock *testClock
 	delay time.Duration
 }
 
 func (s slowSender) Send(ctx context.Context, e equipe.Email) error {
-	time.Sleep(s.delay)
+	s.clock.Add(s.delay)
 	return s.Sender.Send(ctx, e)
 }
 
@@ -471,8 +479,9 @@ func TestWorker_BatchStopsBeforeAnUnrenewedLeaseRunsOut(t *testing.T) {
 		// renewed (as when the database is out of reach, here by a renewal
 		// interval longer than the test): the worker must give the rest
 		// back rather than send past its lease.
-		w := &Worker{DB: db, Sender: slowSender{smtpSender(t, srv), 60 * time.Millisecond},
-			Lease: 200 * time.Millisecond, Renew: time.Hour}
+		clock := newClock()
+		w := &Worker{DB: db, Sender: slowSender{smtpSender(t, srv), clock, 60 * time.Millisecond},
+			Lease: 200 * time.Millisecond, Renew: time.Hour, Now: clock.Now}
 		first, err := w.RunOnce(context.Background())
 		if err != nil || first == 0 || first == 5 {
 			t.Fatalf("first round sent %d (%v), want some but not all", first, err)
@@ -595,16 +604,5 @@ func TestWorker_RefusesToRunWithoutDBOrSender(t *testing.T) {
 	}
 	if _, err := (&Worker{Sender: &DevMailbox{}}).RunOnce(context.Background()); err == nil {
 		t.Error("RunOnce without a DB returned nil")
-	}
-}
-
-func waitUntil(t testing.TB, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

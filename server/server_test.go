@@ -9,17 +9,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/equipe-dev/equipe/internal/testenv"
 )
 
 // lockedBuffer collects log lines written from several goroutines.
+// lockedBuffer is a log that tells waiters of each line written.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written testenv.Signal
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer l.written.Notify()
 	return l.b.Write(p)
 }
 
@@ -116,11 +121,7 @@ func TestQuietLog_SumsUpEachPeriodWhileCallsCome(t *testing.T) {
 
 func waitFor(t *testing.T, logs *lockedBuffer, s string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s in\n%s", s, logs)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testenv.Within(5*time.Second, logs.written.Wait, func() bool { return strings.Contains(logs.String(), s) }) {
+		t.Fatalf("no %s in\n%s", s, logs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -97,13 +98,9 @@ func TestStore_AnUnreachablePostgreSQLIsUnavailableUntilItIsBack(t *testing.T) {
 		}
 	}
 	proxy.Restore(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for db.Ping(ctx) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the database is still unreachable 10 s after the proxy was restored")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The pool drops its broken connections as it meets them.
+	testenv.Await(t, 10*time.Second, testenv.Every(20*time.Millisecond), "the database reachable once the proxy was restored",
+		func() bool { return db.Ping(ctx) == nil })
 	warm()
 }
 

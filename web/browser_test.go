@@ -10,6 +10,7 @@ import (
 
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/internal/browsertest"
+	"github.com/equipe-dev/equipe/internal/testenv"
 )
 
 // browser wraps the steps of a page test so that each failure says which
@@ -29,24 +30,22 @@ func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // at waits until the page's path starts with path ("/" is the home page
-// alone).
+// alone). The browser is another process: look at its location as it goes.
 func (b *browser) at(path string) {
 	b.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	var loc string
+	found := testenv.Within(10*time.Second, testenv.Every(50*time.Millisecond), func() bool {
+		var err error
+		loc, err = chromedp.Run(b.ctx, chromedp.Location())
 		rest := strings.TrimPrefix(loc, b.env.URL)
 		ok := strings.HasPrefix(rest, path)
 		if path == "/" {
 			ok = rest == "/" || strings.HasPrefix(rest, "/?")
 		}
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("expected to be at %s, at %s", path, loc)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil && ok
+	})
+	if !found {
+		b.t.Fatalf("expected to be at %s, at %s", path, loc)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
@@ -40,6 +42,50 @@ type Env struct {
 	DB    store.Config
 	logs  *syncBuffer
 	proxy *storetest.Proxy // between the service and PostgreSQL (Options.CuttableDatabase)
+	// worked fires after each round of the mail worker and each pass of
+	// the password-reset handler: what Mail, Delivered and ResetsHandled
+	// wait for changes only then.
+	worked *testenv.Signal
+	heard  *heardKeys
+}
+
+// heardKeys counts the change keys the service's hooks heard: its own
+// changes, and on PostgreSQL the other processes' and the listener's
+// AllKey.
+type heardKeys struct {
+	mu     sync.Mutex
+	counts map[string]int
+	signal testenv.Signal
+}
+
+func (h *heardKeys) hear(keys []string) {
+	h.mu.Lock()
+	for _, k := range keys {
+		h.counts[k]++
+	}
+	h.mu.Unlock()
+	h.signal.Notify()
+}
+
+func (h *heardKeys) count(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.counts[key]
+}
+
+// Heard returns how many times the service has heard the change key (see
+// store.MemberKey, store.AllKey): the service's caches have forgotten what
+// it names that many times.
+func (e *Env) Heard(key string) int { return e.heard.count(key) }
+
+// AwaitHeard waits until the service has heard the change key more than
+// after times: a change made through another process sharing its
+// PostgreSQL database has reached it, or its listener forgot everything
+// (store.AllKey: it lost its connection, or made a new one).
+func (e *Env) AwaitHeard(t testing.TB, key string, after int) {
+	t.Helper()
+	testenv.Await(t, 15*time.Second, e.heard.signal.Wait, fmt.Sprintf("the change %s heard more than %d times", key, after),
+		func() bool { return e.heard.count(key) > after })
 }
 
 // Options adjust the service under test.
@@ -91,16 +137,21 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
+	worked := &testenv.Signal{}
 	a, err := app.New(ctx, cfg, log, app.Options{Params: opt.Params, Now: opt.Now, Worker: func(w *mail.Worker) {
 		w.Poll = 50 * time.Millisecond
 		w.BaseDelay = 50 * time.Millisecond
 		w.MaxDelay = 200 * time.Millisecond
+		w.OnRound = worked.Notify
 	}})
 	if err != nil {
 		cancel()
 		l.Close()
 		t.Fatalf("start: %v", err)
 	}
+	a.Identity.ResetsSwept = worked.Notify
+	heard := &heardKeys{counts: map[string]int{}}
+	a.DB.OnChange(heard.hear)
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, l) }()
 	t.Cleanup(func() {
@@ -109,7 +160,8 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy}
+	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
+		worked: worked, heard: heard}
 }
 
 // CutDatabase makes the service's database really fail, for tests of an
@@ -189,17 +241,17 @@ func (b browserOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
 // template, and returns the newest such.
 func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var found mail.DevMessage
+	testenv.Await(t, 10*time.Second, e.worked.Wait, "a "+template+" email to "+to, func() bool {
 		for _, m := range e.App.Mailbox.Messages() {
 			if m.Template == template && len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
-				return m
+				found = m
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no %s email to %s within 10 s", template, to)
-	return mail.DevMessage{}
+		return false
+	})
+	return found
 }
 
 // Delivered waits until the outbox holds no email still to be sent, so that
@@ -207,18 +259,13 @@ func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
 func (e *Env) Delivered(t testing.TB) {
 	t.Helper()
 	db := storetest.Raw(t, e.DB)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Await(t, 10*time.Second, e.worked.Wait, "an outbox with nothing left to send", func() bool {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM outbox WHERE status IN ('queued', 'processing')").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the outbox still holds emails to send after 10 s")
+		return n == 0
+	})
 }
 
 // ResetsHandled waits until no password-reset request waits in the queue:
@@ -226,20 +273,13 @@ func (e *Env) Delivered(t testing.TB) {
 // in the outbox.
 func (e *Env) ResetsHandled(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.Await(t, 10*time.Second, e.worked.Wait, "no password-reset request waiting", func() bool {
 		n, err := e.App.DB.CountResetRequests(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d password-reset requests still wait after 10 s", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n == 0
+	})
 }
 
 // Outbox returns the recipients of the outbox's emails of template (every

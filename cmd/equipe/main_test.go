@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/equipe-dev/equipe/internal/testenv"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -268,26 +270,27 @@ func buildEquipe(tb testing.TB) string {
 	return bin
 }
 
-// waitReady waits until base/readyz answers 200, polling every
-// millisecond (the start-up benchmark measures the wait), and gives up
-// after timeout.
+// waitReady waits until base/readyz answers 200, asking every millisecond
+// (the start-up benchmark measures the wait: the service is another
+// process, which tells nothing until asked), and gives up after timeout.
 func waitReady(base string, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		res, err := client.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
+	var err error
+	ready := testenv.Within(timeout, testenv.Every(time.Millisecond), func() bool {
+		var res *http.Response
+		if res, err = client.Get(base + "/readyz"); err != nil {
+			return false
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
 			err = fmt.Errorf("status %d", res.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s/readyz not ready after %v: %v", base, timeout, err)
-		}
-		time.Sleep(time.Millisecond)
+		return res.StatusCode == 200
+	})
+	if !ready {
+		return fmt.Errorf("%s/readyz not ready after %v: %v", base, timeout, err)
 	}
+	return nil
 }
 
 // freePort returns a loopback port that was free a moment ago.

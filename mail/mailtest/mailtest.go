@@ -26,6 +26,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/equipe-dev/equipe/internal/testenv"
 )
 
 // Message is one message the server accepted.
@@ -106,14 +107,13 @@ func (s *Server) Start() {
 	}
 	var l net.Listener
 	var err error
-	// Right after a stop the port may linger for a moment; try a little.
-	for i := 0; i < 50; i++ {
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
+	// Right after a stop the port may linger for a moment in the kernel;
+	// try again until it is free.
+	free := testenv.Within(time.Second, testenv.Every(20*time.Millisecond), func() bool {
+		l, err = net.Listen("tcp", s.addr)
+		return err == nil
+	})
+	if !free {
 		s.t.Fatalf("mailtest: listen on %s: %v", s.addr, err)
 	}
 	s.addr = l.Addr().String()
