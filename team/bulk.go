@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/store"
@@ -48,6 +49,8 @@ type BulkOutcome struct {
 	// answers (a rule's, a throttle's, or error.not_found for a member no
 	// longer in the account); nil when the action is done.
 	Err *equipe.Error
+	// Until is when a throttle that stopped the member's change lifts.
+	Until time.Time
 }
 
 // Done reports whether the action is (or would be) done to the member.
@@ -130,6 +133,9 @@ func (s *Service) bulk(ctx context.Context, actor Actor, account equipe.ID, b Bu
 				// others go on.
 				s.Log.Error("bulk action failed for a member", "action", b.Action, "account", account, "user", o.User, "err", err)
 				o.Err = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
+			}
+			if o.Err.Code == equipe.ERATELIMITED {
+				o.Until = s.now().Add(o.Err.RetryAfter)
 			}
 			out.Skipped++
 			continue
