@@ -1,6 +1,8 @@
 package team_test
 
 import (
+	"time"
+
 	"fmt"
 	"maps"
 	"reflect"
@@ -8,7 +10,10 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -342,4 +347,64 @@ func TestBulk_AFailingMemberIsUnchangedAndTheOthersAreDone(t *testing.T) {
 		}
 		s.wrote(t, before, event.MemberSuspended.Type, event.MemberSuspended.Type)
 	})
+}
+
+// BenchmarkBulk measures bulk actions on 1,000 members of an account: the
+// dry run (each member's change rehearsed in its unit of work, then rolled
+// back), and the change itself (suspending, then reactivating, the
+// members: one unit of work each). One op is one request of 1,000 members.
+//
+//	go test -run '^$' -bench Bulk -benchtime 5x ./team/
+func BenchmarkBulk(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db, cfg := storetest.OpenConfig(b, e)
+			st := servicetest.New(b, db, identity.Params{})
+			account := equipe.NewID()
+			admin := equipe.User{ID: equipe.NewID(), Email: "admin@bench.example", EmailKey: "admin@bench.example",
+				FirstName: "Ada", LastName: "Admin", Locale: "fr", CreatedAt: time.Now()}
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateAccount(ctx, &equipe.Account{ID: account, Name: "Bench", Locale: "fr", InvitationTTLHours: 168, CreatedAt: time.Now()}); err != nil {
+					return err
+				}
+				if err := tx.CreateUser(ctx, &admin); err != nil {
+					return err
+				}
+				return tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: admin.ID, Role: "admin",
+					Status: equipe.MemberActive, CreatedAt: time.Now(), JoinedAt: time.Now()})
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			storetest.SeedMembers(b, cfg, account, team.MaxBulk)
+			ms, err := db.Members(ctx, account)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var users []equipe.ID
+			for _, m := range ms {
+				if m.UserID != admin.ID {
+					users = append(users, m.UserID)
+				}
+			}
+			actor := team.Actor{User: &admin}
+			b.Run("dry-run", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := st.Team.PlanBulk(ctx, actor, account, team.Bulk{Action: team.BulkSuspend, Users: users}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("apply", func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					action := []string{team.BulkSuspend, team.BulkReactivate}[i%2]
+					i++
+					if _, err := st.Team.ApplyBulk(ctx, actor, account, team.Bulk{Action: action, Users: users}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
