@@ -1,6 +1,7 @@
 package team_test
 
 import (
+	"sync"
 	"time"
 
 	"fmt"
@@ -407,4 +408,57 @@ func BenchmarkBulk(b *testing.B) {
 			})
 		})
 	}
+}
+
+// TestBulk_TwoAdministratorsSuspendingEachOtherAtOnceLeaveOne runs two bulk
+// suspensions at the same moment, each administrator's selection holding
+// the other: the account keeps an active administrator, and the refused
+// member is reported, not an error.
+func TestBulk_TwoAdministratorsSuspendingEachOtherAtOnceLeaveOne(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		s.joined("root", "admin")
+		s.joined("ann", "collaborator")
+		var wg sync.WaitGroup
+		results := make([]team.BulkResult, 2)
+		errs := make([]error, 2)
+		for i, pair := range [][2]string{{"admin", "root"}, {"root", "admin"}} {
+			wg.Go(func() {
+				results[i], errs[i] = s.s.ApplyBulk(ctx, s.actor(pair[0]), s.account,
+					team.Bulk{Action: team.BulkSuspend, Users: s.ids(pair[1], "ann")})
+			})
+		}
+		wg.Wait()
+		done := 0
+		for i, res := range results {
+			if errs[i] != nil {
+				// The actor suspended by the other before their request was
+				// authorized: refused as a whole.
+				if equipe.ErrorCode(errs[i]) != equipe.EFORBIDDEN && equipe.ErrorCode(errs[i]) != equipe.ENOTFOUND {
+					t.Fatalf("request %d: %v", i, errs[i])
+				}
+				continue
+			}
+			for _, o := range res.Outcomes {
+				if o.Err != nil && o.Err.Code == equipe.EINTERNAL {
+					t.Errorf("request %d: a member failed: %+v", i, o)
+				}
+				if o.User != s.users["ann"].ID && o.Done() {
+					done++
+				}
+			}
+		}
+		if done != 1 {
+			t.Errorf("%d administrators suspended, want exactly one", done)
+		}
+		active := 0
+		for _, n := range []string{"admin", "root"} {
+			if s.member(s.users[n].ID).Status == equipe.MemberActive {
+				active++
+			}
+		}
+		if active != 1 {
+			t.Errorf("%d active administrators left, want 1", active)
+		}
+	})
 }
