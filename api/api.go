@@ -74,6 +74,7 @@ var routes = []route{
 	{"PATCH", "/api/v1/accounts/{account}", caller, (*API).updateAccount},
 	{"GET", "/api/v1/accounts/{account}/members", caller, (*API).members},
 	{"POST", "/api/v1/accounts/{account}/members", caller, (*API).addMember},
+	{"POST", "/api/v1/accounts/{account}/members/bulk", caller, (*API).bulkMembers},
 	{"GET", "/api/v1/accounts/{account}/members/{user}", caller, (*API).member},
 	{"DELETE", "/api/v1/accounts/{account}/members/{user}", caller, (*API).removeMember},
 	{"POST", "/api/v1/accounts/{account}/members/{user}/invitation", caller, (*API).invite},
@@ -136,10 +137,22 @@ func (a *API) Handler() http.Handler {
 	}
 	for path, methods := range allowed {
 		allow := strings.Join(methods, ", ")
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			a.fail(w, r, &requestError{status: http.StatusMethodNotAllowed, typ: "method-not-allowed", key: "request.method"})
-		})
+		}
+		if !shadowed(path, allowed) {
+			mux.HandleFunc(path, notAllowed)
+			continue
+		}
+		// A path that a pattern with a wildcard also matches (members/bulk
+		// and members/{user}) takes its other methods one by one: a pattern
+		// for every method would conflict with the wildcard's.
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if !slices.Contains(methods, m) {
+				mux.HandleFunc(m+" "+path, notAllowed)
+			}
+		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
@@ -153,6 +166,29 @@ func (a *API) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// shadowed reports whether another of the paths matches every request path
+// matches, through a wildcard where path has a literal segment.
+func shadowed(path string, paths map[string][]string) bool {
+	segs := strings.Split(path, "/")
+	for other := range paths {
+		osegs := strings.Split(other, "/")
+		if other == path || len(osegs) != len(segs) {
+			continue
+		}
+		covers := true
+		for i, s := range osegs {
+			if s != segs[i] && !strings.HasPrefix(s, "{") {
+				covers = false
+				break
+			}
+		}
+		if covers {
+			return true
+		}
+	}
+	return false
 }
 
 // hotPaths are the check API's routes (POST), the hot loop of the vendor's

@@ -24,6 +24,7 @@ var bodies = map[string]any{
 	"POST /api/v1/accounts/{account}/roles":                  map[string]any{"key": "intruder", "label_fr": "Intrus", "label_en": "Intruder"},
 	"PATCH /api/v1/accounts/{account}/roles/{role}":          map[string]any{"label_fr": "Intrus"},
 	"POST /api/v1/accounts/{account}/api-keys":               map[string]any{"name": "intruder", "role": "admin"},
+	"POST /api/v1/accounts/{account}/members/bulk":           map[string]any{"action": "remove", "filter": map[string]any{}},
 }
 
 // TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants walks every

@@ -94,9 +94,10 @@ func (a Actor) personName() string {
 	return ""
 }
 
-// do runs fn as one unit of work on behalf of the actor.
+// do runs fn as one unit of work on behalf of the actor; under a dry run
+// (rehearsing), the unit is rolled back once fn succeeds.
 func (s *Service) do(ctx context.Context, actor Actor, fn func(u *work.Unit) error) error {
-	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, fn)
+	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, rehearsed(ctx, fn))
 }
 
 // resolveRole returns the role with key in the account: a built-in role of

@@ -52,9 +52,13 @@ type teamPage struct {
 	Clients []option
 	Rows    []teamRow
 	Pages   pager // with the filters
+	// Bulk is the form of bulk actions the rows' checkboxes belong to, for
+	// those who may manage members.
+	Bulk *bulkBar
 }
 
 type teamRow struct {
+	ID            string // the member's user, for the bulk checkbox
 	Name          string
 	Email         string
 	Href          string // the member's effective permissions
@@ -213,6 +217,9 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 			assigned[u] = append(assigned[u], c.Account.Name)
 		}
 	}
+	if d.CanManage {
+		d.Bulk = w.bulkBar(p.Locale, f, roles, company == nil)
+	}
 	canAudit := acts.May(team.AccountViewAudit)
 	for _, row := range rows {
 		tr := w.teamRow(r, p.Locale, frame, acct, byKey, names, row, canAudit)
@@ -322,7 +329,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	m := row.Member
 	u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}
 	base := frame.URL("/members/" + m.UserID.String())
-	tr := teamRow{Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, Status: m.Status,
+	tr := teamRow{ID: m.UserID.String(), Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, Status: m.Status,
 		NeverLoggedIn: row.LastLoginAt.IsZero(), LastLogin: row.LastLoginAt, Invitations: m.InvitationsSent,
 		LastInvited: m.LastInvitedAt, Undelivered: row.Undelivered}
 	if me := actor(r).User; me != nil && me.ID == m.UserID {

@@ -91,6 +91,8 @@ var routes = []route{
 	{"GET /accounts/{account}/members", member, (*Web).team},
 	{"GET /accounts/{account}/members/new", member, (*Web).newMemberForm},
 	{"POST /accounts/{account}/members/new", member, (*Web).addMember},
+	{"POST /accounts/{account}/members/bulk", member, (*Web).bulkConfirm},
+	{"POST /accounts/{account}/members/bulk/apply", member, (*Web).bulkApply},
 	{"GET /accounts/{account}/members/{user}/edit", member, (*Web).editMemberForm},
 	{"POST /accounts/{account}/members/{user}/edit", member, (*Web).changeMember},
 	{"GET /accounts/{account}/members/{user}/invite", member, confirm(actInvite)},
