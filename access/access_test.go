@@ -25,7 +25,7 @@ func newFixture() *fixture {
 		me: equipe.NewID(), you: equipe.NewID(),
 		r1: equipe.NewID(), r2: equipe.NewID(), r3: equipe.NewID(), foreign: equipe.NewID(),
 	}
-	f.acct = CompileAccount(f.accountID, []equipe.ID{f.r3, f.r1, f.r2})
+	f.acct = CompileAccount(f.accountID, []equipe.ID{f.r3, f.r1, f.r2}, nil)
 	return f
 }
 
@@ -168,7 +168,7 @@ func TestCheck_ZeroMemberAndStatus(t *testing.T) {
 	f := newFixture()
 	// A zero Input is denied, never allowed by accident.
 	m := f.c.Compile(Input{})
-	if d := f.c.Check(m, CompileAccount(equipe.ID{}, nil), "members.view", Query{}); d.Allowed {
+	if d := f.c.Check(m, CompileAccount(equipe.ID{}, nil, nil), "members.view", Query{}); d.Allowed {
 		t.Errorf("zero input allowed: %+v", d)
 	}
 	for s, want := range map[equipe.MemberStatus]Status{
@@ -216,7 +216,7 @@ func TestCatalogueChange_NeverWidensAccess(t *testing.T) {
 	if _, ok := c.Permission("records.export"); ok {
 		t.Fatal("records.export still declared")
 	}
-	acct := CompileAccount(f.accountID, nil)
+	acct := CompileAccount(f.accountID, nil, nil)
 	// Grants and overrides stored under the old catalogue.
 	custom := Role{Key: "custom", Grants: []Grant{
 		{"records.export", ScopeNone},
