@@ -117,7 +117,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		ContactChanged.Type: roundTrip(ContactChanged), ContactDeleted.Type: roundTrip(ContactDeleted),
 		ResourceCreated.Type: roundTrip(ResourceCreated), ResourceChanged.Type: roundTrip(ResourceChanged),
 		ResourceArchived.Type: roundTrip(ResourceArchived), ResourceRestored.Type: roundTrip(ResourceRestored),
-		ClientStaffAssigned.Type: roundTrip(ClientStaffAssigned),
+		ClientStaffAssigned.Type:   roundTrip(ClientStaffAssigned),
 		ClientStaffUnassigned.Type: roundTrip(ClientStaffUnassigned), ClientDetached.Type: roundTrip(ClientDetached),
 		KeyCreated.Type: roundTrip(KeyCreated), KeyRevoked.Type: roundTrip(KeyRevoked),
 		AccountCreated.Type: roundTrip(AccountCreated), AccountChanged.Type: roundTrip(AccountChanged),
