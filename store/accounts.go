@@ -47,7 +47,8 @@ func (w Writes) CreateResource(ctx context.Context, r *equipe.Resource) error {
 
 func resourceConflict(err error) error {
 	if isConflict(err) {
-		return &equipe.Error{Code: equipe.ECONFLICT, Key: "resource.name_taken", Err: err}
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "resource.name_taken", Err: err,
+			Fields: []equipe.FieldError{{Field: "name", Key: "resource.name_taken"}}}
 	}
 	return err
 }
