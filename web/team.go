@@ -203,7 +203,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	names := map[equipe.ID]string{}
 	for _, res := range resources {
-		names[res.ID] = res.Name
+		names[res.ID] = w.resourceName(p.Locale, res)
 	}
 	d.Resources = w.resourceOptions(resources, p.Locale, func(id equipe.ID) bool { return f.Resource != nil && *f.Resource == id })
 	assigned := map[equipe.ID][]string{}
