@@ -363,4 +363,3 @@ func (w *Web) restoreResource(rw http.ResponseWriter, r *http.Request) error {
 	}
 	return redirect(rw, r, "/accounts/"+account.String()+"/resources?done=restored&resource="+id.String())
 }
-
