@@ -370,3 +370,34 @@ func TestGrants(t *testing.T) {
 		t.Errorf("All has %d permissions", c.All().Len())
 	}
 }
+
+func TestCheck_AnArchivedResourceIsDeniedToEveryoneWithItsOwnReason(t *testing.T) {
+	f := newFixture()
+	archived := equipe.NewID()
+	acct := CompileAccount(f.accountID, []equipe.ID{f.r1, f.r2}, []equipe.ID{archived, f.r3})
+	on := func(id equipe.ID) Query { return Query{Resource: id, HasResource: true} }
+	assigned := func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r3} }
+	for _, c := range []struct {
+		name string
+		m    *Member
+		q    Query
+		want Reason
+	}{
+		{"an administrator, on an archived resource", f.member("admin"), on(archived), DeniedResourceArchived},
+		{"a collaborator, on an archived resource assigned to them", f.member("collaborator", assigned), on(f.r3), DeniedResourceArchived},
+		{"a collaborator, on a resource in use assigned to them", f.member("collaborator", assigned), on(f.r1), AllowedScopeOwnedOrUnassigned},
+		{"an administrator, on a resource of nowhere", f.member("admin"), on(f.foreign), DeniedUnknownResource},
+		{"a permission not held comes first", f.member("guest"), on(archived), DeniedNotGranted},
+	} {
+		perm := "records.view"
+		if c.want == DeniedNotGranted {
+			perm = "records.edit"
+		}
+		if d := f.c.Check(c.m, acct, perm, c.q); d.Reason != c.want || d.Allowed != (c.want == AllowedScopeOwnedOrUnassigned) {
+			t.Errorf("%s: %+v, want %s", c.name, d, c.want)
+		}
+	}
+	if acct.Has(archived) || !acct.Archived(archived) || acct.Archived(f.r1) || acct.Len() != 2 {
+		t.Error("the account does not tell archived resources from those in use")
+	}
+}
