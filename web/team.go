@@ -309,7 +309,7 @@ func (w *Web) resourceOptions(resources []equipe.Resource, locale string, select
 			at[res.Type] = i
 			out = append(out, group[option]{Label: res.Type})
 		}
-		out[i].Items = append(out[i].Items, option{Value: res.ID.String(), Label: res.Name, Selected: selected(res.ID)})
+		out[i].Items = append(out[i].Items, option{Value: res.ID.String(), Label: w.resourceName(locale, res), Selected: selected(res.ID)})
 	}
 	return slices.DeleteFunc(out, func(g group[option]) bool { return len(g.Items) == 0 })
 }
