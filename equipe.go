@@ -207,7 +207,14 @@ type Resource struct {
 	Name       string
 	ExternalID string
 	CreatedAt  time.Time
+	// ArchivedAt is when the resource was archived; zero while it is in use.
+	// An archived resource keeps its assignments and its history, is offered
+	// for no new assignment, and every check on it is denied.
+	ArchivedAt time.Time
 }
+
+// Archived reports whether the resource is archived.
+func (r Resource) Archived() bool { return !r.ArchivedAt.IsZero() }
 
 // Resource types the foundation knows before the catalogue is loaded.
 const ResourceLocation = "location"

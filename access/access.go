@@ -358,25 +358,34 @@ func (m *Member) Resources() []equipe.ID {
 // Assigned reports whether the member is assigned to the resource id.
 func (m *Member) Assigned(id equipe.ID) bool { return contains(m.resources, ridOf(id)) }
 
-// Account is an account compiled for checking: its ID and its resources,
-// sorted. A resource outside it is unknown to every check in the account.
+// Account is an account compiled for checking: its ID, its resources in
+// use and its archived resources, each sorted. A resource in neither is
+// unknown to every check in the account; an archived one denies every
+// check.
 type Account struct {
 	id        equipe.ID
 	resources []rid
+	archived  []rid
 }
 
-// CompileAccount compiles the account id with the IDs of its resources.
-func CompileAccount(id equipe.ID, resources []equipe.ID) *Account {
-	return &Account{id: id, resources: sortedRids(resources)}
+// CompileAccount compiles the account id with the IDs of its resources in
+// use and of its archived resources.
+func CompileAccount(id equipe.ID, resources, archived []equipe.ID) *Account {
+	return &Account{id: id, resources: sortedRids(resources), archived: sortedRids(archived)}
 }
 
 // ID returns the account's ID.
 func (a *Account) ID() equipe.ID { return a.id }
 
-// Has reports whether the resource id belongs to the account.
+// Has reports whether the resource id belongs to the account and is in use
+// (not archived).
 func (a *Account) Has(id equipe.ID) bool { return contains(a.resources, ridOf(id)) }
 
-// Len returns the number of the account's resources.
+// Archived reports whether the resource id belongs to the account and is
+// archived.
+func (a *Account) Archived(id equipe.ID) bool { return contains(a.archived, ridOf(id)) }
+
+// Len returns the number of the account's resources in use.
 func (a *Account) Len() int { return len(a.resources) }
 
 // Query is what a check asks about beyond the permission: optionally a
@@ -444,6 +453,9 @@ const (
 	DeniedNotGranted Reason = "denied_not_granted"
 	// DeniedUnknownResource: the resource does not belong to the account.
 	DeniedUnknownResource Reason = "denied_unknown_resource"
+	// DeniedResourceArchived: the resource belongs to the account and is
+	// archived: nobody acts on it until it is restored.
+	DeniedResourceArchived Reason = "denied_resource_archived"
 	// DeniedResourceNotAssigned: the member's role is restricted and they
 	// are not assigned to the resource.
 	DeniedResourceNotAssigned Reason = "denied_resource_not_assigned"
@@ -459,7 +471,7 @@ var Reasons = []Reason{
 	DeniedUnknownAccount, DeniedUnknownUser, DeniedNotMember, DeniedStaleMember,
 	DeniedUnknownPermission, DeniedInvalidQuery, DeniedUserDisabled,
 	DeniedMemberSuspended, DeniedMemberNotActive, DeniedByOverride,
-	DeniedNotGranted, DeniedUnknownResource, DeniedResourceNotAssigned, DeniedScope,
+	DeniedNotGranted, DeniedUnknownResource, DeniedResourceArchived, DeniedResourceNotAssigned, DeniedScope,
 }
 
 // Decision is the answer of a check.
@@ -494,7 +506,7 @@ func (c *Catalogue) Check(m *Member, a *Account, permission string, q Query) Dec
 // to the account and was compiled with this catalogue; the permission
 // exists; the query is consistent; the user is not disabled and the member
 // is active; the member holds the permission (role ∪ allowing overrides −
-// denying overrides); a resource in the query belongs to the account and,
+// denying overrides); a resource in the query belongs to the account, is not archived and,
 // for a restricted role not acting through a firm, is assigned to the
 // member; and the member's scope reaches the record's owner ("all" any
 // owner, "owned_or_unassigned" their own and unowned records, "owned" their
@@ -524,6 +536,11 @@ func (c *Catalogue) CheckIndex(m *Member, a *Account, perm int, q Query) Decisio
 	if q.HasResource {
 		k := ridOf(q.Resource)
 		if !contains(a.resources, k) {
+			// Off the path of a resource in use: an archived resource is
+			// told from an unknown one only once the first search failed.
+			if contains(a.archived, k) {
+				return deny(DeniedResourceArchived)
+			}
 			return deny(DeniedUnknownResource)
 		}
 		if m.restricted && !m.viaFirm && !contains(m.resources, k) {

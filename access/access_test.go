@@ -25,7 +25,7 @@ func newFixture() *fixture {
 		me: equipe.NewID(), you: equipe.NewID(),
 		r1: equipe.NewID(), r2: equipe.NewID(), r3: equipe.NewID(), foreign: equipe.NewID(),
 	}
-	f.acct = CompileAccount(f.accountID, []equipe.ID{f.r3, f.r1, f.r2})
+	f.acct = CompileAccount(f.accountID, []equipe.ID{f.r3, f.r1, f.r2}, nil)
 	return f
 }
 
@@ -168,7 +168,7 @@ func TestCheck_ZeroMemberAndStatus(t *testing.T) {
 	f := newFixture()
 	// A zero Input is denied, never allowed by accident.
 	m := f.c.Compile(Input{})
-	if d := f.c.Check(m, CompileAccount(equipe.ID{}, nil), "members.view", Query{}); d.Allowed {
+	if d := f.c.Check(m, CompileAccount(equipe.ID{}, nil, nil), "members.view", Query{}); d.Allowed {
 		t.Errorf("zero input allowed: %+v", d)
 	}
 	for s, want := range map[equipe.MemberStatus]Status{
@@ -216,7 +216,7 @@ func TestCatalogueChange_NeverWidensAccess(t *testing.T) {
 	if _, ok := c.Permission("records.export"); ok {
 		t.Fatal("records.export still declared")
 	}
-	acct := CompileAccount(f.accountID, nil)
+	acct := CompileAccount(f.accountID, nil, nil)
 	// Grants and overrides stored under the old catalogue.
 	custom := Role{Key: "custom", Grants: []Grant{
 		{"records.export", ScopeNone},
@@ -368,5 +368,36 @@ func TestGrants(t *testing.T) {
 	}
 	if c.All().Len() != len(c.Permissions) {
 		t.Errorf("All has %d permissions", c.All().Len())
+	}
+}
+
+func TestCheck_AnArchivedResourceIsDeniedToEveryoneWithItsOwnReason(t *testing.T) {
+	f := newFixture()
+	archived := equipe.NewID()
+	acct := CompileAccount(f.accountID, []equipe.ID{f.r1, f.r2}, []equipe.ID{archived, f.r3})
+	on := func(id equipe.ID) Query { return Query{Resource: id, HasResource: true} }
+	assigned := func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r3} }
+	for _, c := range []struct {
+		name string
+		m    *Member
+		q    Query
+		want Reason
+	}{
+		{"an administrator, on an archived resource", f.member("admin"), on(archived), DeniedResourceArchived},
+		{"a collaborator, on an archived resource assigned to them", f.member("collaborator", assigned), on(f.r3), DeniedResourceArchived},
+		{"a collaborator, on a resource in use assigned to them", f.member("collaborator", assigned), on(f.r1), AllowedScopeOwnedOrUnassigned},
+		{"an administrator, on a resource of nowhere", f.member("admin"), on(f.foreign), DeniedUnknownResource},
+		{"a permission not held comes first", f.member("guest"), on(archived), DeniedNotGranted},
+	} {
+		perm := "records.view"
+		if c.want == DeniedNotGranted {
+			perm = "records.edit"
+		}
+		if d := f.c.Check(c.m, acct, perm, c.q); d.Reason != c.want || d.Allowed != (c.want == AllowedScopeOwnedOrUnassigned) {
+			t.Errorf("%s: %+v, want %s", c.name, d, c.want)
+		}
+	}
+	if acct.Has(archived) || !acct.Archived(archived) || acct.Archived(f.r1) || acct.Len() != 2 {
+		t.Error("the account does not tell archived resources from those in use")
 	}
 }

@@ -44,7 +44,7 @@ func newBenchCase() *benchCase {
 		Resources: b.assigned,
 	}
 	b.m = c.Compile(b.in)
-	b.acct = CompileAccount(b.in.AccountID, all)
+	b.acct = CompileAccount(b.in.AccountID, all, nil)
 	return b
 }
 

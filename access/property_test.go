@@ -263,8 +263,8 @@ func TestProperty_DenialRulesAreNeverBypassed(t *testing.T) {
 	checks, allowed := 0, 0
 	for _, c := range catalogues {
 		w := newWorld(c, r)
-		acct := CompileAccount(w.accountID, w.pool)
-		otherAcct := CompileAccount(w.otherID, w.foreign)
+		acct := CompileAccount(w.accountID, w.pool, nil)
+		otherAcct := CompileAccount(w.otherID, w.foreign, nil)
 		for range 300 {
 			in := w.input(r)
 			m := c.Compile(in)

@@ -286,55 +286,6 @@ func (a *API) deleteContact(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type resourceView struct {
-	ID         equipe.ID `json:"id"`
-	AccountID  equipe.ID `json:"account_id"`
-	Type       string    `json:"type"`
-	Name       string    `json:"name"`
-	ExternalID string    `json:"external_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-}
-
-func (a *API) resources(w http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	rs, err := a.Team.Resources(r.Context(), actor(r), account)
-	if err != nil {
-		return err
-	}
-	out := list[resourceView]{Items: []resourceView{}}
-	for _, x := range rs {
-		out.Items = append(out.Items, resourceView{ID: x.ID, AccountID: x.AccountID, Type: x.Type, Name: x.Name,
-			ExternalID: x.ExternalID, CreatedAt: x.CreatedAt})
-	}
-	return respond(w, http.StatusOK, out)
-}
-
-type resourceRequest struct {
-	Type       string `json:"type"`
-	Name       string `json:"name"`
-	ExternalID string `json:"external_id"`
-}
-
-func (a *API) createResource(w http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	var in resourceRequest
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	x, err := a.Team.CreateResource(r.Context(), actor(r), account, in.Type, in.Name, in.ExternalID)
-	if err != nil {
-		return err
-	}
-	return respond(w, http.StatusCreated, resourceView{ID: x.ID, AccountID: x.AccountID, Type: x.Type, Name: x.Name,
-		ExternalID: x.ExternalID, CreatedAt: x.CreatedAt})
-}
-
 type switchRequest struct {
 	AccountID *string `json:"account_id"`
 }

@@ -35,7 +35,10 @@ var (
 
 // An account's resources.
 var (
-	ResourceCreated = declare[None, Resource]("resource.created", SubjectResource)
+	ResourceCreated  = declare[None, Resource]("resource.created", SubjectResource)
+	ResourceChanged  = declare[Resource, Resource]("resource.changed", SubjectResource)
+	ResourceArchived = declare[Resource, Resource]("resource.archived", SubjectResource)
+	ResourceRestored = declare[Resource, Resource]("resource.restored", SubjectResource)
 )
 
 // A firm's client accounts; each is about the client account, and is

@@ -244,15 +244,27 @@ func (c Contact) Fields() []Field {
 		{"email", ValueEmail, c.Email}, {"phone", ValueText, c.Phone}, {"kinds", ValueContactKinds, c.Kinds}}
 }
 
-// Resource is a resource of an account: a location, a product…
+// Resource is a resource of an account: a location, a product… External
+// ID and archived are absent from events older than these fields (and from
+// a resource without an external ID, or in use).
 type Resource struct {
-	Type string `json:"type"`
-	Name string `json:"name"`
+	Type       string `json:"type"`
+	Name       string `json:"name"`
+	ExternalID string `json:"external_id,omitempty"`
+	Archived   bool   `json:"archived,omitempty"`
 }
 
-// Fields lists the resource's type and name.
+// ResourceOf returns the state of r.
+func ResourceOf(r equipe.Resource) Resource {
+	return Resource{Type: r.Type, Name: r.Name, ExternalID: r.ExternalID, Archived: r.Archived()}
+}
+
+// Fields lists the resource's type, name, external ID and whether it is
+// archived; the last two always, so that clearing the one or restoring the
+// resource shows as a change.
 func (r Resource) Fields() []Field {
-	return []Field{{"type", ValueResourceType, r.Type}, {"name", ValueText, r.Name}}
+	return []Field{{"type", ValueResourceType, r.Type}, {"name", ValueText, r.Name},
+		{"external_id", ValueText, r.ExternalID}, {"archived", ValueBool, r.Archived}}
 }
 
 // NewAccount is an account as created.

@@ -187,22 +187,27 @@ func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to s
 	return w.exec(ctx, `UPDATE members SET role = $3 WHERE account_id = $1 AND role = $2`, accountID, from, to)
 }
 
-// ResourceIDs returns the IDs of the account's resources.
-func (q Queries) ResourceIDs(ctx context.Context, accountID equipe.ID) ([]equipe.ID, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id FROM resources WHERE account_id = $1`, accountID)
+// ResourceIDs returns the IDs of the account's resources in use, and of
+// those archived.
+func (q Queries) ResourceIDs(ctx context.Context, accountID equipe.ID) (active, archived []equipe.ID, err error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id, archived_at IS NOT NULL FROM resources WHERE account_id = $1`, accountID)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, nil, wrap(err)
 	}
 	defer rows.Close()
-	var ids []equipe.ID
 	for rows.Next() {
 		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
+		var gone bool
+		if err := rows.Scan(&id, &gone); err != nil {
+			return nil, nil, wrap(err)
 		}
-		ids = append(ids, id)
+		if gone {
+			archived = append(archived, id)
+		} else {
+			active = append(active, id)
+		}
 	}
-	return ids, wrap(rows.Err())
+	return active, archived, wrap(rows.Err())
 }
 
 // SetUserDisabled suspends (at a non-zero time) or restores a user in every

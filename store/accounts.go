@@ -29,18 +29,61 @@ func (q Queries) AccountByID(ctx context.Context, id equipe.ID) (equipe.Account,
 	return a, wrap(err)
 }
 
-// CreateResource inserts r.
+const resourceColumns = `id, account_id, type, name, external_id, created_at, archived_at`
+
+func scanResource(row interface{ Scan(...any) error }, r *equipe.Resource) error {
+	return row.Scan(&r.ID, &r.AccountID, &r.Type, &r.Name, nstr(&r.ExternalID), ts(&r.CreatedAt), ts(&r.ArchivedAt))
+}
+
+// CreateResource inserts r. Returns ECONFLICT "resource.name_taken" when a
+// resource of the same type in the account has the same name (see Fold).
 func (w Writes) CreateResource(ctx context.Context, r *equipe.Resource) error {
 	w.x.touch(AccountKey(r.AccountID))
-	_, err := w.exec(ctx, `INSERT INTO resources (id, account_id, type, name, external_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		r.ID, r.AccountID, r.Type, r.Name, str(r.ExternalID), micros(r.CreatedAt))
+	_, err := w.exec(ctx, `INSERT INTO resources (id, account_id, type, name, external_id, created_at, archived_at, name_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.ID, r.AccountID, r.Type, r.Name, str(r.ExternalID), micros(r.CreatedAt), tv(r.ArchivedAt), Fold(r.Name))
+	return resourceConflict(err)
+}
+
+func resourceConflict(err error) error {
+	if isConflict(err) {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "resource.name_taken", Err: err,
+			Fields: []equipe.FieldError{{Field: "name", Key: "resource.name_taken"}}}
+	}
 	return err
 }
 
-// Resources returns the account's resources ordered by type and name.
+// UpdateResource writes r's name and external ID. Returns ENOTFOUND when
+// the account has no such resource, ECONFLICT "resource.name_taken" as
+// CreateResource does. A name says nothing of who may do what: no change
+// key.
+func (w Writes) UpdateResource(ctx context.Context, r *equipe.Resource) error {
+	err := w.execOne(ctx, `UPDATE resources SET name = $3, external_id = $4, name_key = $5
+		WHERE account_id = $1 AND id = $2`, r.AccountID, r.ID, r.Name, str(r.ExternalID), Fold(r.Name))
+	return resourceConflict(err)
+}
+
+// SetResourceArchived archives the resource at a non-zero time, or restores
+// it at the zero time. Its assignments stay. Checks in the account change:
+// every process forgets the account. Returns ENOTFOUND when the account has
+// no such resource.
+func (w Writes) SetResourceArchived(ctx context.Context, accountID, id equipe.ID, at time.Time) error {
+	w.x.touch(AccountKey(accountID))
+	return w.execOne(ctx, `UPDATE resources SET archived_at = $3 WHERE account_id = $1 AND id = $2`, accountID, id, tv(at))
+}
+
+// Resource returns the account's resource id, or ENOTFOUND.
+func (q Queries) Resource(ctx context.Context, accountID, id equipe.ID) (equipe.Resource, error) {
+	var r equipe.Resource
+	err := scanResource(q.q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources
+		WHERE account_id = $1 AND id = $2`, accountID, id), &r)
+	return r, wrap(err)
+}
+
+// Resources returns the account's resources, archived ones included,
+// ordered by type and name.
 func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.Resource, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, account_id, type, name, external_id, created_at
+	rows, err := q.q.QueryContext(ctx, `SELECT `+resourceColumns+`
 		FROM resources WHERE account_id = $1 ORDER BY type, name, id`, accountID)
 	if err != nil {
 		return nil, wrap(err)
@@ -49,12 +92,58 @@ func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.R
 	var rs []equipe.Resource
 	for rows.Next() {
 		var r equipe.Resource
-		if err := rows.Scan(&r.ID, &r.AccountID, &r.Type, &r.Name, nstr(&r.ExternalID), ts(&r.CreatedAt)); err != nil {
+		if err := scanResource(rows, &r); err != nil {
 			return nil, wrap(err)
 		}
 		rs = append(rs, r)
 	}
 	return rs, wrap(rows.Err())
+}
+
+// ResourceMember is a member assigned to a resource, under the names the
+// account shows them.
+type ResourceMember struct {
+	Resource  equipe.ID
+	UserID    equipe.ID
+	FirstName string
+	LastName  string
+	Email     string
+	Status    equipe.MemberStatus
+}
+
+// ResourceMembers returns the members assigned to the account's resources
+// (to resource only, when not nil), by resource, then in the team page's
+// order.
+func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resource *equipe.ID) ([]ResourceMember, error) {
+	bin := q.d.binary
+	query := `SELECT mr.resource_id, m.user_id,
+		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
+		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
+		u.email, m.status
+		FROM member_resources mr
+		JOIN members m ON m.account_id = mr.account_id AND m.user_id = mr.user_id
+		JOIN users u ON u.id = m.user_id
+		WHERE mr.account_id = $1`
+	args := []any{accountID}
+	if resource != nil {
+		query += ` AND mr.resource_id = $2`
+		args = append(args, *resource)
+	}
+	query += ` ORDER BY mr.resource_id, m.last_key` + bin + `, m.first_key` + bin + `, m.user_id`
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []ResourceMember
+	for rows.Next() {
+		var r ResourceMember
+		if err := rows.Scan(&r.Resource, &r.UserID, &r.FirstName, &r.LastName, &r.Email, &r.Status); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err())
 }
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,

@@ -6,7 +6,6 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
-	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -322,32 +321,4 @@ func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, ac
 	return s.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {
 		return u.SetSessionAccount(ctx, session, account)
 	})
-}
-
-// CreateResource adds a resource (a location, a product…) to the account
-// (resources.manage).
-func (s *Service) CreateResource(ctx context.Context, actor Actor, account equipe.ID, typ, name, externalID string) (equipe.Resource, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "resources.manage"); err != nil {
-		return equipe.Resource{}, err
-	}
-	var v equipe.Invalid
-	if _, ok := s.Catalogue.ResourceType(typ); !ok {
-		v.Add("type", "resource.type_unknown")
-	}
-	name = identity.CheckName(&v, "name", name)
-	if len(externalID) > 200 {
-		v.AddArgs("external_id", "name.too_long", map[string]any{"max": 200})
-	}
-	if err := v.Err(); err != nil {
-		return equipe.Resource{}, err
-	}
-	r := equipe.Resource{ID: equipe.NewID(), AccountID: account, Type: typ, Name: name, ExternalID: externalID}
-	err := s.do(ctx, actor, func(u *work.Unit) error {
-		r.CreatedAt = u.Now()
-		if err := u.CreateResource(ctx, &r); err != nil {
-			return err
-		}
-		return u.Record(ctx, event.ResourceCreated.In(account, r.ID.String(), nil, &event.Resource{Type: r.Type, Name: r.Name}))
-	})
-	return r, err
 }

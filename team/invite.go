@@ -127,7 +127,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		if err != nil {
 			return err
 		}
-		if missing := s.Catalogue.MissingRequired(all, in.Resources); len(missing) > 0 {
+		if err := newlyArchived(all, in.Resources, nil); err != nil {
+			return err
+		}
+		if missing := s.Catalogue.MissingRequired(activeResources(all), in.Resources); len(missing) > 0 {
 			return conflict("member.required_resource", map[string]any{"types": strings.Join(missing, ", ")})
 		}
 		if err := u.Limit(ctx, "add:account:"+account.String(), s.AddsPerHour, mailWindow, "member.add_throttled"); err != nil {

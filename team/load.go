@@ -22,11 +22,11 @@ func (s *Service) loadAccount(ctx context.Context, id equipe.ID) (accountEntry, 
 	} else if err != nil {
 		return accountEntry{}, err
 	}
-	ids, err := s.DB.ResourceIDs(ctx, id)
+	active, archived, err := s.DB.ResourceIDs(ctx, id)
 	if err != nil {
 		return accountEntry{}, err
 	}
-	e := accountEntry{a: access.CompileAccount(id, ids), parent: a.ParentID}
+	e := accountEntry{a: access.CompileAccount(id, active, archived), parent: a.ParentID}
 	s.cache.putAccount(gen, id, e)
 	return e, nil
 }

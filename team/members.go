@@ -114,7 +114,8 @@ type MemberChange struct {
 //     and only an administrator makes an administrator;
 //   - the account keeps at least one active administrator, even when two
 //     administrators demote or suspend each other at the same moment;
-//   - a member keeps a resource of each required type the account has.
+//   - a member keeps a resource of each required type the account has in
+//     use, and is given no archived resource they did not hold.
 //
 // Violations answer EFORBIDDEN or ECONFLICT with a key that explains the
 // rule, and change nothing. The change is one event: member.suspended or
@@ -189,7 +190,12 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			if err != nil {
 				return err
 			}
-			if missing := s.Catalogue.MissingRequired(all, *ch.Resources); len(missing) > 0 {
+			if err := newlyArchived(all, *ch.Resources, mw.resources); err != nil {
+				return err
+			}
+			// Only resources in use count: a member whose one product
+			// was archived is given one in use when their resources change.
+			if missing := s.Catalogue.MissingRequired(activeResources(all), *ch.Resources); len(missing) > 0 {
 				return conflict("member.required_resource", map[string]any{"types": strings.Join(missing, ", ")})
 			}
 			resources = *ch.Resources

@@ -281,9 +281,10 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	return after, err
 }
 
-// Resources returns the account's resources (locations, products…) for
-// pickers and the team page's filter. The actor must be able to view the
-// account's members.
+// Resources returns the account's resources (locations, products…),
+// archived ones included (see equipe.Resource.Archived), for pickers, the
+// team page's filter and the names of the audit log. The actor must be able
+// to view the account's members.
 func (s *Service) Resources(ctx context.Context, actor Actor, account equipe.ID) ([]equipe.Resource, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
 		return nil, err

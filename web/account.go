@@ -46,6 +46,7 @@ var accountSections = []accountSection{
 	{"team", "/members", "nav.team", team.AccountViewMembers},
 	{"clients", "/clients", "nav.clients", ""},
 	{"contacts", "/contacts", "nav.contacts", team.AccountViewMembers},
+	{"resources", "/resources", "nav.resources", team.AccountViewMembers},
 	{"roles", "/roles", "nav.roles", team.AccountViewMembers},
 	{"api_keys", "/api-keys", "nav.api_keys", team.AccountManageKeys},
 	{"audit", "/audit", "nav.audit", team.AccountViewAudit},

@@ -142,6 +142,9 @@ type resourceCheck struct {
 	ID      string
 	Name    string
 	Checked bool
+	// Archived: an archived resource the member holds, shown ticked so that
+	// they keep it; archived resources are offered to nobody else.
+	Archived bool
 }
 
 // memberFormFields are the member forms' fields in page order.
@@ -243,8 +246,9 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	return w.render(rw, r, status, "member_form", p)
 }
 
-// resourceGroups returns the account's resources by type, in catalogue
-// order, each ticked when assigned is.
+// resourceGroups returns the account's resources in use by type, in
+// catalogue order, each ticked when assigned is, and the archived ones
+// assigned holds, marked archived.
 func (w *Web) resourceGroups(resources []equipe.Resource, locale string, assigned []equipe.ID) []resourceGroup {
 	var out []resourceGroup
 	at := map[string]int{}
@@ -253,13 +257,17 @@ func (w *Web) resourceGroups(resources []equipe.Resource, locale string, assigne
 		out = append(out, resourceGroup{Key: rt.Key, Label: rt.Label.In(locale), Description: rt.Description.In(locale), Required: rt.Required})
 	}
 	for _, res := range resources {
+		checked := slices.Contains(assigned, res.ID)
+		if res.Archived() && !checked {
+			continue
+		}
 		i, ok := at[res.Type]
 		if !ok {
 			i = len(out)
 			at[res.Type] = i
 			out = append(out, resourceGroup{Key: res.Type, Label: res.Type})
 		}
-		out[i].Items = append(out[i].Items, resourceCheck{ID: res.ID.String(), Name: res.Name, Checked: slices.Contains(assigned, res.ID)})
+		out[i].Items = append(out[i].Items, resourceCheck{ID: res.ID.String(), Name: res.Name, Checked: checked, Archived: res.Archived()})
 	}
 	return slices.DeleteFunc(out, func(g resourceGroup) bool { return len(g.Items) == 0 })
 }

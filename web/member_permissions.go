@@ -100,7 +100,7 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 			at[res.Type] = i
 			d.Resources = append(d.Resources, group[string]{Label: res.Type})
 		}
-		d.Resources[i].Items = append(d.Resources[i].Items, res.Name)
+		d.Resources[i].Items = append(d.Resources[i].Items, w.resourceName(p.Locale, res))
 	}
 	d.Resources = slices.DeleteFunc(d.Resources, func(g group[string]) bool { return len(g.Items) == 0 })
 	p.Data = d

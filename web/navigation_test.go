@@ -70,7 +70,7 @@ func TestAccountNavigation_OffersOnlyThePagesTheReaderMayOpen(t *testing.T) {
 		}
 		return as(env, m)
 	}
-	all := []string{"/members", "/clients", "/contacts", "/roles", "/api-keys", "/audit", "/settings"}
+	all := []string{"/members", "/clients", "/contacts", "/resources", "/roles", "/api-keys", "/audit", "/settings"}
 	for _, c := range []struct {
 		who   string
 		c     *http.Client
@@ -78,13 +78,13 @@ func TestAccountNavigation_OffersOnlyThePagesTheReaderMayOpen(t *testing.T) {
 		tabs  []string // the navigation's pages, in order; none: the reader's own access
 	}{
 		{"administrator", o.c, "ada@example.com", all},
-		{"manager", member("manon@example.com", "manager"), "manon@example.com", []string{"/members", "/contacts", "/roles", "/audit"}},
-		{"collaborator", member("colin@example.com", "collaborator"), "colin@example.com", []string{"/members", "/contacts", "/roles"}},
+		{"manager", member("manon@example.com", "manager"), "manon@example.com", []string{"/members", "/contacts", "/resources", "/roles", "/audit"}},
+		{"collaborator", member("colin@example.com", "collaborator"), "colin@example.com", []string{"/members", "/contacts", "/resources", "/roles"}},
 		{"auditor", member("odile@example.com", "auditor"), "odile@example.com", []string{"/audit"}},
 		{"billing, with keys of their own", member("kim@example.com", "billing", equipe.Override{Permission: "api_keys.manage", Allow: true}),
 			"kim@example.com", []string{"/api-keys"}},
 		{"manager without the audit log", member("mona@example.com", "manager", equipe.Override{Permission: "audit.view"}),
-			"mona@example.com", []string{"/members", "/contacts", "/roles"}},
+			"mona@example.com", []string{"/members", "/contacts", "/resources", "/roles"}},
 		{"billing", member("bill@example.com", "billing"), "bill@example.com", nil},
 	} {
 		want := make([]string, len(c.tabs))

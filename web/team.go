@@ -207,7 +207,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	names := map[equipe.ID]string{}
 	for _, res := range resources {
-		names[res.ID] = res.Name
+		names[res.ID] = w.resourceName(p.Locale, res)
 	}
 	d.Resources = w.resourceOptions(resources, p.Locale, func(id equipe.ID) bool { return f.Resource != nil && *f.Resource == id })
 	assigned := map[equipe.ID][]string{}
@@ -316,7 +316,7 @@ func (w *Web) resourceOptions(resources []equipe.Resource, locale string, select
 			at[res.Type] = i
 			out = append(out, group[option]{Label: res.Type})
 		}
-		out[i].Items = append(out[i].Items, option{Value: res.ID.String(), Label: res.Name, Selected: selected(res.ID)})
+		out[i].Items = append(out[i].Items, option{Value: res.ID.String(), Label: w.resourceName(locale, res), Selected: selected(res.ID)})
 	}
 	return slices.DeleteFunc(out, func(g group[option]) bool { return len(g.Items) == 0 })
 }
