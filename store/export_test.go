@@ -8,3 +8,9 @@ func (tx *Tx) ExecForTest(ctx context.Context, query string) error {
 	_, err := tx.q.ExecContext(ctx, query)
 	return wrap(err)
 }
+
+// MigrateToForTest brings the schema to version last only, for tests of a
+// migration on data written before it.
+func (db *DB) MigrateToForTest(ctx context.Context, last int) ([]int, error) {
+	return db.migrateTo(ctx, last)
+}

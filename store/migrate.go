@@ -84,7 +84,51 @@ const migrationLockKey = 4242010101
 // the PostgreSQL lock, or a transaction.
 type migrationConn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// migrationSteps are the parts of a migration that SQL alone cannot do on
+// both engines, by the migration's name: each runs after the migration's
+// SQL, in the same transaction.
+var migrationSteps = map[string]func(ctx context.Context, c migrationConn) error{
+	"resources": foldResourceNames,
+}
+
+// foldResourceNames gives the resources made before names were unique per
+// kind their folded name (Fold). Where two already share one, the oldest
+// gets it and the others keep an empty key, which the unique index leaves
+// out: nothing a person named is renamed behind their back.
+func foldResourceNames(ctx context.Context, c migrationConn) error {
+	rows, err := c.QueryContext(ctx, `SELECT id, account_id, type, name FROM resources WHERE name_key = '' ORDER BY created_at, id`)
+	if err != nil {
+		return err
+	}
+	type named struct{ id, key string }
+	var todo []named
+	taken := map[[3]string]bool{}
+	for rows.Next() {
+		var id, account, kind, name string
+		if err := rows.Scan(&id, &account, &kind, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		k := [3]string{account, kind, Fold(name)}
+		if k[2] == "" || taken[k] {
+			continue
+		}
+		taken[k] = true
+		todo = append(todo, named{id, k[2]})
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, r := range todo {
+		if _, err := c.ExecContext(ctx, `UPDATE resources SET name_key = $1 WHERE id = $2`, r.key, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Migrate brings the schema to the latest version and returns the versions
@@ -103,9 +147,17 @@ type migrationConn interface {
 // one BEGIN IMMEDIATE transaction that applies every pending migration, so
 // that a failure leaves the schema as it was.
 func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	return db.migrateTo(ctx, 0)
+}
+
+// migrateTo is Migrate stopping at version last (0: the latest).
+func (db *DB) migrateTo(ctx context.Context, last int) ([]int, error) {
 	ms, err := Migrations(db.engine)
 	if err != nil {
 		return nil, err
+	}
+	if last > 0 && last < len(ms) {
+		ms = ms[:last]
 	}
 	var applied []int
 	if db.engine == Postgres {
@@ -222,6 +274,11 @@ func applyMigration(ctx context.Context, c migrationConn, m Migration) error {
 	// A migration holds several statements: it runs unprepared.
 	if _, err := c.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+	}
+	if step := migrationSteps[m.Name]; step != nil {
+		if err := step(ctx, c); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, wrap(err))
+		}
 	}
 	_, err := c.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 		m.Version, m.Name, time.Now().UnixMicro())

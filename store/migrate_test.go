@@ -81,3 +81,56 @@ func TestSchemaVersion_ReadsAnEmptyDatabaseWithoutWritingToIt(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrate_ResourcesMadeBeforeUniqueNamesGetTheirFoldedName writes
+// resources at version 11, before names were unique per kind, then
+// migrates: each gets its folded name, and of two that fold alike the
+// oldest gets it and the other keeps its name and an empty key.
+func TestMigrate_ResourcesMadeBeforeUniqueNamesGetTheirFoldedName(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 11); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			const account = "0193a000-0000-7000-8000-000000000001"
+			if _, err := raw.Exec(`INSERT INTO accounts (id, name, locale, created_at) VALUES ($1, 'Cabinet', 'fr', 1)`, account); err != nil {
+				t.Fatal(err)
+			}
+			resources := []struct{ id, kind, name string }{
+				{"0193a000-0000-7000-8000-000000000011", "location", "  Siège   Éloïse "},
+				{"0193a000-0000-7000-8000-000000000012", "location", "siege eloise"},
+				{"0193a000-0000-7000-8000-000000000013", "service", "Siège Éloïse"},
+			}
+			for i, r := range resources {
+				if _, err := raw.Exec(`INSERT INTO resources (id, account_id, type, name, created_at) VALUES ($1, $2, $3, $4, $5)`,
+					r.id, account, r.kind, r.name, i+1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][2]string{
+				resources[0].id: {"  Siège   Éloïse ", "siege eloise"},
+				resources[1].id: {"siege eloise", ""},
+				resources[2].id: {"Siège Éloïse", "siege eloise"},
+			}
+			for id, w := range want {
+				var name, key string
+				if err := raw.QueryRow(`SELECT name, name_key FROM resources WHERE id = $1`, id).Scan(&name, &key); err != nil {
+					t.Fatal(err)
+				}
+				if name != w[0] || key != w[1] {
+					t.Errorf("resource %s: name %q key %q, want %q %q", id, name, key, w[0], w[1])
+				}
+			}
+		})
+	}
+}
