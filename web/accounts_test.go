@@ -253,12 +253,12 @@ func TestClientsPage_CreatesSearchesAssignsAndUnassignsAfterConfirming(t *testin
 	}
 	// No one chosen, or someone outside the firm: said at the top, nothing changes.
 	if p = post(t, f.c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {""}}); p.Status != 422 ||
-		!strings.Contains(p.Body, "Choisissez le membre du cabinet à affecter.") {
+		!strings.Contains(p.Body, "Membre du cabinet à affecter à Boulangerie Martin : choisissez le membre du cabinet à affecter.") {
 		t.Errorf("no one chosen: %d", p.Status)
 	}
 	outsider := signUpOwner(t, env, "out@side.example")
 	if p = post(t, f.c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {outsider.user.ID.String()}}); p.Status != 422 ||
-		!strings.Contains(p.Body, "Cette personne n&#39;est pas membre du cabinet.") {
+		!strings.Contains(p.Body, "Membre du cabinet à affecter à Boulangerie Martin : cette personne n&#39;est pas membre du cabinet.") {
 		t.Errorf("outsider: %d %s", p.Status, text(p.Body))
 	}
 

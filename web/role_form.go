@@ -218,6 +218,8 @@ func (w *Web) showRoleForm(rw http.ResponseWriter, r *http.Request, account equi
 		p.Form.Values["restricted"] = "yes"
 	}
 	p.Form.arrange(w.roleFormFields()...)
+	p.Form.label("key", "roles_page.key", "label_fr", "roles_page.label_fr", "label_en", "roles_page.label_en",
+		"restricted", "roles_page.restricted_label")
 	data := roleFormPage{Frame: frame, Editing: editing != nil}
 	if editing != nil {
 		data.Key, data.Name = editing.Role.Key, roleName(editing.Role, p.Locale)

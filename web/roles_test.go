@@ -334,7 +334,7 @@ func TestRoleForm_RefusalsKeepWhatWasTypedAndSayWhy(t *testing.T) {
 	if p.Status != 422 {
 		t.Fatalf("bad key: %d", p.Status)
 	}
-	wantIn(t, p, `role="alert"`, `<a href="#f-key">L&#39;identifiant`, `<a href="#f-label_en">Ce champ est obligatoire.</a>`,
+	wantIn(t, p, `role="alert"`, `<a href="#f-key">Identifiant : l&#39;identifiant`, `<a href="#f-label_en">Nom en anglais : ce champ est obligatoire.</a>`,
 		`value="Comptable!"`, `value="Comptable"`, `value="records.view" checked`, `<option value="owned" selected>`,
 		`aria-describedby="h-key e-key" aria-invalid="true" autofocus>`, `<p class="error" id="e-label_en">`)
 	if strings.Index(p.Body, `href="#f-key"`) > strings.Index(p.Body, `href="#f-label_en"`) {

@@ -54,6 +54,8 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 		}
 	}
 	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
+	p.Form.label("name", "settings.name", "locale", "settings.locale", "requires_activation", "settings.requires_activation",
+		"invitation_ttl", "settings.ttl")
 	p.Data = settingsPage{Frame: frame}
 	return w.render(rw, r, status, "settings", p)
 }

@@ -414,8 +414,11 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			}
 			return d
 		},
-		"date": func(t time.Time) string { return w.date(locale, t) },
-		"wait": func(d time.Duration) string { return w.wait(locale, d) },
+		// problem is one line of a form's summary: the field's name and its
+		// problem ("Prénom : ce champ est obligatoire.").
+		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
+		"date":    func(t time.Time) string { return w.date(locale, t) },
+		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
