@@ -419,6 +419,7 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
 		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
+		"clock":   func(t time.Time) string { return w.clock(locale, t) },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -438,6 +439,12 @@ func (w *Web) date(locale string, t time.Time) string {
 		return t.UTC().Format("02/01/2006 15:04 UTC")
 	}
 	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
+}
+
+// clock says the time of day of a moment within the next hours, in UTC
+// ("14:05 UTC"): when a throttled action is possible again.
+func (w *Web) clock(locale string, t time.Time) string {
+	return t.UTC().Format("15:04") + " UTC"
 }
 
 // wait says a duration in whole minutes, or seconds under a minute.
