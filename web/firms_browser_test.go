@@ -69,7 +69,7 @@ func TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem(t *te
 	browsertest.Screenshot(t, ctx, "new-account")
 	partner.do("create the account", submit())
 	partner.at("/accounts/")
-	partner.wantText(".notice", "Le compte « Pizzeria Napoli » est créé et Gino Rossi (gino@napoli.example) est invité à en devenir l'administrateur.",
+	partner.wantText(".notice", "Le compte « Pizzeria Napoli » est créé et une invitation à l'administrer est envoyée à Gino Rossi (gino@napoli.example).",
 		"Vous gardez un accès Manager")
 	account := idFrom(t, partner.location(), "")
 	partner.wantText(".switcher summary", "Pizzeria Napoli")
@@ -236,7 +236,7 @@ func TestBrowser_AContactIsNotAMemberUntilSomeoneInvitesThem(t *testing.T) {
 		submit(), chromedp.WaitVisible(chromedp.CSS("#e-kinds")))
 	b.wantText("#e-kinds", "Choisissez au moins un type")
 	b.do("tick billing", chromedp.Click(chromedp.CSS("#f-kind-billing")), submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	b.wantText(".notice", "Jeanne Compta est ajouté aux contacts.")
+	b.wantText(".notice", "Contact ajouté : Jeanne Compta.")
 	b.wantText("table.contacts", "Jeanne Compta", "jeanne@compta.example", "01 23 45 67 89", "Facturation")
 	browsertest.Screenshot(t, ctx, "contacts")
 	b.do("invite her as a member", chromedp.Click(chromedp.CSS("table.contacts a.quick")), chromedp.WaitVisible(chromedp.CSS("#f-email")))
