@@ -297,6 +297,9 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	key := "error.internal"
 	switch e.Code {
 	case equipe.ENOTFOUND:
+		if w.explainStanding(rw, r) {
+			return
+		}
 		key = "error.not_found"
 	case equipe.EFORBIDDEN, equipe.ECONSENT:
 		key = "error.forbidden"
