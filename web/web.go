@@ -158,6 +158,13 @@ func (w *Web) Handler() (http.Handler, error) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(rw, r)
 	})))
+	// Browsers ask for /favicon.ico of their own accord, whatever the
+	// pages' <link rel="icon">: they get the same icon rather than a 404.
+	mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "image/svg+xml")
+		rw.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(rw, r, static, "favicon.svg")
+	})
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 	})
