@@ -116,10 +116,14 @@ func TestBrowser_AFirmsStaffSeeOnlyTheClientsTheyAreAssignedTo(t *testing.T) {
 	admin.logIn("claire@cabinet.example", ownerPassword)
 	admin.at("/")
 	admin.do("open the firm", chromedp.Click(chromedp.CSS("a.account-name")), chromedp.WaitVisible(chromedp.CSS("table.team")))
-	admin.do("open the Clients section", chromedp.Click(chromedp.CSS(`.subnav a[href$="/clients"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
-	admin.wantText("main", "Aucun client pour le moment.")
-	for _, name := range []string{"Boulangerie Martin", "Garage Dupont"} {
-		admin.do("create "+name, chromedp.Click(chromedp.CSS(".page-head a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")),
+	// No client yet: no Clients section; the settings lead to the first.
+	admin.do("open the settings", chromedp.Click(chromedp.CSS(`.subnav a[href$="/settings"]`)), chromedp.WaitVisible(chromedp.CSS(".first-client")))
+	admin.do("open the first client's form", chromedp.Click(chromedp.CSS(".first-client a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	for i, name := range []string{"Boulangerie Martin", "Garage Dupont"} {
+		if i > 0 {
+			admin.do("open the new client form", chromedp.Click(chromedp.CSS(".page-head a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")))
+		}
+		admin.do("create "+name,
 			admin.fill(map[string]string{"name": name}), chromedp.SetValue(chromedp.CSS("#f-resource_type"), "company"),
 			submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
 		admin.wantText(".notice", "Le compte client « "+name+" » est créé.")
