@@ -91,10 +91,10 @@ func TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem(t *te
 	owner.do("confirm", chromedp.Click(chromedp.CSS("button.danger")), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	owner.wantText(".notice", "Le membre a été retiré du compte.")
 
-	// The partner's access ends at once: the page is not found, and the
-	// account is gone from the switcher.
+	// The partner's access ends at once: the page says so and leads to
+	// their own account, and the account is gone from the switcher.
 	partner.do("reload the account", chromedp.Navigate(env.URL+"/accounts/"+account.String()+"/members"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	partner.wantText("main", "Introuvable")
+	partner.wantText("main", "Vous n'avez plus accès à Pizzeria Napoli.", "Éditeur Paul")
 	if sw := partner.switcherText(); strings.Contains(sw, "Pizzeria Napoli") || !strings.Contains(sw, "Éditeur Paul") {
 		t.Fatalf("the partner's switcher after removal: %q", sw)
 	}
