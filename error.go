@@ -31,6 +31,7 @@ type Error struct {
 	Key        string
 	Fields     []FieldError  // per-field problems, for EINVALID
 	RetryAfter time.Duration // for ERATELIMITED
+	Until      time.Time     // for ERATELIMITED, when known: when the request may be made again
 	Args       map[string]any
 	Err        error // the cause, for logs only
 }

@@ -33,9 +33,10 @@ type Label struct {
 }
 
 // In returns the label in locale: English for "en" (and "en-…"), French for
-// anything else. An empty English text falls back to the French one.
+// anything else. A label given in one language only (a custom role's name)
+// is shown in that language to every reader.
 func (l Label) In(locale string) string {
-	if l.EN != "" && (locale == "en" || strings.HasPrefix(locale, "en-") || strings.HasPrefix(locale, "en_")) {
+	if l.EN != "" && (l.FR == "" || locale == "en" || strings.HasPrefix(locale, "en-") || strings.HasPrefix(locale, "en_")) {
 		return l.EN
 	}
 	return l.FR

@@ -253,7 +253,11 @@ type labelView struct {
 	EN string `json:"en"`
 }
 
-func label(l access.Label) labelView { return labelView{FR: l.FR, EN: l.EN} }
+// label shows a label in both languages; one given in a single language
+// (a custom role named once) shows it in the other as well.
+func label(l access.Label) labelView {
+	return labelView{FR: l.In(equipe.LocaleFR), EN: l.In(equipe.LocaleEN)}
+}
 
 type permissionView struct {
 	Key          string    `json:"key"`

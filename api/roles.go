@@ -124,14 +124,15 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if _, err := a.Team.CreateRole(r.Context(), actor(r), account, ri); err != nil {
-		return err
-	}
-	ro, err := a.Team.Role(r.Context(), actor(r), account, in.Key)
+	cr, err := a.Team.CreateRole(r.Context(), actor(r), account, ri)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/roles/"+in.Key)
+	ro, err := a.Team.Role(r.Context(), actor(r), account, cr.Key)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/roles/"+cr.Key)
 	return respond(w, http.StatusCreated, viewRole(ro, true))
 }
 

@@ -186,6 +186,19 @@ func TestTeam_ReinviteRevokeAndThrottle(t *testing.T) {
 			r.JSON["detail"] != "Too many invitations sent for now. Try again in 60 min." {
 			t.Fatalf("fourth: %d %s", r.Status, r.Raw)
 		}
+		// The member's actions say so beforehand, with when it is possible
+		// again: an hour after the first invitation.
+		sent := time.Now()
+		r = call(t, env.Client(), "GET", a.url("/members/"+user), nil, bearer(a.admin)...)
+		act, _ := r.JSON["actions"].(map[string]any)["invite"].(map[string]any)
+		at, err := time.Parse(time.RFC3339, fmt.Sprint(act["available_at"]))
+		if act["allowed"] != false || act["code"] != "invite.throttled" || err != nil || at.Before(sent.Add(50*time.Minute)) ||
+			at.After(sent.Add(time.Hour)) {
+			t.Fatalf("actions of a throttled member: %s", r.Raw)
+		}
+		if _, ok := r.JSON["actions"].(map[string]any)["edit"].(map[string]any)["available_at"]; ok {
+			t.Fatalf("available_at on an action no throttle refuses: %s", r.Raw)
+		}
 		// Suspended and reactivated while a link is outstanding: invited.
 		if r := call(t, env.Client(), "POST", a.url("/members/"+user+"/suspend"), nil, bearer(a.admin)...); r.Status != 200 {
 			t.Fatalf("suspend an invited member: %d %s", r.Status, r.Raw)

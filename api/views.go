@@ -61,7 +61,8 @@ func viewPolicy(p equipe.PrivacyPolicy) policyView {
 // actionsView answers, by action, whether the caller may take it and, if
 // not, the problem code the action would answer.
 // actionsView shows what the reader may do, as the use case answered it:
-// {"name": {"allowed": false, "code": "member.self"}, ...}, in the use
+// {"name": {"allowed": false, "code": "member.self"}, ...}, with
+// "available_at" for an action a throttle refuses for now, in the use
 // case's order. A list of 50 members holds 350 of them: they are written
 // token by token, with no map.
 type actionsView team.Actions
@@ -90,6 +91,14 @@ func (as actionsView) MarshalJSONTo(enc *jsontext.Encoder) error {
 				return err
 			}
 			if err := enc.WriteToken(jsontext.String(c)); err != nil {
+				return err
+			}
+		}
+		if at := a.Until(); !at.IsZero() {
+			if err := enc.WriteToken(jsontext.String("available_at")); err != nil {
+				return err
+			}
+			if err := enc.WriteToken(jsontext.String(at.UTC().Format(time.RFC3339))); err != nil {
 				return err
 			}
 		}

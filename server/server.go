@@ -184,9 +184,10 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, key string) {
 		"detail": s.I18n.T(locale, key, args)})
 }
 
-// csp allows this site's stylesheet and nothing else: no script runs on any
-// page, no page can be framed, forms post only here.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+// csp allows this site's stylesheet and scripts (files under /static, which
+// only enhance pages that work without them) and nothing else: no inline
+// script or style, no page can be framed, forms post only here.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // header is a response header in canonical form with its value.

@@ -137,3 +137,11 @@ func (q Queries) StaffClients(ctx context.Context, user equipe.ID) ([]equipe.Acc
 	}
 	return out, wrap(rows.Err())
 }
+
+// HasClients reports whether the account has client accounts: whether it
+// is a firm.
+func (q Queries) HasClients(ctx context.Context, firm equipe.ID) (bool, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM accounts WHERE parent_id = $1 LIMIT 1) c`, firm).Scan(&n)
+	return n > 0, wrap(err)
+}

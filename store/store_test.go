@@ -530,3 +530,45 @@ func TestThrottle_FixedWindow(t *testing.T) {
 		}
 	})
 }
+
+func TestHitWindows_SaysWhatHitWouldAnswerWithoutCounting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for i := range 3 {
+			write(t, db, func(tx *store.Tx) error {
+				_, _, err := tx.Hit(ctx, "invite:x", t0.Add(time.Duration(i)*time.Minute), time.Hour, 3)
+				return err
+			})
+		}
+		read := func(at time.Time) time.Time {
+			ws, err := db.HitWindows(ctx, []string{"invite:x", "invite:never"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := ws["invite:never"]; ok || len(ws) != 1 {
+				t.Fatalf("windows %v", ws)
+			}
+			return ws["invite:x"].BlockedUntil(at, time.Hour, 3)
+		}
+		// Read twice: reading counts nothing.
+		for range 2 {
+			if until := read(t0.Add(10 * time.Minute)); !until.Equal(t0.Add(time.Hour)) {
+				t.Fatalf("blocked until %v, want %v", until, t0.Add(time.Hour))
+			}
+		}
+		if until := read(t0.Add(time.Hour)); !until.IsZero() {
+			t.Fatalf("next window: blocked until %v", until)
+		}
+		if until := (store.HitWindow{Count: 2, Start: t0}).BlockedUntil(t0, time.Hour, 3); !until.IsZero() {
+			t.Fatalf("under the limit: blocked until %v", until)
+		}
+		var ok bool
+		write(t, db, func(tx *store.Tx) error {
+			var err error
+			ok, _, err = tx.Hit(ctx, "invite:x", t0.Add(10*time.Minute), time.Hour, 3)
+			return err
+		})
+		if ok {
+			t.Fatal("Hit lets through what HitWindows says is blocked")
+		}
+	})
+}

@@ -323,3 +323,16 @@ func (q Queries) AccountTokens(ctx context.Context, userID, accountID equipe.ID,
 	}
 	return out, wrap(rows.Err())
 }
+
+// RemovedAt returns when the user was last removed from the account, as its
+// audit log remembers (the membership itself is deleted), or ENOTFOUND.
+func (q Queries) RemovedAt(ctx context.Context, accountID, userID equipe.ID) (time.Time, error) {
+	var at int64
+	err := q.q.QueryRowContext(ctx, `SELECT at FROM audit_events
+		WHERE account_id = $1 AND target_id = $2 AND action = 'member.removed' ORDER BY id DESC LIMIT 1`,
+		accountID, userID.String()).Scan(&at)
+	if err != nil {
+		return time.Time{}, wrap(err)
+	}
+	return time.UnixMicro(at).UTC(), nil
+}

@@ -149,3 +149,51 @@ func (db *DB) DeleteStaleThrottles(ctx context.Context, before time.Time) (int64
 	}
 	return res.RowsAffected()
 }
+
+// HitWindow is where a fixed-window throttle of Hit stands: the requests
+// counted in its current window and when that window began.
+type HitWindow struct {
+	Count int
+	Start time.Time
+}
+
+// BlockedUntil returns when a request against the throttle may next
+// proceed under a limit of free a window, or the zero time when one may
+// now: it is what Hit would answer, without counting.
+func (h HitWindow) BlockedUntil(now time.Time, window time.Duration, free int) time.Time {
+	end := h.Start.Add(window)
+	if h.Count < free || !now.Before(end) {
+		return time.Time{}
+	}
+	return end
+}
+
+// HitWindows reads, without counting anything, where the fixed-window
+// throttles with keys stand; a key never hit is absent.
+func (q Queries) HitWindows(ctx context.Context, keys []string) (map[string]HitWindow, error) {
+	out := map[string]HitWindow{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(keys))
+	in := make([]string, 0, len(keys))
+	for _, k := range keys {
+		args = append(args, k)
+		in = append(in, "$"+itoa(len(args)))
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT key, count, window_start FROM throttles WHERE key IN (`+strings.Join(in, ", ")+`)`, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		var start int64
+		if err := rows.Scan(&k, &n, &start); err != nil {
+			return nil, wrap(err)
+		}
+		out[k] = HitWindow{Count: n, Start: time.UnixMicro(start).UTC()}
+	}
+	return out, wrap(rows.Err())
+}

@@ -3,9 +3,11 @@ package team
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/store"
 )
 
 // Allowed says whether a reader may take an action and, if not, why: Err is
@@ -16,6 +18,15 @@ type Allowed struct {
 
 // OK reports whether the action is allowed.
 func (a Allowed) OK() bool { return a.Err == nil }
+
+// Until returns, for an action a throttle refuses for now, when it will be
+// possible again; otherwise the zero time.
+func (a Allowed) Until() time.Time {
+	if a.Err == nil || a.Err.Code != equipe.ERATELIMITED {
+		return time.Time{}
+	}
+	return a.Err.Until
+}
 
 // Code returns the refusal's code, "" when the action is allowed.
 func (a Allowed) Code() string {
@@ -87,6 +98,11 @@ type onMember struct {
 	// elsewhere reports whether the member administers another account
 	// that the actor does not administer.
 	elsewhere func() (bool, error)
+	// throttled answers whether the throttles of an email-sending action
+	// ("invite", "reset") on the member refuse it for now: the refusal, or
+	// nil. Nil when the caller counts the action against them itself (the
+	// use case taking it, in its unit of work).
+	throttled func(what string) (*equipe.Error, error)
 }
 
 // pendingInvitation reports whether the member was sent an invitation they
@@ -183,6 +199,28 @@ func (s *Service) memberRule(c onMember, action string) error {
 	if action != MemberEdit && c.actor.is(c.member.UserID) {
 		return forbidden("member.self", nil)
 	}
+	// Throttles last: an action refused for now is one that will be
+	// possible later, and the answer says when.
+	if c.throttled != nil && (action == MemberInvite || action == MemberReset) {
+		whats := []string{"invite"}
+		if action == MemberReset {
+			// A reset for someone who never joined sends an invitation:
+			// it counts as both.
+			whats = []string{"reset"}
+			if status != equipe.MemberActive {
+				whats = append(whats, "invite")
+			}
+		}
+		for _, what := range whats {
+			refusal, err := c.throttled(what)
+			if err != nil {
+				return err
+			}
+			if refusal != nil {
+				return refusal
+			}
+		}
+	}
 	return nil
 }
 
@@ -202,7 +240,7 @@ func (s *Service) memberActions(c onMember) (Actions, error) {
 // isRefusal reports whether err is a rule's refusal rather than a fault.
 func isRefusal(err error) bool {
 	switch equipe.ErrorCode(err) {
-	case equipe.EFORBIDDEN, equipe.ECONFLICT, equipe.EINVALID:
+	case equipe.EFORBIDDEN, equipe.ECONFLICT, equipe.EINVALID, equipe.ERATELIMITED:
 		return true
 	}
 	return false
@@ -235,6 +273,47 @@ type readCase struct {
 	// elsewhere holds, for the members asked about, whether they
 	// administer another account the actor does not (see prefetch).
 	elsewhere map[equipe.ID]bool
+	// windows holds where the email throttles of the members asked about
+	// (and of the account) stand; throttlesOf says whose were read.
+	windows     map[string]store.HitWindow
+	throttlesOf map[equipe.ID]bool
+	now         time.Time
+}
+
+// prefetchThrottles reads at once where the email throttles of the members
+// of a page stand: one query rather than one a member.
+func (rc *readCase) prefetchThrottles(users []equipe.ID) error {
+	if rc.refusal != nil || len(users) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, 2*len(users)+2)
+	for _, what := range []string{"invite", "reset"} {
+		for i, u := range users {
+			byMember, byAccount := throttleKeys(what, rc.account, u)
+			if i == 0 {
+				keys = append(keys, byAccount)
+			}
+			keys = append(keys, byMember)
+		}
+	}
+	ws, err := rc.s.DB.HitWindows(rc.ctx, keys)
+	if err != nil {
+		return err
+	}
+	if rc.windows == nil {
+		rc.windows, rc.throttlesOf = map[string]store.HitWindow{}, map[equipe.ID]bool{}
+	}
+	for _, k := range keys {
+		if w, ok := ws[k]; ok {
+			rc.windows[k] = w
+		} else {
+			delete(rc.windows, k)
+		}
+	}
+	for _, u := range users {
+		rc.throttlesOf[u] = true
+	}
+	return nil
 }
 
 // prefetch reads at once, for the members of a page, what their answers
@@ -261,7 +340,8 @@ func (s *Service) readCase(ctx context.Context, actor Actor, account equipe.ID) 
 	if err != nil {
 		return nil, err
 	}
-	return &readCase{s: s, ctx: ctx, actor: actor, account: account, am: am, refusal: refusal, roles: map[string]access.Role{}}, nil
+	return &readCase{s: s, ctx: ctx, actor: actor, account: account, am: am, refusal: refusal, roles: map[string]access.Role{},
+		now: s.now()}, nil
 }
 
 // of returns the case of member m, with their resources when known (nil:
@@ -277,6 +357,14 @@ func (rc *readCase) of(m equipe.Member, resources []equipe.ID) onMember {
 				rc.admins, rc.counted = n, true
 			}
 			return rc.admins, nil
+		},
+		throttled: func(what string) (*equipe.Error, error) {
+			if !rc.throttlesOf[m.UserID] {
+				if err := rc.prefetchThrottles([]equipe.ID{m.UserID}); err != nil {
+					return nil, err
+				}
+			}
+			return throttledAt(rc.windows, what, rc.account, m.UserID, rc.now), nil
 		},
 		elsewhere: func() (bool, error) {
 			if other, ok := rc.elsewhere[m.UserID]; ok {

@@ -60,6 +60,20 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 	return acct, err
 }
 
+// IsFirm reports whether the account is a firm: whether it has client
+// accounts. Pages offer an account's clients only then. An account out of
+// the actor's reach answers ENOTFOUND.
+func (s *Service) IsFirm(ctx context.Context, actor Actor, account equipe.ID) (bool, error) {
+	m, _, err := s.actorMember(ctx, actor, account)
+	if err != nil {
+		return false, err
+	}
+	if m == nil {
+		return false, notFound()
+	}
+	return s.DB.HasClients(ctx, account)
+}
+
 // Client is a client account of a firm with the firm's members assigned to
 // it, and what the reader may do with it.
 type Client struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -386,10 +387,43 @@ func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor,
 
 // throttle counts an email-sending action per member and per account.
 func (s *Service) throttle(ctx context.Context, u *work.Unit, what string, account, user equipe.ID, perMember, perAccount int) error {
-	if err := u.Limit(ctx, what+":member:"+account.String()+":"+user.String(), perMember, mailWindow, what+".throttled"); err != nil {
+	byMember, byAccount := throttleKeys(what, account, user)
+	if err := u.Limit(ctx, byMember, perMember, mailWindow, what+".throttled"); err != nil {
 		return err
 	}
-	return u.Limit(ctx, what+":account:"+account.String(), perAccount, mailWindow, what+".throttled")
+	return u.Limit(ctx, byAccount, perAccount, mailWindow, what+".throttled")
+}
+
+// throttleKeys returns the keys of the throttles that an email-sending
+// action ("invite", "reset") on the member counts against.
+func throttleKeys(what string, account, user equipe.ID) (byMember, byAccount string) {
+	return what + ":member:" + account.String() + ":" + user.String(), what + ":account:" + account.String()
+}
+
+// throttleLimits returns how many of the action a member and an account
+// may have a window.
+func throttleLimits(what string) (perMember, perAccount int) {
+	if what == "reset" {
+		return resetsPerMember, resetsPerAccount
+	}
+	return invitesPerMember, invitesPerAccount
+}
+
+// throttledAt answers, from where the throttles stand (ws), whether the
+// action on the member would be refused by them at now: the refusal, with
+// when the action is possible again, or nil. It says in advance what
+// throttle will answer when the action is taken.
+func throttledAt(ws map[string]store.HitWindow, what string, account, user equipe.ID, now time.Time) *equipe.Error {
+	byMember, byAccount := throttleKeys(what, account, user)
+	perMember, perAccount := throttleLimits(what)
+	until := ws[byMember].BlockedUntil(now, mailWindow, perMember)
+	if a := ws[byAccount].BlockedUntil(now, mailWindow, perAccount); a.After(until) {
+		until = a
+	}
+	if until.IsZero() {
+		return nil
+	}
+	return &equipe.Error{Code: equipe.ERATELIMITED, Key: what + ".throttled", RetryAfter: until.Sub(now), Until: until}
 }
 
 // limitRecipient counts one more team email (invitation, welcome) to an

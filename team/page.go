@@ -92,6 +92,13 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if err := rc.prefetch(users); err != nil {
 		return nil, "", err
 	}
+	all := make([]equipe.ID, 0, len(rows))
+	for _, r := range rows {
+		all = append(all, r.Member.UserID)
+	}
+	if err := rc.prefetchThrottles(all); err != nil {
+		return nil, "", err
+	}
 	out := make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
 		r.Resources = orEmpty(r.Resources)

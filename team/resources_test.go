@@ -14,7 +14,6 @@ import (
 // resourceState is the state events give of a resource.
 func resourceState(r equipe.Resource) event.Resource { return event.ResourceOf(r) }
 
-
 func TestResources_ChangesAreRecordedAndRefusalsChangeNothing(t *testing.T) {
 	type result struct {
 		id            equipe.ID

@@ -2,7 +2,11 @@ package team
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -158,17 +162,32 @@ func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key 
 
 // RoleInput is a custom role as written by a person.
 type RoleInput struct {
-	Key        string // only when creating
+	// Key is given only when creating; empty, it is derived from the name
+	// (see RoleKey).
+	Key string
+	// LabelFR and LabelEN name the role; one is enough, the other language
+	// then shows it.
 	LabelFR    string
 	LabelEN    string
 	Grants     []equipe.Grant
 	Restricted bool
 }
 
-// checkRole validates a role's labels and grants.
+// checkRole validates a role's labels and grants. A role needs a name in
+// one language at least.
 func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
-	in.LabelFR = identity.CheckLabel(v, "label_fr", in.LabelFR, 60)
-	in.LabelEN = identity.CheckLabel(v, "label_en", in.LabelEN, 60)
+	fr, en := strings.TrimSpace(in.LabelFR), strings.TrimSpace(in.LabelEN)
+	switch {
+	case fr == "" && en == "":
+		v.Add("label_fr", "role.label_required")
+	case fr == "":
+		in.LabelFR, in.LabelEN = "", identity.CheckLabel(v, "label_en", en, 60)
+	case en == "":
+		in.LabelFR, in.LabelEN = identity.CheckLabel(v, "label_fr", fr, 60), ""
+	default:
+		in.LabelFR = identity.CheckLabel(v, "label_fr", fr, 60)
+		in.LabelEN = identity.CheckLabel(v, "label_en", en, 60)
+	}
 	gs := make([]access.Grant, 0, len(in.Grants))
 	for _, g := range in.Grants {
 		sc := access.ScopeNone
@@ -189,7 +208,8 @@ func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
 
 // CreateRole creates a custom role in the account. The actor needs
 // roles.manage and must hold every permission the role grants, at least at
-// its scope.
+// its scope. A role created without a key gets one derived from its name
+// (RoleKey), made unique in the account with a suffix.
 func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID, in RoleInput) (equipe.CustomRole, error) {
 	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
 	if err != nil {
@@ -197,7 +217,9 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 	}
 	var v equipe.Invalid
 	in.Key = strings.TrimSpace(in.Key)
+	derive := in.Key == ""
 	switch {
+	case derive:
 	case !access.ValidKey(in.Key) || len(in.Key) > 40:
 		v.Add("key", "role.key_invalid")
 	case func() bool { _, ok := s.Catalogue.Role(in.Key); return ok }():
@@ -214,6 +236,20 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 	cr := equipe.CustomRole{AccountID: account, Key: in.Key, LabelFR: in.LabelFR, LabelEN: in.LabelEN,
 		Grants: storedGrants(gs), Restricted: in.Restricted}
 	err = s.do(ctx, actor, func(u *work.Unit) error {
+		if derive {
+			custom, err := u.Roles(ctx, account)
+			if err != nil {
+				return err
+			}
+			taken := map[string]bool{}
+			for _, r := range s.Catalogue.Roles {
+				taken[r.Key] = true
+			}
+			for _, r := range custom {
+				taken[r.Key] = true
+			}
+			cr.Key = uniqueKey(RoleKey(orDefault(cr.LabelFR, cr.LabelEN)), taken)
+		}
 		cr.CreatedAt, cr.UpdatedAt = u.Now(), u.Now()
 		if err := u.CreateRole(ctx, &cr); err != nil {
 			return err
@@ -322,4 +358,69 @@ func storedGrants(gs []access.Grant) []equipe.Grant {
 		out = append(out, equipe.Grant{Permission: g.Permission, Scope: g.Scope.String()})
 	}
 	return out
+}
+
+// roleKeyLength is the longest key derived from a role's name, leaving room
+// for a suffix within the 40 characters a key may have.
+const roleKeyLength = 36
+
+// RoleKey derives a role's key from its name: lower-case ASCII letters and
+// digits, accents removed ("Comptabilité générale" gives
+// "comptabilite_generale"), other characters joined into underscores,
+// starting with a letter, at most 36 characters. A name with nothing to
+// keep gives "role".
+func RoleKey(name string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range norm.NFD.String(name) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		r = unicode.ToLower(r)
+		if w, ok := ligatures[r]; ok {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteString(w)
+			gap = false
+			continue
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			gap = false
+			continue
+		}
+		gap = true
+	}
+	key := b.String()
+	if key != "" && (key[0] < 'a' || key[0] > 'z') {
+		key = "role_" + key
+	}
+	if len(key) > roleKeyLength {
+		key = strings.TrimRight(key[:roleKeyLength], "_")
+	}
+	if key == "" {
+		return "role"
+	}
+	return key
+}
+
+// ligatures are the letters that decompose into two ASCII letters rather
+// than into a letter and an accent.
+var ligatures = map[rune]string{'œ': "oe", 'æ': "ae", 'ß': "ss", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th"}
+
+// uniqueKey returns key, or key with the first suffix _2, _3… that is not
+// taken.
+func uniqueKey(key string, taken map[string]bool) string {
+	if !taken[key] {
+		return key
+	}
+	for i := 2; ; i++ {
+		if k := key + "_" + strconv.Itoa(i); !taken[k] {
+			return k
+		}
+	}
 }

@@ -1575,3 +1575,114 @@ func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 		}
 	})
 }
+
+// TestMemberActions_AThrottledEmailSaysWhenItCanBeSentAgain: once a
+// member's re-invitations or resets reach their limit for the hour, the
+// member's answers (their view and their row of the team page) refuse
+// them with the throttle's refusal and the time the window ends; taking the
+// action is refused the same way, and at that time it is offered again.
+func TestMemberActions_AThrottledEmailSaysWhenItCanBeSentAgain(t *testing.T) {
+	tests := []struct {
+		name    string
+		action  string
+		refusal string
+		target  func(s *scene) *equipe.User // leaves the action throttled
+		take    func(s *scene, u *equipe.User) error
+	}{
+		{name: "re-invitations", action: team.MemberInvite, refusal: "invite.throttled",
+			target: func(s *scene) *equipe.User {
+				u := s.added("m", "collaborator", true)
+				for range 2 {
+					s.b.st.Clock.Advance(time.Minute)
+					if _, err := s.s.Invite(ctx, s.admin(), s.account, u.ID); err != nil {
+						s.t.Fatal(err)
+					}
+				}
+				return u
+			},
+			take: func(s *scene, u *equipe.User) error {
+				_, err := s.s.Invite(ctx, s.admin(), s.account, u.ID)
+				return err
+			}},
+		{name: "resets sent by an administrator", action: team.MemberReset, refusal: "reset.throttled",
+			target: func(s *scene) *equipe.User {
+				u := s.joined("m", "collaborator")
+				for i := range 3 {
+					if i > 0 {
+						s.b.st.Clock.Advance(time.Minute)
+					}
+					if _, err := s.s.AdminReset(ctx, s.admin(), s.account, u.ID); err != nil {
+						s.t.Fatal(err)
+					}
+				}
+				return u
+			},
+			take: func(s *scene, u *equipe.User) error {
+				_, err := s.s.AdminReset(ctx, s.admin(), s.account, u.ID)
+				return err
+			}},
+		{name: "a reset for someone who never joined counts as an invitation", action: team.MemberReset, refusal: "invite.throttled",
+			target: func(s *scene) *equipe.User {
+				u := s.added("m", "collaborator", true)
+				for range 2 {
+					s.b.st.Clock.Advance(time.Minute)
+					if _, err := s.s.Invite(ctx, s.admin(), s.account, u.ID); err != nil {
+						s.t.Fatal(err)
+					}
+				}
+				return u
+			},
+			take: func(s *scene, u *equipe.User) error {
+				_, err := s.s.AdminReset(ctx, s.admin(), s.account, u.ID)
+				return err
+			}},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				u := tt.target(s)
+				// The window began with the first email, two minutes ago.
+				until := s.b.st.Clock.Now().Add(time.Hour - 2*time.Minute)
+				v, err := s.s.ViewMember(ctx, s.admin(), s.account, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := v.Actions.Get(tt.action)
+				if answer(a) != tt.refusal || !a.Until().Equal(until) || a.Err.RetryAfter != until.Sub(s.b.st.Clock.Now()) {
+					t.Fatalf("answer %q until %v (in %v), want %q until %v", answer(a), a.Until(), a.Err.RetryAfter, tt.refusal, until)
+				}
+				rows, _, err := s.s.TeamPage(ctx, s.admin(), team.MemberFilter{Account: s.account, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rows {
+					if r.Member.UserID == u.ID {
+						if got := r.Actions.Get(tt.action); answer(got) != tt.refusal || !got.Until().Equal(until) {
+							t.Errorf("team page: %q until %v", answer(got), got.Until())
+						}
+					}
+				}
+				// Reading the answers counted nothing: taking the action is
+				// refused the same way.
+				before := s.snapshot()
+				err = tt.take(s, u)
+				s.refused(t, err, tt.refusal, before)
+				if e := equipe.AsError(err); !e.Until.Equal(until) {
+					t.Errorf("taken: until %v, want %v", e.Until, until)
+				}
+				s.b.st.Clock.Set(until)
+				v, err = s.s.ViewMember(ctx, s.admin(), s.account, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a := v.Actions.Get(tt.action); !a.OK() || !a.Until().IsZero() {
+					t.Fatalf("at %v: %q", until, answer(a))
+				}
+				if err := tt.take(s, u); err != nil {
+					t.Fatalf("at %v: %v", until, err)
+				}
+			})
+		}
+	})
+}

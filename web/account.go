@@ -149,8 +149,13 @@ func (w *Web) entry(r *http.Request, acct equipe.Account) string {
 }
 
 // offersClients reports whether the account's pages lead to its clients for
-// the reader: they manage them, or are assigned to some.
+// the reader: the account is a firm (it has clients; an account without any
+// offers to create the first from its settings), and the reader manages
+// them or is assigned to some.
 func (w *Web) offersClients(r *http.Request, account equipe.ID, acts team.Actions) bool {
+	if firm, err := w.Team.IsFirm(r.Context(), actor(r), account); err != nil || !firm {
+		return false
+	}
 	if acts.May(team.AccountManageClients) {
 		return true
 	}

@@ -47,6 +47,9 @@ func (w *Web) showAccountForm(rw http.ResponseWriter, r *http.Request, title str
 	p := w.page(r, title)
 	p.Form = f
 	p.Form.arrange(accountFormFields...)
+	p.Form.label("name", "new_account.name", "locale", "new_account.locale", "resource_type", "new_account.resource_type",
+		"resource_name", "new_account.resource_name", "owner_email", "new_account.owner_email",
+		"owner_first_name", "field.first_name", "owner_last_name", "field.last_name", "message", "new_account.message")
 	d := accountFormPage{Frame: frame, Back: "/"}
 	if frame != nil {
 		d.Back = frame.URL("/clients")

@@ -115,7 +115,7 @@ func TestNewAccount_InvitesTheOwnerWithTheMessageAndKeepsTheCreatorAsManager(t *
 		t.Fatal("the notice does not name the owner")
 	}
 	page := get(t, o.c, env.URL+p.Header.Get("Location"))
-	if n := notice(page); n != "Le compte « Pizzeria Napoli » est créé et Gino Rossi (gino@napoli.example) est invité à en devenir l'administrateur. Vous gardez un accès Manager à ce compte ; Gino Rossi pourra le retirer à tout moment." {
+	if n := notice(page); n != "Le compte « Pizzeria Napoli » est créé et une invitation à l'administrer est envoyée à Gino Rossi (gino@napoli.example). Vous gardez un accès Manager à ce compte ; Gino Rossi pourra le retirer à tout moment." {
 		t.Fatalf("notice %q", n)
 	}
 	if row := text(tableRow(t, page.Body, "Paul Partenaire")); !strings.Contains(row, "Manager") || !strings.Contains(row, "Actif") {
@@ -248,17 +248,17 @@ func TestClientsPage_CreatesSearchesAssignsAndUnassignsAfterConfirming(t *testin
 
 	// The notice after an assignment names both.
 	p = post(t, f.c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {f.staff[1].User.ID.String()}})
-	if n := notice(get(t, f.c, env.URL+p.Header.Get("Location"))); n != "Test lea est affecté à « Boulangerie Martin »." {
+	if n := notice(get(t, f.c, env.URL+p.Header.Get("Location"))); n != "Accès à « Boulangerie Martin » accordé à Test lea." {
 		t.Errorf("notice %q", n)
 	}
 	// No one chosen, or someone outside the firm: said at the top, nothing changes.
 	if p = post(t, f.c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {""}}); p.Status != 422 ||
-		!strings.Contains(p.Body, "Choisissez le membre du cabinet à affecter.") {
+		!strings.Contains(p.Body, "Membre du cabinet à affecter à Boulangerie Martin : choisissez le membre du cabinet à affecter.") {
 		t.Errorf("no one chosen: %d", p.Status)
 	}
 	outsider := signUpOwner(t, env, "out@side.example")
 	if p = post(t, f.c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {outsider.user.ID.String()}}); p.Status != 422 ||
-		!strings.Contains(p.Body, "Cette personne n&#39;est pas membre du cabinet.") {
+		!strings.Contains(p.Body, "Membre du cabinet à affecter à Boulangerie Martin : cette personne n&#39;est pas membre du cabinet.") {
 		t.Errorf("outsider: %d %s", p.Status, text(p.Body))
 	}
 
@@ -272,7 +272,7 @@ func TestClientsPage_CreatesSearchesAssignsAndUnassignsAfterConfirming(t *testin
 		t.Fatal("the confirmation page changed something")
 	}
 	p = post(t, f.c, remove, nil)
-	if n := notice(get(t, f.c, env.URL+p.Header.Get("Location"))); n != "Test lea n'est plus affecté à « Boulangerie Martin »." {
+	if n := notice(get(t, f.c, env.URL+p.Header.Get("Location"))); n != "Accès à « Boulangerie Martin » retiré à Test lea." {
 		t.Errorf("notice %q", n)
 	}
 	if p := get(t, as(env, f.staff[1]), f.clientURL(0, "/members")); p.Status != 404 {

@@ -167,6 +167,7 @@ func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe
 			f.Errors["role"] = fieldError{Key: "keys.role_required"}
 		}
 		f.arrange("name", "role")
+		f.label("name", "keys.name", "role", "keys.role")
 		return w.showKeys(rw, r, account, f, refusedStatus(err))
 	}
 	frame, err := w.keysFrame(r, account)

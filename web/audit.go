@@ -222,10 +222,7 @@ func (n *auditNames) deletedRoles(events []event.Event) {
 		}
 		for _, st := range []event.State{e.Before, e.After} {
 			if r, ok := st.(event.Role); ok {
-				name := r.LabelFR
-				if n.locale == equipe.LocaleEN {
-					name = r.LabelEN
-				}
+				name := access.Label{FR: r.LabelFR, EN: r.LabelEN}.In(n.locale)
 				if name != "" {
 					n.roles[e.Subject.ID] = name
 					break

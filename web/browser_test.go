@@ -103,7 +103,7 @@ func TestBrowser_SignUpLogOutLogInResetPasswordAndConsent(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "consent")
 	b.do("log out from the consent page", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.at("/login")
-	if n := b.text(".notice"); n != "Vous êtes déconnecté." {
+	if n := b.text(".notice"); n != "Déconnexion effectuée." {
 		t.Fatalf("after logout: %q", n)
 	}
 

@@ -108,6 +108,7 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 		}
 		base := frame.URL("/clients/" + c.Account.ID.String())
 		row := clientRow{ID: c.Account.ID.String(), Name: c.Account.Name, Href: "/accounts/" + c.Account.ID.String() + accountSections[0].Path}
+		p.Form.Labels["assign-"+row.ID] = fieldLabel{Key: "clients.assign_label", Args: map[string]any{"client": c.Account.Name}}
 		assigned := map[equipe.ID]bool{}
 		for _, u := range c.Staff {
 			assigned[u] = true

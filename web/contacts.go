@@ -163,6 +163,7 @@ func (w *Web) showContactForm(rw http.ResponseWriter, r *http.Request, account e
 	p := w.page(r, title)
 	p.Form = f
 	p.Form.arrange(contactFields...)
+	p.Form.label("name", "contacts.name", "email", "contacts.email", "phone", "contacts.phone", "kinds", "contacts.kinds")
 	d := contactFormPage{Frame: frame, Editing: editing != nil, Back: frame.URL("/contacts")}
 	if editing != nil {
 		d.Name = contactName(*editing)

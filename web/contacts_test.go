@@ -82,7 +82,7 @@ func TestContacts_AddEditInviteAsMemberAndDeleteAfterConfirming(t *testing.T) {
 	}
 	contact := idFrom(t, p.Header.Get("Location"), "contact")
 	p = get(t, o.c, env.URL+p.Header.Get("Location"))
-	if n := notice(p); n != "Jeanne Compta est ajouté aux contacts." {
+	if n := notice(p); n != "Contact ajouté : Jeanne Compta." {
 		t.Errorf("notice %q", n)
 	}
 	row := text(between(p.Body, `<th scope="row"><span class="member-name">Jeanne Compta`, "</tr>"))

@@ -69,7 +69,7 @@ func TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem(t *te
 	browsertest.Screenshot(t, ctx, "new-account")
 	partner.do("create the account", submit())
 	partner.at("/accounts/")
-	partner.wantText(".notice", "Le compte « Pizzeria Napoli » est créé et Gino Rossi (gino@napoli.example) est invité à en devenir l'administrateur.",
+	partner.wantText(".notice", "Le compte « Pizzeria Napoli » est créé et une invitation à l'administrer est envoyée à Gino Rossi (gino@napoli.example).",
 		"Vous gardez un accès Manager")
 	account := idFrom(t, partner.location(), "")
 	partner.wantText(".switcher summary", "Pizzeria Napoli")
@@ -91,10 +91,10 @@ func TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem(t *te
 	owner.do("confirm", chromedp.Click(chromedp.CSS("button.danger")), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	owner.wantText(".notice", "Le membre a été retiré du compte.")
 
-	// The partner's access ends at once: the page is not found, and the
-	// account is gone from the switcher.
+	// The partner's access ends at once: the page says so and leads to
+	// their own account, and the account is gone from the switcher.
 	partner.do("reload the account", chromedp.Navigate(env.URL+"/accounts/"+account.String()+"/members"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	partner.wantText("main", "Introuvable")
+	partner.wantText("main", "Vous n'avez plus accès à Pizzeria Napoli.", "Éditeur Paul")
 	if sw := partner.switcherText(); strings.Contains(sw, "Pizzeria Napoli") || !strings.Contains(sw, "Éditeur Paul") {
 		t.Fatalf("the partner's switcher after removal: %q", sw)
 	}
@@ -116,10 +116,14 @@ func TestBrowser_AFirmsStaffSeeOnlyTheClientsTheyAreAssignedTo(t *testing.T) {
 	admin.logIn("claire@cabinet.example", ownerPassword)
 	admin.at("/")
 	admin.do("open the firm", chromedp.Click(chromedp.CSS("a.account-name")), chromedp.WaitVisible(chromedp.CSS("table.team")))
-	admin.do("open the Clients section", chromedp.Click(chromedp.CSS(`.subnav a[href$="/clients"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
-	admin.wantText("main", "Aucun client pour le moment.")
-	for _, name := range []string{"Boulangerie Martin", "Garage Dupont"} {
-		admin.do("create "+name, chromedp.Click(chromedp.CSS(".page-head a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")),
+	// No client yet: no Clients section; the settings lead to the first.
+	admin.do("open the settings", chromedp.Click(chromedp.CSS(`.subnav a[href$="/settings"]`)), chromedp.WaitVisible(chromedp.CSS(".first-client")))
+	admin.do("open the first client's form", chromedp.Click(chromedp.CSS(".first-client a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	for i, name := range []string{"Boulangerie Martin", "Garage Dupont"} {
+		if i > 0 {
+			admin.do("open the new client form", chromedp.Click(chromedp.CSS(".page-head a.button")), chromedp.WaitVisible(chromedp.CSS("#f-name")))
+		}
+		admin.do("create "+name,
 			admin.fill(map[string]string{"name": name}), chromedp.SetValue(chromedp.CSS("#f-resource_type"), "company"),
 			submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
 		admin.wantText(".notice", "Le compte client « "+name+" » est créé.")
@@ -236,7 +240,7 @@ func TestBrowser_AContactIsNotAMemberUntilSomeoneInvitesThem(t *testing.T) {
 		submit(), chromedp.WaitVisible(chromedp.CSS("#e-kinds")))
 	b.wantText("#e-kinds", "Choisissez au moins un type")
 	b.do("tick billing", chromedp.Click(chromedp.CSS("#f-kind-billing")), submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	b.wantText(".notice", "Jeanne Compta est ajouté aux contacts.")
+	b.wantText(".notice", "Contact ajouté : Jeanne Compta.")
 	b.wantText("table.contacts", "Jeanne Compta", "jeanne@compta.example", "01 23 45 67 89", "Facturation")
 	browsertest.Screenshot(t, ctx, "contacts")
 	b.do("invite her as a member", chromedp.Click(chromedp.CSS("table.contacts a.quick")), chromedp.WaitVisible(chromedp.CSS("#f-email")))

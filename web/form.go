@@ -3,7 +3,10 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -17,6 +20,33 @@ type form struct {
 	Summary string
 	// RetryAfter is how long to wait, for a rate-limited form.
 	RetryAfter time.Duration
+	// Labels names the form's fields for its summary, where they differ
+	// from the usual names (fieldLabels).
+	Labels map[string]fieldLabel
+}
+
+// fieldLabel names a field in the summary of a form's problems: a message
+// key with its arguments, or a text already in the reader's language.
+type fieldLabel struct {
+	Key  string
+	Args map[string]any
+	Text string
+}
+
+// fieldLabels are the message keys naming the fields that many forms share
+// under the same name; a form names its other fields with label.
+var fieldLabels = map[string]string{
+	"first_name":       "field.first_name",
+	"last_name":        "field.last_name",
+	"email":            "field.email",
+	"password":         "field.password",
+	"password_confirm": "field.password_confirm",
+	"account_name":     "field.account_name",
+	"resource_type":    "field.resource_type",
+	"resource_name":    "field.resource_name",
+	"locale":           "field.locale",
+	"accept":           "field.accept",
+	"permissions":      "perms.legend",
 }
 
 type fieldError struct {
@@ -25,7 +55,16 @@ type fieldError struct {
 }
 
 func newForm() *form {
-	return &form{Values: map[string]string{}, Errors: map[string]fieldError{}}
+	return &form{Values: map[string]string{}, Errors: map[string]fieldError{}, Labels: map[string]fieldLabel{}}
+}
+
+// label names fields for the summary: pairs of a field and the message key
+// of its label, as the page shows it.
+func (f *form) label(pairs ...string) *form {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		f.Labels[pairs[i]] = fieldLabel{Key: pairs[i+1]}
+	}
+	return f
 }
 
 // keep copies the named request values into the form, to show them again.
@@ -126,4 +165,55 @@ type fieldData struct {
 type pager struct {
 	First, Next string
 	Newest      bool // the list runs newest first: "newest" and "older"
+}
+
+// summaryLine says one problem of the form's summary in locale: the field's
+// label and its message, joined as the language does ("First name: this
+// field is required.", "Prénom : ce champ est obligatoire."). A field with
+// no known label gives its message alone.
+func (w *Web) summaryLine(locale string, f *form, name string) string {
+	e, ok := f.Errors[name]
+	if !ok {
+		return ""
+	}
+	msg := w.I18n.T(locale, e.Key, e.Args)
+	label := w.formLabel(locale, f, name)
+	if label == "" {
+		return msg
+	}
+	return w.I18n.T(locale, "form.problem", map[string]any{"label": label, "message": lowerFirst(msg)})
+}
+
+// formLabel names the field in locale: the form's own label, a
+// permission's name for the picker's boxes, or the usual name of a shared
+// field.
+func (w *Web) formLabel(locale string, f *form, name string) string {
+	if l, ok := f.Labels[name]; ok {
+		if l.Text != "" {
+			return l.Text
+		}
+		return w.I18n.T(locale, l.Key, l.Args)
+	}
+	for _, prefix := range []string{"permissions.", "overrides."} {
+		if perm, ok := strings.CutPrefix(name, prefix); ok {
+			if p, ok := w.Catalogue.Permission(perm); ok {
+				return p.Label.In(locale)
+			}
+		}
+	}
+	if key, ok := fieldLabels[name]; ok {
+		return w.I18n.T(locale, key, nil)
+	}
+	return ""
+}
+
+// lowerFirst lowers the first letter of a message that follows a label,
+// unless the word is an acronym ("API", "URL").
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	next, _ := utf8.DecodeRuneInString(s[n:])
+	if !unicode.IsUpper(r) || unicode.IsUpper(next) {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
 }

@@ -97,7 +97,7 @@ func TestClientsPage_AMissingStaffChoiceIsSaidBesideItsClient(t *testing.T) {
 	if p.Status != 422 {
 		t.Fatalf("no one chosen: %d", p.Status)
 	}
-	wantIn(t, p, `<a href="#f-assign-`+client+`">Choisissez le membre du cabinet à affecter.</a>`,
+	wantIn(t, p, `<a href="#f-assign-`+client+`">Membre du cabinet à affecter à `, ` : choisissez le membre du cabinet à affecter.</a>`,
 		`<select id="f-assign-`+client+`" name="user" aria-invalid="true" aria-describedby="e-assign-`+client+`" autofocus>`,
 		`<p class="error" id="e-assign-`+client+`">Choisissez le membre du cabinet à affecter.</p>`)
 	if n := strings.Count(p.Body, `aria-invalid="true"`); n != 1 {

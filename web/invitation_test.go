@@ -133,9 +133,9 @@ func TestInvitationPage_ExistingUserLogsInOrSwitchesThenJoins(t *testing.T) {
 	}
 	// Logged in as someone else: said plainly, with a way to switch.
 	p = get(t, a.c, link)
-	wantIn(t, p, "Cette invitation est pour bob@b.example ; vous êtes connecté en tant que ada@a.example.",
+	wantIn(t, p, "Cette invitation est pour bob@b.example ; la session ouverte appartient à ada@a.example.",
 		`<form method="post" action="/logout" novalidate>`, `name="next" value="`+self+`"`)
-	if r := post(t, a.c, link, nil); r.Status != 409 || !strings.Contains(r.Body, "vous êtes connecté en tant que") {
+	if r := post(t, a.c, link, nil); r.Status != 409 || !strings.Contains(r.Body, "la session ouverte appartient à") {
 		t.Fatalf("accept as someone else: %d", r.Status)
 	}
 	other := env.Client()

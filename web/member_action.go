@@ -139,10 +139,13 @@ type confirmPage struct {
 	Facts      []string
 	Problem    string
 	CanConfirm bool
-	Button     string
-	Icon       string
-	Danger     bool
-	Back       string
+	// AvailableAt says when a throttled action is possible again ("14:05");
+	// until then its button is disabled.
+	AvailableAt string
+	Button      string
+	Icon        string
+	Danger      bool
+	Back        string
 }
 
 // confirm returns the handler of an action's confirmation page.
@@ -209,7 +212,7 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 	// Someone who may not take the action at all is told so on a page of
 	// its own; an action the member's state stops is explained here.
 	answer := mv.Actions.Get(a.name)
-	if !answer.OK() && answer.Err.Code != equipe.ECONFLICT {
+	if !answer.OK() && answer.Err.Code != equipe.ECONFLICT && answer.Err.Code != equipe.ERATELIMITED {
 		return w.refuse(rw, r, answer.Err)
 	}
 	acct, err := w.Team.Account(r.Context(), act, account)
@@ -246,6 +249,9 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 		d.CanConfirm = e.Code == equipe.ERATELIMITED
 		if d.CanConfirm {
 			rw.Header().Set("Retry-After", strconv.Itoa(max(1, int(e.RetryAfter.Seconds()))))
+			if !e.Until.IsZero() {
+				d.AvailableAt = w.clock(p.Locale, e.Until)
+			}
 		}
 		status = refusedStatus(failed)
 	}

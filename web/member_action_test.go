@@ -111,7 +111,7 @@ func TestMemberActions_AskFirstThenActAndSaySo(t *testing.T) {
 	}
 	env.Mail(t, "zoe@example.com", "admin_reset")
 	p = confirmThenDo(t, o, o.c, zoe, "suspend", "<h1>Suspendre Test zoe ?</h1>")
-	if n := notice(p); n != "Test zoe est suspendu : son accès au compte a pris fin." {
+	if n := notice(p); n != "Accès suspendu pour Test zoe : son accès au compte a pris fin." {
 		t.Fatalf("notice %q", n)
 	}
 	if row := text(tableRow(t, p.Body, "Test zoe")); !strings.Contains(row, "Suspendu") || !strings.Contains(row, "Réactiver") {
@@ -166,7 +166,7 @@ func TestMemberActions_ActivationIsInvitationWordedAsActivation(t *testing.T) {
 		t.Fatalf("row of an inactive member: %s", text(row))
 	}
 	p = confirmThenDo(t, o, o.c, sam, "invite", "<h1>Activer Sam Secrétaire ?</h1>", "dans sa langue (à défaut, celle du compte)")
-	if n := notice(p); n != "Sam Secrétaire est activé : l'e-mail d'activation lui a été envoyé." {
+	if n := notice(p); n != "Accès activé pour Sam Secrétaire : l'e-mail d'activation lui a été envoyé." {
 		t.Fatalf("notice %q", n)
 	}
 	if m := env.Mail(t, "sam@example.com", "activation"); !strings.Contains(m.Subject, "activated") {

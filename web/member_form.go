@@ -156,6 +156,10 @@ func (w *Web) memberFormFields() []string {
 	return append(fields, "resources", "title", "notification_email", "locale")
 }
 
+// memberFormLabels name the member form's own fields in its summary.
+var memberFormLabels = []string{"email", "member_form.email", "role", "team.role", "resources", "member_form.resources",
+	"title", "member_form.title", "notification_email", "member_form.notification_email", "locale", "member_form.locale"}
+
 // editedMember is the member an edit form changes.
 type editedMember struct {
 	Member    equipe.Member
@@ -214,6 +218,7 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	}
 	p.Form.Values["role"], p.Form.Values["title"] = d.Role, d.Title
 	p.Form.arrange(w.memberFormFields()...)
+	p.Form.label(memberFormLabels...)
 	data := memberFormPage{Frame: frame, Editing: editing != nil, Activation: acct.RequiresActivation, Custom: d.Custom,
 		Back: frame.URL("/members")}
 	if editing != nil {

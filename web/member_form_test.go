@@ -173,7 +173,7 @@ func TestAddMemberForm_AddsInvitesAndKeepsOnlyTheDifferencesFromTheRole(t *testi
 	}
 	p = get(t, o.c, env.URL+p.Header.Get("Location"))
 	// Template syntax and format verbs are only characters.
-	if n := notice(p); n != "{{.Link}} %s%n a été ajouté à l'équipe, sans e-mail pour l'instant : vous pourrez l'inviter plus tard (➕ Inviter)." {
+	if n := notice(p); n != "{{.Link}} %s%n fait désormais partie de l'équipe, sans e-mail pour l'instant : vous pourrez l'inviter plus tard (➕ Inviter)." {
 		t.Fatalf("notice %q", n)
 	}
 	wantIn(t, p, `class="member-name">{{.Link}} %s%n</a>`)

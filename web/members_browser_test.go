@@ -139,7 +139,7 @@ func TestBrowser_AnAdministratorInvitesAMemberLaterRemindsThemAndSendsAReset(t *
 	admin.at(o.path("/members?done=added"))
 	camille := mustUserID(t, env, "camille@client.example")
 	row := rowOf(o, camille)
-	admin.wantText(".notice", "Camille Martin a été ajouté à l'équipe, sans e-mail pour l'instant")
+	admin.wantText(".notice", "Camille Martin fait désormais partie de l'équipe, sans e-mail pour l'instant")
 	admin.wantText(row, "Collaborateur", "Chef d'entreprise", "Fiscalité, Portail clients", "Créé", "jamais connecté", "Aucune envoyée")
 	if env.Mails("camille@client.example", "invitation") != 0 {
 		t.Fatal("an invitation went out before the administrator sent one")
@@ -324,7 +324,7 @@ func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing
 	admin.do("activate", chromedp.Click(chromedp.CSS(row+` details.menu a[href$="/invite"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	admin.wantText("h1", "Activer Sam Durand ?")
 	admin.do("confirm", submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	admin.wantText(".notice", "Sam Durand est activé : l'e-mail d'activation lui a été envoyé.")
+	admin.wantText(".notice", "Accès activé pour Sam Durand : l'e-mail d'activation lui a été envoyé.")
 	act := env.Mail(t, "sam@client.example", "activation")
 	if !strings.Contains(act.Subject, "est activé") {
 		t.Fatalf("activation email not in the account's language: %q", act.Subject)

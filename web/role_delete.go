@@ -69,6 +69,7 @@ func (w *Web) deleteRole(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		f := newForm()
 		f.keep(r, "replacement")
+		f.label("replacement", "roles_page.replacement")
 		e := equipe.AsError(err)
 		switch {
 		case e.Code == equipe.ECONFLICT && e.Key == "role.in_use":

@@ -73,7 +73,10 @@ type roleFormPage struct {
 	Editing bool
 	Key     string // the role's key, when editing
 	Name    string // the role's label, when editing
-	Picker  pickerData
+	// Taken lists the account's role keys, for the script that fills the
+	// key from the name as it is typed (the server decides all the same).
+	Taken  string
+	Picker pickerData
 }
 
 // pickerData is what the permission picker's template gets.
@@ -178,7 +181,7 @@ type scopeOption struct {
 
 // roleFormFields are the role form's fields in page order, for the summary.
 func (w *Web) roleFormFields() []string {
-	fields := []string{"key", "label_fr", "label_en", "restricted", "permissions"}
+	fields := []string{"label_fr", "label_en", "key", "restricted", "permissions"}
 	for _, p := range w.Catalogue.Permissions {
 		fields = append(fields, "permissions."+p.Key)
 	}
@@ -218,7 +221,14 @@ func (w *Web) showRoleForm(rw http.ResponseWriter, r *http.Request, account equi
 		p.Form.Values["restricted"] = "yes"
 	}
 	p.Form.arrange(w.roleFormFields()...)
+	p.Form.label("key", "roles_page.key", "label_fr", "roles_page.label_fr", "label_en", "roles_page.label_en",
+		"restricted", "roles_page.restricted_label")
 	data := roleFormPage{Frame: frame, Editing: editing != nil}
+	taken := make([]string, 0, len(g.Roles))
+	for _, ro := range g.Roles {
+		taken = append(taken, ro.Role.Key)
+	}
+	data.Taken = strings.Join(taken, " ")
 	if editing != nil {
 		data.Key, data.Name = editing.Role.Key, roleName(editing.Role, p.Locale)
 	}

@@ -235,7 +235,7 @@ func TestRoleForm_SelectAllTicksEverythingTheActorMayGrant(t *testing.T) {
 	if p.Status != 200 || strings.Contains(p.Body, " checked") {
 		t.Fatalf("new role form: %d", p.Status)
 	}
-	wantIn(t, p, `<label for="f-key">Identifiant</label>`, `name="select" value="all"`,
+	wantIn(t, p, `<label for="f-key">Identifiant <span class="optional">(facultatif)</span></label>`, `name="select" value="all"`,
 		`<option value="owned_or_unassigned" selected>Propriétaire et non attribué uniquement</option>`)
 
 	f := rolePost("associe", "Associé", "Partner", nil, "select", "all")
@@ -329,15 +329,17 @@ func TestRoleForm_RefusalsKeepWhatWasTypedAndSayWhy(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
 
-	// A key that is not one, and a missing English name.
-	p := post(t, o.c, o.url("/roles/new"), rolePost("Comptable!", "Comptable", "", map[string]string{"records.view": "owned"}))
+	// A key that is not one, and no name in either language.
+	p := post(t, o.c, o.url("/roles/new"), rolePost("Comptable!", "", " ", map[string]string{"records.view": "owned"}))
 	if p.Status != 422 {
 		t.Fatalf("bad key: %d", p.Status)
 	}
-	wantIn(t, p, `role="alert"`, `<a href="#f-key">L&#39;identifiant`, `<a href="#f-label_en">Ce champ est obligatoire.</a>`,
-		`value="Comptable!"`, `value="Comptable"`, `value="records.view" checked`, `<option value="owned" selected>`,
-		`aria-describedby="h-key e-key" aria-invalid="true" autofocus>`, `<p class="error" id="e-label_en">`)
-	if strings.Index(p.Body, `href="#f-key"`) > strings.Index(p.Body, `href="#f-label_en"`) {
+	wantIn(t, p, `role="alert"`, `<a href="#f-key">Identifiant : l&#39;identifiant`,
+		`<a href="#f-label_fr">Nom en français : nommez le rôle en français ou en anglais ; une langue suffit.</a>`,
+		`value="Comptable!"`, `value="records.view" checked`, `<option value="owned" selected>`,
+		`aria-describedby="h-labels e-label_fr" aria-invalid="true" autofocus>`, `aria-describedby="h-key e-key" aria-invalid="true">`,
+		`<p class="error" id="e-label_fr">`)
+	if strings.Index(p.Body, `href="#f-label_fr"`) > strings.Index(p.Body, `href="#f-key"`) {
 		t.Error("the summary is not in page order")
 	}
 	// A scope the permission does not take is shown beside it.

@@ -15,6 +15,10 @@ const maxTTLHours = 30 * 24
 
 type settingsPage struct {
 	Frame accountFrame
+	// NewClient leads an account that has no clients yet, whose reader may
+	// create them, to its first client account: its Clients section
+	// appears once it has one.
+	NewClient string
 }
 
 // showSettings shows the account's settings form; the reader needs
@@ -54,7 +58,15 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 		}
 	}
 	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
-	p.Data = settingsPage{Frame: frame}
+	p.Form.label("name", "settings.name", "locale", "settings.locale", "requires_activation", "settings.requires_activation",
+		"invitation_ttl", "settings.ttl")
+	d := settingsPage{Frame: frame}
+	if acct.ParentID == nil && w.mayIn(r, account, team.AccountManageClients) == nil {
+		if firm, err := w.Team.IsFirm(r.Context(), actor(r), account); err == nil && !firm {
+			d.NewClient = frame.URL("/clients/new")
+		}
+	}
+	p.Data = d
 	return w.render(rw, r, status, "settings", p)
 }
 

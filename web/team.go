@@ -86,6 +86,9 @@ type rowAction struct {
 	Icon   string
 	Danger bool
 	quick  bool // the row's email action
+	// Until is when a throttled action is possible again: until then it
+	// is shown disabled, saying when.
+	Until time.Time
 }
 
 // teamFilter reads the team page's filters from the query. Values that
@@ -371,8 +374,10 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 func rowActions(acct equipe.Account, m equipe.Member, acts team.Actions) []rowAction {
 	var out []rowAction
 	add := func(action, path, label, icon string, danger, quick bool) {
-		if acts.May(action) {
-			out = append(out, rowAction{Href: path, Label: label, Icon: icon, Danger: danger, quick: quick})
+		// An action a throttle refuses for now is shown all the same,
+		// disabled, with when it will be possible.
+		if a := acts.Get(action); a.OK() || !a.Until().IsZero() {
+			out = append(out, rowAction{Href: path, Label: label, Icon: icon, Danger: danger, quick: quick, Until: a.Until()})
 		}
 	}
 	add(team.MemberEdit, "/edit", "team.action_edit", "", false, false)

@@ -168,6 +168,13 @@ func (w *Web) Handler() (http.Handler, error) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(rw, r)
 	})))
+	// Browsers ask for /favicon.ico of their own accord, whatever the
+	// pages' <link rel="icon">: they get the same icon rather than a 404.
+	mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "image/svg+xml")
+		rw.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(rw, r, static, "favicon.svg")
+	})
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 	})
@@ -307,6 +314,9 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	key := "error.internal"
 	switch e.Code {
 	case equipe.ENOTFOUND:
+		if w.explainStanding(rw, r) {
+			return
+		}
 		key = "error.not_found"
 	case equipe.EFORBIDDEN, equipe.ECONSENT:
 		key = "error.forbidden"
@@ -424,8 +434,12 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			}
 			return d
 		},
-		"date": func(t time.Time) string { return w.date(locale, t) },
-		"wait": func(d time.Duration) string { return w.wait(locale, d) },
+		// problem is one line of a form's summary: the field's name and its
+		// problem ("Prénom : ce champ est obligatoire.").
+		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
+		"date":    func(t time.Time) string { return w.date(locale, t) },
+		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
+		"clock":   func(t time.Time) string { return w.clock(locale, t) },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -445,6 +459,12 @@ func (w *Web) date(locale string, t time.Time) string {
 		return t.UTC().Format("02/01/2006 15:04 UTC")
 	}
 	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
+}
+
+// clock says the time of day of a moment within the next hours, in UTC
+// ("14:05 UTC"): when a throttled action is possible again.
+func (w *Web) clock(locale string, t time.Time) string {
+	return t.UTC().Format("15:04") + " UTC"
 }
 
 // wait says a duration in whole minutes, or seconds under a minute.

@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,8 +23,8 @@ func TestAddMember_TheNoticeNamesAnExistingIdentityAsTyped(t *testing.T) {
 	o := signUpNamed(t, env, "ada@a.example", "Ada", "Lovelace", "Analytical Engines")
 	manager := as(env, env.AddMember(t, o.account, "manon@a.example", "manager", equipe.MemberActive))
 	words := map[string][2]string{ // invited, added without an email
-		"fr": {"Invitation envoyée à Partner From B.", "Partner From B a été ajouté à l'équipe, sans e-mail pour l'instant"},
-		"en": {"Invitation sent to Partner From B.", "Partner From B was added to the team, without an email for now"},
+		"fr": {"Invitation envoyée à Partner From B.", "Partner From B fait désormais partie de l'équipe, sans e-mail pour l'instant"},
+		"en": {"Invitation sent to Partner From B.", "Partner From B is now on the team, without an email for now"},
 	}
 	n := 0
 	for _, lang := range []string{"fr", "en"} {
@@ -123,4 +126,67 @@ func TestPages_ElideDeBeforeAVowelAndCountInWords(t *testing.T) {
 	client := createClient(t, o, "Boulangerie Martin")
 	wantIn(t, get(t, o.c, env.URL+"/accounts/"+client.String()+"/members"), `<span class="tag">Client d&#39;Atelier Dupont</span>`)
 	wantIn(t, get(t, o.c, env.URL+"/"), "Client d&#39;Atelier Dupont")
+}
+
+// genderedAboutAPerson matches French that gives a person a gender through
+// a past participle after "est", "a été" and their like: "{name} est
+// affecté", "{name} ({email}) a été ajouté", "vous êtes connecté". Such a
+// message is wrong for half the people it names; phrasings such as "Accès
+// accordé à {name}" or "Invitation envoyée à {name}" fit everyone.
+var genderedAboutAPerson = regexp.MustCompile(`(?i)(\bde\s+|\bd')?(?:` +
+	`(?:\{(?:name|inviter|current)\}(?:\s*\([^)]*\))?)\s+(?:n'|ne\s+)?(?:est|était|sera|serait|a\s+été|avait\s+été|aura\s+été)|` +
+	`\bvous\s+(?:n'|ne\s+)?(?:êtes|étiez|serez|seriez|avez\s+été|aviez\s+été))\s+` +
+	`(?:(?:plus|pas|déjà|bien|encore|désormais|maintenant)\s+)?` +
+	`\p{L}+(?:é|ée|és|ées|é\(e\)|i|ie|u|ue|it|ite|is|ise)(?:[^\p{L}]|$)`)
+
+// gendered returns the first place where msg gives a person a gender, or
+// "". "L'invitation de {name} est révoquée" speaks of the invitation.
+func gendered(msg string) string {
+	for _, m := range genderedAboutAPerson.FindAllStringSubmatch(msg, -1) {
+		if m[1] == "" {
+			return m[0]
+		}
+	}
+	return ""
+}
+
+// TestWording_FrenchAboutAPersonAgreesWithAnyone: no French message about a
+// named person (or about the reader) gives them a gender with a past
+// participle after "est" or "a été"; the pattern itself is checked on
+// examples, so that the test cannot pass by matching nothing.
+func TestWording_FrenchAboutAPersonAgreesWithAnyone(t *testing.T) {
+	for s, want := range map[string]bool{
+		"{name} est affecté à « {client} ».":                         true,
+		"{name} ({email}) est invité à en devenir l'administrateur.": true,
+		"{name} a été ajouté à l'équipe.":                            true,
+		"{name} n'est plus affecté à « {client} ».":                  true,
+		"{name} est suspendu : son accès a pris fin.":                true,
+		"Vous êtes connecté sous une autre adresse":                  true,
+		"Vous êtes invité à rejoindre le compte.":                    true,
+		"{inviter} est inscrit depuis longtemps.":                    true,
+		"Accès accordé à {name}.":                                    false,
+		"Invitation envoyée à {name}.":                               false,
+		"Accès suspendu pour {name}.":                                false,
+		"{name} fait désormais partie de l'équipe.":                  false,
+		"{name} n'a pas encore activé son accès.":                    false,
+		"Vous n'êtes membre d'aucun compte.":                         false,
+		"Votre accès au compte « {account} » est activé.":            false,
+	} {
+		if got := gendered(s) != ""; got != want {
+			t.Errorf("the pattern on %q: %v, want %v", s, got, want)
+		}
+	}
+	b, err := os.ReadFile("../i18n/messages/fr.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr map[string]string
+	if err := json.Unmarshal(b, &fr); err != nil {
+		t.Fatal(err)
+	}
+	for key, msg := range fr {
+		if m := gendered(msg); m != "" {
+			t.Errorf("%s: %q gives the person a gender (%q)", key, msg, m)
+		}
+	}
 }

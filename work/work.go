@@ -186,7 +186,9 @@ func (u *Unit) Limit(ctx context.Context, key string, free int, window time.Dura
 		return err
 	}
 	if !ok {
-		return Throttled(refusal, wait)
+		e := Throttled(refusal, wait).(*equipe.Error)
+		e.Until = u.now.Add(wait)
+		return e
 	}
 	return nil
 }
