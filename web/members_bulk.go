@@ -141,7 +141,7 @@ func (w *Web) showBulk(rw http.ResponseWriter, r *http.Request, account equipe.I
 	}
 	status := http.StatusOK
 	if failed != nil {
-		p.Form.absorb(failed, nil)
+		p.Form.label("role", "bulk.role").absorb(failed, nil)
 		p.Form.arrange("action", "role", "users", "filter")
 		status = http.StatusUnprocessableEntity
 		d.Filter, d.Invalid = keep, true

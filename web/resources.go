@@ -209,6 +209,7 @@ func (w *Web) resources(rw http.ResponseWriter, r *http.Request) error {
 // f; the reader needs resources.manage (to change a resource: the
 // resource's own edit action).
 func (w *Web) showResourceForm(rw http.ResponseWriter, r *http.Request, account equipe.ID, editing *team.ResourceView, f *form, status int) error {
+	f.label("type", "resources.type", "name", "resources.name", "external_id", "resources.external_id")
 	if editing == nil {
 		if err := w.mayIn(r, account, team.AccountManageResources); err != nil {
 			return w.refuse(rw, r, err)

@@ -135,12 +135,13 @@ func TestResourceForm_ShowsEachProblemBesideItsFieldAndWritesNothing(t *testing.
 		form   url.Values
 		status int
 		field  string
+		label  string // as the summary at the top names the field
 		msg    string
 	}{
-		{"no name", resourcePost("location", " ", ""), 422, "name", "Ce champ est obligatoire."},
-		{"a name taken", resourcePost("location", "AGENCE nord", ""), 409, "name", "Une ressource de ce type porte déjà ce nom"},
-		{"an unknown type", resourcePost("planet", "Mars", ""), 422, "type", "Ce type n'existe pas."},
-		{"an external ID too long", resourcePost("location", "Sud", strings.Repeat("x", 201)), 422, "external_id", "200"},
+		{"no name", resourcePost("location", " ", ""), 422, "name", "Nom", "Ce champ est obligatoire."},
+		{"a name taken", resourcePost("location", "AGENCE nord", ""), 409, "name", "Nom", "Une ressource de ce type porte déjà ce nom"},
+		{"an unknown type", resourcePost("planet", "Mars", ""), 422, "type", "Type", "Ce type n'existe pas."},
+		{"an external ID too long", resourcePost("location", "Sud", strings.Repeat("x", 201)), 422, "external_id", "Identifiant externe", "200"},
 	} {
 		p := post(t, o.c, o.url("/resources/new"), c.form)
 		if p.Status != c.status {
@@ -151,7 +152,7 @@ func TestResourceForm_ShowsEachProblemBesideItsFieldAndWritesNothing(t *testing.
 		if !strings.Contains(got, c.msg) {
 			t.Errorf("%s: %s says %q, want %q", c.name, c.field, got, c.msg)
 		}
-		wantIn(t, p, `href="#f-`+c.field+`"`)
+		wantIn(t, p, `href="#f-`+c.field+`">`+c.label+" : ")
 	}
 	if after := storetest.Counts(t, storetest.Raw(t, env.DB)); !sameCounts(before, after) {
 		t.Fatal("a refused resource was written")
