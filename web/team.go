@@ -193,7 +193,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
-		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, "status."+string(s), nil), Selected: s == f.Status})
+		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, statusKey(s, acct.RequiresActivation), nil), Selected: s == f.Status})
 	}
 	d.Roles = append(d.Roles, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_roles", nil)})
 	byKey := map[string]access.Role{}
