@@ -48,14 +48,22 @@ func viewAccount(a equipe.Account) accountView {
 }
 
 type policyView struct {
-	Version     string    `json:"version"`
-	URL         string    `json:"url,omitempty"`
-	Text        string    `json:"text,omitempty"`
-	PublishedAt time.Time `json:"published_at"`
+	Version     string            `json:"version"`
+	Label       string            `json:"label"`
+	URL         string            `json:"url,omitempty"`
+	Text        string            `json:"text,omitempty"`
+	Texts       map[string]string `json:"texts"`
+	PublishedAt time.Time         `json:"published_at"`
 }
 
-func viewPolicy(p equipe.PrivacyPolicy) policyView {
-	return policyView{Version: p.Version, URL: p.URL, Text: p.Text, PublishedAt: p.PublishedAt}
+// viewPolicy is the policy for a reader of locale: text is the one for
+// their language (equipe.PrivacyPolicy.TextIn), texts every language's.
+func viewPolicy(p equipe.PrivacyPolicy, locale string) policyView {
+	texts := p.Texts
+	if texts == nil {
+		texts = map[string]string{}
+	}
+	return policyView{Version: p.Version, Label: p.Label, URL: p.URL, Text: p.TextIn(locale), Texts: texts, PublishedAt: p.PublishedAt}
 }
 
 // actionsView answers, by action, whether the caller may take it and, if

@@ -29,11 +29,13 @@ const (
 	addsPerAccount = 500
 )
 
-// NewMember is someone an administrator adds to an account.
+// NewMember is someone an administrator adds to an account. Only Email
+// and Role are required: names left empty are asked of the person when
+// they accept.
 type NewMember struct {
 	Email             string
-	FirstName         string
-	LastName          string
+	FirstName         string // optional
+	LastName          string // optional
 	Role              string
 	Overrides         []equipe.Override
 	Resources         []equipe.ID
@@ -75,8 +77,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	if p != "" {
 		v.Add("email", p)
 	}
-	first := identity.CheckName(&v, "first_name", in.FirstName)
-	last := identity.CheckName(&v, "last_name", in.LastName)
+	// Only the address is needed: someone added without a name is asked
+	// for it when they accept (seed 004's "enter the user's email").
+	first := optionalName(&v, "first_name", in.FirstName)
+	last := optionalName(&v, "last_name", in.LastName)
 	notify := ""
 	if strings.TrimSpace(in.NotificationEmail) != "" {
 		var p string
@@ -414,6 +418,14 @@ func memberLocale(m equipe.Member, u equipe.User, acct equipe.Account) string {
 		return m.Locale
 	}
 	return orDefault(u.Locale, acct.Locale)
+}
+
+// optionalName checks a name that may be left empty.
+func optionalName(v *equipe.Invalid, field, value string) string {
+	if strings.TrimSpace(value) == "" {
+		return ""
+	}
+	return identity.CheckName(v, field, value)
 }
 
 func checkTitle(v *equipe.Invalid, title string) string {

@@ -791,6 +791,10 @@ func TestAddMember_TheNamesTypedStayOnTheMembership(t *testing.T) {
 			in: team.NewMember{FirstName: "Grace", LastName: "Hopper", Role: "collaborator"}, noProduct: true, refusal: "member.required_resource"},
 		{name: "a malformed address is refused", email: func(s *scene) string { return "grace@" }, by: (*scene).admin,
 			in: team.NewMember{FirstName: "Grace", LastName: "Hopper", Role: "collaborator"}, refusal: "error.fields email=email.invalid"},
+		{name: "the email alone is enough: the person gives their names when they accept", email: func(s *scene) string { return s.email("grace") },
+			by: (*scene).admin, in: team.NewMember{Role: "collaborator", SendInvitation: true}},
+		{name: "a name given is checked all the same", email: func(s *scene) string { return s.email("grace") }, by: (*scene).admin,
+			in: team.NewMember{FirstName: "<b>", Role: "collaborator"}, refusal: "error.fields first_name=name.markup"},
 	}
 	eachBench(t, func(t *testing.T, b *bench) {
 		for _, tt := range tests {

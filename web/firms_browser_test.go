@@ -30,16 +30,26 @@ func (b *browser) switcherText() string {
 }
 
 // acceptInvitation follows the newest email of template to `to` in a new
-// browser, sets a password, accepts the privacy policy and lands home.
+// browser, sets a password, accepts the privacy policy on the next page and
+// lands home.
 func (b *browser) acceptInvitation(to, template, password string) *browser {
 	b.t.Helper()
 	p := b.another()
 	p.followMail(to, template, "/invitations/")
 	p.do("accept the invitation", chromedp.WaitVisible(chromedp.CSS("#f-password")),
-		p.fill(map[string]string{"password": password, "password_confirm": password}),
-		chromedp.Click(chromedp.CSS("#f-accept")), submit())
+		p.fill(map[string]string{"password": password, "password_confirm": password}), submit())
+	p.acceptPolicy()
 	p.at("/")
 	return p
+}
+
+// acceptPolicy is the step after setting a password: the privacy policy on
+// a page of its own, accepted with its box.
+func (b *browser) acceptPolicy() {
+	b.t.Helper()
+	b.at("/consent")
+	b.do("accept the privacy policy", chromedp.WaitVisible(chromedp.CSS("#f-accept")),
+		chromedp.Click(chromedp.CSS("#f-accept")), submit())
 }
 
 // TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem plays
