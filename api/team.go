@@ -44,6 +44,8 @@ type accountPatch struct {
 	Locale             *string `json:"locale"`
 	RequiresActivation *bool   `json:"requires_activation"`
 	InvitationTTLHours *int    `json:"invitation_ttl_hours"`
+	// NotifyAdder: when whoever adds a member is told by email.
+	NotifyAdder *equipe.NotifyAdder `json:"notify_adder"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -56,7 +58,7 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
-		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours})
+		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder})
 	if err != nil {
 		return err
 	}

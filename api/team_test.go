@@ -698,3 +698,36 @@ func TestTeam_ActivatingSomeoneWithAPasswordAsksThemToLogIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAccount_NotifyAdderIsASettingAndTheAdderIsToldOnCreation: the account's
+// notify_adder setting is read and changed through PATCH, and by default the
+// administrator who adds a colleague gets a confirmation that the access was
+// created.
+func TestAccount_NotifyAdderIsASettingAndTheAdderIsToldOnCreation(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		if r := call(t, env.Client(), "GET", a.url(""), nil, bearer(a.admin)...); r.Status != 200 || r.JSON["notify_adder"] != "both" {
+			t.Fatalf("account: %d %s", r.Status, r.Raw)
+		}
+		if r := addMember(t, a, a.admin, newMemberBody("grace@b.example")); r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		if m := env.Mail(t, "owner@a.example", "adder_confirmation"); !strings.Contains(m.Text, "Grace Hopper") {
+			t.Fatalf("the adder's confirmation: %s", m.Text)
+		}
+		if r := call(t, env.Client(), "PATCH", a.url(""), map[string]any{"notify_adder": "sometimes"}, bearer(a.admin)...); r.Status != 422 ||
+			r.fieldCodes()["notify_adder"] != "account.notify_adder_invalid" {
+			t.Fatalf("bad setting: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "PATCH", a.url(""), map[string]any{"notify_adder": "never"}, bearer(a.admin)...); r.Status != 200 ||
+			r.JSON["notify_adder"] != "never" {
+			t.Fatalf("setting: %d %s", r.Status, r.Raw)
+		}
+		if r := addMember(t, a, a.admin, newMemberBody("alan@b.example")); r.Status != 201 {
+			t.Fatalf("add: %d %s", r.Status, r.Raw)
+		}
+		if got := env.Outbox(t, "adder_confirmation"); len(got) != 1 {
+			t.Fatalf("confirmations queued: %v, want the first only", got)
+		}
+	})
+}

@@ -38,13 +38,15 @@ type accountView struct {
 	ParentID           *equipe.ID  `json:"parent_id"`
 	RequiresActivation bool        `json:"requires_activation"`
 	InvitationTTLHours int         `json:"invitation_ttl_hours"`
+	NotifyAdder        string      `json:"notify_adder"`
 	CreatedAt          time.Time   `json:"created_at"`
 	Actions            actionsView `json:"actions,omitempty"`
 }
 
 func viewAccount(a equipe.Account) accountView {
 	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
-		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, CreatedAt: a.CreatedAt}
+		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder),
+		CreatedAt: a.CreatedAt}
 }
 
 type policyView struct {

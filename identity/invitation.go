@@ -111,7 +111,8 @@ type Accept struct {
 // gets ECONFLICT "invitation.other_user", with nothing used: they may log
 // out and open the link again.
 //
-// The inviter is told by email that the person joined.
+// The inviter is told by email that the person joined, unless the account's
+// notify_adder setting says otherwise.
 func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept, current *Auth, o equipe.Origin) (Auth, string, error) {
 	now := s.now()
 	t, u, err := s.lookupToken(ctx, equipe.TokenInvitation, secret, o, now)
@@ -293,7 +294,7 @@ func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct 
 	if err := w.Record(ctx, event.MemberJoined.In(acct.ID, u.ID.String(), nil, &event.Join{From: from})); err != nil {
 		return err
 	}
-	if m.InvitedBy == nil {
+	if m.InvitedBy == nil || !acct.NotifyAdder.OnJoin() {
 		return nil
 	}
 	return s.confirmToInviter(ctx, w, acct, *m.InvitedBy, *u)

@@ -208,10 +208,34 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 				return err
 			}
 		}
+		if err := s.confirmToAdder(ctx, u, actor, acct, m, usr); err != nil {
+			return err
+		}
 		out.Member, out.User = m, usr
 		return nil
 	})
 	return out, err
+}
+
+// confirmToAdder tells the person who added a member that the member's
+// access was created (seed 002: "you will also receive an automatic email
+// confirming that your colleague's account was created"), when the account's
+// notify_adder setting says so, at their notification email for the account
+// if they set one. An API key is nobody to tell.
+func (s *Service) confirmToAdder(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, m equipe.Member, usr equipe.User) error {
+	if !acct.NotifyAdder.OnCreation() || actor.userID() == nil {
+		return nil
+	}
+	adder := *actor.User
+	to := adder.Email
+	if am, err := u.Member(ctx, acct.ID, adder.ID); err == nil && am.NotificationEmail != "" {
+		to = am.NotificationEmail
+	} else if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return err
+	}
+	return u.Mail(ctx, mail.TemplateAdderConfirmation, orDefault(adder.Locale, acct.Locale), to, mail.Data{
+		RecipientName: displayName(m, usr), InviterName: adder.Name(), AccountName: acct.Name,
+		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 
 // Invite sends the member an invitation — or, when the account activates

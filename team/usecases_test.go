@@ -1579,3 +1579,85 @@ func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 		}
 	})
 }
+
+// TestNotifyAdder_TheAdderIsToldAsTheAccountChooses plays seed 002's "you
+// will also receive an automatic email confirming that your colleague's
+// account was created": whoever adds a member is told when the access is
+// created, when the member joins, both (the default) or never, as the
+// account's setting says; an API key is nobody to tell.
+func TestNotifyAdder_TheAdderIsToldAsTheAccountChooses(t *testing.T) {
+	tests := []struct {
+		name    string
+		setting equipe.NotifyAdder // empty: the default
+		byKey   bool
+		// The adder's emails about the member: after adding, after joining.
+		added, joined []string
+	}{
+		{name: "by default the adder is told both times", added: []string{mail.TemplateAdderConfirmation},
+			joined: []string{mail.TemplateAdderConfirmation, mail.TemplateInviterConfirmation}},
+		{name: "on creation only", setting: equipe.NotifyOnCreation, added: []string{mail.TemplateAdderConfirmation},
+			joined: []string{mail.TemplateAdderConfirmation}},
+		{name: "on joining only", setting: equipe.NotifyOnJoin, added: nil, joined: []string{mail.TemplateInviterConfirmation}},
+		{name: "never", setting: equipe.NotifyNever},
+		{name: "an API key is told nothing", byKey: true},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				if acct, _ := s.db.AccountByID(ctx, s.account); acct.NotifyAdder != equipe.DefaultNotifyAdder {
+					t.Fatalf("a new account's setting: %q", acct.NotifyAdder)
+				}
+				if tt.setting != "" {
+					n := tt.setting
+					if _, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &n}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				by := s.admin()
+				if tt.byKey {
+					by = s.key("CRM sync", "admin")
+				}
+				adminEmail := s.admin().User.Email
+				before := s.templates(adminEmail)
+				a, err := s.s.AddMember(ctx, by, s.account, team.NewMember{Email: s.email("grace"), Role: "collaborator",
+					Resources: s.product(), SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				about := func() []string { return s.templates(adminEmail)[len(before):] }
+				if got := about(); !slices.Equal(got, tt.added) {
+					t.Errorf("after adding: %v, want %v", got, tt.added)
+				}
+				if err := s.accept(s.secret(a.User.Email, "/invitations/")); err == nil {
+					t.Fatal("joined without names")
+				}
+				if _, _, err := s.b.st.Identity.AcceptInvitation(ctx, s.secret(a.User.Email, "/invitations/"), identity.Accept{
+					Password: password, FirstName: "Grace", LastName: "Hopper"}, nil, origin); err != nil {
+					t.Fatal(err)
+				}
+				if got := about(); !slices.Equal(got, tt.joined) {
+					t.Errorf("after joining: %v, want %v", got, tt.joined)
+				}
+			})
+		}
+		t.Run("the setting is one of four, and its change is recorded", func(t *testing.T) {
+			s := b.scene(t)
+			bad := equipe.NotifyAdder("sometimes")
+			s.done(t, "error.fields notify_adder=account.notify_adder_invalid", func() error {
+				_, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &bad})
+				return err
+			})
+			before := s.snapshot()
+			never := equipe.NotifyNever
+			if _, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &never}); err != nil {
+				t.Fatal(err)
+			}
+			es := s.wrote(t, before, event.AccountChanged.Type)
+			b, a := es[0].Before.(event.Settings), es[0].After.(event.Settings)
+			if b.NotifyAdder != string(equipe.NotifyBoth) || a.NotifyAdder != string(equipe.NotifyNever) {
+				t.Errorf("settings event: %q → %q", b.NotifyAdder, a.NotifyAdder)
+			}
+		})
+	})
+}

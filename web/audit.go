@@ -519,6 +519,10 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, kind ev
 		if s, ok := v.(string); ok && w.I18n.Has(auditKey("from", s)) {
 			return w.I18n.T(locale, auditKey("from", s), nil)
 		}
+	case event.ValueNotifyAdder:
+		if s, ok := v.(string); ok && w.I18n.Has("settings.notify_adder."+s) {
+			return w.I18n.T(locale, "settings.notify_adder."+s, nil)
+		}
 	case event.ValueTime:
 		if t, ok := v.(time.Time); ok {
 			return w.date(locale, t)

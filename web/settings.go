@@ -15,6 +15,8 @@ const maxTTLHours = 30 * 24
 
 type settingsPage struct {
 	Frame accountFrame
+	// NotifyAdder lists the choices of when whoever adds a member is told.
+	NotifyAdder []equipe.NotifyAdder
 }
 
 // showSettings shows the account's settings form; the reader needs
@@ -52,9 +54,11 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 		if acct.RequiresActivation {
 			p.Form.Values["requires_activation"] = "yes"
 		}
+		p.Form.Values["notify_adder"] = string(acct.NotifyAdder)
 	}
-	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
-	p.Data = settingsPage{Frame: frame}
+	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl", "notify_adder")
+	p.Data = settingsPage{Frame: frame, NotifyAdder: []equipe.NotifyAdder{equipe.NotifyBoth, equipe.NotifyOnCreation,
+		equipe.NotifyOnJoin, equipe.NotifyNever}}
 	return w.render(rw, r, status, "settings", p)
 }
 
@@ -72,7 +76,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit")
+	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder")
 	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
@@ -84,8 +88,11 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	case r.PostFormValue("invitation_ttl_unit") != "hours":
 		hours = min(hours, maxTTLHours+1) * 24
 	}
-	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: &name, Locale: &locale,
-		RequiresActivation: &activation, InvitationTTLHours: &hours})
+	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours}
+	if n := equipe.NotifyAdder(r.PostFormValue("notify_adder")); n != "" {
+		ch.NotifyAdder = &n
+	}
+	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, ch)
 	if err != nil {
 		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl"}) {
 			return w.refuse(rw, r, err)
