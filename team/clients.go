@@ -2,6 +2,8 @@ package team
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -186,16 +188,24 @@ func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, us
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		if _, err := u.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return fieldError("user_id", "client.staff_not_member")
-		} else if err != nil {
-			return err
-		}
-		if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
-			return err
-		}
-		return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))
+		return s.assignStaff(ctx, u, firm, client, user)
 	})
+}
+
+// assignStaff assigns the firm's member user to its client in the unit,
+// and records it: the one writer of client.staff_assigned, for AssignStaff
+// and for the member forms (AddMember, ChangeMember). The actor's reach of
+// the client is checked before, by client.
+func (s *Service) assignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID) error {
+	if _, err := u.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return fieldError("user_id", "client.staff_not_member")
+	} else if err != nil {
+		return err
+	}
+	if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
+		return err
+	}
+	return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))
 }
 
 // UnassignStaff takes that back: the inherited access ends on the firm
@@ -206,17 +216,144 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		if err := u.UnassignClientStaff(ctx, client, user); err != nil {
+		return s.unassignStaff(ctx, u, firm, client, user)
+	})
+}
+
+// unassignStaff is assignStaff's converse: the one writer of
+// client.staff_unassigned, which also revokes the keys the member made in
+// the client.
+func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID) error {
+	if err := u.UnassignClientStaff(ctx, client, user); err != nil {
+		return err
+	}
+	// The firm's administrators reach every client, assigned or not.
+	if fm, err := u.Member(ctx, firm, user); err != nil || fm.Role != equipe.RoleAdmin {
+		if err := s.revokeKeysOf(ctx, u, client, user, event.ReasonCreatorRemoved); err != nil {
 			return err
 		}
-		// The firm's administrators reach every client, assigned or not.
-		if fm, err := u.Member(ctx, firm, user); err != nil || fm.Role != equipe.RoleAdmin {
-			if err := s.revokeKeysOf(ctx, u, client, user, event.ReasonCreatorRemoved); err != nil {
+	}
+	return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
+}
+
+// reachClients checks, before a member form's unit of work, that the actor
+// may assign staff to each of the firm's clients (client answers, the rule
+// of AssignStaff), reporting the first refusal under the field "clients".
+func (s *Service) reachClients(ctx context.Context, actor Actor, firm equipe.ID, clients []equipe.ID) error {
+	for _, c := range clients {
+		if err := s.client(ctx, actor, firm, c); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return fieldError("clients", "client.unknown")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setStaffClients makes user's assignments among the firm's clients
+// exactly clients, in the unit: those added are assigned and those taken
+// away unassigned, each one event. Clients outside the actor's reach were
+// refused before (reachClients); those the actor does not reach and the
+// member keeps are left alone, since they are not in before's reach either.
+func (s *Service) setStaffClients(ctx context.Context, u *work.Unit, firm, user equipe.ID, before, clients []equipe.ID) error {
+	for _, c := range clients {
+		if !slices.Contains(before, c) {
+			if err := s.assignStaff(ctx, u, firm, c, user); err != nil {
 				return err
 			}
 		}
-		return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
-	})
+	}
+	for _, c := range before {
+		if !slices.Contains(clients, c) {
+			if err := s.unassignStaff(ctx, u, firm, c, user); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// StaffClients returns the firm's clients the member user is assigned to,
+// among those the actor reaches (Clients): what the member forms tick.
+func (s *Service) StaffClients(ctx context.Context, actor Actor, firm, user equipe.ID) ([]equipe.ID, error) {
+	clients, err := s.Clients(ctx, actor, firm)
+	if err != nil {
+		return nil, err
+	}
+	var out []equipe.ID
+	for _, c := range clients {
+		if slices.Contains(c.Staff, user) {
+			out = append(out, c.Account.ID)
+		}
+	}
+	return out, nil
+}
+
+// FirmStaff is a firm's member who reaches one of its clients: with their
+// firm role, everywhere as an administrator of the firm, else because they
+// are assigned to the client.
+type FirmStaff struct {
+	UserID   equipe.ID
+	Name     string // their names, else their email
+	Role     access.Role
+	Assigned bool // false: a firm administrator, who reaches every client
+}
+
+// FirmStaff lists who of the firm reaches the client account, and with
+// which role: the firm's active administrators, and its active members
+// assigned to the client. Apart from the client's own members and read-only:
+// the firm decides it. A reader who may view the client's members may read
+// it; an account that is nobody's client has none.
+func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID) ([]FirmStaff, error) {
+	if _, _, err := s.authorize(ctx, actor, client, "members.view"); err != nil {
+		return nil, err
+	}
+	c, err := s.DB.AccountByID(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if c.ParentID == nil {
+		return []FirmStaff{}, nil
+	}
+	firm := *c.ParentID
+	members, err := s.DB.Members(ctx, firm)
+	if err != nil {
+		return nil, err
+	}
+	out := []FirmStaff{}
+	for _, m := range members {
+		if m.Status != equipe.MemberActive {
+			continue
+		}
+		assigned := false
+		if m.Role != equipe.RoleAdmin {
+			if assigned, err = s.DB.IsClientStaff(ctx, client, m.UserID); err != nil {
+				return nil, err
+			}
+			if !assigned {
+				continue
+			}
+		}
+		if _, err := s.DB.Member(ctx, client, m.UserID); err == nil {
+			// A member of the client in their own right is among its members.
+			continue
+		}
+		role, _, err := s.resolveRole(ctx, s.DB.Queries, firm, m.Role)
+		if err != nil {
+			return nil, err
+		}
+		u, err := s.DB.UserByID(ctx, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		name := u.Name()
+		if name == "" {
+			name = u.Email
+		}
+		out = append(out, FirmStaff{UserID: m.UserID, Name: name, Role: role, Assigned: assigned})
+	}
+	slices.SortFunc(out, func(a, b FirmStaff) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // DetachClient makes the client account independent of the firm: every

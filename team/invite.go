@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -44,6 +45,10 @@ type NewMember struct {
 	Locale            string // the language of their emails until they join (default: the account's)
 	SendInvitation    bool   // send the invitation (or activation) email now
 	SendWelcome       bool   // send a welcome email (to the notification email, if any)
+	// Clients, in a firm, are the client accounts to assign the new member
+	// to (seed 001's "assign the companies of your choice"), as AssignStaff
+	// does, in the same unit of work.
+	Clients []equipe.ID
 }
 
 // Added is the result of adding a member.
@@ -105,6 +110,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		v.Add("overrides", "member.admin_overrides")
 	}
 	if err := v.Err(); err != nil {
+		return Added{}, err
+	}
+	in.Clients = uniqueIDs(in.Clients)
+	if err := s.reachClients(ctx, actor, account, in.Clients); err != nil {
 		return Added{}, err
 	}
 	var out Added
@@ -179,6 +188,9 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		}
 		if err := u.Record(ctx, event.MemberAdded.In(account, usr.ID.String(), nil, &event.Added{Email: usr.Email,
 			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources)})); err != nil {
+			return err
+		}
+		if err := s.setStaffClients(ctx, u, account, usr.ID, nil, in.Clients); err != nil {
 			return err
 		}
 		if in.SendInvitation || in.SendWelcome {
@@ -479,6 +491,17 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// uniqueIDs returns ids without repeats, in their order.
+func uniqueIDs(ids []equipe.ID) []equipe.ID {
+	var out []equipe.ID
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // orEmpty returns ids, or an empty list for none.

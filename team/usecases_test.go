@@ -1661,3 +1661,88 @@ func TestNotifyAdder_TheAdderIsToldAsTheAccountChooses(t *testing.T) {
 		})
 	})
 }
+
+// TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange plays seed
+// 001's "Ajouter un collaborateur … lui affecter les entreprises de votre
+// choix": the client companies are assigned in the same unit as the member's
+// addition or change, each one event of the firm's log, under the rule of
+// AssignStaff; and a client's firm staff are listed with their firm role.
+func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		var clients []equipe.ID
+		for _, name := range []string{"Boulangerie Martin", "Garage Dupont", "Fleurs Leroy"} {
+			c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: name, Locale: "fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, c.ID)
+		}
+		bakery, garage, florist := clients[0], clients[1], clients[2]
+
+		// Added with two companies: one unit, three events.
+		before := s.snapshot()
+		a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("claire"), FirstName: "Claire",
+			LastName: "Comptable", Role: "collaborator", Resources: s.product(), Clients: []equipe.ID{bakery, garage, bakery}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		es := s.wrote(t, before, event.MemberAdded.Type, event.ClientStaffAssigned.Type, event.ClientStaffAssigned.Type)
+		wantStates(t, es[1], nil, event.Staff{UserID: a.User.ID})
+		claire := a.User.ID
+		got, err := s.s.StaffClients(ctx, s.admin(), s.account, claire)
+		if err != nil || len(got) != 2 || !slices.Contains(got, bakery) || !slices.Contains(got, garage) {
+			t.Fatalf("assigned: %v %v", got, err)
+		}
+
+		// A client that is not the firm's is refused, and nothing is written.
+		other := b.scene(t)
+		before = s.snapshot()
+		_, err = s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("noe"), Role: "collaborator",
+			Resources: s.product(), Clients: []equipe.ID{other.account}})
+		s.refused(t, err, "error.fields clients=client.unknown", before)
+
+		// Changed: the garage goes, the florist comes; the member's own state
+		// is unchanged, so only the assignments are events.
+		before = s.snapshot()
+		cs := []equipe.ID{bakery, florist}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, claire, team.MemberChange{Clients: &cs}); err != nil {
+			t.Fatal(err)
+		}
+		s.wrote(t, before, event.ClientStaffAssigned.Type, event.ClientStaffUnassigned.Type)
+		if got, _ := s.s.StaffClients(ctx, s.admin(), s.account, claire); len(got) != 2 || slices.Contains(got, garage) {
+			t.Fatalf("assigned after the change: %v", got)
+		}
+
+		// The client's firm staff: the firm's administrator everywhere, Claire
+		// where she is assigned once she joined, with her firm role.
+		if staff, _ := s.s.FirmStaff(ctx, s.admin(), bakery); len(staff) != 1 {
+			t.Errorf("firm staff before Claire joins: %+v", staff)
+		}
+		if _, err := s.s.Invite(ctx, s.admin(), s.account, claire); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.accept(s.secret(s.email("claire"), "/invitations/")); err != nil {
+			t.Fatal(err)
+		}
+		staff, err := s.s.FirmStaff(ctx, s.admin(), bakery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, f := range staff {
+			lines = append(lines, f.Name+"/"+f.Role.Key+"/"+map[bool]string{true: "assigned", false: "all"}[f.Assigned])
+		}
+		want := []string{"Claire Comptable/collaborator/assigned", s.users["admin"].Name() + "/admin/all"}
+		slices.Sort(want)
+		if !slices.Equal(lines, want) {
+			t.Errorf("firm staff of the bakery: %v, want %v", lines, want)
+		}
+		if staff, _ := s.s.FirmStaff(ctx, s.admin(), garage); len(staff) != 1 {
+			t.Errorf("firm staff of the garage: %+v", staff)
+		}
+		if staff, err := s.s.FirmStaff(ctx, s.admin(), s.account); err != nil || len(staff) != 0 {
+			t.Errorf("firm staff of a firm: %+v %v", staff, err)
+		}
+	})
+}
