@@ -52,6 +52,16 @@ type teamPage struct {
 	Clients []option
 	Rows    []teamRow
 	Pages   pager // with the filters
+	// FirmStaff: in a client account, the firm's staff who reach it, apart
+	// from its own members and read-only (the firm decides them).
+	FirmStaff []firmStaffLine
+}
+
+// firmStaffLine is one of the firm's staff who reach a client account.
+type firmStaffLine struct {
+	Name     string
+	Role     string
+	Assigned bool // false: a firm administrator, who reaches every client
 }
 
 type teamRow struct {
@@ -191,6 +201,13 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation, Query: f.Search,
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
+	staff, err := w.Team.FirmStaff(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	for _, fs := range staff {
+		d.FirmStaff = append(d.FirmStaff, firmStaffLine{Name: fs.Name, Role: roleName(fs.Role, p.Locale), Assigned: fs.Assigned})
+	}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
 		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, statusKey(s, acct.RequiresActivation), nil), Selected: s == f.Status})
