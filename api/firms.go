@@ -361,9 +361,9 @@ func (a *API) switchAccount(w http.ResponseWriter, r *http.Request) error {
 
 // firmStaffView is one of a firm's staff who reach a client account.
 type firmStaffView struct {
-	UserID equipe.ID `json:"user_id"`
-	Name   string    `json:"name"`
-	Role   string    `json:"role"`
+	UserID *equipe.ID `json:"user_id"` // null, with an empty name, for the client's own members and keys
+	Name   string     `json:"name"`
+	Role   string     `json:"role"`
 	// Via: "administrator" (of the firm: every client) or "assignment".
 	Via string `json:"via"`
 }
@@ -385,7 +385,12 @@ func (a *API) firmStaff(w http.ResponseWriter, r *http.Request) error {
 		if f.Assigned {
 			via = "assignment"
 		}
-		out.Items = append(out.Items, firmStaffView{UserID: f.UserID, Name: f.Name, Role: f.Role.Key, Via: via})
+		v := firmStaffView{Name: f.Name, Role: f.Role.Key, Via: via}
+		if f.UserID != (equipe.ID{}) {
+			id := f.UserID
+			v.UserID = &id
+		}
+		out.Items = append(out.Items, v)
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -291,7 +291,9 @@ func (s *Service) StaffClients(ctx context.Context, actor Actor, firm, user equi
 
 // FirmStaff is a firm's member who reaches one of its clients: with their
 // firm role, everywhere as an administrator of the firm, else because they
-// are assigned to the client.
+// are assigned to the client. For a reader who is one of the client's own
+// members, who and how many reach the client is said, not who they are:
+// UserID is zero and Name empty.
 type FirmStaff struct {
 	UserID   equipe.ID
 	Name     string // their names, else their email
@@ -303,9 +305,15 @@ type FirmStaff struct {
 // which role: the firm's active administrators, and its active members
 // assigned to the client. Apart from the client's own members and read-only:
 // the firm decides it. A reader who may view the client's members may read
-// it; an account that is nobody's client has none.
+// it; an account that is nobody's client has none. The client's own members
+// (and its API keys) learn the roles, not the people: a firm's staff are
+// not named to its clients' users (see anonymous).
 func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID) ([]FirmStaff, error) {
 	if _, _, err := s.authorize(ctx, actor, client, "members.view"); err != nil {
+		return nil, err
+	}
+	anonymous, err := s.ownMemberOf(ctx, actor, client)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.DB.AccountByID(ctx, client)
@@ -350,10 +358,39 @@ func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID) 
 		if name == "" {
 			name = u.Email
 		}
-		out = append(out, FirmStaff{UserID: m.UserID, Name: name, Role: role, Assigned: assigned})
+		f := FirmStaff{UserID: m.UserID, Name: name, Role: role, Assigned: assigned}
+		if anonymous {
+			f.UserID, f.Name = equipe.ID{}, ""
+		}
+		out = append(out, f)
 	}
-	slices.SortFunc(out, func(a, b FirmStaff) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b FirmStaff) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Role.Key, b.Role.Key)
+	})
 	return out, nil
+}
+
+// ownMemberOf reports whether the actor acts in the account in its own
+// right rather than through its firm: one of its members, or one of its API
+// keys.
+func (s *Service) ownMemberOf(ctx context.Context, actor Actor, account equipe.ID) (bool, error) {
+	switch {
+	case actor.Key != nil:
+		return actor.Key.AccountID != nil && *actor.Key.AccountID == account, nil
+	case actor.User == nil:
+		return false, nil
+	}
+	_, err := s.DB.Member(ctx, account, actor.User.ID)
+	switch equipe.ErrorCode(err) {
+	case "":
+		return true, nil
+	case equipe.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
 }
 
 // DetachClient makes the client account independent of the firm: every

@@ -1738,6 +1738,15 @@ func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) 
 		if !slices.Equal(lines, want) {
 			t.Errorf("firm staff of the bakery: %v, want %v", lines, want)
 		}
+		// To the bakery's own administrator, the roles but not the people.
+		k, _, err := s.s.CreateKey(ctx, s.admin(), &bakery, team.NewKey{Name: "Bakery sync", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon, err := s.s.FirmStaff(ctx, team.Actor{Key: &k}, bakery)
+		if err != nil || len(anon) != 2 || anon[0].Name != "" || anon[0].UserID != (equipe.ID{}) || anon[1].Name != "" {
+			t.Errorf("firm staff to the bakery's own key: %+v %v", anon, err)
+		}
 		if staff, _ := s.s.FirmStaff(ctx, s.admin(), garage); len(staff) != 1 {
 			t.Errorf("firm staff of the garage: %+v", staff)
 		}

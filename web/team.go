@@ -55,6 +55,9 @@ type teamPage struct {
 	// FirmStaff: in a client account, the firm's staff who reach it, apart
 	// from its own members and read-only (the firm decides them).
 	FirmStaff []firmStaffLine
+	// FirmStaffUnnamed: the reader is one of the client's own members, who
+	// learn the firm staff's roles, not their names.
+	FirmStaffUnnamed bool
 }
 
 // firmStaffLine is one of the firm's staff who reach a client account.
@@ -207,6 +210,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	for _, fs := range staff {
 		d.FirmStaff = append(d.FirmStaff, firmStaffLine{Name: fs.Name, Role: roleName(fs.Role, p.Locale), Assigned: fs.Assigned})
+		d.FirmStaffUnnamed = d.FirmStaffUnnamed || fs.Name == ""
 	}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {

@@ -333,6 +333,13 @@ func TestTeamPage_AClientShowsItsFirmStaffApartInBothLanguages(t *testing.T) {
 		!strings.Contains(section, "administrator of the firm: every client") {
 		t.Fatalf("firm staff, in English: %s", text(section))
 	}
+	// The client's own members learn the roles, not who the firm's people are.
+	own := env.AddMember(t, c.ID, "own@boulangerie.example", "admin", equipe.MemberActive)
+	section = between(get(t, as(env, own), clientTeam).Body, `<section class="firm-staff"`, "</section>")
+	if !strings.Contains(section, "Someone from the firm</span> — Collaborator") || strings.Contains(section, sam.User.Name()) ||
+		strings.Contains(section, "Ada Lovelace") {
+		t.Fatalf("firm staff, to the client's own member: %s", text(section))
+	}
 	// A firm has no firm staff of its own to show.
 	if strings.Contains(get(t, o.c, o.url("/members")).Body, "firm-staff") {
 		t.Fatal("the firm's own team page shows firm staff")
