@@ -88,11 +88,45 @@ type Account struct {
 	CreatedByAccountID *ID
 	RequiresActivation bool
 	InvitationTTLHours int
-	CreatedAt          time.Time
+	// NotifyAdder says when whoever adds a member is told by email: when
+	// the member's access is created, when they join, both, or never.
+	NotifyAdder NotifyAdder
+	CreatedAt   time.Time
 }
 
 // Default account settings.
 const DefaultInvitationTTLHours = 7 * 24
+
+// NotifyAdder is when an account tells the person who added a member.
+type NotifyAdder string
+
+// When the adder is told. Both is the default: the confirmation that the
+// colleague's access was created (seed 002), and the notice when they join.
+const (
+	NotifyOnCreation NotifyAdder = "on_creation"
+	NotifyOnJoin     NotifyAdder = "on_join"
+	NotifyBoth       NotifyAdder = "both"
+	NotifyNever      NotifyAdder = "never"
+)
+
+// DefaultNotifyAdder is the setting of a new account.
+const DefaultNotifyAdder = NotifyBoth
+
+// Valid reports whether n is one of the settings.
+func (n NotifyAdder) Valid() bool {
+	switch n {
+	case NotifyOnCreation, NotifyOnJoin, NotifyBoth, NotifyNever:
+		return true
+	}
+	return false
+}
+
+// OnCreation reports whether the adder is told when the access is created.
+func (n NotifyAdder) OnCreation() bool { return n == NotifyOnCreation || n == NotifyBoth }
+
+// OnJoin reports whether the adder is told when the member joins. An
+// account read before the setting existed tells them, as it always did.
+func (n NotifyAdder) OnJoin() bool { return n == NotifyOnJoin || n == NotifyBoth || n == "" }
 
 // MemberStatus is where a member stands in the account.
 type MemberStatus string
@@ -275,12 +309,36 @@ type Session struct {
 }
 
 // PrivacyPolicy is one published version of the instance's privacy policy:
-// a URL, a text, or both.
+// a URL, a text, or both. Version identifies it (it may be derived from the
+// content); Label is how people see it named ("Édition de décembre"), and
+// when empty pages name it by its publication date.
 type PrivacyPolicy struct {
-	Version     string
-	URL         string
+	Version string
+	Label   string
+	URL     string
+	// Text is the policy in no particular language; Texts holds it by
+	// language (fr, en). TextIn chooses between them.
 	Text        string
+	Texts       map[string]string
 	PublishedAt time.Time
+}
+
+// TextIn returns the policy's text for a reader of locale: the text in
+// their language, else the text given without a language, else the text in
+// the other language (the policy as published is better than none).
+func (p PrivacyPolicy) TextIn(locale string) string {
+	if t := p.Texts[locale]; t != "" {
+		return t
+	}
+	if p.Text != "" {
+		return p.Text
+	}
+	for _, l := range []string{"fr", "en"} {
+		if t := p.Texts[l]; t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // Consent records that a user accepted a version of the privacy policy.

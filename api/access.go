@@ -359,6 +359,7 @@ type memberPatch struct {
 	Resources *[]string                `json:"resources"`
 	Title     *string                  `json:"title"`
 	Status    *string                  `json:"status"`
+	Clients   *[]string                `json:"clients"`
 }
 
 func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
@@ -390,6 +391,13 @@ func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
 		}
 		ch.Resources = &ids
 	}
+	if in.Clients != nil {
+		ids, err := clientIDs(*in.Clients)
+		if err != nil {
+			return err
+		}
+		ch.Clients = &ids
+	}
 	if _, err := a.Team.ChangeMember(r.Context(), actor(r), account, user, ch); err != nil {
 		return err
 	}
@@ -404,6 +412,21 @@ func overridesOf(m map[string]overrideView) []equipe.Override {
 	}
 	sortOverrides(out)
 	return out
+}
+
+// clientIDs parses client account IDs; one that is not an ID is a field
+// error.
+func clientIDs(raw []string) ([]equipe.ID, error) {
+	ids := make([]equipe.ID, 0, len(raw))
+	for _, s := range raw {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			return nil, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+				Fields: []equipe.FieldError{{Field: "clients", Key: "client.unknown"}}}
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // resourceIDs parses resource IDs; one that is not an ID is a field error.

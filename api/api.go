@@ -89,6 +89,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/accounts/{account}/clients/{client}", caller, (*API).detachClient},
 	{"POST", "/api/v1/accounts/{account}/clients/{client}/staff", caller, (*API).assignStaff},
 	{"DELETE", "/api/v1/accounts/{account}/clients/{client}/staff/{user}", caller, (*API).unassignStaff},
+	{"GET", "/api/v1/accounts/{account}/firm-staff", caller, (*API).firmStaff},
 	{"GET", "/api/v1/accounts/{account}/contacts", caller, (*API).contacts},
 	{"POST", "/api/v1/accounts/{account}/contacts", caller, (*API).createContact},
 	{"GET", "/api/v1/accounts/{account}/contacts/{contact}", caller, (*API).contact},

@@ -309,3 +309,39 @@ func (a *API) switchAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	return respond(w, http.StatusOK, map[string]any{"current_account_id": account})
 }
+
+// firmStaffView is one of a firm's staff who reach a client account.
+type firmStaffView struct {
+	UserID *equipe.ID `json:"user_id"` // null, with an empty name, for the client's own members and keys
+	Name   string     `json:"name"`
+	Role   string     `json:"role"`
+	// Via: "administrator" (of the firm: every client) or "assignment".
+	Via string `json:"via"`
+}
+
+// firmStaff lists the firm's staff who reach the account, a client, with
+// their firm role: apart from its members, and read-only.
+func (a *API) firmStaff(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	staff, err := a.Team.FirmStaff(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	out := list[firmStaffView]{Items: []firmStaffView{}}
+	for _, f := range staff {
+		via := "administrator"
+		if f.Assigned {
+			via = "assignment"
+		}
+		v := firmStaffView{Name: f.Name, Role: f.Role.Key, Via: via}
+		if f.UserID != (equipe.ID{}) {
+			id := f.UserID
+			v.UserID = &id
+		}
+		out.Items = append(out.Items, v)
+	}
+	return respond(w, http.StatusOK, out)
+}

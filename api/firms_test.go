@@ -432,3 +432,63 @@ func TestPartner_ResendsTheOwnersInvitation(t *testing.T) {
 		}
 	})
 }
+
+// TestFirm_StaffAreAssignedWithTheMemberAndListedInTheClient: a firm adds a
+// staff member with two client companies in one request, changes them with
+// PATCH, and each client answers who of the firm reaches it, with which role.
+func TestFirm_StaffAreAssignedWithTheMemberAndListedInTheClient(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		newClient := func(name string) string {
+			r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": name, "locale": "fr",
+				"first_resource": map[string]any{"type": "company", "name": name}}, bearer(firm.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("client %s: %d %s", name, r.Status, r.Raw)
+			}
+			return r.JSON["id"].(string)
+		}
+		bakery, garage, florist := newClient("Boulangerie Martin"), newClient("Garage Dupuis"), newClient("Fleurs Leroy")
+		if r := addMember(t, firm, firm.admin, newMemberBody("claire@compta.example", "clients", []string{bakery, "nope"})); r.Status != 422 ||
+			r.fieldCodes()["clients"] != "client.unknown" {
+			t.Fatalf("a client that is no ID: %d %s", r.Status, r.Raw)
+		}
+		r := addMember(t, firm, firm.admin, newMemberBody("claire@compta.example", "clients", []string{bakery, garage}))
+		if r.Status != 201 {
+			t.Fatalf("add with two clients: %d %s", r.Status, r.Raw)
+		}
+		claire := r.JSON["user_id"].(string)
+		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "claire@compta.example", "invitation"), "/invitations/"))
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "un bilan comptable tenu à jour", "accept_privacy_policy": true}); r.Status != 200 {
+			t.Fatalf("accept: %d %s", r.Status, r.Raw)
+		}
+		staffOf := func(client string) map[string]string {
+			r := call(t, env.Client(), "GET", env.URL+"/api/v1/accounts/"+client+"/firm-staff", nil, bearer(firm.admin)...)
+			if r.Status != 200 {
+				t.Fatalf("firm staff: %d %s", r.Status, r.Raw)
+			}
+			out := map[string]string{}
+			for _, it := range r.JSON["items"].([]any) {
+				m := it.(map[string]any)
+				out[m["name"].(string)] = m["role"].(string) + "/" + m["via"].(string)
+			}
+			return out
+		}
+		if got := staffOf(bakery); got["Grace Hopper"] != "collaborator/assignment" || got["Ada Lovelace"] != "admin/administrator" || len(got) != 2 {
+			t.Fatalf("the bakery's firm staff: %v", got)
+		}
+		if r := call(t, env.Client(), "PATCH", firm.url("/members/"+claire), map[string]any{"clients": []string{bakery, florist}},
+			bearer(firm.admin)...); r.Status != 200 {
+			t.Fatalf("change the clients: %d %s", r.Status, r.Raw)
+		}
+		if got := staffOf(garage); len(got) != 1 {
+			t.Fatalf("the garage's firm staff after the change: %v", got)
+		}
+		if got := staffOf(florist); got["Grace Hopper"] != "collaborator/assignment" {
+			t.Fatalf("the florist's firm staff after the change: %v", got)
+		}
+		if got := staffOf(firm.account.String()); len(got) != 0 {
+			t.Fatalf("a firm's own firm staff: %v", got)
+		}
+	})
+}

@@ -150,7 +150,7 @@ func (a *API) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewPolicy(p))
+	return respond(w, http.StatusOK, viewPolicy(p, a.locale(r)))
 }
 
 type meView struct {

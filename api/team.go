@@ -44,6 +44,8 @@ type accountPatch struct {
 	Locale             *string `json:"locale"`
 	RequiresActivation *bool   `json:"requires_activation"`
 	InvitationTTLHours *int    `json:"invitation_ttl_hours"`
+	// NotifyAdder: when whoever adds a member is told by email.
+	NotifyAdder *equipe.NotifyAdder `json:"notify_adder"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -56,7 +58,7 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
-		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours})
+		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder})
 	if err != nil {
 		return err
 	}
@@ -119,6 +121,7 @@ type addMemberRequest struct {
 	Locale            string                  `json:"locale"`
 	SendInvitation    bool                    `json:"send_invitation"`
 	SendWelcome       bool                    `json:"send_welcome"`
+	Clients           []string                `json:"clients"`
 }
 
 func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
@@ -134,9 +137,14 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	clients, err := clientIDs(in.Clients)
+	if err != nil {
+		return err
+	}
 	added, err := a.Team.AddMember(r.Context(), actor(r), account, team.NewMember{Email: in.Email, FirstName: in.FirstName,
 		LastName: in.LastName, Role: in.Role, Overrides: overridesOf(in.Overrides), Resources: resources, Title: in.Title,
-		NotificationEmail: in.NotificationEmail, Locale: in.Locale, SendInvitation: in.SendInvitation, SendWelcome: in.SendWelcome})
+		NotificationEmail: in.NotificationEmail, Locale: in.Locale, SendInvitation: in.SendInvitation, SendWelcome: in.SendWelcome,
+		Clients: clients})
 	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT && e.Key == "member.exists" {
 		w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+e.Args["user_id"].(string))
 	}

@@ -38,24 +38,34 @@ type accountView struct {
 	ParentID           *equipe.ID  `json:"parent_id"`
 	RequiresActivation bool        `json:"requires_activation"`
 	InvitationTTLHours int         `json:"invitation_ttl_hours"`
+	NotifyAdder        string      `json:"notify_adder"`
 	CreatedAt          time.Time   `json:"created_at"`
 	Actions            actionsView `json:"actions,omitempty"`
 }
 
 func viewAccount(a equipe.Account) accountView {
 	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
-		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, CreatedAt: a.CreatedAt}
+		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder),
+		CreatedAt: a.CreatedAt}
 }
 
 type policyView struct {
-	Version     string    `json:"version"`
-	URL         string    `json:"url,omitempty"`
-	Text        string    `json:"text,omitempty"`
-	PublishedAt time.Time `json:"published_at"`
+	Version     string            `json:"version"`
+	Label       string            `json:"label"`
+	URL         string            `json:"url,omitempty"`
+	Text        string            `json:"text,omitempty"`
+	Texts       map[string]string `json:"texts"`
+	PublishedAt time.Time         `json:"published_at"`
 }
 
-func viewPolicy(p equipe.PrivacyPolicy) policyView {
-	return policyView{Version: p.Version, URL: p.URL, Text: p.Text, PublishedAt: p.PublishedAt}
+// viewPolicy is the policy for a reader of locale: text is the one for
+// their language (equipe.PrivacyPolicy.TextIn), texts every language's.
+func viewPolicy(p equipe.PrivacyPolicy, locale string) policyView {
+	texts := p.Texts
+	if texts == nil {
+		texts = map[string]string{}
+	}
+	return policyView{Version: p.Version, Label: p.Label, URL: p.URL, Text: p.TextIn(locale), Texts: texts, PublishedAt: p.PublishedAt}
 }
 
 // actionsView answers, by action, whether the caller may take it and, if

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -59,7 +60,7 @@ type setting struct {
 func ParseConfig(name string, args []string, getenv func(string) string) (Config, error) {
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
-		policyURL, policyFile, policyVersion                                           string
+		policyURL, policyFile, policyVersion, policyLabel                              string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -72,8 +73,9 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"log-format", "EQUIPE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", false, &raw.logFormat},
 		{"trusted-proxies", "EQUIPE_TRUSTED_PROXIES", "", "comma-separated networks whose X-Forwarded-For is believed", false, &raw.proxies},
 		{"privacy-policy-url", "EQUIPE_PRIVACY_POLICY_URL", "", "URL of the privacy policy", false, &raw.policyURL},
-		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy", false, &raw.policyFile},
+		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy; {locale} in the name reads one file per language (fr, en)", false, &raw.policyFile},
 		{"privacy-policy-version", "EQUIPE_PRIVACY_POLICY_VERSION", "", "version of the policy (default: derived from its content)", false, &raw.policyVersion},
+		{"privacy-policy-label", "EQUIPE_PRIVACY_POLICY_LABEL", "", "name of the policy's version as people read it (default: its publication date)", false, &raw.policyLabel},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -186,6 +188,12 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	c.Policy, err = policy(raw.policyURL, raw.policyFile, raw.policyVersion)
+	if err == nil {
+		if len(raw.policyLabel) > 100 || strings.ContainsFunc(raw.policyLabel, func(r rune) bool { return r < ' ' }) {
+			return c, &SettingError{"EQUIPE_PRIVACY_POLICY_LABEL", "privacy-policy-label", "must be a short line of text"}
+		}
+		c.Policy.Label = strings.TrimSpace(raw.policyLabel)
+	}
 	return c, err
 }
 
@@ -209,7 +217,30 @@ func policy(rawURL, file, version string) (equipe.PrivacyPolicy, error) {
 			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_URL", "privacy-policy-url", "must be an absolute http:// or https:// URL"}
 		}
 	}
-	if file != "" {
+	// content is what the derived version is computed from.
+	var content string
+	switch {
+	case strings.Contains(file, "{locale}"):
+		// One file per language; a language without its file falls back to
+		// the other's text (equipe.PrivacyPolicy.TextIn).
+		p.Texts = map[string]string{}
+		for _, l := range []string{"fr", "en"} {
+			name := strings.ReplaceAll(file, "{locale}", l)
+			b, err := os.ReadFile(name)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			} else if err != nil {
+				return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", "cannot read " + name}
+			}
+			if t := strings.TrimSpace(string(b)); t != "" {
+				p.Texts[l] = t
+				content += l + "\x00" + t + "\x00"
+			}
+		}
+		if len(p.Texts) == 0 {
+			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", "no file " + file + " for fr or en, or all empty"}
+		}
+	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", "cannot read " + file}
@@ -218,12 +249,18 @@ func policy(rawURL, file, version string) (equipe.PrivacyPolicy, error) {
 		if p.Text == "" {
 			return p, &SettingError{"EQUIPE_PRIVACY_POLICY_FILE", "privacy-policy-file", file + " is empty"}
 		}
-	}
-	if rawURL == "" && file == "" {
-		p.Text = strings.TrimSpace(defaultPolicy)
+		content = p.Text
+	case rawURL == "":
+		// The built-in policy, in each language: a French page never shows
+		// the English text and the other way round. The version is derived
+		// from the whole text, as when it was one text for both.
+		whole := strings.TrimSpace(defaultPolicy)
+		fr, en, _ := strings.Cut(whole, "\n—\n")
+		p.Texts = map[string]string{"fr": strings.TrimSpace(fr), "en": strings.TrimSpace(en)}
+		content = whole
 	}
 	if version == "" {
-		sum := sha256.Sum256([]byte(p.URL + "\x00" + p.Text))
+		sum := sha256.Sum256([]byte(p.URL + "\x00" + content))
 		version = hex.EncodeToString(sum[:6])
 	}
 	if len(version) > 64 || strings.ContainsFunc(version, func(r rune) bool { return r < ' ' }) {

@@ -79,7 +79,8 @@ func (r Raw) Fields() []Field {
 		f := Field{Name: n, Kind: ValueRaw, Value: r[n]}
 		if s, ok := r[n].(string); ok {
 			switch k := fields[n]; k {
-			case ValueText, ValueEmail, ValueRole, ValueLocale, ValueTemplate, ValueReason, ValueResourceType, ValueJoinedFrom:
+			case ValueText, ValueEmail, ValueRole, ValueLocale, ValueTemplate, ValueReason, ValueResourceType, ValueJoinedFrom,
+				ValueNotifyAdder:
 				f.Kind = k
 			case ValueStatus:
 				f.Kind, f.Value = k, equipe.MemberStatus(s)

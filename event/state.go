@@ -34,6 +34,7 @@ const (
 	ValueTemplate     ValueKind = "template"      // string: the kind of email sent
 	ValueReason       ValueKind = "reason"        // string: a message key saying why
 	ValueJoinedFrom   ValueKind = "joined_from"   // string: "link" or "account_list"
+	ValueNotifyAdder  ValueKind = "notify_adder"  // string: when the adder is told (on_creation, on_join, both, never)
 	ValueRaw          ValueKind = "raw"           // any: a value read from JSON
 )
 
@@ -290,18 +291,23 @@ type Settings struct {
 	Locale             string `json:"locale"`
 	RequiresActivation bool   `json:"requires_activation"`
 	InvitationTTLHours int    `json:"invitation_ttl_hours"`
+	// NotifyAdder: when whoever adds a member is told by email (absent in
+	// events older than the setting).
+	NotifyAdder string `json:"notify_adder,omitempty"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
-		InvitationTTLHours: a.InvitationTTLHours}
+		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder)}
 }
 
-// Fields lists the account's name, language, activation and link lifetime.
+// Fields lists the account's name, language, activation, link lifetime and
+// when the adder of a member is told.
 func (s Settings) Fields() []Field {
 	return []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
-		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours}}
+		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours},
+		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}}
 }
 
 // Staff is a firm's member assigned to one of its client accounts.

@@ -18,7 +18,7 @@ const policyCacheFor = 10 * time.Second
 // published; publishing a known version changes nothing. A new version
 // requires every user to accept it again.
 func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) error {
-	if p.Version == "" || (p.URL == "" && p.Text == "") {
+	if p.Version == "" || (p.URL == "" && p.TextIn("") == "") {
 		return equipe.Errorf(equipe.EINVALID, "error.policy_incomplete")
 	}
 	err := s.Work.Do(ctx, event.System, equipe.Origin{}, func(w *work.Unit) error {

@@ -90,7 +90,9 @@ func (s *Service) invitation(ctx context.Context, t equipe.Token, u equipe.User)
 // Accept is what a person gives to accept an invitation.
 type Accept struct {
 	// For a new user: the password they choose, their names as they want
-	// them, and their acceptance of the privacy policy (the version shown).
+	// them (required when the account added them without), and optionally
+	// their acceptance of the privacy policy (the version shown); without
+	// it, the policy is asked for on its own after joining.
 	Password            string
 	FirstName           string
 	LastName            string
@@ -100,15 +102,17 @@ type Accept struct {
 
 // AcceptInvitation uses an invitation link: the member joins the account.
 //
-// A new user sets their password and names and accepts the privacy policy
-// (the link proved they read their mail: their email counts as verified),
-// and is logged in: the returned secret is their new session. An existing
+// A new user sets their password and names — names the account did not
+// give are required — (the link proved they read their mail: their email
+// counts as verified), and is logged in; they accept the privacy policy
+// with it or, as the pages do, as the next step (ConsentNeeded): the returned secret is their new session. An existing
 // user must be logged in as themselves (current); their password is
 // untouched and no new session is made. Someone logged in as another user
 // gets ECONFLICT "invitation.other_user", with nothing used: they may log
 // out and open the link again.
 //
-// The inviter is told by email that the person joined.
+// The inviter is told by email that the person joined, unless the account's
+// notify_adder setting says otherwise.
 func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept, current *Auth, o equipe.Origin) (Auth, string, error) {
 	now := s.now()
 	t, u, err := s.lookupToken(ctx, equipe.TokenInvitation, secret, o, now)
@@ -132,19 +136,21 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		first = CheckName(&v, "first_name", orDefault(in.FirstName, inv.FirstName()))
 		last = CheckName(&v, "last_name", orDefault(in.LastName, inv.LastName()))
 		CheckNewPassword(&v, in.Password, inv.User.Email, first, last, inv.Account.Name)
-		if !in.AcceptPrivacyPolicy {
-			v.Add("accept_privacy_policy", "consent.must_accept")
-		}
 		if err := v.Err(); err != nil {
 			return Auth{}, "", err
 		}
-		if p, err := s.CurrentPolicy(ctx); err == nil {
-			version = orDefault(in.PolicyVersion, p.Version)
-			if version != p.Version {
-				return Auth{}, "", &equipe.Error{Code: equipe.ECONFLICT, Key: "consent.outdated"}
+		// The policy may be accepted here (an API client showing it beside
+		// the password) or afterwards, as its own step: until then the
+		// consent gate lets the person do nothing else.
+		if in.AcceptPrivacyPolicy {
+			if p, err := s.CurrentPolicy(ctx); err == nil {
+				version = orDefault(in.PolicyVersion, p.Version)
+				if version != p.Version {
+					return Auth{}, "", &equipe.Error{Code: equipe.ECONFLICT, Key: "consent.outdated"}
+				}
+			} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				return Auth{}, "", err
 			}
-		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
-			return Auth{}, "", err
 		}
 		hash = s.Hasher.Hash(in.Password)
 	} else if current == nil {
@@ -288,7 +294,7 @@ func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct 
 	if err := w.Record(ctx, event.MemberJoined.In(acct.ID, u.ID.String(), nil, &event.Join{From: from})); err != nil {
 		return err
 	}
-	if m.InvitedBy == nil {
+	if m.InvitedBy == nil || !acct.NotifyAdder.OnJoin() {
 		return nil
 	}
 	return s.confirmToInviter(ctx, w, acct, *m.InvitedBy, *u)

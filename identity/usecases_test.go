@@ -456,13 +456,27 @@ type inviting struct {
 // newcomer, or, when existing, someone who signed up elsewhere and verified
 // their address.
 func (g *stage) inviteSomeone(existing bool) inviting {
+	return g.inviteNamed(existing, true)
+}
+
+// inviteNamed is inviteSomeone, the administrator typing the invitee's
+// names or (named false) only their email.
+func (g *stage) inviteNamed(existing, named bool) inviting {
 	g.t.Helper()
 	owner := g.signedUp(address("ada"))
 	email := address("grace")
 	if existing {
 		g.verified(email)
 	}
-	u := g.invite(owner.User, owner.Account.ID, email, true)
+	nm := team.NewMember{Email: email, FirstName: "Grace", LastName: "Hopper", Role: "collaborator", SendInvitation: true}
+	if !named {
+		nm.FirstName, nm.LastName = "", ""
+	}
+	a, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, owner.Account.ID, nm)
+	if err != nil {
+		g.t.Fatalf("add %s: %v", email, err)
+	}
+	u := a.User
 	return inviting{admin: owner.User, account: owner.Account.ID, invitee: u, secret: g.secret(email, "/invitations/")}
 }
 
@@ -479,15 +493,29 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 	tests := []struct {
 		name     string
 		existing bool
+		nameless bool // added by email alone
 		// prepare changes the invitation, and returns the person logged in
 		// (nil for nobody).
 		prepare func(g *stage, in *inviting) *identity.Auth
 		accept  identity.Accept
 		refusal string
+		// policyNext: the privacy policy was not accepted with the
+		// password; it is the person's next step.
+		policyNext bool
 	}{
 		{name: "a newcomer chooses a password and their names, joins and is logged in", accept: newcomer},
-		{name: "a newcomer who does not accept the privacy policy is refused",
-			accept: identity.Accept{Password: goodPassword}, refusal: "error.fields accept_privacy_policy=consent.must_accept"},
+		{name: "a newcomer who leaves the policy for its own step joins and is asked for it next",
+			accept: identity.Accept{Password: goodPassword, FirstName: newcomer.FirstName, LastName: newcomer.LastName}, policyNext: true,
+			prepare: func(g *stage, in *inviting) *identity.Auth {
+				if err := g.st.Identity.PublishPolicy(ctx, equipe.PrivacyPolicy{Version: "2026-12-" + in.account.String(),
+					Texts: map[string]string{"fr": "Politique.", "en": "Policy."}}); err != nil {
+					g.t.Fatal(err)
+				}
+				return nil
+			}},
+		{name: "a newcomer added by email alone must give their names", nameless: true,
+			accept: identity.Accept{Password: goodPassword}, refusal: "error.fields first_name=name.required last_name=name.required"},
+		{name: "a newcomer added by email alone joins under the names they give", nameless: true, accept: newcomer},
 		{name: "someone with an identity joins logged in as themselves, their password untouched", existing: true,
 			prepare: func(g *stage, in *inviting) *identity.Auth {
 				auth, _, err := g.st.Identity.LogIn(ctx, in.invitee.Email, goodPassword, from())
@@ -527,7 +555,7 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				g := g.row(t)
-				in := g.inviteSomeone(tt.existing)
+				in := g.inviteNamed(tt.existing, !tt.nameless)
 				var current *identity.Auth
 				if tt.prepare != nil {
 					current = tt.prepare(g, &in)
@@ -570,6 +598,10 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 				}
 				if auth.User.ID != u.ID {
 					t.Errorf("joined as %v", auth.User.ID)
+				}
+				// (The policy is the instance's: rows publish one as they need.)
+				if _, needed, err := g.st.Identity.ConsentNeeded(ctx, u.ID); !tt.existing && (err != nil || needed != tt.policyNext) {
+					t.Errorf("policy still to accept: %v (%v), want %v", needed, err, tt.policyNext)
 				}
 				if _, usable := g.tokens(u.ID, equipe.TokenInvitation); usable != 0 {
 					t.Errorf("%d invitation links still usable", usable)

@@ -34,6 +34,7 @@ const (
 	TemplateReinvitation         = "reinvitation"
 	TemplateWelcome              = "welcome"
 	TemplateInviterConfirmation  = "inviter_confirmation"
+	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
 )
@@ -63,6 +64,7 @@ var needs = map[string]struct{ link, account, recipient bool }{
 	TemplateReinvitation:         {link: true, account: true},
 	TemplateWelcome:              {account: true},
 	TemplateInviterConfirmation:  {account: true, recipient: true},
+	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
 }
@@ -71,7 +73,8 @@ var needs = map[string]struct{ link, account, recipient bool }{
 // on these names: they are stable.
 //
 // For inviter_confirmation the email goes to the inviter: InviterName greets
-// them and RecipientName names the person who joined.
+// them and RecipientName names the person who joined; adder_confirmation
+// likewise, RecipientName naming the person whose access was created.
 type Data struct {
 	RecipientName string    // "Ada Lovelace"
 	AccountName   string    // may be empty, except in the team emails

@@ -7,18 +7,21 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at`
+const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at, notify_adder`
 
 func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 	return row.Scan(&a.ID, &a.Name, &a.Locale, idp(&a.ParentID), idp(&a.CreatedByAccountID), &a.RequiresActivation,
-		&a.InvitationTTLHours, ts(&a.CreatedAt))
+		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder)
 }
 
-// CreateAccount inserts a.
+// CreateAccount inserts a; with no NotifyAdder, the default.
 func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
-	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	if a.NotifyAdder == "" {
+		a.NotifyAdder = equipe.DefaultNotifyAdder
+	}
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
-		a.InvitationTTLHours, micros(a.CreatedAt))
+		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder)
 	return err
 }
 
@@ -224,7 +227,7 @@ func (q Queries) MemberResources(ctx context.Context, accountID, userID equipe.I
 // membership, ordered by account name.
 func (q Queries) AccountsOfUser(ctx context.Context, userID equipe.ID) ([]equipe.MemberAccount, error) {
 	rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+`, a.id, a.name, a.locale, a.parent_id,
-		a.created_by_account_id, a.requires_activation, a.invitation_ttl_hours, a.created_at
+		a.created_by_account_id, a.requires_activation, a.invitation_ttl_hours, a.created_at, a.notify_adder
 		FROM members m JOIN accounts a ON a.id = m.account_id
 		WHERE m.user_id = $1 ORDER BY a.name, a.id`, userID)
 	if err != nil {
@@ -236,7 +239,7 @@ func (q Queries) AccountsOfUser(ctx context.Context, userID equipe.ID) ([]equipe
 		var ma equipe.MemberAccount
 		a := &ma.Account
 		dest := append(memberDest(&ma.Member), &a.ID, &a.Name, &a.Locale, idp(&a.ParentID),
-			idp(&a.CreatedByAccountID), &a.RequiresActivation, &a.InvitationTTLHours, ts(&a.CreatedAt))
+			idp(&a.CreatedByAccountID), &a.RequiresActivation, &a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, wrap(err)
 		}
@@ -254,6 +257,6 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 
 // UpdateAccount writes the account's name, locale and settings.
 func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
-	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5
-		WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours)
+	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5,
+		notify_adder = $6 WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours, a.NotifyAdder)
 }

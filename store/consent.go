@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -9,8 +10,16 @@ import (
 // PublishPolicy records a version of the privacy policy. Publishing a version
 // that exists already changes nothing and is not an error.
 func (w Writes) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) error {
-	_, err := w.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (version) DO NOTHING`, p.Version, p.URL, p.Text, micros(p.PublishedAt))
+	texts, err := json.Marshal(p.Texts)
+	if err != nil {
+		return err
+	}
+	if p.Texts == nil {
+		texts = []byte("{}")
+	}
+	_, err = w.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at, label, texts)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version) DO NOTHING`,
+		p.Version, p.URL, p.Text, micros(p.PublishedAt), p.Label, string(texts))
 	return err
 }
 
@@ -18,9 +27,16 @@ func (w Writes) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) erro
 // ENOTFOUND when none was published.
 func (q Queries) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
 	var p equipe.PrivacyPolicy
-	err := q.q.QueryRowContext(ctx, `SELECT version, url, text, published_at FROM privacy_policies
-		ORDER BY published_at DESC, version DESC LIMIT 1`).Scan(&p.Version, &p.URL, &p.Text, ts(&p.PublishedAt))
-	return p, wrap(err)
+	var texts string
+	err := q.q.QueryRowContext(ctx, `SELECT version, url, text, published_at, label, texts FROM privacy_policies
+		ORDER BY published_at DESC, version DESC LIMIT 1`).Scan(&p.Version, &p.URL, &p.Text, ts(&p.PublishedAt), &p.Label, &texts)
+	if err != nil {
+		return p, wrap(err)
+	}
+	if err := json.Unmarshal([]byte(texts), &p.Texts); err != nil {
+		return p, err
+	}
+	return p, nil
 }
 
 // RecordConsent records that the user accepted a policy version; accepting it

@@ -2,6 +2,8 @@ package team
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -199,16 +201,24 @@ func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, us
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		if _, err := u.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return fieldError("user_id", "client.staff_not_member")
-		} else if err != nil {
-			return err
-		}
-		if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
-			return err
-		}
-		return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))
+		return s.assignStaff(ctx, u, firm, client, user)
 	})
+}
+
+// assignStaff assigns the firm's member user to its client in the unit,
+// and records it: the one writer of client.staff_assigned, for AssignStaff
+// and for the member forms (AddMember, ChangeMember). The actor's reach of
+// the client is checked before, by client.
+func (s *Service) assignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID) error {
+	if _, err := u.Member(ctx, firm, user); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return fieldError("user_id", "client.staff_not_member")
+	} else if err != nil {
+		return err
+	}
+	if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
+		return err
+	}
+	return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))
 }
 
 // UnassignStaff takes that back: the inherited access ends on the firm
@@ -219,17 +229,181 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		if err := u.UnassignClientStaff(ctx, client, user); err != nil {
+		return s.unassignStaff(ctx, u, firm, client, user)
+	})
+}
+
+// unassignStaff is assignStaff's converse: the one writer of
+// client.staff_unassigned, which also revokes the keys the member made in
+// the client.
+func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID) error {
+	if err := u.UnassignClientStaff(ctx, client, user); err != nil {
+		return err
+	}
+	// The firm's administrators reach every client, assigned or not.
+	if fm, err := u.Member(ctx, firm, user); err != nil || fm.Role != equipe.RoleAdmin {
+		if err := s.revokeKeysOf(ctx, u, client, user, event.ReasonCreatorRemoved); err != nil {
 			return err
 		}
-		// The firm's administrators reach every client, assigned or not.
-		if fm, err := u.Member(ctx, firm, user); err != nil || fm.Role != equipe.RoleAdmin {
-			if err := s.revokeKeysOf(ctx, u, client, user, event.ReasonCreatorRemoved); err != nil {
+	}
+	return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
+}
+
+// reachClients checks, before a member form's unit of work, that the actor
+// may assign staff to each of the firm's clients (client answers, the rule
+// of AssignStaff), reporting the first refusal under the field "clients".
+func (s *Service) reachClients(ctx context.Context, actor Actor, firm equipe.ID, clients []equipe.ID) error {
+	for _, c := range clients {
+		if err := s.client(ctx, actor, firm, c); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return fieldError("clients", "client.unknown")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setStaffClients makes user's assignments among the firm's clients
+// exactly clients, in the unit: those added are assigned and those taken
+// away unassigned, each one event. Clients outside the actor's reach were
+// refused before (reachClients); those the actor does not reach and the
+// member keeps are left alone, since they are not in before's reach either.
+func (s *Service) setStaffClients(ctx context.Context, u *work.Unit, firm, user equipe.ID, before, clients []equipe.ID) error {
+	for _, c := range clients {
+		if !slices.Contains(before, c) {
+			if err := s.assignStaff(ctx, u, firm, c, user); err != nil {
 				return err
 			}
 		}
-		return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
+	}
+	for _, c := range before {
+		if !slices.Contains(clients, c) {
+			if err := s.unassignStaff(ctx, u, firm, c, user); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// StaffClients returns the firm's clients the member user is assigned to,
+// among those the actor reaches (Clients): what the member forms tick.
+func (s *Service) StaffClients(ctx context.Context, actor Actor, firm, user equipe.ID) ([]equipe.ID, error) {
+	clients, err := s.Clients(ctx, actor, firm)
+	if err != nil {
+		return nil, err
+	}
+	var out []equipe.ID
+	for _, c := range clients {
+		if slices.Contains(c.Staff, user) {
+			out = append(out, c.Account.ID)
+		}
+	}
+	return out, nil
+}
+
+// FirmStaff is a firm's member who reaches one of its clients: with their
+// firm role, everywhere as an administrator of the firm, else because they
+// are assigned to the client. For a reader who is one of the client's own
+// members, who and how many reach the client is said, not who they are:
+// UserID is zero and Name empty.
+type FirmStaff struct {
+	UserID   equipe.ID
+	Name     string // their names, else their email
+	Role     access.Role
+	Assigned bool // false: a firm administrator, who reaches every client
+}
+
+// FirmStaff lists who of the firm reaches the client account, and with
+// which role: the firm's active administrators, and its active members
+// assigned to the client. Apart from the client's own members and read-only:
+// the firm decides it. A reader who may view the client's members may read
+// it; an account that is nobody's client has none. The client's own members
+// (and its API keys) learn the roles, not the people: a firm's staff are
+// not named to its clients' users (see anonymous).
+func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID) ([]FirmStaff, error) {
+	if _, _, err := s.authorize(ctx, actor, client, "members.view"); err != nil {
+		return nil, err
+	}
+	anonymous, err := s.ownMemberOf(ctx, actor, client)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.DB.AccountByID(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if c.ParentID == nil {
+		return []FirmStaff{}, nil
+	}
+	firm := *c.ParentID
+	members, err := s.DB.Members(ctx, firm)
+	if err != nil {
+		return nil, err
+	}
+	out := []FirmStaff{}
+	for _, m := range members {
+		if m.Status != equipe.MemberActive {
+			continue
+		}
+		assigned := false
+		if m.Role != equipe.RoleAdmin {
+			if assigned, err = s.DB.IsClientStaff(ctx, client, m.UserID); err != nil {
+				return nil, err
+			}
+			if !assigned {
+				continue
+			}
+		}
+		if _, err := s.DB.Member(ctx, client, m.UserID); err == nil {
+			// A member of the client in their own right is among its members.
+			continue
+		}
+		role, _, err := s.resolveRole(ctx, s.DB.Queries, firm, m.Role)
+		if err != nil {
+			return nil, err
+		}
+		u, err := s.DB.UserByID(ctx, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		name := u.Name()
+		if name == "" {
+			name = u.Email
+		}
+		f := FirmStaff{UserID: m.UserID, Name: name, Role: role, Assigned: assigned}
+		if anonymous {
+			f.UserID, f.Name = equipe.ID{}, ""
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b FirmStaff) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Role.Key, b.Role.Key)
 	})
+	return out, nil
+}
+
+// ownMemberOf reports whether the actor acts in the account in its own
+// right rather than through its firm: one of its members, or one of its API
+// keys.
+func (s *Service) ownMemberOf(ctx context.Context, actor Actor, account equipe.ID) (bool, error) {
+	switch {
+	case actor.Key != nil:
+		return actor.Key.AccountID != nil && *actor.Key.AccountID == account, nil
+	case actor.User == nil:
+		return false, nil
+	}
+	_, err := s.DB.Member(ctx, account, actor.User.ID)
+	switch equipe.ErrorCode(err) {
+	case "":
+		return true, nil
+	case equipe.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
 }
 
 // DetachClient makes the client account independent of the firm: every

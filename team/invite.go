@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -30,11 +31,13 @@ const (
 	addsPerAccount = 500
 )
 
-// NewMember is someone an administrator adds to an account.
+// NewMember is someone an administrator adds to an account. Only Email
+// and Role are required: names left empty are asked of the person when
+// they accept.
 type NewMember struct {
 	Email             string
-	FirstName         string
-	LastName          string
+	FirstName         string // optional
+	LastName          string // optional
 	Role              string
 	Overrides         []equipe.Override
 	Resources         []equipe.ID
@@ -43,6 +46,10 @@ type NewMember struct {
 	Locale            string // the language of their emails until they join (default: the account's)
 	SendInvitation    bool   // send the invitation (or activation) email now
 	SendWelcome       bool   // send a welcome email (to the notification email, if any)
+	// Clients, in a firm, are the client accounts to assign the new member
+	// to (seed 001's "assign the companies of your choice"), as AssignStaff
+	// does, in the same unit of work.
+	Clients []equipe.ID
 }
 
 // Added is the result of adding a member.
@@ -76,8 +83,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	if p != "" {
 		v.Add("email", p)
 	}
-	first := identity.CheckName(&v, "first_name", in.FirstName)
-	last := identity.CheckName(&v, "last_name", in.LastName)
+	// Only the address is needed: someone added without a name is asked
+	// for it when they accept (seed 004's "enter the user's email").
+	first := optionalName(&v, "first_name", in.FirstName)
+	last := optionalName(&v, "last_name", in.LastName)
 	notify := ""
 	if strings.TrimSpace(in.NotificationEmail) != "" {
 		var p string
@@ -102,6 +111,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		v.Add("overrides", "member.admin_overrides")
 	}
 	if err := v.Err(); err != nil {
+		return Added{}, err
+	}
+	in.Clients = uniqueIDs(in.Clients)
+	if err := s.reachClients(ctx, actor, account, in.Clients); err != nil {
 		return Added{}, err
 	}
 	var out Added
@@ -181,6 +194,9 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources)})); err != nil {
 			return err
 		}
+		if err := s.setStaffClients(ctx, u, account, usr.ID, nil, in.Clients); err != nil {
+			return err
+		}
 		if in.SendInvitation || in.SendWelcome {
 			// Emails sent on adding count as invitations: removing and adding
 			// again is no way around the limits.
@@ -208,10 +224,34 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 				return err
 			}
 		}
+		if err := s.confirmToAdder(ctx, u, actor, acct, m, usr); err != nil {
+			return err
+		}
 		out.Member, out.User = m, usr
 		return nil
 	})
 	return out, err
+}
+
+// confirmToAdder tells the person who added a member that the member's
+// access was created (seed 002: "you will also receive an automatic email
+// confirming that your colleague's account was created"), when the account's
+// notify_adder setting says so, at their notification email for the account
+// if they set one. An API key is nobody to tell.
+func (s *Service) confirmToAdder(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, m equipe.Member, usr equipe.User) error {
+	if !acct.NotifyAdder.OnCreation() || actor.userID() == nil {
+		return nil
+	}
+	adder := *actor.User
+	to := adder.Email
+	if am, err := u.Member(ctx, acct.ID, adder.ID); err == nil && am.NotificationEmail != "" {
+		to = am.NotificationEmail
+	} else if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return err
+	}
+	return u.Mail(ctx, mail.TemplateAdderConfirmation, orDefault(adder.Locale, acct.Locale), to, mail.Data{
+		RecipientName: displayName(m, usr), InviterName: adder.Name(), AccountName: acct.Name,
+		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 
 // Invite sends the member an invitation — or, when the account activates
@@ -453,6 +493,14 @@ func memberLocale(m equipe.Member, u equipe.User, acct equipe.Account) string {
 	return orDefault(u.Locale, acct.Locale)
 }
 
+// optionalName checks a name that may be left empty.
+func optionalName(v *equipe.Invalid, field, value string) string {
+	if strings.TrimSpace(value) == "" {
+		return ""
+	}
+	return identity.CheckName(v, field, value)
+}
+
 func checkTitle(v *equipe.Invalid, title string) string {
 	t := strings.TrimSpace(title)
 	if utf8.RuneCountInString(t) > 100 || strings.ContainsAny(t, "<>") || strings.ContainsFunc(t, unicode.IsControl) {
@@ -480,6 +528,17 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// uniqueIDs returns ids without repeats, in their order.
+func uniqueIDs(ids []equipe.ID) []equipe.ID {
+	var out []equipe.ID
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // orEmpty returns ids, or an empty list for none.

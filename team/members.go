@@ -103,6 +103,11 @@ type MemberChange struct {
 	// Status suspends (suspended) or reactivates (active) the member, as
 	// Suspend and Reactivate do.
 	Status *equipe.MemberStatus
+	// Clients, in a firm, are the client accounts the member is assigned
+	// to among those the actor reaches: assignments to the others stay.
+	// Each change is a client.staff_assigned or client.staff_unassigned
+	// event, in the same unit of work as the member's change.
+	Clients *[]equipe.ID
 }
 
 // ChangeMember applies a change to a member of the account, under the rules
@@ -135,6 +140,21 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 	}
 	if err := v.Err(); err != nil {
 		return equipe.Member{}, err
+	}
+	var reach []equipe.ID // the firm's clients the actor reaches
+	if ch.Clients != nil {
+		cs := uniqueIDs(*ch.Clients)
+		ch.Clients = &cs
+		if err := s.reachClients(ctx, actor, account, cs); err != nil {
+			return equipe.Member{}, err
+		}
+		clients, err := s.Clients(ctx, actor, account)
+		if err != nil {
+			return equipe.Member{}, err
+		}
+		for _, c := range clients {
+			reach = append(reach, c.Account.ID)
+		}
 	}
 	var after equipe.Member
 	err := s.actOnMember(ctx, actor, account, user, MemberEdit, func(u *work.Unit, mw *memberWork) error {
@@ -225,6 +245,21 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		isStill := after.Role == equipe.RoleAdmin && after.Status == equipe.MemberActive
 		if wasAdmin && !isStill && len(mw.admins) <= 1 {
 			return conflict("member.last_admin", nil)
+		}
+		if ch.Clients != nil {
+			assigned, err := u.Clients(ctx, account, &user)
+			if err != nil {
+				return err
+			}
+			var was []equipe.ID
+			for _, c := range assigned {
+				if slices.Contains(reach, c.Account.ID) {
+					was = append(was, c.Account.ID)
+				}
+			}
+			if err := s.setStaffClients(ctx, u, account, user, was, *ch.Clients); err != nil {
+				return err
+			}
 		}
 		b, a := event.MemberOf(before, mw.resources), event.MemberOf(after, resources)
 		if sameState(b, a) {

@@ -232,6 +232,7 @@ type AccountChange struct {
 	Locale             *string
 	RequiresActivation *bool
 	InvitationTTLHours *int
+	NotifyAdder        *equipe.NotifyAdder
 }
 
 // Limits of the invitation lifetime: an hour to thirty days.
@@ -257,6 +258,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	if ch.InvitationTTLHours != nil && (*ch.InvitationTTLHours < minInvitationTTL || *ch.InvitationTTLHours > maxInvitationTTL) {
 		v.AddArgs("invitation_ttl_hours", "account.ttl_invalid", map[string]any{"min": minInvitationTTL, "max": maxInvitationTTL})
 	}
+	if ch.NotifyAdder != nil && !ch.NotifyAdder.Valid() {
+		v.Add("notify_adder", "account.notify_adder_invalid")
+	}
 	if err := v.Err(); err != nil {
 		return equipe.Account{}, err
 	}
@@ -278,6 +282,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		}
 		if ch.InvitationTTLHours != nil {
 			after.InvitationTTLHours = *ch.InvitationTTLHours
+		}
+		if ch.NotifyAdder != nil {
+			after.NotifyAdder = *ch.NotifyAdder
 		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err

@@ -791,6 +791,10 @@ func TestAddMember_TheNamesTypedStayOnTheMembership(t *testing.T) {
 			in: team.NewMember{FirstName: "Grace", LastName: "Hopper", Role: "collaborator"}, noProduct: true, refusal: "member.required_resource"},
 		{name: "a malformed address is refused", email: func(s *scene) string { return "grace@" }, by: (*scene).admin,
 			in: team.NewMember{FirstName: "Grace", LastName: "Hopper", Role: "collaborator"}, refusal: "error.fields email=email.invalid"},
+		{name: "the email alone is enough: the person gives their names when they accept", email: func(s *scene) string { return s.email("grace") },
+			by: (*scene).admin, in: team.NewMember{Role: "collaborator", SendInvitation: true}},
+		{name: "a name given is checked all the same", email: func(s *scene) string { return s.email("grace") }, by: (*scene).admin,
+			in: team.NewMember{FirstName: "<b>", Role: "collaborator"}, refusal: "error.fields first_name=name.markup"},
 	}
 	eachBench(t, func(t *testing.T, b *bench) {
 		for _, tt := range tests {
@@ -1572,6 +1576,182 @@ func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 					}
 				})
 			}
+		}
+	})
+}
+
+// TestNotifyAdder_TheAdderIsToldAsTheAccountChooses plays seed 002's "you
+// will also receive an automatic email confirming that your colleague's
+// account was created": whoever adds a member is told when the access is
+// created, when the member joins, both (the default) or never, as the
+// account's setting says; an API key is nobody to tell.
+func TestNotifyAdder_TheAdderIsToldAsTheAccountChooses(t *testing.T) {
+	tests := []struct {
+		name    string
+		setting equipe.NotifyAdder // empty: the default
+		byKey   bool
+		// The adder's emails about the member: after adding, after joining.
+		added, joined []string
+	}{
+		{name: "by default the adder is told both times", added: []string{mail.TemplateAdderConfirmation},
+			joined: []string{mail.TemplateAdderConfirmation, mail.TemplateInviterConfirmation}},
+		{name: "on creation only", setting: equipe.NotifyOnCreation, added: []string{mail.TemplateAdderConfirmation},
+			joined: []string{mail.TemplateAdderConfirmation}},
+		{name: "on joining only", setting: equipe.NotifyOnJoin, added: nil, joined: []string{mail.TemplateInviterConfirmation}},
+		{name: "never", setting: equipe.NotifyNever},
+		{name: "an API key is told nothing", byKey: true},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				if acct, _ := s.db.AccountByID(ctx, s.account); acct.NotifyAdder != equipe.DefaultNotifyAdder {
+					t.Fatalf("a new account's setting: %q", acct.NotifyAdder)
+				}
+				if tt.setting != "" {
+					n := tt.setting
+					if _, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &n}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				by := s.admin()
+				if tt.byKey {
+					by = s.key("CRM sync", "admin")
+				}
+				adminEmail := s.admin().User.Email
+				before := s.templates(adminEmail)
+				a, err := s.s.AddMember(ctx, by, s.account, team.NewMember{Email: s.email("grace"), Role: "collaborator",
+					Resources: s.product(), SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				about := func() []string { return s.templates(adminEmail)[len(before):] }
+				if got := about(); !slices.Equal(got, tt.added) {
+					t.Errorf("after adding: %v, want %v", got, tt.added)
+				}
+				if err := s.accept(s.secret(a.User.Email, "/invitations/")); err == nil {
+					t.Fatal("joined without names")
+				}
+				if _, _, err := s.b.st.Identity.AcceptInvitation(ctx, s.secret(a.User.Email, "/invitations/"), identity.Accept{
+					Password: password, FirstName: "Grace", LastName: "Hopper"}, nil, origin); err != nil {
+					t.Fatal(err)
+				}
+				if got := about(); !slices.Equal(got, tt.joined) {
+					t.Errorf("after joining: %v, want %v", got, tt.joined)
+				}
+			})
+		}
+		t.Run("the setting is one of four, and its change is recorded", func(t *testing.T) {
+			s := b.scene(t)
+			bad := equipe.NotifyAdder("sometimes")
+			s.done(t, "error.fields notify_adder=account.notify_adder_invalid", func() error {
+				_, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &bad})
+				return err
+			})
+			before := s.snapshot()
+			never := equipe.NotifyNever
+			if _, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{NotifyAdder: &never}); err != nil {
+				t.Fatal(err)
+			}
+			es := s.wrote(t, before, event.AccountChanged.Type)
+			b, a := es[0].Before.(event.Settings), es[0].After.(event.Settings)
+			if b.NotifyAdder != string(equipe.NotifyBoth) || a.NotifyAdder != string(equipe.NotifyNever) {
+				t.Errorf("settings event: %q → %q", b.NotifyAdder, a.NotifyAdder)
+			}
+		})
+	})
+}
+
+// TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange plays seed
+// 001's "Ajouter un collaborateur … lui affecter les entreprises de votre
+// choix": the client companies are assigned in the same unit as the member's
+// addition or change, each one event of the firm's log, under the rule of
+// AssignStaff; and a client's firm staff are listed with their firm role.
+func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		var clients []equipe.ID
+		for _, name := range []string{"Boulangerie Martin", "Garage Dupont", "Fleurs Leroy"} {
+			c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: name, Locale: "fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, c.ID)
+		}
+		bakery, garage, florist := clients[0], clients[1], clients[2]
+
+		// Added with two companies: one unit, three events.
+		before := s.snapshot()
+		a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("claire"), FirstName: "Claire",
+			LastName: "Comptable", Role: "collaborator", Resources: s.product(), Clients: []equipe.ID{bakery, garage, bakery}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		es := s.wrote(t, before, event.MemberAdded.Type, event.ClientStaffAssigned.Type, event.ClientStaffAssigned.Type)
+		wantStates(t, es[1], nil, event.Staff{UserID: a.User.ID})
+		claire := a.User.ID
+		got, err := s.s.StaffClients(ctx, s.admin(), s.account, claire)
+		if err != nil || len(got) != 2 || !slices.Contains(got, bakery) || !slices.Contains(got, garage) {
+			t.Fatalf("assigned: %v %v", got, err)
+		}
+
+		// A client that is not the firm's is refused, and nothing is written.
+		other := b.scene(t)
+		before = s.snapshot()
+		_, err = s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("noe"), Role: "collaborator",
+			Resources: s.product(), Clients: []equipe.ID{other.account}})
+		s.refused(t, err, "error.fields clients=client.unknown", before)
+
+		// Changed: the garage goes, the florist comes; the member's own state
+		// is unchanged, so only the assignments are events.
+		before = s.snapshot()
+		cs := []equipe.ID{bakery, florist}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, claire, team.MemberChange{Clients: &cs}); err != nil {
+			t.Fatal(err)
+		}
+		s.wrote(t, before, event.ClientStaffAssigned.Type, event.ClientStaffUnassigned.Type)
+		if got, _ := s.s.StaffClients(ctx, s.admin(), s.account, claire); len(got) != 2 || slices.Contains(got, garage) {
+			t.Fatalf("assigned after the change: %v", got)
+		}
+
+		// The client's firm staff: the firm's administrator everywhere, Claire
+		// where she is assigned once she joined, with her firm role.
+		if staff, _ := s.s.FirmStaff(ctx, s.admin(), bakery); len(staff) != 1 {
+			t.Errorf("firm staff before Claire joins: %+v", staff)
+		}
+		if _, err := s.s.Invite(ctx, s.admin(), s.account, claire); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.accept(s.secret(s.email("claire"), "/invitations/")); err != nil {
+			t.Fatal(err)
+		}
+		staff, err := s.s.FirmStaff(ctx, s.admin(), bakery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, f := range staff {
+			lines = append(lines, f.Name+"/"+f.Role.Key+"/"+map[bool]string{true: "assigned", false: "all"}[f.Assigned])
+		}
+		want := []string{"Claire Comptable/collaborator/assigned", s.users["admin"].Name() + "/admin/all"}
+		slices.Sort(want)
+		if !slices.Equal(lines, want) {
+			t.Errorf("firm staff of the bakery: %v, want %v", lines, want)
+		}
+		// To the bakery's own administrator, the roles but not the people.
+		k, _, err := s.s.CreateKey(ctx, s.admin(), &bakery, team.NewKey{Name: "Bakery sync", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon, err := s.s.FirmStaff(ctx, team.Actor{Key: &k}, bakery)
+		if err != nil || len(anon) != 2 || anon[0].Name != "" || anon[0].UserID != (equipe.ID{}) || anon[1].Name != "" {
+			t.Errorf("firm staff to the bakery's own key: %+v %v", anon, err)
+		}
+		if staff, _ := s.s.FirmStaff(ctx, s.admin(), garage); len(staff) != 1 {
+			t.Errorf("firm staff of the garage: %+v", staff)
+		}
+		if staff, err := s.s.FirmStaff(ctx, s.admin(), s.account); err != nil || len(staff) != 0 {
+			t.Errorf("firm staff of a firm: %+v %v", staff, err)
 		}
 	})
 }

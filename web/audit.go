@@ -516,6 +516,10 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, kind ev
 		if s, ok := v.(string); ok && w.I18n.Has(auditKey("from", s)) {
 			return w.I18n.T(locale, auditKey("from", s), nil)
 		}
+	case event.ValueNotifyAdder:
+		if s, ok := v.(string); ok && w.I18n.Has(notifyAdderKey(s)) {
+			return w.I18n.T(locale, notifyAdderKey(s), nil)
+		}
 	case event.ValueTime:
 		if t, ok := v.(time.Time); ok {
 			return w.date(locale, t)
@@ -573,3 +577,9 @@ func (w *Web) grantLabel(locale, permission, scope string) string {
 
 // auditKey is the message key naming an event's field or email template.
 func auditKey(kind, name string) string { return "audit." + kind + "." + name }
+
+// notifyAdderKey is the message key naming a notify_adder setting, as the
+// settings page words it.
+func notifyAdderKey(setting string) string {
+	return strings.Join([]string{"settings", "notify_adder", setting}, ".")
+}

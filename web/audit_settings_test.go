@@ -106,33 +106,40 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 	if strings.Contains(p.Body, `name="requires_activation" type="checkbox" value="yes" checked`) {
 		t.Error("activation is on by default")
 	}
+	// Whoever adds a member is told on creation and on joining, by default.
+	wantIn(t, p, "E-mails à la personne qui ajoute un membre", `name="notify_adder" type="radio" value="both" checked`,
+		"À la création de l&#39;accès", "Quand le compte est rejoint", "Jamais")
 
 	f := url.Values{"name": {"Analytical Engines SA"}, "locale": {"en"}, "requires_activation": {"yes"}, "invitation_ttl": {"36"},
-		"invitation_ttl_unit": {"hours"}}
+		"invitation_ttl_unit": {"hours"}, "notify_adder": {"on_creation"}}
 	p = post(t, o.c, o.url("/settings"), f)
 	if p.Status != 303 || p.Header.Get("Location") != o.path("/settings?done=saved") {
 		t.Fatalf("save: %d %s", p.Status, text(p.Body))
 	}
 	a, err := env.App.Team.Account(t.Context(), o.actor(), o.account)
-	if err != nil || a.Name != "Analytical Engines SA" || a.Locale != "en" || !a.RequiresActivation || a.InvitationTTLHours != 36 {
+	if err != nil || a.Name != "Analytical Engines SA" || a.Locale != "en" || !a.RequiresActivation || a.InvitationTTLHours != 36 ||
+		a.NotifyAdder != equipe.NotifyOnCreation {
 		t.Fatalf("account: %+v %v", a, err)
 	}
 	p = get(t, o.c, o.url("/settings?done=saved"))
-	wantIn(t, p, "Réglages enregistrés.", `value="36"`, `<option value="hours" selected>heures</option>`, `value="yes" checked`)
+	wantIn(t, p, "Réglages enregistrés.", `value="36"`, `<option value="hours" selected>heures</option>`, `value="yes" checked`,
+		`name="notify_adder" type="radio" value="on_creation" checked`)
 
 	// Bad values: each beside its field, nothing changed.
 	for _, ttl := range [][2]string{{"31", "days"}, {"0", "hours"}, {"sept", "days"}} {
-		f := url.Values{"name": {""}, "locale": {"de"}, "invitation_ttl": {ttl[0]}, "invitation_ttl_unit": {ttl[1]}}
+		f := url.Values{"name": {""}, "locale": {"de"}, "invitation_ttl": {ttl[0]}, "invitation_ttl_unit": {ttl[1]}, "notify_adder": {"sometimes"}}
 		p = post(t, o.c, o.url("/settings"), f)
 		if p.Status != 422 {
 			t.Fatalf("%v: %d", ttl, p.Status)
 		}
-		wantIn(t, p, `<p class="error" id="e-name">Ce champ est obligatoire.</p>`, `<p class="error" id="e-locale">Choisissez le français ou l&#39;anglais.</p>`,
+		wantIn(t, p, `<p class="error" id="e-notify_adder">`, `<p class="error" id="e-name">Ce champ est obligatoire.</p>`, `<p class="error" id="e-locale">Choisissez le français ou l&#39;anglais.</p>`,
 			`<p class="error" id="e-invitation_ttl">Indiquez une durée entre 1 heure et 30 jours.</p>`)
 	}
 	if b, _ := env.App.Team.Account(t.Context(), o.actor(), o.account); b != a {
 		t.Fatalf("refused settings changed the account: %+v", b)
 	}
+	english(t, env, o.c)
+	wantIn(t, get(t, o.c, o.url("/settings")), "Emails to whoever adds a member", "When the access is created", "When they join", "Never")
 
 	// A manager may not change the settings.
 	mgr := as(env, env.AddMember(t, o.account, "maud@example.com", "manager", equipe.MemberActive))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
@@ -8,8 +9,36 @@ import (
 )
 
 type consentPage struct {
-	Policy equipe.PrivacyPolicy
+	Policy policyText
 	Next   string
+}
+
+// policyText is a privacy policy as one reader sees it: named by its label
+// or its publication date (never by the version's identifier, which may be
+// a hash), in the reader's language (equipe.PrivacyPolicy.TextIn).
+type policyText struct {
+	Version string // identifies the version accepted, in the form
+	Label   string
+	Text    string
+	URL     string
+}
+
+// frMonths are the months' names in French, for a policy's date.
+var frMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+	"octobre", "novembre", "décembre"}
+
+// policyText returns p as read in locale.
+func (w *Web) policyText(locale string, p equipe.PrivacyPolicy) policyText {
+	label := p.Label
+	if label == "" {
+		d := p.PublishedAt.UTC()
+		date := d.Format("2 January 2006")
+		if locale == equipe.LocaleFR {
+			date = fmt.Sprintf("%d %s %d", d.Day(), frMonths[d.Month()-1], d.Year())
+		}
+		label = w.I18n.T(locale, "consent.version_of", map[string]any{"date": date})
+	}
+	return policyText{Version: p.Version, Label: label, Text: p.TextIn(locale), URL: p.URL}
 }
 
 func (w *Web) consentForm(rw http.ResponseWriter, r *http.Request) error {
@@ -23,7 +52,7 @@ func (w *Web) consentForm(rw http.ResponseWriter, r *http.Request) error {
 		return redirect(rw, r, next)
 	}
 	p := w.page(r, "consent.title")
-	p.Data = consentPage{Policy: pol, Next: next}
+	p.Data = consentPage{Policy: w.policyText(p.Locale, pol), Next: next}
 	return w.render(rw, r, http.StatusOK, "consent", p)
 }
 
@@ -36,7 +65,7 @@ func (w *Web) consent(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p := w.page(r, "consent.title")
-		p.Data = consentPage{Policy: pol, Next: next}
+		p.Data = consentPage{Policy: w.policyText(p.Locale, pol), Next: next}
 		if field != "" {
 			p.Form.add(field, key, nil)
 		} else {
@@ -61,7 +90,8 @@ func (w *Web) privacy(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "privacy.title")
 	pol, err := w.Identity.CurrentPolicy(r.Context())
 	if err == nil {
-		p.Data = &pol
+		pt := w.policyText(p.Locale, pol)
+		p.Data = &pt
 	} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/internal/browsertest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // location returns the path and query of the page the browser shows.
@@ -30,16 +31,26 @@ func (b *browser) switcherText() string {
 }
 
 // acceptInvitation follows the newest email of template to `to` in a new
-// browser, sets a password, accepts the privacy policy and lands home.
+// browser, sets a password, accepts the privacy policy on the next page and
+// lands home.
 func (b *browser) acceptInvitation(to, template, password string) *browser {
 	b.t.Helper()
 	p := b.another()
 	p.followMail(to, template, "/invitations/")
 	p.do("accept the invitation", chromedp.WaitVisible(chromedp.CSS("#f-password")),
-		p.fill(map[string]string{"password": password, "password_confirm": password}),
-		chromedp.Click(chromedp.CSS("#f-accept")), submit())
+		p.fill(map[string]string{"password": password, "password_confirm": password}), submit())
+	p.acceptPolicy()
 	p.at("/")
 	return p
+}
+
+// acceptPolicy is the step after setting a password: the privacy policy on
+// a page of its own, accepted with its box.
+func (b *browser) acceptPolicy() {
+	b.t.Helper()
+	b.at("/consent")
+	b.do("accept the privacy policy", chromedp.WaitVisible(chromedp.CSS("#f-accept")),
+		chromedp.Click(chromedp.CSS("#f-accept")), submit())
 }
 
 // TestBrowser_APartnerCreatesAnAccountForABusinessWhoseOwnerRemovesThem plays
@@ -251,4 +262,67 @@ func TestBrowser_AContactIsNotAMemberUntilSomeoneInvitesThem(t *testing.T) {
 	b.at(o.path("/members?done=invited"))
 	b.wantText(".notice", "Invitation envoyée à Jeanne Compta.")
 	env.Mail(t, "jeanne@compta.example", "invitation")
+}
+
+// TestBrowser_AFirmAdministratorAssignsTwoClientsInTheAddForm plays seed
+// 001's "Ajouter un collaborateur … lui affecter les entreprises de votre
+// choix": the firm's administrator adds a staff member and ticks two client
+// companies in the same form; once the person joins, each client's team page
+// shows them apart from its own members, read-only, with their firm role;
+// the edit form shows the companies ticked and takes one away.
+func TestBrowser_AFirmAdministratorAssignsTwoClientsInTheAddForm(t *testing.T) {
+	ctx := browsertest.New(t)
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	admin := &browser{t: t, ctx: ctx, env: env}
+	o := signUpNamed(t, env, "claire@cabinet.example", "Claire", "Fontaine", "Cabinet Fontaine")
+	var clients []equipe.ID
+	for _, name := range []string{"Boulangerie Martin", "Garage Dupont", "Fleurs Leroy"} {
+		c, err := env.App.Team.CreateClient(t.Context(), o.actor(), o.account, team.NewAccount{Name: name, Locale: "fr",
+			ResourceType: "company", ResourceName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c.ID)
+	}
+	bakery, garage, florist := clients[0], clients[1], clients[2]
+
+	admin.logIn("claire@cabinet.example", ownerPassword)
+	admin.at("/")
+	admin.do("add a staff member", chromedp.Navigate(env.URL+o.path("/members/new")), chromedp.WaitVisible(chromedp.CSS("#f-clients")))
+	admin.wantText("#f-clients legend", "Entreprises clientes")
+	admin.do("fill the form and tick two companies",
+		admin.fill(map[string]string{"email": "sam@cabinet.example", "first_name": "Samuel", "last_name": "Petit"}),
+		chromedp.SetValue(chromedp.CSS("#f-role"), "collaborator"),
+		chromedp.Click(chromedp.CSS("#f-client-"+bakery.String())), chromedp.Click(chromedp.CSS("#f-client-"+garage.String())),
+		submit())
+	admin.at(o.path("/members?done=invited"))
+	sam := mustUserID(t, env, "sam@cabinet.example")
+	admin.wantText(`tr:has(a[href="`+o.path("/members/"+sam.String()+"/permissions")+`"])`, "Boulangerie Martin", "Garage Dupont")
+	admin.acceptInvitation("sam@cabinet.example", "invitation", "un bilan comptable tenu à jour")
+
+	// The bakery's team page: its own members in the table, the firm's staff
+	// apart, as text (nothing to act on).
+	admin.do("open the bakery's team", chromedp.Navigate(env.URL+"/accounts/"+bakery.String()+"/members"),
+		chromedp.WaitVisible(chromedp.CSS(".firm-staff")))
+	admin.wantText(".firm-staff h2", "Équipe du cabinet ayant accès")
+	admin.wantText(".firm-staff", "Samuel Petit — Collaborateur", "affectation à ce client", "Claire Fontaine — Administrateur",
+		"administration du cabinet : tous les clients")
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".firm-staff a, .firm-staff form, table.team a[href*='`+sam.String()+`']").length`)); err != nil || n != 0 {
+		t.Fatalf("the firm's staff are actionable on the client's page (%d, %v)", n, err)
+	}
+
+	// The edit form shows the companies ticked; one goes, another comes.
+	admin.do("edit the staff member", chromedp.Navigate(env.URL+o.path("/members/"+sam.String()+"/edit")),
+		chromedp.WaitVisible(chromedp.CSS("#f-client-"+bakery.String()+":checked")),
+		chromedp.WaitVisible(chromedp.CSS("#f-client-"+garage.String()+":checked")),
+		chromedp.Click(chromedp.CSS("#f-client-"+garage.String())), chromedp.Click(chromedp.CSS("#f-client-"+florist.String())), submit())
+	admin.at(o.path("/members?done=changed"))
+	admin.do("open the garage's team", chromedp.Navigate(env.URL+"/accounts/"+garage.String()+"/members"),
+		chromedp.WaitVisible(chromedp.CSS(".firm-staff")))
+	if txt := admin.text(".firm-staff"); strings.Contains(txt, "Samuel") {
+		t.Fatalf("the garage still lists the staff member: %s", txt)
+	}
+	admin.do("open the florist's team", chromedp.Navigate(env.URL+"/accounts/"+florist.String()+"/members"),
+		chromedp.WaitVisible(chromedp.CSS(".firm-staff")))
+	admin.wantText(".firm-staff", "Samuel Petit — Collaborateur")
 }

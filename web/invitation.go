@@ -14,7 +14,7 @@ import (
 // What an invitation page offers, by who opens it and in what state the
 // invitation is.
 const (
-	invNew       = "new"       // someone without a password: set one, confirm the names, accept the policy
+	invNew       = "new"       // someone without a password: set one and confirm the names (the policy is the next step)
 	invLogin     = "login"     // someone with a password, not logged in: log in first
 	invJoin      = "join"      // the invitee, logged in: one button
 	invOther     = "other"     // someone else is logged in on this browser
@@ -34,10 +34,12 @@ type invitationPage struct {
 	ExpiresAt  time.Time
 	FirstName  string
 	LastName   string
-	Policy     *equipe.PrivacyPolicy
-	Suggested  string // a password suggested by the server, shown in clear
-	Self       string // this page's path
-	AccountURL string
+	// NamesUnknown: the account added them by email alone; they give
+	// their names now.
+	NamesUnknown bool
+	Suggested    string // a password suggested by the server, shown in clear
+	Self         string // this page's path
+	AccountURL   string
 }
 
 // rand returns the source of suggested passwords.
@@ -78,12 +80,7 @@ func (w *Web) invitationData(r *http.Request, inv identity.Invitation) (invitati
 		d.State, d.Current = invOther, current.User.Email
 	case inv.NewUser:
 		d.State = invNew
-		pol, err := w.Identity.CurrentPolicy(r.Context())
-		if err == nil {
-			d.Policy = &pol
-		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
-			return d, err
-		}
+		d.NamesUnknown = d.FirstName == "" && d.LastName == ""
 	case !logged:
 		d.State = invLogin
 	default:
@@ -101,7 +98,7 @@ func (w *Web) showInvitation(rw http.ResponseWriter, r *http.Request, d invitati
 		if _, ok := p.Form.Values["first_name"]; !ok {
 			p.Form.Values["first_name"], p.Form.Values["last_name"] = d.FirstName, d.LastName
 		}
-		p.Form.arrange("first_name", "last_name", "password", "password_confirm", "accept")
+		p.Form.arrange("first_name", "last_name", "password", "password_confirm")
 	}
 	p.Data = d
 	return w.render(rw, r, status, "invitation", p)
@@ -131,7 +128,8 @@ func (w *Web) invitationGone(rw http.ResponseWriter, r *http.Request, inv identi
 }
 
 // acceptInvitation joins the account through the link: a new user with the
-// password, names and consent they give (or, with the "suggest" button, the
+// password and names they give, then sent to accept the privacy policy on
+// its own page (or, with the "suggest" button, the
 // form comes back with a strong password in clear, and nothing is used); an
 // existing user, logged in as themselves, with a button.
 func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
@@ -146,7 +144,7 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "first_name", "last_name", "accept")
+	f.keep(r, "first_name", "last_name")
 	if d.State == invNew && r.PostFormValue("suggest") != "" {
 		if d.Suggested, err = suggestPassword(w.rand(), inv.User.Email, inv.FirstName(), inv.LastName(), inv.Account.Name); err != nil {
 			return err
@@ -163,8 +161,9 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 			f.add("password_confirm", "password.mismatch", nil)
 			return w.showInvitation(rw, r, d, f, http.StatusUnprocessableEntity)
 		}
-		in = identity.Accept{Password: pw, FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"),
-			AcceptPrivacyPolicy: r.PostFormValue("accept") == "yes", PolicyVersion: r.PostFormValue("version")}
+		// The privacy policy is not accepted here: it is the next step, on
+		// its own page, where the consent gate sends the new member.
+		in = identity.Accept{Password: pw, FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name")}
 	}
 	var current *identity.Auth
 	if a, ok := httpauth.Auth(r); ok {
@@ -183,16 +182,7 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 			d.State = invSuspended
 		case e.Key == "invitation.login_required":
 			d.State = invLogin
-		case d.State == invNew && f.absorb(err, map[string]string{"accept_privacy_policy": "accept"}):
-			if e.Key == "consent.outdated" {
-				// Show the policy in force now.
-				fresh, ferr := w.invitationData(r, inv)
-				if ferr != nil {
-					return ferr
-				}
-				fresh.Suggested = d.Suggested
-				d = fresh
-			}
+		case d.State == invNew && f.absorb(err, nil):
 		default:
 			return err
 		}

@@ -16,14 +16,15 @@ import (
 
 var suggestedPassword = regexp.MustCompile(`name="password" type="text" class="secret" value="([a-z]+(?:-[a-z]+){5})"`)
 
-func TestInvitationPage_NewUserSetsAPasswordAcceptsThePolicyAndIsIn(t *testing.T) {
+func TestInvitationPage_NewUserSetsAPasswordThenAcceptsThePolicyOnItsOwnPage(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
 	grace := o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", SendInvitation: true})
 	link := apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/")
 	c := env.Client()
 
-	// Opening the link (twice, as a mail scanner might) uses nothing.
+	// Opening the link (twice, as a mail scanner might) uses nothing. The
+	// form sets the password and the names; the policy is not in it.
 	for range 2 {
 		p := get(t, c, link)
 		if p.Status != 200 {
@@ -33,18 +34,21 @@ func TestInvitationPage_NewUserSetsAPasswordAcceptsThePolicyAndIsIn(t *testing.T
 			t.Errorf("headers: %v", p.Header)
 		}
 		wantIn(t, p, "<h1>Rejoindre « Analytical Engines »</h1>", "Ada Lovelace vous invite à rejoindre le compte « Analytical Engines ».",
-			"<dd>grace@example.com</dd>", `value="Grace"`, `value="Hopper"`, "Test policy.", `name="version" value="2026-11"`,
-			"J&#39;ai bien lu et j&#39;accepte la politique de confidentialité.", `name="suggest" value="yes"`)
+			"<dd>grace@example.com</dd>", `value="Grace"`, `value="Hopper"`, "La politique de confidentialité vient ensuite, sur sa propre page.",
+			`name="suggest" value="yes"`)
+		if strings.Contains(p.Body, `name="accept"`) || strings.Contains(p.Body, "Politique de test.") {
+			t.Fatal("the password form holds the policy")
+		}
 	}
 	before := storetest.Counts(t, storetest.Raw(t, env.DB))
 
 	// "Suggest a strong password": the form comes back with one in clear.
-	p := post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "suggest": {"yes"}, "accept": {"yes"}})
+	p := post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "suggest": {"yes"}})
 	m := suggestedPassword.FindStringSubmatch(p.Body)
 	if p.Status != 200 || m == nil {
 		t.Fatalf("suggest: %d %s", p.Status, text(p.Body))
 	}
-	wantIn(t, p, `name="suggested" value="yes"`, "il ne sera plus jamais affiché", `name="accept" type="checkbox" value="yes" checked`)
+	wantIn(t, p, `name="suggested" value="yes"`, "il ne sera plus jamais affiché")
 	if p2 := post(t, c, link, url.Values{"suggest": {"yes"}}); suggestedPassword.FindStringSubmatch(p2.Body)[1] == m[1] {
 		t.Error("the same password suggested twice")
 	}
@@ -52,32 +56,47 @@ func TestInvitationPage_NewUserSetsAPasswordAcceptsThePolicyAndIsIn(t *testing.T
 		t.Fatalf("suggesting wrote: %v → %v", before, after)
 	}
 
-	// Refusals keep the form: no consent; passwords that differ.
-	p = post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "password": {m[1]}, "suggested": {"yes"}, "version": {"2026-11"}})
-	if p.Status != 422 || !strings.Contains(p.Body, `id="e-accept"`) || !strings.Contains(p.Body, `value="`+m[1]+`"`) {
-		t.Fatalf("without consent: %d %s", p.Status, text(p.Body))
-	}
+	// Refusals keep the form: passwords that differ.
 	p = post(t, c, link, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "password": {"a long enough sentence"},
-		"password_confirm": {"another long sentence"}, "accept": {"yes"}, "version": {"2026-11"}})
+		"password_confirm": {"another long sentence"}})
 	if p.Status != 422 || !strings.Contains(p.Body, `id="e-password_confirm"`) || strings.Contains(p.Body, "a long enough sentence") {
 		t.Fatalf("passwords that differ: %d", p.Status)
 	}
 
-	// Accepted: logged in, the account listed, the inviter told.
-	p = post(t, c, link, url.Values{"first_name": {"Grace B."}, "last_name": {"Hopper"}, "password": {m[1]}, "suggested": {"yes"},
-		"accept": {"yes"}, "version": {"2026-11"}})
+	// The password set: logged in and joined, the inviter told; the next
+	// page is the policy, before anything else.
+	p = post(t, c, link, url.Values{"first_name": {"Grace B."}, "last_name": {"Hopper"}, "password": {m[1]}, "suggested": {"yes"}})
 	if p.Status != 303 || p.Header.Get("Location") != "/?done=joined&account="+o.account.String() {
 		t.Fatalf("accept: %d %s %s", p.Status, p.Header.Get("Location"), text(p.Body))
 	}
-	home := get(t, c, env.URL+p.Header.Get("Location"))
+	if m := o.member(t, grace); m.Status != equipe.MemberActive {
+		t.Fatalf("member after joining: %s", m.Status)
+	}
+	env.Mail(t, "ada@example.com", "inviter_confirmation")
+	next := p.Header.Get("Location")
+	home := get(t, c, env.URL+next)
+	if home.Status != 303 || home.Header.Get("Location") != "/consent?next="+url.QueryEscape(next) {
+		t.Fatalf("home before the policy: %d %s", home.Status, home.Header.Get("Location"))
+	}
+	cp := get(t, c, env.URL+home.Header.Get("Location"))
+	wantIn(t, cp, "Politique de test.", "Politique de confidentialité — Version du ", `name="version" value="2026-11"`,
+		"J&#39;ai bien lu et j&#39;accepte la politique de confidentialité.")
+	if strings.Contains(cp.Body, "Test policy.") || strings.Contains(cp.Body, "Version 2026-11") {
+		t.Fatalf("the French policy page: %s", text(cp.Body))
+	}
+	p = post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {next}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-accept"`) {
+		t.Fatalf("without the box: %d", p.Status)
+	}
+	p = post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {next}, "accept": {"yes"}})
+	if p.Status != 303 || p.Header.Get("Location") != next {
+		t.Fatalf("consent: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	home = get(t, c, env.URL+next)
 	if home.Status != 200 || notice(home) != "Vous avez rejoint le compte « Analytical Engines »." {
 		t.Fatalf("home after joining: %d %q", home.Status, notice(home))
 	}
 	wantIn(t, home, `<a class="account-name" href="`+o.path("/members")+`">Analytical Engines</a>`)
-	env.Mail(t, "ada@example.com", "inviter_confirmation")
-	if m := o.member(t, grace); m.Status != equipe.MemberActive {
-		t.Fatalf("member after joining: %s", m.Status)
-	}
 	if r := post(t, env.Client(), env.URL+"/login", url.Values{"email": {"grace@example.com"}, "password": {m[1]}}); r.Status != 303 {
 		t.Fatalf("log in with the suggested password: %d", r.Status)
 	}
@@ -274,5 +293,55 @@ func TestHome_AnInvitationNotSentOrExpiredCannotBeJoined(t *testing.T) {
 	}
 	if m := a.member(t, bob); m.Status != equipe.MemberInvited {
 		t.Fatalf("member after a refused join: %s", m.Status)
+	}
+}
+
+// TestInvitationPage_SomeoneAddedByEmailAloneIsAskedForTheirName plays seed
+// 004 on the pages: the add form needs only the email, the team list names
+// the person by it, and the invitation asks them for their names, required
+// then; in French and in English.
+func TestInvitationPage_SomeoneAddedByEmailAloneIsAskedForTheirName(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	product := addResource(t, env, o.account, "product", "Sales Hub")
+	p := post(t, o.c, o.url("/members/new"), memberPost("dev@agence.example", "", "", "collaborator", "resources", product.ID.String()))
+	if p.Status != 303 {
+		t.Fatalf("add with the email alone: %d %s", p.Status, text(p.Body))
+	}
+	if row := text(tableRow(t, get(t, o.c, o.url("/members")).Body, "dev@agence.example")); !strings.Contains(row, "Invitation envoyée") {
+		t.Fatalf("team row: %s", row)
+	}
+	link := apptest.Link(t, env.Mail(t, "dev@agence.example", "invitation"), "/invitations/")
+	for _, lang := range []struct{ accept, hint, required string }{
+		{"fr", "Votre nom n&#39;a pas été indiqué lors de la création de votre accès : merci de le saisir.", "Ce champ est obligatoire."},
+		{"en", "Your name was not given when your access was created: please enter it.", "This field is required."},
+	} {
+		c := env.Client()
+		if lang.accept == "en" {
+			english(t, env, c)
+		}
+		p := get(t, c, link)
+		wantIn(t, p, lang.hint, `id="f-first_name" name="first_name" type="text" value="" autocomplete="given-name" required`)
+		p = post(t, c, link, url.Values{"password": {"un site web rapide et sobre"}, "password_confirm": {"un site web rapide et sobre"}})
+		if p.Status != 422 {
+			t.Fatalf("%s: accept without names: %d", lang.accept, p.Status)
+		}
+		wantIn(t, p, `<p class="error" id="e-first_name">`+lang.required+`</p>`, `<p class="error" id="e-last_name">`+lang.required+`</p>`)
+	}
+	c := env.Client()
+	english(t, env, c)
+	p = post(t, c, link, url.Values{"first_name": {"Dev"}, "last_name": {"Agence"}, "password": {"un site web rapide et sobre"},
+		"password_confirm": {"un site web rapide et sobre"}})
+	if p.Status != 303 {
+		t.Fatalf("accept: %d %s", p.Status, text(p.Body))
+	}
+	// The policy comes next, in English only.
+	cp := get(t, c, env.URL+"/consent?next=/")
+	wantIn(t, cp, "Test policy.", "Privacy policy — Version of ")
+	if strings.Contains(cp.Body, "Politique de test.") {
+		t.Fatalf("the English page shows the French policy: %s", text(cp.Body))
+	}
+	if row := text(tableRow(t, get(t, o.c, o.url("/members")).Body, "Dev Agence")); !strings.Contains(row, "Actif") {
+		t.Fatalf("team row after joining: %s", row)
 	}
 }

@@ -162,18 +162,28 @@ func TestMemberActions_ActivationIsInvitationWordedAsActivation(t *testing.T) {
 	sam := o.added(t, team.NewMember{Email: "sam@example.com", FirstName: "Sam", LastName: "Secrétaire", Locale: "en"})
 	p := get(t, o.c, o.url("/members"))
 	row := tableRow(t, p.Body, "Sam Secrétaire")
-	if !strings.Contains(row, ">Activer</a>") || strings.Contains(row, "➕") {
+	if !strings.Contains(row, ">Activer</a>") || strings.Contains(row, "➕") || !strings.Contains(row, ">Inactif</span>") {
 		t.Fatalf("row of an inactive member: %s", text(row))
 	}
 	p = confirmThenDo(t, o, o.c, sam, "invite", "<h1>Activer Sam Secrétaire ?</h1>", "dans sa langue (à défaut, celle du compte)")
-	if n := notice(p); n != "Accès activé pour Sam Secrétaire : l'e-mail d'activation lui a été envoyé." {
+	if n := notice(p); n != "Activation envoyée à Sam Secrétaire : son statut reste « Activation envoyée » jusqu'au choix de son mot de passe, puis devient « Actif »." {
 		t.Fatalf("notice %q", n)
 	}
 	if m := env.Mail(t, "sam@example.com", "activation"); !strings.Contains(m.Subject, "activated") {
 		t.Errorf("activation email not in the member's language: %q", m.Subject)
 	}
 	p = get(t, o.c, o.url("/members"))
-	if row := tableRow(t, p.Body, "Sam Secrétaire"); !strings.Contains(row, "Renvoyer l&#39;e-mail d&#39;activation") {
+	if row := tableRow(t, p.Body, "Sam Secrétaire"); !strings.Contains(row, "Renvoyer l&#39;e-mail d&#39;activation") ||
+		!strings.Contains(row, ">Activation envoyée</span>") {
 		t.Errorf("row after activation: %s", text(row))
+	}
+	// The filter offers the statuses in the same words.
+	if f := between(p.Body, `<select id="f-status"`, "</select>"); !strings.Contains(f, ">Inactif</option>") ||
+		!strings.Contains(f, ">Activation envoyée</option>") || strings.Contains(f, "Invitation envoyée") {
+		t.Errorf("status filter: %s", f)
+	}
+	// So does the member's page.
+	if p := get(t, o.c, o.url("/members/"+sam.String()+"/permissions")); !strings.Contains(p.Body, "<dd>Activation envoyée</dd>") {
+		t.Errorf("member page: %s", text(between(p.Body, `<dl class="facts">`, "</dl>")))
 	}
 }

@@ -24,6 +24,10 @@ type memberDraft struct {
 	Scopes    map[string]string // the scope chosen beside each scoped permission
 	Resources []equipe.ID
 	Title     string
+	// Clients are the firm's client companies ticked, when the form showed
+	// them (ClientsShown): a form without them changes no assignment.
+	Clients      []equipe.ID
+	ClientsShown bool
 	// badResource: a resource value that is not an ID (a tampered form).
 	badResource bool
 }
@@ -41,6 +45,17 @@ func memberDraftOf(r *http.Request) memberDraft {
 		}
 		if !slices.Contains(d.Resources, id) {
 			d.Resources = append(d.Resources, id)
+		}
+	}
+	d.ClientsShown = r.PostFormValue("clients_shown") == "yes"
+	for _, s := range r.PostForm["clients"] {
+		id, err := equipe.ParseID(s)
+		if err != nil {
+			d.badResource = true
+			continue
+		}
+		if !slices.Contains(d.Clients, id) {
+			d.Clients = append(d.Clients, id)
 		}
 	}
 	return d
@@ -123,10 +138,13 @@ type memberFormPage struct {
 	Custom      bool
 	Picker      pickerData
 	Resources   []resourceGroup
-	Titles      []string
-	ExistsURL   string // after "already a member": where they are
-	RemoveURL   string // after a required resource refused: removing them instead
-	Back        string
+	// Companies are the firm's client companies the reader may assign the
+	// member to (seed 001's Espace Pro); none outside a firm.
+	Companies []resourceCheck
+	Titles    []string
+	ExistsURL string // after "already a member": where they are
+	RemoveURL string // after a required resource refused: removing them instead
+	Back      string
 }
 
 // resourceGroup is the account's resources of one type, as boxes to tick.
@@ -153,7 +171,7 @@ func (w *Web) memberFormFields() []string {
 	for _, p := range w.Catalogue.Permissions {
 		fields = append(fields, "permissions."+p.Key)
 	}
-	return append(fields, "resources", "title", "notification_email", "locale")
+	return append(fields, "resources", "clients", "title", "notification_email", "locale")
 }
 
 // memberFormLabels name the member form's own fields in its summary.
@@ -165,6 +183,7 @@ type editedMember struct {
 	Member    equipe.Member
 	User      equipe.User
 	Resources []equipe.ID
+	Clients   []equipe.ID // the firm's clients they are assigned to, among those the reader reaches
 }
 
 // showMemberForm shows the add form (editing nil) or the edit form with d,
@@ -244,6 +263,21 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	data.Picker = pickerData{Form: p.Form, Hint: "perms.member_hint", FromRole: true,
 		Groups: w.pickerGroups(p.Locale, p.Form, d.Grants, d.Scopes, held(g.Grants))}
 	data.Resources = w.resourceGroups(resources, p.Locale, d.Resources)
+	// The client companies: ticked as posted, else as the member stands.
+	clients, err := w.Team.Clients(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	ticked := d.Clients
+	if !d.ClientsShown && editing != nil {
+		ticked = editing.Clients
+	}
+	for _, c := range clients {
+		if c.Actions.May(team.ClientAssignStaff) {
+			data.Companies = append(data.Companies, resourceCheck{ID: c.Account.ID.String(), Name: c.Account.Name,
+				Checked: slices.Contains(ticked, c.Account.ID)})
+		}
+	}
 	for _, jt := range w.Catalogue.JobTitles {
 		data.Titles = append(data.Titles, jt.Label.In(p.Locale))
 	}
@@ -410,7 +444,8 @@ func (w *Web) addMember(rw http.ResponseWriter, r *http.Request) error {
 		FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"), Role: d.Role,
 		Overrides: w.overridesOf(d, role), Resources: d.Resources, Title: d.Title,
 		NotificationEmail: r.PostFormValue("notification_email"), Locale: r.PostFormValue("locale"),
-		SendInvitation: r.PostFormValue("send_invitation") == "yes", SendWelcome: r.PostFormValue("send_welcome") == "yes"})
+		SendInvitation: r.PostFormValue("send_invitation") == "yes", SendWelcome: r.PostFormValue("send_welcome") == "yes",
+		Clients: d.Clients})
 	if err != nil {
 		if !w.absorbMember(f, w.locale(r), err, !mayGive(g, d.Role), d) {
 			return w.refuse(rw, r, err)
@@ -455,7 +490,11 @@ func (w *Web) editedMember(r *http.Request) (equipe.ID, *editedMember, error) {
 	if a := mv.Actions.Get(team.MemberEdit); !a.OK() {
 		return account, nil, a.Err
 	}
-	return account, &editedMember{Member: mv.Member, User: mv.User, Resources: mv.Resources}, nil
+	clients, err := w.Team.StaffClients(r.Context(), actor(r), account, user)
+	if err != nil {
+		return account, nil, err
+	}
+	return account, &editedMember{Member: mv.Member, User: mv.User, Resources: mv.Resources, Clients: clients}, nil
 }
 
 func (w *Web) editMemberForm(rw http.ResponseWriter, r *http.Request) error {
@@ -512,6 +551,9 @@ func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if t := strings.TrimSpace(d.Title); t != em.Member.Title {
 		ch.Title, changed = &d.Title, true
+	}
+	if d.ClientsShown && !sameIDs(d.Clients, em.Clients) {
+		ch.Clients, changed = &d.Clients, true
 	}
 	user := em.Member.UserID.String()
 	if !changed {

@@ -75,11 +75,14 @@ func TestAddMemberForm_ShowsProblemsBesideTheirFieldsAndWritesNothing(t *testing
 		t.Fatalf("bad form: %d %s", p.Status, text(p.Body))
 	}
 	wantIn(t, p, `role="alert"`, `href="#f-email"`, `id="e-email"`, `<p class="error" id="e-first_name">Les signes &lt; et &gt; ne sont pas acceptés dans un nom.</p>`,
-		`<p class="error" id="e-last_name">Ce champ est obligatoire.</p>`, `<p class="error" id="e-role">Choisissez un rôle.</p>`,
+		`<p class="error" id="e-role">Choisissez un rôle.</p>`,
 		`<p class="error" id="e-title">`, `<p class="error" id="e-notification_email">`,
 		`value="&lt;b&gt;Grace&lt;/b&gt;"`, `aria-invalid="true" autofocus`)
 	if !strings.Contains(p.Body, `id="f-email" name="email" type="email" value="grace@exаmple.com"`) {
 		t.Error("the email typed is not shown again")
+	}
+	if strings.Contains(p.Body, `id="e-last_name"`) {
+		t.Error("a last name left empty is refused: only the email is required")
 	}
 	if after := storetest.Counts(t, storetest.Raw(t, env.DB)); !sameCounts(before, after) {
 		t.Fatalf("a refused form wrote: %v → %v", before, after)

@@ -23,6 +23,7 @@ type memberPermissionsPage struct {
 	Email       string
 	Role        string
 	Status      equipe.MemberStatus
+	Activation  bool   // the account activates its members: the status is worded so
 	Firm        string // the firm's name, for a member who acts through their firm
 	ViaFirm     bool
 	Restricted  bool   // reaches only the resources assigned to them
@@ -65,6 +66,9 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 	d := memberPermissionsPage{Frame: frame, Back: frame.URL("/roles"), Name: ma.Person.Name(), Email: ma.Person.Email,
 		Role: roleName(ma.Role, p.Locale), Status: ma.Person.Status, ViaFirm: ma.ViaFirm, Restricted: ma.Member.LimitedToAssigned(),
 		ShowResources: true}
+	if acct, err := w.Team.Account(r.Context(), actor(r), account); err == nil {
+		d.Activation = acct.RequiresActivation
+	}
 	if !ma.ViaFirm {
 		// A member of the account goes by the names the account knows them
 		// by: until they join, those they were added under, not their

@@ -171,8 +171,8 @@ func TestBrowser_AnAdministratorInvitesAMemberLaterRemindsThemAndSendsAReset(t *
 	member.do("see the invitation", chromedp.WaitVisible(chromedp.CSS("#f-password")))
 	member.wantText("main", "Claire Fontaine vous invite à rejoindre le compte « Cabinet Fontaine ».")
 	member.do("accept",
-		member.fill(map[string]string{"password": "un bilan comptable bien tenu", "password_confirm": "un bilan comptable bien tenu"}),
-		chromedp.Click(chromedp.CSS("#f-accept")), submit())
+		member.fill(map[string]string{"password": "un bilan comptable bien tenu", "password_confirm": "un bilan comptable bien tenu"}), submit())
+	member.acceptPolicy()
 	member.at("/")
 	member.wantText(".notice", "Vous avez rejoint le compte « Cabinet Fontaine ».")
 
@@ -286,8 +286,9 @@ func TestBrowser_SomeoneWithAnIdentityJoinsWithTheirOwnPasswordAndAScope(t *test
 // a user is created inactive with a separate notification email; Actions →
 // Activer asks for confirmation and sends the activation email, in the
 // account's language, to the login email; the user lets the system suggest a
-// strong password, must accept the privacy policy, and is in; later logins ask
-// nothing more.
+// strong password, then accepts the privacy policy on a page of its own, and
+// is in; the team page reads Inactif, Activation envoyée, Actif; later logins
+// ask nothing more.
 func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing.T) {
 	ctx := browsertest.New(t)
 	env := apptest.Start(t, "sqlite", apptest.Options{})
@@ -313,7 +314,7 @@ func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing
 	admin.at(o.path("/members?done=added_inactive"))
 	sam := mustUserID(t, env, "sam@client.example")
 	row := rowOf(o, sam)
-	admin.wantText(row, "Créé", "Microsoft 365")
+	admin.wantText(row, "Inactif", "Microsoft 365")
 	if env.Mails("sam@client.example", "activation") != 0 {
 		t.Fatal("the user was activated on creation")
 	}
@@ -324,7 +325,8 @@ func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing
 	admin.do("activate", chromedp.Click(chromedp.CSS(row+` details.menu a[href$="/invite"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	admin.wantText("h1", "Activer Sam Durand ?")
 	admin.do("confirm", submit(), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	admin.wantText(".notice", "Accès activé pour Sam Durand : l'e-mail d'activation lui a été envoyé.")
+	admin.wantText(".notice", "Activation envoyée à Sam Durand")
+	admin.wantText(row, "Activation envoyée")
 	act := env.Mail(t, "sam@client.example", "activation")
 	if !strings.Contains(act.Subject, "est activé") {
 		t.Fatalf("activation email not in the account's language: %q", act.Subject)
@@ -333,7 +335,8 @@ func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing
 		t.Fatal("the activation link went to the notification email")
 	}
 
-	// Sam sets a password the system suggests.
+	// Sam sets a password the system suggests: the form asks nothing about
+	// the privacy policy.
 	member := admin.another()
 	member.followMail("sam@client.example", "activation", "/invitations/")
 	member.do("see the page", chromedp.WaitVisible(chromedp.CSS("h1")))
@@ -344,15 +347,24 @@ func TestBrowser_AnActivatedMemberChoosesAPasswordAndAcceptsThePolicy(t *testing
 	if len(strings.Split(pw, "-")) != 6 {
 		t.Fatalf("suggested password %q", pw)
 	}
-	browsertest.Screenshot(t, member.ctx, "invitation")
-	member.do("set it without accepting the policy", chromedp.Click(chromedp.CSS(`form button.primary:not(.visually-hidden)`)),
-		chromedp.WaitVisible(chromedp.CSS("#e-accept")))
-	member.wantText("#e-accept", "Cochez la case pour accepter la politique de confidentialité.")
-	if got := member.value(`input[name=password]`); got != pw {
-		t.Fatalf("the suggestion was lost: %q", got)
+	if boxes, err := chromedp.Run(member.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#f-accept").length`)); err != nil || boxes != 0 {
+		t.Fatalf("the password form holds the policy's box (%d, %v)", boxes, err)
 	}
+	browsertest.Screenshot(t, member.ctx, "invitation")
+	member.do("set it", chromedp.Click(chromedp.CSS(`form button.primary:not(.visually-hidden)`)))
+
+	// Then the policy, its own step, named by a date and in French only.
+	member.at("/consent")
+	member.do("see the policy", chromedp.WaitVisible(chromedp.CSS("#f-accept")))
+	member.wantText("h1", "Politique de confidentialité")
+	member.wantText("#policy-title", "Version du")
+	if txt := member.text(".policy-text"); strings.Contains(txt, "Privacy policy") {
+		t.Fatalf("the French page shows the English policy: %s", txt)
+	}
+	member.do("continue without accepting", chromedp.Click(chromedp.CSS(`form button.primary`)), chromedp.WaitVisible(chromedp.CSS("#e-accept")))
+	member.wantText("#e-accept", "Cochez la case pour accepter la politique de confidentialité.")
 	member.wantText(`label[for="f-accept"]`, "J'ai bien lu et j'accepte la politique de confidentialité.")
-	member.do("accept and set", chromedp.Click(chromedp.CSS("#f-accept")), chromedp.Click(chromedp.CSS(`form button.primary:not(.visually-hidden)`)))
+	member.do("accept", chromedp.Click(chromedp.CSS("#f-accept")), chromedp.Click(chromedp.CSS(`form button.primary`)))
 	member.at("/")
 	member.wantText(".accounts", "Hébergement Martin")
 
@@ -427,8 +439,8 @@ func TestBrowser_PermissionsAreAllSelectedOrPickedAndAnInviteeJoinsFromTheirList
 	d := admin.another()
 	d.followMail("dev@agence.example", "invitation", "/invitations/")
 	d.do("create the access", chromedp.WaitVisible(chromedp.CSS("#f-password")),
-		d.fill(map[string]string{"password": "un site web rapide et sobre", "password_confirm": "un site web rapide et sobre"}),
-		chromedp.Click(chromedp.CSS("#f-accept")), submit())
+		d.fill(map[string]string{"password": "un site web rapide et sobre", "password_confirm": "un site web rapide et sobre"}), submit())
+	d.acceptPolicy()
 	d.at("/")
 	d.wantText(".accounts", "Studio Lovelace")
 
@@ -446,4 +458,47 @@ func TestBrowser_PermissionsAreAllSelectedOrPickedAndAnInviteeJoinsFromTheirList
 	if m := o.member(t, assoc); m.Status != equipe.MemberActive {
 		t.Fatalf("the associate after joining: %s", m.Status)
 	}
+}
+
+// TestBrowser_AddedByEmailAloneTheInviteeGivesTheirName plays seed 004: an
+// administrator adds someone with their email alone; the team page names
+// them by it; the invitation asks them for their name, required, then their
+// password; the policy follows on its own page; the team page then names
+// them.
+func TestBrowser_AddedByEmailAloneTheInviteeGivesTheirName(t *testing.T) {
+	ctx := browsertest.New(t)
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	admin := &browser{t: t, ctx: ctx, env: env}
+	o := signUpNamed(t, env, "ada@whc.example", "Ada", "Lovelace", "Studio Lovelace")
+	hub := addResource(t, env, o.account, "product", "Sales Hub")
+
+	admin.logIn("ada@whc.example", ownerPassword)
+	admin.at("/")
+	admin.do("add by email alone", chromedp.Navigate(env.URL+o.path("/members/new")), chromedp.WaitVisible(chromedp.CSS("#f-email")),
+		admin.fill(map[string]string{"email": "dev@agence.example"}),
+		chromedp.SetValue(chromedp.CSS("#f-role"), "collaborator"),
+		chromedp.Click(chromedp.CSS(`#f-resource-`+hub.ID.String())), submit())
+	admin.at(o.path("/members?done=invited"))
+	dev := mustUserID(t, env, "dev@agence.example")
+	row := rowOf(o, dev)
+	admin.wantText(row+" .member-name", "dev@agence.example")
+
+	d := admin.another()
+	d.followMail("dev@agence.example", "invitation", "/invitations/")
+	d.do("see the invitation", chromedp.WaitVisible(chromedp.CSS("#f-first_name")))
+	d.wantText("main", "Votre nom n'a pas été indiqué lors de la création de votre accès")
+	d.do("set a password without a name",
+		d.fill(map[string]string{"password": "un site web rapide et sobre", "password_confirm": "un site web rapide et sobre"}),
+		submit(), chromedp.WaitVisible(chromedp.CSS("#e-first_name")))
+	d.wantText("#e-first_name", "Ce champ est obligatoire.")
+	d.do("give the name",
+		d.fill(map[string]string{"first_name": "Dev", "last_name": "Agence",
+			"password": "un site web rapide et sobre", "password_confirm": "un site web rapide et sobre"}), submit())
+	d.acceptPolicy()
+	d.at("/")
+	d.wantText(".accounts", "Studio Lovelace")
+
+	admin.do("reload the team", chromedp.Navigate(env.URL+o.path("/members")), chromedp.WaitVisible(chromedp.CSS(row)))
+	admin.wantText(row+" .member-name", "Dev Agence")
+	admin.wantText(row, "Actif")
 }

@@ -24,6 +24,8 @@ type rolesPage struct {
 	Members   []memberLine
 	Pages     pager // of members
 	CanManage bool  // the reader may create, change and delete custom roles
+	// Activation: the account activates its members (statuses are worded so).
+	Activation bool
 }
 
 type roleColumn struct {
@@ -87,6 +89,9 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "page.roles")
 	p.Notice = roleNotices[r.URL.Query().Get("done")]
 	d := rolesPage{Frame: frame, CanManage: acts.May(team.AccountManageRoles), Columns: len(roles) + 1}
+	if acct, err := w.Team.Account(r.Context(), act, account); err == nil {
+		d.Activation = acct.RequiresActivation
+	}
 	labels := roleLabels(roles, p.Locale)
 	for _, ro := range roles {
 		d.Roles = append(d.Roles, roleColumn{Key: ro.Role.Key, Label: labels[ro.Role.Key],

@@ -19,6 +19,8 @@ type settingsPage struct {
 	// create them, to its first client account: its Clients section
 	// appears once it has one.
 	NewClient string
+	// NotifyAdder lists the choices of when whoever adds a member is told.
+	NotifyAdder []equipe.NotifyAdder
 }
 
 // showSettings shows the account's settings form; the reader needs
@@ -56,11 +58,13 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 		if acct.RequiresActivation {
 			p.Form.Values["requires_activation"] = "yes"
 		}
+		p.Form.Values["notify_adder"] = string(acct.NotifyAdder)
 	}
-	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
+	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl", "notify_adder")
 	p.Form.label("name", "settings.name", "locale", "settings.locale", "requires_activation", "settings.requires_activation",
-		"invitation_ttl", "settings.ttl")
-	d := settingsPage{Frame: frame}
+		"invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder")
+	d := settingsPage{Frame: frame, NotifyAdder: []equipe.NotifyAdder{equipe.NotifyBoth, equipe.NotifyOnCreation,
+		equipe.NotifyOnJoin, equipe.NotifyNever}}
 	if acct.ParentID == nil && w.mayIn(r, account, team.AccountManageClients) == nil {
 		if firm, err := w.Team.IsFirm(r.Context(), actor(r), account); err == nil && !firm {
 			d.NewClient = frame.URL("/clients/new")
@@ -84,7 +88,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit")
+	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder")
 	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
@@ -96,8 +100,11 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	case r.PostFormValue("invitation_ttl_unit") != "hours":
 		hours = min(hours, maxTTLHours+1) * 24
 	}
-	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: &name, Locale: &locale,
-		RequiresActivation: &activation, InvitationTTLHours: &hours})
+	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours}
+	if n := equipe.NotifyAdder(r.PostFormValue("notify_adder")); n != "" {
+		ch.NotifyAdder = &n
+	}
+	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, ch)
 	if err != nil {
 		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl"}) {
 			return w.refuse(rw, r, err)

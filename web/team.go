@@ -55,6 +55,19 @@ type teamPage struct {
 	// Bulk is the form of bulk actions the rows' checkboxes belong to, for
 	// those who may manage members.
 	Bulk *bulkBar
+	// FirmStaff: in a client account, the firm's staff who reach it, apart
+	// from its own members and read-only (the firm decides them).
+	FirmStaff []firmStaffLine
+	// FirmStaffUnnamed: the reader is one of the client's own members, who
+	// learn the firm staff's roles, not their names.
+	FirmStaffUnnamed bool
+}
+
+// firmStaffLine is one of the firm's staff who reach a client account.
+type firmStaffLine struct {
+	Name     string
+	Role     string
+	Assigned bool // false: a firm administrator, who reaches every client
 }
 
 type teamRow struct {
@@ -198,9 +211,17 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation, Query: f.Search,
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
+	staff, err := w.Team.FirmStaff(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	for _, fs := range staff {
+		d.FirmStaff = append(d.FirmStaff, firmStaffLine{Name: fs.Name, Role: roleName(fs.Role, p.Locale), Assigned: fs.Assigned})
+		d.FirmStaffUnnamed = d.FirmStaffUnnamed || fs.Name == ""
+	}
 	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
-		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, "status."+string(s), nil), Selected: s == f.Status})
+		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, statusKey(s, acct.RequiresActivation), nil), Selected: s == f.Status})
 	}
 	d.Roles = append(d.Roles, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_roles", nil)})
 	byKey := map[string]access.Role{}

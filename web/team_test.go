@@ -299,3 +299,49 @@ func TestTeamPage_ThePartnerResendsTheOwnersInvitation(t *testing.T) {
 		t.Fatalf("the revocation page for the partner: %d", c.Status)
 	}
 }
+
+// TestTeamPage_AClientShowsItsFirmStaffApartInBothLanguages: a client's team
+// page lists the firm's staff who reach it, apart from its own members and
+// with their firm role; the firm's member form offers its client companies.
+func TestTeamPage_AClientShowsItsFirmStaffApartInBothLanguages(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	c, err := env.App.Team.CreateClient(t.Context(), o.actor(), o.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
+		ResourceType: "company", ResourceName: "Boulangerie Martin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sam := env.AddMember(t, o.account, "sam@example.com", "collaborator", equipe.MemberActive)
+	if err := env.App.Team.AssignStaff(t.Context(), o.actor(), o.account, c.ID, sam.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.AddMember(t, o.account, "noe@example.com", "collaborator", equipe.MemberActive) // not assigned
+	clientTeam := env.URL + "/accounts/" + c.ID.String() + "/members"
+	p := get(t, o.c, clientTeam)
+	section := between(p.Body, `<section class="firm-staff"`, "</section>")
+	if !strings.Contains(section, "Équipe du cabinet ayant accès") || !strings.Contains(section, sam.User.Name()+"</span> — Collaborateur") ||
+		!strings.Contains(section, "Ada Lovelace</span> — Administrateur") || strings.Contains(section, "noe@") || strings.Contains(section, "<a ") {
+		t.Fatalf("firm staff, in French: %s", text(section))
+	}
+	if p := get(t, o.c, o.url("/members/new")); !strings.Contains(p.Body, `name="clients" type="checkbox" value="`+c.ID.String()+`"`) ||
+		!strings.Contains(p.Body, "Entreprises clientes") {
+		t.Fatalf("the firm's add form: %s", text(between(p.Body, "<form", "</form>")))
+	}
+	english(t, env, o.c)
+	section = between(get(t, o.c, clientTeam).Body, `<section class="firm-staff"`, "</section>")
+	if !strings.Contains(section, "Firm staff with access") || !strings.Contains(section, "assigned to this client") ||
+		!strings.Contains(section, "administrator of the firm: every client") {
+		t.Fatalf("firm staff, in English: %s", text(section))
+	}
+	// The client's own members learn the roles, not who the firm's people are.
+	own := env.AddMember(t, c.ID, "own@boulangerie.example", "admin", equipe.MemberActive)
+	section = between(get(t, as(env, own), clientTeam).Body, `<section class="firm-staff"`, "</section>")
+	if !strings.Contains(section, "Someone from the firm</span> — Collaborator") || strings.Contains(section, sam.User.Name()) ||
+		strings.Contains(section, "Ada Lovelace") {
+		t.Fatalf("firm staff, to the client's own member: %s", text(section))
+	}
+	// A firm has no firm staff of its own to show.
+	if strings.Contains(get(t, o.c, o.url("/members")).Body, "firm-staff") {
+		t.Fatal("the firm's own team page shows firm staff")
+	}
+}

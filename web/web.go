@@ -440,6 +440,10 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"clock":   func(t time.Time) string { return w.clock(locale, t) },
+		// status names a member's status as their account words it.
+		"status": func(s equipe.MemberStatus, activation bool) string {
+			return w.I18n.T(locale, statusKey(s, activation), nil)
+		},
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -473,4 +477,19 @@ func (w *Web) wait(locale string, d time.Duration) string {
 		return w.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
 	}
 	return w.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
+}
+
+// statusKey is the message key naming a member's status. An account that
+// activates its members reads Inactive → Activation sent → Active: the
+// same states as an invitation's, in the words of activation.
+func statusKey(s equipe.MemberStatus, activation bool) string {
+	if activation {
+		switch s {
+		case equipe.MemberCreated:
+			return "status.inactive"
+		case equipe.MemberInvited:
+			return "status.activation_sent"
+		}
+	}
+	return "status." + string(s)
 }

@@ -105,8 +105,9 @@ func TestSignupThenConsentGate(t *testing.T) {
 		}
 	}
 	p = get(t, c, env.URL+"/consent?next=/")
-	if p.Status != 200 || !strings.Contains(p.Body, "Test policy.") || !strings.Contains(p.Body, `name="version" value="2026-11"`) {
-		t.Fatalf("consent page: %d", p.Status)
+	if p.Status != 200 || !strings.Contains(p.Body, "Politique de test.") || !strings.Contains(p.Body, `name="version" value="2026-11"`) ||
+		strings.Contains(p.Body, "Test policy.") || !strings.Contains(p.Body, "Politique de confidentialité — Version du ") {
+		t.Fatalf("consent page: %d %s", p.Status, text(p.Body))
 	}
 	p = post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}})
 	if p.Status != 422 || !strings.Contains(p.Body, `id="e-accept"`) {

@@ -88,7 +88,7 @@ func TestMemberActions_ActivationIsNeverWordedAsAnInvitation(t *testing.T) {
 	p = confirmThenDo(t, o, o.c, ines, "revoke-invitation", "<h1>Annuler l&#39;activation d&#39;Inès Perrin ?</h1>",
 		"Le lien d&#39;activation envoyé à ines@example.com cessera de fonctionner.",
 		`<button type="submit" class="danger">Annuler l&#39;activation</button>`)
-	if n := notice(p); n != "L'activation d'Inès Perrin est annulée : son lien d'activation ne fonctionne plus." {
+	if n := notice(p); n != "Activation annulée pour Inès Perrin : le lien ne fonctionne plus et le statut redevient « Inactif »." {
 		t.Errorf("notice %q", n)
 	}
 
@@ -101,7 +101,7 @@ func TestMemberActions_ActivationIsNeverWordedAsAnInvitation(t *testing.T) {
 		t.Errorf("row in English: %s", row)
 	}
 	p = confirmThenDo(t, o, o.c, ines, "revoke-invitation", "<h1>Cancel Inès Perrin&#39;s activation?</h1>")
-	if n := notice(p); n != "Inès Perrin's activation is cancelled: their activation link no longer works." {
+	if n := notice(p); n != "Activation cancelled for Inès Perrin: the link no longer works and the status is back to “Inactive”." {
 		t.Errorf("notice %q", n)
 	}
 }

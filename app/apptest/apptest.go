@@ -121,7 +121,8 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	cfg := app.Config{
 		Addr: l.Addr().String(), DataDir: dbc.DataDir, DatabaseURL: dbc.URL, PublicURL: pu,
 		MailFrom: "equipe <no-reply@equipe.test>",
-		Policy:   equipe.PrivacyPolicy{Version: "2026-11", Text: "Politique de test.\nTest policy."},
+		Policy: equipe.PrivacyPolicy{Version: "2026-11",
+			Texts: map[string]string{"fr": "Politique de test.", "en": "Test policy."}},
 	}
 	var proxy *storetest.Proxy
 	if opt.CuttableDatabase && e == store.Postgres {
