@@ -89,6 +89,9 @@ type Account struct {
 	RequiresActivation bool
 	InvitationTTLHours int
 	CreatedAt          time.Time
+	// TimeZone is the IANA name of the zone the account's pages show times
+	// in; "" for the instance's.
+	TimeZone string
 }
 
 // Default account settings.

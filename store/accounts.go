@@ -7,18 +7,19 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at`
+const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at,
+	time_zone`
 
 func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 	return row.Scan(&a.ID, &a.Name, &a.Locale, idp(&a.ParentID), idp(&a.CreatedByAccountID), &a.RequiresActivation,
-		&a.InvitationTTLHours, ts(&a.CreatedAt))
+		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.TimeZone)
 }
 
 // CreateAccount inserts a.
 func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
-	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
-		a.InvitationTTLHours, micros(a.CreatedAt))
+		a.InvitationTTLHours, micros(a.CreatedAt), a.TimeZone)
 	return err
 }
 
@@ -165,6 +166,6 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 
 // UpdateAccount writes the account's name, locale and settings.
 func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
-	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5
-		WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours)
+	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5,
+		time_zone = $6 WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours, a.TimeZone)
 }

@@ -277,15 +277,20 @@ type dialect struct {
 	skipLocked string
 	// binary makes a text column compare byte by byte (SQLite's default).
 	binary string
+	// likeEscape names the escape character of LIKE patterns (PostgreSQL's
+	// default is already the backslash).
+	likeEscape string
+	// position is the function that finds a text in another (or 0).
+	position string
 	// migrationTableExists reads whether schema_migrations exists, without
 	// creating it.
 	migrationTableExists string
 }
 
 var dialects = map[Engine]*dialect{
-	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "",
+	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "", likeEscape: ` ESCAPE '\'`, position: "instr",
 		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`},
-	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`,
+	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`, position: "strpos",
 		migrationTableExists: `SELECT to_regclass('schema_migrations') IS NOT NULL`},
 }
 
@@ -458,3 +463,9 @@ func retryable(err error) bool {
 
 // isConflict reports whether err is a unique violation.
 func isConflict(err error) bool { return equipe.ErrorCode(err) == equipe.ECONFLICT }
+
+// contains is the condition that the text param is part of the text expr:
+// a test of bytes, with no pattern characters to escape.
+func (d *dialect) contains(expr, param string) string {
+	return d.position + "(" + expr + ", " + param + ") > 0"
+}
