@@ -12,6 +12,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
+	// The time zones are in the binary: a static binary on a host without
+	// the tz database still knows them.
+	_ "time/tzdata"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -33,6 +37,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Policy is the privacy policy to publish at start.
 	Policy equipe.PrivacyPolicy
+	// TimeZone is the IANA name of the zone of accounts that chose none.
+	TimeZone string
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -59,7 +65,7 @@ type setting struct {
 func ParseConfig(name string, args []string, getenv func(string) string) (Config, error) {
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
-		policyURL, policyFile, policyVersion                                           string
+		policyURL, policyFile, policyVersion, timeZone                                 string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -74,6 +80,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"privacy-policy-url", "EQUIPE_PRIVACY_POLICY_URL", "", "URL of the privacy policy", false, &raw.policyURL},
 		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy", false, &raw.policyFile},
 		{"privacy-policy-version", "EQUIPE_PRIVACY_POLICY_VERSION", "", "version of the policy (default: derived from its content)", false, &raw.policyVersion},
+		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -118,6 +125,13 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(1, "must not be empty")
 	}
 	c.DataDir = raw.data
+	if raw.timeZone == "Local" || raw.timeZone == "" {
+		return c, bad(len(settings)-1, "must be an IANA time zone name, such as Europe/Paris or UTC")
+	}
+	if _, err := time.LoadLocation(raw.timeZone); err != nil {
+		return c, bad(len(settings)-1, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
+	}
+	c.TimeZone = raw.timeZone
 	if raw.dbURL != "" {
 		u, err := url.Parse(raw.dbURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {

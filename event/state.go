@@ -131,6 +131,9 @@ type Added struct {
 	Status    equipe.MemberStatus `json:"status"`
 	Title     string              `json:"title"`
 	Resources []equipe.ID         `json:"resources"`
+	// Overrides are the changes to the role's permissions the member was
+	// added with (absent when none).
+	Overrides []equipe.Override `json:"overrides,omitempty"`
 	// Owner: the owner of an account created for a business, added as its
 	// administrator.
 	Owner bool `json:"owner,omitempty"`
@@ -139,10 +142,13 @@ type Added struct {
 	Creator bool `json:"creator,omitempty"`
 }
 
-// Fields lists the member as added.
+// Fields lists the member as added, with their overrides when they have any.
 func (a Added) Fields() []Field {
 	fs := []Field{{"email", ValueEmail, a.Email}, {"role", ValueRole, a.Role}, {"status", ValueStatus, a.Status},
 		{"title", ValueText, a.Title}, {"resources", ValueResources, a.Resources}}
+	if len(a.Overrides) > 0 {
+		fs = append(fs, Field{"overrides", ValueOverrides, a.Overrides})
+	}
 	if a.Owner {
 		fs = append(fs, Field{"owner", ValueBool, true})
 	}
@@ -278,18 +284,26 @@ type Settings struct {
 	Locale             string `json:"locale"`
 	RequiresActivation bool   `json:"requires_activation"`
 	InvitationTTLHours int    `json:"invitation_ttl_hours"`
+	// TimeZone is the IANA name of the account's time zone; "" (and absent
+	// from events before it existed) for the instance's.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
-		InvitationTTLHours: a.InvitationTTLHours}
+		InvitationTTLHours: a.InvitationTTLHours, TimeZone: a.TimeZone}
 }
 
-// Fields lists the account's name, language, activation and link lifetime.
+// Fields lists the account's name, language, activation, link lifetime and,
+// when it has its own, time zone.
 func (s Settings) Fields() []Field {
-	return []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
+	fs := []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
 		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours}}
+	if s.TimeZone != "" {
+		fs = append(fs, Field{"time_zone", ValueText, s.TimeZone})
+	}
+	return fs
 }
 
 // Staff is a firm's member assigned to one of its client accounts.

@@ -290,6 +290,8 @@ type AccountChange struct {
 	Locale             *string
 	RequiresActivation *bool
 	InvitationTTLHours *int
+	// TimeZone is an IANA name of TimeZones, or "" for the instance's zone.
+	TimeZone *string
 }
 
 // Limits of the invitation lifetime: an hour to thirty days.
@@ -315,6 +317,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	if ch.InvitationTTLHours != nil && (*ch.InvitationTTLHours < minInvitationTTL || *ch.InvitationTTLHours > maxInvitationTTL) {
 		v.AddArgs("invitation_ttl_hours", "account.ttl_invalid", map[string]any{"min": minInvitationTTL, "max": maxInvitationTTL})
 	}
+	if ch.TimeZone != nil && *ch.TimeZone != "" && !ValidTimeZone(*ch.TimeZone) {
+		v.Add("time_zone", "account.time_zone_invalid")
+	}
 	if err := v.Err(); err != nil {
 		return equipe.Account{}, err
 	}
@@ -336,6 +341,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		}
 		if ch.InvitationTTLHours != nil {
 			after.InvitationTTLHours = *ch.InvitationTTLHours
+		}
+		if ch.TimeZone != nil {
+			after.TimeZone = *ch.TimeZone
 		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err
