@@ -44,6 +44,7 @@ type accountPatch struct {
 	Locale             *string `json:"locale"`
 	RequiresActivation *bool   `json:"requires_activation"`
 	InvitationTTLHours *int    `json:"invitation_ttl_hours"`
+	TimeZone           *string `json:"time_zone"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -56,7 +57,7 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
-		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours})
+		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, TimeZone: in.TimeZone})
 	if err != nil {
 		return err
 	}
@@ -79,6 +80,9 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := team.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
 		Search: q.Get("q"), After: q.Get("cursor"), Limit: limitParam(q.Get("limit"))}
+	if f.Sort, f.Desc, err = team.ParseSort(q.Get("sort")); err != nil {
+		return err
+	}
 	if s := q.Get("resource"); s != "" {
 		id, err := equipe.ParseID(s)
 		if err != nil {
