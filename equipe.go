@@ -135,6 +135,9 @@ type Member struct {
 	LastInvitedAt   time.Time
 	JoinedAt        time.Time
 	CreatedAt       time.Time
+	// LastLoginAt is the member's last login to this account (logging in
+	// with it current, or switching to it); zero: never.
+	LastLoginAt time.Time
 }
 
 // ShownNames returns the names an account shows its member m, whose

@@ -59,12 +59,13 @@ func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.R
 }
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
-	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at`
+	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at,
+	m.last_login_at`
 
 func memberDest(m *equipe.Member) []any {
 	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
 		&m.FirstName, &m.LastName, &m.Locale, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
-		ts(&m.CreatedAt)}
+		ts(&m.CreatedAt), orNever(&m.LastLoginAt)}
 }
 
 // CreateMember inserts m, with the sort and search keys of the names it is

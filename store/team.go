@@ -114,7 +114,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	query := `SELECT ` + memberColumns + `, u.email,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
-		m.last_login_at, m.last_key, m.first_key
+		m.last_key, m.first_key
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
 	args := []any{f.Account}
 	arg := func(v any) string {
@@ -219,14 +219,11 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	for rows.Next() {
 		var r MemberRow
 		var c cursor
-		var login int64
-		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, &login, &c.Last, &c.First)
+		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, &c.Last, &c.First)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, "", wrap(err)
 		}
-		if login != 0 {
-			r.LastLoginAt = time.UnixMicro(login).UTC()
-		}
+		r.LastLoginAt = r.Member.LastLoginAt
 		c.User = r.Member.UserID
 		switch f.Sort {
 		case SortRole:
@@ -234,7 +231,9 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 		case SortStatus:
 			c.Key = string(r.Member.Status)
 		case SortLastLogin:
-			c.Login = login
+			if !r.LastLoginAt.IsZero() {
+				c.Login = r.LastLoginAt.UnixMicro()
+			}
 		}
 		out = append(out, r)
 		keys = append(keys, c)

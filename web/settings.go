@@ -15,6 +15,10 @@ const maxTTLHours = 30 * 24
 
 type settingsPage struct {
 	Frame accountFrame
+	// Zones are the time zones an account may choose; InstanceZone is the
+	// one it follows when it chooses none.
+	Zones        []string
+	InstanceZone string
 }
 
 // showSettings shows the account's settings form; the reader needs
@@ -48,13 +52,13 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 			unit, n = "hours", ttl
 		}
 		p.Form.Values = map[string]string{"name": acct.Name, "locale": acct.Locale, "invitation_ttl": strconv.Itoa(n),
-			"invitation_ttl_unit": unit}
+			"invitation_ttl_unit": unit, "time_zone": acct.TimeZone}
 		if acct.RequiresActivation {
 			p.Form.Values["requires_activation"] = "yes"
 		}
 	}
-	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl")
-	p.Data = settingsPage{Frame: frame}
+	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl")
+	p.Data = settingsPage{Frame: frame, Zones: team.TimeZones(), InstanceZone: w.Team.TimeZoneOf(equipe.Account{})}
 	return w.render(rw, r, status, "settings", p)
 }
 
@@ -72,8 +76,8 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit")
-	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
+	f.keep(r, "name", "locale", "time_zone", "requires_activation", "invitation_ttl", "invitation_ttl_unit")
+	name, locale, zone := r.PostFormValue("name"), r.PostFormValue("locale"), r.PostFormValue("time_zone")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
 	switch {
@@ -85,7 +89,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		hours = min(hours, maxTTLHours+1) * 24
 	}
 	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: &name, Locale: &locale,
-		RequiresActivation: &activation, InvitationTTLHours: &hours})
+		RequiresActivation: &activation, InvitationTTLHours: &hours, TimeZone: &zone})
 	if err != nil {
 		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl"}) {
 			return w.refuse(rw, r, err)

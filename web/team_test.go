@@ -78,7 +78,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 		t.Fatalf("team page: %d", p.Status)
 	}
 	wantIn(t, p, "<h1>Équipe</h1>", `aria-current="page">Équipe</a>`, `href="`+o.path("/members/new")+`"`,
-		`<option value="invited">Invitation envoyée</option>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
+		`<option value="invited">Invitation envoyée (1)</option>`, `<strong>4 membres</strong>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
 	created := text(tableRow(t, p.Body, "Élodie Martin"))
 	for _, want := range []string{"elodie@example.com", "Collaborateur", "Salarié", "Boutique du port, Paie", "Créé", "jamais connecté",
 		"Aucune envoyée", "Jamais", "➕ Inviter"} {
@@ -143,7 +143,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 
 	english(t, env, o.c)
 	p = get(t, o.c, o.url("/members"))
-	wantIn(t, p, `<html lang="en">`, "<h1>Team</h1>", "Add a member", "<option value=\"created\">Created</option>")
+	wantIn(t, p, `<html lang="en">`, "<h1>Team</h1>", "Add a member", "<option value=\"created\">Created (1)</option>")
 	created = text(tableRow(t, p.Body, "Élodie Martin"))
 	for _, want := range []string{"Collaborator", "Created", "never logged in", "None sent", "➕ Invite"} {
 		if !strings.Contains(created, want) {
