@@ -98,11 +98,12 @@ const minTrigram = 3
 //
 // A search keeps the members in whom each of its words (folded: case and
 // accents ignored) is part of the first name, the last name or the email.
-// When a word has three characters or more, the trigram index (pg_trgm on
-// PostgreSQL, FTS5 on SQLite) finds the candidates first; when they are
-// many, or every word is shorter, the account's members are read in order
-// and the matches kept, which fills a page quickly when matches are common,
-// and reads at most the account's members when there is none.
+// It first looks for at most searchCandidates matches: through the trigram
+// index (pg_trgm on PostgreSQL, FTS5 on SQLite) when a word has three
+// characters or more, else by reading the account's keys (trigrams need
+// three characters). Few matches are then sorted; more are found by reading
+// the list in order and keeping the matches, which fills a page quickly
+// since matches are common.
 func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, string, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -162,7 +163,9 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	case SortRole:
 		cols = append(cols, col{"m.role", true})
 	case SortStatus:
-		cols = append(cols, col{"m.status", true})
+		// Statuses are lower-case ASCII: every collation orders them alike, and
+		// members_account_status serves the order as it is.
+		cols = append(cols, col{"m.status", false})
 	case SortLastLogin:
 		cols = append(cols, col{"m.last_login_at", false})
 	case "", SortName:
@@ -340,11 +343,13 @@ type MemberCounts struct {
 	ByStatus map[equipe.MemberStatus]int
 }
 
-// CountMembers counts the account's members by status, from the index of
-// the account's members by status.
+// CountMembers counts the account's members by status. The counts are kept
+// by triggers on members (migration 13) in the transaction of each change:
+// reading them costs four rows, where counting 100,000 members cost tens of
+// milliseconds on every view of the team page.
 func (q Queries) CountMembers(ctx context.Context, account equipe.ID) (MemberCounts, error) {
 	out := MemberCounts{ByStatus: map[equipe.MemberStatus]int{}}
-	rows, err := q.q.QueryContext(ctx, `SELECT status, COUNT(*) FROM members WHERE account_id = $1 GROUP BY status`, account)
+	rows, err := q.q.QueryContext(ctx, `SELECT status, n FROM member_counts WHERE account_id = $1 AND n <> 0`, account)
 	if err != nil {
 		return out, wrap(err)
 	}

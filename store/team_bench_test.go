@@ -103,3 +103,20 @@ func BenchmarkSearchMembers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCountMembers measures the team page's counts (all members, and by
+// status) on an account of 100,000 members.
+func BenchmarkCountMembers(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db, cfg := storetest.OpenConfig(b, e)
+			account := seedMembers(b, db, cfg, 100_000)
+			for b.Loop() {
+				c, err := db.CountMembers(ctx, account)
+				if err != nil || c.Total != 100_000 {
+					b.Fatalf("%+v, %v", c, err)
+				}
+			}
+		})
+	}
+}

@@ -306,6 +306,27 @@ func TestCountMembers_TotalAndByStatus(t *testing.T) {
 		if err != nil || got.Total != 300 || !maps.Equal(got.ByStatus, want.ByStatus) {
 			t.Errorf("counts: %+v, %v; want %+v", got, err, want)
 		}
+		// The counts follow a removal and a change of status.
+		rows := listAll(t, db, store.MemberFilter{Account: account, Limit: 200})
+		write(t, db, func(tx *store.Tx) error {
+			if err := tx.DeleteMember(ctx, account, rows[0].Member.UserID); err != nil {
+				return err
+			}
+			m := rows[1].Member
+			m.Status = map[equipe.MemberStatus]equipe.MemberStatus{equipe.MemberSuspended: equipe.MemberActive}[m.Status]
+			if m.Status == "" {
+				m.Status = equipe.MemberSuspended
+			}
+			return tx.UpdateMember(ctx, &m)
+		})
+		want = store.MemberCounts{ByStatus: map[equipe.MemberStatus]int{}}
+		for _, r := range listAll(t, db, store.MemberFilter{Account: account, Limit: 200}) {
+			want.Total++
+			want.ByStatus[r.Member.Status]++
+		}
+		if got, err := db.CountMembers(ctx, account); err != nil || got.Total != 299 || !maps.Equal(got.ByStatus, want.ByStatus) {
+			t.Errorf("counts after a removal and a change: %+v, %v; want %+v", got, err, want)
+		}
 		if got, err := db.CountMembers(ctx, empty); err != nil || got.Total != 0 || len(got.ByStatus) != 0 {
 			t.Errorf("empty account: %+v, %v", got, err)
 		}

@@ -21,3 +21,34 @@ BEGIN
         '((first_key || '' '' || last_key || '' '' || email_key) %I.gin_trgm_ops)', s);
 END
 $$;
+
+-- The team page's counts of an account's members by status, kept by a
+-- trigger in the transaction of every change of a member, so that a page
+-- reads four rows rather than counting 100,000.
+CREATE TABLE member_counts (
+    account_id  uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    status      text NOT NULL,
+    n           bigint NOT NULL,
+    PRIMARY KEY (account_id, status)
+);
+
+CREATE FUNCTION members_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE member_counts SET n = n - 1 WHERE account_id = OLD.account_id AND status = OLD.status;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO member_counts AS c (account_id, status, n) VALUES (NEW.account_id, NEW.status, 1)
+        ON CONFLICT (account_id, status) DO UPDATE SET n = c.n + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER members_count_insert_delete AFTER INSERT OR DELETE ON members
+    FOR EACH ROW EXECUTE FUNCTION members_count();
+CREATE TRIGGER members_count_update AFTER UPDATE OF status ON members
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION members_count();
+
+INSERT INTO member_counts (account_id, status, n)
+SELECT account_id, status, COUNT(*) FROM members GROUP BY account_id, status;
