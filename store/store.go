@@ -99,7 +99,10 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
 	}
 	path := filepath.Join(dir, "equipe.db")
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)"
+	// The busy timeout comes first: the pragmas run in order, and switching a
+	// fresh file to WAL waits for the lock another process holds while it
+	// migrates, rather than failing at once with SQLITE_BUSY.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so a
 	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
