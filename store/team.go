@@ -85,7 +85,7 @@ const MaxMemberPage = 200
 // index before it gives the index up: a search that finds more than this
 // finds them often enough that reading the list in order and keeping the
 // matches fills a page sooner than sorting every match would.
-const searchCandidates = 2000
+const searchCandidates = 1000
 
 // minTrigram is the length from which a word is found through the trigram
 // index: a shorter one has no trigram to look up.
