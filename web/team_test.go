@@ -329,10 +329,19 @@ func TestTeamPage_CountsSortsAndShowsTimesInTheAccountsZone(t *testing.T) {
 	if strings.Contains(p.Body, "team.") {
 		t.Error("a message key shows on the page")
 	}
-	// Ada logged in to her only account: shown at Kolkata's time.
+	// Ada logged in to her only account: shown at Kolkata's time, as are
+	// the audit log's times and her own page's last login.
 	ada := text(tableRow(t, p.Body, "Ada Lovelace"))
 	if !strings.Contains(ada, "(UTC+05:30)") {
 		t.Errorf("Ada's row: %q", ada)
+	}
+	if a := get(t, o.c, o.url("/audit")); a.Status != 200 || !strings.Contains(a.Body, "(UTC&#43;05:30)</td>") {
+		i := strings.Index(a.Body, "<tbody>")
+		t.Errorf("the audit page's times: %d %s", a.Status, a.Body[i:min(len(a.Body), i+600)])
+	}
+	if m := get(t, o.c, o.url("/members/"+o.user.ID.String()+"/permissions")); !strings.Contains(m.Body, "(UTC&#43;05:30)</dd>") {
+		i := strings.Index(m.Body, "<dl")
+		t.Errorf("Ada's page does not show her last login in the account's zone: %s", m.Body[i:min(len(m.Body), i+1500)])
 	}
 
 	// Sorted by last login, most recent first: Ada leads, the order stays
