@@ -92,6 +92,9 @@ type Account struct {
 	// the member's access is created, when they join, both, or never.
 	NotifyAdder NotifyAdder
 	CreatedAt   time.Time
+	// TimeZone is the IANA name of the zone the account's pages show times
+	// in; "" for the instance's.
+	TimeZone string
 }
 
 // Default account settings.
@@ -166,6 +169,9 @@ type Member struct {
 	LastInvitedAt   time.Time
 	JoinedAt        time.Time
 	CreatedAt       time.Time
+	// LastLoginAt is the member's last login to this account (logging in
+	// with it current, or switching to it); zero: never.
+	LastLoginAt time.Time
 }
 
 // ShownNames returns the names an account shows its member m, whose

@@ -330,7 +330,7 @@ func viewMember(mv team.MemberView) memberView {
 	m, u, resources := mv.Member, mv.User, mv.Resources
 	v := memberView{UserID: m.UserID, Actions: viewActions(mv.Actions), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
-		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(u.LastLoginAt),
+		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(m.LastLoginAt),
 		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt}
 	if v.Resources == nil {
 		v.Resources = []equipe.ID{}

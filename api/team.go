@@ -46,6 +46,7 @@ type accountPatch struct {
 	InvitationTTLHours *int    `json:"invitation_ttl_hours"`
 	// NotifyAdder: when whoever adds a member is told by email.
 	NotifyAdder *equipe.NotifyAdder `json:"notify_adder"`
+	TimeZone    *string             `json:"time_zone"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -58,7 +59,8 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
-		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder})
+		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder,
+		TimeZone: in.TimeZone})
 	if err != nil {
 		return err
 	}
@@ -81,6 +83,9 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := team.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
 		Search: q.Get("q"), After: q.Get("cursor"), Limit: limitParam(q.Get("limit"))}
+	if f.Sort, f.Desc, err = team.ParseSort(q.Get("sort")); err != nil {
+		return err
+	}
 	if s := q.Get("resource"); s != "" {
 		id, err := equipe.ParseID(s)
 		if err != nil {

@@ -55,6 +55,10 @@ func BenchmarkTeamHTTP(b *testing.B) {
 				{"page/first-page", page},
 				{"page/deep-page", page + "?cursor=" + url.QueryEscape(deep)},
 				{"page/search", page + "?q=chlo"},
+				{"api/sort-last-login", api + "?sort=-last_login"},
+				{"api/search-domain", api + "?q=" + url.QueryEscape("@cabinet-expert")},
+				{"page/sort-role", page + "?sort=role"},
+				{"page/search-short", page + "?q=qx"},
 			} {
 				b.Run(tt.name, func(b *testing.B) {
 					req, _ := http.NewRequest("GET", tt.url, nil)

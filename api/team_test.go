@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -741,6 +742,122 @@ func TestAccount_NotifyAdderIsASettingAndTheAdderIsToldOnCreation(t *testing.T) 
 		}
 		if got := env.Outbox(t, "adder_confirmation"); len(got) != 1 {
 			t.Fatalf("confirmations queued: %v, want the first only", got)
+		}
+	})
+}
+
+// fieldCode returns the code of the problem's error about field.
+func fieldCode(r response, field string) string {
+	errs, _ := r.JSON["errors"].([]any)
+	for _, e := range errs {
+		if m, _ := e.(map[string]any); m["field"] == field {
+			s, _ := m["code"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func TestTeam_ListSortsEachWayAndRefusesAnUnknownSort(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		for i, n := range []string{"Élodie Martin", "Emile Durand", "Zoé Bernard", "Ana Zola"} {
+			parts := strings.SplitN(n, " ", 2)
+			if r := addMember(t, a, a.admin, newMemberBody(fmt.Sprintf("p%d@cabinet-expert.example", i), "first_name", parts[0],
+				"last_name", parts[1], "send_invitation", i%2 == 0)); r.Status != 201 {
+				t.Fatalf("add: %d %s", r.Status, r.Raw)
+			}
+		}
+		list := func(q url.Values) []map[string]any {
+			t.Helper()
+			var out []map[string]any
+			for {
+				r := call(t, env.Client(), "GET", a.url("/members?"+q.Encode()), nil, bearer(a.admin)...)
+				if r.Status != 200 {
+					t.Fatalf("list %v: %d %s", q, r.Status, r.Raw)
+				}
+				for _, it := range r.JSON["items"].([]any) {
+					out = append(out, it.(map[string]any))
+				}
+				next, _ := r.JSON["next_cursor"].(string)
+				if next == "" {
+					return out
+				}
+				q.Set("cursor", next)
+			}
+		}
+		names := func(rows []map[string]any) []string {
+			var out []string
+			for _, r := range rows {
+				out = append(out, fmtAny(r["last_name"]))
+			}
+			return out
+		}
+		byName := names(list(url.Values{"sort": {"name"}, "limit": {"2"}}))
+		if len(byName) != 5 || !slices.IsSorted(byName[1:]) {
+			t.Fatalf("by name: %v", byName)
+		}
+		desc := names(list(url.Values{"sort": {"-name"}, "limit": {"2"}}))
+		slices.Reverse(desc)
+		if !slices.Equal(desc, byName) {
+			t.Errorf("-name is not name reversed: %v, %v", desc, byName)
+		}
+		var statuses []string
+		for _, r := range list(url.Values{"sort": {"status"}, "limit": {"2"}}) {
+			statuses = append(statuses, fmtAny(r["status"]))
+		}
+		if !slices.IsSorted(statuses) || statuses[0] != "active" {
+			t.Errorf("by status: %v", statuses)
+		}
+		// The owner has logged in to the account; nobody added has.
+		byLogin := list(url.Values{"sort": {"-last_login"}})
+		if byLogin[0]["never_logged_in"] != false || byLogin[1]["never_logged_in"] != true {
+			t.Errorf("by last login, most recent first: %v", byLogin)
+		}
+		// A search of part of a domain, accents and case ignored.
+		if n := len(list(url.Values{"q": {"@CABINET-expert"}})); n != 4 {
+			t.Errorf("q=@CABINET-expert: %d", n)
+		}
+		if n := len(list(url.Values{"q": {"lodi"}})); n != 1 {
+			t.Errorf("q=lodi: %d", n)
+		}
+		for _, bad := range []string{"email", "-", "name,role", "--name"} {
+			r := call(t, env.Client(), "GET", a.url("/members?sort="+url.QueryEscape(bad)), nil, bearer(a.admin)...)
+			if r.Status != 422 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") ||
+				fieldCode(r, "sort") != "request.sort_invalid" {
+				t.Errorf("sort=%s: %d %s", bad, r.Status, r.Raw)
+			}
+		}
+	})
+}
+
+func TestAccount_TimeZoneIsSetAndABadOneRefused(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		acct := env.URL + "/api/v1/accounts/" + a.account.String()
+		if r := call(t, env.Client(), "GET", acct, nil, bearer(a.admin)...); r.Status != 200 || r.JSON["time_zone"] != "" {
+			t.Fatalf("a new account follows the instance's zone: %d %s", r.Status, r.Raw)
+		}
+		r := call(t, env.Client(), "PATCH", acct, map[string]any{"time_zone": "Europe/Paris"}, bearer(a.admin)...)
+		if r.Status != 200 || r.JSON["time_zone"] != "Europe/Paris" {
+			t.Fatalf("set Europe/Paris: %d %s", r.Status, r.Raw)
+		}
+		for _, bad := range []string{"Europe/Lutece", "Local", "europe/paris", "../../etc/passwd", "+01:00"} {
+			r := call(t, env.Client(), "PATCH", acct, map[string]any{"time_zone": bad, "name": "Changed"}, bearer(a.admin)...)
+			if r.Status != 422 || fieldCode(r, "time_zone") != "account.time_zone_invalid" {
+				t.Errorf("time_zone %q: %d %s", bad, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "GET", acct, nil, bearer(a.admin)...); r.JSON["time_zone"] != "Europe/Paris" || r.JSON["name"] == "Changed" {
+			t.Errorf("a refused change changed something: %s", r.Raw)
+		}
+		audit := call(t, env.Client(), "GET", a.url("/audit?action=account.changed"), nil, bearer(a.admin)...)
+		items, _ := audit.JSON["items"].([]any)
+		if len(items) != 1 || !strings.Contains(string(audit.Raw), `"time_zone":"Europe/Paris"`) {
+			t.Errorf("the change's event: %s", audit.Raw)
+		}
+		if r := call(t, env.Client(), "PATCH", acct, map[string]any{"time_zone": ""}, bearer(a.admin)...); r.Status != 200 || r.JSON["time_zone"] != "" {
+			t.Errorf("back to the instance's zone: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -32,20 +32,24 @@ func viewUser(u equipe.User) userView {
 }
 
 type accountView struct {
-	ID                 equipe.ID   `json:"id"`
-	Name               string      `json:"name"`
-	Locale             string      `json:"locale"`
-	ParentID           *equipe.ID  `json:"parent_id"`
-	RequiresActivation bool        `json:"requires_activation"`
-	InvitationTTLHours int         `json:"invitation_ttl_hours"`
-	NotifyAdder        string      `json:"notify_adder"`
-	CreatedAt          time.Time   `json:"created_at"`
-	Actions            actionsView `json:"actions,omitempty"`
+	ID                 equipe.ID  `json:"id"`
+	Name               string     `json:"name"`
+	Locale             string     `json:"locale"`
+	ParentID           *equipe.ID `json:"parent_id"`
+	RequiresActivation bool       `json:"requires_activation"`
+	InvitationTTLHours int        `json:"invitation_ttl_hours"`
+	NotifyAdder        string     `json:"notify_adder"`
+	// TimeZone is the account's own IANA time zone; "" when it follows the
+	// instance's (EQUIPE_TIME_ZONE).
+	TimeZone  string      `json:"time_zone"`
+	CreatedAt time.Time   `json:"created_at"`
+	Actions   actionsView `json:"actions,omitempty"`
 }
 
 func viewAccount(a equipe.Account) accountView {
 	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
 		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder),
+		TimeZone:  a.TimeZone,
 		CreatedAt: a.CreatedAt}
 }
 

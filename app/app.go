@@ -116,6 +116,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes})
 	id.Log = a.Log.With("component", "identity")
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
 	if !opt.KeepPolicy {

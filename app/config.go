@@ -13,6 +13,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
+	// The time zones are in the binary: a static binary on a host without
+	// the tz database still knows them.
+	_ "time/tzdata"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -34,6 +38,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Policy is the privacy policy to publish at start.
 	Policy equipe.PrivacyPolicy
+	// TimeZone is the IANA name of the zone of accounts that chose none.
+	TimeZone string
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -60,7 +66,7 @@ type setting struct {
 func ParseConfig(name string, args []string, getenv func(string) string) (Config, error) {
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
-		policyURL, policyFile, policyVersion, policyLabel                              string
+		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -76,6 +82,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy; {locale} in the name reads one file per language (fr, en)", false, &raw.policyFile},
 		{"privacy-policy-version", "EQUIPE_PRIVACY_POLICY_VERSION", "", "version of the policy (default: derived from its content)", false, &raw.policyVersion},
 		{"privacy-policy-label", "EQUIPE_PRIVACY_POLICY_LABEL", "", "name of the policy's version as people read it (default: its publication date)", false, &raw.policyLabel},
+		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -120,6 +127,13 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(1, "must not be empty")
 	}
 	c.DataDir = raw.data
+	if raw.timeZone == "Local" || raw.timeZone == "" {
+		return c, bad(len(settings)-1, "must be an IANA time zone name, such as Europe/Paris or UTC")
+	}
+	if _, err := time.LoadLocation(raw.timeZone); err != nil {
+		return c, bad(len(settings)-1, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
+	}
+	c.TimeZone = raw.timeZone
 	if raw.dbURL != "" {
 		u, err := url.Parse(raw.dbURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {

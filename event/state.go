@@ -132,6 +132,9 @@ type Added struct {
 	Status    equipe.MemberStatus `json:"status"`
 	Title     string              `json:"title"`
 	Resources []equipe.ID         `json:"resources"`
+	// Overrides are the changes to the role's permissions the member was
+	// added with (absent when none).
+	Overrides []equipe.Override `json:"overrides,omitempty"`
 	// Owner: the owner of an account created for a business, added as its
 	// administrator.
 	Owner bool `json:"owner,omitempty"`
@@ -140,10 +143,13 @@ type Added struct {
 	Creator bool `json:"creator,omitempty"`
 }
 
-// Fields lists the member as added.
+// Fields lists the member as added, with their overrides when they have any.
 func (a Added) Fields() []Field {
 	fs := []Field{{"email", ValueEmail, a.Email}, {"role", ValueRole, a.Role}, {"status", ValueStatus, a.Status},
 		{"title", ValueText, a.Title}, {"resources", ValueResources, a.Resources}}
+	if len(a.Overrides) > 0 {
+		fs = append(fs, Field{"overrides", ValueOverrides, a.Overrides})
+	}
 	if a.Owner {
 		fs = append(fs, Field{"owner", ValueBool, true})
 	}
@@ -294,20 +300,27 @@ type Settings struct {
 	// NotifyAdder: when whoever adds a member is told by email (absent in
 	// events older than the setting).
 	NotifyAdder string `json:"notify_adder,omitempty"`
+	// TimeZone is the IANA name of the account's time zone; "" (and absent
+	// from events before it existed) for the instance's.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
-		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder)}
+		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone}
 }
 
-// Fields lists the account's name, language, activation, link lifetime and
-// when the adder of a member is told.
+// Fields lists the account's name, language, activation, link lifetime,
+// when the adder of a member is told and, when it has its own, time zone.
 func (s Settings) Fields() []Field {
-	return []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
+	fs := []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
 		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours},
 		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}}
+	if s.TimeZone != "" {
+		fs = append(fs, Field{"time_zone", ValueText, s.TimeZone})
+	}
+	return fs
 }
 
 // Staff is a firm's member assigned to one of its client accounts.

@@ -27,6 +27,9 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth
 	if err := w.SetLastLogin(ctx, u.ID, w.Now()); err != nil {
 		return Auth{}, "", err
 	}
+	if err := w.SetSoleMemberLogin(ctx, u.ID, w.Now()); err != nil {
+		return Auth{}, "", err
+	}
 	u.LastLoginAt = w.Now()
 	return startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
 }
@@ -113,6 +116,8 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 		b.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password))
 	}
 	b.SetLastLogin(ctx, u.ID, now)
+	// The account a person with one enters is that one: their login to it.
+	b.SetSoleMemberLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
 	auth, secret, err := startSession(ctx, b.Writes, s, &u, now, o)
 	if err != nil {

@@ -7,11 +7,12 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at, notify_adder`
+const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at,
+	notify_adder, time_zone`
 
 func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 	return row.Scan(&a.ID, &a.Name, &a.Locale, idp(&a.ParentID), idp(&a.CreatedByAccountID), &a.RequiresActivation,
-		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder)
+		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder, &a.TimeZone)
 }
 
 // CreateAccount inserts a; with no NotifyAdder, the default.
@@ -19,9 +20,9 @@ func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
 	if a.NotifyAdder == "" {
 		a.NotifyAdder = equipe.DefaultNotifyAdder
 	}
-	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
-		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder)
+		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder, a.TimeZone)
 	return err
 }
 
@@ -150,12 +151,13 @@ func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resou
 }
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
-	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at`
+	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at,
+	m.last_login_at`
 
 func memberDest(m *equipe.Member) []any {
 	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
 		&m.FirstName, &m.LastName, &m.Locale, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
-		ts(&m.CreatedAt)}
+		ts(&m.CreatedAt), orNever(&m.LastLoginAt)}
 }
 
 // CreateMember inserts m, with the sort and search keys of the names it is
@@ -258,5 +260,6 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 // UpdateAccount writes the account's name, locale and settings.
 func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
 	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5,
-		notify_adder = $6 WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours, a.NotifyAdder)
+		notify_adder = $6, time_zone = $7 WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours,
+		a.NotifyAdder, a.TimeZone)
 }

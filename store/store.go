@@ -99,7 +99,10 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
 	}
 	path := filepath.Join(dir, "equipe.db")
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)"
+	// The busy timeout comes first: the pragmas run in order, and switching a
+	// fresh file to WAL waits for the lock another process holds while it
+	// migrates, rather than failing at once with SQLITE_BUSY.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so a
 	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
@@ -277,15 +280,20 @@ type dialect struct {
 	skipLocked string
 	// binary makes a text column compare byte by byte (SQLite's default).
 	binary string
+	// likeEscape names the escape character of LIKE patterns (PostgreSQL's
+	// default is already the backslash).
+	likeEscape string
+	// position is the function that finds a text in another (or 0).
+	position string
 	// migrationTableExists reads whether schema_migrations exists, without
 	// creating it.
 	migrationTableExists string
 }
 
 var dialects = map[Engine]*dialect{
-	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "",
+	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "", likeEscape: ` ESCAPE '\'`, position: "instr",
 		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`},
-	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`,
+	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`, position: "strpos",
 		migrationTableExists: `SELECT to_regclass('schema_migrations') IS NOT NULL`},
 }
 
@@ -458,3 +466,9 @@ func retryable(err error) bool {
 
 // isConflict reports whether err is a unique violation.
 func isConflict(err error) bool { return equipe.ErrorCode(err) == equipe.ECONFLICT }
+
+// contains is the condition that the text param is part of the text expr:
+// a test of bytes, with no pattern characters to escape.
+func (d *dialect) contains(expr, param string) string {
+	return d.position + "(" + expr + ", " + param + ") > 0"
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -16,17 +17,33 @@ type MemberFilter struct {
 	Status   equipe.MemberStatus // "" for every status
 	Role     string              // "" for every role
 	Resource *equipe.ID          // members assigned to this resource
-	Search   string              // words each matching the start of the first name, last name or email
+	Search   string              // words each found in some part of the first name, last name or email
+	Sort     MemberSort          // "" for SortName
+	Desc     bool                // the sort reversed
 	After    string              // the cursor of the last row of the previous page
 	Limit    int                 // default 50, at most 200
 }
 
+// MemberSort is an order of the team page.
+type MemberSort string
+
+// The orders of the team page. Each is an index of the account's members,
+// and ties fall back to the name, then to the user's ID, so that the order
+// is total and pages neither repeat nor skip anyone.
+const (
+	SortName      MemberSort = "name"       // last name, first name
+	SortRole      MemberSort = "role"       // the role's key, then the name
+	SortStatus    MemberSort = "status"     // the status's key (active, created, invited, suspended), then the name
+	SortLastLogin MemberSort = "last_login" // the last login to the account (never first), then the name
+)
+
 // MemberRow is one line of the team page.
 type MemberRow struct {
-	Member      equipe.Member
-	Email       string
-	FirstName   string
-	LastName    string
+	Member    equipe.Member
+	Email     string
+	FirstName string
+	LastName  string
+	// LastLoginAt is the member's last login to this account (zero: never).
 	LastLoginAt time.Time
 	Resources   []equipe.ID
 	// Undelivered: the member has not joined, and the last email to their
@@ -36,6 +53,8 @@ type MemberRow struct {
 
 // cursor is the position after a row: its sort key.
 type cursor struct {
+	Key   string    `json:"k,omitempty"` // the role or status, for those orders
+	Login int64     `json:"t,omitempty"` // the last login, for that order
 	Last  string    `json:"l"`
 	First string    `json:"f"`
 	User  equipe.ID `json:"u"`
@@ -59,17 +78,32 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// prefixHigh follows every string that starts with a prefix: prefix ≤ s <
-// prefix+prefixHigh bounds a prefix search as an index range.
-const prefixHigh = "\U0010FFFF"
-
 // MaxMemberPage is the most members a page of the team list shows.
 const MaxMemberPage = 200
 
-// Members returns a page of the account's members in the order of the team
-// page (last name, first name), with the cursor of the next page ("" when
-// this one is the last). Every filter narrows an indexed range: the first
-// page and a page deep into 100,000 members cost the same.
+// searchCandidates is the most members a search reads through the trigram
+// index before it gives the index up: a search that finds more than this
+// finds them often enough that reading the list in order and keeping the
+// matches fills a page sooner than sorting every match would.
+const searchCandidates = 1000
+
+// minTrigram is the length from which a word is found through the trigram
+// index: a shorter one has no trigram to look up.
+const minTrigram = 3
+
+// ListMembers returns a page of the account's members in the order f.Sort
+// asks for, with the cursor of the next page ("" when this one is the last).
+// Each order follows an index of the account's members: the first page and a
+// page deep into 100,000 members cost the same.
+//
+// A search keeps the members in whom each of its words (folded: case and
+// accents ignored) is part of the first name, the last name or the email.
+// It first looks for at most searchCandidates matches: through the trigram
+// index (pg_trgm on PostgreSQL, FTS5 on SQLite) when a word has three
+// characters or more, else by reading the account's keys (trigrams need
+// three characters). Few matches are then sorted; more are found by reading
+// the list in order and keeping the matches, which fills a page quickly
+// since matches are common.
 func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, string, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -77,12 +111,11 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	}
 	limit = min(limit, MaxMemberPage)
 	bin := q.d.binary
-	// Until a member joins, the names they were added under are shown, and
-	// their identity's activity elsewhere (last login) is not.
+	// Until a member joins, the names they were added under are shown.
 	query := `SELECT ` + memberColumns + `, u.email,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
-		CASE WHEN m.joined_at IS NULL THEN NULL ELSE u.last_login_at END, m.last_key, m.first_key
+		m.last_key, m.first_key
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
 	args := []any{f.Account}
 	arg := func(v any) string {
@@ -99,39 +132,86 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 		query += ` AND EXISTS (SELECT 1 FROM member_resources mr WHERE mr.account_id = m.account_id
 			AND mr.user_id = m.user_id AND mr.resource_id = ` + arg(*f.Resource) + `)`
 	}
-	// A search matches a member when the whole of it starts their last
-	// name, first name or email ("de la" finds "de la Tour"), or when each of
-	// its words does ("marc d" finds Marc Dupont). Each test is an index range.
 	if words := strings.Fields(Fold(f.Search)); len(words) > 0 {
-		starts := func(prefix string) string {
-			lo, hi := arg(prefix), arg(prefix+prefixHigh)
-			var any []string
-			for _, col := range []string{"m.last_key", "m.first_key", "m.email_key"} {
-				any = append(any, "("+col+bin+" >= "+lo+" AND "+col+bin+" < "+hi+")")
-			}
-			return "(" + strings.Join(any, " OR ") + ")"
+		ids, found, err := q.searchCandidates(ctx, f.Account, words)
+		if err != nil {
+			return nil, "", err
 		}
-		// The first word leads: every match starts with it somewhere (a
-		// phrase that starts a key starts it with its first word), so its
-		// three ranges bound the rows read; the rest only filters them.
-		cond := starts(words[0])
-		if len(words) > 1 {
-			var rest []string
-			for _, w := range words[1:] {
-				rest = append(rest, starts(w))
+		if found {
+			if len(ids) == 0 {
+				return nil, "", nil
 			}
-			cond += " AND (" + starts(strings.Join(words, " ")) + " OR (" + strings.Join(rest, " AND ") + "))"
+			in := make([]string, len(ids))
+			for i, id := range ids {
+				in[i] = arg(id)
+			}
+			query += " AND m.user_id IN (" + strings.Join(in, ", ") + ")"
 		}
-		query += " AND " + cond
+		// Each word is part of a key; a word holds no space, so it cannot
+		// span two keys. The test is exact: it also checks the candidates.
+		for _, w := range words {
+			query += " AND " + q.d.contains("m.first_key || ' ' || m.last_key || ' ' || m.email_key", arg(w))
+		}
+	}
+	// The sort's columns, and whether each compares byte by byte.
+	type col struct {
+		expr string
+		bin  bool
+	}
+	var cols []col
+	switch f.Sort {
+	case SortRole:
+		cols = append(cols, col{"m.role", true})
+	case SortStatus:
+		// Statuses are lower-case ASCII: every collation orders them alike, and
+		// members_account_status serves the order as it is.
+		cols = append(cols, col{"m.status", false})
+	case SortLastLogin:
+		cols = append(cols, col{"m.last_login_at", false})
+	case "", SortName:
+	default:
+		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "sort", Key: "request.sort_invalid"}}}
+	}
+	cols = append(cols, col{"m.last_key", true}, col{"m.first_key", true}, col{"m.user_id", false})
+	var order []string
+	for _, c := range cols {
+		e := c.expr
+		if c.bin {
+			e += bin
+		}
+		if f.Desc {
+			e += " DESC"
+		}
+		order = append(order, e)
 	}
 	if f.After != "" {
 		c, err := decodeCursor(f.After)
 		if err != nil {
 			return nil, "", err
 		}
-		query += " AND (m.last_key" + bin + ", m.first_key" + bin + ", m.user_id) > (" + arg(c.Last) + ", " + arg(c.First) + ", " + arg(c.User) + ")"
+		var lhs, rhs []string
+		for _, cl := range cols {
+			e := cl.expr
+			if cl.bin {
+				e += bin
+			}
+			lhs = append(lhs, e)
+		}
+		switch f.Sort {
+		case SortRole, SortStatus:
+			rhs = append(rhs, arg(c.Key))
+		case SortLastLogin:
+			rhs = append(rhs, arg(c.Login))
+		}
+		rhs = append(rhs, arg(c.Last), arg(c.First), arg(c.User))
+		op := " > "
+		if f.Desc {
+			op = " < "
+		}
+		query += " AND (" + strings.Join(lhs, ", ") + ")" + op + "(" + strings.Join(rhs, ", ") + ")"
 	}
-	query += " ORDER BY m.last_key" + bin + ", m.first_key" + bin + ", m.user_id LIMIT " + arg(limit+1)
+	query += " ORDER BY " + strings.Join(order, ", ") + " LIMIT " + arg(limit+1)
 	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", wrap(err)
@@ -142,11 +222,22 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	for rows.Next() {
 		var r MemberRow
 		var c cursor
-		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, ts(&r.LastLoginAt), &c.Last, &c.First)
+		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, &c.Last, &c.First)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, "", wrap(err)
 		}
+		r.LastLoginAt = r.Member.LastLoginAt
 		c.User = r.Member.UserID
+		switch f.Sort {
+		case SortRole:
+			c.Key = r.Member.Role
+		case SortStatus:
+			c.Key = string(r.Member.Status)
+		case SortLastLogin:
+			if !r.LastLoginAt.IsZero() {
+				c.Login = r.LastLoginAt.UnixMicro()
+			}
+		}
 		out = append(out, r)
 		keys = append(keys, c)
 	}
@@ -165,6 +256,133 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// likeEscaper escapes the characters LIKE gives a meaning to, with the
+// escape character both engines are told to use (likeEscape).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// searchCandidates returns the account's members in whose keys each word
+// appears, and found = true; or found = false when more than
+// searchCandidates members match, and the caller should read the list in
+// order instead, keeping the matches. When a word has three characters or
+// more, the trigram index finds the candidates (which the caller checks
+// against every word); otherwise the account's keys are read, in no order,
+// until enough match: the only search that reads every member of the
+// account is one of short words that finds few.
+func (q Queries) searchCandidates(ctx context.Context, account equipe.ID, words []string) ([]equipe.ID, bool, error) {
+	var long []string
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= minTrigram {
+			long = append(long, w)
+		}
+	}
+	var query string
+	args := []any{account}
+	switch {
+	case len(long) > 0 && q.d.engine == SQLite:
+		// A quoted phrase of the trigram tokenizer matches where it is a
+		// substring.
+		var phrases []string
+		for _, w := range long {
+			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		}
+		args = append(args, strings.Join(phrases, " AND "))
+		query = `SELECT k.user_id FROM member_search s JOIN member_search_keys k ON k.id = s.rowid
+			WHERE member_search MATCH $2 AND k.account_id = $1`
+	case len(long) > 0:
+		// The expression is the one members_search indexes.
+		query = `SELECT user_id FROM members WHERE account_id = $1`
+		for _, w := range long {
+			args = append(args, "%"+likeEscaper.Replace(w)+"%")
+			query += ` AND (first_key || ' ' || last_key || ' ' || email_key) LIKE $` + itoa(len(args)) + q.d.likeEscape
+		}
+	default:
+		// The narrowest copy of the keys: on SQLite, a covering index.
+		query = `SELECT user_id FROM members WHERE account_id = $1`
+		keys := "first_key || ' ' || last_key || ' ' || email_key"
+		if q.d.engine == SQLite {
+			query, keys = `SELECT user_id FROM member_search_keys WHERE account_id = $1`, "words"
+		}
+		for _, w := range words {
+			args = append(args, w)
+			query += " AND " + q.d.contains(keys, "$"+itoa(len(args)))
+		}
+	}
+	return q.candidates(ctx, query, args)
+}
+
+// candidates runs a search's query of user IDs, reading one more than
+// searchCandidates to tell whether there are too many.
+func (q Queries) candidates(ctx context.Context, query string, args []any) ([]equipe.ID, bool, error) {
+	rows, err := q.q.QueryContext(ctx, query+" LIMIT "+itoa(searchCandidates+1), args...)
+	if err != nil {
+		return nil, false, wrap(err)
+	}
+	defer rows.Close()
+	var ids []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, wrap(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, wrap(err)
+	}
+	if len(ids) > searchCandidates {
+		return nil, false, nil
+	}
+	return ids, true, nil
+}
+
+// MemberCounts are the numbers of an account's members, in all and by status.
+type MemberCounts struct {
+	Total    int
+	ByStatus map[equipe.MemberStatus]int
+}
+
+// CountMembers counts the account's members by status. The counts are kept
+// by triggers on members (migration 13) in the transaction of each change:
+// reading them costs four rows, where counting 100,000 members cost tens of
+// milliseconds on every view of the team page.
+func (q Queries) CountMembers(ctx context.Context, account equipe.ID) (MemberCounts, error) {
+	out := MemberCounts{ByStatus: map[equipe.MemberStatus]int{}}
+	rows, err := q.q.QueryContext(ctx, `SELECT status, n FROM member_counts WHERE account_id = $1 AND n <> 0`, account)
+	if err != nil {
+		return out, wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s equipe.MemberStatus
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return out, wrap(err)
+		}
+		out.ByStatus[s] = n
+		out.Total += n
+	}
+	return out, wrap(rows.Err())
+}
+
+// SetMemberLogin records that the user logged in to the account at at: they
+// logged in with it current, or switched to it. Nothing happens when the
+// user is not a member of it (firm staff in a client).
+func (w Writes) SetMemberLogin(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE members SET last_login_at = $3 WHERE account_id = $1 AND user_id = $2`,
+		accountID, userID, micros(at))
+	return err
+}
+
+// SetSoleMemberLogin records a login of the user to the only account they
+// are an active member of, when there is exactly one: that account is the
+// one they enter. Someone with several chooses one, and SetMemberLogin
+// records it then.
+func (w Writes) SetSoleMemberLogin(ctx context.Context, userID equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE members SET last_login_at = $2 WHERE user_id = $1 AND status = 'active'
+		AND (SELECT COUNT(*) FROM members o WHERE o.user_id = $1 AND o.status = 'active') = 1`, userID, micros(at))
+	return err
 }
 
 // attachResources fills the assigned resources of the rows, in one query.

@@ -46,6 +46,9 @@ func BenchmarkListMembers(b *testing.B) {
 				{"search-two-words", store.MemberFilter{Account: account, Search: "hugo mar"}},
 				{"status", store.MemberFilter{Account: account, Status: equipe.MemberInvited}},
 				{"role-deep", store.MemberFilter{Account: account, Role: "guest", After: deep}},
+				{"sort-role-desc", store.MemberFilter{Account: account, Sort: store.SortRole, Desc: true}},
+				{"sort-status", store.MemberFilter{Account: account, Sort: store.SortStatus}},
+				{"sort-last-login-desc", store.MemberFilter{Account: account, Sort: store.SortLastLogin, Desc: true}},
 			} {
 				b.Run(c.name, func(b *testing.B) {
 					for b.Loop() {
@@ -55,6 +58,64 @@ func BenchmarkListMembers(b *testing.B) {
 						}
 					}
 				})
+			}
+		})
+	}
+}
+
+// BenchmarkSearchMembers measures the team page's search on an account of
+// 100,000 members, one page of 50 per op, for the kinds of query people
+// type: a short one (under three characters, read in order), a part of a
+// name, a long one, a domain (found by one member in ten, or by all), two
+// words, and one that matches nobody, short or long. Sorted by name and,
+// for the domain, by last login.
+func BenchmarkSearchMembers(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db, cfg := storetest.OpenConfig(b, e)
+			account := seedMembers(b, db, cfg, 100_000)
+			for _, c := range []struct {
+				name, q string
+				sort    store.MemberSort
+				some    bool // the query finds someone
+			}{
+				{"short", "lé", "", true},
+				{"one-letter", "z", "", true},
+				{"part", "elo", "", true},
+				{"long", "durand123", "", true},
+				{"domain", "@cabinet-expert", "", true},
+				{"domain-last-login", "@cabinet-expert", store.SortLastLogin, true},
+				{"domain-everyone", "@example", "", true},
+				{"two-words", "chloé moreau9", "", true},
+				{"no-match", "xylophone", "", false},
+				{"no-match-short", "qx", "", false},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					f := store.MemberFilter{Account: account, Search: c.q, Sort: c.sort}
+					for b.Loop() {
+						rows, _, err := db.ListMembers(ctx, f)
+						if err != nil || (len(rows) == 0) == c.some {
+							b.Fatalf("%d rows, %v", len(rows), err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkCountMembers measures the team page's counts (all members, and by
+// status) on an account of 100,000 members.
+func BenchmarkCountMembers(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db, cfg := storetest.OpenConfig(b, e)
+			account := seedMembers(b, db, cfg, 100_000)
+			for b.Loop() {
+				c, err := db.CountMembers(ctx, account)
+				if err != nil || c.Total != 100_000 {
+					b.Fatalf("%+v, %v", c, err)
+				}
 			}
 		})
 	}

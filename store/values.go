@@ -43,6 +43,20 @@ func (s *timeScanner) Scan(v any) error {
 	return nil
 }
 
+// orNever scans a time stored as 0 for "never" (a column that sorts alike
+// on both engines, where NULL would not) into the zero time.
+func orNever(t *time.Time) *neverScanner { return &neverScanner{t} }
+
+type neverScanner struct{ t *time.Time }
+
+func (s *neverScanner) Scan(v any) error {
+	if n, ok := v.(int64); ok && n == 0 {
+		*s.t = time.Time{}
+		return nil
+	}
+	return (&timeScanner{s.t}).Scan(v)
+}
+
 // idv returns the stored form of an optional ID.
 func idv(id *equipe.ID) any {
 	if id == nil {

@@ -507,6 +507,13 @@ func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, ac
 		}
 	}
 	return s.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {
-		return u.SetSessionAccount(ctx, session, account)
+		if err := u.SetSessionAccount(ctx, session, account); err != nil {
+			return err
+		}
+		if account == nil {
+			return nil
+		}
+		// Switching to an account is logging in to it: the team page shows it.
+		return u.SetMemberLogin(ctx, *account, user, u.Now())
 	})
 }

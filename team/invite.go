@@ -191,7 +191,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			}
 		}
 		if err := u.Record(ctx, event.MemberAdded.In(account, usr.ID.String(), nil, &event.Added{Email: usr.Email,
-			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources)})); err != nil {
+			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources), Overrides: m.Overrides})); err != nil {
 			return err
 		}
 		if err := s.setStaffClients(ctx, u, account, usr.ID, nil, in.Clients); err != nil {

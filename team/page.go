@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,19 +31,62 @@ type MemberFilter struct {
 	Status   equipe.MemberStatus // "" for every status
 	Role     string              // "" for every role
 	Resource *equipe.ID          // members assigned to this resource
-	Search   string              // words each matching the start of the first name, last name or email (100 characters at most)
+	Search   string              // words each found in some part of the first name, last name or email (100 characters at most)
+	Sort     MemberSort          // "" for SortName
+	Desc     bool                // the order reversed
 	After    string              // the cursor of the last row of the previous page
 	Limit    int                 // 1 to MaxMemberPage
+}
+
+// MemberSort is an order of the team page: a column and, for SortName and
+// ties, the last name, first name and user ID.
+type MemberSort string
+
+// The orders of the team page.
+const (
+	SortName      MemberSort = "name"       // last name, first name
+	SortRole      MemberSort = "role"       // the role's key, then the name
+	SortStatus    MemberSort = "status"     // active, created, invited, suspended; then the name
+	SortLastLogin MemberSort = "last_login" // the last login to the account, never first; then the name
+)
+
+// Sorts are the team page's orders, in the order of its columns.
+var Sorts = []MemberSort{SortName, SortRole, SortStatus, SortLastLogin}
+
+// ParseSort reads an order as the team page's links and the API write it:
+// a column, with a leading "-" for the reverse ("-last_login": the most
+// recent first). "" is the name, ascending. Anything else answers EINVALID
+// with the field "sort".
+func ParseSort(s string) (MemberSort, bool, error) {
+	desc := strings.HasPrefix(s, "-")
+	sort := MemberSort(strings.TrimPrefix(s, "-"))
+	if s == "" {
+		return SortName, false, nil
+	}
+	if !slices.Contains(Sorts, sort) {
+		return "", false, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "sort", Key: "request.sort_invalid"}}}
+	}
+	return sort, desc, nil
+}
+
+// FormatSort writes an order as ParseSort reads it.
+func FormatSort(sort MemberSort, desc bool) string {
+	if desc {
+		return "-" + string(sort)
+	}
+	return string(sort)
 }
 
 // MemberRow is one line of the team page: a member under the names the
 // account shows them, and what the reader may do with them. It is the
 // use case's own type, so that handlers need nothing of the store.
 type MemberRow struct {
-	Member      equipe.Member
-	Email       string
-	FirstName   string
-	LastName    string
+	Member    equipe.Member
+	Email     string
+	FirstName string
+	LastName  string
+	// LastLoginAt is the member's last login to this account (zero: never).
 	LastLoginAt time.Time
 	Resources   []equipe.ID
 	// Undelivered: the member has not joined, and the last email to their
@@ -71,11 +115,14 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if f.Limit < 1 || f.Limit > MaxMemberPage {
 		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": MaxMemberPage})
 	}
+	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
+		v.Add("sort", "request.sort_invalid")
+	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
 	rows, next, err := s.DB.ListMembers(ctx, store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role,
-		Resource: f.Resource, Search: f.Search, After: f.After, Limit: f.Limit})
+		Resource: f.Resource, Search: f.Search, Sort: store.MemberSort(f.Sort), Desc: f.Desc, After: f.After, Limit: f.Limit})
 	if err != nil {
 		return nil, "", err
 	}
@@ -110,6 +157,24 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 			LastLoginAt: r.LastLoginAt, Resources: r.Resources, Undelivered: r.Undelivered, Actions: acts})
 	}
 	return out, next, nil
+}
+
+// MemberCounts are the numbers of an account's members: in all, and by
+// status.
+type MemberCounts struct {
+	Total    int
+	ByStatus map[equipe.MemberStatus]int
+}
+
+// CountMembers counts the account's members, in all and by status, for the
+// team page's heading and status filters. The actor must be able to view
+// the account's members.
+func (s *Service) CountMembers(ctx context.Context, actor Actor, account equipe.ID) (MemberCounts, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return MemberCounts{}, err
+	}
+	c, err := s.DB.CountMembers(ctx, account)
+	return MemberCounts{Total: c.Total, ByStatus: c.ByStatus}, err
 }
 
 // AuditFilter selects events of an account's audit log.
@@ -233,6 +298,8 @@ type AccountChange struct {
 	RequiresActivation *bool
 	InvitationTTLHours *int
 	NotifyAdder        *equipe.NotifyAdder
+	// TimeZone is an IANA name of TimeZones, or "" for the instance's zone.
+	TimeZone *string
 }
 
 // Limits of the invitation lifetime: an hour to thirty days.
@@ -261,6 +328,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	if ch.NotifyAdder != nil && !ch.NotifyAdder.Valid() {
 		v.Add("notify_adder", "account.notify_adder_invalid")
 	}
+	if ch.TimeZone != nil && *ch.TimeZone != "" && !ValidTimeZone(*ch.TimeZone) {
+		v.Add("time_zone", "account.time_zone_invalid")
+	}
 	if err := v.Err(); err != nil {
 		return equipe.Account{}, err
 	}
@@ -285,6 +355,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		}
 		if ch.NotifyAdder != nil {
 			after.NotifyAdder = *ch.NotifyAdder
+		}
+		if ch.TimeZone != nil {
+			after.TimeZone = *ch.TimeZone
 		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err

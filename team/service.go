@@ -24,7 +24,10 @@ type Service struct {
 	// AddsPerHour bounds the members an account adds in an hour, whether or
 	// not an email goes out (default 500).
 	AddsPerHour int
-	Log         *slog.Logger
+	// TimeZone is the IANA name of the zone of accounts that chose none
+	// ("" for UTC).
+	TimeZone string
+	Log      *slog.Logger
 
 	cache    *cache
 	security securityLimiter

@@ -1866,3 +1866,231 @@ func TestMemberActions_AThrottledEmailSaysWhenItCanBeSentAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestTeamPage_SortsSearchesAndCountsForThoseWhoMayViewMembers: the team
+// page's use cases sort each way, find any part of a name or address
+// (accents and case ignored), count by status, and refuse an unknown order,
+// an unknown status, and a reader who may not view the members.
+func TestTeamPage_SortsSearchesAndCountsForThoseWhoMayViewMembers(t *testing.T) {
+	tests := []struct {
+		name   string
+		by     func(s *scene) team.Actor
+		filter team.MemberFilter
+		want   []string // first names, in order; nil for a refusal
+		// refusal is the refused page's code, with "field=key" for a field.
+		refusal string
+	}{
+		// Last names: Arnaud (Zoé), Bernard (Éloïse), Durand (émile), X (admin), Zola (Ana).
+		{name: "by name", by: (*scene).admin, want: []string{"Zoé", "Éloïse", "émile", "admin", "Ana"}},
+		{name: "by name, reversed", by: (*scene).admin, filter: team.MemberFilter{Sort: team.SortName, Desc: true},
+			want: []string{"Ana", "admin", "émile", "Éloïse", "Zoé"}},
+		{name: "by role, then name", by: (*scene).admin, filter: team.MemberFilter{Sort: team.SortRole},
+			want: []string{"admin", "Zoé", "Éloïse", "émile", "Ana"}},
+		{name: "by status, reversed", by: (*scene).admin, filter: team.MemberFilter{Sort: team.SortStatus, Desc: true},
+			want: []string{"Ana", "émile", "Éloïse", "admin", "Zoé"}},
+		{name: "by last login, the most recent first", by: (*scene).admin, filter: team.MemberFilter{Sort: team.SortLastLogin, Desc: true},
+			want: []string{"Zoé", "admin", "Ana", "émile", "Éloïse"}},
+		{name: "part of a first name, accents and case ignored", by: (*scene).admin, filter: team.MemberFilter{Search: "ELO"},
+			want: []string{"Éloïse"}},
+		{name: "part of a last name", by: (*scene).admin, filter: team.MemberFilter{Search: "urand"}, want: []string{"émile"}},
+		{name: "a domain", by: (*scene).admin, filter: team.MemberFilter{Search: "@CABINET-expert"}, want: []string{"Éloïse", "émile"}},
+		{name: "two words", by: (*scene).admin, filter: team.MemberFilter{Search: "emi cab"}, want: []string{"émile"}},
+		{name: "a short word", by: (*scene).admin, filter: team.MemberFilter{Search: "oï"}, want: []string{"Éloïse"}},
+		{name: "no match", by: (*scene).admin, filter: team.MemberFilter{Search: "xylophone"}, want: []string{}},
+		{name: "an unknown order", by: (*scene).admin, filter: team.MemberFilter{Sort: "email"}, refusal: "error.fields sort=request.sort_invalid"},
+		{name: "an unknown status", by: (*scene).admin, filter: team.MemberFilter{Status: "gone"},
+			refusal: "error.fields status=member.status_filter_invalid"},
+		{name: "a suspended member reads nothing", by: func(s *scene) team.Actor { return s.actor("Ana") },
+			refusal: "error.not_found"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				// Two added (one invited), two with identities of their own
+				// (one suspended); the addresses are this scene's alone.
+				for _, a := range []struct{ first, last, email, role string }{
+					{"Éloïse", "Bernard", "eloise@cabinet-expert." + s.domain, "collaborator"},
+					{"émile", "Durand", "emile@cabinet-expert." + s.domain, "guest"},
+				} {
+					added, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: a.email, FirstName: a.first,
+						LastName: a.last, Role: a.role, Resources: s.product(), SendInvitation: a.first == "émile"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.users[a.first] = &added.User
+				}
+				s.add("Zoé", "collaborator", equipe.MemberActive)
+				s.add("Ana", "guest", equipe.MemberSuspended)
+				if err := s.db.Write(ctx, func(tx *store.Tx) error {
+					if err := tx.SetUserNames(ctx, s.users["Zoé"].ID, "Zoé", "Arnaud"); err != nil {
+						return err
+					}
+					return tx.SetUserNames(ctx, s.users["Ana"].ID, "Ana", "Zola")
+				}); err != nil {
+					t.Fatal(err)
+				}
+				// Logins to the account: Ana, then the admin, then Zoé.
+				for i, name := range []string{"Ana", "admin", "Zoé"} {
+					if err := s.db.Write(ctx, func(tx *store.Tx) error {
+						return tx.SetMemberLogin(ctx, s.account, s.users[name].ID, time.Now().Add(time.Duration(i)*time.Minute))
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				f := tt.filter
+				f.Account, f.Limit = s.account, 2
+				var got []string
+				for {
+					rows, next, err := s.s.TeamPage(ctx, tt.by(s), f)
+					if tt.refusal != "" {
+						if code := key(err); code != tt.refusal {
+							t.Fatalf("refusal %q, want %q", code, tt.refusal)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range rows {
+						got = append(got, r.FirstName)
+					}
+					if next == "" {
+						break
+					}
+					f.After = next
+				}
+				if got == nil {
+					got = []string{}
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("got %q, want %q", got, tt.want)
+				}
+				c, err := s.s.CountMembers(ctx, s.admin(), s.account)
+				want := map[equipe.MemberStatus]int{equipe.MemberActive: 2, equipe.MemberCreated: 1, equipe.MemberInvited: 1, equipe.MemberSuspended: 1}
+				if err != nil || c.Total != 5 || !reflect.DeepEqual(c.ByStatus, want) {
+					t.Errorf("counts: %+v, %v", c, err)
+				}
+			})
+		}
+	})
+}
+
+func TestUpdateAccount_TheTimeZoneIsOneOfTheListAndItsChangeRecorded(t *testing.T) {
+	tests := []struct {
+		name    string
+		zone    string
+		refusal string
+	}{
+		{name: "a zone of the list", zone: "Europe/Paris"},
+		{name: "UTC", zone: "UTC"},
+		{name: "an unknown zone", zone: "Europe/Lutece", refusal: "error.fields time_zone=account.time_zone_invalid"},
+		{name: "the process's own zone is no zone", zone: "Local", refusal: "error.fields time_zone=account.time_zone_invalid"},
+		{name: "a zone in the wrong case", zone: "europe/paris", refusal: "error.fields time_zone=account.time_zone_invalid"},
+		{name: "an offset is no zone", zone: "+01:00", refusal: "error.fields time_zone=account.time_zone_invalid"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				zone := tt.zone
+				before, ok := s.done(t, tt.refusal, func() error {
+					_, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{TimeZone: &zone})
+					return err
+				})
+				if !ok {
+					return
+				}
+				es := s.wrote(t, before, event.AccountChanged.Type)
+				if got := es[0].After.(event.Settings).TimeZone; got != tt.zone {
+					t.Errorf("the event's zone: %q", got)
+				}
+				if got := es[0].Before.(event.Settings).TimeZone; got != "" {
+					t.Errorf("the event's zone before: %q", got)
+				}
+				a, err := s.s.Account(ctx, s.admin(), s.account)
+				if err != nil || a.TimeZone != tt.zone || s.s.Location(a).String() != tt.zone {
+					t.Errorf("account: %q, shown in %v, %v", a.TimeZone, s.s.Location(a), err)
+				}
+				// Back to the instance's zone.
+				none := ""
+				if a, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{TimeZone: &none}); err != nil ||
+					s.s.Location(a) != time.UTC {
+					t.Errorf("back to the instance's zone: %v %v", s.s.Location(a), err)
+				}
+			})
+		}
+	})
+}
+
+// TestLastLogin_IsTheLastLoginToTheAccount: logging in records the login to
+// the one account a person is an active member of; someone with several
+// records it in the account they switch to.
+func TestLastLogin_IsTheLastLoginToTheAccount(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s, other := b.scene(t), b.scene(t)
+		solo := s.joined("solo", "collaborator")
+		both := s.joined("both", "collaborator")
+		if err := s.db.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateMember(ctx, &equipe.Member{AccountID: other.account, UserID: both.ID, Role: "collaborator",
+				Status: equipe.MemberActive, JoinedAt: time.Now(), CreatedAt: time.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		lastLogin := func(sc *scene, u *equipe.User) time.Time {
+			t.Helper()
+			rows, _, err := sc.s.TeamPage(ctx, sc.admin(), team.MemberFilter{Account: sc.account, Search: u.Email, Limit: 10})
+			if err != nil || len(rows) != 1 {
+				t.Fatalf("%s in the team: %d rows, %v", u.Email, len(rows), err)
+			}
+			return rows[0].LastLoginAt
+		}
+		// Joining logs in; read the times as they stand.
+		soloJoined, bothHere := lastLogin(s, solo), lastLogin(s, both)
+		if soloJoined.IsZero() || bothHere.IsZero() {
+			t.Errorf("joining by the link logs in to the account: %v, %v", soloJoined, bothHere)
+		}
+		b.st.Clock.Advance(time.Minute)
+		auth, _, err := b.st.Identity.LogIn(ctx, solo.Email, password, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lastLogin(s, solo); !got.After(soloJoined) || !got.Equal(auth.User.LastLoginAt) {
+			t.Errorf("solo's login to their only account: %v, was %v", got, soloJoined)
+		}
+		b.st.Clock.Advance(time.Minute)
+		auth, _, err = b.st.Identity.LogIn(ctx, both.Email, password, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lastLogin(s, both); !got.Equal(bothHere) {
+			t.Errorf("a login of someone with two accounts counted in one they did not enter: %v, was %v", got, bothHere)
+		}
+		b.st.Clock.Advance(time.Minute)
+		if err := b.st.Team.SwitchAccount(ctx, both.ID, auth.Session.ID, &other.account); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastLogin(other, both); !got.Equal(b.st.Clock.Now()) {
+			t.Errorf("switching to the other account: %v, logged in at %v", got, auth.User.LastLoginAt)
+		}
+		if got := lastLogin(s, both); !got.Equal(bothHere) {
+			t.Errorf("switching elsewhere changed this account's: %v, was %v", got, bothHere)
+		}
+	})
+}
+
+func TestAddMember_TheEventRecordsTheOverrides(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		ovs := []equipe.Override{{Permission: "records.export", Allow: true}, {Permission: "contacts.manage", Allow: true}}
+		before := s.snapshot()
+		if _, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("grace"), FirstName: "Grace",
+			LastName: "Hopper", Role: "collaborator", Resources: s.product(), Overrides: ovs}); err != nil {
+			t.Fatal(err)
+		}
+		es := s.wrote(t, before, event.MemberAdded.Type)
+		if got := es[0].After.(event.Added).Overrides; !reflect.DeepEqual(got, ovs) {
+			t.Errorf("the event's overrides: %+v, want %+v", got, ovs)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -62,6 +63,8 @@ type accountFrame struct {
 	// members (firm › client); a client's own members are not shown it.
 	Firm *navLink
 	Nav  []navLink
+	// Zone is the account's time zone: its pages show times in it.
+	Zone *time.Location
 }
 
 type navLink struct {
@@ -83,6 +86,7 @@ func (w *Web) frame(r *http.Request, account equipe.ID, section string) (account
 		return f, err
 	}
 	f.Name = acct.Name
+	f.Zone = w.Team.Location(acct)
 	if acct.ParentID != nil {
 		entries, err := w.myAccounts(r)
 		if err != nil {

@@ -102,7 +102,8 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 	}
 	wantIn(t, p, "<h1>Réglages du compte</h1>", `value="Analytical Engines"`, `<option value="fr" lang="fr" selected>`,
 		`name="invitation_ttl" type="number" inputmode="numeric" min="1" max="720" value="7"`, `<option value="days" selected>jours</option>`,
-		"Les membres doivent être activés")
+		"Les membres doivent être activés", `<option value="" selected>Celui du service par défaut (UTC)</option>`,
+		`<option value="Europe/Paris">Europe/Paris</option>`)
 	if strings.Contains(p.Body, `name="requires_activation" type="checkbox" value="yes" checked`) {
 		t.Error("activation is on by default")
 	}
@@ -111,29 +112,33 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 		"À la création de l&#39;accès", "Quand le compte est rejoint", "Jamais")
 
 	f := url.Values{"name": {"Analytical Engines SA"}, "locale": {"en"}, "requires_activation": {"yes"}, "invitation_ttl": {"36"},
-		"invitation_ttl_unit": {"hours"}, "notify_adder": {"on_creation"}}
+		"invitation_ttl_unit": {"hours"}, "notify_adder": {"on_creation"},
+		"time_zone": {"Europe/Paris"}}
 	p = post(t, o.c, o.url("/settings"), f)
 	if p.Status != 303 || p.Header.Get("Location") != o.path("/settings?done=saved") {
 		t.Fatalf("save: %d %s", p.Status, text(p.Body))
 	}
 	a, err := env.App.Team.Account(t.Context(), o.actor(), o.account)
 	if err != nil || a.Name != "Analytical Engines SA" || a.Locale != "en" || !a.RequiresActivation || a.InvitationTTLHours != 36 ||
-		a.NotifyAdder != equipe.NotifyOnCreation {
+		a.NotifyAdder != equipe.NotifyOnCreation || a.TimeZone != "Europe/Paris" {
 		t.Fatalf("account: %+v %v", a, err)
 	}
 	p = get(t, o.c, o.url("/settings?done=saved"))
 	wantIn(t, p, "Réglages enregistrés.", `value="36"`, `<option value="hours" selected>heures</option>`, `value="yes" checked`,
-		`name="notify_adder" type="radio" value="on_creation" checked`)
+		`name="notify_adder" type="radio" value="on_creation" checked`, `<option value="Europe/Paris" selected>Europe/Paris</option>`)
 
 	// Bad values: each beside its field, nothing changed.
 	for _, ttl := range [][2]string{{"31", "days"}, {"0", "hours"}, {"sept", "days"}} {
-		f := url.Values{"name": {""}, "locale": {"de"}, "invitation_ttl": {ttl[0]}, "invitation_ttl_unit": {ttl[1]}, "notify_adder": {"sometimes"}}
+		f := url.Values{"name": {""}, "locale": {"de"}, "invitation_ttl": {ttl[0]}, "invitation_ttl_unit": {ttl[1]}, "notify_adder": {"sometimes"},
+			"time_zone": {"Mars/Olympus_Mons"}}
 		p = post(t, o.c, o.url("/settings"), f)
 		if p.Status != 422 {
 			t.Fatalf("%v: %d", ttl, p.Status)
 		}
 		wantIn(t, p, `<p class="error" id="e-notify_adder">`, `<p class="error" id="e-name">Ce champ est obligatoire.</p>`, `<p class="error" id="e-locale">Choisissez le français ou l&#39;anglais.</p>`,
-			`<p class="error" id="e-invitation_ttl">Indiquez une durée entre 1 heure et 30 jours.</p>`)
+			`<p class="error" id="e-invitation_ttl">Indiquez une durée entre 1 heure et 30 jours.</p>`,
+			`<p class="error" id="e-time_zone">Choisissez un fuseau horaire de la liste (un nom IANA comme Europe/Paris).</p>`,
+			`<li><a href="#f-time_zone">Fuseau horaire : choisissez un fuseau horaire`)
 	}
 	if b, _ := env.App.Team.Account(t.Context(), o.actor(), o.account); b != a {
 		t.Fatalf("refused settings changed the account: %+v", b)

@@ -236,7 +236,7 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 			key = "confirm.activations_sent"
 		}
 		d.Facts = append(d.Facts, w.I18n.T(p.Locale, key,
-			map[string]any{"count": m.InvitationsSent, "date": w.date(p.Locale, m.LastInvitedAt)}))
+			map[string]any{"count": m.InvitationsSent, "date": dateIn(p.Locale, m.LastInvitedAt, frame.Zone)}))
 	}
 	status := http.StatusOK
 	if failed == nil && !answer.OK() {

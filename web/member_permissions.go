@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -33,6 +34,12 @@ type memberPermissionsPage struct {
 	// ShowResources is false when the resources assigned cannot be named
 	// to the reader (their own access, without the view of the members).
 	ShowResources bool
+	// Member is true for a member of the account (not firm staff), whose
+	// changes to their role's permissions (as "+ permission", "−
+	// permission") and last login to the account are shown.
+	Member    bool
+	Changes   []string
+	LastLogin time.Time
 }
 
 type effectiveLine struct {
@@ -73,8 +80,9 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 		// A member of the account goes by the names the account knows them
 		// by: until they join, those they were added under, not their
 		// identity's (which another account's administrator may not see).
-		if _, u, _, err := w.Team.Member(r.Context(), actor(r), account, user); err == nil {
+		if m, u, _, err := w.Team.Member(r.Context(), actor(r), account, user); err == nil {
 			d.Name = personName(u)
+			d.Member, d.LastLogin, d.Changes = true, m.LastLoginAt, w.overrideLines(p.Locale, m.Overrides)
 		}
 	}
 	if ma.Firm != nil {
@@ -109,6 +117,20 @@ func (w *Web) memberPermissions(rw http.ResponseWriter, r *http.Request) error {
 	d.Resources = slices.DeleteFunc(d.Resources, func(g group[string]) bool { return len(g.Items) == 0 })
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "member_permissions", p)
+}
+
+// overrideLines says a member's changes to their role's permissions, one
+// line each: "+ permission (scope)" granted, "− permission" withdrawn.
+func (w *Web) overrideLines(locale string, os []equipe.Override) []string {
+	var out []string
+	for _, o := range os {
+		sign := "− "
+		if o.Allow {
+			sign = "+ "
+		}
+		out = append(out, sign+w.grantLabel(locale, o.Permission, o.Scope))
+	}
+	return out
 }
 
 // ownPermissions shows the reader what they hold in the account when they

@@ -180,7 +180,7 @@ func TestRolesPage_ListsMembersAPageAtATime(t *testing.T) {
 		if p.Status != 200 {
 			t.Fatalf("roles page %d: %d", pages, p.Status)
 		}
-		for _, m := range regexp.MustCompile(`<td>(user\d{6}@example\.com|ada@example\.com)</td>`).FindAllStringSubmatch(p.Body, -1) {
+		for _, m := range regexp.MustCompile(`<td>(user\d{6}@(?:example\.com|cabinet-expert\.fr)|ada@example\.com)</td>`).FindAllStringSubmatch(p.Body, -1) {
 			if seen[m[1]] {
 				t.Fatalf("%s listed twice", m[1])
 			}
@@ -499,7 +499,14 @@ func TestMemberPermissionsPage_SaysWhatAMemberMayDoAndWhy(t *testing.T) {
 	wantIn(t, p, "<h1>Autorisations de Test colin</h1>", "colin@example.com", "<dd>Collaborateur</dd>", "<dd>Actif</dd>",
 		"<dd>Membre du compte</dd>", "<dd>Uniquement celles qui lui sont affectées</dd>",
 		"<h3>Établissement</h3>", "<li>Boutique du port</li>", "<h3>Thème</h3>", "<li>Paie</li>")
-	if strings.Contains(p.Body, "Entrepôt") || strings.Contains(p.Body, "Voir les membres") || strings.Contains(p.Body, `role="note"`) {
+	// The changes to the role are listed, the withdrawn permission among them.
+	changes, rest, _ := strings.Cut(p.Body, `<ul class="changes-list">`)
+	changes, rest, _ = strings.Cut(rest, "</ul>")
+	if !strings.Contains(changes, "<li>&#43; Exporter des enregistrements</li>") || !strings.Contains(changes, "<li>− Voir les membres</li>") ||
+		!strings.Contains(p.Body, "<dd>2 modifications") {
+		t.Errorf("the changes to the role: %q", changes)
+	}
+	if strings.Contains(p.Body, "Entrepôt") || strings.Contains(rest, "Voir les membres") || strings.Contains(p.Body, `role="note"`) {
 		t.Error("the page shows an unassigned resource, a denied permission or a block")
 	}
 	if got := row(t, p.Body, "Consulter les enregistrements"); strings.Join(got, "|") != "Propriétaire et non attribué uniquement|Rôle « Collaborateur »" {

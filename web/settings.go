@@ -21,6 +21,10 @@ type settingsPage struct {
 	NewClient string
 	// NotifyAdder lists the choices of when whoever adds a member is told.
 	NotifyAdder []equipe.NotifyAdder
+	// Zones are the time zones an account may choose; InstanceZone is the
+	// one it follows when it chooses none.
+	Zones        []string
+	InstanceZone string
 }
 
 // showSettings shows the account's settings form; the reader needs
@@ -54,17 +58,17 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 			unit, n = "hours", ttl
 		}
 		p.Form.Values = map[string]string{"name": acct.Name, "locale": acct.Locale, "invitation_ttl": strconv.Itoa(n),
-			"invitation_ttl_unit": unit}
+			"invitation_ttl_unit": unit, "time_zone": acct.TimeZone}
 		if acct.RequiresActivation {
 			p.Form.Values["requires_activation"] = "yes"
 		}
 		p.Form.Values["notify_adder"] = string(acct.NotifyAdder)
 	}
-	p.Form.arrange("name", "locale", "requires_activation", "invitation_ttl", "notify_adder")
-	p.Form.label("name", "settings.name", "locale", "settings.locale", "requires_activation", "settings.requires_activation",
-		"invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder")
+	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl", "notify_adder")
+	p.Form.label("name", "settings.name", "locale", "settings.locale", "time_zone", "settings.time_zone",
+		"requires_activation", "settings.requires_activation", "invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder")
 	d := settingsPage{Frame: frame, NotifyAdder: []equipe.NotifyAdder{equipe.NotifyBoth, equipe.NotifyOnCreation,
-		equipe.NotifyOnJoin, equipe.NotifyNever}}
+		equipe.NotifyOnJoin, equipe.NotifyNever}, Zones: team.TimeZones(), InstanceZone: w.Team.TimeZoneOf(equipe.Account{})}
 	if acct.ParentID == nil && w.mayIn(r, account, team.AccountManageClients) == nil {
 		if firm, err := w.Team.IsFirm(r.Context(), actor(r), account); err == nil && !firm {
 			d.NewClient = frame.URL("/clients/new")
@@ -88,8 +92,8 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "name", "locale", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder")
-	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
+	f.keep(r, "name", "locale", "time_zone", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder")
+	name, locale, zone := r.PostFormValue("name"), r.PostFormValue("locale"), r.PostFormValue("time_zone")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
 	switch {
@@ -100,7 +104,8 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	case r.PostFormValue("invitation_ttl_unit") != "hours":
 		hours = min(hours, maxTTLHours+1) * 24
 	}
-	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours}
+	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours,
+		TimeZone: &zone}
 	if n := equipe.NotifyAdder(r.PostFormValue("notify_adder")); n != "" {
 		ch.NotifyAdder = &n
 	}

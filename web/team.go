@@ -43,10 +43,22 @@ type teamPage struct {
 	CanManage  bool
 	Activation bool // the account activates its members
 	Query      string
-	Statuses   []option
-	Roles      []option
-	Resources  []group[option]
-	Filtered   bool
+	// Sort is the order as the query writes it ("" for the name, ascending),
+	// kept by the filters' form.
+	Sort string
+	// Columns are the sortable columns' headers, by key (member, role,
+	// status, last_login).
+	Columns map[string]sortColumn
+	// Total is the number of the account's members; Counts says it by
+	// status, for the heading.
+	Total    int
+	Counts   []statusCount
+	Statuses []option
+	// Clear lists every member, in the same order.
+	Clear     string
+	Roles     []option
+	Resources []group[option]
+	Filtered  bool
 	// Clients are the firm's client accounts the reader reaches, for the
 	// Espace Pro's "assigned companies" column and filter; none elsewhere.
 	Clients []option
@@ -70,13 +82,39 @@ type firmStaffLine struct {
 	Assigned bool // false: a firm administrator, who reaches every client
 }
 
+// sortColumn is a sortable column's header: the link that sorts by it (or
+// reverses the order when it is the current one) and, for the current one,
+// its aria-sort.
+type sortColumn struct {
+	Href     string
+	AriaSort string // ascending, descending; "" when the list is not sorted by it
+}
+
+// sortHeader is a sortable column's header with its label's key.
+type sortHeader struct {
+	Column sortColumn
+	Label  string
+}
+
+// statusCount is the number of members of a status, with the link that
+// lists them (the other filters and the order kept).
+type statusCount struct {
+	Status  equipe.MemberStatus
+	Count   int
+	Href    string
+	Current bool
+}
+
 type teamRow struct {
-	ID            string // the member's user, for the bulk checkbox
-	Name          string
-	Email         string
-	Href          string // the member's effective permissions
-	You           bool
-	Role          string
+	ID    string // the member's user, for the bulk checkbox
+	Name  string
+	Email string
+	Href  string // the member's effective permissions
+	You   bool
+	Role  string
+	// Changes are the member's changes to their role's permissions, as
+	// "+ permission" or "− permission".
+	Changes       []string
 	Title         string
 	Resources     []string
 	Companies     []string // the client accounts the member is assigned to
@@ -122,7 +160,46 @@ func teamFilter(account equipe.ID, q url.Values) team.MemberFilter {
 			f.Resource = &id
 		}
 	}
+	if sort, desc, err := team.ParseSort(q.Get("sort")); err == nil {
+		f.Sort, f.Desc = sort, desc
+	}
 	return f
+}
+
+// sortParam is the filter's order as the query writes it: "" for the
+// default (the name, ascending).
+func sortParam(f team.MemberFilter) string {
+	if (f.Sort == "" || f.Sort == team.SortName) && !f.Desc {
+		return ""
+	}
+	return team.FormatSort(f.Sort, f.Desc)
+}
+
+// sortColumns returns the headers of the sortable columns: each links to
+// the list sorted by it, ascending, or reversed when it is the current
+// order; the filters are kept and the pages start again.
+func sortColumns(frame accountFrame, f team.MemberFilter) map[string]sortColumn {
+	current := f.Sort
+	if current == "" {
+		current = team.SortName
+	}
+	out := map[string]sortColumn{}
+	for key, sort := range map[string]team.MemberSort{"member": team.SortName, "role": team.SortRole,
+		"status": team.SortStatus, "last_login": team.SortLastLogin} {
+		g := f
+		g.Sort, g.Desc = sort, false
+		c := sortColumn{}
+		if sort == current {
+			g.Desc = !f.Desc
+			c.AriaSort = "ascending"
+			if f.Desc {
+				c.AriaSort = "descending"
+			}
+		}
+		c.Href = frame.URL("/members") + filterQuery(g, "")
+		out[key] = c
+	}
+	return out
 }
 
 // filterQuery returns the filter as the team page's query, at cursor.
@@ -139,6 +216,9 @@ func filterQuery(f team.MemberFilter, cursor string) string {
 	}
 	if f.Search != "" {
 		q.Set("q", f.Search)
+	}
+	if s := sortParam(f); s != "" {
+		q.Set("sort", s)
 	}
 	if cursor != "" {
 		q.Set("cursor", cursor)
@@ -200,6 +280,10 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	counts, err := w.Team.CountMembers(r.Context(), act, account)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
 	frame, err := w.frame(r, account, "team")
 	if err != nil {
 		return err
@@ -210,6 +294,8 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		p.NoticeArgs["account"] = acct.Name
 	}
 	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation, Query: f.Search,
+		Sort: sortParam(f), Columns: sortColumns(frame, f), Total: counts.Total,
+		Clear:    frame.URL("/members") + filterQuery(team.MemberFilter{Sort: f.Sort, Desc: f.Desc}, ""),
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
 	staff, err := w.Team.FirmStaff(r.Context(), act, account)
 	if err != nil {
@@ -219,9 +305,17 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		d.FirmStaff = append(d.FirmStaff, firmStaffLine{Name: fs.Name, Role: roleName(fs.Role, p.Locale), Assigned: fs.Assigned})
 		d.FirmStaffUnnamed = d.FirmStaffUnnamed || fs.Name == ""
 	}
-	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses", nil)})
+	d.Statuses = append(d.Statuses, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_statuses_count", map[string]any{"count": counts.Total})})
 	for _, s := range []equipe.MemberStatus{equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended} {
-		d.Statuses = append(d.Statuses, option{Value: string(s), Label: w.I18n.T(p.Locale, statusKey(s, acct.RequiresActivation), nil), Selected: s == f.Status})
+		n := counts.ByStatus[s]
+		d.Statuses = append(d.Statuses, option{Value: string(s), Selected: s == f.Status,
+			Label: w.I18n.T(p.Locale, "team.status_count", map[string]any{"status": w.I18n.T(p.Locale, statusKey(s, acct.RequiresActivation), nil), "count": n})})
+		if n > 0 {
+			g := f
+			g.Status = s
+			d.Counts = append(d.Counts, statusCount{Status: s, Count: n, Href: frame.URL("/members") + filterQuery(g, ""),
+				Current: s == f.Status})
+		}
 	}
 	d.Roles = append(d.Roles, option{Value: "", Label: w.I18n.T(p.Locale, "team.all_roles", nil)})
 	byKey := map[string]access.Role{}
@@ -363,6 +457,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	if role, known := roles[m.Role]; known {
 		tr.Role = roleName(role, locale)
 	}
+	tr.Changes = w.overrideLines(locale, m.Overrides)
 	for _, id := range row.Resources {
 		if n, ok := resources[id]; ok {
 			tr.Resources = append(tr.Resources, n)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/mail/mailtest"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -78,7 +80,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 		t.Fatalf("team page: %d", p.Status)
 	}
 	wantIn(t, p, "<h1>Équipe</h1>", `aria-current="page">Équipe</a>`, `href="`+o.path("/members/new")+`"`,
-		`<option value="invited">Invitation envoyée</option>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
+		`<option value="invited">Invitation envoyée (1)</option>`, `<strong>4 membres</strong>`, `<optgroup label="Établissement">`, `<option value="`+port.ID.String()+`">Boutique du port</option>`)
 	created := text(tableRow(t, p.Body, "Élodie Martin"))
 	for _, want := range []string{"elodie@example.com", "Collaborateur", "Salarié", "Boutique du port, Paie", "Créé", "jamais connecté",
 		"Aucune envoyée", "Jamais", "➕ Inviter"} {
@@ -143,7 +145,7 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 
 	english(t, env, o.c)
 	p = get(t, o.c, o.url("/members"))
-	wantIn(t, p, `<html lang="en">`, "<h1>Team</h1>", "Add a member", "<option value=\"created\">Created</option>")
+	wantIn(t, p, `<html lang="en">`, "<h1>Team</h1>", "Add a member", "<option value=\"created\">Created (1)</option>")
 	created = text(tableRow(t, p.Body, "Élodie Martin"))
 	for _, want := range []string{"Collaborator", "Created", "never logged in", "None sent", "➕ Invite"} {
 		if !strings.Contains(created, want) {
@@ -343,5 +345,76 @@ func TestTeamPage_AClientShowsItsFirmStaffApartInBothLanguages(t *testing.T) {
 	// A firm has no firm staff of its own to show.
 	if strings.Contains(get(t, o.c, o.url("/members")).Body, "firm-staff") {
 		t.Fatal("the firm's own team page shows firm staff")
+	}
+}
+
+// TestTeamPage_CountsSortsAndShowsTimesInTheAccountsZone: the team page
+// counts the account's members by status; its headers sort the list, the
+// order staying in the pages' and filters' links; the last login is to this
+// account, shown in the account's time zone with its offset.
+func TestTeamPage_CountsSortsAndShowsTimesInTheAccountsZone(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	storetest.SeedMembers(t, env.DB, o.account, 60)
+	kolkata := "Asia/Kolkata" // +05:30 all year
+	if _, err := env.App.Team.UpdateAccount(t.Context(), o.actor(), o.account, team.AccountChange{TimeZone: &kolkata}); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := env.App.Team.CountMembers(t.Context(), o.actor(), o.account)
+	if err != nil || counts.Total != 61 {
+		t.Fatalf("counts: %+v %v", counts, err)
+	}
+
+	p := get(t, o.c, o.url("/members"))
+	wantIn(t, p, "<strong>61 membres</strong>", `<option value="">Tous les statuts (61)</option>`,
+		fmt.Sprintf(`<option value="active">Actif (%d)</option>`, counts.ByStatus[equipe.MemberActive]),
+		fmt.Sprintf(`>Suspendu (%d)</a>`, counts.ByStatus[equipe.MemberSuspended]),
+		`<th scope="col" aria-sort="ascending"><a href="`+o.path("/members?sort=-name")+`" class="sort">Membre`,
+		`<th scope="col"><a href="`+o.path("/members?sort=role")+`" class="sort">Rôle et poste`,
+		`<a href="`+o.path("/members?sort=last_login")+`" class="sort">Dernière connexion`)
+	if strings.Contains(p.Body, "team.") {
+		t.Error("a message key shows on the page")
+	}
+	// Ada logged in to her only account: shown at Kolkata's time, as are
+	// the audit log's times and her own page's last login.
+	ada := text(tableRow(t, p.Body, "Ada Lovelace"))
+	if !strings.Contains(ada, "(UTC+05:30)") {
+		t.Errorf("Ada's row: %q", ada)
+	}
+	if a := get(t, o.c, o.url("/audit")); a.Status != 200 || !strings.Contains(a.Body, "(UTC&#43;05:30)</td>") {
+		i := strings.Index(a.Body, "<tbody>")
+		t.Errorf("the audit page's times: %d %s", a.Status, a.Body[i:min(len(a.Body), i+600)])
+	}
+	if m := get(t, o.c, o.url("/members/"+o.user.ID.String()+"/permissions")); !strings.Contains(m.Body, "(UTC&#43;05:30)</dd>") {
+		i := strings.Index(m.Body, "<dl")
+		t.Errorf("Ada's page does not show her last login in the account's zone: %s", m.Body[i:min(len(m.Body), i+1500)])
+	}
+
+	// Sorted by last login, most recent first: Ada leads, the order stays
+	// in the next page's link, the filters' form and the status links.
+	p = get(t, o.c, o.url("/members?sort=-last_login"))
+	wantIn(t, p, `<th scope="col" aria-sort="descending"><a href="`+o.path("/members?sort=last_login")+`" class="sort">Dernière connexion`,
+		`<input type="hidden" name="sort" value="-last_login">`, `sort=-last_login&amp;status=active"`)
+	body := p.Body[strings.Index(p.Body, "<tbody>"):]
+	if i := strings.Index(body, "Ada Lovelace"); i < 0 || strings.Count(body[:i], "<tr>") != 1 {
+		t.Error("sorted by last login, most recent first, Ada is not the first row")
+	}
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(p.Body)
+	if next == nil || !strings.Contains(html.UnescapeString(next[1]), "sort=-last_login") {
+		t.Fatalf("the next page's link: %v", next)
+	}
+	p2 := get(t, o.c, env.URL+html.UnescapeString(next[1]))
+	if p2.Status != 200 || strings.Contains(p2.Body[strings.Index(p2.Body, "<tbody>"):], "Ada Lovelace") ||
+		!strings.Contains(p2.Body, `aria-sort="descending"`) {
+		t.Errorf("the second page: %d", p2.Status)
+	}
+	// An unknown order shows the list by name.
+	if p := get(t, o.c, o.url("/members?sort=password")); p.Status != 200 || !strings.Contains(p.Body, `<th scope="col" aria-sort="ascending"><a href="`+o.path("/members?sort=-name")) {
+		t.Errorf("unknown order: %d", p.Status)
+	}
+	// A search of part of a domain.
+	p = get(t, o.c, o.url("/members?q=%40CABINET-exp"))
+	if n := strings.Count(p.Body, "@cabinet-expert.fr</span>"); n != 6 {
+		t.Errorf("q=@CABINET-exp: %d rows", n)
 	}
 }

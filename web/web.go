@@ -444,6 +444,10 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"status": func(s equipe.MemberStatus, activation bool) string {
 			return w.I18n.T(locale, statusKey(s, activation), nil)
 		},
+		// sortHeader pairs a sortable column with its label's key.
+		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
+		// at says a moment in an account's time zone, with its offset.
+		"at": func(t time.Time, loc *time.Location) string { return dateIn(locale, t, loc) },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -469,6 +473,24 @@ func (w *Web) date(locale string, t time.Time) string {
 // ("14:05 UTC"): when a throttled action is possible again.
 func (w *Web) clock(locale string, t time.Time) string {
 	return t.UTC().Format("15:04") + " UTC"
+}
+
+// frenchMonths are the months as French abbreviates them.
+var frenchMonths = [...]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+
+// dateIn says a moment in the time zone loc (an account's), as each language
+// writes it, with the zone's offset then: "2 déc. 2026, 14:05 (UTC+01:00)",
+// "Dec 2, 2026, 2:05 PM (UTC+01:00)". A nil loc is UTC.
+func dateIn(locale string, t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	offset := t.Format("-07:00")
+	if locale == equipe.LocaleFR {
+		return fmt.Sprintf("%d %s %d, %s (UTC%s)", t.Day(), frenchMonths[t.Month()-1], t.Year(), t.Format("15:04"), offset)
+	}
+	return t.Format("Jan 2, 2006, 3:04 PM") + " (UTC" + offset + ")"
 }
 
 // wait says a duration in whole minutes, or seconds under a minute.

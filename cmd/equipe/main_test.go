@@ -53,6 +53,8 @@ func TestBadSettingsStopWithOneLineNamingTheSetting(t *testing.T) {
 		{map[string]string{"EQUIPE_LOG_FORMAT": "xml"}, nil, "EQUIPE_LOG_FORMAT (--log-format)"},
 		{map[string]string{"EQUIPE_TRUSTED_PROXIES": "10.0.0.0/99"}, nil, "EQUIPE_TRUSTED_PROXIES (--trusted-proxies)"},
 		{map[string]string{"EQUIPE_PRIVACY_POLICY_URL": "javascript:alert(1)"}, nil, "EQUIPE_PRIVACY_POLICY_URL (--privacy-policy-url)"},
+		{map[string]string{"EQUIPE_TIME_ZONE": "Europe/Lutece"}, nil, "EQUIPE_TIME_ZONE (--time-zone)"},
+		{nil, []string{"--time-zone", "Local"}, "EQUIPE_TIME_ZONE (--time-zone)"},
 	}
 	for _, tt := range tests {
 		vars := map[string]string{"EQUIPE_DATA": dir}

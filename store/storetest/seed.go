@@ -10,7 +10,8 @@ import (
 	"github.com/equipe-dev/equipe/store"
 )
 
-// SeedMembers adds n members of varied names, statuses and roles to an
+// SeedMembers adds n members of varied names, statuses, roles and last
+// logins (one in ten at the domain cabinet-expert.fr) to an
 // existing account, with batched inserts straight into the tables (the
 // store's own path would take minutes for 100,000), then refreshes the query
 // planner's statistics. The same seed gives the same members.
@@ -30,6 +31,9 @@ func SeedMembers(t testing.TB, cfg store.Config, account equipe.ID, n int) {
 			first := firsts[rnd.IntN(len(firsts))]
 			last := lasts[rnd.IntN(len(lasts))] + fmt.Sprint(rnd.IntN(1000))
 			email := fmt.Sprintf("user%06d@example.com", i)
+			if i%10 == 0 {
+				email = fmt.Sprintf("user%06d@cabinet-expert.fr", i)
+			}
 			k := len(uargs)
 			users = append(users, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, 'fr', 0)", k+1, k+2, k+3, k+4, k+5))
 			uargs = append(uargs, id.String(), email, email, first, last)
@@ -40,14 +44,18 @@ func SeedMembers(t testing.TB, cfg store.Config, account equipe.ID, n int) {
 			if status == "invited" {
 				sent, invited = 1+rnd.IntN(3), int64(1_700_000_000_000_000+i)
 			}
-			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9))
+			var login int64 // never
+			if status == "active" || status == "suspended" {
+				login = 1_700_000_000_000_000 + int64(rnd.IntN(1_000_000))*1_000_000
+			}
+			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10))
 			margs = append(margs, account.String(), id.String(), []string{"collaborator", "guest", "manager"}[rnd.IntN(3)],
-				status, store.Fold(first), store.Fold(last), email, sent, invited)
+				status, store.Fold(first), store.Fold(last), email, sent, invited, login)
 		}
 		if _, err := raw.Exec(`INSERT INTO users (id, email, email_key, first_name, last_name, locale, created_at) VALUES `+strings.Join(users, ", "), uargs...); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, invitations_sent, last_invited_at, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
+		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, invitations_sent, last_invited_at, last_login_at, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
 			t.Fatal(err)
 		}
 	}

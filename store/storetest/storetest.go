@@ -217,7 +217,9 @@ func AssertMigratedOnce(t testing.TB, cfg store.Config) {
 // Tables returns the names of the service's tables.
 func Tables(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	// The tables of rows: not the search's FTS5 table nor its shadow tables
+	// (its index), whose rows member_search_keys holds.
+	q := `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
 	if _, err := db.Exec("SELECT 1 FROM pg_catalog.pg_tables LIMIT 1"); err == nil {
 		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
 	}
