@@ -250,7 +250,7 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 		if d.CanConfirm {
 			rw.Header().Set("Retry-After", strconv.Itoa(max(1, int(e.RetryAfter.Seconds()))))
 			if !e.Until.IsZero() {
-				d.AvailableAt = w.clock(p.Locale, e.Until)
+				d.AvailableAt = clock(e.Until, frame.Zone)
 			}
 		}
 		status = refusedStatus(failed)

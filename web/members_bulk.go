@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/team"
@@ -160,7 +161,7 @@ func (w *Web) showBulk(rw http.ResponseWriter, r *http.Request, account equipe.I
 			d.Users = append(d.Users, o.User.String())
 			continue
 		}
-		line.Reason = w.bulkReason(p.Locale, o)
+		line.Reason = w.bulkReason(p.Locale, o, frame.Zone)
 		d.Skipped = append(d.Skipped, line)
 	}
 	if applied {
@@ -174,9 +175,9 @@ func (w *Web) showBulk(rw http.ResponseWriter, r *http.Request, account equipe.I
 
 // bulkReason says in locale why a member is skipped: the refusal of the
 // single-member action, a throttle with the time it lifts.
-func (w *Web) bulkReason(locale string, o team.BulkOutcome) string {
+func (w *Web) bulkReason(locale string, o team.BulkOutcome, zone *time.Location) string {
 	if o.Err.Code == equipe.ERATELIMITED && !o.Until.IsZero() {
-		return w.I18n.T(locale, "bulk.throttled_until", map[string]any{"time": o.Until.UTC().Format("15:04 UTC")})
+		return w.I18n.T(locale, "bulk.throttled_until", map[string]any{"time": clock(o.Until, zone)})
 	}
 	if o.Err.Code == equipe.ENOTFOUND {
 		return w.I18n.T(locale, "bulk.gone", nil)

@@ -113,7 +113,7 @@ func TestBulkConfirmation_AMalformedRequestIsExplainedAndChangesNothing(t *testi
 	if p.Status != 422 {
 		t.Fatalf("no role: %d", p.Status)
 	}
-	wantIn(t, p, `class="problems"`, `<a href="#f-role">Choisissez le rôle à donner.</a>`,
+	wantIn(t, p, `class="problems"`, `<a href="#f-role">Rôle à donner : choisissez le rôle à donner.</a>`,
 		`<p class="error" id="e-role">Choisissez le rôle à donner.</p>`, `<select id="f-role" name="role" aria-invalid="true"`,
 		`<input type="hidden" name="user" value="`+ann.User.ID.String()+`">`)
 

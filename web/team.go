@@ -140,6 +140,7 @@ type rowAction struct {
 	// Until is when a throttled action is possible again: until then it
 	// is shown disabled, saying when.
 	Until time.Time
+	Zone  *time.Location // the account's, which Until is said in
 }
 
 // teamFilter reads the team page's filters from the query. Values that
@@ -464,7 +465,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 		}
 	}
 	slices.Sort(tr.Resources)
-	for _, a := range rowActions(acct, m, row.Actions) {
+	for _, a := range rowActions(acct, m, row.Actions, frame.Zone) {
 		a.Href = base + a.Href
 		tr.Actions = append(tr.Actions, a)
 		if a.quick {
@@ -487,13 +488,13 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 // the row's quick action. A password reset for a member who has not joined
 // sends their invitation again: the invitation's own action is offered
 // instead.
-func rowActions(acct equipe.Account, m equipe.Member, acts team.Actions) []rowAction {
+func rowActions(acct equipe.Account, m equipe.Member, acts team.Actions, zone *time.Location) []rowAction {
 	var out []rowAction
 	add := func(action, path, label, icon string, danger, quick bool) {
 		// An action a throttle refuses for now is shown all the same,
 		// disabled, with when it will be possible.
 		if a := acts.Get(action); a.OK() || !a.Until().IsZero() {
-			out = append(out, rowAction{Href: path, Label: label, Icon: icon, Danger: danger, quick: quick, Until: a.Until()})
+			out = append(out, rowAction{Href: path, Label: label, Icon: icon, Danger: danger, quick: quick, Until: a.Until(), Zone: zone})
 		}
 	}
 	add(team.MemberEdit, "/edit", "team.action_edit", "", false, false)

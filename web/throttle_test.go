@@ -63,10 +63,27 @@ func TestTeamPage_AThrottledEmailActionIsDisabledAndSaysWhen(t *testing.T) {
 	p = get(t, o.c, o.url("/members"))
 	wantIn(t, p, `<span class="meta available-at">Can be re-sent at `+at(time.Hour)+`</span>`, `Can be re-sent at `+at(80*time.Minute))
 
+	// In an account with a time zone of its own, the time is said there,
+	// with its offset (Kolkata keeps +05:30 all year; html/template writes
+	// the plus sign as &#43;).
+	zone := "Asia/Kolkata"
+	if _, err := env.App.Team.UpdateAccount(t.Context(), o.actor(), o.account, team.AccountChange{TimeZone: &zone}); err != nil {
+		t.Fatal(err)
+	}
+	kolkata, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = get(t, o.c, o.url("/members"))
+	wantIn(t, p, `Can be re-sent at `+start.Add(time.Hour).In(kolkata).Format("15:04")+` (UTC&#43;05:30)`)
+	p = get(t, o.c, o.url("/members/"+grace.String()+"/invite"))
+	wantIn(t, p, `Can be re-sent at `+start.Add(time.Hour).In(kolkata).Format("15:04")+` (UTC&#43;05:30)`)
+
 	// An hour after the first invitation, re-inviting is offered again.
 	clock.Set(start.Add(time.Hour))
 	p = get(t, o.c, o.url("/members"))
-	wantIn(t, p, `<a class="quick" href="`+o.path("/members/"+grace.String()+"/invite")+`">Re-invite</a>`, `Can be re-sent at `+at(80*time.Minute))
+	wantIn(t, p, `<a class="quick" href="`+o.path("/members/"+grace.String()+"/invite")+`">Re-invite</a>`,
+		`Can be re-sent at `+start.Add(80*time.Minute).In(kolkata).Format("15:04")+` (UTC&#43;05:30)`)
 }
 
 func wantNotIn(t *testing.T, p page, unwanted ...string) {

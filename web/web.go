@@ -439,7 +439,7 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
 		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
-		"clock":   func(t time.Time) string { return w.clock(locale, t) },
+		"clock":   clock,
 		// status names a member's status as their account words it.
 		"status": func(s equipe.MemberStatus, activation bool) string {
 			return w.I18n.T(locale, statusKey(s, activation), nil)
@@ -469,10 +469,19 @@ func (w *Web) date(locale string, t time.Time) string {
 	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
 }
 
-// clock says the time of day of a moment within the next hours, in UTC
-// ("14:05 UTC"): when a throttled action is possible again.
-func (w *Web) clock(locale string, t time.Time) string {
-	return t.UTC().Format("15:04") + " UTC"
+// clock says the time of day of a moment within the next hours in the
+// time zone loc (an account's; nil is UTC): "14:05 UTC", or with the zone's
+// offset "14:05 (UTC+01:00)". It says when a throttled action is possible
+// again.
+func clock(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	if loc == time.UTC {
+		return t.Format("15:04") + " UTC"
+	}
+	return t.Format("15:04") + " (UTC" + t.Format("-07:00") + ")"
 }
 
 // frenchMonths are the months as French abbreviates them.
