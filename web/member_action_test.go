@@ -178,8 +178,8 @@ func TestMemberActions_ActivationIsInvitationWordedAsActivation(t *testing.T) {
 		t.Errorf("row after activation: %s", text(row))
 	}
 	// The filter offers the statuses in the same words.
-	if f := between(p.Body, `<select id="f-status"`, "</select>"); !strings.Contains(f, ">Inactif</option>") ||
-		!strings.Contains(f, ">Activation envoyée</option>") || strings.Contains(f, "Invitation envoyée") {
+	if f := between(p.Body, `<select id="f-status"`, "</select>"); !strings.Contains(f, ">Inactif (0)</option>") ||
+		!strings.Contains(f, ">Activation envoyée (1)</option>") || strings.Contains(f, "Invitation envoyée") {
 		t.Errorf("status filter: %s", f)
 	}
 	// So does the member's page.
