@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
@@ -335,32 +336,29 @@ func (w *Web) archiveResourceForm(rw http.ResponseWriter, r *http.Request) error
 }
 
 func (w *Web) archiveResource(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := resourcePath(r)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Team.ArchiveResource(r.Context(), actor(r), account, id); err != nil {
-		if equipe.ErrorCode(err) == equipe.ECONFLICT {
-			// Archived meanwhile: the list shows it so.
-			return redirect(rw, r, "/accounts/"+account.String()+"/resources")
-		}
-		return w.refuse(rw, r, err)
-	}
-	return redirect(rw, r, "/accounts/"+account.String()+"/resources?done=archived&resource="+id.String())
+	return w.setResourceState(rw, r, w.Team.ArchiveResource, "archived")
 }
 
 // restoreResource puts an archived resource back in use: nothing is lost
 // by it, so the list's button posts here directly.
 func (w *Web) restoreResource(rw http.ResponseWriter, r *http.Request) error {
+	return w.setResourceState(rw, r, w.Team.RestoreResource, "restored")
+}
+
+// setResourceState archives or restores the resource of the path with
+// change, then goes back to the list saying done. A resource already in
+// that state (changed meanwhile) is not an error: the list shows it so.
+func (w *Web) setResourceState(rw http.ResponseWriter, r *http.Request,
+	change func(context.Context, team.Actor, equipe.ID, equipe.ID) (equipe.Resource, error), done string) error {
 	account, id, err := resourcePath(r)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Team.RestoreResource(r.Context(), actor(r), account, id); err != nil {
+	if _, err := change(r.Context(), actor(r), account, id); err != nil {
 		if equipe.ErrorCode(err) == equipe.ECONFLICT {
 			return redirect(rw, r, "/accounts/"+account.String()+"/resources")
 		}
 		return w.refuse(rw, r, err)
 	}
-	return redirect(rw, r, "/accounts/"+account.String()+"/resources?done=restored&resource="+id.String())
+	return redirect(rw, r, "/accounts/"+account.String()+"/resources?done="+done+"&resource="+id.String())
 }
