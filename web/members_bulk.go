@@ -191,6 +191,9 @@ type bulkBar struct {
 	Max     int
 	Filter  []hidden // the team page's filter, for "all matching"
 	Matches bool     // "all matching" is offered: the filter is one the use case applies
+	// Count is how many members match when the page knows it (a filter by
+	// status at most: the account's counts say it); 0 when it does not.
+	Count int
 	Roles   []option
 	Actions []string
 }

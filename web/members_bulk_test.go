@@ -92,9 +92,16 @@ func TestBulkConfirmation_AllMatchingTheFilterIsResolvedOnTheServer(t *testing.T
 	env.AddMember(t, o.account, "bob@example.com", "guest", equipe.MemberActive)
 	env.AddMember(t, o.account, "cy@example.com", "collaborator", equipe.MemberActive)
 
-	wantIn(t, get(t, o.c, o.url("/members?role=guest")), `<input type="hidden" name="f_role" value="guest">`)
-	p := post(t, o.c, o.url("/members/bulk"), url.Values{"action": {"change_role"}, "role": {"collaborator"}, "all": {"1"},
-		"f_role": {"guest"}})
+	// The page says how many "all matching" takes where its counts tell
+	// (no filter, or one by status), and only then.
+	wantIn(t, get(t, o.c, o.url("/members")), "Les 4 membres correspondant au filtre")
+	env.AddMember(t, o.account, "sue@example.com", "guest", equipe.MemberSuspended)
+	wantIn(t, get(t, o.c, o.url("/members?status=suspended")), "Le seul membre correspondant au filtre")
+	p := get(t, o.c, o.url("/members?role=guest"))
+	wantIn(t, p, `<input type="hidden" name="f_role" value="guest">`, "Tous les membres correspondant au filtre")
+	wantNotIn(t, p, "Les 5 membres")
+	p = post(t, o.c, o.url("/members/bulk"), url.Values{"action": {"change_role"}, "role": {"collaborator"}, "all": {"1"},
+		"f_role": {"guest"}, "f_status": {"active"}})
 	if p.Status != 200 {
 		t.Fatalf("confirmation: %d", p.Status)
 	}

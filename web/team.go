@@ -338,6 +338,12 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if d.CanManage {
 		d.Bulk = w.bulkBar(p.Locale, f, roles, company == nil)
+		if f.Role == "" && f.Resource == nil && f.Search == "" && company == nil {
+			d.Bulk.Count = counts.Total
+			if f.Status != "" {
+				d.Bulk.Count = counts.ByStatus[f.Status]
+			}
+		}
 	}
 	canAudit := acts.May(team.AccountViewAudit)
 	for _, row := range rows {
