@@ -87,6 +87,16 @@ func (w *Web) frame(r *http.Request, account equipe.ID, section string) (account
 	}
 	f.Name = acct.Name
 	f.Zone = w.Team.Location(acct)
+	// Opening an account's page enters it, as the switcher does: it becomes
+	// the session's current account and the member's last login to it is
+	// now. Only the first page of a session in an account writes.
+	if auth, ok := httpauth.Auth(r); ok && auth.Session.ID != (equipe.ID{}) &&
+		(auth.Session.AccountID == nil || *auth.Session.AccountID != account) {
+		if err := w.Team.SwitchAccount(r.Context(), auth.User.ID, auth.Session.ID, &account); err != nil &&
+			equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return f, err
+		}
+	}
 	if acct.ParentID != nil {
 		entries, err := w.myAccounts(r)
 		if err != nil {

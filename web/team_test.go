@@ -418,3 +418,39 @@ func TestTeamPage_CountsSortsAndShowsTimesInTheAccountsZone(t *testing.T) {
 		t.Errorf("q=@CABINET-exp: %d rows", n)
 	}
 }
+
+// TestLastLogin_OpeningAnAccountsPageIsLoggingInToIt: someone in two
+// accounts logs in without choosing one; the first page they open in an
+// account enters it, and that account's team page then shows their last
+// login to it, while the other account still shows none.
+func TestLastLogin_OpeningAnAccountsPageIsLoggingInToIt(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := signUpOwner(t, env, "ada@example.com")
+	b := signUpOwner(t, env, "bea@example.com")
+	m := env.AddMember(t, a.account, "max@example.com", "collaborator", equipe.MemberActive)
+	now := time.Now()
+	if err := env.App.DB.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.CreateMember(t.Context(), &equipe.Member{AccountID: b.account, UserID: m.User.ID, Role: "collaborator",
+			Status: equipe.MemberActive, CreatedAt: now, JoinedAt: now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := env.App.Identity.LogIn(t.Context(), "max@example.com", apptest.TestPassword, equipe.Origin{IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastLogin := func(o owner) string {
+		t.Helper()
+		return text(between(tableRow(t, get(t, o.c, o.url("/members")).Body, "Test max"), `class="last-login"`, "</td>"))
+	}
+	if got := lastLogin(b); !strings.Contains(got, "Jamais") {
+		t.Fatalf("before entering: %q", got)
+	}
+	maxc := as(env, apptest.Member{User: m.User, Token: token})
+	if p := get(t, maxc, b.url("/contacts")); p.Status != 200 {
+		t.Fatalf("contacts: %d", p.Status)
+	}
+	if got := lastLogin(b); strings.Contains(got, "Jamais") || !strings.Contains(got, "UTC") {
+		t.Errorf("after entering the account, its team page says %q", got)
+	}
+}
