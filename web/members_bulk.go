@@ -193,7 +193,7 @@ type bulkBar struct {
 	Matches bool     // "all matching" is offered: the filter is one the use case applies
 	// Count is how many members match when the page knows it (a filter by
 	// status at most: the account's counts say it); 0 when it does not.
-	Count int
+	Count   int
 	Roles   []option
 	Actions []string
 }
