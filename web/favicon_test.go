@@ -30,6 +30,8 @@ func TestPages_EveryPageHasTheFavicon(t *testing.T) {
 		{"roles", func() page { return get(t, o.c, o.url("/roles")) }},
 		{"settings", func() page { return get(t, o.c, o.url("/settings")) }},
 		{"audit", func() page { return get(t, o.c, o.url("/audit")) }},
+		{"resources", func() page { return get(t, o.c, o.url("/resources")) }},
+		{"development mailbox", func() page { return get(t, anonymous, env.URL+"/dev/mail") }},
 	} {
 		if p := c.get(); !strings.Contains(p.Body, link) {
 			t.Errorf("%s (%d): no favicon link", c.name, p.Status)
