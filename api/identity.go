@@ -150,7 +150,8 @@ func (a *API) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, viewPolicy(p, a.locale(r)))
+	locale := a.locale(r)
+	return respond(w, http.StatusOK, viewPolicy(p, locale, a.I18n.PolicyLabel(locale, p)))
 }
 
 type meView struct {

@@ -143,6 +143,13 @@ func TestTeam_AddedByEmailAloneGivesTheirNamesThenAcceptsThePolicy(t *testing.T)
 		if texts, _ := pol.JSON["texts"].(map[string]any); pol.JSON["text"] != "Test policy." || texts["fr"] != "Politique de test." {
 			t.Fatalf("policy in English: %s", pol.Raw)
 		}
+		// Its label names it for people, in their language, never by its version.
+		if l, _ := pol.JSON["label"].(string); !strings.HasPrefix(l, "Version of ") || strings.Contains(l, "2026-11") {
+			t.Errorf("label in English: %q", l)
+		}
+		if l, _ := call(t, env.Client(), "GET", env.URL+"/api/v1/privacy-policy", nil, "Accept-Language", "fr").JSON["label"].(string); !strings.HasPrefix(l, "Version du ") {
+			t.Errorf("label in French: %q", l)
+		}
 		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/me/consent", map[string]any{"accept_privacy_policy": true, "version": "2026-11"},
 			bearer(token)...); r.Status != 200 {
 			t.Fatalf("consent: %d %s", r.Status, r.Raw)

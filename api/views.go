@@ -64,12 +64,12 @@ type policyView struct {
 
 // viewPolicy is the policy for a reader of locale: text is the one for
 // their language (equipe.PrivacyPolicy.TextIn), texts every language's.
-func viewPolicy(p equipe.PrivacyPolicy, locale string) policyView {
+func viewPolicy(p equipe.PrivacyPolicy, locale, label string) policyView {
 	texts := p.Texts
 	if texts == nil {
 		texts = map[string]string{}
 	}
-	return policyView{Version: p.Version, Label: p.Label, URL: p.URL, Text: p.TextIn(locale), Texts: texts, PublishedAt: p.PublishedAt}
+	return policyView{Version: p.Version, Label: label, URL: p.URL, Text: p.TextIn(locale), Texts: texts, PublishedAt: p.PublishedAt}
 }
 
 // actionsView answers, by action, whether the caller may take it and, if

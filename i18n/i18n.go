@@ -213,3 +213,23 @@ func Negotiate(acceptLanguage string) string {
 	}
 	return equipe.Locales[i]
 }
+
+// frMonths are the months' names in French.
+var frMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+	"octobre", "novembre", "décembre"}
+
+// PolicyLabel names a version of the privacy policy as people read it in
+// locale: the label it was published with, else its publication date
+// ("Version du 2 décembre 2026", "Version of 2 December 2026"). Its
+// version, a digest of its content, is for machines only.
+func (c *Catalog) PolicyLabel(locale string, p equipe.PrivacyPolicy) string {
+	if p.Label != "" {
+		return p.Label
+	}
+	d := p.PublishedAt.UTC()
+	date := d.Format("2 January 2006")
+	if locale == equipe.LocaleFR {
+		date = fmt.Sprintf("%d %s %d", d.Day(), frMonths[d.Month()-1], d.Year())
+	}
+	return c.T(locale, "consent.version_of", map[string]any{"date": date})
+}

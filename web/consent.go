@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
@@ -23,21 +22,9 @@ type policyText struct {
 	URL     string
 }
 
-// frMonths are the months' names in French, for a policy's date.
-var frMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-	"octobre", "novembre", "décembre"}
-
 // policyText returns p as read in locale.
 func (w *Web) policyText(locale string, p equipe.PrivacyPolicy) policyText {
-	label := p.Label
-	if label == "" {
-		d := p.PublishedAt.UTC()
-		date := d.Format("2 January 2006")
-		if locale == equipe.LocaleFR {
-			date = fmt.Sprintf("%d %s %d", d.Day(), frMonths[d.Month()-1], d.Year())
-		}
-		label = w.I18n.T(locale, "consent.version_of", map[string]any{"date": date})
-	}
+	label := w.I18n.PolicyLabel(locale, p)
 	return policyText{Version: p.Version, Label: label, Text: p.TextIn(locale), URL: p.URL}
 }
 
