@@ -31,8 +31,9 @@ func TestBrowser_AnAdministratorSuspendsThreeMembersAtOnce(t *testing.T) {
 	for _, m := range picked {
 		admin.do("tick "+m.User.Email, chromedp.Click(chromedp.CSS(rowOf(o, m.User.ID)+` input[type=checkbox][form=bulk]`)))
 	}
+	// The team page has an h1 too: wait for the confirmation's own button.
 	admin.do("suspend the three", chromedp.Click(chromedp.CSS(`#bulk button[name=action][value=suspend]`)),
-		chromedp.WaitVisible(chromedp.CSS("h1")))
+		chromedp.WaitVisible(chromedp.CSS(`.form-actions button.danger`)))
 	admin.wantText("h1", "Suspendre des membres")
 	admin.wantText("main", "Concernés : 3", "ann@cabinet.example", "bob@cabinet.example", "cy@cabinet.example")
 	browsertest.Screenshot(t, ctx, "members-bulk-confirm")

@@ -448,6 +448,8 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
 		"at": func(t time.Time, loc *time.Location) string { return dateIn(locale, t, loc) },
+		// meTabs lists the tabs of a person's own space.
+		"meTabs": func() []meTab { return meTabs },
 		"langURL": func(path, lang string) string {
 			u, err := url.Parse(path)
 			if err != nil {
