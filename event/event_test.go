@@ -131,6 +131,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserEmailChangeWithdrawn.Type: roundTrip(UserEmailChangeWithdrawn),
 		UserEmailChanged.Type:         roundTrip(UserEmailChanged),
 		UserEmailChangeCancelled.Type: roundTrip(UserEmailChangeCancelled),
+		UserSessionEnded.Type:         roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -179,8 +180,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type, UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type, UserEmailChanged.Type,
-		UserEmailChangeCancelled.Type}
+		PolicyPublished.Type, UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
+		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

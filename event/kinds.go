@@ -76,6 +76,11 @@ var (
 	UserEmailChanged           = declareOwn[Address, Address]("user.email_changed", SubjectUser)
 	UserEmailChangeCancelled   = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
 	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person ends one of their sessions (another browser), or its owner's
+	// every other session, or an instance administrator every session of a
+	// user.
+	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
+	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 )
 
 // The instance's privacy policy.
