@@ -73,6 +73,13 @@ var (
 	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
 )
 
+// A person's passkeys: in no account's log.
+var (
+	UserPasskeyAdded   = declareOwn[None, Passkey]("user.passkey_added", SubjectPasskey)
+	UserPasskeyRenamed = declareOwn[Passkey, Passkey]("user.passkey_renamed", SubjectPasskey)
+	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
+)
+
 // The instance's privacy policy.
 var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)
