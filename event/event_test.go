@@ -128,6 +128,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
 		UserPasskeyAdded.Type: roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
+		UserSessionEnded.Type: roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -176,7 +177,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type, UserPasskeyRemoved.Type}
+		PolicyPublished.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type, UserPasskeyRemoved.Type,
+		UserSessionEnded.Type, UserSessionsEnded.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -71,6 +71,11 @@ var (
 	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
 	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
 	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person ends one of their sessions (another browser), or its owner's
+	// every other session, or an instance administrator every session of a
+	// user.
+	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
+	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 )
 
 // A person's passkeys: in no account's log.
