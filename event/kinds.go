@@ -83,6 +83,13 @@ var (
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 )
 
+// A person's passkeys: in no account's log.
+var (
+	UserPasskeyAdded   = declareOwn[None, Passkey]("user.passkey_added", SubjectPasskey)
+	UserPasskeyRenamed = declareOwn[Passkey, Passkey]("user.passkey_renamed", SubjectPasskey)
+	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
+)
+
 // The instance's privacy policy.
 var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)

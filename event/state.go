@@ -437,3 +437,11 @@ type PolicyLink struct {
 
 // Fields lists the address.
 func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+
+// Passkey is a person's passkey, by the name they gave it.
+type Passkey struct {
+	Name string `json:"name"`
+}
+
+// Fields lists the name.
+func (p Passkey) Fields() []Field { return []Field{{"name", ValueText, p.Name}} }
