@@ -52,7 +52,7 @@ func (a *API) confirmSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.Cookies.Set(w, res.Token, res.Auth.Session.ExpiresAt)
+	a.Cookies.Set(w, res.Auth, res.Token)
 	return respond(w, http.StatusCreated, map[string]any{"user": viewUser(res.User), "account": viewAccount(res.Account),
 		"token": res.Token, "expires_at": res.Auth.Session.ExpiresAt})
 }
@@ -82,7 +82,7 @@ func (a *API) logIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.Cookies.Set(w, secret, auth.Session.ExpiresAt)
+	a.Cookies.Set(w, auth, secret)
 	return respond(w, http.StatusOK, sessionView{User: viewUser(auth.User), Token: secret,
 		ExpiresAt: auth.Session.ExpiresAt, ConsentRequired: needed})
 }

@@ -81,6 +81,8 @@ var (
 	// user.
 	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
+	// A person turns their new-browser emails on or off.
+	UserAlertsChanged = declareOwn[Alerts, Alerts]("user.alerts_changed", SubjectUser)
 )
 
 // A person's passkeys: in no account's log.

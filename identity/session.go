@@ -14,6 +14,12 @@ import (
 type Auth struct {
 	Session equipe.Session
 	User    equipe.User
+	// Browser, after a login, is the value of the cookie that recognises
+	// the browser at its next logins, to give it: empty when the browser
+	// sent its own (see Origin.Browser).
+	Browser string
+
+	alerted bool // the login queued a new-browser email
 }
 
 // touchEvery bounds how often a session's last-seen time is written: idle
@@ -31,7 +37,11 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = w.Now()
-	return startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
+	a, secret, err := startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
+	if a.alerted {
+		w.Queued()
+	}
+	return a, secret, err
 }
 
 // startSession creates a session with the writes w (a transaction or a batch).
@@ -49,7 +59,11 @@ func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.Use
 	if err := w.CreateSession(ctx, &sess); err != nil {
 		return Auth{}, "", err
 	}
-	return Auth{Session: sess, User: *u}, secret, nil
+	a := Auth{Session: sess, User: *u}
+	if err := s.recognise(ctx, w, &a, o); err != nil {
+		return Auth{}, "", err
+	}
+	return a, secret, nil
 }
 
 // LogIn checks an email and password and starts a session. Every failure —
@@ -128,6 +142,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 	}
 	if err := s.DB.RunBatch(ctx, b); err != nil {
 		return Auth{}, "", err
+	}
+	if auth.alerted && s.Work.EmailQueued != nil {
+		s.Work.EmailQueued()
 	}
 	return auth, secret, nil
 }

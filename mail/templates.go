@@ -37,6 +37,7 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	TemplateNewBrowser           = "new_browser_login"
 	TemplateEmailChangeRequested = "email_change_requested"
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
@@ -71,6 +72,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNewBrowser:           {link: true},
 	TemplateEmailChangeRequested: {link: true, newEmail: true},
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
@@ -100,6 +102,20 @@ type Data struct {
 	// email that confirms a password change: whoever changed it may also
 	// have made keys, which a new password does not end.
 	Keys []KeyNotice
+	// Login is the login a new_browser_login email is about (Link is the
+	// recipient's sessions page).
+	Login LoginNotice
+}
+
+// LoginNotice is a login an email tells of: when (written in the email's
+// language), the browser and system its User-Agent names (either may be
+// empty), the client's address, and the page where the password changes.
+type LoginNotice struct {
+	When        string
+	Browser     string
+	System      string
+	IP          string
+	PasswordURL string
 }
 
 // KeyNotice is an API key an email lists: its name, the start of its secret,

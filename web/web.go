@@ -151,6 +151,7 @@ var routes = []route{
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
 	{"GET /me/sessions", member, (*Web).mySessions},
+	{"POST /me/sessions/alerts", member, (*Web).setAlerts},
 	{"GET /me/sessions/others/end", member, (*Web).endOtherSessionsForm},
 	{"POST /me/sessions/others/end", member, (*Web).endOtherSessions},
 	{"GET /me/sessions/{session}/end", member, (*Web).endSessionForm},
