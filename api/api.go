@@ -119,6 +119,11 @@ var routes = []route{
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
+
+	{"GET", "/api/v1/me/export", loggedIn, (*API).exportMe},
+	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},
+	{"GET", "/api/v1/users/{user}/export", member, (*API).exportUser},
+	{"DELETE", "/api/v1/users/{user}", member, (*API).deleteUser},
 }
 
 // Handler returns the API's handler for every path under /api/.

@@ -126,6 +126,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
+		UserDataExported.Type: roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -174,7 +175,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type}
+		PolicyPublished.Type, UserDataExported.Type, UserDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

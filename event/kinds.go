@@ -71,6 +71,11 @@ var (
 	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
 	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
 	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person's data downloaded, by themself or an instance administrator.
+	UserDataExported = declareOwn[None, None]("user.data_exported", SubjectUser)
+	// A person's identity erased; the subject is the pseudonym that the
+	// audit log names them by from then on.
+	UserDeleted = declareOwn[None, Deletion]("user.deleted", SubjectUser)
 )
 
 // The instance's privacy policy.

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/equipe-dev/equipe/store"
 	htmltemplate "html/template"
 	"io/fs"
 	"net/url"
@@ -37,6 +38,9 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	// TemplateIdentityDeleted tells a person their identity was erased. Its
+	// recipient is forgotten once it is delivered (store.MarkEmailSent).
+	TemplateIdentityDeleted = store.ErasedRecipientTemplate
 )
 
 const (
@@ -67,6 +71,7 @@ var needs = map[string]struct{ link, account, recipient bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateIdentityDeleted:      {},
 }
 
 // Data is what every template may use. Vendors who override templates rely

@@ -150,6 +150,14 @@ var routes = []route{
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /me/data", loggedIn, (*Web).data},
+	{"POST /me/data/export", loggedIn, (*Web).exportData},
+	{"GET /me/data/delete", loggedIn, (*Web).deleteForm},
+	{"POST /me/data/delete", loggedIn, (*Web).deleteIdentity},
+	{"GET /admin/users/{user}/export", member, (*Web).data},
+	{"POST /admin/users/{user}/export", member, (*Web).exportData},
+	{"GET /admin/users/{user}/delete", member, (*Web).deleteForm},
+	{"POST /admin/users/{user}/delete", member, (*Web).deleteIdentity},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
