@@ -124,6 +124,9 @@ var routes = []route{
 	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},
 	{"GET", "/api/v1/users/{user}/export", member, (*API).exportUser},
 	{"DELETE", "/api/v1/users/{user}", member, (*API).deleteUser},
+	{"GET", "/api/v1/users", caller, (*API).users},
+	{"GET", "/api/v1/users/{user}", caller, (*API).user},
+	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
 }
 
 // Handler returns the API's handler for every path under /api/.

@@ -459,17 +459,22 @@ func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equip
 		return err
 	}
 	label, uid, pid := PseudonymLabel(pseudonym), user.String(), pseudonym.String()
-	replace := func(s string) (string, bool) {
-		switch {
-		case s == uid:
-			return pid, true
-		case words[strings.ToLower(strings.TrimSpace(s))]:
-			return label, true
-		}
-		return s, false
-	}
 	for i := range rows {
 		e := &rows[i]
+		// In an event about the person, every address is theirs: one they
+		// had before a change of address too.
+		about := e.TargetID == uid
+		replace := func(s string) (string, bool) {
+			switch {
+			case s == uid:
+				return pid, true
+			case words[strings.ToLower(strings.TrimSpace(s))]:
+				return label, true
+			case about && strings.Contains(s, "@"):
+				return label, true
+			}
+			return s, false
+		}
 		if e.ActorID != nil && *e.ActorID == user {
 			e.ActorID = &pseudonym
 			e.IP = ""

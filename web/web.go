@@ -158,6 +158,10 @@ var routes = []route{
 	{"POST /admin/users/{user}/export", member, (*Web).exportData},
 	{"GET /admin/users/{user}/delete", member, (*Web).deleteForm},
 	{"POST /admin/users/{user}/delete", member, (*Web).deleteIdentity},
+	{"GET /admin/users", member, (*Web).users},
+	{"GET /admin/users/{user}", member, (*Web).adminUser},
+	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
+	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
