@@ -126,6 +126,11 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
+		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
+		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
+		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
+		UserNotificationEmailCancelled.Type: roundTrip(UserNotificationEmailCancelled),
+		UserNotificationEmailRemoved.Type:   roundTrip(UserNotificationEmailRemoved),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -174,7 +179,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type}
+		PolicyPublished.Type, UserProfileChanged.Type, UserPasswordChanged.Type, UserNotificationEmailRequested.Type,
+		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -70,7 +70,15 @@ var (
 	UserPasswordResetRequested = declareOwn[None, None]("user.password_reset_requested", SubjectUser)
 	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
 	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
-	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	UserProfileChanged         = declareOwn[Profile, Profile]("user.profile_changed", SubjectUser)
+	UserPasswordChanged        = declareOwn[None, Sessions]("user.password_changed", SubjectUser)
+	// A notification address: asked for (a link is sent to it), confirmed
+	// (notifications go there), cancelled before its confirmation, removed.
+	UserNotificationEmailRequested = declareOwn[None, Address]("user.notification_email_requested", SubjectUser)
+	UserNotificationEmailConfirmed = declareOwn[None, Address]("user.notification_email_confirmed", SubjectUser)
+	UserNotificationEmailCancelled = declareOwn[Address, None]("user.notification_email_cancelled", SubjectUser)
+	UserNotificationEmailRemoved   = declareOwn[Address, None]("user.notification_email_removed", SubjectUser)
+	InstanceAdminCreated           = declareOwn[None, Address]("instance_admin.created", SubjectUser)
 )
 
 // The instance's privacy policy.

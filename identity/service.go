@@ -24,6 +24,9 @@ type Config struct {
 	ResetTTL time.Duration
 	// VerifyTTL is how long an email-verification link works (default 48 h).
 	VerifyTTL time.Duration
+	// NotificationEmailTTL is how long the link confirming a notification
+	// address works (default 72 h).
+	NotificationEmailTTL time.Duration
 	// ResourceTypes lists the resource types an account's first resource may
 	// have (default: location).
 	ResourceTypes []string
@@ -61,6 +64,9 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	}
 	if cfg.VerifyTTL == 0 {
 		cfg.VerifyTTL = 48 * time.Hour
+	}
+	if cfg.NotificationEmailTTL == 0 {
+		cfg.NotificationEmailTTL = 72 * time.Hour
 	}
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}

@@ -39,6 +39,8 @@ var (
 	limitResetIP       = window{20, time.Hour}
 	limitVerifyResend  = window{3, time.Hour}
 	limitTokenIP       = window{30, 10 * time.Minute}
+	// Links confirming a notification address, per person.
+	limitNotificationLink = window{5, time.Hour}
 )
 
 // doubling returns base, 2·base, 4·base… up to and ending with ceiling.

@@ -37,6 +37,9 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	// TemplateNotificationEmail goes to a notification address a person
+	// chose, with the link that confirms it.
+	TemplateNotificationEmail = "notification_email"
 )
 
 const (
@@ -67,6 +70,7 @@ var needs = map[string]struct{ link, account, recipient bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNotificationEmail:    {link: true},
 }
 
 // Data is what every template may use. Vendors who override templates rely

@@ -81,3 +81,9 @@ func (db *DB) DeleteStaleSessions(ctx context.Context, now, idleSince time.Time)
 	}
 	return res.RowsAffected()
 }
+
+// DeleteOtherSessions ends every session of the user but keep. Returns how
+// many.
+func (w Writes) DeleteOtherSessions(ctx context.Context, userID, keep equipe.ID) (int64, error) {
+	return w.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+}

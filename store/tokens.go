@@ -64,3 +64,13 @@ func (db *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64,
 	}
 	return res.RowsAffected()
 }
+
+// UsableToken returns the user's newest token of kind still usable at now
+// (not used, not superseded, not expired), or ENOTFOUND.
+func (q Queries) UsableToken(ctx context.Context, userID equipe.ID, kind equipe.TokenKind, now time.Time) (equipe.Token, error) {
+	var t equipe.Token
+	err := scanToken(q.q.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE user_id = $1 AND kind = $2 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $3
+		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, kind, micros(now)), &t)
+	return t, wrap(err)
+}
