@@ -280,7 +280,10 @@ const (
 	TokenInvitation  TokenKind = "invitation"
 	TokenReset       TokenKind = "reset"
 	TokenVerify      TokenKind = "verify"
-	TokenEmailChange TokenKind = "email_change"
+	TokenEmailChange TokenKind = "email_change" // confirms a login email change; Email is the new address
+	// TokenEmailChangeCancel cancels a login email change from the old
+	// address (Email), and ends every session.
+	TokenEmailChangeCancel TokenKind = "email_change_cancel"
 	// TokenSignup confirms a sign-up with an address whose identity nobody
 	// has used yet (see identity.Service.SignUp).
 	TokenSignup TokenKind = "signup"

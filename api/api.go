@@ -124,6 +124,9 @@ var routes = []route{
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
+	{"GET", "/api/v1/users", caller, (*API).users},
+	{"GET", "/api/v1/users/{user}", caller, (*API).user},
+	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
 }
 
 // Handler returns the API's handler for every path under /api/.

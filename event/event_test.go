@@ -131,6 +131,14 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
 		UserNotificationEmailCancelled.Type: roundTrip(UserNotificationEmailCancelled),
 		UserNotificationEmailRemoved.Type:   roundTrip(UserNotificationEmailRemoved),
+		UserEmailChangeRequested.Type:       roundTrip(UserEmailChangeRequested),
+		UserEmailChangeResent.Type:          roundTrip(UserEmailChangeResent),
+		UserEmailChangeWithdrawn.Type:       roundTrip(UserEmailChangeWithdrawn),
+		UserEmailChanged.Type:               roundTrip(UserEmailChanged),
+		UserEmailChangeCancelled.Type:       roundTrip(UserEmailChangeCancelled),
+		UserPasskeyAdded.Type:               roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
+		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
+		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -180,7 +188,10 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
 		PolicyPublished.Type, UserProfileChanged.Type, UserPasswordChanged.Type, UserNotificationEmailRequested.Type,
-		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type}
+		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,
+		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
+		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

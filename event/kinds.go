@@ -78,7 +78,24 @@ var (
 	UserNotificationEmailConfirmed = declareOwn[None, Address]("user.notification_email_confirmed", SubjectUser)
 	UserNotificationEmailCancelled = declareOwn[Address, None]("user.notification_email_cancelled", SubjectUser)
 	UserNotificationEmailRemoved   = declareOwn[Address, None]("user.notification_email_removed", SubjectUser)
+	UserEmailChangeRequested       = declareOwn[None, EmailChange]("user.email_change_requested", SubjectUser)
+	UserEmailChangeResent          = declareOwn[None, EmailChange]("user.email_change_resent", SubjectUser)
+	UserEmailChangeWithdrawn       = declareOwn[None, EmailChange]("user.email_change_withdrawn", SubjectUser)
+	UserEmailChanged               = declareOwn[Address, Address]("user.email_changed", SubjectUser)
+	UserEmailChangeCancelled       = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
 	InstanceAdminCreated           = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person ends one of their sessions (another browser), or its owner's
+	// every other session, or an instance administrator every session of a
+	// user.
+	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
+	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
+)
+
+// A person's passkeys: in no account's log.
+var (
+	UserPasskeyAdded   = declareOwn[None, Passkey]("user.passkey_added", SubjectPasskey)
+	UserPasskeyRenamed = declareOwn[Passkey, Passkey]("user.passkey_renamed", SubjectPasskey)
+	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
 )
 
 // The instance's privacy policy.

@@ -404,6 +404,37 @@ func (p Profile) Fields() []Field {
 		{"locale", ValueLocale, p.Locale}, {"time_zone", ValueText, p.TimeZone}}
 }
 
+// EmailChange is a login email change asked for: the new address, and for
+// one withdrawn, why (a message key; empty when the person withdrew it).
+type EmailChange struct {
+	NewEmail string `json:"new_email"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Fields lists the new address and the reason, if any.
+func (c EmailChange) Fields() []Field {
+	f := []Field{{"new_email", ValueEmail, c.NewEmail}}
+	if c.Reason != "" {
+		f = append(f, Field{"reason", ValueReason, c.Reason})
+	}
+	return f
+}
+
+// EmailCancel is a login email change cancelled from the old address's
+// link: the address the identity has afterwards, whether it was given back
+// (the change had been confirmed), and how many sessions ended.
+type EmailCancel struct {
+	Email    string `json:"email"`
+	Restored bool   `json:"restored"`
+	Ended    int    `json:"sessions_ended"`
+}
+
+// Fields lists the address, whether it was restored and the sessions ended.
+func (c EmailCancel) Fields() []Field {
+	return []Field{{"email", ValueEmail, c.Email}, {"restored", ValueBool, c.Restored},
+		{"sessions_ended", ValueCount, c.Ended}}
+}
+
 // Sessions counts the sessions a change ended.
 type Sessions struct {
 	Ended int `json:"sessions_ended"`
@@ -427,3 +458,11 @@ type PolicyLink struct {
 
 // Fields lists the address.
 func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+
+// Passkey is a person's passkey, by the name they gave it.
+type Passkey struct {
+	Name string `json:"name"`
+}
+
+// Fields lists the name.
+func (p Passkey) Fields() []Field { return []Field{{"name", ValueText, p.Name}} }

@@ -150,6 +150,10 @@ var routes = []route{
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /admin/users", member, (*Web).users},
+	{"GET /admin/users/{user}", member, (*Web).adminUser},
+	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
+	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
 }
 
 // Handler returns the handler of every page, of /static/ and of the

@@ -1,19 +1,15 @@
--- A person's own time zone (an IANA name; empty: their account's), in which
--- the times shown to them are said; and a link of the new kind
--- 'notification_email' that confirms a notification address before any
--- email goes there (the address waits in the token's email). SQLite changes
--- a CHECK constraint by rebuilding the table. Dropping the old table would
--- delete the pending sign-ups that refer to its rows (foreign keys are on):
--- they are kept aside and put back.
-
-ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+-- A login email change sends the old address a link that cancels it (and
+-- ends every session) for 72 hours: a token of the new kind
+-- 'email_change_cancel', whose email is the old address. SQLite changes a
+-- CHECK constraint by rebuilding the table; dropping it would cascade to the
+-- pending sign-ups that refer to it, so they are kept aside meanwhile.
 
 CREATE TEMP TABLE pending_signups_kept AS SELECT * FROM pending_signups;
 
 CREATE TABLE tokens_next (
     id             TEXT PRIMARY KEY,
     kind           TEXT NOT NULL CHECK (kind IN ('invitation', 'reset', 'verify', 'email_change', 'signup',
-                                                 'notification_email')),
+                                                 'email_change_cancel')),
     hash           BLOB NOT NULL UNIQUE,
     user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     account_id     TEXT REFERENCES accounts (id) ON DELETE CASCADE,
@@ -29,5 +25,6 @@ ALTER TABLE tokens_next RENAME TO tokens;
 CREATE INDEX tokens_user ON tokens (user_id, kind);
 CREATE INDEX tokens_expires ON tokens (expires_at);
 CREATE INDEX tokens_account ON tokens (account_id, user_id, kind) WHERE account_id IS NOT NULL;
+
 INSERT INTO pending_signups SELECT * FROM pending_signups_kept;
 DROP TABLE pending_signups_kept;

@@ -7,4 +7,5 @@ ALTER TABLE users ADD COLUMN time_zone text NOT NULL DEFAULT '';
 
 ALTER TABLE tokens DROP CONSTRAINT tokens_kind_check;
 ALTER TABLE tokens ADD CONSTRAINT tokens_kind_check
-    CHECK (kind IN ('invitation', 'reset', 'verify', 'email_change', 'signup', 'notification_email'));
+    CHECK (kind IN ('invitation', 'reset', 'verify', 'email_change', 'signup', 'email_change_cancel',
+                    'notification_email'));
