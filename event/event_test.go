@@ -126,9 +126,14 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
-		UserPasskeyAdded.Type: roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
+		UserEmailChangeRequested.Type: roundTrip(UserEmailChangeRequested),
+		UserEmailChangeResent.Type:    roundTrip(UserEmailChangeResent),
+		UserEmailChangeWithdrawn.Type: roundTrip(UserEmailChangeWithdrawn),
+		UserEmailChanged.Type:         roundTrip(UserEmailChanged),
+		UserEmailChangeCancelled.Type: roundTrip(UserEmailChangeCancelled),
+		UserPasskeyAdded.Type:         roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
-		UserSessionEnded.Type: roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
+		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -177,8 +182,9 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type, UserPasskeyRemoved.Type,
-		UserSessionEnded.Type, UserSessionsEnded.Type}
+		PolicyPublished.Type, UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
+		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -26,6 +26,12 @@ type Config struct {
 	ResetTTL time.Duration
 	// VerifyTTL is how long an email-verification link works (default 48 h).
 	VerifyTTL time.Duration
+	// EmailChangeTTL is how long the link that confirms a login email
+	// change works (default 24 h).
+	EmailChangeTTL time.Duration
+	// EmailCancelTTL is how long the link sent to the old address, which
+	// cancels a login email change or undoes it, works (default 72 h).
+	EmailCancelTTL time.Duration
 	// ResourceTypes lists the resource types an account's first resource may
 	// have (default: location).
 	ResourceTypes []string
@@ -70,6 +76,12 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	}
 	if cfg.VerifyTTL == 0 {
 		cfg.VerifyTTL = 48 * time.Hour
+	}
+	if cfg.EmailChangeTTL == 0 {
+		cfg.EmailChangeTTL = 24 * time.Hour
+	}
+	if cfg.EmailCancelTTL == 0 {
+		cfg.EmailCancelTTL = 72 * time.Hour
 	}
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}

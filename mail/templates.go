@@ -37,6 +37,10 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	TemplateEmailChangeRequested = "email_change_requested"
+	TemplateEmailChangeNotice    = "email_change_notice"
+	TemplateEmailChanged         = "email_changed"
+	TemplateEmailChangeAttempt   = "email_change_attempt"
 )
 
 const (
@@ -52,7 +56,7 @@ const (
 // (or a "joined" notice without who joined) reads as nonsense. Compose
 // refuses such data, which catches a wiring mistake in tests rather than in
 // a customer's mailbox.
-var needs = map[string]struct{ link, account, recipient bool }{
+var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateVerifyEmail:          {link: true},
 	TemplatePasswordReset:        {link: true},
 	TemplatePasswordChanged:      {},
@@ -67,6 +71,10 @@ var needs = map[string]struct{ link, account, recipient bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateEmailChangeRequested: {link: true, newEmail: true},
+	TemplateEmailChangeNotice:    {link: true, newEmail: true},
+	TemplateEmailChanged:         {link: true, newEmail: true},
+	TemplateEmailChangeAttempt:   {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
@@ -85,6 +93,9 @@ type Data struct {
 	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
 	LoginURL      string    // {public_url}/login; Compose fills it when empty
 	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+	// NewEmail is the login email an email change is for, in the emails
+	// about that change.
+	NewEmail string
 	// Keys are the API keys the recipient made that still act, for the
 	// email that confirms a password change: whoever changed it may also
 	// have made keys, which a new password does not end.
@@ -264,7 +275,7 @@ func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
 func (t *Templates) selfCheck() error {
 	link := t.public.JoinPath("self-check").String()
 	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
-		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome",
+		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
 		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
 	bare := Data{AccountName: "Acme", Link: link}
 	for _, name := range t.Names() {
@@ -272,6 +283,9 @@ func (t *Templates) selfCheck() error {
 			bare := bare
 			if needs[name].recipient {
 				bare.RecipientName = "Ada"
+			}
+			if needs[name].newEmail {
+				bare.NewEmail = "ada@example.net"
 			}
 			for _, d := range []Data{full, bare} {
 				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
@@ -318,6 +332,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	d.RecipientName = oneLine(d.RecipientName)
 	d.AccountName = oneLine(d.AccountName)
 	d.InviterName = oneLine(d.InviterName)
+	d.NewEmail = oneLine(d.NewEmail)
 	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
 	if need.account && d.AccountName == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs AccountName", name)
@@ -327,6 +342,9 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	}
 	if need.link && d.Link == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)
+	}
+	if need.newEmail && d.NewEmail == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s needs NewEmail", name)
 	}
 	keys := make([]KeyNotice, 0, len(d.Keys))
 	for _, k := range d.Keys {
