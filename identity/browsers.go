@@ -59,7 +59,7 @@ func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equi
 	}
 	d := DeviceOf(o.UserAgent)
 	e, err := s.Work.Compose(mail.TemplateNewBrowser, a.User.Locale, a.User.Email, mail.Data{RecipientName: a.User.Name(),
-		Link: s.Work.Link("/me/sessions"), Login: mail.LoginNotice{When: when(a.User.Locale, now), Browser: d.Browser,
+		Link: s.Work.Link("/me/sessions"), Login: mail.LoginNotice{When: mailTime(a.User.Locale, now), Browser: d.Browser,
 			System: d.System, IP: o.IP, PasswordURL: s.Work.Link("/me/password")}}, now)
 	if err != nil {
 		return err
@@ -71,8 +71,8 @@ func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equi
 	return nil
 }
 
-// when says a moment in UTC as the language writes it in an email.
-func when(locale string, t time.Time) string {
+// mailTime says a moment in UTC as the language writes it in an email.
+func mailTime(locale string, t time.Time) string {
 	if locale == equipe.LocaleFR {
 		return t.UTC().Format("02/01/2006 à 15:04 UTC")
 	}
@@ -89,14 +89,20 @@ func (s *Service) NewBrowserAlerts(ctx context.Context, a Auth) (bool, error) {
 // Audited as user.alerts_changed when it changes.
 func (s *Service) SetNewBrowserAlerts(ctx context.Context, a Auth, on bool, o equipe.Origin) error {
 	return s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
-		was, err := w.NewBrowserAlerts(ctx, a.User.ID)
-		if err != nil || was == on {
-			return err
-		}
-		if err := w.SetNewBrowserAlerts(ctx, a.User.ID, on); err != nil {
-			return err
-		}
-		return w.Record(ctx, event.UserAlertsChanged.New(nil, a.User.ID.String(), &event.Alerts{NewBrowser: was},
-			&event.Alerts{NewBrowser: on}))
+		return setAlerts(ctx, w, a.User.ID, on)
 	})
+}
+
+// setAlerts turns the user's new-browser emails on or off in the unit, and
+// records the change when it is one.
+func setAlerts(ctx context.Context, w *work.Unit, userID equipe.ID, on bool) error {
+	was, err := w.NewBrowserAlerts(ctx, userID)
+	if err != nil || was == on {
+		return err
+	}
+	if err := w.SetNewBrowserAlerts(ctx, userID, on); err != nil {
+		return err
+	}
+	return w.Record(ctx, event.UserAlertsChanged.New(nil, userID.String(), &event.Alerts{NewBrowser: was},
+		&event.Alerts{NewBrowser: on}))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/passkeytest"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -29,6 +30,13 @@ func eachPasskeyStage(t *testing.T, fn func(t *testing.T, g *passkeyStage)) {
 	eachStage(t, func(t *testing.T, g *stage) {
 		w := *g.st.Work
 		w.PublicURL, _ = url.Parse(passkeyOrigin)
+		// Its emails (a login from a new browser) link to it too.
+		tmpl, err := mail.NewTemplates(w.PublicURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.Now = g.st.Clock.Now
+		w.Mail = tmpl
 		id := identity.New(&w, g.st.Identity.Hasher, identity.Config{})
 		if !id.PasskeysAvailable() {
 			t.Fatalf("passkeys unavailable on %s: %v", passkeyOrigin, id.PasskeysOff)
@@ -37,7 +45,9 @@ func eachPasskeyStage(t *testing.T, fn func(t *testing.T, g *passkeyStage)) {
 	})
 }
 
-func (g *passkeyStage) row(t *testing.T) *passkeyStage { return &passkeyStage{stage: g.stage.row(t), id: g.id} }
+func (g *passkeyStage) row(t *testing.T) *passkeyStage {
+	return &passkeyStage{stage: g.stage.row(t), id: g.id}
+}
 
 // person signs someone up and logs them in.
 func (g *passkeyStage) person(name string) identity.Auth {

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/equipe-dev/equipe/store"
 	htmltemplate "html/template"
 	"io/fs"
 	"net/url"
@@ -38,10 +39,16 @@ const (
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
 	TemplateNewBrowser           = "new_browser_login"
+	// TemplateNotificationEmail goes to a notification address a person
+	// chose, with the link that confirms it.
+	TemplateNotificationEmail    = "notification_email"
 	TemplateEmailChangeRequested = "email_change_requested"
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateIdentityDeleted tells a person their identity was erased. Its
+	// recipient is forgotten once it is delivered (store.MarkEmailSent).
+	TemplateIdentityDeleted = store.ErasedRecipientTemplate
 )
 
 const (
@@ -73,10 +80,12 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
 	TemplateNewBrowser:           {link: true},
+	TemplateNotificationEmail:    {link: true},
 	TemplateEmailChangeRequested: {link: true, newEmail: true},
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateIdentityDeleted:      {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
