@@ -29,26 +29,36 @@ const BrowserMemory = 400 * 24 * time.Hour
 // system" would hide exactly the login the alert is for. A private window,
 // or cleared cookies, counts as a new browser.
 
+// browserHash returns the hash of the login's browser cookie, nil when it
+// sent none (or something that is no cookie of ours).
+func browserHash(o equipe.Origin) []byte {
+	if !work.PlausibleSecret(o.Browser) {
+		return nil
+	}
+	return work.HashSecret(o.Browser)
+}
+
 // recognise records the browser of a login that started the session of a
 // and, when it is new to the person, queues the alert; a.Browser is set to
-// the cookie to give a browser that has none.
-func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equipe.Origin) error {
-	cookie := o.Browser
-	var hash []byte
-	if work.PlausibleSecret(cookie) {
-		hash = work.HashSecret(cookie)
-	}
-	// Read outside the login's writes (a batch cannot read): a person the
-	// unit itself created has no browser yet, as the read finds.
-	st, err := s.DB.BrowserStanding(ctx, a.User.ID, hash)
-	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
-		return err
-	}
-	if hash == nil {
-		if cookie, hash, err = work.NewSecret(s.Work.Rand); err != nil {
+// the cookie to give a browser that has none. st is the browser's standing
+// when the caller read it (nil: it is read here).
+func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equipe.Origin, st *store.BrowserStanding) error {
+	hash := browserHash(o)
+	if st == nil {
+		// Read outside the login's writes (a batch cannot read): a person
+		// the unit itself created has no browser yet, as the read finds.
+		read, err := s.DB.BrowserStanding(ctx, a.User.ID, hash)
+		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
-		a.Browser = cookie
+		st = &read
+	}
+	if hash == nil {
+		cookie, h, err := work.NewSecret(s.Work.Rand)
+		if err != nil {
+			return err
+		}
+		a.Browser, hash = cookie, h
 	}
 	now := a.Session.CreatedAt
 	if err := w.RememberBrowser(ctx, a.User.ID, hash, now); err != nil {

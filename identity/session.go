@@ -46,6 +46,13 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth
 
 // startSession creates a session with the writes w (a transaction or a batch).
 func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin) (Auth, string, error) {
+	return startSessionKnowing(ctx, w, s, u, now, o, nil)
+}
+
+// startSessionKnowing is startSession for a caller that read the standing
+// of the login's browser already (nil: read it).
+func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin,
+	browser *store.BrowserStanding) (Auth, string, error) {
 	secret, hash, err := work.NewSecret(s.Work.Rand)
 	if err != nil {
 		return Auth{}, "", err
@@ -60,7 +67,7 @@ func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.Use
 		return Auth{}, "", err
 	}
 	a := Auth{Session: sess, User: *u}
-	if err := s.recognise(ctx, w, &a, o); err != nil {
+	if err := s.recognise(ctx, w, &a, o, browser); err != nil {
 		return Auth{}, "", err
 	}
 	return a, secret, nil
@@ -104,7 +111,8 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
 
-	u, err := s.DB.UserByEmailKey(ctx, key)
+	// The browser's standing is read with the user: no round trip more.
+	u, browser, err := s.DB.UserForLogin(ctx, key, browserHash(o))
 	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		return Auth{}, "", err
 	}
@@ -133,7 +141,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 	// The account a person with one enters is that one: their login to it.
 	b.SetSoleMemberLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
-	auth, secret, err := startSession(ctx, b.Writes, s, &u, now, o)
+	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser)
 	if err != nil {
 		return Auth{}, "", err
 	}

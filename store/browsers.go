@@ -31,6 +31,31 @@ func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []b
 	return b, wrap(err)
 }
 
+// UserForLogin returns the user whose login email has the comparison key
+// key (ENOTFOUND for none) and the standing of the browser whose cookie
+// hashes to hash, in one query: a login reads both in one round trip.
+func (q Queries) UserForLogin(ctx context.Context, key string, hash []byte) (equipe.User, BrowserStanding, error) {
+	var u equipe.User
+	var b BrowserStanding
+	if hash == nil {
+		hash = []byte{}
+	}
+	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`, u.new_browser_alerts,
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id)
+		FROM users u WHERE u.email_key = $1`, key, hash)
+	err := scanUser(thenScan{row, []any{&b.Alerts, &b.Known, &b.Any}}, &u)
+	return u, b, wrap(err)
+}
+
+// thenScan scans a row into the destinations given, then into more.
+type thenScan struct {
+	row  interface{ Scan(...any) error }
+	more []any
+}
+
+func (t thenScan) Scan(dest ...any) error { return t.row.Scan(append(dest, t.more...)...) }
+
 // RememberBrowser records that the user logged in at at from the browser
 // whose cookie hashes to hash.
 func (w Writes) RememberBrowser(ctx context.Context, userID equipe.ID, hash []byte, at time.Time) error {
