@@ -64,6 +64,12 @@ var routes = []route{
 	{"GET", "/api/v1/me", loggedIn, (*API).me},
 	{"POST", "/api/v1/me/consent", loggedIn, (*API).consent},
 	{"GET", "/api/v1/me/accounts", member, (*API).myAccounts},
+	{"GET", "/api/v1/me/email", member, (*API).myEmail},
+	{"POST", "/api/v1/me/email", member, (*API).changeEmail},
+	{"DELETE", "/api/v1/me/email", member, (*API).withdrawEmailChange},
+	{"POST", "/api/v1/me/email/resend", member, (*API).resendEmailChange},
+	{"POST", "/api/v1/email-change/confirm", public, (*API).confirmEmailChange},
+	{"POST", "/api/v1/email-change/cancel", public, (*API).cancelEmailChange},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
 	{"GET", "/api/v1/catalogue", public, (*API).catalogue},
 
