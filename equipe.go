@@ -95,6 +95,11 @@ type Account struct {
 	// TimeZone is the IANA name of the zone the account's pages show times
 	// in; "" for the instance's.
 	TimeZone string
+	// MFARequiredAt is when the account started requiring its members to
+	// have a second factor (zero: it does not); each member has
+	// MFAGraceHours from then, or from joining if later, to enrol.
+	MFARequiredAt time.Time
+	MFAGraceHours int
 }
 
 // Default account settings.

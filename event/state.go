@@ -303,20 +303,28 @@ type Settings struct {
 	// TimeZone is the IANA name of the account's time zone; "" (and absent
 	// from events before it existed) for the instance's.
 	TimeZone string `json:"time_zone,omitempty"`
+	// MFARequired: members must have a second factor, MFAGraceHours after
+	// the requirement was set (or they joined) at the latest. Events older
+	// than the setting read as not required.
+	MFARequired   bool `json:"mfa_required"`
+	MFAGraceHours int  `json:"mfa_grace_hours"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
-		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone}
+		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone,
+		MFARequired: !a.MFARequiredAt.IsZero(), MFAGraceHours: a.MFAGraceHours}
 }
 
 // Fields lists the account's name, language, activation, link lifetime,
-// when the adder of a member is told and, when it has its own, time zone.
+// when the adder of a member is told, its second-factor requirement and,
+// when it has its own, time zone.
 func (s Settings) Fields() []Field {
 	fs := []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
 		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours},
-		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}}
+		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}, {"mfa_required", ValueBool, s.MFARequired},
+		{"mfa_grace_hours", ValueHours, s.MFAGraceHours}}
 	if s.TimeZone != "" {
 		fs = append(fs, Field{"time_zone", ValueText, s.TimeZone})
 	}
