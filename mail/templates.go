@@ -41,6 +41,10 @@ const (
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateSecondFactorsRemoved tells a person that an instance
+	// administrator removed their second factors; Message holds the reason
+	// the administrator gave.
+	TemplateSecondFactorsRemoved = "second_factors_removed"
 )
 
 const (
@@ -75,6 +79,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateSecondFactorsRemoved: {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
