@@ -37,6 +37,9 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	// TemplateNotificationEmail goes to a notification address a person
+	// chose, with the link that confirms it.
+	TemplateNotificationEmail    = "notification_email"
 	TemplateEmailChangeRequested = "email_change_requested"
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
@@ -75,6 +78,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNotificationEmail:    {link: true},
 	TemplateEmailChangeRequested: {link: true, newEmail: true},
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
