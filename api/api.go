@@ -127,6 +127,11 @@ var routes = []route{
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
+
+	{"GET", "/api/v1/me/export", loggedIn, (*API).exportMe},
+	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},
+	{"GET", "/api/v1/users/{user}/export", member, (*API).exportUser},
+	{"DELETE", "/api/v1/users/{user}", member, (*API).deleteUser},
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},
 	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/equipe-dev/equipe/store"
 	htmltemplate "html/template"
 	"io/fs"
 	"net/url"
@@ -48,6 +49,9 @@ const (
 	// administrator removed their second factors; Message holds the reason
 	// the administrator gave.
 	TemplateSecondFactorsRemoved = "second_factors_removed"
+	// TemplateIdentityDeleted tells a person their identity was erased. Its
+	// recipient is forgotten once it is delivered (store.MarkEmailSent).
+	TemplateIdentityDeleted = store.ErasedRecipientTemplate
 )
 
 const (
@@ -84,6 +88,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
 	TemplateSecondFactorsRemoved: {},
+	TemplateIdentityDeleted:      {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
