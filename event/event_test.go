@@ -126,12 +126,18 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
-		UserEmailChangeRequested.Type: roundTrip(UserEmailChangeRequested),
-		UserEmailChangeResent.Type:    roundTrip(UserEmailChangeResent),
-		UserEmailChangeWithdrawn.Type: roundTrip(UserEmailChangeWithdrawn),
-		UserEmailChanged.Type:         roundTrip(UserEmailChanged),
-		UserEmailChangeCancelled.Type: roundTrip(UserEmailChangeCancelled),
-		UserPasskeyAdded.Type:         roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
+		UserDataExported.Type: roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
+		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
+		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
+		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
+		UserNotificationEmailCancelled.Type: roundTrip(UserNotificationEmailCancelled),
+		UserNotificationEmailRemoved.Type:   roundTrip(UserNotificationEmailRemoved),
+		UserEmailChangeRequested.Type:       roundTrip(UserEmailChangeRequested),
+		UserEmailChangeResent.Type:          roundTrip(UserEmailChangeResent),
+		UserEmailChangeWithdrawn.Type:       roundTrip(UserEmailChangeWithdrawn),
+		UserEmailChanged.Type:               roundTrip(UserEmailChanged),
+		UserEmailChangeCancelled.Type:       roundTrip(UserEmailChangeCancelled),
+		UserPasskeyAdded.Type:               roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
@@ -182,9 +188,11 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type, UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
+		PolicyPublished.Type, UserProfileChanged.Type, UserPasswordChanged.Type, UserNotificationEmailRequested.Type,
+		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,
+		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
-		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserDataExported.Type, UserDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -367,6 +367,7 @@ func (k Key) Fields() []Field {
 const (
 	ReasonClientDetached = "client.detached" // the firm's staff made it in a client since detached
 	ReasonCreatorRemoved = "creator.removed" // its creator left the account
+	ReasonCreatorDeleted = "creator.deleted" // its creator's identity was erased
 )
 
 // Revocation says why a key was revoked; Reason is empty when a person
@@ -390,6 +391,27 @@ type Address struct {
 
 // Fields lists the address.
 func (a Address) Fields() []Field { return []Field{{"email", ValueEmail, a.Email}} }
+
+// Profile is what a person says of themselves: names, language, time zone.
+type Profile struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Locale    string `json:"locale"`
+	// TimeZone is the IANA name of the person's zone; "" for their
+	// account's.
+	TimeZone string `json:"time_zone"`
+}
+
+// ProfileOf returns the profile of a user.
+func ProfileOf(u equipe.User) Profile {
+	return Profile{FirstName: u.FirstName, LastName: u.LastName, Locale: u.Locale, TimeZone: u.TimeZone}
+}
+
+// Fields lists the names, the language and the time zone.
+func (p Profile) Fields() []Field {
+	return []Field{{"first_name", ValueText, p.FirstName}, {"last_name", ValueText, p.LastName},
+		{"locale", ValueLocale, p.Locale}, {"time_zone", ValueText, p.TimeZone}}
+}
 
 // EmailChange is a login email change asked for: the new address, and for
 // one withdrawn, why (a message key; empty when the person withdrew it).
@@ -445,6 +467,20 @@ type PolicyLink struct {
 
 // Fields lists the address.
 func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+
+// Deletion is what erasing a person's identity ended: their sessions, the
+// API keys they made, their memberships.
+type Deletion struct {
+	SessionsEnded int `json:"sessions_ended"`
+	KeysRevoked   int `json:"keys_revoked"`
+	AccountsLeft  int `json:"accounts_left"`
+}
+
+// Fields lists the counts.
+func (d Deletion) Fields() []Field {
+	return []Field{{"sessions_ended", ValueCount, d.SessionsEnded}, {"keys_revoked", ValueCount, d.KeysRevoked},
+		{"accounts_left", ValueCount, d.AccountsLeft}}
+}
 
 // Passkey is a person's passkey, by the name they gave it.
 type Passkey struct {

@@ -26,6 +26,9 @@ type Config struct {
 	ResetTTL time.Duration
 	// VerifyTTL is how long an email-verification link works (default 48 h).
 	VerifyTTL time.Duration
+	// NotificationEmailTTL is how long the link confirming a notification
+	// address works (default 72 h).
+	NotificationEmailTTL time.Duration
 	// EmailChangeTTL is how long the link that confirms a login email
 	// change works (default 24 h).
 	EmailChangeTTL time.Duration
@@ -76,6 +79,9 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	}
 	if cfg.VerifyTTL == 0 {
 		cfg.VerifyTTL = 48 * time.Hour
+	}
+	if cfg.NotificationEmailTTL == 0 {
+		cfg.NotificationEmailTTL = 72 * time.Hour
 	}
 	if cfg.EmailChangeTTL == 0 {
 		cfg.EmailChangeTTL = 24 * time.Hour

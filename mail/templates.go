@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/equipe-dev/equipe/store"
 	htmltemplate "html/template"
 	"io/fs"
 	"net/url"
@@ -37,10 +38,16 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	// TemplateNotificationEmail goes to a notification address a person
+	// chose, with the link that confirms it.
+	TemplateNotificationEmail    = "notification_email"
 	TemplateEmailChangeRequested = "email_change_requested"
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateIdentityDeleted tells a person their identity was erased. Its
+	// recipient is forgotten once it is delivered (store.MarkEmailSent).
+	TemplateIdentityDeleted = store.ErasedRecipientTemplate
 )
 
 const (
@@ -71,10 +78,12 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNotificationEmail:    {link: true},
 	TemplateEmailChangeRequested: {link: true, newEmail: true},
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateIdentityDeleted:      {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
