@@ -126,6 +126,11 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
+		UserTOTPEnrolmentStarted.Type: roundTrip(UserTOTPEnrolmentStarted),
+		UserSecondFactorAdded.Type:    roundTrip(UserSecondFactorAdded), UserSecondFactorRemoved.Type: roundTrip(UserSecondFactorRemoved),
+		UserRecoveryCodesRegenerated.Type: roundTrip(UserRecoveryCodesRegenerated),
+		UserRecoveryCodeUsed.Type:         roundTrip(UserRecoveryCodeUsed), UserSecondStepRequired.Type: roundTrip(UserSecondStepRequired),
+		UserSecondFactorFailed.Type: roundTrip(UserSecondFactorFailed),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -174,7 +179,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
-		PolicyPublished.Type}
+		PolicyPublished.Type, UserTOTPEnrolmentStarted.Type, UserSecondFactorAdded.Type, UserSecondFactorRemoved.Type,
+		UserRecoveryCodesRegenerated.Type, UserRecoveryCodeUsed.Type, UserSecondStepRequired.Type, UserSecondFactorFailed.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

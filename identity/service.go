@@ -24,6 +24,9 @@ type Config struct {
 	ResetTTL time.Duration
 	// VerifyTTL is how long an email-verification link works (default 48 h).
 	VerifyTTL time.Duration
+	// ChallengeTTL is how long a login waits for its second step (default
+	// 5 min).
+	ChallengeTTL time.Duration
 	// ResourceTypes lists the resource types an account's first resource may
 	// have (default: location).
 	ResourceTypes []string
@@ -35,7 +38,11 @@ type Service struct {
 	Work   *work.Runner // every change is a unit of work; its clock is the service's
 	Hasher *Hasher
 	Config Config
-	Log    *slog.Logger
+	// Keys seals the secrets kept to be read back (authenticator seeds).
+	// New sets a random key that lives as long as the process; a service
+	// sets the instance's configured key.
+	Keys *Keyring
+	Log  *slog.Logger
 	// ResetsSwept, when set, is called after each pass of RunResets over
 	// the queue, once what it handled has committed: a test waits on it
 	// for the requests it made to be handled.
@@ -62,10 +69,13 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if cfg.VerifyTTL == 0 {
 		cfg.VerifyTTL = 48 * time.Hour
 	}
+	if cfg.ChallengeTTL == 0 {
+		cfg.ChallengeTTL = 5 * time.Minute
+	}
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
-	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Log: slog.New(slog.DiscardHandler),
+	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Keys: NewRandomKeyring(), Log: slog.New(slog.DiscardHandler),
 		resets: make(chan struct{}, 1)}
 }
 
@@ -81,6 +91,9 @@ func (s *Service) Cleanup(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.DB.DeleteStaleSessions(ctx, now, now.Add(-s.Config.SessionIdle)); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeleteStaleLoginChallenges(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
 	_, err := s.DB.DeleteStaleThrottles(ctx, now.Add(-48*time.Hour))

@@ -36,8 +36,8 @@ func mainLink(name string, d Data) string {
 func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 	clk := newClock()
 	tm := testTemplates(t, clk.Now)
-	if got := len(tm.Names()); got != 14 {
-		t.Errorf("Names() has %d templates, want 14: %v", got, tm.Names())
+	if got := len(tm.Names()); got != 18 {
+		t.Errorf("Names() has %d templates, want 18: %v", got, tm.Names())
 	}
 	for _, name := range tm.Names() {
 		for _, locale := range []string{"fr", "en"} {
