@@ -95,6 +95,11 @@ type Account struct {
 	// TimeZone is the IANA name of the zone the account's pages show times
 	// in; "" for the instance's.
 	TimeZone string
+	// MFARequiredAt is when the account started requiring its members to
+	// have a second factor (zero: it does not); each member has
+	// MFAGraceHours from then, or from joining if later, to enrol.
+	MFARequiredAt time.Time
+	MFAGraceHours int
 }
 
 // Default account settings.
@@ -274,7 +279,10 @@ const (
 	TokenInvitation  TokenKind = "invitation"
 	TokenReset       TokenKind = "reset"
 	TokenVerify      TokenKind = "verify"
-	TokenEmailChange TokenKind = "email_change"
+	TokenEmailChange TokenKind = "email_change" // confirms a login email change; Email is the new address
+	// TokenEmailChangeCancel cancels a login email change from the old
+	// address (Email), and ends every session.
+	TokenEmailChangeCancel TokenKind = "email_change_cancel"
 	// TokenSignup confirms a sign-up with an address whose identity nobody
 	// has used yet (see identity.Service.SignUp).
 	TokenSignup TokenKind = "signup"

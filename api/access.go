@@ -319,6 +319,9 @@ type memberView struct {
 	LastLoginAt     *time.Time              `json:"last_login_at"`
 	JoinedAt        *time.Time              `json:"joined_at"`
 	CreatedAt       time.Time               `json:"created_at"`
+	// SecondFactor: the member has a second factor (an authenticator app
+	// or a passkey).
+	SecondFactor bool `json:"second_factor"`
 }
 
 type overrideView struct {
@@ -331,7 +334,7 @@ func viewMember(mv team.MemberView) memberView {
 	v := memberView{UserID: m.UserID, Actions: viewActions(mv.Actions), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
 		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(m.LastLoginAt),
-		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt}
+		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor}
 	if v.Resources == nil {
 		v.Resources = []equipe.ID{}
 	}

@@ -125,6 +125,9 @@ var routes = []route{
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
+	{"GET", "/api/v1/users", caller, (*API).users},
+	{"GET", "/api/v1/users/{user}", caller, (*API).user},
+	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
 }
 
 // Handler returns the API's handler for every path under /api/.
@@ -221,6 +224,7 @@ var (
 )
 
 func (a *API) wrap(rt route) http.Handler {
+	inAccount := strings.Contains(rt.path, "{account}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
 		// Credentials that could not be checked (the database unreachable)
@@ -268,11 +272,35 @@ func (a *API) wrap(rt route) http.Handler {
 					return
 				}
 			}
+			if inAccount {
+				if err := a.secondFactorRule(r, auth.User.ID); err != nil {
+					a.fail(w, r, err)
+					return
+				}
+			}
 		}
 		if err := rt.handle(a, w, r); err != nil {
 			a.fail(w, r, err)
 		}
 	})
+}
+
+// secondFactorRule refuses a request of a person's session in an account
+// (the path's) that requires a second factor they have not enrolled once
+// their grace is over. API keys are not people: the rule does not apply.
+func (a *API) secondFactorRule(r *http.Request, user equipe.ID) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return nil // names no account: the handler answers 404
+	}
+	rule, err := a.Team.SecondFactorRule(r.Context(), account, user)
+	if err != nil {
+		return err
+	}
+	if rule.Due {
+		return team.EnrolmentRequired()
+	}
+	return nil
 }
 
 // actor is who the request acts as: the session's user or the API key.

@@ -47,19 +47,13 @@ func (a *API) logInSecondFactor(w http.ResponseWriter, r *http.Request) error {
 	return a.sessionStarted(w, r, auth, secret)
 }
 
-type secondFactorsView struct {
-	TOTP              bool `json:"totp"`
-	Passkeys          int  `json:"passkeys"`
-	RecoveryCodesLeft int  `json:"recovery_codes_left"`
-}
-
 func (a *API) secondFactors(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	f, err := a.Identity.SecondFactors(r.Context(), auth.User.ID)
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, secondFactorsView{TOTP: f.TOTP, Passkeys: f.Passkeys, RecoveryCodesLeft: f.RecoveryCodes})
+	return respond(w, http.StatusOK, secondFactorsView{TOTP: f.TOTP, Passkeys: f.Passkeys, RecoveryCodes: f.RecoveryCodes})
 }
 
 type totpSetupView struct {

@@ -123,7 +123,7 @@ func TestTOTP_EnrolmentShowsTheSecretAndTheQRCodeAndNeedsACode(t *testing.T) {
 		}
 		env.Mail(t, "ada@example.com", "second_factor_added")
 		r = call(t, c, "GET", env.URL+"/api/v1/me/second-factors", nil, bearer(token)...)
-		if r.Status != 200 || r.JSON["totp"] != true || r.JSON["recovery_codes_left"] != float64(10) {
+		if r.Status != 200 || r.JSON["totp"] != true || r.JSON["recovery_codes"] != float64(10) {
 			t.Fatalf("second factors: %d %s", r.Status, r.Raw)
 		}
 		if r := call(t, c, "POST", env.URL+"/api/v1/me/totp", nil, bearer(token)...); r.Status != 409 || r.code() != "totp.already_enabled" {

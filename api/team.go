@@ -47,6 +47,10 @@ type accountPatch struct {
 	// NotifyAdder: when whoever adds a member is told by email.
 	NotifyAdder *equipe.NotifyAdder `json:"notify_adder"`
 	TimeZone    *string             `json:"time_zone"`
+	// MFARequired: members must have a second factor, MFAGraceHours after
+	// the requirement (or their joining) at the latest.
+	MFARequired   *bool `json:"mfa_required"`
+	MFAGraceHours *int  `json:"mfa_grace_hours"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -60,7 +64,7 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
 		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder,
-		TimeZone: in.TimeZone})
+		TimeZone: in.TimeZone, MFARequired: in.MFARequired, MFAGraceHours: in.MFAGraceHours})
 	if err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		m := row.Member
 		m.FirstName, m.LastName = "", ""
 		out.Items = append(out.Items, teamRow{memberView: viewMember(team.MemberView{Member: m, User: u,
-			Resources: row.Resources, Actions: row.Actions}), NeverLoggedIn: row.LastLoginAt.IsZero(),
+			Resources: row.Resources, Actions: row.Actions, SecondFactor: row.SecondFactor}), NeverLoggedIn: row.LastLoginAt.IsZero(),
 			InvitationUndelivered: row.Undelivered})
 	}
 	if next != "" {

@@ -41,16 +41,22 @@ type accountView struct {
 	NotifyAdder        string     `json:"notify_adder"`
 	// TimeZone is the account's own IANA time zone; "" when it follows the
 	// instance's (EQUIPE_TIME_ZONE).
-	TimeZone  string      `json:"time_zone"`
-	CreatedAt time.Time   `json:"created_at"`
-	Actions   actionsView `json:"actions,omitempty"`
+	TimeZone string `json:"time_zone"`
+	// MFARequired: members must have a second factor; MFARequiredAt is
+	// since when, and each member has MFAGraceHours from then, or from
+	// joining if later.
+	MFARequired   bool        `json:"mfa_required"`
+	MFARequiredAt *time.Time  `json:"mfa_required_at"`
+	MFAGraceHours int         `json:"mfa_grace_hours"`
+	CreatedAt     time.Time   `json:"created_at"`
+	Actions       actionsView `json:"actions,omitempty"`
 }
 
 func viewAccount(a equipe.Account) accountView {
 	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
 		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder),
-		TimeZone:  a.TimeZone,
-		CreatedAt: a.CreatedAt}
+		TimeZone: a.TimeZone, MFARequired: !a.MFARequiredAt.IsZero(), MFARequiredAt: timePtr(a.MFARequiredAt),
+		MFAGraceHours: a.MFAGraceHours, CreatedAt: a.CreatedAt}
 }
 
 type policyView struct {

@@ -214,6 +214,9 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	go func() { errc <- hs.Serve(l) }()
 	a.Log.Info("serving", "addr", l.Addr().String(), "public_url", a.Config.PublicURL.String(),
 		"database", string(a.DB.Engine()), "mail", a.mailMode())
+	if off := a.Identity.PasskeysOff; off != nil {
+		a.Log.Info("passkeys unavailable", "reason", off.Error())
+	}
 
 	var err error
 	select {

@@ -73,6 +73,7 @@ const (
 	SubjectResource SubjectKind = "resource" // the resource's ID
 	SubjectSession  SubjectKind = "session"  // the session's ID
 	SubjectPolicy   SubjectKind = "policy"   // the privacy policy's version
+	SubjectPasskey  SubjectKind = "passkey"  // a person's passkey's ID
 )
 
 // Subject is what an event is about.

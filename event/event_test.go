@@ -130,7 +130,15 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserSecondFactorAdded.Type:    roundTrip(UserSecondFactorAdded), UserSecondFactorRemoved.Type: roundTrip(UserSecondFactorRemoved),
 		UserRecoveryCodesRegenerated.Type: roundTrip(UserRecoveryCodesRegenerated),
 		UserRecoveryCodeUsed.Type:         roundTrip(UserRecoveryCodeUsed), UserSecondStepRequired.Type: roundTrip(UserSecondStepRequired),
-		UserSecondFactorFailed.Type: roundTrip(UserSecondFactorFailed),
+		UserSecondFactorFailed.Type:   roundTrip(UserSecondFactorFailed),
+		UserEmailChangeRequested.Type: roundTrip(UserEmailChangeRequested),
+		UserEmailChangeResent.Type:    roundTrip(UserEmailChangeResent),
+		UserEmailChangeWithdrawn.Type: roundTrip(UserEmailChangeWithdrawn),
+		UserEmailChanged.Type:         roundTrip(UserEmailChanged),
+		UserEmailChangeCancelled.Type: roundTrip(UserEmailChangeCancelled),
+		UserPasskeyAdded.Type:         roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
+		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
+		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -180,7 +188,10 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
 		PolicyPublished.Type, UserTOTPEnrolmentStarted.Type, UserSecondFactorAdded.Type, UserSecondFactorRemoved.Type,
-		UserRecoveryCodesRegenerated.Type, UserRecoveryCodeUsed.Type, UserSecondStepRequired.Type, UserSecondFactorFailed.Type}
+		UserRecoveryCodesRegenerated.Type, UserRecoveryCodeUsed.Type, UserSecondStepRequired.Type, UserSecondFactorFailed.Type,
+		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
+		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -70,7 +70,24 @@ var (
 	UserPasswordResetRequested = declareOwn[None, None]("user.password_reset_requested", SubjectUser)
 	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
 	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
+	UserEmailChangeRequested   = declareOwn[None, EmailChange]("user.email_change_requested", SubjectUser)
+	UserEmailChangeResent      = declareOwn[None, EmailChange]("user.email_change_resent", SubjectUser)
+	UserEmailChangeWithdrawn   = declareOwn[None, EmailChange]("user.email_change_withdrawn", SubjectUser)
+	UserEmailChanged           = declareOwn[Address, Address]("user.email_changed", SubjectUser)
+	UserEmailChangeCancelled   = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
 	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person ends one of their sessions (another browser), or its owner's
+	// every other session, or an instance administrator every session of a
+	// user.
+	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
+	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
+)
+
+// A person's passkeys: in no account's log.
+var (
+	UserPasskeyAdded   = declareOwn[None, Passkey]("user.passkey_added", SubjectPasskey)
+	UserPasskeyRenamed = declareOwn[Passkey, Passkey]("user.passkey_renamed", SubjectPasskey)
+	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
 )
 
 // A person's second factors and the second step of their logins: in no

@@ -303,20 +303,28 @@ type Settings struct {
 	// TimeZone is the IANA name of the account's time zone; "" (and absent
 	// from events before it existed) for the instance's.
 	TimeZone string `json:"time_zone,omitempty"`
+	// MFARequired: members must have a second factor, MFAGraceHours after
+	// the requirement was set (or they joined) at the latest. Events older
+	// than the setting read as not required.
+	MFARequired   bool `json:"mfa_required"`
+	MFAGraceHours int  `json:"mfa_grace_hours"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
-		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone}
+		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone,
+		MFARequired: !a.MFARequiredAt.IsZero(), MFAGraceHours: a.MFAGraceHours}
 }
 
 // Fields lists the account's name, language, activation, link lifetime,
-// when the adder of a member is told and, when it has its own, time zone.
+// when the adder of a member is told, its second-factor requirement and,
+// when it has its own, time zone.
 func (s Settings) Fields() []Field {
 	fs := []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
 		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours},
-		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}}
+		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}, {"mfa_required", ValueBool, s.MFARequired},
+		{"mfa_grace_hours", ValueHours, s.MFAGraceHours}}
 	if s.TimeZone != "" {
 		fs = append(fs, Field{"time_zone", ValueText, s.TimeZone})
 	}
@@ -383,6 +391,37 @@ type Address struct {
 // Fields lists the address.
 func (a Address) Fields() []Field { return []Field{{"email", ValueEmail, a.Email}} }
 
+// EmailChange is a login email change asked for: the new address, and for
+// one withdrawn, why (a message key; empty when the person withdrew it).
+type EmailChange struct {
+	NewEmail string `json:"new_email"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Fields lists the new address and the reason, if any.
+func (c EmailChange) Fields() []Field {
+	f := []Field{{"new_email", ValueEmail, c.NewEmail}}
+	if c.Reason != "" {
+		f = append(f, Field{"reason", ValueReason, c.Reason})
+	}
+	return f
+}
+
+// EmailCancel is a login email change cancelled from the old address's
+// link: the address the identity has afterwards, whether it was given back
+// (the change had been confirmed), and how many sessions ended.
+type EmailCancel struct {
+	Email    string `json:"email"`
+	Restored bool   `json:"restored"`
+	Ended    int    `json:"sessions_ended"`
+}
+
+// Fields lists the address, whether it was restored and the sessions ended.
+func (c EmailCancel) Fields() []Field {
+	return []Field{{"email", ValueEmail, c.Email}, {"restored", ValueBool, c.Restored},
+		{"sessions_ended", ValueCount, c.Ended}}
+}
+
 // Sessions counts the sessions a change ended.
 type Sessions struct {
 	Ended int `json:"sessions_ended"`
@@ -426,3 +465,11 @@ type PolicyLink struct {
 
 // Fields lists the address.
 func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+
+// Passkey is a person's passkey, by the name they gave it.
+type Passkey struct {
+	Name string `json:"name"`
+}
+
+// Fields lists the name.
+func (p Passkey) Fields() []Field { return []Field{{"name", ValueText, p.Name}} }

@@ -41,6 +41,9 @@ func TestRedactPath_CutsOneTimeSecrets(t *testing.T) {
 		"/invitations/abc/accept":        "/invitations/…/accept",
 		"/api/v1/invitations/abc/accept": "/api/v1/invitations/…/accept",
 		"/api/v1/password-reset/confirm": "/api/v1/password-reset/confirm",
+		"/email-change/confirm/abcdef":   "/email-change/confirm/…",
+		"/email-change/cancel/abcdef":    "/email-change/cancel/…",
+		"/api/v1/email-change/confirm":   "/api/v1/email-change/confirm",
 		"/login":                         "/login",
 	} {
 		if got := RedactPath(in); got != want {

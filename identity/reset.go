@@ -152,8 +152,8 @@ func (s *Service) ResetLink(ctx context.Context, secret string, o equipe.Origin)
 // uses the link up. It ends every session of the user, supersedes their other
 // reset links, forgets their failed logins, marks their email verified (the
 // link proved they read it) and tells them by email that the password
-// changed. A password that breaks a rule answers EINVALID and leaves the link
-// usable.
+// changed, and withdraws a pending login email change. A password that
+// breaks a rule answers EINVALID and leaves the link usable.
 func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o equipe.Origin) (equipe.User, error) {
 	now := s.now()
 	t, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, now)
@@ -170,7 +170,13 @@ func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o e
 		if err := w.Consume(ctx, &t); err != nil {
 			return err
 		}
-		return s.setNewPassword(ctx, w, &u, hash)
+		if err := s.setNewPassword(ctx, w, &u, hash); err != nil {
+			return err
+		}
+		// Whoever asked to change the login email may not be the person
+		// who just proved they read it.
+		_, err := s.withdrawEmailChange(ctx, w, u.ID, reasonEmailChangeReset)
+		return err
 	})
 	return u, err
 }

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
@@ -27,6 +29,12 @@ type Config struct {
 	// ChallengeTTL is how long a login waits for its second step (default
 	// 5 min).
 	ChallengeTTL time.Duration
+	// EmailChangeTTL is how long the link that confirms a login email
+	// change works (default 24 h).
+	EmailChangeTTL time.Duration
+	// EmailCancelTTL is how long the link sent to the old address, which
+	// cancels a login email change or undoes it, works (default 72 h).
+	EmailCancelTTL time.Duration
 	// ResourceTypes lists the resource types an account's first resource may
 	// have (default: location).
 	ResourceTypes []string
@@ -47,12 +55,19 @@ type Service struct {
 	// the queue, once what it handled has committed: a test waits on it
 	// for the requests it made to be handled.
 	ResetsSwept func()
+	// PasskeysOff says why passkeys are unavailable on this instance (nil
+	// when they are available): see RelyingParty.
+	PasskeysOff error
 
 	policyMu sync.Mutex
 	policy   *equipe.PrivacyPolicy
 	policyAt time.Time
 
 	resets chan struct{} // wakes RunResets
+
+	// rp is the WebAuthn relying party of the public URL; nil when the
+	// public URL cannot be one (passkeys are then unavailable).
+	rp *webauthn.WebAuthn
 }
 
 // New returns a Service with the defaults filled in.
@@ -72,11 +87,19 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
 	}
+	if cfg.EmailChangeTTL == 0 {
+		cfg.EmailChangeTTL = 24 * time.Hour
+	}
+	if cfg.EmailCancelTTL == 0 {
+		cfg.EmailCancelTTL = 72 * time.Hour
+	}
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
-	return &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Keys: NewRandomKeyring(), Log: slog.New(slog.DiscardHandler),
+	s := &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Keys: NewRandomKeyring(), Log: slog.New(slog.DiscardHandler),
 		resets: make(chan struct{}, 1)}
+	s.rp, s.PasskeysOff = RelyingParty(w.PublicURL)
+	return s
 }
 
 // now returns the time by the service's clock.
@@ -84,7 +107,8 @@ func (s *Service) now() time.Time { return s.Work.Now() }
 
 // Cleanup deletes what has outlived its use: tokens expired for 30 days (kept
 // a while so that an old link still says "expired" rather than "unknown"),
-// ended sessions, and throttles idle for two days.
+// ended sessions, WebAuthn ceremonies past their time, and throttles idle
+// for two days.
 func (s *Service) Cleanup(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.DB.DeleteExpiredTokens(ctx, now.Add(-30*24*time.Hour)); err != nil {
@@ -94,6 +118,9 @@ func (s *Service) Cleanup(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.DB.DeleteStaleLoginChallenges(ctx, now.Add(-time.Hour)); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeleteExpiredCeremonies(ctx, now); err != nil {
 		return err
 	}
 	_, err := s.DB.DeleteStaleThrottles(ctx, now.Add(-48*time.Hour))

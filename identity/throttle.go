@@ -46,6 +46,10 @@ var (
 	limitResetIP       = window{20, time.Hour}
 	limitVerifyResend  = window{3, time.Hour}
 	limitTokenIP       = window{30, 10 * time.Minute}
+	// A person's login email change requests and resends together; and the
+	// notices to an address another identity has, of someone's wish to use it.
+	limitEmailChange      = window{5, time.Hour}
+	limitEmailChangeTaken = window{1, time.Hour}
 )
 
 // doubling returns base, 2·base, 4·base… up to and ending with ceiling.

@@ -42,6 +42,10 @@ const (
 	TemplateSecondFactorRemoved      = "second_factor_removed"
 	TemplateRecoveryCodeUsed         = "recovery_code_used"
 	TemplateRecoveryCodesRegenerated = "recovery_codes_regenerated"
+	TemplateEmailChangeRequested     = "email_change_requested"
+	TemplateEmailChangeNotice        = "email_change_notice"
+	TemplateEmailChanged             = "email_changed"
+	TemplateEmailChangeAttempt       = "email_change_attempt"
 )
 
 const (
@@ -57,25 +61,29 @@ const (
 // (or a "joined" notice without who joined) reads as nonsense. Compose
 // refuses such data, which catches a wiring mistake in tests rather than in
 // a customer's mailbox.
-var needs = map[string]struct{ link, account, recipient bool }{
-	TemplateVerifyEmail:          {link: true},
-	TemplatePasswordReset:        {link: true},
-	TemplatePasswordChanged:      {},
-	TemplateSignupAttempt:        {},
-	TemplateSignupConfirm:        {link: true, account: true},
-	TemplateInvitation:           {link: true, account: true},
-	TemplateAccessGranted:        {account: true},
-	TemplateActivation:           {link: true, account: true},
-	TemplateReinvitation:         {link: true, account: true},
-	TemplateWelcome:              {account: true},
-	TemplateInviterConfirmation:  {account: true, recipient: true},
-	TemplateAdderConfirmation:    {account: true, recipient: true},
-	TemplateAdminReset:           {link: true, account: true},
-	TemplateAccountCreatedForYou: {link: true, account: true},
+var needs = map[string]struct{ link, account, recipient, newEmail bool }{
+	TemplateVerifyEmail:              {link: true},
+	TemplatePasswordReset:            {link: true},
+	TemplatePasswordChanged:          {},
+	TemplateSignupAttempt:            {},
+	TemplateSignupConfirm:            {link: true, account: true},
+	TemplateInvitation:               {link: true, account: true},
+	TemplateAccessGranted:            {account: true},
+	TemplateActivation:               {link: true, account: true},
+	TemplateReinvitation:             {link: true, account: true},
+	TemplateWelcome:                  {account: true},
+	TemplateInviterConfirmation:      {account: true, recipient: true},
+	TemplateAdderConfirmation:        {account: true, recipient: true},
+	TemplateAdminReset:               {link: true, account: true},
+	TemplateAccountCreatedForYou:     {link: true, account: true},
 	TemplateSecondFactorAdded:        {},
 	TemplateSecondFactorRemoved:      {},
 	TemplateRecoveryCodeUsed:         {},
 	TemplateRecoveryCodesRegenerated: {},
+	TemplateEmailChangeRequested:     {link: true, newEmail: true},
+	TemplateEmailChangeNotice:        {link: true, newEmail: true},
+	TemplateEmailChanged:             {link: true, newEmail: true},
+	TemplateEmailChangeAttempt:       {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
@@ -94,6 +102,9 @@ type Data struct {
 	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
 	LoginURL      string    // {public_url}/login; Compose fills it when empty
 	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+	// NewEmail is the login email an email change is for, in the emails
+	// about that change.
+	NewEmail string
 	// Keys are the API keys the recipient made that still act, for the
 	// email that confirms a password change: whoever changed it may also
 	// have made keys, which a new password does not end.
@@ -279,7 +290,7 @@ func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
 func (t *Templates) selfCheck() error {
 	link := t.public.JoinPath("self-check").String()
 	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
-		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome",
+		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
 		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
 	bare := Data{AccountName: "Acme", Link: link, Factor: "totp"}
 	full.Factor, full.FactorName, full.RecoveryCodesLeft = "passkey", "YubiKey", 3
@@ -288,6 +299,9 @@ func (t *Templates) selfCheck() error {
 			bare := bare
 			if needs[name].recipient {
 				bare.RecipientName = "Ada"
+			}
+			if needs[name].newEmail {
+				bare.NewEmail = "ada@example.net"
 			}
 			for _, d := range []Data{full, bare} {
 				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
@@ -335,6 +349,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	d.AccountName = oneLine(d.AccountName)
 	d.InviterName = oneLine(d.InviterName)
 	d.FactorName = oneLine(d.FactorName)
+	d.NewEmail = oneLine(d.NewEmail)
 	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
 	if need.account && d.AccountName == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs AccountName", name)
@@ -344,6 +359,9 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	}
 	if need.link && d.Link == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)
+	}
+	if need.newEmail && d.NewEmail == "" {
+		return equipe.Email{}, fmt.Errorf("mail: template %s needs NewEmail", name)
 	}
 	keys := make([]KeyNotice, 0, len(d.Keys))
 	for _, k := range d.Keys {

@@ -19,6 +19,7 @@ func fullData(now time.Time, link string) Data {
 		Link:          link,
 		Expires:       now.Add(7 * 24 * time.Hour),
 		Message:       "Hello Ada\nSee you on Monday",
+		NewEmail:      "ada@example.net",
 	}
 }
 
@@ -27,7 +28,7 @@ func mainLink(name string, d Data) string {
 	switch name {
 	case TemplatePasswordChanged:
 		return d.ResetURL
-	case TemplateSignupAttempt, TemplateWelcome:
+	case TemplateSignupAttempt, TemplateWelcome, TemplateEmailChangeAttempt:
 		return d.LoginURL
 	}
 	return d.Link
@@ -36,8 +37,8 @@ func mainLink(name string, d Data) string {
 func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 	clk := newClock()
 	tm := testTemplates(t, clk.Now)
-	if got := len(tm.Names()); got != 18 {
-		t.Errorf("Names() has %d templates, want 18: %v", got, tm.Names())
+	if got := len(tm.Names()); got != 22 {
+		t.Errorf("Names() has %d templates, want 22: %v", got, tm.Names())
 	}
 	for _, name := range tm.Names() {
 		for _, locale := range []string{"fr", "en"} {
@@ -67,7 +68,7 @@ func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 				}
 				// Every value the text shows, the HTML shows too, and the
 				// other way round: both say the same thing.
-				for _, v := range []string{d.RecipientName, d.AccountName, d.InviterName, "See you on Monday", link} {
+				for _, v := range []string{d.RecipientName, d.AccountName, d.InviterName, "See you on Monday", link, d.NewEmail} {
 					if strings.Contains(e.Text, v) != strings.Contains(e.HTML, v) {
 						t.Errorf("%q is in only one of text and HTML", v)
 					}

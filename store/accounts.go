@@ -8,11 +8,12 @@ import (
 )
 
 const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at,
-	notify_adder, time_zone`
+	notify_adder, time_zone, mfa_required_at, mfa_grace_hours`
 
 func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 	return row.Scan(&a.ID, &a.Name, &a.Locale, idp(&a.ParentID), idp(&a.CreatedByAccountID), &a.RequiresActivation,
-		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder, &a.TimeZone)
+		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder, &a.TimeZone, orNever(&a.MFARequiredAt),
+		&a.MFAGraceHours)
 }
 
 // CreateAccount inserts a; with no NotifyAdder, the default.
@@ -20,9 +21,9 @@ func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
 	if a.NotifyAdder == "" {
 		a.NotifyAdder = equipe.DefaultNotifyAdder
 	}
-	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
-		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder, a.TimeZone)
+		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder, a.TimeZone, zeroNever(a.MFARequiredAt), a.MFAGraceHours)
 	return err
 }
 
@@ -257,9 +258,12 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at))
 }
 
-// UpdateAccount writes the account's name, locale and settings.
+// UpdateAccount writes the account's name, locale and settings. The
+// account's cached form carries its second-factor requirement, checked on
+// every request in it: the change is named so that caches forget it.
 func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
+	w.x.touch(AccountKey(a.ID))
 	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5,
-		notify_adder = $6, time_zone = $7 WHERE id = $1`, a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours,
-		a.NotifyAdder, a.TimeZone)
+		notify_adder = $6, time_zone = $7, mfa_required_at = $8, mfa_grace_hours = $9 WHERE id = $1`, a.ID, a.Name, a.Locale,
+		a.RequiresActivation, a.InvitationTTLHours, a.NotifyAdder, a.TimeZone, zeroNever(a.MFARequiredAt), a.MFAGraceHours)
 }

@@ -134,3 +134,52 @@ func TestMigrate_ResourcesMadeBeforeUniqueNamesGetTheirFoldedName(t *testing.T) 
 		})
 	}
 }
+
+// TestMigrate_CancelLinksKeepPendingSignUps writes a pending sign-up at
+// version 16, then migrates: the tokens table takes the email-change
+// cancellation kind, and the sign-up that refers to its token survives.
+func TestMigrate_CancelLinksKeepPendingSignUps(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 16); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			const user, token = "0193a000-0000-7000-8000-000000000001", "0193a000-0000-7000-8000-000000000002"
+			hex := "decode('6831', 'hex')"
+			if engine == store.SQLite {
+				hex = "x'6831'"
+			}
+			for _, q := range []string{
+				`INSERT INTO users (id, email, email_key, first_name, last_name, locale, created_at)
+					VALUES ('` + user + `', 'ada@example.com', 'ada@example.com', 'Ada', 'Byron', 'en', 1)`,
+				`INSERT INTO tokens (id, kind, hash, user_id, email, created_at, expires_at)
+					VALUES ('` + token + `', 'signup', ` + hex + `, '` + user + `', 'ada@example.com', 1, 2)`,
+				`INSERT INTO pending_signups (token_id, password_hash, first_name, last_name, locale, account_name,
+					resource_type, resource_name, created_at) VALUES ('` + token + `', 'x', 'Ada', 'Byron', 'en', 'Engines',
+					'location', 'Londres', 1)`,
+			} {
+				if _, err := raw.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM pending_signups WHERE token_id = $1`, token).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%d pending sign-ups after the migration (%v)", n, err)
+			}
+			if _, err := raw.Exec(`INSERT INTO tokens (id, kind, hash, user_id, email, created_at, expires_at)
+				VALUES ('0193a000-0000-7000-8000-000000000003', 'email_change_cancel', $1, '` + user + `', 'ada@example.com', 1, 2)`, []byte("h2")); err != nil {
+				t.Fatalf("a cancellation link: %v", err)
+			}
+		})
+	}
+}

@@ -64,3 +64,33 @@ func (db *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64,
 	}
 	return res.RowsAffected()
 }
+
+// AddToken inserts t without superseding any other token: a link that must
+// keep working whatever comes after it (the link that cancels a login email
+// change, sent to the old address) is not replaced by a newer one.
+func (w Writes) AddToken(ctx context.Context, t *equipe.Token) error {
+	_, err := w.exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.ID, t.Kind, t.Hash, t.UserID, idv(t.AccountID), t.Email, micros(t.CreatedAt), micros(t.ExpiresAt),
+		tv(t.UsedAt), tv(t.SupersededAt))
+	return err
+}
+
+// UsableToken returns the user's newest token of kind still usable at now,
+// or ENOTFOUND.
+func (q Queries) UsableToken(ctx context.Context, userID equipe.ID, kind equipe.TokenKind, now time.Time) (equipe.Token, error) {
+	var t equipe.Token
+	err := scanToken(q.q.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE user_id = $1 AND kind = $2 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $3
+		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, kind, micros(now)), &t)
+	return t, wrap(err)
+}
+
+// SupersedeTokensSince makes unusable the user's usable tokens of kind
+// created at or after since, other than except: those a use of except
+// undoes.
+func (w Writes) SupersedeTokensSince(ctx context.Context, userID equipe.ID, kind equipe.TokenKind, since time.Time, except equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE tokens SET superseded_at = $5
+		WHERE user_id = $1 AND kind = $2 AND created_at >= $3 AND id <> $4 AND used_at IS NULL AND superseded_at IS NULL`,
+		userID, kind, micros(since), except, micros(at))
+	return err
+}

@@ -86,3 +86,16 @@ func (q Queries) CountUsers(ctx context.Context) (int, error) {
 	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, wrap(err)
 }
+
+// SetEmail changes the user's login email (and its comparison key) and
+// records it verified at at: it changes only once the address proved it
+// receives mail. Returns ECONFLICT with key "email.taken" when another user
+// has the key, ENOTFOUND for an unknown user.
+func (w Writes) SetEmail(ctx context.Context, userID equipe.ID, email, key string, at time.Time) error {
+	err := w.execOne(ctx, `UPDATE users SET email = $2, email_key = $3, email_verified_at = $4 WHERE id = $1`,
+		userID, email, key, micros(at))
+	if isConflict(err) {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "email.taken", Err: err}
+	}
+	return err
+}

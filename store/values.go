@@ -43,6 +43,15 @@ func (s *timeScanner) Scan(v any) error {
 	return nil
 }
 
+// zeroNever returns the stored form of a time kept as 0 for "never" (see
+// orNever).
+func zeroNever(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
 // orNever scans a time stored as 0 for "never" (a column that sorts alike
 // on both engines, where NULL would not) into the zero time.
 func orNever(t *time.Time) *neverScanner { return &neverScanner{t} }

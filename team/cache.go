@@ -23,6 +23,9 @@ type memberEntry struct {
 	m *access.Member // nil: not a member
 	// firm is the parent account whose membership m derives from (ViaFirm).
 	firm equipe.ID
+	// joined is when the membership m derives from was joined (zero: not
+	// yet), from which a second factor's grace may count.
+	joined time.Time
 }
 
 // userEntry is what the cache knows of a user for the instance keys they
@@ -35,6 +38,9 @@ type userEntry struct {
 type accountEntry struct {
 	a      *access.Account // nil: no such account
 	parent *equipe.ID
+	// mfa is the account's second-factor requirement, read on every
+	// request in the account (see Service.SecondFactorRule).
+	mfa mfaPolicy
 }
 
 // cache holds compiled members and accounts. Readers take a read lock; a

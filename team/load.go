@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -26,7 +27,8 @@ func (s *Service) loadAccount(ctx context.Context, id equipe.ID) (accountEntry, 
 	if err != nil {
 		return accountEntry{}, err
 	}
-	e := accountEntry{a: access.CompileAccount(id, active, archived), parent: a.ParentID}
+	e := accountEntry{a: access.CompileAccount(id, active, archived), parent: a.ParentID,
+		mfa: mfaPolicy{since: a.MFARequiredAt, grace: time.Duration(a.MFAGraceHours) * time.Hour}}
 	s.cache.putAccount(gen, id, e)
 	return e, nil
 }
@@ -98,7 +100,7 @@ func (s *Service) compile(ctx context.Context, account equipe.ID, u equipe.User,
 			return memberEntry{}, err
 		}
 	}
-	e := memberEntry{m: s.Catalogue.Compile(access.Input{UserID: u.ID, AccountID: account, Role: role,
+	e := memberEntry{joined: m.JoinedAt, m: s.Catalogue.Compile(access.Input{UserID: u.ID, AccountID: account, Role: role,
 		Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status),
 		UserDisabled: !u.DisabledAt.IsZero(), ViaFirm: viaFirm})}
 	if viaFirm {

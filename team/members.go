@@ -341,6 +341,9 @@ type MemberView struct {
 	User      equipe.User
 	Resources []equipe.ID
 	Actions   Actions
+	// SecondFactor: the member has a second factor (an authenticator app
+	// or a passkey).
+	SecondFactor bool
 }
 
 // Member returns a member of the account with their identity and assigned
@@ -383,7 +386,11 @@ func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equ
 		res = []equipe.ID{}
 	}
 	acts, err := s.memberActions(rc.of(m, res))
-	return MemberView{Member: m, User: u, Resources: res, Actions: acts}, err
+	if err != nil {
+		return MemberView{}, err
+	}
+	has, err := s.DB.HasSecondFactor(ctx, user)
+	return MemberView{Member: m, User: u, Resources: res, Actions: acts, SecondFactor: has}, err
 }
 
 // sameState reports whether two states of a member say the same, whatever

@@ -92,7 +92,10 @@ type MemberRow struct {
 	// Undelivered: the member has not joined, and the last email to their
 	// login email since they were last invited could not be delivered.
 	Undelivered bool
-	Actions     Actions
+	// SecondFactor: the member has a second factor (an authenticator app
+	// or a passkey).
+	SecondFactor bool
+	Actions      Actions
 }
 
 // TeamPage returns a page of the account's members for the team page and
@@ -146,6 +149,11 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if err := rc.prefetchThrottles(all); err != nil {
 		return nil, "", err
 	}
+	// Who has a second factor, for the whole page in one query.
+	factors, err := s.DB.UsersWithFactor(ctx, all)
+	if err != nil {
+		return nil, "", err
+	}
 	out := make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
 		r.Resources = orEmpty(r.Resources)
@@ -154,7 +162,8 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 			return nil, "", err
 		}
 		out = append(out, MemberRow{Member: r.Member, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
-			LastLoginAt: r.LastLoginAt, Resources: r.Resources, Undelivered: r.Undelivered, Actions: acts})
+			LastLoginAt: r.LastLoginAt, Resources: r.Resources, Undelivered: r.Undelivered, SecondFactor: factors[r.Member.UserID],
+			Actions: acts})
 	}
 	return out, next, nil
 }
@@ -300,7 +309,16 @@ type AccountChange struct {
 	NotifyAdder        *equipe.NotifyAdder
 	// TimeZone is an IANA name of TimeZones, or "" for the instance's zone.
 	TimeZone *string
+	// MFARequired makes members have a second factor (from now, when it
+	// was not required), MFAGraceHours (0 to MaxMFAGraceHours) after the
+	// requirement or their joining at the latest.
+	MFARequired   *bool
+	MFAGraceHours *int
 }
+
+// MaxMFAGraceHours is the longest grace an account gives its members to
+// enrol a second factor: ninety days.
+const MaxMFAGraceHours = 90 * 24
 
 // Limits of the invitation lifetime: an hour to thirty days.
 const (
@@ -331,6 +349,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 	if ch.TimeZone != nil && *ch.TimeZone != "" && !ValidTimeZone(*ch.TimeZone) {
 		v.Add("time_zone", "account.time_zone_invalid")
 	}
+	if ch.MFAGraceHours != nil && (*ch.MFAGraceHours < 0 || *ch.MFAGraceHours > MaxMFAGraceHours) {
+		v.AddArgs("mfa_grace_hours", "account.mfa_grace_invalid", map[string]any{"max": MaxMFAGraceHours})
+	}
 	if err := v.Err(); err != nil {
 		return equipe.Account{}, err
 	}
@@ -358,6 +379,19 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		}
 		if ch.TimeZone != nil {
 			after.TimeZone = *ch.TimeZone
+		}
+		if ch.MFARequired != nil {
+			switch {
+			case !*ch.MFARequired:
+				after.MFARequiredAt = time.Time{}
+			case after.MFARequiredAt.IsZero():
+				// The grace counts from now; requiring again what is
+				// required keeps the time it started.
+				after.MFARequiredAt = u.Now()
+			}
+		}
+		if ch.MFAGraceHours != nil {
+			after.MFAGraceHours = *ch.MFAGraceHours
 		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err

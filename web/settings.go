@@ -63,10 +63,19 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 			p.Form.Values["requires_activation"] = "yes"
 		}
 		p.Form.Values["notify_adder"] = string(acct.NotifyAdder)
+		if !acct.MFARequiredAt.IsZero() {
+			p.Form.Values["mfa_required"] = "yes"
+		}
+		grace, graceUnit := acct.MFAGraceHours, "hours"
+		if grace%24 == 0 {
+			grace, graceUnit = grace/24, "days"
+		}
+		p.Form.Values["mfa_grace"], p.Form.Values["mfa_grace_unit"] = strconv.Itoa(grace), graceUnit
 	}
-	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl", "notify_adder")
+	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl", "notify_adder", "mfa_required", "mfa_grace")
 	p.Form.label("name", "settings.name", "locale", "settings.locale", "time_zone", "settings.time_zone",
-		"requires_activation", "settings.requires_activation", "invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder")
+		"requires_activation", "settings.requires_activation", "invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder",
+		"mfa_required", "settings.mfa_required", "mfa_grace", "settings.mfa_grace")
 	d := settingsPage{Frame: frame, NotifyAdder: []equipe.NotifyAdder{equipe.NotifyBoth, equipe.NotifyOnCreation,
 		equipe.NotifyOnJoin, equipe.NotifyNever}, Zones: team.TimeZones(), InstanceZone: w.Team.TimeZoneOf(equipe.Account{})}
 	if acct.ParentID == nil && w.mayIn(r, account, team.AccountManageClients) == nil {
@@ -92,7 +101,8 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm()
-	f.keep(r, "name", "locale", "time_zone", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder")
+	f.keep(r, "name", "locale", "time_zone", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder",
+		"mfa_required", "mfa_grace", "mfa_grace_unit")
 	name, locale, zone := r.PostFormValue("name"), r.PostFormValue("locale"), r.PostFormValue("time_zone")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
@@ -104,19 +114,32 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	case r.PostFormValue("invitation_ttl_unit") != "hours":
 		hours = min(hours, maxTTLHours+1) * 24
 	}
+	mfa := r.PostFormValue("mfa_required") == "yes"
+	grace, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("mfa_grace")))
+	switch {
+	case strings.TrimSpace(r.PostFormValue("mfa_grace")) == "":
+		grace = 0 // no grace: from the next request
+	case err != nil:
+		grace = -1 // refused by the use case, with the other fields' problems
+	case r.PostFormValue("mfa_grace_unit") != "hours":
+		grace = min(grace, team.MaxMFAGraceHours+1) * 24
+	}
 	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours,
-		TimeZone: &zone}
+		TimeZone: &zone, MFARequired: &mfa, MFAGraceHours: &grace}
 	if n := equipe.NotifyAdder(r.PostFormValue("notify_adder")); n != "" {
 		ch.NotifyAdder = &n
 	}
 	_, err = w.Team.UpdateAccount(r.Context(), actor(r), account, ch)
 	if err != nil {
-		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl"}) {
+		if !f.absorb(err, map[string]string{"invitation_ttl_hours": "invitation_ttl", "mfa_grace_hours": "mfa_grace"}) {
 			return w.refuse(rw, r, err)
 		}
 		if fe := f.Err("invitation_ttl"); fe != nil && fe.Key == "account.ttl_invalid" {
 			// Said in the units of the form.
 			f.Errors["invitation_ttl"] = fieldError{Key: "settings.ttl_range"}
+		}
+		if fe := f.Err("mfa_grace"); fe != nil && fe.Key == "account.mfa_grace_invalid" {
+			f.Errors["mfa_grace"] = fieldError{Key: "settings.mfa_grace_range"}
 		}
 		return w.showSettings(rw, r, account, f, refusedStatus(err))
 	}

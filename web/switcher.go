@@ -16,6 +16,9 @@ type memo struct {
 	accounts []team.AccountEntry
 	loaded   bool
 	actions  map[equipe.ID]team.Actions
+	// enrol is the second-factor requirement the reader has yet to meet in
+	// the page's account, for the banner that says by when.
+	enrol *team.SecondFactorRule
 }
 
 type memoKey struct{}

@@ -152,6 +152,10 @@ var routes = []route{
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /admin/users", member, (*Web).users},
+	{"GET /admin/users/{user}", member, (*Web).adminUser},
+	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
+	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
@@ -184,8 +188,12 @@ func (w *Web) Handler() (http.Handler, error) {
 }
 
 func (w *Web) wrap(rt route) http.Handler {
+	// Pages in an account are subject to its second-factor requirement,
+	// except joining it (which starts the newcomer's grace).
+	inAccount := strings.Contains(rt.pattern, " /accounts/{account}/") && rt.pattern != "POST /accounts/{account}/join"
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), memoKey{}, &memo{}))
+		mm := &memo{}
+		r = r.WithContext(context.WithValue(r.Context(), memoKey{}, mm))
 		// Pages are personal or carry one-time links: no cache keeps them.
 		rw.Header().Set("Cache-Control", "no-store")
 		// A session that could not be checked (the database unreachable)
@@ -221,6 +229,17 @@ func (w *Web) wrap(rt route) http.Handler {
 					http.Redirect(rw, r, "/consent?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
+				if inAccount {
+					enrolNow, err := w.secondFactorRule(r, mm, auth.User.ID)
+					if err != nil {
+						w.fail(rw, r, err)
+						return
+					}
+					if enrolNow {
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						return
+					}
+				}
 			}
 		}
 		if r.Method == http.MethodPost {
@@ -234,6 +253,29 @@ func (w *Web) wrap(rt route) http.Handler {
 			w.fail(rw, r, err)
 		}
 	})
+}
+
+// enrolPath is where a person enrols an authenticator app (passkeys are on
+// /me/passkeys, which the page links to).
+const enrolPath = "/me/security"
+
+// secondFactorRule applies the account's second-factor requirement (the
+// path's account) to the reader: true when their grace is over and they
+// must enrol before anything else in the account; during the grace, the
+// rule is kept in the request's memo for the banner.
+func (w *Web) secondFactorRule(r *http.Request, mm *memo, user equipe.ID) (bool, error) {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return false, nil // names no account: the handler answers 404
+	}
+	rule, err := w.Team.SecondFactorRule(r.Context(), account, user)
+	if err != nil || rule.Due {
+		return rule.Due, err
+	}
+	if rule.Enrol {
+		mm.enrol = &rule
+	}
+	return false, nil
 }
 
 // langCookie remembers a language chosen on this browser.
@@ -275,8 +317,18 @@ type page struct {
 	DevMailbox bool
 	// Switcher is the account switcher of the header, for a logged-in user.
 	Switcher *switcher
-	Form     *form
-	Data     any
+	// Enrol is the banner of a member whose account requires a second
+	// factor they have yet to set up: by when, and where.
+	Enrol *enrolBanner
+	Form  *form
+	Data  any
+}
+
+// enrolBanner tells a member by when their account requires a second
+// factor, and links to setting one up.
+type enrolBanner struct {
+	Deadline time.Time
+	Href     string
 }
 
 func (w *Web) page(r *http.Request, title string) *page {
@@ -285,6 +337,9 @@ func (w *Web) page(r *http.Request, title string) *page {
 		u := a.User
 		p.User = &u
 		p.Switcher = w.switcher(r)
+		if m, _ := r.Context().Value(memoKey{}).(*memo); m != nil && m.enrol != nil {
+			p.Enrol = &enrolBanner{Deadline: m.enrol.Deadline, Href: enrolPath + "?next=" + url.QueryEscape(r.URL.RequestURI())}
+		}
 	}
 	return p
 }

@@ -1,0 +1,266 @@
+package team_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// enrol gives the user a second factor as the store keeps it: a confirmed
+// authenticator app, or a passkey.
+func (s *scene) enrol(t *testing.T, u *equipe.User, kind string) {
+	t.Helper()
+	now := s.b.st.Clock.Now().UnixMicro()
+	var err error
+	switch kind {
+	case "totp":
+		_, err = s.b.raw.Exec(`INSERT INTO totp_factors (user_id, secret, key_id, created_at, confirmed_at) VALUES ($1, $2, 'k', $3, $3)`,
+			u.ID.String(), []byte("sealed"), now)
+	case "unconfirmed totp":
+		_, err = s.b.raw.Exec(`INSERT INTO totp_factors (user_id, secret, key_id, created_at) VALUES ($1, $2, 'k', $3)`,
+			u.ID.String(), []byte("sealed"), now)
+	case "passkey":
+		_, err = s.b.raw.Exec(`INSERT INTO passkeys (id, user_id, credential_id, name, credential, created_at) VALUES ($1, $2, $3, 'Laptop', '{}', $4)`,
+			equipe.NewID().String(), u.ID.String(), []byte(u.ID.String()), now)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// require sets the account's second-factor requirement with grace hours.
+func (s *scene) require(t *testing.T, on bool, grace int) equipe.Account {
+	t.Helper()
+	a, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{MFARequired: &on, MFAGraceHours: &grace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (s *scene) rule(t *testing.T, u *equipe.User) team.SecondFactorRule {
+	t.Helper()
+	r, err := s.s.SecondFactorRule(ctx, s.account, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestSecondFactorRule_GraceCountsFromTheRequirementOrJoiningAndEnrolledMembersPass(t *testing.T) {
+	hour := time.Hour
+	tests := []struct {
+		name string
+		// run builds the row's state on s and returns the member asked
+		// about and the deadline expected (zero: the rule holds nothing).
+		run func(t *testing.T, s *scene) (*equipe.User, time.Time)
+		due bool
+	}{
+		{name: "an account without the requirement holds nobody back", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			return s.joined("ana", "collaborator"), time.Time{}
+		}},
+		{name: "no grace: due at once", due: true, run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			s.rule(t, u) // cached before the requirement: the change must reach the cache
+			a := s.require(t, true, 0)
+			return u, a.MFARequiredAt
+		}},
+		{name: "within the grace: told the deadline", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			a := s.require(t, true, 48)
+			s.b.st.Clock.Advance(47 * hour)
+			return u, a.MFARequiredAt.Add(48 * hour)
+		}},
+		{name: "once the grace is over: due", due: true, run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			a := s.require(t, true, 48)
+			s.b.st.Clock.Advance(48 * hour)
+			return u, a.MFARequiredAt.Add(48 * hour)
+		}},
+		{name: "a member who joins later gets the whole grace from joining", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			s.require(t, true, 24)
+			s.b.st.Clock.Advance(30 * hour)
+			u := s.joined("ana", "collaborator")
+			s.b.st.Clock.Advance(23 * hour)
+			return u, s.member(u.ID).JoinedAt.Add(24 * hour)
+		}},
+		{name: "a longer grace set later moves the deadline", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			a := s.require(t, true, 0)
+			s.require(t, true, 72) // required again: the start stays
+			return u, a.MFARequiredAt.Add(72 * hour)
+		}},
+		{name: "an authenticator app passes", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			s.require(t, true, 0)
+			s.enrol(t, u, "totp")
+			return u, time.Time{}
+		}},
+		{name: "a passkey passes", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			s.require(t, true, 0)
+			s.enrol(t, u, "passkey")
+			return u, time.Time{}
+		}},
+		{name: "an authenticator app not confirmed is none", due: true, run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			a := s.require(t, true, 0)
+			s.enrol(t, u, "unconfirmed totp")
+			return u, a.MFARequiredAt
+		}},
+		{name: "turned off, it holds nobody back", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.joined("ana", "collaborator")
+			s.require(t, true, 0)
+			s.require(t, false, 0)
+			return u, time.Time{}
+		}},
+		{name: "someone who is no member is not held back here", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			other := s.b.scene(t)
+			u := other.joined("ana", "collaborator")
+			s.require(t, true, 0)
+			return u, time.Time{}
+		}},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				u, deadline := tt.run(t, s)
+				got := s.rule(t, u)
+				want := team.SecondFactorRule{Enrol: !deadline.IsZero(), Deadline: deadline, Due: tt.due}
+				if !got.Deadline.Equal(want.Deadline) || got.Enrol != want.Enrol || got.Due != want.Due {
+					t.Errorf("rule %+v, want %+v", got, want)
+				}
+			})
+		}
+	})
+}
+
+func TestUpdateAccount_TheSecondFactorRequirementIsRecordedAndItsGraceBounded(t *testing.T) {
+	tests := []struct {
+		name     string
+		actor    string
+		required bool
+		grace    int
+		refusal  string
+	}{
+		{name: "required at once", actor: "admin", required: true, grace: 0},
+		{name: "required within ninety days", actor: "admin", required: true, grace: 90 * 24},
+		{name: "a negative grace", actor: "admin", required: true, grace: -1,
+			refusal: "error.fields mfa_grace_hours=account.mfa_grace_invalid"},
+		{name: "a grace beyond ninety days", actor: "admin", required: true, grace: 90*24 + 1,
+			refusal: "error.fields mfa_grace_hours=account.mfa_grace_invalid"},
+		{name: "a manager may not", actor: "manager", required: true, grace: 24, refusal: "access.permission_required"},
+		{name: "a collaborator may not", actor: "collaborator", required: true, grace: 24, refusal: "access.permission_required"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				if tt.actor != "admin" {
+					s.joined(tt.actor, tt.actor)
+				}
+				var got equipe.Account
+				before, ok := s.done(t, tt.refusal, func() error {
+					var err error
+					got, err = s.s.UpdateAccount(ctx, s.actor(tt.actor), s.account,
+						team.AccountChange{MFARequired: &tt.required, MFAGraceHours: &tt.grace})
+					return err
+				})
+				if !ok {
+					return
+				}
+				if !got.MFARequiredAt.Equal(b.st.Clock.Now()) || got.MFAGraceHours != tt.grace {
+					t.Errorf("account: required at %v (now %v), grace %d", got.MFARequiredAt, b.st.Clock.Now(), got.MFAGraceHours)
+				}
+				es := s.wrote(t, before, event.AccountChanged.Type)
+				var changed []string
+				for _, c := range es[0].Changes() {
+					changed = append(changed, c.Name)
+				}
+				want := []string{"mfa_required"}
+				if tt.grace != 0 {
+					want = append(want, "mfa_grace_hours")
+				}
+				if !slices.Equal(changed, want) {
+					t.Errorf("the event changes %v, want %v", changed, want)
+				}
+				read, err := s.s.Account(ctx, s.admin(), s.account)
+				if err != nil || !read.MFARequiredAt.Equal(got.MFARequiredAt) || read.MFAGraceHours != tt.grace {
+					t.Errorf("read back: %v %d %v", read.MFARequiredAt, read.MFAGraceHours, err)
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkSecondFactorRule measures what the rule adds to every request
+// in an account: an account without the requirement (the cache alone), one
+// that requires it of a member without a factor, and of one with a factor.
+func BenchmarkSecondFactorRule(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db, cfg := storetest.OpenConfig(b, e)
+			st := servicetest.New(b, db, identity.Params{})
+			raw := storetest.Raw(b, cfg)
+			now := time.Now()
+			free, required := equipe.NewID(), equipe.NewID()
+			users := map[string]equipe.ID{"none": equipe.NewID(), "enrolled": equipe.NewID()}
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				for _, a := range []equipe.Account{{ID: free, Name: "Free", Locale: "fr", InvitationTTLHours: 168, CreatedAt: now},
+					{ID: required, Name: "Required", Locale: "fr", InvitationTTLHours: 168, CreatedAt: now, MFARequiredAt: now, MFAGraceHours: 24}} {
+					if err := tx.CreateAccount(ctx, &a); err != nil {
+						return err
+					}
+				}
+				for name, id := range users {
+					u := equipe.User{ID: id, Email: name + "@bench.example", EmailKey: name + "@bench.example", FirstName: name,
+						LastName: "Bench", Locale: "fr", CreatedAt: now}
+					if err := tx.CreateUser(ctx, &u); err != nil {
+						return err
+					}
+					for _, a := range []equipe.ID{free, required} {
+						if err := tx.CreateMember(ctx, &equipe.Member{AccountID: a, UserID: id, Role: "collaborator",
+							Status: equipe.MemberActive, CreatedAt: now, JoinedAt: now}); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := raw.Exec(`INSERT INTO totp_factors (user_id, secret, key_id, created_at, confirmed_at) VALUES ($1, $2, 'k', 1, 1)`,
+				users["enrolled"].String(), []byte("sealed")); err != nil {
+				b.Fatal(err)
+			}
+			for _, c := range []struct {
+				name          string
+				account, user equipe.ID
+				enrol         bool
+			}{
+				{"not required", free, users["none"], false},
+				{"required, no factor", required, users["none"], true},
+				{"required, enrolled", required, users["enrolled"], false},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						r, err := st.Team.SecondFactorRule(ctx, c.account, c.user)
+						if err != nil || r.Enrol != c.enrol {
+							b.Fatalf("%+v %v", r, err)
+						}
+					}
+				})
+			}
+		})
+	}
+}

@@ -1,0 +1,178 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// usersPageSize is the number of people a page of /admin/users shows.
+const usersPageSize = 50
+
+// userAction is an action an instance administrator takes on a user from
+// the user's page: a link to its own confirmation page, at
+// /admin/users/{user}/{Path}, where the action's form posts. Adding an
+// action is one entry here plus its two routes.
+type userAction struct {
+	Path  string // under the user's page: "end-sessions"
+	Label string // message key of the link and of the confirmation's title
+	Hint  string // message key of the line that says what it does
+	// Danger marks an action that cannot be undone: its link is red.
+	Danger bool
+}
+
+// userActions lists the actions of a user's page, in the order it offers
+// them.
+var userActions = []userAction{
+	{Path: "end-sessions", Label: "admin_users.end_sessions", Hint: "admin_users.end_sessions_hint"},
+}
+
+// userNotices are the notices a user's page may show after an action.
+var userNotices = map[string]string{
+	"sessions_ended": "admin_users.sessions_ended",
+}
+
+// userURL is the instance administrator's page of a user.
+func userURL(id equipe.ID) string { return "/admin/users/" + id.String() }
+
+type usersPage struct {
+	Query string
+	Users []userLine
+	Pages pager
+}
+
+type userLine struct {
+	Href, Name, Email string
+	InstanceAdmin     bool
+	Disabled          bool
+	CreatedAt         time.Time
+	LastLoginAt       time.Time
+}
+
+// users lists the instance's people for its administrators, searched by
+// name or email, a page at a time.
+func (w *Web) users(rw http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	search := strings.TrimSpace(q.Get("q"))
+	if len(search) > 100 {
+		search = search[:100]
+	}
+	users, next, err := w.Team.Users(r.Context(), actor(r), search, idParam(q, "after"), usersPageSize)
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.users")
+	d := usersPage{Query: search}
+	for _, u := range users {
+		d.Users = append(d.Users, userLine{Href: userURL(u.ID), Name: u.Name(), Email: u.Email, InstanceAdmin: u.InstanceAdmin,
+			Disabled: !u.DisabledAt.IsZero(), CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt})
+	}
+	page := func(after string) string {
+		v := url.Values{}
+		if search != "" {
+			v.Set("q", search)
+		}
+		if after != "" {
+			v.Set("after", after)
+		}
+		if len(v) == 0 {
+			return "/admin/users"
+		}
+		return "/admin/users?" + v.Encode()
+	}
+	if next != "" {
+		d.Pages.Next = page(next)
+	}
+	if q.Get("after") != "" {
+		d.Pages.First = page("")
+	}
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "admin_users", p)
+}
+
+type userPage struct {
+	View    team.UserView
+	Name    string
+	Members []userMembership
+	Actions []userActionLink
+}
+
+type userMembership struct {
+	Href, Account, Role, Status string
+}
+
+type userActionLink struct {
+	Href, Label, Hint string
+	Danger            bool
+}
+
+// adminUser shows an instance administrator a person: their identity,
+// memberships, open sessions and second factors, and the actions they may
+// take on them.
+func (w *Web) adminUser(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	v, err := w.Team.User(r.Context(), actor(r), id, w.Identity.Config.SessionIdle)
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.user")
+	p.Notice = userNotices[r.URL.Query().Get("done")]
+	d := userPage{View: v, Name: v.User.Name()}
+	for _, ma := range v.Memberships {
+		role := ma.Member.Role
+		if key := "role." + role; w.I18n.Has(key) {
+			role = w.I18n.T(p.Locale, key, nil)
+		}
+		d.Members = append(d.Members, userMembership{Href: "/accounts/" + ma.Account.ID.String() + "/members",
+			Account: ma.Account.Name, Role: role, Status: w.I18n.T(p.Locale, statusKey(ma.Member.Status, ma.Account.RequiresActivation), nil)})
+	}
+	for _, a := range userActions {
+		d.Actions = append(d.Actions, userActionLink{Href: userURL(id) + "/" + a.Path, Label: a.Label, Hint: a.Hint, Danger: a.Danger})
+	}
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "admin_user", p)
+}
+
+type userConfirmPage struct {
+	Title, Text string // message keys
+	Args        map[string]any
+	Button      string // message key
+	Back        string
+}
+
+// endUserSessionsForm asks an instance administrator to confirm ending
+// every session of a user.
+func (w *Web) endUserSessionsForm(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	v, err := w.Team.User(r.Context(), actor(r), id, w.Identity.Config.SessionIdle)
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.user_end_sessions")
+	p.Data = userConfirmPage{Title: "admin_users.end_sessions_title", Text: "admin_users.end_sessions_text",
+		Args: map[string]any{"name": v.User.Name(), "email": v.User.Email, "count": v.Sessions},
+		Button: "admin_users.end_sessions_confirm", Back: userURL(id)}
+	return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
+}
+
+func (w *Web) endUserSessions(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	if _, err := w.Team.EndUserSessions(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	// Ending one's own sessions ends this one too: the login page follows.
+	return redirect(rw, r, userURL(id)+"?done=sessions_ended")
+}

@@ -1,0 +1,116 @@
+package web_test
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming: an
+// instance administrator finds a person from the home page, sees their
+// accounts, sessions and second factors, and ends every session of theirs
+// after a confirmation; to anyone else the pages do not exist.
+func TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			o := signUpOwner(t, env, "ada@example.com")
+			colin := env.AddMember(t, o.account, "colin@example.com", "collaborator", equipe.MemberActive)
+			userPage := env.URL + "/admin/users/" + colin.User.ID.String()
+
+			// An account's owner: no link, no pages.
+			if p := get(t, o.c, env.URL+"/"); strings.Contains(p.Body, "/admin/users") {
+				t.Error("the home page links an account owner to the people of the instance")
+			}
+			for _, p := range []page{get(t, o.c, env.URL+"/admin/users"), get(t, o.c, userPage),
+				get(t, o.c, userPage+"/end-sessions"), post(t, o.c, userPage+"/end-sessions", nil)} {
+				if p.Status != 404 {
+					t.Errorf("an account owner on the people pages: %d", p.Status)
+				}
+			}
+			if p := get(t, as(env, colin), env.URL+"/"); p.Status != 200 {
+				t.Fatalf("colin's session ended by a refused request: %d", p.Status)
+			}
+
+			if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
+				t.Fatal(err)
+			}
+			c := env.Client()
+			post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
+			post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+			wantIn(t, get(t, c, env.URL+"/"), `<a href="/admin/users">Personnes</a>`)
+
+			list := get(t, c, env.URL+"/admin/users?q=COLIN")
+			wantIn(t, list, `href="/admin/users/`+colin.User.ID.String()+`"`, "colin@example.com")
+			if strings.Contains(list.Body, "ada@example.com") {
+				t.Error("the search shows someone it does not match")
+			}
+			wantIn(t, get(t, c, env.URL+"/admin/users?q=zzz"), "Personne ne correspond à cette recherche.")
+
+			p := get(t, c, userPage)
+			if p.Status != 200 {
+				t.Fatalf("the person's page: %d", p.Status)
+			}
+			wantIn(t, p, "colin@example.com", "Analytical Engines", "Collaborateur", `id="user-sessions">1 session<`,
+				`id="user-factors">Aucun<`, `href="/admin/users/`+colin.User.ID.String()+`/end-sessions"`)
+
+			confirm := get(t, c, userPage+"/end-sessions")
+			wantIn(t, confirm, "Fermer toutes les sessions de Test colin ?", "a 1 session ouverte", `<form method="post"`)
+			done := post(t, c, userPage+"/end-sessions", nil)
+			if done.Status != 303 || done.Header.Get("Location") != "/admin/users/"+colin.User.ID.String()+"?done=sessions_ended" {
+				t.Fatalf("end the sessions: %d %s", done.Status, done.Header.Get("Location"))
+			}
+			wantIn(t, get(t, c, env.URL+done.Header.Get("Location")), "Toutes les sessions de cette personne sont fermées.",
+				`id="user-sessions">0 session<`)
+			if p := get(t, as(env, colin), env.URL+"/"); p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+				t.Errorf("colin's ended session: %d %s", p.Status, p.Header.Get("Location"))
+			}
+			if p := get(t, c, env.URL+"/admin/users/"+equipe.NewID().String()); p.Status != 404 {
+				t.Errorf("an unknown person: %d", p.Status)
+			}
+			if p := get(t, c, env.URL+"/admin/users/nope"); p.Status != 404 {
+				t.Errorf("not an ID: %d", p.Status)
+			}
+		})
+	}
+}
+
+// TestAdminUsers_PagesThroughEveryone: the list runs by email, a page at a
+// time, and keeps the search across pages.
+func TestAdminUsers_PagesThroughEveryone(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	for i := range 55 {
+		env.AddMember(t, o.account, "m"+string(rune('a'+i/26))+string(rune('a'+i%26))+"@example.com", "guest", equipe.MemberCreated)
+	}
+	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
+		t.Fatal(err)
+	}
+	c := env.Client()
+	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
+	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	first := get(t, c, env.URL+"/admin/users?q=%40example.com")
+	next := regexp.MustCompile(`href="(/admin/users\?after=[^"]+)" rel="next"`).FindStringSubmatch(strings.ReplaceAll(first.Body, "&amp;", "&"))
+	if next == nil {
+		t.Fatalf("no next page: %s", first.Body)
+	}
+	if !strings.Contains(next[1], "q=%40example.com") {
+		t.Errorf("the next page forgets the search: %s", next[1])
+	}
+	second := get(t, c, env.URL+next[1])
+	people := regexp.MustCompile(`<td>[^<]+@example\.com</td>`)
+	if n1, n2 := len(people.FindAllString(first.Body, -1)), len(people.FindAllString(second.Body, -1)); n1 != 50 || n2 != 6 {
+		t.Fatalf("pages of %d and %d people, want 50 and 6", n1, n2)
+	}
+	if strings.Contains(second.Body, `rel="next"`) || !strings.Contains(second.Body, `href="/admin/users?q=%40example.com"`) {
+		t.Error("the last page's links")
+	}
+	if strings.Contains(first.Body, "support@vendor.example") {
+		t.Error("the search shows someone it does not match")
+	}
+}
