@@ -70,6 +70,9 @@ var routes = []route{
 	{"GET", "/api/v1/me", loggedIn, (*API).me},
 	{"POST", "/api/v1/me/consent", loggedIn, (*API).consent},
 	{"GET", "/api/v1/me/accounts", member, (*API).myAccounts},
+	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},
+	{"DELETE", "/api/v1/me/sessions", member, (*API).endMyOtherSessions},
+	{"DELETE", "/api/v1/me/sessions/{session}", member, (*API).endMySession},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
 	{"GET", "/api/v1/catalogue", public, (*API).catalogue},
 

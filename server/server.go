@@ -185,10 +185,11 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, key string) {
 }
 
 // csp allows this site's stylesheet and scripts (files under /static, which
-// only enhance pages that work without them) and nothing else: no inline
+// only enhance pages that work without them, or call WebAuthn for passkeys),
+// their requests to this site (connect-src) and nothing else: no inline
 // script or style, no page can be framed, forms post only here.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
-	"frame-ancestors 'none'; base-uri 'none'"
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // header is a response header in canonical form with its value.
 type header struct {

@@ -81,3 +81,15 @@ func (db *DB) DeleteStaleSessions(ctx context.Context, now, idleSince time.Time)
 	}
 	return res.RowsAffected()
 }
+
+// DeleteSessionOf ends the user's session id. Returns how many ended: 0
+// when id is no session of the user's.
+func (w Writes) DeleteSessionOf(ctx context.Context, userID, id equipe.ID) (int64, error) {
+	return w.exec(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, id, userID)
+}
+
+// DeleteOtherSessions ends every session of the user but keep. Returns how
+// many.
+func (w Writes) DeleteOtherSessions(ctx context.Context, userID, keep equipe.ID) (int64, error) {
+	return w.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+}

@@ -77,6 +77,16 @@ var routes = []route{
 	{"GET /login/second-factor", public, (*Web).secondStepForm},
 	{"POST /login/second-factor", public, (*Web).secondStep},
 	{"POST /logout", loggedIn, (*Web).logOut},
+	{"POST /login/passkey/options", public, (*Web).passkeyLoginOptions},
+	{"POST /login/passkey", public, (*Web).passkeyLogIn},
+	{"GET /me/passkeys", member, (*Web).passkeys},
+	{"POST /me/passkeys", member, (*Web).addPasskeyWithoutScript},
+	{"POST /me/passkeys/options", member, (*Web).passkeyOptions},
+	{"POST /me/passkeys/register", member, (*Web).registerPasskey},
+	{"GET /me/passkeys/{passkey}/rename", member, (*Web).renamePasskeyForm},
+	{"POST /me/passkeys/{passkey}/rename", member, (*Web).renamePasskey},
+	{"GET /me/passkeys/{passkey}/remove", member, (*Web).removePasskeyForm},
+	{"POST /me/passkeys/{passkey}/remove", member, (*Web).removePasskey},
 	{"GET /forgot-password", public, (*Web).forgotForm},
 	{"POST /forgot-password", public, (*Web).forgot},
 	{"GET /password-reset/{token}", public, (*Web).resetForm},
@@ -152,6 +162,11 @@ var routes = []route{
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /me/sessions", member, (*Web).mySessions},
+	{"GET /me/sessions/others/end", member, (*Web).endOtherSessionsForm},
+	{"POST /me/sessions/others/end", member, (*Web).endOtherSessions},
+	{"GET /me/sessions/{session}/end", member, (*Web).endSessionForm},
+	{"POST /me/sessions/{session}/end", member, (*Web).endSession},
 	{"GET /admin/users", member, (*Web).users},
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
@@ -505,6 +520,8 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
 		"at": func(t time.Time, loc *time.Location) string { return dateIn(locale, t, loc) },
+		// passkeysOn reports whether passkeys can be used here.
+		"passkeysOn": func() bool { return w.Identity != nil && w.Identity.PasskeysAvailable() },
 		// meTabs lists the tabs of a person's own space.
 		"meTabs": func() []meTab { return meTabs },
 		"langURL": func(path, lang string) string {
