@@ -55,7 +55,13 @@ type User struct {
 	FirstName string
 	LastName  string
 	Locale    string
+	// TimeZone is the IANA name of the zone the times shown to the person
+	// are said in; "" for their account's.
+	TimeZone string
 
+	// NotificationEmail is where notifications go instead of the login
+	// email: set only once a link sent to it was used (see
+	// TokenNotificationEmail).
 	NotificationEmail string
 	EmailVerifiedAt   time.Time // zero until the login email is verified
 
@@ -286,6 +292,9 @@ const (
 	// TokenSignup confirms a sign-up with an address whose identity nobody
 	// has used yet (see identity.Service.SignUp).
 	TokenSignup TokenKind = "signup"
+	// TokenNotificationEmail confirms a notification address a person
+	// chose; the address waits in the token's Email until then.
+	TokenNotificationEmail TokenKind = "notification_email"
 )
 
 // Token is a one-time link's record. Only the SHA-256 of the secret is kept;

@@ -165,7 +165,20 @@ func (a *API) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
 
 type meView struct {
 	userView
-	Consent consentView `json:"consent"`
+	// TimeZone is the person's own zone; "" when times are shown in their
+	// account's.
+	TimeZone string `json:"time_zone"`
+	// NotificationEmail is where notifications go once confirmed; "" for
+	// the login email.
+	NotificationEmail        string            `json:"notification_email"`
+	PendingNotificationEmail *pendingEmailView `json:"pending_notification_email"`
+	Consent                  consentView       `json:"consent"`
+}
+
+// pendingEmailView is a notification address waiting for its confirmation.
+type pendingEmailView struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 type consentView struct {
@@ -176,12 +189,25 @@ type consentView struct {
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	p, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
+	return a.respondMe(w, r, auth.User.ID)
+}
+
+// respondMe answers the person's profile.
+func (a *API) respondMe(w http.ResponseWriter, r *http.Request, user equipe.ID) error {
+	prof, err := a.Identity.Profile(r.Context(), user)
 	if err != nil {
 		return err
 	}
-	return respond(w, http.StatusOK, meView{userView: viewUser(auth.User),
-		Consent: consentView{Required: needed, Version: p.Version, URL: p.URL}})
+	p, needed, err := a.Identity.ConsentNeeded(r.Context(), user)
+	if err != nil {
+		return err
+	}
+	v := meView{userView: viewUser(prof.User), TimeZone: prof.User.TimeZone, NotificationEmail: prof.User.NotificationEmail,
+		Consent: consentView{Required: needed, Version: p.Version, URL: p.URL}}
+	if prof.PendingEmail != "" {
+		v.PendingNotificationEmail = &pendingEmailView{Email: prof.PendingEmail, ExpiresAt: prof.PendingExpires}
+	}
+	return respond(w, http.StatusOK, v)
 }
 
 type consentRequest struct {

@@ -70,12 +70,20 @@ var (
 	UserPasswordResetRequested = declareOwn[None, None]("user.password_reset_requested", SubjectUser)
 	UserPasswordReset          = declareOwn[None, Sessions]("user.password_reset", SubjectUser)
 	UserPolicyAccepted         = declareOwn[None, Policy]("user.policy_accepted", SubjectPolicy)
-	UserEmailChangeRequested   = declareOwn[None, EmailChange]("user.email_change_requested", SubjectUser)
-	UserEmailChangeResent      = declareOwn[None, EmailChange]("user.email_change_resent", SubjectUser)
-	UserEmailChangeWithdrawn   = declareOwn[None, EmailChange]("user.email_change_withdrawn", SubjectUser)
-	UserEmailChanged           = declareOwn[Address, Address]("user.email_changed", SubjectUser)
-	UserEmailChangeCancelled   = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
-	InstanceAdminCreated       = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	UserProfileChanged         = declareOwn[Profile, Profile]("user.profile_changed", SubjectUser)
+	UserPasswordChanged        = declareOwn[None, Sessions]("user.password_changed", SubjectUser)
+	// A notification address: asked for (a link is sent to it), confirmed
+	// (notifications go there), cancelled before its confirmation, removed.
+	UserNotificationEmailRequested = declareOwn[None, Address]("user.notification_email_requested", SubjectUser)
+	UserNotificationEmailConfirmed = declareOwn[None, Address]("user.notification_email_confirmed", SubjectUser)
+	UserNotificationEmailCancelled = declareOwn[Address, None]("user.notification_email_cancelled", SubjectUser)
+	UserNotificationEmailRemoved   = declareOwn[Address, None]("user.notification_email_removed", SubjectUser)
+	UserEmailChangeRequested       = declareOwn[None, EmailChange]("user.email_change_requested", SubjectUser)
+	UserEmailChangeResent          = declareOwn[None, EmailChange]("user.email_change_resent", SubjectUser)
+	UserEmailChangeWithdrawn       = declareOwn[None, EmailChange]("user.email_change_withdrawn", SubjectUser)
+	UserEmailChanged               = declareOwn[Address, Address]("user.email_changed", SubjectUser)
+	UserEmailChangeCancelled       = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
+	InstanceAdminCreated           = declareOwn[None, Address]("instance_admin.created", SubjectUser)
 	// A person ends one of their sessions (another browser), or its owner's
 	// every other session, or an instance administrator every session of a
 	// user.

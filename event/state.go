@@ -391,6 +391,27 @@ type Address struct {
 // Fields lists the address.
 func (a Address) Fields() []Field { return []Field{{"email", ValueEmail, a.Email}} }
 
+// Profile is what a person says of themselves: names, language, time zone.
+type Profile struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Locale    string `json:"locale"`
+	// TimeZone is the IANA name of the person's zone; "" for their
+	// account's.
+	TimeZone string `json:"time_zone"`
+}
+
+// ProfileOf returns the profile of a user.
+func ProfileOf(u equipe.User) Profile {
+	return Profile{FirstName: u.FirstName, LastName: u.LastName, Locale: u.Locale, TimeZone: u.TimeZone}
+}
+
+// Fields lists the names, the language and the time zone.
+func (p Profile) Fields() []Field {
+	return []Field{{"first_name", ValueText, p.FirstName}, {"last_name", ValueText, p.LastName},
+		{"locale", ValueLocale, p.Locale}, {"time_zone", ValueText, p.TimeZone}}
+}
+
 // EmailChange is a login email change asked for: the new address, and for
 // one withdrawn, why (a message key; empty when the person withdrew it).
 type EmailChange struct {

@@ -330,7 +330,7 @@ func Loopback(r *http.Request) bool {
 
 // secretPaths are the path prefixes whose next segment is a one-time secret.
 var secretPaths = []string{"/password-reset/", "/verify-email/", "/invitations/", "/api/v1/invitations/", "/signup/confirm/",
-	"/email-change/confirm/", "/email-change/cancel/"}
+	"/email-change/confirm/", "/email-change/cancel/", "/notification-email/"}
 
 // RedactPath cuts the secret out of a link's path, so that logs never hold
 // a usable link.

@@ -301,7 +301,8 @@ func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct 
 }
 
 // confirmToInviter tells the inviter that u joined the account, at the
-// inviter's notification email for the account if they set one. An inviter
+// inviter's notification email for the account if they set one, else at
+// their own confirmed one. An inviter
 // who is gone is told nothing.
 func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equipe.Account, inviterID equipe.ID, u equipe.User) error {
 	inviter, err := w.UserByID(ctx, inviterID)
@@ -310,7 +311,7 @@ func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equip
 	} else if err != nil {
 		return err
 	}
-	to := inviter.Email
+	to := NotifyAddress(inviter)
 	if im, err := w.Member(ctx, acct.ID, inviter.ID); err == nil && im.NotificationEmail != "" {
 		to = im.NotificationEmail
 	}

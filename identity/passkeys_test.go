@@ -37,7 +37,9 @@ func eachPasskeyStage(t *testing.T, fn func(t *testing.T, g *passkeyStage)) {
 	})
 }
 
-func (g *passkeyStage) row(t *testing.T) *passkeyStage { return &passkeyStage{stage: g.stage.row(t), id: g.id} }
+func (g *passkeyStage) row(t *testing.T) *passkeyStage {
+	return &passkeyStage{stage: g.stage.row(t), id: g.id}
+}
 
 // person signs someone up and logs them in.
 func (g *passkeyStage) person(name string) identity.Auth {

@@ -29,6 +29,9 @@ type Config struct {
 	// ChallengeTTL is how long a login waits for its second step (default
 	// 5 min).
 	ChallengeTTL time.Duration
+	// NotificationEmailTTL is how long the link confirming a notification
+	// address works (default 72 h).
+	NotificationEmailTTL time.Duration
 	// EmailChangeTTL is how long the link that confirms a login email
 	// change works (default 24 h).
 	EmailChangeTTL time.Duration
@@ -86,6 +89,9 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
+	}
+	if cfg.NotificationEmailTTL == 0 {
+		cfg.NotificationEmailTTL = 72 * time.Hour
 	}
 	if cfg.EmailChangeTTL == 0 {
 		cfg.EmailChangeTTL = 24 * time.Hour

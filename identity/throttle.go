@@ -46,6 +46,8 @@ var (
 	limitResetIP       = window{20, time.Hour}
 	limitVerifyResend  = window{3, time.Hour}
 	limitTokenIP       = window{30, 10 * time.Minute}
+	// Links confirming a notification address, per person.
+	limitNotificationLink = window{5, time.Hour}
 	// A person's login email change requests and resends together; and the
 	// notices to an address another identity has, of someone's wish to use it.
 	limitEmailChange      = window{5, time.Hour}

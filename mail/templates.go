@@ -37,15 +37,19 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	// TemplateNotificationEmail goes to a notification address a person
+	// chose, with the link that confirms it.
+	TemplateNotificationEmail    = "notification_email"
+	TemplateEmailChangeRequested = "email_change_requested"
+	TemplateEmailChangeNotice    = "email_change_notice"
+	TemplateEmailChanged         = "email_changed"
+	TemplateEmailChangeAttempt   = "email_change_attempt"
+
 	// A person's second factors (Factor names which: totp or passkey).
 	TemplateSecondFactorAdded        = "second_factor_added"
 	TemplateSecondFactorRemoved      = "second_factor_removed"
 	TemplateRecoveryCodeUsed         = "recovery_code_used"
 	TemplateRecoveryCodesRegenerated = "recovery_codes_regenerated"
-	TemplateEmailChangeRequested     = "email_change_requested"
-	TemplateEmailChangeNotice        = "email_change_notice"
-	TemplateEmailChanged             = "email_changed"
-	TemplateEmailChangeAttempt       = "email_change_attempt"
 )
 
 const (
@@ -62,28 +66,31 @@ const (
 // refuses such data, which catches a wiring mistake in tests rather than in
 // a customer's mailbox.
 var needs = map[string]struct{ link, account, recipient, newEmail bool }{
-	TemplateVerifyEmail:              {link: true},
-	TemplatePasswordReset:            {link: true},
-	TemplatePasswordChanged:          {},
-	TemplateSignupAttempt:            {},
-	TemplateSignupConfirm:            {link: true, account: true},
-	TemplateInvitation:               {link: true, account: true},
-	TemplateAccessGranted:            {account: true},
-	TemplateActivation:               {link: true, account: true},
-	TemplateReinvitation:             {link: true, account: true},
-	TemplateWelcome:                  {account: true},
-	TemplateInviterConfirmation:      {account: true, recipient: true},
-	TemplateAdderConfirmation:        {account: true, recipient: true},
-	TemplateAdminReset:               {link: true, account: true},
-	TemplateAccountCreatedForYou:     {link: true, account: true},
+	TemplateVerifyEmail:          {link: true},
+	TemplatePasswordReset:        {link: true},
+	TemplatePasswordChanged:      {},
+	TemplateSignupAttempt:        {},
+	TemplateSignupConfirm:        {link: true, account: true},
+	TemplateInvitation:           {link: true, account: true},
+	TemplateAccessGranted:        {account: true},
+	TemplateActivation:           {link: true, account: true},
+	TemplateReinvitation:         {link: true, account: true},
+	TemplateWelcome:              {account: true},
+	TemplateInviterConfirmation:  {account: true, recipient: true},
+	TemplateAdderConfirmation:    {account: true, recipient: true},
+	TemplateAdminReset:           {link: true, account: true},
+	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNotificationEmail:    {link: true},
+	TemplateEmailChangeRequested: {link: true, newEmail: true},
+	TemplateEmailChangeNotice:    {link: true, newEmail: true},
+	TemplateEmailChanged:         {link: true, newEmail: true},
+	TemplateEmailChangeAttempt:   {},
+
+	// A person's second factors.
 	TemplateSecondFactorAdded:        {},
 	TemplateSecondFactorRemoved:      {},
 	TemplateRecoveryCodeUsed:         {},
 	TemplateRecoveryCodesRegenerated: {},
-	TemplateEmailChangeRequested:     {link: true, newEmail: true},
-	TemplateEmailChangeNotice:        {link: true, newEmail: true},
-	TemplateEmailChanged:             {link: true, newEmail: true},
-	TemplateEmailChangeAttempt:       {},
 }
 
 // Data is what every template may use. Vendors who override templates rely

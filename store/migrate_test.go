@@ -177,8 +177,59 @@ func TestMigrate_CancelLinksKeepPendingSignUps(t *testing.T) {
 				t.Fatalf("%d pending sign-ups after the migration (%v)", n, err)
 			}
 			if _, err := raw.Exec(`INSERT INTO tokens (id, kind, hash, user_id, email, created_at, expires_at)
-				VALUES ('0193a000-0000-7000-8000-000000000003', 'email_change_cancel', $1, '` + user + `', 'ada@example.com', 1, 2)`, []byte("h2")); err != nil {
+				VALUES ('0193a000-0000-7000-8000-000000000003', 'email_change_cancel', $1, '`+user+`', 'ada@example.com', 1, 2)`, []byte("h2")); err != nil {
 				t.Fatalf("a cancellation link: %v", err)
+			}
+		})
+	}
+}
+
+// TestMigrate_PendingSignUpsSurviveTheTokensRebuild checks the migration
+// that gives tokens the kind notification_email (0019): SQLite rebuilds the table,
+// and dropping the old one must not take the pending sign-ups that refer to
+// its rows with it.
+func TestMigrate_PendingSignUpsSurviveTheTokensRebuild(t *testing.T) {
+	const before = 18 // the last version before the rebuild
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, before); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			const user, token = "0193a000-0000-4000-8000-000000000001", "0193a000-0000-7000-8000-000000000002"
+			inserts := []struct {
+				q    string
+				args []any
+			}{
+				{`INSERT INTO users (id, email, email_key, first_name, last_name, locale, created_at)
+					VALUES ($1, 'ada@example.com', 'ada@example.com', 'Ada', 'Lovelace', 'en', 1)`, []any{user}},
+				{`INSERT INTO tokens (id, kind, hash, user_id, created_at, expires_at) VALUES ($1, 'signup', $2, $3, 1, 2)`,
+					[]any{token, []byte{1}, user}},
+				{`INSERT INTO pending_signups (token_id, password_hash, first_name, last_name, locale, account_name,
+					resource_type, resource_name, created_at) VALUES ($1, 'h', 'Ada', 'Lovelace', 'en', 'A', 'location', 'L', 1)`,
+					[]any{token}},
+			}
+			for _, in := range inserts {
+				if _, err := raw.Exec(in.q, in.args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM pending_signups p JOIN tokens t ON t.id = p.token_id`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%d pending sign-ups with their token after the migration (%v), want 1", n, err)
+			}
+			if _, err := raw.Exec(`INSERT INTO tokens (id, kind, hash, user_id, created_at, expires_at)
+				VALUES ('0193a000-0000-7000-8000-000000000003', 'notification_email', $1, '`+user+`', 1, 2)`, []byte{2}); err != nil {
+				t.Fatalf("a notification_email token: %v", err)
 			}
 		})
 	}

@@ -8,22 +8,22 @@ import (
 )
 
 const userColumns = `id, email, email_key, first_name, last_name, locale, notification_email,
-	email_verified_at, password_hash, password_changed_at, instance_admin, disabled_at, last_login_at, created_at`
+	email_verified_at, password_hash, password_changed_at, instance_admin, disabled_at, last_login_at, created_at, time_zone`
 
 func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
 	return row.Scan(&u.ID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName, &u.Locale, nstr(&u.NotificationEmail),
 		ts(&u.EmailVerifiedAt), nstr(&u.PasswordHash), ts(&u.PasswordChangedAt), &u.InstanceAdmin, ts(&u.DisabledAt),
-		ts(&u.LastLoginAt), ts(&u.CreatedAt))
+		ts(&u.LastLoginAt), ts(&u.CreatedAt), &u.TimeZone)
 }
 
 // CreateUser inserts u. Returns ECONFLICT with key "email.taken" when a
 // user already has u's email key.
 func (w Writes) CreateUser(ctx context.Context, u *equipe.User) error {
 	_, err := w.exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
 		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
-		tv(u.LastLoginAt), micros(u.CreatedAt))
+		tv(u.LastLoginAt), micros(u.CreatedAt), u.TimeZone)
 	if isConflict(err) {
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "email.taken", Err: err}
 	}
@@ -71,6 +71,22 @@ func (w Writes) SetLastLogin(ctx context.Context, userID equipe.ID, at time.Time
 func (w Writes) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time.Time) error {
 	return w.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1`,
 		userID, micros(at))
+}
+
+// SetProfile stores the user's names, language and time zone. Returns
+// ENOTFOUND for an unknown user.
+func (w Writes) SetProfile(ctx context.Context, u *equipe.User) error {
+	// Member lists show and sort by the names.
+	w.x.touch(UserKey(u.ID))
+	return w.execOne(ctx, `UPDATE users SET first_name = $2, last_name = $3, locale = $4, time_zone = $5 WHERE id = $1`,
+		u.ID, u.FirstName, u.LastName, u.Locale, u.TimeZone)
+}
+
+// SetNotificationEmail stores the user's notification email, "" for none
+// (notifications go to the login email). Returns ENOTFOUND for an unknown
+// user.
+func (w Writes) SetNotificationEmail(ctx context.Context, userID equipe.ID, email string) error {
+	return w.execOne(ctx, `UPDATE users SET notification_email = $2 WHERE id = $1`, userID, str(email))
 }
 
 // SetInstanceAdmin grants or withdraws instance administration.

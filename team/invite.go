@@ -237,13 +237,14 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 // access was created (seed 002: "you will also receive an automatic email
 // confirming that your colleague's account was created"), when the account's
 // notify_adder setting says so, at their notification email for the account
-// if they set one. An API key is nobody to tell.
+// if they set one, else at their own confirmed one. An API key is nobody to
+// tell.
 func (s *Service) confirmToAdder(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, m equipe.Member, usr equipe.User) error {
 	if !acct.NotifyAdder.OnCreation() || actor.userID() == nil {
 		return nil
 	}
 	adder := *actor.User
-	to := adder.Email
+	to := identity.NotifyAddress(adder)
 	if am, err := u.Member(ctx, acct.ID, adder.ID); err == nil && am.NotificationEmail != "" {
 		to = am.NotificationEmail
 	} else if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {

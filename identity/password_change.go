@@ -1,0 +1,89 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// ChangePassword sets a new password for a logged-in person who gives their
+// current one. The other sessions of the person end and the one they use
+// is kept; reset links stop working; the "password changed" email goes to
+// the login email.
+//
+// Attempts are throttled like logins, per person and per client address,
+// before the current password is looked at: a blocked attempt answers
+// ERATELIMITED whether or not the password is right. A wrong current
+// password answers EINVALID (field current_password, key
+// password.current_wrong) and counts; a new password that breaks a rule
+// answers EINVALID (field new_password) after a right current one. Nothing
+// changes on error.
+func (s *Service) ChangePassword(ctx context.Context, a Auth, current, password string, o equipe.Origin) error {
+	now := s.now()
+	userKey, ipKey := "password:user:"+a.User.ID.String(), "password:ip:"+ipKey(o.IP)
+
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	byIP, err := b.Attempt(ctx, ipKey, now, limitLoginIP)
+	if err != nil {
+		return err
+	}
+	byUser, err := b.Attempt(ctx, userKey, now, limitLoginEmail)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return err
+	}
+	if !byIP.Allowed() || !byUser.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
+			until = byUser.BlockedUntil()
+		}
+		return work.Throttled("", until.Sub(now))
+	}
+
+	u, err := s.DB.UserByID(ctx, a.User.ID)
+	if err != nil {
+		return err
+	}
+	if ok, _ := s.Hasher.Verify(u.PasswordHash, current); !ok || u.PasswordHash == "" {
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "current_password", Key: "password.current_wrong"}}}
+	}
+	if p := CheckPassword(password, u.Email, u.FirstName, u.LastName); p != "" {
+		var v equipe.Invalid
+		v.AddArgs("new_password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
+		return v.Err()
+	}
+	hash := s.Hasher.Hash(password)
+	return s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
+		if err := w.DeleteThrottle(ctx, userKey); err != nil {
+			return err
+		}
+		if err := w.Refund(ctx, ipKey, limitLoginIP.Free); err != nil {
+			return err
+		}
+		if err := w.SetPassword(ctx, u.ID, hash, now); err != nil {
+			return err
+		}
+		if err := w.SupersedeTokens(ctx, u.ID, equipe.TokenReset, now); err != nil {
+			return err
+		}
+		ended, err := w.DeleteOtherSessions(ctx, u.ID, a.Session.ID)
+		if err != nil {
+			return err
+		}
+		keys, err := s.activeKeys(ctx, w, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Keys: keys}); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserPasswordChanged.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
+	})
+}
