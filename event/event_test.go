@@ -131,7 +131,8 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserRecoveryCodesRegenerated.Type: roundTrip(UserRecoveryCodesRegenerated),
 		UserRecoveryCodeUsed.Type:         roundTrip(UserRecoveryCodeUsed), UserSecondStepRequired.Type: roundTrip(UserSecondStepRequired),
 		UserSecondFactorFailed.Type: roundTrip(UserSecondFactorFailed),
-		UserProfileChanged.Type:     roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
+		UserDataExported.Type:       roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
+		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
 		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
 		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
 		UserNotificationEmailCancelled.Type: roundTrip(UserNotificationEmailCancelled),
@@ -198,7 +199,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
-		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserDataExported.Type, UserDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

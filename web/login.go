@@ -14,6 +14,7 @@ var loginNotices = map[string]string{
 	"logout":  "login.logged_out",
 	"reset":   "login.password_changed",
 	"expired": "login.challenge_expired",
+	"deleted": "login.identity_deleted",
 }
 
 func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
