@@ -57,6 +57,12 @@ var routes = []route{
 	{"POST", "/api/v1/signup/confirm", public, (*API).confirmSignUp},
 	{"POST", "/api/v1/session", public, (*API).logIn},
 	{"DELETE", "/api/v1/session", loggedIn, (*API).logOut},
+	{"POST", "/api/v1/session/second-factor", public, (*API).logInSecondFactor},
+	{"GET", "/api/v1/me/second-factors", member, (*API).secondFactors},
+	{"POST", "/api/v1/me/totp", member, (*API).startTOTP},
+	{"POST", "/api/v1/me/totp/confirm", member, (*API).confirmTOTP},
+	{"DELETE", "/api/v1/me/totp", member, (*API).disableTOTP},
+	{"POST", "/api/v1/me/recovery-codes", member, (*API).regenerateRecoveryCodes},
 	{"POST", "/api/v1/password-reset", public, (*API).requestReset},
 	{"POST", "/api/v1/password-reset/confirm", public, (*API).confirmReset},
 	{"POST", "/api/v1/verify-email", public, (*API).verifyEmail},
@@ -78,6 +84,9 @@ var routes = []route{
 	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},
 	{"DELETE", "/api/v1/me/sessions", member, (*API).endMyOtherSessions},
 	{"DELETE", "/api/v1/me/sessions/{session}", member, (*API).endMySession},
+	{"GET", "/api/v1/me/passkeys", member, (*API).myPasskeys},
+	{"PATCH", "/api/v1/me/passkeys/{passkey}", member, (*API).renamePasskey},
+	{"DELETE", "/api/v1/me/passkeys/{passkey}", member, (*API).removePasskey},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
 	{"GET", "/api/v1/catalogue", public, (*API).catalogue},
 
@@ -144,6 +153,7 @@ var routes = []route{
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},
 	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
+	{"DELETE", "/api/v1/users/{user}/second-factors", caller, (*API).removeSecondFactors},
 }
 
 // Handler returns the API's handler for every path under /api/.

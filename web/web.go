@@ -74,6 +74,8 @@ var routes = []route{
 	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
 	{"POST /login", public, (*Web).logIn},
+	{"GET /login/second-factor", public, (*Web).secondStepForm},
+	{"POST /login/second-factor", public, (*Web).secondStep},
 	{"POST /logout", loggedIn, (*Web).logOut},
 	{"GET /me/email", member, (*Web).emailForm},
 	{"POST /me/email", member, (*Web).changeEmail},
@@ -185,6 +187,8 @@ var routes = []route{
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
 	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
+	{"GET /admin/users/{user}/second-factors", member, (*Web).removeFactorsForm},
+	{"POST /admin/users/{user}/second-factors", member, (*Web).removeFactors},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
