@@ -126,6 +126,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
+		UserDataExported.Type: roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
 		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
 		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
 		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
@@ -191,7 +192,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
-		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type}
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserDataExported.Type, UserDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

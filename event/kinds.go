@@ -84,6 +84,11 @@ var (
 	UserEmailChanged               = declareOwn[Address, Address]("user.email_changed", SubjectUser)
 	UserEmailChangeCancelled       = declareOwn[None, EmailCancel]("user.email_change_cancelled", SubjectUser)
 	InstanceAdminCreated           = declareOwn[None, Address]("instance_admin.created", SubjectUser)
+	// A person's data downloaded, by themself or an instance administrator.
+	UserDataExported = declareOwn[None, None]("user.data_exported", SubjectUser)
+	// A person's identity erased; the subject is the pseudonym that the
+	// audit log names them by from then on.
+	UserDeleted = declareOwn[None, Deletion]("user.deleted", SubjectUser)
 	// A person ends one of their sessions (another browser), or its owner's
 	// every other session, or an instance administrator every session of a
 	// user.

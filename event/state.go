@@ -367,6 +367,7 @@ func (k Key) Fields() []Field {
 const (
 	ReasonClientDetached = "client.detached" // the firm's staff made it in a client since detached
 	ReasonCreatorRemoved = "creator.removed" // its creator left the account
+	ReasonCreatorDeleted = "creator.deleted" // its creator's identity was erased
 )
 
 // Revocation says why a key was revoked; Reason is empty when a person
@@ -466,6 +467,20 @@ type PolicyLink struct {
 
 // Fields lists the address.
 func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+
+// Deletion is what erasing a person's identity ended: their sessions, the
+// API keys they made, their memberships.
+type Deletion struct {
+	SessionsEnded int `json:"sessions_ended"`
+	KeysRevoked   int `json:"keys_revoked"`
+	AccountsLeft  int `json:"accounts_left"`
+}
+
+// Fields lists the counts.
+func (d Deletion) Fields() []Field {
+	return []Field{{"sessions_ended", ValueCount, d.SessionsEnded}, {"keys_revoked", ValueCount, d.KeysRevoked},
+		{"accounts_left", ValueCount, d.AccountsLeft}}
+}
 
 // Passkey is a person's passkey, by the name they gave it.
 type Passkey struct {

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/equipe-dev/equipe/store"
 	htmltemplate "html/template"
 	"io/fs"
 	"net/url"
@@ -44,6 +45,9 @@ const (
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateIdentityDeleted tells a person their identity was erased. Its
+	// recipient is forgotten once it is delivered (store.MarkEmailSent).
+	TemplateIdentityDeleted = store.ErasedRecipientTemplate
 )
 
 const (
@@ -79,6 +83,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateIdentityDeleted:      {},
 }
 
 // Data is what every template may use. Vendors who override templates rely

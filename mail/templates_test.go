@@ -28,7 +28,7 @@ func mainLink(name string, d Data) string {
 	switch name {
 	case TemplatePasswordChanged:
 		return d.ResetURL
-	case TemplateSignupAttempt, TemplateWelcome, TemplateEmailChangeAttempt:
+	case TemplateSignupAttempt, TemplateWelcome, TemplateEmailChangeAttempt, TemplateIdentityDeleted:
 		return d.LoginURL
 	}
 	return d.Link

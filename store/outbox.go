@@ -94,10 +94,14 @@ func (db *DB) RenewEmailClaims(ctx context.Context, claim string, until time.Tim
 // MarkEmailSent records that the email was delivered at at, if the worker
 // still holds it under claim. The bodies are emptied: they may carry one-time
 // links, which must not outlive their delivery in the database.
+//
+// The notice that a person's identity was erased (ErasedRecipientTemplate)
+// loses its recipient too: it was the last trace of their address.
 func (db *DB) MarkEmailSent(ctx context.Context, id equipe.ID, claim string, at time.Time) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $3, claim = NULL,
-		claimed_until = NULL, body_text = '', body_html = '', last_error = ''
-		WHERE id = $1 AND claim = $2 AND status = 'processing'`, id, claim, micros(at))
+		claimed_until = NULL, body_text = '', body_html = '', last_error = '',
+		recipient = CASE WHEN template = $4 THEN '' ELSE recipient END
+		WHERE id = $1 AND claim = $2 AND status = 'processing'`, id, claim, micros(at), ErasedRecipientTemplate)
 	return wrap(err)
 }
 
@@ -107,8 +111,9 @@ func (db *DB) MarkEmailSent(ctx context.Context, id equipe.ID, claim string, at 
 func (db *DB) MarkEmailFailed(ctx context.Context, id equipe.ID, claim, lastError string, next time.Time, abandon bool) error {
 	if abandon {
 		_, err := db.w.ExecContext(ctx, `UPDATE outbox SET status = 'abandoned', claim = NULL, claimed_until = NULL,
-			last_error = $3, body_text = '', body_html = ''
-			WHERE id = $1 AND claim = $2 AND status = 'processing'`, id, claim, lastError)
+			last_error = $3, body_text = '', body_html = '',
+			recipient = CASE WHEN template = $4 THEN '' ELSE recipient END
+			WHERE id = $1 AND claim = $2 AND status = 'processing'`, id, claim, lastError, ErasedRecipientTemplate)
 		return wrap(err)
 	}
 	_, err := db.w.ExecContext(ctx, `UPDATE outbox SET status = 'queued', claim = NULL, claimed_until = NULL,
@@ -116,6 +121,11 @@ func (db *DB) MarkEmailFailed(ctx context.Context, id equipe.ID, claim, lastErro
 		WHERE id = $1 AND claim = $2 AND status = 'processing'`, id, claim, lastError, micros(next))
 	return wrap(err)
 }
+
+// ErasedRecipientTemplate is the email template (mail.TemplateIdentityDeleted)
+// whose recipient is erased once delivered or abandoned: it goes to the
+// address of a person whose identity was erased.
+const ErasedRecipientTemplate = "identity_deleted"
 
 // EmailByID returns the outbox email with id, or ENOTFOUND.
 func (q Queries) EmailByID(ctx context.Context, id equipe.ID) (equipe.Email, error) {

@@ -11,6 +11,7 @@ import (
 var homeNotices = map[string]string{
 	"verification_sent": "home.verification_sent",
 	"joined":            "home.joined",
+	"user_deleted":      "home.user_deleted",
 }
 
 type homePage struct {

@@ -9,8 +9,9 @@ import (
 
 // loginNotices are the notices /login?done= may show after a redirect.
 var loginNotices = map[string]string{
-	"logout": "login.logged_out",
-	"reset":  "login.password_changed",
+	"logout":  "login.logged_out",
+	"reset":   "login.password_changed",
+	"deleted": "login.identity_deleted",
 }
 
 func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,557 @@
+package identity
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// ExportFormat names the format of a person's data export and its version:
+// a new version is a change a reader of the old one would misread (a field
+// removed or its meaning changed); fields are added within a version.
+const ExportFormat = "equipe.user-export/1"
+
+// Export is everything equipe holds about a person, without a secret:
+// their identity, memberships, acceptances of the privacy policy, sessions,
+// second factors, API keys they made, and the audit events they made or
+// that are about them. docs/data-rights.md describes each field.
+type Export struct {
+	Format        string          `json:"format"`
+	ExportedAt    time.Time       `json:"exported_at"`
+	User          ExportUser      `json:"user"`
+	Memberships   []ExportMember  `json:"memberships"`
+	Consents      []ExportConsent `json:"consents"`
+	Sessions      []ExportSession `json:"sessions"`
+	SecondFactors []ExportFactor  `json:"second_factors"`
+	APIKeys       []ExportKey     `json:"api_keys"`
+	Events        []ExportEvent   `json:"events"`
+}
+
+// ExportUser is a person's identity in an export (no password hash: only
+// when the password was last changed).
+type ExportUser struct {
+	ID                equipe.ID  `json:"id"`
+	Email             string     `json:"email"`
+	FirstName         string     `json:"first_name"`
+	LastName          string     `json:"last_name"`
+	Locale            string     `json:"locale"`
+	NotificationEmail string     `json:"notification_email"`
+	EmailVerifiedAt   *time.Time `json:"email_verified_at"`
+	PasswordChangedAt *time.Time `json:"password_changed_at"`
+	InstanceAdmin     bool       `json:"instance_admin"`
+	DisabledAt        *time.Time `json:"disabled_at"`
+	LastLoginAt       *time.Time `json:"last_login_at"`
+	CreatedAt         time.Time  `json:"created_at"`
+}
+
+// ExportMember is a membership of an account in an export, with the
+// changes made to it (its events in the account's log).
+type ExportMember struct {
+	AccountID         equipe.ID           `json:"account_id"`
+	AccountName       string              `json:"account_name"`
+	Role              string              `json:"role"`
+	Status            equipe.MemberStatus `json:"status"`
+	Title             string              `json:"title"`
+	Overrides         []equipe.Override   `json:"overrides"`
+	NotificationEmail string              `json:"notification_email"`
+	InvitationsSent   int                 `json:"invitations_sent"`
+	JoinedAt          *time.Time          `json:"joined_at"`
+	LastLoginAt       *time.Time          `json:"last_login_at"`
+	CreatedAt         time.Time           `json:"created_at"`
+	Changes           []ExportChange      `json:"changes"`
+}
+
+// ExportChange is one change of a membership: the event's ID (in Events),
+// kind and time.
+type ExportChange struct {
+	EventID equipe.ID  `json:"event_id"`
+	Type    event.Type `json:"type"`
+	At      time.Time  `json:"at"`
+}
+
+// ExportConsent is an acceptance of a version of the privacy policy.
+type ExportConsent struct {
+	Version    string    `json:"version"`
+	Label      string    `json:"label"`
+	AcceptedAt time.Time `json:"accepted_at"`
+	IP         string    `json:"ip"`
+}
+
+// ExportSession is a session (never its secret).
+type ExportSession struct {
+	ID         equipe.ID  `json:"id"`
+	AccountID  *equipe.ID `json:"account_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastSeenAt time.Time  `json:"last_seen_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	IP         string     `json:"ip"`
+	UserAgent  string     `json:"user_agent"`
+}
+
+// ExportFactor is a second factor (never its secret): kind "totp",
+// "passkey" (with its name) or "recovery_codes" (with how many are left).
+type ExportFactor struct {
+	Kind        string     `json:"kind"`
+	Name        string     `json:"name,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+	Remaining   *int       `json:"remaining,omitempty"`
+}
+
+// ExportKey is an API key the person made (never its secret).
+type ExportKey struct {
+	ID         equipe.ID  `json:"id"`
+	AccountID  *equipe.ID `json:"account_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Role       string     `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// ExportEvent is an audit event the person made or that is about them,
+// with its states as recorded.
+type ExportEvent struct {
+	ID        equipe.ID       `json:"id"`
+	Type      event.Type      `json:"type"`
+	AccountID *equipe.ID      `json:"account_id"`
+	Actor     event.Actor     `json:"actor"`
+	Subject   event.Subject   `json:"subject"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+	IP        string          `json:"ip"`
+	At        time.Time       `json:"at"`
+}
+
+// mayActOn reports whether by may export or delete the user's data: the
+// person themself, or an instance administrator. Anyone else is told the
+// user does not exist.
+func mayActOn(by *equipe.User, userID equipe.ID) error {
+	if by.ID == userID || by.InstanceAdmin {
+		return nil
+	}
+	return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+}
+
+// ExportData returns everything equipe holds about the user, for the person
+// themself or an instance administrator (anyone else: ENOTFOUND), and
+// records that it was exported, by whom.
+func (s *Service) ExportData(ctx context.Context, by equipe.User, userID equipe.ID, o equipe.Origin) (Export, error) {
+	if err := mayActOn(&by, userID); err != nil {
+		return Export{}, err
+	}
+	var x Export
+	err := s.Work.Do(ctx, event.ByUser(by.ID), o, func(w *work.Unit) error {
+		var err error
+		x, err = export(ctx, w.Queries, userID, w.Now())
+		if err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserDataExported.New(nil, userID.String(), nil, nil))
+	})
+	return x, err
+}
+
+// export reads the user's data with q at now.
+func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Time) (Export, error) {
+	u, err := q.UserByID(ctx, userID)
+	if err != nil {
+		return Export{}, err
+	}
+	x := Export{Format: ExportFormat, ExportedAt: now, User: ExportUser{ID: u.ID, Email: u.Email, FirstName: u.FirstName,
+		LastName: u.LastName, Locale: u.Locale, NotificationEmail: u.NotificationEmail, EmailVerifiedAt: when(u.EmailVerifiedAt),
+		PasswordChangedAt: when(u.PasswordChangedAt), InstanceAdmin: u.InstanceAdmin, DisabledAt: when(u.DisabledAt),
+		LastLoginAt: when(u.LastLoginAt), CreatedAt: u.CreatedAt},
+		Memberships: []ExportMember{}, Consents: []ExportConsent{}, Sessions: []ExportSession{},
+		SecondFactors: []ExportFactor{}, APIKeys: []ExportKey{}, Events: []ExportEvent{}}
+
+	rows, err := q.EventsOfUser(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	changes := map[equipe.ID][]ExportChange{}
+	for _, r := range rows {
+		x.Events = append(x.Events, ExportEvent{ID: r.ID, Type: event.Type(r.Action), AccountID: r.AccountID,
+			Actor:   event.Actor{Kind: event.ActorKind(r.ActorType), ID: r.ActorID, Name: r.ActorName},
+			Subject: event.Subject{Kind: event.SubjectKind(r.TargetType), ID: r.TargetID},
+			Before:  rawState(r.Before), After: rawState(r.After), IP: r.IP, At: r.At})
+		if r.AccountID != nil && r.TargetType == string(event.SubjectUser) && r.TargetID == userID.String() {
+			changes[*r.AccountID] = append(changes[*r.AccountID], ExportChange{EventID: r.ID, Type: event.Type(r.Action), At: r.At})
+		}
+	}
+
+	members, err := q.AccountsOfUser(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, ma := range members {
+		m := ma.Member
+		ovs := m.Overrides
+		if ovs == nil {
+			ovs = []equipe.Override{}
+		}
+		ch := changes[ma.Account.ID]
+		if ch == nil {
+			ch = []ExportChange{}
+		}
+		x.Memberships = append(x.Memberships, ExportMember{AccountID: ma.Account.ID, AccountName: ma.Account.Name,
+			Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, NotificationEmail: m.NotificationEmail,
+			InvitationsSent: m.InvitationsSent, JoinedAt: when(m.JoinedAt), LastLoginAt: when(m.LastLoginAt),
+			CreatedAt: m.CreatedAt, Changes: ch})
+	}
+
+	consents, err := q.Consents(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, c := range consents {
+		x.Consents = append(x.Consents, ExportConsent{Version: c.Version, Label: c.Label, AcceptedAt: c.AcceptedAt, IP: c.IP})
+	}
+
+	sessions, err := q.Sessions(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, ss := range sessions {
+		x.Sessions = append(x.Sessions, ExportSession{ID: ss.ID, AccountID: ss.AccountID, CreatedAt: ss.CreatedAt,
+			LastSeenAt: ss.LastSeenAt, ExpiresAt: ss.ExpiresAt, IP: ss.IP, UserAgent: ss.UserAgent})
+	}
+
+	factors, err := q.FactorRecords(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, f := range factors {
+		ef := ExportFactor{Kind: f.Kind, Name: f.Name, CreatedAt: f.CreatedAt, LastUsedAt: when(f.LastUsedAt)}
+		switch f.Kind {
+		case "totp":
+			ef.ConfirmedAt = when(f.ConfirmedAt)
+		case "recovery_codes":
+			n := f.Count
+			ef.Remaining = &n
+		}
+		x.SecondFactors = append(x.SecondFactors, ef)
+	}
+
+	keys, err := q.KeysCreatedBy(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, k := range keys {
+		x.APIKeys = append(x.APIKeys, ExportKey{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix,
+			Role: k.Role, CreatedAt: k.CreatedAt, LastUsedAt: when(k.LastUsedAt), RevokedAt: when(k.RevokedAt)})
+	}
+	return x, nil
+}
+
+// when is t, or nil when it is zero (never).
+func when(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// rawState is a stored state as JSON, null when there is none.
+func rawState(s string) json.RawMessage {
+	if s == "" {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(s)
+}
+
+// Limits on confirming a deletion with one's password: it is guessable like
+// a login.
+const (
+	deleteTries  = 5
+	deleteWindow = 15 * time.Minute
+)
+
+// Deletion is what erasing an identity did.
+type Deletion struct {
+	// Pseudonym is the ID the audit log names the person by from now on.
+	Pseudonym     equipe.ID
+	SessionsEnded int
+	KeysRevoked   int
+	AccountsLeft  int
+}
+
+// PseudonymLabel is how a deleted person is named where their events
+// named them (an email, a name): "deleted-" and the start of their
+// pseudonym, the same in every event.
+func PseudonymLabel(p equipe.ID) string {
+	return "deleted-" + strings.ReplaceAll(p.String(), "-", "")[:12]
+}
+
+// AccountsHeldAlone returns the accounts of which the user is the only
+// active administrator: while there is one, their identity cannot be
+// deleted (someone must be made administrator there first). For the person
+// themself or an instance administrator.
+func (s *Service) AccountsHeldAlone(ctx context.Context, by equipe.User, userID equipe.ID) ([]equipe.Account, error) {
+	if err := mayActOn(&by, userID); err != nil {
+		return nil, err
+	}
+	return s.DB.AccountsHeldAlone(ctx, userID)
+}
+
+// DeleteUser erases a person's identity, for the person themself (who
+// confirms it with their password) or an instance administrator. In one
+// unit of work it revokes the API keys they made, removes their
+// memberships (each recorded in the account's log), ends their sessions,
+// deletes their identity with its tokens, consents and second factors, the
+// emails to their addresses, and rewrites the audit log so that it names
+// them by a pseudonym, with no email or name of theirs left; then it tells
+// them by email at the address they had.
+//
+// Returns ENOTFOUND for an unknown user (or one out of by's reach),
+// EINVALID "password" for a missing or wrong password, ERATELIMITED after
+// too many tries, and ECONFLICT "user.last_admin" while they are the only
+// active administrator of an account (Args "accounts": the names).
+func (s *Service) DeleteUser(ctx context.Context, by equipe.User, userID equipe.ID, password string, o equipe.Origin) (Deletion, error) {
+	if err := mayActOn(&by, userID); err != nil {
+		return Deletion{}, err
+	}
+	self := by.ID == userID
+	u, err := s.DB.UserByID(ctx, userID)
+	if err != nil {
+		return Deletion{}, err
+	}
+	if self {
+		if password == "" {
+			return Deletion{}, fieldError("password", "delete.password_required")
+		}
+		err := s.Work.Do(ctx, event.ByUser(by.ID), o, func(w *work.Unit) error {
+			return w.Limit(ctx, "delete:user:"+u.ID.String(), deleteTries, deleteWindow, "")
+		})
+		if err != nil {
+			return Deletion{}, err
+		}
+		if ok, _ := s.Hasher.Verify(u.PasswordHash, password); !ok || u.PasswordHash == "" {
+			return Deletion{}, fieldError("password", "delete.password_incorrect")
+		}
+	}
+	d := Deletion{Pseudonym: equipe.NewUserID()}
+	err = s.Work.Do(ctx, event.ByUser(by.ID), o, func(w *work.Unit) error {
+		u, err := w.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return s.deleteUser(ctx, w, &u, self, &d)
+	})
+	return d, err
+}
+
+// fieldError is EINVALID with one field's problem.
+func fieldError(field, key string) error {
+	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: field, Key: key}}}
+}
+
+// deleteUser erases u in the unit; see DeleteUser.
+func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, self bool, d *Deletion) error {
+	members, err := w.AccountsOfUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var alone []string
+	for _, ma := range members {
+		if ma.Member.Role != equipe.RoleAdmin || ma.Member.Status != equipe.MemberActive {
+			continue
+		}
+		// Locked: an administrator demoted meanwhile elsewhere cannot leave
+		// the account with none.
+		admins, err := w.LockActiveAdmins(ctx, ma.Account.ID)
+		if err != nil {
+			return err
+		}
+		if len(admins) <= 1 {
+			alone = append(alone, ma.Account.Name)
+		}
+	}
+	if len(alone) > 0 {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.last_admin", Args: map[string]any{"accounts": strings.Join(alone, ", ")}}
+	}
+
+	keys, err := w.ActiveKeysCreatedBy(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := w.RevokeAPIKey(ctx, k.AccountID, k.ID, w.Now(), event.ReasonCreatorDeleted); err != nil {
+			return err
+		}
+		if err := w.Record(ctx, event.KeyRevoked.New(k.AccountID, k.ID.String(), nil, &event.Revocation{Reason: event.ReasonCreatorDeleted})); err != nil {
+			return err
+		}
+	}
+	d.KeysRevoked = len(keys)
+
+	// Addresses and names the person went by, to find and erase in the log.
+	personal := []string{u.Email, u.EmailKey, u.NotificationEmail, u.FirstName, u.LastName, u.Name()}
+	for _, ma := range members {
+		m := ma.Member
+		res, err := w.MemberResources(ctx, m.AccountID, u.ID)
+		if err != nil {
+			return err
+		}
+		before := event.MemberOf(m, res)
+		if err := w.Record(ctx, event.MemberRemoved.In(m.AccountID, u.ID.String(), &before, nil)); err != nil {
+			return err
+		}
+		personal = append(personal, m.NotificationEmail, m.FirstName, m.LastName)
+	}
+	d.AccountsLeft = len(members)
+
+	var accounts []equipe.ID
+	var addresses []string
+	for _, ma := range members {
+		accounts = append(accounts, ma.Account.ID)
+		addresses = append(addresses, ma.Member.NotificationEmail)
+	}
+	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, d.Pseudonym)
+	if err != nil {
+		return err
+	}
+	d.SessionsEnded = int(forgotten.Sessions)
+	if err := pseudonymiseEvents(ctx, w, u.ID, d.Pseudonym, personal); err != nil {
+		return err
+	}
+	if self {
+		w.ActFor(event.ByUser(d.Pseudonym))
+	}
+	if err := w.Record(ctx, event.UserDeleted.New(nil, d.Pseudonym.String(), nil,
+		&event.Deletion{SessionsEnded: d.SessionsEnded, KeysRevoked: d.KeysRevoked, AccountsLeft: d.AccountsLeft})); err != nil {
+		return err
+	}
+	return w.Mail(ctx, mail.TemplateIdentityDeleted, u.Locale, u.Email, mail.Data{RecipientName: u.Name()})
+}
+
+// pseudonymiseEvents rewrites every audit event that names the user: the
+// user's ID becomes the pseudonym wherever it stands (actor, subject, a
+// state's value), every state value equal to one of the personal words (an
+// address, a name) becomes the pseudonym's label, and the address of the
+// requests the person made is dropped.
+func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equipe.ID, personal []string) error {
+	words := map[string]bool{}
+	var search []string
+	for _, p := range personal {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		words[strings.ToLower(p)] = true
+		if strings.Contains(p, "@") {
+			search = append(search, p)
+		}
+	}
+	search = append(search, user.String())
+	rows, err := w.EventsMentioning(ctx, user, search)
+	if err != nil {
+		return err
+	}
+	label, uid, pid := PseudonymLabel(pseudonym), user.String(), pseudonym.String()
+	for i := range rows {
+		e := &rows[i]
+		// In an event about the person, every address is theirs: one they
+		// had before a change of address too.
+		about := e.TargetID == uid
+		replace := func(s string) (string, bool) {
+			switch {
+			case s == uid:
+				return pid, true
+			case words[strings.ToLower(strings.TrimSpace(s))]:
+				return label, true
+			case about && strings.Contains(s, "@"):
+				return label, true
+			}
+			return s, false
+		}
+		if e.ActorID != nil && *e.ActorID == user {
+			e.ActorID = &pseudonym
+			e.IP = ""
+		}
+		if e.TargetID == uid {
+			e.TargetID = pid
+		}
+		for _, st := range []*string{&e.Before, &e.After} {
+			out, err := rewriteState(*st, replace)
+			if err != nil {
+				return err
+			}
+			*st = out
+		}
+		if err := w.RewriteEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewriteState returns the JSON state s with every string value (and
+// object key) that replace changes replaced.
+func rewriteState(s string, replace func(string) (string, bool)) (string, error) {
+	if s == "" {
+		return s, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return s, nil // not JSON: nothing of a person's can be found in it reliably; left as is
+	}
+	changed := false
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			if r, ok := replace(x); ok {
+				changed = true
+				return r
+			}
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		case map[string]any:
+			for k, val := range x {
+				nk := k
+				if r, ok := replace(k); ok {
+					changed, nk = true, r
+					delete(x, k)
+				}
+				x[nk] = walk(val)
+			}
+		}
+		return v
+	}
+	v = walk(v)
+	if !changed {
+		return s, nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return s, err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// Person returns the user whose data by may export or delete: the person
+// themself, or anyone for an instance administrator (anyone else:
+// ENOTFOUND).
+func (s *Service) Person(ctx context.Context, by equipe.User, userID equipe.ID) (equipe.User, error) {
+	if err := mayActOn(&by, userID); err != nil {
+		return equipe.User{}, err
+	}
+	return s.DB.UserByID(ctx, userID)
+}
