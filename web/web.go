@@ -195,6 +195,8 @@ var routes = []route{
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
 	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
+	{"GET /admin/users/{user}/second-factors", member, (*Web).removeFactorsForm},
+	{"POST /admin/users/{user}/second-factors", member, (*Web).removeFactors},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
