@@ -277,7 +277,13 @@ func (w *Web) wrap(rt route) http.Handler {
 						return
 					}
 					if enrolNow {
-						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						// Back to the page asked for once enrolled; a form
+						// posted has no page of its own to come back to.
+						next := r.URL.RequestURI()
+						if r.Method != http.MethodGet {
+							next = "/"
+						}
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 						return
 					}
 				}
