@@ -87,6 +87,14 @@ var routes = []route{
 	{"POST /email-change/cancel/{token}", public, (*Web).emailCancel},
 	{"POST /login/passkey/options", public, (*Web).passkeyLoginOptions},
 	{"POST /login/passkey", public, (*Web).passkeyLogIn},
+	{"GET /me", member, (*Web).myProfile},
+	{"POST /me", member, (*Web).saveProfile},
+	{"POST /me/notification-email/resend", member, (*Web).resendNotificationEmail},
+	{"POST /me/notification-email/cancel", member, (*Web).cancelNotificationEmail},
+	{"GET /notification-email/{token}", public, (*Web).notificationEmailForm},
+	{"POST /notification-email/{token}", public, (*Web).confirmNotificationEmail},
+	{"GET /me/password", member, (*Web).passwordForm},
+	{"POST /me/password", member, (*Web).changePassword},
 	{"GET /me/passkeys", member, (*Web).passkeys},
 	{"POST /me/passkeys", member, (*Web).addPasskeyWithoutScript},
 	{"POST /me/passkeys/options", member, (*Web).passkeyOptions},
@@ -269,7 +277,13 @@ func (w *Web) wrap(rt route) http.Handler {
 						return
 					}
 					if enrolNow {
-						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						// Back to the page asked for once enrolled; a form
+						// posted has no page of its own to come back to.
+						next := r.URL.RequestURI()
+						if r.Method != http.MethodGet {
+							next = "/"
+						}
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 						return
 					}
 				}
