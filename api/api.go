@@ -78,6 +78,9 @@ var routes = []route{
 	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},
 	{"DELETE", "/api/v1/me/sessions", member, (*API).endMyOtherSessions},
 	{"DELETE", "/api/v1/me/sessions/{session}", member, (*API).endMySession},
+	{"GET", "/api/v1/me/passkeys", member, (*API).myPasskeys},
+	{"PATCH", "/api/v1/me/passkeys/{passkey}", member, (*API).renamePasskey},
+	{"DELETE", "/api/v1/me/passkeys/{passkey}", member, (*API).removePasskey},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
 	{"GET", "/api/v1/catalogue", public, (*API).catalogue},
 
