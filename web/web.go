@@ -187,6 +187,8 @@ var routes = []route{
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
 	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
+	{"GET /admin/users/{user}/second-factors", member, (*Web).removeFactorsForm},
+	{"POST /admin/users/{user}/second-factors", member, (*Web).removeFactors},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
@@ -267,7 +269,13 @@ func (w *Web) wrap(rt route) http.Handler {
 						return
 					}
 					if enrolNow {
-						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						// Back to the page asked for once enrolled; a form
+						// posted has no page of its own to come back to.
+						next := r.URL.RequestURI()
+						if r.Method != http.MethodGet {
+							next = "/"
+						}
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 						return
 					}
 				}
