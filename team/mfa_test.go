@@ -125,6 +125,11 @@ func TestSecondFactorRule_GraceCountsFromTheRequirementOrJoiningAndEnrolledMembe
 			s.require(t, false, 0)
 			return u, time.Time{}
 		}},
+		{name: "a suspended member is told they are suspended, not to enrol", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.suspended("ana", "collaborator")
+			s.require(t, true, 0)
+			return u, time.Time{}
+		}},
 		{name: "someone who is no member is not held back here", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
 			other := s.b.scene(t)
 			u := other.joined("ana", "collaborator")
