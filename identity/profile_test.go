@@ -33,7 +33,9 @@ func TestUpdateProfile_ChangesWhatIsGivenAndRecordsIt(t *testing.T) {
 			key    string // the refusal's field key; empty for none
 		}{
 			{"names and zone", identity.ProfileChange{FirstName: ptr(" Augusta "), TimeZone: ptr("Europe/London")},
-				func(u equipe.User) bool { return u.FirstName == "Augusta" && u.LastName == "Byron" && u.TimeZone == "Europe/London" },
+				func(u equipe.User) bool {
+					return u.FirstName == "Augusta" && u.LastName == "Byron" && u.TimeZone == "Europe/London"
+				},
 				[]event.Type{event.UserProfileChanged.Type}, ""},
 			{"nothing given", identity.ProfileChange{},
 				func(u equipe.User) bool { return u.FirstName == "Ada" && u.TimeZone == "" }, nil, ""},
