@@ -97,8 +97,9 @@ func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 
 	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.at("/login")
-	b.do("log in with the passkey", chromedp.WaitVisible(chromedp.CSS("#passkey-login")),
-		chromedp.Click(chromedp.CSS("#passkey-login")))
+	b.do("see the passkey button", chromedp.WaitVisible(chromedp.CSS("#passkey-login")))
+	browsertest.Screenshot(t, ctx, "login-passkey")
+	b.do("log in with the passkey", chromedp.Click(chromedp.CSS("#passkey-login")))
 	b.at("/")
 	b.do("see the home page", chromedp.WaitVisible(chromedp.CSS(".accounts")))
 	if h := b.text("h1"); h != "Bonjour Ada" {
