@@ -126,7 +126,12 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
-		UserDataExported.Type: roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
+		UserTOTPEnrolmentStarted.Type: roundTrip(UserTOTPEnrolmentStarted),
+		UserSecondFactorAdded.Type:    roundTrip(UserSecondFactorAdded), UserSecondFactorRemoved.Type: roundTrip(UserSecondFactorRemoved),
+		UserRecoveryCodesRegenerated.Type: roundTrip(UserRecoveryCodesRegenerated),
+		UserRecoveryCodeUsed.Type:         roundTrip(UserRecoveryCodeUsed), UserSecondStepRequired.Type: roundTrip(UserSecondStepRequired),
+		UserSecondFactorFailed.Type: roundTrip(UserSecondFactorFailed),
+		UserDataExported.Type:       roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
 		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
 		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
 		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
@@ -187,6 +192,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		t.Errorf("account log kinds %v miss some of a team's", account)
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
+		UserTOTPEnrolmentStarted.Type, UserSecondFactorAdded.Type, UserSecondFactorRemoved.Type,
+		UserRecoveryCodesRegenerated.Type, UserRecoveryCodeUsed.Type, UserSecondStepRequired.Type, UserSecondFactorFailed.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
 		PolicyPublished.Type, UserProfileChanged.Type, UserPasswordChanged.Type, UserNotificationEmailRequested.Type,
 		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,

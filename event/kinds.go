@@ -103,6 +103,18 @@ var (
 	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
 )
 
+// A person's second factors and the second step of their logins: in no
+// account's log.
+var (
+	UserTOTPEnrolmentStarted     = declareOwn[None, None]("user.totp_enrolment_started", SubjectUser)
+	UserSecondFactorAdded        = declareOwn[None, Factor]("user.second_factor_added", SubjectUser)
+	UserSecondFactorRemoved      = declareOwn[Factor, None]("user.second_factor_removed", SubjectUser)
+	UserRecoveryCodesRegenerated = declareOwn[None, RecoveryCodes]("user.recovery_codes_regenerated", SubjectUser)
+	UserRecoveryCodeUsed         = declareOwn[None, RecoveryCodes]("user.recovery_code_used", SubjectUser)
+	UserSecondStepRequired       = declareOwn[None, None]("user.second_step_required", SubjectUser)
+	UserSecondFactorFailed       = declareOwn[None, None]("user.second_factor_failed", SubjectUser)
+)
+
 // The instance's privacy policy.
 var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)

@@ -452,6 +452,26 @@ type Sessions struct {
 // Fields lists the count.
 func (s Sessions) Fields() []Field { return []Field{{"sessions_ended", ValueCount, s.Ended}} }
 
+// Factor is a second factor: its kind ("totp" or "passkey") and its name
+// (a passkey's; empty for an authenticator app).
+type Factor struct {
+	Factor string `json:"factor"`
+	Name   string `json:"factor_name"`
+}
+
+// Fields lists the factor.
+func (f Factor) Fields() []Field {
+	return []Field{{"factor", ValueText, f.Factor}, {"factor_name", ValueText, f.Name}}
+}
+
+// RecoveryCodes counts a person's recovery codes not used yet.
+type RecoveryCodes struct {
+	Left int `json:"recovery_codes_left"`
+}
+
+// Fields lists the count.
+func (r RecoveryCodes) Fields() []Field { return []Field{{"recovery_codes_left", ValueCount, r.Left}} }
+
 // Policy is a version of the privacy policy.
 type Policy struct {
 	Version string `json:"version"`

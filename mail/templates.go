@@ -48,6 +48,12 @@ const (
 	// TemplateIdentityDeleted tells a person their identity was erased. Its
 	// recipient is forgotten once it is delivered (store.MarkEmailSent).
 	TemplateIdentityDeleted = store.ErasedRecipientTemplate
+
+	// A person's second factors (Factor names which: totp or passkey).
+	TemplateSecondFactorAdded        = "second_factor_added"
+	TemplateSecondFactorRemoved      = "second_factor_removed"
+	TemplateRecoveryCodeUsed         = "recovery_code_used"
+	TemplateRecoveryCodesRegenerated = "recovery_codes_regenerated"
 )
 
 const (
@@ -84,6 +90,12 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
 	TemplateIdentityDeleted:      {},
+
+	// A person's second factors.
+	TemplateSecondFactorAdded:        {},
+	TemplateSecondFactorRemoved:      {},
+	TemplateRecoveryCodeUsed:         {},
+	TemplateRecoveryCodesRegenerated: {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
@@ -109,6 +121,12 @@ type Data struct {
 	// email that confirms a password change: whoever changed it may also
 	// have made keys, which a new password does not end.
 	Keys []KeyNotice
+	// Factor is the second factor an email is about: "totp" (an
+	// authenticator app) or "passkey"; FactorName is a passkey's name.
+	Factor     string
+	FactorName string
+	// RecoveryCodesLeft is how many recovery codes remain unused.
+	RecoveryCodesLeft int
 }
 
 // KeyNotice is an API key an email lists: its name, the start of its secret,
@@ -286,7 +304,8 @@ func (t *Templates) selfCheck() error {
 	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
 		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
 		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
-	bare := Data{AccountName: "Acme", Link: link}
+	bare := Data{AccountName: "Acme", Link: link, Factor: "totp"}
+	full.Factor, full.FactorName, full.RecoveryCodesLeft = "passkey", "YubiKey", 3
 	for _, name := range t.Names() {
 		for _, locale := range equipe.Locales {
 			bare := bare
@@ -341,6 +360,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	d.RecipientName = oneLine(d.RecipientName)
 	d.AccountName = oneLine(d.AccountName)
 	d.InviterName = oneLine(d.InviterName)
+	d.FactorName = oneLine(d.FactorName)
 	d.NewEmail = oneLine(d.NewEmail)
 	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
 	if need.account && d.AccountName == "" {

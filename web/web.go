@@ -74,6 +74,8 @@ var routes = []route{
 	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
 	{"POST /login", public, (*Web).logIn},
+	{"GET /login/second-factor", public, (*Web).secondStepForm},
+	{"POST /login/second-factor", public, (*Web).secondStep},
 	{"POST /logout", loggedIn, (*Web).logOut},
 	{"GET /me/email", member, (*Web).emailForm},
 	{"POST /me/email", member, (*Web).changeEmail},
