@@ -150,6 +150,7 @@ var routes = []route{
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},
 	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
+	{"DELETE", "/api/v1/users/{user}/second-factors", caller, (*API).removeSecondFactors},
 }
 
 // Handler returns the API's handler for every path under /api/.

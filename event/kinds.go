@@ -94,6 +94,9 @@ var (
 	// user.
 	UserSessionEnded  = declareOwn[None, None]("user.session_ended", SubjectSession)
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
+	// An instance administrator removes every second factor of a person,
+	// with a reason, after checking who asks (docs/security.md).
+	UserSecondFactorsRemoved = declareOwn[Factors, FactorRemoval]("user.second_factors_removed", SubjectUser)
 )
 
 // A person's passkeys: in no account's log.

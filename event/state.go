@@ -452,6 +452,32 @@ type Sessions struct {
 // Fields lists the count.
 func (s Sessions) Fields() []Field { return []Field{{"sessions_ended", ValueCount, s.Ended}} }
 
+// Factors are the second factors a person had: never their secrets.
+type Factors struct {
+	TOTP          bool `json:"totp"`
+	Passkeys      int  `json:"passkeys"`
+	RecoveryCodes int  `json:"recovery_codes"`
+}
+
+// Fields lists the authenticator app, and the passkeys and recovery codes
+// counted.
+func (f Factors) Fields() []Field {
+	return []Field{{"totp", ValueBool, f.TOTP}, {"passkeys", ValueCount, f.Passkeys}, {"recovery_codes", ValueCount, f.RecoveryCodes}}
+}
+
+// FactorRemoval is why an instance administrator removed a person's second
+// factors (in their own words: "justification", as "reason" names message
+// keys elsewhere), and how many of the person's sessions it ended.
+type FactorRemoval struct {
+	Justification string `json:"justification"`
+	Ended         int    `json:"sessions_ended"`
+}
+
+// Fields lists the justification and the count.
+func (r FactorRemoval) Fields() []Field {
+	return []Field{{"justification", ValueText, r.Justification}, {"sessions_ended", ValueCount, r.Ended}}
+}
+
 // Factor is a second factor: its kind ("totp" or "passkey") and its name
 // (a passkey's; empty for an authenticator app).
 type Factor struct {

@@ -45,6 +45,10 @@ const (
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateSecondFactorsRemoved tells a person that an instance
+	// administrator removed their second factors; Message holds the reason
+	// the administrator gave.
+	TemplateSecondFactorsRemoved = "second_factors_removed"
 	// TemplateIdentityDeleted tells a person their identity was erased. Its
 	// recipient is forgotten once it is delivered (store.MarkEmailSent).
 	TemplateIdentityDeleted = store.ErasedRecipientTemplate
@@ -89,6 +93,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateSecondFactorsRemoved: {},
 	TemplateIdentityDeleted:      {},
 
 	// A person's second factors.
