@@ -509,10 +509,24 @@ func (p Policy) Fields() []Field { return []Field{{"version", ValueText, p.Versi
 // PolicyLink is where a published privacy policy is read.
 type PolicyLink struct {
 	URL string `json:"url"`
+	// Label and EffectiveAt: a version an instance administrator published,
+	// named, taking effect at a date (absent for the operator's policy,
+	// published at start).
+	Label       string    `json:"label,omitempty"`
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
 }
 
-// Fields lists the address.
-func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+// Fields lists the address, and the label and date when given.
+func (p PolicyLink) Fields() []Field {
+	fs := []Field{{"url", ValueText, p.URL}}
+	if p.Label != "" {
+		fs = append(fs, Field{"label", ValueText, p.Label})
+	}
+	if !p.EffectiveAt.IsZero() {
+		fs = append(fs, Field{"effective_at", ValueTime, p.EffectiveAt})
+	}
+	return fs
+}
 
 // Deletion is what erasing a person's identity ended: their sessions, the
 // API keys they made, their memberships.

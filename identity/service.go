@@ -62,9 +62,10 @@ type Service struct {
 	// when they are available): see RelyingParty.
 	PasskeysOff error
 
-	policyMu sync.Mutex
-	policy   *equipe.PrivacyPolicy
-	policyAt time.Time
+	policyMu   sync.Mutex
+	policy     *equipe.PrivacyPolicy
+	policyAt   time.Time
+	policyNext time.Time // when a version published ahead takes effect (zero: none waits)
 
 	resets chan struct{} // wakes RunResets
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
@@ -14,6 +15,7 @@ type emailPage struct {
 	Email    string
 	Verified bool
 	Pending  *identity.EmailChange
+	Zone     *time.Location // the person's time zone, else the instance's
 }
 
 // emailNotices are the notices the page shows after an action.
@@ -42,7 +44,10 @@ func (w *Web) emailPage(r *http.Request) (*page, error) {
 	auth, _ := httpauth.Auth(r)
 	p := w.page(r, "email_change.title")
 	p.Form.label("new_email", "email_change.field_new_email", "current_password", "email_change.field_current_password")
-	d := emailPage{Email: auth.User.Email, Verified: !auth.User.EmailVerifiedAt.IsZero()}
+	d := emailPage{Email: auth.User.Email, Verified: !auth.User.EmailVerifiedAt.IsZero(), Zone: w.Team.Location(equipe.Account{})}
+	if z, err := time.LoadLocation(auth.User.TimeZone); auth.User.TimeZone != "" && err == nil {
+		d.Zone = z
+	}
 	c, err := w.Identity.PendingEmailChange(r.Context(), auth.User.ID)
 	switch {
 	case err == nil:
