@@ -52,6 +52,8 @@ func TestProfilePage_ChangesTheProfileAndShowsProblemsBesideTheirFields(t *testi
 			wantIn(t, p, "Your profile is saved.", `value="Augusta"`, `<option value="Asia/Tokyo" selected>`, "Augusta King</a>")
 			team := get(t, o.c, env.URL+"/accounts/"+o.account.String()+"/members")
 			wantIn(t, team, "(UTC&#43;09:00)")
+			// The person's own pages say times in their zone too.
+			wantIn(t, get(t, o.c, env.URL+"/me/sessions"), "(UTC&#43;09:00)")
 		})
 	}
 }

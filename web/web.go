@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -371,6 +372,25 @@ type page struct {
 	Enrol *enrolBanner
 	Form  *form
 	Data  any
+
+	// zone finds the reader's time zone when a page first asks (Zone).
+	zone     func() *time.Location
+	zoneOnce sync.Once
+	zoneLoc  *time.Location
+}
+
+// Zone is the time zone the times of a person's own pages are said in: the
+// reader's own when they chose one, else their current account's, else
+// the instance's (UTC for nobody logged in). It is looked up once, and only
+// by a page that shows times.
+func (p *page) Zone() *time.Location {
+	p.zoneOnce.Do(func() {
+		p.zoneLoc = time.UTC
+		if p.zone != nil {
+			p.zoneLoc = p.zone()
+		}
+	})
+	return p.zoneLoc
 }
 
 // enrolBanner tells a member by when their account requires a second
@@ -385,6 +405,7 @@ func (w *Web) page(r *http.Request, title string) *page {
 	if a, ok := httpauth.Auth(r); ok {
 		u := a.User
 		p.User = &u
+		p.zone = func() *time.Location { return w.personZone(r, u) }
 		p.Switcher = w.switcher(r)
 		if m, _ := r.Context().Value(memoKey{}).(*memo); m != nil && m.enrol != nil {
 			p.Enrol = &enrolBanner{Deadline: m.enrol.Deadline, Href: enrolPath + "?next=" + url.QueryEscape(r.URL.RequestURI())}
