@@ -77,6 +77,8 @@ var routes = []route{
 	{"POST /login", public, (*Web).logIn},
 	{"GET /login/second-factor", public, (*Web).secondStepForm},
 	{"POST /login/second-factor", public, (*Web).secondStep},
+	{"POST /login/second-factor/passkey/options", public, (*Web).secondStepPasskeyOptions},
+	{"POST /login/second-factor/passkey", public, (*Web).secondStepPasskey},
 	{"POST /logout", loggedIn, (*Web).logOut},
 	{"GET /me/email", member, (*Web).emailForm},
 	{"POST /me/email", member, (*Web).changeEmail},
