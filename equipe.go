@@ -344,6 +344,9 @@ type PrivacyPolicy struct {
 	Text        string
 	Texts       map[string]string
 	PublishedAt time.Time
+	// EffectiveAt is when the version takes effect: people are asked to
+	// accept it from then on (the publication time when it was not given).
+	EffectiveAt time.Time
 }
 
 // TextIn returns the policy's text for a reader of locale: the text in

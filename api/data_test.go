@@ -166,6 +166,15 @@ func TestDeleteMe_ErasesThePersonAndPseudonymisesTheirEvents(t *testing.T) {
 			t.Fatalf("key: %d %s", r.Status, r.Raw)
 		}
 		key := r.JSON["secret"].(string)
+		// A name and a notification address the person had before: gone too.
+		r = call(t, c, "PATCH", env.URL+"/api/v1/me", map[string]any{"first_name": "Augustina", "notification_email": "ab@notes.example"}, bearer(token)...)
+		if r.Status != 200 {
+			t.Fatalf("profile: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c, "PATCH", env.URL+"/api/v1/me", map[string]any{"first_name": "Augusta"}, bearer(token)...)
+		if r.Status != 200 {
+			t.Fatalf("profile: %d %s", r.Status, r.Raw)
+		}
 		u, err := env.App.DB.UserByEmailKey(t.Context(), "augusta@example.com")
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +197,7 @@ func TestDeleteMe_ErasesThePersonAndPseudonymisesTheirEvents(t *testing.T) {
 		}
 		// No trace of the person's address, names or ID is left anywhere.
 		dump := storetest_dump(t, env)
-		for _, s := range []string{"augusta@example.com", "Augusta", "Byronique", u.ID.String()} {
+		for _, s := range []string{"augusta@example.com", "Augusta", "Byronique", "ab@notes.example", u.ID.String()} {
 			for _, line := range strings.Split(dump, "\n") {
 				if strings.Contains(line, s) {
 					t.Errorf("the database still holds %q: %s", s, line)

@@ -75,9 +75,18 @@ func (a *API) logIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	auth, secret, err := a.Identity.LogIn(r.Context(), in.Email, in.Password, httpauth.Origin(r))
+	if done, err := secondStep(w, err); done {
+		return err
+	}
 	if err != nil {
 		return err
 	}
+	return a.sessionStarted(w, r, auth, secret)
+}
+
+// sessionStarted answers a login that started a session (at once, or after
+// its second step).
+func (a *API) sessionStarted(w http.ResponseWriter, r *http.Request, auth identity.Auth, secret string) error {
 	_, needed, err := a.Identity.ConsentNeeded(r.Context(), auth.User.ID)
 	if err != nil {
 		return err

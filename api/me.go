@@ -1,6 +1,7 @@
 package api
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/go-json-experiment/json"
@@ -53,6 +54,10 @@ type mePatch struct {
 // changeMe applies a merge patch to the person's own profile and answers
 // the profile as it is then.
 func (a *API) changeMe(w http.ResponseWriter, r *http.Request) error {
+	// A merge patch may say so by its media type (RFC 7396): it is JSON.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "application/merge-patch+json" {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	var in mePatch
 	if err := decode(w, r, &in); err != nil {
 		return err

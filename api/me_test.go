@@ -10,9 +10,9 @@ import (
 	"github.com/equipe-dev/equipe/store/storetest"
 )
 
-func patchMe(t *testing.T, env *apptest.Env, token string, body any) response {
+func patchMe(t *testing.T, env *apptest.Env, token string, body any, headers ...string) response {
 	t.Helper()
-	return call(t, env.Client(), "PATCH", env.URL+"/api/v1/me", body, bearer(token)...)
+	return call(t, env.Client(), "PATCH", env.URL+"/api/v1/me", body, append(bearer(token), headers...)...)
 }
 
 func getMe(t *testing.T, env *apptest.Env, token string) response {
@@ -36,6 +36,10 @@ func TestMe_PatchIsAMergePatch(t *testing.T) {
 		r = patchMe(t, env, token, map[string]any{"locale": "fr", "time_zone": nil})
 		if r.Status != 200 || r.JSON["first_name"] != "Augusta" || r.JSON["locale"] != "fr" || r.JSON["time_zone"] != "" {
 			t.Fatalf("second patch: %d %s", r.Status, r.Raw)
+		}
+		// The merge patch's own media type is JSON too.
+		if r := patchMe(t, env, token, `{"last_name": "King"}`, "Content-Type", "application/merge-patch+json"); r.Status != 200 || r.JSON["last_name"] != "King" {
+			t.Fatalf("merge-patch+json: %d %s", r.Status, r.Raw)
 		}
 		// An empty patch changes nothing.
 		if r := patchMe(t, env, token, map[string]any{}); r.Status != 200 || r.JSON["first_name"] != "Augusta" {

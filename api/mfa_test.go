@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
 
@@ -111,6 +113,61 @@ func TestMFAPolicy_SessionsAreSentToEnrolAfterTheGraceAndKeysAreNot(t *testing.T
 		}
 		if r := call(t, c, "GET", a.url("/members"), nil, bearer(a.admin)...); r.Status != 200 {
 			t.Errorf("the administrator once turned off: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemAuditedAndEmailed(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		c := env.Client()
+		a := newTenant(t, env, "owner@a.example")
+		ana := env.AddMember(t, a.account, "ana@a.example", "collaborator", equipe.MemberActive)
+		giveSecondFactor(t, env, ana.User.ID)
+		adminID, admin := instanceAdminToken(t, env)
+		path := env.URL + "/api/v1/users/" + ana.User.ID.String() + "/second-factors"
+		reason := map[string]any{"reason": "Lost her phone; called back on the number on file."}
+
+		// Nobody but the instance: 404, and nothing changes.
+		for who, token := range map[string]string{"the account's administrator": a.admin, "the user": ana.Token} {
+			if r := call(t, c, "DELETE", path, reason, bearer(token)...); r.Status != 404 {
+				t.Fatalf("%s: %d %s", who, r.Status, r.Raw)
+			}
+		}
+		for body, code := range map[string]string{`{"reason": ""}`: "second_factors.reason_required", `{}`: "second_factors.reason_required"} {
+			if r := call(t, c, "DELETE", path, body, bearer(admin)...); r.Status != 422 || fieldCode(r, "reason") != code {
+				t.Errorf("%s: %d %s", body, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, c, "GET", env.URL+"/api/v1/users/"+ana.User.ID.String(), nil, bearer(admin)...); r.Status != 200 ||
+			r.JSON["second_factors"].(map[string]any)["totp"] != true || r.JSON["sessions"] != 1.0 {
+			t.Fatalf("after the refusals: %d %s", r.Status, r.Raw)
+		}
+
+		r := call(t, c, "DELETE", path, reason, bearer(admin)...)
+		if r.Status != 200 || r.JSON["removed"].(map[string]any)["totp"] != true {
+			t.Fatalf("remove: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", env.URL+"/api/v1/me", nil, bearer(ana.Token)...); r.Status != 401 {
+			t.Errorf("ana's session after the removal: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", env.URL+"/api/v1/users/"+ana.User.ID.String(), nil, bearer(admin)...); r.JSON["second_factors"].(map[string]any)["totp"] != false {
+			t.Errorf("factors after the removal: %s", r.Raw)
+		}
+		m := env.Mail(t, "ana@a.example", "second_factors_removed")
+		if !strings.Contains(m.Text, "called back on the number on file") {
+			t.Errorf("the email does not quote the reason: %s", m.Text)
+		}
+		events, err := env.App.DB.AuditEvents(t.Context(), store.AuditFilter{Action: "user.second_factors_removed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].ActorID == nil || *events[0].ActorID != adminID || events[0].TargetID != ana.User.ID.String() ||
+			!strings.Contains(events[0].After, "called back on the number on file") {
+			t.Fatalf("the audit: %+v", events)
+		}
+		// Again: nothing left to remove.
+		if r := call(t, c, "DELETE", path, reason, bearer(admin)...); r.Status != 409 || r.code() != "second_factors.none" {
+			t.Errorf("again: %d %s", r.Status, r.Raw)
 		}
 	})
 }

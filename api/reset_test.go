@@ -260,6 +260,17 @@ func TestSecrets_NeverStoredOrLoggedInClear(t *testing.T) {
 		secrets["api key"] = k.JSON["secret"].(string)
 		call(t, c, "GET", base+"/members", nil, bearer(secrets["api key"])...)
 
+		// A login email change: the link to the new address and the one to
+		// the old, both opened.
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/email", map[string]any{"new_email": "ada@example.net",
+			"current_password": secrets["new password"]}, bearer(secrets["second session"])...); r.Status != 202 {
+			t.Fatalf("email change: %d %s", r.Status, r.Raw)
+		}
+		secrets["email change link"] = apptest.Secret(apptest.Link(t, env.Mail(t, "ada@example.net", "email_change_requested"), "/email-change/confirm/"))
+		secrets["email cancel link"] = apptest.Secret(apptest.Link(t, env.Mail(t, "ada@example.com", "email_change_notice"), "/email-change/cancel/"))
+		call(t, c, "GET", env.URL+"/email-change/confirm/"+secrets["email change link"], nil)
+		call(t, c, "GET", env.URL+"/email-change/cancel/"+secrets["email cancel link"], nil)
+
 		// Once the outbox has delivered everything, bodies are emptied.
 		env.Delivered(t)
 		raw := storetest.Raw(t, env.DB)
@@ -269,7 +280,8 @@ func TestSecrets_NeverStoredOrLoggedInClear(t *testing.T) {
 		}
 		dump := storetest.Dump(t, raw)
 		logs := env.Logs()
-		if !strings.Contains(dump, "ada@example.com") || !strings.Contains(logs, "/password-reset/") {
+		if !strings.Contains(dump, "ada@example.com") || !strings.Contains(logs, "/password-reset/") ||
+			!strings.Contains(logs, "/email-change/cancel/") {
 			t.Fatal("the dump or the logs are empty: the test would prove nothing")
 		}
 		for name, s := range secrets {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -115,6 +116,16 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		EmailQueued: a.Worker.Wake}
 	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes})
 	id.Log = a.Log.With("component", "identity")
+	keys, fromDataDir, err := keyring(cfg)
+	if err != nil {
+		return err
+	}
+	id.Keys = keys
+	if fromDataDir && a.DB.Engine() == store.Postgres {
+		a.Log.Warn("no secret key configured (EQUIPE_SECRET_KEY): the key made in the data directory is used; "+
+			"several processes on this database each need the same key: configure EQUIPE_SECRET_KEY (or EQUIPE_SECRET_KEY_FILE) on every one",
+			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
+	}
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")

@@ -40,6 +40,11 @@ type Config struct {
 	Policy equipe.PrivacyPolicy
 	// TimeZone is the IANA name of the zone of accounts that chose none.
 	TimeZone string
+	// SecretKey seals the secrets kept to be read back (authenticator
+	// seeds); nil: the key of the data directory, made on first start.
+	// PreviousSecretKeys still open what was sealed before a rotation.
+	SecretKey          []byte
+	PreviousSecretKeys [][]byte
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -67,6 +72,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
 		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
+		secretKey, previousKeys                                                        string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -82,6 +88,8 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"privacy-policy-file", "EQUIPE_PRIVACY_POLICY_FILE", "", "text file holding the privacy policy; {locale} in the name reads one file per language (fr, en)", false, &raw.policyFile},
 		{"privacy-policy-version", "EQUIPE_PRIVACY_POLICY_VERSION", "", "version of the policy (default: derived from its content)", false, &raw.policyVersion},
 		{"privacy-policy-label", "EQUIPE_PRIVACY_POLICY_LABEL", "", "name of the policy's version as people read it (default: its publication date)", false, &raw.policyLabel},
+		{"secret-key", "EQUIPE_SECRET_KEY", "", "key sealing authenticator seeds: 64 hex digits (openssl rand -hex 32); default: made on first start in the data directory", true, &raw.secretKey},
+		{"secret-key-previous", "EQUIPE_SECRET_KEY_PREVIOUS", "", "earlier secret keys (comma-separated), still read during a rotation", true, &raw.previousKeys},
 		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -134,6 +142,9 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(len(settings)-1, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
 	}
 	c.TimeZone = raw.timeZone
+	if c.SecretKey, c.PreviousSecretKeys, err = parseSecretKeys(raw.secretKey, raw.previousKeys); err != nil {
+		return c, err
+	}
 	if raw.dbURL != "" {
 		u, err := url.Parse(raw.dbURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {

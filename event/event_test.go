@@ -126,7 +126,12 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
 		InstanceAdminCreated.Type: roundTrip(InstanceAdminCreated), PolicyPublished.Type: roundTrip(PolicyPublished),
-		UserDataExported.Type: roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
+		UserTOTPEnrolmentStarted.Type: roundTrip(UserTOTPEnrolmentStarted),
+		UserSecondFactorAdded.Type:    roundTrip(UserSecondFactorAdded), UserSecondFactorRemoved.Type: roundTrip(UserSecondFactorRemoved),
+		UserRecoveryCodesRegenerated.Type: roundTrip(UserRecoveryCodesRegenerated),
+		UserRecoveryCodeUsed.Type:         roundTrip(UserRecoveryCodeUsed), UserSecondStepRequired.Type: roundTrip(UserSecondStepRequired),
+		UserSecondFactorFailed.Type: roundTrip(UserSecondFactorFailed),
+		UserDataExported.Type:       roundTrip(UserDataExported), UserDeleted.Type: roundTrip(UserDeleted),
 		UserProfileChanged.Type: roundTrip(UserProfileChanged), UserPasswordChanged.Type: roundTrip(UserPasswordChanged),
 		UserNotificationEmailRequested.Type: roundTrip(UserNotificationEmailRequested),
 		UserNotificationEmailConfirmed.Type: roundTrip(UserNotificationEmailConfirmed),
@@ -140,7 +145,8 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasskeyAdded.Type:               roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
-		UserAlertsChanged.Type: roundTrip(UserAlertsChanged),
+		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
+		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -188,13 +194,15 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		t.Errorf("account log kinds %v miss some of a team's", account)
 	}
 	own := []Type{UserLoggedIn.Type, UserLoginFailed.Type, UserLoggedOut.Type, UserEmailVerified.Type,
+		UserTOTPEnrolmentStarted.Type, UserSecondFactorAdded.Type, UserSecondFactorRemoved.Type,
+		UserRecoveryCodesRegenerated.Type, UserRecoveryCodeUsed.Type, UserSecondStepRequired.Type, UserSecondFactorFailed.Type,
 		UserPasswordResetRequested.Type, UserPasswordReset.Type, UserPolicyAccepted.Type, InstanceAdminCreated.Type,
 		PolicyPublished.Type, UserProfileChanged.Type, UserPasswordChanged.Type, UserNotificationEmailRequested.Type,
 		UserNotificationEmailConfirmed.Type, UserNotificationEmailCancelled.Type, UserNotificationEmailRemoved.Type,
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
-		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserDataExported.Type, UserDeleted.Type,
-		UserAlertsChanged.Type}
+		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
+		UserDeleted.Type, UserAlertsChanged.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -96,6 +96,9 @@ var (
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 	// A person turns their new-browser emails on or off.
 	UserAlertsChanged = declareOwn[Alerts, Alerts]("user.alerts_changed", SubjectUser)
+	// An instance administrator removes every second factor of a person,
+	// with a reason, after checking who asks (docs/security.md).
+	UserSecondFactorsRemoved = declareOwn[Factors, FactorRemoval]("user.second_factors_removed", SubjectUser)
 )
 
 // A person's passkeys: in no account's log.
@@ -103,6 +106,18 @@ var (
 	UserPasskeyAdded   = declareOwn[None, Passkey]("user.passkey_added", SubjectPasskey)
 	UserPasskeyRenamed = declareOwn[Passkey, Passkey]("user.passkey_renamed", SubjectPasskey)
 	UserPasskeyRemoved = declareOwn[Passkey, None]("user.passkey_removed", SubjectPasskey)
+)
+
+// A person's second factors and the second step of their logins: in no
+// account's log.
+var (
+	UserTOTPEnrolmentStarted     = declareOwn[None, None]("user.totp_enrolment_started", SubjectUser)
+	UserSecondFactorAdded        = declareOwn[None, Factor]("user.second_factor_added", SubjectUser)
+	UserSecondFactorRemoved      = declareOwn[Factor, None]("user.second_factor_removed", SubjectUser)
+	UserRecoveryCodesRegenerated = declareOwn[None, RecoveryCodes]("user.recovery_codes_regenerated", SubjectUser)
+	UserRecoveryCodeUsed         = declareOwn[None, RecoveryCodes]("user.recovery_code_used", SubjectUser)
+	UserSecondStepRequired       = declareOwn[None, None]("user.second_step_required", SubjectUser)
+	UserSecondFactorFailed       = declareOwn[None, None]("user.second_factor_failed", SubjectUser)
 )
 
 // The instance's privacy policy.

@@ -460,6 +460,52 @@ type Alerts struct {
 // Fields lists the choice.
 func (a Alerts) Fields() []Field { return []Field{{"new_browser_alerts", ValueBool, a.NewBrowser}} }
 
+// Factors are the second factors a person had: never their secrets.
+type Factors struct {
+	TOTP          bool `json:"totp"`
+	Passkeys      int  `json:"passkeys"`
+	RecoveryCodes int  `json:"recovery_codes"`
+}
+
+// Fields lists the authenticator app, and the passkeys and recovery codes
+// counted.
+func (f Factors) Fields() []Field {
+	return []Field{{"totp", ValueBool, f.TOTP}, {"passkeys", ValueCount, f.Passkeys}, {"recovery_codes", ValueCount, f.RecoveryCodes}}
+}
+
+// FactorRemoval is why an instance administrator removed a person's second
+// factors (in their own words: "justification", as "reason" names message
+// keys elsewhere), and how many of the person's sessions it ended.
+type FactorRemoval struct {
+	Justification string `json:"justification"`
+	Ended         int    `json:"sessions_ended"`
+}
+
+// Fields lists the justification and the count.
+func (r FactorRemoval) Fields() []Field {
+	return []Field{{"justification", ValueText, r.Justification}, {"sessions_ended", ValueCount, r.Ended}}
+}
+
+// Factor is a second factor: its kind ("totp" or "passkey") and its name
+// (a passkey's; empty for an authenticator app).
+type Factor struct {
+	Factor string `json:"factor"`
+	Name   string `json:"factor_name"`
+}
+
+// Fields lists the factor.
+func (f Factor) Fields() []Field {
+	return []Field{{"factor", ValueText, f.Factor}, {"factor_name", ValueText, f.Name}}
+}
+
+// RecoveryCodes counts a person's recovery codes not used yet.
+type RecoveryCodes struct {
+	Left int `json:"recovery_codes_left"`
+}
+
+// Fields lists the count.
+func (r RecoveryCodes) Fields() []Field { return []Field{{"recovery_codes_left", ValueCount, r.Left}} }
+
 // Policy is a version of the privacy policy.
 type Policy struct {
 	Version string `json:"version"`
@@ -471,10 +517,24 @@ func (p Policy) Fields() []Field { return []Field{{"version", ValueText, p.Versi
 // PolicyLink is where a published privacy policy is read.
 type PolicyLink struct {
 	URL string `json:"url"`
+	// Label and EffectiveAt: a version an instance administrator published,
+	// named, taking effect at a date (absent for the operator's policy,
+	// published at start).
+	Label       string    `json:"label,omitempty"`
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
 }
 
-// Fields lists the address.
-func (p PolicyLink) Fields() []Field { return []Field{{"url", ValueText, p.URL}} }
+// Fields lists the address, and the label and date when given.
+func (p PolicyLink) Fields() []Field {
+	fs := []Field{{"url", ValueText, p.URL}}
+	if p.Label != "" {
+		fs = append(fs, Field{"label", ValueText, p.Label})
+	}
+	if !p.EffectiveAt.IsZero() {
+		fs = append(fs, Field{"effective_at", ValueTime, p.EffectiveAt})
+	}
+	return fs
+}
 
 // Deletion is what erasing a person's identity ended: their sessions, the
 // API keys they made, their memberships.

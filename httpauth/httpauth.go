@@ -72,6 +72,38 @@ func (c Cookies) Clear(w http.ResponseWriter) {
 		HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
+// ChallengeName returns the name of the cookie that holds a login's
+// challenge between its password and its second step.
+func (c Cookies) ChallengeName() string {
+	if c.Secure {
+		return "__Host-equipe_login"
+	}
+	return "equipe_login"
+}
+
+// SetChallenge stores a login challenge's secret in its cookie until
+// expires.
+func (c Cookies) SetChallenge(w http.ResponseWriter, secret string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: c.ChallengeName(), Value: secret, Path: "/", Expires: expires,
+		MaxAge: max(int(time.Until(expires).Seconds()), 1), Secure: c.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// Challenge returns the login challenge's secret the request carries, if
+// any.
+func (c Cookies) Challenge(r *http.Request) string {
+	k, err := r.Cookie(c.ChallengeName())
+	if err != nil {
+		return ""
+	}
+	return k.Value
+}
+
+// ClearChallenge removes the login challenge's cookie.
+func (c Cookies) ClearChallenge(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: c.ChallengeName(), Value: "", Path: "/", MaxAge: -1, Secure: c.Secure,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
 // Via says how a request authenticated.
 type Via int
 

@@ -15,7 +15,8 @@ import (
 const policyCacheFor = 10 * time.Second
 
 // PublishPolicy makes p the current privacy policy if its version was never
-// published; publishing a known version changes nothing. A new version
+// published (the operator's policy, at start); publishing a known version
+// changes nothing, even when a later version is current. A new version
 // requires every user to accept it again.
 func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) error {
 	if p.Version == "" || (p.URL == "" && p.TextIn("") == "") {
@@ -23,11 +24,12 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 	}
 	err := s.Work.Do(ctx, event.System, equipe.Origin{}, func(w *work.Unit) error {
 		p.PublishedAt = w.Now()
-		cur, err := w.CurrentPolicy(ctx)
-		if err == nil && cur.Version == p.Version {
+		p.EffectiveAt = w.Now()
+		_, err := w.Policy(ctx, p.Version)
+		if err == nil {
 			return nil
 		}
-		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
 		if err := w.PublishPolicy(ctx, &p); err != nil {
@@ -35,29 +37,39 @@ func (s *Service) PublishPolicy(ctx context.Context, p equipe.PrivacyPolicy) err
 		}
 		return w.Record(ctx, event.PolicyPublished.New(nil, p.Version, nil, &event.PolicyLink{URL: p.URL}))
 	})
-	s.policyMu.Lock()
-	s.policy = nil
-	s.policyMu.Unlock()
+	s.forgetPolicy()
 	return err
 }
 
-// CurrentPolicy returns the current privacy policy, or ENOTFOUND when none
-// is published.
+// forgetPolicy drops the cached current policy: the next request reads it.
+func (s *Service) forgetPolicy() {
+	s.policyMu.Lock()
+	s.policy = nil
+	s.policyMu.Unlock()
+}
+
+// CurrentPolicy returns the privacy policy in effect, or ENOTFOUND when none
+// is published. A version published ahead of its date takes over at that
+// date, to the second, in every process.
 func (s *Service) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
 	now := s.now()
 	s.policyMu.Lock()
-	if s.policy != nil && now.Sub(s.policyAt) < policyCacheFor {
+	if s.policy != nil && now.Sub(s.policyAt) < policyCacheFor && (s.policyNext.IsZero() || now.Before(s.policyNext)) {
 		p := *s.policy
 		s.policyMu.Unlock()
 		return p, nil
 	}
 	s.policyMu.Unlock()
-	p, err := s.DB.CurrentPolicy(ctx)
+	p, err := s.DB.CurrentPolicy(ctx, now)
+	if err != nil {
+		return p, err
+	}
+	next, err := s.DB.NextPolicyAt(ctx, now)
 	if err != nil {
 		return p, err
 	}
 	s.policyMu.Lock()
-	s.policy, s.policyAt = &p, now
+	s.policy, s.policyAt, s.policyNext = &p, now, next
 	s.policyMu.Unlock()
 	return p, nil
 }

@@ -411,8 +411,13 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 	}
 	d.AccountsLeft = len(members)
 
+	// The log first: the addresses it held for the person (some they had
+	// before a change) are among those whose emails go.
+	addresses, err := pseudonymiseEvents(ctx, w, u.ID, d.Pseudonym, personal)
+	if err != nil {
+		return err
+	}
 	var accounts []equipe.ID
-	var addresses []string
 	for _, ma := range members {
 		accounts = append(accounts, ma.Account.ID)
 		addresses = append(addresses, ma.Member.NotificationEmail)
@@ -422,9 +427,6 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		return err
 	}
 	d.SessionsEnded = int(forgotten.Sessions)
-	if err := pseudonymiseEvents(ctx, w, u.ID, d.Pseudonym, personal); err != nil {
-		return err
-	}
 	if self {
 		w.ActFor(event.ByUser(d.Pseudonym))
 	}
@@ -439,8 +441,9 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 // user's ID becomes the pseudonym wherever it stands (actor, subject, a
 // state's value), every state value equal to one of the personal words (an
 // address, a name) becomes the pseudonym's label, and the address of the
-// requests the person made is dropped.
-func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equipe.ID, personal []string) error {
+// requests the person made is dropped. It returns the addresses of the
+// person's that it found.
+func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equipe.ID, personal []string) ([]string, error) {
 	words := map[string]bool{}
 	var search []string
 	for _, p := range personal {
@@ -456,49 +459,59 @@ func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equip
 	search = append(search, user.String())
 	rows, err := w.EventsMentioning(ctx, user, search)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var found []string
 	label, uid, pid := PseudonymLabel(pseudonym), user.String(), pseudonym.String()
 	for i := range rows {
 		e := &rows[i]
-		// In an event about the person, every address is theirs: one they
-		// had before a change of address too.
-		about := e.TargetID == uid
-		replace := func(s string) (string, bool) {
+		// In an event about the person, or of their own identity by them,
+		// every address and name is theirs: one they had before a change
+		// too.
+		own := e.TargetID == uid || (e.AccountID == nil && e.ActorID != nil && *e.ActorID == user)
+		replace := func(key, s string) (string, bool) {
 			switch {
 			case s == uid:
 				return pid, true
 			case words[strings.ToLower(strings.TrimSpace(s))]:
 				return label, true
-			case about && strings.Contains(s, "@"):
+			case own && s != "" && (personalKeys[key] || strings.Contains(s, "@")):
+				if strings.Contains(s, "@") {
+					found = append(found, s)
+				}
 				return label, true
 			}
 			return s, false
 		}
-		if e.ActorID != nil && *e.ActorID == user {
-			e.ActorID = &pseudonym
-			e.IP = ""
-		}
-		if e.TargetID == uid {
-			e.TargetID = pid
-		}
+		changed := false
 		for _, st := range []*string{&e.Before, &e.After} {
 			out, err := rewriteState(*st, replace)
 			if err != nil {
-				return err
+				return nil, err
 			}
+			changed = changed || out != *st
 			*st = out
 		}
-		if err := w.RewriteEvent(ctx, e); err != nil {
-			return err
+		// Most events (logins) have nothing of the person in their states:
+		// only those that do are written one by one.
+		if changed {
+			if err := w.RewriteStates(ctx, e.ID, e.Before, e.After); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	return found, w.RenameInEvents(ctx, user, pseudonym)
 }
 
+// personalKeys are the names of state fields that hold a person's
+// addresses and names (and their passkeys' names).
+var personalKeys = map[string]bool{"email": true, "new_email": true, "notification_email": true,
+	"first_name": true, "last_name": true, "name": true}
+
 // rewriteState returns the JSON state s with every string value (and
-// object key) that replace changes replaced.
-func rewriteState(s string, replace func(string) (string, bool)) (string, error) {
+// object key) that replace changes replaced; replace gets the key the value
+// stands under ("" in a list or at the top).
+func rewriteState(s string, replace func(key, value string) (string, bool)) (string, error) {
 	if s == "" {
 		return s, nil
 	}
@@ -509,31 +522,32 @@ func rewriteState(s string, replace func(string) (string, bool)) (string, error)
 		return s, nil // not JSON: nothing of a person's can be found in it reliably; left as is
 	}
 	changed := false
-	var walk func(any) any
-	walk = func(v any) any {
+	var walk func(key string, v any) any
+	walk = func(key string, v any) any {
 		switch x := v.(type) {
 		case string:
-			if r, ok := replace(x); ok {
+			if r, ok := replace(key, x); ok {
 				changed = true
 				return r
 			}
 		case []any:
 			for i := range x {
-				x[i] = walk(x[i])
+				x[i] = walk(key, x[i])
 			}
 		case map[string]any:
+			out := make(map[string]any, len(x))
 			for k, val := range x {
 				nk := k
-				if r, ok := replace(k); ok {
+				if r, ok := replace("", k); ok {
 					changed, nk = true, r
-					delete(x, k)
 				}
-				x[nk] = walk(val)
+				out[nk] = walk(k, val)
 			}
+			return out
 		}
 		return v
 	}
-	v = walk(v)
+	v = walk("", v)
 	if !changed {
 		return s, nil
 	}

@@ -26,6 +26,9 @@ type Config struct {
 	ResetTTL time.Duration
 	// VerifyTTL is how long an email-verification link works (default 48 h).
 	VerifyTTL time.Duration
+	// ChallengeTTL is how long a login waits for its second step (default
+	// 5 min).
+	ChallengeTTL time.Duration
 	// NotificationEmailTTL is how long the link confirming a notification
 	// address works (default 72 h).
 	NotificationEmailTTL time.Duration
@@ -46,7 +49,11 @@ type Service struct {
 	Work   *work.Runner // every change is a unit of work; its clock is the service's
 	Hasher *Hasher
 	Config Config
-	Log    *slog.Logger
+	// Keys seals the secrets kept to be read back (authenticator seeds).
+	// New sets a random key that lives as long as the process; a service
+	// sets the instance's configured key.
+	Keys *Keyring
+	Log  *slog.Logger
 	// ResetsSwept, when set, is called after each pass of RunResets over
 	// the queue, once what it handled has committed: a test waits on it
 	// for the requests it made to be handled.
@@ -55,9 +62,10 @@ type Service struct {
 	// when they are available): see RelyingParty.
 	PasskeysOff error
 
-	policyMu sync.Mutex
-	policy   *equipe.PrivacyPolicy
-	policyAt time.Time
+	policyMu   sync.Mutex
+	policy     *equipe.PrivacyPolicy
+	policyAt   time.Time
+	policyNext time.Time // when a version published ahead takes effect (zero: none waits)
 
 	resets chan struct{} // wakes RunResets
 
@@ -80,6 +88,9 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if cfg.VerifyTTL == 0 {
 		cfg.VerifyTTL = 48 * time.Hour
 	}
+	if cfg.ChallengeTTL == 0 {
+		cfg.ChallengeTTL = 5 * time.Minute
+	}
 	if cfg.NotificationEmailTTL == 0 {
 		cfg.NotificationEmailTTL = 72 * time.Hour
 	}
@@ -92,7 +103,7 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
-	s := &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Log: slog.New(slog.DiscardHandler),
+	s := &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Keys: NewRandomKeyring(), Log: slog.New(slog.DiscardHandler),
 		resets: make(chan struct{}, 1)}
 	s.rp, s.PasskeysOff = RelyingParty(w.PublicURL)
 	return s
@@ -114,6 +125,9 @@ func (s *Service) Cleanup(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.DB.DeleteStaleBrowsers(ctx, now.Add(-BrowserMemory)); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeleteStaleLoginChallenges(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
 	if _, err := s.DB.DeleteExpiredCeremonies(ctx, now); err != nil {

@@ -85,6 +85,10 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 //
 // The bookkeeping before and after the password check runs as two batches
 // (one round trip each on PostgreSQL): a login costs the hash and little more.
+//
+// When the person has a second factor, the answer is a
+// *SecondFactorRequired error holding a login challenge: the session comes
+// from the second step (LogInSecondFactor, FinishLogin).
 func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Origin) (Auth, string, error) {
 	now := s.now()
 	key := EmailKey(email)
@@ -131,11 +135,27 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 		return Auth{}, "", &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "login.failed"}
 	}
 
+	// A person with a second factor gets a challenge for the second step
+	// rather than a session.
+	factors, err := s.DB.Factors(ctx, u.ID)
+	if err != nil {
+		return Auth{}, "", err
+	}
 	b = s.DB.NewBatch()
 	b.DeleteThrottle(ctx, emailKey)
 	b.Refund(ctx, ipKey, limitLoginIP.Free)
 	if rehash {
 		b.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password))
+	}
+	if methods := SecondStepMethods(factors, s.rp != nil); len(methods) > 0 {
+		step, err := s.challenge(ctx, b, u, methods, now, o)
+		if err != nil {
+			return Auth{}, "", err
+		}
+		if err := s.DB.RunBatch(ctx, b); err != nil {
+			return Auth{}, "", err
+		}
+		return Auth{}, "", step
 	}
 	b.SetLastLogin(ctx, u.ID, now)
 	// The account a person with one enters is that one: their login to it.

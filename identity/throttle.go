@@ -24,6 +24,13 @@ var (
 	limitLoginEmail = store.Progressive{Free: 5, Decay: 24 * time.Hour, Delays: doubling(30*time.Second, 15*time.Minute),
 		Cap: 100, CapDelay: 24 * time.Hour}
 	limitLoginIP = store.Progressive{Free: 30, Decay: time.Hour, Delays: doubling(10*time.Second, 15*time.Minute)}
+	// Codes of a second factor (six digits: a million codes, three valid
+	// at a time): five wrong ones pass, then delays double up to 15
+	// minutes, and from the hundredth one attempt a day. Per address, as
+	// logins.
+	limitCodeUser = store.Progressive{Free: 5, Decay: 24 * time.Hour, Delays: doubling(30*time.Second, 15*time.Minute),
+		Cap: 100, CapDelay: 24 * time.Hour}
+	limitCodeIP = store.Progressive{Free: 30, Decay: time.Hour, Delays: doubling(10*time.Second, 15*time.Minute)}
 )
 
 type window struct {

@@ -46,9 +46,19 @@ const (
 	TemplateEmailChangeNotice    = "email_change_notice"
 	TemplateEmailChanged         = "email_changed"
 	TemplateEmailChangeAttempt   = "email_change_attempt"
+	// TemplateSecondFactorsRemoved tells a person that an instance
+	// administrator removed their second factors; Message holds the reason
+	// the administrator gave.
+	TemplateSecondFactorsRemoved = "second_factors_removed"
 	// TemplateIdentityDeleted tells a person their identity was erased. Its
 	// recipient is forgotten once it is delivered (store.MarkEmailSent).
 	TemplateIdentityDeleted = store.ErasedRecipientTemplate
+
+	// A person's second factors (Factor names which: totp or passkey).
+	TemplateSecondFactorAdded        = "second_factor_added"
+	TemplateSecondFactorRemoved      = "second_factor_removed"
+	TemplateRecoveryCodeUsed         = "recovery_code_used"
+	TemplateRecoveryCodesRegenerated = "recovery_codes_regenerated"
 )
 
 const (
@@ -85,7 +95,14 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
 	TemplateEmailChanged:         {link: true, newEmail: true},
 	TemplateEmailChangeAttempt:   {},
+	TemplateSecondFactorsRemoved: {},
 	TemplateIdentityDeleted:      {},
+
+	// A person's second factors.
+	TemplateSecondFactorAdded:        {},
+	TemplateSecondFactorRemoved:      {},
+	TemplateRecoveryCodeUsed:         {},
+	TemplateRecoveryCodesRegenerated: {},
 }
 
 // Data is what every template may use. Vendors who override templates rely
@@ -111,6 +128,12 @@ type Data struct {
 	// email that confirms a password change: whoever changed it may also
 	// have made keys, which a new password does not end.
 	Keys []KeyNotice
+	// Factor is the second factor an email is about: "totp" (an
+	// authenticator app) or "passkey"; FactorName is a passkey's name.
+	Factor     string
+	FactorName string
+	// RecoveryCodesLeft is how many recovery codes remain unused.
+	RecoveryCodesLeft int
 	// Login is the login a new_browser_login email is about (Link is the
 	// recipient's sessions page).
 	Login LoginNotice
@@ -302,7 +325,8 @@ func (t *Templates) selfCheck() error {
 	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
 		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
 		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
-	bare := Data{AccountName: "Acme", Link: link}
+	bare := Data{AccountName: "Acme", Link: link, Factor: "totp"}
+	full.Factor, full.FactorName, full.RecoveryCodesLeft = "passkey", "YubiKey", 3
 	for _, name := range t.Names() {
 		for _, locale := range equipe.Locales {
 			bare := bare
@@ -357,6 +381,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	d.RecipientName = oneLine(d.RecipientName)
 	d.AccountName = oneLine(d.AccountName)
 	d.InviterName = oneLine(d.InviterName)
+	d.FactorName = oneLine(d.FactorName)
 	d.NewEmail = oneLine(d.NewEmail)
 	d.Message = strings.TrimSpace(strings.ReplaceAll(d.Message, "\r\n", "\n"))
 	if need.account && d.AccountName == "" {

@@ -30,7 +30,7 @@ func mainLink(name string, d Data) string {
 	switch name {
 	case TemplatePasswordChanged:
 		return d.ResetURL
-	case TemplateSignupAttempt, TemplateWelcome, TemplateEmailChangeAttempt, TemplateIdentityDeleted:
+	case TemplateSignupAttempt, TemplateWelcome, TemplateEmailChangeAttempt, TemplateSecondFactorsRemoved, TemplateIdentityDeleted:
 		return d.LoginURL
 	}
 	return d.Link
@@ -39,8 +39,8 @@ func mainLink(name string, d Data) string {
 func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 	clk := newClock()
 	tm := testTemplates(t, clk.Now)
-	if got := len(tm.Names()); got != 19 {
-		t.Errorf("Names() has %d templates, want 19: %v", got, tm.Names())
+	if got := len(tm.Names()); got != 25 {
+		t.Errorf("Names() has %d templates, want 25: %v", got, tm.Names())
 	}
 	for _, name := range tm.Names() {
 		for _, locale := range []string{"fr", "en"} {

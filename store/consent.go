@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -17,26 +19,128 @@ func (w Writes) PublishPolicy(ctx context.Context, p *equipe.PrivacyPolicy) erro
 	if p.Texts == nil {
 		texts = []byte("{}")
 	}
-	_, err = w.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at, label, texts)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version) DO NOTHING`,
-		p.Version, p.URL, p.Text, micros(p.PublishedAt), p.Label, string(texts))
+	effective := p.EffectiveAt
+	if effective.IsZero() {
+		effective = p.PublishedAt
+	}
+	_, err = w.exec(ctx, `INSERT INTO privacy_policies (version, url, text, published_at, label, texts, effective_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING`,
+		p.Version, p.URL, p.Text, micros(p.PublishedAt), p.Label, string(texts), micros(effective))
 	return err
 }
 
-// CurrentPolicy returns the most recently published privacy policy, or
-// ENOTFOUND when none was published.
-func (q Queries) CurrentPolicy(ctx context.Context) (equipe.PrivacyPolicy, error) {
-	var p equipe.PrivacyPolicy
+const policyColumns = `version, url, text, published_at, label, texts, effective_at`
+
+func scanPolicy(row interface{ Scan(...any) error }, p *PolicyRecord) error {
 	var texts string
-	err := q.q.QueryRowContext(ctx, `SELECT version, url, text, published_at, label, texts FROM privacy_policies
-		ORDER BY published_at DESC, version DESC LIMIT 1`).Scan(&p.Version, &p.URL, &p.Text, ts(&p.PublishedAt), &p.Label, &texts)
+	if err := row.Scan(&p.Version, &p.URL, &p.Text, ts(&p.PublishedAt), &p.Label, &texts, ts(&p.EffectiveAt)); err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(texts), &p.Texts)
+}
+
+// PolicyRecord is a published version of the privacy policy.
+type PolicyRecord = equipe.PrivacyPolicy
+
+// Policy returns the version of the privacy policy, or ENOTFOUND.
+func (q Queries) Policy(ctx context.Context, version string) (equipe.PrivacyPolicy, error) {
+	var p equipe.PrivacyPolicy
+	err := scanPolicy(q.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM privacy_policies WHERE version = $1`, version), &p)
+	return p, wrap(err)
+}
+
+// PolicyVersion is a published version of the privacy policy with how many
+// people accepted it.
+type PolicyVersion struct {
+	equipe.PrivacyPolicy
+	Acceptances int
+}
+
+// Policies returns every published version of the privacy policy, the one
+// taking effect last first, with their counts of acceptances.
+func (q Queries) Policies(ctx context.Context) ([]PolicyVersion, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+prefixed("p.", policyColumns)+`,
+		(SELECT COUNT(*) FROM consents c WHERE c.policy_version = p.version)
+		FROM privacy_policies p ORDER BY p.effective_at DESC, p.published_at DESC, p.version DESC`)
 	if err != nil {
-		return p, wrap(err)
+		return nil, wrap(err)
 	}
-	if err := json.Unmarshal([]byte(texts), &p.Texts); err != nil {
-		return p, err
+	defer rows.Close()
+	var out []PolicyVersion
+	for rows.Next() {
+		var v PolicyVersion
+		var texts string
+		if err := rows.Scan(&v.Version, &v.URL, &v.Text, ts(&v.PublishedAt), &v.Label, &texts, ts(&v.EffectiveAt), &v.Acceptances); err != nil {
+			return nil, wrap(err)
+		}
+		if err := json.Unmarshal([]byte(texts), &v.Texts); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
-	return p, nil
+	return out, wrap(rows.Err())
+}
+
+// Acceptance is a person's acceptance of a version of the privacy policy.
+type Acceptance struct {
+	UserID     equipe.ID
+	Email      string
+	FirstName  string
+	LastName   string
+	AcceptedAt time.Time
+	IP         string
+}
+
+// Acceptances returns the acceptances of a version of the policy, in the
+// order they were made, after the cursor (nil: from the first), limit at
+// most.
+func (q Queries) Acceptances(ctx context.Context, version string, after *Acceptance, limit int) ([]Acceptance, error) {
+	query := `SELECT c.user_id, u.email, u.first_name, u.last_name, c.accepted_at, c.ip
+		FROM consents c JOIN users u ON u.id = c.user_id WHERE c.policy_version = $1`
+	args := []any{version}
+	if after != nil {
+		query += ` AND (c.accepted_at > $2 OR (c.accepted_at = $2 AND c.user_id > $3))`
+		args = append(args, micros(after.AcceptedAt), after.UserID)
+	}
+	args = append(args, limit)
+	rows, err := q.q.QueryContext(ctx, query+` ORDER BY c.accepted_at, c.user_id LIMIT $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []Acceptance
+	for rows.Next() {
+		var a Acceptance
+		if err := rows.Scan(&a.UserID, &a.Email, &a.FirstName, &a.LastName, ts(&a.AcceptedAt), &a.IP); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err())
+}
+
+// NextPolicyAt returns when the next version of the policy published ahead
+// of its date takes effect after now, or the zero time when none waits.
+func (q Queries) NextPolicyAt(ctx context.Context, now time.Time) (time.Time, error) {
+	var at sql.NullInt64
+	if err := q.q.QueryRowContext(ctx, `SELECT MIN(effective_at) FROM privacy_policies WHERE effective_at > $1`,
+		micros(now)).Scan(&at); err != nil {
+		return time.Time{}, wrap(err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMicro(at.Int64).UTC(), nil
+}
+
+// CurrentPolicy returns the privacy policy in effect at now: of the versions
+// whose date has come, the one taking effect last (the one published last
+// among those of the same date), or ENOTFOUND when none is in effect.
+func (q Queries) CurrentPolicy(ctx context.Context, now time.Time) (equipe.PrivacyPolicy, error) {
+	var p equipe.PrivacyPolicy
+	err := scanPolicy(q.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM privacy_policies WHERE effective_at <= $1
+		ORDER BY effective_at DESC, published_at DESC, version DESC LIMIT 1`, micros(now)), &p)
+	return p, wrap(err)
 }
 
 // RecordConsent records that the user accepted a policy version; accepting it

@@ -162,12 +162,21 @@ func (q Queries) EventsMentioning(ctx context.Context, userID equipe.ID, words [
 	return out, wrap(rows.Err())
 }
 
-// RewriteEvent replaces what a pseudonymised event says of its actor, its
-// subject and its states. Events are otherwise never changed: this is the
-// one exception, for a person's right to erasure.
-func (w Writes) RewriteEvent(ctx context.Context, e *equipe.AuditEvent) error {
-	return w.execOne(ctx, `UPDATE audit_events SET actor_id = $2, target_id = $3, before = $4, after = $5, ip = $6
-		WHERE id = $1`, e.ID, idv(e.ActorID), e.TargetID, e.Before, e.After, e.IP)
+// RenameInEvents makes every audit event of the user (as its actor or its
+// subject) name the pseudonym instead, and drops the address of the
+// requests the user made. Events are otherwise never changed: this and
+// RewriteStates are the exception, for a person's right to erasure.
+func (w Writes) RenameInEvents(ctx context.Context, user, pseudonym equipe.ID) error {
+	if _, err := w.exec(ctx, `UPDATE audit_events SET actor_id = $2, ip = '' WHERE actor_id = $1`, user, pseudonym); err != nil {
+		return err
+	}
+	_, err := w.exec(ctx, `UPDATE audit_events SET target_id = $2 WHERE target_id = $1`, user.String(), pseudonym.String())
+	return err
+}
+
+// RewriteStates replaces the states of an audit event (see RenameInEvents).
+func (w Writes) RewriteStates(ctx context.Context, id equipe.ID, before, after string) error {
+	return w.execOne(ctx, `UPDATE audit_events SET before = $2, after = $3 WHERE id = $1`, id, before, after)
 }
 
 // Forgotten is what erasing a person's identity removed.
@@ -206,6 +215,12 @@ func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equip
 			addrs[a], addrs[strings.ToLower(a)] = true, true
 		}
 	}
+	// Addresses the person asked for and never confirmed are in their links.
+	rows, err := w.exec(ctx, `DELETE FROM outbox WHERE recipient IN (SELECT email FROM tokens WHERE user_id = $1 AND email <> '')`, u.ID)
+	if err != nil {
+		return f, err
+	}
+	f.Emails += rows
 	for a := range addrs {
 		n, err := w.exec(ctx, `DELETE FROM outbox WHERE recipient = $1`, a)
 		if err != nil {

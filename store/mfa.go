@@ -16,3 +16,23 @@ func (q Queries) HasSecondFactor(ctx context.Context, userID equipe.ID) (bool, e
 		OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)`, userID).Scan(&has)
 	return has, wrap(err)
 }
+
+// DeleteSecondFactors deletes every second factor of the user — their
+// authenticator app (confirmed or not), passkeys and recovery codes — and
+// returns what they had.
+func (w Writes) DeleteSecondFactors(ctx context.Context, userID equipe.ID) (FactorSummary, error) {
+	var f FactorSummary
+	n, err := w.exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1`, userID)
+	if err != nil {
+		return f, err
+	}
+	f.TOTP = n > 0
+	n, err = w.exec(ctx, `DELETE FROM passkeys WHERE user_id = $1`, userID)
+	if err != nil {
+		return f, err
+	}
+	f.Passkeys = int(n)
+	n, err = w.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID)
+	f.RecoveryCodes = int(n)
+	return f, err
+}

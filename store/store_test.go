@@ -271,7 +271,7 @@ func TestSessions_CreateFindTouchAndEnd(t *testing.T) {
 
 func TestPolicyAndConsent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if _, err := db.CurrentPolicy(ctx); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		if _, err := db.CurrentPolicy(ctx, t0); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("policy before any: %v", err)
 		}
 		u := newUser("consent@example.com")
@@ -282,11 +282,25 @@ func TestPolicyAndConsent(t *testing.T) {
 			if err := tx.PublishPolicy(ctx, &equipe.PrivacyPolicy{Version: "v1", URL: "https://example.com/p1", PublishedAt: t0}); err != nil {
 				return err
 			}
-			return tx.PublishPolicy(ctx, &equipe.PrivacyPolicy{Version: "v2", Text: "text", PublishedAt: t0.Add(time.Hour)})
+			if err := tx.PublishPolicy(ctx, &equipe.PrivacyPolicy{Version: "v2", Text: "text", PublishedAt: t0.Add(time.Hour)}); err != nil {
+				return err
+			}
+			// Published now, effective in a day.
+			return tx.PublishPolicy(ctx, &equipe.PrivacyPolicy{Version: "v3", Text: "later", PublishedAt: t0.Add(2 * time.Hour),
+				EffectiveAt: t0.Add(26 * time.Hour)})
 		})
-		p, err := db.CurrentPolicy(ctx)
+		p, err := db.CurrentPolicy(ctx, t0.Add(3*time.Hour))
 		if err != nil || p.Version != "v2" {
 			t.Fatalf("current policy %+v %v", p, err)
+		}
+		if next, err := db.NextPolicyAt(ctx, t0.Add(3*time.Hour)); err != nil || !next.Equal(t0.Add(26*time.Hour)) {
+			t.Fatalf("next policy at %v %v", next, err)
+		}
+		if p, err := db.CurrentPolicy(ctx, t0.Add(26*time.Hour)); err != nil || p.Version != "v3" {
+			t.Fatalf("policy at its date %+v %v", p, err)
+		}
+		if p, err := db.CurrentPolicy(ctx, t0.Add(30*time.Minute)); err != nil || p.Version != "v1" || !p.EffectiveAt.Equal(t0) {
+			t.Fatalf("policy before v2 %+v %v", p, err)
 		}
 		write(t, db, func(tx *store.Tx) error {
 			return tx.RecordConsent(ctx, &equipe.Consent{UserID: u.ID, Version: "v1", AcceptedAt: t0, IP: "192.0.2.1"})

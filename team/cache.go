@@ -24,8 +24,10 @@ type memberEntry struct {
 	// firm is the parent account whose membership m derives from (ViaFirm).
 	firm equipe.ID
 	// joined is when the membership m derives from was joined (zero: not
-	// yet), from which a second factor's grace may count.
+	// yet), from which a second factor's grace may count; active says it
+	// is active (a second factor is asked only of those who may act).
 	joined time.Time
+	active bool
 }
 
 // userEntry is what the cache knows of a user for the instance keys they

@@ -100,7 +100,7 @@ func (s *Service) compile(ctx context.Context, account equipe.ID, u equipe.User,
 			return memberEntry{}, err
 		}
 	}
-	e := memberEntry{joined: m.JoinedAt, m: s.Catalogue.Compile(access.Input{UserID: u.ID, AccountID: account, Role: role,
+	e := memberEntry{joined: m.JoinedAt, active: m.Status == equipe.MemberActive, m: s.Catalogue.Compile(access.Input{UserID: u.ID, AccountID: account, Role: role,
 		Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status),
 		UserDisabled: !u.DisabledAt.IsZero(), ViaFirm: viaFirm})}
 	if viaFirm {

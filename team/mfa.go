@@ -44,15 +44,16 @@ func (p mfaPolicy) deadline(joined time.Time) time.Time {
 // account without the requirement costs two map reads; only where it is
 // required does it ask the store whether the person has a second factor
 // (one indexed query), so that enrolling or removing one is seen at once.
-// A user with no membership (the request will be refused anyway), and API
-// keys, which are not people, are never held back.
+// A user with no membership or one not active (the request will be refused
+// anyway, and the pages say why: suspended, removed), and API keys, which
+// are not people, are never held back.
 func (s *Service) SecondFactorRule(ctx context.Context, account, user equipe.ID) (SecondFactorRule, error) {
 	a, err := s.loadAccount(ctx, account)
 	if err != nil || a.a == nil || a.mfa.since.IsZero() {
 		return SecondFactorRule{}, err
 	}
 	m, err := s.loadMember(ctx, account, user)
-	if err != nil || m.m == nil {
+	if err != nil || m.m == nil || !m.active {
 		return SecondFactorRule{}, err
 	}
 	has, err := s.DB.HasSecondFactor(ctx, user)

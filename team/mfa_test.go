@@ -1,7 +1,9 @@
 package team_test
 
 import (
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -120,6 +123,11 @@ func TestSecondFactorRule_GraceCountsFromTheRequirementOrJoiningAndEnrolledMembe
 			u := s.joined("ana", "collaborator")
 			s.require(t, true, 0)
 			s.require(t, false, 0)
+			return u, time.Time{}
+		}},
+		{name: "a suspended member is told they are suspended, not to enrol", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
+			u := s.suspended("ana", "collaborator")
+			s.require(t, true, 0)
 			return u, time.Time{}
 		}},
 		{name: "someone who is no member is not held back here", run: func(t *testing.T, s *scene) (*equipe.User, time.Time) {
@@ -263,4 +271,105 @@ func BenchmarkSecondFactorRule(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *testing.T) {
+	reason := "Lost phone; called back on the number on file, confirmed by her manager."
+	tests := []struct {
+		name    string
+		factors []string // what the user has
+		by      func(s *scene) team.Actor
+		reason  string
+		refusal string
+		want    store.FactorSummary
+	}{
+		{name: "an instance administrator, an app and a passkey", factors: []string{"totp", "passkey"},
+			by: func(s *scene) team.Actor { return s.b.instance }, reason: reason, want: store.FactorSummary{TOTP: true, Passkeys: 1}},
+		{name: "an instance key, a passkey", factors: []string{"passkey"},
+			by: func(s *scene) team.Actor { return s.b.instanceKey(s.t) }, reason: reason, want: store.FactorSummary{Passkeys: 1}},
+		{name: "an app not confirmed yet goes too", factors: []string{"unconfirmed totp"},
+			by: func(s *scene) team.Actor { return s.b.instance }, reason: reason, want: store.FactorSummary{TOTP: true}},
+		{name: "the account's administrator may not", factors: []string{"totp"},
+			by: (*scene).admin, reason: reason, refusal: "error.not_found"},
+		{name: "the user may not", factors: []string{"totp"},
+			by: func(s *scene) team.Actor { return s.actor("ana") }, reason: reason, refusal: "error.not_found"},
+		{name: "no reason", factors: []string{"totp"}, by: func(s *scene) team.Actor { return s.b.instance }, reason: "  ",
+			refusal: "error.fields reason=second_factors.reason_required"},
+		{name: "a reason too long", factors: []string{"totp"}, by: func(s *scene) team.Actor { return s.b.instance },
+			reason: strings.Repeat("é", 501), refusal: "error.fields reason=second_factors.reason_invalid"},
+		{name: "nothing to remove", by: func(s *scene) team.Actor { return s.b.instance }, reason: reason,
+			refusal: "second_factors.none"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				ana := s.joined("ana", "collaborator")
+				// A session from before the factors (a login now would
+				// need its second step).
+				if _, _, err := b.st.Identity.LogIn(ctx, ana.Email, password, origin); err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range tt.factors {
+					s.enrol(t, ana, f)
+				}
+				var sessions int
+				if err := b.raw.QueryRow(`SELECT COUNT(*) FROM sessions WHERE user_id = $1`, ana.ID.String()).Scan(&sessions); err != nil {
+					t.Fatal(err)
+				}
+				by := tt.by(s)
+				var had store.FactorSummary
+				before := s.snapshot()
+				mails := len(s.templates(ana.Email))
+				_, ok := s.done(t, tt.refusal, func() error {
+					var err error
+					had, err = s.s.RemoveSecondFactors(ctx, by, ana.ID, tt.reason)
+					return err
+				})
+				if !ok {
+					return
+				}
+				if had != tt.want {
+					t.Errorf("had %+v, want %+v", had, tt.want)
+				}
+				after := s.snapshot().counts
+				for table, gone := range map[string]int{"sessions": sessions, "totp_factors": boolInt(tt.want.TOTP), "passkeys": tt.want.Passkeys} {
+					if after[table] != before.counts[table]-gone {
+						t.Errorf("%s: %d → %d", table, before.counts[table], after[table])
+					}
+				}
+				if f, err := b.st.DB.Factors(ctx, ana.ID); err != nil || f != (store.FactorSummary{}) {
+					t.Errorf("factors left: %+v %v", f, err)
+				}
+				if got := s.templates(ana.Email); len(got) != mails+1 || got[len(got)-1] != mail.TemplateSecondFactorsRemoved {
+					t.Errorf("emails to ana: %v", got)
+				}
+				es, err := b.st.DB.AuditEvents(ctx, store.AuditFilter{Action: string(event.UserSecondFactorsRemoved.Type)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var mine []event.Event
+				for _, row := range es {
+					if row.TargetID == ana.ID.String() {
+						mine = append(mine, event.Decode(row))
+					}
+				}
+				if len(mine) != 1 {
+					t.Fatalf("events about ana: %d", len(mine))
+				}
+				wantStates(t, mine[0], event.Factors{TOTP: tt.want.TOTP, Passkeys: tt.want.Passkeys},
+					event.FactorRemoval{Justification: reason, Ended: sessions})
+				if !reflect.DeepEqual(mine[0].Actor, recorded(by)) {
+					t.Errorf("recorded actor %+v, want %+v", mine[0].Actor, recorded(by))
+				}
+			})
+		}
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

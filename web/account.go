@@ -63,7 +63,8 @@ type accountFrame struct {
 	// members (firm › client); a client's own members are not shown it.
 	Firm *navLink
 	Nav  []navLink
-	// Zone is the account's time zone: its pages show times in it.
+	// Zone is the time zone the account's pages show times in: the
+	// reader's own when they chose one, else the account's.
 	Zone *time.Location
 }
 
@@ -86,7 +87,7 @@ func (w *Web) frame(r *http.Request, account equipe.ID, section string) (account
 		return f, err
 	}
 	f.Name = acct.Name
-	f.Zone = w.Team.Location(acct)
+	f.Zone = w.readerZone(r, acct)
 	// Opening an account's page enters it, as the switcher does: it becomes
 	// the session's current account and the member's last login to it is
 	// now. Only the first page of a session in an account writes.

@@ -29,11 +29,15 @@ type userAction struct {
 // them.
 var userActions = []userAction{
 	{Path: "end-sessions", Label: "admin_users.end_sessions", Hint: "admin_users.end_sessions_hint"},
+	{Path: "second-factors", Label: "admin_factors.action", Hint: "admin_factors.action_hint", Danger: true},
+	{Path: "export", Label: "data.action_export", Hint: "data.action_export_hint"},
+	{Path: "delete", Label: "data.action_delete", Hint: "data.action_delete_hint", Danger: true},
 }
 
 // userNotices are the notices a user's page may show after an action.
 var userNotices = map[string]string{
-	"sessions_ended": "admin_users.sessions_ended",
+	"sessions_ended":  "admin_users.sessions_ended",
+	"factors_removed": "admin_factors.removed",
 }
 
 // userURL is the instance administrator's page of a user.
@@ -160,7 +164,7 @@ func (w *Web) endUserSessionsForm(rw http.ResponseWriter, r *http.Request) error
 	}
 	p := w.page(r, "page.user_end_sessions")
 	p.Data = userConfirmPage{Title: "admin_users.end_sessions_title", Text: "admin_users.end_sessions_text",
-		Args: map[string]any{"name": v.User.Name(), "email": v.User.Email, "count": v.Sessions},
+		Args:   map[string]any{"name": v.User.Name(), "email": v.User.Email, "count": v.Sessions},
 		Button: "admin_users.end_sessions_confirm", Back: userURL(id)}
 	return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
 }

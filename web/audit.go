@@ -522,7 +522,7 @@ func (w *Web) auditValue(locale string, n *auditNames, sub auditSubject, kind ev
 		}
 	case event.ValueTime:
 		if t, ok := v.(time.Time); ok {
-			return dateIn(locale, t, w.Team.Location(n.acct))
+			return dateIn(locale, t, w.readerZone(n.r, n.acct))
 		}
 	case event.ValueHours:
 		if h, ok := v.(int); ok && h > 0 {

@@ -1,16 +1,19 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/identity"
 )
 
 // loginNotices are the notices /login?done= may show after a redirect.
 var loginNotices = map[string]string{
 	"logout":  "login.logged_out",
 	"reset":   "login.password_changed",
+	"expired": "login.challenge_expired",
 	"deleted": "login.identity_deleted",
 }
 
@@ -27,6 +30,13 @@ func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
 func (w *Web) logIn(rw http.ResponseWriter, r *http.Request) error {
 	next := localPath(r.PostFormValue("next"), "/")
 	auth, secret, err := w.Identity.LogIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), httpauth.Origin(r))
+	var step *identity.SecondFactorRequired
+	if errors.As(err, &step) {
+		// The password was right: the second step's page holds the
+		// challenge in a cookie of its own, never in its URL.
+		w.Cookies.SetChallenge(rw, step.Challenge, step.ExpiresAt)
+		return redirect(rw, r, secondStepPath(next, ""))
+	}
 	if err != nil {
 		p := w.page(r, "login.title")
 		p.Data = r.PostFormValue("next")

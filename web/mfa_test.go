@@ -97,6 +97,9 @@ func TestMFAPolicy_TheSettingTheBannerThenEnrolmentFirst(t *testing.T) {
 			p = post(t, anaC, o.url(c.path), url.Values{"email": {"x@example.com"}})
 		}
 		want := "/me/security?next=" + url.QueryEscape(o.path(c.path))
+		if c.method == "POST" {
+			want = "/me/security?next=%2F"
+		}
 		if p.Status != 303 || p.Header.Get("Location") != want {
 			t.Errorf("%s %s after the grace: %d %s", c.method, c.path, p.Status, p.Header.Get("Location"))
 		}

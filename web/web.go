@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -74,9 +75,36 @@ var routes = []route{
 	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
 	{"POST /login", public, (*Web).logIn},
+	{"GET /login/second-factor", public, (*Web).secondStepForm},
+	{"POST /login/second-factor", public, (*Web).secondStep},
+	{"POST /login/second-factor/passkey/options", public, (*Web).secondStepPasskeyOptions},
+	{"POST /login/second-factor/passkey", public, (*Web).secondStepPasskey},
 	{"POST /logout", loggedIn, (*Web).logOut},
+	{"GET /me/email", member, (*Web).emailForm},
+	{"POST /me/email", member, (*Web).changeEmail},
+	{"POST /me/email/resend", member, (*Web).resendEmailChange},
+	{"POST /me/email/withdraw", member, (*Web).withdrawEmailChange},
+	{"GET /email-change/confirm/{token}", public, (*Web).emailConfirmForm},
+	{"POST /email-change/confirm/{token}", public, (*Web).emailConfirm},
+	{"GET /email-change/cancel/{token}", public, (*Web).emailCancelForm},
+	{"POST /email-change/cancel/{token}", public, (*Web).emailCancel},
 	{"POST /login/passkey/options", public, (*Web).passkeyLoginOptions},
 	{"POST /login/passkey", public, (*Web).passkeyLogIn},
+	{"GET /me/security", member, (*Web).security2FA},
+	{"POST /me/security/totp", member, (*Web).startTOTP},
+	{"POST /me/security/totp/confirm", member, (*Web).confirmTOTP},
+	{"GET /me/security/totp/remove", member, (*Web).removeTOTPForm},
+	{"POST /me/security/totp/remove", member, (*Web).disableTOTP},
+	{"GET /me/security/recovery-codes", member, (*Web).regenerateForm},
+	{"POST /me/security/recovery-codes", member, (*Web).regenerateRecoveryCodes},
+	{"GET /me", member, (*Web).myProfile},
+	{"POST /me", member, (*Web).saveProfile},
+	{"POST /me/notification-email/resend", member, (*Web).resendNotificationEmail},
+	{"POST /me/notification-email/cancel", member, (*Web).cancelNotificationEmail},
+	{"GET /notification-email/{token}", public, (*Web).notificationEmailForm},
+	{"POST /notification-email/{token}", public, (*Web).confirmNotificationEmail},
+	{"GET /me/password", member, (*Web).passwordForm},
+	{"POST /me/password", member, (*Web).changePassword},
 	{"GET /me/passkeys", member, (*Web).passkeys},
 	{"POST /me/passkeys", member, (*Web).addPasskeyWithoutScript},
 	{"POST /me/passkeys/options", member, (*Web).passkeyOptions},
@@ -160,6 +188,9 @@ var routes = []route{
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /admin/privacy-policy", member, (*Web).policies},
+	{"POST /admin/privacy-policy", member, (*Web).publishPolicy},
+	{"GET /admin/privacy-policy/{version}/acceptances", member, (*Web).policyAcceptances},
 	{"GET /me/data", loggedIn, (*Web).data},
 	{"POST /me/data/export", loggedIn, (*Web).exportData},
 	{"GET /me/data/delete", loggedIn, (*Web).deleteForm},
@@ -178,6 +209,8 @@ var routes = []route{
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},
 	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
+	{"GET /admin/users/{user}/second-factors", member, (*Web).removeFactorsForm},
+	{"POST /admin/users/{user}/second-factors", member, (*Web).removeFactors},
 }
 
 // Handler returns the handler of every page, of /static/ and of the
@@ -258,7 +291,13 @@ func (w *Web) wrap(rt route) http.Handler {
 						return
 					}
 					if enrolNow {
-						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						// Back to the page asked for once enrolled; a form
+						// posted has no page of its own to come back to.
+						next := r.URL.RequestURI()
+						if r.Method != http.MethodGet {
+							next = "/"
+						}
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 						return
 					}
 				}
@@ -344,6 +383,25 @@ type page struct {
 	Enrol *enrolBanner
 	Form  *form
 	Data  any
+
+	// zone finds the reader's time zone when a page first asks (Zone).
+	zone     func() *time.Location
+	zoneOnce sync.Once
+	zoneLoc  *time.Location
+}
+
+// Zone is the time zone the times of a person's own pages are said in: the
+// reader's own when they chose one, else their current account's, else
+// the instance's (UTC for nobody logged in). It is looked up once, and only
+// by a page that shows times.
+func (p *page) Zone() *time.Location {
+	p.zoneOnce.Do(func() {
+		p.zoneLoc = time.UTC
+		if p.zone != nil {
+			p.zoneLoc = p.zone()
+		}
+	})
+	return p.zoneLoc
 }
 
 // enrolBanner tells a member by when their account requires a second
@@ -358,6 +416,7 @@ func (w *Web) page(r *http.Request, title string) *page {
 	if a, ok := httpauth.Auth(r); ok {
 		u := a.User
 		p.User = &u
+		p.zone = func() *time.Location { return w.personZone(r, u) }
 		p.Switcher = w.switcher(r)
 		if m, _ := r.Context().Value(memoKey{}).(*memo); m != nil && m.enrol != nil {
 			p.Enrol = &enrolBanner{Deadline: m.enrol.Deadline, Href: enrolPath + "?next=" + url.QueryEscape(r.URL.RequestURI())}

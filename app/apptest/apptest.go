@@ -3,6 +3,7 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,6 +129,14 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	if opt.CuttableDatabase && e == store.Postgres {
 		proxy = storetest.NewProxy(t, dbc.URL)
 		cfg.DatabaseURL = proxy.URL(dbc.URL)
+	}
+	// Each service has a secret key of its own, but a second process of a
+	// deployment shares the first one's, as it must.
+	if opt.Share != nil {
+		cfg.SecretKey = opt.Share.App.Config.SecretKey
+	} else {
+		cfg.SecretKey = make([]byte, identity.KeySize)
+		rand.Read(cfg.SecretKey)
 	}
 	if opt.Configure != nil {
 		opt.Configure(&cfg)

@@ -1,0 +1,208 @@
+package identity
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// NewPolicy is a version of the privacy policy an instance administrator
+// publishes: a label, a URL or a text (in French, English, or both), and
+// when it takes effect (zero: at once). Version is derived from the
+// content and the date when empty.
+type NewPolicy struct {
+	Version     string
+	Label       string
+	URL         string
+	Texts       map[string]string
+	EffectiveAt time.Time
+}
+
+// Limits of a published policy.
+const (
+	maxPolicyLabel   = 100
+	maxPolicyVersion = 64
+	maxPolicyText    = 100_000
+)
+
+// instanceOnly refuses anyone but an instance administrator: they are told
+// that there is nothing here.
+func instanceOnly(by *equipe.User) error {
+	if by.InstanceAdmin {
+		return nil
+	}
+	return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+}
+
+// PublishPolicyAs publishes a new version of the privacy policy for an
+// instance administrator (anyone else: ENOTFOUND). From its effective date
+// (now when zero or past), every user is asked to accept it on their next
+// request. Returns EINVALID for a missing label, a bad URL, no URL and no
+// text, and ECONFLICT "policy.version_exists" for a version published
+// before.
+func (s *Service) PublishPolicyAs(ctx context.Context, by equipe.User, in NewPolicy, o equipe.Origin) (equipe.PrivacyPolicy, error) {
+	if err := instanceOnly(&by); err != nil {
+		return equipe.PrivacyPolicy{}, err
+	}
+	var v equipe.Invalid
+	p := equipe.PrivacyPolicy{Label: CheckLabel(&v, "label", in.Label, maxPolicyLabel), URL: strings.TrimSpace(in.URL),
+		Texts: map[string]string{}}
+	if p.URL != "" {
+		u, err := url.Parse(p.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.Add("url", "policy.url_invalid")
+		}
+	}
+	for l, t := range in.Texts {
+		t = strings.TrimSpace(t)
+		switch {
+		case !equipe.ValidLocale(l):
+			v.Add("texts", "locale.invalid")
+		case !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxPolicyText:
+			v.AddArgs("texts."+l, "policy.text_too_long", map[string]any{"max": maxPolicyText})
+		case t != "":
+			p.Texts[l] = t
+		}
+	}
+	if p.URL == "" && len(p.Texts) == 0 {
+		v.Add("texts", "policy.text_or_url_required")
+	}
+	p.Version = strings.TrimSpace(in.Version)
+	if len(p.Version) > maxPolicyVersion || strings.ContainsFunc(p.Version, func(r rune) bool { return r < ' ' || r == '/' }) {
+		v.Add("version", "policy.version_invalid")
+	}
+	if err := v.Err(); err != nil {
+		return equipe.PrivacyPolicy{}, err
+	}
+	err := s.Work.Do(ctx, event.ByUser(by.ID), o, func(w *work.Unit) error {
+		p.PublishedAt = w.Now()
+		p.EffectiveAt = in.EffectiveAt.UTC()
+		if p.EffectiveAt.Before(w.Now()) {
+			p.EffectiveAt = w.Now()
+		}
+		if p.Version == "" {
+			p.Version = derivedVersion(p)
+		}
+		if _, err := w.Policy(ctx, p.Version); err == nil {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "policy.version_exists"}
+		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return err
+		}
+		if err := w.PublishPolicy(ctx, &p); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.PolicyPublished.New(nil, p.Version, nil,
+			&event.PolicyLink{URL: p.URL, Label: p.Label, EffectiveAt: p.EffectiveAt}))
+	})
+	s.forgetPolicy()
+	return p, err
+}
+
+// derivedVersion names a version by its effective date and a digest of its
+// content: "2027-01-01-3f2a9c".
+func derivedVersion(p equipe.PrivacyPolicy) string {
+	h := sha256.New()
+	h.Write([]byte(p.URL + "\x00" + p.Label + "\x00" + p.Texts[equipe.LocaleFR] + "\x00" + p.Texts[equipe.LocaleEN] + "\x00" +
+		p.PublishedAt.Format(time.RFC3339Nano)))
+	return p.EffectiveAt.Format("2006-01-02") + "-" + hex.EncodeToString(h.Sum(nil)[:3])
+}
+
+// PolicyVersion is a published version of the privacy policy, for an
+// instance administrator: whether it is the one in effect, and how many
+// people accepted it.
+type PolicyVersion struct {
+	equipe.PrivacyPolicy
+	Current     bool
+	Acceptances int
+}
+
+// Policies returns every published version of the privacy policy, the one
+// taking effect last first, for an instance administrator (anyone else:
+// ENOTFOUND).
+func (s *Service) Policies(ctx context.Context, by equipe.User) ([]PolicyVersion, error) {
+	if err := instanceOnly(&by); err != nil {
+		return nil, err
+	}
+	cur, err := s.CurrentPolicy(ctx)
+	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return nil, err
+	}
+	rows, err := s.DB.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PolicyVersion, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, PolicyVersion{PrivacyPolicy: r.PrivacyPolicy, Current: r.Version == cur.Version, Acceptances: r.Acceptances})
+	}
+	return out, nil
+}
+
+// Acceptance is a person's acceptance of a version of the policy.
+type Acceptance = store.Acceptance
+
+// MaxAcceptancesPage bounds a page of acceptances.
+const MaxAcceptancesPage = 500
+
+// Acceptances returns a page of the acceptances of a version of the
+// policy, in the order they were made, from the cursor ("" for the first
+// page), and the cursor of the next page ("" at the end). For an instance
+// administrator (anyone else, or an unknown version: ENOTFOUND).
+func (s *Service) Acceptances(ctx context.Context, by equipe.User, version, cursor string, limit int) ([]Acceptance, string, error) {
+	if err := instanceOnly(&by); err != nil {
+		return nil, "", err
+	}
+	if limit < 1 || limit > MaxAcceptancesPage {
+		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
+			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAcceptancesPage}}}}
+	}
+	var after *store.Acceptance
+	if cursor != "" {
+		a, ok := parseAcceptanceCursor(cursor)
+		if !ok {
+			return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+				Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
+		}
+		after = &a
+	}
+	if _, err := s.DB.Policy(ctx, version); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.DB.Acceptances(ctx, version, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1]
+		next = last.AcceptedAt.UTC().Format("20060102T150405.000000Z") + "_" + last.UserID.String()
+	}
+	return rows, next, nil
+}
+
+// parseAcceptanceCursor reads a cursor of Acceptances.
+func parseAcceptanceCursor(c string) (store.Acceptance, bool) {
+	at, id, ok := strings.Cut(c, "_")
+	if !ok {
+		return store.Acceptance{}, false
+	}
+	t, err := time.Parse("20060102T150405.000000Z", at)
+	if err != nil {
+		return store.Acceptance{}, false
+	}
+	uid, err := equipe.ParseID(id)
+	if err != nil {
+		return store.Acceptance{}, false
+	}
+	return store.Acceptance{AcceptedAt: t, UserID: uid}, true
+}

@@ -1,0 +1,537 @@
+package identity
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"image/png"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// Authenticator apps (RFC 6238): a 160-bit seed, six-digit codes of
+// 30-second steps, SHA-1 (what every app reads). A code is accepted for the
+// step before and after the current one too (clocks drift), and once: the
+// last step accepted is stored and only later steps are accepted after it.
+const (
+	totpPeriod = 30
+	totpSkew   = 1
+	totpDigits = otp.DigitsSix
+	// RecoveryCodeCount is how many recovery codes a person gets at once.
+	RecoveryCodeCount = 10
+	// totpQRSize is the side of the QR code image, in pixels.
+	totpQRSize = 240
+)
+
+// Second-step methods, as the API names them: the ways a login's second
+// step can be answered.
+const (
+	MethodTOTP         = "totp"
+	MethodRecoveryCode = "recovery_code"
+	MethodPasskey      = "passkey" // answered in a browser only: see FinishPasskeySecondFactor
+)
+
+// Factor kinds, as emails and events name them.
+const (
+	FactorTOTP    = "totp"
+	FactorPasskey = "passkey"
+)
+
+// TOTPSetup is an enrolment in progress: the seed as an authenticator app
+// reads it (in text and in an otpauth:// URL), and the URL as a QR code.
+type TOTPSetup struct {
+	Secret string // base32, as typed into an app
+	URL    string // otpauth://totp/…
+	QR     []byte // PNG
+}
+
+// totpLabel binds a sealed seed to its user.
+func totpLabel(user equipe.ID) string { return "totp:" + user.String() }
+
+// StartTOTP begins the enrolment of an authenticator app: a new seed,
+// stored sealed and unconfirmed until ConfirmTOTP gets a code of it (an
+// earlier unconfirmed seed is replaced). A person who has a confirmed app
+// gets ECONFLICT "totp.already_enabled": they disable it first.
+func (s *Service) StartTOTP(ctx context.Context, a Auth, o equipe.Origin) (TOTPSetup, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: a.User.Email,
+		Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1, Rand: s.Work.Rand})
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	err = s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
+		f, err := w.TOTPFactor(ctx, a.User.ID)
+		if err == nil && !f.ConfirmedAt.IsZero() {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "totp.already_enabled"}
+		} else if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return err
+		}
+		sealed, keyID := s.Keys.Seal([]byte(key.Secret()), totpLabel(a.User.ID))
+		if err := w.StartTOTPFactor(ctx, &store.TOTPFactor{UserID: a.User.ID, Secret: sealed, KeyID: keyID, CreatedAt: w.Now()}); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserTOTPEnrolmentStarted.New(nil, a.User.ID.String(), nil, nil))
+	})
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	return setupOf(key)
+}
+
+// PendingTOTP returns the enrolment in progress of the user, to show it
+// again; ENOTFOUND "totp.not_started" when there is none.
+func (s *Service) PendingTOTP(ctx context.Context, a Auth) (TOTPSetup, error) {
+	f, err := s.DB.TOTPFactor(ctx, a.User.ID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !f.ConfirmedAt.IsZero()) {
+		return TOTPSetup{}, &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_started"}
+	} else if err != nil {
+		return TOTPSetup{}, err
+	}
+	seed, _, err := s.Keys.Open(f.Secret, f.KeyID, totpLabel(a.User.ID))
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: a.User.Email,
+		Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1, Secret: decodeSeed(string(seed))})
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	return setupOf(key)
+}
+
+func setupOf(key *otp.Key) (TOTPSetup, error) {
+	img, err := key.Image(totpQRSize, totpQRSize)
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return TOTPSetup{}, err
+	}
+	return TOTPSetup{Secret: key.Secret(), URL: key.URL(), QR: b.Bytes()}, nil
+}
+
+// totpIssuer names the service in authenticator apps: its public host.
+func (s *Service) totpIssuer() string {
+	if s.Work.PublicURL != nil && s.Work.PublicURL.Hostname() != "" {
+		return "equipe (" + s.Work.PublicURL.Hostname() + ")"
+	}
+	return "equipe"
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func decodeSeed(secret string) []byte {
+	b, _ := b32.DecodeString(strings.ToUpper(secret))
+	return b
+}
+
+// ConfirmTOTP ends an enrolment with a code of the new seed: the app is
+// then a second factor, the person gets ten new recovery codes (returned
+// here, once; only their hashes are kept) and an email. A wrong code
+// answers EINVALID (field code) and is throttled like a login's second
+// step; ENOTFOUND "totp.not_started" without an enrolment in progress.
+func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe.Origin) ([]string, error) {
+	now := s.now()
+	f, err := s.DB.TOTPFactor(ctx, a.User.ID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !f.ConfirmedAt.IsZero()) {
+		return nil, &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_started"}
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.codeAttempt(ctx, a.User.ID, now, o); err != nil {
+		return nil, err
+	}
+	step, sealed, err := s.matchTOTP(f, code, now)
+	if err != nil {
+		return nil, s.codeFailed(ctx, a.User.ID, now, o, err)
+	}
+	codes, hashes, err := newRecoveryCodes(s.Work.Rand)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Work.DoAt(ctx, now, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
+		if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); err != nil {
+			return err
+		}
+		if err := w.ReplaceRecoveryCodes(ctx, a.User.ID, hashes, w.Now()); err != nil {
+			return err
+		}
+		if err := s.codeSucceeded(ctx, w, a.User.ID, o); err != nil {
+			return err
+		}
+		if err := w.Mail(ctx, mail.TemplateSecondFactorAdded, a.User.Locale, a.User.Email, mail.Data{
+			RecipientName: a.User.Name(), Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserSecondFactorAdded.New(nil, a.User.ID.String(), nil, &event.Factor{Factor: FactorTOTP}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// DisableTOTP removes the person's authenticator app, given their password
+// and a code (of the app, or a recovery code: the app may be what was
+// lost). Their recovery codes go with it unless a passkey remains. They are
+// told by email. A wrong password answers EINVALID (field password), a
+// wrong code EINVALID (field code); both are throttled.
+func (s *Service) DisableTOTP(ctx context.Context, a Auth, password, code string, o equipe.Origin) error {
+	f, err := s.DB.TOTPFactor(ctx, a.User.ID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
+		return &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_enabled"}
+	} else if err != nil {
+		return err
+	}
+	if err := s.confirmPassword(ctx, a.User.ID, password, o); err != nil {
+		return err
+	}
+	if err := s.VerifySecondFactor(ctx, a.User.ID, code, o); err != nil {
+		return err
+	}
+	return s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
+		n, err := w.DeleteTOTPFactor(ctx, a.User.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_enabled"}
+		}
+		left, err := w.Factors(ctx, a.User.ID)
+		if err != nil {
+			return err
+		}
+		if !left.Any() {
+			if err := w.DeleteRecoveryCodes(ctx, a.User.ID); err != nil {
+				return err
+			}
+		}
+		if err := w.Mail(ctx, mail.TemplateSecondFactorRemoved, a.User.Locale, a.User.Email, mail.Data{
+			RecipientName: a.User.Name(), Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserSecondFactorRemoved.New(nil, a.User.ID.String(), &event.Factor{Factor: FactorTOTP}, nil))
+	})
+}
+
+// RegenerateRecoveryCodes replaces the person's recovery codes, used or
+// not, by ten new ones (returned here, once), given their password. Only
+// a person with a second factor has recovery codes: ECONFLICT
+// "recovery_codes.no_factor" otherwise.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, a Auth, password string, o equipe.Origin) ([]string, error) {
+	f, err := s.DB.Factors(ctx, a.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Any() {
+		return nil, &equipe.Error{Code: equipe.ECONFLICT, Key: "recovery_codes.no_factor"}
+	}
+	if err := s.confirmPassword(ctx, a.User.ID, password, o); err != nil {
+		return nil, err
+	}
+	codes, hashes, err := newRecoveryCodes(s.Work.Rand)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
+		if err := w.ReplaceRecoveryCodes(ctx, a.User.ID, hashes, w.Now()); err != nil {
+			return err
+		}
+		if err := w.Mail(ctx, mail.TemplateRecoveryCodesRegenerated, a.User.Locale, a.User.Email, mail.Data{
+			RecipientName: a.User.Name(), Link: s.Work.Link("/me/security")}); err != nil {
+			return err
+		}
+		return w.Record(ctx, event.UserRecoveryCodesRegenerated.New(nil, a.User.ID.String(), nil, &event.RecoveryCodes{Left: len(codes)}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// SecondFactors returns what second factors the user has.
+func (s *Service) SecondFactors(ctx context.Context, userID equipe.ID) (store.FactorSummary, error) {
+	return s.DB.Factors(ctx, userID)
+}
+
+// VerifySecondFactor checks a code of the user's second factor: a code of
+// their authenticator app or one of their recovery codes (which it uses
+// up, and tells them by email how many remain). Attempts are throttled per
+// user and per client address like logins; a code of the app is accepted
+// once. A wrong, replayed or malformed code answers EINVALID with the
+// field "code" (key second_factor.invalid, or second_factor.replayed for
+// a code already used); a throttled attempt ERATELIMITED, whether or not
+// the code is right.
+func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) error {
+	_, err := s.verifySecondFactor(ctx, userID, code, o)
+	return err
+}
+
+// verifySecondFactor is VerifySecondFactor; it returns the method the code
+// was of.
+func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) (string, error) {
+	now := s.now()
+	if err := s.codeAttempt(ctx, userID, now, o); err != nil {
+		return "", err
+	}
+	norm := normaliseCode(code)
+	if isRecoveryCode(norm) {
+		hash := hashRecoveryCode(norm)
+		err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
+			if err := w.UseRecoveryCode(ctx, userID, hash, w.Now()); err != nil {
+				if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+					return codeInvalid("second_factor.invalid")
+				}
+				return err
+			}
+			f, err := w.Factors(ctx, userID)
+			if err != nil {
+				return err
+			}
+			u, err := w.UserByID(ctx, userID)
+			if err != nil {
+				return err
+			}
+			if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
+				return err
+			}
+			if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+				RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
+				return err
+			}
+			return w.Record(ctx, event.UserRecoveryCodeUsed.New(nil, userID.String(), nil, &event.RecoveryCodes{Left: f.RecoveryCodes}))
+		})
+		if err != nil {
+			return "", s.codeFailed(ctx, userID, now, o, err)
+		}
+		return MethodRecoveryCode, nil
+	}
+	f, err := s.DB.TOTPFactor(ctx, userID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
+		return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
+	} else if err != nil {
+		return "", err
+	}
+	step, sealed, err := s.matchTOTP(f, norm, now)
+	if err == nil {
+		err = s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
+			if err := s.acceptStep(ctx, w, userID, step, sealed); err != nil {
+				return err
+			}
+			return s.codeSucceeded(ctx, w, userID, o)
+		})
+	}
+	if err != nil {
+		return "", s.codeFailed(ctx, userID, now, o, err)
+	}
+	return MethodTOTP, nil
+}
+
+// codeInvalid is the error of a wrong code.
+func codeInvalid(key string) error {
+	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "code", Key: key}}}
+}
+
+// matchTOTP finds the step whose code is code, among the steps around now
+// not accepted yet. It returns the step and, when the seed is sealed under
+// a previous key, the seed sealed again under the current one.
+func (s *Service) matchTOTP(f store.TOTPFactor, code string, now time.Time) (int64, []byte, error) {
+	if len(code) != totpDigits.Length() || strings.Trim(code, "0123456789") != "" {
+		return 0, nil, codeInvalid("second_factor.invalid")
+	}
+	seed, current, err := s.Keys.Open(f.Secret, f.KeyID, totpLabel(f.UserID))
+	if err != nil {
+		return 0, nil, err
+	}
+	var resealed []byte
+	if !current {
+		resealed, _ = s.Keys.Seal(seed, totpLabel(f.UserID))
+	}
+	opts := hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
+	at := now.Unix() / totpPeriod
+	replayed := false
+	for step := at - totpSkew; step <= at+totpSkew; step++ {
+		want, err := hotp.GenerateCodeCustom(string(seed), uint64(step), opts)
+		if err != nil {
+			return 0, nil, err
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			if step <= f.LastStep {
+				replayed = true
+				continue
+			}
+			return step, resealed, nil
+		}
+	}
+	if replayed {
+		return 0, nil, codeInvalid("second_factor.replayed")
+	}
+	return 0, nil, codeInvalid("second_factor.invalid")
+}
+
+// acceptStep records the accepted step in the unit; a concurrent request
+// that accepted the same code first makes this one a replay.
+func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID, step int64, resealed []byte) error {
+	keyID := ""
+	if resealed != nil {
+		keyID = s.Keys.KeyID()
+	}
+	err := w.AcceptTOTPStep(ctx, userID, step, w.Now(), resealed, keyID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return codeInvalid("second_factor.replayed")
+	}
+	return err
+}
+
+// Codes of second factors are throttled as logins are: per user
+// (progressive, forgotten on success) and per client address.
+func codeUserKey(user equipe.ID) string { return "code:user:" + user.String() }
+func codeIPKey(ip string) string        { return "code:ip:" + ipKey(ip) }
+
+// codeAttempt counts an attempt at a code for the user from o, before the
+// code is looked at; ERATELIMITED when either key is blocked.
+func (s *Service) codeAttempt(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin) error {
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	byIP, err := b.Attempt(ctx, codeIPKey(o.IP), now, limitCodeIP)
+	if err != nil {
+		return err
+	}
+	byUser, err := b.Attempt(ctx, codeUserKey(userID), now, limitCodeUser)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return err
+	}
+	if !byIP.Allowed() || !byUser.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
+			until = byUser.BlockedUntil()
+		}
+		return work.Throttled("", until.Sub(now))
+	}
+	return nil
+}
+
+// codeSucceeded forgets the user's failed codes and gives the address its
+// attempt back, in the unit of the success.
+func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe.ID, o equipe.Origin) error {
+	if err := w.DeleteThrottle(ctx, codeUserKey(userID)); err != nil {
+		return err
+	}
+	return w.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
+}
+
+// codeFailed records a failed code in the person's log (not for errors
+// other than a wrong code) and returns err.
+func (s *Service) codeFailed(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin, err error) error {
+	if equipe.ErrorCode(err) != equipe.EINVALID {
+		return err
+	}
+	b := s.DB.NewBatch()
+	rerr := work.Record(ctx, b.Writes, now, event.ByUser(userID), o, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
+	if rerr == nil {
+		rerr = s.DB.RunBatch(ctx, b)
+	}
+	if rerr != nil {
+		s.Log.Error("audit second factor failure", "err", rerr)
+	}
+	return err
+}
+
+// confirmPassword checks the password of a logged-in person before a
+// change of their second factors, throttled like logins (per user and per
+// address): EINVALID (field password, key password.wrong) when it is wrong.
+func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, password string, o equipe.Origin) error {
+	now := s.now()
+	userKey, ipk := "password:user:"+userID.String(), "login:ip:"+ipKey(o.IP)
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	byIP, err := b.Attempt(ctx, ipk, now, limitLoginIP)
+	if err != nil {
+		return err
+	}
+	byUser, err := b.Attempt(ctx, userKey, now, limitLoginEmail)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return err
+	}
+	if !byIP.Allowed() || !byUser.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
+			until = byUser.BlockedUntil()
+		}
+		return work.Throttled("", until.Sub(now))
+	}
+	u, err := s.DB.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if ok, _ := s.Hasher.Verify(u.PasswordHash, password); !ok {
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "password", Key: "password.wrong"}}}
+	}
+	b = s.DB.NewBatch()
+	b.DeleteThrottle(ctx, userKey)
+	b.Refund(ctx, ipk, limitLoginIP.Free)
+	return s.DB.RunBatch(ctx, b)
+}
+
+// Recovery codes: 80 random bits each, written as 16 base32 letters and
+// digits in groups of four (abcd-efgh-ijkl-mnop); stored as the SHA-256 of
+// the 16 characters in lower case. Spaces, dashes and case do not matter
+// when one is typed.
+const recoveryCodeLen = 16
+
+func newRecoveryCodes(rand io.Reader) (codes []string, hashes [][]byte, err error) {
+	for range RecoveryCodeCount {
+		var b [10]byte
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return nil, nil, err
+		}
+		c := strings.ToLower(b32.EncodeToString(b[:]))
+		codes = append(codes, c[0:4]+"-"+c[4:8]+"-"+c[8:12]+"-"+c[12:16])
+		hashes = append(hashes, hashRecoveryCode(c))
+	}
+	return codes, hashes, nil
+}
+
+// normaliseCode removes what people add when they type a code: spaces,
+// dashes, upper case.
+func normaliseCode(code string) string {
+	code = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, code)
+	return strings.ToLower(code)
+}
+
+func isRecoveryCode(norm string) bool {
+	if len(norm) != recoveryCodeLen {
+		return false
+	}
+	_, err := b32.DecodeString(strings.ToUpper(norm))
+	return err == nil
+}
+
+func hashRecoveryCode(norm string) []byte {
+	h := sha256.Sum256([]byte(norm))
+	return h[:]
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// LoginChallenge is a login waiting for its second step. Hash is the
+// SHA-256 of its secret; the secret itself is never stored.
+type LoginChallenge struct {
+	ID        equipe.ID
+	Hash      []byte
+	UserID    equipe.ID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until a second step finishes it
+	Method    string    // what finished it
+	IP        string
+	UserAgent string
+}
+
+const challengeColumns = `id, hash, user_id, created_at, expires_at, used_at, method, ip, user_agent`
+
+// CreateLoginChallenge inserts c.
+func (w Writes) CreateLoginChallenge(ctx context.Context, c *LoginChallenge) error {
+	_, err := w.exec(ctx, `INSERT INTO login_challenges (`+challengeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.ID, c.Hash, c.UserID, micros(c.CreatedAt), micros(c.ExpiresAt), int64(0), "", c.IP, c.UserAgent)
+	return err
+}
+
+// LoginChallengeByHash returns the challenge whose secret hashes to hash,
+// used or not, or ENOTFOUND.
+func (q Queries) LoginChallengeByHash(ctx context.Context, hash []byte) (LoginChallenge, error) {
+	var c LoginChallenge
+	err := q.q.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM login_challenges WHERE hash = $1`, hash).Scan(
+		&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent)
+	return c, wrap(err)
+}
+
+// UseLoginChallenge marks the challenge finished by method at at, if it is
+// still unused and unexpired then; ENOTFOUND otherwise: of two concurrent
+// uses exactly one succeeds.
+func (w Writes) UseLoginChallenge(ctx context.Context, id equipe.ID, method string, at time.Time) error {
+	return w.execOne(ctx, `UPDATE login_challenges SET used_at = $2, method = $3
+		WHERE id = $1 AND used_at = 0 AND expires_at > $2`, id, micros(at), method)
+}
+
+// DeleteStaleLoginChallenges deletes challenges that expired before before.
+func (db *DB) DeleteStaleLoginChallenges(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM login_challenges WHERE expires_at < $1`, micros(before))
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return res.RowsAffected()
+}
+
+// TOTPFactor is a person's authenticator app. Secret is the seed sealed
+// under the instance key KeyID; it is never stored in clear.
+type TOTPFactor struct {
+	UserID      equipe.ID
+	Secret      []byte
+	KeyID       string
+	CreatedAt   time.Time
+	ConfirmedAt time.Time // zero while the enrolment waits for a first code
+	LastStep    int64     // the last 30-second step accepted
+}
+
+// TOTPFactor returns the user's authenticator app, confirmed or not, or
+// ENOTFOUND.
+func (q Queries) TOTPFactor(ctx context.Context, userID equipe.ID) (TOTPFactor, error) {
+	var f TOTPFactor
+	err := q.q.QueryRowContext(ctx, `SELECT user_id, secret, key_id, created_at, confirmed_at, last_step
+		FROM totp_factors WHERE user_id = $1`, userID).Scan(&f.UserID, &f.Secret, &f.KeyID, ts(&f.CreatedAt),
+		orNever(&f.ConfirmedAt), &f.LastStep)
+	return f, wrap(err)
+}
+
+// StartTOTPFactor stores an enrolment waiting for its first code, in place
+// of an earlier unconfirmed one. It changes nothing and answers ECONFLICT
+// when the user has a confirmed authenticator app.
+func (w Writes) StartTOTPFactor(ctx context.Context, f *TOTPFactor) error {
+	if _, err := w.exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1 AND confirmed_at = 0`, f.UserID); err != nil {
+		return err
+	}
+	_, err := w.exec(ctx, `INSERT INTO totp_factors (user_id, secret, key_id, created_at) VALUES ($1, $2, $3, $4)`,
+		f.UserID, f.Secret, f.KeyID, micros(f.CreatedAt))
+	return err
+}
+
+// AcceptTOTPStep records that the code of step was accepted (confirming the
+// enrolment at at if it was not), if no code of that step or a later one
+// was: ENOTFOUND otherwise, so that a code is accepted once, even by two
+// concurrent requests. When secret is not nil the seed is stored again,
+// sealed under keyID (a seed sealed under a previous key moves to the
+// current one when it is used).
+func (w Writes) AcceptTOTPStep(ctx context.Context, userID equipe.ID, step int64, at time.Time, secret []byte, keyID string) error {
+	if secret != nil {
+		return w.execOne(ctx, `UPDATE totp_factors SET last_step = $2,
+			confirmed_at = CASE WHEN confirmed_at = 0 THEN $3 ELSE confirmed_at END, secret = $4, key_id = $5
+			WHERE user_id = $1 AND last_step < $2`, userID, step, micros(at), secret, keyID)
+	}
+	return w.execOne(ctx, `UPDATE totp_factors SET last_step = $2,
+		confirmed_at = CASE WHEN confirmed_at = 0 THEN $3 ELSE confirmed_at END
+		WHERE user_id = $1 AND last_step < $2`, userID, step, micros(at))
+}
+
+// DeleteTOTPFactor removes the user's authenticator app. Returns how many
+// rows went (0 or 1).
+func (w Writes) DeleteTOTPFactor(ctx context.Context, userID equipe.ID) (int64, error) {
+	return w.exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1`, userID)
+}
+
+// SealedTOTPSeeds returns the users whose seed is sealed under a key other
+// than keyID, with their seeds, at most limit, for re-sealing under the
+// current key.
+func (q Queries) SealedTOTPSeeds(ctx context.Context, notKeyID string, limit int) ([]TOTPFactor, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT user_id, secret, key_id FROM totp_factors WHERE key_id <> $1
+		ORDER BY user_id LIMIT `+itoa(limit), notKeyID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []TOTPFactor
+	for rows.Next() {
+		var f TOTPFactor
+		if err := rows.Scan(&f.UserID, &f.Secret, &f.KeyID); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, f)
+	}
+	return out, wrap(rows.Err())
+}
+
+// ResealTOTPSeed replaces the seed sealed under oldKeyID by secret sealed
+// under keyID; ENOTFOUND if it changed meanwhile.
+func (w Writes) ResealTOTPSeed(ctx context.Context, userID equipe.ID, oldKeyID string, secret []byte, keyID string) error {
+	return w.execOne(ctx, `UPDATE totp_factors SET secret = $3, key_id = $4 WHERE user_id = $1 AND key_id = $2`,
+		userID, oldKeyID, secret, keyID)
+}
+
+// ReplaceRecoveryCodes makes hashes the user's recovery codes, in place of
+// every earlier one, used or not.
+func (w Writes) ReplaceRecoveryCodes(ctx context.Context, userID equipe.ID, hashes [][]byte, at time.Time) error {
+	if _, err := w.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := w.exec(ctx, `INSERT INTO recovery_codes (user_id, hash, created_at) VALUES ($1, $2, $3)`,
+			userID, h, micros(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UseRecoveryCode marks the user's unused recovery code with hash used at
+// at; ENOTFOUND when there is no such unused code, so that a code is used
+// once, even by two concurrent requests.
+func (w Writes) UseRecoveryCode(ctx context.Context, userID equipe.ID, hash []byte, at time.Time) error {
+	return w.execOne(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND hash = $2 AND used_at = 0`,
+		userID, hash, micros(at))
+}
+
+// DeleteRecoveryCodes removes every recovery code of the user.
+func (w Writes) DeleteRecoveryCodes(ctx context.Context, userID equipe.ID) error {
+	_, err := w.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID)
+	return err
+}
