@@ -121,3 +121,47 @@ func TestLoginSecondStep_AsksForACodeOrARecoveryCodeAndThenLogsIn(t *testing.T) 
 		t.Fatalf("expired notice missing:\n%s", p.Body)
 	}
 }
+
+func TestSecurityPage_NewRecoveryCodesAndRemovingTheAppNeedThePasswordAndSaySoBesideTheField(t *testing.T) {
+	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	c := env.Client()
+	post(t, c, env.URL+"/signup", signupForm("ada@example.com"))
+	post(t, c, env.URL+"/consent", url.Values{"accept": {"yes"}, "version": {"2026-11"}})
+	p := get(t, c, env.URL+"/me/security")
+	if p.Status != 200 || !strings.Contains(p.Body, `action="/me/security/totp"`) || !strings.Contains(p.Body, `aria-current="page">Double authentification`) {
+		t.Fatalf("page before setup: %d\n%s", p.Status, p.Body)
+	}
+	secret, _ := totpEnrolled(t, env, clock, "ada@example.com")
+	p = get(t, c, env.URL+"/me/security")
+	if !strings.Contains(p.Body, "Il reste 10 codes de secours.") || strings.Contains(p.Body, "totp-secret") {
+		t.Fatalf("page after setup:\n%s", p.Body)
+	}
+
+	p = post(t, c, env.URL+"/me/security/recovery-codes", url.Values{"password": {"not the password at all"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-password"`) || !strings.Contains(p.Body, "Ce n&#39;est pas votre mot de passe.") {
+		t.Fatalf("wrong password: %d\n%s", p.Status, p.Body)
+	}
+	p = post(t, c, env.URL+"/me/security/recovery-codes", url.Values{"password": {"lovelace rode the number engine"}})
+	if p.Status != 200 || strings.Count(p.Body, "<li><code>") != 10 {
+		t.Fatalf("new codes: %d\n%s", p.Status, p.Body)
+	}
+	env.Mail(t, "ada@example.com", "recovery_codes_regenerated")
+
+	if p := get(t, c, env.URL+"/me/security/totp/remove"); p.Status != 200 || !strings.Contains(p.Body, `id="f-code"`) {
+		t.Fatalf("remove form: %d", p.Status)
+	}
+	p = post(t, c, env.URL+"/me/security/totp/remove", url.Values{"password": {"lovelace rode the number engine"}, "code": {"12"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-code"`) {
+		t.Fatalf("wrong code: %d\n%s", p.Status, p.Body)
+	}
+	code, _ := totp.GenerateCode(secret, clock.Now())
+	p = post(t, c, env.URL+"/me/security/totp/remove", url.Values{"password": {"lovelace rode the number engine"}, "code": {code}})
+	if p.Status != 303 || p.Header.Get("Location") != "/me/security?done=removed" {
+		t.Fatalf("remove: %d %q\n%s", p.Status, p.Header.Get("Location"), p.Body)
+	}
+	env.Mail(t, "ada@example.com", "second_factor_removed")
+	if p := get(t, c, env.URL+"/me/security?done=removed"); !strings.Contains(p.Body, "L’application d’authentification a été retirée.") {
+		t.Fatalf("after removal:\n%s", p.Body)
+	}
+}
