@@ -118,17 +118,21 @@ func (s *Service) pendingChallenge(ctx context.Context, challenge string, now ti
 // LogInSecondFactor answers a login's second step with a code of the
 // person's authenticator app or a recovery code (see VerifySecondFactor),
 // and then starts the session, as LogIn does for a login without a second
-// step. A wrong code leaves the challenge usable until it expires.
+// step: the code's check, its use and the session are one unit. A wrong
+// code leaves the challenge usable until it expires.
 func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
-	_, u, err := s.pendingChallenge(ctx, challenge, s.now())
+	c, u, err := s.pendingChallenge(ctx, challenge, s.now())
 	if err != nil {
 		return Auth{}, "", err
 	}
-	method, err := s.verifySecondFactor(ctx, u.ID, code, o)
-	if err != nil {
-		return Auth{}, "", err
-	}
-	return s.FinishLogin(ctx, challenge, method, o)
+	var auth Auth
+	var secret string
+	_, err = s.verifySecondFactor(ctx, u.ID, code, o, func(w *work.Unit, method string) error {
+		var err error
+		auth, secret, err = s.finishLogin(ctx, w, c, u, method)
+		return err
+	})
+	return auth, secret, err
 }
 
 // FinishLogin uses up the challenge and starts the session of its login,
@@ -144,17 +148,24 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 		return Auth{}, "", err
 	}
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
-		if err := w.UseLoginChallenge(ctx, c.ID, method, w.Now()); err != nil {
-			if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-				return challengeInvalid()
-			}
-			return err
-		}
 		var err error
-		if auth, secret, err = s.logIn(ctx, w, &u); err != nil {
-			return err
-		}
-		return w.Record(ctx, event.UserLoggedIn.New(nil, auth.Session.ID.String(), nil, nil))
+		auth, secret, err = s.finishLogin(ctx, w, c, u, method)
+		return err
 	})
 	return auth, secret, err
+}
+
+// finishLogin uses the challenge in the unit and starts the session.
+func (s *Service) finishLogin(ctx context.Context, w *work.Unit, c store.LoginChallenge, u equipe.User, method string) (Auth, string, error) {
+	if err := w.UseLoginChallenge(ctx, c.ID, method, w.Now()); err != nil {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return Auth{}, "", challengeInvalid()
+		}
+		return Auth{}, "", err
+	}
+	auth, secret, err := s.logIn(ctx, w, &u)
+	if err != nil {
+		return Auth{}, "", err
+	}
+	return auth, secret, w.Record(ctx, event.UserLoggedIn.New(nil, auth.Session.ID.String(), nil, nil))
 }

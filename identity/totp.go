@@ -150,20 +150,34 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.codeAttempt(ctx, a.User.ID, now, o); err != nil {
-		return nil, err
-	}
-	step, sealed, err := s.matchTOTP(f, code, now)
-	if err != nil {
-		return nil, s.codeFailed(ctx, a.User.ID, now, o, err)
+	step, sealed, mismatch := s.matchTOTP(f, normaliseCode(code), now)
+	if mismatch != nil && equipe.ErrorCode(mismatch) != equipe.EINVALID {
+		return nil, mismatch
 	}
 	codes, hashes, err := newRecoveryCodes(s.Work.Rand)
 	if err != nil {
 		return nil, err
 	}
+	var refused error
 	err = s.Work.DoAt(ctx, now, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
-		if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); err != nil {
+		refused = nil
+		if err := s.codeAttempt(ctx, w, a.User.ID, o); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				refused = err
+				return nil
+			}
 			return err
+		}
+		if mismatch == nil {
+			if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); equipe.ErrorCode(err) == equipe.EINVALID {
+				mismatch = err
+			} else if err != nil {
+				return err
+			}
+		}
+		if mismatch != nil {
+			refused = mismatch
+			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, a.User.ID.String(), nil, nil))
 		}
 		if err := w.ReplaceRecoveryCodes(ctx, a.User.ID, hashes, w.Now()); err != nil {
 			return err
@@ -179,6 +193,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 	})
 	if err != nil {
 		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	return codes, nil
 }
@@ -275,68 +292,110 @@ func (s *Service) SecondFactors(ctx context.Context, userID equipe.ID) (store.Fa
 // a code already used); a throttled attempt ERATELIMITED, whether or not
 // the code is right.
 func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) error {
-	_, err := s.verifySecondFactor(ctx, userID, code, o)
+	_, err := s.verifySecondFactor(ctx, userID, code, o, nil)
 	return err
 }
 
 // verifySecondFactor is VerifySecondFactor; it returns the method the code
-// was of.
-func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) (string, error) {
+// was of. The attempt is counted, the code checked and used, and then (on
+// success) then runs, all in one unit: one commit, and concurrent
+// attempts are ordered by the throttle's row. A wrong code commits its
+// count and a failure event, and is answered as an error.
+func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin,
+	then func(w *work.Unit, method string) error) (string, error) {
 	now := s.now()
-	if err := s.codeAttempt(ctx, userID, now, o); err != nil {
-		return "", err
-	}
 	norm := normaliseCode(code)
+	method := MethodTOTP
+	var step int64
+	var resealed []byte
+	var mismatch error
 	if isRecoveryCode(norm) {
-		hash := hashRecoveryCode(norm)
-		err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
-			if err := w.UseRecoveryCode(ctx, userID, hash, w.Now()); err != nil {
-				if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-					return codeInvalid("second_factor.invalid")
-				}
-				return err
+		method = MethodRecoveryCode
+	} else {
+		// The code is matched before the unit (the seed is read and
+		// decrypted outside the transaction); its answer waits for the
+		// attempt to be counted.
+		f, err := s.DB.TOTPFactor(ctx, userID)
+		switch {
+		case equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()):
+			mismatch = codeInvalid("second_factor.invalid")
+		case err != nil:
+			return "", err
+		default:
+			step, resealed, mismatch = s.matchTOTP(f, norm, now)
+			if equipe.ErrorCode(mismatch) != equipe.EINVALID && mismatch != nil {
+				return "", mismatch
 			}
-			f, err := w.Factors(ctx, userID)
-			if err != nil {
-				return err
-			}
-			u, err := w.UserByID(ctx, userID)
-			if err != nil {
-				return err
-			}
-			if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
-				return err
-			}
-			if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
-				RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
-				return err
-			}
-			return w.Record(ctx, event.UserRecoveryCodeUsed.New(nil, userID.String(), nil, &event.RecoveryCodes{Left: f.RecoveryCodes}))
-		})
-		if err != nil {
-			return "", s.codeFailed(ctx, userID, now, o, err)
 		}
-		return MethodRecoveryCode, nil
 	}
-	f, err := s.DB.TOTPFactor(ctx, userID)
-	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
-		return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
-	} else if err != nil {
+	var refused error
+	err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
+		refused = nil
+		if err := s.codeAttempt(ctx, w, userID, o); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				refused = err
+				return nil
+			}
+			return err
+		}
+		switch {
+		case method == MethodRecoveryCode:
+			if err := w.UseRecoveryCode(ctx, userID, hashRecoveryCode(norm), w.Now()); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+				refused = codeInvalid("second_factor.invalid")
+			} else if err != nil {
+				return err
+			}
+		case mismatch != nil:
+			refused = mismatch
+		default:
+			if err := s.acceptStep(ctx, w, userID, step, resealed); equipe.ErrorCode(err) == equipe.EINVALID {
+				refused = err
+			} else if err != nil {
+				return err
+			}
+		}
+		if refused != nil {
+			// The count and the failure are kept; nothing else changed.
+			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
+		}
+		if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
+			return err
+		}
+		if method == MethodRecoveryCode {
+			if err := s.recoveryCodeUsed(ctx, w, userID); err != nil {
+				return err
+			}
+		}
+		if then != nil {
+			return then(w, method)
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
-	step, sealed, err := s.matchTOTP(f, norm, now)
-	if err == nil {
-		err = s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
-			if err := s.acceptStep(ctx, w, userID, step, sealed); err != nil {
-				return err
-			}
-			return s.codeSucceeded(ctx, w, userID, o)
-		})
+	if refused != nil {
+		return "", refused
 	}
+	return method, nil
+}
+
+// recoveryCodeUsed tells the person by email, and records, that one of
+// their recovery codes was used, and how many remain.
+func (s *Service) recoveryCodeUsed(ctx context.Context, w *work.Unit, userID equipe.ID) error {
+	f, err := w.Factors(ctx, userID)
 	if err != nil {
-		return "", s.codeFailed(ctx, userID, now, o, err)
+		return err
 	}
-	return MethodTOTP, nil
+	u, err := w.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
+		return err
+	}
+	return w.Record(ctx, event.UserRecoveryCodeUsed.New(nil, userID.String(), nil, &event.RecoveryCodes{Left: f.RecoveryCodes}))
 }
 
 // codeInvalid is the error of a wrong code.
@@ -400,28 +459,23 @@ func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID
 func codeUserKey(user equipe.ID) string { return "code:user:" + user.String() }
 func codeIPKey(ip string) string        { return "code:ip:" + ipKey(ip) }
 
-// codeAttempt counts an attempt at a code for the user from o, before the
-// code is looked at; ERATELIMITED when either key is blocked.
-func (s *Service) codeAttempt(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin) error {
-	b := s.DB.NewBatch()
-	b.Relaxed()
-	byIP, err := b.Attempt(ctx, codeIPKey(o.IP), now, limitCodeIP)
+// codeAttempt counts an attempt at a code for the user from o in the
+// unit, before the code is looked at; ERATELIMITED when either key is
+// blocked (a blocked attempt is not counted).
+func (s *Service) codeAttempt(ctx context.Context, w *work.Unit, userID equipe.ID, o equipe.Origin) error {
+	byIP, err := w.Attempt(ctx, codeIPKey(o.IP), w.Now(), limitCodeIP)
 	if err != nil {
 		return err
 	}
-	byUser, err := b.Attempt(ctx, codeUserKey(userID), now, limitCodeUser)
+	if !byIP.Allowed() {
+		return work.Throttled("", byIP.BlockedUntil().Sub(w.Now()))
+	}
+	byUser, err := w.Attempt(ctx, codeUserKey(userID), w.Now(), limitCodeUser)
 	if err != nil {
 		return err
 	}
-	if err := s.DB.RunBatch(ctx, b); err != nil {
-		return err
-	}
-	if !byIP.Allowed() || !byUser.Allowed() {
-		until := byIP.BlockedUntil()
-		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
-			until = byUser.BlockedUntil()
-		}
-		return work.Throttled("", until.Sub(now))
+	if !byUser.Allowed() {
+		return work.Throttled("", byUser.BlockedUntil().Sub(w.Now()))
 	}
 	return nil
 }
@@ -433,23 +487,6 @@ func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe
 		return err
 	}
 	return w.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
-}
-
-// codeFailed records a failed code in the person's log (not for errors
-// other than a wrong code) and returns err.
-func (s *Service) codeFailed(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin, err error) error {
-	if equipe.ErrorCode(err) != equipe.EINVALID {
-		return err
-	}
-	b := s.DB.NewBatch()
-	rerr := work.Record(ctx, b.Writes, now, event.ByUser(userID), o, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
-	if rerr == nil {
-		rerr = s.DB.RunBatch(ctx, b)
-	}
-	if rerr != nil {
-		s.Log.Error("audit second factor failure", "err", rerr)
-	}
-	return err
 }
 
 // confirmPassword checks the password of a logged-in person before a
