@@ -46,6 +46,7 @@ func (a *API) myEmail(w http.ResponseWriter, r *http.Request) error {
 type emailChangeRequest struct {
 	NewEmail        string `json:"new_email"`
 	CurrentPassword string `json:"current_password"`
+	Code            string `json:"code"`
 }
 
 func (a *API) changeEmail(w http.ResponseWriter, r *http.Request) error {
@@ -55,7 +56,7 @@ func (a *API) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	}
 	auth, _ := httpauth.Auth(r)
 	c, err := a.Identity.RequestEmailChange(r.Context(), auth.User,
-		identity.EmailChangeRequest{NewEmail: in.NewEmail, CurrentPassword: in.CurrentPassword}, httpauth.Origin(r))
+		identity.EmailChangeRequest{NewEmail: in.NewEmail, CurrentPassword: in.CurrentPassword, Code: in.Code}, httpauth.Origin(r))
 	if err != nil {
 		return err
 	}

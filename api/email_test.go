@@ -234,3 +234,46 @@ func TestEmailChange_API_WithdrawnResentAndExpired(t *testing.T) {
 		}
 	})
 }
+
+func TestEmailChange_API_APersonWithAnAuthenticatorAppGivesACode(t *testing.T) {
+	totpClocked(t, func(t *testing.T, env *apptest.Env, clock *apptest.Clock) {
+		token, secret, recovery := totpEnrolled(t, env, clock, "ada@example.com")
+		ask := func(code string) response {
+			body := map[string]any{"new_email": "ada@example.net", "current_password": goodPassword}
+			if code != "" {
+				body["code"] = code
+			}
+			return call(t, env.Client(), "POST", env.URL+"/api/v1/me/email", body, bearer(token)...)
+		}
+		if r := ask(""); r.Status != 422 || r.fieldCodes()["code"] != "email_change.code_required" {
+			t.Fatalf("no code: %d %s", r.Status, r.Raw)
+		}
+		// A wrong password is refused before the code is looked at.
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/me/email", map[string]any{"new_email": "ada@example.net",
+			"current_password": "not the password at all", "code": "000000"}, bearer(token)...); r.Status != 422 ||
+			r.fieldCodes()["current_password"] != "email_change.password_wrong" || r.fieldCodes()["code"] != "" {
+			t.Fatalf("wrong password: %d %s", r.Status, r.Raw)
+		}
+		wrong := "000000"
+		if wrong == totpCode(t, secret, clock) {
+			wrong = "111111"
+		}
+		if r := ask(wrong); r.Status != 422 || r.fieldCodes()["code"] != "second_factor.invalid" {
+			t.Fatalf("wrong code: %d %s", r.Status, r.Raw)
+		}
+		if n := len(env.Outbox(t, "email_change_requested")); n != 0 {
+			t.Fatalf("%d links sent without the code", n)
+		}
+		code := totpCode(t, secret, clock)
+		if r := ask(code); r.Status != 202 {
+			t.Fatalf("right code: %d %s", r.Status, r.Raw)
+		}
+		if r := ask(code); r.Status != 422 || r.fieldCodes()["code"] != "second_factor.replayed" {
+			t.Fatalf("replayed code: %d %s", r.Status, r.Raw)
+		}
+		if r := ask(recovery[0]); r.Status != 202 {
+			t.Fatalf("recovery code: %d %s", r.Status, r.Raw)
+		}
+		env.Mail(t, "ada@example.com", "recovery_code_used")
+	})
+}

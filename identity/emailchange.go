@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -31,6 +32,7 @@ const (
 	keyEmailChangeSame     = "email_change.same"
 	keyPasswordRequired    = "email_change.password_required"
 	keyPasswordWrong       = "email_change.password_wrong"
+	keyCodeRequired        = "email_change.code_required"
 	reasonEmailChangeReset = "email_change.withdrawn_by_reset"
 )
 
@@ -46,6 +48,9 @@ type EmailChange struct {
 type EmailChangeRequest struct {
 	NewEmail        string
 	CurrentPassword string
+	// Code is a code of the person's authenticator app, or one of their
+	// recovery codes: required when they have an authenticator app.
+	Code string
 }
 
 // PendingEmailChange returns the user's email change waiting for its
@@ -65,9 +70,11 @@ func (s *Service) PendingEmailChange(ctx context.Context, userID equipe.ID) (Ema
 //
 // The current password is required; wrong ones count as failed logins of
 // the person (the same throttle), and the requests of a person are limited
-// to a few an hour (ERATELIMITED beyond). Returns EINVALID for a malformed or
-// unchanged address (field new_email) or a missing or wrong password (field
-// current_password).
+// to a few an hour (ERATELIMITED beyond). So is, for a person with an
+// authenticator app, a code of it or a recovery code, checked once the
+// password is right (see VerifySecondFactor). Returns EINVALID for a
+// malformed or unchanged address (field new_email), a missing or wrong
+// password (field current_password) or a missing or wrong code (field code).
 //
 // An address another identity logs in with is not refused: the answer, and
 // what the person sees afterwards, are those of a free address, so that
@@ -87,14 +94,26 @@ func (s *Service) RequestEmailChange(ctx context.Context, u equipe.User, in Emai
 	if in.CurrentPassword == "" {
 		v.Add("current_password", keyPasswordRequired)
 	}
+	factors, err := s.DB.Factors(ctx, u.ID)
+	if err != nil {
+		return EmailChange{}, err
+	}
+	if factors.TOTP && strings.TrimSpace(in.Code) == "" {
+		v.Add("code", keyCodeRequired)
+	}
 	if err := v.Err(); err != nil {
 		return EmailChange{}, err
 	}
 	if err := s.checkCurrentPassword(ctx, u, in.CurrentPassword, now, o); err != nil {
 		return EmailChange{}, err
 	}
+	if factors.TOTP {
+		if err := s.VerifySecondFactor(ctx, u.ID, in.Code, o); err != nil {
+			return EmailChange{}, err
+		}
+	}
 	var change EmailChange
-	err := s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
+	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
 		if err := w.Limit(ctx, "email_change:user:"+u.ID.String(), limitEmailChange.Free, limitEmailChange.Length, ""); err != nil {
 			return err
 		}

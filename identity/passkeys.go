@@ -1,12 +1,14 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -123,13 +126,16 @@ func credentials(keys []store.Passkey) ([]webauthn.Credential, error) {
 type ceremonyData struct {
 	Session webauthn.SessionData `json:"session"`
 	Name    string               `json:"name,omitempty"` // the name of the passkey being registered
+	// Login is the SHA-256 of the login challenge whose second step a
+	// passkey answers.
+	Login []byte `json:"login,omitempty"`
 }
 
 // beginCeremony stores a ceremony's session data, without its challenge,
 // under the challenge's hash.
-func beginCeremony(ctx context.Context, w *work.Unit, purpose string, user *equipe.ID, session *webauthn.SessionData, name string) error {
+func beginCeremony(ctx context.Context, w *work.Unit, purpose string, user *equipe.ID, session *webauthn.SessionData, name string, login []byte) error {
 	hash := sha256.Sum256([]byte(session.Challenge))
-	d := ceremonyData{Session: *session, Name: name}
+	d := ceremonyData{Session: *session, Name: name, Login: login}
 	d.Session.Challenge = ""
 	d.Session.Expires = time.Time{} // checked against the service's clock, by takeCeremony
 	raw, err := json.Marshal(d)
@@ -201,7 +207,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Auth, name str
 			return err
 		}
 		uid := a.User.ID
-		return beginCeremony(ctx, w, purposeRegister, &uid, session, name)
+		return beginCeremony(ctx, w, purposeRegister, &uid, session, name, nil)
 	})
 	return creation, err
 }
@@ -264,12 +270,22 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, a Auth, respons
 		if err := w.CreatePasskey(ctx, &key); err != nil {
 			return err
 		}
+		if err := s.passkeyMail(ctx, w, a.User, mail.TemplateSecondFactorAdded, key.Name); err != nil {
+			return err
+		}
 		return w.Record(ctx, event.UserPasskeyAdded.New(nil, key.ID.String(), nil, &event.Passkey{Name: key.Name}))
 	})
 	if err == nil && refused != nil {
 		err = refused
 	}
 	return key, err
+}
+
+// passkeyMail tells the person that a passkey named name was added to or
+// removed from their second factors (template).
+func (s *Service) passkeyMail(ctx context.Context, w *work.Unit, u equipe.User, template, name string) error {
+	return w.Mail(ctx, template, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Factor: FactorPasskey,
+		FactorName: name, Link: s.Work.Link("/me/passkeys")})
 }
 
 // RenamePasskey gives the person's passkey id a new name. A name that breaks
@@ -326,6 +342,9 @@ func (s *Service) RemovePasskey(ctx context.Context, a Auth, id equipe.ID, passw
 		if err := w.DeletePasskey(ctx, a.User.ID, id); err != nil {
 			return err
 		}
+		if err := s.passkeyMail(ctx, w, u, mail.TemplateSecondFactorRemoved, key.Name); err != nil {
+			return err
+		}
 		return w.Record(ctx, event.UserPasskeyRemoved.New(nil, id.String(), &event.Passkey{Name: key.Name}, nil))
 	})
 	if err == nil && wrong {
@@ -359,7 +378,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, o equipe.Origin) (*prot
 		if err != nil {
 			return err
 		}
-		return beginCeremony(ctx, w, purposeLogin, nil, session, "")
+		return beginCeremony(ctx, w, purposeLogin, nil, session, "", nil)
 	})
 	return assertion, err
 }
@@ -414,9 +433,10 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, response []byte, o equ
 
 // verifyAssertion checks an assertion against the passkey it names and the
 // ceremony's session data, and records the passkey's use (its new sign
-// count and last use). With owner set, the passkey must be theirs. A
-// failure answers passkeyLoginFailed; for a passkey of a known person, it is
-// recorded as a failed login of theirs.
+// count and last use). With owner set, the passkey must be theirs, and the
+// ceremony was begun for them (their passkeys allowed). A failure answers
+// passkeyLoginFailed; for a passkey of a known person, it is recorded as a
+// failed login of theirs.
 func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData, owner *equipe.ID) (equipe.User, store.Passkey, error) {
 	key, err := w.PasskeyByCredential(ctx, parsed.RawID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
@@ -438,7 +458,13 @@ func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session web
 	if (owner != nil && *owner != u.ID) || !u.DisabledAt.IsZero() {
 		return fail()
 	}
-	creds, err := credentials([]store.Passkey{key})
+	keys := []store.Passkey{key}
+	if owner != nil {
+		if keys, err = w.Passkeys(ctx, u.ID); err != nil {
+			return u, key, err
+		}
+	}
+	creds, err := credentials(keys)
 	if err != nil {
 		return u, key, err
 	}
@@ -464,4 +490,91 @@ func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session web
 		return u, key, err
 	}
 	return u, key, nil
+}
+
+// BeginPasskeySecondFactor starts answering a login's second step with a
+// passkey: the login waiting under challenge (the password was right) must
+// be of a person with passkeys. It returns the options for the browser's
+// navigator.credentials.get(), allowing that person's passkeys, user
+// verification preferred (the password was the first factor).
+func (s *Service) BeginPasskeySecondFactor(ctx context.Context, challenge string, o equipe.Origin) (*protocol.CredentialAssertion, error) {
+	if s.rp == nil {
+		return nil, passkeysUnavailable
+	}
+	pl, err := s.PendingLogin(ctx, challenge)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(pl.Methods, MethodPasskey) {
+		return nil, passkeyLoginFailed
+	}
+	var assertion *protocol.CredentialAssertion
+	err = s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
+		if err := w.Limit(ctx, "passkey:user:"+pl.User.ID.String(), limitPasskeyCeremony.Free, limitPasskeyCeremony.Length, ""); err != nil {
+			return err
+		}
+		keys, err := w.Passkeys(ctx, pl.User.ID)
+		if err != nil {
+			return err
+		}
+		creds, err := credentials(keys)
+		if err != nil {
+			return err
+		}
+		var session *webauthn.SessionData
+		assertion, session, err = s.rp.BeginLogin(passkeyUser{u: pl.User, creds: creds},
+			webauthn.WithUserVerification(protocol.VerificationPreferred))
+		if err != nil {
+			return err
+		}
+		uid := pl.User.ID
+		return beginCeremony(ctx, w, purposeSecondFactor, &uid, session, "", work.HashSecret(challenge))
+	})
+	return assertion, err
+}
+
+// FinishPasskeySecondFactor checks the browser's answer to a ceremony begun
+// by BeginPasskeySecondFactor for the same login, as FinishPasskeyLogin
+// does (signature, origin, counter; the passkey must be the person's), and
+// then ends the login with a session (FinishLogin, method "passkey"). A
+// failure answers EUNAUTHORIZED "passkey.login_failed" and leaves the login
+// waiting for another answer until it expires; the passkey ceremony's
+// challenge serves once.
+func (s *Service) FinishPasskeySecondFactor(ctx context.Context, challenge string, response []byte, o equipe.Origin) (Auth, string, error) {
+	if s.rp == nil {
+		return Auth{}, "", passkeysUnavailable
+	}
+	pl, err := s.PendingLogin(ctx, challenge)
+	if err != nil {
+		return Auth{}, "", err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil {
+		return Auth{}, "", passkeyLoginFailed
+	}
+	failed := false
+	err = s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
+		d, uid, err := takeCeremony(ctx, w, purposeSecondFactor, parsed.Response.CollectedClientData.Challenge)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && (uid == nil || *uid != pl.User.ID ||
+			!bytes.Equal(d.Login, work.HashSecret(challenge)))) {
+			failed = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, &pl.User.ID); equipe.ErrorCode(err) == equipe.EUNAUTHORIZED {
+			failed = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return Auth{}, "", err
+	}
+	if failed {
+		return Auth{}, "", passkeyLoginFailed
+	}
+	return s.FinishLogin(ctx, challenge, MethodPasskey, o)
 }

@@ -2,16 +2,20 @@ package identity_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/passkeytest"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -29,6 +33,12 @@ func eachPasskeyStage(t *testing.T, fn func(t *testing.T, g *passkeyStage)) {
 	eachStage(t, func(t *testing.T, g *stage) {
 		w := *g.st.Work
 		w.PublicURL, _ = url.Parse(passkeyOrigin)
+		tmpl, err := mail.NewTemplates(w.PublicURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.Now = g.st.Clock.Now
+		w.Mail = tmpl
 		id := identity.New(&w, g.st.Identity.Hasher, identity.Config{})
 		if !id.PasskeysAvailable() {
 			t.Fatalf("passkeys unavailable on %s: %v", passkeyOrigin, id.PasskeysOff)
@@ -392,4 +402,123 @@ func (g *passkeyStage) owner(dev *passkeytest.Authenticator) equipe.ID {
 	var id equipe.ID
 	copy(id[:], dev.Credentials[0].UserHandle)
 	return id
+}
+
+func TestPasskeySecondFactor_APasswordThenAPasskeyStartsTheSession(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		email := address("ada")
+		g.signedUp(email)
+		a, _, err := g.id.LogIn(ctx, email, goodPassword, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := passkeytest.New(passkeyOrigin)
+		g.register(a, dev, "Phone")
+		g.register(a, passkeytest.New(passkeyOrigin), "Laptop")
+		if got := g.templates(email); !slices.Contains(got, mail.TemplateSecondFactorAdded) {
+			t.Errorf("emails: %v", got)
+		}
+
+		// The password alone no longer opens a session.
+		step := g.secondStep(email)
+		if !slices.Equal(step.Methods, []string{identity.MethodPasskey}) {
+			t.Fatalf("methods %v", step.Methods)
+		}
+		// Another person's passkey does not answer it, nor a ceremony of
+		// another login of the same person; the login still waits.
+		other := g.person("grace")
+		theirs := passkeytest.New(passkeyOrigin)
+		g.register(other, theirs, "Theirs")
+		opts := g.secondFactorOptions(step.Challenge)
+		resp, err := theirs.Sign(theirs.Credentials[0], opts.Response.Challenge.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = g.id.FinishPasskeySecondFactor(ctx, step.Challenge, resp, from())
+		wantRefusal(t, err, "passkey.login_failed")
+		another := g.secondStep(email)
+		_, _, err = g.id.FinishPasskeySecondFactor(ctx, step.Challenge, g.answerSecondFactor(dev, another.Challenge), from())
+		wantRefusal(t, err, "passkey.login_failed")
+
+		auth, secret, err := g.id.FinishPasskeySecondFactor(ctx, step.Challenge, g.answerSecondFactor(dev, step.Challenge), from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth.User.Email != email || secret == "" {
+			t.Fatalf("logged in as %s", auth.User.Email)
+		}
+		keys, _ := g.id.Passkeys(ctx, auth.User.ID)
+		if keys[0].LastUsedAt.IsZero() || !keys[1].LastUsedAt.IsZero() {
+			t.Errorf("last uses %v %v", keys[0].LastUsedAt, keys[1].LastUsedAt)
+		}
+		// The login's challenge served once.
+		_, _, err = g.id.FinishPasskeySecondFactor(ctx, step.Challenge, g.answerSecondFactor(dev, another.Challenge), from())
+		wantRefusal(t, err, "login.challenge_invalid")
+
+		// Removing the passkeys makes the password enough again, and says so.
+		for _, k := range keys {
+			if err := g.id.RemovePasskey(ctx, auth, k.ID, goodPassword, from()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := g.templates(email); !slices.Contains(got, mail.TemplateSecondFactorRemoved) {
+			t.Errorf("emails: %v", got)
+		}
+		if _, _, err := g.id.LogIn(ctx, email, goodPassword, from()); err != nil {
+			t.Fatalf("a login without passkeys: %v", err)
+		}
+	})
+}
+
+func TestPasskeySecondFactor_WherePasskeysCannotBeUsedThePasswordIsEnough(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		email := address("ada")
+		g.signedUp(email)
+		a, _, err := g.id.LogIn(ctx, email, goodPassword, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.register(a, passkeytest.New(passkeyOrigin), "Phone")
+		// The stage's own service has the public URL http://127.0.0.1:8080.
+		if g.st.Identity.PasskeysAvailable() {
+			t.Fatal("passkeys available on an IP address")
+		}
+		if _, secret, err := g.st.Identity.LogIn(ctx, email, goodPassword, from()); err != nil || secret == "" {
+			t.Fatalf("login where passkeys cannot be used: %v", err)
+		}
+	})
+}
+
+// secondStep logs in with the password and returns the second step it asks
+// for.
+func (g *passkeyStage) secondStep(email string) *identity.SecondFactorRequired {
+	g.t.Helper()
+	_, _, err := g.id.LogIn(ctx, email, goodPassword, from())
+	var step *identity.SecondFactorRequired
+	if !errors.As(err, &step) {
+		g.t.Fatalf("the login asks for no second step: %v", err)
+	}
+	return step
+}
+
+func (g *passkeyStage) secondFactorOptions(challenge string) protocol.CredentialAssertion {
+	g.t.Helper()
+	opts, err := g.id.BeginPasskeySecondFactor(ctx, challenge, from())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return *opts
+}
+
+// answerSecondFactor begins answering the login's second step with a
+// passkey and has the authenticator answer.
+func (g *passkeyStage) answerSecondFactor(dev *passkeytest.Authenticator, challenge string) []byte {
+	g.t.Helper()
+	opts := g.secondFactorOptions(challenge)
+	raw, _ := json.Marshal(opts)
+	resp, err := dev.Get(raw)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return resp
 }

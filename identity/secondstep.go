@@ -30,11 +30,17 @@ func (e *SecondFactorRequired) Error() string { return "identity: the login need
 
 // SecondStepMethods lists the methods a person with the factors f may
 // answer a login's second step with; none means no second step. Each
-// factor adds its own.
-func SecondStepMethods(f store.FactorSummary) []string {
+// factor adds its own. Passkeys count where they can be used (passkeys
+// says whether the instance's public URL allows them): a person with
+// passkeys only, on an instance where they cannot be used, logs in with
+// their password alone rather than not at all.
+func SecondStepMethods(f store.FactorSummary, passkeys bool) []string {
 	var m []string
 	if f.TOTP {
 		m = append(m, MethodTOTP)
+	}
+	if f.Passkeys > 0 && passkeys {
+		m = append(m, MethodPasskey)
 	}
 	if f.TOTP && f.RecoveryCodes > 0 {
 		m = append(m, MethodRecoveryCode)
@@ -89,7 +95,7 @@ func (s *Service) PendingLogin(ctx context.Context, challenge string) (PendingLo
 	if err != nil {
 		return PendingLogin{}, err
 	}
-	return PendingLogin{User: u, Methods: SecondStepMethods(f), ExpiresAt: c.ExpiresAt}, nil
+	return PendingLogin{User: u, Methods: SecondStepMethods(f, s.rp != nil), ExpiresAt: c.ExpiresAt}, nil
 }
 
 func (s *Service) pendingChallenge(ctx context.Context, challenge string, now time.Time) (store.LoginChallenge, equipe.User, error) {

@@ -125,7 +125,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 	if rehash {
 		b.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password))
 	}
-	if methods := SecondStepMethods(factors); len(methods) > 0 {
+	if methods := SecondStepMethods(factors, s.rp != nil); len(methods) > 0 {
 		step, err := s.challenge(ctx, b, u, methods, now, o)
 		if err != nil {
 			return Auth{}, "", err

@@ -41,6 +41,7 @@ const (
 const (
 	MethodTOTP         = "totp"
 	MethodRecoveryCode = "recovery_code"
+	MethodPasskey      = "passkey" // answered in a browser only: see FinishPasskeySecondFactor
 )
 
 // Factor kinds, as emails and events name them.

@@ -30,6 +30,8 @@ type userAction struct {
 var userActions = []userAction{
 	{Path: "end-sessions", Label: "admin_users.end_sessions", Hint: "admin_users.end_sessions_hint"},
 	{Path: "second-factors", Label: "admin_factors.action", Hint: "admin_factors.action_hint", Danger: true},
+	{Path: "export", Label: "data.action_export", Hint: "data.action_export_hint"},
+	{Path: "delete", Label: "data.action_delete", Hint: "data.action_delete_hint", Danger: true},
 }
 
 // userNotices are the notices a user's page may show after an action.

@@ -37,8 +37,8 @@ func (w *Web) dataOf(r *http.Request, user equipe.ID) (dataPage, error) {
 	}
 	d := dataPage{Person: u, Name: u.Name(), Alone: alone, Base: "/me/data", Back: "/me/data"}
 	if user != auth.User.ID {
-		d.Admin, d.Base = true, "/admin/users/"+user.String()
-		d.Back = d.Base + "/export"
+		d.Admin, d.Base = true, userURL(user)
+		d.Back = d.Base
 	}
 	return d, nil
 }

@@ -46,6 +46,11 @@ func TestAdminUserData_AnInstanceAdministratorDownloadsAndDeletes(t *testing.T) 
 	}
 
 	c, _ := adminBrowser(t, env)
+	// The user's page offers both actions.
+	if p := get(t, c, base); p.Status != 200 || !strings.Contains(p.Body, `href="/admin/users/`+grace.User.ID.String()+`/export"`) ||
+		!strings.Contains(p.Body, `href="/admin/users/`+grace.User.ID.String()+`/delete"`) {
+		t.Fatalf("the user's page: %d", p.Status)
+	}
 	p := get(t, c, base+"/export")
 	if p.Status != 200 || !strings.Contains(p.Body, "grace@example.com") || !strings.Contains(p.Body, `action="/admin/users/`+grace.User.ID.String()+`/export"`) {
 		t.Fatalf("admin data page: %d %s %s", p.Status, p.Body, env.Logs())

@@ -16,6 +16,9 @@ type emailPage struct {
 	Verified bool
 	Pending  *identity.EmailChange
 	Zone     *time.Location // the person's time zone, else the instance's
+	// NeedsCode is true when the person has an authenticator app: the form
+	// asks for one of its codes (or a recovery code).
+	NeedsCode bool
 }
 
 // emailNotices are the notices the page shows after an action.
@@ -43,11 +46,17 @@ func (w *Web) emailForm(rw http.ResponseWriter, r *http.Request) error {
 func (w *Web) emailPage(r *http.Request) (*page, error) {
 	auth, _ := httpauth.Auth(r)
 	p := w.page(r, "email_change.title")
-	p.Form.label("new_email", "email_change.field_new_email", "current_password", "email_change.field_current_password")
+	p.Form.label("new_email", "email_change.field_new_email", "current_password", "email_change.field_current_password",
+		"code", "email_change.field_code")
 	d := emailPage{Email: auth.User.Email, Verified: !auth.User.EmailVerifiedAt.IsZero(), Zone: w.Team.Location(equipe.Account{})}
 	if z, err := time.LoadLocation(auth.User.TimeZone); auth.User.TimeZone != "" && err == nil {
 		d.Zone = z
 	}
+	f, err := w.Identity.SecondFactors(r.Context(), auth.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.NeedsCode = f.TOTP
 	c, err := w.Identity.PendingEmailChange(r.Context(), auth.User.ID)
 	switch {
 	case err == nil:
@@ -62,7 +71,8 @@ func (w *Web) emailPage(r *http.Request) (*page, error) {
 func (w *Web) changeEmail(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	_, err := w.Identity.RequestEmailChange(r.Context(), auth.User, identity.EmailChangeRequest{
-		NewEmail: r.PostFormValue("new_email"), CurrentPassword: r.PostFormValue("current_password")}, httpauth.Origin(r))
+		NewEmail: r.PostFormValue("new_email"), CurrentPassword: r.PostFormValue("current_password"),
+		Code: r.PostFormValue("code")}, httpauth.Origin(r))
 	if err != nil {
 		p, perr := w.emailPage(r)
 		if perr != nil {
@@ -72,7 +82,7 @@ func (w *Web) changeEmail(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Form.keep(r, "new_email")
-		p.Form.arrange("new_email", "current_password")
+		p.Form.arrange("new_email", "current_password", "code")
 		return w.render(rw, r, refusedStatus(err), "me_email", p)
 	}
 	return redirect(rw, r, "/me/email?done=requested")

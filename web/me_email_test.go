@@ -86,3 +86,24 @@ func TestMyEmailPage_AsksResendsWithdrawsAndItsLinksConfirmOnlyByPost(t *testing
 		})
 	}
 }
+
+// TestMyEmailPage_AsksForACodeOfThePersonsAuthenticatorApp: the form of a
+// person with an authenticator app has a code field, and refuses the
+// change without a code, beside the field.
+func TestMyEmailPage_AsksForACodeOfThePersonsAuthenticatorApp(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	if strings.Contains(get(t, o.c, env.URL+"/me/email").Body, `name="code"`) {
+		t.Fatal("a code is asked of someone without an authenticator app")
+	}
+	enrolled(t, env, o.user.ID)
+	wantIn(t, get(t, o.c, env.URL+"/me/email"), `name="code"`, `autocomplete="one-time-code"`)
+	p := post(t, o.c, env.URL+"/me/email", url.Values{"new_email": {"ada@example.net"}, "current_password": {ownerPassword}})
+	if p.Status != 422 {
+		t.Fatalf("without a code: %d", p.Status)
+	}
+	wantIn(t, p, `id="e-code"`, "Saisissez un code de votre application d’authentification", `value="ada@example.net"`)
+	if n := len(env.Outbox(t, "email_change_requested")); n != 0 {
+		t.Fatalf("%d links sent without a code", n)
+	}
+}

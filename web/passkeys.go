@@ -254,3 +254,31 @@ func (w *Web) passkeyLogIn(rw http.ResponseWriter, r *http.Request) error {
 	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
 	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
 }
+
+// secondStepPasskeyOptions begins answering the second step of the login
+// waiting in this browser (its challenge cookie) with a passkey: the options
+// of navigator.credentials.get() out, allowing the person's passkeys.
+func (w *Web) secondStepPasskeyOptions(rw http.ResponseWriter, r *http.Request) error {
+	opts, err := w.Identity.BeginPasskeySecondFactor(r.Context(), w.Cookies.Challenge(r), httpauth.Origin(r))
+	if err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
+	return passkeyJSON(rw, http.StatusOK, opts)
+}
+
+// secondStepPasskey ends the login waiting in this browser with the
+// browser's answer: the challenge's cookie goes, the session's is set, and
+// the script goes on to ?next=.
+func (w *Web) secondStepPasskey(rw http.ResponseWriter, r *http.Request) error {
+	answer, err := readAnswer(r)
+	if err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
+	auth, secret, err := w.Identity.FinishPasskeySecondFactor(r.Context(), w.Cookies.Challenge(r), answer, httpauth.Origin(r))
+	if err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
+	w.Cookies.ClearChallenge(rw)
+	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
+}

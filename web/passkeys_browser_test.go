@@ -55,7 +55,9 @@ func virtualAuthenticator(t *testing.T, b *browser) webauthn.AuthenticatorID {
 
 // TestBrowser_RegisterAPasskeyAndLogInWithItAlone: a person adds a passkey
 // on their own page (the browser's virtual authenticator makes it), logs
-// out, and logs back in with the passkey alone: no email typed.
+// out, and logs back in with the passkey alone: no email typed. Then their
+// password alone no longer logs them in: the passkey answers the second
+// step.
 func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 	ctx := browsertest.New(t)
 	env, base := startOnLocalhost(t, "sqlite")
@@ -97,8 +99,9 @@ func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 
 	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.at("/login")
-	b.do("log in with the passkey", chromedp.WaitVisible(chromedp.CSS("#passkey-login")),
-		chromedp.Click(chromedp.CSS("#passkey-login")))
+	b.do("see the passkey button", chromedp.WaitVisible(chromedp.CSS("#passkey-login")))
+	browsertest.Screenshot(t, ctx, "login-passkey")
+	b.do("log in with the passkey", chromedp.Click(chromedp.CSS("#passkey-login")))
 	b.at("/")
 	b.do("see the home page", chromedp.WaitVisible(chromedp.CSS(".accounts")))
 	if h := b.text("h1"); h != "Bonjour Ada" {
@@ -108,4 +111,21 @@ func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].LastUsedAt.IsZero() {
 		t.Fatalf("the passkey after the login: %+v %v", keys, err)
 	}
+	env.Mail(t, "ada@example.com", "second_factor_added")
+
+	// The password alone no longer logs in: the passkey is the second step.
+	b.do("log out again", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	b.at("/login")
+	b.do("log in with the password",
+		b.fill(map[string]string{"email": "ada@example.com", "password": "lovelace rode the number engine"}),
+		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)))
+	b.at("/login/second-factor")
+	b.do("see the passkey button", chromedp.WaitVisible(chromedp.CSS("#passkey-second-factor")))
+	if p := b.text("main p"); !strings.Contains(p, "clés d'accès") {
+		t.Fatalf("the second step says %q", p)
+	}
+	browsertest.Screenshot(t, ctx, "login-second-factor-passkey")
+	b.do("confirm with the passkey", chromedp.Click(chromedp.CSS("#passkey-second-factor")))
+	b.at("/")
+	b.do("see the home page", chromedp.WaitVisible(chromedp.CSS(".accounts")))
 }

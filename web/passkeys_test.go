@@ -161,3 +161,44 @@ func TestPasskeys_OnAnIPAddressThePagesSaySoAndTheLoginPageHasNoButton(t *testin
 		t.Fatalf("login options on an IP address: %d %s", p.Status, p.Body)
 	}
 }
+
+func TestPasskeySecondStep_ThePageAsksForAPasskeyAfterThePassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		env, base := startOnLocalhost(t, db.Engine())
+		ada := signUpOwner(t, env, "ada@example.com")
+		dev := passkeytest.New(base)
+		if p := addPasskey(t, ada, base, dev, "Phone"); p.Status != http.StatusCreated {
+			t.Fatalf("add: %d %s", p.Status, p.Body)
+		}
+		c := env.Client()
+		p := post(t, c, env.URL+"/login", url.Values{"email": {"ada@example.com"}, "password": {"lovelace rode the number engine"},
+			"next": {"/me/passkeys"}})
+		if p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/login/second-factor") {
+			t.Fatalf("the password alone: %d %s", p.Status, p.Header.Get("Location"))
+		}
+		p = get(t, c, env.URL+p.Header.Get("Location"))
+		if p.Status != 200 || !strings.Contains(p.Body, `id="passkey-second-factor"`) || !strings.Contains(p.Body, `data-next="/me/passkeys"`) ||
+			!strings.Contains(p.Body, "<noscript>") {
+			t.Fatalf("the second step: %d %s", p.Status, p.Body)
+		}
+		if p := get(t, c, env.URL+"/me/passkeys"); p.Status != 303 {
+			t.Fatalf("a session before the second step: %d", p.Status)
+		}
+		opts := postJSON(t, c, env.URL+"/login/second-factor/passkey/options", []byte(`{}`))
+		answer, err := dev.Get([]byte(opts.Body))
+		if err != nil {
+			t.Fatalf("%v (options %d %s)", err, opts.Status, opts.Body)
+		}
+		p = postJSON(t, c, env.URL+"/login/second-factor/passkey?next="+url.QueryEscape("/me/passkeys"), answer)
+		if p.Status != 200 || !strings.Contains(p.Body, `"next":"/me/passkeys"`) {
+			t.Fatalf("the passkey: %d %s", p.Status, p.Body)
+		}
+		if p := get(t, c, env.URL+"/me/passkeys"); p.Status != 200 {
+			t.Fatalf("no session after the second step: %d", p.Status)
+		}
+		// Another browser without the login's challenge gets nothing.
+		if p := postJSON(t, env.Client(), env.URL+"/login/second-factor/passkey/options", []byte(`{}`)); p.Status != 401 {
+			t.Fatalf("options without a pending login: %d %s", p.Status, p.Body)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 // Passkeys need WebAuthn, which only a script can call: this one registers
-// a passkey on /me/passkeys (the form #passkey-new) and logs in with one on
-// /login (the button #passkey-login). It asks the server for the ceremony's
+// a passkey on /me/passkeys (the form #passkey-new), logs in with one alone
+// on /login (the button #passkey-login) and answers a login's second step
+// with one on /login/second-factor (the button #passkey-second-factor). It asks the server for the ceremony's
 // options, hands them to the browser, and posts the browser's answer back,
 // each as JSON; the server checks everything. Without this script the pages
 // say that passkeys need JavaScript, and the rest of them works.
@@ -158,10 +159,15 @@
     });
   }
 
-  // Logging in with a passkey.
-  var button = document.getElementById("passkey-login");
-  if (button) {
-    var status = document.getElementById("passkey-login-problem");
+  // Logging in with a passkey: alone (the login page's #passkey-login), or
+  // as the second step after the password (#passkey-second-factor). Each
+  // button names its two steps and where to go next.
+  ["passkey-login", "passkey-second-factor"].forEach(function (id) {
+    var button = document.getElementById(id);
+    if (!button) {
+      return;
+    }
+    var status = document.getElementById(id + "-problem");
     button.hidden = false;
     button.addEventListener("click", function () {
       if (button.disabled) {
@@ -169,6 +175,8 @@
       }
       button.disabled = true;
       show(status, null, null);
+      var next = button.dataset.next;
+      var finish = button.dataset.finish + (next ? "?next=" + encodeURIComponent(next) : "");
       post(button.dataset.options, {}).then(function (res) {
         if (!res.ok) {
           throw res.data;
@@ -176,8 +184,6 @@
         var o = res.data.publicKey;
         o.challenge = bytes(o.challenge);
         o.allowCredentials = descriptors(o.allowCredentials);
-        var next = document.querySelector('form[action="/login"] input[name="next"]');
-        var finish = button.dataset.finish + (next && next.value ? "?next=" + encodeURIComponent(next.value) : "");
         return navigator.credentials.get({ publicKey: o }).then(function (cred) {
           return post(finish, answer(cred));
         }, function () {
@@ -193,5 +199,5 @@
         show(status, null, problem && problem.message ? problem : { message: button.dataset.failed });
       });
     });
-  }
+  });
 })();
