@@ -298,37 +298,61 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code
 }
 
 // verifySecondFactor is VerifySecondFactor; it returns the method the code
-// was of. The attempt is counted, the code checked and used, and then (on
-// success) then runs, all in one unit: one commit, and concurrent
-// attempts are ordered by the throttle's row. A wrong code commits its
-// count and a failure event, and is answered as an error.
+// was of. On success, then (when not nil) adds its writes to those that use
+// the code, in one transaction. A code of the app takes, beyond reads, two
+// batches (one round trip each on PostgreSQL), as a login does: the
+// attempt is counted first, then the code's use and then's writes commit
+// together, or none does. A recovery code takes a transaction of its own
+// (it is used rarely, and sends an email).
 func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin,
-	then func(w *work.Unit, method string) error) (string, error) {
+	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) (string, error) {
 	now := s.now()
 	norm := normaliseCode(code)
-	method := MethodTOTP
-	var step int64
-	var resealed []byte
-	var mismatch error
 	if isRecoveryCode(norm) {
-		method = MethodRecoveryCode
-	} else {
-		// The code is matched before the unit (the seed is read and
-		// decrypted outside the transaction); its answer waits for the
-		// attempt to be counted.
-		f, err := s.DB.TOTPFactor(ctx, userID)
-		switch {
-		case equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()):
-			mismatch = codeInvalid("second_factor.invalid")
-		case err != nil:
+		return MethodRecoveryCode, s.useRecoveryCode(ctx, userID, norm, now, o, then)
+	}
+	if err := s.codeAttemptBatch(ctx, userID, now, o); err != nil {
+		return "", err
+	}
+	f, err := s.DB.TOTPFactor(ctx, userID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
+		return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
+	} else if err != nil {
+		return "", err
+	}
+	step, resealed, err := s.matchTOTP(f, norm, now)
+	if err != nil {
+		return "", s.codeFailed(ctx, userID, now, o, err)
+	}
+	b := s.DB.NewBatch()
+	keyID := ""
+	if resealed != nil {
+		keyID = s.Keys.KeyID()
+	}
+	// Of two requests with the same code, one moves the step: the other's
+	// batch takes no effect (ENOTFOUND).
+	b.AcceptTOTPStep(ctx, userID, step, now, resealed, keyID)
+	b.DeleteThrottle(ctx, codeUserKey(userID))
+	b.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
+	if then != nil {
+		if err := then(ctx, b.Writes, now, MethodTOTP); err != nil {
 			return "", err
-		default:
-			step, resealed, mismatch = s.matchTOTP(f, norm, now)
-			if equipe.ErrorCode(mismatch) != equipe.EINVALID && mismatch != nil {
-				return "", mismatch
-			}
 		}
 	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.replayed"))
+		}
+		return "", err
+	}
+	return MethodTOTP, nil
+}
+
+// useRecoveryCode uses one of the person's recovery codes (norm, typed
+// and normalised) in one unit: the attempt's count, the code's use, the
+// email saying how many remain, and then's writes.
+func (s *Service) useRecoveryCode(ctx context.Context, userID equipe.ID, norm string, now time.Time, o equipe.Origin,
+	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) error {
 	var refused error
 	err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
 		refused = nil
@@ -339,46 +363,28 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 			}
 			return err
 		}
-		switch {
-		case method == MethodRecoveryCode:
-			if err := w.UseRecoveryCode(ctx, userID, hashRecoveryCode(norm), w.Now()); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-				refused = codeInvalid("second_factor.invalid")
-			} else if err != nil {
-				return err
-			}
-		case mismatch != nil:
-			refused = mismatch
-		default:
-			if err := s.acceptStep(ctx, w, userID, step, resealed); equipe.ErrorCode(err) == equipe.EINVALID {
-				refused = err
-			} else if err != nil {
-				return err
-			}
-		}
-		if refused != nil {
+		if err := w.UseRecoveryCode(ctx, userID, hashRecoveryCode(norm), w.Now()); equipe.ErrorCode(err) == equipe.ENOTFOUND {
 			// The count and the failure are kept; nothing else changed.
+			refused = codeInvalid("second_factor.invalid")
 			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
+		} else if err != nil {
+			return err
 		}
 		if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
 			return err
 		}
-		if method == MethodRecoveryCode {
-			if err := s.recoveryCodeUsed(ctx, w, userID); err != nil {
-				return err
-			}
+		if err := s.recoveryCodeUsed(ctx, w, userID); err != nil {
+			return err
 		}
 		if then != nil {
-			return then(w, method)
+			return then(ctx, w.Writes, w.Now(), MethodRecoveryCode)
 		}
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
-	if refused != nil {
-		return "", refused
-	}
-	return method, nil
+	return refused
 }
 
 // recoveryCodeUsed tells the person by email, and records, that one of
@@ -479,6 +485,49 @@ func (s *Service) codeAttempt(ctx context.Context, w *work.Unit, userID equipe.I
 		return work.Throttled("", byUser.BlockedUntil().Sub(w.Now()))
 	}
 	return nil
+}
+
+// codeAttemptBatch counts an attempt at a code for the user from o, in a
+// batch of its own before the code is looked at (as logins are counted);
+// ERATELIMITED when either key is blocked.
+func (s *Service) codeAttemptBatch(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin) error {
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	byIP, err := b.Attempt(ctx, codeIPKey(o.IP), now, limitCodeIP)
+	if err != nil {
+		return err
+	}
+	byUser, err := b.Attempt(ctx, codeUserKey(userID), now, limitCodeUser)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return err
+	}
+	if !byIP.Allowed() || !byUser.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
+			until = byUser.BlockedUntil()
+		}
+		return work.Throttled("", until.Sub(now))
+	}
+	return nil
+}
+
+// codeFailed records a wrong code in the person's log and returns err.
+func (s *Service) codeFailed(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin, err error) error {
+	if equipe.ErrorCode(err) != equipe.EINVALID {
+		return err
+	}
+	b := s.DB.NewBatch()
+	rerr := work.Record(ctx, b.Writes, now, event.ByUser(userID), o, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
+	if rerr == nil {
+		rerr = s.DB.RunBatch(ctx, b)
+	}
+	if rerr != nil {
+		s.Log.Error("audit second factor failure", "err", rerr)
+	}
+	return err
 }
 
 // codeSucceeded forgets the user's failed codes and gives the address its
