@@ -151,6 +151,18 @@ func TestDeleteMe_AsksThePassword(t *testing.T) {
 		if r := call(t, c, "GET", env.URL+"/api/v1/me", nil, bearer(token)...); r.Status != 200 {
 			t.Fatalf("after the refusals: %d", r.Status)
 		}
+		// Five tries in 15 minutes, like a login: then even the right password waits.
+		// (An empty password is not a try: one wrong above, four here.)
+		for range 4 {
+			call(t, c, "DELETE", env.URL+"/api/v1/me", map[string]any{"password": "still not the password"}, bearer(token)...)
+		}
+		r := call(t, c, "DELETE", env.URL+"/api/v1/me", map[string]any{"password": goodPassword}, bearer(token)...)
+		if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("the sixth try: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", env.URL+"/api/v1/me", nil, bearer(token)...); r.Status != 200 {
+			t.Fatalf("after the throttle: %d", r.Status)
+		}
 	})
 }
 

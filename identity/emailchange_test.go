@@ -413,3 +413,24 @@ func TestEmailChange_PasswordGuessesAndRequestsAreThrottled(t *testing.T) {
 		}
 	})
 }
+
+func TestRequestEmailChange_APersonWithAnAuthenticatorAppGivesACode(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		c := g.changer()
+		// A confirmed app, as the store keeps it (the codes themselves are
+		// checked through the API: api.TestEmailChange_API_APersonWithAnAuthenticatorAppGivesACode).
+		if _, err := g.raw.Exec(`INSERT INTO totp_factors (user_id, secret, key_id, created_at, confirmed_at)
+			VALUES ($1, $2, 'k', 1, 1)`, c.user.ID.String(), []byte("sealed")); err != nil {
+			t.Fatal(err)
+		}
+		before := g.counts()
+		_, err := g.st.Identity.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new, CurrentPassword: goodPassword}, from())
+		wantRefusal(t, err, "error.fields code=email_change.code_required")
+		g.unchanged(t, before)
+		// A wrong password is refused before the code is looked at.
+		_, err = g.st.Identity.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new,
+			CurrentPassword: "not the password at all", Code: "123456"}, from())
+		wantRefusal(t, err, "error.fields current_password=email_change.password_wrong")
+		g.unchanged(t, before, "throttles")
+	})
+}

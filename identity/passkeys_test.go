@@ -522,3 +522,32 @@ func (g *passkeyStage) answerSecondFactor(dev *passkeytest.Authenticator, challe
 	}
 	return resp
 }
+
+func TestPasskeys_CeremoniesAndRemovalPasswordsAreThrottled(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		o := from()
+		for i := range 30 {
+			if _, err := g.id.BeginPasskeyLogin(ctx, o); err != nil {
+				t.Fatalf("login ceremony %d: %v", i+1, err)
+			}
+		}
+		_, err := g.id.BeginPasskeyLogin(ctx, o)
+		wantRefusal(t, err, "error.rate_limited")
+		if _, err := g.id.BeginPasskeyLogin(ctx, from()); err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+
+		a := g.person("ada")
+		k := g.register(a, passkeytest.New(passkeyOrigin), "Phone")
+		for range 10 {
+			err := g.id.RemovePasskey(ctx, a, k.ID, "not the password at all", from())
+			wantRefusal(t, err, "error.fields password=password.wrong")
+		}
+		// Blocked now, the right password too, whatever the address.
+		err = g.id.RemovePasskey(ctx, a, k.ID, goodPassword, from())
+		wantRefusal(t, err, "error.rate_limited")
+		if keys, _ := g.id.Passkeys(ctx, a.User.ID); len(keys) != 1 {
+			t.Fatal("a throttled removal removed the passkey")
+		}
+	})
+}

@@ -155,11 +155,9 @@ func (s *Service) removeNotificationEmail(ctx context.Context, w *work.Unit, u *
 // address, unless it is the current or the pending one.
 func (s *Service) requestNotificationEmail(ctx context.Context, w *work.Unit, u *equipe.User, email, key string) error {
 	if u.NotificationEmail != "" && EmailKey(u.NotificationEmail) == key {
-		// Back to the address in use: one waiting for confirmation is
-		// dropped.
-		if err := s.cancelPending(ctx, w, u); err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
-			return err
-		}
+		// The address in use, as a form that shows it sends it back: an
+		// address waiting for confirmation keeps waiting (it is cancelled
+		// on its own).
 		return nil
 	}
 	t, err := w.UsableToken(ctx, u.ID, equipe.TokenNotificationEmail, w.Now())

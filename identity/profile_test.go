@@ -114,6 +114,12 @@ func TestNotificationEmail_IsSetOnlyByItsLinkAndTheLinkIsSingleUse(t *testing.T)
 		if got := g.user(u.ID).NotificationEmail; got != desk {
 			t.Fatalf("a new address replaced the confirmed one before its link: %q", got)
 		}
+		// A form sending the address in use back, with another change,
+		// leaves the pending one waiting.
+		if p, err := g.st.Identity.UpdateProfile(ctx, u.ID, identity.ProfileChange{FirstName: ptr("Augusta"), NotificationEmail: &desk}, from()); err != nil ||
+			p.PendingEmail != office || p.User.NotificationEmail != desk {
+			t.Fatalf("the address in use given back: %+v %v", p, err)
+		}
 		if err := g.st.Identity.CancelNotificationEmail(ctx, u.ID, from()); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +136,8 @@ func TestNotificationEmail_IsSetOnlyByItsLinkAndTheLinkIsSingleUse(t *testing.T)
 			t.Fatalf("after removal: %q", got.NotificationEmail)
 		}
 		want := []event.Type{event.UserNotificationEmailRequested.Type, event.UserNotificationEmailConfirmed.Type,
-			event.UserNotificationEmailRequested.Type, event.UserNotificationEmailCancelled.Type, event.UserNotificationEmailRemoved.Type}
+			event.UserNotificationEmailRequested.Type, event.UserProfileChanged.Type, event.UserNotificationEmailCancelled.Type,
+			event.UserNotificationEmailRemoved.Type}
 		if got := ownTypes(g.about(u.ID.String())); !slices.Equal(got, want) {
 			t.Fatalf("events %v, want %v", got, want)
 		}

@@ -229,6 +229,7 @@ func TestCompose_RefusesBadInput(t *testing.T) {
 		{"missing link", TemplatePasswordReset, "ada@example.org", Data{}},
 		{"missing account", TemplateInvitation, "ada@example.org", Data{Link: link}},
 		{"missing name of who joined", TemplateInviterConfirmation, "grace@example.org", Data{AccountName: "Acme"}},
+		{"missing new login email", TemplateEmailChangeNotice, "ada@example.org", Data{Link: link}},
 		{"link to another host", TemplatePasswordReset, "ada@example.org", Data{Link: "https://evil.test/password-reset/tok"}},
 		{"link over another scheme", TemplatePasswordReset, "ada@example.org", Data{Link: "http://equipe.example.test/password-reset/tok"}},
 		{"relative link", TemplatePasswordReset, "ada@example.org", Data{Link: "/password-reset/tok"}},

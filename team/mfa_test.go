@@ -313,6 +313,18 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *te
 				for _, f := range tt.factors {
 					s.enrol(t, ana, f)
 				}
+				// A login waiting for its second step (with an app).
+				b.st.Identity.LogIn(ctx, ana.Email, password, origin)
+				challenges := func() int {
+					var n int
+					if err := b.raw.QueryRow(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1`, ana.ID.String()).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					return n
+				}
+				if slices.Contains(tt.factors, "totp") && challenges() == 0 {
+					t.Fatal("no login waits for its second step")
+				}
 				var sessions int
 				if err := b.raw.QueryRow(`SELECT COUNT(*) FROM sessions WHERE user_id = $1`, ana.ID.String()).Scan(&sessions); err != nil {
 					t.Fatal(err)
@@ -337,6 +349,9 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *te
 					if after[table] != before.counts[table]-gone {
 						t.Errorf("%s: %d → %d", table, before.counts[table], after[table])
 					}
+				}
+				if n := challenges(); n != 0 {
+					t.Errorf("%d logins still wait for a second step", n)
 				}
 				if f, err := b.st.DB.Factors(ctx, ana.ID); err != nil || f != (store.FactorSummary{}) {
 					t.Errorf("factors left: %+v %v", f, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -100,14 +101,9 @@ func (w *Web) passkeyFail(rw http.ResponseWriter, r *http.Request, err error) er
 		}
 	}
 	if e.Code == equipe.ERATELIMITED {
-		rw.Header().Set("Retry-After", itoaSeconds(e.RetryAfter))
+		rw.Header().Set("Retry-After", strconv.Itoa(max(1, int(e.RetryAfter.Seconds()))))
 	}
 	return passkeyJSON(rw, problem.Status(e.Code), out)
-}
-
-func itoaSeconds(d time.Duration) string {
-	b, _ := json.Marshal(max(1, int(d.Seconds())))
-	return string(b)
 }
 
 // readAnswer reads the browser's answer to a ceremony: the JSON of its

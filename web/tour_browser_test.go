@@ -96,6 +96,8 @@ func TestBrowser_EveryPageOfAFirmFitsALaptopAndAPhone(t *testing.T) {
 		{"settings", f.path("/settings")},
 		{"audit", f.path("/audit")},
 		{"client-team", "/accounts/" + f.clients[0].String() + "/members"},
+		{"profile", "/me"},
+		{"password", "/me/password"},
 	}
 	for _, lang := range []string{"fr", "en"} {
 		for _, v := range views {
