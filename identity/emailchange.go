@@ -212,6 +212,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, secret string, o equip
 	}
 	old := u
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
+		u = old // as read, should the unit run again
 		if err := w.Consume(ctx, &t); err != nil {
 			return err
 		}

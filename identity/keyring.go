@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -8,6 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
 )
 
 // Keyring seals the secrets the service must read back (authenticator
@@ -110,4 +114,42 @@ func (k *Keyring) Open(sealed []byte, keyID, label string) (plain []byte, curren
 		return plain, i == 0, nil
 	}
 	return nil, false, errUnsealed
+}
+
+// ResealSecrets seals again under the current key every authenticator seed
+// sealed under another key the keyring can open (after a rotation), a batch
+// at a time. It returns how many it moved, and how many remain under keys
+// it cannot open (a key missing from EQUIPE_SECRET_KEY_PREVIOUS).
+func (s *Service) ResealSecrets(ctx context.Context) (moved, left int, err error) {
+	const batch = 500
+	skip := map[equipe.ID]bool{}
+	for {
+		seeds, err := s.DB.SealedTOTPSeeds(ctx, s.Keys.KeyID(), batch+len(skip))
+		if err != nil {
+			return moved, 0, err
+		}
+		progressed := false
+		for _, f := range seeds {
+			if skip[f.UserID] {
+				continue
+			}
+			seed, _, err := s.Keys.Open(f.Secret, f.KeyID, totpLabel(f.UserID))
+			if err != nil {
+				skip[f.UserID] = true
+				continue
+			}
+			sealed, keyID := s.Keys.Seal(seed, totpLabel(f.UserID))
+			err = s.DB.Write(ctx, func(tx *store.Tx) error { return tx.ResealTOTPSeed(ctx, f.UserID, f.KeyID, sealed, keyID) })
+			if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				return moved, 0, err
+			}
+			if err == nil {
+				moved++
+			}
+			progressed = true
+		}
+		if !progressed {
+			return moved, len(skip), nil
+		}
+	}
 }

@@ -124,17 +124,28 @@ func (s *Service) pendingChallenge(ctx context.Context, challenge string, now ti
 // LogInSecondFactor answers a login's second step with a code of the
 // person's authenticator app or a recovery code (see VerifySecondFactor),
 // and then starts the session, as LogIn does for a login without a second
-// step. A wrong code leaves the challenge usable until it expires.
+// step: the code's use, the challenge's and the session commit together. A
+// wrong code leaves the challenge usable until it expires.
 func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
-	_, u, err := s.pendingChallenge(ctx, challenge, s.now())
+	c, u, err := s.pendingChallenge(ctx, challenge, s.now())
 	if err != nil {
 		return Auth{}, "", err
 	}
-	method, err := s.verifySecondFactor(ctx, u.ID, code, o)
-	if err != nil {
-		return Auth{}, "", err
+	var auth Auth
+	var secret string
+	_, err = s.verifySecondFactor(ctx, u.ID, code, o, func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
+		var err error
+		auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method)
+		return err
+	})
+	if err != nil && equipe.ErrorCode(err) != equipe.ERATELIMITED {
+		// A challenge used meanwhile (by a concurrent answer) undid the
+		// code's use too: say so rather than blame the code.
+		if _, _, cerr := s.pendingChallenge(ctx, challenge, s.now()); equipe.ErrorCode(cerr) == equipe.EUNAUTHORIZED {
+			return Auth{}, "", cerr
+		}
 	}
-	return s.FinishLogin(ctx, challenge, method, o)
+	return auth, secret, err
 }
 
 // FinishLogin uses up the challenge and starts the session of its login,
@@ -150,17 +161,33 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 		return Auth{}, "", err
 	}
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
-		if err := w.UseLoginChallenge(ctx, c.ID, method, w.Now()); err != nil {
-			if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-				return challengeInvalid()
-			}
-			return err
-		}
 		var err error
-		if auth, secret, err = s.logIn(ctx, w, &u); err != nil {
-			return err
+		auth, secret, err = s.finishLogin(ctx, w.Writes, w.Now(), o, c, u, method)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return challengeInvalid()
 		}
-		return w.Record(ctx, event.UserLoggedIn.New(nil, auth.Session.ID.String(), nil, nil))
+		return err
 	})
 	return auth, secret, err
+}
+
+// finishLogin uses the challenge and starts the session with the writes wr
+// (a transaction, or a batch: then a challenge used meanwhile makes the
+// batch fail with ENOTFOUND).
+func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User, method string) (Auth, string, error) {
+	if err := wr.UseLoginChallenge(ctx, c.ID, method, now); err != nil {
+		return Auth{}, "", err
+	}
+	if err := wr.SetLastLogin(ctx, u.ID, now); err != nil {
+		return Auth{}, "", err
+	}
+	if err := wr.SetSoleMemberLogin(ctx, u.ID, now); err != nil {
+		return Auth{}, "", err
+	}
+	u.LastLoginAt = now
+	auth, secret, err := startSession(ctx, wr, s, &u, now, o)
+	if err != nil {
+		return Auth{}, "", err
+	}
+	return auth, secret, work.Record(ctx, wr, now, event.ByUser(u.ID), o, event.UserLoggedIn.New(nil, auth.Session.ID.String(), nil, nil))
 }

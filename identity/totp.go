@@ -151,20 +151,34 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.codeAttempt(ctx, a.User.ID, now, o); err != nil {
-		return nil, err
-	}
-	step, sealed, err := s.matchTOTP(f, code, now)
-	if err != nil {
-		return nil, s.codeFailed(ctx, a.User.ID, now, o, err)
+	step, sealed, mismatch := s.matchTOTP(f, normaliseCode(code), now)
+	if mismatch != nil && equipe.ErrorCode(mismatch) != equipe.EINVALID {
+		return nil, mismatch
 	}
 	codes, hashes, err := newRecoveryCodes(s.Work.Rand)
 	if err != nil {
 		return nil, err
 	}
+	var refused error
 	err = s.Work.DoAt(ctx, now, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
-		if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); err != nil {
+		refused = nil
+		if err := s.codeAttempt(ctx, w, a.User.ID, o); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				refused = err
+				return nil
+			}
 			return err
+		}
+		if mismatch == nil {
+			if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); equipe.ErrorCode(err) == equipe.EINVALID {
+				mismatch = err
+			} else if err != nil {
+				return err
+			}
+		}
+		if mismatch != nil {
+			refused = mismatch
+			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, a.User.ID.String(), nil, nil))
 		}
 		if err := w.ReplaceRecoveryCodes(ctx, a.User.ID, hashes, w.Now()); err != nil {
 			return err
@@ -180,6 +194,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 	})
 	if err != nil {
 		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	return codes, nil
 }
@@ -276,48 +293,26 @@ func (s *Service) SecondFactors(ctx context.Context, userID equipe.ID) (store.Fa
 // a code already used); a throttled attempt ERATELIMITED, whether or not
 // the code is right.
 func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) error {
-	_, err := s.verifySecondFactor(ctx, userID, code, o)
+	_, err := s.verifySecondFactor(ctx, userID, code, o, nil)
 	return err
 }
 
 // verifySecondFactor is VerifySecondFactor; it returns the method the code
-// was of.
-func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) (string, error) {
+// was of. On success, then (when not nil) adds its writes to those that use
+// the code, in one transaction. A code of the app takes, beyond reads, two
+// batches (one round trip each on PostgreSQL), as a login does: the
+// attempt is counted first, then the code's use and then's writes commit
+// together, or none does. A recovery code takes a transaction of its own
+// (it is used rarely, and sends an email).
+func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin,
+	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) (string, error) {
 	now := s.now()
-	if err := s.codeAttempt(ctx, userID, now, o); err != nil {
-		return "", err
-	}
 	norm := normaliseCode(code)
 	if isRecoveryCode(norm) {
-		hash := hashRecoveryCode(norm)
-		err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
-			if err := w.UseRecoveryCode(ctx, userID, hash, w.Now()); err != nil {
-				if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-					return codeInvalid("second_factor.invalid")
-				}
-				return err
-			}
-			f, err := w.Factors(ctx, userID)
-			if err != nil {
-				return err
-			}
-			u, err := w.UserByID(ctx, userID)
-			if err != nil {
-				return err
-			}
-			if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
-				return err
-			}
-			if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
-				RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
-				return err
-			}
-			return w.Record(ctx, event.UserRecoveryCodeUsed.New(nil, userID.String(), nil, &event.RecoveryCodes{Left: f.RecoveryCodes}))
-		})
-		if err != nil {
-			return "", s.codeFailed(ctx, userID, now, o, err)
-		}
-		return MethodRecoveryCode, nil
+		return MethodRecoveryCode, s.useRecoveryCode(ctx, userID, norm, now, o, then)
+	}
+	if err := s.codeAttemptBatch(ctx, userID, now, o); err != nil {
+		return "", err
 	}
 	f, err := s.DB.TOTPFactor(ctx, userID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
@@ -325,19 +320,89 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 	} else if err != nil {
 		return "", err
 	}
-	step, sealed, err := s.matchTOTP(f, norm, now)
-	if err == nil {
-		err = s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
-			if err := s.acceptStep(ctx, w, userID, step, sealed); err != nil {
-				return err
-			}
-			return s.codeSucceeded(ctx, w, userID, o)
-		})
-	}
+	step, resealed, err := s.matchTOTP(f, norm, now)
 	if err != nil {
 		return "", s.codeFailed(ctx, userID, now, o, err)
 	}
+	b := s.DB.NewBatch()
+	keyID := ""
+	if resealed != nil {
+		keyID = s.Keys.KeyID()
+	}
+	// Of two requests with the same code, one moves the step: the other's
+	// batch takes no effect (ENOTFOUND).
+	b.AcceptTOTPStep(ctx, userID, step, now, resealed, keyID)
+	b.DeleteThrottle(ctx, codeUserKey(userID))
+	b.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
+	if then != nil {
+		if err := then(ctx, b.Writes, now, MethodTOTP); err != nil {
+			return "", err
+		}
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.replayed"))
+		}
+		return "", err
+	}
 	return MethodTOTP, nil
+}
+
+// useRecoveryCode uses one of the person's recovery codes (norm, typed
+// and normalised) in one unit: the attempt's count, the code's use, the
+// email saying how many remain, and then's writes.
+func (s *Service) useRecoveryCode(ctx context.Context, userID equipe.ID, norm string, now time.Time, o equipe.Origin,
+	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) error {
+	var refused error
+	err := s.Work.DoAt(ctx, now, event.ByUser(userID), o, func(w *work.Unit) error {
+		refused = nil
+		if err := s.codeAttempt(ctx, w, userID, o); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				refused = err
+				return nil
+			}
+			return err
+		}
+		if err := w.UseRecoveryCode(ctx, userID, hashRecoveryCode(norm), w.Now()); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			// The count and the failure are kept; nothing else changed.
+			refused = codeInvalid("second_factor.invalid")
+			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, userID.String(), nil, nil))
+		} else if err != nil {
+			return err
+		}
+		if err := s.codeSucceeded(ctx, w, userID, o); err != nil {
+			return err
+		}
+		if err := s.recoveryCodeUsed(ctx, w, userID); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, w.Writes, w.Now(), MethodRecoveryCode)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+// recoveryCodeUsed tells the person by email, and records, that one of
+// their recovery codes was used, and how many remain.
+func (s *Service) recoveryCodeUsed(ctx context.Context, w *work.Unit, userID equipe.ID) error {
+	f, err := w.Factors(ctx, userID)
+	if err != nil {
+		return err
+	}
+	u, err := w.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
+		return err
+	}
+	return w.Record(ctx, event.UserRecoveryCodeUsed.New(nil, userID.String(), nil, &event.RecoveryCodes{Left: f.RecoveryCodes}))
 }
 
 // codeInvalid is the error of a wrong code.
@@ -401,9 +466,31 @@ func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID
 func codeUserKey(user equipe.ID) string { return "code:user:" + user.String() }
 func codeIPKey(ip string) string        { return "code:ip:" + ipKey(ip) }
 
-// codeAttempt counts an attempt at a code for the user from o, before the
-// code is looked at; ERATELIMITED when either key is blocked.
-func (s *Service) codeAttempt(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin) error {
+// codeAttempt counts an attempt at a code for the user from o in the
+// unit, before the code is looked at; ERATELIMITED when either key is
+// blocked (a blocked attempt is not counted).
+func (s *Service) codeAttempt(ctx context.Context, w *work.Unit, userID equipe.ID, o equipe.Origin) error {
+	byIP, err := w.Attempt(ctx, codeIPKey(o.IP), w.Now(), limitCodeIP)
+	if err != nil {
+		return err
+	}
+	if !byIP.Allowed() {
+		return work.Throttled("", byIP.BlockedUntil().Sub(w.Now()))
+	}
+	byUser, err := w.Attempt(ctx, codeUserKey(userID), w.Now(), limitCodeUser)
+	if err != nil {
+		return err
+	}
+	if !byUser.Allowed() {
+		return work.Throttled("", byUser.BlockedUntil().Sub(w.Now()))
+	}
+	return nil
+}
+
+// codeAttemptBatch counts an attempt at a code for the user from o, in a
+// batch of its own before the code is looked at (as logins are counted);
+// ERATELIMITED when either key is blocked.
+func (s *Service) codeAttemptBatch(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin) error {
 	b := s.DB.NewBatch()
 	b.Relaxed()
 	byIP, err := b.Attempt(ctx, codeIPKey(o.IP), now, limitCodeIP)
@@ -427,17 +514,7 @@ func (s *Service) codeAttempt(ctx context.Context, userID equipe.ID, now time.Ti
 	return nil
 }
 
-// codeSucceeded forgets the user's failed codes and gives the address its
-// attempt back, in the unit of the success.
-func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe.ID, o equipe.Origin) error {
-	if err := w.DeleteThrottle(ctx, codeUserKey(userID)); err != nil {
-		return err
-	}
-	return w.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
-}
-
-// codeFailed records a failed code in the person's log (not for errors
-// other than a wrong code) and returns err.
+// codeFailed records a wrong code in the person's log and returns err.
 func (s *Service) codeFailed(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin, err error) error {
 	if equipe.ErrorCode(err) != equipe.EINVALID {
 		return err
@@ -451,6 +528,15 @@ func (s *Service) codeFailed(ctx context.Context, userID equipe.ID, now time.Tim
 		s.Log.Error("audit second factor failure", "err", rerr)
 	}
 	return err
+}
+
+// codeSucceeded forgets the user's failed codes and gives the address its
+// attempt back, in the unit of the success.
+func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe.ID, o equipe.Origin) error {
+	if err := w.DeleteThrottle(ctx, codeUserKey(userID)); err != nil {
+		return err
+	}
+	return w.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
 }
 
 // confirmPassword checks the password of a logged-in person before a

@@ -6,15 +6,20 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/equipe-dev/equipe"
 )
 
 // Batch queues writes that do not depend on one another's results, for
 // DB.RunBatch to run in one transaction: on PostgreSQL in a single round
 // trip instead of one per statement, which is what the login path's few
 // statements cost most. Values a queued statement returns are scanned when
-// the batch runs. A statement that must change exactly one row cannot be
-// queued (its check would come after the commit).
+// the batch runs. A statement that must change exactly one row (a
+// single-use code or challenge) is checked inside the transaction: when it
+// changes none, the whole batch takes no effect and RunBatch answers
+// ENOTFOUND, as the statement would in a transaction.
 type Batch struct {
 	Writes
 	q *batchQueue
@@ -41,6 +46,7 @@ type batchItem struct {
 	query string
 	args  []any
 	dest  []any
+	one   bool // the statement must change exactly one row
 }
 
 func (b *batchQueue) exec(_ context.Context, query string, args ...any) (int64, error) {
@@ -48,8 +54,19 @@ func (b *batchQueue) exec(_ context.Context, query string, args ...any) (int64, 
 	return 0, nil
 }
 
-func (b *batchQueue) execOne(context.Context, string, ...any) error {
-	return errors.New("store: a statement that must change one row cannot be batched")
+func (b *batchQueue) execOne(_ context.Context, query string, args ...any) error {
+	b.items = append(b.items, batchItem{query: query, args: args, one: true})
+	return nil
+}
+
+// errNotOne is the error PostgreSQL raises for a batched statement that
+// changed no row (see RunBatch): a division by zero, SQLSTATE 22012.
+const errNotOne = "22012"
+
+// mustChangeOne wraps a data-changing statement so that PostgreSQL fails
+// it when it changes no row, which aborts the batch's transaction.
+func mustChangeOne(query string) string {
+	return `WITH changed AS (` + query + ` RETURNING 1) SELECT 1 / COUNT(*) FROM changed`
 }
 
 func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest ...any) error {
@@ -76,6 +93,8 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 				var err error
 				if it.dest != nil {
 					err = tx.queryRow(ctx, it.query, it.args, it.dest...)
+				} else if it.one {
+					err = tx.execOne(ctx, it.query, it.args...)
 				} else {
 					_, err = tx.exec(ctx, it.query, it.args...)
 				}
@@ -101,7 +120,11 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 			pb.Queue("SET LOCAL synchronous_commit TO OFF")
 		}
 		for _, it := range items {
-			pb.Queue(it.query, it.args...)
+			q := it.query
+			if it.one {
+				q = mustChangeOne(q)
+			}
+			pb.Queue(q, it.args...)
 		}
 		if b.relaxed {
 			pb.Queue("COMMIT")
@@ -119,6 +142,10 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 				br.Close()
 				if errors.Is(err, pgx.ErrNoRows) {
 					return sql.ErrNoRows
+				}
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == errNotOne {
+					return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 				}
 				return err
 			}

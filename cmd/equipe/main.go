@@ -44,6 +44,7 @@ Usage:
   equipe serve [flags]          run the service
   equipe migrate [flags]        bring the database schema up to date
   equipe create-admin [flags]   create an instance administrator
+  equipe reseal-secrets [flags] seal every stored secret under the current secret key
   equipe version                print the version
 
 Run "equipe <command> -h" for the flags of a command.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, args, stdout, stderr, getenv)
 	case "create-admin":
 		return createAdmin(ctx, args, stdin, stdout, stderr, getenv)
+	case "reseal-secrets":
+		return resealSecrets(ctx, args, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "equipe", versionString())
 		return nil
@@ -195,6 +198,30 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return describe(err)
 	}
 	fmt.Fprintf(stdout, "instance administrator %s created (%s)\n", u.Email, u.ID)
+	return nil
+}
+
+// resealSecrets seals again, under EQUIPE_SECRET_KEY, the authenticator
+// seeds sealed under a key of EQUIPE_SECRET_KEY_PREVIOUS: the last step of
+// a key rotation (docs/operations.md).
+func resealSecrets(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := app.ParseConfig("reseal-secrets", args, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	moved, left, err := a.Identity.ResealSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d secrets sealed again under the current key; %d remain under keys not given\n", moved, left)
+	if left > 0 {
+		return fmt.Errorf("%d secrets are sealed under keys not in EQUIPE_SECRET_KEY_PREVIOUS", left)
+	}
 	return nil
 }
 
