@@ -397,6 +397,9 @@ type AuditEvent struct {
 type Origin struct {
 	IP        string
 	UserAgent string
+	// Browser is the value of the cookie that recognises a browser a
+	// person logged in from before; empty when the client sent none.
+	Browser string
 }
 
 // Contact kinds.

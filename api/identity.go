@@ -52,7 +52,7 @@ func (a *API) confirmSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.Cookies.Set(w, res.Token, res.Auth.Session.ExpiresAt)
+	a.Cookies.Set(w, res.Auth, res.Token)
 	return respond(w, http.StatusCreated, map[string]any{"user": viewUser(res.User), "account": viewAccount(res.Account),
 		"token": res.Token, "expires_at": res.Auth.Session.ExpiresAt})
 }
@@ -91,7 +91,7 @@ func (a *API) sessionStarted(w http.ResponseWriter, r *http.Request, auth identi
 	if err != nil {
 		return err
 	}
-	a.Cookies.Set(w, secret, auth.Session.ExpiresAt)
+	a.Cookies.Set(w, auth, secret)
 	return respond(w, http.StatusOK, sessionView{User: viewUser(auth.User), Token: secret,
 		ExpiresAt: auth.Session.ExpiresAt, ConsentRequired: needed})
 }
@@ -172,7 +172,10 @@ type meView struct {
 	// the login email.
 	NotificationEmail        string            `json:"notification_email"`
 	PendingNotificationEmail *pendingEmailView `json:"pending_notification_email"`
-	Consent                  consentView       `json:"consent"`
+	// NewBrowserAlerts says whether a login from a browser new to the
+	// person emails them.
+	NewBrowserAlerts bool        `json:"new_browser_alerts"`
+	Consent          consentView `json:"consent"`
 }
 
 // pendingEmailView is a notification address waiting for its confirmation.
@@ -203,7 +206,7 @@ func (a *API) respondMe(w http.ResponseWriter, r *http.Request, user equipe.ID) 
 		return err
 	}
 	v := meView{userView: viewUser(prof.User), TimeZone: prof.User.TimeZone, NotificationEmail: prof.User.NotificationEmail,
-		Consent: consentView{Required: needed, Version: p.Version, URL: p.URL}}
+		NewBrowserAlerts: prof.NewBrowserAlerts, Consent: consentView{Required: needed, Version: p.Version, URL: p.URL}}
 	if prof.PendingEmail != "" {
 		v.PendingNotificationEmail = &pendingEmailView{Email: prof.PendingEmail, ExpiresAt: prof.PendingExpires}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
 )
@@ -47,6 +48,7 @@ type mePatch struct {
 	Locale            optional[string] `json:"locale"`
 	TimeZone          optional[string] `json:"time_zone"`
 	NotificationEmail optional[string] `json:"notification_email"`
+	NewBrowserAlerts  optional[*bool]  `json:"new_browser_alerts"`
 }
 
 // changeMe applies a merge patch to the person's own profile and answers
@@ -63,6 +65,14 @@ func (a *API) changeMe(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	ch := identity.ProfileChange{FirstName: in.FirstName.ptr(), LastName: in.LastName.ptr(), Locale: in.Locale.ptr(),
 		TimeZone: in.TimeZone.ptr(), NotificationEmail: in.NotificationEmail.ptr()}
+	if in.NewBrowserAlerts.Set {
+		// A switch is on or off: null removes nothing.
+		if in.NewBrowserAlerts.Value == nil {
+			return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.wrong_type",
+				fields: []equipe.FieldError{{Field: "new_browser_alerts", Key: "request.wrong_type"}}}
+		}
+		ch.NewBrowserAlerts = in.NewBrowserAlerts.Value
+	}
 	if _, err := a.Identity.UpdateProfile(r.Context(), auth.User.ID, ch, httpauth.Origin(r)); err != nil {
 		return err
 	}

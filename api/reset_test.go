@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -214,6 +215,15 @@ func TestSecrets_NeverStoredOrLoggedInClear(t *testing.T) {
 		call(t, c, "GET", verify, nil)
 		r := call(t, c, "POST", env.URL+"/api/v1/session", map[string]any{"email": "ada@example.com", "password": goodPassword})
 		secrets["session"] = r.JSON["token"].(string)
+		// The cookie that recognises the browser at its next logins.
+		for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+			if ck.Name == "equipe_browser" {
+				secrets["browser cookie"] = ck.Value
+			}
+		}
+		if secrets["browser cookie"] == "" {
+			t.Fatal("the login gave the browser no cookie")
+		}
 		call(t, c, "GET", env.URL+"/api/v1/me", nil, bearer(secrets["session"])...)
 		call(t, c, "POST", env.URL+"/api/v1/password-reset", map[string]any{"email": "ada@example.com"})
 		reset := apptest.Link(t, env.Mail(t, "ada@example.com", "password_reset"), "/password-reset/")

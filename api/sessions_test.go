@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -107,3 +108,69 @@ const (
 	firefoxUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 	safariUA  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
+
+// TestNewBrowserAlert_SentOncePerNewBrowserAndNotWhenOff: the sign-up's
+// first login teaches its browser; a login from another browser emails
+// once, and that browser (keeping its cookie) is known from then on; with
+// new_browser_alerts off through PATCH /api/v1/me, nothing is sent.
+func TestNewBrowserAlert_SentOncePerNewBrowserAndNotWhenOff(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		const email = "ada@example.com"
+		first := env.Client()
+		if r := call(t, first, "POST", env.URL+"/api/v1/signup", signupBody(email)); r.Status != 201 {
+			t.Fatalf("signup: %d %s", r.Status, r.Raw)
+		}
+		login := func(c *http.Client) response {
+			t.Helper()
+			r := call(t, c, "POST", env.URL+"/api/v1/session", map[string]any{"email": email, "password": goodPassword}, "User-Agent", safariUA)
+			if r.Status != 200 {
+				t.Fatalf("login: %d %s", r.Status, r.Raw)
+			}
+			return r
+		}
+		token := login(first).JSON["token"].(string)
+		call(t, first, "POST", env.URL+"/api/v1/me/consent", map[string]any{"accept_privacy_policy": true}, bearer(token)...)
+		login(first)
+		if n := len(env.Outbox(t, "new_browser_login")); n != 0 {
+			t.Fatalf("the first browser: %d alerts", n)
+		}
+		phone := env.Client()
+		login(phone)
+		login(phone)
+		if n := len(env.Outbox(t, "new_browser_login")); n != 1 {
+			t.Fatalf("a second browser, twice: %d alerts", n)
+		}
+		m := env.Mail(t, email, "new_browser_login")
+		for _, want := range []string{"Safari 17", "iOS", "127.0.0.1", env.URL + "/me/sessions", env.URL + "/me/password"} {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("the alert lacks %q:\n%s", want, m.Text)
+			}
+		}
+
+		if r := call(t, first, "GET", env.URL+"/api/v1/me", nil, bearer(token)...); r.JSON["new_browser_alerts"] != true {
+			t.Fatalf("alerts on by default: %s", r.Raw)
+		}
+		if r := call(t, first, "PATCH", env.URL+"/api/v1/me", map[string]any{"new_browser_alerts": nil}, bearer(token)...); r.Status != 400 ||
+			r.fieldCodes()["new_browser_alerts"] != "request.wrong_type" {
+			t.Fatalf("null: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, first, "PATCH", env.URL+"/api/v1/me", map[string]any{"new_browser_alerts": "no"}, bearer(token)...); r.Status != 400 {
+			t.Fatalf("a string: %d %s", r.Status, r.Raw)
+		}
+		r := call(t, first, "PATCH", env.URL+"/api/v1/me", map[string]any{"new_browser_alerts": false}, bearer(token)...)
+		if r.Status != 200 || r.JSON["new_browser_alerts"] != false {
+			t.Fatalf("turn them off: %d %s", r.Status, r.Raw)
+		}
+		login(env.Client())
+		if n := len(env.Outbox(t, "new_browser_login")); n != 1 {
+			t.Fatalf("a third browser, alerts off: %d alerts", n)
+		}
+		if r := call(t, first, "PATCH", env.URL+"/api/v1/me", map[string]any{"new_browser_alerts": true}, bearer(token)...); r.JSON["new_browser_alerts"] != true {
+			t.Fatalf("turn them on: %d %s", r.Status, r.Raw)
+		}
+		login(env.Client())
+		if n := len(env.Outbox(t, "new_browser_login")); n != 2 {
+			t.Fatalf("a fourth browser, alerts on: %d alerts", n)
+		}
+	})
+}

@@ -398,7 +398,7 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"user": viewUser(auth.User)}
 	if secret != "" {
-		a.Cookies.Set(w, secret, auth.Session.ExpiresAt)
+		a.Cookies.Set(w, auth, secret)
 		out["token"] = secret
 		out["expires_at"] = auth.Session.ExpiresAt
 	}

@@ -145,6 +145,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasskeyAdded.Type:               roundTrip(UserPasskeyAdded), UserPasskeyRenamed.Type: roundTrip(UserPasskeyRenamed),
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
+		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
 	}
 	for _, typ := range Types() {
@@ -201,7 +202,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
-		UserDeleted.Type}
+		UserDeleted.Type, UserAlertsChanged.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

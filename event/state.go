@@ -452,6 +452,14 @@ type Sessions struct {
 // Fields lists the count.
 func (s Sessions) Fields() []Field { return []Field{{"sessions_ended", ValueCount, s.Ended}} }
 
+// Alerts is which security emails a person chose to receive.
+type Alerts struct {
+	NewBrowser bool `json:"new_browser_alerts"`
+}
+
+// Fields lists the choice.
+func (a Alerts) Fields() []Field { return []Field{{"new_browser_alerts", ValueBool, a.NewBrowser}} }
+
 // Factors are the second factors a person had: never their secrets.
 type Factors struct {
 	TOTP          bool `json:"totp"`

@@ -30,10 +30,40 @@ func (c Cookies) Name() string {
 	return "equipe_session"
 }
 
-// Set stores the session secret in the cookie until expires.
-func (c Cookies) Set(w http.ResponseWriter, secret string, expires time.Time) {
+// Set stores the secret of the session a login started in the cookie until
+// the session's absolute end, and gives the browser the cookie that
+// recognises it at its next logins when the login gave it one (a browser
+// without it).
+func (c Cookies) Set(w http.ResponseWriter, a identity.Auth, secret string) {
+	expires := a.Session.ExpiresAt
 	http.SetCookie(w, &http.Cookie{Name: c.Name(), Value: secret, Path: "/", Expires: expires,
 		MaxAge: int(time.Until(expires).Seconds()), Secure: c.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if a.Browser != "" {
+		http.SetCookie(w, &http.Cookie{Name: c.BrowserName(), Value: a.Browser, Path: "/", MaxAge: int(identity.BrowserMemory.Seconds()),
+			Secure: c.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+// BrowserName returns the name of the cookie that recognises a browser a
+// person logged in from before ("__Host-equipe_browser" over HTTPS).
+func (c Cookies) BrowserName() string {
+	if c.Secure {
+		return "__Host-" + browserName
+	}
+	return browserName
+}
+
+const browserName = "equipe_browser"
+
+// browserCookie returns the value of the request's browser cookie, "" when
+// it has none.
+func browserCookie(r *http.Request) string {
+	for _, name := range []string{"__Host-" + browserName, browserName} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // Clear removes the cookie.
@@ -89,7 +119,7 @@ const (
 // copy of the request, and every accessor one lookup. A state is never
 // changed once in a context; WithAuth puts a changed copy in a new one.
 type state struct {
-	origin    equipe.Origin
+	ip        string // the client's address (see ClientIP); Origin adds what the request itself says
 	via       Via
 	badBearer bool
 	badKey    bool // the bad bearer token was an API key; why is in the context under refusalKey (see KeyRefusal)
@@ -193,7 +223,7 @@ func Unavailable(r *http.Request) error {
 
 // Origin returns where the request comes from.
 func Origin(r *http.Request) equipe.Origin {
-	return stateOf(r).origin
+	return equipe.Origin{IP: stateOf(r).ip, UserAgent: r.UserAgent(), Browser: browserCookie(r)}
 }
 
 // WithAuth returns r carrying a (after a login in the same request).
@@ -220,7 +250,7 @@ type Middleware struct {
 // logged, by the pages and the API.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &state{origin: equipe.Origin{IP: m.ClientIP(r), UserAgent: r.UserAgent()}}
+		st := &state{ip: m.ClientIP(r)}
 		ctx := r.Context()
 		var fault error
 		if h := r.Header.Get("Authorization"); h != "" {

@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
 )
 
 func TestClientIP_BelievesForwardingHeadersOnlyFromTrustedProxies(t *testing.T) {
@@ -54,15 +57,22 @@ func TestRedactPath_CutsOneTimeSecrets(t *testing.T) {
 
 func TestCookies_AreHostOnlySecureAndHttpOnlyOverHTTPS(t *testing.T) {
 	w := httptest.NewRecorder()
-	Cookies{Secure: true}.Set(w, "secret", testTime)
-	c := w.Result().Cookies()[0]
-	if c.Name != "__Host-equipe_session" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
+	a := identity.Auth{Session: equipe.Session{ExpiresAt: testTime}, Browser: "browser"}
+	Cookies{Secure: true}.Set(w, a, "secret")
+	cs := w.Result().Cookies()
+	if c := cs[0]; c.Name != "__Host-equipe_session" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("cookie %+v", c)
 	}
+	// The browser's cookie lasts 400 days, as securely.
+	if c := cs[1]; len(cs) != 2 || c.Name != "__Host-equipe_browser" || c.Value != "browser" || !c.Secure || !c.HttpOnly ||
+		c.Path != "/" || c.Domain != "" || c.MaxAge != 400*24*3600 || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("browser cookie %+v", c)
+	}
 	w = httptest.NewRecorder()
-	Cookies{}.Set(w, "secret", testTime)
-	if c := w.Result().Cookies()[0]; c.Name != "equipe_session" || c.Secure || !c.HttpOnly {
-		t.Fatalf("plain HTTP cookie %+v", c)
+	a.Browser = "" // a browser that keeps its own
+	Cookies{}.Set(w, a, "secret")
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].Name != "equipe_session" || cs[0].Secure || !cs[0].HttpOnly {
+		t.Fatalf("plain HTTP cookies %+v", cs)
 	}
 }
 

@@ -20,6 +20,9 @@ type Profile struct {
 	// working.
 	PendingEmail   string
 	PendingExpires time.Time
+	// NewBrowserAlerts says whether a login from a browser new to the
+	// person emails them.
+	NewBrowserAlerts bool
 }
 
 // ProfileChange is a change a person makes to their own profile. A nil field
@@ -35,6 +38,9 @@ type ProfileChange struct {
 	// email) goes back to the login email at once; another address is sent
 	// a link, and used only once the link confirms it.
 	NotificationEmail *string
+	// NewBrowserAlerts turns the emails on a login from a new browser on or
+	// off.
+	NewBrowserAlerts *bool
 }
 
 // Profile returns the user's profile. Returns ENOTFOUND for an unknown user.
@@ -44,6 +50,9 @@ func (s *Service) Profile(ctx context.Context, userID equipe.ID) (Profile, error
 		return Profile{}, err
 	}
 	p := Profile{User: u}
+	if p.NewBrowserAlerts, err = s.DB.NewBrowserAlerts(ctx, userID); err != nil {
+		return p, err
+	}
 	t, err := s.DB.UsableToken(ctx, userID, equipe.TokenNotificationEmail, s.now())
 	switch {
 	case err == nil:
@@ -119,6 +128,11 @@ func (s *Service) UpdateProfile(ctx context.Context, userID equipe.ID, ch Profil
 				}
 			}
 			if err := w.Record(ctx, event.UserProfileChanged.New(nil, u.ID.String(), &before, &after)); err != nil {
+				return err
+			}
+		}
+		if ch.NewBrowserAlerts != nil {
+			if err := setAlerts(ctx, w, userID, *ch.NewBrowserAlerts); err != nil {
 				return err
 			}
 		}

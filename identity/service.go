@@ -114,7 +114,7 @@ func (s *Service) now() time.Time { return s.Work.Now() }
 
 // Cleanup deletes what has outlived its use: tokens expired for 30 days (kept
 // a while so that an old link still says "expired" rather than "unknown"),
-// ended sessions, WebAuthn ceremonies past their time, and throttles idle
+// ended sessions, browsers unused for BrowserMemory, WebAuthn ceremonies past their time, and throttles idle
 // for two days.
 func (s *Service) Cleanup(ctx context.Context) error {
 	now := s.now()
@@ -122,6 +122,9 @@ func (s *Service) Cleanup(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.DB.DeleteStaleSessions(ctx, now, now.Add(-s.Config.SessionIdle)); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeleteStaleBrowsers(ctx, now.Add(-BrowserMemory)); err != nil {
 		return err
 	}
 	if _, err := s.DB.DeleteStaleLoginChallenges(ctx, now.Add(-time.Hour)); err != nil {

@@ -14,6 +14,12 @@ import (
 type Auth struct {
 	Session equipe.Session
 	User    equipe.User
+	// Browser, after a login, is the value of the cookie that recognises
+	// the browser at its next logins, to give it: empty when the browser
+	// sent its own (see Origin.Browser).
+	Browser string
+
+	alerted bool // the login queued a new-browser email
 }
 
 // touchEvery bounds how often a session's last-seen time is written: idle
@@ -31,11 +37,22 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = w.Now()
-	return startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
+	a, secret, err := startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
+	if a.alerted {
+		w.Queued()
+	}
+	return a, secret, err
 }
 
 // startSession creates a session with the writes w (a transaction or a batch).
 func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin) (Auth, string, error) {
+	return startSessionKnowing(ctx, w, s, u, now, o, nil)
+}
+
+// startSessionKnowing is startSession for a caller that read the standing
+// of the login's browser already (nil: read it).
+func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin,
+	browser *store.BrowserStanding) (Auth, string, error) {
 	secret, hash, err := work.NewSecret(s.Work.Rand)
 	if err != nil {
 		return Auth{}, "", err
@@ -49,7 +66,11 @@ func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.Use
 	if err := w.CreateSession(ctx, &sess); err != nil {
 		return Auth{}, "", err
 	}
-	return Auth{Session: sess, User: *u}, secret, nil
+	a := Auth{Session: sess, User: *u}
+	if err := s.recognise(ctx, w, &a, o, browser); err != nil {
+		return Auth{}, "", err
+	}
+	return a, secret, nil
 }
 
 // LogIn checks an email and password and starts a session. Every failure —
@@ -94,7 +115,8 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
 
-	u, err := s.DB.UserByEmailKey(ctx, key)
+	// The browser's standing is read with the user: no round trip more.
+	u, browser, err := s.DB.UserForLogin(ctx, key, browserHash(o))
 	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		return Auth{}, "", err
 	}
@@ -139,7 +161,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 	// The account a person with one enters is that one: their login to it.
 	b.SetSoleMemberLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
-	auth, secret, err := startSession(ctx, b.Writes, s, &u, now, o)
+	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser)
 	if err != nil {
 		return Auth{}, "", err
 	}
@@ -148,6 +170,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 	}
 	if err := s.DB.RunBatch(ctx, b); err != nil {
 		return Auth{}, "", err
+	}
+	if auth.alerted && s.Work.EmailQueued != nil {
+		s.Work.EmailQueued()
 	}
 	return auth, secret, nil
 }

@@ -38,6 +38,7 @@ const (
 	TemplateAdderConfirmation    = "adder_confirmation"
 	TemplateAdminReset           = "admin_reset"
 	TemplateAccountCreatedForYou = "account_created_for_you"
+	TemplateNewBrowser           = "new_browser_login"
 	// TemplateNotificationEmail goes to a notification address a person
 	// chose, with the link that confirms it.
 	TemplateNotificationEmail    = "notification_email"
@@ -88,6 +89,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateAdderConfirmation:    {account: true, recipient: true},
 	TemplateAdminReset:           {link: true, account: true},
 	TemplateAccountCreatedForYou: {link: true, account: true},
+	TemplateNewBrowser:           {link: true},
 	TemplateNotificationEmail:    {link: true},
 	TemplateEmailChangeRequested: {link: true, newEmail: true},
 	TemplateEmailChangeNotice:    {link: true, newEmail: true},
@@ -132,6 +134,20 @@ type Data struct {
 	FactorName string
 	// RecoveryCodesLeft is how many recovery codes remain unused.
 	RecoveryCodesLeft int
+	// Login is the login a new_browser_login email is about (Link is the
+	// recipient's sessions page).
+	Login LoginNotice
+}
+
+// LoginNotice is a login an email tells of: when (written in the email's
+// language), the browser and system its User-Agent names (either may be
+// empty), the client's address, and the page where the password changes.
+type LoginNotice struct {
+	When        string
+	Browser     string
+	System      string
+	IP          string
+	PasswordURL string
 }
 
 // KeyNotice is an API key an email lists: its name, the start of its secret,

@@ -20,6 +20,8 @@ func fullData(now time.Time, link string) Data {
 		Expires:       now.Add(7 * 24 * time.Hour),
 		Message:       "Hello Ada\nSee you on Monday",
 		NewEmail:      "ada@example.net",
+		Login: LoginNotice{When: "3 December 2026 at 07:02 UTC", Browser: "Firefox 133", System: "Windows", IP: "192.0.2.7",
+			PasswordURL: testPublicURL + "/me/password"},
 	}
 }
 
@@ -37,8 +39,8 @@ func mainLink(name string, d Data) string {
 func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 	clk := newClock()
 	tm := testTemplates(t, clk.Now)
-	if got := len(tm.Names()); got != 25 {
-		t.Errorf("Names() has %d templates, want 25: %v", got, tm.Names())
+	if got := len(tm.Names()); got != 26 {
+		t.Errorf("Names() has %d templates, want 26: %v", got, tm.Names())
 	}
 	for _, name := range tm.Names() {
 		for _, locale := range []string{"fr", "en"} {
@@ -68,7 +70,8 @@ func TestCompose_EveryTemplateRendersInBothLocales(t *testing.T) {
 				}
 				// Every value the text shows, the HTML shows too, and the
 				// other way round: both say the same thing.
-				for _, v := range []string{d.RecipientName, d.AccountName, d.InviterName, "See you on Monday", link, d.NewEmail} {
+				for _, v := range []string{d.RecipientName, d.AccountName, d.InviterName, "See you on Monday", link, d.NewEmail,
+					d.Login.When, d.Login.Browser, d.Login.System, d.Login.IP, d.Login.PasswordURL} {
 					if strings.Contains(e.Text, v) != strings.Contains(e.HTML, v) {
 						t.Errorf("%q is in only one of text and HTML", v)
 					}

@@ -194,7 +194,7 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if secret != "" {
 		// A new session, never one planted before (see logIn).
-		w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+		w.Cookies.Set(rw, auth, secret)
 	}
 	return redirect(rw, r, "/?done=joined&account="+inv.Account.ID.String())
 }

@@ -57,7 +57,7 @@ func (w *Web) logIn(rw http.ResponseWriter, r *http.Request) error {
 	}
 	// A new session secret at every login: a secret planted before login
 	// (session fixation) never becomes a logged-in one.
-	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, auth, secret)
 	return redirect(rw, r, next)
 }
 

@@ -92,6 +92,6 @@ func (w *Web) secondStep(rw http.ResponseWriter, r *http.Request) error {
 // fixation) never becomes a logged-in one.
 func (w *Web) loggedIn(rw http.ResponseWriter, r *http.Request, auth identity.Auth, secret, next string) error {
 	w.Cookies.ClearChallenge(rw)
-	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, auth, secret)
 	return redirect(rw, r, next)
 }

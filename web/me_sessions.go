@@ -12,11 +12,14 @@ import (
 var sessionNotices = map[string]string{
 	"ended":        "sessions.ended",
 	"others_ended": "sessions.others_ended",
+	"alerts_on":    "sessions.alerts_on",
+	"alerts_off":   "sessions.alerts_off",
 }
 
 type sessionsPage struct {
 	Sessions []sessionLine
-	Others   int // sessions but the current one
+	Others   int  // sessions but the current one
+	Alerts   bool // emails on a login from a new browser
 }
 
 type sessionLine struct {
@@ -39,6 +42,9 @@ func (w *Web) mySessions(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "page.sessions")
 	p.Notice = sessionNotices[r.URL.Query().Get("done")]
 	var d sessionsPage
+	if d.Alerts, err = w.Identity.NewBrowserAlerts(r.Context(), auth); err != nil {
+		return err
+	}
 	for _, s := range sessions {
 		l := sessionLine{Browser: s.Device.Browser, System: s.Device.System, IP: s.IP, UserAgent: s.UserAgent,
 			CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, Current: s.Current}
@@ -115,4 +121,18 @@ func (w *Web) endOtherSessions(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(rw, r, "/me/sessions?done=others_ended")
+}
+
+// setAlerts turns the person's emails on a login from a new browser on or
+// off: the box ticked or not.
+func (w *Web) setAlerts(rw http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	on := r.PostFormValue("new_browser_alerts") == "on"
+	if err := w.Identity.SetNewBrowserAlerts(r.Context(), auth, on, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	if on {
+		return redirect(rw, r, "/me/sessions?done=alerts_on")
+	}
+	return redirect(rw, r, "/me/sessions?done=alerts_off")
 }

@@ -118,3 +118,31 @@ func TestBrowser_TheSessionsPageEndsAnotherBrowsersSession(t *testing.T) {
 		t.Errorf("the other browser still gets in: %d", p.Status)
 	}
 }
+
+// TestMySessionsPage_TheAlertSwitchTurnsNewBrowserEmailsOffAndOn: the box is
+// ticked by default; unticked and saved, the next new browser sends
+// nothing; ticked again, it does.
+func TestMySessionsPage_TheAlertSwitchTurnsNewBrowserEmailsOffAndOn(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	wantIn(t, get(t, o.c, env.URL+"/me/sessions"), `name="new_browser_alerts" type="checkbox" value="on" checked`)
+	if p := post(t, o.c, env.URL+"/me/sessions/alerts", url.Values{}); p.Status != 303 || p.Header.Get("Location") != "/me/sessions?done=alerts_off" {
+		t.Fatalf("untick: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	off := get(t, o.c, env.URL+"/me/sessions?done=alerts_off")
+	wantIn(t, off, "Vous ne recevrez plus d’e-mail aux connexions depuis un nouveau navigateur.")
+	if strings.Contains(off.Body, `value="on" checked`) {
+		t.Error("the box is still ticked")
+	}
+	otherBrowser(t, env, "ada@example.com", ownerPassword)
+	if n := len(env.Outbox(t, "new_browser_login")); n != 0 {
+		t.Fatalf("alerts off: %d sent", n)
+	}
+	if p := post(t, o.c, env.URL+"/me/sessions/alerts", url.Values{"new_browser_alerts": {"on"}}); p.Header.Get("Location") != "/me/sessions?done=alerts_on" {
+		t.Fatalf("tick: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	otherBrowser(t, env, "ada@example.com", ownerPassword)
+	if n := len(env.Outbox(t, "new_browser_login")); n != 1 {
+		t.Fatalf("alerts on: %d sent", n)
+	}
+}

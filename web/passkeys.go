@@ -247,7 +247,7 @@ func (w *Web) passkeyLogIn(rw http.ResponseWriter, r *http.Request) error {
 		return w.passkeyFail(rw, r, err)
 	}
 	// A new session secret, as at every login (no session fixation).
-	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, auth, secret)
 	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
 }
 
@@ -275,6 +275,6 @@ func (w *Web) secondStepPasskey(rw http.ResponseWriter, r *http.Request) error {
 		return w.passkeyFail(rw, r, err)
 	}
 	w.Cookies.ClearChallenge(rw)
-	w.Cookies.Set(rw, secret, auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, auth, secret)
 	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
 }

@@ -39,7 +39,7 @@ func (w *Web) signup(rw http.ResponseWriter, r *http.Request) error {
 		p.Data = signupPending{Email: r.PostFormValue("email")}
 		return w.render(rw, r, http.StatusAccepted, "signup_confirm", p)
 	}
-	w.Cookies.Set(rw, res.Token, res.Auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, res.Auth, res.Token)
 	return redirect(rw, r, "/")
 }
 
@@ -72,6 +72,6 @@ func (w *Web) confirmSignUp(rw http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	w.Cookies.Set(rw, res.Token, res.Auth.Session.ExpiresAt)
+	w.Cookies.Set(rw, res.Auth, res.Token)
 	return redirect(rw, r, "/")
 }

@@ -200,6 +200,7 @@ var routes = []route{
 	{"GET /admin/users/{user}/delete", member, (*Web).deleteForm},
 	{"POST /admin/users/{user}/delete", member, (*Web).deleteIdentity},
 	{"GET /me/sessions", member, (*Web).mySessions},
+	{"POST /me/sessions/alerts", member, (*Web).setAlerts},
 	{"GET /me/sessions/others/end", member, (*Web).endOtherSessionsForm},
 	{"POST /me/sessions/others/end", member, (*Web).endOtherSessions},
 	{"GET /me/sessions/{session}/end", member, (*Web).endSessionForm},

@@ -109,19 +109,33 @@ func Record(ctx context.Context, w store.Writes, now time.Time, actor event.Acto
 // Mail renders a template and queues the email in the unit: it is sent
 // once the unit commits, and never if it does not.
 func (u *Unit) Mail(ctx context.Context, template, locale, to string, d mail.Data) error {
-	d.LoginURL = u.r.Link("/login")
-	d.ResetURL = u.r.Link("/forgot-password")
-	e, err := u.r.Mail.Compose(template, locale, to, d)
+	e, err := u.r.Compose(template, locale, to, d, u.now)
 	if err != nil {
 		return err
 	}
-	e.CreatedAt = u.now
 	if err := u.EnqueueEmail(ctx, &e); err != nil {
 		return err
 	}
 	u.mailed = true
 	return nil
 }
+
+// Compose renders a template into an email made at now, with the links
+// every email may carry, for writes to queue (Unit.Mail does both).
+func (r *Runner) Compose(template, locale, to string, d mail.Data, now time.Time) (equipe.Email, error) {
+	d.LoginURL = r.Link("/login")
+	d.ResetURL = r.Link("/forgot-password")
+	e, err := r.Mail.Compose(template, locale, to, d)
+	if err != nil {
+		return equipe.Email{}, err
+	}
+	e.CreatedAt = now
+	return e, nil
+}
+
+// Queued tells the unit that email was queued through its writes without
+// Mail: the outbox worker is woken once the unit commits.
+func (u *Unit) Queued() { u.mailed = true }
 
 // NewToken creates a one-time token of kind for the user (and the account,
 // for an invitation), valid for ttl, and returns the link under path that

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// BrowserStanding is what a login reads about the browser it comes from:
+// whether the person logged in from it before, whether they logged in from
+// any browser before, and whether they want an email on a login from a new
+// one.
+type BrowserStanding struct {
+	Known  bool
+	Any    bool
+	Alerts bool
+}
+
+// BrowserStanding reads, in one query, the standing of the browser whose
+// cookie hashes to hash (nil: a browser without the cookie) for the user.
+func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []byte) (BrowserStanding, error) {
+	var b BrowserStanding
+	if hash == nil {
+		hash = []byte{}
+	}
+	err := q.q.QueryRowContext(ctx, `SELECT u.new_browser_alerts,
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = $1 AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = $1)
+		FROM users u WHERE u.id = $1`, userID, hash).Scan(&b.Alerts, &b.Known, &b.Any)
+	return b, wrap(err)
+}
+
+// UserForLogin returns the user whose login email has the comparison key
+// key (ENOTFOUND for none) and the standing of the browser whose cookie
+// hashes to hash, in one query: a login reads both in one round trip.
+func (q Queries) UserForLogin(ctx context.Context, key string, hash []byte) (equipe.User, BrowserStanding, error) {
+	var u equipe.User
+	var b BrowserStanding
+	if hash == nil {
+		hash = []byte{}
+	}
+	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`, u.new_browser_alerts,
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id)
+		FROM users u WHERE u.email_key = $1`, key, hash)
+	err := scanUser(thenScan{row, []any{&b.Alerts, &b.Known, &b.Any}}, &u)
+	return u, b, wrap(err)
+}
+
+// thenScan scans a row into the destinations given, then into more.
+type thenScan struct {
+	row  interface{ Scan(...any) error }
+	more []any
+}
+
+func (t thenScan) Scan(dest ...any) error { return t.row.Scan(append(dest, t.more...)...) }
+
+// RememberBrowser records that the user logged in at at from the browser
+// whose cookie hashes to hash.
+func (w Writes) RememberBrowser(ctx context.Context, userID equipe.ID, hash []byte, at time.Time) error {
+	_, err := w.exec(ctx, `INSERT INTO known_browsers (user_id, hash, created_at, last_seen_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (user_id, hash) DO UPDATE SET last_seen_at = excluded.last_seen_at`, userID, hash, micros(at))
+	return err
+}
+
+// NewBrowserAlerts reports whether the user wants an email on a login from
+// a new browser.
+func (q Queries) NewBrowserAlerts(ctx context.Context, userID equipe.ID) (bool, error) {
+	var on bool
+	err := q.q.QueryRowContext(ctx, `SELECT new_browser_alerts FROM users WHERE id = $1`, userID).Scan(&on)
+	return on, wrap(err)
+}
+
+// SetNewBrowserAlerts turns the user's new-browser emails on or off.
+func (w Writes) SetNewBrowserAlerts(ctx context.Context, userID equipe.ID, on bool) error {
+	return w.execOne(ctx, `UPDATE users SET new_browser_alerts = $2 WHERE id = $1`, userID, on)
+}
+
+// DeleteStaleBrowsers forgets the browsers not used to log in since before.
+// Returns how many.
+func (db *DB) DeleteStaleBrowsers(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM known_browsers WHERE last_seen_at < $1`, micros(before))
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return res.RowsAffected()
+}
