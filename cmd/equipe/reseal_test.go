@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+// TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation: a seed sealed
+// under the key made on first start is sealed again under a configured key
+// once the old one is given as previous; without it, the command says some
+// remain and fails.
+func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	vars := map[string]string{"EQUIPE_DATA": dir, "EQUIPE_LOG_FORMAT": "json"}
+	cfg, err := app.ParseConfig("test", nil, env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler), app.Options{KeepPolicy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace",
+		Locale: "en", Password: "lovelace rode the number engine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Identity.StartTOTP(ctx, identity.Auth{User: u}, equipe.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	old, err := os.ReadFile(filepath.Join(dir, app.SecretKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	vars["EQUIPE_SECRET_KEY"] = strings.Repeat("ab", 32)
+	var out strings.Builder
+	err = run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars))
+	if err == nil || !strings.Contains(out.String(), "0 secrets sealed again under the current key; 1 remain") {
+		t.Fatalf("without the previous key: %v, %q", err, out.String())
+	}
+	vars["EQUIPE_SECRET_KEY_PREVIOUS"] = strings.TrimSpace(string(old))
+	out.Reset()
+	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "1 secrets sealed again") {
+		t.Fatalf("with the previous key: %v, %q", err, out.String())
+	}
+	delete(vars, "EQUIPE_SECRET_KEY_PREVIOUS")
+	out.Reset()
+	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "0 secrets sealed again") {
+		t.Fatalf("after the rotation, without the previous key: %v, %q", err, out.String())
+	}
+}
