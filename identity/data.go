@@ -418,11 +418,15 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		return err
 	}
 	var accounts []equipe.ID
+	names := []string{u.Name()}
 	for _, ma := range members {
 		accounts = append(accounts, ma.Account.ID)
 		addresses = append(addresses, ma.Member.NotificationEmail)
+		if first, last := ma.Member.ShownNames(*u); first != "" || last != "" {
+			names = append(names, strings.TrimSpace(first+" "+last))
+		}
 	}
-	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, d.Pseudonym)
+	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, names, d.Pseudonym)
 	if err != nil {
 		return err
 	}

@@ -196,7 +196,10 @@ type Forgotten struct {
 // accounts are those the user is a member of, addresses the other
 // addresses emails to them went to (their memberships' notification
 // addresses).
-func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equipe.ID, addresses []string, pseudonym equipe.ID) (Forgotten, error) {
+//
+// names are the full names they went by (their identity's, those they were
+// added to accounts under).
+func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equipe.ID, addresses, names []string, pseudonym equipe.ID) (Forgotten, error) {
 	var f Forgotten
 	var err error
 	for _, a := range accounts {
@@ -228,13 +231,15 @@ func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equip
 		}
 		f.Emails += n
 	}
-	// Emails to others that named them in their subject ("… joined"): their
-	// bodies went on delivery, their subjects go now.
-	for _, name := range []string{u.Name(), u.Email} {
+	// Emails to others that named them ("access created for …"): sent ones
+	// kept their subjects, queued ones their bodies too. An email being
+	// delivered at this moment is left to its worker.
+	for _, name := range append(names, u.Email) {
 		if name == "" {
 			continue
 		}
-		n, err := w.exec(ctx, `DELETE FROM outbox WHERE status IN ('sent', 'abandoned') AND `+w.d.contains("subject", "$1"), name)
+		n, err := w.exec(ctx, `DELETE FROM outbox WHERE status <> 'processing' AND (`+w.d.contains("subject", "$1")+
+			` OR `+w.d.contains("body_text", "$1")+`)`, name)
 		if err != nil {
 			return f, err
 		}

@@ -1,0 +1,164 @@
+package identity_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// instanceAdmin creates an instance administrator of the stage.
+func (g *stage) instanceAdmin() equipe.User {
+	g.t.Helper()
+	u, err := g.st.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: address("support"), FirstName: "Vendor",
+		LastName: "Support", Locale: "en", Password: goodPassword})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return u
+}
+
+func TestDeleteUser_RefusalsChangeNothing(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tc := range []struct {
+			name string
+			// setup returns who asks, whom to delete, with which password.
+			setup func(g *stage) (by equipe.User, user equipe.ID, password string)
+			want  string
+		}{
+			{"a wrong password", func(g *stage) (equipe.User, equipe.ID, string) {
+				u := g.signedUp(address("ada")).User
+				return u, u.ID, "not the password at all"
+			}, "invalid delete.password_incorrect"},
+			{"the only administrator of an account", func(g *stage) (equipe.User, equipe.ID, string) {
+				u := g.signedUp(address("ada")).User
+				return u, u.ID, goodPassword
+			}, "conflict user.last_admin"},
+			{"someone else, not an instance administrator", func(g *stage) (equipe.User, equipe.ID, string) {
+				res := g.signedUp(address("ada"))
+				other := g.invite(res.User, res.Account.ID, address("grace"), false)
+				return res.User, other.ID, ""
+			}, "not_found error.not_found"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				g := g.row(t)
+				by, user, password := tc.setup(g)
+				before := g.counts()
+				_, err := g.st.Identity.DeleteUser(ctx, by, user, password, from())
+				e := equipe.AsError(err)
+				got := string(e.Code) + " " + e.Key
+				if len(e.Fields) > 0 {
+					got = string(e.Code) + " " + e.Fields[0].Key
+				}
+				if got != tc.want {
+					t.Fatalf("got %q, want %q", got, tc.want)
+				}
+				g.unchanged(t, before, "throttles")
+			})
+		}
+	})
+}
+
+func TestDeleteUser_ErasesThePersonAndNamesThemByAPseudonym(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		res := g.signedUp(address("ada"))
+		email := address("grace")
+		grace := g.invite(res.User, res.Account.ID, email, true)
+		admin := g.instanceAdmin()
+
+		d, err := g.st.Identity.DeleteUser(ctx, admin, grace.ID, "", from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.AccountsLeft != 1 || d.Pseudonym == grace.ID {
+			t.Fatalf("deletion %+v", d)
+		}
+		if _, err := g.st.DB.UserByID(ctx, grace.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("the user after deletion: %v", err)
+		}
+		// The account's log names the pseudonym, and no address of hers.
+		about := g.about(d.Pseudonym.String())
+		ts := types(about)
+		if len(ts) < 3 || ts[0] != "member.added" || ts[len(ts)-2] != "member.removed" || ts[len(ts)-1] != "user.deleted" {
+			t.Fatalf("events about the pseudonym: %v", types(about))
+		}
+		if len(g.about(grace.ID.String())) != 0 {
+			t.Error("events still name the user's ID")
+		}
+		if got := g.templates(email); len(got) != 1 || got[0] != "identity_deleted" {
+			t.Errorf("emails to the address: %v", got)
+		}
+		// The notice to her is queued: its address goes once it is delivered
+		// (mail.TestWorker tests that); set aside here.
+		if _, err := g.raw.Exec(`DELETE FROM outbox WHERE template = 'identity_deleted'`); err != nil {
+			t.Fatal(err)
+		}
+		dump := storetest.Dump(t, g.raw)
+		for _, s := range []string{email, grace.ID.String(), "Hopper"} {
+			for _, line := range strings.Split(dump, "\n") {
+				if strings.Contains(line, s) {
+					t.Errorf("the database still holds %q: %.300s", s, line)
+				}
+			}
+		}
+		// The deletion is recorded, by the administrator, about the pseudonym,
+		// and the notice goes to the address she had.
+		done := g.events(store.AuditFilter{Action: "user.deleted", ActorID: &admin.ID})
+		if len(done) != 1 || done[0].Subject.ID != d.Pseudonym.String() {
+			t.Fatalf("user.deleted events: %+v", done)
+		}
+	})
+}
+
+func TestExportData_OnlyThePersonOrAnInstanceAdministrator(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		res := g.signedUp(address("ada"))
+		grace := g.invite(res.User, res.Account.ID, address("grace"), false)
+		if _, err := g.st.Identity.ExportData(ctx, res.User, grace.ID, from()); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("an account's administrator exports a member's data: %v", err)
+		}
+		x, err := g.st.Identity.ExportData(ctx, g.instanceAdmin(), grace.ID, from())
+		if err != nil || x.User.ID != grace.ID || len(x.Memberships) != 1 || x.Memberships[0].Role != "collaborator" ||
+			len(x.Memberships[0].Changes) == 0 || len(x.Sessions) != 0 {
+			t.Fatalf("export %+v %v", x, err)
+		}
+		x, err = g.st.Identity.ExportData(ctx, res.User, res.User.ID, from())
+		if err != nil || x.User.Email != res.User.Email || x.Format != identity.ExportFormat || len(x.Memberships) != 1 ||
+			x.Memberships[0].Role != "admin" {
+			t.Fatalf("own export %+v %v", x.User, err)
+		}
+	})
+}
+
+func TestPublishPolicyAs_AVersionAheadOfItsDateIsAskedFromThatDate(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		u := g.signedUp(address("ada")).User
+		admin := g.instanceAdmin()
+		if _, err := g.st.Identity.PublishPolicyAs(ctx, u, identity.NewPolicy{Label: "x", Texts: map[string]string{"en": "x"}}, from()); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("published by someone else: %v", err)
+		}
+		cur, _ := g.st.Identity.CurrentPolicy(ctx)
+		at := g.st.Clock.Now().Add(time.Hour)
+		p, err := g.st.Identity.PublishPolicyAs(ctx, admin, identity.NewPolicy{Label: "Next edition",
+			Texts: map[string]string{"en": "Next.", "fr": "Suivante."}, EffectiveAt: at}, from())
+		if err != nil || !p.EffectiveAt.Equal(at) || !strings.HasPrefix(p.Version, at.Format("2006-01-02")+"-") {
+			t.Fatalf("published %+v %v", p, err)
+		}
+		if now, _ := g.st.Identity.CurrentPolicy(ctx); now.Version != cur.Version {
+			t.Fatalf("before its date the policy is %s, not %s", now.Version, cur.Version)
+		}
+		g.st.Clock.Advance(time.Hour)
+		q, needed, err := g.st.Identity.ConsentNeeded(ctx, u.ID)
+		if err != nil || !needed || q.Version != p.Version {
+			t.Fatalf("at its date: %s needed %v %v", q.Version, needed, err)
+		}
+		vs, err := g.st.Identity.Policies(ctx, admin)
+		if err != nil || len(vs) == 0 || vs[0].Version != p.Version || !vs[0].Current || vs[0].Acceptances != 0 {
+			t.Fatalf("versions %+v %v", vs, err)
+		}
+	})
+}
