@@ -116,8 +116,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
 
-	// The browser's standing is read with the user: no round trip more.
-	u, browser, err := s.DB.UserForLogin(ctx, key, browserHash(o))
+	// The browser's standing and the second factors are read with the
+	// user: no round trip more.
+	u, browser, factors, err := s.DB.UserForLogin(ctx, key, browserHash(o))
 	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		return Auth{}, "", err
 	}
@@ -138,10 +139,6 @@ func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Or
 
 	// A person with a second factor gets a challenge for the second step
 	// rather than a session.
-	factors, err := s.DB.Factors(ctx, u.ID)
-	if err != nil {
-		return Auth{}, "", err
-	}
 	b = s.DB.NewBatch()
 	b.DeleteThrottle(ctx, emailKey)
 	b.Refund(ctx, ipKey, limitLoginIP.Free)
