@@ -16,6 +16,11 @@ import (
 // as long, and a known browser unused for longer is forgotten.
 const BrowserMemory = 400 * 24 * time.Hour
 
+// browserTouchEvery bounds how often a known browser's last login is
+// written: a login from a browser used within the day writes nothing more
+// than a login did before the alerts.
+const browserTouchEvery = 24 * time.Hour
+
 // New-browser alerts. A browser is known to a person once they logged in
 // from it: at every login the browser is given (or keeps) a cookie holding
 // 256 random bits, whose SHA-256 is kept per person. A login from a browser
@@ -61,10 +66,19 @@ func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equi
 		a.Browser, hash = cookie, h
 	}
 	now := a.Session.CreatedAt
+	if st.Known() {
+		// A browser used daily is written once a day: its last login moves
+		// on, and its cookie is given again for 400 days more.
+		if now.Sub(st.SeenAt) < browserTouchEvery {
+			return nil
+		}
+		a.Browser = o.Browser
+		return w.RememberBrowser(ctx, a.User.ID, hash, now)
+	}
 	if err := w.RememberBrowser(ctx, a.User.ID, hash, now); err != nil {
 		return err
 	}
-	if st.Known || !st.Any || !st.Alerts {
+	if !st.Any || !st.Alerts {
 		return nil
 	}
 	d := DeviceOf(o.UserAgent)

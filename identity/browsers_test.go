@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
@@ -43,6 +44,13 @@ func TestNewBrowser_ALoginFromABrowserNotSeenBeforeEmailsOnce(t *testing.T) {
 		laptop.Browser = first.Browser
 		if again := login(laptop); again.Browser != "" || g.alerts(email) != 0 {
 			t.Fatalf("the same browser again: a new cookie %q, %d alerts", again.Browser, g.alerts(email))
+		}
+
+		// A day later, the same browser is given its cookie again (400 days
+		// more), and is still known.
+		g.st.Clock.Advance(25 * time.Hour)
+		if later := login(laptop); later.Browser != first.Browser || g.alerts(email) != 0 {
+			t.Fatalf("the same browser a day later: cookie %q, %d alerts", later.Browser, g.alerts(email))
 		}
 
 		phone := from()

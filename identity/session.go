@@ -15,8 +15,9 @@ type Auth struct {
 	Session equipe.Session
 	User    equipe.User
 	// Browser, after a login, is the value of the cookie that recognises
-	// the browser at its next logins, to give it: empty when the browser
-	// sent its own (see Origin.Browser).
+	// the browser at its next logins, to give it: a new one to a browser
+	// without it, its own again (for 400 days more) to a browser not seen
+	// for a day; empty otherwise (see Origin.Browser).
 	Browser string
 
 	alerted bool // the login queued a new-browser email

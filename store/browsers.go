@@ -8,14 +8,17 @@ import (
 )
 
 // BrowserStanding is what a login reads about the browser it comes from:
-// whether the person logged in from it before, whether they logged in from
-// any browser before, and whether they want an email on a login from a new
-// one.
+// when the person last logged in from it (zero: never), whether they logged
+// in from any browser before, and whether they want an email on a login
+// from a new one.
 type BrowserStanding struct {
-	Known  bool
+	SeenAt time.Time
 	Any    bool
 	Alerts bool
 }
+
+// Known reports whether the person logged in from the browser before.
+func (b BrowserStanding) Known() bool { return !b.SeenAt.IsZero() }
 
 // BrowserStanding reads, in one query, the standing of the browser whose
 // cookie hashes to hash (nil: a browser without the cookie) for the user.
@@ -25,9 +28,9 @@ func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []b
 		hash = []byte{}
 	}
 	err := q.q.QueryRowContext(ctx, `SELECT u.new_browser_alerts,
-		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = $1 AND hash = $2),
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = $1 AND hash = $2),
 		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = $1)
-		FROM users u WHERE u.id = $1`, userID, hash).Scan(&b.Alerts, &b.Known, &b.Any)
+		FROM users u WHERE u.id = $1`, userID, hash).Scan(&b.Alerts, ts(&b.SeenAt), &b.Any)
 	return b, wrap(err)
 }
 
@@ -43,13 +46,13 @@ func (q Queries) UserForLogin(ctx context.Context, key string, hash []byte) (equ
 		hash = []byte{}
 	}
 	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`, u.new_browser_alerts,
-		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
 		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM totp_factors WHERE user_id = u.id AND confirmed_at > 0),
 		(SELECT COUNT(*) FROM passkeys WHERE user_id = u.id),
 		(SELECT COUNT(*) FROM recovery_codes WHERE user_id = u.id AND used_at = 0)
 		FROM users u WHERE u.email_key = $1`, key, hash)
-	err := scanUser(thenScan{row, []any{&b.Alerts, &b.Known, &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes}}, &u)
+	err := scanUser(thenScan{row, []any{&b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes}}, &u)
 	return u, b, f, wrap(err)
 }
 
