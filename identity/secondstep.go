@@ -115,10 +115,16 @@ func (s *Service) pendingChallenge(ctx context.Context, challenge string, now ti
 	if err != nil {
 		return c, u, err
 	}
-	if !u.DisabledAt.IsZero() {
-		return c, u, challengeInvalid()
+	return c, u, usable(c, u, now)
+}
+
+// usable says whether a challenge of the user can still be answered at
+// now: unused, unexpired, of a person not disabled.
+func usable(c store.LoginChallenge, u equipe.User, now time.Time) error {
+	if !c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) || !u.DisabledAt.IsZero() {
+		return challengeInvalid()
 	}
-	return c, u, nil
+	return nil
 }
 
 // LogInSecondFactor answers a login's second step with a code of the
@@ -127,13 +133,22 @@ func (s *Service) pendingChallenge(ctx context.Context, challenge string, now ti
 // step: the code's use, the challenge's and the session commit together. A
 // wrong code leaves the challenge usable until it expires.
 func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
-	c, u, err := s.pendingChallenge(ctx, challenge, s.now())
-	if err != nil {
+	// The challenge, its person and their app in one read.
+	if !work.PlausibleSecret(challenge) {
+		return Auth{}, "", challengeInvalid()
+	}
+	c, u, f, hasTOTP, err := s.DB.SecondStep(ctx, work.HashSecret(challenge))
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return Auth{}, "", challengeInvalid()
+	} else if err != nil {
+		return Auth{}, "", err
+	}
+	if err := usable(c, u, s.now()); err != nil {
 		return Auth{}, "", err
 	}
 	var auth Auth
 	var secret string
-	_, err = s.verifySecondFactor(ctx, u.ID, code, o, func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
+	_, err = s.verifySecondFactor(ctx, u.ID, code, o, &totpRead{f, hasTOTP}, func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
 		var err error
 		auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method)
 		return err

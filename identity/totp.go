@@ -293,7 +293,7 @@ func (s *Service) SecondFactors(ctx context.Context, userID equipe.ID) (store.Fa
 // a code already used); a throttled attempt ERATELIMITED, whether or not
 // the code is right.
 func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) error {
-	_, err := s.verifySecondFactor(ctx, userID, code, o, nil)
+	_, err := s.verifySecondFactor(ctx, userID, code, o, nil, nil)
 	return err
 }
 
@@ -304,7 +304,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code
 // attempt is counted first, then the code's use and then's writes commit
 // together, or none does. A recovery code takes a transaction of its own
 // (it is used rarely, and sends an email).
-func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin,
+func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin, pre *totpRead,
 	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) (string, error) {
 	now := s.now()
 	norm := normaliseCode(code)
@@ -314,7 +314,16 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 	if err := s.codeAttemptBatch(ctx, userID, now, o); err != nil {
 		return "", err
 	}
-	f, err := s.DB.TOTPFactor(ctx, userID)
+	var f store.TOTPFactor
+	var err error
+	if pre != nil {
+		f = pre.f
+		if !pre.has {
+			err = &equipe.Error{Code: equipe.ENOTFOUND}
+		}
+	} else {
+		f, err = s.DB.TOTPFactor(ctx, userID)
+	}
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
 		return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
 	} else if err != nil {
@@ -346,6 +355,14 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 		return "", err
 	}
 	return MethodTOTP, nil
+}
+
+// totpRead is a person's authenticator app as read already (has: they
+// have one), so that the second step of a login reads it with the
+// challenge.
+type totpRead struct {
+	f   store.TOTPFactor
+	has bool
 }
 
 // useRecoveryCode uses one of the person's recovery codes (norm, typed

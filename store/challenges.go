@@ -168,3 +168,33 @@ func (w Writes) DeleteRecoveryCodes(ctx context.Context, userID equipe.ID) error
 	_, err := w.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID)
 	return err
 }
+
+// aroundScan scans a row into destinations before, a scanner's, then after.
+type aroundScan struct {
+	row           interface{ Scan(...any) error }
+	before, after []any
+}
+
+func (a aroundScan) Scan(dest ...any) error {
+	all := append(append(append([]any{}, a.before...), dest...), a.after...)
+	return a.row.Scan(all...)
+}
+
+// SecondStep reads at once what a login's second step needs: the challenge
+// whose secret hashes to hash (used or not; ENOTFOUND for none), its user,
+// and the user's authenticator app (hasTOTP false without one, confirmed
+// or not).
+func (q Queries) SecondStep(ctx context.Context, hash []byte) (c LoginChallenge, u equipe.User, f TOTPFactor, hasTOTP bool, err error) {
+	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("c.", challengeColumns)+`, `+prefixed("u.", userColumns)+`,
+		t.user_id IS NOT NULL, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0), COALESCE(t.confirmed_at, 0),
+		COALESCE(t.last_step, 0)
+		FROM login_challenges c JOIN users u ON u.id = c.user_id LEFT JOIN totp_factors t ON t.user_id = c.user_id
+		WHERE c.hash = $1`, hash)
+	err = scanUser(aroundScan{row,
+		[]any{&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent},
+		[]any{&hasTOTP, &f.Secret, &f.KeyID, orNever(&f.CreatedAt), orNever(&f.ConfirmedAt), &f.LastStep}}, &u)
+	if hasTOTP {
+		f.UserID = u.ID
+	}
+	return c, u, f, hasTOTP, wrap(err)
+}
