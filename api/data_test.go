@@ -92,6 +92,10 @@ func TestExport_HoldsThePersonsDataWithoutSecrets(t *testing.T) {
 		if len(x.Sessions) != 1 || x.Sessions[0].IP != "127.0.0.1" || x.Sessions[0].ExpiresAt.IsZero() {
 			t.Errorf("sessions: %+v", x.Sessions)
 		}
+		// One login, from one browser; alerts on by default.
+		if !u.NewBrowserAlerts || len(x.KnownBrowsers) != 1 || x.KnownBrowsers[0].FirstSeenAt.IsZero() {
+			t.Errorf("new-browser alerts %v, known browsers %+v", u.NewBrowserAlerts, x.KnownBrowsers)
+		}
 		if len(x.SecondFactors) != 0 || len(x.APIKeys) != 0 {
 			t.Errorf("factors %+v keys %+v", x.SecondFactors, x.APIKeys)
 		}

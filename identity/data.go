@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type Export struct {
 	Memberships   []ExportMember  `json:"memberships"`
 	Consents      []ExportConsent `json:"consents"`
 	Sessions      []ExportSession `json:"sessions"`
+	KnownBrowsers []ExportBrowser `json:"known_browsers"`
 	SecondFactors []ExportFactor  `json:"second_factors"`
 	APIKeys       []ExportKey     `json:"api_keys"`
 	Events        []ExportEvent   `json:"events"`
@@ -50,6 +52,15 @@ type ExportUser struct {
 	DisabledAt        *time.Time `json:"disabled_at"`
 	LastLoginAt       *time.Time `json:"last_login_at"`
 	CreatedAt         time.Time  `json:"created_at"`
+	TimeZone          string     `json:"time_zone"`
+	NewBrowserAlerts  bool       `json:"new_browser_alerts"`
+}
+
+// ExportBrowser is a browser the person logged in from (the hash of its
+// cookie is left out).
+type ExportBrowser struct {
+	FirstSeenAt time.Time `json:"first_seen_at"`
+	LastSeenAt  time.Time `json:"last_seen_at"`
 }
 
 // ExportMember is a membership of an account in an export, with the
@@ -171,8 +182,8 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 	x := Export{Format: ExportFormat, ExportedAt: now, User: ExportUser{ID: u.ID, Email: u.Email, FirstName: u.FirstName,
 		LastName: u.LastName, Locale: u.Locale, NotificationEmail: u.NotificationEmail, EmailVerifiedAt: when(u.EmailVerifiedAt),
 		PasswordChangedAt: when(u.PasswordChangedAt), InstanceAdmin: u.InstanceAdmin, DisabledAt: when(u.DisabledAt),
-		LastLoginAt: when(u.LastLoginAt), CreatedAt: u.CreatedAt},
-		Memberships: []ExportMember{}, Consents: []ExportConsent{}, Sessions: []ExportSession{},
+		LastLoginAt: when(u.LastLoginAt), CreatedAt: u.CreatedAt, TimeZone: u.TimeZone},
+		Memberships: []ExportMember{}, Consents: []ExportConsent{}, Sessions: []ExportSession{}, KnownBrowsers: []ExportBrowser{},
 		SecondFactors: []ExportFactor{}, APIKeys: []ExportKey{}, Events: []ExportEvent{}}
 
 	rows, err := q.EventsOfUser(ctx, userID)
@@ -225,6 +236,17 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 	for _, ss := range sessions {
 		x.Sessions = append(x.Sessions, ExportSession{ID: ss.ID, AccountID: ss.AccountID, CreatedAt: ss.CreatedAt,
 			LastSeenAt: ss.LastSeenAt, ExpiresAt: ss.ExpiresAt, IP: ss.IP, UserAgent: ss.UserAgent})
+	}
+
+	if x.User.NewBrowserAlerts, err = q.NewBrowserAlerts(ctx, userID); err != nil {
+		return x, err
+	}
+	browsers, err := q.KnownBrowsers(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, b := range browsers {
+		x.KnownBrowsers = append(x.KnownBrowsers, ExportBrowser{FirstSeenAt: b.FirstSeenAt, LastSeenAt: b.LastSeenAt})
 	}
 
 	factors, err := q.FactorRecords(ctx, userID)
@@ -316,7 +338,8 @@ func (s *Service) AccountsHeldAlone(ctx context.Context, by equipe.User, userID 
 // Returns ENOTFOUND for an unknown user (or one out of by's reach),
 // EINVALID "password" for a missing or wrong password, ERATELIMITED after
 // too many tries, and ECONFLICT "user.last_admin" while they are the only
-// active administrator of an account (Args "accounts": the names).
+// active administrator of an account (Args "accounts": the names), and
+// ECONFLICT "user.last_instance_admin" for the instance's only administrator.
 func (s *Service) DeleteUser(ctx context.Context, by equipe.User, userID equipe.ID, password string, o equipe.Origin) (Deletion, error) {
 	if err := mayActOn(&by, userID); err != nil {
 		return Deletion{}, err
@@ -379,6 +402,15 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 	}
 	if len(alone) > 0 {
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.last_admin", Args: map[string]any{"accounts": strings.Join(alone, ", ")}}
+	}
+	if u.InstanceAdmin {
+		admins, err := w.LockInstanceAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		if len(admins) <= 1 && slices.Contains(admins, u.ID) {
+			return equipe.Errorf(equipe.ECONFLICT, "user.last_instance_admin")
+		}
 	}
 
 	keys, err := w.ActiveKeysCreatedBy(ctx, u.ID)

@@ -38,6 +38,10 @@ func TestDeleteUser_RefusalsChangeNothing(t *testing.T) {
 				u := g.signedUp(address("ada")).User
 				return u, u.ID, goodPassword
 			}, "conflict user.last_admin"},
+			{"the instance's only administrator", func(g *stage) (equipe.User, equipe.ID, string) {
+				u := g.instanceAdmin()
+				return u, u.ID, goodPassword
+			}, "conflict user.last_instance_admin"},
 			{"someone else, not an instance administrator", func(g *stage) (equipe.User, equipe.ID, string) {
 				res := g.signedUp(address("ada"))
 				other := g.invite(res.User, res.Account.ID, address("grace"), false)
@@ -159,6 +163,26 @@ func TestPublishPolicyAs_AVersionAheadOfItsDateIsAskedFromThatDate(t *testing.T)
 		vs, err := g.st.Identity.Policies(ctx, admin)
 		if err != nil || len(vs) == 0 || vs[0].Version != p.Version || !vs[0].Current || vs[0].Acceptances != 0 {
 			t.Fatalf("versions %+v %v", vs, err)
+		}
+	})
+}
+
+func TestDeleteUser_TheInstanceKeepsAnAdministrator(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		first := g.instanceAdmin()
+		second, err := g.st.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: address("support2"), FirstName: "Second",
+			LastName: "Support", Locale: "en", Password: goodPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// With two, one may go.
+		if _, err := g.st.Identity.DeleteUser(ctx, second, first.ID, "", from()); err != nil {
+			t.Fatalf("deleting one of two instance administrators: %v", err)
+		}
+		// The one left may not.
+		_, err = g.st.Identity.DeleteUser(ctx, second, second.ID, goodPassword, from())
+		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "user.last_instance_admin" {
+			t.Fatalf("deleting the last instance administrator: %v", err)
 		}
 	})
 }

@@ -74,6 +74,27 @@ func (tx *Tx) LockActiveAdmins(ctx context.Context, accountID equipe.ID) ([]equi
 	return ids, wrap(rows.Err())
 }
 
+// LockInstanceAdmins returns the instance's administrators whose identity
+// is not disabled, locked until the transaction ends, so that two
+// deletions at once cannot leave the instance with none.
+func (tx *Tx) LockInstanceAdmins(ctx context.Context) ([]equipe.ID, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM users
+		WHERE instance_admin AND disabled_at IS NULL ORDER BY id`+tx.Queries.d.forUpdate)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var ids []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err())
+}
+
 // CountActiveAdmins returns how many active administrators the account has,
 // without locking them (for answering what a reader may do; a change locks
 // them with LockActiveAdmins).

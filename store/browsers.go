@@ -72,6 +72,32 @@ func (w Writes) RememberBrowser(ctx context.Context, userID equipe.ID, hash []by
 	return err
 }
 
+// KnownBrowser is a browser a person logged in from, without its cookie's
+// hash.
+type KnownBrowser struct {
+	FirstSeenAt, LastSeenAt time.Time
+}
+
+// KnownBrowsers returns the browsers the user logged in from, the most
+// recently used first.
+func (q Queries) KnownBrowsers(ctx context.Context, userID equipe.ID) ([]KnownBrowser, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT created_at, last_seen_at FROM known_browsers WHERE user_id = $1
+		ORDER BY last_seen_at DESC, created_at DESC`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []KnownBrowser
+	for rows.Next() {
+		var b KnownBrowser
+		if err := rows.Scan(ts(&b.FirstSeenAt), ts(&b.LastSeenAt)); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, b)
+	}
+	return out, wrap(rows.Err())
+}
+
 // NewBrowserAlerts reports whether the user wants an email on a login from
 // a new browser.
 func (q Queries) NewBrowserAlerts(ctx context.Context, userID equipe.ID) (bool, error) {
