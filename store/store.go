@@ -124,11 +124,27 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	r.SetConnMaxIdleTime(0)
 	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r)}
 	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
-	if err := db.checkSQLite(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// A connection's first statement may find the file busy without the
+	// busy timeout being consulted: while the last process to close it
+	// checkpoints and removes its write-ahead log, or runs its recovery.
+	// That lasts a moment: try again, within the busy timeout.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.checkSQLite(ctx)
+		if err == nil {
+			return db, nil
+		}
+		if !retryable(err) || time.Now().After(deadline) {
+			db.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			db.Close()
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return db, nil
 }
 
 // checkSQLite asserts the settings durability depends on, on both pools.
@@ -140,10 +156,10 @@ func (db *DB) checkSQLite(ctx context.Context) error {
 			return fmt.Errorf("open %s: %w", db.path, err)
 		}
 		if err := p.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
-			return err
+			return fmt.Errorf("open %s: %w", db.path, err)
 		}
 		if err := p.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
-			return err
+			return fmt.Errorf("open %s: %w", db.path, err)
 		}
 		if mode != "wal" || sync != 2 || fk != 1 {
 			return fmt.Errorf("sqlite %s: journal_mode=%s synchronous=%d foreign_keys=%d, want wal, 2 (FULL) and 1", db.path, mode, sync, fk)
