@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe/httpauth"
-	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/identity"
 )
 
 // A person's passkeys. Registering one and logging in with one are
@@ -20,7 +20,7 @@ type passkeyView struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
-func viewPasskey(k store.Passkey) passkeyView {
+func viewPasskey(k identity.Passkey) passkeyView {
 	v := passkeyView{ID: k.ID.String(), Name: k.Name, CreatedAt: k.CreatedAt}
 	if !k.LastUsedAt.IsZero() {
 		t := k.LastUsedAt

@@ -166,8 +166,11 @@ func takeCeremony(ctx context.Context, w *work.Unit, purpose, challenge string) 
 	return d, c.UserID, nil
 }
 
+// Passkey is one of a person's passkeys, as the use cases give it.
+type Passkey = store.Passkey
+
 // Passkeys returns the user's passkeys, oldest first.
-func (s *Service) Passkeys(ctx context.Context, userID equipe.ID) ([]store.Passkey, error) {
+func (s *Service) Passkeys(ctx context.Context, userID equipe.ID) ([]Passkey, error) {
 	return s.DB.Passkeys(ctx, userID)
 }
 
@@ -291,7 +294,7 @@ func (s *Service) passkeyMail(ctx context.Context, w *work.Unit, u equipe.User, 
 // RenamePasskey gives the person's passkey id a new name. A name that breaks
 // a rule answers EINVALID (field "name"); another person's passkey, or one
 // that does not exist, ENOTFOUND.
-func (s *Service) RenamePasskey(ctx context.Context, a Auth, id equipe.ID, name string, o equipe.Origin) (store.Passkey, error) {
+func (s *Service) RenamePasskey(ctx context.Context, a Auth, id equipe.ID, name string, o equipe.Origin) (Passkey, error) {
 	var v equipe.Invalid
 	name = CheckLabel(&v, "name", name, maxPasskeyName)
 	if err := v.Err(); err != nil {

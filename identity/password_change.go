@@ -23,27 +23,9 @@ import (
 // changes on error.
 func (s *Service) ChangePassword(ctx context.Context, a Auth, current, password string, o equipe.Origin) error {
 	now := s.now()
-	userKey, ipKey := "password:user:"+a.User.ID.String(), "password:ip:"+ipKey(o.IP)
-
-	b := s.DB.NewBatch()
-	b.Relaxed()
-	byIP, err := b.Attempt(ctx, ipKey, now, limitLoginIP)
+	keys, err := s.passwordAttempt(ctx, a.User.ID, o, now)
 	if err != nil {
 		return err
-	}
-	byUser, err := b.Attempt(ctx, userKey, now, limitLoginEmail)
-	if err != nil {
-		return err
-	}
-	if err := s.DB.RunBatch(ctx, b); err != nil {
-		return err
-	}
-	if !byIP.Allowed() || !byUser.Allowed() {
-		until := byIP.BlockedUntil()
-		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
-			until = byUser.BlockedUntil()
-		}
-		return work.Throttled("", until.Sub(now))
 	}
 
 	u, err := s.DB.UserByID(ctx, a.User.ID)
@@ -61,10 +43,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Auth, current, password 
 	}
 	hash := s.Hasher.Hash(password)
 	return s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
-		if err := w.DeleteThrottle(ctx, userKey); err != nil {
-			return err
-		}
-		if err := w.Refund(ctx, ipKey, limitLoginIP.Free); err != nil {
+		if err := keys.clear(ctx, w); err != nil {
 			return err
 		}
 		if err := w.SetPassword(ctx, u.ID, hash, now); err != nil {

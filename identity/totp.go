@@ -561,26 +561,9 @@ func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe
 // address): EINVALID (field password, key password.wrong) when it is wrong.
 func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, password string, o equipe.Origin) error {
 	now := s.now()
-	userKey, ipk := "password:user:"+userID.String(), "login:ip:"+ipKey(o.IP)
-	b := s.DB.NewBatch()
-	b.Relaxed()
-	byIP, err := b.Attempt(ctx, ipk, now, limitLoginIP)
+	keys, err := s.passwordAttempt(ctx, userID, o, now)
 	if err != nil {
 		return err
-	}
-	byUser, err := b.Attempt(ctx, userKey, now, limitLoginEmail)
-	if err != nil {
-		return err
-	}
-	if err := s.DB.RunBatch(ctx, b); err != nil {
-		return err
-	}
-	if !byIP.Allowed() || !byUser.Allowed() {
-		until := byIP.BlockedUntil()
-		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
-			until = byUser.BlockedUntil()
-		}
-		return work.Throttled("", until.Sub(now))
 	}
 	u, err := s.DB.UserByID(ctx, userID)
 	if err != nil {
@@ -589,10 +572,53 @@ func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, passwor
 	if ok, _ := s.Hasher.Verify(u.PasswordHash, password); !ok {
 		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "password", Key: "password.wrong"}}}
 	}
-	b = s.DB.NewBatch()
-	b.DeleteThrottle(ctx, userKey)
-	b.Refund(ctx, ipk, limitLoginIP.Free)
+	b := s.DB.NewBatch()
+	keys.clear(ctx, b)
 	return s.DB.RunBatch(ctx, b)
+}
+
+// passwordKeys are the throttle keys of a logged-in person's password
+// confirmations: per person, and per address shared with logins.
+type passwordKeys struct{ user, ip string }
+
+// clear forgets the person's failures and gives the address its try back,
+// once the password was right.
+func (k passwordKeys) clear(ctx context.Context, w interface {
+	DeleteThrottle(ctx context.Context, key string) error
+	Refund(ctx context.Context, key string, free int) error
+}) error {
+	if err := w.DeleteThrottle(ctx, k.user); err != nil {
+		return err
+	}
+	return w.Refund(ctx, k.ip, limitLoginIP.Free)
+}
+
+// passwordAttempt counts an attempt at the password of a logged-in person
+// before it is checked, per person and per address (the address's count is
+// the logins'), and answers ERATELIMITED while either is blocked.
+func (s *Service) passwordAttempt(ctx context.Context, userID equipe.ID, o equipe.Origin, now time.Time) (passwordKeys, error) {
+	k := passwordKeys{user: "password:user:" + userID.String(), ip: "login:ip:" + ipKey(o.IP)}
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	byIP, err := b.Attempt(ctx, k.ip, now, limitLoginIP)
+	if err != nil {
+		return k, err
+	}
+	byUser, err := b.Attempt(ctx, k.user, now, limitLoginEmail)
+	if err != nil {
+		return k, err
+	}
+	if err := s.DB.RunBatch(ctx, b); err != nil {
+		return k, err
+	}
+	if !byIP.Allowed() || !byUser.Allowed() {
+		until := byIP.BlockedUntil()
+		if !byUser.Allowed() && byUser.BlockedUntil().After(until) {
+			until = byUser.BlockedUntil()
+		}
+		return k, work.Throttled("", until.Sub(now))
+	}
+	return k, nil
 }
 
 // Recovery codes: 80 random bits each, written as 16 base32 letters and
