@@ -33,12 +33,13 @@ type Service struct {
 	cache    *cache
 	security securityLimiter
 	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
+	checks   *checkCounts
 }
 
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
-		Log: slog.New(slog.DiscardHandler), cache: newCache()}
+		Log: slog.New(slog.DiscardHandler), cache: newCache(), checks: newCheckCounts()}
 	s.cache.watch(w.DB)
 	return s
 }
