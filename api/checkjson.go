@@ -38,6 +38,9 @@ func parseCheck(body []byte, perms map[string]string, c *checkQuestion) bool {
 				return false
 			}
 			c.user = parseIDBytes(v)
+			if !c.user.ok {
+				c.userExt = externalRef(v)
+			}
 		case "account_id":
 			bit = 2
 			v, ok := p.str()
@@ -80,6 +83,9 @@ func parseCheck(body []byte, perms map[string]string, c *checkQuestion) bool {
 				return false
 			}
 			c.owner = parseIDBytes(v)
+			if !c.owner.ok {
+				c.ownerExt = externalRef(v)
+			}
 		default:
 			return false
 		}
@@ -166,4 +172,14 @@ func (p *parser) null() bool {
 func (p *parser) end() bool {
 	p.space()
 	return p.i == len(p.b)
+}
+
+// externalRef returns the vendor's identifier in an identifier of the form
+// external_id:{id}, or nil.
+func externalRef(v []byte) *string {
+	if len(v) <= len(externalPrefix) || string(v[:len(externalPrefix)]) != externalPrefix {
+		return nil
+	}
+	ext := string(v[len(externalPrefix):])
+	return &ext
 }
