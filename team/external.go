@@ -31,6 +31,15 @@ import (
 // characters.
 const MaxPersonExternalID = 255
 
+// possibleExternalID reports whether id may be someone's external ID: one
+// that may not is looked up nowhere (the database would refuse some, such
+// as a NUL byte, as an error).
+func possibleExternalID(id string) bool {
+	var v equipe.Invalid
+	checkPersonExternalID(&v, "", id)
+	return v.Err() == nil
+}
+
 // checkPersonExternalID validates a user's or a member's external ID under
 // field: 1 to MaxPersonExternalID printable characters, kept exactly as
 // given (compared case-sensitively, never trimmed).
@@ -96,6 +105,9 @@ func (s *Service) MemberByExternalID(ctx context.Context, actor Actor, account e
 	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
 		return equipe.ID{}, err
 	}
+	if !possibleExternalID(id) {
+		return equipe.ID{}, notFound()
+	}
 	return s.DB.MemberByExternalID(ctx, account, id)
 }
 
@@ -127,6 +139,9 @@ func (s *Service) resolveMember(ctx context.Context, account equipe.ID, ref User
 	case RefID:
 		return ref.ID, true, nil
 	case RefExternal:
+		if !possibleExternalID(ref.Text) {
+			return equipe.ID{}, false, nil
+		}
 		id, err = s.DB.MemberByExternalID(ctx, account, ref.Text)
 	case RefEmail:
 		_, key, problem := identity.NormalizeEmail(ref.Text)
@@ -145,7 +160,7 @@ func (s *Service) resolveMember(ctx context.Context, account equipe.ID, ref User
 // (compared exactly), for an instance administrator or an instance key.
 // Anyone else, and an identifier that names no user, is answered ENOTFOUND.
 func (s *Service) UserByExternalID(ctx context.Context, actor Actor, id string) (equipe.ID, error) {
-	if !actor.instance() {
+	if !actor.instance() || !possibleExternalID(id) {
 		return equipe.ID{}, notFound()
 	}
 	u, err := s.DB.UserByExternalID(ctx, id)
