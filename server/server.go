@@ -36,6 +36,10 @@ type Server struct {
 	// Pages shows refused page requests as a page in the reader's language.
 	Pages Pages
 	API   http.Handler
+	// AuthZEN serves the AuthZEN API (/access/v1/ and its metadata);
+	// AuthZENEvaluation its POST /access/v1/evaluation alone. Nil: not
+	// served.
+	AuthZEN, AuthZENEvaluation http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
 	// Metrics counts the requests; nil: not counted.
@@ -44,8 +48,8 @@ type Server struct {
 	// Metrics is set and MetricsElsewhere is not).
 	MetricsNetworks  []netip.Prefix
 	MetricsElsewhere bool
-	I18n    *i18n.Catalog
-	Log     *slog.Logger
+	I18n             *i18n.Catalog
+	Log              *slog.Logger
 
 	origin string // PublicURL's origin, as browsers write it
 }
@@ -83,6 +87,10 @@ func (s *Server) Handler() (http.Handler, error) {
 		mux.Handle("/dev/mail.json", s.DevMail)
 	}
 	mux.Handle("/api/", s.API)
+	if s.AuthZEN != nil {
+		mux.Handle("/access/", s.AuthZEN)
+		mux.Handle("/.well-known/authzen-configuration", s.AuthZEN)
+	}
 	mux.Handle("/", s.Web)
 
 	// Every request that may change something passes Go's check first: a
@@ -104,9 +112,16 @@ func (s *Server) Handler() (http.Handler, error) {
 		// there without its pattern matching.
 		if r.Method == http.MethodPost {
 			if i := slices.Index(checkPaths, r.URL.Path); i >= 0 {
-				nameRoute(w, checkRoutes[i])
-				s.API.ServeHTTP(w, r)
-				return
+				if r.URL.Path != authzenEvaluation {
+					nameRoute(w, checkRoutes[i])
+					s.API.ServeHTTP(w, r)
+					return
+				}
+				if s.AuthZENEvaluation != nil {
+					nameRoute(w, checkRoutes[i])
+					s.AuthZENEvaluation.ServeHTTP(w, r)
+					return
+				}
 			}
 		}
 		// Each mux on the way (this one, then the API's or the pages')
@@ -445,10 +460,14 @@ func (s *Server) metricsGate(next http.Handler) http.Handler {
 // (status 400 and above: a bad key, a malformed question, a busy database)
 // and panics are logged on their own line as any other request, so nothing
 // that needs looking into goes unlogged.
-var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch"}
+var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch", authzenEvaluation}
+
+// authzenEvaluation is the AuthZEN API's evaluation: a check in the
+// protocol's words, as hot and as quiet as the check API's.
+const authzenEvaluation = "/access/v1/evaluation"
 
 // checkRoutes are checkPaths' route patterns, for the metrics.
-var checkRoutes = []string{"POST /api/v1/check", "POST /api/v1/check/batch"}
+var checkRoutes = []string{"POST /api/v1/check", "POST /api/v1/check/batch", "POST " + authzenEvaluation}
 
 // summaryEvery is how often the quiet routes' calls are summed up.
 const summaryEvery = time.Minute
