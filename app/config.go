@@ -144,7 +144,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.DataDir = raw.data
 	if raw.timeZone == "Local" || raw.timeZone == "" {
-		return c, bad(len(settings)-1, "must be an IANA time zone name, such as Europe/Paris or UTC")
+		return c, bad(15, "must be an IANA time zone name, such as Europe/Paris or UTC")
 	}
 	if _, err := time.LoadLocation(raw.timeZone); err != nil {
 		return c, bad(15, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
