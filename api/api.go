@@ -106,6 +106,7 @@ var routes = []route{
 	{"POST", "/api/v1/accounts/{account}/members/{user}/suspend", caller, (*API).suspend},
 	{"POST", "/api/v1/accounts/{account}/members/{user}/reactivate", caller, (*API).reactivate},
 	{"GET", "/api/v1/accounts/{account}/audit", caller, (*API).audit},
+	{"GET", "/api/v1/changes", caller, (*API).changes},
 	{"POST", "/api/v1/accounts", caller, (*API).createAccount},
 	{"GET", "/api/v1/accounts/{account}/clients", caller, (*API).clients},
 	{"POST", "/api/v1/accounts/{account}/clients", caller, (*API).createClient},

@@ -13,6 +13,9 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
 		e.Before, e.After, e.IP, micros(e.At))
+	if err == nil {
+		w.x.recorded(e.ID)
+	}
 	return err
 }
 

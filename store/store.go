@@ -64,6 +64,9 @@ type DB struct {
 	hooks   []func(keys []string)
 	// listenTimes are Listen's delays (PostgreSQL).
 	listenTimes listenTimes
+	// numbered, when set, runs once a transaction's events are numbered,
+	// just before it commits (tests hold a transaction there).
+	numbered func()
 }
 
 // Open opens the database that cfg names, checks the engine's settings and
@@ -239,7 +242,8 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		q = cachedTx{stx, db.wcache}
 	}
 	var touched []string
-	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched}, d: db.d}, tx: stx}
+	var events []equipe.ID
+	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched, &events}, d: db.d}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -251,6 +255,19 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	if err = fn(tx); err != nil {
 		return err
+	}
+	if len(events) > 0 {
+		// Last, so that the counter's row stays locked only until the
+		// commit (see sequenceEvents).
+		for _, st := range sequenceEvents(events) {
+			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
+				return wrap(err)
+			}
+		}
+		touched = append(touched, EventsKey())
+		if db.numbered != nil {
+			db.numbered()
+		}
 	}
 	if err = db.notify(ctx, stx, touched); err != nil {
 		return err
@@ -332,6 +349,9 @@ type writer interface {
 	queryRow(ctx context.Context, query string, args []any, dest ...any) error
 	// touch notes that the write changes who may do what (see Changed).
 	touch(keys ...string)
+	// recorded notes that the write recorded the event id, to be numbered
+	// when the transaction commits (see sequenceEvents).
+	recorded(id equipe.ID)
 }
 
 func (w Writes) exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -350,9 +370,12 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 type txWriter struct {
 	q       querier
 	touched *[]string
+	events  *[]equipe.ID
 }
 
 func (t txWriter) touch(keys ...string) { *t.touched = append(*t.touched, keys...) }
+
+func (t txWriter) recorded(id equipe.ID) { *t.events = append(*t.events, id) }
 
 func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.q.ExecContext(ctx, query, args...)

@@ -31,6 +31,7 @@ type Service struct {
 
 	cache    *cache
 	security securityLimiter
+	signal   signal // wakes the change stream's readers
 }
 
 // New returns a Service whose cache follows the store's changes.
@@ -38,6 +39,7 @@ func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
 		Log: slog.New(slog.DiscardHandler), cache: newCache()}
 	s.cache.watch(w.DB)
+	w.DB.OnChange(s.signal.hear)
 	return s
 }
 
