@@ -130,7 +130,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		return wrap(err)
 	}
 	defer conn.Close()
-	return wrap(conn.Raw(func(driverConn any) error {
+	err = wrap(conn.Raw(func(driverConn any) error {
 		pc := driverConn.(*stdlib.Conn).Conn()
 		// Statements of a batch run in one implicit transaction.
 		pb := &pgx.Batch{}
@@ -172,4 +172,8 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		}
 		return br.Close()
 	}))
+	if err == nil {
+		db.commits.Add(1)
+	}
+	return err
 }

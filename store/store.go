@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -67,7 +68,14 @@ type DB struct {
 	// numbered, when set, runs once a transaction's events are numbered,
 	// just before it commits (tests hold a transaction there).
 	numbered func()
+	// commits counts the write transactions committed (see Commits).
+	commits atomic.Uint64
 }
+
+// Commits returns how many write transactions (Write and RunBatch) this DB
+// committed since it was opened: what a use case costs in commits, for
+// measurements and for tests that hold a path to its count.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // Open opens the database that cfg names, checks the engine's settings and
 // returns it. It does not migrate: call Migrate.
@@ -275,6 +283,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return wrap(err)
 	}
+	db.commits.Add(1)
 	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)
