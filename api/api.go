@@ -96,6 +96,7 @@ var routes = []route{
 	{"POST", "/api/v1/check", caller, (*API).check},
 	{"POST", "/api/v1/check/batch", caller, (*API).checkBatch},
 	{"GET", "/api/v1/accounts/{account}/members/{user}/effective-permissions", caller, (*API).effectivePermissions},
+	{"GET", "/api/v1/accounts/{account}/access-state", caller, (*API).accessState},
 	{"GET", "/api/v1/accounts/{account}", caller, (*API).account},
 	{"PATCH", "/api/v1/accounts/{account}", caller, (*API).updateAccount},
 	{"GET", "/api/v1/accounts/{account}/members", caller, (*API).members},
