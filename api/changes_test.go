@@ -270,3 +270,42 @@ func TestChanges_ServerSentEventsPushChangesAsTheyCommitAndResume(t *testing.T) 
 		}
 	})
 }
+
+// TestAccessState_GivesWhatChecksAreCompiledFromWithinReach checks the
+// access-state route: a member's input (role and grants, overrides,
+// resources, status), null for a user who is no member, the account's
+// resources and the stream's cursor; 422 without users; 404 for another
+// account's key and for a session without the right to check.
+func TestAccessState_GivesWhatChecksAreCompiledFromWithinReach(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		b := newTenant(t, env, "owner@b.example")
+		aKey, bKey := a.key(t, "admin"), b.key(t, "admin")
+		m := env.AddMember(t, a.account, "m@a.example", "manager", equipe.MemberSuspended)
+		stranger := equipe.NewID()
+		r := call(t, env.Client(), "GET", a.url("/access-state?user="+m.User.ID.String()+"&user="+stranger.String()), nil, bearer(aKey)...)
+		if r.Status != 200 {
+			t.Fatalf("access state: %d %s", r.Status, r.Raw)
+		}
+		members := r.JSON["members"].(map[string]any)
+		in, _ := members[m.User.ID.String()].(map[string]any)
+		if in == nil || in["status"] != "suspended" || in["role"].(map[string]any)["key"] != "manager" ||
+			len(in["role"].(map[string]any)["grants"].([]any)) == 0 || in["via_firm"] != false {
+			t.Errorf("member: %v", in)
+		}
+		if v, ok := members[stranger.String()]; !ok || v != nil {
+			t.Errorf("a stranger: %v", v)
+		}
+		if len(r.JSON["resources"].([]any)) != 1 || r.JSON["cursor"] == "" || r.JSON["account_id"] != a.account.String() {
+			t.Errorf("account: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/access-state"), nil, bearer(aKey)...); r.Status != 422 || r.fieldCodes()["user"] != "access.users_count" {
+			t.Errorf("no user: %d %s", r.Status, r.Raw)
+		}
+		for name, token := range map[string]string{"B's key": bKey, "a manager's session": m.Token} {
+			if r := call(t, env.Client(), "GET", a.url("/access-state?user="+m.User.ID.String()), nil, bearer(token)...); r.Status != 404 {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+	})
+}
