@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -31,7 +32,8 @@ type Service struct {
 
 	cache    *cache
 	security securityLimiter
-	signal   signal // wakes the change stream's readers
+	signal   signal         // wakes the change stream's readers
+	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
 }
 
 // New returns a Service whose cache follows the store's changes.
