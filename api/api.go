@@ -36,6 +36,8 @@ type API struct {
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
+	// streams ends the change streams at shutdown.
+	streams streamStop
 }
 
 // audience says who may call a route.

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -17,6 +18,27 @@ import (
 // sends a comment, so that proxies keep it open and a client can tell a
 // quiet stream from a dead one.
 const HeartbeatEvery = 15 * time.Second
+
+// CloseStreams ends every change stream being served and every one that
+// starts from then on ends at once: the server calls it when it shuts down,
+// so that shutting down does not wait for streams that never end by
+// themselves. Clients resume with Last-Event-ID.
+func (a *API) CloseStreams() {
+	stop := a.streamsStopped()
+	a.streams.close.Do(func() { close(stop) })
+}
+
+// streamsStopped returns the channel CloseStreams closes.
+func (a *API) streamsStopped() chan struct{} {
+	a.streams.init.Do(func() { a.streams.stop = make(chan struct{}) })
+	return a.streams.stop
+}
+
+// streamStop ends the change streams (see CloseStreams).
+type streamStop struct {
+	init, close sync.Once
+	stop        chan struct{}
+}
 
 // changesPage is a page of the change stream's JSON form.
 type changesPage struct {
@@ -71,6 +93,7 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	stopped := a.streamsStopped()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -107,6 +130,8 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request) error {
 		if len(page) < cq.Limit {
 			select {
 			case <-r.Context().Done():
+				return nil
+			case <-stopped:
 				return nil
 			case <-heartbeat.C:
 				page = nil

@@ -309,3 +309,36 @@ func TestAccessState_GivesWhatChecksAreCompiledFromWithinReach(t *testing.T) {
 		}
 	})
 }
+
+// TestChanges_StreamsEndWhenTheServerShutsDown keeps a stream open while the
+// service shuts down: the stream ends and the service stops without waiting
+// for it (apptest fails the test if serving ends in an error, as a
+// shutdown cut short by its deadline does).
+func TestChanges_StreamsEndWhenTheServerShutsDown(t *testing.T) {
+	streamEnded := make(chan struct{})
+	t.Cleanup(func() {
+		// Runs after the service's own cleanup (cleanups run last first).
+		select {
+		case <-streamEnded:
+		default:
+			t.Error("the stream is still open after the service stopped")
+		}
+	})
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	a := newTenant(t, env, "owner@a.example")
+	key := a.key(t, "admin")
+	req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=now", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", res, err)
+	}
+	go func() {
+		defer close(streamEnded)
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+		}
+	}()
+}

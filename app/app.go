@@ -52,6 +52,8 @@ type App struct {
 	Worker      *mail.Worker
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
+
+	closeStreams func() // ends the API's change streams (at shutdown)
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -147,6 +149,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+		Log: a.Log.With("component", "api")}
+	a.closeStreams = jsonAPI.CloseStreams
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
@@ -154,10 +159,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			TrustedProxies: cfg.TrustedProxies},
 		Web:   webHandler,
 		Pages: w,
-		API: (&api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-			Log: a.Log.With("component", "api")}).Handler(),
-		I18n: cat,
-		Log:  a.Log.With("component", "http"),
+		API:   jsonAPI.Handler(),
+		I18n:  cat,
+		Log:   a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
 		// The mailbox shows live one-time links: it is served only on an
@@ -202,6 +206,11 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	// Change streams never end by themselves: they are told to when the
+	// server shuts down, so that shutting down does not wait for them.
+	if a.closeStreams != nil {
+		hs.RegisterOnShutdown(a.closeStreams)
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
