@@ -223,3 +223,49 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder writes
+// events before the sequence existed (version 23), out of their ID order,
+// then migrates: they are numbered in the order of their IDs (the order
+// they were written), and the next event recorded follows them.
+func TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 23); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			ids := []string{"0193a000-0000-7000-8000-000000000003", "0193a000-0000-7000-8000-000000000001",
+				"0193a000-0000-7000-8000-000000000002"}
+			for _, id := range ids {
+				if _, err := raw.Exec(`INSERT INTO audit_events (id, action, at) VALUES ($1, 'test.old', 1)`, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var newest equipe.ID
+			write(t, db, func(tx *store.Tx) error {
+				var err error
+				newest, err = recordEvent(ctx, tx, nil, "test.new")
+				return err
+			})
+			got, end := readAll(t, db, 0)
+			if len(got) != 4 || end != 4 {
+				t.Fatalf("%d events up to %d", len(got), end)
+			}
+			for i, want := range []string{ids[1], ids[2], ids[0], newest.String()} {
+				if got[i].Event.ID.String() != want || got[i].Seq != int64(i+1) {
+					t.Errorf("event %d: %s numbered %d, want %s", i, got[i].Event.ID, got[i].Seq, want)
+				}
+			}
+		})
+	}
+}
