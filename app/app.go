@@ -16,6 +16,7 @@ import (
 
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
+	"github.com/equipe-dev/equipe/authzen"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
@@ -152,16 +153,20 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 		Log: a.Log.With("component", "api")}
 	a.closeStreams = jsonAPI.CloseStreams
+	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
+		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
 		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies,
 			TrustedProxies: cfg.TrustedProxies},
-		Web:   webHandler,
-		Pages: w,
-		API:   jsonAPI.Handler(),
-		I18n:  cat,
-		Log:   a.Log.With("component", "http"),
+		Web:               webHandler,
+		Pages:             w,
+		API:               jsonAPI.Handler(),
+		AuthZEN:           az.Handler(),
+		AuthZENEvaluation: az.EvaluationHandler(),
+		I18n:              cat,
+		Log:               a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
 		// The mailbox shows live one-time links: it is served only on an
