@@ -147,6 +147,9 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
+		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
+		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
+		WebhookDisabled.Type: roundTrip(WebhookDisabled),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
