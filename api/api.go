@@ -18,18 +18,21 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/team"
 )
 
 // API serves the JSON API.
 type API struct {
-	Identity  *identity.Service
-	Team      *team.Service
-	Catalogue *access.Catalogue
-	Cookies   httpauth.Cookies
-	I18n      *i18n.Catalog
-	Log       *slog.Logger
+	Identity *identity.Service
+	Team     *team.Service
+	// Idempotency keeps the answers of POSTs sent with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	Catalogue   *access.Catalogue
+	Cookies     httpauth.Cookies
+	I18n        *i18n.Catalog
+	Log         *slog.Logger
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
@@ -324,6 +327,12 @@ func (a *API) wrap(rt route) http.Handler {
 					a.fail(w, r, err)
 					return
 				}
+			}
+		}
+		if rt.method == http.MethodPost {
+			if keys, ok := r.Header["Idempotency-Key"]; ok {
+				a.idempotent(rt, w, r, keys)
+				return
 			}
 		}
 		if err := rt.handle(a, w, r); err != nil {

@@ -52,3 +52,15 @@ func foreignCPU(before cpuMark, cmd *exec.Cmd) (time.Duration, bool) {
 	child := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return max(0, after.machine-before.machine-(after.self-before.self)-child), true
 }
+
+// cpuTime is this process's CPU time so far.
+type cpuTime struct{ d time.Duration }
+
+func (c *cpuTime) read() {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.d = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+}
+
+func (c cpuTime) total() time.Duration { return c.d }

@@ -269,30 +269,23 @@ func limitParam(s string) int {
 	return n
 }
 
-// eventView is a change event of the audit log. type, actor and subject are
-// the event's own; action, actor_id, target_type and target_id say the same
-// in the log's first form, kept for the clients that read it.
+// eventView is a change event of the audit log: its public form
+// (event.Public), with the address the request came from, which the audit
+// log shows to whoever may read it, and action, actor_id, target_type and
+// target_id, saying the same as type, actor and subject in the log's first
+// form, kept for the clients that read it.
 type eventView struct {
-	ID         equipe.ID     `json:"id"`
-	Type       event.Type    `json:"type"`
-	AccountID  *equipe.ID    `json:"account_id"`
-	Actor      event.Actor   `json:"actor"`
-	Subject    event.Subject `json:"subject"`
-	Before     any           `json:"before"`
-	After      any           `json:"after"`
-	IP         string        `json:"ip"`
-	At         time.Time     `json:"at"`
-	Action     event.Type    `json:"action"`
-	ActorID    *equipe.ID    `json:"actor_id"`
-	TargetType string        `json:"target_type"`
-	TargetID   string        `json:"target_id"`
+	event.Public
+	IP         string     `json:"ip"`
+	Action     event.Type `json:"action"`
+	ActorID    *equipe.ID `json:"actor_id"`
+	TargetType string     `json:"target_type"`
+	TargetID   string     `json:"target_id"`
 }
 
 func viewEvent(e event.Event) eventView {
-	v := eventView{ID: e.ID, Type: e.Type, AccountID: e.Account, Actor: e.Actor, Subject: e.Subject, Before: e.Before,
-		After: e.After, IP: e.IP, At: e.At, Action: e.Type, ActorID: e.Actor.UserID(),
+	return eventView{Public: e.Public(), IP: e.IP, Action: e.Type, ActorID: e.Actor.UserID(),
 		TargetType: string(e.Subject.Kind), TargetID: e.Subject.ID}
-	return v
 }
 
 func (a *API) audit(w http.ResponseWriter, r *http.Request) error {

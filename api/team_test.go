@@ -509,6 +509,18 @@ func TestTeam_ListSearchAndAudit(t *testing.T) {
 		if items := audit.JSON["items"].([]any); audit.Status != 200 || len(items) != 4 { // three added, and the owner at sign-up
 			t.Fatalf("audit: %d %s", audit.Status, audit.Raw)
 		}
+		// Each is the event's public form, with the address the request came
+		// from and the log's first names.
+		newest := audit.JSON["items"].([]any)[0].(map[string]any)
+		for _, f := range []string{"id", "type", "account_id", "actor", "subject", "before", "after", "at", "ip", "action",
+			"actor_id", "target_type", "target_id"} {
+			if _, ok := newest[f]; !ok {
+				t.Errorf("audit event without %s: %v", f, newest)
+			}
+		}
+		if newest["ip"] != "127.0.0.1" || newest["type"] != "member.added" || newest["action"] != "member.added" {
+			t.Errorf("audit event: %v", newest)
+		}
 		all := call(t, env.Client(), "GET", a.url("/audit?limit=2"), nil, bearer(a.admin)...)
 		if all.JSON["next_cursor"] == nil || len(all.JSON["items"].([]any)) != 2 {
 			t.Fatalf("audit page: %s", all.Raw)

@@ -18,6 +18,7 @@ import (
 	"github.com/equipe-dev/equipe/api"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/server"
@@ -49,11 +50,13 @@ type App struct {
 	Catalogue *access.Catalogue
 	Identity  *identity.Service
 	Team      *team.Service
-	Mail      *mail.Templates
-	Worker    *mail.Worker
-	Webhooks  *webhook.Worker
-	Mailbox   *mail.DevMailbox // the development mailbox; nil when SMTP is configured
-	Handler   http.Handler
+	// Idempotency keeps the API's answers to requests with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	Mail        *mail.Templates
+	Worker      *mail.Worker
+	Webhooks    *webhook.Worker
+	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	Handler     http.Handler
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -143,6 +146,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
+	a.Idempotency = &idempotency.Service{DB: a.DB, Now: opt.Now}
 	if !opt.KeepPolicy {
 		if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {
 			return fmt.Errorf("privacy policy: %w", err)
@@ -163,7 +167,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			TrustedProxies: cfg.TrustedProxies},
 		Web:   webHandler,
 		Pages: w,
-		API: (&api.API{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+		API: (&api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 			Log: a.Log.With("component", "api")}).Handler(),
 		I18n: cat,
 		Log:  a.Log.With("component", "http"),
@@ -265,8 +269,8 @@ func (a *App) mailMode() string {
 	return "smtp " + a.Config.SMTP.String()
 }
 
-// maintain deletes expired tokens, ended sessions and idle throttles every
-// ten minutes.
+// maintain deletes expired tokens, ended sessions, idle throttles and
+// idempotency keys past their 24 hours every ten minutes.
 func (a *App) maintain(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -277,6 +281,9 @@ func (a *App) maintain(ctx context.Context) {
 		case <-t.C:
 			if err := a.Identity.Cleanup(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup", "err", err)
+			}
+			if _, err := a.Idempotency.Prune(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("cleanup of idempotency keys", "err", err)
 			}
 		}
 	}

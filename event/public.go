@@ -1,13 +1,17 @@
 package event
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 )
 
-// Public is an event in its public JSON form, as docs/events.md describes
-// it: what the audit API, webhooks and the change stream carry.
+// Public is the public JSON form of an event: what the audit API, the change
+// stream and webhooks carry (docs/events.md, An event). It holds no request
+// address: the address a change came from is personal data, shown only in
+// the audit log to whoever may read it (the audit API adds it), never sent
+// out of equipe to a stream or a webhook.
 type Public struct {
 	ID        equipe.ID  `json:"id"`
 	Type      Type       `json:"type"`
@@ -16,18 +20,15 @@ type Public struct {
 	Subject   Subject    `json:"subject"`
 	Before    State      `json:"before"`
 	After     State      `json:"after"`
-	IP        string     `json:"ip,omitempty"`
 	At        time.Time  `json:"at"`
 }
 
-// PublicOf returns the public form of e. withIP keeps the address the
-// change came from; readers that are not the account's own log (webhooks)
-// leave it out: it is personal data.
-func PublicOf(e Event, withIP bool) Public {
-	p := Public{ID: e.ID, Type: e.Type, AccountID: e.Account, Actor: e.Actor, Subject: e.Subject, Before: e.Before,
-		After: e.After, At: e.At.UTC()}
-	if withIP {
-		p.IP = e.IP
-	}
-	return p
+// Public returns the public form of e. Its time is in UTC, to the
+// microsecond, as the log stores it.
+func (e Event) Public() Public {
+	return Public{ID: e.ID, Type: e.Type, AccountID: e.Account, Actor: e.Actor, Subject: e.Subject, Before: e.Before,
+		After: e.After, At: e.At.UTC().Truncate(time.Microsecond)}
 }
+
+// MarshalPublic returns the public JSON of e.
+func MarshalPublic(e Event) ([]byte, error) { return json.Marshal(e.Public()) }

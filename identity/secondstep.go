@@ -130,35 +130,49 @@ func usable(c store.LoginChallenge, u equipe.User, now time.Time) error {
 // LogInSecondFactor answers a login's second step with a code of the
 // person's authenticator app or a recovery code (see VerifySecondFactor),
 // and then starts the session, as LogIn does for a login without a second
-// step: the code's use, the challenge's and the session commit together. A
-// wrong code leaves the challenge usable until it expires.
+// step: the attempt's count, the code's use, the challenge's and the
+// session commit together. A wrong code leaves the challenge usable until
+// it expires.
+//
+// A right code of the app costs one read (the challenge, its person, their
+// app, the browser's standing and the codes' throttles, in one query) and
+// one write transaction.
 func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
-	// The challenge, its person and their app in one read.
 	if !work.PlausibleSecret(challenge) {
 		return Auth{}, "", challengeInvalid()
 	}
-	c, u, f, hasTOTP, err := s.DB.SecondStep(ctx, work.HashSecret(challenge))
+	st, err := s.DB.SecondStep(ctx, store.SecondStepKeys{Challenge: work.HashSecret(challenge), Browser: browserHash(o),
+		UserThrottle: codeUserPrefix, OtherThrottle: codeIPKey(o.IP)})
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return Auth{}, "", challengeInvalid()
 	} else if err != nil {
 		return Auth{}, "", err
 	}
+	c, u := st.Challenge, st.User
 	if err := usable(c, u, s.now()); err != nil {
 		return Auth{}, "", err
 	}
 	var auth Auth
 	var secret string
-	_, err = s.verifySecondFactor(ctx, u.ID, code, o, &totpRead{f, hasTOTP}, func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
-		var err error
-		auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method)
-		return err
-	})
+	_, err = s.verifySecondFactor(ctx, u.ID, code, o, &codeState{f: st.TOTP, has: st.HasTOTP, blockedUntil: st.BlockedUntil},
+		func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
+			var err error
+			browser := &st.Browser
+			if method != MethodTOTP {
+				browser = nil // a recovery code's transaction reads it again
+			}
+			auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method, browser)
+			return err
+		})
 	if err != nil && equipe.ErrorCode(err) != equipe.ERATELIMITED {
 		// A challenge used meanwhile (by a concurrent answer) undid the
 		// code's use too: say so rather than blame the code.
 		if _, _, cerr := s.pendingChallenge(ctx, challenge, s.now()); equipe.ErrorCode(cerr) == equipe.EUNAUTHORIZED {
 			return Auth{}, "", cerr
 		}
+	}
+	if err == nil && auth.alerted && s.Work.EmailQueued != nil {
+		s.Work.EmailQueued()
 	}
 	return auth, secret, err
 }
@@ -177,7 +191,10 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 	}
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
 		var err error
-		auth, secret, err = s.finishLogin(ctx, w.Writes, w.Now(), o, c, u, method)
+		auth, secret, err = s.finishLogin(ctx, w.Writes, w.Now(), o, c, u, method, nil)
+		if auth.alerted {
+			w.Queued()
+		}
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 			return challengeInvalid()
 		}
@@ -188,8 +205,10 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 
 // finishLogin uses the challenge and starts the session with the writes wr
 // (a transaction, or a batch: then a challenge used meanwhile makes the
-// batch fail with ENOTFOUND).
-func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User, method string) (Auth, string, error) {
+// batch fail with ENOTFOUND). browser is the standing of the login's
+// browser when the caller read it (nil: read here).
+func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User,
+	method string, browser *store.BrowserStanding) (Auth, string, error) {
 	if err := wr.UseLoginChallenge(ctx, c.ID, method, now); err != nil {
 		return Auth{}, "", err
 	}
@@ -200,7 +219,7 @@ func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Tim
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = now
-	auth, secret, err := startSession(ctx, wr, s, &u, now, o)
+	auth, secret, err := startSessionKnowing(ctx, wr, s, &u, now, o, browser)
 	if err != nil {
 		return Auth{}, "", err
 	}

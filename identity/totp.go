@@ -299,47 +299,49 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code
 
 // verifySecondFactor is VerifySecondFactor; it returns the method the code
 // was of. On success, then (when not nil) adds its writes to those that use
-// the code, in one transaction. A code of the app takes, beyond reads, two
-// batches (one round trip each on PostgreSQL), as a login does: the
-// attempt is counted first, then the code's use and then's writes commit
-// together, or none does. A recovery code takes a transaction of its own
-// (it is used rarely, and sends an email).
-func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin, pre *totpRead,
+// the code, in one transaction.
+//
+// A code of the app costs, beyond the reads before it (st, when the caller
+// read it already; nil: read here), one write transaction when it is right:
+// the code is checked in memory against the state read, then one batch
+// (one round trip on PostgreSQL) counts the attempt, re-checking inside it
+// that neither throttle blocks it (a concurrent attempt may have), marks the
+// code's step used (of two requests with the same code one moves it: the
+// other's batch takes no effect), clears the throttles and runs then's
+// writes; or none of it commits. A wrong code counts its attempt in writes
+// of its own, as a blocked one counts nothing. A recovery code takes a
+// transaction of its own (it is used rarely, and sends an email).
+func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin, st *codeState,
 	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) (string, error) {
 	now := s.now()
 	norm := normaliseCode(code)
 	if isRecoveryCode(norm) {
 		return MethodRecoveryCode, s.useRecoveryCode(ctx, userID, norm, now, o, then)
 	}
-	if err := s.codeAttemptBatch(ctx, userID, now, o); err != nil {
-		return "", err
-	}
-	var f store.TOTPFactor
-	var err error
-	if pre != nil {
-		f = pre.f
-		if !pre.has {
-			err = &equipe.Error{Code: equipe.ENOTFOUND}
+	if st == nil {
+		read, err := s.codeState(ctx, userID, o)
+		if err != nil {
+			return "", err
 		}
-	} else {
-		f, err = s.DB.TOTPFactor(ctx, userID)
+		st = &read
 	}
-	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
-		return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
-	} else if err != nil {
-		return "", err
+	if now.Before(st.blockedUntil) {
+		return "", work.Throttled("", st.blockedUntil.Sub(now))
 	}
-	step, resealed, err := s.matchTOTP(f, norm, now)
+	if !st.has || st.f.ConfirmedAt.IsZero() {
+		return "", s.codeWrong(ctx, userID, now, o, codeInvalid("second_factor.invalid"))
+	}
+	step, resealed, err := s.matchTOTP(st.f, norm, now)
 	if err != nil {
-		return "", s.codeFailed(ctx, userID, now, o, err)
+		return "", s.codeWrong(ctx, userID, now, o, err)
 	}
 	b := s.DB.NewBatch()
 	keyID := ""
 	if resealed != nil {
 		keyID = s.Keys.KeyID()
 	}
-	// Of two requests with the same code, one moves the step: the other's
-	// batch takes no effect (ENOTFOUND).
+	b.AttemptAllowed(ctx, codeIPKey(o.IP), now, limitCodeIP)
+	b.AttemptAllowed(ctx, codeUserKey(userID), now, limitCodeUser)
 	b.AcceptTOTPStep(ctx, userID, step, now, resealed, keyID)
 	b.DeleteThrottle(ctx, codeUserKey(userID))
 	b.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
@@ -348,21 +350,65 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 			return "", err
 		}
 	}
-	if err := s.DB.RunBatch(ctx, b); err != nil {
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return "", s.codeFailed(ctx, userID, now, o, codeInvalid("second_factor.replayed"))
-		}
+	if err := s.DB.RunBatch(ctx, b); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return "", s.codeRefused(ctx, userID, step, now, o, err)
+	} else if err != nil {
 		return "", err
 	}
 	return MethodTOTP, nil
 }
 
-// totpRead is a person's authenticator app as read already (has: they
-// have one), so that the second step of a login reads it with the
-// challenge.
-type totpRead struct {
-	f   store.TOTPFactor
-	has bool
+// codeState is what the check of a code of the person's authenticator app
+// reads before it: the app (has: they have one) and until when the
+// throttles of their codes block attempts.
+type codeState struct {
+	f            store.TOTPFactor
+	has          bool
+	blockedUntil time.Time
+}
+
+// codeState reads the person's app and their codes' throttles, counting
+// nothing.
+func (s *Service) codeState(ctx context.Context, userID equipe.ID, o equipe.Origin) (codeState, error) {
+	var st codeState
+	f, err := s.DB.TOTPFactor(ctx, userID)
+	if err == nil {
+		st.f, st.has = f, true
+	} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return st, err
+	}
+	st.blockedUntil, err = s.DB.BlockedUntil(ctx, codeIPKey(o.IP), codeUserKey(userID))
+	return st, err
+}
+
+// codeRefused says why the batch that accepts a right code of step took no
+// effect (err, ENOTFOUND): a throttle that blocked it meanwhile, or the
+// step accepted meanwhile by another request (a replay, counted as a wrong
+// code). Anything else (then's writes refused) is err itself.
+func (s *Service) codeRefused(ctx context.Context, userID equipe.ID, step int64, now time.Time, o equipe.Origin, err error) error {
+	st, rerr := s.codeState(ctx, userID, o)
+	switch {
+	case rerr != nil:
+		return rerr
+	case now.Before(st.blockedUntil):
+		return work.Throttled("", st.blockedUntil.Sub(now))
+	case !st.has || st.f.LastStep >= step:
+		return s.codeWrong(ctx, userID, now, o, codeInvalid("second_factor.replayed"))
+	}
+	return err
+}
+
+// codeWrong counts the attempt of a wrong code (ERATELIMITED when a
+// throttle blocks it) and, for an invalid one, records it in the person's
+// log; it returns err. An error other than EINVALID is returned as it is.
+func (s *Service) codeWrong(ctx context.Context, userID equipe.ID, now time.Time, o equipe.Origin, err error) error {
+	if equipe.ErrorCode(err) != equipe.EINVALID {
+		return err
+	}
+	if terr := s.codeAttemptBatch(ctx, userID, now, o); terr != nil {
+		return terr
+	}
+	return s.codeFailed(ctx, userID, now, o, err)
 }
 
 // useRecoveryCode uses one of the person's recovery codes (norm, typed
@@ -480,7 +526,9 @@ func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID
 
 // Codes of second factors are throttled as logins are: per user
 // (progressive, forgotten on success) and per client address.
-func codeUserKey(user equipe.ID) string { return "code:user:" + user.String() }
+const codeUserPrefix = "code:user:"
+
+func codeUserKey(user equipe.ID) string { return codeUserPrefix + user.String() }
 func codeIPKey(ip string) string        { return "code:ip:" + ipKey(ip) }
 
 // codeAttempt counts an attempt at a code for the user from o in the

@@ -112,7 +112,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 		return wrap(err)
 	}
 	defer conn.Close()
-	return wrap(conn.Raw(func(driverConn any) error {
+	err = wrap(conn.Raw(func(driverConn any) error {
 		pc := driverConn.(*stdlib.Conn).Conn()
 		// Statements of a batch run in one implicit transaction.
 		pb := &pgx.Batch{}
@@ -154,4 +154,8 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
 		}
 		return br.Close()
 	}))
+	if err == nil {
+		db.commits.Add(1)
+	}
+	return err
 }

@@ -180,21 +180,55 @@ func (a aroundScan) Scan(dest ...any) error {
 	return a.row.Scan(all...)
 }
 
-// SecondStep reads at once what a login's second step needs: the challenge
-// whose secret hashes to hash (used or not; ENOTFOUND for none), its user,
-// and the user's authenticator app (hasTOTP false without one, confirmed
-// or not).
-func (q Queries) SecondStep(ctx context.Context, hash []byte) (c LoginChallenge, u equipe.User, f TOTPFactor, hasTOTP bool, err error) {
+// SecondStepState is what a login's second step reads at once: the
+// challenge, its user, the user's authenticator app (HasTOTP false without
+// one, confirmed or not), the standing of the login's browser, and until
+// when the throttles of the second step's codes block attempts.
+type SecondStepState struct {
+	Challenge    LoginChallenge
+	User         equipe.User
+	TOTP         TOTPFactor
+	HasTOTP      bool
+	Browser      BrowserStanding
+	BlockedUntil time.Time // the latest block of the two throttles; not after now when none is in force
+}
+
+// SecondStepKeys name what SecondStep reads.
+type SecondStepKeys struct {
+	Challenge []byte // the hash of the challenge's secret
+	Browser   []byte // the hash of the browser's cookie; nil for a browser without one
+	// The throttles: the one keyed UserThrottle followed by the
+	// challenge's user id, and the one keyed OtherThrottle.
+	UserThrottle, OtherThrottle string
+}
+
+// SecondStep reads in one query what a login's second step needs (see
+// SecondStepState) under the keys k: the challenge (used or not; ENOTFOUND
+// for none) and the rest. Nothing is counted.
+func (q Queries) SecondStep(ctx context.Context, k SecondStepKeys) (SecondStepState, error) {
+	var st SecondStepState
+	c, u, f, b := &st.Challenge, &st.User, &st.TOTP, &st.Browser
+	var until int64
+	browser := k.Browser
+	if browser == nil {
+		browser = []byte{}
+	}
 	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("c.", challengeColumns)+`, `+prefixed("u.", userColumns)+`,
 		t.user_id IS NOT NULL, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0), COALESCE(t.confirmed_at, 0),
-		COALESCE(t.last_step, 0)
+		COALESCE(t.last_step, 0), u.new_browser_alerts,
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
+		COALESCE((SELECT MAX(blocked_until) FROM throttles
+			WHERE key IN (CAST($3 AS text) || CAST(c.user_id AS text), CAST($4 AS text))), 0)
 		FROM login_challenges c JOIN users u ON u.id = c.user_id LEFT JOIN totp_factors t ON t.user_id = c.user_id
-		WHERE c.hash = $1`, hash)
-	err = scanUser(aroundScan{row,
+		WHERE c.hash = $1`, k.Challenge, browser, k.UserThrottle, k.OtherThrottle)
+	err := scanUser(aroundScan{row,
 		[]any{&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent},
-		[]any{&hasTOTP, &f.Secret, &f.KeyID, orNever(&f.CreatedAt), orNever(&f.ConfirmedAt), &f.LastStep}}, &u)
-	if hasTOTP {
+		[]any{&st.HasTOTP, &f.Secret, &f.KeyID, orNever(&f.CreatedAt), orNever(&f.ConfirmedAt), &f.LastStep,
+			&b.Alerts, ts(&b.SeenAt), &b.Any, &until}}, u)
+	if st.HasTOTP {
 		f.UserID = u.ID
 	}
-	return c, u, f, hasTOTP, wrap(err)
+	st.BlockedUntil = time.UnixMicro(until).UTC()
+	return st, wrap(err)
 }

@@ -54,3 +54,75 @@ func TestBatch_AStatementThatMustChangeOneRowUndoesTheBatchWhenItChangesNone(t *
 		}
 	})
 }
+
+// TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing: the attempt
+// of a code known to be right commits with its success only while its
+// throttle lets it through; SecondStep and BlockedUntil read the block
+// without counting.
+func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte("abcdef0123456789abcdef0123456789"), UserID: u.ID,
+			CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+		write(t, db, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			return tx.CreateLoginChallenge(ctx, &c)
+		})
+		p := store.Progressive{Free: 1, Delays: []time.Duration{time.Minute}, Decay: time.Hour}
+		userKey := "code:user:" + u.ID.String()
+		keys := store.SecondStepKeys{Challenge: c.Hash, UserThrottle: "code:user:", OtherThrottle: "code:ip:x"}
+		blocked := func(at time.Time) bool {
+			st, err := db.SecondStep(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			until, err := db.BlockedUntil(ctx, "code:ip:x", userKey)
+			if err != nil || !until.Equal(st.BlockedUntil) {
+				t.Fatalf("BlockedUntil %v, SecondStep %v (%v)", until, st.BlockedUntil, err)
+			}
+			return at.Before(until)
+		}
+		use := func(at time.Time) error {
+			b := db.NewBatch()
+			b.AttemptAllowed(ctx, userKey, at, p)
+			b.UseLoginChallenge(ctx, c.ID, "totp", at)
+			return db.RunBatch(ctx, b)
+		}
+		if blocked(now) {
+			t.Fatal("blocked before any attempt")
+		}
+		// Another attempt blocks the key for a minute (its first is free,
+		// the second blocks).
+		for range 2 {
+			write(t, db, func(tx *store.Tx) error { _, err := tx.Attempt(ctx, userKey, now, p); return err })
+		}
+		if !blocked(now) || blocked(now.Add(time.Minute)) {
+			t.Fatal("the block is not read as a minute long")
+		}
+		if err := use(now.Add(time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a right attempt while blocked: %v, want ENOTFOUND", err)
+		}
+		got, err := db.LoginChallengeByHash(ctx, c.Hash)
+		if err != nil || !got.UsedAt.IsZero() {
+			t.Fatalf("the refused batch used the challenge: %+v %v", got, err)
+		}
+		// Once the block is over, the attempt is counted and its batch commits.
+		if err := use(now.Add(time.Minute)); err != nil {
+			t.Fatalf("after the block: %v", err)
+		}
+		if got, _ := db.LoginChallengeByHash(ctx, c.Hash); got.UsedAt.IsZero() {
+			t.Fatal("the challenge is unused after the allowed batch")
+		}
+		if !blocked(now.Add(time.Minute)) {
+			t.Fatal("the third attempt was not counted: the key is not blocked after it")
+		}
+		// In a transaction, the same.
+		err = db.Write(ctx, func(tx *store.Tx) error { return tx.AttemptAllowed(ctx, userKey, now.Add(time.Minute), p) })
+		if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("in a transaction while blocked: %v", err)
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -69,7 +70,14 @@ type DB struct {
 	queuedHooks []func()
 	// listenTimes are Listen's delays (PostgreSQL).
 	listenTimes listenTimes
+	// commits counts the write transactions committed (see Commits).
+	commits atomic.Uint64
 }
+
+// Commits returns how many write transactions (Write and RunBatch) this DB
+// committed since it was opened: what a use case costs in commits, for
+// measurements and for tests that hold a path to its count.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // Open opens the database that cfg names, checks the engine's settings and
 // returns it. It does not migrate: call Migrate.
@@ -266,6 +274,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return wrap(err)
 	}
+	db.commits.Add(1)
 	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)

@@ -76,6 +76,26 @@ func (r *AttemptResult) BlockedUntil() time.Time { return time.UnixMicro(r.block
 // result says whether the attempt may proceed and, if not, until when the
 // key is blocked. A blocked attempt is not counted.
 func (w Writes) Attempt(ctx context.Context, key string, now time.Time, p Progressive) (*AttemptResult, error) {
+	query, args, id := attemptSQL(key, now, p)
+	r := &AttemptResult{id: id}
+	err := w.queryRow(ctx, query+` RETURNING blocked_until, attempt`, args, &r.blocked, &r.got)
+	return r, err
+}
+
+// AttemptAllowed counts an attempt against key at now under the limit p,
+// as Attempt does, when the key is not blocked; when it is, it counts
+// nothing and answers ENOTFOUND (in a batch: the whole batch takes no
+// effect). It is for an attempt already known to be right, whose success
+// commits in the same transaction only if the limit still lets it through.
+func (w Writes) AttemptAllowed(ctx context.Context, key string, now time.Time, p Progressive) error {
+	query, args, _ := attemptSQL(key, now, p)
+	return w.execOne(ctx, query+` WHERE throttles.blocked_until <= $2`, args...)
+}
+
+// attemptSQL returns the statement that counts an attempt against key at
+// now under p (without its RETURNING or WHERE clause), its arguments and
+// the attempt's nonce.
+func attemptSQL(key string, now time.Time, p Progressive) (string, []any, string) {
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	id := hex.EncodeToString(nonce)
@@ -97,11 +117,27 @@ func (w Writes) Attempt(ctx context.Context, key string, now time.Time, p Progre
 		window_start = CASE WHEN throttles.blocked_until > $2 OR NOT (` + quiet + `) THEN throttles.window_start ELSE $2 END,
 		blocked_until = CASE WHEN throttles.blocked_until > $2 THEN throttles.blocked_until ELSE ` + p.blockSQL("("+n+")") + ` END,
 		last_at = CASE WHEN throttles.blocked_until > $2 THEN throttles.last_at ELSE $2 END,
-		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END
-		RETURNING blocked_until, attempt`
-	r := &AttemptResult{id: id}
-	err := w.queryRow(ctx, query, []any{key, micros(now), block, p.Decay.Microseconds(), id}, &r.blocked, &r.got)
-	return r, err
+		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END`
+	return query, []any{key, micros(now), block, p.Decay.Microseconds(), id}, id
+}
+
+// BlockedUntil reads, without counting anything, until when the
+// progressive throttles with keys block attempts: the latest of their
+// blocks, or a time not after now when none is in force (as Attempt
+// would find them).
+func (q Queries) BlockedUntil(ctx context.Context, keys ...string) (time.Time, error) {
+	if len(keys) == 0 {
+		return time.UnixMicro(0).UTC(), nil
+	}
+	args := make([]any, 0, len(keys))
+	in := make([]string, 0, len(keys))
+	for _, k := range keys {
+		args = append(args, k)
+		in = append(in, "$"+itoa(len(args)))
+	}
+	var until int64
+	err := q.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(blocked_until), 0) FROM throttles WHERE key IN (`+strings.Join(in, ", ")+`)`, args...).Scan(&until)
+	return time.UnixMicro(until).UTC(), wrap(err)
 }
 
 // Refund takes back one attempt of key (it turned out well), lifting the

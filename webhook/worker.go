@@ -275,7 +275,7 @@ func Body(d equipe.WebhookDelivery) ([]byte, error) {
 		return nil, errors.New("the event is no longer kept")
 	}
 	e := event.Decode(*d.Event)
-	return json.Marshal(Message{Type: string(e.Type), Timestamp: e.At.UTC(), Data: event.PublicOf(e, false)})
+	return json.Marshal(Message{Type: string(e.Type), Timestamp: e.At.UTC(), Data: e.Public()})
 }
 
 // deliver makes one attempt of d and returns its outcome.

@@ -1,0 +1,230 @@
+package identity_test
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
+)
+
+// enrolled signs a person up with an authenticator app, its code of the
+// clock's step spent by the confirmation, and moves the clock to the
+// middle of the next step. It returns the person and the app's secret.
+func (g *stage) enrolled(email string) (equipe.User, string) {
+	g.t.Helper()
+	s, clock := g.st.Identity, g.st.Clock
+	clock.Set(clock.Now().Truncate(30 * time.Second).Add(10 * time.Second))
+	u := g.signedUp(email).User
+	setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, from())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	if _, err := s.ConfirmTOTP(ctx, identity.Auth{User: u}, g.code(setup.Secret), from()); err != nil {
+		g.t.Fatal(err)
+	}
+	clock.Advance(30 * time.Second)
+	return u, setup.Secret
+}
+
+// code returns the app's code at the clock's time.
+func (g *stage) code(secret string) string {
+	g.t.Helper()
+	c, err := totp.GenerateCode(secret, g.st.Clock.Now())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return c
+}
+
+// challenged logs the person in with their password from o and returns
+// the second step's challenge.
+func (g *stage) challenged(email string, o equipe.Origin) string {
+	g.t.Helper()
+	_, _, err := g.st.Identity.LogIn(ctx, email, goodPassword, o)
+	var step *identity.SecondFactorRequired
+	if !errors.As(err, &step) {
+		g.t.Fatalf("no second step: %v", err)
+	}
+	return step.Challenge
+}
+
+// throttleCount returns the count of the throttle with key (0 without it).
+func (g *stage) throttleCount(key string) int {
+	g.t.Helper()
+	var n int
+	if err := g.raw.QueryRow(`SELECT COALESCE(MAX(count), 0) FROM throttles WHERE key = $1`, key).Scan(&n); err != nil {
+		g.t.Fatal(err)
+	}
+	return n
+}
+
+// TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted: the
+// password step of a person with an app commits twice (the attempt's count,
+// then the challenge); the second step with a right code commits once, and
+// that commit holds the session, the challenge's use, the code's and the
+// cleared throttle. A wrong code is counted and recorded, and starts
+// nothing.
+func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		s, db := g.st.Identity, g.st.DB
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		o := from()
+		userKey := "code:user:" + u.ID.String()
+
+		before := db.Commits()
+		challenge := g.challenged(email, o)
+		if n := db.Commits() - before; n != 2 {
+			t.Errorf("the password step committed %d times, want 2", n)
+		}
+
+		wrong := "000000"
+		if wrong == g.code(secret) {
+			wrong = "000001"
+		}
+		sessions, _ := db.Sessions(ctx, u.ID)
+		failed := len(g.about(u.ID.String()))
+		_, _, err := s.LogInSecondFactor(ctx, challenge, wrong, o)
+		wantRefusal(t, err, "error.fields code=second_factor.invalid")
+		if n := g.throttleCount(userKey); n != 1 {
+			t.Errorf("after a wrong code the person's count is %d, want 1", n)
+		}
+		if got := types(g.about(u.ID.String())[failed:]); !slices.Equal(got, []event.Type{event.UserSecondFactorFailed.Type}) {
+			t.Errorf("events of a wrong code: %v", got)
+		}
+
+		before = db.Commits()
+		auth, token, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Commits() - before; n != 1 {
+			t.Errorf("a right code committed %d times, want 1", n)
+		}
+		after, _ := db.Sessions(ctx, u.ID)
+		if len(after) != len(sessions)+1 || auth.User.ID != u.ID {
+			t.Fatalf("sessions %d → %d", len(sessions), len(after))
+		}
+		if got, err := s.Authenticate(ctx, token); err != nil || got.Session.ID != auth.Session.ID {
+			t.Errorf("the session's secret: %v", err)
+		}
+		if n := g.throttleCount(userKey); n != 0 {
+			t.Errorf("after a right code the person's count is %d, want 0", n)
+		}
+		if got := types(g.about(auth.Session.ID.String())); !slices.Equal(got, []event.Type{event.UserLoggedIn.Type}) {
+			t.Errorf("events about the session: %v", got)
+		}
+		f, err := db.TOTPFactor(ctx, u.ID)
+		if err != nil || f.LastStep != g.st.Clock.Now().Unix()/30 {
+			t.Errorf("the code's step is not marked used: %d (%v)", f.LastStep, err)
+		}
+		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+			t.Errorf("the used challenge again: %v", err)
+		}
+	})
+}
+
+// TestLogInSecondFactor_ARightCodeWaitsWhileThrottled: five wrong codes
+// block the person's next attempt, the right code included, and that
+// refusal counts nothing more; once the block is over the right code logs
+// in.
+func TestLogInSecondFactor_ARightCodeWaitsWhileThrottled(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		s := g.st.Identity
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		challenge := g.challenged(email, from())
+		wrong := "000000"
+		if wrong == g.code(secret) {
+			wrong = "000001"
+		}
+		for range 5 {
+			// From other addresses: the person's own count blocks.
+			_, _, err := s.LogInSecondFactor(ctx, challenge, wrong, from())
+			wantRefusal(t, err, "error.fields code=second_factor.invalid")
+		}
+		count := g.throttleCount("code:user:" + u.ID.String())
+		sessions, _ := g.st.DB.Sessions(ctx, u.ID)
+		_, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), from())
+		wantRefusal(t, err, "error.rate_limited")
+		if n := g.throttleCount("code:user:" + u.ID.String()); n != count {
+			t.Errorf("a blocked attempt was counted: %d → %d", count, n)
+		}
+		if after, _ := g.st.DB.Sessions(ctx, u.ID); len(after) != len(sessions) {
+			t.Fatal("a blocked attempt started a session")
+		}
+		g.st.Clock.Advance(30 * time.Second)
+		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), from()); err != nil {
+			t.Fatalf("after the block: %v", err)
+		}
+	})
+}
+
+// TestLogInSecondFactor_OneCodeAtOnceOnManyChallengesLogsInOnce: the same
+// code sent at once to several challenges of the person (several logins
+// racing) starts one session: the others are told the code was used, or
+// wait, and none starts a session.
+func TestLogInSecondFactor_OneCodeAtOnceOnManyChallengesLogsInOnce(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		s := g.st.Identity
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		const n = 6
+		var challenges []string
+		var origins []equipe.Origin
+		for range n {
+			o := from()
+			origins = append(origins, o)
+			challenges = append(challenges, g.challenged(email, o))
+		}
+		sessions, _ := g.st.DB.Sessions(ctx, u.ID)
+		code := g.code(secret)
+		start := make(chan struct{})
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, _, errs[i] = s.LogInSecondFactor(ctx, challenges[i], code, origins[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch key := keyOf(err); key {
+			case "":
+				ok++
+			case "second_factor.replayed", "error.rate_limited":
+			default:
+				t.Errorf("answer %d: %v (%s)", i, err, key)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d logins with one code, want 1 (%v)", ok, errs)
+		}
+		if after, _ := g.st.DB.Sessions(ctx, u.ID); len(after) != len(sessions)+1 {
+			t.Errorf("sessions %d → %d, want one more", len(sessions), len(after))
+		}
+	})
+}
+
+// keyOf returns the key of a refusal (its first field's, if any), "" for
+// none.
+func keyOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	e := equipe.AsError(err)
+	if len(e.Fields) > 0 {
+		return e.Fields[0].Key
+	}
+	return e.Key
+}
