@@ -46,7 +46,7 @@ type rig struct {
 
 var accounts atomic.Int64
 
-func newRig(t *testing.T, db *store.DB, cfg store.Config) *rig {
+func newRig(t testing.TB, db *store.DB, cfg store.Config) *rig {
 	t.Helper()
 	st := servicetest.New(t, db, servicetest.FastParams)
 	st.Team.WebhookRules = local
@@ -59,7 +59,7 @@ func newRig(t *testing.T, db *store.DB, cfg store.Config) *rig {
 }
 
 // newAccount makes an account with an active administrator.
-func (r *rig) newAccount(t *testing.T) (equipe.ID, equipe.User) {
+func (r *rig) newAccount(t testing.TB) (equipe.ID, equipe.User) {
 	t.Helper()
 	n := accounts.Add(1)
 	account := equipe.NewID()
