@@ -251,6 +251,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	stop()
 	wg.Wait()
+	a.Team.WaitKeyUses()
 	if cerr := a.DB.Close(); err == nil {
 		err = cerr
 	}
