@@ -596,14 +596,14 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		// problem ("Prénom : ce champ est obligatoire.").
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
 		"date":    func(t time.Time) string { return w.date(locale, t) },
-		// webhookFields pairs an endpoint form with its types.
-		"webhookFields": func(f *form, h webhookForm) webhookFieldsData { return webhookFieldsData{Form: f, Hook: h} },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"clock":   clock,
 		// status names a member's status as their account words it.
 		"status": func(s equipe.MemberStatus, activation bool) string {
 			return w.I18n.T(locale, statusKey(s, activation), nil)
 		},
+		// webhookFields pairs an endpoint form with its types.
+		"webhookFields": func(f *form, h webhookForm) webhookFieldsData { return webhookFieldsData{Form: f, Hook: h} },
 		// sortHeader pairs a sortable column with its label's key.
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
