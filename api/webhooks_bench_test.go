@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/work"
@@ -41,7 +43,12 @@ const (
 func BenchmarkWebhookBurst(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e), func(b *testing.B) {
-			s := startLoadServiceWith(b, e, func(c *app.Config) { c.WebhooksAllowHTTPLoopback = true })
+			s := startLoadServiceWith(b, e, func(c *app.Config) {
+				c.WebhooksAllowHTTPLoopback = true
+				// A key of its own: PostgreSQL has no data directory to make one in.
+				c.SecretKey = make([]byte, identity.KeySize)
+				rand.Read(c.SecretKey)
+			})
 			var received atomic.Int64
 			rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				received.Add(1)
