@@ -32,6 +32,10 @@ type Server struct {
 	// Pages shows refused page requests as a page in the reader's language.
 	Pages Pages
 	API   http.Handler
+	// AuthZEN serves the AuthZEN API (/access/v1/ and its metadata);
+	// AuthZENEvaluation its POST /access/v1/evaluation alone. Nil: not
+	// served.
+	AuthZEN, AuthZENEvaluation http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
 	I18n    *i18n.Catalog
@@ -70,6 +74,10 @@ func (s *Server) Handler() (http.Handler, error) {
 		mux.Handle("/dev/mail.json", s.DevMail)
 	}
 	mux.Handle("/api/", s.API)
+	if s.AuthZEN != nil {
+		mux.Handle("/access/", s.AuthZEN)
+		mux.Handle("/.well-known/authzen-configuration", s.AuthZEN)
+	}
 	mux.Handle("/", s.Web)
 
 	// Every request that may change something passes Go's check first: a
@@ -90,8 +98,15 @@ func (s *Server) Handler() (http.Handler, error) {
 		// The mux would send the check API's calls to the API too; they go
 		// there without its pattern matching.
 		if r.Method == http.MethodPost && slices.Contains(checkPaths, r.URL.Path) {
-			s.API.ServeHTTP(w, r)
-			return
+			if r.URL.Path == authzenEvaluation {
+				if s.AuthZENEvaluation != nil {
+					s.AuthZENEvaluation.ServeHTTP(w, r)
+					return
+				}
+			} else {
+				s.API.ServeHTTP(w, r)
+				return
+			}
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -346,7 +361,11 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 // (status 400 and above: a bad key, a malformed question, a busy database)
 // and panics are logged on their own line as any other request, so nothing
 // that needs looking into goes unlogged.
-var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch"}
+var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch", authzenEvaluation}
+
+// authzenEvaluation is the AuthZEN API's evaluation: a check in the
+// protocol's words, as hot and as quiet as the check API's.
+const authzenEvaluation = "/access/v1/evaluation"
 
 // summaryEvery is how often the quiet routes' calls are summed up.
 const summaryEvery = time.Minute
