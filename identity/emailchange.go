@@ -157,7 +157,6 @@ func (s *Service) checkEmailChangePasskey(ctx context.Context, u equipe.User, an
 	return err
 }
 
-
 // PendingEmailChange returns the user's email change waiting for its
 // confirmation, or ENOTFOUND with key email_change.none.
 func (s *Service) PendingEmailChange(ctx context.Context, userID equipe.ID) (EmailChange, error) {

@@ -84,6 +84,7 @@ var routes = []route{
 	{"POST /me/email", member, (*Web).changeEmail},
 	{"POST /me/email/resend", member, (*Web).resendEmailChange},
 	{"POST /me/email/withdraw", member, (*Web).withdrawEmailChange},
+	{"POST /me/email/passkey/options", member, (*Web).emailPasskeyOptions},
 	{"GET /email-change/confirm/{token}", public, (*Web).emailConfirmForm},
 	{"POST /email-change/confirm/{token}", public, (*Web).emailConfirm},
 	{"GET /email-change/cancel/{token}", public, (*Web).emailCancelForm},
