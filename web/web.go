@@ -576,7 +576,6 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		// problem is one line of a form's summary: the field's name and its
 		// problem ("Prénom : ce champ est obligatoire.").
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
-		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"clock":   clock,
 		// status names a member's status as their account words it.
@@ -602,14 +601,6 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			return u.RequestURI()
 		},
 	}
-}
-
-// date says a moment in UTC, as each language writes it.
-func (w *Web) date(locale string, t time.Time) string {
-	if locale == equipe.LocaleFR {
-		return t.UTC().Format("02/01/2006 15:04 UTC")
-	}
-	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
 }
 
 // clock says the time of day of a moment within the next hours in the
