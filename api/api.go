@@ -18,18 +18,21 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/team"
 )
 
 // API serves the JSON API.
 type API struct {
-	Identity  *identity.Service
-	Team      *team.Service
-	Catalogue *access.Catalogue
-	Cookies   httpauth.Cookies
-	I18n      *i18n.Catalog
-	Log       *slog.Logger
+	Identity *identity.Service
+	Team     *team.Service
+	// Idempotency keeps the answers of POSTs sent with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	Catalogue   *access.Catalogue
+	Cookies     httpauth.Cookies
+	I18n        *i18n.Catalog
+	Log         *slog.Logger
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
@@ -153,6 +156,7 @@ var routes = []route{
 	{"GET", "/api/v1/privacy-policies/{version}/acceptances", member, (*API).policyAcceptances},
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},
+	{"PATCH", "/api/v1/users/{user}", caller, (*API).changeUser},
 	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
 	{"DELETE", "/api/v1/users/{user}/second-factors", caller, (*API).removeSecondFactors},
 }
@@ -304,6 +308,12 @@ func (a *API) wrap(rt route) http.Handler {
 					a.fail(w, r, err)
 					return
 				}
+			}
+		}
+		if rt.method == http.MethodPost {
+			if keys, ok := r.Header["Idempotency-Key"]; ok {
+				a.idempotent(rt, w, r, keys)
+				return
 			}
 		}
 		if err := rt.handle(a, w, r); err != nil {

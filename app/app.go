@@ -16,8 +16,10 @@ import (
 
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
+	"github.com/equipe-dev/equipe/authzen"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/server"
@@ -45,10 +47,12 @@ type App struct {
 	Catalogue *access.Catalogue
 	Identity  *identity.Service
 	Team      *team.Service
-	Mail      *mail.Templates
-	Worker    *mail.Worker
-	Mailbox   *mail.DevMailbox // the development mailbox; nil when SMTP is configured
-	Handler   http.Handler
+	// Idempotency keeps the API's answers to requests with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	Mail        *mail.Templates
+	Worker      *mail.Worker
+	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	Handler     http.Handler
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -130,6 +134,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
+	a.Idempotency = &idempotency.Service{DB: a.DB, Now: opt.Now}
 	if !opt.KeepPolicy {
 		if err := id.PublishPolicy(ctx, cfg.Policy); err != nil {
 			return fmt.Errorf("privacy policy: %w", err)
@@ -143,6 +148,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
+		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
@@ -150,9 +157,11 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			TrustedProxies: cfg.TrustedProxies},
 		Web:   webHandler,
 		Pages: w,
-		API: (&api.API{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+		API: (&api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 			Log: a.Log.With("component", "api")}).Handler(),
-		I18n: cat,
+		AuthZEN:           az.Handler(),
+		AuthZENEvaluation: az.EvaluationHandler(),
+		I18n:              cat,
 		Log:  a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
@@ -229,6 +238,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	stop()
 	wg.Wait()
+	a.Team.WaitKeyUses()
 	if cerr := a.DB.Close(); err == nil {
 		err = cerr
 	}
@@ -247,8 +257,8 @@ func (a *App) mailMode() string {
 	return "smtp " + a.Config.SMTP.String()
 }
 
-// maintain deletes expired tokens, ended sessions and idle throttles every
-// ten minutes.
+// maintain deletes expired tokens, ended sessions, idle throttles and
+// idempotency keys past their 24 hours every ten minutes.
 func (a *App) maintain(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -259,6 +269,9 @@ func (a *App) maintain(ctx context.Context) {
 		case <-t.C:
 			if err := a.Identity.Cleanup(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup", "err", err)
+			}
+			if _, err := a.Idempotency.Prune(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("cleanup of idempotency keys", "err", err)
 			}
 		}
 	}

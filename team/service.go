@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -31,6 +32,7 @@ type Service struct {
 
 	cache    *cache
 	security securityLimiter
+	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
 }
 
 // New returns a Service whose cache follows the store's changes.
