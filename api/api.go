@@ -82,6 +82,7 @@ var routes = []route{
 	{"POST", "/api/v1/me/email", member, (*API).changeEmail},
 	{"DELETE", "/api/v1/me/email", member, (*API).withdrawEmailChange},
 	{"POST", "/api/v1/me/email/resend", member, (*API).resendEmailChange},
+	{"POST", "/api/v1/me/email/passkey", member, (*API).emailChangePasskey},
 	{"POST", "/api/v1/email-change/confirm", public, (*API).confirmEmailChange},
 	{"POST", "/api/v1/email-change/cancel", public, (*API).cancelEmailChange},
 	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},

@@ -84,6 +84,7 @@ var routes = []route{
 	{"POST /me/email", member, (*Web).changeEmail},
 	{"POST /me/email/resend", member, (*Web).resendEmailChange},
 	{"POST /me/email/withdraw", member, (*Web).withdrawEmailChange},
+	{"POST /me/email/passkey/options", member, (*Web).emailPasskeyOptions},
 	{"GET /email-change/confirm/{token}", public, (*Web).emailConfirmForm},
 	{"POST /email-change/confirm/{token}", public, (*Web).emailConfirm},
 	{"GET /email-change/cancel/{token}", public, (*Web).emailCancelForm},
@@ -595,7 +596,6 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		// problem is one line of a form's summary: the field's name and its
 		// problem ("Prénom : ce champ est obligatoire.").
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
-		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"clock":   clock,
 		// status names a member's status as their account words it.
@@ -623,14 +623,6 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			return u.RequestURI()
 		},
 	}
-}
-
-// date says a moment in UTC, as each language writes it.
-func (w *Web) date(locale string, t time.Time) string {
-	if locale == equipe.LocaleFR {
-		return t.UTC().Format("02/01/2006 15:04 UTC")
-	}
-	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
 }
 
 // clock says the time of day of a moment within the next hours in the
