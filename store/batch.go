@@ -45,6 +45,8 @@ func (b *batchQueue) touch(keys ...string) { b.touched = append(b.touched, keys.
 
 func (b *batchQueue) recorded(id equipe.ID) { b.events = append(b.events, id) }
 
+func (b *batchQueue) queue() {}
+
 type batchItem struct {
 	query string
 	args  []any
@@ -80,7 +82,7 @@ func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest 
 // NewBatch returns an empty batch.
 func (db *DB) NewBatch() *Batch {
 	q := &batchQueue{}
-	return &Batch{Writes: Writes{x: q, d: db.d}, q: q}
+	return &Batch{Writes: Writes{x: q, d: db.d, subs: db.subs}, q: q}
 }
 
 // RunBatch runs the batch's statements in order in one transaction and

@@ -225,7 +225,7 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 }
 
 // TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder writes
-// events before the sequence existed (version 24), out of their ID order,
+// events before the sequence existed (version 25), out of their ID order,
 // then migrates: they are numbered in the order of their IDs (the order
 // they were written), and the next event recorded follows them.
 func TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder(t *testing.T) {
@@ -237,7 +237,7 @@ func TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder(t *testing.
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 24); err != nil {
+			if _, err := db.MigrateToForTest(ctx, 25); err != nil {
 				t.Fatal(err)
 			}
 			raw := storetest.Raw(t, cfg)
