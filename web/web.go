@@ -188,6 +188,26 @@ var routes = []route{
 	{"POST /admin/api-keys", member, (*Web).createInstanceKey},
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
+	{"GET /accounts/{account}/webhooks", member, (*Web).webhooks},
+	{"POST /accounts/{account}/webhooks", member, (*Web).createWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}", member, (*Web).webhook},
+	{"POST /accounts/{account}/webhooks/{webhook}", member, (*Web).updateWebhook},
+	{"POST /accounts/{account}/webhooks/{webhook}/test", member, (*Web).testWebhook},
+	{"POST /accounts/{account}/webhooks/{webhook}/rotate", member, (*Web).rotateWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}/delete", member, (*Web).deleteWebhookForm},
+	{"POST /accounts/{account}/webhooks/{webhook}/delete", member, (*Web).deleteWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}/deliveries/{delivery}", member, (*Web).webhookDelivery},
+	{"POST /accounts/{account}/webhooks/{webhook}/deliveries/{delivery}/redeliver", member, (*Web).redeliverWebhook},
+	{"GET /admin/webhooks", member, (*Web).webhooks},
+	{"POST /admin/webhooks", member, (*Web).createWebhook},
+	{"GET /admin/webhooks/{webhook}", member, (*Web).webhook},
+	{"POST /admin/webhooks/{webhook}", member, (*Web).updateWebhook},
+	{"POST /admin/webhooks/{webhook}/test", member, (*Web).testWebhook},
+	{"POST /admin/webhooks/{webhook}/rotate", member, (*Web).rotateWebhook},
+	{"GET /admin/webhooks/{webhook}/delete", member, (*Web).deleteWebhookForm},
+	{"POST /admin/webhooks/{webhook}/delete", member, (*Web).deleteWebhook},
+	{"GET /admin/webhooks/{webhook}/deliveries/{delivery}", member, (*Web).webhookDelivery},
+	{"POST /admin/webhooks/{webhook}/deliveries/{delivery}/redeliver", member, (*Web).redeliverWebhook},
 	{"GET /admin/security", member, (*Web).security},
 	{"GET /admin/privacy-policy", member, (*Web).policies},
 	{"POST /admin/privacy-policy", member, (*Web).publishPolicy},
@@ -582,6 +602,8 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		"status": func(s equipe.MemberStatus, activation bool) string {
 			return w.I18n.T(locale, statusKey(s, activation), nil)
 		},
+		// webhookFields pairs an endpoint form with its types.
+		"webhookFields": func(f *form, h webhookForm) webhookFieldsData { return webhookFieldsData{Form: f, Hook: h} },
 		// sortHeader pairs a sortable column with its label's key.
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
