@@ -26,6 +26,7 @@ import (
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/web"
+	"github.com/equipe-dev/equipe/webhook"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Params identity.Params    // default identity.DefaultParams
 	Now    func() time.Time   // default time.Now
 	Worker func(*mail.Worker) // adjusts the mail worker before it starts
+	// Webhooks adjusts the webhook worker before it starts (a test's
+	// clock, resolver or schedule).
+	Webhooks func(*webhook.Worker)
 	// KeepPolicy leaves the published privacy policy alone (for commands
 	// other than serve, which may run without the policy settings).
 	KeepPolicy bool
@@ -51,6 +55,7 @@ type App struct {
 	Idempotency *idempotency.Service
 	Mail        *mail.Templates
 	Worker      *mail.Worker
+	Webhooks    *webhook.Worker
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
 }
@@ -131,6 +136,14 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team.Secrets = keys
+	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
+	a.Team.WebhookRules = rules
+	a.Webhooks = &webhook.Worker{DB: a.DB, Keys: keys, Client: rules.Client(webhook.DefaultTimeout, nil),
+		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook}
+	if opt.Webhooks != nil {
+		opt.Webhooks(a.Webhooks)
+	}
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
@@ -213,6 +226,11 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	wg.Go(func() {
 		if err := a.Worker.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("mail worker stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.Webhooks.Run(bg); err != nil {
+			a.Log.Error("webhook worker stopped", "err", err)
 		}
 	})
 	wg.Go(func() { a.maintain(bg) })

@@ -42,6 +42,8 @@ type batchQueue struct {
 
 func (b *batchQueue) touch(keys ...string) { b.touched = append(b.touched, keys...) }
 
+func (b *batchQueue) queue() {}
+
 type batchItem struct {
 	query string
 	args  []any
@@ -77,7 +79,7 @@ func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest 
 // NewBatch returns an empty batch.
 func (db *DB) NewBatch() *Batch {
 	q := &batchQueue{}
-	return &Batch{Writes: Writes{x: q, d: db.d}, q: q}
+	return &Batch{Writes: Writes{x: q, d: db.d, subs: db.subs}, q: q}
 }
 
 // RunBatch runs the batch's statements in order in one transaction and

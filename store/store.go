@@ -63,6 +63,11 @@ type DB struct {
 
 	hooksMu sync.RWMutex
 	hooks   []func(keys []string)
+	// subs knows which accounts' endpoints subscribe to which event types
+	// (SQLite; see RecordAudit); queuedHooks hear that a committed unit
+	// queued webhook deliveries.
+	subs        *subscriptions
+	queuedHooks []func()
 	// listenTimes are Listen's delays (PostgreSQL).
 	listenTimes listenTimes
 	// commits counts the write transactions committed (see Commits).
@@ -130,7 +135,9 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	r.SetMaxOpenConns(conns)
 	r.SetMaxIdleConns(conns)
 	r.SetConnMaxIdleTime(0)
-	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r)}
+	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r),
+		subs: newSubscriptions()}
+	db.OnChange(db.subs.heard)
 	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
 	// A connection's first statement may find the file busy without the
 	// busy timeout being consulted: while the last process to close it
@@ -190,7 +197,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger,
+	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
 	db.Queries = Queries{q: p, d: dialects[Postgres]}
 	return db, nil
@@ -247,7 +254,8 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		q = cachedTx{stx, db.wcache}
 	}
 	var touched []string
-	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched}, d: db.d}, tx: stx}
+	var queued bool
+	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched, &queued}, d: db.d, subs: db.subs}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -270,6 +278,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)
+	}
+	if queued {
+		db.deliveriesQueued()
 	}
 	return nil
 }
@@ -325,8 +336,9 @@ var dialects = map[Engine]*dialect{
 // Writes holds the write methods. On a Tx they run at once; on a Batch
 // they are queued and run together by DB.RunBatch.
 type Writes struct {
-	x writer
-	d *dialect
+	x    writer
+	d    *dialect
+	subs *subscriptions
 }
 
 // writer runs a statement now (in a transaction) or later (in a batch).
@@ -341,6 +353,9 @@ type writer interface {
 	queryRow(ctx context.Context, query string, args []any, dest ...any) error
 	// touch notes that the write changes who may do what (see Changed).
 	touch(keys ...string)
+	// queue notes that the write queued webhook deliveries (a transaction
+	// only: a batch's worker finds them at its next poll).
+	queue()
 }
 
 func (w Writes) exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -359,9 +374,12 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 type txWriter struct {
 	q       querier
 	touched *[]string
+	queued  *bool
 }
 
 func (t txWriter) touch(keys ...string) { *t.touched = append(*t.touched, keys...) }
+
+func (t txWriter) queue() { *t.queued = true }
 
 func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.q.ExecContext(ctx, query, args...)

@@ -242,6 +242,8 @@ func (c *cache) invalidate(keys []string) {
 				delete(c.keys, c.keyIDs[id])
 				delete(c.keyIDs, id)
 			}
+		case "w":
+			// Webhook endpoints (store.WebhooksKey) grant nothing.
 		default:
 			c.reset()
 		}
