@@ -50,6 +50,10 @@ type Config struct {
 	// PreviousSecretKeys still open what was sealed before a rotation.
 	SecretKey          []byte
 	PreviousSecretKeys [][]byte
+	// WebhooksAllowHTTPLoopback lets webhook endpoints be http:// URLs on a
+	// loopback address, and deliveries connect there: for a receiver on the
+	// same machine (development, tests). Off by default.
+	WebhooksAllowHTTPLoopback bool
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -77,7 +81,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
 		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
-		secretKey, previousKeys                                                        string
+		secretKey, previousKeys, webhooksLoopback                                      string
 		metricsAddr, metricsNetworks                                                   string
 	}
 	settings := []setting{
@@ -96,6 +100,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"privacy-policy-label", "EQUIPE_PRIVACY_POLICY_LABEL", "", "name of the policy's version as people read it (default: its publication date)", false, &raw.policyLabel},
 		{"secret-key", "EQUIPE_SECRET_KEY", "", "key sealing authenticator seeds: 64 hex digits (openssl rand -hex 32); default: made on first start in the data directory", true, &raw.secretKey},
 		{"secret-key-previous", "EQUIPE_SECRET_KEY_PREVIOUS", "", "earlier secret keys (comma-separated), still read during a rotation", true, &raw.previousKeys},
+		{"webhooks-allow-http-loopback", "EQUIPE_WEBHOOKS_ALLOW_HTTP_LOOPBACK", "false", "let webhook endpoints be http:// URLs on a loopback address (a receiver on this machine)", false, &raw.webhooksLoopback},
 		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 		{"metrics-addr", "EQUIPE_METRICS_ADDR", "", "separate address (host:port) serving /metrics alone; empty: /metrics on the main address, to --metrics-networks only", false, &raw.metricsAddr},
 		{"metrics-networks", "EQUIPE_METRICS_NETWORKS", "127.0.0.0/8,::1", "comma-separated networks that may read /metrics on the main address; none: nobody", false, &raw.metricsNetworks},
@@ -134,6 +139,15 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	bad := func(i int, problem string, args ...any) error {
 		return &SettingError{settings[i].env, settings[i].flag, fmt.Sprintf(problem, args...)}
 	}
+	// at is the index of the setting of flag name.
+	at := func(name string) int {
+		for i, st := range settings {
+			if st.flag == name {
+				return i
+			}
+		}
+		panic("no setting " + name)
+	}
 	host, port, err := net.SplitHostPort(raw.addr)
 	if err != nil || port == "" {
 		return c, bad(0, "%q is not a host:port address (for example 127.0.0.1:8080)", raw.addr)
@@ -144,12 +158,19 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.DataDir = raw.data
 	if raw.timeZone == "Local" || raw.timeZone == "" {
-		return c, bad(15, "must be an IANA time zone name, such as Europe/Paris or UTC")
+		return c, bad(at("time-zone"), "must be an IANA time zone name, such as Europe/Paris or UTC")
 	}
 	if _, err := time.LoadLocation(raw.timeZone); err != nil {
-		return c, bad(15, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
+		return c, bad(at("time-zone"), "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
 	}
 	c.TimeZone = raw.timeZone
+	switch strings.ToLower(raw.webhooksLoopback) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.WebhooksAllowHTTPLoopback = true
+	default:
+		return c, bad(at("webhooks-allow-http-loopback"), "must be true or false, not %q", raw.webhooksLoopback)
+	}
 	if c.SecretKey, c.PreviousSecretKeys, err = parseSecretKeys(raw.secretKey, raw.previousKeys); err != nil {
 		return c, err
 	}
@@ -210,13 +231,13 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	if raw.metricsAddr != "" {
 		if _, port, err := net.SplitHostPort(raw.metricsAddr); err != nil || port == "" {
-			return c, bad(16, "%q is not a host:port address (for example 127.0.0.1:9090)", raw.metricsAddr)
+			return c, bad(at("metrics-addr"), "%q is not a host:port address (for example 127.0.0.1:9090)", raw.metricsAddr)
 		}
 		c.MetricsAddr = raw.metricsAddr
 	}
 	if strings.TrimSpace(raw.metricsNetworks) != "none" {
 		if c.MetricsNetworks, err = networks(raw.metricsNetworks); err != nil {
-			return c, bad(17, "%v", err)
+			return c, bad(at("metrics-networks"), "%v", err)
 		}
 	}
 	c.Policy, err = policy(raw.policyURL, raw.policyFile, raw.policyVersion)

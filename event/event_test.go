@@ -148,6 +148,9 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserExternalIDChanged.Type:    roundTrip(UserExternalIDChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
+		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
+		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
+		WebhookDisabled.Type: roundTrip(WebhookDisabled),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
