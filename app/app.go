@@ -171,6 +171,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		Team:     a.Team.Stats,
 		Identity: id.Stats,
 		Emails:   a.Worker.Stats,
+		Webhooks: a.Webhooks.Stats,
 		Backlog:  a.Worker.Backlog,
 		Pools: func() []metrics.Pool {
 			var out []metrics.Pool

@@ -32,6 +32,9 @@ type Sources struct {
 	// Emails returns the emails sent, the attempts that failed and will be
 	// retried, and the emails abandoned, since the start.
 	Emails func() (sent, failed, abandoned uint64)
+	// Webhooks returns the webhook deliveries delivered, the attempts that
+	// failed and will be retried, and the deliveries abandoned.
+	Webhooks func() (delivered, failed, abandoned uint64)
 	// Backlog returns the emails waiting to be sent and when the oldest
 	// was queued (zero: none).
 	Backlog func(ctx context.Context) (int, time.Time, error)
@@ -135,6 +138,9 @@ var (
 	emailsDesc = prometheus.NewDesc("equipe_email_deliveries_total",
 		"Email delivery attempts of this process's worker, by result (sent; failed, to be retried; abandoned).",
 		[]string{"result"}, nil)
+	webhooksDesc = prometheus.NewDesc("equipe_webhook_deliveries_total",
+		"Webhook delivery attempts of this process's worker, by result (delivered; failed, to be retried; abandoned).",
+		[]string{"result"}, nil)
 	poolOpenDesc = prometheus.NewDesc("equipe_db_connections",
 		"Database connections of a pool, by state (in_use, idle).", []string{"pool", "state"}, nil)
 	poolMaxDesc = prometheus.NewDesc("equipe_db_connections_max",
@@ -154,7 +160,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{checksDesc, loginsDesc, outboxDesc, outboxAgeDesc, emailsDesc, poolOpenDesc,
+	for _, d := range []*prometheus.Desc{checksDesc, loginsDesc, outboxDesc, outboxAgeDesc, emailsDesc, webhooksDesc, poolOpenDesc,
 		poolMaxDesc, poolWaitsDesc, poolWaitedDesc, cacheEntriesDesc, cacheLookupsDesc, scrapeErrorsDesc} {
 		ch <- d
 	}
@@ -194,6 +200,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(emailsDesc, float64(sent), "sent")
 		counter(emailsDesc, float64(failed), "failed")
 		counter(emailsDesc, float64(abandoned), "abandoned")
+	}
+	if c.src.Webhooks != nil {
+		delivered, failed, abandoned := c.src.Webhooks()
+		counter(webhooksDesc, float64(delivered), "delivered")
+		counter(webhooksDesc, float64(failed), "failed")
+		counter(webhooksDesc, float64(abandoned), "abandoned")
 	}
 	if c.src.Backlog != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

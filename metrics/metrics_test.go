@@ -264,11 +264,13 @@ func TestMetrics_RefusedOutsideTheTrustedNetworksOrServedApart(t *testing.T) {
 }
 
 // TestMetrics_OutboxAgeAndPoolsFromTheirSources reads the metrics of
-// sources that say an email has waited 90 seconds and a pool is busy.
+// sources that say an email has waited 90 seconds, webhooks were delivered
+// or not, and a pool is busy.
 func TestMetrics_OutboxAgeAndPoolsFromTheirSources(t *testing.T) {
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	m := metrics.New(metrics.Sources{
-		Backlog: func(context.Context) (int, time.Time, error) { return 2, now.Add(-90 * time.Second), nil },
+		Backlog:  func(context.Context) (int, time.Time, error) { return 2, now.Add(-90 * time.Second), nil },
+		Webhooks: func() (uint64, uint64, uint64) { return 12, 3, 1 },
 		Pools: func() []metrics.Pool {
 			return []metrics.Pool{{Name: "writer", Stats: sql.DBStats{MaxOpenConnections: 1, InUse: 1, WaitCount: 7,
 				WaitDuration: 1500 * time.Millisecond}}}
@@ -284,6 +286,9 @@ func TestMetrics_OutboxAgeAndPoolsFromTheirSources(t *testing.T) {
 		want   float64
 	}{
 		{"equipe_outbox_emails", nil, 2},
+		{"equipe_webhook_deliveries_total", []string{"result", "delivered"}, 12},
+		{"equipe_webhook_deliveries_total", []string{"result", "failed"}, 3},
+		{"equipe_webhook_deliveries_total", []string{"result", "abandoned"}, 1},
 		{"equipe_outbox_oldest_email_age_seconds", nil, 90},
 		{"equipe_db_connections", []string{"pool", "writer", "state", "in_use"}, 1},
 		{"equipe_db_connections", []string{"pool", "writer", "state", "idle"}, 0},
@@ -297,7 +302,9 @@ func TestMetrics_OutboxAgeAndPoolsFromTheirSources(t *testing.T) {
 		}
 	}
 	m = metrics.New(metrics.Sources{
-		Backlog: func(context.Context) (int, time.Time, error) { return 0, time.Time{}, errors.New("database unreachable") },
+		Backlog: func(context.Context) (int, time.Time, error) {
+			return 0, time.Time{}, errors.New("database unreachable")
+		},
 	})
 	srv2 := httptest.NewServer(m.Handler())
 	defer srv2.Close()
