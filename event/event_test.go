@@ -147,6 +147,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
+		MembersImported.Type:          roundTrip(MembersImported),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
