@@ -55,6 +55,10 @@ type User struct {
 	FirstName string
 	LastName  string
 	Locale    string
+	// ExternalID is the vendor's own identifier of the person, unique
+	// across the instance and compared exactly; "" for none. Only the
+	// instance sets it (see Member.ExternalID for an account's).
+	ExternalID string
 	// TimeZone is the IANA name of the zone the times shown to the person
 	// are said in; "" for their account's.
 	TimeZone string
@@ -162,6 +166,10 @@ type Member struct {
 	Status    MemberStatus
 	Title     string
 	Overrides []Override
+	// ExternalID is the vendor's own identifier of the person in this
+	// account, unique in the account and compared exactly; "" for none.
+	// It is the account's, apart from the user's own (User.ExternalID).
+	ExternalID string
 	// NotificationEmail receives this account's notices to the member
 	// (welcome, confirmations) when set; security links always go to the
 	// login email.

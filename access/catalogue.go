@@ -130,6 +130,10 @@ type Permission struct {
 	Scopes       []Scope // the scopes it accepts, broadest first; empty for an unscoped permission
 	DefaultScope Scope   // ScopeNone exactly when Scopes is empty
 	Index        int
+	// Actions are other names of the permission that the AuthZEN API
+	// accepts as an action's name (such as can_read), unique in the
+	// catalogue.
+	Actions []string
 }
 
 // Scoped reports whether the permission carries a scope.
@@ -198,18 +202,58 @@ type Catalogue struct {
 	Roles         []Role
 	JobTitles     []JobTitle
 
-	perms  map[string]int
-	groups map[string]int
-	types  map[string]int
-	roles  map[string]int
-	titles map[string]int
-	all    Set // every permission at its broadest scope
+	perms   map[string]int
+	actions map[string]int // an action name's permission
+	groups  map[string]int
+	types   map[string]int
+	roles   map[string]int
+	titles  map[string]int
+	all     Set // every permission at its broadest scope
 }
 
 // keyPattern is the shape of every key of a catalogue: lower-case words of
 // letters, digits and underscores, separated by dots, each starting with a
 // letter. Keys appear in URLs, JSON, logs and SQL, so they stay plain.
 var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+// actionPattern is the shape of an action's name: the words of a key, or the
+// names other systems give actions (can_read, records:edit, view-record).
+var actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+
+// ValidActionName reports whether s may be an action's name in a
+// catalogue.
+func ValidActionName(s string) bool { return len(s) <= MaxKeyLength && actionPattern.MatchString(s) }
+
+// ActionPermission returns the key of the permission that name names: a
+// permission's key, or one of its action names; false for neither.
+func (c *Catalogue) ActionPermission(name string) (string, bool) {
+	if i, ok := c.perms[name]; ok {
+		return c.Permissions[i].Key, true
+	}
+	if i, ok := c.actions[name]; ok {
+		return c.Permissions[i].Key, true
+	}
+	return "", false
+}
+
+// ActionPermissionBytes is ActionPermission of the text name, without
+// copying it (for the AuthZEN API's plain path).
+func (c *Catalogue) ActionPermissionBytes(name []byte) (string, bool) {
+	if i, ok := c.perms[string(name)]; ok {
+		return c.Permissions[i].Key, true
+	}
+	if i, ok := c.actions[string(name)]; ok {
+		return c.Permissions[i].Key, true
+	}
+	return "", false
+}
+
+// DeclaresTypeBytes reports whether the catalogue declares the resource
+// type named by the text typ, without copying it.
+func (c *Catalogue) DeclaresTypeBytes(typ []byte) bool {
+	_, ok := c.types[string(typ)]
+	return ok
+}
 
 // MaxKeyLength is the longest key a catalogue or a custom role may use.
 const MaxKeyLength = 64

@@ -331,6 +331,9 @@ func TestParse_ErrorsNameFileLineAndKey(t *testing.T) {
 		msg    string
 	}{
 		{"unknown top-level field", base + "colour: blue #!\n", "", "", `unknown field "colour"`},
+		{"an action that is a permission's key", edit(t, "    group: g\n", "    group: g\n    actions: [rec.view] #!\n"), "permission", "a.view", `action "rec.view" is a permission's key`},
+		{"an action given twice", edit(t, "    group: g\n", "    group: g\n    actions: [can_read, can_read] #!\n"), "permission", "a.view", `action "can_read" is already the name of a.view`},
+		{"an action of bad shape", edit(t, "    group: g\n", "    group: g\n    actions: [\"can read\"] #!\n"), "permission", "a.view", `action "can read" must be`},
 		{"unknown permission field", edit(t, "    group: g\n", "    group: g\n    colour: blue #!\n"), "permission", "a.view", `unknown field "colour"`},
 		{"unknown role field", edit(t, "    label: {fr: Lecteur, en: Reader}\n", "    label: {fr: Lecteur, en: Reader}\n    admin: true #!\n"), "role", "reader", `unknown field "admin"`},
 		{"unknown label language", edit(t, "label: {fr: Voir A, en: View A}", "label: {fr: Voir A, en: View A, de: Sehen A} #!"), "permission", "a.view", `unknown field "de"`},

@@ -68,7 +68,8 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 }
 
 type parser struct {
-	file string
+	file        string
+	actionNodes []actionNode
 }
 
 func (p *parser) fail(n *yaml.Node, entity, key, format string, args ...any) *ParseError {
@@ -312,7 +313,7 @@ func (p *parser) parse(data []byte) (*Catalogue, error) {
 	}
 
 	c := &Catalogue{
-		perms:  map[string]int{},
+		perms: map[string]int{}, actions: map[string]int{},
 		groups: map[string]int{},
 		types:  map[string]int{},
 		roles:  map[string]int{},
@@ -367,6 +368,41 @@ func (p *parser) groups(c *Catalogue, top mapping) error {
 	return nil
 }
 
+// actions reads a permission's action names: the names a caller of the
+// AuthZEN API may give for it (such as can_read), each unique in the
+// catalogue and none another permission's key.
+func (p *parser) actions(c *Catalogue, m mapping, perm *Permission) error {
+	const entity = "permission"
+	an, ok := m.vals["actions"]
+	if !ok {
+		return nil
+	}
+	items, err := p.list(an, "actions")
+	if err != nil {
+		return err
+	}
+	for _, n := range items {
+		name, err := p.text(n, entity, perm.Key, "actions")
+		if err != nil {
+			return err
+		}
+		if !ValidActionName(name) {
+			return p.fail(n, entity, perm.Key, "action %q must be 1 to %d letters, digits, '_', '-', '.' or ':'", name, MaxKeyLength)
+		}
+		if other, taken := c.actions[name]; taken {
+			owner := perm.Key
+			if other < len(c.Permissions) {
+				owner = c.Permissions[other].Key
+			}
+			return p.fail(n, entity, perm.Key, "action %q is already the name of %s", name, owner)
+		}
+		c.actions[name] = perm.Index
+		p.actionNodes = append(p.actionNodes, actionNode{n, name, perm.Key})
+		perm.Actions = append(perm.Actions, name)
+	}
+	return nil
+}
+
 func (p *parser) permissions(c *Catalogue, top mapping) error {
 	const entity = "permission"
 	items, err := p.list(top.vals["permissions"], "permissions")
@@ -375,7 +411,8 @@ func (p *parser) permissions(c *Catalogue, top mapping) error {
 	}
 	keys := seen{}
 	for _, n := range items {
-		m, err := p.mapping(n, entity, "", "a permission", "key", "group", "label", "description", "scopes", "default_scope")
+		m, err := p.mapping(n, entity, "", "a permission", "key", "group", "label", "description", "scopes", "default_scope",
+			"actions")
 		if err != nil {
 			return err
 		}
@@ -407,11 +444,27 @@ func (p *parser) permissions(c *Catalogue, top mapping) error {
 		if err := p.scopes(m, k, &perm); err != nil {
 			return err
 		}
+		if err := p.actions(c, m, &perm); err != nil {
+			return err
+		}
 		c.perms[k] = perm.Index
 		c.Permissions = append(c.Permissions, perm)
 		c.all.add(perm.Index, perm.Broadest())
 	}
+	// Once every key is known: an action may not be one of them.
+	for _, a := range p.actionNodes {
+		if _, taken := c.perms[a.name]; taken {
+			return p.fail(a.node, entity, a.perm, "action %q is a permission's key: callers give that key as it is", a.name)
+		}
+	}
 	return nil
+}
+
+// actionNode is an action's name as read, for the checks made once every
+// permission is read.
+type actionNode struct {
+	node       *yaml.Node
+	name, perm string
 }
 
 func (p *parser) scopes(m mapping, k string, perm *Permission) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
@@ -35,6 +36,61 @@ func (n *nullableID) UnmarshalJSON(b []byte) error {
 	}
 	n.raw = strings.Trim(string(b), `"`)
 	return nil
+}
+
+// nullableText is a JSON field of a change that may be absent (no
+// change), null (cleared) or a string (set).
+type nullableText struct {
+	present, null, bad bool
+	text               string
+}
+
+func (n *nullableText) UnmarshalJSON(b []byte) error {
+	n.present = true
+	switch v := jsontext.Value(b); v.Kind() {
+	case 'n':
+		n.null = true
+	case '"':
+		return json.Unmarshal(b, &n.text)
+	default:
+		n.bad = true
+	}
+	return nil
+}
+
+// change returns the change to make (nil: none; "": clear), or the field
+// error of a value that is no string, or an empty one (null clears).
+func (n nullableText) change(field string) (*string, error) {
+	switch {
+	case !n.present:
+		return nil, nil
+	case n.bad:
+		return nil, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: field, Key: "request.wrong_type"}}}
+	case n.null:
+		empty := ""
+		return &empty, nil
+	case n.text == "":
+		return nil, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: field, Key: "external_id.invalid"}}}
+	}
+	return &n.text, nil
+}
+
+// textPtr is nil for "", else a pointer to s: a JSON null for none.
+func textPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// derefText is *s, or "" for nil.
+func derefText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 type checkRequest struct {
@@ -100,16 +156,25 @@ type checkQuestion struct {
 	ownerPresent  bool
 	ownerNull     bool
 	owner         parsedID
+	// userExt and ownerExt: the vendor's identifiers given as
+	// external_id:{id} for the user and the owner, or nil.
+	userExt, ownerExt *string
 }
 
 func (c checkRequest) question() checkQuestion {
 	q := checkQuestion{account: parseID(c.AccountID), user: parseID(c.UserID), permission: c.Permission,
 		ownerPresent: c.OwnerID.present, ownerNull: c.OwnerID.null}
+	if !q.user.ok {
+		q.userExt = externalRef([]byte(c.UserID))
+	}
 	if c.ResourceID != nil {
 		q.hasResource, q.resource = true, parseID(*c.ResourceID)
 	}
 	if c.OwnerID.present && !c.OwnerID.null {
 		q.owner = parseID(c.OwnerID.raw)
+		if !q.owner.ok {
+			q.ownerExt = externalRef([]byte(c.OwnerID.raw))
+		}
 	}
 	return q
 }
@@ -124,10 +189,13 @@ func (c checkQuestion) query() (team.CheckQuery, *checkAnswer) {
 	if !c.account.ok {
 		return deny(access.DeniedUnknownAccount)
 	}
-	if !c.user.ok {
+	q := team.CheckQuery{Account: c.account.id, User: c.user.id, Permission: c.permission}
+	switch {
+	case c.userExt != nil:
+		q.UserRef = &team.UserRef{Kind: team.RefExternal, Text: *c.userExt}
+	case !c.user.ok:
 		return deny(access.DeniedNotMember)
 	}
-	q := team.CheckQuery{Account: c.account.id, User: c.user.id, Permission: c.permission}
 	if c.hasResource {
 		if !c.resource.ok {
 			return deny(access.DeniedUnknownResource)
@@ -137,6 +205,8 @@ func (c checkQuestion) query() (team.CheckQuery, *checkAnswer) {
 	switch {
 	case c.ownerNull:
 		q.Query.Unowned = true
+	case c.ownerExt != nil:
+		q.OwnerRef = &team.UserRef{Kind: team.RefExternal, Text: *c.ownerExt}
 	case c.ownerPresent:
 		if !c.owner.ok {
 			return deny(access.DeniedInvalidQuery)
@@ -224,11 +294,7 @@ type effectiveGrant struct {
 }
 
 func (a *API) effectivePermissions(w http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	user, err := pathID(r, "user")
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -322,6 +388,8 @@ type memberView struct {
 	// SecondFactor: the member has a second factor (an authenticator app
 	// or a passkey).
 	SecondFactor bool `json:"second_factor"`
+	// ExternalID: the vendor's identifier of the member in the account.
+	ExternalID *string `json:"external_id"`
 }
 
 type overrideView struct {
@@ -334,7 +402,7 @@ func viewMember(mv team.MemberView) memberView {
 	v := memberView{UserID: m.UserID, Actions: viewActions(mv.Actions), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
 		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(m.LastLoginAt),
-		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor}
+		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor, ExternalID: textPtr(m.ExternalID)}
 	if v.Resources == nil {
 		v.Resources = []equipe.ID{}
 	}
@@ -345,11 +413,7 @@ func viewMember(mv team.MemberView) memberView {
 }
 
 func (a *API) member(w http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	user, err := pathID(r, "user")
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -363,14 +427,12 @@ type memberPatch struct {
 	Title     *string                  `json:"title"`
 	Status    *string                  `json:"status"`
 	Clients   *[]string                `json:"clients"`
+	// ExternalID: a string sets the member's, null clears it.
+	ExternalID nullableText `json:"external_id"`
 }
 
 func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	user, err := pathID(r, "user")
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -379,6 +441,11 @@ func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ch := team.MemberChange{Role: in.Role, Title: in.Title}
+	if ext, err := in.ExternalID.change("external_id"); err != nil {
+		return err
+	} else if ext != nil {
+		ch.ExternalID = ext
+	}
 	if in.Status != nil {
 		st := equipe.MemberStatus(*in.Status)
 		ch.Status = &st

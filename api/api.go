@@ -157,6 +157,7 @@ var routes = []route{
 	{"GET", "/api/v1/privacy-policies/{version}/acceptances", member, (*API).policyAcceptances},
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},
+	{"PATCH", "/api/v1/users/{user}", caller, (*API).changeUser},
 	{"DELETE", "/api/v1/users/{user}/sessions", caller, (*API).endUserSessions},
 	{"DELETE", "/api/v1/users/{user}/second-factors", caller, (*API).removeSecondFactors},
 }

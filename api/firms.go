@@ -144,7 +144,7 @@ func (a *API) unassignStaff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	user, err := pathID(r, "user")
+	user, err := a.memberParam(r, firm)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,9 @@ type loadService struct {
 func startLoadService(b *testing.B, e store.Engine) *loadService {
 	b.Helper()
 	dbc := storetest.Config(b, e)
+	if dbc.DataDir == "" {
+		dbc.DataDir = b.TempDir() // the secret key's file, on PostgreSQL too
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -264,6 +267,11 @@ func startBare(b *testing.B) string {
 // from its own starting point. Requests are formatted once, at start, so
 // that the load generator spends its share of the 2 cores on sending.
 func wrkScript(host, key string, bodies []string) string {
+	return wrkScriptAt("/api/v1/check", host, key, bodies)
+}
+
+// wrkScriptAt is wrkScript for the endpoint at path.
+func wrkScriptAt(path, host, key string, bodies []string) string {
 	var sb strings.Builder
 	sb.WriteString("local bodies = {\n")
 	for _, body := range bodies {
@@ -279,7 +287,7 @@ setup = function(thread)
 end
 init = function(args)
   for k, body in ipairs(bodies) do
-    reqs[k] = wrk.format("POST", "/api/v1/check", {
+    reqs[k] = wrk.format("POST", %q, {
       ["Host"] = %q,
       ["Content-Type"] = "application/json",
       ["Authorization"] = "Bearer %s",
@@ -292,7 +300,7 @@ request = function()
   if i > #reqs then i = 1 end
   return reqs[i]
 end
-`, host, key)
+`, path, host, key)
 	return sb.String()
 }
 

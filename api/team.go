@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -136,6 +137,7 @@ type addMemberRequest struct {
 	SendInvitation    bool                    `json:"send_invitation"`
 	SendWelcome       bool                    `json:"send_welcome"`
 	Clients           []string                `json:"clients"`
+	ExternalID        *string                 `json:"external_id"`
 }
 
 func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
@@ -158,7 +160,7 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
 	added, err := a.Team.AddMember(r.Context(), actor(r), account, team.NewMember{Email: in.Email, FirstName: in.FirstName,
 		LastName: in.LastName, Role: in.Role, Overrides: overridesOf(in.Overrides), Resources: resources, Title: in.Title,
 		NotificationEmail: in.NotificationEmail, Locale: in.Locale, SendInvitation: in.SendInvitation, SendWelcome: in.SendWelcome,
-		Clients: clients})
+		Clients: clients, ExternalID: derefText(in.ExternalID)})
 	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT && e.Key == "member.exists" {
 		w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+e.Args["user_id"].(string))
 	}
@@ -180,7 +182,7 @@ func (a *API) respondMember(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -192,7 +194,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -203,7 +205,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -215,7 +217,7 @@ func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -231,7 +233,7 @@ func (a *API) adminReset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) suspend(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -242,7 +244,7 @@ func (a *API) suspend(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) reactivate(w http.ResponseWriter, r *http.Request) error {
-	account, user, err := accountUser(r)
+	account, user, err := a.accountUser(r)
 	if err != nil {
 		return err
 	}
@@ -252,13 +254,31 @@ func (a *API) reactivate(w http.ResponseWriter, r *http.Request) error {
 	return a.respondMember(w, r, http.StatusOK, account, user)
 }
 
-func accountUser(r *http.Request) (equipe.ID, equipe.ID, error) {
+// accountUser parses the account and the member of a member route. The
+// member is named by their user ID, or by the vendor's identifier as
+// external_id:{id} (the member's own external ID, else their user's; see
+// docs/api.md); one that names no member of the account answers 404.
+func (a *API) accountUser(r *http.Request) (equipe.ID, equipe.ID, error) {
 	account, err := pathID(r, "account")
 	if err != nil {
 		return account, account, err
 	}
-	user, err := pathID(r, "user")
+	user, err := a.memberParam(r, account)
 	return account, user, err
+}
+
+// externalPrefix introduces the vendor's identifier where the API takes a
+// user's ID.
+const externalPrefix = "external_id:"
+
+// memberParam parses the path's {user} naming a member of the account (see
+// accountUser).
+func (a *API) memberParam(r *http.Request, account equipe.ID) (equipe.ID, error) {
+	v := r.PathValue("user")
+	if ext, ok := strings.CutPrefix(v, externalPrefix); ok {
+		return a.Team.MemberByExternalID(r.Context(), actor(r), account, ext)
+	}
+	return equipe.ParseID(v)
 }
 
 // limitParam reads a page size: absent is the default page; anything but a

@@ -9,8 +9,19 @@ import (
 
 // The instance's users, for instance administrators and instance keys.
 
-type userDetailView struct {
+// instanceUserView is a user as the instance sees them: with the vendor's
+// identifier of the person.
+type instanceUserView struct {
 	userView
+	ExternalID *string `json:"external_id"`
+}
+
+func viewInstanceUser(u equipe.User) instanceUserView {
+	return instanceUserView{userView: viewUser(u), ExternalID: textPtr(u.ExternalID)}
+}
+
+type userDetailView struct {
+	instanceUserView
 	Disabled      bool                 `json:"disabled"`
 	Memberships   []userMembershipView `json:"memberships"`
 	Sessions      int                  `json:"sessions"`
@@ -44,9 +55,9 @@ func (a *API) users(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[userView]{Items: []userView{}}
+	out := list[instanceUserView]{Items: []instanceUserView{}}
 	for _, u := range users {
-		out.Items = append(out.Items, viewUser(u))
+		out.Items = append(out.Items, viewInstanceUser(u))
 	}
 	if next != "" {
 		out.NextCursor = &next
@@ -54,16 +65,31 @@ func (a *API) users(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusOK, out)
 }
 
+// userParam parses the path's {user} naming a user of the instance: their
+// ID, or external_id:{id} with the vendor's identifier of the person.
+func (a *API) userParam(r *http.Request) (equipe.ID, error) {
+	v := r.PathValue("user")
+	if ext, ok := strings.CutPrefix(v, externalPrefix); ok {
+		return a.Team.UserByExternalID(r.Context(), actor(r), ext)
+	}
+	return equipe.ParseID(v)
+}
+
 func (a *API) user(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "user")
+	id, err := a.userParam(r)
 	if err != nil {
 		return err
 	}
+	return a.respondUser(w, r, id)
+}
+
+// respondUser answers with what the instance sees of the user.
+func (a *API) respondUser(w http.ResponseWriter, r *http.Request, id equipe.ID) error {
 	v, err := a.Team.User(r.Context(), actor(r), id, a.Identity.Config.SessionIdle)
 	if err != nil {
 		return err
 	}
-	out := userDetailView{userView: viewUser(v.User), Disabled: !v.User.DisabledAt.IsZero(), Memberships: []userMembershipView{},
+	out := userDetailView{instanceUserView: viewInstanceUser(v.User), Disabled: !v.User.DisabledAt.IsZero(), Memberships: []userMembershipView{},
 		Sessions: v.Sessions, SecondFactors: secondFactorsView{TOTP: v.Factors.TOTP, Passkeys: v.Factors.Passkeys,
 			RecoveryCodes: v.Factors.RecoveryCodes}}
 	for _, ma := range v.Memberships {
@@ -73,8 +99,35 @@ func (a *API) user(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusOK, out)
 }
 
+type userPatch struct {
+	// ExternalID: a string sets the vendor's identifier of the person,
+	// null clears it.
+	ExternalID nullableText `json:"external_id"`
+}
+
+func (a *API) changeUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := a.userParam(r)
+	if err != nil {
+		return err
+	}
+	var in userPatch
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	ext, err := in.ExternalID.change("external_id")
+	if err != nil {
+		return err
+	}
+	if ext != nil {
+		if _, err := a.Team.SetUserExternalID(r.Context(), actor(r), id, *ext); err != nil {
+			return err
+		}
+	}
+	return a.respondUser(w, r, id)
+}
+
 func (a *API) endUserSessions(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "user")
+	id, err := a.userParam(r)
 	if err != nil {
 		return err
 	}

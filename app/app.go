@@ -16,6 +16,7 @@ import (
 
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
+	"github.com/equipe-dev/equipe/authzen"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
@@ -147,6 +148,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
+		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
 		PublicURL: cfg.PublicURL,
 		DB:        a.DB,
@@ -156,7 +159,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		Pages: w,
 		API: (&api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 			Log: a.Log.With("component", "api")}).Handler(),
-		I18n: cat,
+		AuthZEN:           az.Handler(),
+		AuthZENEvaluation: az.EvaluationHandler(),
+		I18n:              cat,
 		Log:  a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
@@ -234,6 +239,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	stop()
 	wg.Wait()
+	a.Team.WaitKeyUses()
 	if cerr := a.DB.Close(); err == nil {
 		err = cerr
 	}

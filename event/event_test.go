@@ -146,6 +146,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserPasskeyRemoved.Type: roundTrip(UserPasskeyRemoved),
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
+		UserExternalIDChanged.Type:    roundTrip(UserExternalIDChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
 		MembersImported.Type:          roundTrip(MembersImported),
 	}
@@ -203,7 +204,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
-		UserDeleted.Type, UserAlertsChanged.Type}
+		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)
@@ -231,6 +232,8 @@ func TestChanges_ListWhatChangedFieldByField(t *testing.T) {
 	manager.Role, manager.Resources = "manager", []equipe.ID{r1, r2}
 	suspended := admin
 	suspended.Status = equipe.MemberSuspended
+	named := admin
+	named.ExternalID = "crm-1"
 	tests := []struct {
 		name  string
 		event Event
@@ -243,6 +246,12 @@ func TestChanges_ListWhatChangedFieldByField(t *testing.T) {
 		}},
 		{"status", MemberSuspended.In(equipe.NewID(), "u", &admin, &suspended), []Change{
 			{Name: "status", Kind: ValueStatus, Before: equipe.MemberActive, After: equipe.MemberSuspended, HasBefore: true},
+		}},
+		{"an external ID set", MemberChanged.In(equipe.NewID(), "u", &admin, &named), []Change{
+			{Name: "external_id", Kind: ValueText, After: "crm-1"},
+		}},
+		{"an external ID cleared", MemberChanged.In(equipe.NewID(), "u", &named, &admin), []Change{
+			{Name: "external_id", Kind: ValueText, Before: "crm-1", After: "", HasBefore: true},
 		}},
 		{"a removal lists what the subject had", MemberRemoved.In(equipe.NewID(), "u", &admin, nil), []Change{
 			{Name: "role", Kind: ValueRole, After: "admin"},

@@ -103,6 +103,8 @@ var (
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 	// A person turns their new-browser emails on or off.
 	UserAlertsChanged = declareOwn[Alerts, Alerts]("user.alerts_changed", SubjectUser)
+	// The instance sets or clears the vendor's identifier of a person.
+	UserExternalIDChanged = declareOwn[ExternalID, ExternalID]("user.external_id_changed", SubjectUser)
 	// An instance administrator removes every second factor of a person,
 	// with a reason, after checking who asks (docs/security.md).
 	UserSecondFactorsRemoved = declareOwn[Factors, FactorRemoval]("user.second_factors_removed", SubjectUser)

@@ -62,7 +62,8 @@ type Change struct {
 // states' fields. Fields of the state before that the state after does not
 // have are context of an event that records other facts after it (an
 // invitation's email and link), not changes, unless the event removed its
-// subject.
+// subject, or the states are of one type: then a field that only a set value
+// shows (a member's external ID) was cleared.
 func (e Event) Changes() []Change {
 	var before, after []Field
 	if e.Before != nil {
@@ -91,6 +92,17 @@ func (e Event) Changes() []Change {
 		for _, f := range before {
 			out = append(out, Change{Name: f.Name, Kind: f.Kind, After: f.Value})
 		}
+	} else if e.Before != nil && reflect.TypeOf(e.Before) == reflect.TypeOf(e.After) {
+		have := map[string]bool{}
+		for _, f := range after {
+			have[f.Name] = true
+		}
+		for _, f := range before {
+			if !have[f.Name] && f.Value != nil {
+				out = append(out, Change{Name: f.Name, Kind: f.Kind, Before: f.Value, HasBefore: true,
+					After: reflect.Zero(reflect.TypeOf(f.Value)).Interface()})
+			}
+		}
 	}
 	return out
 }
@@ -108,6 +120,9 @@ type Member struct {
 	Title     string              `json:"title"`
 	Overrides []equipe.Override   `json:"overrides"`
 	Resources []equipe.ID         `json:"resources,omitempty"`
+	// ExternalID is the vendor's identifier of the member in the account
+	// (absent when none).
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // MemberOf returns the state of m with its assigned resources.
@@ -116,13 +131,19 @@ func MemberOf(m equipe.Member, resources []equipe.ID) Member {
 	if ovs == nil {
 		ovs = []equipe.Override{}
 	}
-	return Member{Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, Resources: resources}
+	return Member{Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, Resources: resources,
+		ExternalID: m.ExternalID}
 }
 
-// Fields lists the member's role, status, job title, overrides and resources.
+// Fields lists the member's role, status, job title, overrides and
+// resources, and their external ID when they have one.
 func (m Member) Fields() []Field {
-	return []Field{{"role", ValueRole, m.Role}, {"status", ValueStatus, m.Status}, {"title", ValueText, m.Title},
+	fs := []Field{{"role", ValueRole, m.Role}, {"status", ValueStatus, m.Status}, {"title", ValueText, m.Title},
 		{"overrides", ValueOverrides, m.Overrides}, {"resources", ValueResources, m.Resources}}
+	if m.ExternalID != "" {
+		fs = append(fs, Field{"external_id", ValueText, m.ExternalID})
+	}
+	return fs
 }
 
 // Added is a member as they were added to an account.
@@ -141,6 +162,9 @@ type Added struct {
 	// Creator: the partner who created the account for a business, kept as a
 	// Manager.
 	Creator bool `json:"creator,omitempty"`
+	// ExternalID is the vendor's identifier of the member in the account
+	// (absent when none).
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // Fields lists the member as added, with their overrides when they have any.
@@ -155,6 +179,9 @@ func (a Added) Fields() []Field {
 	}
 	if a.Creator {
 		fs = append(fs, Field{"creator", ValueBool, true})
+	}
+	if a.ExternalID != "" {
+		fs = append(fs, Field{"external_id", ValueText, a.ExternalID})
 	}
 	return fs
 }
@@ -459,6 +486,15 @@ type Alerts struct {
 
 // Fields lists the choice.
 func (a Alerts) Fields() []Field { return []Field{{"new_browser_alerts", ValueBool, a.NewBrowser}} }
+
+// ExternalID is the vendor's identifier of a person across the instance
+// ("" for none).
+type ExternalID struct {
+	ExternalID string `json:"external_id"`
+}
+
+// Fields lists the identifier.
+func (e ExternalID) Fields() []Field { return []Field{{"external_id", ValueText, e.ExternalID}} }
 
 // Factors are the second factors a person had: never their secrets.
 type Factors struct {

@@ -16,7 +16,7 @@ import (
 // An import reads the first ones (see ImportColumns) and ignores the
 // others, so an export can be edited and imported back.
 var MemberColumns = []string{"email", "first_name", "last_name", "role", "title", "resources", "notification_email",
-	"status", "joined_at", "last_login_at", "created_at"}
+	"external_id", "status", "joined_at", "last_login_at", "created_at"}
 
 // AuditColumns are the columns of an audit log export, in order; each
 // one's header is the message "csv.audit.<column>".
@@ -57,7 +57,7 @@ func WriteMembers(ctx context.Context, out io.Writer, cat *i18n.Catalog, locale 
 	}
 	err = e.Each(ctx, func(m team.ExportedMember) error {
 		return w.Write(m.Email, m.FirstName, m.LastName, m.Role, m.Title, strings.Join(m.Resources, ResourceSeparator),
-			m.NotificationEmail, string(m.Status), cellTime(m.JoinedAt), cellTime(m.LastLoginAt), cellTime(m.CreatedAt))
+			m.NotificationEmail, m.ExternalID, string(m.Status), cellTime(m.JoinedAt), cellTime(m.LastLoginAt), cellTime(m.CreatedAt))
 	})
 	if err != nil {
 		return err

@@ -8,14 +8,20 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// UpdateMember writes the member's role, status, title, overrides and
-// notification email.
-// Returns ENOTFOUND when the user is not a member of the account.
+// UpdateMember writes the member's role, status, title, overrides,
+// notification email and external ID.
+// Returns ENOTFOUND when the user is not a member of the account, ECONFLICT
+// "member.external_id_taken" when another member of the account has the
+// external ID.
 func (w Writes) UpdateMember(ctx context.Context, m *equipe.Member) error {
 	w.x.touch(MemberKey(m.AccountID, m.UserID))
-	return w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6, notification_email = $7
-		WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides),
-		m.NotificationEmail)
+	err := w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6, notification_email = $7,
+		external_id = $8 WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title,
+		jsonText(m.Overrides), m.NotificationEmail, str(m.ExternalID))
+	if isConflict(err) {
+		return memberConflict(err)
+	}
+	return err
 }
 
 // SetMemberResources replaces the member's assigned resources with ids. Every

@@ -153,12 +153,12 @@ func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resou
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
 	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at,
-	m.last_login_at`
+	m.last_login_at, m.external_id`
 
 func memberDest(m *equipe.Member) []any {
 	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
 		&m.FirstName, &m.LastName, &m.Locale, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
-		ts(&m.CreatedAt), orNever(&m.LastLoginAt)}
+		ts(&m.CreatedAt), orNever(&m.LastLoginAt), nstr(&m.ExternalID)}
 }
 
 // CreateMember inserts m, with the sort and search keys of the names it is
@@ -176,17 +176,51 @@ func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
 	}
 	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
 		first_name, last_name, locale, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key,
-		last_key, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		last_key, email_key, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		$17, $18, $19)`,
 		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
 		m.LastName, m.Locale, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
-		Fold(first), Fold(last), email)
+		Fold(first), Fold(last), email, str(m.ExternalID))
 	if err == nil {
 		w.x.touch(MemberKey(m.AccountID, m.UserID))
 	}
 	if isConflict(err) {
-		return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.member_exists", Err: err}
+		return memberConflict(err)
 	}
 	return err
+}
+
+// memberConflict names the constraint that writing m broke: another member
+// of the account with m's external ID ("member.external_id_taken"), else
+// the user already a member ("error.member_exists").
+func memberConflict(err error) error {
+	if conflictOn(err, "external_id") {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "member.external_id_taken", Err: err}
+	}
+	return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.member_exists", Err: err}
+}
+
+// MemberByExternalID returns the ID of the member of the account that the
+// vendor's identifier id names: the member whose own external ID it is,
+// else the member whose user's external ID it is (compared exactly), or
+// ENOTFOUND. Only the account's members are found: the identifier of
+// someone in another account names no one here.
+func (q Queries) MemberByExternalID(ctx context.Context, accountID equipe.ID, id string) (equipe.ID, error) {
+	var user equipe.ID
+	err := q.q.QueryRowContext(ctx, `SELECT m.user_id FROM members m WHERE m.account_id = $1 AND m.external_id = $2
+		UNION ALL
+		SELECT m.user_id FROM users u JOIN members m ON m.user_id = u.id AND m.account_id = $1 WHERE u.external_id = $2
+		LIMIT 1`, accountID, id).Scan(&user)
+	return user, wrap(err)
+}
+
+// MemberByEmailKey returns the ID of the member of the account whose login
+// email has the comparison key key, or ENOTFOUND.
+func (q Queries) MemberByEmailKey(ctx context.Context, accountID equipe.ID, key string) (equipe.ID, error) {
+	var user equipe.ID
+	err := q.q.QueryRowContext(ctx, `SELECT m.user_id FROM users u JOIN members m ON m.user_id = u.id AND m.account_id = $1
+		WHERE u.email_key = $2`, accountID, key).Scan(&user)
+	return user, wrap(err)
 }
 
 // Member returns the user's membership of the account, or ENOTFOUND.

@@ -492,6 +492,16 @@ func retryable(err error) bool {
 // isConflict reports whether err is a unique violation.
 func isConflict(err error) bool { return equipe.ErrorCode(err) == equipe.ECONFLICT }
 
+// conflictOn reports whether err is a unique violation that involves column
+// (or an index named after it): the drivers name it in the message (SQLite
+// "UNIQUE constraint failed: members.account_id, members.external_id",
+// PostgreSQL `violates unique constraint "members_external_id"`). Asking the
+// database which row conflicts is not possible: PostgreSQL refuses every
+// statement of a transaction after a failed one.
+func conflictOn(err error, column string) bool {
+	return isConflict(err) && strings.Contains(err.Error(), column)
+}
+
 // contains is the condition that the text param is part of the text expr:
 // a test of bytes, with no pattern characters to escape.
 func (d *dialect) contains(expr, param string) string {

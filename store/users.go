@@ -8,24 +8,46 @@ import (
 )
 
 const userColumns = `id, email, email_key, first_name, last_name, locale, notification_email,
-	email_verified_at, password_hash, password_changed_at, instance_admin, disabled_at, last_login_at, created_at, time_zone`
+	email_verified_at, password_hash, password_changed_at, instance_admin, disabled_at, last_login_at, created_at, time_zone, external_id`
 
 func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
 	return row.Scan(&u.ID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName, &u.Locale, nstr(&u.NotificationEmail),
 		ts(&u.EmailVerifiedAt), nstr(&u.PasswordHash), ts(&u.PasswordChangedAt), &u.InstanceAdmin, ts(&u.DisabledAt),
-		ts(&u.LastLoginAt), ts(&u.CreatedAt), &u.TimeZone)
+		ts(&u.LastLoginAt), ts(&u.CreatedAt), &u.TimeZone, nstr(&u.ExternalID))
 }
 
 // CreateUser inserts u. Returns ECONFLICT with key "email.taken" when a
 // user already has u's email key.
 func (w Writes) CreateUser(ctx context.Context, u *equipe.User) error {
 	_, err := w.exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
 		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
-		tv(u.LastLoginAt), micros(u.CreatedAt), u.TimeZone)
+		tv(u.LastLoginAt), micros(u.CreatedAt), u.TimeZone, str(u.ExternalID))
 	if isConflict(err) {
+		if conflictOn(err, "external_id") {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.external_id_taken", Err: err}
+		}
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "email.taken", Err: err}
+	}
+	return err
+}
+
+// UserByExternalID returns the user whose external ID is id (compared
+// exactly), or ENOTFOUND.
+func (q Queries) UserByExternalID(ctx context.Context, id string) (equipe.User, error) {
+	var u equipe.User
+	err := scanUser(q.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE external_id = $1`, id), &u)
+	return u, wrap(err)
+}
+
+// SetUserExternalID sets the user's external ID ("" clears it). Returns
+// ECONFLICT "user.external_id_taken" when another user has it, ENOTFOUND for
+// an unknown user.
+func (w Writes) SetUserExternalID(ctx context.Context, userID equipe.ID, id string) error {
+	err := w.execOne(ctx, `UPDATE users SET external_id = $2 WHERE id = $1`, userID, str(id))
+	if isConflict(err) {
+		return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.external_id_taken", Err: err}
 	}
 	return err
 }

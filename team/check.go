@@ -14,6 +14,13 @@ type CheckQuery struct {
 	Account    equipe.ID
 	Permission string
 	Query      access.Query // the optional resource and record owner
+	// UserRef, when set, names the user instead of User (by external ID or
+	// email, resolved among the account's members; see UserRef).
+	UserRef *UserRef
+	// OwnerRef, when set, names the record's owner instead of Query.Owner:
+	// one that names no member of the account owns the record as someone
+	// other than any member does.
+	OwnerRef *UserRef
 }
 
 // deniedOutOfReach answers a caller asking about an account it may not see:
@@ -38,6 +45,13 @@ func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access
 		}
 		return access.Decision{Reason: deniedOutOfReach}, err
 	}
+	if q.UserRef != nil || q.OwnerRef != nil {
+		var d *access.Decision
+		var err error
+		if q, d, err = s.resolveRefs(ctx, q); err != nil || d != nil {
+			return derefDecision(d), err
+		}
+	}
 	// Both from the cache under one lock, as nearly every check finds them;
 	// else each from the cache or the store.
 	acct, e, cached := s.cache.accountMember(q.Account, q.User)
@@ -56,6 +70,39 @@ func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access
 		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
 	}
 	return s.Catalogue.Check(e.m, acct.a, q.Permission, q.Query), nil
+}
+
+// resolveRefs turns the references of q into user IDs among the account's
+// members, or returns the denial of a user it names no member by.
+func (s *Service) resolveRefs(ctx context.Context, q CheckQuery) (CheckQuery, *access.Decision, error) {
+	if q.UserRef != nil {
+		id, ok, err := s.resolveMember(ctx, q.Account, *q.UserRef)
+		if err != nil {
+			return q, nil, err
+		}
+		if !ok {
+			return q, &access.Decision{Reason: access.DeniedNotMember}, nil
+		}
+		q.User, q.UserRef = id, nil
+	}
+	if q.OwnerRef != nil {
+		id, ok, err := s.resolveMember(ctx, q.Account, *q.OwnerRef)
+		if err != nil {
+			return q, nil, err
+		}
+		if !ok {
+			id = equipe.ID{} // no member's ID: the record is someone else's
+		}
+		q.Query.Owner, q.Query.OwnerKnown, q.OwnerRef = id, true, nil
+	}
+	return q, nil, nil
+}
+
+func derefDecision(d *access.Decision) access.Decision {
+	if d == nil {
+		return access.Decision{}
+	}
+	return *d
 }
 
 // CheckBatch answers up to 1,000 checks, in order.

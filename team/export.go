@@ -19,6 +19,7 @@ type ExportedMember struct {
 	Status            equipe.MemberStatus
 	Title             string
 	NotificationEmail string
+	ExternalID        string
 	// Resources are the names of the resources assigned to the member.
 	Resources   []string
 	CreatedAt   time.Time
@@ -74,7 +75,8 @@ func (e *MemberExport) Each(ctx context.Context, fn func(ExportedMember) error) 
 		for _, r := range rows {
 			m := ExportedMember{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Role: r.Member.Role,
 				Status: r.Member.Status, Title: r.Member.Title, NotificationEmail: r.Member.NotificationEmail,
-				CreatedAt: r.Member.CreatedAt, JoinedAt: r.Member.JoinedAt, LastLoginAt: r.LastLoginAt}
+				ExternalID: r.Member.ExternalID,
+				CreatedAt:  r.Member.CreatedAt, JoinedAt: r.Member.JoinedAt, LastLoginAt: r.LastLoginAt}
 			for _, id := range r.Resources {
 				if n, ok := e.resources[id]; ok {
 					m.Resources = append(m.Resources, n)

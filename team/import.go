@@ -36,7 +36,7 @@ const (
 // language (see package spreadsheet), in any order; only email is
 // required.
 var ImportColumns = []string{"email", "first_name", "last_name", "role", "title", "resources", "notification_email",
-	"send_invitation"}
+	"external_id", "send_invitation"}
 
 // ImportRow is one line of a members file: its number in the file (the
 // header is line 1) and its cells by column key. Absent columns have no
@@ -85,6 +85,7 @@ type importData struct {
 	Title             *string      `json:"title,omitempty"`
 	Resources         *[]equipe.ID `json:"resources,omitempty"`
 	NotificationEmail string       `json:"notification_email,omitempty"`
+	ExternalID        *string      `json:"external_id,omitempty"`
 	SendInvitation    bool         `json:"send_invitation,omitempty"`
 }
 
@@ -217,6 +218,8 @@ func refusalColumn(key string) string {
 		return "role"
 	case strings.Contains(key, "resource"):
 		return "resources"
+	case strings.Contains(key, "external_id"):
+		return "external_id"
 	}
 	return ""
 }
@@ -242,6 +245,10 @@ func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportR
 	}
 	if t, ok := c["title"]; ok {
 		d.Title = &t
+	}
+	if x, ok := c["external_id"]; ok {
+		x = strings.TrimSpace(x)
+		d.ExternalID = &x
 	}
 	if cell, ok := c["resources"]; ok {
 		ids := []equipe.ID{}
@@ -328,6 +335,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		if d.Resources != nil {
 			in.Resources = *d.Resources
 		}
+		if d.ExternalID != nil {
+			in.ExternalID = *d.ExternalID
+		}
 		_, err := s.AddMember(ctx, actor, account, in)
 		if errors.Is(err, errRehearsed) {
 			err = nil
@@ -340,6 +350,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 	}
 	if d.Title != nil && strings.TrimSpace(*d.Title) != existing.Title {
 		ch.Title = d.Title
+	}
+	if d.ExternalID != nil && *d.ExternalID != existing.ExternalID {
+		ch.ExternalID = d.ExternalID
 	}
 	if d.Resources != nil {
 		have, err := s.DB.MemberResources(ctx, account, existing.UserID)

@@ -50,6 +50,9 @@ type NewMember struct {
 	// to (seed 001's "assign the companies of your choice"), as AssignStaff
 	// does, in the same unit of work.
 	Clients []equipe.ID
+	// ExternalID is the vendor's identifier of the member in the account
+	// (optional; unique in the account).
+	ExternalID string
 }
 
 // Added is the result of adding a member.
@@ -98,6 +101,9 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		v.Add("locale", "locale.invalid")
 	}
 	title := checkTitle(&v, in.Title)
+	if in.ExternalID != "" {
+		checkPersonExternalID(&v, "external_id", in.ExternalID)
+	}
 	role, found, err := s.resolveRole(ctx, s.DB.Queries, account, in.Role)
 	if err != nil {
 		return Added{}, err
@@ -156,7 +162,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		usr, err := u.UserByEmailKey(ctx, key)
 		m := equipe.Member{AccountID: account, Role: role.Key, Status: equipe.MemberCreated, Title: title,
 			Overrides: in.Overrides, NotificationEmail: notify, FirstName: first, LastName: last, Locale: in.Locale,
-			CreatedAt: now, InvitedBy: actor.userID()}
+			CreatedAt: now, InvitedBy: actor.userID(), ExternalID: in.ExternalID}
 		switch equipe.ErrorCode(err) {
 		case "":
 			if _, err := u.Member(ctx, account, usr.ID); err == nil {
@@ -193,7 +199,8 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			}
 		}
 		if err := u.Record(ctx, event.MemberAdded.In(account, usr.ID.String(), nil, &event.Added{Email: usr.Email,
-			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources), Overrides: m.Overrides})); err != nil {
+			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources), Overrides: m.Overrides,
+			ExternalID: m.ExternalID})); err != nil {
 			return err
 		}
 		if err := s.setStaffClients(ctx, u, account, usr.ID, nil, in.Clients); err != nil {

@@ -71,12 +71,34 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.A
 		return nil, err
 	}
 	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
-		if err := s.DB.TouchAPIKey(ctx, e.key.ID, now); err != nil {
-			s.Log.Warn("record API key use", "err", err)
-		}
+		s.recordKeyUse(e.key.ID, now)
 	}
 	return e.key, nil
 }
+
+// recordKeyUse writes that the key id was used at at, in the background:
+// the request that claimed the write (one a minute per key) answers without
+// waiting for it.
+//
+// What it saves: a database write on the request's path. That request
+// waited for the write (on SQLite behind any other writer, then a commit's
+// fsync: milliseconds, up to the busy timeout while a long write holds the
+// database), so once a minute a check waited for the disk, in the
+// check API's tail. A write that fails is logged; the time is then
+// recorded at the key's next use a minute later.
+func (s *Service) recordKeyUse(id equipe.ID, at time.Time) {
+	s.keyUses.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.DB.TouchAPIKey(ctx, id, at); err != nil {
+			s.Log.Warn("record API key use", "err", err)
+		}
+	})
+}
+
+// WaitKeyUses waits for the writes of API keys' last use in flight: call
+// it before closing the database.
+func (s *Service) WaitKeyUses() { s.keyUses.Wait() }
 
 // NewKey is an API key to create.
 type NewKey struct {

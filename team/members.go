@@ -108,6 +108,10 @@ type MemberChange struct {
 	// Each change is a client.staff_assigned or client.staff_unassigned
 	// event, in the same unit of work as the member's change.
 	Clients *[]equipe.ID
+	// ExternalID sets the vendor's identifier of the member in the account
+	// ("" clears it); unique in the account, ECONFLICT
+	// "member.external_id_taken" otherwise.
+	ExternalID *string
 }
 
 // ChangeMember applies a change to a member of the account, under the rules
@@ -137,6 +141,9 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 	}
 	if ch.Status != nil && *ch.Status != equipe.MemberActive && *ch.Status != equipe.MemberSuspended {
 		v.Add("status", "member.status_invalid")
+	}
+	if ch.ExternalID != nil && *ch.ExternalID != "" {
+		checkPersonExternalID(&v, "external_id", *ch.ExternalID)
 	}
 	if err := v.Err(); err != nil {
 		return equipe.Member{}, err
@@ -200,6 +207,9 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		}
 		if ch.Title != nil {
 			after.Title = *ch.Title
+		}
+		if ch.ExternalID != nil {
+			after.ExternalID = *ch.ExternalID
 		}
 		resources := mw.resources
 		if ch.Resources != nil {

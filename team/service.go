@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -31,6 +32,7 @@ type Service struct {
 
 	cache    *cache
 	security securityLimiter
+	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
 	// imports wakes RunImports when an import starts.
 	imports chan struct{}
 }

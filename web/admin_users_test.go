@@ -9,6 +9,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming: an
@@ -52,10 +53,17 @@ func TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming(t *test
 			}
 			wantIn(t, get(t, c, env.URL+"/admin/users?q=zzz"), "Personne ne correspond à cette recherche.")
 
+			if strings.Contains(get(t, c, userPage).Body, `id="user-external-id"`) {
+				t.Error("an external ID shown for a person who has none")
+			}
+			if _, err := env.App.Team.SetUserExternalID(t.Context(), team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}, colin.User.ID, "u-9"); err != nil {
+				t.Fatal(err)
+			}
 			p := get(t, c, userPage)
 			if p.Status != 200 {
 				t.Fatalf("the person's page: %d", p.Status)
 			}
+			wantIn(t, p, `<dt>Identifiant externe</dt>`, `<dd id="user-external-id">u-9</dd>`)
 			wantIn(t, p, "colin@example.com", "Analytical Engines", "Collaborateur", `id="user-sessions">1 session<`,
 				`id="user-factors">Aucun<`, `href="/admin/users/`+colin.User.ID.String()+`/end-sessions"`)
 

@@ -142,9 +142,12 @@ type memberFormPage struct {
 	// member to (seed 001's Espace Pro); none outside a firm.
 	Companies []resourceCheck
 	Titles    []string
-	ExistsURL string // after "already a member": where they are
-	RemoveURL string // after a required resource refused: removing them instead
-	Back      string
+	// ExternalID is the vendor's identifier of the member in the account,
+	// when editing one who has it (set through the API).
+	ExternalID string
+	ExistsURL  string // after "already a member": where they are
+	RemoveURL  string // after a required resource refused: removing them instead
+	Back       string
 }
 
 // resourceGroup is the account's resources of one type, as boxes to tick.
@@ -242,6 +245,7 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 		Back: frame.URL("/members")}
 	if editing != nil {
 		data.Name, data.Email, data.Status = personName(editing.User), editing.User.Email, editing.Member.Status
+		data.ExternalID = editing.Member.ExternalID
 	}
 	// A refusal may come with a way out, which the form carries: where the
 	// person already is, or removing the member instead.

@@ -202,6 +202,15 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 	if strings.Contains(p.Body, `id="f-email"`) {
 		t.Error("the edit form offers to change the login email")
 	}
+	if strings.Contains(p.Body, `id="member-external-id"`) {
+		t.Error("an external ID shown for a member who has none")
+	}
+	ext := "crm-7"
+	if _, err := env.App.Team.ChangeMember(t.Context(), o.actor(), o.account, colin, team.MemberChange{ExternalID: &ext}); err != nil {
+		t.Fatal(err)
+	}
+	wantIn(t, get(t, o.c, o.url("/members/"+colin.String()+"/edit")),
+		`<p class="hint" id="member-external-id">Identifiant externe (celui de ce membre dans votre application) : crm-7</p>`)
 
 	// Back to the role's permissions, another product, a job title.
 	f := url.Values{"role": {"manager"}, "permissions_mode": {"role"}, "resources": {crm.ID.String()}, "title": {"Gérant"}}
@@ -210,7 +219,7 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 		t.Fatalf("save: %d %s %s", p.Status, p.Header.Get("Location"), text(p.Body))
 	}
 	m := o.member(t, colin)
-	if m.Role != "manager" || len(m.Overrides) != 0 || m.Title != "Gérant" {
+	if m.Role != "manager" || len(m.Overrides) != 0 || m.Title != "Gérant" || m.ExternalID != "crm-7" {
 		t.Fatalf("after saving: %+v", m)
 	}
 	// Nothing changed: nothing written.

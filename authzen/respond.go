@@ -1,0 +1,18 @@
+package authzen
+
+import (
+	"net/http"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/equipe-dev/equipe/i18n"
+)
+
+// respond writes v as JSON with status 200.
+func respond(w http.ResponseWriter, v any) error {
+	w.Header()["Content-Type"] = jsonType
+	return json.MarshalWrite(w, v)
+}
+
+// acceptLocale is the language of the request's messages.
+func acceptLocale(r *http.Request) string { return i18n.Negotiate(r.Header.Get("Accept-Language")) }
