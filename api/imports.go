@@ -70,6 +70,11 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	act := actor(r)
+	// Who may not import learns nothing of the route's other rules.
+	if err := a.Team.MayImport(r.Context(), act, account); err != nil {
+		return err
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
 		return &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "import.media_type"}
 	}
@@ -93,7 +98,6 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	act := actor(r)
 	plan, err := a.Team.PlanImport(r.Context(), act, account, file, !dry)
 	if err != nil {
 		return err
