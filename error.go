@@ -19,6 +19,7 @@ const (
 	EUNAUTHORIZED Code = "unauthorized" // no valid credentials
 	ECONSENT      Code = "consent"      // the privacy policy must be accepted first
 	ERATELIMITED  Code = "rate_limited" // too many attempts; see Error.RetryAfter
+	EGONE         Code = "gone"         // what was asked for is no longer kept (a change stream's cursor older than its window)
 	EUNAVAILABLE  Code = "unavailable"  // a passing fault (database busy or unreachable); the request may be retried
 	EINTERNAL     Code = "internal"     // a fault of ours; details are logged, never shown
 )

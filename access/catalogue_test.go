@@ -23,7 +23,7 @@ func TestDefault_ParsesAndCoversTheProduct(t *testing.T) {
 	// lists them.
 	wantPerms := []string{
 		"account.manage", "members.view", "members.manage", "members.export", "roles.manage", "billing.access",
-		"contacts.manage", "resources.manage", "subaccounts.manage", "audit.view", "api_keys.manage",
+		"contacts.manage", "resources.manage", "subaccounts.manage", "audit.view", "api_keys.manage", "webhooks.manage",
 		"records.view", "records.edit", "records.bulk_delete", "records.import", "records.export",
 		"properties.manage",
 	}
@@ -115,13 +115,13 @@ func TestDefault_BuiltInRoles(t *testing.T) {
 
 	manager, _ := c.Role("manager")
 	mg := grantMap(manager)
-	for _, k := range []string{"account.manage", "billing.access", "roles.manage", "api_keys.manage", "subaccounts.manage"} {
+	for _, k := range []string{"account.manage", "billing.access", "roles.manage", "api_keys.manage", "subaccounts.manage", "webhooks.manage"} {
 		if _, ok := mg[k]; ok {
 			t.Errorf("manager holds %s", k)
 		}
 	}
 	for _, p := range c.Permissions {
-		if _, ok := mg[p.Key]; !ok && !slices.Contains([]string{"account.manage", "billing.access", "roles.manage", "api_keys.manage", "subaccounts.manage"}, p.Key) {
+		if _, ok := mg[p.Key]; !ok && !slices.Contains([]string{"account.manage", "billing.access", "roles.manage", "api_keys.manage", "subaccounts.manage", "webhooks.manage"}, p.Key) {
 			t.Errorf("manager lacks %s", p.Key)
 		}
 	}

@@ -19,7 +19,7 @@ func TestCovers(t *testing.T) {
 		{"admin covers everyone", role("admin"), role("guest"), nil},
 		{"anyone covers nothing", Set{}, Set{}, nil},
 		{"manager does not cover admin", role("manager"), role("admin"),
-			[]string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage"}},
+			[]string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage", "webhooks.manage"}},
 		{"manager covers collaborator", role("manager"), role("collaborator"), nil},
 		{"collaborator does not cover guest's broader scope", role("collaborator"), role("guest"), []string{"records.view:all"}},
 		{"a broader scope covers a narrower one", c.Grants([]Grant{{"records.view", ScopeOwnedOrUnassigned}}), c.Grants([]Grant{{"records.view", ScopeOwned}}), nil},
@@ -54,7 +54,7 @@ func TestCoversRoleAndMember(t *testing.T) {
 	}{
 		{"manager gives collaborator", manager, f.role("collaborator"), nil},
 		{"manager gives manager", manager, f.role("manager"), nil},
-		{"manager cannot give admin", manager, f.role("admin"), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage"}},
+		{"manager cannot give admin", manager, f.role("admin"), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage", "webhooks.manage"}},
 		{"collaborator cannot give guest's broader view", collaborator, f.role("guest"), []string{"records.view:all"}},
 		{"restricted member cannot give an unrestricted role", collaborator, wideReader, []string{MissingUnrestricted}},
 		{"restricted member gives a restricted role", collaborator, narrowReader, nil},
@@ -78,7 +78,7 @@ func TestCoversRoleAndMember(t *testing.T) {
 	}{
 		{"manager over collaborator", manager, collaborator, nil},
 		{"manager over manager", manager, f.member("manager"), nil},
-		{"manager over admin", manager, f.member("admin"), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage"}},
+		{"manager over admin", manager, f.member("admin"), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage", "webhooks.manage"}},
 		{"manager over a manager with an extra override", manager, f.member("manager", overrides(Override{"billing.access", true, ScopeNone})), []string{"billing.access"}},
 		{"manager over a manager with a denial", manager, f.member("manager", overrides(Override{"members.manage", false, ScopeNone})), nil},
 		{"manager narrowed by an override over collaborator", f.member("manager", overrides(Override{"records.edit", true, ScopeOwned})), collaborator, []string{"records.edit:owned_or_unassigned"}},
@@ -93,7 +93,7 @@ func TestCoversRoleAndMember(t *testing.T) {
 		{"restricted over a member assigned to more", collaborator, f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r2} }), []string{MissingAssigned}},
 		{"restricted over a member assigned to less", f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r1, f.r2} }), collaborator, nil},
 		{"through the firm, resources do not bind", viaFirm, f.member("collaborator", func(in *Input) { in.Resources = []equipe.ID{f.r2} }), nil},
-		{"a suspended target's permissions still count", manager, f.member("admin", func(in *Input) { in.Status = MemberSuspended }), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage"}},
+		{"a suspended target's permissions still count", manager, f.member("admin", func(in *Input) { in.Status = MemberSuspended }), []string{"account.manage", "roles.manage", "billing.access", "subaccounts.manage", "api_keys.manage", "webhooks.manage"}},
 	}
 	for _, tc := range memberCases {
 		t.Run("member/"+tc.name, func(t *testing.T) {

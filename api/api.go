@@ -36,6 +36,8 @@ type API struct {
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
+	// streams ends the change streams at shutdown.
+	streams streamStop
 }
 
 // audience says who may call a route.
@@ -82,6 +84,7 @@ var routes = []route{
 	{"POST", "/api/v1/me/email", member, (*API).changeEmail},
 	{"DELETE", "/api/v1/me/email", member, (*API).withdrawEmailChange},
 	{"POST", "/api/v1/me/email/resend", member, (*API).resendEmailChange},
+	{"POST", "/api/v1/me/email/passkey", member, (*API).emailChangePasskey},
 	{"POST", "/api/v1/email-change/confirm", public, (*API).confirmEmailChange},
 	{"POST", "/api/v1/email-change/cancel", public, (*API).cancelEmailChange},
 	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},
@@ -96,6 +99,7 @@ var routes = []route{
 	{"POST", "/api/v1/check", caller, (*API).check},
 	{"POST", "/api/v1/check/batch", caller, (*API).checkBatch},
 	{"GET", "/api/v1/accounts/{account}/members/{user}/effective-permissions", caller, (*API).effectivePermissions},
+	{"GET", "/api/v1/accounts/{account}/access-state", caller, (*API).accessState},
 	{"GET", "/api/v1/accounts/{account}", caller, (*API).account},
 	{"PATCH", "/api/v1/accounts/{account}", caller, (*API).updateAccount},
 	{"GET", "/api/v1/accounts/{account}/members", caller, (*API).members},
@@ -111,6 +115,7 @@ var routes = []route{
 	{"GET", "/api/v1/accounts/{account}/audit", caller, (*API).audit},
 	{"POST", "/api/v1/accounts/{account}/member-imports", caller, (*API).importMembers},
 	{"GET", "/api/v1/accounts/{account}/member-imports/{import}", caller, (*API).memberImport},
+	{"GET", "/api/v1/changes", caller, (*API).changes},
 	{"POST", "/api/v1/accounts", caller, (*API).createAccount},
 	{"GET", "/api/v1/accounts/{account}/clients", caller, (*API).clients},
 	{"POST", "/api/v1/accounts/{account}/clients", caller, (*API).createClient},
@@ -147,6 +152,27 @@ var routes = []route{
 	{"POST", "/api/v1/api-keys", member, (*API).createInstanceKey},
 	{"DELETE", "/api/v1/api-keys/{key}", caller, (*API).revokeInstanceKey},
 	{"GET", "/api/v1/security-events", caller, (*API).securityEvents},
+
+	{"GET", "/api/v1/accounts/{account}/webhooks", caller, (*API).webhooks},
+	{"POST", "/api/v1/accounts/{account}/webhooks", caller, (*API).createWebhook},
+	{"GET", "/api/v1/accounts/{account}/webhooks/{webhook}", caller, (*API).webhook},
+	{"PATCH", "/api/v1/accounts/{account}/webhooks/{webhook}", caller, (*API).updateWebhook},
+	{"DELETE", "/api/v1/accounts/{account}/webhooks/{webhook}", caller, (*API).deleteWebhook},
+	{"POST", "/api/v1/accounts/{account}/webhooks/{webhook}/rotate-secret", caller, (*API).rotateWebhookSecret},
+	{"POST", "/api/v1/accounts/{account}/webhooks/{webhook}/test", caller, (*API).testWebhook},
+	{"GET", "/api/v1/accounts/{account}/webhooks/{webhook}/deliveries", caller, (*API).webhookDeliveries},
+	{"GET", "/api/v1/accounts/{account}/webhooks/{webhook}/deliveries/{delivery}", caller, (*API).webhookDelivery},
+	{"POST", "/api/v1/accounts/{account}/webhooks/{webhook}/deliveries/{delivery}/redeliver", caller, (*API).redeliverWebhook},
+	{"GET", "/api/v1/webhooks", caller, (*API).webhooks},
+	{"POST", "/api/v1/webhooks", caller, (*API).createWebhook},
+	{"GET", "/api/v1/webhooks/{webhook}", caller, (*API).webhook},
+	{"PATCH", "/api/v1/webhooks/{webhook}", caller, (*API).updateWebhook},
+	{"DELETE", "/api/v1/webhooks/{webhook}", caller, (*API).deleteWebhook},
+	{"POST", "/api/v1/webhooks/{webhook}/rotate-secret", caller, (*API).rotateWebhookSecret},
+	{"POST", "/api/v1/webhooks/{webhook}/test", caller, (*API).testWebhook},
+	{"GET", "/api/v1/webhooks/{webhook}/deliveries", caller, (*API).webhookDeliveries},
+	{"GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", caller, (*API).webhookDelivery},
+	{"POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", caller, (*API).redeliverWebhook},
 
 	{"GET", "/api/v1/me/export", loggedIn, (*API).exportMe},
 	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},

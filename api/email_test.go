@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/internal/passkeytest"
 )
 
 func changeEmail(t *testing.T, env *apptest.Env, token, newEmail, password string) response {
@@ -275,5 +277,101 @@ func TestEmailChange_API_APersonWithAnAuthenticatorAppGivesACode(t *testing.T) {
 			t.Fatalf("recovery code: %d %s", r.Status, r.Raw)
 		}
 		env.Mail(t, "ada@example.com", "recovery_code_used")
+	})
+}
+
+// passkeyOn registers a passkey named name for the person of the session
+// token on the authenticator dev, as the page's ceremony does.
+func passkeyOn(t *testing.T, env *apptest.Env, token string, dev *passkeytest.Authenticator, name string) {
+	t.Helper()
+	auth, err := env.App.Identity.Authenticate(t.Context(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := env.App.Identity.BeginPasskeyRegistration(t.Context(), auth, name, equipeOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(opts)
+	answer, err := dev.Create(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Identity.FinishPasskeyRegistration(t.Context(), auth, answer, equipeOrigin); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEmailChange_API_APersonWithPasskeysOnlyGivesOne: GET /me/email says
+// how a change is confirmed; a person whose only second factor is a
+// passkey begins a ceremony (POST /me/email/passkey) and sends the
+// device's answer with the change. Without it, with another person's
+// answer, or with an answer used already, the change is refused beside the
+// field passkey and nothing is sent. A person without passkeys has no
+// ceremony to begin, and an anonymous client none either.
+func TestEmailChange_API_APersonWithPasskeysOnlyGivesOne(t *testing.T) {
+	eachWith(t, onLocalhost, func(t *testing.T, env *apptest.Env) {
+		c := env.Client()
+		ada, grace := signUp(t, env, "ada@a.example"), signUp(t, env, "grace@b.example")
+		if r := call(t, c, "GET", env.URL+"/api/v1/me/email", nil, bearer(ada)...); r.Status != 200 || !reflect.DeepEqual(r.JSON["confirm_with"], []any{}) {
+			t.Fatalf("before any passkey: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/email/passkey", nil, bearer(ada)...); r.Status != 404 || r.code() != "passkey.none" {
+			t.Fatalf("a ceremony without a passkey: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/email/passkey", nil); r.Status != 401 {
+			t.Fatalf("an anonymous ceremony: %d %s", r.Status, r.Raw)
+		}
+		mine, theirs := passkeytest.New(env.Origin), passkeytest.New(env.Origin)
+		passkeyOn(t, env, ada, mine, "Phone")
+		passkeyOn(t, env, grace, theirs, "Grace's")
+		if r := call(t, c, "GET", env.URL+"/api/v1/me/email", nil, bearer(ada)...); r.Status != 200 || !reflect.DeepEqual(r.JSON["confirm_with"], []any{"passkey"}) {
+			t.Fatalf("with a passkey: %d %s", r.Status, r.Raw)
+		}
+		answer := func(token string, dev *passkeytest.Authenticator) json.RawMessage {
+			t.Helper()
+			r := call(t, c, "POST", env.URL+"/api/v1/me/email/passkey", nil, bearer(token)...)
+			if r.Status != 200 || r.JSON["publicKey"] == nil {
+				t.Fatalf("begin: %d %s", r.Status, r.Raw)
+			}
+			a, err := dev.Get(r.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		ask := func(passkey json.RawMessage) response {
+			body := map[string]any{"new_email": "ada@example.net", "current_password": goodPassword}
+			if passkey != nil {
+				body["passkey"] = passkey
+			}
+			return call(t, c, "POST", env.URL+"/api/v1/me/email", body, bearer(ada)...)
+		}
+		if r := ask(nil); r.Status != 422 || r.fieldCodes()["passkey"] != "email_change.passkey_required" {
+			t.Fatalf("without the passkey: %d %s", r.Status, r.Raw)
+		}
+		if r := ask(answer(grace, theirs)); r.Status != 422 || r.fieldCodes()["passkey"] != "email_change.passkey_failed" {
+			t.Fatalf("another person's passkey: %d %s", r.Status, r.Raw)
+		}
+		if r := ask(json.RawMessage(`{"id":"made up"}`)); r.Status != 422 || r.fieldCodes()["passkey"] != "email_change.passkey_failed" {
+			t.Fatalf("a made-up answer: %d %s", r.Status, r.Raw)
+		}
+		if n := len(env.Outbox(t, "email_change_requested")); n != 0 {
+			t.Fatalf("%d links sent without the passkey", n)
+		}
+		own := answer(ada, mine)
+		r := ask(own)
+		if r.Status != 202 || r.JSON["pending"] == nil || !reflect.DeepEqual(r.JSON["confirm_with"], []any{"passkey"}) {
+			t.Fatalf("with the passkey: %d %s", r.Status, r.Raw)
+		}
+		env.Mail(t, "ada@example.net", "email_change_requested")
+		if r := ask(own); r.Status != 422 || r.fieldCodes()["passkey"] != "email_change.passkey_failed" {
+			t.Fatalf("the same answer again: %d %s", r.Status, r.Raw)
+		}
+		// Grace's own change is hers alone: her answer serves her.
+		body := map[string]any{"new_email": "grace@example.net", "current_password": goodPassword, "passkey": answer(grace, theirs)}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/email", body, bearer(grace)...); r.Status != 202 {
+			t.Fatalf("grace with her passkey: %d %s", r.Status, r.Raw)
+		}
 	})
 }

@@ -25,6 +25,8 @@ var bodies = map[string]any{
 	"PATCH /api/v1/accounts/{account}/roles/{role}":          map[string]any{"label_fr": "Intrus"},
 	"POST /api/v1/accounts/{account}/api-keys":               map[string]any{"name": "intruder", "role": "admin"},
 	"POST /api/v1/accounts/{account}/members/bulk":           map[string]any{"action": "remove", "filter": map[string]any{}},
+	"POST /api/v1/accounts/{account}/webhooks":               map[string]any{"url": "https://evil.example/hook", "types": []string{"*"}},
+	"PATCH /api/v1/accounts/{account}/webhooks/{webhook}":    map[string]any{"url": "https://evil.example/hook"},
 }
 
 // TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants walks every
@@ -45,8 +47,14 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 		bClient := call(t, env.Client(), "POST", b.url("/clients"), map[string]any{"name": "B's client", "locale": "fr"}, bearer(b.admin)...)
 		bContact := call(t, env.Client(), "POST", b.url("/contacts"), map[string]any{"last_name": "Comptable", "email": "c@b.example",
 			"kinds": []string{"billing"}}, bearer(b.admin)...)
-		if bClient.Status != 201 || bContact.Status != 201 {
-			t.Fatalf("B's client %d, contact %d", bClient.Status, bContact.Status)
+		bHook := call(t, env.Client(), "POST", b.url("/webhooks"), map[string]any{"url": "https://hooks.b.example/equipe",
+			"types": []string{"*"}}, bearer(b.admin)...)
+		if bClient.Status != 201 || bContact.Status != 201 || bHook.Status != 201 {
+			t.Fatalf("B's client %d, contact %d, webhook %d", bClient.Status, bContact.Status, bHook.Status)
+		}
+		bDelivery := call(t, env.Client(), "POST", b.url("/webhooks/"+bHook.JSON["id"].(string)+"/test"), nil, bearer(b.admin)...)
+		if bDelivery.Status != 202 {
+			t.Fatalf("B's test delivery: %d %s", bDelivery.Status, bDelivery.Raw)
 		}
 		aKey := a.key(t, "admin")
 
@@ -61,6 +69,8 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 				"SELECT id, last_name, email, kinds FROM contacts ORDER BY id",
 				"SELECT id, name FROM resources ORDER BY id",
 				"SELECT client_id, user_id FROM client_staff ORDER BY client_id, user_id",
+				"SELECT id, url, description, types, enabled, secret, previous_secret FROM webhook_endpoints ORDER BY id",
+				"SELECT endpoint_id, event_id, event_type FROM webhook_deliveries WHERE event_type = 'webhook.test' ORDER BY event_id",
 			} {
 				rows, err := raw.Query(q)
 				if err != nil {
@@ -101,6 +111,8 @@ func TestIsolation_EveryAccountRouteAnswersNotFoundAcrossTenants(t *testing.T) {
 					"{key}", bKeyID,
 					"{client}", bClient.JSON["id"].(string),
 					"{contact}", bContact.JSON["id"].(string),
+					"{webhook}", bHook.JSON["id"].(string),
+					"{delivery}", bDelivery.JSON["id"].(string),
 				).Replace(rt.Path)
 				if accountOf.account == a.account && !strings.ContainsAny(strings.TrimPrefix(rt.Path, "/api/v1/accounts/{account}"), "{") {
 					continue // A's own account with no object of B: A's business

@@ -65,6 +65,13 @@ type loadService struct {
 // read, it logs as in production: JSON at level Info, to a file.
 func startLoadService(b *testing.B, e store.Engine) *loadService {
 	b.Helper()
+	return startLoadServiceWith(b, e, nil)
+}
+
+// startLoadServiceWith is startLoadService with configure changing the
+// configuration first.
+func startLoadServiceWith(b *testing.B, e store.Engine, configure func(*app.Config)) *loadService {
+	b.Helper()
 	dbc := storetest.Config(b, e)
 	if dbc.DataDir == "" {
 		dbc.DataDir = b.TempDir() // the secret key's file, on PostgreSQL too
@@ -78,6 +85,9 @@ func startLoadService(b *testing.B, e store.Engine) *loadService {
 	cfg := app.Config{Addr: l.Addr().String(), DataDir: dbc.DataDir, DatabaseURL: dbc.URL, PublicURL: pu,
 		MailFrom: "equipe <no-reply@equipe.test>",
 		Policy:   equipe.PrivacyPolicy{Version: "2026-11", Text: "Politique de test.\nTest policy."}}
+	if configure != nil {
+		configure(&cfg)
+	}
 	logFile, err := os.Create(filepath.Join(b.TempDir(), "equipe.log"))
 	if err != nil {
 		b.Fatal(err)

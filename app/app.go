@@ -26,6 +26,7 @@ import (
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/web"
+	"github.com/equipe-dev/equipe/webhook"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Params identity.Params    // default identity.DefaultParams
 	Now    func() time.Time   // default time.Now
 	Worker func(*mail.Worker) // adjusts the mail worker before it starts
+	// Webhooks adjusts the webhook worker before it starts (a test's
+	// clock, resolver or schedule).
+	Webhooks func(*webhook.Worker)
 	// KeepPolicy leaves the published privacy policy alone (for commands
 	// other than serve, which may run without the policy settings).
 	KeepPolicy bool
@@ -51,8 +55,11 @@ type App struct {
 	Idempotency *idempotency.Service
 	Mail        *mail.Templates
 	Worker      *mail.Worker
+	Webhooks    *webhook.Worker
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
+
+	closeStreams func() // ends the API's change streams (at shutdown)
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -131,6 +138,14 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team.Secrets = keys
+	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
+	a.Team.WebhookRules = rules
+	a.Webhooks = &webhook.Worker{DB: a.DB, Keys: keys, Client: rules.Client(webhook.DefaultTimeout, nil),
+		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook}
+	if opt.Webhooks != nil {
+		opt.Webhooks(a.Webhooks)
+	}
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
@@ -148,6 +163,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+		Log: a.Log.With("component", "api")}
+	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
@@ -155,14 +173,13 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		DB:        a.DB,
 		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies,
 			TrustedProxies: cfg.TrustedProxies},
-		Web:   webHandler,
-		Pages: w,
-		API: (&api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-			Log: a.Log.With("component", "api")}).Handler(),
+		Web:               webHandler,
+		Pages:             w,
+		API:               jsonAPI.Handler(),
 		AuthZEN:           az.Handler(),
 		AuthZENEvaluation: az.EvaluationHandler(),
 		I18n:              cat,
-		Log:  a.Log.With("component", "http"),
+		Log:               a.Log.With("component", "http"),
 	}
 	if a.Mailbox != nil {
 		// The mailbox shows live one-time links: it is served only on an
@@ -208,11 +225,21 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	// Change streams never end by themselves: they are told to when the
+	// server shuts down, so that shutting down does not wait for them.
+	if a.closeStreams != nil {
+		hs.RegisterOnShutdown(a.closeStreams)
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := a.Worker.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("mail worker stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.Webhooks.Run(bg); err != nil {
+			a.Log.Error("webhook worker stopped", "err", err)
 		}
 	})
 	wg.Go(func() { a.maintain(bg) })

@@ -45,6 +45,10 @@ type Config struct {
 	// PreviousSecretKeys still open what was sealed before a rotation.
 	SecretKey          []byte
 	PreviousSecretKeys [][]byte
+	// WebhooksAllowHTTPLoopback lets webhook endpoints be http:// URLs on a
+	// loopback address, and deliveries connect there: for a receiver on the
+	// same machine (development, tests). Off by default.
+	WebhooksAllowHTTPLoopback bool
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -72,7 +76,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	var raw struct {
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
 		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
-		secretKey, previousKeys                                                        string
+		secretKey, previousKeys, webhooksLoopback                                      string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -90,6 +94,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"privacy-policy-label", "EQUIPE_PRIVACY_POLICY_LABEL", "", "name of the policy's version as people read it (default: its publication date)", false, &raw.policyLabel},
 		{"secret-key", "EQUIPE_SECRET_KEY", "", "key sealing authenticator seeds: 64 hex digits (openssl rand -hex 32); default: made on first start in the data directory", true, &raw.secretKey},
 		{"secret-key-previous", "EQUIPE_SECRET_KEY_PREVIOUS", "", "earlier secret keys (comma-separated), still read during a rotation", true, &raw.previousKeys},
+		{"webhooks-allow-http-loopback", "EQUIPE_WEBHOOKS_ALLOW_HTTP_LOOPBACK", "false", "let webhook endpoints be http:// URLs on a loopback address (a receiver on this machine)", false, &raw.webhooksLoopback},
 		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -142,6 +147,13 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(len(settings)-1, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
 	}
 	c.TimeZone = raw.timeZone
+	switch strings.ToLower(raw.webhooksLoopback) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.WebhooksAllowHTTPLoopback = true
+	default:
+		return c, bad(len(settings)-2, "must be true or false, not %q", raw.webhooksLoopback)
+	}
 	if c.SecretKey, c.PreviousSecretKeys, err = parseSecretKeys(raw.secretKey, raw.previousKeys); err != nil {
 		return c, err
 	}

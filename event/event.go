@@ -74,6 +74,7 @@ const (
 	SubjectSession  SubjectKind = "session"  // the session's ID
 	SubjectPolicy   SubjectKind = "policy"   // the privacy policy's version
 	SubjectPasskey  SubjectKind = "passkey"  // a person's passkey's ID
+	SubjectWebhook  SubjectKind = "webhook"  // a webhook endpoint's ID
 )
 
 // Subject is what an event is about.

@@ -149,6 +149,9 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserExternalIDChanged.Type:    roundTrip(UserExternalIDChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
 		MembersImported.Type:          roundTrip(MembersImported),
+		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
+		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
+		WebhookDisabled.Type: roundTrip(WebhookDisabled),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]

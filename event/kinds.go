@@ -62,6 +62,18 @@ var (
 	KeyRevoked = declare[None, Revocation]("api_key.revoked", SubjectKey)
 )
 
+// Webhook endpoints, of an account or of the instance (no account); each
+// is about the endpoint. A secret is never part of their states.
+var (
+	WebhookCreated       = declare[None, Webhook]("webhook.created", SubjectWebhook)
+	WebhookChanged       = declare[Webhook, Webhook]("webhook.changed", SubjectWebhook)
+	WebhookDeleted       = declare[Webhook, None]("webhook.deleted", SubjectWebhook)
+	WebhookSecretRotated = declare[None, None]("webhook.secret_rotated", SubjectWebhook)
+	// The service disabled an endpoint whose deliveries failed throughout
+	// their retries (actor system).
+	WebhookDisabled = declare[Webhook, Webhook]("webhook.disabled", SubjectWebhook)
+)
+
 // Accounts.
 var (
 	AccountCreated = declare[None, NewAccount]("account.created", SubjectAccount)

@@ -278,6 +278,27 @@ func (c Contact) Fields() []Field {
 		{"email", ValueEmail, c.Email}, {"phone", ValueText, c.Phone}, {"kinds", ValueContactKinds, c.Kinds}}
 }
 
+// Webhook is a webhook endpoint: where it sends, what for, and whether it
+// is enabled (reason: why the service disabled it). Never its secret.
+type Webhook struct {
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Types       []string `json:"types"`
+	Enabled     bool     `json:"enabled"`
+	Reason      string   `json:"reason,omitempty"`
+}
+
+// WebhookOf returns the state of an endpoint.
+func WebhookOf(e equipe.WebhookEndpoint) Webhook {
+	return Webhook{URL: e.URL, Description: e.Description, Types: e.Types, Enabled: e.Enabled, Reason: e.DisabledReason}
+}
+
+// Fields lists the endpoint's URL, description, event types and status.
+func (w Webhook) Fields() []Field {
+	return []Field{{"url", ValueText, w.URL}, {"description", ValueText, w.Description},
+		{"types", ValueText, w.Types}, {"enabled", ValueBool, w.Enabled}, {"reason", ValueReason, w.Reason}}
+}
+
 // Resource is a resource of an account: a location, a product… External
 // ID and archived are absent from events older than these fields (and from
 // a resource without an external ID, or in use).

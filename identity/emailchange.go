@@ -2,8 +2,12 @@ package identity
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
@@ -33,6 +37,9 @@ const (
 	keyPasswordRequired    = "email_change.password_required"
 	keyPasswordWrong       = "email_change.password_wrong"
 	keyCodeRequired        = "email_change.code_required"
+	keyPasskeyRequired     = "email_change.passkey_required"
+	keyFactorRequired      = "email_change.code_or_passkey_required"
+	keyPasskeyFailed       = "email_change.passkey_failed"
 	reasonEmailChangeReset = "email_change.withdrawn_by_reset"
 )
 
@@ -49,8 +56,105 @@ type EmailChangeRequest struct {
 	NewEmail        string
 	CurrentPassword string
 	// Code is a code of the person's authenticator app, or one of their
-	// recovery codes: required when they have an authenticator app.
-	Code string
+	// recovery codes; Passkey the browser's answer (the JSON of the
+	// PublicKeyCredential of navigator.credentials.get()) to a ceremony
+	// begun by BeginEmailChangePasskey. A person with a second factor gives
+	// one of them, as EmailChangeMethods says: a code for an authenticator
+	// app, an answer for passkeys, either when they have both.
+	Code    string
+	Passkey []byte
+}
+
+// EmailChangeMethods returns how the person confirms a login email change
+// beyond their password: the methods of a login's second step
+// (SecondStepMethods: MethodTOTP and MethodRecoveryCode for an
+// authenticator app, MethodPasskey for passkeys where they can be used);
+// none for a person without a second factor.
+func (s *Service) EmailChangeMethods(ctx context.Context, userID equipe.ID) ([]string, error) {
+	f, err := s.DB.Factors(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return SecondStepMethods(f, s.rp != nil), nil
+}
+
+// confirmsEmailChange is what a passkey ceremony begun by
+// BeginEmailChangePasskey confirms.
+const confirmsEmailChange = "email_change"
+
+// BeginEmailChangePasskey starts confirming a login email change with one
+// of the person's passkeys, and returns the options for the browser's
+// navigator.credentials.get(): their passkeys allowed, user verification
+// preferred, as at a login's second step (the password is asked too).
+// ECONFLICT "passkey.unavailable" where passkeys cannot be used, ENOTFOUND
+// "passkey.none" for a person without one; ceremonies are throttled per
+// person with the others.
+func (s *Service) BeginEmailChangePasskey(ctx context.Context, a Auth, o equipe.Origin) (*protocol.CredentialAssertion, error) {
+	if s.rp == nil {
+		return nil, passkeysUnavailable
+	}
+	var assertion *protocol.CredentialAssertion
+	err := s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
+		if err := w.Limit(ctx, "passkey:user:"+a.User.ID.String(), limitPasskeyCeremony.Free, limitPasskeyCeremony.Length, ""); err != nil {
+			return err
+		}
+		keys, err := w.Passkeys(ctx, a.User.ID)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return &equipe.Error{Code: equipe.ENOTFOUND, Key: "passkey.none"}
+		}
+		creds, err := credentials(keys)
+		if err != nil {
+			return err
+		}
+		var session *webauthn.SessionData
+		assertion, session, err = s.rp.BeginLogin(passkeyUser{u: a.User, creds: creds},
+			webauthn.WithUserVerification(protocol.VerificationPreferred))
+		if err != nil {
+			return err
+		}
+		uid := a.User.ID
+		return beginCeremonyData(ctx, w, purposeSecondFactor, &uid, ceremonyData{Session: *session, Confirms: confirmsEmailChange})
+	})
+	return assertion, err
+}
+
+// checkEmailChangePasskey checks the browser's answer to a ceremony begun
+// by BeginEmailChangePasskey for u, as a passkey second step is checked
+// (signature, origin, counter; the passkey must be theirs), and records
+// the passkey's use. The ceremony serves once, whatever the outcome. A
+// failure answers EINVALID (field passkey, key email_change.passkey_failed)
+// and is recorded as a failed second factor.
+func (s *Service) checkEmailChangePasskey(ctx context.Context, u equipe.User, answer []byte, o equipe.Origin) error {
+	refused := codeInvalidField("passkey", keyPasskeyFailed)
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(answer)
+	if err != nil {
+		return refused
+	}
+	failed := false
+	err = s.Work.Do(ctx, event.ByUser(u.ID), o, func(w *work.Unit) error {
+		d, uid, err := takeCeremony(ctx, w, purposeSecondFactor, parsed.Response.CollectedClientData.Challenge)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && (uid == nil || *uid != u.ID ||
+			d.Confirms != confirmsEmailChange || d.Login != nil)) {
+			failed = true
+			return w.Record(ctx, event.UserSecondFactorFailed.New(nil, u.ID.String(), nil, nil))
+		} else if err != nil {
+			return err
+		}
+		if _, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, &u.ID, true); equipe.ErrorCode(err) == equipe.EUNAUTHORIZED {
+			failed = true
+			return nil // the ceremony is used up, the failure recorded
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err == nil && failed {
+		return refused
+	}
+	return err
 }
 
 // PendingEmailChange returns the user's email change waiting for its
@@ -70,11 +174,15 @@ func (s *Service) PendingEmailChange(ctx context.Context, userID equipe.ID) (Ema
 //
 // The current password is required; wrong ones count as failed logins of
 // the person (the same throttle), and the requests of a person are limited
-// to a few an hour (ERATELIMITED beyond). So is, for a person with an
-// authenticator app, a code of it or a recovery code, checked once the
-// password is right (see VerifySecondFactor). Returns EINVALID for a
-// malformed or unchanged address (field new_email), a missing or wrong
-// password (field current_password) or a missing or wrong code (field code).
+// to a few an hour (ERATELIMITED beyond). So is a second factor for a
+// person who has one (EmailChangeMethods), checked once the password is
+// right: a code of their authenticator app or a recovery code (see
+// VerifySecondFactor), or a passkey's answer (see BeginEmailChangePasskey);
+// a person with both gives either. Returns EINVALID for a malformed or
+// unchanged address (field new_email), a missing or wrong password (field
+// current_password), a missing or wrong code (field code: for a person
+// with both, "a code or a passkey") or a missing or failed passkey (field
+// passkey).
 //
 // An address another identity logs in with is not refused: the answer, and
 // what the person sees afterwards, are those of a free address, so that
@@ -94,12 +202,20 @@ func (s *Service) RequestEmailChange(ctx context.Context, u equipe.User, in Emai
 	if in.CurrentPassword == "" {
 		v.Add("current_password", keyPasswordRequired)
 	}
-	factors, err := s.DB.Factors(ctx, u.ID)
+	methods, err := s.EmailChangeMethods(ctx, u.ID)
 	if err != nil {
 		return EmailChange{}, err
 	}
-	if factors.TOTP && strings.TrimSpace(in.Code) == "" {
+	byCode, byPasskey := slices.Contains(methods, MethodTOTP), slices.Contains(methods, MethodPasskey)
+	code := strings.TrimSpace(in.Code) != ""
+	passkey := byPasskey && len(in.Passkey) > 0
+	switch {
+	case byCode && byPasskey && !code && !passkey:
+		v.Add("code", keyFactorRequired)
+	case byCode && !byPasskey && !code:
 		v.Add("code", keyCodeRequired)
+	case byPasskey && !byCode && !passkey:
+		v.Add("passkey", keyPasskeyRequired)
 	}
 	if err := v.Err(); err != nil {
 		return EmailChange{}, err
@@ -107,7 +223,12 @@ func (s *Service) RequestEmailChange(ctx context.Context, u equipe.User, in Emai
 	if err := s.checkCurrentPassword(ctx, u, in.CurrentPassword, now, o); err != nil {
 		return EmailChange{}, err
 	}
-	if factors.TOTP {
+	switch {
+	case passkey:
+		if err := s.checkEmailChangePasskey(ctx, u, in.Passkey, o); err != nil {
+			return EmailChange{}, err
+		}
+	case byCode:
 		if err := s.VerifySecondFactor(ctx, u.ID, in.Code, o); err != nil {
 			return EmailChange{}, err
 		}

@@ -1,13 +1,18 @@
 package identity_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/passkeytest"
 )
 
 // setUp are the kinds of the events of signing up and logging in.
@@ -437,5 +442,134 @@ func TestRequestEmailChange_APersonWithAnAuthenticatorAppGivesACode(t *testing.T
 			CurrentPassword: "not the password at all", Code: "123456"}, from())
 		wantRefusal(t, err, "error.fields current_password=email_change.password_wrong")
 		g.unchanged(t, before, "throttles")
+	})
+}
+
+// TestRequestEmailChange_APersonWithPasskeysOnlyConfirmsWithOne: a person
+// whose only second factor is a passkey is asked for one (the password is
+// not enough); a passkey's answer to a ceremony of another person, of a
+// login, or used already is refused and changes nothing; their own passkey's
+// answer lets the change go ahead, once. With an authenticator app too,
+// either a code or a passkey does.
+func TestRequestEmailChange_APersonWithPasskeysOnlyConfirmsWithOne(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		c := g.changer()
+		a := identity.Auth{User: c.user}
+		dev := passkeytest.New(passkeyOrigin)
+		g.register(a, dev, "Phone")
+		if m, err := g.id.EmailChangeMethods(ctx, c.user.ID); err != nil || !slices.Equal(m, []string{identity.MethodPasskey}) {
+			t.Fatalf("methods %v (%v)", m, err)
+		}
+		// Where passkeys cannot be used, the password is enough (as at login).
+		if m, _ := g.st.Identity.EmailChangeMethods(ctx, c.user.ID); len(m) != 0 {
+			t.Fatalf("methods where passkeys cannot be used: %v", m)
+		}
+		req := func(answer []byte) error {
+			_, err := g.id.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new,
+				CurrentPassword: goodPassword, Passkey: answer}, from())
+			return err
+		}
+		answer := func(dev *passkeytest.Authenticator, a identity.Auth) []byte {
+			t.Helper()
+			opts, err := g.id.BeginEmailChangePasskey(ctx, a, from())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := json.Marshal(opts)
+			resp, err := dev.Get(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		before := g.counts()
+		wantRefusal(t, req(nil), "error.fields passkey=email_change.passkey_required")
+		g.unchanged(t, before)
+		// The same without the passkey but with a code: still the passkey.
+		_, err := g.id.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new,
+			CurrentPassword: goodPassword, Code: "123456"}, from())
+		wantRefusal(t, err, "error.fields passkey=email_change.passkey_required")
+
+		// Another person's passkey, answering their own ceremony.
+		other := g.person("grace")
+		theirs := passkeytest.New(passkeyOrigin)
+		g.register(other, theirs, "Theirs")
+		wantRefusal(t, req(answer(theirs, other)), "error.fields passkey=email_change.passkey_failed")
+		// A ceremony of a login's second step does not confirm a change.
+		step := g.secondStep(c.old)
+		wantRefusal(t, req(g.answerSecondFactor(dev, step.Challenge)), "error.fields passkey=email_change.passkey_failed")
+		// Garbage.
+		wantRefusal(t, req([]byte(`{"id":"x"}`)), "error.fields passkey=email_change.passkey_failed")
+		if _, err := g.id.PendingEmailChange(ctx, c.user.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a refused request left a change waiting: %v", err)
+		}
+		failed := 0
+		for _, e := range g.about(c.user.ID.String()) {
+			if e.Type == event.UserSecondFactorFailed.Type {
+				failed++
+			}
+		}
+		if failed < 2 {
+			t.Errorf("%d failed second factors recorded, want at least 2", failed)
+		}
+
+		// A wrong password is refused before the passkey is looked at: its
+		// answer still serves once the password is right.
+		own := answer(dev, a)
+		_, err = g.id.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new,
+			CurrentPassword: "not the password at all", Passkey: own}, from())
+		wantRefusal(t, err, "error.fields current_password=email_change.password_wrong")
+		if err := req(own); err != nil {
+			t.Fatalf("with the person's passkey: %v", err)
+		}
+		if ch, err := g.id.PendingEmailChange(ctx, c.user.ID); err != nil || ch.NewEmail != c.new {
+			t.Fatalf("the change waiting: %+v %v", ch, err)
+		}
+		keys, _ := g.id.Passkeys(ctx, c.user.ID)
+		if keys[0].LastUsedAt.IsZero() {
+			t.Error("the passkey's use is not recorded")
+		}
+		// Its answer served once.
+		wantRefusal(t, req(own), "error.fields passkey=email_change.passkey_failed")
+
+		// With an authenticator app too, either does; neither is refused.
+		g.st.Clock.Set(g.st.Clock.Now().Truncate(30 * time.Second).Add(10 * time.Second))
+		setup, err := g.id.StartTOTP(ctx, a, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := totp.GenerateCode(setup.Secret, g.st.Clock.Now())
+		if _, err := g.id.ConfirmTOTP(ctx, a, code, from()); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := g.id.EmailChangeMethods(ctx, c.user.ID); !slices.Contains(m, identity.MethodTOTP) || !slices.Contains(m, identity.MethodPasskey) {
+			t.Fatalf("methods with both: %v", m)
+		}
+		wantRefusal(t, req(nil), "error.fields code=email_change.code_or_passkey_required")
+		if err := req(answer(dev, a)); err != nil {
+			t.Fatalf("both, with the passkey: %v", err)
+		}
+		g.st.Clock.Advance(30 * time.Second)
+		code, _ = totp.GenerateCode(setup.Secret, g.st.Clock.Now())
+		if _, err := g.id.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: c.new,
+			CurrentPassword: goodPassword, Code: code}, from()); err != nil {
+			t.Fatalf("both, with a code: %v", err)
+		}
+	})
+}
+
+// TestBeginEmailChangePasskey_OnlyForAPersonWithPasskeysWhereTheyWork.
+func TestBeginEmailChangePasskey_OnlyForAPersonWithPasskeysWhereTheyWork(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		a := g.person("ada")
+		_, err := g.id.BeginEmailChangePasskey(ctx, a, from())
+		wantRefusal(t, err, "passkey.none")
+		g.register(a, passkeytest.New(passkeyOrigin), "Phone")
+		_, err = g.st.Identity.BeginEmailChangePasskey(ctx, a, from())
+		wantRefusal(t, err, "passkey.unavailable")
+		opts, err := g.id.BeginEmailChangePasskey(ctx, a, from())
+		if err != nil || len(opts.Response.AllowedCredentials) != 1 || opts.Response.UserVerification != protocol.VerificationPreferred {
+			t.Fatalf("options %+v (%v)", opts, err)
+		}
 	})
 }

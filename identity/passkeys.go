@@ -129,13 +129,21 @@ type ceremonyData struct {
 	// Login is the SHA-256 of the login challenge whose second step a
 	// passkey answers.
 	Login []byte `json:"login,omitempty"`
+	// Confirms names the change of a logged-in person that a passkey
+	// confirms (a second-factor ceremony without a login: confirmEmailChange).
+	Confirms string `json:"confirms,omitempty"`
 }
 
 // beginCeremony stores a ceremony's session data, without its challenge,
 // under the challenge's hash.
 func beginCeremony(ctx context.Context, w *work.Unit, purpose string, user *equipe.ID, session *webauthn.SessionData, name string, login []byte) error {
-	hash := sha256.Sum256([]byte(session.Challenge))
-	d := ceremonyData{Session: *session, Name: name, Login: login}
+	return beginCeremonyData(ctx, w, purpose, user, ceremonyData{Session: *session, Name: name, Login: login})
+}
+
+// beginCeremonyData stores the ceremony d (its session's challenge left
+// out) under the challenge's hash.
+func beginCeremonyData(ctx context.Context, w *work.Unit, purpose string, user *equipe.ID, d ceremonyData) error {
+	hash := sha256.Sum256([]byte(d.Session.Challenge))
 	d.Session.Challenge = ""
 	d.Session.Expires = time.Time{} // checked against the service's clock, by takeCeremony
 	raw, err := json.Marshal(d)
@@ -413,7 +421,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, response []byte, o equ
 		} else if err != nil {
 			return err
 		}
-		u, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, nil)
+		u, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, nil, false)
 		if err != nil {
 			if equipe.ErrorCode(err) == equipe.EUNAUTHORIZED {
 				failed = true
@@ -439,8 +447,10 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, response []byte, o equ
 // count and last use). With owner set, the passkey must be theirs, and the
 // ceremony was begun for them (their passkeys allowed). A failure answers
 // passkeyLoginFailed; for a passkey of a known person, it is recorded as a
-// failed login of theirs.
-func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData, owner *equipe.ID) (equipe.User, store.Passkey, error) {
+// failed login of theirs, or when confirming (a change of a logged-in
+// person) as a failed second factor of theirs.
+func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData, owner *equipe.ID,
+	confirming bool) (equipe.User, store.Passkey, error) {
 	key, err := w.PasskeyByCredential(ctx, parsed.RawID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return equipe.User{}, key, passkeyLoginFailed
@@ -452,8 +462,11 @@ func (s *Service) verifyAssertion(ctx context.Context, w *work.Unit, session web
 		return u, key, err
 	}
 	fail := func() (equipe.User, store.Passkey, error) {
-		if err := work.Record(ctx, w.Writes, w.Now(), event.System, w.Origin(),
-			event.UserLoginFailed.New(nil, u.ID.String(), nil, nil)); err != nil {
+		e, by := event.UserLoginFailed.New(nil, u.ID.String(), nil, nil), event.System
+		if confirming {
+			e, by = event.UserSecondFactorFailed.New(nil, u.ID.String(), nil, nil), event.ByUser(u.ID)
+		}
+		if err := work.Record(ctx, w.Writes, w.Now(), by, w.Origin(), e); err != nil {
 			return u, key, err
 		}
 		return u, key, passkeyLoginFailed
@@ -565,7 +578,7 @@ func (s *Service) FinishPasskeySecondFactor(ctx context.Context, challenge strin
 		} else if err != nil {
 			return err
 		}
-		if _, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, &pl.User.ID); equipe.ErrorCode(err) == equipe.EUNAUTHORIZED {
+		if _, _, err := s.verifyAssertion(ctx, w, d.Session, parsed, &pl.User.ID, false); equipe.ErrorCode(err) == equipe.EUNAUTHORIZED {
 			failed = true
 			return nil
 		} else if err != nil {

@@ -469,8 +469,11 @@ func (s *Service) recoveryCodeUsed(ctx context.Context, w *work.Unit, userID equ
 }
 
 // codeInvalid is the error of a wrong code.
-func codeInvalid(key string) error {
-	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "code", Key: key}}}
+func codeInvalid(key string) error { return codeInvalidField("code", key) }
+
+// codeInvalidField is the error of a wrong second factor given in field.
+func codeInvalidField(field, key string) error {
+	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: field, Key: key}}}
 }
 
 // matchTOTP finds the step whose code is code, among the steps around now

@@ -59,6 +59,12 @@ const (
 	TemplateSecondFactorRemoved      = "second_factor_removed"
 	TemplateRecoveryCodeUsed         = "recovery_code_used"
 	TemplateRecoveryCodesRegenerated = "recovery_codes_regenerated"
+
+	// TemplateWebhookDisabled tells the owners of a webhook endpoint (an
+	// account's administrators, or the instance's) that the service
+	// disabled it: Message holds its URL, Link its page, AccountName the
+	// account (empty for the instance's).
+	TemplateWebhookDisabled = "webhook_disabled"
 )
 
 const (
@@ -103,6 +109,8 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateSecondFactorRemoved:      {},
 	TemplateRecoveryCodeUsed:         {},
 	TemplateRecoveryCodesRegenerated: {},
+
+	TemplateWebhookDisabled: {link: true},
 }
 
 // Data is what every template may use. Vendors who override templates rely

@@ -4,7 +4,7 @@
 // disagree on what an error is.
 //
 // A use case answers an *equipe.Error with a Code (EINVALID, ENOTFOUND,
-// ECONFLICT, EFORBIDDEN, EUNAUTHORIZED, ECONSENT, ERATELIMITED,
+// ECONFLICT, EFORBIDDEN, EUNAUTHORIZED, ECONSENT, ERATELIMITED, EGONE,
 // EUNAVAILABLE, EINTERNAL) and a message key. The API writes the problem
 // type TypePrefix+Type(code) with Status(code) and the key as its "code";
 // the pages show their error page with the same status (and, for a conflict

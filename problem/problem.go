@@ -22,6 +22,7 @@ var table = map[equipe.Code]entry{
 	equipe.EUNAUTHORIZED: {http.StatusUnauthorized, "unauthorized"},
 	equipe.ECONSENT:      {http.StatusForbidden, "consent-required"},
 	equipe.ERATELIMITED:  {http.StatusTooManyRequests, "rate-limited"},
+	equipe.EGONE:         {http.StatusGone, "gone"},
 	equipe.EUNAVAILABLE:  {http.StatusServiceUnavailable, "unavailable"},
 	equipe.EINTERNAL:     {http.StatusInternalServerError, "internal"},
 }

@@ -6,14 +6,35 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// RecordAudit appends a change event to the audit log. Events are never
-// updated.
+// RecordAudit appends a change event to the audit log, and queues its
+// webhook deliveries in the same writes: one for every enabled endpoint
+// subscribed to its type, of its account or of the instance (see
+// queueDeliveries). The event is numbered for the change stream when the
+// transaction commits (see sequenceEvents). Events are never updated.
 func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
-	_, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
-		e.Before, e.After, e.IP, micros(e.At))
-	return err
+	const insert = `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	args := []any{e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
+		e.Before, e.After, e.IP, micros(e.At)}
+	if w.d.engine == Postgres {
+		// One statement writes the event and its deliveries: no round trip
+		// more, and the endpoints are read in the transaction itself.
+		var n int
+		if err := w.queryRow(ctx, `WITH ev AS (`+insert+`), d AS (`+deliveriesOf+` RETURNING 1)
+			SELECT COUNT(*) FROM d`, args, &n); err != nil {
+			return err
+		}
+		if n > 0 {
+			w.x.queue()
+		}
+		w.x.recorded(e.ID)
+		return nil
+	}
+	if _, err := w.exec(ctx, insert, args...); err != nil {
+		return err
+	}
+	w.x.recorded(e.ID)
+	return w.queueDeliveries(ctx, e.ID, e.AccountID, e.Action, e.At)
 }
 
 // AuditFilter selects audit events. Zero fields select everything.

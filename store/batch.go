@@ -38,9 +38,14 @@ func (b *Batch) Relaxed() { b.relaxed = true }
 type batchQueue struct {
 	items   []batchItem
 	touched []string
+	events  []equipe.ID // recorded events, numbered at the end of the batch
 }
 
 func (b *batchQueue) touch(keys ...string) { b.touched = append(b.touched, keys...) }
+
+func (b *batchQueue) recorded(id equipe.ID) { b.events = append(b.events, id) }
+
+func (b *batchQueue) queue() {}
 
 type batchItem struct {
 	query string
@@ -77,15 +82,32 @@ func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest 
 // NewBatch returns an empty batch.
 func (db *DB) NewBatch() *Batch {
 	q := &batchQueue{}
-	return &Batch{Writes: Writes{x: q, d: db.d}, q: q}
+	return &Batch{Writes: Writes{x: q, d: db.d, subs: db.subs}, q: q}
 }
 
 // RunBatch runs the batch's statements in order in one transaction and
 // scans what they return. If one fails, none takes effect.
-func (db *DB) RunBatch(ctx context.Context, b *Batch) error {
+func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 	if len(b.q.touched) > 0 {
 		// Access changes go through Write, which notifies other processes.
 		return errors.New("store: a batch cannot change access")
+	}
+	if len(b.q.events) > 0 {
+		// The batch's events are numbered at its end, in its transaction,
+		// as a transaction's are before it commits; the change stream is
+		// woken once it has run.
+		for _, st := range sequenceEvents(b.q.events) {
+			b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})
+		}
+		if db.engine == Postgres {
+			b.q.items = append(b.q.items, batchItem{query: "SELECT pg_notify($1, $2)", args: []any{notifyChannel, EventsKey()}})
+		}
+		b.q.events = nil
+		defer func() {
+			if err == nil {
+				db.changed([]string{EventsKey()})
+			}
+		}()
 	}
 	if db.engine != Postgres {
 		return db.Write(ctx, func(tx *Tx) error {

@@ -38,6 +38,10 @@ func UserKey(user equipe.ID) string { return "u:" + user.String() }
 // KeyKey names an API key.
 func KeyKey(id equipe.ID) string { return "k:" + id.String() }
 
+// EventsKey says that events were recorded: the change stream wakes up. It
+// names no access.
+func EventsKey() string { return "e" }
+
 // AllKey names everything: a listener that may have missed changes forgets
 // all it knows.
 func AllKey() string { return changeAll }

@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/equipe-dev/equipe"
+)
 
 // ExecForTest runs a statement in the transaction, for tests that need to
 // put the database in a state no method produces.
@@ -13,4 +17,23 @@ func (tx *Tx) ExecForTest(ctx context.Context, query string) error {
 // migration on data written before it.
 func (db *DB) MigrateToForTest(ctx context.Context, last int) ([]int, error) {
 	return db.migrateTo(ctx, last)
+}
+
+// OnNumberedForTest makes fn run in every transaction that recorded events,
+// once they are numbered and before it commits.
+func (db *DB) OnNumberedForTest(fn func()) { db.numbered = fn }
+
+// QueryRowForTest reads one row of a query on the reader pool.
+func (db *DB) QueryRowForTest(ctx context.Context, query string, dest ...any) error {
+	return wrap(db.r.QueryRowContext(ctx, query).Scan(dest...))
+}
+
+// RecordAuditAloneForTest writes an event as RecordAudit did before
+// webhooks: the event's row alone, for benchmarks to compare with.
+func (w Writes) RecordAuditAloneForTest(ctx context.Context, e *equipe.AuditEvent) error {
+	_, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
+		e.Before, e.After, e.IP, micros(e.At))
+	return err
 }

@@ -63,8 +63,16 @@ type DB struct {
 
 	hooksMu sync.RWMutex
 	hooks   []func(keys []string)
+	// subs knows which accounts' endpoints subscribe to which event types
+	// (SQLite; see RecordAudit); queuedHooks hear that a committed unit
+	// queued webhook deliveries.
+	subs        *subscriptions
+	queuedHooks []func()
 	// listenTimes are Listen's delays (PostgreSQL).
 	listenTimes listenTimes
+	// numbered, when set, runs once a transaction's events are numbered,
+	// just before it commits (tests hold a transaction there).
+	numbered func()
 	// commits counts the write transactions committed (see Commits).
 	commits atomic.Uint64
 }
@@ -130,7 +138,9 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	r.SetMaxOpenConns(conns)
 	r.SetMaxIdleConns(conns)
 	r.SetConnMaxIdleTime(0)
-	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r)}
+	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r),
+		subs: newSubscriptions()}
+	db.OnChange(db.subs.heard)
 	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
 	// A connection's first statement may find the file busy without the
 	// busy timeout being consulted: while the last process to close it
@@ -190,7 +200,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger,
+	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
 	db.Queries = Queries{q: p, d: dialects[Postgres]}
 	return db, nil
@@ -247,7 +257,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		q = cachedTx{stx, db.wcache}
 	}
 	var touched []string
-	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched}, d: db.d}, tx: stx}
+	var events []equipe.ID
+	var queued bool
+	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched, &events, &queued}, d: db.d, subs: db.subs}, tx: stx}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -260,6 +272,19 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
+	if len(events) > 0 {
+		// Last, so that the counter's row stays locked only until the
+		// commit (see sequenceEvents).
+		for _, st := range sequenceEvents(events) {
+			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
+				return wrap(err)
+			}
+		}
+		touched = append(touched, EventsKey())
+		if db.numbered != nil {
+			db.numbered()
+		}
+	}
 	if err = db.notify(ctx, stx, touched); err != nil {
 		return err
 	}
@@ -270,6 +295,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)
+	}
+	if queued {
+		db.deliveriesQueued()
 	}
 	return nil
 }
@@ -325,8 +353,9 @@ var dialects = map[Engine]*dialect{
 // Writes holds the write methods. On a Tx they run at once; on a Batch
 // they are queued and run together by DB.RunBatch.
 type Writes struct {
-	x writer
-	d *dialect
+	x    writer
+	d    *dialect
+	subs *subscriptions
 }
 
 // writer runs a statement now (in a transaction) or later (in a batch).
@@ -341,6 +370,12 @@ type writer interface {
 	queryRow(ctx context.Context, query string, args []any, dest ...any) error
 	// touch notes that the write changes who may do what (see Changed).
 	touch(keys ...string)
+	// recorded notes that the write recorded the event id, to be numbered
+	// when the transaction commits (see sequenceEvents).
+	recorded(id equipe.ID)
+	// queue notes that the write queued webhook deliveries (a transaction
+	// only: a batch's worker finds them at its next poll).
+	queue()
 }
 
 func (w Writes) exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -359,9 +394,15 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 type txWriter struct {
 	q       querier
 	touched *[]string
+	events  *[]equipe.ID
+	queued  *bool
 }
 
 func (t txWriter) touch(keys ...string) { *t.touched = append(*t.touched, keys...) }
+
+func (t txWriter) recorded(id equipe.ID) { *t.events = append(*t.events, id) }
+
+func (t txWriter) queue() { *t.queued = true }
 
 func (t txWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.q.ExecContext(ctx, query, args...)

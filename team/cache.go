@@ -237,11 +237,14 @@ func (c *cache) invalidate(keys []string) {
 				c.dropMembers(c.byAccount, id)
 				delete(c.accounts, id)
 			}
+		case "e": // events were recorded: no access changed by that alone
 		case "k":
 			if id, err := equipe.ParseID(rest); err == nil {
 				delete(c.keys, c.keyIDs[id])
 				delete(c.keyIDs, id)
 			}
+		case "w":
+			// Webhook endpoints (store.WebhooksKey) grant nothing.
 		default:
 			c.reset()
 		}

@@ -51,62 +51,76 @@ func (s *Service) loadMember(ctx context.Context, account, user equipe.ID) (memb
 }
 
 func (s *Service) compileMember(ctx context.Context, account, user equipe.ID) (memberEntry, error) {
+	in, e, err := s.memberInput(ctx, account, user)
+	if err != nil || in == nil {
+		return e, err
+	}
+	e.m = s.Catalogue.Compile(*in)
+	return e, nil
+}
+
+// memberInput gathers what compiling the user's membership of the account
+// takes (see loadMember), or nil when the user may not act there at all;
+// the entry holds the rest of what the cache keeps of them. The service
+// compiles it, and so does a vendor's process holding checks in process
+// (AccessStateOf): one function decides for both.
+func (s *Service) memberInput(ctx context.Context, account, user equipe.ID) (*access.Input, memberEntry, error) {
 	u, err := s.DB.UserByID(ctx, user)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		// Not a member, as far as anyone asking may know: whether the
 		// identity exists elsewhere is no account's business.
-		return memberEntry{}, nil
+		return nil, memberEntry{}, nil
 	} else if err != nil {
-		return memberEntry{}, err
+		return nil, memberEntry{}, err
 	}
 	m, err := s.DB.Member(ctx, account, user)
 	if err == nil {
-		return s.compile(ctx, account, u, m, account, false)
+		return s.input(ctx, account, u, m, account, false)
 	}
 	if equipe.ErrorCode(err) != equipe.ENOTFOUND {
-		return memberEntry{}, err
+		return nil, memberEntry{}, err
 	}
 	// Not a member: perhaps staff of the parent firm.
 	acct, err := s.loadAccount(ctx, account)
 	if err != nil || acct.parent == nil {
-		return memberEntry{}, err
+		return nil, memberEntry{}, err
 	}
 	firm := *acct.parent
 	fm, err := s.DB.Member(ctx, firm, user)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return memberEntry{}, nil
+		return nil, memberEntry{}, nil
 	} else if err != nil {
-		return memberEntry{}, err
+		return nil, memberEntry{}, err
 	}
 	if fm.Role != equipe.RoleAdmin {
 		assigned, err := s.DB.IsClientStaff(ctx, account, user)
 		if err != nil || !assigned {
-			return memberEntry{firm: firm}, err
+			return nil, memberEntry{firm: firm}, err
 		}
 	}
-	return s.compile(ctx, account, u, fm, firm, true)
+	return s.input(ctx, account, u, fm, firm, true)
 }
 
-// compile builds the member entry of u in account from membership m (of
+// input gathers what compiling u in account takes from membership m (of
 // account itself, or of the firm roleAccount when viaFirm).
-func (s *Service) compile(ctx context.Context, account equipe.ID, u equipe.User, m equipe.Member, roleAccount equipe.ID, viaFirm bool) (memberEntry, error) {
+func (s *Service) input(ctx context.Context, account equipe.ID, u equipe.User, m equipe.Member, roleAccount equipe.ID, viaFirm bool) (*access.Input, memberEntry, error) {
 	role, _, err := s.resolveRole(ctx, s.DB.Queries, roleAccount, m.Role)
 	if err != nil {
-		return memberEntry{}, err
+		return nil, memberEntry{}, err
 	}
 	var resources []equipe.ID
 	if !viaFirm {
 		if resources, err = s.DB.MemberResources(ctx, account, u.ID); err != nil {
-			return memberEntry{}, err
+			return nil, memberEntry{}, err
 		}
 	}
-	e := memberEntry{joined: m.JoinedAt, active: m.Status == equipe.MemberActive, m: s.Catalogue.Compile(access.Input{UserID: u.ID, AccountID: account, Role: role,
-		Overrides: overrides(m.Overrides), Resources: resources, Status: access.StatusOf(m.Status),
-		UserDisabled: !u.DisabledAt.IsZero(), ViaFirm: viaFirm})}
+	in := &access.Input{UserID: u.ID, AccountID: account, Role: role, Overrides: overrides(m.Overrides),
+		Resources: resources, Status: access.StatusOf(m.Status), UserDisabled: !u.DisabledAt.IsZero(), ViaFirm: viaFirm}
+	e := memberEntry{joined: m.JoinedAt, active: m.Status == equipe.MemberActive}
 	if viaFirm {
 		e.firm = roleAccount
 	}
-	return e, nil
+	return in, e, nil
 }
 
 // loadUser returns what the cache knows of a user who made instance keys,

@@ -262,6 +262,7 @@ const (
 	AccountChangeSettings  = "change_settings"  // account.manage
 	AccountManageKeys      = "manage_keys"      // api_keys.manage: list and revoke keys
 	AccountCreateKey       = "create_key"       // api_keys.manage, by a person whose address is confirmed
+	AccountManageWebhooks  = "manage_webhooks"  // webhooks.manage: the account's webhook endpoints
 )
 
 // accountActions pairs each action on an account with its permission.
@@ -271,7 +272,7 @@ var accountActions = []struct{ name, permission string }{
 	{AccountManageContacts, "contacts.manage"}, {AccountManageResources, "resources.manage"},
 	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
-	{AccountCreateKey, "api_keys.manage"},
+	{AccountCreateKey, "api_keys.manage"}, {AccountManageWebhooks, "webhooks.manage"},
 }
 
 // AccountActions answers what the actor may do in the account, each action

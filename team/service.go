@@ -10,7 +10,9 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/webhook"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -29,9 +31,15 @@ type Service struct {
 	// ("" for UTC).
 	TimeZone string
 	Log      *slog.Logger
+	// Secrets seals the webhook endpoints' signing secrets (the instance's
+	// secret key).
+	Secrets *identity.Keyring
+	// WebhookRules say where webhook endpoints may point.
+	WebhookRules webhook.Rules
 
 	cache    *cache
 	security securityLimiter
+	signal   signal         // wakes the change stream's readers
 	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
 	// imports wakes RunImports when an import starts.
 	imports chan struct{}
@@ -40,8 +48,9 @@ type Service struct {
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
-		Log: slog.New(slog.DiscardHandler), cache: newCache(), imports: make(chan struct{}, 1)}
+		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), imports: make(chan struct{}, 1)}
 	s.cache.watch(w.DB)
+	w.DB.OnChange(s.signal.hear)
 	return s
 }
 

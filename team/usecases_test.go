@@ -1508,6 +1508,10 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 		_, _, err := s.s.CreateKey(ctx, a, &account, team.NewKey{Name: "New", Role: "guest"})
 		return err
 	},
+	team.AccountManageWebhooks: func(s *scene, a team.Actor, account equipe.ID) error {
+		_, err := s.s.Webhooks(ctx, a, &account)
+		return err
+	},
 }
 
 // TestAccountActions_AnswerWhatTheUseCasesDo: for each reader and each
@@ -1516,7 +1520,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 	names := []string{team.AccountViewMembers, team.AccountAddMember, team.AccountExportMembers, team.AccountManageRoles, team.AccountManageContacts,
 		team.AccountManageResources, team.AccountManageClients, team.AccountViewAudit, team.AccountChangeSettings, team.AccountManageKeys,
-		team.AccountCreateKey}
+		team.AccountCreateKey, team.AccountManageWebhooks}
 	readers := []struct {
 		name string
 		// as returns the reader and the account they read.

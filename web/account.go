@@ -50,6 +50,7 @@ var accountSections = []accountSection{
 	{"resources", "/resources", "nav.resources", team.AccountViewMembers},
 	{"roles", "/roles", "nav.roles", team.AccountViewMembers},
 	{"api_keys", "/api-keys", "nav.api_keys", team.AccountManageKeys},
+	{"webhooks", "/webhooks", "nav.webhooks", team.AccountManageWebhooks},
 	{"audit", "/audit", "nav.audit", team.AccountViewAudit},
 	{"settings", "/settings", "nav.settings", team.AccountChangeSettings},
 }

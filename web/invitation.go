@@ -32,6 +32,7 @@ type invitationPage struct {
 	Current    string // who is logged in, when it is someone else
 	Activation bool   // the account activates its members: the page speaks of activation
 	ExpiresAt  time.Time
+	Zone       *time.Location // the invitee's time zone, else the account's
 	FirstName  string
 	LastName   string
 	// NamesUnknown: the account added them by email alone; they give
@@ -68,7 +69,10 @@ func (w *Web) invitation(rw http.ResponseWriter, r *http.Request) error {
 // invitationData is the page of a usable invitation for whoever opens it.
 func (w *Web) invitationData(r *http.Request, inv identity.Invitation) (invitationPage, error) {
 	d := invitationPage{Account: inv.Account.Name, Email: inv.User.Email, Activation: inv.Activation, ExpiresAt: inv.Token.ExpiresAt,
-		FirstName: inv.FirstName(), LastName: inv.LastName(), Self: r.URL.Path}
+		FirstName: inv.FirstName(), LastName: inv.LastName(), Self: r.URL.Path, Zone: w.Team.Location(inv.Account)}
+	if loc, err := time.LoadLocation(inv.User.TimeZone); inv.User.TimeZone != "" && err == nil {
+		d.Zone = loc
+	}
 	if inv.Inviter != nil {
 		d.Inviter = personName(*inv.Inviter)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -17,8 +18,10 @@ type emailPage struct {
 	Pending  *identity.EmailChange
 	Zone     *time.Location // the person's time zone, else the instance's
 	// NeedsCode is true when the person has an authenticator app: the form
-	// asks for one of its codes (or a recovery code).
-	NeedsCode bool
+	// asks for one of its codes (or a recovery code). ByPasskey is true
+	// when they have passkeys (where passkeys work): the form's script asks
+	// the device for one, unless a code is given.
+	NeedsCode, ByPasskey bool
 }
 
 // emailNotices are the notices the page shows after an action.
@@ -47,16 +50,16 @@ func (w *Web) emailPage(r *http.Request) (*page, error) {
 	auth, _ := httpauth.Auth(r)
 	p := w.page(r, "email_change.title")
 	p.Form.label("new_email", "email_change.field_new_email", "current_password", "email_change.field_current_password",
-		"code", "email_change.field_code")
+		"code", "email_change.field_code", "passkey", "email_change.field_passkey")
 	d := emailPage{Email: auth.User.Email, Verified: !auth.User.EmailVerifiedAt.IsZero(), Zone: w.Team.Location(equipe.Account{})}
 	if z, err := time.LoadLocation(auth.User.TimeZone); auth.User.TimeZone != "" && err == nil {
 		d.Zone = z
 	}
-	f, err := w.Identity.SecondFactors(r.Context(), auth.User.ID)
+	methods, err := w.Identity.EmailChangeMethods(r.Context(), auth.User.ID)
 	if err != nil {
 		return nil, err
 	}
-	d.NeedsCode = f.TOTP
+	d.NeedsCode, d.ByPasskey = slices.Contains(methods, identity.MethodTOTP), slices.Contains(methods, identity.MethodPasskey)
 	c, err := w.Identity.PendingEmailChange(r.Context(), auth.User.ID)
 	switch {
 	case err == nil:
@@ -72,7 +75,7 @@ func (w *Web) changeEmail(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	_, err := w.Identity.RequestEmailChange(r.Context(), auth.User, identity.EmailChangeRequest{
 		NewEmail: r.PostFormValue("new_email"), CurrentPassword: r.PostFormValue("current_password"),
-		Code: r.PostFormValue("code")}, httpauth.Origin(r))
+		Code: r.PostFormValue("code"), Passkey: []byte(r.PostFormValue("passkey"))}, httpauth.Origin(r))
 	if err != nil {
 		p, perr := w.emailPage(r)
 		if perr != nil {
@@ -82,10 +85,22 @@ func (w *Web) changeEmail(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Form.keep(r, "new_email")
-		p.Form.arrange("new_email", "current_password", "code")
+		p.Form.arrange("new_email", "current_password", "code", "passkey")
 		return w.render(rw, r, refusedStatus(err), "me_email", p)
 	}
 	return redirect(rw, r, "/me/email?done=requested")
+}
+
+// emailPasskeyOptions begins confirming a login email change with a
+// passkey, for the form's script: the options of navigator.credentials.get()
+// out. The browser's answer goes in the form's field passkey.
+func (w *Web) emailPasskeyOptions(rw http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	opts, err := w.Identity.BeginEmailChangePasskey(r.Context(), auth, httpauth.Origin(r))
+	if err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
+	return passkeyJSON(rw, http.StatusOK, opts)
 }
 
 func (w *Web) resendEmailChange(rw http.ResponseWriter, r *http.Request) error {

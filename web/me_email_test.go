@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/internal/passkeytest"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
 
@@ -106,4 +109,68 @@ func TestMyEmailPage_AsksForACodeOfThePersonsAuthenticatorApp(t *testing.T) {
 	if n := len(env.Outbox(t, "email_change_requested")); n != 0 {
 		t.Fatalf("%d links sent without a code", n)
 	}
+}
+
+// TestMyEmailPage_APersonWithAPasskeyConfirmsWithIt: for a person whose
+// only second factor is a passkey, the page says that confirming needs
+// JavaScript (shown without it) and the form's script; the form sent
+// without the passkey's answer, as without JavaScript, is refused beside
+// the passkey, and changes nothing; with the answer to the page's ceremony
+// (here a software authenticator, as the script's browser would) it asks
+// for the change.
+func TestMyEmailPage_APersonWithAPasskeyConfirmsWithIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		env, base := startOnLocalhost(t, db.Engine())
+		ada := signUpOwner(t, env, "ada@example.com")
+		dev := passkeytest.New(base)
+		if p := addPasskey(t, ada, base, dev, "Phone"); p.Status != http.StatusCreated {
+			t.Fatalf("add a passkey: %d %s", p.Status, p.Body)
+		}
+		p := get(t, ada.c, env.URL+"/me/email")
+		wantIn(t, p, `data-passkey="required"`, `name="passkey"`, `src="/static/passkeys.js"`, "<noscript>",
+			"Confirmer avec une clé d’accès demande JavaScript")
+		if strings.Contains(p.Body, `id="f-code"`) {
+			t.Fatal("the page asks for a code of an app the person does not have")
+		}
+
+		bad := post(t, ada.c, env.URL+"/me/email", url.Values{"new_email": {"ada@example.net"}, "current_password": {ownerPassword}})
+		if bad.Status != 422 {
+			t.Fatalf("without the passkey: %d", bad.Status)
+		}
+		wantIn(t, bad, `id="e-passkey"`, "Confirmez avec l’une de vos clés d’accès", `href="#f-passkey"`)
+		if _, err := env.App.Identity.PendingEmailChange(t.Context(), ada.user.ID); err == nil {
+			t.Fatal("a change waits after a refusal")
+		}
+
+		opts := postJSON(t, ada.c, env.URL+"/me/email/passkey/options", []byte(`{}`))
+		if opts.Status != 200 {
+			t.Fatalf("options: %d %s", opts.Status, opts.Body)
+		}
+		answer, err := dev.Get([]byte(opts.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := post(t, ada.c, env.URL+"/me/email", url.Values{"new_email": {"ada@example.net"}, "current_password": {ownerPassword},
+			"passkey": {string(answer)}})
+		if ok.Status != 303 || ok.Header.Get("Location") != "/me/email?done=requested" {
+			t.Fatalf("with the passkey: %d %s", ok.Status, text(ok.Body))
+		}
+		env.Mail(t, "ada@example.net", "email_change_requested")
+		// The answer served once.
+		again := post(t, ada.c, env.URL+"/me/email", url.Values{"new_email": {"ada@example.org"}, "current_password": {ownerPassword},
+			"passkey": {string(answer)}})
+		if again.Status != 422 {
+			t.Fatalf("the same answer again: %d", again.Status)
+		}
+		wantIn(t, again, `id="e-passkey"`, "Votre clé d’accès n’a pas confirmé le changement")
+
+		// A person without a passkey has no ceremony to begin.
+		grace := signUpOwner(t, env, "grace@example.com")
+		if p := postJSON(t, grace.c, env.URL+"/me/email/passkey/options", []byte(`{}`)); p.Status != 404 {
+			t.Fatalf("options without a passkey: %d %s", p.Status, p.Body)
+		}
+		if p := get(t, grace.c, env.URL+"/me/email"); strings.Contains(p.Body, "data-passkey") || strings.Contains(p.Body, "passkeys.js") {
+			t.Fatal("the page of a person without a passkey asks for one")
+		}
+	})
 }

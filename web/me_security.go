@@ -29,8 +29,9 @@ type twoFactorPage struct {
 	Setup *totpSetupView
 	// Codes are recovery codes just made, shown this once.
 	Codes []string
-	// Next is where the person was going when an account sent them here.
-	Next string
+	// Next is where the person was going when an account sent them here;
+	// PasskeysHref the passkeys' page, which leads there too.
+	Next, PasskeysHref string
 	// Mode is the form the page shows: "" (the overview and the setup),
 	// "regenerate" (new recovery codes) or "remove" (the app).
 	Mode string
@@ -97,6 +98,7 @@ func (w *Web) twoFactorView(rw http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	d := twoFactorPage{TOTP: f.TOTP, Passkeys: f.Passkeys, RecoveryCodesLeft: f.RecoveryCodes, Codes: codes, Next: securityNext(r)}
+	d.PasskeysHref = withNext("/me/passkeys", d.Next)
 	if codes == nil {
 		d.Mode = securityMode(r)
 	}

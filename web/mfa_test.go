@@ -8,6 +8,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
 
@@ -67,14 +68,20 @@ func TestMFAPolicy_TheSettingTheBannerThenEnrolmentFirst(t *testing.T) {
 	wantIn(t, get(t, o.c, o.url("/settings")), `name="mfa_required" type="checkbox" value="yes" checked`, `value="1"`,
 		`<option value="hours" selected>heures</option>`)
 
-	// During the grace: a banner with the deadline and the way to enrol.
+	// During the grace: a banner with the deadline, in ana's time zone,
+	// and the way to enrol.
+	zone := "Asia/Kolkata"
+	if _, err := env.App.Identity.UpdateProfile(t.Context(), ana.User.ID, identity.ProfileChange{TimeZone: &zone}, equipe.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	kolkata, _ := time.LoadLocation(zone)
 	team := o.url("/members")
 	p = get(t, anaC, team)
 	deadline := a.MFARequiredAt.Add(time.Hour)
 	if p.Status != 200 {
 		t.Fatalf("team page within the grace: %d", p.Status)
 	}
-	wantIn(t, p, `id="enrol-banner"`, "before "+deadline.Format("Jan 2, 2006 3:04 PM UTC"),
+	wantIn(t, p, `id="enrol-banner"`, "before "+deadline.In(kolkata).Format("Jan 2, 2006, 3:04 PM")+" (UTC&#43;05:30)",
 		`href="/me/security?next=`+url.QueryEscape(o.path("/members"))+`"`)
 	if strings.Contains(get(t, anaC, o.env.URL+"/").Body, `id="enrol-banner"`) {
 		t.Error("the home page, in no account, shows the banner")

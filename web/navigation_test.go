@@ -70,7 +70,7 @@ func TestAccountNavigation_OffersOnlyThePagesTheReaderMayOpen(t *testing.T) {
 		}
 		return as(env, m)
 	}
-	all := []string{"/members", "/clients", "/contacts", "/resources", "/roles", "/api-keys", "/audit", "/settings"}
+	all := []string{"/members", "/clients", "/contacts", "/resources", "/roles", "/api-keys", "/webhooks", "/audit", "/settings"}
 	for _, c := range []struct {
 		who   string
 		c     *http.Client
@@ -78,7 +78,7 @@ func TestAccountNavigation_OffersOnlyThePagesTheReaderMayOpen(t *testing.T) {
 		tabs  []string // the navigation's pages, in order; none: the reader's own access
 	}{
 		// The account has no clients: it is no firm, and has no Clients section.
-		{"administrator", o.c, "ada@example.com", []string{"/members", "/contacts", "/resources", "/roles", "/api-keys", "/audit", "/settings"}},
+		{"administrator", o.c, "ada@example.com", []string{"/members", "/contacts", "/resources", "/roles", "/api-keys", "/webhooks", "/audit", "/settings"}},
 		{"manager", member("manon@example.com", "manager"), "manon@example.com", []string{"/members", "/contacts", "/resources", "/roles", "/audit"}},
 		{"collaborator", member("colin@example.com", "collaborator"), "colin@example.com", []string{"/members", "/contacts", "/resources", "/roles"}},
 		{"auditor", member("odile@example.com", "auditor"), "odile@example.com", []string{"/audit"}},

@@ -27,6 +27,10 @@ var passkeysNotices = map[string]string{
 type passkeysPage struct {
 	Available bool
 	Keys      []passkeyRow
+	// Next is where the person was going when an account's requirement
+	// sent them to set up a second factor; Finish the path the script
+	// posts the new passkey to, which leads there.
+	Next, Finish string
 }
 
 type passkeyRow struct {
@@ -46,7 +50,8 @@ func (w *Web) passkeysPage(rw http.ResponseWriter, r *http.Request, user equipe.
 	if err != nil {
 		return err
 	}
-	d := passkeysPage{Available: w.Identity.PasskeysAvailable()}
+	next := securityNext(r)
+	d := passkeysPage{Available: w.Identity.PasskeysAvailable(), Next: next, Finish: withNext("/me/passkeys/register", next)}
 	for _, k := range keys {
 		d.Keys = append(d.Keys, passkeyRow{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
@@ -66,6 +71,15 @@ func (w *Web) addPasskeyWithoutScript(rw http.ResponseWriter, r *http.Request) e
 	p.Form.Summary = "passkeys.needs_script"
 	p.Form.keep(r, "name")
 	return w.passkeysPage(rw, r, auth.User.ID, http.StatusUnprocessableEntity, p)
+}
+
+// passkeyAdded is where the script goes once a passkey is added: where the
+// person was going (?next=, a local path), else the list.
+func passkeyAdded(r *http.Request) string {
+	if next := localPath(r.URL.Query().Get("next"), ""); next != "" {
+		return next
+	}
+	return "/me/passkeys?done=added"
 }
 
 // passkeyJSON writes v as the JSON answer of a ceremony step.
@@ -143,7 +157,7 @@ func (w *Web) registerPasskey(rw http.ResponseWriter, r *http.Request) error {
 	if _, err := w.Identity.FinishPasskeyRegistration(r.Context(), auth, answer, httpauth.Origin(r)); err != nil {
 		return w.passkeyFail(rw, r, err)
 	}
-	return passkeyJSON(rw, http.StatusCreated, map[string]string{"next": "/me/passkeys?done=added"})
+	return passkeyJSON(rw, http.StatusCreated, map[string]string{"next": passkeyAdded(r)})
 }
 
 // passkeyOf returns the logged-in person's passkey of the path, or

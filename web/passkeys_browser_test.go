@@ -129,3 +129,55 @@ func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 	b.at("/")
 	b.do("see the home page", chromedp.WaitVisible(chromedp.CSS(".accounts")))
 }
+
+// TestBrowser_AnEmailChangeAsksTheDeviceForAPasskey: a person whose only
+// second factor is a passkey asks to change their login email; sending
+// the form has the browser ask the (virtual) authenticator for the passkey,
+// and the change waits for the new address's confirmation. With a wrong
+// password the page says so beside the field, and the passkey's answer
+// given then is not kept.
+func TestBrowser_AnEmailChangeAsksTheDeviceForAPasskey(t *testing.T) {
+	ctx := browsertest.New(t)
+	env, base := startOnLocalhost(t, "sqlite")
+	b := &browser{t: t, ctx: ctx, env: env}
+	signUpOwner(t, env, "ada@example.com")
+	env.URL = base
+
+	b.do("open the login page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#f-email")))
+	authenticator := virtualAuthenticator(t, b)
+	b.do("log in with the password",
+		b.fill(map[string]string{"email": "ada@example.com", "password": "lovelace rode the number engine"}),
+		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)))
+	b.at("/")
+	b.do("open the passkeys page", chromedp.Navigate(base+"/me/passkeys"), chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	b.do("add a passkey", b.fill(map[string]string{"name": "Téléphone"}), chromedp.Click(chromedp.CSS(`#passkey-new button[type=submit]`)))
+	b.at("/me/passkeys?done=added")
+
+	b.do("open the login email tab", chromedp.Navigate(base+"/me/email"), chromedp.WaitVisible(chromedp.CSS("#f-new_email")))
+	if hint := b.text("#f-passkey .hint"); !strings.Contains(hint, "clé d’accès") {
+		t.Fatalf("the page says %q about the passkey", hint)
+	}
+	b.do("ask with a wrong password",
+		b.fill(map[string]string{"new_email": "ada@nouvelle.example", "current_password": "pas le bon mot de passe"}),
+		submit(), chromedp.WaitVisible(chromedp.CSS("#e-current_password")))
+	if msg := b.text("#e-current_password"); msg != "Ce n’est pas votre mot de passe actuel." {
+		t.Fatalf("password problem %q", msg)
+	}
+	b.do("ask with the password",
+		b.fill(map[string]string{"current_password": "lovelace rode the number engine"}),
+		submit(), chromedp.WaitVisible(chromedp.CSS(".pending-change")))
+	b.at("/me/email?done=requested")
+	if n := b.text(".notice"); !strings.Contains(n, "ada@nouvelle.example") {
+		t.Fatalf("notice %q", n)
+	}
+	browsertest.Screenshot(t, ctx, "me-email-passkey")
+	env.Mail(t, "ada@nouvelle.example", "email_change_requested")
+	keys, err := env.App.Identity.Passkeys(t.Context(), mustUserID(t, env, "ada@example.com"))
+	if err != nil || len(keys) != 1 || keys[0].LastUsedAt.IsZero() {
+		t.Fatalf("the passkey was not used: %+v %v", keys, err)
+	}
+	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: authenticator})
+	if err != nil || len(creds.Credentials) != 1 || creds.Credentials[0].SignCount < 1 {
+		t.Fatalf("the authenticator signed nothing: %+v (%v)", creds, err)
+	}
+}

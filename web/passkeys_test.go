@@ -202,3 +202,46 @@ func TestPasskeySecondStep_ThePageAsksForAPasskeyAfterThePassword(t *testing.T) 
 		}
 	})
 }
+
+// TestPasskeysPage_KeepsWhereThePersonWasGoing: sent to set up a second
+// factor by an account's requirement (?next=), a person who picks a passkey
+// goes on from /me/security to /me/passkeys and, once the passkey is
+// added, to where they were going; a next that is not a local path is
+// dropped.
+func TestPasskeysPage_KeepsWhereThePersonWasGoing(t *testing.T) {
+	env, base := startOnLocalhost(t, "sqlite")
+	ada := signUpOwner(t, env, "ada@example.com")
+	next := ada.path("/members")
+	q := "?next=" + url.QueryEscape(next)
+	wantIn(t, get(t, ada.c, env.URL+"/me/security"+q), `href="/me/passkeys?next=`+url.QueryEscape(next)+`"`)
+	p := get(t, ada.c, env.URL+"/me/passkeys"+q)
+	wantIn(t, p, `data-finish="/me/passkeys/register?next=`+url.QueryEscape(next)+`"`, `<input type="hidden" name="next" value="`+next+`">`)
+
+	body, _ := json.Marshal(map[string]string{"name": "Phone"})
+	opts := postJSON(t, ada.c, env.URL+"/me/passkeys/options", body)
+	answer, err := passkeytest.New(base).Create([]byte(opts.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := postJSON(t, ada.c, env.URL+"/me/passkeys/register"+q, answer)
+	var out struct{ Next string }
+	if err := json.Unmarshal([]byte(done.Body), &out); err != nil || done.Status != http.StatusCreated || out.Next != next {
+		t.Fatalf("added: %d %s", done.Status, done.Body)
+	}
+
+	// Another site is no place to go.
+	evil := "?next=" + url.QueryEscape("https://evil.example/")
+	if p := get(t, ada.c, env.URL+"/me/passkeys"+evil); !strings.Contains(p.Body, `data-finish="/me/passkeys/register"`) ||
+		strings.Contains(p.Body, `name="next"`) {
+		t.Fatal("the page keeps a next that is not a local path")
+	}
+	opts = postJSON(t, ada.c, env.URL+"/me/passkeys/options", []byte(`{"name":"Laptop"}`))
+	answer, err = passkeytest.New(base).Create([]byte(opts.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done = postJSON(t, ada.c, env.URL+"/me/passkeys/register"+evil, answer)
+	if err := json.Unmarshal([]byte(done.Body), &out); err != nil || out.Next != "/me/passkeys?done=added" {
+		t.Fatalf("added with another site as next: %d %s", done.Status, done.Body)
+	}
+}

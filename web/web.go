@@ -88,6 +88,7 @@ var routes = []route{
 	{"POST /me/email", member, (*Web).changeEmail},
 	{"POST /me/email/resend", member, (*Web).resendEmailChange},
 	{"POST /me/email/withdraw", member, (*Web).withdrawEmailChange},
+	{"POST /me/email/passkey/options", member, (*Web).emailPasskeyOptions},
 	{"GET /email-change/confirm/{token}", public, (*Web).emailConfirmForm},
 	{"POST /email-change/confirm/{token}", public, (*Web).emailConfirm},
 	{"GET /email-change/cancel/{token}", public, (*Web).emailCancelForm},
@@ -197,6 +198,26 @@ var routes = []route{
 	{"POST /admin/api-keys", member, (*Web).createInstanceKey},
 	{"GET /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKeyForm},
 	{"POST /admin/api-keys/{key}/revoke", member, (*Web).revokeInstanceKey},
+	{"GET /accounts/{account}/webhooks", member, (*Web).webhooks},
+	{"POST /accounts/{account}/webhooks", member, (*Web).createWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}", member, (*Web).webhook},
+	{"POST /accounts/{account}/webhooks/{webhook}", member, (*Web).updateWebhook},
+	{"POST /accounts/{account}/webhooks/{webhook}/test", member, (*Web).testWebhook},
+	{"POST /accounts/{account}/webhooks/{webhook}/rotate", member, (*Web).rotateWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}/delete", member, (*Web).deleteWebhookForm},
+	{"POST /accounts/{account}/webhooks/{webhook}/delete", member, (*Web).deleteWebhook},
+	{"GET /accounts/{account}/webhooks/{webhook}/deliveries/{delivery}", member, (*Web).webhookDelivery},
+	{"POST /accounts/{account}/webhooks/{webhook}/deliveries/{delivery}/redeliver", member, (*Web).redeliverWebhook},
+	{"GET /admin/webhooks", member, (*Web).webhooks},
+	{"POST /admin/webhooks", member, (*Web).createWebhook},
+	{"GET /admin/webhooks/{webhook}", member, (*Web).webhook},
+	{"POST /admin/webhooks/{webhook}", member, (*Web).updateWebhook},
+	{"POST /admin/webhooks/{webhook}/test", member, (*Web).testWebhook},
+	{"POST /admin/webhooks/{webhook}/rotate", member, (*Web).rotateWebhook},
+	{"GET /admin/webhooks/{webhook}/delete", member, (*Web).deleteWebhookForm},
+	{"POST /admin/webhooks/{webhook}/delete", member, (*Web).deleteWebhook},
+	{"GET /admin/webhooks/{webhook}/deliveries/{delivery}", member, (*Web).webhookDelivery},
+	{"POST /admin/webhooks/{webhook}/deliveries/{delivery}/redeliver", member, (*Web).redeliverWebhook},
 	{"GET /admin/security", member, (*Web).security},
 	{"GET /admin/privacy-policy", member, (*Web).policies},
 	{"POST /admin/privacy-policy", member, (*Web).publishPolicy},
@@ -592,13 +613,14 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		// problem is one line of a form's summary: the field's name and its
 		// problem ("Prénom : ce champ est obligatoire.").
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
-		"date":    func(t time.Time) string { return w.date(locale, t) },
 		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
 		"clock":   clock,
 		// status names a member's status as their account words it.
 		"status": func(s equipe.MemberStatus, activation bool) string {
 			return w.I18n.T(locale, statusKey(s, activation), nil)
 		},
+		// webhookFields pairs an endpoint form with its types.
+		"webhookFields": func(f *form, h webhookForm) webhookFieldsData { return webhookFieldsData{Form: f, Hook: h} },
 		// sortHeader pairs a sortable column with its label's key.
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
@@ -618,14 +640,6 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			return u.RequestURI()
 		},
 	}
-}
-
-// date says a moment in UTC, as each language writes it.
-func (w *Web) date(locale string, t time.Time) string {
-	if locale == equipe.LocaleFR {
-		return t.UTC().Format("02/01/2006 15:04 UTC")
-	}
-	return t.UTC().Format("Jan 2, 2006 3:04 PM UTC")
 }
 
 // clock says the time of day of a moment within the next hours in the

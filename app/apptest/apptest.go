@@ -25,6 +25,7 @@ import (
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/webhook"
 )
 
 // FastParams make password hashing cheap in tests. The argon2id code path
@@ -153,6 +154,9 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 		w.BaseDelay = 50 * time.Millisecond
 		w.MaxDelay = 200 * time.Millisecond
 		w.OnRound = worked.Notify
+	}, Webhooks: func(w *webhook.Worker) {
+		w.Poll = 50 * time.Millisecond
+		w.OnRound = worked.Notify
 	}})
 	if err != nil {
 		cancel()
@@ -262,6 +266,13 @@ func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
 		return false
 	})
 	return found
+}
+
+// AwaitWork waits until cond holds, looking again after each round of the
+// service's workers (email and webhooks): what names what is awaited.
+func (e *Env) AwaitWork(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	testenv.Await(t, 15*time.Second, e.worked.Wait, what, cond)
 }
 
 // Delivered waits until the outbox holds no email still to be sent, so that

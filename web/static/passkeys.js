@@ -1,7 +1,9 @@
 // Passkeys need WebAuthn, which only a script can call: this one registers
 // a passkey on /me/passkeys (the form #passkey-new), logs in with one alone
-// on /login (the button #passkey-login) and answers a login's second step
-// with one on /login/second-factor (the button #passkey-second-factor). It asks the server for the ceremony's
+// on /login (the button #passkey-login), answers a login's second step
+// with one on /login/second-factor (the button #passkey-second-factor) and
+// confirms a login email change with one on /me/email (the form
+// #email-change, whose field passkey it fills before the form is sent). It asks the server for the ceremony's
 // options, hands them to the browser, and posts the browser's answer back,
 // each as JSON; the server checks everything. Without this script the pages
 // say that passkeys need JavaScript, and the rest of them works.
@@ -155,6 +157,45 @@
       }).catch(function (problem) {
         busy = false;
         show(box, form, problem && problem.message ? problem : { message: form.dataset.failed });
+      });
+    });
+  }
+
+  // Confirming a login email change with a passkey: when the form is sent
+  // (without a code, for a person who may give either), the device is
+  // asked for one of the person's passkeys, and its answer goes with the
+  // form in the field passkey; the server checks it with the rest.
+  var change = document.getElementById("email-change");
+  if (change && change.dataset.passkey) {
+    var changeBox = document.getElementById("email-change-problem");
+    var asking = false;
+    change.addEventListener("submit", function (ev) {
+      var code = change.elements.code;
+      if (change.dataset.passkey === "optional" && code && code.value.trim() !== "") {
+        return;
+      }
+      ev.preventDefault();
+      if (asking) {
+        return;
+      }
+      asking = true;
+      show(changeBox, null, null);
+      post(change.dataset.options, {}).then(function (res) {
+        if (!res.ok) {
+          throw res.data;
+        }
+        var o = res.data.publicKey;
+        o.challenge = bytes(o.challenge);
+        o.allowCredentials = descriptors(o.allowCredentials);
+        return navigator.credentials.get({ publicKey: o }).then(function (cred) {
+          change.elements.passkey.value = JSON.stringify(answer(cred));
+          change.submit();
+        }, function () {
+          throw { message: change.dataset.failed };
+        });
+      }).catch(function (problem) {
+        asking = false;
+        show(changeBox, null, problem && problem.message ? problem : { message: change.dataset.failed });
       });
     });
   }

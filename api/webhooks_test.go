@@ -1,0 +1,235 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/webhook"
+)
+
+// hookReceiver is a webhook receiver on 127.0.0.1 that keeps what it is
+// sent and answers with status.
+type hookReceiver struct {
+	*httptest.Server
+	status atomic.Int32
+	mu     sync.Mutex
+	got    []hookMessage
+}
+
+type hookMessage struct {
+	header http.Header
+	body   []byte
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	rc := &hookReceiver{}
+	rc.status.Store(http.StatusOK)
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, hookMessage{r.Header.Clone(), b})
+		rc.mu.Unlock()
+		w.WriteHeader(int(rc.status.Load()))
+		fmt.Fprint(w, `{"thanks":true}`)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *hookReceiver) messages() []hookMessage {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]hookMessage(nil), rc.got...)
+}
+
+// loopbackHooks lets endpoints be http:// on 127.0.0.1, where the tests'
+// receivers listen.
+func loopbackHooks(c *app.Config) { c.WebhooksAllowHTTPLoopback = true }
+
+func TestWebhooks_AnAccountsEndpointReceivesSignedEventsTestsAndRedeliveries(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{Configure: loopbackHooks})
+			c := env.Client()
+			a := newTenant(t, env, "owner@a.example")
+			rc := newHookReceiver(t)
+
+			// Bad input: a problem for each field, and nothing made.
+			r := call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": "http://hooks.example.com/", "types": []string{"user.logged_in"}}, bearer(a.admin)...)
+			if r.Status != 422 || r.fieldCodes()["url"] != "webhook.url_https" || r.fieldCodes()["types"] != "webhook.type_unknown" {
+				t.Errorf("bad endpoint: %d %s", r.Status, r.Raw)
+			}
+			r = call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": "https://10.0.0.1/", "types": []string{"*"}}, bearer(a.admin)...)
+			if r.Status != 422 || r.fieldCodes()["url"] != "webhook.url_forbidden" {
+				t.Errorf("private address: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL, "types": []string{"*"}, "secret": "mine"}, bearer(a.admin)...); r.Status != 400 {
+				t.Errorf("unknown member: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "GET", a.url("/webhooks"), nil, bearer(a.admin)...); len(r.JSON["items"].([]any)) != 0 {
+				t.Fatalf("refused endpoints were made: %s", r.Raw)
+			}
+
+			r = call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL + "/equipe", "description": "CRM",
+				"types": []string{"contact.created"}}, bearer(a.admin)...)
+			if r.Status != 201 || r.JSON["enabled"] != true || r.Header.Get("Location") == "" {
+				t.Fatalf("create: %d %s", r.Status, r.Raw)
+			}
+			secret, _ := r.JSON["secret"].(string)
+			id := r.JSON["id"].(string)
+			hook := a.url("/webhooks/" + id)
+			if g := call(t, c, "GET", hook, nil, bearer(a.admin)...); g.Status != 200 || g.JSON["secret"] != nil ||
+				g.JSON["actions"].(map[string]any)["test"].(map[string]any)["allowed"] != true {
+				t.Errorf("read: %d %s", g.Status, g.Raw)
+			}
+
+			// An event reaches the receiver, signed.
+			if r := call(t, c, "POST", a.url("/contacts"), map[string]any{"last_name": "Comptable", "email": "c@a.example",
+				"kinds": []string{"billing"}}, bearer(a.admin)...); r.Status != 201 {
+				t.Fatalf("contact: %d %s", r.Status, r.Raw)
+			}
+			env.AwaitWork(t, "the event delivered", func() bool { return len(rc.messages()) == 1 })
+			wh, _ := standardwebhooks.NewWebhook(secret)
+			m := rc.messages()[0]
+			if err := wh.Verify(m.body, m.header); err != nil {
+				t.Errorf("verify: %v", err)
+			}
+			var msg map[string]any
+			json.Unmarshal(m.body, &msg)
+			if msg["type"] != "contact.created" {
+				t.Errorf("message %s", m.body)
+			}
+
+			// A test message, then the log.
+			r = call(t, c, "POST", hook+"/test", nil, bearer(a.admin)...)
+			if r.Status != 202 || r.JSON["type"] != "webhook.test" || r.JSON["status"] != "queued" {
+				t.Fatalf("test: %d %s", r.Status, r.Raw)
+			}
+			testID := r.JSON["id"].(string)
+			env.AwaitWork(t, "the test delivered", func() bool { return len(rc.messages()) == 2 })
+			if err := wh.Verify(rc.messages()[1].body, rc.messages()[1].header); err != nil {
+				t.Errorf("verify the test: %v", err)
+			}
+			var log response
+			env.AwaitWork(t, "both deliveries recorded", func() bool {
+				log = call(t, c, "GET", hook+"/deliveries?limit=1", nil, bearer(a.admin)...)
+				items, _ := log.JSON["items"].([]any)
+				return len(items) == 1 && items[0].(map[string]any)["status"] == "delivered"
+			})
+			if log.JSON["items"].([]any)[0].(map[string]any)["id"] != testID || log.JSON["next_cursor"] == nil {
+				t.Errorf("log page: %s", log.Raw)
+			}
+			next := call(t, c, "GET", hook+"/deliveries?limit=1&cursor="+log.JSON["next_cursor"].(string), nil, bearer(a.admin)...)
+			if items := next.JSON["items"].([]any); len(items) != 1 || items[0].(map[string]any)["type"] != "contact.created" {
+				t.Errorf("second page: %s", next.Raw)
+			}
+			d := call(t, c, "GET", hook+"/deliveries/"+testID, nil, bearer(a.admin)...)
+			att := d.JSON["attempt_log"].([]any)
+			if d.Status != 200 || len(att) != 1 || att[0].(map[string]any)["response_code"] != 200.0 ||
+				att[0].(map[string]any)["response"] != `{"thanks":true}` {
+				t.Errorf("delivery: %d %s", d.Status, d.Raw)
+			}
+			if r := call(t, c, "GET", hook+"/deliveries?limit=0", nil, bearer(a.admin)...); r.Status != 422 || r.fieldCodes()["limit"] != "request.limit_invalid" {
+				t.Errorf("limit 0: %d %s", r.Status, r.Raw)
+			}
+
+			// A re-delivery carries the same webhook-id.
+			if r := call(t, c, "POST", hook+"/deliveries/"+testID+"/redeliver", nil, bearer(a.admin)...); r.Status != 202 {
+				t.Fatalf("redeliver: %d %s", r.Status, r.Raw)
+			}
+			env.AwaitWork(t, "the re-delivery", func() bool { return len(rc.messages()) == 3 })
+			if got := rc.messages()[2].header.Get("webhook-id"); got != testID {
+				t.Errorf("re-delivery's webhook-id %q, want %q", got, testID)
+			}
+
+			// A rotation: a new secret, both sign for a day.
+			r = call(t, c, "POST", hook+"/rotate-secret", nil, bearer(a.admin)...)
+			newSecret, _ := r.JSON["secret"].(string)
+			if r.Status != 200 || newSecret == "" || newSecret == secret || r.JSON["rotating"] != true {
+				t.Fatalf("rotate: %d %s", r.Status, r.Raw)
+			}
+			call(t, c, "POST", hook+"/test", nil, bearer(a.admin)...)
+			env.AwaitWork(t, "a test after the rotation", func() bool { return len(rc.messages()) == 4 })
+			for _, s := range []string{secret, newSecret} {
+				wh, _ := standardwebhooks.NewWebhook(s)
+				if err := wh.Verify(rc.messages()[3].body, rc.messages()[3].header); err != nil {
+					t.Errorf("during the rotation: %v", err)
+				}
+			}
+
+			// Disabled: no test; deleted: gone.
+			if r := call(t, c, "PATCH", hook, map[string]any{"enabled": false}, bearer(a.admin)...); r.Status != 200 || r.JSON["enabled"] != false {
+				t.Fatalf("disable: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "POST", hook+"/test", nil, bearer(a.admin)...); r.Status != 409 || r.code() != "webhook.already_disabled" {
+				t.Errorf("test of a disabled endpoint: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "DELETE", hook, nil, bearer(a.admin)...); r.Status != 204 {
+				t.Fatalf("delete: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "GET", hook, nil, bearer(a.admin)...); r.Status != 404 {
+				t.Errorf("deleted, read: %d", r.Status)
+			}
+			// The instance's endpoints are not an account administrator's.
+			if r := call(t, c, "GET", env.URL+"/api/v1/webhooks", nil, bearer(a.admin)...); r.Status != 403 || r.code() != "webhook.instance_admin_only" {
+				t.Errorf("instance endpoints by an account's administrator: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
+
+func TestWebhooks_AnEndpointFailingForADayIsDisabledAndItsAdministratorEmailed(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			clk := apptest.NewClock(time.Now().UTC().Truncate(time.Second))
+			env := apptest.Start(t, e, apptest.Options{Now: clk.Now, Configure: loopbackHooks})
+			c := env.Client()
+			a := newTenant(t, env, "owner@fail.example")
+			rc := newHookReceiver(t)
+			rc.status.Store(http.StatusInternalServerError)
+			r := call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL, "types": []string{"*"}}, bearer(a.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("create: %d %s", r.Status, r.Raw)
+			}
+			hook := a.url("/webhooks/" + r.JSON["id"].(string))
+			tr := call(t, c, "POST", hook+"/test", nil, bearer(a.admin)...)
+			delivery := hook + "/deliveries/" + tr.JSON["id"].(string)
+			// A key reads the log: a session would end, idle, within the day.
+			key := a.key(t, "admin")
+			for i, wait := range append([]time.Duration{0}, webhook.Schedule...) {
+				clk.Advance(wait)
+				env.App.Webhooks.Wake()
+				env.AwaitWork(t, fmt.Sprintf("attempt %d", i+1), func() bool {
+					d := call(t, c, "GET", delivery, nil, bearer(key)...)
+					n, _ := d.JSON["attempts"].(float64)
+					return int(n) == i+1
+				})
+			}
+			d := call(t, c, "GET", delivery, nil, bearer(key)...)
+			if d.JSON["status"] != "abandoned" || d.JSON["response_code"] != 500.0 {
+				t.Errorf("after the last attempt: %s", d.Raw)
+			}
+			m := env.Mail(t, "owner@fail.example", "webhook_disabled")
+			if !strings.Contains(m.Text, rc.URL) {
+				t.Errorf("the email does not name the endpoint:\n%s", m.Text)
+			}
+			h := call(t, c, "GET", hook, nil, bearer(key)...)
+			if h.JSON["enabled"] != false || h.JSON["disabled_reason"] != "webhook.failing" {
+				t.Errorf("endpoint: %s", h.Raw)
+			}
+		})
+	}
+}

@@ -1,0 +1,273 @@
+package client_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/client"
+	"github.com/equipe-dev/equipe/internal/testenv"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// TestChecker_DecidesAsTheCheckAPI compares the Checker's answers with POST
+// /api/v1/check over every permission of the catalogue (and one that is
+// none) and a table of members and questions: built-in and custom roles,
+// allowing and denying overrides, scopes against owners, resources in use,
+// archived and unknown, a restricted role with and without the resource, a
+// suspended member, the owner not yet joined, a user of another account, a
+// user and an account that do not exist.
+func TestChecker_DecidesAsTheCheckAPI(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		a := newAccount(t, env, "acme")
+		b := newAccount(t, env, "other")
+		key := apiKey(t, env, nil, "")
+		aKey := apiKey(t, env, &a.ID, "admin")
+		c := newClient(t, env, key)
+		send(t, env, aKey, "POST", "/api/v1/accounts/"+a.ID.String()+"/roles", map[string]any{"key": "kiosk",
+			"label_fr": "Borne", "label_en": "Kiosk", "permissions": map[string]any{"records.view": "owned", "records.edit": "owned_or_unassigned"}})
+		inUse, _, err := env.App.DB.ResourceIDs(ctx, a.ID)
+		if err != nil || len(inUse) != 1 {
+			t.Fatalf("resources: %v %v", inUse, err)
+		}
+		second := send(t, env, aKey, "POST", "/api/v1/accounts/"+a.ID.String()+"/resources", map[string]any{"type": "location", "name": "Annexe"})
+		archived := send(t, env, aKey, "POST", "/api/v1/accounts/"+a.ID.String()+"/resources", map[string]any{"type": "location", "name": "Old"})
+		send(t, env, aKey, "POST", "/api/v1/accounts/"+a.ID.String()+"/resources/"+archived["id"].(string)+"/archive", nil)
+		secondID, archivedID := equipe.MustParse(second["id"].(string)), equipe.MustParse(archived["id"].(string))
+
+		users := map[string]equipe.ID{}
+		for _, m := range []struct{ name, role string }{{"admin", "admin"}, {"manager", "manager"}, {"collab", "collaborator"},
+			{"guest", "guest"}, {"kiosk", "kiosk"}, {"overridden", "collaborator"}} {
+			users[m.name] = env.AddMember(t, a.ID, m.name+"@acme.example", m.role, equipe.MemberActive).User.ID
+		}
+		users["suspended"] = env.AddMember(t, a.ID, "suspended@acme.example", "manager", equipe.MemberSuspended).User.ID
+		users["invited"] = env.AddMember(t, a.ID, "invited@acme.example", "admin", equipe.MemberInvited).User.ID
+		users["elsewhere"] = env.AddMember(t, b.ID, "elsewhere@other.example", "admin", equipe.MemberActive).User.ID
+		users["nobody"] = equipe.NewID()
+		ac := newClient(t, env, aKey)
+		for _, name := range []string{"guest", "collab"} {
+			if _, err := ac.UpdateMember(ctx, a.ID, users[name], client.MemberChange{Resources: &[]equipe.ID{inUse[0]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := ac.UpdateMember(ctx, a.ID, users["overridden"], client.MemberChange{Overrides: &map[string]client.Override{
+			"records.view": {Allow: true, Scope: "owned"}, "members.view": {Allow: false}, "billing.access": {Allow: true}}}); err != nil {
+			t.Fatal(err)
+		}
+
+		k, err := c.NewChecker(ctx, client.CheckerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		cat, err := c.Catalogue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perms := []string{"no.such"}
+		for _, p := range cat.Permissions {
+			perms = append(perms, p.Key)
+		}
+		queries := []access.Query{{}, {Resource: inUse[0], HasResource: true}, {Resource: secondID, HasResource: true},
+			{Resource: archivedID, HasResource: true}, {Resource: equipe.NewID(), HasResource: true},
+			{Unowned: true}, {Owner: users["collab"], OwnerKnown: true}, {Owner: users["kiosk"], OwnerKnown: true}}
+		names := make([]string, 0, len(users))
+		for n := range users {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var reqs []client.CheckRequest
+		for _, acct := range []equipe.ID{a.ID, equipe.NewID()} {
+			for _, n := range names {
+				for _, p := range perms {
+					for _, q := range queries {
+						reqs = append(reqs, client.CheckRequest{Account: acct, User: users[n], Permission: p, Query: q})
+					}
+				}
+			}
+		}
+		reasons := map[access.Reason]int{}
+		for start := 0; start < len(reqs); start += 1000 {
+			batch := reqs[start:min(start+1000, len(reqs))]
+			want, err := c.CheckBatch(ctx, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range batch {
+				got, err := k.Check(ctx, r.Account, r.User, r.Permission, r.Query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want[i] {
+					t.Errorf("%s %s %+v: Checker %+v, API %+v", r.User, r.Permission, r.Query, got, want[i])
+				}
+				reasons[got.Reason]++
+			}
+		}
+		// The table reaches every kind of answer it is meant to.
+		for _, r := range []access.Reason{access.Allowed, access.AllowedScopeAll, access.AllowedScopeOwned, access.DeniedScope,
+			access.DeniedByOverride, access.DeniedNotGranted, access.DeniedMemberSuspended, access.DeniedMemberNotActive,
+			access.DeniedNotMember, access.DeniedUnknownAccount, access.DeniedUnknownPermission, access.DeniedUnknownResource,
+			access.DeniedResourceArchived, access.DeniedResourceNotAssigned} {
+			if reasons[r] == 0 {
+				t.Errorf("no check answered %s (%v)", r, reasons)
+			}
+		}
+		t.Logf("%d checks, the same answers: %v", len(reqs), reasons)
+	})
+}
+
+// awaitDecision waits until the Checker answers want, from start, waking
+// at each event it applies; it returns how long that took, or fails past
+// budget.
+func awaitDecision(t *testing.T, k *client.Checker, start time.Time, budget time.Duration, account, user equipe.ID, perm string, want bool) time.Duration {
+	t.Helper()
+	deadline := time.NewTimer(time.Until(start.Add(budget)))
+	defer deadline.Stop()
+	for {
+		applied := k.Applied()
+		d, err := k.Check(t.Context(), account, user, perm, access.Query{})
+		if err == nil && d.Allowed == want {
+			return time.Since(start)
+		}
+		select {
+		case <-applied:
+		case <-deadline.C:
+			d, err := k.Check(t.Context(), account, user, perm, access.Query{})
+			t.Fatalf("the Checker answers %+v (%v) %v after the change, want allowed=%v", d, err, time.Since(start), want)
+		}
+	}
+}
+
+// TestChecker_SeesAChangeMadeAnywhereWithin100ms follows changes made
+// through the API, and on PostgreSQL through another process of the
+// deployment sharing the database: each is reflected by the Checker within
+// 100 ms of the change's answer, or the test fails. It logs the median
+// and the longest delay.
+func TestChecker_SeesAChangeMadeAnywhereWithin100ms(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		a := newAccount(t, env, "acme")
+		key := apiKey(t, env, &a.ID, "admin")
+		maker := env // where changes are made
+		if env.Engine == "postgres" {
+			maker = apptest.Start(t, env.Engine, apptest.Options{Share: env})
+		}
+		c, changer := newClient(t, env, key), newClient(t, maker, key)
+		k, err := c.NewChecker(ctx, client.CheckerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
+		if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || !d.Allowed {
+			t.Fatalf("before: %+v %v", d, err)
+		}
+		var delays []time.Duration
+		for i := range 20 {
+			var err error
+			if i%2 == 0 {
+				_, err = changer.SuspendMember(ctx, a.ID, user)
+			} else {
+				_, err = changer.ReactivateMember(ctx, a.ID, user)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			delays = append(delays, awaitDecision(t, k, time.Now(), 100*time.Millisecond, a.ID, user, "members.view", i%2 == 1))
+		}
+		slices.Sort(delays)
+		t.Logf("change → Checker (%d changes): median %v, max %v", len(delays), delays[len(delays)/2], delays[len(delays)-1])
+	})
+}
+
+// TestChecker_WhenTheStreamIsDownFallsBackOrFailsClosed cuts the stream's
+// connection (and keeps it cut) while the API stays reachable: past
+// StaleAfter, a Checker asks the service over HTTP and sees a change the
+// stream could not tell it; one with FailClosed denies everything; neither
+// ever allows from what it held. When the stream comes back, they answer
+// from memory again, current.
+func TestChecker_WhenTheStreamIsDownFallsBackOrFailsClosed(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		a := newAccount(t, env, "acme")
+		key := apiKey(t, env, &a.ID, "admin")
+		proxy := storetest.NewProxy(t, env.URL)
+		// The stream goes through the proxy; other requests do not.
+		hc := &http.Client{Transport: streamVia{proxy: proxy}}
+		c := newClient(t, env, key, client.WithHTTPClient(hc))
+		const stale = 300 * time.Millisecond
+		open, err := c.NewChecker(ctx, client.CheckerOptions{StaleAfter: stale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer open.Close()
+		closed, err := c.NewChecker(ctx, client.CheckerOptions{StaleAfter: stale, FailClosed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closed.Close()
+		user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
+		for _, k := range []*client.Checker{open, closed} {
+			if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || !d.Allowed {
+				t.Fatalf("before: %+v %v", d, err)
+			}
+		}
+		proxy.Cut()
+		if _, err := c.SuspendMember(ctx, a.ID, user); err != nil {
+			t.Fatal(err)
+		}
+		// Until StaleAfter the Checkers may answer from what they hold;
+		// then they must not.
+		for _, k := range []*client.Checker{open, closed} {
+			testenvAwait(t, 10*time.Second, func() bool { return k.Stale() })
+		}
+		if d, err := open.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || d.Allowed || d.Reason != access.DeniedMemberSuspended {
+			t.Errorf("falling back to the API: %+v %v", d, err)
+		}
+		if d, err := closed.Check(ctx, a.ID, user, "members.view", access.Query{}); err != client.ErrStale || d.Allowed || d.Reason != client.ReasonStale {
+			t.Errorf("failing closed: %+v %v", d, err)
+		}
+		// The stream comes back: both see the suspension from memory.
+		proxy.Restore(t)
+		for _, k := range []*client.Checker{open, closed} {
+			testenvAwait(t, 10*time.Second, func() bool { return !k.Stale() })
+			if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || d.Reason != access.DeniedMemberSuspended {
+				t.Errorf("after the stream came back: %+v %v", d, err)
+			}
+		}
+	})
+}
+
+// streamVia sends the change stream's requests to the proxy, and the
+// others straight to the service.
+type streamVia struct{ proxy *storetest.Proxy }
+
+func (s streamVia) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Accept") == "text/event-stream" {
+		r = r.Clone(r.Context())
+		u := *r.URL
+		u.Host = hostOf(s.proxy.URL(r.URL.String()))
+		r.URL, r.Host = &u, u.Host
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func hostOf(raw string) string {
+	u, _ := url.Parse(raw)
+	return u.Host
+}
+
+// testenvAwait waits for cond, looking every 5 ms: the Checker's staleness
+// is a timer of its own, which nothing of the test signals.
+func testenvAwait(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	testenv.Await(t, timeout, testenv.Every(5*time.Millisecond), "the Checker's state", cond)
+}

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Every event gets a sequence number when the transaction that recorded it
+// commits: the change stream serves events in that order, and a reader that
+// has seen number n has seen every event numbered below n that still
+// exists.
+//
+// The numbers come from a one-row counter (event_sequence), incremented as
+// the last statements of the transaction. On SQLite one writer at a time
+// makes the order of the increments the order of the commits. On
+// PostgreSQL the increment locks the counter's row until the transaction
+// ends, so two transactions that record events take their numbers and
+// commit one after the other: a transaction becomes visible to others
+// before it releases its locks, so by the time number n+1 can be taken,
+// number n is visible to every new snapshot. A plain sequence would not do:
+// its values are handed out when asked, not at commit, so a reader could
+// see n+1 committed while n, taken earlier by a slower transaction, is not
+// yet, move its cursor past n and never see it. The lock is held for the
+// two statements per event and the commit itself: transactions that record
+// events commit one at a time (docs/changes.md says what that costs).
+
+// sequenceEvents returns the statements that number the events ids, in the
+// order they were recorded.
+func sequenceEvents(ids []equipe.ID) []batchItem {
+	out := make([]batchItem, 0, 2*len(ids))
+	for _, id := range ids {
+		out = append(out,
+			batchItem{query: `UPDATE event_sequence SET last = last + 1 WHERE one = 1`},
+			batchItem{query: `UPDATE audit_events SET seq = (SELECT last FROM event_sequence WHERE one = 1) WHERE id = $1`,
+				args: []any{id}})
+	}
+	return out
+}
+
+// SequencedEvent is an event with its sequence number.
+type SequencedEvent struct {
+	Seq   int64
+	Event equipe.AuditEvent
+}
+
+// StreamFilter selects the events of the change stream. Zero fields select
+// everything.
+type StreamFilter struct {
+	After int64 // events numbered above this
+	// Account, when set, selects the events of this account's log, and of
+	// the logs of the clients of the firm it is (Clients).
+	Account *equipe.ID
+	Clients bool
+	Types   []string // events of these kinds
+	Limit   int      // the most events returned (default 100)
+}
+
+// StreamEvents returns the events f selects, in the order of their numbers.
+func (q Queries) StreamEvents(ctx context.Context, f StreamFilter) ([]SequencedEvent, error) {
+	query := `SELECT seq, id, account_id, actor_type, actor_id, actor_name, action, target_type, target_id, before, after,
+		ip, at FROM audit_events WHERE seq > $1`
+	args := []any{f.After}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	if f.Account != nil {
+		if f.Clients {
+			a := arg(*f.Account)
+			query += " AND (account_id = " + a + " OR account_id IN (SELECT id FROM accounts WHERE parent_id = " + a + "))"
+		} else {
+			query += " AND account_id = " + arg(*f.Account)
+		}
+	}
+	if len(f.Types) > 0 {
+		ps := make([]string, len(f.Types))
+		for i, t := range f.Types {
+			ps[i] = arg(t)
+		}
+		query += " AND action IN (" + strings.Join(ps, ", ") + ")"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	query += " ORDER BY seq LIMIT " + arg(limit)
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []SequencedEvent
+	for rows.Next() {
+		var s SequencedEvent
+		e := &s.Event
+		if err := rows.Scan(&s.Seq, &e.ID, idp(&e.AccountID), &e.ActorType, idp(&e.ActorID), &e.ActorName, &e.Action,
+			&e.TargetType, &e.TargetID, &e.Before, &e.After, &e.IP, ts(&e.At)); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, s)
+	}
+	return out, wrap(rows.Err())
+}
+
+// LastEventSeq returns the number of the last event recorded (0 for none).
+func (q Queries) LastEventSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := q.q.QueryRowContext(ctx, `SELECT last FROM event_sequence WHERE one = 1`).Scan(&n)
+	return n, wrap(err)
+}

@@ -1,0 +1,506 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// Webhook deliveries are written with the event that causes them, in its
+// transaction (RecordAudit), so that an event and its deliveries commit
+// together or not at all. Most events have no subscriber, and the write path
+// should not pay for webhooks it does not have:
+//
+//   - On PostgreSQL the deliveries are inserted by the very statement that
+//     writes the event (a data-modifying WITH): the endpoints are read in the
+//     transaction, so an endpoint created by another process is seen as soon
+//     as it commits, and it costs no round trip more. A cache fed by NOTIFY
+//     could not do this: a notification arrives after the commit that sends
+//     it, and an event written meanwhile by another process would miss the
+//     new endpoint.
+//   - On SQLite, which serves one process with one writer, the process knows
+//     every change of the endpoints: subscriptions caches which (account,
+//     type) pairs have an enabled endpoint, so an event nobody subscribes to
+//     costs one map lookup. The cache is forgotten inside the transaction
+//     that changes an endpoint (before it commits: the next writer, which
+//     waits for it, reloads) and again when its change keys are heard after
+//     the commit; it is reloaded through the writer's own transaction.
+
+// WebhooksKey is the change key of the webhook endpoints: access caches
+// ignore it; the subscriptions cache forgets what it knows.
+func WebhooksKey() string { return "w:" }
+
+// deliveriesOf inserts the deliveries of the event $1 of the account $2
+// (NULL for none) and type $6, made at $12, as RecordAudit's PostgreSQL
+// statement numbers them.
+const deliveriesOf = `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+	next_attempt_at, created_at)
+	SELECT id, $1, $6, 'queued', 0, $12, $12 FROM webhook_endpoints
+	WHERE enabled AND (account_id IS NULL OR account_id = $2)
+	AND (types = '*' OR strpos(' ' || types || ' ', ' ' || $6 || ' ') > 0)`
+
+// queueDeliveries is deliveriesOf on SQLite, where the subscriptions cache
+// spares the statement for an event that no endpoint subscribes to.
+func (w Writes) queueDeliveries(ctx context.Context, event equipe.ID, account *equipe.ID, typ string, at time.Time) error {
+	if _, batch := w.x.(*batchQueue); !batch {
+		tw := w.x.(txWriter)
+		if ok, err := w.subs.anyFor(ctx, tw.q, account, typ); err != nil || !ok {
+			return err
+		}
+	}
+	// A batch runs later, in a transaction of its own: the cache read now
+	// might be stale by then, so its events always run the statement.
+	n, err := w.exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+		next_attempt_at, created_at)
+		SELECT id, $1, $3, 'queued', 0, $4, $4 FROM webhook_endpoints
+		WHERE enabled AND (account_id IS NULL OR account_id = $2)
+		AND (types = '*' OR instr(' ' || types || ' ', ' ' || $3 || ' ') > 0)`,
+		event, idv(account), typ, micros(at))
+	if err == nil && n > 0 {
+		w.x.queue()
+	}
+	return err
+}
+
+// subscriptions caches, on SQLite, which accounts (the zero ID for the
+// instance) have an enabled endpoint subscribed to which types.
+type subscriptions struct {
+	mu     sync.Mutex
+	gen    uint64
+	loaded bool
+	set    map[subscription]struct{}
+}
+
+type subscription struct {
+	account equipe.ID
+	typ     string
+}
+
+func newSubscriptions() *subscriptions { return &subscriptions{} }
+
+// forget drops what the cache knows.
+func (s *subscriptions) forget() {
+	s.mu.Lock()
+	s.gen++
+	s.loaded, s.set = false, nil
+	s.mu.Unlock()
+}
+
+// heard is the OnChange hook: an endpoint changed, or changes may have been
+// missed.
+func (s *subscriptions) heard(keys []string) {
+	for _, k := range keys {
+		if k == WebhooksKey() || k == changeAll {
+			s.forget()
+			return
+		}
+	}
+}
+
+// anyFor reports whether an enabled endpoint of the account (or of the
+// instance) subscribes to typ, loading the cache through q (the writer's
+// transaction) when it is empty.
+func (s *subscriptions) anyFor(ctx context.Context, q querier, account *equipe.ID, typ string) (bool, error) {
+	s.mu.Lock()
+	if !s.loaded {
+		gen := s.gen
+		s.mu.Unlock()
+		set, err := loadSubscriptions(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		s.mu.Lock()
+		if s.gen == gen {
+			s.loaded, s.set = true, set
+		}
+		defer s.mu.Unlock()
+		return set.has(account, typ), nil
+	}
+	defer s.mu.Unlock()
+	return subscriptionSet(s.set).has(account, typ), nil
+}
+
+type subscriptionSet map[subscription]struct{}
+
+func (set subscriptionSet) has(account *equipe.ID, typ string) bool {
+	if len(set) == 0 {
+		return false
+	}
+	for _, a := range []equipe.ID{{}, deref(account)} {
+		if _, ok := set[subscription{a, typ}]; ok {
+			return true
+		}
+		if _, ok := set[subscription{a, equipe.WebhookAllTypes}]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func deref(id *equipe.ID) equipe.ID {
+	if id == nil {
+		return equipe.ID{}
+	}
+	return *id
+}
+
+func loadSubscriptions(ctx context.Context, q querier) (subscriptionSet, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id, types FROM webhook_endpoints WHERE enabled`)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	set := subscriptionSet{}
+	for rows.Next() {
+		var account *equipe.ID
+		var types string
+		if err := rows.Scan(idp(&account), &types); err != nil {
+			return nil, wrap(err)
+		}
+		for _, t := range strings.Fields(types) {
+			set[subscription{deref(account), t}] = struct{}{}
+		}
+	}
+	return set, wrap(rows.Err())
+}
+
+// endpointChanged forgets the subscriptions at once, inside the
+// transaction, and names the change so that it is forgotten again once it
+// commits (and, on PostgreSQL, in other processes).
+func (w Writes) endpointChanged() {
+	if w.subs != nil {
+		w.subs.forget()
+	}
+	w.x.touch(WebhooksKey())
+}
+
+// OnDeliveriesQueued registers fn to hear, after a transaction commits,
+// that it queued webhook deliveries: the worker then looks at once.
+func (db *DB) OnDeliveriesQueued(fn func()) {
+	db.hooksMu.Lock()
+	db.queuedHooks = append(db.queuedHooks, fn)
+	db.hooksMu.Unlock()
+}
+
+func (db *DB) deliveriesQueued() {
+	db.hooksMu.RLock()
+	defer db.hooksMu.RUnlock()
+	for _, fn := range db.queuedHooks {
+		fn()
+	}
+}
+
+const endpointColumns = `id, account_id, url, description, types, enabled, disabled_reason, secret, key_id,
+	previous_secret, previous_key_id, previous_until, created_at, updated_at`
+
+func scanEndpoint(row interface{ Scan(...any) error }, e *equipe.WebhookEndpoint) error {
+	var types string
+	err := row.Scan(&e.ID, idp(&e.AccountID), &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason,
+		&e.Secret, &e.KeyID, &e.PreviousSecret, &e.PreviousKeyID, ts(&e.PreviousUntil), ts(&e.CreatedAt), ts(&e.UpdatedAt))
+	e.Types = strings.Fields(types)
+	return err
+}
+
+// nullTime stores the zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return micros(t)
+}
+
+// CreateWebhookEndpoint writes a new endpoint.
+func (w Writes) CreateWebhookEndpoint(ctx context.Context, e *equipe.WebhookEndpoint) error {
+	w.endpointChanged()
+	_, err := w.exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		e.ID, idv(e.AccountID), e.URL, e.Description, strings.Join(e.Types, " "), e.Enabled, e.DisabledReason,
+		e.Secret, e.KeyID, e.PreviousSecret, e.PreviousKeyID, nullTime(e.PreviousUntil), micros(e.CreatedAt), micros(e.UpdatedAt))
+	return err
+}
+
+// UpdateWebhookEndpoint writes every field of an endpoint of its account
+// (or of the instance). Returns ENOTFOUND when there is none.
+func (w Writes) UpdateWebhookEndpoint(ctx context.Context, e *equipe.WebhookEndpoint) error {
+	w.endpointChanged()
+	return w.execOne(ctx, `UPDATE webhook_endpoints SET url = $3, description = $4, types = $5, enabled = $6,
+		disabled_reason = $7, secret = $8, key_id = $9, previous_secret = $10, previous_key_id = $11,
+		previous_until = $12, updated_at = $13
+		WHERE id = $1 AND `+ownerIs("$2", e.AccountID), e.ID, idv(e.AccountID), e.URL, e.Description,
+		strings.Join(e.Types, " "), e.Enabled, e.DisabledReason, e.Secret, e.KeyID, e.PreviousSecret, e.PreviousKeyID,
+		nullTime(e.PreviousUntil), micros(e.UpdatedAt))
+}
+
+// DeleteWebhookEndpoint deletes an endpoint of the account (nil: the
+// instance) and its deliveries. Returns ENOTFOUND when there is none.
+func (w Writes) DeleteWebhookEndpoint(ctx context.Context, account *equipe.ID, id equipe.ID) error {
+	w.endpointChanged()
+	return w.execOne(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND `+ownerIs("$2", account), id, idv(account))
+}
+
+// ownerIs is the condition that a row's account_id is the account given as
+// param, or NULL when account is nil (the instance): every query of an
+// endpoint names its owner, so that no account reaches another's.
+func ownerIs(param string, account *equipe.ID) string {
+	if account == nil {
+		return "(account_id IS NULL AND CAST(" + param + " AS TEXT) IS NULL)"
+	}
+	return "account_id = " + param
+}
+
+// WebhookEndpoint returns the endpoint id of the account (nil: of the
+// instance), or ENOTFOUND.
+func (q Queries) WebhookEndpoint(ctx context.Context, account *equipe.ID, id equipe.ID) (equipe.WebhookEndpoint, error) {
+	var e equipe.WebhookEndpoint
+	err := scanEndpoint(q.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE id = $1 AND `+ownerIs("$2", account), id, idv(account)), &e)
+	return e, wrap(err)
+}
+
+// WebhookEndpointByID returns the endpoint id whoever owns it (for the
+// delivery worker), or ENOTFOUND.
+func (q Queries) WebhookEndpointByID(ctx context.Context, id equipe.ID) (equipe.WebhookEndpoint, error) {
+	var e equipe.WebhookEndpoint
+	err := scanEndpoint(q.q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id), &e)
+	return e, wrap(err)
+}
+
+// WebhookEndpoints returns the endpoints of the account (nil: of the
+// instance), oldest first.
+func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID) ([]equipe.WebhookEndpoint, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE `+ownerIs("$1", account)+` ORDER BY created_at, id`, idv(account))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.WebhookEndpoint
+	for rows.Next() {
+		var e equipe.WebhookEndpoint
+		if err := scanEndpoint(rows, &e); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap(rows.Err())
+}
+
+const deliveryColumns = `endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, response_code,
+	last_error, created_at, last_attempt_at, delivered_at`
+
+func deliveryDest(d *equipe.WebhookDelivery) []any {
+	return []any{&d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Status, &d.Attempts, ts(&d.NextAttemptAt),
+		&d.ResponseCode, &d.LastError, ts(&d.CreatedAt), ts(&d.LastAttemptAt), ts(&d.DeliveredAt)}
+}
+
+// EnqueueWebhookDelivery writes a delivery that no event causes (a test
+// message, with its payload), queued at d.NextAttemptAt.
+func (w Writes) EnqueueWebhookDelivery(ctx context.Context, d *equipe.WebhookDelivery) error {
+	d.Status = equipe.DeliveryQueued
+	_, err := w.exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, status,
+		attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6)`,
+		d.EndpointID, d.EventID, d.EventType, d.Payload, micros(d.NextAttemptAt), micros(d.CreatedAt))
+	if err == nil {
+		w.x.queue()
+	}
+	return err
+}
+
+// RequeueWebhookDelivery makes a delivery of the endpoint due again at now
+// (a manual re-delivery), whatever its status but processing. Returns
+// ENOTFOUND when there is none, ECONFLICT while it is being sent.
+func (w Writes) RequeueWebhookDelivery(ctx context.Context, endpoint, event equipe.ID, now time.Time) error {
+	n, err := w.exec(ctx, `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3
+		WHERE endpoint_id = $1 AND event_id = $2 AND status <> 'processing'`, endpoint, event, micros(now))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return equipe.Errorf(equipe.ECONFLICT, "webhook.delivery_in_progress")
+	}
+	w.x.queue()
+	return nil
+}
+
+// WebhookDelivery returns a delivery of the endpoint, or ENOTFOUND.
+func (q Queries) WebhookDelivery(ctx context.Context, endpoint, event equipe.ID) (equipe.WebhookDelivery, error) {
+	var d equipe.WebhookDelivery
+	err := q.q.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+		WHERE endpoint_id = $1 AND event_id = $2`, endpoint, event).Scan(deliveryDest(&d)...)
+	return d, wrap(err)
+}
+
+// WebhookDeliveries returns the endpoint's deliveries, newest first, older
+// than the event before (none: from the newest), limit at most.
+func (q Queries) WebhookDeliveries(ctx context.Context, endpoint equipe.ID, before *equipe.ID, limit int) ([]equipe.WebhookDelivery, error) {
+	query := `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE endpoint_id = $1`
+	args := []any{endpoint, limit}
+	if before != nil {
+		query += ` AND event_id < $3`
+		args = append(args, *before)
+	}
+	rows, err := q.q.QueryContext(ctx, query+` ORDER BY event_id DESC LIMIT $2`, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.WebhookDelivery
+	for rows.Next() {
+		var d equipe.WebhookDelivery
+		if err := rows.Scan(deliveryDest(&d)...); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, d)
+	}
+	return out, wrap(rows.Err())
+}
+
+// WebhookAttempts returns the attempts of a delivery, oldest first.
+func (q Queries) WebhookAttempts(ctx context.Context, endpoint, event equipe.ID) ([]equipe.WebhookAttempt, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id, endpoint_id, event_id, at, duration_ms, response_code, response, error
+		FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2 ORDER BY at, id`, endpoint, event)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.WebhookAttempt
+	for rows.Next() {
+		var a equipe.WebhookAttempt
+		var ms int64
+		if err := rows.Scan(&a.ID, &a.EndpointID, &a.EventID, ts(&a.At), &ms, &a.ResponseCode, &a.Response, &a.Error); err != nil {
+			return nil, wrap(err)
+		}
+		a.Duration = time.Duration(ms) * time.Millisecond
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err())
+}
+
+// ClaimWebhookDeliveries claims up to limit deliveries due at now for the
+// worker whose claim is claim, of enabled endpoints, each with its event's
+// row. A claimed delivery is processing until its lease ends (it is then due
+// again: a worker that died). Two workers never hold the same delivery: on
+// PostgreSQL the rows are locked with SKIP LOCKED, on SQLite the single
+// writer serialises claims.
+func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]equipe.WebhookDelivery, error) {
+	var out []equipe.WebhookDelivery
+	err := db.Write(ctx, func(tx *Tx) error {
+		out = out[:0]
+		rows, err := tx.q.QueryContext(ctx, `SELECT endpoint_id, event_id FROM webhook_deliveries
+			WHERE status IN ('queued', 'processing') AND next_attempt_at <= $1
+			AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
+			ORDER BY next_attempt_at LIMIT $2`+tx.Queries.d.skipLocked, micros(now), limit)
+		if err != nil {
+			return wrap(err)
+		}
+		type key struct{ endpoint, event equipe.ID }
+		var keys []key
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.endpoint, &k.event); err != nil {
+				rows.Close()
+				return wrap(err)
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap(err)
+		}
+		for _, k := range keys {
+			var d equipe.WebhookDelivery
+			if err := tx.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET status = 'processing', claim = $3,
+				next_attempt_at = $4 WHERE endpoint_id = $1 AND event_id = $2 RETURNING `+deliveryColumns,
+				k.endpoint, k.event, claim, micros(now.Add(lease))).Scan(deliveryDest(&d)...); err != nil {
+				return wrap(err)
+			}
+			if d.Payload == "" {
+				var e equipe.AuditEvent
+				err := tx.q.QueryRowContext(ctx, `SELECT id, account_id, actor_type, actor_id, actor_name, action,
+					target_type, target_id, before, after, ip, at FROM audit_events WHERE id = $1`, d.EventID).Scan(
+					&e.ID, idp(&e.AccountID), &e.ActorType, idp(&e.ActorID), &e.ActorName, &e.Action, &e.TargetType,
+					&e.TargetID, &e.Before, &e.After, &e.IP, ts(&e.At))
+				switch equipe.ErrorCode(wrap(err)) {
+				case "":
+					d.Event = &e
+				case equipe.ENOTFOUND:
+				default:
+					return wrap(err)
+				}
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WebhookOutcome is the result of one attempt of a claimed delivery: the
+// attempt, and what becomes of the delivery (delivered, queued again at
+// Next, or abandoned).
+type WebhookOutcome struct {
+	Attempt equipe.WebhookAttempt
+	Status  equipe.DeliveryStatus
+	Next    time.Time
+}
+
+// RecordWebhookOutcomes records, in one transaction, the attempts of
+// deliveries the worker holds under claim, and returns the endpoints that
+// have failed throughout: an endpoint one of whose deliveries was abandoned
+// and none of whose deliveries succeeded since that one was queued.
+func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes []WebhookOutcome) ([]equipe.ID, error) {
+	var failing []equipe.ID
+	err := db.Write(ctx, func(tx *Tx) error {
+		failing = failing[:0]
+		for _, o := range outcomes {
+			a := o.Attempt
+			n, err := tx.exec(ctx, `UPDATE webhook_deliveries SET status = $4, attempts = attempts + 1,
+				next_attempt_at = $5, response_code = $6, last_error = $7, last_attempt_at = $8, claim = NULL,
+				delivered_at = CASE WHEN $4 = 'delivered' THEN $8 ELSE delivered_at END
+				WHERE endpoint_id = $1 AND event_id = $2 AND claim = $3 AND status = 'processing'`,
+				a.EndpointID, a.EventID, claim, string(o.Status), micros(o.Next), a.ResponseCode, a.Error, micros(a.At))
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue // the lease lapsed and another worker took it
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO webhook_attempts (id, endpoint_id, event_id, at, duration_ms,
+				response_code, response, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.ID, a.EndpointID, a.EventID,
+				micros(a.At), a.Duration.Milliseconds(), a.ResponseCode, a.Response, a.Error); err != nil {
+				return err
+			}
+			if o.Status != equipe.DeliveryAbandoned {
+				continue
+			}
+			var since sql.NullInt64
+			if err := tx.q.QueryRowContext(ctx, `SELECT MAX(delivered_at) FROM webhook_deliveries
+				WHERE endpoint_id = $1 AND delivered_at >= (SELECT created_at FROM webhook_deliveries
+				WHERE endpoint_id = $1 AND event_id = $2)`, a.EndpointID, a.EventID).Scan(&since); err != nil {
+				return wrap(err)
+			}
+			if !since.Valid {
+				failing = append(failing, a.EndpointID)
+			}
+		}
+		return nil
+	})
+	return failing, err
+}
+
+// NextWebhookDue returns when the earliest queued or processing delivery of
+// an enabled endpoint is due, and false when there is none.
+func (q Queries) NextWebhookDue(ctx context.Context) (time.Time, bool, error) {
+	var t time.Time
+	err := q.q.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM webhook_deliveries
+		WHERE status IN ('queued', 'processing')
+		AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)`).Scan(ts(&t))
+	if err != nil {
+		return time.Time{}, false, wrap(err)
+	}
+	return t, !t.IsZero(), nil
+}

@@ -1,0 +1,142 @@
+package team
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/store"
+)
+
+// Page sizes of the change stream.
+const (
+	DefaultChangesPage = 100
+	MaxChangesPage     = 200
+)
+
+// CursorNow, given as the cursor, starts the stream at its current end: only
+// changes committed from then on.
+const CursorNow = "now"
+
+// ChangesQuery asks for the changes that follow a cursor.
+type ChangesQuery struct {
+	After string       // a cursor: "" for the start of the retained window, CursorNow for its end
+	Types []event.Type // only these kinds (none: every kind)
+	Limit int          // 1 to MaxChangesPage
+}
+
+// Change is one event of the stream with its cursor: the position right
+// after it.
+type Change struct {
+	Cursor string
+	Event  event.Event
+}
+
+// Changes returns the events that follow q.After and the caller may see, in
+// the order their transactions committed, with the cursor to ask for the
+// next ones (the same cursor when none followed). Only API keys read the
+// stream: an instance key sees every event, of every account, person and
+// of the instance; an account key, with audit.view, sees its account's log
+// and, for a firm, its clients' logs. A cursor beyond the last event
+// recorded (from another database, or one restored from a backup) answers
+// EGONE changes.cursor_expired: the reader must resynchronise.
+func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]Change, string, error) {
+	f := store.StreamFilter{Limit: q.Limit}
+	switch {
+	case caller.Key == nil:
+		return nil, "", forbidden("changes.key_required", nil)
+	case caller.Key.AccountID != nil:
+		account := *caller.Key.AccountID
+		if _, _, err := s.authorize(ctx, caller, account, "audit.view"); err != nil {
+			return nil, "", err
+		}
+		f.Account, f.Clients = &account, true
+	}
+	var fields []equipe.FieldError
+	if q.Limit < 1 || q.Limit > MaxChangesPage {
+		fields = append(fields, equipe.FieldError{Field: "limit", Key: "request.limit_invalid", Args: map[string]any{"max": MaxChangesPage}})
+	}
+	for _, t := range q.Types {
+		if !event.Known(t) {
+			fields = append(fields, equipe.FieldError{Field: "types", Key: "changes.type_unknown", Args: map[string]any{"type": string(t)}})
+			break
+		}
+		f.Types = append(f.Types, string(t))
+	}
+	var after int64
+	switch q.After {
+	case "", CursorNow:
+	default:
+		n, err := strconv.ParseInt(q.After, 10, 64)
+		if err != nil || n < 0 {
+			fields = append(fields, equipe.FieldError{Field: "after", Key: "request.cursor_invalid"})
+		}
+		after = n
+	}
+	if len(fields) > 0 {
+		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: fields}
+	}
+	last, err := s.DB.LastEventSeq(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case q.After == CursorNow:
+		return []Change{}, strconv.FormatInt(last, 10), nil
+	case after > last:
+		return nil, "", &equipe.Error{Code: equipe.EGONE, Key: "changes.cursor_expired"}
+	}
+	f.After = after
+	rows, err := s.DB.StreamEvents(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Change, len(rows))
+	for i, r := range rows {
+		out[i] = Change{Cursor: strconv.FormatInt(r.Seq, 10), Event: event.Decode(r.Event)}
+		after = r.Seq
+	}
+	if len(rows) < f.Limit {
+		// The whole stream up to last was read: what the caller may not
+		// see, or did not ask for, below last is behind them too.
+		after = max(after, last)
+	}
+	return out, strconv.FormatInt(after, 10), nil
+}
+
+// ChangesSignal returns a channel closed at the next commit that records
+// events, in this process or (on PostgreSQL) in another one sharing the
+// database, or when changes may have been missed (the listener lost its
+// connection). A stream takes it before reading, then waits on it.
+func (s *Service) ChangesSignal() <-chan struct{} { return s.signal.wait() }
+
+// signal wakes the readers of the change stream.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+func (g *signal) hear(keys []string) {
+	for _, k := range keys {
+		if k == store.EventsKey() || k == store.AllKey() {
+			g.mu.Lock()
+			if g.ch != nil {
+				close(g.ch)
+				g.ch = nil
+			}
+			g.mu.Unlock()
+			return
+		}
+	}
+}

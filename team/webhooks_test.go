@@ -1,0 +1,201 @@
+package team_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/team"
+	"github.com/equipe-dev/equipe/webhook"
+)
+
+func (s *scene) webhook(t *testing.T, url string, types ...string) (team.WebhookView, string) {
+	t.Helper()
+	v, secret, err := s.s.CreateWebhook(ctx, s.admin(), &s.account, team.WebhookInput{URL: url, Types: types, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, secret
+}
+
+func TestWebhooks_ManagedByTheAccountsAdministratorsAndRecorded(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		before := s.snapshot()
+		v, secret := s.webhook(t, "https://hooks.example.com/equipe", "member.added", "member.removed")
+		if !strings.HasPrefix(secret, webhook.SecretPrefix) || len(secret) < 40 || v.Secret != nil || !v.Enabled {
+			t.Errorf("created %+v with secret %q", v, secret)
+		}
+		evs := s.wrote(t, before, event.WebhookCreated.Type)
+		wantEvent(t, evs[0], recorded(s.admin()), event.Subject{Kind: event.SubjectWebhook, ID: v.ID.String()})
+		after := evs[0].After.(event.Webhook)
+		if after.URL != "https://hooks.example.com/equipe" || strings.Join(after.Types, " ") != "member.added member.removed" {
+			t.Errorf("event state %+v", after)
+		}
+		for _, ev := range s.events(s.account) {
+			if strings.Contains(ev.ID.String()+ev.Subject.ID, secret) {
+				t.Error("an event holds the secret")
+			}
+		}
+		// The secret is sealed at rest.
+		raw := storeDump(t, b)
+		if strings.Contains(raw, secret) || strings.Contains(raw, strings.TrimPrefix(secret, "whsec_")) {
+			t.Error("the secret is stored in clear")
+		}
+
+		desc := "CRM"
+		before = s.snapshot()
+		if _, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{Description: &desc}); err != nil {
+			t.Fatal(err)
+		}
+		before2 := s.snapshot()
+		rv, newSecret, err := s.s.RotateWebhookSecret(ctx, s.admin(), &s.account, v.ID)
+		if err != nil || newSecret == secret || !rv.Rotating {
+			t.Fatalf("rotate: %+v %v", rv, err)
+		}
+		s.wrote(t, before2, event.WebhookSecretRotated.Type)
+		if _, err := s.s.TestWebhook(ctx, s.admin(), &s.account, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.DeleteWebhook(ctx, s.admin(), &s.account, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		s.wrote(t, before, event.WebhookChanged.Type, event.WebhookSecretRotated.Type, event.WebhookDeleted.Type)
+	})
+}
+
+func storeDump(t *testing.T, b *bench) string {
+	t.Helper()
+	rows, err := b.raw.Query(`SELECT url, secret, previous_secret FROM webhook_endpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out strings.Builder
+	for rows.Next() {
+		var url string
+		var s, p []byte
+		if err := rows.Scan(&url, &s, &p); err != nil {
+			t.Fatal(err)
+		}
+		out.WriteString(url + string(s) + string(p))
+	}
+	return out.String()
+}
+
+func TestWebhooks_BadInputIsRefusedAndChangesNothing(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		for _, tt := range []struct {
+			in   team.WebhookInput
+			want string
+		}{
+			{team.WebhookInput{URL: "", Types: []string{"*"}}, "error.fields url=webhook.url_required"},
+			{team.WebhookInput{URL: "http://hooks.example.com", Types: []string{"*"}}, "error.fields url=webhook.url_https"},
+			{team.WebhookInput{URL: "https://192.168.1.10/hook", Types: []string{"*"}}, "error.fields url=webhook.url_forbidden"},
+			{team.WebhookInput{URL: "https://hooks.example.com", Types: nil}, "error.fields types=webhook.types_required"},
+			{team.WebhookInput{URL: "https://hooks.example.com", Types: []string{"member.teleported"}}, "error.fields types=webhook.type_unknown"},
+			// A person's own events are in no account's log.
+			{team.WebhookInput{URL: "https://hooks.example.com", Types: []string{"user.logged_in"}}, "error.fields types=webhook.type_unknown"},
+			{team.WebhookInput{URL: "https://hooks.example.com", Types: []string{"*"}, Description: "<b>x</b>"}, "error.fields description=name.markup"},
+		} {
+			s.done(t, tt.want, func() error {
+				_, _, err := s.s.CreateWebhook(ctx, s.admin(), &s.account, tt.in)
+				return err
+			})
+		}
+		v, _ := s.webhook(t, "https://hooks.example.com/equipe", "*")
+		bad := "https://127.0.0.1/"
+		s.done(t, "error.fields url=webhook.url_forbidden", func() error {
+			_, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{URL: &bad})
+			return err
+		})
+		for range team.MaxWebhooks - 1 {
+			s.webhook(t, "https://hooks.example.com/more", "*")
+		}
+		s.done(t, "webhook.too_many", func() error {
+			_, _, err := s.s.CreateWebhook(ctx, s.admin(), &s.account, team.WebhookInput{URL: "https://hooks.example.com", Types: []string{"*"}})
+			return err
+		})
+	})
+}
+
+func TestWebhooks_NoAccountReachesAnothersEndpointsOrDeliveries(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		a, other := b.scene(t), b.scene(t)
+		v, _ := a.webhook(t, "https://hooks.example.com/a", "*")
+		d, err := a.s.TestWebhook(ctx, a.admin(), &a.account, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		manager := a.joined("manager", "manager")
+		desc := "taken"
+		for name, actor := range map[string]team.Actor{"the other account's administrator": other.admin(),
+			"the other account's key": other.key("sync", "admin")} {
+			for _, account := range []equipe.ID{a.account, other.account} {
+				for op, do := range map[string]func() error{
+					"view": func() error { _, err := a.s.Webhook(ctx, actor, &account, v.ID); return err },
+					"list": func() error { vs, err := a.s.Webhooks(ctx, actor, &account); return onlyOwn(vs, v.ID, err) },
+					"change": func() error {
+						_, err := a.s.UpdateWebhook(ctx, actor, &account, v.ID, team.WebhookChange{Description: &desc})
+						return err
+					},
+					"delete":  func() error { return a.s.DeleteWebhook(ctx, actor, &account, v.ID) },
+					"rotate":  func() error { _, _, err := a.s.RotateWebhookSecret(ctx, actor, &account, v.ID); return err },
+					"test":    func() error { _, err := a.s.TestWebhook(ctx, actor, &account, v.ID); return err },
+					"log":     func() error { _, _, err := a.s.WebhookDeliveries(ctx, actor, &account, v.ID, nil, 10); return err },
+					"attempt": func() error { _, err := a.s.WebhookDelivery(ctx, actor, &account, v.ID, d.EventID); return err },
+					"resend":  func() error { return a.s.RedeliverWebhook(ctx, actor, &account, v.ID, d.EventID) },
+				} {
+					if op == "list" && account == a.account {
+						continue // refused below as not found
+					}
+					if err := do(); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+						t.Errorf("%s, %s in account %v: %v, want not found", name, op, account == a.account, err)
+					}
+				}
+			}
+		}
+		if _, err := a.s.Webhooks(ctx, other.admin(), &a.account); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("another account's administrator lists its endpoints: %v", err)
+		}
+		// A member without webhooks.manage is refused in their own account.
+		if _, err := a.s.Webhooks(ctx, a.actor("manager"), &a.account); key(err) != "access.permission_required" {
+			t.Errorf("a manager lists the endpoints: %v (%v)", err, manager.ID)
+		}
+		// The instance's endpoints are the instance's administrators' and keys'.
+		if _, _, err := a.s.CreateWebhook(ctx, a.admin(), nil, team.WebhookInput{URL: "https://hooks.example.com", Types: []string{"*"}}); key(err) != "webhook.instance_admin_only" {
+			t.Errorf("an account's administrator makes an instance endpoint: %v", err)
+		}
+		iv, _, err := a.s.CreateWebhook(ctx, b.instance, nil, team.WebhookInput{URL: "https://hooks.example.com/i", Types: []string{"user.logged_in"}, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.s.Webhook(ctx, b.instanceKey(t), nil, iv.ID); err != nil {
+			t.Errorf("an instance key reads the instance's endpoint: %v", err)
+		}
+		if _, err := a.s.Webhook(ctx, a.admin(), &a.account, iv.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("the instance's endpoint read as the account's: %v", err)
+		}
+		if _, err := a.s.Webhook(ctx, b.instance, nil, v.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("an account's endpoint read as the instance's: %v", err)
+		}
+	})
+}
+
+// onlyOwn answers a list as if it were a refusal: ENOTFOUND when the list
+// does not hold the endpoint id of another account, and an error that is
+// not when it does.
+func onlyOwn(vs []team.WebhookView, id equipe.ID, err error) error {
+	for _, v := range vs {
+		if v.ID == id {
+			return fmt.Errorf("listed another account's endpoint")
+		}
+	}
+	if err == nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	return err
+}

@@ -1,0 +1,491 @@
+package webhook_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+	"github.com/equipe-dev/equipe/webhook"
+	"github.com/equipe-dev/equipe/work"
+)
+
+var ctx = context.Background()
+
+// local is the rules of an instance that allows a receiver on this
+// machine, as the tests' receivers are.
+var local = webhook.Rules{AllowHTTPLoopback: true}
+
+// rig is the use cases on one engine, an account with its administrator,
+// and a worker that delivers to the tests' receivers.
+type rig struct {
+	st      *servicetest.Stack
+	raw     *sql.DB
+	account equipe.ID
+	admin   team.Actor
+	adminU  equipe.User
+	worker  *webhook.Worker
+}
+
+var accounts atomic.Int64
+
+func newRig(t testing.TB, db *store.DB, cfg store.Config) *rig {
+	t.Helper()
+	st := servicetest.New(t, db, servicetest.FastParams)
+	st.Team.WebhookRules = local
+	r := &rig{st: st, raw: storetest.Raw(t, cfg)}
+	r.account, r.adminU = r.newAccount(t)
+	r.admin = team.Actor{User: &r.adminU, IP: "192.0.2.1"}
+	r.worker = &webhook.Worker{DB: db, Keys: st.Team.Secrets, Client: local.Client(5*time.Second, nil), Now: st.Clock.Now,
+		Disable: st.Team.DisableFailingWebhook}
+	return r
+}
+
+// newAccount makes an account with an active administrator.
+func (r *rig) newAccount(t testing.TB) (equipe.ID, equipe.User) {
+	t.Helper()
+	n := accounts.Add(1)
+	account := equipe.NewID()
+	email := fmt.Sprintf("admin@w%d.example.com", n)
+	u := equipe.User{ID: equipe.NewID(), Email: email, EmailKey: email, FirstName: "Ada", LastName: "Admin", Locale: "fr",
+		EmailVerifiedAt: time.Now(), CreatedAt: time.Now()}
+	err := r.st.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateAccount(ctx, &equipe.Account{ID: account, Name: fmt.Sprintf("Acme %d", n), Locale: "fr",
+			InvitationTTLHours: 168, CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		return tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: "admin",
+			Status: equipe.MemberActive, CreatedAt: time.Now(), JoinedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account, u
+}
+
+// receiver is an HTTP server on 127.0.0.1 that keeps what it is sent and
+// answers with status.
+type receiver struct {
+	*httptest.Server
+	status atomic.Int32
+	mu     sync.Mutex
+	got    []received
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.status.Store(http.StatusNoContent)
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{r.Header.Clone(), b})
+		rc.mu.Unlock()
+		w.WriteHeader(int(rc.status.Load()))
+		fmt.Fprint(w, "receiver says hello")
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) received() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+func (r *rig) endpoint(t *testing.T, account *equipe.ID, url string, types ...string) (team.WebhookView, string) {
+	t.Helper()
+	actor := r.admin
+	if account == nil {
+		actor = r.instanceAdmin(t)
+	}
+	v, secret, err := r.st.Team.CreateWebhook(ctx, actor, account, team.WebhookInput{URL: url, Types: types, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, secret
+}
+
+func (r *rig) instanceAdmin(t *testing.T) team.Actor {
+	t.Helper()
+	u := equipe.User{ID: equipe.NewID(), Email: "root@vendor.example", EmailKey: "root@vendor.example", FirstName: "Root",
+		Locale: "en", InstanceAdmin: true, EmailVerifiedAt: time.Now(), CreatedAt: time.Now()}
+	if existing, err := r.st.DB.UserByEmailKey(ctx, u.EmailKey); err == nil {
+		return team.Actor{User: &existing}
+	}
+	if err := r.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+		t.Fatal(err)
+	}
+	return team.Actor{User: &u}
+}
+
+func (r *rig) contact(t *testing.T, name string) equipe.Contact {
+	t.Helper()
+	c, err := r.st.Team.CreateContact(ctx, r.admin, r.account, team.ContactInput{LastName: name, Email: "c@example.com", Kinds: []string{"billing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (r *rig) deliveries(t *testing.T, endpoint equipe.ID) []equipe.WebhookDelivery {
+	t.Helper()
+	ds, err := r.st.DB.WebhookDeliveries(ctx, endpoint, nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func (r *rig) runOnce(t *testing.T) int {
+	t.Helper()
+	n, err := r.worker.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func verify(t *testing.T, secret string, m received) {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(m.body, m.header); err != nil {
+		t.Errorf("the standard verifier refuses the message with secret %s…: %v (signature %q)", secret[:10], err,
+			m.header.Get("webhook-signature"))
+	}
+}
+
+func TestDelivery_SignedAsTheStandardVerifierExpects_BothSecretsDuringARotation(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		rc := newReceiver(t)
+		ep, secret := r.endpoint(t, &r.account, rc.URL+"/hooks", "contact.created")
+		if !strings.HasPrefix(secret, "whsec_") {
+			t.Fatalf("secret %q", secret)
+		}
+		c := r.contact(t, "Lovelace")
+		if n := r.runOnce(t); n != 1 {
+			t.Fatalf("claimed %d deliveries, want 1", n)
+		}
+		got := rc.received()
+		if len(got) != 1 {
+			t.Fatalf("received %d messages", len(got))
+		}
+		verify(t, secret, got[0])
+		var msg struct {
+			Type      string          `json:"type"`
+			Timestamp time.Time       `json:"timestamp"`
+			Data      json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(got[0].body, &msg); err != nil {
+			t.Fatal(err)
+		}
+		var data map[string]any
+		json.Unmarshal(msg.Data, &data)
+		if msg.Type != "contact.created" || msg.Timestamp.IsZero() || data["type"] != "contact.created" ||
+			data["account_id"] != r.account.String() || data["subject"].(map[string]any)["id"] != c.ID.String() {
+			t.Errorf("message %s", got[0].body)
+		}
+		if _, ok := data["ip"]; ok {
+			t.Errorf("the message carries the address the change came from: %s", got[0].body)
+		}
+		if got[0].header.Get("webhook-id") != data["id"] {
+			t.Errorf("webhook-id %q is not the event's ID %v", got[0].header.Get("webhook-id"), data["id"])
+		}
+		ds := r.deliveries(t, ep.ID)
+		if len(ds) != 1 || ds[0].Status != equipe.DeliveryDelivered || ds[0].ResponseCode != 204 || ds[0].Attempts != 1 {
+			t.Errorf("deliveries %+v", ds)
+		}
+
+		_, newSecret, err := r.st.Team.RotateWebhookSecret(ctx, r.admin, &r.account, ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.contact(t, "Hopper")
+		r.runOnce(t)
+		got = rc.received()
+		if len(got) != 2 {
+			t.Fatalf("received %d messages", len(got))
+		}
+		if sigs := strings.Fields(got[1].header.Get("webhook-signature")); len(sigs) != 2 {
+			t.Errorf("during a rotation, signatures %q; want two", sigs)
+		}
+		verify(t, secret, got[1])
+		verify(t, newSecret, got[1])
+
+		// A day later the old secret no longer signs.
+		r.st.Clock.Advance(team.RotationOverlap + time.Minute)
+		r.contact(t, "Turing")
+		r.runOnce(t)
+		got = rc.received()
+		if sigs := strings.Fields(got[2].header.Get("webhook-signature")); len(sigs) != 1 {
+			t.Errorf("after the rotation, signatures %q; want one", sigs)
+		}
+		wh, _ := standardwebhooks.NewWebhook(secret)
+		if wh.VerifyIgnoringTimestamp(got[2].body, got[2].header) == nil {
+			t.Error("the old secret still verifies after the rotation ended")
+		}
+		wh, _ = standardwebhooks.NewWebhook(newSecret)
+		if err := wh.VerifyIgnoringTimestamp(got[2].body, got[2].header); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestDeliveries_WrittenWithTheEventOnlyWhenItCommits_ToSubscribersOnly(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		other, _ := r.newAccount(t)
+		all, _ := r.endpoint(t, &r.account, "https://hooks.example.com/all", "*")
+		roles, _ := r.endpoint(t, &r.account, "https://hooks.example.com/roles", "role.created")
+		inst, _ := r.endpoint(t, nil, "https://hooks.example.com/instance", "contact.created")
+		// The endpoint subscribed to all has the events of the other
+		// endpoints' creation already: counts start from here.
+		base := map[equipe.ID]int{}
+		count := func(id equipe.ID) int { return len(r.deliveries(t, id)) - base[id] }
+		for _, id := range []equipe.ID{all.ID, roles.ID, inst.ID} {
+			base[id] = count(id)
+		}
+		record := func(account equipe.ID, fail error) error {
+			after := event.Contact{LastName: "X", Kinds: []string{"billing"}}
+			return r.st.Work.Do(ctx, event.System, equipe.Origin{}, func(u *work.Unit) error {
+				if err := u.Record(ctx, event.ContactCreated.In(account, equipe.NewID().String(), nil, &after)); err != nil {
+					return err
+				}
+				return fail
+			})
+		}
+		refused := fmt.Errorf("changed my mind")
+		if err := record(r.account, refused); err != refused {
+			t.Fatal(err)
+		}
+		if count(all.ID)+count(roles.ID)+count(inst.ID) != 0 {
+			t.Fatal("a rolled-back change left deliveries")
+		}
+		if err := record(r.account, nil); err != nil {
+			t.Fatal(err)
+		}
+		if count(all.ID) != 1 || count(roles.ID) != 0 || count(inst.ID) != 1 {
+			t.Errorf("deliveries: all %d, roles %d, instance %d; want 1, 0, 1", count(all.ID), count(roles.ID), count(inst.ID))
+		}
+		// Another account's event reaches the instance's endpoint, not this
+		// account's.
+		if err := record(other, nil); err != nil {
+			t.Fatal(err)
+		}
+		if count(all.ID) != 1 || count(inst.ID) != 2 {
+			t.Errorf("after another account's event: all %d, instance %d; want 1, 2", count(all.ID), count(inst.ID))
+		}
+		// A disabled endpoint gets nothing, from the next event on.
+		off := false
+		if _, err := r.st.Team.UpdateWebhook(ctx, r.admin, &r.account, all.ID, team.WebhookChange{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if err := record(r.account, nil); err != nil {
+			t.Fatal(err)
+		}
+		if count(all.ID) != 1 {
+			t.Errorf("a disabled endpoint got a delivery")
+		}
+		// A new endpoint gets the very next event.
+		fresh, _ := r.endpoint(t, &r.account, "https://hooks.example.com/fresh", "contact.created")
+		if err := record(r.account, nil); err != nil {
+			t.Fatal(err)
+		}
+		if count(fresh.ID) != 1 {
+			t.Errorf("an endpoint created just before an event got %d deliveries", count(fresh.ID))
+		}
+	})
+}
+
+func TestRetries_FollowTheScheduleThenTheEndpointIsDisabledAndItsAdministratorsEmailed(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		rc := newReceiver(t)
+		rc.status.Store(http.StatusServiceUnavailable)
+		ep, _ := r.endpoint(t, &r.account, rc.URL, "contact.created")
+		r.contact(t, "Lovelace")
+		start := r.st.Clock.Now()
+		var span time.Duration
+		for i, wait := range append([]time.Duration{0}, webhook.Schedule...) {
+			span += wait
+			r.st.Clock.Set(start.Add(span - time.Second))
+			if i > 0 {
+				if n := r.runOnce(t); n != 0 {
+					t.Fatalf("attempt %d was made a second early", i+1)
+				}
+			}
+			r.st.Clock.Set(start.Add(span))
+			if n := r.runOnce(t); n != 1 {
+				t.Fatalf("attempt %d: claimed %d deliveries", i+1, n)
+			}
+			ds := r.deliveries(t, ep.ID)
+			if ds[0].Attempts != i+1 || ds[0].ResponseCode != 503 {
+				t.Fatalf("after attempt %d: %+v", i+1, ds[0])
+			}
+		}
+		if span < 24*time.Hour {
+			t.Errorf("the retries span %s, less than a day", span)
+		}
+		ds := r.deliveries(t, ep.ID)
+		if ds[0].Status != equipe.DeliveryAbandoned {
+			t.Errorf("after the last attempt: %s", ds[0].Status)
+		}
+		atts, _ := r.st.DB.WebhookAttempts(ctx, ep.ID, ds[0].EventID)
+		if len(atts) != len(webhook.Schedule)+1 || atts[0].Response != "receiver says hello" {
+			t.Errorf("attempts %+v", atts)
+		}
+		v, err := r.st.Team.Webhook(ctx, r.admin, &r.account, ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Enabled || v.DisabledReason != "webhook.failing" {
+			t.Errorf("endpoint after failing throughout: enabled %v, reason %q", v.Enabled, v.DisabledReason)
+		}
+		mails := servicetest.Mails(t, r.raw, r.adminU.Email)
+		if len(mails) != 1 || mails[0].Template != "webhook_disabled" || !strings.Contains(mails[0].Text, rc.URL) ||
+			!strings.Contains(mails[0].Text, "désactivé") {
+			t.Errorf("emails to the administrator: %+v", mails)
+		}
+		evs, _ := r.st.DB.AuditEvents(ctx, store.AuditFilter{AccountID: &r.account, Action: string(event.WebhookDisabled.Type)})
+		if len(evs) != 1 || evs[0].ActorType != "system" {
+			t.Errorf("events %+v", evs)
+		}
+		// Nothing more is sent to a disabled endpoint; a re-delivery waits
+		// for it to be enabled.
+		r.contact(t, "Hopper")
+		r.st.Clock.Advance(time.Hour)
+		if n := r.runOnce(t); n != 0 {
+			t.Errorf("claimed %d deliveries of a disabled endpoint", n)
+		}
+		rc.status.Store(http.StatusOK)
+		on := true
+		if _, err := r.st.Team.UpdateWebhook(ctx, r.admin, &r.account, ep.ID, team.WebhookChange{Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, ds[0].EventID); err != nil {
+			t.Fatal(err)
+		}
+		r.runOnce(t)
+		d, err := r.st.Team.WebhookDelivery(ctx, r.admin, &r.account, ep.ID, ds[0].EventID)
+		if err != nil || d.Status != equipe.DeliveryDelivered || len(d.Attempts) != len(webhook.Schedule)+2 {
+			t.Errorf("re-delivered: %+v, %v", d, err)
+		}
+	})
+}
+
+func TestDelivery_ARedirectIsNotFollowed(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		target := newReceiver(t)
+		redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			http.Redirect(w, req, target.URL, http.StatusTemporaryRedirect)
+		}))
+		t.Cleanup(redirect.Close)
+		ep, _ := r.endpoint(t, &r.account, redirect.URL, "contact.created")
+		r.contact(t, "Lovelace")
+		r.runOnce(t)
+		ds := r.deliveries(t, ep.ID)
+		if len(target.received()) != 0 {
+			t.Error("the redirect was followed")
+		}
+		if ds[0].Status != equipe.DeliveryQueued || ds[0].ResponseCode != 307 || !strings.Contains(ds[0].LastError, "redirects are not followed") {
+			t.Errorf("delivery after a redirect: %+v", ds[0])
+		}
+	})
+}
+
+func TestClient_RefusesInternalAddressesAtDialTime(t *testing.T) {
+	rc := newReceiver(t)
+	port := rc.URL[strings.LastIndex(rc.URL, ":")+1:]
+	dns := map[string]string{"loopback.test": "127.0.0.1", "private.test": "10.1.2.3", "metadata.test": "169.254.169.254",
+		"v6loopback.test": "::1", "cgnat.test": "100.64.0.1", "ula.test": "fd00::1", "mapped.test": "::ffff:10.0.0.1"}
+	lookup := func(_ context.Context, host string) ([]netipAddr, error) { return parse(dns[host]) }
+	for _, rules := range []webhook.Rules{{}, local} {
+		c := rules.Client(2*time.Second, lookup)
+		for host, addr := range dns {
+			if rules.AllowHTTPLoopback && (addr == "127.0.0.1" || addr == "::1") {
+				continue
+			}
+			_, err := c.Post("https://"+host+":"+port+"/", "application/json", strings.NewReader("{}"))
+			if err == nil || !strings.Contains(err.Error(), "address refused") {
+				t.Errorf("%s (%s): %v, want refused at dial time", host, addr, err)
+			}
+		}
+	}
+	// The same name is delivered to when the instance allows loopback: the
+	// refusal above is the rule's, not a failing resolver.
+	res, err := local.Client(2*time.Second, lookup).Post("http://loopback.test:"+port+"/", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(rc.received()) != 1 {
+		t.Errorf("received %d", len(rc.received()))
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tt := range []struct {
+		url   string
+		rules webhook.Rules
+		want  string
+	}{
+		{"https://hooks.example.com/equipe", webhook.Rules{}, ""},
+		{"http://hooks.example.com/equipe", webhook.Rules{}, webhook.URLNotHTTPS},
+		{"http://hooks.example.com/equipe", local, webhook.URLNotHTTPS},
+		{"http://127.0.0.1:9000/", webhook.Rules{}, webhook.URLNotHTTPS},
+		{"http://127.0.0.1:9000/", local, ""},
+		{"http://localhost:9000/", local, ""},
+		{"https://localhost/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://10.0.0.8/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://169.254.169.254/latest/meta-data", webhook.Rules{}, webhook.URLForbidden},
+		{"https://[::1]/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://[fd12::1]/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://100.100.1.1/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://user:pass@hooks.example.com/", webhook.Rules{}, webhook.URLInvalid},
+		{"ftp://hooks.example.com/", webhook.Rules{}, webhook.URLNotHTTPS},
+		{"hooks.example.com", webhook.Rules{}, webhook.URLInvalid},
+	} {
+		if _, got := tt.rules.CheckURL(tt.url); got != tt.want {
+			t.Errorf("CheckURL(%q, loopback %v) = %q, want %q", tt.url, tt.rules.AllowHTTPLoopback, got, tt.want)
+		}
+	}
+}
+
+type netipAddr = netip.Addr
+
+func parse(s string) ([]netip.Addr, error) {
+	if s == "" {
+		return nil, fmt.Errorf("no such host")
+	}
+	return []netip.Addr{netip.MustParseAddr(s)}, nil
+}
