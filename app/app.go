@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/metrics"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
@@ -58,6 +59,9 @@ type App struct {
 	Webhooks    *webhook.Worker
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
+	Metrics     *metrics.Metrics
+
+	metricsListener net.Listener // Config.MetricsAddr's; nil when none
 
 	closeStreams func() // ends the API's change streams (at shutdown)
 }
@@ -78,7 +82,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	}
 	a := &App{Config: cfg, Log: log, DB: db}
 	if err := a.build(ctx, opt); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -163,14 +167,37 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	a.Metrics = metrics.New(metrics.Sources{
+		Team:     a.Team.Stats,
+		Identity: id.Stats,
+		Emails:   a.Worker.Stats,
+		Webhooks: a.Webhooks.Stats,
+		Backlog:  a.Worker.Backlog,
+		Pools: func() []metrics.Pool {
+			var out []metrics.Pool
+			for _, p := range a.DB.Pools() {
+				out = append(out, metrics.Pool{Name: p.Name, Stats: p.Stats})
+			}
+			return out
+		},
+		Now: opt.Now,
+	})
+	if cfg.MetricsAddr != "" {
+		if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return &SettingError{Env: "EQUIPE_METRICS_ADDR", Flag: "metrics-addr", Problem: err.Error()}
+		}
+	}
 	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
 		Log: a.Log.With("component", "api")}
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
-		PublicURL: cfg.PublicURL,
-		DB:        a.DB,
+		Metrics:          a.Metrics,
+		MetricsNetworks:  cfg.MetricsNetworks,
+		MetricsElsewhere: cfg.MetricsAddr != "",
+		PublicURL:        cfg.PublicURL,
+		DB:               a.DB,
 		Auth: &httpauth.Middleware{Identity: id, Keys: a.Team, Cookies: cookies,
 			TrustedProxies: cfg.TrustedProxies},
 		Web:               webHandler,
@@ -247,8 +274,18 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	wg.Go(func() { a.Team.RunImports(bg) })
 	wg.Go(func() { a.DB.Listen(bg) })
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(l) }()
+	var ms *http.Server
+	if a.metricsListener != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+		go func() { errc <- ms.Serve(a.metricsListener) }()
+		a.Log.Info("serving metrics", "addr", a.metricsListener.Addr().String())
+	}
 	a.Log.Info("serving", "addr", l.Addr().String(), "public_url", a.Config.PublicURL.String(),
 		"database", string(a.DB.Engine()), "mail", a.mailMode())
 	if off := a.Identity.PasskeysOff; off != nil {
@@ -258,11 +295,18 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	var err error
 	select {
 	case err = <-errc:
+		hs.Close()
 	case <-ctx.Done():
 		a.Log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = hs.Shutdown(sctx)
+		if ms != nil {
+			ms.Shutdown(sctx)
+		}
 		cancel()
+	}
+	if ms != nil {
+		ms.Close()
 	}
 	stop()
 	wg.Wait()
@@ -308,5 +352,20 @@ func (a *App) maintain(ctx context.Context) {
 	}
 }
 
-// Close releases the database of an App that was never served.
-func (a *App) Close() error { return a.DB.Close() }
+// MetricsAddr returns the address of the separate metrics listener, "" when
+// the metrics are served on the main address.
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
+// Close releases the database (and the metrics listener) of an App that was
+// never served.
+func (a *App) Close() error {
+	if a.metricsListener != nil {
+		a.metricsListener.Close()
+	}
+	return a.DB.Close()
+}

@@ -36,6 +36,11 @@ type Config struct {
 	LogFormat   string // text or json
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// MetricsAddr is a separate address serving /metrics alone; "" serves
+	// them on Addr, to MetricsNetworks only.
+	MetricsAddr string
+	// MetricsNetworks are the networks that may read /metrics on Addr.
+	MetricsNetworks []netip.Prefix
 	// Policy is the privacy policy to publish at start.
 	Policy equipe.PrivacyPolicy
 	// TimeZone is the IANA name of the zone of accounts that chose none.
@@ -77,6 +82,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		addr, data, dbURL, publicURL, smtpURL, mailFrom, catalogue, logFormat, proxies string
 		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
 		secretKey, previousKeys, webhooksLoopback                                      string
+		metricsAddr, metricsNetworks                                                   string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -96,6 +102,8 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"secret-key-previous", "EQUIPE_SECRET_KEY_PREVIOUS", "", "earlier secret keys (comma-separated), still read during a rotation", true, &raw.previousKeys},
 		{"webhooks-allow-http-loopback", "EQUIPE_WEBHOOKS_ALLOW_HTTP_LOOPBACK", "false", "let webhook endpoints be http:// URLs on a loopback address (a receiver on this machine)", false, &raw.webhooksLoopback},
 		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
+		{"metrics-addr", "EQUIPE_METRICS_ADDR", "", "separate address (host:port) serving /metrics alone; empty: /metrics on the main address, to --metrics-networks only", false, &raw.metricsAddr},
+		{"metrics-networks", "EQUIPE_METRICS_NETWORKS", "127.0.0.0/8,::1", "comma-separated networks that may read /metrics on the main address; none: nobody", false, &raw.metricsNetworks},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -131,6 +139,15 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	bad := func(i int, problem string, args ...any) error {
 		return &SettingError{settings[i].env, settings[i].flag, fmt.Sprintf(problem, args...)}
 	}
+	// at is the index of the setting of flag name.
+	at := func(name string) int {
+		for i, st := range settings {
+			if st.flag == name {
+				return i
+			}
+		}
+		panic("no setting " + name)
+	}
 	host, port, err := net.SplitHostPort(raw.addr)
 	if err != nil || port == "" {
 		return c, bad(0, "%q is not a host:port address (for example 127.0.0.1:8080)", raw.addr)
@@ -141,10 +158,10 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.DataDir = raw.data
 	if raw.timeZone == "Local" || raw.timeZone == "" {
-		return c, bad(len(settings)-1, "must be an IANA time zone name, such as Europe/Paris or UTC")
+		return c, bad(at("time-zone"), "must be an IANA time zone name, such as Europe/Paris or UTC")
 	}
 	if _, err := time.LoadLocation(raw.timeZone); err != nil {
-		return c, bad(len(settings)-1, "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
+		return c, bad(at("time-zone"), "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
 	}
 	c.TimeZone = raw.timeZone
 	switch strings.ToLower(raw.webhooksLoopback) {
@@ -152,7 +169,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	case "true", "1", "yes":
 		c.WebhooksAllowHTTPLoopback = true
 	default:
-		return c, bad(len(settings)-2, "must be true or false, not %q", raw.webhooksLoopback)
+		return c, bad(at("webhooks-allow-http-loopback"), "must be true or false, not %q", raw.webhooksLoopback)
 	}
 	if c.SecretKey, c.PreviousSecretKeys, err = parseSecretKeys(raw.secretKey, raw.previousKeys); err != nil {
 		return c, err
@@ -209,20 +226,19 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	default:
 		return c, bad(7, "must be text or json, not %q", raw.logFormat)
 	}
-	for _, p := range strings.Split(raw.proxies, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
+	if c.TrustedProxies, err = networks(raw.proxies); err != nil {
+		return c, bad(8, "%v", err)
+	}
+	if raw.metricsAddr != "" {
+		if _, port, err := net.SplitHostPort(raw.metricsAddr); err != nil || port == "" {
+			return c, bad(at("metrics-addr"), "%q is not a host:port address (for example 127.0.0.1:9090)", raw.metricsAddr)
 		}
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			a, aerr := netip.ParseAddr(p)
-			if aerr != nil {
-				return c, bad(8, "%q is not an address or a network (for example 10.0.0.0/8)", p)
-			}
-			prefix = netip.PrefixFrom(a, a.BitLen())
+		c.MetricsAddr = raw.metricsAddr
+	}
+	if strings.TrimSpace(raw.metricsNetworks) != "none" {
+		if c.MetricsNetworks, err = networks(raw.metricsNetworks); err != nil {
+			return c, bad(at("metrics-networks"), "%v", err)
 		}
-		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	c.Policy, err = policy(raw.policyURL, raw.policyFile, raw.policyVersion)
 	if err == nil {
@@ -232,6 +248,27 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		c.Policy.Label = strings.TrimSpace(raw.policyLabel)
 	}
 	return c, err
+}
+
+// networks parses a comma-separated list of networks or addresses.
+func networks(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(raw, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not an address or a network (for example 10.0.0.0/8)", p)
+			}
+			prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out, nil
 }
 
 // mailDomain returns a domain usable in the default sender address.

@@ -338,6 +338,22 @@ func (m *Middleware) ClientIP(r *http.Request) string {
 	return peer.String()
 }
 
+// Forwarded reports whether r says it was forwarded by a proxy
+// (X-Forwarded-For, Forwarded or X-Real-IP) although its peer is not a
+// trusted one: then the peer is not the client, and ClientIP cannot tell
+// who the client is.
+func (m *Middleware) Forwarded(r *http.Request) bool {
+	if r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == "" && r.Header.Get("X-Real-IP") == "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return true
+	}
+	peer, err := netip.ParseAddr(host)
+	return err != nil || !m.trusted(peer.Unmap())
+}
+
 func (m *Middleware) trusted(a netip.Addr) bool {
 	for _, p := range m.TrustedProxies {
 		if p.Contains(a) {

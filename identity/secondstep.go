@@ -138,6 +138,12 @@ func usable(c store.LoginChallenge, u equipe.User, now time.Time) error {
 // app, the browser's standing and the codes' throttles, in one query) and
 // one write transaction.
 func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
+	a, secret, err := s.logInSecondFactor(ctx, challenge, code, o)
+	s.logins.count(StepSecondFactor, err)
+	return a, secret, err
+}
+
+func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
 	if !work.PlausibleSecret(challenge) {
 		return Auth{}, "", challengeInvalid()
 	}

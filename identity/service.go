@@ -72,6 +72,8 @@ type Service struct {
 	// rp is the WebAuthn relying party of the public URL; nil when the
 	// public URL cannot be one (passkeys are then unavailable).
 	rp *webauthn.WebAuthn
+
+	logins loginCounts
 }
 
 // New returns a Service with the defaults filled in.

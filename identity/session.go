@@ -91,6 +91,12 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 // *SecondFactorRequired error holding a login challenge: the session comes
 // from the second step (LogInSecondFactor, FinishLogin).
 func (s *Service) LogIn(ctx context.Context, email, password string, o equipe.Origin) (Auth, string, error) {
+	a, secret, err := s.passwordLogIn(ctx, email, password, o)
+	s.logins.count(StepPassword, err)
+	return a, secret, err
+}
+
+func (s *Service) passwordLogIn(ctx context.Context, email, password string, o equipe.Origin) (Auth, string, error) {
 	now := s.now()
 	key := EmailKey(email)
 	ipKey, emailKey := "login:ip:"+ipKey(o.IP), "login:email:"+key

@@ -416,3 +416,9 @@ func redactAddress(s, addr string) string {
 	r := "…@" + domain(addr)
 	return strings.ReplaceAll(strings.ReplaceAll(s, addr, r), strings.ToLower(addr), r)
 }
+
+// Backlog returns how many emails wait to be sent and when the oldest of
+// them was queued (zero when none waits).
+func (w *Worker) Backlog(ctx context.Context) (int, time.Time, error) {
+	return w.DB.OutboxBacklog(ctx)
+}

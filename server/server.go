@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,7 +20,9 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/metrics"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Server is the HTTP handler of the whole service.
@@ -38,8 +42,14 @@ type Server struct {
 	AuthZEN, AuthZENEvaluation http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
-	I18n    *i18n.Catalog
-	Log     *slog.Logger
+	// Metrics counts the requests; nil: not counted.
+	Metrics *metrics.Metrics
+	// MetricsNetworks may read /metrics on this address (served when
+	// Metrics is set and MetricsElsewhere is not).
+	MetricsNetworks  []netip.Prefix
+	MetricsElsewhere bool
+	I18n             *i18n.Catalog
+	Log              *slog.Logger
 
 	origin string // PublicURL's origin, as browsers write it
 }
@@ -68,6 +78,9 @@ func (s *Server) Handler() (http.Handler, error) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.Metrics != nil && !s.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.metricsGate(s.Metrics.Handler()))
+	}
 	if s.DevMail != nil {
 		mux.Handle("/dev/mail", s.DevMail)
 		mux.Handle("/dev/mail/", s.DevMail)
@@ -97,17 +110,23 @@ func (s *Server) Handler() (http.Handler, error) {
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The mux would send the check API's calls to the API too; they go
 		// there without its pattern matching.
-		if r.Method == http.MethodPost && slices.Contains(checkPaths, r.URL.Path) {
-			if r.URL.Path == authzenEvaluation {
+		if r.Method == http.MethodPost {
+			if i := slices.Index(checkPaths, r.URL.Path); i >= 0 {
+				if r.URL.Path != authzenEvaluation {
+					nameRoute(w, checkRoutes[i])
+					s.API.ServeHTTP(w, r)
+					return
+				}
 				if s.AuthZENEvaluation != nil {
+					nameRoute(w, checkRoutes[i])
 					s.AuthZENEvaluation.ServeHTTP(w, r)
 					return
 				}
-			} else {
-				s.API.ServeHTTP(w, r)
-				return
 			}
 		}
+		// Each mux on the way (this one, then the API's or the pages')
+		// writes the pattern it chose into r: the last is the route's.
+		defer func() { nameRoute(w, r.Pattern) }()
 		mux.ServeHTTP(w, r)
 	})
 	h = s.sameOrigin(h)
@@ -282,12 +301,28 @@ type statusWriter struct {
 	status int
 	bytes  int
 	hsts   bool
+	route  string // the route pattern that answered, for the metrics
+	// usages collects the limits an API request was counted against, told
+	// in the RateLimit headers; nil for other requests.
+	usages *work.Usages
+}
+
+// nameRoute records, for the metrics, the route pattern that answers the
+// request written to w.
+func nameRoute(w http.ResponseWriter, pattern string) {
+	if sw, ok := w.(*statusWriter); ok && pattern != "" {
+		sw.route = pattern
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
-		secureHeaders(w.ResponseWriter.Header(), w.hsts)
+		h := w.ResponseWriter.Header()
+		secureHeaders(h, w.hsts)
+		if w.usages != nil {
+			rateLimitHeaders(h, w.usages.List())
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -323,6 +358,13 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, hsts: hsts}
+		if strings.HasPrefix(r.URL.Path, "/api/") && !(r.Method == http.MethodPost && slices.Contains(checkPaths, r.URL.Path)) {
+			// The check API counts against no limit: its calls carry no
+			// RateLimit headers and make no context for them.
+			var ctx context.Context
+			ctx, sw.usages = work.WithUsages(r.Context())
+			r = r.WithContext(ctx)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -335,6 +377,13 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 				}
 			}
 			d := time.Since(start)
+			if s.Metrics != nil {
+				route := sw.route
+				if route == "" {
+					route = unrouted
+				}
+				s.Metrics.Observe(route, sw.status, d)
+			}
 			if quiet.count(r, sw.status, sw.bytes, d) {
 				return
 			}
@@ -347,6 +396,56 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 			// handler; the security headers go with it.
 			sw.WriteHeader(http.StatusOK)
 		}
+	})
+}
+
+// rateLimitHeaders tells, in the RateLimit-Policy and RateLimit headers of
+// the IETF draft "RateLimit header fields for HTTP"
+// (draft-ietf-httpapi-ratelimit-headers), each limit the request was
+// counted against: its quota q a window of w seconds, and the requests r
+// left in the current window, which ends in t seconds.
+func rateLimitHeaders(h http.Header, us []work.Usage) {
+	if len(us) == 0 {
+		return
+	}
+	var policy, state strings.Builder
+	for i, u := range us {
+		if i > 0 {
+			policy.WriteString(", ")
+			state.WriteString(", ")
+		}
+		name := strconv.Quote(u.Policy)
+		fmt.Fprintf(&policy, "%s;q=%d;w=%d", name, u.Quota, int64(u.Window/time.Second))
+		fmt.Fprintf(&state, "%s;r=%d;t=%d", name, u.Remaining, int64((u.Reset+time.Second-1)/time.Second))
+	}
+	h.Set("RateLimit-Policy", policy.String())
+	h.Set("RateLimit", state.String())
+}
+
+// unrouted labels, in the metrics, the requests refused before a route
+// was chosen (a cross-site request, a bad credential) and those no route
+// matched.
+const unrouted = "unrouted"
+
+// metricsGate serves the metrics to the networks allowed to read them (by
+// the client's address: the peer's, or the one a trusted proxy forwarded)
+// and refuses everyone else with 403. A request forwarded by a proxy that
+// is not trusted is refused: its peer is not its client.
+func (s *Server) metricsGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.Auth.Forwarded(r) {
+			if a, err := netip.ParseAddr(s.Auth.ClientIP(r)); err == nil {
+				a = a.Unmap()
+				for _, p := range s.MetricsNetworks {
+					if p.Contains(a) {
+						next.ServeHTTP(w, r)
+						return
+					}
+				}
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, s.I18n.T(i18n.Negotiate(r.Header.Get("Accept-Language")), "error.forbidden", nil), http.StatusForbidden)
 	})
 }
 
@@ -366,6 +465,9 @@ var checkPaths = []string{"/api/v1/check", "/api/v1/check/batch", authzenEvaluat
 // authzenEvaluation is the AuthZEN API's evaluation: a check in the
 // protocol's words, as hot and as quiet as the check API's.
 const authzenEvaluation = "/access/v1/evaluation"
+
+// checkRoutes are checkPaths' route patterns, for the metrics.
+var checkRoutes = []string{"POST /api/v1/check", "POST /api/v1/check/batch", "POST " + authzenEvaluation}
 
 // summaryEvery is how often the quiet routes' calls are summed up.
 const summaryEvery = time.Minute

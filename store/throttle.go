@@ -152,6 +152,20 @@ func (w Writes) Refund(ctx context.Context, key string, free int) error {
 // reports whether it is within the first free of its window; if not, when
 // the window ends.
 func (w Writes) Hit(ctx context.Context, key string, now time.Time, window time.Duration, free int) (bool, time.Time, error) {
+	count, start, err := w.HitCount(ctx, key, now, window)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	if count <= free {
+		return true, time.Time{}, nil
+	}
+	return false, start.Add(window), nil
+}
+
+// HitCount counts one more request against key in fixed windows of length
+// window, and returns the request's rank in its window and when the window
+// started.
+func (w Writes) HitCount(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
 	var count int
 	var start int64
 	err := w.queryRow(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at)
@@ -162,12 +176,9 @@ func (w Writes) Hit(ctx context.Context, key string, now time.Time, window time.
 		last_at = $2
 		RETURNING count, window_start`, []any{key, micros(now), window.Microseconds()}, &count, &start)
 	if err != nil {
-		return false, time.Time{}, err
+		return 0, time.Time{}, err
 	}
-	if count <= free {
-		return true, time.Time{}, nil
-	}
-	return false, time.UnixMicro(start).Add(window).UTC(), nil
+	return count, time.UnixMicro(start).UTC(), nil
 }
 
 // DeleteThrottle forgets the throttle with key.

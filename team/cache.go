@@ -3,6 +3,7 @@ package team
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -61,6 +62,25 @@ type cache struct {
 	keys      map[keyHash]keyEntry // API keys by the hash of their secret
 	keyIDs    map[equipe.ID]keyHash
 	users     map[equipe.ID]userEntry // the creators of instance keys
+	// hits and misses count the lookups (for the metrics).
+	hits, misses atomic.Uint64
+}
+
+// counted counts a lookup that found (ok) or missed.
+func (c *cache) counted(ok bool) bool {
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	return ok
+}
+
+// size returns the number of entries held.
+func (c *cache) size() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.members) + len(c.accounts) + len(c.keys) + len(c.users)
 }
 
 func newCache() *cache {
@@ -84,7 +104,7 @@ func (c *cache) user(id equipe.ID) (userEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.users[id]
 	c.mu.RUnlock()
-	return e, ok
+	return e, c.counted(ok)
 }
 
 // putUser keeps e if nothing changed since gen.
@@ -100,14 +120,14 @@ func (c *cache) member(k memberKey) (memberEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.members[k]
 	c.mu.RUnlock()
-	return e, ok
+	return e, c.counted(ok)
 }
 
 func (c *cache) account(id equipe.ID) (accountEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.accounts[id]
 	c.mu.RUnlock()
-	return e, ok
+	return e, c.counted(ok)
 }
 
 // accountMember returns the account and the user's membership of it when
@@ -117,17 +137,17 @@ func (c *cache) accountMember(account, user equipe.ID) (accountEntry, memberEntr
 	defer c.mu.RUnlock()
 	a, ok := c.accounts[account]
 	if !ok || a.a == nil {
-		return a, memberEntry{}, ok
+		return a, memberEntry{}, c.counted(ok)
 	}
 	m, ok := c.members[memberKey{account, user}]
-	return a, m, ok
+	return a, m, c.counted(ok)
 }
 
 func (c *cache) key(h keyHash) (keyEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.keys[h]
 	c.mu.RUnlock()
-	return e, ok
+	return e, c.counted(ok)
 }
 
 // putKey keeps e if nothing changed since gen.

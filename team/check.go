@@ -39,6 +39,14 @@ const maxBatch = 1000
 // not exist is denied as one who is no member (denied_not_member): the
 // answer does not tell whether an identity exists in another account.
 func (s *Service) Check(ctx context.Context, caller Actor, q CheckQuery) (access.Decision, error) {
+	d, err := s.check(ctx, caller, q)
+	if err == nil {
+		s.checks.count(d.Reason)
+	}
+	return d, err
+}
+
+func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access.Decision, error) {
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		if err == nil {
 			s.refusedAcross(ctx, caller, q.Account, "check")

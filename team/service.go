@@ -41,6 +41,7 @@ type Service struct {
 	security securityLimiter
 	signal   signal         // wakes the change stream's readers
 	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
+	checks   *checkCounts
 	// imports wakes RunImports when an import starts.
 	imports chan struct{}
 }
@@ -48,7 +49,8 @@ type Service struct {
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
-		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), imports: make(chan struct{}, 1)}
+		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), checks: newCheckCounts(),
+		imports: make(chan struct{}, 1)}
 	s.cache.watch(w.DB)
 	w.DB.OnChange(s.signal.hear)
 	return s

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -475,6 +476,11 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if status == http.StatusTooManyRequests && p.Form != nil && p.Form.RetryAfter > 0 && rw.Header().Get("Retry-After") == "" {
+		// A throttled form says how long to wait on the page, and to
+		// programs in Retry-After.
+		rw.Header().Set("Retry-After", strconv.Itoa(max(1, int((p.Form.RetryAfter+time.Second-1)/time.Second))))
+	}
 	rw.WriteHeader(status)
 	_, err := buf.WriteTo(rw)
 	return err

@@ -193,13 +193,16 @@ func Throttled(key string, d time.Duration) error {
 }
 
 // Limit counts one more request against key, free a window; beyond, it
-// answers Throttled(key of the refusal).
+// answers Throttled(key of the refusal). Where the request stands is
+// recorded for the RateLimit headers (see WithUsages).
 func (u *Unit) Limit(ctx context.Context, key string, free int, window time.Duration, refusal string) error {
-	ok, wait, err := u.Hit(ctx, key, free, window)
+	count, start, err := u.Tx.HitCount(ctx, key, u.now, window)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	reset := start.Add(window).Sub(u.now)
+	recordUsage(ctx, key, free, window, count, reset)
+	if ok, wait := count <= free, reset; !ok {
 		e := Throttled(refusal, wait).(*equipe.Error)
 		e.Until = u.now.Add(wait)
 		return e
