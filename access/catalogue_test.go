@@ -22,7 +22,7 @@ func TestDefault_ParsesAndCoversTheProduct(t *testing.T) {
 	// The default catalogue's permissions, in the order docs/catalogue.md
 	// lists them.
 	wantPerms := []string{
-		"account.manage", "members.view", "members.manage", "roles.manage", "billing.access",
+		"account.manage", "members.view", "members.manage", "members.export", "roles.manage", "billing.access",
 		"contacts.manage", "resources.manage", "subaccounts.manage", "audit.view", "api_keys.manage", "webhooks.manage",
 		"records.view", "records.edit", "records.bulk_delete", "records.import", "records.export",
 		"properties.manage",

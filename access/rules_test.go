@@ -83,7 +83,8 @@ func TestCoversRoleAndMember(t *testing.T) {
 		{"manager over a manager with a denial", manager, f.member("manager", overrides(Override{"members.manage", false, ScopeNone})), nil},
 		{"manager narrowed by an override over collaborator", f.member("manager", overrides(Override{"records.edit", true, ScopeOwned})), collaborator, []string{"records.edit:owned_or_unassigned"}},
 		{"collaborator over an unrestricted member", collaborator, f.member("manager", overrides(
-			Override{"members.manage", false, ScopeNone}, Override{"contacts.manage", false, ScopeNone}, Override{"resources.manage", false, ScopeNone},
+			Override{"members.manage", false, ScopeNone}, Override{"members.export", false, ScopeNone},
+			Override{"contacts.manage", false, ScopeNone}, Override{"resources.manage", false, ScopeNone},
 			Override{"audit.view", false, ScopeNone}, Override{"records.view", false, ScopeNone}, Override{"records.edit", false, ScopeNone},
 			Override{"records.bulk_delete", false, ScopeNone}, Override{"records.import", false, ScopeNone}, Override{"records.export", false, ScopeNone},
 			Override{"properties.manage", false, ScopeNone})), []string{MissingUnrestricted}},

@@ -113,6 +113,8 @@ var routes = []route{
 	{"POST", "/api/v1/accounts/{account}/members/{user}/suspend", caller, (*API).suspend},
 	{"POST", "/api/v1/accounts/{account}/members/{user}/reactivate", caller, (*API).reactivate},
 	{"GET", "/api/v1/accounts/{account}/audit", caller, (*API).audit},
+	{"POST", "/api/v1/accounts/{account}/member-imports", caller, (*API).importMembers},
+	{"GET", "/api/v1/accounts/{account}/member-imports/{import}", caller, (*API).memberImport},
 	{"GET", "/api/v1/changes", caller, (*API).changes},
 	{"POST", "/api/v1/accounts", caller, (*API).createAccount},
 	{"GET", "/api/v1/accounts/{account}/clients", caller, (*API).clients},

@@ -64,12 +64,16 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, value
 		bad("idempotency.key_invalid")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBatchBody+1))
+	limit := int64(maxBatchBody)
+	if rt.path == importPath {
+		limit = maxImportBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		bad("request.malformed")
 		return
 	}
-	if len(body) > maxBatchBody {
+	if int64(len(body)) > limit {
 		a.fail(w, r, &requestError{status: http.StatusRequestEntityTooLarge, typ: "too-large", key: "request.too_large"})
 		return
 	}

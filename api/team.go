@@ -99,6 +99,11 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Resource = &id
 	}
+	if asCSV, err := wantsCSV(r); err != nil {
+		return err
+	} else if asCSV {
+		return a.exportMembers(w, r, f)
+	}
 	rows, next, err := a.Team.TeamPage(r.Context(), actor(r), f)
 	if err != nil {
 		return err
@@ -331,6 +336,11 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
 		}
 		f.Before = &id
+	}
+	if asCSV, err := wantsCSV(r); err != nil {
+		return err
+	} else if asCSV {
+		return a.exportAudit(w, r, account, f)
 	}
 	events, next, err := a.Team.AuditPage(r.Context(), actor(r), account, f)
 	if err != nil {

@@ -271,6 +271,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	})
 	wg.Go(func() { a.maintain(bg) })
 	wg.Go(func() { a.Identity.RunResets(bg) })
+	wg.Go(func() { a.Team.RunImports(bg) })
 	wg.Go(func() { a.DB.Listen(bg) })
 
 	errc := make(chan error, 2)
@@ -340,6 +341,9 @@ func (a *App) maintain(ctx context.Context) {
 		case <-t.C:
 			if err := a.Identity.Cleanup(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup", "err", err)
+			}
+			if err := a.Team.CleanupImports(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("cleanup of imports", "err", err)
 			}
 			if _, err := a.Idempotency.Prune(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup of idempotency keys", "err", err)

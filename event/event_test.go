@@ -148,6 +148,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserExternalIDChanged.Type:    roundTrip(UserExternalIDChanged),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
+		MembersImported.Type:          roundTrip(MembersImported),
 		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
 		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
 		WebhookDisabled.Type: roundTrip(WebhookDisabled),

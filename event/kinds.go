@@ -19,6 +19,13 @@ var (
 	MemberRemoved           = declare[Member, None]("member.removed", SubjectUser)
 )
 
+// Imports of members from a file; each is about the account. Each member
+// the import adds or changes gets its own event besides (member.added,
+// member.changed, invitation.sent).
+var (
+	MembersImported = declare[None, Import]("members.imported", SubjectAccount)
+)
+
 // An account's custom roles; each is about the role's key.
 var (
 	RoleCreated = declare[None, Role]("role.created", SubjectRole)

@@ -614,3 +614,19 @@ type Passkey struct {
 
 // Fields lists the name.
 func (p Passkey) Fields() []Field { return []Field{{"name", ValueText, p.Name}} }
+
+// Import is what an import of members did, once every row is done.
+type Import struct {
+	ImportID  equipe.ID `json:"import_id"`
+	Rows      int       `json:"rows"`
+	Added     int       `json:"added"`
+	Updated   int       `json:"updated"`
+	Unchanged int       `json:"unchanged"`
+	Skipped   int       `json:"skipped"`
+}
+
+// Fields lists the counts.
+func (i Import) Fields() []Field {
+	return []Field{{"import_id", ValueText, i.ImportID.String()}, {"rows", ValueCount, i.Rows}, {"added", ValueCount, i.Added}, {"updated", ValueCount, i.Updated},
+		{"unchanged", ValueCount, i.Unchanged}, {"skipped", ValueCount, i.Skipped}}
+}

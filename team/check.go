@@ -155,6 +155,10 @@ func (s *Service) mayAsk(ctx context.Context, caller Actor, account equipe.ID) (
 	return false, nil
 }
 
+// operatorID stands for the operator (Actor.Operator) where a compiled
+// membership needs someone: no user or key has it.
+var operatorID = equipe.ID{15: 1}
+
 // actorMember returns the actor's compiled membership of the account and the
 // account, or nil when the account is out of the actor's reach (unknown, or
 // the actor is not a member). An API key acts with its role; the instance
@@ -176,10 +180,10 @@ func (s *Service) actorMember(ctx context.Context, actor Actor, account equipe.I
 		return m, acct.a, nil
 	case actor.instance():
 		admin, _ := s.Catalogue.Role(equipe.RoleAdmin)
-		var id equipe.ID
+		id := operatorID
 		if actor.Key != nil {
 			id = actor.Key.ID
-		} else {
+		} else if actor.User != nil {
 			id = actor.User.ID
 		}
 		return s.Catalogue.Compile(access.Input{UserID: id, AccountID: account, Role: admin,

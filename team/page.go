@@ -38,6 +38,33 @@ type MemberFilter struct {
 	Limit    int                 // 1 to MaxMemberPage
 }
 
+// check validates the filter's values (its page size too, when paged),
+// answering EINVALID with the fields at fault.
+func (f MemberFilter) check(paged bool) error {
+	var v equipe.Invalid
+	switch f.Status {
+	case "", equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
+	default:
+		v.Add("status", "member.status_filter_invalid")
+	}
+	if utf8.RuneCountInString(f.Search) > 100 {
+		v.AddArgs("q", "name.too_long", map[string]any{"max": 100})
+	}
+	if paged && (f.Limit < 1 || f.Limit > MaxMemberPage) {
+		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": MaxMemberPage})
+	}
+	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
+		v.Add("sort", "request.sort_invalid")
+	}
+	return v.Err()
+}
+
+// store returns the filter as the store reads it.
+func (f MemberFilter) store() store.MemberFilter {
+	return store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role, Resource: f.Resource,
+		Search: f.Search, Sort: store.MemberSort(f.Sort), Desc: f.Desc, After: f.After, Limit: f.Limit}
+}
+
 // MemberSort is an order of the team page: a column and, for SortName and
 // ties, the last name, first name and user ID.
 type MemberSort string
@@ -106,26 +133,10 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if _, _, err := s.authorize(ctx, actor, f.Account, "members.view"); err != nil {
 		return nil, "", err
 	}
-	var v equipe.Invalid
-	switch f.Status {
-	case "", equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
-	default:
-		v.Add("status", "member.status_filter_invalid")
-	}
-	if utf8.RuneCountInString(f.Search) > 100 {
-		v.AddArgs("q", "name.too_long", map[string]any{"max": 100})
-	}
-	if f.Limit < 1 || f.Limit > MaxMemberPage {
-		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": MaxMemberPage})
-	}
-	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
-		v.Add("sort", "request.sort_invalid")
-	}
-	if err := v.Err(); err != nil {
+	if err := f.check(true); err != nil {
 		return nil, "", err
 	}
-	rows, next, err := s.DB.ListMembers(ctx, store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role,
-		Resource: f.Resource, Search: f.Search, Sort: store.MemberSort(f.Sort), Desc: f.Desc, After: f.After, Limit: f.Limit})
+	rows, next, err := s.DB.ListMembers(ctx, f.store())
 	if err != nil {
 		return nil, "", err
 	}
@@ -242,6 +253,7 @@ func (s *Service) Account(ctx context.Context, actor Actor, account equipe.ID) (
 const (
 	AccountViewMembers     = "view_members"     // members.view: the team, roles, contacts
 	AccountAddMember       = "add_member"       // members.manage
+	AccountExportMembers   = "export_members"   // members.export
 	AccountManageRoles     = "manage_roles"     // roles.manage
 	AccountManageContacts  = "manage_contacts"  // contacts.manage
 	AccountManageResources = "manage_resources" // resources.manage
@@ -255,7 +267,8 @@ const (
 
 // accountActions pairs each action on an account with its permission.
 var accountActions = []struct{ name, permission string }{
-	{AccountViewMembers, "members.view"}, {AccountAddMember, "members.manage"}, {AccountManageRoles, "roles.manage"},
+	{AccountViewMembers, "members.view"}, {AccountAddMember, "members.manage"}, {AccountExportMembers, "members.export"},
+	{AccountManageRoles, "roles.manage"},
 	{AccountManageContacts, "contacts.manage"}, {AccountManageResources, "resources.manage"},
 	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},

@@ -42,12 +42,15 @@ type Service struct {
 	signal   signal         // wakes the change stream's readers
 	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
 	checks   *checkCounts
+	// imports wakes RunImports when an import starts.
+	imports chan struct{}
 }
 
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
-		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), checks: newCheckCounts()}
+		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), checks: newCheckCounts(),
+		imports: make(chan struct{}, 1)}
 	s.cache.watch(w.DB)
 	w.DB.OnChange(s.signal.hear)
 	return s
@@ -62,12 +65,16 @@ type Actor struct {
 	User *equipe.User   // a session's user
 	Key  *equipe.APIKey // an API key (account or instance)
 	IP   string
+	// Operator is whoever runs equipe's commands on the server (equipe
+	// import-members): they act for the instance, and events record them
+	// as the system.
+	Operator bool
 }
 
 // instance reports whether the actor acts for the whole instance: an
 // instance API key, or an instance administrator's session.
 func (a Actor) instance() bool {
-	return (a.Key != nil && a.Key.AccountID == nil) || (a.User != nil && a.User.InstanceAdmin)
+	return a.Operator || (a.Key != nil && a.Key.AccountID == nil) || (a.User != nil && a.User.InstanceAdmin)
 }
 
 // userID is the actor's user, nil for a key.

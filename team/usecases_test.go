@@ -1450,6 +1450,10 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 		_, err := s.s.Members(ctx, a, account)
 		return err
 	},
+	team.AccountExportMembers: func(s *scene, a team.Actor, account equipe.ID) error {
+		_, err := s.s.ExportMembers(ctx, a, team.MemberFilter{Account: account})
+		return err
+	},
 	team.AccountAddMember: func(s *scene, a team.Actor, account equipe.ID) error {
 		var products []equipe.ID
 		rs, err := s.db.Resources(ctx, account)
@@ -1514,7 +1518,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 // action on an account, AccountActions answers what taking the action
 // answers.
 func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
-	names := []string{team.AccountViewMembers, team.AccountAddMember, team.AccountManageRoles, team.AccountManageContacts,
+	names := []string{team.AccountViewMembers, team.AccountAddMember, team.AccountExportMembers, team.AccountManageRoles, team.AccountManageContacts,
 		team.AccountManageResources, team.AccountManageClients, team.AccountViewAudit, team.AccountChangeSettings, team.AccountManageKeys,
 		team.AccountCreateKey, team.AccountManageWebhooks}
 	readers := []struct {

@@ -35,8 +35,10 @@ type auditPage struct {
 	Member, MemberClear string
 	Actor, ActorClear   string
 	MemberID, ActorID   string
-	Events              []auditLine
-	Pages               pager
+	// Export downloads the events the filters select, as CSV.
+	Export string
+	Events []auditLine
+	Pages  pager
 }
 
 type auditLine struct {
@@ -63,16 +65,8 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	act := actor(r)
 	q := r.URL.Query()
-	f := team.AuditFilter{Type: event.Type(q.Get("action")), Limit: auditPageSize}
-	if !event.Known(f.Type) && !strings.Contains(string(f.Type), ".") {
-		f.Type = ""
-	}
+	f := auditFilter(q)
 	memberID, actorID := idParam(q, "member"), idParam(q, "actor")
-	if memberID != nil {
-		f.Subject = memberID.String()
-	}
-	f.ActorID = actorID
-	f.Before = idParam(q, "cursor")
 	events, next, err := w.Team.AuditPage(r.Context(), act, account, f)
 	if err != nil {
 		return w.refuse(rw, r, err)
@@ -106,7 +100,7 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return base + "?" + v.Encode()
 	}
-	d := auditPage{Frame: frame}
+	d := auditPage{Frame: frame, Export: frame.URL("/audit/export.csv") + strings.TrimPrefix(link(memberID, actorID, ""), base)}
 	d.Actions = append(d.Actions, option{Value: "", Label: w.I18n.T(p.Locale, "audit.all_actions", nil)})
 	types := event.AccountTypes()
 	if f.Type != "" && !slices.Contains(types, f.Type) {
@@ -148,6 +142,22 @@ func idParam(q url.Values, name string) *equipe.ID {
 		return nil
 	}
 	return &id
+}
+
+// auditFilter reads the audit page's filters from the query: the kind of
+// event (action), the member it is about (member), who made it (actor),
+// and the cursor. Values that cannot select anything are dropped.
+func auditFilter(q url.Values) team.AuditFilter {
+	f := team.AuditFilter{Type: event.Type(q.Get("action")), Limit: auditPageSize}
+	if !event.Known(f.Type) && !strings.Contains(string(f.Type), ".") {
+		f.Type = ""
+	}
+	if id := idParam(q, "member"); id != nil {
+		f.Subject = id.String()
+	}
+	f.ActorID = idParam(q, "actor")
+	f.Before = idParam(q, "cursor")
+	return f
 }
 
 // eventLabel names a kind of event in locale ("event.<type>"); a kind no

@@ -39,8 +39,11 @@ var teamNotices = map[string]string{
 const teamPageSize = 50
 
 type teamPage struct {
-	Frame      accountFrame
-	CanManage  bool
+	Frame     accountFrame
+	CanManage bool
+	// Export downloads the members the filters select, as CSV, for those
+	// who may export them ("" for the others).
+	Export     string
 	Activation bool // the account activates its members
 	Query      string
 	// Sort is the order as the query writes it ("" for the name, ascending),
@@ -299,6 +302,9 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		Sort: sortParam(f), Columns: sortColumns(frame, f), Total: counts.Total,
 		Clear:    frame.URL("/members") + filterQuery(team.MemberFilter{Sort: f.Sort, Desc: f.Desc}, ""),
 		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
+	if acts.May(team.AccountExportMembers) {
+		d.Export = frame.URL("/members/export.csv") + filterQuery(f, "")
+	}
 	staff, err := w.Team.FirmStaff(r.Context(), act, account)
 	if err != nil {
 		return w.refuse(rw, r, err)

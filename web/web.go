@@ -64,6 +64,10 @@ type route struct {
 	handle  func(w *Web, rw http.ResponseWriter, r *http.Request) error
 }
 
+// importUpload is the route that takes a members file, larger than any
+// other form.
+const importUpload = "POST /accounts/{account}/members/import"
+
 // routes lists every page and page action.
 var routes = []route{
 	{"GET /{$}", member, (*Web).home},
@@ -129,6 +133,11 @@ var routes = []route{
 	{"POST /invitations/{token}", public, (*Web).acceptInvitation},
 	{"POST /accounts/{account}/join", member, (*Web).joinPending},
 	{"GET /accounts/{account}/members", member, (*Web).team},
+	{"GET /accounts/{account}/members/export.csv", member, (*Web).exportMembers},
+	{"GET /accounts/{account}/members/import", member, (*Web).importForm},
+	{importUpload, member, (*Web).importUpload},
+	{"POST /accounts/{account}/imports/{import}/start", member, (*Web).importStart},
+	{"GET /accounts/{account}/imports/{import}", member, (*Web).importProgress},
 	{"GET /accounts/{account}/members/new", member, (*Web).newMemberForm},
 	{"POST /accounts/{account}/members/new", member, (*Web).addMember},
 	{"POST /accounts/{account}/members/bulk", member, (*Web).bulkConfirm},
@@ -171,6 +180,7 @@ var routes = []route{
 	{"POST /accounts/{account}/resources/{resource}/archive", member, (*Web).archiveResource},
 	{"POST /accounts/{account}/resources/{resource}/restore", member, (*Web).restoreResource},
 	{"GET /accounts/{account}/audit", member, (*Web).audit},
+	{"GET /accounts/{account}/audit/export.csv", member, (*Web).exportAudit},
 	{"GET /accounts/{account}/settings", member, (*Web).settingsForm},
 	{"POST /accounts/{account}/settings", member, (*Web).saveSettings},
 	{"GET /accounts/{account}/roles", member, (*Web).roles},
@@ -326,7 +336,11 @@ func (w *Web) wrap(rt route) http.Handler {
 			}
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(rw, r.Body, 64<<10)
+			limit := int64(64 << 10)
+			if rt.pattern == importUpload {
+				limit = maxUpload
+			}
+			r.Body = http.MaxBytesReader(rw, r.Body, limit)
 			if err := r.ParseForm(); err != nil {
 				w.fail(rw, r, &equipe.Error{Code: equipe.EINVALID, Key: "request.malformed", Err: err})
 				return
@@ -405,6 +419,9 @@ type page struct {
 	Enrol *enrolBanner
 	Form  *form
 	Data  any
+	// Refresh, when set, reloads the page after that many seconds (a page
+	// that follows work in progress, without script).
+	Refresh int
 
 	// zone finds the reader's time zone when a page first asks (Zone).
 	zone     func() *time.Location

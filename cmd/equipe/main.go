@@ -44,6 +44,7 @@ Usage:
   equipe serve [flags]          run the service
   equipe migrate [flags]        bring the database schema up to date
   equipe create-admin [flags]   create an instance administrator
+  equipe import-members [flags] FILE  import members from a CSV file into an account
   equipe reseal-secrets [flags] seal every stored secret under the current secret key
   equipe version                print the version
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, args, stdout, stderr, getenv)
 	case "create-admin":
 		return createAdmin(ctx, args, stdin, stdout, stderr, getenv)
+	case "import-members":
+		return importMembers(ctx, args, stdout, stderr, getenv)
 	case "reseal-secrets":
 		return resealSecrets(ctx, args, stdout, stderr, getenv)
 	case "version", "--version", "-version":
@@ -153,19 +156,7 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	last := fs.String("last-name", "", "last name (required)")
 	locale := fs.String("locale", equipe.LocaleFR, "language: fr or en")
 	// The database flags are shared with serve; split ours off first.
-	var own, rest []string
-	for i := 0; i < len(args); i++ {
-		name := strings.TrimLeft(strings.SplitN(args[i], "=", 2)[0], "-")
-		if fs.Lookup(name) != nil {
-			own = append(own, args[i])
-			if !strings.Contains(args[i], "=") && i+1 < len(args) {
-				own = append(own, args[i+1])
-				i++
-			}
-		} else {
-			rest = append(rest, args[i])
-		}
-	}
+	own, rest := splitFlags(fs, args)
 	if err := fs.Parse(own); err != nil {
 		return err
 	}

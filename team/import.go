@@ -1,0 +1,628 @@
+package team
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// Import limits.
+const (
+	// MaxImportRows is the most rows a members file may hold.
+	MaxImportRows = 10_000
+	// importBatch is how many rows an import does between two records of
+	// its progress: a process that stops redoes at most one batch.
+	importBatch = 100
+	// importLease is how long a process holds a running import without
+	// recording progress; past it, another process takes it up.
+	importLease = time.Minute
+	// importsPerAccount bounds the imports an account starts in an hour.
+	importsPerAccount = 10
+	// plannedImportTTL is how long a planned import waits to be started.
+	plannedImportTTL = 24 * time.Hour
+)
+
+// ImportColumns are the columns a members file may have, by key: a file
+// names them in its first line, by key or by their header in either
+// language (see package spreadsheet), in any order; only email is
+// required.
+var ImportColumns = []string{"email", "first_name", "last_name", "role", "title", "resources", "notification_email",
+	"external_id", "send_invitation"}
+
+// ImportRow is one line of a members file: its number in the file (the
+// header is line 1) and its cells by column key. Absent columns have no
+// cell.
+type ImportRow struct {
+	Line  int
+	Cells map[string]string
+}
+
+// ImportProblem is why a line of a file cannot be imported: the line, the
+// column at fault ("" for the whole line), and a message key with its
+// arguments.
+type ImportProblem struct {
+	Line   int
+	Column string
+	Key    string
+	Args   map[string]any
+}
+
+// ImportFile is a members file as read: its rows, and the problems found
+// reading it (a missing column, a cell a spreadsheet would run).
+type ImportFile struct {
+	Rows     []ImportRow
+	Problems []ImportProblem
+}
+
+// ImportPlan is what an import would do: how many rows it would add and
+// update, and every row's problem. An import with problems does nothing.
+type ImportPlan struct {
+	Rows      int
+	Adds      int
+	Updates   int
+	Unchanged int
+	Problems  []ImportProblem
+	// ID is the import kept to be started (StartImport), when the plan was
+	// asked to keep it and has no problem.
+	ID *equipe.ID
+}
+
+// importData is what a row of an import does, as its row stores it.
+type importData struct {
+	Email             string       `json:"email"`
+	FirstName         string       `json:"first_name,omitempty"`
+	LastName          string       `json:"last_name,omitempty"`
+	Role              string       `json:"role"`
+	Title             *string      `json:"title,omitempty"`
+	Resources         *[]equipe.ID `json:"resources,omitempty"`
+	NotificationEmail string       `json:"notification_email,omitempty"`
+	ExternalID        *string      `json:"external_id,omitempty"`
+	SendInvitation    bool         `json:"send_invitation,omitempty"`
+}
+
+type importingKey struct{}
+
+// importing marks ctx as an import's: the per-account counters of members
+// added and invitations sent in the hour are not counted row by row (the
+// import is limited as a whole, see StartImport), and the adder is not
+// emailed for each member.
+func importing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, importingKey{}, true)
+}
+
+func isImporting(ctx context.Context) bool { return ctx.Value(importingKey{}) != nil }
+
+// MayImport answers whether the actor may import members into the
+// account (members.manage): nil, or the refusal.
+func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID) error {
+	_, _, err := s.authorize(ctx, actor, account, "members.manage")
+	return err
+}
+
+// PlanImport checks a members file for the account without changing
+// anything: the dry run. Every row goes through the use case that would
+// apply it (AddMember, or ChangeMember for someone already a member),
+// rehearsed and rolled back, so that the plan and the import judge alike:
+// the address, the names, the role and whether the actor may grant it,
+// the resources, the last administrator. Besides, a row may not repeat an
+// earlier row's address, nor hold a cell a spreadsheet would run. With
+// keep, a plan without problems is kept as an import to start. The actor
+// needs members.manage.
+func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
+		return ImportPlan{}, err
+	}
+	if len(f.Rows) > MaxImportRows {
+		return ImportPlan{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "file", Key: "import.too_many", Args: map[string]any{"max": MaxImportRows}}}}
+	}
+	plan := ImportPlan{Rows: len(f.Rows), Problems: slices.Clone(f.Problems)}
+	if len(f.Rows) == 0 && len(plan.Problems) == 0 {
+		plan.Problems = append(plan.Problems, ImportProblem{Line: 1, Key: "import.empty"})
+	}
+	resources, err := s.DB.Resources(ctx, account)
+	if err != nil {
+		return ImportPlan{}, err
+	}
+	bad := map[int]bool{}
+	for _, p := range f.Problems {
+		bad[p.Line] = true
+	}
+	seen := map[string]int{}
+	rehearsal := importing(rehearsing(ctx))
+	stored := make([]store.ImportRow, 0, len(f.Rows))
+	for _, row := range f.Rows {
+		var problems []ImportProblem
+		add := func(col, key string, args map[string]any) {
+			problems = append(problems, ImportProblem{Line: row.Line, Column: col, Key: key, Args: args})
+		}
+		d, key, err := s.importData(ctx, account, row, resources, add)
+		if err != nil {
+			return ImportPlan{}, err
+		}
+		if key != "" {
+			if first, ok := seen[key]; ok {
+				add("email", "import.duplicate", map[string]any{"line": first})
+			} else {
+				seen[key] = row.Line
+			}
+		}
+		if len(problems) == 0 && !bad[row.Line] {
+			outcome, err := s.importRow(rehearsal, actor, account, d)
+			switch {
+			case err == nil:
+			case isRefusal(err) || equipe.ErrorCode(err) == equipe.ERATELIMITED:
+				e := equipe.AsError(err)
+				if len(e.Fields) > 0 {
+					for _, fe := range e.Fields {
+						add(fe.Field, fe.Key, fe.Args)
+					}
+				} else {
+					add(refusalColumn(e.Key), e.Key, e.Args)
+				}
+			default:
+				return ImportPlan{}, err
+			}
+			switch {
+			case err != nil:
+			case outcome == "added":
+				plan.Adds++
+			case outcome == "updated":
+				plan.Updates++
+			case outcome == "unchanged":
+				plan.Unchanged++
+			}
+		}
+		plan.Problems = append(plan.Problems, problems...)
+		if keep && len(plan.Problems) == 0 {
+			b, err := json.Marshal(d)
+			if err != nil {
+				return ImportPlan{}, err
+			}
+			stored = append(stored, store.ImportRow{Line: row.Line, Data: string(b)})
+		}
+		if err := ctx.Err(); err != nil {
+			return ImportPlan{}, err
+		}
+	}
+	slices.SortStableFunc(plan.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
+	if !keep || len(plan.Problems) > 0 {
+		return plan, nil
+	}
+	who, err := json.Marshal(storedActor(actor))
+	if err != nil {
+		return ImportPlan{}, err
+	}
+	m := store.MemberImport{ID: equipe.NewID(), AccountID: account, Actor: string(who), Status: "planned",
+		Total: len(stored), CreatedAt: s.now()}
+	if err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, &m, stored) }); err != nil {
+		return ImportPlan{}, err
+	}
+	plan.ID = &m.ID
+	return plan, nil
+}
+
+// refusalColumn is the column a refusal without fields is about.
+func refusalColumn(key string) string {
+	switch {
+	case strings.HasPrefix(key, "role."), key == "member.outranks", key == "member.last_admin":
+		return "role"
+	case strings.Contains(key, "resource"):
+		return "resources"
+	case strings.Contains(key, "external_id"):
+		return "external_id"
+	}
+	return ""
+}
+
+// importData reads a row into what it does, adding its problems of form
+// (those no use case sees: a resource named in a cell, a yes or no); it
+// returns the comparison key of its address ("" when invalid).
+func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportRow, resources []equipe.Resource, add func(col, key string, args map[string]any)) (importData, string, error) {
+	c := row.Cells
+	d := importData{Email: strings.TrimSpace(c["email"]), FirstName: c["first_name"], LastName: c["last_name"],
+		Role: strings.TrimSpace(c["role"]), NotificationEmail: c["notification_email"]}
+	_, key, problem := identity.NormalizeEmail(d.Email)
+	if problem != "" {
+		add("email", problem, nil)
+		key = ""
+	}
+	if d.Role == "" {
+		add("role", "import.role_required", nil)
+	} else if _, found, err := s.resolveRole(ctx, s.DB.Queries, account, d.Role); err != nil {
+		return d, "", err
+	} else if !found {
+		add("role", "role.unknown", nil)
+	}
+	if t, ok := c["title"]; ok {
+		d.Title = &t
+	}
+	if x, ok := c["external_id"]; ok {
+		x = strings.TrimSpace(x)
+		d.ExternalID = &x
+	}
+	if cell, ok := c["resources"]; ok {
+		ids := []equipe.ID{}
+		for _, name := range strings.Split(cell, "|") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			id, found := resourceNamed(resources, name)
+			switch {
+			case !found:
+				add("resources", "import.resource_unknown", map[string]any{"name": name})
+			case id == nil:
+				add("resources", "import.resource_ambiguous", map[string]any{"name": name})
+			default:
+				ids = append(ids, *id)
+			}
+		}
+		d.Resources = &ids
+	}
+	switch strings.ToLower(strings.TrimSpace(c["send_invitation"])) {
+	case "", "no", "non", "n", "false", "faux", "0":
+	case "yes", "oui", "y", "o", "true", "vrai", "1":
+		d.SendInvitation = true
+	default:
+		add("send_invitation", "import.yes_no", nil)
+	}
+	return d, key, nil
+}
+
+// resourceNamed finds the account's resource with the ID or the name
+// (case and accents ignored); found without an ID means two resources go
+// by the name.
+func resourceNamed(resources []equipe.Resource, name string) (*equipe.ID, bool) {
+	if id, err := equipe.ParseID(name); err == nil {
+		for _, r := range resources {
+			if r.ID == id {
+				return &r.ID, true
+			}
+		}
+	}
+	var match *equipe.ID
+	n := 0
+	want := store.Fold(name)
+	for i := range resources {
+		if store.Fold(resources[i].Name) == want {
+			match = &resources[i].ID
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, true
+	}
+	return match, n == 1
+}
+
+// importRow applies a row: AddMember for someone not a member, else
+// ChangeMember for what the row changes. It returns the outcome: added,
+// updated or unchanged.
+func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID, d importData) (string, error) {
+	_, key, problem := identity.NormalizeEmail(d.Email)
+	var existing *equipe.Member
+	if problem == "" {
+		u, err := s.DB.UserByEmailKey(ctx, key)
+		switch equipe.ErrorCode(err) {
+		case "":
+			m, err := s.DB.Member(ctx, account, u.ID)
+			if err == nil {
+				existing = &m
+			} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				return "", err
+			}
+		case equipe.ENOTFOUND:
+		default:
+			return "", err
+		}
+	}
+	if existing == nil {
+		in := NewMember{Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, Role: d.Role,
+			NotificationEmail: d.NotificationEmail, SendInvitation: d.SendInvitation}
+		if d.Title != nil {
+			in.Title = *d.Title
+		}
+		if d.Resources != nil {
+			in.Resources = *d.Resources
+		}
+		if d.ExternalID != nil {
+			in.ExternalID = *d.ExternalID
+		}
+		_, err := s.AddMember(ctx, actor, account, in)
+		if errors.Is(err, errRehearsed) {
+			err = nil
+		}
+		return "added", err
+	}
+	var ch MemberChange
+	if d.Role != existing.Role {
+		ch.Role = &d.Role
+	}
+	if d.Title != nil && strings.TrimSpace(*d.Title) != existing.Title {
+		ch.Title = d.Title
+	}
+	if d.ExternalID != nil && *d.ExternalID != existing.ExternalID {
+		ch.ExternalID = d.ExternalID
+	}
+	if d.Resources != nil {
+		have, err := s.DB.MemberResources(ctx, account, existing.UserID)
+		if err != nil {
+			return "", err
+		}
+		if !sameIDs(have, *d.Resources) {
+			ch.Resources = d.Resources
+		}
+	}
+	if ch == (MemberChange{}) {
+		return "unchanged", nil
+	}
+	_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
+	if errors.Is(err, errRehearsed) {
+		err = nil
+	}
+	return "updated", err
+}
+
+// sameIDs reports whether a and b hold the same IDs, in any order.
+func sameIDs(a, b []equipe.ID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, id := range a {
+		if !slices.Contains(b, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// actorRecord is an import's actor as stored, to act as them again when
+// the import is taken up by another process.
+type actorRecord struct {
+	User     *equipe.ID `json:"user,omitempty"`
+	Key      *equipe.ID `json:"key,omitempty"`
+	Account  *equipe.ID `json:"key_account,omitempty"`
+	Operator bool       `json:"operator,omitempty"`
+	IP       string     `json:"ip,omitempty"`
+}
+
+func storedActor(a Actor) actorRecord {
+	r := actorRecord{Operator: a.Operator, IP: a.IP}
+	switch {
+	case a.Key != nil:
+		r.Key, r.Account = &a.Key.ID, a.Key.AccountID
+	case a.User != nil:
+		r.User = &a.User.ID
+	}
+	return r
+}
+
+// loadActor reads an import's actor back: a person who is gone, a key
+// revoked, act no more (ENOTFOUND).
+func (s *Service) loadActor(ctx context.Context, raw string) (Actor, error) {
+	var r actorRecord
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return Actor{}, err
+	}
+	a := Actor{Operator: r.Operator, IP: r.IP}
+	switch {
+	case r.Key != nil:
+		k, err := s.DB.APIKey(ctx, r.Account, *r.Key)
+		if err != nil {
+			return Actor{}, err
+		}
+		if !k.RevokedAt.IsZero() {
+			return Actor{}, notFound()
+		}
+		a.Key = &k
+	case r.User != nil:
+		u, err := s.DB.UserByID(ctx, *r.User)
+		if err != nil {
+			return Actor{}, err
+		}
+		a.User = &u
+	}
+	return a, nil
+}
+
+// StartImport starts the planned import id of the account, by the actor
+// who may import into it (members.manage): it runs in batches (RunImport).
+// Imports are limited per account and hour (import.throttled). Returns
+// ENOTFOUND for an import that is not planned.
+func (s *Service) StartImport(ctx context.Context, actor Actor, account, id equipe.ID) error {
+	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
+		return err
+	}
+	err := s.do(ctx, actor, func(u *work.Unit) error {
+		if err := u.Limit(ctx, "import:account:"+account.String(), importsPerAccount, time.Hour, "import.throttled"); err != nil {
+			return err
+		}
+		return u.StartImport(ctx, account, id)
+	})
+	if err == nil {
+		select {
+		case s.imports <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+// importSweep is how often RunImports looks for imports to take up
+// without being told: those of a process that stopped.
+const importSweep = 5 * time.Second
+
+// RunImports runs the imports started in this process at once (StartImport
+// wakes it), and every importSweep the running imports that no process
+// holds (their process stopped), until ctx ends.
+func (s *Service) RunImports(ctx context.Context) {
+	t := time.NewTicker(importSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.imports:
+		case <-t.C:
+		}
+		if err := s.ResumeImports(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("imports", "err", err)
+		}
+	}
+}
+
+// ImportProgress is how far an import is, with the rows it skipped (the
+// first ones, for a page) and why.
+type ImportProgress struct {
+	store.MemberImport
+	SkippedRows []ImportProblem
+}
+
+// Done reports whether every row of the import is done.
+func (p ImportProgress) Done() bool { return p.Status == "done" }
+
+// ImportStatus returns how far the account's import is. The actor needs
+// members.manage.
+func (s *Service) ImportStatus(ctx context.Context, actor Actor, account, id equipe.ID) (ImportProgress, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
+		return ImportProgress{}, err
+	}
+	m, err := s.DB.Import(ctx, account, id)
+	if err != nil {
+		return ImportProgress{}, err
+	}
+	p := ImportProgress{MemberImport: m}
+	rows, err := s.DB.SkippedImportRows(ctx, id, 200)
+	if err != nil {
+		return ImportProgress{}, err
+	}
+	for _, r := range rows {
+		var d importData
+		json.Unmarshal([]byte(r.Data), &d)
+		p.SkippedRows = append(p.SkippedRows, ImportProblem{Line: r.Line, Column: refusalColumn(r.Reason), Key: r.Reason,
+			Args: map[string]any{"email": d.Email}})
+	}
+	return p, nil
+}
+
+// RunImport does the running import id to its end, a batch of rows at a
+// time, while this process holds it: each row through AddMember or
+// ChangeMember in the row's own unit of work (its event, its invitation
+// queued to the outbox), then the batch's outcomes and the import's
+// progress in one unit; the last batch records the import's event
+// (members.imported). A row the rules refuse now (the actor lost a right,
+// someone else changed the member) is skipped with the reason. progress,
+// when set, is told after each batch. It returns when the import is done,
+// when another process holds it, or when ctx ends (the import is then
+// taken up again, by this process or another, from its last batch).
+func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(store.MemberImport)) error {
+	ok, err := s.DB.ClaimImport(ctx, id, s.now(), s.now().Add(importLease))
+	if err != nil || !ok {
+		return err
+	}
+	defer s.DB.ReleaseImport(context.WithoutCancel(ctx), id)
+	var m store.MemberImport
+	if err := s.DB.QueryImport(ctx, id, &m); err != nil {
+		return err
+	}
+	actor, err := s.loadActor(ctx, m.Actor)
+	gone := err != nil
+	if gone && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return err
+	}
+	ictx := importing(ctx)
+	for {
+		rows, err := s.DB.PendingImportRows(ctx, id, importBatch)
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			r := &rows[i]
+			if gone {
+				r.Outcome, r.Reason = "skipped", "import.actor_gone"
+				continue
+			}
+			var d importData
+			if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
+				return err
+			}
+			outcome, err := s.importRow(ictx, actor, m.AccountID, d)
+			if cerr := ctx.Err(); cerr != nil {
+				// Stopped in the middle of the batch: the rows done are
+				// done again when the import is taken up (a row whose
+				// member exists is then unchanged).
+				return cerr
+			}
+			if err != nil {
+				e := equipe.AsError(err)
+				if !isRefusal(err) && e.Code != equipe.ERATELIMITED {
+					s.Log.Error("import: a row failed", "import", id, "line", r.Line, "err", err)
+					e = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
+				}
+				r.Outcome, r.Reason = "skipped", e.Key
+				continue
+			}
+			r.Outcome = outcome
+		}
+		last := len(rows) < importBatch
+		err = s.do(ctx, actor, func(u *work.Unit) error {
+			if err := u.RecordImportRows(ctx, id, rows, last, u.Now()); err != nil {
+				return err
+			}
+			if !last {
+				return nil
+			}
+			if err := u.QueryImport(ctx, id, &m); err != nil {
+				return err
+			}
+			return u.Record(ctx, event.MembersImported.In(m.AccountID, m.AccountID.String(), nil, &event.Import{
+				ImportID: id, Rows: m.Total, Added: m.Added, Updated: m.Updated, Unchanged: m.Unchanged, Skipped: m.Skipped}))
+		})
+		if err != nil {
+			return err
+		}
+		if err := s.DB.QueryImport(ctx, id, &m); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(m)
+		}
+		if last {
+			return nil
+		}
+		if ok, err := s.DB.ClaimImportAgain(ctx, id, s.now().Add(importLease)); err != nil || !ok {
+			return err
+		}
+	}
+}
+
+// ResumeImports runs, one after the other, the imports whose process
+// stopped: those running that no process holds.
+func (s *Service) ResumeImports(ctx context.Context) error {
+	ids, err := s.DB.StalledImports(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.RunImport(ctx, id, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CleanupImports deletes the planned imports never started within a day.
+func (s *Service) CleanupImports(ctx context.Context) error {
+	_, err := s.DB.DeleteStaleImports(ctx, s.now().Add(-plannedImportTTL))
+	return err
+}

@@ -1,0 +1,202 @@
+package team_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/spreadsheet"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// readFile reads a members file as the pages and the API do.
+func readFile(t *testing.T, text string) team.ImportFile {
+	t.Helper()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := spreadsheet.ReadMembers(strings.NewReader(text), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// count counts the rows of a table that a condition selects.
+func (s *scene) count(query string, args ...any) int {
+	s.t.Helper()
+	var n int
+	if err := s.b.raw.QueryRow(query, args...).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+type problem struct {
+	line        int
+	column, key string
+}
+
+func TestImport_DryRunReportsEveryRowsProblemAndWritesNothing(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		manager := s.joined("mia", "manager")
+		s.joined("zed", "collaborator") // already a member: a row for them changes their role
+		var file strings.Builder
+		// A French spreadsheet: semicolons, French headers, a byte order mark.
+		file.WriteString("\ufeffE-mail;Prénom;Nom;Rôle;Fonction;Ressources;Envoyer l’invitation\r\n")
+		var want []problem
+		const n = 5000
+		for i := 2; i <= n+1; i++ { // line 1 is the header
+			email, first, role, res, invite := fmt.Sprintf("p%d@%s", i, s.domain), "Ana", "collaborator", "product 2", "oui"
+			switch i % 500 {
+			case 7:
+				email = fmt.Sprintf("p%d-at-nowhere", i)
+				want = append(want, problem{i, "email", "email.invalid"})
+			case 11:
+				role = "wizard"
+				want = append(want, problem{i, "role", "role.unknown"})
+			case 13:
+				role = "admin" // only an administrator makes administrators
+				want = append(want, problem{i, "role", "role.admin_only"})
+			case 17:
+				email = fmt.Sprintf("p%d@%s", i-1, s.domain)
+				want = append(want, problem{i, "email", "import.duplicate"})
+			case 19:
+				first = "=1+2"
+				want = append(want, problem{i, "first_name", "import.formula"})
+			case 23:
+				res = "product 9"
+				want = append(want, problem{i, "resources", "import.resource_unknown"})
+			case 29:
+				invite = "peut-être"
+				want = append(want, problem{i, "send_invitation", "import.yes_no"})
+			case 31:
+				res = "location 0" // no product: the catalogue requires one
+				want = append(want, problem{i, "resources", "member.required_resource"})
+			}
+			if i == 42 {
+				email = s.email("zed")
+				role = "guest"
+			}
+			fmt.Fprintf(&file, "%s;%s;Martin;%s;;%s;%s\r\n", email, first, role, res, invite)
+		}
+		before := s.snapshot()
+		plan, err := s.s.PlanImport(ctx, team.Actor{User: manager}, s.account, readFile(t, file.String()), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("problems:\n got %v\nwant %v", got, want)
+		}
+		if plan.Rows != n || plan.Updates != 1 || plan.Adds != n-1-len(want) || plan.ID != nil {
+			t.Fatalf("plan: %d rows, %d adds, %d updates, kept %v", plan.Rows, plan.Adds, plan.Updates, plan.ID)
+		}
+		after := s.snapshot()
+		if !reflect.DeepEqual(before.counts, after.counts) || !reflect.DeepEqual(before.members, after.members) {
+			t.Errorf("the dry run changed the rows: %v → %v", before.counts, after.counts)
+		}
+	})
+}
+
+func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		s.joined("zed", "collaborator")
+		const n = 1000
+		var file strings.Builder
+		file.WriteString("email,first_name,last_name,role,title,resources,send_invitation\n")
+		for i := range n {
+			invite := "no"
+			if i%100 == 0 {
+				invite = "yes"
+			}
+			fmt.Fprintf(&file, "m%d@%s,Ana,\"Martin, %d\",collaborator,Salarié,product 2 | location 0,%s\n", i, s.domain, i, invite)
+		}
+		fmt.Fprintf(&file, "%s,,,guest,,product 2,no\n", s.email("zed"))
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file.String()), true)
+		if err != nil || len(plan.Problems) > 0 || plan.ID == nil {
+			t.Fatalf("plan: %+v %v", plan.Problems, err)
+		}
+		id := *plan.ID
+		if err := s.s.StartImport(ctx, s.admin(), s.account, id); err != nil {
+			t.Fatal(err)
+		}
+		// The process stops after three batches.
+		stop, cancel := context.WithCancel(ctx)
+		batches := 0
+		err = s.s.RunImport(stop, id, func(m store.MemberImport) {
+			if batches++; batches == 3 {
+				cancel()
+			}
+		})
+		if err == nil {
+			t.Fatal("the import ran to its end")
+		}
+		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, id)
+		if err != nil || p.Processed != 300 || p.Done() {
+			t.Fatalf("after the stop: %+v %v", p.MemberImport, err)
+		}
+		// A process killed after its rows' units committed and before its
+		// batch was recorded: those rows are to do again. Its claim holds
+		// until it runs out.
+		if _, err := b.raw.Exec(`UPDATE member_import_rows SET outcome = '' WHERE import_id = $1 AND line BETWEEN 250 AND 301`, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.raw.Exec(`UPDATE member_imports SET processed = processed - 52, added = added - 52, claimed_until = $2 WHERE id = $1`,
+			id, b.st.Clock.Now().Add(30*time.Second).UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.ResumeImports(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.s.ImportStatus(ctx, s.admin(), s.account, id); p.Processed != 248 {
+			t.Fatalf("an import still held was taken up: %+v", p.MemberImport)
+		}
+		b.st.Clock.Advance(2 * time.Minute)
+		if err := s.s.ResumeImports(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err = s.s.ImportStatus(ctx, s.admin(), s.account, id)
+		if err != nil || !p.Done() || p.Processed != n+1 || p.Added+p.Unchanged != n || p.Updated != 1 || p.Skipped != 0 {
+			t.Fatalf("after the resumption: %+v %v", p.MemberImport, err)
+		}
+		// Each member once, each with one event, each invitation once.
+		if got := s.count(`SELECT COUNT(*) FROM members WHERE account_id = $1`, s.account); got != n+2 {
+			t.Fatalf("%d members, want %d", got, n+2)
+		}
+		added := s.count(`SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND action = 'member.added'`, s.account)
+		changed := s.count(`SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND action = 'member.changed'`, s.account)
+		imported := 0
+		for _, e := range s.events(s.account) {
+			if e.Type == event.MembersImported.Type {
+				imported++
+				if after := e.After.(event.Import); after.Rows != n+1 || after.Added+after.Unchanged != n || after.ImportID != id {
+					t.Errorf("the import's event: %+v", after)
+				}
+			}
+		}
+		if added != n+1 || imported != 1 || changed != 1 {
+			t.Fatalf("events: %d added, %d imports, %d changed", added, imported, changed)
+		}
+		if got := s.count(`SELECT COUNT(*) FROM outbox WHERE template = 'invitation'`); got != n/100+1 {
+			t.Fatalf("%d invitations queued, want %d", got, n/100+1)
+		}
+		m := s.member(s.users["zed"].ID)
+		if m.Role != "guest" {
+			t.Fatalf("zed's role: %s", m.Role)
+		}
+	})
+}

@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+// upload posts a file from the import form.
+func upload(t *testing.T, c *http.Client, url, content string) page {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "members.csv")
+	fw.Write([]byte(content))
+	mw.Close()
+	req, _ := http.NewRequest("POST", url, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return do(t, c, req)
+}
+
+var startForm = regexp.MustCompile(`<form method="post" action="(/accounts/[^"]+/start)"`)
+
+func TestImportPages_CheckTheFileThenImportWithAPageThatRefreshes(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	addResource(t, env, o.account, "product", "Paie")
+	team := get(t, o.c, env.URL+o.path("/members"))
+	if !strings.Contains(team.Body, `href="`+o.path("/members/import")+`"`) {
+		t.Fatal("the team page offers no import")
+	}
+	form := get(t, o.c, env.URL+o.path("/members/import"))
+	if form.Status != 200 || !strings.Contains(form.Body, `enctype="multipart/form-data"`) {
+		t.Fatalf("form: %d", form.Status)
+	}
+	// A file with problems: each said by line and column, nothing written.
+	p := upload(t, o.c, env.URL+o.path("/members/import"), "email;prénom;rôle;ressources\nzoe@example.com;Zoé;wizard;Paie\nnope;=1+2;collaborator;Paie\n")
+	if p.Status != 422 || !strings.Contains(p.Body, "<td>2</td><td>role</td>") || !strings.Contains(p.Body, "<td>3</td><td>email</td>") ||
+		!strings.Contains(p.Body, "<td>3</td><td>first_name</td>") || startForm.MatchString(p.Body) {
+		t.Fatalf("problems page: %d %s", p.Status, p.Body)
+	}
+	if !strings.Contains(p.Body, "formule") {
+		t.Error("the problems are not said in French")
+	}
+	// A good file: the dry run offers the import, which runs and says so.
+	var file strings.Builder
+	file.WriteString("email,first_name,role,resources,send_invitation\n")
+	for i := range 120 {
+		fmt.Fprintf(&file, "m%d@example.com,Ana,collaborator,Paie,no\n", i)
+	}
+	p = upload(t, o.c, env.URL+o.path("/members/import"), file.String())
+	m := startForm.FindStringSubmatch(p.Body)
+	if p.Status != 200 || m == nil || !strings.Contains(p.Body, "120 lignes : 120 à ajouter") {
+		t.Fatalf("dry run: %d %s", p.Status, p.Body)
+	}
+	started := post(t, o.c, env.URL+m[1], nil)
+	if started.Status != 303 {
+		t.Fatalf("start: %d", started.Status)
+	}
+	progress := started.Header.Get("Location")
+	var last page
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		last = get(t, o.c, env.URL+progress)
+		if strings.Contains(last.Body, "Import terminé") {
+			break
+		}
+		if !strings.Contains(last.Body, `<meta http-equiv="refresh" content="2">`) {
+			t.Fatalf("a running import's page does not refresh: %s", last.Body)
+		}
+	}
+	if !strings.Contains(last.Body, "120 ajoutés") || strings.Contains(last.Body, `http-equiv="refresh"`) {
+		t.Fatalf("progress: %s", last.Body)
+	}
+	// Starting it again does nothing more.
+	if again := post(t, o.c, env.URL+m[1], nil); again.Status != 404 {
+		t.Errorf("started twice: %d", again.Status)
+	}
+
+	// Without members.manage, and from another account, nothing.
+	collab := as(env, env.AddMember(t, o.account, "collab@example.com", "collaborator", equipe.MemberActive))
+	if p := get(t, collab, env.URL+o.path("/members/import")); p.Status != 403 {
+		t.Errorf("collaborator form: %d", p.Status)
+	}
+	if p := get(t, collab, env.URL+progress); p.Status != 403 {
+		t.Errorf("collaborator progress: %d", p.Status)
+	}
+	other := signUpOwner(t, env, "grace@example.org")
+	if p := get(t, other.c, env.URL+progress); p.Status != 404 {
+		t.Errorf("another tenant's progress: %d", p.Status)
+	}
+	if p := upload(t, other.c, env.URL+o.path("/members/import"), file.String()); p.Status != 404 {
+		t.Errorf("another tenant's upload: %d", p.Status)
+	}
+}
