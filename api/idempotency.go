@@ -14,20 +14,27 @@ import (
 
 // notIdempotent lists the POST routes of callers that refuse an
 // Idempotency-Key, with the reason given. Keeping their answer would keep
-// a secret shown once (an API key, an authenticator seed, recovery codes)
-// or a fingerprint of a password; replaying a check would answer a
-// decision that may no longer hold (a check changes nothing: retry it as
-// it is). Public routes refuse it too (see publicNotIdempotent).
+// a secret shown once (an API key, an authenticator seed, recovery codes,
+// a webhook's signing secret) or a fingerprint of a password; replaying a
+// check would answer a decision that may no longer hold (a check changes
+// nothing: retry it as it is). Public routes refuse it too (see
+// publicNotIdempotent). TestIdempotency_RoutesWithSecretsRefuseKeys reads
+// the OpenAPI document for routes that answer a secret or take a password,
+// so that a new one cannot be forgotten here.
 var notIdempotent = map[string]string{
 	"/api/v1/me/totp":                     "idempotency.secret_answer",
 	"/api/v1/me/totp/confirm":             "idempotency.secret_answer",
 	"/api/v1/me/recovery-codes":           "idempotency.secret_answer",
 	"/api/v1/accounts/{account}/api-keys": "idempotency.secret_answer",
 	"/api/v1/api-keys":                    "idempotency.secret_answer",
-	"/api/v1/me/password":                 "idempotency.password_request",
-	"/api/v1/me/email":                    "idempotency.password_request",
-	"/api/v1/check":                       "idempotency.check",
-	"/api/v1/check/batch":                 "idempotency.check",
+	"/api/v1/accounts/{account}/webhooks": "idempotency.secret_answer",
+	"/api/v1/webhooks":                    "idempotency.secret_answer",
+	"/api/v1/accounts/{account}/webhooks/{webhook}/rotate-secret": "idempotency.secret_answer",
+	"/api/v1/webhooks/{webhook}/rotate-secret":                    "idempotency.secret_answer",
+	"/api/v1/me/password":                                         "idempotency.password_request",
+	"/api/v1/me/email":                                            "idempotency.password_request",
+	"/api/v1/check":                                               "idempotency.check",
+	"/api/v1/check/batch":                                         "idempotency.check",
 }
 
 // publicNotIdempotent is the reason public routes refuse an
