@@ -504,3 +504,33 @@ func (q Queries) NextWebhookDue(ctx context.Context) (time.Time, bool, error) {
 	}
 	return t, !t.IsZero(), nil
 }
+
+// WebhookEndpointsSealedElsewhere returns the endpoints whose signing
+// secret, or previous secret, is sealed under a key other than keyID, at
+// most limit, for sealing again under the current key.
+func (q Queries) WebhookEndpointsSealedElsewhere(ctx context.Context, keyID string, limit int) ([]equipe.WebhookEndpoint, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE key_id <> $1 OR (previous_key_id <> '' AND previous_key_id <> $1) ORDER BY id LIMIT `+itoa(limit), keyID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.WebhookEndpoint
+	for rows.Next() {
+		var e equipe.WebhookEndpoint
+		if err := scanEndpoint(rows, &e); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap(rows.Err())
+}
+
+// ResealWebhookSecrets writes e's secret and previous secret, sealed again,
+// if they are still sealed under oldKeyID and oldPreviousKeyID: ENOTFOUND
+// if the endpoint went or its secret was rotated meanwhile.
+func (w Writes) ResealWebhookSecrets(ctx context.Context, e *equipe.WebhookEndpoint, oldKeyID, oldPreviousKeyID string) error {
+	return w.execOne(ctx, `UPDATE webhook_endpoints SET secret = $2, key_id = $3, previous_secret = $4, previous_key_id = $5
+		WHERE id = $1 AND key_id = $6 AND previous_key_id = $7`,
+		e.ID, e.Secret, e.KeyID, e.PreviousSecret, e.PreviousKeyID, oldKeyID, oldPreviousKeyID)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/webhook"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -496,4 +497,62 @@ func (s *Service) DisableFailingWebhook(ctx context.Context, id equipe.ID) error
 // (for tests and clients that check what they were given).
 func WebhookSecretValid(s string) bool {
 	return strings.HasPrefix(s, webhook.SecretPrefix) && utf8.RuneCountInString(s) > len(webhook.SecretPrefix)+30
+}
+
+// ResealWebhookSecrets seals again under the current secret key every
+// webhook signing secret (and previous secret, during a rotation) sealed
+// under another key the keyring can open: with identity's ResealSecrets,
+// the last step of a rotation of the instance's secret key. It returns how
+// many secrets it moved, and how many remain under keys it cannot open.
+func (s *Service) ResealWebhookSecrets(ctx context.Context) (moved, left int, err error) {
+	const batch = 500
+	current := s.Secrets.KeyID()
+	skip := map[equipe.ID]int{} // endpoints that do not open, with their secrets' count
+	for {
+		eps, err := s.DB.WebhookEndpointsSealedElsewhere(ctx, current, batch+len(skip))
+		if err != nil {
+			return moved, 0, err
+		}
+		progressed := false
+		for _, e := range eps {
+			if _, skipped := skip[e.ID]; skipped {
+				continue
+			}
+			oldKey, oldPrevious := e.KeyID, e.PreviousKeyID
+			n, stuck := 0, 0
+			label := webhook.SealLabel(e.ID)
+			reseal := func(sealed *[]byte, keyID *string) {
+				if *keyID == "" || *keyID == current {
+					return
+				}
+				plain, _, err := s.Secrets.Open(*sealed, *keyID, label)
+				if err != nil {
+					stuck++
+					return
+				}
+				*sealed, *keyID = s.Secrets.Seal(plain, label)
+				n++
+			}
+			reseal(&e.Secret, &e.KeyID)
+			reseal(&e.PreviousSecret, &e.PreviousKeyID)
+			if stuck > 0 {
+				skip[e.ID] = stuck
+				continue
+			}
+			err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.ResealWebhookSecrets(ctx, &e, oldKey, oldPrevious) })
+			if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				return moved, 0, err
+			}
+			if err == nil {
+				moved += n
+			}
+			progressed = true
+		}
+		if !progressed {
+			for _, n := range skip {
+				left += n
+			}
+			return moved, left, nil
+		}
+	}
 }

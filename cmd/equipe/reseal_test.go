@@ -12,10 +12,12 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/team"
 )
 
-// TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation: a seed sealed
-// under the key made on first start is sealed again under a configured key
+// TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation: a seed and a
+// webhook's two signing secrets sealed under the key made on first start
+// are sealed again under a configured key
 // once the old one is given as previous; without it, the command says some
 // remain and fails.
 func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
@@ -38,6 +40,16 @@ func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
 	if _, err := a.Identity.StartTOTP(ctx, identity.Auth{User: u}, equipe.Origin{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
+	// An instance webhook in the middle of a rotation of its own: its
+	// secret and its previous one are both sealed.
+	admin := team.Actor{User: &u}
+	hook, _, err := a.Team.CreateWebhook(ctx, admin, nil, team.WebhookInput{URL: "https://hooks.example.com/equipe", Types: []string{"*"}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Team.RotateWebhookSecret(ctx, admin, nil, hook.ID); err != nil {
+		t.Fatal(err)
+	}
 	a.Close()
 	old, err := os.ReadFile(filepath.Join(dir, app.SecretKeyFile))
 	if err != nil {
@@ -47,12 +59,12 @@ func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
 	vars["EQUIPE_SECRET_KEY"] = strings.Repeat("ab", 32)
 	var out strings.Builder
 	err = run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars))
-	if err == nil || !strings.Contains(out.String(), "0 secrets sealed again under the current key; 1 remain") {
+	if err == nil || !strings.Contains(out.String(), "0 secrets sealed again under the current key; 3 remain") {
 		t.Fatalf("without the previous key: %v, %q", err, out.String())
 	}
 	vars["EQUIPE_SECRET_KEY_PREVIOUS"] = strings.TrimSpace(string(old))
 	out.Reset()
-	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "1 secrets sealed again") {
+	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "3 secrets sealed again") {
 		t.Fatalf("with the previous key: %v, %q", err, out.String())
 	}
 	delete(vars, "EQUIPE_SECRET_KEY_PREVIOUS")
