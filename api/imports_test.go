@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
@@ -72,13 +71,10 @@ func TestImport_DryRunThenImportThroughTheAPI(t *testing.T) {
 		}
 		// The import runs in the background: its page says how far.
 		var status response
-		for deadline := time.Now().Add(time.Minute); ; {
+		env.AwaitWork(t, "the import done", func() bool {
 			status = call(t, env.Client(), "GET", env.URL+r.Header.Get("Location"), nil, bearer(a.admin)...)
-			if status.JSON["status"] == "done" || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return status.JSON["status"] == "done"
+		})
 		if status.JSON["status"] != "done" || status.JSON["added"] != float64(30) || status.JSON["processed"] != float64(30) {
 			t.Fatalf("import: %d %s", status.Status, status.Raw)
 		}

@@ -478,6 +478,9 @@ func (s *Service) RunImports(ctx context.Context) {
 		if err := s.ResumeImports(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Error("imports", "err", err)
 		}
+		if s.ImportsRan != nil {
+			s.ImportsRan()
+		}
 	}
 }
 

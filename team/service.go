@@ -44,6 +44,10 @@ type Service struct {
 	checks   *checkCounts
 	// imports wakes RunImports when an import starts.
 	imports chan struct{}
+	// ImportsRan, when set, is called after each pass of RunImports over
+	// the imports to take up, so that a test waits for an import's end
+	// instead of polling.
+	ImportsRan func()
 }
 
 // New returns a Service whose cache follows the store's changes.

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
@@ -67,15 +66,16 @@ func TestImportPages_CheckTheFileThenImportWithAPageThatRefreshes(t *testing.T) 
 	}
 	progress := started.Header.Get("Location")
 	var last page
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	env.AwaitWork(t, "the import done", func() bool {
 		last = get(t, o.c, env.URL+progress)
 		if strings.Contains(last.Body, "Import terminé") {
-			break
+			return true
 		}
 		if !strings.Contains(last.Body, `<meta http-equiv="refresh" content="2">`) {
 			t.Fatalf("a running import's page does not refresh: %s", last.Body)
 		}
-	}
+		return false
+	})
 	if !strings.Contains(last.Body, "120 ajoutés") || strings.Contains(last.Body, `http-equiv="refresh"`) {
 		t.Fatalf("progress: %s", last.Body)
 	}

@@ -164,6 +164,7 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 		t.Fatalf("start: %v", err)
 	}
 	a.Identity.ResetsSwept = worked.Notify
+	a.Team.ImportsRan = worked.Notify
 	heard := &heardKeys{counts: map[string]int{}}
 	a.DB.OnChange(heard.hear)
 	done := make(chan error, 1)
