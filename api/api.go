@@ -313,7 +313,14 @@ func (a *API) wrap(rt route) http.Handler {
 			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, key))
 			return
 		}
-		byKey := httpauth.APIKey(r) != nil
+		key := httpauth.APIKey(r)
+		byKey := key != nil
+		// A key made for SCIM opens the SCIM service alone: a directory's
+		// credential, kept in another system, reaches nothing else.
+		if byKey && key.Purpose != equipe.KeyAPI {
+			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.scim_only"))
+			return
+		}
 		if byKey && rt.access != caller {
 			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.not_for_route"))
 			return
