@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 )
 
 //go:embed templates/*.tmpl
@@ -177,6 +178,12 @@ type View struct {
 	ValidFor  string // how long the link stays valid, in words ("1 heure", "7 days"); empty without Expires
 	Subject   string // the rendered subject (for the HTML <title>); empty while the subject renders
 	PublicURL string // the service's public URL
+	// Brand is the vendor's look: Brand.Name, Brand.Primary,
+	// Brand.SupportEmail, Brand.TermsURL…
+	Brand brand.Brand
+	// LogoURL is the absolute URL of the brand's logo when it is a PNG
+	// (many mail clients show no SVG); empty otherwise.
+	LogoURL string
 }
 
 // Action is a button's target and label, made by the templates' action
@@ -195,9 +202,11 @@ type Templates struct {
 	// (default time.Now).
 	Now func() time.Time
 
-	public *url.URL
-	host   string
-	sets   map[setKey]*templateSet
+	public  *url.URL
+	host    string
+	brand   brand.Brand
+	logoURL string
+	sets    map[setKey]*templateSet
 }
 
 type setKey struct{ name, locale string }
@@ -211,11 +220,16 @@ type templateSet struct {
 
 // funcs are the template functions. Both engines parse every file (the text
 // engine ignores the HTML blocks and the other way round), so both need the
-// same names.
-var funcs = map[string]any{
-	"action": func(url, label string) Action { return Action{URL: url, Label: label} },
-	"lines":  lines,
-	"quote":  quote,
+// same names. product and primary give the brand's name and colour where
+// the data at hand is not a View (a button's Action, {{template "product"}}).
+func (t *Templates) funcs() map[string]any {
+	return map[string]any{
+		"action":  func(url, label string) Action { return Action{URL: url, Label: label} },
+		"lines":   lines,
+		"quote":   quote,
+		"product": func() string { return t.brand.Name },
+		"primary": func() string { return t.brand.Primary },
+	}
 }
 
 // NewTemplates parses the email templates. publicURL is the service's
@@ -225,14 +239,29 @@ var funcs = map[string]any{
 // invitation.en.tmpl…) that replace them; an override file with any other
 // .tmpl name is an error, as it would otherwise be silently ignored.
 func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
+	return NewBrandedTemplates(publicURL, override, brand.Default())
+}
+
+// NewBrandedTemplates is NewTemplates for the vendor's brand b: its name,
+// colour, logo, support and legal links in every email.
+func NewBrandedTemplates(publicURL *url.URL, override fs.FS, b brand.Brand) (*Templates, error) {
 	if publicURL == nil || (publicURL.Scheme != "http" && publicURL.Scheme != "https") || publicURL.Host == "" {
 		return nil, errors.New("mail templates: the public URL must be an absolute http(s) URL")
+	}
+	if b.Name == "" {
+		b = brand.Default()
 	}
 	t := &Templates{
 		Now:    time.Now,
 		public: publicURL,
 		host:   publicURL.Hostname(),
+		brand:  b,
 		sets:   make(map[setKey]*templateSet),
+	}
+	if b.Logo != nil && b.Logo.Type == "image/png" {
+		u := publicURL.JoinPath("static", "brand", "logo")
+		u.RawQuery = "v=" + b.Logo.Version()
+		t.logoURL = u.String()
 	}
 	if override != nil {
 		if err := checkOverride(override); err != nil {
@@ -270,7 +299,7 @@ func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
 			if err != nil {
 				return nil, err
 			}
-			set, err := parseSet(layout, common, file, body, locale)
+			set, err := parseSet(t.funcs(), layout, common, file, body, locale)
 			if err != nil {
 				return nil, err
 			}
@@ -301,7 +330,7 @@ func checkOverride(override fs.FS) error {
 	return nil
 }
 
-func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
+func parseSet(funcs map[string]any, layout, common, file, body, locale string) (*templateSet, error) {
 	tt := texttemplate.New(file).Funcs(texttemplate.FuncMap(funcs))
 	ht := htmltemplate.New(file).Funcs(htmltemplate.FuncMap(funcs))
 	for _, src := range []struct{ name, text string }{
@@ -423,7 +452,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if d.ResetURL == "" {
 		d.ResetURL = t.public.JoinPath("forgot-password").String()
 	}
-	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String()}
+	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String(), Brand: t.brand, LogoURL: t.logoURL}
 	if !d.Expires.IsZero() {
 		now := time.Now
 		if t.Now != nil {
