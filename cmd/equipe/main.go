@@ -46,6 +46,7 @@ Usage:
   equipe create-admin [flags]   create an instance administrator
   equipe import-members [flags] FILE  import members from a CSV file into an account
   equipe reseal-secrets [flags] seal every stored secret under the current secret key
+  equipe clients create|list|rotate-secret|delete  manage the OpenID Connect clients
   equipe version                print the version
 
 Run "equipe <command> -h" for the flags of a command.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importMembers(ctx, args, stdout, stderr, getenv)
 	case "reseal-secrets":
 		return resealSecrets(ctx, args, stdout, stderr, getenv)
+	case "clients":
+		return clients(ctx, args, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "equipe", versionString())
 		return nil
