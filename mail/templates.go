@@ -319,6 +319,7 @@ func checkOverride(override fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("mail templates: override folder: %w", err)
 	}
+	have := map[string]bool{}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), fileSuffix) {
 			continue
@@ -326,8 +327,33 @@ func checkOverride(override fs.FS) error {
 		if _, err := embedded.ReadFile("templates/" + e.Name()); err != nil {
 			return fmt.Errorf("mail templates: override %s replaces no template (names are layout.tmpl, common.{locale}.tmpl and %s)", e.Name(), templateNamePattern)
 		}
+		have[e.Name()] = true
+	}
+	// An email overridden in one language only would reach half the
+	// customers in the vendor's words and half in equipe's.
+	for file := range have {
+		base, _, ok := localeOf(file)
+		if !ok {
+			continue
+		}
+		for _, l := range equipe.Locales {
+			if other := base + "." + l + fileSuffix; !have[other] {
+				return fmt.Errorf("mail templates: override %s has no %s: give every language (%s)", file, other, strings.Join(equipe.Locales, ", "))
+			}
+		}
 	}
 	return nil
+}
+
+// localeOf splits a template file's name, invitation.fr.tmpl, into its
+// name and locale; ok is false for a file of no language (layout.tmpl).
+func localeOf(file string) (name, locale string, ok bool) {
+	stem := strings.TrimSuffix(file, fileSuffix)
+	i := strings.LastIndexByte(stem, '.')
+	if i < 0 || !equipe.ValidLocale(stem[i+1:]) {
+		return "", "", false
+	}
+	return stem[:i], stem[i+1:], true
 }
 
 func parseSet(funcs map[string]any, layout, common, file, body, locale string) (*templateSet, error) {
@@ -349,6 +375,11 @@ func parseSet(funcs map[string]any, layout, common, file, body, locale string) (
 	for _, block := range []string{"subject", "text", "html", "layout.text", "layout.html"} {
 		if tt.Lookup(block) == nil {
 			return nil, fmt.Errorf("mail templates: %s: no %q block", file, block)
+		}
+	}
+	for _, tmpl := range tt.Templates() {
+		if err := checkFields(tmpl.Tree); err != nil {
+			return nil, err
 		}
 	}
 	return &templateSet{text: tt, html: ht}, nil
@@ -374,8 +405,15 @@ func (t *Templates) selfCheck() error {
 				bare.NewEmail = "ada@example.net"
 			}
 			for _, d := range []Data{full, bare} {
-				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
+				e, err := t.Compose(name, locale, "self-check@example.com", d)
+				if err != nil {
 					return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
+				}
+				// The link of an invitation, a reset or a confirmation is
+				// the email's purpose: a template that drops it (an
+				// override, most likely) sends an email nobody can act on.
+				if needs[name].link && (!strings.Contains(e.Text, d.Link) || !strings.Contains(e.HTML, d.Link)) {
+					return fmt.Errorf("mail templates: %s.%s%s: the email must show its link {{.Link}} in both its text and its HTML", name, locale, fileSuffix)
 				}
 			}
 		}
