@@ -121,9 +121,25 @@ func (a Actor) personName() string {
 }
 
 // do runs fn as one unit of work on behalf of the actor; under a dry run
-// (rehearsing), the unit is rolled back once fn succeeds.
+// (rehearsing), the unit is rolled back once fn succeeds. In a unit joined
+// (joining), fn runs in that unit instead, which commits or rolls back as
+// its owner decides.
 func (s *Service) do(ctx context.Context, actor Actor, fn func(u *work.Unit) error) error {
+	if u, ok := ctx.Value(joinedKey{}).(*work.Unit); ok {
+		return fn(u)
+	}
 	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, rehearsed(ctx, fn))
+}
+
+type joinedKey struct{}
+
+// joining marks ctx so that the use cases run with it do their work in the
+// unit u rather than in units of their own: an import applies a batch of
+// rows through AddMember and ChangeMember, rules and all, in one
+// transaction (one commit, one write to disk, one notice of the changes)
+// instead of one per row. The actor of the use cases must be u's.
+func joining(ctx context.Context, u *work.Unit) context.Context {
+	return context.WithValue(ctx, joinedKey{}, u)
 }
 
 // resolveRole returns the role with key in the account: a built-in role of

@@ -66,8 +66,9 @@ func TestImportMembers_ChecksThenImportsWithAProgressBar(t *testing.T) {
 	if err := run(ctx, []string{"import-members", file, "--account", account.String()}, nil, &out, &bar, vars); err != nil {
 		t.Fatalf("import: %v\n%s", err, out.String())
 	}
+	// The bar moves once a batch: at least once before the end.
 	if !strings.Contains(out.String(), "done: 250 added, 0 updated, 0 unchanged, 0 skipped") ||
-		!strings.Contains(bar.String(), "] 100/250") || !strings.Contains(bar.String(), "["+strings.Repeat("#", 40)+"] 250/250") {
+		strings.Count(bar.String(), "/250") < 2 || !strings.Contains(bar.String(), "["+strings.Repeat("#", 40)+"] 250/250") {
 		t.Fatalf("import:\n%s\n%q", out.String(), bar.String())
 	}
 	// Again: everyone is a member already, with what the file says.
