@@ -86,7 +86,7 @@ type importData struct {
 	Role              string       `json:"role"`
 	Title             *string      `json:"title,omitempty"`
 	Resources         *[]equipe.ID `json:"resources,omitempty"`
-	NotificationEmail string       `json:"notification_email,omitempty"`
+	NotificationEmail *string      `json:"notification_email,omitempty"`
 	ExternalID        *string      `json:"external_id,omitempty"`
 	SendInvitation    bool         `json:"send_invitation,omitempty"`
 }
@@ -242,7 +242,7 @@ func refusalColumn(key string) string {
 func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportRow, resources []equipe.Resource, add func(col, key string, args map[string]any)) (importData, string, error) {
 	c := row.Cells
 	d := importData{Email: strings.TrimSpace(c["email"]), FirstName: c["first_name"], LastName: c["last_name"],
-		Role: strings.TrimSpace(c["role"]), NotificationEmail: c["notification_email"]}
+		Role: strings.TrimSpace(c["role"])}
 	_, key, problem := identity.NormalizeEmail(d.Email)
 	if problem != "" {
 		add("email", problem, nil)
@@ -257,6 +257,10 @@ func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportR
 	}
 	if t, ok := c["title"]; ok {
 		d.Title = &t
+	}
+	if n, ok := c["notification_email"]; ok {
+		n = strings.TrimSpace(n)
+		d.NotificationEmail = &n
 	}
 	if x, ok := c["external_id"]; ok {
 		x = strings.TrimSpace(x)
@@ -340,9 +344,12 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 	}
 	if existing == nil {
 		in := NewMember{Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, Role: d.Role,
-			NotificationEmail: d.NotificationEmail, SendInvitation: d.SendInvitation}
+			SendInvitation: d.SendInvitation}
 		if d.Title != nil {
 			in.Title = *d.Title
+		}
+		if d.NotificationEmail != nil {
+			in.NotificationEmail = *d.NotificationEmail
 		}
 		if d.Resources != nil {
 			in.Resources = *d.Resources
@@ -375,14 +382,46 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 			ch.Resources = d.Resources
 		}
 	}
-	if ch == (MemberChange{}) {
+	if d.NotificationEmail != nil && !sameAddress(*d.NotificationEmail, existing.NotificationEmail) {
+		ch.NotificationEmail = d.NotificationEmail
+	}
+	// An invitation goes to a member who has none outstanding and has not
+	// joined: one added without, or whose invitation was revoked. A member
+	// invited already, joined or suspended is left alone, so that importing
+	// the same file again sends nothing twice (a reminder is asked for on
+	// the member, not by a file).
+	invite := d.SendInvitation && existing.Status == equipe.MemberCreated
+	if ch == (MemberChange{}) && !invite {
 		return "unchanged", nil
 	}
-	_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
-	if errors.Is(err, errRehearsed) {
-		err = nil
+	if ch != (MemberChange{}) {
+		_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
+		if errors.Is(err, errRehearsed) {
+			err = nil
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return "updated", err
+	if invite {
+		_, err := s.Invite(ctx, actor, account, existing.UserID)
+		if errors.Is(err, errRehearsed) {
+			err = nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "updated", nil
+}
+
+// sameAddress reports whether a cell's address is the one a member has
+// ("" for none), as addresses compare.
+func sameAddress(cell, have string) bool {
+	if cell == "" || have == "" {
+		return cell == have
+	}
+	return identity.EmailKey(cell) == identity.EmailKey(have)
 }
 
 // sameIDs reports whether a and b hold the same IDs, in any order.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/spreadsheet"
@@ -246,6 +247,74 @@ func TestImport_ARowRefusedWhenRunSkipsAloneAndItsBatchStands(t *testing.T) {
 		}
 		if got := s.count(`SELECT COUNT(*) FROM members WHERE account_id = $1`, s.account); got != n+3 {
 			t.Fatalf("%d members, want %d", got, n+3)
+		}
+	})
+}
+
+func TestImport_ARowForAMemberSetsTheirNotificationEmailAndInvitesThemIfNeverInvited(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		ann := s.added("ann", "collaborator", false) // never invited
+		bob := s.added("bob", "collaborator", true)  // invited, not joined
+		cat := s.joined("cat", "collaborator")
+		dan, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("dan"), Role: "collaborator",
+			Resources: s.product(), NotificationEmail: "dan.elsewhere@" + s.domain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invitations := func(email string) int {
+			return s.count(`SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND template = 'invitation'`, email)
+		}
+		file := "email,role,resources,notification_email,send_invitation\n" +
+			s.email("ann") + ",collaborator,product 2,Ann.Notices@" + s.domain + ",yes\n" +
+			s.email("bob") + ",collaborator,product 2,,yes\n" +
+			s.email("cat") + ",collaborator,product 2,,yes\n" +
+			s.email("dan") + ",collaborator,product 2,,no\n"
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil || len(plan.Problems) > 0 || plan.Updates != 2 || plan.Unchanged != 2 {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID)
+		if err != nil || !p.Done() || p.Updated != 2 || p.Unchanged != 2 || p.Skipped != 0 {
+			t.Fatalf("import: %+v %v", p.MemberImport, err)
+		}
+		if m := s.member(ann.ID); m.NotificationEmail != "Ann.Notices@"+s.domain || m.Status != equipe.MemberInvited {
+			t.Errorf("ann: notification email %q, status %s", m.NotificationEmail, m.Status)
+		}
+		if got := invitations(ann.Email); got != 1 {
+			t.Errorf("ann: %d invitations queued, want 1", got)
+		}
+		// Invited already, or joined: no second invitation.
+		if got := invitations(bob.Email); got != 1 {
+			t.Errorf("bob: %d invitations queued, want the first only", got)
+		}
+		if got := invitations(cat.Email); got != 1 {
+			t.Errorf("cat: %d invitations queued, want the first only", got)
+		}
+		// An empty cell in the column clears the address.
+		if m := s.member(dan.User.ID); m.NotificationEmail != "" {
+			t.Errorf("dan: notification email %q, want none", m.NotificationEmail)
+		}
+		var changed []event.Member
+		for _, e := range s.events(s.account) {
+			if e.Type == event.MemberChanged.Type {
+				changed = append(changed, e.Before.(event.Member), e.After.(event.Member))
+			}
+		}
+		if len(changed) != 4 || changed[1].NotificationEmail != "Ann.Notices@"+s.domain ||
+			changed[2].NotificationEmail != "dan.elsewhere@"+s.domain || changed[3].NotificationEmail != "" {
+			t.Errorf("member.changed events: %+v", changed)
+		}
+		// The same file again changes nothing and sends nothing.
+		again, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), false)
+		if err != nil || again.Updates != 0 || again.Unchanged != 4 {
+			t.Fatalf("the same file again: %+v %v", again, err)
 		}
 	})
 }
