@@ -341,6 +341,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		default:
 			return "", err
 		}
+		if existing == nil {
+			rememberUser(ctx, key, u, err)
+		}
 	}
 	if existing == nil {
 		in := NewMember{Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, Role: d.Role,
@@ -716,6 +719,7 @@ func (s *Service) applyRows(ctx context.Context, actor Actor, account equipe.ID,
 				}
 				if rehearse || err != nil {
 					err = sp.Rollback(ctx)
+					undone(jctx)
 				} else {
 					err = sp.Release(ctx)
 				}

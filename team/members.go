@@ -73,7 +73,7 @@ func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user eq
 		if err := s.memberRule(c, action); err != nil {
 			return err
 		}
-		acct, err := u.AccountByID(ctx, account)
+		acct, err := s.accountIn(ctx, u.Tx.Queries, account)
 		if err != nil {
 			return err
 		}
@@ -234,7 +234,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			if ok, _ := am.CoversResources(*ch.Resources); !ok {
 				return forbidden("member.resource_beyond_own", nil)
 			}
-			all, err := u.Resources(ctx, account)
+			all, err := s.resourcesIn(ctx, u, account)
 			if err != nil {
 				return err
 			}

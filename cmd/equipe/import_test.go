@@ -203,7 +203,7 @@ func TestImportMembers_KilledMidwayThenResumedAppliesEveryRowOnce(t *testing.T) 
 				t.Fatal(err)
 			}
 			for _, c := range []struct {
-				what       string
+				what      string
 				got, want int
 			}{
 				{"import's rows added", added, n},
