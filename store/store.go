@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,6 +285,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if db.numbered != nil {
 			db.numbered()
 		}
+	}
+	if len(touched) > 1 {
+		// A unit that changes many members (an import's batch) names each
+		// several times: each key is sent and heard once.
+		slices.Sort(touched)
+		touched = slices.Compact(touched)
 	}
 	if err = db.notify(ctx, stx, touched); err != nil {
 		return err
