@@ -37,7 +37,7 @@ type tenant struct {
 
 var domains atomic.Int64
 
-func newTenant(t *testing.T, env *apptest.Env) *tenant {
+func newTenant(t testing.TB, env *apptest.Env) *tenant {
 	t.Helper()
 	ctx := t.Context()
 	tn := &tenant{env: env, account: equipe.NewID(), domain: fmt.Sprintf("t%d.example", domains.Add(1))}
@@ -90,7 +90,7 @@ type response struct {
 
 // do sends body (a string as is, else as JSON; nil for none) to path with
 // the key.
-func do(t *testing.T, env *apptest.Env, method, path, key string, body any) response {
+func do(t testing.TB, env *apptest.Env, method, path, key string, body any) response {
 	t.Helper()
 	var rd io.Reader
 	switch v := body.(type) {
