@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func do(t testing.TB, env *apptest.Env, method, path, key string, body any) resp
 	defer resp.Body.Close()
 	out := response{Status: resp.StatusCode, Header: resp.Header}
 	out.Raw, _ = io.ReadAll(resp.Body)
-	if len(out.Raw) > 0 {
+	if len(out.Raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		if err := json.Unmarshal(out.Raw, &out.JSON); err != nil {
 			t.Fatalf("%s %s: not JSON: %s", method, path, out.Raw)
 		}
