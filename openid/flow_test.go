@@ -17,6 +17,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -308,4 +309,120 @@ func introspect(t *testing.T, p *rp, token string) bool {
 	}
 	json.NewDecoder(res.Body).Decode(&out)
 	return out.Active
+}
+
+// joins makes who an active member of the account of owner, with role:
+// they are given access, and join with the link of the email.
+func joins(t *testing.T, env *apptest.Env, owner person, who person, email, role string) {
+	t.Helper()
+	ownerUser, err := env.App.DB.UserByID(t.Context(), owner.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Team.AddMember(t.Context(), team.Actor{User: &ownerUser}, owner.account,
+		team.NewMember{Email: email, Role: role, SendInvitation: true}); err != nil {
+		t.Fatal(err)
+	}
+	whoUser, err := env.App.DB.UserByID(t.Context(), who.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := apptest.Secret(apptest.Link(t, env.Mail(t, email, "access_granted"), "/invitations/"))
+	if _, _, err := env.App.Identity.AcceptInvitation(t.Context(), secret, identity.Accept{}, &identity.Auth{User: whoUser},
+		equipe.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	if m, err := env.App.DB.Member(t.Context(), owner.account, who.id); err != nil || m.Status != equipe.MemberActive {
+		t.Fatalf("membership %+v %v", m, err)
+	}
+}
+
+func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			bob := signUp(t, env, "bob@example.com")
+			joins(t, env, bob, ada, "ada@example.com", "admin")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access", "accounts"}})
+			ctx := t.Context()
+			verifier := oauth2.GenerateVerifier()
+
+			// Two accounts: the page asks which, in French, and names the client.
+			r := send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil)
+			page := body(r)
+			if r.StatusCode != 200 || !strings.Contains(page, "Vendor app") || !strings.Contains(page, ada.account.String()) ||
+				!strings.Contains(page, bob.account.String()) || !strings.Contains(page, "Le compte dans lequel vous agirez") {
+				t.Fatalf("account page: %d %s", r.StatusCode, page)
+			}
+			id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)[1]
+			// Allowing without choosing is refused beside the field.
+			r = send(t, ada.browser, "POST", env.URL+"/login/oidc", url.Values{"id": {id}, "decision": {"allow"}})
+			if r.StatusCode != 422 || !strings.Contains(body(r), `id="e-account"`) {
+				t.Fatalf("no account chosen: %d", r.StatusCode)
+			}
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), &bob.account)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims struct {
+				Accounts  []map[string]string `json:"accounts"`
+				AccountID string              `json:"account_id"`
+				Role      string              `json:"role"`
+			}
+			idt.Claims(&claims)
+			if len(claims.Accounts) != 2 || claims.AccountID != bob.account.String() || claims.Role != "admin" {
+				t.Fatalf("claims %+v", claims)
+			}
+
+			// The client may name the account; one the person is not in is refused.
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", ada.account.String())), nil)
+			named, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idt, _ := p.verifier.Verify(ctx, named.Extra("id_token").(string)); idt != nil {
+				idt.Claims(&claims)
+				if claims.AccountID != ada.account.String() || claims.Role != "admin" {
+					t.Errorf("named account: %+v", claims)
+				}
+			}
+			r = send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", equipe.NewID().String())), nil)
+			if r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil); r.StatusCode != 403 {
+				t.Errorf("an account not hers: %d", r.StatusCode)
+			}
+
+			// Suspended in bob's account: the refresh grant ends, and no new
+			// token names that account.
+			bobUser, _ := env.App.DB.UserByID(ctx, bob.id)
+			if _, err := env.App.Team.Suspend(ctx, team.Actor{User: &bobUser}, bob.account, ada.id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+				t.Error("a suspended member refreshed a token for the account")
+			}
+			if _, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("userinfo answers for a suspended member's account")
+			}
+			r = send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", bob.account.String())), nil)
+			if r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil); r.StatusCode != 403 {
+				t.Errorf("a suspended member picked the account: %d", r.StatusCode)
+			}
+			// Her own account still works, alone now: no choice asked.
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+				t.Errorf("her own account: %v", err)
+			}
+		})
+	}
 }
