@@ -404,8 +404,22 @@ func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing
 			// Suspended in bob's account: the refresh grant ends, and no new
 			// token names that account.
 			bobUser, _ := env.App.DB.UserByID(ctx, bob.id)
+			live := func() (n int) {
+				if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE user_id = $1 AND account_id = $2
+					AND ended_at IS NULL`, ada.id.String(), bob.account.String()).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if live() == 0 {
+				t.Fatal("no live grant before the suspension")
+			}
 			if _, err := env.App.Team.Suspend(ctx, team.Actor{User: &bobUser}, bob.account, ada.id); err != nil {
 				t.Fatal(err)
+			}
+			// The suspension ends the grants in its own transaction.
+			if n := live(); n != 0 {
+				t.Errorf("%d grants live after the suspension", n)
 			}
 			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 				t.Error("a suspended member refreshed a token for the account")
