@@ -389,12 +389,9 @@ func parseSet(funcs map[string]any, layout, common, file, body, locale string) (
 // and with the optional ones empty, so both branches of the templates'
 // conditions run once before any real email does.
 func (t *Templates) selfCheck() error {
-	link := t.public.JoinPath("self-check").String()
-	full := Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
-		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
-		Keys: []KeyNotice{{Name: "CRM sync", Prefix: "equipe_abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "equipe_def456", Link: link}}}
+	full := t.Sample("self-check")
+	link := full.Link
 	bare := Data{AccountName: "Acme", Link: link, Factor: "totp"}
-	full.Factor, full.FactorName, full.RecoveryCodesLeft = "passkey", "YubiKey", 3
 	for _, name := range t.Names() {
 		for _, locale := range equipe.Locales {
 			bare := bare
@@ -419,6 +416,18 @@ func (t *Templates) selfCheck() error {
 		}
 	}
 	return nil
+}
+
+// Sample returns data with every field set, its links under path on the
+// public URL: what the start renders every email with, and what an
+// instance administrator previews them with.
+func (t *Templates) Sample(path string) Data {
+	link := t.public.JoinPath(path).String()
+	return Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
+		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
+		Keys:   []KeyNotice{{Name: "CRM sync", Prefix: "abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "def456", Link: link}},
+		Factor: "passkey", FactorName: "YubiKey", RecoveryCodesLeft: 3,
+		Login: LoginNotice{When: "3 Dec 2026 14:05 UTC", Browser: "Firefox", System: "Linux", IP: "203.0.113.7", PasswordURL: t.public.JoinPath("me", "password").String()}}
 }
 
 // Names returns the template names, sorted.

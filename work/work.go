@@ -15,9 +15,12 @@ import (
 	"github.com/equipe-dev/equipe/store"
 )
 
-// Mailer renders an email from a template, ready to be queued.
+// Mailer renders an email from a template, ready to be queued; it names
+// its templates and gives sample data to preview them with.
 type Mailer interface {
 	Compose(name, locale, to string, d mail.Data) (equipe.Email, error)
+	Names() []string
+	Sample(path string) mail.Data
 }
 
 // Runner runs units of work on a database. Its clock is the one every use

@@ -1,0 +1,66 @@
+package web_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+// TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemselves:
+// the preview lists every email in both languages; each shows its subject
+// and text, and its HTML as a sandboxed document; "send me this one"
+// sends it to the administrator's own address. Nobody else sees them.
+func TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemselves(t *testing.T) {
+	env := startBranded(t)
+	owner := signUpOwner(t, env, "ada@example.com")
+	for _, path := range []string{"/admin/emails", "/admin/emails/invitation/fr", "/admin/emails/invitation/fr/html"} {
+		if p := get(t, owner.c, env.URL+path); p.Status != 404 {
+			t.Errorf("an account's administrator on %s: %d", path, p.Status)
+		}
+	}
+	if p := post(t, owner.c, env.URL+"/admin/emails/invitation/fr/send", nil); p.Status != 404 {
+		t.Errorf("an account's administrator sends a preview: %d", p.Status)
+	}
+
+	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
+		t.Fatal(err)
+	}
+	c := env.Client()
+	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
+	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	if p := get(t, c, env.URL+"/"); !strings.Contains(p.Body, `href="/admin/emails"`) {
+		t.Error("the home page has no link to the emails")
+	}
+	list := get(t, c, env.URL+"/admin/emails")
+	for _, name := range env.App.Mail.Names() {
+		for _, locale := range []string{"fr", "en"} {
+			if !strings.Contains(list.Body, `href="/admin/emails/`+name+`/`+locale+`/html"`) {
+				t.Errorf("the list lacks %s in %s", name, locale)
+			}
+		}
+	}
+	p := get(t, c, env.URL+"/admin/emails/password_reset/en")
+	if p.Status != 200 || !strings.Contains(p.Body, "Reset your password") || !strings.Contains(p.Body, "Acme Cloud") {
+		t.Fatalf("preview: %d %s", p.Status, text(p.Body))
+	}
+	h := get(t, c, env.URL+"/admin/emails/invitation/fr/html")
+	if h.Status != 200 || !strings.Contains(h.Body, "<!DOCTYPE html>") || !strings.Contains(h.Body, "Acme Cloud") ||
+		!strings.Contains(h.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("HTML preview: %d %s", h.Status, h.Header.Get("Content-Security-Policy"))
+	}
+	if p := get(t, c, env.URL+"/admin/emails/nope/fr"); p.Status != 404 {
+		t.Errorf("an unknown email: %d", p.Status)
+	}
+	if p := get(t, c, env.URL+"/admin/emails/invitation/de"); p.Status != 404 {
+		t.Errorf("an unknown language: %d", p.Status)
+	}
+	if p := post(t, c, env.URL+"/admin/emails/invitation/en/send", nil); p.Status != 303 || !strings.HasSuffix(p.Header.Get("Location"), "/admin/emails?done=sent") {
+		t.Fatalf("send: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	m := env.Mail(t, "support@vendor.example", "invitation")
+	if !strings.Contains(m.Subject, "Acme") || strings.Contains(strings.ToLower(m.Text), "equipe") {
+		t.Errorf("the preview sent: %q\n%s", m.Subject, m.Text)
+	}
+}
