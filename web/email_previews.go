@@ -7,14 +7,16 @@ import (
 type emailPreviewsPage struct {
 	Names   []string
 	Locales []string
+	Product string // the brand's name, the logo's text alternative
 }
 
 type emailPreviewPage struct {
 	Name, Locale, Subject, Text string
 }
 
-// emailPreviews lists every email the instance sends, for its
-// administrators to preview in each language and send to themselves.
+// emailPreviews shows the instance's administrators the brand in force
+// and every email the instance sends, to preview in each language and
+// send to themselves.
 func (w *Web) emailPreviews(rw http.ResponseWriter, r *http.Request) error {
 	names, err := w.Team.EmailTemplates(actor(r))
 	if err != nil {
@@ -24,7 +26,7 @@ func (w *Web) emailPreviews(rw http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("done") == "sent" {
 		p.Notice = "email_preview.sent"
 	}
-	p.Data = emailPreviewsPage{Names: names, Locales: []string{"fr", "en"}}
+	p.Data = emailPreviewsPage{Names: names, Locales: []string{"fr", "en"}, Product: w.Brand.Name}
 	return w.render(rw, r, http.StatusOK, "email_previews", p)
 }
 

@@ -34,6 +34,11 @@ func TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemsel
 		t.Error("the home page has no link to the emails")
 	}
 	list := get(t, c, env.URL+"/admin/emails")
+	for _, want := range []string{"Nom du produit", "Acme Cloud", "<code>#0b6e4f</code>", "<code>#7a1fa2</code>", `<a href="https://acme.test/terms">`} {
+		if !strings.Contains(list.Body, want) {
+			t.Errorf("the brand's settings lack %s", want)
+		}
+	}
 	for _, name := range env.App.Mail.Names() {
 		for _, locale := range []string{"fr", "en"} {
 			if !strings.Contains(list.Body, `href="/admin/emails/`+name+`/`+locale+`/html"`) {
