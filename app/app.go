@@ -23,6 +23,7 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/metrics"
+	"github.com/equipe-dev/equipe/scim"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
@@ -192,6 +193,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
+	provisioning := &scim.Service{Team: a.Team, I18n: cat, Log: a.Log.With("component", "scim"),
+		Base: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
 		Metrics:          a.Metrics,
 		MetricsNetworks:  cfg.MetricsNetworks,
@@ -205,6 +208,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		API:               jsonAPI.Handler(),
 		AuthZEN:           az.Handler(),
 		AuthZENEvaluation: az.EvaluationHandler(),
+		SCIM:              provisioning.Handler(),
 		I18n:              cat,
 		Log:               a.Log.With("component", "http"),
 	}
