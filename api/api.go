@@ -179,6 +179,12 @@ var routes = []route{
 	{"GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", caller, (*API).webhookDelivery},
 	{"POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", caller, (*API).redeliverWebhook},
 
+	{"GET", "/api/v1/oidc-clients", caller, (*API).oidcClients},
+	{"POST", "/api/v1/oidc-clients", caller, (*API).createOIDCClient},
+	{"GET", "/api/v1/oidc-clients/{client}", caller, (*API).oidcClient},
+	{"DELETE", "/api/v1/oidc-clients/{client}", caller, (*API).deleteOIDCClient},
+	{"POST", "/api/v1/oidc-clients/{client}/rotate-secret", caller, (*API).rotateOIDCClientSecret},
+
 	{"GET", "/api/v1/me/export", loggedIn, (*API).exportMe},
 	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},
 	{"GET", "/api/v1/users/{user}/export", member, (*API).exportUser},

@@ -23,6 +23,7 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/metrics"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/scim"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
@@ -58,6 +59,8 @@ type App struct {
 	Mail        *mail.Templates
 	Worker      *mail.Worker
 	Webhooks    *webhook.Worker
+	// SigningKeys are the OpenID Connect provider's signing keys.
+	SigningKeys *openid.Keys
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
 	Metrics     *metrics.Metrics
@@ -151,6 +154,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if opt.Webhooks != nil {
 		opt.Webhooks(a.Webhooks)
 	}
+	a.SigningKeys = &openid.Keys{Work: runner, Secrets: keys}
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id

@@ -603,6 +603,27 @@ func (p PolicyLink) Fields() []Field {
 	return fs
 }
 
+// OIDCClient is an OpenID Connect client as registered: its name, where it
+// may send people back, and what it may ask. Never its secret.
+type OIDCClient struct {
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Public       bool     `json:"public"`
+	FirstParty   bool     `json:"first_party"`
+	Scopes       []string `json:"scopes"`
+}
+
+// OIDCClientOf returns the state of a client.
+func OIDCClientOf(c equipe.OIDCClient) OIDCClient {
+	return OIDCClient{Name: c.Name, RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Scopes: c.Scopes}
+}
+
+// Fields lists the client's name, redirect URIs, kind and scopes.
+func (c OIDCClient) Fields() []Field {
+	return []Field{{"name", ValueText, c.Name}, {"redirect_uris", ValueText, c.RedirectURIs},
+		{"public", ValueBool, c.Public}, {"first_party", ValueBool, c.FirstParty}, {"scopes", ValueText, c.Scopes}}
+}
+
 // Deletion is what erasing a person's identity ended: their sessions, the
 // API keys they made, their memberships.
 type Deletion struct {
