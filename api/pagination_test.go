@@ -242,6 +242,10 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 		post(admin, "/api/v1/privacy-policies", map[string]any{"version": fmt.Sprintf("2099-0%d", i+1), "label": "Future",
 			"texts": map[string]any{"en": "Later."}, "effective_at": time.Now().Add(time.Duration(i+1) * 24 * time.Hour)})
 	}
+	for i := range 3 {
+		post(admin, "/api/v1/oidc-clients", map[string]any{"name": fmt.Sprintf("App %d", i),
+			"redirect_uris": []string{"https://app.example.com/cb"}, "scopes": []string{"accounts"}})
+	}
 	hook := post(a.admin, acct+"/webhooks", map[string]any{"url": rc.URL + "/a", "types": []string{"*"}})["id"].(string)
 	post(a.admin, acct+"/webhooks", map[string]any{"url": rc.URL + "/b", "types": []string{"contact.created"}})
 	post(a.admin, acct+"/webhooks", map[string]any{"url": rc.URL + "/c", "types": []string{"contact.created"}})
@@ -282,6 +286,7 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 		{"/api/v1/webhooks", "/api/v1/webhooks", admin, "id", 3},
 		{"/api/v1/webhooks/{webhook}/deliveries", "/api/v1/webhooks/" + instanceHook + "/deliveries", admin, "id", 5},
 		{"/api/v1/users", "/api/v1/users", admin, "id", 10},
+		{"/api/v1/oidc-clients", "/api/v1/oidc-clients", admin, "id", 3},
 		{"/api/v1/users?q", "/api/v1/users?q=example", admin, "id", 10},
 		{"/api/v1/privacy-policies", "/api/v1/privacy-policies", admin, "version", 4},
 		{"/api/v1/privacy-policies/{version}/acceptances", "/api/v1/privacy-policies/" + current + "/acceptances", admin, "user_id", 5},
