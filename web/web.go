@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -44,6 +45,9 @@ type Web struct {
 	DevMailbox bool
 	// Rand is the source of suggested passwords (default crypto/rand).
 	Rand io.Reader
+	// SignIn is the OpenID Connect provider whose requests /login/oidc
+	// logs people in for (nil: none).
+	SignIn *openid.Provider
 
 	pages map[string]map[string]*template.Template // page → locale → template
 }
@@ -79,6 +83,8 @@ var routes = []route{
 	{"GET /signup/confirm/{token}", public, (*Web).confirmSignUpForm},
 	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
+	{"GET /login/oidc", public, (*Web).oidcLogin},
+	{"POST /login/oidc", public, (*Web).oidcDecide},
 	{"POST /login", public, (*Web).logIn},
 	{"GET /login/second-factor", public, (*Web).secondStepForm},
 	{"POST /login/second-factor", public, (*Web).secondStep},
