@@ -213,7 +213,7 @@ func TestWebhooks_EnabledAgainAnEndpointSendsNothingThatWaitedButEachCanBeRedeli
 		s.added("ann", "collaborator", false)
 		deliveries := func() []team.DeliveryView {
 			t.Helper()
-			ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, nil, 50)
+			ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, equipe.Page{Limit: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
