@@ -162,7 +162,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname())}
+		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
+		APIDocument: api.Document()}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -63,6 +64,11 @@ func apiKey(t testing.TB, env *apptest.Env, account *equipe.ID, role string) str
 
 func newClient(t testing.TB, env *apptest.Env, key string, opts ...client.Option) *client.Client {
 	t.Helper()
+	// Tests prove the OpenAPI document with every exchange; benchmarks
+	// measure the client alone.
+	if _, bench := t.(*testing.B); !bench {
+		opts = append([]client.Option{client.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: env.Transport(nil)})}, opts...)
+	}
 	c, err := client.New(env.URL, key, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +83,7 @@ func send(t testing.TB, env *apptest.Env, key, method, path string, body any) ma
 	req, _ := http.NewRequest(method, env.URL+path, bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
