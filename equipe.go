@@ -110,6 +110,9 @@ type Account struct {
 	// MFAGraceHours from then, or from joining if later, to enrol.
 	MFARequiredAt time.Time
 	MFAGraceHours int
+	// SCIMEnabled: a directory may provision the account's members through
+	// SCIM, with an account key made for it (KeySCIM).
+	SCIMEnabled bool
 }
 
 // Default account settings.
@@ -255,7 +258,16 @@ type APIKey struct {
 	// RevokedReason says why the service revoked the key (see package
 	// event's Reason constants); empty when a person revoked it.
 	RevokedReason string
+	// Purpose is what the key is for: KeyAPI (the JSON API) or KeySCIM
+	// (the SCIM service of its account, and nothing else).
+	Purpose string
 }
+
+// The purposes of an API key.
+const (
+	KeyAPI  = ""
+	KeySCIM = "scim"
+)
 
 // Resource is something inside an account that members can be assigned to: a
 // location, a company, a service, a product, a theme, an application.

@@ -63,6 +63,9 @@ var routes = []route{
 	{"POST", "/api/v1/session", public, (*API).logIn},
 	{"DELETE", "/api/v1/session", loggedIn, (*API).logOut},
 	{"POST", "/api/v1/session/second-factor", public, (*API).logInSecondFactor},
+	{"POST", "/api/v1/session/second-factor/passkey/options", public, (*API).secondStepPasskeyOptions},
+	{"POST", "/api/v1/session/passkey/options", public, (*API).passkeyLoginOptions},
+	{"POST", "/api/v1/session/passkey", public, (*API).passkeyLogIn},
 	{"GET", "/api/v1/me/second-factors", member, (*API).secondFactors},
 	{"POST", "/api/v1/me/totp", member, (*API).startTOTP},
 	{"POST", "/api/v1/me/totp/confirm", member, (*API).confirmTOTP},
@@ -91,6 +94,8 @@ var routes = []route{
 	{"DELETE", "/api/v1/me/sessions", member, (*API).endMyOtherSessions},
 	{"DELETE", "/api/v1/me/sessions/{session}", member, (*API).endMySession},
 	{"GET", "/api/v1/me/passkeys", member, (*API).myPasskeys},
+	{"POST", "/api/v1/me/passkeys/options", member, (*API).passkeyRegistrationOptions},
+	{"POST", "/api/v1/me/passkeys", member, (*API).registerPasskey},
 	{"PATCH", "/api/v1/me/passkeys/{passkey}", member, (*API).renamePasskey},
 	{"DELETE", "/api/v1/me/passkeys/{passkey}", member, (*API).removePasskey},
 	{"GET", "/api/openapi.json", public, (*API).openAPI},
@@ -173,6 +178,12 @@ var routes = []route{
 	{"GET", "/api/v1/webhooks/{webhook}/deliveries", caller, (*API).webhookDeliveries},
 	{"GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", caller, (*API).webhookDelivery},
 	{"POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", caller, (*API).redeliverWebhook},
+
+	{"GET", "/api/v1/oidc-clients", caller, (*API).oidcClients},
+	{"POST", "/api/v1/oidc-clients", caller, (*API).createOIDCClient},
+	{"GET", "/api/v1/oidc-clients/{client}", caller, (*API).oidcClient},
+	{"DELETE", "/api/v1/oidc-clients/{client}", caller, (*API).deleteOIDCClient},
+	{"POST", "/api/v1/oidc-clients/{client}/rotate-secret", caller, (*API).rotateOIDCClientSecret},
 
 	{"GET", "/api/v1/me/export", loggedIn, (*API).exportMe},
 	{"DELETE", "/api/v1/me", loggedIn, (*API).deleteMe},
@@ -308,7 +319,14 @@ func (a *API) wrap(rt route) http.Handler {
 			a.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, key))
 			return
 		}
-		byKey := httpauth.APIKey(r) != nil
+		key := httpauth.APIKey(r)
+		byKey := key != nil
+		// A key made for SCIM opens the SCIM service alone: a directory's
+		// credential, kept in another system, reaches nothing else.
+		if byKey && key.Purpose != equipe.KeyAPI {
+			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.scim_only"))
+			return
+		}
 		if byKey && rt.access != caller {
 			a.fail(w, r, equipe.Errorf(equipe.EFORBIDDEN, "api_key.not_for_route"))
 			return

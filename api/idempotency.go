@@ -31,6 +31,8 @@ var notIdempotent = map[string]string{
 	"/api/v1/webhooks":                    "idempotency.secret_answer",
 	"/api/v1/accounts/{account}/webhooks/{webhook}/rotate-secret": "idempotency.secret_answer",
 	"/api/v1/webhooks/{webhook}/rotate-secret":                    "idempotency.secret_answer",
+	"/api/v1/oidc-clients":                                        "idempotency.secret_answer",
+	"/api/v1/oidc-clients/{client}/rotate-secret":                 "idempotency.secret_answer",
 	"/api/v1/me/password":                                         "idempotency.password_request",
 	"/api/v1/me/email":                                            "idempotency.password_request",
 	"/api/v1/check":                                               "idempotency.check",

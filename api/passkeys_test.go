@@ -199,3 +199,98 @@ func TestPasskeys_ChallengesNeverStoredOrLoggedInClear(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeyCeremonies_ThroughTheAPI: a client without the pages registers
+// a passkey (options, then the device's answer), logs in with it alone, and
+// answers a password login's second step with it, on both engines. Bad
+// answers are refused beside their field and change nothing; an answer
+// serves once.
+func TestPasskeyCeremonies_ThroughTheAPI(t *testing.T) {
+	eachWith(t, onLocalhost, func(t *testing.T, env *apptest.Env) {
+		ada := signUp(t, env, "ada@a.example")
+		dev := passkeytest.New(env.Origin)
+		c := env.Client()
+
+		// Registration: a bad name, then a missing and a forged answer,
+		// add nothing.
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/passkeys/options", map[string]any{"name": " "}, bearer(ada)...); r.Status != 422 || r.fieldCodes()["name"] != "name.required" {
+			t.Fatalf("options without a name: %d %s", r.Status, r.Raw)
+		}
+		r := call(t, c, "POST", env.URL+"/api/v1/me/passkeys/options", map[string]any{"name": "Phone"}, bearer(ada)...)
+		if r.Status != 200 || r.JSON["publicKey"] == nil {
+			t.Fatalf("registration options: %d %s", r.Status, r.Raw)
+		}
+		answer, err := dev.Create(r.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/passkeys", map[string]any{}, bearer(ada)...); r.Status != 422 || r.fieldCodes()["passkey"] != "passkey.answer_required" {
+			t.Fatalf("registration without an answer: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/passkeys", map[string]any{"passkey": map[string]any{"id": "forged"}}, bearer(ada)...); r.Status != 422 || r.code() != "passkey.refused" {
+			t.Fatalf("a forged answer: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c, "POST", env.URL+"/api/v1/me/passkeys", `{"passkey":`+string(answer)+`}`, bearer(ada)...)
+		if r.Status != 201 || r.JSON["name"] != "Phone" || r.Header.Get("Location") != "/api/v1/me/passkeys/"+r.JSON["id"].(string) {
+			t.Fatalf("registration: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "POST", env.URL+"/api/v1/me/passkeys", `{"passkey":`+string(answer)+`}`, bearer(ada)...); r.Status < 400 {
+			t.Fatalf("the same answer twice: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", env.URL+"/api/v1/me/passkeys", nil, bearer(ada)...); len(r.JSON["items"].([]any)) != 1 {
+			t.Fatalf("passkeys after one registration: %s", r.Raw)
+		}
+
+		// A login with the passkey alone, from a client with no cookie.
+		anon := env.Client()
+		r = call(t, anon, "POST", env.URL+"/api/v1/session/passkey/options", nil)
+		if r.Status != 200 || r.JSON["publicKey"] == nil {
+			t.Fatalf("login options: %d %s", r.Status, r.Raw)
+		}
+		login, err := dev.Get(r.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = call(t, anon, "POST", env.URL+"/api/v1/session/passkey", `{"passkey":`+string(login)+`}`)
+		token, _ := r.JSON["token"].(string)
+		if r.Status != 200 || token == "" {
+			t.Fatalf("passkey login: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, anon, "GET", env.URL+"/api/v1/me", nil, bearer(token)...); r.Status != 200 || r.JSON["email"] != "ada@a.example" {
+			t.Fatalf("the passkey's session: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/session/passkey", `{"passkey":`+string(login)+`}`); r.Status != 401 || r.code() != "passkey.login_failed" {
+			t.Fatalf("the same login answer again: %d %s", r.Status, r.Raw)
+		}
+
+		// The passkey as the second step of a password login.
+		c2 := env.Client()
+		r = call(t, c2, "POST", env.URL+"/api/v1/session", map[string]any{"email": "ada@a.example", "password": goodPassword})
+		challenge, _ := r.JSON["challenge"].(string)
+		if r.Status != 202 || challenge == "" || !strings.Contains(string(r.Raw), `"passkey"`) {
+			t.Fatalf("password step: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c2, "POST", env.URL+"/api/v1/session/second-factor/passkey/options", map[string]any{"challenge": "not-a-challenge"}); r.Status != 401 || r.code() != "login.challenge_invalid" {
+			t.Fatalf("options for an unknown challenge: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c2, "POST", env.URL+"/api/v1/session/second-factor/passkey/options", map[string]any{"challenge": challenge})
+		if r.Status != 200 || r.JSON["publicKey"] == nil {
+			t.Fatalf("second step options: %d %s", r.Status, r.Raw)
+		}
+		second, err := dev.Get(r.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both := `{"challenge":"` + challenge + `","code":"123456","passkey":` + string(second) + `}`
+		if r := call(t, c2, "POST", env.URL+"/api/v1/session/second-factor", both); r.Status != 422 || r.fieldCodes()["passkey"] != "second_step.code_or_passkey" {
+			t.Fatalf("a code and a passkey: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c2, "POST", env.URL+"/api/v1/session/second-factor", `{"challenge":"`+challenge+`","passkey":`+string(second)+`}`)
+		if r.Status != 200 || r.JSON["token"] == nil {
+			t.Fatalf("second step with the passkey: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c2, "POST", env.URL+"/api/v1/session/second-factor", `{"challenge":"`+challenge+`","passkey":`+string(second)+`}`); r.Status != 401 {
+			t.Fatalf("the used challenge again: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -200,6 +200,7 @@ type keyView struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Role       string     `json:"role,omitempty"`
+	Purpose    string     `json:"purpose"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
@@ -216,9 +217,9 @@ type keyView struct {
 
 func viewKey(kv team.KeyView) keyView {
 	k := kv.APIKey
-	v := keyView{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, CreatedAt: k.CreatedAt,
-		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), Status: "active", InactiveReason: kv.Inactive,
-		RevokedReason: k.RevokedReason, Narrowed: kv.Narrowed, Actions: viewActions(kv.Actions)}
+	v := keyView{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Role: k.Role, Purpose: keyPurpose(k.Purpose),
+		CreatedAt: k.CreatedAt, LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), Status: "active",
+		InactiveReason: kv.Inactive, RevokedReason: k.RevokedReason, Narrowed: kv.Narrowed, Actions: viewActions(kv.Actions)}
 	switch {
 	case !k.RevokedAt.IsZero():
 		v.Status = "revoked"
@@ -228,9 +229,29 @@ func viewKey(kv team.KeyView) keyView {
 	return v
 }
 
+// keyPurpose is how the API names a key's purpose: the JSON API's keys
+// are "api".
+func keyPurpose(p string) string {
+	if p == equipe.KeyAPI {
+		return "api"
+	}
+	return p
+}
+
+// purposeOfKey reads a key's purpose as the API names it (keyPurpose).
+func purposeOfKey(p string) string {
+	if p == "api" {
+		return equipe.KeyAPI
+	}
+	return p
+}
+
 type keyRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Purpose: "api" (the default) or "scim" (an account key for the SCIM
+	// service alone).
+	Purpose string `json:"purpose"`
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request, account *equipe.ID) error {
@@ -250,7 +271,8 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, account *equipe.
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	k, secret, err := a.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: in.Name, Role: in.Role})
+	k, secret, err := a.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: in.Name, Role: in.Role,
+		Purpose: purposeOfKey(in.Purpose)})
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
 )
@@ -32,7 +34,11 @@ func secondStep(w http.ResponseWriter, err error) (bool, error) {
 
 type secondFactorRequest struct {
 	Challenge string `json:"challenge"`
-	Code      string `json:"code"`
+	// Code is the authenticator app's code or a recovery code.
+	Code string `json:"code"`
+	// Passkey is the device's answer to the ceremony begun by
+	// POST /api/v1/session/second-factor/passkey/options, instead of a code.
+	Passkey json.RawMessage `json:"passkey"`
 }
 
 func (a *API) logInSecondFactor(w http.ResponseWriter, r *http.Request) error {
@@ -40,7 +46,21 @@ func (a *API) logInSecondFactor(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	auth, secret, err := a.Identity.LogInSecondFactor(r.Context(), in.Challenge, in.Code, httpauth.Origin(r))
+	if string(in.Passkey) == "null" {
+		in.Passkey = nil
+	}
+	var auth identity.Auth
+	var secret string
+	var err error
+	switch {
+	case in.Passkey != nil && in.Code != "":
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "passkey", Key: "second_step.code_or_passkey"}}}
+	case in.Passkey != nil:
+		auth, secret, err = a.Identity.FinishPasskeySecondFactor(r.Context(), in.Challenge, in.Passkey, httpauth.Origin(r))
+	default:
+		auth, secret, err = a.Identity.LogInSecondFactor(r.Context(), in.Challenge, in.Code, httpauth.Origin(r))
+	}
 	if err != nil {
 		return err
 	}

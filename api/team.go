@@ -52,6 +52,8 @@ type accountPatch struct {
 	// the requirement (or their joining) at the latest.
 	MFARequired   *bool `json:"mfa_required"`
 	MFAGraceHours *int  `json:"mfa_grace_hours"`
+	// SCIMEnabled lets a directory provision the members through SCIM.
+	SCIMEnabled *bool `json:"scim_enabled"`
 }
 
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
@@ -65,7 +67,8 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	acct, err := a.Team.UpdateAccount(r.Context(), actor(r), account, team.AccountChange{Name: in.Name, Locale: in.Locale,
 		RequiresActivation: in.RequiresActivation, InvitationTTLHours: in.InvitationTTLHours, NotifyAdder: in.NotifyAdder,
-		TimeZone: in.TimeZone, MFARequired: in.MFARequired, MFAGraceHours: in.MFAGraceHours})
+		TimeZone: in.TimeZone, MFARequired: in.MFARequired, MFAGraceHours: in.MFAGraceHours,
+		SCIMEnabled: in.SCIMEnabled})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type accountView struct {
 	MFARequired   bool        `json:"mfa_required"`
 	MFARequiredAt *time.Time  `json:"mfa_required_at"`
 	MFAGraceHours int         `json:"mfa_grace_hours"`
+	SCIMEnabled   bool        `json:"scim_enabled"`
 	CreatedAt     time.Time   `json:"created_at"`
 	Actions       actionsView `json:"actions,omitempty"`
 }
@@ -56,7 +57,7 @@ func viewAccount(a equipe.Account) accountView {
 	return accountView{ID: a.ID, Name: a.Name, Locale: a.Locale, ParentID: a.ParentID,
 		RequiresActivation: a.RequiresActivation, InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder),
 		TimeZone: a.TimeZone, MFARequired: !a.MFARequiredAt.IsZero(), MFARequiredAt: timePtr(a.MFARequiredAt),
-		MFAGraceHours: a.MFAGraceHours, CreatedAt: a.CreatedAt}
+		MFAGraceHours: a.MFAGraceHours, SCIMEnabled: a.SCIMEnabled, CreatedAt: a.CreatedAt}
 }
 
 type policyView struct {

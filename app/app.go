@@ -23,6 +23,8 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/metrics"
+	"github.com/equipe-dev/equipe/openid"
+	"github.com/equipe-dev/equipe/scim"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
@@ -57,6 +59,8 @@ type App struct {
 	Mail        *mail.Templates
 	Worker      *mail.Worker
 	Webhooks    *webhook.Worker
+	// SigningKeys are the OpenID Connect provider's signing keys.
+	SigningKeys *openid.Keys
 	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler     http.Handler
 	Metrics     *metrics.Metrics
@@ -150,6 +154,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if opt.Webhooks != nil {
 		opt.Webhooks(a.Webhooks)
 	}
+	a.SigningKeys = &openid.Keys{Work: runner, Secrets: keys}
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
@@ -193,6 +198,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
+	provisioning := &scim.Service{Team: a.Team, I18n: cat, Log: a.Log.With("component", "scim"),
+		Base: strings.TrimSuffix(cfg.PublicURL.String(), "/")}
 	srv := &server.Server{
 		Metrics:          a.Metrics,
 		MetricsNetworks:  cfg.MetricsNetworks,
@@ -206,6 +213,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		API:               jsonAPI.Handler(),
 		AuthZEN:           az.Handler(),
 		AuthZENEvaluation: az.EvaluationHandler(),
+		SCIM:              provisioning.Handler(),
 		I18n:              cat,
 		Log:               a.Log.With("component", "http"),
 	}

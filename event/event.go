@@ -75,6 +75,8 @@ const (
 	SubjectPolicy   SubjectKind = "policy"   // the privacy policy's version
 	SubjectPasskey  SubjectKind = "passkey"  // a person's passkey's ID
 	SubjectWebhook  SubjectKind = "webhook"  // a webhook endpoint's ID
+	// SubjectOIDCClient is an OpenID Connect client's ID.
+	SubjectOIDCClient SubjectKind = "oidc_client"
 )
 
 // Subject is what an event is about.

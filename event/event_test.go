@@ -151,7 +151,9 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		MembersImported.Type:          roundTrip(MembersImported),
 		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
 		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
-		WebhookDisabled.Type: roundTrip(WebhookDisabled),
+		WebhookDisabled.Type:   roundTrip(WebhookDisabled),
+		OIDCClientCreated.Type: roundTrip(OIDCClientCreated), OIDCClientSecretRotated.Type: roundTrip(OIDCClientSecretRotated),
+		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -207,7 +209,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
-		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type}
+		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type,
+		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

@@ -145,3 +145,11 @@ var (
 var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)
 )
+
+// The instance's OpenID Connect clients; each is about the client. A
+// secret is never part of their states.
+var (
+	OIDCClientCreated       = declareOwn[None, OIDCClient]("oidc_client.created", SubjectOIDCClient)
+	OIDCClientSecretRotated = declareOwn[None, None]("oidc_client.secret_rotated", SubjectOIDCClient)
+	OIDCClientDeleted       = declareOwn[OIDCClient, None]("oidc_client.deleted", SubjectOIDCClient)
+)

@@ -356,13 +356,16 @@ type Settings struct {
 	// than the setting read as not required.
 	MFARequired   bool `json:"mfa_required"`
 	MFAGraceHours int  `json:"mfa_grace_hours"`
+	// SCIMEnabled: a directory may provision the members through SCIM
+	// (absent, false, in events older than the setting).
+	SCIMEnabled bool `json:"scim_enabled,omitempty"`
 }
 
 // SettingsOf returns the settings of an account.
 func SettingsOf(a equipe.Account) Settings {
 	return Settings{Name: a.Name, Locale: a.Locale, RequiresActivation: a.RequiresActivation,
 		InvitationTTLHours: a.InvitationTTLHours, NotifyAdder: string(a.NotifyAdder), TimeZone: a.TimeZone,
-		MFARequired: !a.MFARequiredAt.IsZero(), MFAGraceHours: a.MFAGraceHours}
+		MFARequired: !a.MFARequiredAt.IsZero(), MFAGraceHours: a.MFAGraceHours, SCIMEnabled: a.SCIMEnabled}
 }
 
 // Fields lists the account's name, language, activation, link lifetime,
@@ -372,7 +375,7 @@ func (s Settings) Fields() []Field {
 	fs := []Field{{"name", ValueText, s.Name}, {"locale", ValueLocale, s.Locale},
 		{"requires_activation", ValueBool, s.RequiresActivation}, {"invitation_ttl_hours", ValueHours, s.InvitationTTLHours},
 		{"notify_adder", ValueNotifyAdder, s.NotifyAdder}, {"mfa_required", ValueBool, s.MFARequired},
-		{"mfa_grace_hours", ValueHours, s.MFAGraceHours}}
+		{"mfa_grace_hours", ValueHours, s.MFAGraceHours}, {"scim_enabled", ValueBool, s.SCIMEnabled}}
 	if s.TimeZone != "" {
 		fs = append(fs, Field{"time_zone", ValueText, s.TimeZone})
 	}
@@ -400,15 +403,22 @@ type Key struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Prefix string `json:"prefix"`
+	// Purpose is what the key is for: absent for the JSON API, "scim" for
+	// the SCIM service.
+	Purpose string `json:"purpose,omitempty"`
 }
 
-// Fields lists the key's name, role and prefix.
+// Fields lists the key's name, role, prefix and, when it has one, purpose.
 func (k Key) Fields() []Field {
 	fs := []Field{{"name", ValueText, k.Name}}
 	if k.Role != "" {
 		fs = append(fs, Field{"role", ValueRole, k.Role})
 	}
-	return append(fs, Field{"prefix", ValueText, k.Prefix})
+	fs = append(fs, Field{"prefix", ValueText, k.Prefix})
+	if k.Purpose != "" {
+		fs = append(fs, Field{"purpose", ValueText, k.Purpose})
+	}
+	return fs
 }
 
 // Reasons a key is revoked by the service rather than by a person.
@@ -591,6 +601,27 @@ func (p PolicyLink) Fields() []Field {
 		fs = append(fs, Field{"effective_at", ValueTime, p.EffectiveAt})
 	}
 	return fs
+}
+
+// OIDCClient is an OpenID Connect client as registered: its name, where it
+// may send people back, and what it may ask. Never its secret.
+type OIDCClient struct {
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Public       bool     `json:"public"`
+	FirstParty   bool     `json:"first_party"`
+	Scopes       []string `json:"scopes"`
+}
+
+// OIDCClientOf returns the state of a client.
+func OIDCClientOf(c equipe.OIDCClient) OIDCClient {
+	return OIDCClient{Name: c.Name, RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Scopes: c.Scopes}
+}
+
+// Fields lists the client's name, redirect URIs, kind and scopes.
+func (c OIDCClient) Fields() []Field {
+	return []Field{{"name", ValueText, c.Name}, {"redirect_uris", ValueText, c.RedirectURIs},
+		{"public", ValueBool, c.Public}, {"first_party", ValueBool, c.FirstParty}, {"scopes", ValueText, c.Scopes}}
 }
 
 // Deletion is what erasing a person's identity ended: their sessions, the

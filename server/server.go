@@ -40,6 +40,8 @@ type Server struct {
 	// AuthZENEvaluation its POST /access/v1/evaluation alone. Nil: not
 	// served.
 	AuthZEN, AuthZENEvaluation http.Handler
+	// SCIM serves SCIM 2.0 provisioning under /scim/; nil: not served.
+	SCIM http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
 	// Metrics counts the requests; nil: not counted.
@@ -90,6 +92,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	if s.AuthZEN != nil {
 		mux.Handle("/access/", s.AuthZEN)
 		mux.Handle("/.well-known/authzen-configuration", s.AuthZEN)
+	}
+	if s.SCIM != nil {
+		mux.Handle("/scim/", s.SCIM)
 	}
 	mux.Handle("/", s.Web)
 

@@ -302,18 +302,18 @@ func (q Queries) Roles(ctx context.Context, accountID equipe.ID) ([]equipe.Custo
 }
 
 const apiKeyColumns = `id, account_id, name, prefix, hash, role, created_by, created_at, last_used_at, revoked_at,
-	revoked_reason`
+	revoked_reason, purpose`
 
 func scanAPIKey(row interface{ Scan(...any) error }, k *equipe.APIKey) error {
 	return row.Scan(&k.ID, idp(&k.AccountID), &k.Name, &k.Prefix, &k.Hash, &k.Role, idp(&k.CreatedBy), ts(&k.CreatedAt),
-		ts(&k.LastUsedAt), ts(&k.RevokedAt), &k.RevokedReason)
+		ts(&k.LastUsedAt), ts(&k.RevokedAt), &k.RevokedReason, &k.Purpose)
 }
 
 // CreateAPIKey inserts k.
 func (w Writes) CreateAPIKey(ctx context.Context, k *equipe.APIKey) error {
-	_, err := w.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := w.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		k.ID, idv(k.AccountID), k.Name, k.Prefix, k.Hash, k.Role, idv(k.CreatedBy), micros(k.CreatedAt),
-		tv(k.LastUsedAt), tv(k.RevokedAt), k.RevokedReason)
+		tv(k.LastUsedAt), tv(k.RevokedAt), k.RevokedReason, k.Purpose)
 	return err
 }
 

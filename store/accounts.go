@@ -8,12 +8,12 @@ import (
 )
 
 const accountColumns = `id, name, locale, parent_id, created_by_account_id, requires_activation, invitation_ttl_hours, created_at,
-	notify_adder, time_zone, mfa_required_at, mfa_grace_hours`
+	notify_adder, time_zone, mfa_required_at, mfa_grace_hours, scim_enabled`
 
 func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 	return row.Scan(&a.ID, &a.Name, &a.Locale, idp(&a.ParentID), idp(&a.CreatedByAccountID), &a.RequiresActivation,
 		&a.InvitationTTLHours, ts(&a.CreatedAt), &a.NotifyAdder, &a.TimeZone, orNever(&a.MFARequiredAt),
-		&a.MFAGraceHours)
+		&a.MFAGraceHours, &a.SCIMEnabled)
 }
 
 // CreateAccount inserts a; with no NotifyAdder, the default.
@@ -21,9 +21,10 @@ func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
 	if a.NotifyAdder == "" {
 		a.NotifyAdder = equipe.DefaultNotifyAdder
 	}
-	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,
-		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder, a.TimeZone, zeroNever(a.MFARequiredAt), a.MFAGraceHours)
+		a.InvitationTTLHours, micros(a.CreatedAt), a.NotifyAdder, a.TimeZone, zeroNever(a.MFARequiredAt), a.MFAGraceHours,
+		a.SCIMEnabled)
 	return err
 }
 
@@ -298,6 +299,57 @@ func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID,
 func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
 	w.x.touch(AccountKey(a.ID))
 	return w.execOne(ctx, `UPDATE accounts SET name = $2, locale = $3, requires_activation = $4, invitation_ttl_hours = $5,
-		notify_adder = $6, time_zone = $7, mfa_required_at = $8, mfa_grace_hours = $9 WHERE id = $1`, a.ID, a.Name, a.Locale,
-		a.RequiresActivation, a.InvitationTTLHours, a.NotifyAdder, a.TimeZone, zeroNever(a.MFARequiredAt), a.MFAGraceHours)
+		notify_adder = $6, time_zone = $7, mfa_required_at = $8, mfa_grace_hours = $9, scim_enabled = $10 WHERE id = $1`,
+		a.ID, a.Name, a.Locale, a.RequiresActivation, a.InvitationTTLHours, a.NotifyAdder, a.TimeZone,
+		zeroNever(a.MFARequiredAt), a.MFAGraceHours, a.SCIMEnabled)
+}
+
+// MemberEntry is a member with their identity's login email and own names.
+type MemberEntry struct {
+	Member    equipe.Member
+	Email     string
+	FirstName string
+	LastName  string
+}
+
+// MembersFrom returns at most limit members of the account from the
+// offset-th on (0 the first), in the order of their user IDs: the order of
+// the members' primary key, which the query reads from offset on.
+func (q Queries) MembersFrom(ctx context.Context, account equipe.ID, offset, limit int) ([]MemberEntry, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+`, u.email, u.first_name, u.last_name
+		FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1
+		ORDER BY m.user_id LIMIT $2 OFFSET $3`, account, limit, offset)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []MemberEntry
+	for rows.Next() {
+		var e MemberEntry
+		if err := rows.Scan(append(memberDest(&e.Member), &e.Email, &e.FirstName, &e.LastName)...); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap(rows.Err())
+}
+
+// MembersWithRole returns the user IDs of the account's members whose role
+// is role, in order.
+func (q Queries) MembersWithRole(ctx context.Context, account equipe.ID, role string) ([]equipe.ID, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT m.user_id FROM members m WHERE m.account_id = $1 AND m.role = $2
+		ORDER BY m.user_id`, account, role)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap(rows.Err())
 }

@@ -30,9 +30,11 @@ type Batch struct {
 // Relaxed marks the batch as bookkeeping whose loss in a database crash is
 // harmless (throttle counts): on PostgreSQL its commit does not wait for the
 // write-ahead log to reach the disk (synchronous_commit off for this
-// transaction only), which saves a disk flush on the login path. A crash of
-// the database server may forget the last fraction of a second of such
-// writes; it never breaks consistency. SQLite ignores it.
+// transaction only; on SQLite, synchronous NORMAL for this transaction
+// only), which saves a disk flush on the login path. A crash of the
+// database server or of the machine may forget the last such writes; it
+// never breaks consistency, and the next ordinary commit makes them
+// durable with its own. A batch that records an event is never relaxed.
 func (b *Batch) Relaxed() { b.relaxed = true }
 
 type batchQueue struct {
@@ -92,6 +94,10 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		// Access changes go through Write, which notifies other processes.
 		return errors.New("store: a batch cannot change access")
 	}
+	// A batch that records events always waits for the disk, relaxed or
+	// not: its events are numbered and may be streamed out at once, and a
+	// number a reader has seen must never be lost and given again.
+	relaxed := b.relaxed && len(b.q.events) == 0
 	if len(b.q.events) > 0 {
 		// The batch's events are numbered at its end, in its transaction,
 		// as a transaction's are before it commits; the change stream is
@@ -110,7 +116,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		}()
 	}
 	if db.engine != Postgres {
-		return db.Write(ctx, func(tx *Tx) error {
+		return db.writeRetrying(ctx, func(tx *Tx) error {
 			for _, it := range b.q.items {
 				var err error
 				if it.dest != nil {
@@ -125,7 +131,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 				}
 			}
 			return nil
-		})
+		}, relaxed)
 	}
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
@@ -137,7 +143,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		// Statements of a batch run in one implicit transaction.
 		pb := &pgx.Batch{}
 		items := b.q.items
-		if b.relaxed {
+		if relaxed {
 			pb.Queue("BEGIN")
 			pb.Queue("SET LOCAL synchronous_commit TO OFF")
 		}
@@ -148,7 +154,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 			}
 			pb.Queue(q, it.args...)
 		}
-		if b.relaxed {
+		if relaxed {
 			pb.Queue("COMMIT")
 			items = append(append([]batchItem{{}, {}}, items...), batchItem{})
 		}

@@ -233,7 +233,7 @@ func (db *DB) migrateSQLite(ctx context.Context, ms []Migration) ([]int, error) 
 		// BEGIN IMMEDIATE waits for the write lock up to the busy timeout;
 		// another process's migrations may take longer, so wait again for
 		// as long as ctx allows.
-		err := db.write(ctx, migrate)
+		err := db.write(ctx, migrate, false)
 		if err == nil {
 			return applied, nil
 		}

@@ -51,3 +51,67 @@ func TestFilesystemKind_RefusesNetworkFilesystems(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLite_RelaxedBatchCommitsWithoutFlushAndOnlyItself checks that a
+// relaxed batch runs with synchronous NORMAL (its commit does not wait for
+// the disk) and that the writer is back to FULL for every other
+// transaction, after a relaxed batch that commits and after one that fails;
+// and that a batch recording events is never relaxed.
+func TestSQLite_RelaxedBatchCommitsWithoutFlushAndOnlyItself(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	syncIn := func(relaxed, fail bool, events ...equipe.ID) int {
+		t.Helper()
+		var sync int
+		b := db.NewBatch()
+		if relaxed {
+			b.Relaxed()
+		}
+		b.q.events = events
+		b.q.items = append(b.q.items, batchItem{query: "PRAGMA synchronous", dest: []any{&sync}})
+		if fail {
+			b.q.items = append(b.q.items, batchItem{query: "UPDATE users SET email = email WHERE 1 = 0", one: true})
+		}
+		err := db.RunBatch(ctx, b)
+		if fail != (err != nil) {
+			t.Fatalf("relaxed=%v fail=%v: %v", relaxed, fail, err)
+		}
+		return sync
+	}
+	writerSync := func() int {
+		t.Helper()
+		var sync int
+		if err := db.Write(ctx, func(tx *Tx) error {
+			return tx.tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return sync
+	}
+	const normal, full = 1, 2
+	if got := syncIn(true, false); got != normal {
+		t.Fatalf("relaxed batch ran with synchronous=%d, want NORMAL (1)", got)
+	}
+	if got := writerSync(); got != full {
+		t.Fatalf("after a relaxed batch, a transaction ran with synchronous=%d, want FULL (2)", got)
+	}
+	if got := syncIn(false, false); got != full {
+		t.Fatalf("ordinary batch ran with synchronous=%d, want FULL (2)", got)
+	}
+	syncIn(true, true)
+	// A batch with events waits for the disk: a number the change stream
+	// may have handed out must not be lost in a crash.
+	if got := syncIn(true, false, equipe.NewID()); got != full {
+		t.Fatalf("relaxed batch recording an event ran with synchronous=%d, want FULL (2)", got)
+	}
+	if got := writerSync(); got != full {
+		t.Fatalf("after a failed relaxed batch, a transaction ran with synchronous=%d, want FULL (2)", got)
+	}
+}

@@ -236,9 +236,15 @@ func (db *DB) Ping(ctx context.Context) error {
 // serialization failure or deadlock, SQLite busy) is run again, up to three
 // times, so fn must not have effects outside the transaction.
 func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.writeRetrying(ctx, fn, false)
+}
+
+// writeRetrying is Write; relaxed commits without waiting for the disk (see
+// Batch.Relaxed).
+func (db *DB) writeRetrying(ctx context.Context, fn func(tx *Tx) error, relaxed bool) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		err = db.write(ctx, fn)
+		err = db.write(ctx, fn, relaxed)
 		if !retryable(err) {
 			return err
 		}
@@ -247,10 +253,27 @@ func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	stx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap(err)
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (err error) {
+	var stx *sql.Tx
+	var conn *sql.Conn // the writer's connection, held for a relaxed transaction
+	if relaxed && db.engine == SQLite {
+		if conn, err = db.relaxedWriter(ctx); err != nil {
+			return err
+		}
+		// Deferred first, so that it runs after the transaction has ended.
+		defer func() {
+			if conn != nil {
+				db.endRelaxed(ctx, conn)
+			}
+		}()
+		if stx, err = conn.BeginTx(ctx, nil); err != nil {
+			return wrap(err)
+		}
+	} else {
+		stx, err = db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return wrap(err)
+		}
 	}
 	var q querier = stx
 	if db.wcache != nil {
@@ -292,6 +315,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return wrap(err)
 	}
 	db.commits.Add(1)
+	if conn != nil {
+		// Before the statement cache's flush, which prepares on the
+		// writer's one connection.
+		db.endRelaxed(ctx, conn)
+		conn = nil
+	}
 	db.changed(touched)
 	if db.wcache != nil {
 		db.wcache.flush(ctx)
@@ -300,6 +329,34 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		db.deliveriesQueued()
 	}
 	return nil
+}
+
+// relaxedWriter returns the SQLite writer's connection set to commit
+// without waiting for the disk: in WAL mode, synchronous NORMAL skips the
+// flush of the log at commit (the next checkpoint, or the next commit in
+// FULL, flushes it). The database stays consistent whatever happens; what a
+// crash of the machine (not of the process) may lose is the last such
+// commits. endRelaxed sets the connection back to FULL.
+func (db *DB) relaxedWriter(ctx context.Context) (*sql.Conn, error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		db.endRelaxed(ctx, conn)
+		return nil, wrap(err)
+	}
+	return conn, nil
+}
+
+// endRelaxed sets the writer's connection back to synchronous FULL and
+// hands it back to the pool; a connection that cannot be set back is
+// discarded, so no later transaction commits relaxed by mistake.
+func (db *DB) endRelaxed(ctx context.Context, conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	conn.Close()
 }
 
 // Tx is a write transaction. It reads through the same transaction, so it

@@ -53,6 +53,9 @@ type NewMember struct {
 	// ExternalID is the vendor's identifier of the member in the account
 	// (optional; unique in the account).
 	ExternalID string
+	// Suspended adds the member suspended (a directory provisioning someone
+	// inactive); no email goes out to them then.
+	Suspended bool
 }
 
 // Added is the result of adding a member.
@@ -103,6 +106,9 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	title := checkTitle(&v, in.Title)
 	if in.ExternalID != "" {
 		checkPersonExternalID(&v, "external_id", in.ExternalID)
+	}
+	if in.Suspended && (in.SendInvitation || in.SendWelcome) {
+		v.Add("send_invitation", "member.suspended_no_email")
 	}
 	role, found, err := s.resolveRole(ctx, s.DB.Queries, account, in.Role)
 	if err != nil {
@@ -160,7 +166,11 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		}
 		now := u.Now()
 		usr, err := u.UserByEmailKey(ctx, key)
-		m := equipe.Member{AccountID: account, Role: role.Key, Status: equipe.MemberCreated, Title: title,
+		status := equipe.MemberCreated
+		if in.Suspended {
+			status = equipe.MemberSuspended
+		}
+		m := equipe.Member{AccountID: account, Role: role.Key, Status: status, Title: title,
 			Overrides: in.Overrides, NotificationEmail: notify, FirstName: first, LastName: last, Locale: in.Locale,
 			CreatedAt: now, InvitedBy: actor.userID(), ExternalID: in.ExternalID}
 		switch equipe.ErrorCode(err) {

@@ -104,6 +104,9 @@ func (s *Service) WaitKeyUses() { s.keyUses.Wait() }
 type NewKey struct {
 	Name string
 	Role string // for an account key: the role it acts with
+	// Purpose is what the key is for: equipe.KeyAPI (the default) or, for
+	// an account key, equipe.KeySCIM.
+	Purpose string
 }
 
 // CreateKey creates an API key for the account, or for the instance when
@@ -118,7 +121,15 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 	}
 	var v equipe.Invalid
 	name := identity.CheckLabel(&v, "name", in.Name, 100)
-	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.userID(), CreatedAt: s.now()}
+	k := equipe.APIKey{ID: equipe.NewID(), AccountID: account, Name: name, CreatedBy: actor.userID(), CreatedAt: s.now(),
+		Purpose: in.Purpose}
+	switch {
+	case in.Purpose != equipe.KeyAPI && in.Purpose != equipe.KeySCIM:
+		v.Add("purpose", "api_key.purpose_invalid")
+	case in.Purpose == equipe.KeySCIM && account == nil:
+		// SCIM provisions one account's members: the key is that account's.
+		v.Add("purpose", "api_key.scim_account_only")
+	}
 	if account != nil {
 		role, found, err := s.resolveRole(ctx, s.DB.Queries, *account, in.Role)
 		if err != nil {
@@ -145,7 +156,8 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 		if err := u.CreateAPIKey(ctx, &k); err != nil {
 			return err
 		}
-		return u.Record(ctx, event.KeyCreated.New(account, k.ID.String(), nil, &event.Key{Name: k.Name, Role: k.Role, Prefix: k.Prefix}))
+		return u.Record(ctx, event.KeyCreated.New(account, k.ID.String(), nil, &event.Key{Name: k.Name, Role: k.Role, Prefix: k.Prefix,
+			Purpose: k.Purpose}))
 	})
 	if err != nil {
 		return equipe.APIKey{}, "", err

@@ -328,6 +328,9 @@ type AccountChange struct {
 	// requirement or their joining at the latest.
 	MFARequired   *bool
 	MFAGraceHours *int
+	// SCIMEnabled lets a directory provision the account's members through
+	// SCIM, with an account key made for it.
+	SCIMEnabled *bool
 }
 
 // MaxMFAGraceHours is the longest grace an account gives its members to
@@ -406,6 +409,9 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		}
 		if ch.MFAGraceHours != nil {
 			after.MFAGraceHours = *ch.MFAGraceHours
+		}
+		if ch.SCIMEnabled != nil {
+			after.SCIMEnabled = *ch.SCIMEnabled
 		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err

@@ -46,6 +46,7 @@ Usage:
   equipe create-admin [flags]   create an instance administrator
   equipe import-members [flags] FILE  import members from a CSV file into an account
   equipe reseal-secrets [flags] seal every stored secret under the current secret key
+  equipe clients create|list|rotate-secret|delete  manage the OpenID Connect clients
   equipe version                print the version
 
 Run "equipe <command> -h" for the flags of a command.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importMembers(ctx, args, stdout, stderr, getenv)
 	case "reseal-secrets":
 		return resealSecrets(ctx, args, stdout, stderr, getenv)
+	case "clients":
+		return clients(ctx, args, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "equipe", versionString())
 		return nil
@@ -193,7 +196,8 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 }
 
 // resealSecrets seals again, under EQUIPE_SECRET_KEY, the authenticator
-// seeds and the webhook signing secrets sealed under a key of
+// seeds, the webhook signing secrets and the OpenID Connect signing keys
+// sealed under a key of
 // EQUIPE_SECRET_KEY_PREVIOUS: the last step of
 // a key rotation (docs/operations.md).
 func resealSecrets(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -214,7 +218,11 @@ func resealSecrets(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	moved, left = moved+hooksMoved, left+hooksLeft
+	keysMoved, keysLeft, err := a.SigningKeys.Reseal(ctx)
+	if err != nil {
+		return err
+	}
+	moved, left = moved+hooksMoved+keysMoved, left+hooksLeft+keysLeft
 	fmt.Fprintf(stdout, "%d secrets sealed again under the current key; %d remain under keys not given\n", moved, left)
 	if left > 0 {
 		return fmt.Errorf("%d secrets are sealed under keys not in EQUIPE_SECRET_KEY_PREVIOUS", left)

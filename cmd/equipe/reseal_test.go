@@ -15,8 +15,8 @@ import (
 	"github.com/equipe-dev/equipe/team"
 )
 
-// TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation: a seed and a
-// webhook's two signing secrets sealed under the key made on first start
+// TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation: a seed, a
+// webhook's two signing secrets and an OpenID Connect signing key sealed under the key made on first start
 // are sealed again under a configured key
 // once the old one is given as previous; without it, the command says some
 // remain and fails.
@@ -50,6 +50,10 @@ func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
 	if _, _, err := a.Team.RotateWebhookSecret(ctx, admin, nil, hook.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The OpenID Connect provider's first signing key.
+	if _, err := a.SigningKeys.SigningKey(ctx); err != nil {
+		t.Fatal(err)
+	}
 	a.Close()
 	old, err := os.ReadFile(filepath.Join(dir, app.SecretKeyFile))
 	if err != nil {
@@ -59,12 +63,12 @@ func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
 	vars["EQUIPE_SECRET_KEY"] = strings.Repeat("ab", 32)
 	var out strings.Builder
 	err = run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars))
-	if err == nil || !strings.Contains(out.String(), "0 secrets sealed again under the current key; 3 remain") {
+	if err == nil || !strings.Contains(out.String(), "0 secrets sealed again under the current key; 4 remain") {
 		t.Fatalf("without the previous key: %v, %q", err, out.String())
 	}
 	vars["EQUIPE_SECRET_KEY_PREVIOUS"] = strings.TrimSpace(string(old))
 	out.Reset()
-	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "3 secrets sealed again") {
+	if err := run(ctx, []string{"reseal-secrets"}, nil, &out, io.Discard, env(vars)); err != nil || !strings.HasPrefix(out.String(), "4 secrets sealed again") {
 		t.Fatalf("with the previous key: %v, %q", err, out.String())
 	}
 	delete(vars, "EQUIPE_SECRET_KEY_PREVIOUS")

@@ -1,0 +1,64 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+func TestOIDCClients_AnInstanceKeyRegistersRotatesAndDeletesAClientOthersAreRefused(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		c := env.Client()
+		_, key, err := env.App.Team.CreateKey(t.Context(), instanceActor(t, env), nil, teamNewKey("vendor backend"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := env.URL + "/api/v1/oidc-clients"
+
+		r := call(t, c, "POST", base, map[string]any{"name": "", "redirect_uris": []string{"http://app.example.com/cb"},
+			"scopes": []string{"root"}}, bearer(key)...)
+		if r.Status != 422 || r.fieldCodes()["name"] != "name.required" || r.fieldCodes()["redirect_uris"] != "oidc_client.uri_https" ||
+			r.fieldCodes()["scopes"] != "oidc_client.scope_unknown" {
+			t.Errorf("bad client: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", base, nil, bearer(key)...); r.Status != 200 || len(r.JSON["items"].([]any)) != 0 {
+			t.Errorf("a refusal made a client: %d %s", r.Status, r.Raw)
+		}
+
+		r = call(t, c, "POST", base, map[string]any{"name": "Vendor app", "redirect_uris": []string{"https://app.example.com/cb"},
+			"post_logout_redirect_uris": []string{"https://app.example.com/"}, "scopes": []string{"accounts", "offline_access"}},
+			bearer(key)...)
+		secret, _ := r.JSON["client_secret"].(string)
+		if r.Status != 201 || secret == "" || r.Header.Get("Location") != "/api/v1/oidc-clients/"+r.JSON["id"].(string) {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		loc := env.URL + r.Header.Get("Location")
+		if r := call(t, c, "GET", loc, nil, bearer(key)...); r.Status != 200 || r.JSON["client_secret"] != nil ||
+			r.JSON["name"] != "Vendor app" {
+			t.Errorf("read: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "POST", base, map[string]any{"name": "again", "redirect_uris": []string{"https://app.example.com/cb"}},
+			append(bearer(key), "Idempotency-Key", "k1")...); r.Status != 400 || r.code() != "idempotency.secret_answer" {
+			t.Errorf("an idempotent creation: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c, "POST", loc+"/rotate-secret", nil, bearer(key)...)
+		if again, _ := r.JSON["client_secret"].(string); r.Status != 200 || again == "" || again == secret {
+			t.Errorf("rotate: %d %s", r.Status, r.Raw)
+		}
+
+		// An account's administrator is no instance administrator.
+		a := newTenant(t, env, "owner@a.example")
+		if r := call(t, c, "GET", base, nil, bearer(a.admin)...); r.Status != 403 || r.code() != "oidc_client.instance_admin_only" {
+			t.Errorf("list by an account's administrator: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "DELETE", loc, nil, bearer(a.admin)...); r.Status != 403 {
+			t.Errorf("delete by an account's administrator: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "DELETE", loc, nil, bearer(key)...); r.Status != 204 {
+			t.Errorf("delete: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", loc, nil, bearer(key)...); r.Status != 404 {
+			t.Errorf("deleted client: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -1,0 +1,176 @@
+package scim_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// TestTenants_AKeyOfOneAccountNeverSeesAnother: whatever a key of account
+// A asks, B's members are not found, not listed, not changed.
+func TestTenants_AKeyOfOneAccountNeverSeesAnother(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a, b := newTenant(t, env), newTenant(t, env)
+		r := b.call(t, "POST", "/Users", map[string]any{"userName": "bea@" + b.domain, "externalId": "shared-ext"}, http.StatusCreated)
+		bea := r.JSON["id"].(string)
+		a.call(t, "POST", "/Users", map[string]any{"userName": "al@" + a.domain, "externalId": "shared-ext"}, http.StatusCreated)
+
+		for _, f := range []string{`userName eq "bea@` + b.domain + `"`, `id eq "` + bea + `"`, `emails.value eq "bea@` + b.domain + `"`} {
+			resources(t, a.call(t, "GET", query("/Users", f), nil, http.StatusOK), 0)
+		}
+		r = a.call(t, "GET", query("/Users", `externalId eq "shared-ext"`), nil, http.StatusOK)
+		if got := resources(t, r, 1); got[0]["userName"] != "al@"+a.domain {
+			t.Fatalf("found %v", got[0]["userName"])
+		}
+		list := resources(t, a.call(t, "GET", "/Users", nil, http.StatusOK), 2)
+		for _, u := range list {
+			if u["id"] == bea {
+				t.Fatal("B's member listed to A")
+			}
+		}
+		scimError(t, do(t, env, "GET", "/scim/v2/Users/"+bea, a.key, nil), http.StatusNotFound, "")
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Users/"+bea, a.key, patchOp(map[string]any{"op": "replace", "path": "active", "value": false})),
+			http.StatusNotFound, "")
+		scimError(t, do(t, env, "DELETE", "/scim/v2/Users/"+bea, a.key, nil), http.StatusNotFound, "")
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Groups/manager", a.key, patchOp(map[string]any{"op": "add", "path": "members",
+			"value": []map[string]any{{"value": bea}}})), http.StatusBadRequest, "invalidValue")
+		r = a.call(t, "GET", "/Groups/guest", nil, http.StatusOK)
+		for _, m := range r.JSON["members"].([]any) {
+			if m.(map[string]any)["value"] == bea {
+				t.Fatal("B's member in A's group")
+			}
+		}
+		if m, _ := b.member(t, bea); m.Status == equipe.MemberSuspended || m.Role != "guest" {
+			t.Fatalf("B's member changed: %+v", m)
+		}
+	})
+}
+
+// TestRules_SCIMCannotRemoveOrDemoteTheLastAdministrator: suspending,
+// deleting or taking the last active administrator out of the
+// administrators' group is refused, and changes nothing.
+func TestRules_SCIMCannotRemoveOrDemoteTheLastAdministrator(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		admin := tn.admin.User.ID.String()
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Users/"+admin, tn.key, patchOp(map[string]any{"op": "replace", "path": "active", "value": false})),
+			http.StatusConflict, "")
+		scimError(t, do(t, env, "DELETE", "/scim/v2/Users/"+admin, tn.key, nil), http.StatusConflict, "")
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Groups/admin", tn.key, patchOp(map[string]any{"op": "remove",
+			"path": `members[value eq "` + admin + `"]`})), http.StatusConflict, "")
+		scimError(t, do(t, env, "PUT", "/scim/v2/Groups/admin", tn.key, map[string]any{"displayName": "Administrator",
+			"members": []any{}}), http.StatusConflict, "")
+		if m, _ := tn.member(t, admin); m.Status != equipe.MemberActive || m.Role != "admin" {
+			t.Fatalf("admin changed: %+v", m)
+		}
+	})
+}
+
+// TestRules_AKeyGrantsNoMoreThanItsRole: a SCIM key with the manager role
+// adds and suspends members but makes no administrator.
+func TestRules_AKeyGrantsNoMoreThanItsRole(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		_, key, err := env.App.Team.CreateKey(t.Context(), tn.actor(), &tn.account,
+			team.NewKey{Name: "Okta", Role: "manager", Purpose: equipe.KeySCIM})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := do(t, env, "POST", "/scim/v2/Users", key, map[string]any{"userName": "new@" + tn.domain})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		id := r.JSON["id"].(string)
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Groups/admin", key, patchOp(map[string]any{"op": "add", "path": "members",
+			"value": []map[string]any{{"value": id}}})), http.StatusForbidden, "")
+		if m, _ := tn.member(t, id); m.Role != "guest" {
+			t.Fatalf("role %s", m.Role)
+		}
+	})
+}
+
+// TestAccess_OnlyASCIMKeyOfAnAccountThatTurnedSCIMOn: a SCIM key opens
+// SCIM and nothing of the JSON API; an ordinary key, a session or no
+// credential opens no SCIM resource; an account with SCIM off refuses its
+// key; discovery needs no key.
+func TestAccess_OnlyASCIMKeyOfAnAccountThatTurnedSCIMOn(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		r := do(t, env, "GET", "/api/v1/accounts/"+tn.account.String()+"/members", tn.key, nil)
+		if r.Status != http.StatusForbidden || r.JSON["code"] != "api_key.scim_only" {
+			t.Fatalf("API with a SCIM key: %d %s", r.Status, r.Raw)
+		}
+		_, plain, err := env.App.Team.CreateKey(t.Context(), tn.actor(), &tn.account, team.NewKey{Name: "backend", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scimError(t, do(t, env, "GET", "/scim/v2/Users", plain, nil), http.StatusUnauthorized, "")
+		scimError(t, do(t, env, "GET", "/scim/v2/Users", tn.admin.Token, nil), http.StatusUnauthorized, "")
+		scimError(t, do(t, env, "GET", "/scim/v2/Users", "", nil), http.StatusUnauthorized, "")
+		scimError(t, do(t, env, "GET", "/scim/v2/Users", "equipe_"+"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil), http.StatusUnauthorized, "")
+		if _, _, err := env.App.Team.CreateKey(t.Context(), tn.actor(), nil, team.NewKey{Name: "x", Purpose: equipe.KeySCIM}); equipe.ErrorCode(err) == "" {
+			t.Fatal("an instance SCIM key was made")
+		}
+
+		off := false
+		if _, err := env.App.Team.UpdateAccount(t.Context(), tn.actor(), tn.account, team.AccountChange{SCIMEnabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		scimError(t, do(t, env, "GET", "/scim/v2/Users", tn.key, nil), http.StatusForbidden, "")
+
+		for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas",
+			"/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group"} {
+			if r := do(t, env, "GET", "/scim/v2"+p, "", nil); r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/scim+json" {
+				t.Fatalf("%s: %d %s", p, r.Status, r.Raw)
+			}
+		}
+		scimError(t, do(t, env, "GET", "/scim/v2/Nothing", tn.key, nil), http.StatusNotFound, "")
+	})
+}
+
+// TestRequests_BadInputIsRefusedAndChangesNothing: malformed bodies,
+// patches and values answer the RFC's error with its scimType.
+func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		r := tn.call(t, "POST", "/Users", map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk"}, http.StatusCreated)
+		id := r.JSON["id"].(string)
+		users := "/scim/v2/Users/" + id
+		for _, c := range []struct {
+			method, path string
+			body         any
+			status       int
+			scimType     string
+		}{
+			{"POST", "/scim/v2/Users", `{"userName":`, 400, "invalidSyntax"},
+			{"POST", "/scim/v2/Users", map[string]any{"userName": "not an address"}, 400, "invalidValue"},
+			{"POST", "/scim/v2/Users", map[string]any{"externalId": "x"}, 400, "invalidValue"},
+			{"POST", "/scim/v2/Users", map[string]any{"userName": "x@" + tn.domain, "active": "maybe"}, 400, "invalidValue"},
+			{"PATCH", users, map[string]any{"Operations": []any{}}, 400, "invalidSyntax"},
+			{"PATCH", users, patchOp(map[string]any{"op": "move", "path": "title", "value": "x"}), 400, "invalidSyntax"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title[", "value": "x"}), 400, "invalidPath"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "shoeSize", "value": 42}), 400, "invalidPath"},
+			{"PATCH", users, patchOp(map[string]any{"op": "remove"}), 400, "noTarget"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "id", "value": "x"}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "userName", "value": "y@" + tn.domain}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": 7}), 400, "invalidValue"},
+			// The change is refused whole: the title set first stays as it was.
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": "Boss"},
+				map[string]any{"op": "replace", "path": "title", "value": "<b>"}), 400, "invalidValue"},
+			{"PATCH", "/scim/v2/Groups/manager", patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Chiefs"}), 400, "mutability"},
+			{"GET", "/scim/v2/Users?startIndex=x", nil, 400, "invalidValue"},
+		} {
+			t.Run(c.method+" "+c.scimType, func(t *testing.T) {
+				scimError(t, do(t, env, c.method, c.path, tn.key, c.body), c.status, c.scimType)
+			})
+		}
+		r = tn.call(t, "GET", "/Users/"+id, nil, http.StatusOK)
+		if r.JSON["title"] != "Clerk" {
+			t.Fatalf("changed: %s", r.Raw)
+		}
+		resources(t, tn.call(t, "GET", "/Users", nil, http.StatusOK), 2)
+	})
+}

@@ -1,0 +1,197 @@
+package scim
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// Service serves SCIM 2.0 for the accounts that turned it on.
+type Service struct {
+	Team *team.Service
+	I18n *i18n.Catalog
+	Log  *slog.Logger
+	// Base is the service's public URL without a trailing slash: resources'
+	// locations are under Base + Prefix.
+	Base string
+}
+
+// Prefix is the path under which the service answers.
+const Prefix = "/scim/v2"
+
+// The protocol's media type and schema URNs.
+const (
+	mediaType        = "application/scim+json"
+	schemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
+	schemaGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	schemaList       = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	schemaPatch      = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	schemaError      = "urn:ietf:params:scim:api:messages:2.0:Error"
+	schemaConfig     = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	schemaType       = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+	schemaSchema     = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+)
+
+// call is one authenticated request: the key acting, and its account.
+type call struct {
+	s       *Service
+	w       http.ResponseWriter
+	r       *http.Request
+	actor   team.Actor
+	account equipe.Account
+	locale  string
+	roles   map[string]string // the account's custom roles' names, once read
+}
+
+// Handler returns the handler of every path under Prefix.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	routes := []struct {
+		pattern string
+		fn      func(*call) error
+	}{
+		{"GET /Users", (*call).listUsers},
+		{"POST /Users", (*call).createUser},
+		{"GET /Users/{id}", (*call).getUser},
+		{"PUT /Users/{id}", (*call).replaceUser},
+		{"PATCH /Users/{id}", (*call).patchUser},
+		{"DELETE /Users/{id}", (*call).deleteUser},
+		{"GET /Groups", (*call).listGroups},
+		{"GET /Groups/{id}", (*call).getGroup},
+		{"PUT /Groups/{id}", (*call).replaceGroup},
+		{"PATCH /Groups/{id}", (*call).patchGroup},
+		{"POST /Groups", (*call).groupsFixed},
+		{"DELETE /Groups/{id}", (*call).groupsFixed},
+	}
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		mux.Handle(method+" "+Prefix+path, s.authenticated(rt.fn))
+	}
+	// Discovery says what the service supports and nothing of any account:
+	// RFC 7644 §4 lets it be read without authenticating.
+	mux.HandleFunc("GET "+Prefix+"/ServiceProviderConfig", s.serviceProviderConfig)
+	mux.HandleFunc("GET "+Prefix+"/ResourceTypes", s.resourceTypes)
+	mux.HandleFunc("GET "+Prefix+"/ResourceTypes/{id}", s.resourceType)
+	mux.HandleFunc("GET "+Prefix+"/Schemas", s.schemas)
+	mux.HandleFunc("GET "+Prefix+"/Schemas/{id}", s.schema)
+	mux.HandleFunc("/scim/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &scimError{status: http.StatusNotFound, key: "error.not_found"})
+	})
+	return mux
+}
+
+// authenticated runs fn for a request made with an account's SCIM key,
+// once the account has SCIM turned on.
+func (s *Service) authenticated(fn func(*call) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := httpauth.Unavailable(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if httpauth.BadKey(r) {
+			s.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, httpauth.KeyRefusal(r)))
+			return
+		}
+		c := &call{s: s, w: w, r: r, actor: team.Actor{Key: httpauth.APIKey(r), IP: httpauth.Origin(r).IP},
+			locale: i18n.Negotiate(r.Header.Get("Accept-Language"))}
+		acct, err := s.Team.SCIMAccount(r.Context(), c.actor)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c.account = acct
+		if err := fn(c); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// groupsFixed answers the Group operations the service does not offer: an
+// account's groups are its roles, made and removed in equipe.
+func (c *call) groupsFixed() error {
+	return &scimError{status: http.StatusNotImplemented, key: "scim.groups_fixed"}
+}
+
+// maxBody bounds request bodies: a user or a patch is far smaller.
+const maxBody = 64 << 10
+
+// body reads the request's JSON object: a media type of SCIM or JSON, at
+// most maxBody bytes.
+func (c *call) body() (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	if mt != mediaType && mt != "application/json" {
+		return nil, &scimError{status: http.StatusUnsupportedMediaType, key: "request.media_type"}
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(c.w, c.r.Body, maxBody)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &scimError{status: http.StatusRequestEntityTooLarge, key: "request.too_large"}
+		}
+		return nil, badRequest(invalidSyntax, "request.malformed", nil)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil || m == nil {
+		return nil, badRequest(invalidSyntax, "request.malformed", nil)
+	}
+	return m, nil
+}
+
+// Paging (RFC 7644 §3.4.2.4): startIndex is 1-based, count defaults to
+// defaultCount and is held to maxCount.
+const (
+	defaultCount = 100
+	maxCount     = team.MaxDirectoryPage
+)
+
+// paging reads startIndex and count: below 1 reads as 1, a negative count
+// as 0 (RFC 7644), more than maxCount as maxCount.
+func (c *call) paging() (start, count int, err error) {
+	q := c.r.URL.Query()
+	start, count = 1, defaultCount
+	if v := q.Get("startIndex"); v != "" {
+		if start, err = strconv.Atoi(v); err != nil {
+			return 0, 0, badRequest(invalidValue, "scim.start_index_invalid", nil)
+		}
+		start = max(start, 1)
+	}
+	if v := q.Get("count"); v != "" {
+		if count, err = strconv.Atoi(v); err != nil {
+			return 0, 0, badRequest(invalidValue, "scim.count_invalid", nil)
+		}
+		count = min(max(count, 0), maxCount)
+	}
+	return start, count, nil
+}
+
+// listResponse is RFC 7644 §3.4.2's answer to a query.
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+// meta is a resource's metadata.
+type meta struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+	Location     string `json:"location"`
+}
+
+// location is the URL of the resource at path (under Prefix).
+func (c *call) location(path string) string { return c.s.Base + Prefix + path }

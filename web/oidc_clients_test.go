@@ -1,0 +1,70 @@
+package web_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+)
+
+func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnceAndDeletesIt(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
+		t.Fatal(err)
+	}
+	c := env.Client()
+	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
+	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+
+	if p := get(t, c, env.URL+"/"); !strings.Contains(p.Body, `href="/admin/oidc-clients"`) {
+		t.Error("the home page has no link to the OpenID Connect clients")
+	}
+	p := get(t, c, env.URL+"/admin/oidc-clients")
+	if p.Status != 200 || !strings.Contains(p.Body, "Clients OpenID Connect") || !strings.Contains(p.Body, "Aucun client") {
+		t.Fatalf("page: %d %s", p.Status, text(p.Body))
+	}
+
+	// Each problem beside its field, in the reader's language, and nothing made.
+	p = post(t, c, env.URL+"/admin/oidc-clients", url.Values{"name": {"Vendor app"},
+		"redirect_uris": {"http://app.example.com/cb"}, "backchannel_logout_uri": {"https://10.0.0.1/x"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-redirect_uris"`) || !strings.Contains(p.Body, "doit commencer par https://") ||
+		!strings.Contains(p.Body, `id="e-backchannel_logout_uri"`) || !strings.Contains(p.Body, "Vendor app") {
+		t.Fatalf("bad client: %d %s", p.Status, text(p.Body))
+	}
+	if cs, _ := env.App.DB.OIDCClients(t.Context()); len(cs) != 0 {
+		t.Fatalf("a refusal made %d clients", len(cs))
+	}
+
+	p = post(t, c, env.URL+"/admin/oidc-clients", url.Values{"name": {"Vendor app"},
+		"redirect_uris": {"https://app.example.com/cb\r\nhttp://127.0.0.1:9000/cb"}, "scopes": {"profile", "accounts"}})
+	if p.Status != 201 || p.Header.Get("Cache-Control") != "no-store" || !strings.Contains(p.Body, "eqcs_") {
+		t.Fatalf("create: %d %s", p.Status, text(p.Body))
+	}
+	cs, err := env.App.DB.OIDCClients(t.Context())
+	if err != nil || len(cs) != 1 || len(cs[0].RedirectURIs) != 2 || strings.Join(cs[0].Scopes, " ") != "openid profile accounts" {
+		t.Fatalf("stored %+v %v", cs, err)
+	}
+	p = get(t, c, env.URL+"/admin/oidc-clients")
+	if !strings.Contains(p.Body, cs[0].ID.String()) || strings.Contains(p.Body, `value="eqcs_`) {
+		t.Errorf("list: %s", text(p.Body))
+	}
+	p = post(t, c, env.URL+"/admin/oidc-clients/"+cs[0].ID.String()+"/rotate", nil)
+	if p.Status != 200 || !strings.Contains(p.Body, "eqcs_") || !strings.Contains(text(p.Body), "L'ancien secret ne fonctionne plus") {
+		t.Errorf("rotate: %d %s", p.Status, text(p.Body))
+	}
+	p = post(t, c, env.URL+"/admin/oidc-clients/"+cs[0].ID.String()+"/delete", nil)
+	if p.Status != 303 || p.Header.Get("Location") != "/admin/oidc-clients?done=deleted" {
+		t.Errorf("delete: %d %s", p.Status, text(p.Body))
+	}
+	if p := get(t, c, env.URL+"/admin/oidc-clients?done=deleted"); !strings.Contains(p.Body, "Client supprimé") ||
+		strings.Contains(p.Body, "Vendor app") {
+		t.Errorf("after the deletion: %s", text(p.Body))
+	}
+
+	// A member who is no instance administrator is refused.
+	o := signUpOwner(t, env, "ada@example.com")
+	if p := get(t, o.c, env.URL+"/admin/oidc-clients"); p.Status != 403 {
+		t.Errorf("an account owner: %d", p.Status)
+	}
+}
