@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -79,10 +80,17 @@ func newClient(t testing.TB, env *apptest.Env, key string, opts ...client.Option
 // send makes a request the client has no call for (setting up a test).
 func send(t testing.TB, env *apptest.Env, key, method, path string, body any) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, env.URL+path, bytes.NewReader(b))
+	// No body (nil) sends none: the routes without one declare none.
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, env.URL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
