@@ -61,9 +61,11 @@ type App struct {
 	Webhooks    *webhook.Worker
 	// SigningKeys are the OpenID Connect provider's signing keys.
 	SigningKeys *openid.Keys
-	Mailbox     *mail.DevMailbox // the development mailbox; nil when SMTP is configured
-	Handler     http.Handler
-	Metrics     *metrics.Metrics
+	// SignIn is the OpenID Connect provider.
+	SignIn  *openid.Provider
+	Mailbox *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	Handler http.Handler
+	Metrics *metrics.Metrics
 
 	metricsListener net.Listener // Config.MetricsAddr's; nil when none
 
@@ -165,8 +167,13 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 
+	signIn, err := openid.New(cfg.PublicURL.String(), runner, a.Team, a.SigningKeys, a.Log.With("component", "oidc"))
+	if err != nil {
+		return fmt.Errorf("openid connect provider: %w", err)
+	}
+	a.SignIn = signIn
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
-	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
+	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
 		APIDocument: api.Document()}
 	webHandler, err := w.Handler()
@@ -214,6 +221,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		AuthZEN:           az.Handler(),
 		AuthZENEvaluation: az.EvaluationHandler(),
 		SCIM:              provisioning.Handler(),
+		OIDC:              signIn,
 		I18n:              cat,
 		Log:               a.Log.With("component", "http"),
 	}
@@ -350,6 +358,9 @@ func (a *App) maintain(ctx context.Context) {
 		case <-t.C:
 			if err := a.Identity.Cleanup(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup", "err", err)
+			}
+			if err := a.SignIn.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("cleanup of OpenID Connect tokens", "err", err)
 			}
 			if err := a.Team.CleanupImports(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("cleanup of imports", "err", err)

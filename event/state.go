@@ -123,6 +123,9 @@ type Member struct {
 	// ExternalID is the vendor's identifier of the member in the account
 	// (absent when none).
 	ExternalID string `json:"external_id,omitempty"`
+	// NotificationEmail is where the account's notifications to the member
+	// go instead of their login email (absent when none).
+	NotificationEmail string `json:"notification_email,omitempty"`
 }
 
 // MemberOf returns the state of m with its assigned resources.
@@ -132,16 +135,20 @@ func MemberOf(m equipe.Member, resources []equipe.ID) Member {
 		ovs = []equipe.Override{}
 	}
 	return Member{Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, Resources: resources,
-		ExternalID: m.ExternalID}
+		ExternalID: m.ExternalID, NotificationEmail: m.NotificationEmail}
 }
 
 // Fields lists the member's role, status, job title, overrides and
-// resources, and their external ID when they have one.
+// resources, and their external ID and notification email when they have
+// them.
 func (m Member) Fields() []Field {
 	fs := []Field{{"role", ValueRole, m.Role}, {"status", ValueStatus, m.Status}, {"title", ValueText, m.Title},
 		{"overrides", ValueOverrides, m.Overrides}, {"resources", ValueResources, m.Resources}}
 	if m.ExternalID != "" {
 		fs = append(fs, Field{"external_id", ValueText, m.ExternalID})
+	}
+	if m.NotificationEmail != "" {
+		fs = append(fs, Field{"notification_email", ValueText, m.NotificationEmail})
 	}
 	return fs
 }

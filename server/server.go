@@ -42,6 +42,9 @@ type Server struct {
 	AuthZEN, AuthZENEvaluation http.Handler
 	// SCIM serves SCIM 2.0 provisioning under /scim/; nil: not served.
 	SCIM http.Handler
+	// OIDC serves the OpenID Connect provider under /oidc/ and its
+	// discovery document; nil: not served.
+	OIDC http.Handler
 	// DevMail serves /dev/mail when the development mailbox is on; nil otherwise.
 	DevMail http.Handler
 	// Metrics counts the requests; nil: not counted.
@@ -92,6 +95,10 @@ func (s *Server) Handler() (http.Handler, error) {
 	if s.AuthZEN != nil {
 		mux.Handle("/access/", s.AuthZEN)
 		mux.Handle("/.well-known/authzen-configuration", s.AuthZEN)
+	}
+	if s.OIDC != nil {
+		mux.Handle("/oidc/", s.OIDC)
+		mux.Handle("/.well-known/openid-configuration", s.OIDC)
 	}
 	if s.SCIM != nil {
 		mux.Handle("/scim/", s.SCIM)

@@ -29,10 +29,17 @@ func (w Writes) UpdateMember(ctx context.Context, m *equipe.Member) error {
 // not exist) answers ENOTFOUND "resource.unknown" and, the transaction being
 // rolled back by the caller, changes nothing.
 func (w Writes) SetMemberResources(ctx context.Context, accountID, userID equipe.ID, ids []equipe.ID) error {
-	w.x.touch(MemberKey(accountID, userID))
 	if _, err := w.exec(ctx, `DELETE FROM member_resources WHERE account_id = $1 AND user_id = $2`, accountID, userID); err != nil {
 		return err
 	}
+	return w.AssignNewMember(ctx, accountID, userID, ids)
+}
+
+// AssignNewMember gives a member just created (who holds no resource yet)
+// the resources ids: SetMemberResources without the statement that clears
+// what they held. An unknown resource answers as SetMemberResources does.
+func (w Writes) AssignNewMember(ctx context.Context, accountID, userID equipe.ID, ids []equipe.ID) error {
+	w.x.touch(MemberKey(accountID, userID))
 	seen := map[equipe.ID]bool{}
 	for _, id := range ids {
 		if seen[id] {

@@ -167,11 +167,18 @@ func memberDest(m *equipe.Member) []any {
 // with key "error.member_exists" when the user is already a member of the
 // account.
 func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
-	var first, last, email string
+	var u equipe.User
 	if err := w.queryRow(ctx, `SELECT first_name, last_name, email_key FROM users WHERE id = $1`, []any{m.UserID},
-		&first, &last, &email); err != nil {
+		&u.FirstName, &u.LastName, &u.EmailKey); err != nil {
 		return err
 	}
+	return w.CreateMemberOf(ctx, m, u)
+}
+
+// CreateMemberOf is CreateMember for the user u as the caller read it (its
+// names and address key), which saves reading it again.
+func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.User) error {
+	first, last, email := u.FirstName, u.LastName, u.EmailKey
 	if m.FirstName != "" || m.LastName != "" {
 		first, last = m.FirstName, m.LastName
 	}

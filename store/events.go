@@ -23,21 +23,41 @@ import (
 // its values are handed out when asked, not at commit, so a reader could
 // see n+1 committed while n, taken earlier by a slower transaction, is not
 // yet, move its cursor past n and never see it. The lock is held for the
-// two statements per event and the commit itself: transactions that record
+// two statements per 200 events and the commit itself: transactions that record
 // events commit one at a time (docs/changes.md says what that costs).
 
 // sequenceEvents returns the statements that number the events ids, in the
-// order they were recorded.
+// order they were recorded: two statements for up to sequenceChunk events
+// (the counter moved past them all, then each event numbered by its place),
+// so that a unit recording many events (an import's batch) does not pay two
+// round trips per event while it holds the counter's lock.
 func sequenceEvents(ids []equipe.ID) []batchItem {
-	out := make([]batchItem, 0, 2*len(ids))
-	for _, id := range ids {
+	var out []batchItem
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), sequenceChunk)]
+		ids = ids[len(chunk):]
+		var cases, in strings.Builder
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			p := "$" + itoa(i+1)
+			cases.WriteString(" WHEN " + p + " THEN " + itoa(i+1))
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			in.WriteString(p)
+			args[i] = id
+		}
+		n := itoa(len(chunk))
 		out = append(out,
-			batchItem{query: `UPDATE event_sequence SET last = last + 1 WHERE one = 1`},
-			batchItem{query: `UPDATE audit_events SET seq = (SELECT last FROM event_sequence WHERE one = 1) WHERE id = $1`,
-				args: []any{id}})
+			batchItem{query: `UPDATE event_sequence SET last = last + ` + n + ` WHERE one = 1`},
+			batchItem{query: `UPDATE audit_events SET seq = (SELECT last FROM event_sequence WHERE one = 1) - ` + n +
+				` + CASE id` + cases.String() + ` END WHERE id IN (` + in.String() + `)`, args: args})
 	}
 	return out
 }
+
+// sequenceChunk is the most events one statement numbers.
+const sequenceChunk = 200
 
 // SequencedEvent is an event with its sequence number.
 type SequencedEvent struct {

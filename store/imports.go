@@ -153,17 +153,48 @@ func (q Queries) importRows(ctx context.Context, query string, args ...any) ([]I
 	return out, wrap(rows.Err())
 }
 
+// ImportRowsTaken is the key of the ECONFLICT of RecordImportRows when a
+// row was done already: another process took the import up meanwhile.
+const ImportRowsTaken = "import.rows_taken"
+
 // RecordImportRows writes what was done to rows of the import (their
 // Outcome and Reason) and counts them in its progress; done finishes the
-// import at at.
+// import at at. Each row must still be to do (ECONFLICT ImportRowsTaken
+// otherwise): in the transaction that applied the rows, this keeps a
+// process that lost its claim from applying them a second time.
 func (w Writes) RecordImportRows(ctx context.Context, id equipe.ID, rows []ImportRow, done bool, at time.Time) error {
+	// One statement per outcome and reason, not per row: a batch is mostly
+	// rows added, or updated.
+	type result struct{ outcome, reason string }
+	lines := map[result][]int{}
+	var order []result
 	counts := map[string]int{}
 	for _, r := range rows {
-		if _, err := w.exec(ctx, `UPDATE member_import_rows SET outcome = $3, reason = $4 WHERE import_id = $1 AND line = $2`,
-			id, r.Line, r.Outcome, r.Reason); err != nil {
+		k := result{r.Outcome, r.Reason}
+		if _, ok := lines[k]; !ok {
+			order = append(order, k)
+		}
+		lines[k] = append(lines[k], r.Line)
+		counts[r.Outcome]++
+	}
+	for _, k := range order {
+		var in strings.Builder
+		args := []any{id, k.outcome, k.reason}
+		for i, line := range lines[k] {
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			args = append(args, line)
+			in.WriteString("$" + itoa(len(args)))
+		}
+		n, err := w.exec(ctx, `UPDATE member_import_rows SET outcome = $2, reason = $3 WHERE import_id = $1 AND outcome = ''
+			AND line IN (`+in.String()+`)`, args...)
+		if err != nil {
 			return err
 		}
-		counts[r.Outcome]++
+		if n != int64(len(lines[k])) {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: ImportRowsTaken}
+		}
 	}
 	status, finished := "running", int64(0)
 	if done {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -308,6 +309,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 			db.numbered()
 		}
 	}
+	if len(touched) > 1 {
+		// A unit that changes many members (an import's batch) names each
+		// several times: each key is sent and heard once.
+		slices.Sort(touched)
+		touched = slices.Compact(touched)
+	}
 	if err = db.notify(ctx, stx, touched); err != nil {
 		return err
 	}
@@ -364,7 +371,50 @@ func (db *DB) endRelaxed(ctx context.Context, conn *sql.Conn) {
 type Tx struct {
 	Queries
 	Writes
-	tx *sql.Tx
+	tx         *sql.Tx
+	savepoints int // how many were made, to name the next
+}
+
+// Savepoint is a point in a transaction that its writes since can be undone
+// to, the rest of the transaction kept: a unit that applies many changes
+// (an import's batch of rows) undoes the one the rules refuse. On
+// PostgreSQL a failed statement aborts the whole transaction unless it is
+// undone to a savepoint.
+type Savepoint struct {
+	tx     *Tx
+	name   string
+	events int
+}
+
+// Savepoint marks the transaction's current point. Savepoints nest: undo
+// or release the latest first.
+func (tx *Tx) Savepoint(ctx context.Context) (*Savepoint, error) {
+	w := tx.Writes.x.(txWriter)
+	tx.savepoints++
+	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events)}
+	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
+		return nil, wrap(err)
+	}
+	return sp, nil
+}
+
+// Rollback undoes the transaction's writes since the savepoint, and ends it.
+func (sp *Savepoint) Rollback(ctx context.Context) error {
+	if _, err := sp.tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp.name); err != nil {
+		return wrap(err)
+	}
+	// The events recorded since are undone: they are not numbered.
+	// Changed keys stay: hearing of a change that did not happen costs a
+	// cache entry, no more.
+	w := sp.tx.Writes.x.(txWriter)
+	*w.events = (*w.events)[:sp.events]
+	return sp.Release(ctx)
+}
+
+// Release keeps the transaction's writes since the savepoint, and ends it.
+func (sp *Savepoint) Release(ctx context.Context) error {
+	_, err := sp.tx.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp.name)
+	return wrap(err)
 }
 
 // Queries holds the read methods, run against the reader pool (on DB) or a

@@ -19,9 +19,11 @@ import (
 const (
 	// MaxImportRows is the most rows a members file may hold.
 	MaxImportRows = 10_000
-	// importBatch is how many rows an import does between two records of
-	// its progress: a process that stops redoes at most one batch.
-	importBatch = 100
+	// importBatch is how many rows an import applies in one unit of work,
+	// recording its progress with them: a process that stops loses at most
+	// one batch, done again when the import is taken up. Larger batches
+	// save little more and hold the database's write lock longer.
+	importBatch = 200
 	// importLease is how long a process holds a running import without
 	// recording progress; past it, another process takes it up.
 	importLease = time.Minute
@@ -84,7 +86,7 @@ type importData struct {
 	Role              string       `json:"role"`
 	Title             *string      `json:"title,omitempty"`
 	Resources         *[]equipe.ID `json:"resources,omitempty"`
-	NotificationEmail string       `json:"notification_email,omitempty"`
+	NotificationEmail *string      `json:"notification_email,omitempty"`
 	ExternalID        *string      `json:"external_id,omitempty"`
 	SendInvitation    bool         `json:"send_invitation,omitempty"`
 }
@@ -111,7 +113,8 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // PlanImport checks a members file for the account without changing
 // anything: the dry run. Every row goes through the use case that would
 // apply it (AddMember, or ChangeMember for someone already a member),
-// rehearsed and rolled back, so that the plan and the import judge alike:
+// rehearsed alone and rolled back (a batch of rows in one unit of work,
+// each undone to a savepoint), so that the plan and the import judge alike:
 // the address, the names, the role and whether the actor may grant it,
 // the resources, the last administrator. Besides, a row may not repeat an
 // earlier row's address, nor hold a cell a spreadsheet would run. With
@@ -138,9 +141,9 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 		bad[p.Line] = true
 	}
 	seen := map[string]int{}
-	rehearsal := importing(rehearsing(ctx))
-	stored := make([]store.ImportRow, 0, len(f.Rows))
-	for _, row := range f.Rows {
+	ds := make([]importData, len(f.Rows))
+	var trial []int // the rows without a problem of form, rehearsed
+	for i, row := range f.Rows {
 		var problems []ImportProblem
 		add := func(col, key string, args map[string]any) {
 			problems = append(problems, ImportProblem{Line: row.Line, Column: col, Key: key, Args: args})
@@ -149,6 +152,7 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 		if err != nil {
 			return ImportPlan{}, err
 		}
+		ds[i] = d
 		if key != "" {
 			if first, ok := seen[key]; ok {
 				add("email", "import.duplicate", map[string]any{"line": first})
@@ -157,41 +161,49 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 			}
 		}
 		if len(problems) == 0 && !bad[row.Line] {
-			outcome, err := s.importRow(rehearsal, actor, account, d)
+			trial = append(trial, i)
+		}
+		plan.Problems = append(plan.Problems, problems...)
+	}
+	for start := 0; start < len(trial); start += importBatch {
+		batch := trial[start:min(len(trial), start+importBatch)]
+		bd := make([]importData, len(batch))
+		for j, i := range batch {
+			bd[j] = ds[i]
+		}
+		done, err := s.applyRows(ctx, actor, account, bd, true, nil)
+		if err != nil {
+			return ImportPlan{}, err
+		}
+		for j, r := range done {
+			line := f.Rows[batch[j]].Line
 			switch {
-			case err == nil:
-			case isRefusal(err) || equipe.ErrorCode(err) == equipe.ERATELIMITED:
-				e := equipe.AsError(err)
+			case r.err != nil:
+				e := equipe.AsError(r.err)
 				if len(e.Fields) > 0 {
 					for _, fe := range e.Fields {
-						add(fe.Field, fe.Key, fe.Args)
+						plan.Problems = append(plan.Problems, ImportProblem{Line: line, Column: fe.Field, Key: fe.Key, Args: fe.Args})
 					}
 				} else {
-					add(refusalColumn(e.Key), e.Key, e.Args)
+					plan.Problems = append(plan.Problems, ImportProblem{Line: line, Column: refusalColumn(e.Key), Key: e.Key, Args: e.Args})
 				}
-			default:
-				return ImportPlan{}, err
-			}
-			switch {
-			case err != nil:
-			case outcome == "added":
+			case r.outcome == "added":
 				plan.Adds++
-			case outcome == "updated":
+			case r.outcome == "updated":
 				plan.Updates++
-			case outcome == "unchanged":
+			case r.outcome == "unchanged":
 				plan.Unchanged++
 			}
 		}
-		plan.Problems = append(plan.Problems, problems...)
-		if keep && len(plan.Problems) == 0 {
-			b, err := json.Marshal(d)
+	}
+	stored := make([]store.ImportRow, 0, len(f.Rows))
+	if keep {
+		for i, row := range f.Rows {
+			b, err := json.Marshal(ds[i])
 			if err != nil {
 				return ImportPlan{}, err
 			}
 			stored = append(stored, store.ImportRow{Line: row.Line, Data: string(b)})
-		}
-		if err := ctx.Err(); err != nil {
-			return ImportPlan{}, err
 		}
 	}
 	slices.SortStableFunc(plan.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
@@ -230,7 +242,7 @@ func refusalColumn(key string) string {
 func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportRow, resources []equipe.Resource, add func(col, key string, args map[string]any)) (importData, string, error) {
 	c := row.Cells
 	d := importData{Email: strings.TrimSpace(c["email"]), FirstName: c["first_name"], LastName: c["last_name"],
-		Role: strings.TrimSpace(c["role"]), NotificationEmail: c["notification_email"]}
+		Role: strings.TrimSpace(c["role"])}
 	_, key, problem := identity.NormalizeEmail(d.Email)
 	if problem != "" {
 		add("email", problem, nil)
@@ -245,6 +257,10 @@ func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportR
 	}
 	if t, ok := c["title"]; ok {
 		d.Title = &t
+	}
+	if n, ok := c["notification_email"]; ok {
+		n = strings.TrimSpace(n)
+		d.NotificationEmail = &n
 	}
 	if x, ok := c["external_id"]; ok {
 		x = strings.TrimSpace(x)
@@ -325,12 +341,18 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		default:
 			return "", err
 		}
+		if existing == nil {
+			rememberUser(ctx, key, u, err)
+		}
 	}
 	if existing == nil {
 		in := NewMember{Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, Role: d.Role,
-			NotificationEmail: d.NotificationEmail, SendInvitation: d.SendInvitation}
+			SendInvitation: d.SendInvitation}
 		if d.Title != nil {
 			in.Title = *d.Title
+		}
+		if d.NotificationEmail != nil {
+			in.NotificationEmail = *d.NotificationEmail
 		}
 		if d.Resources != nil {
 			in.Resources = *d.Resources
@@ -363,14 +385,46 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 			ch.Resources = d.Resources
 		}
 	}
-	if ch == (MemberChange{}) {
+	if d.NotificationEmail != nil && !sameAddress(*d.NotificationEmail, existing.NotificationEmail) {
+		ch.NotificationEmail = d.NotificationEmail
+	}
+	// An invitation goes to a member who has none outstanding and has not
+	// joined: one added without, or whose invitation was revoked. A member
+	// invited already, joined or suspended is left alone, so that importing
+	// the same file again sends nothing twice (a reminder is asked for on
+	// the member, not by a file).
+	invite := d.SendInvitation && existing.Status == equipe.MemberCreated
+	if ch == (MemberChange{}) && !invite {
 		return "unchanged", nil
 	}
-	_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
-	if errors.Is(err, errRehearsed) {
-		err = nil
+	if ch != (MemberChange{}) {
+		_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
+		if errors.Is(err, errRehearsed) {
+			err = nil
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return "updated", err
+	if invite {
+		_, err := s.Invite(ctx, actor, account, existing.UserID)
+		if errors.Is(err, errRehearsed) {
+			err = nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "updated", nil
+}
+
+// sameAddress reports whether a cell's address is the one a member has
+// ("" for none), as addresses compare.
+func sameAddress(cell, have string) bool {
+	if cell == "" || have == "" {
+		return cell == have
+	}
+	return identity.EmailKey(cell) == identity.EmailKey(have)
 }
 
 // sameIDs reports whether a and b hold the same IDs, in any order.
@@ -519,15 +573,16 @@ func (s *Service) ImportStatus(ctx context.Context, actor Actor, account, id equ
 }
 
 // RunImport does the running import id to its end, a batch of rows at a
-// time, while this process holds it: each row through AddMember or
-// ChangeMember in the row's own unit of work (its event, its invitation
-// queued to the outbox), then the batch's outcomes and the import's
-// progress in one unit; the last batch records the import's event
-// (members.imported). A row the rules refuse now (the actor lost a right,
-// someone else changed the member) is skipped with the reason. progress,
-// when set, is told after each batch. It returns when the import is done,
-// when another process holds it, or when ctx ends (the import is then
-// taken up again, by this process or another, from its last batch).
+// time, while this process holds it. A batch is one unit of work: each row
+// through AddMember or ChangeMember (its event, its invitation queued to
+// the outbox), the rows' outcomes and the import's progress, and for the
+// last batch the import's event (members.imported). A process that stops
+// loses at most the batch it was doing, which is done again from the start
+// when the import is taken up: no row is applied twice. A row the rules
+// refuse now (the actor lost a right, someone else changed the member) is
+// skipped with the reason, and the rest of its batch applied (see
+// applyRows). progress, when set, is told after each batch. It returns when
+// the import is done, when another process holds it, or when ctx ends.
 func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(store.MemberImport)) error {
 	ok, err := s.DB.ClaimImport(ctx, id, s.now(), s.now().Add(importLease))
 	if err != nil || !ok {
@@ -543,42 +598,13 @@ func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(sto
 	if gone && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		return err
 	}
-	ictx := importing(ctx)
 	for {
 		rows, err := s.DB.PendingImportRows(ctx, id, importBatch)
 		if err != nil {
 			return err
 		}
-		for i := range rows {
-			r := &rows[i]
-			if gone {
-				r.Outcome, r.Reason = "skipped", "import.actor_gone"
-				continue
-			}
-			var d importData
-			if err := json.Unmarshal([]byte(r.Data), &d); err != nil {
-				return err
-			}
-			outcome, err := s.importRow(ictx, actor, m.AccountID, d)
-			if cerr := ctx.Err(); cerr != nil {
-				// Stopped in the middle of the batch: the rows done are
-				// done again when the import is taken up (a row whose
-				// member exists is then unchanged).
-				return cerr
-			}
-			if err != nil {
-				e := equipe.AsError(err)
-				if !isRefusal(err) && e.Code != equipe.ERATELIMITED {
-					s.Log.Error("import: a row failed", "import", id, "line", r.Line, "err", err)
-					e = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
-				}
-				r.Outcome, r.Reason = "skipped", e.Key
-				continue
-			}
-			r.Outcome = outcome
-		}
 		last := len(rows) < importBatch
-		err = s.do(ctx, actor, func(u *work.Unit) error {
+		record := func(u *work.Unit) error {
 			if err := u.RecordImportRows(ctx, id, rows, last, u.Now()); err != nil {
 				return err
 			}
@@ -590,7 +616,33 @@ func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(sto
 			}
 			return u.Record(ctx, event.MembersImported.In(m.AccountID, m.AccountID.String(), nil, &event.Import{
 				ImportID: id, Rows: m.Total, Added: m.Added, Updated: m.Updated, Unchanged: m.Unchanged, Skipped: m.Skipped}))
-		})
+		}
+		if gone {
+			for i := range rows {
+				rows[i].Outcome, rows[i].Reason = "skipped", "import.actor_gone"
+			}
+			err = s.do(ctx, actor, record)
+		} else {
+			ds := make([]importData, len(rows))
+			for i, r := range rows {
+				if err := json.Unmarshal([]byte(r.Data), &ds[i]); err != nil {
+					return err
+				}
+			}
+			_, err = s.applyRows(ctx, actor, m.AccountID, ds, false, func(u *work.Unit, done []rowDone) error {
+				for i, d := range done {
+					rows[i].Outcome, rows[i].Reason = d.outcome, ""
+					if d.err != nil {
+						rows[i].Outcome, rows[i].Reason = "skipped", equipe.AsError(d.err).Key
+					}
+				}
+				return record(u)
+			})
+		}
+		if equipe.ErrorCode(err) == equipe.ECONFLICT && equipe.AsError(err).Key == store.ImportRowsTaken {
+			// Another process took the import up and did these rows.
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -606,6 +658,93 @@ func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(sto
 		if ok, err := s.DB.ClaimImportAgain(ctx, id, s.now().Add(importLease)); err != nil || !ok {
 			return err
 		}
+	}
+}
+
+// rowDone is what became of a row of a batch: its outcome (added, updated,
+// unchanged), or the refusal that skipped it.
+type rowDone struct {
+	outcome string
+	err     error
+}
+
+// errRowRefused ends the first try of a batch in which a row was refused.
+var errRowRefused = errors.New("team: a row of the batch was refused")
+
+// applyRows applies the rows ds of an import into the account in one unit
+// of work, each through importRow with the unit joined (see joining), then
+// then(u, what became of each row), when set, in the same unit. Refusals
+// (the rules, the throttles, the last administrator) skip their row and
+// change nothing, and the rest of the batch stands: the batch is first
+// tried whole, which is what a planned import almost always is, and if a
+// row is refused, it is tried again with each row in a savepoint, a
+// refused row undone to it. A row that fails otherwise (a fault, logged)
+// is skipped as error.internal. With rehearse (the dry run), every row is
+// undone to its savepoint, so that each is judged alone, the whole unit
+// rolled back, and a row that fails otherwise fails the batch.
+func (s *Service) applyRows(ctx context.Context, actor Actor, account equipe.ID, ds []importData, rehearse bool,
+	then func(u *work.Unit, done []rowDone) error) ([]rowDone, error) {
+	done := make([]rowDone, len(ds))
+	apart := rehearse // each row in a savepoint of its own
+	for {
+		err := s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, func(u *work.Unit) error {
+			jctx := joining(importing(ctx), u)
+			for i, d := range ds {
+				var sp *store.Savepoint
+				if apart {
+					var err error
+					if sp, err = u.Savepoint(ctx); err != nil {
+						return err
+					}
+				}
+				outcome, err := s.importRow(jctx, actor, account, d)
+				if cerr := ctx.Err(); cerr != nil {
+					return cerr
+				}
+				if err != nil && !isRefusal(err) {
+					if rehearse {
+						return err
+					}
+					if apart {
+						s.Log.Error("import: a row failed", "account", account, "email", d.Email, "err", err)
+						err = &equipe.Error{Code: equipe.EINTERNAL, Key: "error.internal"}
+					}
+				}
+				if err != nil && !apart {
+					return errRowRefused
+				}
+				done[i] = rowDone{outcome: outcome, err: err}
+				if sp == nil {
+					continue
+				}
+				if rehearse || err != nil {
+					err = sp.Rollback(ctx)
+					undone(jctx)
+				} else {
+					err = sp.Release(ctx)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if then != nil {
+				if err := then(u, done); err != nil {
+					return err
+				}
+			}
+			if rehearse {
+				return errRehearsed
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errRowRefused):
+			apart = true
+			continue
+		case errors.Is(err, errRehearsed):
+			err = nil
+		}
+		return done, err
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/spreadsheet"
@@ -136,9 +137,10 @@ func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
 		}
 		// The process stops after three batches.
 		stop, cancel := context.WithCancel(ctx)
-		batches := 0
+		batches, stopped := 0, 0
 		err = s.s.RunImport(stop, id, func(m store.MemberImport) {
 			if batches++; batches == 3 {
+				stopped = m.Processed
 				cancel()
 			}
 		})
@@ -146,23 +148,22 @@ func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
 			t.Fatal("the import ran to its end")
 		}
 		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, id)
-		if err != nil || p.Processed != 300 || p.Done() {
+		if err != nil || p.Processed != stopped || stopped == 0 || stopped%3 != 0 || p.Done() {
 			t.Fatalf("after the stop: %+v %v", p.MemberImport, err)
 		}
-		// A process killed after its rows' units committed and before its
-		// batch was recorded: those rows are to do again. Its claim holds
-		// until it runs out.
-		if _, err := b.raw.Exec(`UPDATE member_import_rows SET outcome = '' WHERE import_id = $1 AND line BETWEEN 250 AND 301`, id); err != nil {
-			t.Fatal(err)
+		if got := s.count(`SELECT COUNT(*) FROM members WHERE account_id = $1`, s.account); got != stopped+2 {
+			t.Fatalf("%d members after three batches of %d, want %d", got, stopped/3, stopped+2)
 		}
-		if _, err := b.raw.Exec(`UPDATE member_imports SET processed = processed - 52, added = added - 52, claimed_until = $2 WHERE id = $1`,
+		// A process that stops in the middle of a batch leaves none of it:
+		// its claim holds until it runs out, then the import is taken up.
+		if _, err := b.raw.Exec(`UPDATE member_imports SET claimed_until = $2 WHERE id = $1`,
 			id, b.st.Clock.Now().Add(30*time.Second).UnixMicro()); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.s.ResumeImports(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := s.s.ImportStatus(ctx, s.admin(), s.account, id); p.Processed != 248 {
+		if p, _ := s.s.ImportStatus(ctx, s.admin(), s.account, id); p.Processed != stopped {
 			t.Fatalf("an import still held was taken up: %+v", p.MemberImport)
 		}
 		b.st.Clock.Advance(2 * time.Minute)
@@ -170,7 +171,7 @@ func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, err = s.s.ImportStatus(ctx, s.admin(), s.account, id)
-		if err != nil || !p.Done() || p.Processed != n+1 || p.Added+p.Unchanged != n || p.Updated != 1 || p.Skipped != 0 {
+		if err != nil || !p.Done() || p.Processed != n+1 || p.Added != n || p.Unchanged != 0 || p.Updated != 1 || p.Skipped != 0 {
 			t.Fatalf("after the resumption: %+v %v", p.MemberImport, err)
 		}
 		// Each member once, each with one event, each invitation once.
@@ -183,7 +184,7 @@ func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
 		for _, e := range s.events(s.account) {
 			if e.Type == event.MembersImported.Type {
 				imported++
-				if after := e.After.(event.Import); after.Rows != n+1 || after.Added+after.Unchanged != n || after.ImportID != id {
+				if after := e.After.(event.Import); after.Rows != n+1 || after.Added != n || after.ImportID != id {
 					t.Errorf("the import's event: %+v", after)
 				}
 			}
@@ -197,6 +198,123 @@ func TestImport_RunsInBatchesAndResumesAfterAStop(t *testing.T) {
 		m := s.member(s.users["zed"].ID)
 		if m.Role != "guest" {
 			t.Fatalf("zed's role: %s", m.Role)
+		}
+	})
+}
+
+func TestImport_ARowRefusedWhenRunSkipsAloneAndItsBatchStands(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		manager := s.joined("mia", "manager")
+		zed := s.joined("zed", "collaborator")
+		const n = 50
+		var file strings.Builder
+		file.WriteString("email,first_name,last_name,role,resources\n")
+		for i := range n {
+			if i == n/2 {
+				fmt.Fprintf(&file, "%s,,,guest,product 2\n", s.email("zed"))
+			}
+			fmt.Fprintf(&file, "m%d@%s,Ana,Martin,collaborator,product 2\n", i, s.domain)
+		}
+		plan, err := s.s.PlanImport(ctx, team.Actor{User: manager}, s.account, readFile(t, file.String()), true)
+		if err != nil || len(plan.Problems) > 0 || plan.ID == nil {
+			t.Fatalf("plan: %+v %v", plan.Problems, err)
+		}
+		if err := s.s.StartImport(ctx, team.Actor{User: manager}, s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Between the plan and the run, zed becomes an administrator, whom
+		// a manager may not change.
+		admin := "admin"
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, zed.ID, team.MemberChange{Role: &admin}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID)
+		if err != nil || !p.Done() || p.Added != n || p.Skipped != 1 || p.Updated != 0 {
+			t.Fatalf("import: %+v %v", p.MemberImport, err)
+		}
+		if len(p.SkippedRows) != 1 || p.SkippedRows[0].Line != n/2+2 || p.SkippedRows[0].Key == "" {
+			t.Fatalf("skipped rows: %+v", p.SkippedRows)
+		}
+		if m := s.member(zed.ID); m.Role != "admin" {
+			t.Fatalf("zed's role: %s", m.Role)
+		}
+		if got := s.count(`SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND action = 'member.added'`, s.account); got != n+2 { // mia, zed and the file's
+			t.Fatalf("%d member.added events, want %d", got, n+2)
+		}
+		if got := s.count(`SELECT COUNT(*) FROM members WHERE account_id = $1`, s.account); got != n+3 {
+			t.Fatalf("%d members, want %d", got, n+3)
+		}
+	})
+}
+
+func TestImport_ARowForAMemberSetsTheirNotificationEmailAndInvitesThemIfNeverInvited(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		ann := s.added("ann", "collaborator", false) // never invited
+		bob := s.added("bob", "collaborator", true)  // invited, not joined
+		cat := s.joined("cat", "collaborator")
+		dan, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("dan"), Role: "collaborator",
+			Resources: s.product(), NotificationEmail: "dan.elsewhere@" + s.domain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invitations := func(email string) int {
+			return s.count(`SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND template = 'invitation'`, email)
+		}
+		file := "email,role,resources,notification_email,send_invitation\n" +
+			s.email("ann") + ",collaborator,product 2,Ann.Notices@" + s.domain + ",yes\n" +
+			s.email("bob") + ",collaborator,product 2,,yes\n" +
+			s.email("cat") + ",collaborator,product 2,,yes\n" +
+			s.email("dan") + ",collaborator,product 2,,no\n"
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil || len(plan.Problems) > 0 || plan.Updates != 2 || plan.Unchanged != 2 {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID)
+		if err != nil || !p.Done() || p.Updated != 2 || p.Unchanged != 2 || p.Skipped != 0 {
+			t.Fatalf("import: %+v %v", p.MemberImport, err)
+		}
+		if m := s.member(ann.ID); m.NotificationEmail != "Ann.Notices@"+s.domain || m.Status != equipe.MemberInvited {
+			t.Errorf("ann: notification email %q, status %s", m.NotificationEmail, m.Status)
+		}
+		if got := invitations(ann.Email); got != 1 {
+			t.Errorf("ann: %d invitations queued, want 1", got)
+		}
+		// Invited already, or joined: no second invitation.
+		if got := invitations(bob.Email); got != 1 {
+			t.Errorf("bob: %d invitations queued, want the first only", got)
+		}
+		if got := invitations(cat.Email); got != 1 {
+			t.Errorf("cat: %d invitations queued, want the first only", got)
+		}
+		// An empty cell in the column clears the address.
+		if m := s.member(dan.User.ID); m.NotificationEmail != "" {
+			t.Errorf("dan: notification email %q, want none", m.NotificationEmail)
+		}
+		var changed []event.Member
+		for _, e := range s.events(s.account) {
+			if e.Type == event.MemberChanged.Type {
+				changed = append(changed, e.Before.(event.Member), e.After.(event.Member))
+			}
+		}
+		if len(changed) != 4 || changed[1].NotificationEmail != "Ann.Notices@"+s.domain ||
+			changed[2].NotificationEmail != "dan.elsewhere@"+s.domain || changed[3].NotificationEmail != "" {
+			t.Errorf("member.changed events: %+v", changed)
+		}
+		// The same file again changes nothing and sends nothing.
+		again, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), false)
+		if err != nil || again.Updates != 0 || again.Unchanged != 4 {
+			t.Fatalf("the same file again: %+v %v", again, err)
 		}
 	})
 }

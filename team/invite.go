@@ -80,7 +80,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	if err != nil {
 		return Added{}, err
 	}
-	acct, err := s.DB.AccountByID(ctx, account)
+	acct, err := s.accountIn(ctx, s.DB.Queries, account)
 	if err != nil {
 		return Added{}, err
 	}
@@ -133,7 +133,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 	err = s.do(ctx, actor, func(u *work.Unit) error {
 		// The actor's rights as they stand once every other change to the
 		// account's members has committed.
-		if _, err := u.LockActiveAdmins(ctx, account); err != nil {
+		if err := s.lockAdmins(ctx, u, account); err != nil {
 			return err
 		}
 		fresh, err := s.current(ctx, u.Tx, actor, account, am, aa, "members.manage")
@@ -149,7 +149,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		if ok, _ := fresh.CoversResources(in.Resources); !ok {
 			return forbidden("member.resource_beyond_own", nil)
 		}
-		all, err := u.Resources(ctx, account)
+		all, err := s.resourcesIn(ctx, u, account)
 		if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			}
 		}
 		now := u.Now()
-		usr, err := u.UserByEmailKey(ctx, key)
+		usr, err := s.userByEmailKey(ctx, u.Tx.Queries, key)
 		status := equipe.MemberCreated
 		if in.Suspended {
 			status = equipe.MemberSuspended
@@ -200,11 +200,11 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			return err
 		}
 		m.UserID = usr.ID
-		if err := u.CreateMember(ctx, &m); err != nil {
+		if err := u.CreateMemberOf(ctx, &m, usr); err != nil {
 			return err
 		}
 		if len(in.Resources) > 0 {
-			if err := u.SetMemberResources(ctx, account, usr.ID, in.Resources); err != nil {
+			if err := u.AssignNewMember(ctx, account, usr.ID, in.Resources); err != nil {
 				return err
 			}
 		}

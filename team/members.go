@@ -10,6 +10,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -72,7 +73,7 @@ func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user eq
 		if err := s.memberRule(c, action); err != nil {
 			return err
 		}
-		acct, err := u.AccountByID(ctx, account)
+		acct, err := s.accountIn(ctx, u.Tx.Queries, account)
 		if err != nil {
 			return err
 		}
@@ -112,6 +113,10 @@ type MemberChange struct {
 	// ("" clears it); unique in the account, ECONFLICT
 	// "member.external_id_taken" otherwise.
 	ExternalID *string
+	// NotificationEmail sets where the account's notifications to the
+	// member go instead of their login email, as NewMember's does ("" for
+	// the login email).
+	NotificationEmail *string
 }
 
 // ChangeMember applies a change to a member of the account, under the rules
@@ -144,6 +149,16 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 	}
 	if ch.ExternalID != nil && *ch.ExternalID != "" {
 		checkPersonExternalID(&v, "external_id", *ch.ExternalID)
+	}
+	if ch.NotificationEmail != nil {
+		notify := ""
+		if strings.TrimSpace(*ch.NotificationEmail) != "" {
+			var p string
+			if notify, _, p = identity.NormalizeEmail(*ch.NotificationEmail); p != "" {
+				v.Add("notification_email", p)
+			}
+		}
+		ch.NotificationEmail = &notify
 	}
 	if err := v.Err(); err != nil {
 		return equipe.Member{}, err
@@ -211,12 +226,15 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		if ch.ExternalID != nil {
 			after.ExternalID = *ch.ExternalID
 		}
+		if ch.NotificationEmail != nil {
+			after.NotificationEmail = *ch.NotificationEmail
+		}
 		resources := mw.resources
 		if ch.Resources != nil {
 			if ok, _ := am.CoversResources(*ch.Resources); !ok {
 				return forbidden("member.resource_beyond_own", nil)
 			}
-			all, err := u.Resources(ctx, account)
+			all, err := s.resourcesIn(ctx, u, account)
 			if err != nil {
 				return err
 			}

@@ -121,9 +121,129 @@ func (a Actor) personName() string {
 }
 
 // do runs fn as one unit of work on behalf of the actor; under a dry run
-// (rehearsing), the unit is rolled back once fn succeeds.
+// (rehearsing), the unit is rolled back once fn succeeds. In a unit joined
+// (joining), fn runs in that unit instead, which commits or rolls back as
+// its owner decides.
 func (s *Service) do(ctx context.Context, actor Actor, fn func(u *work.Unit) error) error {
+	if j, ok := ctx.Value(joinedKey{}).(*joinedUnit); ok {
+		return fn(j.u)
+	}
 	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, rehearsed(ctx, fn))
+}
+
+type joinedKey struct{}
+
+// joinedUnit is a unit that use cases join (see joining), with what they
+// read alike and change in no way, read once for the unit.
+type joinedUnit struct {
+	u         *work.Unit
+	accounts  map[equipe.ID]equipe.Account
+	resources map[equipe.ID][]equipe.Resource
+	// locked: the accounts whose active administrators the unit locked.
+	locked map[equipe.ID]bool
+	// looked holds the users an import looked up by address key before
+	// adding them (importRow), for AddMember to take rather than read
+	// again.
+	looked map[string]lookedUp
+}
+
+// lookedUp is a user looked up by address key: found, or the error
+// (ENOTFOUND for nobody).
+type lookedUp struct {
+	user equipe.User
+	err  error
+}
+
+// joining marks ctx so that the use cases run with it do their work in the
+// unit u rather than in units of their own: an import applies a batch of
+// rows through AddMember, ChangeMember and Invite, rules and all, in one
+// transaction (one commit, one write to disk, one notice of the changes)
+// instead of one per row. The actor of the use cases must be u's. Only
+// use cases that change members may join: the account's own record and its
+// resources are read once for the unit (accountIn, resourcesIn).
+func joining(ctx context.Context, u *work.Unit) context.Context {
+	return context.WithValue(ctx, joinedKey{}, &joinedUnit{u: u, accounts: map[equipe.ID]equipe.Account{},
+		resources: map[equipe.ID][]equipe.Resource{}, locked: map[equipe.ID]bool{}, looked: map[string]lookedUp{}})
+}
+
+// lockAdmins locks the account's active administrators in the unit u (see
+// LockActiveAdmins) for a use case that needs the lock and not the list:
+// in a joined unit, once for the unit, the lock being held until it ends.
+// It saves a statement per member an import adds.
+func (s *Service) lockAdmins(ctx context.Context, u *work.Unit, account equipe.ID) error {
+	j, _ := ctx.Value(joinedKey{}).(*joinedUnit)
+	if j != nil && j.locked[account] {
+		return nil
+	}
+	if _, err := u.LockActiveAdmins(ctx, account); err != nil {
+		return err
+	}
+	if j != nil {
+		j.locked[account] = true
+	}
+	return nil
+}
+
+// undone tells the joined unit of ctx that its writes since a savepoint
+// were undone: the locks taken since went with them.
+func undone(ctx context.Context) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
+		clear(j.locked)
+	}
+}
+
+// userByEmailKey reads the user with the address key with q. In a joined
+// unit, importRow's look-up is kept for the AddMember that follows it
+// (rememberUser), which takes it instead of reading it again: it saves a
+// statement per member an import adds. Returns ENOTFOUND for nobody.
+func (s *Service) userByEmailKey(ctx context.Context, q store.Queries, key string) (equipe.User, error) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
+		if l, ok := j.looked[key]; ok {
+			delete(j.looked, key)
+			return l.user, l.err
+		}
+	}
+	return q.UserByEmailKey(ctx, key)
+}
+
+// rememberUser keeps, in a joined unit, a look-up of the address key for
+// the next userByEmailKey.
+func rememberUser(ctx context.Context, key string, u equipe.User, err error) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
+		j.looked[key] = lookedUp{user: u, err: err}
+	}
+}
+
+// accountIn reads the account with q, or in a joined unit once for the
+// unit: it saves a statement per row of an import.
+func (s *Service) accountIn(ctx context.Context, q store.Queries, id equipe.ID) (equipe.Account, error) {
+	j, _ := ctx.Value(joinedKey{}).(*joinedUnit)
+	if j != nil {
+		if a, ok := j.accounts[id]; ok {
+			return a, nil
+		}
+	}
+	a, err := q.AccountByID(ctx, id)
+	if err == nil && j != nil {
+		j.accounts[id] = a
+	}
+	return a, err
+}
+
+// resourcesIn reads the account's resources in the unit u, or in a joined
+// unit once for the unit: it saves a statement per row of an import.
+func (s *Service) resourcesIn(ctx context.Context, u *work.Unit, account equipe.ID) ([]equipe.Resource, error) {
+	j, _ := ctx.Value(joinedKey{}).(*joinedUnit)
+	if j != nil {
+		if rs, ok := j.resources[account]; ok {
+			return rs, nil
+		}
+	}
+	rs, err := u.Resources(ctx, account)
+	if err == nil && j != nil {
+		j.resources[account] = rs
+	}
+	return rs, err
 }
 
 // resolveRole returns the role with key in the account: a built-in role of

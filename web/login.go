@@ -24,6 +24,10 @@ func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "login.title")
 	p.Notice = loginNotices[r.URL.Query().Get("done")]
 	p.Data = localPath(r.URL.Query().Get("next"), "")
+	// An OpenID Connect client may say who is expected (login_hint).
+	if hint := r.URL.Query().Get("login_hint"); hint != "" && len(hint) <= 320 {
+		p.Form.Values["email"] = hint
+	}
 	return w.render(rw, r, http.StatusOK, "login", p)
 }
 

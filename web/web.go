@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -47,6 +48,9 @@ type Web struct {
 	// APIDocument is the OpenAPI document the API serves, which the API
 	// reference page renders.
 	APIDocument []byte
+	// SignIn is the OpenID Connect provider whose requests /login/oidc
+	// logs people in for (nil: none).
+	SignIn *openid.Provider
 
 	pages  map[string]map[string]*template.Template // page → locale → template
 	apiRef *apiReference
@@ -83,6 +87,8 @@ var routes = []route{
 	{"GET /signup/confirm/{token}", public, (*Web).confirmSignUpForm},
 	{"POST /signup/confirm/{token}", public, (*Web).confirmSignUp},
 	{"GET /login", public, (*Web).loginForm},
+	{"GET /login/oidc", public, (*Web).oidcLogin},
+	{"POST /login/oidc", public, (*Web).oidcDecide},
 	{"POST /login", public, (*Web).logIn},
 	{"GET /login/second-factor", public, (*Web).secondStepForm},
 	{"POST /login/second-factor", public, (*Web).secondStep},

@@ -1,0 +1,428 @@
+package openid_test
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// The tests of this file drive the provider as a vendor's application
+// would, with coreos/go-oidc and golang.org/x/oauth2 as the relying party,
+// over real HTTP against a running service; the person's browser is an
+// HTTP client with cookies that logs in through equipe's pages.
+
+const redirect = "http://127.0.0.1:9/callback"
+
+// rp is a relying party: a registered client and its configuration.
+type rp struct {
+	t        *testing.T
+	env      *apptest.Env
+	client   equipe.OIDCClient
+	oauth    oauth2.Config
+	provider *gooidc.Provider
+	verifier *gooidc.IDTokenVerifier
+}
+
+func newRP(t *testing.T, env *apptest.Env, in team.OIDCClientInput) *rp {
+	t.Helper()
+	c, secret, err := env.App.Team.CreateOIDCClient(t.Context(), team.Actor{Operator: true}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := gooidc.NewProvider(t.Context(), env.URL)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	return &rp{t: t, env: env, client: c, provider: p,
+		oauth: oauth2.Config{ClientID: c.ID.String(), ClientSecret: secret, RedirectURL: redirect, Endpoint: p.Endpoint(),
+			Scopes: append([]string{gooidc.ScopeOpenID}, in.Scopes...)},
+		verifier: p.Verifier(&gooidc.Config{ClientID: c.ID.String()})}
+}
+
+// person is someone who signed up (with an account of their own) and is
+// logged in on browser.
+type person struct {
+	browser *http.Client
+	id      equipe.ID
+	account equipe.ID
+}
+
+func signUp(t *testing.T, env *apptest.Env, email string) person {
+	t.Helper()
+	c := env.Client()
+	form := url.Values{"first_name": {"Ada"}, "last_name": {"Lovelace"}, "email": {email},
+		"password": {apptest.TestPassword}, "account_name": {"Analytical Engines " + email}, "resource_type": {"location"},
+		"resource_name": {""}, "locale": {"fr"}}
+	if r := send(t, c, "POST", env.URL+"/signup", form); r.StatusCode != 303 {
+		t.Fatalf("sign-up: %d", r.StatusCode)
+	}
+	if r := send(t, c, "POST", env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}}); r.StatusCode != 303 {
+		t.Fatalf("consent: %d", r.StatusCode)
+	}
+	u, err := env.App.DB.UserByEmailKey(t.Context(), strings.ToLower(email))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := env.App.Identity.Accounts(t.Context(), u.ID)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("accounts: %v %v", as, err)
+	}
+	return person{browser: c, id: u.ID, account: as[0].Account.ID}
+}
+
+func send(t *testing.T, c *http.Client, method, u string, form url.Values) *http.Response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	res.Body = io.NopCloser(strings.NewReader(string(b)))
+	return res
+}
+
+func body(r *http.Response) string { b, _ := io.ReadAll(r.Body); return string(b) }
+
+func random(t *testing.T) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// authorize follows the browser from the authorization URL through the
+// login page, choosing account (nil: none) and allowing, to the client's
+// redirect URI, and returns that URI's query.
+func (p *rp) authorize(t *testing.T, browser *http.Client, authURL string, account *equipe.ID) url.Values {
+	t.Helper()
+	u := authURL
+	for range 8 {
+		if strings.HasPrefix(u, redirect) {
+			got, _ := url.Parse(u)
+			return got.Query()
+		}
+		if !strings.HasPrefix(u, "http") {
+			u = p.env.URL + u
+		}
+		r := send(t, browser, "GET", u, nil)
+		if r.StatusCode == 200 {
+			page := body(r)
+			m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("a page with no request: %s", page)
+			}
+			form := url.Values{"id": {m[1]}, "decision": {"allow"}}
+			if account != nil {
+				form.Set("account", account.String())
+			}
+			r = send(t, browser, "POST", p.env.URL+"/login/oidc", form)
+		}
+		if r.StatusCode != 302 && r.StatusCode != 303 {
+			t.Fatalf("%s: %d %s", u, r.StatusCode, body(r))
+		}
+		u = r.Header.Get("Location")
+	}
+	t.Fatalf("no way to the client from %s", authURL)
+	return nil
+}
+
+func TestProvider_CodeWithPKCERefreshRevocationAndTheAccountClaims(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile", "email", "offline_access", "accounts", "permissions"}})
+			ctx := t.Context()
+
+			// Discovery names the endpoints, ES256 and S256.
+			var disco struct {
+				Algs    []string `json:"id_token_signing_alg_values_supported"`
+				PKCE    []string `json:"code_challenge_methods_supported"`
+				JWKS    string   `json:"jwks_uri"`
+				Revoke  string   `json:"revocation_endpoint"`
+				Intro   string   `json:"introspection_endpoint"`
+				Session string   `json:"end_session_endpoint"`
+			}
+			if err := p.provider.Claims(&disco); err != nil || !slices.Contains(disco.Algs, "ES256") ||
+				!slices.Contains(disco.PKCE, "S256") || disco.JWKS != env.URL+"/oidc/keys" || disco.Revoke == "" || disco.Intro == "" {
+				t.Fatalf("discovery %+v %v", disco, err)
+			}
+
+			// A redirect URI not registered is refused before any login.
+			bad := p.oauth
+			bad.RedirectURL = "http://127.0.0.1:9/elsewhere"
+			r := send(t, ada.browser, "GET", bad.AuthCodeURL("s"), nil)
+			if loc := r.Header.Get("Location"); strings.HasPrefix(loc, "http://127.0.0.1:9/elsewhere") {
+				t.Fatalf("an unregistered redirect URI was used: %s", loc)
+			}
+
+			// The code flow with PKCE.
+			verifier, state, nonce := oauth2.GenerateVerifier(), random(t), random(t)
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), nil)
+			if q.Get("state") != state || q.Get("code") == "" {
+				t.Fatalf("callback %v", q)
+			}
+			// A wrong verifier is refused.
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+				t.Fatal("a wrong verifier was accepted")
+			}
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), nil)
+			code := q.Get("code")
+			tok, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := tok.Extra("id_token").(string)
+			idt, err := p.verifier.Verify(ctx, raw)
+			if err != nil || idt.Nonce != nonce || idt.Subject != ada.id.String() {
+				t.Fatalf("id token %+v %v", idt, err)
+			}
+			var claims struct {
+				Email       string              `json:"email"`
+				Accounts    []map[string]string `json:"accounts"`
+				AccountID   string              `json:"account_id"`
+				Role        string              `json:"role"`
+				Permissions []string            `json:"permissions"`
+			}
+			if err := idt.Claims(&claims); err != nil || claims.Email != "ada@example.com" || len(claims.Accounts) != 1 ||
+				claims.AccountID != ada.account.String() || claims.Role != "admin" || !slices.Contains(claims.Permissions, "members.view") {
+				t.Fatalf("claims %+v %v", claims, err)
+			}
+			// The access token carries the account and role too.
+			parts := strings.Split(tok.AccessToken, ".")
+			if len(parts) != 3 {
+				t.Fatalf("access token is no JWT: %s", tok.AccessToken)
+			}
+			payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+			var at map[string]any
+			json.Unmarshal(payload, &at)
+			if at["account_id"] != ada.account.String() || at["role"] != "admin" {
+				t.Errorf("access token claims %v", at)
+			}
+			ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil || ui.Subject != ada.id.String() || ui.Email != "ada@example.com" {
+				t.Fatalf("userinfo %+v %v", ui, err)
+			}
+
+			// Refresh rotates; reusing a refresh token ends the whole grant.
+			first := tok.RefreshToken
+			if first == "" {
+				t.Fatal("no refresh token")
+			}
+			next, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token()
+			if err != nil || next.RefreshToken == "" || next.RefreshToken == first {
+				t.Fatalf("refresh: %+v %v", next, err)
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token(); err == nil {
+				t.Fatal("a used refresh token was accepted")
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); err == nil {
+				t.Fatal("the grant survived a reused refresh token")
+			}
+			if _, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(next)); err == nil {
+				t.Error("userinfo answers an access token of an ended grant")
+			}
+
+			// A reused code is refused, and ends the tokens it gave.
+			if _, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+				t.Fatal("a code was redeemed twice")
+			}
+
+			// Revocation and introspection.
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err = p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if active := introspect(t, p, tok.AccessToken); !active {
+				t.Fatal("a fresh access token is inactive")
+			}
+			form := url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}
+			req, _ := http.NewRequest("POST", disco.Revoke, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), url.QueryEscape(p.oauth.ClientSecret))
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+				t.Fatalf("revoke: %v %v", res, err)
+			}
+			if introspect(t, p, tok.AccessToken) {
+				t.Error("the access token of a revoked grant is active")
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+				t.Error("a revoked refresh token was accepted")
+			}
+
+			// A public client must use PKCE with S256.
+			pub := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, RedirectURIs: []string{redirect}})
+			r = send(t, ada.browser, "GET", pub.oauth.AuthCodeURL("s"), nil)
+			if loc := r.Header.Get("Location"); !strings.Contains(loc, "error=invalid_request") {
+				t.Errorf("a public client without PKCE: %d %s", r.StatusCode, loc)
+			}
+			if err := env.App.SignIn.Cleanup(ctx); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		})
+	}
+}
+
+func introspect(t *testing.T, p *rp, token string) bool {
+	t.Helper()
+	var disco struct {
+		Intro string `json:"introspection_endpoint"`
+	}
+	p.provider.Claims(&disco)
+	form := url.Values{"token": {token}}
+	req, _ := http.NewRequest("POST", disco.Intro, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), url.QueryEscape(p.oauth.ClientSecret))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Active bool `json:"active"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	return out.Active
+}
+
+// joins makes who an active member of the account of owner, with role:
+// they are given access, and join with the link of the email.
+func joins(t *testing.T, env *apptest.Env, owner person, who person, email, role string) {
+	t.Helper()
+	ownerUser, err := env.App.DB.UserByID(t.Context(), owner.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Team.AddMember(t.Context(), team.Actor{User: &ownerUser}, owner.account,
+		team.NewMember{Email: email, Role: role, SendInvitation: true}); err != nil {
+		t.Fatal(err)
+	}
+	whoUser, err := env.App.DB.UserByID(t.Context(), who.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := apptest.Secret(apptest.Link(t, env.Mail(t, email, "access_granted"), "/invitations/"))
+	if _, _, err := env.App.Identity.AcceptInvitation(t.Context(), secret, identity.Accept{}, &identity.Auth{User: whoUser},
+		equipe.Origin{IP: "127.0.0.1"}); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	if m, err := env.App.DB.Member(t.Context(), owner.account, who.id); err != nil || m.Status != equipe.MemberActive {
+		t.Fatalf("membership %+v %v", m, err)
+	}
+}
+
+func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			bob := signUp(t, env, "bob@example.com")
+			joins(t, env, bob, ada, "ada@example.com", "admin")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access", "accounts"}})
+			ctx := t.Context()
+			verifier := oauth2.GenerateVerifier()
+
+			// Two accounts: the page asks which, in French, and names the client.
+			r := send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil)
+			page := body(r)
+			if r.StatusCode != 200 || !strings.Contains(page, "Vendor app") || !strings.Contains(page, ada.account.String()) ||
+				!strings.Contains(page, bob.account.String()) || !strings.Contains(page, "Le compte dans lequel vous agirez") {
+				t.Fatalf("account page: %d %s", r.StatusCode, page)
+			}
+			id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)[1]
+			// Allowing without choosing is refused beside the field.
+			r = send(t, ada.browser, "POST", env.URL+"/login/oidc", url.Values{"id": {id}, "decision": {"allow"}})
+			if r.StatusCode != 422 || !strings.Contains(body(r), `id="e-account"`) {
+				t.Fatalf("no account chosen: %d", r.StatusCode)
+			}
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), &bob.account)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims struct {
+				Accounts  []map[string]string `json:"accounts"`
+				AccountID string              `json:"account_id"`
+				Role      string              `json:"role"`
+			}
+			idt.Claims(&claims)
+			if len(claims.Accounts) != 2 || claims.AccountID != bob.account.String() || claims.Role != "admin" {
+				t.Fatalf("claims %+v", claims)
+			}
+
+			// The client may name the account; one the person is not in is refused.
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", ada.account.String())), nil)
+			named, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idt, _ := p.verifier.Verify(ctx, named.Extra("id_token").(string)); idt != nil {
+				idt.Claims(&claims)
+				if claims.AccountID != ada.account.String() || claims.Role != "admin" {
+					t.Errorf("named account: %+v", claims)
+				}
+			}
+			r = send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", equipe.NewID().String())), nil)
+			if r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil); r.StatusCode != 403 {
+				t.Errorf("an account not hers: %d", r.StatusCode)
+			}
+
+			// Suspended in bob's account: the refresh grant ends, and no new
+			// token names that account.
+			bobUser, _ := env.App.DB.UserByID(ctx, bob.id)
+			if _, err := env.App.Team.Suspend(ctx, team.Actor{User: &bobUser}, bob.account, ada.id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+				t.Error("a suspended member refreshed a token for the account")
+			}
+			if _, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("userinfo answers for a suspended member's account")
+			}
+			r = send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("equipe_account", bob.account.String())), nil)
+			if r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil); r.StatusCode != 403 {
+				t.Errorf("a suspended member picked the account: %d", r.StatusCode)
+			}
+			// Her own account still works, alone now: no choice asked.
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+				t.Errorf("her own account: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,158 @@
+package openid
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// Login is what the login page needs of an authorization request: the
+// client, what it asks, and what the person must do.
+type Login struct {
+	ID         string
+	ClientName string
+	FirstParty bool
+	Scopes     []string
+	// Locale is the language the client asked for (ui_locales): fr, en or
+	// "" for none of equipe's.
+	Locale    string
+	LoginHint string
+	// Accounts are those the person may pick from (scope accounts), once
+	// logged in; Account the one chosen for them: the client's request
+	// (equipe_account), or the only one.
+	Accounts []team.SignInAccount
+	Account  *equipe.ID
+	// Fresh says whether the session satisfies prompt=login and max_age;
+	// None whether prompt=none forbids showing any page.
+	Fresh bool
+	None  bool
+}
+
+// LoginFor returns the request id as its login page shows it to the
+// person logged in with auth (nil: nobody yet). Returns ENOTFOUND for an
+// unknown or expired request, one done already, or a client gone; EFORBIDDEN
+// "oidc.account_unavailable" when the client asked for an account the
+// person may not act in.
+func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth) (Login, error) {
+	a, c, err := p.pending(ctx, id)
+	if err != nil {
+		return Login{}, err
+	}
+	l := Login{ID: a.ID, ClientName: c.Name, FirstParty: c.FirstParty, Scopes: a.Scopes, LoginHint: a.LoginHint,
+		None: slices.Contains(a.Prompt, "none")}
+	for _, loc := range strings.Fields(a.UILocales) {
+		if base, _, _ := strings.Cut(loc, "-"); equipe.ValidLocale(base) {
+			l.Locale = base
+			break
+		}
+	}
+	if auth == nil {
+		return l, nil
+	}
+	loggedIn := auth.Session.CreatedAt
+	l.Fresh = !(slices.Contains(a.Prompt, "login") && loggedIn.Before(a.CreatedAt)) &&
+		!(a.MaxAge >= 0 && p.Work.Now().Sub(loggedIn) > time.Duration(a.MaxAge)*time.Second)
+	if !slices.Contains(a.Scopes, ScopeAccounts) {
+		return l, nil
+	}
+	if l.Accounts, err = p.Team.SignInAccounts(ctx, auth.User.ID); err != nil {
+		return Login{}, err
+	}
+	if a.AccountHint != "" {
+		hint, err := equipe.ParseID(a.AccountHint)
+		if err != nil || !slices.ContainsFunc(l.Accounts, func(s team.SignInAccount) bool { return s.ID == hint }) {
+			return Login{}, &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
+		}
+		l.Account = &hint
+	} else if len(l.Accounts) == 1 {
+		l.Account = &l.Accounts[0].ID
+	}
+	return l, nil
+}
+
+// pending returns a request waiting for its login, and its client.
+func (p *Provider) pending(ctx context.Context, id string) (store.AuthRequest, equipe.OIDCClient, error) {
+	a, err := p.Work.DB.AuthRequest(ctx, id)
+	if err != nil {
+		return store.AuthRequest{}, equipe.OIDCClient{}, err
+	}
+	if a.Done || !a.ExpiresAt.After(p.Work.Now()) {
+		return store.AuthRequest{}, equipe.OIDCClient{}, equipe.Errorf(equipe.ENOTFOUND, "oidc.request_expired")
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, a.ClientID)
+	if err != nil {
+		return store.AuthRequest{}, equipe.OIDCClient{}, err
+	}
+	return a, c, nil
+}
+
+// Allow records that the person logged in with auth agrees to the request
+// id, in account (nil when the client asked no accounts, or the person has
+// none), and returns where the browser goes next: the provider's callback,
+// which sends the code to the client. Returns the errors of LoginFor, and
+// EINVALID "oidc.account_required" when the person has accounts and chose
+// none, EFORBIDDEN "oidc.account_unavailable" for an account they may not
+// act in.
+func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, account *equipe.ID) (string, error) {
+	l, err := p.LoginFor(ctx, id, &auth)
+	if err != nil {
+		return "", err
+	}
+	if !l.Fresh {
+		return "", equipe.Errorf(equipe.ECONFLICT, "oidc.login_again")
+	}
+	if l.Account != nil && account == nil {
+		account = l.Account
+	}
+	switch {
+	case len(l.Accounts) == 0:
+		account = nil
+	case account == nil:
+		return "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+			Fields: []equipe.FieldError{{Field: "account", Key: "oidc.account_required"}}}
+	case !slices.ContainsFunc(l.Accounts, func(s team.SignInAccount) bool { return s.ID == *account }),
+		l.Account != nil && *l.Account != *account:
+		return "", &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
+	}
+	sid := auth.Session.ID
+	user := auth.User.ID
+	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt}
+	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.CompleteAuthRequest(ctx, &a) }); err != nil {
+		return "", err
+	}
+	return p.CallbackURL(ctx, id), nil
+}
+
+// Refuse ends the request id with an OAuth error (access_denied when the
+// person declines, login_required, consent_required or
+// account_selection_required under prompt=none) and returns the client's
+// redirect URI that tells it so.
+func (p *Provider) Refuse(ctx context.Context, id, code string) (string, error) {
+	a, _, err := p.pending(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	now := p.Work.Now()
+	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndAuthRequest(ctx, id, now) }); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("error", code)
+	if a.State != "" {
+		q.Set("state", a.State)
+	}
+	q.Set("iss", p.issuer)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

@@ -1,0 +1,738 @@
+package openid
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
+	"github.com/equipe-dev/equipe/work"
+)
+
+// Lifetimes of what the provider issues.
+const (
+	// RequestLifetime is how long a person has to log in and agree once a
+	// client sent them to /oidc/authorize.
+	RequestLifetime = 15 * time.Minute
+	// CodeLifetime is how long a code is redeemable once issued.
+	CodeLifetime = time.Minute
+	// AccessTokenLifetime is the validity of access and ID tokens.
+	AccessTokenLifetime = time.Hour
+	// RefreshTokenLifetime is the validity of a refresh token; each use
+	// gives a new one.
+	RefreshTokenLifetime = 30 * 24 * time.Hour
+)
+
+// Custom claims and parameters.
+const (
+	// ScopeAccounts adds the person's accounts to the tokens.
+	ScopeAccounts = "accounts"
+	// ScopePermissions adds the effective permissions in the chosen account.
+	ScopePermissions = "permissions"
+	// AccountParam is the authorization request's parameter that names the
+	// account the client wants the person to act in.
+	AccountParam = "equipe_account"
+)
+
+// Provider is the OpenID Connect provider: the op.Storage that zitadel's
+// op package reads and writes, and its handler.
+type Provider struct {
+	Work   *work.Runner
+	Team   *team.Service
+	Keys   *Keys
+	Log    *slog.Logger
+	op     *op.Provider
+	issuer string
+}
+
+// New returns the provider of issuer (the instance's public URL).
+func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.Logger) (*Provider, error) {
+	p := &Provider{Work: w, Team: t, Keys: keys, Log: log}
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil, err
+	}
+	cfg := &op.Config{
+		// The key encrypts codes as they are made; a code is then found by
+		// its hash (SaveAuthCode), never decrypted, so that a key per
+		// process serves any number of processes.
+		CryptoKey:                  key,
+		CodeMethodS256:             true,
+		AuthMethodPost:             true,
+		GrantTypeRefreshToken:      true,
+		SupportedUILocales:         []language.Tag{language.French, language.English},
+		SupportedScopes:            append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
+		SupportedClaims:            append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
+		BackChannelLogoutSupported: true,
+	}
+	opts := []op.Option{op.WithCustomEndpoints(op.NewEndpoint("oidc/authorize"), op.NewEndpoint("oidc/token"),
+		op.NewEndpoint("oidc/userinfo"), op.NewEndpoint("oidc/revoke"), op.NewEndpoint("oidc/end_session"), op.NewEndpoint("oidc/keys")),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oidc/introspect"))}
+	if strings.HasPrefix(issuer, "http://") {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	o, err := op.NewOpenIDProvider(strings.TrimSuffix(issuer, "/"), cfg, p, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.op, p.issuer = o, strings.TrimSuffix(issuer, "/")
+	return p, nil
+}
+
+// ServeHTTP serves discovery and the provider's endpoints under /oidc/.
+// The authorization request's account parameter, which op does not know,
+// passes to CreateAuthRequest through the request's context.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/oidc/authorize" {
+		if a := r.FormValue(AccountParam); a != "" {
+			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
+		}
+	}
+	p.op.ServeHTTP(w, r)
+}
+
+type accountKey struct{}
+
+// accountHint returns the account the client asked for, "" for none.
+func accountHint(ctx context.Context) string {
+	a, _ := ctx.Value(accountKey{}).(string)
+	return a
+}
+
+// CallbackURL is where the login page sends the browser once the request
+// is done: the provider answers the client from there.
+func (p *Provider) CallbackURL(ctx context.Context, id string) string {
+	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.issuer), id)
+}
+
+func digest(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func newToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// notFound is what op treats as an unknown object.
+type notFound struct{ error }
+
+func (notFound) IsNotFound() {}
+
+// client adapts a registered client to op.Client.
+type client struct{ c equipe.OIDCClient }
+
+func (p *Provider) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	cid, err := equipe.ParseID(id)
+	if err != nil {
+		return nil, notFound{errors.New("unknown client")}
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil, notFound{errors.New("unknown client")}
+	} else if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return client{c: c}, nil
+}
+
+func (c client) GetID() string                    { return c.c.ID.String() }
+func (c client) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c client) PostLogoutRedirectURIs() []string { return c.c.PostLogoutURIs }
+func (c client) ApplicationType() op.ApplicationType {
+	if c.c.Public {
+		return op.ApplicationTypeUserAgent
+	}
+	return op.ApplicationTypeWeb
+}
+func (c client) AuthMethod() oidc.AuthMethod {
+	if c.c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+func (c client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c client) LoginURL(id string) string            { return "/login/oidc?id=" + url.QueryEscape(id) }
+func (c client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c client) IDTokenLifetime() time.Duration       { return AccessTokenLifetime }
+func (c client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c client) ClockSkew() time.Duration             { return 0 }
+func (c client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
+func (c client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// DevMode lets an http:// redirect URI through op's checks: the client's
+// registration admits one only to the loopback interface, and op matches
+// the URI exactly against the registration first.
+func (c client) DevMode() bool { return true }
+
+// AuthorizeClientIDSecret checks a confidential client's secret against its
+// hash, in constant time.
+func (p *Provider) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	cid, err := equipe.ParseID(id)
+	if err != nil {
+		return errors.New("unknown client")
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return errors.New("unknown client")
+	} else if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if c.Public || !equalHash(c.SecretHash, digest(secret)) {
+		return errors.New("wrong client secret")
+	}
+	return nil
+}
+
+func equalHash(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var d byte
+	for i := range a {
+		d |= a[i] ^ b[i]
+	}
+	return d == 0
+}
+
+// authRequest adapts a stored request to op.AuthRequest.
+type authRequest struct{ a store.AuthRequest }
+
+func (r authRequest) GetID() string          { return r.a.ID }
+func (r authRequest) GetACR() string         { return "" }
+func (r authRequest) GetAMR() []string       { return nil }
+func (r authRequest) GetAudience() []string  { return []string{r.a.ClientID.String()} }
+func (r authRequest) GetAuthTime() time.Time { return r.a.AuthTime }
+func (r authRequest) GetClientID() string    { return r.a.ClientID.String() }
+func (r authRequest) GetNonce() string       { return r.a.Nonce }
+func (r authRequest) GetRedirectURI() string { return r.a.RedirectURI }
+func (r authRequest) GetScopes() []string    { return r.a.Scopes }
+func (r authRequest) GetState() string       { return r.a.State }
+func (r authRequest) Done() bool             { return r.a.Done && r.a.UserID != nil }
+func (r authRequest) GetResponseType() oidc.ResponseType {
+	return oidc.ResponseType(r.a.ResponseType)
+}
+func (r authRequest) GetResponseMode() oidc.ResponseMode {
+	return oidc.ResponseMode(r.a.ResponseMode)
+}
+func (r authRequest) GetSubject() string {
+	if r.a.UserID == nil {
+		return ""
+	}
+	return r.a.UserID.String()
+}
+func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if r.a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: r.a.CodeChallenge, Method: oidc.CodeChallengeMethod(r.a.CodeChallengeMethod)}
+}
+
+// CreateAuthRequest keeps a request op has checked (client, redirect URI,
+// scopes), after the checks that are equipe's: PKCE with S256 only, and
+// required of a public client.
+func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	cid, err := equipe.ParseID(req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient()
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithParent(err)
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if c.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (code_challenge with S256)")
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, oidc.ErrInvalidRequest().WithDescription("only the code flow is supported")
+	}
+	id, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	now := p.Work.Now()
+	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: req.Scopes, State: req.State,
+		Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt,
+		MaxAge: -1, LoginHint: req.LoginHint, UILocales: strings.Join(localeTags(req.UILocales), " "),
+		CreatedAt: now, ExpiresAt: now.Add(RequestLifetime)}
+	if req.MaxAge != nil {
+		a.MaxAge = int64(*req.MaxAge)
+	}
+	a.AccountHint = accountHint(ctx)
+	err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteAuthRequests(ctx, now); err != nil {
+			return err
+		}
+		return tx.CreateAuthRequest(ctx, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return authRequest{a}, nil
+}
+
+func localeTags(ls oidc.Locales) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.String())
+	}
+	return out
+}
+
+func (p *Provider) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	a, err := p.Work.DB.AuthRequest(ctx, id)
+	if err != nil || !a.ExpiresAt.After(p.Work.Now()) {
+		return nil, notFound{errors.New("unknown or expired request")}
+	}
+	return authRequest{a}, nil
+}
+
+// AuthRequestByCode returns the request of a code, once: a code redeemed
+// before ends the grant it gave (RFC 6749 section 4.1.2), and answers
+// invalid_grant.
+func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	a, err := p.Work.DB.AuthRequestByCode(ctx, digest(code))
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown code")
+	}
+	now := p.Work.Now()
+	if a.GrantID != "" {
+		if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, a.GrantID, now) }); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("code already used: the tokens it gave are revoked")
+	}
+	if !a.ExpiresAt.After(now) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
+	}
+	return authRequest{a}, nil
+}
+
+func (p *Provider) SaveAuthCode(ctx context.Context, id, code string) error {
+	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code)) })
+}
+
+// DeleteAuthRequest is called when a code is redeemed: the request is kept
+// (with the grant it gave) until it expires, so that a second redemption
+// of its code is recognised and ends that grant.
+func (p *Provider) DeleteAuthRequest(ctx context.Context, id string) error { return nil }
+
+// refreshRequest is a grant as the refresh_token grant sees it.
+type refreshRequest struct {
+	g      store.Grant
+	scopes []string
+	hash   []byte // the refresh token's
+}
+
+func (r *refreshRequest) GetAMR() []string            { return r.g.AMR }
+func (r *refreshRequest) GetAudience() []string       { return []string{r.g.ClientID.String()} }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.g.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.g.ClientID.String() }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.g.UserID.String() }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
+
+// grantOf returns the grant behind a token request: the one a code's
+// request gives (made here), or the one a refresh token belongs to.
+func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh bool, current string) (accessID, refresh string, exp time.Time, err error) {
+	now := p.Work.Now()
+	accessID, err = newToken()
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if withRefresh {
+		if refresh, err = newToken(); err != nil {
+			return "", "", time.Time{}, err
+		}
+	}
+	exp = now.Add(AccessTokenLifetime)
+	var g store.Grant
+	switch r := req.(type) {
+	case authRequest:
+		if err := p.standing(ctx, r.a.UserID, r.a.AccountID); err != nil {
+			return "", "", time.Time{}, err
+		}
+		gid, err := newToken()
+		if err != nil {
+			return "", "", time.Time{}, err
+		}
+		g = store.Grant{ID: gid, ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, SessionID: r.a.SessionID,
+			Scopes: r.a.Scopes, AuthTime: r.a.AuthTime, AMR: r.GetAMR(), CreatedAt: now}
+		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+			// The code is spent with the grant's creation: a second
+			// redemption that raced this one fails here.
+			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID); err != nil {
+				return oidc.ErrInvalidGrant().WithDescription("code already used")
+			}
+			if err := tx.CreateGrant(ctx, &g); err != nil {
+				return err
+			}
+			return p.writeTokens(ctx, tx, g.ID, accessID, refresh, exp, now)
+		})
+	case *refreshRequest:
+		g = r.g
+		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.UseRefreshToken(ctx, r.hash, now); err != nil {
+				return oidc.ErrInvalidGrant().WithDescription("refresh token already used")
+			}
+			return p.writeTokens(ctx, tx, g.ID, accessID, refresh, exp, now)
+		})
+	default:
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return accessID, refresh, exp, nil
+}
+
+func (p *Provider) writeTokens(ctx context.Context, tx *store.Tx, grant, accessID, refresh string, exp, now time.Time) error {
+	if err := tx.CreateAccessToken(ctx, accessID, grant, exp); err != nil {
+		return err
+	}
+	if refresh == "" {
+		return nil
+	}
+	return tx.CreateRefreshToken(ctx, digest(refresh), grant, now, now.Add(RefreshTokenLifetime))
+}
+
+// standing refuses a token for an account the person may not act in any
+// more (suspended, removed): invalid_grant.
+func (p *Provider) standing(ctx context.Context, user, account *equipe.ID) error {
+	if user == nil {
+		return oidc.ErrInvalidGrant()
+	}
+	if account == nil {
+		return nil
+	}
+	if _, err := p.Team.SignInStanding(ctx, *account, *user); err != nil {
+		if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
+			return oidc.ErrInvalidGrant().WithDescription("the person may no longer act in this account")
+		}
+		return err
+	}
+	return nil
+}
+
+func (p *Provider) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	id, _, exp, err := p.issue(ctx, req, false, "")
+	return id, exp, err
+}
+
+func (p *Provider) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	scopes := req.GetScopes()
+	withRefresh := slices.Contains(scopes, oidc.ScopeOfflineAccess)
+	if _, ok := req.(*refreshRequest); ok {
+		withRefresh = true
+	}
+	return p.issue(ctx, req, withRefresh, current)
+}
+
+// TokenRequestByRefreshToken finds a refresh token's grant. A token used
+// before ends the whole grant (reuse detection); an ended grant, or one
+// whose person may no longer act in its account, answers invalid_grant.
+func (p *Provider) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	hash := digest(token)
+	rt, err := p.Work.DB.RefreshToken(ctx, hash)
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
+	}
+	now := p.Work.Now()
+	if !rt.UsedAt.IsZero() {
+		if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, rt.GrantID, now) }); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token reused: the grant is revoked")
+	}
+	if !rt.ExpiresAt.After(now) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	g, err := p.Work.DB.Grant(ctx, rt.GrantID)
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithParent(err)
+	}
+	if !g.EndedAt.IsZero() {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the grant was revoked")
+	}
+	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
+		if oe := (*oidc.Error)(nil); errors.As(err, &oe) {
+			p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, g.ID, now) })
+		}
+		return nil, err
+	}
+	return &refreshRequest{g: g, scopes: g.Scopes, hash: hash}, nil
+}
+
+// TerminateSession ends the person's grants to the client (RP-initiated
+// logout without an equipe session to end).
+func (p *Provider) TerminateSession(ctx context.Context, userID, clientID string) error {
+	uid, err := equipe.ParseID(userID)
+	if err != nil {
+		return nil
+	}
+	cid, err := equipe.ParseID(clientID)
+	if err != nil {
+		return nil
+	}
+	now := p.Work.Now()
+	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrantsOf(ctx, uid, nil, &cid, now) })
+}
+
+// RevokeToken ends the grant of a refresh token or of an access token
+// (RFC 7009): revoking either ends both.
+func (p *Provider) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	now := p.Work.Now()
+	// op passes a refresh token as it came (after GetRefreshTokenInfo,
+	// with its user) and an access token by its ID.
+	var grant string
+	if rt, err := p.Work.DB.RefreshToken(ctx, digest(tokenOrID)); err == nil {
+		grant = rt.GrantID
+	} else if g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenOrID); err == nil {
+		grant = g.ID
+	} else {
+		return nil // an unknown token is revoked already (RFC 7009 section 2.2)
+	}
+	g, err := p.Work.DB.Grant(ctx, grant)
+	if err != nil {
+		return nil
+	}
+	if g.ClientID.String() != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token is another client's")
+	}
+	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, grant, now) }); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+func (p *Provider) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rt, err := p.Work.DB.RefreshToken(ctx, digest(token))
+	if err != nil {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	g, err := p.Work.DB.Grant(ctx, rt.GrantID)
+	if err != nil {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return g.UserID.String(), token, nil
+}
+
+func (p *Provider) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return p.Keys.SigningKey(ctx)
+}
+func (p *Provider) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	return p.Keys.SignatureAlgorithms(ctx)
+}
+func (p *Provider) KeySet(ctx context.Context) ([]op.Key, error) { return p.Keys.KeySet(ctx) }
+
+func (p *Provider) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims.
+func (p *Provider) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	g, err := p.grantOfRequest(ctx, req)
+	if err != nil {
+		return err
+	}
+	return p.userinfo(ctx, ui, g, scopes)
+}
+
+// SetUserinfoFromToken fills the userinfo endpoint's answer: nothing for a
+// token whose grant has ended.
+func (p *Provider) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, origin string) error {
+	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
+	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject {
+		return oidc.ErrAccessDenied().WithDescription("the token is revoked")
+	}
+	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
+		return oidc.ErrAccessDenied().WithDescription("the person may no longer act in this account")
+	}
+	return p.userinfo(ctx, ui, g, g.Scopes)
+}
+
+// SetIntrospectionFromToken answers introspection: active while the grant
+// lives and the person may act in its account; op answers inactive when
+// this returns an error.
+func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
+	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject {
+		return errInactive
+	}
+	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
+		return errInactive
+	}
+	var ui oidc.UserInfo
+	if err := p.userinfo(ctx, &ui, g, g.Scopes); err != nil {
+		return err
+	}
+	in.SetUserInfo(&ui)
+	in.Scope = g.Scopes
+	in.ClientID = g.ClientID.String()
+	return nil
+}
+
+var errInactive = errors.New("token inactive")
+
+// GetPrivateClaimsFromScopes is superseded by GetPrivateClaimsFromRequest.
+func (p *Provider) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest adds the account claims to access tokens.
+func (p *Provider) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
+	g, err := p.grantOfRequest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	claims := map[string]any{}
+	if err := p.accountClaims(ctx, g, scopes, func(k string, v any) { claims[k] = v }); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// grantOfRequest returns the grant (or what will be one) of a token request.
+func (p *Provider) grantOfRequest(ctx context.Context, req any) (store.Grant, error) {
+	switch r := req.(type) {
+	case authRequest:
+		if r.a.UserID == nil {
+			return store.Grant{}, oidc.ErrInvalidGrant()
+		}
+		return store.Grant{ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, Scopes: r.a.Scopes,
+			SessionID: r.a.SessionID}, nil
+	case *refreshRequest:
+		return r.g, nil
+	}
+	return store.Grant{}, oidc.ErrServerError().WithDescription("unexpected token request")
+}
+
+// userinfo sets the claims of the person and of the account.
+func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, g store.Grant, scopes []string) error {
+	u, err := p.Work.DB.UserByID(ctx, g.UserID)
+	if err != nil {
+		return oidc.ErrAccessDenied().WithParent(err)
+	}
+	ui.Subject = u.ID.String()
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		ui.Name = strings.TrimSpace(u.FirstName + " " + u.LastName)
+		ui.GivenName, ui.FamilyName = u.FirstName, u.LastName
+		if tag, err := language.Parse(u.Locale); err == nil {
+			ui.Locale = oidc.NewLocale(tag)
+		}
+	}
+	if slices.Contains(scopes, oidc.ScopeEmail) {
+		ui.Email, ui.EmailVerified = u.Email, oidc.Bool(!u.EmailVerifiedAt.IsZero())
+	}
+	return p.accountClaims(ctx, g, scopes, ui.AppendClaims)
+}
+
+// AccountClaim is one of the person's accounts in the accounts claim.
+type AccountClaim struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// accountClaims sets the accounts claim (scope accounts), and the chosen
+// account's ID, name, role and (scope permissions) effective permissions.
+func (p *Provider) accountClaims(ctx context.Context, g store.Grant, scopes []string, set func(string, any)) error {
+	if !slices.Contains(scopes, ScopeAccounts) {
+		return nil
+	}
+	accounts, err := p.Team.SignInAccounts(ctx, g.UserID)
+	if err != nil {
+		return err
+	}
+	list := make([]AccountClaim, 0, len(accounts))
+	for _, a := range accounts {
+		list = append(list, AccountClaim{ID: a.ID.String(), Name: a.Name, Role: a.Role})
+	}
+	set("accounts", list)
+	if g.AccountID == nil {
+		return nil
+	}
+	st, err := p.Team.SignInStanding(ctx, *g.AccountID, g.UserID)
+	if err != nil {
+		if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
+			return oidc.ErrInvalidGrant().WithDescription("the person may no longer act in this account")
+		}
+		return err
+	}
+	set("account_id", g.AccountID.String())
+	for _, a := range accounts {
+		if a.ID == *g.AccountID {
+			set("account_name", a.Name)
+		}
+	}
+	set("role", st.Role)
+	if slices.Contains(scopes, ScopePermissions) {
+		perms := st.Permissions
+		if perms == nil {
+			perms = []string{}
+		}
+		set("permissions", perms)
+	}
+	return nil
+}
+
+func (p *Provider) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("JWT client authentication is not supported")
+}
+
+func (p *Provider) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("the JWT profile grant is not supported")
+}
+
+func (p *Provider) Health(ctx context.Context) error { return p.Work.DB.Ping(ctx) }
+
+var (
+	_ op.Storage                        = (*Provider)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*Provider)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*Provider)(nil)
+)
+
+// Cleanup deletes the authorization requests, codes and tokens that have
+// expired, and the grants ended with no token left.
+func (p *Provider) Cleanup(ctx context.Context) error {
+	now := p.Work.Now()
+	return p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteAuthRequests(ctx, now); err != nil {
+			return err
+		}
+		return tx.DeleteSpentOIDCTokens(ctx, now)
+	})
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/openid"
+)
+
+// /login/oidc is where the OpenID Connect provider sends a person for a
+// client's authorization request: they log in through equipe's own pages
+// (password, then their second factor), pick the account the client will
+// see when they have several, and consent to a client not first-party.
+
+// oidcConsentPage asks the person to agree to a client, in an account.
+type oidcConsentPage struct {
+	ID       string
+	Client   string
+	Scopes   []string
+	Accounts []oidcAccountChoice
+	Fixed    bool // the client asked for the account: no choice
+	Consent  bool // false for a first-party client: only the account is asked
+}
+
+type oidcAccountChoice struct {
+	ID, Name, Role string
+	Checked        bool
+}
+
+func oidcSelf(id string) string { return "/login/oidc?id=" + url.QueryEscape(id) }
+
+func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
+	if w.SignIn == nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	id := r.URL.Query().Get("id")
+	var auth *identity.Auth
+	if a, ok := httpauth.Auth(r); ok {
+		auth = &a
+	}
+	l, err := w.SignIn.LoginFor(r.Context(), id, auth)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	if auth == nil || !l.Fresh {
+		if l.None {
+			return w.oidcRefuse(rw, r, id, "login_required")
+		}
+		if auth != nil {
+			// prompt=login, or a login older than max_age: the person logs in
+			// again, from the start.
+			if err := w.Identity.LogOut(r.Context(), *auth, httpauth.Origin(r)); err != nil {
+				return err
+			}
+			w.Cookies.Clear(rw)
+		}
+		q := url.Values{"next": {oidcSelf(id)}}
+		if l.LoginHint != "" {
+			q.Set("login_hint", l.LoginHint)
+		}
+		if _, err := r.Cookie(langCookie); err != nil && l.Locale != "" {
+			q.Set("lang", l.Locale)
+		}
+		return redirect(rw, r, "/login?"+q.Encode())
+	}
+	pick := len(l.Accounts) > 1 && l.Account == nil
+	if l.FirstParty && !pick {
+		to, err := w.SignIn.Allow(r.Context(), id, *auth, l.Account)
+		if err != nil {
+			return w.refuse(rw, r, err)
+		}
+		return redirect(rw, r, to)
+	}
+	if l.None {
+		code := "consent_required"
+		if pick {
+			code = "account_selection_required"
+		}
+		return w.oidcRefuse(rw, r, id, code)
+	}
+	return w.showOIDCConsent(rw, r, l, nil, http.StatusOK)
+}
+
+func (w *Web) showOIDCConsent(rw http.ResponseWriter, r *http.Request, l openid.Login, f *form, status int) error {
+	p := w.page(r, "page.oidc_consent")
+	if f != nil {
+		p.Form = f
+	}
+	d := oidcConsentPage{ID: l.ID, Client: l.ClientName, Scopes: l.Scopes, Fixed: l.Account != nil && len(l.Accounts) > 1,
+		Consent: !l.FirstParty}
+	for _, a := range l.Accounts {
+		if d.Fixed && *l.Account != a.ID {
+			continue
+		}
+		d.Accounts = append(d.Accounts, oidcAccountChoice{ID: a.ID.String(), Name: a.Name, Role: w.roleName(p.Locale, a.Role),
+			Checked: l.Account != nil && *l.Account == a.ID})
+	}
+	p.Data = d
+	return w.render(rw, r, status, "oidc_consent", p)
+}
+
+// roleName names a built-in role in the reader's language; a custom role
+// goes by its key.
+func (w *Web) roleName(locale, key string) string {
+	if role, ok := w.Catalogue.Role(key); ok {
+		return role.Label.In(locale)
+	}
+	return key
+}
+
+func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
+	if w.SignIn == nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	id := r.PostFormValue("id")
+	auth, ok := httpauth.Auth(r)
+	if !ok {
+		return redirect(rw, r, oidcSelf(id))
+	}
+	if r.PostFormValue("decision") != "allow" {
+		return w.oidcRefuse(rw, r, id, "access_denied")
+	}
+	var account *equipe.ID
+	if s := r.PostFormValue("account"); s != "" {
+		a, err := equipe.ParseID(s)
+		if err != nil {
+			return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+		}
+		account = &a
+	}
+	to, err := w.SignIn.Allow(r.Context(), id, auth, account)
+	if err != nil {
+		f := newForm()
+		if !f.absorb(err, nil) {
+			return w.refuse(rw, r, err)
+		}
+		if equipe.ErrorCode(err) == equipe.ECONFLICT {
+			return redirect(rw, r, oidcSelf(id))
+		}
+		l, lerr := w.SignIn.LoginFor(r.Context(), id, &auth)
+		if lerr != nil {
+			return w.refuse(rw, r, lerr)
+		}
+		f.label("account", "oidc.account")
+		return w.showOIDCConsent(rw, r, l, f, refusedStatus(err))
+	}
+	return redirect(rw, r, to)
+}
+
+// oidcRefuse sends the browser back to the client with an OAuth error.
+func (w *Web) oidcRefuse(rw http.ResponseWriter, r *http.Request, id, code string) error {
+	to, err := w.SignIn.Refuse(r.Context(), id, code)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	return redirect(rw, r, to)
+}
