@@ -149,6 +149,10 @@ func authenticate(r *http.Request) (team.Actor, error) {
 	if k == nil {
 		return team.Actor{}, equipe.Errorf(equipe.EUNAUTHORIZED, "authzen.api_key_required")
 	}
+	if k.Purpose != equipe.KeyAPI {
+		// A directory's SCIM key provisions members and asks nothing else.
+		return team.Actor{}, equipe.Errorf(equipe.EFORBIDDEN, "api_key.scim_only")
+	}
 	return team.Actor{Key: k, IP: httpauth.Origin(r).IP}, nil
 }
 

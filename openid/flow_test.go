@@ -31,7 +31,7 @@ const redirect = "http://127.0.0.1:9/callback"
 
 // rp is a relying party: a registered client and its configuration.
 type rp struct {
-	t        *testing.T
+	t        testing.TB
 	env      *apptest.Env
 	client   equipe.OIDCClient
 	oauth    oauth2.Config
@@ -39,7 +39,7 @@ type rp struct {
 	verifier *gooidc.IDTokenVerifier
 }
 
-func newRP(t *testing.T, env *apptest.Env, in team.OIDCClientInput) *rp {
+func newRP(t testing.TB, env *apptest.Env, in team.OIDCClientInput) *rp {
 	t.Helper()
 	c, secret, err := env.App.Team.CreateOIDCClient(t.Context(), team.Actor{Operator: true}, in)
 	if err != nil {
@@ -63,7 +63,7 @@ type person struct {
 	account equipe.ID
 }
 
-func signUp(t *testing.T, env *apptest.Env, email string) person {
+func signUp(t testing.TB, env *apptest.Env, email string) person {
 	t.Helper()
 	c := env.Client()
 	form := url.Values{"first_name": {"Ada"}, "last_name": {"Lovelace"}, "email": {email},
@@ -86,7 +86,7 @@ func signUp(t *testing.T, env *apptest.Env, email string) person {
 	return person{browser: c, id: u.ID, account: as[0].Account.ID}
 }
 
-func send(t *testing.T, c *http.Client, method, u string, form url.Values) *http.Response {
+func send(t testing.TB, c *http.Client, method, u string, form url.Values) *http.Response {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -108,7 +108,7 @@ func send(t *testing.T, c *http.Client, method, u string, form url.Values) *http
 
 func body(r *http.Response) string { b, _ := io.ReadAll(r.Body); return string(b) }
 
-func random(t *testing.T) string {
+func random(t testing.TB) string {
 	var b [16]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
@@ -117,7 +117,7 @@ func random(t *testing.T) string {
 // authorize follows the browser from the authorization URL through the
 // login page, choosing account (nil: none) and allowing, to the client's
 // redirect URI, and returns that URI's query.
-func (p *rp) authorize(t *testing.T, browser *http.Client, authURL string, account *equipe.ID) url.Values {
+func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, account *equipe.ID) url.Values {
 	t.Helper()
 	u := authURL
 	for range 8 {
@@ -289,7 +289,7 @@ func TestProvider_CodeWithPKCERefreshRevocationAndTheAccountClaims(t *testing.T)
 	}
 }
 
-func introspect(t *testing.T, p *rp, token string) bool {
+func introspect(t testing.TB, p *rp, token string) bool {
 	t.Helper()
 	var disco struct {
 		Intro string `json:"introspection_endpoint"`
@@ -313,7 +313,7 @@ func introspect(t *testing.T, p *rp, token string) bool {
 
 // joins makes who an active member of the account of owner, with role:
 // they are given access, and join with the link of the email.
-func joins(t *testing.T, env *apptest.Env, owner person, who person, email, role string) {
+func joins(t testing.TB, env *apptest.Env, owner person, who person, email, role string) {
 	t.Helper()
 	ownerUser, err := env.App.DB.UserByID(t.Context(), owner.id)
 	if err != nil {
@@ -404,8 +404,22 @@ func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing
 			// Suspended in bob's account: the refresh grant ends, and no new
 			// token names that account.
 			bobUser, _ := env.App.DB.UserByID(ctx, bob.id)
+			live := func() (n int) {
+				if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE user_id = $1 AND account_id = $2
+					AND ended_at IS NULL`, ada.id.String(), bob.account.String()).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if live() == 0 {
+				t.Fatal("no live grant before the suspension")
+			}
 			if _, err := env.App.Team.Suspend(ctx, team.Actor{User: &bobUser}, bob.account, ada.id); err != nil {
 				t.Fatal(err)
+			}
+			// The suspension ends the grants in its own transaction.
+			if n := live(); n != 0 {
+				t.Errorf("%d grants live after the suspension", n)
 			}
 			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 				t.Error("a suspended member refreshed a token for the account")

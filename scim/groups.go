@@ -185,7 +185,7 @@ func (c *call) replaceGroup() error {
 // sameName refuses a group's new name: a role is renamed in equipe.
 func (c *call) sameName(r access.Role, name any) error {
 	s, ok := name.(string)
-	if name == nil || ok && (s == r.Key || slices.Contains([]string{r.Label.In("en"), r.Label.In("fr"), r.Label.In(c.locale)}, s)) {
+	if name == nil || ok && (s == r.Key || slices.Contains([]string{r.Label.In("en"), r.Label.In("fr")}, s)) {
 		return nil
 	}
 	return badRequest(mutability, "scim.group_name_immutable", nil)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ type tenant struct {
 
 var domains atomic.Int64
 
-func newTenant(t *testing.T, env *apptest.Env) *tenant {
+func newTenant(t testing.TB, env *apptest.Env) *tenant {
 	t.Helper()
 	ctx := t.Context()
 	tn := &tenant{env: env, account: equipe.NewID(), domain: fmt.Sprintf("t%d.example", domains.Add(1))}
@@ -90,7 +91,7 @@ type response struct {
 
 // do sends body (a string as is, else as JSON; nil for none) to path with
 // the key.
-func do(t *testing.T, env *apptest.Env, method, path, key string, body any) response {
+func do(t testing.TB, env *apptest.Env, method, path, key string, body any) response {
 	t.Helper()
 	var rd io.Reader
 	switch v := body.(type) {
@@ -121,7 +122,7 @@ func do(t *testing.T, env *apptest.Env, method, path, key string, body any) resp
 	defer resp.Body.Close()
 	out := response{Status: resp.StatusCode, Header: resp.Header}
 	out.Raw, _ = io.ReadAll(resp.Body)
-	if len(out.Raw) > 0 {
+	if len(out.Raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		if err := json.Unmarshal(out.Raw, &out.JSON); err != nil {
 			t.Fatalf("%s %s: not JSON: %s", method, path, out.Raw)
 		}

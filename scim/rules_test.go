@@ -103,6 +103,10 @@ func TestAccess_OnlyASCIMKeyOfAnAccountThatTurnedSCIMOn(t *testing.T) {
 		if r.Status != http.StatusForbidden || r.JSON["code"] != "api_key.scim_only" {
 			t.Fatalf("API with a SCIM key: %d %s", r.Status, r.Raw)
 		}
+		r = do(t, env, "POST", "/access/v1/evaluation", tn.key, `{"subject":{"type":"user","id":"x"},"action":{"name":"members.view"},"resource":{"type":"account","id":"`+tn.account.String()+`"}}`)
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("AuthZEN with a SCIM key: %d %s", r.Status, r.Raw)
+		}
 		_, plain, err := env.App.Team.CreateKey(t.Context(), tn.actor(), &tn.account, team.NewKey{Name: "backend", Role: "admin"})
 		if err != nil {
 			t.Fatal(err)

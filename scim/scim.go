@@ -51,7 +51,7 @@ type call struct {
 	r       *http.Request
 	actor   team.Actor
 	account equipe.Account
-	locale  string
+	locale  string            // the account's: the language of role names
 	roles   map[string]string // the account's custom roles' names, once read
 }
 
@@ -104,14 +104,15 @@ func (s *Service) authenticated(fn func(*call) error) http.Handler {
 			s.fail(w, r, equipe.Errorf(equipe.EUNAUTHORIZED, httpauth.KeyRefusal(r)))
 			return
 		}
-		c := &call{s: s, w: w, r: r, actor: team.Actor{Key: httpauth.APIKey(r), IP: httpauth.Origin(r).IP},
-			locale: i18n.Negotiate(r.Header.Get("Accept-Language"))}
+		c := &call{s: s, w: w, r: r, actor: team.Actor{Key: httpauth.APIKey(r), IP: httpauth.Origin(r).IP}}
 		acct, err := s.Team.SCIMAccount(r.Context(), c.actor)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		c.account = acct
+		// Roles are named in the account's language, whoever asks: a
+		// directory matches groups by name.
+		c.account, c.locale = acct, acct.Locale
 		if err := fn(c); err != nil {
 			s.fail(w, r, err)
 		}

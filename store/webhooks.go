@@ -310,6 +310,16 @@ func (w Writes) EnqueueWebhookDelivery(ctx context.Context, d *equipe.WebhookDel
 	return err
 }
 
+// SkipQueuedWebhookDeliveries abandons the deliveries of the endpoint that
+// wait to be sent (queued), with reason (a message key) as their last
+// error, and returns how many: an endpoint enabled again does not send at
+// once everything that waited while it was disabled. Each can be
+// re-delivered (RequeueWebhookDelivery).
+func (w Writes) SkipQueuedWebhookDeliveries(ctx context.Context, endpoint equipe.ID, reason string) (int64, error) {
+	return w.exec(ctx, `UPDATE webhook_deliveries SET status = 'abandoned', last_error = $2, claim = NULL
+		WHERE endpoint_id = $1 AND status = 'queued'`, endpoint, reason)
+}
+
 // RequeueWebhookDelivery makes a delivery of the endpoint due again at now
 // (a manual re-delivery), whatever its status but processing. Returns
 // ENOTFOUND when there is none, ECONFLICT while it is being sent.

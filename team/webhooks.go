@@ -63,6 +63,11 @@ const (
 	WebhookDeliveries = "deliveries"
 )
 
+// WebhookSkippedWhileDisabled is the last error of a delivery that waited
+// while its endpoint was disabled, abandoned when it was enabled again (a
+// message key, translated in the delivery log).
+const WebhookSkippedWhileDisabled = "webhooks.skipped_while_disabled"
+
 // WebhookView is an endpoint (never its secret) with what the reader may do
 // with it.
 type WebhookView struct {
@@ -246,6 +251,10 @@ func (s *Service) CreateWebhook(ctx context.Context, actor Actor, account *equip
 
 // UpdateWebhook changes an endpoint; as changed it must be valid as a
 // whole. Enabling an endpoint the service disabled clears the reason.
+// Enabling a disabled endpoint abandons the deliveries that waited
+// meanwhile, with the reason WebhookSkippedWhileDisabled: a receiver that
+// comes back is not flooded with everything it missed (as Svix and Stripe
+// do), and each can be re-delivered from the log.
 func (s *Service) UpdateWebhook(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID, ch WebhookChange) (WebhookView, error) {
 	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
 		return WebhookView{}, err
@@ -280,6 +289,11 @@ func (s *Service) UpdateWebhook(ctx context.Context, actor Actor, account *equip
 		}
 		if err := u.UpdateWebhookEndpoint(ctx, &e); err != nil {
 			return err
+		}
+		if !before.Enabled && e.Enabled {
+			if _, err := u.SkipQueuedWebhookDeliveries(ctx, id, WebhookSkippedWhileDisabled); err != nil {
+				return err
+			}
 		}
 		b, a := event.WebhookOf(before), event.WebhookOf(e)
 		return u.Record(ctx, event.WebhookChanged.New(account, id.String(), &b, &a))

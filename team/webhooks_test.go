@@ -199,3 +199,58 @@ func onlyOwn(vs []team.WebhookView, id equipe.ID, err error) error {
 	}
 	return err
 }
+
+func TestWebhooks_EnabledAgainAnEndpointSendsNothingThatWaitedButEachCanBeRedelivered(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		v, _ := s.webhook(t, "https://hooks.example.com/equipe", "member.added")
+		s.added("ann", "collaborator", false)
+		deliveries := func() []team.DeliveryView {
+			t.Helper()
+			ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, nil, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ds
+		}
+		waiting := deliveries()
+		if len(waiting) != 1 || waiting[0].Status != equipe.DeliveryQueued {
+			t.Fatalf("before: %+v", waiting)
+		}
+		off, on := false, true
+		if _, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		s.added("bob", "collaborator", false) // nothing is queued for a disabled endpoint
+		if got := deliveries(); len(got) != 1 || got[0].Status != equipe.DeliveryQueued {
+			t.Fatalf("while disabled: %+v", got)
+		}
+		if _, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		got := deliveries()
+		if len(got) != 1 || got[0].Status != equipe.DeliveryAbandoned || got[0].LastError != team.WebhookSkippedWhileDisabled ||
+			!got[0].Actions.May(team.WebhookRedeliver) {
+			t.Fatalf("enabled again: %+v", got)
+		}
+		// Changed again while enabled, an endpoint abandons nothing; a new
+		// event is queued as ever; the skipped delivery can be sent again.
+		desc := "CRM"
+		if _, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{Description: &desc}); err != nil {
+			t.Fatal(err)
+		}
+		s.added("cat", "collaborator", false)
+		if err := s.s.RedeliverWebhook(ctx, s.admin(), &s.account, v.ID, got[0].EventID); err != nil {
+			t.Fatal(err)
+		}
+		queued := 0
+		for _, d := range deliveries() {
+			if d.Status == equipe.DeliveryQueued {
+				queued++
+			}
+		}
+		if queued != 2 {
+			t.Fatalf("after a new event and a re-delivery: %+v", deliveries())
+		}
+	})
+}

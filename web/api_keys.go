@@ -28,6 +28,8 @@ type keysPage struct {
 	URL   string        // the page, where its form posts
 	Keys  []keyLine
 	Roles []option // for account keys: the roles a key may act with
+	// Purposes, for account keys: what a key is for (the API, SCIM).
+	Purposes []option
 	// Refusal says why the reader may not create a key, as CreateKey would
 	// answer; empty when they may, and the form is shown.
 	Refusal string
@@ -44,6 +46,7 @@ type keyLine struct {
 	// left), or inactive (its creator is suspended, gone, disabled).
 	Why      string
 	Narrowed bool   // it acts with no more than its creator's rights, which are fewer than its role's
+	SCIM     bool   // the key is made for SCIM provisioning alone
 	Revoke   string // the revocation's confirmation page, for a key not revoked
 }
 
@@ -108,7 +111,7 @@ func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.
 	}
 	for _, k := range keys {
 		l := keyLine{Name: k.Name, Prefix: k.Prefix, Role: labels[k.Role], CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
-			RevokedAt: k.RevokedAt, Narrowed: k.Narrowed}
+			RevokedAt: k.RevokedAt, Narrowed: k.Narrowed, SCIM: k.Purpose == equipe.KeySCIM}
 		if l.Role == "" {
 			l.Role = k.Role
 		}
@@ -126,6 +129,10 @@ func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.
 	chosen := p.Form.Value("role")
 	for _, ro := range roles {
 		d.Roles = append(d.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == chosen})
+	}
+	purpose := p.Form.Value("purpose")
+	for _, pu := range []struct{ value, label string }{{equipe.KeyAPI, "keys.purpose_api"}, {equipe.KeySCIM, "keys.purpose_scim"}} {
+		d.Purposes = append(d.Purposes, option{Value: pu.value, Label: w.I18n.T(p.Locale, pu.label, nil), Selected: pu.value == purpose})
 	}
 	p.Data = d
 	return w.render(rw, r, status, "api_keys", p)
@@ -154,10 +161,11 @@ type keyCreatedPage struct {
 // it: the answer to the post itself, never a page a link or a reload could
 // bring back.
 func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe.ID) error {
-	k, secret, err := w.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: r.PostFormValue("name"), Role: r.PostFormValue("role")})
+	k, secret, err := w.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"),
+		Purpose: r.PostFormValue("purpose")})
 	if err != nil {
 		f := newForm()
-		f.keep(r, "name", "role")
+		f.keep(r, "name", "role", "purpose")
 		if !w.absorbRefusal(f, w.locale(r), err, "role") {
 			return w.refuse(rw, r, err)
 		}
@@ -166,8 +174,8 @@ func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe
 			// that "" is no role of the account.
 			f.Errors["role"] = fieldError{Key: "keys.role_required"}
 		}
-		f.arrange("name", "role")
-		f.label("name", "keys.name", "role", "keys.role")
+		f.arrange("name", "role", "purpose")
+		f.label("name", "keys.name", "role", "keys.role", "purpose", "keys.purpose")
 		return w.showKeys(rw, r, account, f, refusedStatus(err))
 	}
 	frame, err := w.keysFrame(r, account)

@@ -71,11 +71,15 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 			grace, graceUnit = grace/24, "days"
 		}
 		p.Form.Values["mfa_grace"], p.Form.Values["mfa_grace_unit"] = strconv.Itoa(grace), graceUnit
+		if acct.SCIMEnabled {
+			p.Form.Values["scim_enabled"] = "yes"
+		}
 	}
-	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl", "notify_adder", "mfa_required", "mfa_grace")
+	p.Form.arrange("name", "locale", "time_zone", "requires_activation", "invitation_ttl", "notify_adder", "mfa_required", "mfa_grace",
+		"scim_enabled")
 	p.Form.label("name", "settings.name", "locale", "settings.locale", "time_zone", "settings.time_zone",
 		"requires_activation", "settings.requires_activation", "invitation_ttl", "settings.ttl", "notify_adder", "settings.notify_adder",
-		"mfa_required", "settings.mfa_required", "mfa_grace", "settings.mfa_grace")
+		"mfa_required", "settings.mfa_required", "mfa_grace", "settings.mfa_grace", "scim_enabled", "settings.scim_enabled")
 	d := settingsPage{Frame: frame, NotifyAdder: []equipe.NotifyAdder{equipe.NotifyBoth, equipe.NotifyOnCreation,
 		equipe.NotifyOnJoin, equipe.NotifyNever}, Zones: team.TimeZones(), InstanceZone: w.Team.TimeZoneOf(equipe.Account{})}
 	if acct.ParentID == nil && w.mayIn(r, account, team.AccountManageClients) == nil {
@@ -102,7 +106,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	}
 	f := newForm()
 	f.keep(r, "name", "locale", "time_zone", "requires_activation", "invitation_ttl", "invitation_ttl_unit", "notify_adder",
-		"mfa_required", "mfa_grace", "mfa_grace_unit")
+		"mfa_required", "mfa_grace", "mfa_grace_unit", "scim_enabled")
 	name, locale, zone := r.PostFormValue("name"), r.PostFormValue("locale"), r.PostFormValue("time_zone")
 	activation := r.PostFormValue("requires_activation") == "yes"
 	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("invitation_ttl")))
@@ -115,6 +119,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		hours = min(hours, maxTTLHours+1) * 24
 	}
 	mfa := r.PostFormValue("mfa_required") == "yes"
+	scim := r.PostFormValue("scim_enabled") == "yes"
 	grace, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("mfa_grace")))
 	switch {
 	case strings.TrimSpace(r.PostFormValue("mfa_grace")) == "":
@@ -125,7 +130,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		grace = min(grace, team.MaxMFAGraceHours+1) * 24
 	}
 	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours,
-		TimeZone: &zone, MFARequired: &mfa, MFAGraceHours: &grace}
+		TimeZone: &zone, MFARequired: &mfa, MFAGraceHours: &grace, SCIMEnabled: &scim}
 	if n := equipe.NotifyAdder(r.PostFormValue("notify_adder")); n != "" {
 		ch.NotifyAdder = &n
 	}

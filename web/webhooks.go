@@ -348,6 +348,9 @@ func (w *Web) deliveryRow(locale, self string, dv team.DeliveryView) deliveryRow
 	} else if dv.EventType == equipe.WebhookTestType {
 		row.Type = w.I18n.T(locale, "webhooks.test_event", nil)
 	}
+	if dv.LastError == team.WebhookSkippedWhileDisabled {
+		row.Error = w.I18n.T(locale, dv.LastError, nil)
+	}
 	if dv.Status == equipe.DeliveryQueued {
 		row.Next = dv.NextAttemptAt
 	}

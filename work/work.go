@@ -103,7 +103,25 @@ func Record(ctx context.Context, w store.Writes, now time.Time, actor event.Acto
 	if err != nil {
 		return err
 	}
-	return w.RecordAudit(ctx, &row)
+	if err := w.RecordAudit(ctx, &row); err != nil {
+		return err
+	}
+	return endGrants(ctx, w, now, e)
+}
+
+// endGrants ends, with the event that says so, the OpenID Connect grants
+// of a member who may no longer act in the account: suspended or removed.
+// Their refresh tokens stop working in the same transaction, whichever use
+// case (a page, the API, SCIM, an import) made the change.
+func endGrants(ctx context.Context, w store.Writes, now time.Time, e event.Event) error {
+	if e.Account == nil || (e.Type != event.MemberSuspended.Type && e.Type != event.MemberRemoved.Type) {
+		return nil
+	}
+	user, err := equipe.ParseID(e.Subject.ID)
+	if err != nil {
+		return nil
+	}
+	return w.EndGrantsOf(ctx, user, e.Account, nil, now)
 }
 
 // Mail renders a template and queues the email in the unit: it is sent
