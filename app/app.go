@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
 	"github.com/equipe-dev/equipe/authzen"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
@@ -99,8 +102,19 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if _, err := a.DB.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	tmpl, err := mail.NewTemplates(cfg.PublicURL, nil)
+	if cfg.Brand.Name == "" {
+		cfg.Brand = brand.Default()
+		a.Config.Brand = cfg.Brand
+	}
+	var override fs.FS
+	if cfg.TemplatesDir != "" {
+		override = os.DirFS(cfg.TemplatesDir)
+	}
+	tmpl, err := mail.NewBrandedTemplates(cfg.PublicURL, override, cfg.Brand)
 	if err != nil {
+		if cfg.TemplatesDir != "" {
+			return &SettingError{Env: "EQUIPE_TEMPLATES_DIR", Flag: "templates-dir", Problem: cfg.TemplatesDir + ": " + err.Error()}
+		}
 		return err
 	}
 	tmpl.Now = opt.Now
@@ -126,6 +140,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	cat.Product = cfg.Brand.Name
 	if a.Catalogue, err = access.Load(cfg.Catalogue); err != nil {
 		return &SettingError{Env: "EQUIPE_CATALOGUE", Flag: "catalogue", Problem: err.Error()}
 	}
@@ -135,7 +150,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	}
 	runner := &work.Runner{DB: a.DB, Mail: tmpl, PublicURL: cfg.PublicURL, Clock: opt.Now, Rand: rand.Reader,
 		EmailQueued: a.Worker.Wake}
-	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes})
+	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes, Product: cfg.Brand.Name})
 	id.Log = a.Log.With("component", "identity")
 	keys, fromDataDir, err := keyring(cfg)
 	if err != nil {
@@ -175,7 +190,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
-		APIDocument: api.Document()}
+		Brand: cfg.Brand, APIDocument: api.Document()}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err

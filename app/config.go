@@ -14,12 +14,15 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	// The time zones are in the binary: a static binary on a host without
 	// the tz database still knows them.
 	_ "time/tzdata"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/brand"
 	equipemail "github.com/equipe-dev/equipe/mail"
 )
 
@@ -54,6 +57,12 @@ type Config struct {
 	// loopback address, and deliveries connect there: for a receiver on the
 	// same machine (development, tests). Off by default.
 	WebhooksAllowHTTPLoopback bool
+	// Brand is the vendor's look: name, logo, colours, support and legal
+	// links (brand.Default when none is configured).
+	Brand brand.Brand
+	// TemplatesDir is a folder of email templates replacing the built-in
+	// ones of the same name; "" keeps the built-in ones.
+	TemplatesDir string
 }
 
 // SettingError is a bad configuration value; its message names the setting
@@ -83,6 +92,8 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		policyURL, policyFile, policyVersion, policyLabel, timeZone                    string
 		secretKey, previousKeys, webhooksLoopback                                      string
 		metricsAddr, metricsNetworks                                                   string
+		brandName, brandLogo, brandFavicon, brandPrimary, brandAccent                  string
+		supportEmail, supportURL, termsURL, imprintURL, templatesDir, brandCSS         string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -104,6 +115,17 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"time-zone", "EQUIPE_TIME_ZONE", "UTC", "IANA time zone of accounts that chose none (Europe/Paris)", false, &raw.timeZone},
 		{"metrics-addr", "EQUIPE_METRICS_ADDR", "", "separate address (host:port) serving /metrics alone; empty: /metrics on the main address, to --metrics-networks only", false, &raw.metricsAddr},
 		{"metrics-networks", "EQUIPE_METRICS_NETWORKS", "127.0.0.0/8,::1", "comma-separated networks that may read /metrics on the main address; none: nobody", false, &raw.metricsNetworks},
+		{"brand-name", "EQUIPE_BRAND_NAME", brand.DefaultName, "the product's name in every page and email", false, &raw.brandName},
+		{"brand-logo", "EQUIPE_BRAND_LOGO", "", "SVG or PNG file (at most 256 KiB) shown in the pages' header instead of the name", false, &raw.brandLogo},
+		{"brand-favicon", "EQUIPE_BRAND_FAVICON", "", "SVG or PNG file (at most 256 KiB) replacing the built-in icon", false, &raw.brandFavicon},
+		{"brand-primary", "EQUIPE_BRAND_PRIMARY", brand.DefaultPrimary, "colour of buttons and links (#rrggbb); white text on it must reach 4.5:1", false, &raw.brandPrimary},
+		{"brand-accent", "EQUIPE_BRAND_ACCENT", brand.DefaultAccent, "colour of focus rings, current tabs and banners (#rrggbb); white text on it must reach 4.5:1", false, &raw.brandAccent},
+		{"brand-stylesheet", "EQUIPE_BRAND_STYLESHEET", "", "CSS file (at most 256 KiB) served after the pages' own stylesheet", false, &raw.brandCSS},
+		{"support-email", "EQUIPE_SUPPORT_EMAIL", "", "address customers write to for help, in every page's footer and every email", false, &raw.supportEmail},
+		{"support-url", "EQUIPE_SUPPORT_URL", "", "help page of the product, in every page's footer and every email", false, &raw.supportURL},
+		{"terms-url", "EQUIPE_TERMS_URL", "", "terms of service, linked from every page's footer and every email", false, &raw.termsURL},
+		{"imprint-url", "EQUIPE_IMPRINT_URL", "", "legal notice (imprint), linked from every page's footer and every email", false, &raw.imprintURL},
+		{"templates-dir", "EQUIPE_TEMPLATES_DIR", "", "folder of email templates replacing the built-in ones ({name}.{locale}.tmpl, docs/branding.md)", false, &raw.templatesDir},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -206,8 +228,18 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		}
 		c.SMTP = &sc
 	}
+	if c.Brand, err = parseBrand(raw.brandName, raw.brandLogo, raw.brandFavicon, raw.brandPrimary, raw.brandAccent,
+		raw.supportEmail, raw.supportURL, raw.termsURL, raw.imprintURL, raw.brandCSS); err != nil {
+		return c, err
+	}
+	if raw.templatesDir != "" {
+		if st, err := os.Stat(raw.templatesDir); err != nil || !st.IsDir() {
+			return c, bad(at("templates-dir"), "%q is not a folder", raw.templatesDir)
+		}
+		c.TemplatesDir = raw.templatesDir
+	}
 	if raw.mailFrom == "" {
-		raw.mailFrom = "equipe <no-reply@" + mailDomain(pu.Hostname()) + ">"
+		raw.mailFrom = (&mail.Address{Name: c.Brand.Name, Address: "no-reply@" + mailDomain(pu.Hostname())}).String()
 	}
 	from, err := mail.ParseAddress(raw.mailFrom)
 	if err != nil || strings.ContainsAny(raw.mailFrom, "\r\n") {
@@ -248,6 +280,78 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		c.Policy.Label = strings.TrimSpace(raw.policyLabel)
 	}
 	return c, err
+}
+
+// parseBrand checks the brand settings: a short one-line name, logo and
+// favicon files that are SVG or PNG images, colours white text can be read
+// on, a support address and absolute http(s) URLs.
+func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, termsURL, imprintURL, stylesheet string) (brand.Brand, error) {
+	b := brand.Default()
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 60 || strings.ContainsFunc(name, unicode.IsControl) {
+		return b, &SettingError{"EQUIPE_BRAND_NAME", "brand-name", "must be a line of 1 to 60 characters"}
+	}
+	b.Name = name
+	for _, img := range []struct {
+		env, flag, file string
+		into            **brand.Image
+	}{
+		{"EQUIPE_BRAND_LOGO", "brand-logo", logo, &b.Logo},
+		{"EQUIPE_BRAND_FAVICON", "brand-favicon", favicon, &b.Favicon},
+	} {
+		if img.file == "" {
+			continue
+		}
+		data, err := os.ReadFile(img.file)
+		if err != nil {
+			return b, &SettingError{img.env, img.flag, "cannot read " + img.file}
+		}
+		if *img.into, err = brand.ParseImage(data); err != nil {
+			return b, &SettingError{img.env, img.flag, img.file + ": " + err.Error()}
+		}
+	}
+	if stylesheet != "" {
+		css, err := os.ReadFile(stylesheet)
+		switch {
+		case err != nil:
+			return b, &SettingError{"EQUIPE_BRAND_STYLESHEET", "brand-stylesheet", "cannot read " + stylesheet}
+		case len(css) > brand.MaxImageBytes:
+			return b, &SettingError{"EQUIPE_BRAND_STYLESHEET", "brand-stylesheet", stylesheet + " is larger than 256 KiB"}
+		}
+		b.Stylesheet = css
+	}
+	var err error
+	if b.Primary, err = brand.CheckColour(primary); err != nil {
+		return b, &SettingError{"EQUIPE_BRAND_PRIMARY", "brand-primary", err.Error()}
+	}
+	if b.Accent, err = brand.CheckColour(accent); err != nil {
+		return b, &SettingError{"EQUIPE_BRAND_ACCENT", "brand-accent", err.Error()}
+	}
+	if supportEmail != "" {
+		a, err := mail.ParseAddress(supportEmail)
+		if err != nil || a.Name != "" || strings.ContainsAny(supportEmail, "\r\n") {
+			return b, &SettingError{"EQUIPE_SUPPORT_EMAIL", "support-email", fmt.Sprintf("%q is not an email address (for example help@example.com)", supportEmail)}
+		}
+		b.SupportEmail = a.Address
+	}
+	for _, l := range []struct {
+		env, flag, value string
+		into             *string
+	}{
+		{"EQUIPE_SUPPORT_URL", "support-url", supportURL, &b.SupportURL},
+		{"EQUIPE_TERMS_URL", "terms-url", termsURL, &b.TermsURL},
+		{"EQUIPE_IMPRINT_URL", "imprint-url", imprintURL, &b.ImprintURL},
+	} {
+		if l.value == "" {
+			continue
+		}
+		u, err := url.Parse(l.value)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return b, &SettingError{l.env, l.flag, fmt.Sprintf("%q must be an absolute http:// or https:// URL", l.value)}
+		}
+		*l.into = u.String()
+	}
+	return b, nil
 }
 
 // networks parses a comma-separated list of networks or addresses.

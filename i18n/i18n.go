@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 )
 
 //go:embed messages
@@ -19,12 +20,16 @@ var files embed.FS
 
 // Catalog holds the messages of every supported locale.
 type Catalog struct {
+	// Product is the product's name that fills the {product} placeholder
+	// of every message: the vendor's brand (Load sets brand.DefaultName).
+	Product string
+
 	messages map[string]map[string]string
 }
 
 // Load reads the embedded catalogues. Every key must exist in every locale.
 func Load() (*Catalog, error) {
-	c := &Catalog{messages: map[string]map[string]string{}}
+	c := &Catalog{Product: brand.DefaultName, messages: map[string]map[string]string{}}
 	for _, l := range equipe.Locales {
 		b, err := files.ReadFile("messages/" + l + ".json")
 		if err != nil {
@@ -89,13 +94,30 @@ func (c *Catalog) T(locale, key string, args map[string]any) string {
 		m = c.messages[locale]
 	}
 	if one, ok := m[key+"#one"]; ok && singular(locale, args["count"]) {
-		return fill(locale, one, args)
+		return fill(locale, one, c.withProduct(one, args))
 	}
 	s, ok := m[key]
 	if !ok {
 		return key
 	}
-	return fill(locale, s, args)
+	return fill(locale, s, c.withProduct(s, args))
+}
+
+// withProduct adds the product's name to args when s names it and args
+// does not already.
+func (c *Catalog) withProduct(s string, args map[string]any) map[string]any {
+	if c.Product == "" || !strings.Contains(s, "{product}") {
+		return args
+	}
+	if _, ok := args["product"]; ok {
+		return args
+	}
+	out := make(map[string]any, len(args)+1)
+	for k, v := range args {
+		out[k] = v
+	}
+	out["product"] = c.Product
+	return out
 }
 
 // fill replaces the {name} placeholders of s by args, eliding French "de"

@@ -174,3 +174,18 @@ func TestCatalogues_NameEveryEventAndField(t *testing.T) {
 		}
 	}
 }
+
+func TestT_FillsTheProductsName(t *testing.T) {
+	c := MustLoad()
+	if got := c.T("fr", "twofactor.qr_alt", nil); !strings.Contains(got, "clé secrète d’equipe") && !strings.Contains(got, "clé secrète d'equipe") {
+		t.Errorf("default: %q", got)
+	}
+	c.Product = "Acme Cloud"
+	if got := c.T("en", "profile.lead", map[string]any{"email": "ada@example.com"}); got !=
+		"How you appear to the teams you belong to, and how Acme Cloud speaks to you. You log in with ada@example.com." {
+		t.Errorf("branded: %q", got)
+	}
+	if got := c.T("fr", "twofactor.qr_alt", nil); !strings.Contains(got, "clé secrète de Acme Cloud") && !strings.Contains(got, "clé secrète d'Acme Cloud") {
+		t.Errorf("branded fr: %q", got)
+	}
+}

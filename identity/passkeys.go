@@ -57,10 +57,10 @@ var limitPasskeyCeremony = window{30, 10 * time.Minute}
 // costs a person.
 var limitPasskeyRemoval = window{10, time.Hour}
 
-// RelyingParty returns the WebAuthn relying party of a public URL: nil
-// when the public URL cannot be one (an IP address, or http:// on a host
-// other than localhost), with the reason.
-func RelyingParty(public *url.URL) (*webauthn.WebAuthn, error) {
+// RelyingParty returns the WebAuthn relying party of a public URL, named
+// product in passkey prompts: nil when the public URL cannot be one (an IP
+// address, or http:// on a host other than localhost), with the reason.
+func RelyingParty(public *url.URL, product string) (*webauthn.WebAuthn, error) {
 	if public == nil {
 		return nil, errors.New("no public URL")
 	}
@@ -78,7 +78,7 @@ func RelyingParty(public *url.URL) (*webauthn.WebAuthn, error) {
 	}
 	return webauthn.New(&webauthn.Config{
 		RPID:          host,
-		RPDisplayName: "equipe",
+		RPDisplayName: product,
 		RPOrigins:     []string{origin},
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:        protocol.ResidentKeyRequirementRequired,

@@ -118,7 +118,7 @@ func TestRelyingParty_NeedsAHostNameAndASecureContext(t *testing.T) {
 		{"http://equipe.example.com", false},
 	} {
 		u, _ := url.Parse(c.url)
-		rp, err := identity.RelyingParty(u)
+		rp, err := identity.RelyingParty(u, "equipe")
 		if (rp != nil) != c.ok || (err == nil) != c.ok {
 			t.Errorf("%s: relying party %v, %v", c.url, rp != nil, err)
 		}

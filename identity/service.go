@@ -12,6 +12,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// ResourceTypes lists the resource types an account's first resource may
 	// have (default: location).
 	ResourceTypes []string
+	// Product is the product's name people's authenticator apps and
+	// passkey prompts show (default brand.DefaultName).
+	Product string
 }
 
 // Service runs the identity use cases.
@@ -105,9 +109,12 @@ func New(w *work.Runner, h *Hasher, cfg Config) *Service {
 	if len(cfg.ResourceTypes) == 0 {
 		cfg.ResourceTypes = []string{equipe.ResourceLocation}
 	}
+	if cfg.Product == "" {
+		cfg.Product = brand.DefaultName
+	}
 	s := &Service{DB: w.DB, Work: w, Hasher: h, Config: cfg, Keys: NewRandomKeyring(), Log: slog.New(slog.DiscardHandler),
 		resets: make(chan struct{}, 1)}
-	s.rp, s.PasskeysOff = RelyingParty(w.PublicURL)
+	s.rp, s.PasskeysOff = RelyingParty(w.PublicURL, cfg.Product)
 	return s
 }
 

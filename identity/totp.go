@@ -123,12 +123,13 @@ func setupOf(key *otp.Key) (TOTPSetup, error) {
 	return TOTPSetup{Secret: key.Secret(), URL: key.URL(), QR: b.Bytes()}, nil
 }
 
-// totpIssuer names the service in authenticator apps: its public host.
+// totpIssuer names the service in authenticator apps: the product and its
+// public host.
 func (s *Service) totpIssuer() string {
 	if s.Work.PublicURL != nil && s.Work.PublicURL.Hostname() != "" {
-		return "equipe (" + s.Work.PublicURL.Hostname() + ")"
+		return s.Config.Product + " (" + s.Work.PublicURL.Hostname() + ")"
 	}
-	return "equipe"
+	return s.Config.Product
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)

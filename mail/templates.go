@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 )
 
 //go:embed templates/*.tmpl
@@ -177,6 +178,12 @@ type View struct {
 	ValidFor  string // how long the link stays valid, in words ("1 heure", "7 days"); empty without Expires
 	Subject   string // the rendered subject (for the HTML <title>); empty while the subject renders
 	PublicURL string // the service's public URL
+	// Brand is the vendor's look: Brand.Name, Brand.Primary,
+	// Brand.SupportEmail, Brand.TermsURL…
+	Brand brand.Brand
+	// LogoURL is the absolute URL of the brand's logo when it is a PNG
+	// (many mail clients show no SVG); empty otherwise.
+	LogoURL string
 }
 
 // Action is a button's target and label, made by the templates' action
@@ -195,9 +202,11 @@ type Templates struct {
 	// (default time.Now).
 	Now func() time.Time
 
-	public *url.URL
-	host   string
-	sets   map[setKey]*templateSet
+	public  *url.URL
+	host    string
+	brand   brand.Brand
+	logoURL string
+	sets    map[setKey]*templateSet
 }
 
 type setKey struct{ name, locale string }
@@ -211,11 +220,16 @@ type templateSet struct {
 
 // funcs are the template functions. Both engines parse every file (the text
 // engine ignores the HTML blocks and the other way round), so both need the
-// same names.
-var funcs = map[string]any{
-	"action": func(url, label string) Action { return Action{URL: url, Label: label} },
-	"lines":  lines,
-	"quote":  quote,
+// same names. product and primary give the brand's name and colour where
+// the data at hand is not a View (a button's Action, {{template "product"}}).
+func (t *Templates) funcs() map[string]any {
+	return map[string]any{
+		"action":  func(url, label string) Action { return Action{URL: url, Label: label} },
+		"lines":   lines,
+		"quote":   quote,
+		"product": func() string { return t.brand.Name },
+		"primary": func() string { return t.brand.Primary },
+	}
 }
 
 // NewTemplates parses the email templates. publicURL is the service's
@@ -225,14 +239,29 @@ var funcs = map[string]any{
 // invitation.en.tmpl…) that replace them; an override file with any other
 // .tmpl name is an error, as it would otherwise be silently ignored.
 func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
+	return NewBrandedTemplates(publicURL, override, brand.Default())
+}
+
+// NewBrandedTemplates is NewTemplates for the vendor's brand b: its name,
+// colour, logo, support and legal links in every email.
+func NewBrandedTemplates(publicURL *url.URL, override fs.FS, b brand.Brand) (*Templates, error) {
 	if publicURL == nil || (publicURL.Scheme != "http" && publicURL.Scheme != "https") || publicURL.Host == "" {
 		return nil, errors.New("mail templates: the public URL must be an absolute http(s) URL")
+	}
+	if b.Name == "" {
+		b = brand.Default()
 	}
 	t := &Templates{
 		Now:    time.Now,
 		public: publicURL,
 		host:   publicURL.Hostname(),
+		brand:  b,
 		sets:   make(map[setKey]*templateSet),
+	}
+	if b.Logo != nil && b.Logo.Type == "image/png" {
+		u := publicURL.JoinPath("static", "brand", "logo")
+		u.RawQuery = "v=" + b.Logo.Version()
+		t.logoURL = u.String()
 	}
 	if override != nil {
 		if err := checkOverride(override); err != nil {
@@ -270,7 +299,7 @@ func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
 			if err != nil {
 				return nil, err
 			}
-			set, err := parseSet(layout, common, file, body, locale)
+			set, err := parseSet(t.funcs(), layout, common, file, body, locale)
 			if err != nil {
 				return nil, err
 			}
@@ -290,6 +319,7 @@ func checkOverride(override fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("mail templates: override folder: %w", err)
 	}
+	have := map[string]bool{}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), fileSuffix) {
 			continue
@@ -297,11 +327,36 @@ func checkOverride(override fs.FS) error {
 		if _, err := embedded.ReadFile("templates/" + e.Name()); err != nil {
 			return fmt.Errorf("mail templates: override %s replaces no template (names are layout.tmpl, common.{locale}.tmpl and %s)", e.Name(), templateNamePattern)
 		}
+		have[e.Name()] = true
+	}
+	// An email overridden in one language only would reach half the
+	// customers in the vendor's words and half in equipe's.
+	for file := range have {
+		base, _, ok := localeOf(file)
+		if !ok {
+			continue
+		}
+		for _, l := range equipe.Locales {
+			if other := base + "." + l + fileSuffix; !have[other] {
+				return fmt.Errorf("mail templates: override %s has no %s: give every language (%s)", file, other, strings.Join(equipe.Locales, ", "))
+			}
+		}
 	}
 	return nil
 }
 
-func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
+// localeOf splits a template file's name, invitation.fr.tmpl, into its
+// name and locale; ok is false for a file of no language (layout.tmpl).
+func localeOf(file string) (name, locale string, ok bool) {
+	stem := strings.TrimSuffix(file, fileSuffix)
+	i := strings.LastIndexByte(stem, '.')
+	if i < 0 || !equipe.ValidLocale(stem[i+1:]) {
+		return "", "", false
+	}
+	return stem[:i], stem[i+1:], true
+}
+
+func parseSet(funcs map[string]any, layout, common, file, body, locale string) (*templateSet, error) {
 	tt := texttemplate.New(file).Funcs(texttemplate.FuncMap(funcs))
 	ht := htmltemplate.New(file).Funcs(htmltemplate.FuncMap(funcs))
 	for _, src := range []struct{ name, text string }{
@@ -320,6 +375,11 @@ func parseSet(layout, common, file, body, locale string) (*templateSet, error) {
 	for _, block := range []string{"subject", "text", "html", "layout.text", "layout.html"} {
 		if tt.Lookup(block) == nil {
 			return nil, fmt.Errorf("mail templates: %s: no %q block", file, block)
+		}
+	}
+	for _, tmpl := range tt.Templates() {
+		if err := checkFields(tmpl.Tree); err != nil {
+			return nil, err
 		}
 	}
 	return &templateSet{text: tt, html: ht}, nil
@@ -345,8 +405,15 @@ func (t *Templates) selfCheck() error {
 				bare.NewEmail = "ada@example.net"
 			}
 			for _, d := range []Data{full, bare} {
-				if _, err := t.Compose(name, locale, "self-check@example.com", d); err != nil {
+				e, err := t.Compose(name, locale, "self-check@example.com", d)
+				if err != nil {
 					return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
+				}
+				// The link of an invitation, a reset or a confirmation is
+				// the email's purpose: a template that drops it (an
+				// override, most likely) sends an email nobody can act on.
+				if needs[name].link && (!strings.Contains(e.Text, d.Link) || !strings.Contains(e.HTML, d.Link)) {
+					return fmt.Errorf("mail templates: %s.%s%s: the email must show its link {{.Link}} in both its text and its HTML", name, locale, fileSuffix)
 				}
 			}
 		}
@@ -423,7 +490,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if d.ResetURL == "" {
 		d.ResetURL = t.public.JoinPath("forgot-password").String()
 	}
-	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String()}
+	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String(), Brand: t.brand, LogoURL: t.logoURL}
 	if !d.Expires.IsZero() {
 		now := time.Now
 		if t.Now != nil {

@@ -277,7 +277,10 @@ func TestNewTemplates_OverrideReplacesAnEmbeddedFile(t *testing.T) {
 		"welcome.en.tmpl": {Data: []byte(`{{define "subject"}}Hi from Acme Cloud, {{.RecipientName}}{{end}}
 {{define "text"}}Welcome to {{.AccountName}}.{{end}}
 {{define "html"}}<p>Welcome to {{.AccountName}}.</p>{{end}}`)},
-		"layout.tmpl": {Data: []byte(strings.Replace(string(layout), `{{define "product"}}equipe{{end}}`, `{{define "product"}}Acme Cloud{{end}}`, 1))},
+		"welcome.fr.tmpl": {Data: []byte(`{{define "subject"}}Bienvenue chez Acme Cloud, {{.RecipientName}}{{end}}
+{{define "text"}}Bienvenue dans {{.AccountName}}.{{end}}
+{{define "html"}}<p>Bienvenue dans {{.AccountName}}.</p>{{end}}`)},
+		"layout.tmpl": {Data: []byte(strings.Replace(string(layout), `{{define "product"}}{{product}}{{end}}`, `{{define "product"}}Acme Cloud{{end}}`, 1))},
 		"README.md":   {Data: []byte("not a template")},
 	}
 	u, _ := url.Parse(testPublicURL)

@@ -129,6 +129,10 @@ func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, accou
 			u = p.env.URL + u
 		}
 		r := send(t, browser, "GET", u, nil)
+		if to, ok := strings.CutPrefix(r.Header.Get("Refresh"), "0;url="); ok {
+			u = to
+			continue
+		}
 		if r.StatusCode == 200 {
 			page := body(r)
 			m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)
@@ -140,6 +144,10 @@ func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, accou
 				form.Set("account", account.String())
 			}
 			r = send(t, browser, "POST", p.env.URL+"/login/oidc", form)
+			if to, ok := strings.CutPrefix(r.Header.Get("Refresh"), "0;url="); ok {
+				u = to
+				continue
+			}
 		}
 		if r.StatusCode != 302 && r.StatusCode != 303 {
 			t.Fatalf("%s: %d %s", u, r.StatusCode, body(r))

@@ -72,7 +72,7 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return w.refuse(rw, r, err)
 		}
-		return redirect(rw, r, to)
+		return w.oidcContinue(rw, r, to)
 	}
 	if l.None {
 		code := "consent_required"
@@ -147,7 +147,19 @@ func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
 		f.label("account", "oidc.account")
 		return w.showOIDCConsent(rw, r, l, f, refusedStatus(err))
 	}
-	return redirect(rw, r, to)
+	return w.oidcContinue(rw, r, to)
+}
+
+// oidcContinue sends the browser on to the provider's callback, or to the
+// client, by a page that refreshes to it rather than a redirect: the pages'
+// Content-Security-Policy lets forms post only here, and browsers hold to
+// it along the redirects that follow a form (the login's or the consent's)
+// all the way to the client's address.
+func (w *Web) oidcContinue(rw http.ResponseWriter, r *http.Request, to string) error {
+	rw.Header().Set("Refresh", "0;url="+to)
+	p := w.page(r, "page.oidc_continue")
+	p.Data = to
+	return w.render(rw, r, http.StatusOK, "oidc_continue", p)
 }
 
 // oidcRefuse sends the browser back to the client with an OAuth error.
@@ -156,5 +168,5 @@ func (w *Web) oidcRefuse(rw http.ResponseWriter, r *http.Request, id, code strin
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	return redirect(rw, r, to)
+	return w.oidcContinue(rw, r, to)
 }

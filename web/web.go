@@ -19,6 +19,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
@@ -48,6 +49,8 @@ type Web struct {
 	// APIDocument is the OpenAPI document the API serves, which the API
 	// reference page renders.
 	APIDocument []byte
+	// Brand is the vendor's look of every page (brand.Default when zero).
+	Brand brand.Brand
 	// SignIn is the OpenID Connect provider whose requests /login/oidc
 	// logs people in for (nil: none).
 	SignIn *openid.Provider
@@ -263,6 +266,9 @@ var routes = []route{
 // Handler returns the handler of every page, of /static/ and of the
 // not-found page.
 func (w *Web) Handler() (http.Handler, error) {
+	if w.Brand.Name == "" {
+		w.Brand = brand.Default()
+	}
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
@@ -281,17 +287,46 @@ func (w *Web) Handler() (http.Handler, error) {
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(rw, r)
 	})))
+	// The brand's files are served from this origin, so that the pages'
+	// Content-Security-Policy names no other. Their URLs carry a digest of
+	// their content (?v=): a new brand is fetched at once.
+	css := w.Brand.CSS()
+	mux.HandleFunc("GET /static/brand.css", func(rw http.ResponseWriter, r *http.Request) {
+		serveBrandFile(rw, r, "text/css; charset=utf-8", css)
+	})
+	if logo := w.Brand.Logo; logo != nil {
+		mux.HandleFunc("GET /static/brand/logo", func(rw http.ResponseWriter, r *http.Request) {
+			serveBrandFile(rw, r, logo.Type, logo.Data)
+		})
+	}
 	// Browsers ask for /favicon.ico of their own accord, whatever the
 	// pages' <link rel="icon">: they get the same icon rather than a 404.
-	mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "image/svg+xml")
-		rw.Header().Set("Cache-Control", "public, max-age=86400")
-		http.ServeFileFS(rw, r, static, "favicon.svg")
-	})
+	if icon := w.Brand.Favicon; icon != nil {
+		serveIcon := func(rw http.ResponseWriter, r *http.Request) { serveBrandFile(rw, r, icon.Type, icon.Data) }
+		mux.HandleFunc("GET /static/brand/favicon", serveIcon)
+		mux.HandleFunc("GET /favicon.ico", serveIcon)
+	} else {
+		mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", "image/svg+xml")
+			rw.Header().Set("Cache-Control", "public, max-age=86400")
+			http.ServeFileFS(rw, r, static, "favicon.svg")
+		})
+	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 	})
 	return mux, nil
+}
+
+// serveBrandFile answers with one of the brand's files. An SVG is
+// sandboxed besides the site's policy: opened on its own, it runs nothing.
+func serveBrandFile(rw http.ResponseWriter, r *http.Request, contentType string, data []byte) {
+	rw.Header().Set("Content-Type", contentType)
+	rw.Header().Set("Cache-Control", "public, max-age=86400")
+	if contentType == "image/svg+xml" {
+		rw.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	}
+	http.ServeContent(rw, r, "", time.Time{}, bytes.NewReader(data))
 }
 
 func (w *Web) wrap(rt route) http.Handler {
@@ -625,6 +660,10 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			}
 			return w.I18n.T(locale, key, args)
 		},
+		// brand is the vendor's look: name, logo, links.
+		"brand": func() brand.Brand { return w.Brand },
+		// brandCSSVersion is the digest in /static/brand.css's URL.
+		"brandCSSVersion": func() string { return w.Brand.CSSVersion() },
 		// tArgs translates a key with its arguments in a map.
 		"tArgs": func(key string, args map[string]any) string {
 			return w.I18n.T(locale, key, args)

@@ -1,0 +1,216 @@
+package brand
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// DefaultName is the product's name when the vendor gives none.
+const DefaultName = "equipe"
+
+// Default colours: the ones the stylesheet was designed with.
+const (
+	DefaultPrimary = "#2f5bd3"
+	DefaultAccent  = "#24459f"
+)
+
+// MaxImageBytes is the largest logo or favicon accepted: they are kept in
+// memory and sent with every first page view.
+const MaxImageBytes = 256 << 10
+
+// MinContrast is the contrast WCAG 2 level AA asks of normal text.
+const MinContrast = 4.5
+
+// Ink is the colour of text on the primary and accent colours (buttons,
+// badges), and of the card those colours are written on as links.
+const Ink = "#ffffff"
+
+// Brand is the instance's look. The zero value is not usable: start from
+// Default.
+type Brand struct {
+	// Name is the product's name, in every page title, header and email.
+	Name string
+	// Logo replaces the name in the pages' header (the name stays its
+	// text alternative); nil: the name is written.
+	Logo *Image
+	// Favicon replaces the built-in icon; nil: the built-in one.
+	Favicon *Image
+	// Primary colours buttons and links; Accent the marks of what is
+	// current or needs attention (focus ring, current tab, banners). Both
+	// are #rrggbb and carry white text at 4.5:1 or more.
+	Primary, Accent string
+	// SupportEmail and SupportURL tell customers where to get help; each
+	// may be empty.
+	SupportEmail, SupportURL string
+	// TermsURL and ImprintURL are the vendor's legal pages, linked from
+	// every page's footer and every email; each may be empty. The privacy
+	// policy is the instance's own setting.
+	TermsURL, ImprintURL string
+	// Stylesheet is the vendor's own CSS, served after the pages' own
+	// stylesheet and the colours; nil: none.
+	Stylesheet []byte
+}
+
+// Default returns the brand of an instance the vendor left as it is.
+func Default() Brand {
+	return Brand{Name: DefaultName, Primary: DefaultPrimary, Accent: DefaultAccent}
+}
+
+// Image is a logo or favicon: its content and media type (image/svg+xml or
+// image/png).
+type Image struct {
+	Type string
+	Data []byte
+}
+
+// Version is a short digest of the image, put in its URL so that a new
+// image is fetched at once while the old one may be cached for long.
+func (i *Image) Version() string {
+	sum := sha256.Sum256(i.Data)
+	return hex.EncodeToString(sum[:6])
+}
+
+// ParseImage checks a logo or favicon: an SVG or PNG file (by content, not
+// name) of at most MaxImageBytes. An SVG holding a script, an event
+// attribute or a foreign object is refused: the file is served from the
+// instance's own origin, where it must not be able to run anything.
+func ParseImage(data []byte) (*Image, error) {
+	switch {
+	case len(data) == 0:
+		return nil, errors.New("the file is empty")
+	case len(data) > MaxImageBytes:
+		return nil, fmt.Errorf("the file is %d KiB, more than the %d KiB allowed", (len(data)+1023)/1024, MaxImageBytes>>10)
+	}
+	if http.DetectContentType(data) == "image/png" {
+		return &Image{Type: "image/png", Data: data}, nil
+	}
+	lower := bytes.ToLower(data)
+	if !bytes.Contains(lower, []byte("<svg")) {
+		return nil, errors.New("the file is neither an SVG nor a PNG image")
+	}
+	for _, bad := range []string{"<script", "<foreignobject", "javascript:", "<iframe", "<embed", "<object"} {
+		if bytes.Contains(lower, []byte(bad)) {
+			return nil, fmt.Errorf("the SVG holds %s>: a logo must not run anything", strings.TrimPrefix(bad, "<"))
+		}
+	}
+	if eventAttribute(lower) {
+		return nil, errors.New("the SVG holds an event attribute (onload=…): a logo must not run anything")
+	}
+	return &Image{Type: "image/svg+xml", Data: data}, nil
+}
+
+// eventAttribute reports whether an SVG's text holds an attribute such as
+// onload= or onclick=.
+func eventAttribute(lower []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(lower[i:], []byte("on"))
+		if j < 0 {
+			return false
+		}
+		j += i
+		i = j + 2
+		if j == 0 || !isSpace(lower[j-1]) {
+			continue
+		}
+		k := i
+		for k < len(lower) && lower[k] >= 'a' && lower[k] <= 'z' {
+			k++
+		}
+		for k < len(lower) && isSpace(lower[k]) {
+			k++
+		}
+		if k > i && k < len(lower) && lower[k] == '=' {
+			return true
+		}
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// RGB is a colour in the sRGB space, 0–255 a channel.
+type RGB struct{ R, G, B uint8 }
+
+// ParseColour reads a colour written #rrggbb or #rgb.
+func ParseColour(s string) (RGB, error) {
+	h, ok := strings.CutPrefix(strings.TrimSpace(s), "#")
+	if ok && len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	if !ok || len(h) != 6 {
+		return RGB{}, fmt.Errorf("%q is not a colour written #rrggbb (for example #2f5bd3)", s)
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if err != nil {
+		return RGB{}, fmt.Errorf("%q is not a colour written #rrggbb (for example #2f5bd3)", s)
+	}
+	return RGB{uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
+}
+
+// String writes the colour #rrggbb.
+func (c RGB) String() string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+// Luminance is the colour's relative luminance as WCAG 2 defines it: each
+// channel linearised from sRGB, then weighted by how bright the eye sees
+// it.
+func (c RGB) Luminance() float64 {
+	lin := func(v uint8) float64 {
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(c.R) + 0.7152*lin(c.G) + 0.0722*lin(c.B)
+}
+
+// Contrast is the WCAG 2 contrast ratio of two colours, from 1 (none) to 21
+// (black on white); the order does not matter.
+func Contrast(a, b RGB) float64 {
+	la, lb := a.Luminance(), b.Luminance()
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// CheckColour reads a brand colour and refuses it when text in Ink on it
+// (or it as text on an Ink background) falls below MinContrast. It returns
+// the colour written #rrggbb.
+func CheckColour(s string) (string, error) {
+	c, err := ParseColour(s)
+	if err != nil {
+		return "", err
+	}
+	ink, _ := ParseColour(Ink)
+	// The ratio is rounded down to one decimal in the message, so that a
+	// refused 4.48 never reads "4.5".
+	if r := Contrast(c, ink); r < MinContrast {
+		return "", fmt.Errorf("white text on %s has a contrast of %.2f:1, below the %.1f:1 WCAG AA asks for: choose a darker colour",
+			c, math.Floor(r*100)/100, MinContrast)
+	}
+	return c.String(), nil
+}
+
+// CSS is the stylesheet that sets the brand's colours as the variables the
+// pages' stylesheet uses, followed by the vendor's own stylesheet.
+func (b Brand) CSS() []byte {
+	css := fmt.Appendf(nil, ":root {\n  --primary: %s;\n  --primary-ink: %s;\n  --accent: %s;\n  --accent-ink: %s;\n}\n",
+		b.Primary, Ink, b.Accent, Ink)
+	return append(css, b.Stylesheet...)
+}
+
+// CSSVersion is a short digest of CSS, for its URL.
+func (b Brand) CSSVersion() string {
+	sum := sha256.Sum256(b.CSS())
+	return hex.EncodeToString(sum[:6])
+}
+
+// Custom reports whether the vendor renamed the product.
+func (b Brand) Custom() bool { return b.Name != DefaultName }

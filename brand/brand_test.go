@@ -1,0 +1,106 @@
+package brand
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestContrast_MatchesWCAGFigures(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want float64
+	}{
+		{"#000000", "#ffffff", 21},
+		{"#ffffff", "#ffffff", 1},
+		{"#767676", "#ffffff", 4.54},
+		{"#777777", "#ffffff", 4.48},
+		{"#ff0000", "#ffffff", 4.00},
+		{"#0000ff", "#ffffff", 8.59},
+		{"#ffffff", "#0000ff", 8.59},
+	} {
+		a, _ := ParseColour(c.a)
+		b, _ := ParseColour(c.b)
+		if got := Contrast(a, b); math.Abs(got-c.want) > 0.005 {
+			t.Errorf("Contrast(%s, %s) = %.3f, want %.2f", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestCheckColour_RefusesWhatWhiteTextCannotBeReadOn(t *testing.T) {
+	for _, c := range []struct {
+		in, want, problem string
+	}{
+		{in: "#2f5bd3", want: "#2f5bd3"},
+		{in: "#24459F", want: "#24459f"},
+		{in: "#000", want: "#000000"},
+		{in: "#767676", want: "#767676"},                    // 4.54:1, just above
+		{in: "#777777", problem: "contrast of 4.47:1"},      // 4.48:1 rounded down
+		{in: "#a0c4ff", problem: "below the 4.5:1 WCAG AA"}, // a pale primary
+		{in: "#ffcc00", problem: "choose a darker colour"},
+		{in: "#ffffff", problem: "contrast of 1.00:1"},
+		{in: "blue", problem: "not a colour written #rrggbb"},
+		{in: "#12345", problem: "not a colour"},
+		{in: "#gggggg", problem: "not a colour"},
+		{in: "", problem: "not a colour"},
+	} {
+		got, err := CheckColour(c.in)
+		switch {
+		case c.problem == "" && err != nil:
+			t.Errorf("CheckColour(%q): %v", c.in, err)
+		case c.problem == "" && got != c.want:
+			t.Errorf("CheckColour(%q) = %q, want %q", c.in, got, c.want)
+		case c.problem != "" && (err == nil || !strings.Contains(err.Error(), c.problem)):
+			t.Errorf("CheckColour(%q) = %q, %v; want an error saying %q", c.in, got, err, c.problem)
+		}
+	}
+}
+
+func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		wantType string
+		problem  string
+	}{
+		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1" fill="#123"/></svg>`), "image/svg+xml", ""},
+		{"svg with XML declaration", []byte(`<?xml version="1.0"?>` + "\n" + `<svg viewBox="0 0 1 1"></svg>`), "image/svg+xml", ""},
+		{"svg naming a font", []byte(`<svg font-family="Montserrat"><text>Acme</text></svg>`), "image/svg+xml", ""},
+		{"png", png, "image/png", ""},
+		{"empty", nil, "", "empty"},
+		{"too large", bytes.Repeat([]byte("<svg>"), MaxImageBytes), "", "KiB allowed"},
+		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF"), "", "neither an SVG nor a PNG"},
+		{"script", []byte(`<svg><script>alert(1)</script></svg>`), "", "script"},
+		{"event attribute", []byte(`<svg onload="alert(1)"></svg>`), "", "event attribute"},
+		{"event attribute after a line break", []byte("<svg\n  onclick = 'x'></svg>"), "", "event attribute"},
+		{"foreign object", []byte(`<svg><foreignObject></foreignObject></svg>`), "", "foreignobject"},
+		{"javascript link", []byte(`<svg><a href="javascript:x()"></a></svg>`), "", "javascript:"},
+	} {
+		img, err := ParseImage(c.data)
+		if c.problem == "" {
+			if err != nil || img.Type != c.wantType {
+				t.Errorf("%s: ParseImage = %+v, %v; want type %s", c.name, img, err, c.wantType)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.problem) {
+			t.Errorf("%s: ParseImage error %v, want one saying %q", c.name, err, c.problem)
+		}
+	}
+}
+
+func TestCSS_SetsTheColourVariables(t *testing.T) {
+	b := Default()
+	b.Primary, b.Accent = "#0b6e4f", "#7a1fa2"
+	css := string(b.CSS())
+	for _, want := range []string{"--primary: #0b6e4f;", "--accent: #7a1fa2;", "--primary-ink: #ffffff;"} {
+		if !strings.Contains(css, want) {
+			t.Errorf("CSS lacks %q:\n%s", want, css)
+		}
+	}
+	if b.CSSVersion() == Default().CSSVersion() {
+		t.Error("the stylesheet's version does not change with its colours")
+	}
+}
