@@ -122,7 +122,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	var sender mail.Sender
 	if cfg.SMTP == nil {
-		a.Mailbox = &mail.DevMailbox{Now: opt.Now}
+		a.Mailbox = &mail.DevMailbox{Now: opt.Now, Product: cfg.Brand.Name}
 		sender = a.Mailbox
 	} else {
 		s, err := mail.NewSMTPSender(*cfg.SMTP, cfg.MailFrom)

@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"github.com/equipe-dev/equipe/brand"
+
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -29,6 +31,9 @@ type DevMailbox struct {
 	Max int
 	// Now stamps received messages (default time.Now).
 	Now func() time.Time
+	// Product is the product's name the page bears (default
+	// brand.DefaultName).
+	Product string
 
 	mu   sync.Mutex
 	msgs []DevMessage // oldest first
@@ -202,10 +207,15 @@ func loopback(remoteAddr string) bool {
 
 func (m *DevMailbox) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	product := m.Product
+	if product == "" {
+		product = brand.DefaultName
+	}
 	page := struct {
 		Max      int
 		Messages []DevMessage
-	}{m.max(), m.Messages()}
+		Product  string
+	}{m.max(), m.Messages(), product}
 	if err := devMailboxTemplate.Execute(w, page); err != nil {
 		http.Error(w, "cannot render the mailbox", http.StatusInternalServerError)
 	}

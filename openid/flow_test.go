@@ -448,3 +448,62 @@ func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing
 		})
 	}
 }
+
+func TestProvider_PromptMaxAgeAndLoginHintAreHonoured(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	follow := func(c *http.Client, u string) *http.Response {
+		r := send(t, c, "GET", u, nil)
+		return send(t, c, "GET", env.URL+r.Header.Get("Location"), nil)
+	}
+
+	// prompt=none without a session: login_required, back at the client.
+	r := follow(env.Client(), p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+	if to := r.Header.Get("Refresh"); !strings.Contains(to, redirect) || !strings.Contains(to, "error=login_required") ||
+		!strings.Contains(to, "state=s1") {
+		t.Errorf("prompt=none, logged out: %d %q", r.StatusCode, to)
+	}
+	// prompt=none with a session, a first-party client and one account: the code comes back at once.
+	r = follow(ada.browser, p.oauth.AuthCodeURL("s2", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+	if to := r.Header.Get("Refresh"); !strings.Contains(to, "/oidc/authorize/callback") {
+		t.Errorf("prompt=none, logged in: %d %q", r.StatusCode, to)
+	}
+
+	// login_hint fills the login form; ui_locales chooses its language.
+	r = follow(env.Client(), p.oauth.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("login_hint", "grace@example.com"), oauth2.SetAuthURLParam("ui_locales", "en")))
+	if to := r.Header.Get("Location"); !strings.HasPrefix(to, "/login?") || !strings.Contains(to, "login_hint=grace%40example.com") ||
+		!strings.Contains(to, "lang=en") {
+		t.Errorf("login hint: %d %q", r.StatusCode, to)
+	}
+	c := env.Client()
+	r = send(t, c, "GET", env.URL+"/login?login_hint=grace%40example.com", nil)
+	if b := body(r); !strings.Contains(b, `value="grace@example.com"`) {
+		t.Errorf("the login form does not hold the hint")
+	}
+
+	// prompt=login and max_age=0 make the person log in again: their
+	// session ends and the login page comes.
+	for _, param := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
+		again := logIn(t, env, "ada@example.com")
+		r = follow(again, p.oauth.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier), param))
+		if to := r.Header.Get("Location"); !strings.HasPrefix(to, "/login?") {
+			t.Errorf("re-login not asked: %d %q", r.StatusCode, to)
+		}
+		if r := send(t, again, "GET", env.URL+"/", nil); r.StatusCode != 303 && r.StatusCode != 302 {
+			t.Errorf("the session survived a forced login: %d", r.StatusCode)
+		}
+	}
+}
+
+// logIn logs the person in on a new browser.
+func logIn(t testing.TB, env *apptest.Env, email string) *http.Client {
+	t.Helper()
+	c := env.Client()
+	if r := send(t, c, "POST", env.URL+"/login", url.Values{"email": {email}, "password": {apptest.TestPassword}}); r.StatusCode != 303 {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	return c
+}
