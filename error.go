@@ -13,6 +13,7 @@ type Code string
 // Error codes.
 const (
 	EINVALID      Code = "invalid"      // the input is malformed or breaks a rule of form
+	EBADREQUEST   Code = "bad_request"  // the request itself is out of its form (a page's limit or cursor), apart from any rule
 	ENOTFOUND     Code = "not_found"    // the object does not exist or is not visible to the caller
 	ECONFLICT     Code = "conflict"     // the change collides with the current state
 	EFORBIDDEN    Code = "forbidden"    // the caller may not do this

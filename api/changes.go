@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -68,9 +69,7 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !wantsEventStream(r) {
-		if q.Has("limit") {
-			cq.Limit = limitParam(q.Get("limit"))
-		}
+		cq.Limit = equipe.ParseLimit(q.Get("limit"), team.DefaultChangesPage)
 		page, next, err := a.Team.Changes(r.Context(), actor(r), cq)
 		if err != nil {
 			return err

@@ -66,11 +66,15 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := a.Team.Clients(r.Context(), actor(r), firm)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[clientView]{Items: []clientView{}}
+	cs, next, err := a.Team.ClientPage(r.Context(), actor(r), firm, p)
+	if err != nil {
+		return err
+	}
+	out := newList[clientView](len(cs), next)
 	for _, c := range cs {
 		out.Items = append(out.Items, viewClient(c))
 	}
@@ -214,11 +218,15 @@ func (a *API) contacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := a.Team.Contacts(r.Context(), actor(r), account)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[contactView]{Items: []contactView{}}
+	cs, next, err := a.Team.Contacts(r.Context(), actor(r), account, p)
+	if err != nil {
+		return err
+	}
+	out := newList[contactView](len(cs), next)
 	for _, c := range cs {
 		out.Items = append(out.Items, viewContact(c))
 	}
@@ -326,11 +334,15 @@ func (a *API) firmStaff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	staff, err := a.Team.FirmStaff(r.Context(), actor(r), account)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[firmStaffView]{Items: []firmStaffView{}}
+	staff, next, err := a.Team.FirmStaff(r.Context(), actor(r), account, p)
+	if err != nil {
+		return err
+	}
+	out := newList[firmStaffView](len(staff), next)
 	for _, f := range staff {
 		via := "administrator"
 		if f.Assigned {

@@ -254,11 +254,15 @@ type myAccountView struct {
 // switcher, marking the session's current one.
 func (a *API) myAccounts(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	entries, err := a.Team.MyAccounts(r.Context(), auth.User.ID)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[myAccountView]{Items: []myAccountView{}}
+	entries, next, err := a.Team.MyAccounts(r.Context(), auth.User.ID, p)
+	if err != nil {
+		return err
+	}
+	out := newList[myAccountView](len(entries), next)
 	for _, e := range entries {
 		v := myAccountView{accountView: viewAccount(e.Account), Status: string(equipe.MemberActive), ViaFirm: e.Firm}
 		if e.Member != nil {

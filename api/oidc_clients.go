@@ -47,11 +47,15 @@ type oidcClientRequest struct {
 }
 
 func (a *API) oidcClients(w http.ResponseWriter, r *http.Request) error {
-	cs, err := a.Team.OIDCClients(r.Context(), actor(r))
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[oidcClientView]{Items: []oidcClientView{}}
+	cs, next, err := a.Team.OIDCClientPage(r.Context(), actor(r), p)
+	if err != nil {
+		return err
+	}
+	out := newList[oidcClientView](len(cs), next)
 	for _, c := range cs {
 		out.Items = append(out.Items, viewOIDCClient(c))
 	}

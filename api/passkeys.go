@@ -50,11 +50,15 @@ func viewPasskey(k identity.Passkey) passkeyView {
 
 func (a *API) myPasskeys(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	keys, err := a.Identity.Passkeys(r.Context(), auth.User.ID)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[passkeyView]{Items: []passkeyView{}}
+	keys, next, err := a.Identity.Passkeys(r.Context(), auth.User.ID, p)
+	if err != nil {
+		return err
+	}
+	out := newList[passkeyView](len(keys), next)
 	for _, k := range keys {
 		out.Items = append(out.Items, viewPasskey(k))
 	}

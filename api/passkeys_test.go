@@ -108,7 +108,7 @@ func TestMyPasskeys_ListRenameRemoveAndNeverAnotherPersons(t *testing.T) {
 				}
 			})
 		}
-		keys, _ := env.App.Identity.Passkeys(t.Context(), theirs.UserID)
+		keys, _, _ := env.App.Identity.Passkeys(t.Context(), theirs.UserID, equipe.Page{})
 		if len(keys) != 1 || keys[0].Name != "Grace's" {
 			t.Fatalf("grace's passkeys changed: %+v", keys)
 		}

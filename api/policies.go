@@ -53,11 +53,15 @@ func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) policies(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	vs, err := a.Identity.Policies(r.Context(), auth.User)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[policyVersionView]{Items: []policyVersionView{}}
+	vs, next, err := a.Identity.Policies(r.Context(), auth.User, p)
+	if err != nil {
+		return err
+	}
+	out := newList[policyVersionView](len(vs), next)
 	for _, v := range vs {
 		out.Items = append(out.Items, a.viewPolicyVersion(r, v))
 	}
@@ -76,18 +80,18 @@ type acceptanceView struct {
 
 func (a *API) policyAcceptances(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	q := r.URL.Query()
-	rows, next, err := a.Identity.Acceptances(r.Context(), auth.User, r.PathValue("version"), q.Get("cursor"), limitParam(q.Get("limit")))
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[acceptanceView]{Items: []acceptanceView{}}
+	rows, next, err := a.Identity.Acceptances(r.Context(), auth.User, r.PathValue("version"), p)
+	if err != nil {
+		return err
+	}
+	out := newList[acceptanceView](len(rows), next)
 	for _, x := range rows {
 		out.Items = append(out.Items, acceptanceView{UserID: x.UserID, Email: x.Email, FirstName: x.FirstName,
 			LastName: x.LastName, AcceptedAt: x.AcceptedAt, IP: x.IP})
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }

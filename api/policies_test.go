@@ -87,7 +87,7 @@ func TestPrivacyPolicies_AnAdministratorPublishesAVersionThatIsAskedFromItsDate(
 			if r.Status != 200 || len(got) != 1 || got[0].(map[string]any)["email"] == "augusta@example.com" || r.JSON["next_cursor"] != nil {
 				t.Fatalf("second page: %d %s", r.Status, r.Raw)
 			}
-			if r := call(t, c, "GET", path+"/2027-01/acceptances?cursor=garbage", nil, bearer(admin)...); r.Status != 422 || r.fieldCodes()["cursor"] != "request.cursor_invalid" {
+			if r := call(t, c, "GET", path+"/2027-01/acceptances?cursor=garbage", nil, bearer(admin)...); r.Status != 400 || r.fieldCodes()["cursor"] != "request.cursor_invalid" {
 				t.Errorf("a bad cursor: %d %s", r.Status, r.Raw)
 			}
 			if r := call(t, c, "GET", path+"/nothing/acceptances", nil, bearer(admin)...); r.Status != 404 {

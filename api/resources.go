@@ -74,11 +74,15 @@ func (a *API) resources(w http.ResponseWriter, r *http.Request) error {
 		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
 			Fields: []equipe.FieldError{{Field: "archived", Key: "resource.archived_filter_invalid"}}}
 	}
-	rs, err := a.Team.ResourceList(r.Context(), actor(r), account, f)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[resourceView]{Items: []resourceView{}}
+	rs, next, err := a.Team.ResourceList(r.Context(), actor(r), account, f, p)
+	if err != nil {
+		return err
+	}
+	out := newList[resourceView](len(rs), next)
 	for _, v := range rs {
 		out.Items = append(out.Items, viewResource(v, false))
 	}

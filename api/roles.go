@@ -48,11 +48,15 @@ func (a *API) roles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	roles, err := a.Team.RolesCounted(r.Context(), actor(r), account)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[roleView]{Items: []roleView{}}
+	roles, next, err := a.Team.RolesCounted(r.Context(), actor(r), account, p)
+	if err != nil {
+		return err
+	}
+	out := newList[roleView](len(roles), next)
 	for _, ro := range roles {
 		out.Items = append(out.Items, viewRole(ro, true))
 	}
@@ -255,11 +259,15 @@ type keyRequest struct {
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request, account *equipe.ID) error {
-	keys, err := a.Team.Keys(r.Context(), actor(r), account)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[keyView]{Items: []keyView{}}
+	keys, next, err := a.Team.Keys(r.Context(), actor(r), account, p)
+	if err != nil {
+		return err
+	}
+	out := newList[keyView](len(keys), next)
 	for _, k := range keys {
 		out.Items = append(out.Items, viewKey(k))
 	}

@@ -19,25 +19,17 @@ type securityEventView struct {
 }
 
 func (a *API) securityEvents(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var before *equipe.ID
-	if s := q.Get("cursor"); s != "" {
-		id, err := equipe.ParseID(s)
-		if err != nil {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
-		}
-		before = &id
-	}
-	events, next, err := a.Team.SecurityLog(r.Context(), actor(r), before, limitParam(q.Get("limit")))
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[securityEventView]{Items: []securityEventView{}}
+	events, next, err := a.Team.SecurityLog(r.Context(), actor(r), p)
+	if err != nil {
+		return err
+	}
+	out := newList[securityEventView](len(events), next)
 	for _, e := range events {
 		out.Items = append(out.Items, securityEventView{ID: e.ID, Kind: e.Kind, Actor: e.Actor, AccountID: e.Account, What: e.What, At: e.At})
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -34,7 +34,7 @@ func TestSecurityLog_RecordsRequestsRefusedAcrossTenantsOncePerMinute(t *testing
 		}
 
 		admin := instanceActor(t, env)
-		events, _, err := env.App.Team.SecurityLog(t.Context(), admin, nil, 50)
+		events, _, err := env.App.Team.SecurityLog(t.Context(), admin, equipe.Page{Limit: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestSecurityLog_RecordsRequestsRefusedAcrossTenantsOncePerMinute(t *testing
 			t.Fatalf("the security log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		// Only the instance reads it.
-		if _, _, err := env.App.Team.SecurityLog(t.Context(), team.Actor{User: &guest.User}, nil, 50); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		if _, _, err := env.App.Team.SecurityLog(t.Context(), team.Actor{User: &guest.User}, equipe.Page{Limit: 50}); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("a member reading the security log: %v", err)
 		}
 		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/security-events", nil, bearer(a.admin)...); r.Status != 404 {

@@ -24,11 +24,15 @@ type mySessionView struct {
 
 func (a *API) mySessions(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	sessions, err := a.Identity.Sessions(r.Context(), auth)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[mySessionView]{Items: []mySessionView{}}
+	sessions, next, err := a.Identity.Sessions(r.Context(), auth, p)
+	if err != nil {
+		return err
+	}
+	out := newList[mySessionView](len(sessions), next)
 	for _, s := range sessions {
 		out.Items = append(out.Items, mySessionView{ID: s.ID, Current: s.Current, Browser: s.Device.Browser, System: s.Device.System,
 			UserAgent: s.UserAgent, IP: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, ExpiresAt: s.ExpiresAt})

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +89,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := team.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
-		Search: q.Get("q"), After: q.Get("cursor"), Limit: limitParam(q.Get("limit"))}
+		Search: q.Get("q")}
 	if f.Sort, f.Desc, err = team.ParseSort(q.Get("sort")); err != nil {
 		return err
 	}
@@ -107,11 +106,16 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	} else if asCSV {
 		return a.exportMembers(w, r, f)
 	}
+	p, err := pageParam(r)
+	if err != nil {
+		return err
+	}
+	f.After, f.Limit = p.After, p.Limit
 	rows, next, err := a.Team.TeamPage(r.Context(), actor(r), f)
 	if err != nil {
 		return err
 	}
-	out := list[teamRow]{Items: []teamRow{}}
+	out := newList[teamRow](len(rows), next)
 	for _, row := range rows {
 		u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName, LastLoginAt: row.LastLoginAt}
 		// The row's names are already those the viewer may see.
@@ -120,9 +124,6 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		out.Items = append(out.Items, teamRow{memberView: viewMember(team.MemberView{Member: m, User: u,
 			Resources: row.Resources, Actions: row.Actions, SecondFactor: row.SecondFactor}), NeverLoggedIn: row.LastLoginAt.IsZero(),
 			InvitationUndelivered: row.Undelivered})
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }
@@ -284,17 +285,11 @@ func (a *API) memberParam(r *http.Request, account equipe.ID) (equipe.ID, error)
 	return equipe.ParseID(v)
 }
 
-// limitParam reads a page size: absent is the default page; anything but a
-// whole number is 0, which the use case refuses as out of range.
-func limitParam(s string) int {
-	if s == "" {
-		return team.DefaultPage
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0
-	}
-	return n
+// pageParam reads the page a list request asks for, from its cursor and
+// limit (equipe.ParsePage): every list of the API pages the same way.
+func pageParam(r *http.Request) (equipe.Page, error) {
+	q := r.URL.Query()
+	return equipe.ParsePage(q.Get("cursor"), q.Get("limit"))
 }
 
 // eventView is a change event of the audit log: its public form
@@ -322,7 +317,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := team.AuditFilter{Type: event.Type(q.Get("action")), Subject: q.Get("target"), Limit: limitParam(q.Get("limit"))}
+	f := team.AuditFilter{Type: event.Type(q.Get("action")), Subject: q.Get("target")}
 	if t := q.Get("type"); t != "" {
 		f.Type = event.Type(t)
 	}
@@ -333,28 +328,23 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.ActorID = &id
 	}
-	if s := q.Get("cursor"); s != "" {
-		id, err := equipe.ParseID(s)
-		if err != nil {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
-		}
-		f.Before = &id
-	}
 	if asCSV, err := wantsCSV(r); err != nil {
 		return err
 	} else if asCSV {
+		// The export starts after the cursor, when given; it has no size.
+		f.Page.After = q.Get("cursor")
 		return a.exportAudit(w, r, account, f)
+	}
+	if f.Page, err = pageParam(r); err != nil {
+		return err
 	}
 	events, next, err := a.Team.AuditPage(r.Context(), actor(r), account, f)
 	if err != nil {
 		return err
 	}
-	out := list[eventView]{Items: []eventView{}}
+	out := newList[eventView](len(events), next)
 	for _, e := range events {
 		out.Items = append(out.Items, viewEvent(e))
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -42,25 +42,17 @@ type secondFactorsView struct {
 }
 
 func (a *API) users(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var after *equipe.ID
-	if s := q.Get("cursor"); s != "" {
-		id, err := equipe.ParseID(s)
-		if err != nil {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
-		}
-		after = &id
-	}
-	users, next, err := a.Team.Users(r.Context(), actor(r), strings.TrimSpace(q.Get("q")), after, limitParam(q.Get("limit")))
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[instanceUserView]{Items: []instanceUserView{}}
+	users, next, err := a.Team.Users(r.Context(), actor(r), strings.TrimSpace(r.URL.Query().Get("q")), p)
+	if err != nil {
+		return err
+	}
+	out := newList[instanceUserView](len(users), next)
 	for _, u := range users {
 		out.Items = append(out.Items, viewInstanceUser(u))
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -132,10 +132,21 @@ func (as actionsView) MarshalJSONTo(enc *jsontext.Encoder) error {
 
 func viewActions(as team.Actions) actionsView { return actionsView(as) }
 
-// list is the shape of every list answer.
+// list is the shape of every list answer: a page of items, and the cursor
+// of the next page, null on the last.
 type list[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
+}
+
+// newList starts the answer of a page whose next page starts at next ("":
+// none).
+func newList[T any](n int, next string) list[T] {
+	out := list[T]{Items: make([]T, 0, n)}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return out
 }
 
 func timePtr(t time.Time) *time.Time {

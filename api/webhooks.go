@@ -120,11 +120,15 @@ func (a *API) webhooks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	vs, err := a.Team.Webhooks(r.Context(), actor(r), owner)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[webhookView]{Items: []webhookView{}}
+	vs, next, err := a.Team.Webhooks(r.Context(), actor(r), owner, p)
+	if err != nil {
+		return err
+	}
+	out := newList[webhookView](len(vs), next)
 	for _, v := range vs {
 		out.Items = append(out.Items, viewWebhook(v))
 	}
@@ -230,25 +234,17 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	var before *equipe.ID
-	if s := q.Get("cursor"); s != "" {
-		c, err := equipe.ParseID(s)
-		if err != nil {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
-		}
-		before = &c
-	}
-	ds, next, err := a.Team.WebhookDeliveries(r.Context(), actor(r), owner, id, before, limitParam(q.Get("limit")))
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := list[deliveryView]{Items: []deliveryView{}}
+	ds, next, err := a.Team.WebhookDeliveries(r.Context(), actor(r), owner, id, p)
+	if err != nil {
+		return err
+	}
+	out := newList[deliveryView](len(ds), next)
 	for _, d := range ds {
 		out.Items = append(out.Items, viewDelivery(d))
-	}
-	if next != "" {
-		out.NextCursor = &next
 	}
 	return respond(w, http.StatusOK, out)
 }

@@ -142,7 +142,7 @@ func TestWebhooks_AnAccountsEndpointReceivesSignedEventsTestsAndRedeliveries(t *
 				att[0].(map[string]any)["response"] != `{"thanks":true}` {
 				t.Errorf("delivery: %d %s", d.Status, d.Raw)
 			}
-			if r := call(t, c, "GET", hook+"/deliveries?limit=0", nil, bearer(a.admin)...); r.Status != 422 || r.fieldCodes()["limit"] != "request.limit_invalid" {
+			if r := call(t, c, "GET", hook+"/deliveries?limit=0", nil, bearer(a.admin)...); r.Status != 400 || r.fieldCodes()["limit"] != "request.limit_invalid" {
 				t.Errorf("limit 0: %d %s", r.Status, r.Raw)
 			}
 

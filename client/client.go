@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -181,26 +182,95 @@ type MemberList struct {
 	Limit  int    // page size (the API's default when 0)
 }
 
-// MemberPage is a page of members.
-type MemberPage struct {
-	Items      []Member `json:"items"`
-	NextCursor *string  `json:"next_cursor"`
+// Page asks for a page of a list: the items after Cursor (the NextCursor
+// of the previous page; "" for the first), Limit at most (1 to 200; the
+// API's default, 50, when 0).
+type Page struct {
+	Cursor string
+	Limit  int
 }
+
+// query adds the page to a request's query.
+func (p Page) query(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
+	}
+	if p.Cursor != "" {
+		q.Set("cursor", p.Cursor)
+	}
+	if p.Limit != 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	return q
+}
+
+// List is a page of a list: its items, and the cursor of the next page,
+// nil on the last.
+type List[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// listPage reads a page of the list at path.
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, p Page) (List[T], error) {
+	var out List[T]
+	err := c.do(ctx, http.MethodGet, path, p.query(q), nil, &out)
+	return out, err
+}
+
+// all walks a list page after page, from the first, as an iterator; it
+// stops at the first error, which it yields.
+func all[T any](ctx context.Context, limit int, page func(context.Context, Page) (List[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		p := Page{Limit: limit}
+		for {
+			l, err := page(ctx, p)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range l.Items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if l.NextCursor == nil {
+				return
+			}
+			p.Cursor = *l.NextCursor
+		}
+	}
+}
+
+// MemberPage is a page of members.
+type MemberPage = List[Member]
 
 // ListMembers returns a page of the account's members.
 func (c *Client) ListMembers(ctx context.Context, account equipe.ID, l MemberList) (MemberPage, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": l.Status, "role": l.Role, "q": l.Search, "cursor": l.Cursor} {
+	for k, v := range map[string]string{"status": l.Status, "role": l.Role, "q": l.Search} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	if l.Limit > 0 {
-		q.Set("limit", strconv.Itoa(l.Limit))
-	}
-	var p MemberPage
-	err := c.do(ctx, http.MethodGet, accountPath(account, "/members"), q, nil, &p)
-	return p, err
+	return listPage[Member](ctx, c, accountPath(account, "/members"), q, Page{Cursor: l.Cursor, Limit: l.Limit})
+}
+
+// Members walks every member l selects (its cursor ignored), l.Limit at a
+// time, page after page:
+//
+//	for m, err := range c.Members(ctx, account, client.MemberList{Status: "active", Limit: 200}) {
+//		if err != nil {
+//			return err
+//		}
+//		…
+//	}
+func (c *Client) Members(ctx context.Context, account equipe.ID, l MemberList) iter.Seq2[Member, error] {
+	return all(ctx, l.Limit, func(ctx context.Context, p Page) (List[Member], error) {
+		l.Cursor = p.Cursor
+		return c.ListMembers(ctx, account, l)
+	})
 }
 
 // GetMember returns a member of the account.
@@ -289,13 +359,15 @@ type Role struct {
 	Members     *int           `json:"members"`
 }
 
-// ListRoles returns the account's roles.
-func (c *Client) ListRoles(ctx context.Context, account equipe.ID) ([]Role, error) {
-	var p struct {
-		Items []Role `json:"items"`
-	}
-	err := c.do(ctx, http.MethodGet, accountPath(account, "/roles"), nil, nil, &p)
-	return p.Items, err
+// ListRoles returns a page of the account's roles: the built-in roles,
+// then the custom roles by key.
+func (c *Client) ListRoles(ctx context.Context, account equipe.ID, p Page) (List[Role], error) {
+	return listPage[Role](ctx, c, accountPath(account, "/roles"), nil, p)
+}
+
+// Roles walks every role of the account, page after page (see Members).
+func (c *Client) Roles(ctx context.Context, account equipe.ID) iter.Seq2[Role, error] {
+	return all(ctx, 0, func(ctx context.Context, p Page) (List[Role], error) { return c.ListRoles(ctx, account, p) })
 }
 
 // CheckRequest asks whether a user may use a permission in an account,

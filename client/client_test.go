@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -139,9 +140,45 @@ func TestClient_ManagesMembersAndAnswersProblems(t *testing.T) {
 		if got, err := c.ReactivateMember(ctx, a.ID, m.UserID); err != nil || got.Status == "suspended" {
 			t.Fatalf("reactivate: %+v %v", got, err)
 		}
-		roles, err := c.ListRoles(ctx, a.ID)
-		if err != nil || len(roles) < 4 || roles[0].Key != "admin" {
+		roles, err := c.ListRoles(ctx, a.ID, client.Page{Limit: 200})
+		if err != nil || len(roles.Items) < 4 || roles.Items[0].Key != "admin" || roles.NextCursor != nil {
 			t.Fatalf("roles: %+v %v", roles, err)
+		}
+		// Pages of two, followed by their cursors, and the iterator give
+		// the same roles as one page.
+		first, err := c.ListRoles(ctx, a.ID, client.Page{Limit: 2})
+		if err != nil || len(first.Items) != 2 || first.NextCursor == nil {
+			t.Fatalf("a page of two roles: %+v %v", first, err)
+		}
+		var keys []string
+		for r, err := range c.Roles(ctx, a.ID) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, r.Key)
+		}
+		if len(keys) != len(roles.Items) || keys[0] != "admin" {
+			t.Fatalf("every role: %v", keys)
+		}
+		var p400 *client.Problem
+		if _, err := c.ListRoles(ctx, a.ID, client.Page{Limit: 201}); !errorsAs(err, &p400) || p400.Status != 400 || p400.Errors[0].Field != "limit" {
+			t.Fatalf("a page too long: %v", err)
+		}
+		for i := range 5 {
+			if _, err := c.AddMember(ctx, a.ID, client.NewMember{Email: fmt.Sprintf("m%d@acme.example", i), FirstName: "M", LastName: "M", Role: "guest"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[equipe.ID]bool{}
+		for m, err := range c.Members(ctx, a.ID, client.MemberList{Limit: 2}) {
+			if err != nil || seen[m.UserID] {
+				t.Fatalf("members, two at a time: %v, %v seen before: %v", err, m.UserID, seen[m.UserID])
+			}
+			seen[m.UserID] = true
+		}
+		whole, err := c.ListMembers(ctx, a.ID, client.MemberList{Limit: 200})
+		if err != nil || len(seen) != len(whole.Items) || len(seen) < 6 {
+			t.Fatalf("members, two at a time: %d, on one page: %d %v", len(seen), len(whole.Items), err)
 		}
 		_, err = c.AddMember(ctx, a.ID, client.NewMember{Email: "not an address", Role: "collaborator"})
 		var p *client.Problem

@@ -160,7 +160,7 @@ func TestPublishPolicyAs_AVersionAheadOfItsDateIsAskedFromThatDate(t *testing.T)
 		if err != nil || !needed || q.Version != p.Version {
 			t.Fatalf("at its date: %s needed %v %v", q.Version, needed, err)
 		}
-		vs, err := g.st.Identity.Policies(ctx, admin)
+		vs, _, err := g.st.Identity.Policies(ctx, admin, equipe.Page{})
 		if err != nil || len(vs) == 0 || vs[0].Version != p.Version || !vs[0].Current || vs[0].Acceptances != 0 {
 			t.Fatalf("versions %+v %v", vs, err)
 		}

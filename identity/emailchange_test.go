@@ -525,7 +525,7 @@ func TestRequestEmailChange_APersonWithPasskeysOnlyConfirmsWithOne(t *testing.T)
 		if ch, err := g.id.PendingEmailChange(ctx, c.user.ID); err != nil || ch.NewEmail != c.new {
 			t.Fatalf("the change waiting: %+v %v", ch, err)
 		}
-		keys, _ := g.id.Passkeys(ctx, c.user.ID)
+		keys, _, _ := g.id.Passkeys(ctx, c.user.ID, equipe.Page{})
 		if keys[0].LastUsedAt.IsZero() {
 			t.Error("the passkey's use is not recorded")
 		}

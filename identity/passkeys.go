@@ -177,9 +177,14 @@ func takeCeremony(ctx context.Context, w *work.Unit, purpose, challenge string) 
 // Passkey is one of a person's passkeys, as the use cases give it.
 type Passkey = store.Passkey
 
-// Passkeys returns the user's passkeys, oldest first.
-func (s *Service) Passkeys(ctx context.Context, userID equipe.ID) ([]Passkey, error) {
-	return s.DB.Passkeys(ctx, userID)
+// Passkeys returns a page of the user's passkeys (or all of them, for the
+// whole page), oldest first, with the cursor of the next page ("" after
+// the last).
+func (s *Service) Passkeys(ctx context.Context, userID equipe.ID, p equipe.Page) ([]Passkey, string, error) {
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	return s.DB.PasskeyPage(ctx, userID, p)
 }
 
 // BeginPasskeyRegistration starts registering a passkey named name for the

@@ -131,7 +131,7 @@ func TestPasskeys_RegisterSeveralNameRenameRemove(t *testing.T) {
 		phone, laptop := passkeytest.New(passkeyOrigin), passkeytest.New(passkeyOrigin)
 		k1 := g.register(a, phone, "Phone")
 		k2 := g.register(a, laptop, "Laptop")
-		keys, err := g.id.Passkeys(ctx, a.User.ID)
+		keys, _, err := g.id.Passkeys(ctx, a.User.ID, equipe.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,13 +171,13 @@ func TestPasskeys_RegisterSeveralNameRenameRemove(t *testing.T) {
 		if f := equipe.AsError(err); f.Code != equipe.EINVALID || len(f.Fields) != 1 || f.Fields[0].Key != "password.wrong" {
 			t.Fatalf("removal with a wrong password: %v", err)
 		}
-		if keys, _ := g.id.Passkeys(ctx, a.User.ID); len(keys) != 2 {
+		if keys, _, _ := g.id.Passkeys(ctx, a.User.ID, equipe.Page{}); len(keys) != 2 {
 			t.Fatalf("a wrong password removed a passkey: %d left", len(keys))
 		}
 		if err := g.id.RemovePasskey(ctx, a, k2.ID, goodPassword, from()); err != nil {
 			t.Fatal(err)
 		}
-		keys, _ = g.id.Passkeys(ctx, a.User.ID)
+		keys, _, _ = g.id.Passkeys(ctx, a.User.ID, equipe.Page{})
 		if len(keys) != 1 || keys[0].Name != "Work phone" {
 			t.Fatalf("after removal: %+v", keys)
 		}
@@ -251,7 +251,7 @@ func TestPasskeys_RefusalsChangeNothing(t *testing.T) {
 				wantRefusal(t, act(), tt.want)
 				// Only a challenge may be used up, and the throttles count.
 				g.unchanged(t, before, "webauthn_ceremonies", "throttles")
-				for _, k := range must(g.id.Passkeys(ctx, a.User.ID)) {
+				for _, k := range must(g.id.DB.Passkeys(ctx, a.User.ID)) {
 					if k.Name != "Phone" {
 						t.Errorf("passkey named %q", k.Name)
 					}
@@ -304,7 +304,7 @@ func TestPasskeyLogin_APasskeyAloneStartsASession(t *testing.T) {
 		if got, err := g.id.Authenticate(ctx, secret); err != nil || got.User.ID != a.User.ID {
 			t.Fatalf("the session does not authenticate: %v", err)
 		}
-		keys, _ := g.id.Passkeys(ctx, a.User.ID)
+		keys, _, _ := g.id.Passkeys(ctx, a.User.ID, equipe.Page{})
 		if !keys[0].LastUsedAt.Equal(g.st.Clock.Now()) {
 			t.Errorf("last used at %v, want %v", keys[0].LastUsedAt, g.st.Clock.Now())
 		}
@@ -447,7 +447,7 @@ func TestPasskeySecondFactor_APasswordThenAPasskeyStartsTheSession(t *testing.T)
 		if auth.User.Email != email || secret == "" {
 			t.Fatalf("logged in as %s", auth.User.Email)
 		}
-		keys, _ := g.id.Passkeys(ctx, auth.User.ID)
+		keys, _, _ := g.id.Passkeys(ctx, auth.User.ID, equipe.Page{})
 		if keys[0].LastUsedAt.IsZero() || !keys[1].LastUsedAt.IsZero() {
 			t.Errorf("last uses %v %v", keys[0].LastUsedAt, keys[1].LastUsedAt)
 		}
@@ -546,7 +546,7 @@ func TestPasskeys_CeremoniesAndRemovalPasswordsAreThrottled(t *testing.T) {
 		// Blocked now, the right password too, whatever the address.
 		err = g.id.RemovePasskey(ctx, a, k.ID, goodPassword, from())
 		wantRefusal(t, err, "error.rate_limited")
-		if keys, _ := g.id.Passkeys(ctx, a.User.ID); len(keys) != 1 {
+		if keys, _, _ := g.id.Passkeys(ctx, a.User.ID, equipe.Page{}); len(keys) != 1 {
 			t.Fatal("a throttled removal removed the passkey")
 		}
 	})

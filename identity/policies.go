@@ -125,84 +125,48 @@ type PolicyVersion struct {
 	Acceptances int
 }
 
-// Policies returns every published version of the privacy policy, the one
-// taking effect last first, for an instance administrator (anyone else:
-// ENOTFOUND).
-func (s *Service) Policies(ctx context.Context, by equipe.User) ([]PolicyVersion, error) {
+// Policies returns a page of the published versions of the privacy policy
+// (or all of them, for the whole page), the one taking effect last first,
+// with the cursor of the next page ("" after the last), for an instance
+// administrator (anyone else: ENOTFOUND).
+func (s *Service) Policies(ctx context.Context, by equipe.User, p equipe.Page) ([]PolicyVersion, string, error) {
 	if err := instanceOnly(&by); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
 	}
 	cur, err := s.CurrentPolicy(ctx)
 	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
-		return nil, err
+		return nil, "", err
 	}
-	rows, err := s.DB.Policies(ctx)
+	rows, next, err := s.DB.Policies(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]PolicyVersion, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, PolicyVersion{PrivacyPolicy: r.PrivacyPolicy, Current: r.Version == cur.Version, Acceptances: r.Acceptances})
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Acceptance is a person's acceptance of a version of the policy.
 type Acceptance = store.Acceptance
 
-// MaxAcceptancesPage bounds a page of acceptances.
-const MaxAcceptancesPage = 500
-
 // Acceptances returns a page of the acceptances of a version of the
-// policy, in the order they were made, from the cursor ("" for the first
-// page), and the cursor of the next page ("" at the end). For an instance
-// administrator (anyone else, or an unknown version: ENOTFOUND).
-func (s *Service) Acceptances(ctx context.Context, by equipe.User, version, cursor string, limit int) ([]Acceptance, string, error) {
+// policy, in the order they were made, and the cursor of the next page (""
+// at the end). For an instance administrator (anyone else, or an unknown
+// version: ENOTFOUND).
+func (s *Service) Acceptances(ctx context.Context, by equipe.User, version string, p equipe.Page) ([]Acceptance, string, error) {
 	if err := instanceOnly(&by); err != nil {
 		return nil, "", err
 	}
-	if limit < 1 || limit > MaxAcceptancesPage {
-		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAcceptancesPage}}}}
-	}
-	var after *store.Acceptance
-	if cursor != "" {
-		a, ok := parseAcceptanceCursor(cursor)
-		if !ok {
-			return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-				Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
-		}
-		after = &a
+	if err := p.Check(); err != nil {
+		return nil, "", err
 	}
 	if _, err := s.DB.Policy(ctx, version); err != nil {
 		return nil, "", err
 	}
-	rows, err := s.DB.Acceptances(ctx, version, after, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[len(rows)-1]
-		next = last.AcceptedAt.UTC().Format("20060102T150405.000000Z") + "_" + last.UserID.String()
-	}
-	return rows, next, nil
-}
-
-// parseAcceptanceCursor reads a cursor of Acceptances.
-func parseAcceptanceCursor(c string) (store.Acceptance, bool) {
-	at, id, ok := strings.Cut(c, "_")
-	if !ok {
-		return store.Acceptance{}, false
-	}
-	t, err := time.Parse("20060102T150405.000000Z", at)
-	if err != nil {
-		return store.Acceptance{}, false
-	}
-	uid, err := equipe.ParseID(id)
-	if err != nil {
-		return store.Acceptance{}, false
-	}
-	return store.Acceptance{AcceptedAt: t, UserID: uid}, true
+	return s.DB.Acceptances(ctx, version, p)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -24,33 +25,35 @@ type SessionView struct {
 	Current    bool      // the session of the request
 }
 
-// live reports whether the session still works at now.
-func (s *Service) live(sess equipe.Session, now time.Time) bool {
-	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) < s.Config.SessionIdle
-}
-
-// Sessions returns the person's sessions that still work, the current one
-// first, then the most recently seen.
-func (s *Service) Sessions(ctx context.Context, a Auth) ([]SessionView, error) {
-	all, err := s.DB.Sessions(ctx, a.User.ID)
-	if err != nil {
-		return nil, err
+// Sessions returns a page of the person's sessions that still work, the
+// newest first, with the cursor of the next page ("" after the last). The
+// whole list (the page of one's sessions) puts the current one first, then
+// the most recently seen.
+func (s *Service) Sessions(ctx context.Context, a Auth, p equipe.Page) ([]SessionView, string, error) {
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
 	}
 	now := s.now()
+	// A session works until it expires or stays idle for SessionIdle; the
+	// current one works, whatever the database last noted of it.
+	all, next, err := s.DB.SessionPage(ctx, a.User.ID, store.SessionFilter{Current: a.Session.ID, Now: now,
+		IdleSince: now.Add(-s.Config.SessionIdle)}, p)
+	if err != nil {
+		return nil, "", err
+	}
 	out := make([]SessionView, 0, len(all))
 	for _, sess := range all {
 		current := sess.ID == a.Session.ID
-		if !current && !s.live(sess, now) {
-			continue
-		}
 		if current {
 			sess.LastSeenAt = a.Session.LastSeenAt
 		}
 		out = append(out, SessionView{ID: sess.ID, Device: DeviceOf(sess.UserAgent), UserAgent: sess.UserAgent, IP: sess.IP,
 			CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt, ExpiresAt: sess.ExpiresAt, Current: current})
 	}
-	sortSessions(out)
-	return out, nil
+	if p.Whole() {
+		sortSessions(out)
+	}
+	return out, next, nil
 }
 
 // sortSessions puts the current session first, then the others by last

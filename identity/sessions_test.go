@@ -54,7 +54,7 @@ func TestSessions_APersonSeesAndEndsTheirOwnSessionsOnly(t *testing.T) {
 		third, thirdSecret := login(ada.Email, "curl/8.5.0")
 		bobs, bobSecret := login(bob.Email, firefoxWindows)
 
-		got, err := g.st.Identity.Sessions(ctx, laptop)
+		got, _, err := g.st.Identity.Sessions(ctx, laptop, equipe.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestSessions_APersonSeesAndEndsTheirOwnSessionsOnly(t *testing.T) {
 		if _, err := g.st.Identity.Authenticate(ctx, thirdSecret); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 			t.Fatalf("another session after ending all others: %v", err)
 		}
-		if got, err := g.st.Identity.Sessions(ctx, laptop); err != nil || len(got) != 1 || !got[0].Current {
+		if got, _, err := g.st.Identity.Sessions(ctx, laptop, equipe.Page{}); err != nil || len(got) != 1 || !got[0].Current {
 			t.Fatalf("the sessions left: %+v, %v", got, err)
 		}
 		all := g.events(store.AuditFilter{Action: string(event.UserSessionsEnded.Type), TargetID: ada.ID.String()})

@@ -187,7 +187,7 @@ func TestSignUp_MakesAnAccountOrTellsTheAddressOwner(t *testing.T) {
 			if err != nil || m.Role != equipe.RoleAdmin || m.Status != equipe.MemberActive {
 				t.Errorf("membership: %+v %v", m, err)
 			}
-			log, _, err := g.st.Team.AuditPage(ctx, team.Actor{User: &res.User}, res.Account.ID, team.AuditFilter{Limit: 10})
+			log, _, err := g.st.Team.AuditPage(ctx, team.Actor{User: &res.User}, res.Account.ID, team.AuditFilter{Page: equipe.Page{Limit: 10}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ type entry struct {
 
 var table = map[equipe.Code]entry{
 	equipe.EINVALID:      {http.StatusUnprocessableEntity, "invalid"},
+	equipe.EBADREQUEST:   {http.StatusBadRequest, "bad-request"},
 	equipe.ENOTFOUND:     {http.StatusNotFound, "not-found"},
 	equipe.ECONFLICT:     {http.StatusConflict, "conflict"},
 	equipe.EFORBIDDEN:    {http.StatusForbidden, "forbidden"},

@@ -126,7 +126,7 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		scimError(t, do(t, env, "GET", "/scim/v2/Users/"+id, tn.key, nil), http.StatusNotFound, "")
 
 		// Each change is recorded with the SCIM key as its actor.
-		evs, _, err := env.App.Team.AuditPage(t.Context(), tn.actor(), tn.account, team.AuditFilter{Subject: id, Limit: 100})
+		evs, _, err := env.App.Team.AuditPage(t.Context(), tn.actor(), tn.account, team.AuditFilter{Subject: id, Page: equipe.Page{Limit: 100}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -292,7 +292,19 @@ func (q Queries) Role(ctx context.Context, accountID equipe.ID, key string) (equ
 
 // Roles returns the account's custom roles ordered by key.
 func (q Queries) Roles(ctx context.Context, accountID equipe.ID) ([]equipe.CustomRole, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE account_id = $1 ORDER BY key`, accountID)
+	return q.RolesAfter(ctx, accountID, "", 0)
+}
+
+// RolesAfter returns at most limit (0: every one) of the account's custom
+// roles whose key follows after (all for ""), ordered by key.
+func (q Queries) RolesAfter(ctx context.Context, accountID equipe.ID, after string, limit int) ([]equipe.CustomRole, error) {
+	args := []any{accountID}
+	var pos []any
+	if after != "" {
+		pos = []any{after}
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE account_id = $1`+
+		keyset(&args, []string{"key"}, false, pos, limit), args...)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -376,11 +388,27 @@ func (q Queries) APIKey(ctx context.Context, account *equipe.ID, id equipe.ID) (
 	return k, wrap(err)
 }
 
-// APIKeys returns the keys of an account (or the instance's, for nil),
-// newest first, revoked ones included.
-func (q Queries) APIKeys(ctx context.Context, account *equipe.ID) ([]equipe.APIKey, error) {
-	return q.apiKeys(ctx, `WHERE account_id = $1 OR ($1 IS NULL AND account_id IS NULL) ORDER BY created_at DESC, id DESC`,
-		idv(account))
+// APIKeys returns a page of the keys of an account (or the instance's, for
+// nil), newest first, revoked ones included, with the cursor of the next
+// page ("" after the last).
+func (q Queries) APIKeys(ctx context.Context, account *equipe.ID, p equipe.Page) ([]equipe.APIKey, string, error) {
+	// An account's keys and the instance's are two lists.
+	list := "api_keys"
+	if account == nil {
+		list = "instance_api_keys"
+	}
+	pos, err := after(p, list, number, id)
+	if err != nil {
+		return nil, "", err
+	}
+	args := []any{idv(account)}
+	keys, err := q.apiKeys(ctx, `WHERE (account_id = $1 OR ($1 IS NULL AND account_id IS NULL))`+
+		keyset(&args, []string{"created_at", "id"}, true, pos, readRows(p)), args...)
+	if err != nil {
+		return nil, "", err
+	}
+	keys, next := equipe.Cut(keys, p, list, func(k equipe.APIKey) []string { return []string{keyTime(k.CreatedAt), keyID(k.ID)} })
+	return keys, next, nil
 }
 
 // TouchAPIKey records that the key was used at at.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -89,21 +90,57 @@ func (q Queries) Resource(ctx context.Context, accountID, id equipe.ID) (equipe.
 // Resources returns the account's resources, archived ones included,
 // ordered by type and name.
 func (q Queries) Resources(ctx context.Context, accountID equipe.ID) ([]equipe.Resource, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+resourceColumns+`
-		FROM resources WHERE account_id = $1 ORDER BY type, name, id`, accountID)
+	rs, _, err := q.ResourcePage(ctx, ResourceFilter{Account: accountID}, equipe.Page{})
+	return rs, err
+}
+
+// ResourceFilter selects an account's resources.
+type ResourceFilter struct {
+	Account  equipe.ID
+	Type     string // a resource type's key; "" for every type
+	Archived *bool  // only archived (true) or only in use (false); nil for both
+}
+
+// ResourcePage returns a page of the resources f selects, by type, name
+// and ID, with the cursor of the next page ("" after the last).
+func (q Queries) ResourcePage(ctx context.Context, f ResourceFilter, p equipe.Page) ([]equipe.Resource, string, error) {
+	const list = "resources"
+	pos, err := after(p, list, text, text, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{f.Account}
+	query := `SELECT ` + resourceColumns + ` FROM resources WHERE account_id = $1`
+	if f.Type != "" {
+		args = append(args, f.Type)
+		query += ` AND type = $` + itoa(len(args))
+	}
+	if f.Archived != nil {
+		if *f.Archived {
+			query += ` AND archived_at IS NOT NULL`
+		} else {
+			query += ` AND archived_at IS NULL`
+		}
+	}
+	query += keyset(&args, []string{"type", "name", "id"}, false, pos, readRows(p))
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var rs []equipe.Resource
 	for rows.Next() {
 		var r equipe.Resource
 		if err := scanResource(rows, &r); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		rs = append(rs, r)
 	}
-	return rs, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	rs, next := equipe.Cut(rs, p, list, func(r equipe.Resource) []string { return []string{r.Type, r.Name, keyID(r.ID)} })
+	return rs, next, nil
 }
 
 // ResourceMember is a member assigned to a resource, under the names the
@@ -121,6 +158,16 @@ type ResourceMember struct {
 // (to resource only, when not nil), by resource, then in the team page's
 // order.
 func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resource *equipe.ID) ([]ResourceMember, error) {
+	if resource != nil {
+		return q.MembersOfResources(ctx, accountID, []equipe.ID{*resource})
+	}
+	return q.MembersOfResources(ctx, accountID, nil)
+}
+
+// MembersOfResources returns the members assigned to the given resources of
+// the account (to every resource, for nil), by resource, then in the team
+// page's order.
+func (q Queries) MembersOfResources(ctx context.Context, accountID equipe.ID, resources []equipe.ID) ([]ResourceMember, error) {
 	bin := q.d.binary
 	query := `SELECT mr.resource_id, m.user_id,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
@@ -131,9 +178,16 @@ func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resou
 		JOIN users u ON u.id = m.user_id
 		WHERE mr.account_id = $1`
 	args := []any{accountID}
-	if resource != nil {
-		query += ` AND mr.resource_id = $2`
-		args = append(args, *resource)
+	if resources != nil {
+		if len(resources) == 0 {
+			return nil, nil
+		}
+		ps := make([]string, len(resources))
+		for i, r := range resources {
+			args = append(args, r)
+			ps[i] = "$" + itoa(len(args))
+		}
+		query += ` AND mr.resource_id IN (` + strings.Join(ps, ", ") + `)`
 	}
 	query += ` ORDER BY mr.resource_id, m.last_key` + bin + `, m.first_key` + bin + `, m.user_id`
 	rows, err := q.q.QueryContext(ctx, query, args...)
@@ -271,10 +325,18 @@ func (q Queries) MemberResources(ctx context.Context, accountID, userID equipe.I
 // AccountsOfUser returns the accounts the user is a member of, with the
 // membership, ordered by account name.
 func (q Queries) AccountsOfUser(ctx context.Context, userID equipe.ID) ([]equipe.MemberAccount, error) {
+	return q.AccountsOfUserAfter(ctx, userID, nil, 0)
+}
+
+// AccountsOfUserAfter is AccountsOfUser from after on (the name and ID of
+// the previous page's last account; nil for the first page), n at most (0:
+// every one).
+func (q Queries) AccountsOfUserAfter(ctx context.Context, userID equipe.ID, after []any, n int) ([]equipe.MemberAccount, error) {
+	args := []any{userID}
 	rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+`, a.id, a.name, a.locale, a.parent_id,
 		a.created_by_account_id, a.requires_activation, a.invitation_ttl_hours, a.created_at, a.notify_adder
 		FROM members m JOIN accounts a ON a.id = m.account_id
-		WHERE m.user_id = $1 ORDER BY a.name, a.id`, userID)
+		WHERE m.user_id = $1`+keyset(&args, []string{"a.name", "a.id"}, false, after, n), args...)
 	if err != nil {
 		return nil, wrap(err)
 	}

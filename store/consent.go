@@ -56,14 +56,22 @@ type PolicyVersion struct {
 	Acceptances int
 }
 
-// Policies returns every published version of the privacy policy, the one
-// taking effect last first, with their counts of acceptances.
-func (q Queries) Policies(ctx context.Context) ([]PolicyVersion, error) {
+// Policies returns a page of the published versions of the privacy
+// policy, the one taking effect last first, with their counts of
+// acceptances and the cursor of the next page ("" after the last).
+func (q Queries) Policies(ctx context.Context, p equipe.Page) ([]PolicyVersion, string, error) {
+	const list = "privacy_policies"
+	pos, err := after(p, list, number, number, text)
+	if err != nil {
+		return nil, "", err
+	}
+	var args []any
 	rows, err := q.q.QueryContext(ctx, `SELECT `+prefixed("p.", policyColumns)+`,
 		(SELECT COUNT(*) FROM consents c WHERE c.policy_version = p.version)
-		FROM privacy_policies p ORDER BY p.effective_at DESC, p.published_at DESC, p.version DESC`)
+		FROM privacy_policies p WHERE 1 = 1`+
+		keyset(&args, []string{"p.effective_at", "p.published_at", "p.version"}, true, pos, readRows(p)), args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []PolicyVersion
@@ -71,14 +79,20 @@ func (q Queries) Policies(ctx context.Context) ([]PolicyVersion, error) {
 		var v PolicyVersion
 		var texts string
 		if err := rows.Scan(&v.Version, &v.URL, &v.Text, ts(&v.PublishedAt), &v.Label, &texts, ts(&v.EffectiveAt), &v.Acceptances); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		if err := json.Unmarshal([]byte(texts), &v.Texts); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, v)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(v PolicyVersion) []string {
+		return []string{keyTime(v.EffectiveAt), keyTime(v.PublishedAt), v.Version}
+	})
+	return out, next, nil
 }
 
 // Acceptance is a person's acceptance of a version of the privacy policy.
@@ -91,32 +105,36 @@ type Acceptance struct {
 	IP         string
 }
 
-// Acceptances returns the acceptances of a version of the policy, in the
-// order they were made, after the cursor (nil: from the first), limit at
-// most.
-func (q Queries) Acceptances(ctx context.Context, version string, after *Acceptance, limit int) ([]Acceptance, error) {
+// Acceptances returns a page of the acceptances of a version of the
+// policy, in the order they were made, with the cursor of the next page
+// ("" after the last).
+func (q Queries) Acceptances(ctx context.Context, version string, p equipe.Page) ([]Acceptance, string, error) {
+	const list = "acceptances"
+	pos, err := after(p, list, number, id)
+	if err != nil {
+		return nil, "", err
+	}
 	query := `SELECT c.user_id, u.email, u.first_name, u.last_name, c.accepted_at, c.ip
 		FROM consents c JOIN users u ON u.id = c.user_id WHERE c.policy_version = $1`
 	args := []any{version}
-	if after != nil {
-		query += ` AND (c.accepted_at > $2 OR (c.accepted_at = $2 AND c.user_id > $3))`
-		args = append(args, micros(after.AcceptedAt), after.UserID)
-	}
-	args = append(args, limit)
-	rows, err := q.q.QueryContext(ctx, query+` ORDER BY c.accepted_at, c.user_id LIMIT $`+itoa(len(args)), args...)
+	rows, err := q.q.QueryContext(ctx, query+keyset(&args, []string{"c.accepted_at", "c.user_id"}, false, pos, readRows(p)), args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []Acceptance
 	for rows.Next() {
 		var a Acceptance
 		if err := rows.Scan(&a.UserID, &a.Email, &a.FirstName, &a.LastName, ts(&a.AcceptedAt), &a.IP); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, a)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(a Acceptance) []string { return []string{keyTime(a.AcceptedAt), keyID(a.UserID)} })
+	return out, next, nil
 }
 
 // NextPolicyAt returns when the next version of the policy published ahead

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -39,23 +40,35 @@ func (q Queries) Contact(ctx context.Context, account, id equipe.ID) (equipe.Con
 	return c, wrap(err)
 }
 
-// Contacts returns the account's contacts by name.
-func (q Queries) Contacts(ctx context.Context, account equipe.ID) ([]equipe.Contact, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE account_id = $1
-		ORDER BY last_name, first_name, id`, account)
+// Contacts returns a page of the account's contacts by last name, first
+// name and ID, with the cursor of the next page ("" after the last).
+func (q Queries) Contacts(ctx context.Context, account equipe.ID, p equipe.Page) ([]equipe.Contact, string, error) {
+	const list = "contacts"
+	pos, err := after(p, list, text, text, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{account}
+	query := `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = $1` +
+		keyset(&args, []string{"last_name", "first_name", "id"}, false, pos, readRows(p))
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []equipe.Contact
 	for rows.Next() {
 		var c equipe.Contact
 		if err := scanContact(rows, &c); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(c equipe.Contact) []string { return []string{c.LastName, c.FirstName, keyID(c.ID)} })
+	return out, next, nil
 }
 
 // ClientAccount is a client account of a firm, with the firm staff assigned
@@ -65,64 +78,89 @@ type ClientAccount struct {
 	Staff   []equipe.ID
 }
 
-// Clients returns the firm's client accounts by name, with their assigned
-// staff. With staff non-nil, only the clients that user is assigned to.
-func (q Queries) Clients(ctx context.Context, firm equipe.ID, staff *equipe.ID) ([]ClientAccount, error) {
+// Clients returns a page of the firm's client accounts by name and ID,
+// with their assigned staff and the cursor of the next page ("" after the
+// last). With staff non-nil, only the clients that user is assigned to.
+func (q Queries) Clients(ctx context.Context, firm equipe.ID, staff *equipe.ID, p equipe.Page) ([]ClientAccount, string, error) {
+	const list = "clients"
+	pos, err := after(p, list, text, id)
+	if err != nil {
+		return nil, "", err
+	}
 	query := `SELECT ` + accountColumns + ` FROM accounts WHERE parent_id = $1`
 	args := []any{firm}
 	if staff != nil {
 		query += ` AND id IN (SELECT client_id FROM client_staff WHERE user_id = $2)`
 		args = append(args, *staff)
 	}
-	rows, err := q.q.QueryContext(ctx, query+` ORDER BY name, id`, args...)
+	rows, err := q.q.QueryContext(ctx, query+keyset(&args, []string{"name", "id"}, false, pos, readRows(p)), args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", wrap(err)
 	}
 	var out []ClientAccount
-	index := map[equipe.ID]int{}
 	for rows.Next() {
 		var c ClientAccount
 		if err := scanAccount(rows, &c.Account); err != nil {
 			rows.Close()
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
-		index[c.Account.ID] = len(out)
 		out = append(out, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, wrap(err)
+		return nil, "", wrap(err)
 	}
+	out, next := equipe.Cut(out, p, list, func(c ClientAccount) []string { return []string{c.Account.Name, keyID(c.Account.ID)} })
 	if len(out) == 0 {
-		return out, nil
+		return out, next, nil
 	}
-	srows, err := q.q.QueryContext(ctx, `SELECT s.client_id, s.user_id FROM client_staff s
-		JOIN accounts a ON a.id = s.client_id WHERE a.parent_id = $1 ORDER BY s.client_id, s.user_id`, firm)
+	// The staff of this page's clients only.
+	index := map[equipe.ID]int{}
+	ids := make([]string, len(out))
+	sargs := make([]any, len(out))
+	for i, c := range out {
+		index[c.Account.ID] = i
+		sargs[i] = c.Account.ID
+		ids[i] = "$" + itoa(i+1)
+	}
+	srows, err := q.q.QueryContext(ctx, `SELECT client_id, user_id FROM client_staff
+		WHERE client_id IN (`+strings.Join(ids, ", ")+`) ORDER BY client_id, user_id`, sargs...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", wrap(err)
 	}
 	defer srows.Close()
 	for srows.Next() {
 		var c, u equipe.ID
 		if err := srows.Scan(&c, &u); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		if i, ok := index[c]; ok {
 			out[i].Staff = append(out[i].Staff, u)
 		}
 	}
-	return out, wrap(srows.Err())
+	if err := srows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	return out, next, nil
 }
 
 // StaffClients returns the client accounts a firm member reaches: those of
 // firms where they are a member, all of them for the firm's administrators,
 // else those they are assigned to. Each comes with the firm's ID.
 func (q Queries) StaffClients(ctx context.Context, user equipe.ID) ([]equipe.Account, error) {
+	return q.StaffClientsAfter(ctx, user, nil, 0)
+}
+
+// StaffClientsAfter is StaffClients from after on (the name and ID of the
+// previous page's last account; nil for the first page), n at most (0:
+// every one).
+func (q Queries) StaffClientsAfter(ctx context.Context, user equipe.ID, after []any, n int) ([]equipe.Account, error) {
+	args := []any{user}
 	rows, err := q.q.QueryContext(ctx, `SELECT `+prefixed("c.", accountColumns)+` FROM accounts c
 		JOIN members fm ON fm.account_id = c.parent_id AND fm.user_id = $1 AND fm.status = 'active'
 		WHERE (fm.role = 'admin' OR EXISTS (SELECT 1 FROM client_staff s WHERE s.client_id = c.id AND s.user_id = $1))
-		AND NOT EXISTS (SELECT 1 FROM members own WHERE own.account_id = c.id AND own.user_id = $1)
-		ORDER BY c.name, c.id`, user)
+		AND NOT EXISTS (SELECT 1 FROM members own WHERE own.account_id = c.id AND own.user_id = $1)`+
+		keyset(&args, []string{"c.name", "c.id"}, false, after, n), args...)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -144,4 +182,58 @@ func (q Queries) HasClients(ctx context.Context, firm equipe.ID) (bool, error) {
 	var n int
 	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM accounts WHERE parent_id = $1 LIMIT 1) c`, firm).Scan(&n)
 	return n > 0, wrap(err)
+}
+
+// StaffRow is a firm's member who reaches one of its clients.
+type StaffRow struct {
+	UserID   equipe.ID
+	Name     string // their names, else their email
+	Role     string
+	Assigned bool // false: a firm administrator
+}
+
+// StaffOrder is an order of FirmStaff.
+type StaffOrder int
+
+// The orders of FirmStaff, each ending with the user's ID.
+const (
+	StaffByName StaffOrder = iota // the name, then the role
+	StaffByRole                   // the role alone
+)
+
+// FirmStaff returns, in the order asked, at most n (0: every one) of the
+// firm's active members who reach its client without being among the
+// client's members: the firm's administrators, and the members assigned to
+// the client. after is the order's key of the previous page's last row
+// (nil for the first page): the name, the role and the user's ID, or the
+// role and the user's ID.
+func (q Queries) FirmStaff(ctx context.Context, firm, client equipe.ID, order StaffOrder, after []any, n int) ([]StaffRow, error) {
+	bin := q.d.binary
+	name := `CASE WHEN u.first_name = '' AND u.last_name = '' THEN u.email
+		WHEN u.first_name = '' THEN u.last_name WHEN u.last_name = '' THEN u.first_name
+		ELSE u.first_name || ' ' || u.last_name END`
+	query := `SELECT m.user_id, ` + name + `, m.role FROM members m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND m.status = 'active'
+		AND (m.role = '` + string(equipe.RoleAdmin) + `' OR EXISTS (SELECT 1 FROM client_staff s WHERE s.client_id = $2 AND s.user_id = m.user_id))
+		AND NOT EXISTS (SELECT 1 FROM members own WHERE own.account_id = $2 AND own.user_id = m.user_id)`
+	args := []any{firm, client}
+	cols := []string{"(" + name + ")" + bin, "m.role" + bin, "m.user_id"}
+	if order == StaffByRole {
+		cols = cols[1:]
+	}
+	rows, err := q.q.QueryContext(ctx, query+keyset(&args, cols, false, after, n), args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []StaffRow
+	for rows.Next() {
+		var r StaffRow
+		if err := rows.Scan(&r.UserID, &r.Name, &r.Role); err != nil {
+			return nil, wrap(err)
+		}
+		r.Assigned = r.Role != string(equipe.RoleAdmin)
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err())
 }

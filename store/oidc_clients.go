@@ -48,18 +48,36 @@ func (q Queries) OIDCClient(ctx context.Context, id equipe.ID) (equipe.OIDCClien
 
 // OIDCClients returns every client, oldest first.
 func (q Queries) OIDCClients(ctx context.Context) ([]equipe.OIDCClient, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients ORDER BY created_at, id`)
+	out, _, err := q.OIDCClientPage(ctx, equipe.Page{})
+	return out, err
+}
+
+// OIDCClientPage returns a page of the registered clients, oldest first,
+// with the cursor of the next page ("" after the last).
+func (q Queries) OIDCClientPage(ctx context.Context, p equipe.Page) ([]equipe.OIDCClient, string, error) {
+	const list = "oidc_clients"
+	pos, err := after(p, list, number, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	var args []any
+	rows, err := q.q.QueryContext(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients WHERE 1 = 1`+
+		keyset(&args, []string{"created_at", "id"}, false, pos, readRows(p)), args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []equipe.OIDCClient
 	for rows.Next() {
 		var c equipe.OIDCClient
 		if err := scanOIDCClient(rows, &c); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(c equipe.OIDCClient) []string { return []string{keyTime(c.CreatedAt), keyID(c.ID)} })
+	return out, next, nil
 }

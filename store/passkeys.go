@@ -36,21 +36,38 @@ func (w Writes) CreatePasskey(ctx context.Context, p *Passkey) error {
 
 // Passkeys returns the user's passkeys, oldest first.
 func (q Queries) Passkeys(ctx context.Context, userID equipe.ID) ([]Passkey, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = $1
-		ORDER BY created_at, id`, userID)
+	out, _, err := q.PasskeyPage(ctx, userID, equipe.Page{})
+	return out, err
+}
+
+// PasskeyPage returns a page of the user's passkeys, oldest first, with
+// the cursor of the next page ("" after the last).
+func (q Queries) PasskeyPage(ctx context.Context, userID equipe.ID, pg equipe.Page) ([]Passkey, string, error) {
+	const list = "passkeys"
+	pos, err := after(pg, list, number, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{userID}
+	rows, err := q.q.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = $1`+
+		keyset(&args, []string{"created_at", "id"}, false, pos, readRows(pg)), args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []Passkey
 	for rows.Next() {
 		var p Passkey
 		if err := scanPasskey(rows, &p); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, p)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, pg, list, func(p Passkey) []string { return []string{keyTime(p.CreatedAt), keyID(p.ID)} })
+	return out, next, nil
 }
 
 // Passkey returns the user's passkey id, or ENOTFOUND (also when it is

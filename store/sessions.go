@@ -29,10 +29,36 @@ func (q Queries) SessionByHash(ctx context.Context, hash []byte) (equipe.Session
 
 // Sessions returns the user's sessions, newest first.
 func (q Queries) Sessions(ctx context.Context, userID equipe.ID) ([]equipe.Session, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1
-		ORDER BY created_at DESC, id DESC`, userID)
+	out, _, err := q.SessionPage(ctx, userID, SessionFilter{}, equipe.Page{})
+	return out, err
+}
+
+// SessionFilter keeps the sessions that still work: those that expire
+// after Now and were seen since IdleSince, and the Current one whatever
+// its times. The zero filter keeps every session.
+type SessionFilter struct {
+	Current        equipe.ID
+	Now, IdleSince time.Time
+}
+
+// SessionPage returns a page of the user's sessions that f keeps, newest
+// first, with the cursor of the next page ("" after the last).
+func (q Queries) SessionPage(ctx context.Context, userID equipe.ID, f SessionFilter, p equipe.Page) ([]equipe.Session, string, error) {
+	const list = "sessions"
+	pos, err := after(p, list, number, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{userID}
+	query := `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = $1`
+	if !f.Now.IsZero() {
+		args = append(args, f.Current, micros(f.Now), micros(f.IdleSince))
+		n := len(args)
+		query += ` AND (id = $` + itoa(n-2) + ` OR (expires_at > $` + itoa(n-1) + ` AND last_seen_at > $` + itoa(n) + `))`
+	}
+	rows, err := q.q.QueryContext(ctx, query+keyset(&args, []string{"created_at", "id"}, true, pos, readRows(p)), args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []equipe.Session
@@ -40,11 +66,15 @@ func (q Queries) Sessions(ctx context.Context, userID equipe.ID) ([]equipe.Sessi
 		var s equipe.Session
 		if err := rows.Scan(&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt),
 			ts(&s.ExpiresAt), &s.IP, &s.UserAgent); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, s)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(s equipe.Session) []string { return []string{keyTime(s.CreatedAt), keyID(s.ID)} })
+	return out, next, nil
 }
 
 // TouchSession records activity on the session at at.

@@ -2,8 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,33 +52,38 @@ type MemberRow struct {
 
 // cursor is the position after a row: its sort key.
 type cursor struct {
-	Key   string    `json:"k,omitempty"` // the role or status, for those orders
-	Login int64     `json:"t,omitempty"` // the last login, for that order
-	Last  string    `json:"l"`
-	First string    `json:"f"`
-	User  equipe.ID `json:"u"`
+	Key   string // the role or status, for those orders
+	Login int64  // the last login, for that order
+	Last  string
+	First string
+	User  equipe.ID
 }
 
+// membersList names the team list's cursors (equipe.Cursor).
+const membersList = "members"
+
 func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return equipe.Cursor(membersList, c.Key, strconv.FormatInt(c.Login, 10), c.Last, c.First, keyID(c.User))
 }
 
 func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
+	k, err := equipe.Page{After: s}.Key(membersList, 5)
 	if err != nil {
-		return c, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-			Fields: []equipe.FieldError{{Field: "cursor", Key: "request.cursor_invalid"}}}
+		return cursor{}, err
 	}
-	return c, nil
+	login, err := equipe.CursorInt(k[1])
+	if err != nil {
+		return cursor{}, err
+	}
+	user, err := equipe.CursorID(k[4])
+	if err != nil {
+		return cursor{}, err
+	}
+	return cursor{Key: k[0], Login: login, Last: k[2], First: k[3], User: user}, nil
 }
 
 // MaxMemberPage is the most members a page of the team list shows.
-const MaxMemberPage = 200
+const MaxMemberPage = equipe.MaxPage
 
 // searchCandidates is the most members a search reads through the trigram
 // index before it gives the index up: a search that finds more than this

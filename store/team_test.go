@@ -131,7 +131,7 @@ func TestListMembers_PagesFiltersAndSearches(t *testing.T) {
 		if n := len(list(store.MemberFilter{Search: "elo"})); n == 0 {
 			t.Error("searching elo found nobody: the oracle test proves nothing")
 		}
-		if _, _, err := db.ListMembers(ctx, store.MemberFilter{Account: account, After: "garbage!"}); equipe.ErrorCode(err) != equipe.EINVALID {
+		if _, _, err := db.ListMembers(ctx, store.MemberFilter{Account: account, After: "garbage!"}); equipe.ErrorCode(err) != equipe.EBADREQUEST {
 			t.Errorf("bad cursor: %v", err)
 		}
 	})

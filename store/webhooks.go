@@ -269,24 +269,39 @@ func (q Queries) WebhookEndpointByID(ctx context.Context, id equipe.ID) (equipe.
 	return e, wrap(err)
 }
 
-// WebhookEndpoints returns the endpoints of the account (nil: of the
-// instance), oldest first.
-func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID) ([]equipe.WebhookEndpoint, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
-		WHERE `+ownerIs("$1", account)+` ORDER BY created_at, id`, idv(account))
+// WebhookEndpoints returns a page of the endpoints of the account (nil: of
+// the instance), oldest first, with the cursor of the next page ("" after
+// the last).
+func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID, p equipe.Page) ([]equipe.WebhookEndpoint, string, error) {
+	// An account's endpoints and the instance's are two lists.
+	list := "webhooks"
+	if account == nil {
+		list = "instance_webhooks"
+	}
+	pos, err := after(p, list, number, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{idv(account)}
+	rows, err := q.q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE `+ownerIs("$1", account)+keyset(&args, []string{"created_at", "id"}, false, pos, readRows(p)), args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	var out []equipe.WebhookEndpoint
 	for rows.Next() {
 		var e equipe.WebhookEndpoint
 		if err := scanEndpoint(rows, &e); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		out = append(out, e)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(e equipe.WebhookEndpoint) []string { return []string{keyTime(e.CreatedAt), keyID(e.ID)} })
+	return out, next, nil
 }
 
 const deliveryColumns = `endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, response_code,

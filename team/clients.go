@@ -2,8 +2,8 @@ package team
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
-	"strings"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -97,26 +97,36 @@ const (
 // the other members; none for other API keys. Each says what the actor may
 // do with it.
 func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]Client, error) {
+	out, _, err := s.ClientPage(ctx, actor, firm, equipe.Page{})
+	return out, err
+}
+
+// ClientPage is a page of Clients (the whole list for the whole page), by
+// name, with the cursor of the next page ("" after the last).
+func (s *Service) ClientPage(ctx context.Context, actor Actor, firm equipe.ID, p equipe.Page) ([]Client, string, error) {
 	m, a, err := s.actorMember(ctx, actor, firm)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if m == nil {
 		s.refusedAcross(ctx, actor, firm, "clients")
-		return nil, notFound()
+		return nil, "", notFound()
+	}
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
 	}
 	var staff *equipe.ID
 	switch {
 	case s.reachesEveryClient(actor, m, a):
 	case actor.User == nil || actor.Key != nil:
-		return nil, nil
+		return nil, "", nil
 	default:
 		id := actor.User.ID
 		staff = &id
 	}
-	rows, err := s.DB.Clients(ctx, firm, staff)
+	rows, next, err := s.DB.Clients(ctx, firm, staff, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	manage := s.permission(m, a, "subaccounts.manage")
 	out := make([]Client, 0, len(rows))
@@ -126,14 +136,14 @@ func (s *Service) Clients(ctx context.Context, actor Actor, firm equipe.ID) ([]C
 		if detach == nil {
 			detach = s.detachable(ctx, s.DB.Queries, r.Account)
 			if detach != nil && !isRefusal(detach) {
-				return nil, detach
+				return nil, "", detach
 			}
 		}
 		c.Actions = Actions{{ClientAssignStaff, allowed(manage)}, {ClientUnassignStaff, allowed(manage)},
 			{ClientDetach, allowed(detach)}}
 		out = append(out, c)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // detachable returns why the client account cannot be detached from its
@@ -320,70 +330,90 @@ type FirmStaff struct {
 // the firm decides it. A reader who may view the client's members may read
 // it; an account that is nobody's client has none. The client's own members
 // (and its API keys) learn the roles, not the people: a firm's staff are
-// not named to its clients' users (see anonymous).
-func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID) ([]FirmStaff, error) {
+// not named to its clients' users (see anonymous). It returns a page (the
+// whole list for the whole page) and the cursor of the next ("" after the
+// last).
+func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, p equipe.Page) ([]FirmStaff, string, error) {
+	const list = "firm_staff"
 	if _, _, err := s.authorize(ctx, actor, client, "members.view"); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
 	}
 	anonymous, err := s.ownMemberOf(ctx, actor, client)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c, err := s.DB.AccountByID(ctx, client)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if c.ParentID == nil {
-		return []FirmStaff{}, nil
+		return []FirmStaff{}, "", nil
 	}
 	firm := *c.ParentID
-	members, err := s.DB.Members(ctx, firm)
-	if err != nil {
-		return nil, err
+	// By name, then role; for a reader who may not know who they are, by
+	// role, and the cursor holds the last one's ID sealed, so that paging
+	// tells nothing more than a page does.
+	order := store.StaffByName
+	if anonymous {
+		order = store.StaffByRole
 	}
-	out := []FirmStaff{}
-	for _, m := range members {
-		if m.Status != equipe.MemberActive {
-			continue
-		}
-		assigned := false
-		if m.Role != equipe.RoleAdmin {
-			if assigned, err = s.DB.IsClientStaff(ctx, client, m.UserID); err != nil {
-				return nil, err
+	k, err := p.Key(list, 3)
+	if err != nil {
+		return nil, "", err
+	}
+	var after []any
+	if k != nil {
+		if anonymous {
+			sealed, err := base64.RawURLEncoding.DecodeString(k[1])
+			if err != nil {
+				return nil, "", equipe.ErrCursor()
 			}
-			if !assigned {
-				continue
+			plain, _, err := s.Secrets.Open(sealed, k[2], list)
+			if err != nil {
+				return nil, "", equipe.ErrCursor()
 			}
+			k = []string{k[0], string(plain)}
 		}
-		if _, err := s.DB.Member(ctx, client, m.UserID); err == nil {
-			// A member of the client in their own right is among its members.
-			continue
-		}
-		role, _, err := s.resolveRole(ctx, s.DB.Queries, firm, m.Role)
+		id, err := equipe.CursorID(k[len(k)-1])
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		u, err := s.DB.UserByID(ctx, m.UserID)
+		for _, part := range k[:len(k)-1] {
+			after = append(after, part)
+		}
+		after = append(after, id)
+	}
+	want := p.Limit + 1
+	if p.Whole() {
+		want = 0
+	}
+	rows, err := s.DB.FirmStaff(ctx, firm, client, order, after, want)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := equipe.Cut(rows, p, list, func(r store.StaffRow) []string {
+		if anonymous {
+			sealed, keyID := s.Secrets.Seal([]byte(r.UserID.String()), list)
+			return []string{r.Role, base64.RawURLEncoding.EncodeToString(sealed), keyID}
+		}
+		return []string{r.Name, r.Role, r.UserID.String()}
+	})
+	out := make([]FirmStaff, 0, len(rows))
+	for _, r := range rows {
+		role, _, err := s.resolveRole(ctx, s.DB.Queries, firm, r.Role)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		name := u.Name()
-		if name == "" {
-			name = u.Email
-		}
-		f := FirmStaff{UserID: m.UserID, Name: name, Role: role, Assigned: assigned}
+		f := FirmStaff{UserID: r.UserID, Name: r.Name, Role: role, Assigned: r.Assigned}
 		if anonymous {
 			f.UserID, f.Name = equipe.ID{}, ""
 		}
 		out = append(out, f)
 	}
-	slices.SortFunc(out, func(a, b FirmStaff) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Role.Key, b.Role.Key)
-	})
-	return out, nil
+	return out, next, nil
 }
 
 // ownMemberOf reports whether the actor acts in the account in its own
@@ -431,7 +461,7 @@ func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client eq
 		}
 		// Keys made in the client by the firm's staff, acting through the
 		// firm, were part of the firm's access: they end with it.
-		keys, err := u.APIKeys(ctx, &client)
+		keys, _, err := u.APIKeys(ctx, &client, equipe.Page{})
 		if err != nil {
 			return err
 		}
@@ -464,34 +494,72 @@ type AccountEntry struct {
 	Firm    *equipe.ID     // the firm, for a client account reached through it
 }
 
-// MyAccounts returns the accounts the user reaches: their memberships (any
-// status, so that pending invitations show), then the client accounts of
-// their firms.
-func (s *Service) MyAccounts(ctx context.Context, user equipe.ID) ([]AccountEntry, error) {
-	mas, err := s.DB.AccountsOfUser(ctx, user)
+// MyAccounts returns a page of the accounts the user reaches (the whole
+// list for the whole page): their memberships (any status, so that pending
+// invitations show), then the client accounts of their firms, each part by
+// name; and the cursor of the next page ("" after the last).
+func (s *Service) MyAccounts(ctx context.Context, user equipe.ID, p equipe.Page) ([]AccountEntry, string, error) {
+	const list = "my_accounts"
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	k, err := p.Key(list, 3)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	out := make([]AccountEntry, 0, len(mas))
-	for _, ma := range mas {
-		m := ma.Member
-		out = append(out, AccountEntry{Account: ma.Account, Member: &m})
+	// The key: "member" or "client" (the part), the account's name and ID.
+	part, after := "member", []any(nil)
+	if k != nil {
+		id, err := equipe.CursorID(k[2])
+		if err != nil || (k[0] != "member" && k[0] != "client") {
+			return nil, "", equipe.ErrCursor()
+		}
+		part, after = k[0], []any{k[1], id}
 	}
-	clients, err := s.DB.StaffClients(ctx, user)
-	if err != nil {
-		return nil, err
+	want := p.Limit + 1 // one more tells whether a page follows
+	if p.Whole() {
+		want = 0
 	}
-	for _, c := range clients {
-		out = append(out, AccountEntry{Account: c, Firm: c.ParentID})
+	var out []AccountEntry
+	if part == "member" {
+		mas, err := s.DB.AccountsOfUserAfter(ctx, user, after, want)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, ma := range mas {
+			m := ma.Member
+			out = append(out, AccountEntry{Account: ma.Account, Member: &m})
+		}
+		after = nil
 	}
-	return out, nil
+	if want == 0 || len(out) < want {
+		n := 0
+		if want > 0 {
+			n = want - len(out)
+		}
+		clients, err := s.DB.StaffClientsAfter(ctx, user, after, n)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, c := range clients {
+			out = append(out, AccountEntry{Account: c, Firm: c.ParentID})
+		}
+	}
+	out, next := equipe.Cut(out, p, list, func(e AccountEntry) []string {
+		part := "client"
+		if e.Member != nil {
+			part = "member"
+		}
+		return []string{part, e.Account.Name, e.Account.ID.String()}
+	})
+	return out, next, nil
 }
 
 // SwitchAccount remembers account as the current account of the session;
 // the user must reach it (a membership or a firm's client). nil forgets it.
 func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, account *equipe.ID) error {
 	if account != nil {
-		entries, err := s.MyAccounts(ctx, user)
+		entries, _, err := s.MyAccounts(ctx, user, equipe.Page{})
 		if err != nil {
 			return err
 		}

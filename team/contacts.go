@@ -81,22 +81,27 @@ const (
 	ContactInvite = "invite" // invite them as a member (the member form, filled in)
 )
 
-// Contacts returns the account's contacts. The actor must be able to view
-// the account's members.
-func (s *Service) Contacts(ctx context.Context, actor Actor, account equipe.ID) ([]ContactView, error) {
+// Contacts returns a page of the account's contacts (the whole list for
+// the whole page) by last and first name, with the cursor of the next page
+// ("" after the last). The actor must be able to view the account's
+// members.
+func (s *Service) Contacts(ctx context.Context, actor Actor, account equipe.ID, p equipe.Page) ([]ContactView, string, error) {
 	m, a, err := s.authorize(ctx, actor, account, "members.view")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	cs, err := s.DB.Contacts(ctx, account)
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	cs, next, err := s.DB.Contacts(ctx, account, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]ContactView, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, s.viewContact(m, a, c))
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Contact returns one contact of the account.

@@ -39,6 +39,10 @@ type MemberExport struct {
 // of the list, so that an export holds one page in memory at most.
 const exportPage = MaxMemberPage
 
+// exportAuditPage is how many events an export of the audit log reads at a
+// time.
+const exportAuditPage = 500
+
 // ExportMembers starts an export of the members f selects (its cursor and
 // limit ignored), in f's order. The actor needs members.export. Returns
 // EINVALID for a filter that selects nothing sensible (the team page's
@@ -99,6 +103,7 @@ type AuditExport struct {
 	s       *Service
 	account equipe.ID
 	f       AuditFilter
+	before  *equipe.ID // the export starts after this event
 }
 
 // ExportAudit starts an export of the account's events that f selects
@@ -108,15 +113,18 @@ func (s *Service) ExportAudit(ctx context.Context, actor Actor, account equipe.I
 	if _, _, err := s.authorize(ctx, actor, account, "audit.view"); err != nil {
 		return nil, err
 	}
-	f.Limit = MaxAuditPage
-	return &AuditExport{s: s, account: account, f: f}, nil
+	before, err := f.Page.KeyID(auditList)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditExport{s: s, account: account, f: f, before: before}, nil
 }
 
 // Each calls fn with every event of the export, newest first, a page at
 // a time. It stops at the first error, fn's or the database's.
 func (e *AuditExport) Each(ctx context.Context, fn func(event.Event) error) error {
 	f := store.AuditFilter{AccountID: &e.account, ActorID: e.f.ActorID, Action: string(e.f.Type),
-		TargetID: e.f.Subject, Before: e.f.Before, Limit: e.f.Limit}
+		TargetID: e.f.Subject, Before: e.before, Limit: exportAuditPage}
 	for {
 		rows, err := e.s.DB.AuditEvents(ctx, f)
 		if err != nil {

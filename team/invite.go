@@ -374,7 +374,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user e
 		}
 		// A firm member leaves their client assignments, and the keys they
 		// made in the clients, with the firm.
-		clients, err := u.Clients(ctx, account, nil)
+		clients, _, err := u.Clients(ctx, account, nil, equipe.Page{})
 		if err != nil {
 			return err
 		}

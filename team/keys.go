@@ -223,14 +223,19 @@ type KeyView struct {
 // KeyRevoke is the action that revokes a key.
 const KeyRevoke = "revoke"
 
-// Keys returns the API keys of the account (nil: the instance's).
-func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]KeyView, error) {
+// Keys returns a page of the API keys of the account (nil: the
+// instance's), the whole list for the whole page, newest first, with the
+// cursor of the next page ("" after the last).
+func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID, p equipe.Page) ([]KeyView, string, error) {
 	if err := s.mayManageKeys(ctx, actor, account); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	keys, err := s.DB.APIKeys(ctx, account)
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	keys, next, err := s.DB.APIKeys(ctx, account, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]KeyView, 0, len(keys))
 	for _, k := range keys {
@@ -241,19 +246,19 @@ func (s *Service) Keys(ctx context.Context, actor Actor, account *equipe.ID) ([]
 		} else {
 			if err := s.keyStanding(ctx, &k); err != nil {
 				if equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
-					return nil, err
+					return nil, "", err
 				}
 				kv.Inactive = equipe.AsError(err).Key
 			} else if k.AccountID != nil {
 				if kv.Narrowed, err = s.keyNarrowed(ctx, &k); err != nil {
-					return nil, err
+					return nil, "", err
 				}
 			}
 		}
 		kv.Actions = Actions{{KeyRevoke, allowed(revoke)}}
 		out = append(out, kv)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // keyNarrowed reports whether the account key's role grants more than its
@@ -322,7 +327,7 @@ func (s *Service) revokeKey(ctx context.Context, u *work.Unit, account *equipe.I
 // that are still active, for reason: the keys of a creator who leaves the
 // account end with their access, and do not come back if they return.
 func (s *Service) revokeKeysOf(ctx context.Context, u *work.Unit, account, user equipe.ID, reason string) error {
-	keys, err := u.APIKeys(ctx, &account)
+	keys, _, err := u.APIKeys(ctx, &account, equipe.Page{})
 	if err != nil {
 		return err
 	}

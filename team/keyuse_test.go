@@ -1,6 +1,7 @@
 package team_test
 
 import (
+	"github.com/equipe-dev/equipe"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestAuthenticateKey_RecordsUseOnceAMinuteWithoutWaitingForTheDatabase(t *te
 		}
 		lastUsed := func() time.Time {
 			t.Helper()
-			keys, err := s.s.Keys(ctx, s.admin(), &s.account)
+			keys, _, err := s.s.Keys(ctx, s.admin(), &s.account, equipe.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -275,7 +275,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			return conflict("member.last_admin", nil)
 		}
 		if ch.Clients != nil {
-			assigned, err := u.Clients(ctx, account, &user)
+			assigned, _, err := u.Clients(ctx, account, &user, equipe.Page{})
 			if err != nil {
 				return err
 			}

@@ -202,10 +202,21 @@ func (s *Service) CreateOIDCClient(ctx context.Context, actor Actor, in OIDCClie
 // OIDCClients returns the instance's clients, oldest first, for those who
 // register them (anyone else: EFORBIDDEN).
 func (s *Service) OIDCClients(ctx context.Context, actor Actor) ([]equipe.OIDCClient, error) {
+	out, _, err := s.OIDCClientPage(ctx, actor, equipe.Page{})
+	return out, err
+}
+
+// OIDCClientPage is a page of OIDCClients (the whole list for the whole
+// page), oldest first, with the cursor of the next page ("" after the
+// last).
+func (s *Service) OIDCClientPage(ctx context.Context, actor Actor, p equipe.Page) ([]equipe.OIDCClient, string, error) {
 	if err := mayManageOIDCClients(actor); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return s.DB.OIDCClients(ctx)
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	return s.DB.OIDCClientPage(ctx, p)
 }
 
 // OIDCClient returns a client, for those who register them (anyone else:

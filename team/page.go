@@ -18,11 +18,9 @@ import (
 // Page sizes of the lists.
 const (
 	// MaxMemberPage is the most members a page of the team lists.
-	MaxMemberPage = store.MaxMemberPage
-	// MaxAuditPage is the most events a page of the audit log lists.
-	MaxAuditPage = 500
+	MaxMemberPage = equipe.MaxPage
 	// DefaultPage is the size of a page a caller does not choose.
-	DefaultPage = 50
+	DefaultPage = equipe.DefaultPage
 )
 
 // MemberFilter selects members of an account for the team page.
@@ -50,13 +48,16 @@ func (f MemberFilter) check(paged bool) error {
 	if utf8.RuneCountInString(f.Search) > 100 {
 		v.AddArgs("q", "name.too_long", map[string]any{"max": 100})
 	}
-	if paged && (f.Limit < 1 || f.Limit > MaxMemberPage) {
-		v.AddArgs("limit", "request.limit_invalid", map[string]any{"max": MaxMemberPage})
-	}
 	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
 		v.Add("sort", "request.sort_invalid")
 	}
-	return v.Err()
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if paged {
+		return equipe.Page{Limit: f.Limit}.Check()
+	}
+	return nil
 }
 
 // store returns the filter as the store reads it.
@@ -202,9 +203,11 @@ type AuditFilter struct {
 	Type    event.Type // "" for every kind
 	ActorID *equipe.ID // events by this user or key
 	Subject string     // events about this thing (a member's user ID…)
-	Before  *equipe.ID // the cursor: events older than this one
-	Limit   int        // 1 to MaxAuditPage
+	Page    equipe.Page
 }
+
+// auditList names the audit log's cursors.
+const auditList = "audit"
 
 // AuditPage returns a page of the account's change events, newest first,
 // read back typed, with the cursor of the next page. The actor needs
@@ -213,21 +216,20 @@ func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID,
 	if _, _, err := s.authorize(ctx, actor, account, "audit.view"); err != nil {
 		return nil, "", err
 	}
-	if f.Limit < 1 || f.Limit > MaxAuditPage {
-		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAuditPage}}}}
+	if err := f.Page.Check(); err != nil {
+		return nil, "", err
 	}
-	// One more than the page tells whether there is a next one.
-	rows, err := s.DB.AuditEvents(ctx, store.AuditFilter{AccountID: &account, ActorID: f.ActorID, Action: string(f.Type),
-		TargetID: f.Subject, Before: f.Before, Limit: f.Limit + 1})
+	before, err := f.Page.KeyID(auditList)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(rows) > f.Limit {
-		rows = rows[:f.Limit]
-		next = rows[len(rows)-1].ID.String()
+	// One more than the page tells whether there is a next one.
+	rows, err := s.DB.AuditEvents(ctx, store.AuditFilter{AccountID: &account, ActorID: f.ActorID, Action: string(f.Type),
+		TargetID: f.Subject, Before: before, Limit: f.Page.Limit + 1})
+	if err != nil {
+		return nil, "", err
 	}
+	rows, next := equipe.Cut(rows, f.Page, auditList, func(e equipe.AuditEvent) []string { return []string{e.ID.String()} })
 	out := make([]event.Event, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, event.Decode(r))

@@ -52,39 +52,50 @@ type ResourceFilter struct {
 	Archived *bool  // only archived (true) or only in use (false); nil for both
 }
 
-// ResourceList returns the account's resources that f selects, by type and
-// name, each with its assigned members and the actions the actor may take on
-// it. The actor must be able to view the account's members.
-func (s *Service) ResourceList(ctx context.Context, actor Actor, account equipe.ID, f ResourceFilter) ([]ResourceView, error) {
+// ResourceList returns a page of the account's resources that f selects
+// (the whole list for the whole page), by type and name, each with its
+// assigned members and the actions the actor may take on it, and the
+// cursor of the next page ("" after the last). The actor must be able to
+// view the account's members.
+func (s *Service) ResourceList(ctx context.Context, actor Actor, account equipe.ID, f ResourceFilter, p equipe.Page) ([]ResourceView, string, error) {
 	m, a, err := s.authorize(ctx, actor, account, "members.view")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if f.Type != "" {
 		if _, ok := s.Catalogue.ResourceType(f.Type); !ok {
-			return nil, fieldError("type", "resource.type_unknown")
+			return nil, "", fieldError("type", "resource.type_unknown")
 		}
 	}
-	all, err := s.DB.Resources(ctx, account)
-	if err != nil {
-		return nil, err
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
 	}
-	assigned, err := s.DB.ResourceMembers(ctx, account, nil)
+	rs, next, err := s.DB.ResourcePage(ctx, store.ResourceFilter{Account: account, Type: f.Type, Archived: f.Archived}, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	// A page reads the assignments of its resources; a whole list, all of
+	// the account's at once.
+	var ids []equipe.ID
+	if !p.Whole() {
+		ids = make([]equipe.ID, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+	}
+	assigned, err := s.DB.MembersOfResources(ctx, account, ids)
+	if err != nil {
+		return nil, "", err
 	}
 	by := map[equipe.ID][]ResourceMember{}
 	for _, rm := range assigned {
 		by[rm.Resource] = append(by[rm.Resource], resourceMember(rm))
 	}
-	out := []ResourceView{}
-	for _, r := range all {
-		if (f.Type != "" && r.Type != f.Type) || (f.Archived != nil && *f.Archived != r.Archived()) {
-			continue
-		}
+	out := make([]ResourceView, 0, len(rs))
+	for _, r := range rs {
 		out = append(out, s.viewResource(m, a, r, by[r.ID]))
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Resource returns one resource of the account with its assigned members

@@ -290,7 +290,7 @@ func TestArchive_ChecksAreDeniedAssignmentsKeptAndNotOfferedAnew(t *testing.T) {
 			archived bool
 			want     int
 		}{{true, 1}, {false, len(s.res)}} {
-			list, err := s.s.ResourceList(ctx, s.admin(), s.account, team.ResourceFilter{Archived: ptr(tc.archived)})
+			list, _, err := s.s.ResourceList(ctx, s.admin(), s.account, team.ResourceFilter{Archived: ptr(tc.archived)}, equipe.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}

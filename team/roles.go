@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -84,21 +85,71 @@ func (s *Service) roleActions(m *access.Member, a *access.Account, r access.Role
 	return Actions{{RoleEdit, rule}, {RoleDelete, rule}}
 }
 
-// RolesCounted is Roles with how many members hold each role, counted in one
-// pass over the account's members.
-func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.ID) ([]RoleView, error) {
-	out, err := s.Roles(ctx, actor, account)
+// RolesCounted is a page of Roles (the whole list for the whole page), with
+// how many members hold each role, counted in one pass over the account's
+// members, and the cursor of the next page ("" after the last).
+func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.ID, p equipe.Page) ([]RoleView, string, error) {
+	m, a, err := s.authorize(ctx, actor, account, "members.view")
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	roles, next, err := s.rolePage(ctx, account, p)
+	if err != nil {
+		return nil, "", err
 	}
 	counts, err := s.DB.CountMembersByRole(ctx, account)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	for i := range out {
-		out[i].Members = counts[out[i].Role.Key]
+	out := make([]RoleView, 0, len(roles))
+	for _, r := range roles {
+		out = append(out, RoleView{Role: r, Actions: s.roleActions(m, a, r), Members: counts[r.Key]})
 	}
-	return out, nil
+	return out, next, nil
+}
+
+// rolePage returns a page of the account's roles in the order of
+// accountRoles: the catalogue's built-in roles (a few, in memory), then the
+// custom roles by key, read from the cursor's key on.
+func (s *Service) rolePage(ctx context.Context, account equipe.ID, p equipe.Page) ([]access.Role, string, error) {
+	const list = "roles"
+	k, err := p.Key(list, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	builtIn, customAfter := s.Catalogue.Roles, ""
+	if k != nil {
+		i := slices.IndexFunc(builtIn, func(r access.Role) bool { return r.Key == k[0] })
+		if i >= 0 {
+			builtIn = builtIn[i+1:]
+		} else {
+			builtIn, customAfter = nil, k[0]
+		}
+	}
+	want := p.Limit + 1 // one more tells whether a page follows
+	if p.Whole() {
+		want = 0
+	}
+	out := make([]access.Role, 0, len(builtIn))
+	out = append(out, builtIn...)
+	if want == 0 || len(out) < want {
+		n := 0
+		if want > 0 {
+			n = want - len(out)
+		}
+		custom, err := s.DB.RolesAfter(ctx, account, customAfter, n)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, cr := range custom {
+			out = append(out, customRole(cr))
+		}
+	}
+	out, next := equipe.Cut(out, p, list, func(r access.Role) []string { return []string{r.Key} })
+	return out, next, nil
 }
 
 // Granting is what an actor may give in an account: to a member, a key or

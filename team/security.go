@@ -87,23 +87,23 @@ type SecurityEvent struct {
 // SecurityLog returns a page of the security log, newest first, before the
 // cursor (nil: the newest), with the cursor of the next page. Only the
 // instance (an instance administrator or an instance key) reads it.
-func (s *Service) SecurityLog(ctx context.Context, actor Actor, before *equipe.ID, limit int) ([]SecurityEvent, string, error) {
+func (s *Service) SecurityLog(ctx context.Context, actor Actor, p equipe.Page) ([]SecurityEvent, string, error) {
+	const list = "security_events"
 	if !actor.instance() {
 		return nil, "", notFound()
 	}
-	if limit < 1 || limit > MaxAuditPage {
-		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAuditPage}}}}
+	if err := p.Check(); err != nil {
+		return nil, "", err
 	}
-	rows, err := s.DB.SecurityEvents(ctx, before, limit+1)
+	before, err := p.KeyID(list)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = rows[len(rows)-1].ID.String()
+	rows, err := s.DB.SecurityEvents(ctx, before, p.Limit+1)
+	if err != nil {
+		return nil, "", err
 	}
+	rows, next := equipe.Cut(rows, p, list, func(e store.SecurityEvent) []string { return []string{e.ID.String()} })
 	out := make([]SecurityEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, SecurityEvent{ID: r.ID, Kind: r.Kind, Actor: event.Actor{Kind: event.ActorKind(r.ActorType), ID: r.ActorID},

@@ -20,7 +20,7 @@ type SignInAccount struct {
 // accounts of their firms. Suspended, invited and removed memberships are
 // not among them.
 func (s *Service) SignInAccounts(ctx context.Context, user equipe.ID) ([]SignInAccount, error) {
-	entries, err := s.MyAccounts(ctx, user)
+	entries, _, err := s.MyAccounts(ctx, user, equipe.Page{})
 	if err != nil {
 		return nil, err
 	}

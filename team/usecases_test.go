@@ -171,7 +171,7 @@ func (s *scene) tokens(user equipe.ID, kind equipe.TokenKind) (all, usable int) 
 // log reads them back.
 func (s *scene) events(account equipe.ID) []event.Event {
 	s.t.Helper()
-	es, _, err := s.s.AuditPage(ctx, s.b.instance, account, team.AuditFilter{Limit: team.MaxAuditPage})
+	es, _, err := s.s.AuditPage(ctx, s.b.instance, account, team.AuditFilter{Page: equipe.Page{Limit: equipe.MaxPage}})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -1488,7 +1488,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 		return err
 	},
 	team.AccountViewAudit: func(s *scene, a team.Actor, account equipe.ID) error {
-		_, _, err := s.s.AuditPage(ctx, a, account, team.AuditFilter{Limit: 10})
+		_, _, err := s.s.AuditPage(ctx, a, account, team.AuditFilter{Page: equipe.Page{Limit: 10}})
 		return err
 	},
 	team.AccountChangeSettings: func(s *scene, a team.Actor, account equipe.ID) error {
@@ -1509,7 +1509,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 		return err
 	},
 	team.AccountManageWebhooks: func(s *scene, a team.Actor, account equipe.ID) error {
-		_, err := s.s.Webhooks(ctx, a, &account)
+		_, _, err := s.s.Webhooks(ctx, a, &account, equipe.Page{})
 		return err
 	},
 }
@@ -1724,7 +1724,7 @@ func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) 
 
 		// The client's firm staff: the firm's administrator everywhere, Claire
 		// where she is assigned once she joined, with her firm role.
-		if staff, _ := s.s.FirmStaff(ctx, s.admin(), bakery); len(staff) != 1 {
+		if staff, _, _ := s.s.FirmStaff(ctx, s.admin(), bakery, equipe.Page{}); len(staff) != 1 {
 			t.Errorf("firm staff before Claire joins: %+v", staff)
 		}
 		if _, err := s.s.Invite(ctx, s.admin(), s.account, claire); err != nil {
@@ -1733,7 +1733,7 @@ func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) 
 		if err := s.accept(s.secret(s.email("claire"), "/invitations/")); err != nil {
 			t.Fatal(err)
 		}
-		staff, err := s.s.FirmStaff(ctx, s.admin(), bakery)
+		staff, _, err := s.s.FirmStaff(ctx, s.admin(), bakery, equipe.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1751,14 +1751,14 @@ func TestMemberForms_FirmStaffAreAssignedToClientsWithTheirChange(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		anon, err := s.s.FirmStaff(ctx, team.Actor{Key: &k}, bakery)
+		anon, _, err := s.s.FirmStaff(ctx, team.Actor{Key: &k}, bakery, equipe.Page{})
 		if err != nil || len(anon) != 2 || anon[0].Name != "" || anon[0].UserID != (equipe.ID{}) || anon[1].Name != "" {
 			t.Errorf("firm staff to the bakery's own key: %+v %v", anon, err)
 		}
-		if staff, _ := s.s.FirmStaff(ctx, s.admin(), garage); len(staff) != 1 {
+		if staff, _, _ := s.s.FirmStaff(ctx, s.admin(), garage, equipe.Page{}); len(staff) != 1 {
 			t.Errorf("firm staff of the garage: %+v", staff)
 		}
-		if staff, err := s.s.FirmStaff(ctx, s.admin(), s.account); err != nil || len(staff) != 0 {
+		if staff, _, err := s.s.FirmStaff(ctx, s.admin(), s.account, equipe.Page{}); err != nil || len(staff) != 0 {
 			t.Errorf("firm staff of a firm: %+v %v", staff, err)
 		}
 	})

@@ -10,9 +10,6 @@ import (
 	"github.com/equipe-dev/equipe/work"
 )
 
-// MaxUsersPage bounds a page of the instance's users.
-const MaxUsersPage = 100
-
 // UserView is what an instance administrator sees of a user: their
 // identity, their memberships, how many sessions they have open and which
 // second factors they use (never their secrets).
@@ -28,23 +25,23 @@ type UserView struct {
 // the first page), with the cursor of the next page ("" on the last). Only
 // the instance (an instance administrator or an instance key) reads them;
 // anyone else is answered ENOTFOUND.
-func (s *Service) Users(ctx context.Context, actor Actor, search string, after *equipe.ID, limit int) ([]equipe.User, string, error) {
+func (s *Service) Users(ctx context.Context, actor Actor, search string, p equipe.Page) ([]equipe.User, string, error) {
+	const list = "users"
 	if !actor.instance() {
 		return nil, "", notFound()
 	}
-	if limit < 1 || limit > MaxUsersPage {
-		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-			Key: "request.limit_invalid", Args: map[string]any{"max": MaxUsersPage}}}}
+	if err := p.Check(); err != nil {
+		return nil, "", err
 	}
-	users, err := s.DB.ListUsers(ctx, store.UserFilter{Search: search, After: after, Limit: limit + 1})
+	after, err := p.KeyID(list)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(users) > limit {
-		users = users[:limit]
-		next = users[len(users)-1].ID.String()
+	users, err := s.DB.ListUsers(ctx, store.UserFilter{Search: search, After: after, Limit: p.Limit + 1})
+	if err != nil {
+		return nil, "", err
 	}
+	users, next := equipe.Cut(users, p, list, func(u equipe.User) []string { return []string{u.ID.String()} })
 	return users, next, nil
 }
 

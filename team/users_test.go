@@ -35,7 +35,7 @@ func TestUsers_OnlyTheInstanceFindsPeopleSeesThemAndEndsTheirSessions(t *testing
 		outside := []team.Actor{w.actor("zoe"), {Key: &equipe.APIKey{ID: equipe.NewID(), AccountID: &w.account}}}
 
 		for _, a := range instance {
-			users, next, err := w.s.Users(ctx, a, "ADAM", nil, 10)
+			users, next, err := w.s.Users(ctx, a, "ADAM", equipe.Page{Limit: 10})
 			if err != nil || len(users) != 1 || users[0].ID != adam.ID || next != "" {
 				t.Fatalf("search: %v %q %v", users, next, err)
 			}
@@ -44,11 +44,11 @@ func TestUsers_OnlyTheInstanceFindsPeopleSeesThemAndEndsTheirSessions(t *testing
 				t.Fatalf("a person: %+v %v", v, err)
 			}
 		}
-		if _, _, err := w.s.Users(ctx, instance[0], "", nil, team.MaxUsersPage+1); code(err) != "invalid error.fields" {
+		if _, _, err := w.s.Users(ctx, instance[0], "", equipe.Page{Limit: equipe.MaxPage + 1}); code(err) != "bad_request error.fields" {
 			t.Fatalf("a page too long: %s", code(err))
 		}
 		for _, a := range outside {
-			if _, _, err := w.s.Users(ctx, a, "", nil, 10); code(err) != "not_found error.not_found" {
+			if _, _, err := w.s.Users(ctx, a, "", equipe.Page{Limit: 10}); code(err) != "not_found error.not_found" {
 				t.Fatalf("the people to an account: %s", code(err))
 			}
 			if _, err := w.s.User(ctx, a, adam.ID, time.Hour); code(err) != "not_found error.not_found" {

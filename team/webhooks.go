@@ -172,20 +172,25 @@ func (s *Service) checkWebhook(account *equipe.ID, in WebhookInput) (equipe.Webh
 	return e, v.Err()
 }
 
-// Webhooks returns the endpoints of the account (nil: of the instance).
-func (s *Service) Webhooks(ctx context.Context, actor Actor, account *equipe.ID) ([]WebhookView, error) {
+// Webhooks returns a page of the endpoints of the account (nil: of the
+// instance), the whole list for the whole page, oldest first, with the
+// cursor of the next page ("" after the last).
+func (s *Service) Webhooks(ctx context.Context, actor Actor, account *equipe.ID, p equipe.Page) ([]WebhookView, string, error) {
 	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	es, err := s.DB.WebhookEndpoints(ctx, account)
+	if err := p.CheckOrWhole(); err != nil {
+		return nil, "", err
+	}
+	es, next, err := s.DB.WebhookEndpoints(ctx, account, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]WebhookView, 0, len(es))
 	for _, e := range es {
 		out = append(out, s.viewWebhook(e))
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Webhook returns one endpoint of the account (nil: of the instance), or
@@ -229,7 +234,7 @@ func (s *Service) CreateWebhook(ctx context.Context, actor Actor, account *equip
 	}
 	e.Secret, e.KeyID = sealed, keyID
 	err = s.do(ctx, actor, func(u *work.Unit) error {
-		existing, err := u.WebhookEndpoints(ctx, account)
+		existing, _, err := u.WebhookEndpoints(ctx, account, equipe.Page{})
 		if err != nil {
 			return err
 		}
@@ -403,23 +408,23 @@ func viewDelivery(d equipe.WebhookDelivery) DeliveryView {
 // WebhookDeliveries returns the deliveries of an endpoint, newest first,
 // limit at most, older than the delivery before (nil: from the newest); next
 // is the cursor of the following page ("" for none).
-func (s *Service) WebhookDeliveries(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID, before *equipe.ID, limit int) ([]DeliveryView, string, error) {
-	if limit < 1 || limit > MaxAuditPage {
-		return nil, "", &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "limit",
-			Key: "request.limit_invalid", Args: map[string]any{"max": MaxAuditPage}}}}
-	}
+func (s *Service) WebhookDeliveries(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID, p equipe.Page) ([]DeliveryView, string, error) {
+	const list = "webhook_deliveries"
 	if _, err := s.Webhook(ctx, actor, account, id); err != nil {
 		return nil, "", err
 	}
-	ds, err := s.DB.WebhookDeliveries(ctx, id, before, limit+1)
+	if err := p.Check(); err != nil {
+		return nil, "", err
+	}
+	before, err := p.KeyID(list)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(ds) > limit {
-		ds = ds[:limit]
-		next = ds[limit-1].EventID.String()
+	ds, err := s.DB.WebhookDeliveries(ctx, id, before, p.Limit+1)
+	if err != nil {
+		return nil, "", err
 	}
+	ds, next := equipe.Cut(ds, p, list, func(d equipe.WebhookDelivery) []string { return []string{d.EventID.String()} })
 	out := make([]DeliveryView, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, viewDelivery(d))

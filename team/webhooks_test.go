@@ -137,15 +137,21 @@ func TestWebhooks_NoAccountReachesAnothersEndpointsOrDeliveries(t *testing.T) {
 			for _, account := range []equipe.ID{a.account, other.account} {
 				for op, do := range map[string]func() error{
 					"view": func() error { _, err := a.s.Webhook(ctx, actor, &account, v.ID); return err },
-					"list": func() error { vs, err := a.s.Webhooks(ctx, actor, &account); return onlyOwn(vs, v.ID, err) },
+					"list": func() error {
+						vs, _, err := a.s.Webhooks(ctx, actor, &account, equipe.Page{})
+						return onlyOwn(vs, v.ID, err)
+					},
 					"change": func() error {
 						_, err := a.s.UpdateWebhook(ctx, actor, &account, v.ID, team.WebhookChange{Description: &desc})
 						return err
 					},
-					"delete":  func() error { return a.s.DeleteWebhook(ctx, actor, &account, v.ID) },
-					"rotate":  func() error { _, _, err := a.s.RotateWebhookSecret(ctx, actor, &account, v.ID); return err },
-					"test":    func() error { _, err := a.s.TestWebhook(ctx, actor, &account, v.ID); return err },
-					"log":     func() error { _, _, err := a.s.WebhookDeliveries(ctx, actor, &account, v.ID, nil, 10); return err },
+					"delete": func() error { return a.s.DeleteWebhook(ctx, actor, &account, v.ID) },
+					"rotate": func() error { _, _, err := a.s.RotateWebhookSecret(ctx, actor, &account, v.ID); return err },
+					"test":   func() error { _, err := a.s.TestWebhook(ctx, actor, &account, v.ID); return err },
+					"log": func() error {
+						_, _, err := a.s.WebhookDeliveries(ctx, actor, &account, v.ID, equipe.Page{Limit: 10})
+						return err
+					},
 					"attempt": func() error { _, err := a.s.WebhookDelivery(ctx, actor, &account, v.ID, d.EventID); return err },
 					"resend":  func() error { return a.s.RedeliverWebhook(ctx, actor, &account, v.ID, d.EventID) },
 				} {
@@ -158,11 +164,11 @@ func TestWebhooks_NoAccountReachesAnothersEndpointsOrDeliveries(t *testing.T) {
 				}
 			}
 		}
-		if _, err := a.s.Webhooks(ctx, other.admin(), &a.account); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		if _, _, err := a.s.Webhooks(ctx, other.admin(), &a.account, equipe.Page{}); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Errorf("another account's administrator lists its endpoints: %v", err)
 		}
 		// A member without webhooks.manage is refused in their own account.
-		if _, err := a.s.Webhooks(ctx, a.actor("manager"), &a.account); key(err) != "access.permission_required" {
+		if _, _, err := a.s.Webhooks(ctx, a.actor("manager"), &a.account, equipe.Page{}); key(err) != "access.permission_required" {
 			t.Errorf("a manager lists the endpoints: %v (%v)", err, manager.ID)
 		}
 		// The instance's endpoints are the instance's administrators' and keys'.
@@ -207,7 +213,7 @@ func TestWebhooks_EnabledAgainAnEndpointSendsNothingThatWaitedButEachCanBeRedeli
 		s.added("ann", "collaborator", false)
 		deliveries := func() []team.DeliveryView {
 			t.Helper()
-			ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, nil, 50)
+			ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, equipe.Page{Limit: 50})
 			if err != nil {
 				t.Fatal(err)
 			}

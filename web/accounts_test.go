@@ -501,7 +501,7 @@ func outOfReach(t *testing.T, env *apptest.Env) {
 		Email: "compta@garage.example", Kinds: []string{"billing"}}); err != nil {
 		t.Fatal(err)
 	}
-	contacts, _ := env.App.Team.Contacts(t.Context(), f.actor(), f.clients[1])
+	contacts, _, _ := env.App.Team.Contacts(t.Context(), f.actor(), f.clients[1], equipe.Page{})
 	contact := contacts[0].ID.String()
 	before := storetest.Counts(t, storetest.Raw(t, env.DB))
 

@@ -65,7 +65,7 @@ func (w *Web) users(rw http.ResponseWriter, r *http.Request) error {
 	if len(search) > 100 {
 		search = search[:100]
 	}
-	users, next, err := w.Team.Users(r.Context(), actor(r), search, idParam(q, "after"), usersPageSize)
+	users, next, err := w.Team.Users(r.Context(), actor(r), search, equipe.Page{After: q.Get("after"), Limit: usersPageSize})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (w *Web) revokeKeyForm(rw http.ResponseWriter, r *http.Request, account *eq
 	if err != nil {
 		return err
 	}
-	keys, err := w.Team.Keys(r.Context(), actor(r), account)
+	keys, _, err := w.Team.Keys(r.Context(), actor(r), account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -64,7 +64,7 @@ func (w *Web) keysFrame(r *http.Request, account *equipe.ID) (*accountFrame, err
 // form that creates one.
 func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.ID, f *form, status int) error {
 	act := actor(r)
-	keys, err := w.Team.Keys(r.Context(), act, account)
+	keys, _, err := w.Team.Keys(r.Context(), act, account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

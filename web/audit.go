@@ -128,7 +128,7 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		d.Pages.Next = link(memberID, actorID, next)
 	}
-	if f.Before != nil {
+	if f.Page.After != "" {
 		d.Pages.First = link(memberID, actorID, "")
 	}
 	p.Data = d
@@ -148,7 +148,7 @@ func idParam(q url.Values, name string) *equipe.ID {
 // event (action), the member it is about (member), who made it (actor),
 // and the cursor. Values that cannot select anything are dropped.
 func auditFilter(q url.Values) team.AuditFilter {
-	f := team.AuditFilter{Type: event.Type(q.Get("action")), Limit: auditPageSize}
+	f := team.AuditFilter{Type: event.Type(q.Get("action")), Page: equipe.Page{After: q.Get("cursor"), Limit: auditPageSize}}
 	if !event.Known(f.Type) && !strings.Contains(string(f.Type), ".") {
 		f.Type = ""
 	}
@@ -156,7 +156,6 @@ func auditFilter(q url.Values) team.AuditFilter {
 		f.Subject = id.String()
 	}
 	f.ActorID = idParam(q, "actor")
-	f.Before = idParam(q, "cursor")
 	return f
 }
 
@@ -315,7 +314,7 @@ func (n *auditNames) key(id, name string) string {
 	if name == "" {
 		if n.keys == nil {
 			n.keys = map[string]string{}
-			keys, err := n.w.Team.Keys(n.r.Context(), actor(n.r), &n.account)
+			keys, _, err := n.w.Team.Keys(n.r.Context(), actor(n.r), &n.account, equipe.Page{})
 			if err == nil {
 				for _, k := range keys {
 					n.keys[k.ID.String()] = k.Name

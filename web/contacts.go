@@ -88,7 +88,7 @@ func (w *Web) contacts(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := w.Team.Contacts(r.Context(), actor(r), account)
+	list, _, err := w.Team.Contacts(r.Context(), actor(r), account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -35,7 +35,7 @@ type sessionLine struct {
 // other one with a link that ends it, and one that ends all others.
 func (w *Web) mySessions(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	sessions, err := w.Identity.Sessions(r.Context(), auth)
+	sessions, _, err := w.Identity.Sessions(r.Context(), auth, equipe.Page{})
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (w *Web) endSessionForm(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	auth, _ := httpauth.Auth(r)
-	sessions, err := w.Identity.Sessions(r.Context(), auth)
+	sessions, _, err := w.Identity.Sessions(r.Context(), auth, equipe.Page{})
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (w *Web) endSession(rw http.ResponseWriter, r *http.Request) error {
 // endOtherSessionsForm asks to confirm ending every other session.
 func (w *Web) endOtherSessionsForm(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	sessions, err := w.Identity.Sessions(r.Context(), auth)
+	sessions, _, err := w.Identity.Sessions(r.Context(), auth, equipe.Page{})
 	if err != nil {
 		return err
 	}

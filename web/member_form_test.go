@@ -252,7 +252,7 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 // auditOf returns the account's audit events.
 func auditOf(t *testing.T, o owner) []event.Event {
 	t.Helper()
-	events, _, err := o.env.App.Team.AuditPage(t.Context(), o.actor(), o.account, team.AuditFilter{Limit: team.MaxAuditPage})
+	events, _, err := o.env.App.Team.AuditPage(t.Context(), o.actor(), o.account, team.AuditFilter{Page: equipe.Page{Limit: equipe.MaxPage}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (w *Web) passkeys(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) passkeysPage(rw http.ResponseWriter, r *http.Request, user equipe.ID, status int, p *page) error {
-	keys, err := w.Identity.Passkeys(r.Context(), user)
+	keys, _, err := w.Identity.Passkeys(r.Context(), user, equipe.Page{})
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (w *Web) passkeyOf(r *http.Request) (passkeyRow, error) {
 	if err != nil {
 		return passkeyRow{}, equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	}
-	keys, err := w.Identity.Passkeys(r.Context(), auth.User.ID)
+	keys, _, err := w.Identity.Passkeys(r.Context(), auth.User.ID, equipe.Page{})
 	if err != nil {
 		return passkeyRow{}, err
 	}

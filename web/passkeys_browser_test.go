@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"github.com/equipe-dev/equipe"
 	"net"
 	"net/url"
 	"strings"
@@ -107,7 +108,7 @@ func TestBrowser_RegisterAPasskeyAndLogInWithItAlone(t *testing.T) {
 	if h := b.text("h1"); h != "Bonjour Ada" {
 		t.Fatalf("home title %q", h)
 	}
-	keys, err := env.App.Identity.Passkeys(t.Context(), mustUserID(t, env, "ada@example.com"))
+	keys, _, err := env.App.Identity.Passkeys(t.Context(), mustUserID(t, env, "ada@example.com"), equipe.Page{})
 	if err != nil || len(keys) != 1 || keys[0].LastUsedAt.IsZero() {
 		t.Fatalf("the passkey after the login: %+v %v", keys, err)
 	}
@@ -172,7 +173,7 @@ func TestBrowser_AnEmailChangeAsksTheDeviceForAPasskey(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "me-email-passkey")
 	env.Mail(t, "ada@nouvelle.example", "email_change_requested")
-	keys, err := env.App.Identity.Passkeys(t.Context(), mustUserID(t, env, "ada@example.com"))
+	keys, _, err := env.App.Identity.Passkeys(t.Context(), mustUserID(t, env, "ada@example.com"), equipe.Page{})
 	if err != nil || len(keys) != 1 || keys[0].LastUsedAt.IsZero() {
 		t.Fatalf("the passkey was not used: %+v %v", keys, err)
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/equipe-dev/equipe"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,12 +68,12 @@ func TestPasskeysPage_AddRenameRemoveAndAnotherPersonsIsNotFound(t *testing.T) {
 		if p = addPasskey(t, ada, base, dev, "Phone"); p.Status != http.StatusCreated || !strings.Contains(p.Body, `"/me/passkeys?done=added"`) {
 			t.Fatalf("add: %d %s", p.Status, p.Body)
 		}
-		mine, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID)
+		mine, _, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID, equipe.Page{})
 		theirs := addPasskey(t, grace, base, passkeytest.New(base), "Grace's")
 		if len(mine) != 1 || theirs.Status != http.StatusCreated {
 			t.Fatalf("passkeys %+v, grace's: %d", mine, theirs.Status)
 		}
-		graceKeys, _ := env.App.Identity.Passkeys(t.Context(), grace.user.ID)
+		graceKeys, _, _ := env.App.Identity.Passkeys(t.Context(), grace.user.ID, equipe.Page{})
 		id := mine[0].ID.String()
 
 		// Another person's passkey is not found, whatever the page.
@@ -102,16 +103,16 @@ func TestPasskeysPage_AddRenameRemoveAndAnotherPersonsIsNotFound(t *testing.T) {
 		if p.Status != 422 || !strings.Contains(text(p.Body), "Ce n'est pas votre mot de passe.") {
 			t.Fatalf("remove with a wrong password: %d %s", p.Status, text(p.Body))
 		}
-		if keys, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID); len(keys) != 1 {
+		if keys, _, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID, equipe.Page{}); len(keys) != 1 {
 			t.Fatal("a wrong password removed the passkey")
 		}
 		if p = post(t, ada.c, env.URL+"/me/passkeys/"+id+"/remove", url.Values{"password": {"lovelace rode the number engine"}}); p.Status != 303 {
 			t.Fatalf("remove: %d %s", p.Status, text(p.Body))
 		}
-		if keys, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID); len(keys) != 0 {
+		if keys, _, _ := env.App.Identity.Passkeys(t.Context(), ada.user.ID, equipe.Page{}); len(keys) != 0 {
 			t.Fatalf("%d passkeys after removal", len(keys))
 		}
-		if keys, _ := env.App.Identity.Passkeys(t.Context(), grace.user.ID); len(keys) != 1 {
+		if keys, _, _ := env.App.Identity.Passkeys(t.Context(), grace.user.ID, equipe.Page{}); len(keys) != 1 {
 			t.Fatalf("grace has %d passkeys", len(keys))
 		}
 	})

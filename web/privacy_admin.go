@@ -38,7 +38,7 @@ func (w *Web) policies(rw http.ResponseWriter, r *http.Request) error {
 
 func (w *Web) renderPolicies(rw http.ResponseWriter, r *http.Request, status int, p *page) error {
 	auth, _ := httpauth.Auth(r)
-	vs, err := w.Identity.Policies(r.Context(), auth.User)
+	vs, _, err := w.Identity.Policies(r.Context(), auth.User, equipe.Page{})
 	if err != nil {
 		return err
 	}
@@ -91,15 +91,15 @@ type acceptancesPage struct {
 func (w *Web) policyAcceptances(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	version := r.PathValue("version")
-	rows, next, err := w.Identity.Acceptances(r.Context(), auth.User, version, r.URL.Query().Get("cursor"), 50)
-	if equipe.ErrorCode(err) == equipe.EINVALID {
+	rows, next, err := w.Identity.Acceptances(r.Context(), auth.User, version, equipe.Page{After: r.URL.Query().Get("cursor"), Limit: 50})
+	if equipe.ErrorCode(err) == equipe.EBADREQUEST {
 		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	} else if err != nil {
 		return err
 	}
 	p := w.page(r, "policies.acceptances_title")
 	d := acceptancesPage{Version: version, Items: rows}
-	vs, err := w.Identity.Policies(r.Context(), auth.User)
+	vs, _, err := w.Identity.Policies(r.Context(), auth.User, equipe.Page{})
 	if err != nil {
 		return err
 	}

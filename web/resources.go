@@ -146,7 +146,7 @@ func (w *Web) resources(rw http.ResponseWriter, r *http.Request) error {
 	default:
 		state = ""
 	}
-	list, err := w.Team.ResourceList(r.Context(), actor(r), account, f)
+	list, _, err := w.Team.ResourceList(r.Context(), actor(r), account, f, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -46,7 +46,7 @@ func TestBrowser_AdministratorCreatesALocationAssignsItAndArchivesIt(t *testing.
 	if n := b.text(".notice"); n != "Ressource « Boutique du port » ajoutée." {
 		t.Fatalf("notice %q", n)
 	}
-	list, err := env.App.Team.ResourceList(t.Context(), o.actor(), o.account, team.ResourceFilter{})
+	list, _, err := env.App.Team.ResourceList(t.Context(), o.actor(), o.account, team.ResourceFilter{}, equipe.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

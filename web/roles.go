@@ -64,7 +64,7 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	act := actor(r)
-	roles, err := w.Team.RolesCounted(r.Context(), act, account)
+	roles, _, err := w.Team.RolesCounted(r.Context(), act, account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

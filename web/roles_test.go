@@ -705,7 +705,7 @@ func TestAccountPages_AnotherAccountsPagesAreNotFound(t *testing.T) {
 	if rs, _ := env.App.Team.Roles(ctx, b.actor(), b.account); len(rs) != 5 || rs[4].Role.Label.FR != "Borne" {
 		t.Error("another account's role changed")
 	}
-	if ks, _ := env.App.Team.Keys(ctx, b.actor(), &b.account); len(ks) != 1 || !ks[0].RevokedAt.IsZero() {
+	if ks, _, _ := env.App.Team.Keys(ctx, b.actor(), &b.account, equipe.Page{}); len(ks) != 1 || !ks[0].RevokedAt.IsZero() {
 		t.Error("another account's keys changed")
 	}
 	// Nor through a path that is not an account at all.

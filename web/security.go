@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"time"
+
+	"github.com/equipe-dev/equipe"
 )
 
 // securityPageSize is the number of records a page of the security log
@@ -27,7 +29,7 @@ type securityLine struct {
 // tenants, newest first.
 func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	events, next, err := w.Team.SecurityLog(r.Context(), actor(r), idParam(q, "cursor"), securityPageSize)
+	events, next, err := w.Team.SecurityLog(r.Context(), actor(r), equipe.Page{After: q.Get("cursor"), Limit: securityPageSize})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (w *Web) myAccounts(r *http.Request) ([]team.AccountEntry, error) {
 	if m != nil && m.loaded {
 		return m.accounts, nil
 	}
-	entries, err := w.Team.MyAccounts(r.Context(), auth.User.ID)
+	entries, _, err := w.Team.MyAccounts(r.Context(), auth.User.ID, equipe.Page{})
 	if err != nil {
 		return nil, err
 	}

@@ -260,7 +260,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		rows, err = w.staffRows(r, f, company.Staff)
 	} else {
 		rows, next, err = w.Team.TeamPage(r.Context(), act, f)
-		if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
+		if equipe.ErrorCode(err) == equipe.EBADREQUEST && f.After != "" {
 			// A cursor from another version of the list: start again.
 			f.After = ""
 			rows, next, err = w.Team.TeamPage(r.Context(), act, f)
@@ -305,7 +305,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if acts.May(team.AccountExportMembers) {
 		d.Export = frame.URL("/members/export.csv") + filterQuery(f, "")
 	}
-	staff, err := w.Team.FirmStaff(r.Context(), act, account)
+	staff, _, err := w.Team.FirmStaff(r.Context(), act, account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -559,7 +559,7 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		key = "error.forbidden"
 	case equipe.EUNAUTHORIZED:
 		key = "error.unauthorized"
-	case equipe.EINVALID, equipe.ECONFLICT:
+	case equipe.EINVALID, equipe.ECONFLICT, equipe.EBADREQUEST:
 		key = e.Key
 	case equipe.ERATELIMITED:
 		key = "error.rate_limited"

@@ -206,7 +206,7 @@ func keepWebhook(r *http.Request) *form {
 }
 
 func (w *Web) showWebhooks(rw http.ResponseWriter, r *http.Request, account *equipe.ID, f *form, status int) error {
-	list, err := w.Team.Webhooks(r.Context(), actor(r), account)
+	list, _, err := w.Team.Webhooks(r.Context(), actor(r), account, equipe.Page{})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -280,16 +280,8 @@ func (w *Web) showWebhook(rw http.ResponseWriter, r *http.Request, account *equi
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
-	var before *equipe.ID
 	cursor := r.URL.Query().Get("before")
-	if cursor != "" {
-		c, err := equipe.ParseID(cursor)
-		if err != nil {
-			return err
-		}
-		before = &c
-	}
-	ds, next, err := w.Team.WebhookDeliveries(r.Context(), actor(r), account, id, before, 25)
+	ds, next, err := w.Team.WebhookDeliveries(r.Context(), actor(r), account, id, equipe.Page{After: cursor, Limit: 25})
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -87,7 +87,7 @@ func TestBrowser_AnAdministratorAddsAWebhookSeesItsSecretOnceAndSendsATest(t *te
 	}
 	// The log shows the delivery once it is recorded.
 	env.AwaitWork(t, "the test delivered in the log", func() bool {
-		r, _, err := env.App.Team.WebhookDeliveries(t.Context(), apptestActor(o), &o.account, mustHook(t, env, o), nil, 10)
+		r, _, err := env.App.Team.WebhookDeliveries(t.Context(), apptestActor(o), &o.account, mustHook(t, env, o), equipe.Page{Limit: 10})
 		return err == nil && len(r) == 1 && r[0].Status == "delivered"
 	})
 	admin.do("reload the endpoint", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table.deliveries")))
@@ -103,7 +103,7 @@ func apptestActor(o owner) team.Actor { u := o.user; return team.Actor{User: &u}
 // mustHook returns the owner's account's only endpoint.
 func mustHook(t *testing.T, env *apptest.Env, o owner) equipe.ID {
 	t.Helper()
-	vs, err := env.App.Team.Webhooks(t.Context(), apptestActor(o), &o.account)
+	vs, _, err := env.App.Team.Webhooks(t.Context(), apptestActor(o), &o.account, equipe.Page{})
 	if err != nil || len(vs) != 1 {
 		t.Fatalf("endpoints %v %v", vs, err)
 	}
