@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/api"
 	"github.com/equipe-dev/equipe/authzen"
@@ -185,6 +186,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	signIn, err := openid.New(cfg.PublicURL.String(), runner, a.Team, a.SigningKeys, a.Log.With("component", "oidc"))
 	if err != nil {
 		return fmt.Errorf("openid connect provider: %w", err)
+	}
+	signIn.EndSession = func(ctx context.Context, auth identity.Auth) error {
+		return id.LogOut(ctx, auth, equipe.Origin{})
 	}
 	a.SignIn = signIn
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}

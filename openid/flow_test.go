@@ -507,3 +507,39 @@ func logIn(t testing.TB, env *apptest.Env, email string) *http.Client {
 	}
 	return c
 }
+
+func TestProvider_RPInitiatedLogoutEndsTheGrantsAndTheSession(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, Scopes: []string{"offline_access"}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disco struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	p.provider.Claims(&disco)
+
+	// A post-logout URI not registered is not followed.
+	bad := disco.EndSession + "?" + url.Values{"id_token_hint": {tok.Extra("id_token").(string)},
+		"post_logout_redirect_uri": {"http://127.0.0.1:9/elsewhere"}}.Encode()
+	if r := send(t, ada.browser, "GET", bad, nil); strings.HasPrefix(r.Header.Get("Location"), "http://127.0.0.1:9/elsewhere") {
+		t.Fatal("an unregistered post-logout URI was followed")
+	}
+	u := disco.EndSession + "?" + url.Values{"id_token_hint": {tok.Extra("id_token").(string)},
+		"post_logout_redirect_uri": {"http://127.0.0.1:9/bye"}, "state": {"st"}}.Encode()
+	r := send(t, ada.browser, "GET", u, nil)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "http://127.0.0.1:9/bye") || !strings.Contains(loc, "state=st") {
+		t.Fatalf("end session: %d %q %s", r.StatusCode, loc, body(r))
+	}
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("a refresh token outlived the logout")
+	}
+	if r := send(t, ada.browser, "GET", env.URL+"/", nil); r.StatusCode != 303 {
+		t.Errorf("the equipe session outlived the logout: %d", r.StatusCode)
+	}
+}

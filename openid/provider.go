@@ -19,6 +19,8 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/work"
@@ -52,10 +54,13 @@ const (
 // Provider is the OpenID Connect provider: the op.Storage that zitadel's
 // op package reads and writes, and its handler.
 type Provider struct {
-	Work   *work.Runner
-	Team   *team.Service
-	Keys   *Keys
-	Log    *slog.Logger
+	Work *work.Runner
+	Team *team.Service
+	Keys *Keys
+	Log  *slog.Logger
+	// EndSession ends an equipe session (RP-initiated logout).
+	EndSession func(context.Context, identity.Auth) error
+
 	op     *op.Provider
 	issuer string
 }
@@ -98,12 +103,39 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 // The authorization request's account parameter, which op does not know,
 // passes to CreateAuthRequest through the request's context.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/oidc/authorize" {
+	switch r.URL.Path {
+	case "/oidc/authorize":
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+	case "/oidc/end_session":
+		// RP-initiated logout ends the browser's equipe session too.
+		if a, ok := httpauth.Auth(r); ok {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, a))
+		}
 	}
 	p.op.ServeHTTP(w, r)
+}
+
+type sessionKey struct{}
+
+// TerminateSessionFromRequest is RP-initiated logout: it ends the person's
+// grants to the client and, when the browser's equipe session is theirs,
+// that session; the browser then goes to the post-logout redirect URI
+// (checked by op against the client's), else to equipe's login page.
+func (p *Provider) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if err := p.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
+		return "", err
+	}
+	if a, ok := ctx.Value(sessionKey{}).(identity.Auth); ok && a.User.ID.String() == req.UserID && p.EndSession != nil {
+		if err := p.EndSession(ctx, a); err != nil {
+			return "", err
+		}
+	}
+	if req.RedirectURI != "" {
+		return req.RedirectURI, nil
+	}
+	return p.issuer + "/login?done=logout", nil
 }
 
 type accountKey struct{}
@@ -723,6 +755,7 @@ var (
 	_ op.Storage                        = (*Provider)(nil)
 	_ op.CanSetUserinfoFromRequest      = (*Provider)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = (*Provider)(nil)
+	_ op.CanTerminateSessionFromRequest = (*Provider)(nil)
 )
 
 // Cleanup deletes the authorization requests, codes and tokens that have
