@@ -549,6 +549,10 @@ func respondJSON(w http.ResponseWriter, b []byte) error {
 //go:embed openapi.json
 var openAPIDoc []byte
 
+// Document returns the OpenAPI document the API serves at
+// /api/openapi.json. The caller must not change it.
+func Document() []byte { return openAPIDoc }
+
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -175,7 +175,7 @@ func openStream(t *testing.T, env *apptest.Env, token, query, lastID string) <-c
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestChanges_ServerSentEventsPushChangesAsTheyCommitAndResume(t *testing.T) 
 		req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=99999999", nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Accept", "text/event-stream")
-		res, err := http.DefaultClient.Do(req)
+		res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestChanges_StreamsEndWhenTheServerShutsDown(t *testing.T) {
 	req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=now", nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Accept", "text/event-stream")
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("stream: %v %v", res, err)
 	}

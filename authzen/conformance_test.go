@@ -20,7 +20,7 @@ import (
 func TestMetadata_NamesEveryEndpointUnderThePDP(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		req, _ := http.NewRequest("GET", env.URL+"/.well-known/authzen-configuration", nil)
-		r := do(t, req)
+		r := do(t, env, req)
 		want := map[string]any{
 			"policy_decision_point":       env.URL,
 			"access_evaluation_endpoint":  env.URL + "/access/v1/evaluation",
@@ -33,7 +33,7 @@ func TestMetadata_NamesEveryEndpointUnderThePDP(t *testing.T) {
 			t.Fatalf("metadata: %d %s %s", r.Status, r.Header.Get("Content-Type"), r.Raw)
 		}
 		req, _ = http.NewRequest("POST", env.URL+"/.well-known/authzen-configuration", nil)
-		if r := do(t, req); r.Status != 405 {
+		if r := do(t, env, req); r.Status != 405 {
 			t.Errorf("POST on the metadata: %d", r.Status)
 		}
 	})
@@ -225,12 +225,12 @@ func TestErrors_AreStatusesWithAMessage(t *testing.T) {
 		req, _ := http.NewRequest("POST", env.URL+"/access/v1/evaluation", strings.NewReader("subject=alice"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Authorization", "Bearer "+tn.key)
-		if r := do(t, req); r.Status != 415 {
+		if r := do(t, env, req); r.Status != 415 {
 			t.Errorf("a form: %d %s", r.Status, r.Raw)
 		}
 		// GET on an evaluation endpoint: 405.
 		req, _ = http.NewRequest("GET", env.URL+"/access/v1/evaluation", nil)
-		if r := do(t, req); r.Status != 405 || r.Header.Get("Allow") != "POST" {
+		if r := do(t, env, req); r.Status != 405 || r.Header.Get("Allow") != "POST" {
 			t.Errorf("GET: %d %s", r.Status, r.Header.Get("Allow"))
 		}
 		// Unknown members anywhere are ignored.

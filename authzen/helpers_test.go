@@ -124,12 +124,14 @@ func post(t *testing.T, env *apptest.Env, path, key string, body any, headers ..
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	return do(t, req)
+	return do(t, env, req)
 }
 
-func do(t *testing.T, req *http.Request) response {
+// do sends req through a client that checks the exchange against the
+// OpenAPI document when the API answers it.
+func do(t *testing.T, env *apptest.Env, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

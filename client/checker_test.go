@@ -201,7 +201,7 @@ func TestChecker_WhenTheStreamIsDownFallsBackOrFailsClosed(t *testing.T) {
 		key := apiKey(t, env, &a.ID, "admin")
 		proxy := storetest.NewProxy(t, env.URL)
 		// The stream goes through the proxy; other requests do not.
-		hc := &http.Client{Transport: streamVia{proxy: proxy}}
+		hc := &http.Client{Transport: env.Transport(streamVia{proxy: proxy})}
 		c := newClient(t, env, key, client.WithHTTPClient(hc))
 		const stale = 300 * time.Millisecond
 		open, err := c.NewChecker(ctx, client.CheckerOptions{StaleAfter: stale})

@@ -89,14 +89,14 @@ next:
 }
 
 // post sends a JSON body and returns the status.
-func post(t *testing.T, url, body string, headers ...string) int {
+func post(t *testing.T, env *apptest.Env, url, body string, headers ...string) int {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,23 +157,23 @@ func TestMetrics_MoveWithWhatHappensAndHoldNoUserData(t *testing.T) {
 				return `{"user_id":"` + user.String() + `","account_id":"` + account.String() + `","permission":"members.view"}`
 			}
 			for range 3 {
-				if s := post(t, env.URL+"/api/v1/check", check(u.ID), auth...); s != 200 {
+				if s := post(t, env, env.URL+"/api/v1/check", check(u.ID), auth...); s != 200 {
 					t.Fatalf("check: %d", s)
 				}
 			}
-			if s := post(t, env.URL+"/api/v1/check", check(equipe.NewID()), auth...); s != 200 {
+			if s := post(t, env, env.URL+"/api/v1/check", check(equipe.NewID()), auth...); s != 200 {
 				t.Fatalf("check: %d", s)
 			}
-			if s := post(t, env.URL+"/api/v1/check/batch", `{"checks":[`+check(u.ID)+`]}`, auth...); s != 200 {
+			if s := post(t, env, env.URL+"/api/v1/check/batch", `{"checks":[`+check(u.ID)+`]}`, auth...); s != 200 {
 				t.Fatalf("batch: %d", s)
 			}
-			if s := post(t, env.URL+"/api/v1/session", `{"email":"ada@metrics.example","password":"`+password+`"}`); s != 200 {
+			if s := post(t, env, env.URL+"/api/v1/session", `{"email":"ada@metrics.example","password":"`+password+`"}`); s != 200 {
 				t.Fatalf("login: %d", s)
 			}
-			if s := post(t, env.URL+"/api/v1/session", `{"email":"ada@metrics.example","password":"not the password at all"}`); s != 401 {
+			if s := post(t, env, env.URL+"/api/v1/session", `{"email":"ada@metrics.example","password":"not the password at all"}`); s != 401 {
 				t.Fatalf("wrong password: %d", s)
 			}
-			if s := post(t, env.URL+"/api/v1/password-reset", `{"email":"ada@metrics.example"}`); s != 202 {
+			if s := post(t, env, env.URL+"/api/v1/password-reset", `{"email":"ada@metrics.example"}`); s != 202 {
 				t.Fatalf("reset: %d", s)
 			}
 			// The reset's email (and the new-browser alert of the login)

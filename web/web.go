@@ -46,13 +46,17 @@ type Web struct {
 	DevMailbox bool
 	// Rand is the source of suggested passwords (default crypto/rand).
 	Rand io.Reader
+	// APIDocument is the OpenAPI document the API serves, which the API
+	// reference page renders.
+	APIDocument []byte
 	// Brand is the vendor's look of every page (brand.Default when zero).
 	Brand brand.Brand
 	// SignIn is the OpenID Connect provider whose requests /login/oidc
 	// logs people in for (nil: none).
 	SignIn *openid.Provider
 
-	pages map[string]map[string]*template.Template // page → locale → template
+	pages  map[string]map[string]*template.Template // page → locale → template
+	apiRef *apiReference
 }
 
 // audience says who may see a page.
@@ -138,6 +142,7 @@ var routes = []route{
 	{"GET /consent", loggedIn, (*Web).consentForm},
 	{"POST /consent", loggedIn, (*Web).consent},
 	{"GET /privacy", public, (*Web).privacy},
+	{"GET /docs/api", public, (*Web).apiReferencePage},
 	{"GET /invitations/{token}", public, (*Web).invitation},
 	{"POST /invitations/{token}", public, (*Web).acceptInvitation},
 	{"POST /accounts/{account}/join", member, (*Web).joinPending},
@@ -271,6 +276,11 @@ func (w *Web) Handler() (http.Handler, error) {
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
+	ref, err := readAPIReference(w.APIDocument)
+	if err != nil {
+		return nil, err
+	}
+	w.apiRef = ref
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, w.wrap(rt))

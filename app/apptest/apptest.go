@@ -49,6 +49,20 @@ type Env struct {
 	// wait for changes only then.
 	worked *testenv.Signal
 	heard  *heardKeys
+	drift  *driftLog
+}
+
+// driftLog keeps the departures from the OpenAPI document that the
+// service's clients met, reported when the test ends.
+type driftLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (d *driftLog) add(err error) {
+	d.mu.Lock()
+	d.errs = append(d.errs, err)
+	d.mu.Unlock()
 }
 
 // heardKeys counts the change keys the service's hooks heard: its own
@@ -175,8 +189,16 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
+	drift := &driftLog{}
+	t.Cleanup(func() {
+		drift.mu.Lock()
+		defer drift.mu.Unlock()
+		for _, err := range drift.errs {
+			t.Errorf("%v", err)
+		}
+	})
 	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
-		worked: worked, heard: heard}
+		worked: worked, heard: heard, drift: drift}
 }
 
 // CutDatabase makes the service's database really fail, for tests of an
@@ -227,11 +249,24 @@ func (e *Env) Logs() string { return e.logs.String() }
 // something and carries cookies, unless the request sets Origin or
 // Sec-Fetch-Site itself: the service refuses such requests made with a
 // session cookie and no sign of their origin. A request without cookies is
-// sent as it is, as a program other than a browser would.
+// sent as it is, as a program other than a browser would. Its exchanges
+// with the API are checked against the OpenAPI document (see Transport).
 func (e *Env) Client() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: browserOrigin{e.Origin},
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: e.Transport(browserOrigin{e.Origin}),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Transport returns a RoundTripper that sends requests through next
+// (http.DefaultTransport when nil) and checks every exchange with the API
+// against the OpenAPI document the service serves: an answer the document
+// does not declare (status, body, headers), or a request the server
+// accepted that the document refuses, fails the request with the method,
+// path, status and what differs, and fails the test when it ends. Tests
+// that make clients of their own use it, so that every API test proves the
+// document.
+func (e *Env) Transport(next http.RoundTripper) http.RoundTripper {
+	return Checking(func() (*Contract, error) { return ServedContract(e.URL) }, next, e.drift.add)
 }
 
 // browserOrigin adds the Origin header a browser would send (see Env.Client).
