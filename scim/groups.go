@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -171,7 +172,7 @@ func (c *call) replaceGroup() error {
 	if err != nil {
 		return err
 	}
-	if err := c.setMembers(r, ids); err != nil {
+	if err := c.together(func() error { return c.setMembers(r, ids) }); err != nil {
 		return err
 	}
 	g, err := c.group(r, c.wantsMembers())
@@ -194,7 +195,8 @@ func (c *call) sameName(r access.Role, name any) error {
 // patchGroup adds members to the role's group (they take the role) and
 // removes them (they go back to the base role), the way Entra ID and Okta
 // send it: each member is changed through the use case that changes a
-// member's role, in the order sent; the first refusal stops there.
+// member's role, in the order sent, all in one unit of work; the first
+// refusal undoes the request's changes.
 func (c *call) patchGroup() error {
 	r, err := c.role()
 	if err != nil {
@@ -204,6 +206,29 @@ func (c *call) patchGroup() error {
 	if err != nil {
 		return err
 	}
+	// All the request's changes or none: a refusal part-way undoes the
+	// members changed before it.
+	if err := c.together(func() error { return c.applyGroupPatch(r, ops) }); err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// together runs fn with the request's context joined to one unit of work
+// (team.Service.Together), so that the members fn changes are changed
+// together or not at all.
+func (c *call) together(fn func() error) error {
+	r := c.r
+	defer func() { c.r = r }()
+	return c.s.Team.Together(r.Context(), c.actor, func(ctx context.Context) error {
+		c.r = r.WithContext(ctx)
+		return fn()
+	})
+}
+
+// applyGroupPatch applies a PATCH's operations to the role's group.
+func (c *call) applyGroupPatch(r access.Role, ops []operation) error {
 	for _, op := range ops {
 		if op.path == nil {
 			values, ok := op.value.(map[string]any)
@@ -246,7 +271,6 @@ func (c *call) patchGroup() error {
 			return badRequest(invalidPath, "scim.path_invalid", map[string]any{"path": op.path.String()})
 		}
 	}
-	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

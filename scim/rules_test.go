@@ -178,3 +178,38 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 		resources(t, tn.call(t, "GET", "/Users", nil, http.StatusOK), 2)
 	})
 }
+
+// TestRules_AGroupPatchIsAllOrNothing: a PATCH of the managers' group that
+// adds one member and then takes the last administrator out of the
+// administrators' group is refused, and the member it added first keeps
+// their role: the request's changes commit together or not at all. The
+// same changes without the refused one go through.
+func TestRules_AGroupPatchIsAllOrNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		admin := tn.admin.User.ID.String()
+		r := do(t, env, "POST", "/scim/v2/Users", tn.key, map[string]any{"userName": "new@" + tn.domain})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		id := r.JSON["id"].(string)
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Groups/admin", tn.key, patchOp(
+			map[string]any{"op": "add", "path": "members", "value": []map[string]any{{"value": id}}},
+			map[string]any{"op": "remove", "path": "members", "value": []map[string]any{{"value": admin}, {"value": id}}},
+		)), http.StatusConflict, "")
+		if m, _ := tn.member(t, id); m.Role != "guest" {
+			t.Fatalf("a refused PATCH changed the first member: role %s", m.Role)
+		}
+		if m, _ := tn.member(t, admin); m.Role != "admin" {
+			t.Fatalf("admin changed: %+v", m)
+		}
+		if r := do(t, env, "PATCH", "/scim/v2/Groups/admin", tn.key, patchOp(
+			map[string]any{"op": "add", "path": "members", "value": []map[string]any{{"value": id}}},
+		)); r.Status != http.StatusNoContent {
+			t.Fatalf("the same add alone: %d %s", r.Status, r.Raw)
+		}
+		if m, _ := tn.member(t, id); m.Role != "admin" {
+			t.Fatalf("role after the add alone: %s", m.Role)
+		}
+	})
+}

@@ -319,3 +319,18 @@ func conflict(key string, args map[string]any) error {
 func fieldError(field, key string) error {
 	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: field, Key: key}}}
 }
+
+// Together runs fn with a context in which the use cases that change
+// members (AddMember, ChangeMember, Invite, and the others an import runs)
+// do their work in one unit of work for actor: every change fn makes with
+// that context commits together, with its events, or none does when fn
+// answers an error. The rules are each use case's, judged in the unit, so
+// that a later change sees the earlier ones (the last administrator, the
+// granting rules). Reads through other use cases see what is committed
+// only. A protocol that sends several changes in one request (a SCIM PATCH
+// of a group's members) uses it to keep that request all or nothing.
+func (s *Service) Together(ctx context.Context, actor Actor, fn func(ctx context.Context) error) error {
+	return s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, func(u *work.Unit) error {
+		return fn(joining(ctx, u))
+	})
+}
