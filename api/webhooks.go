@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -92,31 +93,8 @@ type webhookPatch struct {
 	Enabled     *bool     `json:"enabled"`
 }
 
-// webhookOwner returns the account of the path, or nil for the instance's
-// routes.
-func webhookOwner(r *http.Request) (*equipe.ID, error) {
-	if r.PathValue("account") == "" {
-		return nil, nil
-	}
-	id, err := pathID(r, "account")
-	if err != nil {
-		return nil, err
-	}
-	return &id, nil
-}
-
-// webhookPath returns the owner and the endpoint of the path.
-func webhookPath(r *http.Request) (*equipe.ID, equipe.ID, error) {
-	owner, err := webhookOwner(r)
-	if err != nil {
-		return nil, equipe.ID{}, err
-	}
-	id, err := pathID(r, "webhook")
-	return owner, id, err
-}
-
 func (a *API) webhooks(w http.ResponseWriter, r *http.Request) error {
-	owner, err := webhookOwner(r)
+	owner, err := httpauth.WebhookOwner(r)
 	if err != nil {
 		return err
 	}
@@ -136,7 +114,7 @@ func (a *API) webhooks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
-	owner, err := webhookOwner(r)
+	owner, err := httpauth.WebhookOwner(r)
 	if err != nil {
 		return err
 	}
@@ -164,7 +142,7 @@ func webhookLocation(owner *equipe.ID, id equipe.ID) string {
 }
 
 func (a *API) webhook(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -176,7 +154,7 @@ func (a *API) webhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -192,7 +170,7 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -204,7 +182,7 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -218,7 +196,7 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -230,7 +208,7 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -250,7 +228,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) webhookDelivery(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -270,7 +248,7 @@ func (a *API) webhookDelivery(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
-	owner, id, err := webhookPath(r)
+	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}

@@ -395,3 +395,28 @@ func RedactPath(p string) string {
 	}
 	return p
 }
+
+// WebhookOwner returns the account named by the path of a webhook route
+// (/…/accounts/{account}/webhooks…), or nil on the instance's routes,
+// which name no account. The API and the pages share the routes' shape.
+func WebhookOwner(r *http.Request) (*equipe.ID, error) {
+	if r.PathValue("account") == "" {
+		return nil, nil
+	}
+	id, err := equipe.ParseID(r.PathValue("account"))
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// WebhookPath returns the owner (see WebhookOwner) and the endpoint named
+// by the path of a webhook route.
+func WebhookPath(r *http.Request) (*equipe.ID, equipe.ID, error) {
+	owner, err := WebhookOwner(r)
+	if err != nil {
+		return nil, equipe.ID{}, err
+	}
+	id, err := equipe.ParseID(r.PathValue("webhook"))
+	return owner, id, err
+}

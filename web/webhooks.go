@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -33,29 +34,6 @@ func webhooksURL(account *equipe.ID) string {
 		return "/admin/webhooks"
 	}
 	return "/accounts/" + account.String() + "/webhooks"
-}
-
-// webhookOwner returns the account of the path, nil for the instance's
-// pages.
-func webhookOwner(r *http.Request) (*equipe.ID, error) {
-	if r.PathValue("account") == "" {
-		return nil, nil
-	}
-	id, err := pathID(r, "account")
-	if err != nil {
-		return nil, err
-	}
-	return &id, nil
-}
-
-// webhookPath returns the owner and the endpoint of the path.
-func webhookPath(r *http.Request) (*equipe.ID, equipe.ID, error) {
-	owner, err := webhookOwner(r)
-	if err != nil {
-		return nil, equipe.ID{}, err
-	}
-	id, err := pathID(r, "webhook")
-	return owner, id, err
 }
 
 type webhookForm struct {
@@ -234,7 +212,7 @@ func (w *Web) showWebhooks(rw http.ResponseWriter, r *http.Request, account *equ
 }
 
 func (w *Web) webhooks(rw http.ResponseWriter, r *http.Request) error {
-	account, err := webhookOwner(r)
+	account, err := httpauth.WebhookOwner(r)
 	if err != nil {
 		return err
 	}
@@ -257,7 +235,7 @@ func (w *Web) showSecret(rw http.ResponseWriter, r *http.Request, v team.Webhook
 }
 
 func (w *Web) createWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, err := webhookOwner(r)
+	account, err := httpauth.WebhookOwner(r)
 	if err != nil {
 		return err
 	}
@@ -353,7 +331,7 @@ func (w *Web) deliveryRow(locale, self string, dv team.DeliveryView) deliveryRow
 }
 
 func (w *Web) webhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -361,7 +339,7 @@ func (w *Web) webhook(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) updateWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -379,7 +357,7 @@ func (w *Web) updateWebhook(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) testWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -402,7 +380,7 @@ func (w *Web) testWebhook(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) rotateWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -414,7 +392,7 @@ func (w *Web) rotateWebhook(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) deleteWebhookForm(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -435,7 +413,7 @@ func (w *Web) deleteWebhookForm(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) deleteWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -446,7 +424,7 @@ func (w *Web) deleteWebhook(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) webhookDelivery(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
@@ -474,7 +452,7 @@ func (w *Web) webhookDelivery(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) redeliverWebhook(rw http.ResponseWriter, r *http.Request) error {
-	account, id, err := webhookPath(r)
+	account, id, err := httpauth.WebhookPath(r)
 	if err != nil {
 		return err
 	}
