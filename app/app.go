@@ -168,6 +168,11 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	cacheMB := cfg.CacheMB
+	if cacheMB <= 0 {
+		cacheMB = DefaultCacheMB
+	}
+	a.Team.SetCacheBudget(int64(cacheMB) << 20)
 	a.Team.Secrets = keys
 	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
 	a.Team.WebhookRules = rules
