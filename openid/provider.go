@@ -79,13 +79,13 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		// The key encrypts codes as they are made; a code is then found by
 		// its hash (SaveAuthCode), never decrypted, so that a key per
 		// process serves any number of processes.
-		CryptoKey:                  key,
-		CodeMethodS256:             true,
-		AuthMethodPost:             true,
-		GrantTypeRefreshToken:      true,
-		SupportedUILocales:         []language.Tag{language.French, language.English},
-		SupportedScopes:            append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
-		SupportedClaims:            append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
+		CryptoKey:                         key,
+		CodeMethodS256:                    true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		SupportedUILocales:                []language.Tag{language.French, language.English},
+		SupportedScopes:                   append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
+		SupportedClaims:                   append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
