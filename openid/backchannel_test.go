@@ -1,9 +1,11 @@
 package openid_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +157,24 @@ func TestProvider_BackchannelLogoutTokensOnLogoutAndRPInitiatedLogout(t *testing
 			default:
 			}
 		})
+	}
+}
+
+func TestProvider_TheLibraryLogsToTheServiceLoggerAtInfoForAClientsError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}, Scopes: []string{"offline_access"}})
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"no-such-token"},
+		"client_id": {p.oauth.ClientID}, "client_secret": {p.oauth.ClientSecret}}
+	if r := send(t, env.Client(), "POST", env.URL+"/oidc/token", form); r.StatusCode != 400 {
+		t.Fatalf("token: %d %s", r.StatusCode, body(r))
+	}
+	var line map[string]any
+	for l := range strings.SplitSeq(env.Logs(), "\n") {
+		if strings.Contains(l, `"msg":"request error"`) {
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line == nil || line["component"] != "oidc" || line["level"] != "INFO" {
+		t.Fatalf("the library's line in the service's log: %v\n%s", line, env.Logs())
 	}
 }
