@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,10 +95,15 @@ func (p *rp) signIn(t *testing.T, browser *http.Client) (*oauth2.Token, string) 
 		t.Fatal(err)
 	}
 	var c struct {
-		SID string `json:"sid"`
+		SID string   `json:"sid"`
+		AMR []string `json:"amr"`
 	}
 	if err := id.Claims(&c); err != nil || c.SID == "" {
 		t.Fatalf("the ID token has no sid: %v", err)
+	}
+	// The person logged in with their password (RFC 8176's pwd).
+	if !slices.Equal(c.AMR, []string{"pwd"}) {
+		t.Errorf("amr %v", c.AMR)
 	}
 	return tok, c.SID
 }

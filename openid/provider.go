@@ -292,7 +292,7 @@ type authRequest struct {
 
 func (r authRequest) GetID() string          { return r.a.ID }
 func (r authRequest) GetACR() string         { return "" }
-func (r authRequest) GetAMR() []string       { return nil }
+func (r authRequest) GetAMR() []string       { return r.a.AMR }
 func (r authRequest) GetAudience() []string  { return []string{r.a.ClientID.String()} }
 func (r authRequest) GetAuthTime() time.Time { return r.a.AuthTime }
 func (r authRequest) GetClientID() string    { return r.a.ClientID.String() }

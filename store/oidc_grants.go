@@ -30,6 +30,7 @@ type AuthRequest struct {
 	AccountID           *equipe.ID
 	SessionID           *equipe.ID
 	AuthTime            time.Time
+	AMR                 []string // how the person logged in (RFC 8176)
 	Done                bool
 	GrantID             string // the grant its code gave, once redeemed
 	CreatedAt           time.Time
@@ -38,26 +39,26 @@ type AuthRequest struct {
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
 	code_challenge_method, prompt, max_age, login_hint, ui_locales, account_hint, user_id, account_id, session_id,
-	auth_time, done, grant_id, created_at, expires_at`
+	auth_time, done, grant_id, created_at, expires_at, amr`
 
 func scanAuthRequest(row interface{ Scan(...any) error }, a *AuthRequest) error {
-	var scopes, prompt string
+	var scopes, prompt, amr string
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &scopes, &a.State, &a.Nonce, &a.ResponseType, &a.ResponseMode,
 		&a.CodeChallenge, &a.CodeChallengeMethod, &prompt, &a.MaxAge, &a.LoginHint, &a.UILocales, &a.AccountHint,
 		idp(&a.UserID), idp(&a.AccountID), idp(&a.SessionID), ts(&a.AuthTime), &a.Done, nstr(&a.GrantID),
-		ts(&a.CreatedAt), ts(&a.ExpiresAt))
-	a.Scopes, a.Prompt = strings.Fields(scopes), strings.Fields(prompt)
+		ts(&a.CreatedAt), ts(&a.ExpiresAt), &amr)
+	a.Scopes, a.Prompt, a.AMR = strings.Fields(scopes), strings.Fields(prompt), strings.Fields(amr)
 	return err
 }
 
 // CreateAuthRequest writes a new authorization request.
 func (w Writes) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 	_, err := w.exec(ctx, `INSERT INTO oidc_auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		a.ID, a.ClientID, a.RedirectURI, strings.Join(a.Scopes, " "), a.State, a.Nonce, a.ResponseType, a.ResponseMode,
 		a.CodeChallenge, a.CodeChallengeMethod, strings.Join(a.Prompt, " "), a.MaxAge, a.LoginHint, a.UILocales,
 		a.AccountHint, idv(a.UserID), idv(a.AccountID), idv(a.SessionID), tv(a.AuthTime), a.Done, str(a.GrantID),
-		micros(a.CreatedAt), micros(a.ExpiresAt))
+		micros(a.CreatedAt), micros(a.ExpiresAt), strings.Join(a.AMR, " "))
 	return err
 }
 
@@ -66,7 +67,8 @@ func (w Writes) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 // when there is no such request waiting.
 func (w Writes) CompleteAuthRequest(ctx context.Context, a *AuthRequest) error {
 	return w.execOne(ctx, `UPDATE oidc_auth_requests SET user_id = $2, account_id = $3, session_id = $4, auth_time = $5,
-		done = $6 WHERE id = $1 AND NOT done`, a.ID, idv(a.UserID), idv(a.AccountID), idv(a.SessionID), tv(a.AuthTime), true)
+		done = $6, amr = $7 WHERE id = $1 AND NOT done`, a.ID, idv(a.UserID), idv(a.AccountID), idv(a.SessionID), tv(a.AuthTime), true,
+		strings.Join(a.AMR, " "))
 }
 
 // SetAuthRequestCode records the hash of the code issued for a done
