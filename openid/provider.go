@@ -38,6 +38,9 @@ const (
 	// RefreshTokenLifetime is the validity of a refresh token; each use
 	// gives a new one.
 	RefreshTokenLifetime = 30 * 24 * time.Hour
+	// LogoutsKept is how long back-channel logout notices are kept once
+	// delivered or abandoned.
+	LogoutsKept = 7 * 24 * time.Hour
 )
 
 // Custom claims and parameters.
@@ -83,7 +86,8 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		SupportedUILocales:         []language.Tag{language.French, language.English},
 		SupportedScopes:            append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
 		SupportedClaims:            append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
-		BackChannelLogoutSupported: true,
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
 	}
 	opts := []op.Option{op.WithCustomEndpoints(op.NewEndpoint("oidc/authorize"), op.NewEndpoint("oidc/token"),
 		op.NewEndpoint("oidc/userinfo"), op.NewEndpoint("oidc/revoke"), op.NewEndpoint("oidc/end_session"), op.NewEndpoint("oidc/keys")),
@@ -600,6 +604,11 @@ func (p *Provider) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo
 	if err != nil {
 		return err
 	}
+	if g.SessionID != nil {
+		// The session the person logged in with: a back-channel logout
+		// token names it when it ends.
+		ui.AppendClaims("sid", g.SessionID.String())
+	}
 	return p.userinfo(ctx, ui, g, scopes)
 }
 
@@ -764,6 +773,9 @@ func (p *Provider) Cleanup(ctx context.Context) error {
 	now := p.Work.Now()
 	return p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteAuthRequests(ctx, now); err != nil {
+			return err
+		}
+		if err := tx.DeleteDoneLogouts(ctx, now.Add(-LogoutsKept)); err != nil {
 			return err
 		}
 		return tx.DeleteSpentOIDCTokens(ctx, now)

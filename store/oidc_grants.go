@@ -143,19 +143,20 @@ func (w Writes) EndGrant(ctx context.Context, id string, now time.Time) error {
 }
 
 // EndGrantsOf ends the grants of the user: those in the account only
-// unless account is nil, of the client only unless client is nil.
+// unless account is nil, of the client only unless client is nil. Each
+// client told nothing yet of those grants' end that has a back-channel
+// logout URI gets a logout notice, queued with the change.
 func (w Writes) EndGrantsOf(ctx context.Context, user equipe.ID, account, client *equipe.ID, now time.Time) error {
-	q, args := `UPDATE oidc_grants SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL`, []any{user, micros(now)}
+	cond, args := `g.user_id = $2`, []any{user}
 	if account != nil {
 		args = append(args, *account)
-		q += ` AND account_id = $` + itoa(len(args))
+		cond += ` AND g.account_id = $` + itoa(len(args)+1)
 	}
 	if client != nil {
 		args = append(args, *client)
-		q += ` AND client_id = $` + itoa(len(args))
+		cond += ` AND g.client_id = $` + itoa(len(args)+1)
 	}
-	_, err := w.exec(ctx, q, args...)
-	return err
+	return w.queueLogouts(ctx, now, `$1`, cond, args...)
 }
 
 // Grant returns a grant, or ENOTFOUND.

@@ -11,9 +11,12 @@ import (
 	"github.com/equipe-dev/equipe/store"
 )
 
-// maxCached bounds the cache; beyond it the cache starts afresh, so that
-// questions about millions of made-up identifiers cannot fill memory.
-const maxCached = 200_000
+// entryBytes is what a cached member or account costs in memory, about.
+const entryBytes = 1400
+
+// DefaultCacheBudget is the memory the cache holds by default (see
+// Service.SetCacheBudget).
+const DefaultCacheBudget = 64 << 20
 
 type memberKey struct{ account, user equipe.ID }
 
@@ -62,6 +65,10 @@ type cache struct {
 	keys      map[keyHash]keyEntry // API keys by the hash of their secret
 	keyIDs    map[equipe.ID]keyHash
 	users     map[equipe.ID]userEntry // the creators of instance keys
+	// maxCached bounds each map; beyond it the cache starts afresh, so
+	// that questions about millions of made-up identifiers cannot fill
+	// memory.
+	maxCached int
 	// hits and misses count the lookups (for the metrics).
 	hits, misses atomic.Uint64
 }
@@ -84,7 +91,7 @@ func (c *cache) size() int {
 }
 
 func newCache() *cache {
-	c := &cache{}
+	c := &cache{maxCached: DefaultCacheBudget / entryBytes}
 	c.reset()
 	return c
 }
@@ -111,7 +118,7 @@ func (c *cache) user(id equipe.ID) (userEntry, bool) {
 func (c *cache) putUser(gen uint64, id equipe.ID, e userEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen == gen && len(c.users) < maxCached {
+	if c.gen == gen && len(c.users) < c.maxCached {
 		c.users[id] = e
 	}
 }
@@ -200,7 +207,7 @@ func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
 	if c.gen != gen {
 		return
 	}
-	if len(c.members) >= maxCached {
+	if len(c.members) >= c.maxCached {
 		c.reset()
 		return
 	}
@@ -218,7 +225,7 @@ func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
 	if c.gen != gen {
 		return
 	}
-	if len(c.accounts) >= maxCached {
+	if len(c.accounts) >= c.maxCached {
 		c.reset()
 		return
 	}
@@ -273,3 +280,11 @@ func (c *cache) invalidate(keys []string) {
 
 // watch makes the cache hear the store's changes.
 func (c *cache) watch(db *store.DB) { db.OnChange(c.invalidate) }
+
+// SetCacheBudget bounds the memory of the service's cache to about bytes.
+// Call it before the service answers anything.
+func (s *Service) SetCacheBudget(bytes int64) {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	s.cache.maxCached = int(max(bytes/entryBytes, 1))
+}
