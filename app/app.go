@@ -208,7 +208,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
-		Brand: cfg.Brand, APIDocument: api.Document()}
+		Brand: cfg.Brand, APIDocument: api.DocumentFor(cfg.Brand.Name)}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err
