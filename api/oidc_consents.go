@@ -22,13 +22,15 @@ func (a *API) myOIDCConsents(w http.ResponseWriter, r *http.Request) error {
 		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	}
 	auth, _ := httpauth.Auth(r)
-	cs, err := a.SignIn.Consents(r.Context(), auth)
+	p, err := pageParam(r)
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Items []oidcConsentView `json:"items"`
-	}{Items: make([]oidcConsentView, 0, len(cs))}
+	cs, next, err := a.SignIn.Consents(r.Context(), auth, p)
+	if err != nil {
+		return err
+	}
+	out := newList[oidcConsentView](len(cs), next)
 	for _, c := range cs {
 		out.Items = append(out.Items, oidcConsentView{ClientID: c.ClientID, ClientName: c.ClientName, Scopes: c.Scopes,
 			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})

@@ -3,6 +3,7 @@ package openid_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +96,25 @@ func TestProvider_ConsentIsRememberedForTheSameOrFewerScopesAndWithdrawnEndsTheG
 			}
 			if r := send(t, ada.browser, "DELETE", env.URL+"/api/v1/me/oidc-consents/"+p.client.ID.String(), nil); r.StatusCode != 404 {
 				t.Errorf("withdraw again: %d", r.StatusCode)
+			}
+
+			// Allowed again, the consent is on the sessions page, which
+			// withdraws it too.
+			p.oauth.Scopes = []string{"openid", "profile"}
+			p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+			action := "/me/oidc-consents/" + p.client.ID.String() + "/withdraw"
+			page := body(send(t, ada.browser, "GET", env.URL+"/me/sessions", nil))
+			for _, want := range []string{"Applications que vous avez autorisées", "<th scope=\"row\">Vendor app</th>", `action="` + action + `"`} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the sessions page lacks %s", want)
+				}
+			}
+			if r := send(t, ada.browser, "POST", env.URL+action, url.Values{}); r.StatusCode != 303 ||
+				r.Header.Get("Location") != "/me/sessions?done=consent_withdrawn" {
+				t.Fatalf("withdraw from the page: %d %s", r.StatusCode, r.Header.Get("Location"))
+			}
+			if !p.asked(t, ada.browser, "profile") {
+				t.Error("the person was not asked again after withdrawing from the page")
 			}
 		})
 	}

@@ -200,9 +200,10 @@ func (p *Provider) consent(ctx context.Context, u *work.Unit, user, client equip
 	return u.Record(ctx, event.UserOIDCConsentGiven.New(nil, client.String(), nil, &event.Consent{Scopes: agreed}))
 }
 
-// Consents returns the consents the person gave to clients, newest first.
-func (p *Provider) Consents(ctx context.Context, auth identity.Auth) ([]store.OIDCConsent, error) {
-	return p.Work.DB.OIDCConsents(ctx, auth.User.ID)
+// Consents returns a page of the consents the person gave to clients,
+// newest first, and the cursor of the next page ("" after the last).
+func (p *Provider) Consents(ctx context.Context, auth identity.Auth, page equipe.Page) ([]store.OIDCConsent, string, error) {
+	return p.Work.DB.OIDCConsents(ctx, auth.User.ID, page)
 }
 
 // WithdrawConsent withdraws the person's consent to the client: it will ask

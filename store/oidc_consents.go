@@ -35,13 +35,20 @@ func (q Queries) OIDCConsentScopes(ctx context.Context, user, client equipe.ID) 
 	return strings.Fields(s), wrap(err)
 }
 
-// OIDCConsents returns the user's consents, newest first.
-func (q Queries) OIDCConsents(ctx context.Context, user equipe.ID) ([]OIDCConsent, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT o.client_id, c.name, o.scopes, o.created_at, o.updated_at
-		FROM oidc_consents o JOIN oidc_clients c ON c.id = o.client_id WHERE o.user_id = $1
-		ORDER BY o.updated_at DESC, o.client_id`, user)
+// OIDCConsents returns a page of the user's consents, newest first, with
+// the cursor of the next page ("" after the last).
+func (q Queries) OIDCConsents(ctx context.Context, user equipe.ID, p equipe.Page) ([]OIDCConsent, string, error) {
+	const list = "oidc-consents"
+	pos, err := after(p, list, number, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, "", err
+	}
+	args := []any{user}
+	query := `SELECT o.client_id, c.name, o.scopes, o.created_at, o.updated_at
+		FROM oidc_consents o JOIN oidc_clients c ON c.id = o.client_id WHERE o.user_id = $1`
+	rows, err := q.q.QueryContext(ctx, query+keyset(&args, []string{"o.updated_at", "o.client_id"}, true, pos, readRows(p)), args...)
+	if err != nil {
+		return nil, "", wrap(err)
 	}
 	defer rows.Close()
 	out := []OIDCConsent{}
@@ -49,12 +56,16 @@ func (q Queries) OIDCConsents(ctx context.Context, user equipe.ID) ([]OIDCConsen
 		var c OIDCConsent
 		var scopes string
 		if err := rows.Scan(&c.ClientID, &c.ClientName, &scopes, ts(&c.CreatedAt), ts(&c.UpdatedAt)); err != nil {
-			return nil, wrap(err)
+			return nil, "", wrap(err)
 		}
 		c.Scopes = strings.Fields(scopes)
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err)
+	}
+	out, next := equipe.Cut(out, p, list, func(c OIDCConsent) []string { return []string{keyTime(c.UpdatedAt), keyID(c.ClientID)} })
+	return out, next, nil
 }
 
 // DeleteOIDCConsent withdraws the user's consent to the client, and
