@@ -1,7 +1,9 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"os"
 	"os/exec"
 	"testing"
@@ -95,6 +97,41 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 		return
 	}
 	if err := os.WriteFile(dir+"/"+name+".png", png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// Capture saves a PNG of what the window shows (not the whole page) to
+// dir/name.png when EQUIPE_SCREENSHOTS names a directory, re-encoded at
+// the best compression: the documentation's pictures stay small.
+func Capture(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("EQUIPE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	// Wait for the page's images and fonts: a logo still loading would be
+	// missing from the picture.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete" && document.fonts.status === "loaded" && [...document.images].every(i => i.complete)`)); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	var out bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(dir+"/"+name+".png", out.Bytes(), 0o644); err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 	}
 }
