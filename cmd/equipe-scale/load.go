@@ -148,7 +148,11 @@ func (g *generator) close() {
 }
 
 // run sends checks for d and returns what it measured.
-func (g *generator) run(d time.Duration) (loadResult, error) {
+func (g *generator) run(d time.Duration) (loadResult, error) { return g.runUntil(d, -1) }
+
+// runUntil is run, stopping sooner once every connection has reached
+// check until (-1: never).
+func (g *generator) runUntil(d time.Duration, until int) (loadResult, error) {
 	n := len(g.conns)
 	lat := make([][]time.Duration, n)
 	allowed, errs := make([]int, n), make([]int, n)
@@ -162,7 +166,7 @@ func (g *generator) run(d time.Duration) (loadResult, error) {
 		wg.Go(func() {
 			c, rd := g.conns[k], g.readers[k]
 			var req, body []byte
-			for time.Now().Before(end) {
+			for time.Now().Before(end) && (until < 0 || g.next[k] < until) {
 				req = g.mix.request(req[:0], g.addr, g.key, g.next[k])
 				g.next[k] += n
 				t := time.Now()

@@ -57,6 +57,7 @@ type options struct {
 	conns             int
 	warmup, duration  time.Duration
 	cpuProfile        string
+	fullPass          bool
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -73,13 +74,14 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.noSeed, "no-seed", false, "the database is already seeded with the same --accounts, --members and --resources")
 	fs.BoolVar(&o.seedOnly, "seed-only", false, "seed, then stop")
 	fs.StringVar(&o.binary, "binary", "", "the equipe binary to run (default: built now with go build)")
-	budgets := fs.String("cache-mb", "0", "comma-separated cache budgets in MB, each run with EQUIPE_CACHE_MB (0: the service's default)")
+	budgets := fs.String("cache-mb", "0", "comma-separated cache budgets in MiB, each run with EQUIPE_CACHE_MB (0: the service's default)")
 	pairs := fs.String("pairs", "4096,150000,1000000", "comma-separated sizes of the working set: distinct (user, account) pairs")
 	fs.BoolVar(&o.relative, "relative", false, "also run working sets of 0.5×, 1× and 2× each budget's capacity (budget / --entry-bytes)")
 	fs.IntVar(&o.entryBytes, "entry-bytes", 300, "bytes a cached member is expected to take, for --relative")
 	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections of the load generator")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "load before each measurement, not measured")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load of each working set")
+	fs.BoolVar(&o.fullPass, "full-pass", false, "warm up by asking about every pair of the working set once (at most 30 min), then for --warmup")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this command's CPU profile (seeding, load generation) to the file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -133,6 +135,7 @@ type row struct {
 	r             loadResult
 	rssPeak       int // KiB
 	rssEnd        int // KiB
+	cache         cacheFigures
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -167,8 +170,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		fmt.Fprintf(stdout, "Seeded in %.1f s (migrations %.1f s, one argon2id hash %.2f s for every user, rows %.1f s):",
-			s.Total.Seconds(), s.Migrate.Seconds(), s.Hash.Seconds(), s.Load.Seconds())
+		fmt.Fprintf(stdout, "Seeded in %.1f s, %.1f s of this process's CPU (migrations %.1f s, one argon2id hash %.2f s for every user, rows %.1f s):",
+			s.Total.Seconds(), s.CPU.Seconds(), s.Migrate.Seconds(), s.Hash.Seconds(), s.Load.Seconds())
 		for _, t := range []string{"accounts", "users", "resources", "members", "member_resources"} {
 			fmt.Fprintf(stdout, " %s %d,", t, s.Rows[t])
 		}
@@ -203,7 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		for _, pairs := range sets {
-			fmt.Fprintf(stderr, "budget %d MB, %d pairs…\n", budget, pairs)
+			fmt.Fprintf(stderr, "budget %d MiB, %d pairs…\n", budget, pairs)
 			r, err := measure(ctx, bin, cfg, key, o, budget, pairs)
 			if err != nil {
 				return err
@@ -211,7 +214,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rows = append(rows, r)
 		}
 	}
-	fmt.Fprintf(stdout, "%d connections, %v of load after %v of warm-up, a fresh process for each line.\n\n", o.conns, o.duration, o.warmup)
+	pass := ""
+	if o.fullPass {
+		pass = "a pass over the whole working set and "
+	}
+	fmt.Fprintf(stdout, "%d connections, %v of load after %s%v of warm-up, a fresh process for each line.\n\n", o.conns, o.duration, pass, o.warmup)
 	report(stdout, o.engine, rows)
 	fmt.Fprintf(stdout, "\nMachine load (1, 5, 15 min) at end: %s\n", loadavg())
 	return nil
@@ -230,10 +237,19 @@ func measure(ctx context.Context, bin string, cfg store.Config, key string, o op
 		return row{}, err
 	}
 	defer g.close()
+	if o.fullPass {
+		if _, err := g.runUntil(30*time.Minute, g.mix.pairs); err != nil {
+			return row{}, fmt.Errorf("full pass: %w\n%s", err, c.logText())
+		}
+	}
 	if o.warmup > 0 {
 		if _, err := g.run(o.warmup); err != nil {
 			return row{}, fmt.Errorf("warm-up: %w\n%s", err, c.logText())
 		}
+	}
+	before, err := readCacheMetrics("http://" + c.addr)
+	if err != nil {
+		return row{}, err
 	}
 	stop := make(chan struct{})
 	type rss struct{ peak, end int }
@@ -248,15 +264,20 @@ func measure(ctx context.Context, bin string, cfg store.Config, key string, o op
 	if err != nil {
 		return row{}, fmt.Errorf("%w\n%s", err, c.logText())
 	}
-	return row{budget: budget, pairs: min(pairs, o.d.Users()), r: r, rssPeak: s.peak, rssEnd: s.end}, nil
+	after, err := readCacheMetrics("http://" + c.addr)
+	if err != nil {
+		return row{}, err
+	}
+	return row{budget: budget, pairs: min(pairs, o.d.Users()), r: r, rssPeak: s.peak, rssEnd: s.end,
+		cache: after.figures(before)}, nil
 }
 
 // report writes the rows as a markdown table; each line's throughput is
 // also given as a share of its budget's first line (the smallest working
 // set, when listed first).
 func report(w io.Writer, engine string, rows []row) {
-	fmt.Fprintln(w, "| engine | cache budget | distinct pairs | checks/s | vs first line | p50 ms | p99 ms | allowed | errors | RSS peak MB | RSS end MB |")
-	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| engine | cache budget | distinct pairs | checks/s | vs first line | p50 ms | p99 ms | allowed | errors | RSS peak MiB | RSS end MiB | cache hits | cache entries | bytes an entry | evictions |")
+	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	first := map[int]float64{}
 	for _, r := range rows {
 		if _, ok := first[r.budget]; !ok {
@@ -264,12 +285,23 @@ func report(w io.Writer, engine string, rows []row) {
 		}
 		budget := "default"
 		if r.budget > 0 {
-			budget = fmt.Sprintf("%d MB", r.budget)
+			budget = fmt.Sprintf("%d MiB", r.budget)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f %% | %.3f | %.3f | %.0f %% | %d | %.0f | %.0f |\n",
+		unknown := func(v float64, format string) string {
+			if v < 0 {
+				return "–"
+			}
+			return fmt.Sprintf(format, v)
+		}
+		perEntry := -1.0
+		if r.cache.Bytes >= 0 && r.cache.Entries > 0 {
+			perEntry = r.cache.Bytes / r.cache.Entries
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f %% | %.3f | %.3f | %.0f %% | %d | %.0f | %.0f | %s | %.0f | %s | %s |\n",
 			engine, budget, r.pairs, r.r.Rate, 100*r.r.Rate/first[r.budget],
 			ms(r.r.P50), ms(r.r.P99), 100*float64(r.r.Allowed)/float64(max(r.r.Checks, 1)), r.r.Errors,
-			float64(r.rssPeak)/1024, float64(r.rssEnd)/1024)
+			float64(r.rssPeak)/1024, float64(r.rssEnd)/1024, unknown(r.cache.HitShare, "%.1f %%"), r.cache.Entries,
+			unknown(perEntry, "%.0f"), unknown(r.cache.Evictions, "%.0f"))
 	}
 }
 

@@ -34,7 +34,7 @@ func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			cfg := storetest.Config(t, e)
 			args := []string{"--accounts", "200", "--binary", bin, "--pairs", "64,2000", "--conns", "4",
-				"--warmup", "100ms", "--duration", "300ms"}
+				"--warmup", "100ms", "--duration", "300ms", "--full-pass"}
 			if cfg.URL == "" {
 				args = append(args, "--data", cfg.DataDir)
 			} else {
@@ -46,7 +46,7 @@ func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
 				t.Fatalf("run: %v\n%s\n%s", err, out.String(), log.String())
 			}
 			t.Logf("\n%s", out.String())
-			lines := regexp.MustCompile(`(?m)^\| `+string(e)+` \| default \| (\d+) \| (\d+) \|.*\| (\d+) % \| (\d+) \| (\d+) \| \d+ \|$`).
+			lines := regexp.MustCompile(`(?m)^\| `+string(e)+` \| default \| (\d+) \| (\d+) \|.*\| (\d+) % \| (\d+) \| (\d+) \| \d+ \| ([\d.]+) % \| (\d+) \|.*$`).
 				FindAllStringSubmatch(out.String(), -1)
 			if len(lines) != 2 || lines[0][1] != "64" || lines[1][1] != "2000" {
 				t.Fatalf("want a line for 64 pairs and one for 2000, got %q in\n%s", lines, out.String())
@@ -56,10 +56,17 @@ func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
 				allowed, _ := strconv.Atoi(l[3])
 				errs, _ := strconv.Atoi(l[4])
 				rss, _ := strconv.Atoi(l[5])
+				hits, _ := strconv.ParseFloat(l[6], 64)
+				entries, _ := strconv.Atoi(l[7])
 				// Some checks allow and some deny: the mix asks real
 				// questions of real members.
 				if rate == 0 || errs != 0 || allowed == 0 || allowed == 100 || rss == 0 {
 					t.Errorf("line %q: want checks, none in error, some allowed and some not, and an RSS", l[0])
+				}
+				// The cache's own figures: the members asked about are
+				// cached, and asked again, found there.
+				if entries == 0 || hits == 0 {
+					t.Errorf("line %q: want cache entries and hits", l[0])
 				}
 			}
 			if !strings.Contains(out.String(), "accounts 200, users 2000, resources 800, members 2000, member_resources 1500,") {
