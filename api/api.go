@@ -16,6 +16,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
@@ -549,14 +550,90 @@ func respondJSON(w http.ResponseWriter, b []byte) error {
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// Document returns the OpenAPI document the API serves at
-// /api/openapi.json. The caller must not change it.
+// Document returns the OpenAPI document of the default brand. The caller
+// must not change it.
 func Document() []byte { return openAPIDoc }
+
+// DocumentFor returns the OpenAPI document the API serves at
+// /api/openapi.json for the product named product (the brand's name): its
+// title and prose name the product ("Acme Cloud API", "the applications
+// that log people in with Acme Cloud"). The identifiers that programs
+// depend on keep their spelling: the session cookie's name, the API keys'
+// prefix, the problem types, the export's format, the realm. The caller
+// must not change it.
+func DocumentFor(product string) []byte {
+	if product == "" || product == brand.DefaultName {
+		return openAPIDoc
+	}
+	if d, ok := branded.Load(product); ok {
+		return d.([]byte)
+	}
+	name, _ := json.Marshal(product) // escaped for a JSON string
+	name = name[1 : len(name)-1]
+	var out bytes.Buffer
+	last := 0
+	for from := 0; ; {
+		i := bytes.Index(openAPIDoc[from:], productWord)
+		if i < 0 {
+			break
+		}
+		start, end := from+i, from+i+len(productWord)
+		from = end
+		if !proseWord(openAPIDoc, start, end) {
+			continue
+		}
+		out.Write(openAPIDoc[last:start])
+		out.Write(name)
+		last = end
+	}
+	out.Write(openAPIDoc[last:])
+	d, _ := branded.LoadOrStore(product, out.Bytes())
+	return d.([]byte)
+}
+
+// branded holds the documents DocumentFor made, by product.
+var branded sync.Map
+
+// productWord is the default product's name in the document.
+var productWord = []byte(brand.DefaultName)
+
+// proseWord reports whether doc[start:end] is a word of a sentence ("with
+// equipe as", "equipe API") rather than part of an identifier
+// (__Host-equipe_session, equipe_…, urn:equipe:problem:,
+// equipe.user-export/1, realm=\"equipe\").
+func proseWord(doc []byte, start, end int) bool {
+	before, after, next := byte(' '), byte(' '), byte(' ')
+	if start > 0 {
+		before = doc[start-1]
+	}
+	if end < len(doc) {
+		after = doc[end]
+	}
+	if end+1 < len(doc) {
+		next = doc[end+1]
+	}
+	switch before {
+	case ' ', '"', '(':
+	default:
+		return false
+	}
+	switch after {
+	case ' ', ',', ';', ')':
+		return true
+	case '.', ':':
+		return next == ' ' || next == '"'
+	}
+	return false
+}
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, err := w.Write(openAPIDoc)
+	product := ""
+	if a.I18n != nil {
+		product = a.I18n.Product
+	}
+	_, err := w.Write(DocumentFor(product))
 	return err
 }
 

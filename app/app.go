@@ -45,6 +45,8 @@ type Options struct {
 	// Webhooks adjusts the webhook worker before it starts (a test's
 	// clock, resolver or schedule).
 	Webhooks func(*webhook.Worker)
+	// Logouts adjusts the back-channel logout worker before it starts.
+	Logouts func(*openid.Logouts)
 	// KeepPolicy leaves the published privacy policy alone (for commands
 	// other than serve, which may run without the policy settings).
 	KeepPolicy bool
@@ -66,7 +68,9 @@ type App struct {
 	// SigningKeys are the OpenID Connect provider's signing keys.
 	SigningKeys *openid.Keys
 	// SignIn is the OpenID Connect provider.
-	SignIn  *openid.Provider
+	SignIn *openid.Provider
+	// Logouts delivers the provider's back-channel logout tokens.
+	Logouts *openid.Logouts
 	Mailbox *mail.DevMailbox // the development mailbox; nil when SMTP is configured
 	Handler http.Handler
 	Metrics *metrics.Metrics
@@ -164,6 +168,11 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
 	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	cacheMB := cfg.CacheMB
+	if cacheMB <= 0 {
+		cacheMB = DefaultCacheMB
+	}
+	a.Team.SetCacheBudget(int64(cacheMB) << 20)
 	a.Team.Secrets = keys
 	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
 	a.Team.WebhookRules = rules
@@ -191,10 +200,15 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		return id.LogOut(ctx, auth, equipe.Origin{})
 	}
 	a.SignIn = signIn
+	a.Logouts = &openid.Logouts{DB: a.DB, Keys: a.SigningKeys, Issuer: strings.TrimSuffix(cfg.PublicURL.String(), "/"),
+		Client: rules.Client(webhook.DefaultTimeout, nil), Log: a.Log.With("component", "oidc"), Now: opt.Now}
+	if opt.Logouts != nil {
+		opt.Logouts(a.Logouts)
+	}
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
-		Brand: cfg.Brand, APIDocument: api.Document()}
+		Brand: cfg.Brand, APIDocument: api.DocumentFor(cfg.Brand.Name)}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err
@@ -303,6 +317,11 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	wg.Go(func() {
 		if err := a.Webhooks.Run(bg); err != nil {
 			a.Log.Error("webhook worker stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.Logouts.Run(bg); err != nil {
+			a.Log.Error("back-channel logout worker stopped", "err", err)
 		}
 	})
 	wg.Go(func() { a.maintain(bg) })

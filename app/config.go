@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,7 +64,20 @@ type Config struct {
 	// TemplatesDir is a folder of email templates replacing the built-in
 	// ones of the same name; "" keeps the built-in ones.
 	TemplatesDir string
+	// CacheMB is the memory, in MiB, the permission cache may hold
+	// (compiled members, accounts, API keys): past it, the entries least
+	// used lately make room.
+	CacheMB int
 }
+
+// The permission cache's memory (Config.CacheMB): the default suits a small
+// machine; below the minimum a few hundred members would not fit, and the
+// maximum keeps the figure a plausible size of memory.
+const (
+	DefaultCacheMB = 64
+	MinCacheMB     = 1
+	MaxCacheMB     = 1 << 20
+)
 
 // SettingError is a bad configuration value; its message names the setting
 // in one line.
@@ -94,6 +108,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		metricsAddr, metricsNetworks                                                   string
 		brandName, brandLogo, brandFavicon, brandPrimary, brandAccent                  string
 		supportEmail, supportURL, termsURL, imprintURL, templatesDir, brandCSS         string
+		cacheMB                                                                        string
 	}
 	settings := []setting{
 		{"addr", "EQUIPE_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", false, &raw.addr},
@@ -126,6 +141,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"terms-url", "EQUIPE_TERMS_URL", "", "terms of service, linked from every page's footer and every email", false, &raw.termsURL},
 		{"imprint-url", "EQUIPE_IMPRINT_URL", "", "legal notice (imprint), linked from every page's footer and every email", false, &raw.imprintURL},
 		{"templates-dir", "EQUIPE_TEMPLATES_DIR", "", "folder of email templates replacing the built-in ones ({name}.{locale}.tmpl, docs/branding.md)", false, &raw.templatesDir},
+		{"cache-mb", "EQUIPE_CACHE_MB", strconv.Itoa(DefaultCacheMB), "memory of the permission cache, in MiB (least used entries make room past it)", false, &raw.cacheMB},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -186,6 +202,9 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(at("time-zone"), "%q is not an IANA time zone name (such as Europe/Paris or UTC)", raw.timeZone)
 	}
 	c.TimeZone = raw.timeZone
+	if c.CacheMB, err = strconv.Atoi(strings.TrimSpace(raw.cacheMB)); err != nil || c.CacheMB < MinCacheMB || c.CacheMB > MaxCacheMB {
+		return c, bad(at("cache-mb"), "must be a whole number of MiB from %d to %d, not %q", MinCacheMB, MaxCacheMB, raw.cacheMB)
+	}
 	switch strings.ToLower(raw.webhooksLoopback) {
 	case "", "false", "0", "no":
 	case "true", "1", "yes":

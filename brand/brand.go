@@ -214,3 +214,22 @@ func (b Brand) CSSVersion() string {
 
 // Custom reports whether the vendor renamed the product.
 func (b Brand) Custom() bool { return b.Name != DefaultName }
+
+// FileName is the brand's name as the start of a downloaded file's name:
+// ASCII letters and digits in lower case, anything else one hyphen
+// ("Acme Cloud" gives "acme-cloud"); "data" when nothing is left.
+func (b Brand) FileName() string {
+	var out []byte
+	for _, r := range strings.ToLower(b.Name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			out = append(out, byte(r))
+		case len(out) > 0 && out[len(out)-1] != '-':
+			out = append(out, '-')
+		}
+	}
+	if s := strings.TrimSuffix(string(out), "-"); s != "" {
+		return s
+	}
+	return "data"
+}

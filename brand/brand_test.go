@@ -104,3 +104,11 @@ func TestCSS_SetsTheColourVariables(t *testing.T) {
 		t.Error("the stylesheet's version does not change with its colours")
 	}
 }
+
+func TestFileName_KeepsLettersAndDigits(t *testing.T) {
+	for name, want := range map[string]string{"equipe": "equipe", "Acme Cloud": "acme-cloud", " Über  Team 2 ": "ber-team-2", "日本": "data"} {
+		if got := (Brand{Name: name}).FileName(); got != want {
+			t.Errorf("%q: %q, want %q", name, got, want)
+		}
+	}
+}

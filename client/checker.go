@@ -2,10 +2,12 @@ package client
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,7 +35,15 @@ type CheckerOptions struct {
 	// OnError, when set, hears the errors of the stream and of loads (for
 	// logging); checks never fail open because of them.
 	OnError func(error)
+	// MaxMembers bounds how many members (a user in an account, or a user
+	// known not to be one) the Checker holds. Past it, a load forgets the
+	// least recently asked tenth, which the next check of each loads
+	// again. Default DefaultMaxMembers.
+	MaxMembers int
 }
+
+// DefaultMaxMembers is the default of CheckerOptions.MaxMembers.
+const DefaultMaxMembers = 100_000
 
 // ReasonStale is the reason of a check denied because the change stream
 // has been down longer than StaleAfter, with FailClosed.
@@ -64,6 +74,9 @@ type Checker struct {
 
 	state atomic.Pointer[checkerState]
 	stale atomic.Bool
+	// clock counts loads: a check stamps the member it finds with it, and
+	// eviction forgets the members with the oldest stamps (see touch).
+	clock atomic.Uint64
 
 	mu      sync.Mutex // serialises changes of state, gens, cursor, down
 	gens    map[equipe.ID]uint64
@@ -82,14 +95,26 @@ type memberKey struct{ account, user equipe.ID }
 // change (copy on write), so that Check reads it without a lock.
 type checkerState struct {
 	accounts map[equipe.ID]*heldAccount
-	members  map[memberKey]heldMember
+	members  map[memberKey]*heldMember
 }
 
 // heldMember is a compiled member (nil: known not to be one) with the
-// account it was compiled in, found with one lookup.
+// account it was compiled in, found with one lookup, and when it was last
+// asked about (a value of Checker.clock).
 type heldMember struct {
-	m *access.Member
-	a *access.Account
+	m     *access.Member
+	a     *access.Account
+	asked atomic.Uint64
+}
+
+// touch stamps h as asked now. It is what keeps the least recently asked
+// order without a lock on the hot path: the clock moves only at loads, so
+// that between two loads a member asked again and again is written once,
+// and otherwise only read (no cache line bounced between CPUs).
+func (k *Checker) touch(h *heldMember) {
+	if now := k.clock.Load(); h.asked.Load() != now {
+		h.asked.Store(now)
+	}
 }
 
 type heldAccount struct {
@@ -107,6 +132,9 @@ func (c *Client) NewChecker(ctx context.Context, opts CheckerOptions) (*Checker,
 	if opts.StreamIdle <= 0 {
 		opts.StreamIdle = 35 * time.Second
 	}
+	if opts.MaxMembers <= 0 {
+		opts.MaxMembers = DefaultMaxMembers
+	}
 	cat, err := c.Catalogue(ctx)
 	if err != nil {
 		return nil, err
@@ -121,7 +149,7 @@ func (c *Client) NewChecker(ctx context.Context, opts CheckerOptions) (*Checker,
 	sc.Timeout = 0
 	k := &Checker{c: c, stream: &sc, cat: cat, opts: opts, gens: map[equipe.ID]uint64{}, cursor: end.NextCursor,
 		done: make(chan struct{})}
-	k.state.Store(&checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]heldMember{}})
+	k.state.Store(&checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	k.cancel = cancel
 	k.wentDown()
@@ -148,6 +176,7 @@ func (k *Checker) Check(ctx context.Context, account, user equipe.ID, permission
 	}
 	st := k.state.Load()
 	if h, ok := st.members[memberKey{account, user}]; ok {
+		k.touch(h)
 		return k.cat.Check(h.m, h.a, permission, q), nil
 	}
 	m, a, err := k.load(ctx, account, user)
@@ -167,6 +196,10 @@ func (k *Checker) fallback(ctx context.Context, account, user equipe.ID, permiss
 	}
 	return d, nil
 }
+
+// Held returns how many members the Checker holds (at most
+// CheckerOptions.MaxMembers).
+func (k *Checker) Held() int { return len(k.state.Load().members) }
 
 // Stale reports whether the stream has been down longer than StaleAfter.
 func (k *Checker) Stale() bool { return k.stale.Load() }
@@ -198,7 +231,7 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 	}
 	k.mu.Unlock()
 	h := &heldAccount{users: users}
-	members := make(map[memberKey]heldMember, len(users))
+	members := make(map[memberKey]*heldMember, len(users))
 	st, err := k.c.AccessState(ctx, account, users...)
 	switch {
 	case err == nil:
@@ -208,13 +241,13 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 			if in := st.Members[u]; in != nil {
 				m = k.cat.Compile(in.Input(account, u))
 			}
-			members[memberKey{account, u}] = heldMember{m, h.a}
+			members[memberKey{account, u}] = &heldMember{m: m, a: h.a}
 		}
 	case IsProblem(err, "error.not_found"):
 		// No such account, or out of the key's reach: denied, as the
 		// service denies it (denied_unknown_account).
 		for _, u := range users {
-			members[memberKey{account, u}] = heldMember{}
+			members[memberKey{account, u}] = &heldMember{}
 		}
 	default:
 		k.report(err)
@@ -223,8 +256,18 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 	k.mu.Lock()
 	if k.gens[account] == gen {
 		old := k.state.Load()
+		// The user asked about is asked now; the others loaded with it
+		// keep the age they had.
+		now := k.clock.Add(1)
+		for mk, m := range members {
+			if prev, ok := old.members[mk]; ok && mk.user != user {
+				m.asked.Store(prev.asked.Load())
+			} else {
+				m.asked.Store(now)
+			}
+		}
 		next := &checkerState{accounts: make(map[equipe.ID]*heldAccount, len(old.accounts)+1),
-			members: make(map[memberKey]heldMember, len(old.members)+len(members))}
+			members: make(map[memberKey]*heldMember, len(old.members)+len(members))}
 		for id, a := range old.accounts {
 			next.accounts[id] = a
 		}
@@ -234,6 +277,9 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 		next.accounts[account] = h
 		for mk, m := range members {
 			next.members[mk] = m
+		}
+		if len(next.members) > k.opts.MaxMembers {
+			next.evict(k.opts.MaxMembers - k.opts.MaxMembers/10)
 		}
 		k.state.Store(next)
 	}
@@ -247,7 +293,7 @@ func (k *Checker) forget(accounts map[equipe.ID]bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	old := k.state.Load()
-	next := &checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]heldMember{}}
+	next := &checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}}
 	if accounts != nil {
 		for id, a := range old.accounts {
 			if !accounts[id] {
@@ -268,6 +314,45 @@ func (k *Checker) forget(accounts map[equipe.ID]bool) {
 		}
 	}
 	k.state.Store(next)
+}
+
+// evict forgets the least recently asked members of st, a state not yet
+// published, until it holds keep, and the accounts left without members.
+// It sorts them all, but only when the bound is passed, and then makes
+// room for a tenth: a load in ten or more pays for it.
+func (st *checkerState) evict(keep int) {
+	type aged struct {
+		key   memberKey
+		asked uint64
+	}
+	all := make([]aged, 0, len(st.members))
+	for mk, h := range st.members {
+		all = append(all, aged{mk, h.asked.Load()})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(a.asked, b.asked) })
+	changed := map[equipe.ID]bool{}
+	for _, v := range all[:max(0, len(all)-keep)] {
+		delete(st.members, v.key)
+		changed[v.key.account] = true
+	}
+	for id := range changed {
+		old := st.accounts[id]
+		if old == nil {
+			continue
+		}
+		// A copy: the published state still shares the old one.
+		h := &heldAccount{a: old.a, parent: old.parent}
+		for _, u := range old.users {
+			if _, ok := st.members[memberKey{id, u}]; ok {
+				h.users = append(h.users, u)
+			}
+		}
+		if len(h.users) == 0 {
+			delete(st.accounts, id)
+		} else {
+			st.accounts[id] = h
+		}
+	}
 }
 
 // affected returns the accounts held whose checks the event may change: its

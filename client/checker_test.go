@@ -1,10 +1,13 @@
 package client_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,4 +273,106 @@ func hostOf(raw string) string {
 func testenvAwait(t *testing.T, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	testenv.Await(t, timeout, testenv.Every(5*time.Millisecond), "the Checker's state", cond)
+}
+
+// TestChecker_HoldsAtMostMaxMembersForgettingTheLeastRecentlyAsked asks a
+// Checker bounded to 5 members about 12 members of an account in turn, and
+// about one of them between each: it never holds more than 5, the one
+// asked all along is never loaded again, and a member it forgot is loaded
+// again when next asked, never answered from what it held: with the stream
+// cut, so that the Checker cannot hear of it, a suspension made after the
+// member was forgotten is seen at once.
+func TestChecker_HoldsAtMostMaxMembersForgettingTheLeastRecentlyAsked(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		a := newAccount(t, env, "acme")
+		key := apiKey(t, env, &a.ID, "admin")
+		proxy := storetest.NewProxy(t, env.URL)
+		loads := &countLoads{next: streamVia{proxy: proxy}}
+		c := newClient(t, env, key, client.WithHTTPClient(&http.Client{Transport: env.Transport(loads)}))
+		var users []equipe.ID
+		for i := range 12 {
+			users = append(users, env.AddMember(t, a.ID, fmt.Sprintf("m%d@acme.example", i), "manager", equipe.MemberActive).User.ID)
+		}
+		hot := env.AddMember(t, a.ID, "hot@acme.example", "manager", equipe.MemberActive).User.ID
+		late := env.AddMember(t, a.ID, "late@acme.example", "manager", equipe.MemberActive).User.ID
+		// From the first check on nothing changes in the account until the
+		// suspension below: whatever the Checker forgets, it forgets for its
+		// bound.
+		const bound = 5
+		k, err := c.NewChecker(ctx, client.CheckerOptions{MaxMembers: bound, StaleAfter: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		// Once connected, the stream forgets what was loaded before: wait
+		// for it, by an event applied before the first check.
+		applied := k.Applied()
+		if _, err := c.SuspendMember(ctx, a.ID, late); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-applied:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the Checker applied no event")
+		}
+		allowed := func(user equipe.ID) bool {
+			t.Helper()
+			d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Held() > bound {
+				t.Fatalf("the Checker holds %d members, past its bound of %d", k.Held(), bound)
+			}
+			return d.Allowed
+		}
+		if !allowed(hot) {
+			t.Fatal("the hot member is denied")
+		}
+		for i, u := range users {
+			before := loads.n.Load()
+			if !allowed(u) {
+				t.Fatalf("member %d is denied", i)
+			}
+			if loads.n.Load() != before+1 {
+				t.Fatalf("member %d, asked for the first time, was loaded %d times", i, loads.n.Load()-before)
+			}
+			before = loads.n.Load()
+			allowed(hot)
+			if loads.n.Load() != before {
+				t.Fatalf("after member %d, the member asked all along was loaded again: it was forgotten", i)
+			}
+		}
+		if k.Held() != bound {
+			t.Errorf("holds %d members, want the bound, %d", k.Held(), bound)
+		}
+
+		// users[0] was forgotten long ago. Without the stream, the
+		// Checker learns of its suspension only by loading it.
+		proxy.Cut()
+		if _, err := c.SuspendMember(ctx, a.ID, users[0]); err != nil {
+			t.Fatal(err)
+		}
+		before := loads.n.Load()
+		if allowed(users[0]) {
+			t.Error("a forgotten member was answered from what the Checker held before: allowed after its suspension")
+		}
+		if loads.n.Load() != before+1 {
+			t.Errorf("a forgotten member was loaded %d times when asked again, want 1", loads.n.Load()-before)
+		}
+	})
+}
+
+// countLoads counts the requests for an account's access state.
+type countLoads struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countLoads) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/access-state") {
+		c.n.Add(1)
+	}
+	return c.next.RoundTrip(r)
 }

@@ -16,14 +16,14 @@ func BenchmarkHotPath(b *testing.B) {
 	cat := access.Default()
 	manager, _ := cat.Role("manager")
 	k := &Checker{cat: cat}
-	st := &checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]heldMember{}}
+	st := &checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}}
 	var account, user equipe.ID
 	for range 1000 { // a Checker holding a thousand members
 		account, user = equipe.NewID(), equipe.NewID()
 		a := access.CompileAccount(account, nil, nil)
 		m := cat.Compile(access.Input{UserID: user, AccountID: account, Role: manager, Status: access.MemberActive})
 		st.accounts[account] = &heldAccount{a: a, users: []equipe.ID{user}}
-		st.members[memberKey{account, user}] = heldMember{m, a}
+		st.members[memberKey{account, user}] = &heldMember{m: m, a: a}
 	}
 	k.state.Store(st)
 	q := access.Query{Owner: user, OwnerKnown: true}

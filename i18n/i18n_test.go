@@ -189,3 +189,28 @@ func TestT_FillsTheProductsName(t *testing.T) {
 		t.Errorf("branded fr: %q", got)
 	}
 }
+
+// operatorOnly are the messages only the instance's operator reads (its
+// configuration and command line), which may name equipe's own settings.
+var operatorOnly = map[string]bool{"brand.hint": true, "user.last_instance_admin": true}
+
+// TestT_ABrandedInstanceSaysEquipeNowhere: once a brand fills {product},
+// no message a customer can meet (a page, an error of the API or of SCIM)
+// says "equipe", in either language.
+func TestT_ABrandedInstanceSaysEquipeNowhere(t *testing.T) {
+	c := MustLoad()
+	c.Product = "Acme Cloud"
+	for l, messages := range c.messages {
+		for key, s := range messages {
+			got := fill(l, s, c.withProduct(s, nil))
+			if strings.Contains(strings.ToLower(got), "equipe") && !operatorOnly[key] {
+				t.Errorf("%s %s: %q", l, key, got)
+			}
+		}
+	}
+	for key := range operatorOnly {
+		if !c.Has(key) {
+			t.Errorf("operatorOnly names %s, which is no message", key)
+		}
+	}
+}

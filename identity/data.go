@@ -458,6 +458,11 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 			names = append(names, strings.TrimSpace(first+" "+last))
 		}
 	}
+	// Every client the person signed in to is told (back-channel logout),
+	// whatever account its grant was for.
+	if err := w.EndGrantsOf(ctx, u.ID, nil, nil, w.Now()); err != nil {
+		return err
+	}
 	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, names, d.Pseudonym)
 	if err != nil {
 		return err

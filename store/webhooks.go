@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -411,55 +415,77 @@ func (q Queries) WebhookAttempts(ctx context.Context, endpoint, event equipe.ID)
 // again: a worker that died). Two workers never hold the same delivery: on
 // PostgreSQL the rows are locked with SKIP LOCKED, on SQLite the single
 // writer serialises claims.
+//
+// A batch costs two statements whatever its size, the claim and the read of
+// its events, rather than two per delivery: on PostgreSQL each statement is
+// a round trip, which is what bounded a burst's deliveries.
 func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]equipe.WebhookDelivery, error) {
 	var out []equipe.WebhookDelivery
+	until := micros(now.Add(lease))
 	err := db.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
-		rows, err := tx.q.QueryContext(ctx, `SELECT endpoint_id, event_id FROM webhook_deliveries
+		// While processing, next_attempt_at holds the end of the lease: a
+		// claim that lapses makes the delivery due again.
+		rows, err := tx.q.QueryContext(ctx, `UPDATE webhook_deliveries SET status = 'processing', claim = $3,
+			next_attempt_at = $4 WHERE (endpoint_id, event_id) IN (SELECT endpoint_id, event_id FROM webhook_deliveries
 			WHERE status IN ('queued', 'processing') AND next_attempt_at <= $1
 			AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
-			ORDER BY next_attempt_at LIMIT $2`+tx.Queries.d.skipLocked, micros(now), limit)
+			ORDER BY next_attempt_at LIMIT $2`+tx.Queries.d.skipLocked+`) RETURNING `+deliveryColumns,
+			micros(now), limit, claim, until)
 		if err != nil {
 			return wrap(err)
 		}
-		type key struct{ endpoint, event equipe.ID }
-		var keys []key
+		events := 0
 		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.endpoint, &k.event); err != nil {
+			var d equipe.WebhookDelivery
+			if err := rows.Scan(deliveryDest(&d)...); err != nil {
 				rows.Close()
 				return wrap(err)
 			}
-			keys = append(keys, k)
+			if d.Payload == "" {
+				events++
+			}
+			out = append(out, d)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return wrap(err)
 		}
-		for _, k := range keys {
-			var d equipe.WebhookDelivery
-			if err := tx.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET status = 'processing', claim = $3,
-				next_attempt_at = $4 WHERE endpoint_id = $1 AND event_id = $2 RETURNING `+deliveryColumns,
-				k.endpoint, k.event, claim, micros(now.Add(lease))).Scan(deliveryDest(&d)...); err != nil {
+		if events == 0 {
+			return nil
+		}
+		// The batch's events, found by the lease the claim just gave: an
+		// event the retention removed is missing, its delivery fails.
+		rows, err = tx.q.QueryContext(ctx, `SELECT id, account_id, actor_type, actor_id, actor_name, action,
+			target_type, target_id, before, after, ip, at FROM audit_events WHERE id IN (SELECT event_id
+			FROM webhook_deliveries WHERE status = 'processing' AND next_attempt_at = $2 AND claim = $1 AND payload = '')`,
+			claim, until)
+		if err != nil {
+			return wrap(err)
+		}
+		defer rows.Close()
+		byID := make(map[equipe.ID]*equipe.AuditEvent, events)
+		for rows.Next() {
+			e := new(equipe.AuditEvent)
+			if err := rows.Scan(&e.ID, idp(&e.AccountID), &e.ActorType, idp(&e.ActorID), &e.ActorName, &e.Action,
+				&e.TargetType, &e.TargetID, &e.Before, &e.After, &e.IP, ts(&e.At)); err != nil {
 				return wrap(err)
 			}
-			if d.Payload == "" {
-				var e equipe.AuditEvent
-				err := tx.q.QueryRowContext(ctx, `SELECT id, account_id, actor_type, actor_id, actor_name, action,
-					target_type, target_id, before, after, ip, at FROM audit_events WHERE id = $1`, d.EventID).Scan(
-					&e.ID, idp(&e.AccountID), &e.ActorType, idp(&e.ActorID), &e.ActorName, &e.Action, &e.TargetType,
-					&e.TargetID, &e.Before, &e.After, &e.IP, ts(&e.At))
-				switch equipe.ErrorCode(wrap(err)) {
-				case "":
-					d.Event = &e
-				case equipe.ENOTFOUND:
-				default:
-					return wrap(err)
-				}
+			byID[e.ID] = e
+		}
+		if err := rows.Err(); err != nil {
+			return wrap(err)
+		}
+		for i := range out {
+			if out[i].Payload == "" {
+				out[i].Event = byID[out[i].EventID]
 			}
-			out = append(out, d)
 		}
 		return nil
+	})
+	// The claim's statement returns its rows in no set order: oldest first.
+	slices.SortFunc(out, func(a, b equipe.WebhookDelivery) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), bytes.Compare(a.EventID[:], b.EventID[:]))
 	})
 	return out, err
 }
@@ -473,48 +499,119 @@ type WebhookOutcome struct {
 	Next    time.Time
 }
 
+// outcomeRow is a WebhookOutcome as RecordWebhookOutcomes passes it to the
+// database, one element of a JSON array read as a table (jsonRows).
+type outcomeRow struct {
+	Endpoint equipe.ID `json:"endpoint_id"`
+	Event    equipe.ID `json:"event_id"`
+	Attempt  equipe.ID `json:"attempt_id"`
+	Status   string    `json:"status"`
+	Next     int64     `json:"next_at"`
+	At       int64     `json:"at"`
+	Millis   int64     `json:"duration_ms"`
+	Code     int       `json:"response_code"`
+	Response string    `json:"response"`
+	Error    string    `json:"error"`
+}
+
+// outcomeColumns are outcomeRow's columns with their PostgreSQL types.
+var outcomeColumns = [][2]string{{"endpoint_id", "uuid"}, {"event_id", "uuid"}, {"attempt_id", "uuid"},
+	{"status", "text"}, {"next_at", "bigint"}, {"at", "bigint"}, {"duration_ms", "integer"},
+	{"response_code", "integer"}, {"response", "text"}, {"error", "text"}}
+
 // RecordWebhookOutcomes records, in one transaction, the attempts of
 // deliveries the worker holds under claim, and returns the endpoints that
 // have failed throughout: an endpoint one of whose deliveries was abandoned
-// and none of whose deliveries succeeded since that one was queued.
+// and none of whose deliveries succeeded since that one was queued. An
+// outcome of a delivery the worker no longer holds (its lease lapsed and
+// another worker took it) is left out.
+//
+// However many outcomes, it costs two statements, one for the attempts and
+// one for the deliveries, each reading the outcomes from one JSON parameter
+// (and one more statement for each abandoned delivery, which is rare).
 func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes []WebhookOutcome) ([]equipe.ID, error) {
+	if len(outcomes) == 0 {
+		return nil, nil
+	}
+	rows := make([]outcomeRow, len(outcomes))
+	for i, o := range outcomes {
+		a := o.Attempt
+		rows[i] = outcomeRow{Endpoint: a.EndpointID, Event: a.EventID, Attempt: a.ID, Status: string(o.Status),
+			Next: micros(o.Next), At: micros(a.At), Millis: a.Duration.Milliseconds(), Code: a.ResponseCode,
+			Response: a.Response, Error: a.Error}
+	}
+	param, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	v := jsonRows(db.d, "$1", outcomeColumns)
 	var failing []equipe.ID
-	err := db.Write(ctx, func(tx *Tx) error {
+	err = db.Write(ctx, func(tx *Tx) error {
 		failing = failing[:0]
+		// The attempts first, while the claim still names the deliveries
+		// this worker holds.
+		if _, err := tx.exec(ctx, `INSERT INTO webhook_attempts (id, endpoint_id, event_id, at, duration_ms,
+			response_code, response, error) SELECT v.attempt_id, v.endpoint_id, v.event_id, v.at, v.duration_ms,
+			v.response_code, v.response, v.error FROM `+v+` JOIN webhook_deliveries d
+			ON d.endpoint_id = v.endpoint_id AND d.event_id = v.event_id WHERE d.claim = $2 AND d.status = 'processing'`,
+			param, claim); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1,
+			next_attempt_at = v.next_at, response_code = v.response_code, last_error = v.error, last_attempt_at = v.at,
+			claim = NULL, delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE delivered_at END
+			FROM `+v+` WHERE webhook_deliveries.endpoint_id = v.endpoint_id AND webhook_deliveries.event_id = v.event_id
+			AND webhook_deliveries.claim = $2 AND webhook_deliveries.status = 'processing'`, param, claim); err != nil {
+			return err
+		}
 		for _, o := range outcomes {
-			a := o.Attempt
-			n, err := tx.exec(ctx, `UPDATE webhook_deliveries SET status = $4, attempts = attempts + 1,
-				next_attempt_at = $5, response_code = $6, last_error = $7, last_attempt_at = $8, claim = NULL,
-				delivered_at = CASE WHEN $4 = 'delivered' THEN $8 ELSE delivered_at END
-				WHERE endpoint_id = $1 AND event_id = $2 AND claim = $3 AND status = 'processing'`,
-				a.EndpointID, a.EventID, claim, string(o.Status), micros(o.Next), a.ResponseCode, a.Error, micros(a.At))
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				continue // the lease lapsed and another worker took it
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO webhook_attempts (id, endpoint_id, event_id, at, duration_ms,
-				response_code, response, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.ID, a.EndpointID, a.EventID,
-				micros(a.At), a.Duration.Milliseconds(), a.ResponseCode, a.Response, a.Error); err != nil {
-				return err
-			}
 			if o.Status != equipe.DeliveryAbandoned {
 				continue
 			}
+			a := o.Attempt
+			var recorded bool
 			var since sql.NullInt64
-			if err := tx.q.QueryRowContext(ctx, `SELECT MAX(delivered_at) FROM webhook_deliveries
-				WHERE endpoint_id = $1 AND delivered_at >= (SELECT created_at FROM webhook_deliveries
-				WHERE endpoint_id = $1 AND event_id = $2)`, a.EndpointID, a.EventID).Scan(&since); err != nil {
+			if err := tx.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_attempts WHERE id = $3),
+				(SELECT MAX(delivered_at) FROM webhook_deliveries WHERE endpoint_id = $1
+				AND delivered_at >= (SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2))`,
+				a.EndpointID, a.EventID, a.ID).Scan(&recorded, &since); err != nil {
 				return wrap(err)
 			}
-			if !since.Valid {
+			if recorded && !since.Valid {
 				failing = append(failing, a.EndpointID)
 			}
 		}
 		return nil
 	})
 	return failing, err
+}
+
+// jsonRows returns a FROM item, named v, that reads the JSON array of
+// objects in the parameter param as a table with the given columns (name,
+// PostgreSQL type): one parameter carries any number of rows, so that a
+// statement's text, and its prepared form, does not depend on how many.
+func jsonRows(d *dialect, param string, columns [][2]string) string {
+	var b strings.Builder
+	if d.engine == Postgres {
+		b.WriteString("jsonb_to_recordset(CAST(" + param + " AS jsonb)) AS v(")
+		for i, c := range columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c[0] + " " + c[1])
+		}
+		b.WriteString(")")
+		return b.String()
+	}
+	b.WriteString("(SELECT ")
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("json_extract(value, '$." + c[0] + "') AS " + c[0])
+	}
+	b.WriteString(" FROM json_each(" + param + ")) AS v")
+	return b.String()
 }
 
 // NextWebhookDue returns when the earliest queued or processing delivery of

@@ -190,6 +190,11 @@ func keyMaker(actor Actor) error {
 	if actor.Key != nil {
 		return forbidden("api_key.keys_cannot_create_keys", nil)
 	}
+	if actor.User == nil {
+		// A key acts while the person who made it may (keyStanding): one
+		// made with nobody behind it would be refused at its first use.
+		return forbidden("api_key.needs_person", nil)
+	}
 	if actor.User != nil && actor.User.EmailVerifiedAt.IsZero() {
 		// A key outlives the session that made it: whoever signed up with an
 		// address they do not read must not leave one behind for when the

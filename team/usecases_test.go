@@ -1201,6 +1201,12 @@ func TestKeys_CreatedRevokedOnceAndNeverShown(t *testing.T) {
 				return s.s.CreateKey(ctx, by, &s.account, team.NewKey{Name: "Child", Role: "guest"})
 			},
 			refusal: "api_key.keys_cannot_create_keys"},
+		{name: "a key needs a person behind it: the operator makes none, it would never work",
+			by: func(*scene) team.Actor { return team.Actor{Operator: true} },
+			do: func(s *scene, by team.Actor, _ equipe.APIKey) (equipe.APIKey, string, error) {
+				return s.s.CreateKey(ctx, by, nil, team.NewKey{Name: "Robot"})
+			},
+			refusal: "api_key.needs_person"},
 		{name: "a manager does not manage keys", by: func(s *scene) team.Actor { return s.actor("manager") },
 			do: func(s *scene, by team.Actor, k equipe.APIKey) (equipe.APIKey, string, error) {
 				return k, "", s.s.RevokeKey(ctx, by, &s.account, k.ID)

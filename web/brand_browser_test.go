@@ -54,7 +54,7 @@ func TestBrowser_ABrandedInstanceShowsItsBrandAndNeverEquipe(t *testing.T) {
 		}
 		l, err := chromedp.Run(ctx, chromedp.Evaluate[look](`(() => {
   const button = document.querySelector("button.primary, .button:not(.secondary)");
-  const logo = document.querySelector(".brand img");
+  const logo = document.querySelector(".brand img, .auth-brand img");
   return {
     title: document.title,
     button: button ? getComputedStyle(button).backgroundColor : "",

@@ -523,6 +523,16 @@ func (w *Web) page(r *http.Request, title string) *page {
 	return p
 }
 
+// authPages are the pages on the way in (signing in or up, an invitation,
+// a password reset, a one-time link, a consent): they are framed by "auth",
+// the brand above a card, which a vendor restyles through the classes and
+// variables docs/branding.md lists rather than by overriding templates.
+var authPages = map[string]bool{
+	"login": true, "login_second_factor": true, "signup": true, "signup_confirm": true,
+	"invitation": true, "forgot": true, "reset": true, "link": true,
+	"consent": true, "oidc_consent": true, "oidc_continue": true,
+}
+
 // render executes a page's template into a buffer first, so that a
 // template error becomes an error page rather than half a page.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, p *page) error {
@@ -530,8 +540,12 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	if t == nil {
 		return fmt.Errorf("web: no template %q", name)
 	}
+	frame := "layout"
+	if authPages[name] {
+		frame = "auth"
+	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := t.ExecuteTemplate(&buf, frame, p); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")

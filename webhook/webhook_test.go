@@ -489,3 +489,145 @@ func parse(s string) ([]netip.Addr, error) {
 	}
 	return []netip.Addr{netip.MustParseAddr(s)}, nil
 }
+
+func TestClaims_ABatchComesWithItsEventsAndALapsedClaimIsNotRecorded(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		ep, _ := r.endpoint(t, &r.account, "https://hooks.example.com/batch", "contact.created")
+		const n = 130
+		want := map[equipe.ID]bool{}
+		err := r.st.Work.Do(ctx, event.System, equipe.Origin{}, func(u *work.Unit) error {
+			for i := range n {
+				after := event.Contact{LastName: fmt.Sprintf("C%d", i), Kinds: []string{"billing"}}
+				e := event.ContactCreated.In(r.account, equipe.NewID().String(), nil, &after)
+				if err := u.Record(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		test, err := r.st.Team.TestWebhook(ctx, r.admin, &r.account, ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range r.deliveries(t, ep.ID) {
+			want[d.EventID] = true
+		}
+		if len(want) != n+1 {
+			t.Fatalf("%d deliveries queued, want %d", len(want), n+1)
+		}
+
+		now := r.st.Clock.Now().Add(time.Second)
+		const lease = time.Minute
+		first, err := db.ClaimWebhookDeliveries(ctx, now, lease, 100, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest, err := db.ClaimWebhookDeliveries(ctx, now, lease, 100, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 100 || len(rest) != n+1-100 {
+			t.Fatalf("claimed %d then %d, want 100 then %d", len(first), len(rest), n+1-100)
+		}
+		seen := map[equipe.ID]bool{}
+		for _, d := range append(append([]equipe.WebhookDelivery(nil), first...), rest...) {
+			if _, ok := want[d.EventID]; !ok || seen[d.EventID] {
+				t.Fatalf("claimed %s: unknown or claimed twice", d.EventID)
+			}
+			seen[d.EventID] = true
+			if d.Status != equipe.DeliveryProcessing {
+				t.Errorf("claimed delivery %s is %s", d.EventID, d.Status)
+			}
+			if d.EventID == test.EventID {
+				if d.Payload == "" || d.Event != nil {
+					t.Errorf("test message claimed with payload %q, event %v", d.Payload, d.Event)
+				}
+				continue
+			}
+			if d.Event == nil || d.Event.ID != d.EventID || d.Event.Action != "contact.created" {
+				t.Fatalf("delivery %s claimed with event %+v", d.EventID, d.Event)
+			}
+			if _, err := webhook.Body(d); err != nil {
+				t.Errorf("delivery %s: %v", d.EventID, err)
+			}
+		}
+		if again, err := db.ClaimWebhookDeliveries(ctx, now, lease, 100, "c"); err != nil || len(again) != 0 {
+			t.Fatalf("while claimed, another claim took %d (%v)", len(again), err)
+		}
+
+		// The leases lapse and c takes every delivery: a's outcomes change
+		// nothing, c's are recorded, each with its own values.
+		later := now.Add(lease + time.Second)
+		taken, err := db.ClaimWebhookDeliveries(ctx, later, lease, 200, "c")
+		if err != nil || len(taken) != n+1 {
+			t.Fatalf("after the lease, claimed %d (%v)", len(taken), err)
+		}
+		outcomes := func(ds []equipe.WebhookDelivery, at time.Time, code int) []store.WebhookOutcome {
+			var out []store.WebhookOutcome
+			for i, d := range ds {
+				a := equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: d.EndpointID, EventID: d.EventID,
+					At: at.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(i) * time.Millisecond,
+					ResponseCode: code, Response: fmt.Sprintf("answer %d \"é\" <%d>", code, i)}
+				o := store.WebhookOutcome{Attempt: a, Status: equipe.DeliveryDelivered, Next: a.At}
+				if i%2 == 1 {
+					o.Status, o.Next, a.Error = equipe.DeliveryQueued, a.At.Add(time.Hour), "answered 503"
+					o.Attempt.Error = a.Error
+				}
+				out = append(out, o)
+			}
+			return out
+		}
+		if failing, err := db.RecordWebhookOutcomes(ctx, "a", outcomes(first, now, 500)); err != nil || len(failing) != 0 {
+			t.Fatal(failing, err)
+		}
+		for _, d := range r.deliveries(t, ep.ID) {
+			if d.Attempts != 0 {
+				t.Fatalf("a lapsed claim recorded an attempt of %s: %+v", d.EventID, d)
+			}
+		}
+		mine := outcomes(taken, later, 204)
+		if _, err := db.RecordWebhookOutcomes(ctx, "c", mine); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range mine {
+			d, err := db.WebhookDelivery(ctx, o.Attempt.EndpointID, o.Attempt.EventID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status != o.Status || d.Attempts != 1 || !d.NextAttemptAt.Equal(o.Next) || d.ResponseCode != 204 ||
+				d.LastError != o.Attempt.Error || !d.LastAttemptAt.Equal(o.Attempt.At) ||
+				(o.Status == equipe.DeliveryDelivered) != d.DeliveredAt.Equal(o.Attempt.At) {
+				t.Fatalf("delivery after its outcome %+v: %+v", o, d)
+			}
+			atts, err := db.WebhookAttempts(ctx, o.Attempt.EndpointID, o.Attempt.EventID)
+			if err != nil || len(atts) != 1 || atts[0].ID != o.Attempt.ID || atts[0].Response != o.Attempt.Response ||
+				atts[0].Duration != o.Attempt.Duration || atts[0].Error != o.Attempt.Error {
+				t.Fatalf("attempts %+v (%v), want %+v", atts, err, o.Attempt)
+			}
+		}
+	})
+}
+
+func TestDelivery_AnAnswerWithNulBytesIsKept(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte("ok\x00\x00done"))
+		}))
+		t.Cleanup(rc.Close)
+		ep, _ := r.endpoint(t, &r.account, rc.URL, "contact.created")
+		r.contact(t, "Lovelace")
+		if n := r.runOnce(t); n != 1 {
+			t.Fatalf("claimed %d", n)
+		}
+		ds := r.deliveries(t, ep.ID)
+		atts, err := db.WebhookAttempts(ctx, ep.ID, ds[0].EventID)
+		if err != nil || ds[0].Status != equipe.DeliveryDelivered || len(atts) != 1 || atts[0].Response != "ok\uFFFD\uFFFDdone" {
+			t.Errorf("delivery %+v, attempts %+v, %v", ds[0], atts, err)
+		}
+	})
+}

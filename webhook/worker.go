@@ -379,12 +379,18 @@ func (w *Worker) send(ctx context.Context, t *target, d equipe.WebhookDelivery) 
 	b, _ := io.ReadAll(io.LimitReader(res.Body, ResponseBytes))
 	// Drain a little more so that the connection can be used again.
 	io.CopyN(io.Discard, res.Body, 64<<10)
-	return res.StatusCode, strings.ToValidUTF8(string(b), "\uFFFD"), nil
+	return res.StatusCode, storable(string(b)), nil
+}
+
+// storable returns s as both engines can store it: valid UTF-8 without NUL
+// bytes, which PostgreSQL's text refuses.
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // errorText is what an attempt keeps of an error: one line, bounded.
 func errorText(err error) string {
-	s := strings.Join(strings.Fields(err.Error()), " ")
+	s := storable(strings.Join(strings.Fields(err.Error()), " "))
 	if len(s) > 500 {
 		s = s[:500]
 		for !utf8.ValidString(s) {

@@ -109,7 +109,38 @@ func Record(ctx context.Context, w store.Writes, now time.Time, actor event.Acto
 	if err := w.RecordAudit(ctx, &row); err != nil {
 		return err
 	}
-	return endGrants(ctx, w, now, e)
+	if err := endGrants(ctx, w, now, e); err != nil {
+		return err
+	}
+	return logOut(ctx, w, now, e)
+}
+
+// sessionsEnding are the events of changes that end sessions: logging out,
+// a session ended from the sessions page or by an administrator, every
+// other one ended by a password change or reset, by the removal of the
+// second factors or the cancellation of an email change.
+var sessionsEnding = map[event.Type]bool{
+	event.UserLoggedOut.Type: true, event.UserSessionEnded.Type: true, event.UserSessionsEnded.Type: true,
+	event.UserPasswordChanged.Type: true, event.UserPasswordReset.Type: true, event.UserSecondFactorsRemoved.Type: true,
+	event.UserEmailChangeCancelled.Type: true,
+}
+
+// logOut tells, with the event of a change that ended sessions, the
+// OpenID Connect clients that signed the person in with those sessions
+// (back-channel logout): the sessions deleted in the unit are found by the
+// grants that name them, whichever use case deleted them.
+func logOut(ctx context.Context, w store.Writes, now time.Time, e event.Event) error {
+	if !sessionsEnding[e.Type] {
+		return nil
+	}
+	id, err := equipe.ParseID(e.Subject.ID)
+	if err != nil {
+		return nil
+	}
+	if e.Subject.Kind == event.SubjectSession {
+		return w.LogOutEndedSessions(ctx, equipe.ID{}, &id, now)
+	}
+	return w.LogOutEndedSessions(ctx, id, nil, now)
 }
 
 // endGrants ends, with the event that says so, the OpenID Connect grants

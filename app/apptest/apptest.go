@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -171,6 +172,9 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	}, Webhooks: func(w *webhook.Worker) {
 		w.Poll = 50 * time.Millisecond
 		w.OnRound = worked.Notify
+	}, Logouts: func(l *openid.Logouts) {
+		l.Poll = 50 * time.Millisecond
+		l.OnRound = worked.Notify
 	}})
 	if err != nil {
 		cancel()

@@ -55,6 +55,8 @@ func TestBadSettingsStopWithOneLineNamingTheSetting(t *testing.T) {
 		{map[string]string{"EQUIPE_PRIVACY_POLICY_URL": "javascript:alert(1)"}, nil, "EQUIPE_PRIVACY_POLICY_URL (--privacy-policy-url)"},
 		{map[string]string{"EQUIPE_TIME_ZONE": "Europe/Lutece"}, nil, "EQUIPE_TIME_ZONE (--time-zone)"},
 		{nil, []string{"--time-zone", "Local"}, "EQUIPE_TIME_ZONE (--time-zone)"},
+		{map[string]string{"EQUIPE_CACHE_MB": "64MB"}, nil, "EQUIPE_CACHE_MB (--cache-mb)"},
+		{nil, []string{"--cache-mb", "0"}, "EQUIPE_CACHE_MB (--cache-mb)"},
 	}
 	for _, tt := range tests {
 		vars := map[string]string{"EQUIPE_DATA": dir}

@@ -38,6 +38,7 @@ type app struct {
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	checker  *client.Checker
+	mux      *http.ServeMux
 
 	mu       sync.Mutex
 	pending  map[string]pending  // by the browser's cookie
@@ -45,36 +46,67 @@ type app struct {
 }
 
 func main() {
-	issuer := env("EQUIPE_URL", "http://127.0.0.1:8080")
 	addr := env("ADDR", "127.0.0.1:8090")
-	ctx := context.Background()
-	provider, err := oidc.NewProvider(ctx, issuer)
+	cfg := config{
+		Issuer: env("EQUIPE_URL", "http://127.0.0.1:8080"), RedirectURL: "http://" + addr + "/callback",
+		ClientID: os.Getenv("EQUIPE_CLIENT_ID"), ClientSecret: os.Getenv("EQUIPE_CLIENT_SECRET"), APIKey: os.Getenv("EQUIPE_API_KEY"),
+	}
+	a, err := newApp(context.Background(), cfg)
 	if err != nil {
-		log.Fatalf("discovery at %s: %v", issuer, err)
+		log.Fatal(err)
+	}
+	defer a.Close()
+	log.Printf("open http://%s", addr)
+	log.Fatal(http.ListenAndServe(addr, a))
+}
+
+// config is what the application needs to know of equipe and of itself.
+type config struct {
+	Issuer                 string // equipe's public URL
+	RedirectURL            string // this application's callback, registered with the client
+	ClientID, ClientSecret string
+	APIKey                 string // an instance API key, for the in-process checks (optional)
+}
+
+// newApp discovers equipe's provider, starts the Checker when an API key is
+// given, and returns the application: an http.Handler to serve, to Close
+// when done.
+func newApp(ctx context.Context, cfg config) (*app, error) {
+	provider, err := oidc.NewProvider(ctx, cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("discovery at %s: %w", cfg.Issuer, err)
 	}
 	a := &app{
-		oauth: oauth2.Config{ClientID: os.Getenv("EQUIPE_CLIENT_ID"), ClientSecret: os.Getenv("EQUIPE_CLIENT_SECRET"),
-			RedirectURL: "http://" + addr + "/callback", Endpoint: provider.Endpoint(),
+		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			RedirectURL: cfg.RedirectURL, Endpoint: provider.Endpoint(),
 			Scopes: []string{oidc.ScopeOpenID, "profile", "email", "accounts"}},
-		verifier: provider.Verifier(&oidc.Config{ClientID: os.Getenv("EQUIPE_CLIENT_ID")}),
+		verifier: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		pending:  map[string]pending{}, sessions: map[string]*session{},
+		mux: http.NewServeMux(),
 	}
-	if key := os.Getenv("EQUIPE_API_KEY"); key != "" {
-		c, err := client.New(issuer, key)
+	if cfg.APIKey != "" {
+		c, err := client.New(cfg.Issuer, cfg.APIKey)
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		if a.checker, err = c.NewChecker(ctx, client.CheckerOptions{}); err != nil {
-			log.Fatalf("checker: %v", err)
+			return nil, fmt.Errorf("checker: %w", err)
 		}
-		defer a.checker.Close()
 	}
-	http.HandleFunc("GET /{$}", a.home)
-	http.HandleFunc("GET /login", a.login)
-	http.HandleFunc("GET /callback", a.callback)
-	http.HandleFunc("GET /team", a.team)
-	log.Printf("open http://%s", addr)
-	log.Fatal(http.ListenAndServe(addr, nil))
+	a.mux.HandleFunc("GET /{$}", a.home)
+	a.mux.HandleFunc("GET /login", a.login)
+	a.mux.HandleFunc("GET /callback", a.callback)
+	a.mux.HandleFunc("GET /team", a.team)
+	return a, nil
+}
+
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Close stops the Checker's change stream.
+func (a *app) Close() {
+	if a.checker != nil {
+		a.checker.Close()
+	}
 }
 
 func env(name, def string) string {

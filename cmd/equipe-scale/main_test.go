@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// TestScale_SeedsAPopulationTheServiceServes runs the command on a small
+// population (2,000 users over 200 accounts) on each engine: it seeds a
+// fresh database, starts the real binary and runs a short check mix over
+// two working sets without an error. Then, on the seeded data, a member
+// logs in with the seeded password and checks answer what the roles,
+// suspensions and assigned resources say, through the API as its document
+// describes it.
+func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
+	ctx := context.Background()
+	bin, err := buildEquipe(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			cfg := storetest.Config(t, e)
+			args := []string{"--accounts", "200", "--binary", bin, "--pairs", "64,2000", "--conns", "4",
+				"--warmup", "100ms", "--duration", "300ms", "--full-pass"}
+			if cfg.URL == "" {
+				args = append(args, "--data", cfg.DataDir)
+			} else {
+				args = append(args, "--database-url", cfg.URL)
+				cfg.DataDir = t.TempDir()
+			}
+			var out, log bytes.Buffer
+			if err := run(ctx, args, &out, &log); err != nil {
+				t.Fatalf("run: %v\n%s\n%s", err, out.String(), log.String())
+			}
+			t.Logf("\n%s", out.String())
+			lines := regexp.MustCompile(`(?m)^\| `+string(e)+` \| default \| (\d+) \| (\d+) \|.*\| (\d+) % \| (\d+) \| (\d+) \| \d+ \| ([\d.]+) % \| (\d+) \|.*$`).
+				FindAllStringSubmatch(out.String(), -1)
+			if len(lines) != 2 || lines[0][1] != "64" || lines[1][1] != "2000" {
+				t.Fatalf("want a line for 64 pairs and one for 2000, got %q in\n%s", lines, out.String())
+			}
+			for _, l := range lines {
+				rate, _ := strconv.Atoi(l[2])
+				allowed, _ := strconv.Atoi(l[3])
+				errs, _ := strconv.Atoi(l[4])
+				rss, _ := strconv.Atoi(l[5])
+				hits, _ := strconv.ParseFloat(l[6], 64)
+				entries, _ := strconv.Atoi(l[7])
+				// Some checks allow and some deny: the mix asks real
+				// questions of real members.
+				if rate == 0 || errs != 0 || allowed == 0 || allowed == 100 || rss == 0 {
+					t.Errorf("line %q: want checks, none in error, some allowed and some not, and an RSS", l[0])
+				}
+				// The cache's own figures: the members asked about are
+				// cached, and asked again, found there.
+				if entries == 0 || hits == 0 {
+					t.Errorf("line %q: want cache entries and hits", l[0])
+				}
+			}
+			if !strings.Contains(out.String(), "accounts 200, users 2000, resources 800, members 2000, member_resources 1500,") {
+				t.Errorf("seeded rows not reported as expected:\n%s", out.String())
+			}
+			assertDerived(t, cfg)
+			assertServed(t, ctx, bin, cfg)
+		})
+	}
+}
+
+// assertDerived checks what the schema keeps beside the rows the seeder
+// writes: the triggers' counts and search keys, and, on SQLite, that every
+// foreign key holds (the loader did not check them).
+func assertDerived(t *testing.T, cfg store.Config) {
+	t.Helper()
+	db := storetest.Raw(t, cfg)
+	var counted, members int
+	if err := db.QueryRow(`SELECT (SELECT SUM(n) FROM member_counts), (SELECT COUNT(*) FROM members)`).Scan(&counted, &members); err != nil {
+		t.Fatal(err)
+	}
+	if counted != 2000 || members != 2000 {
+		t.Errorf("member_counts add up to %d and members are %d, want 2000", counted, members)
+	}
+	if cfg.URL != "" {
+		return
+	}
+	var keys int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM member_search WHERE member_search MATCH '"scale.example"'`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 2000 {
+		t.Errorf("the member search finds %d members by their address, want 2000", keys)
+	}
+	rows, err := db.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Error("PRAGMA foreign_key_check finds rows whose foreign key does not hold")
+	}
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode %q (%v), want wal", mode, err)
+	}
+}
+
+// assertServed starts the service on the seeded database and asks it.
+func assertServed(t *testing.T, ctx context.Context, bin string, cfg store.Config) {
+	t.Helper()
+	d := dataset{Accounts: 200, PerAccount: 10, Resources: 4, Base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	key, err := addInstanceKey(ctx, cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := startChild(ctx, bin, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop()
+	base := "http://" + c.addr
+	client := &http.Client{Timeout: 10 * time.Second, Transport: apptest.Checking(
+		func() (*apptest.Contract, error) { return apptest.ServedContract(base) }, nil, func(err error) { t.Error(err) })}
+	post := func(path, bearer string, body any) (int, map[string]any) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+
+	// User 12 (account 1, a manager) logs in with the seeded password.
+	status, session := post("/api/v1/session", "", map[string]string{"email": d.Email(12), "password": "scale-password-2026"})
+	if status != 200 || session["token"] == "" {
+		t.Errorf("login of %s: %d %v", d.Email(12), status, session)
+	}
+	status, _ = post("/api/v1/session", "", map[string]string{"email": d.Email(12), "password": "not-the-password-2026"})
+	if status != 401 {
+		t.Errorf("login with a wrong password: %d, want 401", status)
+	}
+
+	check := func(u, account int, perm string, resource int) (bool, string) {
+		t.Helper()
+		q := map[string]any{"user_id": d.UserID(u).String(), "account_id": d.AccountID(account).String(), "permission": perm}
+		if resource >= 0 {
+			q["resource_id"] = d.ResourceID(account, resource).String()
+		}
+		status, a := post("/api/v1/check", key, q)
+		if status != 200 {
+			t.Fatalf("check %v: %d %v", q, status, a)
+		}
+		allowed, _ := a["allowed"].(bool)
+		return allowed, fmt.Sprint(a["reason"])
+	}
+	for _, c := range []struct {
+		name           string
+		user, account  int
+		perm           string
+		resource       int
+		allowed        bool
+		reasonContains string
+	}{
+		{"an administrator manages members", 20, 2, "members.manage", -1, true, ""},
+		{"a guest does not", 28, 2, "members.manage", -1, false, ""},
+		{"a collaborator sees the team through their assigned resource", 25, 2, "members.view", d.Assignment(25, 0), true, ""},
+		{"but not through another", 25, 2, "members.view", (d.Assignment(25, 0) + 1) % 4, false, ""},
+		{"a suspended member may nothing", 57, 5, "members.view", -1, false, "suspended"},
+		{"a member of one account is none of another", 20, 3, "members.view", -1, false, "member"},
+	} {
+		allowed, reason := check(c.user, c.account, c.perm, c.resource)
+		if allowed != c.allowed || !strings.Contains(reason, c.reasonContains) {
+			t.Errorf("%s: allowed %v (%s), want %v (%s)", c.name, allowed, reason, c.allowed, c.reasonContains)
+		}
+	}
+}

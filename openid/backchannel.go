@@ -1,0 +1,249 @@
+package openid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/webhook"
+)
+
+// BackchannelLogoutEvent is the member of a logout token's events claim
+// that makes it one (Back-Channel Logout 1.0 section 2.4).
+const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// LogoutTokenType is the typ header of a logout token (section 2.4).
+const LogoutTokenType = "logout+jwt"
+
+// LogoutTokenLifetime is how long a logout token is valid once sent.
+const LogoutTokenLifetime = 2 * time.Minute
+
+// Logouts delivers the back-channel logout notices queued by the changes
+// that end sessions and grants (store.LogOutEndedSessions,
+// store.Writes.EndGrantsOf): to each, a logout token signed with the
+// provider's current key, POSTed to the client's back-channel logout URI.
+// A notice that fails is tried again on webhook.Schedule; an answer 4xx
+// (the client refused the token) or a URI gone abandons it. Requests go
+// through the webhooks' HTTP client, with its checks of where they may go.
+// Any number of workers may run on one database: each claims notices under
+// a lease, as the webhook worker does.
+//
+// Set the fields before the first call to Run or RunOnce.
+type Logouts struct {
+	DB     *store.DB
+	Keys   *Keys
+	Issuer string       // the provider's issuer, iss of the tokens
+	Client *http.Client // default webhook.Rules{}.Client
+	Log    *slog.Logger
+	Now    func() time.Time // default time.Now
+
+	Schedule []time.Duration // default webhook.Schedule
+	Poll     time.Duration   // default 1 s
+	Batch    int             // default 50
+	Lease    time.Duration   // default 5 min
+	// OnRound, when set, is called after each round of Run.
+	OnRound func()
+
+	once  sync.Once
+	claim string
+	wake  chan struct{}
+}
+
+func (l *Logouts) setup() {
+	l.once.Do(func() {
+		b := make([]byte, 8)
+		rand.Read(b)
+		host, _ := os.Hostname()
+		l.claim = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+		l.wake = make(chan struct{}, 1)
+		if l.Client == nil {
+			l.Client = webhook.Rules{}.Client(webhook.DefaultTimeout, nil)
+		}
+		if l.Log == nil {
+			l.Log = slog.New(slog.DiscardHandler)
+		}
+		if l.Now == nil {
+			l.Now = time.Now
+		}
+		if l.Schedule == nil {
+			l.Schedule = webhook.Schedule
+		}
+		if l.Poll <= 0 {
+			l.Poll = time.Second
+		}
+		if l.Batch <= 0 {
+			l.Batch = 50
+		}
+		if l.Lease <= 0 {
+			l.Lease = 5 * time.Minute
+		}
+	})
+}
+
+// Wake asks the worker to look for due notices now. It never blocks.
+func (l *Logouts) Wake() {
+	l.setup()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done. Database errors are logged and retried
+// at the next poll.
+func (l *Logouts) Run(ctx context.Context) error {
+	l.setup()
+	l.DB.OnDeliveriesQueued(l.Wake)
+	timer := time.NewTimer(l.Poll)
+	defer timer.Stop()
+	for {
+		n, err := l.RunOnce(ctx)
+		if l.OnRound != nil {
+			l.OnRound()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			l.Log.Warn("back-channel logout round failed", "error", err)
+		} else if n == l.Batch {
+			continue
+		}
+		timer.Reset(l.Poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// RunOnce claims the notices due now (up to Batch), sends them one after
+// the other and records the outcomes. It returns how many it claimed.
+func (l *Logouts) RunOnce(ctx context.Context) (int, error) {
+	l.setup()
+	now := l.Now()
+	ls, err := l.DB.ClaimLogouts(ctx, now, l.Lease, l.Batch, l.claim)
+	if err != nil {
+		return 0, fmt.Errorf("claim logouts: %w", err)
+	}
+	var errs []error
+	for _, n := range ls {
+		o := l.deliver(context.WithoutCancel(ctx), n)
+		if err := l.DB.RecordLogoutOutcome(context.WithoutCancel(ctx), l.claim, o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(ls), errors.Join(errs...)
+}
+
+// errFinal marks a failure that retrying cannot mend.
+type errFinal struct{ error }
+
+func (l *Logouts) deliver(ctx context.Context, n store.Logout) store.LogoutOutcome {
+	start := l.Now()
+	o := store.LogoutOutcome{ID: n.ID, At: start}
+	err := l.send(ctx, n, start)
+	if err == nil {
+		o.Delivered = true
+		return o
+	}
+	o.Error = strings.Join(strings.Fields(err.Error()), " ")
+	if len(o.Error) > 500 {
+		o.Error = strings.ToValidUTF8(o.Error[:500], "")
+	}
+	if _, final := err.(errFinal); final || n.Attempts > len(l.Schedule) {
+		o.Abandoned = true
+		l.Log.Warn("back-channel logout abandoned", "client_id", n.ClientID.String(), "attempts", n.Attempts, "error", o.Error)
+		return o
+	}
+	o.Next = start.Add(l.Schedule[n.Attempts-1])
+	return o
+}
+
+// send signs the logout token of n and POSTs it to its client.
+func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error {
+	c, err := l.DB.OIDCClient(ctx, n.ClientID)
+	if err != nil {
+		return errFinal{fmt.Errorf("client: %w", err)}
+	}
+	if c.BackchannelLogoutURI == "" {
+		return errFinal{errors.New("the client no longer has a back-channel logout URI")}
+	}
+	token, err := l.Token(ctx, n, now)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, webhook.DefaultTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BackchannelLogoutURI,
+		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	if err != nil {
+		return errFinal{err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "equipe-oidc/1")
+	res, err := l.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, webhook.ResponseBytes))
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		return nil
+	case res.StatusCode >= 400 && res.StatusCode < 500:
+		return errFinal{fmt.Errorf("answered %d: %s", res.StatusCode, b)}
+	}
+	return fmt.Errorf("answered %d: %s", res.StatusCode, b)
+}
+
+// Token returns the logout token of n, issued at now: signed with the
+// current key, typ logout+jwt, with sub and (when the grant had a session)
+// sid, never a nonce.
+func (l *Logouts) Token(ctx context.Context, n store.Logout, now time.Time) (string, error) {
+	key, err := l.Keys.SigningKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	jti, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	claims := oidc.LogoutTokenClaims{Issuer: l.Issuer, Subject: n.UserID.String(), Audience: oidc.Audience{n.ClientID.String()},
+		IssuedAt: oidc.FromTime(now), Expiration: oidc.FromTime(now.Add(LogoutTokenLifetime)), JWTID: jti,
+		Events: map[string]any{BackchannelLogoutEvent: struct{}{}}}
+	if n.SessionID != nil {
+		claims.SessionID = n.SessionID.String()
+	}
+	payload, err := json.Marshal(&claims)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.SignatureAlgorithm(),
+		Key: jose.JSONWebKey{Key: key.Key(), KeyID: key.ID()}}, (&jose.SignerOptions{}).WithType(LogoutTokenType))
+	if err != nil {
+		return "", err
+	}
+	sig, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return sig.CompactSerialize()
+}
