@@ -189,6 +189,7 @@ var routes = []route{
 	{"GET", "/api/v1/oidc-clients", caller, (*API).oidcClients},
 	{"POST", "/api/v1/oidc-clients", caller, (*API).createOIDCClient},
 	{"GET", "/api/v1/oidc-clients/{client}", caller, (*API).oidcClient},
+	{"PATCH", "/api/v1/oidc-clients/{client}", caller, (*API).updateOIDCClient},
 	{"DELETE", "/api/v1/oidc-clients/{client}", caller, (*API).deleteOIDCClient},
 	{"POST", "/api/v1/oidc-clients/{client}/rotate-secret", caller, (*API).rotateOIDCClientSecret},
 

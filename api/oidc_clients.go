@@ -77,6 +77,32 @@ func (a *API) createOIDCClient(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusCreated, out)
 }
 
+// oidcClientPatch is a change of a client: the members sent.
+type oidcClientPatch struct {
+	Name                 *string   `json:"name"`
+	RedirectURIs         *[]string `json:"redirect_uris"`
+	PostLogoutURIs       *[]string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI *string   `json:"backchannel_logout_uri"`
+	FirstParty           *bool     `json:"first_party"`
+	Scopes               *[]string `json:"scopes"`
+}
+
+func (a *API) updateOIDCClient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "client")
+	if err != nil {
+		return err
+	}
+	var in oidcClientPatch
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := a.Team.UpdateOIDCClient(r.Context(), actor(r), id, team.OIDCClientChange(in))
+	if err != nil {
+		return err
+	}
+	return respond(w, http.StatusOK, viewOIDCClient(c))
+}
+
 func (a *API) oidcClient(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "client")
 	if err != nil {

@@ -46,8 +46,28 @@ func TestOIDCClients_AnInstanceKeyRegistersRotatesAndDeletesAClientOthersAreRefu
 			t.Errorf("rotate: %d %s", r.Status, r.Raw)
 		}
 
+		// The client is changed after its registration: a bad field changes
+		// nothing, the members sent change, the others stay.
+		if r := call(t, c, "PATCH", loc, map[string]any{"name": "Renamed", "redirect_uris": []string{"ftp://x"}}, bearer(key)...); r.Status != 422 ||
+			r.fieldCodes()["redirect_uris"] != "oidc_client.uri_https" {
+			t.Errorf("a bad change: %d %s", r.Status, r.Raw)
+		}
+		r = call(t, c, "PATCH", loc, map[string]any{"name": "Vendor app 2", "redirect_uris": []string{"https://app.example.com/cb2"},
+			"first_party": true, "scopes": []string{"profile"}}, bearer(key)...)
+		if r.Status != 200 || r.JSON["name"] != "Vendor app 2" || r.JSON["first_party"] != true ||
+			r.JSON["redirect_uris"].([]any)[0] != "https://app.example.com/cb2" ||
+			r.JSON["post_logout_redirect_uris"].([]any)[0] != "https://app.example.com/" || len(r.JSON["scopes"].([]any)) != 2 {
+			t.Errorf("change: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, c, "GET", loc, nil, bearer(key)...); r.JSON["name"] != "Vendor app 2" {
+			t.Errorf("the change was not kept: %s", r.Raw)
+		}
+
 		// An account's administrator is no instance administrator.
 		a := newTenant(t, env, "owner@a.example")
+		if r := call(t, c, "PATCH", loc, map[string]any{"name": "Mine"}, bearer(a.admin)...); r.Status != 403 {
+			t.Errorf("change by an account's administrator: %d %s", r.Status, r.Raw)
+		}
 		if r := call(t, c, "GET", base, nil, bearer(a.admin)...); r.Status != 403 || r.code() != "oidc_client.instance_admin_only" {
 			t.Errorf("list by an account's administrator: %d %s", r.Status, r.Raw)
 		}

@@ -154,6 +154,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		WebhookDisabled.Type:   roundTrip(WebhookDisabled),
 		OIDCClientCreated.Type: roundTrip(OIDCClientCreated), OIDCClientSecretRotated.Type: roundTrip(OIDCClientSecretRotated),
 		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted), UserOIDCConsentGiven.Type: roundTrip(UserOIDCConsentGiven),
+		OIDCClientChanged.Type: roundTrip(OIDCClientChanged),
 		UserOIDCConsentWithdrawn.Type: roundTrip(UserOIDCConsentWithdrawn),
 	}
 	for _, typ := range Types() {
@@ -211,7 +212,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
 		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type,
-		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, UserOIDCConsentGiven.Type,
+		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, OIDCClientChanged.Type, UserOIDCConsentGiven.Type,
 		UserOIDCConsentWithdrawn.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {

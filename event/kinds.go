@@ -151,6 +151,7 @@ var (
 var (
 	OIDCClientCreated       = declareOwn[None, OIDCClient]("oidc_client.created", SubjectOIDCClient)
 	OIDCClientSecretRotated = declareOwn[None, None]("oidc_client.secret_rotated", SubjectOIDCClient)
+	OIDCClientChanged       = declareOwn[OIDCClient, OIDCClient]("oidc_client.changed", SubjectOIDCClient)
 	OIDCClientDeleted       = declareOwn[OIDCClient, None]("oidc_client.deleted", SubjectOIDCClient)
 	// A person agrees to what a client that is not first-party asks (the
 	// scopes, remembered so that they are not asked again), or withdraws

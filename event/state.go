@@ -613,21 +613,25 @@ func (p PolicyLink) Fields() []Field {
 // OIDCClient is an OpenID Connect client as registered: its name, where it
 // may send people back, and what it may ask. Never its secret.
 type OIDCClient struct {
-	Name         string   `json:"name"`
-	RedirectURIs []string `json:"redirect_uris"`
-	Public       bool     `json:"public"`
-	FirstParty   bool     `json:"first_party"`
-	Scopes       []string `json:"scopes"`
+	Name                 string   `json:"name"`
+	RedirectURIs         []string `json:"redirect_uris"`
+	PostLogoutURIs       []string `json:"post_logout_uris,omitempty"`
+	BackchannelLogoutURI string   `json:"backchannel_logout_uri,omitempty"`
+	Public               bool     `json:"public"`
+	FirstParty           bool     `json:"first_party"`
+	Scopes               []string `json:"scopes"`
 }
 
 // OIDCClientOf returns the state of a client.
 func OIDCClientOf(c equipe.OIDCClient) OIDCClient {
-	return OIDCClient{Name: c.Name, RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Scopes: c.Scopes}
+	return OIDCClient{Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutURIs: c.PostLogoutURIs,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, Public: c.Public, FirstParty: c.FirstParty, Scopes: c.Scopes}
 }
 
 // Fields lists the client's name, redirect URIs, kind and scopes.
 func (c OIDCClient) Fields() []Field {
 	return []Field{{"name", ValueText, c.Name}, {"redirect_uris", ValueText, c.RedirectURIs},
+		{"post_logout_uris", ValueText, c.PostLogoutURIs}, {"backchannel_logout_uri", ValueText, c.BackchannelLogoutURI},
 		{"public", ValueBool, c.Public}, {"first_party", ValueBool, c.FirstParty}, {"scopes", ValueText, c.Scopes}}
 }
 

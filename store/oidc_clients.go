@@ -34,6 +34,15 @@ func (w Writes) SetOIDCClientSecret(ctx context.Context, c *equipe.OIDCClient) e
 		WHERE id = $1 AND NOT public`, c.ID, c.SecretHash, c.SecretPrefix, micros(c.UpdatedAt))
 }
 
+// UpdateOIDCClient writes a client's name, URIs, first-party mark and
+// scopes (never its kind or secret). Returns ENOTFOUND when there is none.
+func (w Writes) UpdateOIDCClient(ctx context.Context, c *equipe.OIDCClient) error {
+	return w.execOne(ctx, `UPDATE oidc_clients SET name = $2, redirect_uris = $3, post_logout_uris = $4,
+		backchannel_logout_uri = $5, first_party = $6, scopes = $7, updated_at = $8 WHERE id = $1`,
+		c.ID, c.Name, jsonText(c.RedirectURIs), jsonText(c.PostLogoutURIs), c.BackchannelLogoutURI, c.FirstParty,
+		strings.Join(c.Scopes, " "), micros(c.UpdatedAt))
+}
+
 // DeleteOIDCClient deletes a client. Returns ENOTFOUND when there is none.
 func (w Writes) DeleteOIDCClient(ctx context.Context, id equipe.ID) error {
 	return w.execOne(ctx, `DELETE FROM oidc_clients WHERE id = $1`, id)
