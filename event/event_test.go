@@ -154,7 +154,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		WebhookDisabled.Type:   roundTrip(WebhookDisabled),
 		OIDCClientCreated.Type: roundTrip(OIDCClientCreated), OIDCClientSecretRotated.Type: roundTrip(OIDCClientSecretRotated),
 		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted), UserOIDCConsentGiven.Type: roundTrip(UserOIDCConsentGiven),
-		OIDCClientChanged.Type: roundTrip(OIDCClientChanged),
+		OIDCClientChanged.Type:        roundTrip(OIDCClientChanged),
 		UserOIDCConsentWithdrawn.Type: roundTrip(UserOIDCConsentWithdrawn),
 	}
 	for _, typ := range Types() {
