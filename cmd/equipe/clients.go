@@ -17,6 +17,8 @@ import (
 const clientsUsage = `Usage:
   equipe clients create --name N --redirect-uri URI [--redirect-uri URI…] [--post-logout-uri URI…]
                         [--backchannel-logout-uri URI] [--public] [--first-party] [--scopes a,b] [settings]
+  equipe clients update CLIENT_ID [--name N] [--redirect-uri URI…] [--post-logout-uri URI…]
+                        [--backchannel-logout-uri URI] [--first-party=true|false] [--scopes a,b] [settings]
   equipe clients list [settings]
   equipe clients rotate-secret CLIENT_ID [settings]
   equipe clients delete CLIENT_ID [settings]
@@ -58,7 +60,7 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	var id equipe.ID
 	switch sub {
 	case "create", "list":
-	case "rotate-secret", "delete":
+	case "rotate-secret", "delete", "update":
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			return errors.New(sub + " takes the client's ID first")
 		}
@@ -72,7 +74,7 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return fmt.Errorf("unknown clients command %q", sub)
 	}
 	var own, rest []string
-	if sub == "create" {
+	if sub == "create" || sub == "update" {
 		own, rest = splitFlags(fs, args)
 	} else {
 		rest = args
@@ -124,6 +126,32 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, strings.Join(c.Scopes, " "), strings.Join(c.RedirectURIs, " "))
 		}
 		return tw.Flush()
+	case "update":
+		// Only the flags given change; --redirect-uri and --post-logout-uri
+		// replace the lists.
+		var ch team.OIDCClientChange
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "name":
+				ch.Name = name
+			case "redirect-uri":
+				ch.RedirectURIs = (*[]string)(&redirects)
+			case "post-logout-uri":
+				ch.PostLogoutURIs = (*[]string)(&postLogout)
+			case "backchannel-logout-uri":
+				ch.BackchannelLogoutURI = backchannel
+			case "first-party":
+				ch.FirstParty = firstParty
+			case "scopes":
+				sc := strings.Split(*scopes, ",")
+				ch.Scopes = &sc
+			}
+		})
+		c, err := a.Team.UpdateOIDCClient(ctx, operator, id, ch)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "client %s updated: %s, scopes %s\n", c.ID, c.Name, strings.Join(c.Scopes, " "))
 	case "rotate-secret":
 		_, secret, err := a.Team.RotateOIDCClientSecret(ctx, operator, id)
 		if err != nil {

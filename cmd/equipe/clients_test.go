@@ -35,6 +35,17 @@ func TestClients_CreateListRotateAndDeleteFromTheTerminal(t *testing.T) {
 		!strings.Contains(out, "confidential,first-party") || strings.Contains(out, secret) {
 		t.Fatalf("list: %q %v", out, err)
 	}
+	out, err = clients("update", id, "--name", "Vendor 2", "--first-party=false", "--scopes", "profile")
+	if err != nil || !strings.Contains(out, "Vendor 2, scopes openid profile") {
+		t.Fatalf("update: %q %v", out, err)
+	}
+	if out, err := clients("list"); err != nil || !strings.Contains(out, "Vendor 2") || strings.Contains(out, "first-party") ||
+		!strings.Contains(out, "https://app.example.com/cb") {
+		t.Fatalf("list after update: %q %v", out, err)
+	}
+	if _, err := clients("update", id, "--redirect-uri", "ftp://x"); err == nil {
+		t.Error("update took a bad redirect URI")
+	}
 	out, err = clients("rotate-secret", id)
 	if err != nil || !strings.HasPrefix(out, "client_secret: eqcs_") || strings.Contains(out, secret) {
 		t.Fatalf("rotate-secret: %q %v", out, err)
