@@ -349,6 +349,9 @@ type Session struct {
 	ExpiresAt  time.Time // the absolute end
 	IP         string
 	UserAgent  string
+	// AMR says how the login was made, as OpenID Connect's amr claim
+	// (RFC 8176): "pwd", "otp", "hwk", "swk", "mfa".
+	AMR []string
 }
 
 // PrivacyPolicy is one published version of the instance's privacy policy:

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"unsafe"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -237,20 +238,49 @@ func contains(rs []rid, k rid) bool {
 // Set, their assigned resources sorted, and the reason, if any, that they
 // may do nothing at all. Compile it once, cache it (keyed by account and
 // user), check it many times; it is immutable and safe to share.
+//
+// What it costs in memory matters: a service caches a member per user and
+// account asked about, hundreds of thousands of them. The permissions,
+// which members of one role and the same overrides share, live once in a
+// profile that they point to (see Catalogue.profile); a member itself is
+// its IDs, its resources and a few bytes of standing, about 80 bytes plus
+// 16 per assigned resource.
 type Member struct {
+	p         *profile
+	userID    equipe.ID
+	accountID equipe.ID
+	resources []rid
+	viaFirm   bool
+	disabled  bool
+	status    Status
+	blocked   blockCode // why the member may do nothing, if they may not
+}
+
+// profile is what members of one role and the same overrides share: the
+// catalogue they were compiled with, the role, and the resulting
+// permissions. It is a comparable value, interned by its catalogue.
+type profile struct {
 	cat        *Catalogue
-	userID     equipe.ID
-	accountID  equipe.ID
 	role       string
 	set        Set
 	denied     bitset // permissions a denying override removed
 	overridden bitset // permissions an allowing override set
-	resources  []rid
 	restricted bool
-	viaFirm    bool
-	disabled   bool
-	status     Status
-	blocked    Reason // "" when the member may act at all
+}
+
+// blockCode is a Reason that denies every check of a member, as a byte.
+type blockCode uint8
+
+var blockReasons = [...]Reason{"", DeniedUnknownUser, DeniedNotMember, DeniedUserDisabled, DeniedMemberSuspended,
+	DeniedMemberNotActive}
+
+func blockOf(r Reason) blockCode {
+	for i, b := range blockReasons {
+		if b == r {
+			return blockCode(i)
+		}
+	}
+	panic("access: no block code for " + string(r))
 }
 
 // Compile compiles a member against the catalogue. Effective permissions are
@@ -260,18 +290,7 @@ type Member struct {
 // than once, a denial wins over any allowance and the narrowest allowance
 // wins over broader ones, so the result never depends on their order.
 func (c *Catalogue) Compile(in Input) *Member {
-	m := &Member{
-		cat:        c,
-		userID:     in.UserID,
-		accountID:  in.AccountID,
-		role:       in.Role.Key,
-		set:        c.Grants(in.Role.Grants),
-		resources:  sortedRids(in.Resources),
-		restricted: in.Role.Restricted,
-		viaFirm:    in.ViaFirm,
-		disabled:   in.UserDisabled,
-		status:     in.Status,
-	}
+	p := profile{cat: c, role: in.Role.Key, set: c.Grants(in.Role.Grants), restricted: in.Role.Restricted}
 	var allowed bitset
 	var scope [MaxPermissions]Scope
 	for _, o := range in.Overrides {
@@ -285,7 +304,7 @@ func (c *Catalogue) Compile(in Input) *Member {
 			// An allowance that resolves to no scope (narrower than any
 			// the permission still accepts, or no scope at all) cannot be
 			// honoured without widening it: deny.
-			m.denied[w] |= b
+			p.denied[w] |= b
 			continue
 		}
 		if allowed[w]&b == 0 || sc < scope[i] {
@@ -294,25 +313,38 @@ func (c *Catalogue) Compile(in Input) *Member {
 		allowed[w] |= b
 	}
 	for w := range allowed {
-		allowed[w] &^= m.denied[w]
+		allowed[w] &^= p.denied[w]
 	}
-	m.overridden = allowed
-	eachBit(&allowed, func(i int) { m.set.add(i, scope[i]) })
-	eachBit(&m.denied, m.set.remove)
+	p.overridden = allowed
+	eachBit(&allowed, func(i int) { p.set.add(i, scope[i]) })
+	eachBit(&p.denied, p.set.remove)
 
+	m := &Member{
+		p:         c.profile(&p),
+		userID:    in.UserID,
+		accountID: in.AccountID,
+		viaFirm:   in.ViaFirm,
+		disabled:  in.UserDisabled,
+		status:    in.Status,
+	}
+	if len(in.Resources) > 0 {
+		m.resources = sortedRids(in.Resources)
+	}
 	var zero equipe.ID
+	var blocked Reason
 	switch {
 	case in.UserID == zero:
-		m.blocked = DeniedUnknownUser
+		blocked = DeniedUnknownUser
 	case in.AccountID == zero:
-		m.blocked = DeniedNotMember
+		blocked = DeniedNotMember
 	case in.UserDisabled:
-		m.blocked = DeniedUserDisabled
+		blocked = DeniedUserDisabled
 	case in.Status == MemberSuspended:
-		m.blocked = DeniedMemberSuspended
+		blocked = DeniedMemberSuspended
 	case in.Status != MemberActive:
-		m.blocked = DeniedMemberNotActive
+		blocked = DeniedMemberNotActive
 	}
+	m.blocked = blockOf(blocked)
 	return m
 }
 
@@ -323,18 +355,18 @@ func (m *Member) UserID() equipe.ID { return m.userID }
 func (m *Member) AccountID() equipe.ID { return m.accountID }
 
 // RoleKey returns the key of the member's role.
-func (m *Member) RoleKey() string { return m.role }
+func (m *Member) RoleKey() string { return m.p.role }
 
 // Restricted reports whether the member's role limits them to their
 // assigned resources.
-func (m *Member) Restricted() bool { return m.restricted }
+func (m *Member) Restricted() bool { return m.p.restricted }
 
 // ViaFirm reports whether the member acts through their firm's membership.
 func (m *Member) ViaFirm() bool { return m.viaFirm }
 
 // LimitedToAssigned reports whether checks on a resource require the member
 // to be assigned to it: a restricted role, not acting through the firm.
-func (m *Member) LimitedToAssigned() bool { return m.restricted && !m.viaFirm }
+func (m *Member) LimitedToAssigned() bool { return m.p.restricted && !m.viaFirm }
 
 // Status returns the member's status.
 func (m *Member) Status() Status { return m.status }
@@ -344,7 +376,7 @@ func (m *Member) UserDisabled() bool { return m.disabled }
 
 // Blocked returns the reason every check of the member is denied (user
 // disabled, member suspended or not yet active), or "" when they may act.
-func (m *Member) Blocked() Reason { return m.blocked }
+func (m *Member) Blocked() Reason { return blockReasons[m.blocked] }
 
 // Resources returns the member's assigned resources, sorted.
 func (m *Member) Resources() []equipe.ID {
@@ -353,6 +385,12 @@ func (m *Member) Resources() []equipe.ID {
 		ids[i] = r.id()
 	}
 	return ids
+}
+
+// Size returns the bytes the member takes in memory, for the budget of a
+// cache that holds members.
+func (m *Member) Size() int {
+	return int(unsafe.Sizeof(*m)) + cap(m.resources)*int(unsafe.Sizeof(rid{}))
 }
 
 // Assigned reports whether the member is assigned to the resource id.
@@ -376,6 +414,12 @@ func CompileAccount(id equipe.ID, resources, archived []equipe.ID) *Account {
 
 // ID returns the account's ID.
 func (a *Account) ID() equipe.ID { return a.id }
+
+// Size returns the bytes the account takes in memory, for the budget of a
+// cache that holds accounts.
+func (a *Account) Size() int {
+	return int(unsafe.Sizeof(*a)) + (cap(a.resources)+cap(a.archived))*int(unsafe.Sizeof(rid{}))
+}
 
 // Has reports whether the resource id belongs to the account and is in use
 // (not archived).
@@ -517,18 +561,19 @@ func (c *Catalogue) CheckIndex(m *Member, a *Account, perm int, q Query) Decisio
 		return deny(DeniedUnknownAccount)
 	case m == nil || m.accountID != a.id:
 		return deny(DeniedNotMember)
-	case m.cat != c:
+	case m.p.cat != c:
 		return deny(DeniedStaleMember)
 	case uint(perm) >= uint(len(c.Permissions)):
 		return deny(DeniedUnknownPermission)
 	case q.OwnerKnown && q.Unowned:
 		return deny(DeniedInvalidQuery)
-	case m.blocked != "":
-		return deny(m.blocked)
+	case m.blocked != 0:
+		return deny(blockReasons[m.blocked])
 	}
+	p := m.p
 	w, b := perm>>6, uint64(1)<<(perm&63)
-	if m.set.bits[w]&b == 0 {
-		if m.denied[w]&b != 0 {
+	if p.set.bits[w]&b == 0 {
+		if p.denied[w]&b != 0 {
 			return deny(DeniedByOverride)
 		}
 		return deny(DeniedNotGranted)
@@ -543,11 +588,11 @@ func (c *Catalogue) CheckIndex(m *Member, a *Account, perm int, q Query) Decisio
 			}
 			return deny(DeniedUnknownResource)
 		}
-		if m.restricted && !m.viaFirm && !contains(m.resources, k) {
+		if p.restricted && !m.viaFirm && !contains(m.resources, k) {
 			return deny(DeniedResourceNotAssigned)
 		}
 	}
-	sc := m.set.scope[perm]
+	sc := p.set.scope[perm]
 	if sc == ScopeNone { // an unscoped permission: owners do not matter
 		return Decision{Allowed: true, Reason: Allowed}
 	}
@@ -585,16 +630,17 @@ const (
 // their permissions but every check denies them (see Member.Blocked). A
 // member compiled with another catalogue holds nothing here.
 func (c *Catalogue) Effective(m *Member) []Effective {
-	if m == nil || m.cat != c {
+	if m == nil || m.p.cat != c {
 		return nil
 	}
-	es := make([]Effective, 0, m.set.Len())
-	m.set.each(func(i int) {
+	p := m.p
+	es := make([]Effective, 0, p.set.Len())
+	p.set.each(func(i int) {
 		src := SourceRole
-		if m.overridden[i>>6]&(1<<(i&63)) != 0 {
+		if p.overridden[i>>6]&(1<<(i&63)) != 0 {
 			src = SourceOverride
 		}
-		es = append(es, Effective{Permission: c.Permissions[i].Key, Scope: m.set.scope[i], Source: src})
+		es = append(es, Effective{Permission: c.Permissions[i].Key, Scope: p.set.scope[i], Source: src})
 	})
 	return es
 }

@@ -209,6 +209,9 @@ type Catalogue struct {
 	roles   map[string]int
 	titles  map[string]int
 	all     Set // every permission at its broadest scope
+	// interned holds the profiles of the members compiled with the
+	// catalogue (see Member).
+	interned *profiles
 }
 
 // keyPattern is the shape of every key of a catalogue: lower-case words of

@@ -314,10 +314,11 @@ func (p *parser) parse(data []byte) (*Catalogue, error) {
 
 	c := &Catalogue{
 		perms: map[string]int{}, actions: map[string]int{},
-		groups: map[string]int{},
-		types:  map[string]int{},
-		roles:  map[string]int{},
-		titles: map[string]int{},
+		groups:   map[string]int{},
+		types:    map[string]int{},
+		roles:    map[string]int{},
+		titles:   map[string]int{},
+		interned: newProfiles(),
 	}
 	if err := p.groups(c, top); err != nil {
 		return nil, err

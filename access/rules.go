@@ -44,7 +44,7 @@ func grantName(key string, s Scope) string {
 // entry MissingUnrestricted is in missing). Whether actor may give the
 // admin role at all is the use case's rule; this only compares holdings.
 func (c *Catalogue) CoversRole(actor *Member, r Role) (ok bool, missing []string) {
-	_, missing = c.Covers(actor.set, c.Grants(r.Grants))
+	_, missing = c.Covers(actor.p.set, c.Grants(r.Grants))
 	if actor.LimitedToAssigned() && !r.Restricted {
 		missing = append(missing, MissingUnrestricted)
 	}
@@ -64,7 +64,7 @@ func (c *Catalogue) CoversOverrides(actor *Member, ovs []Override) (ok bool, mis
 			gs = append(gs, Grant{Permission: o.Permission, Scope: o.Scope})
 		}
 	}
-	return c.Covers(actor.set, c.Grants(gs))
+	return c.Covers(actor.p.set, c.Grants(gs))
 }
 
 // CoversMember reports whether actor holds at least what target holds: every
@@ -74,7 +74,7 @@ func (c *Catalogue) CoversOverrides(actor *Member, ovs []Override) (ok bool, mis
 // use cases refuse it. It compares holdings only, not standing: a suspended
 // member's permissions count.
 func (c *Catalogue) CoversMember(actor, target *Member) (ok bool, missing []string) {
-	_, missing = c.Covers(actor.set, target.set)
+	_, missing = c.Covers(actor.p.set, target.p.set)
 	if actor.LimitedToAssigned() {
 		if !target.LimitedToAssigned() {
 			missing = append(missing, MissingUnrestricted)
@@ -107,7 +107,7 @@ func (m *Member) CoversResources(ids []equipe.ID) (ok bool, missing []equipe.ID)
 }
 
 // Set returns the member's effective permissions.
-func (m *Member) Set() Set { return m.set }
+func (m *Member) Set() Set { return m.p.set }
 
 // MissingRequired returns the keys, in catalogue order, of the required
 // resource types of which the account has at least one resource but the
@@ -150,25 +150,27 @@ func (c *Catalogue) MissingRequired(resources []equipe.Resource, assigned []equi
 // narrowed by its creator's current rights.
 func (c *Catalogue) Narrow(m, limit *Member) *Member {
 	n := *m
-	n.set = Set{}
-	m.set.each(func(i int) {
-		if !limit.set.Has(i) {
+	p := *m.p
+	p.set = Set{}
+	m.p.set.each(func(i int) {
+		if !limit.p.set.Has(i) {
 			return
 		}
-		sc := m.set.scope[i]
-		if l := limit.set.scope[i]; l < sc {
+		sc := m.p.set.scope[i]
+		if l := limit.p.set.scope[i]; l < sc {
 			sc = l
 		}
-		n.set.add(i, sc)
+		p.set.add(i, sc)
 	})
 	if limit.LimitedToAssigned() {
-		n.restricted, n.viaFirm, n.resources = true, false, limit.resources
+		p.restricted, n.viaFirm, n.resources = true, false, limit.resources
 	}
-	if m.role == equipe.RoleAdmin && limit.role != equipe.RoleAdmin {
-		n.role = limit.role
+	if m.p.role == equipe.RoleAdmin && limit.p.role != equipe.RoleAdmin {
+		p.role = limit.p.role
 	}
-	if n.blocked == "" {
+	if n.blocked == 0 {
 		n.blocked = limit.blocked
 	}
+	n.p = c.profile(&p)
 	return &n
 }

@@ -83,7 +83,7 @@ func ForChecks(ps []Permission) (*Catalogue, error) {
 		return nil, fmt.Errorf("access: %d permissions, more than %d", len(ps), MaxPermissions)
 	}
 	c := &Catalogue{perms: map[string]int{}, groups: map[string]int{}, types: map[string]int{}, roles: map[string]int{},
-		titles: map[string]int{}}
+		titles: map[string]int{}, interned: newProfiles()}
 	for i, p := range ps {
 		if !ValidKey(p.Key) {
 			return nil, fmt.Errorf("access: permission key %q is not valid", p.Key)

@@ -181,7 +181,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		}
 		if inv.NewUser {
 			var err error
-			auth, session, err = s.logIn(ctx, w, &u)
+			auth, session, err = s.logIn(ctx, w, &u, AMRPassword)
 			return err
 		}
 		auth = *current

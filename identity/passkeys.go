@@ -435,7 +435,14 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, response []byte, o equ
 			return err
 		}
 		w.ActFor(event.ByUser(u.ID))
-		auth, secret, err = s.logIn(ctx, w, &u)
+		// A passkey that may be copied to the person's other devices
+		// (backup eligible, a synced passkey) is a software key; one bound
+		// to its device a hardware key.
+		key := AMRHardwareKey
+		if parsed.Response.AuthenticatorData.Flags.HasBackupEligible() {
+			key = AMRSoftwareKey
+		}
+		auth, secret, err = s.logIn(ctx, w, &u, key)
 		if err != nil {
 			return err
 		}

@@ -225,7 +225,7 @@ func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Tim
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = now
-	auth, secret, err := startSessionKnowing(ctx, wr, s, &u, now, o, browser)
+	auth, secret, err := startSessionKnowing(ctx, wr, s, &u, now, o, browser, []string{AMRPassword, methodAMR(method), AMRMultiFactor})
 	if err != nil {
 		return Auth{}, "", err
 	}

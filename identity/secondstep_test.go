@@ -114,6 +114,8 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 		}
 		if got, err := s.Authenticate(ctx, token); err != nil || got.Session.ID != auth.Session.ID {
 			t.Errorf("the session's secret: %v", err)
+		} else if !slices.Equal(got.Session.AMR, []string{"pwd", "otp", "mfa"}) {
+			t.Errorf("the session's login methods: %v", got.Session.AMR)
 		}
 		if n := g.throttleCount(userKey); n != 0 {
 			t.Errorf("after a right code the person's count is %d, want 0", n)

@@ -29,8 +29,9 @@ type Auth struct {
 const touchEvery = time.Minute
 
 // logIn logs the user in within the unit (their last login is now) and
-// returns the new session with its secret.
-func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth, string, error) {
+// returns the new session with its secret; amr says how (see
+// equipe.Session.AMR).
+func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User, amr ...string) (Auth, string, error) {
 	if err := w.SetLastLogin(ctx, u.ID, w.Now()); err != nil {
 		return Auth{}, "", err
 	}
@@ -38,22 +39,18 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User) (Auth
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = w.Now()
-	a, secret, err := startSession(ctx, w.Writes, s, u, w.Now(), w.Origin())
+	a, secret, err := startSessionKnowing(ctx, w.Writes, s, u, w.Now(), w.Origin(), nil, amr)
 	if a.alerted {
 		w.Queued()
 	}
 	return a, secret, err
 }
 
-// startSession creates a session with the writes w (a transaction or a batch).
-func startSession(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin) (Auth, string, error) {
-	return startSessionKnowing(ctx, w, s, u, now, o, nil)
-}
-
-// startSessionKnowing is startSession for a caller that read the standing
-// of the login's browser already (nil: read it).
+// startSessionKnowing creates a session with the writes w (a transaction
+// or a batch), of a login made by the methods amr, for a caller that read
+// the standing of the login's browser already (nil: read it).
 func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin,
-	browser *store.BrowserStanding) (Auth, string, error) {
+	browser *store.BrowserStanding, amr []string) (Auth, string, error) {
 	secret, hash, err := work.NewSecret(s.Work.Rand)
 	if err != nil {
 		return Auth{}, "", err
@@ -63,7 +60,7 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 		ua = ua[:256]
 	}
 	sess := equipe.Session{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.Config.SessionMax), IP: o.IP, UserAgent: ua}
+		ExpiresAt: now.Add(s.Config.SessionMax), IP: o.IP, UserAgent: ua, AMR: amr}
 	if err := w.CreateSession(ctx, &sess); err != nil {
 		return Auth{}, "", err
 	}
@@ -165,7 +162,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	// The account a person with one enters is that one: their login to it.
 	b.SetSoleMemberLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
-	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser)
+	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser, []string{AMRPassword})
 	if err != nil {
 		return Auth{}, "", err
 	}

@@ -208,7 +208,7 @@ func (s *Service) openAccount(ctx context.Context, w *work.Unit, u equipe.User, 
 	res := SignUpResult{User: u, Account: a}
 	if startSession {
 		var err error
-		if res.Auth, res.Token, err = s.logIn(ctx, w, &u); err != nil {
+		if res.Auth, res.Token, err = s.logIn(ctx, w, &u, AMRPassword); err != nil {
 			return SignUpResult{}, err
 		}
 		res.User = res.Auth.User

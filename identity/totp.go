@@ -44,6 +44,26 @@ const (
 	MethodPasskey      = "passkey" // answered in a browser only: see FinishPasskeySecondFactor
 )
 
+// Authentication methods of a login, as OpenID Connect's amr claim names
+// them (RFC 8176), kept with its session (equipe.Session.AMR).
+const (
+	AMRPassword    = "pwd"
+	AMROneTimeCode = "otp" // an authenticator's code, or a recovery code
+	AMRHardwareKey = "hwk" // a passkey bound to its device
+	AMRSoftwareKey = "swk" // a passkey that may be synced to other devices
+	AMRMultiFactor = "mfa"
+)
+
+// methodAMR returns the amr of a second step's method. A passkey answering
+// the second step is counted a hardware key: the step does not carry its
+// flags.
+func methodAMR(method string) string {
+	if method == MethodPasskey {
+		return AMRHardwareKey
+	}
+	return AMROneTimeCode
+}
+
 // Factor kinds, as emails and events name them.
 const (
 	FactorTOTP    = "totp"

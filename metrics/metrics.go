@@ -154,6 +154,10 @@ var (
 	cacheLookupsDesc = prometheus.NewDesc("equipe_cache_lookups_total",
 		"Lookups in the permission cache, by result: hit (answered from memory) or miss (read from the database).",
 		[]string{"result"}, nil)
+	cacheBytesDesc = prometheus.NewDesc("equipe_cache_bytes",
+		"Memory the permission cache's entries take, about, in bytes (at most EQUIPE_CACHE_MB MiB).", nil, nil)
+	cacheEvictionsDesc = prometheus.NewDesc("equipe_cache_evictions_total",
+		"Entries the permission cache let go to make room for others, the least used lately first.", nil, nil)
 	scrapeErrorsDesc = prometheus.NewDesc("equipe_metrics_source_errors",
 		"1 when a source of the metrics could not be read during this scrape (the outbox: the database unreachable).",
 		[]string{"source"}, nil)
@@ -161,7 +165,7 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{checksDesc, loginsDesc, outboxDesc, outboxAgeDesc, emailsDesc, webhooksDesc, poolOpenDesc,
-		poolMaxDesc, poolWaitsDesc, poolWaitedDesc, cacheEntriesDesc, cacheLookupsDesc, scrapeErrorsDesc} {
+		poolMaxDesc, poolWaitsDesc, poolWaitedDesc, cacheEntriesDesc, cacheLookupsDesc, cacheBytesDesc, cacheEvictionsDesc, scrapeErrorsDesc} {
 		ch <- d
 	}
 }
@@ -186,6 +190,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(cacheEntriesDesc, float64(st.CacheEntries))
 		counter(cacheLookupsDesc, float64(st.CacheHits), "hit")
 		counter(cacheLookupsDesc, float64(st.CacheMisses), "miss")
+		gauge(cacheBytesDesc, float64(st.CacheBytes))
+		counter(cacheEvictionsDesc, float64(st.CacheEvictions))
 	}
 	if c.src.Identity != nil {
 		st := c.src.Identity()

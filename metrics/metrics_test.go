@@ -146,7 +146,7 @@ func TestMetrics_MoveWithWhatHappensAndHoldNoUserData(t *testing.T) {
 				t.Fatalf("metrics from loopback: %d", status)
 			}
 			for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "go_sched_latencies_seconds", "process_resident_memory_bytes",
-				"equipe_db_connections_max", "equipe_cache_entries", "equipe_outbox_emails", "equipe_outbox_oldest_email_age_seconds"} {
+				"equipe_db_connections_max", "equipe_cache_entries", "equipe_cache_bytes", "equipe_cache_evictions_total", "equipe_outbox_emails", "equipe_outbox_oldest_email_age_seconds"} {
 				if value(before, name) < 0 {
 					t.Errorf("no %s", name)
 				}
@@ -205,6 +205,9 @@ func TestMetrics_MoveWithWhatHappensAndHoldNoUserData(t *testing.T) {
 			moved("equipe_http_request_duration_seconds", 1, "route", "POST /api/v1/password-reset", "status", "202")
 			if value(after, "equipe_cache_lookups_total", "result", "hit") <= value(before, "equipe_cache_lookups_total", "result", "hit") {
 				t.Error("no cache hit counted")
+			}
+			if value(after, "equipe_cache_bytes") <= 0 || value(after, "equipe_cache_entries") <= 0 {
+				t.Errorf("cache of %v entries in %v bytes after checks", value(after, "equipe_cache_entries"), value(after, "equipe_cache_bytes"))
 			}
 			if value(after, "equipe_http_request_duration_seconds", "route", "GET /metrics", "status", "200") < 1 {
 				t.Error("the scrapes themselves are not counted under GET /metrics")

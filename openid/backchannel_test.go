@@ -1,9 +1,12 @@
 package openid_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,10 +95,15 @@ func (p *rp) signIn(t *testing.T, browser *http.Client) (*oauth2.Token, string) 
 		t.Fatal(err)
 	}
 	var c struct {
-		SID string `json:"sid"`
+		SID string   `json:"sid"`
+		AMR []string `json:"amr"`
 	}
 	if err := id.Claims(&c); err != nil || c.SID == "" {
 		t.Fatalf("the ID token has no sid: %v", err)
+	}
+	// The person logged in with their password (RFC 8176's pwd).
+	if !slices.Equal(c.AMR, []string{"pwd"}) {
+		t.Errorf("amr %v", c.AMR)
 	}
 	return tok, c.SID
 }
@@ -155,5 +163,24 @@ func TestProvider_BackchannelLogoutTokensOnLogoutAndRPInitiatedLogout(t *testing
 			default:
 			}
 		})
+	}
+}
+
+func TestProvider_TheLibraryLogsToTheServiceLoggerAtInfoForAClientsError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}, Scopes: []string{"offline_access"}})
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"no-such-token"},
+		"client_id": {p.oauth.ClientID}, "client_secret": {p.oauth.ClientSecret}}
+	if r := send(t, env.Client(), "POST", env.URL+"/oidc/token", form); r.StatusCode != 400 {
+		t.Fatalf("token: %d %s", r.StatusCode, body(r))
+	}
+	var line map[string]any
+	for l := range strings.SplitSeq(env.Logs(), "\n") {
+		if strings.Contains(l, `"msg":"request error"`) {
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line == nil || line["component"] != "oidc" || line["level"] != "INFO" {
+		t.Fatalf("the library's line in the service's log: %v\n%s", line, env.Logs())
 	}
 }

@@ -123,7 +123,8 @@ func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, acc
 	}
 	sid := auth.Session.ID
 	user := auth.User.ID
-	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt}
+	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt,
+		AMR: auth.Session.AMR}
 	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.CompleteAuthRequest(ctx, &a) }); err != nil {
 		return "", err
 	}

@@ -71,6 +71,7 @@ type Provider struct {
 // New returns the provider of issuer (the instance's public URL).
 func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.Logger) (*Provider, error) {
 	p := &Provider{Work: w, Team: t, Keys: keys, Log: log}
+	routeDefaultLog()
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, err
@@ -79,13 +80,13 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		// The key encrypts codes as they are made; a code is then found by
 		// its hash (SaveAuthCode), never decrypted, so that a key per
 		// process serves any number of processes.
-		CryptoKey:                  key,
-		CodeMethodS256:             true,
-		AuthMethodPost:             true,
-		GrantTypeRefreshToken:      true,
-		SupportedUILocales:         []language.Tag{language.French, language.English},
-		SupportedScopes:            append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
-		SupportedClaims:            append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
+		CryptoKey:                         key,
+		CodeMethodS256:                    true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		SupportedUILocales:                []language.Tag{language.French, language.English},
+		SupportedScopes:                   append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
+		SupportedClaims:                   append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
@@ -108,6 +109,8 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 // passes to CreateAuthRequest through the request's context.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
+	case "/oidc/token":
+		r = r.WithContext(context.WithValue(r.Context(), clientMemoKey{}, new(equipe.OIDCClient)))
 	case "/oidc/authorize":
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
@@ -117,6 +120,9 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a, ok := httpauth.Auth(r); ok {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, a))
 		}
+	}
+	if p.Log != nil {
+		r = r.WithContext(context.WithValue(r.Context(), logKey{}, p.Log))
 	}
 	p.op.ServeHTTP(w, r)
 }
@@ -169,6 +175,23 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
+type clientMemoKey struct{}
+
+// oidcClient returns a registered client, or ENOTFOUND. A token request
+// reads it once: op asks for it to check the secret, then again for the
+// grant, and the request's context keeps it between the two.
+func (p *Provider) oidcClient(ctx context.Context, id equipe.ID) (equipe.OIDCClient, error) {
+	memo, _ := ctx.Value(clientMemoKey{}).(*equipe.OIDCClient)
+	if memo != nil && memo.ID == id {
+		return *memo, nil
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, id)
+	if err == nil && memo != nil {
+		*memo = c
+	}
+	return c, err
+}
+
 // notFound is what op treats as an unknown object.
 type notFound struct{ error }
 
@@ -182,7 +205,7 @@ func (p *Provider) GetClientByClientID(ctx context.Context, id string) (op.Clien
 	if err != nil {
 		return nil, notFound{errors.New("unknown client")}
 	}
-	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return nil, notFound{errors.New("unknown client")}
 	} else if err != nil {
@@ -237,7 +260,7 @@ func (p *Provider) AuthorizeClientIDSecret(ctx context.Context, id, secret strin
 	if err != nil {
 		return errors.New("unknown client")
 	}
-	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return errors.New("unknown client")
 	} else if err != nil {
@@ -260,12 +283,16 @@ func equalHash(a, b []byte) bool {
 	return d == 0
 }
 
-// authRequest adapts a stored request to op.AuthRequest.
-type authRequest struct{ a store.AuthRequest }
+// authRequest adapts a stored request to op.AuthRequest. Its memo is
+// shared by the copies op makes of it.
+type authRequest struct {
+	a    store.AuthRequest
+	memo *accountSet
+}
 
 func (r authRequest) GetID() string          { return r.a.ID }
 func (r authRequest) GetACR() string         { return "" }
-func (r authRequest) GetAMR() []string       { return nil }
+func (r authRequest) GetAMR() []string       { return r.a.AMR }
 func (r authRequest) GetAudience() []string  { return []string{r.a.ClientID.String()} }
 func (r authRequest) GetAuthTime() time.Time { return r.a.AuthTime }
 func (r authRequest) GetClientID() string    { return r.a.ClientID.String() }
@@ -337,7 +364,7 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	if err != nil {
 		return nil, err
 	}
-	return authRequest{a}, nil
+	return authRequest{a: a}, nil
 }
 
 func localeTags(ls oidc.Locales) []string {
@@ -353,7 +380,7 @@ func (p *Provider) AuthRequestByID(ctx context.Context, id string) (op.AuthReque
 	if err != nil || !a.ExpiresAt.After(p.Work.Now()) {
 		return nil, notFound{errors.New("unknown or expired request")}
 	}
-	return authRequest{a}, nil
+	return authRequest{a: a}, nil
 }
 
 // AuthRequestByCode returns the request of a code, once: a code redeemed
@@ -374,7 +401,7 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	if !a.ExpiresAt.After(now) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
 	}
-	return authRequest{a}, nil
+	return authRequest{a: a, memo: new(accountSet)}, nil
 }
 
 func (p *Provider) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -391,6 +418,7 @@ type refreshRequest struct {
 	g      store.Grant
 	scopes []string
 	hash   []byte // the refresh token's
+	memo   *accountSet
 }
 
 func (r *refreshRequest) GetAMR() []string            { return r.g.AMR }
@@ -405,7 +433,7 @@ func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 // request gives (made here), or the one a refresh token belongs to.
 func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh bool, current string) (accessID, refresh string, exp time.Time, err error) {
 	now := p.Work.Now()
-	accessID, err = newToken()
+	random, err := newToken()
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -427,6 +455,7 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 		}
 		g = store.Grant{ID: gid, ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, SessionID: r.a.SessionID,
 			Scopes: r.a.Scopes, AuthTime: r.a.AuthTime, AMR: r.GetAMR(), CreatedAt: now}
+		accessID = store.AccessTokenID(g.ID, random)
 		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 			// The code is spent with the grant's creation: a second
 			// redemption that raced this one fails here.
@@ -436,15 +465,16 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 			if err := tx.CreateGrant(ctx, &g); err != nil {
 				return err
 			}
-			return p.writeTokens(ctx, tx, g.ID, accessID, refresh, exp, now)
+			return p.writeRefresh(ctx, tx, g.ID, refresh, now)
 		})
 	case *refreshRequest:
 		g = r.g
+		accessID = store.AccessTokenID(g.ID, random)
 		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 			if err := tx.UseRefreshToken(ctx, r.hash, now); err != nil {
 				return oidc.ErrInvalidGrant().WithDescription("refresh token already used")
 			}
-			return p.writeTokens(ctx, tx, g.ID, accessID, refresh, exp, now)
+			return p.writeRefresh(ctx, tx, g.ID, refresh, now)
 		})
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
@@ -455,10 +485,10 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 	return accessID, refresh, exp, nil
 }
 
-func (p *Provider) writeTokens(ctx context.Context, tx *store.Tx, grant, accessID, refresh string, exp, now time.Time) error {
-	if err := tx.CreateAccessToken(ctx, accessID, grant, exp); err != nil {
-		return err
-	}
+// writeRefresh writes the hash of a new refresh token of the grant, if
+// any. An access token writes nothing: its ID names its grant
+// (store.AccessTokenID).
+func (p *Provider) writeRefresh(ctx context.Context, tx *store.Tx, grant, refresh string, now time.Time) error {
 	if refresh == "" {
 		return nil
 	}
@@ -502,7 +532,7 @@ func (p *Provider) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 // whose person may no longer act in its account, answers invalid_grant.
 func (p *Provider) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	hash := digest(token)
-	rt, err := p.Work.DB.RefreshToken(ctx, hash)
+	rt, g, err := p.Work.DB.RefreshGrant(ctx, hash)
 	if err != nil {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
 	}
@@ -516,10 +546,6 @@ func (p *Provider) TokenRequestByRefreshToken(ctx context.Context, token string)
 	if !rt.ExpiresAt.After(now) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	g, err := p.Work.DB.Grant(ctx, rt.GrantID)
-	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithParent(err)
-	}
 	if !g.EndedAt.IsZero() {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the grant was revoked")
 	}
@@ -529,7 +555,7 @@ func (p *Provider) TokenRequestByRefreshToken(ctx context.Context, token string)
 		}
 		return nil, err
 	}
-	return &refreshRequest{g: g, scopes: g.Scopes, hash: hash}, nil
+	return &refreshRequest{g: g, scopes: g.Scopes, hash: hash, memo: new(accountSet)}, nil
 }
 
 // TerminateSession ends the person's grants to the client (RP-initiated
@@ -600,7 +626,7 @@ func (p *Provider) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string
 
 // SetUserinfoFromRequest fills the ID token's claims.
 func (p *Provider) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	g, err := p.grantOfRequest(ctx, req)
+	g, memo, err := p.grantOfRequest(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -609,7 +635,7 @@ func (p *Provider) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo
 		// token names it when it ends.
 		ui.AppendClaims("sid", g.SessionID.String())
 	}
-	return p.userinfo(ctx, ui, g, scopes)
+	return p.userinfo(ctx, ui, g, scopes, memo)
 }
 
 // SetUserinfoFromToken fills the userinfo endpoint's answer: nothing for a
@@ -622,7 +648,7 @@ func (p *Provider) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, 
 	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
 		return oidc.ErrAccessDenied().WithDescription("the person may no longer act in this account")
 	}
-	return p.userinfo(ctx, ui, g, g.Scopes)
+	return p.userinfo(ctx, ui, g, g.Scopes, nil)
 }
 
 // SetIntrospectionFromToken answers introspection: active while the grant
@@ -637,7 +663,7 @@ func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intro
 		return errInactive
 	}
 	var ui oidc.UserInfo
-	if err := p.userinfo(ctx, &ui, g, g.Scopes); err != nil {
+	if err := p.userinfo(ctx, &ui, g, g.Scopes, nil); err != nil {
 		return err
 	}
 	in.SetUserInfo(&ui)
@@ -655,50 +681,59 @@ func (p *Provider) GetPrivateClaimsFromScopes(context.Context, string, string, [
 
 // GetPrivateClaimsFromRequest adds the account claims to access tokens.
 func (p *Provider) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
-	g, err := p.grantOfRequest(ctx, req)
+	g, memo, err := p.grantOfRequest(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	claims := map[string]any{}
-	if err := p.accountClaims(ctx, g, scopes, func(k string, v any) { claims[k] = v }); err != nil {
+	if err := p.accountClaims(ctx, g, scopes, memo, func(k string, v any) { claims[k] = v }); err != nil {
 		return nil, err
 	}
 	return claims, nil
 }
 
 // grantOfRequest returns the grant (or what will be one) of a token request.
-func (p *Provider) grantOfRequest(ctx context.Context, req any) (store.Grant, error) {
+// The accounts it reads are kept in the request's memo: the access token
+// and the ID token of one request read them once.
+func (p *Provider) grantOfRequest(ctx context.Context, req any) (store.Grant, *accountSet, error) {
 	switch r := req.(type) {
 	case authRequest:
 		if r.a.UserID == nil {
-			return store.Grant{}, oidc.ErrInvalidGrant()
+			return store.Grant{}, nil, oidc.ErrInvalidGrant()
 		}
 		return store.Grant{ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, Scopes: r.a.Scopes,
-			SessionID: r.a.SessionID}, nil
+			SessionID: r.a.SessionID}, r.memo, nil
 	case *refreshRequest:
-		return r.g, nil
+		return r.g, r.memo, nil
 	}
-	return store.Grant{}, oidc.ErrServerError().WithDescription("unexpected token request")
+	return store.Grant{}, nil, oidc.ErrServerError().WithDescription("unexpected token request")
 }
 
-// userinfo sets the claims of the person and of the account.
-func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, g store.Grant, scopes []string) error {
+// userinfo sets the claims of the person and of the account; memo, when
+// not nil, keeps the accounts read for the request's other token.
+func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, g store.Grant, scopes []string, memo *accountSet) error {
+	ui.Subject = g.UserID.String()
+	profile, email := slices.Contains(scopes, oidc.ScopeProfile), slices.Contains(scopes, oidc.ScopeEmail)
+	if !profile && !email {
+		// Nothing of the person but their ID: no need to read them (a
+		// deleted person's grants ended with their identity).
+		return p.accountClaims(ctx, g, scopes, memo, ui.AppendClaims)
+	}
 	u, err := p.Work.DB.UserByID(ctx, g.UserID)
 	if err != nil {
 		return oidc.ErrAccessDenied().WithParent(err)
 	}
-	ui.Subject = u.ID.String()
-	if slices.Contains(scopes, oidc.ScopeProfile) {
+	if profile {
 		ui.Name = strings.TrimSpace(u.FirstName + " " + u.LastName)
 		ui.GivenName, ui.FamilyName = u.FirstName, u.LastName
 		if tag, err := language.Parse(u.Locale); err == nil {
 			ui.Locale = oidc.NewLocale(tag)
 		}
 	}
-	if slices.Contains(scopes, oidc.ScopeEmail) {
+	if email {
 		ui.Email, ui.EmailVerified = u.Email, oidc.Bool(!u.EmailVerifiedAt.IsZero())
 	}
-	return p.accountClaims(ctx, g, scopes, ui.AppendClaims)
+	return p.accountClaims(ctx, g, scopes, memo, ui.AppendClaims)
 }
 
 // AccountClaim is one of the person's accounts in the accounts claim.
@@ -708,40 +743,74 @@ type AccountClaim struct {
 	Role string `json:"role"`
 }
 
-// accountClaims sets the accounts claim (scope accounts), and the chosen
-// account's ID, name, role and (scope permissions) effective permissions.
-func (p *Provider) accountClaims(ctx context.Context, g store.Grant, scopes []string, set func(string, any)) error {
-	if !slices.Contains(scopes, ScopeAccounts) {
+// accountSet is what the account claims of a token request are made of:
+// the person's accounts and, for the chosen account, where they stand.
+type accountSet struct {
+	read     bool
+	list     []AccountClaim
+	name     string // the chosen account's
+	standing team.SignInStanding
+}
+
+// readAccounts reads the accounts of g's person and their standing in g's
+// account into a, once. The role in the chosen account comes with the
+// list; the standing is read apart only for the permissions, or when the
+// account is not in the list (to refuse it, or for the staff of its firm).
+func (p *Provider) readAccounts(ctx context.Context, g store.Grant, permissions bool, a *accountSet) error {
+	if a.read {
 		return nil
 	}
 	accounts, err := p.Team.SignInAccounts(ctx, g.UserID)
 	if err != nil {
 		return err
 	}
-	list := make([]AccountClaim, 0, len(accounts))
-	for _, a := range accounts {
-		list = append(list, AccountClaim{ID: a.ID.String(), Name: a.Name, Role: a.Role})
+	a.list = make([]AccountClaim, 0, len(accounts))
+	found := false
+	for _, acc := range accounts {
+		a.list = append(a.list, AccountClaim{ID: acc.ID.String(), Name: acc.Name, Role: acc.Role})
+		if g.AccountID != nil && acc.ID == *g.AccountID {
+			a.name, a.standing.Role, found = acc.Name, acc.Role, true
+		}
 	}
-	set("accounts", list)
+	if g.AccountID != nil && (permissions || !found) {
+		st, err := p.Team.SignInStanding(ctx, *g.AccountID, g.UserID)
+		if err != nil {
+			if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
+				return oidc.ErrInvalidGrant().WithDescription("the person may no longer act in this account")
+			}
+			return err
+		}
+		a.standing = st
+	}
+	a.read = true
+	return nil
+}
+
+// accountClaims sets the accounts claim (scope accounts), and the chosen
+// account's ID, name, role and (scope permissions) effective permissions.
+// memo, when not nil, keeps what was read for the request's other token.
+func (p *Provider) accountClaims(ctx context.Context, g store.Grant, scopes []string, memo *accountSet, set func(string, any)) error {
+	if !slices.Contains(scopes, ScopeAccounts) {
+		return nil
+	}
+	permissions := slices.Contains(scopes, ScopePermissions)
+	if memo == nil {
+		memo = new(accountSet)
+	}
+	if err := p.readAccounts(ctx, g, permissions, memo); err != nil {
+		return err
+	}
+	set("accounts", memo.list)
 	if g.AccountID == nil {
 		return nil
 	}
-	st, err := p.Team.SignInStanding(ctx, *g.AccountID, g.UserID)
-	if err != nil {
-		if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
-			return oidc.ErrInvalidGrant().WithDescription("the person may no longer act in this account")
-		}
-		return err
-	}
 	set("account_id", g.AccountID.String())
-	for _, a := range accounts {
-		if a.ID == *g.AccountID {
-			set("account_name", a.Name)
-		}
+	if memo.name != "" {
+		set("account_name", memo.name)
 	}
-	set("role", st.Role)
-	if slices.Contains(scopes, ScopePermissions) {
-		perms := st.Permissions
+	set("role", memo.standing.Role)
+	if permissions {
+		perms := memo.standing.Permissions
 		if perms == nil {
 			perms = []string{}
 		}

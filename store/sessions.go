@@ -2,18 +2,27 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 )
 
-const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent`
+const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent, amr`
+
+func scanSession(row interface{ Scan(...any) error }, s *equipe.Session) error {
+	var amr string
+	err := row.Scan(&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt), ts(&s.ExpiresAt),
+		&s.IP, &s.UserAgent, &amr)
+	s.AMR = strings.Fields(amr)
+	return err
+}
 
 // CreateSession inserts s.
 func (w Writes) CreateSession(ctx context.Context, s *equipe.Session) error {
-	_, err := w.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := w.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		s.ID, s.Hash, s.UserID, idv(s.AccountID), micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt),
-		s.IP, s.UserAgent)
+		s.IP, s.UserAgent, strings.Join(s.AMR, " "))
 	return err
 }
 
@@ -21,9 +30,7 @@ func (w Writes) CreateSession(ctx context.Context, s *equipe.Session) error {
 // ENOTFOUND. It does not check lifetimes: the caller does, with its clock.
 func (q Queries) SessionByHash(ctx context.Context, hash []byte) (equipe.Session, error) {
 	var s equipe.Session
-	err := q.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE hash = $1`, hash).Scan(
-		&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt), ts(&s.ExpiresAt),
-		&s.IP, &s.UserAgent)
+	err := scanSession(q.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE hash = $1`, hash), &s)
 	return s, wrap(err)
 }
 
@@ -64,8 +71,7 @@ func (q Queries) SessionPage(ctx context.Context, userID equipe.ID, f SessionFil
 	var out []equipe.Session
 	for rows.Next() {
 		var s equipe.Session
-		if err := rows.Scan(&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt),
-			ts(&s.ExpiresAt), &s.IP, &s.UserAgent); err != nil {
+		if err := scanSession(rows, &s); err != nil {
 			return nil, "", wrap(err)
 		}
 		out = append(out, s)

@@ -1,18 +1,16 @@
 package team
 
 import (
+	"encoding/binary"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/store"
 )
-
-// entryBytes is what a cached member or account costs in memory, about.
-const entryBytes = 1400
 
 // DefaultCacheBudget is the memory the cache holds by default (see
 // Service.SetCacheBudget).
@@ -49,28 +47,117 @@ type accountEntry struct {
 	mfa mfaPolicy
 }
 
-// cache holds compiled members and accounts. Readers take a read lock; a
-// load happens outside the lock and is kept only if nothing was invalidated
-// meanwhile (gen unchanged), so a change that committed during the load is
-// never hidden by stale data.
+// cachedMember is a memberEntry as the cache holds it: the time as Unix
+// nanoseconds, and the generations of the IDs it depends on when it was
+// read (see generations).
+type cachedMember struct {
+	m                  *access.Member
+	firm               equipe.ID
+	joined             int64 // UnixNano; 0: zero time
+	account, user, frm uint32
+	active             bool
+}
+
+type cachedAccount struct {
+	accountEntry
+	gen uint32
+}
+
+type cachedUser struct {
+	userEntry
+	gen uint32
+}
+
+type cachedKey struct {
+	keyEntry
+	gen uint32
+}
+
+// generations counts the invalidations of each ID, by a hash of the ID: an
+// entry records, when it is read from the store, the counts of the IDs it
+// depends on (its account, its user, the firm it derives from), and is
+// stale once any of them moved. Invalidating a user or an account is then
+// a few atomic increments, with no index of the entries to keep: that
+// index cost more memory than the entries. Two IDs that share a counter
+// invalidate each other's entries, which costs a read from the store and
+// never serves a stale entry.
+type generations [1 << 16]atomic.Uint32
+
+func (g *generations) of(id equipe.ID) uint32 { return g[mix(id)>>48].Load() }
+func (g *generations) bump(id equipe.ID)      { g[mix(id)>>48].Add(1) }
+
+// mix hashes an ID to 64 well-spread bits.
+func mix(id equipe.ID) uint64 {
+	h := binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])*0xff51afd7ed558ccd
+	h ^= h >> 33
+	return h * 0x9e3779b97f4a7c15
+}
+
+// The cache's budget, in shares: members take most of it; accounts, API
+// keys and the creators of instance keys are fewer.
+const (
+	accountShare = 8  // 1/8 of the budget
+	keyShare     = 16 // 1/16
+	userShare    = 32 // 1/32
+)
+
+// Bytes an entry costs beyond its value: the index's slot and control
+// byte at the map's fullest, and its slack after it grew (measured; see
+// TestCache_BytesPerMember).
+const (
+	memberOverhead  = int(unsafe.Sizeof(clockSlot[memberKey, cachedMember]{})) + 2*(int(unsafe.Sizeof(memberKey{}))+4+1)
+	accountOverhead = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedAccount]{})) + 2*(16+4+1)
+	keyOverhead     = int(unsafe.Sizeof(clockSlot[keyHash, cachedKey]{})) + 2*(32+4+1) + int(unsafe.Sizeof(equipe.APIKey{}))
+	userOverhead    = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedUser]{})) + 2*(16+4+1)
+)
+
+// cache holds compiled members and accounts, API keys and the creators of
+// instance keys, within a budget of bytes (see clock). Invalidation by
+// account or user is exact through generations; a load happens outside
+// any lock and is kept only if nothing at all was invalidated meanwhile
+// (seq unchanged), so a change that committed during the load is never
+// hidden by stale data.
 type cache struct {
-	mu       sync.RWMutex
-	gen      uint64
-	members  map[memberKey]memberEntry
-	accounts map[equipe.ID]accountEntry
-	// byAccount and byUser index the member entries for invalidation; a
-	// member through a firm is indexed under the firm too.
-	byAccount map[equipe.ID]map[memberKey]struct{}
-	byUser    map[equipe.ID]map[memberKey]struct{}
-	keys      map[keyHash]keyEntry // API keys by the hash of their secret
-	keyIDs    map[equipe.ID]keyHash
-	users     map[equipe.ID]userEntry // the creators of instance keys
-	// maxCached bounds each map; beyond it the cache starts afresh, so
-	// that questions about millions of made-up identifiers cannot fill
-	// memory.
-	maxCached int
+	seq      atomic.Uint64 // invalidations so far
+	gens     generations
+	members  *clock[memberKey, cachedMember]
+	accounts *clock[equipe.ID, cachedAccount]
+	keys     *clock[keyHash, cachedKey]
+	users    *clock[equipe.ID, cachedUser]
 	// hits and misses count the lookups (for the metrics).
 	hits, misses atomic.Uint64
+	// staleMember and friends tell an entry that an invalidation passed
+	// (made once: a method value allocates).
+	staleMember  func(memberKey, *cachedMember) bool
+	staleAccount func(equipe.ID, *cachedAccount) bool
+	staleKey     func(keyHash, *cachedKey) bool
+	staleUser    func(equipe.ID, *cachedUser) bool
+}
+
+func hashMember(k memberKey) uint64 { return mix(k.account) ^ mix(k.user)>>7 }
+func hashID(id equipe.ID) uint64    { return mix(id) }
+func hashKey(h keyHash) uint64      { return binary.LittleEndian.Uint64(h[:8]) }
+
+func newCache() *cache {
+	c := &cache{}
+	c.members = newClock[memberKey, cachedMember](0, hashMember)
+	c.accounts = newClock[equipe.ID, cachedAccount](0, hashID)
+	c.keys = newClock[keyHash, cachedKey](0, hashKey)
+	c.users = newClock[equipe.ID, cachedUser](0, hashID)
+	c.setBudget(DefaultCacheBudget)
+	c.staleMember = func(k memberKey, e *cachedMember) bool { return !c.freshAt(e, k) }
+	c.staleAccount = func(id equipe.ID, e *cachedAccount) bool { return e.gen != c.gens.of(id) }
+	c.staleKey = func(_ keyHash, e *cachedKey) bool { return e.gen != c.gens.of(e.key.ID) }
+	c.staleUser = func(id equipe.ID, e *cachedUser) bool { return e.gen != c.gens.of(id) }
+	return c
+}
+
+func (c *cache) setBudget(bytes int64) {
+	a, k, u := bytes/accountShare, bytes/keyShare, bytes/userShare
+	c.members.setBudget(bytes - a - k - u)
+	c.accounts.setBudget(a)
+	c.keys.setBudget(k)
+	c.users.setBudget(u)
 }
 
 // counted counts a lookup that found (ok) or missed.
@@ -83,193 +170,182 @@ func (c *cache) counted(ok bool) bool {
 	return ok
 }
 
-// size returns the number of entries held.
-func (c *cache) size() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.members) + len(c.accounts) + len(c.keys) + len(c.users)
+// cacheStats are the cache's figures for the metrics.
+type cacheStats struct {
+	entries   int
+	bytes     int64
+	evictions uint64
 }
 
-func newCache() *cache {
-	c := &cache{maxCached: DefaultCacheBudget / entryBytes}
-	c.reset()
-	return c
+func (c *cache) stats() cacheStats {
+	var st cacheStats
+	add := func(n int, b int64, ev uint64) {
+		st.entries += n
+		st.bytes += b
+		st.evictions += ev
+	}
+	n, b := c.members.stats()
+	add(n, b, c.members.evictions.Load())
+	n, b = c.accounts.stats()
+	add(n, b, c.accounts.evictions.Load())
+	n, b = c.keys.stats()
+	add(n, b, c.keys.evictions.Load())
+	n, b = c.users.stats()
+	add(n, b, c.users.evictions.Load())
+	return st
 }
+
+// size returns the number of entries held.
+func (c *cache) size() int { return c.stats().entries }
 
 func (c *cache) reset() {
-	c.gen++
-	c.members = map[memberKey]memberEntry{}
-	c.accounts = map[equipe.ID]accountEntry{}
-	c.byAccount = map[equipe.ID]map[memberKey]struct{}{}
-	c.byUser = map[equipe.ID]map[memberKey]struct{}{}
-	c.keys = map[keyHash]keyEntry{}
-	c.keyIDs = map[equipe.ID]keyHash{}
-	c.users = map[equipe.ID]userEntry{}
+	c.seq.Add(1)
+	c.members.clear()
+	c.accounts.clear()
+	c.keys.clear()
+	c.users.clear()
 }
 
+func (c *cache) generation() uint64 { return c.seq.Load() }
+
 func (c *cache) user(id equipe.ID) (userEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.users[id]
-	c.mu.RUnlock()
-	return e, c.counted(ok)
+	e, ok := c.users.get(id)
+	ok = ok && e.gen == c.gens.of(id)
+	return e.userEntry, c.counted(ok)
 }
 
 // putUser keeps e if nothing changed since gen.
 func (c *cache) putUser(gen uint64, id equipe.ID, e userEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen == gen && len(c.users) < c.maxCached {
-		c.users[id] = e
+	g := c.gens.of(id)
+	if c.seq.Load() != gen {
+		return
 	}
+	c.users.put(id, cachedUser{e, g}, userOverhead, c.staleUser)
 }
 
 func (c *cache) member(k memberKey) (memberEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.members[k]
-	c.mu.RUnlock()
-	return e, c.counted(ok)
+	e, ok := c.members.get(k)
+	ok = ok && c.freshAt(&e, k)
+	return e.entry(), c.counted(ok)
+}
+
+// freshAt reports whether e, kept under k, is still valid.
+func (c *cache) freshAt(e *cachedMember, k memberKey) bool {
+	return e.account == c.gens.of(k.account) && e.user == c.gens.of(k.user) &&
+		(e.firm == equipe.ID{} || e.frm == c.gens.of(e.firm))
+}
+
+func (e cachedMember) entry() memberEntry {
+	me := memberEntry{m: e.m, firm: e.firm, active: e.active}
+	if e.joined != 0 {
+		me.joined = time.Unix(0, e.joined).UTC()
+	}
+	return me
 }
 
 func (c *cache) account(id equipe.ID) (accountEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.accounts[id]
-	c.mu.RUnlock()
-	return e, c.counted(ok)
+	e, ok := c.accounts.get(id)
+	ok = ok && e.gen == c.gens.of(id)
+	return e.accountEntry, c.counted(ok)
 }
 
 // accountMember returns the account and the user's membership of it when
 // the cache knows both (or knows that the account does not exist).
 func (c *cache) accountMember(account, user equipe.ID) (accountEntry, memberEntry, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	a, ok := c.accounts[account]
+	a, ok := c.accounts.get(account)
+	ok = ok && a.gen == c.gens.of(account)
 	if !ok || a.a == nil {
-		return a, memberEntry{}, c.counted(ok)
+		return a.accountEntry, memberEntry{}, c.counted(ok)
 	}
-	m, ok := c.members[memberKey{account, user}]
-	return a, m, c.counted(ok)
+	k := memberKey{account, user}
+	m, ok := c.members.get(k)
+	ok = ok && c.freshAt(&m, k)
+	return a.accountEntry, m.entry(), c.counted(ok)
 }
 
 func (c *cache) key(h keyHash) (keyEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.keys[h]
-	c.mu.RUnlock()
-	return e, c.counted(ok)
+	e, ok := c.keys.get(h)
+	ok = ok && e.gen == c.gens.of(e.key.ID)
+	return e.keyEntry, c.counted(ok)
 }
 
 // putKey keeps e if nothing changed since gen.
 func (c *cache) putKey(gen uint64, h keyHash, e keyEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen == gen {
-		c.keys[h] = e
-		c.keyIDs[e.key.ID] = h
+	g := c.gens.of(e.key.ID)
+	if c.seq.Load() != gen {
+		return
 	}
+	c.keys.put(h, cachedKey{e, g}, keyOverhead, c.staleKey)
 }
 
 // claimTouch reports whether the caller is the one to record the key's use
 // at now: the first to find it unrecorded for keyTouchEvery. Requests that
 // come together with the key do not all write the same time.
 func (c *cache) claimTouch(h keyHash, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.keys[h]
-	if !ok {
-		return true
-	}
-	if now.Sub(e.touched) < keyTouchEvery {
-		return false
-	}
-	e.touched = now
-	c.keys[h] = e
-	return true
-}
-
-func (c *cache) generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.gen
-}
-
-func index(ix map[equipe.ID]map[memberKey]struct{}, id equipe.ID, k memberKey) {
-	s := ix[id]
-	if s == nil {
-		s = map[memberKey]struct{}{}
-		ix[id] = s
-	}
-	s[k] = struct{}{}
+	claimed := true
+	c.keys.update(h, func(e *cachedKey) {
+		if now.Sub(e.touched) < keyTouchEvery {
+			claimed = false
+			return
+		}
+		e.touched = now
+	})
+	return claimed
 }
 
 // putMember keeps e if nothing changed since gen.
 func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
+	cm := cachedMember{m: e.m, firm: e.firm, active: e.active,
+		account: c.gens.of(k.account), user: c.gens.of(k.user)}
+	if !e.joined.IsZero() {
+		cm.joined = e.joined.UnixNano()
 	}
-	if len(c.members) >= c.maxCached {
-		c.reset()
-		return
-	}
-	c.members[k] = e
-	index(c.byAccount, k.account, k)
-	index(c.byUser, k.user, k)
 	if e.firm != (equipe.ID{}) {
-		index(c.byAccount, e.firm, k)
+		cm.frm = c.gens.of(e.firm)
 	}
+	// The generations are read before seq: an invalidation moves seq
+	// first, so generations that already count it come with a seq that
+	// refuses the entry.
+	if c.seq.Load() != gen {
+		return
+	}
+	size := memberOverhead
+	if e.m != nil {
+		size += e.m.Size()
+	}
+	c.members.put(k, cm, size, c.staleMember)
 }
 
 func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
+	g := c.gens.of(id)
+	if c.seq.Load() != gen {
 		return
 	}
-	if len(c.accounts) >= c.maxCached {
-		c.reset()
-		return
+	size := accountOverhead
+	if e.a != nil {
+		size += e.a.Size()
 	}
-	c.accounts[id] = e
-}
-
-func (c *cache) dropMembers(ix map[equipe.ID]map[memberKey]struct{}, id equipe.ID) {
-	for k := range ix[id] {
-		delete(c.members, k)
-	}
-	delete(ix, id)
+	c.accounts.put(id, cachedAccount{e, g}, size, c.staleAccount)
 }
 
 // invalidate forgets what the change keys name (see store.MemberKey and
 // friends). A member's change drops every entry of the user: entries in
 // client accounts derive from their firm membership.
 func (c *cache) invalidate(keys []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
+	c.seq.Add(1)
 	for _, key := range keys {
 		kind, rest, _ := strings.Cut(key, ":")
 		switch kind {
 		case "m":
 			_, u, _ := strings.Cut(rest, ":")
 			if id, err := equipe.ParseID(u); err == nil {
-				c.dropMembers(c.byUser, id)
+				c.gens.bump(id)
 			}
-		case "u":
+		case "u", "a", "k":
 			if id, err := equipe.ParseID(rest); err == nil {
-				c.dropMembers(c.byUser, id)
-				delete(c.users, id)
-			}
-		case "a":
-			if id, err := equipe.ParseID(rest); err == nil {
-				c.dropMembers(c.byAccount, id)
-				delete(c.accounts, id)
+				c.gens.bump(id)
 			}
 		case "e": // events were recorded: no access changed by that alone
-		case "k":
-			if id, err := equipe.ParseID(rest); err == nil {
-				delete(c.keys, c.keyIDs[id])
-				delete(c.keyIDs, id)
-			}
 		case "w":
 			// Webhook endpoints (store.WebhooksKey) grant nothing.
 		default:
@@ -283,8 +359,4 @@ func (c *cache) watch(db *store.DB) { db.OnChange(c.invalidate) }
 
 // SetCacheBudget bounds the memory of the service's cache to about bytes.
 // Call it before the service answers anything.
-func (s *Service) SetCacheBudget(bytes int64) {
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
-	s.cache.maxCached = int(max(bytes/entryBytes, 1))
-}
+func (s *Service) SetCacheBudget(bytes int64) { s.cache.setBudget(bytes) }

@@ -39,6 +39,11 @@ type Stats struct {
 	// or went to the database (misses) since the start.
 	CacheEntries           int
 	CacheHits, CacheMisses uint64
+	// CacheBytes is the memory its entries take, about, within the budget
+	// (SetCacheBudget); CacheEvictions counts the entries it let go to make
+	// room for others since the start.
+	CacheBytes     int64
+	CacheEvictions uint64
 }
 
 // Stats returns the service's counters.
@@ -47,7 +52,8 @@ func (s *Service) Stats() Stats {
 	for r, n := range s.checks.by {
 		st.Checks[r] = n.Load()
 	}
-	st.CacheEntries = s.cache.size()
+	cs := s.cache.stats()
+	st.CacheEntries, st.CacheBytes, st.CacheEvictions = cs.entries, cs.bytes, cs.evictions
 	st.CacheHits, st.CacheMisses = s.cache.hits.Load(), s.cache.misses.Load()
 	return st
 }

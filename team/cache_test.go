@@ -1,0 +1,310 @@
+package team
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+)
+
+// cacheFixture compiles members the way the service does: a role, a few
+// overrides and a few assigned resources, each member with IDs of its own.
+type cacheFixture struct {
+	cat   *access.Catalogue
+	roles []access.Role
+}
+
+func newCacheFixture() *cacheFixture {
+	f := &cacheFixture{cat: access.Default()}
+	for _, k := range []string{"admin", "manager", "collaborator", "guest"} {
+		r, ok := f.cat.Role(k)
+		if !ok {
+			panic("no role " + k)
+		}
+		f.roles = append(f.roles, r)
+	}
+	return f
+}
+
+// member compiles the i-th member of account: role by i, two overrides and
+// three assigned resources.
+func (f *cacheFixture) member(account, user equipe.ID, i int) memberEntry {
+	in := access.Input{UserID: user, AccountID: account, Role: f.roles[i%len(f.roles)], Status: access.MemberActive,
+		Overrides: []access.Override{{Permission: "records.export", Allow: i%3 == 0},
+			{Permission: "contacts.manage", Allow: true}},
+		Resources: []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID()}}
+	return memberEntry{m: f.cat.Compile(in), joined: time.Unix(1_700_000_000+int64(i), 0).UTC(), active: true}
+}
+
+// keys returns n member keys over n/10 accounts, with distinct
+// generation counters for the accounts and users a test invalidates.
+func memberKeys(n int) []memberKey {
+	accounts := make([]equipe.ID, max(n/10, 1))
+	for i := range accounts {
+		accounts[i] = equipe.NewID()
+	}
+	ks := make([]memberKey, n)
+	for i := range ks {
+		ks[i] = memberKey{accounts[i%len(accounts)], equipe.NewUserID()}
+	}
+	return ks
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestCache_BytesPerMember measures the live heap a cached member takes
+// (its compiled form, its slot, its share of the index), counted by the
+// heap itself before and after filling, and holds the cache's own count to
+// it: the budget the cache keeps is the memory it takes.
+func TestCache_BytesPerMember(t *testing.T) {
+	const n = 100_000
+	f := newCacheFixture()
+	ks := memberKeys(n)
+	c := newCache()
+	c.setBudget(1 << 30)
+	before := heapInUse()
+	for i, k := range ks {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+	}
+	after := heapInUse()
+	runtime.KeepAlive(c)
+	st := c.stats()
+	if st.entries != n {
+		t.Fatalf("%d entries cached, want %d", st.entries, n)
+	}
+	perEntry, charged := float64(after-before)/n, float64(st.bytes)/n
+	t.Logf("cached member: %.0f bytes of live heap (index, slot and compiled member), %.0f bytes charged", perEntry, charged)
+	if perEntry > charged {
+		t.Errorf("a cached member takes %.0f bytes and is charged %.0f: the budget undercounts", perEntry, charged)
+	}
+}
+
+// smallCache returns a cache whose members' share holds about capacity
+// members of the fixture, and that share's budget.
+func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
+	c := newCache()
+	k := memberKeys(1)[0]
+	per := memberOverhead + f.member(k.account, k.user, 0).m.Size()
+	// The members get 25/32 of the whole (see setBudget).
+	total := int64(capacity*per) * 32 / 25
+	c.setBudget(total)
+	return c, c.membersBudget()
+}
+
+func (c *cache) membersBudget() int64 {
+	var b int64
+	for i := range c.members.shards {
+		b += c.members.shards[i].budget
+	}
+	return b
+}
+
+func TestCache_EvictionKeepsTheBudget(t *testing.T) {
+	f := newCacheFixture()
+	c, budget := smallCache(t, f, 2000)
+	ks := memberKeys(10_000)
+	for i, k := range ks {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+		if i%500 == 0 || i == len(ks)-1 {
+			if _, b := c.members.stats(); b > budget {
+				t.Fatalf("after %d members: %d bytes held, budget %d", i+1, b, budget)
+			}
+		}
+	}
+	n, b := c.members.stats()
+	if n < 1900 || c.members.evictions.Load() == 0 {
+		t.Fatalf("%d members held in %d bytes of %d, %d evicted: the budget is not used", n, b, budget, c.members.evictions.Load())
+	}
+	t.Logf("%d members held in %d bytes of %d; %d evicted", n, b, budget, c.members.evictions.Load())
+}
+
+// A sweep of members asked about once, five times as many as fit, leaves
+// the members asked about all along in the cache: no reset, and the cold
+// sweep evicts its own.
+func TestCache_HotMembersSurviveAColdSweep(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 2000)
+	hot := memberKeys(500)
+	for i, k := range hot {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+	}
+	cold := memberKeys(10_000)
+	for i, k := range cold {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+		// The hot members are read between cold ones, as a service's
+		// regular users are between the vendor's sweep.
+		h := hot[i%len(hot)]
+		if _, ok := c.member(h); !ok && i > len(hot) {
+			t.Fatalf("hot member %d gone after %d cold ones", i%len(hot), i)
+		}
+	}
+	for i, k := range hot {
+		if _, ok := c.member(k); !ok {
+			t.Errorf("hot member %d gone after the sweep", i)
+		}
+	}
+	if c.members.evictions.Load() < uint64(len(cold))/2 {
+		t.Errorf("%d evictions for a sweep of %d", c.members.evictions.Load(), len(cold))
+	}
+}
+
+// apart returns n IDs whose generation counters differ from each other
+// and from those of avoid: invalidating one never touches another's
+// entries, so a test can tell exact invalidation from a broad one.
+func apart(n int, avoid ...equipe.ID) []equipe.ID {
+	taken := map[uint64]bool{}
+	for _, id := range avoid {
+		taken[mix(id)>>48] = true
+	}
+	var ids []equipe.ID
+	for len(ids) < n {
+		id := equipe.NewID()
+		if h := mix(id) >> 48; !taken[h] {
+			taken[h] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Invalidating an account or a user forgets exactly its entries (and, for
+// a firm, those of its staff in its clients), after evictions and fills
+// have moved entries around.
+func TestCache_InvalidationIsExactAfterEviction(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 3000)
+	ids := apart(8)
+	firm, client, acctA, acctB := ids[0], ids[1], ids[2], ids[3]
+	ann, bob, cy, dee := ids[4], ids[5], ids[6], ids[7]
+	put := func(k memberKey, firm equipe.ID) {
+		e := f.member(k.account, k.user, 1)
+		if firm != (equipe.ID{}) {
+			in := access.Input{UserID: k.user, AccountID: k.account, Role: f.roles[0], Status: access.MemberActive, ViaFirm: true}
+			e = memberEntry{m: f.cat.Compile(in), firm: firm, active: true}
+		}
+		c.putMember(c.generation(), k, e)
+	}
+	fill := func() {
+		put(memberKey{acctA, ann}, equipe.ID{})
+		put(memberKey{acctA, bob}, equipe.ID{})
+		put(memberKey{acctB, ann}, equipe.ID{})
+		put(memberKey{acctB, cy}, equipe.ID{})
+		put(memberKey{firm, dee}, equipe.ID{})
+		put(memberKey{client, dee}, firm) // dee acts in the client through the firm
+	}
+	has := func(k memberKey) bool { e, ok := c.members.get(k); return ok && c.freshAt(&e, k) }
+	all := []memberKey{{acctA, ann}, {acctA, bob}, {acctB, ann}, {acctB, cy}, {firm, dee}, {client, dee}}
+	expect := func(step string, gone ...memberKey) {
+		t.Helper()
+		for _, k := range all {
+			want := true
+			for _, g := range gone {
+				want = want && g != k
+			}
+			if got := has(k); got != want {
+				t.Errorf("%s: entry %v cached %v, want %v", step, k, got, want)
+			}
+		}
+	}
+	for round := range 3 {
+		fill()
+		// Fill past the budget around them, reading them all along so
+		// that they stay.
+		for i, k := range memberKeys(6000) {
+			put(k, equipe.ID{})
+			if i%100 == 0 {
+				for _, k := range all {
+					c.member(k)
+				}
+			}
+		}
+		expect(fmt.Sprintf("round %d, filled", round))
+		c.invalidate([]string{"u:" + ann.String()})
+		expect("ann changed", memberKey{acctA, ann}, memberKey{acctB, ann})
+		c.invalidate([]string{"a:" + acctB.String()})
+		expect("account B changed", memberKey{acctA, ann}, memberKey{acctB, ann}, memberKey{acctB, cy})
+		c.invalidate([]string{"a:" + firm.String()})
+		expect("the firm changed", memberKey{acctA, ann}, memberKey{acctB, ann}, memberKey{acctB, cy},
+			memberKey{firm, dee}, memberKey{client, dee})
+		fill()
+		expect("filled again")
+		// A change of dee's membership of the firm reaches their entry in
+		// the client: entries derive from the firm membership.
+		c.invalidate([]string{"m:" + firm.String() + ":" + dee.String()})
+		expect("dee's firm membership changed", memberKey{firm, dee}, memberKey{client, dee})
+		if !has(memberKey{acctA, bob}) {
+			t.Fatal("bob's entry went with others'")
+		}
+	}
+	// Only an invalidation of everything empties the cache.
+	c.invalidate([]string{"*"})
+	if n, b := c.members.stats(); n != 0 || b != 0 {
+		t.Errorf("after invalidating everything: %d entries in %d bytes", n, b)
+	}
+}
+
+// Loads race invalidations: a loader reads a version of a member, then
+// keeps it, while writers change the version and invalidate. Once they
+// are done, every entry the cache answers with holds the last version:
+// a load that overlapped a change is never kept over it. Run with -race.
+func TestCache_LoadsRacingInvalidationsKeepNoStaleEntry(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 200)
+	ks := memberKeys(400) // twice the capacity: evictions race too
+	versions := make([]atomic.Int64, len(ks))
+	base := f.member(ks[0].account, ks[0].user, 0).m
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 1))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := r.IntN(len(ks))
+				if _, ok := c.member(ks[i]); ok {
+					continue
+				}
+				gen := c.generation()
+				v := versions[i].Load()
+				runtime.Gosched() // let a change land between the read and the keep
+				c.putMember(gen, ks[i], memberEntry{m: base, joined: time.Unix(0, v+1), active: true})
+			}
+		})
+	}
+	for range 20_000 {
+		i := rand.IntN(len(ks))
+		versions[i].Add(1)
+		kind := "u:" + ks[i].user.String()
+		if i%2 == 0 {
+			kind = "m:" + ks[i].account.String() + ":" + ks[i].user.String()
+		}
+		c.invalidate([]string{kind})
+	}
+	close(stop)
+	wg.Wait()
+	stale := 0
+	for i, k := range ks {
+		if e, ok := c.member(k); ok && e.joined.UnixNano() != versions[i].Load()+1 {
+			stale++
+		}
+	}
+	if stale > 0 {
+		t.Errorf("%d entries older than the last change", stale)
+	}
+}
