@@ -9,9 +9,9 @@ import (
 	"image/draw"
 	"image/png"
 	"maps"
-	"slices"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
