@@ -152,9 +152,9 @@ type memberFormPage struct {
 	// instance, when editing a member whose user has one (set by the
 	// instance, shown only).
 	UserExternalID string
-	ExistsURL  string // after "already a member": where they are
-	RemoveURL  string // after a required resource refused: removing them instead
-	Back       string
+	ExistsURL      string // after "already a member": where they are
+	RemoveURL      string // after a required resource refused: removing them instead
+	Back           string
 }
 
 // resourceGroup is the account's resources of one type, as boxes to tick.
