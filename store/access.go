@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ func (w Writes) AssignNewMember(ctx context.Context, accountID, userID equipe.ID
 			continue
 		}
 		seen[id] = true
+		if d := w.deferring(); d != nil {
+			d.add(resourcesAssigned, accountID.String(), accountID, userID, id)
+			continue
+		}
 		err := w.execOne(ctx, `INSERT INTO member_resources (account_id, user_id, resource_id)
 			SELECT $1, $2, r.id FROM resources r WHERE r.id = $3 AND r.account_id = $1`, accountID, userID, id)
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
@@ -57,6 +62,28 @@ func (w Writes) AssignNewMember(ctx context.Context, accountID, userID equipe.ID
 	}
 	return nil
 }
+
+// resourcesAssigned is AssignNewMember deferred: for the members of an
+// account, one statement checks that the resources are the account's (if
+// one is not, ENOTFOUND "resource.unknown", without naming it), another
+// assigns them all.
+var resourcesAssigned = &deferredKind{name: "member_resources", write: func(ctx context.Context, w Writes, q querier, rows [][]any) error {
+	var ids []any
+	for _, r := range rows {
+		if !slices.Contains(ids, r[2]) {
+			ids = append(ids, r[2])
+		}
+	}
+	var n int
+	if err := wrap(q.QueryRowContext(ctx, `SELECT COUNT(*) FROM resources WHERE account_id = $1 AND id IN (`+
+		params(2, len(ids))+`)`, append([]any{rows[0][0]}, ids...)...).Scan(&n)); err != nil {
+		return err
+	}
+	if n != len(ids) {
+		return &equipe.Error{Code: equipe.ENOTFOUND, Key: "resource.unknown"}
+	}
+	return insertValues(`INSERT INTO member_resources (account_id, user_id, resource_id) VALUES`, nil)(ctx, w, q, rows)
+}}
 
 // DeleteMember removes the user from the account (their identity and other
 // accounts stay). Returns ENOTFOUND when they were not a member.

@@ -236,13 +236,20 @@ func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.U
 	if m.FirstName != "" || m.LastName != "" {
 		first, last = m.FirstName, m.LastName
 	}
-	_, err := w.exec(ctx, `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
-		first_name, last_name, locale, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key,
-		last_key, email_key, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19)`,
-		m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
+	args := []any{m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
 		m.LastName, m.Locale, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
-		Fold(first), Fold(last), email, str(m.ExternalID))
+		Fold(first), Fold(last), email, str(m.ExternalID)}
+	if d := w.deferring(); d != nil {
+		if d.created == nil {
+			d.created = map[[2]equipe.ID]int{}
+		}
+		d.created[[2]equipe.ID{m.AccountID, m.UserID}] = len(d.items)
+		d.add(membersCreated, "", args...)
+		w.x.touch(MemberKey(m.AccountID, m.UserID))
+		return nil
+	}
+	_, err := w.exec(ctx, insertMembers+` ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		$17, $18, $19)`, args...)
 	if err == nil {
 		w.x.touch(MemberKey(m.AccountID, m.UserID))
 	}
@@ -251,6 +258,27 @@ func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.U
 	}
 	return err
 }
+
+const insertMembers = `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
+		first_name, last_name, locale, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key,
+		last_key, email_key, external_id) VALUES`
+
+// The places in a member's values (CreateMemberOf's) of those an
+// invitation changes.
+const (
+	memberStatusArg      = 3
+	memberInvitedByArg   = 10
+	memberInvitationsArg = 11
+	memberLastInvitedArg = 12
+)
+
+// membersCreated is CreateMemberOf deferred.
+var membersCreated = &deferredKind{name: "members", write: insertValues(insertMembers, func(err error) error {
+	if isConflict(err) {
+		return memberConflict(err)
+	}
+	return err
+})}
 
 // memberConflict names the constraint that writing m broke: another member
 // of the account with m's external ID ("member.external_id_taken"), else
@@ -421,4 +449,37 @@ func (q Queries) MembersWithRole(ctx context.Context, account equipe.ID, role st
 		out = append(out, id)
 	}
 	return out, wrap(rows.Err())
+}
+
+// MembersAmong returns the memberships of the account of those of the
+// users who are members, by user, read in one query.
+func (q Queries) MembersAmong(ctx context.Context, accountID equipe.ID, users []equipe.ID) (map[equipe.ID]equipe.Member, error) {
+	out := make(map[equipe.ID]equipe.Member, len(users))
+	for len(users) > 0 {
+		n := min(len(users), maxParams-1)
+		args := make([]any, 0, n+1)
+		args = append(args, accountID)
+		for _, u := range users[:n] {
+			args = append(args, u)
+		}
+		rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM members m
+			WHERE m.account_id = $1 AND m.user_id IN (`+params(2, n)+`)`, args...)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		for rows.Next() {
+			var m equipe.Member
+			if err := rows.Scan(memberDest(&m)...); err != nil {
+				rows.Close()
+				return nil, wrap(err)
+			}
+			out[m.UserID] = m
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err)
+		}
+		users = users[n:]
+	}
+	return out, nil
 }

@@ -16,6 +16,11 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	args := []any{e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
 		e.Before, e.After, e.IP, micros(e.At)}
+	if d := w.deferring(); d != nil {
+		d.add(eventsRecorded, "", args...)
+		w.x.recorded(e.ID)
+		return nil
+	}
 	if w.d.engine == Postgres {
 		// One statement writes the event and its deliveries: no round trip
 		// more, and the endpoints are read in the transaction itself.
@@ -36,6 +41,59 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 	w.x.recorded(e.ID)
 	return w.queueDeliveries(ctx, e.ID, e.AccountID, e.Action, e.At)
 }
+
+// eventsRecorded is RecordAudit deferred: one statement writes the events,
+// another their webhook deliveries (on SQLite, only when an endpoint
+// subscribes to one of them).
+var eventsRecorded = &deferredKind{name: "audit_events", write: func(ctx context.Context, w Writes, q querier, rows [][]any) error {
+	insert := insertValues(`INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at) VALUES`, nil)
+	if err := insert(ctx, w, q, rows); err != nil {
+		return err
+	}
+	var ids []any
+	for _, r := range rows {
+		if w.d.engine == SQLite {
+			var account *equipe.ID
+			if a, ok := r[1].(string); ok {
+				id, err := equipe.ParseID(a)
+				if err != nil {
+					return err
+				}
+				account = &id
+			}
+			if ok, err := w.subs.anyFor(ctx, q, account, r[5].(string)); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+		}
+		ids = append(ids, r[0])
+	}
+	queued := false
+	for len(ids) > 0 {
+		n := min(len(ids), maxParams)
+		res, err := q.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+			next_attempt_at, created_at)
+			SELECT w.id, e.id, e.action, 'queued', 0, e.at, e.at FROM audit_events e JOIN webhook_endpoints w
+			ON w.enabled AND (w.account_id IS NULL OR w.account_id = e.account_id)
+			AND (w.types = '*' OR `+w.d.contains(`' ' || w.types || ' '`, `' ' || e.action || ' '`)+`)
+			WHERE e.id IN (`+params(1, n)+`) ORDER BY e.id, w.id`, ids[:n]...)
+		if err != nil {
+			return wrap(err)
+		}
+		if c, err := res.RowsAffected(); err != nil {
+			return wrap(err)
+		} else if c > 0 {
+			queued = true
+		}
+		ids = ids[n:]
+	}
+	if queued {
+		w.x.queue()
+	}
+	return nil
+}}
 
 // AuditFilter selects audit events. Zero fields select everything.
 type AuditFilter struct {

@@ -81,6 +81,10 @@ func (b *batchQueue) queryRow(_ context.Context, query string, args []any, dest 
 	return nil
 }
 
+func (b *batchQueue) queryRowAside(ctx context.Context, query string, args []any, dest ...any) error {
+	return b.queryRow(ctx, query, args, dest...)
+}
+
 // NewBatch returns an empty batch.
 func (db *DB) NewBatch() *Batch {
 	q := &batchQueue{}

@@ -37,3 +37,8 @@ func (w Writes) RecordAuditAloneForTest(ctx context.Context, e *equipe.AuditEven
 		e.Before, e.After, e.IP, micros(e.At))
 	return err
 }
+
+// DeferAlwaysForTest makes the transaction defer its writes as Defer does
+// on PostgreSQL, on SQLite too: the merged statements are the same on both
+// engines, and their tests run on both.
+func (tx *Tx) DeferAlwaysForTest() { tx.def.on = true }

@@ -23,12 +23,21 @@ func (w Writes) EnqueueEmail(ctx context.Context, e *equipe.Email) error {
 		e.NextAttemptAt = e.CreatedAt
 	}
 	e.Status = equipe.EmailQueued
-	_, err := w.exec(ctx, `INSERT INTO outbox (id, message_id, recipient, template, locale, subject, body_text,
-		body_html, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)`,
-		e.ID, e.MessageID, e.To, e.Template, e.Locale, e.Subject, e.Text, e.HTML, e.Status,
-		micros(e.NextAttemptAt), micros(e.CreatedAt))
+	args := []any{e.ID, e.MessageID, e.To, e.Template, e.Locale, e.Subject, e.Text, e.HTML, e.Status, 0,
+		micros(e.NextAttemptAt), micros(e.CreatedAt)}
+	if d := w.deferring(); d != nil {
+		d.add(emailsQueued, "", args...)
+		return nil
+	}
+	_, err := w.exec(ctx, insertOutbox+` ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...)
 	return err
 }
+
+const insertOutbox = `INSERT INTO outbox (id, message_id, recipient, template, locale, subject, body_text,
+		body_html, status, attempts, next_attempt_at, created_at) VALUES`
+
+// emailsQueued is EnqueueEmail deferred.
+var emailsQueued = &deferredKind{name: "outbox", write: insertValues(insertOutbox, nil)}
 
 // ClaimEmails claims up to limit emails that are due at now for the worker
 // whose claim is claim: queued ones whose next attempt has come, and ones

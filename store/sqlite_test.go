@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -25,6 +26,17 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 		if mode != "wal" || sync != 2 || fk != 1 {
 			t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d", mode, sync, fk)
 		}
+	}
+	// The readers' page caches share ReaderPageCacheKiB.
+	for range 3 {
+		var kib int
+		db.r.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib)
+		if want := -readerPageCacheKiB(max(8, 4*runtime.GOMAXPROCS(0))); kib != want {
+			t.Fatalf("a reader's cache_size is %d, want %d (KiB)", kib, want)
+		}
+	}
+	if got := readerPageCacheKiB(64) * 64; got != ReaderPageCacheKiB {
+		t.Errorf("64 readers hold %d KiB of pages, want %d", got, ReaderPageCacheKiB)
 	}
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -131,7 +131,7 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)"+fmt.Sprintf("&_pragma=cache_size(%d)", -readerPageCacheKiB(conns)))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -164,6 +164,24 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// ReaderPageCacheKiB is the memory, in KiB, that the page caches of the
+// SQLite readers share: each connection keeps its own cache of the pages it
+// read, by default 2 MiB, so a pool of 64 readers (16 CPUs) could hold
+// 128 MiB of copies of the same pages. The pages also stay in the
+// operating system's file cache, so a page a reader no longer holds costs a
+// read from memory, not from the disk.
+const ReaderPageCacheKiB = 16 << 10
+
+// minPageCacheKiB is the least page cache a reader keeps: the pages of the
+// indexes a check and a members page walk.
+const minPageCacheKiB = 128
+
+// readerPageCacheKiB is the page cache of each of conns readers (PRAGMA
+// cache_size, in KiB).
+func readerPageCacheKiB(conns int) int {
+	return max(ReaderPageCacheKiB/max(conns, 1), minPageCacheKiB)
 }
 
 // checkSQLite asserts the settings durability depends on, on both pools.
@@ -283,7 +301,11 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	var touched []string
 	var events []equipe.ID
 	var queued bool
-	tx := &Tx{Queries: Queries{q: q, d: db.d}, Writes: Writes{x: txWriter{q, &touched, &events, &queued}, d: db.d, subs: db.subs}, tx: stx}
+	def := &deferral{q: stx}
+	fq := flushing{q, def}
+	tx := &Tx{Queries: Queries{q: fq, d: db.d}, Writes: Writes{x: txWriter{fq, &touched, &events, &queued, def, q}, d: db.d,
+		subs: db.subs}, tx: stx, def: def}
+	def.w = tx.Writes
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -294,6 +316,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 		}
 	}()
 	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = def.flush(ctx); err != nil {
 		return err
 	}
 	if len(events) > 0 {
@@ -373,6 +398,7 @@ type Tx struct {
 	Writes
 	tx         *sql.Tx
 	savepoints int // how many were made, to name the next
+	def        *deferral
 }
 
 // Savepoint is a point in a transaction that its writes since can be undone
@@ -391,6 +417,9 @@ type Savepoint struct {
 func (tx *Tx) Savepoint(ctx context.Context) (*Savepoint, error) {
 	w := tx.Writes.x.(txWriter)
 	tx.savepoints++
+	if err := tx.def.flush(ctx); err != nil {
+		return nil, err
+	}
 	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events)}
 	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
 		return nil, wrap(err)
@@ -400,6 +429,10 @@ func (tx *Tx) Savepoint(ctx context.Context) (*Savepoint, error) {
 
 // Rollback undoes the transaction's writes since the savepoint, and ends it.
 func (sp *Savepoint) Rollback(ctx context.Context) error {
+	// The writes deferred since are undone with the rest: none is written,
+	// and a failed writing of them is forgotten.
+	sp.tx.def.items, sp.tx.def.err = sp.tx.def.items[:0], nil
+	clear(sp.tx.def.created)
 	if _, err := sp.tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp.name); err != nil {
 		return wrap(err)
 	}
@@ -413,6 +446,9 @@ func (sp *Savepoint) Rollback(ctx context.Context) error {
 
 // Release keeps the transaction's writes since the savepoint, and ends it.
 func (sp *Savepoint) Release(ctx context.Context) error {
+	if err := sp.tx.def.flush(ctx); err != nil {
+		return err
+	}
 	_, err := sp.tx.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp.name)
 	return wrap(err)
 }
@@ -475,6 +511,10 @@ type writer interface {
 	// queryRow runs or queues a statement returning one row, scanned into
 	// dest (in a batch: when the batch runs).
 	queryRow(ctx context.Context, query string, args []any, dest ...any) error
+	// queryRowAside is queryRow for a statement on rows that no deferred
+	// write touches (throttle counts): in a transaction that defers writes
+	// (Tx.Defer), it runs without writing them first.
+	queryRowAside(ctx context.Context, query string, args []any, dest ...any) error
 	// touch notes that the write changes who may do what (see Changed).
 	touch(keys ...string)
 	// recorded notes that the write recorded the event id, to be numbered
@@ -503,6 +543,10 @@ type txWriter struct {
 	touched *[]string
 	events  *[]equipe.ID
 	queued  *bool
+	def     *deferral
+	// aside runs statements on rows no deferred write touches (throttle
+	// counts) without writing the deferred writes first.
+	aside querier
 }
 
 func (t txWriter) touch(keys ...string) { *t.touched = append(*t.touched, keys...) }
@@ -533,6 +577,13 @@ func (t txWriter) execOne(ctx context.Context, query string, args ...any) error 
 
 func (t txWriter) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	return wrap(t.q.QueryRowContext(ctx, query, args...).Scan(dest...))
+}
+
+func (t txWriter) queryRowAside(ctx context.Context, query string, args []any, dest ...any) error {
+	if t.def != nil && t.def.err != nil {
+		return t.def.err
+	}
+	return wrap(t.aside.QueryRowContext(ctx, query, args...).Scan(dest...))
 }
 
 // wrap translates driver errors into equipe errors: not found, unique

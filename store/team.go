@@ -483,10 +483,43 @@ func (w Writes) RefreshMemberKeys(ctx context.Context, userID equipe.ID) error {
 // only created, the count of invitations goes up.
 func (w Writes) RecordInvitation(ctx context.Context, accountID, userID equipe.ID, at time.Time, by *equipe.ID) error {
 	w.x.touch(MemberKey(accountID, userID))
+	if d := w.deferring(); d != nil {
+		if m := d.pendingMember(accountID, userID); m != nil {
+			// The member is not written yet: the row to insert says it
+			// (the columns of CreateMemberOf), which saves updating it.
+			if m[memberStatusArg] == equipe.MemberCreated {
+				m[memberStatusArg] = equipe.MemberInvited
+			}
+			m[memberInvitationsArg] = m[memberInvitationsArg].(int) + 1
+			m[memberLastInvitedArg] = micros(at)
+			if by != nil {
+				m[memberInvitedByArg] = idv(by)
+			}
+			return nil
+		}
+		d.add(invitationsRecorded, accountID.String()+" "+itoa(int(micros(at)))+" "+idGroup(by),
+			accountID, micros(at), idv(by), userID)
+		return nil
+	}
 	return w.execOne(ctx, `UPDATE members SET status = CASE WHEN status = 'created' THEN 'invited' ELSE status END,
 		invitations_sent = invitations_sent + 1, last_invited_at = $3, invited_by = COALESCE($4, invited_by)
 		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at), idv(by))
 }
+
+// invitationsRecorded is RecordInvitation deferred: for invitations of
+// one account, time and sender, one statement records them; a member
+// missing answers ENOTFOUND.
+var invitationsRecorded = &deferredKind{name: "invitations", write: func(ctx context.Context, _ Writes, q querier, rows [][]any) error {
+	users := make([]any, len(rows))
+	for i, r := range rows {
+		users[i] = r[3]
+	}
+	return execAll(ctx, q, func(in string) string {
+		return `UPDATE members SET status = CASE WHEN status = 'created' THEN 'invited' ELSE status END,
+			invitations_sent = invitations_sent + 1, last_invited_at = $2, invited_by = COALESCE($3, invited_by)
+			WHERE account_id = $1 AND user_id IN (` + in + `)`
+	}, rows[0][:3], users, len(rows), errDeferredNotFound)
+}}
 
 // SupersedeAccountTokens makes the user's usable tokens of kind for the
 // account unusable (a revoked invitation, a removed member's links).

@@ -168,7 +168,9 @@ func (w Writes) Hit(ctx context.Context, key string, now time.Time, window time.
 func (w Writes) HitCount(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
 	var count int
 	var start int64
-	err := w.queryRow(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at)
+	// No deferred write touches the throttles: a unit that defers its
+	// writes keeps them waiting (see Tx.Defer).
+	err := w.x.queryRowAside(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at)
 		VALUES ($1, 1, $2, 0, $2)
 		ON CONFLICT (key) DO UPDATE SET
 		count = CASE WHEN $2 - throttles.window_start >= $3 THEN 1 ELSE throttles.count + 1 END,

@@ -18,6 +18,13 @@ func scanToken(row interface{ Scan(...any) error }, t *equipe.Token) error {
 // same kind for the same user (and account, when t has one): only the newest
 // link works.
 func (w Writes) CreateToken(ctx context.Context, t *equipe.Token) error {
+	if d := w.deferring(); d != nil {
+		group := string(t.Kind) + " " + idGroup(t.AccountID) + " " + itoa(int(micros(t.CreatedAt)))
+		d.add(tokensSuperseded, group, t.Kind, idv(t.AccountID), micros(t.CreatedAt), t.UserID)
+		d.add(tokensCreated, "", t.ID, t.Kind, t.Hash, t.UserID, idv(t.AccountID), t.Email, micros(t.CreatedAt),
+			micros(t.ExpiresAt), tv(t.UsedAt), tv(t.SupersededAt))
+		return nil
+	}
 	_, err := w.exec(ctx, `UPDATE tokens SET superseded_at = $4
 		WHERE user_id = $1 AND kind = $2 AND (account_id = $3 OR ($3 IS NULL AND account_id IS NULL))
 		AND used_at IS NULL AND superseded_at IS NULL`,
@@ -29,6 +36,30 @@ func (w Writes) CreateToken(ctx context.Context, t *equipe.Token) error {
 		t.ID, t.Kind, t.Hash, t.UserID, idv(t.AccountID), t.Email, micros(t.CreatedAt), micros(t.ExpiresAt),
 		tv(t.UsedAt), tv(t.SupersededAt))
 	return err
+}
+
+// tokensSuperseded is CreateToken's first statement deferred: for tokens
+// of one kind, account and time, one statement supersedes the users'.
+var tokensSuperseded = &deferredKind{name: "tokens superseded", write: func(ctx context.Context, _ Writes, q querier, rows [][]any) error {
+	users := make([]any, len(rows))
+	for i, r := range rows {
+		users[i] = r[3]
+	}
+	return execAll(ctx, q, func(in string) string {
+		return `UPDATE tokens SET superseded_at = $3 WHERE kind = $1 AND (account_id = $2 OR ($2 IS NULL AND account_id IS NULL))
+			AND used_at IS NULL AND superseded_at IS NULL AND user_id IN (` + in + `)`
+	}, rows[0][:3], users, -1, nil)
+}}
+
+// tokensCreated is CreateToken's insert deferred.
+var tokensCreated = &deferredKind{name: "tokens", write: insertValues(`INSERT INTO tokens (`+tokenColumns+`) VALUES`, nil)}
+
+// idGroup is an optional ID as part of a group of deferred writes.
+func idGroup(id *equipe.ID) string {
+	if id == nil {
+		return "-"
+	}
+	return id.String()
 }
 
 // TokenByHash returns the token whose secret hashes to hash, usable or not,

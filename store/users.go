@@ -19,11 +19,25 @@ func scanUser(row interface{ Scan(...any) error }, u *equipe.User) error {
 // CreateUser inserts u. Returns ECONFLICT with key "email.taken" when a
 // user already has u's email key.
 func (w Writes) CreateUser(ctx context.Context, u *equipe.User) error {
-	_, err := w.exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
+	args := []any{u.ID, u.Email, u.EmailKey, u.FirstName, u.LastName, u.Locale, str(u.NotificationEmail),
 		tv(u.EmailVerifiedAt), str(u.PasswordHash), tv(u.PasswordChangedAt), u.InstanceAdmin, tv(u.DisabledAt),
-		tv(u.LastLoginAt), micros(u.CreatedAt), u.TimeZone, str(u.ExternalID))
+		tv(u.LastLoginAt), micros(u.CreatedAt), u.TimeZone, str(u.ExternalID)}
+	if d := w.deferring(); d != nil {
+		d.add(usersCreated, "", args...)
+		return nil
+	}
+	_, err := w.exec(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
+	return userConflict(err)
+}
+
+// usersCreated is CreateUser deferred.
+var usersCreated = &deferredKind{name: "users", write: insertValues(`INSERT INTO users (`+userColumns+`) VALUES`, userConflict)}
+
+// userConflict names the constraint that writing a user broke: another
+// user with its external ID ("user.external_id_taken"), else with its
+// address ("email.taken").
+func userConflict(err error) error {
 	if isConflict(err) {
 		if conflictOn(err, "external_id") {
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "user.external_id_taken", Err: err}
@@ -136,4 +150,36 @@ func (w Writes) SetEmail(ctx context.Context, userID equipe.ID, email, key strin
 		return &equipe.Error{Code: equipe.ECONFLICT, Key: "email.taken", Err: err}
 	}
 	return err
+}
+
+// UsersByEmailKeys returns the users whose login email has one of the
+// comparison keys, by key; a key of nobody is absent. It reads them in one
+// query (an import's batch of addresses).
+func (q Queries) UsersByEmailKeys(ctx context.Context, keys []string) (map[string]equipe.User, error) {
+	out := make(map[string]equipe.User, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), maxParams)
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
+		}
+		rows, err := q.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key IN (`+params(1, n)+`)`, args...)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		for rows.Next() {
+			var u equipe.User
+			if err := scanUser(rows, &u); err != nil {
+				rows.Close()
+				return nil, wrap(err)
+			}
+			out[u.EmailKey] = u
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err)
+		}
+		keys = keys[n:]
+	}
+	return out, nil
 }

@@ -327,7 +327,16 @@ func resourceNamed(resources []equipe.Resource, name string) (*equipe.ID, bool) 
 func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID, d importData) (string, error) {
 	_, key, problem := identity.NormalizeEmail(d.Email)
 	var existing *equipe.Member
-	if problem == "" {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil && j.prefetched {
+		// The batch was looked up (lookUpBatch): a user not a member is
+		// left for AddMember to take.
+		if l, ok := j.looked[key]; ok && l.err == nil {
+			if m, ok := j.members[l.user.ID]; ok {
+				delete(j.looked, key)
+				existing = &m
+			}
+		}
+	} else if problem == "" {
 		u, err := s.DB.UserByEmailKey(ctx, key)
 		switch equipe.ErrorCode(err) {
 		case "":
@@ -397,6 +406,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 	if ch == (MemberChange{}) && !invite {
 		return "unchanged", nil
 	}
+	// The member changed may be the actor, whose rights the unit keeps.
+	forgetRights(ctx)
+	defer forgetRights(ctx)
 	if ch != (MemberChange{}) {
 		_, err := s.ChangeMember(ctx, actor, account, existing.UserID, ch)
 		if errors.Is(err, errRehearsed) {
@@ -661,6 +673,38 @@ func (s *Service) RunImport(ctx context.Context, id equipe.ID, progress func(sto
 	}
 }
 
+// lookUpBatch reads, in the unit of a batch of an import's rows ds, in two
+// statements, the users of their addresses and those of them who are
+// members of the account already, for the rows (importRow) and AddMember
+// to take instead of a statement or two each.
+func (s *Service) lookUpBatch(ctx context.Context, u *work.Unit, account equipe.ID, ds []importData) error {
+	j, _ := ctx.Value(joinedKey{}).(*joinedUnit)
+	keys := make([]string, 0, len(ds))
+	for _, d := range ds {
+		if _, key, problem := identity.NormalizeEmail(d.Email); problem == "" {
+			keys = append(keys, key)
+		}
+	}
+	users, err := u.UsersByEmailKeys(ctx, keys)
+	if err != nil {
+		return err
+	}
+	ids := make([]equipe.ID, 0, len(users))
+	for _, key := range keys {
+		if usr, ok := users[key]; ok {
+			j.looked[key] = lookedUp{user: usr}
+			ids = append(ids, usr.ID)
+		} else {
+			j.looked[key] = lookedUp{err: notFound()}
+		}
+	}
+	if j.members, err = u.MembersAmong(ctx, account, ids); err != nil {
+		return err
+	}
+	j.prefetched = true
+	return nil
+}
+
 // rowDone is what became of a row of a batch: its outcome (added, updated,
 // unchanged), or the refusal that skipped it.
 type rowDone struct {
@@ -689,6 +733,15 @@ func (s *Service) applyRows(ctx context.Context, actor Actor, account equipe.ID,
 	for {
 		err := s.Work.Do(ctx, actor.recorded(), equipe.Origin{IP: actor.IP}, func(u *work.Unit) error {
 			jctx := joining(importing(ctx), u)
+			if err := s.lookUpBatch(jctx, u, account, ds); err != nil {
+				return err
+			}
+			if !apart {
+				// The rows' writes wait to be written together, a statement
+				// for each kind (users, members, events, …) instead of one
+				// for each row: on PostgreSQL a round trip each.
+				u.Defer()
+			}
 			for i, d := range ds {
 				var sp *store.Savepoint
 				if apart {
@@ -725,6 +778,14 @@ func (s *Service) applyRows(ctx context.Context, actor Actor, account equipe.ID,
 				}
 				if err != nil {
 					return err
+				}
+			}
+			if !apart {
+				if err := u.Flush(ctx); err != nil {
+					// A write broke a constraint, and which row made it is not
+					// known: the rows are tried again each alone.
+					s.Log.Info("import: a batch failed whole", "account", account, "err", err)
+					return errRowRefused
 				}
 			}
 			if then != nil {

@@ -318,3 +318,52 @@ func TestImport_ARowForAMemberSetsTheirNotificationEmailAndInvitesThemIfNeverInv
 		}
 	})
 }
+
+func TestImport_ARowWhoseWritesBreakAConstraintWhenRunSkipsAloneAndItsBatchStands(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		zed := s.joined("zed", "collaborator")
+		const n = 30
+		var file strings.Builder
+		file.WriteString("email,first_name,last_name,role,resources,external_id,send_invitation\n")
+		for i := range n {
+			fmt.Fprintf(&file, "m%d@%s,Ana,Martin,collaborator,product 2,EXT-%d,%v\n", i, s.domain, i, i%3 == 0)
+		}
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file.String()), true)
+		if err != nil || len(plan.Problems) > 0 || plan.ID == nil {
+			t.Fatalf("plan: %+v %v", plan.Problems, err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Between the plan and the run, zed takes the external ID of the
+		// file's eighth member: writing that member breaks the account's
+		// uniqueness of external IDs, which only the database sees.
+		ext := "EXT-7"
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, zed.ID, team.MemberChange{ExternalID: &ext}); err != nil {
+			t.Fatal(err)
+		}
+		held := s.count(`SELECT COUNT(*) FROM member_resources WHERE account_id = $1`, s.account)
+		const eventsOf = `SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND action IN ('member.added', 'invitation.sent')`
+		before := s.count(eventsOf, s.account)
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID)
+		if err != nil || !p.Done() || p.Added != n-1 || p.Skipped != 1 {
+			t.Fatalf("import: %+v %v", p.MemberImport, err)
+		}
+		if len(p.SkippedRows) != 1 || p.SkippedRows[0].Line != 9 || p.SkippedRows[0].Key != "member.external_id_taken" {
+			t.Fatalf("skipped rows: %+v", p.SkippedRows)
+		}
+		if got := s.count(`SELECT COUNT(*) FROM members WHERE account_id = $1 AND status = 'invited'`, s.account); got != n/3 {
+			t.Fatalf("%d members invited, want %d", got, n/3)
+		}
+		if got := s.count(`SELECT COUNT(*) FROM member_resources WHERE account_id = $1`, s.account) - held; got != n-1 {
+			t.Fatalf("%d resources assigned, want %d", got, n-1)
+		}
+		if got := s.count(eventsOf, s.account) - before; got != n-1+n/3 {
+			t.Fatalf("%d events, want %d", got, n-1+n/3)
+		}
+	})
+}

@@ -136,7 +136,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		if err := s.lockAdmins(ctx, u, account); err != nil {
 			return err
 		}
-		fresh, err := s.current(ctx, u.Tx, actor, account, am, aa, "members.manage")
+		fresh, err := s.currentIn(ctx, u, actor, account, am, aa, "members.manage")
 		if err != nil {
 			return err
 		}
@@ -208,6 +208,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 				return err
 			}
 		}
+		rememberResources(ctx, usr.ID, in.Resources)
 		if err := u.Record(ctx, event.MemberAdded.In(account, usr.ID.String(), nil, &event.Added{Email: usr.Email,
 			Role: m.Role, Status: m.Status, Title: m.Title, Resources: orEmpty(in.Resources), Overrides: m.Overrides,
 			ExternalID: m.ExternalID})); err != nil {
@@ -427,7 +428,7 @@ func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor,
 	if err := u.RecordInvitation(ctx, acct.ID, usr.ID, u.Now(), actor.userID()); err != nil {
 		return err
 	}
-	resources, err := u.MemberResources(ctx, acct.ID, usr.ID)
+	resources, err := memberResourcesIn(ctx, u, acct.ID, usr.ID)
 	if err != nil {
 		return err
 	}

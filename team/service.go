@@ -1,9 +1,11 @@
 package team
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -145,6 +147,17 @@ type joinedUnit struct {
 	// adding them (importRow), for AddMember to take rather than read
 	// again.
 	looked map[string]lookedUp
+	// members holds, once an import looked up its batch (lookUpBatch), the
+	// account's members among the batch's users; prefetched says it did.
+	members    map[equipe.ID]equipe.Member
+	prefetched bool
+	// assigned holds the resources of the members added in the unit, for
+	// the invitation that follows to take rather than read them again.
+	assigned map[equipe.ID][]equipe.ID
+	// rights holds, in an import's unit, the actor's rights in an account
+	// as current read them under the administrators' lock, by account and
+	// permission (see currentIn).
+	rights map[string]*access.Member
 }
 
 // lookedUp is a user looked up by address key: found, or the error
@@ -163,7 +176,8 @@ type lookedUp struct {
 // resources are read once for the unit (accountIn, resourcesIn).
 func joining(ctx context.Context, u *work.Unit) context.Context {
 	return context.WithValue(ctx, joinedKey{}, &joinedUnit{u: u, accounts: map[equipe.ID]equipe.Account{},
-		resources: map[equipe.ID][]equipe.Resource{}, locked: map[equipe.ID]bool{}, looked: map[string]lookedUp{}})
+		resources: map[equipe.ID][]equipe.Resource{}, locked: map[equipe.ID]bool{}, looked: map[string]lookedUp{},
+		assigned: map[equipe.ID][]equipe.ID{}, rights: map[string]*access.Member{}})
 }
 
 // lockAdmins locks the account's active administrators in the unit u (see
@@ -189,6 +203,7 @@ func (s *Service) lockAdmins(ctx context.Context, u *work.Unit, account equipe.I
 func undone(ctx context.Context) {
 	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
 		clear(j.locked)
+		clear(j.rights)
 	}
 }
 
@@ -212,6 +227,67 @@ func rememberUser(ctx context.Context, key string, u equipe.User, err error) {
 	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
 		j.looked[key] = lookedUp{user: u, err: err}
 	}
+}
+
+// currentIn is current, read once for an import's unit: no other unit can
+// change the actor's rights while this one holds the administrators' lock
+// (lockAdmins), and a row of the import that changes a member forgets
+// them (forgetRights). It saves two or three statements per member an
+// account's administrator imports, and lets the unit's deferred writes wait
+// (see store.Tx.Defer).
+func (s *Service) currentIn(ctx context.Context, u *work.Unit, actor Actor, account equipe.ID, am *access.Member, a *access.Account, permission string) (*access.Member, error) {
+	j, _ := ctx.Value(joinedKey{}).(*joinedUnit)
+	if j == nil || !isImporting(ctx) || !j.locked[account] {
+		return s.current(ctx, u.Tx, actor, account, am, a, permission)
+	}
+	key := account.String() + " " + permission
+	if m, ok := j.rights[key]; ok {
+		return m, nil
+	}
+	m, err := s.current(ctx, u.Tx, actor, account, am, a, permission)
+	if err == nil {
+		j.rights[key] = m
+	}
+	return m, err
+}
+
+// forgetRights makes an import's unit read the actor's rights again: a row
+// changed a member, maybe the actor.
+func forgetRights(ctx context.Context) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
+		clear(j.rights)
+	}
+}
+
+// rememberResources keeps, in an import's unit, the resources just
+// assigned to a member it added (none: nil), for memberResourcesIn: an
+// import's rows each concern their own member, so nothing changes them
+// before its invitation reads them.
+func rememberResources(ctx context.Context, user equipe.ID, ids []equipe.ID) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil && isImporting(ctx) {
+		var held []equipe.ID
+		for _, id := range ids {
+			if !slices.Contains(held, id) {
+				held = append(held, id)
+			}
+		}
+		// In the order MemberResources reads them.
+		slices.SortFunc(held, func(a, b equipe.ID) int { return bytes.Compare(a[:], b[:]) })
+		j.assigned[user] = held
+	}
+}
+
+// memberResourcesIn reads the member's resources in the unit u, or in a
+// joined unit takes those of a member just added (rememberResources): it
+// saves a statement per member an import invites, and lets the unit's
+// deferred writes wait (see store.Tx.Defer).
+func memberResourcesIn(ctx context.Context, u *work.Unit, account, user equipe.ID) ([]equipe.ID, error) {
+	if j, _ := ctx.Value(joinedKey{}).(*joinedUnit); j != nil {
+		if ids, ok := j.assigned[user]; ok {
+			return ids, nil
+		}
+	}
+	return u.MemberResources(ctx, account, user)
 }
 
 // accountIn reads the account with q, or in a joined unit once for the

@@ -24,7 +24,7 @@ const acmeMark = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48" wi
 // "auth" frame alone.
 const acmePanel = `:root {
   --auth-panel-width: 40%;
-  --auth-panel: linear-gradient(160deg, #0b6e4f 0%, #064a35 60%, #7a1fa2 100%);
+  --auth-panel: #0b6e4f;
   --auth-background: #eef5f1;
 }
 `

@@ -28,6 +28,10 @@ type memberDraft struct {
 	// them (ClientsShown): a form without them changes no assignment.
 	Clients      []equipe.ID
 	ClientsShown bool
+	// ExternalID is the member's external ID in the edit form; a form
+	// without the field (ExternalIDShown false) leaves it as it is.
+	ExternalID      string
+	ExternalIDShown bool
 	// badResource: a resource value that is not an ID (a tampered form).
 	badResource bool
 }
@@ -48,6 +52,8 @@ func memberDraftOf(r *http.Request) memberDraft {
 		}
 	}
 	d.ClientsShown = r.PostFormValue("clients_shown") == "yes"
+	_, d.ExternalIDShown = r.PostForm["external_id"]
+	d.ExternalID = r.PostFormValue("external_id")
 	for _, s := range r.PostForm["clients"] {
 		id, err := equipe.ParseID(s)
 		if err != nil {
@@ -142,12 +148,13 @@ type memberFormPage struct {
 	// member to (seed 001's Espace Pro); none outside a firm.
 	Companies []resourceCheck
 	Titles    []string
-	// ExternalID is the vendor's identifier of the member in the account,
-	// when editing one who has it (set through the API).
-	ExternalID string
-	ExistsURL  string // after "already a member": where they are
-	RemoveURL  string // after a required resource refused: removing them instead
-	Back       string
+	// UserExternalID is the vendor's identifier of the person across the
+	// instance, when editing a member whose user has one (set by the
+	// instance, shown only).
+	UserExternalID string
+	ExistsURL      string // after "already a member": where they are
+	RemoveURL      string // after a required resource refused: removing them instead
+	Back           string
 }
 
 // resourceGroup is the account's resources of one type, as boxes to tick.
@@ -174,12 +181,12 @@ func (w *Web) memberFormFields() []string {
 	for _, p := range w.Catalogue.Permissions {
 		fields = append(fields, "permissions."+p.Key)
 	}
-	return append(fields, "resources", "clients", "title", "notification_email", "locale")
+	return append(fields, "resources", "clients", "title", "external_id", "notification_email", "locale")
 }
 
 // memberFormLabels name the member form's own fields in its summary.
 var memberFormLabels = []string{"email", "member_form.email", "role", "team.role", "resources", "member_form.resources",
-	"title", "member_form.title", "notification_email", "member_form.notification_email", "locale", "member_form.locale"}
+	"title", "member_form.title", "external_id", "member_form.external_id_label", "notification_email", "member_form.notification_email", "locale", "member_form.locale"}
 
 // editedMember is the member an edit form changes.
 type editedMember struct {
@@ -238,14 +245,14 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 	if f != nil {
 		p.Form = f
 	}
-	p.Form.Values["role"], p.Form.Values["title"] = d.Role, d.Title
+	p.Form.Values["role"], p.Form.Values["title"], p.Form.Values["external_id"] = d.Role, d.Title, d.ExternalID
 	p.Form.arrange(w.memberFormFields()...)
 	p.Form.label(memberFormLabels...)
 	data := memberFormPage{Frame: frame, Editing: editing != nil, Activation: acct.RequiresActivation, Custom: d.Custom,
 		Back: frame.URL("/members")}
 	if editing != nil {
 		data.Name, data.Email, data.Status = personName(editing.User), editing.User.Email, editing.Member.Status
-		data.ExternalID = editing.Member.ExternalID
+		data.UserExternalID = editing.User.ExternalID
 	}
 	// A refusal may come with a way out, which the form carries: where the
 	// person already is, or removing the member instead.
@@ -366,6 +373,8 @@ func (w *Web) absorbMember(f *form, locale string, err error, roleBeyond bool, d
 			field = "role"
 		}
 		f.add(field, e.Key, w.localArgs(locale, e.Args))
+	case e.Code == equipe.ECONFLICT && e.Key == "member.external_id_taken":
+		f.add("external_id", e.Key, nil)
 	case e.Code == equipe.EFORBIDDEN && e.Key == "member.resource_beyond_own":
 		f.add("resources", e.Key, nil)
 	case e.Code == equipe.EINVALID:
@@ -511,7 +520,7 @@ func (w *Web) editMemberForm(rw http.ResponseWriter, r *http.Request) error {
 		return w.refuse(rw, r, err)
 	}
 	d := memberDraft{Role: em.Member.Role, Custom: len(em.Member.Overrides) > 0, Scopes: map[string]string{},
-		Resources: em.Resources, Title: em.Member.Title}
+		Resources: em.Resources, Title: em.Member.Title, ExternalID: em.Member.ExternalID}
 	// The picker starts from what the member may do now: their role's
 	// permissions with their overrides.
 	role, _ := roleByKey(roles, em.Member.Role)
@@ -558,6 +567,9 @@ func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if d.ClientsShown && !sameIDs(d.Clients, em.Clients) {
 		ch.Clients, changed = &d.Clients, true
+	}
+	if d.ExternalIDShown && d.ExternalID != em.Member.ExternalID {
+		ch.ExternalID, changed = &d.ExternalID, true
 	}
 	user := em.Member.UserID.String()
 	if !changed {

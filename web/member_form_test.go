@@ -202,15 +202,13 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 	if strings.Contains(p.Body, `id="f-email"`) {
 		t.Error("the edit form offers to change the login email")
 	}
-	if strings.Contains(p.Body, `id="member-external-id"`) {
-		t.Error("an external ID shown for a member who has none")
-	}
+	wantIn(t, p, `<input id="f-external_id" name="external_id" type="text" value="" maxlength="255"`)
 	ext := "crm-7"
 	if _, err := env.App.Team.ChangeMember(t.Context(), o.actor(), o.account, colin, team.MemberChange{ExternalID: &ext}); err != nil {
 		t.Fatal(err)
 	}
 	wantIn(t, get(t, o.c, o.url("/members/"+colin.String()+"/edit")),
-		`<p class="hint" id="member-external-id">Identifiant externe (celui de ce membre dans votre application) : crm-7</p>`)
+		`<input id="f-external_id" name="external_id" type="text" value="crm-7" maxlength="255"`)
 
 	// Back to the role's permissions, another product, a job title.
 	f := url.Values{"role": {"manager"}, "permissions_mode": {"role"}, "resources": {crm.ID.String()}, "title": {"Gérant"}}
@@ -277,5 +275,77 @@ func TestAddMember_ThrottledInvitationSaysSo(t *testing.T) {
 	}
 	if _, err := env.App.DB.Member(t.Context(), o.account, mustUserID(t, env, "grace@example.com")); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 		t.Fatalf("a refused add left a member: %v", err)
+	}
+}
+
+// TestEditMemberForm_SetsTheExternalIDAsTheAPIDoes sets a member's external
+// ID through the edit form, as PATCH …/members/{user} does (the same use
+// case, recorded): the team page and the form show it, with the user's own
+// across the instance; an identifier another member has, or one that is not
+// printable, is refused beside the field in either language and changes
+// nothing; an empty field clears it.
+func TestEditMemberForm_SetsTheExternalIDAsTheAPIDoes(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	hub := addResource(t, env, o.account, "product", "Sales Hub")
+	colin := o.added(t, team.NewMember{Email: "colin@example.com", FirstName: "Colin", LastName: "Maillard", Resources: []equipe.ID{hub.ID}})
+	dora := o.added(t, team.NewMember{Email: "dora@example.com", FirstName: "Dora", LastName: "Durand", Resources: []equipe.ID{hub.ID}})
+	taken := "crm-1"
+	if _, err := env.App.Team.ChangeMember(t.Context(), o.actor(), o.account, dora, team.MemberChange{ExternalID: &taken}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Team.SetUserExternalID(t.Context(), team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}, colin, "u-42"); err != nil {
+		t.Fatal(err)
+	}
+	edit := o.url("/members/" + colin.String() + "/edit")
+	form := func(ext string) url.Values {
+		return url.Values{"role": {"collaborator"}, "permissions_mode": {"role"}, "resources": {hub.ID.String()}, "title": {""},
+			"external_id": {ext}}
+	}
+	wantIn(t, get(t, o.c, edit), `<label for="f-external_id">Identifiant externe <span class="optional">`,
+		"Dans toute l&#39;instance, l&#39;identifiant de cette personne est u-42 (fixé par l&#39;instance).")
+
+	p := post(t, o.c, edit, form("crm-7"))
+	if p.Status != 303 || p.Header.Get("Location") != o.path("/members?done=changed&user="+colin.String()) {
+		t.Fatalf("save: %d %s %s", p.Status, p.Header.Get("Location"), text(p.Body))
+	}
+	if m := o.member(t, colin); m.ExternalID != "crm-7" {
+		t.Fatalf("after saving, external ID %q", m.ExternalID)
+	}
+	evs := auditOf(t, o)
+	if last := evs[0]; last.Type != event.MemberChanged.Type {
+		t.Errorf("the change was recorded as %s", last.Type)
+	} else if after, ok := last.After.(event.Member); !ok || after.ExternalID != "crm-7" {
+		t.Errorf("the change was recorded with %#v", last.After)
+	}
+	wantIn(t, get(t, o.c, o.url("/members")), `<span class="meta external-id">Identifiant externe : crm-7</span>`,
+		`<span class="meta external-id">Identifiant externe : crm-1</span>`)
+
+	refused := []struct{ ext, lang, msg string }{
+		{taken, "fr", "Un autre membre de ce compte a déjà cet identifiant externe."},
+		{"crm\t7", "fr", "Indiquez de 1 à 255 caractères imprimables."},
+		{taken, "en", "Another member of this account already has this external ID."},
+	}
+	for _, r := range refused {
+		if r.lang == "en" {
+			english(t, env, o.c)
+		}
+		events := len(auditOf(t, o))
+		p := post(t, o.c, edit, form(r.ext))
+		if p.Status/100 != 4 || !strings.Contains(p.Body, `<p class="error" id="e-external_id">`+r.msg) ||
+			!strings.Contains(p.Body, `aria-invalid="true"`) {
+			t.Errorf("external ID %q (%s): %d, want the error beside the field: %s", r.ext, r.lang, p.Status, text(p.Body))
+		}
+		if m := o.member(t, colin); m.ExternalID != "crm-7" || len(auditOf(t, o)) != events {
+			t.Errorf("a refused external ID %q changed the member to %q", r.ext, m.ExternalID)
+		}
+	}
+
+	// An empty field clears it.
+	if p := post(t, o.c, edit, form("")); p.Status != 303 {
+		t.Fatalf("clear: %d %s", p.Status, text(p.Body))
+	}
+	if m := o.member(t, colin); m.ExternalID != "" {
+		t.Errorf("after clearing, external ID %q", m.ExternalID)
 	}
 }

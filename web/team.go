@@ -119,6 +119,7 @@ type teamRow struct {
 	// "+ permission" or "− permission".
 	Changes       []string
 	Title         string
+	ExternalID    string // the vendor's identifier of the member in the account
 	Resources     []string
 	Companies     []string // the client accounts the member is assigned to
 	AllCompanies  bool     // an administrator of the firm, who reaches every client
@@ -461,7 +462,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	m := row.Member
 	u := equipe.User{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}
 	base := frame.URL("/members/" + m.UserID.String())
-	tr := teamRow{ID: m.UserID.String(), Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, Status: m.Status,
+	tr := teamRow{ID: m.UserID.String(), Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, ExternalID: m.ExternalID, Status: m.Status,
 		NeverLoggedIn: row.LastLoginAt.IsZero(), LastLogin: row.LastLoginAt, Invitations: m.InvitationsSent,
 		LastInvited: m.LastInvitedAt, Undelivered: row.Undelivered, SecondFactor: row.SecondFactor}
 	if me := actor(r).User; me != nil && me.ID == m.UserID {

@@ -2,10 +2,16 @@ package browsertest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -91,19 +97,16 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 		return
 	}
 	// Quality 100 makes a PNG (lower qualities make JPEG).
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
-	if err := os.WriteFile(dir+"/"+name+".png", png, 0o644); err != nil {
-		t.Errorf("screenshot %s: %v", name, err)
-	}
+	save(t, dir, name, shot)
 }
 
 // Capture saves a PNG of what the window shows (not the whole page) to
-// dir/name.png when EQUIPE_SCREENSHOTS names a directory, re-encoded at
-// the best compression: the documentation's pictures stay small.
+// dir/name.png when EQUIPE_SCREENSHOTS names a directory.
 func Capture(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("EQUIPE_SCREENSHOTS")
@@ -121,17 +124,48 @@ func Capture(t testing.TB, ctx context.Context, name string) {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
+	save(t, dir, name, shot)
+}
+
+// save writes the screenshot shot to dir/name.png, redrawn with its most
+// frequent colours (paletted) at the best compression: the documentation's
+// pictures stay small.
+func save(t testing.TB, dir, name string, shot []byte) {
+	t.Helper()
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
 	var out bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, paletted(img)); err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
 	if err := os.WriteFile(dir+"/"+name+".png", out.Bytes(), 0o644); err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 	}
+}
+
+// paletted redraws a screenshot with its 256 most frequent colours, each
+// pixel the nearest of them: a page has few colours besides the shades of
+// its text's edges, and a paletted PNG is a third of the size.
+func paletted(img image.Image) image.Image {
+	b := img.Bounds()
+	count := map[color.RGBA]int{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			count[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	colours := slices.SortedFunc(maps.Keys(count), func(a, b color.RGBA) int {
+		return cmp.Or(count[b]-count[a], cmp.Compare(a.R, b.R), cmp.Compare(a.G, b.G), cmp.Compare(a.B, b.B), cmp.Compare(a.A, b.A))
+	})
+	palette := make(color.Palette, 0, 256)
+	for _, c := range colours[:min(len(colours), 256)] {
+		palette = append(palette, c)
+	}
+	out := image.NewPaletted(b, palette)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	return out
 }
