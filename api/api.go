@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -34,6 +35,9 @@ type API struct {
 	Cookies     httpauth.Cookies
 	I18n        *i18n.Catalog
 	Log         *slog.Logger
+	// SignIn is the OpenID Connect provider, whose consents people see and
+	// withdraw.
+	SignIn *openid.Provider
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
@@ -94,6 +98,8 @@ var routes = []route{
 	{"GET", "/api/v1/me/sessions", member, (*API).mySessions},
 	{"DELETE", "/api/v1/me/sessions", member, (*API).endMyOtherSessions},
 	{"DELETE", "/api/v1/me/sessions/{session}", member, (*API).endMySession},
+	{"GET", "/api/v1/me/oidc-consents", member, (*API).myOIDCConsents},
+	{"DELETE", "/api/v1/me/oidc-consents/{client}", member, (*API).withdrawMyOIDCConsent},
 	{"GET", "/api/v1/me/passkeys", member, (*API).myPasskeys},
 	{"POST", "/api/v1/me/passkeys/options", member, (*API).passkeyRegistrationOptions},
 	{"POST", "/api/v1/me/passkeys", member, (*API).registerPasskey},

@@ -242,9 +242,10 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 		post(admin, "/api/v1/privacy-policies", map[string]any{"version": fmt.Sprintf("2099-0%d", i+1), "label": "Future",
 			"texts": map[string]any{"en": "Later."}, "effective_at": time.Now().Add(time.Duration(i+1) * 24 * time.Hour)})
 	}
+	var oidcClients []string
 	for i := range 3 {
-		post(admin, "/api/v1/oidc-clients", map[string]any{"name": fmt.Sprintf("App %d", i),
-			"redirect_uris": []string{"https://app.example.com/cb"}, "scopes": []string{"accounts"}})
+		oidcClients = append(oidcClients, post(admin, "/api/v1/oidc-clients", map[string]any{"name": fmt.Sprintf("App %d", i),
+			"redirect_uris": []string{"https://app.example.com/cb"}, "scopes": []string{"accounts"}})["id"].(string))
 	}
 	hook := post(a.admin, acct+"/webhooks", map[string]any{"url": rc.URL + "/a", "types": []string{"*"}})["id"].(string)
 	post(a.admin, acct+"/webhooks", map[string]any{"url": rc.URL + "/b", "types": []string{"contact.created"}})
@@ -265,6 +266,13 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 	for i := range 3 {
 		if _, err := storetest.Raw(t, env.DB).ExecContext(ctx, `INSERT INTO passkeys (id, user_id, credential_id, name, credential, created_at)
 			VALUES ($1, $2, $3, $4, '{}', 1)`, equipe.NewID(), p.User.ID, []byte(fmt.Sprintf("cred%d", i)), fmt.Sprintf("Key %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Their consents to the clients, two given at the same time.
+	for i, id := range oidcClients {
+		if _, err := storetest.Raw(t, env.DB).ExecContext(ctx, `INSERT INTO oidc_consents (user_id, client_id, scopes, created_at, updated_at)
+			VALUES ($1, $2, 'openid accounts', 1, $3)`, p.User.ID, id, 1+i/2); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -294,5 +302,6 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 		{"/api/v1/me/accounts", "/api/v1/me/accounts", a.admin, "id", 7},
 		{"/api/v1/me/sessions", "/api/v1/me/sessions", p.Token, "id", 4},
 		{"/api/v1/me/passkeys", "/api/v1/me/passkeys", p.Token, "id", 3},
+		{"/api/v1/me/oidc-consents", "/api/v1/me/oidc-consents", p.Token, "client_id", 3},
 	}
 }

@@ -234,7 +234,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-		Log: a.Log.With("component", "api")}
+		Log: a.Log.With("component", "api"), SignIn: signIn}
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}

@@ -153,7 +153,8 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		WebhookDeleted.Type: roundTrip(WebhookDeleted), WebhookSecretRotated.Type: roundTrip(WebhookSecretRotated),
 		WebhookDisabled.Type:   roundTrip(WebhookDisabled),
 		OIDCClientCreated.Type: roundTrip(OIDCClientCreated), OIDCClientSecretRotated.Type: roundTrip(OIDCClientSecretRotated),
-		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted),
+		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted), UserOIDCConsentGiven.Type: roundTrip(UserOIDCConsentGiven),
+		UserOIDCConsentWithdrawn.Type: roundTrip(UserOIDCConsentWithdrawn),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -210,7 +211,8 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
 		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type,
-		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type}
+		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, UserOIDCConsentGiven.Type,
+		UserOIDCConsentWithdrawn.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

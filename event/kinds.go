@@ -152,4 +152,9 @@ var (
 	OIDCClientCreated       = declareOwn[None, OIDCClient]("oidc_client.created", SubjectOIDCClient)
 	OIDCClientSecretRotated = declareOwn[None, None]("oidc_client.secret_rotated", SubjectOIDCClient)
 	OIDCClientDeleted       = declareOwn[OIDCClient, None]("oidc_client.deleted", SubjectOIDCClient)
+	// A person agrees to what a client that is not first-party asks (the
+	// scopes, remembered so that they are not asked again), or withdraws
+	// that consent (ending the client's grants).
+	UserOIDCConsentGiven     = declareOwn[None, Consent]("user.oidc_consent_given", SubjectOIDCClient)
+	UserOIDCConsentWithdrawn = declareOwn[Consent, None]("user.oidc_consent_withdrawn", SubjectOIDCClient)
 )

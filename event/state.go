@@ -631,6 +631,14 @@ func (c OIDCClient) Fields() []Field {
 		{"public", ValueBool, c.Public}, {"first_party", ValueBool, c.FirstParty}, {"scopes", ValueText, c.Scopes}}
 }
 
+// Consent is what a person agreed that an OpenID Connect client may ask.
+type Consent struct {
+	Scopes []string `json:"scopes"`
+}
+
+// Fields lists the scopes.
+func (c Consent) Fields() []Field { return []Field{{"scopes", ValueText, c.Scopes}} }
+
 // Deletion is what erasing a person's identity ended: their sessions, the
 // API keys they made, their memberships.
 type Deletion struct {

@@ -463,6 +463,9 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 	if err := w.EndGrantsOf(ctx, u.ID, nil, nil, w.Now()); err != nil {
 		return err
 	}
+	if err := w.DeleteOIDCConsentsOf(ctx, u.ID); err != nil {
+		return err
+	}
 	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, names, d.Pseudonym)
 	if err != nil {
 		return err

@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // Login is what the login page needs of an authorization request: the
 // client, what it asks, and what the person must do.
 type Login struct {
 	ID         string
+	ClientID   equipe.ID
 	ClientName string
 	FirstParty bool
 	Scopes     []string
@@ -33,6 +36,10 @@ type Login struct {
 	// None whether prompt=none forbids showing any page.
 	Fresh bool
 	None  bool
+	// Consented says whether the person agreed before to all the request
+	// asks (and it does not ask with prompt=consent): they are not asked
+	// again.
+	Consented bool
 }
 
 // LoginFor returns the request id as its login page shows it to the
@@ -45,7 +52,7 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	if err != nil {
 		return Login{}, err
 	}
-	l := Login{ID: a.ID, ClientName: c.Name, FirstParty: c.FirstParty, Scopes: a.Scopes, LoginHint: a.LoginHint,
+	l := Login{ID: a.ID, ClientID: c.ID, ClientName: c.Name, FirstParty: c.FirstParty, Scopes: a.Scopes, LoginHint: a.LoginHint,
 		None: slices.Contains(a.Prompt, "none")}
 	for _, loc := range strings.Fields(a.UILocales) {
 		if base, _, _ := strings.Cut(loc, "-"); equipe.ValidLocale(base) {
@@ -59,6 +66,13 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	loggedIn := auth.Session.CreatedAt
 	l.Fresh = !(slices.Contains(a.Prompt, "login") && loggedIn.Before(a.CreatedAt)) &&
 		!(a.MaxAge >= 0 && p.Work.Now().Sub(loggedIn) > time.Duration(a.MaxAge)*time.Second)
+	if !c.FirstParty && !slices.Contains(a.Prompt, "consent") {
+		agreed, err := p.Work.DB.OIDCConsentScopes(ctx, auth.User.ID, c.ID)
+		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return Login{}, err
+		}
+		l.Consented = err == nil && !slices.ContainsFunc(a.Scopes, func(s string) bool { return !slices.Contains(agreed, s) })
+	}
 	if !slices.Contains(a.Scopes, ScopeAccounts) {
 		return l, nil
 	}
@@ -125,7 +139,16 @@ func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, acc
 	user := auth.User.ID
 	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt,
 		AMR: auth.Session.AMR}
-	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.CompleteAuthRequest(ctx, &a) }); err != nil {
+	err = p.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {
+		if err := u.CompleteAuthRequest(ctx, &a); err != nil {
+			return err
+		}
+		if l.FirstParty || l.Consented {
+			return nil
+		}
+		return p.consent(ctx, u, user, l.ClientID, l.Scopes)
+	})
+	if err != nil {
 		return "", err
 	}
 	return p.CallbackURL(ctx, id), nil
@@ -156,4 +179,53 @@ func (p *Provider) Refuse(ctx context.Context, id, code string) (string, error) 
 	q.Set("iss", p.issuer)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// consent remembers in the unit that the user agreed that the client may
+// ask scopes, with those agreed before: a request for them, or fewer, is
+// not put to the person again. Recorded as user.oidc_consent_given.
+func (p *Provider) consent(ctx context.Context, u *work.Unit, user, client equipe.ID, scopes []string) error {
+	agreed, err := u.OIDCConsentScopes(ctx, user, client)
+	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return err
+	}
+	for _, s := range scopes {
+		if !slices.Contains(agreed, s) {
+			agreed = append(agreed, s)
+		}
+	}
+	if err := u.SaveOIDCConsent(ctx, user, client, agreed, u.Now()); err != nil {
+		return err
+	}
+	return u.Record(ctx, event.UserOIDCConsentGiven.New(nil, client.String(), nil, &event.Consent{Scopes: agreed}))
+}
+
+// Consents returns a page of the consents the person gave to clients,
+// newest first, and the cursor of the next page ("" after the last).
+func (p *Provider) Consents(ctx context.Context, auth identity.Auth, page equipe.Page) ([]store.OIDCConsent, string, error) {
+	return p.Work.DB.OIDCConsents(ctx, auth.User.ID, page)
+}
+
+// WithdrawConsent withdraws the person's consent to the client: it will ask
+// them again, and its grants end at once (their tokens stop working, and
+// the client is told by back-channel logout). Returns ENOTFOUND when the
+// person gave the client no consent. Recorded as
+// user.oidc_consent_withdrawn.
+func (p *Provider) WithdrawConsent(ctx context.Context, auth identity.Auth, client equipe.ID, o equipe.Origin) error {
+	user := auth.User.ID
+	return p.Work.Do(ctx, event.ByUser(user), o, func(u *work.Unit) error {
+		agreed, err := u.OIDCConsentScopes(ctx, user, client)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+		} else if err != nil {
+			return err
+		}
+		if _, err := u.DeleteOIDCConsent(ctx, user, client); err != nil {
+			return err
+		}
+		if err := u.EndGrantsOf(ctx, user, nil, &client, u.Now()); err != nil {
+			return err
+		}
+		return u.Record(ctx, event.UserOIDCConsentWithdrawn.New(nil, client.String(), &event.Consent{Scopes: agreed}, nil))
+	})
 }

@@ -52,11 +52,18 @@ func (b *browser) at(path string) {
 // text returns the text of the first element matching sel.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
+	for tries := 1; ; tries++ {
+		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		// A node found in a document that a navigation then replaced is
+		// gone before its text is read: read it again in the new one.
+		if err != nil && tries < 5 && strings.Contains(err.Error(), "No node with given id") {
+			continue
+		}
+		if err != nil {
+			b.t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
 	}
-	return s
 }
 
 func (b *browser) fill(fields map[string]string) chromedp.Action[chromedp.Void] {

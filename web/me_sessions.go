@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -10,16 +11,26 @@ import (
 
 // sessionNotices are the notices /me/sessions?done= may show.
 var sessionNotices = map[string]string{
-	"ended":        "sessions.ended",
-	"others_ended": "sessions.others_ended",
-	"alerts_on":    "sessions.alerts_on",
-	"alerts_off":   "sessions.alerts_off",
+	"ended":             "sessions.ended",
+	"others_ended":      "sessions.others_ended",
+	"alerts_on":         "sessions.alerts_on",
+	"alerts_off":        "sessions.alerts_off",
+	"consent_withdrawn": "sessions.consent_withdrawn",
 }
 
 type sessionsPage struct {
 	Sessions []sessionLine
 	Others   int  // sessions but the current one
 	Alerts   bool // emails on a login from a new browser
+	// Consents are those the person gave to OpenID Connect clients.
+	Consents []consentLine
+}
+
+type consentLine struct {
+	Client   string
+	Scopes   string
+	Since    time.Time
+	Withdraw string // the form's action
 }
 
 type sessionLine struct {
@@ -54,8 +65,35 @@ func (w *Web) mySessions(rw http.ResponseWriter, r *http.Request) error {
 		}
 		d.Sessions = append(d.Sessions, l)
 	}
+	if w.SignIn != nil {
+		cs, _, err := w.SignIn.Consents(r.Context(), auth, equipe.Page{})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			d.Consents = append(d.Consents, consentLine{Client: c.ClientName, Scopes: strings.Join(c.Scopes, " "), Since: c.UpdatedAt,
+				Withdraw: "/me/oidc-consents/" + c.ClientID.String() + "/withdraw"})
+		}
+	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "me_sessions", p)
+}
+
+// withdrawConsent withdraws the person's consent to an OpenID Connect
+// client, which ends its grants.
+func (w *Web) withdrawConsent(rw http.ResponseWriter, r *http.Request) error {
+	if w.SignIn == nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	id, err := pathID(r, "client")
+	if err != nil {
+		return err
+	}
+	auth, _ := httpauth.Auth(r)
+	if err := w.SignIn.WithdrawConsent(r.Context(), auth, id, httpauth.Origin(r)); err != nil {
+		return err
+	}
+	return redirect(rw, r, "/me/sessions?done=consent_withdrawn")
 }
 
 type sessionEndPage struct {

@@ -67,7 +67,7 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 		return redirect(rw, r, "/login?"+q.Encode())
 	}
 	pick := len(l.Accounts) > 1 && l.Account == nil
-	if l.FirstParty && !pick {
+	if (l.FirstParty || l.Consented) && !pick {
 		to, err := w.SignIn.Allow(r.Context(), id, *auth, l.Account)
 		if err != nil {
 			return w.refuse(rw, r, err)

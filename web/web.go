@@ -259,6 +259,7 @@ var routes = []route{
 	{"POST /me/sessions/others/end", member, (*Web).endOtherSessions},
 	{"GET /me/sessions/{session}/end", member, (*Web).endSessionForm},
 	{"POST /me/sessions/{session}/end", member, (*Web).endSession},
+	{"POST /me/oidc-consents/{client}/withdraw", member, (*Web).withdrawConsent},
 	{"GET /admin/users", member, (*Web).users},
 	{"GET /admin/users/{user}", member, (*Web).adminUser},
 	{"GET /admin/users/{user}/end-sessions", member, (*Web).endUserSessionsForm},

@@ -1,0 +1,12 @@
+-- What people agreed that an OpenID Connect client that is not first-party
+-- may ask: a request for those scopes, or fewer, is not put to them again.
+-- The person sees and withdraws it (docs/oidc.md); withdrawing ends the
+-- client's grants.
+CREATE TABLE oidc_consents (
+    user_id     TEXT NOT NULL,
+    client_id   TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    scopes      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+) STRICT;
