@@ -55,7 +55,11 @@ type Web struct {
 	// logs people in for (nil: none).
 	SignIn *openid.Provider
 
-	pages  map[string]map[string]*template.Template // page → locale → template
+	// pages holds each page's templates, made on its first use: a set
+	// per page and language, each a copy of the shared templates, takes
+	// about 0.25 MB, and a process serves few of the pages in both.
+	pages  map[string]*pageSet
+	base   *template.Template // the shared templates, never executed
 	apiRef *apiReference
 }
 
@@ -537,9 +541,9 @@ var authPages = map[string]bool{
 // render executes a page's template into a buffer first, so that a
 // template error becomes an error page rather than half a page.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, p *page) error {
-	t := w.pages[name][p.Locale]
-	if t == nil {
-		return fmt.Errorf("web: no template %q", name)
+	t, err := w.template(name, p.Locale)
+	if err != nil {
+		return err
 	}
 	frame := "layout"
 	if authPages[name] {
@@ -556,7 +560,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		rw.Header().Set("Retry-After", strconv.Itoa(max(1, int((p.Form.RetryAfter+time.Second-1)/time.Second))))
 	}
 	rw.WriteHeader(status)
-	_, err := buf.WriteTo(rw)
+	_, err = buf.WriteTo(rw)
 	return err
 }
 
@@ -636,13 +640,12 @@ func localPath(next, fallback string) string {
 
 // parse reads every page template, once per language.
 func (w *Web) parse() error {
-	w.pages = map[string]map[string]*template.Template{}
+	w.pages = map[string]*pageSet{}
 	entries, err := fs.ReadDir(templateFiles, "templates")
 	if err != nil {
 		return err
 	}
-	base, err := template.New("").Funcs(w.funcs(equipe.LocaleFR)).ParseFS(templateFiles, "templates/shared/*.html")
-	if err != nil {
+	if w.base, err = template.New("").Funcs(w.funcs(equipe.LocaleFR)).ParseFS(templateFiles, "templates/shared/*.html"); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -650,20 +653,48 @@ func (w *Web) parse() error {
 		if e.IsDir() || !strings.HasSuffix(name, ".html") {
 			continue
 		}
-		page := strings.TrimSuffix(name, ".html")
-		w.pages[page] = map[string]*template.Template{}
-		for _, l := range equipe.Locales {
-			t, err := base.Clone()
-			if err != nil {
-				return err
-			}
-			if _, err := t.Funcs(w.funcs(l)).ParseFS(templateFiles, "templates/"+name); err != nil {
-				return fmt.Errorf("web: template %s: %w", name, err)
-			}
-			w.pages[page][l] = t
-		}
+		w.pages[strings.TrimSuffix(name, ".html")] = &pageSet{file: name}
 	}
 	return nil
+}
+
+// pageSet is a page's templates in each language, parsed once, when the
+// page is first rendered.
+type pageSet struct {
+	file   string
+	once   sync.Once
+	byLang map[string]*template.Template
+	err    error
+}
+
+// page returns the templates of the page name in locale.
+func (w *Web) template(name, locale string) (*template.Template, error) {
+	ps := w.pages[name]
+	if ps == nil {
+		return nil, fmt.Errorf("web: no template %q", name)
+	}
+	ps.once.Do(func() {
+		ps.byLang = map[string]*template.Template{}
+		for _, l := range equipe.Locales {
+			t, err := w.base.Clone()
+			if err == nil {
+				_, err = t.Funcs(w.funcs(l)).ParseFS(templateFiles, "templates/"+ps.file)
+			}
+			if err != nil {
+				ps.err = fmt.Errorf("web: template %s: %w", ps.file, err)
+				return
+			}
+			ps.byLang[l] = t
+		}
+	})
+	if ps.err != nil {
+		return nil, ps.err
+	}
+	t := ps.byLang[locale]
+	if t == nil {
+		return nil, fmt.Errorf("web: no template %q in %q", name, locale)
+	}
+	return t, nil
 }
 
 func (w *Web) funcs(locale string) template.FuncMap {
