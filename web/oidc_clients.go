@@ -30,6 +30,18 @@ type oidcClientRow struct {
 	BackchannelLogoutURI string
 }
 
+// oidcClientFieldsData is what the shared fields of a client's form show.
+type oidcClientFieldsData struct {
+	Form   *form
+	Scopes []oidcScopeChoice
+	New    bool // a registration: the client's kind is chosen
+}
+
+type oidcClientEditPage struct {
+	ID, Name string
+	Scopes   []oidcScopeChoice
+}
+
 type oidcScopeChoice struct {
 	Scope   string
 	Checked bool
@@ -41,7 +53,27 @@ type oidcSecretPage struct {
 	Rotate                 bool
 }
 
-var oidcClientNotices = map[string]string{"deleted": "oidc_clients.done_deleted"}
+var oidcClientNotices = map[string]string{"deleted": "oidc_clients.done_deleted", "changed": "oidc_clients.done_changed"}
+
+// labelOIDCClientForm names a client form's fields, in page order, for
+// the summary of its problems.
+func labelOIDCClientForm(f *form) {
+	f.arrange(oidcClientFields...)
+	f.label("name", "oidc_clients.name", "redirect_uris", "oidc_clients.redirect_uris",
+		"post_logout_uris", "oidc_clients.post_logout_uris", "backchannel_logout_uri", "oidc_clients.backchannel_logout_uri",
+		"scopes", "oidc_clients.scopes")
+}
+
+// scopeChoices are the scope boxes of a client form, those of its "scopes"
+// value (comma-separated) ticked; openid always.
+func scopeChoices(f *form) []oidcScopeChoice {
+	var out []oidcScopeChoice
+	chosen := strings.Split(f.Value("scopes"), ",")
+	for _, sc := range team.OIDCScopes {
+		out = append(out, oidcScopeChoice{Scope: sc, Fixed: sc == "openid", Checked: sc == "openid" || slices.Contains(chosen, sc)})
+	}
+	return out
+}
 
 // lines splits a text area into its non-empty lines.
 func lines(s string) []string {
@@ -65,16 +97,9 @@ func (w *Web) showOIDCClients(rw http.ResponseWriter, r *http.Request, f *form, 
 	} else {
 		p.Form.Values["scopes"] = "profile,email"
 	}
-	p.Form.arrange(oidcClientFields...)
-	p.Form.label("name", "oidc_clients.name", "redirect_uris", "oidc_clients.redirect_uris",
-		"post_logout_uris", "oidc_clients.post_logout_uris", "backchannel_logout_uri", "oidc_clients.backchannel_logout_uri",
-		"scopes", "oidc_clients.scopes")
+	labelOIDCClientForm(p.Form)
 	p.Notice = oidcClientNotices[r.URL.Query().Get("done")]
-	var d oidcClientsPage
-	chosen := strings.Split(p.Form.Value("scopes"), ",")
-	for _, sc := range team.OIDCScopes {
-		d.Scopes = append(d.Scopes, oidcScopeChoice{Scope: sc, Fixed: sc == "openid", Checked: sc == "openid" || slices.Contains(chosen, sc)})
-	}
+	d := oidcClientsPage{Scopes: scopeChoices(p.Form)}
 	for _, c := range cs {
 		d.Rows = append(d.Rows, oidcClientRow{ID: c.ID.String(), Name: c.Name, RedirectURIs: c.RedirectURIs, Public: c.Public,
 			FirstParty: c.FirstParty, Scopes: strings.Join(c.Scopes, " "), SecretPrefix: c.SecretPrefix,
@@ -140,4 +165,63 @@ func (w *Web) deleteOIDCClient(rw http.ResponseWriter, r *http.Request) error {
 		return w.refuse(rw, r, err)
 	}
 	return redirect(rw, r, "/admin/oidc-clients?done=deleted")
+}
+
+// editOIDCClientForm shows a client's form filled with what it is now.
+func (w *Web) editOIDCClientForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showOIDCClientEdit(rw, r, nil, http.StatusOK)
+}
+
+func (w *Web) showOIDCClientEdit(rw http.ResponseWriter, r *http.Request, f *form, status int) error {
+	id, err := equipe.ParseID(r.PathValue("client"))
+	if err != nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	c, err := w.Team.OIDCClient(r.Context(), actor(r), id)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	p := w.page(r, "page.oidc_client_edit")
+	if f != nil {
+		p.Form = f
+	} else {
+		p.Form.Values["name"] = c.Name
+		p.Form.Values["redirect_uris"] = strings.Join(c.RedirectURIs, "\n")
+		p.Form.Values["post_logout_uris"] = strings.Join(c.PostLogoutURIs, "\n")
+		p.Form.Values["backchannel_logout_uri"] = c.BackchannelLogoutURI
+		if c.FirstParty {
+			p.Form.Values["first_party"] = "on"
+		}
+		p.Form.Values["scopes"] = strings.Join(c.Scopes, ",")
+	}
+	labelOIDCClientForm(p.Form)
+	p.Data = oidcClientEditPage{ID: c.ID.String(), Name: c.Name, Scopes: scopeChoices(p.Form)}
+	return w.render(rw, r, status, "oidc_client_edit", p)
+}
+
+// editOIDCClient changes a client to what its form says: every field, as
+// the form shows them all (the client's kind and secret never change).
+func (w *Web) editOIDCClient(rw http.ResponseWriter, r *http.Request) error {
+	id, err := equipe.ParseID(r.PathValue("client"))
+	if err != nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	name, backchannel := r.PostFormValue("name"), r.PostFormValue("backchannel_logout_uri")
+	redirects, postLogout := lines(r.PostFormValue("redirect_uris")), lines(r.PostFormValue("post_logout_uris"))
+	firstParty, scopes := r.PostFormValue("first_party") != "", append([]string{}, r.PostForm["scopes"]...)
+	_, err = w.Team.UpdateOIDCClient(r.Context(), actor(r), id, team.OIDCClientChange{Name: &name, RedirectURIs: &redirects,
+		PostLogoutURIs: &postLogout, BackchannelLogoutURI: &backchannel, FirstParty: &firstParty, Scopes: &scopes})
+	if err != nil {
+		f := newForm()
+		if !f.absorb(err, nil) {
+			return w.refuse(rw, r, err)
+		}
+		f.keep(r, "name", "redirect_uris", "post_logout_uris", "backchannel_logout_uri", "first_party")
+		f.Values["scopes"] = strings.Join(r.PostForm["scopes"], ",")
+		return w.showOIDCClientEdit(rw, r, f, refusedStatus(err))
+	}
+	return redirect(rw, r, "/admin/oidc-clients?done=changed")
 }

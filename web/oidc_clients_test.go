@@ -49,6 +49,39 @@ func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnc
 	if !strings.Contains(p.Body, cs[0].ID.String()) || strings.Contains(p.Body, `value="eqcs_`) {
 		t.Errorf("list: %s", text(p.Body))
 	}
+	// Changed from its own page: filled with what it is, each problem
+	// beside its field and nothing changed, then saved.
+	edit := env.URL + "/admin/oidc-clients/" + cs[0].ID.String() + "/edit"
+	if !strings.Contains(p.Body, `href="/admin/oidc-clients/`+cs[0].ID.String()+`/edit"`) {
+		t.Error("the list has no link to change the client")
+	}
+	p = get(t, c, edit)
+	if p.Status != 200 || !strings.Contains(p.Body, `value="Vendor app"`) || !strings.Contains(p.Body, "https://app.example.com/cb\nhttp://127.0.0.1:9000/cb</textarea>") ||
+		!strings.Contains(p.Body, `id="f-scope-accounts" name="scopes" type="checkbox" value="accounts" checked`) ||
+		strings.Contains(p.Body, `id="f-scope-permissions" name="scopes" type="checkbox" value="permissions" checked`) || strings.Contains(p.Body, `name="public"`) {
+		t.Fatalf("edit page: %d %s", p.Status, p.Body)
+	}
+	p = post(t, c, edit, url.Values{"name": {"Vendor app 2"}, "redirect_uris": {"http://app.example.com/cb"}, "scopes": {"profile"}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-redirect_uris"`) || !strings.Contains(p.Body, `value="Vendor app 2"`) {
+		t.Fatalf("bad change: %d %s", p.Status, text(p.Body))
+	}
+	if got, _ := env.App.DB.OIDCClients(t.Context()); got[0].Name != "Vendor app" || len(got[0].RedirectURIs) != 2 {
+		t.Fatalf("a refused change changed the client: %+v", got[0])
+	}
+	p = post(t, c, edit, url.Values{"name": {"Vendor app 2"}, "redirect_uris": {"https://app.example.com/cb"},
+		"first_party": {"on"}, "scopes": {"profile", "permissions"}})
+	if p.Status != 303 || p.Header.Get("Location") != "/admin/oidc-clients?done=changed" {
+		t.Fatalf("change: %d %s", p.Status, text(p.Body))
+	}
+	got, _ := env.App.DB.OIDCClients(t.Context())
+	if got[0].Name != "Vendor app 2" || strings.Join(got[0].RedirectURIs, " ") != "https://app.example.com/cb" || !got[0].FirstParty ||
+		strings.Join(got[0].Scopes, " ") != "openid profile permissions" || got[0].Public != cs[0].Public || got[0].SecretPrefix != cs[0].SecretPrefix {
+		t.Errorf("changed to %+v", got[0])
+	}
+	if p := get(t, c, env.URL+"/admin/oidc-clients?done=changed"); !strings.Contains(p.Body, "Client modifié") || !strings.Contains(p.Body, "Vendor app 2") {
+		t.Errorf("after the change: %s", text(p.Body))
+	}
+
 	p = post(t, c, env.URL+"/admin/oidc-clients/"+cs[0].ID.String()+"/rotate", nil)
 	if p.Status != 200 || !strings.Contains(p.Body, "eqcs_") || !strings.Contains(text(p.Body), "L'ancien secret ne fonctionne plus") {
 		t.Errorf("rotate: %d %s", p.Status, text(p.Body))
@@ -66,5 +99,11 @@ func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnc
 	o := signUpOwner(t, env, "ada@example.com")
 	if p := get(t, o.c, env.URL+"/admin/oidc-clients"); p.Status != 403 {
 		t.Errorf("an account owner: %d", p.Status)
+	}
+	if p := get(t, o.c, edit); p.Status != 403 && p.Status != 404 {
+		t.Errorf("an account owner on a client's page: %d", p.Status)
+	}
+	if p := post(t, o.c, edit, url.Values{"name": {"Mine"}, "redirect_uris": {"https://evil.example/cb"}}); p.Status != 403 && p.Status != 404 {
+		t.Errorf("an account owner changing a client: %d", p.Status)
 	}
 }

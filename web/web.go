@@ -244,6 +244,8 @@ var routes = []route{
 	{"POST /admin/emails/{name}/{locale}/send", member, (*Web).sendEmailPreview},
 	{"GET /admin/oidc-clients", member, (*Web).oidcClients},
 	{"POST /admin/oidc-clients", member, (*Web).createOIDCClient},
+	{"GET /admin/oidc-clients/{client}/edit", member, (*Web).editOIDCClientForm},
+	{"POST /admin/oidc-clients/{client}/edit", member, (*Web).editOIDCClient},
 	{"POST /admin/oidc-clients/{client}/rotate", member, (*Web).rotateOIDCClient},
 	{"POST /admin/oidc-clients/{client}/delete", member, (*Web).deleteOIDCClient},
 	{"GET /admin/privacy-policy", member, (*Web).policies},
@@ -736,6 +738,9 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		},
 		// webhookFields pairs an endpoint form with its types.
 		"webhookFields": func(f *form, h webhookForm) webhookFieldsData { return webhookFieldsData{Form: f, Hook: h} },
+		"oidcClientFields": func(f *form, scopes []oidcScopeChoice, isNew bool) oidcClientFieldsData {
+			return oidcClientFieldsData{Form: f, Scopes: scopes, New: isNew}
+		},
 		// sortHeader pairs a sortable column with its label's key.
 		"sortHeader": func(c sortColumn, label string) sortHeader { return sortHeader{Column: c, Label: label} },
 		// at says a moment in an account's time zone, with its offset.
