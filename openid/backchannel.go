@@ -3,6 +3,8 @@ package openid
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +180,20 @@ func (l *Logouts) deliver(ctx context.Context, n store.Logout) store.LogoutOutco
 	return o
 }
 
+// LogoutTokenID returns the jti of the logout tokens of notice n: the same
+// for every attempt, different for every notice (its ID is unique in the
+// database, its creation time and names tell databases apart).
+func LogoutTokenID(n store.Logout) string {
+	var b []byte
+	b = strconv.AppendInt(b, n.ID, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, n.CreatedAt.UnixMicro(), 10)
+	b = append(b, n.ClientID[:]...)
+	b = append(b, n.UserID[:]...)
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
 // send signs the logout token of n and POSTs it to its client.
 func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error {
 	c, err := l.DB.OIDCClient(ctx, n.ClientID)
@@ -216,18 +233,19 @@ func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error
 
 // Token returns the logout token of n, issued at now: signed with the
 // current key, typ logout+jwt, with sub and (when the grant had a session)
-// sid, never a nonce.
+// sid, never a nonce. Its jti is the notice's (LogoutTokenID): every
+// attempt of one notice sends the same logout, by the same jti, signed
+// again with a new iat and exp, since a retry comes after the two minutes of
+// the first token (Back-Channel Logout 1.0 section 2.5 retransmits a
+// request as Push-Based SET Delivery, RFC 8935, does: the same event, which
+// a relying party that checks jti, section 2.6, recognises).
 func (l *Logouts) Token(ctx context.Context, n store.Logout, now time.Time) (string, error) {
 	key, err := l.Keys.SigningKey(ctx)
 	if err != nil {
 		return "", err
 	}
-	jti, err := newToken()
-	if err != nil {
-		return "", err
-	}
 	claims := oidc.LogoutTokenClaims{Issuer: l.Issuer, Subject: n.UserID.String(), Audience: oidc.Audience{n.ClientID.String()},
-		IssuedAt: oidc.FromTime(now), Expiration: oidc.FromTime(now.Add(LogoutTokenLifetime)), JWTID: jti,
+		IssuedAt: oidc.FromTime(now), Expiration: oidc.FromTime(now.Add(LogoutTokenLifetime)), JWTID: LogoutTokenID(n),
 		Events: map[string]any{BackchannelLogoutEvent: struct{}{}}}
 	if n.SessionID != nil {
 		claims.SessionID = n.SessionID.String()

@@ -45,6 +45,13 @@ func (w Writes) queueLogouts(ctx context.Context, now time.Time, end, cond strin
 	return err
 }
 
+// endUnlessOffline is the ended_at of a grant whose session ended: now ($1),
+// but for a grant with offline_access, whose refresh tokens outlive the
+// session (Back-Channel Logout 1.0 section 2.7).
+func (w Writes) endUnlessOffline() string {
+	return `CASE WHEN ` + w.d.position + `(' ' || g.scopes || ' ', ' offline_access ') > 0 THEN NULL ELSE $1 END`
+}
+
 // sessionGone is the condition of a grant whose session has ended and whose
 // client was not told yet.
 const sessionGone = `g.logged_out_at IS NULL AND g.session_id IS NOT NULL
@@ -56,11 +63,21 @@ const sessionGone = `g.logged_out_at IS NULL AND g.session_id IS NOT NULL
 // grants end with their session, but those with offline_access, whose
 // refresh tokens outlive the session (Back-Channel Logout 1.0 section 2.7).
 func (w Writes) LogOutEndedSessions(ctx context.Context, user equipe.ID, session *equipe.ID, now time.Time) error {
-	end := `CASE WHEN ` + w.d.position + `(' ' || g.scopes || ' ', ' offline_access ') > 0 THEN NULL ELSE $1 END`
+	end := w.endUnlessOffline()
 	if session != nil {
 		return w.queueLogouts(ctx, now, end, `g.session_id = $2 AND `+sessionGone, *session)
 	}
 	return w.queueLogouts(ctx, now, end, `g.user_id = $2 AND `+sessionGone, user)
+}
+
+// logOutStaleSessions queues the notices of the grants whose session is
+// past its absolute end at now or idle since before idleSince, before
+// DeleteStaleSessions deletes those sessions, and ends those grants as
+// LogOutEndedSessions does. A grant is told once: its logged_out_at is set.
+func (w Writes) logOutStaleSessions(ctx context.Context, now, idleSince time.Time) error {
+	end := w.endUnlessOffline()
+	return w.queueLogouts(ctx, now, end, `g.logged_out_at IS NULL AND g.session_id IN
+		(SELECT s.id FROM sessions s WHERE s.expires_at <= $1 OR s.last_seen_at < $2)`, micros(idleSince))
 }
 
 const logoutColumns = `id, client_id, user_id, session_id, attempts, created_at`

@@ -329,9 +329,10 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	var touched []string
 	var events []equipe.ID
 	var queued bool
+	var seq insertSeq
 	def := &deferral{q: stx}
 	fq := flushing{q, def}
-	tx := &Tx{Queries: Queries{q: fq, d: db.d}, Writes: Writes{x: txWriter{fq, &touched, &events, &queued, def, q}, d: db.d,
+	tx := &Tx{Queries: Queries{q: fq, d: db.d}, Writes: Writes{x: txWriter{fq, &touched, &events, &seq, &queued, def, q}, d: db.d,
 		subs: db.subs}, tx: stx, def: def}
 	def.w = tx.Writes
 	defer func() {
@@ -349,9 +350,15 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	if err = def.flush(ctx); err != nil {
 		return err
 	}
-	if len(events) > 0 {
+	if len(events) > 0 || seq.n > 0 {
 		// Last, so that the counter's row stays locked only until the
-		// commit (see sequenceEvents).
+		// commit (see sequenceEvents). Events numbered as they were
+		// inserted (SQLite, see nextSeq) move the counter past them first.
+		if seq.n > 0 {
+			if _, err = q.ExecContext(ctx, `UPDATE event_sequence SET last = last + $1 WHERE one = 1`, seq.n); err != nil {
+				return wrap(err)
+			}
+		}
 		for _, st := range sequenceEvents(events) {
 			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
 				return wrap(err)
@@ -435,9 +442,10 @@ type Tx struct {
 // PostgreSQL a failed statement aborts the whole transaction unless it is
 // undone to a savepoint.
 type Savepoint struct {
-	tx     *Tx
-	name   string
-	events int
+	tx       *Tx
+	name     string
+	events   int
+	numbered int // events numbered at their insert (insertSeq.n)
 }
 
 // Savepoint marks the transaction's current point. Savepoints nest: undo
@@ -448,7 +456,7 @@ func (tx *Tx) Savepoint(ctx context.Context) (*Savepoint, error) {
 	if err := tx.def.flush(ctx); err != nil {
 		return nil, err
 	}
-	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events)}
+	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events), numbered: w.seq.n}
 	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
 		return nil, wrap(err)
 	}
@@ -469,6 +477,7 @@ func (sp *Savepoint) Rollback(ctx context.Context) error {
 	// cache entry, no more.
 	w := sp.tx.Writes.x.(txWriter)
 	*w.events = (*w.events)[:sp.events]
+	w.seq.n = sp.numbered
 	return sp.Release(ctx)
 }
 
@@ -569,7 +578,8 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 type txWriter struct {
 	q       querier
 	touched *[]string
-	events  *[]equipe.ID
+	events  *[]equipe.ID // to be numbered at the commit
+	seq     *insertSeq   // events numbered as they were inserted
 	queued  *bool
 	def     *deferral
 	// aside runs statements on rows no deferred write touches (throttle
