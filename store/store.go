@@ -76,6 +76,34 @@ type DB struct {
 	numbered func()
 	// commits counts the write transactions committed (see Commits).
 	commits atomic.Uint64
+	// reads counts the statements run outside transactions (see Reads).
+	reads atomic.Uint64
+}
+
+// Reads returns how many statements this DB ran on its own, outside any
+// transaction, since it was opened: what a read costs in round trips to
+// the database, for measurements and for tests that hold a path to it.
+func (db *DB) Reads() uint64 { return db.reads.Load() }
+
+// countedReads counts the statements q runs.
+type countedReads struct {
+	q     querier
+	reads *atomic.Uint64
+}
+
+func (c countedReads) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.reads.Add(1)
+	return c.q.ExecContext(ctx, query, args...)
+}
+
+func (c countedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.reads.Add(1)
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c countedReads) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.reads.Add(1)
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // Commits returns how many write transactions (Write and RunBatch) this DB
@@ -142,7 +170,7 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r),
 		subs: newSubscriptions()}
 	db.OnChange(db.subs.heard)
-	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
+	db.Queries = Queries{q: countedReads{cachedDB{r, db.rcache}, &db.reads}, d: dialects[SQLite]}
 	// A connection's first statement may find the file busy without the
 	// busy timeout being consulted: while the last process to close it
 	// checkpoints and removes its write-ahead log, or runs its recovery.
@@ -221,7 +249,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	}
 	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
-	db.Queries = Queries{q: p, d: dialects[Postgres]}
+	db.Queries = Queries{q: countedReads{p, &db.reads}, d: dialects[Postgres]}
 	return db, nil
 }
 
