@@ -32,18 +32,19 @@ type latencyTarget struct {
 
 // BenchmarkCheckLatency measures the tail latency of POST /api/v1/check
 // and of the AuthZEN evaluation (POST /access/v1/evaluation, the same
-// questions) against a bare net/http handler at the same load, in one run: the bare
-// handler's rate flat out (5 s), then, paced at half that rate by an
-// open-loop generator in a process of its own (loadgen_test.go), the bare
-// handler and the service in turn, latencyRounds times each. Latencies run
-// from each request's intended send time, so a stall delays and counts
-// every request due during it. It reports the bare handler's rate, the
-// medians over the rounds of p50, p99 and p99.9 of each, and the median of
-// the rounds' ratios of the service's p99 and p99.9 to the bare handler's
-// of the same round (check-p99-ratio, evaluation-p99-ratio: the target is
-// ≤ 1.5), and the largest
-// share of the machine's CPU that went to other programs (foreign-cpu-%).
-// It runs once whatever -benchtime says; repeat with -count.
+// questions) against a bare net/http handler at the same load, in one run:
+// the bare handler's rate flat out (5 s), then, paced at half that rate by
+// an open-loop generator in a process of its own (loadgen_test.go), each of
+// the service's targets paired with a bare handler's run just before it,
+// latencyRounds times, the pairs' order turning from round to round.
+// Latencies run from each request's intended send time, so a stall delays
+// and counts every request due during it. It reports the bare handler's
+// rate, the medians over the rounds of p50, p99 and p99.9 of each, the
+// median of the ratios of each target's p99 and p99.9 to its paired bare
+// run's (check-p99-ratio, evaluation-p99-ratio: the target is ≤ 1.5), and
+// the largest share of the machine's CPU that went to other programs
+// (foreign-cpu-%). It runs once whatever -benchtime says; repeat with
+// -count.
 func BenchmarkCheckLatency(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e), func(b *testing.B) {
@@ -86,12 +87,22 @@ func measureLatency(b *testing.B, s *loadService, targets []latencyTarget) {
 		foreign = max(foreign, r.Foreign)
 		return r
 	}
-	base := make([]loadResult, latencyRounds)
+	// Each target is paired with a bare handler's run just before it, and
+	// its ratios are taken against that run: a change in the machine's other
+	// load weighs on both of a pair alike. The pairs' order turns from round
+	// to round, so that no target is always the one furthest from the
+	// start of its round.
+	var bases []loadResult
 	got := make([][]loadResult, len(targets))
+	paired := make([][]loadResult, len(targets))
 	for i := range latencyRounds {
-		base[i] = check(runLoad(b, spec(bare, targets[0], rate, latencyRun)))
-		b.Logf("round %d, bare net/http, paced at %.0f/s: %s", i+1, rate, base[i])
-		for j, t := range targets {
+		for k := range targets {
+			j := (i + k) % len(targets)
+			t := targets[j]
+			base := check(runLoad(b, spec(bare, targets[0], rate, latencyRun)))
+			bases = append(bases, base)
+			paired[j] = append(paired[j], base)
+			b.Logf("round %d, bare net/http before %s, paced at %.0f/s: %s", i+1, t.name, rate, base)
 			got[j] = append(got[j], check(runLoad(b, spec(addr, t, rate, latencyRun))))
 			b.Logf("round %d, %s, paced at %.0f/s: %s", i+1, t.path, rate, got[j][i])
 		}
@@ -99,9 +110,9 @@ func measureLatency(b *testing.B, s *loadService, targets []latencyTarget) {
 	b.StopTimer()
 	b.ReportMetric(ceiling.Rate, "bare-max-req/s")
 	b.ReportMetric(rate, "paced-req/s")
-	reportLatency(b, "bare", base, nil)
+	reportLatency(b, "bare", bases, nil)
 	for j, t := range targets {
-		reportLatency(b, t.name, got[j], base)
+		reportLatency(b, t.name, got[j], paired[j])
 	}
 	if foreign >= 0 {
 		b.ReportMetric(foreign, "foreign-cpu-%")
