@@ -54,9 +54,9 @@ const (
 	AMRMultiFactor = "mfa"
 )
 
-// methodAMR returns the amr of a second step's method. A passkey answering
-// the second step is counted a hardware key: the step does not carry its
-// flags.
+// methodAMR returns the amr of a second step's method. A passkey's is a
+// hardware key unless its answer says otherwise: FinishPasskeySecondFactor
+// reads its flags (passkeyAMR) and passes what they say.
 func methodAMR(method string) string {
 	if method == MethodPasskey {
 		return AMRHardwareKey
