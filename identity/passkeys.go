@@ -435,14 +435,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, response []byte, o equ
 			return err
 		}
 		w.ActFor(event.ByUser(u.ID))
-		// A passkey that may be copied to the person's other devices
-		// (backup eligible, a synced passkey) is a software key; one bound
-		// to its device a hardware key.
-		key := AMRHardwareKey
-		if parsed.Response.AuthenticatorData.Flags.HasBackupEligible() {
-			key = AMRSoftwareKey
-		}
-		auth, secret, err = s.logIn(ctx, w, &u, key)
+		auth, secret, err = s.logIn(ctx, w, &u, passkeyAMR(parsed))
 		if err != nil {
 			return err
 		}
@@ -604,5 +597,17 @@ func (s *Service) FinishPasskeySecondFactor(ctx context.Context, challenge strin
 	if failed {
 		return Auth{}, "", passkeyLoginFailed
 	}
-	return s.FinishLogin(ctx, challenge, MethodPasskey, o)
+	return s.finishPendingLogin(ctx, challenge, MethodPasskey, passkeyAMR(parsed), o)
+}
+
+// passkeyAMR is the amr of a passkey's answer (RFC 8176): a passkey that
+// may be copied to the person's other devices (backup eligible, a synced
+// passkey) is a software key, swk; one bound to its device a hardware key,
+// hwk. The flags are those of the answer verified, which the library
+// checked against the passkey's registration.
+func passkeyAMR(parsed *protocol.ParsedCredentialAssertionData) string {
+	if parsed.Response.AuthenticatorData.Flags.HasBackupEligible() {
+		return AMRSoftwareKey
+	}
+	return AMRHardwareKey
 }

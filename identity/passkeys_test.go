@@ -404,6 +404,31 @@ func (g *passkeyStage) owner(dev *passkeytest.Authenticator) equipe.ID {
 	return id
 }
 
+func TestPasskeySecondFactor_ASyncedPasskeyIsASoftwareKey(t *testing.T) {
+	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
+		email := address("ada")
+		g.signedUp(email)
+		a, _, err := g.id.LogIn(ctx, email, goodPassword, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := passkeytest.New(passkeyOrigin)
+		dev.Synced = true
+		g.register(a, dev, "Phone")
+		step := g.secondStep(email)
+		auth, _, err := g.id.FinishPasskeySecondFactor(ctx, step.Challenge, g.answerSecondFactor(dev, step.Challenge), from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Its answer says it may be copied to other devices: a software
+		// key, not a hardware one (RFC 8176), as it is when it logs in
+		// alone.
+		if !slices.Equal(auth.Session.AMR, []string{"pwd", "swk", "mfa"}) {
+			t.Errorf("the session's login methods: %v", auth.Session.AMR)
+		}
+	})
+}
+
 func TestPasskeySecondFactor_APasswordThenAPasskeyStartsTheSession(t *testing.T) {
 	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
 		email := address("ada")
@@ -446,6 +471,10 @@ func TestPasskeySecondFactor_APasswordThenAPasskeyStartsTheSession(t *testing.T)
 		}
 		if auth.User.Email != email || secret == "" {
 			t.Fatalf("logged in as %s", auth.User.Email)
+		}
+		// A passkey bound to its device is a hardware key (RFC 8176).
+		if !slices.Equal(auth.Session.AMR, []string{"pwd", "hwk", "mfa"}) {
+			t.Errorf("the session's login methods: %v", auth.Session.AMR)
 		}
 		keys, _, _ := g.id.Passkeys(ctx, auth.User.ID, equipe.Page{})
 		if keys[0].LastUsedAt.IsZero() || !keys[1].LastUsedAt.IsZero() {

@@ -167,7 +167,7 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 			if method != MethodTOTP {
 				browser = nil // a recovery code's transaction reads it again
 			}
-			auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method, browser)
+			auth, secret, err = s.finishLogin(ctx, wr, now, o, c, u, method, methodAMR(method), browser)
 			return err
 		})
 	if err != nil && equipe.ErrorCode(err) != equipe.ERATELIMITED {
@@ -188,6 +188,12 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 // The challenge must still be usable (EUNAUTHORIZED
 // "login.challenge_invalid" otherwise): of two concurrent uses one wins.
 func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o equipe.Origin) (Auth, string, error) {
+	return s.finishPendingLogin(ctx, challenge, method, methodAMR(method), o)
+}
+
+// finishPendingLogin is FinishLogin with the amr of the second factor
+// given: what the verification learnt of it (a passkey's kind).
+func (s *Service) finishPendingLogin(ctx context.Context, challenge, method, factor string, o equipe.Origin) (Auth, string, error) {
 	var auth Auth
 	var secret string
 	now := s.now()
@@ -197,7 +203,7 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 	}
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
 		var err error
-		auth, secret, err = s.finishLogin(ctx, w.Writes, w.Now(), o, c, u, method, nil)
+		auth, secret, err = s.finishLogin(ctx, w.Writes, w.Now(), o, c, u, method, factor, nil)
 		if auth.alerted {
 			w.Queued()
 		}
@@ -212,9 +218,10 @@ func (s *Service) FinishLogin(ctx context.Context, challenge, method string, o e
 // finishLogin uses the challenge and starts the session with the writes wr
 // (a transaction, or a batch: then a challenge used meanwhile makes the
 // batch fail with ENOTFOUND). browser is the standing of the login's
-// browser when the caller read it (nil: read here).
+// browser when the caller read it (nil: read here). factor is the amr of
+// the second factor (RFC 8176), kept with the session after pwd.
 func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User,
-	method string, browser *store.BrowserStanding) (Auth, string, error) {
+	method, factor string, browser *store.BrowserStanding) (Auth, string, error) {
 	if err := wr.UseLoginChallenge(ctx, c.ID, method, now); err != nil {
 		return Auth{}, "", err
 	}
@@ -225,7 +232,7 @@ func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Tim
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = now
-	auth, secret, err := startSessionKnowing(ctx, wr, s, &u, now, o, browser, []string{AMRPassword, methodAMR(method), AMRMultiFactor})
+	auth, secret, err := startSessionKnowing(ctx, wr, s, &u, now, o, browser, []string{AMRPassword, factor, AMRMultiFactor})
 	if err != nil {
 		return Auth{}, "", err
 	}

@@ -1,12 +1,14 @@
 package openid_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,4 +185,93 @@ func TestProvider_TheLibraryLogsToTheServiceLoggerAtInfoForAClientsError(t *test
 	if line == nil || line["component"] != "oidc" || line["level"] != "INFO" {
 		t.Fatalf("the library's line in the service's log: %v\n%s", line, env.Logs())
 	}
+}
+
+func TestProvider_ASessionThatLapsesLogsOutOfItsClientsOnceWithTheSameJTIOnRetry(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			clock := apptest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
+			env := apptest.Start(t, e, apptest.Options{Now: clock.Now,
+				Configure: func(c *app.Config) { c.WebhooksAllowHTTPLoopback = true }})
+			// The receiver fails its first request, as a relying party that
+			// is restarting: the notice is tried again.
+			var mu sync.Mutex
+			var tokens []string
+			got := make(chan string, 8)
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				tokens = append(tokens, r.PostFormValue("logout_token"))
+				n := len(tokens)
+				mu.Unlock()
+				if n == 1 {
+					http.Error(w, "restarting", http.StatusServiceUnavailable)
+					got <- ""
+					return
+				}
+				got <- r.PostFormValue("logout_token")
+			}))
+			t.Cleanup(s.Close)
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				BackchannelLogoutURI: s.URL + "/backchannel-logout"})
+			_, sid := p.signIn(t, ada.browser)
+
+			// The session stays idle past its time, and the sweep that
+			// deletes it tells the client.
+			clock.Advance(env.App.Identity.Config.SessionIdle + time.Minute)
+			if err := env.App.Identity.Cleanup(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no logout was attempted")
+			}
+			// The retry, once due, sends the same logout: the same jti,
+			// signed again (the first token's two minutes have passed).
+			clock.Advance(openid.LogoutTokenLifetime + time.Second)
+			env.App.Logouts.Wake()
+			p.logoutToken(t, got, ada.id, sid)
+			mu.Lock()
+			first, second := jwtClaims(t, tokens[0]), jwtClaims(t, tokens[1])
+			mu.Unlock()
+			if first["jti"] != second["jti"] || first["jti"] == nil {
+				t.Errorf("jti %v then %v", first["jti"], second["jti"])
+			}
+			if first["iat"] == second["iat"] {
+				t.Errorf("the retry was not signed again: iat %v", second["iat"])
+			}
+			env.AwaitWork(t, "the notice recorded delivered", func() bool {
+				st, err := env.App.DB.LogoutStatus(t.Context(), p.client.ID, ada.id)
+				return err == nil && slices.Equal(st, []string{"delivered"})
+			})
+
+			// Once: another sweep queues nothing more.
+			if err := env.App.Identity.Cleanup(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			st, err := env.App.DB.LogoutStatus(t.Context(), p.client.ID, ada.id)
+			if err != nil || !slices.Equal(st, []string{"delivered"}) {
+				t.Errorf("notices %v %v", st, err)
+			}
+		})
+	}
+}
+
+// jwtClaims returns the claims of a JWT, unchecked.
+func jwtClaims(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", raw)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -35,10 +35,23 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		w.x.recorded(e.ID)
 		return nil
 	}
-	if _, err := w.exec(ctx, insert, args...); err != nil {
-		return err
+	if t, ok := w.x.(txWriter); ok {
+		// Numbered as it is inserted (see nextSeq).
+		seq, err := t.nextSeq(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+			target_type, target_id, before, after, ip, at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			append(args, seq)...); err != nil {
+			return err
+		}
+	} else {
+		if _, err := w.exec(ctx, insert, args...); err != nil {
+			return err
+		}
+		w.x.recorded(e.ID)
 	}
-	w.x.recorded(e.ID)
 	return w.queueDeliveries(ctx, e.ID, e.AccountID, e.Action, e.At)
 }
 

@@ -56,6 +56,36 @@ func sequenceEvents(ids []equipe.ID) []batchItem {
 	return out
 }
 
+// On SQLite an event is numbered by the statement that inserts it instead:
+// the writer's transactions hold the database from their BEGIN (they are
+// immediate), so no other transaction can take a number between the
+// counter's read, at the transaction's first event, and its commit, which
+// moves the counter past the transaction's events. Numbering them after
+// the fact rewrote each event's row and moved it in both indexes of seq, and
+// parsed a statement whose text grew with the number of events: it was a
+// third of the CPU time of writing events 100 to a transaction
+// (BenchmarkRecordBurst).
+
+// insertSeq is what a transaction numbered as it inserted events.
+type insertSeq struct {
+	base int64 // the counter, read at the first
+	read bool
+	n    int // events numbered so far: base+1 … base+n
+}
+
+// nextSeq returns the number of the transaction's next event (SQLite).
+func (t txWriter) nextSeq(ctx context.Context) (int64, error) {
+	s := t.seq
+	if !s.read {
+		if err := t.q.QueryRowContext(ctx, `SELECT last FROM event_sequence WHERE one = 1`).Scan(&s.base); err != nil {
+			return 0, wrap(err)
+		}
+		s.read = true
+	}
+	s.n++
+	return s.base + int64(s.n), nil
+}
+
 // sequenceChunk is the most events one statement numbers.
 const sequenceChunk = 200
 

@@ -269,3 +269,55 @@ func TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder(t *testing.
 		})
 	}
 }
+
+// TestStreamEvents_EventsUndoneToASavepointLeaveNoGap records an event,
+// then one undone to a savepoint, then another, and commits; the next
+// transaction records one more. The stream gives the three kept events in
+// the order they were recorded, numbered without a gap (readAll fails on
+// one), then the next transaction's.
+func TestStreamEvents_EventsUndoneToASavepointLeaveNoGap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		start, err := db.LastEventSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []equipe.ID
+		write(t, db, func(tx *store.Tx) error {
+			id, err := recordEvent(ctx, tx, nil, "test.kept")
+			if err != nil {
+				return err
+			}
+			want = append(want, id)
+			sp, err := tx.Savepoint(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := recordEvent(ctx, tx, nil, "test.undone"); err != nil {
+				return err
+			}
+			if err := sp.Rollback(ctx); err != nil {
+				return err
+			}
+			id, err = recordEvent(ctx, tx, nil, "test.kept")
+			want = append(want, id)
+			return err
+		})
+		write(t, db, func(tx *store.Tx) error {
+			id, err := recordEvent(ctx, tx, nil, "test.next")
+			want = append(want, id)
+			return err
+		})
+		got, last := readAll(t, db, start)
+		if len(got) != len(want) {
+			t.Fatalf("%d events in the stream, want %d", len(got), len(want))
+		}
+		for i, e := range got {
+			if e.Event.ID != want[i] {
+				t.Errorf("event %d of the stream is %s (%s), want %s", i, e.Event.ID, e.Event.Action, want[i])
+			}
+		}
+		if l, err := db.LastEventSeq(ctx); err != nil || l != last {
+			t.Errorf("last number %d (%v), want %d", l, err, last)
+		}
+	})
+}

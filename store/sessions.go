@@ -108,14 +108,22 @@ func (w Writes) DeleteUserSessions(ctx context.Context, userID equipe.ID) (int64
 }
 
 // DeleteStaleSessions deletes sessions past their absolute end at now or idle
-// since before idleSince. Returns how many.
+// since before idleSince. Returns how many. In the same transaction the
+// clients of the grants those sessions began are told, by queued
+// back-channel logout notices, as when a session is ended by a person
+// (LogOutEndedSessions): a session that lapses logs out of its clients too.
 func (db *DB) DeleteStaleSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`,
-		micros(now), micros(idleSince))
-	if err != nil {
-		return 0, wrap(err)
-	}
-	return res.RowsAffected()
+	var n int64
+	err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.logOutStaleSessions(ctx, now, idleSince); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`,
+			micros(now), micros(idleSince))
+		return err
+	})
+	return n, err
 }
 
 // DeleteSessionOf ends the user's session id. Returns how many ended: 0

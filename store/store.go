@@ -76,6 +76,34 @@ type DB struct {
 	numbered func()
 	// commits counts the write transactions committed (see Commits).
 	commits atomic.Uint64
+	// reads counts the statements run outside transactions (see Reads).
+	reads atomic.Uint64
+}
+
+// Reads returns how many statements this DB ran on its own, outside any
+// transaction, since it was opened: what a read costs in round trips to
+// the database, for measurements and for tests that hold a path to it.
+func (db *DB) Reads() uint64 { return db.reads.Load() }
+
+// countedReads counts the statements q runs.
+type countedReads struct {
+	q     querier
+	reads *atomic.Uint64
+}
+
+func (c countedReads) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.reads.Add(1)
+	return c.q.ExecContext(ctx, query, args...)
+}
+
+func (c countedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.reads.Add(1)
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c countedReads) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.reads.Add(1)
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // Commits returns how many write transactions (Write and RunBatch) this DB
@@ -142,7 +170,7 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r),
 		subs: newSubscriptions()}
 	db.OnChange(db.subs.heard)
-	db.Queries = Queries{q: cachedDB{r, db.rcache}, d: dialects[SQLite]}
+	db.Queries = Queries{q: countedReads{cachedDB{r, db.rcache}, &db.reads}, d: dialects[SQLite]}
 	// A connection's first statement may find the file busy without the
 	// busy timeout being consulted: while the last process to close it
 	// checkpoints and removes its write-ahead log, or runs its recovery.
@@ -221,7 +249,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	}
 	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
-	db.Queries = Queries{q: p, d: dialects[Postgres]}
+	db.Queries = Queries{q: countedReads{p, &db.reads}, d: dialects[Postgres]}
 	return db, nil
 }
 
@@ -301,9 +329,10 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	var touched []string
 	var events []equipe.ID
 	var queued bool
+	var seq insertSeq
 	def := &deferral{q: stx}
 	fq := flushing{q, def}
-	tx := &Tx{Queries: Queries{q: fq, d: db.d}, Writes: Writes{x: txWriter{fq, &touched, &events, &queued, def, q}, d: db.d,
+	tx := &Tx{Queries: Queries{q: fq, d: db.d}, Writes: Writes{x: txWriter{fq, &touched, &events, &seq, &queued, def, q}, d: db.d,
 		subs: db.subs}, tx: stx, def: def}
 	def.w = tx.Writes
 	defer func() {
@@ -321,9 +350,15 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	if err = def.flush(ctx); err != nil {
 		return err
 	}
-	if len(events) > 0 {
+	if len(events) > 0 || seq.n > 0 {
 		// Last, so that the counter's row stays locked only until the
-		// commit (see sequenceEvents).
+		// commit (see sequenceEvents). Events numbered as they were
+		// inserted (SQLite, see nextSeq) move the counter past them first.
+		if seq.n > 0 {
+			if _, err = q.ExecContext(ctx, `UPDATE event_sequence SET last = last + $1 WHERE one = 1`, seq.n); err != nil {
+				return wrap(err)
+			}
+		}
 		for _, st := range sequenceEvents(events) {
 			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
 				return wrap(err)
@@ -407,9 +442,10 @@ type Tx struct {
 // PostgreSQL a failed statement aborts the whole transaction unless it is
 // undone to a savepoint.
 type Savepoint struct {
-	tx     *Tx
-	name   string
-	events int
+	tx       *Tx
+	name     string
+	events   int
+	numbered int // events numbered at their insert (insertSeq.n)
 }
 
 // Savepoint marks the transaction's current point. Savepoints nest: undo
@@ -420,7 +456,7 @@ func (tx *Tx) Savepoint(ctx context.Context) (*Savepoint, error) {
 	if err := tx.def.flush(ctx); err != nil {
 		return nil, err
 	}
-	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events)}
+	sp := &Savepoint{tx: tx, name: "sp" + itoa(tx.savepoints), events: len(*w.events), numbered: w.seq.n}
 	if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
 		return nil, wrap(err)
 	}
@@ -441,6 +477,7 @@ func (sp *Savepoint) Rollback(ctx context.Context) error {
 	// cache entry, no more.
 	w := sp.tx.Writes.x.(txWriter)
 	*w.events = (*w.events)[:sp.events]
+	w.seq.n = sp.numbered
 	return sp.Release(ctx)
 }
 
@@ -541,7 +578,8 @@ func (w Writes) queryRow(ctx context.Context, query string, args []any, dest ...
 type txWriter struct {
 	q       querier
 	touched *[]string
-	events  *[]equipe.ID
+	events  *[]equipe.ID // to be numbered at the commit
+	seq     *insertSeq   // events numbered as they were inserted
 	queued  *bool
 	def     *deferral
 	// aside runs statements on rows no deferred write touches (throttle

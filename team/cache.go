@@ -45,6 +45,9 @@ type accountEntry struct {
 	// mfa is the account's second-factor requirement, read on every
 	// request in the account (see Service.SecondFactorRule).
 	mfa mfaPolicy
+	// members is how many members the account had when read (see
+	// Service.loadMember).
+	members int32
 }
 
 // cachedMember is a memberEntry as the cache holds it: the time as Unix
@@ -249,6 +252,24 @@ func (c *cache) account(id equipe.ID) (accountEntry, bool) {
 	return e.accountEntry, c.counted(ok)
 }
 
+// peekAccount returns the account's entry if the cache holds it fresh,
+// without counting a lookup nor marking the entry used.
+func (c *cache) peekAccount(id equipe.ID) (accountEntry, bool) {
+	e, ok := c.accounts.peek(id)
+	return e.accountEntry, ok && e.gen == c.gens.of(id)
+}
+
+// holdsMember reports whether the cache holds k fresh, without counting a
+// lookup nor marking the entry used.
+func (c *cache) holdsMember(k memberKey) bool {
+	e, ok := c.members.peek(k)
+	return ok && c.freshAt(&e, k)
+}
+
+// membersHaveRoom reports whether the members held take less than their
+// budget.
+func (c *cache) membersHaveRoom() bool { return c.members.hasRoom() }
+
 // accountMember returns the account and the user's membership of it when
 // the cache knows both (or knows that the account does not exist).
 func (c *cache) accountMember(account, user equipe.ID) (accountEntry, memberEntry, bool) {
@@ -295,6 +316,22 @@ func (c *cache) claimTouch(h keyHash, now time.Time) bool {
 
 // putMember keeps e if nothing changed since gen.
 func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
+	if cm, size, ok := c.cachedMember(gen, k, e); ok {
+		c.members.put(k, cm, size, c.staleMember)
+	}
+}
+
+// putMemberIfRoom keeps e if nothing changed since gen and it fits without
+// evicting anything; it reports whether it kept it. A member nobody asked
+// about yet (read with another) takes only room no one else needs.
+func (c *cache) putMemberIfRoom(gen uint64, k memberKey, e memberEntry) bool {
+	cm, size, ok := c.cachedMember(gen, k, e)
+	return ok && c.members.putIfRoom(k, cm, size)
+}
+
+// cachedMember returns e as the cache keeps it under k and the bytes it
+// costs, or false if anything changed since gen.
+func (c *cache) cachedMember(gen uint64, k memberKey, e memberEntry) (cachedMember, int, bool) {
 	cm := cachedMember{m: e.m, firm: e.firm, active: e.active,
 		account: c.gens.of(k.account), user: c.gens.of(k.user)}
 	if !e.joined.IsZero() {
@@ -307,13 +344,13 @@ func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
 	// first, so generations that already count it come with a seq that
 	// refuses the entry.
 	if c.seq.Load() != gen {
-		return
+		return cachedMember{}, 0, false
 	}
 	size := memberOverhead
 	if e.m != nil {
 		size += e.m.Size()
 	}
-	c.members.put(k, cm, size, c.staleMember)
+	return cm, size, true
 }
 
 func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {

@@ -25,6 +25,9 @@ type clock[K comparable, V any] struct {
 	// evictions counts the entries evicted to make room (not those
 	// dropped by an invalidation of everything).
 	evictions atomic.Uint64
+	// held is the bytes the shards' entries are charged, budget the sum
+	// of their budgets (see hasRoom).
+	held, budget atomic.Int64
 }
 
 type clockShard[K comparable, V any] struct {
@@ -58,6 +61,7 @@ func newClock[K comparable, V any](budget int64, hash func(K) uint64) *clock[K, 
 // setBudget bounds the bytes the clock holds; it takes effect at the next
 // entry put in each shard.
 func (c *clock[K, V]) setBudget(budget int64) {
+	c.budget.Store(budget / clockShards * clockShards)
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
@@ -89,6 +93,34 @@ func (c *clock[K, V]) get(k K) (V, bool) {
 	return v, true
 }
 
+// peek returns the entry of k without marking it used.
+func (c *clock[K, V]) peek(k K) (V, bool) {
+	s := c.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i, ok := s.index[k]; ok {
+		return s.slots[i].val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// hasRoom reports whether the entries held take less than the budget.
+func (c *clock[K, V]) hasRoom() bool { return c.held.Load() < c.budget.Load() }
+
+// putIfRoom keeps v under k, unused, if k is not held and size bytes fit
+// in k's shard without evicting anything; it reports whether it kept it.
+func (c *clock[K, V]) putIfRoom(k K, v V, size int) bool {
+	s := c.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.index[k]; ok || s.bytes+int64(size) > s.budget {
+		return false
+	}
+	c.insertLocked(s, k, v, size)
+	return true
+}
+
 // put keeps v under k, charged size bytes, evicting what makes room:
 // entries stale reports, or not read since the hand last passed. An entry
 // larger than a shard's budget is not kept.
@@ -101,18 +133,23 @@ func (c *clock[K, V]) put(k K, v V, size int, stale func(K, *V) bool) {
 
 func (c *clock[K, V]) putLocked(s *clockShard[K, V], k K, v V, size int, stale func(K, *V) bool) {
 	if int64(size) > s.budget {
-		s.remove(k)
+		s.remove(c, k)
 		return
 	}
 	if i, ok := s.index[k]; ok {
 		sl := &s.slots[i]
-		s.bytes += int64(size) - int64(sl.size)
+		s.charge(c, int64(size)-int64(sl.size))
 		sl.val, sl.size = v, int32(size)
 		sl.used.Store(true)
 		c.makeRoom(s, 0, stale)
 		return
 	}
 	c.makeRoom(s, int64(size), stale)
+	c.insertLocked(s, k, v, size)
+}
+
+// insertLocked keeps v under k, which s does not hold, charged size bytes.
+func (c *clock[K, V]) insertLocked(s *clockShard[K, V], k K, v V, size int) {
 	var i int32
 	if n := len(s.free); n > 0 {
 		i, s.free = s.free[n-1], s.free[:n-1]
@@ -126,7 +163,13 @@ func (c *clock[K, V]) putLocked(s *clockShard[K, V], k K, v V, size int, stale f
 	// pass, so a sweep of entries read once evicts only its own.
 	sl.used.Store(false)
 	s.index[k] = i
-	s.bytes += int64(size)
+	s.charge(c, int64(size))
+}
+
+// charge counts n more bytes held in s (fewer when negative).
+func (s *clockShard[K, V]) charge(c *clock[K, V], n int64) {
+	s.bytes += n
+	c.held.Add(n)
 }
 
 // makeRoom evicts until need more bytes fit. Two turns of the hand are
@@ -145,7 +188,7 @@ func (c *clock[K, V]) makeRoom(s *clockShard[K, V], need int64, stale func(K, *V
 			sl.used.Store(false)
 			continue
 		}
-		s.evict(sl)
+		s.evict(c, sl)
 		c.evictions.Add(1)
 	}
 }
@@ -162,16 +205,16 @@ func (c *clock[K, V]) update(k K, f func(*V)) bool {
 	return ok
 }
 
-func (s *clockShard[K, V]) remove(k K) {
+func (s *clockShard[K, V]) remove(c *clock[K, V], k K) {
 	if i, ok := s.index[k]; ok {
-		s.evict(&s.slots[i])
+		s.evict(c, &s.slots[i])
 	}
 }
 
-func (s *clockShard[K, V]) evict(sl *clockSlot[K, V]) {
+func (s *clockShard[K, V]) evict(c *clock[K, V], sl *clockSlot[K, V]) {
 	i := s.index[sl.key]
 	delete(s.index, sl.key)
-	s.bytes -= int64(sl.size)
+	s.charge(c, -int64(sl.size))
 	var zero clockSlot[K, V]
 	sl.key, sl.val, sl.size, sl.live = zero.key, zero.val, 0, false
 	s.free = append(s.free, i)
@@ -183,6 +226,7 @@ func (c *clock[K, V]) clear() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.index)
+		c.held.Add(-s.bytes)
 		s.slots, s.free, s.hand, s.bytes = nil, nil, 0, 0
 		s.mu.Unlock()
 	}

@@ -39,6 +39,9 @@ type Authenticator struct {
 	// NoUserVerification makes the answers say the user was present but
 	// not verified.
 	NoUserVerification bool
+	// Synced makes the answers say the credential may be backed up and
+	// is (the backup eligible and backed up flags): a synced passkey.
+	Synced bool
 
 	Credentials []*Credential
 }
@@ -52,14 +55,20 @@ var b64 = base64.RawURLEncoding
 const (
 	flagUP = 0x01
 	flagUV = 0x04
+	flagBE = 0x08
+	flagBS = 0x10
 	flagAT = 0x40
 )
 
 func (a *Authenticator) flags() byte {
+	f := byte(flagUP | flagUV)
 	if a.NoUserVerification {
-		return flagUP
+		f = flagUP
 	}
-	return flagUP | flagUV
+	if a.Synced {
+		f |= flagBE | flagBS
+	}
+	return f
 }
 
 func authData(rpID string, flags byte, counter uint32) []byte {

@@ -1,0 +1,208 @@
+package team_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// coldAccounts seeds n accounts of perAccount members each (the default
+// catalogue's roles, one member in five with two overrides, one in three
+// holding one or two of the account's four resources, one account in ten
+// with a custom role held by one member) and returns every (account, user)
+// pair.
+func coldAccounts(t testing.TB, db *store.DB, n, perAccount int) [][2]equipe.ID {
+	t.Helper()
+	roles := []string{"admin", "manager", "manager", "collaborator", "collaborator", "collaborator", "collaborator",
+		"collaborator", "guest", "guest"}
+	now := time.Now()
+	var pairs [][2]equipe.ID
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		for a := range n {
+			account := equipe.Account{ID: equipe.NewID(), Name: fmt.Sprintf("Account %d", a), Locale: "fr",
+				InvitationTTLHours: 168, CreatedAt: now}
+			if err := tx.CreateAccount(ctx, &account); err != nil {
+				return err
+			}
+			var res []equipe.ID
+			for r := range 4 {
+				rs := equipe.Resource{ID: equipe.NewID(), AccountID: account.ID, Type: "location",
+					Name: fmt.Sprintf("Location %d", r), CreatedAt: now}
+				if err := tx.CreateResource(ctx, &rs); err != nil {
+					return err
+				}
+				res = append(res, rs.ID)
+			}
+			custom := a%10 == 0
+			if custom {
+				if err := tx.CreateRole(ctx, &equipe.CustomRole{AccountID: account.ID, Key: "auditor", LabelFR: "Auditeur",
+					LabelEN: "Auditor", Grants: []equipe.Grant{{Permission: "records.view"}, {Permission: "members.view"}},
+					CreatedAt: now, UpdatedAt: now}); err != nil {
+					return err
+				}
+			}
+			for i := range perAccount {
+				u := equipe.User{ID: equipe.NewUserID(), Email: fmt.Sprintf("u%d.%d@example.com", a, i), FirstName: "U",
+					LastName: fmt.Sprint(i), Locale: "fr", CreatedAt: now}
+				u.EmailKey = u.Email
+				if err := tx.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+				m := equipe.Member{AccountID: account.ID, UserID: u.ID, Role: roles[i%len(roles)],
+					Status: equipe.MemberActive, JoinedAt: now, CreatedAt: now}
+				if custom && i == 3 {
+					m.Role = "auditor"
+				}
+				if i%5 == 1 {
+					m.Overrides = []equipe.Override{{Permission: "records.export", Allow: true},
+						{Permission: "contacts.manage", Allow: false}}
+				}
+				if err := tx.CreateMember(ctx, &m); err != nil {
+					return err
+				}
+				for r := range (i % 3) * (i % 2) {
+					if err := tx.AssignResource(ctx, account.ID, u.ID, res[(i+r)%len(res)]); err != nil {
+						return err
+					}
+				}
+				pairs = append(pairs, [2]equipe.ID{account.ID, u.ID})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pairs
+}
+
+// BenchmarkCheck_Cold measures a check whose member the cache does not
+// hold (as after a start): over 300 accounts of 10 members, each op checks
+// the next (account, user) pair, and the cache is emptied once every pair
+// was asked once. "every-member" asks about all of them in a scattered
+// order; "one-a-member-an-account" asks about one member of each account
+// only, the case where reading an account's other members is of no use.
+// reads/op counts the statements the store ran.
+//
+//	go test -run '^$' -bench Check_Cold -benchtime 3000x ./team
+func BenchmarkCheck_Cold(b *testing.B) {
+	const accounts, per = 300, 10
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db := storetest.Open(b, e)
+			st := servicetest.New(b, db, identity.Params{})
+			pairs := coldAccounts(b, db, accounts, per)
+			r := rand.New(rand.NewPCG(3, 4))
+			every := append([][2]equipe.ID(nil), pairs...)
+			r.Shuffle(len(every), func(i, j int) { every[i], every[j] = every[j], every[i] })
+			var one [][2]equipe.ID
+			for i := 0; i < len(pairs); i += per {
+				one = append(one, pairs[i+r.IntN(per)])
+			}
+			caller := team.Actor{Operator: true}
+			for _, set := range []struct {
+				name  string
+				pairs [][2]equipe.ID
+			}{{"every-member", every}, {"one-a-member-an-account", one}} {
+				b.Run(set.name, func(b *testing.B) {
+					st.Team.ForgetEverything()
+					reads := db.Reads()
+					for i := 0; b.Loop(); i++ {
+						j := i % len(set.pairs)
+						if j == 0 && i > 0 {
+							st.Team.ForgetEverything()
+						}
+						p := set.pairs[j]
+						if _, err := st.Team.Check(ctx, caller, team.CheckQuery{Account: p[0], User: p[1],
+							Permission: "records.view"}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(db.Reads()-reads)/float64(b.N), "reads/op")
+				})
+			}
+		})
+	}
+}
+
+// TestCheck_AMissReadsTheSmallAccountOnce holds the warm start: after a
+// start, the first check in an account of ten reads the account and its
+// members in two statements, the checks of its other members and of a
+// stranger one (then none), and a change to one member reads that member
+// alone again, whose next check says what changed. In an account of more
+// than smallAccount members each member is read on its own, in one
+// statement.
+func TestCheck_AMissReadsTheSmallAccountOnce(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		st := servicetest.New(t, db, identity.Params{})
+		pairs := coldAccounts(t, db, 2, 10)
+		caller := team.Actor{Operator: true}
+		check := func(p [2]equipe.ID, perm string) (bool, uint64) {
+			t.Helper()
+			before := db.Reads()
+			d, err := st.Team.Check(ctx, caller, team.CheckQuery{Account: p[0], User: p[1], Permission: perm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.Allowed, db.Reads() - before
+		}
+		st.Team.ForgetEverything()
+		if _, n := check(pairs[0], "records.view"); n != 2 {
+			t.Fatalf("the first check in an account read %d statements, want 2 (the account, its members)", n)
+		}
+		for _, p := range pairs[1:10] {
+			if _, n := check(p, "records.view"); n != 0 {
+				t.Fatalf("a check of another member of the account read %d statements, want 0", n)
+			}
+		}
+		stranger := [2]equipe.ID{pairs[0][0], equipe.NewUserID()}
+		if ok, n := check(stranger, "records.view"); ok || n != 1 {
+			t.Fatalf("a stranger: allowed %v after %d statements, want refused after 1", ok, n)
+		}
+		if ok, n := check(stranger, "records.view"); ok || n != 0 {
+			t.Fatalf("a stranger again: allowed %v after %d statements, want refused after 0", ok, n)
+		}
+		// The guest (member 8) may not manage members; made an
+		// administrator, they may, and only they are read again.
+		guest := pairs[8]
+		if ok, _ := check(guest, "members.manage"); ok {
+			t.Fatal("a guest may manage members")
+		}
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			m, err := tx.LockMember(ctx, guest[0], guest[1])
+			if err != nil {
+				return err
+			}
+			m.Role = equipe.RoleAdmin
+			return tx.UpdateMember(ctx, &m)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, n := check(guest, "members.manage"); !ok || n != 1 {
+			t.Fatalf("the guest made administrator: allowed %v after %d statements, want allowed after 1", ok, n)
+		}
+		if _, n := check(pairs[9], "records.view"); n != 0 {
+			t.Fatalf("another member after a change to one read %d statements, want 0", n)
+		}
+
+		// A larger account: each member on its own.
+		account := pairs[10][0]
+		storetest.SeedMembers(t, cfg, account, 60)
+		st.Team.ForgetEverything()
+		if _, n := check(pairs[10], "records.view"); n != 2 {
+			t.Fatalf("the first check in an account of 70 read %d statements, want 2 (the account, the member)", n)
+		}
+		if _, n := check(pairs[11], "records.view"); n != 1 {
+			t.Fatalf("the next member of an account of 70 read %d statements, want 1", n)
+		}
+	})
+}
