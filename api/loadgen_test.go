@@ -113,7 +113,7 @@ func runLoad(tb testing.TB, spec loadSpec) loadResult {
 	}
 	r.Foreign, r.CPUPerReq = -1, -1
 	if end := markCPU(); r.Requests > 0 && end.self > 0 {
-		r.CPUPerReq = float64((end.self-mark.self).Nanoseconds()) / 1000 / float64(r.Requests)
+		r.CPUPerReq = float64((end.self - mark.self).Nanoseconds()) / 1000 / float64(r.Requests)
 	}
 	if f, ok := foreignCPU(mark, cmd); ok {
 		r.Foreign = 100 * f.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU()))
