@@ -38,6 +38,10 @@ type API struct {
 	// SignIn is the OpenID Connect provider, whose consents people see and
 	// withdraw.
 	SignIn *openid.Provider
+	// Document is the OpenAPI document served at /api/openapi.json
+	// (DocumentFor the brand); nil: the one of the catalogue's product
+	// with the default key prefix.
+	Document []byte
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
@@ -562,40 +566,69 @@ var openAPIDoc []byte
 func Document() []byte { return openAPIDoc }
 
 // DocumentFor returns the OpenAPI document the API serves at
-// /api/openapi.json for the product named product (the brand's name): its
-// title and prose name the product ("Acme Cloud API", "the applications
-// that log people in with Acme Cloud"). The identifiers that programs
-// depend on keep their spelling: the session cookie's name, the API keys'
-// prefix, the problem types, the export's format, the realm. The caller
-// must not change it.
-func DocumentFor(product string) []byte {
-	if product == "" || product == brand.DefaultName {
+// /api/openapi.json for the product named product (the brand's name) whose
+// API keys start with keyPrefix: its title and prose name the product
+// ("Acme Cloud API", "the applications that log people in with Acme
+// Cloud"), the keys' description their prefix (acme_…) and the
+// WWW-Authenticate challenge its realm (Bearer realm="Acme Cloud"). The
+// identifiers that programs depend on keep their spelling: the session
+// cookie's name, the problem types, the export's format. An empty product
+// or prefix is the default's. The caller must not change it.
+func DocumentFor(product, keyPrefix string) []byte {
+	if product == "" {
+		product = brand.DefaultName
+	}
+	if keyPrefix == "" {
+		keyPrefix = brand.KeyPrefixFor(product)
+	}
+	if product == brand.DefaultName && keyPrefix == equipe.DefaultKeyPrefix {
 		return openAPIDoc
 	}
-	if d, ok := branded.Load(product); ok {
+	id := product + "\x00" + keyPrefix
+	if d, ok := branded.Load(id); ok {
 		return d.([]byte)
 	}
-	name, _ := json.Marshal(product) // escaped for a JSON string
-	name = name[1 : len(name)-1]
-	var out bytes.Buffer
-	last := 0
-	for from := 0; ; {
-		i := bytes.Index(openAPIDoc[from:], productWord)
-		if i < 0 {
-			break
+	doc := openAPIDoc
+	if product != brand.DefaultName {
+		// The realm first: it holds the default's name, which is not
+		// prose.
+		doc = bytes.ReplaceAll(doc, defaultRealm, jsonText(strings.TrimPrefix(brand.Realm(product, ""), "Bearer ")))
+		name := jsonText(product)
+		var out bytes.Buffer
+		last := 0
+		for from := 0; ; {
+			i := bytes.Index(doc[from:], productWord)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(productWord)
+			from = end
+			if !proseWord(doc, start, end) {
+				continue
+			}
+			out.Write(doc[last:start])
+			out.Write(name)
+			last = end
 		}
-		start, end := from+i, from+i+len(productWord)
-		from = end
-		if !proseWord(openAPIDoc, start, end) {
-			continue
-		}
-		out.Write(openAPIDoc[last:start])
-		out.Write(name)
-		last = end
+		out.Write(doc[last:])
+		doc = out.Bytes()
 	}
-	out.Write(openAPIDoc[last:])
-	d, _ := branded.LoadOrStore(product, out.Bytes())
+	doc = bytes.ReplaceAll(doc, defaultKeyPrefix, jsonText("("+keyPrefix+"\u2026)"))
+	d, _ := branded.LoadOrStore(id, doc)
 	return d.([]byte)
+}
+
+// defaultRealm and defaultKeyPrefix are the realm and the keys' prefix of
+// the default brand, as the document writes them.
+var (
+	defaultRealm     = []byte(`realm=\"equipe\"`)
+	defaultKeyPrefix = []byte(`(equipe_\u2026)`)
+)
+
+// jsonText is s escaped for a JSON string, without its quotes.
+func jsonText(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b[1 : len(b)-1]
 }
 
 // branded holds the documents DocumentFor made, by product.
@@ -640,7 +673,11 @@ func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
 	if a.I18n != nil {
 		product = a.I18n.Product
 	}
-	_, err := w.Write(DocumentFor(product))
+	doc := a.Document
+	if doc == nil {
+		doc = DocumentFor(product, "")
+	}
+	_, err := w.Write(doc)
 	return err
 }
 

@@ -13,10 +13,10 @@ import (
 // whose sentences name the brand; "equipe" is left only in the
 // identifiers programs depend on.
 func TestDocumentFor_NamesTheBrandInProseAndKeepsIdentifiers(t *testing.T) {
-	if !bytes.Equal(DocumentFor("equipe"), openAPIDoc) || !bytes.Equal(DocumentFor(""), openAPIDoc) {
+	if !bytes.Equal(DocumentFor("equipe", "equipe_"), openAPIDoc) || !bytes.Equal(DocumentFor("", ""), openAPIDoc) {
 		t.Error("the default brand's document is not the built-in one")
 	}
-	raw := DocumentFor(`Acme "Cloud"`)
+	raw := DocumentFor(`Acme "Cloud"`, "acme_")
 	var doc struct {
 		Info struct {
 			Title string `json:"title"`
@@ -29,7 +29,7 @@ func TestDocumentFor_NamesTheBrandInProseAndKeepsIdentifiers(t *testing.T) {
 		t.Errorf("title %q", doc.Info.Title)
 	}
 	rest := string(raw)
-	for _, id := range []string{"__Host-equipe_session", "equipe_session", `equipe_\u2026`, "urn:equipe:problem:", "equipe.user-export/1", `realm=\"equipe\"`} {
+	for _, id := range []string{"__Host-equipe_session", "equipe_session", "urn:equipe:problem:", "equipe.user-export/1"} {
 		if !strings.Contains(rest, id) {
 			t.Errorf("the identifier %s is gone", id)
 		}
@@ -40,5 +40,16 @@ func TestDocumentFor_NamesTheBrandInProseAndKeepsIdentifiers(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), `log people in with Acme \"Cloud\" as their OpenID Connect provider`) {
 		t.Error("the prose does not name the brand")
+	}
+	// The keys' prefix and the realm follow the brand.
+	if !strings.Contains(string(raw), `"An API key (acme_…): `) {
+		t.Error("the API keys' description does not give the brand's prefix")
+	}
+	if !strings.Contains(string(raw), "`Bearer realm=\\\"Acme \\\\\\\"Cloud\\\\\\\"\\\"`") {
+		t.Error("the WWW-Authenticate challenge does not give the brand's realm")
+	}
+	// A brand that keeps the name but changes the prefix.
+	if raw := DocumentFor("equipe", "acme_"); !strings.Contains(string(raw), `"An API key (acme_…): `) || bytes.Contains(raw, []byte(`equipe_\u2026`)) {
+		t.Error("the default name with a prefix of its own does not describe that prefix")
 	}
 }

@@ -123,6 +123,7 @@ func reportLatency(b *testing.B, name string, rs, base []loadResult) {
 	b.ReportMetric(med(func(i int) float64 { return rs[i].P50 / 1000 }), name+"-p50-ms")
 	b.ReportMetric(med(func(i int) float64 { return rs[i].P99 / 1000 }), name+"-p99-ms")
 	b.ReportMetric(med(func(i int) float64 { return rs[i].P999 / 1000 }), name+"-p99.9-ms")
+	b.ReportMetric(med(func(i int) float64 { return rs[i].CPUPerReq }), name+"-cpu-µs/req")
 	if base != nil {
 		var ratios []string
 		for i := range rs {

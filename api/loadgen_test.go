@@ -68,13 +68,18 @@ type loadResult struct {
 	// What the server's process (this one) allocated per answer and how
 	// many garbage collections it ran a second meanwhile.
 	BytesPerReq, AllocsPerReq, GCPerSec float64
+	// CPUPerReq is the server's process's CPU time per answer, in
+	// microseconds (getrusage): what an answer costs the servers, which
+	// other programs on the machine do not stretch as they stretch the
+	// latencies. -1 when unknown.
+	CPUPerReq float64
 }
 
 func (r loadResult) String() string {
 	return fmt.Sprintf("%.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.2f ms, %d answers, %d errors, "+
-		"late %.2f %%, generator CPU %.0f %%, foreign CPU %.0f %%; server: %.0f B and %.1f allocations an answer, %.1f GC/s",
+		"late %.2f %%, generator CPU %.0f %%, foreign CPU %.0f %%; server: %.1f µs of CPU, %.0f B and %.1f allocations an answer, %.1f GC/s",
 		r.Rate, r.P50/1000, r.P99/1000, r.P999/1000, r.Max/1000, r.Requests, r.Errors, r.Late, r.GenCPU, r.Foreign,
-		r.BytesPerReq, r.AllocsPerReq, r.GCPerSec)
+		r.CPUPerReq, r.BytesPerReq, r.AllocsPerReq, r.GCPerSec)
 }
 
 // runLoad runs the generator in a process of its own and returns what it
@@ -106,7 +111,10 @@ func runLoad(tb testing.TB, spec loadSpec) loadResult {
 	if err := json.Unmarshal(out, &r); err != nil {
 		tb.Fatalf("load generator's answer %q: %v\n%s", out, err, stderr.Bytes())
 	}
-	r.Foreign = -1
+	r.Foreign, r.CPUPerReq = -1, -1
+	if end := markCPU(); r.Requests > 0 && end.self > 0 {
+		r.CPUPerReq = float64((end.self - mark.self).Nanoseconds()) / 1000 / float64(r.Requests)
+	}
 	if f, ok := foreignCPU(mark, cmd); ok {
 		r.Foreign = 100 * f.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU()))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/problem"
@@ -91,7 +92,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
 		if e.Code == equipe.EUNAUTHORIZED {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="equipe"`)
+			w.Header().Set("WWW-Authenticate", brand.Realm(cat.Product, ""))
 		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

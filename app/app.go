@@ -111,6 +111,13 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		cfg.Brand = brand.Default()
 		a.Config.Brand = cfg.Brand
 	}
+	if cfg.Brand.KeyPrefix == "" {
+		cfg.Brand.KeyPrefix = brand.KeyPrefixFor(cfg.Brand.Name)
+		a.Config.Brand = cfg.Brand
+	}
+	if err := equipe.CheckKeyPrefix(cfg.Brand.KeyPrefix); err != nil {
+		return &SettingError{Env: "EQUIPE_BRAND_KEY_PREFIX", Flag: "brand-key-prefix", Problem: err.Error()}
+	}
 	var override fs.FS
 	if cfg.TemplatesDir != "" {
 		override = os.DirFS(cfg.TemplatesDir)
@@ -183,6 +190,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	}
 	a.SigningKeys = &openid.Keys{Work: runner, Secrets: keys}
 	a.Team.TimeZone = cfg.TimeZone
+	a.Team.KeyPrefix = cfg.Brand.KeyPrefix
 	a.Team.Log = a.Log.With("component", "team")
 	a.Identity = id
 	a.Idempotency = &idempotency.Service{DB: a.DB, Now: opt.Now}
@@ -206,9 +214,10 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		opt.Logouts(a.Logouts)
 	}
 	cookies := httpauth.Cookies{Secure: cfg.PublicURL.Scheme == "https"}
+	apiDoc := api.DocumentFor(cfg.Brand.Name, cfg.Brand.KeyPrefix)
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
-		Brand: cfg.Brand, APIDocument: api.DocumentFor(cfg.Brand.Name)}
+		Brand: cfg.Brand, APIDocument: apiDoc}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err
@@ -234,7 +243,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-		Log: a.Log.With("component", "api"), SignIn: signIn}
+		Log: a.Log.With("component", "api"), SignIn: signIn, Document: apiDoc}
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}

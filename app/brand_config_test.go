@@ -31,6 +31,13 @@ func TestParseConfig_BrandSettings(t *testing.T) {
 		b.SupportURL != "https://acme.test/help" || b.TermsURL != "https://acme.test/terms" || b.ImprintURL != "https://acme.test/imprint" {
 		t.Fatalf("brand: %+v", b)
 	}
+	if b.KeyPrefix != "acmecloud_" {
+		t.Errorf("the keys' prefix is not derived from the name: %q", b.KeyPrefix)
+	}
+	env["EQUIPE_BRAND_KEY_PREFIX"] = "acme_"
+	if cfg, err := ParseConfig("serve", nil, func(k string) string { return env[k] }); err != nil || cfg.Brand.KeyPrefix != "acme_" {
+		t.Errorf("a prefix given: %q, %v", cfg.Brand.KeyPrefix, err)
+	}
 	if cfg.MailFrom != `"Acme Cloud" <no-reply@id.acme.test>` {
 		t.Errorf("the default sender does not bear the product's name: %s", cfg.MailFrom)
 	}
@@ -39,7 +46,8 @@ func TestParseConfig_BrandSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := def.Brand; d.Name != brand.DefaultName || d.Primary != brand.DefaultPrimary || d.Accent != brand.DefaultAccent || d.Logo != nil || d.Stylesheet != nil {
+	if d := def.Brand; d.Name != brand.DefaultName || d.Primary != brand.DefaultPrimary || d.Accent != brand.DefaultAccent || d.Logo != nil || d.Stylesheet != nil ||
+		d.KeyPrefix != "equipe_" {
 		t.Errorf("default brand: %+v", def.Brand)
 	}
 }
@@ -63,6 +71,12 @@ func TestParseConfig_BadBrandSettingsStopTheStart(t *testing.T) {
 		{"EQUIPE_TERMS_URL", "javascript:alert(1)", "EQUIPE_TERMS_URL (--terms-url)"},
 		{"EQUIPE_IMPRINT_URL", "ftp://acme.test", "EQUIPE_IMPRINT_URL (--imprint-url)"},
 		{"EQUIPE_TEMPLATES_DIR", filepath.Join(dir, "none"), "EQUIPE_TEMPLATES_DIR (--templates-dir): "},
+		{"EQUIPE_BRAND_KEY_PREFIX", "Acme_", `EQUIPE_BRAND_KEY_PREFIX (--brand-key-prefix): "Acme_" is not a key prefix: give 1 to 15 lowercase letters (a-z) or digits followed by _ (for example acme_)`},
+		{"EQUIPE_BRAND_KEY_PREFIX", "acme", `"acme" is not a key prefix`},
+		{"EQUIPE_BRAND_KEY_PREFIX", "acme-cloud_", `"acme-cloud_" is not a key prefix`},
+		{"EQUIPE_BRAND_KEY_PREFIX", "_", `"_" is not a key prefix`},
+		{"EQUIPE_BRAND_KEY_PREFIX", "acme__", `"acme__" is not a key prefix`},
+		{"EQUIPE_BRAND_KEY_PREFIX", "averyverylongname_", `"averyverylongname_" is not a key prefix`},
 	} {
 		_, err := ParseConfig("serve", nil, func(k string) string {
 			if k == c.env {

@@ -108,6 +108,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		metricsAddr, metricsNetworks                                                   string
 		brandName, brandLogo, brandFavicon, brandPrimary, brandAccent                  string
 		supportEmail, supportURL, termsURL, imprintURL, templatesDir, brandCSS         string
+		keyPrefix                                                                      string
 		cacheMB                                                                        string
 	}
 	settings := []setting{
@@ -136,6 +137,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"brand-primary", "EQUIPE_BRAND_PRIMARY", brand.DefaultPrimary, "colour of buttons and links (#rrggbb); white text on it must reach 4.5:1", false, &raw.brandPrimary},
 		{"brand-accent", "EQUIPE_BRAND_ACCENT", brand.DefaultAccent, "colour of focus rings, current tabs and banners (#rrggbb); white text on it must reach 4.5:1", false, &raw.brandAccent},
 		{"brand-stylesheet", "EQUIPE_BRAND_STYLESHEET", "", "CSS file (at most 256 KiB) served after the pages' own stylesheet", false, &raw.brandCSS},
+		{"brand-key-prefix", "EQUIPE_BRAND_KEY_PREFIX", "", "start of new API keys' secrets: 1 to 15 lowercase letters or digits and _ (default: from the brand's name, acmecloud_); keys made under an earlier prefix stay valid", false, &raw.keyPrefix},
 		{"support-email", "EQUIPE_SUPPORT_EMAIL", "", "address customers write to for help, in every page's footer and every email", false, &raw.supportEmail},
 		{"support-url", "EQUIPE_SUPPORT_URL", "", "help page of the product, in every page's footer and every email", false, &raw.supportURL},
 		{"terms-url", "EQUIPE_TERMS_URL", "", "terms of service, linked from every page's footer and every email", false, &raw.termsURL},
@@ -248,7 +250,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		c.SMTP = &sc
 	}
 	if c.Brand, err = parseBrand(raw.brandName, raw.brandLogo, raw.brandFavicon, raw.brandPrimary, raw.brandAccent,
-		raw.supportEmail, raw.supportURL, raw.termsURL, raw.imprintURL, raw.brandCSS); err != nil {
+		raw.supportEmail, raw.supportURL, raw.termsURL, raw.imprintURL, raw.brandCSS, raw.keyPrefix); err != nil {
 		return c, err
 	}
 	if raw.templatesDir != "" {
@@ -303,14 +305,21 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 
 // parseBrand checks the brand settings: a short one-line name, logo and
 // favicon files that are SVG or PNG images, colours white text can be read
-// on, a support address and absolute http(s) URLs.
-func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, termsURL, imprintURL, stylesheet string) (brand.Brand, error) {
+// on, a support address, absolute http(s) URLs and a key prefix.
+func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, termsURL, imprintURL, stylesheet, keyPrefix string) (brand.Brand, error) {
 	b := brand.Default()
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 60 || strings.ContainsFunc(name, unicode.IsControl) {
 		return b, &SettingError{"EQUIPE_BRAND_NAME", "brand-name", "must be a line of 1 to 60 characters"}
 	}
 	b.Name = name
+	b.KeyPrefix = brand.KeyPrefixFor(name)
+	if keyPrefix != "" {
+		if err := equipe.CheckKeyPrefix(keyPrefix); err != nil {
+			return b, &SettingError{"EQUIPE_BRAND_KEY_PREFIX", "brand-key-prefix", err.Error()}
+		}
+		b.KeyPrefix = keyPrefix
+	}
 	for _, img := range []struct {
 		env, flag, file string
 		into            **brand.Image

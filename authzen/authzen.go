@@ -14,6 +14,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/problem"
@@ -255,7 +256,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="equipe"`)
+		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.Product, ""))
 	}
 	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
 	msg := s.I18n.T(locale, key, args)

@@ -56,11 +56,49 @@ type Brand struct {
 	// Stylesheet is the vendor's own CSS, served after the pages' own
 	// stylesheet and the colours; nil: none.
 	Stylesheet []byte
+	// KeyPrefix starts the secrets of the API keys made from now on
+	// ("acme_"): 1 to 15 lowercase letters or digits and "_"; empty: the
+	// one KeyPrefixFor derives from Name. Keys made under an earlier
+	// prefix stay valid.
+	KeyPrefix string
 }
 
 // Default returns the brand of an instance the vendor left as it is.
 func Default() Brand {
-	return Brand{Name: DefaultName, Primary: DefaultPrimary, Accent: DefaultAccent}
+	return Brand{Name: DefaultName, Primary: DefaultPrimary, Accent: DefaultAccent, KeyPrefix: DefaultName + "_"}
+}
+
+// KeyPrefixFor is the API keys' prefix of a product named name: its ASCII
+// letters and digits in lower case, the first 12 of them, and "_" ("Acme
+// Cloud" gives "acmecloud_", the default name "equipe_"); "key_" when the
+// name has none.
+func KeyPrefixFor(name string) string {
+	out := make([]byte, 0, 13)
+	for _, r := range strings.ToLower(name) {
+		if len(out) == 12 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			out = append(out, byte(r))
+		}
+	}
+	if len(out) == 0 {
+		return "key_"
+	}
+	return string(append(out, '_'))
+}
+
+// Realm is the WWW-Authenticate challenge of the product named name,
+// followed by what, if any ("SCIM"): Bearer realm="Acme Cloud". Programs
+// do not parse the realm; people read it.
+func Realm(name, what string) string {
+	if name == "" {
+		name = DefaultName
+	}
+	if what != "" {
+		name += " " + what
+	}
+	return `Bearer realm="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
 }
 
 // Image is a logo or favicon: its content and media type (image/svg+xml or

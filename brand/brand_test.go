@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/equipe-dev/equipe"
 )
 
 func TestContrast_MatchesWCAGFigures(t *testing.T) {
@@ -109,6 +111,34 @@ func TestFileName_KeepsLettersAndDigits(t *testing.T) {
 	for name, want := range map[string]string{"equipe": "equipe", "Acme Cloud": "acme-cloud", " Über  Team 2 ": "ber-team-2", "日本": "data"} {
 		if got := (Brand{Name: name}).FileName(); got != want {
 			t.Errorf("%q: %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestKeyPrefixFor_DerivesAPrefixKeysAccept(t *testing.T) {
+	for name, want := range map[string]string{
+		"equipe": "equipe_", "Acme Cloud": "acmecloud_", "ACME 2000": "acme2000_",
+		"Très Grande Entreprise": "trsgrandeent_", "日本": "key_", "": "key_",
+	} {
+		got := KeyPrefixFor(name)
+		if got != want {
+			t.Errorf("KeyPrefixFor(%q) = %q, want %q", name, got, want)
+		}
+		if err := equipe.CheckKeyPrefix(got); err != nil {
+			t.Errorf("KeyPrefixFor(%q): %v", name, err)
+		}
+	}
+}
+
+func TestRealm_QuotesTheName(t *testing.T) {
+	for _, c := range []struct{ name, what, want string }{
+		{"", "", `Bearer realm="equipe"`},
+		{"Acme Cloud", "", `Bearer realm="Acme Cloud"`},
+		{"Acme Cloud", "SCIM", `Bearer realm="Acme Cloud SCIM"`},
+		{`Acme "Cloud" \o/`, "", `Bearer realm="Acme \"Cloud\" \\o/"`},
+	} {
+		if got := Realm(c.name, c.what); got != c.want {
+			t.Errorf("Realm(%q, %q) = %s, want %s", c.name, c.what, got, c.want)
 		}
 	}
 }

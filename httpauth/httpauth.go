@@ -152,9 +152,6 @@ func withState(r *http.Request, st *state) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 }
 
-// KeyPrefix starts API key secrets (and no session secret).
-const KeyPrefix = "equipe_"
-
 // KeyAuthenticator finds the API key of a secret. The key it returns may be
 // shared with other requests: nobody changes it.
 type KeyAuthenticator interface {
@@ -257,7 +254,9 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			scheme, secret, _ := strings.Cut(h, " ")
 			secret = strings.TrimSpace(secret)
 			bearer := strings.EqualFold(scheme, "Bearer")
-			if bearer && strings.HasPrefix(secret, KeyPrefix) && m.Keys != nil {
+			// An API key's secret, whatever its prefix, never has the form
+			// of a session's (equipe.IsKeySecret).
+			if bearer && equipe.IsKeySecret(secret) && m.Keys != nil {
 				k, err := m.Keys.AuthenticateKey(ctx, secret)
 				switch {
 				case err == nil:

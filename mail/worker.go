@@ -2,19 +2,17 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/outbox"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -114,12 +112,7 @@ type Worker struct {
 
 func (w *Worker) setup() {
 	w.setupOnce.Do(func() {
-		b := make([]byte, 8)
-		rand.Read(b)
-		host, _ := os.Hostname()
-		// The claim is random so that two workers never share one; the host
-		// and process make the outbox readable when an operator looks.
-		w.claim = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+		w.claim = outbox.NewClaim()
 		w.wake = make(chan struct{}, 1)
 	})
 }

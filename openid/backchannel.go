@@ -2,10 +2,8 @@ package openid
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/equipe-dev/equipe/outbox"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/webhook"
 )
@@ -38,15 +36,16 @@ const LogoutTokenLifetime = 2 * time.Minute
 
 // Logouts delivers the back-channel logout notices queued by the changes
 // that end sessions and grants (store.LogOutEndedSessions,
-// store.Writes.EndGrantsOf): to each, a logout token signed with the
-// provider's current key, POSTed to the client's back-channel logout URI.
-// A notice that fails is tried again on webhook.Schedule; an answer 4xx
-// (the client refused the token) or a URI gone abandons it. Requests go
-// through the webhooks' HTTP client, with its checks of where they may go.
-// Any number of workers may run on one database: each claims notices under
-// a lease, as the webhook worker does.
+// store.Writes.EndGrantsOf, store.DB.DeleteStaleSessions): to each, a logout
+// token signed with the provider's current key, POSTed to the client's
+// back-channel logout URI. It is the loop of package outbox, as the
+// webhook worker is: a notice that fails is tried again on
+// webhook.Schedule; an answer 4xx (the client refused the token) or a URI
+// gone abandons it. Requests go through the webhooks' HTTP client, with
+// its checks of where they may go. Any number of workers may run on one
+// database: each claims notices under a lease.
 //
-// Set the fields before the first call to Run or RunOnce.
+// Set the fields before the first call to Run, RunOnce or Wake.
 type Logouts struct {
 	DB     *store.DB
 	Keys   *Keys
@@ -62,18 +61,12 @@ type Logouts struct {
 	// OnRound, when set, is called after each round of Run.
 	OnRound func()
 
-	once  sync.Once
-	claim string
-	wake  chan struct{}
+	once sync.Once
+	loop outbox.Worker[store.Logout]
 }
 
 func (l *Logouts) setup() {
 	l.once.Do(func() {
-		b := make([]byte, 8)
-		rand.Read(b)
-		host, _ := os.Hostname()
-		l.claim = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-		l.wake = make(chan struct{}, 1)
 		if l.Client == nil {
 			l.Client = webhook.Rules{}.Client(webhook.DefaultTimeout, nil)
 		}
@@ -86,25 +79,18 @@ func (l *Logouts) setup() {
 		if l.Schedule == nil {
 			l.Schedule = webhook.Schedule
 		}
-		if l.Poll <= 0 {
-			l.Poll = time.Second
-		}
 		if l.Batch <= 0 {
 			l.Batch = 50
 		}
-		if l.Lease <= 0 {
-			l.Lease = 5 * time.Minute
-		}
+		l.loop = outbox.Worker[store.Logout]{Queue: logoutQueue{l}, Name: "back-channel logout", Log: l.Log, Now: l.Now,
+			Schedule: l.Schedule, Batch: l.Batch, Lease: l.Lease, Poll: l.Poll, OnRound: l.OnRound}
 	})
 }
 
 // Wake asks the worker to look for due notices now. It never blocks.
 func (l *Logouts) Wake() {
 	l.setup()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
+	l.loop.Wake()
 }
 
 // Run delivers until ctx is done. Database errors are logged and retried
@@ -112,72 +98,39 @@ func (l *Logouts) Wake() {
 func (l *Logouts) Run(ctx context.Context) error {
 	l.setup()
 	l.DB.OnDeliveriesQueued(l.Wake)
-	timer := time.NewTimer(l.Poll)
-	defer timer.Stop()
-	for {
-		n, err := l.RunOnce(ctx)
-		if l.OnRound != nil {
-			l.OnRound()
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			l.Log.Warn("back-channel logout round failed", "error", err)
-		} else if n == l.Batch {
-			continue
-		}
-		timer.Reset(l.Poll)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.wake:
-		case <-timer.C:
-		}
-	}
+	return l.loop.Run(ctx)
 }
 
-// RunOnce claims the notices due now (up to Batch), sends them one after
-// the other and records the outcomes. It returns how many it claimed.
+// RunOnce claims the notices due now (up to Batch), sends them and records
+// the outcomes. It returns how many it claimed.
 func (l *Logouts) RunOnce(ctx context.Context) (int, error) {
 	l.setup()
-	now := l.Now()
-	ls, err := l.DB.ClaimLogouts(ctx, now, l.Lease, l.Batch, l.claim)
-	if err != nil {
-		return 0, fmt.Errorf("claim logouts: %w", err)
-	}
-	var errs []error
-	for _, n := range ls {
-		o := l.deliver(context.WithoutCancel(ctx), n)
-		if err := l.DB.RecordLogoutOutcome(context.WithoutCancel(ctx), l.claim, o); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return len(ls), errors.Join(errs...)
+	return l.loop.RunOnce(ctx)
 }
 
-// errFinal marks a failure that retrying cannot mend.
-type errFinal struct{ error }
+// logoutQueue is the logout notices as the outbox loop sees them.
+type logoutQueue struct{ l *Logouts }
 
-func (l *Logouts) deliver(ctx context.Context, n store.Logout) store.LogoutOutcome {
-	start := l.Now()
-	o := store.LogoutOutcome{ID: n.ID, At: start}
-	err := l.send(ctx, n, start)
-	if err == nil {
-		o.Delivered = true
-		return o
+func (q logoutQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]store.Logout, error) {
+	return q.l.DB.ClaimLogouts(ctx, now, lease, limit, claim)
+}
+
+// Attempt is the notice's count: its claim counted this attempt.
+func (q logoutQueue) Attempt(n store.Logout) int { return n.Attempts }
+
+func (q logoutQueue) Attrs(n store.Logout) []any { return []any{"client_id", n.ClientID.String()} }
+
+func (q logoutQueue) Send(ctx context.Context, n store.Logout, now time.Time) outbox.Result {
+	return outbox.Result{Err: q.l.send(ctx, n, now)}
+}
+
+func (q logoutQueue) Record(ctx context.Context, claim string, outcomes []outbox.Outcome[store.Logout]) error {
+	rows := make([]store.LogoutOutcome, len(outcomes))
+	for i, o := range outcomes {
+		rows[i] = store.LogoutOutcome{ID: o.Item.ID, Delivered: o.Status == outbox.Delivered,
+			Abandoned: o.Status == outbox.Abandoned, Error: o.Error, At: o.At, Next: o.Next}
 	}
-	o.Error = strings.Join(strings.Fields(err.Error()), " ")
-	if len(o.Error) > 500 {
-		o.Error = strings.ToValidUTF8(o.Error[:500], "")
-	}
-	if _, final := err.(errFinal); final || n.Attempts > len(l.Schedule) {
-		o.Abandoned = true
-		l.Log.Warn("back-channel logout abandoned", "client_id", n.ClientID.String(), "attempts", n.Attempts, "error", o.Error)
-		return o
-	}
-	o.Next = start.Add(l.Schedule[n.Attempts-1])
-	return o
+	return q.l.DB.RecordLogoutOutcomes(ctx, claim, rows)
 }
 
 // LogoutTokenID returns the jti of the logout tokens of notice n: the same
@@ -198,10 +151,10 @@ func LogoutTokenID(n store.Logout) string {
 func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error {
 	c, err := l.DB.OIDCClient(ctx, n.ClientID)
 	if err != nil {
-		return errFinal{fmt.Errorf("client: %w", err)}
+		return outbox.Final(fmt.Errorf("client: %w", err))
 	}
 	if c.BackchannelLogoutURI == "" {
-		return errFinal{errors.New("the client no longer has a back-channel logout URI")}
+		return outbox.Final(errors.New("the client no longer has a back-channel logout URI"))
 	}
 	token, err := l.Token(ctx, n, now)
 	if err != nil {
@@ -212,7 +165,7 @@ func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BackchannelLogoutURI,
 		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
 	if err != nil {
-		return errFinal{err}
+		return outbox.Final(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "equipe-oidc/1")
@@ -226,7 +179,7 @@ func (l *Logouts) send(ctx context.Context, n store.Logout, now time.Time) error
 	case res.StatusCode >= 200 && res.StatusCode < 300:
 		return nil
 	case res.StatusCode >= 400 && res.StatusCode < 500:
-		return errFinal{fmt.Errorf("answered %d: %s", res.StatusCode, b)}
+		return outbox.Final(fmt.Errorf("answered %d: %s", res.StatusCode, b))
 	}
 	return fmt.Errorf("answered %d: %s", res.StatusCode, b)
 }

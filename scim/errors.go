@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/problem"
@@ -93,7 +94,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		secs := max(int((e.RetryAfter+time.Second-1)/time.Second), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	case equipe.EUNAUTHORIZED:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="equipe SCIM"`)
+		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.Product, "SCIM"))
 	case equipe.EUNAVAILABLE:
 		s.Log.Warn("request met an unavailable database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 		w.Header().Set("Retry-After", "1")

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -87,45 +90,31 @@ func scanLogout(row interface{ Scan(...any) error }, l *Logout) error {
 }
 
 // ClaimLogouts claims up to limit logout notices due at now for the worker
-// whose claim is claim, as ClaimEmails does for emails: queued ones whose
-// next attempt has come and ones whose previous claim lapsed. The claim
-// counts as an attempt.
+// whose claim is claim, until now+lease, as ClaimWebhookDeliveries does for
+// webhooks, in one statement: queued ones whose next attempt has come and
+// ones whose previous claim lapsed. The claim counts as an attempt. Oldest
+// first.
 func (db *DB) ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]Logout, error) {
 	var out []Logout
 	err := db.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
-		rows, err := tx.q.QueryContext(ctx, `SELECT id FROM oidc_logouts
-			WHERE status IN ('queued', 'processing') AND next_attempt_at <= $1
-			ORDER BY next_attempt_at, id LIMIT $2`+tx.Queries.d.skipLocked, micros(now), limit)
+		rows, err := tx.q.QueryContext(ctx, tx.Queries.d.claimStatement("oidc_logouts", "id", "", ", attempts = attempts + 1",
+			logoutColumns), micros(now), limit, claim, micros(now.Add(lease)))
 		if err != nil {
 			return wrap(err)
 		}
-		var ids []int64
+		defer rows.Close()
 		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return wrap(err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return wrap(err)
-		}
-		for _, id := range ids {
-			// While processing, next_attempt_at holds the end of the lease.
 			var l Logout
-			err := scanLogout(tx.q.QueryRowContext(ctx, `UPDATE oidc_logouts SET status = 'processing', claim = $2,
-				next_attempt_at = $3, attempts = attempts + 1 WHERE id = $1 RETURNING `+logoutColumns,
-				id, claim, micros(now.Add(lease))), &l)
-			if err != nil {
+			if err := scanLogout(rows, &l); err != nil {
 				return wrap(err)
 			}
 			out = append(out, l)
 		}
-		return nil
+		return wrap(rows.Err())
 	})
+	// The claim's statement returns its rows in no set order.
+	slices.SortFunc(out, func(a, b Logout) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
 }
 
@@ -140,19 +129,42 @@ type LogoutOutcome struct {
 	At, Next  time.Time
 }
 
-// RecordLogoutOutcome records the outcome of an attempt on a notice the
-// worker whose claim is claim still holds.
-func (db *DB) RecordLogoutOutcome(ctx context.Context, claim string, o LogoutOutcome) error {
-	status, next, delivered := "queued", o.Next, time.Time{}
-	switch {
-	case o.Delivered:
-		status, next, delivered = "delivered", o.At, o.At
-	case o.Abandoned:
-		status, next = "abandoned", o.At
+// logoutOutcomeRow is a LogoutOutcome as RecordLogoutOutcomes passes it to
+// the database (jsonRows).
+type logoutOutcomeRow struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+	Next   int64  `json:"next_at"`
+	At     int64  `json:"at"`
+	Error  string `json:"error"`
+}
+
+var logoutOutcomeColumns = [][2]string{{"id", "bigint"}, {"status", "text"}, {"next_at", "bigint"}, {"at", "bigint"},
+	{"error", "text"}}
+
+// RecordLogoutOutcomes records, in one statement, the outcomes of attempts
+// on notices the worker whose claim is claim still holds.
+func (db *DB) RecordLogoutOutcomes(ctx context.Context, claim string, outcomes []LogoutOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
 	}
-	_, err := db.w.ExecContext(ctx, `UPDATE oidc_logouts SET status = $3, claim = NULL, last_error = $4,
-		next_attempt_at = $5, delivered_at = $6 WHERE id = $1 AND claim = $2 AND status = 'processing'`,
-		o.ID, claim, status, o.Error, micros(next), tv(delivered))
+	rows := make([]logoutOutcomeRow, len(outcomes))
+	for i, o := range outcomes {
+		r := logoutOutcomeRow{ID: o.ID, Status: "queued", Next: micros(o.Next), At: micros(o.At), Error: o.Error}
+		switch {
+		case o.Delivered:
+			r.Status, r.Next = "delivered", micros(o.At)
+		case o.Abandoned:
+			r.Status, r.Next = "abandoned", micros(o.At)
+		}
+		rows[i] = r
+	}
+	param, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = db.w.ExecContext(ctx, db.d.recordStatement("oidc_logouts", logoutOutcomeColumns, "oidc_logouts.id = v.id", ""),
+		param, claim)
 	return wrap(err)
 }
 

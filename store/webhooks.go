@@ -426,11 +426,8 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease t
 		out = out[:0]
 		// While processing, next_attempt_at holds the end of the lease: a
 		// claim that lapses makes the delivery due again.
-		rows, err := tx.q.QueryContext(ctx, `UPDATE webhook_deliveries SET status = 'processing', claim = $3,
-			next_attempt_at = $4 WHERE (endpoint_id, event_id) IN (SELECT endpoint_id, event_id FROM webhook_deliveries
-			WHERE status IN ('queued', 'processing') AND next_attempt_at <= $1
-			AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
-			ORDER BY next_attempt_at LIMIT $2`+tx.Queries.d.skipLocked+`) RETURNING `+deliveryColumns,
+		rows, err := tx.q.QueryContext(ctx, tx.Queries.d.claimStatement("webhook_deliveries", "(endpoint_id, event_id)",
+			" AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)", "", deliveryColumns),
 			micros(now), limit, claim, until)
 		if err != nil {
 			return wrap(err)
@@ -557,11 +554,9 @@ func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes 
 			param, claim); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1,
-			next_attempt_at = v.next_at, response_code = v.response_code, last_error = v.error, last_attempt_at = v.at,
-			claim = NULL, delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE delivered_at END
-			FROM `+v+` WHERE webhook_deliveries.endpoint_id = v.endpoint_id AND webhook_deliveries.event_id = v.event_id
-			AND webhook_deliveries.claim = $2 AND webhook_deliveries.status = 'processing'`, param, claim); err != nil {
+		if _, err := tx.exec(ctx, db.d.recordStatement("webhook_deliveries", outcomeColumns,
+			"webhook_deliveries.endpoint_id = v.endpoint_id AND webhook_deliveries.event_id = v.event_id",
+			", attempts = attempts + 1, response_code = v.response_code, last_attempt_at = v.at"), param, claim); err != nil {
 			return err
 		}
 		for _, o := range outcomes {

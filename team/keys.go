@@ -15,12 +15,10 @@ import (
 	"github.com/equipe-dev/equipe/work"
 )
 
-// KeyPrefix starts every API key secret, so that keys are recognisable in
-// logs, configuration files and secret scanners.
-const KeyPrefix = "equipe_"
-
-// keyLen is the length of a secret: the prefix and 256 random bits.
-const keyLen = len(KeyPrefix) + 43
+// KeyPrefix starts the secrets of keys made with no prefix configured
+// (Service.KeyPrefix), and of every key made before the prefix followed
+// the brand: equipe.DefaultKeyPrefix.
+const KeyPrefix = equipe.DefaultKeyPrefix
 
 // keyTouchEvery bounds how often a key's last-used time is written.
 const keyTouchEvery = time.Minute
@@ -43,14 +41,17 @@ func invalidKey() error { return equipe.Errorf(equipe.EUNAUTHORIZED, "api_key.in
 // revocation, and any change to its creator's standing, reaches every
 // process through the store's change notifications.
 func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.APIKey, error) {
-	if len(secret) != keyLen || !strings.HasPrefix(secret, KeyPrefix) {
+	// Whatever its prefix: a key made under one the instance used before
+	// is as valid as one made under today's, and the hash of the whole
+	// secret is what finds it.
+	if !equipe.IsKeySecret(secret) {
 		return nil, invalidKey()
 	}
 	// Hashing a copy on the stack spares the heap a copy of the secret on
 	// every request.
-	var b [keyLen]byte
-	copy(b[:], secret)
-	h := keyHash(sha256.Sum256(b[:]))
+	var b [equipe.MaxKeySecretLen]byte
+	n := copy(b[:], secret)
+	h := keyHash(sha256.Sum256(b[:n]))
 	e, ok := s.cache.key(h)
 	if !ok {
 		gen := s.cache.generation()
@@ -145,13 +146,14 @@ func (s *Service) CreateKey(ctx context.Context, actor Actor, account *equipe.ID
 	if err := v.Err(); err != nil {
 		return equipe.APIKey{}, "", err
 	}
-	secret, err := newKeySecret(s.Work.Rand)
+	prefix := s.keyPrefix()
+	secret, err := newKeySecret(s.Work.Rand, prefix)
 	if err != nil {
 		return equipe.APIKey{}, "", err
 	}
 	sum := sha256.Sum256([]byte(secret))
 	k.Hash = sum[:]
-	k.Prefix = secret[:len(KeyPrefix)+6]
+	k.Prefix = secret[:len(prefix)+6]
 	err = s.do(ctx, actor, func(u *work.Unit) error {
 		if err := u.CreateAPIKey(ctx, &k); err != nil {
 			return err
@@ -420,10 +422,18 @@ func (s *Service) mayGrantRole(actor *access.Member, role access.Role) error {
 	return nil
 }
 
-func newKeySecret(r io.Reader) (string, error) {
+// keyPrefix is the prefix of the keys made now.
+func (s *Service) keyPrefix() string {
+	if s.KeyPrefix == "" {
+		return KeyPrefix
+	}
+	return s.KeyPrefix
+}
+
+func newKeySecret(r io.Reader, prefix string) (string, error) {
 	var b [32]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "", err
 	}
-	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

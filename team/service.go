@@ -32,7 +32,11 @@ type Service struct {
 	// TimeZone is the IANA name of the zone of accounts that chose none
 	// ("" for UTC).
 	TimeZone string
-	Log      *slog.Logger
+	// KeyPrefix starts the secrets of the API keys made from now on (the
+	// brand's, checked by equipe.CheckKeyPrefix); KeyPrefix when empty.
+	// Keys made under any earlier prefix stay valid.
+	KeyPrefix string
+	Log       *slog.Logger
 	// Secrets seals the webhook endpoints' signing secrets (the instance's
 	// secret key).
 	Secrets *identity.Keyring

@@ -17,11 +17,10 @@ import (
 
 // wireNames are the identifiers programs depend on, which keep equipe's
 // spelling in a branded instance too (docs/branding.md, "What keeps the
-// name"): the session cookie's name, the API keys' prefix, the problem
-// types, the data export's format, the API's realm. They show in the API
-// reference and the OpenAPI document, nowhere else.
-var wireNames = []string{"__Host-equipe_session", "equipe_session", "equipe_\\u2026", "equipe_…",
-	"urn:equipe:problem:", "equipe.user-export/1", `realm=\"equipe\"`, `realm=&#34;equipe&#34;`}
+// name"): the session cookie's name, the problem types, the data export's
+// format. They show in the API reference and the OpenAPI document, nowhere
+// else. The API keys' prefix and the realm follow the brand.
+var wireNames = []string{"__Host-equipe_session", "equipe_session", "urn:equipe:problem:", "equipe.user-export/1"}
 
 // linkAttr finds the links and resources of a page: href and src.
 var linkAttr = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
@@ -32,7 +31,8 @@ var linkAttr = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
 // the home page for an account's owner and for a member with fewer
 // permissions; the error pages (not found, forbidden, a link that no longer
 // works); the API reference and the OpenAPI document; the OpenID Connect
-// consent page; the data a person downloads; every email sent. Nothing says
+// consent page; the data a person downloads; an API key as it is shown
+// once and then listed; every email sent. Nothing says
 // "equipe" (in any case), in the text, the markup, the stylesheets and
 // scripts, or a downloaded file's name, but for the identifiers programs
 // depend on (wireNames).
@@ -118,6 +118,18 @@ func TestBrand_NothingACustomerReachesSaysEquipe(t *testing.T) {
 		}
 	}
 
+	// An API key, shown once: it starts with the brand's prefix.
+	confirmEmail(t, env, "ada@example.com")
+	p := post(t, o.c, o.url("/api-keys"), url.Values{"name": {"CRM"}, "role": {"manager"}})
+	secret := regexp.MustCompile(`acmecloud_[A-Za-z0-9_-]{43}`).FindString(p.Body)
+	if p.Status != 201 || secret == "" {
+		t.Fatalf("a key made on the API keys page: %d\n%s", p.Status, p.Body)
+	}
+	says("the API key shown once", p.Body)
+	if p := get(t, o.c, o.url("/api-keys")); !strings.Contains(p.Body, "<code>"+secret[:len("acmecloud_")+6]+"…</code>") {
+		t.Errorf("the API keys page does not list the key by its prefix:\n%s", p.Body)
+	}
+
 	owner, member := o.c, as(env, grace)
 	for _, lang := range []string{"fr", "en"} {
 		anonymous := env.Client()
@@ -128,7 +140,7 @@ func TestBrand_NothingACustomerReachesSaysEquipe(t *testing.T) {
 		}
 		crawl("someone not logged in, in "+lang, anonymous, "/login", "/signup", "/forgot-password",
 			"/password-reset/nope", "/invitations/nope", "/signup/confirm/nope", "/no-such-page", "/docs/api", "/api/openapi.json")
-		crawl("the owner, in "+lang, owner, "/", o.path("/members"), "/me/data/export", "/no-such-page")
+		crawl("the owner, in "+lang, owner, "/", o.path("/members"), o.path("/api-keys"), "/me/data/export", "/no-such-page")
 		crawl("a member, in "+lang, member, "/", o.path("/settings"), o.path("/audit"), "/me/data/export")
 
 		// The consent an application asks for, on its own page.

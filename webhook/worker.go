@@ -3,25 +3,21 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/outbox"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -34,9 +30,9 @@ var Schedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minut
 // Worker defaults.
 const (
 	DefaultTimeout     = 10 * time.Second
-	DefaultBatch       = 100
-	DefaultConcurrency = 8
-	DefaultPoll        = time.Second
+	DefaultBatch       = outbox.DefaultBatch
+	DefaultConcurrency = outbox.DefaultConcurrency
+	DefaultPoll        = outbox.DefaultPoll
 	// DefaultRate is how many requests a worker starts a second at most:
 	// a burst of 10,000 events goes out in 25 s, using a share of the CPU
 	// small enough that the service's requests hardly notice (see
@@ -45,17 +41,18 @@ const (
 	// DefaultLease is how long a claim holds a batch: longer than a batch can
 	// take (each request gives up after Timeout), after which the
 	// deliveries of a worker that died are due again.
-	DefaultLease = 5 * time.Minute
+	DefaultLease = outbox.DefaultLease
 )
 
 // ResponseBytes is how much of an answer an attempt keeps.
 const ResponseBytes = 1024
 
-// Worker delivers the queued deliveries. Any number of workers, in one
-// process or many, may run on one database: a claim holds a batch under a
-// lease, and a delivery whose lease lapses (its worker died) is claimed
-// again. Delivery is therefore at least once; a repeat carries the same
-// webhook-id, by which receivers recognise it.
+// Worker delivers the queued deliveries, through the loop of package
+// outbox. Any number of workers, in one process or many, may run on one
+// database: a claim holds a batch under a lease, and a delivery whose lease
+// lapses (its worker died) is claimed again. Delivery is therefore at least
+// once; a repeat carries the same webhook-id, by which receivers recognise
+// it.
 //
 // The deliveries of a batch are sent concurrently (Concurrency at a time),
 // so the deliveries of one endpoint are not in order: receivers order
@@ -92,26 +89,26 @@ type Worker struct {
 	OnRound func()
 
 	setupOnce sync.Once
-	claim     string
-	wake      chan struct{}
-	next      time.Time // when the next request may start (Rate)
+	loop      outbox.Worker[job]
 
 	delivered, failed, abandoned atomic.Uint64
 }
 
 func (w *Worker) setup() {
 	w.setupOnce.Do(func() {
-		b := make([]byte, 8)
-		rand.Read(b)
-		host, _ := os.Hostname()
-		w.claim = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-		w.wake = make(chan struct{}, 1)
 		if w.Client == nil {
 			w.Client = Rules{}.Client(w.timeout(), nil)
 		}
 		if w.Logger == nil {
 			w.Logger = slog.New(slog.DiscardHandler)
 		}
+		schedule := w.Schedule
+		if schedule == nil {
+			schedule = Schedule
+		}
+		w.loop = outbox.Worker[job]{Queue: queue{w}, Name: "webhook delivery", Log: w.Logger, Now: w.Now,
+			Schedule: schedule, Batch: w.Batch, Concurrency: w.Concurrency, Lease: w.Lease,
+			Rate: orDefault(w.Rate, DefaultRate), Poll: w.Poll, OnRound: w.OnRound}
 	})
 }
 
@@ -134,10 +131,7 @@ func orDefault[T int | time.Duration](v, def T) T {
 // Wake asks the worker to look for due deliveries now. It never blocks.
 func (w *Worker) Wake() {
 	w.setup()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.loop.Wake()
 }
 
 // Stats returns how many deliveries this worker delivered, how many
@@ -155,105 +149,95 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.setup()
 	w.DB.OnDeliveriesQueued(w.Wake)
-	batch := orDefault(w.Batch, DefaultBatch)
-	poll := orDefault(w.Poll, DefaultPoll)
-	timer := time.NewTimer(poll)
-	defer timer.Stop()
-	for {
-		claimed, err := w.round(ctx)
-		if w.OnRound != nil {
-			w.OnRound()
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			w.Logger.Warn("webhook round failed", "error", err)
-		} else if claimed == batch {
-			continue
-		}
-		timer.Reset(poll)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-w.wake:
-		case <-timer.C:
-		}
-	}
+	return w.loop.Run(ctx)
 }
 
 // RunOnce claims the deliveries due now (up to Batch), sends them and
 // records the outcomes. It returns how many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.setup()
-	return w.round(ctx)
+	return w.loop.RunOnce(ctx)
 }
 
-func (w *Worker) round(ctx context.Context) (int, error) {
-	now := w.now()
-	ds, err := w.DB.ClaimWebhookDeliveries(ctx, now, orDefault(w.Lease, DefaultLease), orDefault(w.Batch, DefaultBatch), w.claim)
+// job is a claimed delivery and the endpoint it goes to.
+type job struct {
+	d equipe.WebhookDelivery
+	t *target
+}
+
+// queue is the webhook deliveries as the outbox loop sees them.
+type queue struct{ w *Worker }
+
+// Claim claims a batch and reads each of its endpoints once.
+func (q queue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]job, error) {
+	ds, err := q.w.DB.ClaimWebhookDeliveries(ctx, now, lease, limit, claim)
 	if err != nil {
-		return 0, fmt.Errorf("claim deliveries: %w", err)
-	}
-	if len(ds) == 0 {
-		return 0, nil
+		return nil, err
 	}
 	endpoints := map[equipe.ID]*target{}
-	for _, d := range ds {
-		if _, ok := endpoints[d.EndpointID]; !ok {
-			endpoints[d.EndpointID] = w.target(ctx, d.EndpointID, now)
+	jobs := make([]job, len(ds))
+	for i, d := range ds {
+		t, ok := endpoints[d.EndpointID]
+		if !ok {
+			t = q.w.target(ctx, d.EndpointID, now)
+			endpoints[d.EndpointID] = t
+		}
+		jobs[i] = job{d: d, t: t}
+	}
+	return jobs, nil
+}
+
+func (q queue) Attempt(j job) int { return j.d.Attempts + 1 }
+
+func (q queue) Attrs(j job) []any {
+	return []any{"endpoint_id", j.d.EndpointID.String(), "event_id", j.d.EventID.String()}
+}
+
+// Send signs and POSTs the delivery: an answer other than 2xx fails it.
+func (q queue) Send(ctx context.Context, j job, _ time.Time) outbox.Result {
+	code, response, err := q.w.send(ctx, j.t, j.d)
+	if err == nil && (code < 200 || code > 299) {
+		err = fmt.Errorf("answered %d", code)
+		if code >= 300 && code < 400 {
+			err = fmt.Errorf("answered %d: redirects are not followed", code)
 		}
 	}
-	outcomes := make([]store.WebhookOutcome, len(ds))
-	sem := make(chan struct{}, orDefault(w.Concurrency, DefaultConcurrency))
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		w.pace(ctx)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			// A request in hand is finished even when shutdown begins.
-			outcomes[i] = w.deliver(context.WithoutCancel(ctx), endpoints[d.EndpointID], d)
-		})
+	return outbox.Result{Err: err, Code: code, Response: response}
+}
+
+// Record records the attempts, and disables the endpoints that failed
+// throughout their retries.
+func (q queue) Record(ctx context.Context, claim string, outcomes []outbox.Outcome[job]) error {
+	w := q.w
+	rows := make([]store.WebhookOutcome, len(outcomes))
+	for i, o := range outcomes {
+		d := o.Item.d
+		rows[i] = store.WebhookOutcome{Attempt: equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: d.EndpointID,
+			EventID: d.EventID, At: o.At, Duration: o.Duration, ResponseCode: o.Code, Response: o.Response, Error: o.Error},
+			Status: equipe.DeliveryStatus(o.Status), Next: o.Next}
+		switch o.Status {
+		case outbox.Delivered:
+			w.delivered.Add(1)
+		case outbox.Abandoned:
+			w.abandoned.Add(1)
+		default:
+			w.failed.Add(1)
+		}
 	}
-	wg.Wait()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	failing, err := w.DB.RecordWebhookOutcomes(rctx, w.claim, outcomes)
+	failing, err := w.DB.RecordWebhookOutcomes(ctx, claim, rows)
 	if err != nil {
-		return len(ds), fmt.Errorf("record deliveries: %w", err)
+		return fmt.Errorf("record deliveries: %w", err)
 	}
 	var errs []error
 	for _, id := range failing {
 		w.Logger.Warn("webhook endpoint failing throughout its retries: disabled", "endpoint_id", id.String())
 		if w.Disable != nil {
-			if err := w.Disable(rctx, id); err != nil {
+			if err := w.Disable(ctx, id); err != nil {
 				errs = append(errs, fmt.Errorf("disable endpoint %s: %w", id, err))
 			}
 		}
 	}
-	return len(ds), errors.Join(errs...)
-}
-
-// pace waits until the next request may start, Rate a second at most. It
-// reads the real time, not Now: it spreads the work over the machine's
-// time.
-func (w *Worker) pace(ctx context.Context) {
-	now := time.Now()
-	// Time spent between requests (claiming, recording) counts, up to a
-	// second: the rate is an average, not a gap after each request.
-	if floor := now.Add(-time.Second); w.next.Before(floor) {
-		w.next = floor
-	}
-	w.next = w.next.Add(time.Second / time.Duration(orDefault(w.Rate, DefaultRate)))
-	if wait := w.next.Sub(now); wait > time.Millisecond {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
+	return errors.Join(errs...)
 }
 
 // target is an endpoint as a round sends to it: its URL and the secrets
@@ -309,42 +293,6 @@ func Body(d equipe.WebhookDelivery) ([]byte, error) {
 	return json.Marshal(Message{Type: string(e.Type), Timestamp: e.At.UTC(), Data: e.Public()})
 }
 
-// deliver makes one attempt of d and returns its outcome.
-func (w *Worker) deliver(ctx context.Context, t *target, d equipe.WebhookDelivery) store.WebhookOutcome {
-	start := w.now()
-	a := equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: d.EndpointID, EventID: d.EventID, At: start}
-	code, response, err := w.send(ctx, t, d)
-	a.Duration = w.now().Sub(start)
-	a.ResponseCode, a.Response = code, response
-	if err == nil && (code < 200 || code > 299) {
-		err = fmt.Errorf("answered %d", code)
-		if code >= 300 && code < 400 {
-			err = fmt.Errorf("answered %d: redirects are not followed", code)
-		}
-	}
-	o := store.WebhookOutcome{Attempt: a, Status: equipe.DeliveryDelivered, Next: start}
-	if err == nil {
-		w.delivered.Add(1)
-		return o
-	}
-	o.Attempt.Error = errorText(err)
-	schedule := w.Schedule
-	if schedule == nil {
-		schedule = Schedule
-	}
-	attempt := d.Attempts + 1 // this one
-	if attempt > len(schedule) {
-		w.abandoned.Add(1)
-		o.Status = equipe.DeliveryAbandoned
-		w.Logger.Warn("webhook delivery abandoned", "endpoint_id", d.EndpointID.String(), "event_id", d.EventID.String(),
-			"attempts", attempt, "error", o.Attempt.Error)
-		return o
-	}
-	w.failed.Add(1)
-	o.Status, o.Next = equipe.DeliveryQueued, start.Add(schedule[attempt-1])
-	return o
-}
-
 // send signs and POSTs d to t, and returns the status code and the first
 // bytes of the answer.
 func (w *Worker) send(ctx context.Context, t *target, d equipe.WebhookDelivery) (int, string, error) {
@@ -379,24 +327,5 @@ func (w *Worker) send(ctx context.Context, t *target, d equipe.WebhookDelivery) 
 	b, _ := io.ReadAll(io.LimitReader(res.Body, ResponseBytes))
 	// Drain a little more so that the connection can be used again.
 	io.CopyN(io.Discard, res.Body, 64<<10)
-	return res.StatusCode, storable(string(b)), nil
-}
-
-// storable returns s as both engines can store it: valid UTF-8 without NUL
-// bytes, which PostgreSQL's text refuses.
-func storable(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// errorText is what an attempt keeps of an error: one line, bounded.
-func errorText(err error) string {
-	s := storable(strings.Join(strings.Fields(err.Error()), " "))
-	if len(s) > 500 {
-		s = s[:500]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
+	return res.StatusCode, outbox.Storable(string(b)), nil
 }
