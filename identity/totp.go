@@ -361,11 +361,13 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 	if resealed != nil {
 		keyID = s.Keys.KeyID()
 	}
-	b.AttemptAllowed(ctx, codeIPKey(o.IP), now, limitCodeIP)
-	b.AttemptAllowed(ctx, codeUserKey(userID), now, limitCodeUser)
+	// The attempt is counted only if neither throttle blocks it at this
+	// moment (else the batch takes no effect), and being right it is
+	// given back at once: the address's, as a successful login's is; the
+	// person's, with their failed codes.
+	b.AttemptRefunded(ctx, codeIPKey(o.IP), now, limitCodeIP)
+	b.AttemptCleared(ctx, codeUserKey(userID), now)
 	b.AcceptTOTPStep(ctx, userID, step, now, resealed, keyID)
-	b.DeleteThrottle(ctx, codeUserKey(userID))
-	b.Refund(ctx, codeIPKey(o.IP), limitCodeIP.Free)
 	if then != nil {
 		if err := then(ctx, b.Writes, now, MethodTOTP); err != nil {
 			return "", err

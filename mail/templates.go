@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -196,7 +197,11 @@ type Action struct {
 // Templates renders the emails. All templates are parsed, and rendered once
 // with sample data, by NewTemplates, so that a broken template (embedded or
 // a vendor's override) stops the service at start rather than when the
-// first email of that kind is due.
+// first email of that kind is due. Parsed, the 27 emails in two languages
+// (each in two engines, with its copy of the layout) take some 5 MB, most
+// of them never sent by a given service: only their text stays, and an
+// email is parsed again when it is composed, the parsedKept most recently
+// composed kept parsed.
 type Templates struct {
 	// Now is the clock that turns Data.Expires into "valid for 1 hour"
 	// (default time.Now).
@@ -206,10 +211,55 @@ type Templates struct {
 	host    string
 	brand   brand.Brand
 	logoURL string
-	sets    map[setKey]*templateSet
+	sources map[setKey]setSource
+
+	mu     sync.Mutex
+	parsed []parsedSet // most recently used first, at most parsedKept
 }
 
 type setKey struct{ name, locale string }
+
+// setSource is the text of one email in one locale: the files its set is
+// parsed from.
+type setSource struct{ layout, common, file, body string }
+
+type parsedSet struct {
+	key setKey
+	set *templateSet
+}
+
+// parsedKept is how many emails stay parsed: the few a service sends
+// often (the new-browser alert, the invitation, the reset, in a language
+// or two), each about 90 KB.
+const parsedKept = 8
+
+// set returns the parsed set of the email in the locale, parsing it if it
+// is not among the last ones composed.
+func (t *Templates) set(k setKey) (*templateSet, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, p := range t.parsed {
+		if p.key == k {
+			copy(t.parsed[1:i+1], t.parsed[:i])
+			t.parsed[0] = p
+			return p.set, nil
+		}
+	}
+	src, ok := t.sources[k]
+	if !ok {
+		return nil, fmt.Errorf("mail: no template %s.%s", k.name, k.locale)
+	}
+	set, err := parseSet(t.funcs(), src.layout, src.common, src.file, src.body, k.locale)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.parsed) < parsedKept {
+		t.parsed = append(t.parsed, parsedSet{})
+	}
+	copy(t.parsed[1:], t.parsed[:len(t.parsed)-1])
+	t.parsed[0] = parsedSet{k, set}
+	return set, nil
+}
 
 // templateSet holds one email in one locale. Each email's file defines the
 // same block names (subject, text, html), so each gets a set of its own.
@@ -252,11 +302,11 @@ func NewBrandedTemplates(publicURL *url.URL, override fs.FS, b brand.Brand) (*Te
 		b = brand.Default()
 	}
 	t := &Templates{
-		Now:    time.Now,
-		public: publicURL,
-		host:   publicURL.Hostname(),
-		brand:  b,
-		sets:   make(map[setKey]*templateSet),
+		Now:     time.Now,
+		public:  publicURL,
+		host:    publicURL.Hostname(),
+		brand:   b,
+		sources: make(map[setKey]setSource),
 	}
 	if b.Logo != nil && b.Logo.Type == "image/png" {
 		u := publicURL.JoinPath("static", "brand", "logo")
@@ -299,16 +349,18 @@ func NewBrandedTemplates(publicURL *url.URL, override fs.FS, b brand.Brand) (*Te
 			if err != nil {
 				return nil, err
 			}
-			set, err := parseSet(t.funcs(), layout, common, file, body, locale)
-			if err != nil {
+			k := setKey{name, locale}
+			t.sources[k] = setSource{layout, common, file, body}
+			if _, err := t.set(k); err != nil {
 				return nil, err
 			}
-			t.sets[setKey{name, locale}] = set
+			if err := t.selfCheck(name, locale); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err := t.selfCheck(); err != nil {
-		return nil, err
-	}
+	// What the check parsed is not kept: the service starts with none.
+	t.parsed = nil
 	return t, nil
 }
 
@@ -385,34 +437,28 @@ func parseSet(funcs map[string]any, layout, common, file, body, locale string) (
 	return &templateSet{text: tt, html: ht}, nil
 }
 
-// selfCheck renders every email in every locale twice: with every field set
-// and with the optional ones empty, so both branches of the templates'
+// selfCheck renders the email in the locale twice: with every field set
+// and with the optional ones empty, so both branches of the template's
 // conditions run once before any real email does.
-func (t *Templates) selfCheck() error {
+func (t *Templates) selfCheck(name, locale string) error {
 	full := t.Sample("self-check")
-	link := full.Link
-	bare := Data{AccountName: "Acme", Link: link, Factor: "totp"}
-	for _, name := range t.Names() {
-		for _, locale := range equipe.Locales {
-			bare := bare
-			if needs[name].recipient {
-				bare.RecipientName = "Ada"
-			}
-			if needs[name].newEmail {
-				bare.NewEmail = "ada@example.net"
-			}
-			for _, d := range []Data{full, bare} {
-				e, err := t.Compose(name, locale, "self-check@example.com", d)
-				if err != nil {
-					return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
-				}
-				// The link of an invitation, a reset or a confirmation is
-				// the email's purpose: a template that drops it (an
-				// override, most likely) sends an email nobody can act on.
-				if needs[name].link && (!strings.Contains(e.Text, d.Link) || !strings.Contains(e.HTML, d.Link)) {
-					return fmt.Errorf("mail templates: %s.%s%s: the email must show its link {{.Link}} in both its text and its HTML", name, locale, fileSuffix)
-				}
-			}
+	bare := Data{AccountName: "Acme", Link: full.Link, Factor: "totp"}
+	if needs[name].recipient {
+		bare.RecipientName = "Ada"
+	}
+	if needs[name].newEmail {
+		bare.NewEmail = "ada@example.net"
+	}
+	for _, d := range []Data{full, bare} {
+		e, err := t.Compose(name, locale, "self-check@example.com", d)
+		if err != nil {
+			return fmt.Errorf("mail templates: %s.%s: %w", name, locale, err)
+		}
+		// The link of an invitation, a reset or a confirmation is the
+		// email's purpose: a template that drops it (an override, most
+		// likely) sends an email nobody can act on.
+		if needs[name].link && (!strings.Contains(e.Text, d.Link) || !strings.Contains(e.HTML, d.Link)) {
+			return fmt.Errorf("mail templates: %s.%s%s: the email must show its link {{.Link}} in both its text and its HTML", name, locale, fileSuffix)
 		}
 	}
 	return nil
@@ -458,7 +504,10 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if !equipe.ValidLocale(locale) {
 		locale = equipe.LocaleFR
 	}
-	set := t.sets[setKey{name, locale}]
+	set, err := t.set(setKey{name, locale})
+	if err != nil {
+		return equipe.Email{}, err
+	}
 	if to == "" || strings.ContainsFunc(to, isLineBreakOrControl) {
 		return equipe.Email{}, errors.New("mail: the recipient address is empty or holds control characters")
 	}

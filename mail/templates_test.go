@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -331,5 +332,43 @@ func TestTidyText_KeepsTheSignatureSeparator(t *testing.T) {
 	}
 	if got := oneLine(" a\r\n\tb  c\u2029"); got != "a b c" {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+// The emails are checked at start but not kept parsed: a service starts
+// with none, keeps the last parsedKept it composed, and composes any other
+// again, the same as the first time, from any number of goroutines.
+func TestCompose_KeepsOnlyTheLastEmailsParsed(t *testing.T) {
+	clk := newClock()
+	tm := testTemplates(t, clk.Now)
+	if n := len(tm.parsed); n != 0 {
+		t.Fatalf("%d emails parsed after the start, want none", n)
+	}
+	d := fullData(clk.Now(), testPublicURL+"/invitations/tok")
+	first, err := tm.Compose(TemplateInvitation, "en", "ada@example.org", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i, name := range tm.Names() {
+		wg.Go(func() {
+			if _, err := tm.Compose(name, []string{"fr", "en"}[i%2], "ada@example.org", d); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(tm.parsed); n != parsedKept {
+		t.Errorf("%d emails parsed after composing %d, want %d", n, len(tm.Names()), parsedKept)
+	}
+	again, err := tm.Compose(TemplateInvitation, "en", "ada@example.org", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Subject != first.Subject || again.Text != first.Text || again.HTML != first.HTML {
+		t.Error("the invitation composed again, parsed anew, differs from the first")
+	}
+	if tm.parsed[0].key != (setKey{TemplateInvitation, "en"}) {
+		t.Errorf("the last email composed is not the first kept: %v", tm.parsed[0].key)
 	}
 }

@@ -34,6 +34,15 @@ func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []b
 	return b, wrap(err)
 }
 
+// userForLoginQuery is UserForLogin's, written once.
+var userForLoginQuery = `SELECT ` + prefixed("u.", userColumns) + `, u.new_browser_alerts,
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
+		EXISTS (SELECT 1 FROM totp_factors WHERE user_id = u.id AND confirmed_at > 0),
+		(SELECT COUNT(*) FROM passkeys WHERE user_id = u.id),
+		(SELECT COUNT(*) FROM recovery_codes WHERE user_id = u.id AND used_at = 0)
+		FROM users u WHERE u.email_key = $1`
+
 // UserForLogin returns the user whose login email has the comparison key
 // key (ENOTFOUND for none), the standing of the browser whose cookie
 // hashes to hash and the summary of the user's second factors, in one
@@ -45,13 +54,7 @@ func (q Queries) UserForLogin(ctx context.Context, key string, hash []byte) (equ
 	if hash == nil {
 		hash = []byte{}
 	}
-	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`, u.new_browser_alerts,
-		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
-		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
-		EXISTS (SELECT 1 FROM totp_factors WHERE user_id = u.id AND confirmed_at > 0),
-		(SELECT COUNT(*) FROM passkeys WHERE user_id = u.id),
-		(SELECT COUNT(*) FROM recovery_codes WHERE user_id = u.id AND used_at = 0)
-		FROM users u WHERE u.email_key = $1`, key, hash)
+	row := q.q.QueryRowContext(ctx, userForLoginQuery, key, hash)
 	err := scanUser(thenScan{row, []any{&b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes}}, &u)
 	return u, b, f, wrap(err)
 }

@@ -202,6 +202,17 @@ type SecondStepKeys struct {
 	UserThrottle, OtherThrottle string
 }
 
+// secondStepQuery is SecondStep's, written once.
+var secondStepQuery = `SELECT ` + prefixed("c.", challengeColumns) + `, ` + prefixed("u.", userColumns) + `,
+		t.user_id IS NOT NULL, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0), COALESCE(t.confirmed_at, 0),
+		COALESCE(t.last_step, 0), u.new_browser_alerts,
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
+		COALESCE((SELECT MAX(blocked_until) FROM throttles
+			WHERE key IN (CAST($3 AS text) || CAST(c.user_id AS text), CAST($4 AS text))), 0)
+		FROM login_challenges c JOIN users u ON u.id = c.user_id LEFT JOIN totp_factors t ON t.user_id = c.user_id
+		WHERE c.hash = $1`
+
 // SecondStep reads in one query what a login's second step needs (see
 // SecondStepState) under the keys k: the challenge (used or not; ENOTFOUND
 // for none) and the rest. Nothing is counted.
@@ -213,15 +224,7 @@ func (q Queries) SecondStep(ctx context.Context, k SecondStepKeys) (SecondStepSt
 	if browser == nil {
 		browser = []byte{}
 	}
-	row := q.q.QueryRowContext(ctx, `SELECT `+prefixed("c.", challengeColumns)+`, `+prefixed("u.", userColumns)+`,
-		t.user_id IS NOT NULL, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0), COALESCE(t.confirmed_at, 0),
-		COALESCE(t.last_step, 0), u.new_browser_alerts,
-		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
-		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
-		COALESCE((SELECT MAX(blocked_until) FROM throttles
-			WHERE key IN (CAST($3 AS text) || CAST(c.user_id AS text), CAST($4 AS text))), 0)
-		FROM login_challenges c JOIN users u ON u.id = c.user_id LEFT JOIN totp_factors t ON t.user_id = c.user_id
-		WHERE c.hash = $1`, k.Challenge, browser, k.UserThrottle, k.OtherThrottle)
+	row := q.q.QueryRowContext(ctx, secondStepQuery, k.Challenge, browser, k.UserThrottle, k.OtherThrottle)
 	err := scanUser(aroundScan{row,
 		[]any{&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent},
 		[]any{&st.HasTOTP, &f.Secret, &f.KeyID, orNever(&f.CreatedAt), orNever(&f.ConfirmedAt), &f.LastStep,

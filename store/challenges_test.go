@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -123,6 +124,97 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 		err = db.Write(ctx, func(tx *store.Tx) error { return tx.AttemptAllowed(ctx, userKey, now.Add(time.Minute), p) })
 		if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("in a transaction while blocked: %v", err)
+		}
+	})
+}
+
+// TestAttemptRefundedAndCleared_DoWhatTheTwoStatementsTheyReplaceDid: a
+// right code's attempt given back at once (AttemptRefunded) leaves its key
+// as AttemptAllowed then Refund did, and one that clears its key
+// (AttemptCleared) leaves it counting no attempt, as AttemptAllowed then
+// DeleteThrottle did; a blocked key undoes the batch with either. Each
+// history of attempts is played on two keys, one per way, and the rows
+// compared.
+func TestAttemptRefundedAndCleared_DoWhatTheTwoStatementsTheyReplaceDid(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		now := time.Now().UTC().Truncate(time.Second)
+		limits := map[string]store.Progressive{
+			"free":   {Free: 3, Delays: []time.Duration{time.Second, 4 * time.Second}, Decay: time.Hour},
+			"capped": {Free: 2, Delays: []time.Duration{time.Second}, Decay: time.Hour, Cap: 5, CapDelay: time.Minute},
+			"none":   {Free: 0, Delays: []time.Duration{time.Second}, Decay: time.Hour},
+		}
+		row := func(key string) string {
+			var count, start, blocked, last int64
+			err := db.QueryRowForTest(ctx, `SELECT count, window_start, blocked_until, last_at FROM throttles WHERE key = '`+key+`'`,
+				&count, &start, &blocked, &last)
+			if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+				return "none"
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("count %d, window %d, blocked %d, last %d", count, start, blocked, last)
+		}
+		run := func(fn func(b *store.Batch)) error {
+			b := db.NewBatch()
+			fn(b)
+			return db.RunBatch(ctx, b)
+		}
+		refused := 0
+		for name, p := range limits {
+			// Attempts before the right one, and how long after the last
+			// of them the right one comes.
+			for _, before := range []int{0, 1, 2, 3, 4, 6} {
+				for _, after := range []time.Duration{0, time.Minute, 2 * time.Hour} {
+					id := fmt.Sprintf("%s-%d-%v", name, before, after)
+					a, b, c, d := "a-"+id, "b-"+id, "c-"+id, "d-"+id
+					at := now
+					for range before {
+						for _, k := range []string{a, b, c, d} {
+							write(t, db, func(tx *store.Tx) error { _, err := tx.Attempt(ctx, k, at, p); return err })
+						}
+						at = at.Add(time.Millisecond)
+					}
+					at = at.Add(after)
+					errOld := run(func(bt *store.Batch) {
+						bt.AttemptAllowed(ctx, a, at, p)
+						bt.Refund(ctx, a, p.Free)
+					})
+					errNew := run(func(bt *store.Batch) { bt.AttemptRefunded(ctx, b, at, p) })
+					if equipe.ErrorCode(errOld) != equipe.ErrorCode(errNew) || row(a) != row(b) {
+						t.Errorf("%s refunded: before %q (%v), now %q (%v)", id, row(a), errOld, row(b), errNew)
+					}
+					errOld = run(func(bt *store.Batch) {
+						bt.AttemptAllowed(ctx, c, at, p)
+						bt.DeleteThrottle(ctx, c)
+					})
+					errNew = run(func(bt *store.Batch) { bt.AttemptCleared(ctx, d, at) })
+					if equipe.ErrorCode(errOld) != equipe.ErrorCode(errNew) {
+						t.Errorf("%s cleared: before %v, now %v", id, errOld, errNew)
+					}
+					// The next attempt finds both keys alike.
+					next := at.Add(time.Millisecond)
+					var got [2]string
+					for i, k := range []string{c, d} {
+						write(t, db, func(tx *store.Tx) error {
+							r, err := tx.Attempt(ctx, k, next, p)
+							got[i] = fmt.Sprint(r.Allowed(), r.BlockedUntil().UnixMicro())
+							return err
+						})
+					}
+					if got[0] != got[1] || row(c) != row(d) {
+						t.Errorf("%s cleared, then an attempt: before %s %q, now %s %q", id, got[0], row(c), got[1], row(d))
+					}
+					if errOld != nil && equipe.ErrorCode(errOld) != equipe.ENOTFOUND {
+						t.Fatal(errOld)
+					}
+					if equipe.ErrorCode(errNew) == equipe.ENOTFOUND {
+						refused++
+					}
+				}
+			}
+		}
+		if refused == 0 {
+			t.Error("no history blocked the right attempt")
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,6 +93,93 @@ func (w Writes) AttemptAllowed(ctx context.Context, key string, now time.Time, p
 	return w.execOne(ctx, query+` WHERE throttles.blocked_until <= $2`, args...)
 }
 
+// AttemptRefunded is AttemptAllowed followed by Refund(key, p.Free), in one
+// statement: an attempt known to be right, let through only if the key is
+// not blocked (ENOTFOUND otherwise, undoing a batch), and given back at
+// once, as a successful login's is.
+func (w Writes) AttemptRefunded(ctx context.Context, key string, now time.Time, p Progressive) error {
+	// A first attempt, refunded, leaves a count of 0 and no block when Free
+	// is above 0, as Refund leaves it.
+	var block int64
+	if d := p.delayAfter(1); d > 0 && p.Free <= 0 {
+		block = now.Add(d).UnixMicro()
+	}
+	return w.execOne(ctx, attemptQueries(p).refunded, key, micros(now), block, p.Decay.Microseconds(), int64(p.Free))
+}
+
+// AttemptCleared is AttemptAllowed followed by DeleteThrottle(key), in one
+// statement: an attempt known to be right, let through only if the key is
+// not blocked (ENOTFOUND otherwise, undoing a batch), after which the key
+// counts no attempt, as if it had none. The key keeps a row with no count,
+// no block and no last attempt, which every reader takes as no row (the
+// next attempt starts its count and window afresh); DeleteStaleThrottles
+// removes it.
+func (w Writes) AttemptCleared(ctx context.Context, key string, now time.Time) error {
+	return w.execOne(ctx, `INSERT INTO throttles (key, count, window_start, blocked_until, last_at, attempt)
+		VALUES ($1, 0, 0, 0, 0, '')
+		ON CONFLICT (key) DO UPDATE SET count = 0, window_start = 0, blocked_until = 0, last_at = 0, attempt = ''
+		WHERE throttles.blocked_until <= $2`, key, micros(now))
+}
+
+// attemptQuery is the text of the statements of a limit, which depends on
+// the limit alone: it is written once per limit, not at every attempt.
+type attemptQuery struct {
+	attempt  string // see attemptSQL
+	refunded string // see AttemptRefunded
+}
+
+// limitKey names a limit among the cached statements: the fields the
+// statements' text is made of (Decay is an argument). Limits are package
+// variables, each with its own array of delays, so the array's address
+// tells them apart.
+type limitKey struct {
+	delays       *time.Duration
+	n, free, cap int
+	capDelay     time.Duration
+}
+
+var attemptQueriesCache sync.Map // limitKey → *attemptQuery
+
+func attemptQueries(p Progressive) *attemptQuery {
+	k := limitKey{n: len(p.Delays), free: p.Free, cap: p.Cap, capDelay: p.CapDelay}
+	if len(p.Delays) > 0 {
+		k.delays = &p.Delays[0]
+	}
+	if q, ok := attemptQueriesCache.Load(k); ok {
+		return q.(*attemptQuery)
+	}
+	// The count starts again after Decay ($4) without attempts, unless it
+	// reached the cap: that takes a success (or the caller deleting the
+	// key).
+	quiet := `$2 - throttles.last_at > $4`
+	if p.Cap > 0 {
+		quiet += fmt.Sprintf(" AND throttles.count < %d", p.Cap)
+	}
+	n := `CASE WHEN ` + quiet + ` THEN 1 ELSE throttles.count + 1 END`
+	q := &attemptQuery{attempt: `INSERT INTO throttles (key, count, window_start, blocked_until, last_at, attempt)
+		VALUES ($1, 1, $2, $3, $2, $5)
+		ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN throttles.blocked_until > $2 THEN throttles.count ELSE ` + n + ` END,
+		window_start = CASE WHEN throttles.blocked_until > $2 OR NOT (` + quiet + `) THEN throttles.window_start ELSE $2 END,
+		blocked_until = CASE WHEN throttles.blocked_until > $2 THEN throttles.blocked_until ELSE ` + p.blockSQL("("+n+")") + ` END,
+		last_at = CASE WHEN throttles.blocked_until > $2 THEN throttles.last_at ELSE $2 END,
+		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END`}
+	// The attempt's count n, then the refund: the count n - 1, and no
+	// block below Free ($5), else the block of the n-th attempt. Only an
+	// unblocked key is changed, so the cases of a block in force go.
+	q.refunded = `INSERT INTO throttles (key, count, window_start, blocked_until, last_at, attempt)
+		VALUES ($1, 0, $2, $3, $2, '')
+		ON CONFLICT (key) DO UPDATE SET
+		count = (` + n + `) - 1,
+		window_start = CASE WHEN ` + quiet + ` THEN $2 ELSE throttles.window_start END,
+		blocked_until = CASE WHEN (` + n + `) - 1 < $5 THEN 0 ELSE ` + p.blockSQL("("+n+")") + ` END,
+		last_at = $2,
+		attempt = ''
+		WHERE throttles.blocked_until <= $2`
+	got, _ := attemptQueriesCache.LoadOrStore(k, q)
+	return got.(*attemptQuery)
+}
+
 // attemptSQL returns the statement that counts an attempt against key at
 // now under p (without its RETURNING or WHERE clause), its arguments and
 // the attempt's nonce.
@@ -99,26 +187,11 @@ func attemptSQL(key string, now time.Time, p Progressive) (string, []any, string
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	id := hex.EncodeToString(nonce)
-	// The count starts again after Decay without attempts, unless it reached
-	// the cap: that takes a success (or the caller deleting the key).
-	quiet := `$2 - throttles.last_at > $4`
-	if p.Cap > 0 {
-		quiet += fmt.Sprintf(" AND throttles.count < %d", p.Cap)
-	}
-	n := `CASE WHEN ` + quiet + ` THEN 1 ELSE throttles.count + 1 END`
 	var block int64
 	if d := p.delayAfter(1); d > 0 {
 		block = now.Add(d).UnixMicro()
 	}
-	query := `INSERT INTO throttles (key, count, window_start, blocked_until, last_at, attempt)
-		VALUES ($1, 1, $2, $3, $2, $5)
-		ON CONFLICT (key) DO UPDATE SET
-		count = CASE WHEN throttles.blocked_until > $2 THEN throttles.count ELSE ` + n + ` END,
-		window_start = CASE WHEN throttles.blocked_until > $2 OR NOT (` + quiet + `) THEN throttles.window_start ELSE $2 END,
-		blocked_until = CASE WHEN throttles.blocked_until > $2 THEN throttles.blocked_until ELSE ` + p.blockSQL("("+n+")") + ` END,
-		last_at = CASE WHEN throttles.blocked_until > $2 THEN throttles.last_at ELSE $2 END,
-		attempt = CASE WHEN throttles.blocked_until > $2 THEN throttles.attempt ELSE $5 END`
-	return query, []any{key, micros(now), block, p.Decay.Microseconds(), id}, id
+	return attemptQueries(p).attempt, []any{key, micros(now), block, p.Decay.Microseconds(), id}, id
 }
 
 // BlockedUntil reads, without counting anything, until when the

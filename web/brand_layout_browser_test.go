@@ -137,6 +137,8 @@ func TestBrowser_PagesOnTheWayInFrameTheBrandAboveACard(t *testing.T) {
 					"password": f.Get("password"), "account_name": f.Get("account_name")}),
 				chromedp.Click(chromedp.CSS(`button[type=submit].primary`)))
 			b.at("/consent")
+			// The address changes before the page is read: wait for it.
+			b.do("wait for the consent", chromedp.WaitVisible(chromedp.CSS("#f-accept")))
 			check("consent")
 			b.do("accept the privacy policy", chromedp.Click(chromedp.CSS("#f-accept")), chromedp.Click(chromedp.CSS(`button[type=submit].primary`)))
 			b.at("/")

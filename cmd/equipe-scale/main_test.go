@@ -79,20 +79,81 @@ func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
 }
 
 // assertDerived checks what the schema keeps beside the rows the seeder
-// writes: the triggers' counts and search keys, and, on SQLite, that every
-// foreign key holds (the loader did not check them).
+// writes, which the load computes in bulk rather than through the triggers:
+// the member counts, account by account and status by status, and the
+// search keys, the same as the triggers would have made; that the triggers
+// and the foreign keys are back for the service's own writes; and, on
+// SQLite, that every foreign key holds (the loader did not check them).
 func assertDerived(t *testing.T, cfg store.Config) {
 	t.Helper()
 	db := storetest.Raw(t, cfg)
-	var counted, members int
+	var counted, members, wrong int
 	if err := db.QueryRow(`SELECT (SELECT SUM(n) FROM member_counts), (SELECT COUNT(*) FROM members)`).Scan(&counted, &members); err != nil {
 		t.Fatal(err)
 	}
 	if counted != 2000 || members != 2000 {
 		t.Errorf("member_counts add up to %d and members are %d, want 2000", counted, members)
 	}
+	// Every (account, status) counted as many times as it has members, no
+	// count for none (a full outer join, written for both engines).
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (
+		SELECT m.account_id FROM (SELECT account_id, status, COUNT(*) AS n FROM members GROUP BY account_id, status) m
+		LEFT JOIN member_counts c ON c.account_id = m.account_id AND c.status = m.status WHERE c.n IS NULL OR c.n <> m.n
+		UNION ALL
+		SELECT c.account_id FROM member_counts c WHERE c.n <> 0 AND NOT EXISTS (
+			SELECT 1 FROM members m WHERE m.account_id = c.account_id AND m.status = c.status)) AS w`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Errorf("%d (account, status) counts differ from the members", wrong)
+	}
+	d := dataset{Accounts: 200, PerAccount: 10, Resources: 4, Base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var suspended, want int
+	for u := range d.Users() {
+		if d.Suspended(u) {
+			want++
+		}
+	}
+	if err := db.QueryRow(`SELECT SUM(n) FROM member_counts WHERE status = 'suspended'`).Scan(&suspended); err != nil || suspended != want {
+		t.Errorf("%d suspended members counted (%v), want %d", suspended, err, want)
+	}
+	if cfg.URL == "" {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM members m LEFT JOIN member_search_keys k ON k.account_id = m.account_id AND k.user_id = m.user_id
+			WHERE k.words IS NULL OR k.words <> m.first_key || ' ' || m.last_key || ' ' || m.email_key`).Scan(&wrong); err != nil {
+			t.Fatal(err)
+		}
+		if wrong != 0 {
+			t.Errorf("%d members without their search keys", wrong)
+		}
+		if _, err := db.Exec(`INSERT INTO member_search (member_search, rank) VALUES ('integrity-check', 1)`); err != nil {
+			t.Errorf("the member search's index does not match its keys: %v", err)
+		}
+	}
+	// The service's writes find the triggers (and on PostgreSQL the
+	// foreign keys) back: user 0 joins account 150.
+	defer func() {
+		if _, err := db.Exec(`DELETE FROM members WHERE account_id = $1 AND user_id = $2`, d.AccountID(150).String(), d.UserID(0).String()); err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := db.Exec(`INSERT INTO members (account_id, user_id, role, status, created_at, first_key, last_key, email_key)
+		VALUES ($1, $2, 'guest', 'invited', 0, 'zyqxw', 'zyqxw', 'zyqxw@example.com')`, d.AccountID(150).String(), d.UserID(0).String()); err != nil {
+		t.Fatal(err)
+	}
+	var invited int
+	if err := db.QueryRow(`SELECT n FROM member_counts WHERE account_id = $1 AND status = 'invited'`, d.AccountID(150).String()).Scan(&invited); err != nil || invited != 1 {
+		t.Errorf("a member added after the load is not counted: %d (%v)", invited, err)
+	}
 	if cfg.URL != "" {
+		if _, err := db.Exec(`INSERT INTO member_resources (account_id, user_id, resource_id) VALUES ($1, $2, $3)`,
+			d.AccountID(150).String(), d.UserID(0).String(), d.StrangerID(1).String()); err == nil {
+			t.Error("a member's resource that does not exist was stored: the foreign keys are not back")
+		}
 		return
+	}
+	var found int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM member_search WHERE member_search MATCH '"yqxw"'`).Scan(&found); err != nil || found != 1 {
+		t.Errorf("a member added after the load is not found by the search: %d (%v)", found, err)
 	}
 	var keys int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM member_search WHERE member_search MATCH '"scale.example"'`).Scan(&keys); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -125,6 +126,45 @@ func seed(ctx context.Context, cfg store.Config, d dataset, password string, pro
 	}
 	r.Total, r.CPU = time.Since(start), cpuTime()-cpu
 	return r, nil
+}
+
+// batches makes the table's rows in a goroutine of its own, n rows at a
+// time, flattened into one slice and each value converted by conv, so that
+// making them (IDs, folded names, addresses) takes the second core while
+// the database writes the previous batch. It returns the batches in order
+// and stop, which ends the goroutine early (a write failed) and must be
+// called once the batches are no longer read.
+func batches(t table, n int, conv func(any) any) (<-chan []any, func()) {
+	out := make(chan []any, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		batch := make([]any, 0, n*len(t.cols))
+		for v := range t.rows {
+			for _, x := range v {
+				batch = append(batch, conv(x))
+			}
+			if len(batch) == cap(batch) {
+				select {
+				case out <- batch:
+				case <-done:
+					return
+				}
+				batch = make([]any, 0, n*len(t.cols))
+			}
+		}
+		if len(batch) > 0 {
+			select {
+			case out <- batch:
+			case <-done:
+			}
+		}
+	}()
+	return out, sync.OnceFunc(func() {
+		close(done)
+		for range out {
+		}
+	})
 }
 
 // cpuTime returns the CPU time (user and system) this process has used.

@@ -120,6 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
+	app.LimitMemory(a.Config, a.Log, getenv)
 	l, err := a.Listen()
 	if err != nil {
 		a.Close()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,17 +38,51 @@ func Path() string {
 	return ""
 }
 
-// New starts a fresh headless browser (its own empty profile) for the test
-// and returns a context to run chromedp actions in, with a deadline.
+// shared is the test binary's browser: starting Chromium costs seconds,
+// a browser context of its own (its own cookies, storage and cache, as
+// private browsing has) milliseconds.
+var shared struct {
+	mu     sync.Mutex
+	ctx    context.Context // the browser's first tab: nil until started
+	cancel func()          // closes the browser and removes its profile
+}
+
+// New returns a context to run chromedp actions in, with a deadline: a tab
+// in a browser context of its own (nothing shared with another test's: no
+// cookie, storage, cache or permission), in the test binary's headless
+// browser, started on first use with an empty profile and closed by Close.
 func New(t testing.TB) context.Context {
 	t.Helper()
 	path := Path()
 	if path == "" {
 		testenv.SkipOrFail(t, "browser", "no Chromium found (set EQUIPE_TEST_CHROMIUM)")
 	}
+	browser, err := start(path)
+	if err != nil {
+		testenv.SkipOrFail(t, "browser", "Chromium at "+path+" did not start: "+err.Error())
+	}
+	ctx, cancelCtx := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("a tab in a new browser context: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// start starts the shared browser, once, and returns its first tab's
+// context.
+func start(path string) (context.Context, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ctx != nil {
+		return shared.ctx, nil
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		// No UserDataDir: the allocator makes a fresh one and removes it
+		// when the browser closes.
 		chromedp.Headless,
 		chromedp.NoSandbox, // runs as root in CI containers
 		chromedp.DisableGPU,
@@ -69,18 +104,32 @@ func New(t testing.TB) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
+	// The first call starts the browser, which lives as long as the context
+	// of that call: it gets no deadline.
+	if err := chromedp.Do(ctx); err != nil {
 		cancelCtx()
 		cancelAlloc()
-	})
-	// The first call starts the browser, which lives as long as the context
-	// of that call: it gets no deadline; the actions after it do.
-	if err := chromedp.Do(ctx); err != nil {
-		testenv.SkipOrFail(t, "browser", "Chromium at "+path+" did not start: "+err.Error())
+		return nil, err
 	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(cancelTimeout)
-	return ctx
+	shared.ctx = ctx
+	shared.cancel = func() {
+		cancelCtx()
+		cancelAlloc()
+	}
+	return ctx, nil
+}
+
+// Close closes the shared browser, if it started, and removes its profile:
+// call it from TestMain after the tests. (A test binary that does not is
+// left with its profile in the temporary directory; the kernel ends the
+// browser with the binary.)
+func Close() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.cancel != nil {
+		shared.cancel()
+		shared.ctx, shared.cancel = nil, nil
+	}
 }
 
 // Screenshot saves a PNG of the page to dir/name.png when EQUIPE_SCREENSHOTS

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
@@ -121,15 +123,70 @@ func Config(t testing.TB, e store.Engine) store.Config {
 	return store.Config{}
 }
 
-// freshSchema creates a schema of its own and returns a URL whose
-// connections use it.
+var (
+	pkgOnce sync.Once
+	pkgURL  string
+)
+
+// packageURL returns the URL of a database of the test binary's own
+// (equipe_test_pkg_team for the tests of package team), made on first use
+// and kept for the next runs, in which each test makes its schema. The
+// store's migrations hold an advisory lock, and PostgreSQL's advisory locks
+// are per database: in one shared database, the migrations of every test of
+// every package running at once waited for one another. Where the database
+// cannot be made (no CREATEDB privilege), the tests share
+// EQUIPE_TEST_DATABASE_URL's.
+func packageURL() string {
+	pkgOnce.Do(func() {
+		pkgURL = PostgresURL()
+		name := "equipe_test_pkg_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, strings.ToLower(strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")))
+		u, err := url.Parse(pkgURL)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pkgURL)
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+			return
+		}
+		if !exists {
+			// template0: nobody is connected to it, whereas another test
+			// binary making its database at the same moment may be to
+			// template1.
+			// Another binary making it at the same moment answers
+			// 42P04 (duplicate_database) or 23505 (unique_violation).
+			_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0")
+			var pgErr *pgconn.PgError
+			if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) {
+				return // not allowed: the tests share the given database
+			}
+		}
+		u.Path = "/" + name
+		pkgURL = u.String()
+	})
+	return pkgURL
+}
+
+// freshSchema creates a schema of its own, in the test binary's database
+// (packageURL), and returns a URL whose connections use it.
 func freshSchema(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "equipe_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, PostgresURL())
+	conn, err := pgx.Connect(ctx, packageURL())
 	if err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
@@ -140,7 +197,7 @@ func freshSchema(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, PostgresURL())
+		conn, err := pgx.Connect(ctx, packageURL())
 		if err != nil {
 			t.Errorf("postgres: drop schema %s: %v", schema, err)
 			return
@@ -150,7 +207,7 @@ func freshSchema(t testing.TB) string {
 			t.Errorf("postgres: drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(PostgresURL())
+	u, err := url.Parse(packageURL())
 	if err != nil {
 		t.Fatalf("EQUIPE_TEST_DATABASE_URL: %v", err)
 	}
