@@ -194,6 +194,9 @@ func generate(spec loadSpec) (loadResult, error) {
 					if !intended.Before(end) {
 						return
 					}
+					// The due time is the schedule itself, not a state to
+					// wait for: an open-loop generator sends at it
+					// whatever became of the earlier requests.
 					if d := time.Until(intended); d > 0 {
 						time.Sleep(d)
 					} else if d < -time.Millisecond {

@@ -162,8 +162,10 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	}
 	runner := &work.Runner{DB: a.DB, Mail: tmpl, PublicURL: cfg.PublicURL, Clock: opt.Now, Rand: rand.Reader,
 		EmailQueued: a.Worker.Wake}
-	id := identity.New(runner, identity.NewHasher(opt.Params), identity.Config{ResourceTypes: resourceTypes, Product: cfg.Brand.Name})
+	hasher := identity.NewHasher(opt.Params)
+	id := identity.New(runner, hasher, identity.Config{ResourceTypes: resourceTypes, Product: cfg.Brand.Name})
 	id.Log = a.Log.With("component", "identity")
+	hasher.SetLog(id.Log)
 	keys, fromDataDir, err := keyring(cfg)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -38,6 +39,7 @@ type Config struct {
 	MailFrom    string
 	Catalogue   string
 	LogFormat   string // text or json
+	LogLevel    slog.Level
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// MetricsAddr is a separate address serving /metrics alone; "" serves
@@ -108,7 +110,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		metricsAddr, metricsNetworks                                                   string
 		brandName, brandLogo, brandFavicon, brandPrimary, brandAccent                  string
 		supportEmail, supportURL, termsURL, imprintURL, templatesDir, brandCSS         string
-		keyPrefix                                                                      string
+		keyPrefix, logLevel                                                            string
 		cacheMB                                                                        string
 	}
 	settings := []setting{
@@ -144,6 +146,7 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		{"imprint-url", "EQUIPE_IMPRINT_URL", "", "legal notice (imprint), linked from every page's footer and every email", false, &raw.imprintURL},
 		{"templates-dir", "EQUIPE_TEMPLATES_DIR", "", "folder of email templates replacing the built-in ones ({name}.{locale}.tmpl, docs/branding.md)", false, &raw.templatesDir},
 		{"cache-mb", "EQUIPE_CACHE_MB", strconv.Itoa(DefaultCacheMB), "memory of the permission cache, in MiB (least used entries make room past it)", false, &raw.cacheMB},
+		{"log-level", "EQUIPE_LOG_LEVEL", "info", "least level logged: debug, info, warn or error", false, &raw.logLevel},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -278,6 +281,18 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		c.LogFormat = raw.logFormat
 	default:
 		return c, bad(7, "must be text or json, not %q", raw.logFormat)
+	}
+	switch strings.ToLower(raw.logLevel) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, bad(at("log-level"), "must be debug, info, warn or error, not %q", raw.logLevel)
 	}
 	if c.TrustedProxies, err = networks(raw.proxies); err != nil {
 		return c, bad(8, "%v", err)

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -54,7 +55,15 @@ type Hasher struct {
 	// runtime would otherwise keep a burst's worth for minutes.
 	trimMu sync.Mutex
 	trim   *time.Timer
+
+	// log, when set (SetLog), is told at debug level each time hashing
+	// memory is returned, so that whoever measures the idle process knows
+	// when.
+	log atomic.Pointer[slog.Logger]
 }
+
+// SetLog has the Hasher log to l.
+func (h *Hasher) SetLog(l *slog.Logger) { h.log.Store(l) }
 
 // trimAfter is how long hashing must be quiet before its memory is returned.
 const trimAfter = 5 * time.Second
@@ -95,11 +104,19 @@ func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	return argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
+// returnMemory gives the memory hashing took back to the operating system.
+func (h *Hasher) returnMemory() {
+	debug.FreeOSMemory()
+	if l := h.log.Load(); l != nil {
+		l.Debug("hashing memory returned to the operating system")
+	}
+}
+
 func (h *Hasher) scheduleTrim() {
 	h.trimMu.Lock()
 	defer h.trimMu.Unlock()
 	if h.trim == nil {
-		h.trim = time.AfterFunc(trimAfter, debug.FreeOSMemory)
+		h.trim = time.AfterFunc(trimAfter, h.returnMemory)
 		return
 	}
 	h.trim.Reset(trimAfter)

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"bytes"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -91,5 +93,23 @@ func TestHasher_RehashesOldParametersAndRejectsGarbage(t *testing.T) {
 	h.Verify("", "x")
 	if h.Verifications() != before+1 {
 		t.Fatal("verifications are not counted")
+	}
+}
+
+// The service says when hashing memory has gone back to the system, at
+// debug level, so that a measure of the idle process can wait for it.
+func TestHasher_LogsWhenItReturnsMemory(t *testing.T) {
+	h := NewHasher(fastParams)
+	h.returnMemory() // no log set: nothing to tell, and no panic
+	var out bytes.Buffer
+	h.SetLog(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	h.returnMemory()
+	if out.Len() != 0 {
+		t.Errorf("logged above debug level: %s", out.String())
+	}
+	h.SetLog(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h.returnMemory()
+	if got := out.String(); !strings.Contains(got, "level=DEBUG") || !strings.Contains(got, "hashing memory returned to the operating system") {
+		t.Errorf("log = %q, want the return at debug level", got)
 	}
 }

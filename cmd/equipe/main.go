@@ -93,22 +93,23 @@ func versionString() string {
 }
 
 // logger writes text to a terminal and JSON elsewhere, unless format says.
-func logger(format string, w io.Writer) *slog.Logger {
+func logger(format string, level slog.Level, w io.Writer) *slog.Logger {
 	if format == "" {
 		format = "json"
 		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			format = "text"
 		}
 	}
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // build makes the service from a configuration, logging to stderr.
 func build(ctx context.Context, cfg app.Config, stderr io.Writer, opt app.Options) (*app.App, error) {
-	return app.New(ctx, cfg, logger(cfg.LogFormat, stderr), opt)
+	return app.New(ctx, cfg, logger(cfg.LogFormat, cfg.LogLevel, stderr), opt)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -134,7 +135,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	log := logger(cfg.LogFormat, stderr)
+	log := logger(cfg.LogFormat, cfg.LogLevel, stderr)
 	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
 	if err != nil {
 		return err
