@@ -10,13 +10,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -55,7 +55,7 @@ func BenchmarkRefreshGrant(b *testing.B) {
 			// again, TestRefreshClients), so that this process's CPU time
 			// is the service's alone, and the clients' is told apart.
 			b.ResetTimer()
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), testenv.ProcessCPU()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestRefreshClients$", "-test.count=1")
 			cmd.Env = append(os.Environ(), "EQUIPE_REFRESH_URL="+env.URL, "EQUIPE_REFRESH_CLIENT="+id,
 				"EQUIPE_REFRESH_SECRET="+secret, "EQUIPE_REFRESH_TOKENS="+strings.Join(tokens, ","),
@@ -63,7 +63,7 @@ func BenchmarkRefreshGrant(b *testing.B) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("clients: %v\n%s", err, out)
 			}
-			elapsed, service := time.Since(start), processCPU()-cpu
+			elapsed, service := time.Since(start), testenv.ProcessCPU()-cpu
 			clients := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "refreshes/s")
 			// The CPU time spent a refresh, the service's and the clients':
@@ -118,11 +118,4 @@ func TestRefreshClients(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-// processCPU returns the CPU time (user and system) the process has spent.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

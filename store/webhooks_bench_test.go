@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -95,7 +96,7 @@ func BenchmarkRecordBurst(b *testing.B) {
 				b.Fatal(err)
 			}
 			const perTx = 100
-			cpu0 := processCPU()
+			cpu0 := testenv.ProcessCPU()
 			for b.Loop() {
 				err := db.Write(ctx, func(tx *store.Tx) error {
 					for range perTx {
@@ -111,7 +112,7 @@ func BenchmarkRecordBurst(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := testenv.ProcessCPU() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*perTx), "cpu-µs/event")
 			}
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/work"
@@ -47,7 +48,7 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 			r.worker.Rate = 1 << 30 // its cost, not its pace
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := testenv.ProcessCPU()
 			sent := 0
 			for sent < b.N {
 				n, err := r.worker.RunOnce(ctx)
@@ -59,7 +60,7 @@ func BenchmarkDeliver(b *testing.B) {
 				}
 				sent += n
 			}
-			cpu = processCPU() - cpu
+			cpu = testenv.ProcessCPU() - cpu
 			b.StopTimer()
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/delivery")
 			if sent < b.N {

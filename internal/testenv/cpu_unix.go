@@ -1,15 +1,15 @@
 //go:build unix
 
-package webhook_test
+package testenv
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time this process has used so far, the kernel's
+// ProcessCPU is the CPU time this process has used so far, the kernel's
 // work for it included, or 0 when it cannot tell.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
