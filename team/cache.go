@@ -89,9 +89,12 @@ func mix(id equipe.ID) uint64 {
 }
 
 // The cache's budget, in shares: members take most of it; accounts, API
-// keys and the creators of instance keys are fewer.
+// keys and the creators of instance keys are fewer. A member takes about a
+// quarter of an account's bytes (see memberSlot): at ten members an account
+// asked about, holding the accounts of the members held takes a quarter of
+// the budget.
 const (
-	accountShare = 8  // 1/8 of the budget
+	accountShare = 4  // 1/4 of the budget
 	keyShare     = 16 // 1/16
 	userShare    = 32 // 1/32
 )

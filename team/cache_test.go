@@ -18,6 +18,8 @@ import (
 type cacheFixture struct {
 	cat   *access.Catalogue
 	roles []access.Role
+	// resources is how many resources the i-th member holds (nil: three).
+	resources func(i int) int
 }
 
 func newCacheFixture() *cacheFixture {
@@ -33,12 +35,20 @@ func newCacheFixture() *cacheFixture {
 }
 
 // member compiles the i-th member of account: role by i, two overrides and
-// three assigned resources.
+// three assigned resources (or as many as f.resources says).
 func (f *cacheFixture) member(account, user equipe.ID, i int) memberEntry {
+	n := 3
+	if f.resources != nil {
+		n = f.resources(i)
+	}
+	res := make([]equipe.ID, n)
+	for j := range res {
+		res[j] = equipe.NewID()
+	}
 	in := access.Input{UserID: user, AccountID: account, Role: f.roles[i%len(f.roles)], Status: access.MemberActive,
 		Overrides: []access.Override{{Permission: "records.export", Allow: i%3 == 0},
 			{Permission: "contacts.manage", Allow: true}},
-		Resources: []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID()}}
+		Resources: res}
 	return memberEntry{m: f.cat.Compile(in), joined: time.Unix(1_700_000_000+int64(i), 0).UTC(), active: true}
 }
 
@@ -68,9 +78,25 @@ func heapInUse() uint64 {
 // (its compiled form, its slot, its share of the index), counted by the
 // heap itself before and after filling, and holds the cache's own count to
 // it: the budget the cache keeps is the memory it takes.
+//
+// Two mixes: three resources each, and the scale run's (cmd/equipe-scale:
+// half with none, a quarter with one, a quarter with two; 0.75 on
+// average).
 func TestCache_BytesPerMember(t *testing.T) {
+	for _, mix := range []struct {
+		name      string
+		resources func(i int) int
+	}{{"three resources", nil}, {"the scale run's", func(i int) int { return []int{0, 0, 1, 2}[i%4] }}} {
+		t.Run(mix.name, func(t *testing.T) {
+			f := newCacheFixture()
+			f.resources = mix.resources
+			bytesPerMember(t, f)
+		})
+	}
+}
+
+func bytesPerMember(t *testing.T, f *cacheFixture) {
 	const n = 100_000
-	f := newCacheFixture()
 	ks := memberKeys(n)
 	c := newCache()
 	c.setBudget(1 << 30)
@@ -98,8 +124,8 @@ func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	// A slot, its share of the index and of the CLOCK bits, and the
 	// fixture's three resources.
 	per := slotBytes + 6 + 3*keyBytes
-	// The members get 25/32 of the whole (see setBudget).
-	total := int64(capacity) * per * 32 / 25
+	// The members get 21/32 of the whole (see setBudget).
+	total := int64(capacity) * per * 32 / 21
 	c.setBudget(total)
 	return c, c.membersBudget()
 }

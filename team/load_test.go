@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
@@ -208,4 +209,51 @@ func TestCheck_AMissReadsTheSmallAccountOnce(t *testing.T) {
 			t.Fatalf("the next member of an account of 70 read %d statements, want 1", n)
 		}
 	})
+}
+
+// TestCheck_FromTheCacheAllocatesNothing: a check whose account and member
+// are cached assembles the member from the cache's flat arrays on the
+// stack, resources included, and allocates nothing.
+func TestCheck_FromTheCacheAllocatesNothing(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) { checkFromTheCache(t, storetest.Open(t, e)) })
+	}
+}
+
+func checkFromTheCache(t *testing.T, db *store.DB) {
+	st := servicetest.New(t, db, identity.Params{})
+	pairs := coldAccounts(t, db, 2, 10)
+	caller := team.Actor{Operator: true}
+	resource := func(p [2]equipe.ID) access.Query {
+		rs, err := db.MemberResources(ctx, p[0], p[1])
+		if err != nil || len(rs) == 0 {
+			return access.Query{}
+		}
+		return access.Query{Resource: rs[0], HasResource: true}
+	}
+	qs := make([]team.CheckQuery, len(pairs))
+	for i, p := range pairs {
+		qs[i] = team.CheckQuery{Account: p[0], User: p[1], Permission: "records.view", Query: resource(p)}
+		if _, err := st.Team.Check(ctx, caller, qs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withResource := 0
+	for _, q := range qs {
+		if q.Query.HasResource {
+			withResource++
+		}
+	}
+	if withResource == 0 {
+		t.Fatal("no member holds a resource")
+	}
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() {
+		if _, err := st.Team.Check(ctx, caller, qs[i%len(qs)]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}); n != 0 {
+		t.Errorf("a check from the cache allocates %v times", n)
+	}
 }
