@@ -65,6 +65,10 @@ type Service struct {
 	// PasskeysOff says why passkeys are unavailable on this instance (nil
 	// when they are available): see RelyingParty.
 	PasskeysOff error
+	// Brand, when set, is the brand in force: its name is the issuer new
+	// authenticator app enrolments show (Config.Product otherwise). The
+	// passkey prompts keep the name the service started with.
+	Brand *brand.Live
 
 	policyMu   sync.Mutex
 	policy     *equipe.PrivacyPolicy

@@ -43,6 +43,8 @@ type Service struct {
 	// WebhookRules say where webhook endpoints may point.
 	WebhookRules webhook.Rules
 
+	// brand is the brand in force and the configured one (StartBrand).
+	brand    *brandState
 	cache    *cache
 	signIn   *signInLists // the people's accounts for OpenID Connect tokens
 	security securityLimiter
