@@ -484,7 +484,11 @@ func anchor(s string) string {
 
 // apiReferencePage shows the API reference.
 func (w *Web) apiReferencePage(rw http.ResponseWriter, r *http.Request) error {
+	ref, err := w.apiRef()
+	if err != nil {
+		return err
+	}
 	p := w.page(r, "apiref.title")
-	p.Data = w.apiRef
+	p.Data = ref
 	return w.render(rw, r, http.StatusOK, "api_reference", p)
 }

@@ -60,7 +60,7 @@ type Web struct {
 	// about 0.25 MB, and a process serves few of the pages in both.
 	pages  map[string]*pageSet
 	base   *template.Template // the shared templates, never executed
-	apiRef *apiReference
+	apiRef func() (*apiReference, error)
 }
 
 // audience says who may see a page.
@@ -283,11 +283,14 @@ func (w *Web) Handler() (http.Handler, error) {
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
-	ref, err := readAPIReference(w.APIDocument)
-	if err != nil {
+	// The API reference is read once here, so that a document it cannot
+	// show stops the start, then let go: the page reads it again the first
+	// time it is asked for. Few instances show it; the ones that do not
+	// keep a megabyte less.
+	if _, err := readAPIReference(w.APIDocument); err != nil {
 		return nil, err
 	}
-	w.apiRef = ref
+	w.apiRef = sync.OnceValues(func() (*apiReference, error) { return readAPIReference(w.APIDocument) })
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, w.wrap(rt))
