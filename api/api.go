@@ -42,6 +42,9 @@ type API struct {
 	// (DocumentFor the brand); nil: the one of the catalogue's product
 	// with the default key prefix.
 	Document []byte
+	// Brand, when set, is the brand in force: the document served is
+	// DocumentFor its name and key prefix, whatever Document holds.
+	Brand *brand.Live
 
 	// perms holds the catalogue's permission keys, for decoding checks.
 	perms map[string]string
@@ -190,6 +193,8 @@ var routes = []route{
 	{"GET", "/api/v1/webhooks/{webhook}/deliveries/{delivery}", caller, (*API).webhookDelivery},
 	{"POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", caller, (*API).redeliverWebhook},
 
+	{"GET", "/api/v1/instance/brand", caller, (*API).brandSettings},
+	{"PATCH", "/api/v1/instance/brand", caller, (*API).updateBrand},
 	{"GET", "/api/v1/oidc-clients", caller, (*API).oidcClients},
 	{"POST", "/api/v1/oidc-clients", caller, (*API).createOIDCClient},
 	{"GET", "/api/v1/oidc-clients/{client}", caller, (*API).oidcClient},
@@ -671,10 +676,14 @@ func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	product := ""
 	if a.I18n != nil {
-		product = a.I18n.Product
+		product = a.I18n.ProductName()
 	}
 	doc := a.Document
-	if doc == nil {
+	switch {
+	case a.Brand != nil:
+		b := a.Brand.Load()
+		doc = DocumentFor(b.Name, b.KeyPrefix)
+	case doc == nil:
 		doc = DocumentFor(product, "")
 	}
 	_, err := w.Write(doc)

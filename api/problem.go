@@ -92,7 +92,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
 		if e.Code == equipe.EUNAUTHORIZED {
-			w.Header().Set("WWW-Authenticate", brand.Realm(cat.Product, ""))
+			w.Header().Set("WWW-Authenticate", brand.Realm(cat.ProductName(), ""))
 		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

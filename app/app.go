@@ -72,6 +72,9 @@ type App struct {
 	// Logouts delivers the provider's back-channel logout tokens.
 	Logouts *openid.Logouts
 	Mailbox *mail.DevMailbox // the development mailbox; nil when SMTP is configured
+	// Brand is the brand in force: the configured one with the settings
+	// an administrator stored over it, as they change.
+	Brand   *brand.Live
 	Handler http.Handler
 	Metrics *metrics.Metrics
 
@@ -122,7 +125,11 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if cfg.TemplatesDir != "" {
 		override = os.DirFS(cfg.TemplatesDir)
 	}
-	tmpl, err := mail.NewBrandedTemplates(cfg.PublicURL, override, cfg.Brand)
+	// The brand in force: the configured one with the settings an
+	// administrator stored over it (StartBrand, below), read by every page
+	// and email when it is made.
+	a.Brand = brand.NewLive(cfg.Brand)
+	tmpl, err := mail.NewLiveTemplates(cfg.PublicURL, override, a.Brand)
 	if err != nil {
 		if cfg.TemplatesDir != "" {
 			return &SettingError{Env: "EQUIPE_TEMPLATES_DIR", Flag: "templates-dir", Problem: cfg.TemplatesDir + ": " + err.Error()}
@@ -134,7 +141,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	var sender mail.Sender
 	if cfg.SMTP == nil {
-		a.Mailbox = &mail.DevMailbox{Now: opt.Now, Product: cfg.Brand.Name}
+		a.Mailbox = &mail.DevMailbox{Now: opt.Now, Product: cfg.Brand.Name, Brand: a.Brand}
 		sender = a.Mailbox
 	} else {
 		s, err := mail.NewSMTPSender(*cfg.SMTP, cfg.MailFrom)
@@ -153,6 +160,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		return err
 	}
 	cat.Product = cfg.Brand.Name
+	cat.Brand = a.Brand
 	if a.Catalogue, err = access.Load(cfg.Catalogue); err != nil {
 		return &SettingError{Env: "EQUIPE_CATALOGUE", Flag: "catalogue", Problem: err.Error()}
 	}
@@ -165,6 +173,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	hasher := identity.NewHasher(opt.Params)
 	id := identity.New(runner, hasher, identity.Config{ResourceTypes: resourceTypes, Product: cfg.Brand.Name})
 	id.Log = a.Log.With("component", "identity")
+	id.Brand = a.Brand
 	hasher.SetLog(id.Log)
 	keys, fromDataDir, err := keyring(cfg)
 	if err != nil {
@@ -194,6 +203,9 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.Team.TimeZone = cfg.TimeZone
 	a.Team.KeyPrefix = cfg.Brand.KeyPrefix
 	a.Team.Log = a.Log.With("component", "team")
+	if err := a.Team.StartBrand(ctx, cfg.Brand, a.Brand); err != nil {
+		return fmt.Errorf("brand settings: %w", err)
+	}
 	a.Identity = id
 	a.Idempotency = &idempotency.Service{DB: a.DB, Now: opt.Now}
 	if !opt.KeepPolicy {
@@ -219,7 +231,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	apiDoc := api.DocumentFor(cfg.Brand.Name, cfg.Brand.KeyPrefix)
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
-		Brand: cfg.Brand, APIDocument: apiDoc}
+		Brand: a.Brand, APIDocument: apiDoc, APIDocumentOf: func(b brand.Brand) []byte { return api.DocumentFor(b.Name, b.KeyPrefix) }}
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err
@@ -245,7 +257,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 	jsonAPI := &api.API{Identity: id, Team: a.Team, Idempotency: a.Idempotency, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat,
-		Log: a.Log.With("component", "api"), SignIn: signIn, Document: apiDoc}
+		Log: a.Log.With("component", "api"), SignIn: signIn, Document: apiDoc, Brand: a.Brand}
 	a.closeStreams = jsonAPI.CloseStreams
 	az := &authzen.Service{Team: a.Team, Catalogue: a.Catalogue, I18n: cat, Log: a.Log.With("component", "authzen"),
 		PDP: strings.TrimSuffix(cfg.PublicURL.String(), "/")}

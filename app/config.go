@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 	// The time zones are in the binary: a static binary on a host without
 	// the tz database still knows them.
 	_ "time/tzdata"
@@ -323,14 +321,13 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 // on, a support address, absolute http(s) URLs and a key prefix.
 func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, termsURL, imprintURL, stylesheet, keyPrefix string) (brand.Brand, error) {
 	b := brand.Default()
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 60 || strings.ContainsFunc(name, unicode.IsControl) {
-		return b, &SettingError{"EQUIPE_BRAND_NAME", "brand-name", "must be a line of 1 to 60 characters"}
+	var err error
+	if b.Name, err = brand.CheckName(name); err != nil {
+		return b, &SettingError{"EQUIPE_BRAND_NAME", "brand-name", err.Error()}
 	}
-	b.Name = name
-	b.KeyPrefix = brand.KeyPrefixFor(name)
+	b.KeyPrefix = brand.KeyPrefixFor(b.Name)
 	if keyPrefix != "" {
-		if err := equipe.CheckKeyPrefix(keyPrefix); err != nil {
+		if err := brand.CheckKeyPrefix(keyPrefix); err != nil {
 			return b, &SettingError{"EQUIPE_BRAND_KEY_PREFIX", "brand-key-prefix", err.Error()}
 		}
 		b.KeyPrefix = keyPrefix
@@ -355,15 +352,14 @@ func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, 
 	}
 	if stylesheet != "" {
 		css, err := os.ReadFile(stylesheet)
-		switch {
-		case err != nil:
+		if err != nil {
 			return b, &SettingError{"EQUIPE_BRAND_STYLESHEET", "brand-stylesheet", "cannot read " + stylesheet}
-		case len(css) > brand.MaxImageBytes:
-			return b, &SettingError{"EQUIPE_BRAND_STYLESHEET", "brand-stylesheet", stylesheet + " is larger than 256 KiB"}
+		}
+		if err := brand.CheckStylesheet(css); err != nil {
+			return b, &SettingError{"EQUIPE_BRAND_STYLESHEET", "brand-stylesheet", stylesheet + " " + err.Error()}
 		}
 		b.Stylesheet = css
 	}
-	var err error
 	if b.Primary, err = brand.CheckColour(primary); err != nil {
 		return b, &SettingError{"EQUIPE_BRAND_PRIMARY", "brand-primary", err.Error()}
 	}
@@ -371,11 +367,9 @@ func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, 
 		return b, &SettingError{"EQUIPE_BRAND_ACCENT", "brand-accent", err.Error()}
 	}
 	if supportEmail != "" {
-		a, err := mail.ParseAddress(supportEmail)
-		if err != nil || a.Name != "" || strings.ContainsAny(supportEmail, "\r\n") {
-			return b, &SettingError{"EQUIPE_SUPPORT_EMAIL", "support-email", fmt.Sprintf("%q is not an email address (for example help@example.com)", supportEmail)}
+		if b.SupportEmail, err = brand.CheckSupportEmail(supportEmail); err != nil {
+			return b, &SettingError{"EQUIPE_SUPPORT_EMAIL", "support-email", err.Error()}
 		}
-		b.SupportEmail = a.Address
 	}
 	for _, l := range []struct {
 		env, flag, value string
@@ -388,11 +382,9 @@ func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, 
 		if l.value == "" {
 			continue
 		}
-		u, err := url.Parse(l.value)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			return b, &SettingError{l.env, l.flag, fmt.Sprintf("%q must be an absolute http:// or https:// URL", l.value)}
+		if *l.into, err = brand.CheckURL(l.value); err != nil {
+			return b, &SettingError{l.env, l.flag, err.Error()}
 		}
-		*l.into = u.String()
 	}
 	return b, nil
 }

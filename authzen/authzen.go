@@ -256,7 +256,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.Product, ""))
+		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.ProductName(), ""))
 	}
 	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
 	msg := s.I18n.T(locale, key, args)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -122,24 +121,28 @@ func (i *Image) Version() string {
 func ParseImage(data []byte) (*Image, error) {
 	switch {
 	case len(data) == 0:
-		return nil, errors.New("the file is empty")
+		return nil, problem("brand.image_empty", nil, "the file is empty")
 	case len(data) > MaxImageBytes:
-		return nil, fmt.Errorf("the file is %d KiB, more than the %d KiB allowed", (len(data)+1023)/1024, MaxImageBytes>>10)
+		size, limit := (len(data)+1023)/1024, MaxImageBytes>>10
+		return nil, problem("brand.image_too_big", map[string]any{"size": size, "max": limit},
+			"the file is %d KiB, more than the %d KiB allowed", size, limit)
 	}
 	if http.DetectContentType(data) == "image/png" {
 		return &Image{Type: "image/png", Data: data}, nil
 	}
 	lower := bytes.ToLower(data)
 	if !bytes.Contains(lower, []byte("<svg")) {
-		return nil, errors.New("the file is neither an SVG nor a PNG image")
+		return nil, problem("brand.image_kind", nil, "the file is neither an SVG nor a PNG image")
 	}
 	for _, bad := range []string{"<script", "<foreignobject", "javascript:", "<iframe", "<embed", "<object"} {
 		if bytes.Contains(lower, []byte(bad)) {
-			return nil, fmt.Errorf("the SVG holds %s>: a logo must not run anything", strings.TrimPrefix(bad, "<"))
+			what := strings.TrimPrefix(bad, "<")
+			return nil, problem("brand.image_unsafe", map[string]any{"what": what}, "the SVG holds %s>: a logo must not run anything", what)
 		}
 	}
 	if eventAttribute(lower) {
-		return nil, errors.New("the SVG holds an event attribute (onload=…): a logo must not run anything")
+		return nil, problem("brand.image_unsafe", map[string]any{"what": "onload="},
+			"the SVG holds an event attribute (onload=…): a logo must not run anything")
 	}
 	return &Image{Type: "image/svg+xml", Data: data}, nil
 }
@@ -181,12 +184,10 @@ func ParseColour(s string) (RGB, error) {
 	if ok && len(h) == 3 {
 		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
 	}
-	if !ok || len(h) != 6 {
-		return RGB{}, fmt.Errorf("%q is not a colour written #rrggbb (for example #2f5bd3)", s)
-	}
 	v, err := strconv.ParseUint(h, 16, 32)
-	if err != nil {
-		return RGB{}, fmt.Errorf("%q is not a colour written #rrggbb (for example #2f5bd3)", s)
+	if !ok || len(h) != 6 || err != nil {
+		return RGB{}, problem("brand.colour_invalid", map[string]any{"value": s},
+			"%q is not a colour written #rrggbb (for example #2f5bd3)", s)
 	}
 	return RGB{uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
 }
@@ -230,8 +231,9 @@ func CheckColour(s string) (string, error) {
 	// The ratio is rounded down to one decimal in the message, so that a
 	// refused 4.48 never reads "4.5".
 	if r := Contrast(c, ink); r < MinContrast {
-		return "", fmt.Errorf("white text on %s has a contrast of %.2f:1, below the %.1f:1 WCAG AA asks for: choose a darker colour",
-			c, math.Floor(r*100)/100, MinContrast)
+		ratio := fmt.Sprintf("%.2f", math.Floor(r*100)/100)
+		return "", problem("brand.contrast_low", map[string]any{"colour": c.String(), "ratio": ratio, "min": fmt.Sprintf("%.1f", MinContrast)},
+			"white text on %s has a contrast of %s:1, below the %.1f:1 WCAG AA asks for: choose a darker colour", c, ratio, MinContrast)
 	}
 	return c.String(), nil
 }

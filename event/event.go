@@ -77,6 +77,9 @@ const (
 	SubjectWebhook  SubjectKind = "webhook"  // a webhook endpoint's ID
 	// SubjectOIDCClient is an OpenID Connect client's ID.
 	SubjectOIDCClient SubjectKind = "oidc_client"
+	// SubjectInstance is a setting of the whole instance, by name
+	// ("brand").
+	SubjectInstance SubjectKind = "instance"
 )
 
 // Subject is what an event is about.

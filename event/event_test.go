@@ -156,6 +156,7 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		OIDCClientDeleted.Type: roundTrip(OIDCClientDeleted), UserOIDCConsentGiven.Type: roundTrip(UserOIDCConsentGiven),
 		OIDCClientChanged.Type:        roundTrip(OIDCClientChanged),
 		UserOIDCConsentWithdrawn.Type: roundTrip(UserOIDCConsentWithdrawn),
+		InstanceBrandChanged.Type:     roundTrip(InstanceBrandChanged),
 	}
 	for _, typ := range Types() {
 		test, ok := tests[typ]
@@ -213,7 +214,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
 		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type,
 		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, OIDCClientChanged.Type, UserOIDCConsentGiven.Type,
-		UserOIDCConsentWithdrawn.Type}
+		UserOIDCConsentWithdrawn.Type, InstanceBrandChanged.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

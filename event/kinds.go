@@ -146,6 +146,12 @@ var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)
 )
 
+// The instance's brand, as its administrators set it (docs/branding.md);
+// about the instance's "brand".
+var (
+	InstanceBrandChanged = declareOwn[Brand, Brand]("instance.brand_changed", SubjectInstance)
+)
+
 // The instance's OpenID Connect clients; each is about the client. A
 // secret is never part of their states.
 var (

@@ -610,6 +610,34 @@ func (p PolicyLink) Fields() []Field {
 	return fs
 }
 
+// Brand is the brand settings an instance administrator stored, each in
+// words ("" where the configured value is in force; an image or the
+// stylesheet by kind, size and digest, never its content), and, after a
+// change, the settings it changed.
+type Brand struct {
+	Changed      []string `json:"changed,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	Logo         string   `json:"logo,omitempty"`
+	Favicon      string   `json:"favicon,omitempty"`
+	Primary      string   `json:"primary,omitempty"`
+	Accent       string   `json:"accent,omitempty"`
+	SupportEmail string   `json:"support_email,omitempty"`
+	SupportURL   string   `json:"support_url,omitempty"`
+	TermsURL     string   `json:"terms_url,omitempty"`
+	ImprintURL   string   `json:"imprint_url,omitempty"`
+	Stylesheet   string   `json:"stylesheet,omitempty"`
+	KeyPrefix    string   `json:"key_prefix,omitempty"`
+}
+
+// Fields lists the settings changed, then every setting.
+func (b Brand) Fields() []Field {
+	return []Field{{"changed", ValueText, b.Changed}, {"name", ValueText, b.Name}, {"logo", ValueText, b.Logo},
+		{"favicon", ValueText, b.Favicon}, {"primary", ValueText, b.Primary}, {"accent", ValueText, b.Accent},
+		{"support_email", ValueText, b.SupportEmail}, {"support_url", ValueText, b.SupportURL},
+		{"terms_url", ValueText, b.TermsURL}, {"imprint_url", ValueText, b.ImprintURL},
+		{"stylesheet", ValueText, b.Stylesheet}, {"key_prefix", ValueText, b.KeyPrefix}}
+}
+
 // OIDCClient is an OpenID Connect client as registered: its name, where it
 // may send people back, and what it may ask. Never its secret.
 type OIDCClient struct {

@@ -23,6 +23,9 @@ type Catalog struct {
 	// Product is the product's name that fills the {product} placeholder
 	// of every message: the vendor's brand (Load sets brand.DefaultName).
 	Product string
+	// Brand, when set, gives the product's name instead: the brand in
+	// force, which an administrator may change while the service runs.
+	Brand *brand.Live
 
 	messages map[string]map[string]string
 }
@@ -106,7 +109,11 @@ func (c *Catalog) T(locale, key string, args map[string]any) string {
 // withProduct adds the product's name to args when s names it and args
 // does not already.
 func (c *Catalog) withProduct(s string, args map[string]any) map[string]any {
-	if c.Product == "" || !strings.Contains(s, "{product}") {
+	if !strings.Contains(s, "{product}") {
+		return args
+	}
+	product := c.ProductName()
+	if product == "" {
 		return args
 	}
 	if _, ok := args["product"]; ok {
@@ -116,8 +123,17 @@ func (c *Catalog) withProduct(s string, args map[string]any) map[string]any {
 	for k, v := range args {
 		out[k] = v
 	}
-	out["product"] = c.Product
+	out["product"] = product
 	return out
+}
+
+// ProductName is the product's name: the brand in force's (Brand), else
+// Product.
+func (c *Catalog) ProductName() string {
+	if c.Brand != nil {
+		return c.Brand.Load().Name
+	}
+	return c.Product
 }
 
 // fill replaces the {name} placeholders of s by args, eliding French "de"

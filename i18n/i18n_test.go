@@ -98,7 +98,7 @@ func TestNegotiate(t *testing.T) {
 }
 
 // keyPattern matches the message keys the code uses: namespace.name.
-var keyPattern = regexp.MustCompile(`^(error|request|email|password|name|locale|resource|signup|login|session|link|consent|reset|verify|form|page|nav|home|field|role|status|privacy|member|api_key|access|check|account|user|policy|instance_admin|roles_page|keys|perms|invitation|invite|team|confirm|member_form|accept|audit|settings|client|contact|clients|contacts|new_account|switcher|authzen|oidc|oidc_client|oidc_clients)\.[a-z0-9_.]+$`)
+var keyPattern = regexp.MustCompile(`^(error|request|email|password|name|locale|resource|signup|login|session|link|consent|reset|verify|form|page|nav|home|field|role|status|privacy|member|api_key|access|check|account|user|policy|instance_admin|roles_page|keys|perms|invitation|invite|team|confirm|member_form|accept|audit|settings|client|contact|clients|contacts|new_account|switcher|authzen|oidc|oidc_client|oidc_clients|brand)\.[a-z0-9_.]+$`)
 
 // TestCatalogues_HoldEveryKeyTheCodeUses scans the Go sources and templates
 // of the service for message keys and checks each exists.

@@ -12,6 +12,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
 )
 
 // enrolled signs a person up with an authenticator app, its code of the
@@ -79,10 +80,13 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 		o := from()
 		userKey := "code:user:" + u.ID.String()
 
-		before := db.Commits()
+		before, relaxed := db.Commits(), db.RelaxedCommits()
 		challenge := g.challenged(email, o)
 		if n := db.Commits() - before; n != 2 {
 			t.Errorf("the password step committed %d times, want 2", n)
+		}
+		if n := db.RelaxedCommits() - relaxed; n != 2 {
+			t.Errorf("%d of the password step's commits did not wait for the disk, want 2", n)
 		}
 
 		wrong := "000000"
@@ -100,13 +104,16 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 			t.Errorf("events of a wrong code: %v", got)
 		}
 
-		before = db.Commits()
+		before, relaxed = db.Commits(), db.RelaxedCommits()
 		auth, token, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n := db.Commits() - before; n != 1 {
 			t.Errorf("a right code committed %d times, want 1", n)
+		}
+		if n := db.RelaxedCommits() - relaxed; n != 0 {
+			t.Errorf("the second step's commit did not wait for the disk")
 		}
 		after, _ := db.Sessions(ctx, u.ID)
 		if len(after) != len(sessions)+1 || auth.User.ID != u.ID {
@@ -129,6 +136,64 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 		}
 		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 			t.Errorf("the used challenge again: %v", err)
+		}
+	})
+}
+
+// TestLogIn_TheChallengeAndItsEventCommitTogetherWithoutWaitingForTheDisk:
+// the password step of a person with a second factor writes its challenge
+// and user.second_step_required in one commit that does not wait for the
+// disk (nor does the attempt's count before it): the challenge answers, and
+// the event is in the audit log at once, about the person. It enters the
+// change stream with the commit of the second step, which waits for the
+// disk, just before that step's user.logged_in.
+func TestLogIn_TheChallengeAndItsEventCommitTogetherWithoutWaitingForTheDisk(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		s, db := g.st.Identity, g.st.DB
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		o := from()
+		start, err := db.LastEventSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		about := len(g.about(u.ID.String()))
+
+		durable := db.Commits() - db.RelaxedCommits()
+		challenge := g.challenged(email, o)
+		if n := db.Commits() - db.RelaxedCommits() - durable; n != 0 {
+			t.Errorf("the password step made %d commits that waited for the disk, want none", n)
+		}
+		if p, err := s.PendingLogin(ctx, challenge); err != nil || p.User.ID != u.ID {
+			t.Fatalf("the challenge: %+v %v", p, err)
+		}
+		if got := types(g.about(u.ID.String())[about:]); !slices.Equal(got, []event.Type{event.UserSecondStepRequired.Type}) {
+			t.Fatalf("events about the person after the password step: %v", got)
+		}
+		if evs, err := db.StreamEvents(ctx, store.StreamFilter{After: start}); err != nil || len(evs) != 0 {
+			t.Fatalf("the stream serves %d events before a commit that waits for the disk (%v)", len(evs), err)
+		}
+
+		durable = db.Commits() - db.RelaxedCommits()
+		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Commits() - db.RelaxedCommits() - durable; n != 1 {
+			t.Errorf("the second step made %d commits that waited for the disk, want 1", n)
+		}
+		evs, err := db.StreamEvents(ctx, store.StreamFilter{After: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.Event.Action)
+		}
+		if want := []string{"user.second_step_required", "user.logged_in"}; !slices.Equal(got, want) {
+			t.Errorf("the stream after the second step: %v, want %v", got, want)
+		}
+		if n, err := db.PendingEvents(ctx); err != nil || n != 0 {
+			t.Errorf("%d events still wait to be numbered (%v)", n, err)
 		}
 	})
 }

@@ -65,6 +65,10 @@ type Service struct {
 	// PasskeysOff says why passkeys are unavailable on this instance (nil
 	// when they are available): see RelyingParty.
 	PasskeysOff error
+	// Brand, when set, is the brand in force: its name is the issuer new
+	// authenticator app enrolments show (Config.Product otherwise). The
+	// passkey prompts keep the name the service started with.
+	Brand *brand.Live
 
 	policyMu   sync.Mutex
 	policy     *equipe.PrivacyPolicy
@@ -124,9 +128,13 @@ func (s *Service) now() time.Time { return s.Work.Now() }
 // Cleanup deletes what has outlived its use: tokens expired for 30 days (kept
 // a while so that an old link still says "expired" rather than "unknown"),
 // ended sessions, browsers unused for BrowserMemory, WebAuthn ceremonies past their time, and throttles idle
-// for two days.
+// for two days. It also numbers for the change stream the events that a process's relaxed commits (a login's
+// challenge) left unnumbered when it stopped before numbering them (store.DB.NumberPendingEvents).
 func (s *Service) Cleanup(ctx context.Context) error {
 	now := s.now()
+	if err := s.DB.NumberPendingEvents(ctx); err != nil {
+		return err
+	}
 	if _, err := s.DB.DeleteExpiredTokens(ctx, now.Add(-30*24*time.Hour)); err != nil {
 		return err
 	}

@@ -146,10 +146,14 @@ func setupOf(key *otp.Key) (TOTPSetup, error) {
 // totpIssuer names the service in authenticator apps: the product and its
 // public host.
 func (s *Service) totpIssuer() string {
-	if s.Work.PublicURL != nil && s.Work.PublicURL.Hostname() != "" {
-		return s.Config.Product + " (" + s.Work.PublicURL.Hostname() + ")"
+	product := s.Config.Product
+	if s.Brand != nil {
+		product = s.Brand.Load().Name
 	}
-	return s.Config.Product
+	if s.Work.PublicURL != nil && s.Work.PublicURL.Hostname() != "" {
+		return product + " (" + s.Work.PublicURL.Hostname() + ")"
+	}
+	return product
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)

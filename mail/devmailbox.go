@@ -34,6 +34,8 @@ type DevMailbox struct {
 	// Product is the product's name the page bears (default
 	// brand.DefaultName).
 	Product string
+	// Brand, when set, names the page by the brand in force instead.
+	Brand *brand.Live
 
 	mu   sync.Mutex
 	msgs []DevMessage // oldest first
@@ -208,6 +210,9 @@ func loopback(remoteAddr string) bool {
 func (m *DevMailbox) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	product := m.Product
+	if m.Brand != nil {
+		product = m.Brand.Load().Name
+	}
 	if product == "" {
 		product = brand.DefaultName
 	}

@@ -207,10 +207,11 @@ type Templates struct {
 	// (default time.Now).
 	Now func() time.Time
 
-	public  *url.URL
-	host    string
-	brand   brand.Brand
-	logoURL string
+	public *url.URL
+	host   string
+	// brand is the brand in force, read when each email is composed, so
+	// that a brand an administrator changes is in the very next email.
+	brand   *brand.Live
 	sources map[setKey]setSource
 
 	mu     sync.Mutex
@@ -268,6 +269,16 @@ type templateSet struct {
 	html *htmltemplate.Template
 }
 
+// logoURL is the absolute URL of b's logo when it is a PNG, "" otherwise.
+func (t *Templates) logoURL(b brand.Brand) string {
+	if b.Logo == nil || b.Logo.Type != "image/png" {
+		return ""
+	}
+	u := t.public.JoinPath("static", "brand", "logo")
+	u.RawQuery = "v=" + b.Logo.Version()
+	return u.String()
+}
+
 // funcs are the template functions. Both engines parse every file (the text
 // engine ignores the HTML blocks and the other way round), so both need the
 // same names. product and primary give the brand's name and colour where
@@ -277,8 +288,8 @@ func (t *Templates) funcs() map[string]any {
 		"action":  func(url, label string) Action { return Action{URL: url, Label: label} },
 		"lines":   lines,
 		"quote":   quote,
-		"product": func() string { return t.brand.Name },
-		"primary": func() string { return t.brand.Primary },
+		"product": func() string { return t.brand.Load().Name },
+		"primary": func() string { return t.brand.Load().Primary },
 	}
 }
 
@@ -295,23 +306,24 @@ func NewTemplates(publicURL *url.URL, override fs.FS) (*Templates, error) {
 // NewBrandedTemplates is NewTemplates for the vendor's brand b: its name,
 // colour, logo, support and legal links in every email.
 func NewBrandedTemplates(publicURL *url.URL, override fs.FS, b brand.Brand) (*Templates, error) {
-	if publicURL == nil || (publicURL.Scheme != "http" && publicURL.Scheme != "https") || publicURL.Host == "" {
-		return nil, errors.New("mail templates: the public URL must be an absolute http(s) URL")
-	}
 	if b.Name == "" {
 		b = brand.Default()
+	}
+	return NewLiveTemplates(publicURL, override, brand.NewLive(b))
+}
+
+// NewLiveTemplates is NewTemplates for the brand in force in live: each
+// email bears the brand in force when it is composed.
+func NewLiveTemplates(publicURL *url.URL, override fs.FS, live *brand.Live) (*Templates, error) {
+	if publicURL == nil || (publicURL.Scheme != "http" && publicURL.Scheme != "https") || publicURL.Host == "" {
+		return nil, errors.New("mail templates: the public URL must be an absolute http(s) URL")
 	}
 	t := &Templates{
 		Now:     time.Now,
 		public:  publicURL,
 		host:    publicURL.Hostname(),
-		brand:   b,
+		brand:   live,
 		sources: make(map[setKey]setSource),
-	}
-	if b.Logo != nil && b.Logo.Type == "image/png" {
-		u := publicURL.JoinPath("static", "brand", "logo")
-		u.RawQuery = "v=" + b.Logo.Version()
-		t.logoURL = u.String()
 	}
 	if override != nil {
 		if err := checkOverride(override); err != nil {
@@ -548,7 +560,8 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if d.ResetURL == "" {
 		d.ResetURL = t.public.JoinPath("forgot-password").String()
 	}
-	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String(), Brand: t.brand, LogoURL: t.logoURL}
+	bd := t.brand.Load()
+	v := View{Data: d, To: to, Lang: locale, PublicURL: t.public.String(), Brand: bd, LogoURL: t.logoURL(bd)}
 	if !d.Expires.IsZero() {
 		now := time.Now
 		if t.Now != nil {

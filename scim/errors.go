@@ -94,7 +94,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		secs := max(int((e.RetryAfter+time.Second-1)/time.Second), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	case equipe.EUNAUTHORIZED:
-		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.Product, "SCIM"))
+		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.ProductName(), "SCIM"))
 	case equipe.EUNAVAILABLE:
 		s.Log.Warn("request met an unavailable database", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
 		w.Header().Set("Retry-After", "1")

@@ -475,7 +475,11 @@ func (q Queries) IsClientStaff(ctx context.Context, clientID, userID equipe.ID) 
 }
 
 // SetAccountParent attaches the account to a firm (or detaches it, with nil).
+// The new firm is named too: its staff reach the account from now on.
 func (w Writes) SetAccountParent(ctx context.Context, accountID equipe.ID, parent *equipe.ID) error {
 	w.x.touch(AccountKey(accountID))
+	if parent != nil {
+		w.x.touch(AccountKey(*parent))
+	}
 	return w.execOne(ctx, `UPDATE accounts SET parent_id = $2 WHERE id = $1`, accountID, idv(parent))
 }

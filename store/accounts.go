@@ -17,10 +17,15 @@ func scanAccount(row interface{ Scan(...any) error }, a *equipe.Account) error {
 		&a.MFAGraceHours, &a.SCIMEnabled)
 }
 
-// CreateAccount inserts a; with no NotifyAdder, the default.
+// CreateAccount inserts a; with no NotifyAdder, the default. A client
+// account names its firm: the firm's staff reach it from now on, and the
+// lists of the accounts they reach change.
 func (w Writes) CreateAccount(ctx context.Context, a *equipe.Account) error {
 	if a.NotifyAdder == "" {
 		a.NotifyAdder = equipe.DefaultNotifyAdder
+	}
+	if a.ParentID != nil {
+		w.x.touch(AccountKey(*a.ParentID))
 	}
 	_, err := w.exec(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		a.ID, a.Name, a.Locale, idv(a.ParentID), idv(a.CreatedByAccountID), a.RequiresActivation,

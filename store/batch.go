@@ -27,14 +27,18 @@ type Batch struct {
 	relaxed bool
 }
 
-// Relaxed marks the batch as bookkeeping whose loss in a database crash is
-// harmless (throttle counts): on PostgreSQL its commit does not wait for the
-// write-ahead log to reach the disk (synchronous_commit off for this
-// transaction only; on SQLite, synchronous NORMAL for this transaction
-// only), which saves a disk flush on the login path. A crash of the
-// database server or of the machine may forget the last such writes; it
-// never breaks consistency, and the next ordinary commit makes them
-// durable with its own. A batch that records an event is never relaxed.
+// Relaxed marks the batch as writes whose loss in a crash of the machine
+// or of the database server is harmless: throttle counts, or a login's
+// challenge (the person types their password again). On PostgreSQL its
+// commit does not wait for the write-ahead log to reach the disk
+// (synchronous_commit off for this transaction only; on SQLite,
+// synchronous NORMAL for this transaction only), which saves a disk flush
+// on the login path. A crash may forget the last such batches, each whole;
+// it never breaks consistency, and the next ordinary commit makes them
+// durable with its own. The events a relaxed batch records are written
+// with it but not numbered: they reach the change stream when a commit
+// that waits for the disk numbers them (see pendingEvents), so that no
+// number a reader may have seen is lost.
 func (b *Batch) Relaxed() { b.relaxed = true }
 
 type batchQueue struct {
@@ -98,14 +102,26 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		// Access changes go through Write, which notifies other processes.
 		return errors.New("store: a batch cannot change access")
 	}
-	// A batch that records events always waits for the disk, relaxed or
-	// not: its events are numbered and may be streamed out at once, and a
-	// number a reader has seen must never be lost and given again.
-	relaxed := b.relaxed && len(b.q.events) == 0
+	relaxed := b.relaxed
+	if relaxed && len(b.q.events) > 0 {
+		// Written unnumbered (see pendingEvents).
+		b.q.events = nil
+		defer func() {
+			if err == nil {
+				db.relaxedEvents()
+			}
+		}()
+	}
 	if len(b.q.events) > 0 {
 		// The batch's events are numbered at its end, in its transaction,
-		// as a transaction's are before it commits; the change stream is
-		// woken once it has run.
+		// as a transaction's are before it commits, after those that
+		// relaxed batches left unnumbered (earlier events: a login's
+		// user.second_step_required comes before the user.logged_in of
+		// its second step); the change stream is woken once it has run.
+		pending := db.pending.n.Load()
+		if pending > 0 {
+			b.q.items = append(b.q.items, db.d.catchUp(true, b.q.events)...)
+		}
 		for _, st := range sequenceEvents(b.q.events) {
 			b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})
 		}
@@ -115,6 +131,9 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		b.q.events = nil
 		defer func() {
 			if err == nil {
+				if pending > 0 {
+					db.pending.n.CompareAndSwap(pending, 0)
+				}
 				db.changed([]string{EventsKey()})
 			}
 		}()
@@ -186,6 +205,9 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 	}))
 	if err == nil {
 		db.commits.Add(1)
+		if relaxed {
+			db.relaxedCommits.Add(1)
+		}
 	}
 	return err
 }

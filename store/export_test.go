@@ -42,3 +42,9 @@ func (w Writes) RecordAuditAloneForTest(ctx context.Context, e *equipe.AuditEven
 // on PostgreSQL, on SQLite too: the merged statements are the same on both
 // engines, and their tests run on both.
 func (tx *Tx) DeferAlwaysForTest() { tx.def.on = true }
+
+// ReadForTest queues a statement that reads one row into dest, run where
+// the batch runs: what a setting is inside its transaction.
+func (b *Batch) ReadForTest(query string, dest ...any) {
+	b.q.items = append(b.q.items, batchItem{query: query, dest: dest})
+}

@@ -236,15 +236,31 @@ func (q Queries) GrantOfAccessToken(ctx context.Context, id string) (Grant, erro
 	return g, wrap(err)
 }
 
-// RefreshGrant returns the refresh token whose hash is hash and its grant
-// in one read, or ENOTFOUND.
-func (q Queries) RefreshGrant(ctx context.Context, hash []byte) (RefreshToken, Grant, error) {
+// ClientStamp is what a refresh grant's read tells of the grant's client:
+// its secret's hash and when it last changed, enough to tell whether a copy
+// of the client held in memory is still the client.
+type ClientStamp struct {
+	SecretHash []byte
+	UpdatedAt  time.Time
+}
+
+// Matches reports whether c is the client as the stamp describes it.
+func (s ClientStamp) Matches(c equipe.OIDCClient) bool {
+	return string(s.SecretHash) == string(c.SecretHash) && s.UpdatedAt.Equal(c.UpdatedAt)
+}
+
+// RefreshGrant returns the refresh token whose hash is hash, its grant and
+// its client's stamp in one read, or ENOTFOUND.
+func (q Queries) RefreshGrant(ctx context.Context, hash []byte) (RefreshToken, Grant, ClientStamp, error) {
 	var t RefreshToken
 	var g Grant
-	err := scanGrant(q.q.QueryRowContext(ctx, `SELECT r.grant_id, r.expires_at, r.used_at, `+prefixed("g.", grantColumns)+`
-		FROM oidc_refresh_tokens r JOIN oidc_grants g ON g.id = r.grant_id WHERE r.hash = $1`, hash),
-		&g, &t.GrantID, ts(&t.ExpiresAt), ts(&t.UsedAt))
-	return t, g, wrap(err)
+	var c ClientStamp
+	err := scanGrant(q.q.QueryRowContext(ctx, `SELECT r.grant_id, r.expires_at, r.used_at, c.secret_hash, c.updated_at, `+
+		prefixed("g.", grantColumns)+`
+		FROM oidc_refresh_tokens r JOIN oidc_grants g ON g.id = r.grant_id JOIN oidc_clients c ON c.id = g.client_id
+		WHERE r.hash = $1`, hash),
+		&g, &t.GrantID, ts(&t.ExpiresAt), ts(&t.UsedAt), &c.SecretHash, ts(&c.UpdatedAt))
+	return t, g, c, wrap(err)
 }
 
 // DeleteSpentOIDCTokens deletes the tokens expired at now, and the grants

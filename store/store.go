@@ -74,8 +74,11 @@ type DB struct {
 	// numbered, when set, runs once a transaction's events are numbered,
 	// just before it commits (tests hold a transaction there).
 	numbered func()
-	// commits counts the write transactions committed (see Commits).
-	commits atomic.Uint64
+	// commits counts the write transactions committed (see Commits), and
+	// relaxedCommits those of them that did not wait for the disk.
+	commits, relaxedCommits atomic.Uint64
+	// pending knows of events that relaxed batches left unnumbered.
+	pending pendingEvents
 	// reads counts the statements run outside transactions (see Reads).
 	reads atomic.Uint64
 }
@@ -110,6 +113,10 @@ func (c countedReads) QueryRowContext(ctx context.Context, query string, args ..
 // committed since it was opened: what a use case costs in commits, for
 // measurements and for tests that hold a path to its count.
 func (db *DB) Commits() uint64 { return db.commits.Load() }
+
+// RelaxedCommits returns how many of the Commits did not wait for the disk
+// (relaxed batches, see Batch.Relaxed).
+func (db *DB) RelaxedCommits() uint64 { return db.relaxedCommits.Load() }
 
 // Open opens the database that cfg names, checks the engine's settings and
 // returns it. It does not migrate: call Migrate.
@@ -256,13 +263,15 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 // Engine returns the engine of db.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close closes the pools.
+// Close numbers the events this process's relaxed batches left
+// unnumbered (see pendingEvents), then closes the pools.
 func (db *DB) Close() error {
+	perr := db.stopPending()
 	if db.wcache != nil {
 		db.wcache.close()
 		db.rcache.close()
 	}
-	err := db.w.Close()
+	err := errors.Join(perr, db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
@@ -350,7 +359,13 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 	if err = def.flush(ctx); err != nil {
 		return err
 	}
-	if len(events) > 0 || seq.n > 0 {
+	// Events that relaxed batches left unnumbered are numbered by the next
+	// transaction that numbers its own and waits for the disk (see
+	// pendingEvents); pending is read before, so that a relaxed batch
+	// committed meanwhile keeps its events noted.
+	pending := db.pending.n.Load()
+	caughtUp := false
+	if !relaxed && (len(events) > 0 || seq.n > 0 || tx.catchUp) {
 		// Last, so that the counter's row stays locked only until the
 		// commit (see sequenceEvents). Events numbered as they were
 		// inserted (SQLite, see nextSeq) move the counter past them first.
@@ -363,6 +378,14 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
 				return wrap(err)
 			}
+		}
+		if pending > 0 || tx.catchUp {
+			for _, st := range db.d.catchUp(len(events) == 0 && seq.n == 0, nil) {
+				if _, err = q.ExecContext(ctx, st.query, st.args...); err != nil {
+					return wrap(err)
+				}
+			}
+			caughtUp = true
 		}
 		touched = append(touched, EventsKey())
 		if db.numbered != nil {
@@ -382,6 +405,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 		return wrap(err)
 	}
 	db.commits.Add(1)
+	if relaxed {
+		db.relaxedCommits.Add(1)
+	}
+	if caughtUp {
+		db.pending.n.CompareAndSwap(pending, 0)
+	}
 	if conn != nil {
 		// Before the statement cache's flush, which prepares on the
 		// writer's one connection.
@@ -434,6 +463,9 @@ type Tx struct {
 	tx         *sql.Tx
 	savepoints int // how many were made, to name the next
 	def        *deferral
+	// catchUp numbers the events relaxed batches left unnumbered, even if
+	// the transaction records none (NumberPendingEvents).
+	catchUp bool
 }
 
 // Savepoint is a point in a transaction that its writes since can be undone

@@ -50,20 +50,12 @@ type accountEntry struct {
 	members int32
 }
 
-// cachedMember is a memberEntry as the cache holds it: the time as Unix
-// nanoseconds, and the generations of the IDs it depends on when it was
-// read (see generations).
-type cachedMember struct {
-	m                  *access.Member
-	firm               equipe.ID
-	joined             int64 // UnixNano; 0: zero time
-	account, user, frm uint32
-	active             bool
-}
-
 type cachedAccount struct {
 	accountEntry
 	gen uint32
+	// missed says a member of the account was missed since it was read
+	// (see Service.loadMember).
+	missed bool
 }
 
 type cachedUser struct {
@@ -108,7 +100,6 @@ const (
 // byte at the map's fullest, and its slack after it grew (measured; see
 // TestCache_BytesPerMember).
 const (
-	memberOverhead  = int(unsafe.Sizeof(clockSlot[memberKey, cachedMember]{})) + 2*(int(unsafe.Sizeof(memberKey{}))+4+1)
 	accountOverhead = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedAccount]{})) + 2*(16+4+1)
 	keyOverhead     = int(unsafe.Sizeof(clockSlot[keyHash, cachedKey]{})) + 2*(32+4+1) + int(unsafe.Sizeof(equipe.APIKey{}))
 	userOverhead    = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedUser]{})) + 2*(16+4+1)
@@ -123,7 +114,7 @@ const (
 type cache struct {
 	seq      atomic.Uint64 // invalidations so far
 	gens     generations
-	members  *clock[memberKey, cachedMember]
+	members  *memberTable
 	accounts *clock[equipe.ID, cachedAccount]
 	keys     *clock[keyHash, cachedKey]
 	users    *clock[equipe.ID, cachedUser]
@@ -131,7 +122,6 @@ type cache struct {
 	hits, misses atomic.Uint64
 	// staleMember and friends tell an entry that an invalidation passed
 	// (made once: a method value allocates).
-	staleMember  func(memberKey, *cachedMember) bool
 	staleAccount func(equipe.ID, *cachedAccount) bool
 	staleKey     func(keyHash, *cachedKey) bool
 	staleUser    func(equipe.ID, *cachedUser) bool
@@ -143,12 +133,11 @@ func hashKey(h keyHash) uint64      { return binary.LittleEndian.Uint64(h[:8]) }
 
 func newCache() *cache {
 	c := &cache{}
-	c.members = newClock[memberKey, cachedMember](0, hashMember)
+	c.members = newMemberTable(&c.gens)
 	c.accounts = newClock[equipe.ID, cachedAccount](0, hashID)
 	c.keys = newClock[keyHash, cachedKey](0, hashKey)
 	c.users = newClock[equipe.ID, cachedUser](0, hashID)
 	c.setBudget(DefaultCacheBudget)
-	c.staleMember = func(k memberKey, e *cachedMember) bool { return !c.freshAt(e, k) }
 	c.staleAccount = func(id equipe.ID, e *cachedAccount) bool { return e.gen != c.gens.of(id) }
 	c.staleKey = func(_ keyHash, e *cachedKey) bool { return e.gen != c.gens.of(e.key.ID) }
 	c.staleUser = func(id equipe.ID, e *cachedUser) bool { return e.gen != c.gens.of(id) }
@@ -228,22 +217,21 @@ func (c *cache) putUser(gen uint64, id equipe.ID, e userEntry) {
 
 func (c *cache) member(k memberKey) (memberEntry, bool) {
 	e, ok := c.members.get(k)
-	ok = ok && c.freshAt(&e, k)
 	return e.entry(), c.counted(ok)
 }
 
-// freshAt reports whether e, kept under k, is still valid.
-func (c *cache) freshAt(e *cachedMember, k memberKey) bool {
-	return e.account == c.gens.of(k.account) && e.user == c.gens.of(k.user) &&
-		(e.firm == equipe.ID{} || e.frm == c.gens.of(e.firm))
-}
-
-func (e cachedMember) entry() memberEntry {
-	me := memberEntry{m: e.m, firm: e.firm, active: e.active}
-	if e.joined != 0 {
-		me.joined = time.Unix(0, e.joined).UTC()
+// entry returns the member as a memberEntry, its compiled member on the
+// heap.
+func (h *heldMember) entry() memberEntry {
+	e := memberEntry{firm: h.firm, active: h.active}
+	if h.has {
+		e.m = new(access.Member)
+		*e.m = h.m
 	}
-	return me
+	if h.joined != 0 {
+		e.joined = time.Unix(0, h.joined).UTC()
+	}
+	return e
 }
 
 func (c *cache) account(id equipe.ID) (accountEntry, bool) {
@@ -259,29 +247,33 @@ func (c *cache) peekAccount(id equipe.ID) (accountEntry, bool) {
 	return e.accountEntry, ok && e.gen == c.gens.of(id)
 }
 
+// missedBefore records a miss of a member of the account and reports
+// whether one was recorded before since the account was read.
+func (c *cache) missedBefore(account equipe.ID) bool {
+	before := false
+	c.accounts.update(account, func(e *cachedAccount) { before, e.missed = e.missed, true })
+	return before
+}
+
 // holdsMember reports whether the cache holds k fresh, without counting a
 // lookup nor marking the entry used.
-func (c *cache) holdsMember(k memberKey) bool {
-	e, ok := c.members.peek(k)
-	return ok && c.freshAt(&e, k)
-}
+func (c *cache) holdsMember(k memberKey) bool { return c.members.peek(k) }
 
 // membersHaveRoom reports whether the members held take less than their
 // budget.
 func (c *cache) membersHaveRoom() bool { return c.members.hasRoom() }
 
 // accountMember returns the account and the user's membership of it when
-// the cache knows both (or knows that the account does not exist).
-func (c *cache) accountMember(account, user equipe.ID) (accountEntry, memberEntry, bool) {
+// the cache knows both (or knows that the account does not exist),
+// without allocating.
+func (c *cache) accountMember(account, user equipe.ID) (accountEntry, heldMember, bool) {
 	a, ok := c.accounts.get(account)
 	ok = ok && a.gen == c.gens.of(account)
 	if !ok || a.a == nil {
-		return a.accountEntry, memberEntry{}, c.counted(ok)
+		return a.accountEntry, heldMember{}, c.counted(ok)
 	}
-	k := memberKey{account, user}
-	m, ok := c.members.get(k)
-	ok = ok && c.freshAt(&m, k)
-	return a.accountEntry, m.entry(), c.counted(ok)
+	m, ok := c.members.get(memberKey{account, user})
+	return a.accountEntry, m, c.counted(ok)
 }
 
 func (c *cache) key(h keyHash) (keyEntry, bool) {
@@ -316,8 +308,8 @@ func (c *cache) claimTouch(h keyHash, now time.Time) bool {
 
 // putMember keeps e if nothing changed since gen.
 func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
-	if cm, size, ok := c.cachedMember(gen, k, e); ok {
-		c.members.put(k, cm, size, c.staleMember)
+	if nm, ok := c.newMember(gen, k, e); ok {
+		c.members.put(&nm, false)
 	}
 }
 
@@ -325,32 +317,31 @@ func (c *cache) putMember(gen uint64, k memberKey, e memberEntry) {
 // evicting anything; it reports whether it kept it. A member nobody asked
 // about yet (read with another) takes only room no one else needs.
 func (c *cache) putMemberIfRoom(gen uint64, k memberKey, e memberEntry) bool {
-	cm, size, ok := c.cachedMember(gen, k, e)
-	return ok && c.members.putIfRoom(k, cm, size)
+	nm, ok := c.newMember(gen, k, e)
+	return ok && c.members.put(&nm, true)
 }
 
-// cachedMember returns e as the cache keeps it under k and the bytes it
-// costs, or false if anything changed since gen.
-func (c *cache) cachedMember(gen uint64, k memberKey, e memberEntry) (cachedMember, int, bool) {
-	cm := cachedMember{m: e.m, firm: e.firm, active: e.active,
-		account: c.gens.of(k.account), user: c.gens.of(k.user)}
+// newMember returns e as the cache keeps it under k, or false if anything
+// changed since gen.
+func (c *cache) newMember(gen uint64, k memberKey, e memberEntry) (newMember, bool) {
+	nm := newMember{slot: memberSlot{account: k.account, user: k.user,
+		agen: c.gens.of(k.account), ugen: c.gens.of(k.user)}, firm: e.firm}
+	if e.active {
+		nm.slot.flags |= slotActive
+	}
 	if !e.joined.IsZero() {
-		cm.joined = e.joined.UnixNano()
+		nm.slot.joined = e.joined.UnixNano()
 	}
 	if e.firm != (equipe.ID{}) {
-		cm.frm = c.gens.of(e.firm)
+		nm.fgen = c.gens.of(e.firm)
+	}
+	if e.m != nil {
+		nm.profile, nm.resources, nm.slot.standing = e.m.Parts()
 	}
 	// The generations are read before seq: an invalidation moves seq
 	// first, so generations that already count it come with a seq that
 	// refuses the entry.
-	if c.seq.Load() != gen {
-		return cachedMember{}, 0, false
-	}
-	size := memberOverhead
-	if e.m != nil {
-		size += e.m.Size()
-	}
-	return cm, size, true
+	return nm, c.seq.Load() == gen
 }
 
 func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
@@ -362,7 +353,7 @@ func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
 	if e.a != nil {
 		size += e.a.Size()
 	}
-	c.accounts.put(id, cachedAccount{e, g}, size, c.staleAccount)
+	c.accounts.put(id, cachedAccount{accountEntry: e, gen: g}, size, c.staleAccount)
 }
 
 // invalidate forgets what the change keys name (see store.MemberKey and

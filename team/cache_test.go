@@ -95,26 +95,21 @@ func TestCache_BytesPerMember(t *testing.T) {
 // members of the fixture, and that share's budget.
 func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	c := newCache()
-	k := memberKeys(1)[0]
-	per := memberOverhead + f.member(k.account, k.user, 0).m.Size()
+	// A slot, its share of the index and of the CLOCK bits, and the
+	// fixture's three resources.
+	per := slotBytes + 6 + 3*keyBytes
 	// The members get 25/32 of the whole (see setBudget).
-	total := int64(capacity*per) * 32 / 25
+	total := int64(capacity) * per * 32 / 25
 	c.setBudget(total)
 	return c, c.membersBudget()
 }
 
-func (c *cache) membersBudget() int64 {
-	var b int64
-	for i := range c.members.shards {
-		b += c.members.shards[i].budget
-	}
-	return b
-}
+func (c *cache) membersBudget() int64 { return c.members.budgetHeld() }
 
 func TestCache_EvictionKeepsTheBudget(t *testing.T) {
 	f := newCacheFixture()
-	c, budget := smallCache(t, f, 2000)
-	ks := memberKeys(10_000)
+	c, budget := smallCache(t, f, 20_000)
+	ks := memberKeys(100_000)
 	for i, k := range ks {
 		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
 		if i%500 == 0 || i == len(ks)-1 {
@@ -124,7 +119,7 @@ func TestCache_EvictionKeepsTheBudget(t *testing.T) {
 		}
 	}
 	n, b := c.members.stats()
-	if n < 1900 || c.members.evictions.Load() == 0 {
+	if n < 19_000 || c.members.evictions.Load() == 0 {
 		t.Fatalf("%d members held in %d bytes of %d, %d evicted: the budget is not used", n, b, budget, c.members.evictions.Load())
 	}
 	t.Logf("%d members held in %d bytes of %d; %d evicted", n, b, budget, c.members.evictions.Load())
@@ -135,12 +130,12 @@ func TestCache_EvictionKeepsTheBudget(t *testing.T) {
 // sweep evicts its own.
 func TestCache_HotMembersSurviveAColdSweep(t *testing.T) {
 	f := newCacheFixture()
-	c, _ := smallCache(t, f, 2000)
+	c, _ := smallCache(t, f, 20_000)
 	hot := memberKeys(500)
 	for i, k := range hot {
 		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
 	}
-	cold := memberKeys(10_000)
+	cold := memberKeys(100_000)
 	for i, k := range cold {
 		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
 		// The hot members are read between cold ones, as a service's
@@ -204,7 +199,7 @@ func TestCache_InvalidationIsExactAfterEviction(t *testing.T) {
 		put(memberKey{firm, dee}, equipe.ID{})
 		put(memberKey{client, dee}, firm) // dee acts in the client through the firm
 	}
-	has := func(k memberKey) bool { e, ok := c.members.get(k); return ok && c.freshAt(&e, k) }
+	has := func(k memberKey) bool { return c.members.peek(k) }
 	all := []memberKey{{acctA, ann}, {acctA, bob}, {acctB, ann}, {acctB, cy}, {firm, dee}, {client, dee}}
 	expect := func(step string, gone ...memberKey) {
 		t.Helper()
@@ -307,4 +302,82 @@ func TestCache_LoadsRacingInvalidationsKeepNoStaleEntry(t *testing.T) {
 	if stale > 0 {
 		t.Errorf("%d entries older than the last change", stale)
 	}
+}
+
+// A member comes back from the cache as it went in: role, standing,
+// resources (none, a few, more than a slot counts), firm, joined and
+// active, also after evictions moved the resources of the others around.
+func TestCache_MemberComesBackWhole(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 5000)
+	ks := memberKeys(300)
+	firm := equipe.NewID()
+	want := make([]memberEntry, len(ks))
+	for i, k := range ks {
+		res := make([]equipe.ID, []int{0, 1, 3, 40}[i%4])
+		for j := range res {
+			res[j] = equipe.NewID()
+		}
+		in := access.Input{UserID: k.user, AccountID: k.account, Role: f.roles[i%len(f.roles)], Resources: res,
+			Status:       []access.Status{access.MemberActive, access.MemberSuspended, access.MemberInvited}[i%3],
+			UserDisabled: i%7 == 0, ViaFirm: i%5 == 0}
+		e := memberEntry{m: f.cat.Compile(in), joined: time.Unix(1_700_000_000, int64(i)).UTC(), active: i%3 == 0}
+		if i%5 == 0 {
+			e.firm = firm
+		}
+		if i%11 == 0 {
+			e = memberEntry{} // no member
+		}
+		want[i] = e
+	}
+	compare := func(step string) {
+		t.Helper()
+		for i, k := range ks {
+			c.member(k) // keeps them used
+			got, ok := c.member(k)
+			if !ok {
+				t.Fatalf("%s: member %d not cached", step, i)
+			}
+			w := want[i]
+			if (got.m == nil) != (w.m == nil) || got.firm != w.firm || !got.joined.Equal(w.joined) || got.active != w.active {
+				t.Fatalf("%s: member %d came back as %+v, want %+v", step, i, got, w)
+			}
+			if w.m == nil {
+				continue
+			}
+			g, m := got.m, w.m
+			if g.UserID() != m.UserID() || g.AccountID() != m.AccountID() || g.RoleKey() != m.RoleKey() ||
+				g.Blocked() != m.Blocked() || g.Status() != m.Status() || g.ViaFirm() != m.ViaFirm() ||
+				g.UserDisabled() != m.UserDisabled() || fmt.Sprint(g.Resources()) != fmt.Sprint(m.Resources()) {
+				t.Fatalf("%s: member %d came back different", step, i)
+			}
+			for _, perm := range []string{"records.view", "members.manage", "records.export"} {
+				a := access.CompileAccount(k.account, m.Resources(), nil)
+				q := access.Query{}
+				if rs := m.Resources(); len(rs) > 0 {
+					q = access.Query{Resource: rs[len(rs)-1], HasResource: true}
+				}
+				if dg, dm := f.cat.Check(g, a, perm, q), f.cat.Check(m, a, perm, q); dg != dm {
+					t.Fatalf("%s: member %d, %s: %v from the cache, %v compiled", step, i, perm, dg, dm)
+				}
+			}
+		}
+	}
+	for i, k := range ks {
+		c.putMember(c.generation(), k, want[i])
+	}
+	compare("put")
+	// Others come and go around them.
+	for i, k := range memberKeys(20_000) {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+		if i%200 == 0 {
+			for _, k := range ks {
+				c.member(k)
+			}
+		}
+	}
+	if c.members.evictions.Load() == 0 {
+		t.Fatal("nothing evicted")
+	}
+	compare("after evictions")
 }

@@ -62,22 +62,27 @@ func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access
 	}
 	// Both from the cache under one lock, as nearly every check finds them;
 	// else each from the cache or the store.
-	acct, e, cached := s.cache.accountMember(q.Account, q.User)
+	// The member found in the cache is assembled in h, on the stack: a
+	// check answered from the cache allocates nothing.
+	acct, h, cached := s.cache.accountMember(q.Account, q.User)
+	m := h.member()
 	if !cached {
 		var err error
 		if acct, err = s.loadAccount(ctx, q.Account); err != nil {
 			return access.Decision{}, err
 		}
 		if acct.a != nil {
-			if e, err = s.loadMember(ctx, q.Account, q.User); err != nil {
+			e, err := s.loadMember(ctx, q.Account, q.User)
+			if err != nil {
 				return access.Decision{}, err
 			}
+			m = e.m
 		}
 	}
 	if acct.a == nil {
 		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
 	}
-	return s.Catalogue.Check(e.m, acct.a, q.Permission, q.Query), nil
+	return s.Catalogue.Check(m, acct.a, q.Permission, q.Query), nil
 }
 
 // resolveRefs turns the references of q into user IDs among the account's

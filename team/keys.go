@@ -424,6 +424,11 @@ func (s *Service) mayGrantRole(actor *access.Member, role access.Role) error {
 
 // keyPrefix is the prefix of the keys made now.
 func (s *Service) keyPrefix() string {
+	if s.brand != nil {
+		// The brand in force: an administrator may have changed the
+		// prefix since the start.
+		return s.brand.live.Load().KeyPrefix
+	}
 	if s.KeyPrefix == "" {
 		return KeyPrefix
 	}

@@ -39,19 +39,22 @@ func (s *Service) loadAccount(ctx context.Context, id equipe.ID) (accountEntry, 
 // own, or, for a client account, the one of its parent firm when the firm
 // member is an administrator there or is assigned to the client.
 //
-// A miss reads one statement. While the cache has room, a miss in a small
-// account (smallAccount members at most) reads every member of it in that
-// statement and keeps the others too, where they fit without evicting
-// anything: whoever asks about one member of an account usually asks about
-// others, and after a start the cache fills an account at a time instead
-// of a member at a time.
+// A miss reads one statement. While the cache has room, the second miss in
+// a small account (smallAccount members at most) reads every member of it
+// in that statement and keeps the others too, where they fit without
+// evicting anything: whoever asks about two members of an account usually
+// asks about others, and after a start the cache fills an account at a time
+// instead of a member at a time. The first miss reads its member alone:
+// where one member of each account is asked about, reading and compiling
+// the others cost twice the work of the check and were never used.
 func (s *Service) loadMember(ctx context.Context, account, user equipe.ID) (memberEntry, error) {
 	k := memberKey{account, user}
 	if e, ok := s.cache.member(k); ok {
 		return e, nil
 	}
 	gen := s.cache.generation()
-	if a, ok := s.cache.peekAccount(account); ok && a.a != nil && a.members <= smallAccount && s.cache.membersHaveRoom() {
+	if a, ok := s.cache.peekAccount(account); ok && a.a != nil && a.members <= smallAccount &&
+		s.cache.membersHaveRoom() && s.cache.missedBefore(account) {
 		e, ok, err := s.loadAccountMembers(ctx, gen, account, user, a)
 		if err != nil || ok {
 			return e, err

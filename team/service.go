@@ -43,7 +43,10 @@ type Service struct {
 	// WebhookRules say where webhook endpoints may point.
 	WebhookRules webhook.Rules
 
+	// brand is the brand in force and the configured one (StartBrand).
+	brand    *brandState
 	cache    *cache
+	signIn   *signInLists // the people's accounts for OpenID Connect tokens
 	security securityLimiter
 	signal   signal         // wakes the change stream's readers
 	keyUses  sync.WaitGroup // recordKeyUse's writes in flight
@@ -59,9 +62,10 @@ type Service struct {
 // New returns a Service whose cache follows the store's changes.
 func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
 	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
-		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), checks: newCheckCounts(),
+		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), signIn: newSignInLists(), checks: newCheckCounts(),
 		imports: make(chan struct{}, 1)}
 	s.cache.watch(w.DB)
+	w.DB.OnChange(s.signIn.invalidate)
 	w.DB.OnChange(s.signal.hear)
 	return s
 }

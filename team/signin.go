@@ -19,13 +19,26 @@ type SignInAccount struct {
 // of OpenID Connect clients: their active memberships, then the client
 // accounts of their firms. Suspended, invited and removed memberships are
 // not among them.
+//
+// The list is kept in memory until anything it was read from changes (see
+// signInLists); the slice returned is the caller's.
 func (s *Service) SignInAccounts(ctx context.Context, user equipe.ID) ([]SignInAccount, error) {
+	if l, ok := s.signIn.get(user); ok {
+		return slices.Clone(l), nil
+	}
+	seq, epoch := s.signIn.seq.Load(), s.signIn.epoch.Load()
 	entries, _, err := s.MyAccounts(ctx, user, equipe.Page{})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]SignInAccount, 0, len(entries))
+	deps := make([]signInDep, 0, 1+2*len(entries))
+	deps = append(deps, s.signIn.dep(user))
 	for _, e := range entries {
+		deps = append(deps, s.signIn.dep(e.Account.ID))
+		if e.Firm != nil {
+			deps = append(deps, s.signIn.dep(*e.Firm))
+		}
 		st, err := s.SignInStanding(ctx, e.Account.ID, user)
 		if err != nil {
 			if equipe.ErrorCode(err) == equipe.EFORBIDDEN {
@@ -37,6 +50,7 @@ func (s *Service) SignInAccounts(ctx context.Context, user equipe.ID) ([]SignInA
 			out = append(out, SignInAccount{ID: e.Account.ID, Name: e.Account.Name, Role: st.Role})
 		}
 	}
+	s.signIn.put(user, seq, epoch, slices.Clone(out), deps)
 	return out, nil
 }
 

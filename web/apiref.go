@@ -484,11 +484,36 @@ func anchor(s string) string {
 
 // apiReferencePage shows the API reference.
 func (w *Web) apiReferencePage(rw http.ResponseWriter, r *http.Request) error {
-	ref, err := w.apiRef()
+	ref, err := w.apiReference()
 	if err != nil {
 		return err
 	}
 	p := w.page(r, "apiref.title")
 	p.Data = ref
 	return w.render(rw, r, http.StatusOK, "api_reference", p)
+}
+
+// brandedRef is the API reference of one brand's name and key prefix.
+type brandedRef struct {
+	name, keyPrefix string
+	ref             *apiReference
+}
+
+// apiReference is the reference of the brand in force (APIDocumentOf), or
+// of APIDocument.
+func (w *Web) apiReference() (*apiReference, error) {
+	b := w.Brand.Load()
+	if c := w.brandRef.Load(); c != nil && c.name == b.Name && c.keyPrefix == b.KeyPrefix {
+		return c.ref, nil
+	}
+	doc := w.APIDocument
+	if w.APIDocumentOf != nil {
+		doc = w.APIDocumentOf(b)
+	}
+	ref, err := readAPIReference(doc)
+	if err != nil {
+		return nil, err
+	}
+	w.brandRef.Store(&brandedRef{name: b.Name, keyPrefix: b.KeyPrefix, ref: ref})
+	return ref, nil
 }

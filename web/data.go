@@ -88,7 +88,7 @@ func (w *Web) exportData(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
-	rw.Header().Set("Content-Disposition", `attachment; filename="`+w.Brand.FileName()+`-data-`+x.ExportedAt.Format("2006-01-02")+`.json"`)
+	rw.Header().Set("Content-Disposition", `attachment; filename="`+w.Brand.Load().FileName()+`-data-`+x.ExportedAt.Format("2006-01-02")+`.json"`)
 	_, err = rw.Write(append(b, '\n'))
 	return err
 }

@@ -26,7 +26,7 @@ func (w *Web) emailPreviews(rw http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("done") == "sent" {
 		p.Notice = "email_preview.sent"
 	}
-	p.Data = emailPreviewsPage{Names: names, Locales: []string{"fr", "en"}, Product: w.Brand.Name}
+	p.Data = emailPreviewsPage{Names: names, Locales: []string{"fr", "en"}, Product: w.Brand.Load().Name}
 	return w.render(rw, r, http.StatusOK, "email_previews", p)
 }
 

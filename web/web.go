@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -49,8 +50,12 @@ type Web struct {
 	// APIDocument is the OpenAPI document the API serves, which the API
 	// reference page renders.
 	APIDocument []byte
-	// Brand is the vendor's look of every page (brand.Default when zero).
-	Brand brand.Brand
+	// APIDocumentOf, when set, gives the OpenAPI document of a brand: the
+	// reference page then renders the one of the brand in force.
+	APIDocumentOf func(brand.Brand) []byte
+	// Brand holds the vendor's look of every page, the brand in force
+	// when the page is made (the default one when nil).
+	Brand *brand.Live
 	// SignIn is the OpenID Connect provider whose requests /login/oidc
 	// logs people in for (nil: none).
 	SignIn *openid.Provider
@@ -60,7 +65,10 @@ type Web struct {
 	// about 0.25 MB, and a process serves few of the pages in both.
 	pages  map[string]*pageSet
 	base   *template.Template // the shared templates, never executed
-	apiRef func() (*apiReference, error)
+	// brandRef is the API reference of the brand in force, read when the
+	// page is first shown, and again only when the brand's name or key
+	// prefix changes (with APIDocumentOf).
+	brandRef atomic.Pointer[brandedRef]
 }
 
 // audience says who may see a page.
@@ -238,6 +246,9 @@ var routes = []route{
 	{"GET /admin/webhooks/{webhook}/deliveries/{delivery}", member, (*Web).webhookDelivery},
 	{"POST /admin/webhooks/{webhook}/deliveries/{delivery}/redeliver", member, (*Web).redeliverWebhook},
 	{"GET /admin/security", member, (*Web).security},
+	{"GET /admin/brand", member, (*Web).brandSettings},
+	{brandSave, member, (*Web).saveBrand},
+	{brandReset, member, (*Web).resetBrand},
 	{"GET /admin/emails", member, (*Web).emailPreviews},
 	{"GET /admin/emails/{name}/{locale}", member, (*Web).emailPreview},
 	{"GET /admin/emails/{name}/{locale}/html", member, (*Web).emailPreviewHTML},
@@ -277,8 +288,8 @@ var routes = []route{
 // Handler returns the handler of every page, of /static/ and of the
 // not-found page.
 func (w *Web) Handler() (http.Handler, error) {
-	if w.Brand.Name == "" {
-		w.Brand = brand.Default()
+	if w.Brand == nil {
+		w.Brand = brand.NewLive(brand.Default())
 	}
 	if err := w.parse(); err != nil {
 		return nil, err
@@ -290,7 +301,6 @@ func (w *Web) Handler() (http.Handler, error) {
 	if _, err := readAPIReference(w.APIDocument); err != nil {
 		return nil, err
 	}
-	w.apiRef = sync.OnceValues(func() (*apiReference, error) { return readAPIReference(w.APIDocument) })
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, w.wrap(rt))
@@ -303,29 +313,34 @@ func (w *Web) Handler() (http.Handler, error) {
 	})))
 	// The brand's files are served from this origin, so that the pages'
 	// Content-Security-Policy names no other. Their URLs carry a digest of
-	// their content (?v=): a new brand is fetched at once.
-	css := w.Brand.CSS()
+	// their content (?v=): a new brand is fetched at once. Each answer is
+	// the brand in force's, which an administrator may change.
 	mux.HandleFunc("GET /static/brand.css", func(rw http.ResponseWriter, r *http.Request) {
+		css, _ := w.Brand.CSS()
 		serveBrandFile(rw, r, "text/css; charset=utf-8", css)
 	})
-	if logo := w.Brand.Logo; logo != nil {
-		mux.HandleFunc("GET /static/brand/logo", func(rw http.ResponseWriter, r *http.Request) {
-			serveBrandFile(rw, r, logo.Type, logo.Data)
-		})
-	}
+	mux.HandleFunc("GET /static/brand/logo", func(rw http.ResponseWriter, r *http.Request) {
+		logo := w.Brand.Load().Logo
+		if logo == nil {
+			w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
+			return
+		}
+		serveBrandFile(rw, r, logo.Type, logo.Data)
+	})
 	// Browsers ask for /favicon.ico of their own accord, whatever the
 	// pages' <link rel="icon">: they get the same icon rather than a 404.
-	if icon := w.Brand.Favicon; icon != nil {
-		serveIcon := func(rw http.ResponseWriter, r *http.Request) { serveBrandFile(rw, r, icon.Type, icon.Data) }
-		mux.HandleFunc("GET /static/brand/favicon", serveIcon)
-		mux.HandleFunc("GET /favicon.ico", serveIcon)
-	} else {
-		mux.HandleFunc("GET /favicon.ico", func(rw http.ResponseWriter, r *http.Request) {
+	serveIcon := func(rw http.ResponseWriter, r *http.Request) {
+		icon := w.Brand.Load().Favicon
+		if icon == nil {
 			rw.Header().Set("Content-Type", "image/svg+xml")
 			rw.Header().Set("Cache-Control", "public, max-age=86400")
 			http.ServeFileFS(rw, r, static, "favicon.svg")
-		})
+			return
+		}
+		serveBrandFile(rw, r, icon.Type, icon.Data)
 	}
+	mux.HandleFunc("GET /static/brand/favicon", serveIcon)
+	mux.HandleFunc("GET /favicon.ico", serveIcon)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 	})
@@ -406,8 +421,11 @@ func (w *Web) wrap(rt route) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			limit := int64(64 << 10)
-			if rt.pattern == importUpload {
+			switch rt.pattern {
+			case importUpload:
 				limit = maxUpload
+			case brandSave, brandReset:
+				limit = brandUpload
 			}
 			r.Body = http.MaxBytesReader(rw, r.Body, limit)
 			if err := r.ParseForm(); err != nil {
@@ -716,9 +734,17 @@ func (w *Web) funcs(locale string) template.FuncMap {
 			return w.I18n.T(locale, key, args)
 		},
 		// brand is the vendor's look: name, logo, links.
-		"brand": func() brand.Brand { return w.Brand },
+		"brand": func() brand.Brand { return w.Brand.Load() },
+		// colourValue is a colour as <input type="color"> takes it:
+		// #rrggbb, black for anything else.
+		"colourValue": func(s string) string {
+			if c, err := brand.ParseColour(s); err == nil {
+				return c.String()
+			}
+			return "#000000"
+		},
 		// brandCSSVersion is the digest in /static/brand.css's URL.
-		"brandCSSVersion": func() string { return w.Brand.CSSVersion() },
+		"brandCSSVersion": func() string { _, v := w.Brand.CSS(); return v },
 		// tArgs translates a key with its arguments in a map.
 		"tArgs": func(key string, args map[string]any) string {
 			return w.I18n.T(locale, key, args)

@@ -1,0 +1,684 @@
+package team
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+)
+
+// memberSlot is a cached member as a shard of the members' table holds it:
+// a fixed-size value with no pointer, so that a million of them are a few
+// flat arrays the garbage collector does not scan, instead of a million
+// objects it does. What members share lives once in the shard: the
+// profile (role, overrides, permissions) as a small number, the assigned
+// resources in the shard's array of resource keys, and the rare firm
+// membership beside it (extras).
+type memberSlot struct {
+	account, user equipe.ID
+	joined        int64  // UnixNano; 0: zero time
+	agen, ugen    uint32 // generations of the account and the user when read
+	// res is where the member's resources start in the shard's keys.
+	res     uint32
+	profile uint16 // index in the shard's profiles; 0: no member
+	// flags holds the flags below and, in its low bits, how many
+	// resources the member has (resExtra: more, their count in extras).
+	flags    uint8
+	standing access.Standing
+}
+
+// memberSlot.flags.
+const (
+	slotLive   = 1 << (iota + 5) // the slot holds an entry
+	slotActive                   // the membership is active
+	slotExtra                    // extras hold the firm or the count of resources
+	// resExtra in the low bits says the count of resources is in extras.
+	resExtra = 1<<5 - 1
+)
+
+// count returns how many resources slot i has.
+func (s *memberShard) count(i int) int {
+	n := int(s.slots[i].flags & resExtra)
+	if n == resExtra {
+		n = int(s.extras[uint32(i)].nres)
+	}
+	return n
+}
+
+// memberExtra is what few entries need beyond their slot: the firm their
+// membership derives from and its generation, and a count of resources
+// too large for a byte.
+type memberExtra struct {
+	firm equipe.ID
+	fgen uint32
+	nres uint32
+}
+
+// Bytes each part of a shard costs, counted against its budget.
+const (
+	slotBytes  = int64(unsafe.Sizeof(memberSlot{}))
+	keyBytes   = int64(unsafe.Sizeof(access.ResourceKey{}))
+	extraBytes = 64 // a pointer-free map's entry of 40 bytes, its control byte and its slack
+	// profileBytes is a profile's pointer, its entry in the map that finds
+	// its number, and the map's slack (the profile itself is the
+	// catalogue's, shared by every member and every cache).
+	profileBytes = 48
+)
+
+// memberTable holds the cached members within a budget of bytes, in
+// shards: each a flat array of slots, an open-addressing index of slot
+// numbers, a CLOCK hand for eviction (see clock) and the arrays the slots
+// point into by number. Everything is counted as it is allocated, so the
+// bytes held are the memory taken, slack included.
+type memberTable struct {
+	shards [clockShards]memberShard
+	gens   *generations
+	// evictions counts the entries evicted to make room.
+	evictions atomic.Uint64
+	// full counts the shards that cannot take an entry without evicting
+	// one (see hasRoom).
+	full atomic.Int32
+}
+
+type memberShard struct {
+	mu    sync.RWMutex
+	slots []memberSlot
+	// used holds the CLOCK bit of each slot, set (atomically, under the
+	// read lock) when the slot is read.
+	used []uint64
+	// index maps a key's hash to its slot number + 1 (0: empty), by
+	// linear probing from the hash's place (see place).
+	index []uint32
+	free  []uint32 // slots emptied, for the next entries
+	live  int
+	hand  int
+	// keys holds the members' resources; an entry's are keys[res:res+n].
+	// The array only grows by appending: the resources of an entry
+	// replaced or evicted stay where they are (garbage) until the array is
+	// copied into a new one without them, so a member assembled under the
+	// read lock may use its resources after it is released.
+	keys    []access.ResourceKey
+	garbage int
+	// profiles are numbered from 1; profileOf finds a profile's number.
+	profiles  []*access.Profile
+	profileOf map[*access.Profile]uint16
+	// swept is how many profiles were left after the last sweep.
+	swept  int
+	extras map[uint32]memberExtra
+	budget int64
+	full   bool
+	_      [64]byte // keeps shards' locks on separate cache lines
+}
+
+// heldMember is a member as the cache answers it without allocating: the
+// compiled member is assembled in the value.
+type heldMember struct {
+	m      access.Member
+	has    bool // false: not a member
+	firm   equipe.ID
+	joined int64
+	active bool
+}
+
+// member returns the compiled member, or nil when the user is none. Kept
+// as a value, the caller does not allocate (see Service.check).
+func (h *heldMember) member() *access.Member {
+	if !h.has {
+		return nil
+	}
+	return &h.m
+}
+
+func newMemberTable(gens *generations) *memberTable {
+	t := &memberTable{gens: gens}
+	for i := range t.shards {
+		t.shards[i].reset()
+	}
+	return t
+}
+
+func (s *memberShard) reset() {
+	s.slots, s.used, s.index, s.free, s.keys = nil, nil, nil, nil, nil
+	s.live, s.hand, s.garbage, s.swept = 0, 0, 0, 0
+	s.profiles = []*access.Profile{nil}
+	s.profileOf = map[*access.Profile]uint16{}
+	s.extras = map[uint32]memberExtra{}
+}
+
+// setBudget bounds the bytes the table holds; it takes effect at the next
+// entry put in each shard.
+func (t *memberTable) setBudget(budget int64) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		s.budget = budget / clockShards
+		s.mu.Unlock()
+	}
+}
+
+func (t *memberTable) shard(h uint64) *memberShard { return &t.shards[h%clockShards] }
+
+// place is where in an index of n places the probe for hash h starts.
+func place(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
+
+// find returns the slot number of k, or -1.
+func (s *memberShard) find(k memberKey, h uint64) int {
+	n := len(s.index)
+	if n == 0 {
+		return -1
+	}
+	for p := place(h, n); ; p++ {
+		if p == n {
+			p = 0
+		}
+		i := s.index[p]
+		if i == 0 {
+			return -1
+		}
+		if sl := &s.slots[i-1]; sl.user == k.user && sl.account == k.account {
+			return int(i - 1)
+		}
+	}
+}
+
+// bytes returns what the shard's arrays take.
+func (s *memberShard) bytes() int64 {
+	return s.bytesWith(cap(s.slots), cap(s.keys), len(s.profiles))
+}
+
+func (s *memberShard) bytesWith(slots, keys, profiles int) int64 {
+	return int64(slots)*slotBytes + int64(indexLen(slots))*4 + int64((slots+63)/64)*8 +
+		int64(keys)*keyBytes + int64(len(s.extras))*extraBytes + int64(profiles-1)*profileBytes
+}
+
+// indexLen is the index's length for n slots: at most three quarters
+// full.
+func indexLen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return n + n/3 + 1
+}
+
+// get returns k's entry, fresh, and marks it used.
+func (t *memberTable) get(k memberKey) (heldMember, bool) {
+	h := hashMember(k)
+	s := t.shard(h)
+	s.mu.RLock()
+	i := s.find(k, h)
+	if i < 0 {
+		s.mu.RUnlock()
+		return heldMember{}, false
+	}
+	e, ok := s.held(t, i)
+	if ok {
+		w, b := &s.used[i>>6], uint64(1)<<(i&63)
+		if atomic.LoadUint64(w)&b == 0 {
+			atomic.OrUint64(w, b)
+		}
+	}
+	s.mu.RUnlock()
+	return e, ok
+}
+
+// peek reports whether the table holds k fresh, without marking it used.
+func (t *memberTable) peek(k memberKey) bool {
+	h := hashMember(k)
+	s := t.shard(h)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := s.find(k, h)
+	if i < 0 {
+		return false
+	}
+	_, ok := s.held(t, i)
+	return ok
+}
+
+// held assembles slot i, and reports whether it is fresh. Call it under
+// the shard's lock.
+func (s *memberShard) held(t *memberTable, i int) (heldMember, bool) {
+	sl := &s.slots[i]
+	if sl.agen != t.gens.of(sl.account) || sl.ugen != t.gens.of(sl.user) {
+		return heldMember{}, false
+	}
+	e := heldMember{joined: sl.joined, active: sl.flags&slotActive != 0}
+	n := int(sl.flags & resExtra)
+	if sl.flags&slotExtra != 0 {
+		x := s.extras[uint32(i)]
+		if x.firm != (equipe.ID{}) && x.fgen != t.gens.of(x.firm) {
+			return heldMember{}, false
+		}
+		e.firm = x.firm
+		if n == resExtra {
+			n = int(x.nres)
+		}
+	}
+	if sl.profile != 0 {
+		var rs []access.ResourceKey
+		if n > 0 {
+			rs = s.keys[sl.res : int(sl.res)+n : int(sl.res)+n]
+		}
+		e.m, e.has = access.Assemble(s.profiles[sl.profile], sl.user, sl.account, rs, sl.standing), true
+	}
+	return e, true
+}
+
+// fresh reports whether slot i's generations are current.
+func (s *memberShard) fresh(t *memberTable, i int) bool {
+	sl := &s.slots[i]
+	if sl.agen != t.gens.of(sl.account) || sl.ugen != t.gens.of(sl.user) {
+		return false
+	}
+	if sl.flags&slotExtra != 0 {
+		x := s.extras[uint32(i)]
+		return x.firm == (equipe.ID{}) || x.fgen == t.gens.of(x.firm)
+	}
+	return true
+}
+
+// hasRoom reports whether most shards can take an entry without evicting.
+func (t *memberTable) hasRoom() bool { return t.full.Load() < clockShards/2 }
+
+// newMember is an entry to put: the slot without its numbers, and what
+// they number.
+type newMember struct {
+	slot      memberSlot
+	profile   *access.Profile // nil: no member
+	resources []access.ResourceKey
+	firm      equipe.ID
+	fgen      uint32
+}
+
+// put keeps e under its key, evicting what makes room: stale entries, or
+// entries not read since the hand last passed. With ifRoom, it keeps e
+// only if the key is not held and e fits without evicting, unused; it
+// reports whether it kept e.
+func (t *memberTable) put(e *newMember, ifRoom bool) bool {
+	k := memberKey{e.slot.account, e.slot.user}
+	h := hashMember(k)
+	s := t.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.put(t, k, h, e, ifRoom)
+	t.setFull(s)
+	return kept
+}
+
+func (t *memberTable) setFull(s *memberShard) {
+	full := len(s.free) == 0 && s.bytesWith(grown(cap(s.slots)), cap(s.keys), len(s.profiles)) > s.budget
+	if full != s.full {
+		s.full = full
+		if full {
+			t.full.Add(1)
+		} else {
+			t.full.Add(-1)
+		}
+	}
+}
+
+// grown is the number of slots the next growth gives.
+func grown(n int) int { return max(16, n+n/2) }
+
+func (s *memberShard) put(t *memberTable, k memberKey, h uint64, e *newMember, ifRoom bool) bool {
+	i := s.find(k, h)
+	if i >= 0 {
+		if ifRoom {
+			return false
+		}
+		s.remove(i)
+	}
+	nres := len(e.resources)
+	// The smallest the entry can take: its slot, its share of the index,
+	// its resources, its extras and a profile.
+	least := slotBytes + 6 + int64(nres)*keyBytes + extraBytes + profileBytes
+	if least > s.budget {
+		return false
+	}
+	p, ok := s.number(t, e.profile, ifRoom)
+	if !ok {
+		return false
+	}
+	if !s.roomForKeys(t, nres, ifRoom) {
+		return false
+	}
+	i, ok = s.slot(t, ifRoom)
+	if !ok {
+		return false
+	}
+	sl := e.slot
+	sl.profile, sl.flags = p, sl.flags|slotLive
+	sl.res = uint32(len(s.keys))
+	s.keys = append(s.keys, e.resources...)
+	sl.flags |= uint8(min(nres, resExtra))
+	if e.firm != (equipe.ID{}) || nres >= resExtra {
+		sl.flags |= slotExtra
+		s.extras[uint32(i)] = memberExtra{firm: e.firm, fgen: e.fgen, nres: uint32(nres)}
+	}
+	s.slots[i] = sl
+	w, b := &s.used[i>>6], uint64(1)<<(i&63)
+	// A new entry starts unused: read once, it goes at the hand's next
+	// pass, so a sweep of entries read once evicts only its own.
+	atomic.StoreUint64(w, atomic.LoadUint64(w)&^b)
+	s.insertIndex(h, uint32(i))
+	s.live++
+	// The extras may have grown past the budget.
+	if over := s.bytes() - s.budget; over > 0 {
+		s.release(t, over, i)
+	}
+	return true
+}
+
+// release frees at least n bytes, evicting entries (never slot keep) and
+// moving the others to a smaller array of slots; it reports whether it
+// did. The slots and the resource keys are counted as allocated, so
+// evicting alone frees nothing: it only makes room in them.
+func (s *memberShard) release(t *memberTable, n int64, keep int) bool {
+	target := cap(s.slots) - int(n/(slotBytes+4)) - 1
+	if target < 0 {
+		return false
+	}
+	for s.live > target {
+		if !s.evictOne(t, keep) {
+			return false
+		}
+	}
+	s.grow(target)
+	return true
+}
+
+// number returns p's number in the shard, numbering it if it has none.
+func (s *memberShard) number(t *memberTable, p *access.Profile, ifRoom bool) (uint16, bool) {
+	if p == nil {
+		return 0, true
+	}
+	if n, ok := s.profileOf[p]; ok {
+		return n, true
+	}
+	if len(s.profiles) > max(2*s.swept, 16) || len(s.profiles) > 1<<16-1 {
+		s.sweepProfiles()
+		if len(s.profiles) > 1<<16-1 {
+			return 0, false
+		}
+	}
+	if over := s.bytesWith(cap(s.slots), cap(s.keys), len(s.profiles)+1) - s.budget; over > 0 {
+		if ifRoom || !s.release(t, over, -1) {
+			return 0, false
+		}
+	}
+	s.profileOf[p] = uint16(len(s.profiles))
+	s.profiles = append(s.profiles, p)
+	return uint16(len(s.profiles) - 1), true
+}
+
+// sweepProfiles renumbers the profiles the entries use and forgets the
+// others: custom roles and overrides that change over time leave profiles
+// no entry uses.
+func (s *memberShard) sweepProfiles() {
+	renum := make([]uint16, len(s.profiles))
+	profiles := []*access.Profile{nil}
+	clear(s.profileOf)
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.flags&slotLive == 0 || sl.profile == 0 {
+			continue
+		}
+		if renum[sl.profile] == 0 {
+			p := s.profiles[sl.profile]
+			profiles = append(profiles, p)
+			renum[sl.profile] = uint16(len(profiles) - 1)
+			s.profileOf[p] = renum[sl.profile]
+		}
+		sl.profile = renum[sl.profile]
+	}
+	s.profiles = profiles
+	s.swept = len(profiles)
+}
+
+// roomForKeys makes room for n more resource keys: in the array's spare
+// capacity, or in a new array without the garbage, as large as the budget
+// allows up to half again what it holds, evicting what must go.
+func (s *memberShard) roomForKeys(t *memberTable, n int, ifRoom bool) bool {
+	if n == 0 || cap(s.keys)-len(s.keys) >= n {
+		return true
+	}
+	for {
+		used := len(s.keys) - s.garbage
+		want := max(used+n+(used+n)/2, 64)
+		least := used + n
+		room := (s.budget-s.bytesWith(cap(s.slots), 0, len(s.profiles)))/keyBytes - int64(least)
+		// Some slack, or each entry with resources would copy them all;
+		// little, as evicting for it evicts at once.
+		if room >= int64(min(least/32, want-least)) {
+			s.copyKeys(least + int(min(int64(want-least), room)))
+			return true
+		}
+		// Empty slots beyond a sixteenth of them give their room to the
+		// keys.
+		if cap(s.slots)-s.live > cap(s.slots)/16+16 {
+			s.grow(s.live + s.live/16 + 1)
+			continue
+		}
+		if ifRoom || !s.evictOne(t, -1) {
+			return false
+		}
+	}
+}
+
+// copyKeys moves the live resource keys to a new array of capacity n. The
+// old array stays as it is for the members assembled from it.
+func (s *memberShard) copyKeys(n int) {
+	keys := make([]access.ResourceKey, 0, n)
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.flags&slotLive == 0 {
+			continue
+		}
+		c := s.count(i)
+		if c == 0 {
+			continue
+		}
+		start := len(keys)
+		keys = append(keys, s.keys[sl.res:int(sl.res)+c]...)
+		sl.res = uint32(start)
+	}
+	s.keys, s.garbage = keys, 0
+}
+
+// slot returns a free slot: an emptied one, a new one while the budget
+// allows, or one evicted.
+func (s *memberShard) slot(t *memberTable, ifRoom bool) (int, bool) {
+	for {
+		if n := len(s.free); n > 0 {
+			i := s.free[n-1]
+			s.free = s.free[:n-1]
+			return int(i), true
+		}
+		if c := cap(s.slots); len(s.slots) < c {
+			s.slots = s.slots[:len(s.slots)+1]
+			return len(s.slots) - 1, true
+		}
+		if n := s.slotsFitting(); n > cap(s.slots) {
+			s.grow(n)
+			continue
+		}
+		// The budget is taken; resource keys that hold more than a
+		// sixteenth of spare room give it to the slots.
+		if used := len(s.keys) - s.garbage; cap(s.keys)-used > used/8+16 {
+			s.copyKeys(used + used/16)
+			if n := s.slotsFitting(); n > cap(s.slots) {
+				s.grow(n)
+				continue
+			}
+		}
+		if ifRoom || !s.evictOne(t, -1) {
+			return 0, false
+		}
+	}
+}
+
+// slotsFitting returns how many slots the shard may grow to: half again
+// as many, or as many as the budget holds.
+func (s *memberShard) slotsFitting() int {
+	n := grown(cap(s.slots))
+	if s.bytesWith(n, cap(s.keys), len(s.profiles)) <= s.budget {
+		return n
+	}
+	lo, hi := cap(s.slots), n // lo fits (or is the current), hi does not
+	for hi-lo > 1 {
+		m := (lo + hi) / 2
+		if s.bytesWith(m, cap(s.keys), len(s.profiles)) <= s.budget {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// grow moves the slots to an array of n (more, or fewer but as many as
+// are held), without the empty ones, and builds the index again for them.
+func (s *memberShard) grow(n int) {
+	slots := make([]memberSlot, 0, n)
+	used := make([]uint64, (n+63)/64)
+	extras := make(map[uint32]memberExtra, len(s.extras))
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.flags&slotLive == 0 {
+			continue
+		}
+		j := len(slots)
+		slots = append(slots, *sl)
+		if atomic.LoadUint64(&s.used[i>>6])&(1<<(i&63)) != 0 {
+			used[j>>6] |= 1 << (j & 63)
+		}
+		if sl.flags&slotExtra != 0 {
+			extras[uint32(j)] = s.extras[uint32(i)]
+		}
+	}
+	s.slots, s.used, s.extras, s.free = slots, used, extras, s.free[:0]
+	if s.hand >= len(slots) {
+		s.hand = 0
+	}
+	s.index = make([]uint32, indexLen(n))
+	for i := range s.slots {
+		sl := &s.slots[i]
+		s.insertIndex(hashMember(memberKey{sl.account, sl.user}), uint32(i))
+	}
+}
+
+func (s *memberShard) insertIndex(h uint64, i uint32) {
+	n := len(s.index)
+	p := place(h, n)
+	for s.index[p] != 0 {
+		if p++; p == n {
+			p = 0
+		}
+	}
+	s.index[p] = i + 1
+}
+
+// evictOne moves the hand to the first entry that is stale or not read
+// since it last passed, clearing the bits it passes, and evicts it; never
+// slot keep. It reports whether it evicted one. Two turns are enough: the
+// first clears every bit.
+func (s *memberShard) evictOne(t *memberTable, keep int) bool {
+	for turns := 2 * len(s.slots); turns > 0; turns-- {
+		if s.hand >= len(s.slots) {
+			s.hand = 0
+		}
+		i := s.hand
+		s.hand++
+		if s.slots[i].flags&slotLive == 0 || i == keep {
+			continue
+		}
+		w, b := &s.used[i>>6], uint64(1)<<(i&63)
+		if atomic.LoadUint64(w)&b != 0 && s.fresh(t, i) {
+			atomic.AndUint64(w, ^b)
+			continue
+		}
+		s.remove(i)
+		t.evictions.Add(1)
+		return true
+	}
+	return false
+}
+
+// remove empties slot i.
+func (s *memberShard) remove(i int) {
+	sl := &s.slots[i]
+	h := hashMember(memberKey{sl.account, sl.user})
+	s.garbage += s.count(i)
+	if sl.flags&slotExtra != 0 {
+		delete(s.extras, uint32(i))
+	}
+	*sl = memberSlot{}
+	s.free = append(s.free, uint32(i))
+	s.live--
+	// Take i out of the index, moving back the entries after it that
+	// probed past its place (no tombstones).
+	size := len(s.index)
+	p := place(h, size)
+	for s.index[p] != uint32(i)+1 {
+		if p++; p == size {
+			p = 0
+		}
+	}
+	for q := p; ; {
+		if q++; q == size {
+			q = 0
+		}
+		j := s.index[q]
+		if j == 0 {
+			break
+		}
+		o := &s.slots[j-1]
+		home := place(hashMember(memberKey{o.account, o.user}), size)
+		// j may move to p unless its home lies cyclically in (p, q].
+		if p <= q && (home <= p || home > q) || p > q && home <= p && home > q {
+			s.index[p] = j
+			p = q
+		}
+	}
+	s.index[p] = 0
+}
+
+// clear forgets every entry.
+func (t *memberTable) clear() {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		s.reset()
+		if s.full {
+			s.full = false
+			t.full.Add(-1)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// stats returns the entries held and the bytes taken.
+func (t *memberTable) stats() (entries int, bytes int64) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		entries += s.live
+		bytes += s.bytes()
+		s.mu.RUnlock()
+	}
+	return entries, bytes
+}
+
+// budgetHeld returns the sum of the shards' budgets.
+func (t *memberTable) budgetHeld() int64 {
+	var b int64
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		b += s.budget
+		s.mu.RUnlock()
+	}
+	return b
+}
