@@ -413,8 +413,9 @@ func (r *refreshRequest) GetScopes() []string         { return r.scopes }
 func (r *refreshRequest) GetSubject() string          { return r.g.UserID.String() }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 
-// grantOf returns the grant behind a token request: the one a code's
-// request gives (made here), or the one a refresh token belongs to.
+// issue writes what the tokens of a request need: for a code, the grant
+// it gives (made here) and its first refresh token; for a refresh token,
+// that token spent and the next one. It returns the access token's ID.
 func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh bool, current string) (accessID, refresh string, exp time.Time, err error) {
 	now := p.Work.Now()
 	random, err := newToken()
