@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/reqbody"
 	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -404,7 +405,7 @@ func (a *API) secondFactorRule(r *http.Request, user equipe.ID) error {
 
 // actor is who the request acts as: the session's user or the API key.
 func actor(r *http.Request) team.Actor {
-	act := team.Actor{IP: httpauth.Origin(r).IP}
+	act := team.Actor{IP: httpauth.IP(r)}
 	if k := httpauth.APIKey(r); k != nil {
 		act.Key = k
 	} else if auth, ok := httpauth.Auth(r); ok {
@@ -474,7 +475,7 @@ func putBuf(b *bytes.Buffer) {
 // jsonMediaType reports whether a Content-Type header names JSON.
 func jsonMediaType(ct string) bool {
 	// The common spelling first: ParseMediaType allocates.
-	if strings.EqualFold(ct, "application/json") {
+	if ct == "application/json" || strings.EqualFold(ct, "application/json") {
 		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)
@@ -496,11 +497,11 @@ func decodeMax(w http.ResponseWriter, r *http.Request, v any, limit int64) error
 // character tells). The caller puts the buffer back with putBuf once done
 // with it.
 func readObject(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
-	if !jsonMediaType(r.Header.Get("Content-Type")) {
+	if !jsonMediaType(httpauth.First(r.Header, "Content-Type")) {
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
 	}
 	buf := getBuf()
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+	if err := reqbody.Read(w, r, buf, limit); err != nil {
 		putBuf(buf)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

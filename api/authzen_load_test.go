@@ -182,7 +182,7 @@ func BenchmarkAuthZENHandler(b *testing.B) {
 				k := i % len(reqs)
 				rbs[k].Seek(0, io.SeekStart)
 				w.reset()
-				h.ServeHTTP(w, reqs[k])
+				serve(h, w, reqs[k])
 				if w.status != 200 {
 					b.Fatalf("status %d: %s", w.status, w.body)
 				}

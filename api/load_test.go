@@ -250,6 +250,16 @@ func (s *loadService) answers(b *testing.B, bodies []string) map[string]int {
 // bareAnswer is what the bare handler writes: a check's answer.
 var bareAnswer = []byte(`{"allowed":true,"reason":"allowed"}`)
 
+// bareHandler reads the request's body and writes a check's JSON answer.
+var bareHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if _, err := io.ReadAll(r.Body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(bareAnswer)
+})
+
 // startBare runs a bare net/http server on another loopback port whose
 // handler reads the request's body and writes a check's JSON answer: the
 // ceiling that the service's middleware, authentication, decoding and
@@ -260,14 +270,7 @@ func startBare(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.ReadAll(r.Body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(bareAnswer)
-	})}
+	srv := &http.Server{Handler: bareHandler}
 	go srv.Serve(l)
 	b.Cleanup(func() { srv.Close() })
 	return "http://" + l.Addr().String()
@@ -546,7 +549,7 @@ func BenchmarkCheckHandler(b *testing.B) {
 				k := i % len(reqs)
 				rbs[k].Seek(0, io.SeekStart)
 				w.reset()
-				h.ServeHTTP(w, reqs[k])
+				serve(h, w, reqs[k])
 				if w.status != 200 {
 					b.Fatalf("status %d: %s", w.status, w.body)
 				}
@@ -554,6 +557,38 @@ func BenchmarkCheckHandler(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBareHandler is BenchmarkCheckHandler for the bare handler the
+// HTTP benchmarks measure the service against (bareHandler, the same
+// requests): what the service's root handler does beyond it is its
+// middleware, the key, decoding, the check and encoding.
+func BenchmarkBareHandler(b *testing.B) {
+	s := &loadService{url: "http://127.0.0.1:1", key: "none"}
+	bodies := make([]string, 64)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf(`{"user_id":"%s","account_id":"%s","permission":"records.view"}`, equipe.NewID(), equipe.NewID())
+	}
+	reqs, rbs := handlerRequests(s, "/api/v1/check", bodies)
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(reqs)
+		rbs[k].Seek(0, io.SeekStart)
+		w.reset()
+		serve(bareHandler, w, reqs[k])
+		if w.status != 200 {
+			b.Fatalf("status %d: %s", w.status, w.body)
+		}
+	}
+}
+
+// serve hands r to h: the call the in-process benchmarks repeat, a
+// function of its own so that callgrind can count its instructions alone
+// (--toggle-collect='github.com/equipe-dev/equipe/api_test.serve', see
+// docs/performance.md).
+//
+//go:noinline
+func serve(h http.Handler, w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }
 
 // BenchmarkCheckBatch100 measures the server time of a batch of 100 checks
 // through the root handler, in µs per batch.

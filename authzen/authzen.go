@@ -17,6 +17,7 @@ import (
 	"github.com/equipe-dev/equipe/brand"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/internal/reqbody"
 	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -154,7 +155,7 @@ func authenticate(r *http.Request) (team.Actor, error) {
 		// A directory's SCIM key provisions members and asks nothing else.
 		return team.Actor{}, equipe.Errorf(equipe.EFORBIDDEN, "api_key.scim_only")
 	}
-	return team.Actor{Key: k, IP: httpauth.Origin(r).IP}, nil
+	return team.Actor{Key: k, IP: httpauth.IP(r)}, nil
 }
 
 // bufs holds the buffers request bodies are read into, reused.
@@ -175,7 +176,7 @@ func putBuf(b *bytes.Buffer) {
 // jsonMediaType reports whether a Content-Type header names JSON, as the
 // specification requires of every request.
 func jsonMediaType(ct string) bool {
-	if strings.EqualFold(ct, "application/json") {
+	if ct == "application/json" || strings.EqualFold(ct, "application/json") {
 		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)
@@ -185,11 +186,11 @@ func jsonMediaType(ct string) bool {
 // readObject reads the request's body: JSON (415 otherwise), at most limit
 // bytes (413), an object (400).
 func readObject(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
-	if !jsonMediaType(r.Header.Get("Content-Type")) {
+	if !jsonMediaType(httpauth.First(r.Header, "Content-Type")) {
 		return nil, &reqError{status: http.StatusUnsupportedMediaType, key: "request.media_type"}
 	}
 	buf := getBuf()
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+	if err := reqbody.Read(w, r, buf, limit); err != nil {
 		putBuf(buf)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

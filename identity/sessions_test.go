@@ -19,8 +19,14 @@ func TestDeviceOf_NamesTheBrowserAndSystemOrTheProgram(t *testing.T) {
 	for ua, want := range map[string]identity.Device{
 		firefoxWindows: {Browser: "Firefox 133", System: "Windows"},
 		safariIPhone:   {Browser: "Safari 17", System: "iOS"},
-		"curl/8.5.0":   {Browser: "curl/8.5.0"},
-		"":             {},
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36":                      {Browser: "Chrome 131", System: "macOS"},
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86":          {Browser: "Edge 131", System: "Windows"},
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.135 Mobile Safari/537.36":                 {Browser: "Chrome 131", System: "Android"},
+		"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0":                                                             {Browser: "Firefox 132", System: "Linux"},
+		"Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36": {Browser: "Samsung Browser 26", System: "Android"},
+		"curl/8.5.0":             {Browser: "curl/8.5.0"},
+		"python-requests/2.31.0": {Browser: "python-requests/2.31.0"},
+		"":                       {},
 	} {
 		if got := identity.DeviceOf(ua); got != want {
 			t.Errorf("DeviceOf(%q) = %+v, want %+v", ua, got, want)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -94,6 +95,44 @@ func TestRefresh_AClientChangedInAnotherProcessTakesEffectAtTheNextRefresh(t *te
 			}
 			if status, code, _ := refreshWith(t, env, id, third, next); status == 200 {
 				t.Errorf("a client deleted in another process refreshed: %d %s", status, code)
+			}
+		})
+	}
+}
+
+// TestRefresh_OfRefreshesRacingWithOneTokenOneSucceeds: a refresh token is
+// spent once, even by requests that read it at the same time; the others
+// are refused.
+func TestRefresh_OfRefreshesRacingWithOneTokenOneSucceeds(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil || tok.RefreshToken == "" {
+				t.Fatalf("first tokens: %v", err)
+			}
+			const racers = 8
+			statuses := make([]int, racers)
+			var wg sync.WaitGroup
+			for i := range racers {
+				wg.Go(func() { statuses[i], _, _ = refreshWith(t, env, p.oauth.ClientID, p.oauth.ClientSecret, tok.RefreshToken) })
+			}
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				if s == 200 {
+					ok++
+				} else if s != 400 {
+					t.Errorf("a refused refresh answered %d", s)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d of %d refreshes with one token succeeded: %v", ok, racers, statuses)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -319,6 +320,28 @@ type statusWriter struct {
 	usages *work.Usages
 }
 
+// statusWriters holds the access log's writers between requests.
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
+
+// newStatusWriter returns a writer for an answer written to w, to be
+// released once the request is logged.
+//
+// What it saves: one allocation on every request, the writer being reused
+// from request to request (net/http uses no ResponseWriter once its
+// handler has returned, nor may a handler). A request that panics with
+// http.ErrAbortHandler leaves its writer to the garbage collector.
+func newStatusWriter(w http.ResponseWriter, hsts bool) *statusWriter {
+	sw := statusWriters.Get().(*statusWriter)
+	sw.ResponseWriter, sw.hsts = w, hsts
+	return sw
+}
+
+// release puts w back for another request, forgetting this one's.
+func (w *statusWriter) release() {
+	*w = statusWriter{}
+	statusWriters.Put(w)
+}
+
 // nameRoute records, for the metrics, the route pattern that answers the
 // request written to w.
 func nameRoute(w http.ResponseWriter, pattern string) {
@@ -369,7 +392,7 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	hsts := s.PublicURL != nil && s.PublicURL.Scheme == "https"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, hsts: hsts}
+		sw := newStatusWriter(w, hsts)
 		if strings.HasPrefix(r.URL.Path, "/api/") && !(r.Method == http.MethodPost && slices.Contains(checkPaths, r.URL.Path)) {
 			// The check API counts against no limit: its calls carry no
 			// RateLimit headers and make no context for them.
@@ -396,11 +419,11 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 				}
 				s.Metrics.Observe(route, sw.status, d)
 			}
-			if quiet.count(r, sw.status, sw.bytes, d) {
-				return
+			if !quiet.count(r, sw.status, sw.bytes, d) {
+				s.Log.Info("request", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "status", sw.status,
+					"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 			}
-			s.Log.Info("request", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
+			sw.release()
 		}()
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {

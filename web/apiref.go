@@ -500,16 +500,17 @@ type brandedRef struct {
 }
 
 // apiReference is the reference of the brand in force (APIDocumentOf), or
-// the one read at start.
+// of APIDocument.
 func (w *Web) apiReference() (*apiReference, error) {
-	if w.APIDocumentOf == nil {
-		return w.apiRef, nil
-	}
 	b := w.Brand.Load()
 	if c := w.brandRef.Load(); c != nil && c.name == b.Name && c.keyPrefix == b.KeyPrefix {
 		return c.ref, nil
 	}
-	ref, err := readAPIReference(w.APIDocumentOf(b))
+	doc := w.APIDocument
+	if w.APIDocumentOf != nil {
+		doc = w.APIDocumentOf(b)
+	}
+	ref, err := readAPIReference(doc)
 	if err != nil {
 		return nil, err
 	}

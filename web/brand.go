@@ -89,7 +89,10 @@ func (w *Web) showBrand(rw http.ResponseWriter, r *http.Request, f *form, status
 	p.Notice = brandNotices[r.URL.Query().Get("done")]
 	if f != nil {
 		p.Form = f
-	} else {
+	}
+	if len(p.Form.Values) == 0 {
+		// The values in force: on the first view, and after a body too
+		// large to read, whose values are not known.
 		for k, v := range brandValues(s.Effective) {
 			p.Form.Values[k] = v
 		}
@@ -209,7 +212,6 @@ func (w *Web) brandFormTooLarge(rw http.ResponseWriter, r *http.Request, err err
 	}
 	f := newForm()
 	f.Summary = "brand.upload_too_large"
-	f.Values = map[string]string{}
 	return w.showBrand(rw, r, f, http.StatusRequestEntityTooLarge)
 }
 

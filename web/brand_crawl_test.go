@@ -12,6 +12,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -36,8 +38,30 @@ var linkAttr = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
 // "equipe" (in any case), in the text, the markup, the stylesheets and
 // scripts, or a downloaded file's name, but for the identifiers programs
 // depend on (wireNames).
+//
+// The brand is configured at start in one instance, and saved by an
+// instance administrator (the page's use case) on an instance started with
+// the default brand in the other.
 func TestBrand_NothingACustomerReachesSaysEquipe(t *testing.T) {
-	env := startBranded(t)
+	t.Run("configured", func(t *testing.T) { crawlSaysNoEquipe(t, startBranded(t)) })
+	t.Run("set on the brand page", func(t *testing.T) {
+		// The sender's name is read at start (docs/branding.md).
+		env := apptest.Start(t, "sqlite", apptest.Options{Configure: func(c *app.Config) {
+			c.MailFrom = "Acme Cloud <no-reply@acme.test>"
+		}})
+		text := func(s string) *string { return &s }
+		if _, err := env.App.Team.UpdateBrand(t.Context(), team.Actor{Operator: true}, team.BrandInput{
+			Name: text("Acme Cloud"), Logo: []byte(acmeLogo), Favicon: []byte(acmeLogo), Primary: text("#0b6e4f"),
+			Accent: text("#7a1fa2"), SupportEmail: text("help@acme.test"), SupportURL: text("https://acme.test/help"),
+			TermsURL: text("https://acme.test/terms"), ImprintURL: text("https://acme.test/imprint"),
+			Stylesheet: text(".brand img { max-height: 3rem; }\n"), KeyPrefix: text("acmecloud_")}); err != nil {
+			t.Fatal(err)
+		}
+		crawlSaysNoEquipe(t, env)
+	})
+}
+
+func crawlSaysNoEquipe(t *testing.T, env *apptest.Env) {
 	o := signUpOwner(t, env, "ada@example.com")
 	grace := env.AddMember(t, o.account, "grace@example.com", "collaborator", equipe.MemberActive)
 	if _, err := env.App.Team.AddMember(t.Context(), o.actor(), o.account,

@@ -187,7 +187,7 @@ func TestBrandPage_AnOversizeLogoIsRefused(t *testing.T) {
 		t.Errorf("a logo of 257 KiB: %d %s", p.Status, text(p.Body))
 	}
 	p = brandForm(t, c, env.URL+"/admin/brand", shownBrand(), map[string][]byte{"logo": pngOf(2 << 20)})
-	if p.Status != 413 || !strings.Contains(p.Body, "What was sent is too large") {
+	if p.Status != 413 || !strings.Contains(p.Body, "What was sent is too large") || !strings.Contains(p.Body, `value="Acme Cloud"`) {
 		t.Errorf("a body of 2 MiB: %d %s", p.Status, text(p.Body))
 	}
 	if got := env.App.Brand.Load().Logo.Version(); got != before {

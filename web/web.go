@@ -65,10 +65,9 @@ type Web struct {
 	// about 0.25 MB, and a process serves few of the pages in both.
 	pages  map[string]*pageSet
 	base   *template.Template // the shared templates, never executed
-	apiRef *apiReference
-	// brandRef is the API reference of the brand in force, when
-	// APIDocumentOf is set: parsed again only when the brand's name or key
-	// prefix changes.
+	// brandRef is the API reference of the brand in force, read when the
+	// page is first shown, and again only when the brand's name or key
+	// prefix changes (with APIDocumentOf).
 	brandRef atomic.Pointer[brandedRef]
 }
 
@@ -295,11 +294,13 @@ func (w *Web) Handler() (http.Handler, error) {
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
-	ref, err := readAPIReference(w.APIDocument)
-	if err != nil {
+	// The API reference is read once here, so that a document it cannot
+	// show stops the start, then let go: the page reads it again the first
+	// time it is asked for. Few instances show it; the ones that do not
+	// keep a megabyte less.
+	if _, err := readAPIReference(w.APIDocument); err != nil {
 		return nil, err
 	}
-	w.apiRef = ref
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, w.wrap(rt))

@@ -8,6 +8,8 @@
 // accepted and on every error.
 package plainjson
 
+import "encoding/binary"
+
 // Parser reads a JSON text from its start.
 type Parser struct {
 	B []byte
@@ -49,21 +51,39 @@ func (p *Parser) Byte(c byte) bool { return p.Next() == c }
 
 // Str reads a string of printable ASCII without escapes and returns its
 // contents (a slice of the text, not a copy).
+//
+// What it saves: the text is scanned eight bytes at a time (see special),
+// with the position in a local variable rather than in p, about a quarter
+// of the instructions of a byte-by-byte scan on a check's identifiers.
 func (p *Parser) Str() ([]byte, bool) {
 	if !p.Byte('"') {
 		return nil, false
 	}
-	start := p.I
-	for ; p.I < len(p.B); p.I++ {
-		switch c := p.B[p.I]; {
+	b, start := p.B, p.I
+	i := start
+	for ; i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])); i += 8 {
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '"':
-			p.I++
-			return p.B[start : p.I-1], true
+			p.I = i + 1
+			return b[start:i], true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
 			return nil, false
 		}
 	}
 	return nil, false
+}
+
+// special reports whether one of the eight bytes of x ends a plain string
+// or is not allowed in one: a quote, a backslash, a control character
+// (below 0x20) or anything from 0x7f. Each test is exact as to whether
+// some byte matches, which is all it is asked.
+func special(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	zero := func(v uint64) uint64 { return (v - ones) &^ v }
+	return (zero(quote)|zero(backslash)|(x-ones*0x20)&^x|(x+ones)|x)&highs != 0
 }
 
 // Null reads a null, if one is next.
