@@ -380,14 +380,15 @@ func (s *Service) keyStanding(ctx context.Context, k *equipe.APIKey) error {
 		}
 		return nil
 	}
-	e, err := s.loadMember(ctx, *k.AccountID, *k.CreatedBy)
+	h, err := s.loadHeld(ctx, *k.AccountID, *k.CreatedBy)
 	if err != nil {
 		return err
 	}
-	if e.m == nil {
+	m := h.member()
+	if m == nil {
 		return refuse(keyCreatorGone)
 	}
-	switch e.m.Blocked() {
+	switch m.Blocked() {
 	case "":
 		return nil
 	case access.DeniedUserDisabled:

@@ -68,6 +68,28 @@ func (s *Service) loadMember(ctx context.Context, account, user equipe.ID) (memb
 	return e, nil
 }
 
+// loadHeld is loadMember for callers that only read the member: one the
+// cache holds is assembled in the value returned, without allocating (on
+// every request of an account key, see keyStanding).
+func (s *Service) loadHeld(ctx context.Context, account, user equipe.ID) (heldMember, error) {
+	if h, ok := s.cache.members.get(memberKey{account, user}); ok {
+		s.cache.counted(true)
+		return h, nil
+	}
+	e, err := s.loadMember(ctx, account, user)
+	if err != nil {
+		return heldMember{}, err
+	}
+	h := heldMember{has: e.m != nil, firm: e.firm, active: e.active}
+	if e.m != nil {
+		h.m = *e.m
+	}
+	if !e.joined.IsZero() {
+		h.joined = e.joined.UnixNano()
+	}
+	return h, nil
+}
+
 // loadAccountMembers reads every member of the account a in one statement
 // and keeps them (the others only where they fit without evicting), and
 // returns the user's entry; ok is false when it cannot say (the account
