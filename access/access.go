@@ -415,12 +415,6 @@ func CompileAccount(id equipe.ID, resources, archived []equipe.ID) *Account {
 // ID returns the account's ID.
 func (a *Account) ID() equipe.ID { return a.id }
 
-// Size returns the bytes the account takes in memory, for the budget of a
-// cache that holds accounts.
-func (a *Account) Size() int {
-	return int(unsafe.Sizeof(*a)) + (cap(a.resources)+cap(a.archived))*int(unsafe.Sizeof(rid{}))
-}
-
 // Has reports whether the resource id belongs to the account and is in use
 // (not archived).
 func (a *Account) Has(id equipe.ID) bool { return contains(a.resources, ridOf(id)) }

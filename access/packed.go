@@ -60,3 +60,18 @@ func Assemble(p *Profile, user, account equipe.ID, resources []ResourceKey, st S
 		blocked:   blockCode(st >> standingBlocked),
 	}
 }
+
+// Parts returns the account taken apart for a cache that holds many
+// accounts without a pointer each: its resources in use and its archived
+// resources, sorted (not copies: the caller must not change them).
+// AssembleAccount puts them back together.
+func (a *Account) Parts() (resources, archived []ResourceKey) {
+	return a.resources, a.archived
+}
+
+// AssembleAccount returns the account id made of the parts of an account
+// compiled for it (see Account.Parts). It copies nothing, so the
+// parts must not change while it is in use, and does not allocate.
+func AssembleAccount(id equipe.ID, resources, archived []ResourceKey) Account {
+	return Account{id: id, resources: resources, archived: archived}
+}

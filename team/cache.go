@@ -50,14 +50,6 @@ type accountEntry struct {
 	members int32
 }
 
-type cachedAccount struct {
-	accountEntry
-	gen uint32
-	// missed says a member of the account was missed since it was read
-	// (see Service.loadMember).
-	missed bool
-}
-
 type cachedUser struct {
 	userEntry
 	gen uint32
@@ -88,27 +80,23 @@ func mix(id equipe.ID) uint64 {
 	return h * 0x9e3779b97f4a7c15
 }
 
-// The cache's budget, in shares: members take most of it; accounts, API
-// keys and the creators of instance keys are fewer. A member takes about a
-// quarter of an account's bytes (see memberSlot): at ten members an account
-// asked about, holding the accounts of the members held takes a quarter of
-// the budget.
+// The cache's budget, in shares: members and accounts, in one table (see
+// accountSlot), take most of it; API keys and the creators of instance
+// keys are fewer.
 const (
-	accountShare = 4  // 1/4 of the budget
-	keyShare     = 16 // 1/16
-	userShare    = 32 // 1/32
+	keyShare  = 16 // 1/16 of the budget
+	userShare = 32 // 1/32
 )
 
 // Bytes an entry costs beyond its value: the index's slot and control
 // byte at the map's fullest, and its slack after it grew (measured; see
 // TestCache_BytesPerMember).
 const (
-	accountOverhead = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedAccount]{})) + 2*(16+4+1)
 	keyOverhead     = int(unsafe.Sizeof(clockSlot[keyHash, cachedKey]{})) + 2*(32+4+1) + int(unsafe.Sizeof(equipe.APIKey{}))
 	userOverhead    = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedUser]{})) + 2*(16+4+1)
 )
 
-// cache holds compiled members and accounts, API keys and the creators of
+// cache holds members and accounts (see memberTable), API keys and the creators of
 // instance keys, within a budget of bytes (see clock). Invalidation by
 // account or user is exact through generations; a load happens outside
 // any lock and is kept only if nothing at all was invalidated meanwhile
@@ -117,17 +105,15 @@ const (
 type cache struct {
 	seq      atomic.Uint64 // invalidations so far
 	gens     generations
-	members  *memberTable
-	accounts *clock[equipe.ID, cachedAccount]
-	keys     *clock[keyHash, cachedKey]
-	users    *clock[equipe.ID, cachedUser]
+	members *memberTable // and accounts
+	keys    *clock[keyHash, cachedKey]
+	users   *clock[equipe.ID, cachedUser]
 	// hits and misses count the lookups (for the metrics).
 	hits, misses atomic.Uint64
 	// staleMember and friends tell an entry that an invalidation passed
 	// (made once: a method value allocates).
-	staleAccount func(equipe.ID, *cachedAccount) bool
-	staleKey     func(keyHash, *cachedKey) bool
-	staleUser    func(equipe.ID, *cachedUser) bool
+	staleKey  func(keyHash, *cachedKey) bool
+	staleUser func(equipe.ID, *cachedUser) bool
 }
 
 func hashMember(k memberKey) uint64 { return mix(k.account) ^ mix(k.user)>>7 }
@@ -137,20 +123,17 @@ func hashKey(h keyHash) uint64      { return binary.LittleEndian.Uint64(h[:8]) }
 func newCache() *cache {
 	c := &cache{}
 	c.members = newMemberTable(&c.gens)
-	c.accounts = newClock[equipe.ID, cachedAccount](0, hashID)
 	c.keys = newClock[keyHash, cachedKey](0, hashKey)
 	c.users = newClock[equipe.ID, cachedUser](0, hashID)
 	c.setBudget(DefaultCacheBudget)
-	c.staleAccount = func(id equipe.ID, e *cachedAccount) bool { return e.gen != c.gens.of(id) }
 	c.staleKey = func(_ keyHash, e *cachedKey) bool { return e.gen != c.gens.of(e.key.ID) }
 	c.staleUser = func(id equipe.ID, e *cachedUser) bool { return e.gen != c.gens.of(id) }
 	return c
 }
 
 func (c *cache) setBudget(bytes int64) {
-	a, k, u := bytes/accountShare, bytes/keyShare, bytes/userShare
-	c.members.setBudget(bytes - a - k - u)
-	c.accounts.setBudget(a)
+	k, u := bytes/keyShare, bytes/userShare
+	c.members.setBudget(bytes - k - u)
 	c.keys.setBudget(k)
 	c.users.setBudget(u)
 }
@@ -181,8 +164,6 @@ func (c *cache) stats() cacheStats {
 	}
 	n, b := c.members.stats()
 	add(n, b, c.members.evictions.Load())
-	n, b = c.accounts.stats()
-	add(n, b, c.accounts.evictions.Load())
 	n, b = c.keys.stats()
 	add(n, b, c.keys.evictions.Load())
 	n, b = c.users.stats()
@@ -196,7 +177,6 @@ func (c *cache) size() int { return c.stats().entries }
 func (c *cache) reset() {
 	c.seq.Add(1)
 	c.members.clear()
-	c.accounts.clear()
 	c.keys.clear()
 	c.users.clear()
 }
@@ -238,25 +218,20 @@ func (h *heldMember) entry() memberEntry {
 }
 
 func (c *cache) account(id equipe.ID) (accountEntry, bool) {
-	e, ok := c.accounts.get(id)
-	ok = ok && e.gen == c.gens.of(id)
-	return e.accountEntry, c.counted(ok)
+	e, ok := c.members.getAccount(id, true)
+	return e.entry(), c.counted(ok)
 }
 
 // peekAccount returns the account's entry if the cache holds it fresh,
 // without counting a lookup nor marking the entry used.
 func (c *cache) peekAccount(id equipe.ID) (accountEntry, bool) {
-	e, ok := c.accounts.peek(id)
-	return e.accountEntry, ok && e.gen == c.gens.of(id)
+	e, ok := c.members.getAccount(id, false)
+	return e.entry(), ok
 }
 
 // missedBefore records a miss of a member of the account and reports
 // whether one was recorded before since the account was read.
-func (c *cache) missedBefore(account equipe.ID) bool {
-	before := false
-	c.accounts.update(account, func(e *cachedAccount) { before, e.missed = e.missed, true })
-	return before
-}
+func (c *cache) missedBefore(account equipe.ID) bool { return c.members.markMissed(account) }
 
 // holdsMember reports whether the cache holds k fresh, without counting a
 // lookup nor marking the entry used.
@@ -269,14 +244,13 @@ func (c *cache) membersHaveRoom() bool { return c.members.hasRoom() }
 // accountMember returns the account and the user's membership of it when
 // the cache knows both (or knows that the account does not exist),
 // without allocating.
-func (c *cache) accountMember(account, user equipe.ID) (accountEntry, heldMember, bool) {
-	a, ok := c.accounts.get(account)
-	ok = ok && a.gen == c.gens.of(account)
-	if !ok || a.a == nil {
-		return a.accountEntry, heldMember{}, c.counted(ok)
+func (c *cache) accountMember(account, user equipe.ID) (heldAccount, heldMember, bool) {
+	a, ok := c.members.getAccount(account, true)
+	if !ok || !a.exists {
+		return a, heldMember{}, c.counted(ok)
 	}
 	m, ok := c.members.get(memberKey{account, user})
-	return a.accountEntry, m, c.counted(ok)
+	return a, m, c.counted(ok)
 }
 
 func (c *cache) key(h keyHash) (keyEntry, bool) {
@@ -347,16 +321,14 @@ func (c *cache) newMember(gen uint64, k memberKey, e memberEntry) (newMember, bo
 	return nm, c.seq.Load() == gen
 }
 
+// putAccount keeps e if nothing changed since gen.
 func (c *cache) putAccount(gen uint64, id equipe.ID, e accountEntry) {
-	g := c.gens.of(id)
-	if c.seq.Load() != gen {
-		return
+	// The generations are read (in newAccount) before seq, as in
+	// newMember.
+	nm, ok := c.newAccount(id, e)
+	if ok && c.seq.Load() == gen {
+		c.members.put(&nm, false)
 	}
-	size := accountOverhead
-	if e.a != nil {
-		size += e.a.Size()
-	}
-	c.accounts.put(id, cachedAccount{accountEntry: e, gen: g}, size, c.staleAccount)
 }
 
 // invalidate forgets what the change keys name (see store.MemberKey and

@@ -16,6 +16,11 @@ import (
 // profile (role, overrides, permissions) as a small number, the assigned
 // resources in the shard's array of resource keys, and the rare firm
 // membership beside it (extras).
+//
+// A slot may hold an account instead (slotAccount; see accountSlot): the
+// table is the whole cache of members and accounts, under one budget and
+// one CLOCK, and an account costs a slot and its resource keys instead of
+// a compiled account on the heap.
 type memberSlot struct {
 	account, user equipe.ID
 	joined        int64  // UnixNano; 0: zero time
@@ -31,11 +36,12 @@ type memberSlot struct {
 
 // memberSlot.flags.
 const (
-	slotLive   = 1 << (iota + 5) // the slot holds an entry
-	slotActive                   // the membership is active
-	slotExtra                    // extras hold the firm or the count of resources
+	slotAccount = 1 << (iota + 4) // the slot holds an account (see accountSlot)
+	slotLive                      // the slot holds an entry
+	slotActive                    // the membership is active
+	slotExtra                     // extras hold the firm or the count of resources
 	// resExtra in the low bits says the count of resources is in extras.
-	resExtra = 1<<5 - 1
+	resExtra = 1<<4 - 1
 )
 
 // count returns how many resources slot i has.
@@ -48,19 +54,22 @@ func (s *memberShard) count(i int) int {
 }
 
 // memberExtra is what few entries need beyond their slot: the firm their
-// membership derives from and its generation, and a count of resources
-// too large for a byte.
+// membership derives from (an account's parent) and its generation, a
+// count of resources too large for the slot's bits, and an account's
+// second-factor requirement.
 type memberExtra struct {
-	firm equipe.ID
-	fgen uint32
-	nres uint32
+	firm  equipe.ID
+	since int64 // UnixNano; 0: none
+	grace int64
+	fgen  uint32
+	nres  uint32
 }
 
 // Bytes each part of a shard costs, counted against its budget.
 const (
 	slotBytes  = int64(unsafe.Sizeof(memberSlot{}))
 	keyBytes   = int64(unsafe.Sizeof(access.ResourceKey{}))
-	extraBytes = 64 // a pointer-free map's entry of 40 bytes, its control byte and its slack
+	extraBytes = 112 // a pointer-free map's entry of 44 bytes (48 aligned), its control byte and its slack
 	// profileBytes is a profile's pointer, its entry in the map that finds
 	// its number, and the map's slack (the profile itself is the
 	// catalogue's, shared by every member and every cache).
@@ -163,8 +172,13 @@ func (t *memberTable) shard(h uint64) *memberShard { return &t.shards[h%clockSha
 // place is where in an index of n places the probe for hash h starts.
 func place(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// find returns the slot number of k, or -1.
-func (s *memberShard) find(k memberKey, h uint64) int {
+// find returns the slot number of k, or -1: of its account entry with
+// account (see accountSlot), of its member entry without.
+func (s *memberShard) find(k memberKey, h uint64, account bool) int {
+	var kind uint8
+	if account {
+		kind = slotAccount
+	}
 	n := len(s.index)
 	if n == 0 {
 		return -1
@@ -177,7 +191,7 @@ func (s *memberShard) find(k memberKey, h uint64) int {
 		if i == 0 {
 			return -1
 		}
-		if sl := &s.slots[i-1]; sl.user == k.user && sl.account == k.account {
+		if sl := &s.slots[i-1]; sl.user == k.user && sl.account == k.account && sl.flags&slotAccount == kind {
 			return int(i - 1)
 		}
 	}
@@ -207,7 +221,7 @@ func (t *memberTable) get(k memberKey) (heldMember, bool) {
 	h := hashMember(k)
 	s := t.shard(h)
 	s.mu.RLock()
-	i := s.find(k, h)
+	i := s.find(k, h, false)
 	if i < 0 {
 		s.mu.RUnlock()
 		return heldMember{}, false
@@ -229,7 +243,7 @@ func (t *memberTable) peek(k memberKey) bool {
 	s := t.shard(h)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := s.find(k, h)
+	i := s.find(k, h, false)
 	if i < 0 {
 		return false
 	}
@@ -290,6 +304,8 @@ type newMember struct {
 	resources []access.ResourceKey
 	firm      equipe.ID
 	fgen      uint32
+	// since and grace are an account's second-factor requirement.
+	since, grace int64
 }
 
 // put keeps e under its key, evicting what makes room: stale entries, or
@@ -323,7 +339,8 @@ func (t *memberTable) setFull(s *memberShard) {
 func grown(n int) int { return max(16, n+n/2) }
 
 func (s *memberShard) put(t *memberTable, k memberKey, h uint64, e *newMember, ifRoom bool) bool {
-	i := s.find(k, h)
+	account := e.slot.flags&slotAccount != 0
+	i := s.find(k, h, account)
 	if i >= 0 {
 		if ifRoom {
 			return false
@@ -349,13 +366,16 @@ func (s *memberShard) put(t *memberTable, k memberKey, h uint64, e *newMember, i
 		return false
 	}
 	sl := e.slot
-	sl.profile, sl.flags = p, sl.flags|slotLive
+	if !account {
+		sl.profile = p
+	}
+	sl.flags |= slotLive
 	sl.res = uint32(len(s.keys))
 	s.keys = append(s.keys, e.resources...)
 	sl.flags |= uint8(min(nres, resExtra))
-	if e.firm != (equipe.ID{}) || nres >= resExtra {
+	if e.firm != (equipe.ID{}) || nres >= resExtra || e.since != 0 || e.grace != 0 {
 		sl.flags |= slotExtra
-		s.extras[uint32(i)] = memberExtra{firm: e.firm, fgen: e.fgen, nres: uint32(nres)}
+		s.extras[uint32(i)] = memberExtra{firm: e.firm, fgen: e.fgen, nres: uint32(nres), since: e.since, grace: e.grace}
 	}
 	s.slots[i] = sl
 	w, b := &s.used[i>>6], uint64(1)<<(i&63)
@@ -422,7 +442,7 @@ func (s *memberShard) sweepProfiles() {
 	clear(s.profileOf)
 	for i := range s.slots {
 		sl := &s.slots[i]
-		if sl.flags&slotLive == 0 || sl.profile == 0 {
+		if sl.flags&slotLive == 0 || sl.flags&slotAccount != 0 || sl.profile == 0 {
 			continue
 		}
 		if renum[sl.profile] == 0 {

@@ -124,8 +124,8 @@ func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	// A slot, its share of the index and of the CLOCK bits, and the
 	// fixture's three resources.
 	per := slotBytes + 6 + 3*keyBytes
-	// The members get 21/32 of the whole (see setBudget).
-	total := int64(capacity) * per * 32 / 21
+	// The members and accounts get 29/32 of the whole (see setBudget).
+	total := int64(capacity) * per * 32 / 29
 	c.setBudget(total)
 	return c, c.membersBudget()
 }

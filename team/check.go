@@ -64,14 +64,14 @@ func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access
 	// else each from the cache or the store.
 	// The member found in the cache is assembled in h, on the stack: a
 	// check answered from the cache allocates nothing.
-	acct, h, cached := s.cache.accountMember(q.Account, q.User)
-	m := h.member()
+	ha, h, cached := s.cache.accountMember(q.Account, q.User)
+	a, m := ha.account(), h.member()
 	if !cached {
-		var err error
-		if acct, err = s.loadAccount(ctx, q.Account); err != nil {
+		acct, err := s.loadAccount(ctx, q.Account)
+		if err != nil {
 			return access.Decision{}, err
 		}
-		if acct.a != nil {
+		if a = acct.a; a != nil {
 			e, err := s.loadMember(ctx, q.Account, q.User)
 			if err != nil {
 				return access.Decision{}, err
@@ -79,10 +79,10 @@ func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access
 			m = e.m
 		}
 	}
-	if acct.a == nil {
+	if a == nil {
 		return access.Decision{Reason: access.DeniedUnknownAccount}, nil
 	}
-	return s.Catalogue.Check(m, acct.a, q.Permission, q.Query), nil
+	return s.Catalogue.Check(m, a, q.Permission, q.Query), nil
 }
 
 // resolveRefs turns the references of q into user IDs among the account's

@@ -1,0 +1,217 @@
+package team
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+)
+
+// accountFixture returns the i-th account of a test: resources in use and
+// archived (none, a few, more than a slot counts), a parent firm for one
+// in four, a second-factor requirement for one in three, no such account
+// for one in eleven.
+func accountFixture(id, firm equipe.ID, i int) (accountEntry, []equipe.ID, []equipe.ID) {
+	if i%11 == 0 {
+		return accountEntry{}, nil, nil
+	}
+	ids := func(n int) []equipe.ID {
+		out := make([]equipe.ID, n)
+		for j := range out {
+			out[j] = equipe.NewID()
+		}
+		return out
+	}
+	res, arch := ids([]int{0, 1, 4, 20}[i%4]), ids([]int{0, 2, 17}[i%3])
+	e := accountEntry{a: access.CompileAccount(id, res, arch), members: int32(i)}
+	if i%4 == 1 {
+		e.parent = &firm
+	}
+	if i%3 == 2 {
+		e.mfa = mfaPolicy{since: time.Unix(1_700_000_000, int64(i)).UTC(), grace: time.Duration(i) * time.Hour}
+	}
+	return e, res, arch
+}
+
+// An account comes back from the cache as it went in: whether it exists,
+// its resources in use and archived, its parent, its second-factor
+// requirement and its count of members, also after members evicted around
+// it moved the resource keys.
+func TestCache_AccountComesBackWhole(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 5000)
+	firm := equipe.NewID()
+	ids := apart(300, firm)
+	type want struct {
+		e         accountEntry
+		res, arch []equipe.ID
+	}
+	wants := make([]want, len(ids))
+	for i, id := range ids {
+		e, res, arch := accountFixture(id, firm, i)
+		wants[i] = want{e, res, arch}
+		c.putAccount(c.generation(), id, e)
+	}
+	compare := func(step string) {
+		t.Helper()
+		for i, id := range ids {
+			got, ok := c.account(id)
+			if !ok {
+				t.Fatalf("%s: account %d not cached", step, i)
+			}
+			w := wants[i]
+			if (got.a == nil) != (w.e.a == nil) {
+				t.Fatalf("%s: account %d exists %v, want %v", step, i, got.a != nil, w.e.a != nil)
+			}
+			if w.e.a == nil {
+				continue
+			}
+			if got.a.ID() != id || got.members != w.e.members || fmt.Sprint(got.parent) != fmt.Sprint(w.e.parent) ||
+				!got.mfa.since.Equal(w.e.mfa.since) || got.mfa.grace != w.e.mfa.grace || got.a.Len() != len(w.res) {
+				t.Fatalf("%s: account %d came back as %+v, want %+v", step, i, got, w.e)
+			}
+			if (got.parent == nil) != (w.e.parent == nil) || got.parent != nil && *got.parent != firm {
+				t.Fatalf("%s: account %d: parent %v", step, i, got.parent)
+			}
+			for _, r := range w.res {
+				if !got.a.Has(r) || got.a.Archived(r) {
+					t.Fatalf("%s: account %d: resource in use %v lost", step, i, r)
+				}
+			}
+			for _, r := range w.arch {
+				if got.a.Has(r) || !got.a.Archived(r) {
+					t.Fatalf("%s: account %d: archived resource %v lost", step, i, r)
+				}
+			}
+			if got.a.Has(equipe.NewID()) {
+				t.Fatalf("%s: account %d has a resource it never had", step, i)
+			}
+		}
+	}
+	compare("put")
+	for i, k := range memberKeys(20_000) {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+		if i%200 == 0 {
+			for _, id := range ids {
+				c.account(id)
+			}
+		}
+	}
+	if c.members.evictions.Load() == 0 {
+		t.Fatal("nothing evicted")
+	}
+	compare("after evictions")
+}
+
+// An account's entry and a member's are told apart by kind, not by key: a
+// question about the user with the zero ID (which nobody has, but anyone
+// may ask about) finds no member in the account's entry, and its entry
+// does not replace the account's.
+func TestCache_AccountIsNoMember(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 100_000)
+	id := equipe.NewID()
+	e, _, _ := accountFixture(id, equipe.ID{}, 2)
+	c.putAccount(c.generation(), id, e)
+	if _, ok := c.member(memberKey{id, equipe.ID{}}); ok {
+		t.Fatal("the account's entry answered as a member")
+	}
+	c.putMember(c.generation(), memberKey{id, equipe.ID{}}, memberEntry{})
+	if a, ok := c.account(id); !ok || a.a == nil || a.a.Len() != 4 {
+		t.Fatalf("a member with the zero ID replaced the account: %+v, %v", a, ok)
+	}
+	if _, ok := c.member(memberKey{id, equipe.ID{}}); !ok {
+		t.Fatal("the member with the zero ID was not kept beside the account")
+	}
+	if n := c.size(); n != 2 {
+		t.Fatalf("%d entries, want 2", n)
+	}
+}
+
+// Invalidating an account forgets its entry, and so does invalidating its
+// parent firm; a user's change leaves it; a miss recorded against it holds
+// until it is read again.
+func TestCache_AccountInvalidation(t *testing.T) {
+	f := newCacheFixture()
+	c, _ := smallCache(t, f, 100_000)
+	ids := apart(3)
+	firm, client, other := ids[0], ids[1], ids[2]
+	put := func() {
+		c.putAccount(c.generation(), client, accountEntry{a: access.CompileAccount(client, nil, nil), parent: &firm})
+		c.putAccount(c.generation(), other, accountEntry{a: access.CompileAccount(other, nil, nil)})
+	}
+	held := func(id equipe.ID) bool { _, ok := c.peekAccount(id); return ok }
+	put()
+	if c.missedBefore(client) || !c.missedBefore(client) {
+		t.Fatal("the first miss was not told from the second")
+	}
+	c.invalidate([]string{"u:" + equipe.NewUserID().String()})
+	if !held(client) || !held(other) {
+		t.Fatal("a user's change dropped accounts")
+	}
+	c.invalidate([]string{"a:" + firm.String()})
+	if held(client) || !held(other) {
+		t.Fatalf("after the firm's change: client held %v (want false), other %v (want true)", held(client), held(other))
+	}
+	put()
+	if c.missedBefore(client) {
+		t.Fatal("a miss survived the account's new entry")
+	}
+	c.invalidate([]string{"a:" + other.String()})
+	if !held(client) || held(other) {
+		t.Fatalf("after the account's change: client held %v (want true), other %v (want false)", held(client), held(other))
+	}
+	// A load that raced a change is not kept.
+	gen := c.generation()
+	c.invalidate([]string{"a:" + other.String()})
+	c.putAccount(gen, other, accountEntry{a: access.CompileAccount(other, nil, nil)})
+	if held(other) {
+		t.Fatal("an account read before a change was kept")
+	}
+}
+
+// TestCache_BytesPerAccount holds the cache's count of an account's bytes
+// to the live heap it takes, for the scale run's accounts (four resources
+// in use, none archived).
+func TestCache_BytesPerAccount(t *testing.T) {
+	const n = 100_000
+	ids := make([]equipe.ID, n)
+	for i := range ids {
+		ids[i] = equipe.NewID()
+	}
+	res := make([]equipe.ID, 4)
+	c := newCache()
+	c.setBudget(1 << 30)
+	entries := make([]accountEntry, n)
+	for i, id := range ids {
+		for j := range res {
+			res[j] = equipe.NewID()
+		}
+		entries[i] = accountEntry{a: access.CompileAccount(id, res, nil), members: 10}
+	}
+	before := heapInUse()
+	for i, id := range ids {
+		c.putAccount(c.generation(), id, entries[i])
+	}
+	after := heapInUse()
+	runtime.KeepAlive(entries)
+	st := c.stats()
+	if st.entries != n {
+		t.Fatalf("%d entries cached, want %d", st.entries, n)
+	}
+	// The compiled accounts were live before; what the cache adds is its
+	// own.
+	perEntry, charged := float64(int64(after)-int64(before))/n, float64(st.bytes)/n
+	t.Logf("cached account: %.0f bytes of live heap, %.0f bytes charged", perEntry, charged)
+	if perEntry > charged {
+		t.Errorf("a cached account takes %.0f bytes and is charged %.0f: the budget undercounts", perEntry, charged)
+	}
+	// A slot, its share of the index and four resource keys, and the
+	// slack of arrays grown by half (some 260 bytes in a map of its own).
+	if charged > 160 {
+		t.Errorf("a cached account is charged %.0f bytes, want at most 160", charged)
+	}
+}
