@@ -92,8 +92,8 @@ const (
 // byte at the map's fullest, and its slack after it grew (measured; see
 // TestCache_BytesPerMember).
 const (
-	keyOverhead     = int(unsafe.Sizeof(clockSlot[keyHash, cachedKey]{})) + 2*(32+4+1) + int(unsafe.Sizeof(equipe.APIKey{}))
-	userOverhead    = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedUser]{})) + 2*(16+4+1)
+	keyOverhead  = int(unsafe.Sizeof(clockSlot[keyHash, cachedKey]{})) + 2*(32+4+1) + int(unsafe.Sizeof(equipe.APIKey{}))
+	userOverhead = int(unsafe.Sizeof(clockSlot[equipe.ID, cachedUser]{})) + 2*(16+4+1)
 )
 
 // cache holds members and accounts (see memberTable), API keys and the creators of
@@ -103,8 +103,8 @@ const (
 // (seq unchanged), so a change that committed during the load is never
 // hidden by stale data.
 type cache struct {
-	seq      atomic.Uint64 // invalidations so far
-	gens     generations
+	seq     atomic.Uint64 // invalidations so far
+	gens    generations
 	members *memberTable // and accounts
 	keys    *clock[keyHash, cachedKey]
 	users   *clock[equipe.ID, cachedUser]
