@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 )
 
 // BenchmarkCache_WorkingSet looks members up in a cache that holds about
@@ -51,5 +54,35 @@ func BenchmarkCache_WorkingSet(b *testing.B) {
 				b.Fatalf("%d members in %d bytes, over the budget of %d", n, bytes, c.membersBudget())
 			}
 		})
+	}
+}
+
+// BenchmarkCache_AccountMember looks up an account and a member of it, as
+// every check answered from the cache does, over 100,000 members in 10,000
+// accounts of four resources, all held; it must not allocate.
+func BenchmarkCache_AccountMember(b *testing.B) {
+	f := newCacheFixture()
+	f.resources = func(i int) int { return []int{0, 0, 1, 2}[i%4] }
+	ks := memberKeys(100_000)
+	c := newCache()
+	c.setBudget(256 << 20)
+	for i, k := range ks {
+		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+		if i < 10_000 {
+			res := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+			c.putAccount(c.generation(), k.account, accountEntry{a: access.CompileAccount(k.account, res, nil), members: 10})
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	order := make([]int32, 1<<16)
+	for i := range order {
+		order[i] = int32(r.IntN(len(ks)))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := ks[order[i&(len(order)-1)]]
+		if _, _, ok := c.accountMember(k.account, k.user); !ok {
+			b.Fatal("not held")
+		}
 	}
 }
