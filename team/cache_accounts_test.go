@@ -174,7 +174,7 @@ func TestCache_AccountInvalidation(t *testing.T) {
 }
 
 // TestCache_BytesPerAccount holds the cache's count of an account's bytes
-// to the live heap it takes, for the scale run's accounts (four resources
+// to the memory it takes (heap and mapped regions), for the scale run's accounts (four resources
 // in use, none archived).
 func TestCache_BytesPerAccount(t *testing.T) {
 	const n = 100_000
@@ -192,11 +192,11 @@ func TestCache_BytesPerAccount(t *testing.T) {
 		}
 		entries[i] = accountEntry{a: access.CompileAccount(id, res, nil), members: 10}
 	}
-	before := heapInUse()
+	before := memoryInUse(c)
 	for i, id := range ids {
 		c.putAccount(c.generation(), id, entries[i])
 	}
-	after := heapInUse()
+	after := memoryInUse(c)
 	runtime.KeepAlive(entries)
 	st := c.stats()
 	if st.entries != n {
@@ -205,7 +205,7 @@ func TestCache_BytesPerAccount(t *testing.T) {
 	// The compiled accounts were live before; what the cache adds is its
 	// own.
 	perEntry, charged := float64(int64(after)-int64(before))/n, float64(st.bytes)/n
-	t.Logf("cached account: %.0f bytes of live heap, %.0f bytes charged", perEntry, charged)
+	t.Logf("cached account: %.0f bytes of live heap and mapped regions, %.0f bytes charged", perEntry, charged)
 	if perEntry > charged {
 		t.Errorf("a cached account takes %.0f bytes and is charged %.0f: the budget undercounts", perEntry, charged)
 	}

@@ -1,6 +1,7 @@
 package team
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -92,8 +93,10 @@ type memberTable struct {
 }
 
 type memberShard struct {
-	mu    sync.RWMutex
-	slots []memberSlot
+	mu sync.RWMutex
+	// arrays is the memory of slots, used and index (see region).
+	arrays *region
+	slots  []memberSlot
 	// used holds the CLOCK bit of each slot, set (atomically, under the
 	// read lock) when the slot is read.
 	used []uint64
@@ -142,13 +145,22 @@ func (h *heldMember) member() *access.Member {
 
 func newMemberTable(gens *generations) *memberTable {
 	t := &memberTable{gens: gens}
+	arrays := new([clockShards]region)
 	for i := range t.shards {
+		t.shards[i].arrays = &arrays[i]
 		t.shards[i].reset()
 	}
+	// A table let go (tests make many) gives its mapped memory back.
+	runtime.AddCleanup(t, func(arrays *[clockShards]region) {
+		for i := range arrays {
+			arrays[i].free()
+		}
+	}, arrays)
 	return t
 }
 
 func (s *memberShard) reset() {
+	s.arrays.free()
 	s.slots, s.used, s.index, s.free, s.keys = nil, nil, nil, nil, nil
 	s.live, s.hand, s.garbage, s.swept = 0, 0, 0, 0
 	s.profiles = []*access.Profile{nil}
@@ -561,8 +573,7 @@ func (s *memberShard) slotsFitting() int {
 // grow moves the slots to an array of n (more, or fewer but as many as
 // are held), without the empty ones, and builds the index again for them.
 func (s *memberShard) grow(n int) {
-	slots := make([]memberSlot, 0, n)
-	used := make([]uint64, (n+63)/64)
+	arrays, slots, used, index := slotArrays(n, indexLen(n))
 	extras := make(map[uint32]memberExtra, len(s.extras))
 	for i := range s.slots {
 		sl := &s.slots[i]
@@ -578,11 +589,13 @@ func (s *memberShard) grow(n int) {
 			extras[uint32(j)] = s.extras[uint32(i)]
 		}
 	}
-	s.slots, s.used, s.extras, s.free = slots, used, extras, s.free[:0]
+	// Nothing reads the old arrays once the lock is released.
+	s.arrays.free()
+	*s.arrays = arrays
+	s.slots, s.used, s.extras, s.free, s.index = slots, used, extras, s.free[:0], index
 	if s.hand >= len(slots) {
 		s.hand = 0
 	}
-	s.index = make([]uint32, indexLen(n))
 	for i := range s.slots {
 		sl := &s.slots[i]
 		s.insertIndex(hashMember(memberKey{sl.account, sl.user}), uint32(i))
@@ -689,6 +702,20 @@ func (t *memberTable) stats() (entries int, bytes int64) {
 		s.mu.RUnlock()
 	}
 	return entries, bytes
+}
+
+// mapped returns the bytes the shards' regions map outside the Go heap.
+func (t *memberTable) mapped() int64 {
+	var n int64
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		if s.arrays.mapped {
+			n += int64(len(s.arrays.mem))
+		}
+		s.mu.RUnlock()
+	}
+	return n
 }
 
 // budgetHeld returns the sum of the shards' budgets.

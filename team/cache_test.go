@@ -66,18 +66,20 @@ func memberKeys(n int) []memberKey {
 	return ks
 }
 
-func heapInUse() uint64 {
+// memoryInUse returns the live Go heap and the memory c's regions map
+// outside it (see region).
+func memoryInUse(c *cache) int64 {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	return int64(ms.HeapAlloc) + c.members.mapped()
 }
 
-// TestCache_BytesPerMember measures the live heap a cached member takes
-// (its compiled form, its slot, its share of the index), counted by the
-// heap itself before and after filling, and holds the cache's own count to
-// it: the budget the cache keeps is the memory it takes.
+// TestCache_BytesPerMember measures the memory a cached member takes (its
+// slot, its share of the index, its resources), counted by the heap and
+// the regions mapped before and after filling, and holds the cache's own
+// count to it: the budget the cache keeps is the memory it takes.
 //
 // Two mixes: three resources each, and the scale run's (cmd/equipe-scale:
 // half with none, a quarter with one, a quarter with two; 0.75 on
@@ -100,18 +102,18 @@ func bytesPerMember(t *testing.T, f *cacheFixture) {
 	ks := memberKeys(n)
 	c := newCache()
 	c.setBudget(1 << 30)
-	before := heapInUse()
+	before := memoryInUse(c)
 	for i, k := range ks {
 		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
 	}
-	after := heapInUse()
+	after := memoryInUse(c)
 	runtime.KeepAlive(c)
 	st := c.stats()
 	if st.entries != n {
 		t.Fatalf("%d entries cached, want %d", st.entries, n)
 	}
 	perEntry, charged := float64(after-before)/n, float64(st.bytes)/n
-	t.Logf("cached member: %.0f bytes of live heap (index, slot and compiled member), %.0f bytes charged", perEntry, charged)
+	t.Logf("cached member: %.0f bytes of live heap and mapped regions (index, slot and resources), %.0f bytes charged", perEntry, charged)
 	if perEntry > charged {
 		t.Errorf("a cached member takes %.0f bytes and is charged %.0f: the budget undercounts", perEntry, charged)
 	}
