@@ -1,6 +1,7 @@
 package openid_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -54,6 +55,9 @@ func BenchmarkRefreshGrant(b *testing.B) {
 			// The clients run in a process of their own (this test binary
 			// again, TestRefreshClients), so that this process's CPU time
 			// is the service's alone, and the clients' is told apart.
+			server := serverCPU(b, env)
+			commits, reads := env.App.DB.Commits(), env.App.DB.Reads()
+			groups, batches := env.App.DB.BatchGroups()
 			b.ResetTimer()
 			start, cpu := time.Now(), testenv.ProcessCPU()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestRefreshClients$", "-test.count=1")
@@ -72,6 +76,19 @@ func BenchmarkRefreshGrant(b *testing.B) {
 			// machine was.
 			b.ReportMetric(float64(service.Microseconds())/float64(b.N), "service-cpu-µs/refresh")
 			b.ReportMetric(float64(clients.Microseconds())/float64(b.N), "client-cpu-µs/refresh")
+			if e == store.Postgres {
+				// The database server's own, that of the backends of the
+				// benchmark's database (at 100 ticks a second).
+				b.ReportMetric(float64((serverCPU(b, env)-server).Microseconds())/float64(b.N), "db-cpu-µs/refresh")
+			}
+			// Exact counts: statements outside transactions and commits a
+			// refresh, and how many batches group commit put in a commit.
+			b.ReportMetric(float64(env.App.DB.Reads()-reads)/float64(b.N), "reads/refresh")
+			b.ReportMetric(float64(env.App.DB.Commits()-commits)/float64(b.N), "commits/refresh")
+			g, n := env.App.DB.BatchGroups()
+			if g > groups {
+				b.ReportMetric(float64(n-batches)/float64(g-groups), "batches/commit")
+			}
 		})
 	}
 }
@@ -118,4 +135,45 @@ func TestRefreshClients(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// serverCPU returns the CPU time spent so far by the PostgreSQL server's
+// backends connected to the database env uses (0 on SQLite, or where the
+// server's processes cannot be read): the server runs on the same machine
+// and the same cores as the service.
+func serverCPU(b *testing.B, env *apptest.Env) time.Duration {
+	if env.Engine != store.Postgres {
+		return 0
+	}
+	db, err := sql.Open("pgx", env.DB.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(b.Context(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		// utime and stime are the 14th and 15th fields, after the
+		// command's name in parentheses.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.Atoi(f[11])
+		st, _ := strconv.Atoi(f[12])
+		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total
 }
