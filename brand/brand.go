@@ -231,9 +231,9 @@ func CheckColour(s string) (string, error) {
 	// The ratio is rounded down to one decimal in the message, so that a
 	// refused 4.48 never reads "4.5".
 	if r := Contrast(c, ink); r < MinContrast {
-		ratio := fmt.Sprintf("%.2f", math.Floor(r*100)/100)
-		return "", problem("brand.contrast_low", map[string]any{"colour": c.String(), "ratio": ratio, "min": fmt.Sprintf("%.1f", MinContrast)},
-			"white text on %s has a contrast of %s:1, below the %.1f:1 WCAG AA asks for: choose a darker colour", c, ratio, MinContrast)
+		ratio := math.Floor(r*100) / 100
+		return "", problem("brand.contrast_low", map[string]any{"colour": c.String(), "ratio": ratio, "min": MinContrast},
+			"white text on %s has a contrast of %v:1, below the %v:1 WCAG AA asks for: choose a darker colour", c, ratio, MinContrast)
 	}
 	return c.String(), nil
 }

@@ -41,7 +41,7 @@ func TestCheckColour_RefusesWhatWhiteTextCannotBeReadOn(t *testing.T) {
 		{in: "#777777", problem: "contrast of 4.47:1"},      // 4.48:1 rounded down
 		{in: "#a0c4ff", problem: "below the 4.5:1 WCAG AA"}, // a pale primary
 		{in: "#ffcc00", problem: "choose a darker colour"},
-		{in: "#ffffff", problem: "contrast of 1.00:1"},
+		{in: "#ffffff", problem: "contrast of 1:1"},
 		{in: "blue", problem: "not a colour written #rrggbb"},
 		{in: "#12345", problem: "not a colour"},
 		{in: "#gggggg", problem: "not a colour"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -158,7 +159,7 @@ func fill(locale, s string, args map[string]any) string {
 			s = s[i+j+1:]
 			continue
 		}
-		before, value := s[:i], fmt.Sprint(v)
+		before, value := s[:i], format(locale, v)
 		if locale == equipe.LocaleFR && elides(value) {
 			before = elideDe(before)
 		}
@@ -168,6 +169,20 @@ func fill(locale, s string, args map[string]any) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// format writes a value as people of locale read it: a decimal number
+// with a comma in French (« 4,5:1 »), a point in English.
+func format(locale string, v any) string {
+	f, ok := v.(float64)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if locale == equipe.LocaleFR {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 // elideDe turns a text that ends with the word "de " into one that ends

@@ -62,6 +62,18 @@ func TestFill_ElidesFrenchDeBeforeAVowel(t *testing.T) {
 	}
 }
 
+func TestFill_WritesDecimalsAsEachLanguageDoes(t *testing.T) {
+	args := map[string]any{"ratio": 1.77, "min": 4.5, "count": 3, "label": "v1.2"}
+	for locale, want := range map[string]string{
+		"fr": "1,77:1 sous 4,5:1, 3 fois, v1.2",
+		"en": "1.77:1 sous 4.5:1, 3 fois, v1.2",
+	} {
+		if got := fill(locale, "{ratio}:1 sous {min}:1, {count} fois, {label}", args); got != want {
+			t.Errorf("%s: %q, want %q", locale, got, want)
+		}
+	}
+}
+
 func TestT_ChoosesTheSingularByTheCount(t *testing.T) {
 	c := &Catalog{messages: map[string]map[string]string{
 		"fr": {"n": "{count} membres ont ce rôle", "n#one": "{count} membre a ce rôle"},

@@ -71,12 +71,23 @@ const trimAfter = 5 * time.Second
 // NewHasher returns a Hasher using p.
 func NewHasher(p Params) *Hasher {
 	h := &Hasher{p: p, sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
-	// A hash of a random password: verifying against it costs what a real
-	// verification costs, so an unknown email takes as long as a known one.
-	var pw [24]byte
-	rand.Read(pw[:])
-	h.dummy = h.Hash(base64.RawStdEncoding.EncodeToString(pw[:]))
+	// A hash with the Hasher's parameters, a random salt and a random key:
+	// verifying against it costs what a real verification costs, so an
+	// unknown email takes as long as a known one, and nothing matches it.
+	// No key is derived for it, which would cost a hash's time and memory
+	// at every start.
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	h.dummy = phc(p, salt, key)
 	return h
+}
+
+// phc formats a hash in PHC string form: $argon2id$v=19$m=…,t=…,p=…$salt$key.
+func phc(p Params, salt, key []byte) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // Params returns the parameters new hashes use.
@@ -89,10 +100,7 @@ func (h *Hasher) Hash(password string) string {
 	if _, err := rand.Read(salt); err != nil {
 		panic("identity: no randomness: " + err.Error())
 	}
-	key := h.derive(password, salt, h.p)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.p.Memory, h.p.Time, h.p.Threads,
-		b64.EncodeToString(salt), b64.EncodeToString(key))
+	return phc(h.p, salt, h.derive(password, salt, h.p))
 }
 
 func (h *Hasher) derive(password string, salt []byte, p Params) []byte {

@@ -96,6 +96,27 @@ func TestHasher_RehashesOldParametersAndRejectsGarbage(t *testing.T) {
 	}
 }
 
+// An unknown user's password is checked against a dummy hash at the full
+// cost of a verification, and the dummy costs nothing to make: a start does
+// not spend a hash's time and memory on it.
+func TestHasher_UnknownUsersCostAVerificationAndTheDummyNone(t *testing.T) {
+	h := NewHasher(fastParams)
+	if h.Spent() != 0 {
+		t.Fatalf("a new Hasher spent %v deriving keys", h.Spent())
+	}
+	if ok, _ := h.Verify("", "anything"); ok {
+		t.Fatal("the dummy hash matched")
+	}
+	unknown := h.Spent()
+	if unknown == 0 {
+		t.Fatal("verifying an unknown user's password derived no key")
+	}
+	p, _, key, err := parsePHC(h.dummy)
+	if err != nil || p != fastParams || len(key) != int(fastParams.KeyLen) {
+		t.Fatalf("dummy %q: params %+v, key %d bytes, %v; want the Hasher's", h.dummy, p, len(key), err)
+	}
+}
+
 // The service says when hashing memory has gone back to the system, at
 // debug level, so that a measure of the idle process can wait for it.
 func TestHasher_LogsWhenItReturnsMemory(t *testing.T) {

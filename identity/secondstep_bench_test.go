@@ -29,7 +29,9 @@ import (
 // verification. It runs from a known browser (the common case: the cookie
 // of the first login is sent) and from a new one (every login queues the
 // new-browser email), and reports the commits of each kind of login, and
-// of them those that waited for the disk.
+// of them those that waited for the disk, and its round trips to the
+// database (on PostgreSQL: a read outside a transaction or a batch is one,
+// a batch one, whatever its statements).
 func BenchmarkLogInWithSecondFactor(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		for _, browser := range []string{"known-browser", "new-browser"} {
@@ -88,11 +90,14 @@ func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known bool) {
 		ada.Browser, grace.Browser = first.Browser, second.Browser
 	}
 	var plain, twoStep, beyondTOTP, verify []time.Duration
-	var plainCommits, twoStepCommits, plainDurable, twoStepDurable uint64
+	var plainCommits, twoStepCommits, plainDurable, twoStepDurable, plainTrips, twoStepTrips uint64
 	durable := func() uint64 { return db.Commits() - db.RelaxedCommits() }
+	// Every write of a login is a batch (one commit, one round trip), and
+	// every read one statement on its own.
+	trips := func() uint64 { return db.Commits() + db.Reads() }
 	for b.Loop() {
 		// A password login.
-		spent, commits, waited := s.Hasher.Spent(), db.Commits(), durable()
+		spent, commits, waited, tripped := s.Hasher.Spent(), db.Commits(), durable(), trips()
 		start := time.Now()
 		if _, _, err := s.LogIn(ctx, "ada@example.com", "lovelace rode the number engine", ada); err != nil {
 			b.Fatal(err)
@@ -100,12 +105,13 @@ func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known bool) {
 		plain = append(plain, time.Since(start)-(s.Hasher.Spent()-spent))
 		plainCommits += db.Commits() - commits
 		plainDurable += durable() - waited
+		plainTrips += trips() - tripped
 
 		// A login with the app's code, at the next step (a code is
 		// accepted once).
 		clock.Advance(30 * time.Second)
 		c := code()
-		spent, commits, waited = s.Hasher.Spent(), db.Commits(), durable()
+		spent, commits, waited, tripped = s.Hasher.Spent(), db.Commits(), durable(), trips()
 		start = time.Now()
 		_, _, err := s.LogIn(ctx, "grace@example.com", "lovelace rode the number engine", grace)
 		var step *identity.SecondFactorRequired
@@ -118,6 +124,7 @@ func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known bool) {
 		l := time.Since(start) - (s.Hasher.Spent() - spent)
 		twoStepCommits += db.Commits() - commits
 		twoStepDurable += durable() - waited
+		twoStepTrips += trips() - tripped
 		twoStep = append(twoStep, l)
 
 		// The TOTP verification alone, as the second step does it.
@@ -145,4 +152,6 @@ func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known bool) {
 	b.ReportMetric(float64(twoStepCommits)/float64(len(twoStep)), "2fa-commits/login")
 	b.ReportMetric(float64(plainDurable)/float64(len(plain)), "password-durable-commits/login")
 	b.ReportMetric(float64(twoStepDurable)/float64(len(twoStep)), "2fa-durable-commits/login")
+	b.ReportMetric(float64(plainTrips)/float64(len(plain)), "password-round-trips/login")
+	b.ReportMetric(float64(twoStepTrips)/float64(len(twoStep)), "2fa-round-trips/login")
 }

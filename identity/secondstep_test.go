@@ -80,10 +80,14 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 		o := from()
 		userKey := "code:user:" + u.ID.String()
 
-		before, relaxed := db.Commits(), db.RelaxedCommits()
+		before, relaxed, reads := db.Commits(), db.RelaxedCommits(), db.Reads()
 		challenge := g.challenged(email, o)
 		if n := db.Commits() - before; n != 2 {
 			t.Errorf("the password step committed %d times, want 2", n)
+		}
+		// The person is read in the batch that counts the attempt.
+		if n := db.Reads() - reads; n != 0 {
+			t.Errorf("the password step read %d times outside its batches, want 0", n)
 		}
 		if n := db.RelaxedCommits() - relaxed; n != 2 {
 			t.Errorf("%d of the password step's commits did not wait for the disk, want 2", n)
@@ -104,13 +108,16 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 			t.Errorf("events of a wrong code: %v", got)
 		}
 
-		before, relaxed = db.Commits(), db.RelaxedCommits()
+		before, relaxed, reads = db.Commits(), db.RelaxedCommits(), db.Reads()
 		auth, token, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n := db.Commits() - before; n != 1 {
 			t.Errorf("a right code committed %d times, want 1", n)
+		}
+		if n := db.Reads() - reads; n != 1 {
+			t.Errorf("a right code read %d times outside its batch, want 1", n)
 		}
 		if n := db.RelaxedCommits() - relaxed; n != 0 {
 			t.Errorf("the second step's commit did not wait for the disk")

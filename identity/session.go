@@ -82,7 +82,8 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 // A successful login counts against neither.
 //
 // The bookkeeping before and after the password check runs as two batches
-// (one round trip each on PostgreSQL): a login costs the hash and little more.
+// (one round trip each on PostgreSQL), the person read in the first: a
+// login costs the hash and little more.
 //
 // When the person has a second factor, the answer is a
 // *SecondFactorRequired error holding a login challenge: the session comes
@@ -108,6 +109,13 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	if err != nil {
 		return Auth{}, "", err
 	}
+	// The person, their browser's standing and their second factors are
+	// read in the same batch, whether or not the attempt is let through:
+	// the attempt's count and the read are one round trip.
+	var read store.LoginRead
+	if err := b.UserForLogin(ctx, key, browserHash(o), &read); err != nil {
+		return Auth{}, "", err
+	}
 	if err := s.DB.RunBatch(ctx, b); err != nil {
 		return Auth{}, "", err
 	}
@@ -118,13 +126,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		}
 		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
-
-	// The browser's standing and the second factors are read with the
-	// user: no round trip more.
-	u, browser, factors, err := s.DB.UserForLogin(ctx, key, browserHash(o))
-	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
-		return Auth{}, "", err
-	}
+	u, browser, factors := read.User, read.Browser, read.Factors
 	ok, rehash := s.Hasher.Verify(u.PasswordHash, password) // an empty hash (unknown user) uses the dummy
 	if !ok || !u.DisabledAt.IsZero() {
 		if u.ID != (equipe.ID{}) {

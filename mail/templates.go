@@ -194,10 +194,11 @@ type Action struct {
 	Label string
 }
 
-// Templates renders the emails. All templates are parsed, and rendered once
-// with sample data, by NewTemplates, so that a broken template (embedded or
-// a vendor's override) stops the service at start rather than when the
-// first email of that kind is due. Parsed, the 27 emails in two languages
+// Templates renders the emails. When a vendor overrides templates, every
+// template is parsed, and rendered once with sample data, at start, so that
+// a broken one stops the service then rather than when the first email of
+// that kind is due; the built-in ones are checked in the same way by this
+// package's tests (TestTemplates_BuiltInOnesPassTheStartCheck). Parsed, the 27 emails in two languages
 // (each in two engines, with its copy of the layout) take some 5 MB, most
 // of them never sent by a given service: only their text stays, and an
 // email is parsed again when it is composed, the parsedKept most recently
@@ -361,19 +362,40 @@ func NewLiveTemplates(publicURL *url.URL, override fs.FS, live *brand.Live) (*Te
 			if err != nil {
 				return nil, err
 			}
-			k := setKey{name, locale}
-			t.sources[k] = setSource{layout, common, file, body}
-			if _, err := t.set(k); err != nil {
-				return nil, err
+			t.sources[setKey{name, locale}] = setSource{layout, common, file, body}
+		}
+	}
+	// The built-in templates are checked by this package's tests; a start
+	// checks them only when a directory overrides some of them.
+	if override != nil {
+		if err := t.check(); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// check parses every template set and composes it with sample data, as a
+// start with overrides does: a template that does not parse, uses a
+// variable that does not exist or drops its link is refused. What it
+// parsed is not kept: the service starts with none.
+func (t *Templates) check() error {
+	defer func() {
+		t.mu.Lock()
+		t.parsed = nil
+		t.mu.Unlock()
+	}()
+	for _, locale := range equipe.Locales {
+		for _, name := range t.Names() {
+			if _, err := t.set(setKey{name, locale}); err != nil {
+				return err
 			}
 			if err := t.selfCheck(name, locale); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	// What the check parsed is not kept: the service starts with none.
-	t.parsed = nil
-	return t, nil
+	return nil
 }
 
 // checkOverride refuses .tmpl files that would replace nothing: most likely

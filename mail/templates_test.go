@@ -325,6 +325,33 @@ func TestNewTemplates_BrokenOverrideFailsAtStart(t *testing.T) {
 	}
 }
 
+// A start without overrides does not check the built-in templates: this
+// test does it for them, as a start with overrides would, so that a broken
+// built-in template fails here rather than when its first email is due.
+func TestTemplates_BuiltInOnesPassTheStartCheck(t *testing.T) {
+	u, _ := url.Parse(testPublicURL)
+	tpl, err := NewTemplates(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tpl.parsed) != 0 {
+		t.Fatalf("a start without overrides parsed %d emails", len(tpl.parsed))
+	}
+	if err := tpl.check(); err != nil {
+		t.Fatal(err)
+	}
+	if len(tpl.parsed) != 0 {
+		t.Errorf("the check kept %d emails parsed", len(tpl.parsed))
+	}
+	// And the check does refuse what a start must refuse.
+	tpl.sources[setKey{TemplateInvitation, "en"}] = setSource{
+		tpl.sources[setKey{TemplateInvitation, "en"}].layout, tpl.sources[setKey{TemplateInvitation, "en"}].common,
+		"invitation.en.tmpl", `{{define "subject"}}x{{end}}{{define "text"}}x{{end}}{{define "html"}}x{{end}}`}
+	if err := tpl.check(); err == nil || !strings.Contains(err.Error(), "invitation.en") {
+		t.Errorf("an invitation without its link: %v", err)
+	}
+}
+
 func TestTidyText_KeepsTheSignatureSeparator(t *testing.T) {
 	got := tidyText("\n\nHello  \n\n\n\nBye\t\n-- \nfooter\n\n")
 	if want := "Hello\n\nBye\n-- \nfooter\n"; got != want {

@@ -93,7 +93,7 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 	}
 	opts := []op.Option{op.WithCustomEndpoints(op.NewEndpoint("oidc/authorize"), op.NewEndpoint("oidc/token"),
 		op.NewEndpoint("oidc/userinfo"), op.NewEndpoint("oidc/revoke"), op.NewEndpoint("oidc/end_session"), op.NewEndpoint("oidc/keys")),
-		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oidc/introspect"))}
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oidc/introspect")), op.WithHttpInterceptors(p.accessOnlyRefresh)}
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
 	}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -138,23 +142,11 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 			}
 		}()
 	}
+	if !relaxed {
+		return db.runGrouped(ctx, b.q.items)
+	}
 	if db.engine != Postgres {
-		return db.writeRetrying(ctx, func(tx *Tx) error {
-			for _, it := range b.q.items {
-				var err error
-				if it.dest != nil {
-					err = tx.queryRow(ctx, it.query, it.args, it.dest...)
-				} else if it.one {
-					err = tx.execOne(ctx, it.query, it.args...)
-				} else {
-					_, err = tx.exec(ctx, it.query, it.args...)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		}, relaxed)
+		return db.writeRetrying(ctx, func(tx *Tx) error { return runItems(ctx, tx, b.q.items) }, relaxed)
 	}
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
@@ -163,41 +155,18 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 	defer conn.Close()
 	err = wrap(conn.Raw(func(driverConn any) error {
 		pc := driverConn.(*stdlib.Conn).Conn()
-		// Statements of a batch run in one implicit transaction.
 		pb := &pgx.Batch{}
-		items := b.q.items
-		if relaxed {
-			pb.Queue("BEGIN")
-			pb.Queue("SET LOCAL synchronous_commit TO OFF")
+		pb.Queue("BEGIN")
+		pb.Queue("SET LOCAL synchronous_commit TO OFF")
+		for _, it := range b.q.items {
+			queueItem(pb, it)
 		}
-		for _, it := range items {
-			q := it.query
-			if it.one {
-				q = mustChangeOne(q)
-			}
-			pb.Queue(q, it.args...)
-		}
-		if relaxed {
-			pb.Queue("COMMIT")
-			items = append(append([]batchItem{{}, {}}, items...), batchItem{})
-		}
+		pb.Queue("COMMIT")
 		br := pc.SendBatch(ctx, pb)
+		items := append(append([]batchItem{{}, {}}, b.q.items...), batchItem{})
 		for _, it := range items {
-			var err error
-			if it.dest != nil {
-				err = br.QueryRow().Scan(it.dest...)
-			} else {
-				_, err = br.Exec()
-			}
-			if err != nil {
+			if err := readItem(br, it); err != nil {
 				br.Close()
-				if errors.Is(err, pgx.ErrNoRows) {
-					return sql.ErrNoRows
-				}
-				var pe *pgconn.PgError
-				if errors.As(err, &pe) && pe.Code == errNotOne {
-					return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
-				}
 				return err
 			}
 		}
@@ -205,9 +174,276 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 	}))
 	if err == nil {
 		db.commits.Add(1)
-		if relaxed {
-			db.relaxedCommits.Add(1)
-		}
+		db.relaxedCommits.Add(1)
 	}
 	return err
+}
+
+// runItems runs a batch's statements in a transaction.
+func runItems(ctx context.Context, tx *Tx, items []batchItem) error {
+	for _, it := range items {
+		var err error
+		if it.dest != nil {
+			err = tx.queryRow(ctx, it.query, it.args, it.dest...)
+		} else if it.one {
+			err = tx.execOne(ctx, it.query, it.args...)
+		} else {
+			_, err = tx.exec(ctx, it.query, it.args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueItem queues a batch's statement in a PostgreSQL batch.
+func queueItem(pb *pgx.Batch, it batchItem) {
+	q := it.query
+	if it.one {
+		q = mustChangeOne(q)
+	}
+	pb.Queue(q, it.args...)
+}
+
+// readItem reads the result of a statement queued by queueItem, scanning
+// what it returns.
+func readItem(br pgx.BatchResults, it batchItem) error {
+	var err error
+	if it.dest != nil {
+		err = br.QueryRow().Scan(it.dest...)
+	} else {
+		_, err = br.Exec()
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sql.ErrNoRows
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == errNotOne {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	return err
+}
+
+// batchGroup coalesces the durable batches that callers run at the same
+// time into one transaction, committed once (group commit): on SQLite,
+// where writes are serialized anyway, one commit and one flush of the log
+// for the lot instead of one each; on PostgreSQL one round trip, one
+// commit and one flush of the write-ahead log. A caller whose batch is
+// ready while a group runs waits for it to end; the first of those then
+// runs the next group with every batch queued meanwhile, its own among
+// them. Each batch keeps its own outcome: one that fails takes no effect
+// and its caller gets its error, the others commit (on SQLite each batch
+// runs in a savepoint and is undone to it; on PostgreSQL, where a failed
+// statement aborts the whole transaction, the group runs again without
+// it). Durability is unchanged: a caller returns only once the commit
+// that holds its batch has returned.
+type batchGroup struct {
+	mu      sync.Mutex
+	queue   []*groupedBatch
+	running bool // a caller is running a group
+	// sizes counts the groups run and the batches in them (see
+	// DB.BatchGroups).
+	groups, batches atomic.Uint64
+}
+
+// groupedBatch is a caller's batch in a group.
+type groupedBatch struct {
+	ctx   context.Context
+	items []batchItem
+	err   error
+	// done is sent false once the batch has run (err is its outcome), or
+	// true when its caller is to run the next group, its batch not run yet.
+	done chan bool
+}
+
+// BatchGroups returns how many groups of durable batches this DB has
+// committed, and how many batches they held: how much group commit
+// saves, for measurements and tests.
+func (db *DB) BatchGroups() (groups, batches uint64) {
+	return db.group.groups.Load(), db.group.batches.Load()
+}
+
+// runGrouped runs a durable batch's statements in the next group.
+func (db *DB) runGrouped(ctx context.Context, items []batchItem) error {
+	g := &groupedBatch{ctx: ctx, items: items, done: make(chan bool, 1)}
+	q := &db.group
+	q.mu.Lock()
+	q.queue = append(q.queue, g)
+	lead := !q.running
+	q.running = true
+	q.mu.Unlock()
+	// The caller waits for its batch's outcome even if its context ends
+	// meanwhile: the batch may be committing.
+	if !lead && !<-g.done {
+		return g.err
+	}
+	q.mu.Lock()
+	group := q.queue
+	q.queue = nil
+	q.mu.Unlock()
+	db.runGroup(group)
+	q.mu.Lock()
+	if len(q.queue) > 0 {
+		// The first caller that queued meanwhile runs the next group.
+		q.queue[0].done <- true
+	} else {
+		q.running = false
+	}
+	q.mu.Unlock()
+	for _, o := range group {
+		if o != g {
+			o.done <- false
+		}
+	}
+	return g.err
+}
+
+// runGroup runs the batches of a group in one transaction and sets each
+// one's outcome.
+func (db *DB) runGroup(group []*groupedBatch) {
+	live := make([]*groupedBatch, 0, len(group))
+	for _, g := range group {
+		if err := g.ctx.Err(); err != nil {
+			g.err = err
+			continue
+		}
+		live = append(live, g)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// The group is not one caller's: the end of the context of the caller
+	// that runs it does not end the others' batches.
+	ctx := context.WithoutCancel(live[0].ctx)
+	var err error
+	if db.engine == Postgres {
+		live, err = db.runGroupPostgres(ctx, live)
+	} else {
+		live, err = db.runGroupSQLite(ctx, live)
+	}
+	for _, g := range live {
+		if g.err == nil {
+			g.err = err
+		}
+	}
+	if err == nil {
+		n := 0
+		for _, g := range live {
+			if g.err == nil {
+				n++
+			}
+		}
+		db.group.groups.Add(1)
+		db.group.batches.Add(uint64(n))
+	}
+}
+
+// ownError reports whether err, from a batch's statement, is the batch's
+// own (a constraint, a row that must change and did not) rather than the
+// transaction's (a passing conflict, a lost connection): the group goes on
+// without the batch.
+func ownError(err error) bool {
+	return err != nil && !retryable(err) && !unreachable(err)
+}
+
+// runGroupSQLite runs the group in one transaction, each batch in a
+// savepoint (unless it is alone). It returns the batches it ran and the
+// transaction's error, each batch's own in its err.
+func (db *DB) runGroupSQLite(ctx context.Context, live []*groupedBatch) ([]*groupedBatch, error) {
+	if len(live) == 1 {
+		return live, db.writeRetrying(ctx, func(tx *Tx) error { return runItems(ctx, tx, live[0].items) }, false)
+	}
+	return live, db.writeRetrying(ctx, func(tx *Tx) error {
+		for _, g := range live {
+			g.err = nil
+			sp, err := tx.Savepoint(ctx)
+			if err != nil {
+				return err
+			}
+			if err := runItems(ctx, tx, g.items); err != nil {
+				if !ownError(err) {
+					return err
+				}
+				g.err = err
+				if err := sp.Rollback(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := sp.Release(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, false)
+}
+
+// runGroupPostgres runs the group's statements in one round trip, in the
+// implicit transaction of one pipeline. A statement that fails aborts the
+// transaction: its batch gets the error, and the group runs again without
+// it. A passing conflict runs the group again, up to three times.
+func (db *DB) runGroupPostgres(ctx context.Context, live []*groupedBatch) ([]*groupedBatch, error) {
+	ran := slices.Clone(live)
+	for attempt := 0; ; {
+		failed, err := db.pipeline(ctx, live)
+		if failed != nil {
+			failed.err = err
+			live = slices.DeleteFunc(live, func(g *groupedBatch) bool { return g == failed })
+			if len(live) == 0 {
+				return ran, nil
+			}
+			continue
+		}
+		if retryable(err) && attempt < 2 {
+			attempt++
+			time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+			continue
+		}
+		if err == nil {
+			db.commits.Add(1)
+		} else {
+			for _, g := range live {
+				g.err = err
+			}
+		}
+		return ran, err
+	}
+}
+
+// pipeline sends the statements of the batches in one round trip. When a
+// batch's own statement fails, it returns that batch and its error.
+func (db *DB) pipeline(ctx context.Context, live []*groupedBatch) (*groupedBatch, error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer conn.Close()
+	var failed *groupedBatch
+	err = wrap(conn.Raw(func(driverConn any) error {
+		pc := driverConn.(*stdlib.Conn).Conn()
+		// Statements of a batch run in one implicit transaction.
+		pb := &pgx.Batch{}
+		for _, g := range live {
+			for _, it := range g.items {
+				queueItem(pb, it)
+			}
+		}
+		br := pc.SendBatch(ctx, pb)
+		for _, g := range live {
+			for _, it := range g.items {
+				if err := readItem(br, it); err != nil {
+					br.Close()
+					var pe *pgconn.PgError
+					if errors.Is(err, sql.ErrNoRows) || equipe.ErrorCode(err) == equipe.ENOTFOUND ||
+						errors.As(err, &pe) && ownError(err) {
+						failed = g
+					}
+					return err
+				}
+			}
+		}
+		return br.Close()
+	}))
+	return failed, err
 }

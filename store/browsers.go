@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -34,38 +35,87 @@ func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []b
 	return b, wrap(err)
 }
 
-// userForLoginQuery is UserForLogin's, written once.
-var userForLoginQuery = `SELECT ` + prefixed("u.", userColumns) + `, u.new_browser_alerts,
+// userForLoginQuery is UserForLogin's, written once. It returns one row
+// whether or not a user has the key (every column of the user NULL when
+// none has), so that it can run in a batch, where a statement that finds
+// no row would fail the batch.
+var userForLoginQuery = `SELECT ` + prefixed("u.", userColumns) + `, COALESCE(u.new_browser_alerts, false),
 		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
 		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM totp_factors WHERE user_id = u.id AND confirmed_at > 0),
 		(SELECT COUNT(*) FROM passkeys WHERE user_id = u.id),
 		(SELECT COUNT(*) FROM recovery_codes WHERE user_id = u.id AND used_at = 0)
-		FROM users u WHERE u.email_key = $1`
+		FROM (SELECT 1 AS one) AS q LEFT JOIN users u ON u.email_key = $1`
 
-// UserForLogin returns the user whose login email has the comparison key
-// key (ENOTFOUND for none), the standing of the browser whose cookie
-// hashes to hash and the summary of the user's second factors, in one
-// query: a login reads them all in one round trip.
-func (q Queries) UserForLogin(ctx context.Context, key string, hash []byte) (equipe.User, BrowserStanding, FactorSummary, error) {
-	var u equipe.User
-	var b BrowserStanding
-	var f FactorSummary
+// LoginRead is what a login reads before it checks the password: the user
+// whose login email has the key (Found false, and User zero, when none
+// has), the standing of the login's browser and the summary of the
+// user's second factors.
+type LoginRead struct {
+	Found   bool
+	User    equipe.User
+	Browser BrowserStanding
+	Factors FactorSummary
+}
+
+// UserForLogin reads into r, in one query, the user whose login email has
+// the comparison key key, the standing of the browser whose cookie hashes
+// to hash (nil: a browser without the cookie) and the summary of the
+// user's second factors. In a batch it runs with the batch's writes, in
+// the same round trip, and r is filled once the batch has run: a login
+// counts its attempts and reads the person in one round trip. No user with
+// the key is no error: r.Found is false.
+func (w Writes) UserForLogin(ctx context.Context, key string, hash []byte, r *LoginRead) error {
 	if hash == nil {
 		hash = []byte{}
 	}
-	row := q.q.QueryRowContext(ctx, userForLoginQuery, key, hash)
-	err := scanUser(thenScan{row, []any{&b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes}}, &u)
-	return u, b, f, wrap(err)
+	u, b, f := &r.User, &r.Browser, &r.Factors
+	// Every column of the user may be NULL (no user has the key): each
+	// is scanned by a scanner that takes NULL as the zero value, and
+	// Found is the ID read.
+	return w.queryRow(ctx, userForLoginQuery, []any{key, hash},
+		foundID{&u.ID, &r.Found}, nstr(&u.Email), nstr(&u.EmailKey), nstr(&u.FirstName), nstr(&u.LastName), nstr(&u.Locale),
+		nstr(&u.NotificationEmail), ts(&u.EmailVerifiedAt), nstr(&u.PasswordHash), ts(&u.PasswordChangedAt),
+		nbool(&u.InstanceAdmin), ts(&u.DisabledAt), ts(&u.LastLoginAt), ts(&u.CreatedAt), nstr(&u.TimeZone),
+		nstr(&u.ExternalID), &b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes)
 }
 
-// thenScan scans a row into the destinations given, then into more.
-type thenScan struct {
-	row  interface{ Scan(...any) error }
-	more []any
+// foundID scans an optional ID: the zero ID and found false for NULL.
+type foundID struct {
+	id    *equipe.ID
+	found *bool
 }
 
-func (t thenScan) Scan(dest ...any) error { return t.row.Scan(append(dest, t.more...)...) }
+func (s foundID) Scan(v any) error {
+	*s.id, *s.found = equipe.ID{}, false
+	if v == nil {
+		return nil
+	}
+	if err := s.id.Scan(v); err != nil {
+		return err
+	}
+	*s.found = true
+	return nil
+}
+
+// nbool scans an optional boolean into *b (false for NULL).
+func nbool(b *bool) *boolScanner { return &boolScanner{b} }
+
+type boolScanner struct{ b *bool }
+
+func (s *boolScanner) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*s.b = false
+	case bool:
+		*s.b = v
+	case int64:
+		*s.b = v != 0
+	default:
+		return fmt.Errorf("store: boolean column holds %T", v)
+	}
+	return nil
+}
 
 // RememberBrowser records that the user logged in at at from the browser
 // whose cookie hashes to hash.

@@ -48,3 +48,11 @@ func (tx *Tx) DeferAlwaysForTest() { tx.def.on = true }
 func (b *Batch) ReadForTest(query string, dest ...any) {
 	b.q.items = append(b.q.items, batchItem{query: query, dest: dest})
 }
+
+// BatchGroupForTest returns how many durable batches wait for the next
+// group, and whether a group is running.
+func (db *DB) BatchGroupForTest() (queued int, running bool) {
+	db.group.mu.Lock()
+	defer db.group.mu.Unlock()
+	return len(db.group.queue), db.group.running
+}

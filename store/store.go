@@ -79,6 +79,8 @@ type DB struct {
 	commits, relaxedCommits atomic.Uint64
 	// pending knows of events that relaxed batches left unnumbered.
 	pending pendingEvents
+	// group coalesces durable batches run at the same time (see RunBatch).
+	group batchGroup
 	// reads counts the statements run outside transactions (see Reads).
 	reads atomic.Uint64
 }

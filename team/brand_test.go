@@ -179,7 +179,7 @@ func TestUpdateBrand_EachBadSettingIsRefusedByNameAndNothingChanges(t *testing.T
 		}
 		// The contrast's message is the configuration's, with its figures.
 		_, err := b.st.Team.UpdateBrand(ctx, b.instance, team.BrandInput{Primary: str("#a0c4ff")})
-		if args := equipe.AsError(err).Fields[0].Args; args["ratio"] != "1.77" || args["colour"] != "#a0c4ff" {
+		if args := equipe.AsError(err).Fields[0].Args; args["ratio"] != 1.77 || args["colour"] != "#a0c4ff" {
 			t.Errorf("contrast arguments %v", args)
 		}
 	})

@@ -170,7 +170,7 @@ func TestBrandPage_APaleColourIsRefusedBesideItsFieldAndNothingChanges(t *testin
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Cookie", "equipe_lang=fr")
 	if p := do(t, c, req); p.Status != 422 || !strings.Contains(p.Body,
-		`<p class="error" id="e-accent">Un texte blanc sur #ffcc00 a un contraste de 1.51:1, sous les 4.5:1 que demande le niveau AA des WCAG : choisissez une couleur plus foncée.</p>`) {
+		`<p class="error" id="e-accent">Un texte blanc sur #ffcc00 a un contraste de 1,51:1, sous les 4,5:1 que demande le niveau AA des WCAG : choisissez une couleur plus foncée.</p>`) {
 		t.Errorf("in French: %d %s", p.Status, text(p.Body))
 	}
 }

@@ -193,7 +193,17 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
+	env := &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
+		worked: worked, heard: heard}
+	if e == store.Postgres {
+		// The change listener forgets everything once it has connected
+		// (store.AllKey). Until then a change another process makes is
+		// not heard: a test that changes something through a second
+		// process right away would race it.
+		env.AwaitHeard(t, store.AllKey(), 0)
+	}
 	drift := &driftLog{}
+	env.drift = drift
 	t.Cleanup(func() {
 		drift.mu.Lock()
 		defer drift.mu.Unlock()
@@ -201,8 +211,7 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("%v", err)
 		}
 	})
-	return &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
-		worked: worked, heard: heard, drift: drift}
+	return env
 }
 
 // CutDatabase makes the service's database really fail, for tests of an

@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone:
+// durable batches that wait while a group runs are committed in one
+// transaction (group commit); a batch whose statement fails in that group
+// (a challenge used twice, an ID taken) takes no effect and its caller
+// gets its own error, while the others commit, their events numbered in
+// the change stream.
+func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		taken := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte("taken-0123456789abcdef0123456789"), UserID: u.ID,
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		write(t, db, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			return tx.CreateLoginChallenge(ctx, &taken)
+		})
+		p := store.Progressive{Free: 100, Delays: []time.Duration{time.Minute}}
+		// A transaction holds what the first batch writes (on SQLite the
+		// writer, on PostgreSQL the throttle's row), so that the batches
+		// run meanwhile wait for the next group.
+		hold, held := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			write(t, db, func(tx *store.Tx) error {
+				if _, err := tx.Attempt(ctx, "hold", t0, p); err != nil {
+					return err
+				}
+				close(held)
+				<-hold
+				return nil
+			})
+		})
+		<-held
+		groups0, batches0 := db.BatchGroups()
+		commits0 := db.Commits()
+		after, err := db.LastEventSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make(chan error, 1)
+		wg.Go(func() {
+			b := db.NewBatch()
+			if _, err := b.Attempt(ctx, "hold", t0, p); err != nil {
+				first <- err
+				return
+			}
+			first <- db.RunBatch(ctx, b)
+		})
+		waitGroup(t, db, 0)
+		// Eight batches queue behind it: five create a challenge and record
+		// an event, one uses a challenge that does not exist, one creates a
+		// challenge with an ID taken, one uses a challenge another of them
+		// uses first.
+		type outcome struct {
+			challenge store.LoginChallenge
+			event     equipe.ID
+			err       error
+		}
+		kinds := []string{"ok", "missing", "ok", "taken", "ok", "ok", "ok", "twice"}
+		out := make([]outcome, len(kinds))
+		for i, kind := range kinds {
+			c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String() + "-challenge"), UserID: u.ID,
+				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+			out[i].challenge, out[i].event = c, equipe.NewID()
+			b := db.NewBatch()
+			switch kind {
+			case "missing":
+				b.UseLoginChallenge(ctx, equipe.NewID(), "totp", t0)
+			case "taken":
+				c.ID = taken.ID
+			case "twice":
+				b.UseLoginChallenge(ctx, out[0].challenge.ID, "totp", t0)
+			}
+			if kind != "missing" {
+				if err := b.CreateLoginChallenge(ctx, &c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if kind == "ok" && i == 0 {
+				b.UseLoginChallenge(ctx, c.ID, "totp", t0)
+			}
+			if err := b.RecordAudit(ctx, &equipe.AuditEvent{ID: out[i].event, ActorType: "user", ActorID: &u.ID,
+				Action: "user.second_step_required", TargetType: "user", TargetID: u.ID.String(), At: t0}); err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() { out[i].err = db.RunBatch(ctx, b) })
+			waitGroup(t, db, i+1)
+		}
+		close(hold)
+		wg.Wait()
+		if err := <-first; err != nil {
+			t.Fatalf("the first batch: %v", err)
+		}
+		var want []equipe.ID
+		for i, kind := range kinds {
+			o := out[i]
+			_, err := db.LoginChallengeByHash(ctx, o.challenge.Hash)
+			switch kind {
+			case "ok":
+				if o.err != nil || err != nil {
+					t.Errorf("batch %d: %v; its challenge: %v", i, o.err, err)
+				}
+				want = append(want, o.event)
+			case "missing", "twice":
+				if equipe.ErrorCode(o.err) != equipe.ENOTFOUND || equipe.ErrorCode(err) != equipe.ENOTFOUND {
+					t.Errorf("batch %d (%s): %v, want ENOTFOUND; its challenge: %v", i, kind, o.err, err)
+				}
+			case "taken":
+				if equipe.ErrorCode(o.err) != equipe.ECONFLICT || equipe.ErrorCode(err) != equipe.ENOTFOUND {
+					t.Errorf("batch %d (taken ID): %v, want ECONFLICT; its challenge: %v", i, o.err, err)
+				}
+			}
+		}
+		// The challenge that "twice" used was used by batch 0, once.
+		if c, err := db.LoginChallengeByHash(ctx, out[0].challenge.Hash); err != nil || c.UsedAt.IsZero() {
+			t.Errorf("batch 0's challenge: %+v %v", c, err)
+		}
+		if got := streamed(t, db, after); !slices.Equal(got, want) {
+			t.Errorf("events streamed %v, want those of the batches that committed, in their order: %v", got, want)
+		}
+		groups, batches := db.BatchGroups()
+		if groups-groups0 != 2 || batches-batches0 != 1+5 {
+			t.Errorf("%d groups of %d batches, want 2 groups (the first batch, then the five that committed)", groups-groups0, batches-batches0)
+		}
+		if n := db.Commits() - commits0; n != 3 {
+			t.Errorf("%d commits, want 3 (the holding transaction and the two groups)", n)
+		}
+	})
+}
+
+// waitGroup waits until a group runs and n batches wait for the next.
+func waitGroup(t *testing.T, db *store.DB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		queued, running := db.BatchGroupForTest()
+		if running && queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches wait (running %v), want %d", queued, running, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
