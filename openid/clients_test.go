@@ -120,7 +120,9 @@ func TestRefresh_OfRefreshesRacingWithOneTokenOneSucceeds(t *testing.T) {
 			statuses := make([]int, racers)
 			var wg sync.WaitGroup
 			for i := range racers {
-				wg.Go(func() { statuses[i], _, _ = refreshWith(t, env, p.oauth.ClientID, p.oauth.ClientSecret, tok.RefreshToken) })
+				wg.Go(func() {
+					statuses[i], _, _ = refreshWith(t, env, p.oauth.ClientID, p.oauth.ClientSecret, tok.RefreshToken)
+				})
 			}
 			wg.Wait()
 			ok := 0
