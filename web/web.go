@@ -63,8 +63,8 @@ type Web struct {
 	// pages holds each page's templates, made on its first use: a set
 	// per page and language, each a copy of the shared templates, takes
 	// about 0.25 MB, and a process serves few of the pages in both.
-	pages  map[string]*pageSet
-	base   *template.Template // the shared templates, never executed
+	pages map[string]*pageSet
+	base  *template.Template // the shared templates, never executed
 	// brandRef is the API reference of the brand in force, read when the
 	// page is first shown, and again only when the brand's name or key
 	// prefix changes (with APIDocumentOf).
