@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,8 +203,27 @@ func queueItem(pb *pgx.Batch, it batchItem) {
 	q := it.query
 	if it.one {
 		q = mustChangeOne(q)
+	} else if it.dest != nil {
+		q = mustReturnOne(q)
 	}
 	pb.Queue(q, it.args...)
+}
+
+// mustReturnOne wraps a statement whose row a batch reads so that
+// PostgreSQL fails it when it returns none. A batch's statements are sent
+// together and run whatever the client makes of their answers: a read that
+// found nothing, noticed by the client alone, would leave the rest of the
+// batch committed while its caller is told it failed (and a group of
+// batches run again without it, twice). Failing in the server aborts the
+// transaction, as the read does in a transaction on SQLite. A statement
+// that begins with WITH is left as it is (a data-changing WITH cannot be
+// nested): such a read in a batch must return a row whatever the data, as
+// an aggregate does.
+func mustReturnOne(query string) string {
+	if strings.HasPrefix(strings.TrimSpace(query), "WITH") {
+		return query
+	}
+	return `WITH r AS (` + query + `) SELECT r.* FROM (SELECT 1 / COUNT(*) AS one FROM r) AS c LEFT JOIN r ON c.one = 1`
 }
 
 // readItem reads the result of a statement queued by queueItem, scanning
@@ -220,6 +240,9 @@ func readItem(br pgx.BatchResults, it batchItem) error {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == errNotOne {
+		if it.dest != nil {
+			return sql.ErrNoRows
+		}
 		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	}
 	return err

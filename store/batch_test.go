@@ -157,3 +157,53 @@ func waitGroup(t *testing.T, db *store.DB, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch: a batch's read
+// that finds no row fails the batch, and none of its writes take effect, on
+// both engines, durable or relaxed (on PostgreSQL the statements are sent
+// together, so the server itself must fail the read).
+func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+		for _, relaxed := range []bool{false, true} {
+			c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String() + "-challenge"), UserID: u.ID,
+				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+			b := db.NewBatch()
+			if relaxed {
+				b.Relaxed()
+			}
+			if err := b.CreateLoginChallenge(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			var email string
+			if err := b.QueryRowForTest(ctx, `SELECT email FROM users WHERE id = $1`, []any{equipe.NewID()}, &email); err != nil {
+				t.Fatal(err)
+			}
+			err := db.RunBatch(ctx, b)
+			if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				t.Errorf("relaxed %v: RunBatch = %v, want not found", relaxed, err)
+			}
+			if _, err := db.LoginChallengeByHash(ctx, c.Hash); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+				t.Errorf("relaxed %v: the batch's challenge was written: %v", relaxed, err)
+			}
+			// The same read of a row that exists reads it.
+			b = db.NewBatch()
+			if relaxed {
+				b.Relaxed()
+			}
+			if err := b.QueryRowForTest(ctx, `SELECT email FROM users WHERE id = $1`, []any{u.ID}, &email); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.CreateLoginChallenge(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.RunBatch(ctx, b); err != nil || email != u.Email {
+				t.Errorf("relaxed %v: RunBatch = %v, read %q, want %q", relaxed, err, email, u.Email)
+			}
+			if _, err := db.LoginChallengeByHash(ctx, c.Hash); err != nil {
+				t.Errorf("relaxed %v: the challenge: %v", relaxed, err)
+			}
+		}
+	})
+}

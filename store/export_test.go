@@ -56,3 +56,9 @@ func (db *DB) BatchGroupForTest() (queued int, running bool) {
 	defer db.group.mu.Unlock()
 	return len(db.group.queue), db.group.running
 }
+
+// QueryRowForTest queues a read in the batch, whose row is scanned into
+// dest when the batch runs.
+func (b *Batch) QueryRowForTest(ctx context.Context, query string, args []any, dest ...any) error {
+	return b.queryRow(ctx, query, args, dest...)
+}
