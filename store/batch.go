@@ -215,12 +215,19 @@ func queueItem(pb *pgx.Batch, it batchItem) {
 // found nothing, noticed by the client alone, would leave the rest of the
 // batch committed while its caller is told it failed (and a group of
 // batches run again without it, twice). Failing in the server aborts the
-// transaction, as the read does in a transaction on SQLite. A statement
-// that begins with WITH is left as it is (a data-changing WITH cannot be
-// nested): such a read in a batch must return a row whatever the data, as
-// an aggregate does.
+// transaction, as the read does in a transaction on SQLite. Only a
+// statement that begins with SELECT, INSERT, UPDATE or DELETE is wrapped:
+// a WITH cannot be nested when it changes data, and SHOW cannot be either;
+// such a read in a batch must return a row whatever the data, as an
+// aggregate or SHOW does.
 func mustReturnOne(query string) string {
-	if strings.HasPrefix(strings.TrimSpace(query), "WITH") {
+	q := strings.TrimSpace(query)
+	if i := strings.IndexAny(q, " \t\n"); i > 0 {
+		q = q[:i]
+	}
+	switch strings.ToUpper(q) {
+	case "SELECT", "INSERT", "UPDATE", "DELETE":
+	default:
 		return query
 	}
 	return `WITH r AS (` + query + `) SELECT r.* FROM (SELECT 1 / COUNT(*) AS one FROM r) AS c LEFT JOIN r ON c.one = 1`
