@@ -270,12 +270,8 @@ func TestProvider_CodeWithPKCERefreshRevocationAndTheAccountClaims(t *testing.T)
 			if active := introspect(t, p, tok.AccessToken); !active {
 				t.Fatal("a fresh access token is inactive")
 			}
-			form := url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}
-			req, _ := http.NewRequest("POST", disco.Revoke, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), url.QueryEscape(p.oauth.ClientSecret))
-			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
-				t.Fatalf("revoke: %v %v", res, err)
+			if status := postAsClient(t, p, disco.Revoke, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}, nil); status != 200 {
+				t.Fatalf("revoke: %d", status)
 			}
 			if introspect(t, p, tok.AccessToken) {
 				t.Error("the access token of a revoked grant is active")
@@ -303,8 +299,19 @@ func introspect(t testing.TB, p *rp, token string) bool {
 		Intro string `json:"introspection_endpoint"`
 	}
 	p.provider.Claims(&disco)
-	form := url.Values{"token": {token}}
-	req, _ := http.NewRequest("POST", disco.Intro, strings.NewReader(form.Encode()))
+	var out struct {
+		Active bool `json:"active"`
+	}
+	postAsClient(t, p, disco.Intro, url.Values{"token": {token}}, &out)
+	return out.Active
+}
+
+// postAsClient posts form to one of the provider's endpoints with the
+// client's ID and secret, decodes the JSON answer into out unless it is
+// nil, and returns the status.
+func postAsClient(t testing.TB, p *rp, endpoint string, form url.Values, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", endpoint, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), url.QueryEscape(p.oauth.ClientSecret))
 	res, err := http.DefaultClient.Do(req)
@@ -312,11 +319,12 @@ func introspect(t testing.TB, p *rp, token string) bool {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var out struct {
-		Active bool `json:"active"`
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			t.Fatalf("%s: %d, %v", endpoint, res.StatusCode, err)
+		}
 	}
-	json.NewDecoder(res.Body).Decode(&out)
-	return out.Active
+	return res.StatusCode
 }
 
 // joins makes who an active member of the account of owner, with role:

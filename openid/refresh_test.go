@@ -1,10 +1,7 @@
 package openid_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -33,19 +30,9 @@ func refreshScope(t testing.TB, env *apptest.Env, p *rp, token, scope string) (i
 	if scope != "" {
 		form.Set("scope", scope)
 	}
-	req, _ := http.NewRequest("POST", env.URL+"/oidc/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), url.QueryEscape(p.oauth.ClientSecret))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var out tokenAnswer
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, out
+	status := postAsClient(t, p, env.URL+"/oidc/token", form, &out)
+	return status, out
 }
 
 // TestRefresh_AScopeWithoutOpenIDGivesAnAccessTokenWithoutIDToken: a

@@ -275,6 +275,16 @@ type batchGroup struct {
 	// sizes counts the groups run and the batches in them (see
 	// DB.BatchGroups).
 	groups, batches atomic.Uint64
+	// moved, when set (tests), is told each time a batch queues or a group
+	// takes the queue or ends.
+	moved atomic.Pointer[func()]
+}
+
+// tell calls the moved hook, if any.
+func (q *batchGroup) tell() {
+	if f := q.moved.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // groupedBatch is a caller's batch in a group.
@@ -303,6 +313,7 @@ func (db *DB) runGrouped(ctx context.Context, items []batchItem) error {
 	lead := !q.running
 	q.running = true
 	q.mu.Unlock()
+	q.tell()
 	// The caller waits for its batch's outcome even if its context ends
 	// meanwhile: the batch may be committing.
 	if !lead && !<-g.done {
@@ -312,6 +323,7 @@ func (db *DB) runGrouped(ctx context.Context, items []batchItem) error {
 	group := q.queue
 	q.queue = nil
 	q.mu.Unlock()
+	q.tell()
 	db.runGroup(group)
 	q.mu.Lock()
 	if len(q.queue) > 0 {
@@ -321,6 +333,7 @@ func (db *DB) runGrouped(ctx context.Context, items []batchItem) error {
 		q.running = false
 	}
 	q.mu.Unlock()
+	q.tell()
 	for _, o := range group {
 		if o != g {
 			o.done <- false

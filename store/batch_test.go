@@ -1,12 +1,14 @@
 package store_test
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -145,17 +147,13 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 // waitGroup waits until a group runs and n batches wait for the next.
 func waitGroup(t *testing.T, db *store.DB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var moved testenv.Signal
+	db.OnBatchGroupForTest(moved.Notify)
+	defer db.OnBatchGroupForTest(nil)
+	testenv.Await(t, 30*time.Second, moved.Wait, fmt.Sprintf("a group running and %d batches waiting", n), func() bool {
 		queued, running := db.BatchGroupForTest()
-		if running && queued == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d batches wait (running %v), want %d", queued, running, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return running && queued == n
+	})
 }
 
 // TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch: a batch's read
@@ -177,9 +175,7 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			var email string
-			if err := b.QueryRowForTest(ctx, `SELECT email FROM users WHERE id = $1`, []any{equipe.NewID()}, &email); err != nil {
-				t.Fatal(err)
-			}
+			b.ReadForTest(`SELECT email FROM users WHERE id = '`+equipe.NewID().String()+`'`, &email)
 			err := db.RunBatch(ctx, b)
 			if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 				t.Errorf("relaxed %v: RunBatch = %v, want not found", relaxed, err)
@@ -192,9 +188,7 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 			if relaxed {
 				b.Relaxed()
 			}
-			if err := b.QueryRowForTest(ctx, `SELECT email FROM users WHERE id = $1`, []any{u.ID}, &email); err != nil {
-				t.Fatal(err)
-			}
+			b.ReadForTest(`SELECT email FROM users WHERE id = '`+u.ID.String()+`'`, &email)
 			if err := b.CreateLoginChallenge(ctx, &c); err != nil {
 				t.Fatal(err)
 			}

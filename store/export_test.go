@@ -49,16 +49,21 @@ func (b *Batch) ReadForTest(query string, dest ...any) {
 	b.q.items = append(b.q.items, batchItem{query: query, dest: dest})
 }
 
+// OnBatchGroupForTest has fn called each time a batch queues, or a group
+// takes the queue or ends.
+// A nil fn removes it.
+func (db *DB) OnBatchGroupForTest(fn func()) {
+	if fn == nil {
+		db.group.moved.Store(nil)
+		return
+	}
+	db.group.moved.Store(&fn)
+}
+
 // BatchGroupForTest returns how many durable batches wait for the next
 // group, and whether a group is running.
 func (db *DB) BatchGroupForTest() (queued int, running bool) {
 	db.group.mu.Lock()
 	defer db.group.mu.Unlock()
 	return len(db.group.queue), db.group.running
-}
-
-// QueryRowForTest queues a read in the batch, whose row is scanned into
-// dest when the batch runs.
-func (b *Batch) QueryRowForTest(ctx context.Context, query string, args []any, dest ...any) error {
-	return b.queryRow(ctx, query, args, dest...)
 }
