@@ -1,7 +1,6 @@
 package team
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -142,10 +141,7 @@ func (t *memberTable) getAccount(id equipe.ID, mark bool) (heldAccount, bool) {
 	}
 	e, ok := s.heldAccount(t, i)
 	if ok && mark {
-		w, b := &s.used[i>>6], uint64(1)<<(i&63)
-		if atomic.LoadUint64(w)&b == 0 {
-			atomic.OrUint64(w, b)
-		}
+		s.markUsed(i)
 	}
 	s.mu.RUnlock()
 	return e, ok

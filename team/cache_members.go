@@ -240,13 +240,20 @@ func (t *memberTable) get(k memberKey) (heldMember, bool) {
 	}
 	e, ok := s.held(t, i)
 	if ok {
-		w, b := &s.used[i>>6], uint64(1)<<(i&63)
-		if atomic.LoadUint64(w)&b == 0 {
-			atomic.OrUint64(w, b)
-		}
+		s.markUsed(i)
 	}
 	s.mu.RUnlock()
 	return e, ok
+}
+
+// markUsed sets slot i's CLOCK bit, under the shard's read lock: the bit
+// is read first, so that a slot already marked, the common case, costs no
+// write to the shared cache line.
+func (s *memberShard) markUsed(i int) {
+	w, b := &s.used[i>>6], uint64(1)<<(i&63)
+	if atomic.LoadUint64(w)&b == 0 {
+		atomic.OrUint64(w, b)
+	}
 }
 
 // peek reports whether the table holds k fresh, without marking it used.
