@@ -2,6 +2,9 @@ package identity
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -11,11 +14,21 @@ import (
 )
 
 // A login of a person with a second factor takes two steps. LogIn checks
-// the password and, instead of a session, makes a login challenge: a
-// 256-bit secret (only its SHA-256 is stored) bound to the person, valid
-// for Config.ChallengeTTL and used once. The second step answers it with a
-// code (LogInSecondFactor) or another method verified elsewhere (a passkey:
-// PendingLogin to learn whose login it is, FinishLogin once verified).
+// the password and, instead of a session, makes a login challenge bound to
+// the person, valid for Config.ChallengeTTL and used once. The second step
+// answers it with a code (LogInSecondFactor) or another method verified
+// elsewhere (a passkey: PendingLogin to learn whose login it is,
+// FinishLogin once verified).
+//
+// The challenge is sealed, not looked up: its secret is the challenge's ID,
+// its person and its times sealed with AES-256-GCM under the instance key
+// (Keys), so that no one can make one or change it, and the second step
+// needs nothing the password step wrote. The password step records the
+// challenge (not its secret) and user.second_step_required
+// without making its answer wait for them (store.DB.RunBatchDetached); the
+// second step records the challenge's use in its own transaction, whether
+// the record came first or not, and the use is what makes it single: a
+// used or revoked challenge answers nothing more.
 
 // SecondFactorRequired is LogIn's answer when the password was right and
 // the login needs its second step: no session exists yet. Callers that do
@@ -48,19 +61,12 @@ func SecondStepMethods(f store.FactorSummary, passkeys bool) []string {
 	return m
 }
 
-// challenge queues a login challenge for the user in the batch b and
-// returns the answer LogIn gives.
+// challenge queues the record of a login challenge for the user, and its
+// event, in the batch b and returns the answer LogIn gives.
 func (s *Service) challenge(ctx context.Context, b *store.Batch, u equipe.User, methods []string, now time.Time, o equipe.Origin) (*SecondFactorRequired, error) {
-	secret, hash, err := work.NewSecret(s.Work.Rand)
-	if err != nil {
-		return nil, err
-	}
-	ua := o.UserAgent
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
-	c := store.LoginChallenge{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: now,
-		ExpiresAt: now.Add(s.Config.ChallengeTTL), IP: o.IP, UserAgent: ua}
+	c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.Config.ChallengeTTL)}
+	challengeOrigin(&c, o)
+	secret := s.sealChallenge(c)
 	if err := b.CreateLoginChallenge(ctx, &c); err != nil {
 		return nil, err
 	}
@@ -68,6 +74,62 @@ func (s *Service) challenge(ctx context.Context, b *store.Batch, u equipe.User, 
 		return nil, err
 	}
 	return &SecondFactorRequired{Challenge: secret, Methods: methods, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// challengeOrigin sets where the challenge c is answered from.
+func challengeOrigin(c *store.LoginChallenge, o equipe.Origin) {
+	c.IP, c.UserAgent = o.IP, o.UserAgent
+	if len(c.UserAgent) > 256 {
+		c.UserAgent = c.UserAgent[:256]
+	}
+}
+
+// challengeLabel binds sealed challenges to their use: no other sealed
+// value of the service opens as one.
+const challengeLabel = "login challenge"
+
+// challengeSealedLen is the length of a sealed challenge's payload: the
+// challenge's and the person's IDs, its creation and expiry in
+// microseconds.
+const challengeSealedLen = 16 + 16 + 8 + 8
+
+// sealChallenge returns the secret of the challenge c: the identifier of
+// the key that sealed it (8 bytes), then the sealed payload (nonce first),
+// in base64url.
+func (s *Service) sealChallenge(c store.LoginChallenge) string {
+	plain := make([]byte, 0, challengeSealedLen)
+	plain = append(plain, c.ID[:]...)
+	plain = append(plain, c.UserID[:]...)
+	plain = binary.BigEndian.AppendUint64(plain, uint64(c.CreatedAt.UnixMicro()))
+	plain = binary.BigEndian.AppendUint64(plain, uint64(c.ExpiresAt.UnixMicro()))
+	sealed, keyID := s.Keys.Seal(plain, challengeLabel)
+	id, _ := hex.DecodeString(keyID)
+	return base64.RawURLEncoding.EncodeToString(append(id, sealed...))
+}
+
+// openChallenge returns the challenge whose secret is secret, used or
+// not; false for anything that is not one the instance's keys sealed.
+func (s *Service) openChallenge(secret string) (store.LoginChallenge, bool) {
+	var c store.LoginChallenge
+	if len(secret) > 256 {
+		return c, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(secret)
+	if err != nil || len(raw) < 8 {
+		return c, false
+	}
+	// Only the current key opens one: a challenge lives minutes, and a key
+	// rotated out (perhaps because it leaked) must not let anyone make
+	// challenges, which skip the password.
+	plain, current, err := s.Keys.Open(raw[8:], hex.EncodeToString(raw[:8]), challengeLabel)
+	if err != nil || !current || len(plain) != challengeSealedLen {
+		return c, false
+	}
+	copy(c.ID[:], plain[0:16])
+	copy(c.UserID[:], plain[16:32])
+	c.CreatedAt = time.UnixMicro(int64(binary.BigEndian.Uint64(plain[32:40]))).UTC()
+	c.ExpiresAt = time.UnixMicro(int64(binary.BigEndian.Uint64(plain[40:48]))).UTC()
+	return c, true
 }
 
 // PendingLogin is a login waiting for its second step.
@@ -99,23 +161,18 @@ func (s *Service) PendingLogin(ctx context.Context, challenge string) (PendingLo
 }
 
 func (s *Service) pendingChallenge(ctx context.Context, challenge string, now time.Time) (store.LoginChallenge, equipe.User, error) {
-	if !work.PlausibleSecret(challenge) {
-		return store.LoginChallenge{}, equipe.User{}, challengeInvalid()
+	c, ok := s.openChallenge(challenge)
+	if !ok || !now.Before(c.ExpiresAt) {
+		return c, equipe.User{}, challengeInvalid()
 	}
-	c, err := s.DB.LoginChallengeByHash(ctx, work.HashSecret(challenge))
+	st, err := s.DB.SecondStep(ctx, store.SecondStepKeys{Challenge: c.ID, User: c.UserID})
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return c, equipe.User{}, challengeInvalid()
 	} else if err != nil {
 		return c, equipe.User{}, err
 	}
-	if !c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) {
-		return c, equipe.User{}, challengeInvalid()
-	}
-	u, err := s.DB.UserByID(ctx, c.UserID)
-	if err != nil {
-		return c, u, err
-	}
-	return c, u, usable(c, u, now)
+	c.UsedAt, c.Method = st.Challenge.UsedAt, st.Challenge.Method
+	return c, st.User, usable(c, st.User, now)
 }
 
 // usable says whether a challenge of the user can still be answered at
@@ -144,17 +201,19 @@ func (s *Service) LogInSecondFactor(ctx context.Context, challenge, code string,
 }
 
 func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string, o equipe.Origin) (Auth, string, error) {
-	if !work.PlausibleSecret(challenge) {
+	c, ok := s.openChallenge(challenge)
+	if !ok || !s.now().Before(c.ExpiresAt) {
 		return Auth{}, "", challengeInvalid()
 	}
-	st, err := s.DB.SecondStep(ctx, store.SecondStepKeys{Challenge: work.HashSecret(challenge), Browser: browserHash(o),
+	st, err := s.DB.SecondStep(ctx, store.SecondStepKeys{Challenge: c.ID, User: c.UserID, Browser: browserHash(o),
 		UserThrottle: codeUserPrefix, OtherThrottle: codeIPKey(o.IP)})
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return Auth{}, "", challengeInvalid()
 	} else if err != nil {
 		return Auth{}, "", err
 	}
-	c, u := st.Challenge, st.User
+	c.UsedAt, c.Method = st.Challenge.UsedAt, st.Challenge.Method
+	u := st.User
 	if err := usable(c, u, s.now()); err != nil {
 		return Auth{}, "", err
 	}
@@ -222,7 +281,8 @@ func (s *Service) finishPendingLogin(ctx context.Context, challenge, method, fac
 // the second factor (RFC 8176), kept with the session after pwd.
 func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User,
 	method, factor string, browser *store.BrowserStanding) (Auth, string, error) {
-	if err := wr.UseLoginChallenge(ctx, c.ID, method, now); err != nil {
+	challengeOrigin(&c, o)
+	if err := wr.UseLoginChallenge(ctx, &c, method, now); err != nil {
 		return Auth{}, "", err
 	}
 	if err := wr.SetLastLogin(ctx, u.ID, now); err != nil {

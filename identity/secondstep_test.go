@@ -1,8 +1,10 @@
 package identity_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
 )
 
@@ -45,7 +48,9 @@ func (g *stage) code(secret string) string {
 }
 
 // challenged logs the person in with their password from o and returns
-// the second step's challenge.
+// the second step's challenge, once the password step's writes that its
+// answer did not wait for (the challenge's record, the email's throttle
+// reset) have committed, as they have by the time a person types a code.
 func (g *stage) challenged(email string, o equipe.Origin) string {
 	g.t.Helper()
 	_, _, err := g.st.Identity.LogIn(ctx, email, goodPassword, o)
@@ -53,7 +58,18 @@ func (g *stage) challenged(email string, o equipe.Origin) string {
 	if !errors.As(err, &step) {
 		g.t.Fatalf("no second step: %v", err)
 	}
+	g.st.DB.WaitDetached()
 	return step.Challenge
+}
+
+// count returns the number a query of the tables as stored answers.
+func (g *stage) count(query string, args ...any) int {
+	g.t.Helper()
+	var n int
+	if err := g.raw.QueryRow(query, args...).Scan(&n); err != nil {
+		g.t.Fatal(err)
+	}
+	return n
 }
 
 // throttleCount returns the count of the throttle with key (0 without it).
@@ -68,7 +84,7 @@ func (g *stage) throttleCount(key string) int {
 
 // TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted: the
 // password step of a person with an app commits twice (the attempt's count,
-// then the challenge); the second step with a right code commits once, and
+// then, without its answer waiting, the challenge's record); the second step with a right code commits once, and
 // that commit holds the session, the challenge's use, the code's and the
 // cleared throttle. A wrong code is counted and recorded, and starts
 // nothing.
@@ -143,6 +159,102 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 		}
 		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 			t.Errorf("the used challenge again: %v", err)
+		}
+	})
+}
+
+// TestLogIn_TheSecondStepNeedsNothingThePasswordStepWrote: the password
+// step answers without waiting for the record of its challenge, and the
+// second step, even when it comes before that record commits, logs in
+// once: its use records the challenge, the late record changes nothing,
+// and the challenge does not serve again. The password step's event is
+// recorded all the same. A challenge that is not one the instance sealed
+// (changed, of another instance, garbage) answers as an unknown one,
+// before anything is read; so does one sealed under a key rotated out.
+func TestLogIn_TheSecondStepNeedsNothingThePasswordStepWrote(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		s, db := g.st.Identity, g.st.DB
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		o := from()
+
+		hold := make(chan struct{})
+		db.HoldDetachedForTest(hold)
+		_, _, err := s.LogIn(ctx, email, goodPassword, o)
+		db.HoldDetachedForTest(nil)
+		var step *identity.SecondFactorRequired
+		if !errors.As(err, &step) {
+			t.Fatalf("no second step: %v", err)
+		}
+		challenge := step.Challenge
+		if n := g.count(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1`, u.ID.String()); n != 0 {
+			t.Fatalf("%d challenges recorded while the password step's batch is held", n)
+		}
+		if p, err := s.PendingLogin(ctx, challenge); err != nil || p.User.ID != u.ID {
+			t.Fatalf("the challenge before its record: %+v %v", p, err)
+		}
+		auth, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o)
+		if err != nil || auth.User.ID != u.ID {
+			t.Fatalf("the second step before the record: %+v %v", auth, err)
+		}
+		close(hold)
+		db.WaitDetached()
+		if n := g.count(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1 AND used_at > 0 AND method = 'totp'`, u.ID.String()); n != 1 {
+			t.Fatalf("%d challenges recorded used by a code after the late record, want 1", n)
+		}
+		if n := g.count(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1`, u.ID.String()); n != 1 {
+			t.Fatalf("%d challenges recorded after the late record, want 1", n)
+		}
+		g.st.Clock.Advance(30 * time.Second)
+		if _, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), o); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+			t.Errorf("the used challenge again: %v", err)
+		}
+		if got := types(g.about(u.ID.String())); !slices.Contains(got, event.UserSecondStepRequired.Type) {
+			t.Errorf("no user.second_step_required about the person: %v", got)
+		}
+
+		// Not a challenge the instance sealed.
+		other := identity.NewRandomKeyring()
+		raw, _ := base64.RawURLEncoding.DecodeString(g.challenged(email, o))
+		tampered := append([]byte(nil), raw...)
+		tampered[len(tampered)-1] ^= 1
+		_, foreign := other.Seal(raw[8:], "login challenge")
+		for name, c := range map[string]string{
+			"tampered":          base64.RawURLEncoding.EncodeToString(tampered),
+			"under another key": foreign,
+			"garbage":           "not-a-challenge",
+			"empty":             "",
+			"too long":          strings.Repeat("A", 4096),
+		} {
+			reads := db.Reads()
+			if _, _, err := s.LogInSecondFactor(ctx, c, g.code(secret), o); servicetest.Key(err) != "login.challenge_invalid" {
+				t.Errorf("%s: %v, want login.challenge_invalid", name, err)
+			}
+			if _, err := s.PendingLogin(ctx, c); servicetest.Key(err) != "login.challenge_invalid" {
+				t.Errorf("%s: PendingLogin %v", name, err)
+			}
+			if n := db.Reads() - reads; n != 0 {
+				t.Errorf("%s: %d reads", name, n)
+			}
+		}
+
+		// After a rotation of the key, a challenge sealed under the
+		// previous one no longer opens (seeds still do).
+		pending := g.challenged(email, o)
+		keys := s.Keys
+		defer func() { s.Keys = keys }()
+		rotated, err := identity.NewKeyring(key(9), key(8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		previous, _ := identity.NewKeyring(key(8))
+		s.Keys = previous
+		sealed := g.challenged(email, o)
+		s.Keys = rotated
+		for name, c := range map[string]string{"sealed under the previous key": sealed, "sealed under another": pending} {
+			if _, _, err := s.LogInSecondFactor(ctx, c, g.code(secret), o); servicetest.Key(err) != "login.challenge_invalid" {
+				t.Errorf("%s: %v, want login.challenge_invalid", name, err)
+			}
 		}
 	})
 }

@@ -100,6 +100,65 @@ func (db *DB) NewBatch() *Batch {
 	return &Batch{Writes: Writes{x: q, d: db.d, subs: db.subs}, q: q}
 }
 
+// RunBatchDetached runs the batch b as RunBatch does, but after returning:
+// for writes whose caller's answer does not depend on them, which it must
+// not keep waiting (a login's password step recording its challenge and
+// its event, which the second step does not need: see identity's sealed
+// challenges). It fails only as RunBatch would, and then only in the log:
+// no one waits for it. Close waits for the detached batches still running,
+// and WaitDetached for those started before it.
+func (db *DB) RunBatchDetached(b *Batch) {
+	db.detached.add(1)
+	hold := db.detachedHold
+	go func() {
+		defer db.detached.add(-1)
+		if hold != nil {
+			<-hold
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := db.RunBatch(ctx, b); err != nil {
+			db.log.Error("a detached batch", "err", err)
+		}
+	}()
+}
+
+// HoldDetachedForTest makes the batches RunBatchDetached starts from now
+// wait until hold is closed (nil: run at once), so that a test sees what
+// happens before they commit. Not for concurrent use with RunBatchDetached.
+func (db *DB) HoldDetachedForTest(hold <-chan struct{}) { db.detachedHold = hold }
+
+// WaitDetached waits until no batch RunBatchDetached started runs.
+func (db *DB) WaitDetached() { db.detached.wait() }
+
+// running counts goroutines at work, and lets one wait until none is:
+// unlike a sync.WaitGroup, one may start while another waits.
+type running struct {
+	mu   sync.Mutex
+	n    int
+	idle *sync.Cond
+}
+
+func (r *running) add(d int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n += d
+	if r.n == 0 && r.idle != nil {
+		r.idle.Broadcast()
+	}
+}
+
+func (r *running) wait() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.idle == nil {
+		r.idle = sync.NewCond(&r.mu)
+	}
+	for r.n > 0 {
+		r.idle.Wait()
+	}
+}
+
 // RunBatch runs the batch's statements in order in one transaction and
 // scans what they return. If one fails, none takes effect.
 func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
@@ -125,10 +184,15 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 		// its second step); the change stream is woken once it has run.
 		pending := db.pending.n.Load()
 		if pending > 0 {
-			b.q.items = append(b.q.items, db.d.catchUp(true, b.q.events)...)
-		}
-		for _, st := range sequenceEvents(b.q.events) {
-			b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})
+			// Those and the batch's own, unnumbered alike, are numbered
+			// together in the order of their IDs, which is the order they
+			// were recorded in (NewID's are monotonic): three statements
+			// rather than five.
+			b.q.items = append(b.q.items, db.d.catchUp(true)...)
+		} else {
+			for _, st := range sequenceEvents(b.q.events) {
+				b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})
+			}
 		}
 		if db.engine == Postgres {
 			b.q.items = append(b.q.items, batchItem{query: "SELECT pg_notify($1, $2)", args: []any{notifyChannel, EventsKey()}})

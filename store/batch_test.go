@@ -22,14 +22,7 @@ import (
 func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		u := newUser("ada@example.test")
-		taken := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte("taken-0123456789abcdef0123456789"), UserID: u.ID,
-			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-		write(t, db, func(tx *store.Tx) error {
-			if err := tx.CreateUser(ctx, u); err != nil {
-				return err
-			}
-			return tx.CreateLoginChallenge(ctx, &taken)
-		})
+		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
 		p := store.Progressive{Free: 100, Delays: []time.Duration{time.Minute}}
 		// A transaction holds what the first batch writes (on SQLite the
 		// writer, on PostgreSQL the throttle's row), so that the batches
@@ -64,9 +57,9 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 		})
 		waitGroup(t, db, 0)
 		// Eight batches queue behind it: five create a challenge and record
-		// an event, one uses a challenge that does not exist, one creates a
-		// challenge with an ID taken, one uses a challenge another of them
-		// uses first.
+		// an event, one uses a challenge expired, one records an event
+		// under an ID taken, one uses a challenge another of them uses
+		// first.
 		type outcome struct {
 			challenge store.LoginChallenge
 			event     equipe.ID
@@ -75,17 +68,17 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 		kinds := []string{"ok", "missing", "ok", "taken", "ok", "ok", "ok", "twice"}
 		out := make([]outcome, len(kinds))
 		for i, kind := range kinds {
-			c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String() + "-challenge"), UserID: u.ID,
+			c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID,
 				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 			out[i].challenge, out[i].event = c, equipe.NewID()
 			b := db.NewBatch()
 			switch kind {
 			case "missing":
-				b.UseLoginChallenge(ctx, equipe.NewID(), "totp", t0)
+				b.UseLoginChallenge(ctx, expiredChallenge(u.ID), "totp", t0)
 			case "taken":
-				c.ID = taken.ID
+				out[i].event = out[0].event
 			case "twice":
-				b.UseLoginChallenge(ctx, out[0].challenge.ID, "totp", t0)
+				b.UseLoginChallenge(ctx, &out[0].challenge, "totp", t0)
 			}
 			if kind != "missing" {
 				if err := b.CreateLoginChallenge(ctx, &c); err != nil {
@@ -93,7 +86,7 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 				}
 			}
 			if kind == "ok" && i == 0 {
-				b.UseLoginChallenge(ctx, c.ID, "totp", t0)
+				b.UseLoginChallenge(ctx, &c, "totp", t0)
 			}
 			if err := b.RecordAudit(ctx, &equipe.AuditEvent{ID: out[i].event, ActorType: "user", ActorID: &u.ID,
 				Action: "user.second_step_required", TargetType: "user", TargetID: u.ID.String(), At: t0}); err != nil {
@@ -110,7 +103,7 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 		var want []equipe.ID
 		for i, kind := range kinds {
 			o := out[i]
-			_, err := db.LoginChallengeByHash(ctx, o.challenge.Hash)
+			_, err := db.LoginChallenge(ctx, o.challenge.ID)
 			switch kind {
 			case "ok":
 				if o.err != nil || err != nil {
@@ -128,7 +121,7 @@ func TestRunBatch_ConcurrentBatchesCommitTogetherAndAFailingOneFailsAlone(t *tes
 			}
 		}
 		// The challenge that "twice" used was used by batch 0, once.
-		if c, err := db.LoginChallengeByHash(ctx, out[0].challenge.Hash); err != nil || c.UsedAt.IsZero() {
+		if c, err := db.LoginChallenge(ctx, out[0].challenge.ID); err != nil || c.UsedAt.IsZero() {
 			t.Errorf("batch 0's challenge: %+v %v", c, err)
 		}
 		if got := streamed(t, db, after); !slices.Equal(got, want) {
@@ -165,7 +158,7 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 		u := newUser("ada@example.test")
 		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
 		for _, relaxed := range []bool{false, true} {
-			c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String() + "-challenge"), UserID: u.ID,
+			c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID,
 				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 			b := db.NewBatch()
 			if relaxed {
@@ -180,7 +173,7 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 			if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 				t.Errorf("relaxed %v: RunBatch = %v, want not found", relaxed, err)
 			}
-			if _, err := db.LoginChallengeByHash(ctx, c.Hash); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			if _, err := db.LoginChallenge(ctx, c.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 				t.Errorf("relaxed %v: the batch's challenge was written: %v", relaxed, err)
 			}
 			// The same read of a row that exists reads it.
@@ -195,7 +188,7 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 			if err := db.RunBatch(ctx, b); err != nil || email != u.Email {
 				t.Errorf("relaxed %v: RunBatch = %v, read %q, want %q", relaxed, err, email, u.Email)
 			}
-			if _, err := db.LoginChallengeByHash(ctx, c.Hash); err != nil {
+			if _, err := db.LoginChallenge(ctx, c.ID); err != nil {
 				t.Errorf("relaxed %v: the challenge: %v", relaxed, err)
 			}
 		}

@@ -7,11 +7,10 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-// LoginChallenge is a login waiting for its second step. Hash is the
-// SHA-256 of its secret; the secret itself is never stored.
+// LoginChallenge is a login waiting for its second step. Its secret is
+// never stored (identity seals it).
 type LoginChallenge struct {
 	ID        equipe.ID
-	Hash      []byte
 	UserID    equipe.ID
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -21,30 +20,46 @@ type LoginChallenge struct {
 	UserAgent string
 }
 
-const challengeColumns = `id, hash, user_id, created_at, expires_at, used_at, method, ip, user_agent`
+const challengeColumns = `id, user_id, created_at, expires_at, used_at, method, ip, user_agent`
 
-// CreateLoginChallenge inserts c.
+// CreateLoginChallenge records c, unless the challenge is recorded already
+// (its second step, which records it too, came first).
 func (w Writes) CreateLoginChallenge(ctx context.Context, c *LoginChallenge) error {
-	_, err := w.exec(ctx, `INSERT INTO login_challenges (`+challengeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.ID, c.Hash, c.UserID, micros(c.CreatedAt), micros(c.ExpiresAt), int64(0), "", c.IP, c.UserAgent)
+	_, err := w.exec(ctx, `INSERT INTO login_challenges (`+challengeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.UserID, micros(c.CreatedAt), micros(c.ExpiresAt), int64(0), "", c.IP, c.UserAgent)
 	return err
 }
 
-// LoginChallengeByHash returns the challenge whose secret hashes to hash,
-// used or not, or ENOTFOUND.
-func (q Queries) LoginChallengeByHash(ctx context.Context, hash []byte) (LoginChallenge, error) {
+// LoginChallenge returns the challenge recorded under id, used or not, or
+// ENOTFOUND.
+func (q Queries) LoginChallenge(ctx context.Context, id equipe.ID) (LoginChallenge, error) {
 	var c LoginChallenge
-	err := q.q.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM login_challenges WHERE hash = $1`, hash).Scan(
-		&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent)
+	err := q.q.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM login_challenges WHERE id = $1`, id).Scan(
+		&c.ID, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent)
 	return c, wrap(err)
 }
 
-// UseLoginChallenge marks the challenge finished by method at at, if it is
-// still unused and unexpired then; ENOTFOUND otherwise: of two concurrent
-// uses exactly one succeeds.
-func (w Writes) UseLoginChallenge(ctx context.Context, id equipe.ID, method string, at time.Time) error {
-	return w.execOne(ctx, `UPDATE login_challenges SET used_at = $2, method = $3
-		WHERE id = $1 AND used_at = 0 AND expires_at > $2`, id, micros(at), method)
+// UseLoginChallenge records the challenge c finished by method at at, if it
+// is unexpired then and not used or revoked already; ENOTFOUND otherwise:
+// of two concurrent uses exactly one succeeds. The challenge needs no row
+// beforehand (the password step records it without waiting: see
+// identity's sealed challenges); a row written after its use changes
+// nothing (CreateLoginChallenge).
+func (w Writes) UseLoginChallenge(ctx context.Context, c *LoginChallenge, method string, at time.Time) error {
+	return w.execOne(ctx, `INSERT INTO login_challenges (`+challengeColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE CAST($4 AS bigint) > CAST($5 AS bigint)
+		ON CONFLICT (id) DO UPDATE SET used_at = excluded.used_at, method = excluded.method
+		WHERE login_challenges.used_at = 0 AND login_challenges.expires_at > excluded.used_at`,
+		c.ID, c.UserID, micros(c.CreatedAt), micros(c.ExpiresAt), micros(at), method, c.IP, c.UserAgent)
+}
+
+// RevokeLoginChallenges makes every unused challenge of the user unusable
+// (used at at, by "revoked"): their second step can no longer finish.
+func (w Writes) RevokeLoginChallenges(ctx context.Context, userID equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE login_challenges SET used_at = $2, method = 'revoked' WHERE user_id = $1 AND used_at = 0`,
+		userID, micros(at))
+	return err
 }
 
 // DeleteStaleLoginChallenges deletes challenges that expired before before.
@@ -180,8 +195,8 @@ func (a aroundScan) Scan(dest ...any) error {
 	return a.row.Scan(all...)
 }
 
-// SecondStepState is what a login's second step reads at once: the
-// challenge, its user, the user's authenticator app (HasTOTP false without
+// SecondStepState is what a login's second step reads at once: whether
+// the challenge was used, its user, the user's authenticator app (HasTOTP false without
 // one, confirmed or not), the standing of the login's browser, and until
 // when the throttles of the second step's codes block attempts.
 type SecondStepState struct {
@@ -195,27 +210,30 @@ type SecondStepState struct {
 
 // SecondStepKeys name what SecondStep reads.
 type SecondStepKeys struct {
-	Challenge []byte // the hash of the challenge's secret
-	Browser   []byte // the hash of the browser's cookie; nil for a browser without one
-	// The throttles: the one keyed UserThrottle followed by the
-	// challenge's user id, and the one keyed OtherThrottle.
+	Challenge equipe.ID // the challenge, recorded yet or not
+	User      equipe.ID // its person
+	Browser   []byte    // the hash of the browser's cookie; nil for a browser without one
+	// The throttles: the one keyed UserThrottle followed by the user's id,
+	// and the one keyed OtherThrottle.
 	UserThrottle, OtherThrottle string
 }
 
 // secondStepQuery is SecondStep's, written once.
-var secondStepQuery = `SELECT ` + prefixed("c.", challengeColumns) + `, ` + prefixed("u.", userColumns) + `,
+var secondStepQuery = `SELECT COALESCE(c.used_at, 0), COALESCE(c.method, ''), ` + prefixed("u.", userColumns) + `,
 		t.user_id IS NOT NULL, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0), COALESCE(t.confirmed_at, 0),
 		COALESCE(t.last_step, 0), u.new_browser_alerts,
-		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
+		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $3),
 		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
 		COALESCE((SELECT MAX(blocked_until) FROM throttles
-			WHERE key IN (CAST($3 AS text) || CAST(c.user_id AS text), CAST($4 AS text))), 0)
-		FROM login_challenges c JOIN users u ON u.id = c.user_id LEFT JOIN totp_factors t ON t.user_id = c.user_id
-		WHERE c.hash = $1`
+			WHERE key IN (CAST($4 AS text) || CAST(u.id AS text), CAST($5 AS text))), 0)
+		FROM users u LEFT JOIN login_challenges c ON c.id = $1 AND c.user_id = u.id
+		LEFT JOIN totp_factors t ON t.user_id = u.id
+		WHERE u.id = $2`
 
 // SecondStep reads in one query what a login's second step needs (see
-// SecondStepState) under the keys k: the challenge (used or not; ENOTFOUND
-// for none) and the rest. Nothing is counted.
+// SecondStepState) under the keys k: whether the challenge was used (its
+// UsedAt and Method; the rest of Challenge is the caller's), the user
+// (ENOTFOUND for none) and the rest. Nothing is counted.
 func (q Queries) SecondStep(ctx context.Context, k SecondStepKeys) (SecondStepState, error) {
 	var st SecondStepState
 	c, u, f, b := &st.Challenge, &st.User, &st.TOTP, &st.Browser
@@ -224,9 +242,9 @@ func (q Queries) SecondStep(ctx context.Context, k SecondStepKeys) (SecondStepSt
 	if browser == nil {
 		browser = []byte{}
 	}
-	row := q.q.QueryRowContext(ctx, secondStepQuery, k.Challenge, browser, k.UserThrottle, k.OtherThrottle)
+	row := q.q.QueryRowContext(ctx, secondStepQuery, k.Challenge, k.User, browser, k.UserThrottle, k.OtherThrottle)
 	err := scanUser(aroundScan{row,
-		[]any{&c.ID, &c.Hash, &c.UserID, ts(&c.CreatedAt), ts(&c.ExpiresAt), orNever(&c.UsedAt), &c.Method, &c.IP, &c.UserAgent},
+		[]any{orNever(&c.UsedAt), &c.Method},
 		[]any{&st.HasTOTP, &f.Secret, &f.KeyID, orNever(&f.CreatedAt), orNever(&f.ConfirmedAt), &f.LastStep,
 			&b.Alerts, ts(&b.SeenAt), &b.Any, &until}}, u)
 	if st.HasTOTP {

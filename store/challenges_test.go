@@ -17,7 +17,7 @@ func TestBatch_AStatementThatMustChangeOneRowUndoesTheBatchWhenItChangesNone(t *
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		u := newUser("ada@example.test")
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte("0123456789abcdef0123456789abcdef"), UserID: u.ID,
+		c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID,
 			CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
 		write(t, db, func(tx *store.Tx) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
@@ -27,7 +27,7 @@ func TestBatch_AStatementThatMustChangeOneRowUndoesTheBatchWhenItChangesNone(t *
 		})
 		use := func(key string) error {
 			b := db.NewBatch()
-			b.UseLoginChallenge(ctx, c.ID, "totp", now.Add(time.Second))
+			b.UseLoginChallenge(ctx, &c, "totp", now.Add(time.Second))
 			if _, err := b.Attempt(ctx, key, now, store.Progressive{Free: 5, Delays: []time.Duration{time.Minute}}); err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ func TestBatch_AStatementThatMustChangeOneRowUndoesTheBatchWhenItChangesNone(t *
 		if err := use("second"); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("second use: %v, want ENOTFOUND", err)
 		}
-		got, err := db.LoginChallengeByHash(ctx, c.Hash)
+		got, err := db.LoginChallenge(ctx, c.ID)
 		if err != nil || got.Method != "totp" || got.UsedAt.IsZero() {
 			t.Fatalf("challenge after use: %+v %v", got, err)
 		}
@@ -64,7 +64,7 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		u := newUser("ada@example.test")
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte("abcdef0123456789abcdef0123456789"), UserID: u.ID,
+		c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID,
 			CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
 		write(t, db, func(tx *store.Tx) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
@@ -74,7 +74,7 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 		})
 		p := store.Progressive{Free: 1, Delays: []time.Duration{time.Minute}, Decay: time.Hour}
 		userKey := "code:user:" + u.ID.String()
-		keys := store.SecondStepKeys{Challenge: c.Hash, UserThrottle: "code:user:", OtherThrottle: "code:ip:x"}
+		keys := store.SecondStepKeys{Challenge: c.ID, User: u.ID, UserThrottle: "code:user:", OtherThrottle: "code:ip:x"}
 		blocked := func(at time.Time) bool {
 			st, err := db.SecondStep(ctx, keys)
 			if err != nil {
@@ -89,7 +89,7 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 		use := func(at time.Time) error {
 			b := db.NewBatch()
 			b.AttemptAllowed(ctx, userKey, at, p)
-			b.UseLoginChallenge(ctx, c.ID, "totp", at)
+			b.UseLoginChallenge(ctx, &c, "totp", at)
 			return db.RunBatch(ctx, b)
 		}
 		if blocked(now) {
@@ -106,7 +106,7 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 		if err := use(now.Add(time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("a right attempt while blocked: %v, want ENOTFOUND", err)
 		}
-		got, err := db.LoginChallengeByHash(ctx, c.Hash)
+		got, err := db.LoginChallenge(ctx, c.ID)
 		if err != nil || !got.UsedAt.IsZero() {
 			t.Fatalf("the refused batch used the challenge: %+v %v", got, err)
 		}
@@ -114,7 +114,7 @@ func TestAttemptAllowed_ABlockedKeyUndoesTheBatchAndCountsNothing(t *testing.T) 
 		if err := use(now.Add(time.Minute)); err != nil {
 			t.Fatalf("after the block: %v", err)
 		}
-		if got, _ := db.LoginChallengeByHash(ctx, c.Hash); got.UsedAt.IsZero() {
+		if got, _ := db.LoginChallenge(ctx, c.ID); got.UsedAt.IsZero() {
 			t.Fatal("the challenge is unused after the allowed batch")
 		}
 		if !blocked(now.Add(time.Minute)) {
@@ -215,6 +215,105 @@ func TestAttemptRefundedAndCleared_DoWhatTheTwoStatementsTheyReplaceDid(t *testi
 		}
 		if refused == 0 {
 			t.Error("no history blocked the right attempt")
+		}
+	})
+}
+
+// expiredChallenge returns a challenge of the user that expired at t0,
+// never recorded: using it at t0 changes no row.
+func expiredChallenge(user equipe.ID) *store.LoginChallenge {
+	return &store.LoginChallenge{ID: equipe.NewID(), UserID: user,
+		CreatedAt: t0.Add(-time.Hour), ExpiresAt: t0}
+}
+
+// TestUseLoginChallenge_RecordsTheUseWhetherOrNotTheChallengeWasRecorded:
+// the second step may come before the password step's record of its
+// challenge has committed. Its use records the challenge then, and the late
+// record changes nothing; a challenge is used once either way, and neither
+// an expired nor a revoked one can be.
+func TestUseLoginChallenge_RecordsTheUseWhetherOrNotTheChallengeWasRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+		challenge := func(name string) store.LoginChallenge {
+			return store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID,
+				CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute), IP: "203.0.113.7", UserAgent: "test"}
+		}
+		use := func(c store.LoginChallenge, at time.Time) error {
+			b := db.NewBatch()
+			b.UseLoginChallenge(ctx, &c, "totp", at)
+			return db.RunBatch(ctx, b)
+		}
+		record := func(c store.LoginChallenge) {
+			b := db.NewBatch()
+			b.Relaxed()
+			if err := b.CreateLoginChallenge(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.RunBatch(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		used := func(c store.LoginChallenge) string {
+			got, err := db.LoginChallenge(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.UsedAt.IsZero() {
+				return ""
+			}
+			return got.Method
+		}
+
+		// Used before its record: the use records it, the late record
+		// changes nothing, a second use fails.
+		early := challenge("early")
+		if err := use(early, t0.Add(time.Second)); err != nil {
+			t.Fatalf("a use before the record: %v", err)
+		}
+		record(early)
+		if m := used(early); m != "totp" {
+			t.Errorf("after the late record the challenge reads used by %q, want totp", m)
+		}
+		if err := use(early, t0.Add(2*time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("a second use: %v, want ENOTFOUND", err)
+		}
+
+		// Recorded first, as usual: one use.
+		usual := challenge("usual")
+		record(usual)
+		if err := use(usual, t0.Add(time.Second)); err != nil {
+			t.Fatalf("a use after the record: %v", err)
+		}
+		if err := use(usual, t0.Add(time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("a second use: %v, want ENOTFOUND", err)
+		}
+
+		// Expired, recorded or not: no use, and nothing recorded by it.
+		expired := challenge("expired")
+		if err := use(expired, expired.ExpiresAt); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("an expired challenge, unrecorded: %v, want ENOTFOUND", err)
+		}
+		if _, err := db.LoginChallenge(ctx, expired.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("the refused use recorded the challenge: %v", err)
+		}
+		record(expired)
+		if err := use(expired, expired.ExpiresAt.Add(time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("an expired challenge, recorded: %v, want ENOTFOUND", err)
+		}
+
+		// Revoked (the person's second factors removed): no use.
+		revoked := challenge("revoked")
+		record(revoked)
+		write(t, db, func(tx *store.Tx) error { return tx.RevokeLoginChallenges(ctx, u.ID, t0) })
+		if err := use(revoked, t0.Add(time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("a revoked challenge: %v, want ENOTFOUND", err)
+		}
+		if m := used(revoked); m != "revoked" {
+			t.Errorf("the revoked challenge reads used by %q", m)
+		}
+		if m := used(usual); m != "totp" {
+			t.Errorf("revoking changed the used challenge: %q", m)
 		}
 	})
 }

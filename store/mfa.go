@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -19,11 +20,11 @@ func (q Queries) HasSecondFactor(ctx context.Context, userID equipe.ID) (bool, e
 
 // DeleteSecondFactors deletes every second factor of the user — their
 // authenticator app (confirmed or not), passkeys and recovery codes — and
-// the logins of theirs waiting for a second step, which nothing could answer
-// any more; it returns what they had.
-func (w Writes) DeleteSecondFactors(ctx context.Context, userID equipe.ID) (FactorSummary, error) {
+// revokes at at the logins of theirs waiting for a second step, which
+// nothing could answer any more; it returns what they had.
+func (w Writes) DeleteSecondFactors(ctx context.Context, userID equipe.ID, at time.Time) (FactorSummary, error) {
 	var f FactorSummary
-	if _, err := w.exec(ctx, `DELETE FROM login_challenges WHERE user_id = $1`, userID); err != nil {
+	if err := w.RevokeLoginChallenges(ctx, userID, at); err != nil {
 		return f, err
 	}
 	n, err := w.exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1`, userID)

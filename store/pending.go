@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/equipe-dev/equipe"
 )
 
 // Events of relaxed batches. A relaxed batch (Batch.Relaxed) commits
@@ -48,14 +46,14 @@ type pendingEvents struct {
 	closed bool
 }
 
-// catchUp returns the statements that number the events left unnumbered by
-// relaxed batches, in the order of their IDs (the order they were recorded
-// in), and move the counter past them. lock takes the counter's lock first,
-// for a transaction that has not numbered events of its own yet
-// (PostgreSQL: the events must be read once the lock is held, so that no
-// other transaction numbers them at the same time). except are the
-// transaction's own events, not numbered yet, which it numbers after.
-func (d *dialect) catchUp(lock bool, except []equipe.ID) []batchItem {
+// catchUp returns the statements that number the events left unnumbered —
+// by relaxed batches, and by the transaction itself if it has not numbered
+// its own — in the order of their IDs (the order they were recorded in),
+// and move the counter past them. lock takes the counter's lock first, for
+// a transaction that has not numbered events of its own yet (PostgreSQL:
+// the events must be read once the lock is held, so that no other
+// transaction numbers them at the same time).
+func (d *dialect) catchUp(lock bool) []batchItem {
 	var out []batchItem
 	greatest := "max"
 	if d.engine == Postgres {
@@ -64,20 +62,12 @@ func (d *dialect) catchUp(lock bool, except []equipe.ID) []batchItem {
 			out = append(out, batchItem{query: `UPDATE event_sequence SET last = last WHERE one = 1`})
 		}
 	}
-	not := ""
-	args := make([]any, len(except))
-	if len(except) > 0 {
-		not = " AND id NOT IN (" + params(1, len(except)) + ")"
-		for i, id := range except {
-			args[i] = id
-		}
-	}
 	// seq IS NULL is read through the index of seq, which holds NULLs on
 	// both engines: a statement that finds nothing costs an index probe.
 	return append(out,
 		batchItem{query: `UPDATE audit_events SET seq = (SELECT last FROM event_sequence WHERE one = 1) + p.n
-			FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_events WHERE seq IS NULL` + not + `) AS p
-			WHERE audit_events.id = p.id AND audit_events.seq IS NULL`, args: args},
+			FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_events WHERE seq IS NULL) AS p
+			WHERE audit_events.id = p.id AND audit_events.seq IS NULL`},
 		batchItem{query: `UPDATE event_sequence SET last = ` + greatest +
 			`(last, (SELECT COALESCE(MAX(seq), 0) FROM audit_events)) WHERE one = 1`})
 }

@@ -16,11 +16,11 @@ import (
 // statement that changes no row, which undoes the batch. It returns the
 // event's ID and the setting that says whether the commit waits for the
 // disk, read inside the batch's transaction.
-func relaxedChallenge(t *testing.T, db *store.DB, user equipe.ID, hash string, fail bool) (equipe.ID, string, error) {
+func relaxedChallenge(t *testing.T, db *store.DB, user, challenge equipe.ID, fail bool) (equipe.ID, string, error) {
 	t.Helper()
 	b := db.NewBatch()
 	b.Relaxed()
-	c := store.LoginChallenge{ID: equipe.NewID(), Hash: []byte(hash), UserID: user, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	c := store.LoginChallenge{ID: challenge, UserID: user, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	if err := b.CreateLoginChallenge(ctx, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func relaxedChallenge(t *testing.T, db *store.DB, user equipe.ID, hash string, f
 		b.ReadForTest("PRAGMA synchronous", &sync)
 	}
 	if fail {
-		b.UseLoginChallenge(ctx, equipe.NewID(), "totp", t0)
+		b.UseLoginChallenge(ctx, expiredChallenge(user), "totp", t0)
 	}
 	return id, sync, db.RunBatch(ctx, b)
 }
@@ -87,11 +87,12 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 
 		// A batch that fails writes neither the challenge nor the event.
 		commits := db.Commits()
-		failed, _, err := relaxedChallenge(t, db, u.ID, "failed-0123456789abcdef012345678", true)
+		failedChallenge := equipe.NewID()
+		failed, _, err := relaxedChallenge(t, db, u.ID, failedChallenge, true)
 		if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Fatalf("a relaxed batch with a statement that changed nothing: %v", err)
 		}
-		if _, err := db.LoginChallengeByHash(ctx, []byte("failed-0123456789abcdef012345678")); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		if _, err := db.LoginChallenge(ctx, failedChallenge); equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			t.Errorf("the failed batch's challenge: %v", err)
 		}
 		if inLog(t, db, u.ID, failed) {
@@ -99,7 +100,8 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 		}
 
 		commits, relaxed := db.Commits(), db.RelaxedCommits()
-		first, sync, err := relaxedChallenge(t, db, u.ID, "first-0123456789abcdef0123456789", false)
+		firstChallenge := equipe.NewID()
+		first, sync, err := relaxedChallenge(t, db, u.ID, firstChallenge, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 		if db.Commits()-commits != 1 || db.RelaxedCommits()-relaxed != 1 {
 			t.Errorf("commits %d, relaxed %d: want 1 and 1", db.Commits()-commits, db.RelaxedCommits()-relaxed)
 		}
-		if _, err := db.LoginChallengeByHash(ctx, []byte("first-0123456789abcdef0123456789")); err != nil {
+		if _, err := db.LoginChallenge(ctx, firstChallenge); err != nil {
 			t.Errorf("the challenge: %v", err)
 		}
 		if !inLog(t, db, u.ID, first) {
@@ -142,7 +144,7 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 
 		// NumberPendingEvents does it alone; with nothing waiting it
 		// commits nothing.
-		second, _, err := relaxedChallenge(t, db, u.ID, "second-0123456789abcdef012345678", false)
+		second, _, err := relaxedChallenge(t, db, u.ID, equipe.NewID(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +167,7 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 				woken.Notify()
 			}
 		})
-		third, _, err := relaxedChallenge(t, db, u.ID, "third-0123456789abcdef0123456789", false)
+		third, _, err := relaxedChallenge(t, db, u.ID, equipe.NewID(), false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,6 +79,10 @@ type DB struct {
 	commits, relaxedCommits atomic.Uint64
 	// pending knows of events that relaxed batches left unnumbered.
 	pending pendingEvents
+	// detached counts the batches RunBatchDetached runs: Close waits for
+	// them.
+	detached     running
+	detachedHold <-chan struct{}
 	// group coalesces durable batches run at the same time (see RunBatch).
 	group batchGroup
 	// reads counts the statements run outside transactions (see Reads).
@@ -268,6 +272,7 @@ func (db *DB) Engine() Engine { return db.engine }
 // Close numbers the events this process's relaxed batches left
 // unnumbered (see pendingEvents), then closes the pools.
 func (db *DB) Close() error {
+	db.detached.wait()
 	perr := db.stopPending()
 	if db.wcache != nil {
 		db.wcache.close()
@@ -382,7 +387,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 			}
 		}
 		if pending > 0 || tx.catchUp {
-			for _, st := range db.d.catchUp(len(events) == 0 && seq.n == 0, nil) {
+			for _, st := range db.d.catchUp(len(events) == 0 && seq.n == 0) {
 				if _, err = q.ExecContext(ctx, st.query, st.args...); err != nil {
 					return wrap(err)
 				}

@@ -46,7 +46,7 @@ func (s *Service) RemoveSecondFactors(ctx context.Context, actor Actor, id equip
 		if err != nil {
 			return err
 		}
-		if had, err = w.DeleteSecondFactors(ctx, id); err != nil {
+		if had, err = w.DeleteSecondFactors(ctx, id, w.Now()); err != nil {
 			return err
 		}
 		if !had.TOTP && had.Passkeys == 0 && had.RecoveryCodes == 0 {

@@ -1,6 +1,7 @@
 package team_test
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -314,10 +315,11 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *te
 					s.enrol(t, ana, f)
 				}
 				// A login waiting for its second step (with an app).
-				b.st.Identity.LogIn(ctx, ana.Email, password, origin)
+				_, _, pending := b.st.Identity.LogIn(ctx, ana.Email, password, origin)
+				b.st.DB.WaitDetached()
 				challenges := func() int {
 					var n int
-					if err := b.raw.QueryRow(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1`, ana.ID.String()).Scan(&n); err != nil {
+					if err := b.raw.QueryRow(`SELECT COUNT(*) FROM login_challenges WHERE user_id = $1 AND used_at = 0`, ana.ID.String()).Scan(&n); err != nil {
 						t.Fatal(err)
 					}
 					return n
@@ -352,6 +354,12 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *te
 				}
 				if n := challenges(); n != 0 {
 					t.Errorf("%d logins still wait for a second step", n)
+				}
+				var step *identity.SecondFactorRequired
+				if errors.As(pending, &step) {
+					if _, _, err := b.st.Identity.LogInSecondFactor(ctx, step.Challenge, "123456", origin); servicetest.Key(err) != "login.challenge_invalid" {
+						t.Errorf("the waiting login's second step: %v, want login.challenge_invalid", err)
+					}
 				}
 				if f, err := b.st.DB.Factors(ctx, ana.ID); err != nil || f != (store.FactorSummary{}) {
 					t.Errorf("factors left: %+v %v", f, err)
