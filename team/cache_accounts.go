@@ -8,16 +8,17 @@ import (
 )
 
 // accountSlot says how a slot of the members' table holds an account
-// (slotAccount): under the key (account, the zero ID), apart from any
+// (slotAccount): its ID in user and no account number, apart from any
 // member by its flag, with
-//   - joined: how many members the account had when read;
+//   - gen: the generations of the account and the zero ID;
+//   - acct: how many members the account had when read;
 //   - profile: how many of its resource keys are in use, the archived ones
 //     after them (res and the count of resources as for a member);
 //   - standing: accountExists and accountMissed;
 //   - extras, for the few that have them: the parent firm (firm, fgen) and
 //     the second-factor requirement (since, grace).
 //
-// An account so held costs a slot (56 bytes), its share of the index and
+// An account so held costs a slot (32 bytes), its share of the index and
 // 16 bytes a resource, against some 260 bytes as a compiled account in a
 // map of its own; and accounts and members share one budget, so that what
 // is asked about stays, whichever kind it is.
@@ -69,8 +70,8 @@ func (h *heldAccount) entry() accountEntry {
 // accountSlot), or false if it cannot: an account with more resources in
 // use than a slot counts is not cached.
 func (c *cache) newAccount(id equipe.ID, e accountEntry) (newMember, bool) {
-	nm := newMember{slot: memberSlot{account: id, flags: slotAccount,
-		agen: c.gens.of(id), ugen: c.gens.of(equipe.ID{})}}
+	nm := newMember{account: id, slot: memberSlot{user: id, flags: slotAccount,
+		gen: c.gens.slotGen(id, equipe.ID{})}}
 	if e.a == nil {
 		return nm, true
 	}
@@ -80,7 +81,7 @@ func (c *cache) newAccount(id equipe.ID, e accountEntry) (newMember, bool) {
 	}
 	nm.slot.standing = accountExists
 	nm.slot.profile = uint16(len(res))
-	nm.slot.joined = int64(e.members)
+	nm.slot.acct = uint32(max(e.members, 0))
 	nm.resources = append(res[:len(res):len(res)], arch...)
 	if e.parent != nil {
 		nm.firm, nm.fgen = *e.parent, c.gens.of(*e.parent)
@@ -98,14 +99,14 @@ func (c *cache) newAccount(id equipe.ID, e accountEntry) (newMember, bool) {
 // Call it under the shard's lock.
 func (s *memberShard) heldAccount(t *memberTable, i int) (heldAccount, bool) {
 	sl := &s.slots[i]
-	if sl.agen != t.gens.of(sl.account) || sl.ugen != t.gens.of(sl.user) {
+	if sl.gen != t.gens.slotGen(sl.user, equipe.ID{}) {
 		return heldAccount{}, false
 	}
 	e := heldAccount{exists: sl.standing&accountExists != 0, missed: sl.standing&accountMissed != 0}
 	if !e.exists {
 		return e, true
 	}
-	e.members = int32(sl.joined)
+	e.members = int32(sl.acct)
 	n := int(sl.flags & resExtra)
 	if sl.flags&slotExtra != 0 {
 		x := s.extras[uint32(i)]
@@ -123,18 +124,16 @@ func (s *memberShard) heldAccount(t *memberTable, i int) (heldAccount, bool) {
 		end := int(sl.res) + n
 		res, arch = s.keys[sl.res:inUse:inUse], s.keys[inUse:end:end]
 	}
-	e.a = access.AssembleAccount(sl.account, res, arch)
+	e.a = access.AssembleAccount(sl.user, res, arch)
 	return e, true
 }
 
 // getAccount returns the account's entry, fresh, marking it used with
 // mark.
 func (t *memberTable) getAccount(id equipe.ID, mark bool) (heldAccount, bool) {
-	k := memberKey{account: id}
-	h := hashMember(k)
-	s := t.shard(h)
+	s := t.shard(hashMember(memberKey{account: id}))
 	s.mu.RLock()
-	i := s.find(k, h, true)
+	i := s.find(id, 0, slotHash(id, 0), true)
 	if i < 0 {
 		s.mu.RUnlock()
 		return heldAccount{}, false
@@ -150,12 +149,10 @@ func (t *memberTable) getAccount(id equipe.ID, mark bool) (heldAccount, bool) {
 // markMissed records a miss of a member of the account, if its entry is
 // held, and reports whether one was recorded before since it was read.
 func (t *memberTable) markMissed(id equipe.ID) bool {
-	k := memberKey{account: id}
-	h := hashMember(k)
-	s := t.shard(h)
+	s := t.shard(hashMember(memberKey{account: id}))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := s.find(k, h, true)
+	i := s.find(id, 0, slotHash(id, 0), true)
 	if i < 0 {
 		return false
 	}

@@ -215,3 +215,29 @@ func TestCache_BytesPerAccount(t *testing.T) {
 		t.Errorf("a cached account is charged %.0f bytes, want at most 160", charged)
 	}
 }
+
+// A member of an account that requires no second factor is kept without
+// their joined time; should the account come back requiring one (read
+// again after it was evicted), the member is read again rather than
+// answered without the time its grace counts from.
+func TestCache_JoinedTimeComesBackWhenTheAccountRequiresIt(t *testing.T) {
+	f := newCacheFixture()
+	c := newCache()
+	k := memberKeys(1)[0]
+	c.putAccount(c.generation(), k.account, accountEntry{a: access.CompileAccount(k.account, nil, nil), members: 1})
+	e := f.member(k.account, k.user, 0)
+	e.joined = time.Unix(1_700_000_000, 5).UTC()
+	c.putMember(c.generation(), k, e)
+	if got, ok := c.member(k); !ok || !got.joined.IsZero() {
+		t.Fatalf("member in an account without the requirement: %+v, %v; want held without a joined time", got, ok)
+	}
+	c.putAccount(c.generation(), k.account, accountEntry{a: access.CompileAccount(k.account, nil, nil), members: 1,
+		mfa: mfaPolicy{since: time.Unix(1_600_000_000, 0).UTC(), grace: time.Hour}})
+	if _, ok := c.member(k); ok {
+		t.Fatal("the account requires a second factor and the member without a joined time was answered")
+	}
+	c.putMember(c.generation(), k, e)
+	if got, ok := c.member(k); !ok || !got.joined.Equal(e.joined) {
+		t.Fatalf("member read again: %+v, %v; want joined %v", got, ok, e.joined)
+	}
+}

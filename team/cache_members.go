@@ -13,19 +13,27 @@ import (
 // memberSlot is a cached member as a shard of the members' table holds it:
 // a fixed-size value with no pointer, so that a million of them are a few
 // flat arrays the garbage collector does not scan, instead of a million
-// objects it does. What members share lives once in the shard: the
-// profile (role, overrides, permissions) as a small number, the assigned
-// resources in the shard's array of resource keys, and the rare firm
-// membership beside it (extras).
+// objects it does. What members share lives once in the shard or the
+// table: the profile (role, overrides, permissions) as a small number, the
+// account as a number (see accountNumbers), the assigned resources in the
+// shard's array of resource keys, and the rare firm membership beside it
+// (extras). 32 bytes: the user's ID, the account's number, one
+// generation, where the resources start, the profile, the flags and the
+// standing.
 //
 // A slot may hold an account instead (slotAccount; see accountSlot): the
 // table is the whole cache of members and accounts, under one budget and
 // one CLOCK, and an account costs a slot and its resource keys instead of
 // a compiled account on the heap.
 type memberSlot struct {
-	account, user equipe.ID
-	joined        int64  // UnixNano; 0: zero time
-	agen, ugen    uint32 // generations of the account and the user when read
+	// user is the member's user; for an account slot, the account.
+	user equipe.ID
+	// acct is the account's number (see accountNumbers); for an account
+	// slot, how many members it had when read.
+	acct uint32
+	// gen is the sum of the generations of the account and the user when
+	// the entry was read (see slotGen).
+	gen uint32
 	// res is where the member's resources start in the shard's keys.
 	res     uint32
 	profile uint16 // index in the shard's profiles; 0: no member
@@ -35,15 +43,37 @@ type memberSlot struct {
 	standing access.Standing
 }
 
+// slotGen is what an entry of user in account records of their
+// generations: their sum. Generations only grow, so the sum moves when
+// either does (it would take 2³² invalidations to come back), and one
+// number in the slot does what two did.
+func (g *generations) slotGen(account, user equipe.ID) uint32 { return g.of(account) + g.of(user) }
+
 // memberSlot.flags.
 const (
-	slotAccount = 1 << (iota + 4) // the slot holds an account (see accountSlot)
-	slotLive                      // the slot holds an entry
-	slotActive                    // the membership is active
-	slotExtra                     // extras hold the firm or the count of resources
+	slotNoJoined = 1 << (iota + 3) // the member's joined time was not kept (see cache.newMember)
+	slotAccount                    // the slot holds an account (see accountSlot)
+	slotLive                       // the slot holds an entry
+	slotActive                     // the membership is active
+	slotExtra                      // extras hold the firm, joined time or the count of resources
 	// resExtra in the low bits says the count of resources is in extras.
-	resExtra = 1<<4 - 1
+	resExtra = 1<<3 - 1
 )
+
+// slotHash is where the index looks for the entry of user in the account
+// numbered acct (0: the account slot of the account user): it needs no
+// account ID, so the index is built again from the slots alone.
+func slotHash(user equipe.ID, acct uint32) uint64 {
+	return mix(user) ^ uint64(acct)*0x9e3779b97f4a7c15
+}
+
+// hash is the slot's slotHash.
+func (sl *memberSlot) hash() uint64 {
+	if sl.flags&slotAccount != 0 {
+		return slotHash(sl.user, 0)
+	}
+	return slotHash(sl.user, sl.acct)
+}
 
 // count returns how many resources slot i has.
 func (s *memberShard) count(i int) int {
@@ -56,11 +86,12 @@ func (s *memberShard) count(i int) int {
 
 // memberExtra is what few entries need beyond their slot: the firm their
 // membership derives from (an account's parent) and its generation, a
-// count of resources too large for the slot's bits, and an account's
-// second-factor requirement.
+// count of resources too large for the slot's bits, an account's
+// second-factor requirement, and the joined time of a member of an account
+// that requires one (or whose requirement was not known).
 type memberExtra struct {
 	firm  equipe.ID
-	since int64 // UnixNano; 0: none
+	since int64 // UnixNano; 0: none; for a member, joined
 	grace int64
 	fgen  uint32
 	nres  uint32
@@ -85,6 +116,7 @@ const (
 type memberTable struct {
 	shards [clockShards]memberShard
 	gens   *generations
+	nums   *accountNumbers
 	// evictions counts the entries evicted to make room.
 	evictions atomic.Uint64
 	// full counts the shards that cannot take an entry without evicting
@@ -121,6 +153,7 @@ type memberShard struct {
 	extras map[uint32]memberExtra
 	budget int64
 	full   bool
+	nums   *accountNumbers
 	_      [64]byte // keeps shards' locks on separate cache lines
 }
 
@@ -132,6 +165,9 @@ type heldMember struct {
 	firm   equipe.ID
 	joined int64
 	active bool
+	// noJoined says joined was not kept: the member's account required no
+	// second factor when they were read (see cache.member).
+	noJoined bool
 }
 
 // member returns the compiled member, or nil when the user is none. Kept
@@ -144,10 +180,11 @@ func (h *heldMember) member() *access.Member {
 }
 
 func newMemberTable(gens *generations) *memberTable {
-	t := &memberTable{gens: gens}
+	t := &memberTable{gens: gens, nums: new(accountNumbers)}
 	arrays := new([clockShards]region)
 	for i := range t.shards {
 		t.shards[i].arrays = &arrays[i]
+		t.shards[i].nums = t.nums
 		t.shards[i].reset()
 	}
 	// A table let go (tests make many) gives its mapped memory back.
@@ -184,9 +221,10 @@ func (t *memberTable) shard(h uint64) *memberShard { return &t.shards[h%clockSha
 // place is where in an index of n places the probe for hash h starts.
 func place(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// find returns the slot number of k, or -1: of its account entry with
-// account (see accountSlot), of its member entry without.
-func (s *memberShard) find(k memberKey, h uint64, account bool) int {
+// find returns the slot number of user's entry in the account numbered
+// acct, or of the account user's entry with account (acct 0), or -1; h is
+// slotHash(user, acct).
+func (s *memberShard) find(user equipe.ID, acct uint32, h uint64, account bool) int {
 	var kind uint8
 	if account {
 		kind = slotAccount
@@ -203,10 +241,21 @@ func (s *memberShard) find(k memberKey, h uint64, account bool) int {
 		if i == 0 {
 			return -1
 		}
-		if sl := &s.slots[i-1]; sl.user == k.user && sl.account == k.account && sl.flags&slotAccount == kind {
+		if sl := &s.slots[i-1]; sl.user == user && sl.flags&slotAccount == kind && (account || sl.acct == acct) {
 			return int(i - 1)
 		}
 	}
+}
+
+// findMember returns the slot number of k's member entry, or -1. Call it
+// under the shard's lock: the account's number is read under it, so a slot
+// found with that number is that account's (see accountNumbers).
+func (s *memberShard) findMember(k memberKey) int {
+	n, ok := s.nums.lookup(k.account)
+	if !ok {
+		return -1
+	}
+	return s.find(k.user, n, slotHash(k.user, n), false)
 }
 
 // bytes returns what the shard's arrays take.
@@ -216,7 +265,8 @@ func (s *memberShard) bytes() int64 {
 
 func (s *memberShard) bytesWith(slots, keys, profiles int) int64 {
 	return int64(slots)*slotBytes + int64(indexLen(slots))*4 + int64((slots+63)/64)*8 +
-		int64(keys)*keyBytes + int64(len(s.extras))*extraBytes + int64(profiles-1)*profileBytes
+		int64(keys)*keyBytes + int64(len(s.extras))*extraBytes + int64(profiles-1)*profileBytes +
+		s.nums.bytes.Load()/clockShards
 }
 
 // indexLen is the index's length for n slots: at most three quarters
@@ -233,12 +283,12 @@ func (t *memberTable) get(k memberKey) (heldMember, bool) {
 	h := hashMember(k)
 	s := t.shard(h)
 	s.mu.RLock()
-	i := s.find(k, h, false)
+	i := s.findMember(k)
 	if i < 0 {
 		s.mu.RUnlock()
 		return heldMember{}, false
 	}
-	e, ok := s.held(t, i)
+	e, ok := s.held(t, i, k.account)
 	if ok {
 		s.markUsed(i)
 	}
@@ -262,29 +312,29 @@ func (t *memberTable) peek(k memberKey) bool {
 	s := t.shard(h)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := s.find(k, h, false)
+	i := s.findMember(k)
 	if i < 0 {
 		return false
 	}
-	_, ok := s.held(t, i)
+	_, ok := s.held(t, i, k.account)
 	return ok
 }
 
-// held assembles slot i, and reports whether it is fresh. Call it under
-// the shard's lock.
-func (s *memberShard) held(t *memberTable, i int) (heldMember, bool) {
+// held assembles slot i, a member of account, and reports whether it is
+// fresh. Call it under the shard's lock.
+func (s *memberShard) held(t *memberTable, i int, account equipe.ID) (heldMember, bool) {
 	sl := &s.slots[i]
-	if sl.agen != t.gens.of(sl.account) || sl.ugen != t.gens.of(sl.user) {
+	if sl.gen != t.gens.slotGen(account, sl.user) {
 		return heldMember{}, false
 	}
-	e := heldMember{joined: sl.joined, active: sl.flags&slotActive != 0}
+	e := heldMember{active: sl.flags&slotActive != 0, noJoined: sl.flags&slotNoJoined != 0}
 	n := int(sl.flags & resExtra)
 	if sl.flags&slotExtra != 0 {
 		x := s.extras[uint32(i)]
 		if x.firm != (equipe.ID{}) && x.fgen != t.gens.of(x.firm) {
 			return heldMember{}, false
 		}
-		e.firm = x.firm
+		e.firm, e.joined = x.firm, x.since
 		if n == resExtra {
 			n = int(x.nres)
 		}
@@ -294,7 +344,7 @@ func (s *memberShard) held(t *memberTable, i int) (heldMember, bool) {
 		if n > 0 {
 			rs = s.keys[sl.res : int(sl.res)+n : int(sl.res)+n]
 		}
-		e.m, e.has = access.Assemble(s.profiles[sl.profile], sl.user, sl.account, rs, sl.standing), true
+		e.m, e.has = access.Assemble(s.profiles[sl.profile], sl.user, account, rs, sl.standing), true
 	}
 	return e, true
 }
@@ -302,7 +352,11 @@ func (s *memberShard) held(t *memberTable, i int) (heldMember, bool) {
 // fresh reports whether slot i's generations are current.
 func (s *memberShard) fresh(t *memberTable, i int) bool {
 	sl := &s.slots[i]
-	if sl.agen != t.gens.of(sl.account) || sl.ugen != t.gens.of(sl.user) {
+	account, user := sl.user, equipe.ID{}
+	if sl.flags&slotAccount == 0 {
+		account, user = s.nums.id(sl.acct), sl.user
+	}
+	if sl.gen != t.gens.slotGen(account, user) {
 		return false
 	}
 	if sl.flags&slotExtra != 0 {
@@ -318,12 +372,16 @@ func (t *memberTable) hasRoom() bool { return t.full.Load() < clockShards/2 }
 // newMember is an entry to put: the slot without its numbers, and what
 // they number.
 type newMember struct {
-	slot      memberSlot
+	slot memberSlot // its acct unset for a member (see memberTable.put)
+	// account is the member's account; for an account, its ID (also in
+	// slot.user).
+	account   equipe.ID
 	profile   *access.Profile // nil: no member
 	resources []access.ResourceKey
 	firm      equipe.ID
 	fgen      uint32
-	// since and grace are an account's second-factor requirement.
+	// since and grace are an account's second-factor requirement; since
+	// is a member's joined time when kept (see cache.newMember).
 	since, grace int64
 }
 
@@ -332,12 +390,24 @@ type newMember struct {
 // only if the key is not held and e fits without evicting, unused; it
 // reports whether it kept e.
 func (t *memberTable) put(e *newMember, ifRoom bool) bool {
-	k := memberKey{e.slot.account, e.slot.user}
-	h := hashMember(k)
-	s := t.shard(h)
+	k := memberKey{e.account, e.slot.user}
+	if e.slot.flags&slotAccount != 0 {
+		k = memberKey{account: e.account}
+	}
+	s := t.shard(hashMember(k))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept := s.put(t, k, h, e, ifRoom)
+	var kept bool
+	if e.slot.flags&slotAccount != 0 {
+		kept = s.put(t, e, 0, ifRoom)
+	} else {
+		// The slot holds the number from now; it lets it go if it is not
+		// kept after all, or when it is removed.
+		n := t.nums.acquire(e.account)
+		if kept = s.put(t, e, n, ifRoom); !kept {
+			t.nums.release(n)
+		}
+	}
 	t.setFull(s)
 	return kept
 }
@@ -357,9 +427,12 @@ func (t *memberTable) setFull(s *memberShard) {
 // grown is the number of slots the next growth gives.
 func grown(n int) int { return max(16, n+n/2) }
 
-func (s *memberShard) put(t *memberTable, k memberKey, h uint64, e *newMember, ifRoom bool) bool {
+// put keeps e, a member of the account numbered acct (or an account, acct
+// 0) under the shard's lock.
+func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, ifRoom bool) bool {
 	account := e.slot.flags&slotAccount != 0
-	i := s.find(k, h, account)
+	h := slotHash(e.slot.user, acct)
+	i := s.find(e.slot.user, acct, h, account)
 	if i >= 0 {
 		if ifRoom {
 			return false
@@ -386,7 +459,7 @@ func (s *memberShard) put(t *memberTable, k memberKey, h uint64, e *newMember, i
 	}
 	sl := e.slot
 	if !account {
-		sl.profile = p
+		sl.profile, sl.acct = p, acct
 	}
 	sl.flags |= slotLive
 	sl.res = uint32(len(s.keys))
@@ -509,6 +582,11 @@ func (s *memberShard) roomForKeys(t *memberTable, n int, ifRoom bool) bool {
 // copyKeys moves the live resource keys to a new array of capacity n. The
 // old array stays as it is for the members assembled from it.
 func (s *memberShard) copyKeys(n int) {
+	// An array past 32 KiB takes whole pages of 8 KiB: its capacity
+	// takes the rest of its last page, which the budget counts anyway.
+	if b := int64(n) * keyBytes; b > 32<<10 {
+		n = int((b + 8<<10 - 1) &^ (8<<10 - 1) / keyBytes)
+	}
 	keys := make([]access.ResourceKey, 0, n)
 	for i := range s.slots {
 		sl := &s.slots[i]
@@ -605,7 +683,7 @@ func (s *memberShard) grow(n int) {
 	}
 	for i := range s.slots {
 		sl := &s.slots[i]
-		s.insertIndex(hashMember(memberKey{sl.account, sl.user}), uint32(i))
+		s.insertIndex(sl.hash(), uint32(i))
 	}
 }
 
@@ -649,7 +727,10 @@ func (s *memberShard) evictOne(t *memberTable, keep int) bool {
 // remove empties slot i.
 func (s *memberShard) remove(i int) {
 	sl := &s.slots[i]
-	h := hashMember(memberKey{sl.account, sl.user})
+	h := sl.hash()
+	if sl.flags&slotAccount == 0 {
+		s.nums.release(sl.acct)
+	}
 	s.garbage += s.count(i)
 	if sl.flags&slotExtra != 0 {
 		delete(s.extras, uint32(i))
@@ -675,7 +756,7 @@ func (s *memberShard) remove(i int) {
 			break
 		}
 		o := &s.slots[j-1]
-		home := place(hashMember(memberKey{o.account, o.user}), size)
+		home := place(o.hash(), size)
 		// j may move to p unless its home lies cyclically in (p, q].
 		if p <= q && (home <= p || home > q) || p > q && home <= p && home > q {
 			s.index[p] = j
@@ -690,6 +771,11 @@ func (t *memberTable) clear() {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
+		for i := range s.slots {
+			if sl := &s.slots[i]; sl.flags&slotLive != 0 && sl.flags&slotAccount == 0 {
+				s.nums.release(sl.acct)
+			}
+		}
 		s.reset()
 		if s.full {
 			s.full = false

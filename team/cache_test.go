@@ -49,7 +49,10 @@ func (f *cacheFixture) member(account, user equipe.ID, i int) memberEntry {
 		Overrides: []access.Override{{Permission: "records.export", Allow: i%3 == 0},
 			{Permission: "contacts.manage", Allow: true}},
 		Resources: res}
-	return memberEntry{m: f.cat.Compile(in), joined: time.Unix(1_700_000_000+int64(i), 0).UTC(), active: true}
+	// No joined time: members of accounts without a second-factor
+	// requirement keep none (see cache.newMember); the tests that need one
+	// set it.
+	return memberEntry{m: f.cat.Compile(in), active: true}
 }
 
 // keys returns n member keys over n/10 accounts, with distinct
@@ -77,45 +80,111 @@ func memoryInUse(c *cache) int64 {
 }
 
 // TestCache_BytesPerMember measures the memory a cached member takes (its
-// slot, its share of the index, its resources), counted by the heap and
-// the regions mapped before and after filling, and holds the cache's own
-// count to it: the budget the cache keeps is the memory it takes.
+// slot, its share of the index, its resources, its share of its account's
+// number), counted by the heap and the regions mapped before and after
+// filling, and holds the cache's own count to it: the budget the cache
+// keeps is the memory it takes. The accounts (four resources each) are
+// cached first, as the service reads an account before its members.
 //
 // Two mixes: three resources each, and the scale run's (cmd/equipe-scale:
 // half with none, a quarter with one, a quarter with two; 0.75 on
-// average).
+// average), whose member must take at most 56 bytes, and at most 66 with
+// its share of its account: 1,000,000 members and their 100,000 accounts
+// then fit in 64 MiB (of which the members and accounts get 61 MiB).
 func TestCache_BytesPerMember(t *testing.T) {
 	for _, mix := range []struct {
-		name      string
-		resources func(i int) int
-	}{{"three resources", nil}, {"the scale run's", func(i int) int { return []int{0, 0, 1, 2}[i%4] }}} {
+		name           string
+		resources      func(i int) int
+		most, withAcct float64
+	}{{"three resources", nil, 0, 0}, {"the scale run's", func(i int) int { return []int{0, 0, 1, 2}[i%4] }, 56, 66}} {
 		t.Run(mix.name, func(t *testing.T) {
 			f := newCacheFixture()
 			f.resources = mix.resources
-			bytesPerMember(t, f)
+			member, withAcct := bytesPerMember(t, f)
+			if mix.most > 0 && member > mix.most {
+				t.Errorf("a cached member is charged %.1f bytes, want at most %.0f", member, mix.most)
+			}
+			if mix.withAcct > 0 && withAcct > mix.withAcct {
+				t.Errorf("a cached member and its share of its account are charged %.1f bytes, want at most %.0f", withAcct, mix.withAcct)
+			}
 		})
 	}
 }
 
-func bytesPerMember(t *testing.T, f *cacheFixture) {
+// bytesPerMember returns the bytes charged for a member, alone and with
+// its share of its account.
+func bytesPerMember(t *testing.T, f *cacheFixture) (member, withAccount float64) {
 	const n = 100_000
 	ks := memberKeys(n)
+	var ids []equipe.ID
+	var accounts []accountEntry
+	seen := map[equipe.ID]bool{}
+	for _, k := range ks {
+		if !seen[k.account] {
+			seen[k.account] = true
+			res := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+			ids = append(ids, k.account)
+			accounts = append(accounts, accountEntry{a: access.CompileAccount(k.account, res, nil), members: 10})
+		}
+	}
+	entries := make([]memberEntry, n)
+	for i, k := range ks {
+		entries[i] = f.member(k.account, k.user, i)
+		// A joined time, which members of accounts without a second-factor
+		// requirement do not keep.
+		entries[i].joined = time.Unix(1_700_000_000+int64(i), 0).UTC()
+	}
 	c := newCache()
 	c.setBudget(1 << 30)
 	before := memoryInUse(c)
-	for i, k := range ks {
-		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+	for i, id := range ids {
+		c.putAccount(c.generation(), id, accounts[i])
 	}
+	c.members.fit()
+	withAccounts := memoryInUse(c)
+	_, accountBytes := c.members.stats()
+	for i, k := range ks {
+		c.putMember(c.generation(), k, entries[i])
+	}
+	// At its budget the table uses the room its arrays kept to grow; fit
+	// takes that room away, to count what the entries take.
+	c.members.fit()
 	after := memoryInUse(c)
 	runtime.KeepAlive(c)
+	runtime.KeepAlive(entries)
+	runtime.KeepAlive(accounts)
+	runtime.KeepAlive(ks)
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(seen)
 	st := c.stats()
-	if st.entries != n {
-		t.Fatalf("%d entries cached, want %d", st.entries, n)
+	if st.entries != n+len(ids) {
+		t.Fatalf("%d entries cached, want %d", st.entries, n+len(ids))
 	}
-	perEntry, charged := float64(after-before)/n, float64(st.bytes)/n
-	t.Logf("cached member: %.0f bytes of live heap and mapped regions (index, slot and resources), %.0f bytes charged", perEntry, charged)
-	if perEntry > charged {
-		t.Errorf("a cached member takes %.0f bytes and is charged %.0f: the budget undercounts", perEntry, charged)
+	perEntry, charged := float64(after-withAccounts)/n, float64(st.bytes-accountBytes)/n
+	withAccount = float64(st.bytes) / n
+	t.Logf("cached member: %.1f bytes of live heap and mapped regions (index, slot, resources, account number), %.1f bytes charged; %.1f with its share of its account",
+		perEntry, charged, withAccount)
+	// Each shard's small maps (its profiles' numbers, its extras) take a
+	// few KiB the budget does not count.
+	const uncounted = clockShards * 2048
+	if took := after - withAccounts; took > st.bytes-accountBytes+uncounted {
+		t.Errorf("the members take %d bytes and are charged %d: the budget undercounts", took, st.bytes-accountBytes)
+	}
+	if all := after - before; all > st.bytes+uncounted {
+		t.Errorf("members and accounts take %d bytes and are charged %d: the budget undercounts", all, st.bytes)
+	}
+	return charged, withAccount
+}
+
+// fit moves every shard's slots and resource keys to arrays of their
+// size, without room to grow.
+func (t *memberTable) fit() {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		s.grow(s.live)
+		s.copyKeys(len(s.keys) - s.garbage)
+		s.mu.Unlock()
 	}
 }
 
@@ -123,11 +192,13 @@ func bytesPerMember(t *testing.T, f *cacheFixture) {
 // members of the fixture, and that share's budget.
 func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	c := newCache()
-	// A slot, its share of the index and of the CLOCK bits, and the
-	// fixture's three resources.
-	per := slotBytes + 6 + 3*keyBytes
-	// The members and accounts get 29/32 of the whole (see setBudget).
-	total := int64(capacity) * per * 32 / 29
+	// A slot, its share of the index and of the CLOCK bits, the fixture's
+	// three resources, and a share of its account's number (see
+	// accountNumbers: 40 to 50 bytes an account, whose members the tests
+	// hold two or three at a time).
+	per := slotBytes + 6 + 3*keyBytes + 22
+	// The members and accounts get 125/128 of the whole (see setBudget).
+	total := int64(capacity) * per * 128 / 125
 	c.setBudget(total)
 	return c, c.membersBudget()
 }
@@ -148,9 +219,9 @@ func TestCache_EvictionKeepsTheBudget(t *testing.T) {
 	}
 	n, b := c.members.stats()
 	if n < 19_000 || c.members.evictions.Load() == 0 {
-		t.Fatalf("%d members held in %d bytes of %d, %d evicted: the budget is not used", n, b, budget, c.members.evictions.Load())
+		t.Fatalf("%d members held in %d bytes of %d, %d evicted: the budget is not used (numbers %d)", n, b, budget, c.members.evictions.Load(), c.members.nums.bytes.Load())
 	}
-	t.Logf("%d members held in %d bytes of %d; %d evicted", n, b, budget, c.members.evictions.Load())
+	t.Logf("%d members held in %d bytes of %d; %d evicted; numbers %d", n, b, budget, c.members.evictions.Load(), c.members.nums.bytes.Load())
 }
 
 // A sweep of members asked about once, five times as many as fit, leaves

@@ -1,0 +1,198 @@
+package team
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/equipe-dev/equipe"
+)
+
+// accountNumbers numbers the accounts that cached members belong to, so
+// that a member's slot holds its account as 4 bytes instead of a 16-byte
+// ID: at ten members an account, the numbers cost some 2.6 bytes a member
+// where the IDs in the slots took 16. A number lives as long as a slot
+// holds it (a count of references), so a slot's number names the same
+// account for as long as the slot exists: a lookup that finds a slot with
+// the number read under the shard's lock (see memberTable.get) found that
+// account's member, never another's that reused a freed number.
+//
+// The accounts are spread over stripes by a hash of their ID, each with
+// its lock, its array of IDs and counts and an open-addressing index (no
+// pointers: the garbage collector does not scan them). A number is the
+// stripe in its low bits and the place in the stripe's arrays, plus one,
+// above them; 0 is no number.
+type accountNumbers struct {
+	stripes [numberStripes]numberStripe
+	// bytes is what the stripes' arrays take, counted against the cache's
+	// budget (see memberShard.bytesWith).
+	bytes atomic.Int64
+}
+
+const (
+	numberStripes = 64
+	stripeBits    = 6
+)
+
+type numberStripe struct {
+	mu    sync.RWMutex
+	ids   []equipe.ID
+	refs  []uint32 // 0: place free
+	free  []uint32
+	index []uint32 // place + 1, by linear probing from the ID's hash (see place)
+	n     int      // places in use
+	_     [64]byte // keeps stripes' locks on separate cache lines
+}
+
+func (a *accountNumbers) stripe(h uint64) *numberStripe {
+	return &a.stripes[(h>>20)&(numberStripes-1)]
+}
+
+// lookup returns the account's number, if a slot holds it.
+func (a *accountNumbers) lookup(id equipe.ID) (uint32, bool) {
+	h := mix(id)
+	st := a.stripe(h)
+	st.mu.RLock()
+	p, ok := st.find(id, h)
+	st.mu.RUnlock()
+	if !ok {
+		return 0, false
+	}
+	return number(h, p), true
+}
+
+func number(h uint64, p int) uint32 {
+	return uint32(p+1)<<stripeBits | uint32((h>>20)&(numberStripes-1))
+}
+
+// find returns the place of id in the stripe. Call it under the lock.
+func (st *numberStripe) find(id equipe.ID, h uint64) (int, bool) {
+	n := len(st.index)
+	if n == 0 {
+		return 0, false
+	}
+	for q := place(h, n); ; q++ {
+		if q == n {
+			q = 0
+		}
+		i := st.index[q]
+		if i == 0 {
+			return 0, false
+		}
+		if st.ids[i-1] == id {
+			return int(i - 1), true
+		}
+	}
+}
+
+// acquire returns the account's number, numbering it if it has none, and
+// counts one more slot holding it.
+func (a *accountNumbers) acquire(id equipe.ID) uint32 {
+	h := mix(id)
+	st := a.stripe(h)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if p, ok := st.find(id, h); ok {
+		st.refs[p]++
+		return number(h, p)
+	}
+	before := st.size()
+	var p int
+	if k := len(st.free); k > 0 {
+		p = int(st.free[k-1])
+		st.free = st.free[:k-1]
+	} else {
+		p = len(st.ids)
+		st.ids = append(st.ids, equipe.ID{})
+		st.refs = append(st.refs, 0)
+	}
+	st.ids[p], st.refs[p] = id, 1
+	st.n++
+	if 4*st.n > 3*len(st.index) {
+		st.rebuild(max(64, 2*len(st.index)))
+	} else {
+		st.insert(h, p)
+	}
+	a.bytes.Add(st.size() - before)
+	return number(h, p)
+}
+
+// release counts one slot fewer holding the number n, and forgets the
+// account when none does.
+func (a *accountNumbers) release(n uint32) {
+	st := &a.stripes[n&(numberStripes-1)]
+	p := int(n>>stripeBits) - 1
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.refs[p]--; st.refs[p] > 0 {
+		return
+	}
+	id := st.ids[p]
+	h := mix(id)
+	size := len(st.index)
+	q := place(h, size)
+	for st.index[q] != uint32(p)+1 {
+		if q++; q == size {
+			q = 0
+		}
+	}
+	// Move back the entries after it that probed past its place, as
+	// memberShard.remove does.
+	for r := q; ; {
+		if r++; r == size {
+			r = 0
+		}
+		j := st.index[r]
+		if j == 0 {
+			break
+		}
+		home := place(mix(st.ids[j-1]), size)
+		if q <= r && (home <= q || home > r) || q > r && home <= q && home > r {
+			st.index[q] = j
+			q = r
+		}
+	}
+	st.index[q] = 0
+	st.ids[p] = equipe.ID{}
+	before := st.size()
+	st.free = append(st.free, uint32(p))
+	if st.n--; st.n == 0 {
+		// An empty stripe gives its arrays back (the cache emptied, or
+		// turned over every account of the stripe).
+		st.ids, st.refs, st.free, st.index = nil, nil, nil, nil
+	}
+	a.bytes.Add(st.size() - before)
+}
+
+// id returns the account numbered n; a slot must hold n.
+func (a *accountNumbers) id(n uint32) equipe.ID {
+	st := &a.stripes[n&(numberStripes-1)]
+	st.mu.RLock()
+	id := st.ids[int(n>>stripeBits)-1]
+	st.mu.RUnlock()
+	return id
+}
+
+func (st *numberStripe) insert(h uint64, p int) {
+	n := len(st.index)
+	q := place(h, n)
+	for st.index[q] != 0 {
+		if q++; q == n {
+			q = 0
+		}
+	}
+	st.index[q] = uint32(p) + 1
+}
+
+func (st *numberStripe) rebuild(n int) {
+	st.index = make([]uint32, n)
+	for p, r := range st.refs {
+		if r > 0 {
+			st.insert(mix(st.ids[p]), p)
+		}
+	}
+}
+
+// size returns the bytes the stripe's arrays take.
+func (st *numberStripe) size() int64 {
+	return int64(cap(st.ids))*16 + int64(cap(st.refs)+cap(st.free)+len(st.index))*4
+}
