@@ -109,6 +109,7 @@ func (db *DB) NewBatch() *Batch {
 // and WaitDetached for those started before it.
 func (db *DB) RunBatchDetached(b *Batch) {
 	db.detached.add(1)
+	db.detachedBatches.Add(1)
 	hold := db.detachedHold
 	go func() {
 		defer db.detached.add(-1)

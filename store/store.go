@@ -77,6 +77,8 @@ type DB struct {
 	// commits counts the write transactions committed (see Commits), and
 	// relaxedCommits those of them that did not wait for the disk.
 	commits, relaxedCommits atomic.Uint64
+	// detachedBatches counts the batches RunBatchDetached started.
+	detachedBatches atomic.Uint64
 	// pending knows of events that relaxed batches left unnumbered.
 	pending pendingEvents
 	// detached counts the batches RunBatchDetached runs: Close waits for
@@ -119,6 +121,10 @@ func (c countedReads) QueryRowContext(ctx context.Context, query string, args ..
 // committed since it was opened: what a use case costs in commits, for
 // measurements and for tests that hold a path to its count.
 func (db *DB) Commits() uint64 { return db.commits.Load() }
+
+// DetachedBatches returns how many batches RunBatchDetached started: their
+// commits are among Commits, but no caller waited for them.
+func (db *DB) DetachedBatches() uint64 { return db.detachedBatches.Load() }
 
 // RelaxedCommits returns how many of the Commits did not wait for the disk
 // (relaxed batches, see Batch.Relaxed).
