@@ -44,3 +44,19 @@ func TestLimitMemory(t *testing.T) {
 		t.Fatalf("with a limit already set: %d (set %v), want it left alone", got, set)
 	}
 }
+
+// The limit that follows the cache leaves the Go heap the budget less what
+// the cache maps outside it, plus the headroom, and never less than the
+// headroom.
+func TestFollowCache_LimitLeavesOutTheMappedCache(t *testing.T) {
+	cfg := Config{CacheMB: 64}
+	if got, want := followed(cfg, 0), int64(64<<20+MemoryHeadroom); got != want {
+		t.Errorf("nothing mapped: %d, want %d", got, want)
+	}
+	if got, want := followed(cfg, 40<<20), int64(24<<20+MemoryHeadroom); got != want {
+		t.Errorf("40 MiB mapped: %d, want %d", got, want)
+	}
+	if got := followed(cfg, 200<<20); got != MemoryHeadroom {
+		t.Errorf("more mapped than the budget: %d, want the headroom %d", got, MemoryHeadroom)
+	}
+}

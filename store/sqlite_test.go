@@ -35,8 +35,8 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 			t.Fatalf("a reader's cache_size is %d, want %d (KiB)", kib, want)
 		}
 	}
-	if got := readerPageCacheKiB(64) * 64; got != ReaderPageCacheKiB {
-		t.Errorf("64 readers hold %d KiB of pages, want %d", got, ReaderPageCacheKiB)
+	if got := readerPageCacheKiB(32) * 32; got != ReaderPageCacheKiB {
+		t.Errorf("32 readers hold %d KiB of pages, want %d", got, ReaderPageCacheKiB)
 	}
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -379,6 +379,11 @@ func (c *cache) invalidate(keys []string) {
 // watch makes the cache hear the store's changes.
 func (c *cache) watch(db *store.DB) { db.OnChange(c.invalidate) }
 
+// CacheMapped returns the bytes of the cache mapped outside the Go heap
+// (see region): part of its budget the Go runtime's memory limit does not
+// count.
+func (s *Service) CacheMapped() int64 { return s.cache.members.mapped() }
+
 // SetCacheBudget bounds the memory of the service's cache to about bytes.
 // Call it before the service answers anything.
 func (s *Service) SetCacheBudget(bytes int64) { s.cache.setBudget(bytes) }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -121,7 +122,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	app.LimitMemory(a.Config, a.Log, getenv)
+	if _, set := app.LimitMemory(a.Config, a.Log, getenv); set {
+		go app.FollowCache(ctx, a.Config, a.Team.CacheMapped, time.Second)
+	}
 	l, err := a.Listen()
 	if err != nil {
 		a.Close()
