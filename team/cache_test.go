@@ -165,12 +165,16 @@ func bytesPerMember(t *testing.T, f *cacheFixture) (member, withAccount float64)
 	t.Logf("cached member: %.1f bytes of live heap and mapped regions (index, slot, resources, account number), %.1f bytes charged; %.1f with its share of its account",
 		perEntry, charged, withAccount)
 	// Each shard's small maps (its profiles' numbers, its extras) take a
-	// few KiB the budget does not count.
+	// few KiB the budget does not count; and the live heap counts what the
+	// rest of the process (the runtime, goroutines of the package's other
+	// tests winding down) allocated meanwhile: a few hundred bytes to a few
+	// KiB between two measurements, allowed for as 0.5 % of what is charged.
 	const uncounted = clockShards * 2048
-	if took := after - withAccounts; took > st.bytes-accountBytes+uncounted {
-		t.Errorf("the members take %d bytes and are charged %d: the budget undercounts", took, st.bytes-accountBytes)
+	noise := func(charged int64) int64 { return charged / 200 }
+	if took, charged := after-withAccounts, st.bytes-accountBytes; took > charged+uncounted+noise(charged) {
+		t.Errorf("the members take %d bytes and are charged %d: the budget undercounts", took, charged)
 	}
-	if all := after - before; all > st.bytes+uncounted {
+	if all := after - before; all > st.bytes+uncounted+noise(st.bytes) {
 		t.Errorf("members and accounts take %d bytes and are charged %d: the budget undercounts", all, st.bytes)
 	}
 	return charged, withAccount
