@@ -221,6 +221,52 @@ func (t *memberTable) shard(h uint64) *memberShard { return &t.shards[h%clockSha
 // place is where in an index of n places the probe for hash h starts.
 func place(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
+// The members' shards and the account numbers' stripes keep the same kind
+// of index: an open-addressing table of uint32, entry i held as i+1 (0 is
+// free), probed linearly from place(hash), at most three quarters full.
+
+// indexAdd puts entry i, whose hash is h, in the first free place from its
+// own.
+func indexAdd(idx []uint32, h uint64, i uint32) {
+	n := len(idx)
+	p := place(h, n)
+	for idx[p] != 0 {
+		if p++; p == n {
+			p = 0
+		}
+	}
+	idx[p] = i + 1
+}
+
+// indexRemove takes entry i, whose hash is h, out of idx, moving back the
+// entries after it that probed past its place (no tombstones); hash gives
+// the hash of entry j.
+func indexRemove(idx []uint32, h uint64, i uint32, hash func(j uint32) uint64) {
+	size := len(idx)
+	p := place(h, size)
+	for idx[p] != i+1 {
+		if p++; p == size {
+			p = 0
+		}
+	}
+	for q := p; ; {
+		if q++; q == size {
+			q = 0
+		}
+		j := idx[q]
+		if j == 0 {
+			break
+		}
+		home := place(hash(j-1), size)
+		// j may move to p unless its home lies cyclically in (p, q].
+		if p <= q && (home <= p || home > q) || p > q && home <= p && home > q {
+			idx[p] = j
+			p = q
+		}
+	}
+	idx[p] = 0
+}
+
 // find returns the slot number of user's entry in the account numbered
 // acct, or of the account user's entry with account (acct 0), or -1; h is
 // slotHash(user, acct).
@@ -687,16 +733,7 @@ func (s *memberShard) grow(n int) {
 	}
 }
 
-func (s *memberShard) insertIndex(h uint64, i uint32) {
-	n := len(s.index)
-	p := place(h, n)
-	for s.index[p] != 0 {
-		if p++; p == n {
-			p = 0
-		}
-	}
-	s.index[p] = i + 1
-}
+func (s *memberShard) insertIndex(h uint64, i uint32) { indexAdd(s.index, h, i) }
 
 // evictOne moves the hand to the first entry that is stale or not read
 // since it last passed, clearing the bits it passes, and evicts it; never
@@ -738,32 +775,7 @@ func (s *memberShard) remove(i int) {
 	*sl = memberSlot{}
 	s.free = append(s.free, uint32(i))
 	s.live--
-	// Take i out of the index, moving back the entries after it that
-	// probed past its place (no tombstones).
-	size := len(s.index)
-	p := place(h, size)
-	for s.index[p] != uint32(i)+1 {
-		if p++; p == size {
-			p = 0
-		}
-	}
-	for q := p; ; {
-		if q++; q == size {
-			q = 0
-		}
-		j := s.index[q]
-		if j == 0 {
-			break
-		}
-		o := &s.slots[j-1]
-		home := place(o.hash(), size)
-		// j may move to p unless its home lies cyclically in (p, q].
-		if p <= q && (home <= p || home > q) || p > q && home <= p && home > q {
-			s.index[p] = j
-			p = q
-		}
-	}
-	s.index[p] = 0
+	indexRemove(s.index, h, uint32(i), func(j uint32) uint64 { return s.slots[j].hash() })
 }
 
 // clear forgets every entry.

@@ -126,32 +126,7 @@ func (a *accountNumbers) release(n uint32) {
 	if st.refs[p]--; st.refs[p] > 0 {
 		return
 	}
-	id := st.ids[p]
-	h := mix(id)
-	size := len(st.index)
-	q := place(h, size)
-	for st.index[q] != uint32(p)+1 {
-		if q++; q == size {
-			q = 0
-		}
-	}
-	// Move back the entries after it that probed past its place, as
-	// memberShard.remove does.
-	for r := q; ; {
-		if r++; r == size {
-			r = 0
-		}
-		j := st.index[r]
-		if j == 0 {
-			break
-		}
-		home := place(mix(st.ids[j-1]), size)
-		if q <= r && (home <= q || home > r) || q > r && home <= q && home > r {
-			st.index[q] = j
-			q = r
-		}
-	}
-	st.index[q] = 0
+	indexRemove(st.index, mix(st.ids[p]), uint32(p), func(j uint32) uint64 { return mix(st.ids[j]) })
 	st.ids[p] = equipe.ID{}
 	before := st.size()
 	st.free = append(st.free, uint32(p))
@@ -172,16 +147,7 @@ func (a *accountNumbers) id(n uint32) equipe.ID {
 	return id
 }
 
-func (st *numberStripe) insert(h uint64, p int) {
-	n := len(st.index)
-	q := place(h, n)
-	for st.index[q] != 0 {
-		if q++; q == n {
-			q = 0
-		}
-	}
-	st.index[q] = uint32(p) + 1
-}
+func (st *numberStripe) insert(h uint64, p int) { indexAdd(st.index, h, uint32(p)) }
 
 func (st *numberStripe) rebuild(n int) {
 	st.index = make([]uint32, n)
