@@ -236,10 +236,14 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 			return Auth{}, "", cerr
 		}
 	}
-	if err == nil && auth.alerted && s.Work.EmailQueued != nil {
+	if err != nil {
+		return Auth{}, "", err
+	}
+	s.enteredSoleAccount(u.ID, auth.User.LastLoginAt)
+	if auth.alerted && s.Work.EmailQueued != nil {
 		s.Work.EmailQueued()
 	}
-	return auth, secret, err
+	return auth, secret, nil
 }
 
 // FinishLogin uses up the challenge and starts the session of its login,
@@ -268,8 +272,10 @@ func (s *Service) finishPendingLogin(ctx context.Context, challenge, method, fac
 		}
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 			return challengeInvalid()
+		} else if err != nil {
+			return err
 		}
-		return err
+		return w.SetSoleMemberLogin(ctx, u.ID, w.Now())
 	})
 	return auth, secret, err
 }
@@ -286,9 +292,6 @@ func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Tim
 		return Auth{}, "", err
 	}
 	if err := wr.SetLastLogin(ctx, u.ID, now); err != nil {
-		return Auth{}, "", err
-	}
-	if err := wr.SetSoleMemberLogin(ctx, u.ID, now); err != nil {
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = now

@@ -35,6 +35,8 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User, amr .
 	if err := w.SetLastLogin(ctx, u.ID, w.Now()); err != nil {
 		return Auth{}, "", err
 	}
+	// Within a larger unit (joining, signing up, a passkey's sign count)
+	// the login to the account is one of its writes.
 	if err := w.SetSoleMemberLogin(ctx, u.ID, w.Now()); err != nil {
 		return Auth{}, "", err
 	}
@@ -44,6 +46,22 @@ func (s *Service) logIn(ctx context.Context, w *work.Unit, u *equipe.User, amr .
 		w.Queued()
 	}
 	return a, secret, err
+}
+
+// enteredSoleAccount records, once a login of the user at at committed,
+// that they entered the one account they are an active member of (if they
+// have one): the time the team page shows and sorts by. A login made of
+// one batch (a password, a second step's code) writes it after its answer,
+// not in its transaction: of the login's writes it is the costliest (a
+// member's row moved in each of the members' indexes) and the login needs
+// nothing of it. The person's own last login, the session and the event
+// commit with the login; a crash of the machine in the moment after leaves
+// the team page showing the login before.
+func (s *Service) enteredSoleAccount(userID equipe.ID, at time.Time) {
+	b := s.DB.NewBatch()
+	b.Relaxed()
+	b.SetSoleMemberLogin(context.Background(), userID, at)
+	s.DB.RunBatchDetached(b)
 }
 
 // startSessionKnowing creates a session with the writes w (a transaction
@@ -152,16 +170,11 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	}
 	if methods := SecondStepMethods(factors, s.rp != nil); len(methods) > 0 {
 		// The challenge is sealed (see challenge): the second step needs
-		// none of this batch, so the answer does not wait for it. It
-		// commits without waiting for the disk either: a crash of the
-		// machine in the moment after forgets the record of the challenge
-		// and its event, never one without the other (the second step
-		// records the challenge's use all the same), and the event
-		// reaches the change stream once a commit that waits for the disk
-		// numbers it (store.Batch.Relaxed). A login with a second factor
-		// so costs its person one write more than a password login, not
-		// two.
-		b.Relaxed()
+		// none of this batch, so the answer does not wait for it. Nobody
+		// waiting, it waits for the disk as any write with an event does:
+		// its event is numbered in it, and the second step's write numbers
+		// only its own. A login with a second factor so costs its person
+		// one write more than a password login, not two.
 		step, err := s.challenge(ctx, b, u, methods, now, o)
 		if err != nil {
 			return Auth{}, "", err
@@ -170,8 +183,6 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		return Auth{}, "", step
 	}
 	b.SetLastLogin(ctx, u.ID, now)
-	// The account a person with one enters is that one: their login to it.
-	b.SetSoleMemberLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
 	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser, []string{AMRPassword})
 	if err != nil {
@@ -183,6 +194,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	if err := s.DB.RunBatch(ctx, b); err != nil {
 		return Auth{}, "", err
 	}
+	s.enteredSoleAccount(u.ID, now)
 	if auth.alerted && s.Work.EmailQueued != nil {
 		s.Work.EmailQueued()
 	}

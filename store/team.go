@@ -379,12 +379,14 @@ func (w Writes) SetMemberLogin(ctx context.Context, accountID, userID equipe.ID,
 	return err
 }
 
-// SetSoleMemberLogin records a login of the user to the only account they
-// are an active member of, when there is exactly one: that account is the
-// one they enter. Someone with several chooses one, and SetMemberLogin
-// records it then.
+// SetSoleMemberLogin records a login of the user at at to the only account
+// they are an active member of, when there is exactly one: that account is
+// the one they enter. Someone with several chooses one, and SetMemberLogin
+// records it then. A login recorded later than at is kept: the record may
+// be written after its login's commit, and a switch may come first.
 func (w Writes) SetSoleMemberLogin(ctx context.Context, userID equipe.ID, at time.Time) error {
 	_, err := w.exec(ctx, `UPDATE members SET last_login_at = $2 WHERE user_id = $1 AND status = 'active'
+		AND last_login_at < $2
 		AND (SELECT COUNT(*) FROM members o WHERE o.user_id = $1 AND o.status = 'active') = 1`, userID, micros(at))
 	return err
 }

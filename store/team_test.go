@@ -385,6 +385,13 @@ func TestSetMemberLogin_RecordsTheLoginPerAccount(t *testing.T) {
 		if got := login(b, both); !got.Equal(t2) {
 			t.Errorf("the account switched to: %v, want %v", got, t2)
 		}
+		// A login's record written after a later one (it runs after its
+		// login's answer) keeps the later.
+		write(t, db, func(tx *store.Tx) error { return tx.SetSoleMemberLogin(ctx, solo, t2) })
+		write(t, db, func(tx *store.Tx) error { return tx.SetSoleMemberLogin(ctx, solo, t1.Add(time.Minute)) })
+		if got := login(a, solo); !got.Equal(t2) {
+			t.Errorf("an earlier login recorded late: %v, want %v kept", got, t2)
+		}
 	})
 }
 

@@ -2065,10 +2065,20 @@ func TestLastLogin_IsTheLastLoginToTheAccount(t *testing.T) {
 			t.Errorf("joining by the link logs in to the account: %v, %v", soloJoined, bothHere)
 		}
 		b.st.Clock.Advance(time.Minute)
+		// A password login answers before it records the login to the
+		// account, which follows at once.
+		hold := make(chan struct{})
+		b.st.DB.HoldDetachedForTest(hold)
 		auth, _, err := b.st.Identity.LogIn(ctx, solo.Email, password, origin)
+		b.st.DB.HoldDetachedForTest(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got := lastLogin(s, solo); !got.Equal(soloJoined) {
+			t.Errorf("solo's login to their only account recorded before the answer: %v, was %v", got, soloJoined)
+		}
+		close(hold)
+		b.st.DB.WaitDetached()
 		if got := lastLogin(s, solo); !got.After(soloJoined) || !got.Equal(auth.User.LastLoginAt) {
 			t.Errorf("solo's login to their only account: %v, was %v", got, soloJoined)
 		}
