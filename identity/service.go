@@ -128,8 +128,10 @@ func (s *Service) now() time.Time { return s.Work.Now() }
 // Cleanup deletes what has outlived its use: tokens expired for 30 days (kept
 // a while so that an old link still says "expired" rather than "unknown"),
 // ended sessions, browsers unused for BrowserMemory, WebAuthn ceremonies past their time, and throttles idle
-// for two days. It also numbers for the change stream the events that a process's relaxed commits (a login's
-// challenge) left unnumbered when it stopped before numbering them (store.DB.NumberPendingEvents).
+// for two days. It also numbers for the change stream the events that a process's relaxed commits left
+// unnumbered when it stopped before numbering them (store.DB.NumberPendingEvents): none of equipe's own relaxed
+// commits records an event today, but a login's challenge did before, and a process of that version may have
+// left some.
 func (s *Service) Cleanup(ctx context.Context) error {
 	now := s.now()
 	if err := s.DB.NumberPendingEvents(ctx); err != nil {
