@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"modernc.org/sqlite"
 )
 
 func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
@@ -35,8 +37,8 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 			t.Fatalf("a reader's cache_size is %d, want %d (KiB)", kib, want)
 		}
 	}
-	if got := readerPageCacheKiB(32) * 32; got != ReaderPageCacheKiB {
-		t.Errorf("32 readers hold %d KiB of pages, want %d", got, ReaderPageCacheKiB)
+	if got := readerPageCacheKiB(16) * 16; got != ReaderPageCacheKiB {
+		t.Errorf("16 readers hold %d KiB of pages, want %d", got, ReaderPageCacheKiB)
 	}
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -53,6 +55,81 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 	if _, err := db.r.ExecContext(ctx, "DELETE FROM users"); err == nil {
 		t.Fatal("a reader connection wrote")
 	}
+}
+
+// TestSQLite_PageCachesStayWithinTheirPool reads far more pages than the
+// connections may cache on every connection at once, then adds up what
+// their page caches hold (sqlite3_db_status): in modernc's build the
+// caches form one pool as large as the connections' cache_size add up to,
+// so a connection left at SQLite's default would let the others grow.
+func TestSQLite_PageCachesStayWithinTheirPool(t *testing.T) {
+	db, err := Open(context.Background(), Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	// 12 MiB of rows, four times the pool.
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 3000)
+		INSERT INTO scratch (k, v) SELECT k, randomblob(4000) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	readers := max(8, 4*runtime.GOMAXPROCS(0))
+	var conns []*sql.Conn
+	for range readers {
+		c, err := db.r.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	w, err := db.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	conns = append(conns, w)
+	// Twice over, so that every connection reads after the others filled
+	// the pool.
+	for range 2 {
+		for _, c := range conns {
+			var n int64
+			if err := c.QueryRowContext(ctx, `SELECT sum(length(v)) FROM scratch`).Scan(&n); err != nil || n != 3000*4000 {
+				t.Fatalf("read %d bytes (%v)", n, err)
+			}
+		}
+	}
+	var held, most int
+	for _, c := range conns {
+		err := c.Raw(func(dc any) error {
+			s, ok := dc.(sqlite.DBStatus)
+			if !ok {
+				t.Fatalf("the driver's connection %T does not report its status", dc)
+			}
+			cur, _, err := s.Status(sqlite.DBStatusCacheUsed, false)
+			held += cur
+			most = max(most, cur)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each connection also counts its pager and one page buffer, some
+	// 8 KiB, beside its cached pages.
+	pool := (ReaderPageCacheKiB + WriterPageCacheKiB) << 10
+	if limit := pool*11/10 + len(conns)*(8<<10); held > limit {
+		t.Errorf("the page caches of %d connections hold %d KiB, more than the pool of %d KiB", len(conns), held>>10, pool>>10)
+	}
+	// The pool was filled: the bound above was reached, not missed.
+	if held < pool/2 {
+		t.Errorf("the page caches hold %d KiB after reading 12 MiB, want at least half the pool of %d KiB", held>>10, pool>>10)
+	}
+	t.Logf("%d connections hold %d KiB of pages (the most, one connection: %d KiB)", len(conns), held>>10, most>>10)
 }
 
 func TestFilesystemKind_RefusesNetworkFilesystems(t *testing.T) {

@@ -170,7 +170,7 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so a
 	// transaction that reads then writes cannot fail half-way with SQLITE_BUSY.
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate"+fmt.Sprintf("&_pragma=cache_size(%d)", -WriterPageCacheKiB))
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +218,24 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 // read, by default 2 MiB, so a pool of 64 readers (16 CPUs) could hold
 // 128 MiB of copies of the same pages. The pages also stay in the
 // operating system's file cache, so a page a reader no longer holds costs a
-// read from memory, not from the disk. 4 MiB rather than 16: on 2 CPUs (8
-// readers of 512 KiB) the process held 23 MiB less after checks over
-// 1,000,000 members, at the same rate of checks (docs/performance.md, "A
+// read from memory, not from the disk. 2 MiB rather than 16: on 2 CPUs (8
+// readers of 256 KiB) the process held 23 MiB less at 4 MiB after checks
+// over 1,000,000 members, at the same rate of checks, and some 6 MiB less
+// again at 2 MiB with the writer's cache bounded (docs/performance.md, "A
 // million members").
-const ReaderPageCacheKiB = 4 << 10
+const ReaderPageCacheKiB = 2 << 10
+
+// WriterPageCacheKiB is the page cache of the SQLite writer, in KiB. It is
+// set rather than left at SQLite's default of 2 MiB because the caches of
+// all the connections form one pool in modernc's build of SQLite (built
+// with SQLITE_ENABLE_MEMORY_MANAGEMENT, so pcache1 keeps one group of
+// pages for the process): that pool holds as many pages as the connections'
+// cache_size add up to, and a reader may fill what the writer does not use.
+// With the writer at its default, the readers held 6 MiB of pages, not
+// their 4, and each 4 KiB page takes an 8 KiB block of modernc's allocator.
+// A write transaction larger than this spills its pages to the write-ahead
+// log before it commits, which changes nothing in what it writes.
+const WriterPageCacheKiB = 1 << 10
 
 // minPageCacheKiB is the least page cache a reader keeps: the pages of the
 // indexes a check and a members page walk.
