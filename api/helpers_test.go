@@ -133,6 +133,8 @@ func signUp(t testing.TB, env *apptest.Env, email string) string {
 	if r := call(t, c, "POST", env.URL+"/api/v1/me/consent", map[string]any{"accept_privacy_policy": true}, bearer(token)...); r.Status != 200 {
 		t.Fatalf("consent: %d %s", r.Status, r.Raw)
 	}
+	// The login's entry into the account is written after its answer.
+	env.App.DB.WaitDetached()
 	return token
 }
 
@@ -158,7 +160,10 @@ func instanceActor(t *testing.T, env *apptest.Env) team.Actor {
 
 func teamNewKey(name string) team.NewKey { return team.NewKey{Name: name} }
 
+// storetest_dump returns every row of the database, once the writes that
+// follow an answer (a login's entry into the account) have committed.
 func storetest_dump(t *testing.T, env *apptest.Env) string {
+	env.App.DB.WaitDetached()
 	return storetest.Dump(t, storetest.Raw(t, env.DB))
 }
 

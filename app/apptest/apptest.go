@@ -476,6 +476,9 @@ func (e *Env) AddMember(t testing.TB, account equipe.ID, email, role string, sta
 	if err := e.App.Identity.AcceptPolicy(ctx, auth.User.ID, p.Version, equipe.Origin{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
+	// The login's entry into the account is written after its answer:
+	// the member is returned once it has been.
+	e.App.DB.WaitDetached()
 	return Member{User: u, Token: token}
 }
 
