@@ -191,7 +191,7 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 			// rather than five.
 			b.q.items = append(b.q.items, db.d.catchUp(true)...)
 		} else {
-			for _, st := range sequenceEvents(b.q.events) {
+			for _, st := range sequenceEvents(db.engine, b.q.events) {
 				b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})
 			}
 		}

@@ -155,7 +155,7 @@ func TestStreamEvents_ATransactionThatTookItsNumberCommitsBeforeTheNext(t *testi
 	var waiting int
 	testenv.Await(t, 10*time.Second, testenv.Every(5*time.Millisecond), "the second transaction waits for the counter", func() bool {
 		err := db.QueryRowForTest(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-			AND query LIKE 'UPDATE event_sequence%'`, &waiting)
+			AND query LIKE '%UPDATE event_sequence%'`, &waiting)
 		return err == nil && waiting == 1
 	})
 	if got, _ := readAll(t, db, start); len(got) != 0 {

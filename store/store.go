@@ -403,7 +403,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, relaxed bool) (e
 				return wrap(err)
 			}
 		}
-		for _, st := range sequenceEvents(events) {
+		for _, st := range sequenceEvents(db.engine, events) {
 			if _, err = stx.ExecContext(ctx, st.query, st.args...); err != nil {
 				return wrap(err)
 			}
