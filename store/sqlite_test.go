@@ -11,12 +11,20 @@ import (
 	"modernc.org/sqlite"
 )
 
-func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
+// freshSQLite opens a fresh SQLite database in a directory of the test's,
+// closed when the test ends.
+func freshSQLite(t *testing.T) *DB {
+	t.Helper()
 	db, err := Open(context.Background(), Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
+	db := freshSQLite(t)
 	ctx := context.Background()
 	// Several readers at once, so that more than one connection is checked.
 	for _, p := range []querier{db.w, db.r, db.r, db.r} {
@@ -44,7 +52,7 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Foreign keys are enforced: a member of no account is refused.
-	err = db.Write(ctx, func(tx *Tx) error {
+	err := db.Write(ctx, func(tx *Tx) error {
 		return tx.CreateMember(ctx, &equipe.Member{AccountID: equipe.NewID(), UserID: equipe.NewID(), Role: "admin",
 			Status: equipe.MemberActive, CreatedAt: time.Now()})
 	})
@@ -63,11 +71,7 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 // caches form one pool as large as the connections' cache_size add up to,
 // so a connection left at SQLite's default would let the others grow.
 func TestSQLite_PageCachesStayWithinTheirPool(t *testing.T) {
-	db, err := Open(context.Background(), Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := freshSQLite(t)
 	ctx := context.Background()
 	// 12 MiB of rows, four times the pool.
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
@@ -149,11 +153,7 @@ func TestFilesystemKind_RefusesNetworkFilesystems(t *testing.T) {
 // wait unnumbered, see pendingEvents) and waits for the disk otherwise.
 func TestSQLite_RelaxedBatchCommitsWithoutFlushAndOnlyItself(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := freshSQLite(t)
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
