@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"modernc.org/libc"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // freshSQLite opens a fresh SQLite database in a directory of the test's,
@@ -69,10 +71,17 @@ func TestSQLite_DurabilitySettingsHoldOnEveryConnection(t *testing.T) {
 // connections may cache on every connection at once, then adds up what
 // their page caches hold (sqlite3_db_status): in modernc's build the
 // caches form one pool as large as the connections' cache_size add up to,
-// so a connection left at SQLite's default would let the others grow.
+// so a connection left at SQLite's default would let the others grow. The
+// pages come from the slots the store set up for them (sqlite3_status),
+// not each from a block of its own twice its size (see setUpPageCache).
 func TestSQLite_PageCachesStayWithinTheirPool(t *testing.T) {
 	db := freshSQLite(t)
 	ctx := context.Background()
+	// The slots are cut for pages of the size the store's databases have.
+	var pageSize int
+	if err := db.w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != sqlitePageSize {
+		t.Fatalf("page_size is %d (%v), want %d", pageSize, err, sqlitePageSize)
+	}
 	// 12 MiB of rows, four times the pool.
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
 		t.Fatal(err)
@@ -133,7 +142,17 @@ func TestSQLite_PageCachesStayWithinTheirPool(t *testing.T) {
 	if held < pool/2 {
 		t.Errorf("the page caches hold %d KiB after reading 12 MiB, want at least half the pool of %d KiB", held>>10, pool>>10)
 	}
-	t.Logf("%d connections hold %d KiB of pages (the most, one connection: %d KiB)", len(conns), held>>10, most>>10)
+	// Every page is in a slot: the slots in use hold at least the pages
+	// above, and no page was allocated on its own.
+	used, overflow := pageCacheStatus()
+	if pageCacheSlots == 0 || used < int64(pool/2/pageSize) {
+		t.Errorf("%d of %d page cache slots in use after filling the pool, want at least %d", used, pageCacheSlots, pool/2/pageSize)
+	}
+	if overflow > 0 {
+		t.Errorf("%d KiB of pages found no slot among %d (%d in use)", overflow>>10, pageCacheSlots, used)
+	}
+	t.Logf("%d connections hold %d KiB of pages (the most, one connection: %d KiB); %d of %d slots in use, %d bytes beside them",
+		len(conns), held>>10, most>>10, used, pageCacheSlots, overflow)
 }
 
 func TestFilesystemKind_RefusesNetworkFilesystems(t *testing.T) {
@@ -205,4 +224,25 @@ func TestSQLite_RelaxedBatchCommitsWithoutFlushAndOnlyItself(t *testing.T) {
 	if got := writerSync(); got != full {
 		t.Fatalf("after a failed relaxed batch, a transaction ran with synchronous=%d, want FULL (2)", got)
 	}
+}
+
+// pageCacheStatus returns how many of the page cache's slots are in use and
+// how many bytes of pages found no free slot and were allocated on their
+// own (sqlite3_status, for the whole process).
+func pageCacheStatus() (used, overflow int64) {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	p := libc.Xmalloc(tls, 16)
+	if p == 0 {
+		return -1, -1
+	}
+	defer libc.Xfree(tls, p)
+	cur, hi := p, p+8
+	if sqlite3.Xsqlite3_status64(tls, sqlite3.SQLITE_STATUS_PAGECACHE_USED, cur, hi, 0) == sqlite3.SQLITE_OK {
+		used = libc.AtomicLoadPInt64(cur)
+	}
+	if sqlite3.Xsqlite3_status64(tls, sqlite3.SQLITE_STATUS_PAGECACHE_OVERFLOW, cur, hi, 0) == sqlite3.SQLITE_OK {
+		overflow = libc.AtomicLoadPInt64(cur)
+	}
+	return used, overflow
 }

@@ -163,6 +163,7 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
 	}
 	path := filepath.Join(dir, "equipe.db")
+	setUpPageCache(conns, cfg.Logger)
 	// The busy timeout comes first: the pragmas run in order, and switching a
 	// fresh file to WAL waits for the lock another process holds while it
 	// migrates, rather than failing at once with SQLITE_BUSY.
