@@ -32,9 +32,9 @@ var pageCacheOnce sync.Once
 //
 // The slots are as many as the pool of pages the connections of one
 // database may cache (their cache_size add up, see WriterPageCacheKiB),
-// plus a buffer of a page that each connection keeps, plus the ten slots
-// SQLite holds back: when fewer are free, the caches recycle their own
-// pages rather than take new ones. A page that finds no free slot (another
+// plus two for the buffers of a page each connection keeps, plus the ten
+// slots SQLite holds back: when fewer are free, the caches recycle their
+// own pages rather than take new ones. A page that finds no free slot (another
 // database open in the same process, as in tests) is allocated on its own,
 // as without the slots. SQLite writes a link at the head of every slot as
 // it sets them up, so the whole block is resident from the first open:
