@@ -222,11 +222,20 @@ func sortedRids(ids []equipe.ID) []rid {
 // contains is a binary search written out: it is on the hot path, and a
 // generic search with a comparison function does not inline.
 func contains(rs []rid, k rid) bool {
-	_, ok := search(rs, k)
-	return ok
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if rs[h].less(k) {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo < len(rs) && rs[lo] == k
 }
 
-// search returns where k is in rs, or would be, and whether it is there.
+// search returns where k is in rs, or would be, and whether it is there:
+// contains with the place, off the hot path (see Member.assigned).
 func search(rs []rid, k rid) (int, bool) {
 	lo, hi := 0, len(rs)
 	for lo < hi {
@@ -618,7 +627,10 @@ func (c *Catalogue) CheckIndex(m *Member, a *Account, perm int, q Query) Decisio
 			}
 			return deny(DeniedUnknownResource)
 		}
-		if p.restricted && !m.viaFirm && !m.assigned(k) {
+		// A member held as bits has no resources of their own (see
+		// AssembleWithin): contains, which inlines, answers first, so that
+		// a member compiled pays next to nothing for the bits.
+		if p.restricted && !m.viaFirm && !contains(m.resources, k) && (m.within == nil || !m.assigned(k)) {
 			return deny(DeniedResourceNotAssigned)
 		}
 	}
