@@ -234,6 +234,21 @@ func contains(rs []rid, k rid) bool {
 	return lo < len(rs) && rs[lo] == k
 }
 
+// search returns where k is in rs, or would be, and whether it is there:
+// contains with the place, off the hot path (see Member.assigned).
+func search(rs []rid, k rid) (int, bool) {
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if rs[h].less(k) {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo, lo < len(rs) && rs[lo] == k
+}
+
 // Member is a member compiled for checking: their effective permissions as a
 // Set, their assigned resources sorted, and the reason, if any, that they
 // may do nothing at all. Compile it once, cache it (keyed by account and
@@ -250,10 +265,15 @@ type Member struct {
 	userID    equipe.ID
 	accountID equipe.ID
 	resources []rid
-	viaFirm   bool
-	disabled  bool
-	status    Status
-	blocked   blockCode // why the member may do nothing, if they may not
+	// within, when set, holds the member's resources instead of
+	// resources: those of its list whose bit is set in bits (see
+	// AssembleWithin).
+	within   []rid
+	bits     uint32
+	viaFirm  bool
+	disabled bool
+	status   Status
+	blocked  blockCode // why the member may do nothing, if they may not
 }
 
 // profile is what members of one role and the same overrides share: the
@@ -380,11 +400,36 @@ func (m *Member) Blocked() Reason { return blockReasons[m.blocked] }
 
 // Resources returns the member's assigned resources, sorted.
 func (m *Member) Resources() []equipe.ID {
-	ids := make([]equipe.ID, len(m.resources))
-	for i, r := range m.resources {
+	rs := m.assignedList()
+	ids := make([]equipe.ID, len(rs))
+	for i, r := range rs {
 		ids[i] = r.id()
 	}
 	return ids
+}
+
+// assigned reports whether the member is assigned to k.
+func (m *Member) assigned(k rid) bool {
+	if m.within == nil {
+		return contains(m.resources, k)
+	}
+	i, ok := search(m.within, k)
+	return ok && i < MaxWithin && m.bits&(1<<i) != 0
+}
+
+// assignedList returns the member's assigned resources, sorted: a new
+// slice when they are held as bits (see AssembleWithin).
+func (m *Member) assignedList() []rid {
+	if m.within == nil {
+		return m.resources
+	}
+	rs := make([]rid, 0, bits.OnesCount32(m.bits))
+	for i, r := range m.within[:min(len(m.within), MaxWithin)] {
+		if m.bits&(1<<i) != 0 {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // Size returns the bytes the member takes in memory, for the budget of a
@@ -394,7 +439,7 @@ func (m *Member) Size() int {
 }
 
 // Assigned reports whether the member is assigned to the resource id.
-func (m *Member) Assigned(id equipe.ID) bool { return contains(m.resources, ridOf(id)) }
+func (m *Member) Assigned(id equipe.ID) bool { return m.assigned(ridOf(id)) }
 
 // Account is an account compiled for checking: its ID, its resources in
 // use and its archived resources, each sorted. A resource in neither is
@@ -582,7 +627,10 @@ func (c *Catalogue) CheckIndex(m *Member, a *Account, perm int, q Query) Decisio
 			}
 			return deny(DeniedUnknownResource)
 		}
-		if p.restricted && !m.viaFirm && !contains(m.resources, k) {
+		// A member held as bits has no resources of their own (see
+		// AssembleWithin): contains, which inlines, answers first, so that
+		// a member compiled pays next to nothing for the bits.
+		if p.restricted && !m.viaFirm && !contains(m.resources, k) && (m.within == nil || !m.assigned(k)) {
 			return deny(DeniedResourceNotAssigned)
 		}
 	}

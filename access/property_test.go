@@ -260,7 +260,7 @@ func TestProperty_DenialRulesAreNeverBypassed(t *testing.T) {
 	for range 30 {
 		catalogues = append(catalogues, randomCatalogue(t, r))
 	}
-	checks, allowed := 0, 0
+	checks, allowed, withinHeld := 0, 0, 0
 	for _, c := range catalogues {
 		w := newWorld(c, r)
 		acct := CompileAccount(w.accountID, w.pool, nil)
@@ -286,6 +286,30 @@ func TestProperty_DenialRulesAreNeverBypassed(t *testing.T) {
 			m2 := c.Compile(shuffled)
 			if m.Set() != m2.Set() || !slices.Equal(m.Resources(), m2.Resources()) || !slices.Equal(c.Effective(m), c.Effective(m2)) {
 				t.Fatalf("compiling depends on order:\n%+v\n%+v", in, shuffled)
+			}
+
+			// The member held as bits over the account's resources, as a
+			// cache keeps it, is the same member.
+			var mw *Member
+			prof, res, st := m.Parts()
+			inUse, _ := acct.Parts()
+			if b, ok := Within(inUse, res); ok {
+				a := AssembleWithin(prof, in.UserID, w.accountID, inUse, b, st)
+				mw, withinHeld = &a, withinHeld+1
+				if !slices.Equal(mw.Resources(), m.Resources()) {
+					t.Fatalf("held as bits, the resources are %v, not %v", mw.Resources(), m.Resources())
+				}
+				if _, back, _ := mw.Parts(); !slices.Equal(back, res) {
+					t.Fatalf("taken apart again, the resources are %v, not %v", back, res)
+				}
+				if ok, _ := c.CoversMember(mw, m2); !ok {
+					t.Fatal("held as bits, the member does not cover itself compiled")
+				}
+				if ok, _ := c.CoversMember(m2, mw); !ok {
+					t.Fatal("held as bits, the member is not covered by itself compiled")
+				}
+			} else if !slices.ContainsFunc(in.Resources, func(id equipe.ID) bool { return !slices.Contains(w.pool, id) }) {
+				t.Fatalf("resources %v of the account's %v not held as bits", in.Resources, w.pool)
 			}
 
 			eff, denied := refEffective(c, in)
@@ -316,6 +340,11 @@ func TestProperty_DenialRulesAreNeverBypassed(t *testing.T) {
 				}
 				if d2 := c.Check(m2, acct, key, q); d2 != d {
 					fail("depends on the order of the input")
+				}
+				if mw != nil {
+					if d3 := c.Check(mw, acct, key, q); d3 != d {
+						fail(fmt.Sprintf("held as bits, answered %+v", d3))
+					}
 				}
 				if d.Allowed != strings.HasPrefix(string(d.Reason), "allowed") || !slices.Contains(Reasons, d.Reason) {
 					fail("reason does not match the answer")
@@ -349,7 +378,10 @@ func TestProperty_DenialRulesAreNeverBypassed(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d checks, %d allowed", checks, allowed)
+	t.Logf("%d checks, %d allowed, %d members held as bits", checks, allowed, withinHeld)
+	if withinHeld < 1000 {
+		t.Errorf("only %d members held as bits: the generator rarely exercises them", withinHeld)
+	}
 	if allowed < checks/10 {
 		t.Errorf("only %d of %d checks allowed: the generator rarely exercises allowances", allowed, checks)
 	}

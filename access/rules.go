@@ -79,8 +79,8 @@ func (c *Catalogue) CoversMember(actor, target *Member) (ok bool, missing []stri
 		if !target.LimitedToAssigned() {
 			missing = append(missing, MissingUnrestricted)
 		} else {
-			for _, r := range target.resources {
-				if !contains(actor.resources, r) {
+			for _, r := range target.assignedList() {
+				if !actor.assigned(r) {
 					missing = append(missing, MissingAssigned)
 					break
 				}
@@ -163,7 +163,8 @@ func (c *Catalogue) Narrow(m, limit *Member) *Member {
 		p.set.add(i, sc)
 	})
 	if limit.LimitedToAssigned() {
-		p.restricted, n.viaFirm, n.resources = true, false, limit.resources
+		p.restricted, n.viaFirm = true, false
+		n.resources, n.within, n.bits = limit.resources, limit.within, limit.bits
 	}
 	if m.p.role == equipe.RoleAdmin && limit.p.role != equipe.RoleAdmin {
 		p.role = limit.p.role

@@ -199,7 +199,7 @@ func (c *cache) putUser(gen uint64, id equipe.ID, e userEntry) {
 }
 
 func (c *cache) member(k memberKey) (memberEntry, bool) {
-	e, ok := c.members.get(k)
+	e, ok := c.members.get(k, nil)
 	if ok && e.noJoined && c.needsJoined(k.account) {
 		// The account came to require a second factor, whose grace counts
 		// from the joined time the entry did not keep: read it again.
@@ -264,7 +264,7 @@ func (c *cache) accountMember(account, user equipe.ID) (heldAccount, heldMember,
 	if !ok || !a.exists {
 		return a, heldMember{}, c.counted(ok)
 	}
-	m, ok := c.members.get(memberKey{account, user})
+	m, ok := c.members.get(memberKey{account, user}, &a)
 	return a, m, c.counted(ok)
 }
 
@@ -321,8 +321,9 @@ func (c *cache) newMember(gen uint64, k memberKey, e memberEntry) (newMember, bo
 	if e.active {
 		nm.slot.flags |= slotActive
 	}
+	acct, held := c.members.getAccount(k.account, false)
 	if !e.joined.IsZero() {
-		if c.needsJoined(k.account) {
+		if !held || !acct.exists || acct.since != 0 { // see needsJoined
 			nm.since = e.joined.UnixNano()
 		} else {
 			nm.slot.flags |= slotNoJoined
@@ -333,6 +334,16 @@ func (c *cache) newMember(gen uint64, k memberKey, e memberEntry) (newMember, bo
 	}
 	if e.m != nil {
 		nm.profile, nm.resources, nm.slot.standing = e.m.Parts()
+		// Resources among the first of the account's in use, as the cache
+		// holds them, are kept as bits over those: 4 bytes a member
+		// instead of 16 a resource. Made over the entry the cache holds,
+		// whatever the member was read with: a check reads the bits only
+		// with the same resources (see memberShard.held).
+		if len(nm.resources) > 0 && held && acct.exists {
+			inUse, _ := acct.a.Parts()
+			nm.bits, nm.within = access.Within(inUse, nm.resources)
+			nm.digest = withinDigest(inUse)
+		}
 	}
 	// The generations are read before seq: an invalidation moves seq
 	// first, so generations that already count it come with a seq that

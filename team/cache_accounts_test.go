@@ -3,6 +3,7 @@ package team
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -239,5 +240,101 @@ func TestCache_JoinedTimeComesBackWhenTheAccountRequiresIt(t *testing.T) {
 	c.putMember(c.generation(), k, e)
 	if got, ok := c.member(k); !ok || !got.joined.Equal(e.joined) {
 		t.Fatalf("member read again: %+v, %v; want joined %v", got, ok, e.joined)
+	}
+}
+
+// heldAsBits reports whether the cache holds k's resources as bits over
+// its account's (see slotWithin).
+func heldAsBits(c *cache, k memberKey) bool {
+	s := c.members.shard(hashMember(k))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, _ := s.findMember(k)
+	return i >= 0 && slotWithin(&s.slots[i])
+}
+
+// A member held as bits over their account's resources is read only with
+// those resources: should the account's entry be read again with other
+// resources before any invalidation arrives (evicted, then read again just
+// after a resource was added), the bits, made over the first, are not read
+// over the second, which would assign the member another resource.
+func TestCache_MemberBitsAreReadOnlyOverTheResourcesTheyWereMadeOver(t *testing.T) {
+	f := newCacheFixture()
+	f.resources = func(int) int { return 1 }
+	account := equipe.NewID()
+	pool := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+	f.ofAccount = map[equipe.ID][]equipe.ID{account: pool}
+	// A resource that sorts before all the others moves every other one
+	// place along.
+	first := equipe.ID{15: 1}
+	c := newCache()
+	c.setBudget(1 << 20)
+	putAccount := func(res []equipe.ID) {
+		c.putAccount(c.generation(), account, accountEntry{a: access.CompileAccount(account, res, nil), members: 10})
+	}
+	check := func(k memberKey, resource equipe.ID) (bool, bool) {
+		t.Helper()
+		a, h, ok := c.accountMember(k.account, k.user)
+		if !ok {
+			return false, false
+		}
+		return f.cat.Check(h.member(), a.account(), "members.view", access.Query{Resource: resource, HasResource: true}).Allowed, true
+	}
+
+	putAccount(pool)
+	k := memberKey{account, equipe.NewUserID()}
+	e := f.member(account, k.user, 2) // a collaborator, assigned pool[2]
+	if got := e.m.Resources(); len(got) != 1 || got[0] != pool[2] {
+		t.Fatalf("the fixture assigns %v", got)
+	}
+	c.putMember(c.generation(), k, e)
+	if !heldAsBits(c, k) {
+		t.Fatal("a member assigned one of their account's resources is not held as bits")
+	}
+	for _, r := range pool {
+		allowed, cached := check(k, r)
+		if !cached || allowed != (r == pool[2]) {
+			t.Fatalf("resource %v: allowed %v, cached %v", r, allowed, cached)
+		}
+	}
+	if got, ok := c.member(k); !ok || !slices.Equal(got.m.Resources(), []equipe.ID{pool[2]}) {
+		t.Fatalf("read alone, the member holds %v (cached %v)", got.m, ok)
+	}
+
+	// The account read again with one more resource, no invalidation.
+	grown := append([]equipe.ID{first}, pool...)
+	putAccount(grown)
+	for _, r := range grown {
+		if allowed, cached := check(k, r); cached {
+			t.Fatalf("resource %v: answered from bits made over other resources (allowed %v)", r, allowed)
+		}
+	}
+	if _, ok := c.member(k); ok {
+		t.Fatal("read alone, the member is answered from bits made over other resources")
+	}
+
+	// Read again, the member is kept as keys while other members' bits are
+	// over the former resources, and answers right.
+	c.putMember(c.generation(), k, e)
+	for _, r := range grown {
+		allowed, cached := check(k, r)
+		if !cached || allowed != (r == pool[2]) {
+			t.Fatalf("read again, resource %v: allowed %v, cached %v", r, allowed, cached)
+		}
+	}
+
+	// A member held as bits survives its account read again with the same
+	// resources.
+	k2 := memberKey{account, equipe.NewUserID()}
+	c.putMember(c.generation(), k2, f.member(account, k2.user, 2))
+	if !heldAsBits(c, k2) {
+		t.Fatal("once no member holds bits over the former resources, a member is not held as bits over the new ones")
+	}
+	putAccount(grown)
+	for _, r := range grown {
+		allowed, cached := check(k2, r)
+		if !cached || allowed != (r == pool[2]) {
+			t.Fatalf("the account read again unchanged, resource %v: allowed %v, cached %v", r, allowed, cached)
+		}
 	}
 }

@@ -59,30 +59,45 @@ func BenchmarkCache_WorkingSet(b *testing.B) {
 
 // BenchmarkCache_AccountMember looks up an account and a member of it, as
 // every check answered from the cache does, over 100,000 members in 10,000
-// accounts of four resources, all held; it must not allocate.
+// accounts of four resources, all held; it must not allocate. The members'
+// resources are others than their account's (kept as keys) or the
+// account's, read first (kept as bits over them).
 func BenchmarkCache_AccountMember(b *testing.B) {
-	f := newCacheFixture()
-	f.resources = func(i int) int { return []int{0, 0, 1, 2}[i%4] }
-	ks := memberKeys(100_000)
-	c := newCache()
-	c.setBudget(256 << 20)
-	for i, k := range ks {
-		c.putMember(c.generation(), k, f.member(k.account, k.user, i))
-		if i < 10_000 {
-			res := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
-			c.putAccount(c.generation(), k.account, accountEntry{a: access.CompileAccount(k.account, res, nil), members: 10})
-		}
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	order := make([]int32, 1<<16)
-	for i := range order {
-		order[i] = int32(r.IntN(len(ks)))
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		k := ks[order[i&(len(order)-1)]]
-		if _, _, ok := c.accountMember(k.account, k.user); !ok {
-			b.Fatal("not held")
-		}
+	for _, bits := range []bool{false, true} {
+		b.Run(map[bool]string{false: "keys", true: "bits"}[bits], func(b *testing.B) {
+			f := newCacheFixture()
+			f.resources = func(i int) int { return []int{0, 0, 1, 2}[i%4] }
+			if bits {
+				f.ofAccount = map[equipe.ID][]equipe.ID{}
+			}
+			ks := memberKeys(100_000)
+			c := newCache()
+			c.setBudget(256 << 20)
+			for _, k := range ks[:10_000] {
+				res := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+				if bits {
+					f.ofAccount[k.account] = res
+				}
+				c.putAccount(c.generation(), k.account, accountEntry{a: access.CompileAccount(k.account, res, nil), members: 10})
+			}
+			for i, k := range ks {
+				c.putMember(c.generation(), k, f.member(k.account, k.user, i))
+				if heldAsBits(c, k) != (bits && i%4 >= 2) {
+					b.Fatalf("member %d held as bits: %v", i, heldAsBits(c, k))
+				}
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			order := make([]int32, 1<<16)
+			for i := range order {
+				order[i] = int32(r.IntN(len(ks)))
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				k := ks[order[i&(len(order)-1)]]
+				if _, _, ok := c.accountMember(k.account, k.user); !ok {
+					b.Fatal("not held")
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package team
 
 import (
+	"hash/maphash"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,9 +16,10 @@ import (
 // flat arrays the garbage collector does not scan, instead of a million
 // objects it does. What members share lives once in the shard or the
 // table: the profile (role, overrides, permissions) as a small number, the
-// account as a number (see accountNumbers), the assigned resources in the
-// shard's array of resource keys, and the rare firm membership beside it
-// (extras). 32 bytes: the user's ID, the account's number, one
+// account as a number (see accountNumbers), the assigned resources as bits
+// over their account's resources in use where they can be (see
+// slotWithin), else in the shard's array of resource keys, and the rare
+// firm membership beside it (extras). 32 bytes: the user's ID, the account's number, one
 // generation, where the resources start, the profile, the flags and the
 // standing.
 //
@@ -34,7 +36,9 @@ type memberSlot struct {
 	// gen is the sum of the generations of the account and the user when
 	// the entry was read (see slotGen).
 	gen uint32
-	// res is where the member's resources start in the shard's keys.
+	// res is where the member's resources start in the shard's keys; for
+	// a member without keys, its resources as bits over its account's
+	// (see slotWithin).
 	res     uint32
 	profile uint16 // index in the shard's profiles; 0: no member
 	// flags holds the flags below and, in its low bits, how many
@@ -59,6 +63,27 @@ const (
 	// resExtra in the low bits says the count of resources is in extras.
 	resExtra = 1<<3 - 1
 )
+
+// slotWithin reports whether slot sl holds its member's resources as bits
+// in res over the resources in use of their account (see access.Within):
+// a member with no resource key and bits set. A member without resources
+// has neither.
+func slotWithin(sl *memberSlot) bool {
+	return sl.flags&(slotAccount|resExtra) == 0 && sl.res != 0
+}
+
+// withinSeed keys withinDigest.
+var withinSeed = maphash.MakeSeed()
+
+// withinDigest returns the digest of an account's resources in use that a
+// member's bits are made over and read with (see accountNumbers.claimWithin).
+func withinDigest(keys []access.ResourceKey) uint64 {
+	if len(keys) == 0 {
+		return 0
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(keys))), len(keys)*int(keyBytes))
+	return maphash.Bytes(withinSeed, b)
+}
 
 // slotHash is where the index looks for the entry of user in the account
 // numbered acct (0: the account slot of the account user): it needs no
@@ -293,15 +318,17 @@ func (s *memberShard) find(user equipe.ID, acct uint32, h uint64, account bool) 
 	}
 }
 
-// findMember returns the slot number of k's member entry, or -1. Call it
-// under the shard's lock: the account's number is read under it, so a slot
-// found with that number is that account's (see accountNumbers).
-func (s *memberShard) findMember(k memberKey) int {
-	n, ok := s.nums.lookup(k.account)
+// findMember returns the slot number of k's member entry, or -1, and the
+// digest of the account's resources that members held as bits were made
+// over. Call it under the shard's lock: the account's number is read under
+// it, so a slot found with that number is that account's (see
+// accountNumbers).
+func (s *memberShard) findMember(k memberKey) (int, uint64) {
+	n, within, ok := s.nums.lookup(k.account)
 	if !ok {
-		return -1
+		return -1, 0
 	}
-	return s.find(k.user, n, slotHash(k.user, n), false)
+	return s.find(k.user, n, slotHash(k.user, n), false), within
 }
 
 // bytes returns what the shard's arrays take.
@@ -324,22 +351,43 @@ func indexLen(n int) int {
 	return n + n/3 + 1
 }
 
-// get returns k's entry, fresh, and marks it used.
-func (t *memberTable) get(k memberKey) (heldMember, bool) {
+// get returns k's entry, fresh, and marks it used. a is its account's
+// entry, if the caller has it, fresh: a member held as bits over the
+// account's resources is read with them (else get reads the account's
+// entry itself).
+func (t *memberTable) get(k memberKey, a *heldAccount) (heldMember, bool) {
+	e, ok, needAccount := t.getWith(k, a, true)
+	if needAccount {
+		// The account's entry is read without the member's shard locked:
+		// shards are never locked two at once.
+		acct, held := t.getAccount(k.account, false)
+		if !held {
+			return heldMember{}, false
+		}
+		e, ok, _ = t.getWith(k, &acct, true)
+	}
+	return e, ok
+}
+
+// getWith is get with the account's entry a, or nil: it then reports
+// needAccount when the member is held as bits.
+func (t *memberTable) getWith(k memberKey, a *heldAccount, mark bool) (e heldMember, ok, needAccount bool) {
 	h := hashMember(k)
 	s := t.shard(h)
 	s.mu.RLock()
-	i := s.findMember(k)
+	defer s.mu.RUnlock()
+	i, within := s.findMember(k)
 	if i < 0 {
-		s.mu.RUnlock()
-		return heldMember{}, false
+		return heldMember{}, false, false
 	}
-	e, ok := s.held(t, i, k.account)
-	if ok {
+	if slotWithin(&s.slots[i]) && a == nil {
+		return heldMember{}, false, true
+	}
+	e, ok = s.held(t, i, k.account, a, within)
+	if ok && mark {
 		s.markUsed(i)
 	}
-	s.mu.RUnlock()
-	return e, ok
+	return e, ok, false
 }
 
 // markUsed sets slot i's CLOCK bit, under the shard's read lock: the bit
@@ -354,24 +402,33 @@ func (s *memberShard) markUsed(i int) {
 
 // peek reports whether the table holds k fresh, without marking it used.
 func (t *memberTable) peek(k memberKey) bool {
-	h := hashMember(k)
-	s := t.shard(h)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	i := s.findMember(k)
-	if i < 0 {
-		return false
+	_, ok, needAccount := t.getWith(k, nil, false)
+	if needAccount {
+		if acct, held := t.getAccount(k.account, false); held {
+			_, ok, _ = t.getWith(k, &acct, false)
+		}
 	}
-	_, ok := s.held(t, i, k.account)
 	return ok
 }
 
 // held assembles slot i, a member of account, and reports whether it is
-// fresh. Call it under the shard's lock.
-func (s *memberShard) held(t *memberTable, i int, account equipe.ID) (heldMember, bool) {
+// fresh; a is the account's entry, for a member held as bits over its
+// resources in use, and within the digest of the resources the number's
+// bits were made over (see accountNumbers.claimWithin): bits over other
+// resources than a's are not read. Call it under the shard's lock.
+func (s *memberShard) held(t *memberTable, i int, account equipe.ID, a *heldAccount, within uint64) (heldMember, bool) {
 	sl := &s.slots[i]
 	if sl.gen != t.gens.slotGen(account, sl.user) {
 		return heldMember{}, false
+	}
+	var inUse []access.ResourceKey
+	if slotWithin(sl) {
+		if a == nil || !a.exists {
+			return heldMember{}, false
+		}
+		if inUse, _ = a.a.Parts(); withinDigest(inUse) != within {
+			return heldMember{}, false
+		}
 	}
 	e := heldMember{active: sl.flags&slotActive != 0, noJoined: sl.flags&slotNoJoined != 0}
 	n := int(sl.flags & resExtra)
@@ -385,7 +442,11 @@ func (s *memberShard) held(t *memberTable, i int, account equipe.ID) (heldMember
 			n = int(x.nres)
 		}
 	}
-	if sl.profile != 0 {
+	switch {
+	case sl.profile == 0:
+	case inUse != nil:
+		e.m, e.has = access.AssembleWithin(s.profiles[sl.profile], sl.user, account, inUse, sl.res, sl.standing), true
+	default:
 		var rs []access.ResourceKey
 		if n > 0 {
 			rs = s.keys[sl.res : int(sl.res)+n : int(sl.res)+n]
@@ -424,8 +485,14 @@ type newMember struct {
 	account   equipe.ID
 	profile   *access.Profile // nil: no member
 	resources []access.ResourceKey
-	firm      equipe.ID
-	fgen      uint32
+	// within says the resources may be held as bits instead of keys
+	// (see slotWithin) over the account's resources in use whose digest
+	// is digest.
+	within bool
+	bits   uint32
+	digest uint64
+	firm   equipe.ID
+	fgen   uint32
 	// since and grace are an account's second-factor requirement; since
 	// is a member's joined time when kept (see cache.newMember).
 	since, grace int64
@@ -445,13 +512,14 @@ func (t *memberTable) put(e *newMember, ifRoom bool) bool {
 	defer s.mu.Unlock()
 	var kept bool
 	if e.slot.flags&slotAccount != 0 {
-		kept = s.put(t, e, 0, ifRoom)
+		kept = s.put(t, e, 0, false, ifRoom)
 	} else {
 		// The slot holds the number from now; it lets it go if it is not
 		// kept after all, or when it is removed.
 		n := t.nums.acquire(e.account)
-		if kept = s.put(t, e, n, ifRoom); !kept {
-			t.nums.release(n)
+		bits := e.within && t.nums.claimWithin(n, e.digest)
+		if kept = s.put(t, e, n, bits, ifRoom); !kept {
+			t.nums.release(n, bits)
 		}
 	}
 	t.setFull(s)
@@ -474,8 +542,9 @@ func (t *memberTable) setFull(s *memberShard) {
 func grown(n int) int { return max(16, n+n/2) }
 
 // put keeps e, a member of the account numbered acct (or an account, acct
-// 0) under the shard's lock.
-func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, ifRoom bool) bool {
+// 0) under the shard's lock; with bits, its resources as e.bits (see
+// slotWithin).
+func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, bits, ifRoom bool) bool {
 	account := e.slot.flags&slotAccount != 0
 	h := slotHash(e.slot.user, acct)
 	i := s.find(e.slot.user, acct, h, account)
@@ -486,6 +555,9 @@ func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, ifRoom bool
 		s.remove(i)
 	}
 	nres := len(e.resources)
+	if bits {
+		nres = 0
+	}
 	// The smallest the entry can take: its slot, its share of the index,
 	// its resources, its extras and a profile.
 	least := slotBytes + 6 + int64(nres)*keyBytes + extraBytes + profileBytes
@@ -508,8 +580,13 @@ func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, ifRoom bool
 		sl.profile, sl.acct = p, acct
 	}
 	sl.flags |= slotLive
-	sl.res = uint32(len(s.keys))
-	s.keys = append(s.keys, e.resources...)
+	switch {
+	case bits:
+		sl.res = e.bits
+	case nres > 0:
+		sl.res = uint32(len(s.keys))
+		s.keys = append(s.keys, e.resources...)
+	}
 	sl.flags |= uint8(min(nres, resExtra))
 	if e.firm != (equipe.ID{}) || nres >= resExtra || e.since != 0 || e.grace != 0 {
 		sl.flags |= slotExtra
@@ -766,7 +843,7 @@ func (s *memberShard) remove(i int) {
 	sl := &s.slots[i]
 	h := sl.hash()
 	if sl.flags&slotAccount == 0 {
-		s.nums.release(sl.acct)
+		s.nums.release(sl.acct, slotWithin(sl))
 	}
 	s.garbage += s.count(i)
 	if sl.flags&slotExtra != 0 {
@@ -785,7 +862,7 @@ func (t *memberTable) clear() {
 		s.mu.Lock()
 		for i := range s.slots {
 			if sl := &s.slots[i]; sl.flags&slotLive != 0 && sl.flags&slotAccount == 0 {
-				s.nums.release(sl.acct)
+				s.nums.release(sl.acct, slotWithin(sl))
 			}
 		}
 		s.reset()

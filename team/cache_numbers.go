@@ -9,8 +9,10 @@ import (
 
 // accountNumbers numbers the accounts that cached members belong to, so
 // that a member's slot holds its account as 4 bytes instead of a 16-byte
-// ID: at ten members an account, the numbers cost some 2.6 bytes a member
-// where the IDs in the slots took 16. A number lives as long as a slot
+// ID: at ten members an account, the numbers cost some 4 bytes a member
+// where the IDs in the slots took 16. Beside each number, the digest of the
+// account's resources that its members held as bits are made over (see
+// claimWithin), 12 bytes with its count. A number lives as long as a slot
 // holds it (a count of references), so a slot's number names the same
 // account for as long as the slot exists: a lookup that finds a slot with
 // the number read under the shard's lock (see memberTable.get) found that
@@ -34,30 +36,62 @@ const (
 )
 
 type numberStripe struct {
-	mu    sync.RWMutex
-	ids   []equipe.ID
-	refs  []uint32 // 0: place free
-	free  []uint32
-	index []uint32 // place + 1, by linear probing from the ID's hash (see place)
-	n     int      // places in use
-	_     [64]byte // keeps stripes' locks on separate cache lines
+	mu   sync.RWMutex
+	ids  []equipe.ID
+	refs []uint32 // 0: place free
+	// within is the digest of the account's resources in use that the
+	// members held as bits over them were made over (see claimWithin), and
+	// bitRefs how many slots so hold a member.
+	within  []uint64
+	bitRefs []uint32
+	free    []uint32
+	index   []uint32 // place + 1, by linear probing from the ID's hash (see place)
+	n       int      // places in use
+	_       [64]byte // keeps stripes' locks on separate cache lines
 }
 
 func (a *accountNumbers) stripe(h uint64) *numberStripe {
 	return &a.stripes[(h>>20)&(numberStripes-1)]
 }
 
-// lookup returns the account's number, if a slot holds it.
-func (a *accountNumbers) lookup(id equipe.ID) (uint32, bool) {
+// lookup returns the account's number, if a slot holds it, and the digest
+// of the resources its members held as bits were made over (see
+// claimWithin).
+func (a *accountNumbers) lookup(id equipe.ID) (uint32, uint64, bool) {
 	h := mix(id)
 	st := a.stripe(h)
 	st.mu.RLock()
 	p, ok := st.find(id, h)
+	var within uint64
+	if ok {
+		within = st.within[p]
+	}
 	st.mu.RUnlock()
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	return number(h, p), true
+	return number(h, p), within, true
+}
+
+// claimWithin counts one more slot holding a member of the account
+// numbered n as bits over the account's resources in use whose digest is
+// within, and reports whether it may: the slots that do all hold bits over
+// the same resources, so that a check, which compares the digest of the
+// resources it has with the number's, never reads bits over other
+// resources (an account's entry read again, its resources changed, before
+// the invalidation arrives). A slot holds n already.
+func (a *accountNumbers) claimWithin(n uint32, within uint64) bool {
+	st := &a.stripes[n&(numberStripes-1)]
+	p := int(n>>stripeBits) - 1
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.bitRefs[p] == 0 {
+		st.within[p] = within
+	} else if st.within[p] != within {
+		return false
+	}
+	st.bitRefs[p]++
+	return true
 }
 
 func number(h uint64, p int) uint32 {
@@ -104,6 +138,8 @@ func (a *accountNumbers) acquire(id equipe.ID) uint32 {
 		p = len(st.ids)
 		st.ids = append(st.ids, equipe.ID{})
 		st.refs = append(st.refs, 0)
+		st.within = append(st.within, 0)
+		st.bitRefs = append(st.bitRefs, 0)
 	}
 	st.ids[p], st.refs[p] = id, 1
 	st.n++
@@ -116,13 +152,17 @@ func (a *accountNumbers) acquire(id equipe.ID) uint32 {
 	return number(h, p)
 }
 
-// release counts one slot fewer holding the number n, and forgets the
-// account when none does.
-func (a *accountNumbers) release(n uint32) {
+// release counts one slot fewer holding the number n (one that held its
+// member as bits with bits, see claimWithin), and forgets the account when
+// none does.
+func (a *accountNumbers) release(n uint32, bits bool) {
 	st := &a.stripes[n&(numberStripes-1)]
 	p := int(n>>stripeBits) - 1
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if bits {
+		st.bitRefs[p]--
+	}
 	if st.refs[p]--; st.refs[p] > 0 {
 		return
 	}
@@ -133,7 +173,7 @@ func (a *accountNumbers) release(n uint32) {
 	if st.n--; st.n == 0 {
 		// An empty stripe gives its arrays back (the cache emptied, or
 		// turned over every account of the stripe).
-		st.ids, st.refs, st.free, st.index = nil, nil, nil, nil
+		st.ids, st.refs, st.within, st.bitRefs, st.free, st.index = nil, nil, nil, nil, nil, nil
 	}
 	a.bytes.Add(st.size() - before)
 }
@@ -160,5 +200,6 @@ func (st *numberStripe) rebuild(n int) {
 
 // size returns the bytes the stripe's arrays take.
 func (st *numberStripe) size() int64 {
-	return int64(cap(st.ids))*16 + int64(cap(st.refs)+cap(st.free)+len(st.index))*4
+	return int64(cap(st.ids))*16 + int64(cap(st.within))*8 +
+		int64(cap(st.refs)+cap(st.bitRefs)+cap(st.free)+len(st.index))*4
 }

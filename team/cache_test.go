@@ -20,6 +20,9 @@ type cacheFixture struct {
 	roles []access.Role
 	// resources is how many resources the i-th member holds (nil: three).
 	resources func(i int) int
+	// ofAccount, when set, gives an account's resources, from which its
+	// members' are drawn (else each is a resource of its own).
+	ofAccount map[equipe.ID][]equipe.ID
 }
 
 func newCacheFixture() *cacheFixture {
@@ -43,7 +46,11 @@ func (f *cacheFixture) member(account, user equipe.ID, i int) memberEntry {
 	}
 	res := make([]equipe.ID, n)
 	for j := range res {
-		res[j] = equipe.NewID()
+		if pool := f.ofAccount[account]; len(pool) > 0 {
+			res[j] = pool[(i+j)%len(pool)]
+		} else {
+			res[j] = equipe.NewID()
+		}
 	}
 	in := access.Input{UserID: user, AccountID: account, Role: f.roles[i%len(f.roles)], Status: access.MemberActive,
 		Overrides: []access.Override{{Permission: "records.export", Allow: i%3 == 0},
@@ -86,20 +93,25 @@ func memoryInUse(c *cache) int64 {
 // keeps is the memory it takes. The accounts (four resources each) are
 // cached first, as the service reads an account before its members.
 //
-// Two mixes: three resources each, and the scale run's (cmd/equipe-scale:
-// half with none, a quarter with one, a quarter with two; 0.75 on
-// average), whose member must take at most 56 bytes, and at most 66 with
-// its share of its account: 1,000,000 members and their 100,000 accounts
-// then fit in 64 MiB (of which the members and accounts get 61 MiB).
+// Two mixes: three resources each, none of them the account's (kept as
+// keys), and the scale run's (cmd/equipe-scale: half with none, a quarter
+// with one, a quarter with two, 0.75 on average, each a resource of the
+// account, so kept as bits over its resources), whose member must take at
+// most 46 bytes, and at most 56 with its share of its account: 1,000,000
+// members and their 100,000 accounts then fit in 54 MiB.
 func TestCache_BytesPerMember(t *testing.T) {
 	for _, mix := range []struct {
 		name           string
 		resources      func(i int) int
+		ofAccount      bool
 		most, withAcct float64
-	}{{"three resources", nil, 0, 0}, {"the scale run's", func(i int) int { return []int{0, 0, 1, 2}[i%4] }, 56, 66}} {
+	}{{"three resources", nil, false, 0, 0}, {"the scale run's", func(i int) int { return []int{0, 0, 1, 2}[i%4] }, true, 46, 56}} {
 		t.Run(mix.name, func(t *testing.T) {
 			f := newCacheFixture()
 			f.resources = mix.resources
+			if mix.ofAccount {
+				f.ofAccount = map[equipe.ID][]equipe.ID{}
+			}
 			member, withAcct := bytesPerMember(t, f)
 			if mix.most > 0 && member > mix.most {
 				t.Errorf("a cached member is charged %.1f bytes, want at most %.0f", member, mix.most)
@@ -123,6 +135,9 @@ func bytesPerMember(t *testing.T, f *cacheFixture) (member, withAccount float64)
 		if !seen[k.account] {
 			seen[k.account] = true
 			res := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+			if f.ofAccount != nil {
+				f.ofAccount[k.account] = res
+			}
 			ids = append(ids, k.account)
 			accounts = append(accounts, accountEntry{a: access.CompileAccount(k.account, res, nil), members: 10})
 		}
@@ -198,9 +213,9 @@ func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	c := newCache()
 	// A slot, its share of the index and of the CLOCK bits, the fixture's
 	// three resources, and a share of its account's number (see
-	// accountNumbers: 40 to 50 bytes an account, whose members the tests
+	// accountNumbers: 52 to 62 bytes an account, whose members the tests
 	// hold two or three at a time).
-	per := slotBytes + 6 + 3*keyBytes + 22
+	per := slotBytes + 6 + 3*keyBytes + 28
 	// The members and accounts get 125/128 of the whole (see setBudget).
 	total := int64(capacity) * per * 128 / 125
 	c.setBudget(total)

@@ -72,7 +72,7 @@ func (s *Service) loadMember(ctx context.Context, account, user equipe.ID) (memb
 // cache holds is assembled in the value returned, without allocating (on
 // every request of an account key, see keyStanding).
 func (s *Service) loadHeld(ctx context.Context, account, user equipe.ID) (heldMember, error) {
-	if h, ok := s.cache.members.get(memberKey{account, user}); ok {
+	if h, ok := s.cache.members.get(memberKey{account, user}, nil); ok {
 		s.cache.counted(true)
 		return h, nil
 	}
