@@ -356,38 +356,44 @@ func indexLen(n int) int {
 // account's resources is read with them (else get reads the account's
 // entry itself).
 func (t *memberTable) get(k memberKey, a *heldAccount) (heldMember, bool) {
-	e, ok, needAccount := t.getWith(k, a, true)
-	if needAccount {
-		// The account's entry is read without the member's shard locked:
-		// shards are never locked two at once.
-		acct, held := t.getAccount(k.account, false)
-		if !held {
-			return heldMember{}, false
-		}
-		e, ok, _ = t.getWith(k, &acct, true)
-	}
-	return e, ok
+	return t.lookup(k, a, true)
 }
 
-// getWith is get with the account's entry a, or nil: it then reports
-// needAccount when the member is held as bits.
-func (t *memberTable) getWith(k memberKey, a *heldAccount, mark bool) (e heldMember, ok, needAccount bool) {
-	h := hashMember(k)
-	s := t.shard(h)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	i, within := s.findMember(k)
-	if i < 0 {
-		return heldMember{}, false, false
+// peek reports whether the table holds k fresh, without marking it used.
+func (t *memberTable) peek(k memberKey) bool {
+	_, ok := t.lookup(k, nil, false)
+	return ok
+}
+
+// lookup is get, marking the entry used with mark.
+func (t *memberTable) lookup(k memberKey, a *heldAccount, mark bool) (heldMember, bool) {
+	s := t.shard(hashMember(k))
+	var acct heldAccount // declared outside the loop, so that &acct stays on the stack
+	for {
+		s.mu.RLock()
+		i, within := s.findMember(k)
+		if i < 0 {
+			s.mu.RUnlock()
+			return heldMember{}, false
+		}
+		if a == nil && slotWithin(&s.slots[i]) {
+			// The account's entry is read without the member's shard
+			// locked: shards are never locked two at once.
+			s.mu.RUnlock()
+			var held bool
+			if acct, held = t.getAccount(k.account, false); !held {
+				return heldMember{}, false
+			}
+			a = &acct
+			continue
+		}
+		e, ok := s.held(t, i, k.account, a, within)
+		if ok && mark {
+			s.markUsed(i)
+		}
+		s.mu.RUnlock()
+		return e, ok
 	}
-	if slotWithin(&s.slots[i]) && a == nil {
-		return heldMember{}, false, true
-	}
-	e, ok = s.held(t, i, k.account, a, within)
-	if ok && mark {
-		s.markUsed(i)
-	}
-	return e, ok, false
 }
 
 // markUsed sets slot i's CLOCK bit, under the shard's read lock: the bit
@@ -398,17 +404,6 @@ func (s *memberShard) markUsed(i int) {
 	if atomic.LoadUint64(w)&b == 0 {
 		atomic.OrUint64(w, b)
 	}
-}
-
-// peek reports whether the table holds k fresh, without marking it used.
-func (t *memberTable) peek(k memberKey) bool {
-	_, ok, needAccount := t.getWith(k, nil, false)
-	if needAccount {
-		if acct, held := t.getAccount(k.account, false); held {
-			_, ok, _ = t.getWith(k, &acct, false)
-		}
-	}
-	return ok
 }
 
 // held assembles slot i, a member of account, and reports whether it is
