@@ -316,8 +316,11 @@ func (c *cache) putMemberIfRoom(gen uint64, k memberKey, e memberEntry) bool {
 // newMember returns e as the cache keeps it under k, or false if anything
 // changed since gen.
 func (c *cache) newMember(gen uint64, k memberKey, e memberEntry) (newMember, bool) {
-	nm := newMember{account: k.account, slot: memberSlot{user: k.user, gen: c.gens.slotGen(k.account, k.user)},
-		firm: e.firm}
+	// The account's generation is read once, for the slot's and for the
+	// bits' (see accountNumbers.claimWithin).
+	agen := c.gens.of(k.account)
+	nm := newMember{account: k.account, slot: memberSlot{user: k.user, gen: agen + c.gens.of(k.user)},
+		firm: e.firm, agen: agen}
 	if e.active {
 		nm.slot.flags |= slotActive
 	}

@@ -337,4 +337,77 @@ func TestCache_MemberBitsAreReadOnlyOverTheResourcesTheyWereMadeOver(t *testing.
 			t.Fatalf("the account read again unchanged, resource %v: allowed %v, cached %v", r, allowed, cached)
 		}
 	}
+
+	// The account changes again and its invalidation arrives: k2's slot,
+	// bits over the former resources, is stale and never read again, so
+	// a member read now is held as bits over the new resources, though
+	// k2's slot is still there.
+	c.invalidate([]string{"a:" + account.String()})
+	again := append([]equipe.ID{{14: 1}}, grown...)
+	putAccount(again)
+	k3 := memberKey{account, equipe.NewUserID()}
+	c.putMember(c.generation(), k3, f.member(account, k3.user, 2))
+	if !heldAsBits(c, k3) {
+		t.Fatal("after the account's invalidation, a member is not held as bits over its new resources")
+	}
+	if !heldAsBits(c, k2) {
+		t.Fatal("the stale slot is gone: the test no longer shows a new member claiming past it")
+	}
+	for _, r := range again {
+		allowed, cached := check(k3, r)
+		if !cached || allowed != (r == pool[2]) {
+			t.Fatalf("bits over the new resources, resource %v: allowed %v, cached %v", r, allowed, cached)
+		}
+		if _, cached := check(k2, r); cached {
+			t.Fatal("a member read before the account's invalidation is answered")
+		}
+	}
+}
+
+// Bits are made over the number's resources at the latest generation of
+// the account any of them was read at: a member read after an invalidation
+// that left the resources as they were keeps the number's resources in
+// place, and another account entry, read before the next invalidation
+// with other resources, cannot take their place while that member's bits
+// can be read.
+func TestCache_MemberBitsKeepTheirResourcesAcrossAnInvalidationThatChangedNone(t *testing.T) {
+	f := newCacheFixture()
+	f.resources = func(int) int { return 1 }
+	account := equipe.NewID()
+	pool := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
+	f.ofAccount = map[equipe.ID][]equipe.ID{account: pool}
+	c := newCache()
+	c.setBudget(1 << 20)
+	putAccount := func(res []equipe.ID) {
+		c.putAccount(c.generation(), account, accountEntry{a: access.CompileAccount(account, res, nil), members: 10})
+	}
+	putMember := func() memberKey {
+		k := memberKey{account, equipe.NewUserID()}
+		c.putMember(c.generation(), k, f.member(account, k.user, 2)) // assigned pool[2]
+		return k
+	}
+
+	putAccount(pool)
+	putMember()                                     // bits at the account's first generation
+	c.invalidate([]string{"a:" + account.String()}) // a setting changed, not the resources
+	putAccount(pool)
+	k := putMember() // bits over the same resources, at the new generation
+	if !heldAsBits(c, k) {
+		t.Fatal("a member read after the invalidation is not held as bits")
+	}
+
+	// Read again with one resource more before the next invalidation.
+	grown := append([]equipe.ID{{15: 1}}, pool...)
+	putAccount(grown)
+	k2 := putMember()
+	if heldAsBits(c, k2) {
+		t.Fatal("bits over other resources took the number's place while a member read at this generation holds bits")
+	}
+	a, h, ok := c.accountMember(k.account, k.user)
+	if ok {
+		d := f.cat.Check(h.member(), a.account(), "members.view", access.Query{Resource: pool[1], HasResource: true})
+		if d.Allowed {
+			t.Fatal("bits made over the former resources were read over the new ones")
+		}
+	}
 }

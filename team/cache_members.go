@@ -482,10 +482,11 @@ type newMember struct {
 	resources []access.ResourceKey
 	// within says the resources may be held as bits instead of keys
 	// (see slotWithin) over the account's resources in use whose digest
-	// is digest.
+	// is digest; agen is the account's generation in slot.gen.
 	within bool
 	bits   uint32
 	digest uint64
+	agen   uint32
 	firm   equipe.ID
 	fgen   uint32
 	// since and grace are an account's second-factor requirement; since
@@ -512,7 +513,7 @@ func (t *memberTable) put(e *newMember, ifRoom bool) bool {
 		// The slot holds the number from now; it lets it go if it is not
 		// kept after all, or when it is removed.
 		n := t.nums.acquire(e.account)
-		bits := e.within && t.nums.claimWithin(n, e.digest)
+		bits := e.within && t.nums.claimWithin(n, e.digest, e.agen)
 		if kept = s.put(t, e, n, bits, ifRoom); !kept {
 			t.nums.release(n, bits)
 		}

@@ -12,7 +12,7 @@ import (
 // ID: at ten members an account, the numbers cost some 4 bytes a member
 // where the IDs in the slots took 16. Beside each number, the digest of the
 // account's resources that its members held as bits are made over (see
-// claimWithin), 12 bytes with its count. A number lives as long as a slot
+// claimWithin), 16 bytes with its count and generation. A number lives as long as a slot
 // holds it (a count of references), so a slot's number names the same
 // account for as long as the slot exists: a lookup that finds a slot with
 // the number read under the shard's lock (see memberTable.get) found that
@@ -40,14 +40,16 @@ type numberStripe struct {
 	ids  []equipe.ID
 	refs []uint32 // 0: place free
 	// within is the digest of the account's resources in use that the
-	// members held as bits over them were made over (see claimWithin), and
-	// bitRefs how many slots so hold a member.
-	within  []uint64
-	bitRefs []uint32
-	free    []uint32
-	index   []uint32 // place + 1, by linear probing from the ID's hash (see place)
-	n       int      // places in use
-	_       [64]byte // keeps stripes' locks on separate cache lines
+	// members held as bits over them were made over (see claimWithin),
+	// bitRefs how many slots so hold a member, and withinGen the latest
+	// generation of the account they were read at.
+	within    []uint64
+	bitRefs   []uint32
+	withinGen []uint32
+	free      []uint32
+	index     []uint32 // place + 1, by linear probing from the ID's hash (see place)
+	n         int      // places in use
+	_         [64]byte // keeps stripes' locks on separate cache lines
 }
 
 func (a *accountNumbers) stripe(h uint64) *numberStripe {
@@ -75,24 +77,36 @@ func (a *accountNumbers) lookup(id equipe.ID) (uint32, uint64, bool) {
 
 // claimWithin counts one more slot holding a member of the account
 // numbered n as bits over the account's resources in use whose digest is
-// within, and reports whether it may: the slots that do all hold bits over
-// the same resources, so that a check, which compares the digest of the
-// resources it has with the number's, never reads bits over other
-// resources (an account's entry read again, its resources changed, before
-// the invalidation arrives). A slot holds n already.
-func (a *accountNumbers) claimWithin(n uint32, within uint64) bool {
+// within, read at the account's generation gen, and reports whether it
+// may: the slots that may still be read all hold bits over the same
+// resources, so that a check, which compares the digest of the resources
+// it has with the number's, never reads bits over other resources (an
+// account's entry read again, its resources changed, before the
+// invalidation arrives). Other resources take the number's place once no
+// slot holds bits, or once every slot that does was read at an older
+// generation of the account than gen: those are stale, and a slot's
+// generations are compared before its bits are read. A slot holds n
+// already.
+func (a *accountNumbers) claimWithin(n uint32, within uint64, gen uint32) bool {
 	st := &a.stripes[n&(numberStripes-1)]
 	p := int(n>>stripeBits) - 1
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.bitRefs[p] == 0 {
-		st.within[p] = within
-	} else if st.within[p] != within {
+	switch {
+	case st.bitRefs[p] == 0 || st.within[p] != within && olderGen(st.withinGen[p], gen):
+		st.within[p], st.withinGen[p] = within, gen
+	case st.within[p] != within:
 		return false
+	case olderGen(st.withinGen[p], gen):
+		st.withinGen[p] = gen
 	}
 	st.bitRefs[p]++
 	return true
 }
+
+// olderGen reports whether generation a came before b (generations only
+// grow, and wrap around after 2³²).
+func olderGen(a, b uint32) bool { return int32(a-b) < 0 }
 
 func number(h uint64, p int) uint32 {
 	return uint32(p+1)<<stripeBits | uint32((h>>20)&(numberStripes-1))
@@ -140,6 +154,7 @@ func (a *accountNumbers) acquire(id equipe.ID) uint32 {
 		st.refs = append(st.refs, 0)
 		st.within = append(st.within, 0)
 		st.bitRefs = append(st.bitRefs, 0)
+		st.withinGen = append(st.withinGen, 0)
 	}
 	st.ids[p], st.refs[p] = id, 1
 	st.n++
@@ -173,7 +188,7 @@ func (a *accountNumbers) release(n uint32, bits bool) {
 	if st.n--; st.n == 0 {
 		// An empty stripe gives its arrays back (the cache emptied, or
 		// turned over every account of the stripe).
-		st.ids, st.refs, st.within, st.bitRefs, st.free, st.index = nil, nil, nil, nil, nil, nil
+		st.ids, st.refs, st.within, st.bitRefs, st.withinGen, st.free, st.index = nil, nil, nil, nil, nil, nil, nil
 	}
 	a.bytes.Add(st.size() - before)
 }
@@ -201,5 +216,5 @@ func (st *numberStripe) rebuild(n int) {
 // size returns the bytes the stripe's arrays take.
 func (st *numberStripe) size() int64 {
 	return int64(cap(st.ids))*16 + int64(cap(st.within))*8 +
-		int64(cap(st.refs)+cap(st.bitRefs)+cap(st.free)+len(st.index))*4
+		int64(cap(st.refs)+cap(st.bitRefs)+cap(st.withinGen)+cap(st.free)+len(st.index))*4
 }

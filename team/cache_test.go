@@ -213,9 +213,9 @@ func smallCache(t testing.TB, f *cacheFixture, capacity int) (*cache, int64) {
 	c := newCache()
 	// A slot, its share of the index and of the CLOCK bits, the fixture's
 	// three resources, and a share of its account's number (see
-	// accountNumbers: 52 to 62 bytes an account, whose members the tests
-	// hold two or three at a time).
-	per := slotBytes + 6 + 3*keyBytes + 28
+	// accountNumbers: 56 to 88 bytes an account with its index, whose
+	// members the tests hold two or three at a time).
+	per := slotBytes + 6 + 3*keyBytes + 44
 	// The members and accounts get 125/128 of the whole (see setBudget).
 	total := int64(capacity) * per * 128 / 125
 	c.setBudget(total)
