@@ -222,21 +222,19 @@ func sortedRids(ids []equipe.ID) []rid {
 // contains is a binary search written out: it is on the hot path, and a
 // generic search with a comparison function does not inline.
 func contains(rs []rid, k rid) bool {
-	lo, hi := 0, len(rs)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if rs[h].less(k) {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
+	lo := lowerBound(rs, k)
 	return lo < len(rs) && rs[lo] == k
 }
 
-// search returns where k is in rs, or would be, and whether it is there:
-// contains with the place, off the hot path (see Member.assigned).
+// search returns where k is in rs and whether it is there (see
+// Member.assigned).
 func search(rs []rid, k rid) (int, bool) {
+	lo := lowerBound(rs, k)
+	return lo, lo < len(rs) && rs[lo] == k
+}
+
+// lowerBound returns the place of the first key of rs not less than k.
+func lowerBound(rs []rid, k rid) int {
 	lo, hi := 0, len(rs)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
@@ -246,7 +244,7 @@ func search(rs []rid, k rid) (int, bool) {
 			hi = h
 		}
 	}
-	return lo, lo < len(rs) && rs[lo] == k
+	return lo
 }
 
 // Member is a member compiled for checking: their effective permissions as a

@@ -253,112 +253,129 @@ func heldAsBits(c *cache, k memberKey) bool {
 	return i >= 0 && slotWithin(&s.slots[i])
 }
 
+// bitsCase is an account of four resources whose members, collaborators,
+// are each assigned its third (pool[2]), in a cache of its own.
+type bitsCase struct {
+	t       *testing.T
+	f       *cacheFixture
+	c       *cache
+	account equipe.ID
+	pool    []equipe.ID
+}
+
+func newBitsCase(t *testing.T) *bitsCase {
+	f := newCacheFixture()
+	f.resources = func(int) int { return 1 }
+	b := &bitsCase{t: t, f: f, c: newCache(), account: equipe.NewID(),
+		pool: []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}}
+	f.ofAccount = map[equipe.ID][]equipe.ID{b.account: b.pool}
+	b.c.setBudget(1 << 20)
+	return b
+}
+
+// putAccount puts the account's entry with the resources res, as read
+// again without an invalidation.
+func (b *bitsCase) putAccount(res []equipe.ID) {
+	b.c.putAccount(b.c.generation(), b.account, accountEntry{a: access.CompileAccount(b.account, res, nil), members: 10})
+}
+
+// putMember puts the entry of k, a new member when k is zero, and returns
+// k.
+func (b *bitsCase) putMember(k memberKey) memberKey {
+	if k == (memberKey{}) {
+		k = memberKey{b.account, equipe.NewUserID()}
+	}
+	b.c.putMember(b.c.generation(), k, b.f.member(b.account, k.user, 2))
+	return k
+}
+
+// check reports whether k may view the members of resource, and whether the
+// cache answered.
+func (b *bitsCase) check(k memberKey, resource equipe.ID) (allowed, cached bool) {
+	a, h, ok := b.c.accountMember(k.account, k.user)
+	if !ok {
+		return false, false
+	}
+	return b.f.cat.Check(h.member(), a.account(), "members.view", access.Query{Resource: resource, HasResource: true}).Allowed, true
+}
+
+// answersAsAssigned fails unless the cache answers every check of k over
+// resources, allowing pool[2] alone.
+func (b *bitsCase) answersAsAssigned(k memberKey, resources []equipe.ID, when string) {
+	b.t.Helper()
+	for _, r := range resources {
+		if allowed, cached := b.check(k, r); !cached || allowed != (r == b.pool[2]) {
+			b.t.Fatalf("%s, resource %v: allowed %v, cached %v", when, r, allowed, cached)
+		}
+	}
+}
+
 // A member held as bits over their account's resources is read only with
 // those resources: should the account's entry be read again with other
 // resources before any invalidation arrives (evicted, then read again just
 // after a resource was added), the bits, made over the first, are not read
 // over the second, which would assign the member another resource.
 func TestCache_MemberBitsAreReadOnlyOverTheResourcesTheyWereMadeOver(t *testing.T) {
-	f := newCacheFixture()
-	f.resources = func(int) int { return 1 }
-	account := equipe.NewID()
-	pool := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
-	f.ofAccount = map[equipe.ID][]equipe.ID{account: pool}
-	// A resource that sorts before all the others moves every other one
-	// place along.
-	first := equipe.ID{15: 1}
-	c := newCache()
-	c.setBudget(1 << 20)
-	putAccount := func(res []equipe.ID) {
-		c.putAccount(c.generation(), account, accountEntry{a: access.CompileAccount(account, res, nil), members: 10})
-	}
-	check := func(k memberKey, resource equipe.ID) (bool, bool) {
-		t.Helper()
-		a, h, ok := c.accountMember(k.account, k.user)
-		if !ok {
-			return false, false
-		}
-		return f.cat.Check(h.member(), a.account(), "members.view", access.Query{Resource: resource, HasResource: true}).Allowed, true
-	}
-
-	putAccount(pool)
-	k := memberKey{account, equipe.NewUserID()}
-	e := f.member(account, k.user, 2) // a collaborator, assigned pool[2]
-	if got := e.m.Resources(); len(got) != 1 || got[0] != pool[2] {
+	b := newBitsCase(t)
+	b.putAccount(b.pool)
+	k := memberKey{b.account, equipe.NewUserID()}
+	if got := b.f.member(b.account, k.user, 2).m.Resources(); len(got) != 1 || got[0] != b.pool[2] {
 		t.Fatalf("the fixture assigns %v", got)
 	}
-	c.putMember(c.generation(), k, e)
-	if !heldAsBits(c, k) {
+	b.putMember(k)
+	if !heldAsBits(b.c, k) {
 		t.Fatal("a member assigned one of their account's resources is not held as bits")
 	}
-	for _, r := range pool {
-		allowed, cached := check(k, r)
-		if !cached || allowed != (r == pool[2]) {
-			t.Fatalf("resource %v: allowed %v, cached %v", r, allowed, cached)
-		}
-	}
-	if got, ok := c.member(k); !ok || !slices.Equal(got.m.Resources(), []equipe.ID{pool[2]}) {
+	b.answersAsAssigned(k, b.pool, "held as bits")
+	if got, ok := b.c.member(k); !ok || !slices.Equal(got.m.Resources(), []equipe.ID{b.pool[2]}) {
 		t.Fatalf("read alone, the member holds %v (cached %v)", got.m, ok)
 	}
 
-	// The account read again with one more resource, no invalidation.
-	grown := append([]equipe.ID{first}, pool...)
-	putAccount(grown)
+	// The account read again with one more resource, no invalidation: a
+	// resource that sorts before all the others moves every other one
+	// place along.
+	grown := append([]equipe.ID{{15: 1}}, b.pool...)
+	b.putAccount(grown)
 	for _, r := range grown {
-		if allowed, cached := check(k, r); cached {
+		if allowed, cached := b.check(k, r); cached {
 			t.Fatalf("resource %v: answered from bits made over other resources (allowed %v)", r, allowed)
 		}
 	}
-	if _, ok := c.member(k); ok {
+	if _, ok := b.c.member(k); ok {
 		t.Fatal("read alone, the member is answered from bits made over other resources")
 	}
 
 	// Read again, the member is kept as keys while other members' bits are
 	// over the former resources, and answers right.
-	c.putMember(c.generation(), k, e)
-	for _, r := range grown {
-		allowed, cached := check(k, r)
-		if !cached || allowed != (r == pool[2]) {
-			t.Fatalf("read again, resource %v: allowed %v, cached %v", r, allowed, cached)
-		}
-	}
+	b.putMember(k)
+	b.answersAsAssigned(k, grown, "read again")
 
 	// A member held as bits survives its account read again with the same
 	// resources.
-	k2 := memberKey{account, equipe.NewUserID()}
-	c.putMember(c.generation(), k2, f.member(account, k2.user, 2))
-	if !heldAsBits(c, k2) {
+	k2 := b.putMember(memberKey{})
+	if !heldAsBits(b.c, k2) {
 		t.Fatal("once no member holds bits over the former resources, a member is not held as bits over the new ones")
 	}
-	putAccount(grown)
-	for _, r := range grown {
-		allowed, cached := check(k2, r)
-		if !cached || allowed != (r == pool[2]) {
-			t.Fatalf("the account read again unchanged, resource %v: allowed %v, cached %v", r, allowed, cached)
-		}
-	}
+	b.putAccount(grown)
+	b.answersAsAssigned(k2, grown, "the account read again unchanged")
 
 	// The account changes again and its invalidation arrives: k2's slot,
 	// bits over the former resources, is stale and never read again, so
 	// a member read now is held as bits over the new resources, though
 	// k2's slot is still there.
-	c.invalidate([]string{"a:" + account.String()})
+	b.c.invalidate([]string{"a:" + b.account.String()})
 	again := append([]equipe.ID{{14: 1}}, grown...)
-	putAccount(again)
-	k3 := memberKey{account, equipe.NewUserID()}
-	c.putMember(c.generation(), k3, f.member(account, k3.user, 2))
-	if !heldAsBits(c, k3) {
+	b.putAccount(again)
+	k3 := b.putMember(memberKey{})
+	if !heldAsBits(b.c, k3) {
 		t.Fatal("after the account's invalidation, a member is not held as bits over its new resources")
 	}
-	if !heldAsBits(c, k2) {
+	if !heldAsBits(b.c, k2) {
 		t.Fatal("the stale slot is gone: the test no longer shows a new member claiming past it")
 	}
+	b.answersAsAssigned(k3, again, "bits over the new resources")
 	for _, r := range again {
-		allowed, cached := check(k3, r)
-		if !cached || allowed != (r == pool[2]) {
-			t.Fatalf("bits over the new resources, resource %v: allowed %v, cached %v", r, allowed, cached)
-		}
-		if _, cached := check(k2, r); cached {
+		if _, cached := b.check(k2, r); cached {
 			t.Fatal("a member read before the account's invalidation is answered")
 		}
 	}
@@ -371,43 +388,23 @@ func TestCache_MemberBitsAreReadOnlyOverTheResourcesTheyWereMadeOver(t *testing.
 // with other resources, cannot take their place while that member's bits
 // can be read.
 func TestCache_MemberBitsKeepTheirResourcesAcrossAnInvalidationThatChangedNone(t *testing.T) {
-	f := newCacheFixture()
-	f.resources = func(int) int { return 1 }
-	account := equipe.NewID()
-	pool := []equipe.ID{equipe.NewID(), equipe.NewID(), equipe.NewID(), equipe.NewID()}
-	f.ofAccount = map[equipe.ID][]equipe.ID{account: pool}
-	c := newCache()
-	c.setBudget(1 << 20)
-	putAccount := func(res []equipe.ID) {
-		c.putAccount(c.generation(), account, accountEntry{a: access.CompileAccount(account, res, nil), members: 10})
-	}
-	putMember := func() memberKey {
-		k := memberKey{account, equipe.NewUserID()}
-		c.putMember(c.generation(), k, f.member(account, k.user, 2)) // assigned pool[2]
-		return k
-	}
-
-	putAccount(pool)
-	putMember()                                     // bits at the account's first generation
-	c.invalidate([]string{"a:" + account.String()}) // a setting changed, not the resources
-	putAccount(pool)
-	k := putMember() // bits over the same resources, at the new generation
-	if !heldAsBits(c, k) {
+	b := newBitsCase(t)
+	b.putAccount(b.pool)
+	b.putMember(memberKey{})                            // bits at the account's first generation
+	b.c.invalidate([]string{"a:" + b.account.String()}) // a setting changed, not the resources
+	b.putAccount(b.pool)
+	k := b.putMember(memberKey{}) // bits over the same resources, at the new generation
+	if !heldAsBits(b.c, k) {
 		t.Fatal("a member read after the invalidation is not held as bits")
 	}
 
 	// Read again with one resource more before the next invalidation.
-	grown := append([]equipe.ID{{15: 1}}, pool...)
-	putAccount(grown)
-	k2 := putMember()
-	if heldAsBits(c, k2) {
+	grown := append([]equipe.ID{{15: 1}}, b.pool...)
+	b.putAccount(grown)
+	if k2 := b.putMember(memberKey{}); heldAsBits(b.c, k2) {
 		t.Fatal("bits over other resources took the number's place while a member read at this generation holds bits")
 	}
-	a, h, ok := c.accountMember(k.account, k.user)
-	if ok {
-		d := f.cat.Check(h.member(), a.account(), "members.view", access.Query{Resource: pool[1], HasResource: true})
-		if d.Allowed {
-			t.Fatal("bits made over the former resources were read over the new ones")
-		}
+	if allowed, _ := b.check(k, b.pool[1]); allowed {
+		t.Fatal("bits made over the former resources were read over the new ones")
 	}
 }
