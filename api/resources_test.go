@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,4 +185,56 @@ func TestCheck_AnArchivedResourceIsDeniedInEveryProcess(t *testing.T) {
 	if r := checkAs(t, second, key, q); r.JSON["allowed"] != true {
 		t.Fatalf("the second process, once it heard of the restoring: %s", r.Raw)
 	}
+}
+
+// A restricted member keeps exactly their resource while the account's
+// resources in use move around it: a resource archived before theirs, then
+// restored. The cache holds the member's resources as bits over the
+// account's resources in use (team/cache_members.go), which those moves
+// shift.
+func TestCheck_ARestrictedMemberKeepsTheirResourceWhileTheAccountsMove(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
+		key := a.key(t, "admin")
+		var ids []string
+		for _, name := range []string{"Nord", "Sud", "Est"} {
+			r := call(t, env.Client(), "POST", a.url("/resources"), map[string]any{"type": "location", "name": name}, bearer(a.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("create %s: %d %s", name, r.Status, r.Raw)
+			}
+			ids = append(ids, r.JSON["id"].(string))
+		}
+		// IDs compare as the cache sorts them: the first sorts before the
+		// member's, the last.
+		slices.Sort(ids)
+		first, middle, theirs := ids[0], ids[1], ids[2]
+		if r := call(t, env.Client(), "PATCH", a.url("/members/"+collab.User.ID.String()), map[string]any{"resources": []string{theirs}},
+			bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("assign: %d %s", r.Status, r.Raw)
+		}
+		reasons := func(when string, want map[string]string) {
+			t.Helper()
+			for _, round := range []string{"read", "cached"} {
+				for id, reason := range want {
+					q := map[string]any{"user_id": collab.User.ID.String(), "account_id": a.account.String(),
+						"permission": "members.view", "resource_id": id}
+					if r := checkAs(t, env, key, q); r.Status != 200 || r.JSON["reason"] != reason {
+						t.Errorf("%s (%s), resource %s: %d %s, want %s", when, round, id, r.Status, r.Raw, reason)
+					}
+				}
+			}
+		}
+		reasons("assigned", map[string]string{first: "denied_resource_not_assigned", middle: "denied_resource_not_assigned", theirs: "allowed"})
+
+		if r := call(t, env.Client(), "POST", a.url("/resources/"+first+"/archive"), nil, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("archive: %d %s", r.Status, r.Raw)
+		}
+		reasons("one before theirs archived", map[string]string{first: "denied_resource_archived", middle: "denied_resource_not_assigned", theirs: "allowed"})
+
+		if r := call(t, env.Client(), "POST", a.url("/resources/"+first+"/restore"), nil, bearer(a.admin)...); r.Status != 200 {
+			t.Fatalf("restore: %d %s", r.Status, r.Raw)
+		}
+		reasons("restored", map[string]string{first: "denied_resource_not_assigned", middle: "denied_resource_not_assigned", theirs: "allowed"})
+	})
 }
