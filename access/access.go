@@ -256,8 +256,9 @@ func lowerBound(rs []rid, k rid) int {
 // account asked about, hundreds of thousands of them. The permissions,
 // which members of one role and the same overrides share, live once in a
 // profile that they point to (see Catalogue.profile); a member itself is
-// its IDs, its resources and a few bytes of standing, about 80 bytes plus
-// 16 per assigned resource.
+// its IDs, its resources and a few bytes of standing, 96 bytes plus 16
+// per assigned resource (a cache keeps far less a member: see Parts and
+// AssembleWithin).
 type Member struct {
 	p         *profile
 	userID    equipe.ID
