@@ -62,8 +62,11 @@ func SecondStepMethods(f store.FactorSummary, passkeys bool) []string {
 }
 
 // challenge queues the record of a login challenge for the user, and its
-// event, in the batch b and returns the answer LogIn gives.
-func (s *Service) challenge(ctx context.Context, b *store.Batch, u equipe.User, methods []string, now time.Time, o equipe.Origin) (*SecondFactorRequired, error) {
+// event, in the batch b and returns the answer LogIn gives. p, when not
+// nil, is what the password step read for the second step, kept until the
+// challenge expires (see pendingLogins).
+func (s *Service) challenge(ctx context.Context, b *store.Batch, u equipe.User, methods []string, now time.Time, o equipe.Origin,
+	p *pendingLogin) (*SecondFactorRequired, error) {
 	c := store.LoginChallenge{ID: equipe.NewID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.Config.ChallengeTTL)}
 	challengeOrigin(&c, o)
 	secret := s.sealChallenge(c)
@@ -72,6 +75,10 @@ func (s *Service) challenge(ctx context.Context, b *store.Batch, u equipe.User, 
 	}
 	if err := work.Record(ctx, b.Writes, now, event.ByUser(u.ID), o, event.UserSecondStepRequired.New(nil, u.ID.String(), nil, nil)); err != nil {
 		return nil, err
+	}
+	if p != nil {
+		p.expiresAt = c.ExpiresAt
+		s.pending.put(c.ID, *p, now)
 	}
 	return &SecondFactorRequired{Challenge: secret, Methods: methods, ExpiresAt: c.ExpiresAt}, nil
 }
@@ -205,6 +212,12 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 	if !ok || !s.now().Before(c.ExpiresAt) {
 		return Auth{}, "", challengeInvalid()
 	}
+	if p, ok := s.pending.take(c.ID, s.now()); ok && p.user.ID == c.UserID {
+		auth, secret, done, err := s.secondStepAsRead(ctx, c, p, code, o)
+		if done {
+			return auth, secret, err
+		}
+	}
 	st, err := s.DB.SecondStep(ctx, store.SecondStepKeys{Challenge: c.ID, User: c.UserID, Browser: browserHash(o),
 		UserThrottle: codeUserPrefix, OtherThrottle: codeIPKey(o.IP)})
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
@@ -239,11 +252,57 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 	if err != nil {
 		return Auth{}, "", err
 	}
-	s.enteredSoleAccount(u.ID, auth.User.LastLoginAt)
+	s.loggedInSecondFactor(auth)
+	return auth, secret, nil
+}
+
+// loggedInSecondFactor does what follows a second step's commit.
+func (s *Service) loggedInSecondFactor(auth Auth) {
+	s.enteredSoleAccount(auth.User.ID, auth.User.LastLoginAt)
 	if auth.alerted && s.Work.EmailQueued != nil {
 		s.Work.EmailQueued()
 	}
-	return auth, secret, nil
+}
+
+// secondStepAsRead answers the second step of the challenge c with code
+// from p, what its password step read (see pendingLogins), without reading
+// again: when code is a right code of the person's app, in the one write
+// of a second step, whose conditions hold only if the read would have let
+// it through. done is false when the answer is not that write's success (a
+// recovery code, a wrong code, a write refused): the caller then answers
+// from what it reads, as if nothing had been kept.
+//
+// A wrong code makes the same write, made so that its step refuses it (no
+// code has step 0, and no seed is nil), before it is answered as any other:
+// whether a throttle blocks is known only from the write, which a throttle
+// that blocks refuses at the same statement for a right code and a wrong
+// one, after the same work. The time of the answer, a refusal in both
+// cases, so tells nothing of a code tried while attempts are blocked.
+func (s *Service) secondStepAsRead(ctx context.Context, c store.LoginChallenge, p pendingLogin, code string, o equipe.Origin) (
+	auth Auth, secret string, done bool, err error) {
+	norm := normaliseCode(code)
+	if isRecoveryCode(norm) {
+		return Auth{}, "", false, nil
+	}
+	now := s.now()
+	checked := p.totp.Secret
+	step, resealed, err := s.matchTOTP(p.totp, norm, now)
+	if equipe.ErrorCode(err) == equipe.EINVALID {
+		step, resealed, checked = 0, nil, nil
+	} else if err != nil {
+		return Auth{}, "", false, nil
+	}
+	err = s.acceptCode(ctx, p.user.ID, checked, step, resealed, now, o,
+		func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
+			var err error
+			auth, secret, err = s.finishLogin(ctx, wr, now, o, c, p.user, method, methodAMR(method), &p.browser)
+			return err
+		})
+	if err != nil {
+		return Auth{}, "", equipe.ErrorCode(err) != equipe.ENOTFOUND, err
+	}
+	s.loggedInSecondFactor(auth)
+	return auth, secret, true, nil
 }
 
 // FinishLogin uses up the challenge and starts the session of its login,
@@ -291,7 +350,7 @@ func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Tim
 	if err := wr.UseLoginChallenge(ctx, &c, method, now); err != nil {
 		return Auth{}, "", err
 	}
-	if err := wr.SetLastLogin(ctx, u.ID, now); err != nil {
+	if err := wr.SetLastLoginIfActive(ctx, u.ID, now); err != nil {
 		return Auth{}, "", err
 	}
 	u.LastLoginAt = now

@@ -427,3 +427,192 @@ func keyOf(err error) string {
 	}
 	return e.Key
 }
+
+// TestLogInSecondFactor_ARightCodeToThisProcessReadsNothingAndAnswersAsARead:
+// the second step answered by the process that gave the challenge, with a
+// right code of the app, writes once and reads nothing: it checks the code
+// against what the password step read. Whatever changed meanwhile, it
+// answers as the second step that reads does: a person disabled, an app
+// enrolled again with another seed, the code's step accepted by another
+// login, the codes' throttle blocking, the challenge used another way.
+func TestLogInSecondFactor_ARightCodeToThisProcessReadsNothingAndAnswersAsARead(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tc := range []struct {
+			name string
+			// meanwhile changes what it changes between the two steps, and
+			// returns the code the second step then sends.
+			meanwhile func(g *stage, u equipe.User, secret, challenge string) string
+			want      string // the refusal's key; "" for a login
+		}{
+			{"nothing", func(g *stage, u equipe.User, secret, challenge string) string { return g.code(secret) }, ""},
+			{"the person disabled", func(g *stage, u equipe.User, secret, challenge string) string {
+				if err := g.st.DB.Write(ctx, func(tx *store.Tx) error {
+					return tx.SetUserDisabled(ctx, u.ID, g.st.Clock.Now())
+				}); err != nil {
+					g.t.Fatal(err)
+				}
+				return g.code(secret)
+			}, "login.challenge_invalid"},
+			{"the app enrolled again", func(g *stage, u equipe.User, secret, challenge string) string {
+				s, clock := g.st.Identity, g.st.Clock
+				a := identity.Auth{User: u}
+				if err := s.DisableTOTP(ctx, a, goodPassword, g.code(secret), from()); err != nil {
+					g.t.Fatal(err)
+				}
+				clock.Advance(30 * time.Second)
+				setup, err := s.StartTOTP(ctx, a, from())
+				if err != nil {
+					g.t.Fatal(err)
+				}
+				if _, err := s.ConfirmTOTP(ctx, a, g.code(setup.Secret), from()); err != nil {
+					g.t.Fatal(err)
+				}
+				clock.Advance(30 * time.Second)
+				return g.code(secret) // the old seed's, at a step the new one has not accepted
+			}, "error.fields code=second_factor.invalid"},
+			{"the code's step accepted by another login", func(g *stage, u equipe.User, secret, challenge string) string {
+				o := from()
+				other := g.challenged(u.Email, o)
+				if _, _, err := g.st.Identity.LogInSecondFactor(ctx, other, g.code(secret), o); err != nil {
+					g.t.Fatal(err)
+				}
+				return g.code(secret)
+			}, "error.fields code=second_factor.replayed"},
+			{"the codes' throttle blocking", func(g *stage, u equipe.User, secret, challenge string) string {
+				o := from()
+				other := g.challenged(u.Email, o)
+				wrong := "000000"
+				if wrong == g.code(secret) {
+					wrong = "000001"
+				}
+				for range 5 {
+					if _, _, err := g.st.Identity.LogInSecondFactor(ctx, other, wrong, from()); keyOf(err) != "second_factor.invalid" {
+						g.t.Fatalf("a wrong code: %v", err)
+					}
+				}
+				return g.code(secret)
+			}, "error.rate_limited"},
+			{"the challenge used another way", func(g *stage, u equipe.User, secret, challenge string) string {
+				if _, _, err := g.st.Identity.FinishLogin(ctx, challenge, identity.MethodPasskey, from()); err != nil {
+					g.t.Fatal(err)
+				}
+				return g.code(secret)
+			}, "login.challenge_invalid"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				g := g.row(t)
+				s, db := g.st.Identity, g.st.DB
+				email := address("ada")
+				u, secret := g.enrolled(email)
+				o := from()
+				challenge := g.challenged(email, o)
+				code := tc.meanwhile(g, u, secret, challenge)
+				sessions, _ := db.Sessions(ctx, u.ID)
+				commits, reads := db.Commits(), db.Reads()
+				auth, token, err := s.LogInSecondFactor(ctx, challenge, code, o)
+				if tc.want != "" {
+					wantRefusal(t, err, tc.want)
+					if after, _ := db.Sessions(ctx, u.ID); len(after) != len(sessions) {
+						t.Fatalf("a refused second step started a session: %d → %d", len(sessions), len(after))
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := db.Reads() - reads; n != 0 {
+					t.Errorf("the second step read %d times, want 0", n)
+				}
+				if n := db.Commits() - commits; n != 1 {
+					t.Errorf("the second step committed %d times, want 1", n)
+				}
+				if got, err := s.Authenticate(ctx, token); err != nil || got.Session.ID != auth.Session.ID || got.User.ID != u.ID {
+					t.Fatalf("the session: %+v %v", got, err)
+				}
+				if f, err := db.TOTPFactor(ctx, u.ID); err != nil || f.LastStep != g.st.Clock.Now().Unix()/30 {
+					t.Errorf("the code's step is not marked used: %d (%v)", f.LastStep, err)
+				}
+				// The challenge serves once: answered again, it reads.
+				if _, _, err := s.LogInSecondFactor(ctx, challenge, code, o); keyOf(err) != "login.challenge_invalid" {
+					t.Errorf("the used challenge again: %v", err)
+				}
+			})
+		}
+	})
+}
+
+// TestLogInSecondFactor_WhileBlockedARightCodeAndAWrongOneCostTheSame: while
+// a throttle blocks a person's codes (theirs, or their address's), a right
+// code and a wrong one sent to challenges of this process are refused
+// after the same work (the same batch refused, the same reads, nothing
+// committed), so that the time of the refusal does not tell a right code
+// from a wrong one; neither is counted or starts a session.
+func TestLogInSecondFactor_WhileBlockedARightCodeAndAWrongOneCostTheSame(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tc := range []struct {
+			name string
+			// people is how many people send wrong codes from the address,
+			// tries how many each, each on a challenge of their own, as
+			// an attacker who knows the password would: enough to block
+			// the first person's codes, or the address's (30) without
+			// blocking any person's (5).
+			people, tries int
+		}{
+			{"the person's codes", 1, 5},
+			{"the address's codes", 10, 3},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				g := g.row(t)
+				s, db := g.st.Identity, g.st.DB
+				o := from()
+				var email, secret string
+				var u equipe.User
+				for i := range tc.people {
+					e := address("ada")
+					p, sec := g.enrolled(e)
+					if i == 0 {
+						email, u, secret = e, p, sec
+					}
+					for range tc.tries {
+						if _, _, err := s.LogInSecondFactor(ctx, g.challenged(e, from()), wrongCode(g.code(sec)), o); keyOf(err) != "second_factor.invalid" {
+							t.Fatalf("a wrong code before the block (person %d): %v", i, err)
+						}
+					}
+				}
+				type cost struct{ reads, commits, refused uint64 }
+				measure := func(code string) cost {
+					t.Helper()
+					challenge := g.challenged(email, from())
+					sessions, _ := db.Sessions(ctx, u.ID)
+					userCount, ipCount := g.throttleCount("code:user:"+u.ID.String()), g.throttleCount("code:ip:"+o.IP)
+					reads, commits, refused := db.Reads(), db.Commits(), db.RefusedBatches()
+					_, _, err := s.LogInSecondFactor(ctx, challenge, code, o)
+					c := cost{db.Reads() - reads, db.Commits() - commits, db.RefusedBatches() - refused}
+					wantRefusal(t, err, "error.rate_limited")
+					if after, _ := db.Sessions(ctx, u.ID); len(after) != len(sessions) {
+						t.Fatal("a blocked attempt started a session")
+					}
+					if g.throttleCount("code:user:"+u.ID.String()) != userCount || g.throttleCount("code:ip:"+o.IP) != ipCount {
+						t.Error("a blocked attempt was counted")
+					}
+					return c
+				}
+				right, wrong := measure(g.code(secret)), measure(wrongCode(g.code(secret)))
+				if right != wrong {
+					t.Errorf("while blocked, a right code cost %+v and a wrong one %+v", right, wrong)
+				}
+				if right.refused != 1 {
+					t.Errorf("a blocked right code: %d batches refused, want 1", right.refused)
+				}
+			})
+		}
+	})
+}
+
+// wrongCode returns a code of six digits other than code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}

@@ -82,6 +82,10 @@ type Service struct {
 	rp *webauthn.WebAuthn
 
 	logins loginCounts
+
+	// pending keeps what the password steps of this process read, for
+	// their second steps (see pendingLogins).
+	pending pendingLogins
 }
 
 // New returns a Service with the defaults filled in.

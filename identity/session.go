@@ -175,7 +175,12 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		// its event is numbered in it, and the second step's write numbers
 		// only its own. A login with a second factor so costs its person
 		// one write more than a password login, not two.
-		step, err := s.challenge(ctx, b, u, methods, now, o)
+		var p *pendingLogin
+		if factors.TOTP {
+			read.TOTP.UserID = u.ID
+			p = &pendingLogin{user: u, totp: read.TOTP, browser: browser}
+		}
+		step, err := s.challenge(ctx, b, u, methods, now, o, p)
 		if err != nil {
 			return Auth{}, "", err
 		}

@@ -195,7 +195,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 			return err
 		}
 		if mismatch == nil {
-			if err := s.acceptStep(ctx, w, a.User.ID, step, sealed); equipe.ErrorCode(err) == equipe.EINVALID {
+			if err := s.acceptStep(ctx, w, a.User.ID, f.Secret, step, sealed); equipe.ErrorCode(err) == equipe.EINVALID {
 				mismatch = err
 			} else if err != nil {
 				return err
@@ -360,6 +360,21 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 	if err != nil {
 		return "", s.codeWrong(ctx, userID, now, o, err)
 	}
+	if err := s.acceptCode(ctx, userID, st.f.Secret, step, resealed, now, o, then); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return "", s.codeRefused(ctx, userID, step, now, o, err)
+	} else if err != nil {
+		return "", err
+	}
+	return MethodTOTP, nil
+}
+
+// acceptCode accepts, in one batch, the code of step of the person's app
+// whose seed is sealed as checked (resealed: sealed again under the
+// current key, or nil), with then's writes. ENOTFOUND, and no effect, when
+// a throttle blocks the attempt, the step or a later one was accepted, or
+// the seed changed, meanwhile; or when then's writes are refused.
+func (s *Service) acceptCode(ctx context.Context, userID equipe.ID, checked []byte, step int64, resealed []byte, now time.Time,
+	o equipe.Origin, then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) error {
 	b := s.DB.NewBatch()
 	keyID := ""
 	if resealed != nil {
@@ -371,18 +386,13 @@ func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code
 	// person's, with their failed codes.
 	b.AttemptRefunded(ctx, codeIPKey(o.IP), now, limitCodeIP)
 	b.AttemptCleared(ctx, codeUserKey(userID), now)
-	b.AcceptTOTPStep(ctx, userID, step, now, resealed, keyID)
+	b.AcceptTOTPStep(ctx, userID, checked, step, now, resealed, keyID)
 	if then != nil {
 		if err := then(ctx, b.Writes, now, MethodTOTP); err != nil {
-			return "", err
+			return err
 		}
 	}
-	if err := s.DB.RunBatch(ctx, b); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return "", s.codeRefused(ctx, userID, step, now, o, err)
-	} else if err != nil {
-		return "", err
-	}
-	return MethodTOTP, nil
+	return s.DB.RunBatch(ctx, b)
 }
 
 // codeState is what the check of a code of the person's authenticator app
@@ -540,14 +550,15 @@ func (s *Service) matchTOTP(f store.TOTPFactor, code string, now time.Time) (int
 	return 0, nil, codeInvalid("second_factor.invalid")
 }
 
-// acceptStep records the accepted step in the unit; a concurrent request
-// that accepted the same code first makes this one a replay.
-func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID, step int64, resealed []byte) error {
+// acceptStep records the accepted step of the seed sealed as checked in
+// the unit; a concurrent request that accepted the same code first (or
+// replaced the seed) makes this one a replay.
+func (s *Service) acceptStep(ctx context.Context, w *work.Unit, userID equipe.ID, checked []byte, step int64, resealed []byte) error {
 	keyID := ""
 	if resealed != nil {
 		keyID = s.Keys.KeyID()
 	}
-	err := w.AcceptTOTPStep(ctx, userID, step, w.Now(), resealed, keyID)
+	err := w.AcceptTOTPStep(ctx, userID, checked, step, w.Now(), resealed, keyID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return codeInvalid("second_factor.replayed")
 	}

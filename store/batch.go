@@ -163,6 +163,11 @@ func (r *running) wait() {
 // RunBatch runs the batch's statements in order in one transaction and
 // scans what they return. If one fails, none takes effect.
 func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
+	defer func() {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			db.refused.Add(1)
+		}
+	}()
 	if len(b.q.touched) > 0 {
 		// Access changes go through Write, which notifies other processes.
 		return errors.New("store: a batch cannot change access")

@@ -42,20 +42,25 @@ func (q Queries) BrowserStanding(ctx context.Context, userID equipe.ID, hash []b
 var userForLoginQuery = `SELECT ` + prefixed("u.", userColumns) + `, COALESCE(u.new_browser_alerts, false),
 		(SELECT last_seen_at FROM known_browsers WHERE user_id = u.id AND hash = $2),
 		EXISTS (SELECT 1 FROM known_browsers WHERE user_id = u.id),
-		EXISTS (SELECT 1 FROM totp_factors WHERE user_id = u.id AND confirmed_at > 0),
+		COALESCE(t.confirmed_at, 0) > 0, t.secret, COALESCE(t.key_id, ''), COALESCE(t.created_at, 0),
+		COALESCE(t.confirmed_at, 0), COALESCE(t.last_step, 0),
 		(SELECT COUNT(*) FROM passkeys WHERE user_id = u.id),
 		(SELECT COUNT(*) FROM recovery_codes WHERE user_id = u.id AND used_at = 0)
-		FROM (SELECT 1 AS one) AS q LEFT JOIN users u ON u.email_key = $1`
+		FROM (SELECT 1 AS one) AS q LEFT JOIN users u ON u.email_key = $1
+		LEFT JOIN totp_factors t ON t.user_id = u.id`
 
 // LoginRead is what a login reads before it checks the password: the user
 // whose login email has the key (Found false, and User zero, when none
-// has), the standing of the login's browser and the summary of the
-// user's second factors.
+// has), the standing of the login's browser, the summary of the user's
+// second factors and their authenticator app when it is confirmed
+// (Factors.TOTP), which the login's second step checks a code against (its
+// UserID is left zero: the person is User).
 type LoginRead struct {
 	Found   bool
 	User    equipe.User
 	Browser BrowserStanding
 	Factors FactorSummary
+	TOTP    TOTPFactor
 }
 
 // UserForLogin reads into r, in one query, the user whose login email has
@@ -69,7 +74,7 @@ func (w Writes) UserForLogin(ctx context.Context, key string, hash []byte, r *Lo
 	if hash == nil {
 		hash = []byte{}
 	}
-	u, b, f := &r.User, &r.Browser, &r.Factors
+	u, b, f, t := &r.User, &r.Browser, &r.Factors, &r.TOTP
 	// Every column of the user may be NULL (no user has the key): each
 	// is scanned by a scanner that takes NULL as the zero value, and
 	// Found is the ID read.
@@ -77,7 +82,8 @@ func (w Writes) UserForLogin(ctx context.Context, key string, hash []byte, r *Lo
 		foundID{&u.ID, &r.Found}, nstr(&u.Email), nstr(&u.EmailKey), nstr(&u.FirstName), nstr(&u.LastName), nstr(&u.Locale),
 		nstr(&u.NotificationEmail), ts(&u.EmailVerifiedAt), nstr(&u.PasswordHash), ts(&u.PasswordChangedAt),
 		nbool(&u.InstanceAdmin), ts(&u.DisabledAt), ts(&u.LastLoginAt), ts(&u.CreatedAt), nstr(&u.TimeZone),
-		nstr(&u.ExternalID), &b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &f.Passkeys, &f.RecoveryCodes)
+		nstr(&u.ExternalID), &b.Alerts, ts(&b.SeenAt), &b.Any, &f.TOTP, &t.Secret, &t.KeyID, orNever(&t.CreatedAt),
+		orNever(&t.ConfirmedAt), &t.LastStep, &f.Passkeys, &f.RecoveryCodes)
 }
 
 // foundID scans an optional ID: the zero ID and found false for NULL.

@@ -32,7 +32,7 @@ func TestUserForLogin_ReadsThePersonInTheBatchAndNoneIsNoError(t *testing.T) {
 			if err := tx.StartTOTPFactor(ctx, &store.TOTPFactor{UserID: u.ID, Secret: []byte("sealed"), KeyID: "k1", CreatedAt: now}); err != nil {
 				return err
 			}
-			if err := tx.AcceptTOTPStep(ctx, u.ID, 1, now, nil, ""); err != nil {
+			if err := tx.AcceptTOTPStep(ctx, u.ID, []byte("sealed"), 1, now, nil, ""); err != nil {
 				return err
 			}
 			return tx.ReplaceRecoveryCodes(ctx, u.ID, [][]byte{[]byte("one"), []byte("two")}, now)
@@ -69,13 +69,17 @@ func TestUserForLogin_ReadsThePersonInTheBatchAndNoneIsNoError(t *testing.T) {
 		if r.Factors != (store.FactorSummary{TOTP: true, RecoveryCodes: 2}) {
 			t.Errorf("the second factors: %+v", r.Factors)
 		}
+		if f := r.TOTP; string(f.Secret) != "sealed" || f.KeyID != "k1" || !f.CreatedAt.Equal(now) || !f.ConfirmedAt.Equal(now) ||
+			f.LastStep != 1 || f.UserID != (equipe.ID{}) {
+			t.Errorf("the authenticator app: %+v", f)
+		}
 		if r := read(u.EmailKey, nil); r.Browser.Known() || !r.Browser.Any {
 			t.Errorf("a browser without the cookie: %+v", r.Browser)
 		}
 
 		r = read("nobody@example.test", browser)
 		if r.Found || r.User.ID != (equipe.ID{}) || r.User.PasswordHash != "" || r.Browser != (store.BrowserStanding{}) ||
-			r.Factors != (store.FactorSummary{}) {
+			r.Factors != (store.FactorSummary{}) || r.TOTP.Secret != nil || !r.TOTP.CreatedAt.IsZero() {
 			t.Errorf("an address nobody has: %+v", r)
 		}
 		// The attempt of the batch that found nobody was counted.

@@ -106,19 +106,21 @@ func (w Writes) StartTOTPFactor(ctx context.Context, f *TOTPFactor) error {
 
 // AcceptTOTPStep records that the code of step was accepted (confirming the
 // enrolment at at if it was not), if no code of that step or a later one
-// was: ENOTFOUND otherwise, so that a code is accepted once, even by two
-// concurrent requests. When secret is not nil the seed is stored again,
-// sealed under keyID (a seed sealed under a previous key moves to the
-// current one when it is used).
-func (w Writes) AcceptTOTPStep(ctx context.Context, userID equipe.ID, step int64, at time.Time, secret []byte, keyID string) error {
+// was and the user's seed is still the one sealed as checked, against
+// which the code was checked: ENOTFOUND otherwise, so that a code is
+// accepted once, even by two concurrent requests, and never into a seed
+// that replaced the one it was made with. When secret is not nil the seed
+// is stored again, sealed under keyID (a seed sealed under a previous key
+// moves to the current one when it is used).
+func (w Writes) AcceptTOTPStep(ctx context.Context, userID equipe.ID, checked []byte, step int64, at time.Time, secret []byte, keyID string) error {
 	if secret != nil {
 		return w.execOne(ctx, `UPDATE totp_factors SET last_step = $2,
 			confirmed_at = CASE WHEN confirmed_at = 0 THEN $3 ELSE confirmed_at END, secret = $4, key_id = $5
-			WHERE user_id = $1 AND last_step < $2`, userID, step, micros(at), secret, keyID)
+			WHERE user_id = $1 AND last_step < $2 AND secret = $6`, userID, step, micros(at), secret, keyID, checked)
 	}
 	return w.execOne(ctx, `UPDATE totp_factors SET last_step = $2,
 		confirmed_at = CASE WHEN confirmed_at = 0 THEN $3 ELSE confirmed_at END
-		WHERE user_id = $1 AND last_step < $2`, userID, step, micros(at))
+		WHERE user_id = $1 AND last_step < $2 AND secret = $4`, userID, step, micros(at), checked)
 }
 
 // DeleteTOTPFactor removes the user's authenticator app. Returns how many

@@ -317,3 +317,94 @@ func TestUseLoginChallenge_RecordsTheUseWhetherOrNotTheChallengeWasRecorded(t *t
 		}
 	})
 }
+
+// TestAcceptTOTPStep_OnceAndOnlyIntoTheSeedTheCodeWasCheckedAgainst: a
+// step is accepted once, and only while the seed the code was checked
+// against is the one stored: a code of a seed replaced meanwhile (the app
+// enrolled again, or the seed sealed again) changes nothing, in a batch or
+// a transaction.
+func TestAcceptTOTPStep_OnceAndOnlyIntoTheSeedTheCodeWasCheckedAgainst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		write(t, db, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			return tx.StartTOTPFactor(ctx, &store.TOTPFactor{UserID: u.ID, Secret: []byte("first seed"), KeyID: "k1", CreatedAt: now})
+		})
+		accept := func(checked string, step int64, resealed []byte) error {
+			b := db.NewBatch()
+			b.AcceptTOTPStep(ctx, u.ID, []byte(checked), step, now, resealed, "k2")
+			return db.RunBatch(ctx, b)
+		}
+		stored := func() store.TOTPFactor {
+			t.Helper()
+			f, err := db.TOTPFactor(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		b := db.NewBatch()
+		b.AcceptTOTPStep(ctx, u.ID, nil, 0, now, nil, "")
+		if err := db.RunBatch(ctx, b); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("step 0 of no seed (a wrong code's write): %v, want ENOTFOUND", err)
+		}
+		if err := accept("another seed", 10, nil); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a code checked against another seed: %v, want ENOTFOUND", err)
+		}
+		if f := stored(); f.LastStep != 0 || !f.ConfirmedAt.IsZero() {
+			t.Fatalf("a code of another seed changed the app: %+v", f)
+		}
+		if err := accept("first seed", 10, []byte("first seed again")); err != nil {
+			t.Fatalf("a code of the stored seed, sealed again: %v", err)
+		}
+		if f := stored(); f.LastStep != 10 || !f.ConfirmedAt.Equal(now) || string(f.Secret) != "first seed again" || f.KeyID != "k2" {
+			t.Fatalf("the app after its code: %+v", f)
+		}
+		if err := accept("first seed again", 10, nil); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("the same step again: %v, want ENOTFOUND", err)
+		}
+		if err := accept("first seed", 11, nil); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a code checked against the seed before it was sealed again: %v, want ENOTFOUND", err)
+		}
+		err := db.Write(ctx, func(tx *store.Tx) error { return tx.AcceptTOTPStep(ctx, u.ID, []byte("first seed"), 12, now, nil, "") })
+		if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("in a transaction, a code of a replaced seed: %v, want ENOTFOUND", err)
+		}
+		if err := accept("first seed again", 11, nil); err != nil || stored().LastStep != 11 {
+			t.Fatalf("the next step of the stored seed: %v, last step %d", err, stored().LastStep)
+		}
+	})
+}
+
+// TestSetLastLoginIfActive_RefusesAPersonDisabled: a login finished from
+// what was read before it commits only while its person is not disabled.
+func TestSetLastLoginIfActive_RefusesAPersonDisabled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+		login := func(at time.Time) error {
+			b := db.NewBatch()
+			b.SetLastLoginIfActive(ctx, u.ID, at)
+			return db.RunBatch(ctx, b)
+		}
+		if err := login(now); err != nil {
+			t.Fatalf("an active person: %v", err)
+		}
+		write(t, db, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, u.ID, now.Add(time.Second)) })
+		if err := login(now.Add(2 * time.Second)); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a disabled person: %v, want ENOTFOUND", err)
+		}
+		if got, err := db.UserByID(ctx, u.ID); err != nil || !got.LastLoginAt.Equal(now) {
+			t.Fatalf("a disabled person's last login: %v %v, want %v", got.LastLoginAt, err, now)
+		}
+		b := db.NewBatch()
+		b.SetLastLoginIfActive(ctx, equipe.NewID(), now)
+		if err := db.RunBatch(ctx, b); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("a person who does not exist: %v, want ENOTFOUND", err)
+		}
+	})
+}

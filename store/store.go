@@ -89,6 +89,8 @@ type DB struct {
 	group batchGroup
 	// reads counts the statements run outside transactions (see Reads).
 	reads atomic.Uint64
+	// refused counts the batches that took no effect (see RefusedBatches).
+	refused atomic.Uint64
 }
 
 // Reads returns how many statements this DB ran on its own, outside any
@@ -125,6 +127,11 @@ func (db *DB) Commits() uint64 { return db.commits.Load() }
 // DetachedBatches returns how many batches RunBatchDetached started: their
 // commits are among Commits, but no caller waited for them.
 func (db *DB) DetachedBatches() uint64 { return db.detachedBatches.Load() }
+
+// RefusedBatches returns how many batches took no effect because one of
+// their statements that must change a row changed none (RunBatch answered
+// ENOTFOUND): each cost its round trip all the same.
+func (db *DB) RefusedBatches() uint64 { return db.refused.Load() }
 
 // RelaxedCommits returns how many of the Commits did not wait for the disk
 // (relaxed batches, see Batch.Relaxed).

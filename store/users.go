@@ -102,6 +102,14 @@ func (w Writes) SetLastLogin(ctx context.Context, userID equipe.ID, at time.Time
 	return err
 }
 
+// SetLastLoginIfActive is SetLastLogin for a user who must not be disabled:
+// ENOTFOUND when they are, or are gone (a batch then takes no effect), so
+// that a login finished from what was read before cannot start a session
+// of a person disabled meanwhile.
+func (w Writes) SetLastLoginIfActive(ctx context.Context, userID equipe.ID, at time.Time) error {
+	return w.execOne(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1 AND disabled_at IS NULL`, userID, micros(at))
+}
+
 // MarkEmailVerified records that the user proved they receive mail at their
 // login email; an earlier verification time is kept.
 func (w Writes) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time.Time) error {
