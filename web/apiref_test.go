@@ -52,7 +52,10 @@ func TestBrowser_APIReferenceIsLinkedFromEveryPage(t *testing.T) {
 	// The reference is one long page: its first operation shows before
 	// the last is parsed, so the count waits for the whole document.
 	b.do("follow the footer's link", chromedp.Click(chromedp.CSS(`footer a[href="/docs/api"]`)),
-		chromedp.WaitVisible(chromedp.CSS("article.api-op")), chromedp.Poll[bool](`document.readyState === "complete"`))
+		chromedp.WaitVisible(chromedp.CSS("article.api-op")))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		t.Fatal(err)
+	}
 	b.at("/docs/api")
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('article.api-op').length`))
 	if err != nil {
