@@ -119,10 +119,7 @@ func TestLogInSecondFactor_ARightCodeCommitsOnceAWrongOneIsCounted(t *testing.T)
 			t.Errorf("%d of the password step's commits did not wait for the disk, want 1", n)
 		}
 
-		wrong := "000000"
-		if wrong == g.code(secret) {
-			wrong = "000001"
-		}
+		wrong := wrongCode(g.code(secret))
 		sessions, _ := db.Sessions(ctx, u.ID)
 		failed := len(g.about(u.ID.String()))
 		_, _, err := s.LogInSecondFactor(ctx, challenge, wrong, o)
@@ -340,10 +337,7 @@ func TestLogInSecondFactor_ARightCodeWaitsWhileThrottled(t *testing.T) {
 		email := address("ada")
 		u, secret := g.enrolled(email)
 		challenge := g.challenged(email, from())
-		wrong := "000000"
-		if wrong == g.code(secret) {
-			wrong = "000001"
-		}
+		wrong := wrongCode(g.code(secret))
 		for range 5 {
 			// From other addresses: the person's own count blocks.
 			_, _, err := s.LogInSecondFactor(ctx, challenge, wrong, from())
@@ -481,10 +475,7 @@ func TestLogInSecondFactor_ARightCodeToThisProcessReadsNothingAndAnswersAsARead(
 			{"the codes' throttle blocking", func(g *stage, u equipe.User, secret, challenge string) string {
 				o := from()
 				other := g.challenged(u.Email, o)
-				wrong := "000000"
-				if wrong == g.code(secret) {
-					wrong = "000001"
-				}
+				wrong := wrongCode(g.code(secret))
 				for range 5 {
 					if _, _, err := g.st.Identity.LogInSecondFactor(ctx, other, wrong, from()); keyOf(err) != "second_factor.invalid" {
 						g.t.Fatalf("a wrong code: %v", err)
