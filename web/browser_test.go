@@ -35,14 +35,18 @@ func (b *browser) at(path string) {
 	b.t.Helper()
 	var loc string
 	found := testenv.Within(10*time.Second, testenv.Every(50*time.Millisecond), func() bool {
-		var err error
-		loc, err = chromedp.Run(b.ctx, chromedp.Location())
+		// The address and the state of one document: after a form's
+		// redirect the address changes before the page is parsed, and
+		// what a test reads next must be the whole page.
+		type page struct{ Href, State string }
+		p, err := chromedp.Run(b.ctx, chromedp.Evaluate[page](`({href: location.href, state: document.readyState})`))
+		loc = p.Href
 		rest := strings.TrimPrefix(loc, b.env.URL)
 		ok := strings.HasPrefix(rest, path)
 		if path == "/" {
 			ok = rest == "/" || strings.HasPrefix(rest, "/?")
 		}
-		return err == nil && ok
+		return err == nil && ok && p.State == "complete"
 	})
 	if !found {
 		b.t.Fatalf("expected to be at %s, at %s", path, loc)
