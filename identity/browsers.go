@@ -43,20 +43,89 @@ func browserHash(o equipe.Origin) []byte {
 	return work.HashSecret(o.Browser)
 }
 
+// browserRead is what a login knows of its browser before its writes:
+// its standing when it read it (read), when the login began (zero: when
+// its session starts; a login with a second step began at its password
+// step) and, when the standing calls for the new-browser email, that
+// email being composed ahead (nil: composed when the session is).
+type browserRead struct {
+	store.BrowserStanding
+	read  bool
+	began time.Time
+	alert *alertAhead
+}
+
+// readBrowser returns what a login read of its browser, of standing st.
+func readBrowser(st store.BrowserStanding) *browserRead {
+	return &browserRead{BrowserStanding: st, read: true}
+}
+
+// alertDue reports whether a login from a browser of standing st emails
+// the person: the browser is new to them, it is not their first login
+// ever, and they did not turn the alerts off.
+func alertDue(st store.BrowserStanding) bool { return !st.Known() && st.Any && st.Alerts }
+
+// alertAhead is the new-browser email of a login composed while its
+// person types the second step's code, out of the time of both steps: it
+// is the costliest part of the second step's work beyond its write. It is
+// composed for the origin of the password step and used only by a second
+// step from the same address and browser; any other composes its own.
+type alertAhead struct {
+	o     equipe.Origin
+	ready chan struct{}
+	e     equipe.Email
+	err   error
+}
+
+// composeAhead starts composing the new-browser email of a login of u
+// that began at now from o.
+func (s *Service) composeAhead(u equipe.User, now time.Time, o equipe.Origin) *alertAhead {
+	a := &alertAhead{o: o, ready: make(chan struct{})}
+	go func() {
+		defer close(a.ready)
+		a.e, a.err = s.alertEmail(u, now, o)
+	}()
+	return a
+}
+
+// email returns the email composed ahead for a second step from o, once
+// it is composed; false when there is none for o (or it failed).
+func (a *alertAhead) email(o equipe.Origin) (equipe.Email, bool) {
+	if a == nil || a.o.IP != o.IP || a.o.UserAgent != o.UserAgent || a.o.Browser != o.Browser {
+		return equipe.Email{}, false
+	}
+	<-a.ready
+	return a.e, a.err == nil
+}
+
+// alertEmail composes the new-browser email of a login of u that began at
+// now from o.
+func (s *Service) alertEmail(u equipe.User, now time.Time, o equipe.Origin) (equipe.Email, error) {
+	d := DeviceOf(o.UserAgent)
+	return s.Work.Compose(mail.TemplateNewBrowser, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		Link: s.Work.Link("/me/sessions"), Login: mail.LoginNotice{When: mailTime(u.Locale, now), Browser: d.Browser,
+			System: d.System, IP: o.IP, PasswordURL: s.Work.Link("/me/password")}}, now)
+}
+
 // recognise records the browser of a login that started the session of a
 // and, when it is new to the person, queues the alert; a.Browser is set to
-// the cookie to give a browser that has none. st is the browser's standing
-// when the caller read it (nil: it is read here).
-func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equipe.Origin, st *store.BrowserStanding) error {
+// the cookie to give a browser that has none. read is what the caller
+// knows of the browser (nil: nothing; its standing is read here unless
+// read says it was). The email says when the login began.
+func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equipe.Origin, read *browserRead) error {
 	hash := browserHash(o)
-	if st == nil {
+	if read == nil {
+		read = &browserRead{}
+	}
+	st := read.BrowserStanding
+	if !read.read {
 		// Read outside the login's writes (a batch cannot read): a person
 		// the unit itself created has no browser yet, as the read finds.
-		read, err := s.DB.BrowserStanding(ctx, a.User.ID, hash)
+		var err error
+		st, err = s.DB.BrowserStanding(ctx, a.User.ID, hash)
 		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
-		st = &read
 	}
 	if hash == nil {
 		cookie, h, err := work.NewSecret(s.Work.Rand)
@@ -78,15 +147,22 @@ func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equi
 	if err := w.RememberBrowser(ctx, a.User.ID, hash, now); err != nil {
 		return err
 	}
-	if !st.Any || !st.Alerts {
+	if !alertDue(st) {
 		return nil
 	}
-	d := DeviceOf(o.UserAgent)
-	e, err := s.Work.Compose(mail.TemplateNewBrowser, a.User.Locale, a.User.Email, mail.Data{RecipientName: a.User.Name(),
-		Link: s.Work.Link("/me/sessions"), Login: mail.LoginNotice{When: mailTime(a.User.Locale, now), Browser: d.Browser,
-			System: d.System, IP: o.IP, PasswordURL: s.Work.Link("/me/password")}}, now)
-	if err != nil {
-		return err
+	e, ok := read.alert.email(o)
+	if ok {
+		e.CreatedAt = now
+	} else {
+		began := read.began
+		if began.IsZero() {
+			began = now
+		}
+		var err error
+		if e, err = s.alertEmail(a.User, began, o); err != nil {
+			return err
+		}
+		e.CreatedAt = now
 	}
 	if err := w.EnqueueEmail(ctx, &e); err != nil {
 		return err

@@ -1,8 +1,10 @@
 package identity_test
 
 import (
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,7 +12,9 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // alerts counts the new_browser_login emails to email.
@@ -138,6 +142,118 @@ func TestNewBrowser_AnInvitedPersonsFirstLoginDoesNotAlert(t *testing.T) {
 		}
 		if g.alerts(email) != 1 {
 			t.Fatalf("a second browser: %d alerts", g.alerts(email))
+		}
+	})
+}
+
+// countingMailer counts the emails composed of each template.
+type countingMailer struct {
+	work.Mailer
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (m *countingMailer) Compose(name, locale, to string, d mail.Data) (equipe.Email, error) {
+	m.mu.Lock()
+	m.n[name]++
+	m.mu.Unlock()
+	return m.Mailer.Compose(name, locale, to, d)
+}
+
+func (m *countingMailer) composed(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n[name]
+}
+
+// TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped: a
+// login with a second step from a browser new to its person emails them
+// once, saying when the login began (its password step) and from where
+// its second step came. The email is composed while the person types the
+// code: a second step with a right code from the same browser, answered
+// by the process of the password step, composes nothing. One from another
+// address, or after a wrong code (which is answered from a read), composes
+// its own.
+func TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped(t *testing.T) {
+	tests := []struct {
+		name         string
+		elsewhere    bool // the second step comes from another address
+		wrongFirst   bool // a wrong code is sent first
+		composedThen int  // emails the second step composes
+	}{
+		{name: "from the same browser, the email composed meanwhile is sent"},
+		{name: "from another address, the second step composes its own", elsewhere: true, composedThen: 1},
+		{name: "after a wrong code, the second step composes its own", wrongFirst: true, composedThen: 1},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		m := &countingMailer{Mailer: g.st.Work.Mail, n: map[string]int{}}
+		g.st.Work.Mail = m
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				s, clock := g.st.Identity, g.st.Clock
+				email := address("ada")
+				_, secret := g.enrolled(email)
+				// The first login ever, which emails nobody.
+				if _, _, err := s.LogInSecondFactor(ctx, g.challenged(email, from()), g.code(secret), from()); err != nil {
+					t.Fatal(err)
+				}
+				// The password step ten seconds before a minute ends, the
+				// second step twenty seconds after.
+				clock.Set(clock.Now().Truncate(time.Minute).Add(2*time.Minute - 10*time.Second))
+				began := clock.Now()
+				o := from()
+				o.UserAgent = safariIPhone
+				before := m.composed("new_browser_login")
+				challenge := g.challenged(email, o)
+				for deadline := time.Now().Add(10 * time.Second); m.composed("new_browser_login") == before; runtime.Gosched() {
+					if time.Now().After(deadline) {
+						t.Fatal("the new-browser email was not composed after the password step")
+					}
+				}
+				clock.Advance(30 * time.Second)
+				second := o
+				if tt.elsewhere {
+					second.IP = from().IP
+				}
+				before = m.composed("new_browser_login")
+				if tt.wrongFirst {
+					if _, _, err := s.LogInSecondFactor(ctx, challenge, wrongCode(g.code(secret)), second); keyOf(err) != "second_factor.invalid" {
+						t.Fatalf("a wrong code: %v", err)
+					}
+				}
+				a, _, err := s.LogInSecondFactor(ctx, challenge, g.code(secret), second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := m.composed("new_browser_login") - before; n != tt.composedThen {
+					t.Errorf("the second step composed %d new-browser emails, want %d", n, tt.composedThen)
+				}
+				var alerts []servicetest.Mail
+				for _, mm := range servicetest.Mails(t, g.raw, email) {
+					if mm.Template == "new_browser_login" {
+						alerts = append(alerts, mm)
+					}
+				}
+				if len(alerts) != 1 {
+					t.Fatalf("%d new-browser emails, want 1", len(alerts))
+				}
+				for _, want := range []string{"Safari 17", "iOS", second.IP, began.Format("15:04 UTC")} {
+					if !strings.Contains(alerts[0].Text, want) {
+						t.Errorf("the alert lacks %q:\n%s", want, alerts[0].Text)
+					}
+				}
+				if a.Session.CreatedAt.Format("15:04") == began.Format("15:04") {
+					t.Fatal("the two steps were made in the same minute")
+				}
+				var at int64
+				if err := g.raw.QueryRow(`SELECT created_at FROM outbox WHERE recipient = $1 AND template = 'new_browser_login'`, email).Scan(&at); err != nil {
+					t.Fatal(err)
+				}
+				if !time.UnixMicro(at).Equal(a.Session.CreatedAt) {
+					t.Errorf("the email was queued at %v, want the session's start %v", time.UnixMicro(at).UTC(), a.Session.CreatedAt)
+				}
+			})
 		}
 	})
 }

@@ -31,7 +31,8 @@ type pendingLogins struct {
 }
 
 // pendingMax bounds the logins kept waiting for their second step: about
-// half a kilobyte each.
+// half a kilobyte each, and the new-browser email composed ahead for those
+// from a browser new to their person (see alertAhead).
 const pendingMax = 1024
 
 // pendingLogin is what a second step answered by a code of the person's
@@ -39,7 +40,7 @@ const pendingMax = 1024
 type pendingLogin struct {
 	user      equipe.User
 	totp      store.TOTPFactor
-	browser   store.BrowserStanding
+	browser   browserRead
 	expiresAt time.Time
 }
 

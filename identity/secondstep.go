@@ -235,7 +235,7 @@ func (s *Service) logInSecondFactor(ctx context.Context, challenge, code string,
 	_, err = s.verifySecondFactor(ctx, u.ID, code, o, &codeState{f: st.TOTP, has: st.HasTOTP, blockedUntil: st.BlockedUntil},
 		func(ctx context.Context, wr store.Writes, now time.Time, method string) error {
 			var err error
-			browser := &st.Browser
+			browser := readBrowser(st.Browser)
 			if method != MethodTOTP {
 				browser = nil // a recovery code's transaction reads it again
 			}
@@ -341,12 +341,16 @@ func (s *Service) finishPendingLogin(ctx context.Context, challenge, method, fac
 
 // finishLogin uses the challenge and starts the session with the writes wr
 // (a transaction, or a batch: then a challenge used meanwhile makes the
-// batch fail with ENOTFOUND). browser is the standing of the login's
-// browser when the caller read it (nil: read here). factor is the amr of
+// batch fail with ENOTFOUND). browser is what the caller knows of the
+// login's browser (nil: nothing). factor is the amr of
 // the second factor (RFC 8176), kept with the session after pwd.
 func (s *Service) finishLogin(ctx context.Context, wr store.Writes, now time.Time, o equipe.Origin, c store.LoginChallenge, u equipe.User,
-	method, factor string, browser *store.BrowserStanding) (Auth, string, error) {
+	method, factor string, browser *browserRead) (Auth, string, error) {
 	challengeOrigin(&c, o)
+	if browser == nil {
+		browser = &browserRead{}
+	}
+	browser.began = c.CreatedAt // the password step's
 	if err := wr.UseLoginChallenge(ctx, &c, method, now); err != nil {
 		return Auth{}, "", err
 	}

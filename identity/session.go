@@ -65,10 +65,10 @@ func (s *Service) enteredSoleAccount(userID equipe.ID, at time.Time) {
 }
 
 // startSessionKnowing creates a session with the writes w (a transaction
-// or a batch), of a login made by the methods amr, for a caller that read
-// the standing of the login's browser already (nil: read it).
+// or a batch), of a login made by the methods amr, for a caller that knows
+// browser of the login's browser (nil: nothing; see browserRead).
 func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equipe.User, now time.Time, o equipe.Origin,
-	browser *store.BrowserStanding, amr []string) (Auth, string, error) {
+	browser *browserRead, amr []string) (Auth, string, error) {
 	secret, hash, err := work.NewSecret(s.Work.Rand)
 	if err != nil {
 		return Auth{}, "", err
@@ -178,7 +178,10 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		var p *pendingLogin
 		if factors.TOTP {
 			read.TOTP.UserID = u.ID
-			p = &pendingLogin{user: u, totp: read.TOTP, browser: browser}
+			p = &pendingLogin{user: u, totp: read.TOTP, browser: *readBrowser(browser)}
+			if alertDue(browser) {
+				p.browser.alert = s.composeAhead(u, now, o)
+			}
 		}
 		step, err := s.challenge(ctx, b, u, methods, now, o, p)
 		if err != nil {
@@ -189,7 +192,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	}
 	b.SetLastLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
-	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, &browser, []string{AMRPassword})
+	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, readBrowser(browser), []string{AMRPassword})
 	if err != nil {
 		return Auth{}, "", err
 	}
