@@ -6,6 +6,23 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
+// eventWrite writes an event and its webhook deliveries on PostgreSQL, in
+// one statement: no round trip more, and the endpoints are read in the
+// transaction itself.
+const eventWrite = `WITH ev AS (INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+	d AS (` + deliveriesOf + ` RETURNING 1) SELECT COUNT(*) FROM d`
+
+// numberedEventWrite is eventWrite numbering the event too: for a batch
+// whose one event it is, written last, where the counter's row would be
+// locked from the statement that numbers it after all the same (see
+// RunBatch).
+const numberedEventWrite = `WITH s AS (UPDATE event_sequence SET last = last + 1 WHERE one = 1 RETURNING last),
+	ev AS (INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
+		target_type, target_id, before, after, ip, at, seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT last FROM s))),
+	d AS (` + deliveriesOf + ` RETURNING 1) SELECT COUNT(*) FROM d`
+
 // RecordAudit appends a change event to the audit log, and queues its
 // webhook deliveries in the same writes: one for every enabled endpoint
 // subscribed to its type, of its account or of the instance (see
@@ -25,8 +42,7 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		// One statement writes the event and its deliveries: no round trip
 		// more, and the endpoints are read in the transaction itself.
 		var n int
-		if err := w.queryRow(ctx, `WITH ev AS (`+insert+`), d AS (`+deliveriesOf+` RETURNING 1)
-			SELECT COUNT(*) FROM d`, args, &n); err != nil {
+		if err := w.queryRow(ctx, eventWrite, args, &n); err != nil {
 			return err
 		}
 		if n > 0 {

@@ -195,6 +195,11 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 			// were recorded in (NewID's are monotonic): three statements
 			// rather than five.
 			b.q.items = append(b.q.items, db.d.catchUp(true)...)
+		} else if last := len(b.q.items) - 1; db.engine == Postgres && len(b.q.events) == 1 && last >= 0 && b.q.items[last].query == eventWrite {
+			// The batch's one event, written last, is numbered by the
+			// statement that writes it: one statement fewer, the counter
+			// locked from the same point of the transaction.
+			b.q.items[last].query = numberedEventWrite
 		} else {
 			for _, st := range sequenceEvents(db.engine, b.q.events) {
 				b.q.items = append(b.q.items, batchItem{query: st.query, args: st.args})

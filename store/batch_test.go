@@ -194,3 +194,75 @@ func TestRunBatch_AReadThatFindsNothingUndoesTheWholeBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestRunBatch_ABatchsOneEventWrittenLastIsNumberedAsItIsWritten: on
+// PostgreSQL, a batch whose one event is its last write numbers it in the
+// statement that writes it, rather than in one more after it; a batch
+// whose event another write follows, or with several events, numbers them
+// after its writes. Either way its events reach the change stream after
+// those before, in the order they were recorded, and the counter moves
+// past them.
+func TestRunBatch_ABatchsOneEventWrittenLastIsNumberedAsItIsWritten(t *testing.T) {
+	tests := []struct {
+		name   string
+		events int
+		then   bool // a write follows the events
+		// numbering is how many statements RunBatch adds on PostgreSQL
+		// (besides the one that wakes the change stream); on SQLite, two
+		// whatever the batch.
+		numbering int
+	}{
+		{name: "one event, written last", events: 1},
+		{name: "one event, then a write", events: 1, then: true, numbering: 1},
+		{name: "two events", events: 2, numbering: 1},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		u := newUser("ada@example.test")
+		write(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+		p := store.Progressive{Free: 100, Delays: []time.Duration{time.Minute}}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				after, err := db.LastEventSeq(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := db.NewBatch()
+				if _, err := b.Attempt(ctx, fmt.Sprintf("before-%d", i), t0, p); err != nil {
+					t.Fatal(err)
+				}
+				var want []equipe.ID
+				for range tt.events {
+					e := &equipe.AuditEvent{ID: equipe.NewID(), ActorType: "user", ActorID: &u.ID,
+						Action: "user.logged_in", TargetType: "user", TargetID: u.ID.String(), At: t0}
+					if err := b.RecordAudit(ctx, e); err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, e.ID)
+				}
+				if tt.then {
+					if _, err := b.Attempt(ctx, fmt.Sprintf("after-%d", i), t0, p); err != nil {
+						t.Fatal(err)
+					}
+				}
+				queued := b.StatementsForTest()
+				if err := db.RunBatch(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+				if got := streamed(t, db, after); !slices.Equal(got, want) {
+					t.Errorf("events streamed %v, want %v", got, want)
+				}
+				if last, err := db.LastEventSeq(ctx); err != nil || last != after+int64(tt.events) {
+					t.Errorf("the counter moved from %d to %d (%v), want %d", after, last, err, after+int64(tt.events))
+				}
+				added, wantAdded := b.StatementsForTest()-queued, 2
+				if db.Engine() == store.Postgres {
+					added-- // the change stream woken
+					wantAdded = tt.numbering
+				}
+				if added != wantAdded {
+					t.Errorf("the batch's events took %d statements more to number, want %d", added, wantAdded)
+				}
+			})
+		}
+	})
+}

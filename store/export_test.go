@@ -67,3 +67,7 @@ func (db *DB) BatchGroupForTest() (queued int, running bool) {
 	defer db.group.mu.Unlock()
 	return len(db.group.queue), db.group.running
 }
+
+// StatementsForTest returns how many statements the batch holds: once it
+// ran, with those RunBatch added (its events' numbering).
+func (b *Batch) StatementsForTest() int { return len(b.q.items) }
