@@ -231,15 +231,17 @@ func (db *DB) RunBatch(ctx context.Context, b *Batch) (err error) {
 	defer conn.Close()
 	err = wrap(conn.Raw(func(driverConn any) error {
 		pc := driverConn.(*stdlib.Conn).Conn()
+		// The statements sent together before one Sync are one implicit
+		// transaction, which a failing statement undoes whole: no BEGIN
+		// and COMMIT to send and run. set_config's setting lasts until it
+		// ends, and its commit is the Sync's.
 		pb := &pgx.Batch{}
-		pb.Queue("BEGIN")
-		pb.Queue("SET LOCAL synchronous_commit TO OFF")
+		pb.Queue("SELECT set_config('synchronous_commit', 'off', true)")
 		for _, it := range b.q.items {
 			queueItem(pb, it)
 		}
-		pb.Queue("COMMIT")
 		br := pc.SendBatch(ctx, pb)
-		items := append(append([]batchItem{{}, {}}, b.q.items...), batchItem{})
+		items := append([]batchItem{{}}, b.q.items...)
 		for _, it := range items {
 			if err := readItem(br, it); err != nil {
 				br.Close()

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -175,4 +176,72 @@ func TestRelaxedBatch_AnEventCommitsWithItsRowsWithoutWaitingAndIsNumberedByTheN
 			return slices.Equal(streamed(t, db, start+3), []equipe.ID{third})
 		})
 	})
+}
+
+// TestRelaxedBatch_TheSettingThatWaitsLessEndsWithTheBatch: with the
+// settings the service runs with, a relaxed batch runs with the setting
+// that does not wait for the disk (PostgreSQL: synchronous_commit off;
+// SQLite: synchronous NORMAL), and the setting ends with it: the batches
+// after it, on whichever connection, wait for the disk. A relaxed batch
+// whose statement fails takes no effect, and leaves the setting as well.
+func TestRelaxedBatch_TheSettingThatWaitsLessEndsWithTheBatch(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			db := storetest.OpenDurable(t, e)
+			setting, relaxed, durable := "SHOW synchronous_commit", "off", "on"
+			if e == store.SQLite {
+				setting, relaxed, durable = "PRAGMA synchronous", "1", "2"
+			}
+			p := store.Progressive{Free: 100, Delays: []time.Duration{time.Minute}}
+			reads := 0
+			run := func(key string, relax, fail bool) (string, error) {
+				t.Helper()
+				b := db.NewBatch()
+				if relax {
+					b.Relaxed()
+				}
+				if _, err := b.Attempt(ctx, key, t0, p); err != nil {
+					t.Fatal(err)
+				}
+				// Each read its own statement: SQLite answers a pragma with
+				// the value it had when the statement was prepared, and the
+				// writer keeps its statements prepared.
+				reads++
+				var got string
+				b.ReadForTest(fmt.Sprintf("%s /* %d */", setting, reads), &got)
+				if fail {
+					b.UseLoginChallenge(ctx, expiredChallenge(equipe.NewID()), "totp", t0)
+				}
+				return got, db.RunBatch(ctx, b)
+			}
+			counted := func(key string) bool {
+				t.Helper()
+				var n int
+				if err := db.QueryRowForTest(ctx, `SELECT COUNT(*) FROM throttles WHERE key = '`+key+`'`, &n); err != nil {
+					t.Fatal(err)
+				}
+				return n == 1
+			}
+			if got, err := run("before", false, false); err != nil || got != durable {
+				t.Fatalf("a batch before: %q (%v), want %q", got, err, durable)
+			}
+			for i, fail := range []bool{false, true} {
+				key := fmt.Sprintf("relaxed-%d", i)
+				got, err := run(key, true, fail)
+				switch {
+				case fail && equipe.ErrorCode(err) != equipe.ENOTFOUND:
+					t.Fatalf("a relaxed batch with a statement that changed nothing: %v", err)
+				case fail && counted(key):
+					t.Error("the failed relaxed batch's attempt was counted")
+				case !fail && (err != nil || got != relaxed || !counted(key)):
+					t.Fatalf("a relaxed batch ran with %q (%v), want %q; its attempt counted: %v", got, err, relaxed, counted(key))
+				}
+				for j := range 16 {
+					if got, err := run(fmt.Sprintf("after-%d-%d", i, j), false, false); err != nil || got != durable {
+						t.Fatalf("batch %d after relaxed batch %d ran with %q (%v), want %q", j, i, got, err, durable)
+					}
+				}
+			}
+		})
+	}
 }

@@ -91,8 +91,34 @@ func Open(t testing.TB, e store.Engine) *store.DB {
 // database again (for tests that restart a process).
 func OpenConfig(t testing.TB, e store.Engine) (*store.DB, store.Config) {
 	t.Helper()
-	ctx := context.Background()
+	return openMigrated(t, e, Config(t, e))
+}
+
+// OpenDurable is Open with the settings the service runs with: on
+// PostgreSQL a commit waits for the disk, as it does unless a transaction
+// says otherwise, rather than never, as the other tests' connections do
+// (their databases are thrown away). For measurements of what a commit
+// costs, and for tests of the transactions that wait less.
+func OpenDurable(t testing.TB, e store.Engine) *store.DB {
+	t.Helper()
 	cfg := Config(t, e)
+	if e == store.Postgres {
+		u, err := url.Parse(cfg.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Del("synchronous_commit")
+		u.RawQuery = q.Encode()
+		cfg.URL = u.String()
+	}
+	db, _ := openMigrated(t, e, cfg)
+	return db
+}
+
+func openMigrated(t testing.TB, e store.Engine, cfg store.Config) (*store.DB, store.Config) {
+	t.Helper()
+	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", e, err)
