@@ -33,6 +33,9 @@ import (
 // database (on PostgreSQL: a read outside a transaction or a batch is one,
 // a batch one, whatever its statements), all and those the login waited
 // for.
+// The database runs with the service's settings (storetest.OpenDurable):
+// on PostgreSQL a commit that waits for the disk does, as it does not in
+// the tests.
 //
 // The password step's record of its challenge runs detached, after its
 // answer. A person reads the answer and types the code: by then it has
@@ -68,7 +71,7 @@ const think = 25 * time.Millisecond
 
 func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known, typed bool) {
 	ctx := context.Background()
-	db := storetest.Open(b, e)
+	db := storetest.OpenDurable(b, e)
 	st := servicetest.New(b, db, identity.DefaultParams)
 	s, clock := st.Identity, st.Clock
 	clock.Set(clock.Now().Truncate(30 * time.Second).Add(10 * time.Second))
