@@ -1,7 +1,6 @@
 package identity_test
 
 import (
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
@@ -149,18 +149,21 @@ func TestNewBrowser_AnInvitedPersonsFirstLoginDoesNotAlert(t *testing.T) {
 // countingMailer counts the emails composed of each template.
 type countingMailer struct {
 	work.Mailer
-	mu sync.Mutex
-	n  map[string]int
+	mu       sync.Mutex
+	n        map[string]int
+	composed testenv.Signal // notified once an email is composed
 }
 
 func (m *countingMailer) Compose(name, locale, to string, d mail.Data) (equipe.Email, error) {
+	e, err := m.Mailer.Compose(name, locale, to, d)
 	m.mu.Lock()
 	m.n[name]++
 	m.mu.Unlock()
-	return m.Mailer.Compose(name, locale, to, d)
+	m.composed.Notify()
+	return e, err
 }
 
-func (m *countingMailer) composed(name string) int {
+func (m *countingMailer) count(name string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.n[name]
@@ -204,19 +207,17 @@ func TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped(t *te
 				began := clock.Now()
 				o := from()
 				o.UserAgent = safariIPhone
-				before := m.composed("new_browser_login")
+				before := m.count("new_browser_login")
 				challenge := g.challenged(email, o)
-				for deadline := time.Now().Add(10 * time.Second); m.composed("new_browser_login") == before; runtime.Gosched() {
-					if time.Now().After(deadline) {
-						t.Fatal("the new-browser email was not composed after the password step")
-					}
-				}
+				testenv.Await(t, 30*time.Second, m.composed.Wait, "the new-browser email composed after the password step", func() bool {
+					return m.count("new_browser_login") > before
+				})
 				clock.Advance(30 * time.Second)
 				second := o
 				if tt.elsewhere {
 					second.IP = from().IP
 				}
-				before = m.composed("new_browser_login")
+				before = m.count("new_browser_login")
 				if tt.wrongFirst {
 					if _, _, err := s.LogInSecondFactor(ctx, challenge, wrongCode(g.code(secret)), second); keyOf(err) != "second_factor.invalid" {
 						t.Fatalf("a wrong code: %v", err)
@@ -226,7 +227,7 @@ func TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped(t *te
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := m.composed("new_browser_login") - before; n != tt.composedThen {
+				if n := m.count("new_browser_login") - before; n != tt.composedThen {
 					t.Errorf("the second step composed %d new-browser emails, want %d", n, tt.composedThen)
 				}
 				var alerts []servicetest.Mail
