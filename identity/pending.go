@@ -31,8 +31,9 @@ type pendingLogins struct {
 }
 
 // pendingMax bounds the logins kept waiting for their second step: about
-// half a kilobyte each, and the new-browser email composed ahead for those
-// from a browser new to their person (see alertAhead).
+// half a kilobyte each, and for those from a browser new to their person
+// the new-browser email composed ahead (see alertAhead), about 4 KiB more:
+// some 4.5 MiB at most in all.
 const pendingMax = 1024
 
 // pendingLogin is what a second step answered by a code of the person's
