@@ -304,12 +304,24 @@ func (b browserOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
 // template, and returns the newest such.
 func (e *Env) Mail(t testing.TB, to, template string) mail.DevMessage {
 	t.Helper()
+	return e.MailFromAny(t, to, template)
+}
+
+// MailFromAny is Mail for a deployment of several processes: e, which
+// queued the email, and the others sharing its database (Options.Share).
+// The outbox is one, and the worker of whichever process looks first sends
+// what any of them queued; the email was composed by the process that
+// queued it all the same.
+func (e *Env) MailFromAny(t testing.TB, to, template string, others ...*Env) mail.DevMessage {
+	t.Helper()
 	var found mail.DevMessage
 	testenv.Await(t, 10*time.Second, e.worked.Wait, "a "+template+" email to "+to, func() bool {
-		for _, m := range e.App.Mailbox.Messages() {
-			if m.Template == template && len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
-				found = m
-				return true
+		for _, env := range append([]*Env{e}, others...) {
+			for _, m := range env.App.Mailbox.Messages() {
+				if m.Template == template && len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
+					found = m
+					return true
+				}
 			}
 		}
 		return false
