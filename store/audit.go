@@ -6,21 +6,25 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
+// eventColumns are the columns of an event as RecordAudit writes it, and
+// eventParams their values, in its arguments' order.
+const (
+	eventColumns = `id, account_id, actor_type, actor_id, actor_name, action, target_type, target_id, before, after, ip, at`
+	eventParams  = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12`
+	eventInsert  = `INSERT INTO audit_events (` + eventColumns + `) VALUES (` + eventParams + `)`
+)
+
 // eventWrite writes an event and its webhook deliveries on PostgreSQL, in
 // one statement: no round trip more, and the endpoints are read in the
 // transaction itself.
-const eventWrite = `WITH ev AS (INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
-	d AS (` + deliveriesOf + ` RETURNING 1) SELECT COUNT(*) FROM d`
+const eventWrite = `WITH ev AS (` + eventInsert + `), d AS (` + deliveriesOf + ` RETURNING 1) SELECT COUNT(*) FROM d`
 
 // numberedEventWrite is eventWrite numbering the event too: for a batch
 // whose one event it is, written last, where the counter's row would be
 // locked from the statement that numbers it after all the same (see
 // RunBatch).
 const numberedEventWrite = `WITH s AS (UPDATE event_sequence SET last = last + 1 WHERE one = 1 RETURNING last),
-	ev AS (INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-		target_type, target_id, before, after, ip, at, seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT last FROM s))),
+	ev AS (INSERT INTO audit_events (` + eventColumns + `, seq) VALUES (` + eventParams + `, (SELECT last FROM s))),
 	d AS (` + deliveriesOf + ` RETURNING 1) SELECT COUNT(*) FROM d`
 
 // RecordAudit appends a change event to the audit log, and queues its
@@ -29,8 +33,6 @@ const numberedEventWrite = `WITH s AS (UPDATE event_sequence SET last = last + 1
 // queueDeliveries). The event is numbered for the change stream when the
 // transaction commits (see sequenceEvents). Events are never updated.
 func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
-	const insert = `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-		target_type, target_id, before, after, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	args := []any{e.ID, idv(e.AccountID), e.ActorType, idv(e.ActorID), e.ActorName, e.Action, e.TargetType, e.TargetID,
 		e.Before, e.After, e.IP, micros(e.At)}
 	if d := w.deferring(); d != nil {
@@ -39,8 +41,6 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		return nil
 	}
 	if w.d.engine == Postgres {
-		// One statement writes the event and its deliveries: no round trip
-		// more, and the endpoints are read in the transaction itself.
 		var n int
 		if err := w.queryRow(ctx, eventWrite, args, &n); err != nil {
 			return err
@@ -57,13 +57,12 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, `INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-			target_type, target_id, before, after, ip, at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		if _, err := w.exec(ctx, `INSERT INTO audit_events (`+eventColumns+`, seq) VALUES (`+eventParams+`, $13)`,
 			append(args, seq)...); err != nil {
 			return err
 		}
 	} else {
-		if _, err := w.exec(ctx, insert, args...); err != nil {
+		if _, err := w.exec(ctx, eventInsert, args...); err != nil {
 			return err
 		}
 		w.x.recorded(e.ID)
@@ -75,8 +74,7 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 // another their webhook deliveries (on SQLite, only when an endpoint
 // subscribes to one of them).
 var eventsRecorded = &deferredKind{name: "audit_events", write: func(ctx context.Context, w Writes, q querier, rows [][]any) error {
-	insert := insertValues(`INSERT INTO audit_events (id, account_id, actor_type, actor_id, actor_name, action,
-		target_type, target_id, before, after, ip, at) VALUES`, nil)
+	insert := insertValues(`INSERT INTO audit_events (`+eventColumns+`) VALUES`, nil)
 	if err := insert(ctx, w, q, rows); err != nil {
 		return err
 	}
