@@ -124,6 +124,7 @@ func TestChanges_KeysSeeWhatTheirReachHoldsInCommitOrder(t *testing.T) {
 			"password": "wrong password here"}); r.Status != 401 && r.Status != 422 {
 			t.Fatalf("failed login: %d %s", r.Status, r.Raw)
 		}
+		env.App.DB.WaitDetached() // the failure is recorded after its answer
 		every, _ := changesOf(t, env, instKey, from, "", 200)
 		kinds := map[string]int{}
 		for _, e := range every {

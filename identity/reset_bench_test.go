@@ -100,3 +100,75 @@ func median(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// BenchmarkLogIn_KnownAndUnknownAddressesFailAlike answers 50 wrong
+// passwords for addresses with an identity (each with a real hash of the
+// default parameters) and 50 logins to addresses without one, in random
+// order, each from an address of its own (so that no throttle changes the
+// work), on a database with the service's settings, and reports the
+// median answer of each kind, their ratio and their difference: a failure
+// must not tell which addresses have an identity (docs/security.md). The
+// known person's failure event is written after the answer.
+func BenchmarkLogIn_KnownAndUnknownAddressesFailAlike(b *testing.B) {
+	for _, engine := range storetest.Engines() {
+		b.Run(string(engine), func(b *testing.B) {
+			db := storetest.OpenDurable(b, engine)
+			st := servicetest.New(b, db, identity.DefaultParams)
+			ctx := context.Background()
+			hash := st.Identity.Hasher.Hash("the person's own password")
+			var known, unknown []time.Duration
+			for n := range b.N {
+				b.StopTimer()
+				type req struct {
+					email string
+					known bool
+				}
+				var reqs []req
+				for _, e := range addUsers(b, db, fmt.Sprintf("known%d-", n), 50) {
+					reqs = append(reqs, req{e, true})
+				}
+				if err := db.Write(ctx, func(tx *store.Tx) error {
+					for _, r := range reqs {
+						u, err := tx.UserByEmailKey(ctx, r.email)
+						if err != nil {
+							return err
+						}
+						if err := tx.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				for i := range 50 {
+					reqs = append(reqs, req{fmt.Sprintf("unknown%d-%d@example.com", n, i), false})
+				}
+				rand.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
+				b.StartTimer()
+				for i, r := range reqs {
+					o := equipe.Origin{IP: fmt.Sprintf("198.51.%d.%d", n%250, i)}
+					start := time.Now()
+					_, _, err := st.Identity.LogIn(ctx, r.email, "not the person's password", o)
+					d := time.Since(start)
+					if servicetest.Key(err) != "login.failed" {
+						b.Fatalf("login to %s: %v", r.email, err)
+					}
+					if r.known {
+						known = append(known, d)
+					} else {
+						unknown = append(unknown, d)
+					}
+				}
+				b.StopTimer()
+				db.WaitDetached()
+				b.StartTimer()
+			}
+			k, u := median(known), median(unknown)
+			b.ReportMetric(float64(k.Microseconds())/1000, "known-p50-ms")
+			b.ReportMetric(float64(u.Microseconds())/1000, "unknown-p50-ms")
+			b.ReportMetric(float64(k-u)/float64(time.Millisecond), "known-minus-unknown-ms")
+			b.ReportMetric(float64(k)/float64(u), "known/unknown")
+		})
+	}
+}

@@ -92,7 +92,8 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 // LogIn checks an email and password and starts a session. Every failure —
 // unknown email, wrong password, no password set yet, disabled user — answers
 // the same EUNAUTHORIZED "login.failed", after the same work: an unknown email
-// is checked against a dummy hash.
+// is checked against a dummy hash, and the failure of a known one is recorded
+// (user.login_failed) after the answer.
 //
 // Attempts are throttled per email (known or not) and per client address
 // before the password is looked at; a blocked attempt answers ERATELIMITED
@@ -148,13 +149,15 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	ok, rehash := s.Hasher.Verify(u.PasswordHash, password) // an empty hash (unknown user) uses the dummy
 	if !ok || !u.DisabledAt.IsZero() {
 		if u.ID != (equipe.ID{}) {
+			// The failure is recorded after the answer: written before it,
+			// the answer for an address someone has would wait for one
+			// more commit than the answer for an address nobody has, and
+			// its time would tell the two apart.
 			b := s.DB.NewBatch()
-			err := work.Record(ctx, b.Writes, now, event.System, o, event.UserLoginFailed.New(nil, u.ID.String(), nil, nil))
-			if err == nil {
-				err = s.DB.RunBatch(ctx, b)
-			}
-			if err != nil {
+			if err := work.Record(ctx, b.Writes, now, event.System, o, event.UserLoginFailed.New(nil, u.ID.String(), nil, nil)); err != nil {
 				s.Log.Error("audit login failure", "err", err)
+			} else {
+				s.DB.RunBatchDetached(b)
 			}
 		}
 		return Auth{}, "", &equipe.Error{Code: equipe.EUNAUTHORIZED, Key: "login.failed"}

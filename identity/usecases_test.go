@@ -280,12 +280,15 @@ func TestLogIn_RightPasswordStartsASessionFailuresAreCountedAndWait(t *testing.T
 				for range tt.failures {
 					g.st.Identity.LogIn(ctx, email, "not the right sentence", from())
 				}
+				// A failure is recorded after its answer.
+				g.st.DB.WaitDetached()
 				failed := len(g.about(u.ID.String()))
 				sessions, err := g.st.DB.Sessions(ctx, u.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
 				auth, secret, err := g.st.Identity.LogIn(ctx, email, tt.password, from())
+				g.st.DB.WaitDetached()
 				after, _ := g.st.DB.Sessions(ctx, u.ID)
 				if tt.refusal != "" {
 					wantRefusal(t, err, tt.refusal)
