@@ -352,6 +352,9 @@ type Session struct {
 	// AMR says how the login was made, as OpenID Connect's amr claim
 	// (RFC 8176): "pwd", "otp", "hwk", "swk", "mfa".
 	AMR []string
+	// AuthenticatedAt is when the person last proved who they are in the
+	// session: at its login, or since by confirming their password.
+	AuthenticatedAt time.Time
 }
 
 // PrivacyPolicy is one published version of the instance's privacy policy:

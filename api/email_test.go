@@ -288,7 +288,7 @@ func passkeyOn(t *testing.T, env *apptest.Env, token string, dev *passkeytest.Au
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := env.App.Identity.BeginPasskeyRegistration(t.Context(), auth, name, equipeOrigin)
+	opts, err := env.App.Identity.BeginPasskeyRegistration(t.Context(), auth, name, "", equipeOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,6 +109,8 @@ func (a *API) removePasskey(w http.ResponseWriter, r *http.Request) error {
 
 type passkeyRegistration struct {
 	Name string `json:"name"`
+	// Password is needed in a session not recently authenticated.
+	Password string `json:"password"`
 }
 
 // passkeyRegistrationOptions begins registering a passkey named in the
@@ -119,7 +121,7 @@ func (a *API) passkeyRegistrationOptions(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	auth, _ := httpauth.Auth(r)
-	opts, err := a.Identity.BeginPasskeyRegistration(r.Context(), auth, in.Name, httpauth.Origin(r))
+	opts, err := a.Identity.BeginPasskeyRegistration(r.Context(), auth, in.Name, in.Password, httpauth.Origin(r))
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func registerPasskey(t *testing.T, env *apptest.Env, token, name string) store.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := env.App.Identity.BeginPasskeyRegistration(t.Context(), auth, name, equipeOrigin)
+	opts, err := env.App.Identity.BeginPasskeyRegistration(t.Context(), auth, name, "", equipeOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}

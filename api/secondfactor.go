@@ -82,9 +82,21 @@ type totpSetupView struct {
 	QRPNG      string `json:"qr_png"`
 }
 
+// startTOTPRequest is the optional body of a setup's start: the password,
+// which a session not recently authenticated needs.
+type startTOTPRequest struct {
+	Password string `json:"password"`
+}
+
 func (a *API) startTOTP(w http.ResponseWriter, r *http.Request) error {
+	var in startTOTPRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+	}
 	auth, _ := httpauth.Auth(r)
-	setup, err := a.Identity.StartTOTP(r.Context(), auth, httpauth.Origin(r))
+	setup, err := a.Identity.StartTOTP(r.Context(), auth, in.Password, httpauth.Origin(r))
 	if err != nil {
 		return err
 	}

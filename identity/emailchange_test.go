@@ -454,7 +454,8 @@ func TestRequestEmailChange_APersonWithAnAuthenticatorAppGivesACode(t *testing.T
 func TestRequestEmailChange_APersonWithPasskeysOnlyConfirmsWithOne(t *testing.T) {
 	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {
 		c := g.changer()
-		a := identity.Auth{User: c.user}
+		// A session just logged in: adding a passkey needs no password.
+		a := identity.Auth{User: c.user, Session: equipe.Session{AuthenticatedAt: g.st.Clock.Now()}}
 		dev := passkeytest.New(passkeyOrigin)
 		g.register(a, dev, "Phone")
 		if m, err := g.id.EmailChangeMethods(ctx, c.user.ID); err != nil || !slices.Equal(m, []string{identity.MethodPasskey}) {
@@ -534,7 +535,7 @@ func TestRequestEmailChange_APersonWithPasskeysOnlyConfirmsWithOne(t *testing.T)
 
 		// With an authenticator app too, either does; neither is refused.
 		g.st.Clock.Set(g.st.Clock.Now().Truncate(30 * time.Second).Add(10 * time.Second))
-		setup, err := g.id.StartTOTP(ctx, a, from())
+		setup, err := g.id.StartTOTP(ctx, a, goodPassword, from())
 		if err != nil {
 			t.Fatal(err)
 		}

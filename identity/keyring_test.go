@@ -61,7 +61,7 @@ func TestTOTP_SeedsMoveToTheNewKeyOnUseOrAllAtOnce(t *testing.T) {
 		s.Keys = oldKeys
 		enrol := func(email string) (equipe.User, string) {
 			u := g.signedUp(email).User
-			setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, from())
+			setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, goodPassword, from())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestVerifySecondFactor_ForOtherUseCases(t *testing.T) {
 		if err := s.VerifySecondFactor(ctx, u.ID, "123456", from()); equipe.ErrorCode(err) != equipe.EINVALID {
 			t.Fatalf("without a factor: %v", err)
 		}
-		setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, from())
+		setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, goodPassword, from())
 		if err != nil {
 			t.Fatal(err)
 		}

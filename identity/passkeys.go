@@ -190,15 +190,26 @@ func (s *Service) Passkeys(ctx context.Context, userID equipe.ID, p equipe.Page)
 // BeginPasskeyRegistration starts registering a passkey named name for the
 // person logged in, and returns the options for the browser's
 // navigator.credentials.create(): a discoverable credential, user
-// verification preferred, none of their passkeys again. A name that
-// breaks a rule answers EINVALID (field "name") before anything starts.
-func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Auth, name string, o equipe.Origin) (*protocol.CredentialCreation, error) {
+// verification preferred, none of their passkeys again.
+//
+// A passkey logs in alone: adding one needs a recent authentication
+// (RecentlyAuthenticated), or the person's password. A name that breaks a
+// rule answers EINVALID (field "name"), and no password in a session not
+// recently authenticated EINVALID (field "password", key
+// password.reauth_required), before anything starts; a wrong password
+// EINVALID (field "password", key password.current_wrong), throttled as a
+// password change is.
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Auth, name, password string, o equipe.Origin) (*protocol.CredentialCreation, error) {
 	if s.rp == nil {
 		return nil, passkeysUnavailable
 	}
 	var v equipe.Invalid
 	name = CheckLabel(&v, "name", name, maxPasskeyName)
+	s.reauthRequired(&v, a, password)
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.reauthenticate(ctx, a, password, o); err != nil {
 		return nil, err
 	}
 	var creation *protocol.CredentialCreation

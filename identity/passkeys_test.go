@@ -77,7 +77,7 @@ func (g *passkeyStage) register(a identity.Auth, dev *passkeytest.Authenticator,
 
 func (g *passkeyStage) answerRegistration(a identity.Auth, dev *passkeytest.Authenticator, name string) []byte {
 	g.t.Helper()
-	opts, err := g.id.BeginPasskeyRegistration(ctx, a, name, from())
+	opts, err := g.id.BeginPasskeyRegistration(ctx, a, name, "", from())
 	if err != nil {
 		g.t.Fatalf("begin registration: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestPasskeys_RegisterSeveralNameRenameRemove(t *testing.T) {
 		wantBy(t, g.about(k1.ID.String())[0], event.ByUser(a.User.ID), event.Passkey{Name: "Phone"})
 
 		// The same authenticator cannot register twice: its passkey is excluded.
-		opts, err := g.id.BeginPasskeyRegistration(ctx, a, "Phone again", from())
+		opts, err := g.id.BeginPasskeyRegistration(ctx, a, "Phone again", "", from())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestPasskeys_RefusalsChangeNothing(t *testing.T) {
 		want  string
 	}{
 		{"a name that breaks a rule", func(t *testing.T, g *passkeyStage, a, _ identity.Auth) func() error {
-			return func() error { _, err := g.id.BeginPasskeyRegistration(ctx, a, "<b>", from()); return err }
+			return func() error { _, err := g.id.BeginPasskeyRegistration(ctx, a, "<b>", "", from()); return err }
 		}, "error.fields name=name.markup"},
 		{"an answer from another origin", func(t *testing.T, g *passkeyStage, a, _ identity.Auth) func() error {
 			resp := g.answerRegistration(a, passkeytest.New("http://localhost:9999"), "Phone")

@@ -82,7 +82,7 @@ func benchmarkLogInWithSecondFactor(b *testing.B, e store.Engine, known, typed b
 	if err != nil {
 		b.Fatal(err)
 	}
-	setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, o)
+	setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, "lovelace rode the number engine", o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func (g *stage) enrolled(email string) (equipe.User, string) {
 	s, clock := g.st.Identity, g.st.Clock
 	clock.Set(clock.Now().Truncate(30 * time.Second).Add(10 * time.Second))
 	u := g.signedUp(email).User
-	setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, from())
+	setup, err := s.StartTOTP(ctx, identity.Auth{User: u}, goodPassword, from())
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestLogInSecondFactor_ARightCodeToThisProcessReadsNothingAndAnswersAsARead(
 					g.t.Fatal(err)
 				}
 				clock.Advance(30 * time.Second)
-				setup, err := s.StartTOTP(ctx, a, from())
+				setup, err := s.StartTOTP(ctx, a, goodPassword, from())
 				if err != nil {
 					g.t.Fatal(err)
 				}

@@ -78,7 +78,7 @@ func startSessionKnowing(ctx context.Context, w store.Writes, s *Service, u *equ
 		ua = ua[:256]
 	}
 	sess := equipe.Session{ID: equipe.NewID(), Hash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.Config.SessionMax), IP: o.IP, UserAgent: ua, AMR: amr}
+		ExpiresAt: now.Add(s.Config.SessionMax), IP: o.IP, UserAgent: ua, AMR: amr, AuthenticatedAt: now}
 	if err := w.CreateSession(ctx, &sess); err != nil {
 		return Auth{}, "", err
 	}

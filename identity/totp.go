@@ -85,7 +85,22 @@ func totpLabel(user equipe.ID) string { return "totp:" + user.String() }
 // stored sealed and unconfirmed until ConfirmTOTP gets a code of it (an
 // earlier unconfirmed seed is replaced). A person who has a confirmed app
 // gets ECONFLICT "totp.already_enabled": they disable it first.
-func (s *Service) StartTOTP(ctx context.Context, a Auth, o equipe.Origin) (TOTPSetup, error) {
+//
+// The seed is what adds the factor: starting needs a recent authentication
+// (RecentlyAuthenticated), or the person's password. Without it, in a
+// session not recently authenticated, the answer is EINVALID (field
+// "password", key password.reauth_required); a wrong password answers
+// EINVALID (field "password", key password.current_wrong), throttled as a
+// password change is. Nothing is written then.
+func (s *Service) StartTOTP(ctx context.Context, a Auth, password string, o equipe.Origin) (TOTPSetup, error) {
+	var v equipe.Invalid
+	s.reauthRequired(&v, a, password)
+	if err := v.Err(); err != nil {
+		return TOTPSetup{}, err
+	}
+	if err := s.reauthenticate(ctx, a, password, o); err != nil {
+		return TOTPSetup{}, err
+	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: a.User.Email,
 		Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1, Rand: s.Work.Rand})
 	if err != nil {
@@ -111,8 +126,14 @@ func (s *Service) StartTOTP(ctx context.Context, a Auth, o equipe.Origin) (TOTPS
 }
 
 // PendingTOTP returns the enrolment in progress of the user, to show it
-// again; ENOTFOUND "totp.not_started" when there is none.
+// again; ENOTFOUND "totp.not_started" when there is none. The seed is
+// shown again only in a session recently authenticated, as it is made
+// (StartTOTP): in another, an enrolment left unfinished is not found, and
+// the person starts again.
 func (s *Service) PendingTOTP(ctx context.Context, a Auth) (TOTPSetup, error) {
+	if !s.RecentlyAuthenticated(a) {
+		return TOTPSetup{}, &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_started"}
+	}
 	f, err := s.DB.TOTPFactor(ctx, a.User.ID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !f.ConfirmedAt.IsZero()) {
 		return TOTPSetup{}, &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_started"}
@@ -649,6 +670,14 @@ func (s *Service) codeSucceeded(ctx context.Context, w *work.Unit, userID equipe
 // change of their second factors, throttled like logins (per user and per
 // address): EINVALID (field password, key password.wrong) when it is wrong.
 func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, password string, o equipe.Origin) error {
+	return s.confirmPasswordThen(ctx, userID, password, "password.wrong", o, nil)
+}
+
+// confirmPasswordThen is confirmPassword, answering the key wrong for a
+// wrong password; when the password is right, then (when not nil) adds its
+// writes to those that forget the failures, in one batch.
+func (s *Service) confirmPasswordThen(ctx context.Context, userID equipe.ID, password, wrong string, o equipe.Origin,
+	then func(ctx context.Context, b *store.Batch, now time.Time) error) error {
 	now := s.now()
 	keys, err := s.passwordAttempt(ctx, userID, o, now)
 	if err != nil {
@@ -658,11 +687,16 @@ func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, passwor
 	if err != nil {
 		return err
 	}
-	if ok, _ := s.Hasher.Verify(u.PasswordHash, password); !ok {
-		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "password", Key: "password.wrong"}}}
+	if ok, _ := s.Hasher.Verify(u.PasswordHash, password); !ok || u.PasswordHash == "" {
+		return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: "password", Key: wrong}}}
 	}
 	b := s.DB.NewBatch()
 	keys.clear(ctx, b)
+	if then != nil {
+		if err := then(ctx, b, now); err != nil {
+			return err
+		}
+	}
 	return s.DB.RunBatch(ctx, b)
 }
 

@@ -63,7 +63,7 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	if auth == nil {
 		return l, nil
 	}
-	loggedIn := auth.Session.CreatedAt
+	loggedIn := auth.Session.AuthenticatedAt
 	l.Fresh = !(slices.Contains(a.Prompt, "login") && loggedIn.Before(a.CreatedAt)) &&
 		!(a.MaxAge >= 0 && p.Work.Now().Sub(loggedIn) > time.Duration(a.MaxAge)*time.Second)
 	if !c.FirstParty && !slices.Contains(a.Prompt, "consent") {
@@ -137,7 +137,7 @@ func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, acc
 	}
 	sid := auth.Session.ID
 	user := auth.User.ID
-	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt,
+	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.AuthenticatedAt,
 		AMR: auth.Session.AMR}
 	err = p.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {
 		if err := u.CompleteAuthRequest(ctx, &a); err != nil {

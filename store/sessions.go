@@ -8,21 +8,33 @@ import (
 	"github.com/equipe-dev/equipe"
 )
 
-const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent, amr`
+const sessionColumns = `id, hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent, amr, authenticated_at`
 
 func scanSession(row interface{ Scan(...any) error }, s *equipe.Session) error {
 	var amr string
 	err := row.Scan(&s.ID, &s.Hash, &s.UserID, idp(&s.AccountID), ts(&s.CreatedAt), ts(&s.LastSeenAt), ts(&s.ExpiresAt),
-		&s.IP, &s.UserAgent, &amr)
+		&s.IP, &s.UserAgent, &amr, ts(&s.AuthenticatedAt))
 	s.AMR = strings.Fields(amr)
 	return err
 }
 
-// CreateSession inserts s.
+// CreateSession inserts s. A session without an authentication time was
+// authenticated when it was created.
 func (w Writes) CreateSession(ctx context.Context, s *equipe.Session) error {
-	_, err := w.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	if s.AuthenticatedAt.IsZero() {
+		s.AuthenticatedAt = s.CreatedAt
+	}
+	_, err := w.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		s.ID, s.Hash, s.UserID, idv(s.AccountID), micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt),
-		s.IP, s.UserAgent, strings.Join(s.AMR, " "))
+		s.IP, s.UserAgent, strings.Join(s.AMR, " "), micros(s.AuthenticatedAt))
+	return err
+}
+
+// ReauthenticateSession records that the person of the session id proved
+// who they are again at at (they confirmed their password). A time earlier
+// than the one recorded changes nothing.
+func (w Writes) ReauthenticateSession(ctx context.Context, id equipe.ID, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE sessions SET authenticated_at = $2 WHERE id = $1 AND authenticated_at < $2`, id, micros(at))
 	return err
 }
 

@@ -35,6 +35,9 @@ type twoFactorPage struct {
 	// Mode is the form the page shows: "" (the overview and the setup),
 	// "regenerate" (new recovery codes) or "remove" (the app).
 	Mode string
+	// Reauth says that setting up the app needs the password: the
+	// session's authentication is not recent.
+	Reauth bool
 }
 
 type totpSetupView struct {
@@ -97,7 +100,8 @@ func (w *Web) twoFactorView(rw http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	d := twoFactorPage{TOTP: f.TOTP, Passkeys: f.Passkeys, RecoveryCodesLeft: f.RecoveryCodes, Codes: codes, Next: securityNext(r)}
+	d := twoFactorPage{TOTP: f.TOTP, Passkeys: f.Passkeys, RecoveryCodesLeft: f.RecoveryCodes, Codes: codes, Next: securityNext(r),
+		Reauth: !w.Identity.RecentlyAuthenticated(auth)}
 	d.PasskeysHref = withNext("/me/passkeys", d.Next)
 	if codes == nil {
 		d.Mode = securityMode(r)
@@ -130,7 +134,7 @@ func groupsOf4(s string) string {
 
 func (w *Web) startTOTP(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	if _, err := w.Identity.StartTOTP(r.Context(), auth, httpauth.Origin(r)); err != nil {
+	if _, err := w.Identity.StartTOTP(r.Context(), auth, r.PostFormValue("password"), httpauth.Origin(r)); err != nil {
 		p := w.page(r, "twofactor.title")
 		if !p.Form.absorb(err, nil) {
 			return err

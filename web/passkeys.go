@@ -31,6 +31,9 @@ type passkeysPage struct {
 	// sent them to set up a second factor; Finish the path the script
 	// posts the new passkey to, which leads there.
 	Next, Finish string
+	// Reauth says that adding a passkey needs the password: the session's
+	// authentication is not recent.
+	Reauth bool
 }
 
 type passkeyRow struct {
@@ -41,24 +44,25 @@ type passkeyRow struct {
 }
 
 func (w *Web) passkeys(rw http.ResponseWriter, r *http.Request) error {
-	auth, _ := httpauth.Auth(r)
-	return w.passkeysPage(rw, r, auth.User.ID, http.StatusOK, w.page(r, "passkeys.title"))
+	return w.passkeysPage(rw, r, http.StatusOK, w.page(r, "passkeys.title"))
 }
 
-func (w *Web) passkeysPage(rw http.ResponseWriter, r *http.Request, user equipe.ID, status int, p *page) error {
-	keys, _, err := w.Identity.Passkeys(r.Context(), user, equipe.Page{})
+func (w *Web) passkeysPage(rw http.ResponseWriter, r *http.Request, status int, p *page) error {
+	auth, _ := httpauth.Auth(r)
+	keys, _, err := w.Identity.Passkeys(r.Context(), auth.User.ID, equipe.Page{})
 	if err != nil {
 		return err
 	}
 	next := securityNext(r)
-	d := passkeysPage{Available: w.Identity.PasskeysAvailable(), Next: next, Finish: withNext("/me/passkeys/register", next)}
+	d := passkeysPage{Available: w.Identity.PasskeysAvailable(), Next: next, Finish: withNext("/me/passkeys/register", next),
+		Reauth: !w.Identity.RecentlyAuthenticated(auth)}
 	for _, k := range keys {
 		d.Keys = append(d.Keys, passkeyRow{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
 	if p.Notice == "" {
 		p.Notice = passkeysNotices[r.URL.Query().Get("done")]
 	}
-	p.Form.label("name", "passkeys.name")
+	p.Form.label("name", "passkeys.name", "password", "field.current_password")
 	p.Data = d
 	return w.render(rw, r, status, "passkeys", p)
 }
@@ -66,11 +70,10 @@ func (w *Web) passkeysPage(rw http.ResponseWriter, r *http.Request, user equipe.
 // addPasskeyWithoutScript answers the form of a new passkey posted without
 // the script (JavaScript off): the page again, saying that passkeys need it.
 func (w *Web) addPasskeyWithoutScript(rw http.ResponseWriter, r *http.Request) error {
-	auth, _ := httpauth.Auth(r)
 	p := w.page(r, "passkeys.title")
 	p.Form.Summary = "passkeys.needs_script"
 	p.Form.keep(r, "name")
-	return w.passkeysPage(rw, r, auth.User.ID, http.StatusUnprocessableEntity, p)
+	return w.passkeysPage(rw, r, http.StatusUnprocessableEntity, p)
 }
 
 // passkeyAdded is where the script goes once a passkey is added: where the
@@ -130,17 +133,19 @@ func readAnswer(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// passkeyOptions begins registering a passkey: {"name": "..."} in, the
+// passkeyOptions begins registering a passkey: {"name": "...",
+// "password": "..."} in (the password when the page asked for it), the
 // options of navigator.credentials.create() out.
 func (w *Web) passkeyOptions(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	var in struct {
-		Name string `json:"name"`
+		Name     string `json:"name"`
+		Password string `json:"password"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		return w.passkeyFail(rw, r, &equipe.Error{Code: equipe.EINVALID, Key: "request.malformed", Err: err})
 	}
-	opts, err := w.Identity.BeginPasskeyRegistration(r.Context(), auth, in.Name, httpauth.Origin(r))
+	opts, err := w.Identity.BeginPasskeyRegistration(r.Context(), auth, in.Name, in.Password, httpauth.Origin(r))
 	if err != nil {
 		return w.passkeyFail(rw, r, err)
 	}

@@ -29,7 +29,7 @@ func totpEnrolled(t *testing.T, env *apptest.Env, clock *apptest.Clock, email st
 		t.Fatal(err)
 	}
 	auth := identity.Auth{User: u}
-	setup, err := env.App.Identity.StartTOTP(ctx, auth, equipe.Origin{IP: "127.0.0.1"})
+	setup, err := env.App.Identity.StartTOTP(ctx, auth, "lovelace rode the number engine", equipe.Origin{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestResealSecrets_MovesSeedsToTheNewKeyAfterARotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Identity.StartTOTP(ctx, identity.Auth{User: u}, equipe.Origin{IP: "127.0.0.1"}); err != nil {
+	if _, err := a.Identity.StartTOTP(ctx, identity.Auth{User: u}, "lovelace rode the number engine", equipe.Origin{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	// An instance webhook in the middle of a rotation of its own: its
