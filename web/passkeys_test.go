@@ -27,7 +27,18 @@ func postJSON(t *testing.T, c *http.Client, u string, body []byte) page {
 // page's JSON steps, answered by the software authenticator dev.
 func addPasskey(t *testing.T, o owner, base string, dev *passkeytest.Authenticator, name string) page {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": name})
+	return addPasskeyConfirmed(t, o, base, dev, name, "")
+}
+
+// addPasskeyConfirmed is addPasskey with the password typed on the page
+// (none: "").
+func addPasskeyConfirmed(t *testing.T, o owner, base string, dev *passkeytest.Authenticator, name, password string) page {
+	t.Helper()
+	in := map[string]string{"name": name}
+	if password != "" {
+		in["password"] = password
+	}
+	body, _ := json.Marshal(in)
 	opts := postJSON(t, o.c, o.env.URL+"/me/passkeys/options", body)
 	if opts.Status != 200 {
 		return opts

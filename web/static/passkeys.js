@@ -136,7 +136,13 @@
       }
       busy = true;
       show(box, form, null);
-      post(form.dataset.options, { name: form.elements.name.value }).then(function (res) {
+      var begin = { name: form.elements.name.value };
+      // The password, when the page asks for it: the session's login is
+      // not recent enough to add a passkey without it.
+      if (form.elements.password) {
+        begin.password = form.elements.password.value;
+      }
+      post(form.dataset.options, begin).then(function (res) {
         if (!res.ok) {
           throw res.data;
         }
