@@ -35,6 +35,7 @@ var notIdempotent = map[string]string{
 	"/api/v1/oidc-clients/{client}/rotate-secret":                 "idempotency.secret_answer",
 	"/api/v1/me/password":                                         "idempotency.password_request",
 	"/api/v1/me/email":                                            "idempotency.password_request",
+	"/api/v1/me/passkeys/options":                                 "idempotency.password_request",
 	"/api/v1/check":                                               "idempotency.check",
 	"/api/v1/check/batch":                                         "idempotency.check",
 }
