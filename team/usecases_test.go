@@ -557,6 +557,62 @@ func TestInvite_SendsALinkRecordsItAndIsThrottled(t *testing.T) {
 	})
 }
 
+// TestTogether_AReactivationWhoseInvitationIsRefusedChangesNothing
+// reactivates a member added suspended and sends them their invitation in
+// one unit of work, as a directory's activation does: while the account's
+// invitations are throttled the invitation's refusal undoes the
+// reactivation (no row, no event, no email); once the limit lifts, both
+// commit.
+func TestTogether_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		s.added("first", "collaborator", true) // the account's invitation counter exists
+		a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("later"), Role: "collaborator",
+			Resources: s.product(), Suspended: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := a.User
+		setCount := func(n int) {
+			t.Helper()
+			res, err := b.raw.Exec(`UPDATE throttles SET count = $1 WHERE key = $2`, n, "invite:account:"+s.account.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatal("no invitation counter for the account")
+			}
+		}
+		activate := func() error {
+			return s.s.Together(ctx, s.admin(), func(ctx context.Context) error {
+				m, err := s.s.ChangeMember(ctx, s.admin(), s.account, target.ID, team.MemberChange{Status: ptr(equipe.MemberActive)})
+				if err != nil {
+					return err
+				}
+				if m.Status != equipe.MemberCreated || m.InvitationsSent != 0 {
+					t.Fatalf("reactivated: %s, %d invitations", m.Status, m.InvitationsSent)
+				}
+				_, err = s.s.Invite(ctx, s.admin(), s.account, target.ID)
+				return err
+			})
+		}
+		setCount(200) // the account's hourly limit: the next invitation is refused
+		s.done(t, "invite.throttled", activate)
+		if got := s.templates(target.Email); len(got) != 0 {
+			t.Errorf("emails after the refusal: %v", got)
+		}
+		setCount(0)
+		before, _ := s.done(t, "", activate)
+		s.wrote(t, before, event.MemberReactivated.Type, event.InvitationSent.Type)
+		if m := s.member(target.ID); m.Status != equipe.MemberInvited || m.InvitationsSent != 1 {
+			t.Errorf("member: %s, %d invitations", m.Status, m.InvitationsSent)
+		}
+		if got := s.templates(target.Email); !slices.Equal(got, []string{mail.TemplateInvitation}) {
+			t.Errorf("emails: %v", got)
+		}
+	})
+}
+
 func TestRevokeInvitation_ThePendingLinkStopsWorking(t *testing.T) {
 	tests := []struct {
 		name    string
