@@ -3,6 +3,7 @@ package scim_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/equipe-dev/equipe"
@@ -220,7 +221,8 @@ func TestRules_AGroupPatchIsAllOrNothing(t *testing.T) {
 // TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing: a user
 // created inactive is sent their invitation when the directory activates
 // them. While the account's invitations are throttled, the PATCH is
-// answered 429, with Retry-After, and changes nothing: the member stays suspended, their title as it was,
+// answered 429, with Retry-After and a detail that says how long to wait,
+// and changes nothing: the member stays suspended, their title as it was,
 // and no invitation goes out. Once the limit lifts, the same PATCH (the
 // directory's retry) reactivates and invites them.
 func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T) {
@@ -248,6 +250,9 @@ func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T)
 			map[string]any{"op": "replace", "path": "active", "value": true})
 		r = do(t, env, "PATCH", "/scim/v2/Users/"+id, tn.key, activate)
 		scimError(t, r, http.StatusTooManyRequests, "")
+		if d := r.JSON["detail"].(string); strings.Contains(d, "{") || !strings.Contains(d, " min") {
+			t.Errorf("the detail does not say how long to wait: %q", d)
+		}
 		if r.Header.Get("Retry-After") == "" {
 			t.Error("no Retry-After")
 		}
