@@ -241,9 +241,14 @@ func (c *call) createUser() error {
 		return badRequest(invalidValue, "scim.username_required", nil)
 	}
 	ctx := c.r.Context()
-	added, err := c.s.Team.AddMember(ctx, c.actor, c.account.ID, team.NewMember{Email: st.email, FirstName: st.first,
-		LastName: st.last, Role: c.s.Team.BaseRole(), Title: st.title, ExternalID: st.externalID,
-		SendInvitation: st.active, Suspended: !st.active})
+	in := team.NewMember{Email: st.email, FirstName: st.first, LastName: st.last, Role: c.s.Team.BaseRole(),
+		Title: st.title, SendInvitation: st.active, Suspended: !st.active}
+	if st.externalID != "" {
+		// An empty externalId is unassigned, as an absent one (and as
+		// PUT and PATCH read it): the member has none.
+		in.ExternalID = &st.externalID
+	}
+	added, err := c.s.Team.AddMember(ctx, c.actor, c.account.ID, in)
 	if err != nil {
 		return err
 	}
