@@ -480,4 +480,9 @@ type Email struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        time.Time
+	// PersonID is the identity the email is written to or about, and
+	// OtherPersonID another identity it names (an inviter, a new member);
+	// zero where none. Erasing either identity deletes the email.
+	PersonID      ID
+	OtherPersonID ID
 }

@@ -448,6 +448,12 @@ func TestFirm_StaffAreAssignedWithTheMemberAndListedInTheClient(t *testing.T) {
 			return r.JSON["id"].(string)
 		}
 		bakery, garage, florist := newClient("Boulangerie Martin"), newClient("Garage Dupuis"), newClient("Fleurs Leroy")
+		// An account that is nobody's client has no firm staff, and a bad
+		// cursor is as bad there as anywhere.
+		if r := call(t, env.Client(), "GET", firm.url("/firm-staff?cursor=not-a-cursor"), nil, bearer(firm.admin)...); r.Status != 400 ||
+			r.fieldCodes()["cursor"] != "request.cursor_invalid" {
+			t.Errorf("a bad cursor where there is no firm: %d %s", r.Status, r.Raw)
+		}
 		if r := addMember(t, firm, firm.admin, newMemberBody("claire@compta.example", "clients", []string{bakery, "nope"})); r.Status != 422 ||
 			r.fieldCodes()["clients"] != "client.unknown" {
 			t.Fatalf("a client that is no ID: %d %s", r.Status, r.Raw)

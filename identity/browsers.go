@@ -102,7 +102,7 @@ func (a *alertAhead) email(o equipe.Origin) (equipe.Email, bool) {
 // now from o.
 func (s *Service) alertEmail(u equipe.User, now time.Time, o equipe.Origin) (equipe.Email, error) {
 	d := DeviceOf(o.UserAgent)
-	return s.Work.Compose(mail.TemplateNewBrowser, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+	return s.Work.Compose(mail.TemplateNewBrowser, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 		Link: s.Work.Link("/me/sessions"), Login: mail.LoginNotice{When: mailTime(u.Locale, now), Browser: d.Browser,
 			System: d.System, IP: o.IP, PasswordURL: s.Work.Link("/me/password")}}, now)
 }

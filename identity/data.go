@@ -192,10 +192,16 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 	}
 	changes := map[equipe.ID][]ExportChange{}
 	for _, r := range rows {
+		// The address a request came from is its maker's: the person's own
+		// requests show theirs, someone else's acting on them do not.
+		ip := ""
+		if r.ActorID != nil && *r.ActorID == userID {
+			ip = r.IP
+		}
 		x.Events = append(x.Events, ExportEvent{ID: r.ID, Type: event.Type(r.Action), AccountID: r.AccountID,
 			Actor:   event.Actor{Kind: event.ActorKind(r.ActorType), ID: r.ActorID, Name: r.ActorName},
 			Subject: event.Subject{Kind: event.SubjectKind(r.TargetType), ID: r.TargetID},
-			Before:  rawState(r.Before), After: rawState(r.After), IP: r.IP, At: r.At})
+			Before:  rawState(r.Before), After: rawState(r.After), IP: ip, At: r.At})
 		if r.AccountID != nil && r.TargetType == string(event.SubjectUser) && r.TargetID == userID.String() {
 			changes[*r.AccountID] = append(changes[*r.AccountID], ExportChange{EventID: r.ID, Type: event.Type(r.Action), At: r.At})
 		}
@@ -450,13 +456,9 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		return err
 	}
 	var accounts []equipe.ID
-	names := []string{u.Name()}
 	for _, ma := range members {
 		accounts = append(accounts, ma.Account.ID)
 		addresses = append(addresses, ma.Member.NotificationEmail)
-		if first, last := ma.Member.ShownNames(*u); first != "" || last != "" {
-			names = append(names, strings.TrimSpace(first+" "+last))
-		}
 	}
 	// Every client the person signed in to is told (back-channel logout),
 	// whatever account its grant was for.
@@ -466,7 +468,7 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 	if err := w.DeleteOIDCConsentsOf(ctx, u.ID); err != nil {
 		return err
 	}
-	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, names, d.Pseudonym)
+	forgotten, err := w.ForgetUser(ctx, u, accounts, addresses, d.Pseudonym)
 	if err != nil {
 		return err
 	}
@@ -483,22 +485,23 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 
 // pseudonymiseEvents rewrites every audit event that names the user: the
 // user's ID becomes the pseudonym wherever it stands (actor, subject, a
-// state's value), every state value equal to one of the personal words (an
-// address, a name) becomes the pseudonym's label, and the address of the
-// requests the person made is dropped. It returns the addresses of the
-// person's that it found.
+// state's value); in the events about them (or of their identity, by them)
+// every address and every name field becomes the pseudonym's label, and in
+// any other event every value equal to one of their addresses does; the
+// address of the requests the person made is dropped. A name alone is not
+// theirs in someone else's event: "Admin" may be a last name and a role.
+// It returns the login and notification addresses they held that it found
+// (one they had before a change), not those they only asked for.
 func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equipe.ID, personal []string) ([]string, error) {
-	words := map[string]bool{}
+	addresses := map[string]bool{}
 	var search []string
 	for _, p := range personal {
 		p = strings.TrimSpace(p)
-		if p == "" {
+		if !strings.Contains(p, "@") {
 			continue
 		}
-		words[strings.ToLower(p)] = true
-		if strings.Contains(p, "@") {
-			search = append(search, p)
-		}
+		addresses[strings.ToLower(p)] = true
+		search = append(search, p)
 	}
 	search = append(search, user.String())
 	rows, err := w.EventsMentioning(ctx, user, search)
@@ -517,12 +520,12 @@ func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equip
 			switch {
 			case s == uid:
 				return pid, true
-			case words[strings.ToLower(strings.TrimSpace(s))]:
-				return label, true
 			case own && s != "" && (personalKeys[key] || strings.Contains(s, "@")):
-				if strings.Contains(s, "@") {
+				if heldKeys[key] && strings.Contains(s, "@") {
 					found = append(found, s)
 				}
+				return label, true
+			case addresses[strings.ToLower(strings.TrimSpace(s))]:
 				return label, true
 			}
 			return s, false
@@ -551,6 +554,11 @@ func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equip
 // addresses and names (and their passkeys' names).
 var personalKeys = map[string]bool{"email": true, "new_email": true, "notification_email": true,
 	"first_name": true, "last_name": true, "name": true}
+
+// heldKeys are the state fields whose address a person held: a login or a
+// notification email, not one they asked for (new_email), which may be
+// anyone's.
+var heldKeys = map[string]bool{"email": true, "notification_email": true}
 
 // rewriteState returns the JSON state s with every string value (and
 // object key) that replace changes replaced; replace gets the key the value

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // instanceAdmin creates an instance administrator of the stage.
@@ -183,6 +185,175 @@ func TestDeleteUser_TheInstanceKeepsAnAdministrator(t *testing.T) {
 		_, err = g.st.Identity.DeleteUser(ctx, second, second.ID, goodPassword, from())
 		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "user.last_instance_admin" {
 			t.Fatalf("deleting the last instance administrator: %v", err)
+		}
+	})
+}
+
+// deletable signs up an identity at addr under the names given, with a
+// second administrator of its account, so that it may delete itself.
+func (g *stage) deletable(addr, first, last string) equipe.User {
+	g.t.Helper()
+	x, err := g.st.Identity.SignUp(ctx, identity.SignUp{Email: addr, Password: goodPassword, FirstName: first,
+		LastName: last, AccountName: "Short-lived", Locale: "en"}, from(), false)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	other := g.signedUp(address("co-admin"))
+	if _, err := g.st.Team.AddMember(ctx, team.Actor{User: &x.User}, x.Account.ID, team.NewMember{Email: other.User.Email,
+		FirstName: "Co", LastName: "Admin", Role: "admin", SendInvitation: true}); err != nil {
+		g.t.Fatal(err)
+	}
+	if _, _, err := g.st.Identity.AcceptInvitation(ctx, g.secret(other.User.Email, "/invitations/"), identity.Accept{},
+		&identity.Auth{User: other.User}, from()); err != nil {
+		g.t.Fatal(err)
+	}
+	return x.User
+}
+
+func TestDeleteUser_ErasesItsOwnEmailsAndNoOneElses(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		victim, bystander, free := address("victim"), address("bystander"), address("free")
+		g.signedUp(victim)
+		g.signedUp(bystander)
+		// Asking for someone's address as one's login email tells them; the
+		// email is theirs and stays. Asking for a free address sends it the
+		// confirmation link: that email names the person and goes with them.
+		x := g.deletable(address("x"), "Mal", "Lory")
+		for _, to := range []string{victim, free} {
+			if _, err := g.st.Identity.RequestEmailChange(ctx, x, identity.EmailChangeRequest{NewEmail: to,
+				CurrentPassword: goodPassword}, from()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := g.templates(free); len(got) != 1 || got[0] != "email_change_requested" {
+			t.Fatalf("emails to the free address: %v", got)
+		}
+		theirs := fmt.Sprint(g.templates(victim), g.templates(bystander))
+		if _, err := g.st.Identity.DeleteUser(ctx, x, x.ID, goodPassword, from()); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(g.templates(victim), g.templates(bystander)); got != theirs {
+			t.Errorf("others' emails after a deletion: %s, before %s", got, theirs)
+		}
+		if got := g.templates(free); len(got) != 0 {
+			t.Errorf("the confirmation to the address asked for outlived its person: %v", got)
+		}
+		// A name that every email holds ("Please do not reply to it.") is
+		// nobody's email.
+		y := g.deletable(address("y"), "Please do not", "reply to it.")
+		if _, err := g.st.Identity.DeleteUser(ctx, y, y.ID, goodPassword, from()); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(g.templates(victim), g.templates(bystander)); got != theirs {
+			t.Errorf("others' emails after the deletion of a person named like every email's footer: %s, before %s", got, theirs)
+		}
+	})
+}
+
+func TestDeleteUser_ForgetsItsOwnThrottlesOnly(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		n := people.Add(1)
+		victim := fmt.Sprintf("bob@corp%d.example", n)
+		g.signedUp(victim)
+		guesses := func() (got []equipe.Code) {
+			for range 6 {
+				_, _, err := g.st.Identity.LogIn(ctx, victim, "wrong guess number one", from())
+				got = append(got, equipe.ErrorCode(err))
+			}
+			return got
+		}
+		if got := guesses(); got[5] != equipe.ERATELIMITED {
+			t.Fatalf("six wrong passwords: %v", got)
+		}
+		// An address that ends like the victim's.
+		x := g.deletable(fmt.Sprintf("b@corp%d.example", n), "Mal", "Lory")
+		if _, _, err := g.st.Identity.LogIn(ctx, x.Email, "wrong guess number two", from()); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
+			t.Fatalf("a wrong password for the deleted identity's address: %v", err)
+		}
+		if _, err := g.st.Identity.DeleteUser(ctx, x, x.ID, goodPassword, from()); err != nil {
+			t.Fatal(err)
+		}
+		if got := guesses(); got[0] != equipe.ERATELIMITED {
+			t.Errorf("the victim's failed logins were forgotten with another identity: %v", got)
+		}
+		var left int
+		if err := g.raw.QueryRow(`SELECT count(*) FROM throttles WHERE key LIKE '%:' || $1`, x.Email).Scan(&left); err != nil || left != 0 {
+			t.Errorf("throttles of the deleted address: %d %v", left, err)
+		}
+	})
+}
+
+func TestDeleteUser_RewritesOnlyTheEventsThatNameThePerson(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		n := people.Add(1)
+		victim := fmt.Sprintf("bob@corp%d.example", n)
+		g.signedUp(victim)
+		states := func() (out []string) {
+			rows, err := g.raw.Query(`SELECT action, after FROM audit_events ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var a, s string
+				if err := rows.Scan(&a, &s); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(s, victim) {
+					out = append(out, a+" "+s)
+				}
+			}
+			return out
+		}
+		before := states()
+		if len(before) == 0 {
+			t.Fatal("no event names the victim's address")
+		}
+		// An address that ends like the victim's, and a last name that is
+		// also a role.
+		x := g.deletable(fmt.Sprintf("b@corp%d.example", n), "Mal", "admin")
+		if _, err := g.st.Identity.DeleteUser(ctx, x, x.ID, goodPassword, from()); err != nil {
+			t.Fatal(err)
+		}
+		if after := states(); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("another person's events were rewritten:\n before %v\n after  %v", before, after)
+		}
+	})
+}
+
+func TestExportData_HoldsTheAddressOfThePersonsOwnRequestsOnly(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		o := from()
+		res, err := g.st.Identity.SignUp(ctx, identity.SignUp{Email: address("ada"), Password: goodPassword, FirstName: "Ada",
+			LastName: "Byron", AccountName: "Analytical Engines", Locale: "en"}, o, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ada := res.User
+		added, err := g.st.Team.AddMember(ctx, team.Actor{User: &ada, IP: "198.51.100.7"}, res.Account.ID,
+			team.NewMember{Email: address("grace"), FirstName: "Grace", LastName: "Hopper", Role: "collaborator"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := g.st.Identity.ExportData(ctx, g.instanceAdmin(), added.User.ID, from())
+		if err != nil || len(x.Events) == 0 {
+			t.Fatalf("Grace's export: %d events, %v", len(x.Events), err)
+		}
+		for _, e := range x.Events {
+			if e.IP != "" {
+				t.Errorf("Grace's export holds the address of %s's request (%s): %s", e.Actor.Name, e.Type, e.IP)
+			}
+		}
+		x, err = g.st.Identity.ExportData(ctx, ada, ada.ID, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var own bool
+		for _, e := range x.Events {
+			own = own || (e.Type == "account.created" && e.Actor.ID != nil && *e.Actor.ID == ada.ID && e.IP == o.IP)
+		}
+		if !own {
+			t.Errorf("Ada's export lacks the address of her own sign-up, %s", o.IP)
 		}
 	})
 }

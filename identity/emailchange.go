@@ -460,7 +460,7 @@ func (s *Service) sendEmailChangeLink(ctx context.Context, w *work.Unit, u equip
 	switch {
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
 		return change, w.Mail(ctx, mail.TemplateEmailChangeRequested, u.Locale, email,
-			mail.Data{RecipientName: u.Name(), Link: link, Expires: t.ExpiresAt, NewEmail: email})
+			mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: t.ExpiresAt, NewEmail: email})
 	case err != nil:
 		return change, err
 	}
@@ -468,7 +468,7 @@ func (s *Service) sendEmailChangeLink(ctx context.Context, w *work.Unit, u equip
 	if err != nil || !ok {
 		return change, err
 	}
-	return change, w.Mail(ctx, mail.TemplateEmailChangeAttempt, other.Locale, other.Email, mail.Data{RecipientName: other.Name()})
+	return change, w.Mail(ctx, mail.TemplateEmailChangeAttempt, other.Locale, other.Email, mail.Data{RecipientName: other.Name(), RecipientID: other.ID})
 }
 
 // sendEmailCancelLink makes a link that cancels an email change of u (or
@@ -486,7 +486,7 @@ func (s *Service) sendEmailCancelLink(ctx context.Context, w *work.Unit, u equip
 	if err := w.AddToken(ctx, &t); err != nil {
 		return err
 	}
-	return w.Mail(ctx, template, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+	return w.Mail(ctx, template, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 		Link: s.Work.Link(emailChangeCancelPath + secret), Expires: t.ExpiresAt, NewEmail: newEmail})
 }
 

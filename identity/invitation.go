@@ -316,7 +316,7 @@ func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equip
 		to = im.NotificationEmail
 	}
 	return w.Mail(ctx, mail.TemplateInviterConfirmation, orDefault(inviter.Locale, acct.Locale), to, mail.Data{
-		RecipientName: u.Name(), InviterName: inviter.Name(), AccountName: acct.Name,
+		RecipientName: u.Name(), RecipientID: u.ID, InviterName: inviter.Name(), InviterID: inviter.ID, AccountName: acct.Name,
 		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 

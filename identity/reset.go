@@ -99,7 +99,7 @@ func (s *Service) sendReset(ctx context.Context, w *work.Unit, r store.ResetRequ
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires}); err != nil {
+	if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires}); err != nil {
 		return err
 	}
 	return work.Record(ctx, w.Writes, w.Now(), event.System, equipe.Origin{IP: r.IP},
@@ -205,7 +205,7 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Keys: keys}); err != nil {
+	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
 		return err
 	}
 	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))

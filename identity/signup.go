@@ -106,7 +106,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o equipe.Origin, startS
 			if err != nil || !ok {
 				return err
 			}
-			return w.Mail(ctx, mail.TemplateSignupAttempt, existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name()})
+			return w.Mail(ctx, mail.TemplateSignupAttempt, existing.Locale, existing.Email, mail.Data{RecipientName: existing.Name(), RecipientID: existing.ID})
 		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
@@ -120,7 +120,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o equipe.Origin, startS
 		if err != nil {
 			return err
 		}
-		if err := w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+		if err := w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 			AccountName: accountName, Link: link, Expires: expires}); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (s *Service) pendSignUp(ctx context.Context, w *work.Unit, u equipe.User, p
 	if err := w.CreatePendingSignup(ctx, &p); err != nil {
 		return err
 	}
-	return w.Mail(ctx, mail.TemplateSignupConfirm, p.Locale, u.Email, mail.Data{RecipientName: p.FirstName + " " + p.LastName,
+	return w.Mail(ctx, mail.TemplateSignupConfirm, p.Locale, u.Email, mail.Data{RecipientName: p.FirstName + " " + p.LastName, RecipientID: u.ID,
 		AccountName: p.AccountName, Link: link, Expires: t.ExpiresAt})
 }
 

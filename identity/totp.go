@@ -212,7 +212,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 			return err
 		}
 		if err := w.Mail(ctx, mail.TemplateSecondFactorAdded, a.User.Locale, a.User.Email, mail.Data{
-			RecipientName: a.User.Name(), Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
+			RecipientName: a.User.Name(), RecipientID: a.User.ID, Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
 			return err
 		}
 		return w.Record(ctx, event.UserSecondFactorAdded.New(nil, a.User.ID.String(), nil, &event.Factor{Factor: FactorTOTP}))
@@ -262,7 +262,7 @@ func (s *Service) DisableTOTP(ctx context.Context, a Auth, password, code string
 			}
 		}
 		if err := w.Mail(ctx, mail.TemplateSecondFactorRemoved, a.User.Locale, a.User.Email, mail.Data{
-			RecipientName: a.User.Name(), Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
+			RecipientName: a.User.Name(), RecipientID: a.User.ID, Factor: FactorTOTP, Link: s.Work.Link("/me/security")}); err != nil {
 			return err
 		}
 		return w.Record(ctx, event.UserSecondFactorRemoved.New(nil, a.User.ID.String(), &event.Factor{Factor: FactorTOTP}, nil))
@@ -293,7 +293,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, a Auth, password 
 			return err
 		}
 		if err := w.Mail(ctx, mail.TemplateRecoveryCodesRegenerated, a.User.Locale, a.User.Email, mail.Data{
-			RecipientName: a.User.Name(), Link: s.Work.Link("/me/security")}); err != nil {
+			RecipientName: a.User.Name(), RecipientID: a.User.ID, Link: s.Work.Link("/me/security")}); err != nil {
 			return err
 		}
 		return w.Record(ctx, event.UserRecoveryCodesRegenerated.New(nil, a.User.ID.String(), nil, &event.RecoveryCodes{Left: len(codes)}))
@@ -498,7 +498,7 @@ func (s *Service) recoveryCodeUsed(ctx context.Context, w *work.Unit, userID equ
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(),
+	if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 		RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
 		return err
 	}

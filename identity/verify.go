@@ -53,6 +53,6 @@ func (s *Service) ResendVerification(ctx context.Context, u equipe.User, o equip
 		if err != nil {
 			return err
 		}
-		return w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Link: link, Expires: expires})
+		return w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires})
 	})
 }

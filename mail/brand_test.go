@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"github.com/equipe-dev/equipe"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestCompose_BrandedEmailsNameTheVendorNotEquipe(t *testing.T) {
 	link := "https://id.acme.test/x/token"
 	for _, name := range tm.Names() {
 		for _, locale := range []string{"fr", "en"} {
-			e, err := tm.Compose(name, locale, "ada@example.org", Data{RecipientName: "Ada", AccountName: "Bakery",
+			e, err := tm.Compose(name, locale, "ada@example.org", Data{RecipientID: equipe.NewID(), RecipientName: "Ada", AccountName: "Bakery",
 				InviterName: "Grace", Link: link, NewEmail: "ada@example.net", Factor: "totp"})
 			if err != nil {
 				t.Fatalf("%s.%s: %v", name, locale, err)

@@ -34,10 +34,10 @@ func fillMailbox(t *testing.T, box *DevMailbox) []equipe.Email {
 	var out []equipe.Email
 	for i, name := range []string{TemplatePasswordReset, TemplateInvitation, TemplateWelcome} {
 		e, err := tm.Compose(name, "en", fmt.Sprintf("user%d@example.org", i), Data{
-			RecipientName: "Ada <b>Lovelace</b>",
-			AccountName:   "Acme",
-			Link:          fmt.Sprintf("%s/invitations/tok%d?a=1&b=2", testPublicURL, i),
-			Expires:       clk.Now().Add(time.Hour),
+			RecipientID: equipe.NewID(), RecipientName: "Ada <b>Lovelace</b>",
+			AccountName: "Acme",
+			Link:        fmt.Sprintf("%s/invitations/tok%d?a=1&b=2", testPublicURL, i),
+			Expires:     clk.Now().Add(time.Hour),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -93,9 +93,9 @@ func testTemplates(t testing.TB, now func() time.Time) *Templates {
 func compose(t testing.TB, tm *Templates, to, token string) equipe.Email {
 	t.Helper()
 	e, err := tm.Compose(TemplatePasswordReset, "en", to, Data{
-		RecipientName: "Ada Lovelace",
-		Link:          testPublicURL + "/password-reset/" + token,
-		Expires:       tm.Now().Add(time.Hour),
+		RecipientID: equipe.NewID(), RecipientName: "Ada Lovelace",
+		Link:    testPublicURL + "/password-reset/" + token,
+		Expires: tm.Now().Add(time.Hour),
 	})
 	if err != nil {
 		t.Fatalf("Compose: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"github.com/equipe-dev/equipe"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -145,9 +146,9 @@ func TestSMTPSender_LineBreaksInANameAddNoHeaderNorRecipient(t *testing.T) {
 	sender := smtpSender(t, srv)
 	tm := testTemplates(t, nil)
 	e, err := tm.Compose(TemplateInviterConfirmation, "en", "grace@example.org", Data{
-		RecipientName: "Eve\r\nBcc: x@evil.test",
-		InviterName:   "Grace\r\nCc: y@evil.test",
-		AccountName:   "Acme",
+		RecipientID: equipe.NewID(), RecipientName: "Eve\r\nBcc: x@evil.test",
+		InviterName: "Grace\r\nCc: y@evil.test",
+		AccountName: "Acme",
 	})
 	if err != nil {
 		t.Fatal(err)

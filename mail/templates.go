@@ -147,6 +147,12 @@ type Data struct {
 	// Login is the login a new_browser_login email is about (Link is the
 	// recipient's sessions page).
 	Login LoginNotice
+	// RecipientID is the identity RecipientName names, and InviterID the
+	// one InviterName names when a person does (zero otherwise). They are
+	// never shown: they go with the email to the outbox, so that erasing
+	// either person deletes it (see equipe.Email.PersonID).
+	RecipientID equipe.ID
+	InviterID   equipe.ID
 }
 
 // LoginNotice is a login an email tells of: when (written in the email's
@@ -478,7 +484,7 @@ func (t *Templates) selfCheck(name, locale string) error {
 	full := t.Sample("self-check")
 	bare := Data{AccountName: "Acme", Link: full.Link, Factor: "totp"}
 	if needs[name].recipient {
-		bare.RecipientName = "Ada"
+		bare.RecipientName, bare.RecipientID = "Ada", sampleID
 	}
 	if needs[name].newEmail {
 		bare.NewEmail = "ada@example.net"
@@ -502,13 +508,18 @@ func (t *Templates) selfCheck(name, locale string) error {
 // public URL: what the start renders every email with, and what an
 // instance administrator previews them with.
 func (t *Templates) Sample(path string) Data {
+	// The sample names nobody: a preview sent to someone is theirs
+	// (team.Service.SendEmailPreview sets RecipientID).
 	link := t.public.JoinPath(path).String()
-	return Data{RecipientName: "Ada Lovelace", AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
+	return Data{RecipientName: "Ada Lovelace", RecipientID: sampleID, AccountName: "Acme", InviterName: "Grace Hopper", Link: link,
 		Expires: t.Now().Add(time.Hour), Message: "Hello\nWelcome", NewEmail: "ada@example.net",
 		Keys:   []KeyNotice{{Name: "CRM sync", Prefix: "abc123", Account: "Acme", Link: link}, {Name: "Backend", Prefix: "def456", Link: link}},
 		Factor: "passkey", FactorName: "YubiKey", RecoveryCodesLeft: 3,
 		Login: LoginNotice{When: "3 Dec 2026 14:05 UTC", Browser: "Firefox", System: "Linux", IP: "203.0.113.7", PasswordURL: t.public.JoinPath("me", "password").String()}}
 }
+
+// sampleID is the identity of the sample's recipient, who is nobody.
+var sampleID = equipe.ID{0xff}
 
 // Names returns the template names, sorted.
 func (t *Templates) Names() []string {
@@ -556,6 +567,14 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	}
 	if need.recipient && d.RecipientName == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs RecipientName", name)
+	}
+	// The notice of an identity's erasure is the one email that must not
+	// keep the identity it names.
+	if d.RecipientName != "" && d.RecipientID == (equipe.ID{}) && name != TemplateIdentityDeleted {
+		return equipe.Email{}, fmt.Errorf("mail: template %s names a recipient without their RecipientID", name)
+	}
+	if name == TemplateIdentityDeleted {
+		d.RecipientID, d.InviterID = equipe.ID{}, equipe.ID{}
 	}
 	if need.link && d.Link == "" {
 		return equipe.Email{}, fmt.Errorf("mail: template %s needs a Link", name)
@@ -619,6 +638,9 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 		Subject:   v.Subject,
 		Text:      text,
 		HTML:      b.String(),
+
+		PersonID:      d.RecipientID,
+		OtherPersonID: d.InviterID,
 	}, nil
 }
 

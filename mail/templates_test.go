@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"github.com/equipe-dev/equipe"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -14,13 +15,13 @@ import (
 // so the same string can be looked for in the text and in the HTML.
 func fullData(now time.Time, link string) Data {
 	return Data{
-		RecipientName: "Ada Lovelace",
-		AccountName:   "Acme Bakery",
-		InviterName:   "Grace Hopper",
-		Link:          link,
-		Expires:       now.Add(7 * 24 * time.Hour),
-		Message:       "Hello Ada\nSee you on Monday",
-		NewEmail:      "ada@example.net",
+		RecipientID: equipe.NewID(), RecipientName: "Ada Lovelace",
+		AccountName: "Acme Bakery",
+		InviterName: "Grace Hopper",
+		Link:        link,
+		Expires:     now.Add(7 * 24 * time.Hour),
+		Message:     "Hello Ada\nSee you on Monday",
+		NewEmail:    "ada@example.net",
 		Login: LoginNotice{When: "3 December 2026 at 07:02 UTC", Browser: "Firefox 133", System: "Windows", IP: "192.0.2.7",
 			PasswordURL: testPublicURL + "/me/password"},
 	}
@@ -152,7 +153,7 @@ func TestHumanDuration(t *testing.T) {
 
 func TestCompose_UnknownLocaleFallsBackToFrench(t *testing.T) {
 	tm := testTemplates(t, nil)
-	e, err := tm.Compose(TemplatePasswordChanged, "de", "ada@example.org", Data{RecipientName: "Ada"})
+	e, err := tm.Compose(TemplatePasswordChanged, "de", "ada@example.org", Data{RecipientID: equipe.NewID(), RecipientName: "Ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +165,11 @@ func TestCompose_UnknownLocaleFallsBackToFrench(t *testing.T) {
 func TestCompose_HostileNamesAreEscapedInHTMLAndVerbatimInText(t *testing.T) {
 	tm := testTemplates(t, nil)
 	d := Data{
-		RecipientName: "<script>alert(1)</script>",
-		AccountName:   "{{.Link}}",
-		InviterName:   "%s%n",
-		Link:          testPublicURL + "/invitations/tok",
-		Message:       `"><img src=x onerror=alert(1)>` + "\n{{template \"layout.html\" .}}",
+		RecipientID: equipe.NewID(), RecipientName: "<script>alert(1)</script>",
+		AccountName: "{{.Link}}",
+		InviterName: "%s%n",
+		Link:        testPublicURL + "/invitations/tok",
+		Message:     `"><img src=x onerror=alert(1)>` + "\n{{template \"layout.html\" .}}",
 	}
 	for _, locale := range []string{"fr", "en"} {
 		e, err := tm.Compose(TemplateInvitation, locale, "ada@example.org", d)
@@ -205,9 +206,9 @@ func TestCompose_HostileNamesAreEscapedInHTMLAndVerbatimInText(t *testing.T) {
 func TestCompose_LineBreaksInNamesNeverReachTheSubject(t *testing.T) {
 	tm := testTemplates(t, nil)
 	e, err := tm.Compose(TemplateInviterConfirmation, "en", "grace@example.org", Data{
-		RecipientName: "Eve\r\nBcc: x@evil.test",
-		InviterName:   "Grace\u2028Hopper",
-		AccountName:   "Acme\nBakery",
+		RecipientID: equipe.NewID(), RecipientName: "Eve\r\nBcc: x@evil.test",
+		InviterName: "Grace\u2028Hopper",
+		AccountName: "Acme\nBakery",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +234,7 @@ func TestCompose_RefusesBadInput(t *testing.T) {
 		{"missing link", TemplatePasswordReset, "ada@example.org", Data{}},
 		{"missing account", TemplateInvitation, "ada@example.org", Data{Link: link}},
 		{"missing name of who joined", TemplateInviterConfirmation, "grace@example.org", Data{AccountName: "Acme"}},
+		{"a name without its identity", TemplatePasswordChanged, "ada@example.org", Data{RecipientName: "Ada"}},
 		{"missing new login email", TemplateEmailChangeNotice, "ada@example.org", Data{Link: link}},
 		{"link to another host", TemplatePasswordReset, "ada@example.org", Data{Link: "https://evil.test/password-reset/tok"}},
 		{"link over another scheme", TemplatePasswordReset, "ada@example.org", Data{Link: "http://equipe.example.test/password-reset/tok"}},
@@ -269,6 +271,20 @@ func TestCompose_FillsIdentifiersAndPublicLinks(t *testing.T) {
 	}
 }
 
+func TestCompose_TheEmailKeepsTheIdentitiesItNamesButAnErasedOnes(t *testing.T) {
+	tm := testTemplates(t, nil)
+	ada, grace := equipe.NewID(), equipe.NewID()
+	e, err := tm.Compose(TemplateAdderConfirmation, "en", "grace@example.org", Data{RecipientName: "Ada", RecipientID: ada,
+		InviterName: "Grace", InviterID: grace, AccountName: "Acme"})
+	if err != nil || e.PersonID != ada || e.OtherPersonID != grace {
+		t.Fatalf("the email names %v and %v, want %v and %v (%v)", e.PersonID, e.OtherPersonID, ada, grace, err)
+	}
+	e, err = tm.Compose(TemplateIdentityDeleted, "en", "ada@example.org", Data{RecipientName: "Ada", RecipientID: ada})
+	if err != nil || e.PersonID != (equipe.ID{}) || e.OtherPersonID != (equipe.ID{}) {
+		t.Fatalf("the notice of an erasure names %v and %v (%v)", e.PersonID, e.OtherPersonID, err)
+	}
+}
+
 func TestNewTemplates_OverrideReplacesAnEmbeddedFile(t *testing.T) {
 	layout, err := fs.ReadFile(embedded, "templates/layout.tmpl")
 	if err != nil {
@@ -289,7 +305,7 @@ func TestNewTemplates_OverrideReplacesAnEmbeddedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := tm.Compose(TemplateWelcome, "en", "ada@example.org", Data{RecipientName: "Ada", AccountName: "Acme <Bakery>"})
+	e, err := tm.Compose(TemplateWelcome, "en", "ada@example.org", Data{RecipientID: equipe.NewID(), RecipientName: "Ada", AccountName: "Acme <Bakery>"})
 	if err != nil {
 		t.Fatal(err)
 	}

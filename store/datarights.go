@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -132,16 +133,22 @@ func (q Queries) AccountsHeldAlone(ctx context.Context, userID equipe.ID) ([]equ
 
 // EventsMentioning returns the audit events that a person's deletion must
 // pseudonymise: those they made, those about them, and any other whose
-// states hold one of the words (their user ID, their addresses).
-func (q Queries) EventsMentioning(ctx context.Context, userID equipe.ID, words []string) ([]equipe.AuditEvent, error) {
+// states hold one of the values (their user ID, their addresses) as a
+// whole string: ada@example.com is not found in "grada@example.com".
+func (q Queries) EventsMentioning(ctx context.Context, userID equipe.ID, values []string) ([]equipe.AuditEvent, error) {
 	query := `SELECT id, account_id, actor_type, actor_id, actor_name, action, target_type,
 		target_id, before, after, ip, at FROM audit_events WHERE actor_id = $1 OR target_id = $2`
 	args := []any{userID, userID.String()}
-	for _, w := range words {
-		if w == "" {
+	for _, v := range values {
+		if v == "" {
 			continue
 		}
-		args = append(args, w)
+		// As the states hold it: a JSON string, quotes included.
+		quoted, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, string(quoted))
 		p := "$" + itoa(len(args))
 		query += " OR " + q.d.contains("before", p) + " OR " + q.d.contains("after", p)
 	}
@@ -187,19 +194,18 @@ type Forgotten struct {
 
 // ForgetUser erases the user's identity and everything that holds their
 // personal data: the user row (and with it their memberships, sessions,
-// tokens, consents, second factors and assignments), the emails queued or
-// sent to their addresses, their throttles and password-reset requests.
-// The security log names them by pseudonym from then on. The audit log is
-// rewritten apart, event by event (RewriteEvent). Returns ENOTFOUND for
-// an unknown user.
+// tokens, consents, second factors and assignments), the emails that name
+// them (written to them, to an address they asked for, or to someone else
+// about them), their throttles and password-reset requests. The security
+// log names them by pseudonym from then on. The audit log is rewritten
+// apart, event by event (RewriteStates). Returns ENOTFOUND for an unknown
+// user.
 //
-// accounts are those the user is a member of, addresses the other
-// addresses emails to them went to (their memberships' notification
-// addresses).
-//
-// names are the full names they went by (their identity's, those they were
-// added to accounts under).
-func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equipe.ID, addresses, names []string, pseudonym equipe.ID) (Forgotten, error) {
+// accounts are those the user is a member of. addresses are the other
+// addresses they held (their memberships' notification addresses, login
+// emails they had before a change): emails queued before the outbox named
+// its people are found by those, and only those.
+func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equipe.ID, addresses []string, pseudonym equipe.ID) (Forgotten, error) {
 	var f Forgotten
 	var err error
 	for _, a := range accounts {
@@ -218,28 +224,17 @@ func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equip
 			addrs[a], addrs[strings.ToLower(a)] = true, true
 		}
 	}
-	// Addresses the person asked for and never confirmed are in their links.
-	rows, err := w.exec(ctx, `DELETE FROM outbox WHERE recipient IN (SELECT email FROM tokens WHERE user_id = $1 AND email <> '')`, u.ID)
+	// The emails that name them: to them, to an address they asked for, or
+	// to someone else about them ("access created for …"). One being
+	// delivered at this moment goes too: its worker's record of the
+	// delivery then finds no row.
+	n, err := w.exec(ctx, `DELETE FROM outbox WHERE person_id = $1 OR other_person_id = $1`, u.ID)
 	if err != nil {
 		return f, err
 	}
-	f.Emails += rows
+	f.Emails += n
 	for a := range addrs {
-		n, err := w.exec(ctx, `DELETE FROM outbox WHERE recipient = $1`, a)
-		if err != nil {
-			return f, err
-		}
-		f.Emails += n
-	}
-	// Emails to others that named them ("access created for …"): sent ones
-	// kept their subjects, queued ones their bodies too. An email being
-	// delivered at this moment is left to its worker.
-	for _, name := range append(names, u.Email) {
-		if name == "" {
-			continue
-		}
-		n, err := w.exec(ctx, `DELETE FROM outbox WHERE status <> 'processing' AND (`+w.d.contains("subject", "$1")+
-			` OR `+w.d.contains("body_text", "$1")+`)`, name)
+		n, err := w.exec(ctx, `DELETE FROM outbox WHERE recipient = $1 AND person_id IS NULL AND other_person_id IS NULL`, a)
 		if err != nil {
 			return f, err
 		}
@@ -248,11 +243,13 @@ func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equip
 	if _, err := w.exec(ctx, `DELETE FROM reset_requests WHERE email_key = $1`, u.EmailKey); err != nil {
 		return f, err
 	}
-	if _, err := w.exec(ctx, `DELETE FROM throttles WHERE key LIKE $1 ESCAPE '\'`, "%"+likeEscape(u.EmailKey)+"%"); err != nil {
-		return f, err
-	}
-	if _, err := w.exec(ctx, `DELETE FROM throttles WHERE key LIKE $1 ESCAPE '\'`, "%"+likeEscape(u.ID.String())+"%"); err != nil {
-		return f, err
+	// Throttles end with the address or the ID they count for, after a
+	// colon ("login:email:ada@example.com", "code:user:<id>"): only whole
+	// ones are theirs, not an address that ends like theirs.
+	for _, k := range []string{u.EmailKey, u.ID.String()} {
+		if _, err := w.exec(ctx, `DELETE FROM throttles WHERE key LIKE $1 ESCAPE '\'`, "%:"+likeEscape(k)); err != nil {
+			return f, err
+		}
 	}
 	return f, w.execOne(ctx, `DELETE FROM users WHERE id = $1`, u.ID)
 }

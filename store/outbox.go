@@ -24,17 +24,17 @@ func (w Writes) EnqueueEmail(ctx context.Context, e *equipe.Email) error {
 	}
 	e.Status = equipe.EmailQueued
 	args := []any{e.ID, e.MessageID, e.To, e.Template, e.Locale, e.Subject, e.Text, e.HTML, e.Status, 0,
-		micros(e.NextAttemptAt), micros(e.CreatedAt)}
+		micros(e.NextAttemptAt), micros(e.CreatedAt), someID(e.PersonID), someID(e.OtherPersonID)}
 	if d := w.deferring(); d != nil {
 		d.add(emailsQueued, "", args...)
 		return nil
 	}
-	_, err := w.exec(ctx, insertOutbox+` ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...)
+	_, err := w.exec(ctx, insertOutbox+` ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 	return err
 }
 
 const insertOutbox = `INSERT INTO outbox (id, message_id, recipient, template, locale, subject, body_text,
-		body_html, status, attempts, next_attempt_at, created_at) VALUES`
+		body_html, status, attempts, next_attempt_at, created_at, person_id, other_person_id) VALUES`
 
 // emailsQueued is EnqueueEmail deferred.
 var emailsQueued = &deferredKind{name: "outbox", write: insertValues(insertOutbox, nil)}

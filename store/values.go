@@ -74,6 +74,14 @@ func idv(id *equipe.ID) any {
 	return id.String()
 }
 
+// someID returns the stored form of an ID that may be zero: NULL for zero.
+func someID(id equipe.ID) any {
+	if id == (equipe.ID{}) {
+		return nil
+	}
+	return id.String()
+}
+
 // idp scans an optional ID into *p (nil for NULL).
 func idp(p **equipe.ID) *idScanner { return &idScanner{p} }
 

@@ -341,6 +341,12 @@ func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, 
 	if err := p.CheckOrWhole(); err != nil {
 		return nil, "", err
 	}
+	// Read before anything is answered: a bad cursor is refused even where
+	// the list is empty.
+	k, err := p.Key(list, 3)
+	if err != nil {
+		return nil, "", err
+	}
 	anonymous, err := s.ownMemberOf(ctx, actor, client)
 	if err != nil {
 		return nil, "", err
@@ -359,10 +365,6 @@ func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, 
 	order := store.StaffByName
 	if anonymous {
 		order = store.StaffByRole
-	}
-	k, err := p.Key(list, 3)
-	if err != nil {
-		return nil, "", err
 	}
 	var after []any
 	if k != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -25,7 +26,15 @@ func (s *Service) PreviewEmail(ctx context.Context, actor Actor, name, locale st
 	if !actor.instance() || actor.User == nil || !slices.Contains(s.Work.Mail.Names(), name) || !equipe.ValidLocale(locale) {
 		return equipe.Email{}, notFound()
 	}
-	return s.Work.Compose(name, locale, actor.User.Email, s.Work.Mail.Sample("email-preview"), s.Work.Now())
+	return s.Work.Compose(name, locale, actor.User.Email, s.sample(actor), s.Work.Now())
+}
+
+// sample is the sample data of a preview sent to the actor: the email is
+// theirs, whatever names the sample shows.
+func (s *Service) sample(actor Actor) mail.Data {
+	d := s.Work.Mail.Sample("email-preview")
+	d.RecipientID = actor.User.ID
+	return d
 }
 
 // SendEmailPreview queues the sample email name in locale to the instance
@@ -36,6 +45,6 @@ func (s *Service) SendEmailPreview(ctx context.Context, actor Actor, name, local
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		return u.Mail(ctx, name, locale, actor.User.Email, s.Work.Mail.Sample("email-preview"))
+		return u.Mail(ctx, name, locale, actor.User.Email, s.sample(actor))
 	})
 }

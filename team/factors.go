@@ -61,7 +61,7 @@ func (s *Service) RemoveSecondFactors(ctx context.Context, actor Actor, id equip
 			&event.FactorRemoval{Justification: reason, Ended: int(ended)})); err != nil {
 			return err
 		}
-		return w.Mail(ctx, mail.TemplateSecondFactorsRemoved, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), Message: reason})
+		return w.Mail(ctx, mail.TemplateSecondFactorsRemoved, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Message: reason})
 	})
 	return had, err
 }

@@ -244,7 +244,8 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			}
 			name := displayName(m, usr)
 			if err := u.Mail(ctx, mail.TemplateWelcome, memberLocale(m, usr, acct), to, mail.Data{
-				RecipientName: name, AccountName: acct.Name, InviterName: actor.name(acct)}); err != nil {
+				RecipientName: name, RecipientID: usr.ID, AccountName: acct.Name, InviterName: actor.name(acct),
+				InviterID: actor.personID()}); err != nil {
 				return err
 			}
 		}
@@ -278,8 +279,8 @@ func (s *Service) confirmToAdder(ctx context.Context, u *work.Unit, actor Actor,
 		return err
 	}
 	return u.Mail(ctx, mail.TemplateAdderConfirmation, orDefault(adder.Locale, acct.Locale), to, mail.Data{
-		RecipientName: displayName(m, usr), InviterName: adder.Name(), AccountName: acct.Name,
-		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
+		RecipientName: displayName(m, usr), RecipientID: usr.ID, InviterName: adder.Name(), InviterID: adder.ID,
+		AccountName: acct.Name, Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 
 // Invite sends the member an invitation — or, when the account activates
@@ -351,7 +352,8 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 		// The email names the account and the person who asked (a key is
 		// no person: the email then speaks of the account's administrators).
 		if err := u.Mail(ctx, mail.TemplateAdminReset, memberLocale(mw.member, mw.user, mw.acct), mw.user.Email, mail.Data{
-			RecipientName: mw.user.Name(), AccountName: mw.acct.Name, InviterName: actor.personName(), Link: link,
+			RecipientName: mw.user.Name(), RecipientID: mw.user.ID, AccountName: mw.acct.Name, InviterName: actor.personName(),
+			InviterID: actor.personID(), Link: link,
 			Expires: expires}); err != nil {
 			return err
 		}
@@ -424,8 +426,8 @@ func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor,
 	if err != nil {
 		return err
 	}
-	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: displayName(*m, usr),
-		AccountName: acct.Name, InviterName: actor.name(acct), Link: link, Expires: expires, Message: message,
+	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: displayName(*m, usr), RecipientID: usr.ID,
+		AccountName: acct.Name, InviterName: actor.name(acct), InviterID: actor.personID(), Link: link, Expires: expires, Message: message,
 		HasPassword: usr.PasswordHash != ""}); err != nil {
 		return err
 	}

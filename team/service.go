@@ -122,6 +122,14 @@ func (a Actor) name(acct equipe.Account) string {
 	return acct.Name
 }
 
+// personID is the actor's identity when the actor is a person, else zero.
+func (a Actor) personID() equipe.ID {
+	if a.User != nil && a.Key == nil {
+		return a.User.ID
+	}
+	return equipe.ID{}
+}
+
 // personName is the actor's name when the actor is a person, else "".
 func (a Actor) personName() string {
 	if a.User != nil && a.Key == nil {

@@ -503,7 +503,7 @@ func (s *Service) DisableFailingWebhook(ctx context.Context, id equipe.ID) error
 				return err
 			}
 			d := data
-			d.RecipientName = user.Name()
+			d.RecipientName, d.RecipientID = user.Name(), user.ID
 			if err := u.Mail(ctx, mail.TemplateWebhookDisabled, user.Locale, identity.NotifyAddress(user), d); err != nil {
 				return err
 			}

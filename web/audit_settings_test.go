@@ -128,7 +128,8 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 		`name="notify_adder" type="radio" value="on_creation" checked`, `<option value="Europe/Paris" selected>Europe/Paris</option>`)
 
 	// Bad values: each beside its field, nothing changed.
-	for _, ttl := range [][2]string{{"31", "days"}, {"0", "hours"}, {"sept", "days"}} {
+	// A number of days whose hours overflow is as bad as any other.
+	for _, ttl := range [][2]string{{"31", "days"}, {"0", "hours"}, {"sept", "days"}, {"-2305843009213693950", "days"}} {
 		f := url.Values{"name": {""}, "locale": {"de"}, "invitation_ttl": {ttl[0]}, "invitation_ttl_unit": {ttl[1]}, "notify_adder": {"sometimes"},
 			"time_zone": {"Mars/Olympus_Mons"}}
 		p = post(t, o.c, o.url("/settings"), f)
@@ -139,6 +140,15 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 			`<p class="error" id="e-invitation_ttl">Indiquez une durée entre 1 heure et 30 jours.</p>`,
 			`<p class="error" id="e-time_zone">Choisissez un fuseau horaire de la liste (un nom IANA comme Europe/Paris).</p>`,
 			`<li><a href="#f-time_zone">Fuseau horaire : choisissez un fuseau horaire`)
+	}
+	g := url.Values{"name": {"Analytical Engines SA"}, "locale": {"en"}, "invitation_ttl": {"36"}, "invitation_ttl_unit": {"hours"},
+		"notify_adder": {"on_creation"}, "time_zone": {"Europe/Paris"}, "mfa_required": {"yes"}}
+	for _, grace := range []string{"-1", "-2305843009213693950", "91"} {
+		g.Set("mfa_grace", grace)
+		g.Set("mfa_grace_unit", "days")
+		if p = post(t, o.c, o.url("/settings"), g); p.Status != 422 || !strings.Contains(p.Body, `id="e-mfa_grace"`) {
+			t.Errorf("grace of %s days: %d", grace, p.Status)
+		}
 	}
 	if b, _ := env.App.Team.Account(t.Context(), o.actor(), o.account); b != a {
 		t.Fatalf("refused settings changed the account: %+v", b)

@@ -33,6 +33,10 @@ func TestInvitationPage_NewUserSetsAPasswordThenAcceptsThePolicyOnItsOwnPage(t *
 		if p.Header.Get("Referrer-Policy") != "no-referrer" || p.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("headers: %v", p.Header)
 		}
+		// A referrer policy in the page would override the header's.
+		if strings.Contains(p.Body, `name="referrer"`) {
+			t.Error("the page sets its own referrer policy")
+		}
 		wantIn(t, p, "<h1>Rejoindre « Analytical Engines »</h1>", "Ada Lovelace vous invite à rejoindre le compte « Analytical Engines ».",
 			"<dd>grace@example.com</dd>", `value="Grace"`, `value="Hopper"`, "La politique de confidentialité vient ensuite, sur sa propre page.",
 			`name="suggest" value="yes"`)

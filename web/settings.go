@@ -116,7 +116,9 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		// fields' problems, changing nothing.
 		hours = 0
 	case r.PostFormValue("invitation_ttl_unit") != "hours":
-		hours = min(hours, maxTTLHours+1) * 24
+		// Bounded on both sides before the hours are counted, so that no
+		// number of days overflows into a lifetime the use case accepts.
+		hours = max(min(hours, maxTTLHours+1), -1) * 24
 	}
 	mfa := r.PostFormValue("mfa_required") == "yes"
 	scim := r.PostFormValue("scim_enabled") == "yes"
@@ -127,7 +129,7 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		grace = -1 // refused by the use case, with the other fields' problems
 	case r.PostFormValue("mfa_grace_unit") != "hours":
-		grace = min(grace, team.MaxMFAGraceHours+1) * 24
+		grace = max(min(grace, team.MaxMFAGraceHours+1), -1) * 24
 	}
 	ch := team.AccountChange{Name: &name, Locale: &locale, RequiresActivation: &activation, InvitationTTLHours: &hours,
 		TimeZone: &zone, MFARequired: &mfa, MFAGraceHours: &grace, SCIMEnabled: &scim}

@@ -61,7 +61,7 @@ func TestDo_EventsEmailsAndTokensCommitTogetherOrNotAtAll(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if err := w.Mail(ctx, "password_reset", "en", u.Email, mail.Data{RecipientName: "Ada", Link: link, Expires: expires}); err != nil {
+				if err := w.Mail(ctx, "password_reset", "en", u.Email, mail.Data{RecipientID: equipe.NewID(), RecipientName: "Ada", Link: link, Expires: expires}); err != nil {
 					return err
 				}
 				return fail
