@@ -103,7 +103,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		for k, v := range e.Args {
 			args[k] = v
 		}
-		args["duration"] = s.wait(locale, e.RetryAfter)
+		args["duration"] = s.I18n.Wait(locale, e.RetryAfter)
 		body.Detail = s.I18n.T(locale, key, args)
 	case equipe.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.ProductName(), "SCIM"))
@@ -113,15 +113,6 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	body.Status = strconv.Itoa(status)
 	write(w, status, body)
-}
-
-// wait says d in whole minutes (or seconds under a minute), as the JSON
-// API's problems do.
-func (s *Service) wait(locale string, d time.Duration) string {
-	if d < time.Minute {
-		return s.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
-	}
-	return s.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
 }
 
 // attributeOf names the SCIM attribute behind a use case's field.
