@@ -1,0 +1,316 @@
+package openid_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// H3-1: a client registered without offline_access / email / profile still
+// gets them: zitadel's ValidateAuthReqScopes lets the standard scopes through
+// without asking IsScopeAllowed, and CreateAuthRequest does not filter again.
+func TestH3_ClientGetsScopesItWasNotRegisteredFor(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Limited app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"accounts"}})
+	t.Logf("registered scopes: %v", p.client.Scopes)
+	p.oauth.Scopes = []string{"openid", "offline_access", "email", "profile"}
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	}
+	idt.Claims(&c)
+	t.Logf("granted scope=%q refresh_token=%t email=%q name=%q", tok.Extra("scope"), tok.RefreshToken != "", c.Email, c.Name)
+	if tok.RefreshToken != "" || c.Email != "" || c.Name != "" {
+		t.Errorf("a client registered for %v got a refresh token (%t) and the email %q / name %q", p.client.Scopes,
+			tok.RefreshToken != "", c.Email, c.Name)
+	}
+}
+
+// H3-2: docs/oidc.md says a code is valid for one minute; it is redeemable for
+// the whole life of its authorization request (15 minutes from /authorize).
+func TestH3_CodeRedeemableLongAfterOneMinute(t *testing.T) {
+	clock := apptest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	clock.Advance(10 * time.Minute)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	t.Logf("exchange 10 minutes after issue: err=%v access_token=%t", err, tok != nil && tok.AccessToken != "")
+	if err == nil {
+		t.Error("a code was redeemed 10 minutes after it was issued (documented lifetime: one minute)")
+	}
+}
+
+// H3-3: a code issued before the person logs out is redeemed after: the grant
+// is made with a session that no longer exists, is never ended, and its access
+// token keeps working at userinfo.
+func TestH3_CodeRedeemedAfterLogoutGivesALiveGrant(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	r := send(t, ada.browser, "POST", env.URL+"/logout", nil)
+	if r2 := send(t, ada.browser, "GET", env.URL+"/", nil); r2.StatusCode != 303 {
+		t.Fatalf("still logged in after /logout (%d): %d", r.StatusCode, r2.StatusCode)
+	}
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Logf("exchange after logout refused: %v", err)
+		return
+	}
+	ui, err := p.provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok))
+	t.Logf("exchange after logout: ok; userinfo sub=%v err=%v", ui != nil && ui.Subject != "", err)
+	if err == nil {
+		t.Error("the code of an ended session gave tokens that work after the logout")
+	}
+	_ = gooidc.ScopeOpenID
+	_ = strings.TrimSpace
+}
+
+// H3-4: probe the provider's endpoints with bad input and list any 5xx.
+func TestH3_BadInputNever500(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+		Scopes: []string{"offline_access", "accounts"}})
+	pub := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, RedirectURIs: []string{redirect}})
+	cid := p.oauth.ClientID
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	code := q.Get("code")
+	gets := []string{
+		"/oidc/authorize?client_id=nope&redirect_uri=" + redirect + "&response_type=code&scope=openid",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=token&scope=openid",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&max_age=abc",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&max_age=-5",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&max_age=99999999999999999999",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&prompt=bogus",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&request=abc.def.ghi",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&ui_locales=%%%",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&equipe_account=garbage",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&id_token_hint=garbage",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid%00x",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&state=%00%ff",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&nonce=" + strings.Repeat("n", 100000),
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&login_hint=%ff%fe",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&code_challenge=x&code_challenge_method=S256&response_mode=form_post",
+		"/oidc/authorize?client_id=" + cid + "&redirect_uri=" + redirect + "&response_type=code&scope=openid&response_mode=bogus",
+		"/oidc/authorize/callback?id=nope",
+		"/oidc/authorize/callback",
+		"/oidc/userinfo",
+		"/oidc/end_session?id_token_hint=garbage",
+		"/oidc/end_session?id_token_hint=a.b.c&post_logout_redirect_uri=http://x",
+		"/oidc/end_session?client_id=" + cid + "&post_logout_redirect_uri=http://127.0.0.1:9/bye",
+		"/oidc/end_session?client_id=nope",
+		"/oidc/keys",
+		"/login/oidc?id=nope",
+		"/login/oidc",
+	}
+	for _, g := range gets {
+		for _, c := range []*http.Client{env.Client(), ada.browser} {
+			r := send(t, c, "GET", env.URL+g, nil)
+			if r.StatusCode >= 500 {
+				t.Errorf("GET %.160s: %d %.300s", g, r.StatusCode, body(r))
+			}
+		}
+	}
+	basic := func(form url.Values, user, pass string) *http.Response {
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" || pass != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		res.Body = io.NopCloser(strings.NewReader(string(b)))
+		return res
+	}
+	forms := []url.Values{
+		{"grant_type": {"authorization_code"}},
+		{"grant_type": {"authorization_code"}, "code": {"nope"}, "redirect_uri": {redirect}},
+		{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}},
+		{"grant_type": {"refresh_token"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "scope": {"accounts"}},
+		{"grant_type": {"client_credentials"}},
+		{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {"x"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
+		{"grant_type": {"authorization_code"}, "code": {"x"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"a.b.c"}},
+		{"grant_type": {"bogus"}},
+		{},
+	}
+	creds := [][2]string{{"", ""}, {cid, "wrong"}, {cid, p.oauth.ClientSecret}, {"nope", "x"}, {pub.oauth.ClientID, ""}}
+	for _, f := range forms {
+		for _, cr := range creds {
+			r := basic(f, cr[0], cr[1])
+			if r.StatusCode >= 500 {
+				t.Errorf("POST /oidc/token %v as %q: %d %.300s", f, cr[0], r.StatusCode, body(r))
+			}
+			f2 := url.Values{}
+			for k, v := range f {
+				f2[k] = v
+			}
+			f2.Set("client_id", cr[0])
+			if cr[1] != "" {
+				f2.Set("client_secret", cr[1])
+			}
+			r = basic(f2, "", "")
+			if r.StatusCode >= 500 {
+				t.Errorf("POST /oidc/token (form creds) %v: %d %.300s", f2, r.StatusCode, body(r))
+			}
+		}
+	}
+	for _, ep := range []string{"/oidc/introspect", "/oidc/revoke"} {
+		for _, f := range []url.Values{{}, {"token": {"x"}}, {"token": {"a.b.c"}, "token_type_hint": {"access_token"}},
+			{"token": {"x"}, "token_type_hint": {"refresh_token"}}, {"token": {"x"}, "token_type_hint": {"bogus"}}} {
+			for _, cr := range creds {
+				req, _ := http.NewRequest("POST", env.URL+ep, strings.NewReader(f.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if cr[0] != "" {
+					req.SetBasicAuth(cr[0], cr[1])
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode >= 500 {
+					t.Errorf("POST %s %v as %q: %d %.300s", ep, f, cr[0], res.StatusCode, b)
+				}
+			}
+		}
+	}
+	for _, f := range []url.Values{{"id": {"nope"}, "decision": {"allow"}}, {"id": {"nope"}, "decision": {"deny"}},
+		{"decision": {"allow"}}, {"id": {"nope"}, "decision": {"allow"}, "account": {"garbage"}}} {
+		r := send(t, ada.browser, "POST", env.URL+"/login/oidc", f)
+		if r.StatusCode >= 500 {
+			t.Errorf("POST /login/oidc %v: %d %.300s", f, r.StatusCode, body(r))
+		}
+	}
+	for _, auth := range []string{"Bearer garbage", "Bearer a.b.c", "Basic xx", "Bearer " + strings.Repeat("a", 10000)} {
+		req, _ := http.NewRequest("GET", env.URL+"/oidc/userinfo", nil)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("userinfo %.30s: %d %.300s", auth, res.StatusCode, b)
+		}
+	}
+}
+
+// H3-5: the authorization request is not bound to the browser that started
+// it. An attacker starts a flow (learning its request id from the redirect),
+// has a logged-in victim open /login/oidc?id=… (a first-party client is
+// allowed on that GET, no click), then redeems the request from the
+// attacker's own browser at /oidc/authorize/callback: the code, delivered to
+// the attacker with the attacker's state and PKCE verifier, signs the
+// attacker in as the victim.
+func TestH3_AuthRequestHijackedThroughTheCallback(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	victim := signUp(t, env, "victim@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"email"}})
+	attacker := env.Client() // no equipe session
+	verifier := oauth2.GenerateVerifier()
+	r := send(t, attacker, "GET", p.oauth.AuthCodeURL("attacker-state", oauth2.S256ChallengeOption(verifier)), nil)
+	login := r.Header.Get("Location") // /login/oidc?id=…
+	u, _ := url.Parse(login)
+	id := u.Query().Get("id")
+	t.Logf("attacker's request: %s", login)
+
+	// The victim opens the link (e.g. a cross-site top-level navigation).
+	vr := send(t, victim.browser, "GET", env.URL+login, nil)
+	t.Logf("victim GET /login/oidc: %d Refresh=%q", vr.StatusCode, vr.Header.Get("Refresh"))
+
+	// The attacker's browser, not the victim's, follows the callback.
+	cb := send(t, attacker, "GET", env.URL+"/oidc/authorize/callback?id="+url.QueryEscape(id), nil)
+	loc, _ := url.Parse(cb.Header.Get("Location"))
+	t.Logf("attacker GET callback: %d → %s", cb.StatusCode, loc)
+	code := loc.Query().Get("code")
+	if code == "" {
+		t.Skip("no code for the attacker")
+	}
+	tok, err := p.oauth.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Email string `json:"email"`
+	}
+	idt.Claims(&c)
+	t.Logf("attacker's ID token: sub=%s email=%s (victim %s)", idt.Subject, c.Email, victim.id)
+	if idt.Subject == victim.id.String() {
+		t.Error("the attacker's flow was completed with the victim's identity and the code delivered to the attacker's browser")
+	}
+}
+
+// H3-6: docs/security.md says no GET changes anything and logout is a POST;
+// a cross-site GET navigation to /oidc/authorize with prompt=login ends the
+// victim's equipe session.
+func TestH3_CrossSiteGETLogsTheVictimOut(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	victim := signUp(t, env, "victim@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	if r := send(t, victim.browser, "GET", env.URL+"/", nil); r.StatusCode != 200 {
+		t.Fatalf("not logged in: %d", r.StatusCode)
+	}
+	get := func(u string) *http.Response {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		req.Header.Del("Origin")
+		res, err := victim.browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	r := get(p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "login")))
+	r = get(env.URL + r.Header.Get("Location"))
+	t.Logf("GET /login/oidc (cross-site): %d → %s", r.StatusCode, r.Header.Get("Location"))
+	after := send(t, victim.browser, "GET", env.URL+"/", nil)
+	t.Logf("victim's next GET /: %d %s", after.StatusCode, after.Header.Get("Location"))
+	if after.StatusCode != 200 {
+		t.Error("a cross-site GET ended the victim's session")
+	}
+}
