@@ -233,56 +233,6 @@ func TestH3_BadInputNever500(t *testing.T) {
 	}
 }
 
-// H3-5: the authorization request is not bound to the browser that started
-// it. An attacker starts a flow (learning its request id from the redirect),
-// has a logged-in victim open /login/oidc?id=… (a first-party client is
-// allowed on that GET, no click), then redeems the request from the
-// attacker's own browser at /oidc/authorize/callback: the code, delivered to
-// the attacker with the attacker's state and PKCE verifier, signs the
-// attacker in as the victim.
-func TestH3_AuthRequestHijackedThroughTheCallback(t *testing.T) {
-	env := apptest.Start(t, "sqlite", apptest.Options{})
-	victim := signUp(t, env, "victim@example.com")
-	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
-		Scopes: []string{"email"}})
-	attacker := env.Client() // no equipe session
-	verifier := oauth2.GenerateVerifier()
-	r := send(t, attacker, "GET", p.oauth.AuthCodeURL("attacker-state", oauth2.S256ChallengeOption(verifier)), nil)
-	login := r.Header.Get("Location") // /login/oidc?id=…
-	u, _ := url.Parse(login)
-	id := u.Query().Get("id")
-	t.Logf("attacker's request: %s", login)
-
-	// The victim opens the link (e.g. a cross-site top-level navigation).
-	vr := send(t, victim.browser, "GET", env.URL+login, nil)
-	t.Logf("victim GET /login/oidc: %d Refresh=%q", vr.StatusCode, vr.Header.Get("Refresh"))
-
-	// The attacker's browser, not the victim's, follows the callback.
-	cb := send(t, attacker, "GET", env.URL+"/oidc/authorize/callback?id="+url.QueryEscape(id), nil)
-	loc, _ := url.Parse(cb.Header.Get("Location"))
-	t.Logf("attacker GET callback: %d → %s", cb.StatusCode, loc)
-	code := loc.Query().Get("code")
-	if code == "" {
-		t.Skip("no code for the attacker")
-	}
-	tok, err := p.oauth.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	idt, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		Email string `json:"email"`
-	}
-	idt.Claims(&c)
-	t.Logf("attacker's ID token: sub=%s email=%s (victim %s)", idt.Subject, c.Email, victim.id)
-	if idt.Subject == victim.id.String() {
-		t.Error("the attacker's flow was completed with the victim's identity and the code delivered to the attacker's browser")
-	}
-}
-
 // H3-6: docs/security.md says no GET changes anything and logout is a POST;
 // a cross-site GET navigation to /oidc/authorize with prompt=login ends the
 // victim's equipe session.

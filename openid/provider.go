@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/work"
@@ -63,6 +64,12 @@ type Provider struct {
 	Log  *slog.Logger
 	// EndSession ends an equipe session (RP-initiated logout).
 	EndSession func(context.Context, identity.Auth) error
+	// Pages shows a browser the page that explains a refusal (an
+	// *equipe.Error whose key says why), in the reader's language; nil: a
+	// plain-text answer.
+	Pages interface {
+		Refuse(w http.ResponseWriter, r *http.Request, err error)
+	}
 
 	op      *op.Provider
 	issuer  string
@@ -116,6 +123,11 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+	case "/oidc/authorize/callback":
+		if err := p.ownCallback(r); err != nil {
+			p.refuse(w, r, err)
+			return
+		}
 	case "/oidc/end_session":
 		// RP-initiated logout ends the browser's equipe session too.
 		if a, ok := httpauth.Auth(r); ok {
@@ -129,6 +141,38 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type sessionKey struct{}
+
+// ownCallback lets the callback of a request answer only the browser whose
+// equipe session completed it. The request's id travels in URLs (the login
+// page's, the callback's): without this, whoever started a request, had
+// someone logged in open its login page (which completes it at once for a
+// first-party or consented client) and then followed the callback from
+// their own browser would receive that person's code, with their own state
+// and PKCE verifier, and sign in as them. Returns EFORBIDDEN
+// "oidc.other_browser", and changes nothing: the browser that logged in may
+// still follow it. A request unknown or expired is left to op.
+func (p *Provider) ownCallback(r *http.Request) error {
+	a, err := p.Work.DB.AuthRequest(r.Context(), r.FormValue("id"))
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !a.ExpiresAt.After(p.Work.Now())) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if auth, ok := httpauth.Auth(r); ok && a.SessionID != nil && *a.SessionID == auth.Session.ID {
+		return nil
+	}
+	return &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.other_browser"}
+}
+
+// refuse answers a browser with the page that explains err.
+func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if p.Pages != nil {
+		p.Pages.Refuse(w, r, err)
+		return
+	}
+	status := problem.StatusOf(err)
+	http.Error(w, http.StatusText(status), status)
+}
 
 // TerminateSessionFromRequest is RP-initiated logout: it ends the person's
 // grants to the client and, when the browser's equipe session is theirs,
