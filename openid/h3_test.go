@@ -15,38 +15,6 @@ import (
 	"github.com/equipe-dev/equipe/team"
 )
 
-// H3-1: a client registered without offline_access / email / profile still
-// gets them: zitadel's ValidateAuthReqScopes lets the standard scopes through
-// without asking IsScopeAllowed, and CreateAuthRequest does not filter again.
-func TestH3_ClientGetsScopesItWasNotRegisteredFor(t *testing.T) {
-	env := apptest.Start(t, "sqlite", apptest.Options{})
-	ada := signUp(t, env, "ada@example.com")
-	p := newRP(t, env, team.OIDCClientInput{Name: "Limited app", FirstParty: true, RedirectURIs: []string{redirect},
-		Scopes: []string{"accounts"}})
-	t.Logf("registered scopes: %v", p.client.Scopes)
-	p.oauth.Scopes = []string{"openid", "offline_access", "email", "profile"}
-	verifier := oauth2.GenerateVerifier()
-	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
-	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	idt, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
-	}
-	idt.Claims(&c)
-	t.Logf("granted scope=%q refresh_token=%t email=%q name=%q", tok.Extra("scope"), tok.RefreshToken != "", c.Email, c.Name)
-	if tok.RefreshToken != "" || c.Email != "" || c.Name != "" {
-		t.Errorf("a client registered for %v got a refresh token (%t) and the email %q / name %q", p.client.Scopes,
-			tok.RefreshToken != "", c.Email, c.Name)
-	}
-}
-
 // H3-2: docs/oidc.md says a code is valid for one minute; it is redeemable for
 // the whole life of its authorization request (15 minutes from /authorize).
 func TestH3_CodeRedeemableLongAfterOneMinute(t *testing.T) {

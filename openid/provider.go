@@ -348,9 +348,14 @@ func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	return &oidc.CodeChallenge{Challenge: r.a.CodeChallenge, Method: oidc.CodeChallengeMethod(r.a.CodeChallengeMethod)}
 }
 
-// CreateAuthRequest keeps a request op has checked (client, redirect URI,
-// scopes), after the checks that are equipe's: PKCE with S256 only, and
-// required of a public client.
+// CreateAuthRequest keeps a request op has checked (client, redirect URI),
+// after the checks that are equipe's: PKCE with S256 only, and required of a
+// public client. Of the scopes asked, it keeps openid and those the client
+// was registered for: op lets the standard ones (profile, email,
+// offline_access, phone, address) through whatever the registration says.
+// The others are ignored, as OpenID Connect Core 3.1.2.1 asks of scopes the
+// provider does not grant, and RFC 6749 section 3.3 lets it grant less than
+// asked; the token response's scope says what was granted.
 func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	cid, err := equipe.ParseID(req.ClientID)
 	if err != nil {
@@ -374,7 +379,10 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		return nil, err
 	}
 	now := p.Work.Now()
-	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: req.Scopes, State: req.State,
+	scopes := slices.DeleteFunc(slices.Clone(req.Scopes), func(s string) bool {
+		return s != oidc.ScopeOpenID && !slices.Contains(c.Scopes, s)
+	})
+	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State,
 		Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt,
 		MaxAge: -1, LoginHint: req.LoginHint, UILocales: strings.Join(localeTags(req.UILocales), " "),

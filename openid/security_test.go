@@ -9,6 +9,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -77,5 +78,84 @@ func TestCallback_AnswersOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	to, _ := url.Parse(r.Header.Get("Location"))
 	if r.StatusCode != 302 || !strings.HasPrefix(to.String(), redirect) || to.Query().Get("code") == "" {
 		t.Fatalf("the browser that logged in: %d %q", r.StatusCode, to)
+	}
+}
+
+// TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor has clients ask
+// for more than they were registered for: a refresh token, the email, the
+// profile, scopes equipe does not know. The scopes not registered are
+// dropped from the request (openid is always kept): no refresh token, no
+// claims of theirs, the consent page does not list them, and the token
+// response's scope says what was granted.
+func TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			ctx := t.Context()
+			asked := []string{"openid", "offline_access", "email", "profile", "phone", "address", "accounts"}
+
+			// A first-party client registered for accounts alone.
+			p := newRP(t, env, team.OIDCClientInput{Name: "Limited app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"accounts"}})
+			p.oauth.Scopes = asked
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope, _ := tok.Extra("scope").(string); scope != "openid accounts" || tok.RefreshToken != "" {
+				t.Errorf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
+			}
+			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims map[string]any
+			idt.Claims(&claims)
+			for _, c := range []string{"email", "email_verified", "name", "given_name", "family_name", "locale"} {
+				if _, ok := claims[c]; ok {
+					t.Errorf("the ID token has %s: %v", c, claims)
+				}
+			}
+			if claims["account_id"] != ada.account.String() {
+				t.Errorf("the registered scope's claims are missing: %v", claims)
+			}
+			ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]any
+			ui.Claims(&info)
+			if info["sub"] != ada.id.String() || info["email"] != nil || info["name"] != nil {
+				t.Errorf("userinfo %v", info)
+			}
+
+			// A client that is not first-party, registered for profile: the
+			// consent page lists what it will get, the consent keeps it.
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			other.oauth.Scopes = asked
+			r := send(t, ada.browser, "GET", other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil)
+			page := body(r)
+			if r.StatusCode != 200 || !strings.Contains(page, "nom et langue") || strings.Contains(page, "adresse e-mail") ||
+				strings.Contains(page, "jetons de rafraîchissement") || strings.Contains(page, "oidc_clients.scope") {
+				t.Errorf("consent page: %d %s", r.StatusCode, page)
+			}
+			q = other.authorize(t, ada.browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err = other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope, _ := tok.Extra("scope").(string); scope != "openid profile" || tok.RefreshToken != "" {
+				t.Errorf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
+			}
+			agreed, err := env.App.DB.OIDCConsentScopes(ctx, ada.id, other.client.ID)
+			if err != nil || strings.Join(agreed, " ") != "openid profile" {
+				t.Errorf("consent %v %v", agreed, err)
+			}
+		})
 	}
 }
