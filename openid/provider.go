@@ -440,13 +440,16 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	return authRequest{a: a, memo: new(accountSet)}, nil
 }
 
+// SaveAuthCode keeps the hash of the code issued for the request id, which
+// expires with it, CodeLifetime later.
 func (p *Provider) SaveAuthCode(ctx context.Context, id, code string) error {
-	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code)) })
+	expires := p.Work.Now().Add(CodeLifetime)
+	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code), expires) })
 }
 
 // DeleteAuthRequest is called when a code is redeemed: the request is kept
-// (with the grant it gave) until it expires, so that a second redemption
-// of its code is recognised and ends that grant.
+// (with the grant it gave) for RequestLifetime more, so that a second
+// redemption of its code meanwhile is recognised and ends that grant.
 func (p *Provider) DeleteAuthRequest(ctx context.Context, id string) error { return nil }
 
 // refreshRequest is a grant as the refresh_token grant sees it.
@@ -496,7 +499,7 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 			// The code is spent with the grant's creation: a second
 			// redemption that raced this one fails here.
-			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID); err != nil {
+			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID, now.Add(RequestLifetime)); err != nil {
 				return oidc.ErrInvalidGrant().WithDescription("code already used")
 			}
 			if err := tx.CreateGrant(ctx, &g); err != nil {

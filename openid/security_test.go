@@ -1,14 +1,17 @@
 package openid_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -158,4 +161,56 @@ func TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCode_IsRedeemableForAMinuteAndItsReuseStillEndsTheGrantAfter lets a
+// code wait: past CodeLifetime it is refused (invalid_grant). A code
+// redeemed in time and presented again minutes later is refused too, and
+// ends the grant it gave, though its minute has passed.
+func TestCode_IsRedeemableForAMinuteAndItsReuseStillEndsTheGrantAfter(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			clock := apptest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
+			env := apptest.Start(t, e, apptest.Options{Now: clock.Now})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			ctx := t.Context()
+
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			clock.Advance(openid.CodeLifetime + time.Second)
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed past its lifetime: %v", err)
+			}
+
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			clock.Advance(openid.CodeLifetime - time.Second)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("a code redeemed within its lifetime: %v", err)
+			}
+			// Minutes later, after the housekeeping that deletes what expired.
+			clock.Advance(5 * time.Minute)
+			if err := env.App.SignIn.Cleanup(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed twice: %v", err)
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+				t.Errorf("the grant of a code redeemed twice still refreshes: %v", err)
+			}
+		})
+	}
+}
+
+// oauthError returns the OAuth error code of a token endpoint's answer, ""
+// for none.
+func oauthError(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.ErrorCode
+	}
+	return ""
 }
