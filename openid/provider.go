@@ -489,8 +489,10 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 		if err := p.standing(ctx, r.a.UserID, r.a.AccountID); err != nil {
 			return "", "", time.Time{}, err
 		}
-		gid, err := newToken()
-		if err != nil {
+		// err is the function's own: what the write below returns is
+		// answered, not tokens for a grant never made.
+		var gid string
+		if gid, err = newToken(); err != nil {
 			return "", "", time.Time{}, err
 		}
 		g = store.Grant{ID: gid, ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, SessionID: r.a.SessionID,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,4 +214,40 @@ func oauthError(err error) string {
 		return re.ErrorCode
 	}
 	return ""
+}
+
+// TestCode_OfExchangesRacingWithOneCodeOneSucceeds: a code gives tokens
+// once, even to exchanges that read it at the same time; the others are
+// refused, and get no token for the grant they could not make.
+func TestCode_OfExchangesRacingWithOneCodeOneSucceeds(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect},
+				"code_verifier": {verifier}}
+			const racers = 8
+			statuses := make([]int, racers)
+			var wg sync.WaitGroup
+			for i := range racers {
+				wg.Go(func() { statuses[i] = postAsClient(t, p, p.oauth.Endpoint.TokenURL, form, nil) })
+			}
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				if s == 200 {
+					ok++
+				} else if s != 400 {
+					t.Errorf("a refused exchange answered %d", s)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d of %d exchanges of one code succeeded: %v", ok, racers, statuses)
+			}
+		})
+	}
 }
