@@ -499,6 +499,9 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 			Scopes: r.a.Scopes, AuthTime: r.a.AuthTime, AMR: r.GetAMR(), CreatedAt: now}
 		accessID = store.AccessTokenID(g.ID, random)
 		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+			if err := p.loginHolds(ctx, tx, r.a, now); err != nil {
+				return err
+			}
 			// The code is spent with the grant's creation: a second
 			// redemption that raced this one fails here.
 			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID, now.Add(RequestLifetime)); err != nil {
@@ -529,6 +532,39 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 		return "", "", time.Time{}, err
 	}
 	return accessID, refresh, exp, nil
+}
+
+// loginHolds refuses with invalid_grant the code of a request whose login no
+// longer holds: the session the person logged in with has ended (they
+// logged out, ended it from their sessions page, it lapsed), or the client
+// is not first-party and they withdrew the consent it relied on. The grant
+// would otherwise be made for a session whose end has passed, and never
+// end with it. The consent, then the session, are locked until tx ends
+// (the order in which deleting an identity deletes them): a logout or a
+// withdrawal at the same time either waits and then ends the grant made in
+// tx, or is seen here.
+func (p *Provider) loginHolds(ctx context.Context, tx *store.Tx, a store.AuthRequest, now time.Time) error {
+	if a.UserID == nil || a.SessionID == nil {
+		return oidc.ErrInvalidGrant()
+	}
+	c, err := p.oidcClient(ctx, a.ClientID)
+	if err != nil {
+		return err
+	}
+	if !c.FirstParty {
+		agreed, err := tx.LockOIDCConsentScopes(ctx, *a.UserID, a.ClientID)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND ||
+			(err == nil && slices.ContainsFunc(a.Scopes, func(s string) bool { return !slices.Contains(agreed, s) })) {
+			return oidc.ErrInvalidGrant().WithDescription("the person withdrew their consent to the client")
+		} else if err != nil {
+			return err
+		}
+	}
+	s, err := tx.LockSession(ctx, *a.SessionID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !s.ExpiresAt.After(now)) {
+		return oidc.ErrInvalidGrant().WithDescription("the login this code came from has ended")
+	}
+	return err
 }
 
 // writeRefresh writes the hash of a new refresh token of the grant, if

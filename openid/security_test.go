@@ -216,6 +216,53 @@ func oauthError(err error) string {
 	return ""
 }
 
+// TestCode_RedeemedAfterItsLoginEndedGivesNothing has a client redeem its
+// code only after the person logged out, or after they withdrew their
+// consent to it: the exchange answers invalid_grant, as a grant made then
+// would never end with the session or the consent it came from.
+func TestCode_RedeemedAfterItsLoginEndedGivesNothing(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			ctx := t.Context()
+			verifier := oauth2.GenerateVerifier()
+
+			// Logged out between the code and its exchange.
+			first := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			q := first.authorize(t, ada.browser, first.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if r := send(t, ada.browser, "POST", env.URL+"/logout", nil); r.StatusCode != 303 {
+				t.Fatalf("logout: %d", r.StatusCode)
+			}
+			if _, err := first.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed after its session ended: %v", err)
+			}
+
+			// The consent withdrawn between the code and its exchange.
+			browser := logIn(t, env, "ada@example.com")
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			q = other.authorize(t, browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if _, err := other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+				t.Fatalf("a code redeemed at once: %v", err)
+			}
+			q = other.authorize(t, browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if r := send(t, browser, "DELETE", env.URL+"/api/v1/me/oidc-consents/"+other.client.ID.String(), nil); r.StatusCode != 204 {
+				t.Fatalf("withdraw: %d %s", r.StatusCode, body(r))
+			}
+			if _, err := other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed after the consent was withdrawn: %v", err)
+			}
+			var live int
+			if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE user_id = $1 AND ended_at IS NULL`,
+				ada.id.String()).Scan(&live); err != nil || live != 0 {
+				t.Errorf("%d grants live, %v", live, err)
+			}
+		})
+	}
+}
+
 // TestCode_OfExchangesRacingWithOneCodeOneSucceeds: a code gives tokens
 // once, even to exchanges that read it at the same time; the others are
 // refused, and get no token for the grant they could not make.
