@@ -228,14 +228,22 @@ func (notFound) IsNotFound() {}
 // client adapts a registered client to op.Client.
 type client struct{ c equipe.OIDCClient }
 
+// errUnknownClient answers a client ID that names no registered client.
+// op passes some of GetClientByClientID's errors on as they are (the
+// refresh grant, end_session), and answers server_error for any that is
+// not an *oidc.Error.
+func errUnknownClient() *oidc.Error { return oidc.ErrInvalidClient().WithDescription("unknown client") }
+
+// GetClientByClientID returns a registered client: invalid_client for an
+// ID that names none, server_error when it cannot be read.
 func (p *Provider) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	cid, err := equipe.ParseID(id)
 	if err != nil {
-		return nil, notFound{errors.New("unknown client")}
+		return nil, errUnknownClient()
 	}
 	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return nil, notFound{errors.New("unknown client")}
+		return nil, errUnknownClient()
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -286,16 +294,16 @@ func (c client) DevMode() bool { return true }
 func (p *Provider) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	cid, err := equipe.ParseID(id)
 	if err != nil {
-		return errors.New("unknown client")
+		return errUnknownClient()
 	}
 	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return errors.New("unknown client")
+		return errUnknownClient()
 	} else if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	if c.Public || !equalHash(c.SecretHash, digest(secret)) {
-		return errors.New("wrong client secret")
+		return oidc.ErrInvalidClient().WithDescription("wrong client secret")
 	}
 	return nil
 }
@@ -359,11 +367,13 @@ func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	cid, err := equipe.ParseID(req.ClientID)
 	if err != nil {
-		return nil, oidc.ErrInvalidClient()
+		return nil, errUnknownClient()
 	}
 	c, err := p.Work.DB.OIDCClient(ctx, cid)
-	if err != nil {
-		return nil, oidc.ErrInvalidClient().WithParent(err)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil, errUnknownClient()
+	} else if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -902,11 +912,11 @@ func (p *Provider) accountClaims(ctx context.Context, g store.Grant, scopes []st
 }
 
 func (p *Provider) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("JWT client authentication is not supported")
+	return nil, oidc.ErrInvalidClient().WithDescription("JWT client authentication is not supported")
 }
 
 func (p *Provider) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errors.New("the JWT profile grant is not supported")
+	return nil, oidc.ErrUnsupportedGrantType().WithDescription("the JWT profile grant is not supported")
 }
 
 func (p *Provider) Health(ctx context.Context) error { return p.Work.DB.Ping(ctx) }

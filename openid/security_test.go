@@ -1,7 +1,9 @@
 package openid_test
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/store/storetest"
@@ -296,5 +299,164 @@ func TestCode_OfExchangesRacingWithOneCodeOneSucceeds(t *testing.T) {
 				t.Errorf("%d of %d exchanges of one code succeeded: %v", ok, racers, statuses)
 			}
 		})
+	}
+}
+
+// TestProvider_AnUnknownClientIsInvalidClient names clients that do not
+// exist (not an ID, an ID of none) at the token endpoint's refresh grant
+// and at end_session, where op passes the client's lookup error on as it
+// is: each answers invalid_client, never server_error.
+func TestProvider_AnUnknownClientIsInvalidClient(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	for _, id := range []string{"nope", equipe.NewID().String()} {
+		for _, basic := range []bool{true, false} {
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}
+			req, _ := http.NewRequest("POST", p.oauth.Endpoint.TokenURL, nil)
+			if basic {
+				req.SetBasicAuth(id, "secret")
+			} else {
+				form.Set("client_id", id)
+				form.Set("client_secret", "secret")
+			}
+			req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if status, code := oauthAnswer(t, req); status != 401 || code != "invalid_client" {
+				t.Errorf("refresh as %q (basic %t): %d %q", id, basic, status, code)
+			}
+		}
+		req, _ := http.NewRequest("GET", env.URL+"/oidc/end_session?client_id="+id, nil)
+		if status, code := oauthAnswer(t, req); status != 401 || code != "invalid_client" {
+			t.Errorf("end_session for %q: %d %q", id, status, code)
+		}
+	}
+}
+
+// oauthAnswer sends req and returns the status and the OAuth error code of
+// the answer.
+func oauthAnswer(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var answer struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(res.Body).Decode(&answer)
+	return res.StatusCode, answer.Error
+}
+
+// TestProvider_BadInputIsNeverAServerError sends the provider's endpoints
+// what a careless or hostile client would: unknown clients, codes and
+// tokens, malformed parameters, grants it does not support, credentials
+// missing or wrong, with and without a session. Every answer is a client
+// error (or a redirect), never a 5xx.
+func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+		Scopes: []string{"offline_access", "accounts"}})
+	pub := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	code := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil).Get("code")
+
+	authorize := "/oidc/authorize?client_id=" + p.oauth.ClientID + "&redirect_uri=" + redirect + "&response_type=code&scope=openid"
+	for _, path := range []string{
+		"/oidc/authorize?client_id=nope&redirect_uri=" + redirect + "&response_type=code&scope=openid",
+		"/oidc/authorize?client_id=" + p.oauth.ClientID + "&redirect_uri=" + redirect + "&response_type=token&scope=openid",
+		authorize + "&max_age=abc", authorize + "&max_age=-5", authorize + "&max_age=99999999999999999999",
+		authorize + "&prompt=bogus", authorize + "&request=abc.def.ghi", authorize + "&ui_locales=%%%",
+		authorize + "&equipe_account=garbage", authorize + "&id_token_hint=garbage", authorize + "%00x",
+		authorize + "&state=%00%ff", authorize + "&nonce=" + strings.Repeat("n", 100000), authorize + "&login_hint=%ff%fe",
+		authorize + "&code_challenge=x&code_challenge_method=S256&response_mode=form_post", authorize + "&response_mode=bogus",
+		"/oidc/authorize/callback?id=nope", "/oidc/authorize/callback", "/oidc/userinfo", "/oidc/keys",
+		"/oidc/end_session?id_token_hint=garbage", "/oidc/end_session?id_token_hint=a.b.c&post_logout_redirect_uri=http://x",
+		"/oidc/end_session?client_id=" + p.oauth.ClientID + "&post_logout_redirect_uri=http://127.0.0.1:9/bye",
+		"/oidc/end_session?client_id=nope", "/login/oidc?id=nope", "/login/oidc",
+	} {
+		for _, c := range []*http.Client{env.Client(), ada.browser} {
+			if r := send(t, c, "GET", env.URL+path, nil); r.StatusCode >= 500 {
+				t.Errorf("GET %.160s: %d %.300s", path, r.StatusCode, body(r))
+			}
+		}
+	}
+
+	post := func(endpoint string, form url.Values, user, secret string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", env.URL+endpoint, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" || secret != "" {
+			req.SetBasicAuth(user, secret)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("POST %s %v as %q: %d %.300s", endpoint, form, user, res.StatusCode, b)
+		}
+	}
+	credentials := [][2]string{{"", ""}, {p.oauth.ClientID, "wrong"}, {p.oauth.ClientID, p.oauth.ClientSecret}, {"nope", "x"},
+		{pub.oauth.ClientID, ""}}
+	for _, form := range []url.Values{
+		{"grant_type": {"authorization_code"}},
+		{"grant_type": {"authorization_code"}, "code": {"nope"}, "redirect_uri": {redirect}},
+		{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}},
+		{"grant_type": {"refresh_token"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "scope": {"accounts"}},
+		{"grant_type": {"client_credentials"}},
+		{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {"x"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
+		{"grant_type": {"authorization_code"}, "code": {"x"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion": {"a.b.c"}},
+		{"grant_type": {"bogus"}},
+		{},
+	} {
+		for _, c := range credentials {
+			post("/oidc/token", form, c[0], c[1])
+			inForm := url.Values{}
+			for k, v := range form {
+				inForm[k] = v
+			}
+			inForm.Set("client_id", c[0])
+			if c[1] != "" {
+				inForm.Set("client_secret", c[1])
+			}
+			post("/oidc/token", inForm, "", "")
+		}
+	}
+	for _, endpoint := range []string{"/oidc/introspect", "/oidc/revoke"} {
+		for _, form := range []url.Values{{}, {"token": {"x"}}, {"token": {"a.b.c"}, "token_type_hint": {"access_token"}},
+			{"token": {"x"}, "token_type_hint": {"refresh_token"}}, {"token": {"x"}, "token_type_hint": {"bogus"}}} {
+			for _, c := range credentials {
+				post(endpoint, form, c[0], c[1])
+			}
+		}
+	}
+	for _, form := range []url.Values{{"id": {"nope"}, "decision": {"allow"}}, {"id": {"nope"}, "decision": {"deny"}},
+		{"decision": {"allow"}}, {"id": {"nope"}, "decision": {"allow"}, "account": {"garbage"}}} {
+		if r := send(t, ada.browser, "POST", env.URL+"/login/oidc", form); r.StatusCode >= 500 {
+			t.Errorf("POST /login/oidc %v: %d %.300s", form, r.StatusCode, body(r))
+		}
+	}
+	for _, auth := range []string{"Bearer garbage", "Bearer a.b.c", "Basic xx", "Bearer " + strings.Repeat("a", 10000)} {
+		req, _ := http.NewRequest("GET", env.URL+"/oidc/userinfo", nil)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("userinfo with %.30s: %d %.300s", auth, res.StatusCode, b)
+		}
 	}
 }
