@@ -50,12 +50,7 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 			return w.oidcRefuse(rw, r, id, "login_required")
 		}
 		if auth != nil {
-			// prompt=login, or a login older than max_age: the person logs in
-			// again, from the start.
-			if err := w.Identity.LogOut(r.Context(), *auth, httpauth.Origin(r)); err != nil {
-				return err
-			}
-			w.Cookies.Clear(rw)
+			return w.oidcLoginAgain(rw, r, l, *auth)
 		}
 		q := url.Values{"next": {oidcSelf(id)}}
 		if l.LoginHint != "" {
@@ -82,6 +77,22 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 		return w.oidcRefuse(rw, r, id, code)
 	}
 	return w.showOIDCConsent(rw, r, l, nil, http.StatusOK)
+}
+
+// oidcLoginAgain asks the person logged in with auth to log in again, as
+// the request l asks (prompt=login, or a login older than max_age): the
+// login form, which comes back here once the login succeeds. Their session
+// stays until then, and the new one replaces it (startSession): opening
+// this page, a GET that any site may make a browser do, ends nothing.
+func (w *Web) oidcLoginAgain(rw http.ResponseWriter, r *http.Request, l openid.Login, auth identity.Auth) error {
+	p := w.page(r, "login.title")
+	p.Notice = "oidc.login_again"
+	p.Data = oidcSelf(l.ID)
+	p.Form.Values["email"] = auth.User.Email
+	if l.LoginHint != "" && len(l.LoginHint) <= 320 {
+		p.Form.Values["email"] = l.LoginHint
+	}
+	return w.render(rw, r, http.StatusOK, "login", p)
 }
 
 func (w *Web) showOIDCConsent(rw http.ResponseWriter, r *http.Request, l openid.Login, f *form, status int) error {
