@@ -142,6 +142,9 @@ func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, acc
 	}
 	sid := auth.Session.ID
 	user := auth.User.ID
+	if err := p.secondFactor(ctx, account, user); err != nil {
+		return "", err
+	}
 	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.CreatedAt,
 		AMR: auth.Session.AMR}
 	err = p.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {

@@ -602,6 +602,30 @@ func (p *Provider) standing(ctx context.Context, user, account *equipe.ID) error
 		}
 		return err
 	}
+	if err := p.secondFactor(ctx, account, *user); err != nil {
+		if team.IsEnrolmentRequired(err) {
+			return oidc.ErrInvalidGrant().WithDescription("the account requires a second factor the person has not set up")
+		}
+		return err
+	}
+	return nil
+}
+
+// secondFactor applies the account's second-factor requirement to a
+// sign-in for it, as its pages and its API do: once the person's grace is
+// over and they have no second factor, team.EnrolmentRequired. A sign-in
+// for no account is under no account's rule.
+func (p *Provider) secondFactor(ctx context.Context, account *equipe.ID, user equipe.ID) error {
+	if account == nil {
+		return nil
+	}
+	rule, err := p.Team.SecondFactorRule(ctx, *account, user)
+	if err != nil {
+		return err
+	}
+	if rule.Due {
+		return team.EnrolmentRequired()
+	}
 	return nil
 }
 

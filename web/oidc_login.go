@@ -8,6 +8,7 @@ import (
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/openid"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // /login/oidc is where the OpenID Connect provider sends a person for a
@@ -64,6 +65,12 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 	pick := len(l.Accounts) > 1 && l.Account == nil
 	if (l.FirstParty || l.Consented) && !pick {
 		to, err := w.SignIn.Allow(r.Context(), id, *auth, l.Account)
+		if team.IsEnrolmentRequired(err) {
+			if l.None {
+				return w.oidcRefuse(rw, r, id, "interaction_required")
+			}
+			return w.oidcEnrolFirst(rw, r, id)
+		}
 		if err != nil {
 			return w.refuse(rw, r, err)
 		}
@@ -143,6 +150,9 @@ func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
 		account = &a
 	}
 	to, err := w.SignIn.Allow(r.Context(), id, auth, account)
+	if team.IsEnrolmentRequired(err) {
+		return w.oidcEnrolFirst(rw, r, id)
+	}
 	if err != nil {
 		f := newForm()
 		if !f.absorb(err, nil) {
@@ -159,6 +169,13 @@ func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
 		return w.showOIDCConsent(rw, r, l, f, refusedStatus(err))
 	}
 	return w.oidcContinue(rw, r, to)
+}
+
+// oidcEnrolFirst sends a person whom the account they sign in for requires
+// a second factor of (their grace over) to set one up, and back to the
+// request once they have.
+func (w *Web) oidcEnrolFirst(rw http.ResponseWriter, r *http.Request, id string) error {
+	return redirect(rw, r, enrolPath+"?next="+url.QueryEscape(oidcSelf(id)))
 }
 
 // oidcContinue sends the browser on to the provider's callback, or to the
