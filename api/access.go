@@ -85,14 +85,6 @@ func textPtr(s string) *string {
 	return &s
 }
 
-// derefText is *s, or "" for nil.
-func derefText(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 type checkRequest struct {
 	UserID     string     `json:"user_id"`
 	AccountID  string     `json:"account_id"`

@@ -103,7 +103,7 @@ func (a *API) bulkMembers(w http.ResponseWriter, r *http.Request) error {
 				args[k] = v
 			}
 			if o.Err.Code == equipe.ERATELIMITED {
-				args["duration"] = humanDuration(a.I18n, locale, o.Err.RetryAfter)
+				args["duration"] = a.I18n.Wait(locale, o.Err.RetryAfter)
 				rv.RetryAfter = max(1, int((o.Err.RetryAfter+time.Second-1)/time.Second))
 			}
 			rv.Detail = a.I18n.T(locale, o.Code(), args)

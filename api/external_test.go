@@ -11,8 +11,8 @@ import (
 // TestExternalIDs_SetShownAndUsableWhereverTheAPITakesAMember: an account
 // key adds a member with the vendor's identifier, changes it and clears it
 // with null; a second member with it answers 409
-// member.external_id_taken, an empty one a field error, and neither changes
-// anything. The member routes and the check API take external_id:{id}; an
+// member.external_id_taken, an empty one, added or set, a field error, and
+// none of them changes anything. The member routes and the check API take external_id:{id}; an
 // identifier of another account's member names no one here (404, and
 // denied_not_member), nor does one out of the caller's reach.
 func TestExternalIDs_SetShownAndUsableWhereverTheAPITakesAMember(t *testing.T) {
@@ -33,8 +33,12 @@ func TestExternalIDs_SetShownAndUsableWhereverTheAPITakesAMember(t *testing.T) {
 		if r := add(a, key, "bob@a.example", "crm/42 é"); r.Status != 409 || r.code() != "member.external_id_taken" {
 			t.Fatalf("a second member with the ID: %d %s", r.Status, r.Raw)
 		}
+		// An empty one is refused as PATCH refuses it.
+		if r := add(a, key, "bob@a.example", ""); r.Status != 422 || r.fieldCodes()["external_id"] != "external_id.invalid" {
+			t.Fatalf("an empty ID: %d %s", r.Status, r.Raw)
+		}
 		if r := call(t, c, "GET", a.url("/members?q=bob"), nil, bearer(key)...); len(r.JSON["items"].([]any)) != 0 {
-			t.Fatalf("the refused member was added: %s", r.Raw)
+			t.Fatalf("a refused member was added: %s", r.Raw)
 		}
 		if r := add(b, bKey, "eve@b.example", "crm/42 é"); r.Status != 201 {
 			t.Fatalf("the same ID in another account: %d %s", r.Status, r.Raw)

@@ -150,7 +150,7 @@ func signUpConfirmed(t testing.TB, env *apptest.Env, email string) string {
 // instanceActor creates an instance administrator and returns them as an actor.
 func instanceActor(t *testing.T, env *apptest.Env) team.Actor {
 	t.Helper()
-	u, err := env.App.Identity.CreateAdmin(t.Context(), identity.NewAdmin{Email: equipe.NewID().String()[:8] + "@vendor.example",
+	u, err := env.App.Identity.CreateAdmin(t.Context(), identity.NewAdmin{Email: equipe.NewID().String() + "@vendor.example",
 		FirstName: "Vendor", LastName: "Support", Locale: "en", Password: apptest.TestPassword})
 	if err != nil {
 		t.Fatal(err)

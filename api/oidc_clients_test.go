@@ -82,3 +82,37 @@ func TestOIDCClients_AnInstanceKeyRegistersRotatesAndDeletesAClientOthersAreRefu
 		}
 	})
 }
+
+// TestOIDCClients_BadInputIsNeverAServerError sends the OpenID Connect
+// client and consent APIs bodies of the wrong shape, strange URLs, unknown
+// IDs and bad paging, as an instance key and as a person: every answer is a
+// client error, never a 5xx.
+func TestOIDCClients_BadInputIsNeverAServerError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	_, key, err := env.App.Team.CreateKey(t.Context(), instanceActor(t, env), nil, teamNewKey("vendor backend"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := newTenant(t, env, "owner@a.example").admin
+	base := env.URL + "/api/v1/oidc-clients"
+	r := call(t, env.Client(), "POST", base, map[string]any{"name": "Vendor app", "redirect_uris": []string{"https://app.example.com/cb"}},
+		bearer(key)...)
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	id := r.JSON["id"].(string)
+	for _, token := range []string{key, person} {
+		for _, b := range badBodies {
+			rawCall(t, "POST", base, b, token)
+			rawCall(t, "PATCH", base+"/"+id, b, token)
+		}
+		for _, p := range []string{"/nope", "/00000000-0000-0000-0000-000000000000", "?cursor=garbage", "?limit=-3"} {
+			rawCall(t, "GET", base+p, "", token)
+		}
+		rawCall(t, "POST", base+"/nope/rotate-secret", "", token)
+		rawCall(t, "DELETE", base+"/nope", "", token)
+		rawCall(t, "DELETE", env.URL+"/api/v1/me/oidc-consents/nope", "", token)
+		rawCall(t, "GET", env.URL+"/api/v1/me/oidc-consents?cursor=garbage", "", token)
+		rawCall(t, "GET", env.URL+"/api/v1/me/oidc-consents?limit=-3", "", token)
+	}
+}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -87,7 +86,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			for k, v := range e.Args {
 				args[k] = v
 			}
-			args["duration"] = humanDuration(cat, locale, e.RetryAfter)
+			args["duration"] = cat.Wait(locale, e.RetryAfter)
 			p.Detail = cat.T(locale, key, args)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
@@ -107,12 +106,4 @@ func fieldProblems(cat *i18n.Catalog, locale string, fields []equipe.FieldError)
 		out = append(out, FieldProblem{Field: f.Field, Code: f.Key, Message: cat.T(locale, f.Key, f.Args)})
 	}
 	return out
-}
-
-// humanDuration says d in whole minutes (or seconds under a minute).
-func humanDuration(cat *i18n.Catalog, locale string, d time.Duration) string {
-	if d < time.Minute {
-		return cat.T(locale, "error.seconds", map[string]any{"n": fmt.Sprint(max(1, int(d.Seconds()+0.5)))})
-	}
-	return cat.T(locale, "error.minutes", map[string]any{"n": fmt.Sprint(int((d + time.Minute - 1) / time.Minute))})
 }

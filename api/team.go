@@ -164,7 +164,7 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
 	added, err := a.Team.AddMember(r.Context(), actor(r), account, team.NewMember{Email: in.Email, FirstName: in.FirstName,
 		LastName: in.LastName, Role: in.Role, Overrides: overridesOf(in.Overrides), Resources: resources, Title: in.Title,
 		NotificationEmail: in.NotificationEmail, Locale: in.Locale, SendInvitation: in.SendInvitation, SendWelcome: in.SendWelcome,
-		Clients: clients, ExternalID: derefText(in.ExternalID)})
+		Clients: clients, ExternalID: in.ExternalID})
 	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT && e.Key == "member.exists" {
 		w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/members/"+e.Args["user_id"].(string))
 	}

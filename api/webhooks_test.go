@@ -233,3 +233,61 @@ func TestWebhooks_AnEndpointFailingForADayIsDisabledAndItsAdministratorEmailed(t
 		})
 	}
 }
+
+// rawCall sends body as it is (no JSON encoding) and reports an answer 5xx.
+func rawCall(t *testing.T, method, u, body, token string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		t.Errorf("%s %s %.200s: %d %.300s", method, u, body, res.StatusCode, b)
+	}
+}
+
+// badBodies are request bodies of the wrong shape or holding strange URLs.
+var badBodies = []string{``, `null`, `[]`, `{"url": 5}`, `{"url": "https://[::1"}`, `{"url": "https://%zz"}`,
+	`{"url": "https://a.example/", "types": "x"}`, `{"url": "https://a.example/", "types": [null]}`,
+	`{"url": "https://a.example/", "types": ["*"], "enabled": "yes"}`,
+	`{"url": "https://` + strings.Repeat("a", 3000) + `.example/", "types": ["*"]}`,
+	`{"url": "https://a.example/", "types": ["*"], "description": "` + strings.Repeat("d", 100000) + `"}`,
+	`{"url": "https://a.example/\u0000", "types": ["*"]}`, `{"url": "https://a.example:99999/", "types": ["*"]}`,
+	`{"url": "https://[fe80::1%25eth0]/", "types": ["*"]}`, `{"url": "https://0x7f.1/", "types": ["*"]}`,
+	`{"name": 5}`, `{"name": "x", "redirect_uris": "https://a.example/"}`, `{"name": "x", "redirect_uris": [null]}`,
+	`{"name": "x", "redirect_uris": ["https://[::1"]}`, `{"name": "x", "redirect_uris": ["https://a.example/"], "scopes": [5]}`,
+	`{"name": "x", "redirect_uris": ["https://a.example/"], "public": "yes"}`}
+
+// TestWebhooks_BadInputIsNeverAServerError sends an account's webhook API
+// bodies of the wrong shape, strange URLs, unknown IDs and bad paging: every
+// answer is a client error, never a 5xx.
+func TestWebhooks_BadInputIsNeverAServerError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{Configure: loopbackHooks})
+	a := newTenant(t, env, "owner@a.example")
+	rc := newHookReceiver(t)
+	r := call(t, env.Client(), "POST", a.url("/webhooks"), map[string]any{"url": rc.URL + "/x", "types": []string{"*"}}, bearer(a.admin)...)
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	id := r.JSON["id"].(string)
+	for _, b := range badBodies {
+		rawCall(t, "POST", a.url("/webhooks"), b, a.admin)
+		rawCall(t, "PATCH", a.url("/webhooks/"+id), b, a.admin)
+	}
+	for _, p := range []string{"/webhooks/nope", "/webhooks/" + id + "/deliveries?limit=-1", "/webhooks/" + id + "/deliveries?limit=abc",
+		"/webhooks/" + id + "/deliveries?cursor=garbage", "/webhooks/" + id + "/deliveries?limit=100000",
+		"/webhooks/" + id + "/deliveries/nope", "/webhooks/" + id + "/deliveries/00000000-0000-0000-0000-000000000000",
+		"/webhooks?limit=0", "/webhooks?cursor=%ff"} {
+		rawCall(t, "GET", a.url(p), "", a.admin)
+	}
+	for _, p := range []string{"/webhooks/nope/test", "/webhooks/" + id + "/deliveries/nope/redeliver",
+		"/webhooks/" + id + "/deliveries/00000000-0000-0000-0000-000000000000/redeliver", "/webhooks/nope/rotate-secret"} {
+		rawCall(t, "POST", a.url(p), "", a.admin)
+	}
+	rawCall(t, "DELETE", a.url("/webhooks/nope"), "", a.admin)
+}

@@ -232,6 +232,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	w := &web.Web{Identity: id, Team: a.Team, Catalogue: a.Catalogue, Cookies: cookies, I18n: cat, SignIn: signIn,
 		Log: a.Log.With("component", "web"), DevMailbox: a.Mailbox != nil && localHost(cfg.PublicURL.Hostname()),
 		Brand: a.Brand, APIDocument: apiDoc, APIDocumentOf: func(b brand.Brand) []byte { return api.DocumentFor(b.Name, b.KeyPrefix) }}
+	signIn.Pages = w
 	webHandler, err := w.Handler()
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -81,6 +82,15 @@ func (c *Catalog) Missing() []string {
 func (c *Catalog) Has(key string) bool {
 	_, ok := c.messages[equipe.LocaleFR][key]
 	return ok
+}
+
+// Wait says how long to wait, d, in whole minutes rounded up, or in
+// seconds (at least one) under a minute: "5 minutes", "1 seconde".
+func (c *Catalog) Wait(locale string, d time.Duration) string {
+	if d < time.Minute {
+		return c.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
+	}
+	return c.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
 }
 
 // T returns the message key in locale, with {name} placeholders replaced by

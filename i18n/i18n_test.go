@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
@@ -23,6 +24,19 @@ func TestCatalogues_HaveTheSameKeys(t *testing.T) {
 	}
 	if m := c.Missing(); len(m) > 0 {
 		t.Fatalf("missing: %v", m)
+	}
+}
+
+func TestWait_SaysWholeMinutesRoundedUpOrSeconds(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[time.Duration]string{0: "1 s", 400 * time.Millisecond: "1 s", 59 * time.Second: "59 s",
+		time.Minute: "1 min", 61 * time.Second: "2 min", 15 * time.Minute: "15 min"} {
+		if got := c.Wait("en", d); got != want {
+			t.Errorf("Wait(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 

@@ -250,10 +250,15 @@ func TestDeleteUser_ErasesItsOwnEmailsAndNoOneElses(t *testing.T) {
 	})
 }
 
+// lookalikes returns a victim's address and another that ends like it.
+func lookalikes() (victim, lookalike string) {
+	n := people.Add(1)
+	return fmt.Sprintf("bob@corp%d.example", n), fmt.Sprintf("b@corp%d.example", n)
+}
+
 func TestDeleteUser_ForgetsItsOwnThrottlesOnly(t *testing.T) {
 	eachStage(t, func(t *testing.T, g *stage) {
-		n := people.Add(1)
-		victim := fmt.Sprintf("bob@corp%d.example", n)
+		victim, lookalike := lookalikes()
 		g.signedUp(victim)
 		guesses := func() (got []equipe.Code) {
 			for range 6 {
@@ -265,8 +270,7 @@ func TestDeleteUser_ForgetsItsOwnThrottlesOnly(t *testing.T) {
 		if got := guesses(); got[5] != equipe.ERATELIMITED {
 			t.Fatalf("six wrong passwords: %v", got)
 		}
-		// An address that ends like the victim's.
-		x := g.deletable(fmt.Sprintf("b@corp%d.example", n), "Mal", "Lory")
+		x := g.deletable(lookalike, "Mal", "Lory")
 		if _, _, err := g.st.Identity.LogIn(ctx, x.Email, "wrong guess number two", from()); equipe.ErrorCode(err) != equipe.EUNAUTHORIZED {
 			t.Fatalf("a wrong password for the deleted identity's address: %v", err)
 		}
@@ -285,8 +289,7 @@ func TestDeleteUser_ForgetsItsOwnThrottlesOnly(t *testing.T) {
 
 func TestDeleteUser_RewritesOnlyTheEventsThatNameThePerson(t *testing.T) {
 	eachStage(t, func(t *testing.T, g *stage) {
-		n := people.Add(1)
-		victim := fmt.Sprintf("bob@corp%d.example", n)
+		victim, lookalike := lookalikes()
 		g.signedUp(victim)
 		states := func() (out []string) {
 			rows, err := g.raw.Query(`SELECT action, after FROM audit_events ORDER BY id`)
@@ -309,9 +312,8 @@ func TestDeleteUser_RewritesOnlyTheEventsThatNameThePerson(t *testing.T) {
 		if len(before) == 0 {
 			t.Fatal("no event names the victim's address")
 		}
-		// An address that ends like the victim's, and a last name that is
-		// also a role.
-		x := g.deletable(fmt.Sprintf("b@corp%d.example", n), "Mal", "admin")
+		// A last name that is also a role.
+		x := g.deletable(lookalike, "Mal", "admin")
 		if _, err := g.st.Identity.DeleteUser(ctx, x, x.ID, goodPassword, from()); err != nil {
 			t.Fatal(err)
 		}

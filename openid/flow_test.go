@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -491,18 +493,111 @@ func TestProvider_PromptMaxAgeAndLoginHintAreHonoured(t *testing.T) {
 	if b := body(r); !strings.Contains(b, `value="grace@example.com"`) {
 		t.Errorf("the login form does not hold the hint")
 	}
+}
 
-	// prompt=login and max_age=0 make the person log in again: their
-	// session ends and the login page comes.
-	for _, param := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
-		again := logIn(t, env, "ada@example.com")
-		r = follow(again, p.oauth.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier), param))
-		if to := r.Header.Get("Location"); !strings.HasPrefix(to, "/login?") {
-			t.Errorf("re-login not asked: %d %q", r.StatusCode, to)
+// TestProvider_ForcedLoginAsksThePasswordAgainAndEndsNothingOnAGET sends a
+// person logged in ten minutes ago to the provider with prompt=login, with
+// max_age=0 and with max_age=300, as a cross-site navigation (which any site
+// can make a browser do): the login form comes, for the request, and their
+// session goes on. Once their password is right, the new session replaces
+// the old one, the code comes, and its ID token's auth_time is the new
+// login's. A max_age the session's login is within asks nothing.
+func TestProvider_ForcedLoginAsksThePasswordAgainAndEndsNothingOnAGET(t *testing.T) {
+	clock := apptest.NewClock(time.Now().UTC().Truncate(time.Second))
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	ctx := t.Context()
+	crossSite := func(u string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		res, err := ada.browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if r := send(t, again, "GET", env.URL+"/", nil); r.StatusCode != 303 && r.StatusCode != 302 {
-			t.Errorf("the session survived a forced login: %d", r.StatusCode)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		res.Body = io.NopCloser(strings.NewReader(string(b)))
+		return res
+	}
+	authTime := func(q url.Values, verifier string) time.Time {
+		t.Helper()
+		tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
 		}
+		idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		idt.Claims(&claims)
+		return time.Unix(claims.AuthTime, 0).UTC()
+	}
+	sessionIDs := func() (ids []equipe.ID) {
+		t.Helper()
+		ss, err := env.App.DB.Sessions(ctx, ada.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}
+
+	var loggedIn time.Time
+	for _, param := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"),
+		oauth2.SetAuthURLParam("max_age", "300")} {
+		clock.Advance(10 * time.Minute)
+		before := sessionIDs()
+		verifier := oauth2.GenerateVerifier()
+		r := crossSite(p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), param))
+		self := r.Header.Get("Location")
+		r = crossSite(env.URL + self)
+		page := body(r)
+		if r.StatusCode != 200 || !strings.Contains(page, `action="/login"`) ||
+			!strings.Contains(page, `name="next" value="`+html.EscapeString(self)+`"`) ||
+			!strings.Contains(page, `value="ada@example.com"`) || !strings.Contains(page, "Connectez-vous à nouveau pour continuer.") {
+			t.Fatalf("%s: not the login form for the request: %d %q %s", self, r.StatusCode, r.Header.Get("Location"), page)
+		}
+		if r := send(t, ada.browser, "GET", env.URL+"/", nil); r.StatusCode != 200 {
+			t.Fatalf("the GET ended the session: %d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		if got := sessionIDs(); !slices.Equal(got, before) {
+			t.Fatalf("sessions %v, then %v", before, got)
+		}
+
+		// The person logs in again.
+		loggedIn = clock.Now()
+		r = send(t, ada.browser, "POST", env.URL+"/login", url.Values{"email": {"ada@example.com"},
+			"password": {apptest.TestPassword}, "next": {self}})
+		if r.StatusCode != 303 || r.Header.Get("Location") != self {
+			t.Fatalf("login: %d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		after := sessionIDs()
+		if len(after) != len(before) || slices.ContainsFunc(before, func(id equipe.ID) bool { return slices.Contains(after, id) }) {
+			t.Errorf("the new session did not replace the old: %v, then %v", before, after)
+		}
+		// A moment later the browser is back at the request: a login since
+		// the request was made does for prompt=login and max_age=0 too.
+		clock.Advance(time.Second)
+		if at := authTime(p.authorize(t, ada.browser, self, nil), verifier); !at.Equal(loggedIn.Truncate(time.Second)) {
+			t.Errorf("auth_time %v, logged in at %v", at, loggedIn)
+		}
+	}
+
+	// Within max_age: no login asked, auth_time is the last login's.
+	clock.Advance(10 * time.Minute)
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("max_age", "3600")), nil)
+	if at := authTime(q, verifier); !at.Equal(loggedIn.Truncate(time.Second)) {
+		t.Errorf("auth_time %v, logged in at %v", at, loggedIn)
 	}
 }
 

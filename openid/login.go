@@ -32,8 +32,10 @@ type Login struct {
 	// (equipe_account), or the only one.
 	Accounts []team.SignInAccount
 	Account  *equipe.ID
-	// Fresh says whether the session satisfies prompt=login and max_age;
-	// None whether prompt=none forbids showing any page.
+	// Fresh says whether the session satisfies prompt=login and max_age:
+	// when it does not, the person logs in again, and the new session's
+	// login time is the tokens' auth_time. None says whether prompt=none
+	// forbids showing any page.
 	Fresh bool
 	None  bool
 	// Consented says whether the person agreed before to all the request
@@ -63,9 +65,14 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	if auth == nil {
 		return l, nil
 	}
+	// A login since the request was made is the fresh one prompt=login and
+	// max_age ask for; an earlier one does for max_age while it is younger,
+	// never for prompt=login (which op also turns into max_age=0). The
+	// session's authentication is its login, or the person's password
+	// confirmed since.
 	loggedIn := auth.Session.AuthenticatedAt
-	l.Fresh = !(slices.Contains(a.Prompt, "login") && loggedIn.Before(a.CreatedAt)) &&
-		!(a.MaxAge >= 0 && p.Work.Now().Sub(loggedIn) > time.Duration(a.MaxAge)*time.Second)
+	l.Fresh = !loggedIn.Before(a.CreatedAt) || (!slices.Contains(a.Prompt, "login") &&
+		(a.MaxAge < 0 || p.Work.Now().Sub(loggedIn) <= time.Duration(a.MaxAge)*time.Second))
 	if !c.FirstParty && !slices.Contains(a.Prompt, "consent") {
 		agreed, err := p.Work.DB.OIDCConsentScopes(ctx, auth.User.ID, c.ID)
 		if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
@@ -137,6 +144,9 @@ func (p *Provider) Allow(ctx context.Context, id string, auth identity.Auth, acc
 	}
 	sid := auth.Session.ID
 	user := auth.User.ID
+	if err := p.secondFactor(ctx, account, user); err != nil {
+		return "", err
+	}
 	a := store.AuthRequest{ID: id, UserID: &user, AccountID: account, SessionID: &sid, AuthTime: auth.Session.AuthenticatedAt,
 		AMR: auth.Session.AMR}
 	err = p.Work.Do(ctx, event.ByUser(user), equipe.Origin{}, func(u *work.Unit) error {

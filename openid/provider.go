@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/problem"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/work"
@@ -63,6 +64,12 @@ type Provider struct {
 	Log  *slog.Logger
 	// EndSession ends an equipe session (RP-initiated logout).
 	EndSession func(context.Context, identity.Auth) error
+	// Pages shows a browser the page that explains a refusal (an
+	// *equipe.Error whose key says why), in the reader's language; nil: a
+	// plain-text answer.
+	Pages interface {
+		Refuse(w http.ResponseWriter, r *http.Request, err error)
+	}
 
 	op      *op.Provider
 	issuer  string
@@ -116,6 +123,11 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+	case "/oidc/authorize/callback":
+		if err := p.ownCallback(r); err != nil {
+			p.refuse(w, r, err)
+			return
+		}
 	case "/oidc/end_session":
 		// RP-initiated logout ends the browser's equipe session too.
 		if a, ok := httpauth.Auth(r); ok {
@@ -129,6 +141,38 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type sessionKey struct{}
+
+// ownCallback lets the callback of a request answer only the browser whose
+// equipe session completed it. The request's id travels in URLs (the login
+// page's, the callback's): without this, whoever started a request, had
+// someone logged in open its login page (which completes it at once for a
+// first-party or consented client) and then followed the callback from
+// their own browser would receive that person's code, with their own state
+// and PKCE verifier, and sign in as them. Returns EFORBIDDEN
+// "oidc.other_browser", and changes nothing: the browser that logged in may
+// still follow it. A request unknown or expired is left to op.
+func (p *Provider) ownCallback(r *http.Request) error {
+	a, err := p.Work.DB.AuthRequest(r.Context(), r.FormValue("id"))
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !a.ExpiresAt.After(p.Work.Now())) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if auth, ok := httpauth.Auth(r); ok && a.SessionID != nil && *a.SessionID == auth.Session.ID {
+		return nil
+	}
+	return &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.other_browser"}
+}
+
+// refuse answers a browser with the page that explains err.
+func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if p.Pages != nil {
+		p.Pages.Refuse(w, r, err)
+		return
+	}
+	status := problem.StatusOf(err)
+	http.Error(w, http.StatusText(status), status)
+}
 
 // TerminateSessionFromRequest is RP-initiated logout: it ends the person's
 // grants to the client and, when the browser's equipe session is theirs,
@@ -184,14 +228,22 @@ func (notFound) IsNotFound() {}
 // client adapts a registered client to op.Client.
 type client struct{ c equipe.OIDCClient }
 
+// errUnknownClient answers a client ID that names no registered client.
+// op passes some of GetClientByClientID's errors on as they are (the
+// refresh grant, end_session), and answers server_error for any that is
+// not an *oidc.Error.
+func errUnknownClient() *oidc.Error { return oidc.ErrInvalidClient().WithDescription("unknown client") }
+
+// GetClientByClientID returns a registered client: invalid_client for an
+// ID that names none, server_error when it cannot be read.
 func (p *Provider) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	cid, err := equipe.ParseID(id)
 	if err != nil {
-		return nil, notFound{errors.New("unknown client")}
+		return nil, errUnknownClient()
 	}
 	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return nil, notFound{errors.New("unknown client")}
+		return nil, errUnknownClient()
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -242,16 +294,16 @@ func (c client) DevMode() bool { return true }
 func (p *Provider) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	cid, err := equipe.ParseID(id)
 	if err != nil {
-		return errors.New("unknown client")
+		return errUnknownClient()
 	}
 	c, err := p.oidcClient(ctx, cid)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return errors.New("unknown client")
+		return errUnknownClient()
 	} else if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	if c.Public || !equalHash(c.SecretHash, digest(secret)) {
-		return errors.New("wrong client secret")
+		return oidc.ErrInvalidClient().WithDescription("wrong client secret")
 	}
 	return nil
 }
@@ -304,17 +356,24 @@ func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	return &oidc.CodeChallenge{Challenge: r.a.CodeChallenge, Method: oidc.CodeChallengeMethod(r.a.CodeChallengeMethod)}
 }
 
-// CreateAuthRequest keeps a request op has checked (client, redirect URI,
-// scopes), after the checks that are equipe's: PKCE with S256 only, and
-// required of a public client.
+// CreateAuthRequest keeps a request op has checked (client, redirect URI),
+// after the checks that are equipe's: PKCE with S256 only, and required of a
+// public client. Of the scopes asked, it keeps openid and those the client
+// was registered for: op lets the standard ones (profile, email,
+// offline_access, phone, address) through whatever the registration says.
+// The others are ignored, as OpenID Connect Core 3.1.2.1 asks of scopes the
+// provider does not grant, and RFC 6749 section 3.3 lets it grant less than
+// asked; the token response's scope says what was granted.
 func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	cid, err := equipe.ParseID(req.ClientID)
 	if err != nil {
-		return nil, oidc.ErrInvalidClient()
+		return nil, errUnknownClient()
 	}
 	c, err := p.Work.DB.OIDCClient(ctx, cid)
-	if err != nil {
-		return nil, oidc.ErrInvalidClient().WithParent(err)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil, errUnknownClient()
+	} else if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -330,7 +389,10 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		return nil, err
 	}
 	now := p.Work.Now()
-	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: req.Scopes, State: req.State,
+	scopes := slices.DeleteFunc(slices.Clone(req.Scopes), func(s string) bool {
+		return s != oidc.ScopeOpenID && !slices.Contains(c.Scopes, s)
+	})
+	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State,
 		Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt,
 		MaxAge: -1, LoginHint: req.LoginHint, UILocales: strings.Join(localeTags(req.UILocales), " "),
@@ -388,13 +450,16 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	return authRequest{a: a, memo: new(accountSet)}, nil
 }
 
+// SaveAuthCode keeps the hash of the code issued for the request id, which
+// expires with it, CodeLifetime later.
 func (p *Provider) SaveAuthCode(ctx context.Context, id, code string) error {
-	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code)) })
+	expires := p.Work.Now().Add(CodeLifetime)
+	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code), expires) })
 }
 
 // DeleteAuthRequest is called when a code is redeemed: the request is kept
-// (with the grant it gave) until it expires, so that a second redemption
-// of its code is recognised and ends that grant.
+// (with the grant it gave) for RequestLifetime more, so that a second
+// redemption of its code meanwhile is recognised and ends that grant.
 func (p *Provider) DeleteAuthRequest(ctx context.Context, id string) error { return nil }
 
 // refreshRequest is a grant as the refresh_token grant sees it.
@@ -434,17 +499,22 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 		if err := p.standing(ctx, r.a.UserID, r.a.AccountID); err != nil {
 			return "", "", time.Time{}, err
 		}
-		gid, err := newToken()
-		if err != nil {
+		// err is the function's own: what the write below returns is
+		// answered, not tokens for a grant never made.
+		var gid string
+		if gid, err = newToken(); err != nil {
 			return "", "", time.Time{}, err
 		}
 		g = store.Grant{ID: gid, ClientID: r.a.ClientID, UserID: *r.a.UserID, AccountID: r.a.AccountID, SessionID: r.a.SessionID,
 			Scopes: r.a.Scopes, AuthTime: r.a.AuthTime, AMR: r.GetAMR(), CreatedAt: now}
 		accessID = store.AccessTokenID(g.ID, random)
 		err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
+			if err := p.loginHolds(ctx, tx, r.a, now); err != nil {
+				return err
+			}
 			// The code is spent with the grant's creation: a second
 			// redemption that raced this one fails here.
-			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID); err != nil {
+			if err := tx.SetAuthRequestGrant(ctx, r.a.ID, g.ID, now.Add(RequestLifetime)); err != nil {
 				return oidc.ErrInvalidGrant().WithDescription("code already used")
 			}
 			if err := tx.CreateGrant(ctx, &g); err != nil {
@@ -474,6 +544,39 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 	return accessID, refresh, exp, nil
 }
 
+// loginHolds refuses with invalid_grant the code of a request whose login no
+// longer holds: the session the person logged in with has ended (they
+// logged out, ended it from their sessions page, it lapsed), or the client
+// is not first-party and they withdrew the consent it relied on. The grant
+// would otherwise be made for a session whose end has passed, and never
+// end with it. The consent, then the session, are locked until tx ends
+// (the order in which deleting an identity deletes them): a logout or a
+// withdrawal at the same time either waits and then ends the grant made in
+// tx, or is seen here.
+func (p *Provider) loginHolds(ctx context.Context, tx *store.Tx, a store.AuthRequest, now time.Time) error {
+	if a.UserID == nil || a.SessionID == nil {
+		return oidc.ErrInvalidGrant()
+	}
+	c, err := p.oidcClient(ctx, a.ClientID)
+	if err != nil {
+		return err
+	}
+	if !c.FirstParty {
+		agreed, err := tx.LockOIDCConsentScopes(ctx, *a.UserID, a.ClientID)
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND ||
+			(err == nil && slices.ContainsFunc(a.Scopes, func(s string) bool { return !slices.Contains(agreed, s) })) {
+			return oidc.ErrInvalidGrant().WithDescription("the person withdrew their consent to the client")
+		} else if err != nil {
+			return err
+		}
+	}
+	s, err := tx.LockSession(ctx, *a.SessionID)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && !s.ExpiresAt.After(now)) {
+		return oidc.ErrInvalidGrant().WithDescription("the login this code came from has ended")
+	}
+	return err
+}
+
 // writeRefresh writes the hash of a new refresh token of the grant, if
 // any. An access token writes nothing: its ID names its grant
 // (store.AccessTokenID).
@@ -498,6 +601,30 @@ func (p *Provider) standing(ctx context.Context, user, account *equipe.ID) error
 			return oidc.ErrInvalidGrant().WithDescription("the person may no longer act in this account")
 		}
 		return err
+	}
+	if err := p.secondFactor(ctx, account, *user); err != nil {
+		if team.IsEnrolmentRequired(err) {
+			return oidc.ErrInvalidGrant().WithDescription("the account requires a second factor the person has not set up")
+		}
+		return err
+	}
+	return nil
+}
+
+// secondFactor applies the account's second-factor requirement to a
+// sign-in for it, as its pages and its API do: once the person's grace is
+// over and they have no second factor, team.EnrolmentRequired. A sign-in
+// for no account is under no account's rule.
+func (p *Provider) secondFactor(ctx context.Context, account *equipe.ID, user equipe.ID) error {
+	if account == nil {
+		return nil
+	}
+	rule, err := p.Team.SecondFactorRule(ctx, *account, user)
+	if err != nil {
+		return err
+	}
+	if rule.Due {
+		return team.EnrolmentRequired()
 	}
 	return nil
 }
@@ -809,11 +936,11 @@ func (p *Provider) accountClaims(ctx context.Context, g store.Grant, scopes []st
 }
 
 func (p *Provider) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("JWT client authentication is not supported")
+	return nil, oidc.ErrInvalidClient().WithDescription("JWT client authentication is not supported")
 }
 
 func (p *Provider) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errors.New("the JWT profile grant is not supported")
+	return nil, oidc.ErrUnsupportedGrantType().WithDescription("the JWT profile grant is not supported")
 }
 
 func (p *Provider) Health(ctx context.Context) error { return p.Work.DB.Ping(ctx) }

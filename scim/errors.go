@@ -93,6 +93,18 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case equipe.ERATELIMITED:
 		secs := max(int((e.RetryAfter+time.Second-1)/time.Second), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		// As the JSON API's problems: a limit with a message of its own
+		// (too many invitations) keeps it, every other says how long to
+		// wait, and both name the wait.
+		key, args := e.Key, map[string]any{}
+		if key == "" || key == "error.rate_limited" {
+			key = "error.rate_limited_for"
+		}
+		for k, v := range e.Args {
+			args[k] = v
+		}
+		args["duration"] = s.I18n.Wait(locale, e.RetryAfter)
+		body.Detail = s.I18n.T(locale, key, args)
 	case equipe.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.ProductName(), "SCIM"))
 	case equipe.EUNAVAILABLE:

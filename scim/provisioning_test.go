@@ -268,3 +268,23 @@ func TestUsers_ListPagesAndFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestUsers_AnEmptyExternalIDIsUnassigned: SCIM reads an empty externalId
+// as an absent one, on creation as on a PUT: the member has none, where the
+// JSON API, which says "none" with null, refuses an empty one.
+func TestUsers_AnEmptyExternalIDIsUnassigned(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		email := "kim@" + tn.domain
+		r := tn.call(t, "POST", "/Users", map[string]any{"userName": email, "externalId": ""}, http.StatusCreated)
+		id := r.JSON["id"].(string)
+		if _, ok := r.JSON["externalId"]; ok {
+			t.Errorf("created with an externalId: %s", r.Raw)
+		}
+		tn.call(t, "PUT", "/Users/"+id, map[string]any{"userName": email, "externalId": "hr-7"}, http.StatusOK)
+		tn.call(t, "PUT", "/Users/"+id, map[string]any{"userName": email, "externalId": ""}, http.StatusOK)
+		if m, _ := tn.member(t, id); m.ExternalID != "" {
+			t.Errorf("an empty externalId kept %q", m.ExternalID)
+		}
+	})
+}

@@ -2,10 +2,14 @@ package scim_test
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/mail"
+	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -210,6 +214,61 @@ func TestRules_AGroupPatchIsAllOrNothing(t *testing.T) {
 		}
 		if m, _ := tn.member(t, id); m.Role != "admin" {
 			t.Fatalf("role after the add alone: %s", m.Role)
+		}
+	})
+}
+
+// TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing: a user
+// created inactive is sent their invitation when the directory activates
+// them. While the account's invitations are throttled, the PATCH is
+// answered 429, with Retry-After and a detail that says how long to wait,
+// and changes nothing: the member stays suspended, their title as it was,
+// and no invitation goes out. Once the limit lifts, the same PATCH (the
+// directory's retry) reactivates and invites them.
+func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		// An active user: the account's invitation counter exists.
+		tn.call(t, "POST", "/Users", map[string]any{"userName": "first@" + tn.domain}, http.StatusCreated)
+		later := "later@" + tn.domain
+		r := tn.call(t, "POST", "/Users", map[string]any{"userName": later, "title": "Clerk", "active": false}, http.StatusCreated)
+		id := r.JSON["id"].(string)
+		raw := storetest.Raw(t, env.DB)
+		counter := "invite:account:" + tn.account.String()
+		setCount := func(n int) {
+			t.Helper()
+			res, err := raw.Exec(`UPDATE throttles SET count = $1 WHERE key = $2`, n, counter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatal("no invitation counter for the account")
+			}
+		}
+		setCount(200)
+		activate := patchOp(map[string]any{"op": "replace", "path": "title", "value": "Engineer"},
+			map[string]any{"op": "replace", "path": "active", "value": true})
+		r = do(t, env, "PATCH", "/scim/v2/Users/"+id, tn.key, activate)
+		scimError(t, r, http.StatusTooManyRequests, "")
+		if d := r.JSON["detail"].(string); strings.Contains(d, "{") || !strings.Contains(d, " min") {
+			t.Errorf("the detail does not say how long to wait: %q", d)
+		}
+		if r.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+		if m, _ := tn.member(t, id); m.Status != equipe.MemberSuspended || m.Title != "Clerk" || m.InvitationsSent != 0 {
+			t.Errorf("the refused PATCH changed the member: %s, %q, %d invitations", m.Status, m.Title, m.InvitationsSent)
+		}
+		if slices.Contains(env.Outbox(t, mail.TemplateInvitation), later) {
+			t.Error("the refused PATCH sent an invitation")
+		}
+		setCount(0)
+		tn.call(t, "PATCH", "/Users/"+id, activate, http.StatusOK)
+		if m, _ := tn.member(t, id); m.Status != equipe.MemberInvited || m.Title != "Engineer" || m.InvitationsSent != 1 {
+			t.Errorf("the retry: %s, %q, %d invitations", m.Status, m.Title, m.InvitationsSent)
+		}
+		if got := env.Outbox(t, mail.TemplateInvitation); !slices.Contains(got, later) {
+			t.Errorf("the retry sent no invitation: %v", got)
 		}
 	})
 }

@@ -241,9 +241,14 @@ func (c *call) createUser() error {
 		return badRequest(invalidValue, "scim.username_required", nil)
 	}
 	ctx := c.r.Context()
-	added, err := c.s.Team.AddMember(ctx, c.actor, c.account.ID, team.NewMember{Email: st.email, FirstName: st.first,
-		LastName: st.last, Role: c.s.Team.BaseRole(), Title: st.title, ExternalID: st.externalID,
-		SendInvitation: st.active, Suspended: !st.active})
+	in := team.NewMember{Email: st.email, FirstName: st.first, LastName: st.last, Role: c.s.Team.BaseRole(),
+		Title: st.title, SendInvitation: st.active, Suspended: !st.active}
+	if st.externalID != "" {
+		// An empty externalId is unassigned, as an absent one (and as
+		// PUT and PATCH read it): the member has none.
+		in.ExternalID = &st.externalID
+	}
+	added, err := c.s.Team.AddMember(ctx, c.actor, c.account.ID, in)
 	if err != nil {
 		return err
 	}
@@ -457,9 +462,8 @@ func emailValues(path filter.Path, value any) []string {
 }
 
 // change applies to the member what the directory changed of them, in
-// one use case call, and answers the member as they stand.
+// one unit of work, and answers the member as they stand.
 func (c *call) change(e team.DirectoryEntry, st userState) error {
-	ctx := c.r.Context()
 	was := stateOf(e)
 	var ch team.MemberChange
 	changed := false
@@ -478,23 +482,29 @@ func (c *call) change(e team.DirectoryEntry, st userState) error {
 	}
 	user := e.Member.UserID
 	if changed {
-		if _, err := c.s.Team.ChangeMember(ctx, c.actor, c.account.ID, user, ch); err != nil {
+		// The change and the invitation it calls for commit together: an
+		// invitation refused (throttled) undoes the reactivation, so that
+		// the directory's retry finds the member suspended and invites them.
+		err := c.together(func() error {
+			ctx := c.r.Context()
+			after, err := c.s.Team.ChangeMember(ctx, c.actor, c.account.ID, user, ch)
+			if err != nil {
+				return err
+			}
+			// A member reactivated who was never sent their invitation
+			// (created suspended) is sent it now.
+			if ch.Status != nil && st.active && after.Status == equipe.MemberCreated && after.InvitationsSent == 0 {
+				_, err = c.s.Team.Invite(ctx, c.actor, c.account.ID, user)
+			}
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	}
-	now, err := c.s.Team.DirectoryMember(ctx, c.actor, c.account.ID, user)
+	now, err := c.s.Team.DirectoryMember(c.r.Context(), c.actor, c.account.ID, user)
 	if err != nil {
 		return err
-	}
-	// A member reactivated who was never sent their invitation (created
-	// suspended) is sent it now.
-	if ch.Status != nil && st.active && now.Member.Status == equipe.MemberCreated && now.Member.InvitationsSent == 0 {
-		if _, err := c.s.Team.Invite(ctx, c.actor, c.account.ID, user); err != nil {
-			return err
-		}
-		if now, err = c.s.Team.DirectoryMember(ctx, c.actor, c.account.ID, user); err != nil {
-			return err
-		}
 	}
 	return c.respondUser(http.StatusOK, now)
 }

@@ -35,6 +35,16 @@ func (q Queries) OIDCConsentScopes(ctx context.Context, user, client equipe.ID) 
 	return strings.Fields(s), wrap(err)
 }
 
+// LockOIDCConsentScopes returns the scopes the user agreed the client may
+// ask, locked until the transaction ends: a withdrawal meanwhile waits for
+// it, then sees what it wrote. Returns ENOTFOUND when there is no consent.
+func (tx *Tx) LockOIDCConsentScopes(ctx context.Context, user, client equipe.ID) ([]string, error) {
+	var s string
+	err := tx.q.QueryRowContext(ctx, `SELECT scopes FROM oidc_consents WHERE user_id = $1 AND client_id = $2`+tx.Queries.d.forUpdate,
+		user, client).Scan(&s)
+	return strings.Fields(s), wrap(err)
+}
+
 // OIDCConsents returns a page of the user's consents, newest first, with
 // the cursor of the next page ("" after the last).
 func (q Queries) OIDCConsents(ctx context.Context, user equipe.ID, p equipe.Page) ([]OIDCConsent, string, error) {

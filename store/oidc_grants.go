@@ -72,15 +72,19 @@ func (w Writes) CompleteAuthRequest(ctx context.Context, a *AuthRequest) error {
 }
 
 // SetAuthRequestCode records the hash of the code issued for a done
-// request. Returns ENOTFOUND when it has one already.
-func (w Writes) SetAuthRequestCode(ctx context.Context, id string, hash []byte) error {
-	return w.execOne(ctx, `UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1 AND done AND code_hash IS NULL`, id, hash)
+// request, redeemable until expires: the request expires then. Returns
+// ENOTFOUND when it has one already.
+func (w Writes) SetAuthRequestCode(ctx context.Context, id string, hash []byte, expires time.Time) error {
+	return w.execOne(ctx, `UPDATE oidc_auth_requests SET code_hash = $2, expires_at = $3 WHERE id = $1 AND done AND code_hash IS NULL`,
+		id, hash, micros(expires))
 }
 
-// SetAuthRequestGrant records the grant the request's code gave: a second
-// redemption of the code finds it and ends it.
-func (w Writes) SetAuthRequestGrant(ctx context.Context, id, grant string) error {
-	return w.execOne(ctx, `UPDATE oidc_auth_requests SET grant_id = $2 WHERE id = $1 AND grant_id IS NULL`, id, grant)
+// SetAuthRequestGrant records the grant the request's code gave, and keeps
+// the request until keep: a second redemption of the code until then finds
+// the grant and ends it. Returns ENOTFOUND when the code gave one already.
+func (w Writes) SetAuthRequestGrant(ctx context.Context, id, grant string, keep time.Time) error {
+	return w.execOne(ctx, `UPDATE oidc_auth_requests SET grant_id = $2, expires_at = $3 WHERE id = $1 AND grant_id IS NULL`,
+		id, grant, micros(keep))
 }
 
 // DeleteAuthRequests deletes the requests expired at now.

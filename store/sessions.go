@@ -46,6 +46,16 @@ func (q Queries) SessionByHash(ctx context.Context, hash []byte) (equipe.Session
 	return s, wrap(err)
 }
 
+// LockSession returns the session id, locked until the transaction ends:
+// ending it meanwhile waits for the transaction, then sees what it wrote.
+// Returns ENOTFOUND when it has ended. It does not check lifetimes: the
+// caller does, with its clock.
+func (tx *Tx) LockSession(ctx context.Context, id equipe.ID) (equipe.Session, error) {
+	var s equipe.Session
+	err := scanSession(tx.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`+tx.Queries.d.forUpdate, id), &s)
+	return s, wrap(err)
+}
+
 // Sessions returns the user's sessions, newest first.
 func (q Queries) Sessions(ctx context.Context, userID equipe.ID) ([]equipe.Session, error) {
 	out, _, err := q.SessionPage(ctx, userID, SessionFilter{}, equipe.Page{})

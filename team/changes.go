@@ -42,12 +42,24 @@ type Change struct {
 // and, for a firm, its clients' logs. A cursor beyond the last event
 // recorded (from another database, or one restored from a backup) answers
 // EGONE changes.cursor_expired: the reader must resynchronise.
+//
+// A stream calls it for each page with the key it authenticated with when
+// it began, and the key is authenticated again each time, as a new request
+// would be: a key revoked since, or whose creator may no longer act (an
+// instance key's no longer administers the instance), answers
+// EUNAUTHORIZED with the code its next request would get, and the stream
+// ends there.
 func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]Change, string, error) {
 	f := store.StreamFilter{Limit: q.Limit}
-	switch {
-	case caller.Key == nil:
+	if caller.Key == nil {
 		return nil, "", forbidden("changes.key_required", nil)
-	case caller.Key.AccountID != nil:
+	}
+	k, err := s.stillActs(ctx, caller.Key)
+	if err != nil {
+		return nil, "", err
+	}
+	caller.Key = k
+	if caller.Key.AccountID != nil {
 		account := *caller.Key.AccountID
 		if _, _, err := s.authorize(ctx, caller, account, "audit.view"); err != nil {
 			return nil, "", err

@@ -11,6 +11,35 @@ import (
 	"github.com/equipe-dev/equipe/team"
 )
 
+// TestAddMember_AnExternalIDGivenMustBeOne: a member added with an
+// external ID that is empty, too long or not printable is refused with
+// external_id.invalid (external_id.too_long) on the field external_id, as a
+// change to one is, and nobody is added; one added with none (nil) has none.
+func TestAddMember_AnExternalIDGivenMustBeOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		w.add("zoe", "admin", equipe.MemberActive)
+		add := func(name string, ext *string) (team.Added, error) {
+			return w.s.AddMember(ctx, w.actor("zoe"), w.account, team.NewMember{Email: w.email(name), Role: "collaborator",
+				Resources: []equipe.ID{w.res[2].ID}, ExternalID: ext})
+		}
+		for bad, want := range map[string]string{"": "external_id.invalid", "tab\there": "external_id.invalid",
+			strings.Repeat("x", team.MaxPersonExternalID+1): "external_id.too_long"} {
+			_, err := add("eve", &bad)
+			if e := equipe.AsError(err); e.Code != equipe.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "external_id" ||
+				e.Fields[0].Key != want {
+				t.Errorf("%q: %v, want %s on external_id", bad, err, want)
+			}
+		}
+		if ms, err := db.Members(ctx, w.account); err != nil || len(ms) != 1 {
+			t.Fatalf("members after the refusals: %d %v", len(ms), err)
+		}
+		if a, err := add("eve", nil); err != nil || a.Member.ExternalID != "" {
+			t.Fatalf("added with none: %+v %v", a.Member, err)
+		}
+	})
+}
+
 // TestExternalIDs_MembersCarryTheVendorsIDInTheirAccountOnly: a member's
 // external ID is set on adding and changing, unique in the account (409
 // member.external_id_taken) but free in another, cleared with "", recorded
@@ -25,7 +54,7 @@ func TestExternalIDs_MembersCarryTheVendorsIDInTheirAccountOnly(t *testing.T) {
 		other.add("olga", "admin", equipe.MemberActive)
 
 		added, err := w.s.AddMember(ctx, w.actor("zoe"), w.account, team.NewMember{Email: w.email("eve"), Role: "collaborator",
-			Resources: []equipe.ID{w.res[2].ID}, ExternalID: "crm-42"})
+			Resources: []equipe.ID{w.res[2].ID}, ExternalID: ptr("crm-42")})
 		if err != nil || added.Member.ExternalID != "crm-42" {
 			t.Fatalf("add with an external ID: %+v %v", added.Member, err)
 		}
@@ -34,7 +63,7 @@ func TestExternalIDs_MembersCarryTheVendorsIDInTheirAccountOnly(t *testing.T) {
 		}
 		// Taken in the account, by adding or by changing; case counts.
 		if _, err := w.s.AddMember(ctx, w.actor("zoe"), w.account, team.NewMember{Email: w.email("bob"), Role: "collaborator",
-			Resources: []equipe.ID{w.res[2].ID}, ExternalID: "crm-42"}); code(err) != "conflict member.external_id_taken" {
+			Resources: []equipe.ID{w.res[2].ID}, ExternalID: ptr("crm-42")}); code(err) != "conflict member.external_id_taken" {
 			t.Fatalf("a second member with the ID: %s", code(err))
 		}
 		taken := "crm-42"
@@ -47,7 +76,7 @@ func TestExternalIDs_MembersCarryTheVendorsIDInTheirAccountOnly(t *testing.T) {
 		}
 		// Free in another account.
 		if _, err := other.s.AddMember(ctx, other.actor("olga"), other.account, team.NewMember{Email: other.email("eve"),
-			Role: "collaborator", Resources: []equipe.ID{other.res[2].ID}, ExternalID: "crm-42"}); err != nil {
+			Role: "collaborator", Resources: []equipe.ID{other.res[2].ID}, ExternalID: ptr("crm-42")}); err != nil {
 			t.Fatalf("the same ID in another account: %v", err)
 		}
 		// Bad identifiers change nothing.

@@ -366,8 +366,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		if d.Resources != nil {
 			in.Resources = *d.Resources
 		}
-		if d.ExternalID != nil {
-			in.ExternalID = *d.ExternalID
+		if d.ExternalID != nil && *d.ExternalID != "" {
+			// An empty cell: the new member has none.
+			in.ExternalID = d.ExternalID
 		}
 		_, err := s.AddMember(ctx, actor, account, in)
 		if errors.Is(err, errRehearsed) {

@@ -51,8 +51,10 @@ type NewMember struct {
 	// does, in the same unit of work.
 	Clients []equipe.ID
 	// ExternalID is the vendor's identifier of the member in the account
-	// (optional; unique in the account).
-	ExternalID string
+	// (nil: none; unique in the account). One given is 1 to 255 printable
+	// characters: "" is refused with external_id.invalid, as a change that
+	// sets one refuses it (a new member has no identifier to clear).
+	ExternalID *string
 	// Suspended adds the member suspended (a directory provisioning someone
 	// inactive); no email goes out to them then.
 	Suspended bool
@@ -104,8 +106,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		v.Add("locale", "locale.invalid")
 	}
 	title := checkTitle(&v, in.Title)
-	if in.ExternalID != "" {
-		checkPersonExternalID(&v, "external_id", in.ExternalID)
+	ext := ""
+	if in.ExternalID != nil {
+		ext = *in.ExternalID
+		checkPersonExternalID(&v, "external_id", ext)
 	}
 	if in.Suspended && (in.SendInvitation || in.SendWelcome) {
 		v.Add("send_invitation", "member.suspended_no_email")
@@ -172,7 +176,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 		}
 		m := equipe.Member{AccountID: account, Role: role.Key, Status: status, Title: title,
 			Overrides: in.Overrides, NotificationEmail: notify, FirstName: first, LastName: last, Locale: in.Locale,
-			CreatedAt: now, InvitedBy: actor.userID(), ExternalID: in.ExternalID}
+			CreatedAt: now, InvitedBy: actor.userID(), ExternalID: ext}
 		switch equipe.ErrorCode(err) {
 		case "":
 			if _, err := u.Member(ctx, account, usr.ID); err == nil {

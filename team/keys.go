@@ -52,27 +52,57 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.A
 	var b [equipe.MaxKeySecretLen]byte
 	n := copy(b[:], secret)
 	h := keyHash(sha256.Sum256(b[:n]))
+	e, err := s.keyActing(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
+		s.recordKeyUse(e.key.ID, now)
+	}
+	return e.key, nil
+}
+
+// keyActing returns the cache's entry of the key whose secret hashes to h,
+// read from the store on a miss, if the key may act now; else the refusal
+// AuthenticateKey answers. It is the whole of authenticating a key but for
+// hashing its secret and recording its use: what a request costs, nothing
+// more, with the cache warm.
+func (s *Service) keyActing(ctx context.Context, h keyHash) (keyEntry, error) {
 	e, ok := s.cache.key(h)
 	if !ok {
 		gen := s.cache.generation()
 		hash := h // a copy for the store: h itself stays on the stack
 		k, err := s.DB.APIKeyByHash(ctx, hash[:])
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return nil, invalidKey()
+			return keyEntry{}, invalidKey()
 		} else if err != nil {
-			return nil, err
+			return keyEntry{}, err
 		}
 		e = keyEntry{key: &k, touched: k.LastUsedAt}
 		s.cache.putKey(gen, h, e)
 	}
 	if !e.key.RevokedAt.IsZero() {
-		return nil, invalidKey()
+		return keyEntry{}, invalidKey()
 	}
 	if err := s.keyStanding(ctx, e.key); err != nil {
-		return nil, err
+		return keyEntry{}, err
 	}
-	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
-		s.recordKeyUse(e.key.ID, now)
+	return e, nil
+}
+
+// stillActs authenticates again the key an actor authenticated with,
+// earlier, as AuthenticateKey would now: a use case that goes on acting for
+// one request (the change stream) calls it before each step, so that a
+// revocation, or a change to the key creator's standing, made since the
+// request began stops it as it stops the next request. It returns the key as
+// it stands now, or AuthenticateKey's refusal.
+func (s *Service) stillActs(ctx context.Context, k *equipe.APIKey) (*equipe.APIKey, error) {
+	if len(k.Hash) != sha256.Size {
+		return nil, invalidKey()
+	}
+	e, err := s.keyActing(ctx, keyHash(k.Hash))
+	if err != nil {
+		return nil, err
 	}
 	return e.key, nil
 }

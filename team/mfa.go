@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -68,4 +69,10 @@ func (s *Service) SecondFactorRule(ctx context.Context, account, user equipe.ID)
 // their account's second-factor requirement (SecondFactorRule.Due).
 func EnrolmentRequired() error {
 	return equipe.Errorf(equipe.EFORBIDDEN, "mfa.enrolment_required")
+}
+
+// IsEnrolmentRequired reports whether err is EnrolmentRequired's.
+func IsEnrolmentRequired(err error) bool {
+	var e *equipe.Error
+	return errors.As(err, &e) && e.Key == "mfa.enrolment_required"
 }

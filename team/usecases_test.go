@@ -557,6 +557,62 @@ func TestInvite_SendsALinkRecordsItAndIsThrottled(t *testing.T) {
 	})
 }
 
+// TestTogether_AReactivationWhoseInvitationIsRefusedChangesNothing
+// reactivates a member added suspended and sends them their invitation in
+// one unit of work, as a directory's activation does: while the account's
+// invitations are throttled the invitation's refusal undoes the
+// reactivation (no row, no event, no email); once the limit lifts, both
+// commit.
+func TestTogether_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		s.added("first", "collaborator", true) // the account's invitation counter exists
+		a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("later"), Role: "collaborator",
+			Resources: s.product(), Suspended: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := a.User
+		setCount := func(n int) {
+			t.Helper()
+			res, err := b.raw.Exec(`UPDATE throttles SET count = $1 WHERE key = $2`, n, "invite:account:"+s.account.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatal("no invitation counter for the account")
+			}
+		}
+		activate := func() error {
+			return s.s.Together(ctx, s.admin(), func(ctx context.Context) error {
+				m, err := s.s.ChangeMember(ctx, s.admin(), s.account, target.ID, team.MemberChange{Status: ptr(equipe.MemberActive)})
+				if err != nil {
+					return err
+				}
+				if m.Status != equipe.MemberCreated || m.InvitationsSent != 0 {
+					t.Fatalf("reactivated: %s, %d invitations", m.Status, m.InvitationsSent)
+				}
+				_, err = s.s.Invite(ctx, s.admin(), s.account, target.ID)
+				return err
+			})
+		}
+		setCount(200) // the account's hourly limit: the next invitation is refused
+		s.done(t, "invite.throttled", activate)
+		if got := s.templates(target.Email); len(got) != 0 {
+			t.Errorf("emails after the refusal: %v", got)
+		}
+		setCount(0)
+		before, _ := s.done(t, "", activate)
+		s.wrote(t, before, event.MemberReactivated.Type, event.InvitationSent.Type)
+		if m := s.member(target.ID); m.Status != equipe.MemberInvited || m.InvitationsSent != 1 {
+			t.Errorf("member: %s, %d invitations", m.Status, m.InvitationsSent)
+		}
+		if got := s.templates(target.Email); !slices.Equal(got, []string{mail.TemplateInvitation}) {
+			t.Errorf("emails: %v", got)
+		}
+	})
+}
+
 func TestRevokeInvitation_ThePendingLinkStopsWorking(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -1257,6 +1313,95 @@ func TestKeys_CreatedRevokedOnceAndNeverShown(t *testing.T) {
 				_, err = s.s.AuthenticateKey(ctx, secret)
 				if want := map[event.Type]string{event.KeyCreated.Type: "", event.KeyRevoked.Type: "api_key.invalid"}[tt.kind]; key(err) != want {
 					t.Errorf("the key authenticates with %q, want %q", key(err), want)
+				}
+			})
+		}
+	})
+}
+
+// TestChanges_AKeyReadsNoPageOnceItMayNoLongerAct reads a page of the
+// change stream with a key, changes where the key stands, then reads the
+// next page with the key as it was when the stream began, as a stream does:
+// the key is authenticated again for each page, so that it is refused with
+// the code its next request would get, and reads nothing more.
+func TestChanges_AKeyReadsNoPageOnceItMayNoLongerAct(t *testing.T) {
+	write := func(t *testing.T, s *scene, fn func(tx *store.Tx) error) {
+		t.Helper()
+		if err := s.db.Write(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		// instance: an instance key, made by an instance administrator of
+		// the row's own; else a key of the account with audit.view, made by
+		// its administrator "ada".
+		instance bool
+		// stop changes where the key k, made by creator, stands.
+		stop    func(t *testing.T, s *scene, creator *equipe.User, k equipe.APIKey)
+		refusal string
+	}{
+		{name: "an account key revoked",
+			stop: func(t *testing.T, s *scene, _ *equipe.User, k equipe.APIKey) {
+				if err := s.s.RevokeKey(ctx, s.admin(), &s.account, k.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			refusal: "api_key.invalid"},
+		{name: "an account key whose creator is suspended",
+			stop:    func(t *testing.T, s *scene, creator *equipe.User, _ equipe.APIKey) { s.suspend(creator) },
+			refusal: "api_key.creator_suspended"},
+		{name: "an instance key revoked", instance: true,
+			stop: func(t *testing.T, s *scene, creator *equipe.User, k equipe.APIKey) {
+				if err := s.s.RevokeKey(ctx, team.Actor{User: creator}, nil, k.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			refusal: "api_key.invalid"},
+		{name: "an instance key whose creator no longer administers the instance", instance: true,
+			stop: func(t *testing.T, s *scene, creator *equipe.User, _ equipe.APIKey) {
+				write(t, s, func(tx *store.Tx) error { return tx.SetInstanceAdmin(ctx, creator.ID, false) })
+			},
+			refusal: "api_key.creator_not_instance_admin"},
+		{name: "an instance key whose creator is disabled", instance: true,
+			stop: func(t *testing.T, s *scene, creator *equipe.User, _ equipe.APIKey) {
+				write(t, s, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, creator.ID, time.Now()) })
+			},
+			refusal: "api_key.creator_disabled"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				var creator *equipe.User
+				var account *equipe.ID
+				var role string
+				if tt.instance {
+					u, err := b.st.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: "support@" + s.domain, FirstName: "Vendor",
+						LastName: "Support", Locale: "en", Password: password})
+					if err != nil {
+						t.Fatal(err)
+					}
+					creator = &u
+				} else {
+					creator, account, role = s.add("ada", "admin", equipe.MemberActive), &s.account, "admin"
+				}
+				k, _, err := s.s.CreateKey(ctx, team.Actor{User: creator}, account, team.NewKey{Name: "Stream", Role: role})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stream := team.Actor{Key: &k}
+				q := team.ChangesQuery{After: team.CursorNow, Limit: team.MaxChangesPage}
+				_, next, err := s.s.Changes(ctx, stream, q)
+				if err != nil {
+					t.Fatalf("the first page: %v", err)
+				}
+				tt.stop(t, s, creator, k)
+				s.added("late", "collaborator", false)
+				q.After = next
+				page, _, err := s.s.Changes(ctx, stream, q)
+				if key(err) != tt.refusal || len(page) != 0 {
+					t.Errorf("the next page: %d events, %q; want the refusal %q", len(page), key(err), tt.refusal)
 				}
 			})
 		}

@@ -61,8 +61,24 @@ func (w *Web) logIn(rw http.ResponseWriter, r *http.Request) error {
 	}
 	// A new session secret at every login: a secret planted before login
 	// (session fixation) never becomes a logged-in one.
-	w.Cookies.Set(rw, auth, secret)
+	if err := w.startSession(rw, r, auth, secret); err != nil {
+		return err
+	}
 	return redirect(rw, r, next)
+}
+
+// startSession gives the browser the session a login opened. The session
+// the browser held until then, if any (a person an application asked to log
+// in again, with prompt=login or max_age), ends as at a logout: the new one
+// replaces it.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, auth identity.Auth, secret string) error {
+	if old, ok := httpauth.Auth(r); ok && httpauth.AuthVia(r) == httpauth.ViaCookie && old.Session.ID != auth.Session.ID {
+		if err := w.Identity.LogOut(r.Context(), old, httpauth.Origin(r)); err != nil {
+			return err
+		}
+	}
+	w.Cookies.Set(rw, auth, secret)
+	return nil
 }
 
 func (w *Web) logOut(rw http.ResponseWriter, r *http.Request) error {

@@ -57,7 +57,9 @@ func (w *Web) secondStepPage(r *http.Request, pl identity.PendingLogin, method, 
 }
 
 func (w *Web) secondStepForm(rw http.ResponseWriter, r *http.Request) error {
-	if _, ok := httpauth.Auth(r); ok {
+	// A browser logged in already has its second step to answer only when
+	// the person is logging in again (startSession).
+	if _, ok := httpauth.Auth(r); ok && w.Cookies.Challenge(r) == "" {
 		return redirect(rw, r, localPath(r.URL.Query().Get("next"), "/"))
 	}
 	pl, ok, err := w.pendingLogin(rw, r)
@@ -92,6 +94,8 @@ func (w *Web) secondStep(rw http.ResponseWriter, r *http.Request) error {
 // fixation) never becomes a logged-in one.
 func (w *Web) loggedIn(rw http.ResponseWriter, r *http.Request, auth identity.Auth, secret, next string) error {
 	w.Cookies.ClearChallenge(rw)
-	w.Cookies.Set(rw, auth, secret)
+	if err := w.startSession(rw, r, auth, secret); err != nil {
+		return err
+	}
 	return redirect(rw, r, next)
 }

@@ -270,7 +270,7 @@ func (w *Web) problem(locale string, e *equipe.Error) string {
 		args[k] = v
 	}
 	if e.Code == equipe.ERATELIMITED {
-		args["duration"] = w.wait(locale, e.RetryAfter)
+		args["duration"] = w.I18n.Wait(locale, e.RetryAfter)
 	}
 	if types, ok := e.Args["types"].(string); ok {
 		args["types"] = w.typeNames(locale, types)

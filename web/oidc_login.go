@@ -8,6 +8,7 @@ import (
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/openid"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // /login/oidc is where the OpenID Connect provider sends a person for a
@@ -50,12 +51,7 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 			return w.oidcRefuse(rw, r, id, "login_required")
 		}
 		if auth != nil {
-			// prompt=login, or a login older than max_age: the person logs in
-			// again, from the start.
-			if err := w.Identity.LogOut(r.Context(), *auth, httpauth.Origin(r)); err != nil {
-				return err
-			}
-			w.Cookies.Clear(rw)
+			return w.oidcLoginAgain(rw, r, l, *auth)
 		}
 		q := url.Values{"next": {oidcSelf(id)}}
 		if l.LoginHint != "" {
@@ -69,6 +65,12 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 	pick := len(l.Accounts) > 1 && l.Account == nil
 	if (l.FirstParty || l.Consented) && !pick {
 		to, err := w.SignIn.Allow(r.Context(), id, *auth, l.Account)
+		if team.IsEnrolmentRequired(err) {
+			if l.None {
+				return w.oidcRefuse(rw, r, id, "interaction_required")
+			}
+			return w.oidcEnrolFirst(rw, r, id)
+		}
 		if err != nil {
 			return w.refuse(rw, r, err)
 		}
@@ -82,6 +84,22 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 		return w.oidcRefuse(rw, r, id, code)
 	}
 	return w.showOIDCConsent(rw, r, l, nil, http.StatusOK)
+}
+
+// oidcLoginAgain asks the person logged in with auth to log in again, as
+// the request l asks (prompt=login, or a login older than max_age): the
+// login form, which comes back here once the login succeeds. Their session
+// stays until then, and the new one replaces it (startSession): opening
+// this page, a GET that any site may make a browser do, ends nothing.
+func (w *Web) oidcLoginAgain(rw http.ResponseWriter, r *http.Request, l openid.Login, auth identity.Auth) error {
+	p := w.page(r, "login.title")
+	p.Notice = "oidc.login_again"
+	p.Data = oidcSelf(l.ID)
+	p.Form.Values["email"] = auth.User.Email
+	if l.LoginHint != "" && len(l.LoginHint) <= 320 {
+		p.Form.Values["email"] = l.LoginHint
+	}
+	return w.render(rw, r, http.StatusOK, "login", p)
 }
 
 func (w *Web) showOIDCConsent(rw http.ResponseWriter, r *http.Request, l openid.Login, f *form, status int) error {
@@ -132,6 +150,9 @@ func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
 		account = &a
 	}
 	to, err := w.SignIn.Allow(r.Context(), id, auth, account)
+	if team.IsEnrolmentRequired(err) {
+		return w.oidcEnrolFirst(rw, r, id)
+	}
 	if err != nil {
 		f := newForm()
 		if !f.absorb(err, nil) {
@@ -148,6 +169,13 @@ func (w *Web) oidcDecide(rw http.ResponseWriter, r *http.Request) error {
 		return w.showOIDCConsent(rw, r, l, f, refusedStatus(err))
 	}
 	return w.oidcContinue(rw, r, to)
+}
+
+// oidcEnrolFirst sends a person whom the account they sign in for requires
+// a second factor of (their grace over) to set one up, and back to the
+// request once they have.
+func (w *Web) oidcEnrolFirst(rw http.ResponseWriter, r *http.Request, id string) error {
+	return redirect(rw, r, enrolPath+"?next="+url.QueryEscape(oidcSelf(id)))
 }
 
 // oidcContinue sends the browser on to the provider's callback, or to the

@@ -266,7 +266,9 @@ func (w *Web) passkeyLogIn(rw http.ResponseWriter, r *http.Request) error {
 		return w.passkeyFail(rw, r, err)
 	}
 	// A new session secret, as at every login (no session fixation).
-	w.Cookies.Set(rw, auth, secret)
+	if err := w.startSession(rw, r, auth, secret); err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
 	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
 }
 
@@ -294,6 +296,8 @@ func (w *Web) secondStepPasskey(rw http.ResponseWriter, r *http.Request) error {
 		return w.passkeyFail(rw, r, err)
 	}
 	w.Cookies.ClearChallenge(rw)
-	w.Cookies.Set(rw, auth, secret)
+	if err := w.startSession(rw, r, auth, secret); err != nil {
+		return w.passkeyFail(rw, r, err)
+	}
 	return passkeyJSON(rw, http.StatusOK, map[string]string{"next": localPath(r.URL.Query().Get("next"), "/")})
 }

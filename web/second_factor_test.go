@@ -122,6 +122,48 @@ func TestLoginSecondStep_AsksForACodeOrARecoveryCodeAndThenLogsIn(t *testing.T) 
 	}
 }
 
+// TestLoginSecondStep_APersonLoggingInAgainAnswersItAndTheNewSessionReplacesTheOld
+// has a logged-in person with an authenticator app log in again, as an
+// application's prompt=login asks: the second step is put to them though
+// the browser has a session, and once it is answered the new session
+// replaces the old one, whose cookie no longer logs in.
+func TestLoginSecondStep_APersonLoggingInAgainAnswersItAndTheNewSessionReplacesTheOld(t *testing.T) {
+	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	post(t, env.Client(), env.URL+"/signup", signupForm("ada@example.com"))
+	secret, _ := totpEnrolled(t, env, clock, "ada@example.com")
+	c := env.Client()
+	login := url.Values{"email": {"ada@example.com"}, "password": {"lovelace rode the number engine"}, "next": {"/privacy"}}
+	logIn := func() {
+		t.Helper()
+		if p := post(t, c, env.URL+"/login", login); p.Status != 303 || p.Header.Get("Location") != "/login/second-factor?next=%2Fprivacy" {
+			t.Fatalf("login: %d %q", p.Status, p.Header.Get("Location"))
+		}
+		if p := get(t, c, env.URL+"/login/second-factor?next=%2Fprivacy"); p.Status != 200 || !strings.Contains(p.Body, `autocomplete="one-time-code"`) {
+			t.Fatalf("second step page: %d %q\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+		code, _ := totp.GenerateCode(secret, clock.Now())
+		if p := post(t, c, env.URL+"/login/second-factor", url.Values{"code": {code}, "method": {"totp"}, "next": {"/privacy"}}); p.Status != 303 ||
+			p.Header.Get("Location") != "/privacy" {
+			t.Fatalf("second step: %d %q\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+		clock.Advance(30 * time.Second)
+	}
+	logIn()
+	old := cookie(c, env.URL, "equipe_session")
+	logIn()
+	if now := cookie(c, env.URL, "equipe_session"); now == "" || now == old {
+		t.Fatalf("no new session: %q, then %q", old, now)
+	}
+	if p := get(t, c, env.URL+"/"); p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/consent") {
+		t.Errorf("the new session does not log in: %d %q", p.Status, p.Header.Get("Location"))
+	}
+	if p := get(t, env.Client(), env.URL+"/", "Cookie", "equipe_session="+old); p.Status != 303 ||
+		!strings.HasPrefix(p.Header.Get("Location"), "/login") {
+		t.Errorf("the replaced session still logs in: %d %q", p.Status, p.Header.Get("Location"))
+	}
+}
+
 func TestSecurityPage_NewRecoveryCodesAndRemovingTheAppNeedThePasswordAndSaySoBesideTheField(t *testing.T) {
 	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
 	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})

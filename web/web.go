@@ -758,7 +758,7 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		// problem is one line of a form's summary: the field's name and its
 		// problem ("Prénom : ce champ est obligatoire.").
 		"problem": func(f *form, name string) string { return w.summaryLine(locale, f, name) },
-		"wait":    func(d time.Duration) string { return w.wait(locale, d) },
+		"wait":    func(d time.Duration) string { return w.I18n.Wait(locale, d) },
 		"clock":   clock,
 		// status names a member's status as their account words it.
 		"status": func(s equipe.MemberStatus, activation bool) string {
@@ -821,14 +821,6 @@ func dateIn(locale string, t time.Time, loc *time.Location) string {
 		return fmt.Sprintf("%d %s %d, %s (UTC%s)", t.Day(), frenchMonths[t.Month()-1], t.Year(), t.Format("15:04"), offset)
 	}
 	return t.Format("Jan 2, 2006, 3:04 PM") + " (UTC" + offset + ")"
-}
-
-// wait says a duration in whole minutes, or seconds under a minute.
-func (w *Web) wait(locale string, d time.Duration) string {
-	if d < time.Minute {
-		return w.I18n.T(locale, "error.seconds", map[string]any{"n": max(1, int(d.Seconds()+0.5))})
-	}
-	return w.I18n.T(locale, "error.minutes", map[string]any{"n": int((d + time.Minute - 1) / time.Minute)})
 }
 
 // statusKey is the message key naming a member's status. An account that

@@ -1,0 +1,462 @@
+package openid_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/openid"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// The tests of this file play someone who tries to get what the provider
+// must not give: another person's code, scopes a client was not registered
+// for, a code past its time or its session.
+
+// TestCallback_AnswersOnlyTheBrowserThatLoggedIn plays an attacker who
+// starts an authorization request (learning its id from the redirect to
+// the login page), has a logged-in person open that login page (a
+// first-party client's request completes there at once), then follows the
+// callback from another browser, to receive the person's code with the
+// attacker's state and PKCE verifier. Only the browser whose session
+// completed the request gets the code; any other (no session, or another
+// session of the same person) gets a page that says why, in its language,
+// and the request is left as it was.
+func TestCallback_AnswersOnlyTheBrowserThatLoggedIn(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	victim := signUp(t, env, "victim@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"email"}})
+	attacker := env.Client()
+	verifier := oauth2.GenerateVerifier()
+	r := send(t, attacker, "GET", p.oauth.AuthCodeURL("attacker-state", oauth2.S256ChallengeOption(verifier)), nil)
+	login := r.Header.Get("Location")
+	u, err := url.Parse(login)
+	if err != nil || u.Path != "/login/oidc" || u.Query().Get("id") == "" {
+		t.Fatalf("authorize: %d %q", r.StatusCode, login)
+	}
+	// The person opens the link: the request completes with their session.
+	if r := send(t, victim.browser, "GET", env.URL+login, nil); !strings.Contains(r.Header.Get("Refresh"), "/oidc/authorize/callback") {
+		t.Fatalf("the login page did not complete the request: %d %q", r.StatusCode, r.Header.Get("Refresh"))
+	}
+	callback := env.URL + "/oidc/authorize/callback?id=" + url.QueryEscape(u.Query().Get("id"))
+
+	elsewhere := logIn(t, env, "victim@example.com") // the same person, another session
+	for _, c := range []struct {
+		name    string
+		browser *http.Client
+		lang    string
+		says    string
+	}{
+		{"no session", attacker, "", "Cette connexion a été faite dans un autre navigateur"},
+		{"no session, in English", attacker, "en", "This sign-in was completed in another browser"},
+		{"another session", elsewhere, "", "Cette connexion a été faite dans un autre navigateur"},
+	} {
+		req, _ := http.NewRequest("GET", callback, nil)
+		if c.lang != "" {
+			req.Header.Set("Accept-Language", c.lang)
+		}
+		res, err := c.browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := body(res)
+		res.Body.Close()
+		if res.StatusCode != 403 || res.Header.Get("Location") != "" || !strings.Contains(page, c.says) {
+			t.Errorf("%s: %d %q %.300s", c.name, res.StatusCode, res.Header.Get("Location"), page)
+		}
+	}
+
+	// The request was left as it was: the browser that logged in gets its
+	// code (with the state of whoever started it, which that client's own
+	// check of state refuses in this browser).
+	r = send(t, victim.browser, "GET", callback, nil)
+	to, _ := url.Parse(r.Header.Get("Location"))
+	if r.StatusCode != 302 || !strings.HasPrefix(to.String(), redirect) || to.Query().Get("code") == "" {
+		t.Fatalf("the browser that logged in: %d %q", r.StatusCode, to)
+	}
+}
+
+// TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor has clients ask
+// for more than they were registered for: a refresh token, the email, the
+// profile, scopes equipe does not know. The scopes not registered are
+// dropped from the request (openid is always kept): no refresh token, no
+// claims of theirs, the consent page does not list them, and the token
+// response's scope says what was granted.
+func TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			ctx := t.Context()
+			asked := []string{"openid", "offline_access", "email", "profile", "phone", "address", "accounts"}
+
+			// A first-party client registered for accounts alone.
+			p := newRP(t, env, team.OIDCClientInput{Name: "Limited app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"accounts"}})
+			p.oauth.Scopes = asked
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope, _ := tok.Extra("scope").(string); scope != "openid accounts" || tok.RefreshToken != "" {
+				t.Errorf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
+			}
+			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims map[string]any
+			idt.Claims(&claims)
+			for _, c := range []string{"email", "email_verified", "name", "given_name", "family_name", "locale"} {
+				if _, ok := claims[c]; ok {
+					t.Errorf("the ID token has %s: %v", c, claims)
+				}
+			}
+			if claims["account_id"] != ada.account.String() {
+				t.Errorf("the registered scope's claims are missing: %v", claims)
+			}
+			ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]any
+			ui.Claims(&info)
+			if info["sub"] != ada.id.String() || info["email"] != nil || info["name"] != nil {
+				t.Errorf("userinfo %v", info)
+			}
+
+			// A client that is not first-party, registered for profile: the
+			// consent page lists what it will get, the consent keeps it.
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			other.oauth.Scopes = asked
+			r := send(t, ada.browser, "GET", other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil)
+			page := body(r)
+			if r.StatusCode != 200 || !strings.Contains(page, "nom et langue") || strings.Contains(page, "adresse e-mail") ||
+				strings.Contains(page, "jetons de rafraîchissement") || strings.Contains(page, "oidc_clients.scope") {
+				t.Errorf("consent page: %d %s", r.StatusCode, page)
+			}
+			q = other.authorize(t, ada.browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, err = other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope, _ := tok.Extra("scope").(string); scope != "openid profile" || tok.RefreshToken != "" {
+				t.Errorf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
+			}
+			agreed, err := env.App.DB.OIDCConsentScopes(ctx, ada.id, other.client.ID)
+			if err != nil || strings.Join(agreed, " ") != "openid profile" {
+				t.Errorf("consent %v %v", agreed, err)
+			}
+		})
+	}
+}
+
+// TestCode_IsRedeemableForAMinuteAndItsReuseStillEndsTheGrantAfter lets a
+// code wait: past CodeLifetime it is refused (invalid_grant). A code
+// redeemed in time and presented again minutes later is refused too, and
+// ends the grant it gave, though its minute has passed.
+func TestCode_IsRedeemableForAMinuteAndItsReuseStillEndsTheGrantAfter(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			clock := apptest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
+			env := apptest.Start(t, e, apptest.Options{Now: clock.Now})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			ctx := t.Context()
+
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			clock.Advance(openid.CodeLifetime + time.Second)
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed past its lifetime: %v", err)
+			}
+
+			q = p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			clock.Advance(openid.CodeLifetime - time.Second)
+			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("a code redeemed within its lifetime: %v", err)
+			}
+			// Minutes later, after the housekeeping that deletes what expired.
+			clock.Advance(5 * time.Minute)
+			if err := env.App.SignIn.Cleanup(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed twice: %v", err)
+			}
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+				t.Errorf("the grant of a code redeemed twice still refreshes: %v", err)
+			}
+		})
+	}
+}
+
+// oauthError returns the OAuth error code of a token endpoint's answer, ""
+// for none.
+func oauthError(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.ErrorCode
+	}
+	return ""
+}
+
+// TestCode_RedeemedAfterItsLoginEndedGivesNothing has a client redeem its
+// code only after the person logged out, or after they withdrew their
+// consent to it: the exchange answers invalid_grant, as a grant made then
+// would never end with the session or the consent it came from.
+func TestCode_RedeemedAfterItsLoginEndedGivesNothing(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			ctx := t.Context()
+			verifier := oauth2.GenerateVerifier()
+
+			// Logged out between the code and its exchange.
+			first := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			q := first.authorize(t, ada.browser, first.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if r := send(t, ada.browser, "POST", env.URL+"/logout", nil); r.StatusCode != 303 {
+				t.Fatalf("logout: %d", r.StatusCode)
+			}
+			if _, err := first.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed after its session ended: %v", err)
+			}
+
+			// The consent withdrawn between the code and its exchange.
+			browser := logIn(t, env, "ada@example.com")
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			q = other.authorize(t, browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if _, err := other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+				t.Fatalf("a code redeemed at once: %v", err)
+			}
+			q = other.authorize(t, browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if r := send(t, browser, "DELETE", env.URL+"/api/v1/me/oidc-consents/"+other.client.ID.String(), nil); r.StatusCode != 204 {
+				t.Fatalf("withdraw: %d %s", r.StatusCode, body(r))
+			}
+			if _, err := other.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+				t.Errorf("a code redeemed after the consent was withdrawn: %v", err)
+			}
+			var live int
+			if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE user_id = $1 AND ended_at IS NULL`,
+				ada.id.String()).Scan(&live); err != nil || live != 0 {
+				t.Errorf("%d grants live, %v", live, err)
+			}
+		})
+	}
+}
+
+// TestCode_OfExchangesRacingWithOneCodeOneSucceeds: a code gives tokens
+// once, even to exchanges that read it at the same time; the others are
+// refused, and get no token for the grant they could not make.
+func TestCode_OfExchangesRacingWithOneCodeOneSucceeds(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect},
+				"code_verifier": {verifier}}
+			const racers = 8
+			statuses := make([]int, racers)
+			var wg sync.WaitGroup
+			for i := range racers {
+				wg.Go(func() { statuses[i] = postAsClient(t, p, p.oauth.Endpoint.TokenURL, form, nil) })
+			}
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				if s == 200 {
+					ok++
+				} else if s != 400 {
+					t.Errorf("a refused exchange answered %d", s)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d of %d exchanges of one code succeeded: %v", ok, racers, statuses)
+			}
+		})
+	}
+}
+
+// TestProvider_AnUnknownClientIsInvalidClient names clients that do not
+// exist (not an ID, an ID of none) at the token endpoint's refresh grant
+// and at end_session, where op passes the client's lookup error on as it
+// is: each answers invalid_client, never server_error.
+func TestProvider_AnUnknownClientIsInvalidClient(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	for _, id := range []string{"nope", equipe.NewID().String()} {
+		for _, basic := range []bool{true, false} {
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}
+			req, _ := http.NewRequest("POST", p.oauth.Endpoint.TokenURL, nil)
+			if basic {
+				req.SetBasicAuth(id, "secret")
+			} else {
+				form.Set("client_id", id)
+				form.Set("client_secret", "secret")
+			}
+			req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if status, code := oauthAnswer(t, req); status != 401 || code != "invalid_client" {
+				t.Errorf("refresh as %q (basic %t): %d %q", id, basic, status, code)
+			}
+		}
+		req, _ := http.NewRequest("GET", env.URL+"/oidc/end_session?client_id="+id, nil)
+		if status, code := oauthAnswer(t, req); status != 401 || code != "invalid_client" {
+			t.Errorf("end_session for %q: %d %q", id, status, code)
+		}
+	}
+}
+
+// oauthAnswer sends req and returns the status and the OAuth error code of
+// the answer.
+func oauthAnswer(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var answer struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(res.Body).Decode(&answer)
+	return res.StatusCode, answer.Error
+}
+
+// TestProvider_BadInputIsNeverAServerError sends the provider's endpoints
+// what a careless or hostile client would: unknown clients, codes and
+// tokens, malformed parameters, grants it does not support, credentials
+// missing or wrong, with and without a session. Every answer is a client
+// error (or a redirect), never a 5xx.
+func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+		Scopes: []string{"offline_access", "accounts"}})
+	pub := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	code := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil).Get("code")
+
+	authorize := "/oidc/authorize?client_id=" + p.oauth.ClientID + "&redirect_uri=" + redirect + "&response_type=code&scope=openid"
+	for _, path := range []string{
+		"/oidc/authorize?client_id=nope&redirect_uri=" + redirect + "&response_type=code&scope=openid",
+		"/oidc/authorize?client_id=" + p.oauth.ClientID + "&redirect_uri=" + redirect + "&response_type=token&scope=openid",
+		authorize + "&max_age=abc", authorize + "&max_age=-5", authorize + "&max_age=99999999999999999999",
+		authorize + "&prompt=bogus", authorize + "&request=abc.def.ghi", authorize + "&ui_locales=%%%",
+		authorize + "&equipe_account=garbage", authorize + "&id_token_hint=garbage", authorize + "%00x",
+		authorize + "&state=%00%ff", authorize + "&nonce=" + strings.Repeat("n", 100000), authorize + "&login_hint=%ff%fe",
+		authorize + "&code_challenge=x&code_challenge_method=S256&response_mode=form_post", authorize + "&response_mode=bogus",
+		"/oidc/authorize/callback?id=nope", "/oidc/authorize/callback", "/oidc/userinfo", "/oidc/keys",
+		"/oidc/end_session?id_token_hint=garbage", "/oidc/end_session?id_token_hint=a.b.c&post_logout_redirect_uri=http://x",
+		"/oidc/end_session?client_id=" + p.oauth.ClientID + "&post_logout_redirect_uri=http://127.0.0.1:9/bye",
+		"/oidc/end_session?client_id=nope", "/login/oidc?id=nope", "/login/oidc",
+	} {
+		for _, c := range []*http.Client{env.Client(), ada.browser} {
+			if r := send(t, c, "GET", env.URL+path, nil); r.StatusCode >= 500 {
+				t.Errorf("GET %.160s: %d %.300s", path, r.StatusCode, body(r))
+			}
+		}
+	}
+
+	post := func(endpoint string, form url.Values, user, secret string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", env.URL+endpoint, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" || secret != "" {
+			req.SetBasicAuth(user, secret)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("POST %s %v as %q: %d %.300s", endpoint, form, user, res.StatusCode, b)
+		}
+	}
+	credentials := [][2]string{{"", ""}, {p.oauth.ClientID, "wrong"}, {p.oauth.ClientID, p.oauth.ClientSecret}, {"nope", "x"},
+		{pub.oauth.ClientID, ""}}
+	for _, form := range []url.Values{
+		{"grant_type": {"authorization_code"}},
+		{"grant_type": {"authorization_code"}, "code": {"nope"}, "redirect_uri": {redirect}},
+		{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}},
+		{"grant_type": {"refresh_token"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}},
+		{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "scope": {"accounts"}},
+		{"grant_type": {"client_credentials"}},
+		{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {"x"}},
+		{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
+		{"grant_type": {"authorization_code"}, "code": {"x"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion": {"a.b.c"}},
+		{"grant_type": {"bogus"}},
+		{},
+	} {
+		for _, c := range credentials {
+			post("/oidc/token", form, c[0], c[1])
+			inForm := url.Values{}
+			for k, v := range form {
+				inForm[k] = v
+			}
+			inForm.Set("client_id", c[0])
+			if c[1] != "" {
+				inForm.Set("client_secret", c[1])
+			}
+			post("/oidc/token", inForm, "", "")
+		}
+	}
+	for _, endpoint := range []string{"/oidc/introspect", "/oidc/revoke"} {
+		for _, form := range []url.Values{{}, {"token": {"x"}}, {"token": {"a.b.c"}, "token_type_hint": {"access_token"}},
+			{"token": {"x"}, "token_type_hint": {"refresh_token"}}, {"token": {"x"}, "token_type_hint": {"bogus"}}} {
+			for _, c := range credentials {
+				post(endpoint, form, c[0], c[1])
+			}
+		}
+	}
+	for _, form := range []url.Values{{"id": {"nope"}, "decision": {"allow"}}, {"id": {"nope"}, "decision": {"deny"}},
+		{"decision": {"allow"}}, {"id": {"nope"}, "decision": {"allow"}, "account": {"garbage"}}} {
+		if r := send(t, ada.browser, "POST", env.URL+"/login/oidc", form); r.StatusCode >= 500 {
+			t.Errorf("POST /login/oidc %v: %d %.300s", form, r.StatusCode, body(r))
+		}
+	}
+	for _, auth := range []string{"Bearer garbage", "Bearer a.b.c", "Basic xx", "Bearer " + strings.Repeat("a", 10000)} {
+		req, _ := http.NewRequest("GET", env.URL+"/oidc/userinfo", nil)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("userinfo with %.30s: %d %.300s", auth, res.StatusCode, b)
+		}
+	}
+}
