@@ -182,8 +182,9 @@ func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o e
 }
 
 // setNewPassword stores a new password hash and does what every password
-// change entails: other reset links stop working, every session ends, failed
-// logins are forgotten, the user is told by email.
+// change entails: other reset links stop working, every session ends (and
+// every login waiting for its second step), failed logins are forgotten,
+// the user is told by email.
 func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.User, hash string) error {
 	if err := w.SetPassword(ctx, u.ID, hash, w.Now()); err != nil {
 		return err
@@ -196,6 +197,11 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	}
 	ended, err := w.DeleteUserSessions(ctx, u.ID)
 	if err != nil {
+		return err
+	}
+	// A login begun with the old password and waiting for its second step
+	// ends with the other sessions.
+	if err := w.RevokeLoginChallenges(ctx, u.ID, w.Now()); err != nil {
 		return err
 	}
 	if err := w.DeleteThrottle(ctx, "login:email:"+u.EmailKey); err != nil {

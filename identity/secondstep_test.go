@@ -629,3 +629,23 @@ func wrongCode(code string) string {
 	}
 	return "000000"
 }
+
+func TestLogInSecondFactor_APasswordResetEndsTheLoginsWaitingForIt(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		email := address("ada")
+		_, secret := g.enrolled(email)
+		// Someone who knew the old password waits at the second step.
+		challenge := g.challenged(email, from())
+		if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), "a brand new sentence to remember", from()); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := g.st.Identity.LogInSecondFactor(ctx, challenge, g.code(secret), from())
+		wantRefusal(t, err, "login.challenge_invalid")
+	})
+}
