@@ -240,15 +240,7 @@ func rawCall(t *testing.T, method, u, body, token string) {
 	req, _ := http.NewRequest(method, u, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode >= 500 {
-		t.Errorf("%s %s %.200s: %d %.300s", method, u, body, res.StatusCode, b)
-	}
+	apptest.NoServerError(t, req, fmt.Sprintf("%s %s %.200s", method, u, body))
 }
 
 // badBodies are request bodies of the wrong shape or holding strange URLs.

@@ -88,14 +88,7 @@ func (p *rp) signIn(t *testing.T, browser *http.Client) (*oauth2.Token, string) 
 	t.Helper()
 	verifier, nonce := oauth2.GenerateVerifier(), random(t)
 	q := p.authorize(t, browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), nil)
-	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, id := p.exchange(t, q, verifier)
 	var c struct {
 		SID string   `json:"sid"`
 		AMR []string `json:"amr"`

@@ -98,6 +98,13 @@ func send(t testing.TB, c *http.Client, method, u string, form url.Values) *http
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return do(t, c, req)
+}
+
+// do sends req on c and returns the answer with its body read, to be read
+// again.
+func do(t testing.TB, c *http.Client, req *http.Request) *http.Response {
+	t.Helper()
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +121,21 @@ func random(t testing.TB) string {
 	var b [16]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// exchange redeems the code of q, the client's redirect query, with
+// verifier, and returns the tokens with their ID token verified.
+func (p *rp) exchange(t testing.TB, q url.Values, verifier string) (*oauth2.Token, *gooidc.IDToken) {
+	t.Helper()
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := p.verifier.Verify(t.Context(), tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, idt
 }
 
 // authorize follows the browser from the authorization URL through the
@@ -382,14 +404,7 @@ func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing
 				t.Fatalf("no account chosen: %d", r.StatusCode)
 			}
 			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), &bob.account)
-			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-			if err != nil {
-				t.Fatal(err)
-			}
-			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok, idt := p.exchange(t, q, verifier)
 			var claims struct {
 				Accounts  []map[string]string `json:"accounts"`
 				AccountID string              `json:"account_id"`
@@ -513,25 +528,11 @@ func TestProvider_ForcedLoginAsksThePasswordAgainAndEndsNothingOnAGET(t *testing
 		req, _ := http.NewRequest("GET", u, nil)
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		req.Header.Set("Sec-Fetch-Mode", "navigate")
-		res, err := ada.browser.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		res.Body = io.NopCloser(strings.NewReader(string(b)))
-		return res
+		return do(t, ada.browser, req)
 	}
 	authTime := func(q url.Values, verifier string) time.Time {
 		t.Helper()
-		tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatal(err)
-		}
-		idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, idt := p.exchange(t, q, verifier)
 		var claims struct {
 			AuthTime int64 `json:"auth_time"`
 		}

@@ -3,6 +3,7 @@ package openid_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -108,16 +109,9 @@ func TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor(t *testing.T) {
 			p.oauth.Scopes = asked
 			verifier := oauth2.GenerateVerifier()
 			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
-			tok, err := p.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok, idt := p.exchange(t, q, verifier)
 			if scope, _ := tok.Extra("scope").(string); scope != "openid accounts" || tok.RefreshToken != "" {
 				t.Errorf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
-			}
-			idt, err := p.verifier.Verify(ctx, tok.Extra("id_token").(string))
-			if err != nil {
-				t.Fatal(err)
 			}
 			var claims map[string]any
 			idt.Claims(&claims)
@@ -390,15 +384,7 @@ func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
 		if user != "" || secret != "" {
 			req.SetBasicAuth(user, secret)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 500 {
-			t.Errorf("POST %s %v as %q: %d %.300s", endpoint, form, user, res.StatusCode, b)
-		}
+		apptest.NoServerError(t, req, fmt.Sprintf("POST %s %v as %q", endpoint, form, user))
 	}
 	credentials := [][2]string{{"", ""}, {p.oauth.ClientID, "wrong"}, {p.oauth.ClientID, p.oauth.ClientSecret}, {"nope", "x"},
 		{pub.oauth.ClientID, ""}}
@@ -449,14 +435,6 @@ func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
 	for _, auth := range []string{"Bearer garbage", "Bearer a.b.c", "Basic xx", "Bearer " + strings.Repeat("a", 10000)} {
 		req, _ := http.NewRequest("GET", env.URL+"/oidc/userinfo", nil)
 		req.Header.Set("Authorization", auth)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 500 {
-			t.Errorf("userinfo with %.30s: %d %.300s", auth, res.StatusCode, b)
-		}
+		apptest.NoServerError(t, req, fmt.Sprintf("userinfo with %.30s", auth))
 	}
 }

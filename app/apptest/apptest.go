@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -327,6 +328,22 @@ func (e *Env) MailFromAny(t testing.TB, to, template string, others ...*Env) mai
 		return false
 	})
 	return found
+}
+
+// NoServerError sends req (over the default client: whatever it carries is
+// its own) and fails the test if it is answered with a server error, 5xx:
+// bad input must get a client error. what names the request in the failure.
+func NoServerError(t testing.TB, req *http.Request, what string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		t.Errorf("%s: %d %.300s", what, res.StatusCode, b)
+	}
 }
 
 // AwaitWork waits until cond holds, looking again after each round of the
