@@ -66,10 +66,11 @@ func readBrowser(st store.BrowserStanding) *browserRead {
 func alertDue(st store.BrowserStanding) bool { return !st.Known() && st.Any && st.Alerts }
 
 // alertAhead is the new-browser email of a login composed while its
-// person types the second step's code, out of the time of both steps: it
-// is the costliest part of the second step's work beyond its write. It is
-// composed for the origin of the password step and used only by a second
-// step from the same address and browser; any other composes its own.
+// password is hashed (and, when a code is asked next, while it is typed),
+// out of the time of both steps: it is the costliest part of a login's
+// work beyond its reads and writes. It is composed for the origin of the
+// password step and used by that step's session, or only by a second step
+// from the same address and browser; any other composes its own.
 type alertAhead struct {
 	o     equipe.Origin
 	ready chan struct{}

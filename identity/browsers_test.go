@@ -169,6 +169,83 @@ func (m *countingMailer) count(name string) int {
 	return m.n[name]
 }
 
+// TestLogIn_TheNewBrowserEmailIsComposedWhileThePasswordIsHashed: a login
+// from a browser new to its person starts composing the email once the
+// person is read, before the password's verdict, so that the session's
+// write finds it composed. A wrong password composes it and queues
+// nothing; a right one composes it once and queues it; a known browser, a
+// person with the alerts off and an address nobody has compose nothing.
+func TestLogIn_TheNewBrowserEmailIsComposedWhileThePasswordIsHashed(t *testing.T) {
+	tests := []struct {
+		name     string
+		browser  string // "new", "known" or "off" (new, alerts off)
+		password string
+		nobody   bool // an address nobody has
+		composed int
+		queued   int
+	}{
+		{name: "a new browser, a wrong password", browser: "new", password: "not the password", composed: 1},
+		{name: "a new browser, the right password", browser: "new", password: goodPassword, composed: 1, queued: 1},
+		{name: "a known browser", browser: "known", password: goodPassword},
+		{name: "a new browser, alerts off", browser: "off", password: goodPassword},
+		{name: "an address nobody has", browser: "new", password: goodPassword, nobody: true},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		m := &countingMailer{Mailer: g.st.Work.Mail, n: map[string]int{}}
+		g.st.Work.Mail = m
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				s := g.st.Identity
+				email := address("ada")
+				g.signedUp(email)
+				first, _, err := s.LogIn(ctx, email, goodPassword, from()) // the first login ever emails nobody
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := from()
+				o.UserAgent = safariIPhone
+				switch tt.browser {
+				case "known":
+					o.Browser = first.Browser
+				case "off":
+					if err := s.SetNewBrowserAlerts(ctx, first, false, from()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				login := email
+				if tt.nobody {
+					login = address("nobody")
+				}
+				before := m.count("new_browser_login")
+				_, _, err = s.LogIn(ctx, login, tt.password, o)
+				if (err == nil) != (tt.password == goodPassword && !tt.nobody) {
+					t.Fatalf("the login: %v", err)
+				}
+				if tt.composed > 0 {
+					testenv.Await(t, 30*time.Second, m.composed.Wait, "the new-browser email composed", func() bool {
+						return m.count("new_browser_login")-before >= tt.composed
+					})
+				}
+				// Another login, from a known browser, composes nothing; it
+				// takes a hash's time, in which a composition the login above
+				// started and should not have would end.
+				again := from()
+				again.Browser = first.Browser
+				if _, _, err := s.LogIn(ctx, email, goodPassword, again); err != nil {
+					t.Fatal(err)
+				}
+				if n := m.count("new_browser_login") - before; n != tt.composed {
+					t.Errorf("%d new-browser emails composed, want %d", n, tt.composed)
+				}
+				if n := g.alerts(email); n != tt.queued {
+					t.Errorf("%d new-browser emails queued, want %d", n, tt.queued)
+				}
+			})
+		}
+	})
+}
+
 // TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped: a
 // login with a second step from a browser new to its person emails them
 // once, saying when the login began (its password step) and from where

@@ -146,6 +146,15 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		return Auth{}, "", work.Throttled("", until.Sub(now))
 	}
 	u, browser, factors := read.User, read.Browser, read.Factors
+	methods := SecondStepMethods(factors, s.rp != nil)
+	// The new-browser email is composed while the password is hashed, on
+	// another core (the hash takes one): the login that succeeds queues it
+	// without composing it in its time. A wrong password discards it. A
+	// login whose second step is not the app's code composes its own then.
+	var alert *alertAhead
+	if u.ID != (equipe.ID{}) && u.DisabledAt.IsZero() && alertDue(browser) && (len(methods) == 0 || factors.TOTP) {
+		alert = s.composeAhead(u, now, o)
+	}
 	ok, rehash := s.Hasher.Verify(u.PasswordHash, password) // an empty hash (unknown user) uses the dummy
 	if !ok || !u.DisabledAt.IsZero() {
 		if u.ID != (equipe.ID{}) {
@@ -171,7 +180,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	if rehash {
 		b.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, s.Hasher.Hash(password))
 	}
-	if methods := SecondStepMethods(factors, s.rp != nil); len(methods) > 0 {
+	if len(methods) > 0 {
 		// The challenge is sealed (see challenge): the second step needs
 		// none of this batch, so the answer does not wait for it. Nobody
 		// waiting, it waits for the disk as any write with an event does:
@@ -182,9 +191,7 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 		if factors.TOTP {
 			read.TOTP.UserID = u.ID
 			p = &pendingLogin{user: u, totp: read.TOTP, browser: *readBrowser(browser)}
-			if alertDue(browser) {
-				p.browser.alert = s.composeAhead(u, now, o)
-			}
+			p.browser.alert = alert
 		}
 		step, err := s.challenge(ctx, b, u, methods, now, o, p)
 		if err != nil {
@@ -195,7 +202,9 @@ func (s *Service) passwordLogIn(ctx context.Context, email, password string, o e
 	}
 	b.SetLastLogin(ctx, u.ID, now)
 	u.LastLoginAt = now
-	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, readBrowser(browser), []string{AMRPassword})
+	known := readBrowser(browser)
+	known.alert = alert
+	auth, secret, err := startSessionKnowing(ctx, b.Writes, s, &u, now, o, known, []string{AMRPassword})
 	if err != nil {
 		return Auth{}, "", err
 	}
