@@ -389,9 +389,7 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		return nil, err
 	}
 	now := p.Work.Now()
-	scopes := slices.DeleteFunc(slices.Clone(req.Scopes), func(s string) bool {
-		return s != oidc.ScopeOpenID && !slices.Contains(c.Scopes, s)
-	})
+	scopes := registered(c, req.Scopes)
 	a := store.AuthRequest{ID: id, ClientID: cid, RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State,
 		Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt,
@@ -671,7 +669,37 @@ func (p *Provider) TokenRequestByRefreshToken(ctx context.Context, token string)
 		}
 		return nil, err
 	}
+	if err := p.narrow(ctx, &g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the client is no longer registered")
+	} else if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(g.Scopes, oidc.ScopeOfflineAccess) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the client is no longer registered for offline_access")
+	}
 	return &refreshRequest{g: g, scopes: g.Scopes, hash: hash, memo: new(accountSet)}, nil
+}
+
+// registered keeps, of scopes, those client c may be given: openid and
+// the scopes it is registered for.
+func registered(c equipe.OIDCClient, scopes []string) []string {
+	return slices.DeleteFunc(slices.Clone(scopes), func(s string) bool {
+		return s != oidc.ScopeOpenID && !slices.Contains(c.Scopes, s)
+	})
+}
+
+// narrow keeps, of the grant's scopes, those its client is registered for
+// now: a grant holds the scopes of the request it came from, and a client
+// whose registration was narrowed since (or a grant made before requests
+// kept only the registered scopes) gets no more than a new request would.
+// ENOTFOUND when the client is no longer registered.
+func (p *Provider) narrow(ctx context.Context, g *store.Grant) error {
+	c, err := p.oidcClient(ctx, g.ClientID)
+	if err != nil {
+		return err
+	}
+	g.Scopes = registered(c, g.Scopes)
+	return nil
 }
 
 // TerminateSession ends the person's grants to the client (RP-initiated
@@ -764,6 +792,11 @@ func (p *Provider) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, 
 	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
 		return oidc.ErrAccessDenied().WithDescription("the person may no longer act in this account")
 	}
+	if err := p.narrow(ctx, &g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return oidc.ErrAccessDenied().WithDescription("the client is no longer registered")
+	} else if err != nil {
+		return err
+	}
 	return p.userinfo(ctx, ui, g, g.Scopes, nil)
 }
 
@@ -777,6 +810,11 @@ func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intro
 	}
 	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
 		return errInactive
+	}
+	if err := p.narrow(ctx, &g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return errInactive
+	} else if err != nil {
+		return err
 	}
 	var ui oidc.UserInfo
 	if err := p.userinfo(ctx, &ui, g, g.Scopes, nil); err != nil {

@@ -161,6 +161,89 @@ func TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor(t *testing.T) {
 	}
 }
 
+// TestGrant_AClientGetsNoScopeItIsNoLongerRegisteredFor: a grant keeps the
+// scopes of its request, but what it gives is read against the client's
+// registration of the moment. Once the registration drops email, the
+// access token already issued no longer reads the address (userinfo,
+// introspection), and the next refresh gives tokens without it. Once it
+// drops offline_access, the refresh token is refused.
+func TestGrant_AClientGetsNoScopeItIsNoLongerRegisteredFor(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			ctx := t.Context()
+			p := newRP(t, env, team.OIDCClientInput{Name: "App", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"offline_access", "email", "accounts"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, _ := p.exchange(t, q, verifier)
+			if scope, _ := tok.Extra("scope").(string); scope != "openid offline_access email accounts" || tok.RefreshToken == "" {
+				t.Fatalf("granted scope %q, refresh token %t", scope, tok.RefreshToken != "")
+			}
+			userinfo := func(tok *oauth2.Token) map[string]any {
+				t.Helper()
+				ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var info map[string]any
+				ui.Claims(&info)
+				return info
+			}
+			if info := userinfo(tok); info["email"] != "ada@example.com" {
+				t.Fatalf("userinfo before the change: %v", info)
+			}
+			narrow := func(scopes ...string) {
+				t.Helper()
+				if _, err := env.App.Team.UpdateOIDCClient(ctx, team.Actor{Operator: true}, p.client.ID,
+					team.OIDCClientChange{Scopes: &scopes}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			narrow("offline_access", "accounts")
+
+			if info := userinfo(tok); info["email"] != nil || info["sub"] != ada.id.String() {
+				t.Errorf("userinfo of the token issued before: %v", info)
+			}
+			var disco struct {
+				Intro string `json:"introspection_endpoint"`
+			}
+			p.provider.Claims(&disco)
+			var in map[string]any
+			postAsClient(t, p, disco.Intro, url.Values{"token": {tok.AccessToken}}, &in)
+			if in["active"] != true || in["scope"] != "openid offline_access accounts" || in["email"] != nil {
+				t.Errorf("introspection of the token issued before: %v", in)
+			}
+			next, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope, _ := next.Extra("scope").(string); scope != "openid offline_access accounts" {
+				t.Errorf("refreshed scope %q", scope)
+			}
+			raw, _ := next.Extra("id_token").(string)
+			idt, err := p.verifier.Verify(ctx, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims map[string]any
+			idt.Claims(&claims)
+			if claims["email"] != nil || claims["account_id"] != ada.account.String() {
+				t.Errorf("the refreshed ID token: %v", claims)
+			}
+			if info := userinfo(next); info["email"] != nil {
+				t.Errorf("userinfo of the refreshed token: %v", info)
+			}
+
+			narrow("accounts")
+			if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+				t.Errorf("a refresh once offline_access is dropped: %v", err)
+			}
+		})
+	}
+}
+
 // TestCode_IsRedeemableForAMinuteAndItsReuseStillEndsTheGrantAfter lets a
 // code wait: past CodeLifetime it is refused (invalid_grant). A code
 // redeemed in time and presented again minutes later is refused too, and
