@@ -142,7 +142,13 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request) error {
 		wake = a.Team.ChangesSignal()
 		cq.After = next
 		if page, next, err = a.Team.Changes(r.Context(), actor(r), cq); err != nil {
-			if r.Context().Err() == nil {
+			switch code := equipe.ErrorCode(err); {
+			case r.Context().Err() != nil:
+			case code == equipe.EUNAUTHORIZED || code == equipe.EFORBIDDEN:
+				// The key was revoked, or its creator may no longer act:
+				// what a stream is expected to do then, not a fault.
+				a.Log.Info("change stream ended: its key may no longer act", "key_id", actor(r).Key.ID, "reason", equipe.AsError(err).Key)
+			default:
 				a.Log.Warn("change stream ended", "err", err)
 			}
 			return nil

@@ -56,10 +56,16 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*equipe.A
 	if err != nil {
 		return nil, err
 	}
+	s.keyUsed(h, e)
+	return e.key, nil
+}
+
+// keyUsed records, at most once a minute, that the key of entry e (whose
+// secret hashes to h) was used now.
+func (s *Service) keyUsed(h keyHash, e keyEntry) {
 	if now := s.now(); now.Sub(e.touched) >= keyTouchEvery && s.cache.claimTouch(h, now) {
 		s.recordKeyUse(e.key.ID, now)
 	}
-	return e.key, nil
 }
 
 // keyActing returns the cache's entry of the key whose secret hashes to h,
@@ -94,16 +100,19 @@ func (s *Service) keyActing(ctx context.Context, h keyHash) (keyEntry, error) {
 // earlier, as AuthenticateKey would now: a use case that goes on acting for
 // one request (the change stream) calls it before each step, so that a
 // revocation, or a change to the key creator's standing, made since the
-// request began stops it as it stops the next request. It returns the key as
-// it stands now, or AuthenticateKey's refusal.
+// request began stops it as it stops the next request, and the key's use
+// is recorded as a request's is (its last use moves on while a stream
+// lasts). It returns the key as it stands now, or AuthenticateKey's refusal.
 func (s *Service) stillActs(ctx context.Context, k *equipe.APIKey) (*equipe.APIKey, error) {
 	if len(k.Hash) != sha256.Size {
 		return nil, invalidKey()
 	}
-	e, err := s.keyActing(ctx, keyHash(k.Hash))
+	h := keyHash(k.Hash)
+	e, err := s.keyActing(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	s.keyUsed(h, e)
 	return e.key, nil
 }
 

@@ -89,3 +89,58 @@ func TestAuthenticateKey_RecordsUseOnceAMinuteWithoutWaitingForTheDatabase(t *te
 		}
 	})
 }
+
+// TestChanges_AStreamRecordsItsKeysUseAsItGoesOn: a change stream is one
+// request that lasts; each page it reads records its key's use as a new
+// request would (at most once a minute), so that the key's last use says
+// it is still read from.
+func TestChanges_AStreamRecordsItsKeysUseAsItGoesOn(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		k, _, err := s.s.CreateKey(ctx, s.admin(), &s.account, team.NewKey{Name: "Stream", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastUsed := func() time.Time {
+			t.Helper()
+			s.s.WaitKeyUses()
+			keys, _, err := s.s.Keys(ctx, s.admin(), &s.account, equipe.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range keys {
+				if kv.ID == k.ID {
+					return kv.LastUsedAt
+				}
+			}
+			t.Fatal("the key is not listed")
+			return time.Time{}
+		}
+		stream := team.Actor{Key: &k}
+		q := team.ChangesQuery{After: team.CursorNow, Limit: team.MaxChangesPage}
+		page := func() {
+			t.Helper()
+			_, next, err := s.s.Changes(ctx, stream, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.After = next
+		}
+		first := b.st.Clock.Now()
+		page()
+		if got := lastUsed(); !got.Equal(first) {
+			t.Fatalf("after the first page the key was last used at %v, want %v", got, first)
+		}
+		b.st.Clock.Advance(30 * time.Second)
+		page()
+		if got := lastUsed(); !got.Equal(first) {
+			t.Errorf("a page within the minute moved the last use to %v", got)
+		}
+		b.st.Clock.Advance(45 * time.Second)
+		later := b.st.Clock.Now()
+		page()
+		if got := lastUsed(); !got.Equal(later) {
+			t.Errorf("a page a minute later: the key was last used at %v, want %v", got, later)
+		}
+	})
+}
