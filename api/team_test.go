@@ -628,6 +628,21 @@ func TestTeam_AccountWideLimits(t *testing.T) {
 		if n := env.Mails("second@b.example", "invitation") + env.Mails("boss@client.example", "account_created_for_you"); n != 0 {
 			t.Fatalf("%d emails past the limit", n)
 		}
+		// Client accounts without an owner send nothing, and still count.
+		client := func(name string) response {
+			return call(t, env.Client(), "POST", a.url("/clients"), map[string]any{"name": name, "locale": "fr"}, bearer(a.admin)...)
+		}
+		if r := client("First client"); r.Status != 201 {
+			t.Fatalf("a client without an owner: %d %s", r.Status, r.Raw)
+		}
+		near("clients:account:"+a.account.String(), 100)
+		if r := client("One client too many"); r.Status != 429 || r.code() != "client.throttled" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("the 101st client of the hour: %d %s", r.Status, r.Raw)
+		}
+		var clients int
+		if err := raw.QueryRow(`SELECT count(*) FROM accounts WHERE parent_id = $1`, a.account).Scan(&clients); err != nil || clients != 1 {
+			t.Fatalf("%d client accounts after the refusal (%v), want 1", clients, err)
+		}
 
 		m := env.AddMember(t, a.account, "active@a.example", "collaborator", equipe.MemberActive)
 		reset := func() response {

@@ -17,7 +17,9 @@ import (
 // everywhere, the others where they are assigned. The creator, if not an
 // administrator of the firm, is assigned to it. An owner, when given, is
 // invited as the client account's administrator. The actor needs
-// subaccounts.manage in the firm.
+// subaccounts.manage in the firm. A firm creates at most clientsPerHour
+// clients an hour (ERATELIMITED client.throttled); the instance's own
+// actors (its administrators, its keys) are not limited.
 func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID, in NewAccount) (equipe.Account, error) {
 	m, _, err := s.authorize(ctx, actor, firm, "subaccounts.manage")
 	if err != nil {
@@ -38,6 +40,11 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 			// Access reaches one level down: a client's client would be
 			// out of the firm's reach.
 			return conflict("client.nested", nil)
+		}
+		if !actor.instance() {
+			if err := u.Limit(ctx, "clients:account:"+firm.String(), clientsPerHour, mailWindow, "client.throttled"); err != nil {
+				return err
+			}
 		}
 		if acct, err = s.createAccount(ctx, u, in, &firm); err != nil {
 			return err

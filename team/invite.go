@@ -29,6 +29,10 @@ const (
 	// addsPerAccount bounds the members an account adds in an hour, whether
 	// or not an email goes out: adding is no way to spray identities.
 	addsPerAccount = 500
+	// clientsPerHour bounds the client accounts a firm creates in an hour,
+	// with an owner or without: each is an account, a resource and an
+	// event, however little it sends.
+	clientsPerHour = 100
 )
 
 // NewMember is someone an administrator adds to an account. Only Email
