@@ -10,6 +10,7 @@ import (
 
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/internal/passkeytest"
+	"github.com/equipe-dev/equipe/store/storetest"
 )
 
 func changeEmail(t *testing.T, env *apptest.Env, token, newEmail, password string) response {
@@ -372,6 +373,65 @@ func TestEmailChange_API_APersonWithPasskeysOnlyGivesOne(t *testing.T) {
 		body := map[string]any{"new_email": "grace@example.net", "current_password": goodPassword, "passkey": answer(grace, theirs)}
 		if r := call(t, c, "POST", env.URL+"/api/v1/me/email", body, bearer(grace)...); r.Status != 202 {
 			t.Fatalf("grace with her passkey: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestEmailChange_API_TheOldAddressStaysTheIdentitysWhileItCanBeGivenBack:
+// once a login email is changed, the old address is told with a link that
+// gives it back (72 hours). Meanwhile nobody else can take it: a sign-up
+// with it, or an invitation of it to another account, is refused as for an
+// address someone has, and nothing is created, so that the link still gives
+// it back (someone who took over the account and changed its address cannot
+// keep its owner out by taking the old one). Once the link has expired the
+// address is free.
+func TestEmailChange_API_TheOldAddressStaysTheIdentitysWhileItCanBeGivenBack(t *testing.T) {
+	var clock *apptest.Clock
+	eachWith(t, clocked(&clock), func(t *testing.T, env *apptest.Env) {
+		raw := storetest.Raw(t, env.DB)
+		identities := func(email string) int {
+			t.Helper()
+			var n int
+			if err := raw.QueryRow(`SELECT count(*) FROM users WHERE email_key = $1`, email).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		changed := func(old, next string) string {
+			t.Helper()
+			token := signUp(t, env, old)
+			if r := changeEmail(t, env, token, next, goodPassword); r.Status != 202 {
+				t.Fatalf("request: %d %s", r.Status, r.Raw)
+			}
+			secret := emailChangeLink(t, env, next, "email_change_requested", "/email-change/confirm/")
+			if r := call(t, env.Client(), "POST", env.URL+"/api/v1/email-change/confirm", map[string]any{"token": secret}); r.Status != 200 {
+				t.Fatalf("confirm: %d %s", r.Status, r.Raw)
+			}
+			env.Delivered(t)
+			return emailChangeLink(t, env, old, "email_changed", "/email-change/cancel/")
+		}
+		cancel := changed("ada@example.com", "ada@example.net")
+
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/signup", signupBody("ada@example.com")); r.Status != 409 || r.code() != "signup.email_unavailable" {
+			t.Errorf("a sign-up with the old address: %d %s", r.Status, r.Raw)
+		}
+		other := newTenant(t, env, "owner@other.example")
+		if r := addMember(t, other, other.admin, newMemberBody("ada@example.com")); r.Status != 409 || r.code() != "email.taken" {
+			t.Errorf("an invitation of the old address: %d %s", r.Status, r.Raw)
+		}
+		if n := identities("ada@example.com"); n != 0 {
+			t.Fatalf("%d identities with the old address", n)
+		}
+		r := call(t, env.Client(), "POST", env.URL+"/api/v1/email-change/cancel", map[string]any{"token": cancel})
+		if r.Status != 200 || r.JSON["restored"] != true || r.JSON["email"] != "ada@example.com" {
+			t.Fatalf("cancel: %d %s", r.Status, r.Raw)
+		}
+
+		// Past the link's 72 hours, the old address is anyone's.
+		changed("bob@example.com", "bob@example.net")
+		clock.Advance(72*time.Hour + time.Minute)
+		if r := call(t, env.Client(), "POST", env.URL+"/api/v1/signup", signupBody("bob@example.com")); r.Status != 201 {
+			t.Errorf("a sign-up with an old address whose link expired: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -713,6 +713,12 @@ func wrap(err error) error {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.conflict", Err: err}
+		case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+			// A trigger that stands for a unique constraint says so (an
+			// address reserved for the identity that had it).
+			if strings.Contains(se.Error(), "UNIQUE constraint failed") {
+				return &equipe.Error{Code: equipe.ECONFLICT, Key: "error.conflict", Err: err}
+			}
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_BUSY_SNAPSHOT:
 			return &equipe.Error{Code: equipe.EUNAVAILABLE, Key: "error.unavailable", Err: err}
 		}

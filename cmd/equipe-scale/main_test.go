@@ -149,6 +149,10 @@ func assertDerived(t *testing.T, cfg store.Config) {
 			d.AccountID(150).String(), d.UserID(0).String(), d.StrangerID(1).String()); err == nil {
 			t.Error("a member's resource that does not exist was stored: the foreign keys are not back")
 		}
+		var enabled string
+		if err := db.QueryRow(`SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'users'::regclass AND tgname = 'users_email_reserved'`).Scan(&enabled); err != nil || enabled != "O" {
+			t.Errorf("the trigger that keeps an old address its identity's is %q (%v) after the load, want enabled", enabled, err)
+		}
 		return
 	}
 	var found int
