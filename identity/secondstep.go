@@ -183,9 +183,11 @@ func (s *Service) pendingChallenge(ctx context.Context, challenge string, now ti
 }
 
 // usable says whether a challenge of the user can still be answered at
-// now: unused, unexpired, of a person not disabled.
+// now: unused, unexpired, of a person not disabled, begun no earlier than
+// their password last changed (a reset or a change ends the logins begun
+// with the old one, whether or not their record was there to revoke).
 func usable(c store.LoginChallenge, u equipe.User, now time.Time) error {
-	if !c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) || !u.DisabledAt.IsZero() {
+	if !c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) || !u.DisabledAt.IsZero() || c.CreatedAt.Before(u.PasswordChangedAt) {
 		return challengeInvalid()
 	}
 	return nil

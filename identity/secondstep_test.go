@@ -630,6 +630,39 @@ func wrongCode(code string) string {
 	return "000000"
 }
 
+// TestLogInSecondFactor_ALoginBegunBeforeThePasswordChangedCannotFinish:
+// the password step records its challenge after it answers, so a reset may
+// commit before that record exists, and find nothing to revoke. The second
+// step then still refuses a login whose password step came before the
+// password's last change, whether or not its record was there to revoke.
+func TestLogInSecondFactor_ALoginBegunBeforeThePasswordChangedCannotFinish(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		email := address("ada")
+		u, secret := g.enrolled(email)
+		challenge := g.challenged(email, from())
+		// As if the password step's record were still on its way when the
+		// reset commits.
+		if _, err := g.raw.Exec(`DELETE FROM login_challenges WHERE user_id = $1`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		g.st.Clock.Advance(time.Second)
+		if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), "a brand new sentence to remember", from()); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := g.st.Identity.LogInSecondFactor(ctx, challenge, g.code(secret), from())
+		wantRefusal(t, err, "login.challenge_invalid")
+		if n := g.sessions(u.ID); n != 0 {
+			t.Fatalf("%d sessions after the refused second step", n)
+		}
+	})
+}
+
 func TestLogInSecondFactor_APasswordResetEndsTheLoginsWaitingForIt(t *testing.T) {
 	eachStage(t, func(t *testing.T, g *stage) {
 		email := address("ada")

@@ -41,14 +41,18 @@ func (q Queries) LoginChallenge(ctx context.Context, id equipe.ID) (LoginChallen
 }
 
 // UseLoginChallenge records the challenge c finished by method at at, if it
-// is unexpired then and not used or revoked already; ENOTFOUND otherwise:
-// of two concurrent uses exactly one succeeds. The challenge needs no row
+// is unexpired then, not used or revoked already, and began no earlier
+// than its user's password last changed; ENOTFOUND otherwise: of two
+// concurrent uses exactly one succeeds. The challenge needs no row
 // beforehand (the password step records it without waiting: see
 // identity's sealed challenges); a row written after its use changes
-// nothing (CreateLoginChallenge).
+// nothing (CreateLoginChallenge). The password's change is compared
+// because a reset (or a change) revokes the challenges recorded when it
+// commits, and one whose record was still on its way would escape it.
 func (w Writes) UseLoginChallenge(ctx context.Context, c *LoginChallenge, method string, at time.Time) error {
 	return w.execOne(ctx, `INSERT INTO login_challenges (`+challengeColumns+`)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE CAST($4 AS bigint) > CAST($5 AS bigint)
+			AND CAST($3 AS bigint) >= COALESCE((SELECT password_changed_at FROM users WHERE id = $2), 0)
 		ON CONFLICT (id) DO UPDATE SET used_at = excluded.used_at, method = excluded.method
 		WHERE login_challenges.used_at = 0 AND login_challenges.expires_at > excluded.used_at`,
 		c.ID, c.UserID, micros(c.CreatedAt), micros(c.ExpiresAt), micros(at), method, c.IP, c.UserAgent)
