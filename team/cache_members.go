@@ -178,8 +178,11 @@ type memberShard struct {
 	extras map[uint32]memberExtra
 	budget int64
 	full   bool
-	nums   *accountNumbers
-	_      [64]byte // keeps shards' locks on separate cache lines
+	// resized counts the copies of the slots to an array of another size
+	// (grow): what a put pays beyond its own entry.
+	resized int
+	nums    *accountNumbers
+	_       [64]byte // keeps shards' locks on separate cache lines
 }
 
 // heldMember is a member as the cache answers it without allocating: the
@@ -607,7 +610,9 @@ func (s *memberShard) put(t *memberTable, e *newMember, acct uint32, bits, ifRoo
 // did. The slots and the resource keys are counted as allocated, so
 // evicting alone frees nothing: it only makes room in them.
 func (s *memberShard) release(t *memberTable, n int64, keep int) bool {
-	target := cap(s.slots) - int(n/(slotBytes+4)) - 1
+	// A sixty-fourth at least: the room freed lasts a while, rather than
+	// each put past the budget copying the shard again.
+	target := cap(s.slots) - max(int(n/(slotBytes+4))+1, cap(s.slots)/64)
 	if target < 0 {
 		return false
 	}
@@ -683,7 +688,7 @@ func (s *memberShard) roomForKeys(t *memberTable, n int, ifRoom bool) bool {
 		// Some slack, or each entry with resources would copy them all;
 		// little, as evicting for it evicts at once.
 		if room >= int64(min(least/32, want-least)) {
-			s.copyKeys(least + int(min(int64(want-least), room)))
+			s.copyKeys(least, least+int(min(int64(want-least), room)), least+int(room))
 			return true
 		}
 		// Empty slots beyond a sixteenth of them give their room to the
@@ -698,13 +703,28 @@ func (s *memberShard) roomForKeys(t *memberTable, n int, ifRoom bool) bool {
 	}
 }
 
-// copyKeys moves the live resource keys to a new array of capacity n. The
-// old array stays as it is for the members assembled from it.
-func (s *memberShard) copyKeys(n int) {
-	// An array past 32 KiB takes whole pages of 8 KiB: its capacity
-	// takes the rest of its last page, which the budget counts anyway.
+// copyKeys moves the live resource keys to a new array of capacity n, or
+// as near it as whole pages allow between least and most. The old array
+// stays as it is for the members assembled from it.
+func (s *memberShard) copyKeys(least, n, most int) {
+	// An array past 32 KiB takes whole pages of 8 KiB: its capacity takes
+	// the rest of its last page, which the budget counts anyway, or stops
+	// at the page before when the rest would pass most (the room the
+	// budget leaves) and that page still holds least: a page more than the
+	// room put the shard over its budget, which then shrank its slots,
+	// which grew again at the next entry, each time a copy of the whole
+	// shard.
 	if b := int64(n) * keyBytes; b > 32<<10 {
-		n = int((b + 8<<10 - 1) &^ (8<<10 - 1) / keyBytes)
+		const page = 8 << 10
+		up, down := int((b+page-1)&^(page-1)/keyBytes), int(b&^(page-1)/keyBytes)
+		switch {
+		case up <= most:
+			n = up
+		case down >= least:
+			n = down
+		default:
+			n = up // no whole page fits between: the memory taken is counted
+		}
 	}
 	keys := make([]access.ResourceKey, 0, n)
 	for i := range s.slots {
@@ -736,15 +756,15 @@ func (s *memberShard) slot(t *memberTable, ifRoom bool) (int, bool) {
 			s.slots = s.slots[:len(s.slots)+1]
 			return len(s.slots) - 1, true
 		}
-		if n := s.slotsFitting(); n > cap(s.slots) {
+		if n := s.slotsFitting(); worthGrowing(cap(s.slots), n) {
 			s.grow(n)
 			continue
 		}
 		// The budget is taken; resource keys that hold more than a
 		// sixteenth of spare room give it to the slots.
 		if used := len(s.keys) - s.garbage; cap(s.keys)-used > used/8+16 {
-			s.copyKeys(used + used/16)
-			if n := s.slotsFitting(); n > cap(s.slots) {
+			s.copyKeys(used, used+used/16, cap(s.keys))
+			if n := s.slotsFitting(); worthGrowing(cap(s.slots), n) {
 				s.grow(n)
 				continue
 			}
@@ -755,17 +775,24 @@ func (s *memberShard) slot(t *memberTable, ifRoom bool) (int, bool) {
 	}
 }
 
+// worthGrowing reports whether growing the slots from c to n is worth a
+// copy of them all: by the usual half again, or near the budget by at
+// least a sixteenth; else the shard evicts. A growth of a few slots, which
+// the next keys, extras or accounts' numbers took back (release), made
+// puts at a full cache copy their shard again and again.
+func worthGrowing(c, n int) bool { return n > c && (n >= grown(c) || n-c >= c/16+16) }
+
 // slotsFitting returns how many slots the shard may grow to: half again
 // as many, or as many as the budget holds.
 func (s *memberShard) slotsFitting() int {
 	n := grown(cap(s.slots))
-	if s.bytesWith(n, cap(s.keys), len(s.profiles)) <= s.budget {
+	if s.bytesWith(n, s.keysFor(n), len(s.profiles)) <= s.budget {
 		return n
 	}
 	lo, hi := cap(s.slots), n // lo fits (or is the current), hi does not
 	for hi-lo > 1 {
 		m := (lo + hi) / 2
-		if s.bytesWith(m, cap(s.keys), len(s.profiles)) <= s.budget {
+		if s.bytesWith(m, s.keysFor(m), len(s.profiles)) <= s.budget {
 			lo = m
 		} else {
 			hi = m
@@ -774,9 +801,26 @@ func (s *memberShard) slotsFitting() int {
 	return lo
 }
 
+// keysFor returns the resource keys the shard's entries are expected to
+// need in n slots: as many a slot as its entries hold now, and an eighth
+// more, the room a compaction of them takes (copyKeys); never fewer than
+// the array holds. Slots that grew into the room the keys need took it
+// from them: near the budget, each compaction of the keys then evicted
+// and shrank the slots, and the next entries grew them again, each time a
+// copy of the whole shard.
+func (s *memberShard) keysFor(n int) int {
+	used := len(s.keys) - s.garbage
+	if s.live == 0 || used == 0 {
+		return cap(s.keys)
+	}
+	want := used * n / s.live
+	return max(cap(s.keys), want+want/8)
+}
+
 // grow moves the slots to an array of n (more, or fewer but as many as
 // are held), without the empty ones, and builds the index again for them.
 func (s *memberShard) grow(n int) {
+	s.resized++
 	arrays, slots, used, index := slotArrays(n, indexLen(n))
 	extras := make(map[uint32]memberExtra, len(s.extras))
 	for i := range s.slots {

@@ -202,7 +202,7 @@ func (t *memberTable) fit() {
 		s := &t.shards[i]
 		s.mu.Lock()
 		s.grow(s.live)
-		s.copyKeys(len(s.keys) - s.garbage)
+		s.copyKeys(len(s.keys)-s.garbage, len(s.keys)-s.garbage, len(s.keys)-s.garbage)
 		s.mu.Unlock()
 	}
 }
@@ -498,4 +498,56 @@ func TestCache_MemberComesBackWhole(t *testing.T) {
 		t.Fatal("nothing evicted")
 	}
 	compare("after evictions")
+}
+
+// TestCache_AFullCacheEvictsWithoutCopyingItsShards asks about twice as
+// many members as the cache holds, at random, once it is full: each miss
+// evicts an entry and keeps the new one in its place. The shards' arrays
+// keep their size: near its budget a shard's slots and its resource keys
+// took the room from each other (a compaction of the keys rounded up to a
+// page past the room left, slots grown into the room the keys needed), and
+// about every 135 entries put a shard copied its slots again, up and down,
+// at the cost of the whole shard each time.
+func TestCache_AFullCacheEvictsWithoutCopyingItsShards(t *testing.T) {
+	// Shards of some 800 members, whose resource keys pass 32 KiB: the
+	// size past which they are counted in whole pages.
+	const capacity = 50_000
+	f := newCacheFixture()
+	c, budget := smallCache(t, f, capacity)
+	ks := memberKeys(2 * capacity)
+	entries := make([]memberEntry, len(ks))
+	for i, k := range ks {
+		entries[i] = f.member(k.account, k.user, i)
+		c.putMember(c.generation(), k, entries[i])
+	}
+	resized := func() int {
+		n := 0
+		for i := range c.members.shards {
+			s := &c.members.shards[i]
+			s.mu.RLock()
+			n += s.resized
+			s.mu.RUnlock()
+		}
+		return n
+	}
+	before := resized()
+	r := rand.New(rand.NewPCG(1, 2))
+	puts := 0
+	for range 200_000 {
+		j := r.IntN(len(ks))
+		if _, ok := c.member(ks[j]); ok {
+			continue
+		}
+		puts++
+		c.putMember(c.generation(), ks[j], entries[j])
+	}
+	if puts < 20_000 {
+		t.Fatalf("only %d members put: the cache is not full", puts)
+	}
+	if n := resized() - before; n > clockShards {
+		t.Errorf("the shards copied their slots %d times for %d members put", n, puts)
+	}
+	if n, b := c.members.stats(); b > budget || n < capacity*9/10 {
+		t.Errorf("%d members in %d bytes, budget %d", n, b, budget)
+	}
 }
