@@ -163,6 +163,14 @@ func (m *countingMailer) Compose(name, locale, to string, d mail.Data) (equipe.E
 	return e, err
 }
 
+// countCompositions has the stage's service compose its emails through a
+// countingMailer, which it returns.
+func (g *stage) countCompositions() *countingMailer {
+	m := &countingMailer{Mailer: g.st.Work.Mail, n: map[string]int{}}
+	g.st.Work.Mail = m
+	return m
+}
+
 func (m *countingMailer) count(name string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -191,8 +199,7 @@ func TestLogIn_TheNewBrowserEmailIsComposedWhileThePasswordIsHashed(t *testing.T
 		{name: "an address nobody has", browser: "new", password: goodPassword, nobody: true},
 	}
 	eachStage(t, func(t *testing.T, g *stage) {
-		m := &countingMailer{Mailer: g.st.Work.Mail, n: map[string]int{}}
-		g.st.Work.Mail = m
+		m := g.countCompositions()
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				g := g.row(t)
@@ -266,8 +273,7 @@ func TestLogInSecondFactor_TheNewBrowserEmailIsComposedWhileTheCodeIsTyped(t *te
 		{name: "after a wrong code, the second step composes its own", wrongFirst: true, composedThen: 1},
 	}
 	eachStage(t, func(t *testing.T, g *stage) {
-		m := &countingMailer{Mailer: g.st.Work.Mail, n: map[string]int{}}
-		g.st.Work.Mail = m
+		m := g.countCompositions()
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				g := g.row(t)

@@ -225,13 +225,7 @@ func TestEmailChange_WithdrawnResentOrEndedByAReset(t *testing.T) {
 			return g.st.Identity.WithdrawEmailChange(ctx, c.user, from())
 		}, "", []event.Type{event.UserEmailChangeRequested.Type, event.UserEmailChangeWithdrawn.Type}},
 		{"a password reset withdraws it", func(g *stage, c changer) error {
-			if err := g.st.Identity.RequestReset(ctx, c.old, from()); err != nil {
-				return err
-			}
-			if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
-				return err
-			}
-			_, err := g.st.Identity.ConfirmReset(ctx, g.secret(c.old, "/password-reset/"), "a brand new sentence to remember", from())
+			err := g.resetPassword(c.old)
 			return err
 		}, "email_change.withdrawn_by_reset", []event.Type{event.UserEmailChangeRequested.Type,
 			event.UserPasswordResetRequested.Type, event.UserPasswordReset.Type, event.UserEmailChangeWithdrawn.Type}},

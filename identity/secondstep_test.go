@@ -58,6 +58,19 @@ func (g *stage) challenged(email string, o equipe.Origin) string {
 	return challenge
 }
 
+// resetPassword asks a reset for email, sends it and sets a new password
+// with its link.
+func (g *stage) resetPassword(email string) error {
+	if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
+		return err
+	}
+	if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+		return err
+	}
+	_, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), "a brand new sentence to remember", from())
+	return err
+}
+
 // passwordStep logs the person in with their password from o and returns
 // the second step's challenge as soon as the answer comes.
 func (g *stage) passwordStep(email string, o equipe.Origin) string {
@@ -646,13 +659,7 @@ func TestLogInSecondFactor_ALoginBegunBeforeThePasswordChangedCannotFinish(t *te
 			t.Fatal(err)
 		}
 		g.st.Clock.Advance(time.Second)
-		if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), "a brand new sentence to remember", from()); err != nil {
+		if err := g.resetPassword(email); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := g.st.Identity.LogInSecondFactor(ctx, challenge, g.code(secret), from())
@@ -669,13 +676,7 @@ func TestLogInSecondFactor_APasswordResetEndsTheLoginsWaitingForIt(t *testing.T)
 		_, secret := g.enrolled(email)
 		// Someone who knew the old password waits at the second step.
 		challenge := g.challenged(email, from())
-		if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), "a brand new sentence to remember", from()); err != nil {
+		if err := g.resetPassword(email); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := g.st.Identity.LogInSecondFactor(ctx, challenge, g.code(secret), from())

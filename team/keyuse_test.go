@@ -20,20 +20,7 @@ func TestAuthenticateKey_RecordsUseOnceAMinuteWithoutWaitingForTheDatabase(t *te
 		if err != nil {
 			t.Fatal(err)
 		}
-		lastUsed := func() time.Time {
-			t.Helper()
-			keys, _, err := s.s.Keys(ctx, s.admin(), &s.account, equipe.Page{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, kv := range keys {
-				if kv.ID == k.ID {
-					return kv.LastUsedAt
-				}
-			}
-			t.Fatal("the key is not listed")
-			return time.Time{}
-		}
+		lastUsed := func() time.Time { t.Helper(); return keyLastUsed(t, s, k.ID) }
 		// Another transaction holds the key's row (and, on SQLite, the
 		// database's write lock) until it is rolled back.
 		tx, err := b.raw.Begin()
@@ -101,21 +88,7 @@ func TestChanges_AStreamRecordsItsKeysUseAsItGoesOn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lastUsed := func() time.Time {
-			t.Helper()
-			s.s.WaitKeyUses()
-			keys, _, err := s.s.Keys(ctx, s.admin(), &s.account, equipe.Page{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, kv := range keys {
-				if kv.ID == k.ID {
-					return kv.LastUsedAt
-				}
-			}
-			t.Fatal("the key is not listed")
-			return time.Time{}
-		}
+		lastUsed := func() time.Time { t.Helper(); s.s.WaitKeyUses(); return keyLastUsed(t, s, k.ID) }
 		stream := team.Actor{Key: &k}
 		q := team.ChangesQuery{After: team.CursorNow, Limit: team.MaxChangesPage}
 		page := func() {
@@ -143,4 +116,20 @@ func TestChanges_AStreamRecordsItsKeysUseAsItGoesOn(t *testing.T) {
 			t.Errorf("a page a minute later: the key was last used at %v, want %v", got, later)
 		}
 	})
+}
+
+// keyLastUsed returns the last use of the account key id, as its list says.
+func keyLastUsed(t *testing.T, s *scene, id equipe.ID) time.Time {
+	t.Helper()
+	keys, _, err := s.s.Keys(ctx, s.admin(), &s.account, equipe.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range keys {
+		if kv.ID == id {
+			return kv.LastUsedAt
+		}
+	}
+	t.Fatal("the key is not listed")
+	return time.Time{}
 }
