@@ -147,7 +147,11 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request) error {
 			case code == equipe.EUNAUTHORIZED || code == equipe.EFORBIDDEN:
 				// The key was revoked, or its creator may no longer act:
 				// what a stream is expected to do then, not a fault.
-				a.Log.Info("change stream ended: its key may no longer act", "key_id", actor(r).Key.ID, "reason", equipe.AsError(err).Key)
+				var key equipe.ID
+				if k := actor(r).Key; k != nil {
+					key = k.ID
+				}
+				a.Log.Info("change stream ended: its key may no longer act", "key_id", key, "reason", equipe.AsError(err).Key)
 			default:
 				a.Log.Warn("change stream ended", "err", err)
 			}

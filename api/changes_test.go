@@ -164,13 +164,11 @@ func TestChanges_KeysSeeWhatTheirReachHoldsInCommitOrder(t *testing.T) {
 // sseEvent is one event of a Server-Sent Events stream.
 type sseEvent struct{ id, typ, data string }
 
-// openStream opens the change stream as Server-Sent Events and delivers its
-// events on the channel until the test ends; comments are delivered with
-// typ ":".
-func openStream(t *testing.T, env *apptest.Env, token, query, lastID string) <-chan sseEvent {
+// askStream asks for the change stream as Server-Sent Events with token,
+// from the Last-Event-ID lastID unless it is empty, and returns the answer
+// as it starts.
+func askStream(t *testing.T, ctx context.Context, env *apptest.Env, token, query, lastID string) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", env.URL+"/api/v1/changes"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "text/event-stream")
@@ -181,6 +179,17 @@ func openStream(t *testing.T, env *apptest.Env, token, query, lastID string) <-c
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// openStream opens the change stream as Server-Sent Events and delivers its
+// events on the channel until the test ends; comments are delivered with
+// typ ":".
+func openStream(t *testing.T, env *apptest.Env, token, query, lastID string) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	res := askStream(t, ctx, env, token, query, lastID)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -259,13 +268,7 @@ func TestChanges_ServerSentEventsPushChangesAsTheyCommitAndResume(t *testing.T) 
 			t.Fatalf("resumed with Last-Event-ID %s: %+v", e.id, e3)
 		}
 		// Refusals come before the stream, as problems.
-		req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=99999999", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Accept", "text/event-stream")
-		res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := askStream(t, t.Context(), env, key, "?after=99999999", "")
 		res.Body.Close()
 		if res.StatusCode != 410 || res.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("expired cursor on the stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
@@ -368,13 +371,7 @@ func TestChanges_AStreamEndsOnceItsKeyMayNoLongerAct(t *testing.T) {
 		}
 		// A session opens no stream, so its end (a logout, a new
 		// password) has none to end.
-		req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=now", nil)
-		req.Header.Set("Authorization", "Bearer "+a.admin)
-		req.Header.Set("Accept", "text/event-stream")
-		res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := askStream(t, t.Context(), env, a.admin, "?after=now", "")
 		res.Body.Close()
 		if res.StatusCode != 403 || res.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("a session asks for the stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
@@ -438,12 +435,9 @@ func TestChanges_StreamsEndWhenTheServerShutsDown(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	a := newTenant(t, env, "owner@a.example")
 	key := a.key(t, "admin")
-	req, _ := http.NewRequest("GET", env.URL+"/api/v1/changes?after=now", nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Accept", "text/event-stream")
-	res, err := (&http.Client{Transport: env.Transport(nil)}).Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("stream: %v %v", res, err)
+	res := askStream(t, t.Context(), env, key, "?after=now", "")
+	if res.StatusCode != 200 {
+		t.Fatalf("stream: %d", res.StatusCode)
 	}
 	go func() {
 		defer close(streamEnded)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -116,26 +115,10 @@ func TestRefresh_OfRefreshesRacingWithOneTokenOneSucceeds(t *testing.T) {
 			if err != nil || tok.RefreshToken == "" {
 				t.Fatalf("first tokens: %v", err)
 			}
-			const racers = 8
-			statuses := make([]int, racers)
-			var wg sync.WaitGroup
-			for i := range racers {
-				wg.Go(func() {
-					statuses[i], _, _ = refreshWith(t, env, p.oauth.ClientID, p.oauth.ClientSecret, tok.RefreshToken)
-				})
-			}
-			wg.Wait()
-			ok := 0
-			for _, s := range statuses {
-				if s == 200 {
-					ok++
-				} else if s != 400 {
-					t.Errorf("a refused refresh answered %d", s)
-				}
-			}
-			if ok != 1 {
-				t.Errorf("%d of %d refreshes with one token succeeded: %v", ok, racers, statuses)
-			}
+			exactlyOnce(t, "refreshes with one token", func() int {
+				status, _, _ := refreshWith(t, env, p.oauth.ClientID, p.oauth.ClientSecret, tok.RefreshToken)
+				return status
+			})
 		})
 	}
 }

@@ -357,24 +357,7 @@ func TestCode_OfExchangesRacingWithOneCodeOneSucceeds(t *testing.T) {
 			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect},
 				"code_verifier": {verifier}}
-			const racers = 8
-			statuses := make([]int, racers)
-			var wg sync.WaitGroup
-			for i := range racers {
-				wg.Go(func() { statuses[i] = postAsClient(t, p, p.oauth.Endpoint.TokenURL, form, nil) })
-			}
-			wg.Wait()
-			ok := 0
-			for _, s := range statuses {
-				if s == 200 {
-					ok++
-				} else if s != 400 {
-					t.Errorf("a refused exchange answered %d", s)
-				}
-			}
-			if ok != 1 {
-				t.Errorf("%d of %d exchanges of one code succeeded: %v", ok, racers, statuses)
-			}
+			exactlyOnce(t, "exchanges of one code", func() int { return postAsClient(t, p, p.oauth.Endpoint.TokenURL, form, nil) })
 		})
 	}
 }
@@ -406,6 +389,31 @@ func TestProvider_AnUnknownClientIsInvalidClient(t *testing.T) {
 		if status, code := oauthAnswer(t, req); status != 401 || code != "invalid_client" {
 			t.Errorf("end_session for %q: %d %q", id, status, code)
 		}
+	}
+}
+
+// exactlyOnce sends eight requests at the same time with send, which
+// returns the status of its answer, and fails the test unless exactly one
+// succeeds (200) and the others are refused (400); what names them.
+func exactlyOnce(t *testing.T, what string, send func() int) {
+	t.Helper()
+	const racers = 8
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() { statuses[i] = send() })
+	}
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		if s == 200 {
+			ok++
+		} else if s != 400 {
+			t.Errorf("one of the %s refused with %d", what, s)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d of %d %s succeeded: %v", ok, racers, what, statuses)
 	}
 }
 

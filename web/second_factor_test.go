@@ -17,6 +17,18 @@ import (
 // totpEnrolled sets up an authenticator app for the person at email with
 // the use cases, and returns its secret and recovery codes; the clock is
 // then moved to the next step, the confirmation's code being spent.
+// adaWithAnApp starts the service on a clock ten seconds into a TOTP step,
+// has ada@example.com sign up and set up an authenticator app, and returns
+// the service, its clock, the app's secret and its recovery codes.
+func adaWithAnApp(t *testing.T) (*apptest.Env, *apptest.Clock, string, []string) {
+	t.Helper()
+	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	post(t, env.Client(), env.URL+"/signup", signupForm("ada@example.com"))
+	secret, recovery := totpEnrolled(t, env, clock, "ada@example.com")
+	return env, clock, secret, recovery
+}
+
 func totpEnrolled(t *testing.T, env *apptest.Env, clock *apptest.Clock, email string) (string, []string) {
 	t.Helper()
 	ctx := t.Context()
@@ -53,10 +65,7 @@ func cookie(c *http.Client, base, name string) string {
 }
 
 func TestLoginSecondStep_AsksForACodeOrARecoveryCodeAndThenLogsIn(t *testing.T) {
-	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
-	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
-	post(t, env.Client(), env.URL+"/signup", signupForm("ada@example.com"))
-	secret, recovery := totpEnrolled(t, env, clock, "ada@example.com")
+	env, clock, secret, recovery := adaWithAnApp(t)
 
 	c := env.Client()
 	login := url.Values{"email": {"ada@example.com"}, "password": {"lovelace rode the number engine"}, "next": {"/privacy"}}
@@ -128,10 +137,7 @@ func TestLoginSecondStep_AsksForACodeOrARecoveryCodeAndThenLogsIn(t *testing.T) 
 // the browser has a session, and once it is answered the new session
 // replaces the old one, whose cookie no longer logs in.
 func TestLoginSecondStep_APersonLoggingInAgainAnswersItAndTheNewSessionReplacesTheOld(t *testing.T) {
-	clock := apptest.NewClock(time.Now().UTC().Truncate(30 * time.Second).Add(10 * time.Second))
-	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
-	post(t, env.Client(), env.URL+"/signup", signupForm("ada@example.com"))
-	secret, _ := totpEnrolled(t, env, clock, "ada@example.com")
+	env, clock, secret, _ := adaWithAnApp(t)
 	c := env.Client()
 	login := url.Values{"email": {"ada@example.com"}, "password": {"lovelace rode the number engine"}, "next": {"/privacy"}}
 	logIn := func() {
