@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -25,15 +26,45 @@ type MemberAccess struct {
 	Resources  []equipe.ID
 }
 
-// memberAccessColumns are read from users u, members m, roles ro and
+// memberAccessColumns are read from members m, roles ro and
 // member_resources mr, joined by memberAccessJoins: one row per assigned
-// resource, or one with a NULL resource for a member who holds none (or
-// with a NULL role for a user who is no member).
-const memberAccessColumns = `u.id, u.disabled_at IS NOT NULL, m.role, m.status, m.overrides, m.joined_at,
-	ro.label_fr, ro.label_en, ro.grants, ro.restricted, mr.resource_id`
+// resource, or one with a NULL resource for a member who holds none. Whether
+// the member's identity is disabled is read from the index of disabled
+// identities (%[1]s: the dialect's disabledUsers), not from the identities'
+// table: a member's row says their identity exists.
+const memberAccessColumns = `m.user_id, EXISTS (SELECT 1 FROM users d%[1]s WHERE d.id = m.user_id AND d.disabled_at IS NOT NULL),
+	m.role, m.status, m.overrides, m.joined_at, ro.label_fr, ro.label_en, ro.grants, ro.restricted, mr.resource_id`
 
 const memberAccessJoins = `LEFT JOIN roles ro ON ro.account_id = m.account_id AND ro.key = m.role
 	LEFT JOIN member_resources mr ON mr.account_id = m.account_id AND mr.user_id = m.user_id`
+
+// memberAccessQueries are the statements of MemberAccess and
+// AccountMembersAccess in each dialect.
+var memberAccessQueries = func() map[*dialect][2]string {
+	qs := map[*dialect][2]string{}
+	for _, d := range dialects {
+		cols := fmt.Sprintf(memberAccessColumns, d.disabledUsers)
+		qs[d] = [2]string{
+			// The member's rows, or, when the user is no member, one row
+			// of the identity alone (with a NULL role), or none when
+			// there is no such identity. The identities' table is looked
+			// into only when there is no member (the key sought is NULL
+			// otherwise, which finds nothing without reading a page): the
+			// member's own pages, just read, answer whether there is.
+			`SELECT ` + cols + ` FROM members m ` + memberAccessJoins + `
+			WHERE m.account_id = $1 AND m.user_id = $2
+			UNION ALL SELECT u.id, u.disabled_at IS NOT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+			FROM users u WHERE u.id = CASE WHEN EXISTS (SELECT 1 FROM members m WHERE m.account_id = $1 AND m.user_id = $2)
+				THEN NULL ELSE $2 END
+			ORDER BY 11`,
+			`SELECT ` + cols + `
+			FROM (SELECT account_id, user_id, role, status, overrides, joined_at FROM members WHERE account_id = $1 LIMIT $2) m
+			` + memberAccessJoins + `
+			ORDER BY m.user_id, mr.resource_id`,
+		}
+	}
+	return qs
+}()
 
 // memberAccessRows folds rows of memberAccessColumns, ordered by user, into
 // one MemberAccess a user, and calls each with it.
@@ -79,9 +110,7 @@ func memberAccessRows(rows *sql.Rows, each func(MemberAccess)) error {
 // takes, in one statement. user says whether the user exists, member
 // whether they are a member of the account (ma is then filled).
 func (q Queries) MemberAccess(ctx context.Context, accountID, userID equipe.ID) (ma MemberAccess, user, member bool, err error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+memberAccessColumns+` FROM users u
-		LEFT JOIN members m ON m.account_id = $1 AND m.user_id = u.id `+memberAccessJoins+`
-		WHERE u.id = $2 ORDER BY mr.resource_id`, accountID, userID)
+	rows, err := q.q.QueryContext(ctx, memberAccessQueries[q.d][0], accountID, userID)
 	if err != nil {
 		return MemberAccess{}, false, false, wrap(err)
 	}
@@ -97,10 +126,7 @@ func (q Queries) MemberAccess(ctx context.Context, accountID, userID equipe.ID) 
 // ID, when the account has at most max members; complete is false (and
 // the list to be ignored) when it has more.
 func (q Queries) AccountMembersAccess(ctx context.Context, accountID equipe.ID, max int) (ms []MemberAccess, complete bool, err error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+memberAccessColumns+`
-		FROM (SELECT account_id, user_id, role, status, overrides, joined_at FROM members WHERE account_id = $1 LIMIT $2) m
-		JOIN users u ON u.id = m.user_id `+memberAccessJoins+`
-		ORDER BY u.id, mr.resource_id`, accountID, max+1)
+	rows, err := q.q.QueryContext(ctx, memberAccessQueries[q.d][1], accountID, max+1)
 	if err != nil {
 		return nil, false, wrap(err)
 	}

@@ -590,11 +590,17 @@ type dialect struct {
 	// migrationTableExists reads whether schema_migrations exists, without
 	// creating it.
 	migrationTableExists string
+	// disabledUsers names the index of disabled identities for a lookup
+	// by ID that must read it rather than the table's primary key (SQLite
+	// prefers a unique index to a partial one; PostgreSQL weighs their
+	// sizes).
+	disabledUsers string
 }
 
 var dialects = map[Engine]*dialect{
 	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "", likeEscape: ` ESCAPE '\'`, position: "instr",
-		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`},
+		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`,
+		disabledUsers:        " INDEXED BY users_disabled"},
 	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`, position: "strpos",
 		migrationTableExists: `SELECT to_regclass('schema_migrations') IS NOT NULL`},
 }

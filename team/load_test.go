@@ -211,6 +211,57 @@ func TestCheck_AMissReadsTheSmallAccountOnce(t *testing.T) {
 	})
 }
 
+// TestCheck_ADisabledIdentityIsRefusedHoweverItsMemberIsRead: whether a
+// member's identity is disabled is read with the member, whether alone (the
+// first miss in an account) or with the whole account (the second); an
+// identity that is no member, like no identity at all, is no member (whether
+// an identity exists elsewhere is no account's business); and restoring it
+// is heard.
+func TestCheck_ADisabledIdentityIsRefusedHoweverItsMemberIsRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		st := servicetest.New(t, db, identity.Params{})
+		pairs := coldAccounts(t, db, 2, 10)
+		caller := team.Actor{Operator: true}
+		reason := func(p [2]equipe.ID) access.Decision {
+			t.Helper()
+			d, err := st.Team.Check(ctx, caller, team.CheckQuery{Account: p[0], User: p[1], Permission: "records.view"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		disable := func(user equipe.ID, at time.Time) {
+			t.Helper()
+			if err := db.Write(ctx, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, user, at) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		admin := pairs[0] // the account's administrator, allowed everything
+		disable(admin[1], time.Now())
+		st.Team.ForgetEverything()
+		if d := reason(admin); d.Reason != access.DeniedUserDisabled {
+			t.Errorf("read alone: %+v", d)
+		}
+		st.Team.ForgetEverything()
+		if d := reason(pairs[1]); !d.Allowed {
+			t.Fatalf("another member: %+v", d)
+		}
+		if d := reason(admin); d.Reason != access.DeniedUserDisabled {
+			t.Errorf("read with the account's members: %+v", d)
+		}
+		if d := reason([2]equipe.ID{admin[0], pairs[10][1]}); d.Reason != access.DeniedNotMember {
+			t.Errorf("a member of another account: %+v", d)
+		}
+		if d := reason([2]equipe.ID{admin[0], equipe.NewUserID()}); d.Reason != access.DeniedNotMember {
+			t.Errorf("nobody: %+v", d)
+		}
+		disable(admin[1], time.Time{})
+		if d := reason(admin); !d.Allowed {
+			t.Errorf("restored: %+v", d)
+		}
+	})
+}
+
 // TestCheck_FromTheCacheAllocatesNothing: a check whose account and member
 // are cached assembles the member from the cache's flat arrays on the
 // stack, resources included, and allocates nothing.
