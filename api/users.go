@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // The instance's users, for instance administrators and instance keys.
@@ -95,6 +96,8 @@ type userPatch struct {
 	// ExternalID: a string sets the vendor's identifier of the person,
 	// null clears it.
 	ExternalID nullableText `json:"external_id"`
+	// Disabled disables the identity (true) or enables it again (false).
+	Disabled *bool `json:"disabled"`
 }
 
 func (a *API) changeUser(w http.ResponseWriter, r *http.Request) error {
@@ -110,8 +113,8 @@ func (a *API) changeUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ext != nil {
-		if _, err := a.Team.SetUserExternalID(r.Context(), actor(r), id, *ext); err != nil {
+	if ext != nil || in.Disabled != nil {
+		if _, err := a.Team.ChangeUser(r.Context(), actor(r), id, team.UserChange{ExternalID: ext, Disabled: in.Disabled}); err != nil {
 			return err
 		}
 	}

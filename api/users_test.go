@@ -168,3 +168,79 @@ func TestEndUserSessions_InstanceAdministratorsEndEverySessionOfAUser(t *testing
 		}
 	})
 }
+
+// TestChangeUser_TheInstanceDisablesAnIdentityAndEnablesItAgain: disabled
+// through PATCH /api/v1/users/{user}, a person's sessions end, their login
+// is refused as any failed login is, and checks about them answer
+// denied_user_disabled; enabled again, they log in and are allowed. An
+// administrator cannot disable themself; a value that is no boolean, or an
+// account's administrator, changes nothing.
+func TestChangeUser_TheInstanceDisablesAnIdentityAndEnablesItAgain(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
+		adminID, admin := instanceAdminToken(t, env)
+		path := env.URL + "/api/v1/users/" + collab.User.ID.String()
+		login := func() response {
+			return call(t, env.Client(), "POST", env.URL+"/api/v1/session", map[string]any{"email": "collab@a.example", "password": apptest.TestPassword})
+		}
+		check := func() response {
+			t.Helper()
+			r := checkAs(t, env, a.admin, map[string]any{"user_id": collab.User.ID.String(), "account_id": a.account.String(),
+				"permission": "records.view", "owner_id": collab.User.ID.String()})
+			if r.Status != 200 {
+				t.Fatalf("check: %d %s", r.Status, r.Raw)
+			}
+			return r
+		}
+		enabled := func(want bool) {
+			t.Helper()
+			if r := call(t, env.Client(), "GET", path, nil, bearer(admin)...); r.Status != 200 || r.JSON["disabled"] != !want {
+				t.Fatalf("disabled should be %v: %d %s", !want, r.Status, r.Raw)
+			}
+		}
+
+		if r := call(t, env.Client(), "PATCH", path, map[string]any{"disabled": true}, bearer(a.admin)...); r.Status != 404 {
+			t.Fatalf("an account's administrator: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "PATCH", path, map[string]any{"disabled": "yes"}, bearer(admin)...); r.Status != 400 {
+			t.Fatalf("not a boolean: %d %s", r.Status, r.Raw)
+		}
+		enabled(true)
+
+		r := call(t, env.Client(), "PATCH", path, map[string]any{"disabled": true}, bearer(admin)...)
+		if r.Status != 200 || r.JSON["disabled"] != true || r.JSON["sessions"] != 0.0 {
+			t.Fatalf("disable: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", env.URL+"/api/v1/me", nil, bearer(collab.Token)...); r.Status != 401 {
+			t.Fatalf("their session: %d %s", r.Status, r.Raw)
+		}
+		if r := login(); r.Status != 401 || r.code() != "login.failed" {
+			t.Fatalf("their login: %d %s", r.Status, r.Raw)
+		}
+		if r := check(); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_user_disabled" {
+			t.Fatalf("a check about them: %s", r.Raw)
+		}
+
+		if r := call(t, env.Client(), "PATCH", env.URL+"/api/v1/users/"+adminID.String(), map[string]any{"disabled": true},
+			bearer(admin)...); r.Status != 409 || r.code() != "user.disable_self" {
+			t.Fatalf("oneself: %d %s", r.Status, r.Raw)
+		}
+
+		if r := call(t, env.Client(), "PATCH", path, map[string]any{"disabled": false}, bearer(admin)...); r.Status != 200 || r.JSON["disabled"] != false {
+			t.Fatalf("enable: %d %s", r.Status, r.Raw)
+		}
+		if r := login(); r.Status != 200 {
+			t.Fatalf("their login, enabled again: %d %s", r.Status, r.Raw)
+		}
+		if r := check(); r.JSON["allowed"] != true {
+			t.Fatalf("a check about them, enabled again: %s", r.Raw)
+		}
+		for _, action := range []string{"user.disabled", "user.enabled"} {
+			events, err := env.App.DB.AuditEvents(t.Context(), store.AuditFilter{Action: action, TargetID: collab.User.ID.String()})
+			if err != nil || len(events) != 1 || events[0].ActorID == nil || *events[0].ActorID != adminID {
+				t.Fatalf("%s in the audit: %+v %v", action, events, err)
+			}
+		}
+	})
+}

@@ -147,6 +147,8 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		UserSessionEnded.Type:   roundTrip(UserSessionEnded), UserSessionsEnded.Type: roundTrip(UserSessionsEnded),
 		UserAlertsChanged.Type:        roundTrip(UserAlertsChanged),
 		UserExternalIDChanged.Type:    roundTrip(UserExternalIDChanged),
+		UserDisabled.Type:             roundTrip(UserDisabled),
+		UserEnabled.Type:              roundTrip(UserEnabled),
 		UserSecondFactorsRemoved.Type: roundTrip(UserSecondFactorsRemoved),
 		MembersImported.Type:          roundTrip(MembersImported),
 		WebhookCreated.Type:           roundTrip(WebhookCreated), WebhookChanged.Type: roundTrip(WebhookChanged),
@@ -212,7 +214,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserEmailChangeRequested.Type, UserEmailChangeResent.Type, UserEmailChangeWithdrawn.Type,
 		UserEmailChanged.Type, UserEmailChangeCancelled.Type, UserPasskeyAdded.Type, UserPasskeyRenamed.Type,
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
-		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type,
+		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type, UserDisabled.Type, UserEnabled.Type,
 		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, OIDCClientChanged.Type, UserOIDCConsentGiven.Type,
 		UserOIDCConsentWithdrawn.Type, InstanceBrandChanged.Type}
 	for _, own := range own {

@@ -115,6 +115,11 @@ var (
 	UserSessionsEnded = declareOwn[None, Sessions]("user.sessions_ended", SubjectUser)
 	// A person turns their new-browser emails on or off.
 	UserAlertsChanged = declareOwn[Alerts, Alerts]("user.alerts_changed", SubjectUser)
+	// An instance administrator or instance key disables a person's
+	// identity (every session ended, no login, every check denied), or
+	// enables it again.
+	UserDisabled = declareOwn[None, Sessions]("user.disabled", SubjectUser)
+	UserEnabled  = declareOwn[None, None]("user.enabled", SubjectUser)
 	// The instance sets or clears the vendor's identifier of a person.
 	UserExternalIDChanged = declareOwn[ExternalID, ExternalID]("user.external_id_changed", SubjectUser)
 	// An instance administrator removes every second factor of a person,

@@ -106,11 +106,7 @@ func TestRefresh_OfRefreshesRacingWithOneTokenOneSucceeds(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			env := apptest.Start(t, e, apptest.Options{})
-			ada := signUp(t, env, "ada@example.com")
-			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
-				Scopes: []string{"offline_access"}})
-			verifier := oauth2.GenerateVerifier()
-			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			_, p, q, verifier := adaWithOfflineApp(t, env)
 			tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
 			if err != nil || tok.RefreshToken == "" {
 				t.Fatalf("first tokens: %v", err)

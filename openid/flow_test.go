@@ -182,6 +182,19 @@ func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, accou
 	return nil
 }
 
+// adaWithOfflineApp signs ada up and takes her through a client that may
+// ask for offline_access: the query it got back (its code) and the code's
+// verifier.
+func adaWithOfflineApp(t testing.TB, env *apptest.Env) (person, *rp, url.Values, string) {
+	t.Helper()
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+		Scopes: []string{"offline_access"}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	return ada, p, q, verifier
+}
+
 func TestProvider_CodeWithPKCERefreshRevocationAndTheAccountClaims(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
@@ -645,5 +658,45 @@ func TestProvider_RPInitiatedLogoutEndsTheGrantsAndTheSession(t *testing.T) {
 	}
 	if r := send(t, ada.browser, "GET", env.URL+"/", nil); r.StatusCode != 303 {
 		t.Errorf("the equipe session outlived the logout: %d", r.StatusCode)
+	}
+}
+
+// TestProvider_ADisabledIdentityKeepsNoGrant: the instance disables a
+// person's identity, and every grant of theirs ends in that transaction:
+// their refresh token and access token stop working, and stay stopped once
+// the identity is enabled again.
+func TestProvider_ADisabledIdentityKeepsNoGrant(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada, p, q, verifier := adaWithOfflineApp(t, env)
+			ctx := t.Context()
+			tok, _ := p.exchange(t, q, verifier)
+			live := func() (n int) {
+				if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE user_id = $1 AND ended_at IS NULL`,
+					ada.id.String()).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if live() == 0 {
+				t.Fatal("no live grant before")
+			}
+			instance := team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
+			for _, disabled := range []bool{true, false} {
+				if _, err := env.App.Team.ChangeUser(ctx, instance, ada.id, team.UserChange{Disabled: &disabled}); err != nil {
+					t.Fatal(err)
+				}
+				if n := live(); n != 0 {
+					t.Errorf("disabled %v: %d grants live", disabled, n)
+				}
+				if _, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+					t.Errorf("disabled %v: the refresh token still works", disabled)
+				}
+				if _, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+					t.Errorf("disabled %v: userinfo answers", disabled)
+				}
+			}
+		})
 	}
 }

@@ -350,11 +350,7 @@ func TestCode_OfExchangesRacingWithOneCodeOneSucceeds(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			env := apptest.Start(t, e, apptest.Options{})
-			ada := signUp(t, env, "ada@example.com")
-			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
-				Scopes: []string{"offline_access"}})
-			verifier := oauth2.GenerateVerifier()
-			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			_, p, q, verifier := adaWithOfflineApp(t, env)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect},
 				"code_verifier": {verifier}}
 			exactlyOnce(t, "exchanges of one code", func() int { return postAsClient(t, p, p.oauth.Endpoint.TokenURL, form, nil) })

@@ -118,8 +118,18 @@ func (tx *Tx) LockActiveAdmins(ctx context.Context, accountID equipe.ID) ([]equi
 // is not disabled, locked until the transaction ends, so that two
 // deletions at once cannot leave the instance with none.
 func (tx *Tx) LockInstanceAdmins(ctx context.Context) ([]equipe.ID, error) {
-	rows, err := tx.q.QueryContext(ctx, `SELECT id FROM users
-		WHERE instance_admin AND disabled_at IS NULL ORDER BY id`+tx.Queries.d.forUpdate)
+	return instanceAdmins(ctx, tx.q, tx.Queries.d.forUpdate)
+}
+
+// EnabledInstanceAdmins returns the instance's administrators whose
+// identity is not disabled, without locking them (for answering what a
+// reader may do; a change locks them with LockInstanceAdmins).
+func (q Queries) EnabledInstanceAdmins(ctx context.Context) ([]equipe.ID, error) {
+	return instanceAdmins(ctx, q.q, "")
+}
+
+func instanceAdmins(ctx context.Context, q querier, lock string) ([]equipe.ID, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM users WHERE instance_admin AND disabled_at IS NULL ORDER BY id`+lock)
 	if err != nil {
 		return nil, wrap(err)
 	}

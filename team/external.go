@@ -66,34 +66,22 @@ func checkPersonExternalID(v *equipe.Invalid, field, id string) {
 // ECONFLICT "user.external_id_taken" when another user has it; anyone but the
 // instance, and an unknown user, is answered ENOTFOUND.
 func (s *Service) SetUserExternalID(ctx context.Context, actor Actor, user equipe.ID, id string) (equipe.User, error) {
-	if !actor.instance() {
-		return equipe.User{}, notFound()
+	return s.ChangeUser(ctx, actor, user, UserChange{ExternalID: &id})
+}
+
+// setExternalID sets u's external ID in the unit (see SetUserExternalID),
+// id already checked.
+func setExternalID(ctx context.Context, w *work.Unit, u *equipe.User, id string) error {
+	if u.ExternalID == id {
+		return nil
 	}
-	if id != "" {
-		var v equipe.Invalid
-		checkPersonExternalID(&v, "external_id", id)
-		if err := v.Err(); err != nil {
-			return equipe.User{}, err
-		}
+	if err := w.SetUserExternalID(ctx, u.ID, id); err != nil {
+		return err
 	}
-	var out equipe.User
-	err := s.do(ctx, actor, func(u *work.Unit) error {
-		usr, err := u.UserByID(ctx, user)
-		if err != nil {
-			return err
-		}
-		out = usr
-		if usr.ExternalID == id {
-			return nil
-		}
-		if err := u.SetUserExternalID(ctx, user, id); err != nil {
-			return err
-		}
-		out.ExternalID = id
-		return u.Record(ctx, event.UserExternalIDChanged.New(nil, user.String(),
-			&event.ExternalID{ExternalID: usr.ExternalID}, &event.ExternalID{ExternalID: id}))
-	})
-	return out, err
+	before := u.ExternalID
+	u.ExternalID = id
+	return w.Record(ctx, event.UserExternalIDChanged.New(nil, u.ID.String(),
+		&event.ExternalID{ExternalID: before}, &event.ExternalID{ExternalID: id}))
 }
 
 // MemberByExternalID returns the user ID of the member of the account that

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -18,6 +19,28 @@ type UserView struct {
 	Memberships []equipe.MemberAccount
 	Sessions    int
 	Factors     store.FactorSummary
+	// Actions answers which of UserDisable and UserEnable the reader may
+	// take: the one that applies to the identity as it is.
+	Actions Actions
+}
+
+// Actions on a person's identity, for the instance.
+const (
+	UserDisable = "disable"
+	UserEnable  = "enable"
+)
+
+// disableRule answers whether actor may disable u's identity, the
+// instance's enabled administrators being admins: not their own, nor the
+// last enabled administrator's.
+func disableRule(actor Actor, u equipe.User, admins []equipe.ID) error {
+	if me := actor.userID(); me != nil && *me == u.ID {
+		return equipe.Errorf(equipe.ECONFLICT, "user.disable_self")
+	}
+	if u.InstanceAdmin && len(admins) <= 1 && slices.Contains(admins, u.ID) {
+		return equipe.Errorf(equipe.ECONFLICT, "user.disable_last_instance_admin")
+	}
+	return nil
 }
 
 // Users returns a page of the instance's users in login-email order, those
@@ -67,6 +90,17 @@ func (s *Service) User(ctx context.Context, actor Actor, id equipe.ID, idle time
 	if v.Factors, err = s.DB.Factors(ctx, id); err != nil {
 		return UserView{}, err
 	}
+	if !u.DisabledAt.IsZero() {
+		v.Actions = Actions{{Name: UserEnable}}
+		return v, nil
+	}
+	var admins []equipe.ID
+	if u.InstanceAdmin {
+		if admins, err = s.DB.EnabledInstanceAdmins(ctx); err != nil {
+			return UserView{}, err
+		}
+	}
+	v.Actions = Actions{{Name: UserDisable, Allowed: allowed(disableRule(actor, u, admins))}}
 	return v, nil
 }
 
@@ -90,4 +124,99 @@ func (s *Service) EndUserSessions(ctx context.Context, actor Actor, id equipe.ID
 		return w.Record(ctx, event.UserSessionsEnded.New(nil, id.String(), nil, &event.Sessions{Ended: int(n)}))
 	})
 	return int(n), err
+}
+
+// UserChange is what an instance administrator or an instance key changes
+// of a user at once (see ChangeUser): nil leaves a field as it is.
+type UserChange struct {
+	// ExternalID sets the vendor's identifier of the person ("" clears it).
+	ExternalID *string
+	// Disabled disables the identity (true) or enables it again (false).
+	Disabled *bool
+}
+
+// ChangeUser changes what c names of the user, in one transaction, for an
+// instance administrator or an instance key, and returns the user as
+// changed. For the external ID see SetUserExternalID.
+//
+// Disabled, the person can no longer log in, every session of theirs ends
+// (and the OpenID Connect grants their logins gave, the clients told), every
+// check about them is denied (denied_user_disabled), in every process at
+// once, and the keys they created stop acting (api_key.creator_disabled).
+// Enabled again, they log in again and their keys act again; what ended
+// stays ended. Audited as user.disabled (with the sessions ended) and
+// user.enabled. An administrator cannot disable themself
+// (ECONFLICT "user.disable_self"), nor the instance's last administrator
+// whose identity is enabled ("user.disable_last_instance_admin"). Disabling
+// a disabled identity, or enabling an enabled one, changes nothing. The
+// accounts the person administers keep their memberships: their other
+// administrators, and the instance, act there as before.
+//
+// Anyone but the instance, and an unknown user, is answered ENOTFOUND.
+func (s *Service) ChangeUser(ctx context.Context, actor Actor, id equipe.ID, c UserChange) (equipe.User, error) {
+	if !actor.instance() {
+		return equipe.User{}, notFound()
+	}
+	if c.ExternalID != nil && *c.ExternalID != "" {
+		var v equipe.Invalid
+		checkPersonExternalID(&v, "external_id", *c.ExternalID)
+		if err := v.Err(); err != nil {
+			return equipe.User{}, err
+		}
+	}
+	var out equipe.User
+	err := s.do(ctx, actor, func(w *work.Unit) error {
+		u, err := w.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.ExternalID != nil {
+			if err := setExternalID(ctx, w, &u, *c.ExternalID); err != nil {
+				return err
+			}
+		}
+		if c.Disabled != nil {
+			if err := setDisabled(ctx, w, actor, &u, *c.Disabled); err != nil {
+				return err
+			}
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// setDisabled disables or enables u in the unit (see ChangeUser).
+func setDisabled(ctx context.Context, w *work.Unit, actor Actor, u *equipe.User, disabled bool) error {
+	if disabled == !u.DisabledAt.IsZero() {
+		return nil
+	}
+	if !disabled {
+		if err := w.SetUserDisabled(ctx, u.ID, time.Time{}); err != nil {
+			return err
+		}
+		u.DisabledAt = time.Time{}
+		return w.Record(ctx, event.UserEnabled.New(nil, u.ID.String(), nil, nil))
+	}
+	var admins []equipe.ID
+	if u.InstanceAdmin {
+		// Locked: two administrators disabling each other at once cannot
+		// leave the instance with none.
+		var err error
+		if admins, err = w.LockInstanceAdmins(ctx); err != nil {
+			return err
+		}
+	}
+	if err := disableRule(actor, *u, admins); err != nil {
+		return err
+	}
+	if err := w.SetUserDisabled(ctx, u.ID, w.Now()); err != nil {
+		return err
+	}
+	n, err := w.DeleteUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	u.DisabledAt = w.Now()
+	return w.Record(ctx, event.UserDisabled.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(n)}))
 }

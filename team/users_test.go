@@ -1,14 +1,30 @@
 package team_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
+
+// openSessions opens n sessions of the user, seen now.
+func openSessions(t *testing.T, w *world, user equipe.ID, n int) {
+	t.Helper()
+	now := w.st.Clock.Now()
+	for range n {
+		if err := w.db.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateSession(ctx, &equipe.Session{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String()), UserID: user,
+				CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // TestUsers_OnlyTheInstanceFindsPeopleSeesThemAndEndsTheirSessions: an
 // instance administrator or an instance key searches the people, sees one
@@ -20,15 +36,7 @@ func TestUsers_OnlyTheInstanceFindsPeopleSeesThemAndEndsTheirSessions(t *testing
 		w := newWorld(t, db)
 		zoe := w.add("zoe", "admin", equipe.MemberActive)
 		adam := w.add("adam", "collaborator", equipe.MemberActive)
-		now := w.st.Clock.Now()
-		for range 2 {
-			if err := db.Write(ctx, func(tx *store.Tx) error {
-				return tx.CreateSession(ctx, &equipe.Session{ID: equipe.NewID(), Hash: []byte(equipe.NewID().String()), UserID: adam.ID,
-					CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)})
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		openSessions(t, w, adam.ID, 2)
 		admin := *zoe
 		admin.InstanceAdmin = true
 		instance := []team.Actor{{User: &admin}, {Key: &equipe.APIKey{ID: equipe.NewID()}}}
@@ -70,6 +78,120 @@ func TestUsers_OnlyTheInstanceFindsPeopleSeesThemAndEndsTheirSessions(t *testing
 		}
 		if _, err := w.s.EndUserSessions(ctx, instance[0], equipe.NewID()); code(err) != "not_found error.not_found" {
 			t.Fatalf("an unknown person: %s", code(err))
+		}
+	})
+}
+
+// TestUsers_TheInstanceDisablesAndEnablesAnIdentity: disabled by the
+// instance, a person's sessions end, every check about them is denied and
+// the change is audited; enabled again, their checks are allowed. Nobody
+// disables their own identity or the last enabled instance administrator's,
+// and the page is told so before anyone tries; a change refused takes none
+// of its other parts; an account's administrator or key is answered as if
+// nothing existed.
+func TestUsers_TheInstanceDisablesAndEnablesAnIdentity(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		zoe := w.add("zoe", "admin", equipe.MemberActive)
+		adam := w.add("adam", "collaborator", equipe.MemberActive)
+		openSessions(t, w, adam.ID, 2)
+		write := func(fn func(tx *store.Tx) error) {
+			t.Helper()
+			if err := db.Write(ctx, fn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(func(tx *store.Tx) error { return tx.SetInstanceAdmin(ctx, zoe.ID, true) })
+		admin := *zoe
+		admin.InstanceAdmin = true
+		self, key := team.Actor{User: &admin}, team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
+		yes, no := true, false
+		check := func(who *equipe.User) access.Decision {
+			t.Helper()
+			d, err := w.s.Check(ctx, team.Actor{Operator: true}, team.CheckQuery{Account: w.account, User: who.ID, Permission: "members.view"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		may := func(a team.Actor, who *equipe.User, action string) team.Allowed {
+			t.Helper()
+			v, err := w.s.User(ctx, a, who.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v.Actions.Get(action)
+		}
+		if d := check(adam); !d.Allowed {
+			t.Fatalf("before: %+v", d)
+		}
+
+		for _, a := range []team.Actor{w.actor("zoe"), {Key: &equipe.APIKey{ID: equipe.NewID(), AccountID: &w.account}}} {
+			if _, err := w.s.ChangeUser(ctx, a, adam.ID, team.UserChange{Disabled: &yes}); code(err) != "not_found error.not_found" {
+				t.Fatalf("from an account: %s", code(err))
+			}
+		}
+		if _, err := w.s.ChangeUser(ctx, key, equipe.NewID(), team.UserChange{Disabled: &yes}); code(err) != "not_found error.not_found" {
+			t.Fatalf("nobody: %s", code(err))
+		}
+
+		if a := may(self, adam, team.UserDisable); !a.OK() {
+			t.Fatalf("the page's answer for adam: %v", a.Err)
+		}
+		u, err := w.s.ChangeUser(ctx, self, adam.ID, team.UserChange{Disabled: &yes})
+		if err != nil || u.DisabledAt.IsZero() {
+			t.Fatalf("disable: %+v %v", u, err)
+		}
+		if v, _ := w.s.User(ctx, key, adam.ID, time.Hour); v.Sessions != 0 || !v.Actions.May(team.UserEnable) || v.Actions.May(team.UserDisable) {
+			t.Fatalf("after: %d sessions, %+v", v.Sessions, v.Actions)
+		}
+		if d := check(adam); d.Reason != access.DeniedUserDisabled {
+			t.Fatalf("a check about a disabled identity: %+v", d)
+		}
+		// Again: nothing changes, nothing is recorded.
+		if _, err := w.s.ChangeUser(ctx, key, adam.ID, team.UserChange{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.AuditEvents(ctx, store.AuditFilter{Action: "user.disabled", TargetID: adam.ID.String()})
+		if err != nil || len(events) != 1 || events[0].ActorType != "user" || events[0].AccountID != nil ||
+			!strings.Contains(events[0].After, `"sessions_ended":2`) {
+			t.Fatalf("the audit: %+v %v", events, err)
+		}
+
+		if _, err := w.s.ChangeUser(ctx, key, adam.ID, team.UserChange{Disabled: &no}); err != nil {
+			t.Fatal(err)
+		}
+		if d := check(adam); !d.Allowed {
+			t.Fatalf("enabled again: %+v", d)
+		}
+		if events, _ := db.AuditEvents(ctx, store.AuditFilter{Action: "user.enabled", TargetID: adam.ID.String()}); len(events) != 1 ||
+			events[0].ActorType != "instance_key" {
+			t.Fatalf("the audit of the enabling: %+v", events)
+		}
+
+		// Their own identity: refused, and the external ID asked for with
+		// it is not set either.
+		if a := may(self, zoe, team.UserDisable); a.Code() != "user.disable_self" {
+			t.Fatalf("the page's answer for oneself: %q", a.Code())
+		}
+		ext := "z-9"
+		if _, err := w.s.ChangeUser(ctx, self, zoe.ID, team.UserChange{ExternalID: &ext, Disabled: &yes}); code(err) != "conflict user.disable_self" {
+			t.Fatalf("oneself: %s", code(err))
+		}
+		if v, _ := w.s.User(ctx, key, zoe.ID, time.Hour); v.User.ExternalID != "" || !v.User.DisabledAt.IsZero() {
+			t.Fatalf("a refused change took effect: %+v", v.User)
+		}
+		// The only enabled instance administrator, by a key: refused; with
+		// a second one, allowed.
+		if a := may(key, zoe, team.UserDisable); a.Code() != "user.disable_last_instance_admin" {
+			t.Fatalf("the page's answer for the last administrator: %q", a.Code())
+		}
+		if _, err := w.s.ChangeUser(ctx, key, zoe.ID, team.UserChange{Disabled: &yes}); code(err) != "conflict user.disable_last_instance_admin" {
+			t.Fatalf("the last administrator: %s", code(err))
+		}
+		write(func(tx *store.Tx) error { return tx.SetInstanceAdmin(ctx, adam.ID, true) })
+		if _, err := w.s.ChangeUser(ctx, key, zoe.ID, team.UserChange{Disabled: &yes}); err != nil {
+			t.Fatalf("one administrator of two: %v", err)
 		}
 	})
 }

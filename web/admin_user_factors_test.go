@@ -26,12 +26,7 @@ func TestAdminUserFactors_RemovedAfterTheProcedureAndAReason(t *testing.T) {
 			t.Errorf("an account owner on the removal page: %d", p.Status)
 		}
 	}
-	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-		t.Fatal(err)
-	}
-	c := env.Client()
-	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	c, _ := supportLogsIn(t, env)
 
 	wantIn(t, get(t, c, userPage), `href="/admin/users/`+colin.User.ID.String()+`/second-factors" class="danger-link">Retirer les seconds facteurs</a>`)
 	p := get(t, c, userPage+"/second-factors")

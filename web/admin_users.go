@@ -18,7 +18,10 @@ const usersPageSize = 50
 // /admin/users/{user}/{Path}, where the action's form posts. Adding an
 // action is one entry here plus its two routes.
 type userAction struct {
-	Path  string // under the user's page: "end-sessions"
+	Path string // under the user's page: "end-sessions"
+	// Name, when set, is the use case's action (team.UserView.Actions):
+	// the link shows only when the reader may take it.
+	Name  string
 	Label string // message key of the link and of the confirmation's title
 	Hint  string // message key of the line that says what it does
 	// Danger marks an action that cannot be undone: its link is red.
@@ -29,6 +32,8 @@ type userAction struct {
 // them.
 var userActions = []userAction{
 	{Path: "end-sessions", Label: "admin_users.end_sessions", Hint: "admin_users.end_sessions_hint"},
+	{Path: "enable", Name: team.UserEnable, Label: "admin_users.enable", Hint: "admin_users.enable_hint"},
+	{Path: "disable", Name: team.UserDisable, Label: "admin_users.disable", Hint: "admin_users.disable_hint", Danger: true},
 	{Path: "second-factors", Label: "admin_factors.action", Hint: "admin_factors.action_hint", Danger: true},
 	{Path: "export", Label: "data.action_export", Hint: "data.action_export_hint"},
 	{Path: "delete", Label: "data.action_delete", Hint: "data.action_delete_hint", Danger: true},
@@ -38,6 +43,8 @@ var userActions = []userAction{
 var userNotices = map[string]string{
 	"sessions_ended":  "admin_users.sessions_ended",
 	"factors_removed": "admin_factors.removed",
+	"disabled":        "admin_users.disabled_done",
+	"enabled":         "admin_users.enabled_done",
 }
 
 // userURL is the instance administrator's page of a user.
@@ -118,11 +125,7 @@ type userActionLink struct {
 // memberships, open sessions and second factors, and the actions they may
 // take on them.
 func (w *Web) adminUser(rw http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "user")
-	if err != nil {
-		return err
-	}
-	v, err := w.Team.User(r.Context(), actor(r), id, w.Identity.Config.SessionIdle)
+	id, v, err := w.viewedUser(r)
 	if err != nil {
 		return err
 	}
@@ -138,10 +141,24 @@ func (w *Web) adminUser(rw http.ResponseWriter, r *http.Request) error {
 			Account: ma.Account.Name, Role: role, Status: w.I18n.T(p.Locale, statusKey(ma.Member.Status, ma.Account.RequiresActivation), nil)})
 	}
 	for _, a := range userActions {
+		if a.Name != "" && !v.Actions.May(a.Name) {
+			continue
+		}
 		d.Actions = append(d.Actions, userActionLink{Href: userURL(id) + "/" + a.Path, Label: a.Label, Hint: a.Hint, Danger: a.Danger})
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "admin_user", p)
+}
+
+// viewedUser returns the user of the path's {user} as an instance
+// administrator sees them (see team.Service.User).
+func (w *Web) viewedUser(r *http.Request) (equipe.ID, team.UserView, error) {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return equipe.ID{}, team.UserView{}, err
+	}
+	v, err := w.Team.User(r.Context(), actor(r), id, w.Identity.Config.SessionIdle)
+	return id, v, err
 }
 
 type userConfirmPage struct {
@@ -154,11 +171,7 @@ type userConfirmPage struct {
 // endUserSessionsForm asks an instance administrator to confirm ending
 // every session of a user.
 func (w *Web) endUserSessionsForm(rw http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "user")
-	if err != nil {
-		return err
-	}
-	v, err := w.Team.User(r.Context(), actor(r), id, w.Identity.Config.SessionIdle)
+	id, v, err := w.viewedUser(r)
 	if err != nil {
 		return err
 	}
@@ -179,4 +192,45 @@ func (w *Web) endUserSessions(rw http.ResponseWriter, r *http.Request) error {
 	}
 	// Ending one's own sessions ends this one too: the login page follows.
 	return redirect(rw, r, userURL(id)+"?done=sessions_ended")
+}
+
+// setDisabledForm asks an instance administrator to confirm disabling or
+// enabling a user's identity, the one the use case allows as it is.
+func setDisabledForm(disable bool) func(*Web, http.ResponseWriter, *http.Request) error {
+	action, page, prefix := team.UserEnable, "page.user_enable", "admin_users.enable"
+	if disable {
+		action, page, prefix = team.UserDisable, "page.user_disable", "admin_users.disable"
+	}
+	return func(w *Web, rw http.ResponseWriter, r *http.Request) error {
+		id, v, err := w.viewedUser(r)
+		if err != nil {
+			return err
+		}
+		if a := v.Actions.Get(action); !a.OK() {
+			return a.Err
+		}
+		p := w.page(r, page)
+		p.Data = userConfirmPage{Title: prefix + "_title", Text: prefix + "_text",
+			Args:   map[string]any{"name": v.User.Name(), "email": v.User.Email},
+			Button: prefix + "_confirm", Back: userURL(id)}
+		return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
+	}
+}
+
+// setDisabled disables or enables a user's identity.
+func setDisabled(disable bool) func(*Web, http.ResponseWriter, *http.Request) error {
+	done := "enabled"
+	if disable {
+		done = "disabled"
+	}
+	return func(w *Web, rw http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "user")
+		if err != nil {
+			return err
+		}
+		if _, err := w.Team.ChangeUser(r.Context(), actor(r), id, team.UserChange{Disabled: &disable}); err != nil {
+			return err
+		}
+		return redirect(rw, r, userURL(id)+"?done="+done)
+	}
 }

@@ -38,12 +38,7 @@ func TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming(t *test
 				t.Fatalf("colin's session ended by a refused request: %d", p.Status)
 			}
 
-			if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-				t.Fatal(err)
-			}
-			c := env.Client()
-			post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-			post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+			c, _ := supportLogsIn(t, env)
 			wantIn(t, get(t, c, env.URL+"/"), `<a href="/admin/users">Personnes</a>`)
 
 			list := get(t, c, env.URL+"/admin/users?q=COLIN")
@@ -88,6 +83,73 @@ func TestAdminUsers_FindAPersonSeeThemAndEndTheirSessionsAfterConfirming(t *test
 	}
 }
 
+// TestAdminUsers_DisableAnIdentityAfterConfirmingThenEnableIt: an instance
+// administrator disables a person's identity after a confirmation (their
+// session ends, their login is refused) and enables it again; the page
+// offers only what applies (nobody's own identity); to an account's owner
+// the pages do not exist.
+func TestAdminUsers_DisableAnIdentityAfterConfirmingThenEnableIt(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			o := signUpOwner(t, env, "ada@example.com")
+			colin := env.AddMember(t, o.account, "colin@example.com", "collaborator", equipe.MemberActive)
+			userPage := env.URL + "/admin/users/" + colin.User.ID.String()
+			for _, p := range []page{get(t, o.c, userPage+"/disable"), post(t, o.c, userPage+"/disable", nil), post(t, o.c, userPage+"/enable", nil)} {
+				if p.Status != 404 {
+					t.Errorf("an account owner disabling: %d", p.Status)
+				}
+			}
+			c, support := supportLogsIn(t, env)
+
+			own := env.URL + "/admin/users/" + support.ID.String()
+			if p := get(t, c, own); p.Status != 200 || strings.Contains(p.Body, "/disable\"") || strings.Contains(p.Body, "/enable\"") {
+				t.Errorf("one's own page offers to disable or enable: %d", p.Status)
+			}
+			wantIn(t, get(t, c, own+"/disable"), "Vous ne pouvez pas désactiver votre propre identité")
+
+			p := get(t, c, userPage)
+			wantIn(t, p, `href="/admin/users/`+colin.User.ID.String()+`/disable"`, "Désactiver l’identité")
+			if strings.Contains(p.Body, "/enable\"") {
+				t.Error("an enabled identity offered to be enabled")
+			}
+			if p := get(t, c, userPage+"/enable"); p.Status != 404 {
+				t.Errorf("enabling an enabled identity: %d", p.Status)
+			}
+			wantIn(t, get(t, c, userPage+"/disable"), "Désactiver l’identité de Test colin ?", "ne pourra plus se connecter", `<form method="post"`)
+			done := post(t, c, userPage+"/disable", nil)
+			if done.Status != 303 || done.Header.Get("Location") != "/admin/users/"+colin.User.ID.String()+"?done=disabled" {
+				t.Fatalf("disable: %d %s", done.Status, done.Header.Get("Location"))
+			}
+			p = get(t, c, env.URL+done.Header.Get("Location"))
+			wantIn(t, p, "Cette identité est désactivée : ses sessions ont pris fin.", `id="user-sessions">0 session<`,
+				`href="/admin/users/`+colin.User.ID.String()+`/enable"`, "<dt>Désactivée</dt>")
+			if strings.Contains(p.Body, "/disable\"") {
+				t.Error("a disabled identity offered to be disabled")
+			}
+			if p := get(t, as(env, colin), env.URL+"/"); p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+				t.Errorf("colin's session: %d %s", p.Status, p.Header.Get("Location"))
+			}
+			cc := env.Client()
+			post(t, cc, env.URL+"/login", url.Values{"email": {"colin@example.com"}, "password": {apptest.TestPassword}})
+			if p := get(t, cc, env.URL+"/"); p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+				t.Errorf("colin logs in while disabled: %d %s", p.Status, p.Header.Get("Location"))
+			}
+
+			wantIn(t, get(t, c, userPage+"/enable"), "Réactiver l’identité de Test colin ?")
+			done = post(t, c, userPage+"/enable", nil)
+			if done.Status != 303 || done.Header.Get("Location") != "/admin/users/"+colin.User.ID.String()+"?done=enabled" {
+				t.Fatalf("enable: %d %s", done.Status, done.Header.Get("Location"))
+			}
+			wantIn(t, get(t, c, env.URL+done.Header.Get("Location")), "Cette identité est de nouveau active.")
+			post(t, cc, env.URL+"/login", url.Values{"email": {"colin@example.com"}, "password": {apptest.TestPassword}})
+			if p := get(t, cc, env.URL+"/"); p.Status == 303 && strings.HasPrefix(p.Header.Get("Location"), "/login") {
+				t.Errorf("colin cannot log in once enabled: %d %s", p.Status, p.Header.Get("Location"))
+			}
+		})
+	}
+}
+
 // TestAdminUsers_PagesThroughEveryone: the list runs by email, a page at a
 // time, and keeps the search across pages.
 func TestAdminUsers_PagesThroughEveryone(t *testing.T) {
@@ -96,12 +158,7 @@ func TestAdminUsers_PagesThroughEveryone(t *testing.T) {
 	for i := range 55 {
 		env.AddMember(t, o.account, "m"+string(rune('a'+i/26))+string(rune('a'+i%26))+"@example.com", "guest", equipe.MemberCreated)
 	}
-	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-		t.Fatal(err)
-	}
-	c := env.Client()
-	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	c, _ := supportLogsIn(t, env)
 	first := get(t, c, env.URL+"/admin/users?q=%40example.com")
 	next := regexp.MustCompile(`href="(/admin/users\?after=[^"]+)" rel="next"`).FindStringSubmatch(strings.ReplaceAll(first.Body, "&amp;", "&"))
 	if next == nil {

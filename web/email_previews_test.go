@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/equipe-dev/equipe/app/apptest"
 )
 
 // TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemselves:
@@ -24,12 +21,7 @@ func TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemsel
 		t.Errorf("an account's administrator sends a preview: %d", p.Status)
 	}
 
-	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-		t.Fatal(err)
-	}
-	c := env.Client()
-	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	c, _ := supportLogsIn(t, env)
 	if p := get(t, c, env.URL+"/"); !strings.Contains(p.Body, `href="/admin/emails"`) {
 		t.Error("the home page has no link to the emails")
 	}

@@ -10,12 +10,7 @@ import (
 
 func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnceAndDeletesIt(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
-	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-		t.Fatal(err)
-	}
-	c := env.Client()
-	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	c, _ := supportLogsIn(t, env)
 
 	if p := get(t, c, env.URL+"/"); !strings.Contains(p.Body, `href="/admin/oidc-clients"`) {
 		t.Error("the home page has no link to the OpenID Connect clients")

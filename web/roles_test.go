@@ -635,12 +635,7 @@ func TestInstanceAPIKeys_OnlyForInstanceAdministrators(t *testing.T) {
 		t.Errorf("an account owner creates an instance key: %d", p.Status)
 	}
 
-	if _, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin()); err != nil {
-		t.Fatal(err)
-	}
-	c := env.Client()
-	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
-	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	c, _ := supportLogsIn(t, env)
 	home := get(t, c, env.URL+"/")
 	wantIn(t, home, `<a href="/admin/api-keys">`)
 	p := post(t, c, env.URL+"/admin/api-keys", url.Values{"name": {"Backend de l'éditeur"}})
@@ -747,6 +742,20 @@ func TestAccountPages_NeedLoginAndConsent(t *testing.T) {
 			t.Errorf("before consent %s: %d %s", path, p.Status, p.Header.Get("Location"))
 		}
 	}
+}
+
+// supportLogsIn makes the instance's administrator (identityAdmin) and logs
+// them in, the privacy policy accepted: their browser, and who they are.
+func supportLogsIn(t *testing.T, env *apptest.Env) (*http.Client, equipe.User) {
+	t.Helper()
+	u, err := env.App.Identity.CreateAdmin(t.Context(), identityAdmin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.Client()
+	post(t, c, env.URL+"/login", url.Values{"email": {"support@vendor.example"}, "password": {apptest.TestPassword}})
+	post(t, c, env.URL+"/consent", url.Values{"version": {"2026-11"}, "next": {"/"}, "accept": {"yes"}})
+	return c, u
 }
 
 func identityAdmin() identity.NewAdmin {

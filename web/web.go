@@ -283,6 +283,10 @@ var routes = []route{
 	{"POST /admin/users/{user}/end-sessions", member, (*Web).endUserSessions},
 	{"GET /admin/users/{user}/second-factors", member, (*Web).removeFactorsForm},
 	{"POST /admin/users/{user}/second-factors", member, (*Web).removeFactors},
+	{"GET /admin/users/{user}/disable", member, setDisabledForm(true)},
+	{"POST /admin/users/{user}/disable", member, setDisabled(true)},
+	{"GET /admin/users/{user}/enable", member, setDisabledForm(false)},
+	{"POST /admin/users/{user}/enable", member, setDisabled(false)},
 }
 
 // Handler returns the handler of every page, of /static/ and of the

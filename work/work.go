@@ -144,16 +144,22 @@ func logOut(ctx context.Context, w store.Writes, now time.Time, e event.Event) e
 }
 
 // endGrants ends, with the event that says so, the OpenID Connect grants
-// of a member who may no longer act in the account: suspended or removed.
+// of a member who may no longer act in the account: suspended or removed;
+// and every grant of a person whose identity is disabled, their clients
+// told (whether the grant's session ended with the rest or not).
 // Their refresh tokens stop working in the same transaction, whichever use
 // case (a page, the API, SCIM, an import) made the change.
 func endGrants(ctx context.Context, w store.Writes, now time.Time, e event.Event) error {
-	if e.Account == nil || (e.Type != event.MemberSuspended.Type && e.Type != event.MemberRemoved.Type) {
+	disabled := e.Type == event.UserDisabled.Type
+	if !disabled && (e.Account == nil || (e.Type != event.MemberSuspended.Type && e.Type != event.MemberRemoved.Type)) {
 		return nil
 	}
 	user, err := equipe.ParseID(e.Subject.ID)
 	if err != nil {
 		return nil
+	}
+	if disabled {
+		return w.EndGrantsOf(ctx, user, nil, nil, now) // in every account
 	}
 	return w.EndGrantsOf(ctx, user, e.Account, nil, now)
 }
