@@ -1,12 +1,16 @@
 package team_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -192,6 +196,60 @@ func TestUsers_TheInstanceDisablesAndEnablesAnIdentity(t *testing.T) {
 		write(func(tx *store.Tx) error { return tx.SetInstanceAdmin(ctx, adam.ID, true) })
 		if _, err := w.s.ChangeUser(ctx, key, zoe.ID, team.UserChange{Disabled: &yes}); err != nil {
 			t.Fatalf("one administrator of two: %v", err)
+		}
+	})
+}
+
+// TestUsers_TwoInstanceAdministratorsDisablingEachOtherLeaveOne runs the
+// race many times: the instance's two administrators, each disabling the
+// other at the same moment. One wins; the other is refused, and the
+// instance keeps an enabled administrator.
+func TestUsers_TwoInstanceAdministratorsDisablingEachOtherLeaveOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		st := servicetest.New(t, db, identity.Params{})
+		yes := true
+		for run := range 50 {
+			w := worldOn(t, st, freshDomain())
+			a, b := w.add(fmt.Sprintf("a%d", run), "collaborator", equipe.MemberActive), w.add(fmt.Sprintf("b%d", run), "collaborator", equipe.MemberActive)
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				for _, u := range []*equipe.User{a, b} {
+					if err := tx.SetInstanceAdmin(ctx, u.ID, true); err != nil {
+						return err
+					}
+					u.InstanceAdmin = true
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, pair := range [][2]*equipe.User{{a, b}, {b, a}} {
+				wg.Go(func() {
+					_, errs[i] = st.Team.ChangeUser(ctx, team.Actor{User: pair[0]}, pair[1].ID, team.UserChange{Disabled: &yes})
+				})
+			}
+			wg.Wait()
+			admins, err := db.EnabledInstanceAdmins(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused := 0
+			for _, err := range errs {
+				if err != nil {
+					if code(err) != "conflict user.disable_last_instance_admin" {
+						t.Fatalf("run %d: unexpected error %v", run, err)
+					}
+					refused++
+				}
+			}
+			if len(admins) != 1 || refused != 1 {
+				t.Fatalf("run %d: %d administrators left, %d refused (errors %v, %v)", run, len(admins), refused, errs[0], errs[1])
+			}
+			// The next run's two are the instance's only administrators.
+			if err := db.Write(ctx, func(tx *store.Tx) error { return tx.SetInstanceAdmin(ctx, admins[0], false) }); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }
