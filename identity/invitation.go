@@ -130,6 +130,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 	if inv.Member.Status == equipe.MemberSuspended {
 		return Auth{}, "", &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.member_suspended"}
 	}
+	if !inv.User.DisabledAt.IsZero() {
+		// The instance disabled the identity: it joins nothing and gets no
+		// session, whatever links it was sent.
+		return Auth{}, "", &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.identity_disabled"}
+	}
 	var first, last, hash, version string
 	if inv.NewUser {
 		var v equipe.Invalid

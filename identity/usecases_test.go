@@ -541,6 +541,15 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 				g.suspend(*in)
 				return nil
 			}},
+		{name: "an identity the instance disabled joins nothing", accept: newcomer, refusal: "invitation.identity_disabled",
+			prepare: func(g *stage, in *inviting) *identity.Auth {
+				yes := true
+				if _, err := g.st.Team.ChangeUser(ctx, team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}, in.invitee.ID,
+					team.UserChange{Disabled: &yes}); err != nil {
+					g.t.Fatal(err)
+				}
+				return nil
+			}},
 		{name: "a link replaced by a newer invitation is used", accept: newcomer, refusal: "link.used",
 			prepare: func(g *stage, in *inviting) *identity.Auth {
 				if _, err := g.st.Team.Invite(ctx, team.Actor{User: &in.admin}, in.account, in.invitee.ID); err != nil {
