@@ -142,10 +142,22 @@ func (s *Service) RunResets(ctx context.Context) {
 
 // ResetLink returns the user a password-reset link is for, without using it:
 // opening the link (a GET, perhaps by a mail scanner) consumes nothing.
-// Returns ENOTFOUND with key link.invalid, link.expired or link.used.
+// Returns ENOTFOUND with key link.invalid, link.expired or link.used (and
+// link.invalid for an identity the instance disabled).
 func (s *Service) ResetLink(ctx context.Context, secret string, o equipe.Origin) (equipe.User, error) {
-	_, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, s.now())
+	_, u, err := s.resetToken(ctx, secret, o, s.now())
 	return u, err
+}
+
+// resetToken looks up a reset link's token and its user. A link sent
+// before the instance disabled the identity is link.invalid: no reset
+// link is sent to a disabled identity, and none sent before serves.
+func (s *Service) resetToken(ctx context.Context, secret string, o equipe.Origin, now time.Time) (equipe.Token, equipe.User, error) {
+	t, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, now)
+	if err == nil && !u.DisabledAt.IsZero() {
+		return equipe.Token{}, equipe.User{}, &equipe.Error{Code: equipe.ENOTFOUND, Key: linkInvalid}
+	}
+	return t, u, err
 }
 
 // ConfirmReset sets a new password with a reset link's secret, and only then
@@ -156,7 +168,7 @@ func (s *Service) ResetLink(ctx context.Context, secret string, o equipe.Origin)
 // breaks a rule answers EINVALID and leaves the link usable.
 func (s *Service) ConfirmReset(ctx context.Context, secret, password string, o equipe.Origin) (equipe.User, error) {
 	now := s.now()
-	t, u, err := s.lookupToken(ctx, equipe.TokenReset, secret, o, now)
+	t, u, err := s.resetToken(ctx, secret, o, now)
 	if err != nil {
 		return u, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // enrolled signs a person up with an authenticator app, its code of the
@@ -681,5 +682,54 @@ func TestLogInSecondFactor_APasswordResetEndsTheLoginsWaitingForIt(t *testing.T)
 		}
 		_, _, err := g.st.Identity.LogInSecondFactor(ctx, challenge, g.code(secret), from())
 		wantRefusal(t, err, "login.challenge_invalid")
+	})
+}
+
+// TestConfirmReset_ALinkSentBeforeTheIdentityWasDisabledServesNot: a reset
+// link sent to a person whose identity the instance then disabled is
+// link.invalid, opened or used, and changes nothing; no link is sent while
+// the identity is disabled; enabled again, the person resets as anyone.
+func TestConfirmReset_ALinkSentBeforeTheIdentityWasDisabledServesNot(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		ada := g.verified("ada@example.com")
+		if err := g.st.Identity.RequestReset(ctx, ada.Email, from()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		link := g.secret(ada.Email, "/password-reset/")
+		instance := team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
+		yes, no := true, false
+		if _, err := g.st.Team.ChangeUser(ctx, instance, ada.ID, team.UserChange{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ResetLink(ctx, link, from()); equipe.AsError(err).Key != "link.invalid" {
+			t.Fatalf("opening the link: %v", err)
+		}
+		before := g.counts()
+		if _, err := g.st.Identity.ConfirmReset(ctx, link, "a brand new sentence to remember", from()); equipe.AsError(err).Key != "link.invalid" {
+			t.Fatalf("using the link: %v", err)
+		}
+		g.unchanged(t, before)
+		if u := g.user(ada.ID); u.PasswordHash != ada.PasswordHash {
+			t.Fatal("the password changed")
+		}
+		sent := len(g.templates(ada.Email))
+		if err := g.st.Identity.RequestReset(ctx, ada.Email, from()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(g.templates(ada.Email)); n != sent {
+			t.Fatalf("a reset sent to a disabled identity: %d emails, %d before", n, sent)
+		}
+		if _, err := g.st.Team.ChangeUser(ctx, instance, ada.ID, team.UserChange{Disabled: &no}); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.resetPassword(ada.Email); err != nil {
+			t.Fatalf("enabled again: %v", err)
+		}
 	})
 }
