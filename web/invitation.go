@@ -19,6 +19,7 @@ const (
 	invJoin      = "join"      // the invitee, logged in: one button
 	invOther     = "other"     // someone else is logged in on this browser
 	invSuspended = "suspended" // the member was suspended since
+	invDisabled  = "disabled"  // the instance disabled the identity
 	invJoined    = "joined"    // the link was used, by this very person: they are in
 	invExpired   = "expired"
 	invUsed      = "used"
@@ -78,6 +79,8 @@ func (w *Web) invitationData(r *http.Request, inv identity.Invitation) (invitati
 	}
 	current, logged := httpauth.Auth(r)
 	switch {
+	case !inv.User.DisabledAt.IsZero():
+		d.State = invDisabled
 	case inv.Member.Status == equipe.MemberSuspended:
 		d.State = invSuspended
 	case logged && current.User.ID != inv.User.ID:
@@ -184,6 +187,8 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 			d.State, d.Current = invOther, current.User.Email
 		case e.Key == "invitation.member_suspended":
 			d.State = invSuspended
+		case e.Key == "invitation.identity_disabled":
+			d.State = invDisabled
 		case e.Key == "invitation.login_required":
 			d.State = invLogin
 		case d.State == invNew && f.absorb(err, nil):

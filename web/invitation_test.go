@@ -349,3 +349,31 @@ func TestInvitationPage_SomeoneAddedByEmailAloneIsAskedForTheirName(t *testing.T
 		t.Fatalf("team row after joining: %s", row)
 	}
 }
+
+// TestInvitationPage_ADisabledIdentityIsToldAndJoinsNothing: the invitation
+// page of an identity the instance disabled says so and offers no form; a
+// post anyway is answered on the same page, and nothing joins.
+func TestInvitationPage_ADisabledIdentityIsToldAndJoinsNothing(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	grace := o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/")
+	yes := true
+	if _, err := env.App.Team.ChangeUser(t.Context(), team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}, grace,
+		team.UserChange{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	p := get(t, env.Client(), link, "Accept-Language", "en")
+	if p.Status != 200 || !strings.Contains(p.Body, "Your identity is disabled: it can join no account.") ||
+		strings.Contains(p.Body, `name="password"`) {
+		t.Fatalf("the page: %d %s", p.Status, text(p.Body))
+	}
+	p = post(t, env.Client(), link, url.Values{"password": {"a long enough sentence"}, "password_confirm": {"a long enough sentence"},
+		"accept": {"yes"}}, "Accept-Language", "en")
+	if p.Status != 409 || !strings.Contains(p.Body, "Your identity is disabled") {
+		t.Fatalf("accept anyway: %d %s", p.Status, text(p.Body))
+	}
+	if m, err := env.App.DB.Member(t.Context(), o.account, grace); err != nil || m.Status == equipe.MemberActive {
+		t.Fatalf("the member joined: %+v %v", m, err)
+	}
+}
