@@ -15,6 +15,7 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/client"
+	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -188,6 +189,37 @@ func TestChecker_SeesAChangeMadeAnywhereWithin100ms(t *testing.T) {
 		}
 		slices.Sort(delays)
 		t.Logf("change → Checker (%d changes): median %v, max %v", len(delays), delays[len(delays)/2], delays[len(delays)-1])
+	})
+}
+
+// TestChecker_SeesAnIdentityDisabledByTheInstance: a person's identity
+// disabled by the instance is an event of no account; a Checker of an
+// account holding that person denies them within 100 ms of the change
+// (denied_user_disabled), and allows them again once it is enabled.
+func TestChecker_SeesAnIdentityDisabledByTheInstance(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		a := newAccount(t, env, "acme")
+		c := newClient(t, env, apiKey(t, env, &a.ID, "admin"))
+		k, err := c.NewChecker(ctx, client.CheckerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
+		if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || !d.Allowed {
+			t.Fatalf("before: %+v %v", d, err)
+		}
+		instance := team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
+		for _, disabled := range []bool{true, false} {
+			if _, err := env.App.Team.ChangeUser(ctx, instance, user, team.UserChange{Disabled: &disabled}); err != nil {
+				t.Fatal(err)
+			}
+			awaitDecision(t, k, time.Now(), 100*time.Millisecond, a.ID, user, "members.view", !disabled)
+		}
+		if d, _ := k.Check(ctx, a.ID, user, "members.view", access.Query{}); !d.Allowed {
+			t.Fatalf("enabled again: %+v", d)
+		}
 	})
 }
 

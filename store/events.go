@@ -112,6 +112,10 @@ type StreamFilter struct {
 	// the logs of the clients of the firm it is (Clients).
 	Account *equipe.ID
 	Clients bool
+	// Members, with Account, also selects the events of these kinds of a
+	// person's own identity (in no account's log) about a member of the
+	// selected accounts: what changes the checks about them there.
+	Members []string
 	Types   []string // events of these kinds
 	Limit   int      // the most events returned (default 100)
 }
@@ -126,12 +130,23 @@ func (q Queries) StreamEvents(ctx context.Context, f StreamFilter) ([]SequencedE
 		return "$" + itoa(len(args))
 	}
 	if f.Account != nil {
-		if f.Clients {
-			a := arg(*f.Account)
-			query += " AND (account_id = " + a + " OR account_id IN (SELECT id FROM accounts WHERE parent_id = " + a + "))"
-		} else {
-			query += " AND account_id = " + arg(*f.Account)
+		a := arg(*f.Account)
+		in := func(column string) string {
+			if f.Clients {
+				return "(" + column + " = " + a + " OR " + column + " IN (SELECT id FROM accounts WHERE parent_id = " + a + "))"
+			}
+			return column + " = " + a
 		}
+		cond := in("account_id")
+		if len(f.Members) > 0 {
+			ps := make([]string, len(f.Members))
+			for i, t := range f.Members {
+				ps[i] = arg(t)
+			}
+			cond = "(" + cond + " OR (account_id IS NULL AND action IN (" + strings.Join(ps, ", ") + `)
+				AND EXISTS (SELECT 1 FROM members m WHERE ` + in("m.account_id") + ` AND CAST(m.user_id AS TEXT) = target_id)))`
+		}
+		query += " AND " + cond
 	}
 	if len(f.Types) > 0 {
 		ps := make([]string, len(f.Types))

@@ -174,7 +174,9 @@ func TestStreamEvents_ATransactionThatTookItsNumberCommitsBeforeTheNext(t *testi
 	}
 }
 
-// TestStreamEvents_SelectsAnAccountItsClientsAndKinds checks the filters.
+// TestStreamEvents_SelectsAnAccountItsClientsAndKinds checks the filters,
+// with the events of a person's own identity about a member of the accounts
+// selected.
 func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		firm := &equipe.Account{ID: equipe.NewID(), Name: "Firm", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
@@ -195,6 +197,25 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 					}
 				}
 			}
+			// Events of a person's own identity: ana is a member of the
+			// client, bob of the other account.
+			for name, account := range map[string]equipe.ID{"ana": client.ID, "bob": other.ID} {
+				u := &equipe.User{ID: equipe.NewID(), Email: name + "@example.com", EmailKey: name + "@example.com", FirstName: name,
+					LastName: "Test", Locale: "fr", CreatedAt: t0}
+				if err := tx.CreateUser(ctx, u); err != nil {
+					return err
+				}
+				if err := tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: "guest", Status: equipe.MemberActive,
+					CreatedAt: t0}); err != nil {
+					return err
+				}
+				for _, action := range []string{"user.disabled", "test.own"} {
+					if err := tx.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), Action: action, TargetType: "user",
+						TargetID: u.ID.String(), At: t0}); err != nil {
+						return err
+					}
+				}
+			}
 			return nil
 		})
 		count := func(f store.StreamFilter) int {
@@ -209,13 +230,18 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 			f    store.StreamFilter
 			want int
 		}{
-			"all":               {store.StreamFilter{}, 8},
-			"firm alone":        {store.StreamFilter{Account: &firm.ID}, 2},
-			"firm with clients": {store.StreamFilter{Account: &firm.ID, Clients: true}, 4},
-			"client":            {store.StreamFilter{Account: &client.ID, Clients: true}, 2},
-			"kinds":             {store.StreamFilter{Types: []string{"test.b"}}, 4},
-			"kinds of other":    {store.StreamFilter{Account: &other.ID, Types: []string{"test.a", "test.c"}}, 1},
-			"limit":             {store.StreamFilter{Limit: 3}, 3},
+			"all":                                    {store.StreamFilter{}, 12},
+			"firm alone":                             {store.StreamFilter{Account: &firm.ID}, 2},
+			"firm with clients":                      {store.StreamFilter{Account: &firm.ID, Clients: true}, 4},
+			"client":                                 {store.StreamFilter{Account: &client.ID, Clients: true}, 2},
+			"kinds":                                  {store.StreamFilter{Types: []string{"test.b"}}, 4},
+			"kinds of other":                         {store.StreamFilter{Account: &other.ID, Types: []string{"test.a", "test.c"}}, 1},
+			"limit":                                  {store.StreamFilter{Limit: 3}, 3},
+			"firm alone and its members' own":        {store.StreamFilter{Account: &firm.ID, Members: []string{"user.disabled"}}, 2},
+			"firm with clients and their members'":   {store.StreamFilter{Account: &firm.ID, Clients: true, Members: []string{"user.disabled"}}, 5},
+			"client and its members' own":            {store.StreamFilter{Account: &client.ID, Members: []string{"user.disabled"}}, 3},
+			"other and its members' own":             {store.StreamFilter{Account: &other.ID, Members: []string{"user.disabled", "user.enabled"}}, 3},
+			"other, its members' own, of some kinds": {store.StreamFilter{Account: &other.ID, Members: []string{"user.disabled"}, Types: []string{"test.a"}}, 1},
 		} {
 			if got := count(c.f); got != c.want {
 				t.Errorf("%s: %d events, want %d", name, got, c.want)
