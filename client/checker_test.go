@@ -15,9 +15,9 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/client"
-	"github.com/equipe-dev/equipe/team"
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // TestChecker_DecidesAsTheCheckAPI compares the Checker's answers with POST
