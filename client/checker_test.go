@@ -150,6 +150,23 @@ func awaitDecision(t *testing.T, k *client.Checker, start time.Time, budget time
 	}
 }
 
+// managerHeld starts a Checker on c, closed with the test, adds a manager
+// to the account and checks that the Checker allows them to view members
+// (and so holds them).
+func managerHeld(t *testing.T, env *apptest.Env, c *client.Client, account equipe.ID) (*client.Checker, equipe.ID) {
+	t.Helper()
+	k, err := c.NewChecker(t.Context(), client.CheckerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	user := env.AddMember(t, account, "m@acme.example", "manager", equipe.MemberActive).User.ID
+	if d, err := k.Check(t.Context(), account, user, "members.view", access.Query{}); err != nil || !d.Allowed {
+		t.Fatalf("before: %+v %v", d, err)
+	}
+	return k, user
+}
+
 // TestChecker_SeesAChangeMadeAnywhereWithin100ms follows changes made
 // through the API, and on PostgreSQL through another process of the
 // deployment sharing the database: each is reflected by the Checker within
@@ -165,15 +182,7 @@ func TestChecker_SeesAChangeMadeAnywhereWithin100ms(t *testing.T) {
 			maker = apptest.Start(t, env.Engine, apptest.Options{Share: env})
 		}
 		c, changer := newClient(t, env, key), newClient(t, maker, key)
-		k, err := c.NewChecker(ctx, client.CheckerOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer k.Close()
-		user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
-		if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || !d.Allowed {
-			t.Fatalf("before: %+v %v", d, err)
-		}
+		k, user := managerHeld(t, env, c, a.ID)
 		var delays []time.Duration
 		for i := range 20 {
 			var err error
@@ -201,15 +210,7 @@ func TestChecker_SeesAnIdentityDisabledByTheInstance(t *testing.T) {
 		ctx := t.Context()
 		a := newAccount(t, env, "acme")
 		c := newClient(t, env, apiKey(t, env, &a.ID, "admin"))
-		k, err := c.NewChecker(ctx, client.CheckerOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer k.Close()
-		user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
-		if d, err := k.Check(ctx, a.ID, user, "members.view", access.Query{}); err != nil || !d.Allowed {
-			t.Fatalf("before: %+v %v", d, err)
-		}
+		k, user := managerHeld(t, env, c, a.ID)
 		instance := team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
 		for _, disabled := range []bool{true, false} {
 			if _, err := env.App.Team.ChangeUser(ctx, instance, user, team.UserChange{Disabled: &disabled}); err != nil {
