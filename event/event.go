@@ -140,6 +140,7 @@ func (k Kind[B, A]) In(account equipe.ID, subject string, before *B, after *A) E
 type kindInfo struct {
 	subject       SubjectKind
 	accountLog    bool // its events are recorded in an account's log
+	members       bool // of a person's own, and concern them in each account they are a member of
 	before, after func([]byte) (State, error)
 }
 
@@ -152,20 +153,30 @@ var (
 // declare registers a kind whose events an account's log records; every
 // kind is declared once, at start.
 func declare[B, A State](typ Type, subject SubjectKind) Kind[B, A] {
-	return register[B, A](typ, subject, true)
+	return register[B, A](typ, subject, true, false)
 }
 
 // declareOwn registers a kind of a person's own identity or of the
 // instance, whose events no account's log holds.
 func declareOwn[B, A State](typ Type, subject SubjectKind) Kind[B, A] {
-	return register[B, A](typ, subject, false)
+	return register[B, A](typ, subject, false, false)
 }
 
-func register[B, A State](typ Type, subject SubjectKind, accountLog bool) Kind[B, A] {
+// declareAboutMembers registers a kind of a person's own identity that
+// changes what they may do in every account they are a member of: no
+// account's log holds its events, but each of those accounts hears of them
+// (its change stream and its webhooks; see MemberTypes). Its subject is the
+// person.
+func declareAboutMembers[B, A State](typ Type) Kind[B, A] {
+	return register[B, A](typ, SubjectUser, false, true)
+}
+
+func register[B, A State](typ Type, subject SubjectKind, accountLog, members bool) Kind[B, A] {
 	if _, dup := registry[typ]; dup {
 		panic("event: kind " + string(typ) + " declared twice")
 	}
-	registry[typ] = kindInfo{subject: subject, accountLog: accountLog, before: decoder[B](), after: decoder[A]()}
+	registry[typ] = kindInfo{subject: subject, accountLog: accountLog, members: members, before: decoder[B](),
+		after: decoder[A]()}
 	order = append(order, typ)
 	var b B
 	var a A
@@ -191,10 +202,17 @@ func decoder[S State]() func([]byte) (State, error) {
 func Types() []Type { return append([]Type(nil), order...) }
 
 // AccountTypes returns the kinds an account's log records, in order.
-func AccountTypes() []Type {
+func AccountTypes() []Type { return typesWhere(func(k kindInfo) bool { return k.accountLog }) }
+
+// MemberTypes returns, in order, the kinds of a person's own identity that
+// an account hears of about its members: they change every check about the
+// person there (see declareAboutMembers).
+func MemberTypes() []Type { return typesWhere(func(k kindInfo) bool { return k.members }) }
+
+func typesWhere(keep func(kindInfo) bool) []Type {
 	var out []Type
 	for _, t := range order {
-		if registry[t].accountLog {
+		if keep(registry[t]) {
 			out = append(out, t)
 		}
 	}

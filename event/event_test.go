@@ -236,6 +236,21 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 	}
 }
 
+func TestMemberTypes_AreAPersonsOwnAboutThem(t *testing.T) {
+	got := MemberTypes()
+	if want := []Type{UserDisabled.Type, UserEnabled.Type}; !slices.Equal(got, want) {
+		t.Fatalf("MemberTypes() = %v, want %v", got, want)
+	}
+	for _, typ := range got {
+		if slices.Contains(AccountTypes(), typ) {
+			t.Errorf("%s is in an account's log", typ)
+		}
+		if s, _ := SubjectOf(typ); s != SubjectUser {
+			t.Errorf("%s is about a %s, not the person", typ, s)
+		}
+	}
+}
+
 func TestChanges_ListWhatChangedFieldByField(t *testing.T) {
 	r1, r2 := equipe.NewID(), equipe.NewID()
 	admin := Member{Role: "admin", Status: equipe.MemberActive, Title: "Gérante", Overrides: []equipe.Override{},

@@ -117,9 +117,9 @@ var (
 	UserAlertsChanged = declareOwn[Alerts, Alerts]("user.alerts_changed", SubjectUser)
 	// An instance administrator or instance key disables a person's
 	// identity (every session ended, no login, every check denied), or
-	// enables it again.
-	UserDisabled = declareOwn[None, Sessions]("user.disabled", SubjectUser)
-	UserEnabled  = declareOwn[None, None]("user.enabled", SubjectUser)
+	// enables it again: each account the person is a member of hears of it.
+	UserDisabled = declareAboutMembers[None, Sessions]("user.disabled")
+	UserEnabled  = declareAboutMembers[None, None]("user.enabled")
 	// The instance sets or clears the vendor's identifier of a person.
 	UserExternalIDChanged = declareOwn[ExternalID, ExternalID]("user.external_id_changed", SubjectUser)
 	// An instance administrator removes every second factor of a person,

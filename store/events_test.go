@@ -209,7 +209,11 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 					CreatedAt: t0}); err != nil {
 					return err
 				}
-				for _, action := range []string{"user.disabled", "test.own"} {
+				actions := []string{"user.disabled", "test.own"}
+				if name == "bob" {
+					actions = []string{"user.disabled", "test.own", "user.enabled"}
+				}
+				for _, action := range actions {
 					if err := tx.RecordAudit(ctx, &equipe.AuditEvent{ID: equipe.NewID(), Action: action, TargetType: "user",
 						TargetID: u.ID.String(), At: t0}); err != nil {
 						return err
@@ -224,24 +228,31 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for i := 1; i < len(got); i++ {
+				if got[i].Seq <= got[i-1].Seq {
+					t.Errorf("%+v: event %d numbered %d after %d", f, i, got[i].Seq, got[i-1].Seq)
+				}
+			}
 			return len(got)
 		}
 		for name, c := range map[string]struct {
 			f    store.StreamFilter
 			want int
 		}{
-			"all":                                    {store.StreamFilter{}, 12},
-			"firm alone":                             {store.StreamFilter{Account: &firm.ID}, 2},
-			"firm with clients":                      {store.StreamFilter{Account: &firm.ID, Clients: true}, 4},
-			"client":                                 {store.StreamFilter{Account: &client.ID, Clients: true}, 2},
-			"kinds":                                  {store.StreamFilter{Types: []string{"test.b"}}, 4},
-			"kinds of other":                         {store.StreamFilter{Account: &other.ID, Types: []string{"test.a", "test.c"}}, 1},
-			"limit":                                  {store.StreamFilter{Limit: 3}, 3},
-			"firm alone and its members' own":        {store.StreamFilter{Account: &firm.ID, Members: []string{"user.disabled"}}, 2},
-			"firm with clients and their members'":   {store.StreamFilter{Account: &firm.ID, Clients: true, Members: []string{"user.disabled"}}, 5},
-			"client and its members' own":            {store.StreamFilter{Account: &client.ID, Members: []string{"user.disabled"}}, 3},
-			"other and its members' own":             {store.StreamFilter{Account: &other.ID, Members: []string{"user.disabled", "user.enabled"}}, 3},
-			"other, its members' own, of some kinds": {store.StreamFilter{Account: &other.ID, Members: []string{"user.disabled"}, Types: []string{"test.a"}}, 1},
+			"all":                                  {store.StreamFilter{}, 13},
+			"firm alone":                           {store.StreamFilter{Account: &firm.ID}, 2},
+			"firm with clients":                    {store.StreamFilter{Account: &firm.ID, Clients: true}, 4},
+			"client":                               {store.StreamFilter{Account: &client.ID, Clients: true}, 2},
+			"kinds":                                {store.StreamFilter{Types: []string{"test.b"}}, 4},
+			"kinds of other":                       {store.StreamFilter{Account: &other.ID, Types: []string{"test.a", "test.c"}}, 1},
+			"limit":                                {store.StreamFilter{Limit: 3}, 3},
+			"firm alone and its members' own":      {store.StreamFilter{Account: &firm.ID, Members: true}, 2},
+			"firm with clients and their members'": {store.StreamFilter{Account: &firm.ID, Clients: true, Members: true}, 5},
+			"client and its members' own":          {store.StreamFilter{Account: &client.ID, Members: true}, 3},
+			"other and its members' own":           {store.StreamFilter{Account: &other.ID, Members: true}, 4},
+			"other and its members' own, the first 3": {store.StreamFilter{Account: &other.ID, Members: true, Limit: 3}, 3},
+			"other, its members' own, of some kinds":  {store.StreamFilter{Account: &other.ID, Members: true, Types: []string{"test.a"}}, 1},
+			"other, its members' own, of theirs":      {store.StreamFilter{Account: &other.ID, Members: true, Types: []string{"user.enabled", "test.own"}}, 1},
 		} {
 			if got := count(c.f); got != c.want {
 				t.Errorf("%s: %d events, want %d", name, got, c.want)

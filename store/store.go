@@ -595,12 +595,15 @@ type dialect struct {
 	// prefers a unique index to a partial one; PostgreSQL weighs their
 	// sizes).
 	disabledUsers string
+	// membersSeq names the index of the events about members
+	// (memberKinds) for a change stream's statement, for the same reason.
+	membersSeq string
 }
 
 var dialects = map[Engine]*dialect{
 	SQLite: {engine: SQLite, forUpdate: "", skipLocked: "", binary: "", likeEscape: ` ESCAPE '\'`, position: "instr",
 		migrationTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`,
-		disabledUsers:        " INDEXED BY users_disabled"},
+		disabledUsers:        " INDEXED BY users_disabled", membersSeq: " INDEXED BY audit_events_members_seq"},
 	Postgres: {engine: Postgres, forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED", binary: ` COLLATE "C"`, position: "strpos",
 		migrationTableExists: `SELECT to_regclass('schema_migrations') IS NOT NULL`},
 }

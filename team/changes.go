@@ -67,7 +67,7 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 		f.Account, f.Clients = &account, true
 		// A person's identity disabled or enabled again is in no account's
 		// log, and changes every check about them in each account.
-		f.Members = []string{string(event.UserDisabled.Type), string(event.UserEnabled.Type)}
+		f.Members = true
 	}
 	var fields []equipe.FieldError
 	if q.Limit < 1 || q.Limit > MaxChangesPage {
