@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/equipe-dev/equipe"
 )
@@ -42,7 +43,7 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 	}
 	if w.d.engine == Postgres {
 		var n int
-		if err := w.queryRow(ctx, eventWrite, args, &n); err != nil {
+		if err := w.queryRow(ctx, eventWrite, append(args, aboutMember(args[1], e.Action, e.TargetType, e.TargetID)), &n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -67,7 +68,7 @@ func (w Writes) RecordAudit(ctx context.Context, e *equipe.AuditEvent) error {
 		}
 		w.x.recorded(e.ID)
 	}
-	return w.queueDeliveries(ctx, e.ID, e.AccountID, e.Action, e.At)
+	return w.queueDeliveries(ctx, e)
 }
 
 // eventsRecorded is RecordAudit deferred: one statement writes the events,
@@ -79,7 +80,21 @@ var eventsRecorded = &deferredKind{name: "audit_events", write: func(ctx context
 		return err
 	}
 	var ids []any
+	queued := false
+	// deliver runs a statement that queues deliveries, and notes whether
+	// it queued any.
+	deliver := func(query string, args ...any) error {
+		res, err := q.ExecContext(ctx, query, args...)
+		if err != nil {
+			return wrap(err)
+		}
+		c, err := res.RowsAffected()
+		queued = queued || c > 0
+		return wrap(err)
+	}
 	for _, r := range rows {
+		action := r[5].(string)
+		member := aboutMember(r[1], action, r[6].(string), r[7].(string))
 		if w.d.engine == SQLite {
 			var account *equipe.ID
 			if a, ok := r[1].(string); ok {
@@ -89,30 +104,29 @@ var eventsRecorded = &deferredKind{name: "audit_events", write: func(ctx context
 				}
 				account = &id
 			}
-			if ok, err := w.subs.anyFor(ctx, q, account, r[5].(string)); err != nil {
+			if ok, err := w.subs.anyFor(ctx, q, account, action, member != nil); err != nil {
 				return err
 			} else if !ok {
 				continue
 			}
 		}
 		ids = append(ids, r[0])
+		if member != nil {
+			if err := deliver(fmt.Sprintf(memberDeliveries, w.d.contains(`' ' || types || ' '`, `' ' || $2 || ' '`)),
+				r[0], action, r[11], member); err != nil {
+				return err
+			}
+		}
 	}
-	queued := false
 	for len(ids) > 0 {
 		n := min(len(ids), maxParams)
-		res, err := q.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+		if err := deliver(`INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 			next_attempt_at, created_at)
 			SELECT w.id, e.id, e.action, 'queued', 0, e.at, e.at FROM audit_events e JOIN webhook_endpoints w
 			ON w.enabled AND (w.account_id IS NULL OR w.account_id = e.account_id)
 			AND (w.types = '*' OR `+w.d.contains(`' ' || w.types || ' '`, `' ' || e.action || ' '`)+`)
-			WHERE e.id IN (`+params(1, n)+`) ORDER BY e.id, w.id`, ids[:n]...)
-		if err != nil {
-			return wrap(err)
-		}
-		if c, err := res.RowsAffected(); err != nil {
-			return wrap(err)
-		} else if c > 0 {
-			queued = true
+			WHERE e.id IN (`+params(1, n)+`) ORDER BY e.id, w.id`, ids[:n]...); err != nil {
+			return err
 		}
 		ids = ids[n:]
 	}

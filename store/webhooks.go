@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 )
 
 // Webhook deliveries are written with the event that causes them, in its
@@ -40,19 +43,53 @@ func WebhooksKey() string { return "w:" }
 
 // deliveriesOf inserts the deliveries of the event $1 of the account $2
 // (NULL for none) and type $6, made at $12, as RecordAudit's PostgreSQL
-// statement numbers them.
+// statement numbers them; $13 is the person whose accounts hear of it too
+// (see aboutMember), or NULL.
 const deliveriesOf = `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 	next_attempt_at, created_at)
 	SELECT id, $1, $6, 'queued', 0, $12, $12 FROM webhook_endpoints
-	WHERE enabled AND (account_id IS NULL OR account_id = $2)
+	WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $13))
 	AND (types = '*' OR strpos(' ' || types || ' ', ' ' || $6 || ' ') > 0)`
+
+// aboutMember returns the person an event of a person's own identity is
+// about when each account they are a member of hears of its kind
+// (event.MemberTypes): those accounts' endpoints receive it too. Otherwise
+// nil. The account is the event's stored one (nil for none).
+func aboutMember(account any, action, targetType, targetID string) any {
+	if account != nil || targetType != "user" || !slices.Contains(memberTypes, action) {
+		return nil
+	}
+	id, err := equipe.ParseID(targetID)
+	if err != nil {
+		return nil
+	}
+	return id.String()
+}
+
+// memberDeliveries inserts the deliveries of the event $1 of type $2 made
+// at $3 to the endpoints of the accounts the person $4 is a member of: for
+// a batch of events (eventsRecorded), whose statement queues the others.
+const memberDeliveries = `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+	next_attempt_at, created_at)
+	SELECT id, $1, $2, 'queued', 0, $3, $3 FROM webhook_endpoints
+	WHERE enabled AND account_id IN (SELECT account_id FROM members WHERE user_id = $4)
+	AND (types = '*' OR %s)`
+
+var memberTypes = func() []string {
+	var out []string
+	for _, t := range event.MemberTypes() {
+		out = append(out, string(t))
+	}
+	return out
+}()
 
 // queueDeliveries is deliveriesOf on SQLite, where the subscriptions cache
 // spares the statement for an event that no endpoint subscribes to.
-func (w Writes) queueDeliveries(ctx context.Context, event equipe.ID, account *equipe.ID, typ string, at time.Time) error {
+func (w Writes) queueDeliveries(ctx context.Context, e *equipe.AuditEvent) error {
+	member := aboutMember(idv(e.AccountID), e.Action, e.TargetType, e.TargetID)
 	if _, batch := w.x.(*batchQueue); !batch {
 		tw := w.x.(txWriter)
-		if ok, err := w.subs.anyFor(ctx, tw.q, account, typ); err != nil || !ok {
+		if ok, err := w.subs.anyFor(ctx, tw.q, e.AccountID, e.Action, member != nil); err != nil || !ok {
 			return err
 		}
 	}
@@ -61,9 +98,9 @@ func (w Writes) queueDeliveries(ctx context.Context, event equipe.ID, account *e
 	n, err := w.exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 		next_attempt_at, created_at)
 		SELECT id, $1, $3, 'queued', 0, $4, $4 FROM webhook_endpoints
-		WHERE enabled AND (account_id IS NULL OR account_id = $2)
+		WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $5))
 		AND (types = '*' OR instr(' ' || types || ' ', ' ' || $3 || ' ') > 0)`,
-		event, idv(account), typ, micros(at))
+		e.ID, idv(e.AccountID), e.Action, micros(e.At), member)
 	if err == nil && n > 0 {
 		w.x.queue()
 	}
@@ -106,9 +143,10 @@ func (s *subscriptions) heard(keys []string) {
 }
 
 // anyFor reports whether an enabled endpoint of the account (or of the
-// instance) subscribes to typ, loading the cache through q (the writer's
-// transaction) when it is empty.
-func (s *subscriptions) anyFor(ctx context.Context, q querier, account *equipe.ID, typ string) (bool, error) {
+// instance; or, for an event about a member, of any account) subscribes to
+// typ, loading the cache through q (the writer's transaction) when it is
+// empty.
+func (s *subscriptions) anyFor(ctx context.Context, q querier, account *equipe.ID, typ string, member bool) (bool, error) {
 	s.mu.Lock()
 	if !s.loaded {
 		gen := s.gen
@@ -122,19 +160,27 @@ func (s *subscriptions) anyFor(ctx context.Context, q querier, account *equipe.I
 			s.loaded, s.set = true, set
 		}
 		defer s.mu.Unlock()
-		return set.has(account, typ), nil
+		return set.has(account, typ, member), nil
 	}
 	defer s.mu.Unlock()
-	return subscriptionSet(s.set).has(account, typ), nil
+	return subscriptionSet(s.set).has(account, typ, member), nil
 }
 
 type subscriptionSet map[subscription]struct{}
 
-func (set subscriptionSet) has(account *equipe.ID, typ string) bool {
+// someAccount stands, in a subscription set, for any account: each account
+// endpoint's types are also recorded under it.
+var someAccount = uuid.Max
+
+func (set subscriptionSet) has(account *equipe.ID, typ string, member bool) bool {
 	if len(set) == 0 {
 		return false
 	}
-	for _, a := range []equipe.ID{{}, deref(account)} {
+	accounts := []equipe.ID{{}, deref(account)}
+	if member {
+		accounts = append(accounts, someAccount)
+	}
+	for _, a := range accounts {
 		if _, ok := set[subscription{a, typ}]; ok {
 			return true
 		}
@@ -167,6 +213,9 @@ func loadSubscriptions(ctx context.Context, q querier) (subscriptionSet, error) 
 		}
 		for _, t := range strings.Fields(types) {
 			set[subscription{deref(account), t}] = struct{}{}
+			if account != nil {
+				set[subscription{someAccount, t}] = struct{}{}
+			}
 		}
 	}
 	return set, wrap(rows.Err())

@@ -80,12 +80,13 @@ type WebhookView struct {
 }
 
 // WebhookTypes returns the event types an endpoint of the account (nil: of
-// the instance) may subscribe to: an account's, the kinds its log records;
-// the instance's, every kind.
+// the instance) may subscribe to: an account's, the kinds its log records
+// and those of its members' own identities that it hears of (a member's
+// identity disabled by the instance); the instance's, every kind.
 func WebhookTypes(account *equipe.ID) []string {
 	types := event.Types()
 	if account != nil {
-		types = event.AccountTypes()
+		types = append(event.AccountTypes(), event.MemberTypes()...)
 	}
 	out := make([]string, len(types))
 	for i, t := range types {

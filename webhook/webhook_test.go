@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -322,6 +323,67 @@ func TestDeliveries_WrittenWithTheEventOnlyWhenItCommits_ToSubscribersOnly(t *te
 		}
 		if count(fresh.ID) != 1 {
 			t.Errorf("an endpoint created just before an event got %d deliveries", count(fresh.ID))
+		}
+	})
+}
+
+// TestDeliveries_AnIdentityDisabledByTheInstanceReachesItsAccounts: the
+// instance disables a person's identity, then enables it, events of no
+// account's log; an endpoint of the account they are a member of, which
+// may subscribe to these kinds, receives both, signed, in their public form
+// (no account, the person as subject); another account's endpoint receives
+// neither, nor does an endpoint of theirs subscribed to other kinds.
+func TestDeliveries_AnIdentityDisabledByTheInstanceReachesItsAccounts(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		other, otherAdmin := r.newAccount(t)
+		root := r.instanceAdmin(t)
+		ours, contacts, theirs := newReceiver(t), newReceiver(t), newReceiver(t)
+		_, secret := r.endpoint(t, &r.account, ours.URL+"/hook", "user.disabled", "user.enabled")
+		r.endpoint(t, &r.account, contacts.URL+"/hook", "contact.created")
+		if _, _, err := r.st.Team.CreateWebhook(ctx, team.Actor{User: &otherAdmin}, &other,
+			team.WebhookInput{URL: theirs.URL + "/hook", Types: []string{"*"}, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, off := range []bool{true, false} {
+			if _, err := r.st.Team.ChangeUser(ctx, root, r.adminU.ID, team.UserChange{Disabled: &off}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for r.runOnce(t) > 0 {
+		}
+		got := ours.received()
+		if len(got) != 2 {
+			t.Fatalf("the member's account received %d messages, want 2", len(got))
+		}
+		// Delivered at once, in either order.
+		if bytes.Contains(got[0].body, []byte(`"type":"user.enabled"`)) {
+			got[0], got[1] = got[1], got[0]
+		}
+		for i, want := range []string{"user.disabled", "user.enabled"} {
+			verify(t, secret, got[i])
+			var m struct {
+				Type string `json:"type"`
+				Data struct {
+					AccountID *equipe.ID    `json:"account_id"`
+					Actor     event.Actor   `json:"actor"`
+					Subject   event.Subject `json:"subject"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(got[i].body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Type != want || m.Data.AccountID != nil || m.Data.Subject.Kind != event.SubjectUser ||
+				m.Data.Subject.ID != r.adminU.ID.String() || m.Data.Actor.ID == nil || *m.Data.Actor.ID != root.User.ID {
+				t.Errorf("message %d: %s", i, got[i].body)
+			}
+		}
+		// The other account's endpoint of every kind has the event of its
+		// own creation, and nothing else.
+		for _, m := range append(contacts.received(), theirs.received()...) {
+			if !bytes.Contains(m.body, []byte(`"type":"webhook.created"`)) {
+				t.Errorf("an endpoint that must hear nothing of it received %s", m.body)
+			}
 		}
 	})
 }

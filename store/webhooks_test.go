@@ -1,0 +1,125 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/store"
+	"github.com/equipe-dev/equipe/store/storetest"
+)
+
+// TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints records,
+// by each way a write goes (in a transaction, deferred and merged, in a
+// batch), a person's own events: user.disabled, which each account the
+// person is a member of hears of, reaches the endpoints of those accounts
+// subscribed to it (or to all) and the instance's, never another account's;
+// user.logged_in, which no account hears of, reaches the instance's alone.
+func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing.T) {
+	for _, way := range []string{"transaction", "deferred", "batch"} {
+		t.Run(way, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				a := &equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
+				b := &equipe.Account{ID: equipe.NewID(), Name: "B", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
+				ana, bob := newUser("ana@example.com"), newUser("bob@example.com")
+				endpoint := func(account *equipe.ID, types ...string) *equipe.WebhookEndpoint {
+					return &equipe.WebhookEndpoint{ID: equipe.NewID(), AccountID: account, URL: "https://hooks.example/in",
+						Types: types, Enabled: true, Secret: []byte("s"), CreatedAt: t0, UpdatedAt: t0}
+				}
+				hooks := map[string]*equipe.WebhookEndpoint{
+					"a, disabled": endpoint(&a.ID, "user.disabled"),
+					"a, all":      endpoint(&a.ID, "*"),
+					"a, enabled":  endpoint(&a.ID, "user.enabled"),
+					"b, all":      endpoint(&b.ID, "*"),
+				}
+				// Ana is a member of a, Bob of b; the endpoints of the
+				// instance come after the first events, so that on SQLite
+				// the subscriptions read without them must know a's.
+				write(t, db, func(tx *store.Tx) error {
+					for _, f := range []func() error{
+						func() error { return tx.CreateAccount(ctx, a) },
+						func() error { return tx.CreateAccount(ctx, b) },
+						func() error { return tx.CreateUser(ctx, ana) },
+						func() error { return tx.CreateUser(ctx, bob) },
+						func() error {
+							return tx.CreateMember(ctx, &equipe.Member{AccountID: a.ID, UserID: ana.ID, Role: "guest",
+								Status: equipe.MemberSuspended, CreatedAt: t0})
+						},
+						func() error {
+							return tx.CreateMember(ctx, &equipe.Member{AccountID: b.ID, UserID: bob.ID, Role: "guest",
+								Status: equipe.MemberActive, CreatedAt: t0})
+						},
+					} {
+						if err := f(); err != nil {
+							return err
+						}
+					}
+					for _, h := range hooks {
+						if err := tx.CreateWebhookEndpoint(ctx, h); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				own := func(action string, u *equipe.User) *equipe.AuditEvent {
+					return &equipe.AuditEvent{ID: equipe.NewID(), ActorType: "system", Action: action, TargetType: "user",
+						TargetID: u.ID.String(), At: t0}
+				}
+				record := func(events ...*equipe.AuditEvent) {
+					t.Helper()
+					if way == "batch" {
+						batch := db.NewBatch()
+						for _, e := range events {
+							if err := batch.RecordAudit(ctx, e); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if err := db.RunBatch(ctx, batch); err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
+					write(t, db, func(tx *store.Tx) error {
+						if way == "deferred" {
+							tx.DeferAlwaysForTest()
+						}
+						for _, e := range events {
+							if err := tx.RecordAudit(ctx, e); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
+				count := func(h *equipe.WebhookEndpoint) int {
+					t.Helper()
+					ds, err := db.WebhookDeliveries(ctx, h.ID, nil, 100)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return len(ds)
+				}
+				disabled := own("user.disabled", ana)
+				record(own("user.logged_in", ana), disabled)
+				for name, want := range map[string]int{"a, disabled": 1, "a, all": 1, "a, enabled": 0, "b, all": 0} {
+					if got := count(hooks[name]); got != want {
+						t.Errorf("%s: %d deliveries of ana's disabling and login, want %d", name, got, want)
+					}
+				}
+				if ds, _ := db.WebhookDeliveries(ctx, hooks["a, all"].ID, nil, 100); len(ds) == 1 && ds[0].EventID != disabled.ID {
+					t.Errorf("a's endpoint of every kind received %s, not the disabling", ds[0].EventType)
+				}
+				instance := endpoint(nil, "user.enabled", "user.logged_in")
+				write(t, db, func(tx *store.Tx) error { return tx.CreateWebhookEndpoint(ctx, instance) })
+				record(own("user.enabled", ana), own("user.enabled", bob), own("user.logged_in", bob))
+				for name, want := range map[string]int{"a, disabled": 1, "a, all": 2, "a, enabled": 1, "b, all": 1} {
+					if got := count(hooks[name]); got != want {
+						t.Errorf("%s: %d deliveries after both were enabled, want %d", name, got, want)
+					}
+				}
+				if got := count(instance); got != 3 {
+					t.Errorf("the instance's endpoint: %d deliveries, want 3", got)
+				}
+			})
+		})
+	}
+}
