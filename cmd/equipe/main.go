@@ -130,6 +130,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		a.Close()
 		return &app.SettingError{Env: "EQUIPE_ADDR", Flag: "addr", Problem: err.Error()}
 	}
+	// Once serving has begun, and not before: the pages that the first
+	// requests need would be read back while a starting process is waited for.
+	go func() {
+		select {
+		case <-time.After(2 * time.Second):
+			app.ReleaseStartPages(a.Log)
+		case <-ctx.Done():
+		}
+	}()
 	return a.Serve(ctx, l)
 }
 
