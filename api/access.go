@@ -380,6 +380,9 @@ type memberView struct {
 	// SecondFactor: the member has a second factor (an authenticator app
 	// or a passkey).
 	SecondFactor bool `json:"second_factor"`
+	// UserDisabled: the instance disabled the person's identity (no
+	// login, every check about them denied, in every account).
+	UserDisabled bool `json:"user_disabled"`
 	// ExternalID: the vendor's identifier of the member in the account.
 	ExternalID *string `json:"external_id"`
 }
@@ -394,7 +397,8 @@ func viewMember(mv team.MemberView) memberView {
 	v := memberView{UserID: m.UserID, Actions: viewActions(mv.Actions), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: m.Role,
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
 		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(m.LastLoginAt),
-		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor, ExternalID: textPtr(m.ExternalID)}
+		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor, UserDisabled: !u.DisabledAt.IsZero(),
+		ExternalID: textPtr(m.ExternalID)}
 	if v.Resources == nil {
 		v.Resources = []equipe.ID{}
 	}

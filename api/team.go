@@ -121,8 +121,10 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 		// The row's names are already those the viewer may see.
 		m := row.Member
 		m.FirstName, m.LastName = "", ""
-		out.Items = append(out.Items, teamRow{memberView: viewMember(team.MemberView{Member: m, User: u,
-			Resources: row.Resources, Actions: row.Actions, SecondFactor: row.SecondFactor}), NeverLoggedIn: row.LastLoginAt.IsZero(),
+		v := viewMember(team.MemberView{Member: m, User: u, Resources: row.Resources, Actions: row.Actions,
+			SecondFactor: row.SecondFactor})
+		v.UserDisabled = row.UserDisabled
+		out.Items = append(out.Items, teamRow{memberView: v, NeverLoggedIn: row.LastLoginAt.IsZero(),
 			InvitationUndelivered: row.Undelivered})
 	}
 	return respond(w, http.StatusOK, out)

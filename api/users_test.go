@@ -198,6 +198,18 @@ func TestChangeUser_TheInstanceDisablesAnIdentityAndEnablesItAgain(t *testing.T)
 			if r := call(t, env.Client(), "GET", path, nil, bearer(admin)...); r.Status != 200 || r.JSON["disabled"] != !want {
 				t.Fatalf("disabled should be %v: %d %s", !want, r.Status, r.Raw)
 			}
+			// The account sees it on the member, in its list and alone.
+			member := env.URL + "/api/v1/accounts/" + a.account.String() + "/members/" + collab.User.ID.String()
+			if r := call(t, env.Client(), "GET", member, nil, bearer(a.admin)...); r.Status != 200 || r.JSON["user_disabled"] != !want {
+				t.Errorf("user_disabled of the member should be %v: %d %s", !want, r.Status, r.Raw)
+			}
+			r := call(t, env.Client(), "GET", env.URL+"/api/v1/accounts/"+a.account.String()+"/members", nil, bearer(a.admin)...)
+			for _, item := range r.JSON["items"].([]any) {
+				m := item.(map[string]any)
+				if disabled := m["user_id"] == collab.User.ID.String() && !want; m["user_disabled"] != disabled {
+					t.Errorf("user_disabled of %s in the list should be %v: %v", m["email"], disabled, m["user_disabled"])
+				}
+			}
 		}
 
 		if r := call(t, env.Client(), "PATCH", path, map[string]any{"disabled": true}, bearer(a.admin)...); r.Status != 404 {
@@ -221,6 +233,7 @@ func TestChangeUser_TheInstanceDisablesAnIdentityAndEnablesItAgain(t *testing.T)
 		if r := check(); r.JSON["allowed"] != false || r.JSON["reason"] != "denied_user_disabled" {
 			t.Fatalf("a check about them: %s", r.Raw)
 		}
+		enabled(false)
 
 		if r := call(t, env.Client(), "PATCH", env.URL+"/api/v1/users/"+adminID.String(), map[string]any{"disabled": true},
 			bearer(admin)...); r.Status != 409 || r.code() != "user.disable_self" {
@@ -236,6 +249,7 @@ func TestChangeUser_TheInstanceDisablesAnIdentityAndEnablesItAgain(t *testing.T)
 		if r := check(); r.JSON["allowed"] != true {
 			t.Fatalf("a check about them, enabled again: %s", r.Raw)
 		}
+		enabled(true)
 		for _, action := range []string{"user.disabled", "user.enabled"} {
 			events, err := env.App.DB.AuditEvents(t.Context(), store.AuditFilter{Action: action, TargetID: collab.User.ID.String()})
 			if err != nil || len(events) != 1 || events[0].ActorID == nil || *events[0].ActorID != adminID {

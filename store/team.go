@@ -48,6 +48,9 @@ type MemberRow struct {
 	// Undelivered: the member has not joined, and the last email to their
 	// login email since they were last invited could not be delivered.
 	Undelivered bool
+	// UserDisabled: the instance disabled the person's identity (no login,
+	// every check about them denied, in every account).
+	UserDisabled bool
 }
 
 // cursor is the position after a row: its sort key.
@@ -119,7 +122,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	query := `SELECT ` + memberColumns + `, u.email,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
 		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
-		m.last_key, m.first_key
+		m.last_key, m.first_key, u.disabled_at IS NOT NULL
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
 	args := []any{f.Account}
 	arg := func(v any) string {
@@ -226,7 +229,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	for rows.Next() {
 		var r MemberRow
 		var c cursor
-		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, &c.Last, &c.First)
+		dest := append(memberDest(&r.Member), &r.Email, &r.FirstName, &r.LastName, &c.Last, &c.First, &r.UserDisabled)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, "", wrap(err)
 		}

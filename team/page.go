@@ -123,6 +123,10 @@ type MemberRow struct {
 	// SecondFactor: the member has a second factor (an authenticator app
 	// or a passkey).
 	SecondFactor bool
+	// UserDisabled: the instance disabled the person's identity: they
+	// cannot log in, and every check about them is denied, here as in
+	// every account.
+	UserDisabled bool
 	Actions      Actions
 }
 
@@ -175,7 +179,7 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 		}
 		out = append(out, MemberRow{Member: r.Member, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
 			LastLoginAt: r.LastLoginAt, Resources: r.Resources, Undelivered: r.Undelivered, SecondFactor: factors[r.Member.UserID],
-			Actions: acts})
+			UserDisabled: r.UserDisabled, Actions: acts})
 	}
 	return out, next, nil
 }

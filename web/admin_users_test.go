@@ -127,6 +127,13 @@ func TestAdminUsers_DisableAnIdentityAfterConfirmingThenEnableIt(t *testing.T) {
 			if strings.Contains(p.Body, "/disable\"") {
 				t.Error("a disabled identity offered to be disabled")
 			}
+			// The account's team page says so beside the member's status,
+			// and of nobody else.
+			teamPage := get(t, o.c, env.URL+"/accounts/"+o.account.String()+"/members")
+			wantIn(t, teamPage, `<span class="meta user-disabled">Identité désactivée par les administrateurs du service : ne peut plus se connecter</span>`)
+			if n := strings.Count(teamPage.Body, "user-disabled"); n != 1 {
+				t.Errorf("%d members said disabled on the team page, want 1", n)
+			}
 			if p := get(t, as(env, colin), env.URL+"/"); p.Status != 303 || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
 				t.Errorf("colin's session: %d %s", p.Status, p.Header.Get("Location"))
 			}
@@ -142,6 +149,9 @@ func TestAdminUsers_DisableAnIdentityAfterConfirmingThenEnableIt(t *testing.T) {
 				t.Fatalf("enable: %d %s", done.Status, done.Header.Get("Location"))
 			}
 			wantIn(t, get(t, c, env.URL+done.Header.Get("Location")), "Cette identité est de nouveau active.")
+			if p := get(t, o.c, env.URL+"/accounts/"+o.account.String()+"/members"); p.Status != 200 || strings.Contains(p.Body, "user-disabled") {
+				t.Errorf("the team page once enabled: %d, still said disabled: %v", p.Status, strings.Contains(p.Body, "user-disabled"))
+			}
 			post(t, cc, env.URL+"/login", url.Values{"email": {"colin@example.com"}, "password": {apptest.TestPassword}})
 			if p := get(t, cc, env.URL+"/"); p.Status == 303 && strings.HasPrefix(p.Header.Get("Location"), "/login") {
 				t.Errorf("colin cannot log in once enabled: %d %s", p.Status, p.Header.Get("Location"))

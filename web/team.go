@@ -130,6 +130,7 @@ type teamRow struct {
 	LastInvited   time.Time
 	Undelivered   bool       // the last email since the invitation could not be delivered
 	SecondFactor  bool       // the member has a second factor (authenticator app or passkey)
+	UserDisabled  bool       // the instance disabled the person's identity
 	Quick         *rowAction // the email action (invite, or invite again), at the end of the row
 	Actions       []rowAction
 }
@@ -464,7 +465,7 @@ func (w *Web) teamRow(r *http.Request, locale string, frame accountFrame, acct e
 	base := frame.URL("/members/" + m.UserID.String())
 	tr := teamRow{ID: m.UserID.String(), Name: personName(u), Email: row.Email, Href: base + "/permissions", Title: m.Title, ExternalID: m.ExternalID, Status: m.Status,
 		NeverLoggedIn: row.LastLoginAt.IsZero(), LastLogin: row.LastLoginAt, Invitations: m.InvitationsSent,
-		LastInvited: m.LastInvitedAt, Undelivered: row.Undelivered, SecondFactor: row.SecondFactor}
+		LastInvited: m.LastInvitedAt, Undelivered: row.Undelivered, SecondFactor: row.SecondFactor, UserDisabled: row.UserDisabled}
 	if me := actor(r).User; me != nil && me.ID == m.UserID {
 		tr.You = true
 	}
