@@ -143,6 +143,12 @@ func (s *Service) memberRule(c onMember, action string) error {
 	}
 	resend := action == MemberInvite && pendingInvitation(c.member)
 	if !isAdmin(c.am) && !resend {
+		// The administrator role itself is what a custom role never
+		// holds, however many permissions it grants: only an
+		// administrator changes, suspends or removes another.
+		if c.member.Role == equipe.RoleAdmin {
+			return forbidden("member.outranks", map[string]any{"missing": equipe.RoleAdmin})
+		}
 		rights, err := c.rights()
 		if err != nil {
 			return err

@@ -2263,3 +2263,61 @@ func TestAddMember_TheEventRecordsTheOverrides(t *testing.T) {
 		}
 	})
 }
+
+// TestMemberRules_ACustomRoleWithEveryPermissionActsOnNoAdministrator: a
+// custom role may grant every permission of the catalogue, never the
+// administrator role itself; who holds it manages the other members, and is
+// refused every action on an administrator (demoting, suspending,
+// removing), as the team page's actions say beforehand.
+func TestMemberRules_ACustomRoleWithEveryPermissionActsOnNoAdministrator(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		var all []equipe.Grant
+		for _, g := range s.s.Catalogue.GrantList(s.s.Catalogue.All()) {
+			all = append(all, equipe.Grant{Permission: g.Permission, Scope: g.Scope.String()})
+		}
+		if _, err := s.s.CreateRole(ctx, s.admin(), s.account, team.RoleInput{Key: "deputy", LabelFR: "Adjoint",
+			LabelEN: "Deputy", Grants: all}); err != nil {
+			t.Fatalf("%v %+v", err, equipe.AsError(err).Fields)
+		}
+		s.add("deputy", "deputy", equipe.MemberActive)
+		boss := s.add("boss", "admin", equipe.MemberActive)
+		m := s.add("m", "collaborator", equipe.MemberActive)
+		deputy := s.actor("deputy")
+		for name, do := range map[string]func() error{
+			"demote": func() error {
+				_, err := s.s.ChangeMember(ctx, deputy, s.account, boss.ID, team.MemberChange{Role: ptr("manager")})
+				return err
+			},
+			"retitle": func() error {
+				_, err := s.s.ChangeMember(ctx, deputy, s.account, boss.ID, team.MemberChange{Title: ptr("Ancien patron")})
+				return err
+			},
+			"suspend": func() error { _, err := s.s.Suspend(ctx, deputy, s.account, boss.ID); return err },
+			"remove":  func() error { return s.s.RemoveMember(ctx, deputy, s.account, boss.ID) },
+		} {
+			t.Run(name, func(t *testing.T) { s.done(t, "member.outranks", do) })
+		}
+		rows, _, err := s.s.TeamPage(ctx, deputy, team.MemberFilter{Account: s.account, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			switch r.Member.UserID {
+			case boss.ID:
+				for _, a := range []string{team.MemberEdit, team.MemberSuspend, team.MemberRemove} {
+					if r.Actions.May(a) {
+						t.Errorf("the team page offers the deputy to %s an administrator", a)
+					}
+				}
+			case m.ID:
+				if !r.Actions.May(team.MemberEdit) || !r.Actions.May(team.MemberSuspend) {
+					t.Errorf("the team page does not offer the deputy to manage a collaborator: %+v", r.Actions)
+				}
+			}
+		}
+		if _, err := s.s.ChangeMember(ctx, deputy, s.account, m.ID, team.MemberChange{Title: ptr("Caisse")}); err != nil {
+			t.Errorf("the deputy changes a collaborator: %v", err)
+		}
+	})
+}
