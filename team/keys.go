@@ -116,6 +116,21 @@ func (s *Service) stillActs(ctx context.Context, k *equipe.APIKey) (*equipe.APIK
 	return e.key, nil
 }
 
+// stillUnrevoked reads the key again from the database, past the cache,
+// and answers as AuthenticateKey would for a key revoked or gone.
+func (s *Service) stillUnrevoked(ctx context.Context, k *equipe.APIKey) error {
+	fresh, err := s.DB.APIKeyByHash(ctx, k.Hash)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return invalidKey()
+	} else if err != nil {
+		return err
+	}
+	if !fresh.RevokedAt.IsZero() {
+		return invalidKey()
+	}
+	return nil
+}
+
 // recordKeyUse writes that the key id was used at at, in the background:
 // the request that claimed the write (one a minute per key) answers without
 // waiting for it.
