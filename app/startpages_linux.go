@@ -89,7 +89,7 @@ func programResidentKiB() (int64, error) {
 	err := eachProgramMapping(func(_, _ uintptr, sc *bufio.Scanner) error {
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), "Rss:"); ok {
-				n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				n, err := kib(v)
 				total += n
 				return err
 			}
@@ -107,9 +107,14 @@ func residentKiB() int64 {
 	}
 	for line := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			n, _ := kib(v)
 			return n
 		}
 	}
 	return 0
+}
+
+// kib reads a size of /proc ("  1234 kB") in KiB.
+func kib(v string) (int64, error) {
+	return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 }

@@ -190,13 +190,16 @@ func (q Queries) LastEventSeq(ctx context.Context) (int64, error) {
 	return n, wrap(err)
 }
 
-// memberKinds is the condition of the events that an account hears of about
-// its members (event.MemberTypes), as the index audit_events_members_seq
-// states it.
-var memberKinds = func() string {
-	kinds := make([]string, 0, 2)
-	for _, t := range event.MemberTypes() {
-		kinds = append(kinds, "'"+string(t)+"'")
-	}
-	return "action IN (" + strings.Join(kinds, ", ") + ")"
-}()
+// memberTypes are the kinds of events that an account hears of about its
+// members (event.MemberTypes), and memberKinds the condition that selects
+// them, as the index audit_events_members_seq states it.
+var (
+	memberTypes = func() []string {
+		var out []string
+		for _, t := range event.MemberTypes() {
+			out = append(out, string(t))
+		}
+		return out
+	}()
+	memberKinds = "action IN ('" + strings.Join(memberTypes, "', '") + "')"
+)

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/equipe-dev/equipe"
-	"github.com/equipe-dev/equipe/event"
 )
 
 // Webhook deliveries are written with the event that causes them, in its
@@ -74,14 +73,6 @@ const memberDeliveries = `INSERT INTO webhook_deliveries (endpoint_id, event_id,
 	SELECT id, $1, $2, 'queued', 0, $3, $3 FROM webhook_endpoints
 	WHERE enabled AND account_id IN (SELECT account_id FROM members WHERE user_id = $4)
 	AND (types = '*' OR %s)`
-
-var memberTypes = func() []string {
-	var out []string
-	for _, t := range event.MemberTypes() {
-		out = append(out, string(t))
-	}
-	return out
-}()
 
 // queueDeliveries is deliveriesOf on SQLite, where the subscriptions cache
 // spares the statement for an event that no endpoint subscribes to.
