@@ -111,10 +111,10 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 	if len(rows) > 0 {
 		// The key was authenticated before the page was read, through the
 		// process's cache, which hears of a change only once the change's
-		// transaction has committed: a revocation that committed in
-		// between is in the page, the cache may not know it yet, and the
-		// page must not go out.
-		if err := s.stillUnrevoked(ctx, caller.Key); err != nil {
+		// transaction has committed: a revocation, or a change to the key
+		// creator's standing, that committed in between is in the page,
+		// the cache may not know it yet, and the page must not go out.
+		if err := s.stillActsNow(ctx, caller.Key); err != nil {
 			return nil, "", err
 		}
 	}

@@ -116,9 +116,12 @@ func (s *Service) stillActs(ctx context.Context, k *equipe.APIKey) (*equipe.APIK
 	return e.key, nil
 }
 
-// stillUnrevoked reads the key again from the database, past the cache,
-// and answers as AuthenticateKey would for a key revoked or gone.
-func (s *Service) stillUnrevoked(ctx context.Context, k *equipe.APIKey) error {
+// stillActsNow reads the key and its creator's standing again from the
+// database, past the cache, and answers as AuthenticateKey would: the
+// cache hears of a change only once its transaction has committed, so a
+// use case that has read something committed after it authenticated the
+// key asks again here before it lets it out.
+func (s *Service) stillActsNow(ctx context.Context, k *equipe.APIKey) error {
 	fresh, err := s.DB.APIKeyByHash(ctx, k.Hash)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
 		return invalidKey()
@@ -128,7 +131,7 @@ func (s *Service) stillUnrevoked(ctx context.Context, k *equipe.APIKey) error {
 	if !fresh.RevokedAt.IsZero() {
 		return invalidKey()
 	}
-	return nil
+	return s.keyStandingNow(ctx, &fresh)
 }
 
 // recordKeyUse writes that the key id was used at at, in the background:
@@ -418,39 +421,70 @@ const (
 // that says why. It reads the cache, which every change to a membership or
 // a user keeps fresh in every process.
 func (s *Service) keyStanding(ctx context.Context, k *equipe.APIKey) error {
-	refuse := func(code string) error { return equipe.Errorf(equipe.EUNAUTHORIZED, code) }
 	if k.CreatedBy == nil {
-		return refuse(keyCreatorGone)
+		return refuseKey(keyCreatorGone)
 	}
 	if k.AccountID == nil {
 		u, err := s.loadUser(ctx, *k.CreatedBy)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case !u.exists || !u.instanceAdmin:
-			return refuse(keyCreatorNotInstanceAdmin)
-		case u.disabled:
-			return refuse(keyCreatorDisabled)
 		}
-		return nil
+		return instanceKeyStanding(u)
 	}
 	h, err := s.loadHeld(ctx, *k.AccountID, *k.CreatedBy)
 	if err != nil {
 		return err
 	}
-	m := h.member()
+	return accountKeyStanding(h.member())
+}
+
+// keyStandingNow is keyStanding read from the database, past the cache.
+func (s *Service) keyStandingNow(ctx context.Context, k *equipe.APIKey) error {
+	if k.CreatedBy == nil {
+		return refuseKey(keyCreatorGone)
+	}
+	if k.AccountID == nil {
+		u, err := userEntryOf(s.DB.UserByID(ctx, *k.CreatedBy))
+		if err != nil {
+			return err
+		}
+		return instanceKeyStanding(u)
+	}
+	e, err := s.compileMember(ctx, *k.AccountID, *k.CreatedBy)
+	if err != nil {
+		return err
+	}
+	return accountKeyStanding(e.m)
+}
+
+func refuseKey(code string) error { return equipe.Errorf(equipe.EUNAUTHORIZED, code) }
+
+// instanceKeyStanding is keyStanding's answer for an instance key made by u.
+func instanceKeyStanding(u userEntry) error {
+	switch {
+	case !u.exists || !u.instanceAdmin:
+		return refuseKey(keyCreatorNotInstanceAdmin)
+	case u.disabled:
+		return refuseKey(keyCreatorDisabled)
+	}
+	return nil
+}
+
+// accountKeyStanding is keyStanding's answer for an account key made by the
+// member m (nil: no member).
+func accountKeyStanding(m *access.Member) error {
 	if m == nil {
-		return refuse(keyCreatorGone)
+		return refuseKey(keyCreatorGone)
 	}
 	switch m.Blocked() {
 	case "":
 		return nil
 	case access.DeniedUserDisabled:
-		return refuse(keyCreatorDisabled)
+		return refuseKey(keyCreatorDisabled)
 	case access.DeniedMemberSuspended:
-		return refuse(keyCreatorSuspended)
+		return refuseKey(keyCreatorSuspended)
 	}
-	return refuse(keyCreatorGone)
+	return refuseKey(keyCreatorGone)
 }
 
 func (s *Service) mayManageKeys(ctx context.Context, actor Actor, account *equipe.ID) error {

@@ -203,11 +203,18 @@ func (s *Service) loadUser(ctx context.Context, id equipe.ID) (userEntry, error)
 		return e, nil
 	}
 	gen := s.cache.generation()
-	u, err := s.DB.UserByID(ctx, id)
-	e := userEntry{exists: err == nil, instanceAdmin: u.InstanceAdmin, disabled: !u.DisabledAt.IsZero()}
-	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+	e, err := userEntryOf(s.DB.UserByID(ctx, id))
+	if err != nil {
 		return userEntry{}, err
 	}
 	s.cache.putUser(gen, id, e)
 	return e, nil
+}
+
+// userEntryOf is what the cache keeps of the user a store read returned.
+func userEntryOf(u equipe.User, err error) (userEntry, error) {
+	if err != nil && equipe.ErrorCode(err) != equipe.ENOTFOUND {
+		return userEntry{}, err
+	}
+	return userEntry{exists: err == nil, instanceAdmin: u.InstanceAdmin, disabled: !u.DisabledAt.IsZero()}, nil
 }

@@ -2321,3 +2321,87 @@ func TestMemberRules_ACustomRoleWithEveryPermissionActsOnNoAdministrator(t *test
 		}
 	})
 }
+
+// TestChanges_APageOfAChangeNotYetHeardIsNotSent plays two processes on one
+// PostgreSQL database: the stream's, whose cache has not yet heard of a
+// change (its listener has not delivered it, as in the moment between a
+// commit and its notification), and another that revokes the key or ends
+// its creator's standing. The stream's next page holds that change, and is
+// refused as the key's next request would be: the key and its creator are
+// read again from the database before a page goes out.
+func TestChanges_APageOfAChangeNotYetHeardIsNotSent(t *testing.T) {
+	yes := true
+	suspended := equipe.MemberSuspended
+	tests := []struct {
+		name     string
+		instance bool
+		// stop, run by the other process other as the account's
+		// administrator bea or the instance administrator root, ends the
+		// standing of key k, made by creator.
+		stop    func(t *testing.T, other *team.Service, w *world, root, creator *equipe.User, k equipe.APIKey) error
+		refusal string
+	}{
+		{name: "an account key revoked", refusal: "api_key.invalid",
+			stop: func(t *testing.T, other *team.Service, w *world, _, _ *equipe.User, k equipe.APIKey) error {
+				return other.RevokeKey(ctx, w.actor("bea"), &w.account, k.ID)
+			}},
+		{name: "an account key whose creator is suspended", refusal: "api_key.creator_suspended",
+			stop: func(t *testing.T, other *team.Service, w *world, _, creator *equipe.User, _ equipe.APIKey) error {
+				_, err := other.ChangeMember(ctx, w.actor("bea"), w.account, creator.ID, team.MemberChange{Status: &suspended})
+				return err
+			}},
+		{name: "an account key whose creator is disabled", refusal: "api_key.creator_disabled",
+			stop: func(t *testing.T, other *team.Service, w *world, root, creator *equipe.User, _ equipe.APIKey) error {
+				_, err := other.ChangeUser(ctx, team.Actor{User: root}, creator.ID, team.UserChange{Disabled: &yes})
+				return err
+			}},
+		{name: "an instance key whose creator is disabled", instance: true, refusal: "api_key.creator_disabled",
+			stop: func(t *testing.T, other *team.Service, w *world, root, creator *equipe.User, _ equipe.APIKey) error {
+				_, err := other.ChangeUser(ctx, team.Actor{User: root}, creator.ID, team.UserChange{Disabled: &yes})
+				return err
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, cfg := storetest.OpenConfig(t, store.Postgres)
+			w := newWorld(t, db)
+			ada, _ := w.add("ada", "admin", equipe.MemberActive), w.add("bea", "admin", equipe.MemberActive)
+			var admins []*equipe.User
+			for _, name := range []string{"root", "vendor"} {
+				u, err := w.st.Identity.CreateAdmin(ctx, identity.NewAdmin{Email: name + "@vendor.example", FirstName: name,
+					LastName: "Support", Locale: "en", Password: password})
+				if err != nil {
+					t.Fatal(err)
+				}
+				admins = append(admins, &u)
+			}
+			root, creator, account, role := admins[0], ada, &w.account, "admin"
+			if tt.instance {
+				creator, account, role = admins[1], nil, ""
+			}
+			k, _, err := w.s.CreateKey(ctx, team.Actor{User: creator}, account, team.NewKey{Name: "Stream", Role: role})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream := team.Actor{Key: &k}
+			q := team.ChangesQuery{After: team.CursorNow, Limit: team.MaxChangesPage}
+			_, next, err := w.s.Changes(ctx, stream, q)
+			if err != nil {
+				t.Fatalf("the first page: %v", err)
+			}
+			otherDB, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { otherDB.Close() })
+			if err := tt.stop(t, servicetest.New(t, otherDB, identity.Params{}).Team, w, root, creator, k); err != nil {
+				t.Fatalf("the other process: %v", err)
+			}
+			q.After = next
+			page, _, err := w.s.Changes(ctx, stream, q)
+			if key(err) != tt.refusal || len(page) != 0 {
+				t.Errorf("the next page: %d events, %q; want the refusal %q", len(page), key(err), tt.refusal)
+			}
+		})
+	}
+}
