@@ -161,7 +161,7 @@ func TestEvaluations_DefaultsOverridesAndTheThreeSemantics(t *testing.T) {
 		// account) is in its context; the others are answered.
 		ik := instanceKey(t, env)
 		r = post(t, env, "/access/v1/evaluations", ik, obj{"subject": user(alice.Email), "action": act("can_read"),
-			"evaluations": []obj{{"resource": res("document", "1", "account_id", tn.account.String())}, {"resource": doc("2", nil)},
+			"evaluations": []obj{{"resource": res("document", "1", "account_id", tn.account.String(), "ownerID", nil)}, {"resource": doc("2", nil)},
 				{"resource": doc("3", nil), "context": obj{"account_id": tn.account.String()}}}})
 		if got := decisions(t, r); !reflect.DeepEqual(got, []bool{true, false, true}) {
 			t.Fatalf("an error in one evaluation: %v %s", got, r.Raw)

@@ -193,3 +193,65 @@ func TestSubjects_ByIDExternalIDOrEmailWithinTheAccountOnly(t *testing.T) {
 		_ = fmt.Sprint
 	})
 }
+
+// TestEvaluation_AResourceIsTheQuestionsOrNothing: an account resource
+// that is not the account the question is in (named by the context or the
+// resource's properties) is no resource of it, and a record named without
+// its owner is someone else's: a scoped permission reaches it only at the
+// scope "all". Both in the plain form and the decoded one, with an account
+// key and an instance key; the subject search agrees.
+func TestEvaluation_AResourceIsTheQuestionsOrNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		other := newTenant(t, env)
+		collab := tn.member(t, "collab", "collaborator")
+		ik := instanceKey(t, env)
+		a, b := tn.account.String(), other.account.String()
+		for _, tt := range []struct {
+			name string
+			key  string
+			who  equipe.ID
+			res  obj
+			ctx  obj
+			want string
+		}{
+			{"another account, the context naming this one", tn.key, tn.admin.User.ID, res("account", b), obj{"account_id": a}, "denied_unknown_resource"},
+			{"another account, the properties naming this one", tn.key, tn.admin.User.ID, res("account", b, "account_id", a), nil, "denied_unknown_resource"},
+			{"no account at all, the context naming this one", tn.key, tn.admin.User.ID, res("account", "garbage"), obj{"account_id": a}, "denied_unknown_resource"},
+			{"another account, by an instance key", ik, tn.admin.User.ID, res("account", b), obj{"account_id": a}, "denied_unknown_resource"},
+			{"this account, named twice", tn.key, tn.admin.User.ID, res("account", a), obj{"account_id": a}, "allowed_scope_all"},
+			{"a record without owner, scope owned or unassigned", tn.key, collab.ID, res("invoice", "inv-1"), nil, "denied_scope"},
+			{"a record without owner, by an instance key", ik, collab.ID, res("invoice", "inv-1"), obj{"account_id": a}, "denied_scope"},
+			{"a record without owner, scope all", tn.key, tn.admin.User.ID, res("invoice", "inv-1"), nil, "allowed"},
+			{"a record of the collaborator's", tn.key, collab.ID, res("invoice", "inv-1", "ownerID", collab.ID.String()), nil, "allowed"},
+			{"an unowned record", tn.key, collab.ID, res("invoice", "inv-1", "ownerID", nil), nil, "allowed"},
+			{"the permission in general", tn.key, collab.ID, res("account", a), nil, "allowed_scope_owned_or_unassigned"},
+		} {
+			q := obj{"subject": user(tt.who.String()), "action": act("records.view"), "resource": tt.res}
+			if tt.ctx != nil {
+				q["context"] = tt.ctx
+			}
+			plain := post(t, env, "/access/v1/evaluation", tt.key, q)
+			q["context"] = obj{"account_id": a, "time": "now"} // read through the decoder
+			if tt.ctx == nil && tt.key == tn.key {
+				delete(q["context"].(obj), "account_id")
+			}
+			decoded := post(t, env, "/access/v1/evaluation", tt.key, q)
+			for form, r := range map[string]response{"plain": plain, "decoded": decoded} {
+				ctx, _ := r.JSON["context"].(map[string]any)
+				if r.Status != 200 || ctx["reason"] != tt.want || r.JSON["decision"] != strings.HasPrefix(tt.want, "allowed") {
+					t.Errorf("%s (%s): %d %s, want %s", tt.name, form, r.Status, r.Raw, tt.want)
+				}
+			}
+		}
+		r := post(t, env, "/access/v1/search/subject", tn.key, obj{"subject": obj{"type": "user"}, "action": act("records.view"),
+			"resource": res("invoice", "inv-1")})
+		found := map[string]bool{}
+		for _, x := range r.JSON["results"].([]any) {
+			found[x.(map[string]any)["id"].(string)] = true
+		}
+		if r.Status != 200 || !found[tn.admin.User.ID.String()] || found[collab.ID.String()] {
+			t.Errorf("who may read a record without owner: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -282,16 +282,30 @@ func (s *Service) evaluationOf(caller team.Actor, sub *subject, act *action, res
 	} else {
 		out.q.UserRef = &ref
 	}
-	if *res.Type != ResourceAccount {
-		if _, declared := s.Catalogue.ResourceType(*res.Type); declared {
-			id, err := parseUUID(*res.ID)
-			if err != nil {
+	record := false // one of the vendor's records
+	if *res.Type == ResourceAccount {
+		// The account the question is in may be named elsewhere: an
+		// account resource that is another account is no resource of it.
+		if res.ID != nil {
+			if id, err := parseUUID(*res.ID); err != nil || id != out.q.Account {
 				return deny(access.DeniedUnknownResource)
 			}
-			out.q.Query.Resource, out.q.Query.HasResource = id, true
 		}
+	} else if _, declared := s.Catalogue.ResourceType(*res.Type); declared {
+		id, err := parseUUID(*res.ID)
+		if err != nil {
+			return deny(access.DeniedUnknownResource)
+		}
+		out.q.Query.Resource, out.q.Query.HasResource = id, true
+	} else {
+		record = true
 	}
 	switch {
+	case record && owner == nil && !unowned:
+		// A record whose owner is not given is someone else's: a scoped
+		// permission reaches it only at the scope "all". The question
+		// about the permission in general is asked of the account.
+		out.q.Query.Owner, out.q.Query.OwnerKnown = ownerUnknown, true
 	case unowned:
 		out.q.Query.Unowned = true
 	case owner != nil && owner.Kind == team.RefID:
@@ -301,6 +315,10 @@ func (s *Service) evaluationOf(caller team.Actor, sub *subject, act *action, res
 	}
 	return out, nil
 }
+
+// ownerUnknown is the owner of a record whose owner the question does not
+// give: an ID no user has.
+var ownerUnknown = equipe.ID{}
 
 // statusOf is the HTTP status of an error of one evaluation, as its
 // context carries it.

@@ -138,7 +138,10 @@ func (s *Service) plainQuestion(body []byte, caller team.Actor) (team.CheckQuery
 	if account == nil {
 		account = e.resAccount
 	}
-	if account == nil && string(e.resType) == ResourceAccount {
+	if string(e.resType) == ResourceAccount {
+		if account != nil && string(account) != string(e.resID) {
+			return q, false // evaluationOf tells another account apart
+		}
 		account = e.resID
 	}
 	switch {
@@ -154,13 +157,18 @@ func (s *Service) plainQuestion(body []byte, caller team.Actor) (team.CheckQuery
 	if q.Permission, good = s.Catalogue.ActionPermissionBytes(e.action); !good {
 		return q, false
 	}
-	if string(e.resType) != ResourceAccount && s.Catalogue.DeclaresTypeBytes(e.resType) {
-		if q.Query.Resource, good = plainID(e.resID); !good {
-			return q, false
+	record := false
+	if string(e.resType) != ResourceAccount {
+		if record = !s.Catalogue.DeclaresTypeBytes(e.resType); !record {
+			if q.Query.Resource, good = plainID(e.resID); !good {
+				return q, false
+			}
+			q.Query.HasResource = true
 		}
-		q.Query.HasResource = true
 	}
 	switch {
+	case record && !e.ownerPresent:
+		q.Query.Owner, q.Query.OwnerKnown = ownerUnknown, true
 	case e.ownerNull:
 		q.Query.Unowned = true
 	case e.ownerPresent:
