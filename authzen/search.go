@@ -15,7 +15,9 @@ import (
 // Searches page with opaque tokens: page.next_token of an answer, given as
 // page.token of the next request, whose entities and limit must be those of
 // the first (400 otherwise, as the specification recommends). A token holds
-// where the next page starts and a digest of the request it belongs to.
+// a digest of the request it belongs to and where the next page starts,
+// sealed under the instance's secret key with the digest and the key that
+// asked: a token altered, made up, or given by another key does not open.
 
 // defaultPage is the page size when page.limit is absent (or 0).
 const defaultPage = 100
@@ -51,10 +53,11 @@ type actionResult struct {
 	Name string `json:"name"`
 }
 
-// paging reads the request's page: its limit, and where it starts (the
+// paging reads the request's page: its limit, where it starts (the
 // token's cursor; nil for the first page). kind tells the searches apart,
 // so that a token of one is no token of another.
-func (in *searchRequest) paging(body []byte, kind byte) (limit int, cursor []byte, digest [8]byte, err error) {
+func (s *Service) paging(in *searchRequest, caller team.Actor, kind byte) (limit int, cursor []byte, next func([]byte) string, err error) {
+	var digest [8]byte
 	limit = defaultPage
 	var token *string
 	if in.Page != nil {
@@ -62,21 +65,40 @@ func (in *searchRequest) paging(body []byte, kind byte) (limit int, cursor []byt
 		if l := in.Page.Limit; l != nil {
 			switch {
 			case *l < 0 || *l > team.MaxSearchPage:
-				return 0, nil, digest, badRequest("authzen.limit_invalid", map[string]any{"max": team.MaxSearchPage})
+				return 0, nil, nil, badRequest("authzen.limit_invalid", map[string]any{"max": team.MaxSearchPage})
 			case *l > 0:
 				limit = int(*l)
 			}
 		}
 	}
 	digest = in.digest(kind, limit)
+	label := tokenLabel(caller, digest)
+	next = func(cursor []byte) string {
+		sealed, _ := s.Team.Secrets.Seal(cursor, label)
+		return base64.RawURLEncoding.EncodeToString(append(digest[:], sealed...))
+	}
 	if token == nil || *token == "" {
-		return limit, nil, digest, nil
+		return limit, nil, next, nil
 	}
 	raw, e := base64.RawURLEncoding.DecodeString(*token)
 	if e != nil || len(raw) < 8 || [8]byte(raw[:8]) != digest {
-		return 0, nil, digest, badRequest("authzen.token_invalid", nil)
+		return 0, nil, nil, badRequest("authzen.token_invalid", nil)
 	}
-	return limit, raw[8:], digest, nil
+	cursor, _, e = s.Team.Secrets.Open(raw[8:], s.Team.Secrets.KeyID(), label)
+	if e != nil {
+		return 0, nil, nil, badRequest("authzen.token_invalid", nil)
+	}
+	return limit, cursor, next, nil
+}
+
+// tokenLabel binds a page token to the request it belongs to and to the
+// key that asked.
+func tokenLabel(caller team.Actor, digest [8]byte) string {
+	var key string
+	if caller.Key != nil {
+		key = caller.Key.ID.String()
+	}
+	return "authzen page\x00" + key + "\x00" + string(digest[:])
 }
 
 // digest sums up what a token's request must keep: the entities and the
@@ -94,11 +116,6 @@ func (in *searchRequest) digest(kind byte, limit int) [8]byte {
 	return out
 }
 
-// token returns the token of the page that starts at cursor.
-func token(digest [8]byte, cursor []byte) string {
-	return base64.RawURLEncoding.EncodeToString(append(digest[:], cursor...))
-}
-
 func (s *Service) searchSubject(w http.ResponseWriter, r *http.Request, caller team.Actor, body []byte) error {
 	var in searchRequest
 	if err := unmarshal(body, &in); err != nil {
@@ -113,7 +130,7 @@ func (s *Service) searchSubject(w http.ResponseWriter, r *http.Request, caller t
 	if err := in.Resource.check("resource", true); err != nil {
 		return err
 	}
-	limit, cursor, digest, err := in.paging(body, 's')
+	limit, cursor, next, err := s.paging(&in, caller, 's')
 	if err != nil {
 		return err
 	}
@@ -149,7 +166,7 @@ func (s *Service) searchSubject(w http.ResponseWriter, r *http.Request, caller t
 				out.Results = append(out.Results, e)
 			}
 			if more {
-				out.Page.NextToken = token(digest, []byte(found[len(found)-1].User.String()))
+				out.Page.NextToken = next([]byte(found[len(found)-1].User.String()))
 			}
 		}
 	}
@@ -171,7 +188,7 @@ func (s *Service) searchResource(w http.ResponseWriter, r *http.Request, caller 
 	if err := in.Resource.check("resource", false); err != nil {
 		return err
 	}
-	limit, cursor, digest, err := in.paging(body, 'r')
+	limit, cursor, next, err := s.paging(&in, caller, 'r')
 	if err != nil {
 		return err
 	}
@@ -211,7 +228,7 @@ func (s *Service) searchResource(w http.ResponseWriter, r *http.Request, caller 
 				out.Results = append(out.Results, entityResult{Type: rs.Type, ID: rs.ID.String(), Properties: props})
 			}
 			if more {
-				out.Page.NextToken = token(digest, []byte(found[len(found)-1].ID.String()))
+				out.Page.NextToken = next([]byte(found[len(found)-1].ID.String()))
 			}
 		}
 	}
@@ -231,7 +248,7 @@ func (s *Service) searchAction(w http.ResponseWriter, r *http.Request, caller te
 		return err
 	}
 	in.Action = nil // the specification leaves it out; one given is ignored
-	limit, cursor, digest, err := in.paging(body, 'a')
+	limit, cursor, next, err := s.paging(&in, caller, 'a')
 	if err != nil {
 		return err
 	}
@@ -264,7 +281,7 @@ func (s *Service) searchAction(w http.ResponseWriter, r *http.Request, caller te
 			out.Results = append(out.Results, actionResult{Name: k})
 		}
 		if end < len(keys) {
-			out.Page.NextToken = token(digest, binary.BigEndian.AppendUint32(nil, uint32(end)))
+			out.Page.NextToken = next(binary.BigEndian.AppendUint32(nil, uint32(end)))
 		}
 	}
 	out.Page.Count = len(out.Results)

@@ -1,6 +1,7 @@
 package authzen_test
 
 import (
+	"encoding/base64"
 	"reflect"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // TestSearch_PagesThroughWhoWhatAndWhichWithTokens: the subject search
@@ -88,6 +90,28 @@ func TestSearch_PagesThroughWhoWhatAndWhichWithTokens(t *testing.T) {
 				"page": obj{"limit": 2, "token": strings.ToUpper(tok)}},
 		} {
 			if r := post(t, env, "/access/v1/search/subject", tn.key, body, "Accept-Language", "en"); r.Status != 400 || !strings.Contains(string(r.Raw), "token") {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		// A token made up from one (its request's digest kept, another
+		// place to start from), or given by another key: 400.
+		_, secondKey, err := env.App.Team.CreateKey(t.Context(), team.Actor{User: &tn.admin.User}, &tn.account, team.NewKey{Name: "second", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(raw) < 8 {
+			t.Fatalf("a token: %q %v", tok, err)
+		}
+		for name, c := range map[string]struct {
+			key, token string
+		}{
+			"a cursor put in":     {tn.key, base64.RawURLEncoding.EncodeToString(append(raw[:8:8], []byte(tn.admin.User.ID.String())...))},
+			"a cursor cut off":    {tn.key, base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1])},
+			"another key's token": {secondKey, tok},
+		} {
+			body := obj{"subject": obj{"type": "user"}, "action": act("can_read"), "resource": search["resource"], "page": obj{"limit": 2, "token": c.token}}
+			if r := post(t, env, "/access/v1/search/subject", c.key, body, "Accept-Language", "en"); r.Status != 400 || !strings.Contains(string(r.Raw), "token") {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}
