@@ -61,20 +61,24 @@ func (s *Service) Handler() http.Handler {
 	mux.Handle("POST "+PathSearchSubject, s.post(maxBody, s.searchSubject))
 	mux.Handle("POST "+PathSearchResource, s.post(maxBody, s.searchResource))
 	mux.Handle("POST "+PathSearchAction, s.post(maxBody, s.searchAction))
-	mux.HandleFunc("GET "+PathMetadata, s.metadata)
-	for _, p := range []string{PathEvaluation, PathEvaluations, PathSearchSubject, PathSearchResource, PathSearchAction} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", "POST")
-			s.fail(w, r, &reqError{status: http.StatusMethodNotAllowed, key: "request.method"})
-		})
+	mux.HandleFunc("GET "+PathMetadata, func(w http.ResponseWriter, r *http.Request) {
+		echoRequestID(w, r)
+		s.metadata(w, r)
+	})
+	refuse := func(allow string, status int, key string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			echoRequestID(w, r)
+			if allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			s.fail(w, r, &reqError{status: status, key: key})
+		}
 	}
-	mux.HandleFunc(PathMetadata, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", "GET, HEAD")
-		s.fail(w, r, &reqError{status: http.StatusMethodNotAllowed, key: "request.method"})
-	})
-	mux.HandleFunc("/access/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, &reqError{status: http.StatusNotFound, key: "error.not_found"})
-	})
+	for _, p := range []string{PathEvaluation, PathEvaluations, PathSearchSubject, PathSearchResource, PathSearchAction} {
+		mux.HandleFunc(p, refuse("POST", http.StatusMethodNotAllowed, "request.method"))
+	}
+	mux.HandleFunc(PathMetadata, refuse("GET, HEAD", http.StatusMethodNotAllowed, "request.method"))
+	mux.HandleFunc("/access/", refuse("", http.StatusNotFound, "error.not_found"))
 	return mux
 }
 
@@ -109,12 +113,8 @@ var (
 // object, at most limit bytes) and handed to handle, errors answered.
 func (s *Service) post(limit int64, handle func(w http.ResponseWriter, r *http.Request, caller team.Actor, body []byte) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["Cache-Control"] = noStore
-		if id := r.Header["X-Request-Id"]; len(id) > 0 {
-			// The specification: the same identifier in the answer.
-			h["X-Request-Id"] = id
-		}
+		echoRequestID(w, r)
+		w.Header()["Cache-Control"] = noStore
 		caller, err := authenticate(r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -132,6 +132,14 @@ func (s *Service) post(limit int64, handle func(w http.ResponseWriter, r *http.R
 	})
 }
 
+// echoRequestID gives the answer the request's identifier, as the
+// specification requires of every answer.
+func echoRequestID(w http.ResponseWriter, r *http.Request) {
+	if id := r.Header["X-Request-Id"]; len(id) > 0 {
+		w.Header()["X-Request-Id"] = id
+	}
+}
+
 // authenticate returns the caller: an API key (Authorization: Bearer), the
 // same keys as the rest of the API's. Without one, or with one that is not
 // valid, the answer is 401 with WWW-Authenticate; credentials that could not
@@ -141,7 +149,8 @@ func authenticate(r *http.Request) (team.Actor, error) {
 		return team.Actor{}, err
 	}
 	if httpauth.BadBearer(r) {
-		key := "session.invalid"
+		// No session is taken here: whatever is not a key is no key.
+		key := "authzen.api_key_required"
 		if httpauth.BadKey(r) {
 			key = httpauth.KeyRefusal(r)
 		}

@@ -70,6 +70,38 @@ func TestEvaluation_TheSpecificationsExampleRequest(t *testing.T) {
 		if r := post(t, env, "/access/v1/evaluation", tn.key, body); r.Header.Get("X-Request-ID") != "" {
 			t.Errorf("an identifier answered to a request without one: %q", r.Header.Get("X-Request-ID"))
 		}
+		// Every answer echoes it: refusals of the method or the path, and
+		// the metadata.
+		for _, c := range []struct {
+			method, path string
+			status       int
+		}{
+			{"GET", "/access/v1/evaluation", 405}, {"PUT", "/access/v1/evaluations", 405},
+			{"POST", "/access/v1/search/foo", 404}, {"GET", "/.well-known/authzen-configuration", 200},
+			{"POST", "/.well-known/authzen-configuration", 405},
+		} {
+			req, err := http.NewRequest(c.method, env.URL+c.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tn.key)
+			req.Header.Set("X-Request-ID", "req-42")
+			if r := do(t, env, req); r.Status != c.status || r.Header.Get("X-Request-ID") != "req-42" {
+				t.Errorf("%s %s: %d, X-Request-ID %q", c.method, c.path, r.Status, r.Header.Get("X-Request-ID"))
+			}
+		}
+		// Whatever is not an API key is answered as no key: no session is
+		// taken here.
+		for _, auth := range []string{"Bearer equipe_short", "Bearer not-a-key", "Basic YTpi"} {
+			req, _ := http.NewRequest("POST", env.URL+"/access/v1/evaluation", strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", auth)
+			req.Header.Set("Accept", "application/problem+json")
+			if r := do(t, env, req); r.Status != 401 || strings.Contains(string(r.Raw), "session") {
+				t.Errorf("%s: %d %s", auth, r.Status, r.Raw)
+			}
+		}
 	})
 }
 
