@@ -87,10 +87,12 @@ func (s *Service) schemaList() []map[string]any {
 		attr("displayName", "string", "readOnly", false, false),
 		attr("title", "string", "readWrite", false, false),
 		attr("active", "boolean", "readWrite", false, false),
-		multi(attr("emails", "complex", "immutable", false, false,
-			attr("value", "string", "immutable", false, false),
-			attr("type", "string", "immutable", false, false),
-			attr("primary", "boolean", "immutable", false, false))),
+		// The login email, which userName sets: what a directory sends
+		// here is ignored (RFC 7643 §2.2, readOnly).
+		multi(attr("emails", "complex", "readOnly", false, false,
+			attr("value", "string", "readOnly", false, false),
+			attr("type", "string", "readOnly", false, false),
+			attr("primary", "boolean", "readOnly", false, false))),
 		multi(attr("groups", "complex", "readOnly", false, false,
 			attr("value", "string", "readOnly", false, true),
 			attr("$ref", "reference", "readOnly", false, true),

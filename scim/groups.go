@@ -267,6 +267,10 @@ func (c *call) applyGroupPatch(r access.Role, ops []operation) error {
 			if err := c.patchMembers(r, op.op, op.path.ValueExpression, op.value); err != nil {
 				return err
 			}
+		case "externalid":
+			// A directory's identifier of its group (Entra maps its
+			// objectId here): accepted, as with no path or in a PUT, and
+			// not kept; the group is the role.
 		default:
 			return badRequest(invalidPath, "scim.path_invalid", map[string]any{"path": op.path.String()})
 		}

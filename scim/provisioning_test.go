@@ -69,10 +69,21 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if r.JSON["title"] != "Engineer" {
 			t.Fatalf("patched: %s", r.Raw)
 		}
-		// The login email is the person's own.
-		scimError(t, do(t, env, "PATCH", "/scim/v2/Users/"+id, tn.key, patchOp(
-			map[string]any{"op": "Replace", "path": `emails[type eq "work"].value`, "value": "other@" + tn.domain})),
-			http.StatusBadRequest, "mutability")
+		// The login email is the person's own: the address a directory
+		// whose mail is not its userName sends with each change is not
+		// kept, and the change goes through (here, Entra clearing the
+		// external ID with null, then putting it back).
+		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(
+			map[string]any{"op": "Replace", "path": `emails[type eq "work"].value`, "value": "other@" + tn.domain},
+			map[string]any{"op": "Add", "path": `emails[type eq "home"].value`, "value": "home@" + tn.domain},
+			map[string]any{"op": "Replace", "path": "externalId", "value": nil}), http.StatusOK)
+		if emails := r.JSON["emails"].([]any); len(emails) != 1 || emails[0].(map[string]any)["value"] != email || r.JSON["externalId"] != nil {
+			t.Fatalf("another address and a null external ID: %s", r.Raw)
+		}
+		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "Replace", "path": "externalId", "value": "00u1abc"}), http.StatusOK)
+		if r.JSON["externalId"] != "00u1abc" {
+			t.Fatalf("the external ID again: %s", r.Raw)
+		}
 
 		// Deactivation, as older Entra ID sends it (a string).
 		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "Replace", "path": "active", "value": "False"}), http.StatusOK)
@@ -96,6 +107,10 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if groups[0]["id"] != "manager" || groups[0]["members"] != nil {
 			t.Fatalf("group %v", groups[0])
 		}
+		// Entra sets its group's objectId as the externalId first: accepted,
+		// not kept.
+		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "Add", "path": "externalId",
+			"value": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}), http.StatusNoContent)
 		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "Add", "path": "members",
 			"value": []map[string]any{{"value": id}}}), http.StatusNoContent)
 		if m, _ := tn.member(t, id); m.Role != "manager" {

@@ -412,7 +412,7 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 		st.active, err = boolean("active", value)
 	case name == "externalid" || name == "title":
 		s := ""
-		if !remove {
+		if !remove && value != nil { // null is unassigned (RFC 7643 §2.5): cleared
 			var ok bool
 			if s, ok = value.(string); !ok {
 				return badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": path.AttributePath.AttributeName, "type": "string"})
@@ -428,37 +428,16 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 			return badRequest(mutability, "scim.username_immutable", nil)
 		}
 	case name == "emails":
-		// The login email is the person's: a directory may only say it
-		// again.
-		if remove {
-			return nil
-		}
-		for _, v := range emailValues(path, value) {
-			if !sameEmail(v, st.email) {
-				return badRequest(mutability, "scim.email_immutable", nil)
-			}
-		}
+		// The addresses are the login email, which is the person's (see
+		// userName): whatever a directory sends there is not kept, as on
+		// creation and in a PUT. A directory whose mail is not its
+		// userName (Entra's mail beside a UPN) sends its own address
+		// there with every change, and the change must go through.
+		return nil
 	default:
 		return badRequest(invalidPath, "scim.path_invalid", map[string]any{"path": path.String()})
 	}
 	return err
-}
-
-// emailValues returns the addresses an emails operation's value holds: the
-// value itself at emails[…].value or emails.value, the value of each
-// element given whole at emails.
-func emailValues(path filter.Path, value any) []string {
-	if path.SubAttributeName() != "" || path.AttributePath.SubAttributeName() != "" {
-		s, _ := value.(string)
-		return []string{s}
-	}
-	var out []string
-	for _, el := range asList(value) {
-		m, _ := el.(map[string]any)
-		s, _ := field(m, "value").(string)
-		out = append(out, s)
-	}
-	return out
 }
 
 // change applies to the member what the directory changed of them, in
