@@ -413,36 +413,104 @@ func asObject(v any) map[string]any {
 	return m
 }
 
-// project keeps, of a resource's JSON object, the attributes the query's
-// attributes asks for (all when empty) less those excludedAttributes
-// names (RFC 7644 §3.4.2.5). id, schemas and meta are always returned.
-func project(res map[string]any, attributes, excluded string) map[string]any {
-	names := func(list string) map[string]bool {
-		out := map[string]bool{}
-		for _, a := range strings.Split(list, ",") {
-			a = strings.TrimSpace(a)
-			if i := strings.LastIndex(a, ":"); i >= 0 && strings.HasPrefix(strings.ToLower(a), "urn:") {
-				// A core attribute named with its schema's URN.
-				if base := strings.ToLower(a[:i]); base == strings.ToLower(schemaUser) || base == strings.ToLower(schemaGroup) {
-					a = a[i+1:]
-				}
-			}
-			a, _, _ = strings.Cut(a, ".")
-			if a != "" {
-				out[strings.ToLower(a)] = true
+// attrList is a query's attributes or excludedAttributes (RFC 7644
+// §3.4.2.5), lower-cased: for each attribute named, the sub-attributes
+// named (none: the attribute whole).
+type attrList map[string]map[string]bool
+
+// parseAttrs reads a comma-separated list of attribute paths: name or
+// name.sub, a core attribute possibly with its schema's URN before it.
+func parseAttrs(list string) attrList {
+	out := attrList{}
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if i := strings.LastIndex(a, ":"); i >= 0 && strings.HasPrefix(strings.ToLower(a), "urn:") {
+			// A core attribute named with its schema's URN.
+			if base := strings.ToLower(a[:i]); base == strings.ToLower(schemaUser) || base == strings.ToLower(schemaGroup) {
+				a = a[i+1:]
 			}
 		}
-		return out
+		name, sub, _ := strings.Cut(strings.ToLower(a), ".")
+		if name == "" {
+			continue
+		}
+		subs, seen := out[name]
+		switch {
+		case sub == "":
+			out[name] = nil // whole, whatever else names a part of it
+		case !seen:
+			out[name] = map[string]bool{sub: true}
+		case subs != nil:
+			subs[sub] = true
+		}
 	}
-	keep, drop := names(attributes), names(excluded)
-	for k := range res {
+	return out
+}
+
+// names reports whether the list names attribute name, whole or in part.
+func (l attrList) names(name string) bool {
+	_, ok := l[strings.ToLower(name)]
+	return ok
+}
+
+// project keeps, of a resource's JSON object, the attributes the query's
+// attributes asks for (all when empty) less those excludedAttributes
+// names (RFC 7644 §3.4.2.5), whole or by sub-attribute (name.givenName,
+// emails.value: of a complex attribute, or of each value of a multi-valued
+// one). id, schemas and meta are always returned.
+func project(res map[string]any, attributes, excluded string) map[string]any {
+	keep, drop := parseAttrs(attributes), parseAttrs(excluded)
+	for k, v := range res {
 		lk := strings.ToLower(k)
 		if lk == "id" || lk == "schemas" || lk == "meta" {
 			continue
 		}
-		if (len(keep) > 0 && !keep[lk]) || drop[lk] {
-			delete(res, k)
+		if len(keep) > 0 {
+			subs, ok := keep[lk]
+			if !ok {
+				delete(res, k)
+				continue
+			}
+			if subs != nil {
+				v = subAttrs(v, func(sub string) bool { return subs[sub] })
+			}
 		}
+		if subs, ok := drop[lk]; ok {
+			if subs == nil {
+				delete(res, k)
+				continue
+			}
+			v = subAttrs(v, func(sub string) bool { return !subs[sub] })
+		}
+		res[k] = v
 	}
 	return res
+}
+
+// subAttrs keeps of a complex value, or of each value of a multi-valued
+// one, the sub-attributes keep says to keep.
+func subAttrs(v any, keep func(sub string) bool) any {
+	only := func(m map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, x := range m {
+			if keep(strings.ToLower(k)) {
+				out[k] = x
+			}
+		}
+		return out
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		return only(v)
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, el := range v {
+			if m, ok := el.(map[string]any); ok {
+				el = only(m)
+			}
+			out = append(out, el)
+		}
+		return out
+	}
+	return v
 }

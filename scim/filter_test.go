@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/equipe-dev/equipe/team"
@@ -98,6 +99,35 @@ func TestFilter_Matches(t *testing.T) {
 		}
 		if got := matches(e, user, schemaUser); got != c.want {
 			t.Errorf("%s: %v, want %v", c.filter, got, c.want)
+		}
+	}
+}
+
+// TestProject_AttributesWholeOrByPart: attributes and excludedAttributes
+// keep or leave out attributes whole, or sub-attributes of a complex
+// attribute and of each value of a multi-valued one; id, schemas and meta
+// always stay.
+func TestProject_AttributesWholeOrByPart(t *testing.T) {
+	user := func() map[string]any {
+		return asObject(map[string]any{"schemas": []string{schemaUser}, "id": "1", "meta": map[string]any{"resourceType": "User"},
+			"userName": "ada@example.com", "title": "Analyst",
+			"name":   map[string]any{"givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace"},
+			"emails": []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}}})
+	}
+	for _, c := range []struct {
+		attributes, excluded, want string
+	}{
+		{"", "", `{"emails":[{"primary":true,"type":"work","value":"ada@example.com"}],"id":"1","meta":{"resourceType":"User"},"name":{"familyName":"Lovelace","formatted":"Ada Lovelace","givenName":"Ada"},"schemas":["` + schemaUser + `"],"title":"Analyst","userName":"ada@example.com"}`},
+		{"name.givenName", "", `{"id":"1","meta":{"resourceType":"User"},"name":{"givenName":"Ada"},"schemas":["` + schemaUser + `"]}`},
+		{"emails.value,userName", "", `{"emails":[{"value":"ada@example.com"}],"id":"1","meta":{"resourceType":"User"},"schemas":["` + schemaUser + `"],"userName":"ada@example.com"}`},
+		{"name.givenName,name", "", `{"id":"1","meta":{"resourceType":"User"},"name":{"familyName":"Lovelace","formatted":"Ada Lovelace","givenName":"Ada"},"schemas":["` + schemaUser + `"]}`},
+		{schemaUser + ":name.familyName", "", `{"id":"1","meta":{"resourceType":"User"},"name":{"familyName":"Lovelace"},"schemas":["` + schemaUser + `"]}`},
+		{"", "name.familyName,emails.type,title", `{"emails":[{"primary":true,"value":"ada@example.com"}],"id":"1","meta":{"resourceType":"User"},"name":{"formatted":"Ada Lovelace","givenName":"Ada"},"schemas":["` + schemaUser + `"],"userName":"ada@example.com"}`},
+		{"", "name,emails,id,meta", `{"id":"1","meta":{"resourceType":"User"},"schemas":["` + schemaUser + `"],"title":"Analyst","userName":"ada@example.com"}`},
+	} {
+		got, _ := json.Marshal(project(user(), c.attributes, c.excluded))
+		if string(got) != c.want {
+			t.Errorf("attributes %q, excluded %q:\n got %s\nwant %s", c.attributes, c.excluded, got, c.want)
 		}
 	}
 }

@@ -51,18 +51,12 @@ func (c *call) group(r access.Role, withMembers bool) (groupResource, error) {
 // the query leaves them out.
 func (c *call) wantsMembers() bool {
 	q := c.r.URL.Query()
-	has := func(list string) bool {
-		for _, a := range strings.Split(list, ",") {
-			if strings.EqualFold(strings.TrimSpace(a), "members") {
-				return true
-			}
-		}
+	if a := q.Get("attributes"); a != "" && !parseAttrs(a).names("members") {
 		return false
 	}
-	if a := q.Get("attributes"); a != "" && !has(a) {
-		return false
-	}
-	return !has(q.Get("excludedAttributes"))
+	// Leaving out a part of each member still shows the others.
+	subs, excluded := parseAttrs(q.Get("excludedAttributes"))["members"]
+	return !excluded || subs != nil
 }
 
 // roles returns the account's roles.

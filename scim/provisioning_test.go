@@ -120,6 +120,11 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if ms, _ := r.JSON["members"].([]any); len(ms) != 1 || ms[0].(map[string]any)["value"] != id {
 			t.Fatalf("members %s", r.Raw)
 		}
+		// Okta's import asks for the members' values alone.
+		r = tn.call(t, "GET", "/Groups/manager?attributes=members.value", nil, http.StatusOK)
+		if ms, _ := r.JSON["members"].([]any); len(ms) != 1 || len(ms[0].(map[string]any)) != 1 || ms[0].(map[string]any)["value"] != id || r.JSON["displayName"] != nil {
+			t.Fatalf("the members' values: %s", r.Raw)
+		}
 		r = tn.call(t, "GET", "/Users/"+id, nil, http.StatusOK)
 		if gs, _ := r.JSON["groups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["value"] != "manager" {
 			t.Fatalf("groups %s", r.Raw)
