@@ -84,6 +84,10 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if r.JSON["externalId"] != "00u1abc" {
 			t.Fatalf("the external ID again: %s", r.Raw)
 		}
+		// No time of last change that is not one.
+		if m := r.JSON["meta"].(map[string]any); m["lastModified"] != nil || m["created"] == nil {
+			t.Fatalf("meta %v", m)
+		}
 
 		// Deactivation, as older Entra ID sends it (a string).
 		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "Replace", "path": "active", "value": "False"}), http.StatusOK)

@@ -187,10 +187,13 @@ type listResponse struct {
 }
 
 // meta is a resource's metadata.
+//
+// It has no lastModified: a member's changes are their events in the audit
+// log, not one time kept with them, and a time that is not the last change
+// would mislead a directory comparing it (RFC 7643 §3.1 makes it optional).
 type meta struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created,omitempty"`
-	LastModified string `json:"lastModified,omitempty"`
 	Location     string `json:"location"`
 }
 
