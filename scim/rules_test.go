@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -269,6 +270,32 @@ func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T)
 		}
 		if got := env.Outbox(t, mail.TemplateInvitation); !slices.Contains(got, later) {
 			t.Errorf("the retry sent no invitation: %v", got)
+		}
+	})
+}
+
+// TestErrors_InTheAccountsLanguageUnlessAskedOtherwise: a directory seldom
+// says which language it reads; once its key names the account, errors are
+// in the account's language (English here), and in the one asked for when
+// Accept-Language says.
+func TestErrors_InTheAccountsLanguageUnlessAskedOtherwise(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		path := "/scim/v2/Users/" + equipe.NewID().String()
+		if r := do(t, env, "GET", path, tn.key, nil); r.Status != 404 || r.JSON["detail"] != "Not found" {
+			t.Errorf("no language asked: %d %s", r.Status, r.Raw)
+		}
+		req, _ := http.NewRequest("GET", env.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tn.key)
+		req.Header.Set("Accept-Language", "fr-FR")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 404 || body["detail"] != "Introuvable" {
+			t.Errorf("French asked: %d %v %v", res.StatusCode, body, err)
 		}
 	})
 }

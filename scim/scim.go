@@ -114,7 +114,7 @@ func (s *Service) authenticated(fn func(*call) error) http.Handler {
 		// directory matches groups by name.
 		c.account, c.locale = acct, acct.Locale
 		if err := fn(c); err != nil {
-			s.fail(w, r, err)
+			s.failIn(w, r, err, acct.Locale)
 		}
 	})
 }
