@@ -207,6 +207,22 @@ func (s *Service) searchResource(w http.ResponseWriter, r *http.Request, caller 
 	// Only the account's resources can be listed: the vendor's records
 	// (types the catalogue does not declare) are the vendor's to know.
 	typ := *in.Resource.Type
+	if typ == ResourceAccount && cursor == nil {
+		// The account itself, which the evaluation knows as a resource.
+		q, err := s.evaluationOf(caller, in.Subject, in.Action, &resource{Type: &typ, Properties: in.Resource.Properties}, in.Context)
+		if err != nil {
+			return err
+		}
+		if q.known == nil {
+			d, err := s.Team.Check(r.Context(), caller, q.q)
+			if err != nil {
+				return err
+			}
+			if d.Allowed {
+				out.Results = append(out.Results, entityResult{Type: ResourceAccount, ID: q.q.Account.String()})
+			}
+		}
+	}
 	if _, declared := s.Catalogue.ResourceType(typ); declared {
 		// The question as for the account (no resource); each resource
 		// of the type is then asked about.

@@ -180,3 +180,57 @@ func TestSearch_PagesThroughWhoWhatAndWhichWithTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere: who may
+// do something in a client account are its own members and those of its
+// firm who act there (the firm's administrators, and its staff assigned to
+// the client), as the evaluation of each answers; a firm member who is
+// neither is not found.
+func TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		firm := newTenant(t, env)
+		client, err := env.App.Team.CreateClient(ctx, tnActor(firm), firm.account, team.NewAccount{Name: "Boulangerie", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assigned := firm.member(t, "assigned", "manager")
+		unassigned := firm.member(t, "unassigned", "manager")
+		clients := []equipe.ID{client.ID}
+		if _, err := env.App.Team.ChangeMember(ctx, tnActor(firm), firm.account, assigned.ID, team.MemberChange{Clients: &clients}); err != nil {
+			t.Fatal(err)
+		}
+		own := env.AddMember(t, client.ID, "own@"+firm.domain, "admin", equipe.MemberActive).User.ID
+		r := post(t, env, "/access/v1/search/subject", firm.key, obj{"subject": obj{"type": "user"}, "action": act("members.view"),
+			"resource": res("account", client.ID.String())})
+		var found []string
+		for _, x := range r.JSON["results"].([]any) {
+			found = append(found, x.(map[string]any)["id"].(string))
+		}
+		want := []string{firm.admin.User.ID.String(), assigned.ID.String(), own.String()}
+		slices.Sort(want)
+		if r.Status != 200 || !slices.Equal(found, want) {
+			t.Errorf("who may view the client's members: %d %v, want %v (not %s)", r.Status, found, want, unassigned.ID)
+		}
+		// The resource search knows the account as a resource too.
+		for _, c := range []struct {
+			who     equipe.ID
+			account equipe.ID
+			want    int
+		}{{firm.admin.User.ID, firm.account, 1}, {firm.admin.User.ID, client.ID, 1}, {assigned.ID, client.ID, 1}, {unassigned.ID, client.ID, 0}} {
+			r := post(t, env, "/access/v1/search/resource", firm.key, obj{"subject": user(c.who.String()), "action": act("members.view"),
+				"resource": obj{"type": "account"}, "context": obj{"account_id": c.account.String()}})
+			got := r.JSON["results"].([]any)
+			if r.Status != 200 || len(got) != c.want || (c.want == 1 && got[0].(map[string]any)["id"] != c.account.String()) {
+				t.Errorf("the accounts %s may view the members of: %d %s", c.who, r.Status, r.Raw)
+			}
+		}
+		for _, id := range append(found, unassigned.ID.String()) {
+			e := post(t, env, "/access/v1/evaluation", firm.key, obj{"subject": user(id), "action": act("members.view"),
+				"resource": res("account", client.ID.String())})
+			if e.JSON["decision"] != slices.Contains(found, id) {
+				t.Errorf("%s: found %v, evaluated %s", id, slices.Contains(found, id), e.Raw)
+			}
+		}
+	})
+}

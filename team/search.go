@@ -23,9 +23,12 @@ type PermittedMember struct {
 }
 
 // PermittedMembers returns, in user ID order after the cursor (nil: from the
-// start), up to limit members of q.Account whom Check allows q.Permission
+// start), up to limit people whom Check allows q.Permission in q.Account
 // with q.Query (q.User and q.UserRef are ignored), and whether more may
-// follow. An account out of the caller's reach has no members to it.
+// follow: the account's members and, for a client account, its firm's
+// members who act there (its administrators, and the staff assigned to
+// it), as Check decides. An account out of the caller's reach has no
+// members to it.
 func (s *Service) PermittedMembers(ctx context.Context, caller Actor, q CheckQuery, after *equipe.ID, limit int) ([]PermittedMember, bool, error) {
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return nil, false, err
@@ -39,6 +42,24 @@ func (s *Service) PermittedMembers(ctx context.Context, caller Actor, q CheckQue
 	ms, err := s.DB.Members(ctx, q.Account)
 	if err != nil {
 		return nil, false, err
+	}
+	acct, err := s.loadAccount(ctx, q.Account)
+	if err != nil {
+		return nil, false, err
+	}
+	if acct.parent != nil {
+		staff, err := s.DB.Members(ctx, *acct.parent)
+		if err != nil {
+			return nil, false, err
+		}
+		// The firm's members by the same order; the vendor's identifier
+		// of them is the client account's, which they are no member of.
+		for i := range staff {
+			staff[i].ExternalID = ""
+		}
+		ms = append(ms, staff...)
+		slices.SortStableFunc(ms, func(a, b equipe.Member) int { return compareIDs(a.UserID, b.UserID) })
+		ms = slices.CompactFunc(ms, func(a, b equipe.Member) bool { return a.UserID == b.UserID })
 	}
 	var out []PermittedMember
 	for _, m := range ms {
