@@ -299,3 +299,25 @@ func TestErrors_InTheAccountsLanguageUnlessAskedOtherwise(t *testing.T) {
 		}
 	})
 }
+
+// TestRequests_AnotherMethodOnAKnownPathIs405: a method a path does not
+// have answers 405 with the ones it has, as a SCIM error; an unknown path
+// stays 404.
+func TestRequests_AnotherMethodOnAKnownPathIs405(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		for _, c := range []struct{ method, path, allow string }{
+			{"DELETE", "/scim/v2/Users", "GET, POST"},
+			{"POST", "/scim/v2/Users/" + tn.admin.User.ID.String(), "GET, PUT, PATCH, DELETE"},
+			{"POST", "/scim/v2/ServiceProviderConfig", "GET"},
+			{"DELETE", "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "GET"},
+		} {
+			r := do(t, env, c.method, c.path, tn.key, nil)
+			scimError(t, r, http.StatusMethodNotAllowed, "")
+			if got := r.Header.Get("Allow"); got != c.allow {
+				t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+			}
+		}
+		scimError(t, do(t, env, "GET", "/scim/v2/Widgets", tn.key, nil), http.StatusNotFound, "")
+	})
+}

@@ -75,9 +75,27 @@ func (s *Service) Handler() http.Handler {
 		{"POST /Groups", (*call).groupsFixed},
 		{"DELETE /Groups/{id}", (*call).groupsFixed},
 	}
+	allowed := map[string][]string{} // the methods of each path, in order
+	var paths []string
 	for _, rt := range routes {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(method+" "+Prefix+path, s.authenticated(rt.fn))
+		if allowed[path] == nil {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
+	}
+	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
+		paths, allowed[p] = append(paths, p), []string{"GET"}
+	}
+	// Another method on a known path is 405 with the methods it has, not
+	// the 404 of an unknown path.
+	for _, p := range paths {
+		allow := strings.Join(allowed[p], ", ")
+		mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, &scimError{status: http.StatusMethodNotAllowed, key: "request.method"})
+		})
 	}
 	// Discovery says what the service supports and nothing of any account:
 	// RFC 7644 §4 lets it be read without authenticating.
