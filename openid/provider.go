@@ -94,13 +94,14 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.French, language.English},
 		SupportedScopes:                   append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, ScopeAccounts, ScopePermissions),
-		SupportedClaims:                   append(slices.Clone(op.DefaultSupportedClaims), "name", "given_name", "family_name", "locale", "email", "email_verified", "accounts", "account_id", "account_name", "role", "permissions", "sid"),
+		SupportedClaims:                   supportedClaims,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
 	opts := []op.Option{op.WithCustomEndpoints(op.NewEndpoint("oidc/authorize"), op.NewEndpoint("oidc/token"),
 		op.NewEndpoint("oidc/userinfo"), op.NewEndpoint("oidc/revoke"), op.NewEndpoint("oidc/end_session"), op.NewEndpoint("oidc/keys")),
-		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oidc/introspect")), op.WithHttpInterceptors(p.accessOnlyRefresh)}
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oidc/introspect")), op.WithHttpInterceptors(p.protocol, p.accessOnlyRefresh),
+		op.WithCORSOptions(&corsOptions)}
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -123,6 +124,17 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+		if r.FormValue("request_uri") != "" {
+			r = r.WithContext(context.WithValue(r.Context(), requestURIKey{}, true))
+		}
+		if mode := r.FormValue("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) && mode != string(oidc.ResponseModeFragment) {
+			// Refused by CreateAuthRequest, once op has checked the
+			// redirect URI, and answered there in the query: op would
+			// answer in the mode asked for (a form_post page that this
+			// site's Content-Security-Policy keeps from posting).
+			r.Form.Set("response_mode", string(oidc.ResponseModeQuery))
+			r = r.WithContext(context.WithValue(r.Context(), unsupportedModeKey{}, mode))
+		}
 	case "/oidc/authorize/callback":
 		if err := p.ownCallback(r); err != nil {
 			p.refuse(w, r, err)
@@ -141,6 +153,14 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type sessionKey struct{}
+
+// unsupportedModeKey holds the response_mode of an authorization request
+// that asked for one the provider does not answer in.
+type unsupportedModeKey struct{}
+
+// requestURIKey marks an authorization request passed by reference
+// (request_uri), which the provider does not fetch.
+type requestURIKey struct{}
 
 // ownCallback lets the callback of a request answer only the browser whose
 // equipe session completed it. The request's id travels in URLs (the login
@@ -384,6 +404,14 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	if req.ResponseType != oidc.ResponseTypeCode {
 		return nil, oidc.ErrInvalidRequest().WithDescription("only the code flow is supported")
 	}
+	if ctx.Value(requestURIKey{}) != nil {
+		e := oidc.ErrInvalidRequest().WithDescription("request_uri is not supported: send the request's parameters")
+		e.ErrorType = "request_uri_not_supported" // OpenID Connect Core 6.2
+		return nil, e
+	}
+	if mode, ok := ctx.Value(unsupportedModeKey{}).(string); ok {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode %s is not supported: leave it out, or use query or fragment", mode)
+	}
 	id, err := newToken()
 	if err != nil {
 		return nil, err
@@ -523,6 +551,11 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 	case *refreshRequest:
 		g = r.g
 		accessID = store.AccessTokenID(g.ID, random)
+		if narrowed := slices.DeleteFunc(slices.Clone(g.Scopes), func(s string) bool { return !slices.Contains(r.scopes, s) }); len(narrowed) < len(g.Scopes) {
+			// The token acts with the fewer scopes its refresh asked for
+			// (RFC 6749 6): they travel in its ID, which it carries signed.
+			accessID += "." + strings.Join(narrowed, scopeSep)
+		}
 		// The spent token and the next one in one batch: on PostgreSQL one
 		// round trip instead of four (begin, two statements, commit). Of
 		// two refreshes racing with the same token, one spends it; the
@@ -797,7 +830,22 @@ func (p *Provider) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, 
 	} else if err != nil {
 		return err
 	}
-	return p.userinfo(ctx, ui, g, g.Scopes, nil)
+	return p.userinfo(ctx, ui, g, tokenScopes(tokenID, g.Scopes), nil)
+}
+
+// scopeSep joins the scopes an access token's ID holds.
+const scopeSep = "+"
+
+// tokenScopes returns the scopes the access token of ID id acts with, of
+// those its grant holds now: the fewer its refresh asked for, kept in its
+// ID after the grant's and the random part, else all.
+func tokenScopes(id string, granted []string) []string {
+	parts := strings.SplitN(id, ".", 3)
+	if len(parts) < 3 {
+		return granted
+	}
+	asked := strings.Split(parts[2], scopeSep)
+	return slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !slices.Contains(asked, s) })
 }
 
 // SetIntrospectionFromToken answers introspection: active while the grant
@@ -816,12 +864,13 @@ func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intro
 	} else if err != nil {
 		return err
 	}
+	scopes := tokenScopes(tokenID, g.Scopes)
 	var ui oidc.UserInfo
-	if err := p.userinfo(ctx, &ui, g, g.Scopes, nil); err != nil {
+	if err := p.userinfo(ctx, &ui, g, scopes, nil); err != nil {
 		return err
 	}
 	in.SetUserInfo(&ui)
-	in.Scope = g.Scopes
+	in.Scope = scopes
 	in.ClientID = g.ClientID.String()
 	return nil
 }

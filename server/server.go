@@ -116,6 +116,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	if err := cop.AddTrustedOrigin(s.origin); err != nil {
 		return nil, fmt.Errorf("public URL %s: %w", s.origin, err)
 	}
+	for _, p := range oidcProtocolPaths {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, "request.cross_origin")
 	}))
@@ -192,7 +195,7 @@ func Origin(u *url.URL) string {
 // those by itself.
 func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if httpauth.AuthVia(r) == httpauth.ViaCookie && !safeMethod(r.Method) &&
+		if httpauth.AuthVia(r) == httpauth.ViaCookie && !safeMethod(r.Method) && !slices.Contains(oidcProtocolPaths, r.URL.Path) &&
 			r.Header.Get("Sec-Fetch-Site") != "same-origin" && r.Header.Get("Origin") != s.origin {
 			s.refuse(w, r, "request.origin_required")
 			return
@@ -200,6 +203,17 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// oidcProtocolPaths are the OpenID Connect provider's endpoints that other
+// sites' pages call by their protocol, which neither cross-origin check
+// applies to: the token, revocation, introspection and userinfo endpoints
+// are called by an application's own scripts (a single-page application,
+// with PKCE or its bearer token, never the session cookie), and the
+// authorization and logout endpoints take a POST from the application's
+// page as they take a GET (OpenID Connect Core 3.1.2.1, RP-Initiated Logout
+// 2), answering it as they answer the GET.
+var oidcProtocolPaths = []string{"/oidc/token", "/oidc/revoke", "/oidc/introspect", "/oidc/userinfo",
+	"/oidc/authorize", "/oidc/end_session"}
 
 // safeMethod reports whether method changes nothing, as for Go's
 // cross-origin check.

@@ -1,0 +1,165 @@
+package openid
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/rs/cors"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// supportedClaims are the claims the provider issues, as discovery lists
+// them: no more (op's defaults list phone numbers, acr and others equipe
+// never sends), no less.
+var supportedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "amr", "sid",
+	"name", "given_name", "family_name", "locale", "email", "email_verified",
+	"accounts", "account_id", "account_name", "role", "permissions"}
+
+// corsOptions let any site's scripts call the endpoints a single-page
+// application uses (discovery, keys, token, userinfo, revocation), without
+// credentials: they carry their own (PKCE, a client secret, a bearer
+// token), never the browser's cookies.
+var corsOptions = cors.Options{
+	AllowOriginFunc:  func(string) bool { return true },
+	AllowCredentials: false,
+	AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+	AllowedHeaders:   []string{"Accept", "Accept-Language", "Authorization", "Content-Type"},
+	ExposedHeaders:   []string{"WWW-Authenticate"},
+}
+
+// postOnly are the endpoints that take credentials or codes in their form:
+// RFC 6749 3.2 and RFCs 7009 and 7662 say POST, so that none of them ends
+// up in a URL (and in logs).
+var postOnly = map[string]bool{"/oidc/token": true, "/oidc/revoke": true, "/oidc/introspect": true}
+
+// protocol holds the provider's endpoints to the protocol where op does
+// not: tokens and what describes them are never cached (RFC 6749 5.1), a
+// request that authenticates with HTTP Basic and fails is told so (RFC 6749
+// 5.2), the endpoints of postOnly answer nothing else, userinfo answers as
+// RFC 6750 says, and discovery lists what the provider does.
+func (p *Provider) protocol(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		switch {
+		case path == "/.well-known/openid-configuration":
+			p.discovery(w, r)
+			return
+		case path == "/oidc/userinfo":
+			noStore(w)
+			p.userinfoEndpoint(w, r)
+			return
+		case postOnly[path]:
+			noStore(w)
+			if r.Method != http.MethodPost {
+				w.Header().Set("Allow", http.MethodPost)
+				httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("this endpoint takes POST only"),
+					http.StatusMethodNotAllowed)
+				return
+			}
+			if _, _, basic := r.BasicAuth(); basic {
+				w = &basicChallenge{ResponseWriter: w}
+			}
+			if path == "/oidc/token" {
+				if v := r.PostFormValue("code_verifier"); v != "" && !verifierForm(v) {
+					httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidGrant().WithDescription(
+						"code_verifier must be 43 to 128 characters among A-Z a-z 0-9 - . _ ~ (RFC 7636 4.1)"), http.StatusBadRequest)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// basicChallenge adds, to a 401 answer, the challenge of the scheme the
+// client authenticated with.
+type basicChallenge struct{ http.ResponseWriter }
+
+func (b *basicChallenge) WriteHeader(status int) {
+	if status == http.StatusUnauthorized {
+		b.Header().Set("WWW-Authenticate", `Basic realm="equipe", charset="UTF-8"`)
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+// discovery answers op's discovery document, less what op lists and the
+// provider does not do: the implicit flow and its response types, the
+// device flow, JWT client authentication and assertions.
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	d := op.CreateDiscoveryConfig(r.Context(), p.op, p)
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{"query", "fragment"}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.DeviceAuthorizationEndpoint = ""
+	d.TokenEndpointAuthSigningAlgValuesSupported = nil
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	d.RequestParameterSupported = false
+	d.RequestURIParameterSupported = false
+	d.ClaimsSupported = supportedClaims
+	httphelper.MarshalJSON(w, d)
+}
+
+// userinfoEndpoint answers the userinfo endpoint as op does, but for its errors,
+// which follow RFC 6750 3.1: 401 with a WWW-Authenticate challenge, with
+// invalid_token when the token does not verify or no longer acts.
+func (p *Provider) userinfoEndpoint(w http.ResponseWriter, r *http.Request) {
+	challenge := func(code, description string) {
+		c := `Bearer realm="equipe"`
+		if code != "" {
+			c += `, error="` + code + `", error_description="` + description + `"`
+		}
+		w.Header().Set("WWW-Authenticate", c)
+		if code == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		httphelper.MarshalJSONWithStatus(w, map[string]string{"error": code, "error_description": description}, http.StatusUnauthorized)
+	}
+	token, err := op.ParseUserinfoRequest(r, p.op.Decoder())
+	if err != nil || token == "" {
+		challenge("", "")
+		return
+	}
+	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](r.Context(), token, p.op.AccessTokenVerifier(r.Context()))
+	if err != nil {
+		challenge("invalid_token", "the access token is not valid")
+		return
+	}
+	info := new(oidc.UserInfo)
+	if err := p.SetUserinfoFromToken(r.Context(), info, claims.JWTID, claims.Subject, r.Header.Get("Origin")); err != nil {
+		description := "the access token no longer acts"
+		if oe, ok := err.(*oidc.Error); ok && oe.Description != "" {
+			description = strings.ReplaceAll(oe.Description, `"`, "'")
+		}
+		challenge("invalid_token", description)
+		return
+	}
+	httphelper.MarshalJSON(w, info)
+}
+
+// verifierForm reports whether v has the form of a PKCE code verifier: 43
+// to 128 unreserved characters (RFC 7636 4.1), as every client library
+// makes them; anything shorter is guessable.
+func verifierForm(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, c := range []byte(v) {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}

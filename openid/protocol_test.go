@@ -1,0 +1,270 @@
+package openid_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// TestProtocol_ASinglePageApplicationGetsItsTokensFromAnotherSite: a public
+// client's script on another site redeems its code, refreshes and revokes
+// with fetch (an Origin header, a cross-site request): the answers carry
+// CORS headers without credentials, and tokens are never cached.
+func TestProtocol_ASinglePageApplicationGetsItsTokensFromAnotherSite(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "SPA", RedirectURIs: []string{redirect}, Public: true,
+				Scopes: []string{"offline_access"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			fetch := func(path string, form url.Values) (*http.Response, map[string]any) {
+				t.Helper()
+				req, _ := http.NewRequest("POST", env.URL+path, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", "https://spa.example.com")
+				req.Header.Set("Sec-Fetch-Site", "cross-site")
+				req.Header.Set("Sec-Fetch-Mode", "cors")
+				res := do(t, http.DefaultClient, req)
+				var out map[string]any
+				json.Unmarshal([]byte(body(res)), &out)
+				if res.Header.Get("Access-Control-Allow-Origin") != "https://spa.example.com" || res.Header.Get("Access-Control-Allow-Credentials") != "" {
+					t.Errorf("%s: CORS %v", path, res.Header)
+				}
+				return res, out
+			}
+			res, tok := fetch("/oidc/token", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
+				"redirect_uri": {redirect}, "client_id": {p.oauth.ClientID}, "code_verifier": {verifier}})
+			if res.StatusCode != 200 || tok["access_token"] == nil || tok["refresh_token"] == nil {
+				t.Fatalf("the code: %d %v", res.StatusCode, tok)
+			}
+			if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Pragma") != "no-cache" {
+				t.Errorf("the tokens may be cached: %v", res.Header)
+			}
+			res, next := fetch("/oidc/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)},
+				"client_id": {p.oauth.ClientID}})
+			if res.StatusCode != 200 || next["refresh_token"] == nil {
+				t.Fatalf("the refresh: %d %v", res.StatusCode, next)
+			}
+			if res, _ := fetch("/oidc/revoke", url.Values{"token": {next["refresh_token"].(string)}, "client_id": {p.oauth.ClientID}}); res.StatusCode != 200 {
+				t.Fatalf("the revocation: %d", res.StatusCode)
+			}
+			// The preflight says the same.
+			req, _ := http.NewRequest("OPTIONS", env.URL+"/oidc/token", nil)
+			req.Header.Set("Origin", "https://spa.example.com")
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			req.Header.Set("Access-Control-Request-Headers", "content-type")
+			if res := do(t, http.DefaultClient, req); res.Header.Get("Access-Control-Allow-Origin") != "https://spa.example.com" ||
+				res.Header.Get("Access-Control-Allow-Credentials") != "" {
+				t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
+			}
+		})
+	}
+}
+
+// TestProtocol_ANarrowedTokenActsWithItsOwnScopes: an access token from a
+// refresh that asked for fewer scopes is answered at userinfo and
+// introspection with those scopes alone (RFC 6749 6, RFC 7662).
+func TestProtocol_ANarrowedTokenActsWithItsOwnScopes(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile", "email", "offline_access", "accounts"}})
+			verifier := oauth2.GenerateVerifier()
+			q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			tok, _ := p.exchange(t, q, verifier)
+			userinfo := func(access string) map[string]any {
+				t.Helper()
+				req, _ := http.NewRequest("GET", env.URL+"/oidc/userinfo", nil)
+				req.Header.Set("Authorization", "Bearer "+access)
+				res := do(t, http.DefaultClient, req)
+				var out map[string]any
+				if err := json.Unmarshal([]byte(body(res)), &out); err != nil || res.StatusCode != 200 {
+					t.Fatalf("userinfo: %d %v", res.StatusCode, err)
+				}
+				return out
+			}
+			introspect := func(access string) map[string]any {
+				t.Helper()
+				var out map[string]any
+				if status := postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{"token": {access}}, &out); status != 200 || out["active"] != true {
+					t.Fatalf("introspection: %d %v", status, out)
+				}
+				return out
+			}
+			if full := userinfo(tok.AccessToken); full["email"] == nil || full["accounts"] == nil {
+				t.Fatalf("the first token's userinfo: %v", full)
+			}
+			for _, c := range []struct {
+				scope string
+				has   []string
+				not   []string
+			}{
+				{"offline_access", nil, []string{"email", "name", "accounts"}},
+				{"offline_access email", []string{"email"}, []string{"name", "accounts"}},
+				{"openid offline_access accounts", []string{"accounts"}, []string{"email", "name"}},
+			} {
+				status, out := refreshScope(t, env, p, tok.RefreshToken, c.scope)
+				if status != 200 {
+					t.Fatalf("%s: refresh %d %+v", c.scope, status, out)
+				}
+				tok.RefreshToken = out.RefreshToken
+				info, in := userinfo(out.AccessToken), introspect(out.AccessToken)
+				for _, claim := range c.has {
+					if info[claim] == nil || in[claim] == nil {
+						t.Errorf("%s: %s missing: userinfo %v, introspection %v", c.scope, claim, info, in)
+					}
+				}
+				for _, claim := range c.not {
+					if info[claim] != nil || in[claim] != nil {
+						t.Errorf("%s: %s given: userinfo %v, introspection %v", c.scope, claim, info, in)
+					}
+				}
+				want := strings.Fields(c.scope)
+				got := strings.Fields(in["scope"].(string))
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: introspection's scope %v", c.scope, got)
+				}
+			}
+		})
+	}
+}
+
+// TestProtocol_DiscoveryListsWhatTheProviderDoesAndTheEndpointsAnswerAsTheRFCsSay:
+// discovery lists the code flow alone, no device flow, no JWT client
+// authentication, and the claims issued, each once; the token endpoint
+// takes POST only; a Basic authentication that fails is challenged; the
+// userinfo endpoint answers 401 with a Bearer challenge without a token,
+// with invalid_token for one that does not verify or no longer acts.
+func TestProtocol_DiscoveryListsWhatTheProviderDoesAndTheEndpointsAnswerAsTheRFCsSay(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration"))
+	var d map[string]any
+	if err := json.Unmarshal([]byte(body(res)), &d); err != nil {
+		t.Fatal(err)
+	}
+	list := func(k string) []string {
+		var out []string
+		for _, v := range d[k].([]any) {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	if got := list("response_types_supported"); !slices.Equal(got, []string{"code"}) {
+		t.Errorf("response types %v", got)
+	}
+	if got := list("grant_types_supported"); !slices.Equal(got, []string{"authorization_code", "refresh_token"}) {
+		t.Errorf("grant types %v", got)
+	}
+	for _, k := range []string{"device_authorization_endpoint", "token_endpoint_auth_signing_alg_values_supported",
+		"introspection_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported"} {
+		if d[k] != nil {
+			t.Errorf("%s: %v", k, d[k])
+		}
+	}
+	claims := list("claims_supported")
+	if c := slices.Compact(slices.Sorted(slices.Values(claims))); len(c) != len(claims) || slices.Contains(claims, "acr") ||
+		slices.Contains(claims, "phone_number") || !slices.Contains(claims, "accounts") {
+		t.Errorf("claims %v", claims)
+	}
+	if !slices.Contains(list("token_endpoint_auth_methods_supported"), "client_secret_basic") || slices.Contains(list("token_endpoint_auth_methods_supported"), "private_key_jwt") {
+		t.Errorf("token endpoint auth methods %v", d["token_endpoint_auth_methods_supported"])
+	}
+
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	get := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect},
+		"client_id": {p.oauth.ClientID}, "client_secret": {p.oauth.ClientSecret}, "code_verifier": {verifier}}
+	if res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/oidc/token?"+get.Encode())); res.StatusCode != 405 ||
+		res.Header.Get("Allow") != "POST" || !strings.Contains(body(res), "invalid_request") {
+		t.Errorf("a GET of the token endpoint: %d %v", res.StatusCode, res.Header)
+	}
+	req, _ := http.NewRequest("POST", env.URL+"/oidc/token", strings.NewReader(url.Values{"grant_type": {"authorization_code"},
+		"code": {q.Get("code")}, "redirect_uri": {redirect}, "code_verifier": {verifier}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), "wrong")
+	if res := do(t, http.DefaultClient, req); res.StatusCode != 401 || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("a wrong secret: %d %v %s", res.StatusCode, res.Header, body(res))
+	}
+	tok, _ := p.exchange(t, q, verifier)
+
+	userinfo := func(auth string) *http.Response {
+		req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		return do(t, http.DefaultClient, req)
+	}
+	if res := userinfo("Bearer " + tok.AccessToken); res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("userinfo: %d %v", res.StatusCode, res.Header)
+	}
+	if res := userinfo(""); res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") != `Bearer realm="equipe"` {
+		t.Errorf("no token: %d %v", res.StatusCode, res.Header)
+	}
+	if res := userinfo("Bearer garbage"); res.StatusCode != 401 || !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`) ||
+		!strings.Contains(body(res), "invalid_token") {
+		t.Errorf("a garbage token: %d %v", res.StatusCode, res.Header)
+	}
+	if status := postAsClient(t, p, env.URL+"/oidc/revoke", url.Values{"token": {tok.AccessToken}}, nil); status != 200 {
+		t.Fatalf("revoke: %d", status)
+	}
+	if res := userinfo("Bearer " + tok.AccessToken); res.StatusCode != 401 || !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("a revoked token: %d %v", res.StatusCode, res.Header)
+	}
+}
+
+func mustRequest(t testing.TB, method, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient: an
+// authorization request that asks for a response mode other than query or
+// fragment, or passes itself by reference (request_uri), is answered at
+// the client's redirect URI, in the query, with the error that says so; a
+// code verifier that is not one (RFC 7636 4.1) redeems nothing.
+func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	for _, c := range []struct {
+		param, value, error string
+	}{
+		{"response_mode", "form_post", "invalid_request"},
+		{"response_mode", "query.jwt", "invalid_request"},
+		{"request_uri", "https://app.example.com/request.jwt", "request_uri_not_supported"},
+	} {
+		q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam(c.param, c.value)), nil)
+		if q.Get("error") != c.error || q.Get("state") != "s1" || q.Get("code") != "" || !strings.Contains(q.Get("error_description"), c.param) {
+			t.Errorf("%s=%s: %v", c.param, c.value, q)
+		}
+	}
+	short := "abcde"
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s2", oauth2.S256ChallengeOption(short)), nil)
+	var out map[string]any
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}, "code_verifier": {short}}
+	if status := postAsClient(t, p, env.URL+"/oidc/token", form, &out); status != 400 || out["error"] != "invalid_grant" {
+		t.Errorf("a verifier of 5 characters: %d %v", status, out)
+	}
+}
