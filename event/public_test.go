@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/equipe-dev/equipe"
 )
 
@@ -67,5 +69,47 @@ func TestMarshalPublic_StatesAbsentAreNullAndOwnEventsHaveNoAccount(t *testing.T
 	}
 	if a := got["actor"].(map[string]any); len(a) != 1 || a["type"] != "system" {
 		t.Errorf("actor %v", a)
+	}
+}
+
+// TestMarshalPublic_FalseIsAbsentWhereTheDocumentationSaysSo: a member who
+// is neither owner nor creator, a resource in use and an account without
+// SCIM carry no owner, creator, archived or scim_enabled, whichever
+// encoder writes them (the API's, and the standard library's), as
+// docs/events.md says; set, they are there.
+func TestMarshalPublic_FalseIsAbsentWhereTheDocumentationSaysSo(t *testing.T) {
+	for _, c := range []struct {
+		state  any
+		absent []string
+	}{
+		{Member{Role: "manager", Status: equipe.MemberActive}, []string{"owner", "creator"}},
+		{Resource{Type: "location", Name: "Lyon"}, []string{"archived"}},
+		{Settings{Name: "Acme"}, []string{"scim_enabled"}},
+	} {
+		std, err := json.Marshal(c.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api, err := jsonv2.Marshal(c.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][]byte{std, api} {
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range c.absent {
+				if _, ok := got[k]; ok {
+					t.Errorf("%T: %s present in %s", c.state, k, b)
+				}
+			}
+		}
+	}
+	b, _ := MarshalPublic(ResourceArchived.In(equipe.NewID(), equipe.NewID().String(), &Resource{Type: "location", Name: "Lyon"},
+		&Resource{Type: "location", Name: "Lyon", Archived: true}))
+	var got struct{ Before, After map[string]any }
+	if err := json.Unmarshal(b, &got); err != nil || got.Before["archived"] != nil || got.After["archived"] != true {
+		t.Errorf("an archiving: %s %v", b, err)
 	}
 }

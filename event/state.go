@@ -165,10 +165,10 @@ type Added struct {
 	Overrides []equipe.Override `json:"overrides,omitempty"`
 	// Owner: the owner of an account created for a business, added as its
 	// administrator.
-	Owner bool `json:"owner,omitempty"`
+	Owner bool `json:"owner,omitzero"`
 	// Creator: the partner who created the account for a business, kept as a
 	// Manager.
-	Creator bool `json:"creator,omitempty"`
+	Creator bool `json:"creator,omitzero"`
 	// ExternalID is the vendor's identifier of the member in the account
 	// (absent when none).
 	ExternalID string `json:"external_id,omitempty"`
@@ -313,7 +313,7 @@ type Resource struct {
 	Type       string `json:"type"`
 	Name       string `json:"name"`
 	ExternalID string `json:"external_id,omitempty"`
-	Archived   bool   `json:"archived,omitempty"`
+	Archived   bool   `json:"archived,omitzero"`
 }
 
 // ResourceOf returns the state of r.
@@ -365,7 +365,7 @@ type Settings struct {
 	MFAGraceHours int  `json:"mfa_grace_hours"`
 	// SCIMEnabled: a directory may provision the members through SCIM
 	// (absent, false, in events older than the setting).
-	SCIMEnabled bool `json:"scim_enabled,omitempty"`
+	SCIMEnabled bool `json:"scim_enabled,omitzero"`
 }
 
 // SettingsOf returns the settings of an account.

@@ -72,7 +72,7 @@ type Outcome[T any] struct {
 	Status   Status
 	At       time.Time // when the attempt began
 	Duration time.Duration
-	Next     time.Time // Queued: when to try again; otherwise At
+	Next     time.Time // Queued: when to try again (the wait after the attempt ended); otherwise At
 	Error    string    // Err as kept: one line, bounded, storable
 }
 
@@ -231,7 +231,8 @@ func (w *Worker[T]) RunOnce(ctx context.Context) (int, error) {
 func (w *Worker[T]) attempt(ctx context.Context, item T) Outcome[T] {
 	start := w.Now()
 	r := w.Queue.Send(ctx, item, start)
-	o := Outcome[T]{Item: item, Result: r, Status: Delivered, At: start, Duration: w.Now().Sub(start), Next: start}
+	end := w.Now()
+	o := Outcome[T]{Item: item, Result: r, Status: Delivered, At: start, Duration: end.Sub(start), Next: start}
 	if r.Err == nil {
 		return o
 	}
@@ -242,7 +243,9 @@ func (w *Worker[T]) attempt(ctx context.Context, item T) Outcome[T] {
 		w.Log.Warn(w.Name+" abandoned", append(w.Queue.Attrs(item), "attempts", n, "error", o.Error)...)
 		return o
 	}
-	o.Status, o.Next = Queued, start.Add(w.Schedule[n-1])
+	// The wait is counted from the failure: an attempt that took its
+	// timeout would otherwise be due again before it ended.
+	o.Status, o.Next = Queued, end.Add(w.Schedule[n-1])
 	return o
 }
 

@@ -23,6 +23,7 @@ type memQueue struct {
 	records  int
 	inFlight int
 	most     int
+	took     map[string]func() // run during an item's attempt (its time passing)
 }
 
 func (q *memQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]string, error) {
@@ -53,6 +54,9 @@ func (q *memQueue) Send(_ context.Context, name string, _ time.Time) outbox.Resu
 	q.mu.Lock()
 	q.inFlight++
 	q.most = max(q.most, q.inFlight)
+	if f := q.took[name]; f != nil {
+		f()
+	}
 	a := q.answers[name]
 	var err error
 	if len(a) > 0 {
@@ -164,5 +168,26 @@ func TestWorker_RunWakesOnRequestAndStopsWithItsContext(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWorker_ARetryIsTimedFromTheFailure: an attempt that fails after
+// taking its time (a receiver that times out) is retried the schedule's
+// wait after it ended, not after it began.
+func TestWorker_ARetryIsTimedFromTheFailure(t *testing.T) {
+	now := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	q := &memQueue{due: map[string]time.Time{"slow": now}, attempts: map[string]int{}, held: map[string]string{},
+		answers: map[string][]error{"slow": {errors.New("timeout")}},
+		took:    map[string]func(){"slow": func() { mu.Lock(); now = now.Add(10 * time.Second); mu.Unlock() }}}
+	w := &outbox.Worker[string]{Queue: q, Name: "test item", Now: clock, Schedule: []time.Duration{5 * time.Second}}
+	start := clock()
+	if _, err := w.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	o := q.recorded[0]
+	if o.Status != outbox.Queued || !o.At.Equal(start) || o.Duration != 10*time.Second || !o.Next.Equal(start.Add(15*time.Second)) {
+		t.Errorf("began %v, took %v, next %v; want the next at %v", o.At, o.Duration, o.Next, start.Add(15*time.Second))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +31,9 @@ var (
 	ietf        = netip.MustParsePrefix("192.0.0.0/24")
 	nat64       = netip.MustParsePrefix("64:ff9b::/96")
 	siteLocal   = netip.MustParsePrefix("fec0::/10")
+	v4compat    = netip.MustParsePrefix("::/96")     // IPv4-compatible (deprecated): ::a.b.c.d
+	sixToFour   = netip.MustParsePrefix("2002::/16") // 6to4: 2002:aabb:ccdd::
+	teredo      = netip.MustParsePrefix("2001::/32") // Teredo: the address within is obscured
 )
 
 // Refused reports why a connection to a may not be made, or "" when it may:
@@ -37,12 +41,20 @@ var (
 // allowed), link-local (169.254.0.0/16, where cloud metadata services
 // answer, and fe80::/10), unspecified, multicast, CGNAT (100.64.0.0/10) and
 // other reserved ranges. An IPv4 address written as IPv6 (::ffff:a.b.c.d,
-// or through NAT64) is judged as the IPv4 address.
+// ::a.b.c.d, through NAT64 or 6to4) is judged as the IPv4 address; a
+// Teredo address, whose IPv4 address within is obscured, is refused.
 func (r Rules) Refused(a netip.Addr) string {
 	a = a.Unmap()
-	if a.Is6() && nat64.Contains(a) {
+	if a.Is6() {
 		b := a.As16()
-		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+		switch {
+		case nat64.Contains(a), v4compat.Contains(a) && !a.IsLoopback() && !a.IsUnspecified():
+			a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+		case sixToFour.Contains(a):
+			a = netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]})
+		case teredo.Contains(a):
+			return "reserved"
+		}
 	}
 	switch {
 	case a.IsLoopback():
@@ -83,6 +95,11 @@ func (r Rules) CheckURL(raw string) (string, string) {
 	u, err := url.Parse(raw)
 	if err != nil || len(raw) > 2000 || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
 		return "", URLInvalid
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", URLInvalid
+		}
 	}
 	host := strings.ToLower(u.Hostname())
 	a, aerr := netip.ParseAddr(strings.Trim(host, "[]"))
