@@ -145,7 +145,7 @@ func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, accou
 	t.Helper()
 	u := authURL
 	for range 8 {
-		if strings.HasPrefix(u, redirect) {
+		if strings.HasPrefix(u, p.oauth.RedirectURL) {
 			got, _ := url.Parse(u)
 			return got.Query()
 		}

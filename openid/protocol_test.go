@@ -268,3 +268,35 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 		t.Errorf("a verifier of 5 characters: %d %v", status, out)
 	}
 }
+
+// TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI: a
+// public client registered with a loopback redirect URI gets its code at
+// whatever port its local server took (RFC 8252 7.3), and redeems it; the
+// path must still match, and a confidential client's URI matches exactly.
+func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	native := newRP(t, env, team.OIDCClientInput{Name: "CLI", RedirectURIs: []string{redirect}, Public: true})
+	verifier := oauth2.GenerateVerifier()
+	native.oauth.RedirectURL = "http://127.0.0.1:51789/callback"
+	q := native.authorize(t, ada.browser, native.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	if q.Get("code") == "" {
+		t.Fatalf("another port: %v", q)
+	}
+	if _, err := native.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+		t.Fatalf("the code of another port: %v", err)
+	}
+	for name, c := range map[string]struct {
+		p  *rp
+		to string
+	}{
+		"another path":          {native, "http://127.0.0.1:51789/other"},
+		"a confidential client": {newRP(t, env, team.OIDCClientInput{Name: "Web", RedirectURIs: []string{redirect}}), "http://127.0.0.1:51789/callback"},
+	} {
+		c.p.oauth.RedirectURL = c.to
+		res := send(t, ada.browser, "GET", c.p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+		if res.StatusCode != 400 || strings.HasPrefix(res.Header.Get("Location"), "http://127.0.0.1") {
+			t.Errorf("%s: %d %s", name, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}

@@ -274,10 +274,18 @@ func (c client) GetID() string                    { return c.c.ID.String() }
 func (c client) RedirectURIs() []string           { return c.c.RedirectURIs }
 func (c client) PostLogoutRedirectURIs() []string { return c.c.PostLogoutURIs }
 func (c client) ApplicationType() op.ApplicationType {
-	if c.c.Public {
-		return op.ApplicationTypeUserAgent
+	if !c.c.Public {
+		return op.ApplicationTypeWeb
 	}
-	return op.ApplicationTypeWeb
+	for _, u := range c.c.RedirectURIs {
+		if _, loopback := op.HTTPLoopbackOrLocalhost(u); loopback {
+			// A native application, whose local server takes whatever
+			// port is free when it runs: op matches its loopback redirect
+			// URIs whatever their port (RFC 8252 7.3).
+			return op.ApplicationTypeNative
+		}
+	}
+	return op.ApplicationTypeUserAgent
 }
 func (c client) AuthMethod() oidc.AuthMethod {
 	if c.c.Public {
