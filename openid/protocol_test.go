@@ -300,3 +300,16 @@ func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testin
 		}
 	}
 }
+
+// TestProtocol_ALogoutThatNamesNoClientGoesToTheLoginPage: RP-initiated
+// logout without a client or a redirect URI ends at equipe's login page,
+// with the state given, not at a path of the provider's.
+func TestProtocol_ALogoutThatNamesNoClientGoesToTheLoginPage(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res := do(t, c, mustRequest(t, "GET", env.URL+"/oidc/end_session?state=s1"))
+	to, err := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != 302 || err != nil || to.Path != "/login" || to.Query().Get("done") != "logout" || to.Query().Get("state") != "s1" {
+		t.Errorf("%d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}

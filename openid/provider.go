@@ -97,6 +97,8 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		SupportedClaims:                   supportedClaims,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
+		// Where a logout that names no client goes: equipe's login page.
+		DefaultLogoutRedirectURI: strings.TrimSuffix(issuer, "/") + loggedOutPath,
 	}
 	opts := []op.Option{op.WithCustomEndpoints(op.NewEndpoint("oidc/authorize"), op.NewEndpoint("oidc/token"),
 		op.NewEndpoint("oidc/userinfo"), op.NewEndpoint("oidc/revoke"), op.NewEndpoint("oidc/end_session"), op.NewEndpoint("oidc/keys")),
@@ -210,8 +212,11 @@ func (p *Provider) TerminateSessionFromRequest(ctx context.Context, req *op.EndS
 	if req.RedirectURI != "" {
 		return req.RedirectURI, nil
 	}
-	return p.issuer + "/login?done=logout", nil
+	return p.issuer + loggedOutPath, nil
 }
+
+// loggedOutPath is equipe's login page, saying the person logged out.
+const loggedOutPath = "/login?done=logout"
 
 type accountKey struct{}
 
