@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/outbox"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/webhook"
@@ -111,9 +112,19 @@ func (l *Logouts) RunOnce(ctx context.Context) (int, error) {
 // logoutQueue is the logout notices as the outbox loop sees them.
 type logoutQueue struct{ l *Logouts }
 
-func (q logoutQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]store.Logout, error) {
-	return q.l.DB.ClaimLogouts(ctx, now, lease, limit, claim)
+func (q logoutQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy []string) ([]store.Logout, error) {
+	clients := make([]equipe.ID, 0, len(busy))
+	for _, k := range busy {
+		if id, err := equipe.ParseID(k); err == nil {
+			clients = append(clients, id)
+		}
+	}
+	return q.l.DB.ClaimLogouts(ctx, now, lease, limit, claim, clients...)
 }
+
+// Key is the notice's client: one whose back-channel URI answers late holds
+// up its own notices only.
+func (q logoutQueue) Key(n store.Logout) string { return n.ClientID.String() }
 
 // Attempt is the notice's count: its claim counted this attempt.
 func (q logoutQueue) Attempt(n store.Logout) int { return n.Attempts }

@@ -220,8 +220,13 @@ func TestProvider_ASessionThatLapsesLogsOutOfItsClientsOnceWithTheSameJTIOnRetry
 			case <-time.After(10 * time.Second):
 				t.Fatal("no logout was attempted")
 			}
-			// The retry, once due, sends the same logout: the same jti,
+			// The failure recorded (its retry is timed from it), the
+			// retry, once due, sends the same logout: the same jti,
 			// signed again (the first token's two minutes have passed).
+			env.AwaitWork(t, "the failed attempt recorded", func() bool {
+				st, err := env.App.DB.LogoutStatus(t.Context(), p.client.ID, ada.id)
+				return err == nil && len(st) == 1 && st[0] == "queued"
+			})
 			clock.Advance(openid.LogoutTokenLifetime + time.Second)
 			env.App.Logouts.Wake()
 			p.logoutToken(t, got, ada.id, sid)

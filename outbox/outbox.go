@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +29,11 @@ import (
 // Queue is what a Worker delivers: items of type T.
 type Queue[T any] interface {
 	// Claim claims up to limit items due at now for the worker whose
-	// claim is claim, until now+lease.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]T, error)
+	// claim is claim, until now+lease, none of whose Key is among busy.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy []string) ([]T, error)
+	// Key names the receiver item goes to: a receiver that is slow to
+	// answer holds up its own items only (see Worker.PerKey).
+	Key(item T) string
 	// Attempt returns which attempt of item this one is, from 1.
 	Attempt(item T) int
 	// Send makes one attempt of item, begun at now.
@@ -98,9 +102,11 @@ type Worker[T any] struct {
 	// its last retry fails.
 	Schedule []time.Duration
 	// Batch is how many items a round claims, Concurrency how many it
-	// sends at once.
-	Batch, Concurrency int
-	Lease              time.Duration
+	// sends at once, PerKey how many of those go to one receiver at most
+	// (default: half of Concurrency), so that a receiver slow to answer
+	// takes no more than its share while the others' items go on.
+	Batch, Concurrency, PerKey int
+	Lease                      time.Duration
 	// Rate is how many attempts the worker starts a second at most (0: as
 	// fast as they come).
 	Rate int
@@ -162,36 +168,183 @@ func (w *Worker[T]) Wake() {
 	}
 }
 
-// Run delivers until ctx is done, then returns nil; the attempts in hand
-// are finished and recorded. Errors of a round are logged and the round is
-// tried again at the next poll; a full batch is followed at once by the
-// next.
+// Run delivers until ctx is done, then returns nil; the attempts begun
+// are finished and recorded, and the items claimed but not begun are begun
+// first.
+//
+// It sends without rounds: as attempts end, their outcomes are recorded (a
+// few at a time) and more items are claimed, so that an attempt that takes
+// its time (a receiver that answers late, or not at all) holds up nothing
+// but its receiver's items. At most PerKey attempts go to one receiver at
+// once; a receiver that has them all has no more items claimed until one
+// ends. Errors are logged, and the claim is tried again at the next poll.
 func (w *Worker[T]) Run(ctx context.Context) error {
 	w.setup()
-	batch, poll := orDefault(w.Batch, DefaultBatch), orDefault(w.Poll, DefaultPoll)
-	timer := time.NewTimer(poll)
-	defer timer.Stop()
+	conc := orDefault(w.Concurrency, DefaultConcurrency)
+	r := &runner[T]{w: w, ctx: ctx, conc: conc, perKey: orDefault(w.PerKey, max(1, conc/2)),
+		// Claimed items wait at most this many of their receiver's
+		// attempts (a timeout each) under their lease.
+		claimSize: min(orDefault(w.Batch, DefaultBatch), 8*conc),
+		done:      make(chan Outcome[T], conc), running: map[string]int{}}
+	poll := time.NewTicker(orDefault(w.Poll, DefaultPoll))
+	defer poll.Stop()
+	var flush <-chan time.Time
+	look := true
 	for {
-		claimed, err := w.RunOnce(ctx)
-		if w.OnRound != nil {
-			w.OnRound()
+		stopping := ctx.Err() != nil
+		r.start(stopping)
+		if stopping {
+			if r.busy == 0 && len(r.waiting) == 0 {
+				r.record()
+				return nil
+			}
+		} else if look && r.busy <= r.conc/2 {
+			// Half the slots free at least (the items still waiting are
+			// their receivers' turn, see start): claim, so that claims
+			// come a batch at a time rather than one an attempt.
+			look = r.claim()
+			r.start(false)
 		}
-		if ctx.Err() != nil {
-			return nil
+		if r.busy == 0 && len(r.waiting) == 0 {
+			r.record()
+			if w.OnRound != nil {
+				w.OnRound()
+			}
 		}
-		if err != nil {
-			w.Log.Warn(w.Name+" round failed", "error", err)
-		} else if claimed == batch {
-			continue
+		var stop <-chan struct{}
+		if !stopping {
+			stop = ctx.Done()
 		}
-		timer.Reset(poll)
 		select {
-		case <-ctx.Done():
-			return nil
+		case o := <-r.done:
+			r.ended(o)
+			for more := true; more; {
+				select {
+				case o := <-r.done:
+					r.ended(o)
+				default:
+					more = false
+				}
+			}
+			if len(r.finished) >= r.claimSize/2 || (r.busy == 0 && len(r.waiting) == 0) {
+				r.record()
+				flush = nil
+			} else if flush == nil {
+				flush = time.After(recordWithin)
+			}
+			// More may be claimed when the last claim left some due, or
+			// left out a receiver that now has room.
+			look = look || r.freed()
+		case <-flush:
+			r.record()
+			flush = nil
 		case <-w.wake:
-		case <-timer.C:
+			look = true
+		case <-poll.C:
+			look = true
+		case <-stop:
 		}
 	}
+}
+
+// recordWithin is the longest an outcome waits to be recorded with others.
+const recordWithin = 100 * time.Millisecond
+
+// runner is the state of Run.
+type runner[T any] struct {
+	w                       *Worker[T]
+	ctx                     context.Context
+	conc, perKey, claimSize int
+	done                    chan Outcome[T]
+	busy                    int            // attempts under way
+	running                 map[string]int // of them, by receiver
+	waiting                 []T            // claimed, not yet begun
+	finished                []Outcome[T]   // ended, not yet recorded
+	left                    []string       // the receivers the last claim left out
+}
+
+// freed reports whether a receiver the last claim left out has room now.
+func (r *runner[T]) freed() bool {
+	for _, k := range r.left {
+		if r.running[k] < r.perKey && !slices.ContainsFunc(r.waiting, func(item T) bool { return r.w.Queue.Key(item) == k }) {
+			return true
+		}
+	}
+	return false
+}
+
+// claim claims the items due, but those of receivers with all their slots
+// taken or items still waiting, and reports whether more may be due. A
+// receiver's items waiting are thus at most one claim's, which their
+// receiver's slots send well within their lease.
+func (r *runner[T]) claim() bool {
+	w := r.w
+	var busy []string
+	for k, n := range r.running {
+		if n >= r.perKey {
+			busy = append(busy, k)
+		}
+	}
+	for _, item := range r.waiting {
+		if k := w.Queue.Key(item); r.running[k] < r.perKey && !slices.Contains(busy, k) {
+			busy = append(busy, k)
+		}
+	}
+	r.left = busy
+	items, err := w.Queue.Claim(r.ctx, w.Now(), orDefault(w.Lease, DefaultLease), r.claimSize, w.claim, busy)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			w.Log.Warn(w.Name+" claim failed", "error", err)
+		}
+		return false
+	}
+	r.waiting = append(r.waiting, items...)
+	return len(items) == r.claimSize
+}
+
+// start begins the waiting items that a slot, and their receiver's share
+// of the slots, let begin (when stopping, the share no longer holds: what
+// was claimed is sent before Run returns).
+func (r *runner[T]) start(stopping bool) {
+	kept := r.waiting[:0]
+	for _, item := range r.waiting {
+		k := r.w.Queue.Key(item)
+		if r.busy >= r.conc || (!stopping && r.running[k] >= r.perKey) {
+			kept = append(kept, item)
+			continue
+		}
+		r.w.pace(r.ctx)
+		r.busy++
+		r.running[k]++
+		go func() {
+			// An attempt in hand is finished even when shutdown begins.
+			r.done <- r.w.attempt(context.WithoutCancel(r.ctx), item)
+		}()
+	}
+	clear(r.waiting[len(kept):])
+	r.waiting = kept
+}
+
+func (r *runner[T]) ended(o Outcome[T]) {
+	r.busy--
+	k := r.w.Queue.Key(o.Item)
+	if r.running[k]--; r.running[k] <= 0 {
+		delete(r.running, k)
+	}
+	r.finished = append(r.finished, o)
+}
+
+// record records the outcomes of the attempts ended.
+func (r *runner[T]) record() {
+	if len(r.finished) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
+	defer cancel()
+	if err := r.w.Queue.Record(ctx, r.w.claim, r.finished); err != nil {
+		r.w.Log.Warn(r.w.Name+" record failed", "error", err)
+	}
+	r.finished = nil
 }
 
 // RunOnce claims the items due now (up to Batch), sends them (Concurrency
@@ -199,7 +352,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // of Record. It returns how many it claimed.
 func (w *Worker[T]) RunOnce(ctx context.Context) (int, error) {
 	w.setup()
-	items, err := w.Queue.Claim(ctx, w.Now(), orDefault(w.Lease, DefaultLease), orDefault(w.Batch, DefaultBatch), w.claim)
+	items, err := w.Queue.Claim(ctx, w.Now(), orDefault(w.Lease, DefaultLease), orDefault(w.Batch, DefaultBatch), w.claim, nil)
 	if err != nil {
 		return 0, fmt.Errorf("claim: %w", err)
 	}

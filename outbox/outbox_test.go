@@ -3,7 +3,10 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,18 +27,21 @@ type memQueue struct {
 	inFlight int
 	most     int
 	took     map[string]func() // run during an item's attempt (its time passing)
+	sending  map[string]int    // attempts under way by receiver
+	onRecord func()            // after each Record
 }
 
-func (q *memQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]string, error) {
+func (q *memQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int, claim string, busy []string) ([]string, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var out []string
+	var due []string
 	for name, at := range q.due {
-		if !at.After(now) && len(out) < limit {
-			out = append(out, name)
+		if !at.After(now) && !slices.Contains(busy, q.Key(name)) {
+			due = append(due, name)
 		}
 	}
-	slices.Sort(out)
+	slices.Sort(due)
+	out := due[:min(limit, len(due))]
 	for _, name := range out {
 		q.due[name], q.held[name] = now.Add(lease), claim
 	}
@@ -50,13 +56,25 @@ func (q *memQueue) Attempt(name string) int {
 
 func (q *memQueue) Attrs(name string) []any { return []any{"item", name} }
 
+// Key is the item's receiver: what its name has before a slash, else the
+// name.
+func (q *memQueue) Key(name string) string {
+	receiver, _, _ := strings.Cut(name, "/")
+	return receiver
+}
+
 func (q *memQueue) Send(_ context.Context, name string, _ time.Time) outbox.Result {
 	q.mu.Lock()
 	q.inFlight++
 	q.most = max(q.most, q.inFlight)
-	if f := q.took[name]; f != nil {
+	q.sending[q.Key(name)]++
+	f := q.took[name]
+	q.mu.Unlock()
+	if f != nil {
 		f()
 	}
+	q.mu.Lock()
+	q.sending[q.Key(name)]--
 	a := q.answers[name]
 	var err error
 	if len(a) > 0 {
@@ -71,7 +89,12 @@ func (q *memQueue) Send(_ context.Context, name string, _ time.Time) outbox.Resu
 
 func (q *memQueue) Record(_ context.Context, claim string, outcomes []outbox.Outcome[string]) error {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer func() {
+		q.mu.Unlock()
+		if q.onRecord != nil {
+			q.onRecord()
+		}
+	}()
 	q.records++
 	for _, o := range outcomes {
 		if q.held[o.Item] != claim {
@@ -93,7 +116,7 @@ func TestWorker_RetriesOnTheScheduleAbandonsAfterItAndAtOnceOnAFinalError(t *tes
 	now := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
 	fail := errors.New("answered 503")
 	q := &memQueue{due: map[string]time.Time{"ok": now, "flaky": now, "down": now, "refused": now},
-		attempts: map[string]int{}, held: map[string]string{},
+		attempts: map[string]int{}, held: map[string]string{}, sending: map[string]int{},
 		answers: map[string][]error{"flaky": {fail}, "down": {fail, fail, fail},
 			"refused": {outbox.Final(errors.New("answered 400"))}}}
 	w := &outbox.Worker[string]{Queue: q, Name: "test item", Now: func() time.Time { return now },
@@ -144,7 +167,7 @@ func TestWorker_RetriesOnTheScheduleAbandonsAfterItAndAtOnceOnAFinalError(t *tes
 
 func TestWorker_RunWakesOnRequestAndStopsWithItsContext(t *testing.T) {
 	now := time.Now()
-	q := &memQueue{due: map[string]time.Time{}, attempts: map[string]int{}, held: map[string]string{}, answers: map[string][]error{}}
+	q := &memQueue{due: map[string]time.Time{}, attempts: map[string]int{}, held: map[string]string{}, sending: map[string]int{}, answers: map[string][]error{}}
 	rounds := make(chan struct{}, 16)
 	w := &outbox.Worker[string]{Queue: q, Name: "test item", Now: func() time.Time { return now },
 		Poll: time.Hour, Concurrency: 2, OnRound: func() { rounds <- struct{}{} }}
@@ -178,7 +201,7 @@ func TestWorker_ARetryIsTimedFromTheFailure(t *testing.T) {
 	now := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	q := &memQueue{due: map[string]time.Time{"slow": now}, attempts: map[string]int{}, held: map[string]string{},
+	q := &memQueue{due: map[string]time.Time{"slow": now}, attempts: map[string]int{}, held: map[string]string{}, sending: map[string]int{},
 		answers: map[string][]error{"slow": {errors.New("timeout")}},
 		took:    map[string]func(){"slow": func() { mu.Lock(); now = now.Add(10 * time.Second); mu.Unlock() }}}
 	w := &outbox.Worker[string]{Queue: q, Name: "test item", Now: clock, Schedule: []time.Duration{5 * time.Second}}
@@ -189,5 +212,67 @@ func TestWorker_ARetryIsTimedFromTheFailure(t *testing.T) {
 	o := q.recorded[0]
 	if o.Status != outbox.Queued || !o.At.Equal(start) || o.Duration != 10*time.Second || !o.Next.Equal(start.Add(15*time.Second)) {
 		t.Errorf("began %v, took %v, next %v; want the next at %v", o.At, o.Duration, o.Next, start.Add(15*time.Second))
+	}
+}
+
+// TestWorker_AReceiverThatAnswersLateHoldsUpItsOwnItemsOnly: a receiver
+// whose sixteen items all hang takes at most its share of the slots (half),
+// and an item of another receiver that comes due meanwhile is sent and
+// recorded while they still hang; once they answer, all are recorded.
+func TestWorker_AReceiverThatAnswersLateHoldsUpItsOwnItemsOnly(t *testing.T) {
+	now := time.Now()
+	release := make(chan struct{})
+	q := &memQueue{due: map[string]time.Time{}, attempts: map[string]int{}, held: map[string]string{}, sending: map[string]int{},
+		answers: map[string][]error{}, took: map[string]func(){}}
+	for i := range 16 {
+		name := fmt.Sprintf("slow/%02d", i)
+		q.due[name], q.took[name] = now, func() { <-release }
+	}
+	recorded := make(chan struct{}, 64)
+	q.onRecord = func() { recorded <- struct{}{} }
+	w := &outbox.Worker[string]{Queue: q, Name: "test item", Now: func() time.Time { return now }, Poll: time.Hour, Concurrency: 8}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	sending := func(key string) int {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.sending[key]
+	}
+	for sending("slow") < 4 {
+		runtime.Gosched()
+	}
+	q.mu.Lock()
+	q.due["fast/1"] = now
+	q.mu.Unlock()
+	w.Wake()
+	for {
+		<-recorded
+		q.mu.Lock()
+		fast := slices.ContainsFunc(q.recorded, func(o outbox.Outcome[string]) bool { return o.Item == "fast/1" })
+		q.mu.Unlock()
+		if fast {
+			break
+		}
+	}
+	if n := sending("slow"); n != 4 {
+		t.Errorf("the late receiver has %d attempts under way, want its share, 4", n)
+	}
+	close(release)
+	for {
+		q.mu.Lock()
+		n := len(q.recorded)
+		q.mu.Unlock()
+		if n == 17 {
+			break
+		}
+		<-recorded
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if q.most > 8 {
+		t.Errorf("%d attempts at once, more than the 8 slots", q.most)
 	}
 }

@@ -1,6 +1,11 @@
 package store
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+)
 
 // Queues that a worker of package outbox delivers (webhook deliveries,
 // back-channel logout notices) share their shape: rows with a status
@@ -34,4 +39,24 @@ func (d *dialect) recordStatement(table string, columns [][2]string, match, set 
 		delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE delivered_at END` + set + `
 		FROM ` + jsonRows(d, "$1", columns) + ` WHERE ` + match + ` AND ` + table + `.claim = $2
 		AND ` + table + `.status = 'processing'`
+}
+
+// notAmong returns the condition that column holds none of ids, with
+// placeholders from $first on, and its arguments: "" when there are none.
+func notAmong(column string, first int, ids []equipe.ID) (string, []any) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	args := make([]any, len(ids))
+	b.WriteString(" AND " + column + " NOT IN (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+		args[i] = id
+	}
+	b.WriteString(")")
+	return b.String(), args
 }

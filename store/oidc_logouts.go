@@ -92,14 +92,15 @@ func scanLogout(row interface{ Scan(...any) error }, l *Logout) error {
 // ClaimLogouts claims up to limit logout notices due at now for the worker
 // whose claim is claim, until now+lease, as ClaimWebhookDeliveries does for
 // webhooks, in one statement: queued ones whose next attempt has come and
-// ones whose previous claim lapsed. The claim counts as an attempt. Oldest
-// first.
-func (db *DB) ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]Logout, error) {
+// ones whose previous claim lapsed, but those to the clients busy. The
+// claim counts as an attempt. Oldest first.
+func (db *DB) ClaimLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy ...equipe.ID) ([]Logout, error) {
 	var out []Logout
+	except, exceptArgs := notAmong("client_id", 5, busy)
 	err := db.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
-		rows, err := tx.q.QueryContext(ctx, tx.Queries.d.claimStatement("oidc_logouts", "id", "", ", attempts = attempts + 1",
-			logoutColumns), micros(now), limit, claim, micros(now.Add(lease)))
+		rows, err := tx.q.QueryContext(ctx, tx.Queries.d.claimStatement("oidc_logouts", "id", except, ", attempts = attempts + 1",
+			logoutColumns), append([]any{micros(now), limit, claim, micros(now.Add(lease))}, exceptArgs...)...)
 		if err != nil {
 			return wrap(err)
 		}

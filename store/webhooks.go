@@ -454,21 +454,23 @@ func (q Queries) WebhookAttempts(ctx context.Context, endpoint, event equipe.ID)
 // row. A claimed delivery is processing until its lease ends (it is then due
 // again: a worker that died). Two workers never hold the same delivery: on
 // PostgreSQL the rows are locked with SKIP LOCKED, on SQLite the single
-// writer serialises claims.
+// writer serialises claims. Deliveries to the endpoints busy are left:
+// their worker has as many under way as it sends them at once.
 //
 // A batch costs two statements whatever its size, the claim and the read of
 // its events, rather than two per delivery: on PostgreSQL each statement is
 // a round trip, which is what bounded a burst's deliveries.
-func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]equipe.WebhookDelivery, error) {
+func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy ...equipe.ID) ([]equipe.WebhookDelivery, error) {
 	var out []equipe.WebhookDelivery
 	until := micros(now.Add(lease))
+	except, exceptArgs := notAmong("endpoint_id", 5, busy)
 	err := db.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
 		// While processing, next_attempt_at holds the end of the lease: a
 		// claim that lapses makes the delivery due again.
 		rows, err := tx.q.QueryContext(ctx, tx.Queries.d.claimStatement("webhook_deliveries", "(endpoint_id, event_id)",
-			" AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)", "", deliveryColumns),
-			micros(now), limit, claim, until)
+			" AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)"+except, "", deliveryColumns),
+			append([]any{micros(now), limit, claim, until}, exceptArgs...)...)
 		if err != nil {
 			return wrap(err)
 		}
