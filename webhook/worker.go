@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -337,11 +338,26 @@ func (w *Worker) send(ctx context.Context, t *target, d equipe.WebhookDelivery) 
 	req.Header.Set("webhook-signature", sig)
 	res, err := w.Client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", withoutResolver(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, ResponseBytes))
 	// Drain a little more so that the connection can be used again.
 	io.CopyN(io.Discard, res.Body, 64<<10)
 	return res.StatusCode, outbox.Storable(string(b)), nil
+}
+
+// withoutResolver is err as the delivery log keeps it, which the account's
+// administrators read: a failed name lookup says which name and why, not
+// which of the instance's DNS servers answered.
+func withoutResolver(err error) error {
+	var dns *net.DNSError
+	if !errors.As(err, &dns) {
+		return err
+	}
+	why := dns.Err
+	if dns.IsNotFound {
+		why = "no such host"
+	}
+	return fmt.Errorf("could not resolve %s: %s", dns.Name, why)
 }
