@@ -1,7 +1,9 @@
 package openid
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/rs/cors"
@@ -46,6 +48,8 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 		case path == "/.well-known/openid-configuration":
 			p.discovery(w, r)
 			return
+		case path == "/oidc/authorize", path == "/oidc/authorize/callback":
+			w = &issuerOnAnswer{ResponseWriter: w, issuer: p.issuer}
 		case path == "/oidc/userinfo":
 			noStore(w)
 			p.userinfoEndpoint(w, r)
@@ -106,7 +110,18 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.ClaimsSupported = supportedClaims
-	httphelper.MarshalJSON(w, d)
+	// RFC 9207, which op's document has no member for.
+	b, err := json.Marshal(d)
+	var doc map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	if err != nil {
+		httphelper.MarshalJSONWithStatus(w, oidc.ErrServerError(), http.StatusInternalServerError)
+		return
+	}
+	doc["authorization_response_iss_parameter_supported"] = true
+	httphelper.MarshalJSON(w, doc)
 }
 
 // userinfoEndpoint answers the userinfo endpoint as op does, but for its errors,
@@ -163,3 +178,36 @@ func verifierForm(v string) bool {
 	}
 	return true
 }
+
+// issuerOnAnswer adds the issuer (iss) to an authorization response that
+// sends the browser back to the client with a code or an error, as RFC 9207
+// says, in the query or the fragment that holds them: a client that signs
+// people in with several providers tells whose answer it got.
+type issuerOnAnswer struct {
+	http.ResponseWriter
+	issuer string
+}
+
+func (i *issuerOnAnswer) WriteHeader(status int) {
+	if status == http.StatusFound || status == http.StatusSeeOther {
+		if to, err := url.Parse(i.Header().Get("Location")); err == nil && to.IsAbs() {
+			add := func(v url.Values) bool {
+				if (v.Has("code") || v.Has("error")) && !v.Has("iss") {
+					v.Set("iss", i.issuer)
+					return true
+				}
+				return false
+			}
+			if q := to.Query(); add(q) {
+				to.RawQuery = q.Encode()
+				i.Header().Set("Location", to.String())
+			} else if f, err := url.ParseQuery(to.Fragment); err == nil && add(f) {
+				to.Fragment, to.RawFragment = "", ""
+				i.Header().Set("Location", to.String()+"#"+f.Encode())
+			}
+		}
+	}
+	i.ResponseWriter.WriteHeader(status)
+}
+
+func (i *issuerOnAnswer) Unwrap() http.ResponseWriter { return i.ResponseWriter }

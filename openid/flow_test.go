@@ -143,11 +143,18 @@ func (p *rp) exchange(t testing.TB, q url.Values, verifier string) (*oauth2.Toke
 // redirect URI, and returns that URI's query.
 func (p *rp) authorize(t testing.TB, browser *http.Client, authURL string, account *equipe.ID) url.Values {
 	t.Helper()
+	return p.authorizeTo(t, browser, authURL, account).Query()
+}
+
+// authorizeTo is authorize, answering the whole redirect URI the browser
+// was sent to.
+func (p *rp) authorizeTo(t testing.TB, browser *http.Client, authURL string, account *equipe.ID) *url.URL {
+	t.Helper()
 	u := authURL
 	for range 8 {
 		if strings.HasPrefix(u, p.oauth.RedirectURL) {
 			got, _ := url.Parse(u)
-			return got.Query()
+			return got
 		}
 		if !strings.HasPrefix(u, "http") {
 			u = p.env.URL + u

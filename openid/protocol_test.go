@@ -313,3 +313,28 @@ func TestProtocol_ALogoutThatNamesNoClientGoesToTheLoginPage(t *testing.T) {
 		t.Errorf("%d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestProtocol_EveryAuthorizationResponseSaysItsIssuer: the code, in the
+// query or the fragment, and the errors of the authorization endpoint
+// carry iss (RFC 9207), which discovery says.
+func TestProtocol_EveryAuthorizationResponseSaysItsIssuer(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	if q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil); q.Get("code") == "" || q.Get("iss") != env.URL {
+		t.Errorf("a code: %v", q)
+	}
+	to := p.authorizeTo(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("response_mode", "fragment")), nil)
+	if f, err := url.ParseQuery(to.Fragment); err != nil || f.Get("code") == "" || f.Get("iss") != env.URL || to.Query().Has("iss") {
+		t.Errorf("a code in the fragment: %s", to)
+	}
+	if q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.SetAuthURLParam("code_challenge", "x"), oauth2.SetAuthURLParam("code_challenge_method", "plain")), nil); q.Get("error") == "" || q.Get("iss") != env.URL {
+		t.Errorf("an error of the library's: %v", q)
+	}
+	res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration"))
+	var d map[string]any
+	if err := json.Unmarshal([]byte(body(res)), &d); err != nil || d["authorization_response_iss_parameter_supported"] != true || d["issuer"] != env.URL {
+		t.Errorf("discovery: %v %v", d["authorization_response_iss_parameter_supported"], err)
+	}
+}
