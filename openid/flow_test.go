@@ -707,3 +707,60 @@ func TestProvider_ADisabledIdentityKeepsNoGrant(t *testing.T) {
 		})
 	}
 }
+
+// TestProvider_ALogoutWithoutAnIDTokenAsksThePerson: an application that
+// sends the person to the end-session endpoint with its client_id but no ID
+// token gets them asked, on equipe's page in their language, whether to
+// log out of equipe too; only their confirmation, posted from that page,
+// ends the session and the grants and sends them on to the application.
+// The same confirmation posted from another site's page ends nothing.
+func TestProvider_ALogoutWithoutAnIDTokenAsksThePerson(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	const bye = "http://127.0.0.1:9/bye"
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		PostLogoutURIs: []string{bye}, Scopes: []string{"offline_access"}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := url.Values{"client_id": {p.oauth.ClientID}, "post_logout_redirect_uri": {bye}, "state": {"st"}}
+	r := send(t, ada.browser, "GET", env.URL+"/oidc/end_session?"+params.Encode(), nil)
+	ask := r.Header.Get("Location")
+	if r.StatusCode != 303 || !strings.HasPrefix(ask, "/logout/confirm?") {
+		t.Fatalf("no question: %d %q", r.StatusCode, ask)
+	}
+	page := send(t, ada.browser, "GET", env.URL+ask, nil)
+	html := body(page)
+	if page.StatusCode != 200 || !strings.Contains(html, "<h1>Vous déconnecter d") || !strings.Contains(html, `name="logout_confirmed"`) ||
+		!strings.Contains(html, `name="state" value="st"`) || !strings.Contains(html, `name="client_id" value="`+p.oauth.ClientID+`"`) {
+		t.Fatalf("the page: %d %s", page.StatusCode, html)
+	}
+	loggedIn := func() bool { return send(t, ada.browser, "GET", env.URL+"/", nil).StatusCode == 200 }
+	if !loggedIn() {
+		t.Fatal("asking logged the person out")
+	}
+	confirm := url.Values{"logout_confirmed": {"yes"}}
+	for k, v := range params {
+		confirm[k] = v
+	}
+	req, _ := http.NewRequest("POST", env.URL+"/oidc/end_session", strings.NewReader(confirm.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://elsewhere.example")
+	req.Header.Set("Sec-Fetch-Site", "same-site")
+	if r := do(t, ada.browser, req); r.StatusCode != 303 || !loggedIn() {
+		t.Fatalf("a confirmation from another site: %d %q, logged in %v", r.StatusCode, r.Header.Get("Location"), loggedIn())
+	}
+	r = send(t, ada.browser, "POST", env.URL+"/oidc/end_session", confirm)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, bye) || !strings.Contains(loc, "state=st") {
+		t.Fatalf("the confirmation: %d %q %s", r.StatusCode, loc, body(r))
+	}
+	if loggedIn() {
+		t.Error("the equipe session outlived the confirmed logout")
+	}
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("a refresh token outlived the logout")
+	}
+}

@@ -143,10 +143,30 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "/oidc/end_session":
-		// RP-initiated logout ends the browser's equipe session too.
-		if a, ok := httpauth.Auth(r); ok {
-			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, a))
+		// RP-initiated logout ends the browser's equipe session too: at
+		// once with an ID token of the same person, else once the person
+		// says so (the provider should ask, RP-Initiated Logout 2).
+		a, ok := httpauth.Auth(r)
+		if !ok {
+			break
 		}
+		ctx := context.WithValue(r.Context(), sessionKey{}, a)
+		if r.FormValue("id_token_hint") == "" && httpauth.AuthVia(r) == httpauth.ViaCookie {
+			if r.FormValue(logoutConfirmed) != "yes" || r.Method != http.MethodPost || !p.fromThisSite(r) {
+				ask := url.Values{}
+				for _, k := range EndSessionParams {
+					if v := r.FormValue(k); v != "" {
+						ask.Set(k, v)
+					}
+				}
+				http.Redirect(w, r, "/logout/confirm?"+ask.Encode(), http.StatusSeeOther)
+				return
+			}
+			ctx = context.WithValue(ctx, confirmedKey{}, true)
+		}
+		r.Form.Del(logoutConfirmed)
+		r.PostForm.Del(logoutConfirmed)
+		r = r.WithContext(ctx)
 	}
 	if p.Log != nil {
 		r = r.WithContext(context.WithValue(r.Context(), logKey{}, p.Log))
@@ -155,6 +175,27 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type sessionKey struct{}
+
+// confirmedKey marks a logout the person confirmed on equipe's page.
+type confirmedKey struct{}
+
+// logoutConfirmed is the field of equipe's logout page that says the person
+// confirmed.
+const logoutConfirmed = "logout_confirmed"
+
+// EndSessionParams are the parameters of an end-session request that
+// equipe's logout page posts back once the person confirmed.
+var EndSessionParams = []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint"}
+
+// fromThisSite reports whether r comes from a page of this site: a
+// confirmation that another site's page could post does not count.
+func (p *Provider) fromThisSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+		return true
+	}
+	u, err := url.Parse(p.issuer)
+	return err == nil && r.Header.Get("Origin") == u.Scheme+"://"+u.Host
+}
 
 // unsupportedModeKey holds the response_mode of an authorization request
 // that asked for one the provider does not answer in.
@@ -201,10 +242,15 @@ func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, err error) {
 // that session; the browser then goes to the post-logout redirect URI
 // (checked by op against the client's), else to equipe's login page.
 func (p *Provider) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	confirmed := ctx.Value(confirmedKey{}) != nil
+	a, hasSession := ctx.Value(sessionKey{}).(identity.Auth)
+	if confirmed && hasSession {
+		req.UserID = a.User.ID.String()
+	}
 	if err := p.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
 		return "", err
 	}
-	if a, ok := ctx.Value(sessionKey{}).(identity.Auth); ok && a.User.ID.String() == req.UserID && p.EndSession != nil {
+	if hasSession && a.User.ID.String() == req.UserID && p.EndSession != nil {
 		if err := p.EndSession(ctx, a); err != nil {
 			return "", err
 		}

@@ -198,3 +198,20 @@ func (w *Web) oidcRefuse(rw http.ResponseWriter, r *http.Request, id, code strin
 	}
 	return w.oidcContinue(rw, r, to)
 }
+
+// oidcLogoutForm asks the person whether to log out of equipe too, for an
+// application that sent them to the end-session endpoint without an ID
+// token of theirs (RP-Initiated Logout 2: the provider should then ask):
+// the form posts the application's request back there, confirmed, and the
+// provider then sends them on to the application.
+func (w *Web) oidcLogoutForm(rw http.ResponseWriter, r *http.Request) error {
+	keep := url.Values{}
+	for _, k := range openid.EndSessionParams {
+		if v := r.URL.Query().Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	p := w.page(r, "page.oidc_logout")
+	p.Data = keep
+	return w.render(rw, r, http.StatusOK, "oidc_logout", p)
+}

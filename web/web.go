@@ -110,6 +110,7 @@ var routes = []route{
 	{"POST /login/second-factor/passkey/options", public, (*Web).secondStepPasskeyOptions},
 	{"POST /login/second-factor/passkey", public, (*Web).secondStepPasskey},
 	{"POST /logout", loggedIn, (*Web).logOut},
+	{"GET /logout/confirm", loggedIn, (*Web).oidcLogoutForm},
 	{"GET /me/email", member, (*Web).emailForm},
 	{"POST /me/email", member, (*Web).changeEmail},
 	{"POST /me/email/resend", member, (*Web).resendEmailChange},
@@ -561,7 +562,7 @@ func (w *Web) page(r *http.Request, title string) *page {
 var authPages = map[string]bool{
 	"login": true, "login_second_factor": true, "signup": true, "signup_confirm": true,
 	"invitation": true, "forgot": true, "reset": true, "link": true,
-	"consent": true, "oidc_consent": true, "oidc_continue": true,
+	"consent": true, "oidc_consent": true, "oidc_continue": true, "oidc_logout": true,
 }
 
 // render executes a page's template into a buffer first, so that a
