@@ -147,6 +147,8 @@ func TestChanges_KeysSeeWhatTheirReachHoldsInCommitOrder(t *testing.T) {
 		}{
 			{a.admin, "", 403, "changes.key_required", ""},
 			{aKey, "?after=x", 422, "error.fields", "after"},
+			{aKey, "?after=%2B1", 422, "error.fields", "after"},
+			{aKey, "?after=01", 422, "error.fields", "after"},
 			{aKey, "?after=99999999", 410, "changes.cursor_expired", ""},
 			{aKey, "?limit=0", 422, "error.fields", "limit"},
 			{aKey, "?limit=201", 422, "error.fields", "limit"},

@@ -84,8 +84,10 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 	switch q.After {
 	case "", CursorNow:
 	default:
+		// A cursor is one this stream gave: its number written out, no
+		// sign, no leading zero.
 		n, err := strconv.ParseInt(q.After, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || strconv.FormatInt(n, 10) != q.After {
 			fields = append(fields, equipe.FieldError{Field: "after", Key: "request.cursor_invalid"})
 		}
 		after = n
