@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,29 @@ func TestMarshalPublic_FalseIsAbsentWhereTheDocumentationSaysSo(t *testing.T) {
 	var got struct{ Before, After map[string]any }
 	if err := json.Unmarshal(b, &got); err != nil || got.Before["archived"] != nil || got.After["archived"] != true {
 		t.Errorf("an archiving: %s %v", b, err)
+	}
+}
+
+// TestMarshalPublic_AMemberWithNoResourcesSaysSo: a member's state made now
+// has resources, empty when they hold none, so that only an event older
+// than the field has none (docs/events.md).
+func TestMarshalPublic_AMemberWithNoResourcesSaysSo(t *testing.T) {
+	now, _ := jsonv2.Marshal(MemberOf(equipe.Member{Role: "manager", Status: equipe.MemberActive}, nil))
+	var got map[string]any
+	if err := json.Unmarshal(now, &got); err != nil {
+		t.Fatal(err)
+	}
+	if rs, ok := got["resources"].([]any); !ok || len(rs) != 0 {
+		t.Errorf("a member with none: %s", now)
+	}
+	var old Member
+	if err := json.Unmarshal([]byte(`{"role":"manager","status":"active","title":"","overrides":[]}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	for _, enc := range []func(any) ([]byte, error){json.Marshal, func(v any) ([]byte, error) { return jsonv2.Marshal(v) }} {
+		b, _ := enc(old)
+		if strings.Contains(string(b), "resources") {
+			t.Errorf("an event older than the field: %s", b)
+		}
 	}
 }

@@ -119,7 +119,9 @@ type Member struct {
 	Status    equipe.MemberStatus `json:"status"`
 	Title     string              `json:"title"`
 	Overrides []equipe.Override   `json:"overrides"`
-	Resources []equipe.ID         `json:"resources,omitempty"`
+	// Resources are absent (nil) only in events older than the field: a
+	// member with none has an empty list.
+	Resources []equipe.ID `json:"resources,omitzero"`
 	// ExternalID is the vendor's identifier of the member in the account
 	// (absent when none).
 	ExternalID string `json:"external_id,omitempty"`
@@ -133,6 +135,9 @@ func MemberOf(m equipe.Member, resources []equipe.ID) Member {
 	ovs := m.Overrides
 	if ovs == nil {
 		ovs = []equipe.Override{}
+	}
+	if resources == nil {
+		resources = []equipe.ID{}
 	}
 	return Member{Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, Resources: resources,
 		ExternalID: m.ExternalID, NotificationEmail: m.NotificationEmail}
