@@ -30,6 +30,17 @@ func ParseID(s string) (ID, error) {
 	return id, nil
 }
 
+// ParseIDs returns the IDs among ss, leaving out what is no ID.
+func ParseIDs(ss []string) []ID {
+	out := make([]ID, 0, len(ss))
+	for _, s := range ss {
+		if id, err := ParseID(s); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // MustParse parses s as an ID and panics if it is not one (for constants
 // and tests).
 func MustParse(s string) ID { return uuid.MustParse(s) }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -457,4 +458,21 @@ func WebhookPath(r *http.Request) (*equipe.ID, equipe.ID, error) {
 	}
 	id, err := equipe.ParseID(r.PathValue("webhook"))
 	return owner, id, err
+}
+
+// OriginOf returns u's origin as a browser writes it in the Origin header:
+// scheme and host in lower case, the port only when it is not the scheme's
+// default.
+func OriginOf(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		return scheme + "://" + net.JoinHostPort(host, port)
+	}
+	if strings.Contains(host, ":") {
+		return scheme + "://[" + host + "]"
+	}
+	return scheme + "://" + host
 }

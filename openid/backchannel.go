@@ -113,13 +113,7 @@ func (l *Logouts) RunOnce(ctx context.Context) (int, error) {
 type logoutQueue struct{ l *Logouts }
 
 func (q logoutQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy []string) ([]store.Logout, error) {
-	clients := make([]equipe.ID, 0, len(busy))
-	for _, k := range busy {
-		if id, err := equipe.ParseID(k); err == nil {
-			clients = append(clients, id)
-		}
-	}
-	return q.l.DB.ClaimLogouts(ctx, now, lease, limit, claim, clients...)
+	return q.l.DB.ClaimLogouts(ctx, now, lease, limit, claim, equipe.ParseIDs(busy)...)
 }
 
 // Key is the notice's client: one whose back-channel URI answers late holds

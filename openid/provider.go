@@ -73,6 +73,7 @@ type Provider struct {
 
 	op      *op.Provider
 	issuer  string
+	origin  string // the issuer's, as browsers write it in Origin
 	clients clientCache
 }
 
@@ -112,6 +113,9 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 		return nil, err
 	}
 	p.op, p.issuer = o, strings.TrimSuffix(issuer, "/")
+	if u, err := url.Parse(p.issuer); err == nil {
+		p.origin = httpauth.OriginOf(u)
+	}
 	return p, nil
 }
 
@@ -190,11 +194,7 @@ var EndSessionParams = []string{"client_id", "post_logout_redirect_uri", "state"
 // fromThisSite reports whether r comes from a page of this site: a
 // confirmation that another site's page could post does not count.
 func (p *Provider) fromThisSite(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
-		return true
-	}
-	u, err := url.Parse(p.issuer)
-	return err == nil && r.Header.Get("Origin") == u.Scheme+"://"+u.Host
+	return r.Header.Get("Sec-Fetch-Site") == "same-origin" || r.Header.Get("Origin") == p.origin
 }
 
 // unsupportedModeKey holds the response_mode of an authorization request

@@ -15,7 +15,6 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/i18n"
-	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -293,27 +292,5 @@ func checkRefusal(t *testing.T, cat *i18n.Catalog, env *apptest.Env, tg target, 
 	page := string(body)
 	if !strings.Contains(page, `<html lang="`+locale+`">`) || !strings.Contains(page, html.EscapeString(message)) {
 		t.Fatalf("the page does not say %q in %s:\n%s", message, locale, page)
-	}
-}
-
-func TestOrigin_IsWrittenAsBrowsersWriteIt(t *testing.T) {
-	for raw, want := range map[string]string{
-		"http://127.0.0.1:8080":           "http://127.0.0.1:8080",
-		"http://localhost":                "http://localhost",
-		"http://localhost:80":             "http://localhost",
-		"https://Equipe.Example.COM:443":  "https://equipe.example.com",
-		"HTTPS://equipe.example.com:8443": "https://equipe.example.com:8443",
-		"https://equipe.example.com:80":   "https://equipe.example.com:80",
-		"http://[::1]:8080":               "http://[::1]:8080",
-		"http://[::1]":                    "http://[::1]",
-		"https://equipe.example.com/":     "https://equipe.example.com",
-	} {
-		u, err := url.Parse(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := server.Origin(u); got != want {
-			t.Errorf("Origin(%s) = %q, want %q", raw, got, want)
-		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -77,7 +76,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	case s.Pages == nil:
 		return nil, errors.New("server: no pages to show refusals")
 	}
-	s.origin = Origin(s.PublicURL)
+	s.origin = httpauth.OriginOf(s.PublicURL)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -165,23 +164,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.NewEncoder(w).Encode(map[string]string{"status": "ok", "database": string(s.DB.Engine())})
-}
-
-// Origin returns u's origin as a browser writes it in the Origin header:
-// scheme and host in lower case, the port only when it is not the scheme's
-// default.
-func Origin(u *url.URL) string {
-	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
-	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
-		port = ""
-	}
-	if port != "" {
-		return scheme + "://" + net.JoinHostPort(host, port)
-	}
-	if strings.Contains(host, ":") {
-		return scheme + "://[" + host + "]"
-	}
-	return scheme + "://" + host
 }
 
 // sameOrigin refuses a request authenticated by the session cookie that may

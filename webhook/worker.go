@@ -172,7 +172,7 @@ type queue struct{ w *Worker }
 
 // Claim claims a batch and reads each of its endpoints once.
 func (q queue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string, busy []string) ([]job, error) {
-	ds, err := q.w.DB.ClaimWebhookDeliveries(ctx, now, lease, limit, claim, ids(busy)...)
+	ds, err := q.w.DB.ClaimWebhookDeliveries(ctx, now, lease, limit, claim, equipe.ParseIDs(busy)...)
 	if err != nil {
 		return nil, err
 	}
@@ -194,17 +194,6 @@ func (q queue) Attempt(j job) int { return j.d.Attempts + 1 }
 // Key is the delivery's endpoint: one that answers late holds up its own
 // deliveries only.
 func (q queue) Key(j job) string { return j.d.EndpointID.String() }
-
-// ids parses the keys of outbox.Queue (IDs written out).
-func ids(keys []string) []equipe.ID {
-	out := make([]equipe.ID, 0, len(keys))
-	for _, k := range keys {
-		if id, err := equipe.ParseID(k); err == nil {
-			out = append(out, id)
-		}
-	}
-	return out
-}
 
 func (q queue) Attrs(j job) []any {
 	return []any{"endpoint_id", j.d.EndpointID.String(), "event_id", j.d.EventID.String()}

@@ -19,12 +19,12 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app"
+	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/openid"
-	"github.com/equipe-dev/equipe/server"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/webhook"
@@ -194,7 +194,7 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	env := &Env{URL: base, Origin: server.Origin(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
+	env := &Env{URL: base, Origin: httpauth.OriginOf(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
 		worked: worked, heard: heard}
 	if e == store.Postgres {
 		// The change listener forgets everything once it has connected
