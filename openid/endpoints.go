@@ -65,6 +65,9 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 			if _, _, basic := r.BasicAuth(); basic {
 				w = &basicChallenge{ResponseWriter: w}
 			}
+			if path == "/oidc/introspect" {
+				w = &introspectionError{ResponseWriter: w}
+			}
 			if path == "/oidc/token" {
 				if v := r.PostFormValue("code_verifier"); v != "" && !verifierForm(v) {
 					httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidGrant().WithDescription(
@@ -94,6 +97,34 @@ func (b *basicChallenge) WriteHeader(status int) {
 }
 
 func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+// introspectionError answers, in place of op's plain-text 401 of the
+// introspection endpoint (its only error: the caller did not authenticate
+// as a client), the JSON error of RFC 6749 5.2 that RFC 7662 2.3 asks for.
+type introspectionError struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (e *introspectionError) WriteHeader(status int) {
+	if status != http.StatusUnauthorized || !strings.HasPrefix(e.Header().Get("Content-Type"), "text/plain") {
+		e.ResponseWriter.WriteHeader(status)
+		return
+	}
+	e.replaced = true
+	e.Header().Del("Content-Length")
+	httphelper.MarshalJSONWithStatus(e.ResponseWriter, oidc.ErrInvalidClient().WithDescription(
+		"the client must authenticate: client_id and client_secret, or HTTP Basic"), status)
+}
+
+func (e *introspectionError) Write(b []byte) (int, error) {
+	if e.replaced {
+		return len(b), nil
+	}
+	return e.ResponseWriter.Write(b)
+}
+
+func (e *introspectionError) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
 // discovery answers op's discovery document, less what op lists and the
 // provider does not do: the implicit flow and its response types, the

@@ -204,6 +204,26 @@ func TestProtocol_DiscoveryListsWhatTheProviderDoesAndTheEndpointsAnswerAsTheRFC
 	}
 	tok, _ := p.exchange(t, q, verifier)
 
+	// Introspection by a caller that is not a client: RFC 7662 2.3 and RFC
+	// 6749 5.2, a JSON error, with the challenge of the scheme tried.
+	for _, basic := range []bool{false, true} {
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic {
+			req.SetBasicAuth(url.QueryEscape(p.oauth.ClientID), "wrong")
+		}
+		res := do(t, http.DefaultClient, req)
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		b := body(res)
+		if err := json.Unmarshal([]byte(b), &e); err != nil || res.StatusCode != 401 || e.Error != "invalid_client" || e.Description == "" ||
+			res.Header.Get("Content-Type") != "application/json" || strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Basic") != basic {
+			t.Errorf("introspection, Basic %v: %d %v %q", basic, res.StatusCode, res.Header, b)
+		}
+	}
+
 	userinfo := func(auth string) *http.Response {
 		req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
 		if auth != "" {
