@@ -377,11 +377,11 @@ type memberView struct {
 	LastLoginAt     *time.Time              `json:"last_login_at"`
 	JoinedAt        *time.Time              `json:"joined_at"`
 	CreatedAt       time.Time               `json:"created_at"`
-	// SecondFactor: the member has a second factor (an authenticator app
-	// or a passkey).
+	// SecondFactor: the member joined and has a second factor (an
+	// authenticator app or a passkey).
 	SecondFactor bool `json:"second_factor"`
-	// UserDisabled: the instance disabled the person's identity (no
-	// login, every check about them denied, in every account).
+	// UserDisabled: the member joined and the instance disabled their
+	// identity (no login, every check about them denied, in every account).
 	UserDisabled bool `json:"user_disabled"`
 	// ExternalID: the vendor's identifier of the member in the account.
 	ExternalID *string `json:"external_id"`

@@ -186,16 +186,8 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			if _, err := u.Member(ctx, account, usr.ID); err == nil {
 				return conflict("member.exists", map[string]any{"user_id": usr.ID.String()})
 			}
-			if actor.User != nil {
-				// Someone the actor already sees in an account they share
-				// goes by their own names here too.
-				shared, err := u.SharesAccount(ctx, actor.User.ID, usr.ID)
-				if err != nil {
-					return err
-				}
-				if shared {
-					m.FirstName, m.LastName = "", ""
-				}
+			if m.FirstName, m.LastName, err = namesUntilJoined(ctx, u, actor, usr, first, last); err != nil {
+				return err
 			}
 		case equipe.ENOTFOUND:
 			// A new identity holds nothing but the address until its owner
@@ -510,6 +502,22 @@ func throttledAt(ws map[string]store.HitWindow, what string, account, user equip
 // someone makes, one address receives at most invitesPerAddress an hour.
 func limitRecipient(ctx context.Context, u *work.Unit, emailKey string) error {
 	return u.Limit(ctx, "invite:to:"+emailKey, invitesPerAddress, mailWindow, "invite.throttled")
+}
+
+// namesUntilJoined are the names an account shows a member whose identity
+// usr exists, until they join: the identity's own when the actor already
+// sees them in an account they share, else only what the actor typed (none:
+// the address), so that an address reveals nobody's name to an account
+// they have not joined.
+func namesUntilJoined(ctx context.Context, u *work.Unit, actor Actor, usr equipe.User, first, last string) (string, string, error) {
+	if actor.User == nil {
+		return first, last, nil
+	}
+	shared, err := u.SharesAccount(ctx, actor.User.ID, usr.ID)
+	if err != nil || !shared {
+		return first, last, err
+	}
+	return usr.FirstName, usr.LastName, nil
 }
 
 // displayName is how an account names a member in its emails: the names it

@@ -3,6 +3,7 @@ package team_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -2404,4 +2405,77 @@ func TestChanges_APageOfAChangeNotYetHeardIsNotSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined:
+// an administrator who adds, without names, an address that has an
+// identity elsewhere learns nothing of it until the person joins — not its
+// names (the member's view, the team page, its search, the email that
+// confirms the addition), not whether it has a second factor, not whether
+// the instance disabled it; one who already shares an account with the
+// person sees the names they see there.
+func TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, shares := range []bool{false, true} {
+			t.Run(fmt.Sprintf("the adder shares an account with them: %v", shares), func(t *testing.T) {
+				elsewhere := b.scene(t)
+				grace := elsewhere.add("grace", "admin", equipe.MemberActive)
+				s := b.scene(t)
+				adder := s.users["admin"]
+				if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+					if err := tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper"); err != nil {
+						return err
+					}
+					if !shares {
+						return nil
+					}
+					return tx.CreateMember(ctx, &equipe.Member{AccountID: elsewhere.account, UserID: adder.ID, Role: "guest",
+						Status: equipe.MemberActive, JoinedAt: time.Now(), CreatedAt: time.Now()})
+				}); err != nil {
+					t.Fatal(err)
+				}
+				s.enrol(t, grace, "totp")
+				if _, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: grace.Email, Role: "collaborator",
+					Resources: s.product()}); err != nil {
+					t.Fatal(key(err))
+				}
+				if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, grace.ID, time.Now()) }); err != nil {
+					t.Fatal(err)
+				}
+				wantFirst, wantLast := "", ""
+				if shares {
+					wantFirst, wantLast = "Grace", "Hopper"
+				}
+				v, err := s.s.ViewMember(ctx, s.admin(), s.account, grace.ID)
+				if err != nil || v.User.FirstName != wantFirst || v.User.LastName != wantLast || v.SecondFactor || !v.User.DisabledAt.IsZero() {
+					t.Errorf("the member's view: %q %q, second factor %v, disabled %v (%v)", v.User.FirstName, v.User.LastName,
+						v.SecondFactor, v.User.DisabledAt, err)
+				}
+				rows, _, err := s.s.TeamPage(ctx, s.admin(), team.MemberFilter{Account: s.account, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := false
+				for _, r := range rows {
+					if r.Member.UserID == grace.ID {
+						found = true
+						if r.FirstName != wantFirst || r.LastName != wantLast || r.SecondFactor || r.UserDisabled {
+							t.Errorf("the team page: %q %q, second factor %v, disabled %v", r.FirstName, r.LastName, r.SecondFactor, r.UserDisabled)
+						}
+					}
+				}
+				if !found {
+					t.Fatal("not on the team page")
+				}
+				if rows, _, err := s.s.TeamPage(ctx, s.admin(), team.MemberFilter{Account: s.account, Search: "hopper", Limit: 50}); err != nil || (len(rows) == 1) != shares {
+					t.Errorf("a search for their name finds %d (%v)", len(rows), err)
+				}
+				for _, m := range servicetest.Mails(t, b.raw, adder.Email) {
+					if m.Template == mail.TemplateAdderConfirmation && strings.Contains(m.Text, "Hopper") != shares {
+						t.Errorf("the confirmation to the adder: %s", m.Text)
+					}
+				}
+			})
+		}
+	})
 }
