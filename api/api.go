@@ -550,11 +550,21 @@ func pointerField(ptr string) string {
 	return strings.NewReplacer("~1", "/", "~0", "~").Replace(ptr)
 }
 
-// respond writes v as JSON with status.
+// respond writes v as JSON with status. v is encoded before anything is
+// written: a value that cannot be encoded (a string that is not UTF-8)
+// returns its error with nothing sent, so that the caller answers a real
+// 500, which an Idempotency-Key does not keep, rather than a status the
+// body contradicts.
 func respond(w http.ResponseWriter, status int, v any) error {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := json.MarshalWrite(buf, v); err != nil {
+		return err
+	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
-	return json.MarshalWrite(w, v)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // respondJSON writes the JSON text b with status 200.
