@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/reqbody"
+	"github.com/equipe-dev/equipe/internal/reqquery"
 	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -310,6 +311,33 @@ var (
 	jsonType = []string{"application/json"}
 )
 
+// listParams are the query parameters that are lists, given once per
+// element, by route; any other is read once, and refused given twice.
+var listParams = map[string][]string{
+	"/api/v1/accounts/{account}/access-state": {"user"},
+}
+
+// checkQuery refuses a query string that does not parse (a pair that
+// url.URL.Query would drop in silence), that carries a credential, or that
+// gives a parameter twice where the route reads it once.
+func checkQuery(rt route, r *http.Request) error {
+	q, repeated, err := reqquery.Parse(r.URL.RawQuery, listParams[rt.path]...)
+	if err != nil {
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.query_invalid"}
+	}
+	for _, p := range secretParams {
+		if q.Has(p) {
+			return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"}
+		}
+	}
+	if repeated != "" {
+		args := map[string]any{"name": repeated}
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.query_repeated", args: args,
+			fields: []equipe.FieldError{{Field: repeated, Key: "request.query_repeated", Args: args}}}
+	}
+	return nil
+}
+
 func (a *API) wrap(rt route) http.Handler {
 	inAccount := strings.Contains(rt.path, "{account}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -321,12 +349,9 @@ func (a *API) wrap(rt route) http.Handler {
 			return
 		}
 		if r.URL.RawQuery != "" {
-			q := r.URL.Query()
-			for _, p := range secretParams {
-				if q.Has(p) {
-					a.fail(w, r, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"})
-					return
-				}
+			if err := checkQuery(rt, r); err != nil {
+				a.fail(w, r, err)
+				return
 			}
 		}
 		if httpauth.BadBearer(r) {

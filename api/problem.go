@@ -45,6 +45,7 @@ type requestError struct {
 	status int
 	typ    string
 	key    string
+	args   map[string]any // of the detail's message
 	fields []equipe.FieldError
 }
 
@@ -58,7 +59,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 	if errors.As(err, &re) {
 		p = Problem{Type: ProblemTypePrefix + re.typ, Status: re.status, Code: re.key}
 		p.Title = cat.T(locale, "error."+strings.ReplaceAll(re.typ, "-", "_"), nil)
-		p.Detail = cat.T(locale, re.key, nil)
+		p.Detail = cat.T(locale, re.key, re.args)
 		p.Errors = fieldProblems(cat, locale, re.fields)
 	} else {
 		e := equipe.AsError(err)
