@@ -22,6 +22,7 @@ import (
 	"github.com/equipe-dev/equipe/idempotency"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/reqbody"
+	"github.com/equipe-dev/equipe/internal/reqquery"
 	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/team"
 )
@@ -310,6 +311,33 @@ var (
 	jsonType = []string{"application/json"}
 )
 
+// listParams are the query parameters that are lists, given once per
+// element, by route; any other is read once, and refused given twice.
+var listParams = map[string][]string{
+	"/api/v1/accounts/{account}/access-state": {"user"},
+}
+
+// checkQuery refuses a query string that does not parse (a pair that
+// url.URL.Query would drop in silence), that carries a credential, or that
+// gives a parameter twice where the route reads it once.
+func checkQuery(rt route, r *http.Request) error {
+	q, repeated, err := reqquery.Parse(r.URL.RawQuery, listParams[rt.path]...)
+	if err != nil {
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.query_invalid"}
+	}
+	for _, p := range secretParams {
+		if q.Has(p) {
+			return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"}
+		}
+	}
+	if repeated != "" {
+		args := map[string]any{"name": repeated}
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.query_repeated", args: args,
+			fields: []equipe.FieldError{{Field: repeated, Key: "request.query_repeated", Args: args}}}
+	}
+	return nil
+}
+
 func (a *API) wrap(rt route) http.Handler {
 	inAccount := strings.Contains(rt.path, "{account}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -321,12 +349,9 @@ func (a *API) wrap(rt route) http.Handler {
 			return
 		}
 		if r.URL.RawQuery != "" {
-			q := r.URL.Query()
-			for _, p := range secretParams {
-				if q.Has(p) {
-					a.fail(w, r, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"})
-					return
-				}
+			if err := checkQuery(rt, r); err != nil {
+				a.fail(w, r, err)
+				return
 			}
 		}
 		if httpauth.BadBearer(r) {
@@ -550,11 +575,21 @@ func pointerField(ptr string) string {
 	return strings.NewReplacer("~1", "/", "~0", "~").Replace(ptr)
 }
 
-// respond writes v as JSON with status.
+// respond writes v as JSON with status. v is encoded before anything is
+// written: a value that cannot be encoded (a string that is not UTF-8)
+// returns its error with nothing sent, so that the caller answers a real
+// 500, which an Idempotency-Key does not keep, rather than a status the
+// body contradicts.
 func respond(w http.ResponseWriter, status int, v any) error {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := json.MarshalWrite(buf, v); err != nil {
+		return err
+	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
-	return json.MarshalWrite(w, v)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // respondJSON writes the JSON text b with status 200.

@@ -109,3 +109,32 @@ func TestImport_DryRunThenImportThroughTheAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestImport_AFileThatIsNotUTF8IsOneProblemAndNothingIsWritten: a file
+// saved by Excel as "CSV (semicolon delimited)" (Windows-1252) is answered
+// with one problem saying to save it as UTF-8, in a dry run (200) as in an
+// import (422, nothing written).
+func TestImport_AFileThatIsNotUTF8IsOneProblemAndNothingIsWritten(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		file := "email;first_name;last_name;role;resources\r\nres1@x.example;Marc;Dubois;collaborator;Si\xe8ge\r\n"
+		for _, c := range []struct {
+			query  string
+			status int
+		}{{"?dry_run=true", 200}, {"", 422}} {
+			r := call(t, env.Client(), "POST", a.url("/member-imports")+c.query, file, append(bearer(a.admin), "Content-Type", "text/csv")...)
+			problems, _ := r.JSON["problems"].([]any)
+			if r.Status != c.status || len(problems) != 1 {
+				t.Fatalf("%q: %d %s", c.query, r.Status, r.Raw)
+			}
+			p := problems[0].(map[string]any)
+			if p["line"] != float64(2) || p["column"] != "resources" || p["code"] != "import.not_utf8" ||
+				!strings.Contains(p["message"].(string), "UTF-8") {
+				t.Fatalf("%q: %s", c.query, r.Raw)
+			}
+		}
+		if membersWithEmail(t, env, "res1@x.example") != 0 {
+			t.Fatal("a file that is not UTF-8 added a member")
+		}
+	})
+}

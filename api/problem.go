@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/brand"
@@ -44,6 +45,7 @@ type requestError struct {
 	status int
 	typ    string
 	key    string
+	args   map[string]any // of the detail's message
 	fields []equipe.FieldError
 }
 
@@ -57,7 +59,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 	if errors.As(err, &re) {
 		p = Problem{Type: ProblemTypePrefix + re.typ, Status: re.status, Code: re.key}
 		p.Title = cat.T(locale, "error."+strings.ReplaceAll(re.typ, "-", "_"), nil)
-		p.Detail = cat.T(locale, re.key, nil)
+		p.Detail = cat.T(locale, re.key, re.args)
 		p.Errors = fieldProblems(cat, locale, re.fields)
 	} else {
 		e := equipe.AsError(err)
@@ -94,10 +96,21 @@ func writeProblem(w http.ResponseWriter, r *http.Request, cat *i18n.Catalog, log
 			w.Header().Set("WWW-Authenticate", brand.Realm(cat.ProductName(), ""))
 		}
 	}
+	// A problem's text is for people, and may quote what the request
+	// held: a byte that is not UTF-8 is written as U+FFFD rather than
+	// losing the problem. Encoded before the status is written, like
+	// every answer (see respond).
+	body, err := json.Marshal(p, jsontext.AllowInvalidUTF8(true))
+	if err != nil {
+		log.Error("problem not encoded", "method", r.Method, "path", httpauth.RedactPath(r.URL.Path), "err", err)
+		p = Problem{Type: ProblemTypePrefix + problem.Type(equipe.EINTERNAL), Status: http.StatusInternalServerError, Code: "error.internal",
+			Title: cat.T(locale, "error.internal", nil), Detail: cat.T(locale, "error.internal", nil)}
+		body, _ = json.Marshal(p)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
-	json.MarshalWrite(w, p)
+	w.Write(body)
 }
 
 func fieldProblems(cat *i18n.Catalog, locale string, fields []equipe.FieldError) []FieldProblem {

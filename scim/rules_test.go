@@ -171,6 +171,11 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 				map[string]any{"op": "replace", "path": "title", "value": "<b>"}), 400, "invalidValue"},
 			{"PATCH", "/scim/v2/Groups/manager", patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Chiefs"}), 400, "mutability"},
 			{"GET", "/scim/v2/Users?startIndex=x", nil, 400, "invalidValue"},
+			// A query that does not parse, or gives a parameter twice, is
+			// not read in part.
+			{"GET", "/scim/v2/Users?filter=userName%20eq%20%zz", nil, 400, "invalidSyntax"},
+			{"GET", "/scim/v2/Users?count=1;startIndex=2", nil, 400, "invalidSyntax"},
+			{"GET", "/scim/v2/Users?startIndex=1&count=1&startIndex=2", nil, 400, "invalidSyntax"},
 		} {
 			t.Run(c.method+" "+c.scimType, func(t *testing.T) {
 				scimError(t, do(t, env, c.method, c.path, tn.key, c.body), c.status, c.scimType)

@@ -14,6 +14,7 @@ import (
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/httpauth"
 	"github.com/equipe-dev/equipe/i18n"
+	"github.com/equipe-dev/equipe/internal/reqquery"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -131,10 +132,31 @@ func (s *Service) authenticated(fn func(*call) error) http.Handler {
 		// Roles are named in the account's language, whoever asks: a
 		// directory matches groups by name.
 		c.account, c.locale = acct, acct.Locale
+		if err := checkQuery(r); err != nil {
+			s.failIn(w, r, err, acct.Locale)
+			return
+		}
 		if err := fn(c); err != nil {
 			s.failIn(w, r, err, acct.Locale)
 		}
 	})
+}
+
+// checkQuery refuses a query string with a pair that does not parse, or
+// a parameter given twice: every parameter is read once, and would
+// otherwise be dropped in silence or read half.
+func checkQuery(r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	_, repeated, err := reqquery.Parse(r.URL.RawQuery)
+	switch {
+	case err != nil:
+		return badRequest(invalidSyntax, "request.query_invalid", nil)
+	case repeated != "":
+		return badRequest(invalidSyntax, "request.query_repeated", map[string]any{"name": repeated})
+	}
+	return nil
 }
 
 // groupsFixed answers the Group operations the service does not offer: an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/store"
@@ -33,7 +34,10 @@ func columnNames(cat *i18n.Catalog) map[string]string {
 }
 
 // ReadMembers reads a members file: UTF-8 with or without a byte order
-// mark, separated by commas or semicolons, RFC 4180 quoting. Its first
+// mark, separated by commas or semicolons, RFC 4180 quoting. A file that
+// is not UTF-8 (Excel's "CSV (semicolon delimited)" writes Windows-1252)
+// is refused as a whole, with one problem at the first line that is not,
+// rather than read as broken names or problems quoting broken bytes. Its first
 // line names the columns (see team.ImportColumns), by key or by header in
 // either language. Empty lines are skipped. A cell a spreadsheet would run
 // (starting with =, +, -, @, a tab or a carriage return) is a problem of
@@ -52,6 +56,11 @@ func ReadMembers(r io.Reader, cat *i18n.Catalog) (team.ImportFile, error) {
 	}
 	if err != nil {
 		return malformed(f, err), nil
+	}
+	for _, h := range header {
+		if !utf8.ValidString(h) {
+			return notUTF8(1, ""), nil
+		}
 	}
 	names := columnNames(cat)
 	cols := make([]string, len(header))
@@ -84,6 +93,15 @@ func ReadMembers(r io.Reader, cat *i18n.Catalog) (team.ImportFile, error) {
 			return malformed(f, err), nil
 		}
 		line, _ := c.FieldPos(0)
+		for i, cell := range rec {
+			if !utf8.ValidString(cell) {
+				col := ""
+				if i < len(cols) {
+					col = cols[i]
+				}
+				return notUTF8(line, col), nil
+			}
+		}
 		row := team.ImportRow{Line: line, Cells: make(map[string]string, len(cols))}
 		empty := true
 		for i, cell := range rec {
@@ -124,6 +142,12 @@ func isExportOnly(key string) bool {
 		}
 	}
 	return false
+}
+
+// notUTF8 is a file refused for a line (and, when known, a column) that
+// is not UTF-8: that one problem, and no row.
+func notUTF8(line int, column string) team.ImportFile {
+	return team.ImportFile{Problems: []team.ImportProblem{{Line: line, Column: column, Key: "import.not_utf8"}}}
 }
 
 // malformed adds the problem of a file encoding/csv cannot read on.

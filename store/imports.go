@@ -21,7 +21,8 @@ type MemberImport struct {
 	Unchanged int
 	Skipped   int
 	CreatedAt time.Time
-	// FinishedAt is when the last row was done (zero until then).
+	// FinishedAt is when the last row was done (zero until then; stored
+	// as 0, see orNever).
 	FinishedAt time.Time
 }
 
@@ -38,7 +39,7 @@ const importColumns = `id, account_id, actor, status, total, processed, added, u
 
 func scanImport(row interface{ Scan(...any) error }, m *MemberImport) error {
 	return wrap(row.Scan(&m.ID, &m.AccountID, &m.Actor, &m.Status, &m.Total, &m.Processed, &m.Added, &m.Updated,
-		&m.Unchanged, &m.Skipped, ts(&m.CreatedAt), ts(&m.FinishedAt)))
+		&m.Unchanged, &m.Skipped, ts(&m.CreatedAt), orNever(&m.FinishedAt)))
 }
 
 // CreateImport writes a planned import and its rows.
@@ -196,9 +197,9 @@ func (w Writes) RecordImportRows(ctx context.Context, id equipe.ID, rows []Impor
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: ImportRowsTaken}
 		}
 	}
-	status, finished := "running", int64(0)
+	status, finished := "running", zeroNever(time.Time{})
 	if done {
-		status, finished = "done", micros(at)
+		status, finished = "done", zeroNever(at)
 	}
 	return w.execOne(ctx, `UPDATE member_imports SET processed = processed + $2, added = added + $3, updated = updated + $4,
 		unchanged = unchanged + $5, skipped = skipped + $6, status = $7, finished_at = $8 WHERE id = $1`,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -62,15 +63,38 @@ type cursor struct {
 	User  equipe.ID
 }
 
-// membersList names the team list's cursors (equipe.Cursor).
-const membersList = "members"
-
-func encodeCursor(c cursor) string {
-	return equipe.Cursor(membersList, c.Key, strconv.FormatInt(c.Login, 10), c.Last, c.First, keyID(c.User))
+// membersList names the team list's cursors (equipe.Cursor) made under
+// the filter f: its order and direction, and a hash of what it selects, so
+// that a cursor given back under another sort or other filters, where its
+// position means nothing, is refused (equipe.ErrCursor) rather than read
+// as an arbitrary place in the list. The hash keeps a search's words out of
+// the cursor, which URLs and logs carry.
+func membersList(f MemberFilter) string {
+	sort, dir := f.Sort, "asc"
+	if sort == "" {
+		sort = SortName
+	}
+	if f.Desc {
+		dir = "desc"
+	}
+	h := fnv.New64a()
+	resource := ""
+	if f.Resource != nil {
+		resource = f.Resource.String()
+	}
+	for _, part := range []string{string(f.Status), f.Role, resource, strings.Join(strings.Fields(Fold(f.Search)), " ")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return "members/" + string(sort) + "/" + dir + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
-func decodeCursor(s string) (cursor, error) {
-	k, err := equipe.Page{After: s}.Key(membersList, 5)
+func encodeCursor(f MemberFilter, c cursor) string {
+	return equipe.Cursor(membersList(f), c.Key, strconv.FormatInt(c.Login, 10), c.Last, c.First, keyID(c.User))
+}
+
+func decodeCursor(f MemberFilter, s string) (cursor, error) {
+	k, err := equipe.Page{After: s}.Key(membersList(f), 5)
 	if err != nil {
 		return cursor{}, err
 	}
@@ -193,7 +217,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 		order = append(order, e)
 	}
 	if f.After != "" {
-		c, err := decodeCursor(f.After)
+		c, err := decodeCursor(f, f.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -254,7 +278,7 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = encodeCursor(keys[limit-1])
+		next = encodeCursor(f, keys[limit-1])
 	}
 	if err := q.attachResources(ctx, f.Account, out); err != nil {
 		return nil, "", err

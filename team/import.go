@@ -116,8 +116,9 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // rehearsed alone and rolled back (a batch of rows in one unit of work,
 // each undone to a savepoint), so that the plan and the import judge alike:
 // the address, the names, the role and whether the actor may grant it,
-// the resources, the last administrator. Besides, a row may not repeat an
-// earlier row's address, nor hold a cell a spreadsheet would run. With
+// the resources, the last administrator, an external ID another member
+// has. Besides, a row may not repeat an earlier row's address or external
+// ID, nor hold a cell a spreadsheet would run. With
 // keep, a plan without problems is kept as an import to start. The actor
 // needs members.manage.
 func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
@@ -141,6 +142,9 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 		bad[p.Line] = true
 	}
 	seen := map[string]int{}
+	// Each row is rehearsed alone: two rows giving one external ID would
+	// both pass, and the second be skipped when run.
+	seenExternal := map[string]int{}
 	ds := make([]importData, len(f.Rows))
 	var trial []int // the rows without a problem of form, rehearsed
 	for i, row := range f.Rows {
@@ -153,11 +157,20 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 			return ImportPlan{}, err
 		}
 		ds[i] = d
+		repeated := false
 		if key != "" {
 			if first, ok := seen[key]; ok {
 				add("email", "import.duplicate", map[string]any{"line": first})
+				repeated = true
 			} else {
 				seen[key] = row.Line
+			}
+		}
+		if x := d.ExternalID; x != nil && *x != "" && !repeated {
+			if first, ok := seenExternal[*x]; ok {
+				add("external_id", "import.external_id_duplicate", map[string]any{"line": first})
+			} else {
+				seenExternal[*x] = row.Line
 			}
 		}
 		if len(problems) == 0 && !bad[row.Line] {

@@ -371,3 +371,47 @@ func TestImport_ARowWhoseWritesBreakAConstraintWhenRunSkipsAloneAndItsBatchStand
 		}
 	})
 }
+
+// TestImport_AnExternalIDTwiceOrAnotherMembersIsAProblemOfTheDryRun: each
+// row is rehearsed alone, so two rows giving one external ID both passed
+// and the second was skipped when run, although nothing is to be written
+// while a problem remains. The second row is the problem, naming the
+// first; so is a row giving an external ID another member has. A member's
+// own external ID, and empty cells, are no problem.
+func TestImport_AnExternalIDTwiceOrAnotherMembersIsAProblemOfTheDryRun(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		for name, ext := range map[string]string{"zed": "Z-1", "yan": "Y-1"} {
+			u := s.joined(name, "collaborator")
+			if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, u.ID, team.MemberChange{ExternalID: &ext}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		file := "email,first_name,last_name,role,resources,external_id\n" +
+			"m0@" + s.domain + ",Ana,Martin,collaborator,product 2,EXT-A\n" +
+			"m1@" + s.domain + ",Bob,Martin,collaborator,product 2,EXT-A\n" +
+			"m2@" + s.domain + ",Cy,Martin,collaborator,product 2,Y-1\n" +
+			"m3@" + s.domain + ",Di,Martin,collaborator,product 2,\n" +
+			"m4@" + s.domain + ",Ed,Martin,collaborator,product 2,\n" +
+			s.email("zed") + ",Zed,Martin,collaborator,product 2,Z-1\n"
+		before := s.snapshot()
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		want := []problem{{3, "external_id", "import.external_id_duplicate"}, {4, "external_id", "member.external_id_taken"}}
+		if !slices.Equal(got, want) || plan.ID != nil {
+			t.Fatalf("problems %v, kept %v; want %v and nothing kept", got, plan.ID, want)
+		}
+		if line := plan.Problems[0].Args["line"]; line != 2 {
+			t.Errorf("the duplicate names line %v, want 2", line)
+		}
+		if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+			t.Errorf("the plan changed the rows: %v → %v", before.counts, after.counts)
+		}
+	})
+}

@@ -101,10 +101,24 @@ func importMembers(ctx context.Context, args []string, stdout, stderr io.Writer,
 			}
 			fmt.Fprintf(stdout, "line %d%s: %s\n", p.Line, col, cat.T(*lang, p.Key, p.Args))
 		}
+		// A row may have several problems, and a problem may be the whole
+		// file's (a column): rows are counted apart from problems.
+		rows, withProblem := map[int]bool{}, map[int]bool{}
+		for _, r := range file.Rows {
+			rows[r.Line] = true
+		}
+		for _, p := range plan.Problems {
+			if rows[p.Line] {
+				withProblem[p.Line] = true
+			}
+		}
 		fmt.Fprintf(stdout, "%d rows: %d to add, %d to update, %d unchanged, %d with a problem\n",
-			plan.Rows, plan.Adds, plan.Updates, plan.Unchanged, len(plan.Problems))
-		if len(plan.Problems) > 0 {
-			return fmt.Errorf("%d problems: nothing was imported", len(plan.Problems))
+			plan.Rows, plan.Adds, plan.Updates, plan.Unchanged, len(withProblem))
+		switch n := len(plan.Problems); {
+		case n == 1:
+			return errors.New("1 problem: nothing was imported")
+		case n > 1:
+			return fmt.Errorf("%d problems: nothing was imported", n)
 		}
 		if *dry {
 			return nil

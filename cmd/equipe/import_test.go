@@ -54,6 +54,12 @@ func TestImportMembers_ChecksThenImportsWithAProgressBar(t *testing.T) {
 		!strings.Contains(out.String(), "line 3, email: ") || !strings.Contains(out.String(), "line 3, role: Ce rôle n") {
 		t.Fatalf("bad file: %v\n%s", err, out.String())
 	}
+	// One row has two problems: rows are counted as rows, problems as
+	// problems.
+	if !strings.Contains(out.String(), "2 rows: 1 to add, 0 to update, 0 unchanged, 1 with a problem\n") ||
+		err.Error() != "2 problems: nothing was imported" {
+		t.Fatalf("bad file's counts: %v\n%s", err, out.String())
+	}
 	var good strings.Builder
 	good.WriteString("email,first_name,role,resources,send_invitation\n")
 	for i := range 250 {
