@@ -531,6 +531,15 @@ func (t *Templates) Names() []string {
 	return names
 }
 
+// Locale is the language an email is written in for a recipient whose
+// language is locale: it, or French for none.
+func Locale(locale string) string {
+	if !equipe.ValidLocale(locale) {
+		return equipe.LocaleFR
+	}
+	return locale
+}
+
 // Compose renders the email name in locale ("fr" or "en"; any other falls
 // back to "fr", the instance default) for the address to. It returns an
 // Email with ID, MessageID, To, Template, Locale, Subject, Text and HTML set;
@@ -546,9 +555,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if !ok {
 		return equipe.Email{}, fmt.Errorf("mail: unknown template %q", name)
 	}
-	if !equipe.ValidLocale(locale) {
-		locale = equipe.LocaleFR
-	}
+	locale = Locale(locale)
 	set, err := t.set(setKey{name, locale})
 	if err != nil {
 		return equipe.Email{}, err

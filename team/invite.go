@@ -47,7 +47,7 @@ type NewMember struct {
 	Resources         []equipe.ID
 	Title             string
 	NotificationEmail string
-	Locale            string // the language of their emails until they join (default: the account's)
+	Locale            string // the language of their emails until they join, unless their identity has one (default: the account's)
 	SendInvitation    bool   // send the invitation (or activation) email now
 	SendWelcome       bool   // send a welcome email (to the notification email, if any)
 	// Clients, in a firm, are the client accounts to assign the new member
@@ -238,7 +238,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			if err := limitRecipient(ctx, u, toKey); err != nil {
 				return err
 			}
-			name := displayName(m, usr)
+			name := greeting(m, usr)
 			if err := u.Mail(ctx, mail.TemplateWelcome, memberLocale(m, usr, acct), to, mail.Data{
 				RecipientName: name, RecipientID: usr.ID, AccountName: acct.Name, InviterName: actor.name(acct),
 				InviterID: actor.personID()}); err != nil {
@@ -422,7 +422,7 @@ func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor,
 	if err != nil {
 		return err
 	}
-	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: displayName(*m, usr), RecipientID: usr.ID,
+	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: greeting(*m, usr), RecipientID: usr.ID,
 		AccountName: acct.Name, InviterName: actor.name(acct), InviterID: actor.personID(), Link: link, Expires: expires, Message: message,
 		HasPassword: usr.PasswordHash != ""}); err != nil {
 		return err
@@ -520,8 +520,19 @@ func namesUntilJoined(ctx context.Context, u *work.Unit, actor Actor, usr equipe
 	return usr.FirstName, usr.LastName, nil
 }
 
-// displayName is how an account names a member in its emails: the names it
-// shows them under, else their email.
+// greeting is how an email to the member names them: by their own names
+// when their identity has them (nobody learns anything from being greeted
+// by their own name), else by those the account added them under, else by
+// their address.
+func greeting(m equipe.Member, u equipe.User) string {
+	if n := u.Name(); n != "" {
+		return n
+	}
+	return displayName(m, u)
+}
+
+// displayName is how an account names a member in its emails to others:
+// the names it shows them under, else their email.
 func displayName(m equipe.Member, u equipe.User) string {
 	first, last := m.ShownNames(u)
 	if n := (&equipe.User{FirstName: first, LastName: last}).Name(); n != "" {
@@ -530,14 +541,11 @@ func displayName(m equipe.Member, u equipe.User) string {
 	return u.Email
 }
 
-// memberLocale is the language of an account's emails to its member: the
-// one chosen when they were added until they join, else their identity's,
-// else the account's.
+// memberLocale is the language of an account's emails to its member: their
+// own, once they chose one; else the one the account chose when it added
+// them; else the account's.
 func memberLocale(m equipe.Member, u equipe.User, acct equipe.Account) string {
-	if m.JoinedAt.IsZero() && m.Locale != "" {
-		return m.Locale
-	}
-	return orDefault(u.Locale, acct.Locale)
+	return orDefault(u.Locale, orDefault(m.Locale, acct.Locale))
 }
 
 // optionalName checks a name that may be left empty.

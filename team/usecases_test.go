@@ -2479,3 +2479,92 @@ func TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined
 		}
 	})
 }
+
+// TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnName:
+// the language and names an administrator types for an address that has
+// an identity are the account's: the emails to the person themselves (the
+// access granted, the welcome) greet them by their own names in their own
+// language.
+func TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnName(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		elsewhere := b.scene(t)
+		grace := elsewhere.add("grace", "admin", equipe.MemberActive) // French, named "grace X"
+		if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper") }); err != nil {
+			t.Fatal(err)
+		}
+		s := b.scene(t)
+		if _, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: grace.Email, FirstName: "Typed", LastName: "Name",
+			Locale: "en", Role: "collaborator", Resources: s.product(), SendInvitation: true, SendWelcome: true}); err != nil {
+			t.Fatal(err)
+		}
+		mails := servicetest.Mails(t, b.raw, grace.Email)
+		if len(mails) != 2 {
+			t.Fatalf("%d emails to them", len(mails))
+		}
+		for _, m := range mails {
+			if !strings.Contains(m.Text, "Bonjour Grace Hopper") || strings.Contains(m.Text, "Typed") {
+				t.Errorf("%s: %q", m.Template, m.Text)
+			}
+		}
+	})
+}
+
+// TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn: someone with
+// no language of their own who joins by an invitation keeps the language
+// of the page they joined on, else the one the account chose for them; one
+// who has a language keeps it.
+func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
+	tests := []struct {
+		name, page, chosen, own, want string
+	}{
+		{name: "the page's language", page: "en", chosen: "fr", want: "en"},
+		{name: "the account's choice when the page says none", chosen: "en", want: "en"},
+		{name: "none when nobody said", want: ""},
+		{name: "their own, whatever the page", page: "en", chosen: "en", own: "fr", want: "fr"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				email := s.email("grace")
+				if tt.own != "" {
+					elsewhere := b.scene(t)
+					email = elsewhere.add("grace", "admin", equipe.MemberActive).Email
+					if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+						u, err := tx.UserByEmailKey(ctx, email)
+						if err != nil {
+							return err
+						}
+						u.Locale = tt.own
+						if err := tx.SetPassword(ctx, u.ID, b.st.Identity.Hasher.Hash(password), time.Now()); err != nil {
+							return err
+						}
+						return tx.SetProfile(ctx, &u)
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: email, FirstName: "Grace", LastName: "Hopper",
+					Locale: tt.chosen, Role: "collaborator", Resources: s.product(), SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var current *identity.Auth
+				in := identity.Accept{Password: password, AcceptPrivacyPolicy: true, Locale: tt.page}
+				if tt.own != "" {
+					u, err := s.db.UserByID(ctx, a.User.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					current, in = &identity.Auth{User: u}, identity.Accept{Locale: tt.page}
+				}
+				if _, _, err := b.st.Identity.AcceptInvitation(ctx, s.secret(email, "/invitations/"), in, current, origin); err != nil {
+					t.Fatal(err)
+				}
+				if u, err := s.db.UserByID(ctx, a.User.ID); err != nil || u.Locale != tt.want {
+					t.Errorf("their language: %q, want %q (%v)", u.Locale, tt.want, err)
+				}
+			})
+		}
+	})
+}
