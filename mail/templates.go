@@ -129,8 +129,11 @@ type Data struct {
 	Expires       time.Time // when the link stops working (zero: the email says nothing of it)
 	Message       string    // a personal message from a person (may be empty, multi-line)
 	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
-	LoginURL      string    // {public_url}/login; Compose fills it when empty
-	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+	// WithInvitation: in the welcome email, an invitation is sent with it
+	// (to someone without a password, it is where they choose one).
+	WithInvitation bool
+	LoginURL       string // {public_url}/login; Compose fills it when empty
+	ResetURL       string // {public_url}/forgot-password; Compose fills it when empty
 	// NewEmail is the login email an email change is for, in the emails
 	// about that change.
 	NewEmail string

@@ -70,6 +70,8 @@ type Added struct {
 	User   equipe.User
 	// Invited: an invitation, activation or access email was sent.
 	Invited bool
+	// Welcomed: the welcome email was sent.
+	Welcomed bool
 }
 
 // AddMember adds someone to the account. An email that already has an
@@ -241,9 +243,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			name := greeting(m, usr)
 			if err := u.Mail(ctx, mail.TemplateWelcome, memberLocale(m, usr, acct), to, mail.Data{
 				RecipientName: name, RecipientID: usr.ID, AccountName: acct.Name, InviterName: actor.name(acct),
-				InviterID: actor.personID()}); err != nil {
+				InviterID: actor.personID(), HasPassword: usr.PasswordHash != "", WithInvitation: in.SendInvitation}); err != nil {
 				return err
 			}
+			out.Welcomed = true
 		}
 		if !isImporting(ctx) {
 			// An import tells its actor once, on its page, not per member.

@@ -2568,3 +2568,54 @@ func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAddMember_AWelcomeSaysHowThePersonLogsIn: the welcome email tells
+// someone without a password where they choose one — the invitation sent
+// with it, or one to come — and only someone with a password to log in.
+func TestAddMember_AWelcomeSaysHowThePersonLogsIn(t *testing.T) {
+	tests := []struct {
+		name     string
+		password bool
+		invite   bool
+		want     string
+	}{
+		{name: "a new person, the invitation sent with it", invite: true, want: "Choisissez d’abord votre mot de passe avec le lien de l’e-mail d’invitation envoyé avec celui-ci"},
+		{name: "a new person, welcomed alone", want: "Vous recevrez une invitation à choisir votre mot de passe"},
+		{name: "someone with a password", password: true, want: "Vous pouvez vous connecter à tout moment ici"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				email := s.email("grace")
+				if tt.password {
+					elsewhere := b.scene(t)
+					u := elsewhere.add("grace", "admin", equipe.MemberActive)
+					email = u.Email
+					if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+						return tx.SetPassword(ctx, u.ID, b.st.Identity.Hasher.Hash(password), time.Now())
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				added, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: email, FirstName: "Grace", Role: "collaborator",
+					Resources: s.product(), SendWelcome: true, SendInvitation: tt.invite})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !added.Welcomed || added.Invited != tt.invite {
+					t.Errorf("welcomed %v, invited %v", added.Welcomed, added.Invited)
+				}
+				var welcome string
+				for _, m := range servicetest.Mails(t, b.raw, email) {
+					if m.Template == mail.TemplateWelcome {
+						welcome = m.Text
+					}
+				}
+				if !strings.Contains(welcome, tt.want) || strings.Contains(welcome, "que vous avez reçu") {
+					t.Errorf("the welcome: %q", welcome)
+				}
+			})
+		}
+	})
+}
