@@ -34,6 +34,12 @@ func TestListMembers_ACursorIsReadOnlyUnderTheSortAndFiltersThatMadeIt(t *testin
 				}
 				m := &equipe.Member{AccountID: account, UserID: u.ID, Role: []string{"admin", "collaborator"}[i%2],
 					Status: []equipe.MemberStatus{equipe.MemberActive, equipe.MemberInvited}[i%2], CreatedAt: t0}
+				if m.Status == equipe.MemberActive {
+					m.JoinedAt = t0
+				} else {
+					// Added under the names they will choose.
+					m.FirstName, m.LastName = u.FirstName, u.LastName
+				}
 				if err := tx.CreateMember(ctx, m); err != nil {
 					return err
 				}
