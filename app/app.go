@@ -81,6 +81,7 @@ type App struct {
 	metricsListener net.Listener // Config.MetricsAddr's; nil when none
 
 	closeStreams func() // ends the API's change streams (at shutdown)
+	flushLog     func() // logs the check API's calls not yet summed up (at shutdown)
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -294,6 +295,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 	a.Handler, err = srv.Handler()
+	a.flushLog = srv.FlushLog
 	return err
 }
 
@@ -386,6 +388,11 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	if ms != nil {
 		ms.Close()
+	}
+	// The requests have ended (or been cut off): the summary of their
+	// checks is written now rather than never.
+	if a.flushLog != nil {
+		a.flushLog()
 	}
 	stop()
 	wg.Wait()

@@ -52,6 +52,7 @@ type Env struct {
 	worked *testenv.Signal
 	heard  *heardKeys
 	drift  *driftLog
+	stop   func() error // Stop
 }
 
 // driftLog keeps the departures from the OpenAPI document that the
@@ -188,14 +189,22 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	a.DB.OnChange(heard.hear)
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, l) }()
+	var once sync.Once
+	var served error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			served = <-done
+		})
+		return served
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("serve: %v", err)
 		}
 	})
 	env := &Env{URL: base, Origin: httpauth.OriginOf(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
-		worked: worked, heard: heard}
+		worked: worked, heard: heard, stop: stop}
 	if e == store.Postgres {
 		// The change listener forgets everything once it has connected
 		// (store.AllKey). Until then a change another process makes is
@@ -253,6 +262,10 @@ func (e *Env) RestoreDatabase(t testing.TB) {
 	}
 	e.proxy.Restore(t)
 }
+
+// Stop shuts the service down as a SIGTERM would, waits for Serve to
+// return and returns its error; the test's end then stops nothing more.
+func (e *Env) Stop() error { return e.stop() }
 
 // Logs returns everything the service logged so far.
 func (e *Env) Logs() string { return e.logs.String() }
