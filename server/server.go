@@ -340,9 +340,15 @@ func (w *statusWriter) release() {
 }
 
 // nameRoute records, for the metrics, the route pattern that answers the
-// request written to w.
+// request written to w. The bare pattern "/" is no route: it is where the
+// pages (and this server's mux, which hands them every path it does not
+// know) send the paths no route matches, to answer them with the not-found
+// page; the home page is "GET /{$}".
 func nameRoute(w http.ResponseWriter, pattern string) {
 	if sw, ok := w.(*statusWriter); ok && pattern != "" {
+		if pattern == "/" {
+			pattern = unrouted
+		}
 		sw.route = pattern
 	}
 }
