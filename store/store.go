@@ -288,7 +288,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	defer cancel()
 	if err := p.PingContext(pctx); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, connectFailed(cfg.URL, err)
 	}
 	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}
