@@ -170,6 +170,9 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
 	}
 	path := filepath.Join(dir, "equipe.db")
+	if err := createDatabaseFile(path); err != nil {
+		return nil, err
+	}
 	setUpPageCache(conns, cfg.Logger)
 	// The busy timeout comes first: the pragmas run in order, and switching a
 	// fresh file to WAL waits for the lock another process holds while it
