@@ -173,6 +173,9 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	if err := createDatabaseFile(path); err != nil {
 		return nil, err
 	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
 	setUpPageCache(conns, cfg.Logger)
 	// The busy timeout comes first: the pragmas run in order, and switching a
 	// fresh file to WAL waits for the lock another process holds while it
