@@ -379,12 +379,18 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		hs.Close()
 	case <-ctx.Done():
 		a.Log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		err = hs.Shutdown(sctx)
 		if ms != nil {
 			ms.Shutdown(sctx)
 		}
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Shutdown leaves the requests still running to themselves:
+			// they are cut off here, before the database closes under them.
+			hs.Close()
+			err = fmt.Errorf("shutdown timed out after %v: the requests still running were cut off", shutdownGrace)
+		}
 	}
 	if ms != nil {
 		ms.Close()
@@ -405,6 +411,10 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	return err
 }
+
+// shutdownGrace is how long Serve lets the requests in flight finish once
+// told to stop.
+var shutdownGrace = 10 * time.Second
 
 func (a *App) mailMode() string {
 	if a.Mailbox != nil && localHost(a.Config.PublicURL.Hostname()) {

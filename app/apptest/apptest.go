@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,6 +192,7 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	go func() { done <- a.Serve(ctx, l) }()
 	var once sync.Once
 	var served error
+	var told atomic.Bool // Stop gave the test what Serve returned
 	stop := func() error {
 		once.Do(func() {
 			cancel()
@@ -199,12 +201,12 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 		return served
 	}
 	t.Cleanup(func() {
-		if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
+		if err := stop(); err != nil && !errors.Is(err, context.Canceled) && !told.Load() {
 			t.Errorf("serve: %v", err)
 		}
 	})
 	env := &Env{URL: base, Origin: httpauth.OriginOf(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
-		worked: worked, heard: heard, stop: stop}
+		worked: worked, heard: heard, stop: func() error { told.Store(true); return stop() }}
 	if e == store.Postgres {
 		// The change listener forgets everything once it has connected
 		// (store.AllKey). Until then a change another process makes is
@@ -264,7 +266,8 @@ func (e *Env) RestoreDatabase(t testing.TB) {
 }
 
 // Stop shuts the service down as a SIGTERM would, waits for Serve to
-// return and returns its error; the test's end then stops nothing more.
+// return and returns its error, which is then the test's to judge; the
+// test's end stops nothing more.
 func (e *Env) Stop() error { return e.stop() }
 
 // Logs returns everything the service logged so far.
