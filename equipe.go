@@ -209,13 +209,25 @@ type Member struct {
 
 // ShownNames returns the names an account shows its member m, whose
 // identity is u, under: until they join, the names they were added under
-// (when whoever added them typed any), since the identity's own may not be
-// the account's to see; once joined, their identity's.
+// (none: the account knows them by their address), since the identity's
+// own are not the account's to see; once joined, their identity's.
 func (m Member) ShownNames(u User) (first, last string) {
-	if m.JoinedAt.IsZero() && (m.FirstName != "" || m.LastName != "") {
+	if m.JoinedAt.IsZero() {
 		return m.FirstName, m.LastName
 	}
 	return u.FirstName, u.LastName
+}
+
+// SeenBy returns the member's identity u as their account may see it:
+// until they join, under the names they were added under (ShownNames),
+// with nothing of what the identity did or became elsewhere (last login,
+// disabled by the instance). Once joined, u as it is.
+func (m Member) SeenBy(u User) User {
+	if m.JoinedAt.IsZero() {
+		u.FirstName, u.LastName = m.ShownNames(u)
+		u.LastLoginAt, u.DisabledAt = time.Time{}, time.Time{}
+	}
+	return u
 }
 
 // Built-in role keys that the service relies on; the catalogue defines the rest.

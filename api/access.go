@@ -59,7 +59,8 @@ func (n *nullableText) UnmarshalJSON(b []byte) error {
 }
 
 // change returns the change to make (nil: none; "": clear), or the field
-// error of a value that is no string, or an empty one (null clears).
+// error of a value that is no string, or an empty external ID (null clears
+// it; an empty notification email clears it as null does).
 func (n nullableText) change(field string) (*string, error) {
 	switch {
 	case !n.present:
@@ -70,7 +71,7 @@ func (n nullableText) change(field string) (*string, error) {
 	case n.null:
 		empty := ""
 		return &empty, nil
-	case n.text == "":
+	case n.text == "" && field == "external_id":
 		return nil, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
 			Fields: []equipe.FieldError{{Field: field, Key: "external_id.invalid"}}}
 	}
@@ -377,14 +378,17 @@ type memberView struct {
 	LastLoginAt     *time.Time              `json:"last_login_at"`
 	JoinedAt        *time.Time              `json:"joined_at"`
 	CreatedAt       time.Time               `json:"created_at"`
-	// SecondFactor: the member has a second factor (an authenticator app
-	// or a passkey).
+	// SecondFactor: the member joined and has a second factor (an
+	// authenticator app or a passkey).
 	SecondFactor bool `json:"second_factor"`
-	// UserDisabled: the instance disabled the person's identity (no
-	// login, every check about them denied, in every account).
+	// UserDisabled: the member joined and the instance disabled their
+	// identity (no login, every check about them denied, in every account).
 	UserDisabled bool `json:"user_disabled"`
 	// ExternalID: the vendor's identifier of the member in the account.
 	ExternalID *string `json:"external_id"`
+	// NotificationEmail: where the account's emails to the member go
+	// instead of their login email (null: their login email).
+	NotificationEmail *string `json:"notification_email"`
 }
 
 type overrideView struct {
@@ -398,7 +402,7 @@ func viewMember(mv team.MemberView) memberView {
 		Status: string(m.Status), Title: m.Title, Resources: resources, Overrides: map[string]overrideView{},
 		InvitationsSent: m.InvitationsSent, LastInvitedAt: timePtr(m.LastInvitedAt), LastLoginAt: timePtr(m.LastLoginAt),
 		JoinedAt: timePtr(m.JoinedAt), CreatedAt: m.CreatedAt, SecondFactor: mv.SecondFactor, UserDisabled: !u.DisabledAt.IsZero(),
-		ExternalID: textPtr(m.ExternalID)}
+		ExternalID: textPtr(m.ExternalID), NotificationEmail: textPtr(m.NotificationEmail)}
 	if v.Resources == nil {
 		v.Resources = []equipe.ID{}
 	}
@@ -425,6 +429,9 @@ type memberPatch struct {
 	Clients   *[]string                `json:"clients"`
 	// ExternalID: a string sets the member's, null clears it.
 	ExternalID nullableText `json:"external_id"`
+	// NotificationEmail: a string sets where the account writes to the
+	// member instead of their login email, null clears it.
+	NotificationEmail nullableText `json:"notification_email"`
 }
 
 func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
@@ -441,6 +448,11 @@ func (a *API) changeMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	} else if ext != nil {
 		ch.ExternalID = ext
+	}
+	if notify, err := in.NotificationEmail.change("notification_email"); err != nil {
+		return err
+	} else if notify != nil {
+		ch.NotificationEmail = notify
 	}
 	if in.Status != nil {
 		st := equipe.MemberStatus(*in.Status)

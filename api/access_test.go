@@ -342,3 +342,43 @@ func TestCheck_FreshInEveryProcessAfterAChange(t *testing.T) {
 		t.Fatalf("the second process, once it heard of the suspension: %s", r.Raw)
 	}
 }
+
+// TestChangeMember_TheNotificationEmailIsSetChangedAndCleared: an
+// administrator who added a member with an assistant's address, or none,
+// changes it later; an address that is not one is refused with nothing
+// changed.
+func TestChangeMember_TheNotificationEmailIsSetChangedAndCleared(t *testing.T) {
+	env := apptest.Start(t, store.SQLite, apptest.Options{})
+	a := newTenant(t, env, "owner@a.example")
+	m := env.AddMember(t, a.account, "m@a.example", "collaborator", equipe.MemberActive)
+	path := a.url("/members/" + m.User.ID.String())
+	notify := func() any {
+		t.Helper()
+		r := call(t, env.Client(), "GET", path, nil, bearer(a.admin)...)
+		if r.Status != 200 {
+			t.Fatalf("the member: %d %s", r.Status, r.Raw)
+		}
+		return r.JSON["notification_email"]
+	}
+	for _, step := range []struct {
+		value  any
+		status int
+		want   string
+	}{
+		{"assistant@a.example", 200, "assistant@a.example"},
+		{"not an address", 422, "assistant@a.example"},
+		{42, 422, "assistant@a.example"},
+		{"other.assistant@a.example", 200, "other.assistant@a.example"},
+		{nil, 200, ""},
+		{"assistant@a.example", 200, "assistant@a.example"},
+		{"", 200, ""},
+	} {
+		r := call(t, env.Client(), "PATCH", path, map[string]any{"notification_email": step.value}, bearer(a.admin)...)
+		if r.Status != step.status {
+			t.Errorf("%v: %d %s", step.value, r.Status, r.Raw)
+		}
+		if got := notify(); got != step.want && !(step.want == "" && got == nil) {
+			t.Errorf("after %v: %v, want %q", step.value, got, step.want)
+		}
+	}
+}

@@ -50,6 +50,10 @@ type Options struct {
 	// KeepPolicy leaves the published privacy policy alone (for commands
 	// other than serve, which may run without the policy settings).
 	KeepPolicy bool
+	// Beside: a command run beside the service on the same database (every
+	// command but serve): on SQLite its changes are written down for the
+	// service to hear (store.Config.Beside).
+	Beside bool
 }
 
 // App is the running service.
@@ -94,7 +98,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Beside: opt.Beside})
 	if err != nil {
 		return nil, err
 	}

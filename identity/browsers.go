@@ -172,9 +172,10 @@ func (s *Service) recognise(ctx context.Context, w store.Writes, a *Auth, o equi
 	return nil
 }
 
-// mailTime says a moment in UTC as the language writes it in an email.
+// mailTime says a moment in UTC as the language of an email to someone
+// whose language is locale writes it (mail.Locale).
 func mailTime(locale string, t time.Time) string {
-	if locale == equipe.LocaleFR {
+	if mail.Locale(locale) == equipe.LocaleFR {
 		return t.UTC().Format("02/01/2006 à 15:04 UTC")
 	}
 	return t.UTC().Format("2 January 2006 at 15:04 UTC")

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -98,6 +99,18 @@ type Accept struct {
 	LastName            string
 	AcceptPrivacyPolicy bool
 	PolicyVersion       string
+	// Locale is the language the person accepted in (the page's), which
+	// becomes theirs if they have none; without it, the language the
+	// account chose for their emails when it added them.
+	Locale string
+}
+
+// validLocale is locale if it is a language of the service, else "".
+func validLocale(locale string) string {
+	if equipe.ValidLocale(locale) {
+		return locale
+	}
+	return ""
 }
 
 // AcceptInvitation uses an invitation link: the member joins the account.
@@ -180,6 +193,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 					return err
 				}
 			}
+		}
+		// Their emails go on in the language they joined in, and their
+		// pages show it, until they choose another.
+		if locale := cmp.Or(validLocale(in.Locale), validLocale(inv.Member.Locale)); u.Locale == "" && locale != "" {
+			if err := w.SetLocaleIfNone(ctx, u.ID, locale); err != nil {
+				return err
+			}
+			u.Locale = locale
 		}
 		if err := s.join(ctx, w, &t, inv.Account, &u, event.JoinedByLink); err != nil {
 			return err

@@ -129,8 +129,11 @@ type Data struct {
 	Expires       time.Time // when the link stops working (zero: the email says nothing of it)
 	Message       string    // a personal message from a person (may be empty, multi-line)
 	HasPassword   bool      // the recipient already has a password: they log in rather than choose one
-	LoginURL      string    // {public_url}/login; Compose fills it when empty
-	ResetURL      string    // {public_url}/forgot-password; Compose fills it when empty
+	// WithInvitation: in the welcome email, an invitation is sent with it
+	// (to someone without a password, it is where they choose one).
+	WithInvitation bool
+	LoginURL       string // {public_url}/login; Compose fills it when empty
+	ResetURL       string // {public_url}/forgot-password; Compose fills it when empty
 	// NewEmail is the login email an email change is for, in the emails
 	// about that change.
 	NewEmail string
@@ -531,6 +534,15 @@ func (t *Templates) Names() []string {
 	return names
 }
 
+// Locale is the language an email is written in for a recipient whose
+// language is locale: it, or French for none.
+func Locale(locale string) string {
+	if !equipe.ValidLocale(locale) {
+		return equipe.LocaleFR
+	}
+	return locale
+}
+
 // Compose renders the email name in locale ("fr" or "en"; any other falls
 // back to "fr", the instance default) for the address to. It returns an
 // Email with ID, MessageID, To, Template, Locale, Subject, Text and HTML set;
@@ -546,9 +558,7 @@ func (t *Templates) Compose(name, locale, to string, d Data) (equipe.Email, erro
 	if !ok {
 		return equipe.Email{}, fmt.Errorf("mail: unknown template %q", name)
 	}
-	if !equipe.ValidLocale(locale) {
-		locale = equipe.LocaleFR
-	}
+	locale = Locale(locale)
 	set, err := t.set(setKey{name, locale})
 	if err != nil {
 		return equipe.Email{}, err

@@ -358,3 +358,32 @@ func TestProtocol_EveryAuthorizationResponseSaysItsIssuer(t *testing.T) {
 		t.Errorf("discovery: %v %v", d["authorization_response_iss_parameter_supported"], err)
 	}
 }
+
+// TestProtocol_KeysThatDoNotOpenAreLoggedNotTold: a process whose secret
+// key does not open the signing keys (another EQUIPE_SECRET_KEY than the one
+// that sealed them) answers the key set with the protocol's server_error,
+// which says nothing of the cause, and logs the cause for the operator.
+func TestProtocol_KeysThatDoNotOpenAreLoggedNotTold(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	if res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/oidc/keys")); res.StatusCode != 200 {
+		t.Fatalf("keys: %d %s", res.StatusCode, body(res))
+	}
+	// The keys sealed under another secret key: what a process given
+	// another EQUIPE_SECRET_KEY finds.
+	if _, err := storetest.Raw(t, env.DB).Exec(`UPDATE oidc_signing_keys SET seal_key_id = 'another'`); err != nil {
+		t.Fatal(err)
+	}
+	other := apptest.Start(t, env.Engine, apptest.Options{Share: env})
+	res := do(t, http.DefaultClient, mustRequest(t, "GET", other.URL+"/oidc/keys"))
+	b := body(res)
+	var e struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(b), &e); err != nil || res.StatusCode != 500 || e.Error != "server_error" ||
+		strings.Contains(b, "SECRET_KEY") || strings.Contains(b, "signing key") {
+		t.Errorf("keys that do not open: %d %s", res.StatusCode, b)
+	}
+	if logs := other.Logs(); !strings.Contains(logs, "does not open") {
+		t.Errorf("the cause is not logged:\n%s", logs)
+	}
+}

@@ -849,12 +849,30 @@ func (p *Provider) GetRefreshTokenInfo(ctx context.Context, clientID, token stri
 }
 
 func (p *Provider) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	return p.Keys.SigningKey(ctx)
+	k, err := p.Keys.SigningKey(ctx)
+	return k, p.keyFault(ctx, err)
 }
 func (p *Provider) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	return p.Keys.SignatureAlgorithms(ctx)
+	a, err := p.Keys.SignatureAlgorithms(ctx)
+	return a, p.keyFault(ctx, err)
 }
-func (p *Provider) KeySet(ctx context.Context) ([]op.Key, error) { return p.Keys.KeySet(ctx) }
+func (p *Provider) KeySet(ctx context.Context) ([]op.Key, error) {
+	ks, err := p.Keys.KeySet(ctx)
+	return ks, p.keyFault(ctx, err)
+}
+
+// keyFault logs a fault of the signing keys with its cause (a key sealed
+// under another EQUIPE_SECRET_KEY, the database unreachable), for the
+// operator, and gives the client the protocol's server_error without it.
+func (p *Provider) keyFault(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
+		p.Log.ErrorContext(ctx, "openid: signing keys", "err", err)
+	}
+	return oidc.ErrServerError().WithDescription("the provider cannot sign or publish its keys; its log says why")
+}
 
 func (p *Provider) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
 	return nil

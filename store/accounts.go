@@ -175,8 +175,8 @@ func (q Queries) ResourceMembers(ctx context.Context, accountID equipe.ID, resou
 func (q Queries) MembersOfResources(ctx context.Context, accountID equipe.ID, resources []equipe.ID) ([]ResourceMember, error) {
 	bin := q.d.binary
 	query := `SELECT mr.resource_id, m.user_id,
-		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
-		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
+		CASE WHEN m.joined_at IS NULL THEN m.first_name ELSE u.first_name END,
+		CASE WHEN m.joined_at IS NULL THEN m.last_name ELSE u.last_name END,
 		u.email, m.status
 		FROM member_resources mr
 		JOIN members m ON m.account_id = mr.account_id AND m.user_id = mr.user_id
@@ -222,7 +222,7 @@ func memberDest(m *equipe.Member) []any {
 }
 
 // CreateMember inserts m, with the sort and search keys of the names it is
-// shown under (m's own, else the user's) and of the email. Returns ECONFLICT
+// shown under (equipe.Member.ShownNames) and of the email. Returns ECONFLICT
 // with key "error.member_exists" when the user is already a member of the
 // account.
 func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
@@ -238,8 +238,8 @@ func (w Writes) CreateMember(ctx context.Context, m *equipe.Member) error {
 // names and address key), which saves reading it again.
 func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.User) error {
 	first, last, email := u.FirstName, u.LastName, u.EmailKey
-	if m.FirstName != "" || m.LastName != "" {
-		first, last = m.FirstName, m.LastName
+	if m.JoinedAt.IsZero() {
+		first, last = m.ShownNames(u)
 	}
 	args := []any{m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
 		m.LastName, m.Locale, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
@@ -386,13 +386,6 @@ func (q Queries) AccountsOfUserAfter(ctx context.Context, userID equipe.ID, afte
 		out = append(out, ma)
 	}
 	return out, wrap(rows.Err())
-}
-
-// ActivateMember marks the member active and joined at at.
-func (w Writes) ActivateMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
-	w.x.touch(MemberKey(accountID, userID))
-	return w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3)
-		WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at))
 }
 
 // UpdateAccount writes the account's name, locale and settings. The

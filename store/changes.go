@@ -20,7 +20,10 @@ import (
 // returns, so the very next permission check in this process sees the
 // change; on PostgreSQL the keys also travel to every other process sharing
 // the database by NOTIFY, sent in the same transaction, so they arrive only
-// if it commits.
+// if it commits. On SQLite, where the service is the one process that
+// serves, the commands run beside it (Config.Beside) write their keys in a
+// table of notices, in the same transaction, which the service reads
+// several times a second (Listen).
 
 // Change keys.
 const changeAll = "*"
@@ -69,7 +72,15 @@ const (
 
 // listenTimes are the listener's delays, in a value of their own so that a
 // test can shorten them.
-type listenTimes struct{ quiet, answer, connect time.Duration }
+type listenTimes struct{ quiet, answer, connect, poll time.Duration }
+
+// noticesPoll is how often the service reads the notices of the commands
+// run beside it on SQLite, and noticesKept how long a notice is kept: a
+// notice is a row of a few keys, read in a lookup of the table's last rows.
+const (
+	noticesPoll = 250 * time.Millisecond
+	noticesKept = 10 * time.Minute
+)
 
 // OnChange registers fn to hear the keys of every committed change, in this
 // process at once and (with Listen) from other processes.
@@ -92,8 +103,16 @@ func (db *DB) changed(keys []string) {
 
 // notify sends the keys to the other processes, in the transaction.
 func (db *DB) notify(ctx context.Context, tx *sql.Tx, keys []string) error {
-	if db.engine != Postgres || len(keys) == 0 {
+	if len(keys) == 0 {
 		return nil
+	}
+	if db.engine == SQLite {
+		if !db.beside {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO change_notices (keys, at) VALUES ($1, $2)", strings.Join(keys, " "),
+			micros(time.Now()))
+		return wrap(err)
 	}
 	// A NOTIFY payload is limited to 8000 bytes; keys are ≤ 76.
 	for len(keys) > 0 {
@@ -107,12 +126,14 @@ func (db *DB) notify(ctx context.Context, tx *sql.Tx, keys []string) error {
 }
 
 // Listen delivers other processes' changes to the OnChange hooks until ctx
-// is done (PostgreSQL only; SQLite serves one process). It keeps a
-// connection of its own; whenever that connection is lost or stops
-// answering (see listenQuiet), the hooks hear AllKey (changes may have been
-// missed) and it connects again.
+// is done. On PostgreSQL it keeps a connection of its own; whenever that
+// connection is lost or stops answering (see listenQuiet), the hooks hear
+// AllKey (changes may have been missed) and it connects again. On SQLite it
+// reads the notices of the commands run beside the service (Config.Beside)
+// every noticesPoll.
 func (db *DB) Listen(ctx context.Context) {
-	if db.engine != Postgres {
+	if db.engine == SQLite {
+		db.readNotices(ctx)
 		return
 	}
 	backoff := 100 * time.Millisecond
@@ -172,4 +193,82 @@ func (db *DB) listen(ctx context.Context) error {
 			return fmt.Errorf("no answer to a ping within %s: %w", times.answer, err)
 		}
 	}
+}
+
+// readNotices delivers the notices written after it starts, every
+// listenTimes.poll, until ctx is done, and deletes those older than
+// noticesKept, read long before. Notices it could not read (an error) may
+// have been missed: the hooks hear AllKey.
+func (db *DB) readNotices(ctx context.Context) {
+	var last int64
+	if err := db.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM change_notices").Scan(&last); err != nil {
+		if ctx.Err() == nil {
+			db.log.Warn("reading the notices of the commands run beside the service", "err", err)
+		}
+		last = -1
+	}
+	tick := time.NewTicker(db.listenTimes.poll)
+	defer tick.Stop()
+	swept := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		next, err := db.notices(ctx, last)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			db.log.Warn("reading the notices of the commands run beside the service", "err", err)
+			db.changed([]string{changeAll})
+			last = -1
+			continue
+		}
+		last = next
+		if time.Since(swept) > noticesKept/10 {
+			swept = time.Now()
+			if _, err := db.w.ExecContext(ctx, "DELETE FROM change_notices WHERE at < $1", micros(time.Now().Add(-noticesKept))); err != nil && ctx.Err() == nil {
+				db.log.Warn("deleting old notices", "err", err)
+			}
+		}
+	}
+}
+
+// notices delivers the notices after last (-1: unknown, everything is
+// forgotten and reading starts after the newest) and returns the newest
+// number read. Notices are numbered in the order they commit (one writer),
+// and only notices read are deleted.
+func (db *DB) notices(ctx context.Context, last int64) (int64, error) {
+	if last < 0 {
+		var n int64
+		if err := db.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM change_notices").Scan(&n); err != nil {
+			return -1, wrap(err)
+		}
+		db.changed([]string{changeAll})
+		return n, nil
+	}
+	rows, err := db.r.QueryContext(ctx, "SELECT seq, keys FROM change_notices WHERE seq > $1 ORDER BY seq", last)
+	if err != nil {
+		return last, wrap(err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var seq int64
+		var k string
+		if err := rows.Scan(&seq, &k); err != nil {
+			return last, wrap(err)
+		}
+		keys = append(keys, strings.Fields(k)...)
+		last = seq
+	}
+	if err := rows.Err(); err != nil {
+		return last, wrap(err)
+	}
+	if len(keys) > 0 {
+		db.changed(keys)
+	}
+	return last, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -230,6 +232,104 @@ func TestMigrate_PendingSignUpsSurviveTheTokensRebuild(t *testing.T) {
 			if _, err := raw.Exec(`INSERT INTO tokens (id, kind, hash, user_id, created_at, expires_at)
 				VALUES ('0193a000-0000-7000-8000-000000000003', 'notification_email', $1, '`+user+`', 1, 2)`, []byte{2}); err != nil {
 				t.Fatalf("a notification_email token: %v", err)
+			}
+		})
+	}
+}
+
+// TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder
+// writes, at version 42, members added without names, whom the account
+// then showed under their identity's names, and migrates: one added by
+// someone who shared an account with them keeps those names, now written on
+// the membership; one added by a stranger is known by their address alone,
+// in the list and in the search keys; members with names of their own and
+// members who joined do not change.
+func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 42); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			person := func(email, first, last string) equipe.User {
+				return equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: email, FirstName: first, LastName: last, CreatedAt: now}
+			}
+			carol, ada, grace, hank := person("carol@example.com", "Carol", "Chef"), person("ada@example.com", "Ada", "Lovelace"),
+				person("grace@example.com", "Grace", "Hopper"), person("hank@example.com", "Henri", "Kay")
+			shared := equipe.Account{ID: equipe.NewID(), Name: "Shared", Locale: "fr", CreatedAt: now}
+			other := equipe.Account{ID: equipe.NewID(), Name: "Other", Locale: "fr", CreatedAt: now}
+			type added struct {
+				acct   equipe.ID
+				u      equipe.User
+				joined bool
+				first  string
+			}
+			members := []added{{shared.ID, carol, true, ""}, {shared.ID, ada, true, ""}, {other.ID, carol, true, ""},
+				{other.ID, ada, false, ""}, {other.ID, grace, false, ""}, {other.ID, hank, false, "H"}}
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				for _, u := range []equipe.User{carol, ada, grace, hank} {
+					if err := tx.CreateUser(ctx, &u); err != nil {
+						return err
+					}
+				}
+				for _, a := range []equipe.Account{shared, other} {
+					if err := tx.CreateAccount(ctx, &a); err != nil {
+						return err
+					}
+				}
+				for _, m := range members {
+					em := equipe.Member{AccountID: m.acct, UserID: m.u.ID, Role: equipe.RoleAdmin, Status: equipe.MemberActive,
+						FirstName: m.first, InvitedBy: &carol.ID, CreatedAt: now}
+					if m.joined {
+						em.JoinedAt = now
+					} else {
+						em.Status = equipe.MemberInvited
+					}
+					if err := tx.CreateMemberOf(ctx, &em, m.u); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			// What the service wrote before: the identity's names in the keys
+			// of a member added without names.
+			for _, u := range []equipe.User{ada, grace} {
+				if _, err := raw.Exec(`UPDATE members SET first_key = $1, last_key = $2 WHERE account_id = $3 AND user_id = $4`,
+					store.Fold(u.FirstName), store.Fold(u.LastName), other.ID, u.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			want := map[equipe.ID][4]string{
+				carol.ID: {"", "", "carol", "chef"},
+				ada.ID:   {"Ada", "Lovelace", "ada", "lovelace"},
+				grace.ID: {"", "", "", ""},
+				hank.ID:  {"H", "", "h", ""},
+			}
+			for id, w := range want {
+				var got [4]string
+				if err := raw.QueryRow(`SELECT first_name, last_name, first_key, last_key FROM members WHERE account_id = $1 AND user_id = $2`,
+					other.ID, id).Scan(&got[0], &got[1], &got[2], &got[3]); err != nil {
+					t.Fatal(err)
+				}
+				if got != w {
+					t.Errorf("member %s: %q, want %q", id, got, w)
+				}
+			}
+			page, _, err := db.ListMembers(ctx, store.MemberFilter{Account: other.ID, Search: "hopper"})
+			if err != nil || len(page) != 0 {
+				t.Errorf("a search for the name of someone who never joined: %v %v", page, err)
 			}
 		})
 	}

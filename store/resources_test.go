@@ -26,7 +26,8 @@ func TestResources_NamedOncePerTypeArchivedAndRestoredWithTheirAssignments(t *te
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return err
 			}
-			if err := tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: "guest", Status: equipe.MemberActive, CreatedAt: t0}); err != nil {
+			if err := tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: "guest", Status: equipe.MemberActive,
+				JoinedAt: t0, CreatedAt: t0}); err != nil {
 				return err
 			}
 			return tx.AssignResource(ctx, account, u.ID, nord.ID)

@@ -47,6 +47,11 @@ type Config struct {
 	// (default: 4 per CPU, at least 8).
 	MaxConns int
 	Logger   *slog.Logger
+	// Beside: the process is a command that runs beside the service on the
+	// same database (an import, clients, an administrator made). On SQLite
+	// its changes are written down for the service to hear (see Listen);
+	// PostgreSQL tells every process of every change.
+	Beside bool
 }
 
 // DB is an open database. Its read methods (those of Queries) use a pool of
@@ -69,8 +74,10 @@ type DB struct {
 	// queued webhook deliveries.
 	subs        *subscriptions
 	queuedHooks []func()
-	// listenTimes are Listen's delays (PostgreSQL).
+	// listenTimes are Listen's delays.
 	listenTimes listenTimes
+	// beside: Config.Beside, on SQLite.
+	beside bool
 	// numbered, when set, runs once a transaction's events are numbered,
 	// just before it commits (tests hold a transaction there).
 	numbered func()
@@ -200,8 +207,9 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	r.SetMaxOpenConns(conns)
 	r.SetMaxIdleConns(conns)
 	r.SetConnMaxIdleTime(0)
-	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, wcache: newStmtCache(w), rcache: newStmtCache(r),
-		subs: newSubscriptions()}
+	db := &DB{engine: SQLite, w: w, r: r, path: path, log: cfg.Logger, beside: cfg.Beside, wcache: newStmtCache(w), rcache: newStmtCache(r),
+		listenTimes: listenTimes{poll: noticesPoll},
+		subs:        newSubscriptions()}
 	db.OnChange(db.subs.heard)
 	db.Queries = Queries{q: countedReads{cachedDB{r, db.rcache}, &db.reads}, d: dialects[SQLite]}
 	// A connection's first statement may find the file busy without the

@@ -144,9 +144,9 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	bin := q.d.binary
 	// Until a member joins, the names they were added under are shown.
 	query := `SELECT ` + memberColumns + `, u.email,
-		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.first_name ELSE u.first_name END,
-		CASE WHEN m.joined_at IS NULL AND (m.first_name <> '' OR m.last_name <> '') THEN m.last_name ELSE u.last_name END,
-		m.last_key, m.first_key, u.disabled_at IS NOT NULL
+		CASE WHEN m.joined_at IS NULL THEN m.first_name ELSE u.first_name END,
+		CASE WHEN m.joined_at IS NULL THEN m.last_name ELSE u.last_name END,
+		m.last_key, m.first_key, m.joined_at IS NOT NULL AND u.disabled_at IS NOT NULL
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
 	args := []any{f.Account}
 	arg := func(v any) string {
@@ -493,16 +493,20 @@ func (q Queries) attachDelivery(ctx context.Context, rows []MemberRow) error {
 }
 
 // RefreshMemberKeys recomputes the sort and search keys of the user's
-// memberships that show the user's own names (joined, or added without
-// names of their own), after their name or login email changed.
+// memberships, after their name or login email changed: the address's in
+// every one, the names' in those that show the user's own names (joined);
+// until they join, a membership keeps the names it was added under
+// (equipe.Member.ShownNames).
 func (w Writes) RefreshMemberKeys(ctx context.Context, userID equipe.ID) error {
 	var first, last, email string
 	if err := w.queryRow(ctx, `SELECT first_name, last_name, email_key FROM users WHERE id = $1`, []any{userID},
 		&first, &last, &email); err != nil {
 		return err
 	}
-	_, err := w.exec(ctx, `UPDATE members SET first_key = $2, last_key = $3, email_key = $4
-		WHERE user_id = $1 AND (joined_at IS NOT NULL OR (first_name = '' AND last_name = ''))`,
+	_, err := w.exec(ctx, `UPDATE members SET email_key = $4,
+		first_key = CASE WHEN joined_at IS NULL THEN first_key ELSE $2 END,
+		last_key = CASE WHEN joined_at IS NULL THEN last_key ELSE $3 END
+		WHERE user_id = $1`,
 		userID, Fold(first), Fold(last), email)
 	return err
 }

@@ -44,7 +44,14 @@ func TestListMembers_PagesFiltersAndSearches(t *testing.T) {
 				}
 				status := []equipe.MemberStatus{equipe.MemberActive, equipe.MemberInvited, equipe.MemberCreated}[i%3]
 				role := []string{"admin", "collaborator"}[i%2]
-				if err := tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: role, Status: status, CreatedAt: t0}); err != nil {
+				m := equipe.Member{AccountID: account, UserID: u.ID, Role: role, Status: status, CreatedAt: t0}
+				if status == equipe.MemberActive {
+					m.JoinedAt = t0
+				} else {
+					// Added under their names, as they will choose them.
+					m.FirstName, m.LastName = u.FirstName, u.LastName
+				}
+				if err := tx.CreateMember(ctx, &m); err != nil {
 					return err
 				}
 				if i%4 == 0 {
@@ -245,7 +252,8 @@ func TestListMembers_SearchFindsAnyPartWhicheverWayItReads(t *testing.T) {
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return err
 			}
-			return tx.CreateMember(ctx, &equipe.Member{AccountID: other, UserID: u.ID, Role: "admin", Status: equipe.MemberActive, CreatedAt: t0})
+			return tx.CreateMember(ctx, &equipe.Member{AccountID: other, UserID: u.ID, Role: "admin", Status: equipe.MemberActive,
+				JoinedAt: t0, CreatedAt: t0})
 		})
 		for _, q := range []string{"@example", "example.com", "@cabinet-expert", "CABINET-EXPERT.FR", "chlo", "CHLOÉ", "ELO",
 			"élo", "durand1", "urand12", "user0001", "user002 cabinet", "martin 5", "lé", "e", "99", "xyzzy", "zz", "léa moreau9"} {
@@ -350,7 +358,7 @@ func TestSetMemberLogin_RecordsTheLoginPerAccount(t *testing.T) {
 				}
 			}
 			for _, m := range []equipe.Member{{AccountID: a, UserID: solo}, {AccountID: a, UserID: both}, {AccountID: b, UserID: both}} {
-				m.Role, m.Status, m.CreatedAt = "admin", equipe.MemberActive, t0
+				m.Role, m.Status, m.JoinedAt, m.CreatedAt = "admin", equipe.MemberActive, t0, t0
 				if err := tx.CreateMember(ctx, &m); err != nil {
 					return err
 				}
@@ -406,7 +414,8 @@ func TestListMembers_SearchFollowsNameChangesAndRemovals(t *testing.T) {
 				FirstName: "Anne", LastName: "Oldman", Locale: "fr", CreatedAt: t0}); err != nil {
 				return err
 			}
-			return tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: user, Role: "admin", Status: equipe.MemberActive, CreatedAt: t0})
+			return tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: user, Role: "admin", Status: equipe.MemberActive,
+				JoinedAt: t0, CreatedAt: t0})
 		})
 		found := func(q string) int {
 			return len(listAll(t, db, store.MemberFilter{Account: account, Search: q}))

@@ -126,6 +126,12 @@ func (w Writes) SetProfile(ctx context.Context, u *equipe.User) error {
 		u.ID, u.FirstName, u.LastName, u.Locale, u.TimeZone)
 }
 
+// SetLocaleIfNone gives the user the language locale unless they chose one.
+func (w Writes) SetLocaleIfNone(ctx context.Context, userID equipe.ID, locale string) error {
+	_, err := w.exec(ctx, `UPDATE users SET locale = $2 WHERE id = $1 AND locale = ''`, userID, locale)
+	return err
+}
+
 // SetNotificationEmail stores the user's notification email, "" for none
 // (notifications go to the login email). Returns ENOTFOUND for an unknown
 // user.

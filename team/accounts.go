@@ -141,8 +141,12 @@ func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equ
 	now := u.Now()
 	usr, err := u.UserByEmailKey(ctx, key)
 	existing := err == nil
+	first, last := in.OwnerFirstName, in.OwnerLastName
 	switch {
 	case existing:
+		if first, last, err = namesUntilJoined(ctx, u, actor, usr, first, last); err != nil {
+			return usr, err
+		}
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
 		// As for any member added: the names typed stay on the membership.
 		usr = equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: key, CreatedAt: now}
@@ -154,7 +158,7 @@ func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equ
 	}
 	// Shown under the names the creator typed until they join.
 	m := equipe.Member{AccountID: acct.ID, UserID: usr.ID, Role: equipe.RoleAdmin, Status: equipe.MemberCreated, CreatedAt: now,
-		FirstName: in.OwnerFirstName, LastName: in.OwnerLastName, InvitedBy: actor.userID()}
+		FirstName: first, LastName: last, InvitedBy: actor.userID()}
 	if err := u.CreateMember(ctx, &m); err != nil {
 		return usr, err
 	}

@@ -47,7 +47,7 @@ type NewMember struct {
 	Resources         []equipe.ID
 	Title             string
 	NotificationEmail string
-	Locale            string // the language of their emails until they join (default: the account's)
+	Locale            string // the language of their emails until they join, unless their identity has one (default: the account's)
 	SendInvitation    bool   // send the invitation (or activation) email now
 	SendWelcome       bool   // send a welcome email (to the notification email, if any)
 	// Clients, in a firm, are the client accounts to assign the new member
@@ -70,6 +70,8 @@ type Added struct {
 	User   equipe.User
 	// Invited: an invitation, activation or access email was sent.
 	Invited bool
+	// Welcomed: the welcome email was sent.
+	Welcomed bool
 }
 
 // AddMember adds someone to the account. An email that already has an
@@ -186,16 +188,8 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			if _, err := u.Member(ctx, account, usr.ID); err == nil {
 				return conflict("member.exists", map[string]any{"user_id": usr.ID.String()})
 			}
-			if actor.User != nil {
-				// Someone the actor already sees in an account they share
-				// goes by their own names here too.
-				shared, err := u.SharesAccount(ctx, actor.User.ID, usr.ID)
-				if err != nil {
-					return err
-				}
-				if shared {
-					m.FirstName, m.LastName = "", ""
-				}
+			if m.FirstName, m.LastName, err = namesUntilJoined(ctx, u, actor, usr, first, last); err != nil {
+				return err
 			}
 		case equipe.ENOTFOUND:
 			// A new identity holds nothing but the address until its owner
@@ -246,12 +240,13 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			if err := limitRecipient(ctx, u, toKey); err != nil {
 				return err
 			}
-			name := displayName(m, usr)
+			name := greeting(m, usr)
 			if err := u.Mail(ctx, mail.TemplateWelcome, memberLocale(m, usr, acct), to, mail.Data{
 				RecipientName: name, RecipientID: usr.ID, AccountName: acct.Name, InviterName: actor.name(acct),
-				InviterID: actor.personID()}); err != nil {
+				InviterID: actor.personID(), HasPassword: usr.PasswordHash != "", WithInvitation: in.SendInvitation}); err != nil {
 				return err
 			}
+			out.Welcomed = true
 		}
 		if !isImporting(ctx) {
 			// An import tells its actor once, on its page, not per member.
@@ -430,7 +425,7 @@ func (s *Service) sendInvitation(ctx context.Context, u *work.Unit, actor Actor,
 	if err != nil {
 		return err
 	}
-	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: displayName(*m, usr), RecipientID: usr.ID,
+	if err := u.Mail(ctx, template, memberLocale(*m, usr, acct), usr.Email, mail.Data{RecipientName: greeting(*m, usr), RecipientID: usr.ID,
 		AccountName: acct.Name, InviterName: actor.name(acct), InviterID: actor.personID(), Link: link, Expires: expires, Message: message,
 		HasPassword: usr.PasswordHash != ""}); err != nil {
 		return err
@@ -512,8 +507,35 @@ func limitRecipient(ctx context.Context, u *work.Unit, emailKey string) error {
 	return u.Limit(ctx, "invite:to:"+emailKey, invitesPerAddress, mailWindow, "invite.throttled")
 }
 
-// displayName is how an account names a member in its emails: the names it
-// shows them under, else their email.
+// namesUntilJoined are the names an account shows a member whose identity
+// usr exists, until they join: the identity's own when the actor already
+// sees them in an account they share, else only what the actor typed (none:
+// the address), so that an address reveals nobody's name to an account
+// they have not joined.
+func namesUntilJoined(ctx context.Context, u *work.Unit, actor Actor, usr equipe.User, first, last string) (string, string, error) {
+	if actor.User == nil {
+		return first, last, nil
+	}
+	shared, err := u.SharesAccount(ctx, actor.User.ID, usr.ID)
+	if err != nil || !shared {
+		return first, last, err
+	}
+	return usr.FirstName, usr.LastName, nil
+}
+
+// greeting is how an email to the member names them: by their own names
+// when their identity has them (nobody learns anything from being greeted
+// by their own name), else by those the account added them under, else by
+// their address.
+func greeting(m equipe.Member, u equipe.User) string {
+	if n := u.Name(); n != "" {
+		return n
+	}
+	return displayName(m, u)
+}
+
+// displayName is how an account names a member in its emails to others:
+// the names it shows them under, else their email.
 func displayName(m equipe.Member, u equipe.User) string {
 	first, last := m.ShownNames(u)
 	if n := (&equipe.User{FirstName: first, LastName: last}).Name(); n != "" {
@@ -522,14 +544,11 @@ func displayName(m equipe.Member, u equipe.User) string {
 	return u.Email
 }
 
-// memberLocale is the language of an account's emails to its member: the
-// one chosen when they were added until they join, else their identity's,
-// else the account's.
+// memberLocale is the language of an account's emails to its member: their
+// own, once they chose one; else the one the account chose when it added
+// them; else the account's.
 func memberLocale(m equipe.Member, u equipe.User, acct equipe.Account) string {
-	if m.JoinedAt.IsZero() && m.Locale != "" {
-		return m.Locale
-	}
-	return orDefault(u.Locale, acct.Locale)
+	return orDefault(u.Locale, orDefault(m.Locale, acct.Locale))
 }
 
 // optionalName checks a name that may be left empty.

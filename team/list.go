@@ -51,8 +51,8 @@ func (s *Service) Members(ctx context.Context, actor Actor, account equipe.ID) (
 		if err != nil {
 			return nil, err
 		}
-		first, last := m.ShownNames(u)
-		out = append(out, MemberSummary{UserID: m.UserID, FirstName: first, LastName: last, Email: u.Email,
+		u = m.SeenBy(u)
+		out = append(out, MemberSummary{UserID: m.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 			Role: m.Role, Status: m.Status, Disabled: !u.DisabledAt.IsZero()})
 	}
 	slices.SortFunc(out, func(a, b MemberSummary) int {
@@ -96,18 +96,17 @@ func (s *Service) MemberAccess(ctx context.Context, actor Actor, account, user e
 	if err != nil {
 		return MemberAccess{}, err
 	}
-	first, last := u.FirstName, u.LastName
 	if !e.m.ViaFirm() {
 		m, err := s.DB.Member(ctx, account, user)
 		if err != nil {
 			return MemberAccess{}, err
 		}
-		first, last = m.ShownNames(u)
+		u = m.SeenBy(u)
 	}
 	out := MemberAccess{
 		Effective: Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
 			ViaFirm: e.m.ViaFirm(), Blocked: e.m.Blocked()},
-		Person: MemberSummary{UserID: u.ID, FirstName: first, LastName: last, Email: u.Email,
+		Person: MemberSummary{UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 			Role: e.m.RoleKey(), Status: equipe.MemberStatus(e.m.Status().String()), Disabled: !u.DisabledAt.IsZero()},
 	}
 	roleAccount := account

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -369,8 +368,8 @@ type MemberView struct {
 	User      equipe.User
 	Resources []equipe.ID
 	Actions   Actions
-	// SecondFactor: the member has a second factor (an authenticator app
-	// or a passkey).
+	// SecondFactor: the member joined and has a second factor (an
+	// authenticator app or a passkey).
 	SecondFactor bool
 }
 
@@ -390,12 +389,9 @@ func (s *Service) Member(ctx context.Context, actor Actor, account, user equipe.
 	if err != nil {
 		return equipe.Member{}, equipe.User{}, nil, err
 	}
-	if m.JoinedAt.IsZero() {
-		// Until they join, the account knows them by the names they were
-		// added under, and nothing of their activity elsewhere.
-		u.FirstName, u.LastName = m.ShownNames(u)
-		u.LastLoginAt = time.Time{}
-	}
+	// Until they join, the account knows them by the names they were added
+	// under, and nothing of their identity elsewhere.
+	u = m.SeenBy(u)
 	res, err := s.DB.MemberResources(ctx, account, user)
 	return m, u, res, err
 }
@@ -417,8 +413,15 @@ func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equ
 	if err != nil {
 		return MemberView{}, err
 	}
-	has, err := s.DB.HasSecondFactor(ctx, user)
-	return MemberView{Member: m, User: u, Resources: res, Actions: acts, SecondFactor: has}, err
+	// Whether they secured their identity is the account's to know once
+	// they joined it: before, it would tell that the address has one.
+	has := false
+	if !m.JoinedAt.IsZero() {
+		if has, err = s.DB.HasSecondFactor(ctx, user); err != nil {
+			return MemberView{}, err
+		}
+	}
+	return MemberView{Member: m, User: u, Resources: res, Actions: acts, SecondFactor: has}, nil
 }
 
 // sameState reports whether two states of a member say the same, whatever

@@ -120,12 +120,12 @@ type MemberRow struct {
 	// Undelivered: the member has not joined, and the last email to their
 	// login email since they were last invited could not be delivered.
 	Undelivered bool
-	// SecondFactor: the member has a second factor (an authenticator app
-	// or a passkey).
+	// SecondFactor: the member joined and has a second factor (an
+	// authenticator app or a passkey).
 	SecondFactor bool
-	// UserDisabled: the instance disabled the person's identity: they
-	// cannot log in, and every check about them is denied, here as in
-	// every account.
+	// UserDisabled: the member joined and the instance disabled their
+	// identity: they cannot log in, and every check about them is denied,
+	// here as in every account.
 	UserDisabled bool
 	Actions      Actions
 }
@@ -165,8 +165,16 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if err := rc.prefetchThrottles(all); err != nil {
 		return nil, "", err
 	}
-	// Who has a second factor, for the whole page in one query.
-	factors, err := s.DB.UsersWithFactor(ctx, all)
+	// Who has a second factor, for the whole page in one query: of those
+	// who joined, since it would tell of the others that their address has
+	// an identity.
+	joined := make([]equipe.ID, 0, len(rows))
+	for _, r := range rows {
+		if !r.Member.JoinedAt.IsZero() {
+			joined = append(joined, r.Member.UserID)
+		}
+	}
+	factors, err := s.DB.UsersWithFactor(ctx, joined)
 	if err != nil {
 		return nil, "", err
 	}

@@ -74,8 +74,11 @@ func (w *world) add(name, role string, status equipe.MemberStatus) *equipe.User 
 			return err
 		}
 		m := &equipe.Member{AccountID: w.account, UserID: u.ID, Role: role, Status: status, CreatedAt: time.Now()}
-		if status == equipe.MemberActive {
+		if status == equipe.MemberActive || status == equipe.MemberSuspended {
 			m.JoinedAt = time.Now()
+		} else {
+			// Added under their names, as they will choose them.
+			m.FirstName, m.LastName = u.FirstName, u.LastName
 		}
 		if err := tx.CreateMember(ctx, m); err != nil {
 			return err

@@ -3,6 +3,7 @@ package team_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -2404,4 +2405,217 @@ func TestChanges_APageOfAChangeNotYetHeardIsNotSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined:
+// an administrator who adds, without names, an address that has an
+// identity elsewhere learns nothing of it until the person joins — not its
+// names (the member's view, the team page, its search, the email that
+// confirms the addition), not whether it has a second factor, not whether
+// the instance disabled it; one who already shares an account with the
+// person sees the names they see there.
+func TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, shares := range []bool{false, true} {
+			t.Run(fmt.Sprintf("the adder shares an account with them: %v", shares), func(t *testing.T) {
+				elsewhere := b.scene(t)
+				grace := elsewhere.add("grace", "admin", equipe.MemberActive)
+				s := b.scene(t)
+				adder := s.users["admin"]
+				if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+					if err := tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper"); err != nil {
+						return err
+					}
+					if !shares {
+						return nil
+					}
+					return tx.CreateMember(ctx, &equipe.Member{AccountID: elsewhere.account, UserID: adder.ID, Role: "guest",
+						Status: equipe.MemberActive, JoinedAt: time.Now(), CreatedAt: time.Now()})
+				}); err != nil {
+					t.Fatal(err)
+				}
+				s.enrol(t, grace, "totp")
+				if _, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: grace.Email, Role: "collaborator",
+					Resources: s.product()}); err != nil {
+					t.Fatal(key(err))
+				}
+				if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, grace.ID, time.Now()) }); err != nil {
+					t.Fatal(err)
+				}
+				wantFirst, wantLast := "", ""
+				if shares {
+					wantFirst, wantLast = "Grace", "Hopper"
+				}
+				v, err := s.s.ViewMember(ctx, s.admin(), s.account, grace.ID)
+				if err != nil || v.User.FirstName != wantFirst || v.User.LastName != wantLast || v.SecondFactor || !v.User.DisabledAt.IsZero() {
+					t.Errorf("the member's view: %q %q, second factor %v, disabled %v (%v)", v.User.FirstName, v.User.LastName,
+						v.SecondFactor, v.User.DisabledAt, err)
+				}
+				rows, _, err := s.s.TeamPage(ctx, s.admin(), team.MemberFilter{Account: s.account, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := false
+				for _, r := range rows {
+					if r.Member.UserID == grace.ID {
+						found = true
+						if r.FirstName != wantFirst || r.LastName != wantLast || r.SecondFactor || r.UserDisabled {
+							t.Errorf("the team page: %q %q, second factor %v, disabled %v", r.FirstName, r.LastName, r.SecondFactor, r.UserDisabled)
+						}
+					}
+				}
+				if !found {
+					t.Fatal("not on the team page")
+				}
+				if rows, _, err := s.s.TeamPage(ctx, s.admin(), team.MemberFilter{Account: s.account, Search: "hopper", Limit: 50}); err != nil || (len(rows) == 1) != shares {
+					t.Errorf("a search for their name finds %d (%v)", len(rows), err)
+				}
+				for _, m := range servicetest.Mails(t, b.raw, adder.Email) {
+					if m.Template == mail.TemplateAdderConfirmation && strings.Contains(m.Text, "Hopper") != shares {
+						t.Errorf("the confirmation to the adder: %s", m.Text)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnName:
+// the language and names an administrator types for an address that has
+// an identity are the account's: the emails to the person themselves (the
+// access granted, the welcome) greet them by their own names in their own
+// language.
+func TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnName(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		elsewhere := b.scene(t)
+		grace := elsewhere.add("grace", "admin", equipe.MemberActive) // French, named "grace X"
+		if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper") }); err != nil {
+			t.Fatal(err)
+		}
+		s := b.scene(t)
+		if _, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: grace.Email, FirstName: "Typed", LastName: "Name",
+			Locale: "en", Role: "collaborator", Resources: s.product(), SendInvitation: true, SendWelcome: true}); err != nil {
+			t.Fatal(err)
+		}
+		mails := servicetest.Mails(t, b.raw, grace.Email)
+		if len(mails) != 2 {
+			t.Fatalf("%d emails to them", len(mails))
+		}
+		for _, m := range mails {
+			if !strings.Contains(m.Text, "Bonjour Grace Hopper") || strings.Contains(m.Text, "Typed") {
+				t.Errorf("%s: %q", m.Template, m.Text)
+			}
+		}
+	})
+}
+
+// TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn: someone with
+// no language of their own who joins by an invitation keeps the language
+// of the page they joined on, else the one the account chose for them; one
+// who has a language keeps it.
+func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
+	tests := []struct {
+		name, page, chosen, own, want string
+	}{
+		{name: "the page's language", page: "en", chosen: "fr", want: "en"},
+		{name: "the account's choice when the page says none", chosen: "en", want: "en"},
+		{name: "none when nobody said", want: ""},
+		{name: "their own, whatever the page", page: "en", chosen: "en", own: "fr", want: "fr"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				email := s.email("grace")
+				if tt.own != "" {
+					elsewhere := b.scene(t)
+					email = elsewhere.add("grace", "admin", equipe.MemberActive).Email
+					if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+						u, err := tx.UserByEmailKey(ctx, email)
+						if err != nil {
+							return err
+						}
+						u.Locale = tt.own
+						if err := tx.SetPassword(ctx, u.ID, b.st.Identity.Hasher.Hash(password), time.Now()); err != nil {
+							return err
+						}
+						return tx.SetProfile(ctx, &u)
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				a, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: email, FirstName: "Grace", LastName: "Hopper",
+					Locale: tt.chosen, Role: "collaborator", Resources: s.product(), SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var current *identity.Auth
+				in := identity.Accept{Password: password, AcceptPrivacyPolicy: true, Locale: tt.page}
+				if tt.own != "" {
+					u, err := s.db.UserByID(ctx, a.User.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					current, in = &identity.Auth{User: u}, identity.Accept{Locale: tt.page}
+				}
+				if _, _, err := b.st.Identity.AcceptInvitation(ctx, s.secret(email, "/invitations/"), in, current, origin); err != nil {
+					t.Fatal(err)
+				}
+				if u, err := s.db.UserByID(ctx, a.User.ID); err != nil || u.Locale != tt.want {
+					t.Errorf("their language: %q, want %q (%v)", u.Locale, tt.want, err)
+				}
+			})
+		}
+	})
+}
+
+// TestAddMember_AWelcomeSaysHowThePersonLogsIn: the welcome email tells
+// someone without a password where they choose one — the invitation sent
+// with it, or one to come — and only someone with a password to log in.
+func TestAddMember_AWelcomeSaysHowThePersonLogsIn(t *testing.T) {
+	tests := []struct {
+		name     string
+		password bool
+		invite   bool
+		want     string
+	}{
+		{name: "a new person, the invitation sent with it", invite: true, want: "Choisissez d’abord votre mot de passe avec le lien de l’e-mail d’invitation envoyé avec celui-ci"},
+		{name: "a new person, welcomed alone", want: "Vous recevrez une invitation à choisir votre mot de passe"},
+		{name: "someone with a password", password: true, want: "Vous pouvez vous connecter à tout moment ici"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				email := s.email("grace")
+				if tt.password {
+					elsewhere := b.scene(t)
+					u := elsewhere.add("grace", "admin", equipe.MemberActive)
+					email = u.Email
+					if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
+						return tx.SetPassword(ctx, u.ID, b.st.Identity.Hasher.Hash(password), time.Now())
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				added, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: email, FirstName: "Grace", Role: "collaborator",
+					Resources: s.product(), SendWelcome: true, SendInvitation: tt.invite})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !added.Welcomed || added.Invited != tt.invite {
+					t.Errorf("welcomed %v, invited %v", added.Welcomed, added.Invited)
+				}
+				var welcome string
+				for _, m := range servicetest.Mails(t, b.raw, email) {
+					if m.Template == mail.TemplateWelcome {
+						welcome = m.Text
+					}
+				}
+				if !strings.Contains(welcome, tt.want) || strings.Contains(welcome, "que vous avez reçu") {
+					t.Errorf("the welcome: %q", welcome)
+				}
+			})
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"time"
 
@@ -50,7 +51,9 @@ func (w *Web) showProfile(rw http.ResponseWriter, r *http.Request, f *form, stat
 		p.Form = f
 	} else {
 		u := prof.User
-		p.Form.Values = map[string]string{"first_name": u.FirstName, "last_name": u.LastName, "locale": u.Locale,
+		// Someone who never chose a language sees the one the pages show
+		// them in, which saving keeps.
+		p.Form.Values = map[string]string{"first_name": u.FirstName, "last_name": u.LastName, "locale": cmp.Or(u.Locale, p.Locale),
 			"time_zone": u.TimeZone, "notification_email": u.NotificationEmail}
 	}
 	p.Form.arrange(profileFields...)

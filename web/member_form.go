@@ -32,6 +32,11 @@ type memberDraft struct {
 	// without the field (ExternalIDShown false) leaves it as it is.
 	ExternalID      string
 	ExternalIDShown bool
+	// NotificationEmail is where the account writes to the member instead
+	// of their login email ("" for it), in the edit form; a form without
+	// the field (NotificationEmailShown false) leaves it as it is.
+	NotificationEmail      string
+	NotificationEmailShown bool
 	// badResource: a resource value that is not an ID (a tampered form).
 	badResource bool
 }
@@ -54,6 +59,8 @@ func memberDraftOf(r *http.Request) memberDraft {
 	d.ClientsShown = r.PostFormValue("clients_shown") == "yes"
 	_, d.ExternalIDShown = r.PostForm["external_id"]
 	d.ExternalID = r.PostFormValue("external_id")
+	_, d.NotificationEmailShown = r.PostForm["notification_email"]
+	d.NotificationEmail = strings.TrimSpace(r.PostFormValue("notification_email"))
 	for _, s := range r.PostForm["clients"] {
 		id, err := equipe.ParseID(s)
 		if err != nil {
@@ -246,6 +253,9 @@ func (w *Web) showMemberForm(rw http.ResponseWriter, r *http.Request, account eq
 		p.Form = f
 	}
 	p.Form.Values["role"], p.Form.Values["title"], p.Form.Values["external_id"] = d.Role, d.Title, d.ExternalID
+	if editing != nil {
+		p.Form.Values["notification_email"] = d.NotificationEmail
+	}
 	p.Form.arrange(w.memberFormFields()...)
 	p.Form.label(memberFormLabels...)
 	data := memberFormPage{Frame: frame, Editing: editing != nil, Activation: acct.RequiresActivation, Custom: d.Custom,
@@ -485,6 +495,8 @@ func (w *Web) addMember(rw http.ResponseWriter, r *http.Request) error {
 		done = "invited"
 	case acct.RequiresActivation:
 		done = "added_inactive"
+	case added.Welcomed:
+		done = "welcomed"
 	}
 	return redirect(rw, r, "/accounts/"+account.String()+"/members?done="+done+"&user="+added.User.ID.String())
 }
@@ -520,7 +532,8 @@ func (w *Web) editMemberForm(rw http.ResponseWriter, r *http.Request) error {
 		return w.refuse(rw, r, err)
 	}
 	d := memberDraft{Role: em.Member.Role, Custom: len(em.Member.Overrides) > 0, Scopes: map[string]string{},
-		Resources: em.Resources, Title: em.Member.Title, ExternalID: em.Member.ExternalID}
+		Resources: em.Resources, Title: em.Member.Title, ExternalID: em.Member.ExternalID,
+		NotificationEmail: em.Member.NotificationEmail}
 	// The picker starts from what the member may do now: their role's
 	// permissions with their overrides.
 	role, _ := roleByKey(roles, em.Member.Role)
@@ -570,6 +583,9 @@ func (w *Web) changeMember(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if d.ExternalIDShown && d.ExternalID != em.Member.ExternalID {
 		ch.ExternalID, changed = &d.ExternalID, true
+	}
+	if d.NotificationEmailShown && d.NotificationEmail != em.Member.NotificationEmail {
+		ch.NotificationEmail, changed = &d.NotificationEmail, true
 	}
 	user := em.Member.UserID.String()
 	if !changed {

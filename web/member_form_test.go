@@ -209,6 +209,20 @@ func TestEditMemberForm_ChangesAccessUnderTheRules(t *testing.T) {
 	}
 	wantIn(t, get(t, o.c, o.url("/members/"+colin.String()+"/edit")),
 		`<input id="f-external_id" name="external_id" type="text" value="crm-7" maxlength="255"`)
+	// The address the account writes to him at, changed after he was added:
+	// refused beside its field when it is none, kept when it is one.
+	wantIn(t, p, `<input id="f-notification_email" name="notification_email" type="email" value=""`)
+	bad := url.Values{"role": {"collaborator"}, "permissions_mode": {"role"}, "resources": {hub.ID.String()}, "notification_email": {"secrétariat"}}
+	if p := post(t, o.c, o.url("/members/"+colin.String()+"/edit"), bad); p.Status != 422 ||
+		!strings.Contains(p.Body, `id="e-notification_email"`) || o.member(t, colin).NotificationEmail != "" {
+		t.Fatalf("a notification email that is none: %d %s", p.Status, text(p.Body))
+	}
+	bad.Set("notification_email", "secretariat@maillard.example")
+	if p := post(t, o.c, o.url("/members/"+colin.String()+"/edit"), bad); p.Status != 303 || o.member(t, colin).NotificationEmail != "secretariat@maillard.example" {
+		t.Fatalf("a notification email: %d %s", p.Status, text(p.Body))
+	}
+	wantIn(t, get(t, o.c, o.url("/members/"+colin.String()+"/edit")),
+		`<input id="f-notification_email" name="notification_email" type="email" value="secretariat@maillard.example"`)
 
 	// Back to the role's permissions, another product, a job title.
 	f := url.Values{"role": {"manager"}, "permissions_mode": {"role"}, "resources": {crm.ID.String()}, "title": {"Gérant"}}

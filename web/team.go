@@ -17,6 +17,7 @@ import (
 // naming the member (?user=) when they are still in the account.
 var teamNotices = map[string]string{
 	"added":              "team.done_added",
+	"welcomed":           "team.done_welcomed",
 	"added_inactive":     "team.done_added_inactive",
 	"invited":            "team.done_invited",
 	"reinvited":          "team.done_reinvited",

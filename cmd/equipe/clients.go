@@ -86,7 +86,7 @@ func clients(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true, Beside: true})
 	if err != nil {
 		return err
 	}

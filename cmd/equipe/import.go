@@ -66,7 +66,7 @@ func importMembers(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true, Beside: true})
 	if err != nil {
 		return err
 	}

@@ -195,7 +195,7 @@ func createAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	// The privacy policy is serve's to publish: this command may run
 	// without its settings.
-	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true, Beside: true})
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func resealSecrets(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true})
+	a, err := build(ctx, cfg, stderr, app.Options{KeepPolicy: true, Beside: true})
 	if err != nil {
 		return err
 	}

@@ -45,17 +45,24 @@ func SeedMembers(t testing.TB, cfg store.Config, account equipe.ID, n int) {
 				sent, invited = 1+rnd.IntN(3), int64(1_700_000_000_000_000+i)
 			}
 			var login int64 // never
+			var joined any  // NULL
+			// Until they join, members are shown under the names they were
+			// added under: here, the ones they will choose.
+			mfirst, mlast := first, last
 			if status == "active" || status == "suspended" {
 				login = 1_700_000_000_000_000 + int64(rnd.IntN(1_000_000))*1_000_000
+				joined, mfirst, mlast = int64(1_600_000_000_000_000), "", ""
 			}
-			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10))
+			members = append(members, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 0)",
+				k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11, k+12, k+13))
 			margs = append(margs, account.String(), id.String(), []string{"collaborator", "guest", "manager"}[rnd.IntN(3)],
-				status, store.Fold(first), store.Fold(last), email, sent, invited, login)
+				status, store.Fold(first), store.Fold(last), email, sent, invited, login, mfirst, mlast, joined)
 		}
 		if _, err := raw.Exec(`INSERT INTO users (id, email, email_key, first_name, last_name, locale, created_at) VALUES `+strings.Join(users, ", "), uargs...); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, invitations_sent, last_invited_at, last_login_at, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
+		if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_key, last_key, email_key, invitations_sent,
+			last_invited_at, last_login_at, first_name, last_name, joined_at, created_at) VALUES `+strings.Join(members, ", "), margs...); err != nil {
 			t.Fatal(err)
 		}
 	}
