@@ -85,6 +85,7 @@ type App struct {
 	metricsListener net.Listener // Config.MetricsAddr's; nil when none
 
 	closeStreams func() // ends the API's change streams (at shutdown)
+	flushLog     func() // logs the check API's calls not yet summed up (at shutdown)
 }
 
 // New builds the service: it opens the database and migrates it, publishes
@@ -298,6 +299,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 		}
 	}
 	a.Handler, err = srv.Handler()
+	a.flushLog = srv.FlushLog
 	return err
 }
 
@@ -381,15 +383,26 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		hs.Close()
 	case <-ctx.Done():
 		a.Log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		err = hs.Shutdown(sctx)
 		if ms != nil {
 			ms.Shutdown(sctx)
 		}
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Shutdown leaves the requests still running to themselves:
+			// they are cut off here, before the database closes under them.
+			hs.Close()
+			err = fmt.Errorf("shutdown timed out after %v: the requests still running were cut off", shutdownGrace)
+		}
 	}
 	if ms != nil {
 		ms.Close()
+	}
+	// The requests have ended (or been cut off): the summary of their
+	// checks is written now rather than never.
+	if a.flushLog != nil {
+		a.flushLog()
 	}
 	stop()
 	wg.Wait()
@@ -402,6 +415,10 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	return err
 }
+
+// shutdownGrace is how long Serve lets the requests in flight finish once
+// told to stop.
+var shutdownGrace = 10 * time.Second
 
 func (a *App) mailMode() string {
 	if a.Mailbox != nil && localHost(a.Config.PublicURL.Hostname()) {

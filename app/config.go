@@ -193,6 +193,9 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 	if err != nil || port == "" {
 		return c, bad(0, "%q is not a host:port address (for example 127.0.0.1:8080)", raw.addr)
 	}
+	if problem := checkPort(port, true); problem != "" {
+		return c, bad(0, "%q: %s", raw.addr, problem)
+	}
 	c.Addr = raw.addr
 	if raw.data == "" {
 		return c, bad(1, "must not be empty")
@@ -225,7 +228,11 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		}
 		c.DatabaseURL = raw.dbURL
 	}
-	if raw.publicURL == "" {
+	// The default public URL takes the address's port, checked above. It
+	// may be 0 there (any free port, as tests listen), which only a public
+	// URL that is given is refused for.
+	defaultURL := raw.publicURL == ""
+	if defaultURL {
 		h := host
 		if h == "" || h == "0.0.0.0" || h == "::" {
 			h = "localhost"
@@ -240,6 +247,11 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(3, "must not hold credentials, a query or a fragment")
 	case pu.Path != "" && pu.Path != "/":
 		return c, bad(3, "must not have a path: equipe is served at the root of its host")
+	}
+	if p := pu.Port(); p != "" && !defaultURL {
+		if problem := checkPort(p, false); problem != "" {
+			return c, bad(3, "%q: %s", raw.publicURL, problem)
+		}
 	}
 	pu.Path = ""
 	c.PublicURL = pu
@@ -296,8 +308,12 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		return c, bad(8, "%v", err)
 	}
 	if raw.metricsAddr != "" {
-		if _, port, err := net.SplitHostPort(raw.metricsAddr); err != nil || port == "" {
+		_, port, err := net.SplitHostPort(raw.metricsAddr)
+		if err != nil || port == "" {
 			return c, bad(at("metrics-addr"), "%q is not a host:port address (for example 127.0.0.1:9090)", raw.metricsAddr)
+		}
+		if problem := checkPort(port, true); problem != "" {
+			return c, bad(at("metrics-addr"), "%q: %s", raw.metricsAddr, problem)
 		}
 		c.MetricsAddr = raw.metricsAddr
 	}
@@ -387,6 +403,22 @@ func parseBrand(name, logo, favicon, primary, accent, supportEmail, supportURL, 
 		}
 	}
 	return b, nil
+}
+
+// checkPort returns what is wrong with port, a TCP port number written in
+// digits from 1 to 65535, or "" when nothing is. An address to listen on
+// may take 0 (any free port, which the "serving" line then names), as the
+// tests do; a URL may not.
+func checkPort(port string, listen bool) string {
+	least := 1
+	if listen {
+		least = 0
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || strings.Trim(port, "0123456789") != "" || n < least || n > 65535 {
+		return fmt.Sprintf("the port must be a number from %d to 65535, not %q", least, port)
+	}
+	return ""
 }
 
 // networks parses a comma-separated list of networks or addresses.

@@ -49,3 +49,33 @@ func TestPolicy_OneFilePerLanguageFallsBackToTheOther(t *testing.T) {
 		t.Fatalf("label: %q %v", cfg.Policy.Label, err)
 	}
 }
+
+func TestParseConfig_APortThatIsNoTCPPortStopsTheStartNamingItsSetting(t *testing.T) {
+	for _, tt := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"EQUIPE_ADDR": "127.0.0.1:abc"}, "EQUIPE_ADDR (--addr): "},
+		{map[string]string{"EQUIPE_ADDR": "127.0.0.1:99999"}, "EQUIPE_ADDR (--addr): "},
+		{map[string]string{"EQUIPE_ADDR": "127.0.0.1:-1"}, "EQUIPE_ADDR (--addr): "},
+		{map[string]string{"EQUIPE_ADDR": "127.0.0.1:99999", "EQUIPE_PUBLIC_URL": "https://equipe.example.com"}, "EQUIPE_ADDR (--addr): "},
+		{map[string]string{"EQUIPE_PUBLIC_URL": "http://x:99999"}, "EQUIPE_PUBLIC_URL (--public-url): "},
+		{map[string]string{"EQUIPE_PUBLIC_URL": "http://x:0"}, "EQUIPE_PUBLIC_URL (--public-url): "},
+		{map[string]string{"EQUIPE_METRICS_ADDR": "127.0.0.1:65536"}, "EQUIPE_METRICS_ADDR (--metrics-addr): "},
+		{map[string]string{"EQUIPE_METRICS_ADDR": "127.0.0.1:http"}, "EQUIPE_METRICS_ADDR (--metrics-addr): "},
+	} {
+		_, err := ParseConfig("serve", nil, func(k string) string { return tt.vars[k] })
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !strings.Contains(err.Error(), "port") {
+			t.Errorf("%v: %v, want an error starting %q about the port", tt.vars, err, tt.want)
+		}
+	}
+	// Port 0 listens on any free port; the default public URL follows it.
+	for _, vars := range []map[string]string{
+		{"EQUIPE_ADDR": "127.0.0.1:0"},
+		{"EQUIPE_ADDR": "127.0.0.1:65535", "EQUIPE_METRICS_ADDR": "127.0.0.1:0", "EQUIPE_PUBLIC_URL": "https://x:443"},
+	} {
+		if _, err := ParseConfig("serve", nil, func(k string) string { return vars[k] }); err != nil {
+			t.Errorf("%v: %v", vars, err)
+		}
+	}
+}

@@ -227,6 +227,42 @@ func TestMetrics_MoveWithWhatHappensAndHoldNoUserData(t *testing.T) {
 	}
 }
 
+// TestMetrics_PathsNoRouteMatchesAreUnrouted asks for a path no route
+// matches, which the pages answer with their not-found page, and for the
+// home page: the first is counted as unrouted, the second under its route.
+func TestMetrics_PathsNoRouteMatchesAreUnrouted(t *testing.T) {
+	env := apptest.Start(t, store.SQLite, apptest.Options{Configure: func(c *app.Config) {
+		c.MetricsNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]int{"/zzz/unrouted": 404, "/": 303} {
+		res, err := client.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("GET %s: %d, want %d", path, res.StatusCode, want)
+		}
+	}
+	_, fams := families(t, env.URL+"/metrics")
+	if got := value(fams, "equipe_http_request_duration_seconds", "route", "unrouted", "status", "404"); got != 1 {
+		t.Errorf("unrouted 404s: %v, want 1", got)
+	}
+	if got := value(fams, "equipe_http_request_duration_seconds", "route", "GET /{$}", "status", "303"); got != 1 {
+		t.Errorf("the home page: %v, want 1", got)
+	}
+	if f := fams["equipe_http_request_duration_seconds"]; f != nil {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "route" && l.GetValue() == "/" {
+					t.Errorf("a request counted under the route \"/\"")
+				}
+			}
+		}
+	}
+}
+
 // TestMetrics_RefusedOutsideTheTrustedNetworksOrServedApart: on the main
 // address, a client outside the trusted networks, and a request a proxy
 // that is not trusted forwarded, get 403; with a separate metrics address,

@@ -56,7 +56,8 @@ type Server struct {
 	I18n             *i18n.Catalog
 	Log              *slog.Logger
 
-	origin string // PublicURL's origin, as browsers write it
+	origin string    // PublicURL's origin, as browsers write it
+	quiet  *quietLog // the check API's calls not yet summed up
 }
 
 // Pages shows the pages' own answer to a request the server refused before
@@ -339,9 +340,15 @@ func (w *statusWriter) release() {
 }
 
 // nameRoute records, for the metrics, the route pattern that answers the
-// request written to w.
+// request written to w. The bare pattern "/" is no route: it is where the
+// pages (and this server's mux, which hands them every path it does not
+// know) send the paths no route matches, to answer them with the not-found
+// page; the home page is "GET /{$}".
 func nameRoute(w http.ResponseWriter, pattern string) {
 	if sw, ok := w.(*statusWriter); ok && pattern != "" {
+		if pattern == "/" {
+			pattern = unrouted
+		}
 		sw.route = pattern
 	}
 }
@@ -385,6 +392,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // rather than logged one by one (see checkPaths).
 func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	quiet := newQuietLog(s.Log, summaryEvery)
+	s.quiet = quiet
 	hsts := s.PublicURL != nil && s.PublicURL.Scheme == "https"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -428,6 +436,16 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 			sw.WriteHeader(http.StatusOK)
 		}
 	})
+}
+
+// FlushLog logs at once the summary of the check API's calls that the next
+// one would hold. Call it at shutdown once the requests have ended: the
+// summary is otherwise written a minute after the first call, and a process
+// that stops before then would never write it.
+func (s *Server) FlushLog() {
+	if s.quiet != nil {
+		s.quiet.flush()
+	}
 }
 
 // rateLimitHeaders tells, in the RateLimit-Policy and RateLimit headers of
@@ -508,7 +526,8 @@ type quietLog struct {
 	log       *slog.Logger
 	every     time.Duration
 	routes    []quietRoute
-	scheduled atomic.Bool // a summary is due: a timer runs
+	scheduled atomic.Bool  // a summary is due: a timer runs
+	since     atomic.Int64 // when it was scheduled, in Unix nanoseconds
 }
 
 // quietRoute sums up the calls of one route since the last summary.
@@ -554,13 +573,24 @@ func (q *quietLog) count(r *http.Request, status, bytes int, d time.Duration) bo
 	// cleared before the counters are taken, so a call counted after they
 	// were taken finds it clear and schedules another summary.
 	if !q.scheduled.Load() && q.scheduled.CompareAndSwap(false, true) {
-		time.AfterFunc(q.every, q.summarize)
+		q.since.Store(time.Now().UnixNano())
+		time.AfterFunc(q.every, func() { q.summarize(q.every) })
 	}
 	return true
 }
 
-// summarize logs one line per quiet route called since the last summary.
-func (q *quietLog) summarize() {
+// flush sums up at once the calls that the summary due would: their
+// period is the time since it was scheduled. The timer, when it goes off,
+// finds nothing left to sum up.
+func (q *quietLog) flush() {
+	if q.scheduled.Load() {
+		q.summarize(time.Since(time.Unix(0, q.since.Load())))
+	}
+}
+
+// summarize logs one line per quiet route called since the last summary,
+// over period.
+func (q *quietLog) summarize(period time.Duration) {
 	q.scheduled.Store(false)
 	for i := range q.routes {
 		rt := &q.routes[i]
@@ -572,7 +602,7 @@ func (q *quietLog) summarize() {
 			continue
 		}
 		q.log.Info("requests", "method", rt.method, "path", rt.path, "count", n, "bytes", b,
-			"period_s", q.every.Seconds(), "duration_ms_avg", float64(us)/float64(n)/1000,
+			"period_s", period.Seconds(), "duration_ms_avg", float64(us)/float64(n)/1000,
 			"duration_ms_max", float64(maxUS)/1000)
 	}
 }

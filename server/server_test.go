@@ -125,3 +125,21 @@ func waitFor(t *testing.T, logs *lockedBuffer, s string) {
 		t.Fatalf("no %s in\n%s", s, logs)
 	}
 }
+
+func TestQuietLog_FlushSumsUpAtOnceOverThePeriodSoFar(t *testing.T) {
+	logs := &lockedBuffer{}
+	q := newQuietLog(slog.New(slog.NewJSONHandler(logs, nil)), time.Hour)
+	q.flush()
+	if logs.String() != "" {
+		t.Fatalf("a flush with no call logged:\n%s", logs)
+	}
+	q.count(httptest.NewRequest("POST", "/api/v1/check", nil), 200, 30, time.Millisecond)
+	q.flush()
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"requests","method":"POST","path":"/api/v1/check","count":1,`) || strings.Contains(out, `"period_s":3600`) {
+		t.Fatalf("flush:\n%s", out)
+	}
+	if q.scheduled.Load() {
+		t.Error("a summary is still due after the flush")
+	}
+}

@@ -164,6 +164,7 @@ func (db *DB) migrateTo(ctx context.Context, last int) ([]int, error) {
 		applied, err = db.migratePostgres(ctx, ms)
 	} else {
 		applied, err = db.migrateSQLite(ctx, ms)
+		err = db.readOnly(err)
 	}
 	for _, v := range applied {
 		db.log.Info("migrated", "version", v, "name", ms[v-1].Name)

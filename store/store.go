@@ -177,6 +177,12 @@ func openSQLite(ctx context.Context, cfg Config, conns int) (*DB, error) {
 		return nil, fmt.Errorf("data directory %s is on a network filesystem (%s); SQLite needs a local disk: use PostgreSQL instead", dir, fs)
 	}
 	path := filepath.Join(dir, "equipe.db")
+	if err := createDatabaseFile(path); err != nil {
+		return nil, err
+	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
 	setUpPageCache(conns, cfg.Logger)
 	// The busy timeout comes first: the pragmas run in order, and switching a
 	// fresh file to WAL waits for the lock another process holds while it
@@ -296,7 +302,7 @@ func openPostgres(ctx context.Context, cfg Config, conns int) (*DB, error) {
 	defer cancel()
 	if err := p.PingContext(pctx); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, connectFailed(cfg.URL, err)
 	}
 	db := &DB{engine: Postgres, w: p, r: p, url: cfg.URL, log: cfg.Logger, subs: newSubscriptions(),
 		listenTimes: listenTimes{quiet: listenQuiet, answer: listenAnswer, connect: listenConnect}}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +53,7 @@ type Env struct {
 	worked *testenv.Signal
 	heard  *heardKeys
 	drift  *driftLog
+	stop   func() error // Stop
 }
 
 // driftLog keeps the departures from the OpenAPI document that the
@@ -188,14 +190,23 @@ func Start(t testing.TB, e store.Engine, opt Options) *Env {
 	a.DB.OnChange(heard.hear)
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, l) }()
+	var once sync.Once
+	var served error
+	var told atomic.Bool // Stop gave the test what Serve returned
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			served = <-done
+		})
+		return served
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := stop(); err != nil && !errors.Is(err, context.Canceled) && !told.Load() {
 			t.Errorf("serve: %v", err)
 		}
 	})
 	env := &Env{URL: base, Origin: httpauth.OriginOf(cfg.PublicURL), App: a, Engine: e, DB: dbc, logs: logs, proxy: proxy,
-		worked: worked, heard: heard}
+		worked: worked, heard: heard, stop: func() error { told.Store(true); return stop() }}
 	if e == store.Postgres {
 		// The change listener forgets everything once it has connected
 		// (store.AllKey). Until then a change another process makes is
@@ -253,6 +264,11 @@ func (e *Env) RestoreDatabase(t testing.TB) {
 	}
 	e.proxy.Restore(t)
 }
+
+// Stop shuts the service down as a SIGTERM would, waits for Serve to
+// return and returns its error, which is then the test's to judge; the
+// test's end stops nothing more.
+func (e *Env) Stop() error { return e.stop() }
 
 // Logs returns everything the service logged so far.
 func (e *Env) Logs() string { return e.logs.String() }
