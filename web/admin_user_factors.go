@@ -34,7 +34,7 @@ func (w *Web) showRemoveFactors(rw http.ResponseWriter, r *http.Request, id equi
 	}
 	p.Form.arrange("reason")
 	p.Form.label("reason", "admin_factors.reason")
-	p.Data = userFactorsPage{Name: v.User.Name(), Email: v.User.Email, View: v, Back: userURL(id)}
+	p.Data = userFactorsPage{Name: personName(v.User), Email: v.User.Email, View: v, Back: userURL(id)}
 	return w.render(rw, r, status, "admin_user_factors", p)
 }
 

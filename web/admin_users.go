@@ -79,7 +79,7 @@ func (w *Web) users(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "page.users")
 	d := usersPage{Query: search}
 	for _, u := range users {
-		d.Users = append(d.Users, userLine{Href: userURL(u.ID), Name: u.Name(), Email: u.Email, InstanceAdmin: u.InstanceAdmin,
+		d.Users = append(d.Users, userLine{Href: userURL(u.ID), Name: personName(u), Email: u.Email, InstanceAdmin: u.InstanceAdmin,
 			Disabled: !u.DisabledAt.IsZero(), CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt})
 	}
 	page := func(after string) string {
@@ -131,7 +131,7 @@ func (w *Web) adminUser(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p := w.page(r, "page.user")
 	p.Notice = userNotices[r.URL.Query().Get("done")]
-	d := userPage{View: v, Name: v.User.Name()}
+	d := userPage{View: v, Name: personName(v.User)}
 	for _, ma := range v.Memberships {
 		role := ma.Member.Role
 		if key := "role." + role; w.I18n.Has(key) {
@@ -177,7 +177,7 @@ func (w *Web) endUserSessionsForm(rw http.ResponseWriter, r *http.Request) error
 	}
 	p := w.page(r, "page.user_end_sessions")
 	p.Data = userConfirmPage{Title: "admin_users.end_sessions_title", Text: "admin_users.end_sessions_text",
-		Args:   map[string]any{"name": v.User.Name(), "email": v.User.Email, "count": v.Sessions},
+		Args:   map[string]any{"name": personName(v.User), "email": v.User.Email, "count": v.Sessions},
 		Button: "admin_users.end_sessions_confirm", Back: userURL(id)}
 	return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
 }
@@ -211,7 +211,7 @@ func setDisabledForm(disable bool) func(*Web, http.ResponseWriter, *http.Request
 		}
 		p := w.page(r, page)
 		p.Data = userConfirmPage{Title: prefix + "_title", Text: prefix + "_text",
-			Args:   map[string]any{"name": v.User.Name(), "email": v.User.Email},
+			Args:   map[string]any{"name": personName(v.User), "email": v.User.Email},
 			Button: prefix + "_confirm", Back: userURL(id)}
 		return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
 	}

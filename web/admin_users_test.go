@@ -189,3 +189,30 @@ func TestAdminUsers_PagesThroughEveryone(t *testing.T) {
 		t.Error("the search shows someone it does not match")
 	}
 }
+
+// TestAdminUsers_APersonWithoutNamesGoesByTheirEmail: someone an account
+// added by email alone, who has chosen neither names nor a language yet, is
+// named by their email on the list, on their page and on the confirmations,
+// their language reads as not chosen, and the pages about their data are
+// titled about a person, not about the reader.
+func TestAdminUsers_APersonWithoutNamesGoesByTheirEmail(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	if p := post(t, o.c, o.url("/members/new"), memberPost("nameless@example.com", "", "", "collaborator", "send_invitation", "")); p.Status != 303 {
+		t.Fatalf("add a member by email alone: %d", p.Status)
+	}
+	id := mustUserID(t, env, "nameless@example.com").String()
+	c, _ := supportLogsIn(t, env)
+
+	wantIn(t, get(t, c, env.URL+"/admin/users?q=nameless"), `<a href="/admin/users/`+id+`">nameless@example.com</a>`)
+	p := get(t, c, env.URL+"/admin/users/"+id)
+	wantIn(t, p, `<h1>nameless@example.com</h1>`, `<dt>Langue</dt>
+  <dd>Pas encore choisie</dd>`)
+	wantNotIn(t, p, "admin_users.language_")
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/disable"), "<h1>Désactiver l’identité de nameless@example.com ?</h1>")
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/end-sessions"), "<h1>Fermer toutes les sessions de nameless@example.com ?</h1>")
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/export"), "<title>Les données d’une personne ·")
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/delete"), "<title>Supprimer l’identité d’une personne ·")
+	// One's own pages keep their titles.
+	wantIn(t, get(t, o.c, env.URL+"/me/data"), "<title>Mes données ·")
+}

@@ -35,12 +35,21 @@ func (w *Web) dataOf(r *http.Request, user equipe.ID) (dataPage, error) {
 	if err != nil {
 		return dataPage{}, err
 	}
-	d := dataPage{Person: u, Name: u.Name(), Alone: alone, Base: "/me/data", Back: "/me/data"}
+	d := dataPage{Person: u, Name: personName(u), Alone: alone, Base: "/me/data", Back: "/me/data"}
 	if user != auth.User.ID {
 		d.Admin, d.Base = true, userURL(user)
 		d.Back = d.Base
 	}
 	return d, nil
+}
+
+// title returns the page title's message key: own about the reader's own
+// data, admin about another person's.
+func (d dataPage) title(own, admin string) string {
+	if d.Admin {
+		return admin
+	}
+	return own
 }
 
 // userParam is the user a page is about: the reader on /me/data, the
@@ -67,7 +76,7 @@ func (w *Web) data(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := w.page(r, "data.title")
+	p := w.page(r, d.title("data.title", "page.user_data"))
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "data", p)
 }
@@ -104,7 +113,7 @@ func (w *Web) deleteForm(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := w.page(r, "data.delete_title")
+	p := w.page(r, d.title("data.delete_title", "page.user_delete"))
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "data_delete", p)
 }
@@ -123,7 +132,7 @@ func (w *Web) deleteIdentity(rw http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
-		p := w.page(r, "data.delete_title")
+		p := w.page(r, d.title("data.delete_title", "page.user_delete"))
 		p.Data = d
 		if !p.Form.absorb(err, nil) {
 			return err
