@@ -48,6 +48,13 @@ type oidcScopeChoice struct {
 	Fixed   bool // openid: always
 }
 
+// oidcClientConfirmPage asks to confirm an action on a client that cannot
+// be undone: a new secret (the old one stops working) or a deletion.
+type oidcClientConfirmPage struct {
+	Name                string
+	Title, Text, Button string // message keys
+}
+
 type oidcSecretPage struct {
 	Name, ClientID, Secret string
 	Rotate                 bool
@@ -142,6 +149,39 @@ func (w *Web) showOIDCSecret(rw http.ResponseWriter, r *http.Request, c equipe.O
 	p := w.page(r, "page.oidc_client_secret")
 	p.Data = oidcSecretPage{Name: c.Name, ClientID: c.ID.String(), Secret: secret, Rotate: rotate}
 	return w.render(rw, r, status, "oidc_client_secret", p)
+}
+
+// oidcClientConfirm shows the confirmation page of an action on the path's
+// client, whose form posts to the same address; an action on its secret is
+// refused to a public client, which has none.
+func (w *Web) oidcClientConfirm(rw http.ResponseWriter, r *http.Request, title string, secret bool, d oidcClientConfirmPage) error {
+	id, err := equipe.ParseID(r.PathValue("client"))
+	if err != nil {
+		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
+	}
+	c, err := w.Team.OIDCClient(r.Context(), actor(r), id)
+	if err != nil {
+		return w.refuse(rw, r, err)
+	}
+	if secret && c.Public {
+		return w.refuse(rw, r, equipe.Errorf(equipe.ECONFLICT, "oidc_client.public_no_secret"))
+	}
+	p := w.page(r, title)
+	d.Name = c.Name
+	p.Data = d
+	return w.render(rw, r, http.StatusOK, "oidc_client_confirm", p)
+}
+
+// rotateOIDCClientForm asks to confirm a client's new secret.
+func (w *Web) rotateOIDCClientForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.oidcClientConfirm(rw, r, "page.oidc_client_rotate", true, oidcClientConfirmPage{Title: "oidc_clients.rotate_title",
+		Text: "oidc_clients.rotate_text", Button: "oidc_clients.rotate_confirm"})
+}
+
+// deleteOIDCClientForm asks to confirm a client's deletion.
+func (w *Web) deleteOIDCClientForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.oidcClientConfirm(rw, r, "page.oidc_client_delete", false, oidcClientConfirmPage{Title: "oidc_clients.delete_title",
+		Text: "oidc_clients.delete_text", Button: "oidc_clients.delete_confirm"})
 }
 
 func (w *Web) rotateOIDCClient(rw http.ResponseWriter, r *http.Request) error {

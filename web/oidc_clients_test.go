@@ -77,6 +77,19 @@ func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnc
 		t.Errorf("after the change: %s", text(p.Body))
 	}
 
+	// A new secret and a deletion each ask first, on a page of their own
+	// whose form posts; the page changes nothing.
+	client := "/admin/oidc-clients/" + cs[0].ID.String()
+	wantIn(t, get(t, c, env.URL+"/admin/oidc-clients"), `href="`+client+`/rotate"`, `href="`+client+`/delete"`)
+	p = get(t, c, env.URL+client+"/rotate")
+	wantIn(t, p, "<h1>Donner un nouveau secret à « Vendor app 2 » ?</h1>", `<form method="post" novalidate>`,
+		`<button type="submit" class="danger">Créer un nouveau secret</button>`, `<a href="/admin/oidc-clients">Annuler</a>`)
+	p = get(t, c, env.URL+client+"/delete")
+	wantIn(t, p, "<h1>Supprimer le client « Vendor app 2 » ?</h1>", `<form method="post" novalidate>`,
+		`<button type="submit" class="danger">Supprimer le client</button>`)
+	if got, _ := env.App.DB.OIDCClients(t.Context()); len(got) != 1 || got[0].SecretPrefix != cs[0].SecretPrefix {
+		t.Fatalf("the confirmation pages changed the client: %+v", got)
+	}
 	p = post(t, c, env.URL+"/admin/oidc-clients/"+cs[0].ID.String()+"/rotate", nil)
 	if p.Status != 200 || !strings.Contains(p.Body, "eqcs_") || !strings.Contains(text(p.Body), "L'ancien secret ne fonctionne plus") {
 		t.Errorf("rotate: %d %s", p.Status, text(p.Body))
@@ -94,6 +107,11 @@ func TestOIDCClientsPage_AnInstanceAdministratorRegistersAClientSeesItsSecretOnc
 	o := signUpOwner(t, env, "ada@example.com")
 	if p := get(t, o.c, env.URL+"/admin/oidc-clients"); p.Status != 403 {
 		t.Errorf("an account owner: %d", p.Status)
+	}
+	for _, u := range []string{edit, env.URL + client + "/rotate", env.URL + client + "/delete"} {
+		if p := get(t, o.c, u); p.Status != 403 && p.Status != 404 {
+			t.Errorf("an account owner on %s: %d", u, p.Status)
+		}
 	}
 	if p := get(t, o.c, edit); p.Status != 403 && p.Status != 404 {
 		t.Errorf("an account owner on a client's page: %d", p.Status)
