@@ -72,7 +72,12 @@ func (w *Web) users(rw http.ResponseWriter, r *http.Request) error {
 	if len(search) > 100 {
 		search = search[:100]
 	}
-	users, next, err := w.Team.Users(r.Context(), actor(r), search, equipe.Page{After: q.Get("after"), Limit: usersPageSize})
+	pg := equipe.Page{After: q.Get("after"), Limit: usersPageSize}
+	users, next, err := w.Team.Users(r.Context(), actor(r), search, pg)
+	if cursorRefused(err) && pg.After != "" {
+		pg.After = ""
+		users, next, err = w.Team.Users(r.Context(), actor(r), search, pg)
+	}
 	if err != nil {
 		return err
 	}
@@ -98,7 +103,7 @@ func (w *Web) users(rw http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		d.Pages.Next = page(next)
 	}
-	if q.Get("after") != "" {
+	if pg.After != "" {
 		d.Pages.First = page("")
 	}
 	p.Data = d

@@ -68,6 +68,10 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	f := auditFilter(q)
 	memberID, actorID := idParam(q, "member"), idParam(q, "actor")
 	events, next, err := w.Team.AuditPage(r.Context(), act, account, f)
+	if cursorRefused(err) && f.Page.After != "" {
+		f.Page.After = ""
+		events, next, err = w.Team.AuditPage(r.Context(), act, account, f)
+	}
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

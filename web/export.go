@@ -33,7 +33,12 @@ func (w *Web) exportAudit(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	exp, err := w.Team.ExportAudit(r.Context(), actor(r), account, auditFilter(r.URL.Query()))
+	f := auditFilter(r.URL.Query())
+	exp, err := w.Team.ExportAudit(r.Context(), actor(r), account, f)
+	if cursorRefused(err) && f.Page.After != "" {
+		f.Page.After = ""
+		exp, err = w.Team.ExportAudit(r.Context(), actor(r), account, f)
+	}
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -165,6 +166,23 @@ type fieldData struct {
 type pager struct {
 	First, Next string
 	Newest      bool // the list runs newest first: "newest" and "older"
+}
+
+// cursorRefused reports whether err refuses a list's cursor (equipe.ErrCursor
+// and the like): a link from another version of the list, or one typed by
+// hand. A page answers it with the list's first page rather than an error,
+// as a stale link should still show the list.
+func cursorRefused(err error) bool {
+	var e *equipe.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, f := range e.Fields {
+		if f.Key == "request.cursor_invalid" {
+			return true
+		}
+	}
+	return false
 }
 
 // summaryLine says one problem of the form's summary in locale: the field's

@@ -71,7 +71,7 @@ func (w *Web) roles(rw http.ResponseWriter, r *http.Request) error {
 	// Who holds which role, a page at a time, as the team page reads it.
 	f := team.MemberFilter{Account: account, After: r.URL.Query().Get("cursor"), Limit: teamPageSize}
 	members, next, err := w.Team.TeamPage(r.Context(), act, f)
-	if equipe.ErrorCode(err) == equipe.EINVALID && f.After != "" {
+	if cursorRefused(err) && f.After != "" {
 		f.After = ""
 		members, next, err = w.Team.TeamPage(r.Context(), act, f)
 	}

@@ -29,7 +29,12 @@ type securityLine struct {
 // tenants, newest first.
 func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	events, next, err := w.Team.SecurityLog(r.Context(), actor(r), equipe.Page{After: q.Get("cursor"), Limit: securityPageSize})
+	pg := equipe.Page{After: q.Get("cursor"), Limit: securityPageSize}
+	events, next, err := w.Team.SecurityLog(r.Context(), actor(r), pg)
+	if cursorRefused(err) && pg.After != "" {
+		pg.After = ""
+		events, next, err = w.Team.SecurityLog(r.Context(), actor(r), pg)
+	}
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,7 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		d.Pages.Next = "/admin/security?cursor=" + next
 	}
-	if q.Get("cursor") != "" {
+	if pg.After != "" {
 		d.Pages.First = "/admin/security"
 	}
 	p.Data = d

@@ -263,7 +263,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		rows, err = w.staffRows(r, f, company.Staff)
 	} else {
 		rows, next, err = w.Team.TeamPage(r.Context(), act, f)
-		if equipe.ErrorCode(err) == equipe.EBADREQUEST && f.After != "" {
+		if cursorRefused(err) && f.After != "" {
 			// A cursor from another version of the list: start again.
 			f.After = ""
 			rows, next, err = w.Team.TeamPage(r.Context(), act, f)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -455,5 +456,32 @@ func TestLastLogin_OpeningAnAccountsPageIsLoggingInToIt(t *testing.T) {
 	}
 	if got := lastLogin(b); strings.Contains(got, "Jamais") || !strings.Contains(got, "UTC") {
 		t.Errorf("after entering the account, its team page says %q", got)
+	}
+}
+
+// TestLists_AMalformedCursorShowsTheFirstPage: a cursor that is not one of
+// the list's (a mistyped or stale link) shows the list from its first
+// page, as the team page does, on every paged list and on the audit
+// log's export.
+func TestLists_AMalformedCursorShowsTheFirstPage(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	c, _ := supportLogsIn(t, env)
+	for _, tc := range []struct {
+		c    *http.Client
+		path string
+		want string
+	}{
+		{o.c, o.path("/members?cursor=zz"), "ada@example.com"},
+		{o.c, o.path("/audit?cursor=zz"), "Ada Lovelace"},
+		{o.c, o.path("/roles?cursor=zz"), "ada@example.com"},
+		{c, "/admin/security?cursor=zz", "<h1>"},
+		{c, "/admin/users?after=zz", "ada@example.com"},
+		{o.c, o.path("/audit/export.csv?cursor=zz"), "account.created"},
+	} {
+		p := get(t, tc.c, env.URL+tc.path)
+		if p.Status != 200 || !strings.Contains(p.Body, tc.want) || strings.Contains(p.Body, "errors") {
+			t.Errorf("%s: %d, lacks %q: %s", tc.path, p.Status, tc.want, text(p.Body))
+		}
 	}
 }
