@@ -24,6 +24,9 @@ type form struct {
 	// Labels names the form's fields for its summary, where they differ
 	// from the usual names (fieldLabels).
 	Labels map[string]fieldLabel
+	// unlinked are the fields with no input on the page (chosen on another
+	// page): the summary says their problems without a link to nowhere.
+	unlinked map[string]bool
 }
 
 // fieldLabel names a field in the summary of a form's problems: a message
@@ -75,6 +78,19 @@ func (f *form) keep(r *http.Request, names ...string) {
 		f.Values[n] = r.PostFormValue(n)
 	}
 }
+
+// unlink marks fields that have no input on the page (see form.unlinked).
+func (f *form) unlink(names ...string) {
+	if f.unlinked == nil {
+		f.unlinked = map[string]bool{}
+	}
+	for _, n := range names {
+		f.unlinked[n] = true
+	}
+}
+
+// Linked reports whether the summary links a field's problem to its input.
+func (f *form) Linked(name string) bool { return !f.unlinked[name] }
 
 // Value returns a kept value.
 func (f *form) Value(name string) string { return f.Values[name] }

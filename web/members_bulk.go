@@ -125,13 +125,17 @@ func (w *Web) showBulk(rw http.ResponseWriter, r *http.Request, account equipe.I
 		action = ""
 	}
 	given := b.Role
-	if ro, ok := roleByKey(roles, b.Role); ok {
+	ro, known := roleByKey(roles, b.Role)
+	if known {
 		given = roleName(ro, p.Locale)
 	}
 	args := map[string]any{"role": given, "account": acct.Name}
 	d := bulkPage{Frame: frame, Action: action, Role: b.Role, Back: frame.URL("/members"), Danger: action == team.BulkSuspend || action == team.BulkRemove,
 		Result: applied}
-	if action != "" {
+	if action == team.BulkChangeRole && !known {
+		// No role, or none of the account's: the title names none.
+		d.Title = w.I18n.T(p.Locale, "bulk.title.change_role_unchosen", nil)
+	} else if action != "" {
 		d.Title = w.I18n.T(p.Locale, "bulk.title."+action, args)
 		d.Lead = w.I18n.T(p.Locale, "bulk.lead."+action, args)
 		if applied {
@@ -144,6 +148,9 @@ func (w *Web) showBulk(rw http.ResponseWriter, r *http.Request, account equipe.I
 	if failed != nil {
 		p.Form.label("role", "bulk.role").absorb(failed, nil)
 		p.Form.arrange("action", "role", "users", "filter")
+		// The action and the members were chosen on the team page; only
+		// the role is asked again here.
+		p.Form.unlink("action", "users", "filter")
 		status = http.StatusUnprocessableEntity
 		d.Filter, d.Invalid = keep, true
 		if p.Form.Err("role") != nil {

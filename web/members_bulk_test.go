@@ -129,6 +129,23 @@ func TestBulkConfirmation_AMalformedRequestIsExplainedAndChangesNothing(t *testi
 		t.Fatalf("no member: %d", p.Status)
 	}
 	wantIn(t, p, "Sélectionnez au moins un membre.")
+	// The summary links only to what the page has: the action and the
+	// members were chosen on the team page, and the title names no role
+	// when none is chosen.
+	for _, bad := range []url.Values{{"action": {"suspend"}}, {"action": {"fly"}, "user": {ann.User.ID.String()}},
+		{"action": {"change_role"}, "user": {ann.User.ID.String()}}, {"action": {"change_role"}, "role": {"nope"}, "user": {ann.User.ID.String()}}} {
+		p := post(t, o.c, o.url("/members/bulk"), bad)
+		for _, m := range regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(p.Body, -1) {
+			if !strings.Contains(p.Body, `id="`+m[1]+`"`) {
+				t.Errorf("%v: the page links to #%s, which it lacks", bad, m[1])
+			}
+		}
+		if bad.Get("action") == "change_role" {
+			wantIn(t, p, "<h1>Donner un rôle à des membres</h1>")
+		}
+	}
+	wantIn(t, post(t, o.c, o.url("/members/bulk"), url.Values{"action": {"fly"}, "user": {ann.User.ID.String()}}),
+		"<li>Choisissez une des actions groupées.</li>")
 	if m := o.member(t, ann.User.ID); m.Role != "guest" || m.Status != equipe.MemberActive {
 		t.Errorf("a refused request changed the member: %+v", m)
 	}
