@@ -166,6 +166,30 @@ func TestSettingsPage_ChangesTheAccountAndRefusesBadValues(t *testing.T) {
 	}
 }
 
+// TestSettingsPage_ADurationsProblemIsTiedToItsInput: the number of each
+// duration is named for what it sets, and its problem (and hint) describe
+// the input itself, not only the group around it.
+func TestSettingsPage_ADurationsProblemIsTiedToItsInput(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	p := post(t, o.c, o.url("/settings"), url.Values{"name": {"Analytical Engines"}, "locale": {"fr"}, "invitation_ttl": {"-5"},
+		"invitation_ttl_unit": {"days"}, "notify_adder": {"both"}, "time_zone": {""}, "mfa_required": {"yes"}, "mfa_grace": {"abc"},
+		"mfa_grace_unit": {"days"}})
+	if p.Status != 422 {
+		t.Fatalf("bad durations: %d", p.Status)
+	}
+	for _, name := range []string{"invitation_ttl", "mfa_grace"} {
+		input := regexp.MustCompile(`<input id="f-` + name + `"[^>]*>`).FindString(p.Body)
+		if !strings.Contains(input, `aria-invalid="true"`) || !regexp.MustCompile(`aria-describedby="[^"]*\be-`+name+`\b`).MatchString(input) {
+			t.Errorf("%s: the input is not described by its problem: %s", name, input)
+		}
+		wantIn(t, p, `<p class="error" id="e-`+name+`">`)
+	}
+	wantIn(t, p, `<label for="f-invitation_ttl" class="visually-hidden">Durée de validité des liens d&#39;invitation</label>`,
+		`<label for="f-mfa_grace" class="visually-hidden">Délai pour configurer la double authentification</label>`,
+		`<label for="f-mfa_grace_unit" class="visually-hidden">Unité du délai pour configurer la double authentification</label>`)
+}
+
 func TestTeamPages_AnotherAccountsAreNotFoundAndChangeNothing(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	a := signUpOwner(t, env, "ada@a.example")
