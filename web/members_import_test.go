@@ -76,7 +76,7 @@ func TestImportPages_CheckTheFileThenImportWithAPageThatRefreshes(t *testing.T) 
 		}
 		return false
 	})
-	if !strings.Contains(last.Body, "120 ajoutés") || strings.Contains(last.Body, `http-equiv="refresh"`) {
+	if !strings.Contains(last.Body, "Ajoutés : 120") || strings.Contains(last.Body, `http-equiv="refresh"`) {
 		t.Fatalf("progress: %s", last.Body)
 	}
 	// Starting it again does nothing more.
@@ -99,4 +99,31 @@ func TestImportPages_CheckTheFileThenImportWithAPageThatRefreshes(t *testing.T) 
 	if p := upload(t, other.c, env.URL+o.path("/members/import"), file.String()); p.Status != 404 {
 		t.Errorf("another tenant's upload: %d", p.Status)
 	}
+}
+
+// TestImportPages_OneLineAndOneProblemAreSaidInTheSingular: a file of one
+// line, or with one problem, is counted in the singular, in both
+// languages; so is a French import of one member, once done.
+func TestImportPages_OneLineAndOneProblemAreSaidInTheSingular(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	url := env.URL + o.path("/members/import")
+	one, bad := "email,role,send_invitation\nzoe@example.com,collaborator,no\n", "email,role\nnope,collaborator\n"
+	p := upload(t, o.c, url, one)
+	wantIn(t, p, "1 ligne : 1 à ajouter")
+	wantIn(t, upload(t, o.c, url, bad), "1 problème à corriger dans le fichier")
+	m := startForm.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("dry run: %d %s", p.Status, p.Body)
+	}
+	progress := post(t, o.c, env.URL+m[1], nil).Header.Get("Location")
+	var last page
+	env.AwaitWork(t, "the import done", func() bool {
+		last = get(t, o.c, env.URL+progress)
+		return strings.Contains(last.Body, "Import terminé")
+	})
+	wantIn(t, last, "Ajoutés : 1 ;")
+	english(t, env, o.c)
+	wantIn(t, upload(t, o.c, url, strings.Replace(one, "zoe@", "yann@", 1)), "1 line: 1 to add")
+	wantIn(t, upload(t, o.c, url, bad), "1 problem to correct in the file")
 }
