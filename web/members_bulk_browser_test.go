@@ -38,7 +38,7 @@ func TestBrowser_AnAdministratorSuspendsThreeMembersAtOnce(t *testing.T) {
 	admin.wantText("main", "Concernés : 3", "ann@cabinet.example", "bob@cabinet.example", "cy@cabinet.example")
 	browsertest.Screenshot(t, ctx, "members-bulk-confirm")
 	admin.do("confirm", chromedp.Click(chromedp.CSS(`.form-actions button.danger`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	admin.wantText(".notice", "Suspensions : 3 faites, 0 non traitées.")
+	admin.wantText(".notice", "Suspensions faites : 3 ; non traitées : 0.")
 	admin.wantText("h1", "Suspensions")
 
 	admin.do("back to the team", chromedp.Navigate(env.URL+o.path("/members")), chromedp.WaitVisible(chromedp.CSS("#bulk")))

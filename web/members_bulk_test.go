@@ -77,12 +77,15 @@ func TestBulkConfirmation_ListsWhoIsAffectedAndWhoIsSkippedWithWhyInBothLanguage
 	if res.Status != 200 {
 		t.Fatalf("apply: %d", res.Status)
 	}
-	wantIn(t, res, "Suspensions : 2 faites, 0 non traitées.", "<h1>Suspensions</h1>", "Faits : 2")
+	wantIn(t, res, "Suspensions faites : 2 ; non traitées : 0.", "<h1>Suspensions</h1>", "Faits : 2")
 	for _, m := range []apptest.Member{ann, bob} {
 		if st := o.member(t, m.User.ID).Status; st != equipe.MemberSuspended {
 			t.Errorf("%s is %s after the bulk suspension", m.User.Email, st)
 		}
 	}
+	// One done and none skipped read as well as two.
+	res = post(t, o.c, o.url("/members/bulk/apply"), url.Values{"action": {"reactivate"}, "user": {ann.User.ID.String()}})
+	wantIn(t, res, "Réactivations faites : 1 ; non traitées : 0.")
 }
 
 func TestBulkConfirmation_AllMatchingTheFilterIsResolvedOnTheServer(t *testing.T) {
