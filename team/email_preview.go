@@ -30,9 +30,10 @@ func (s *Service) PreviewEmail(ctx context.Context, actor Actor, name, locale st
 }
 
 // sample is the sample data of a preview sent to the actor: the email is
-// theirs, whatever names the sample shows.
+// theirs, whatever names the sample shows. Its links go to the public URL's
+// root, a page that exists, as a sample's action has no page of its own.
 func (s *Service) sample(actor Actor) mail.Data {
-	d := s.Work.Mail.Sample("email-preview")
+	d := s.Work.Mail.Sample("")
 	d.RecipientID = actor.User.ID
 	return d
 }

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"html"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -59,5 +62,34 @@ func TestEmailPreviews_AnInstanceAdministratorSeesEveryEmailAndSendsOneToThemsel
 	m := env.Mail(t, "support@vendor.example", "invitation")
 	if !strings.Contains(m.Subject, "Acme") || strings.Contains(strings.ToLower(m.Text), "equipe") {
 		t.Errorf("the preview sent: %q\n%s", m.Subject, m.Text)
+	}
+}
+
+// TestEmailPreviews_APreviewIsMarkedInItsLanguageAndItsLinkLeadsSomewhere:
+// an English email previewed from French pages says its language (WCAG
+// 3.1.2), and the sample's action link opens a page of the service.
+func TestEmailPreviews_APreviewIsMarkedInItsLanguageAndItsLinkLeadsSomewhere(t *testing.T) {
+	env := startBranded(t)
+	c, _ := supportLogsIn(t, env)
+	p := get(t, c, env.URL+"/admin/emails/password_reset/en")
+	wantIn(t, p, `<strong>Objet :</strong> <span lang="en">`, `<pre class="email-text" lang="en">`)
+	links := regexp.MustCompile(`https?://[^\s<"()]+`).FindAllString(html.UnescapeString(between(p.Body, `<pre class="email-text"`, "</pre>")), -1)
+	service, _ := url.Parse(env.URL)
+	ours := 0
+	for _, l := range links {
+		u, err := url.Parse(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Host != service.Host {
+			continue // the brand's own pages, elsewhere
+		}
+		ours++
+		if got := get(t, c, env.URL+u.Path); got.Status == 404 {
+			t.Errorf("the sample's link %s is not found", l)
+		}
+	}
+	if ours == 0 {
+		t.Fatalf("the preview shows no link to the service: %v", links)
 	}
 }
