@@ -131,7 +131,7 @@ func (w *Web) showKeys(rw http.ResponseWriter, r *http.Request, account *equipe.
 		d.Roles = append(d.Roles, option{Value: ro.Role.Key, Label: roleName(ro.Role, p.Locale), Selected: ro.Role.Key == chosen})
 	}
 	purpose := p.Form.Value("purpose")
-	for _, pu := range []struct{ value, label string }{{equipe.KeyAPI, "keys.purpose_api"}, {equipe.KeySCIM, "keys.purpose_scim"}} {
+	for _, pu := range []struct{ value, label string }{{"api", "keys.purpose_api"}, {"scim", "keys.purpose_scim"}} {
 		d.Purposes = append(d.Purposes, option{Value: pu.value, Label: w.I18n.T(p.Locale, pu.label, nil), Selected: pu.value == purpose})
 	}
 	p.Data = d
@@ -157,12 +157,21 @@ type keyCreatedPage struct {
 	Back   string
 }
 
+// keyPurpose reads a key's purpose as the form names it, in the API's words:
+// "api" (or nothing) for the JSON API, "scim" for the SCIM service.
+func keyPurpose(name string) string {
+	if name == "api" {
+		return equipe.KeyAPI
+	}
+	return name
+}
+
 // createKey creates a key and shows its secret, the only time anyone sees
 // it: the answer to the post itself, never a page a link or a reload could
 // bring back.
 func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe.ID) error {
 	k, secret, err := w.Team.CreateKey(r.Context(), actor(r), account, team.NewKey{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"),
-		Purpose: r.PostFormValue("purpose")})
+		Purpose: keyPurpose(r.PostFormValue("purpose"))})
 	if err != nil {
 		f := newForm()
 		f.keep(r, "name", "role", "purpose")

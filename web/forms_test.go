@@ -130,3 +130,23 @@ func TestAPIKeyForm_AsksForARoleWhenNoneIsChosen(t *testing.T) {
 	wantIn(t, post(t, o.c, o.url("/api-keys"), url.Values{"name": {"CRM"}, "role": {"nope"}}),
 		`<p class="error" id="e-role">This role does not exist in this account.</p>`)
 }
+
+// TestAPIKeyForm_TheAPIPurposeIsNamedAsTheAPINamesIt: the form offers the
+// purposes under the API's names, and a key for the API made with
+// purpose=api is made, as the API makes it.
+func TestAPIKeyForm_TheAPIPurposeIsNamedAsTheAPINamesIt(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	confirmEmail(t, env, "ada@example.com")
+	wantIn(t, get(t, o.c, o.url("/api-keys")), `<option value="api"`, `<option value="scim"`)
+	for _, purpose := range []string{"api", ""} {
+		p := post(t, o.c, o.url("/api-keys"), url.Values{"name": {"CRM " + purpose}, "role": {"manager"}, "purpose": {purpose}})
+		if p.Status != 201 {
+			t.Errorf("purpose %q: %d %s", purpose, p.Status, text(p.Body))
+		}
+	}
+	keys, _, err := env.App.Team.Keys(t.Context(), o.actor(), &o.account, equipe.Page{})
+	if err != nil || len(keys) != 2 || keys[0].Purpose != equipe.KeyAPI || keys[1].Purpose != equipe.KeyAPI {
+		t.Errorf("keys: %+v %v", keys, err)
+	}
+}
