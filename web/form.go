@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
 )
 
 // form carries a form's values and problems back to its template.
@@ -199,6 +200,19 @@ func cursorRefused(err error) bool {
 		}
 	}
 	return false
+}
+
+// mismatched adds to f the problems of a new password whose confirmation
+// differs: the rule it breaks, if any, beside field (identity's own check,
+// against the words of its context), and the mismatch beside the
+// confirmation, so that the form says every problem at once.
+func mismatched(f *form, field, password string, context ...string) {
+	var v equipe.Invalid
+	identity.CheckNewPassword(&v, password, context...)
+	for _, fe := range v.Fields {
+		f.add(field, fe.Key, fe.Args)
+	}
+	f.add("password_confirm", "password.mismatch", nil)
 }
 
 // summaryLine says one problem of the form's summary in locale: the field's

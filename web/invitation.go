@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/rand"
 	"io"
 	"net/http"
@@ -165,7 +166,10 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 			// The suggestion was shown in clear: it comes back in clear.
 			d.Suggested = pw
 		} else if pw != r.PostFormValue("password_confirm") {
-			f.add("password_confirm", "password.mismatch", nil)
+			// The names the person gives, else the invitation's, as the
+			// use case checks the password against.
+			first, last := cmp.Or(r.PostFormValue("first_name"), inv.FirstName()), cmp.Or(r.PostFormValue("last_name"), inv.LastName())
+			mismatched(f, "password", pw, inv.User.Email, first, last, inv.Account.Name)
 			return w.showInvitation(rw, r, d, f, http.StatusUnprocessableEntity)
 		}
 		// The privacy policy is not accepted here: it is the next step, on

@@ -183,7 +183,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 	f := newForm()
 	current, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
 	if next != r.PostFormValue("password_confirm") {
-		f.add("password_confirm", "password.mismatch", nil)
+		mismatched(f, "new_password", next, auth.User.Email, auth.User.FirstName, auth.User.LastName)
 		return w.showPassword(rw, r, f, http.StatusUnprocessableEntity)
 	}
 	if err := w.Identity.ChangePassword(r.Context(), auth, current, next, httpauth.Origin(r)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/equipe-dev/equipe/app/apptest"
 	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 func profileForm(first, last, locale, zone, notify string) url.Values {
@@ -133,4 +134,41 @@ func TestPasswordPage_NeedsTheCurrentPasswordAndEndsTheOtherSessions(t *testing.
 			env.Mail(t, "ada@example.com", "password_changed")
 		})
 	}
+}
+
+// TestPasswordForms_ATooShortPasswordThatDiffersFromItsConfirmationIsToldBoth:
+// on the password page, on a reset link's page and on an invitation's, a
+// new password too short and unlike its confirmation is told both problems
+// at once, each beside its field.
+func TestPasswordForms_ATooShortPasswordThatDiffersFromItsConfirmationIsToldBoth(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	p := post(t, o.c, env.URL+"/me/password", url.Values{"current_password": {ownerPassword},
+		"new_password": {"abcde"}, "password_confirm": {"abcdf"}})
+	if p.Status != 422 {
+		t.Fatalf("change: %d", p.Status)
+	}
+	wantIn(t, p, `<p class="error" id="e-new_password">Le mot de passe doit compter au moins 12 caractères.</p>`,
+		`id="e-password_confirm"`, `href="#f-new_password"`, `href="#f-password_confirm"`)
+
+	anonymous := env.Client()
+	if p := post(t, anonymous, env.URL+"/forgot-password", url.Values{"email": {"ada@example.com"}}); p.Status != 200 && p.Status != 303 {
+		t.Fatalf("forgot: %d", p.Status)
+	}
+	link := apptest.Link(t, env.Mail(t, "ada@example.com", "password_reset"), "/password-reset/")
+	u, _ := url.Parse(link)
+	p = post(t, anonymous, env.URL+u.Path, url.Values{"password": {"abcde"}, "password_confirm": {"abcdf"}})
+	if p.Status != 422 {
+		t.Fatalf("reset: %d", p.Status)
+	}
+	wantIn(t, p, `<p class="error" id="e-password">Le mot de passe doit compter au moins 12 caractères.</p>`,
+		`id="e-password_confirm"`, `href="#f-password"`, `href="#f-password_confirm"`)
+
+	// An invitation's form too.
+	o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", SendInvitation: true})
+	invitation := apptest.Link(t, env.Mail(t, "grace@example.com", "invitation"), "/invitations/")
+	p = post(t, env.Client(), invitation, url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "password": {"abcde"},
+		"password_confirm": {"abcdf"}})
+	wantIn(t, p, `<p class="error" id="e-password">Le mot de passe doit compter au moins 12 caractères.</p>`,
+		`id="e-password_confirm"`)
 }

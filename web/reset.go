@@ -73,7 +73,8 @@ func (w *Web) reset(rw http.ResponseWriter, r *http.Request) error {
 		}
 		p := w.page(r, "reset.title")
 		p.Data = u.Email
-		p.Form.add("password_confirm", "password.mismatch", nil)
+		mismatched(p.Form, "password", pw, u.Email, u.FirstName, u.LastName)
+		p.Form.arrange("password", "password_confirm")
 		return w.render(rw, r, http.StatusUnprocessableEntity, "reset", p)
 	}
 	u, err := w.Identity.ConfirmReset(r.Context(), token, pw, httpauth.Origin(r))
