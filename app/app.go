@@ -211,6 +211,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if err := a.Team.StartBrand(ctx, cfg.Brand, a.Brand); err != nil {
 		return fmt.Errorf("brand settings: %w", err)
 	}
+	id.PolicyLabel = cat.PolicyLabel
 	a.Identity = id
 	a.Idempotency = &idempotency.Service{DB: a.DB, Now: opt.Now}
 	if !opt.KeepPolicy {

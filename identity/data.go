@@ -90,10 +90,11 @@ type ExportChange struct {
 
 // ExportConsent is an acceptance of a version of the privacy policy.
 type ExportConsent struct {
-	Version    string    `json:"version"`
-	Label      string    `json:"label"`
-	AcceptedAt time.Time `json:"accepted_at"`
-	IP         string    `json:"ip"`
+	Version     string    `json:"version"`
+	Label       string    `json:"label"`
+	PublishedAt time.Time `json:"published_at"`
+	AcceptedAt  time.Time `json:"accepted_at"`
+	IP          string    `json:"ip"`
 }
 
 // ExportSession is a session (never its secret).
@@ -170,6 +171,17 @@ func (s *Service) ExportData(ctx context.Context, by equipe.User, userID equipe.
 		}
 		return w.Record(ctx, event.UserDataExported.New(nil, userID.String(), nil, nil))
 	})
+	// Each version accepted is named as people read it, in the person's
+	// language, never by its digest alone.
+	for i, c := range x.Consents {
+		switch {
+		case c.Label != "":
+		case s.PolicyLabel != nil:
+			x.Consents[i].Label = s.PolicyLabel(mail.Locale(x.User.Locale), equipe.PrivacyPolicy{Version: c.Version, PublishedAt: c.PublishedAt})
+		default:
+			x.Consents[i].Label = c.PublishedAt.UTC().Format(time.DateOnly)
+		}
+	}
 	return x, err
 }
 
@@ -232,7 +244,8 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 		return x, err
 	}
 	for _, c := range consents {
-		x.Consents = append(x.Consents, ExportConsent{Version: c.Version, Label: c.Label, AcceptedAt: c.AcceptedAt, IP: c.IP})
+		x.Consents = append(x.Consents, ExportConsent{Version: c.Version, Label: c.Label, PublishedAt: c.PublishedAt,
+			AcceptedAt: c.AcceptedAt, IP: c.IP})
 	}
 
 	sessions, err := q.Sessions(ctx, userID)

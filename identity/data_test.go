@@ -359,3 +359,37 @@ func TestExportData_HoldsTheAddressOfThePersonsOwnRequestsOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestExportData_NamesAVersionWithoutALabelByItsDate: a version of the
+// privacy policy published without a label is named in the export as
+// people read it (by its date, in the person's language), beside its
+// publication date, never by its digest alone.
+func TestExportData_NamesAVersionWithoutALabelByItsDate(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		res := g.signedUp(address("ada"))
+		p := equipe.PrivacyPolicy{Version: "v-unlabelled", Texts: map[string]string{"fr": "Politique.", "en": "Policy."},
+			PublishedAt: g.st.Clock.Now(), EffectiveAt: g.st.Clock.Now()}
+		if err := g.st.Identity.PublishPolicy(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.st.Identity.AcceptPolicy(ctx, res.User.ID, p.Version, from()); err != nil {
+			t.Fatal(err)
+		}
+		x, err := g.st.Identity.ExportData(ctx, res.User, res.User.ID, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range x.Consents {
+			if c.Version == p.Version {
+				found = true
+				if c.Label == "" || c.Label == c.Version || !c.PublishedAt.Equal(p.PublishedAt) {
+					t.Errorf("the version accepted: %+v", c)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the version accepted is not in the export: %+v", x.Consents)
+		}
+	})
+}

@@ -220,6 +220,17 @@ func (s *Service) RequestEmailChange(ctx context.Context, u equipe.User, in Emai
 	if err := v.Err(); err != nil {
 		return EmailChange{}, err
 	}
+	// A request the limit refuses spends nothing: neither the code nor
+	// the recovery code it carries. The limit counts it below, with the
+	// change.
+	limit := "email_change:user:" + u.ID.String()
+	ws, err := s.DB.HitWindows(ctx, []string{limit})
+	if err != nil {
+		return EmailChange{}, err
+	}
+	if until := ws[limit].BlockedUntil(now, limitEmailChange.Length, limitEmailChange.Free); !until.IsZero() {
+		return EmailChange{}, &equipe.Error{Code: equipe.ERATELIMITED, Key: "error.rate_limited", RetryAfter: until.Sub(now), Until: until}
+	}
 	if err := s.checkCurrentPassword(ctx, u, in.CurrentPassword, now, o); err != nil {
 		return EmailChange{}, err
 	}
@@ -235,7 +246,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, u equipe.User, in Emai
 	}
 	var change EmailChange
 	err = s.Work.DoAt(ctx, now, event.ByUser(u.ID), o, func(w *work.Unit) error {
-		if err := w.Limit(ctx, "email_change:user:"+u.ID.String(), limitEmailChange.Free, limitEmailChange.Length, ""); err != nil {
+		if err := w.Limit(ctx, limit, limitEmailChange.Free, limitEmailChange.Length, ""); err != nil {
 			return err
 		}
 		var err error
@@ -457,6 +468,18 @@ func (s *Service) sendEmailChangeLink(ctx context.Context, w *work.Unit, u equip
 	}
 	change := EmailChange{NewEmail: email, RequestedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
 	other, err := w.UserByEmailKey(ctx, key)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		// An address another identity was changed away from stays theirs
+		// while the link that gives it back works: its confirmation could
+		// never succeed, and its holder hears of the attempt as the owner
+		// of a taken address does.
+		var holder equipe.ID
+		if holder, err = w.EmailReservedBy(ctx, key, w.Now()); err == nil && holder != u.ID {
+			other, err = w.UserByID(ctx, holder)
+		} else if err == nil || equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			err = &equipe.Error{Code: equipe.ENOTFOUND}
+		}
+	}
 	switch {
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
 		return change, w.Mail(ctx, mail.TemplateEmailChangeRequested, u.Locale, email,

@@ -571,3 +571,72 @@ func TestBeginEmailChangePasskey_OnlyForAPersonWithPasskeysWhereTheyWork(t *test
 		}
 	})
 }
+
+// TestRequestEmailChange_ARequestTheLimitRefusesSpendsNoCode: past the
+// requests an hour, a request with the right password and an unused
+// recovery code is refused and the code stays unused.
+func TestRequestEmailChange_ARequestTheLimitRefusesSpendsNoCode(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		c := g.changer()
+		a := identity.Auth{User: c.user}
+		setup, err := g.st.Identity.StartTOTP(ctx, a, goodPassword, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := totp.GenerateCode(setup.Secret, g.st.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recovery, err := g.st.Identity.ConfirmTOTP(ctx, a, code, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		unused := func() (n int) {
+			t.Helper()
+			if err := g.raw.QueryRow(`SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, c.user.ID.String()).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for i := range 5 {
+			if _, err := g.st.Identity.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: address("ada.try"),
+				CurrentPassword: goodPassword, Code: recovery[i]}, from()); err != nil {
+				t.Fatalf("request %d: %v", i+1, err)
+			}
+		}
+		before := unused()
+		_, err = g.st.Identity.RequestEmailChange(ctx, c.user, identity.EmailChangeRequest{NewEmail: address("ada.try"),
+			CurrentPassword: goodPassword, Code: recovery[5]}, from())
+		if equipe.ErrorCode(err) != equipe.ERATELIMITED {
+			t.Fatalf("sixth request: %v", err)
+		}
+		if after := unused(); after != before {
+			t.Errorf("unused recovery codes %d → %d", before, after)
+		}
+	})
+}
+
+// TestEmailChange_AnAddressKeptForItsFormerHolderGetsNoLink: an address an
+// identity was changed away from stays theirs while their link to take it
+// back works; another person who asks for it gets the same answer as for a
+// free one, no link goes to it (its confirmation could never succeed), and
+// its holder is told.
+func TestEmailChange_AnAddressKeptForItsFormerHolderGetsNoLink(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		gina := g.changer()
+		g.request(gina)
+		g.confirmChange(gina)
+		hank := g.changer()
+		hank.new = gina.old
+		before := len(g.templates(gina.old))
+		if ch := g.request(hank); ch.NewEmail != gina.old {
+			t.Fatalf("pending change %+v", ch)
+		}
+		if got := g.templates(gina.old); len(got) != before {
+			t.Errorf("to the kept address: %v", got[before:])
+		}
+		if got := g.templates(gina.new); !slices.Contains(got, "email_change_attempt") {
+			t.Errorf("to its holder: %v", got)
+		}
+	})
+}

@@ -99,10 +99,12 @@ type Accept struct {
 	LastName            string
 	AcceptPrivacyPolicy bool
 	PolicyVersion       string
-	// Locale is the language the person accepted in (the page's), which
-	// becomes theirs if they have none; without it, the language the
-	// account chose for their emails when it added them.
-	Locale string
+	// Locale is a language the person chose on the page they accepted on;
+	// PageLocale the language that page was shown in. The person's language,
+	// if they have none, becomes the one they chose, else the one the
+	// account chose for their emails when it added them, else the page's.
+	Locale     string
+	PageLocale string
 }
 
 // validLocale is locale if it is a language of the service, else "".
@@ -196,7 +198,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		}
 		// Their emails go on in the language they joined in, and their
 		// pages show it, until they choose another.
-		if locale := cmp.Or(validLocale(in.Locale), validLocale(inv.Member.Locale)); u.Locale == "" && locale != "" {
+		if locale := cmp.Or(validLocale(in.Locale), validLocale(inv.Member.Locale), validLocale(in.PageLocale)); u.Locale == "" && locale != "" {
 			if err := w.SetLocaleIfNone(ctx, u.ID, locale); err != nil {
 				return err
 			}

@@ -58,6 +58,11 @@ type Service struct {
 	// sets the instance's configured key.
 	Keys *Keyring
 	Log  *slog.Logger
+	// PolicyLabel names a version of the privacy policy as people read it
+	// in a language (i18n.Catalog.PolicyLabel): the data export names the
+	// versions a person accepted with it. Unset, a version without a label
+	// is named by its publication date.
+	PolicyLabel func(locale string, p equipe.PrivacyPolicy) string
 	// ResetsSwept, when set, is called after each pass of RunResets over
 	// the queue, once what it handled has committed: a test waits on it
 	// for the requests it made to be handled.

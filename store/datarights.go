@@ -12,16 +12,17 @@ import (
 // ConsentRecord is a person's acceptance of a version of the privacy
 // policy, with the version's label.
 type ConsentRecord struct {
-	Version    string
-	Label      string
-	AcceptedAt time.Time
-	IP         string
+	Version     string
+	Label       string
+	PublishedAt time.Time
+	AcceptedAt  time.Time
+	IP          string
 }
 
 // Consents returns every acceptance of the privacy policy by the user,
 // oldest first.
 func (q Queries) Consents(ctx context.Context, userID equipe.ID) ([]ConsentRecord, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT c.policy_version, p.label, c.accepted_at, c.ip
+	rows, err := q.q.QueryContext(ctx, `SELECT c.policy_version, p.label, p.published_at, c.accepted_at, c.ip
 		FROM consents c JOIN privacy_policies p ON p.version = c.policy_version
 		WHERE c.user_id = $1 ORDER BY c.accepted_at, c.policy_version`, userID)
 	if err != nil {
@@ -31,7 +32,7 @@ func (q Queries) Consents(ctx context.Context, userID equipe.ID) ([]ConsentRecor
 	var out []ConsentRecord
 	for rows.Next() {
 		var c ConsentRecord
-		if err := rows.Scan(&c.Version, &c.Label, ts(&c.AcceptedAt), &c.IP); err != nil {
+		if err := rows.Scan(&c.Version, &c.Label, ts(&c.PublishedAt), ts(&c.AcceptedAt), &c.IP); err != nil {
 			return nil, wrap(err)
 		}
 		out = append(out, c)

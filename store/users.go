@@ -126,6 +126,16 @@ func (w Writes) SetProfile(ctx context.Context, u *equipe.User) error {
 		u.ID, u.FirstName, u.LastName, u.Locale, u.TimeZone)
 }
 
+// EmailReservedBy returns the identity that an address, by its key, is kept
+// for at now — the one whose login email was changed away from it, while
+// the link that gives it back works — or ENOTFOUND.
+func (q Queries) EmailReservedBy(ctx context.Context, key string, now time.Time) (equipe.ID, error) {
+	var id equipe.ID
+	err := q.q.QueryRowContext(ctx, `SELECT user_id FROM tokens WHERE kind = 'email_change_cancel' AND lower(email) = $1
+		AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1`, key, micros(now)).Scan(&id)
+	return id, wrap(err)
+}
+
 // SetLocaleIfNone gives the user the language locale unless they chose one.
 func (w Writes) SetLocaleIfNone(ctx context.Context, userID equipe.ID, locale string) error {
 	_, err := w.exec(ctx, `UPDATE users SET locale = $2 WHERE id = $1 AND locale = ''`, userID, locale)

@@ -2515,12 +2515,15 @@ func TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnN
 // who has a language keeps it.
 func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 	tests := []struct {
-		name, page, chosen, own, want string
+		// switched: the language the person chose on the page; page: the
+		// one it was shown in; chosen: the account's for their emails.
+		name, switched, page, chosen, own, want string
 	}{
-		{name: "the page's language", page: "en", chosen: "fr", want: "en"},
-		{name: "the account's choice when the page says none", chosen: "en", want: "en"},
+		{name: "the language they switched the page to", switched: "en", page: "en", chosen: "fr", want: "en"},
+		{name: "the account's choice over the page's", page: "fr", chosen: "en", want: "en"},
+		{name: "the page's when the account chose none", page: "en", want: "en"},
 		{name: "none when nobody said", want: ""},
-		{name: "their own, whatever the page", page: "en", chosen: "en", own: "fr", want: "fr"},
+		{name: "their own, whatever the page", switched: "en", page: "en", chosen: "en", own: "fr", want: "fr"},
 	}
 	eachBench(t, func(t *testing.T, b *bench) {
 		for _, tt := range tests {
@@ -2550,13 +2553,13 @@ func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 					t.Fatal(err)
 				}
 				var current *identity.Auth
-				in := identity.Accept{Password: password, AcceptPrivacyPolicy: true, Locale: tt.page}
+				in := identity.Accept{Password: password, AcceptPrivacyPolicy: true, Locale: tt.switched, PageLocale: tt.page}
 				if tt.own != "" {
 					u, err := s.db.UserByID(ctx, a.User.ID)
 					if err != nil {
 						t.Fatal(err)
 					}
-					current, in = &identity.Auth{User: u}, identity.Accept{Locale: tt.page}
+					current, in = &identity.Auth{User: u}, identity.Accept{Locale: tt.switched, PageLocale: tt.page}
 				}
 				if _, _, err := b.st.Identity.AcceptInvitation(ctx, s.secret(email, "/invitations/"), in, current, origin); err != nil {
 					t.Fatal(err)

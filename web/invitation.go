@@ -176,7 +176,7 @@ func (w *Web) acceptInvitation(rw http.ResponseWriter, r *http.Request) error {
 		// its own page, where the consent gate sends the new member.
 		in = identity.Accept{Password: pw, FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name")}
 	}
-	in.Locale = w.locale(r)
+	in.Locale, in.PageLocale = w.chosenLocale(r), w.locale(r)
 	var current *identity.Auth
 	if a, ok := httpauth.Auth(r); ok {
 		current = &a

@@ -474,13 +474,22 @@ const langCookie = "equipe_lang"
 // locale is the language of the page: one chosen on this browser, else the
 // user's, else the browser's Accept-Language.
 func (w *Web) locale(r *http.Request) string {
-	if c, err := r.Cookie(langCookie); err == nil && equipe.ValidLocale(c.Value) {
-		return c.Value
+	if l := w.chosenLocale(r); l != "" {
+		return l
 	}
 	if a, ok := httpauth.Auth(r); ok && equipe.ValidLocale(a.User.Locale) {
 		return a.User.Locale
 	}
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+// chosenLocale is the language chosen on this browser (the pages' switch),
+// or "".
+func (w *Web) chosenLocale(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && equipe.ValidLocale(c.Value) {
+		return c.Value
+	}
+	return ""
 }
 
 // switchLanguage remembers ?lang= for this browser and shows the page again
