@@ -467,11 +467,17 @@ func TestLists_AMalformedCursorShowsTheFirstPage(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpOwner(t, env, "ada@example.com")
 	c, _ := supportLogsIn(t, env)
+	hook, _, err := env.App.Team.CreateWebhook(t.Context(), o.actor(), &o.account, team.WebhookInput{URL: "https://hooks.example.com/equipe",
+		Types: []string{"*"}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		c    *http.Client
 		path string
 		want string
 	}{
+		{o.c, o.path("/webhooks/" + hook.ID.String() + "?before=zz"), "hooks.example.com"},
 		{o.c, o.path("/members?cursor=zz"), "ada@example.com"},
 		{o.c, o.path("/audit?cursor=zz"), "Ada Lovelace"},
 		{o.c, o.path("/roles?cursor=zz"), "ada@example.com"},

@@ -260,6 +260,12 @@ func (w *Web) showWebhook(rw http.ResponseWriter, r *http.Request, account *equi
 	}
 	cursor := r.URL.Query().Get("before")
 	ds, next, err := w.Team.WebhookDeliveries(r.Context(), actor(r), account, id, equipe.Page{After: cursor, Limit: 25})
+	if cursorRefused(err) && cursor != "" {
+		// A cursor that is none (typed, or from an older version): the
+		// log from its newest delivery.
+		cursor = ""
+		ds, next, err = w.Team.WebhookDeliveries(r.Context(), actor(r), account, id, equipe.Page{Limit: 25})
+	}
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
