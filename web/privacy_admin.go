@@ -91,7 +91,12 @@ type acceptancesPage struct {
 func (w *Web) policyAcceptances(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	version := r.PathValue("version")
-	rows, next, err := w.Identity.Acceptances(r.Context(), auth.User, version, equipe.Page{After: r.URL.Query().Get("cursor"), Limit: 50})
+	cursor := r.URL.Query().Get("cursor")
+	rows, next, err := w.Identity.Acceptances(r.Context(), auth.User, version, equipe.Page{After: cursor, Limit: 50})
+	if cursorRefused(err) && cursor != "" {
+		// A cursor that is none: the first page, as every list does.
+		rows, next, err = w.Identity.Acceptances(r.Context(), auth.User, version, equipe.Page{Limit: 50})
+	}
 	if equipe.ErrorCode(err) == equipe.EBADREQUEST {
 		return equipe.Errorf(equipe.ENOTFOUND, "error.not_found")
 	} else if err != nil {

@@ -483,6 +483,7 @@ func TestLists_AMalformedCursorShowsTheFirstPage(t *testing.T) {
 		{o.c, o.path("/roles?cursor=zz"), "ada@example.com"},
 		{c, "/admin/security?cursor=zz", "<h1>"},
 		{c, "/admin/users?after=zz", "ada@example.com"},
+		{c, "/admin/privacy-policy/" + env.App.Config.Policy.Version + "/acceptances?cursor=zz", "ada@example.com"},
 		{o.c, o.path("/audit/export.csv?cursor=zz"), "account.created"},
 	} {
 		p := get(t, tc.c, env.URL+tc.path)
