@@ -182,7 +182,7 @@ func (w *Web) endUserSessionsForm(rw http.ResponseWriter, r *http.Request) error
 	}
 	p := w.page(r, "page.user_end_sessions")
 	p.Data = userConfirmPage{Title: "admin_users.end_sessions_title", Text: "admin_users.end_sessions_text",
-		Args:   map[string]any{"name": personName(v.User), "email": v.User.Email, "count": v.Sessions},
+		Args:   map[string]any{"name": personName(v.User), "who": who(personName(v.User), v.User.Email), "count": v.Sessions},
 		Button: "admin_users.end_sessions_confirm", Back: userURL(id)}
 	return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
 }
@@ -216,7 +216,7 @@ func setDisabledForm(disable bool) func(*Web, http.ResponseWriter, *http.Request
 		}
 		p := w.page(r, page)
 		p.Data = userConfirmPage{Title: prefix + "_title", Text: prefix + "_text",
-			Args:   map[string]any{"name": personName(v.User), "email": v.User.Email},
+			Args:   map[string]any{"name": personName(v.User), "who": who(personName(v.User), v.User.Email)},
 			Button: prefix + "_confirm", Back: userURL(id)}
 		return w.render(rw, r, http.StatusOK, "admin_user_confirm", p)
 	}

@@ -213,6 +213,13 @@ func TestAdminUsers_APersonWithoutNamesGoesByTheirEmail(t *testing.T) {
 	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/end-sessions"), "<h1>Fermer toutes les sessions de nameless@example.com ?</h1>")
 	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/export"), "<title>Les données d’une personne ·")
 	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/delete"), "<title>Supprimer l’identité d’une personne ·")
+	// Named once, by the address, where someone with names is named with it.
+	for _, page := range []string{"/disable", "/end-sessions", "/export", "/delete"} {
+		if p := get(t, c, env.URL+"/admin/users/"+id+page); strings.Contains(p.Body, "nameless@example.com (nameless@example.com)") {
+			t.Errorf("%s names the address twice: %s", page, text(p.Body))
+		}
+	}
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+mustUserID(t, env, "ada@example.com").String()+"/disable"), "Ada Lovelace (ada@example.com)")
 	// One's own pages keep their titles.
 	wantIn(t, get(t, o.c, env.URL+"/me/data"), "<title>Mes données ·")
 }

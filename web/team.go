@@ -434,6 +434,15 @@ func personName(u equipe.User) string {
 	return u.Email
 }
 
+// who names a person whose name (personName) is name and whose address is
+// email as "Name (email)", or by their address alone when they have no name.
+func who(name, email string) string {
+	if name == "" || name == email {
+		return email
+	}
+	return name + " (" + email + ")"
+}
+
 // resourceOptions returns the account's resources as options grouped by
 // type, in catalogue order; a type the catalogue no longer declares goes by
 // its key.

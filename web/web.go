@@ -760,6 +760,9 @@ func (w *Web) funcs(locale string) template.FuncMap {
 		},
 		// brandCSSVersion is the digest in /static/brand.css's URL.
 		"brandCSSVersion": func() string { _, v := w.Brand.CSS(); return v },
+		// who names a person as "Name (email)", or by their address alone
+		// when they have no name (name is then their address).
+		"who": who,
 		// tArgs translates a key with its arguments in a map.
 		"tArgs": func(key string, args map[string]any) string {
 			return w.I18n.T(locale, key, args)
