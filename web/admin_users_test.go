@@ -221,5 +221,8 @@ func TestAdminUsers_APersonWithoutNamesGoesByTheirEmail(t *testing.T) {
 	}
 	wantIn(t, get(t, c, env.URL+"/admin/users/"+mustUserID(t, env, "ada@example.com").String()+"/disable"), "Ada Lovelace (ada@example.com)")
 	// One's own pages keep their titles.
+	// The way to deletion is a button in the danger colours (white on red),
+	// not red text on the primary colour (a contrast of about 1.5:1).
 	wantIn(t, get(t, o.c, env.URL+"/me/data"), "<title>Mes données ·")
+	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/export"), `<a class="button danger" href="/admin/users/`+id+`/delete">`)
 }
