@@ -221,10 +221,35 @@ func TestIsolation_AcrossTheAccountTree(t *testing.T) {
 			}
 		}
 		after := storetest_dump(t, env)
-		if stripVolatile(before) != stripVolatile(after) {
-			t.Fatal("refused requests changed data")
+		if b, a := stripVolatile(before), stripVolatile(after); b != a {
+			t.Fatalf("refused requests changed data:\n%s", lineDiff(b, a))
 		}
 	})
+}
+
+// lineDiff lists the lines only one of two dumps has, "-" before and "+"
+// after.
+func lineDiff(before, after string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	b, a := in(before), in(after)
+	var out []string
+	for _, l := range strings.Split(before, "\n") {
+		if !a[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(after, "\n") {
+		if !b[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // stripVolatile drops the rows that requests write whatever their outcome
