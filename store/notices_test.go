@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/internal/testenv"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 )
@@ -37,11 +39,24 @@ func TestListen_TheServiceHearsTheChangesOfACommandRunBesideIt(t *testing.T) {
 
 	var mu sync.Mutex
 	var heard []string
+	var heardMore testenv.Signal
 	service.OnChange(func(keys []string) {
 		mu.Lock()
 		heard = append(heard, keys...)
 		mu.Unlock()
+		heardMore.Notify()
 	})
+	// times counts how often the service heard key.
+	times := func(key string) (n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, h := range heard {
+			if h == key {
+				n++
+			}
+		}
+		return n
+	}
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { service.Listen(lctx); close(done) }()
@@ -51,21 +66,11 @@ func TestListen_TheServiceHearsTheChangesOfACommandRunBesideIt(t *testing.T) {
 	account := equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", CreatedAt: now}
 	ada := equipe.User{ID: equipe.NewUserID(), Email: "ada@example.com", EmailKey: "ada@example.com", CreatedAt: now}
 	grace := equipe.User{ID: equipe.NewUserID(), Email: "grace@example.com", EmailKey: "grace@example.com", CreatedAt: now}
-	waitFor := func(key string) {
+	// hears waits until the service heard key n times.
+	hears := func(key string, n int) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			mu.Lock()
-			n := slices.Index(heard, key)
-			mu.Unlock()
-			if n >= 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the service never heard %s: %v", key, heard)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testenv.Await(t, 10*time.Second, heardMore.Wait, fmt.Sprintf("the service hears %s %d times", key, n),
+			func() bool { return times(key) >= n })
 	}
 	if err := beside.Write(ctx, func(tx *store.Tx) error {
 		for _, u := range []*equipe.User{&ada, &grace} {
@@ -81,7 +86,7 @@ func TestListen_TheServiceHearsTheChangesOfACommandRunBesideIt(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(store.MemberKey(account.ID, ada.ID))
+	hears(store.MemberKey(account.ID, ada.ID), 1)
 	// A change the command rolls back is not heard.
 	if err := beside.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.SetUserDisabled(ctx, grace.ID, now); err != nil {
@@ -99,21 +104,7 @@ func TestListen_TheServiceHearsTheChangesOfACommandRunBesideIt(t *testing.T) {
 	if err := beside.Write(ctx, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, ada.ID, time.Time{}) }); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for count := 0; count < 2; {
-		mu.Lock()
-		count = 0
-		for _, h := range heard {
-			if h == store.UserKey(ada.ID) {
-				count++
-			}
-		}
-		mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("the service heard %s %d times: %v", store.UserKey(ada.ID), count, heard)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	hears(store.UserKey(ada.ID), 2)
 	mu.Lock()
 	defer mu.Unlock()
 	if slices.Contains(heard, store.UserKey(grace.ID)) || slices.Contains(heard, store.AllKey()) {
