@@ -207,6 +207,9 @@ func (db *DB) readNotices(ctx context.Context) {
 		}
 		last = -1
 	}
+	if db.noticesFrom != nil {
+		db.noticesFrom(last)
+	}
 	tick := time.NewTicker(db.listenTimes.poll)
 	defer tick.Stop()
 	swept := time.Now()

@@ -57,10 +57,19 @@ func TestListen_TheServiceHearsTheChangesOfACommandRunBesideIt(t *testing.T) {
 		}
 		return n
 	}
+	// The service listens before the command writes: what was written
+	// before it listened is nothing its caches hold.
+	listening := make(chan struct{})
+	service.OnNoticesFromForTest(func(int64) { close(listening) })
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { service.Listen(lctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service does not listen")
+	}
 
 	now := time.Now()
 	account := equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", CreatedAt: now}

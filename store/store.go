@@ -76,6 +76,9 @@ type DB struct {
 	queuedHooks []func()
 	// listenTimes are Listen's delays.
 	listenTimes listenTimes
+	// noticesFrom, when set, hears the number of the notice after which
+	// the SQLite listener reads (a test's wait for it to begin).
+	noticesFrom func(int64)
 	// beside: Config.Beside, on SQLite.
 	beside bool
 	// numbered, when set, runs once a transaction's events are numbered,
