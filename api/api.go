@@ -141,6 +141,7 @@ var routes = []route{
 	{"GET", "/api/v1/accounts/{account}/clients", caller, (*API).clients},
 	{"POST", "/api/v1/accounts/{account}/clients", caller, (*API).createClient},
 	{"DELETE", "/api/v1/accounts/{account}/clients/{client}", caller, (*API).detachClient},
+	{"DELETE", "/api/v1/accounts/{account}/firm", caller, (*API).endFirmAccess},
 	{"POST", "/api/v1/accounts/{account}/clients/{client}/staff", caller, (*API).assignStaff},
 	{"DELETE", "/api/v1/accounts/{account}/clients/{client}/staff/{user}", caller, (*API).unassignStaff},
 	{"GET", "/api/v1/accounts/{account}/firm-staff", caller, (*API).firmStaff},

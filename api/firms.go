@@ -119,6 +119,19 @@ func (a *API) detachClient(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// endFirmAccess ends, at the client account's request, its firm's access.
+func (a *API) endFirmAccess(w http.ResponseWriter, r *http.Request) error {
+	client, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if err := a.Team.EndFirmAccess(r.Context(), actor(r), client); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 type staffRequest struct {
 	UserID string `json:"user_id"`
 }

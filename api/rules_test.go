@@ -201,6 +201,53 @@ func TestFirm_DetachingEndsTheKeysItsStaffMade(t *testing.T) {
 	})
 }
 
+// TestFirm_TheClientEndsTheFirmsAccess: a client account's own
+// administrator ends its firm's access through the API; the firm's people,
+// a key and a second attempt are refused, with their problems.
+func TestFirm_TheClientEndsTheFirmsAccess(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "C", "locale": "fr",
+			"owner": map[string]any{"email": "boss@c.example", "first_name": "B", "last_name": "C"}}, bearer(firm.admin)...)
+		if r.Status != 201 {
+			t.Fatalf("client: %d %s", r.Status, r.Raw)
+		}
+		client := tenant{env: env, account: equipe.MustParse(r.JSON["id"].(string))}
+		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "boss@c.example", "account_created_for_you"), "/invitations/"))
+		acc := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+			map[string]any{"password": "owner of a small company", "accept_privacy_policy": true})
+		if acc.Status != 200 {
+			t.Fatalf("accept: %d %s", acc.Status, acc.Raw)
+		}
+		boss := acc.JSON["token"].(string)
+		k := call(t, env.Client(), "POST", client.url("/api-keys"), map[string]any{"name": "k", "role": "admin"}, bearer(boss)...)
+		if k.Status != 201 {
+			t.Fatalf("key: %d %s", k.Status, k.Raw)
+		}
+		end := func(token string) response { return call(t, env.Client(), "DELETE", client.url("/firm"), nil, bearer(token)...) }
+		if r := call(t, env.Client(), "GET", client.url(""), nil, bearer(boss)...); r.Status != 200 ||
+			r.JSON["actions"].(map[string]any)["end_firm_access"].(map[string]any)["allowed"] != true {
+			t.Fatalf("the client's actions: %d %s", r.Status, r.Raw)
+		}
+		if r := end(firm.admin); r.Status != 403 || r.code() != "client.end_from_firm" {
+			t.Fatalf("by the firm's administrator: %d %s", r.Status, r.Raw)
+		}
+		if r := end(k.JSON["secret"].(string)); r.Status != 403 || r.code() != "client.end_by_person" {
+			t.Fatalf("by a key: %d %s", r.Status, r.Raw)
+		}
+		if r := end(boss); r.Status != 204 {
+			t.Fatalf("by the client's administrator: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", client.url("/members"), nil, bearer(firm.admin)...); r.Status != 404 {
+			t.Fatalf("the firm after: %d %s", r.Status, r.Raw)
+		}
+		env.Mail(t, "cabinet@compta.example", "firm_access_ended")
+		if r := end(boss); r.Status != 409 || r.code() != "client.no_firm" {
+			t.Fatalf("again: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
 // TestFirm_AdministratorsChangeClientMembers: the firm's administrator,
 // acting in a client through the firm, changes and suspends its members.
 func TestFirm_AdministratorsChangeClientMembers(t *testing.T) {

@@ -67,6 +67,11 @@ const (
 	// disabled it: Message holds its URL, Link its page, AccountName the
 	// account (empty for the instance's).
 	TemplateWebhookDisabled = "webhook_disabled"
+
+	// TemplateFirmAccessEnded tells a firm's administrators that a client
+	// account ended the firm's access to it: AccountName is the client,
+	// InviterName the person of the client who did, Link the firm's clients.
+	TemplateFirmAccessEnded = "firm_access_ended"
 )
 
 const (
@@ -113,6 +118,7 @@ var needs = map[string]struct{ link, account, recipient, newEmail bool }{
 	TemplateRecoveryCodesRegenerated: {},
 
 	TemplateWebhookDisabled: {link: true},
+	TemplateFirmAccessEnded: {link: true, account: true},
 }
 
 // Data is what every template may use. Vendors who override templates rely

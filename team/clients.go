@@ -454,45 +454,51 @@ func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client eq
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
-	return s.do(ctx, actor, func(u *work.Unit) error {
-		if _, err := u.LockActiveAdmins(ctx, client); err != nil {
+	return s.do(ctx, actor, func(u *work.Unit) error { return s.detach(ctx, u, firm, client) })
+}
+
+// detach makes the client account independent of its firm, in u: once it
+// has an active administrator of its own, every access inherited from the
+// firm ends, and with it the keys the firm's staff made there; the
+// detachment is recorded in both accounts' logs.
+func (s *Service) detach(ctx context.Context, u *work.Unit, firm, client equipe.ID) error {
+	if _, err := u.LockActiveAdmins(ctx, client); err != nil {
+		return err
+	}
+	c, err := u.AccountByID(ctx, client)
+	if err != nil {
+		return err
+	}
+	if err := s.detachable(ctx, u.Tx.Queries, c); err != nil {
+		return err
+	}
+	if err := u.SetAccountParent(ctx, client, nil); err != nil {
+		return err
+	}
+	// Keys made in the client by the firm's staff, acting through the
+	// firm, were part of the firm's access: they end with it.
+	keys, _, err := u.APIKeys(ctx, &client, equipe.Page{})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !k.RevokedAt.IsZero() || k.CreatedBy == nil {
+			continue
+		}
+		if _, err := u.Member(ctx, client, *k.CreatedBy); err == nil {
+			continue
+		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
 			return err
 		}
-		c, err := u.AccountByID(ctx, client)
-		if err != nil {
+		if err := s.revokeKey(ctx, u, &client, k.ID, event.ReasonClientDetached); err != nil {
 			return err
 		}
-		if err := s.detachable(ctx, u.Tx.Queries, c); err != nil {
-			return err
-		}
-		if err := u.SetAccountParent(ctx, client, nil); err != nil {
-			return err
-		}
-		// Keys made in the client by the firm's staff, acting through the
-		// firm, were part of the firm's access: they end with it.
-		keys, _, err := u.APIKeys(ctx, &client, equipe.Page{})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if !k.RevokedAt.IsZero() || k.CreatedBy == nil {
-				continue
-			}
-			if _, err := u.Member(ctx, client, *k.CreatedBy); err == nil {
-				continue
-			} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
-				return err
-			}
-			if err := s.revokeKey(ctx, u, &client, k.ID, event.ReasonClientDetached); err != nil {
-				return err
-			}
-		}
-		gone := &event.Detachment{ParentID: firm}
-		if err := u.Record(ctx, event.ClientDetached.In(client, client.String(), gone, nil)); err != nil {
-			return err
-		}
-		return u.Record(ctx, event.ClientDetached.In(firm, client.String(), gone, nil))
-	})
+	}
+	gone := &event.Detachment{ParentID: firm}
+	if err := u.Record(ctx, event.ClientDetached.In(client, client.String(), gone, nil)); err != nil {
+		return err
+	}
+	return u.Record(ctx, event.ClientDetached.In(firm, client.String(), gone, nil))
 }
 
 // AccountEntry is one account of a person's account list (the account

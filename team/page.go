@@ -287,6 +287,7 @@ var accountActions = []struct{ name, permission string }{
 	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
 	{AccountCreateKey, "api_keys.manage"}, {AccountManageWebhooks, "webhooks.manage"},
+	{AccountEndFirmAccess, "account.manage"},
 }
 
 // AccountActions answers what the actor may do in the account, each action
@@ -321,6 +322,13 @@ func (s *Service) accountActions(ctx context.Context, actor Actor, account equip
 		}
 		if err == nil && act.name == AccountCreateKey {
 			err = keyMaker(actor)
+		}
+		if err == nil && act.name == AccountEndFirmAccess {
+			acct, aerr := s.loadAccount(ctx, account)
+			if aerr != nil {
+				return nil, aerr
+			}
+			err = s.mayEndFirmAccess(actor, m, a, acct.parent)
 		}
 		out = append(out, ActionAnswer{Name: act.name, Allowed: allowed(err)})
 	}

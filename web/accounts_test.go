@@ -350,6 +350,46 @@ func TestClientsPage_DetachesAfterConfirmingOnlyAClientWithAnAdministrator(t *te
 	}
 }
 
+// TestSettings_AClientsOwnAdministratorEndsTheFirmsAccessAfterConfirming:
+// the client's settings offer its own administrator, and nobody else, to end
+// the firm's access; the confirmation says what ends, and once confirmed the
+// firm's people reach the account no more.
+func TestSettings_AClientsOwnAdministratorEndsTheFirmsAccessAfterConfirming(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	f := newFirm(t, env)
+	own := as(env, env.AddMember(t, f.clients[0], "jean@boulangerie.example", "admin", equipe.MemberActive))
+	end := f.clientURL(0, "/firm/end")
+	// The firm's administrator, who reaches the client's settings, is not
+	// offered it, and is told where they end it.
+	if p := get(t, f.c, f.clientURL(0, "/settings")); p.Status != 200 || strings.Contains(p.Body, "/firm/end") {
+		t.Fatalf("the firm's administrator on the client's settings: %d", p.Status)
+	}
+	if p := get(t, f.c, end); p.Status != 403 || !strings.Contains(p.Body, "depuis la liste des clients du cabinet") ||
+		strings.Contains(p.Body, `class="danger"`) {
+		t.Fatalf("the firm's administrator on the confirmation: %d %s", p.Status, text(p.Body))
+	}
+	if p := post(t, f.c, end, nil); p.Status != 403 {
+		t.Fatalf("the firm's administrator posts it anyway: %d", p.Status)
+	}
+	p := get(t, own, f.clientURL(0, "/settings"))
+	// The client's own administrator (in English) is.
+	wantIn(t, p, `<h2 id="firm-access-title">Firm</h2>`, `href="`+strings.TrimPrefix(end, env.URL)+`"`)
+	p = get(t, own, end)
+	wantIn(t, p, "<h1>End the firm&#39;s access?</h1>", "the API keys they made here stop working",
+		`<button type="submit" class="danger">End the firm&#39;s access</button>`, "Back to the settings")
+	p = post(t, own, end, nil)
+	if p.Status != 303 || notice(get(t, own, env.URL+p.Header.Get("Location"))) != "The firm's access has ended: the account is now independent." {
+		t.Fatalf("end: %d", p.Status)
+	}
+	if p := get(t, f.c, f.clientURL(0, "/members")); p.Status != 404 {
+		t.Errorf("the firm's administrator after: %d", p.Status)
+	}
+	if p := get(t, own, f.clientURL(0, "/settings")); strings.Contains(p.Body, "firm-access-title") {
+		t.Error("an independent account is still offered to end a firm's access")
+	}
+	env.Mail(t, "claire@cabinet.example", "firm_access_ended")
+}
+
 // TestClientsPage_AClientWhoseOwnerHasNotJoinedCannotBeDetached: a client
 // created with an owner has an administrator, but not an active one until
 // they join. The confirmation says so before any button, and a post anyway

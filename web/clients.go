@@ -260,6 +260,7 @@ type clientConfirmPage struct {
 	CanConfirm bool
 	Button     string
 	Back       string
+	BackText   string // the back link's words, when not the clients'
 }
 
 // managedClient returns the firm's client the path names, for a reader who

@@ -19,6 +19,9 @@ type settingsPage struct {
 	// create them, to its first client account: its Clients section
 	// appears once it has one.
 	NewClient string
+	// EndFirm, in a client account whose reader may end its firm's access,
+	// leads to the page that does.
+	EndFirm string
 	// NotifyAdder lists the choices of when whoever adds a member is told.
 	NotifyAdder []equipe.NotifyAdder
 	// Zones are the time zones an account may choose; InstanceZone is the
@@ -42,8 +45,11 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 		return err
 	}
 	p := w.page(r, "page.settings")
-	if r.URL.Query().Get("done") == "saved" {
+	switch r.URL.Query().Get("done") {
+	case "saved":
 		p.Notice = "settings.saved"
+	case "firm_ended":
+		p.Notice = "firm_end.done"
 	}
 	if f != nil {
 		p.Form = f
@@ -87,8 +93,58 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 			d.NewClient = frame.URL("/clients/new")
 		}
 	}
+	if acct.ParentID != nil && w.mayIn(r, account, team.AccountEndFirmAccess) == nil {
+		d.EndFirm = frame.URL("/firm/end")
+	}
 	p.Data = d
 	return w.render(rw, r, status, "settings", p)
+}
+
+// showEndFirm asks a client account's own administrator to confirm the end
+// of its firm's access, or says why they may not. failed is the use case's
+// refusal, if any.
+func (w *Web) showEndFirm(rw http.ResponseWriter, r *http.Request, failed error) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if _, err := w.Team.Account(r.Context(), actor(r), account); err != nil {
+		return err
+	}
+	frame, err := w.frame(r, account, "settings")
+	if err != nil {
+		return err
+	}
+	p := w.page(r, "page.firm_end")
+	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "firm_end.title", nil),
+		Lead: w.I18n.T(p.Locale, "firm_end.lead", nil), CanConfirm: true, Button: w.I18n.T(p.Locale, "firm_end.button", nil),
+		Back: frame.URL("/settings"), BackText: w.I18n.T(p.Locale, "firm_end.back", nil)}
+	if failed == nil {
+		failed = w.mayIn(r, account, team.AccountEndFirmAccess)
+	}
+	status := http.StatusOK
+	if failed != nil {
+		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+		d.CanConfirm, status = false, refusedStatus(failed)
+	}
+	p.Data = d
+	return w.render(rw, r, status, "client_confirm", p)
+}
+
+func (w *Web) endFirmForm(rw http.ResponseWriter, r *http.Request) error { return w.showEndFirm(rw, r, nil) }
+
+func (w *Web) endFirm(rw http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if err := w.Team.EndFirmAccess(r.Context(), actor(r), account); err != nil {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return err
+		}
+		return w.showEndFirm(rw, r, err)
+	}
+	return redirect(rw, r, "/accounts/"+account.String()+"/settings?done=firm_ended")
 }
 
 func (w *Web) settingsForm(rw http.ResponseWriter, r *http.Request) error {

@@ -210,6 +210,8 @@ var routes = []route{
 	{"GET /accounts/{account}/audit/export.csv", member, (*Web).exportAudit},
 	{"GET /accounts/{account}/settings", member, (*Web).settingsForm},
 	{"POST /accounts/{account}/settings", member, (*Web).saveSettings},
+	{"GET /accounts/{account}/firm/end", member, (*Web).endFirmForm},
+	{"POST /accounts/{account}/firm/end", member, (*Web).endFirm},
 	{"GET /accounts/{account}/roles", member, (*Web).roles},
 	{"GET /accounts/{account}/roles/new", member, (*Web).newRoleForm},
 	{"POST /accounts/{account}/roles/new", member, (*Web).createRole},
