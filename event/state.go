@@ -107,6 +107,50 @@ func (e Event) Changes() []Change {
 	return out
 }
 
+// Same reports whether the states a and b say the same: of one type, every
+// field equal, a list whatever its order (a role's grants, a member's
+// resources, a contact's kinds are sets), an empty list the same as none.
+// A change from a to b changes nothing: the use cases then write nothing and
+// record no event, so that a request repeating what is already there leaves
+// no trace in the log, the webhooks or the change stream.
+func Same(a, b State) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	if va.Kind() != reflect.Struct {
+		return sameValue(va, vb)
+	}
+	for i := range va.NumField() {
+		if !sameValue(va.Field(i), vb.Field(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValue compares two values of a state's field: lists as multisets.
+func sameValue(x, y reflect.Value) bool {
+	if x.Kind() != reflect.Slice {
+		return reflect.DeepEqual(x.Interface(), y.Interface())
+	}
+	if x.Len() != y.Len() {
+		return false
+	}
+	matched := make([]bool, y.Len())
+next:
+	for i := range x.Len() {
+		for j := range y.Len() {
+			if !matched[j] && reflect.DeepEqual(x.Index(i).Interface(), y.Index(j).Interface()) {
+				matched[j] = true
+				continue next
+			}
+		}
+		return false
+	}
+	return true
+}
+
 // None is the state of an event that has none on that side.
 type None struct{}
 
