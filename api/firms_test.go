@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -324,6 +325,50 @@ func TestContacts_AreNotMembers(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "GET", a.url("/contacts/"+id), nil, bearer(a.admin)...); r.Status != 404 {
 			t.Fatalf("deleted contact: %d", r.Status)
+		}
+	})
+}
+
+// TestPatch_ThatChangesNothingWritesNothing: a PATCH of a contact, the
+// account or a role that gives nothing, nulls, or the values already there
+// answers 200 with the thing as it was and writes nothing: no event for
+// the audit log, the webhooks or the change stream, no updated time.
+func TestPatch_ThatChangesNothingWritesNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		c := call(t, env.Client(), "POST", a.url("/contacts"), map[string]any{"first_name": "Jeanne", "last_name": "Compta",
+			"email": "jeanne@compta.example", "phone": "+33 1 23 45 67 89", "kinds": []string{"billing", "technical"}}, bearer(a.admin)...)
+		if c.Status != 201 {
+			t.Fatalf("contact: %d %s", c.Status, c.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/roles"), map[string]any{"key": "kiosk", "label_fr": "Borne", "label_en": "Kiosk",
+			"permissions": map[string]any{"records.view": "owned"}}, bearer(a.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		contact := "/contacts/" + c.JSON["id"].(string)
+		acct := call(t, env.Client(), "GET", a.url(""), nil, bearer(a.admin)...)
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		for _, tt := range []struct {
+			name, path string
+			body       map[string]any
+		}{
+			{"a contact, nothing", contact, map[string]any{}},
+			{"a contact, no kinds", contact, map[string]any{"kinds": nil}},
+			{"a contact, no email", contact, map[string]any{"email": nil}},
+			{"a contact, its own values", contact, map[string]any{"first_name": "Jeanne", "email": " jeanne@compta.example",
+				"kinds": []string{"technical", "billing"}}},
+			{"the account, its own name", "", map[string]any{"name": acct.JSON["name"], "locale": acct.JSON["locale"]}},
+			{"a role, its own label", "/roles/kiosk", map[string]any{"label_en": "Kiosk"}},
+		} {
+			was := call(t, env.Client(), "GET", a.url(tt.path), nil, bearer(a.admin)...)
+			r := call(t, env.Client(), "PATCH", a.url(tt.path), tt.body, bearer(a.admin)...)
+			if r.Status != 200 || !reflect.DeepEqual(r.JSON, was.JSON) {
+				t.Errorf("%s: %d %s, want 200 %s", tt.name, r.Status, r.Raw, was.Raw)
+			}
+		}
+		if b, a := stripVolatile(before), stripVolatile(storetest_dump(t, env)); b != a {
+			t.Fatalf("changes that change nothing wrote:\n%s", lineDiff(b, a))
 		}
 	})
 }

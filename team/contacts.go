@@ -178,7 +178,8 @@ func (ch ContactChange) apply(c equipe.Contact) ContactInput {
 }
 
 // UpdateContact changes a contact of the account (contacts.manage); the
-// contact as changed must be valid as a whole.
+// contact as changed must be valid as a whole. A change that changes nothing
+// writes nothing and returns the contact as it was.
 func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id equipe.ID, ch ContactChange) (equipe.Contact, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
 		return equipe.Contact{}, err
@@ -192,11 +193,15 @@ func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id eq
 		if c, err = checkContact(ch.apply(before)); err != nil {
 			return err
 		}
+		b, a := event.ContactOf(before), event.ContactOf(c)
+		if event.Same(b, a) {
+			c = before
+			return nil
+		}
 		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, u.Now()
 		if err := u.UpdateContact(ctx, &c); err != nil {
 			return err
 		}
-		b, a := event.ContactOf(before), event.ContactOf(c)
 		return u.Record(ctx, event.ContactChanged.In(account, id.String(), &b, &a))
 	})
 	return c, err

@@ -358,7 +358,8 @@ const (
 )
 
 // UpdateAccount changes the account's settings. The actor needs
-// account.manage.
+// account.manage. A change that changes nothing writes nothing and returns
+// the account as it was.
 func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe.ID, ch AccountChange) (equipe.Account, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "account.manage"); err != nil {
 		return equipe.Account{}, err
@@ -427,10 +428,14 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		if ch.SCIMEnabled != nil {
 			after.SCIMEnabled = *ch.SCIMEnabled
 		}
+		b, a := event.SettingsOf(before), event.SettingsOf(after)
+		if event.Same(b, a) {
+			after = before
+			return nil
+		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err
 		}
-		b, a := event.SettingsOf(before), event.SettingsOf(after)
 		return u.Record(ctx, event.AccountChanged.In(account, account.String(), &b, &a))
 	})
 	return after, err

@@ -1096,6 +1096,86 @@ func TestContacts_ChangesAreRecordedAndRefusalsChangeNothing(t *testing.T) {
 	})
 }
 
+// TestNoChange_WritesNothingAndAnswersWhatIsThere: a change to a contact,
+// the account's settings or a role that leaves it as it was (nothing given,
+// the same values, lists in another order) succeeds, answers it as it was,
+// updated time included, and writes nothing: no row, no event.
+func TestNoChange_WritesNothingAndAnswersWhatIsThere(t *testing.T) {
+	billing := team.ContactInput{FirstName: "Paul", LastName: "Compta", Email: "compta@client.example", Phone: "+33 1 23 45 67 89",
+		Kinds: []string{"billing", "technical"}}
+	kiosk := team.RoleInput{Key: "kiosk", LabelFR: "Borne", LabelEN: "Kiosk", Grants: []equipe.Grant{
+		{Permission: "records.view", Scope: "owned"}, {Permission: "members.view"}}}
+	same := func(v string) *string { return &v }
+	contact := func(ch team.ContactChange) func(s *scene, c equipe.Contact) (any, any, error) {
+		return func(s *scene, c equipe.Contact) (any, any, error) {
+			was, err := s.db.Contact(ctx, s.account, c.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			got, err := s.s.UpdateContact(ctx, s.admin(), s.account, c.ID, ch)
+			return was, got, err
+		}
+	}
+	tests := []struct {
+		name string
+		// do makes the change; it returns the thing as it was, and as the
+		// change answers it.
+		do func(s *scene, c equipe.Contact) (before, after any, err error)
+	}{
+		{"a contact, nothing given", contact(team.ContactChange{})},
+		{"a contact, its own first name", contact(team.ContactChange{FirstName: same("Paul")})},
+		{"a contact, its own email spaced out", contact(team.ContactChange{Email: same("  compta@client.example ")})},
+		{"a contact, its kinds in another order", contact(team.ContactChange{Kinds: &[]string{"technical", "billing"}})},
+		{"a contact, its form saved as it was", contact(billing.Replace())},
+		{"the account, its own name and language", func(s *scene, _ equipe.Contact) (any, any, error) {
+			a, err := s.s.Account(ctx, s.admin(), s.account)
+			if err != nil {
+				return nil, nil, err
+			}
+			got, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{Name: same(" " + a.Name), Locale: &a.Locale,
+				TimeZone: same(""), SCIMEnabled: &a.SCIMEnabled})
+			return a, got, err
+		}},
+		{"a role, its own labels and grants in another order", func(s *scene, _ equipe.Contact) (any, any, error) {
+			cur, err := s.db.Role(ctx, s.account, "kiosk")
+			if err != nil {
+				return nil, nil, err
+			}
+			in := kiosk
+			in.Key, in.Grants = "", []equipe.Grant{kiosk.Grants[1], kiosk.Grants[0]}
+			got, err := s.s.UpdateRole(ctx, s.admin(), s.account, "kiosk", in)
+			return cur, got, err
+		}},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				c, err := s.s.CreateContact(ctx, s.admin(), s.account, billing)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.s.CreateRole(ctx, s.admin(), s.account, kiosk); err != nil {
+					t.Fatal(err)
+				}
+				b.st.Clock.Advance(time.Minute)
+				var was, got any
+				before, _ := s.done(t, "", func() (err error) {
+					was, got, err = tt.do(s, c)
+					return err
+				})
+				s.wrote(t, before)
+				if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+					t.Errorf("the rows changed: %v → %v", before.counts, after.counts)
+				}
+				if !reflect.DeepEqual(got, was) {
+					t.Errorf("answered\n%+v\nwant it as it was\n%+v", got, was)
+				}
+			})
+		}
+	})
+}
+
 func TestClients_StaffAndDetachmentAreRecordedInTheFirmsLog(t *testing.T) {
 	// client makes a client account of the firm; an owner, when named,
 	// is invited as its administrator, and joins when asked.
