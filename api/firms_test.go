@@ -291,6 +291,14 @@ func TestContacts_AreNotMembers(t *testing.T) {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}
+		// A phone of punctuation alone is no way to reach anyone.
+		for _, phone := range []string{"---", "()", "+"} {
+			r := call(t, env.Client(), "POST", a.url("/contacts"), map[string]any{"last_name": "X", "phone": phone, "kinds": []string{"billing"}},
+				bearer(a.admin)...)
+			if r.Status != 422 || r.fieldCodes()["phone"] != "contact.phone_digits" {
+				t.Errorf("phone %q: %d %s", phone, r.Status, r.Raw)
+			}
+		}
 		// PATCH changes what it names; the rest stays.
 		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"kinds": []string{"commercial"}}, bearer(a.admin)...); r.Status != 200 ||
 			len(r.JSON["kinds"].([]any)) != 1 || r.JSON["kinds"].([]any)[0] != "commercial" || r.JSON["first_name"] != "Jeanne" ||

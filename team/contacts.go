@@ -23,6 +23,24 @@ type ContactInput struct {
 	Kinds     []string
 }
 
+// minPhoneDigits is the fewest digits a contact's phone number has: the
+// shortest subscriber numbers of any country's plan have four.
+const minPhoneDigits = 4
+
+// countDigits counts the decimal digits of s.
+func countDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkContact returns the contact in describes, or why it is not valid:
+// a name, a valid email or a plausible phone number to reach them by, and
+// at least one known kind.
 func checkContact(in ContactInput) (equipe.Contact, error) {
 	var v equipe.Invalid
 	var c equipe.Contact
@@ -49,6 +67,10 @@ func checkContact(in ContactInput) (equipe.Contact, error) {
 		return !unicode.IsDigit(r) && !strings.ContainsRune(" +-.()/", r)
 	}) {
 		v.Add("phone", "contact.phone_invalid")
+	} else if c.Phone != "" && countDigits(c.Phone) < minPhoneDigits {
+		// Punctuation alone ("---", "+") would make the contact count as
+		// reachable with no number to call.
+		v.AddArgs("phone", "contact.phone_digits", map[string]any{"min": minPhoneDigits})
 	}
 	if c.Email == "" && c.Phone == "" && !v.Has("email") && !v.Has("phone") {
 		v.Add("email", "contact.reachable")

@@ -1096,6 +1096,52 @@ func TestContacts_ChangesAreRecordedAndRefusalsChangeNothing(t *testing.T) {
 	})
 }
 
+// TestContacts_APhoneIsPlausible: a phone number in any of the usual
+// national and international forms is taken; punctuation with too few digits
+// to call is refused beside the phone, on creation as on a change, and so a
+// contact with nothing else to reach them by is not taken.
+func TestContacts_APhoneIsPlausible(t *testing.T) {
+	tests := []struct {
+		phone   string
+		refusal string
+	}{
+		{phone: "+33 1 23 45 67 89"},
+		{phone: "06 00 00 00 00"},
+		{phone: "+1 (555) 123-4567"},
+		{phone: "+44 20.7946.0958"},
+		{phone: "0800/123 456"},
+		{phone: "4002"},
+		{phone: "---", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "()", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "+", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "+33", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "(1) 2-3", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "call me maybe", refusal: "error.fields phone=contact.phone_invalid"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		reachable, err := s.s.CreateContact(ctx, s.admin(), s.account, team.ContactInput{LastName: "Compta", Phone: "+33 1 23 45 67 89",
+			Kinds: []string{"billing"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			t.Run(tt.phone, func(t *testing.T) {
+				_, err := s.s.CreateContact(ctx, s.admin(), s.account, team.ContactInput{LastName: "Standard", Phone: tt.phone,
+					Kinds: []string{"other"}})
+				if got := key(err); got != tt.refusal {
+					t.Errorf("created: %q, want %q", got, tt.refusal)
+				}
+				phone := tt.phone
+				_, err = s.s.UpdateContact(ctx, s.admin(), s.account, reachable.ID, team.ContactChange{Phone: &phone})
+				if got := key(err); got != tt.refusal {
+					t.Errorf("changed: %q, want %q", got, tt.refusal)
+				}
+			})
+		}
+	})
+}
+
 // TestNoChange_WritesNothingAndAnswersWhatIsThere: a change to a contact,
 // the account's settings or a role that leaves it as it was (nothing given,
 // the same values, lists in another order) succeeds, answers it as it was,
