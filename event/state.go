@@ -441,10 +441,25 @@ func (s Settings) Fields() []Field {
 // Staff is a firm's member assigned to one of its client accounts.
 type Staff struct {
 	UserID equipe.ID `json:"user_id"`
+	// Reason says why the service ended the assignment with another change
+	// (ReasonStaffRemoved, ReasonStaffDeleted); absent when a person ended
+	// it, and on an assignment.
+	Reason string `json:"reason,omitempty"`
 }
 
-// Fields lists the member.
-func (s Staff) Fields() []Field { return []Field{{"user_id", ValueUser, s.UserID}} }
+// Reasons an assignment to a client ends without anyone ending it.
+const (
+	ReasonStaffRemoved = "staff.removed" // the member left the firm
+	ReasonStaffDeleted = "staff.deleted" // the member's identity was erased
+)
+
+// Fields lists the member and, if any, the reason.
+func (s Staff) Fields() []Field {
+	if s.Reason == "" {
+		return []Field{{"user_id", ValueUser, s.UserID}}
+	}
+	return []Field{{"user_id", ValueUser, s.UserID}, {"reason", ValueReason, s.Reason}}
+}
 
 // Detachment is the firm a client account was detached from.
 type Detachment struct {
