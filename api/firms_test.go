@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -510,6 +511,53 @@ func TestPartner_ResendsTheOwnersInvitation(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "POST", u+"/invitation", nil, bearer(partner.admin)...); r.Status != 403 {
 			t.Fatalf("the partner re-invites a joined owner: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestFirm_TheFirmsLogTellsWhoReachesEachClient: a member who is no
+// administrator creates a client and is assigned to it, then leaves the
+// firm and with it the client: the firm's log holds the client's creation,
+// the assignment and its end, which says why.
+func TestFirm_TheFirmsLogTellsWhoReachesEachClient(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		if r := call(t, env.Client(), "POST", firm.url("/roles"), map[string]any{"key": "portfolio", "label_fr": "Portefeuille",
+			"permissions": map[string]any{"subaccounts.manage": true, "members.view": true}}, bearer(firm.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		carol := env.AddMember(t, firm.account, "carol@compta.example", "portfolio", equipe.MemberActive)
+		r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "Fleuriste Rose", "locale": "fr"}, bearer(carol.Token)...)
+		if r.Status != 201 {
+			t.Fatalf("client: %d %s", r.Status, r.Raw)
+		}
+		client := r.JSON["id"].(string)
+		// history is the firm's log about the client, oldest first.
+		history := func() (types []string, last map[string]any) {
+			r := call(t, env.Client(), "GET", firm.url("/audit?target="+client), nil, bearer(firm.admin)...)
+			if r.Status != 200 {
+				t.Fatalf("audit: %d %s", r.Status, r.Raw)
+			}
+			items := r.JSON["items"].([]any)
+			for i := len(items) - 1; i >= 0; i-- {
+				last = items[i].(map[string]any)
+				types = append(types, last["type"].(string))
+			}
+			return types, last
+		}
+		if types, last := history(); !slices.Equal(types, []string{"account.created", "client.staff_assigned"}) ||
+			last["after"].(map[string]any)["user_id"] != carol.User.ID.String() {
+			t.Fatalf("the firm's log after the creation: %v, the last %v", types, last)
+		}
+		if r := call(t, env.Client(), "DELETE", firm.url("/members/"+carol.User.ID.String()), nil, bearer(firm.admin)...); r.Status != 204 {
+			t.Fatalf("remove: %d %s", r.Status, r.Raw)
+		}
+		types, last := history()
+		if !slices.Equal(types, []string{"account.created", "client.staff_assigned", "client.staff_unassigned"}) {
+			t.Fatalf("the firm's log after the removal: %v", types)
+		}
+		if before, _ := last["before"].(map[string]any); before["user_id"] != carol.User.ID.String() || before["reason"] != "staff.removed" {
+			t.Errorf("the unassignment: %v", last)
 		}
 	})
 }
