@@ -925,12 +925,21 @@ func tokenScopes(id string, granted []string) []string {
 	return slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !slices.Contains(asked, s) })
 }
 
-// SetIntrospectionFromToken answers introspection: active while the grant
-// lives and the person may act in its account; op answers inactive when
-// this returns an error.
+// SetIntrospectionFromToken answers introspection by the client clientID
+// (op has authenticated it): active while the grant lives and the person
+// may act in its account, and only to the client the token was issued to.
+// RFC 7662 section 4 has the server tell whether the token may be used at
+// the resource server that asks; a token's audience is its client alone,
+// so another client's token is inactive to it, as section 2.2 allows:
+// otherwise any registered client would read the claims of every other
+// client's tokens. op answers inactive when this returns an error.
 func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	caller, err := equipe.ParseID(clientID)
+	if err != nil {
+		return errInactive
+	}
 	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
-	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject {
+	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject || g.ClientID != caller {
 		return errInactive
 	}
 	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {

@@ -525,3 +525,33 @@ func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
 		apptest.NoServerError(t, req, fmt.Sprintf("userinfo with %.30s", auth))
 	}
 }
+
+// TestIntrospection_AnswersATokenOnlyToTheClientItWasIssuedTo has another
+// registered client introspect a person's access token: it is told the
+// token is inactive, and nothing of the person (RFC 7662 4: the token
+// cannot be used at that client); the token's own client is told it is
+// active, with its claims.
+func TestIntrospection_AnswersATokenOnlyToTheClientItWasIssuedTo(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"email", "accounts", "permissions"}})
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+			verifier := oauth2.GenerateVerifier()
+			tok, _ := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+
+			var out map[string]any
+			if status := postAsClient(t, other, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &out); status != 200 ||
+				out["active"] != false || len(out) != 1 {
+				t.Errorf("another client's token: %d %v", status, out)
+			}
+			out = nil
+			if status := postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &out); status != 200 ||
+				out["active"] != true || out["email"] != "ada@example.com" || out["client_id"] != p.oauth.ClientID {
+				t.Errorf("the client's own token: %d %v", status, out)
+			}
+		})
+	}
+}
