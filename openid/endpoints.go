@@ -74,6 +74,12 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 						"code_verifier must be 43 to 128 characters among A-Z a-z 0-9 - . _ ~ (RFC 7636 4.1)"), http.StatusBadRequest)
 					return
 				}
+				if r.PostFormValue("grant_type") == string(oidc.GrantTypeCode) {
+					if err := p.codeClient(r); err != nil {
+						op.RequestError(w, r, err, nil)
+						return
+					}
+				}
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -242,3 +248,40 @@ func (i *issuerOnAnswer) WriteHeader(status int) {
 }
 
 func (i *issuerOnAnswer) Unwrap() http.ResponseWriter { return i.ResponseWriter }
+
+// codeClient authenticates the client of an authorization_code grant
+// before op looks its code up, which op does first: a caller that is no
+// client, or fails to authenticate as one, is answered invalid_client (RFC
+// 6749 5.2) whatever the code, and learns nothing of it. A confidential
+// client must authenticate (RFC 6749 4.1.3); a public one names itself,
+// and its PKCE verifier, which op checks, stands for its authentication.
+// op authenticates the client again, and checks that the code is its.
+func (p *Provider) codeClient(r *http.Request) error {
+	ctx := r.Context()
+	if id, secret, basic := r.BasicAuth(); basic {
+		id, err := url.QueryUnescape(id)
+		if err != nil {
+			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
+		}
+		secret, err := url.QueryUnescape(secret)
+		if err != nil {
+			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
+		}
+		return p.AuthorizeClientIDSecret(ctx, id, secret)
+	}
+	id, secret := r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+	if id == "" {
+		return oidc.ErrInvalidClient().WithDescription("the client must authenticate, or name itself with client_id")
+	}
+	if secret != "" {
+		return p.AuthorizeClientIDSecret(ctx, id, secret)
+	}
+	c, err := p.GetClientByClientID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.AuthMethod() != oidc.AuthMethodNone {
+		return oidc.ErrInvalidClient().WithDescription("a confidential client must authenticate (RFC 6749 4.1.3)")
+	}
+	return nil
+}

@@ -403,6 +403,8 @@ func equalHash(a, b []byte) bool {
 type authRequest struct {
 	a    store.AuthRequest
 	memo *accountSet
+	// reused marks a code redeemed before (AuthRequestByCode).
+	reused bool
 }
 
 func (r authRequest) GetID() string          { return r.a.ID }
@@ -514,9 +516,11 @@ func (p *Provider) AuthRequestByID(ctx context.Context, id string) (op.AuthReque
 	return authRequest{a: a}, nil
 }
 
-// AuthRequestByCode returns the request of a code, once: a code redeemed
-// before ends the grant it gave (RFC 6749 section 4.1.2), and answers
-// invalid_grant.
+// AuthRequestByCode returns the request of a code. A code redeemed before
+// comes back marked reused, and ends the grant it gave (RFC 6749 section
+// 4.1.2) only in issue: op looks the code up before it checks the PKCE
+// verifier and authenticates the client, and a replay by whoever read the
+// code somewhere (a log, a Referer) must not end its client's grant.
 func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	a, err := p.Work.DB.AuthRequestByCode(ctx, digest(code))
 	if err != nil {
@@ -524,10 +528,7 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	}
 	now := p.Work.Now()
 	if a.GrantID != "" {
-		if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, a.GrantID, now) }); err != nil {
-			return nil, err
-		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("code already used: the tokens it gave are revoked")
+		return authRequest{a: a, reused: true}, nil
 	}
 	if !a.ExpiresAt.After(now) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
@@ -581,6 +582,15 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 	var g store.Grant
 	switch r := req.(type) {
 	case authRequest:
+		if r.reused {
+			// op has checked the PKCE verifier, authenticated the client
+			// and found it the code's: the code's own client presents it
+			// again, so it may have leaked, and the grant it gave ends.
+			if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, r.a.GrantID, now) }); err != nil {
+				return "", "", time.Time{}, err
+			}
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("code already used: the tokens it gave are revoked")
+		}
 		if err := p.standing(ctx, r.a.UserID, r.a.AccountID); err != nil {
 			return "", "", time.Time{}, err
 		}

@@ -555,3 +555,76 @@ func TestIntrospection_AnswersATokenOnlyToTheClientItWasIssuedTo(t *testing.T) {
 		})
 	}
 }
+
+// TestCode_AReplayByAnyoneButItsClientEndsNothing plays someone who read a
+// code already redeemed (in a log, a Referer) and presents it again: with
+// no credentials, with the client's ID alone, with a wrong secret, as
+// another client, as the client without the PKCE verifier. Each is refused,
+// and the grant the code gave lives on; only the code's own client,
+// authenticated and with its verifier, ends that grant by presenting it
+// again (RFC 6749 4.1.2, 4.1.3). A caller that is no client, or fails to
+// authenticate as one, gets 401 invalid_client whatever the code (RFC 6749
+// 5.2).
+func TestCode_AReplayByAnyoneButItsClientEndsNothing(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			_, p, q, verifier := adaWithOfflineApp(t, env)
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+			tok, _ := p.exchange(t, q, verifier)
+
+			token := func(form url.Values, user, secret string) (int, string) {
+				t.Helper()
+				req, _ := http.NewRequest("POST", env.URL+"/oidc/token", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if user != "" {
+					req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(secret))
+				}
+				return oauthAnswer(t, req)
+			}
+			codeForm := func(code, verifier string, more ...string) url.Values {
+				f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
+				for i := 0; i+1 < len(more); i += 2 {
+					f.Set(more[i], more[i+1])
+				}
+				return f
+			}
+			code := q.Get("code")
+			for _, c := range []struct {
+				name         string
+				form         url.Values
+				user, secret string
+				status       int
+				error        string
+			}{
+				{"no credentials", codeForm(code, verifier), "", "", 401, "invalid_client"},
+				{"the client's ID alone", codeForm(code, verifier, "client_id", p.oauth.ClientID), "", "", 401, "invalid_client"},
+				{"a wrong secret", codeForm(code, verifier), p.oauth.ClientID, "wrong", 401, "invalid_client"},
+				{"a wrong secret in the form", codeForm(code, verifier, "client_id", p.oauth.ClientID, "client_secret", "wrong"), "", "", 401, "invalid_client"},
+				{"another client", codeForm(code, verifier), other.oauth.ClientID, other.oauth.ClientSecret, 400, "invalid_grant"},
+				{"the client without the verifier", codeForm(code, oauth2.GenerateVerifier()), p.oauth.ClientID, p.oauth.ClientSecret, 400, "invalid_grant"},
+				{"an unknown client and code", codeForm("nope", verifier, "client_id", "nope"), "", "", 401, "invalid_client"},
+				{"a client of no registration and a code", codeForm("nope", verifier), equipe.NewID().String(), "x", 401, "invalid_client"},
+				{"no client and an unknown code", codeForm("nope", verifier), "", "", 401, "invalid_client"},
+				{"a wrong secret and an unknown code", codeForm("nope", verifier), p.oauth.ClientID, "wrong", 401, "invalid_client"},
+			} {
+				if status, code := token(c.form, c.user, c.secret); status != c.status || code != c.error {
+					t.Errorf("%s: %d %q", c.name, status, code)
+				}
+				if !introspect(t, p, tok.AccessToken) {
+					t.Fatalf("%s: the grant ended", c.name)
+				}
+			}
+
+			if status, code := token(codeForm(code, verifier), p.oauth.ClientID, p.oauth.ClientSecret); status != 400 || code != "invalid_grant" {
+				t.Errorf("the client itself: %d %q", status, code)
+			}
+			if introspect(t, p, tok.AccessToken) {
+				t.Error("the code's own client presented it again, and its grant lives on")
+			}
+			if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+				t.Errorf("the grant of a code its client redeemed twice still refreshes: %v", err)
+			}
+		})
+	}
+}
