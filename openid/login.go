@@ -48,7 +48,8 @@ type Login struct {
 // person logged in with auth (nil: nobody yet). Returns ENOTFOUND for an
 // unknown or expired request, one done already, or a client gone; EFORBIDDEN
 // "oidc.account_unavailable" when the client asked for an account the
-// person may not act in.
+// person may not act in, with the request as far as it is known (ID, None):
+// under prompt=none that is answered to the client, not shown.
 func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth) (Login, error) {
 	a, c, err := p.pending(ctx, id)
 	if err != nil {
@@ -89,7 +90,7 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	if a.AccountHint != "" {
 		hint, err := equipe.ParseID(a.AccountHint)
 		if err != nil || !slices.ContainsFunc(l.Accounts, func(s team.SignInAccount) bool { return s.ID == hint }) {
-			return Login{}, &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
+			return Login{ID: l.ID, None: l.None}, &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
 		}
 		l.Account = &hint
 	} else if len(l.Accounts) == 1 {
