@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
@@ -182,12 +184,21 @@ func (p *Provider) Refuse(ctx context.Context, id, code string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	q := u.Query()
-	q.Set("error", code)
+	answer := url.Values{"error": {code}, "iss": {p.issuer}}
 	if a.State != "" {
-		q.Set("state", a.State)
+		answer.Set("state", a.State)
 	}
-	q.Set("iss", p.issuer)
+	if oidc.ResponseMode(a.ResponseMode) == oidc.ResponseModeFragment {
+		// An error is an authorization response too: it comes back where
+		// the code would have (OAuth 2.0 Multiple Response Type Encoding
+		// Practices 2.1), or a client that reads the fragment never sees it.
+		u.Fragment, u.RawFragment = "", ""
+		return u.String() + "#" + answer.Encode(), nil
+	}
+	q := u.Query()
+	for k, v := range answer {
+		q[k] = v
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -356,6 +357,56 @@ func TestProtocol_EveryAuthorizationResponseSaysItsIssuer(t *testing.T) {
 	var d map[string]any
 	if err := json.Unmarshal([]byte(body(res)), &d); err != nil || d["authorization_response_iss_parameter_supported"] != true || d["issuer"] != env.URL {
 		t.Errorf("discovery: %v %v", d["authorization_response_iss_parameter_supported"], err)
+	}
+}
+
+// TestProtocol_AnErrorComesBackInTheFragmentWhenTheCodeWould: a request
+// with response_mode=fragment that equipe's pages refuse (prompt=none with
+// no session, the person declining) is answered in the fragment, with its
+// state and iss, as its code would be; without it, in the query.
+func TestProtocol_AnErrorComesBackInTheFragmentWhenTheCodeWould(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	// refused follows browser from the authorization URL to the page that
+	// sends it back to the client, declining on the consent page, and
+	// returns where it is sent.
+	refused := func(browser *http.Client, opts ...oauth2.AuthCodeOption) *url.URL {
+		t.Helper()
+		r := send(t, browser, "GET", p.oauth.AuthCodeURL("s1", append(opts, oauth2.S256ChallengeOption(verifier))...), nil)
+		r = send(t, browser, "GET", env.URL+r.Header.Get("Location"), nil)
+		if r.Header.Get("Refresh") == "" {
+			m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(body(r))
+			if m == nil {
+				t.Fatalf("no consent page: %d", r.StatusCode)
+			}
+			r = send(t, browser, "POST", env.URL+"/login/oidc", url.Values{"id": {m[1]}, "decision": {"deny"}})
+		}
+		to, err := url.Parse(strings.TrimPrefix(r.Header.Get("Refresh"), "0;url="))
+		if err != nil || !strings.HasPrefix(to.String(), redirect) {
+			t.Fatalf("not sent back to the client: %d %q", r.StatusCode, r.Header.Get("Refresh"))
+		}
+		return to
+	}
+	fragment := oauth2.SetAuthURLParam("response_mode", "fragment")
+	for _, c := range []struct {
+		name    string
+		browser *http.Client
+		opts    []oauth2.AuthCodeOption
+		error   string
+	}{
+		{"prompt=none logged out", env.Client(), []oauth2.AuthCodeOption{fragment, oauth2.SetAuthURLParam("prompt", "none")}, "login_required"},
+		{"declined", ada.browser, []oauth2.AuthCodeOption{fragment}, "access_denied"},
+	} {
+		to := refused(c.browser, c.opts...)
+		f, err := url.ParseQuery(to.Fragment)
+		if err != nil || f.Get("error") != c.error || f.Get("state") != "s1" || f.Get("iss") != env.URL || to.RawQuery != "" {
+			t.Errorf("%s: %s", c.name, to)
+		}
+	}
+	if to := refused(env.Client(), oauth2.SetAuthURLParam("prompt", "none")); to.Query().Get("error") != "login_required" || to.Fragment != "" {
+		t.Errorf("in the query: %s", to)
 	}
 }
 
