@@ -293,7 +293,9 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 // TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI: a
 // public client registered with a loopback redirect URI gets its code at
 // whatever port its local server took (RFC 8252 7.3), and redeems it; the
-// path must still match, and a confidential client's URI matches exactly.
+// scheme, the loopback IP, the path and the query must still match, a
+// registered name (localhost) matches exactly, and so does a confidential
+// client's URI.
 func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testing.T) {
 	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
 	ada := signUp(t, env, "ada@example.com")
@@ -307,18 +309,31 @@ func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testin
 	if _, err := native.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
 		t.Fatalf("the code of another port: %v", err)
 	}
+	named := newRP(t, env, team.OIDCClientInput{Name: "CLI by name", RedirectURIs: []string{"http://localhost:9/callback"}, Public: true})
 	for name, c := range map[string]struct {
 		p  *rp
 		to string
 	}{
-		"another path":          {native, "http://127.0.0.1:51789/other"},
-		"a confidential client": {newRP(t, env, team.OIDCClientInput{Name: "Web", RedirectURIs: []string{redirect}}), "http://127.0.0.1:51789/callback"},
+		"another path":           {native, "http://127.0.0.1:51789/other"},
+		"a confidential client":  {newRP(t, env, team.OIDCClientInput{Name: "Web", RedirectURIs: []string{redirect}}), "http://127.0.0.1:51789/callback"},
+		"another loopback IP":    {native, "http://127.0.0.2:51789/callback"},
+		"localhost":              {native, "http://localhost:51789/callback"},
+		"the IPv6 loopback":      {native, "http://[::1]:51789/callback"},
+		"https":                  {native, "https://127.0.0.1:51789/callback"},
+		"a user":                 {native, "http://x@127.0.0.1:51789/callback"},
+		"another port of a name": {named, "http://localhost:51789/callback"},
+		"another query":          {native, "http://127.0.0.1:51789/callback?x=1"},
 	} {
 		c.p.oauth.RedirectURL = c.to
 		res := send(t, ada.browser, "GET", c.p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
-		if res.StatusCode != 400 || strings.HasPrefix(res.Header.Get("Location"), "http://127.0.0.1") {
+		if res.StatusCode != 400 || res.Header.Get("Location") != "" {
 			t.Errorf("%s: %d %s", name, res.StatusCode, res.Header.Get("Location"))
 		}
+	}
+	// A registered name is matched exactly.
+	named.oauth.RedirectURL = "http://localhost:9/callback"
+	if q := named.authorize(t, ada.browser, named.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil); q.Get("code") == "" {
+		t.Errorf("localhost as registered: %v", q)
 	}
 }
 

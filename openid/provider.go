@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -129,6 +130,10 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/oidc/authorize":
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
+		}
+		if err := p.loopbackRedirect(r.Context(), r.FormValue("client_id"), r.FormValue("redirect_uri")); err != nil {
+			op.AuthRequestError(w, r, nil, err, p.op)
+			return
 		}
 		if r.FormValue("request_uri") != "" {
 			r = r.WithContext(context.WithValue(r.Context(), requestURIKey{}, true))
@@ -332,12 +337,53 @@ func (c client) ApplicationType() op.ApplicationType {
 		if _, loopback := op.HTTPLoopbackOrLocalhost(u); loopback {
 			// A native application, whose local server takes whatever
 			// port is free when it runs: op matches its loopback redirect
-			// URIs whatever their port (RFC 8252 7.3).
+			// URIs whatever their port (RFC 8252 7.3), and whatever their
+			// scheme and loopback host too, which loopbackRedirect holds
+			// to the registration first.
 			return op.ApplicationTypeNative
 		}
 	}
 	return op.ApplicationTypeUserAgent
 }
+// loopbackRedirect refuses, before op sees it, a loopback redirect URI of
+// a public client that op would take and the registration does not give:
+// op matches a native application's loopback URI on its path and query
+// alone, so that http://127.0.0.1/cb registered would let the code go to
+// https://127.0.0.1:8080/cb, http://localhost:8080/cb (a name that may
+// resolve elsewhere, RFC 8252 8.3) or http://127.0.0.2:8080/cb. RFC 8252
+// 7.3 frees the port alone, of a loopback IP literal: the scheme and the
+// host must be the registered ones. Any other request is left to op.
+func (p *Provider) loopbackRedirect(ctx context.Context, clientID, uri string) error {
+	asked, loopback := op.HTTPLoopbackOrLocalhost(uri)
+	if !loopback {
+		return nil
+	}
+	cid, err := equipe.ParseID(clientID)
+	if err != nil {
+		return nil
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	if err != nil || !c.Public || slices.Contains(c.RedirectURIs, uri) {
+		return nil
+	}
+	for _, r := range c.RedirectURIs {
+		if registered, ok := op.HTTPLoopbackOrLocalhost(r); ok && samePortFree(asked, registered) {
+			return nil
+		}
+	}
+	return oidc.ErrInvalidRequestRedirectURI().WithDescription("the redirect_uri is not registered for the client: " +
+		"a loopback URI may differ from a registered one by its port alone")
+}
+
+// samePortFree reports whether asked is registered but for its port: the
+// same scheme, the same loopback IP literal, path and query, and nothing
+// else (no user, no fragment).
+func samePortFree(asked, registered *url.URL) bool {
+	return asked.Scheme == registered.Scheme && asked.Hostname() == registered.Hostname() &&
+		net.ParseIP(asked.Hostname()) != nil && asked.User == nil && asked.Fragment == "" &&
+		asked.Path == registered.Path && asked.RawPath == registered.RawPath && asked.RawQuery == registered.RawQuery
+}
+
 func (c client) AuthMethod() oidc.AuthMethod {
 	if c.c.Public {
 		return oidc.AuthMethodNone
