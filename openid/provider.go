@@ -345,6 +345,36 @@ func (c client) ApplicationType() op.ApplicationType {
 	}
 	return op.ApplicationTypeUserAgent
 }
+func (c client) AuthMethod() oidc.AuthMethod {
+	if c.c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+func (c client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c client) LoginURL(id string) string            { return "/login/oidc?id=" + url.QueryEscape(id) }
+func (c client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c client) IDTokenLifetime() time.Duration       { return AccessTokenLifetime }
+func (c client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c client) ClockSkew() time.Duration             { return 0 }
+func (c client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
+func (c client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// DevMode lets an http:// redirect URI through op's checks: the client's
+// registration admits one only to the loopback interface, and op matches
+// the URI exactly against the registration first.
+func (c client) DevMode() bool { return true }
+
 // loopbackRedirect refuses, before op sees it, a loopback redirect URI of
 // a public client that op would take and the registration does not give:
 // op matches a native application's loopback URI on its path and query
@@ -383,36 +413,6 @@ func samePortFree(asked, registered *url.URL) bool {
 		net.ParseIP(asked.Hostname()) != nil && asked.User == nil && asked.Fragment == "" &&
 		asked.Path == registered.Path && asked.RawPath == registered.RawPath && asked.RawQuery == registered.RawQuery
 }
-
-func (c client) AuthMethod() oidc.AuthMethod {
-	if c.c.Public {
-		return oidc.AuthMethodNone
-	}
-	return oidc.AuthMethodBasic
-}
-func (c client) ResponseTypes() []oidc.ResponseType {
-	return []oidc.ResponseType{oidc.ResponseTypeCode}
-}
-func (c client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
-}
-func (c client) LoginURL(id string) string            { return "/login/oidc?id=" + url.QueryEscape(id) }
-func (c client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c client) IDTokenLifetime() time.Duration       { return AccessTokenLifetime }
-func (c client) IDTokenUserinfoClaimsAssertion() bool { return true }
-func (c client) ClockSkew() time.Duration             { return 0 }
-func (c client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
-func (c client) RestrictAdditionalIdTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
-}
-func (c client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
-}
-
-// DevMode lets an http:// redirect URI through op's checks: the client's
-// registration admits one only to the loopback interface, and op matches
-// the URI exactly against the registration first.
-func (c client) DevMode() bool { return true }
 
 // AuthorizeClientIDSecret checks a confidential client's secret against its
 // hash, in constant time.
