@@ -425,6 +425,44 @@ func TestProtocol_AnErrorComesBackInTheFragmentWhenTheCodeWould(t *testing.T) {
 	}
 }
 
+// TestProtocol_EmailVerifiedIsSentWhetherTrueOrFalse: with the email
+// scope, the ID token, userinfo and introspection say email_verified false
+// for an address not verified yet, not nothing (OpenID Connect Core 5.4),
+// and true once it is.
+func TestProtocol_EmailVerifiedIsSentWhetherTrueOrFalse(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"email"}})
+	verifier := oauth2.GenerateVerifier()
+	claims := func() (idToken, userinfo, introspection map[string]any) {
+		t.Helper()
+		tok, idt := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+		idt.Claims(&idToken)
+		req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		json.Unmarshal([]byte(body(do(t, http.DefaultClient, req))), &userinfo)
+		postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &introspection)
+		return idToken, userinfo, introspection
+	}
+	for _, verified := range []bool{false, true} {
+		if verified {
+			link := apptest.Link(t, env.Mail(t, "ada@example.com", "verify_email"), "/verify-email/")
+			req, _ := http.NewRequest("POST", env.URL+"/api/v1/verify-email", strings.NewReader(`{"token":"`+apptest.Secret(link)+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if res := do(t, http.DefaultClient, req); res.StatusCode != 204 {
+				t.Fatalf("verify: %d %s", res.StatusCode, body(res))
+			}
+		}
+		idToken, userinfo, introspection := claims()
+		for name, c := range map[string]map[string]any{"ID token": idToken, "userinfo": userinfo, "introspection": introspection} {
+			if v, ok := c["email_verified"]; !ok || v != verified || c["email"] != "ada@example.com" {
+				t.Errorf("verified %t, %s: %v", verified, name, c)
+			}
+		}
+	}
+}
+
 // TestProtocol_KeysThatDoNotOpenAreLoggedNotTold: a process whose secret
 // key does not open the signing keys (another EQUIPE_SECRET_KEY than the one
 // that sealed them) answers the key set with the protocol's server_error,

@@ -1076,7 +1076,12 @@ func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, g store.Gran
 		}
 	}
 	if email {
-		ui.Email, ui.EmailVerified = u.Email, oidc.Bool(!u.EmailVerifiedAt.IsZero())
+		// email_verified goes as a claim of its own: op's field for it is
+		// left out when false, and a relying party could not tell an
+		// unverified address from a claim not given (OpenID Connect Core
+		// 5.4 gives both with the email scope).
+		ui.Email = u.Email
+		ui.AppendClaims("email_verified", !u.EmailVerifiedAt.IsZero())
 	}
 	return p.accountClaims(ctx, g, scopes, memo, ui.AppendClaims)
 }
