@@ -326,3 +326,30 @@ func TestRequests_AnotherMethodOnAKnownPathIs405(t *testing.T) {
 		scimError(t, do(t, env, "GET", "/scim/v2/Widgets", tn.key, nil), http.StatusNotFound, "")
 	})
 }
+
+// TestGroups_TheNameIsComparedWithoutRegardToCase: a group's displayName is
+// caseExact false (RFC 7643 2.2), as a filter finds it: the name a
+// directory found by a filter in another case, sent back by PUT or PATCH,
+// is the group's own and changes nothing; another name is still a rename,
+// refused.
+func TestGroups_TheNameIsComparedWithoutRegardToCase(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		admin := tn.admin.User.ID.String()
+		found := resources(t, tn.call(t, "GET", query("/Groups", `displayName eq "MANAGER"`), nil, http.StatusOK), 1)
+		if found[0]["id"] != "manager" {
+			t.Fatalf("the filter found %v", found[0])
+		}
+		tn.call(t, "PUT", "/Groups/manager", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": "MANAGER", "members": []any{}}, http.StatusOK)
+		tn.call(t, "PATCH", "/Groups/admin", patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "ADMIN"}),
+			http.StatusNoContent)
+		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "replace", "value": map[string]any{"displayName": "manager"}}),
+			http.StatusNoContent)
+		scimError(t, do(t, env, "PUT", "/scim/v2/Groups/admin", tn.key, map[string]any{"displayName": "Administrators",
+			"members": []map[string]any{{"value": admin}}}), http.StatusBadRequest, "mutability")
+		if m, _ := tn.member(t, admin); m.Role != "admin" {
+			t.Fatalf("admin changed: %+v", m)
+		}
+	})
+}
