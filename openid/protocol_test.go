@@ -261,7 +261,8 @@ func mustRequest(t testing.TB, method, u string) *http.Request {
 
 // TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient: an
 // authorization request that asks for a response mode other than query or
-// fragment, or passes itself by reference (request_uri), is answered at
+// fragment, a response type other than code (RFC 6749 4.1.2.1), or passes
+// itself by reference (request_uri), is answered at
 // the client's redirect URI, in the query, with the error that says so; a
 // code verifier that is not one (RFC 7636 4.1) redeems nothing.
 func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
@@ -275,6 +276,10 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 		{"response_mode", "form_post", "invalid_request"},
 		{"response_mode", "query.jwt", "invalid_request"},
 		{"request_uri", "https://app.example.com/request.jwt", "request_uri_not_supported"},
+		{"response_type", "token", "unsupported_response_type"},
+		{"response_type", "id_token", "unsupported_response_type"},
+		{"response_type", "code id_token", "unsupported_response_type"},
+		{"response_type", "foo", "unsupported_response_type"},
 	} {
 		q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam(c.param, c.value)), nil)
 		if q.Get("error") != c.error || q.Get("state") != "s1" || q.Get("code") != "" || !strings.Contains(q.Get("error_description"), c.param) {

@@ -138,6 +138,15 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("request_uri") != "" {
 			r = r.WithContext(context.WithValue(r.Context(), requestURIKey{}, true))
 		}
+		if typ := r.FormValue("response_type"); typ != "" && typ != string(oidc.ResponseTypeCode) {
+			// op answers a response type the client is not registered for
+			// with unauthorized_client; RFC 6749 4.1.2.1 has
+			// unsupported_response_type for one the provider does not
+			// issue (any but code). It is answered by CreateAuthRequest,
+			// at the redirect URI once op has checked it, in the query.
+			r.Form.Set("response_type", string(oidc.ResponseTypeCode))
+			r = r.WithContext(context.WithValue(r.Context(), unsupportedTypeKey{}, typ))
+		}
 		if mode := r.FormValue("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) && mode != string(oidc.ResponseModeFragment) {
 			// Refused by CreateAuthRequest, once op has checked the
 			// redirect URI, and answered there in the query: op would
@@ -205,6 +214,10 @@ func (p *Provider) fromThisSite(r *http.Request) bool {
 // unsupportedModeKey holds the response_mode of an authorization request
 // that asked for one the provider does not answer in.
 type unsupportedModeKey struct{}
+
+// unsupportedTypeKey holds the response_type of an authorization request
+// that asked for one the provider does not issue.
+type unsupportedTypeKey struct{}
 
 // requestURIKey marks an authorization request passed by reference
 // (request_uri), which the provider does not fetch.
@@ -502,14 +515,16 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	if typ, ok := ctx.Value(unsupportedTypeKey{}).(string); ok || req.ResponseType != oidc.ResponseTypeCode {
+		e := oidc.ErrInvalidRequest().WithDescription("response_type %s is not supported: only the code flow is (response_type=code)", typ)
+		e.ErrorType = "unsupported_response_type" // RFC 6749 4.1.2.1
+		return nil, e
+	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (code_challenge with S256)")
-	}
-	if req.ResponseType != oidc.ResponseTypeCode {
-		return nil, oidc.ErrInvalidRequest().WithDescription("only the code flow is supported")
 	}
 	if ctx.Value(requestURIKey{}) != nil {
 		e := oidc.ErrInvalidRequest().WithDescription("request_uri is not supported: send the request's parameters")
