@@ -67,6 +67,9 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 			}
 			if path == "/oidc/introspect" {
 				w = &introspectionError{ResponseWriter: w}
+				if !p.introspectionRequest(w, r) {
+					return
+				}
 			}
 			if path == "/oidc/token" {
 				if v := r.PostFormValue("code_verifier"); v != "" && !verifierForm(v) {
@@ -132,6 +135,31 @@ func (e *introspectionError) Write(b []byte) (int, error) {
 
 func (e *introspectionError) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
+// introspectionRequest readies an introspection request for op, and
+// answers false when it has answered it. op takes a client's secret by
+// HTTP Basic alone, where the token endpoint also takes it in the form
+// (client_secret_post): a client authenticates at both the same way, as
+// discovery says, its secret passed on to op in the header. A request
+// without a token is answered invalid_request once its client
+// authenticated (RFC 7662 2.1 requires the parameter; op would answer
+// inactive); one whose client does not is left to op's 401.
+func (p *Provider) introspectionRequest(w http.ResponseWriter, r *http.Request) bool {
+	if _, _, basic := r.BasicAuth(); !basic {
+		if id, secret := r.PostFormValue("client_id"), r.PostFormValue("client_secret"); id != "" && secret != "" {
+			r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+		}
+	}
+	if r.PostFormValue("token") != "" {
+		return true
+	}
+	if _, _, err := op.ParseTokenIntrospectionRequest(r, p.op); err != nil {
+		return true
+	}
+	httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("the token parameter is required (RFC 7662 2.1)"),
+		http.StatusBadRequest)
+	return false
+}
+
 // discovery answers op's discovery document, less what op lists and the
 // provider does not do: the implicit flow and its response types, the
 // device flow, JWT client authentication and assertions.
@@ -147,6 +175,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.ClaimsSupported = supportedClaims
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	// RFC 9207, which op's document has no member for.
 	b, err := json.Marshal(d)
 	var doc map[string]any

@@ -468,6 +468,61 @@ func TestProtocol_EmailVerifiedIsSentWhetherTrueOrFalse(t *testing.T) {
 	}
 }
 
+// TestProtocol_IntrospectionTakesTheSecretAsTheTokenEndpointDoesAndRequiresAToken:
+// a client authenticates at introspection by HTTP Basic or in the form
+// (client_secret_post), as at the token endpoint and as discovery says; a
+// wrong secret either way answers 401 invalid_client; a request without a
+// token answers 400 invalid_request once its client authenticated (RFC
+// 7662 2.1), 401 otherwise.
+func TestProtocol_IntrospectionTakesTheSecretAsTheTokenEndpointDoesAndRequiresAToken(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	tok, _ := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+
+	var d struct {
+		Methods []string `json:"introspection_endpoint_auth_methods_supported"`
+	}
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))), &d)
+	if !slices.Equal(d.Methods, []string{"client_secret_basic", "client_secret_post"}) {
+		t.Errorf("discovery: %v", d.Methods)
+	}
+	introspect := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/introspect", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res := do(t, http.DefaultClient, req)
+		var out map[string]any
+		if err := json.Unmarshal([]byte(body(res)), &out); err != nil || res.Header.Get("WWW-Authenticate") != "" {
+			t.Fatalf("%v: %d %v %v", form, res.StatusCode, res.Header, err)
+		}
+		return res.StatusCode, out
+	}
+	id, secret := p.oauth.ClientID, p.oauth.ClientSecret
+	for _, c := range []struct {
+		name   string
+		form   url.Values
+		status int
+		key    string
+		want   any
+	}{
+		{"the secret in the form", url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {secret}}, 200, "active", true},
+		{"a wrong secret in the form", url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {"wrong"}}, 401, "error", "invalid_client"},
+		{"no token", url.Values{"client_id": {id}, "client_secret": {secret}}, 400, "error", "invalid_request"},
+		{"no token and a wrong secret", url.Values{"client_id": {id}, "client_secret": {"wrong"}}, 401, "error", "invalid_client"},
+		{"no token and no client", url.Values{}, 401, "error", "invalid_client"},
+	} {
+		if status, out := introspect(c.form); status != c.status || out[c.key] != c.want {
+			t.Errorf("%s: %d %v", c.name, status, out)
+		}
+	}
+	var out map[string]any
+	if status := postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{}, &out); status != 400 || out["error"] != "invalid_request" {
+		t.Errorf("no token, Basic: %d %v", status, out)
+	}
+}
+
 // TestProtocol_KeysThatDoNotOpenAreLoggedNotTold: a process whose secret
 // key does not open the signing keys (another EQUIPE_SECRET_KEY than the one
 // that sealed them) answers the key set with the protocol's server_error,
