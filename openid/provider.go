@@ -881,7 +881,8 @@ func (p *Provider) TerminateSession(ctx context.Context, userID, clientID string
 }
 
 // RevokeToken ends the grant of a refresh token or of an access token
-// (RFC 7009): revoking either ends both.
+// (RFC 7009): revoking either ends both. Only the client the token was
+// issued to may revoke it.
 func (p *Provider) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := p.Work.Now()
 	// op passes a refresh token as it came (after GetRefreshTokenInfo,
@@ -899,7 +900,12 @@ func (p *Provider) RevokeToken(ctx context.Context, tokenOrID, userID, clientID 
 		return nil
 	}
 	if g.ClientID.String() != clientID {
-		return oidc.ErrInvalidClient().WithDescription("the token is another client's")
+		// RFC 7009 2.1: a token issued to another client is refused, and
+		// the client told so, in the terms of RFC 6749 5.2. The client
+		// did authenticate: invalid_client (a 401, with a challenge)
+		// would say its credentials failed; invalid_grant names a grant
+		// "issued to another client". Nothing is revoked.
+		return oidc.ErrInvalidGrant().WithDescription("the token was issued to another client: nothing is revoked")
 	}
 	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, grant, now) }); err != nil {
 		return oidc.ErrServerError().WithParent(err)

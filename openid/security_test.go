@@ -628,3 +628,34 @@ func TestCode_AReplayByAnyoneButItsClientEndsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestRevocation_AnotherClientsTokenIsRefusedAndRevokesNothing has another
+// registered client revoke a person's access and refresh tokens: each is
+// refused with invalid_grant (RFC 7009 2.1: the token was issued to
+// another client; the caller authenticated, so not invalid_client and no
+// challenge), and the grant lives on.
+func TestRevocation_AnotherClientsTokenIsRefusedAndRevokesNothing(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	_, p, q, verifier := adaWithOfflineApp(t, env)
+	other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+	tok, _ := p.exchange(t, q, verifier)
+	for name, token := range map[string]string{"access": tok.AccessToken, "refresh": tok.RefreshToken} {
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(other.oauth.ClientID), url.QueryEscape(other.oauth.ClientSecret))
+		res := do(t, http.DefaultClient, req)
+		var e struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body(res)), &e); err != nil || res.StatusCode != 400 || e.Error != "invalid_grant" ||
+			res.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s token: %d %v %s", name, res.StatusCode, res.Header, body(res))
+		}
+		if !introspect(t, p, tok.AccessToken) {
+			t.Fatalf("%s token: another client revoked it", name)
+		}
+	}
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Errorf("the refresh token after another client's revocation: %v", err)
+	}
+}
