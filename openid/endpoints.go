@@ -15,7 +15,7 @@ import (
 // supportedClaims are the claims the provider issues, as discovery lists
 // them: no more (op's defaults list phone numbers, acr and others equipe
 // never sends), no less.
-var supportedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "amr", "sid",
+var supportedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash", "client_id", "amr", "sid",
 	"name", "given_name", "family_name", "locale", "email", "email_verified",
 	"accounts", "account_id", "account_name", "role", "permissions"}
 

@@ -523,6 +523,38 @@ func TestProtocol_IntrospectionTakesTheSecretAsTheTokenEndpointDoesAndRequiresAT
 	}
 }
 
+// TestProtocol_DiscoveryListsEveryClaimTheTokensCarry: each claim of an ID
+// token and of a userinfo answer given every scope is among discovery's
+// claims_supported, which lists what the provider issues.
+func TestProtocol_DiscoveryListsEveryClaimTheTokensCarry(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"profile", "email", "offline_access", "accounts", "permissions"}})
+	verifier := oauth2.GenerateVerifier()
+	tok, idt := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", "n")), nil), verifier)
+	var d struct {
+		Claims []string `json:"claims_supported"`
+	}
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))), &d)
+	var idToken, userinfo map[string]any
+	idt.Claims(&idToken)
+	req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, req))), &userinfo)
+	for name, claims := range map[string]map[string]any{"ID token": idToken, "userinfo": userinfo} {
+		if len(claims) < 10 {
+			t.Fatalf("%s: %v", name, claims)
+		}
+		for k := range claims {
+			if !slices.Contains(d.Claims, k) {
+				t.Errorf("%s carries %s, not in claims_supported %v", name, k, d.Claims)
+			}
+		}
+	}
+}
+
 // TestProtocol_KeysThatDoNotOpenAreLoggedNotTold: a process whose secret
 // key does not open the signing keys (another EQUIPE_SECRET_KEY than the one
 // that sealed them) answers the key set with the protocol's server_error,
