@@ -282,35 +282,34 @@ func (i *issuerOnAnswer) Unwrap() http.ResponseWriter { return i.ResponseWriter 
 // before op looks its code up, which op does first: a caller that is no
 // client, or fails to authenticate as one, is answered invalid_client (RFC
 // 6749 5.2) whatever the code, and learns nothing of it. A confidential
-// client must authenticate (RFC 6749 4.1.3); a public one names itself,
-// and its PKCE verifier, which op checks, stands for its authentication.
-// op authenticates the client again, and checks that the code is its.
+// client must authenticate (RFC 6749 4.1.3), by HTTP Basic or in the form;
+// a public one names itself, and its PKCE verifier, which op checks,
+// stands for its authentication (a secret it sends, or the empty one of
+// HTTP Basic, is ignored, as op ignores it). op authenticates the client
+// again, and checks that the code is its.
 func (p *Provider) codeClient(r *http.Request) error {
 	ctx := r.Context()
-	if id, secret, basic := r.BasicAuth(); basic {
-		id, err := url.QueryUnescape(id)
-		if err != nil {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err error
+		if id, err = url.QueryUnescape(id); err != nil {
 			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
 		}
-		secret, err := url.QueryUnescape(secret)
-		if err != nil {
+		if secret, err = url.QueryUnescape(secret); err != nil {
 			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
 		}
-		return p.AuthorizeClientIDSecret(ctx, id, secret)
+	} else {
+		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
 	}
-	id, secret := r.PostFormValue("client_id"), r.PostFormValue("client_secret")
 	if id == "" {
 		return oidc.ErrInvalidClient().WithDescription("the client must authenticate, or name itself with client_id")
-	}
-	if secret != "" {
-		return p.AuthorizeClientIDSecret(ctx, id, secret)
 	}
 	c, err := p.GetClientByClientID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if c.AuthMethod() != oidc.AuthMethodNone {
-		return oidc.ErrInvalidClient().WithDescription("a confidential client must authenticate (RFC 6749 4.1.3)")
+	if c.AuthMethod() == oidc.AuthMethodNone {
+		return nil
 	}
-	return nil
+	return p.AuthorizeClientIDSecret(ctx, id, secret)
 }

@@ -625,6 +625,31 @@ func TestCode_AReplayByAnyoneButItsClientEndsNothing(t *testing.T) {
 			if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
 				t.Errorf("the grant of a code its client redeemed twice still refreshes: %v", err)
 			}
+
+			// A public client names itself (in the form, or by HTTP Basic
+			// with an empty secret, as some libraries send it); its
+			// verifier is its proof: a replay without it ends nothing.
+			ada := logIn(t, env, "ada@example.com")
+			spa := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, FirstParty: true, RedirectURIs: []string{redirect}})
+			q = spa.authorize(t, ada, spa.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if status, code := token(codeForm(q.Get("code"), verifier), spa.oauth.ClientID, ""); status != 200 {
+				t.Fatalf("a public client by HTTP Basic: %d %q", status, code)
+			}
+			grants := func() (n int) {
+				if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE client_id = $1 AND ended_at IS NULL`,
+					spa.oauth.ClientID).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if status, code := token(codeForm(q.Get("code"), oauth2.GenerateVerifier(), "client_id", spa.oauth.ClientID), "", ""); status != 400 ||
+				code != "invalid_grant" || grants() != 1 {
+				t.Errorf("a public client's code without its verifier: %d %q, %d grants live", status, code, grants())
+			}
+			if status, code := token(codeForm(q.Get("code"), verifier, "client_id", spa.oauth.ClientID), "", ""); status != 400 ||
+				code != "invalid_grant" || grants() != 0 {
+				t.Errorf("a public client's code again with its verifier: %d %q, %d grants live", status, code, grants())
+			}
 		})
 	}
 }
