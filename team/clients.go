@@ -338,7 +338,7 @@ type FirmStaff struct {
 // the firm decides it. A reader who may view the client's members may read
 // it; an account that is nobody's client has none. The client's own members
 // (and its API keys) learn the roles, not the people: a firm's staff are
-// not named to its clients' users (see anonymous). It returns a page (the
+// not named to its clients' users (see staffUnnamed). It returns a page (the
 // whole list for the whole page) and the cursor of the next ("" after the
 // last).
 func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, p equipe.Page) ([]FirmStaff, string, error) {
@@ -355,7 +355,7 @@ func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, 
 	if err != nil {
 		return nil, "", err
 	}
-	anonymous, err := s.ownMemberOf(ctx, actor, client)
+	anonymous, err := s.staffUnnamed(ctx, actor, client)
 	if err != nil {
 		return nil, "", err
 	}
