@@ -545,6 +545,23 @@ func TestCheckURL(t *testing.T) {
 		{"https://user:pass@hooks.example.com/", webhook.Rules{}, webhook.URLInvalid},
 		{"ftp://hooks.example.com/", webhook.Rules{}, webhook.URLNotHTTPS},
 		{"hooks.example.com", webhook.Rules{}, webhook.URLInvalid},
+		// Hosts of digits are addresses to resolvers and browsers,
+		// whatever their spelling: only the usual one is judged.
+		{"https://0x7f000001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://2130706433/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://127.1/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://017700000001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://127.000.000.001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://hooks.0x2a/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://93.184.215.14/", webhook.Rules{}, ""},
+		{"https://1password.example.com/", webhook.Rules{}, ""},
+		{"https://localhost./", webhook.Rules{}, webhook.URLForbidden},
+		{"https://127.0.0.1./", webhook.Rules{}, webhook.URLForbidden},
+		{"https://192.0.2.10/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://198.51.100.7/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://203.0.113.9/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://[2001:db8::1]/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://hooks.example.com/" + strings.Repeat("a", webhook.MaxURL), webhook.Rules{}, webhook.URLTooLong},
 	} {
 		if _, got := tt.rules.CheckURL(tt.url); got != tt.want {
 			t.Errorf("CheckURL(%q, loopback %v) = %q, want %q", tt.url, tt.rules.AllowHTTPLoopback, got, tt.want)
