@@ -164,6 +164,9 @@ func numericHost(host string) bool {
 // errRefused is the error of a connection to an address the rules refuse.
 var errRefused = errors.New("webhook: address refused")
 
+// errNoAddress is the error of a name that resolves to no address.
+var errNoAddress = errors.New("webhook")
+
 // control is the dialer's Control: it runs for the very address being
 // connected to, after resolution, so that no name resolved twice (DNS
 // rebinding) can lead elsewhere than what was checked.
@@ -224,7 +227,7 @@ func dial(d *net.Dialer, lookup Lookup) func(ctx context.Context, network, addr 
 			return nil, err
 		}
 		if len(addrs) == 0 {
-			return nil, fmt.Errorf("webhook: %s has no address", host)
+			return nil, fmt.Errorf("%w: %s has no address", errNoAddress, host)
 		}
 		var errs []error
 		for _, a := range addrs {
