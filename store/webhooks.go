@@ -317,10 +317,12 @@ func (q Queries) WebhookEndpointByID(ctx context.Context, id equipe.ID) (equipe.
 // the instance), oldest first, with the cursor of the next page ("" after
 // the last).
 func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID, p equipe.Page) ([]equipe.WebhookEndpoint, string, error) {
-	// An account's endpoints and the instance's are two lists.
-	list := "webhooks"
-	if account == nil {
-		list = "instance_webhooks"
+	// Each account's endpoints are a list of their own, and the
+	// instance's another: a cursor of another's is refused, not read as a
+	// position.
+	list := "instance_webhooks"
+	if account != nil {
+		list = "webhooks/" + account.String()
 	}
 	pos, err := after(p, list, number, id)
 	if err != nil {
