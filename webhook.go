@@ -64,8 +64,8 @@ type WebhookDelivery struct {
 	Manual         bool
 	ManualAttempts int
 	CreatedAt      time.Time
-	LastAttemptAt time.Time
-	DeliveredAt   time.Time
+	LastAttemptAt  time.Time
+	DeliveredAt    time.Time
 
 	// Event is the event's row when the delivery is claimed for sending
 	// (nil for a test message, or an event no longer kept).
