@@ -454,6 +454,15 @@ func (a *API) locale(r *http.Request) string {
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
 }
 
+// sentLocale is the language Accept-Language asks for, "" when the
+// request sends none: a default is no one's choice.
+func sentLocale(r *http.Request) string {
+	if h := r.Header.Get("Accept-Language"); h != "" {
+		return i18n.Negotiate(h)
+	}
+	return ""
+}
+
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, a.I18n, a.Log, a.locale(r), err)
 }

@@ -397,6 +397,7 @@ type acceptRequest struct {
 	LastName            string `json:"last_name"`
 	AcceptPrivacyPolicy bool   `json:"accept_privacy_policy"`
 	PolicyVersion       string `json:"policy_version"`
+	Locale              string `json:"locale"`
 }
 
 func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
@@ -409,8 +410,8 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 		current = &auth
 	}
 	auth, secret, err := a.Identity.AcceptInvitation(r.Context(), r.PathValue("token"), identity.Accept{Password: in.Password,
-		FirstName: in.FirstName, LastName: in.LastName, AcceptPrivacyPolicy: in.AcceptPrivacyPolicy, PolicyVersion: in.PolicyVersion},
-		current, httpauth.Origin(r))
+		FirstName: in.FirstName, LastName: in.LastName, AcceptPrivacyPolicy: in.AcceptPrivacyPolicy, PolicyVersion: in.PolicyVersion,
+		Locale: in.Locale, PageLocale: sentLocale(r)}, current, httpauth.Origin(r))
 	if err != nil {
 		return err
 	}

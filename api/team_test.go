@@ -101,6 +101,49 @@ func TestTeam_NewUserIsInvitedAcceptsAndTheInviterIsTold(t *testing.T) {
 	})
 }
 
+// TestTeam_AcceptingThroughTheAPIKeepsTheLanguageAsked: the person who
+// joins through the API keeps the language they give, else the one
+// Accept-Language asks for; a language the service does not speak is
+// refused beside its field, and the link still works afterwards.
+func TestTeam_AcceptingThroughTheAPIKeepsTheLanguageAsked(t *testing.T) {
+	tests := []struct {
+		name, locale, header, want string
+	}{
+		{name: "the language given", locale: "en", header: "fr", want: "en"},
+		{name: "the one Accept-Language asks for", header: "en-GB,en;q=0.8", want: "en"},
+	}
+	each(t, func(t *testing.T, env *apptest.Env) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				a := newTenant(t, env, fmt.Sprintf("owner%d@a.example", i))
+				email := fmt.Sprintf("grace%d@b.example", i)
+				if r := addMember(t, a, a.admin, newMemberBody(email)); r.Status != 201 {
+					t.Fatalf("add: %d %s", r.Status, r.Raw)
+				}
+				secret := apptest.Secret(apptest.Link(t, env.Mail(t, email, "invitation"), "/invitations/"))
+				accept := func(body map[string]any) response {
+					return call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept", body, "Accept-Language", tt.header)
+				}
+				body := map[string]any{"password": "the first compiler of all", "accept_privacy_policy": true, "locale": "de"}
+				if r := accept(body); r.Status != 422 || r.fieldCodes()["locale"] != "locale.invalid" {
+					t.Fatalf("a language not spoken: %d %s", r.Status, r.Raw)
+				}
+				delete(body, "locale")
+				if tt.locale != "" {
+					body["locale"] = tt.locale
+				}
+				r := accept(body)
+				if r.Status != 200 {
+					t.Fatalf("accept: %d %s", r.Status, r.Raw)
+				}
+				if u, _ := r.JSON["user"].(map[string]any); u == nil || u["locale"] != tt.want {
+					t.Fatalf("their language: %s", r.Raw)
+				}
+			})
+		}
+	})
+}
+
 // TestTeam_AddedByEmailAloneGivesTheirNamesThenAcceptsThePolicy plays seed
 // 004 through the API: only the email is needed to add someone; the team
 // list names them by it; accepting asks for the names the account did not

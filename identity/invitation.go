@@ -99,10 +99,12 @@ type Accept struct {
 	LastName            string
 	AcceptPrivacyPolicy bool
 	PolicyVersion       string
-	// Locale is a language the person chose on the page they accepted on;
-	// PageLocale the language that page was shown in. The person's language,
-	// if they have none, becomes the one they chose, else the one the
-	// account chose for their emails when it added them, else the page's.
+	// Locale is a language the person chose on the page they accepted on
+	// (or in the API's request); PageLocale the language that page was
+	// shown in (the API's Accept-Language, when sent). The person's
+	// language, if they have none, becomes the one they chose, else the one
+	// the account chose for their emails when it added them, else the
+	// page's, else the account's.
 	Locale     string
 	PageLocale string
 }
@@ -150,15 +152,20 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		// session, whatever links it was sent.
 		return Auth{}, "", &equipe.Error{Code: equipe.ECONFLICT, Key: "invitation.identity_disabled"}
 	}
+	var v equipe.Invalid
+	if in.Locale != "" && !equipe.ValidLocale(in.Locale) {
+		v.Add("locale", "locale.invalid")
+	}
 	var first, last, hash, version string
 	if inv.NewUser {
-		var v equipe.Invalid
 		first = CheckName(&v, "first_name", orDefault(in.FirstName, inv.FirstName()))
 		last = CheckName(&v, "last_name", orDefault(in.LastName, inv.LastName()))
 		CheckNewPassword(&v, in.Password, inv.User.Email, first, last, inv.Account.Name)
-		if err := v.Err(); err != nil {
-			return Auth{}, "", err
-		}
+	}
+	if err := v.Err(); err != nil {
+		return Auth{}, "", err
+	}
+	if inv.NewUser {
 		// The policy may be accepted here (an API client showing it beside
 		// the password) or afterwards, as its own step: until then the
 		// consent gate lets the person do nothing else.
@@ -198,7 +205,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		}
 		// Their emails go on in the language they joined in, and their
 		// pages show it, until they choose another.
-		if locale := cmp.Or(validLocale(in.Locale), validLocale(inv.Member.Locale), validLocale(in.PageLocale)); u.Locale == "" && locale != "" {
+		if locale := cmp.Or(in.Locale, validLocale(inv.Member.Locale), validLocale(in.PageLocale),
+			validLocale(inv.Account.Locale)); u.Locale == "" && locale != "" {
 			if err := w.SetLocaleIfNone(ctx, u.ID, locale); err != nil {
 				return err
 			}

@@ -15,7 +15,7 @@ import (
 // supportedClaims are the claims the provider issues, as discovery lists
 // them: no more (op's defaults list phone numbers, acr and others equipe
 // never sends), no less.
-var supportedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "amr", "sid",
+var supportedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash", "client_id", "amr", "sid",
 	"name", "given_name", "family_name", "locale", "email", "email_verified",
 	"accounts", "account_id", "account_name", "role", "permissions"}
 
@@ -67,12 +67,21 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 			}
 			if path == "/oidc/introspect" {
 				w = &introspectionError{ResponseWriter: w}
+				if !p.introspectionRequest(w, r) {
+					return
+				}
 			}
 			if path == "/oidc/token" {
 				if v := r.PostFormValue("code_verifier"); v != "" && !verifierForm(v) {
 					httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidGrant().WithDescription(
 						"code_verifier must be 43 to 128 characters among A-Z a-z 0-9 - . _ ~ (RFC 7636 4.1)"), http.StatusBadRequest)
 					return
+				}
+				if r.PostFormValue("grant_type") == string(oidc.GrantTypeCode) {
+					if err := p.codeClient(r); err != nil {
+						op.RequestError(w, r, err, nil)
+						return
+					}
 				}
 			}
 		}
@@ -126,6 +135,31 @@ func (e *introspectionError) Write(b []byte) (int, error) {
 
 func (e *introspectionError) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
+// introspectionRequest readies an introspection request for op, and
+// answers false when it has answered it. op takes a client's secret by
+// HTTP Basic alone, where the token endpoint also takes it in the form
+// (client_secret_post): a client authenticates at both the same way, as
+// discovery says, its secret passed on to op in the header. A request
+// without a token is answered invalid_request once its client
+// authenticated (RFC 7662 2.1 requires the parameter; op would answer
+// inactive); one whose client does not is left to op's 401.
+func (p *Provider) introspectionRequest(w http.ResponseWriter, r *http.Request) bool {
+	if _, _, basic := r.BasicAuth(); !basic {
+		if id, secret := r.PostFormValue("client_id"), r.PostFormValue("client_secret"); id != "" && secret != "" {
+			r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+		}
+	}
+	if r.PostFormValue("token") != "" {
+		return true
+	}
+	if _, _, err := op.ParseTokenIntrospectionRequest(r, p.op); err != nil {
+		return true
+	}
+	httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("the token parameter is required (RFC 7662 2.1)"),
+		http.StatusBadRequest)
+	return false
+}
+
 // discovery answers op's discovery document, less what op lists and the
 // provider does not do: the implicit flow and its response types, the
 // device flow, JWT client authentication and assertions.
@@ -141,6 +175,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.ClaimsSupported = supportedClaims
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	// RFC 9207, which op's document has no member for.
 	b, err := json.Marshal(d)
 	var doc map[string]any
@@ -242,3 +277,39 @@ func (i *issuerOnAnswer) WriteHeader(status int) {
 }
 
 func (i *issuerOnAnswer) Unwrap() http.ResponseWriter { return i.ResponseWriter }
+
+// codeClient authenticates the client of an authorization_code grant
+// before op looks its code up, which op does first: a caller that is no
+// client, or fails to authenticate as one, is answered invalid_client (RFC
+// 6749 5.2) whatever the code, and learns nothing of it. A confidential
+// client must authenticate (RFC 6749 4.1.3), by HTTP Basic or in the form;
+// a public one names itself, and its PKCE verifier, which op checks,
+// stands for its authentication (a secret it sends, or the empty one of
+// HTTP Basic, is ignored, as op ignores it). op authenticates the client
+// again, and checks that the code is its.
+func (p *Provider) codeClient(r *http.Request) error {
+	ctx := r.Context()
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err error
+		if id, err = url.QueryUnescape(id); err != nil {
+			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
+		}
+		if secret, err = url.QueryUnescape(secret); err != nil {
+			return oidc.ErrInvalidClient().WithDescription("invalid basic auth header")
+		}
+	} else {
+		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+	}
+	if id == "" {
+		return oidc.ErrInvalidClient().WithDescription("the client must authenticate, or name itself with client_id")
+	}
+	c, err := p.GetClientByClientID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.AuthMethod() == oidc.AuthMethodNone {
+		return nil
+	}
+	return p.AuthorizeClientIDSecret(ctx, id, secret)
+}

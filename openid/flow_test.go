@@ -494,6 +494,35 @@ func TestProvider_APersonPicksAnAccountAndASuspendedMemberGetsNoToken(t *testing
 	}
 }
 
+// TestProvider_PromptNoneNamingAnAccountNotThePersonsAnswersTheClient: under
+// prompt=none, an equipe_account the person may not act in, or that is no
+// account ID, shows no page (OpenID Connect Core 3.1.2.1): the client gets
+// account_selection_required at its redirect URI, with its state.
+func TestProvider_PromptNoneNamingAnAccountNotThePersonsAnswersTheClient(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	bob := signUp(t, env, "bob@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"accounts"}})
+	verifier := oauth2.GenerateVerifier()
+	for _, account := range []string{bob.account.String(), "not-an-account"} {
+		r := send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"),
+			oauth2.SetAuthURLParam("equipe_account", account)), nil)
+		r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil)
+		to, _ := url.Parse(strings.TrimPrefix(r.Header.Get("Refresh"), "0;url="))
+		if r.StatusCode != 200 || to == nil || !strings.HasPrefix(to.String(), redirect) || to.Query().Get("error") != "account_selection_required" ||
+			to.Query().Get("state") != "s1" || to.Query().Get("iss") != env.URL {
+			t.Errorf("prompt=none, equipe_account=%s: %d %q", account, r.StatusCode, r.Header.Get("Refresh"))
+		}
+	}
+	// Without prompt=none, the page says why.
+	r := send(t, ada.browser, "GET", p.oauth.AuthCodeURL("s2", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("equipe_account", bob.account.String())), nil)
+	if r = send(t, ada.browser, "GET", env.URL+r.Header.Get("Location"), nil); r.StatusCode != 403 {
+		t.Errorf("an account not hers, a page: %d", r.StatusCode)
+	}
+}
+
 func TestProvider_PromptMaxAgeAndLoginHintAreHonoured(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	ada := signUp(t, env, "ada@example.com")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
@@ -48,7 +50,8 @@ type Login struct {
 // person logged in with auth (nil: nobody yet). Returns ENOTFOUND for an
 // unknown or expired request, one done already, or a client gone; EFORBIDDEN
 // "oidc.account_unavailable" when the client asked for an account the
-// person may not act in.
+// person may not act in, with the request as far as it is known (ID, None):
+// under prompt=none that is answered to the client, not shown.
 func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth) (Login, error) {
 	a, c, err := p.pending(ctx, id)
 	if err != nil {
@@ -89,7 +92,7 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 	if a.AccountHint != "" {
 		hint, err := equipe.ParseID(a.AccountHint)
 		if err != nil || !slices.ContainsFunc(l.Accounts, func(s team.SignInAccount) bool { return s.ID == hint }) {
-			return Login{}, &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
+			return Login{ID: l.ID, None: l.None}, &equipe.Error{Code: equipe.EFORBIDDEN, Key: "oidc.account_unavailable"}
 		}
 		l.Account = &hint
 	} else if len(l.Accounts) == 1 {
@@ -181,12 +184,21 @@ func (p *Provider) Refuse(ctx context.Context, id, code string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	q := u.Query()
-	q.Set("error", code)
+	answer := url.Values{"error": {code}, "iss": {p.issuer}}
 	if a.State != "" {
-		q.Set("state", a.State)
+		answer.Set("state", a.State)
 	}
-	q.Set("iss", p.issuer)
+	if oidc.ResponseMode(a.ResponseMode) == oidc.ResponseModeFragment {
+		// An error is an authorization response too: it comes back where
+		// the code would have (OAuth 2.0 Multiple Response Type Encoding
+		// Practices 2.1), or a client that reads the fragment never sees it.
+		u.Fragment, u.RawFragment = "", ""
+		return u.String() + "#" + answer.Encode(), nil
+	}
+	q := u.Query()
+	for k, v := range answer {
+		q[k] = v
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

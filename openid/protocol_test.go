@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -260,7 +261,8 @@ func mustRequest(t testing.TB, method, u string) *http.Request {
 
 // TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient: an
 // authorization request that asks for a response mode other than query or
-// fragment, or passes itself by reference (request_uri), is answered at
+// fragment, a response type other than code (RFC 6749 4.1.2.1), or passes
+// itself by reference (request_uri), is answered at
 // the client's redirect URI, in the query, with the error that says so; a
 // code verifier that is not one (RFC 7636 4.1) redeems nothing.
 func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
@@ -274,6 +276,10 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 		{"response_mode", "form_post", "invalid_request"},
 		{"response_mode", "query.jwt", "invalid_request"},
 		{"request_uri", "https://app.example.com/request.jwt", "request_uri_not_supported"},
+		{"response_type", "token", "unsupported_response_type"},
+		{"response_type", "id_token", "unsupported_response_type"},
+		{"response_type", "code id_token", "unsupported_response_type"},
+		{"response_type", "foo", "unsupported_response_type"},
 	} {
 		q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam(c.param, c.value)), nil)
 		if q.Get("error") != c.error || q.Get("state") != "s1" || q.Get("code") != "" || !strings.Contains(q.Get("error_description"), c.param) {
@@ -292,7 +298,9 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 // TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI: a
 // public client registered with a loopback redirect URI gets its code at
 // whatever port its local server took (RFC 8252 7.3), and redeems it; the
-// path must still match, and a confidential client's URI matches exactly.
+// scheme, the loopback IP, the path and the query must still match, a
+// registered name (localhost) matches exactly, and so does a confidential
+// client's URI.
 func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testing.T) {
 	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
 	ada := signUp(t, env, "ada@example.com")
@@ -306,18 +314,31 @@ func TestProtocol_ANativeApplicationComesBackToAnyPortOfItsLoopbackURI(t *testin
 	if _, err := native.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
 		t.Fatalf("the code of another port: %v", err)
 	}
+	named := newRP(t, env, team.OIDCClientInput{Name: "CLI by name", RedirectURIs: []string{"http://localhost:9/callback"}, Public: true})
 	for name, c := range map[string]struct {
 		p  *rp
 		to string
 	}{
-		"another path":          {native, "http://127.0.0.1:51789/other"},
-		"a confidential client": {newRP(t, env, team.OIDCClientInput{Name: "Web", RedirectURIs: []string{redirect}}), "http://127.0.0.1:51789/callback"},
+		"another path":           {native, "http://127.0.0.1:51789/other"},
+		"a confidential client":  {newRP(t, env, team.OIDCClientInput{Name: "Web", RedirectURIs: []string{redirect}}), "http://127.0.0.1:51789/callback"},
+		"another loopback IP":    {native, "http://127.0.0.2:51789/callback"},
+		"localhost":              {native, "http://localhost:51789/callback"},
+		"the IPv6 loopback":      {native, "http://[::1]:51789/callback"},
+		"https":                  {native, "https://127.0.0.1:51789/callback"},
+		"a user":                 {native, "http://x@127.0.0.1:51789/callback"},
+		"another port of a name": {named, "http://localhost:51789/callback"},
+		"another query":          {native, "http://127.0.0.1:51789/callback?x=1"},
 	} {
 		c.p.oauth.RedirectURL = c.to
 		res := send(t, ada.browser, "GET", c.p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
-		if res.StatusCode != 400 || strings.HasPrefix(res.Header.Get("Location"), "http://127.0.0.1") {
+		if res.StatusCode != 400 || res.Header.Get("Location") != "" {
 			t.Errorf("%s: %d %s", name, res.StatusCode, res.Header.Get("Location"))
 		}
+	}
+	// A registered name is matched exactly.
+	named.oauth.RedirectURL = "http://localhost:9/callback"
+	if q := named.authorize(t, ada.browser, named.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil); q.Get("code") == "" {
+		t.Errorf("localhost as registered: %v", q)
 	}
 }
 
@@ -356,6 +377,181 @@ func TestProtocol_EveryAuthorizationResponseSaysItsIssuer(t *testing.T) {
 	var d map[string]any
 	if err := json.Unmarshal([]byte(body(res)), &d); err != nil || d["authorization_response_iss_parameter_supported"] != true || d["issuer"] != env.URL {
 		t.Errorf("discovery: %v %v", d["authorization_response_iss_parameter_supported"], err)
+	}
+}
+
+// TestProtocol_AnErrorComesBackInTheFragmentWhenTheCodeWould: a request
+// with response_mode=fragment that equipe's pages refuse (prompt=none with
+// no session, the person declining) is answered in the fragment, with its
+// state and iss, as its code would be; without it, in the query.
+func TestProtocol_AnErrorComesBackInTheFragmentWhenTheCodeWould(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	// refused follows browser from the authorization URL to the page that
+	// sends it back to the client, declining on the consent page, and
+	// returns where it is sent.
+	refused := func(browser *http.Client, opts ...oauth2.AuthCodeOption) *url.URL {
+		t.Helper()
+		r := send(t, browser, "GET", p.oauth.AuthCodeURL("s1", append(opts, oauth2.S256ChallengeOption(verifier))...), nil)
+		r = send(t, browser, "GET", env.URL+r.Header.Get("Location"), nil)
+		if r.Header.Get("Refresh") == "" {
+			m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(body(r))
+			if m == nil {
+				t.Fatalf("no consent page: %d", r.StatusCode)
+			}
+			r = send(t, browser, "POST", env.URL+"/login/oidc", url.Values{"id": {m[1]}, "decision": {"deny"}})
+		}
+		to, err := url.Parse(strings.TrimPrefix(r.Header.Get("Refresh"), "0;url="))
+		if err != nil || !strings.HasPrefix(to.String(), redirect) {
+			t.Fatalf("not sent back to the client: %d %q", r.StatusCode, r.Header.Get("Refresh"))
+		}
+		return to
+	}
+	fragment := oauth2.SetAuthURLParam("response_mode", "fragment")
+	for _, c := range []struct {
+		name    string
+		browser *http.Client
+		opts    []oauth2.AuthCodeOption
+		error   string
+	}{
+		{"prompt=none logged out", env.Client(), []oauth2.AuthCodeOption{fragment, oauth2.SetAuthURLParam("prompt", "none")}, "login_required"},
+		{"declined", ada.browser, []oauth2.AuthCodeOption{fragment}, "access_denied"},
+	} {
+		to := refused(c.browser, c.opts...)
+		f, err := url.ParseQuery(to.Fragment)
+		if err != nil || f.Get("error") != c.error || f.Get("state") != "s1" || f.Get("iss") != env.URL || to.RawQuery != "" {
+			t.Errorf("%s: %s", c.name, to)
+		}
+	}
+	if to := refused(env.Client(), oauth2.SetAuthURLParam("prompt", "none")); to.Query().Get("error") != "login_required" || to.Fragment != "" {
+		t.Errorf("in the query: %s", to)
+	}
+}
+
+// TestProtocol_EmailVerifiedIsSentWhetherTrueOrFalse: with the email
+// scope, the ID token, userinfo and introspection say email_verified false
+// for an address not verified yet, not nothing (OpenID Connect Core 5.4),
+// and true once it is.
+func TestProtocol_EmailVerifiedIsSentWhetherTrueOrFalse(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"email"}})
+	verifier := oauth2.GenerateVerifier()
+	claims := func() (idToken, userinfo, introspection map[string]any) {
+		t.Helper()
+		tok, idt := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+		idt.Claims(&idToken)
+		req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		json.Unmarshal([]byte(body(do(t, http.DefaultClient, req))), &userinfo)
+		postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &introspection)
+		return idToken, userinfo, introspection
+	}
+	for _, verified := range []bool{false, true} {
+		if verified {
+			link := apptest.Link(t, env.Mail(t, "ada@example.com", "verify_email"), "/verify-email/")
+			req, _ := http.NewRequest("POST", env.URL+"/api/v1/verify-email", strings.NewReader(`{"token":"`+apptest.Secret(link)+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if res := do(t, http.DefaultClient, req); res.StatusCode != 204 {
+				t.Fatalf("verify: %d %s", res.StatusCode, body(res))
+			}
+		}
+		idToken, userinfo, introspection := claims()
+		for name, c := range map[string]map[string]any{"ID token": idToken, "userinfo": userinfo, "introspection": introspection} {
+			if v, ok := c["email_verified"]; !ok || v != verified || c["email"] != "ada@example.com" {
+				t.Errorf("verified %t, %s: %v", verified, name, c)
+			}
+		}
+	}
+}
+
+// TestProtocol_IntrospectionTakesTheSecretAsTheTokenEndpointDoesAndRequiresAToken:
+// a client authenticates at introspection by HTTP Basic or in the form
+// (client_secret_post), as at the token endpoint and as discovery says; a
+// wrong secret either way answers 401 invalid_client; a request without a
+// token answers 400 invalid_request once its client authenticated (RFC
+// 7662 2.1), 401 otherwise.
+func TestProtocol_IntrospectionTakesTheSecretAsTheTokenEndpointDoesAndRequiresAToken(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	tok, _ := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+
+	var d struct {
+		Methods []string `json:"introspection_endpoint_auth_methods_supported"`
+	}
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))), &d)
+	if !slices.Equal(d.Methods, []string{"client_secret_basic", "client_secret_post"}) {
+		t.Errorf("discovery: %v", d.Methods)
+	}
+	introspect := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/introspect", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res := do(t, http.DefaultClient, req)
+		var out map[string]any
+		if err := json.Unmarshal([]byte(body(res)), &out); err != nil || res.Header.Get("WWW-Authenticate") != "" {
+			t.Fatalf("%v: %d %v %v", form, res.StatusCode, res.Header, err)
+		}
+		return res.StatusCode, out
+	}
+	id, secret := p.oauth.ClientID, p.oauth.ClientSecret
+	for _, c := range []struct {
+		name   string
+		form   url.Values
+		status int
+		key    string
+		want   any
+	}{
+		{"the secret in the form", url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {secret}}, 200, "active", true},
+		{"a wrong secret in the form", url.Values{"token": {tok.AccessToken}, "client_id": {id}, "client_secret": {"wrong"}}, 401, "error", "invalid_client"},
+		{"no token", url.Values{"client_id": {id}, "client_secret": {secret}}, 400, "error", "invalid_request"},
+		{"no token and a wrong secret", url.Values{"client_id": {id}, "client_secret": {"wrong"}}, 401, "error", "invalid_client"},
+		{"no token and no client", url.Values{}, 401, "error", "invalid_client"},
+	} {
+		if status, out := introspect(c.form); status != c.status || out[c.key] != c.want {
+			t.Errorf("%s: %d %v", c.name, status, out)
+		}
+	}
+	var out map[string]any
+	if status := postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{}, &out); status != 400 || out["error"] != "invalid_request" {
+		t.Errorf("no token, Basic: %d %v", status, out)
+	}
+}
+
+// TestProtocol_DiscoveryListsEveryClaimTheTokensCarry: each claim of an ID
+// token and of a userinfo answer given every scope is among discovery's
+// claims_supported, which lists what the provider issues.
+func TestProtocol_DiscoveryListsEveryClaimTheTokensCarry(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+		Scopes: []string{"profile", "email", "offline_access", "accounts", "permissions"}})
+	verifier := oauth2.GenerateVerifier()
+	tok, idt := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", "n")), nil), verifier)
+	var d struct {
+		Claims []string `json:"claims_supported"`
+	}
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))), &d)
+	var idToken, userinfo map[string]any
+	idt.Claims(&idToken)
+	req := mustRequest(t, "GET", env.URL+"/oidc/userinfo")
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	json.Unmarshal([]byte(body(do(t, http.DefaultClient, req))), &userinfo)
+	for name, claims := range map[string]map[string]any{"ID token": idToken, "userinfo": userinfo} {
+		if len(claims) < 10 {
+			t.Fatalf("%s: %v", name, claims)
+		}
+		for k := range claims {
+			if !slices.Contains(d.Claims, k) {
+				t.Errorf("%s carries %s, not in claims_supported %v", name, k, d.Claims)
+			}
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -130,8 +131,21 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+		if err := p.loopbackRedirect(r.Context(), r.FormValue("client_id"), r.FormValue("redirect_uri")); err != nil {
+			op.AuthRequestError(w, r, nil, err, p.op)
+			return
+		}
 		if r.FormValue("request_uri") != "" {
 			r = r.WithContext(context.WithValue(r.Context(), requestURIKey{}, true))
+		}
+		if typ := r.FormValue("response_type"); typ != "" && typ != string(oidc.ResponseTypeCode) {
+			// op answers a response type the client is not registered for
+			// with unauthorized_client; RFC 6749 4.1.2.1 has
+			// unsupported_response_type for one the provider does not
+			// issue (any but code). It is answered by CreateAuthRequest,
+			// at the redirect URI once op has checked it, in the query.
+			r.Form.Set("response_type", string(oidc.ResponseTypeCode))
+			r = r.WithContext(context.WithValue(r.Context(), unsupportedTypeKey{}, typ))
 		}
 		if mode := r.FormValue("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) && mode != string(oidc.ResponseModeFragment) {
 			// Refused by CreateAuthRequest, once op has checked the
@@ -200,6 +214,10 @@ func (p *Provider) fromThisSite(r *http.Request) bool {
 // unsupportedModeKey holds the response_mode of an authorization request
 // that asked for one the provider does not answer in.
 type unsupportedModeKey struct{}
+
+// unsupportedTypeKey holds the response_type of an authorization request
+// that asked for one the provider does not issue.
+type unsupportedTypeKey struct{}
 
 // requestURIKey marks an authorization request passed by reference
 // (request_uri), which the provider does not fetch.
@@ -332,7 +350,9 @@ func (c client) ApplicationType() op.ApplicationType {
 		if _, loopback := op.HTTPLoopbackOrLocalhost(u); loopback {
 			// A native application, whose local server takes whatever
 			// port is free when it runs: op matches its loopback redirect
-			// URIs whatever their port (RFC 8252 7.3).
+			// URIs whatever their port (RFC 8252 7.3), and whatever their
+			// scheme and loopback host too, which loopbackRedirect holds
+			// to the registration first.
 			return op.ApplicationTypeNative
 		}
 	}
@@ -367,6 +387,45 @@ func (c client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 // registration admits one only to the loopback interface, and op matches
 // the URI exactly against the registration first.
 func (c client) DevMode() bool { return true }
+
+// loopbackRedirect refuses, before op sees it, a loopback redirect URI of
+// a public client that op would take and the registration does not give:
+// op matches a native application's loopback URI on its path and query
+// alone, so that http://127.0.0.1/cb registered would let the code go to
+// https://127.0.0.1:8080/cb, http://localhost:8080/cb (a name that may
+// resolve elsewhere, RFC 8252 8.3) or http://127.0.0.2:8080/cb. RFC 8252
+// 7.3 frees the port alone, of a loopback IP literal: the scheme and the
+// host must be the registered ones. Any other request is left to op.
+func (p *Provider) loopbackRedirect(ctx context.Context, clientID, uri string) error {
+	asked, loopback := op.HTTPLoopbackOrLocalhost(uri)
+	if !loopback {
+		return nil
+	}
+	cid, err := equipe.ParseID(clientID)
+	if err != nil {
+		return nil
+	}
+	c, err := p.Work.DB.OIDCClient(ctx, cid)
+	if err != nil || !c.Public || slices.Contains(c.RedirectURIs, uri) {
+		return nil
+	}
+	for _, r := range c.RedirectURIs {
+		if registered, ok := op.HTTPLoopbackOrLocalhost(r); ok && samePortFree(asked, registered) {
+			return nil
+		}
+	}
+	return oidc.ErrInvalidRequestRedirectURI().WithDescription("the redirect_uri is not registered for the client: " +
+		"a loopback URI may differ from a registered one by its port alone")
+}
+
+// samePortFree reports whether asked is registered but for its port: the
+// same scheme, the same loopback IP literal, path and query, and nothing
+// else (no user, no fragment).
+func samePortFree(asked, registered *url.URL) bool {
+	return asked.Scheme == registered.Scheme && asked.Hostname() == registered.Hostname() &&
+		net.ParseIP(asked.Hostname()) != nil && asked.User == nil && asked.Fragment == "" &&
+		asked.Path == registered.Path && asked.RawPath == registered.RawPath && asked.RawQuery == registered.RawQuery
+}
 
 // AuthorizeClientIDSecret checks a confidential client's secret against its
 // hash, in constant time.
@@ -403,6 +462,8 @@ func equalHash(a, b []byte) bool {
 type authRequest struct {
 	a    store.AuthRequest
 	memo *accountSet
+	// reused marks a code redeemed before (AuthRequestByCode).
+	reused bool
 }
 
 func (r authRequest) GetID() string          { return r.a.ID }
@@ -454,14 +515,16 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	if typ, ok := ctx.Value(unsupportedTypeKey{}).(string); ok || req.ResponseType != oidc.ResponseTypeCode {
+		e := oidc.ErrInvalidRequest().WithDescription("response_type %s is not supported: only the code flow is (response_type=code)", typ)
+		e.ErrorType = "unsupported_response_type" // RFC 6749 4.1.2.1
+		return nil, e
+	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (code_challenge with S256)")
-	}
-	if req.ResponseType != oidc.ResponseTypeCode {
-		return nil, oidc.ErrInvalidRequest().WithDescription("only the code flow is supported")
 	}
 	if ctx.Value(requestURIKey{}) != nil {
 		e := oidc.ErrInvalidRequest().WithDescription("request_uri is not supported: send the request's parameters")
@@ -514,9 +577,11 @@ func (p *Provider) AuthRequestByID(ctx context.Context, id string) (op.AuthReque
 	return authRequest{a: a}, nil
 }
 
-// AuthRequestByCode returns the request of a code, once: a code redeemed
-// before ends the grant it gave (RFC 6749 section 4.1.2), and answers
-// invalid_grant.
+// AuthRequestByCode returns the request of a code. A code redeemed before
+// comes back marked reused, and ends the grant it gave (RFC 6749 section
+// 4.1.2) only in issue: op looks the code up before it checks the PKCE
+// verifier and authenticates the client, and a replay by whoever read the
+// code somewhere (a log, a Referer) must not end its client's grant.
 func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	a, err := p.Work.DB.AuthRequestByCode(ctx, digest(code))
 	if err != nil {
@@ -524,10 +589,7 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	}
 	now := p.Work.Now()
 	if a.GrantID != "" {
-		if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, a.GrantID, now) }); err != nil {
-			return nil, err
-		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("code already used: the tokens it gave are revoked")
+		return authRequest{a: a, reused: true}, nil
 	}
 	if !a.ExpiresAt.After(now) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
@@ -581,6 +643,15 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, withRefresh b
 	var g store.Grant
 	switch r := req.(type) {
 	case authRequest:
+		if r.reused {
+			// op has checked the PKCE verifier, authenticated the client
+			// and found it the code's: the code's own client presents it
+			// again, so it may have leaked, and the grant it gave ends.
+			if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, r.a.GrantID, now) }); err != nil {
+				return "", "", time.Time{}, err
+			}
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("code already used: the tokens it gave are revoked")
+		}
 		if err := p.standing(ctx, r.a.UserID, r.a.AccountID); err != nil {
 			return "", "", time.Time{}, err
 		}
@@ -810,7 +881,8 @@ func (p *Provider) TerminateSession(ctx context.Context, userID, clientID string
 }
 
 // RevokeToken ends the grant of a refresh token or of an access token
-// (RFC 7009): revoking either ends both.
+// (RFC 7009): revoking either ends both. Only the client the token was
+// issued to may revoke it.
 func (p *Provider) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := p.Work.Now()
 	// op passes a refresh token as it came (after GetRefreshTokenInfo,
@@ -828,7 +900,12 @@ func (p *Provider) RevokeToken(ctx context.Context, tokenOrID, userID, clientID 
 		return nil
 	}
 	if g.ClientID.String() != clientID {
-		return oidc.ErrInvalidClient().WithDescription("the token is another client's")
+		// RFC 7009 2.1: a token issued to another client is refused, and
+		// the client told so, in the terms of RFC 6749 5.2. The client
+		// did authenticate: invalid_client (a 401, with a challenge)
+		// would say its credentials failed; invalid_grant names a grant
+		// "issued to another client". Nothing is revoked.
+		return oidc.ErrInvalidGrant().WithDescription("the token was issued to another client: nothing is revoked")
 	}
 	if err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.EndGrant(ctx, grant, now) }); err != nil {
 		return oidc.ErrServerError().WithParent(err)
@@ -925,12 +1002,21 @@ func tokenScopes(id string, granted []string) []string {
 	return slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !slices.Contains(asked, s) })
 }
 
-// SetIntrospectionFromToken answers introspection: active while the grant
-// lives and the person may act in its account; op answers inactive when
-// this returns an error.
+// SetIntrospectionFromToken answers introspection by the client clientID
+// (op has authenticated it): active while the grant lives and the person
+// may act in its account, and only to the client the token was issued to.
+// RFC 7662 section 4 has the server tell whether the token may be used at
+// the resource server that asks; a token's audience is its client alone,
+// so another client's token is inactive to it, as section 2.2 allows:
+// otherwise any registered client would read the claims of every other
+// client's tokens. op answers inactive when this returns an error.
 func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	caller, err := equipe.ParseID(clientID)
+	if err != nil {
+		return errInactive
+	}
 	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
-	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject {
+	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject || g.ClientID != caller {
 		return errInactive
 	}
 	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
@@ -1011,7 +1097,12 @@ func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, g store.Gran
 		}
 	}
 	if email {
-		ui.Email, ui.EmailVerified = u.Email, oidc.Bool(!u.EmailVerifiedAt.IsZero())
+		// email_verified goes as a claim of its own: op's field for it is
+		// left out when false, and a relying party could not tell an
+		// unverified address from a claim not given (OpenID Connect Core
+		// 5.4 gives both with the email scope).
+		ui.Email = u.Email
+		ui.AppendClaims("email_verified", !u.EmailVerifiedAt.IsZero())
 	}
 	return p.accountClaims(ctx, g, scopes, memo, ui.AppendClaims)
 }

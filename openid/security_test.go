@@ -525,3 +525,162 @@ func TestProvider_BadInputIsNeverAServerError(t *testing.T) {
 		apptest.NoServerError(t, req, fmt.Sprintf("userinfo with %.30s", auth))
 	}
 }
+
+// TestIntrospection_AnswersATokenOnlyToTheClientItWasIssuedTo has another
+// registered client introspect a person's access token: it is told the
+// token is inactive, and nothing of the person (RFC 7662 4: the token
+// cannot be used at that client); the token's own client is told it is
+// active, with its claims.
+func TestIntrospection_AnswersATokenOnlyToTheClientItWasIssuedTo(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"email", "accounts", "permissions"}})
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+			verifier := oauth2.GenerateVerifier()
+			tok, _ := p.exchange(t, p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), verifier)
+
+			var out map[string]any
+			if status := postAsClient(t, other, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &out); status != 200 ||
+				out["active"] != false || len(out) != 1 {
+				t.Errorf("another client's token: %d %v", status, out)
+			}
+			out = nil
+			if status := postAsClient(t, p, env.URL+"/oidc/introspect", url.Values{"token": {tok.AccessToken}}, &out); status != 200 ||
+				out["active"] != true || out["email"] != "ada@example.com" || out["client_id"] != p.oauth.ClientID {
+				t.Errorf("the client's own token: %d %v", status, out)
+			}
+		})
+	}
+}
+
+// TestCode_AReplayByAnyoneButItsClientEndsNothing plays someone who read a
+// code already redeemed (in a log, a Referer) and presents it again: with
+// no credentials, with the client's ID alone, with a wrong secret, as
+// another client, as the client without the PKCE verifier. Each is refused,
+// and the grant the code gave lives on; only the code's own client,
+// authenticated and with its verifier, ends that grant by presenting it
+// again (RFC 6749 4.1.2, 4.1.3). A caller that is no client, or fails to
+// authenticate as one, gets 401 invalid_client whatever the code (RFC 6749
+// 5.2).
+func TestCode_AReplayByAnyoneButItsClientEndsNothing(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			_, p, q, verifier := adaWithOfflineApp(t, env)
+			other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+			tok, _ := p.exchange(t, q, verifier)
+
+			token := func(form url.Values, user, secret string) (int, string) {
+				t.Helper()
+				req, _ := http.NewRequest("POST", env.URL+"/oidc/token", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if user != "" {
+					req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(secret))
+				}
+				return oauthAnswer(t, req)
+			}
+			codeForm := func(code, verifier string, more ...string) url.Values {
+				f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
+				for i := 0; i+1 < len(more); i += 2 {
+					f.Set(more[i], more[i+1])
+				}
+				return f
+			}
+			code := q.Get("code")
+			for _, c := range []struct {
+				name         string
+				form         url.Values
+				user, secret string
+				status       int
+				error        string
+			}{
+				{"no credentials", codeForm(code, verifier), "", "", 401, "invalid_client"},
+				{"the client's ID alone", codeForm(code, verifier, "client_id", p.oauth.ClientID), "", "", 401, "invalid_client"},
+				{"a wrong secret", codeForm(code, verifier), p.oauth.ClientID, "wrong", 401, "invalid_client"},
+				{"a wrong secret in the form", codeForm(code, verifier, "client_id", p.oauth.ClientID, "client_secret", "wrong"), "", "", 401, "invalid_client"},
+				{"another client", codeForm(code, verifier), other.oauth.ClientID, other.oauth.ClientSecret, 400, "invalid_grant"},
+				{"the client without the verifier", codeForm(code, oauth2.GenerateVerifier()), p.oauth.ClientID, p.oauth.ClientSecret, 400, "invalid_grant"},
+				{"an unknown client and code", codeForm("nope", verifier, "client_id", "nope"), "", "", 401, "invalid_client"},
+				{"a client of no registration and a code", codeForm("nope", verifier), equipe.NewID().String(), "x", 401, "invalid_client"},
+				{"no client and an unknown code", codeForm("nope", verifier), "", "", 401, "invalid_client"},
+				{"a wrong secret and an unknown code", codeForm("nope", verifier), p.oauth.ClientID, "wrong", 401, "invalid_client"},
+			} {
+				if status, code := token(c.form, c.user, c.secret); status != c.status || code != c.error {
+					t.Errorf("%s: %d %q", c.name, status, code)
+				}
+				if !introspect(t, p, tok.AccessToken) {
+					t.Fatalf("%s: the grant ended", c.name)
+				}
+			}
+
+			if status, code := token(codeForm(code, verifier), p.oauth.ClientID, p.oauth.ClientSecret); status != 400 || code != "invalid_grant" {
+				t.Errorf("the client itself: %d %q", status, code)
+			}
+			if introspect(t, p, tok.AccessToken) {
+				t.Error("the code's own client presented it again, and its grant lives on")
+			}
+			if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+				t.Errorf("the grant of a code its client redeemed twice still refreshes: %v", err)
+			}
+
+			// A public client names itself (in the form, or by HTTP Basic
+			// with an empty secret, as some libraries send it); its
+			// verifier is its proof: a replay without it ends nothing.
+			ada := logIn(t, env, "ada@example.com")
+			spa := newRP(t, env, team.OIDCClientInput{Name: "SPA", Public: true, FirstParty: true, RedirectURIs: []string{redirect}})
+			q = spa.authorize(t, ada, spa.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+			if status, code := token(codeForm(q.Get("code"), verifier), spa.oauth.ClientID, ""); status != 200 {
+				t.Fatalf("a public client by HTTP Basic: %d %q", status, code)
+			}
+			grants := func() (n int) {
+				if err := storetest.Raw(t, env.DB).QueryRow(`SELECT count(*) FROM oidc_grants WHERE client_id = $1 AND ended_at IS NULL`,
+					spa.oauth.ClientID).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if status, code := token(codeForm(q.Get("code"), oauth2.GenerateVerifier(), "client_id", spa.oauth.ClientID), "", ""); status != 400 ||
+				code != "invalid_grant" || grants() != 1 {
+				t.Errorf("a public client's code without its verifier: %d %q, %d grants live", status, code, grants())
+			}
+			if status, code := token(codeForm(q.Get("code"), verifier, "client_id", spa.oauth.ClientID), "", ""); status != 400 ||
+				code != "invalid_grant" || grants() != 0 {
+				t.Errorf("a public client's code again with its verifier: %d %q, %d grants live", status, code, grants())
+			}
+		})
+	}
+}
+
+// TestRevocation_AnotherClientsTokenIsRefusedAndRevokesNothing has another
+// registered client revoke a person's access and refresh tokens: each is
+// refused with invalid_grant (RFC 7009 2.1: the token was issued to
+// another client; the caller authenticated, so not invalid_client and no
+// challenge), and the grant lives on.
+func TestRevocation_AnotherClientsTokenIsRefusedAndRevokesNothing(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	_, p, q, verifier := adaWithOfflineApp(t, env)
+	other := newRP(t, env, team.OIDCClientInput{Name: "Other app", RedirectURIs: []string{redirect}})
+	tok, _ := p.exchange(t, q, verifier)
+	for name, token := range map[string]string{"access": tok.AccessToken, "refresh": tok.RefreshToken} {
+		req, _ := http.NewRequest("POST", env.URL+"/oidc/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(other.oauth.ClientID), url.QueryEscape(other.oauth.ClientSecret))
+		res := do(t, http.DefaultClient, req)
+		var e struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body(res)), &e); err != nil || res.StatusCode != 400 || e.Error != "invalid_grant" ||
+			res.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s token: %d %v %s", name, res.StatusCode, res.Header, body(res))
+		}
+		if !introspect(t, p, tok.AccessToken) {
+			t.Fatalf("%s token: another client revoked it", name)
+		}
+	}
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Errorf("the refresh token after another client's revocation: %v", err)
+	}
+}

@@ -177,10 +177,14 @@ func (c *call) replaceGroup() error {
 	return nil
 }
 
-// sameName refuses a group's new name: a role is renamed in equipe.
+// sameName refuses a group's new name: a role is renamed in equipe. The
+// name is compared without regard to case, as the schema declares
+// displayName (caseExact false, RFC 7643 2.2) and as filters match it: a
+// directory that found the group as "Administrator" sends that name back.
 func (c *call) sameName(r access.Role, name any) error {
 	s, ok := name.(string)
-	if name == nil || ok && (s == r.Key || slices.Contains([]string{r.Label.In("en"), r.Label.In("fr")}, s)) {
+	if name == nil || ok && slices.ContainsFunc([]string{r.Key, r.Label.In("en"), r.Label.In("fr")},
+		func(n string) bool { return strings.EqualFold(n, s) }) {
 		return nil
 	}
 	return badRequest(mutability, "scim.group_name_immutable", nil)

@@ -189,3 +189,9 @@ func resources(t *testing.T, r response, total int) []map[string]any {
 func patchOp(ops ...map[string]any) map[string]any {
 	return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
 }
+
+// newUser is a User of the attributes, with its schemas.
+func newUser(attributes map[string]any) map[string]any {
+	attributes["schemas"] = []string{"urn:ietf:params:scim:schemas:core:2.0:User"}
+	return attributes
+}

@@ -58,7 +58,7 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 			t.Fatalf("found %v", got[0]["id"])
 		}
 		// Creating them again is refused as a duplicate.
-		scimError(t, do(t, env, "POST", "/scim/v2/Users", tn.key, map[string]any{"userName": email}), http.StatusConflict, "uniqueness")
+		scimError(t, do(t, env, "POST", "/scim/v2/Users", tn.key, newUser(map[string]any{"userName": email})), http.StatusConflict, "uniqueness")
 
 		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(
 			map[string]any{"op": "Replace", "path": "title", "value": "Engineer"},
@@ -244,8 +244,8 @@ func TestUsers_ListPagesAndFilters(t *testing.T) {
 		tn := newTenant(t, env)
 		ids := map[string]string{}
 		for i, name := range []string{"ann", "bob", "cid", "dee"} {
-			r := tn.call(t, "POST", "/Users", map[string]any{"userName": name + "@" + tn.domain, "externalId": "ext-" + name,
-				"active": i%2 == 0}, http.StatusCreated)
+			r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": name + "@" + tn.domain, "externalId": "ext-" + name,
+				"active": i%2 == 0}), http.StatusCreated)
 			ids[name] = r.JSON["id"].(string)
 		}
 		r := tn.call(t, "GET", "/Users?startIndex=2&count=2", nil, http.StatusOK)
@@ -300,7 +300,7 @@ func TestUsers_AnEmptyExternalIDIsUnassigned(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
 		email := "kim@" + tn.domain
-		r := tn.call(t, "POST", "/Users", map[string]any{"userName": email, "externalId": ""}, http.StatusCreated)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": email, "externalId": ""}), http.StatusCreated)
 		id := r.JSON["id"].(string)
 		if _, ok := r.JSON["externalId"]; ok {
 			t.Errorf("created with an externalId: %s", r.Raw)

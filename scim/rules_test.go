@@ -19,9 +19,9 @@ import (
 func TestTenants_AKeyOfOneAccountNeverSeesAnother(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		a, b := newTenant(t, env), newTenant(t, env)
-		r := b.call(t, "POST", "/Users", map[string]any{"userName": "bea@" + b.domain, "externalId": "shared-ext"}, http.StatusCreated)
+		r := b.call(t, "POST", "/Users", newUser(map[string]any{"userName": "bea@" + b.domain, "externalId": "shared-ext"}), http.StatusCreated)
 		bea := r.JSON["id"].(string)
-		a.call(t, "POST", "/Users", map[string]any{"userName": "al@" + a.domain, "externalId": "shared-ext"}, http.StatusCreated)
+		a.call(t, "POST", "/Users", newUser(map[string]any{"userName": "al@" + a.domain, "externalId": "shared-ext"}), http.StatusCreated)
 
 		for _, f := range []string{`userName eq "bea@` + b.domain + `"`, `id eq "` + bea + `"`, `emails.value eq "bea@` + b.domain + `"`} {
 			resources(t, a.call(t, "GET", query("/Users", f), nil, http.StatusOK), 0)
@@ -84,7 +84,7 @@ func TestRules_AKeyGrantsNoMoreThanItsRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := do(t, env, "POST", "/scim/v2/Users", key, map[string]any{"userName": "new@" + tn.domain})
+		r := do(t, env, "POST", "/scim/v2/Users", key, newUser(map[string]any{"userName": "new@" + tn.domain}))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create: %d %s", r.Status, r.Raw)
 		}
@@ -145,7 +145,7 @@ func TestAccess_OnlyASCIMKeyOfAnAccountThatTurnedSCIMOn(t *testing.T) {
 func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
-		r := tn.call(t, "POST", "/Users", map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk"}, http.StatusCreated)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk"}), http.StatusCreated)
 		id := r.JSON["id"].(string)
 		users := "/scim/v2/Users/" + id
 		for _, c := range []struct {
@@ -155,9 +155,14 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 			scimType     string
 		}{
 			{"POST", "/scim/v2/Users", `{"userName":`, 400, "invalidSyntax"},
-			{"POST", "/scim/v2/Users", map[string]any{"userName": "not an address"}, 400, "invalidValue"},
-			{"POST", "/scim/v2/Users", map[string]any{"externalId": "x"}, 400, "invalidValue"},
-			{"POST", "/scim/v2/Users", map[string]any{"userName": "x@" + tn.domain, "active": "maybe"}, 400, "invalidValue"},
+			// A User names its schema (RFC 7643 3): without schemas, or
+			// with a Group's, no member is added.
+			{"POST", "/scim/v2/Users", map[string]any{"userName": "nos@" + tn.domain}, 400, "invalidValue"},
+			{"POST", "/scim/v2/Users", map[string]any{"userName": "grp@" + tn.domain,
+				"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}}, 400, "invalidSyntax"},
+			{"POST", "/scim/v2/Users", newUser(map[string]any{"userName": "not an address"}), 400, "invalidValue"},
+			{"POST", "/scim/v2/Users", newUser(map[string]any{"externalId": "x"}), 400, "invalidValue"},
+			{"POST", "/scim/v2/Users", newUser(map[string]any{"userName": "x@" + tn.domain, "active": "maybe"}), 400, "invalidValue"},
 			{"PATCH", users, map[string]any{"Operations": []any{}}, 400, "invalidSyntax"},
 			{"PATCH", users, patchOp(map[string]any{"op": "move", "path": "title", "value": "x"}), 400, "invalidSyntax"},
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title[", "value": "x"}), 400, "invalidPath"},
@@ -198,7 +203,7 @@ func TestRules_AGroupPatchIsAllOrNothing(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
 		admin := tn.admin.User.ID.String()
-		r := do(t, env, "POST", "/scim/v2/Users", tn.key, map[string]any{"userName": "new@" + tn.domain})
+		r := do(t, env, "POST", "/scim/v2/Users", tn.key, newUser(map[string]any{"userName": "new@" + tn.domain}))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create: %d %s", r.Status, r.Raw)
 		}
@@ -235,9 +240,9 @@ func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T)
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
 		// An active user: the account's invitation counter exists.
-		tn.call(t, "POST", "/Users", map[string]any{"userName": "first@" + tn.domain}, http.StatusCreated)
+		tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "first@" + tn.domain}), http.StatusCreated)
 		later := "later@" + tn.domain
-		r := tn.call(t, "POST", "/Users", map[string]any{"userName": later, "title": "Clerk", "active": false}, http.StatusCreated)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": later, "title": "Clerk", "active": false}), http.StatusCreated)
 		id := r.JSON["id"].(string)
 		raw := storetest.Raw(t, env.DB)
 		counter := "invite:account:" + tn.account.String()
@@ -324,5 +329,32 @@ func TestRequests_AnotherMethodOnAKnownPathIs405(t *testing.T) {
 			}
 		}
 		scimError(t, do(t, env, "GET", "/scim/v2/Widgets", tn.key, nil), http.StatusNotFound, "")
+	})
+}
+
+// TestGroups_TheNameIsComparedWithoutRegardToCase: a group's displayName is
+// caseExact false (RFC 7643 2.2), as a filter finds it: the name a
+// directory found by a filter in another case, sent back by PUT or PATCH,
+// is the group's own and changes nothing; another name is still a rename,
+// refused.
+func TestGroups_TheNameIsComparedWithoutRegardToCase(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		admin := tn.admin.User.ID.String()
+		found := resources(t, tn.call(t, "GET", query("/Groups", `displayName eq "MANAGER"`), nil, http.StatusOK), 1)
+		if found[0]["id"] != "manager" {
+			t.Fatalf("the filter found %v", found[0])
+		}
+		tn.call(t, "PUT", "/Groups/manager", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": "MANAGER", "members": []any{}}, http.StatusOK)
+		tn.call(t, "PATCH", "/Groups/admin", patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "ADMIN"}),
+			http.StatusNoContent)
+		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "replace", "value": map[string]any{"displayName": "manager"}}),
+			http.StatusNoContent)
+		scimError(t, do(t, env, "PUT", "/scim/v2/Groups/admin", tn.key, map[string]any{"displayName": "Administrators",
+			"members": []map[string]any{{"value": admin}}}), http.StatusBadRequest, "mutability")
+		if m, _ := tn.member(t, admin); m.Role != "admin" {
+			t.Fatalf("admin changed: %+v", m)
+		}
 	})
 }

@@ -233,6 +233,9 @@ func (c *call) createUser() error {
 	if err != nil {
 		return err
 	}
+	if err := userSchemas(body); err != nil {
+		return err
+	}
 	st := userState{active: true}
 	if err := st.read(body, true); err != nil {
 		return err
@@ -257,6 +260,25 @@ func (c *call) createUser() error {
 		return err
 	}
 	return c.respondUser(http.StatusCreated, e)
+}
+
+// userSchemas checks that a User created names the User schema among its
+// schemas, which a resource requires (RFC 7643 3; RFC 7644 3.3 creates the
+// resource the body describes): a body meant for another resource (a
+// Group sent to the wrong endpoint) adds no member. Absent, the required
+// value is missing (invalidValue); present without it, the body is not a
+// User (invalidSyntax).
+func userSchemas(body map[string]any) error {
+	list, ok := field(body, "schemas").([]any)
+	if !ok || len(list) == 0 {
+		return badRequest(invalidValue, "scim.user_schema_required", nil)
+	}
+	for _, s := range list {
+		if s, ok := s.(string); ok && strings.EqualFold(s, schemaUser) {
+			return nil
+		}
+	}
+	return badRequest(invalidSyntax, "scim.user_schema_required", nil)
 }
 
 // read sets the state from a whole User (POST and PUT): every attribute it

@@ -13,10 +13,26 @@ func scanContact(row interface{ Scan(...any) error }, c *equipe.Contact) error {
 	return row.Scan(&c.ID, &c.AccountID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, jsonOf(&c.Kinds), ts(&c.CreatedAt), ts(&c.UpdatedAt))
 }
 
+// contactSortKey is what contacts are listed by: the last name, else the
+// first name, else the email, folded (Fold), then the first name when the
+// last one led. Folded, "Émile" sorts beside "emile" and "Zed", not after
+// every unaccented name; the separator sorts below every character, so
+// that "Dupont" precedes "Dupontel" whatever their first names.
+func contactSortKey(c equipe.Contact) string {
+	switch {
+	case strings.TrimSpace(c.LastName) != "":
+		return Fold(c.LastName) + "\x01" + Fold(c.FirstName)
+	case strings.TrimSpace(c.FirstName) != "":
+		return Fold(c.FirstName)
+	}
+	return Fold(c.Email)
+}
+
 // CreateContact inserts c.
 func (w Writes) CreateContact(ctx context.Context, c *equipe.Contact) error {
-	_, err := w.exec(ctx, `INSERT INTO contacts (`+contactColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.Phone, jsonText(c.Kinds), micros(c.CreatedAt), micros(c.UpdatedAt))
+	_, err := w.exec(ctx, `INSERT INTO contacts (`+contactColumns+`, sort_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.Phone, jsonText(c.Kinds), micros(c.CreatedAt), micros(c.UpdatedAt),
+		contactSortKey(*c))
 	return err
 }
 
@@ -24,8 +40,8 @@ func (w Writes) CreateContact(ctx context.Context, c *equipe.Contact) error {
 // another account answers ENOTFOUND.
 func (w Writes) UpdateContact(ctx context.Context, c *equipe.Contact) error {
 	return w.execOne(ctx, `UPDATE contacts SET first_name = $3, last_name = $4, email = $5, phone = $6, kinds = $7,
-		updated_at = $8 WHERE id = $1 AND account_id = $2`, c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.Phone,
-		jsonText(c.Kinds), micros(c.UpdatedAt))
+		updated_at = $8, sort_key = $9 WHERE id = $1 AND account_id = $2`, c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.Phone,
+		jsonText(c.Kinds), micros(c.UpdatedAt), contactSortKey(*c))
 }
 
 // DeleteContact deletes the account's contact with id, or answers ENOTFOUND.
@@ -40,17 +56,17 @@ func (q Queries) Contact(ctx context.Context, account, id equipe.ID) (equipe.Con
 	return c, wrap(err)
 }
 
-// Contacts returns a page of the account's contacts by last name, first
-// name and ID, with the cursor of the next page ("" after the last).
+// Contacts returns a page of the account's contacts by contactSortKey and
+// ID, with the cursor of the next page ("" after the last).
 func (q Queries) Contacts(ctx context.Context, account equipe.ID, p equipe.Page) ([]equipe.Contact, string, error) {
 	const list = "contacts"
-	pos, err := after(p, list, text, text, id)
+	pos, err := after(p, list, text, id)
 	if err != nil {
 		return nil, "", err
 	}
 	args := []any{account}
 	query := `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = $1` +
-		keyset(&args, []string{"last_name", "first_name", "id"}, false, pos, readRows(p))
+		keyset(&args, []string{"sort_key" + q.d.binary, "id"}, false, pos, readRows(p))
 	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", wrap(err)
@@ -67,7 +83,7 @@ func (q Queries) Contacts(ctx context.Context, account equipe.ID, p equipe.Page)
 	if err := rows.Err(); err != nil {
 		return nil, "", wrap(err)
 	}
-	out, next := equipe.Cut(out, p, list, func(c equipe.Contact) []string { return []string{c.LastName, c.FirstName, keyID(c.ID)} })
+	out, next := equipe.Cut(out, p, list, func(c equipe.Contact) []string { return []string{contactSortKey(c), keyID(c.ID)} })
 	return out, next, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/equipe-dev/equipe"
 )
 
 //go:embed migrations
@@ -92,7 +94,8 @@ type migrationConn interface {
 // both engines, by the migration's name: each runs after the migration's
 // SQL, in the same transaction.
 var migrationSteps = map[string]func(ctx context.Context, c migrationConn) error{
-	"resources": foldResourceNames,
+	"resources":         foldResourceNames,
+	"contacts_sort_key": sortContacts,
 }
 
 // foldResourceNames gives the resources made before names were unique per
@@ -125,6 +128,34 @@ func foldResourceNames(ctx context.Context, c migrationConn) error {
 	}
 	for _, r := range todo {
 		if _, err := c.ExecContext(ctx, `UPDATE resources SET name_key = $1 WHERE id = $2`, r.key, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortContacts gives the contacts made before they were listed by a folded
+// key their key (contactSortKey).
+func sortContacts(ctx context.Context, c migrationConn) error {
+	rows, err := c.QueryContext(ctx, `SELECT id, first_name, last_name, email FROM contacts`)
+	if err != nil {
+		return err
+	}
+	type keyed struct{ id, key string }
+	var todo []keyed
+	for rows.Next() {
+		var id, first, last, email string
+		if err := rows.Scan(&id, &first, &last, &email); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, keyed{id, contactSortKey(equipe.Contact{FirstName: first, LastName: last, Email: email})})
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, r := range todo {
+		if _, err := c.ExecContext(ctx, `UPDATE contacts SET sort_key = $1 WHERE id = $2`, r.key, r.id); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -330,6 +331,78 @@ func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(
 			page, _, err := db.ListMembers(ctx, store.MemberFilter{Account: other.ID, Search: "hopper"})
 			if err != nil || len(page) != 0 {
 				t.Errorf("a search for the name of someone who never joined: %v %v", page, err)
+			}
+		})
+	}
+}
+
+// TestMigrate_ContactsAreListedByTheNameTheyAreShownUnderFolded: contacts
+// made before and after migration 45 come out by their folded name (accents
+// and case aside, the email for one without names), page after page, on
+// both engines.
+func TestMigrate_ContactsAreListedByTheNameTheyAreShownUnderFolded(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 44); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			acct := equipe.Account{ID: equipe.NewID(), Name: "Contacts", Locale: "fr", CreatedAt: now}
+			if err := db.Write(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, &acct) }); err != nil {
+				t.Fatal(err)
+			}
+			contact := func(first, last, email string) equipe.Contact {
+				return equipe.Contact{ID: equipe.NewID(), AccountID: acct.ID, FirstName: first, LastName: last, Email: email,
+					Kinds: []string{"billing"}, CreatedAt: now, UpdatedAt: now}
+			}
+			zoe, emile, alain, anne := contact("Zoé", "Zed", ""), contact("", "emile", "e@example.com"),
+				contact("Alain", "zed", ""), contact("Anne", "Émile", "")
+			bernard, chloe := contact("", "", "bernard@example.com"), contact("Chloé", "", "")
+			raw := storetest.Raw(t, cfg)
+			// Made before the migration, as the service wrote them then.
+			for _, c := range []equipe.Contact{zoe, emile, bernard} {
+				if _, err := raw.Exec(`INSERT INTO contacts (id, account_id, first_name, last_name, email, kinds, created_at, updated_at)
+					VALUES ($1, $2, $3, $4, $5, '["billing"]', 0, 0)`, c.ID, c.AccountID, c.FirstName, c.LastName, c.Email); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				for _, c := range []equipe.Contact{alain, anne, chloe} {
+					if err := tx.CreateContact(ctx, &c); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := []equipe.ID{bernard.ID, chloe.ID, emile.ID, anne.ID, alain.ID, zoe.ID}
+			var got []equipe.ID
+			p := equipe.Page{Limit: 2}
+			for {
+				list, next, err := db.Contacts(ctx, acct.ID, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range list {
+					got = append(got, c.ID)
+				}
+				if next == "" {
+					break
+				}
+				p.After = next
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("contacts in order %v, want %v (bernard, chloe, emile, anne, alain, zoe)", got, want)
 			}
 		})
 	}

@@ -2515,18 +2515,19 @@ func TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnN
 
 // TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn: someone with
 // no language of their own who joins by an invitation keeps the language
-// of the page they joined on, else the one the account chose for them; one
-// who has a language keeps it.
+// of the page they joined on, else the one the account chose for them,
+// else the account's; one who has a language keeps it.
 func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 	tests := []struct {
 		// switched: the language the person chose on the page; page: the
-		// one it was shown in; chosen: the account's for their emails.
-		name, switched, page, chosen, own, want string
+		// one it was shown in; chosen: the account's for their emails;
+		// account: the account's own.
+		name, switched, page, chosen, account, own, want string
 	}{
 		{name: "the language they switched the page to", switched: "en", page: "en", chosen: "fr", want: "en"},
 		{name: "the account's choice over the page's", page: "fr", chosen: "en", want: "en"},
 		{name: "the page's when the account chose none", page: "en", want: "en"},
-		{name: "none when nobody said", want: ""},
+		{name: "the account's when nobody said", account: "en", want: "en"},
 		{name: "their own, whatever the page", switched: "en", page: "en", chosen: "en", own: "fr", want: "fr"},
 	}
 	eachBench(t, func(t *testing.T, b *bench) {
@@ -2548,6 +2549,11 @@ func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 						}
 						return tx.SetProfile(ctx, &u)
 					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tt.account != "" {
+					if _, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{Locale: &tt.account}); err != nil {
 						t.Fatal(err)
 					}
 				}

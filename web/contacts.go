@@ -33,6 +33,7 @@ var contactFields = []string{"name", "first_name", "last_name", "email", "phone"
 type contactsPage struct {
 	Frame     accountFrame
 	CanManage bool // contacts.manage
+	CanInvite bool // members.manage: the page tells others whom to ask
 	Rows      []contactRow
 }
 
@@ -105,7 +106,7 @@ func (w *Web) contacts(rw http.ResponseWriter, r *http.Request) error {
 	if key := contactNotices[q.Get("done")]; key != "" {
 		p.Notice, p.NoticeArgs = key, map[string]any{"name": w.I18n.T(p.Locale, "contacts.the_contact", nil)}
 	}
-	d := contactsPage{Frame: frame, CanManage: acts.May(team.AccountManageContacts)}
+	d := contactsPage{Frame: frame, CanManage: acts.May(team.AccountManageContacts), CanInvite: acts.May(team.AccountAddMember)}
 	for _, cv := range list {
 		c := cv.Contact
 		base := frame.URL("/contacts/" + c.ID.String())

@@ -23,10 +23,19 @@ func TestContactsPage_ExplainsThatAContactIsNotAMemberInBothLanguages(t *testing
 	}
 	wantIn(t, p, "<h1>Contacts</h1>", `aria-current="page">Contacts</a>`, "Un contact n&#39;est pas un membre",
 		"Un contact reçoit les communications du compte mais ne peut pas se connecter. Un membre, lui, se connecte",
+		"Pour donner un accès à un contact, invitez-le comme membre.",
 		"Aucun contact pour le moment.", `href="`+o.path("/contacts/new")+`"`)
 	english(t, env, o.c)
 	p = get(t, o.c, o.url("/contacts"))
-	wantIn(t, p, "A contact is not a member", "A contact receives the account&#39;s communications but cannot log in. A member logs in")
+	wantIn(t, p, "A contact is not a member", "A contact receives the account&#39;s communications but cannot log in. A member logs in",
+		"To give a contact access, invite them as a member.")
+	// Someone who may not invite is told whom to ask, not to invite.
+	guest := as(env, env.AddMember(t, o.account, "gus@example.com", "guest", equipe.MemberActive))
+	p = get(t, guest, o.url("/contacts"))
+	wantIn(t, p, "To give a contact access, ask someone who manages the account&#39;s members to invite them as a member.")
+	if strings.Contains(p.Body, "To give a contact access, invite them") {
+		t.Error("a guest is told to invite a contact")
+	}
 }
 
 func TestContactForm_ShowsEachProblemBesideItsFieldAndWritesNothing(t *testing.T) {

@@ -44,6 +44,13 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := w.SignIn.LoginFor(r.Context(), id, auth)
 	if err != nil {
+		if l.None && l.ID != "" {
+			// The client named an account the person may not act in:
+			// under prompt=none it is told so at its redirect URI (OpenID
+			// Connect Core 3.1.2.1), as another person's session could
+			// answer it; otherwise the page says why.
+			return w.oidcRefuse(rw, r, id, "account_selection_required")
+		}
 		return w.refuse(rw, r, err)
 	}
 	if auth == nil || !l.Fresh {
