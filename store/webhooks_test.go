@@ -125,7 +125,7 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 }
 
 // TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne: the errors
-// of deliveries and attempts logged before errors had codes (version 44)
+// of deliveries and attempts logged before errors had codes (version 45)
 // are given the code their words say, so that the log says them in its
 // reader's language.
 func TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne(t *testing.T) {
@@ -137,7 +137,7 @@ func TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne(t *testing.T) 
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 44); err != nil {
+			if _, err := db.MigrateToForTest(ctx, 45); err != nil {
 				t.Fatal(err)
 			}
 			raw := storetest.Raw(t, cfg)
