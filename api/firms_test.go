@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,6 +292,14 @@ func TestContacts_AreNotMembers(t *testing.T) {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}
+		// A phone of punctuation alone is no way to reach anyone.
+		for _, phone := range []string{"---", "()", "+"} {
+			r := call(t, env.Client(), "POST", a.url("/contacts"), map[string]any{"last_name": "X", "phone": phone, "kinds": []string{"billing"}},
+				bearer(a.admin)...)
+			if r.Status != 422 || r.fieldCodes()["phone"] != "contact.phone_digits" {
+				t.Errorf("phone %q: %d %s", phone, r.Status, r.Raw)
+			}
+		}
 		// PATCH changes what it names; the rest stays.
 		if r := call(t, env.Client(), "PATCH", a.url("/contacts/"+id), map[string]any{"kinds": []string{"commercial"}}, bearer(a.admin)...); r.Status != 200 ||
 			len(r.JSON["kinds"].([]any)) != 1 || r.JSON["kinds"].([]any)[0] != "commercial" || r.JSON["first_name"] != "Jeanne" ||
@@ -324,6 +334,50 @@ func TestContacts_AreNotMembers(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "GET", a.url("/contacts/"+id), nil, bearer(a.admin)...); r.Status != 404 {
 			t.Fatalf("deleted contact: %d", r.Status)
+		}
+	})
+}
+
+// TestPatch_ThatChangesNothingWritesNothing: a PATCH of a contact, the
+// account or a role that gives nothing, nulls, or the values already there
+// answers 200 with the thing as it was and writes nothing: no event for
+// the audit log, the webhooks or the change stream, no updated time.
+func TestPatch_ThatChangesNothingWritesNothing(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		c := call(t, env.Client(), "POST", a.url("/contacts"), map[string]any{"first_name": "Jeanne", "last_name": "Compta",
+			"email": "jeanne@compta.example", "phone": "+33 1 23 45 67 89", "kinds": []string{"billing", "technical"}}, bearer(a.admin)...)
+		if c.Status != 201 {
+			t.Fatalf("contact: %d %s", c.Status, c.Raw)
+		}
+		if r := call(t, env.Client(), "POST", a.url("/roles"), map[string]any{"key": "kiosk", "label_fr": "Borne", "label_en": "Kiosk",
+			"permissions": map[string]any{"records.view": "owned"}}, bearer(a.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		contact := "/contacts/" + c.JSON["id"].(string)
+		acct := call(t, env.Client(), "GET", a.url(""), nil, bearer(a.admin)...)
+		env.Delivered(t)
+		before := storetest_dump(t, env)
+		for _, tt := range []struct {
+			name, path string
+			body       map[string]any
+		}{
+			{"a contact, nothing", contact, map[string]any{}},
+			{"a contact, no kinds", contact, map[string]any{"kinds": nil}},
+			{"a contact, no email", contact, map[string]any{"email": nil}},
+			{"a contact, its own values", contact, map[string]any{"first_name": "Jeanne", "email": " jeanne@compta.example",
+				"kinds": []string{"technical", "billing"}}},
+			{"the account, its own name", "", map[string]any{"name": acct.JSON["name"], "locale": acct.JSON["locale"]}},
+			{"a role, its own label", "/roles/kiosk", map[string]any{"label_en": "Kiosk"}},
+		} {
+			was := call(t, env.Client(), "GET", a.url(tt.path), nil, bearer(a.admin)...)
+			r := call(t, env.Client(), "PATCH", a.url(tt.path), tt.body, bearer(a.admin)...)
+			if r.Status != 200 || !reflect.DeepEqual(r.JSON, was.JSON) {
+				t.Errorf("%s: %d %s, want 200 %s", tt.name, r.Status, r.Raw, was.Raw)
+			}
+		}
+		if b, a := stripVolatile(before), stripVolatile(storetest_dump(t, env)); b != a {
+			t.Fatalf("changes that change nothing wrote:\n%s", lineDiff(b, a))
 		}
 	})
 }
@@ -457,6 +511,53 @@ func TestPartner_ResendsTheOwnersInvitation(t *testing.T) {
 		}
 		if r := call(t, env.Client(), "POST", u+"/invitation", nil, bearer(partner.admin)...); r.Status != 403 {
 			t.Fatalf("the partner re-invites a joined owner: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestFirm_TheFirmsLogTellsWhoReachesEachClient: a member who is no
+// administrator creates a client and is assigned to it, then leaves the
+// firm and with it the client: the firm's log holds the client's creation,
+// the assignment and its end, which says why.
+func TestFirm_TheFirmsLogTellsWhoReachesEachClient(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		firm := newTenant(t, env, "cabinet@compta.example")
+		if r := call(t, env.Client(), "POST", firm.url("/roles"), map[string]any{"key": "portfolio", "label_fr": "Portefeuille",
+			"permissions": map[string]any{"subaccounts.manage": true, "members.view": true}}, bearer(firm.admin)...); r.Status != 201 {
+			t.Fatalf("role: %d %s", r.Status, r.Raw)
+		}
+		carol := env.AddMember(t, firm.account, "carol@compta.example", "portfolio", equipe.MemberActive)
+		r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "Fleuriste Rose", "locale": "fr"}, bearer(carol.Token)...)
+		if r.Status != 201 {
+			t.Fatalf("client: %d %s", r.Status, r.Raw)
+		}
+		client := r.JSON["id"].(string)
+		// history is the firm's log about the client, oldest first.
+		history := func() (types []string, last map[string]any) {
+			r := call(t, env.Client(), "GET", firm.url("/audit?target="+client), nil, bearer(firm.admin)...)
+			if r.Status != 200 {
+				t.Fatalf("audit: %d %s", r.Status, r.Raw)
+			}
+			items := r.JSON["items"].([]any)
+			for i := len(items) - 1; i >= 0; i-- {
+				last = items[i].(map[string]any)
+				types = append(types, last["type"].(string))
+			}
+			return types, last
+		}
+		if types, last := history(); !slices.Equal(types, []string{"account.created", "client.staff_assigned"}) ||
+			last["after"].(map[string]any)["user_id"] != carol.User.ID.String() {
+			t.Fatalf("the firm's log after the creation: %v, the last %v", types, last)
+		}
+		if r := call(t, env.Client(), "DELETE", firm.url("/members/"+carol.User.ID.String()), nil, bearer(firm.admin)...); r.Status != 204 {
+			t.Fatalf("remove: %d %s", r.Status, r.Raw)
+		}
+		types, last := history()
+		if !slices.Equal(types, []string{"account.created", "client.staff_assigned", "client.staff_unassigned"}) {
+			t.Fatalf("the firm's log after the removal: %v", types)
+		}
+		if before, _ := last["before"].(map[string]any); before["user_id"] != carol.User.ID.String() || before["reason"] != "staff.removed" {
+			t.Errorf("the unassignment: %v", last)
 		}
 	})
 }

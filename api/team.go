@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -320,8 +321,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := team.AuditFilter{Type: event.Type(q.Get("action")), Subject: q.Get("target")}
+	// The kind's problem names the parameter that gave it.
+	typeParam := "action"
 	if t := q.Get("type"); t != "" {
-		f.Type = event.Type(t)
+		f.Type, typeParam = event.Type(t), "type"
 	}
 	if s := q.Get("actor"); s != "" {
 		id, err := equipe.ParseID(s)
@@ -335,20 +338,34 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
 	} else if asCSV {
 		// The export starts after the cursor, when given; it has no size.
 		f.Page.After = q.Get("cursor")
-		return a.exportAudit(w, r, account, f)
+		return renameField(a.exportAudit(w, r, account, f), "type", typeParam)
 	}
 	if f.Page, err = pageParam(r); err != nil {
 		return err
 	}
 	events, next, err := a.Team.AuditPage(r.Context(), actor(r), account, f)
 	if err != nil {
-		return err
+		return renameField(err, "type", typeParam)
 	}
 	out := newList[eventView](len(events), next)
 	for _, e := range events {
 		out.Items = append(out.Items, viewEvent(e))
 	}
 	return respond(w, http.StatusOK, out)
+}
+
+// renameField gives a use case's problem with field the name of the
+// request's parameter that carried it.
+func renameField(err error, field, param string) error {
+	var e *equipe.Error
+	if errors.As(err, &e) {
+		for i := range e.Fields {
+			if e.Fields[i].Field == field {
+				e.Fields[i].Field = param
+			}
+		}
+	}
+	return err
 }
 
 type invitationView struct {

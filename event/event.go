@@ -33,7 +33,20 @@ type Actor struct {
 	Kind ActorKind  `json:"type"`
 	ID   *equipe.ID `json:"id,omitempty"`   // the user's or the key's
 	Name string     `json:"name,omitempty"` // a key's name when it acted
+	// Via says how a person who is not a member of the account reaches it,
+	// as the audit log reads it back: who someone is to the account is
+	// known when the log is read, so it is never stored.
+	Via ActorVia `json:"via,omitempty"`
 }
+
+// ActorVia says how a person acts in an account they are not a member of.
+type ActorVia string
+
+// The ways into an account other than its membership.
+const (
+	ViaFirm     ActorVia = "firm"     // one of the staff of the account's firm
+	ViaInstance ActorVia = "instance" // an instance administrator
+)
 
 // ByUser returns the actor that is the user id.
 func ByUser(id equipe.ID) Actor { return Actor{Kind: ActorUser, ID: &id} }

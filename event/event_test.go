@@ -313,6 +313,64 @@ func TestChanges_ListWhatChangedFieldByField(t *testing.T) {
 	}
 }
 
+func TestSame_TellsAChangeFromOneThatChangesNothing(t *testing.T) {
+	r1, r2 := equipe.NewID(), equipe.NewID()
+	member := Member{Role: "manager", Status: equipe.MemberActive, Overrides: []equipe.Override{}, Resources: []equipe.ID{r1, r2}}
+	reordered := member
+	reordered.Resources = []equipe.ID{r2, r1}
+	none := member
+	none.Resources, none.Overrides = []equipe.ID{}, nil
+	empty := member
+	empty.Resources = nil
+	named := member
+	named.ExternalID = "crm-1"
+	twice := member
+	twice.Resources = []equipe.ID{r1, r1}
+	contact := Contact{FirstName: "Ana", Phone: "+33 1 23 45 67 89", Kinds: []string{"billing", "technical"}}
+	kinds := contact
+	kinds.Kinds = []string{"technical", "billing"}
+	phone := contact
+	phone.Phone = "+33 1 23 45 67 80"
+	grants := Role{LabelFR: "Caisse", Grants: []equipe.Grant{{Permission: "a"}, {Permission: "b", Scope: "own"}}}
+	regranted := grants
+	regranted.Grants = []equipe.Grant{{Permission: "b", Scope: "own"}, {Permission: "a"}}
+	rescoped := grants
+	rescoped.Grants = []equipe.Grant{{Permission: "a"}, {Permission: "b"}}
+	settings := Settings{Name: "Alpha", Locale: "fr", InvitationTTLHours: 72}
+	renamed := settings
+	renamed.Name = "Beta"
+	tests := []struct {
+		name string
+		a, b State
+		want bool
+	}{
+		{"one state", member, member, true},
+		{"resources in another order", member, reordered, true},
+		{"an empty list and none", none, empty, true},
+		{"other resources", member, none, false},
+		{"a list with one twice", member, twice, false},
+		{"an external ID set", member, named, false},
+		{"kinds in another order", contact, kinds, true},
+		{"another phone", contact, phone, false},
+		{"grants in another order", grants, regranted, true},
+		{"a grant's scope", grants, rescoped, false},
+		{"settings", settings, settings, true},
+		{"a new name", settings, renamed, false},
+		{"states of two types", Staff{UserID: r1}, Detachment{ParentID: r1}, false},
+		{"no state", None{}, None{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Same(tt.a, tt.b); got != tt.want {
+				t.Errorf("Same = %v, want %v", got, tt.want)
+			}
+			if got := Same(tt.b, tt.a); got != tt.want {
+				t.Errorf("Same the other way = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestDecode_ReadsEveryStoredRowEvenWhenNoTypeFitsIt(t *testing.T) {
 	id := equipe.NewID()
 	row := func(action, before, after string) equipe.AuditEvent {

@@ -107,6 +107,50 @@ func (e Event) Changes() []Change {
 	return out
 }
 
+// Same reports whether the states a and b say the same: of one type, every
+// field equal, a list whatever its order (a role's grants, a member's
+// resources, a contact's kinds are sets), an empty list the same as none.
+// A change from a to b changes nothing: the use cases then write nothing and
+// record no event, so that a request repeating what is already there leaves
+// no trace in the log, the webhooks or the change stream.
+func Same(a, b State) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	if va.Kind() != reflect.Struct {
+		return sameValue(va, vb)
+	}
+	for i := range va.NumField() {
+		if !sameValue(va.Field(i), vb.Field(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValue compares two values of a state's field: lists as multisets.
+func sameValue(x, y reflect.Value) bool {
+	if x.Kind() != reflect.Slice {
+		return reflect.DeepEqual(x.Interface(), y.Interface())
+	}
+	if x.Len() != y.Len() {
+		return false
+	}
+	matched := make([]bool, y.Len())
+next:
+	for i := range x.Len() {
+		for j := range y.Len() {
+			if !matched[j] && reflect.DeepEqual(x.Index(i).Interface(), y.Index(j).Interface()) {
+				matched[j] = true
+				continue next
+			}
+		}
+		return false
+	}
+	return true
+}
+
 // None is the state of an event that has none on that side.
 type None struct{}
 
@@ -397,10 +441,25 @@ func (s Settings) Fields() []Field {
 // Staff is a firm's member assigned to one of its client accounts.
 type Staff struct {
 	UserID equipe.ID `json:"user_id"`
+	// Reason says why the service ended the assignment with another change
+	// (ReasonStaffRemoved, ReasonStaffDeleted); absent when a person ended
+	// it, and on an assignment.
+	Reason string `json:"reason,omitempty"`
 }
 
-// Fields lists the member.
-func (s Staff) Fields() []Field { return []Field{{"user_id", ValueUser, s.UserID}} }
+// Reasons an assignment to a client ends without anyone ending it.
+const (
+	ReasonStaffRemoved = "staff.removed" // the member left the firm
+	ReasonStaffDeleted = "staff.deleted" // the member's identity was erased
+)
+
+// Fields lists the member and, if any, the reason.
+func (s Staff) Fields() []Field {
+	if s.Reason == "" {
+		return []Field{{"user_id", ValueUser, s.UserID}}
+	}
+	return []Field{{"user_id", ValueUser, s.UserID}, {"reason", ValueReason, s.Reason}}
+}
 
 // Detachment is the firm a client account was detached from.
 type Detachment struct {

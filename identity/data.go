@@ -347,7 +347,8 @@ func (s *Service) AccountsHeldAlone(ctx context.Context, by equipe.User, userID 
 
 // DeleteUser erases a person's identity, for the person themself (who
 // confirms it with their password) or an instance administrator. In one
-// unit of work it revokes the API keys they made, removes their
+// unit of work it revokes the API keys they made, ends their assignments to
+// firms' clients (each recorded in the firm's log), removes their
 // memberships (each recorded in the account's log), ends their sessions,
 // deletes their identity with its tokens, consents and second factors, the
 // emails to their addresses, and rewrites the audit log so that it names
@@ -445,6 +446,22 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		}
 	}
 	d.KeysRevoked = len(keys)
+
+	// Their assignments to firms' clients end with them, each in its firm's
+	// log, before the log is rewritten to name them by their pseudonym.
+	assigned, err := w.AssignmentsOf(ctx, u.ID, nil)
+	if err != nil {
+		return err
+	}
+	for _, a := range assigned {
+		if err := w.UnassignClientStaff(ctx, a.Client, u.ID); err != nil {
+			return err
+		}
+		if err := w.Record(ctx, event.ClientStaffUnassigned.In(a.Firm, a.Client.String(),
+			&event.Staff{UserID: u.ID, Reason: event.ReasonStaffDeleted}, nil)); err != nil {
+			return err
+		}
+	}
 
 	// Addresses and names the person went by, to find and erase in the log.
 	personal := []string{u.Email, u.EmailKey, u.NotificationEmail, u.FirstName, u.LastName, u.Name()}

@@ -89,7 +89,17 @@ func WriteAudit(ctx context.Context, out io.Writer, cat *i18n.Catalog, locale st
 		if ev.Actor.ID != nil {
 			actor = ev.Actor.ID.String()
 		}
-		return w.Write(cellTime(ev.At), string(ev.Type), label, string(ev.Actor.Kind), actor, ev.Actor.Name,
+		// A person who reaches the account through its firm or the
+		// instance is named for how, as the audit page does: the client's
+		// own readers learn no more of the firm's staff.
+		name := ev.Actor.Name
+		switch ev.Actor.Via {
+		case event.ViaFirm:
+			name = cat.T(locale, "team.firm_staff_someone", nil)
+		case event.ViaInstance:
+			name = cat.T(locale, "audit.instance_support", nil)
+		}
+		return w.Write(cellTime(ev.At), string(ev.Type), label, string(ev.Actor.Kind), actor, name,
 			string(ev.Subject.Kind), ev.Subject.ID, ev.IP, row.Before, row.After)
 	})
 	if err != nil {

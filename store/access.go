@@ -469,12 +469,30 @@ func (w Writes) UnassignClientStaff(ctx context.Context, clientID, userID equipe
 	return w.execOne(ctx, `DELETE FROM client_staff WHERE client_id = $1 AND user_id = $2`, clientID, userID)
 }
 
-// UnassignStaffOfFirm takes the user off every client account of the firm.
-func (w Writes) UnassignStaffOfFirm(ctx context.Context, firm, user equipe.ID) error {
-	w.x.touch(UserKey(user))
-	_, err := w.exec(ctx, `DELETE FROM client_staff WHERE user_id = $1
-		AND client_id IN (SELECT id FROM accounts WHERE parent_id = $2)`, user, firm)
-	return err
+// Assignment is a firm's member's assignment to one of its client accounts.
+type Assignment struct {
+	Firm, Client equipe.ID
+}
+
+// AssignmentsOf returns the user's assignments to client accounts, of
+// firm's clients only unless firm is nil, by client. An account detached
+// from its firm is nobody's client: assignments to it are left out.
+func (q Queries) AssignmentsOf(ctx context.Context, user equipe.ID, firm *equipe.ID) ([]Assignment, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT c.parent_id, s.client_id FROM client_staff s JOIN accounts c ON c.id = s.client_id
+		WHERE s.user_id = $1 AND c.parent_id IS NOT NULL AND (c.parent_id = $2 OR $2 IS NULL) ORDER BY s.client_id`, user, idv(firm))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []Assignment
+	for rows.Next() {
+		var a Assignment
+		if err := rows.Scan(&a.Firm, &a.Client); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err())
 }
 
 // IsClientStaff reports whether the user is assigned to the client account.

@@ -118,7 +118,8 @@ func (s *Service) CreateAccountFor(ctx context.Context, actor Actor, in NewAccou
 	return acct, err
 }
 
-// createAccount writes an account and its first resource.
+// createAccount writes an account and its first resource, and records it
+// in the account's log and, for a client, in its firm's.
 func (s *Service) createAccount(ctx context.Context, u *work.Unit, in NewAccount, parent *equipe.ID) (equipe.Account, error) {
 	now := u.Now()
 	a := equipe.Account{ID: equipe.NewID(), Name: in.Name, Locale: in.Locale, ParentID: parent,
@@ -130,8 +131,17 @@ func (s *Service) createAccount(ctx context.Context, u *work.Unit, in NewAccount
 	if err := u.CreateResource(ctx, &r); err != nil {
 		return a, err
 	}
-	return a, u.Record(ctx, event.AccountCreated.In(a.ID, a.ID.String(), nil, &event.NewAccount{Name: a.Name,
-		Locale: a.Locale, ParentID: parent, FirstResource: event.Resource{Type: r.Type, Name: r.Name}}))
+	created := event.NewAccount{Name: a.Name, Locale: a.Locale, ParentID: parent, FirstResource: event.Resource{Type: r.Type, Name: r.Name}}
+	if err := u.Record(ctx, event.AccountCreated.In(a.ID, a.ID.String(), nil, &created)); err != nil {
+		return a, err
+	}
+	if parent != nil {
+		// The firm's log tells of its client's creation, as it does of the
+		// client's staff and its detachment: its history of whom it reaches
+		// starts there.
+		return a, u.Record(ctx, event.AccountCreated.In(*parent, a.ID.String(), nil, &created))
+	}
+	return a, nil
 }
 
 // owner makes the business's owner the account's administrator and sends

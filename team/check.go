@@ -282,7 +282,10 @@ type Effective struct {
 }
 
 // EffectivePermissions returns what the user may do in the account. The
-// actor must be able to view the account's members.
+// actor must be able to view the account's members. One of the firm's staff
+// is, to a reader they are not named to (staffUnnamed), no one: ENOTFOUND,
+// as for anyone who does not reach the account, so that an ID cannot be
+// tried to learn who of the firm reaches it.
 func (s *Service) EffectivePermissions(ctx context.Context, actor Actor, account, user equipe.ID) (Effective, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
 		return Effective{}, err
@@ -293,6 +296,13 @@ func (s *Service) EffectivePermissions(ctx context.Context, actor Actor, account
 	}
 	if e.m == nil {
 		return Effective{}, notFound()
+	}
+	if e.m.ViaFirm() {
+		if unnamed, err := s.staffUnnamed(ctx, actor, account); err != nil {
+			return Effective{}, err
+		} else if unnamed {
+			return Effective{}, notFound()
+		}
 	}
 	return Effective{Member: e.m, Permissions: s.Catalogue.Effective(e.m), Resources: e.m.Resources(),
 		ViaFirm: e.m.ViaFirm(), Blocked: e.m.Blocked()}, nil

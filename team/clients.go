@@ -50,7 +50,7 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, firm equipe.ID,
 			return err
 		}
 		if actor.User != nil && actor.Key == nil && !isAdmin(m) {
-			if err := u.AssignClientStaff(ctx, acct.ID, actor.User.ID, u.Now()); err != nil {
+			if err := s.assignStaff(ctx, u, firm, acct.ID, actor.User.ID); err != nil {
 				return err
 			}
 		}
@@ -246,14 +246,15 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		return s.unassignStaff(ctx, u, firm, client, user)
+		return s.unassignStaff(ctx, u, firm, client, user, "")
 	})
 }
 
 // unassignStaff is assignStaff's converse: the one writer of
-// client.staff_unassigned, which also revokes the keys the member made in
-// the client.
-func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID) error {
+// client.staff_unassigned in a team's use cases, which also revokes the
+// keys the member made in the client. reason is empty when a person ends
+// the assignment, else why another change ends it (event.ReasonStaffRemoved).
+func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client, user equipe.ID, reason string) error {
 	if err := u.UnassignClientStaff(ctx, client, user); err != nil {
 		return err
 	}
@@ -263,7 +264,7 @@ func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client,
 			return err
 		}
 	}
-	return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user}, nil))
+	return u.Record(ctx, event.ClientStaffUnassigned.In(firm, client.String(), &event.Staff{UserID: user, Reason: reason}, nil))
 }
 
 // reachClients checks, before a member form's unit of work, that the actor
@@ -295,7 +296,7 @@ func (s *Service) setStaffClients(ctx context.Context, u *work.Unit, firm, user 
 	}
 	for _, c := range before {
 		if !slices.Contains(clients, c) {
-			if err := s.unassignStaff(ctx, u, firm, c, user); err != nil {
+			if err := s.unassignStaff(ctx, u, firm, c, user, ""); err != nil {
 				return err
 			}
 		}
@@ -337,7 +338,7 @@ type FirmStaff struct {
 // the firm decides it. A reader who may view the client's members may read
 // it; an account that is nobody's client has none. The client's own members
 // (and its API keys) learn the roles, not the people: a firm's staff are
-// not named to its clients' users (see anonymous). It returns a page (the
+// not named to its clients' users (see staffUnnamed). It returns a page (the
 // whole list for the whole page) and the cursor of the next ("" after the
 // last).
 func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, p equipe.Page) ([]FirmStaff, string, error) {
@@ -354,7 +355,7 @@ func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, 
 	if err != nil {
 		return nil, "", err
 	}
-	anonymous, err := s.ownMemberOf(ctx, actor, client)
+	anonymous, err := s.staffUnnamed(ctx, actor, client)
 	if err != nil {
 		return nil, "", err
 	}

@@ -23,6 +23,24 @@ type ContactInput struct {
 	Kinds     []string
 }
 
+// minPhoneDigits is the fewest digits a contact's phone number has: the
+// shortest subscriber numbers of any country's plan have four.
+const minPhoneDigits = 4
+
+// countDigits counts the decimal digits of s.
+func countDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkContact returns the contact in describes, or why it is not valid:
+// a name, a valid email or a plausible phone number to reach them by, and
+// at least one known kind.
 func checkContact(in ContactInput) (equipe.Contact, error) {
 	var v equipe.Invalid
 	var c equipe.Contact
@@ -49,6 +67,10 @@ func checkContact(in ContactInput) (equipe.Contact, error) {
 		return !unicode.IsDigit(r) && !strings.ContainsRune(" +-.()/", r)
 	}) {
 		v.Add("phone", "contact.phone_invalid")
+	} else if c.Phone != "" && countDigits(c.Phone) < minPhoneDigits {
+		// Punctuation alone ("---", "+") would make the contact count as
+		// reachable with no number to call.
+		v.AddArgs("phone", "contact.phone_digits", map[string]any{"min": minPhoneDigits})
 	}
 	if c.Email == "" && c.Phone == "" && !v.Has("email") && !v.Has("phone") {
 		v.Add("email", "contact.reachable")
@@ -178,7 +200,8 @@ func (ch ContactChange) apply(c equipe.Contact) ContactInput {
 }
 
 // UpdateContact changes a contact of the account (contacts.manage); the
-// contact as changed must be valid as a whole.
+// contact as changed must be valid as a whole. A change that changes nothing
+// writes nothing and returns the contact as it was.
 func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id equipe.ID, ch ContactChange) (equipe.Contact, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "contacts.manage"); err != nil {
 		return equipe.Contact{}, err
@@ -192,11 +215,15 @@ func (s *Service) UpdateContact(ctx context.Context, actor Actor, account, id eq
 		if c, err = checkContact(ch.apply(before)); err != nil {
 			return err
 		}
+		b, a := event.ContactOf(before), event.ContactOf(c)
+		if event.Same(b, a) {
+			c = before
+			return nil
+		}
 		c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = id, account, before.CreatedAt, u.Now()
 		if err := u.UpdateContact(ctx, &c); err != nil {
 			return err
 		}
-		b, a := event.ContactOf(before), event.ContactOf(c)
 		return u.Record(ctx, event.ContactChanged.In(account, id.String(), &b, &a))
 	})
 	return c, err

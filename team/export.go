@@ -98,31 +98,46 @@ func (e *MemberExport) Each(ctx context.Context, fn func(ExportedMember) error) 
 }
 
 // AuditExport is an export of an account's audit log that may start: the
-// actor's right to it is checked. Each then reads it.
+// actor's right to it and the filter are checked. Each then reads it.
 type AuditExport struct {
 	s       *Service
 	account equipe.ID
 	f       AuditFilter
 	before  *equipe.ID // the export starts after this event
+	reader  *logReader
+	none    bool // the filter's actor is someone the reader may not know
 }
 
 // ExportAudit starts an export of the account's events that f selects
 // (its limit ignored; its cursor, when set, starts the export after it),
-// newest first. The actor needs audit.view.
+// newest first, people shown as AuditPage shows them. The actor needs
+// audit.view. Returns EINVALID for a filter value that can select nothing,
+// as AuditPage does.
 func (s *Service) ExportAudit(ctx context.Context, actor Actor, account equipe.ID, f AuditFilter) (*AuditExport, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "audit.view"); err != nil {
+	lr, err := s.logReader(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.check(); err != nil {
 		return nil, err
 	}
 	before, err := f.Page.KeyID(auditList)
 	if err != nil {
 		return nil, err
 	}
-	return &AuditExport{s: s, account: account, f: f, before: before}, nil
+	none, err := lr.hidesActor(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditExport{s: s, account: account, f: f, before: before, reader: lr, none: none}, nil
 }
 
 // Each calls fn with every event of the export, newest first, a page at
 // a time. It stops at the first error, fn's or the database's.
 func (e *AuditExport) Each(ctx context.Context, fn func(event.Event) error) error {
+	if e.none {
+		return nil
+	}
 	f := store.AuditFilter{AccountID: &e.account, ActorID: e.f.ActorID, Action: string(e.f.Type),
 		TargetID: e.f.Subject, Before: e.before, Limit: exportAuditPage}
 	for {
@@ -131,7 +146,11 @@ func (e *AuditExport) Each(ctx context.Context, fn func(event.Event) error) erro
 			return err
 		}
 		for _, r := range rows {
-			if err := fn(event.Decode(r)); err != nil {
+			ev, err := e.reader.seen(ctx, event.Decode(r))
+			if err != nil {
+				return err
+			}
+			if err := fn(ev); err != nil {
 				return err
 			}
 		}

@@ -389,8 +389,15 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, account, user e
 				return err
 			}
 		}
-		if err := u.UnassignStaffOfFirm(ctx, account, user); err != nil {
+		// Each assignment ends with its own event, saying why.
+		assigned, err := u.AssignmentsOf(ctx, user, &account)
+		if err != nil {
 			return err
+		}
+		for _, a := range assigned {
+			if err := s.unassignStaff(ctx, u, account, a.Client, user, event.ReasonStaffRemoved); err != nil {
+				return err
+			}
 		}
 		before := mw.state()
 		return u.Record(ctx, event.MemberRemoved.In(account, user.String(), &before, nil))

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -289,7 +288,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			}
 		}
 		b, a := event.MemberOf(before, mw.resources), event.MemberOf(after, resources)
-		if sameState(b, a) {
+		if event.Same(b, a) {
 			// Nothing changes: nothing is written, no event is recorded.
 			return nil
 		}
@@ -422,18 +421,4 @@ func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equ
 		}
 	}
 	return MemberView{Member: m, User: u, Resources: res, Actions: acts, SecondFactor: has}, nil
-}
-
-// sameState reports whether two states of a member say the same, whatever
-// the order of their resources.
-func sameState(a, b event.Member) bool {
-	sorted := func(m event.Member) event.Member {
-		m.Resources = slices.Clone(m.Resources)
-		slices.SortFunc(m.Resources, func(x, y equipe.ID) int { return strings.Compare(x.String(), y.String()) })
-		if len(m.Resources) == 0 {
-			m.Resources = nil
-		}
-		return m
-	}
-	return reflect.DeepEqual(sorted(a), sorted(b))
 }

@@ -223,17 +223,28 @@ const auditList = "audit"
 
 // AuditPage returns a page of the account's change events, newest first,
 // read back typed, with the cursor of the next page. The actor needs
-// audit.view.
+// audit.view. People are shown as the reader may know them (see
+// logReader.seen): one of the firm's staff acts with no ID for the client's
+// own members and keys, and filtering by them selects nothing. Returns
+// EINVALID for a filter value that can select nothing (see
+// AuditFilter.check), naming "type" or "target".
 func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID, f AuditFilter) ([]event.Event, string, error) {
-	if _, _, err := s.authorize(ctx, actor, account, "audit.view"); err != nil {
+	lr, err := s.logReader(ctx, actor, account)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := f.Page.Check(); err != nil {
 		return nil, "", err
 	}
+	if err := f.check(); err != nil {
+		return nil, "", err
+	}
 	before, err := f.Page.KeyID(auditList)
 	if err != nil {
 		return nil, "", err
+	}
+	if hidden, err := lr.hidesActor(ctx, f); err != nil || hidden {
+		return []event.Event{}, "", err
 	}
 	// One more than the page tells whether there is a next one.
 	rows, err := s.DB.AuditEvents(ctx, store.AuditFilter{AccountID: &account, ActorID: f.ActorID, Action: string(f.Type),
@@ -244,7 +255,11 @@ func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID,
 	rows, next := equipe.Cut(rows, f.Page, auditList, func(e equipe.AuditEvent) []string { return []string{e.ID.String()} })
 	out := make([]event.Event, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, event.Decode(r))
+		e, err := lr.seen(ctx, event.Decode(r))
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, e)
 	}
 	return out, next, nil
 }
@@ -364,7 +379,8 @@ const (
 )
 
 // UpdateAccount changes the account's settings. The actor needs
-// account.manage.
+// account.manage. A change that changes nothing writes nothing and returns
+// the account as it was.
 func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe.ID, ch AccountChange) (equipe.Account, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "account.manage"); err != nil {
 		return equipe.Account{}, err
@@ -433,10 +449,14 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		if ch.SCIMEnabled != nil {
 			after.SCIMEnabled = *ch.SCIMEnabled
 		}
+		b, a := event.SettingsOf(before), event.SettingsOf(after)
+		if event.Same(b, a) {
+			after = before
+			return nil
+		}
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err
 		}
-		b, a := event.SettingsOf(before), event.SettingsOf(after)
 		return u.Record(ctx, event.AccountChanged.In(account, account.String(), &b, &a))
 	})
 	return after, err

@@ -317,7 +317,8 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 
 // UpdateRole changes a custom role; every member holding it is affected on
 // their next request. The actor must hold what the role grants, before and
-// after the change.
+// after the change. A change that changes nothing writes nothing and
+// returns the role as it was.
 func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID, key string, in RoleInput) (equipe.CustomRole, error) {
 	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
 	if err != nil {
@@ -345,10 +346,14 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 		}
 		cr = old
 		cr.LabelFR, cr.LabelEN, cr.Grants, cr.Restricted, cr.UpdatedAt = in.LabelFR, in.LabelEN, storedGrants(gs), in.Restricted, u.Now()
+		b, a := event.RoleOf(old), event.RoleOf(cr)
+		if event.Same(b, a) {
+			cr = old
+			return nil
+		}
 		if err := u.UpdateRole(ctx, &cr); err != nil {
 			return err
 		}
-		b, a := event.RoleOf(old), event.RoleOf(cr)
 		return u.Record(ctx, event.RoleChanged.In(account, key, &b, &a))
 	})
 	return cr, err

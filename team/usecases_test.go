@@ -1096,6 +1096,132 @@ func TestContacts_ChangesAreRecordedAndRefusalsChangeNothing(t *testing.T) {
 	})
 }
 
+// TestContacts_APhoneIsPlausible: a phone number in any of the usual
+// national and international forms is taken; punctuation with too few digits
+// to call is refused beside the phone, on creation as on a change, and so a
+// contact with nothing else to reach them by is not taken.
+func TestContacts_APhoneIsPlausible(t *testing.T) {
+	tests := []struct {
+		phone   string
+		refusal string
+	}{
+		{phone: "+33 1 23 45 67 89"},
+		{phone: "06 00 00 00 00"},
+		{phone: "+1 (555) 123-4567"},
+		{phone: "+44 20.7946.0958"},
+		{phone: "0800/123 456"},
+		{phone: "4002"},
+		{phone: "---", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "()", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "+", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "+33", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "(1) 2-3", refusal: "error.fields phone=contact.phone_digits"},
+		{phone: "call me maybe", refusal: "error.fields phone=contact.phone_invalid"},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		reachable, err := s.s.CreateContact(ctx, s.admin(), s.account, team.ContactInput{LastName: "Compta", Phone: "+33 1 23 45 67 89",
+			Kinds: []string{"billing"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			t.Run(tt.phone, func(t *testing.T) {
+				_, err := s.s.CreateContact(ctx, s.admin(), s.account, team.ContactInput{LastName: "Standard", Phone: tt.phone,
+					Kinds: []string{"other"}})
+				if got := key(err); got != tt.refusal {
+					t.Errorf("created: %q, want %q", got, tt.refusal)
+				}
+				phone := tt.phone
+				_, err = s.s.UpdateContact(ctx, s.admin(), s.account, reachable.ID, team.ContactChange{Phone: &phone})
+				if got := key(err); got != tt.refusal {
+					t.Errorf("changed: %q, want %q", got, tt.refusal)
+				}
+			})
+		}
+	})
+}
+
+// TestNoChange_WritesNothingAndAnswersWhatIsThere: a change to a contact,
+// the account's settings or a role that leaves it as it was (nothing given,
+// the same values, lists in another order) succeeds, answers it as it was,
+// updated time included, and writes nothing: no row, no event.
+func TestNoChange_WritesNothingAndAnswersWhatIsThere(t *testing.T) {
+	billing := team.ContactInput{FirstName: "Paul", LastName: "Compta", Email: "compta@client.example", Phone: "+33 1 23 45 67 89",
+		Kinds: []string{"billing", "technical"}}
+	kiosk := team.RoleInput{Key: "kiosk", LabelFR: "Borne", LabelEN: "Kiosk", Grants: []equipe.Grant{
+		{Permission: "records.view", Scope: "owned"}, {Permission: "members.view"}}}
+	same := func(v string) *string { return &v }
+	contact := func(ch team.ContactChange) func(s *scene, c equipe.Contact) (any, any, error) {
+		return func(s *scene, c equipe.Contact) (any, any, error) {
+			was, err := s.db.Contact(ctx, s.account, c.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			got, err := s.s.UpdateContact(ctx, s.admin(), s.account, c.ID, ch)
+			return was, got, err
+		}
+	}
+	tests := []struct {
+		name string
+		// do makes the change; it returns the thing as it was, and as the
+		// change answers it.
+		do func(s *scene, c equipe.Contact) (before, after any, err error)
+	}{
+		{"a contact, nothing given", contact(team.ContactChange{})},
+		{"a contact, its own first name", contact(team.ContactChange{FirstName: same("Paul")})},
+		{"a contact, its own email spaced out", contact(team.ContactChange{Email: same("  compta@client.example ")})},
+		{"a contact, its kinds in another order", contact(team.ContactChange{Kinds: &[]string{"technical", "billing"}})},
+		{"a contact, its form saved as it was", contact(billing.Replace())},
+		{"the account, its own name and language", func(s *scene, _ equipe.Contact) (any, any, error) {
+			a, err := s.s.Account(ctx, s.admin(), s.account)
+			if err != nil {
+				return nil, nil, err
+			}
+			got, err := s.s.UpdateAccount(ctx, s.admin(), s.account, team.AccountChange{Name: same(" " + a.Name), Locale: &a.Locale,
+				TimeZone: same(""), SCIMEnabled: &a.SCIMEnabled})
+			return a, got, err
+		}},
+		{"a role, its own labels and grants in another order", func(s *scene, _ equipe.Contact) (any, any, error) {
+			cur, err := s.db.Role(ctx, s.account, "kiosk")
+			if err != nil {
+				return nil, nil, err
+			}
+			in := kiosk
+			in.Key, in.Grants = "", []equipe.Grant{kiosk.Grants[1], kiosk.Grants[0]}
+			got, err := s.s.UpdateRole(ctx, s.admin(), s.account, "kiosk", in)
+			return cur, got, err
+		}},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				c, err := s.s.CreateContact(ctx, s.admin(), s.account, billing)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.s.CreateRole(ctx, s.admin(), s.account, kiosk); err != nil {
+					t.Fatal(err)
+				}
+				b.st.Clock.Advance(time.Minute)
+				var was, got any
+				before, _ := s.done(t, "", func() (err error) {
+					was, got, err = tt.do(s, c)
+					return err
+				})
+				s.wrote(t, before)
+				if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+					t.Errorf("the rows changed: %v → %v", before.counts, after.counts)
+				}
+				if !reflect.DeepEqual(got, was) {
+					t.Errorf("answered\n%+v\nwant it as it was\n%+v", got, was)
+				}
+			})
+		}
+	})
+}
+
 func TestClients_StaffAndDetachmentAreRecordedInTheFirmsLog(t *testing.T) {
 	// client makes a client account of the firm; an owner, when named,
 	// is invited as its administrator, and joins when asked.
@@ -1128,20 +1254,28 @@ func TestClients_StaffAndDetachmentAreRecordedInTheFirmsLog(t *testing.T) {
 		refusal  string
 		then     func(t *testing.T, s *scene, c equipe.ID, before snapshot)
 	}{
-		{name: "a client created under the firm has its creation in its own log",
+		{name: "a client created under the firm has its creation in its own log and the firm's",
 			do: func(s *scene, _, _ equipe.ID) error { return nil },
 			then: func(t *testing.T, s *scene, c equipe.ID, _ snapshot) {
 				a, err := s.db.AccountByID(ctx, c)
 				if err != nil || a.ParentID == nil || *a.ParentID != s.account {
 					t.Fatalf("the client's firm: %v %v", a.ParentID, err)
 				}
-				es := s.events(c)
-				if len(es) == 0 || es[0].Type != event.AccountCreated.Type {
-					t.Fatalf("the client's log: %v", es)
+				var inFirm []event.Event
+				for _, e := range s.events(s.account) {
+					if e.Type == event.AccountCreated.Type && e.Subject.ID == c.String() {
+						inFirm = append(inFirm, e)
+					}
 				}
-				wantEvent(t, es[0], recorded(s.admin()), event.Subject{Kind: event.SubjectAccount, ID: c.String()})
-				if na, _ := es[0].After.(event.NewAccount); na.Name != "Boulangerie Martin" || na.ParentID == nil || *na.ParentID != s.account {
-					t.Errorf("the new account: %+v", es[0].After)
+				es := s.events(c)
+				if len(es) == 0 || es[0].Type != event.AccountCreated.Type || len(inFirm) != 1 {
+					t.Fatalf("the client's log: %v; the firm's creations of it: %v", es, inFirm)
+				}
+				for _, e := range []event.Event{es[0], inFirm[0]} {
+					wantEvent(t, e, recorded(s.admin()), event.Subject{Kind: event.SubjectAccount, ID: c.String()})
+					if na, _ := e.After.(event.NewAccount); na.Name != "Boulangerie Martin" || na.ParentID == nil || *na.ParentID != s.account {
+						t.Errorf("the new account: %+v", e.After)
+					}
 				}
 			}},
 		{name: "a firm member is assigned to the client and reaches it",
@@ -1223,6 +1357,119 @@ func TestClients_StaffAndDetachmentAreRecordedInTheFirmsLog(t *testing.T) {
 				tt.then(t, s, c, before)
 			})
 		}
+	})
+}
+
+// TestClients_AssignmentsAnotherChangeMakesOrEndsAreRecorded: a firm's
+// member who creates a client and is assigned to it, a member who leaves the
+// firm and a person whose identity is erased each change who reaches which
+// client: each assignment made or ended is its own event in the firm's log,
+// written with the change, saying why when nobody chose it.
+func TestClients_AssignmentsAnotherChangeMakesOrEndsAreRecorded(t *testing.T) {
+	portfolio := team.RoleInput{Key: "portfolio", LabelFR: "Portefeuille", LabelEN: "Portfolio",
+		Grants: []equipe.Grant{{Permission: "subaccounts.manage"}, {Permission: "members.view"}}}
+	// firm makes the firm: "m" holds the portfolio role, which manages
+	// clients without administering the firm; "m" is assigned to the two
+	// clients it returns, and to one of another firm.
+	firm := func(t *testing.T, b *bench) (s *scene, m equipe.ID, clients []equipe.ID) {
+		s = b.scene(t)
+		if _, err := s.s.CreateRole(ctx, s.admin(), s.account, portfolio); err != nil {
+			t.Fatal(err)
+		}
+		m = s.joined("m", "portfolio").ID
+		for _, name := range []string{"Boulangerie Martin", "Garage Durand"} {
+			c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: name, Locale: "fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, m); err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, c.ID)
+		}
+		return s, m, clients
+	}
+	// unassigned returns the client.staff_unassigned events of the
+	// firm's log written since before, by client.
+	unassigned := func(t *testing.T, s *scene, before snapshot) map[string]event.Event {
+		out := map[string]event.Event{}
+		for _, e := range s.events(s.account)[before.events:] {
+			if e.Type == event.ClientStaffUnassigned.Type {
+				out[e.Subject.ID] = e
+			}
+		}
+		return out
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		t.Run("a member who is no administrator creates a client and is assigned to it", func(t *testing.T) {
+			s, m, _ := firm(t, b)
+			before := s.snapshot()
+			c, err := s.s.CreateClient(ctx, s.actor("m"), s.account, team.NewAccount{Name: "Fleuriste Rose", Locale: "fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			es := s.wrote(t, before, event.AccountCreated.Type, event.ClientStaffAssigned.Type)
+			for _, e := range es {
+				wantEvent(t, e, recorded(s.actor("m")), event.Subject{Kind: event.SubjectAccount, ID: c.ID.String()})
+			}
+			wantStates(t, es[1], nil, event.Staff{UserID: m})
+			if ok, err := s.db.IsClientStaff(ctx, c.ID, m); !ok || err != nil {
+				t.Errorf("the creator is assigned: %v %v", ok, err)
+			}
+		})
+		t.Run("a member who leaves the firm leaves each client, on the record", func(t *testing.T) {
+			s, m, clients := firm(t, b)
+			other, _, elsewhere := firm(t, b)
+			if _, err := other.s.AddMember(ctx, other.admin(), other.account, team.NewMember{Email: s.email("m"), Role: "portfolio",
+				Resources: other.product()}); err != nil {
+				t.Fatal(err)
+			}
+			if err := other.s.AssignStaff(ctx, other.admin(), other.account, elsewhere[0], m); err != nil {
+				t.Fatal(err)
+			}
+			before := s.snapshot()
+			if err := s.s.RemoveMember(ctx, s.admin(), s.account, m); err != nil {
+				t.Fatal(err)
+			}
+			es := s.wrote(t, before, event.ClientStaffUnassigned.Type, event.ClientStaffUnassigned.Type, event.MemberRemoved.Type)
+			got := unassigned(t, s, before)
+			for _, c := range clients {
+				e, ok := got[c.String()]
+				if !ok {
+					t.Errorf("no unassignment from %v among %v", c, es)
+					continue
+				}
+				wantEvent(t, e, recorded(s.admin()), event.Subject{Kind: event.SubjectAccount, ID: c.String()})
+				wantStates(t, e, event.Staff{UserID: m, Reason: event.ReasonStaffRemoved}, nil)
+				if ok, err := s.db.IsClientStaff(ctx, c, m); ok || err != nil {
+					t.Errorf("still assigned to %v: %v", c, err)
+				}
+			}
+			// The other firm's client is none of this firm's business.
+			if ok, err := s.db.IsClientStaff(ctx, elsewhere[0], m); !ok || err != nil {
+				t.Errorf("the assignment in the other firm ended: %v", err)
+			}
+		})
+		t.Run("a person whose identity is erased leaves each client, on the record", func(t *testing.T) {
+			s, m, clients := firm(t, b)
+			before := s.snapshot()
+			d, err := b.st.Identity.DeleteUser(ctx, *b.instance.User, m, "", origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.wrote(t, before, event.ClientStaffUnassigned.Type, event.ClientStaffUnassigned.Type, event.MemberRemoved.Type)
+			got := unassigned(t, s, before)
+			for _, c := range clients {
+				e, ok := got[c.String()]
+				if !ok {
+					t.Errorf("no unassignment from %v", c)
+					continue
+				}
+				wantEvent(t, e, recorded(b.instance), event.Subject{Kind: event.SubjectAccount, ID: c.String()})
+				// Named by the pseudonym, as every event about them.
+				wantStates(t, e, event.Staff{UserID: d.Pseudonym, Reason: event.ReasonStaffDeleted}, nil)
+			}
+		})
 	})
 }
 

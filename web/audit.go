@@ -35,6 +35,8 @@ type auditPage struct {
 	Member, MemberClear string
 	Actor, ActorClear   string
 	MemberID, ActorID   string
+	// Invalid: a filter can select nothing; the page lists no events.
+	Invalid bool
 	// Export downloads the events the filters select, as CSV.
 	Export string
 	Events []auditLine
@@ -65,30 +67,56 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 	}
 	act := actor(r)
 	q := r.URL.Query()
-	f := auditFilter(q)
-	memberID, actorID := idParam(q, "member"), idParam(q, "actor")
-	events, next, err := w.Team.AuditPage(r.Context(), act, account, f)
-	if cursorRefused(err) && f.Page.After != "" {
-		f.Page.After = ""
+	p := w.page(r, "page.audit")
+	p.Form.label("action", "audit.action", "member", "audit.target", "actor", "audit.who")
+	// The member and actor filters are chosen on the log itself: they have
+	// no input to link their problems to.
+	p.Form.unlink("member", "actor")
+	f, err := auditFilter(q)
+	status := http.StatusOK
+	var events []event.Event
+	var next string
+	if err == nil {
 		events, next, err = w.Team.AuditPage(r.Context(), act, account, f)
+		if cursorRefused(err) && f.Page.After != "" {
+			f.Page.After = ""
+			events, next, err = w.Team.AuditPage(r.Context(), act, account, f)
+		}
 	}
 	if err != nil {
-		return w.refuse(rw, r, err)
+		if equipe.ErrorCode(err) != equipe.EINVALID || !p.Form.absorb(err, map[string]string{"type": "action", "target": "member"}) {
+			return w.refuse(rw, r, err)
+		}
+		// A filter that can select nothing selects nothing: the page says
+		// which, and lists no events.
+		status, events, next = http.StatusUnprocessableEntity, nil, ""
 	}
 	frame, err := w.frame(r, account, "audit")
 	if err != nil {
 		return err
 	}
-	p := w.page(r, "page.audit")
-	n := &auditNames{w: w, r: r, account: account, locale: p.Locale, users: map[string]string{}}
+	n := &auditNames{w: w, r: r, account: account, locale: p.Locale, persons: map[string]team.Person{}}
 	if err := n.load(); err != nil {
 		return err
+	}
+	// The filters kept in the links: those that select something.
+	var memberID, actorID *equipe.ID
+	if p.Form.Err("member") == nil && f.Subject != "" {
+		id := equipe.MustParse(f.Subject)
+		memberID = &id
+	}
+	if p.Form.Err("actor") == nil {
+		actorID = f.ActorID
+	}
+	kind := f.Type
+	if p.Form.Err("action") != nil {
+		kind = ""
 	}
 	base := frame.URL("/audit")
 	link := func(member, actor *equipe.ID, cursor string) string {
 		v := url.Values{}
-		if f.Type != "" {
-			v.Set("action", string(f.Type))
+		if kind != "" {
+			v.Set("action", string(kind))
 		}
 		if member != nil {
 			v.Set("member", member.String())
@@ -104,20 +132,17 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return base + "?" + v.Encode()
 	}
-	d := auditPage{Frame: frame, Export: frame.URL("/audit/export.csv") + strings.TrimPrefix(link(memberID, actorID, ""), base)}
+	d := auditPage{Frame: frame, Export: frame.URL("/audit/export.csv") + strings.TrimPrefix(link(memberID, actorID, ""), base),
+		MemberClear: link(nil, actorID, ""), ActorClear: link(memberID, nil, ""), Invalid: p.Form.HasErrors()}
 	d.Actions = append(d.Actions, option{Value: "", Label: w.I18n.T(p.Locale, "audit.all_actions", nil)})
-	types := event.AccountTypes()
-	if f.Type != "" && !slices.Contains(types, f.Type) {
-		types = append(types, f.Type)
-	}
-	for _, t := range types {
-		d.Actions = append(d.Actions, option{Value: string(t), Label: w.eventLabel(p.Locale, t), Selected: t == f.Type})
+	for _, t := range event.AccountTypes() {
+		d.Actions = append(d.Actions, option{Value: string(t), Label: w.eventLabel(p.Locale, t), Selected: t == kind})
 	}
 	if memberID != nil {
-		d.Member, d.MemberID, d.MemberClear = n.user(memberID.String()), memberID.String(), link(nil, actorID, "")
+		d.Member, d.MemberID = n.user(memberID.String()), memberID.String()
 	}
 	if actorID != nil {
-		d.Actor, d.ActorID, d.ActorClear = n.user(actorID.String()), actorID.String(), link(memberID, nil, "")
+		d.Actor, d.ActorID = n.actor(*actorID, events), actorID.String()
 	}
 	n.deletedRoles(events)
 	for _, e := range events {
@@ -136,31 +161,32 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 		d.Pages.First = link(memberID, actorID, "")
 	}
 	p.Data = d
-	return w.render(rw, r, http.StatusOK, "audit", p)
-}
-
-// idParam returns the ID a query parameter names, or nil.
-func idParam(q url.Values, name string) *equipe.ID {
-	id, err := equipe.ParseID(q.Get(name))
-	if err != nil {
-		return nil
-	}
-	return &id
+	return w.render(rw, r, status, "audit", p)
 }
 
 // auditFilter reads the audit page's filters from the query: the kind of
 // event (action), the member it is about (member), who made it (actor),
-// and the cursor. Values that cannot select anything are dropped.
-func auditFilter(q url.Values) team.AuditFilter {
+// and the cursor. A member or an actor that is no ID is refused as the use
+// case refuses a kind it does not know (EINVALID, naming the parameter).
+func auditFilter(q url.Values) (team.AuditFilter, error) {
 	f := team.AuditFilter{Type: event.Type(q.Get("action")), Page: equipe.Page{After: q.Get("cursor"), Limit: auditPageSize}}
-	if !event.Known(f.Type) && !strings.Contains(string(f.Type), ".") {
-		f.Type = ""
+	var v equipe.Invalid
+	for _, name := range []string{"member", "actor"} {
+		s := q.Get(name)
+		if s == "" {
+			continue
+		}
+		id, err := equipe.ParseID(s)
+		switch {
+		case err != nil:
+			v.Add(name, "request.id_invalid")
+		case name == "member":
+			f.Subject = id.String()
+		default:
+			f.ActorID = &id
+		}
 	}
-	if id := idParam(q, "member"); id != nil {
-		f.Subject = id.String()
-	}
-	f.ActorID = idParam(q, "actor")
-	return f
+	return f, v.Err()
 }
 
 // eventLabel names a kind of event in locale ("event.<type>"); a kind no
@@ -180,7 +206,7 @@ type auditNames struct {
 	account   equipe.ID
 	locale    string
 	acct      equipe.Account // the account whose log it is
-	users     map[string]string
+	persons   map[string]team.Person
 	roles     map[string]string
 	resources map[string]string
 	contacts  map[string]string // "": not readable now
@@ -245,29 +271,83 @@ func (n *auditNames) deletedRoles(events []event.Event) {
 	}
 }
 
-// user names a user by their membership of the account: someone who left is
-// a former member, since the account has no business knowing them now. In a
-// client account, the firm's staff act without being members: they go by
-// their membership of the firm, for readers who may see its members.
+// user names a user as the reader may know them (team.AuditPerson): a
+// member by their name, one of the firm's staff by their name to who may
+// know them, else as someone from the firm, an instance administrator as
+// the service's support; someone who left is a former member, since the
+// account has no business knowing them now.
 func (n *auditNames) user(id string) string {
-	if name, ok := n.users[id]; ok {
-		return name
+	return n.personLabel(n.person(id))
+}
+
+// person says who the user id is to the account, as the reader may know
+// them; an ID the log cannot hold is a former member.
+func (n *auditNames) person(id string) team.Person {
+	if p, ok := n.persons[id]; ok {
+		return p
 	}
-	name := n.w.I18n.T(n.locale, "audit.former_member", nil)
+	p := team.Person{Kind: team.PersonFormerMember}
 	if uid, err := equipe.ParseID(id); err == nil {
-		_, u, _, err := n.w.Team.Member(n.r.Context(), actor(n.r), n.account, uid)
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND && n.acct.ParentID != nil {
-			_, u, _, err = n.w.Team.Member(n.r.Context(), actor(n.r), *n.acct.ParentID, uid)
-		}
-		switch equipe.ErrorCode(err) {
-		case "":
-			name = personName(u)
-		case equipe.EFORBIDDEN:
-			name = n.w.I18n.T(n.locale, "audit.a_member", nil)
+		if got, err := n.w.Team.AuditPerson(n.r.Context(), actor(n.r), n.account, uid); err == nil {
+			p = got
 		}
 	}
-	n.users[id] = name
-	return name
+	n.persons[id] = p
+	return p
+}
+
+func (n *auditNames) personLabel(p team.Person) string {
+	if p.User.ID != (equipe.ID{}) {
+		return personName(p.User)
+	}
+	key := "audit.former_member"
+	switch p.Kind {
+	case team.PersonMember:
+		key = "audit.a_member"
+	case team.PersonFirmStaff:
+		key = "team.firm_staff_someone"
+	case team.PersonInstanceAdmin:
+		key = "audit.instance_support"
+	}
+	return n.w.I18n.T(n.locale, key, nil)
+}
+
+// actor names who the actor filter selects as the events' author column
+// does: by one of their events on the page, else as one of the account's
+// keys, else as a person.
+func (n *auditNames) actor(id equipe.ID, events []event.Event) string {
+	for _, e := range events {
+		if e.Actor.ID != nil && *e.Actor.ID == id {
+			return n.author(e.Actor)
+		}
+	}
+	n.loadKeys()
+	if _, ok := n.keys[id.String()]; ok {
+		return n.key(id.String(), "")
+	}
+	return n.user(id.String())
+}
+
+// author names who made a change, for the log's author column.
+func (n *auditNames) author(a event.Actor) string {
+	switch a.Kind {
+	case event.ActorUser:
+		if a.ID == nil {
+			// One of the firm's staff the reader may not know.
+			return n.personLabel(team.Person{Kind: team.PersonFirmStaff})
+		}
+		return n.user(a.ID.String())
+	case event.ActorKey:
+		return n.key(a.ID.String(), a.Name)
+	case event.ActorInstanceKey:
+		// Not one of the account's keys, which its keys page lists: the
+		// vendor's.
+		if a.Name == "" {
+			return n.w.I18n.T(n.locale, "audit.instance_key", nil)
+		}
+		return n.w.I18n.T(n.locale, "audit.instance_key_named", map[string]any{"name": a.Name})
+	}
+	return n.w.I18n.T(n.locale, "audit.system", nil)
 }
 
 // contact names a contact as the contacts page does; one deleted (or out of
@@ -316,21 +396,27 @@ func (n *auditNames) accountName(id string) string {
 // has, for readers who manage keys.
 func (n *auditNames) key(id, name string) string {
 	if name == "" {
-		if n.keys == nil {
-			n.keys = map[string]string{}
-			keys, _, err := n.w.Team.Keys(n.r.Context(), actor(n.r), &n.account, equipe.Page{})
-			if err == nil {
-				for _, k := range keys {
-					n.keys[k.ID.String()] = k.Name
-				}
-			}
-		}
+		n.loadKeys()
 		name = n.keys[id]
 	}
 	if name == "" {
 		return n.w.I18n.T(n.locale, "audit.api_key", nil)
 	}
 	return n.w.I18n.T(n.locale, "audit.api_key_named", map[string]any{"name": name})
+}
+
+// loadKeys reads the account's keys, once, for readers who manage them.
+func (n *auditNames) loadKeys() {
+	if n.keys != nil {
+		return
+	}
+	n.keys = map[string]string{}
+	keys, _, err := n.w.Team.Keys(n.r.Context(), actor(n.r), &n.account, equipe.Page{})
+	if err == nil {
+		for _, k := range keys {
+			n.keys[k.ID.String()] = k.Name
+		}
+	}
 }
 
 // auditSubject is what the wording of an event's changes depends on besides
@@ -343,13 +429,10 @@ type auditSubject struct {
 
 func (w *Web) auditLine(locale string, n *auditNames, frame accountFrame, e event.Event, filter func(equipe.ID, bool) string) auditLine {
 	l := auditLine{At: e.At, Action: w.eventLabel(locale, e.Type), IP: e.IP}
-	switch e.Actor.Kind {
-	case event.ActorUser:
-		l.Actor, l.ActorHref = n.user(e.Actor.ID.String()), filter(*e.Actor.ID, true)
-	case event.ActorKey, event.ActorInstanceKey:
-		l.Actor = n.key(e.Actor.ID.String(), e.Actor.Name)
-	default:
-		l.Actor = w.I18n.T(locale, "audit.system", nil)
+	l.Actor = n.author(e.Actor)
+	// Only a person the reader may know is one to filter by.
+	if e.Actor.Kind == event.ActorUser && e.Actor.ID != nil {
+		l.ActorHref = filter(*e.Actor.ID, true)
 	}
 	id := e.Subject.ID
 	switch e.Subject.Kind {

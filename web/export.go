@@ -33,7 +33,10 @@ func (w *Web) exportAudit(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := auditFilter(r.URL.Query())
+	f, err := auditFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
 	exp, err := w.Team.ExportAudit(r.Context(), actor(r), account, f)
 	if cursorRefused(err) && f.Page.After != "" {
 		f.Page.After = ""

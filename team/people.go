@@ -1,0 +1,199 @@
+package team
+
+import (
+	"context"
+	"slices"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
+	"github.com/equipe-dev/equipe/event"
+)
+
+// PersonKind says who someone an account's log speaks of is to the account
+// now.
+type PersonKind string
+
+// Who people are to an account.
+const (
+	PersonMember    PersonKind = "member"     // a member of the account
+	PersonFirmStaff PersonKind = "firm_staff" // a member of the account's firm, who acts in it through the firm
+	// PersonInstanceAdmin is an instance administrator, who acts in any
+	// account.
+	PersonInstanceAdmin PersonKind = "instance_admin"
+	PersonFormerMember  PersonKind = "former_member" // none of these: someone who left
+)
+
+// Person is someone an account's log speaks of, as its reader may know
+// them.
+type Person struct {
+	Kind PersonKind
+	// Unnamed: the reader may not know who they are (one of the firm's
+	// staff, to the client's own members and keys; see staffUnnamed): their
+	// ID is not for them to see, nor to filter the log by.
+	Unnamed bool
+	// User is who they are, under the names the account shows them, for a
+	// reader who may view the account's members and know them; zero
+	// otherwise, and for an instance administrator or a former member.
+	User equipe.User
+}
+
+// AuditPerson says who the user is to the account, as the actor reading its
+// log may know them: a member, one of the firm's staff, an instance
+// administrator, or a former member. The actor needs audit.view; the names
+// are given to a reader who may also view the account's members. Returns
+// ENOTFOUND or EFORBIDDEN as AuditPage does.
+func (s *Service) AuditPerson(ctx context.Context, actor Actor, account, user equipe.ID) (Person, error) {
+	r, err := s.logReader(ctx, actor, account)
+	if err != nil {
+		return Person{}, err
+	}
+	return r.person(ctx, user)
+}
+
+// staffUnnamed reports whether the staff of the account's firm are not
+// named to the actor there: the client's own members and API keys learn
+// what the firm's staff do and with which role, not who they are. The firm
+// decides who of its staff reaches a client, and it stays the firm's to
+// know; the firm's staff and the instance know them. Every view of a
+// client that speaks of its firm's staff asks this one question (FirmStaff,
+// the audit log, EffectivePermissions).
+func (s *Service) staffUnnamed(ctx context.Context, actor Actor, account equipe.ID) (bool, error) {
+	return s.ownMemberOf(ctx, actor, account)
+}
+
+// logReader is what reading an account's log depends on for the actor who
+// reads it: who may be named to them.
+type logReader struct {
+	s       *Service
+	account equipe.Account
+	unnamed bool // the firm's staff are not named to the reader
+	views   bool // the reader may view the account's members
+	known   map[equipe.ID]Person
+}
+
+// logReader authorizes the actor to read the account's log (audit.view)
+// and returns what reading it depends on.
+func (s *Service) logReader(ctx context.Context, actor Actor, account equipe.ID) (*logReader, error) {
+	m, a, err := s.authorize(ctx, actor, account, "audit.view")
+	if err != nil {
+		return nil, err
+	}
+	acct, err := s.DB.AccountByID(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	unnamed, err := s.staffUnnamed(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	return &logReader{s: s, account: acct, unnamed: unnamed, views: s.permission(m, a, "members.view") == nil,
+		known: map[equipe.ID]Person{}}, nil
+}
+
+// person says who user is to the account, as the reader may know them.
+func (r *logReader) person(ctx context.Context, user equipe.ID) (Person, error) {
+	if p, ok := r.known[user]; ok {
+		return p, nil
+	}
+	p, err := r.lookUp(ctx, user)
+	if err != nil {
+		return Person{}, err
+	}
+	r.known[user] = p
+	return p, nil
+}
+
+func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) {
+	db := r.s.DB
+	m, err := db.Member(ctx, r.account.ID, user)
+	switch equipe.ErrorCode(err) {
+	case "":
+		p := Person{Kind: PersonMember}
+		if r.views {
+			u, err := db.UserByID(ctx, user)
+			if err != nil {
+				return Person{}, err
+			}
+			p.User = m.SeenBy(u)
+		}
+		return p, nil
+	case equipe.ENOTFOUND:
+	default:
+		return Person{}, err
+	}
+	if r.account.ParentID != nil {
+		fm, err := db.Member(ctx, *r.account.ParentID, user)
+		switch equipe.ErrorCode(err) {
+		case "":
+			p := Person{Kind: PersonFirmStaff, Unnamed: r.unnamed}
+			if r.views && !r.unnamed {
+				u, err := db.UserByID(ctx, user)
+				if err != nil {
+					return Person{}, err
+				}
+				p.User = fm.SeenBy(u)
+			}
+			return p, nil
+		case equipe.ENOTFOUND:
+		default:
+			return Person{}, err
+		}
+	}
+	u, err := db.UserByID(ctx, user)
+	switch {
+	case err == nil && u.InstanceAdmin:
+		return Person{Kind: PersonInstanceAdmin}, nil
+	case err == nil, equipe.ErrorCode(err) == equipe.ENOTFOUND:
+		return Person{Kind: PersonFormerMember}, nil
+	}
+	return Person{}, err
+}
+
+// seen returns e as the reader may see it: a person who acted through the
+// firm or the instance says so (Actor.Via), and one of the firm's staff the
+// reader may not know acts with no ID.
+func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error) {
+	if e.Actor.Kind != event.ActorUser || e.Actor.ID == nil {
+		return e, nil
+	}
+	p, err := r.person(ctx, *e.Actor.ID)
+	if err != nil {
+		return e, err
+	}
+	switch p.Kind {
+	case PersonFirmStaff:
+		e.Actor.Via = event.ViaFirm
+	case PersonInstanceAdmin:
+		e.Actor.Via = event.ViaInstance
+	}
+	if p.Unnamed {
+		e.Actor.ID = nil
+	}
+	return e, nil
+}
+
+// hidesActor reports whether the filter's actor is someone the reader may
+// not know: no event is theirs, as far as the reader may tell.
+func (r *logReader) hidesActor(ctx context.Context, f AuditFilter) (bool, error) {
+	if f.ActorID == nil || !r.unnamed {
+		return false, nil
+	}
+	p, err := r.person(ctx, *f.ActorID)
+	return p.Unnamed, err
+}
+
+// check reports the filter's values that can select nothing: a kind of
+// event no account's log records, a subject that is neither an ID nor a
+// custom role's key. The fields are named as the API names them.
+func (f AuditFilter) check() error {
+	var v equipe.Invalid
+	if f.Type != "" && !slices.Contains(event.AccountTypes(), f.Type) {
+		v.AddArgs("type", "audit.type_unknown", map[string]any{"type": string(f.Type)})
+	}
+	if f.Subject != "" {
+		if _, err := equipe.ParseID(f.Subject); err != nil && (!access.ValidKey(f.Subject) || len(f.Subject) > 40) {
+			v.Add("target", "audit.target_invalid")
+		}
+	}
+	return v.Err()
+}
