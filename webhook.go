@@ -52,10 +52,20 @@ type WebhookDelivery struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	ResponseCode  int // of the last attempt (0: no answer)
+	// LastErrorCode is the last attempt's error as a stable code, a message
+	// key (webhooks.error_status…, or webhooks.skipped_while_disabled);
+	// LastError says what happened in the words of the network or the
+	// receiver, for those who debug it. Both "" after a success.
+	LastErrorCode string
 	LastError     string
-	CreatedAt     time.Time
-	LastAttemptAt time.Time
-	DeliveredAt   time.Time
+	// Manual marks a delivery whose next attempt is a manual re-delivery,
+	// and ManualAttempts counts the manual attempts made: the retry
+	// schedule counts the others only.
+	Manual         bool
+	ManualAttempts int
+	CreatedAt      time.Time
+	LastAttemptAt  time.Time
+	DeliveredAt    time.Time
 
 	// Event is the event's row when the delivery is claimed for sending
 	// (nil for a test message, or an event no longer kept).
@@ -72,5 +82,6 @@ type WebhookAttempt struct {
 	Duration     time.Duration
 	ResponseCode int
 	Response     string
+	ErrorCode    string // as the delivery's LastErrorCode
 	Error        string
 }

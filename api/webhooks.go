@@ -47,6 +47,7 @@ type attemptView struct {
 	DurationMS   int64     `json:"duration_ms"`
 	ResponseCode int       `json:"response_code"`
 	Response     string    `json:"response"`
+	ErrorCode    string    `json:"error_code"`
 	Error        string    `json:"error"`
 }
 
@@ -57,6 +58,7 @@ type deliveryView struct {
 	Attempts      int           `json:"attempts"`
 	NextAttemptAt *time.Time    `json:"next_attempt_at"`
 	ResponseCode  int           `json:"response_code"`
+	LastErrorCode string        `json:"last_error_code"`
 	LastError     string        `json:"last_error"`
 	CreatedAt     time.Time     `json:"created_at"`
 	LastAttemptAt *time.Time    `json:"last_attempt_at"`
@@ -67,14 +69,15 @@ type deliveryView struct {
 
 func viewDelivery(d team.DeliveryView) deliveryView {
 	out := deliveryView{ID: d.EventID, Type: d.EventType, Status: string(d.Status), Attempts: d.WebhookDelivery.Attempts,
-		ResponseCode: d.ResponseCode, LastError: d.LastError, CreatedAt: d.CreatedAt,
+		ResponseCode: d.ResponseCode, LastErrorCode: d.LastErrorCode, LastError: d.LastError, CreatedAt: d.CreatedAt,
 		LastAttemptAt: timePtr(d.LastAttemptAt), DeliveredAt: timePtr(d.DeliveredAt), Actions: viewActions(d.Actions)}
-	if d.Status == equipe.DeliveryQueued {
+	// A delivery held while its endpoint is disabled has no attempt due.
+	if d.Status == equipe.DeliveryQueued && !d.Held {
 		out.NextAttemptAt = timePtr(d.NextAttemptAt)
 	}
 	for _, a := range d.Attempts {
 		out.AttemptLog = append(out.AttemptLog, attemptView{At: a.At, DurationMS: a.Duration.Milliseconds(),
-			ResponseCode: a.ResponseCode, Response: a.Response, Error: a.Error})
+			ResponseCode: a.ResponseCode, Response: a.Response, ErrorCode: a.ErrorCode, Error: a.Error})
 	}
 	return out
 }
@@ -169,6 +172,16 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusOK, viewWebhook(v))
 }
 
+// noBody refuses, as decode does, a body that is not the empty object to
+// a request that takes none: a member sent is never silently ignored.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	var none struct{}
+	return decode(w, r, &none)
+}
+
 func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
@@ -186,6 +199,9 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := noBody(w, r); err != nil {
+		return err
+	}
 	v, secret, err := a.Team.RotateWebhookSecret(r.Context(), actor(r), owner, id)
 	if err != nil {
 		return err
@@ -198,6 +214,9 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
+		return err
+	}
+	if err := noBody(w, r); err != nil {
 		return err
 	}
 	d, err := a.Team.TestWebhook(r.Context(), actor(r), owner, id)
@@ -254,6 +273,9 @@ func (a *API) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev, err := pathID(r, "delivery")
 	if err != nil {
+		return err
+	}
+	if err := noBody(w, r); err != nil {
 		return err
 	}
 	if err := a.Team.RedeliverWebhook(r.Context(), actor(r), owner, id, ev); err != nil {

@@ -283,3 +283,127 @@ func TestWebhooks_BadInputIsNeverAServerError(t *testing.T) {
 	}
 	rawCall(t, "DELETE", a.url("/webhooks/nope"), "", a.admin)
 }
+
+// action returns the answer for the action name in an answer's actions.
+func action(r response, name string) map[string]any {
+	as, _ := r.JSON["actions"].(map[string]any)
+	a, _ := as[name].(map[string]any)
+	return a
+}
+
+// TestWebhooks_RoutingTheLogNeedsItsPermissionAndADisabledEndpointHoldsItsQueue
+// plays, over HTTP, what the use cases decide: a key with webhooks.manage
+// alone routes no event and re-delivers nothing; a failure comes with its
+// code; a disabled endpoint's queued delivery announces no attempt and is
+// not re-delivered; an empty change writes nothing; a body given to an
+// action that takes none is read like any other; a cursor is its own
+// account's.
+func TestWebhooks_RoutingTheLogNeedsItsPermissionAndADisabledEndpointHoldsItsQueue(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{Configure: loopbackHooks})
+			c := env.Client()
+			a, b := newTenant(t, env, "owner@a.example"), newTenant(t, env, "owner@b.example")
+			rc := newHookReceiver(t)
+			rc.status.Store(http.StatusInternalServerError)
+			if r := call(t, c, "POST", a.url("/roles"), map[string]any{"key": "hooks", "label_en": "Hook manager",
+				"permissions": map[string]any{"webhooks.manage": true}}, bearer(a.admin)...); r.Status != 201 {
+				t.Fatalf("role: %d %s", r.Status, r.Raw)
+			}
+			hooks := a.key(t, "hooks")
+			if r := call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL + "/mine", "types": []string{"*"}}, bearer(hooks)...); r.Status != 403 || r.code() != "access.permission_required" {
+				t.Errorf("create with webhooks.manage alone: %d %s", r.Status, r.Raw)
+			}
+			if r := call(t, c, "GET", a.url(""), nil, bearer(hooks)...); action(r, "create_webhook")["allowed"] != false || action(r, "manage_webhooks")["allowed"] != true {
+				t.Errorf("the account's actions: %s", r.Raw)
+			}
+			r := call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL + "/a", "types": []string{"contact.created"}}, bearer(a.admin)...)
+			if r.Status != 201 {
+				t.Fatalf("create: %d %s", r.Status, r.Raw)
+			}
+			hook := a.url("/webhooks/" + r.JSON["id"].(string))
+			updated := call(t, c, "GET", hook, nil, bearer(a.admin)...).JSON["updated_at"]
+			if r := call(t, c, "POST", a.url("/contacts"), map[string]any{"last_name": "Comptable", "email": "c@a.example",
+				"kinds": []string{"billing"}}, bearer(a.admin)...); r.Status != 201 {
+				t.Fatalf("contact: %d %s", r.Status, r.Raw)
+			}
+			var d map[string]any
+			env.AwaitWork(t, "the failed attempt recorded", func() bool {
+				r := call(t, c, "GET", hook+"/deliveries?limit=10", nil, bearer(a.admin)...)
+				items, _ := r.JSON["items"].([]any)
+				if len(items) == 1 {
+					d = items[0].(map[string]any)
+				}
+				return d != nil && d["attempts"] == 1.0
+			})
+			delivery := hook + "/deliveries/" + d["id"].(string)
+			one := call(t, c, "GET", delivery, nil, bearer(a.admin)...)
+			att := one.JSON["attempt_log"].([]any)[0].(map[string]any)
+			if d["last_error_code"] != "webhooks.error_status" || d["last_error"] != "answered 500" || att["error_code"] != "webhooks.error_status" {
+				t.Errorf("a failure's code: %v, attempt %v", d, att)
+			}
+
+			// webhooks.manage alone: neither the URL, nor the types, nor a re-delivery.
+			if r := call(t, c, "GET", hook, nil, bearer(hooks)...); action(r, "route")["allowed"] != false || action(r, "edit")["allowed"] != true {
+				t.Errorf("the endpoint's actions for the key: %s", r.Raw)
+			}
+			for _, body := range []map[string]any{{"url": rc.URL + "/stolen"}, {"types": []string{"*"}}} {
+				if r := call(t, c, "PATCH", hook, body, bearer(hooks)...); r.Status != 403 || r.code() != "access.permission_required" {
+					t.Errorf("PATCH %v by the key: %d %s", body, r.Status, r.Raw)
+				}
+			}
+			if r := call(t, c, "POST", delivery+"/redeliver", nil, bearer(hooks)...); r.Status != 403 || r.code() != "access.permission_required" {
+				t.Errorf("re-delivery by the key: %d %s", r.Status, r.Raw)
+			}
+
+			// An empty change changes nothing.
+			audit := func() int {
+				r := call(t, c, "GET", a.url("/audit?limit=200"), nil, bearer(a.admin)...)
+				return len(r.JSON["items"].([]any))
+			}
+			before := audit()
+			for _, body := range []map[string]any{{}, {"url": nil}} {
+				if r := call(t, c, "PATCH", hook, body, bearer(a.admin)...); r.Status != 200 || r.JSON["updated_at"] != updated {
+					t.Errorf("PATCH %v: %d %s", body, r.Status, r.Raw)
+				}
+			}
+			if after := audit(); after != before {
+				t.Errorf("an empty change recorded %d events", after-before)
+			}
+
+			// Disabled: the queued delivery waits with no attempt due, and is not re-delivered.
+			if r := call(t, c, "PATCH", hook, map[string]any{"enabled": false}, bearer(a.admin)...); r.Status != 200 {
+				t.Fatalf("disable: %d %s", r.Status, r.Raw)
+			}
+			one = call(t, c, "GET", delivery, nil, bearer(a.admin)...)
+			if one.JSON["status"] != "queued" || one.JSON["next_attempt_at"] != nil || action(one, "redeliver")["allowed"] != false ||
+				action(one, "redeliver")["code"] != "webhook.already_disabled" {
+				t.Errorf("a delivery of a disabled endpoint: %s", one.Raw)
+			}
+			if r := call(t, c, "POST", delivery+"/redeliver", nil, bearer(a.admin)...); r.Status != 409 || r.code() != "webhook.already_disabled" {
+				t.Errorf("re-delivery to a disabled endpoint: %d %s", r.Status, r.Raw)
+			}
+
+			// An action that takes no body refuses a member, as every request does.
+			for _, path := range []string{"/rotate-secret", "/test", "/deliveries/" + d["id"].(string) + "/redeliver"} {
+				if r := call(t, c, "POST", hook+path, map[string]any{"x": 1}, bearer(a.admin)...); r.Status != 400 || r.code() != "request.unknown_field" {
+					t.Errorf("POST %s with a member: %d %s", path, r.Status, r.Raw)
+				}
+			}
+			if r := call(t, c, "POST", hook+"/rotate-secret", map[string]any{}, bearer(a.admin)...); r.Status != 200 {
+				t.Errorf("rotate with an empty object: %d %s", r.Status, r.Raw)
+			}
+
+			// A cursor of a's endpoints is not b's.
+			call(t, c, "POST", a.url("/webhooks"), map[string]any{"url": rc.URL + "/a2", "types": []string{"*"}}, bearer(a.admin)...)
+			page := call(t, c, "GET", a.url("/webhooks?limit=1"), nil, bearer(a.admin)...)
+			cursor, _ := page.JSON["next_cursor"].(string)
+			if cursor == "" {
+				t.Fatalf("first page: %s", page.Raw)
+			}
+			if r := call(t, c, "GET", b.url("/webhooks?limit=1&cursor="+cursor), nil, bearer(b.admin)...); r.Status != 400 || r.fieldCodes()["cursor"] != "request.cursor_invalid" {
+				t.Errorf("a's cursor on b's list: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}

@@ -317,10 +317,12 @@ func (q Queries) WebhookEndpointByID(ctx context.Context, id equipe.ID) (equipe.
 // the instance), oldest first, with the cursor of the next page ("" after
 // the last).
 func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID, p equipe.Page) ([]equipe.WebhookEndpoint, string, error) {
-	// An account's endpoints and the instance's are two lists.
-	list := "webhooks"
-	if account == nil {
-		list = "instance_webhooks"
+	// Each account's endpoints are a list of their own, and the
+	// instance's another: a cursor of another's is refused, not read as a
+	// position.
+	list := "instance_webhooks"
+	if account != nil {
+		list = "webhooks/" + account.String()
 	}
 	pos, err := after(p, list, number, id)
 	if err != nil {
@@ -349,11 +351,12 @@ func (q Queries) WebhookEndpoints(ctx context.Context, account *equipe.ID, p equ
 }
 
 const deliveryColumns = `endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, response_code,
-	last_error, created_at, last_attempt_at, delivered_at`
+	last_error_code, last_error, manual, manual_attempts, created_at, last_attempt_at, delivered_at`
 
 func deliveryDest(d *equipe.WebhookDelivery) []any {
 	return []any{&d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Status, &d.Attempts, ts(&d.NextAttemptAt),
-		&d.ResponseCode, &d.LastError, ts(&d.CreatedAt), ts(&d.LastAttemptAt), ts(&d.DeliveredAt)}
+		&d.ResponseCode, &d.LastErrorCode, &d.LastError, &d.Manual, &d.ManualAttempts, ts(&d.CreatedAt),
+		ts(&d.LastAttemptAt), ts(&d.DeliveredAt)}
 }
 
 // EnqueueWebhookDelivery writes a delivery that no event causes (a test
@@ -371,19 +374,21 @@ func (w Writes) EnqueueWebhookDelivery(ctx context.Context, d *equipe.WebhookDel
 
 // SkipQueuedWebhookDeliveries abandons the deliveries of the endpoint that
 // wait to be sent (queued), with reason (a message key) as their last
-// error, and returns how many: an endpoint enabled again does not send at
-// once everything that waited while it was disabled. Each can be
-// re-delivered (RequeueWebhookDelivery).
+// error and its code, and returns how many: an endpoint enabled again does
+// not send at once everything that waited while it was disabled. Each can
+// be re-delivered (RequeueWebhookDelivery).
 func (w Writes) SkipQueuedWebhookDeliveries(ctx context.Context, endpoint equipe.ID, reason string) (int64, error) {
-	return w.exec(ctx, `UPDATE webhook_deliveries SET status = 'abandoned', last_error = $2, claim = NULL
-		WHERE endpoint_id = $1 AND status = 'queued'`, endpoint, reason)
+	return w.exec(ctx, `UPDATE webhook_deliveries SET status = 'abandoned', last_error_code = $2, last_error = $2,
+		manual = 0, claim = NULL WHERE endpoint_id = $1 AND status = 'queued'`, endpoint, reason)
 }
 
 // RequeueWebhookDelivery makes a delivery of the endpoint due again at now
-// (a manual re-delivery), whatever its status but processing. Returns
-// ENOTFOUND when there is none, ECONFLICT while it is being sent.
+// (a manual re-delivery), whatever its status but processing: its next
+// attempt is manual, outside the retry schedule, which neither it nor its
+// failure moves on. Returns ENOTFOUND when there is none, ECONFLICT while
+// it is being sent.
 func (w Writes) RequeueWebhookDelivery(ctx context.Context, endpoint, event equipe.ID, now time.Time) error {
-	n, err := w.exec(ctx, `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3
+	n, err := w.exec(ctx, `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3, manual = 1
 		WHERE endpoint_id = $1 AND event_id = $2 AND status <> 'processing'`, endpoint, event, micros(now))
 	if err != nil {
 		return err
@@ -430,8 +435,8 @@ func (q Queries) WebhookDeliveries(ctx context.Context, endpoint equipe.ID, befo
 
 // WebhookAttempts returns the attempts of a delivery, oldest first.
 func (q Queries) WebhookAttempts(ctx context.Context, endpoint, event equipe.ID) ([]equipe.WebhookAttempt, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, endpoint_id, event_id, at, duration_ms, response_code, response, error
-		FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2 ORDER BY at, id`, endpoint, event)
+	rows, err := q.q.QueryContext(ctx, `SELECT id, endpoint_id, event_id, at, duration_ms, response_code, response,
+		error_code, error FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2 ORDER BY at, id`, endpoint, event)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -440,7 +445,7 @@ func (q Queries) WebhookAttempts(ctx context.Context, endpoint, event equipe.ID)
 	for rows.Next() {
 		var a equipe.WebhookAttempt
 		var ms int64
-		if err := rows.Scan(&a.ID, &a.EndpointID, &a.EventID, ts(&a.At), &ms, &a.ResponseCode, &a.Response, &a.Error); err != nil {
+		if err := rows.Scan(&a.ID, &a.EndpointID, &a.EventID, ts(&a.At), &ms, &a.ResponseCode, &a.Response, &a.ErrorCode, &a.Error); err != nil {
 			return nil, wrap(err)
 		}
 		a.Duration = time.Duration(ms) * time.Millisecond
@@ -531,11 +536,13 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease t
 
 // WebhookOutcome is the result of one attempt of a claimed delivery: the
 // attempt, and what becomes of the delivery (delivered, queued again at
-// Next, or abandoned).
+// Next, or abandoned). Manual is an attempt outside the schedule (a
+// re-delivery).
 type WebhookOutcome struct {
 	Attempt equipe.WebhookAttempt
 	Status  equipe.DeliveryStatus
 	Next    time.Time
+	Manual  bool
 }
 
 // outcomeRow is a WebhookOutcome as RecordWebhookOutcomes passes it to the
@@ -550,25 +557,28 @@ type outcomeRow struct {
 	Millis   int64     `json:"duration_ms"`
 	Code     int       `json:"response_code"`
 	Response string    `json:"response"`
+	ErrCode  string    `json:"error_code"`
 	Error    string    `json:"error"`
 }
 
 // outcomeColumns are outcomeRow's columns with their PostgreSQL types.
 var outcomeColumns = [][2]string{{"endpoint_id", "uuid"}, {"event_id", "uuid"}, {"attempt_id", "uuid"},
 	{"status", "text"}, {"next_at", "bigint"}, {"at", "bigint"}, {"duration_ms", "integer"},
-	{"response_code", "integer"}, {"response", "text"}, {"error", "text"}}
+	{"response_code", "integer"}, {"response", "text"}, {"error_code", "text"}, {"error", "text"}}
 
 // RecordWebhookOutcomes records, in one transaction, the attempts of
 // deliveries the worker holds under claim, and returns the endpoints that
-// have failed throughout: an endpoint one of whose deliveries was abandoned
-// and none of whose deliveries succeeded since that one was queued. An
-// outcome of a delivery the worker no longer holds (its lease lapsed and
-// another worker took it) is left out.
+// have failed throughout window (the retry schedule's span): an endpoint
+// one of whose deliveries was abandoned at the end of its schedule (not
+// after a manual attempt), whose first attempt was window or longer
+// before, and none of whose deliveries succeeded since that one was
+// queued. An outcome of a delivery the worker no longer holds (its lease
+// lapsed and another worker took it) is left out.
 //
 // However many outcomes, it costs two statements, one for the attempts and
 // one for the deliveries, each reading the outcomes from one JSON parameter
 // (and one more statement for each abandoned delivery, which is rare).
-func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes []WebhookOutcome) ([]equipe.ID, error) {
+func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes []WebhookOutcome, window time.Duration) ([]equipe.ID, error) {
 	if len(outcomes) == 0 {
 		return nil, nil
 	}
@@ -577,7 +587,7 @@ func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes 
 		a := o.Attempt
 		rows[i] = outcomeRow{Endpoint: a.EndpointID, Event: a.EventID, Attempt: a.ID, Status: string(o.Status),
 			Next: micros(o.Next), At: micros(a.At), Millis: a.Duration.Milliseconds(), Code: a.ResponseCode,
-			Response: a.Response, Error: a.Error}
+			Response: a.Response, ErrCode: a.ErrorCode, Error: a.Error}
 	}
 	param, err := json.Marshal(rows)
 	if err != nil {
@@ -590,31 +600,36 @@ func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes 
 		// The attempts first, while the claim still names the deliveries
 		// this worker holds.
 		if _, err := tx.exec(ctx, `INSERT INTO webhook_attempts (id, endpoint_id, event_id, at, duration_ms,
-			response_code, response, error) SELECT v.attempt_id, v.endpoint_id, v.event_id, v.at, v.duration_ms,
-			v.response_code, v.response, v.error FROM `+v+` JOIN webhook_deliveries d
+			response_code, response, error_code, error) SELECT v.attempt_id, v.endpoint_id, v.event_id, v.at,
+			v.duration_ms, v.response_code, v.response, v.error_code, v.error FROM `+v+` JOIN webhook_deliveries d
 			ON d.endpoint_id = v.endpoint_id AND d.event_id = v.event_id WHERE d.claim = $2 AND d.status = 'processing'`,
 			param, claim); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, db.d.recordStatement("webhook_deliveries", outcomeColumns,
 			"webhook_deliveries.endpoint_id = v.endpoint_id AND webhook_deliveries.event_id = v.event_id",
-			", attempts = attempts + 1, response_code = v.response_code, last_attempt_at = v.at"), param, claim); err != nil {
+			", attempts = attempts + 1, manual_attempts = manual_attempts + manual, manual = 0,"+
+				" last_error_code = v.error_code, response_code = v.response_code, last_attempt_at = v.at"), param, claim); err != nil {
 			return err
 		}
 		for _, o := range outcomes {
-			if o.Status != equipe.DeliveryAbandoned {
+			if o.Status != equipe.DeliveryAbandoned || o.Manual {
 				continue
 			}
 			a := o.Attempt
 			var recorded bool
-			var since sql.NullInt64
+			var first, since sql.NullInt64
 			if err := tx.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_attempts WHERE id = $3),
+				(SELECT MIN(at) FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2),
 				(SELECT MAX(delivered_at) FROM webhook_deliveries WHERE endpoint_id = $1
 				AND delivered_at >= (SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2))`,
-				a.EndpointID, a.EventID, a.ID).Scan(&recorded, &since); err != nil {
+				a.EndpointID, a.EventID, a.ID).Scan(&recorded, &first, &since); err != nil {
 				return wrap(err)
 			}
-			if recorded && !since.Valid {
+			// The first attempt as far back as the window: failures that
+			// came faster than the schedule (whatever made them) are no
+			// day of failing.
+			if recorded && !since.Valid && first.Valid && first.Int64 <= micros(a.At.Add(-window)) {
 				failing = append(failing, a.EndpointID)
 			}
 		}

@@ -123,3 +123,69 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 		})
 	}
 }
+
+// TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne: the errors
+// of deliveries and attempts logged before errors had codes (version 45)
+// are given the code their words say, so that the log says them in its
+// reader's language.
+func TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 45); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			endpoint := equipe.NewID()
+			if _, err := raw.Exec(`INSERT INTO webhook_endpoints (id, url, types, secret, key_id, created_at, updated_at)
+				VALUES ($1, 'https://hooks.example.com/', '*', $2, 'k', 1, 1)`, endpoint, []byte("sealed")); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{
+				"answered 500": "webhooks.error_status",
+				"answered 302: redirects are not followed":                                       "webhooks.error_redirect",
+				`Post "https://hooks.example.com/": context deadline exceeded`:                   "webhooks.error_timeout",
+				"dial tcp 93.184.215.14:443: connect: connection refused":                        "webhooks.error_connection_refused",
+				"dial tcp 10.0.0.1:443: webhook: address refused: 10.0.0.1 is a private address": "webhooks.error_address_refused",
+				"could not resolve nowhere.example: no such host":                                "webhooks.error_unresolved",
+				"tls: failed to verify certificate: x509: certificate has expired":               "webhooks.error_tls",
+				"the event is no longer kept":                                                    "webhooks.error_event_gone",
+				"something else":                                                                 "webhooks.error_other",
+				"webhooks.skipped_while_disabled":                                                "webhooks.skipped_while_disabled",
+				"":                                                                               "",
+			}
+			events := map[equipe.ID]string{}
+			for words := range want {
+				ev := equipe.NewID()
+				events[ev] = words
+				if _, err := raw.Exec(`INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
+					next_attempt_at, last_error, created_at) VALUES ($1, $2, 'member.added', 'abandoned', 1, 1, $3, 1)`,
+					endpoint, ev, words); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := raw.Exec(`INSERT INTO webhook_attempts (id, endpoint_id, event_id, at, duration_ms, error)
+					VALUES ($1, $2, $3, 1, 1, $4)`, equipe.NewID(), endpoint, ev, words); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for ev, words := range events {
+				d, err := db.WebhookDelivery(ctx, endpoint, ev)
+				if err != nil || d.LastErrorCode != want[words] || d.LastError != words {
+					t.Errorf("%q: delivery %+v (%v), want %q", words, d, err, want[words])
+				}
+				atts, err := db.WebhookAttempts(ctx, endpoint, ev)
+				if err != nil || len(atts) != 1 || (words != "webhooks.skipped_while_disabled" && atts[0].ErrorCode != want[words]) {
+					t.Errorf("%q: attempts %+v (%v)", words, atts, err)
+				}
+			}
+		})
+	}
+}

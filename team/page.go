@@ -292,6 +292,7 @@ const (
 	AccountManageKeys      = "manage_keys"      // api_keys.manage: list and revoke keys
 	AccountCreateKey       = "create_key"       // api_keys.manage, by a person whose address is confirmed
 	AccountManageWebhooks  = "manage_webhooks"  // webhooks.manage: the account's webhook endpoints
+	AccountCreateWebhook   = "create_webhook"   // webhooks.manage and audit.view (see webhookRights)
 )
 
 // accountActions pairs each action on an account with its permission.
@@ -302,7 +303,7 @@ var accountActions = []struct{ name, permission string }{
 	{AccountManageClients, "subaccounts.manage"}, {AccountViewAudit, "audit.view"},
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
 	{AccountCreateKey, "api_keys.manage"}, {AccountManageWebhooks, "webhooks.manage"},
-	{AccountEndFirmAccess, "account.manage"},
+	{AccountCreateWebhook, "webhooks.manage"}, {AccountEndFirmAccess, "account.manage"},
 }
 
 // AccountActions answers what the actor may do in the account, each action
@@ -337,6 +338,10 @@ func (s *Service) accountActions(ctx context.Context, actor Actor, account equip
 		}
 		if err == nil && act.name == AccountCreateKey {
 			err = keyMaker(actor)
+		}
+		if err == nil && act.name == AccountCreateWebhook {
+			// An endpoint receives the account's log (see webhookRights).
+			err = s.permission(m, a, "audit.view")
 		}
 		if err == nil && act.name == AccountEndFirmAccess {
 			acct, aerr := s.loadAccount(ctx, account)

@@ -1911,6 +1911,10 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 		_, _, err := s.s.Webhooks(ctx, a, &account, equipe.Page{})
 		return err
 	},
+	team.AccountCreateWebhook: func(s *scene, a team.Actor, account equipe.ID) error {
+		_, _, err := s.s.CreateWebhook(ctx, a, &account, team.WebhookInput{URL: "https://hooks.example.com/", Types: []string{"*"}})
+		return err
+	},
 	team.AccountEndFirmAccess: func(s *scene, a team.Actor, account equipe.ID) error {
 		return s.s.EndFirmAccess(ctx, a, account)
 	},
@@ -1922,7 +1926,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 	names := []string{team.AccountViewMembers, team.AccountAddMember, team.AccountExportMembers, team.AccountManageRoles, team.AccountManageContacts,
 		team.AccountManageResources, team.AccountManageClients, team.AccountViewAudit, team.AccountChangeSettings, team.AccountManageKeys,
-		team.AccountCreateKey, team.AccountManageWebhooks, team.AccountEndFirmAccess}
+		team.AccountCreateKey, team.AccountManageWebhooks, team.AccountCreateWebhook, team.AccountEndFirmAccess}
 	readers := []struct {
 		name string
 		// as returns the reader and the account they read.

@@ -19,7 +19,10 @@ import (
 
 // Webhook endpoints belong to an account, managed by those who hold
 // webhooks.manage there, or to the instance (account nil), managed by the
-// instance's administrators and instance keys.
+// instance's administrators and instance keys. An endpoint receives the
+// account's log: deciding where it goes and what of it (an endpoint's URL
+// and event types) and sending past events again also needs audit.view,
+// which reading that log needs everywhere else.
 
 // Webhook limits.
 const (
@@ -53,7 +56,8 @@ type WebhookChange struct {
 
 // Actions on a webhook endpoint.
 const (
-	WebhookEdit       = "edit"
+	WebhookEdit       = "edit"  // its description, and whether it is enabled
+	WebhookRoute      = "route" // its URL and its event types: webhooks.manage and audit.view
 	WebhookDelete     = "delete"
 	WebhookRotate     = "rotate"
 	WebhookTest       = "test"
@@ -77,6 +81,10 @@ type WebhookView struct {
 	Rotating     bool
 	RotationEnds time.Time
 	Actions      Actions
+
+	// route is the refusal of routing the endpoint's events (nil: the
+	// reader may), which its deliveries' re-delivery answers too.
+	route error
 }
 
 // WebhookTypes returns the event types an endpoint of the account (nil: of
@@ -99,14 +107,42 @@ func WebhookTypes(account *equipe.ID) []string {
 // in the account; an instance administrator or instance key for the
 // instance's.
 func (s *Service) mayManageWebhooks(ctx context.Context, actor Actor, account *equipe.ID) error {
+	_, err := s.webhookRights(ctx, actor, account)
+	return err
+}
+
+// webhookRights returns err when the actor may not manage the endpoints of
+// the account (nil: of the instance), and otherwise route: nil when they
+// may also route the account's events, the refusal when not. Routing, that
+// is creating an endpoint, changing its URL or its event types, or
+// re-delivering what it was sent, needs audit.view beside webhooks.manage:
+// an endpoint receives the account's log, members' addresses included, as
+// the change stream and the audit log give it, and those need audit.view.
+// Without it, webhooks.manage would read the log past and future (an
+// endpoint to one's own receiver, or an existing one pointed there and its
+// deliveries sent again). The instance's managers route its endpoints.
+func (s *Service) webhookRights(ctx context.Context, actor Actor, account *equipe.ID) (route, err error) {
 	if account == nil {
 		if !actor.instance() {
-			return forbidden("webhook.instance_admin_only", nil)
+			return nil, forbidden("webhook.instance_admin_only", nil)
 		}
-		return nil
+		return nil, nil
 	}
-	_, _, err := s.authorize(ctx, actor, *account, "webhooks.manage")
-	return err
+	m, a, err := s.authorize(ctx, actor, *account, "webhooks.manage")
+	if err != nil {
+		return nil, err
+	}
+	return s.permission(m, a, "audit.view"), nil
+}
+
+// mayRouteWebhooks is the rule of who routes an account's events to
+// endpoints (see webhookRights): webhooks.manage and audit.view.
+func (s *Service) mayRouteWebhooks(ctx context.Context, actor Actor, account *equipe.ID) error {
+	route, err := s.webhookRights(ctx, actor, account)
+	if err != nil {
+		return err
+	}
+	return route
 }
 
 // MayManageWebhooks answers whether the actor may list and manage the
@@ -116,9 +152,16 @@ func (s *Service) MayManageWebhooks(ctx context.Context, actor Actor, account *e
 	return allowed(s.mayManageWebhooks(ctx, actor, account))
 }
 
-func (s *Service) viewWebhook(e equipe.WebhookEndpoint) WebhookView {
+// MayCreateWebhook answers whether the actor may add an endpoint to the
+// account (nil: to the instance), with the refusal CreateWebhook would
+// answer (bar its input and the limit of endpoints).
+func (s *Service) MayCreateWebhook(ctx context.Context, actor Actor, account *equipe.ID) Allowed {
+	return allowed(s.mayRouteWebhooks(ctx, actor, account))
+}
+
+func (s *Service) viewWebhook(e equipe.WebhookEndpoint, route error) WebhookView {
 	now := s.now()
-	v := WebhookView{WebhookEndpoint: e}
+	v := WebhookView{WebhookEndpoint: e, route: route}
 	v.Secret, v.PreviousSecret = nil, nil
 	if e.PreviousSecret != nil && now.Before(e.PreviousUntil) {
 		v.Rotating, v.RotationEnds = true, e.PreviousUntil
@@ -129,7 +172,7 @@ func (s *Service) viewWebhook(e equipe.WebhookEndpoint) WebhookView {
 	} else {
 		disable = allowed(conflict("webhook.already_disabled", nil))
 	}
-	v.Actions = Actions{{WebhookEdit, Allowed{}}, {WebhookEnable, enable}, {WebhookDisable, disable},
+	v.Actions = Actions{{WebhookEdit, Allowed{}}, {WebhookRoute, allowed(route)}, {WebhookEnable, enable}, {WebhookDisable, disable},
 		{WebhookTest, disable}, {WebhookRotate, Allowed{}}, {WebhookDeliveries, Allowed{}}, {WebhookDelete, Allowed{}}}
 	return v
 }
@@ -177,7 +220,8 @@ func (s *Service) checkWebhook(account *equipe.ID, in WebhookInput) (equipe.Webh
 // instance), the whole list for the whole page, oldest first, with the
 // cursor of the next page ("" after the last).
 func (s *Service) Webhooks(ctx context.Context, actor Actor, account *equipe.ID, p equipe.Page) ([]WebhookView, string, error) {
-	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
+	route, err := s.webhookRights(ctx, actor, account)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := p.CheckOrWhole(); err != nil {
@@ -189,7 +233,7 @@ func (s *Service) Webhooks(ctx context.Context, actor Actor, account *equipe.ID,
 	}
 	out := make([]WebhookView, 0, len(es))
 	for _, e := range es {
-		out = append(out, s.viewWebhook(e))
+		out = append(out, s.viewWebhook(e, route))
 	}
 	return out, next, nil
 }
@@ -197,14 +241,15 @@ func (s *Service) Webhooks(ctx context.Context, actor Actor, account *equipe.ID,
 // Webhook returns one endpoint of the account (nil: of the instance), or
 // ENOTFOUND.
 func (s *Service) Webhook(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID) (WebhookView, error) {
-	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
+	route, err := s.webhookRights(ctx, actor, account)
+	if err != nil {
 		return WebhookView{}, err
 	}
 	e, err := s.DB.WebhookEndpoint(ctx, account, id)
 	if err != nil {
 		return WebhookView{}, err
 	}
-	return s.viewWebhook(e), nil
+	return s.viewWebhook(e, route), nil
 }
 
 // sealSecret makes a new signing secret for the endpoint and returns it,
@@ -220,8 +265,9 @@ func (s *Service) sealSecret(id equipe.ID) (secret string, sealed []byte, keyID 
 
 // CreateWebhook adds an endpoint to the account (nil: to the instance) and
 // returns it with its signing secret: the only time the secret is shown.
+// It needs audit.view beside webhooks.manage (see webhookRights).
 func (s *Service) CreateWebhook(ctx context.Context, actor Actor, account *equipe.ID, in WebhookInput) (WebhookView, string, error) {
-	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
+	if err := s.mayRouteWebhooks(ctx, actor, account); err != nil {
 		return WebhookView{}, "", err
 	}
 	e, err := s.checkWebhook(account, in)
@@ -252,21 +298,28 @@ func (s *Service) CreateWebhook(ctx context.Context, actor Actor, account *equip
 	if err != nil {
 		return WebhookView{}, "", err
 	}
-	return s.viewWebhook(e), secret, nil
+	return s.viewWebhook(e, nil), secret, nil
 }
 
 // UpdateWebhook changes an endpoint; as changed it must be valid as a
-// whole. Enabling an endpoint the service disabled clears the reason.
+// whole. Changing its URL or its event types needs audit.view beside
+// webhooks.manage (see webhookRights). A change that changes nothing
+// writes nothing, records nothing and sends nothing. The secret stays when
+// the URL changes, as Svix and Stripe keep it: whoever may change the URL
+// may read what it is sent, and the event (webhook.changed) records the
+// URL before and after. Enabling an endpoint the service disabled clears
+// the reason.
 // Enabling a disabled endpoint abandons the deliveries that waited
 // meanwhile, with the reason WebhookSkippedWhileDisabled: a receiver that
 // comes back is not flooded with everything it missed (as Svix and Stripe
 // do), and each can be re-delivered from the log.
 func (s *Service) UpdateWebhook(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID, ch WebhookChange) (WebhookView, error) {
-	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
+	route, err := s.webhookRights(ctx, actor, account)
+	if err != nil {
 		return WebhookView{}, err
 	}
 	var e equipe.WebhookEndpoint
-	err := s.do(ctx, actor, func(u *work.Unit) error {
+	err = s.do(ctx, actor, func(u *work.Unit) error {
 		before, err := u.WebhookEndpoint(ctx, account, id)
 		if err != nil {
 			return err
@@ -289,6 +342,13 @@ func (s *Service) UpdateWebhook(ctx context.Context, actor Actor, account *equip
 			return err
 		}
 		e = before
+		routed := checked.URL != before.URL || !slices.Equal(checked.Types, before.Types)
+		if !routed && checked.Description == before.Description && checked.Enabled == before.Enabled {
+			return nil
+		}
+		if routed && route != nil {
+			return route
+		}
 		e.URL, e.Description, e.Types, e.Enabled, e.UpdatedAt = checked.URL, checked.Description, checked.Types, checked.Enabled, u.Now()
 		if e.Enabled {
 			e.DisabledReason = ""
@@ -307,7 +367,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, actor Actor, account *equip
 	if err != nil {
 		return WebhookView{}, err
 	}
-	return s.viewWebhook(e), nil
+	return s.viewWebhook(e, route), nil
 }
 
 // DeleteWebhook deletes an endpoint and its deliveries.
@@ -333,7 +393,8 @@ func (s *Service) DeleteWebhook(ctx context.Context, actor Actor, account *equip
 // replaces keeps signing too for RotationOverlap; rotating again during
 // that time ends the older one at once.
 func (s *Service) RotateWebhookSecret(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID) (WebhookView, string, error) {
-	if err := s.mayManageWebhooks(ctx, actor, account); err != nil {
+	route, err := s.webhookRights(ctx, actor, account)
+	if err != nil {
 		return WebhookView{}, "", err
 	}
 	secret, sealed, keyID, err := s.sealSecret(id)
@@ -355,7 +416,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, actor Actor, account 
 	if err != nil {
 		return WebhookView{}, "", err
 	}
-	return s.viewWebhook(e), secret, nil
+	return s.viewWebhook(e, route), secret, nil
 }
 
 // TestWebhook queues a test message (type webhook.test) to an enabled
@@ -393,25 +454,44 @@ func (s *Service) TestWebhook(ctx context.Context, actor Actor, account *equipe.
 // what the reader may do with it.
 type DeliveryView struct {
 	equipe.WebhookDelivery
+	// Held is a queued delivery of a disabled endpoint: no attempt is due
+	// (NextAttemptAt is zero), and enabling the endpoint again abandons it
+	// (WebhookSkippedWhileDisabled).
+	Held     bool
 	Attempts []equipe.WebhookAttempt
 	Actions  Actions
 }
 
-func viewDelivery(d equipe.WebhookDelivery) DeliveryView {
-	redeliver := Allowed{}
-	if d.Status == equipe.DeliveryProcessing {
-		redeliver = allowed(conflict("webhook.delivery_in_progress", nil))
+// viewDelivery is d, a delivery of the endpoint e, as its reader sees it.
+// Re-delivering needs the right to route the endpoint's events, and an
+// enabled endpoint, to which it is sent at once.
+func viewDelivery(d equipe.WebhookDelivery, e WebhookView) DeliveryView {
+	var redeliver error
+	switch {
+	case e.route != nil:
+		redeliver = e.route
+	case !e.Enabled:
+		redeliver = conflict("webhook.already_disabled", nil)
+	case d.Status == equipe.DeliveryProcessing:
+		redeliver = conflict("webhook.delivery_in_progress", nil)
 	}
 	d.Payload = ""
-	return DeliveryView{WebhookDelivery: d, Actions: Actions{{WebhookRedeliver, redeliver}}}
+	v := DeliveryView{WebhookDelivery: d, Actions: Actions{{WebhookRedeliver, allowed(redeliver)}}}
+	if !e.Enabled && d.Status == equipe.DeliveryQueued {
+		v.Held, v.NextAttemptAt = true, time.Time{}
+	}
+	return v
 }
 
 // WebhookDeliveries returns the deliveries of an endpoint, newest first,
 // limit at most, older than the delivery before (nil: from the newest); next
 // is the cursor of the following page ("" for none).
 func (s *Service) WebhookDeliveries(ctx context.Context, actor Actor, account *equipe.ID, id equipe.ID, p equipe.Page) ([]DeliveryView, string, error) {
-	const list = "webhook_deliveries"
-	if _, err := s.Webhook(ctx, actor, account, id); err != nil {
+	// Each endpoint's log is a list of its own: a cursor of another's is
+	// refused, not read as a position.
+	list := "webhook_deliveries/" + id.String()
+	e, err := s.Webhook(ctx, actor, account, id)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := p.Check(); err != nil {
@@ -428,21 +508,22 @@ func (s *Service) WebhookDeliveries(ctx context.Context, actor Actor, account *e
 	ds, next := equipe.Cut(ds, p, list, func(d equipe.WebhookDelivery) []string { return []string{d.EventID.String()} })
 	out := make([]DeliveryView, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, viewDelivery(d))
+		out = append(out, viewDelivery(d, e))
 	}
 	return out, next, nil
 }
 
 // WebhookDelivery returns one delivery of an endpoint with its attempts.
 func (s *Service) WebhookDelivery(ctx context.Context, actor Actor, account *equipe.ID, id, eventID equipe.ID) (DeliveryView, error) {
-	if _, err := s.Webhook(ctx, actor, account, id); err != nil {
+	e, err := s.Webhook(ctx, actor, account, id)
+	if err != nil {
 		return DeliveryView{}, err
 	}
 	d, err := s.DB.WebhookDelivery(ctx, id, eventID)
 	if err != nil {
 		return DeliveryView{}, err
 	}
-	v := viewDelivery(d)
+	v := viewDelivery(d, e)
 	if v.Attempts, err = s.DB.WebhookAttempts(ctx, id, eventID); err != nil {
 		return DeliveryView{}, err
 	}
@@ -450,15 +531,24 @@ func (s *Service) WebhookDelivery(ctx context.Context, actor Actor, account *equ
 }
 
 // RedeliverWebhook queues a delivery again, due at once: one more attempt,
-// whatever became of it (a delivery being sent is refused with ECONFLICT
-// webhook.delivery_in_progress).
+// whatever became of it, outside its retry schedule. It needs audit.view
+// beside webhooks.manage (see webhookRights); a disabled endpoint, to
+// which nothing is sent, is refused with ECONFLICT webhook.already_disabled,
+// and a delivery being sent with ECONFLICT webhook.delivery_in_progress.
 func (s *Service) RedeliverWebhook(ctx context.Context, actor Actor, account *equipe.ID, id, eventID equipe.ID) error {
-	if _, err := s.Webhook(ctx, actor, account, id); err != nil {
+	if err := s.mayRouteWebhooks(ctx, actor, account); err != nil {
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
+		e, err := u.WebhookEndpoint(ctx, account, id)
+		if err != nil {
+			return err
+		}
 		if _, err := u.WebhookDelivery(ctx, id, eventID); err != nil {
 			return err
+		}
+		if !e.Enabled {
+			return conflict("webhook.already_disabled", nil)
 		}
 		return u.RequeueWebhookDelivery(ctx, id, eventID, u.Now())
 	})

@@ -2,6 +2,7 @@ package team_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -257,6 +258,181 @@ func TestWebhooks_EnabledAgainAnEndpointSendsNothingThatWaitedButEachCanBeRedeli
 		}
 		if queued != 2 {
 			t.Fatalf("after a new event and a re-delivery: %+v", deliveries())
+		}
+	})
+}
+
+// TestWebhooks_RoutingTheAccountsEventsNeedsTheAuditLog: an endpoint
+// receives the account's log, so creating one, changing its URL or its
+// event types and re-delivering need audit.view beside webhooks.manage;
+// the rest of managing endpoints needs webhooks.manage alone. The actions
+// answers say so.
+func TestWebhooks_RoutingTheAccountsEventsNeedsTheAuditLog(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		for _, r := range []team.RoleInput{
+			{Key: "hooks", LabelEN: "Hooks", Grants: []equipe.Grant{{Permission: "webhooks.manage"}}},
+			{Key: "hooks_audit", LabelEN: "Hooks and log", Grants: []equipe.Grant{{Permission: "webhooks.manage"}, {Permission: "audit.view"}}},
+		} {
+			if _, err := s.s.CreateRole(ctx, s.admin(), s.account, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hooks, both := s.key("hooks only", "hooks"), s.key("hooks and log", "hooks_audit")
+		if _, _, err := s.s.AuditPage(ctx, hooks, s.account, team.AuditFilter{Page: equipe.Page{Limit: 10}}); key(err) != "access.permission_required" {
+			t.Fatalf("the key reads the log: %v", err)
+		}
+		v, _ := s.webhook(t, "https://hooks.example.com/equipe", "member.added")
+		s.added("ann", "collaborator", false)
+		ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, equipe.Page{Limit: 10})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries %+v %v", ds, err)
+		}
+		elsewhere, types := "https://collector.example.net/", []string{"*"}
+		for name, do := range map[string]func(actor team.Actor) error{
+			"create": func(actor team.Actor) error {
+				_, _, err := s.s.CreateWebhook(ctx, actor, &s.account, team.WebhookInput{URL: elsewhere, Types: types, Enabled: true})
+				return err
+			},
+			"change the URL": func(actor team.Actor) error {
+				_, err := s.s.UpdateWebhook(ctx, actor, &s.account, v.ID, team.WebhookChange{URL: &elsewhere})
+				return err
+			},
+			"change the types": func(actor team.Actor) error {
+				_, err := s.s.UpdateWebhook(ctx, actor, &s.account, v.ID, team.WebhookChange{Types: &types})
+				return err
+			},
+			"redeliver": func(actor team.Actor) error { return s.s.RedeliverWebhook(ctx, actor, &s.account, v.ID, ds[0].EventID) },
+		} {
+			s.done(t, "access.permission_required", func() error { return do(hooks) })
+			if err := do(both); err != nil {
+				t.Errorf("%s with audit.view: %v", name, err)
+			}
+		}
+		// The rest needs webhooks.manage alone.
+		desc, off := "CRM", false
+		if _, err := s.s.UpdateWebhook(ctx, hooks, &s.account, v.ID, team.WebhookChange{Description: &desc, Enabled: &off}); err != nil {
+			t.Errorf("describe and disable: %v", err)
+		}
+		if _, _, err := s.s.RotateWebhookSecret(ctx, hooks, &s.account, v.ID); err != nil {
+			t.Errorf("rotate: %v", err)
+		}
+		on := true
+		if _, err := s.s.UpdateWebhook(ctx, hooks, &s.account, v.ID, team.WebhookChange{Enabled: &on}); err != nil {
+			t.Errorf("enable: %v", err)
+		}
+
+		// What each is offered.
+		for _, tt := range []struct {
+			actor team.Actor
+			want  string
+		}{{hooks, "access.permission_required"}, {both, ""}, {s.admin(), ""}} {
+			got, err := s.s.Webhook(ctx, tt.actor, &s.account, v.ID)
+			if err != nil || got.Actions.Get(team.WebhookRoute).Code() != tt.want || !got.Actions.May(team.WebhookEdit) {
+				t.Errorf("endpoint's actions %+v (%v), want route %q", got.Actions, err, tt.want)
+			}
+			as, err := s.s.AccountActions(ctx, tt.actor, s.account)
+			if err != nil || as.Get(team.AccountCreateWebhook).Code() != tt.want || !as.May(team.AccountManageWebhooks) {
+				t.Errorf("account's actions %+v (%v), want create_webhook %q", as, err, tt.want)
+			}
+			if got := s.s.MayCreateWebhook(ctx, tt.actor, &s.account).Code(); got != tt.want {
+				t.Errorf("may create: %q, want %q", got, tt.want)
+			}
+			ds, _, err := s.s.WebhookDeliveries(ctx, tt.actor, &s.account, v.ID, equipe.Page{Limit: 10})
+			if err != nil || len(ds) == 0 || ds[0].Actions.Get(team.WebhookRedeliver).Code() != tt.want {
+				t.Errorf("deliveries %+v (%v), want redeliver %q", ds, err, tt.want)
+			}
+		}
+	})
+}
+
+// TestWebhooks_ADisabledEndpointHoldsItsQueueAndRefusesRedelivery: nothing
+// is sent to a disabled endpoint, so its queued deliveries announce no
+// attempt, and a re-delivery, which would wait and then be abandoned when
+// the endpoint is enabled again, is refused as the test message is.
+func TestWebhooks_ADisabledEndpointHoldsItsQueueAndRefusesRedelivery(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		v, _ := s.webhook(t, "https://hooks.example.com/equipe", "member.added")
+		s.added("ann", "collaborator", false)
+		off := false
+		if _, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, team.WebhookChange{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		ds, _, err := s.s.WebhookDeliveries(ctx, s.admin(), &s.account, v.ID, equipe.Page{Limit: 10})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries %+v %v", ds, err)
+		}
+		d := ds[0]
+		if d.Status != equipe.DeliveryQueued || !d.Held || !d.NextAttemptAt.IsZero() ||
+			d.Actions.Get(team.WebhookRedeliver).Code() != "webhook.already_disabled" {
+			t.Errorf("a delivery of a disabled endpoint: %+v", d)
+		}
+		if one, err := s.s.WebhookDelivery(ctx, s.admin(), &s.account, v.ID, d.EventID); err != nil || !one.Held || !one.NextAttemptAt.IsZero() {
+			t.Errorf("the delivery alone: %+v %v", one, err)
+		}
+		s.done(t, "webhook.already_disabled", func() error { return s.s.RedeliverWebhook(ctx, s.admin(), &s.account, v.ID, d.EventID) })
+	})
+}
+
+// TestWebhooks_AChangeThatChangesNothingWritesNothing: an endpoint sent
+// back as it is (an empty change, or a form saved unchanged) records no
+// event, sends no webhook and keeps its updated_at.
+func TestWebhooks_AChangeThatChangesNothingWritesNothing(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		v, _ := s.webhook(t, "https://hooks.example.com/equipe", "*")
+		url, desc, types, on := " https://hooks.example.com/equipe ", "", []string{"all"}, true
+		for _, ch := range []team.WebhookChange{{}, {URL: &url, Description: &desc, Types: &types, Enabled: &on}} {
+			before := s.snapshot()
+			got, err := s.s.UpdateWebhook(ctx, s.admin(), &s.account, v.ID, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.wrote(t, before)
+			if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+				t.Errorf("an empty change wrote rows: %v → %v", before.counts, after.counts)
+			}
+			if !got.UpdatedAt.Equal(v.UpdatedAt) {
+				t.Errorf("updated_at moved: %v → %v", v.UpdatedAt, got.UpdatedAt)
+			}
+		}
+	})
+}
+
+// TestWebhooks_AListsCursorIsItsAccountsOnly: a cursor of one account's
+// endpoints, or of one endpoint's log, is refused on another's.
+func TestWebhooks_AListsCursorIsItsAccountsOnly(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		a, other := b.scene(t), b.scene(t)
+		var hooks []team.WebhookView
+		for range 2 {
+			v, _ := a.webhook(t, "https://hooks.example.com/a", "*")
+			other.webhook(t, "https://hooks.example.com/b", "*")
+			hooks = append(hooks, v)
+			if _, err := a.s.TestWebhook(ctx, a.admin(), &a.account, v.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.s.TestWebhook(ctx, a.admin(), &a.account, v.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, next, err := a.s.Webhooks(ctx, a.admin(), &a.account, equipe.Page{Limit: 1})
+		if err != nil || next == "" {
+			t.Fatalf("first page: %q %v", next, err)
+		}
+		if _, _, err := a.s.Webhooks(ctx, a.admin(), &a.account, equipe.Page{After: next, Limit: 1}); err != nil {
+			t.Errorf("the account's own cursor: %v", err)
+		}
+		if _, _, err := other.s.Webhooks(ctx, other.admin(), &other.account, equipe.Page{After: next, Limit: 1}); key(err) != "error.fields cursor=request.cursor_invalid" {
+			t.Errorf("another account's cursor: %v", err)
+		}
+		_, next, err = a.s.WebhookDeliveries(ctx, a.admin(), &a.account, hooks[0].ID, equipe.Page{Limit: 1})
+		if err != nil || next == "" {
+			t.Fatalf("first page of the log: %q %v", next, err)
+		}
+		if _, _, err := a.s.WebhookDeliveries(ctx, a.admin(), &a.account, hooks[1].ID, equipe.Page{After: next, Limit: 1}); key(err) != "error.fields cursor=request.cursor_invalid" {
+			t.Errorf("another endpoint's log cursor: %v", err)
 		}
 	})
 }

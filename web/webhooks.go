@@ -40,6 +40,12 @@ type webhookForm struct {
 	URL   string // where the form posts
 	Types []option
 	All   bool
+	// Locked is why the reader may not change the endpoint's URL and
+	// event types (the use case's refusal, said), "" when they may: the
+	// form then shows them, Current and TypesLabel, without their fields.
+	Locked     string
+	Current    string
+	TypesLabel string
 }
 
 // webhookFieldsData is what the "webhook-fields" template gets.
@@ -52,6 +58,9 @@ type webhooksPage struct {
 	Frame *accountFrame // nil for the instance's
 	Rows  []webhookRow
 	New   webhookForm
+	// NewRefusal says why the reader may not add an endpoint (then no
+	// form), "" when they may.
+	NewRefusal string
 }
 
 type webhookRow struct {
@@ -89,6 +98,7 @@ type deliveryRow struct {
 	Error     string
 	CreatedAt time.Time
 	Next      time.Time // the next attempt, when queued
+	Held      bool      // queued while the endpoint is disabled: no attempt is due
 	Href      string
 	Redeliver string // the post URL, "" when not offered
 }
@@ -146,12 +156,29 @@ func (w *Web) typesForm(locale string, account *equipe.ID, action string, chosen
 	return f
 }
 
-// typesLabel names an endpoint's types in locale.
+// typesLabel names an endpoint's types in locale, each by its label as the
+// form's checkboxes do.
 func (w *Web) typesLabel(locale string, types []string) string {
 	if slices.Contains(types, equipe.WebhookAllTypes) {
 		return w.I18n.T(locale, "webhooks.all_types", nil)
 	}
-	return strings.Join(types, ", ")
+	labels := make([]string, len(types))
+	for i, t := range types {
+		labels[i] = t
+		if w.I18n.Has("event." + t) {
+			labels[i] = w.I18n.T(locale, "event."+t, nil)
+		}
+	}
+	return strings.Join(labels, ", ")
+}
+
+// deliveryError says a delivery's or an attempt's error in locale: its
+// code's message, or, for a row kept before errors had codes, its words.
+func (w *Web) deliveryError(locale, code, words string, status int) string {
+	if code != "" && w.I18n.Has(code) {
+		return w.I18n.T(locale, code, map[string]any{"code": status})
+	}
+	return words
 }
 
 func (w *Web) webhookRow(locale string, v team.WebhookView) webhookRow {
@@ -203,7 +230,12 @@ func (w *Web) showWebhooks(rw http.ResponseWriter, r *http.Request, account *equ
 	p.Form.arrange(webhookFields...)
 	p.Form.label("url", "webhooks.url", "description", "webhooks.description", "types", "webhooks.types")
 	p.Notice = webhookNotices[r.URL.Query().Get("done")]
-	d := webhooksPage{Frame: frame, New: w.typesForm(p.Locale, account, webhooksURL(account), strings.Split(p.Form.Value("types"), ","))}
+	d := webhooksPage{Frame: frame}
+	if a := w.Team.MayCreateWebhook(r.Context(), actor(r), account); a.OK() {
+		d.New = w.typesForm(p.Locale, account, webhooksURL(account), strings.Split(p.Form.Value("types"), ","))
+	} else {
+		d.NewRefusal = w.I18n.T(p.Locale, a.Err.Key, a.Err.Args)
+	}
 	for _, v := range list {
 		d.Rows = append(d.Rows, w.webhookRow(p.Locale, v))
 	}
@@ -289,6 +321,9 @@ func (w *Web) showWebhook(rw http.ResponseWriter, r *http.Request, account *equi
 	d := webhookPage{Frame: frame, Back: webhooksURL(account), Row: w.webhookRow(p.Locale, v),
 		Edit: w.typesForm(p.Locale, account, self, strings.Split(f.Value("types"), ",")), Enabled: f.Value("enabled") != "",
 		Rotating: v.Rotating, RotationEnds: v.RotationEnds}
+	if a := v.Actions.Get(team.WebhookRoute); !a.OK() {
+		d.Edit.Locked, d.Edit.Current, d.Edit.TypesLabel = w.I18n.T(p.Locale, a.Err.Key, a.Err.Args), v.URL, w.typesLabel(p.Locale, v.Types)
+	}
 	if a := v.Actions.Get(team.WebhookTest); a.OK() {
 		d.Test = self + "/test"
 	} else {
@@ -316,7 +351,8 @@ func (w *Web) showWebhook(rw http.ResponseWriter, r *http.Request, account *equi
 
 func (w *Web) deliveryRow(locale, self string, dv team.DeliveryView) deliveryRow {
 	row := deliveryRow{ID: dv.EventID.String(), Type: dv.EventType, Attempts: dv.WebhookDelivery.Attempts,
-		Code: dv.ResponseCode, Error: dv.LastError, CreatedAt: dv.CreatedAt, Delivered: dv.Status == equipe.DeliveryDelivered,
+		Code: dv.ResponseCode, Error: w.deliveryError(locale, dv.LastErrorCode, dv.LastError, dv.ResponseCode),
+		CreatedAt: dv.CreatedAt, Delivered: dv.Status == equipe.DeliveryDelivered, Held: dv.Held,
 		Status: w.I18n.T(locale, "webhooks.status_"+string(dv.Status), nil),
 		Href:   self + "/deliveries/" + dv.EventID.String()}
 	if w.I18n.Has("event." + dv.EventType) {
@@ -324,10 +360,10 @@ func (w *Web) deliveryRow(locale, self string, dv team.DeliveryView) deliveryRow
 	} else if dv.EventType == equipe.WebhookTestType {
 		row.Type = w.I18n.T(locale, "webhooks.test_event", nil)
 	}
-	if dv.LastError == team.WebhookSkippedWhileDisabled {
+	if dv.LastErrorCode == "" && dv.LastError == team.WebhookSkippedWhileDisabled {
 		row.Error = w.I18n.T(locale, dv.LastError, nil)
 	}
-	if dv.Status == equipe.DeliveryQueued {
+	if dv.Status == equipe.DeliveryQueued && !dv.Held {
 		row.Next = dv.NextAttemptAt
 	}
 	if dv.Actions.May(team.WebhookRedeliver) {
@@ -349,9 +385,15 @@ func (w *Web) updateWebhook(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	url, desc, types, enabled := r.PostFormValue("url"), r.PostFormValue("description"), postedTypes(r), r.PostFormValue("enabled") != ""
-	_, err = w.Team.UpdateWebhook(r.Context(), actor(r), account, id, team.WebhookChange{URL: &url, Description: &desc,
-		Types: &types, Enabled: &enabled})
+	desc, enabled := r.PostFormValue("description"), r.PostFormValue("enabled") != ""
+	ch := team.WebhookChange{Description: &desc, Enabled: &enabled}
+	// A reader who may not route the endpoint's events is shown its URL
+	// and types without their fields: what the form does not hold stays.
+	if _, ok := r.PostForm["url"]; ok {
+		url, types := r.PostFormValue("url"), postedTypes(r)
+		ch.URL, ch.Types = &url, &types
+	}
+	_, err = w.Team.UpdateWebhook(r.Context(), actor(r), account, id, ch)
 	if err != nil {
 		f := keepWebhook(r)
 		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !f.absorb(err, nil) {
@@ -368,21 +410,28 @@ func (w *Web) testWebhook(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := w.Team.TestWebhook(r.Context(), actor(r), account, id); err != nil {
-		f := newForm()
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND || !f.absorb(err, nil) {
-			return w.refuse(rw, r, err)
-		}
-		v, verr := w.Team.Webhook(r.Context(), actor(r), account, id)
-		if verr != nil {
-			return w.refuse(rw, r, verr)
-		}
-		f.Values = map[string]string{"url": v.URL, "description": v.Description, "types": strings.Join(v.Types, ",")}
-		if v.Enabled {
-			f.Values["enabled"] = "on"
-		}
-		return w.showWebhook(rw, r, account, id, f, refusedStatus(err))
+		return w.refuseOnWebhook(rw, r, account, id, err)
 	}
 	return redirect(rw, r, webhooksURL(account)+"/"+id.String()+"?done=tested")
+}
+
+// refuseOnWebhook answers an action on the endpoint that its use case
+// refused for a reason of its state (disabled, a delivery being sent, a
+// limit): the endpoint's page again, with the refusal said at its top.
+func (w *Web) refuseOnWebhook(rw http.ResponseWriter, r *http.Request, account *equipe.ID, id equipe.ID, err error) error {
+	f := newForm()
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND || !f.absorb(err, nil) {
+		return w.refuse(rw, r, err)
+	}
+	v, verr := w.Team.Webhook(r.Context(), actor(r), account, id)
+	if verr != nil {
+		return w.refuse(rw, r, verr)
+	}
+	f.Values = map[string]string{"url": v.URL, "description": v.Description, "types": strings.Join(v.Types, ",")}
+	if v.Enabled {
+		f.Values["enabled"] = "on"
+	}
+	return w.showWebhook(rw, r, account, id, f, refusedStatus(err))
 }
 
 func (w *Web) rotateWebhook(rw http.ResponseWriter, r *http.Request) error {
@@ -451,7 +500,7 @@ func (w *Web) webhookDelivery(rw http.ResponseWriter, r *http.Request) error {
 	d := deliveryPage{Frame: frame, Back: self, Delivery: w.deliveryRow(p.Locale, self, dv)}
 	for _, a := range dv.Attempts {
 		d.Attempts = append(d.Attempts, attemptRow{At: a.At, Duration: a.Duration.Round(time.Millisecond).String(),
-			Code: a.ResponseCode, Response: a.Response, Error: a.Error})
+			Code: a.ResponseCode, Response: a.Response, Error: w.deliveryError(p.Locale, a.ErrorCode, a.Error, a.ResponseCode)})
 	}
 	p.Data = d
 	return w.render(rw, r, http.StatusOK, "webhook_delivery", p)
@@ -467,10 +516,7 @@ func (w *Web) redeliverWebhook(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := w.Team.RedeliverWebhook(r.Context(), actor(r), account, id, ev); err != nil {
-		if equipe.ErrorCode(err) == equipe.ECONFLICT {
-			return redirect(rw, r, webhooksURL(account)+"/"+id.String())
-		}
-		return w.refuse(rw, r, err)
+		return w.refuseOnWebhook(rw, r, account, id, err)
 	}
 	return redirect(rw, r, webhooksURL(account)+"/"+id.String()+"?done=redelivered")
 }

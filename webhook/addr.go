@@ -34,13 +34,17 @@ var (
 	v4compat    = netip.MustParsePrefix("::/96")     // IPv4-compatible (deprecated): ::a.b.c.d
 	sixToFour   = netip.MustParsePrefix("2002::/16") // 6to4: 2002:aabb:ccdd::
 	teredo      = netip.MustParsePrefix("2001::/32") // Teredo: the address within is obscured
+	// documentation are the ranges kept for examples (RFC 5737, RFC 3849):
+	// routed nowhere, so a URL to one is a mistake or a probe.
+	documentation = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
+		netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32")}
 )
 
 // Refused reports why a connection to a may not be made, or "" when it may:
 // private (RFC 1918, and IPv6 unique-local fc00::/7), loopback (unless
 // allowed), link-local (169.254.0.0/16, where cloud metadata services
 // answer, and fe80::/10), unspecified, multicast, CGNAT (100.64.0.0/10) and
-// other reserved ranges. An IPv4 address written as IPv6 (::ffff:a.b.c.d,
+// other reserved ranges (documentation's among them). An IPv4 address written as IPv6 (::ffff:a.b.c.d,
 // ::a.b.c.d, through NAT64 or 6to4) is judged as the IPv4 address; a
 // Teredo address, whose IPv4 address within is obscured, is refused.
 func (r Rules) Refused(a netip.Addr) string {
@@ -75,25 +79,43 @@ func (r Rules) Refused(a netip.Addr) string {
 	case reserved.Contains(a), benchmark.Contains(a), ietf.Contains(a), siteLocal.Contains(a), !a.IsValid():
 		return "reserved"
 	}
+	for _, p := range documentation {
+		if p.Contains(a) {
+			return "documentation"
+		}
+	}
 	return ""
 }
 
 // Problems of a URL, as message keys.
 const (
 	URLInvalid   = "webhook.url_invalid"
+	URLTooLong   = "webhook.url_too_long"
 	URLNotHTTPS  = "webhook.url_https"
 	URLForbidden = "webhook.url_forbidden"
+	// URLNumericHost is a host of digits that is not an IPv4 address in
+	// its usual form (2130706433, 0x7f000001, 127.1, 017700000001):
+	// resolvers and browsers read such hosts as addresses, each its own
+	// way, so one could not be judged here as it would be connected to.
+	URLNumericHost = "webhook.url_numeric_host"
 )
 
+// MaxURL is the longest URL an endpoint may have.
+const MaxURL = 2000
+
 // CheckURL returns the URL to store, or the key of what is wrong with raw:
-// not an absolute URL with a host, not https (http only to a loopback
-// address when allowed), credentials in it, or a host that is an address
+// longer than MaxURL, not an absolute URL with a host, not https (http
+// only to a loopback address when allowed), credentials in it, a host of
+// digits not written as a usual IPv4 address, or a host that is an address
 // the rules refuse (or names this machine). Names are resolved when the
 // request is made, and checked then (see Client).
 func (r Rules) CheckURL(raw string) (string, string) {
 	raw = strings.TrimSpace(raw)
+	if len(raw) > MaxURL {
+		return "", URLTooLong
+	}
 	u, err := url.Parse(raw)
-	if err != nil || len(raw) > 2000 || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
+	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
 		return "", URLInvalid
 	}
 	if p := u.Port(); p != "" {
@@ -101,9 +123,14 @@ func (r Rules) CheckURL(raw string) (string, string) {
 			return "", URLInvalid
 		}
 	}
-	host := strings.ToLower(u.Hostname())
+	// A name's final dot (localhost.) names the same host: it is judged
+	// without.
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	a, aerr := netip.ParseAddr(strings.Trim(host, "[]"))
 	isAddr := aerr == nil
+	if !isAddr && numericHost(host) {
+		return "", URLNumericHost
+	}
 	loopbackName := host == "localhost" || strings.HasSuffix(host, ".localhost")
 	switch u.Scheme {
 	case "https":
@@ -123,8 +150,22 @@ func (r Rules) CheckURL(raw string) (string, string) {
 	return u.String(), ""
 }
 
+// numericHost reports whether host's last label is a number (decimal, or
+// hexadecimal after 0x), which makes the whole host an IPv4 address to URL
+// parsers (WHATWG), however it is written: no top-level domain is numeric.
+func numericHost(host string) bool {
+	last := host[strings.LastIndex(host, ".")+1:]
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}
+
 // errRefused is the error of a connection to an address the rules refuse.
 var errRefused = errors.New("webhook: address refused")
+
+// errNoAddress is the error of a name that resolves to no address.
+var errNoAddress = errors.New("webhook")
 
 // control is the dialer's Control: it runs for the very address being
 // connected to, after resolution, so that no name resolved twice (DNS
@@ -186,7 +227,7 @@ func dial(d *net.Dialer, lookup Lookup) func(ctx context.Context, network, addr 
 			return nil, err
 		}
 		if len(addrs) == 0 {
-			return nil, fmt.Errorf("webhook: %s has no address", host)
+			return nil, fmt.Errorf("%w: %s has no address", errNoAddress, host)
 		}
 		var errs []error
 		for _, a := range addrs {

@@ -3,16 +3,22 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -464,6 +470,135 @@ func TestRetries_FollowTheScheduleThenTheEndpointIsDisabledAndItsAdministratorsE
 	})
 }
 
+// TestRetries_ManualRedeliveriesUseNoneOfTheScheduleAndDisableNothing:
+// someone who re-delivers again and again to a receiver that is down
+// makes attempts outside the schedule, which stays where it was, and the
+// endpoint is not disabled for failures that took seconds, not a day.
+func TestRetries_ManualRedeliveriesUseNoneOfTheScheduleAndDisableNothing(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		rc := newReceiver(t)
+		rc.status.Store(http.StatusServiceUnavailable)
+		ep, _ := r.endpoint(t, &r.account, rc.URL, "contact.created")
+		r.contact(t, "Lovelace")
+		if n := r.runOnce(t); n != 1 {
+			t.Fatalf("first attempt: claimed %d", n)
+		}
+		id := r.deliveries(t, ep.ID)[0].EventID
+		manual := len(webhook.Schedule) + 2
+		for range manual {
+			if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, id); err != nil {
+				t.Fatal(err)
+			}
+			if n := r.runOnce(t); n != 1 {
+				t.Fatalf("re-delivery: claimed %d", n)
+			}
+		}
+		d := r.deliveries(t, ep.ID)[0]
+		if d.Status != equipe.DeliveryQueued || d.Attempts != manual+1 || d.ManualAttempts != manual || d.Manual ||
+			!d.NextAttemptAt.Equal(d.LastAttemptAt.Add(webhook.Schedule[0])) {
+			t.Errorf("after %d re-deliveries: %+v", manual, d)
+		}
+		v, err := r.st.Team.Webhook(ctx, r.admin, &r.account, ep.ID)
+		if err != nil || !v.Enabled {
+			t.Errorf("the endpoint after re-deliveries: %+v %v", v, err)
+		}
+		if mails := servicetest.Mails(t, r.raw, r.adminU.Email); len(mails) != 0 {
+			t.Errorf("emails to the administrator: %+v", mails)
+		}
+		// The schedule goes on from its second attempt.
+		r.st.Clock.Advance(webhook.Schedule[0])
+		r.runOnce(t)
+		if d := r.deliveries(t, ep.ID)[0]; d.Status != equipe.DeliveryQueued || d.Attempts-d.ManualAttempts != 2 ||
+			!d.NextAttemptAt.Equal(d.LastAttemptAt.Add(webhook.Schedule[1])) {
+			t.Errorf("the schedule's second attempt: %+v", d)
+		}
+	})
+}
+
+// TestRetries_AnEndpointIsDisabledOnlyAfterFailingThroughoutTheWindow: a
+// delivery abandoned sooner than the schedule's span after its first
+// attempt disables nothing.
+func TestRetries_AnEndpointIsDisabledOnlyAfterFailingThroughoutTheWindow(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		ep, _ := r.endpoint(t, &r.account, "https://hooks.example.com/w", "contact.created")
+		r.contact(t, "Lovelace")
+		record := func(at time.Time, status equipe.DeliveryStatus) []equipe.ID {
+			t.Helper()
+			ds, err := db.ClaimWebhookDeliveries(ctx, at, time.Minute, 10, "w")
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("claimed %d (%v)", len(ds), err)
+			}
+			a := equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: ep.ID, EventID: ds[0].EventID, At: at,
+				ResponseCode: 503, ErrorCode: webhook.ErrorStatus, Error: "answered 503"}
+			failing, err := db.RecordWebhookOutcomes(ctx, "w", []store.WebhookOutcome{{Attempt: a, Status: status, Next: at}}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return failing
+		}
+		start := r.st.Clock.Now().Add(time.Second)
+		if failing := record(start, equipe.DeliveryQueued); len(failing) != 0 {
+			t.Fatalf("a failed attempt: failing %v", failing)
+		}
+		if failing := record(start.Add(time.Hour-time.Second), equipe.DeliveryAbandoned); len(failing) != 0 {
+			t.Errorf("abandoned within the window: failing %v", failing)
+		}
+		if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, r.deliveries(t, ep.ID)[0].EventID); err != nil {
+			t.Fatal(err)
+		}
+		if failing := record(start.Add(time.Hour), equipe.DeliveryAbandoned); len(failing) != 1 || failing[0] != ep.ID {
+			t.Errorf("abandoned a window after the first attempt: failing %v", failing)
+		}
+	})
+}
+
+// TestDelivery_EachFailureIsKeptWithItsCode: the log keeps a stable code
+// beside the error's words, for the pages to say it in the reader's
+// language.
+func TestDelivery_EachFailureIsKeptWithItsCode(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		down := httptest.NewServer(http.NotFoundHandler())
+		down.Close()
+		failing := newReceiver(t)
+		failing.status.Store(http.StatusInternalServerError)
+		want := map[equipe.ID]string{}
+		for url, code := range map[string]string{down.URL: webhook.ErrorConnectionRefused, failing.URL: webhook.ErrorStatus} {
+			ep, _ := r.endpoint(t, &r.account, url, "contact.created")
+			want[ep.ID] = code
+		}
+		r.contact(t, "Lovelace")
+		r.runOnce(t)
+		for id, code := range want {
+			d := r.deliveries(t, id)[0]
+			atts, err := db.WebhookAttempts(ctx, id, d.EventID)
+			if err != nil || len(atts) != 1 || d.LastErrorCode != code || atts[0].ErrorCode != code || d.LastError == "" || atts[0].Error == "" {
+				t.Errorf("want %s: delivery %+v, attempts %+v (%v)", code, d, atts, err)
+			}
+		}
+	})
+}
+
+func TestErrorCode(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, webhook.ErrorConnectionRefused},
+		{&url.Error{Op: "Post", URL: "https://x", Err: context.DeadlineExceeded}, webhook.ErrorTimeout},
+		{&url.Error{Op: "Post", URL: "https://x", Err: &net.DNSError{Name: "x", IsNotFound: true}}, webhook.ErrorUnresolved},
+		{&url.Error{Op: "Post", URL: "https://x", Err: x509.UnknownAuthorityError{}}, webhook.ErrorTLS},
+		{errors.New("something else"), webhook.ErrorOther},
+	} {
+		if got := webhook.ErrorCode(tt.err); got != tt.want {
+			t.Errorf("ErrorCode(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
 func TestDelivery_ARedirectIsNotFollowed(t *testing.T) {
 	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
 		r := newRig(t, db, cfg)
@@ -479,7 +614,8 @@ func TestDelivery_ARedirectIsNotFollowed(t *testing.T) {
 		if len(target.received()) != 0 {
 			t.Error("the redirect was followed")
 		}
-		if ds[0].Status != equipe.DeliveryQueued || ds[0].ResponseCode != 307 || !strings.Contains(ds[0].LastError, "redirects are not followed") {
+		if ds[0].Status != equipe.DeliveryQueued || ds[0].ResponseCode != 307 || !strings.Contains(ds[0].LastError, "redirects are not followed") ||
+			ds[0].LastErrorCode != webhook.ErrorRedirect {
 			t.Errorf("delivery after a redirect: %+v", ds[0])
 		}
 	})
@@ -545,6 +681,23 @@ func TestCheckURL(t *testing.T) {
 		{"https://user:pass@hooks.example.com/", webhook.Rules{}, webhook.URLInvalid},
 		{"ftp://hooks.example.com/", webhook.Rules{}, webhook.URLNotHTTPS},
 		{"hooks.example.com", webhook.Rules{}, webhook.URLInvalid},
+		// Hosts of digits are addresses to resolvers and browsers,
+		// whatever their spelling: only the usual one is judged.
+		{"https://0x7f000001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://2130706433/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://127.1/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://017700000001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://127.000.000.001/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://hooks.0x2a/", webhook.Rules{}, webhook.URLNumericHost},
+		{"https://93.184.215.14/", webhook.Rules{}, ""},
+		{"https://1password.example.com/", webhook.Rules{}, ""},
+		{"https://localhost./", webhook.Rules{}, webhook.URLForbidden},
+		{"https://127.0.0.1./", webhook.Rules{}, webhook.URLForbidden},
+		{"https://192.0.2.10/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://198.51.100.7/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://203.0.113.9/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://[2001:db8::1]/", webhook.Rules{}, webhook.URLForbidden},
+		{"https://hooks.example.com/" + strings.Repeat("a", webhook.MaxURL), webhook.Rules{}, webhook.URLTooLong},
 	} {
 		if _, got := tt.rules.CheckURL(tt.url); got != tt.want {
 			t.Errorf("CheckURL(%q, loopback %v) = %q, want %q", tt.url, tt.rules.AllowHTTPLoopback, got, tt.want)
@@ -652,7 +805,7 @@ func TestClaims_ABatchComesWithItsEventsAndALapsedClaimIsNotRecorded(t *testing.
 			}
 			return out
 		}
-		if failing, err := db.RecordWebhookOutcomes(ctx, "a", outcomes(first, now, 500)); err != nil || len(failing) != 0 {
+		if failing, err := db.RecordWebhookOutcomes(ctx, "a", outcomes(first, now, 500), time.Hour); err != nil || len(failing) != 0 {
 			t.Fatal(failing, err)
 		}
 		for _, d := range r.deliveries(t, ep.ID) {
@@ -661,7 +814,7 @@ func TestClaims_ABatchComesWithItsEventsAndALapsedClaimIsNotRecorded(t *testing.
 			}
 		}
 		mine := outcomes(taken, later, 204)
-		if _, err := db.RecordWebhookOutcomes(ctx, "c", mine); err != nil {
+		if _, err := db.RecordWebhookOutcomes(ctx, "c", mine, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		for _, o := range mine {

@@ -3,6 +3,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -189,7 +192,19 @@ func (q queue) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 	return jobs, nil
 }
 
-func (q queue) Attempt(j job) int { return j.d.Attempts + 1 }
+// Attempt is the delivery's place in the retry schedule, which counts the
+// attempts the schedule made: a manual re-delivery takes the place of the
+// last of them (at least the first), so that when it fails the wait that
+// follows is the one the schedule was at, and a delivery whose schedule was
+// spent is abandoned again. However many times someone re-delivers, the
+// schedule, and the day it spans before the endpoint is disabled, stay.
+func (q queue) Attempt(j job) int {
+	scheduled := j.d.Attempts - j.d.ManualAttempts
+	if j.d.Manual {
+		return max(scheduled, 1)
+	}
+	return scheduled + 1
+}
 
 // Key is the delivery's endpoint: one that answers late holds up its own
 // deliveries only.
@@ -200,12 +215,13 @@ func (q queue) Attrs(j job) []any {
 }
 
 // Send signs and POSTs the delivery: an answer other than 2xx fails it.
+// A failure's error carries its code (ErrorCode).
 func (q queue) Send(ctx context.Context, j job, _ time.Time) outbox.Result {
 	code, response, err := q.w.send(ctx, j.t, j.d)
 	if err == nil && (code < 200 || code > 299) {
-		err = fmt.Errorf("answered %d", code)
+		err = &deliveryError{code: ErrorStatus, err: fmt.Errorf("answered %d", code)}
 		if code >= 300 && code < 400 {
-			err = fmt.Errorf("answered %d: redirects are not followed", code)
+			err = &deliveryError{code: ErrorRedirect, err: fmt.Errorf("answered %d: redirects are not followed", code)}
 		}
 	}
 	return outbox.Result{Err: err, Code: code, Response: response}
@@ -219,8 +235,9 @@ func (q queue) Record(ctx context.Context, claim string, outcomes []outbox.Outco
 	for i, o := range outcomes {
 		d := o.Item.d
 		rows[i] = store.WebhookOutcome{Attempt: equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: d.EndpointID,
-			EventID: d.EventID, At: o.At, Duration: o.Duration, ResponseCode: o.Code, Response: o.Response, Error: o.Error},
-			Status: equipe.DeliveryStatus(o.Status), Next: o.Next}
+			EventID: d.EventID, At: o.At, Duration: o.Duration, ResponseCode: o.Code, Response: o.Response,
+			ErrorCode: ErrorCode(o.Err), Error: o.Error},
+			Status: equipe.DeliveryStatus(o.Status), Next: o.Next, Manual: d.Manual}
 		switch o.Status {
 		case outbox.Delivered:
 			w.delivered.Add(1)
@@ -230,7 +247,7 @@ func (q queue) Record(ctx context.Context, claim string, outcomes []outbox.Outco
 			w.failed.Add(1)
 		}
 	}
-	failing, err := w.DB.RecordWebhookOutcomes(ctx, claim, rows)
+	failing, err := w.DB.RecordWebhookOutcomes(ctx, claim, rows, span(w.loop.Schedule))
 	if err != nil {
 		return fmt.Errorf("record deliveries: %w", err)
 	}
@@ -293,7 +310,7 @@ func Body(d equipe.WebhookDelivery) ([]byte, error) {
 		return []byte(d.Payload), nil
 	}
 	if d.Event == nil {
-		return nil, errors.New("the event is no longer kept")
+		return nil, errEventGone
 	}
 	e := event.Decode(*d.Event)
 	return json.Marshal(Message{Type: string(e.Type), Timestamp: e.At.UTC(), Data: e.Public()})
@@ -348,5 +365,72 @@ func withoutResolver(err error) error {
 	if dns.IsNotFound {
 		why = "no such host"
 	}
-	return fmt.Errorf("could not resolve %s: %s", dns.Name, why)
+	return &deliveryError{code: ErrorUnresolved, err: fmt.Errorf("could not resolve %s: %s", dns.Name, why)}
+}
+
+// span is how long a schedule's retries take: the least time between a
+// delivery's first attempt and its abandonment.
+func span(schedule []time.Duration) time.Duration {
+	var d time.Duration
+	for _, wait := range schedule {
+		d += wait
+	}
+	return d
+}
+
+// Delivery errors, as the log keeps them beside the error's text: stable
+// codes that are message keys, translated where they are shown.
+const (
+	ErrorStatus            = "webhooks.error_status"   // an answer other than 2xx (its code beside)
+	ErrorRedirect          = "webhooks.error_redirect" // a 3xx answer, never followed
+	ErrorTimeout           = "webhooks.error_timeout"
+	ErrorConnectionRefused = "webhooks.error_connection_refused"
+	ErrorAddressRefused    = "webhooks.error_address_refused" // the rules refuse the address dialled
+	ErrorUnresolved        = "webhooks.error_unresolved"
+	ErrorTLS               = "webhooks.error_tls"
+	ErrorEventGone         = "webhooks.error_event_gone" // the retention removed the event
+	ErrorOther             = "webhooks.error_other"
+)
+
+// deliveryError is a failure whose code is known where it happens.
+type deliveryError struct {
+	code string
+	err  error
+}
+
+func (e *deliveryError) Error() string { return e.err.Error() }
+func (e *deliveryError) Unwrap() error { return e.err }
+
+// errEventGone is the failure of a delivery whose event is no longer kept.
+var errEventGone = &deliveryError{code: ErrorEventGone, err: errors.New("the event is no longer kept")}
+
+// ErrorCode returns the code of a delivery's failure, "" for none.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var de *deliveryError
+	var cert *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var record tls.RecordHeaderError
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &de):
+		return de.code
+	case errors.Is(err, errRefused):
+		return ErrorAddressRefused
+	case errors.As(err, &dns), errors.Is(err, errNoAddress):
+		return ErrorUnresolved
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrorConnectionRefused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return ErrorTimeout
+	case errors.As(err, &cert), errors.As(err, &unknownAuthority), errors.As(err, &hostname),
+		errors.As(err, &invalid), errors.As(err, &record):
+		return ErrorTLS
+	}
+	return ErrorOther
 }
