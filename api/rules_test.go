@@ -224,7 +224,9 @@ func TestFirm_TheClientEndsTheFirmsAccess(t *testing.T) {
 		if k.Status != 201 {
 			t.Fatalf("key: %d %s", k.Status, k.Raw)
 		}
-		end := func(token string) response { return call(t, env.Client(), "DELETE", client.url("/firm"), nil, bearer(token)...) }
+		end := func(token string) response {
+			return call(t, env.Client(), "DELETE", client.url("/firm"), nil, bearer(token)...)
+		}
 		if r := call(t, env.Client(), "GET", client.url(""), nil, bearer(boss)...); r.Status != 200 ||
 			r.JSON["actions"].(map[string]any)["end_firm_access"].(map[string]any)["allowed"] != true {
 			t.Fatalf("the client's actions: %d %s", r.Status, r.Raw)

@@ -131,7 +131,9 @@ func (w *Web) showEndFirm(rw http.ResponseWriter, r *http.Request, failed error)
 	return w.render(rw, r, status, "client_confirm", p)
 }
 
-func (w *Web) endFirmForm(rw http.ResponseWriter, r *http.Request) error { return w.showEndFirm(rw, r, nil) }
+func (w *Web) endFirmForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showEndFirm(rw, r, nil)
+}
 
 func (w *Web) endFirm(rw http.ResponseWriter, r *http.Request) error {
 	account, err := pathID(r, "account")
