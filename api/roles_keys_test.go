@@ -63,3 +63,34 @@ func TestRoles_ACreatorWhoMayNotViewMembersGetsTheRole(t *testing.T) {
 		}
 	})
 }
+
+// A manager refused the edit of a member who outranks them is refused the
+// change of that member's role through the role itself.
+func TestRoles_ChangingARoleHeldByAMemberWhoOutranksTheActorIsRefused(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		mia := env.AddMember(t, a.account, "mia@a.example", "manager", equipe.MemberActive)
+		carl := env.AddMember(t, a.account, "carl@a.example", "guest", equipe.MemberActive)
+		for _, step := range []struct {
+			method, path string
+			body         map[string]any
+		}{
+			{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
+			{"POST", "/roles", map[string]any{"key": "y", "label_en": "Y", "permissions": map[string]any{"records.view": "owned"}}},
+			{"PATCH", "/members/" + carl.User.ID.String(), map[string]any{"role": "y", "overrides": map[string]any{"billing.access": map[string]any{"allow": true}}}},
+		} {
+			if r := call(t, env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
+				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
+			}
+		}
+		if r := call(t, env.Client(), "PATCH", a.url("/roles/y"), map[string]any{"label_en": "Y2"}, bearer(mia.Token)...); r.Status != 403 || r.code() != "member.outranks" {
+			t.Errorf("change the role: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/roles/y?replacement=guest"), nil, bearer(mia.Token)...); r.Status != 403 || r.code() != "member.outranks" {
+			t.Errorf("delete the role: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+carl.User.ID.String()), nil, bearer(a.admin)...); r.JSON["role"] != "y" {
+			t.Errorf("carl after the refusals: %s", r.Raw)
+		}
+	})
+}

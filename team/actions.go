@@ -121,6 +121,31 @@ func (c onMember) lastAdmin() (bool, error) {
 	return n <= 1, err
 }
 
+// outranks returns member.outranks when the member holding role, with the
+// rights that rights reads, holds something the actor am does not, or nil:
+// an administrator outranks everyone. It is the one rank rule, both for
+// acting on a member (memberRule) and for changing or deleting the custom
+// role they hold (UpdateRole, DeleteRole), which changes them as surely.
+func (s *Service) outranks(am *access.Member, role string, rights func() (*access.Member, error)) error {
+	if isAdmin(am) {
+		return nil
+	}
+	// The administrator role itself is what a custom role never holds,
+	// however many permissions it grants: only an administrator changes,
+	// suspends or removes another.
+	if role == equipe.RoleAdmin {
+		return forbidden("member.outranks", map[string]any{"missing": equipe.RoleAdmin})
+	}
+	r, err := rights()
+	if err != nil {
+		return err
+	}
+	if ok, missing := s.Catalogue.CoversMember(am, r); !ok {
+		return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
+	}
+	return nil
+}
+
 // memberRule returns the refusal of the action on the member, or nil. It is
 // the one rule both for offering an action (MemberActions, the team page)
 // and for taking it (the use case, on the member as they stand in its unit
@@ -142,19 +167,9 @@ func (s *Service) memberRule(c onMember, action string) error {
 		return c.refusal
 	}
 	resend := action == MemberInvite && pendingInvitation(c.member)
-	if !isAdmin(c.am) && !resend {
-		// The administrator role itself is what a custom role never
-		// holds, however many permissions it grants: only an
-		// administrator changes, suspends or removes another.
-		if c.member.Role == equipe.RoleAdmin {
-			return forbidden("member.outranks", map[string]any{"missing": equipe.RoleAdmin})
-		}
-		rights, err := c.rights()
-		if err != nil {
+	if !resend {
+		if err := s.outranks(c.am, c.member.Role, c.rights); err != nil {
 			return err
-		}
-		if ok, missing := s.Catalogue.CoversMember(c.am, rights); !ok {
-			return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
 		}
 	}
 	status := c.member.Status

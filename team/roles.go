@@ -332,8 +332,9 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 
 // UpdateRole changes a custom role; every member holding it is affected on
 // their next request. The actor must hold what the role grants, before and
-// after the change. A change that changes nothing writes nothing and
-// returns the role as it was.
+// after the change, and outrank every member holding it (outranks), as
+// editing them would require. A change that changes nothing writes nothing
+// and returns the role as it was.
 func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID, key string, in RoleInput) (equipe.CustomRole, error) {
 	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
 	if err != nil {
@@ -366,6 +367,9 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 			cr = old
 			return nil
 		}
+		if err := s.mayChangeHolders(ctx, u, m, account, key); err != nil {
+			return err
+		}
 		if err := u.UpdateRole(ctx, &cr); err != nil {
 			return err
 		}
@@ -377,7 +381,8 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 // DeleteRole deletes a custom role. Members and API keys (not revoked)
 // holding it get replacement, which must be given when there are any
 // (ECONFLICT "role.in_use" otherwise), and which the actor must be able to
-// give, as to a member or a key. A key is moved rather than left with a
+// give, as to a member or a key; the actor must outrank every member
+// holding it (outranks), as editing them would require. A key is moved rather than left with a
 // role that no longer exists: it would act with no rights while listed
 // active, and with the rights of any role later created under the same key.
 func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID, key, replacement string) error {
@@ -419,6 +424,9 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 			if err := s.mayGrantRole(m, repl); err != nil {
 				return err
 			}
+			if err := s.mayChangeHolders(ctx, u, m, account, key); err != nil {
+				return err
+			}
 			if _, err := u.ReplaceRole(ctx, account, key, replacement); err != nil {
 				return err
 			}
@@ -433,6 +441,38 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 		return u.Record(ctx, event.RoleDeleted.In(account, key, &b,
 			&event.RoleRemoval{Replacement: replacement, MembersMoved: n, KeysMoved: len(keys)}))
 	})
+}
+
+// mayChangeHolders returns why the actor m may not change or take away the
+// role the account's members hold: member.outranks, as editing the first
+// member who holds something the actor does not would answer (outranks).
+// The keys holding the role need no such check: a key holds its role alone,
+// within its creator's rights, and the actor must be able to give the role
+// (mayGrantRole).
+func (s *Service) mayChangeHolders(ctx context.Context, u *work.Unit, m *access.Member, account equipe.ID, role string) error {
+	if isAdmin(m) {
+		return nil
+	}
+	members, err := u.Members(ctx, account)
+	if err != nil {
+		return err
+	}
+	for _, h := range members {
+		if h.Role != role {
+			continue
+		}
+		err := s.outranks(m, h.Role, func() (*access.Member, error) {
+			resources, err := u.MemberResources(ctx, account, h.UserID)
+			if err != nil {
+				return nil, err
+			}
+			return s.compileIn(ctx, u.Tx.Queries, h, resources)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func storedGrants(gs []access.Grant) []equipe.Grant {

@@ -105,3 +105,53 @@ func TestCreateRole_AnswersWithTheRoleToACreatorWhoMayNotListRoles(t *testing.T)
 		}
 	})
 }
+
+// Editing a member who holds what the actor does not is refused
+// (member.outranks); changing or deleting the role they hold changes them
+// as surely, and is refused the same way.
+func TestRoles_AManagerDoesNotChangeTheRoleOfAMemberWhoOutranksThem(t *testing.T) {
+	y := team.RoleInput{Key: "y", LabelEN: "Y", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}}
+	tests := []struct {
+		name string
+		do   func(s *scene, by team.Actor) error
+	}{
+		{"the role is changed", func(s *scene, by team.Actor) error {
+			in := y
+			in.LabelEN = "Y2"
+			_, err := s.s.UpdateRole(ctx, by, s.account, "y", in)
+			return err
+		}},
+		{"the role is deleted", func(s *scene, by team.Actor) error {
+			return s.s.DeleteRole(ctx, by, s.account, "y", "guest")
+		}},
+	}
+	eachBench(t, func(t *testing.T, b *bench) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := b.scene(t)
+				mia := s.add("mia", "manager", equipe.MemberActive)
+				allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
+				if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.s.CreateRole(ctx, s.admin(), s.account, y); err != nil {
+					t.Fatal(err)
+				}
+				s.add("gus", "y", equipe.MemberActive)
+				carl := s.add("carl", "y", equipe.MemberActive)
+				billing := []equipe.Override{{Permission: "billing.access", Allow: true}}
+				if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, carl.ID, team.MemberChange{Overrides: &billing}); err != nil {
+					t.Fatal(err)
+				}
+				s.done(t, "member.outranks", func() error { return tt.do(s, s.actor("mia")) })
+
+				// Once nobody holding the role outranks her, she may.
+				none := []equipe.Override{}
+				if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, carl.ID, team.MemberChange{Overrides: &none}); err != nil {
+					t.Fatal(err)
+				}
+				s.done(t, "", func() error { return tt.do(s, s.actor("mia")) })
+			})
+		}
+	})
+}
