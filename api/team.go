@@ -88,19 +88,11 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	f := team.MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
-		Search: q.Get("q")}
-	if f.Sort, f.Desc, err = team.ParseSort(q.Get("sort")); err != nil {
+	// The team page reads its filters with the same parser: its export and
+	// this one select the same members.
+	f, err := team.ParseMemberQuery(account, r.URL.Query())
+	if err != nil {
 		return err
-	}
-	if s := q.Get("resource"); s != "" {
-		id, err := equipe.ParseID(s)
-		if err != nil {
-			return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
-				Fields: []equipe.FieldError{{Field: "resource", Key: "resource.unknown"}}}
-		}
-		f.Resource = &id
 	}
 	if asCSV, err := wantsCSV(r); err != nil {
 		return err

@@ -303,15 +303,18 @@ func (r Role) Fields() []Field {
 		{"grants", ValueGrants, r.Grants}, {"restricted", ValueBool, r.Restricted}}
 }
 
-// RoleRemoval is what became of a deleted role's members.
+// RoleRemoval is what became of a deleted role's members and API keys.
 type RoleRemoval struct {
 	Replacement  string `json:"replacement"`
 	MembersMoved int    `json:"members_moved"`
+	KeysMoved    int    `json:"keys_moved,omitempty"`
 }
 
-// Fields lists the replacement role and how many members moved to it.
+// Fields lists the replacement role and how many members and keys moved to
+// it.
 func (r RoleRemoval) Fields() []Field {
-	return []Field{{"replacement", ValueRole, r.Replacement}, {"members_moved", ValueCount, r.MembersMoved}}
+	return []Field{{"replacement", ValueRole, r.Replacement}, {"members_moved", ValueCount, r.MembersMoved},
+		{"keys_moved", ValueCount, r.KeysMoved}}
 }
 
 // Contact is an account's contact.

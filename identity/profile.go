@@ -25,6 +25,18 @@ type Profile struct {
 	NewBrowserAlerts bool
 }
 
+// NotificationField is the notification address a form of the profile
+// shows: the confirmed one, else the one waiting for its confirmation.
+// UpdateProfile given it back changes nothing, so a form sent back as it
+// was shown keeps a pending address waiting, with its link; an empty field
+// would cancel it.
+func (p Profile) NotificationField() string {
+	if p.User.NotificationEmail != "" {
+		return p.User.NotificationEmail
+	}
+	return p.PendingEmail
+}
+
 // ProfileChange is a change a person makes to their own profile. A nil field
 // is left as it is (a JSON merge patch's absent member).
 type ProfileChange struct {
@@ -36,7 +48,9 @@ type ProfileChange struct {
 	TimeZone *string
 	// NotificationEmail is where notifications should go: "" (or the login
 	// email) goes back to the login email at once; another address is sent
-	// a link, and used only once the link confirms it.
+	// a link, and used only once the link confirms it. The confirmed or the
+	// pending address again changes nothing: no new link is sent (see
+	// Profile.NotificationField; ResendNotificationEmail sends one).
 	NotificationEmail *string
 	// NewBrowserAlerts turns the emails on a login from a new browser on or
 	// off.

@@ -144,6 +144,42 @@ func TestNotificationEmail_IsSetOnlyByItsLinkAndTheLinkIsSingleUse(t *testing.T)
 	})
 }
 
+func TestNotificationEmail_APendingAddressGivenBackKeepsWaitingWithItsLink(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		u := g.signedUp(address("ada")).User
+		desk := address("desk")
+		asked, err := g.st.Identity.UpdateProfile(ctx, u.ID, identity.ProfileChange{NotificationEmail: &desk}, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// With nothing confirmed, the form shows the pending address: sent
+		// back with another change, it neither cancels it nor sends a link.
+		if got := asked.NotificationField(); got != desk {
+			t.Fatalf("the form shows %q, want the pending %q", got, desk)
+		}
+		g.st.Clock.Advance(3600e9)
+		field := asked.NotificationField()
+		p, err := g.st.Identity.UpdateProfile(ctx, u.ID, identity.ProfileChange{FirstName: ptr("Augusta"), NotificationEmail: &field}, from())
+		if err != nil || p.PendingEmail != desk || !p.PendingExpires.Equal(asked.PendingExpires) || p.User.FirstName != "Augusta" {
+			t.Fatalf("the pending address given back: %+v %v", p, err)
+		}
+		if got := g.templates(desk); !slices.Equal(got, []string{"notification_email"}) {
+			t.Fatalf("emails to the pending address: %v", got)
+		}
+		want := []event.Type{event.UserNotificationEmailRequested.Type, event.UserProfileChanged.Type}
+		if got := ownTypes(g.about(u.ID.String())); !slices.Equal(got, want) {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+		// The first link still confirms it.
+		if _, err := g.st.Identity.ConfirmNotificationEmail(ctx, g.secret(desk, "/notification-email/"), from()); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := g.st.Identity.Profile(ctx, u.ID); err != nil || p.NotificationField() != desk || p.PendingEmail != "" {
+			t.Fatalf("after confirmation: %+v %v", p, err)
+		}
+	})
+}
+
 func TestNotificationEmail_LinkExpiresAfter72Hours(t *testing.T) {
 	eachStage(t, func(t *testing.T, g *stage) {
 		u := g.signedUp(address("ada")).User

@@ -258,6 +258,39 @@ func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to s
 	return w.exec(ctx, `UPDATE members SET role = $3 WHERE account_id = $1 AND role = $2`, accountID, from, to)
 }
 
+// KeysWithRole returns the IDs of the account's API keys that are not
+// revoked and hold role. A key whose creator is suspended is one: it acts
+// again when they are reactivated.
+func (q Queries) KeysWithRole(ctx context.Context, accountID equipe.ID, role string) ([]equipe.ID, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id FROM api_keys WHERE account_id = $1 AND role = $2
+		AND revoked_at IS NULL ORDER BY id`, accountID, role)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap(rows.Err())
+}
+
+// ReplaceKeyRole gives the account's API keys ids, as KeysWithRole read
+// them in the same transaction, the role to instead of from. Revoked keys
+// keep the role they held, as their history. Returns how many keys changed.
+func (w Writes) ReplaceKeyRole(ctx context.Context, accountID equipe.ID, ids []equipe.ID, from, to string) (int64, error) {
+	for _, id := range ids {
+		// Every process keeps a key with its role: each must read it again.
+		w.x.touch(KeyKey(id))
+	}
+	return w.exec(ctx, `UPDATE api_keys SET role = $3 WHERE account_id = $1 AND role = $2 AND revoked_at IS NULL`,
+		accountID, from, to)
+}
+
 // ResourceIDs returns the IDs of the account's resources in use, and of
 // those archived.
 func (q Queries) ResourceIDs(ctx context.Context, accountID equipe.ID) (active, archived []equipe.ID, err error) {

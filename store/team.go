@@ -17,6 +17,7 @@ type MemberFilter struct {
 	Status   equipe.MemberStatus // "" for every status
 	Role     string              // "" for every role
 	Resource *equipe.ID          // members assigned to this resource
+	Client   *equipe.ID          // the firm's staff assigned to this client account (client_staff)
 	Search   string              // words each found in some part of the first name, last name or email
 	Sort     MemberSort          // "" for SortName
 	Desc     bool                // the sort reversed
@@ -82,7 +83,11 @@ func membersList(f MemberFilter) string {
 	if f.Resource != nil {
 		resource = f.Resource.String()
 	}
-	for _, part := range []string{string(f.Status), f.Role, resource, strings.Join(strings.Fields(Fold(f.Search)), " ")} {
+	client := ""
+	if f.Client != nil {
+		client = f.Client.String()
+	}
+	for _, part := range []string{string(f.Status), f.Role, resource, client, strings.Join(strings.Fields(Fold(f.Search)), " ")} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -162,6 +167,10 @@ func (q Queries) ListMembers(ctx context.Context, f MemberFilter) ([]MemberRow, 
 	if f.Resource != nil {
 		query += ` AND EXISTS (SELECT 1 FROM member_resources mr WHERE mr.account_id = m.account_id
 			AND mr.user_id = m.user_id AND mr.resource_id = ` + arg(*f.Resource) + `)`
+	}
+	if f.Client != nil {
+		query += ` AND EXISTS (SELECT 1 FROM client_staff cs WHERE cs.client_id = ` + arg(*f.Client) + `
+			AND cs.user_id = m.user_id)`
 	}
 	if words := strings.Fields(Fold(f.Search)); len(words) > 0 {
 		ids, found, err := q.searchCandidates(ctx, f.Account, words)

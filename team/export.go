@@ -51,7 +51,7 @@ func (s *Service) ExportMembers(ctx context.Context, actor Actor, f MemberFilter
 	if _, _, err := s.authorize(ctx, actor, f.Account, "members.export"); err != nil {
 		return nil, err
 	}
-	if err := f.check(false); err != nil {
+	if err := s.checkMemberFilter(ctx, actor, f, false); err != nil {
 		return nil, err
 	}
 	rs, err := s.DB.Resources(ctx, f.Account)

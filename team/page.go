@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -29,17 +30,52 @@ type MemberFilter struct {
 	Status   equipe.MemberStatus // "" for every status
 	Role     string              // "" for every role
 	Resource *equipe.ID          // members assigned to this resource
-	Search   string              // words each found in some part of the first name, last name or email (100 characters at most)
-	Sort     MemberSort          // "" for SortName
-	Desc     bool                // the order reversed
-	After    string              // the cursor of the last row of the previous page
-	Limit    int                 // 1 to MaxMemberPage
+	// Client keeps, on a firm's team, the staff assigned to this client
+	// account, which must be one of the firm's clients the actor reaches.
+	Client *equipe.ID
+	Search string     // words each found in some part of the first name, last name or email (100 characters at most)
+	Sort   MemberSort // "" for SortName
+	Desc   bool       // the order reversed
+	After  string     // the cursor of the last row of the previous page
+	Limit  int        // 1 to MaxMemberPage
 }
 
-// check validates the filter's values (its page size too, when paged),
-// answering EINVALID with the fields at fault.
-func (f MemberFilter) check(paged bool) error {
+// ParseMemberQuery reads the members list's filters from a query, as the
+// team page and the members API both write them: status, role, resource,
+// client, q (the search) and sort. The cursor and the page size are the
+// caller's. A value that can select nothing answers EINVALID naming every
+// parameter at fault, rather than being dropped: a list or an export that
+// looks filtered but is not would mislead. Whether the client is one the
+// actor reaches is the use case's to say (TeamPage, ExportMembers).
+func ParseMemberQuery(account equipe.ID, q url.Values) (MemberFilter, error) {
+	f := MemberFilter{Account: account, Status: equipe.MemberStatus(q.Get("status")), Role: q.Get("role"),
+		Search: strings.TrimSpace(q.Get("q"))}
 	var v equipe.Invalid
+	if s := q.Get("resource"); s != "" {
+		if id, err := equipe.ParseID(s); err != nil {
+			v.Add("resource", "resource.unknown")
+		} else {
+			f.Resource = &id
+		}
+	}
+	if s := q.Get("client"); s != "" {
+		if id, err := equipe.ParseID(s); err != nil {
+			v.Add("client", "member.client_filter_invalid")
+		} else {
+			f.Client = &id
+		}
+	}
+	if sort, desc, err := ParseSort(q.Get("sort")); err != nil {
+		v.Add("sort", "request.sort_invalid")
+	} else {
+		f.Sort, f.Desc = sort, desc
+	}
+	f.checkValues(&v)
+	return f, v.Err()
+}
+
+// checkValues adds to v the filter's values that can select nothing.
+func (f MemberFilter) checkValues(v *equipe.Invalid) {
 	switch f.Status {
 	case "", equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
 	default:
@@ -50,6 +86,24 @@ func (f MemberFilter) check(paged bool) error {
 	}
 	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
 		v.Add("sort", "request.sort_invalid")
+	}
+}
+
+// checkMemberFilter validates the filter (its page size too, when paged),
+// answering EINVALID with the fields at fault; a client filter must name
+// one of the firm's clients the actor reaches, so that it tells nothing of
+// the others.
+func (s *Service) checkMemberFilter(ctx context.Context, actor Actor, f MemberFilter, paged bool) error {
+	var v equipe.Invalid
+	f.checkValues(&v)
+	if f.Client != nil {
+		clients, err := s.Clients(ctx, actor, f.Account)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(clients, func(c Client) bool { return c.Account.ID == *f.Client }) {
+			v.Add("client", "member.client_filter_invalid")
+		}
 	}
 	if err := v.Err(); err != nil {
 		return err
@@ -62,7 +116,7 @@ func (f MemberFilter) check(paged bool) error {
 
 // store returns the filter as the store reads it.
 func (f MemberFilter) store() store.MemberFilter {
-	return store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role, Resource: f.Resource,
+	return store.MemberFilter{Account: f.Account, Status: f.Status, Role: f.Role, Resource: f.Resource, Client: f.Client,
 		Search: f.Search, Sort: store.MemberSort(f.Sort), Desc: f.Desc, After: f.After, Limit: f.Limit}
 }
 
@@ -138,7 +192,7 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	if _, _, err := s.authorize(ctx, actor, f.Account, "members.view"); err != nil {
 		return nil, "", err
 	}
-	if err := f.check(true); err != nil {
+	if err := s.checkMemberFilter(ctx, actor, f, true); err != nil {
 		return nil, "", err
 	}
 	rows, next, err := s.DB.ListMembers(ctx, f.store())

@@ -22,6 +22,9 @@ import (
 type RoleView struct {
 	Role    access.Role
 	Members int
+	// Keys is how many API keys, not revoked, hold the role: counted by Role
+	// only, for the deletion that must move them too.
+	Keys    int
 	Actions Actions
 }
 
@@ -196,7 +199,8 @@ func (s *Service) Granting(ctx context.Context, actor Actor, account equipe.ID) 
 	return g, nil
 }
 
-// Role returns one role of the account, with how many members hold it.
+// Role returns one role of the account, with how many members and API keys
+// hold it.
 func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key string) (RoleView, error) {
 	roles, err := s.Roles(ctx, actor, account)
 	if err != nil {
@@ -204,7 +208,11 @@ func (s *Service) Role(ctx context.Context, actor Actor, account equipe.ID, key 
 	}
 	for _, r := range roles {
 		if r.Role.Key == key {
-			r.Members, err = s.DB.CountMembersWithRole(ctx, account, key)
+			if r.Members, err = s.DB.CountMembersWithRole(ctx, account, key); err != nil {
+				return RoleView{}, err
+			}
+			keys, err := s.DB.KeysWithRole(ctx, account, key)
+			r.Keys = len(keys)
 			return r, err
 		}
 	}
@@ -359,9 +367,12 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 	return cr, err
 }
 
-// DeleteRole deletes a custom role. Members holding it get replacement,
-// which must be given when there are any (ECONFLICT "role.in_use"
-// otherwise), and which the actor must be able to give.
+// DeleteRole deletes a custom role. Members and API keys (not revoked)
+// holding it get replacement, which must be given when there are any
+// (ECONFLICT "role.in_use" otherwise), and which the actor must be able to
+// give, as to a member or a key. A key is moved rather than left with a
+// role that no longer exists: it would act with no rights while listed
+// active, and with the rights of any role later created under the same key.
 func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID, key, replacement string) error {
 	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
 	if err != nil {
@@ -382,9 +393,14 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 		if err != nil {
 			return err
 		}
-		if n > 0 {
+		keys, err := u.KeysWithRole(ctx, account, key)
+		if err != nil {
+			return err
+		}
+		if n > 0 || len(keys) > 0 {
 			if replacement == "" || replacement == key {
-				return &equipe.Error{Code: equipe.ECONFLICT, Key: "role.in_use", Args: map[string]any{"count": n}}
+				return &equipe.Error{Code: equipe.ECONFLICT, Key: "role.in_use",
+					Args: map[string]any{"count": n + len(keys), "members": n, "keys": len(keys)}}
 			}
 			repl, found, err := s.resolveRole(ctx, u.Tx.Queries, account, replacement)
 			if err != nil {
@@ -399,12 +415,16 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 			if _, err := u.ReplaceRole(ctx, account, key, replacement); err != nil {
 				return err
 			}
+			if _, err := u.ReplaceKeyRole(ctx, account, keys, key, replacement); err != nil {
+				return err
+			}
 		}
 		if err := u.DeleteRole(ctx, account, key); err != nil {
 			return err
 		}
 		b := event.RoleOf(old)
-		return u.Record(ctx, event.RoleDeleted.In(account, key, &b, &event.RoleRemoval{Replacement: replacement, MembersMoved: n}))
+		return u.Record(ctx, event.RoleDeleted.In(account, key, &b,
+			&event.RoleRemoval{Replacement: replacement, MembersMoved: n, KeysMoved: len(keys)}))
 	})
 }
 

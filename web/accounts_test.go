@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -448,14 +449,35 @@ func TestFirmTeamPage_ShowsAndFiltersAssignedCompanies(t *testing.T) {
 		!strings.Contains(p.Body, `<option value="`+f.clients[1].String()+`" selected>`) {
 		t.Errorf("filter by company: %s", text(p.Body))
 	}
+	// The export holds what the filtered page shows.
+	m := exportLink.FindStringSubmatch(p.Body)
+	if m == nil || !strings.Contains(html.UnescapeString(m[1]), "client="+f.clients[1].String()) {
+		t.Fatalf("the export does not keep the company filter: %v", m)
+	}
+	if rows := csvRows(t, get(t, f.c, env.URL+html.UnescapeString(m[1]))); len(rows) != 2 || !strings.HasPrefix(rows[1][0], "lea") {
+		t.Errorf("the export by company: %q", rows)
+	}
 	// With another filter that leaves nobody.
 	if p = get(t, f.c, f.url("/members?role=guest&client="+f.clients[1].String())); !strings.Contains(p.Body, "Aucun membre ne correspond à ces filtres.") {
 		t.Error("combined filters")
 	}
-	// A staff member sees only the clients they are assigned to.
-	p = get(t, as(env, f.staff[0]), f.url("/members"))
+	// A staff member sees only the clients they are assigned to; another
+	// client is refused beside the filter, as is its export, rather than
+	// listing everyone.
+	staff := as(env, f.staff[0])
+	p = get(t, staff, f.url("/members"))
 	if strings.Contains(p.Body, "Garage Dupont") || !strings.Contains(p.Body, "Boulangerie Martin") {
 		t.Error("staff see a client they are not assigned to on the firm's team page")
+	}
+	for _, c := range []string{f.clients[1].String(), "nonsense"} {
+		p = get(t, staff, f.url("/members?client="+c))
+		if e := text(between(p.Body, `id="e-client">`, "</p>")); p.Status != 422 || !strings.Contains(e, "not among the firm's clients you have access to") ||
+			strings.Contains(p.Body, "<tbody>") || strings.Contains(p.Body, "Garage Dupont") {
+			t.Errorf("client=%s for staff: %d, beside the filter %q", c, p.Status, e)
+		}
+		if p = get(t, f.c, f.url("/members/export.csv?client="+c+"x")); p.Status != 422 {
+			t.Errorf("export client=%sx: %d", c, p.Status)
+		}
 	}
 	// An account without clients has no such column.
 	if p = get(t, f.c, f.clientURL(0, "/members")); strings.Contains(p.Body, "Entreprises affectées") {

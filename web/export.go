@@ -15,7 +15,13 @@ func (w *Web) exportMembers(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	exp, err := w.Team.ExportMembers(r.Context(), actor(r), teamFilter(account, r.URL.Query()))
+	// A filter that can select nothing is refused (422) as the API refuses
+	// it, rather than exporting everyone in a file that looks filtered.
+	f, err := teamFilter(account, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	exp, err := w.Team.ExportMembers(r.Context(), actor(r), f)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -25,6 +26,9 @@ type profilePage struct {
 	Pending        string
 	PendingExpires time.Time
 	Zone           *time.Location
+	// Waiting: the notification field shows the pending address, nothing
+	// being confirmed yet, and says so.
+	Waiting bool
 }
 
 // profileFields are the profile form's fields, in the order of the page.
@@ -52,14 +56,17 @@ func (w *Web) showProfile(rw http.ResponseWriter, r *http.Request, f *form, stat
 	} else {
 		u := prof.User
 		// Someone who never chose a language sees the one the pages show
-		// them in, which saving keeps.
+		// them in, which saving keeps. The notification field is the one
+		// the use case keeps as it is when sent back, so that saving the
+		// names does not cancel a pending address.
 		p.Form.Values = map[string]string{"first_name": u.FirstName, "last_name": u.LastName, "locale": cmp.Or(u.Locale, p.Locale),
-			"time_zone": u.TimeZone, "notification_email": u.NotificationEmail}
+			"time_zone": u.TimeZone, "notification_email": prof.NotificationField()}
 	}
 	p.Form.arrange(profileFields...)
 	p.Form.label("time_zone", "profile.time_zone", "notification_email", "profile.notification_email")
 	p.Data = profilePage{Login: prof.User.Email, Zones: equipe.TimeZones(), AccountZone: w.accountZone(r).String(),
-		Pending: prof.PendingEmail, PendingExpires: prof.PendingExpires, Zone: w.personZone(r, prof.User)}
+		Pending: prof.PendingEmail, PendingExpires: prof.PendingExpires, Zone: w.personZone(r, prof.User),
+		Waiting: prof.User.NotificationEmail == "" && prof.PendingEmail != "" && strings.EqualFold(strings.TrimSpace(p.Form.Value("notification_email")), prof.PendingEmail)}
 	return w.render(rw, r, status, "me_profile", p)
 }
 

@@ -70,7 +70,23 @@ func TestProfilePage_NotificationAddressWaitsForItsLink(t *testing.T) {
 	}
 	p := get(t, o.c, env.URL+"/me?done=notification_sent")
 	wantIn(t, p, "Un lien a été envoyé à secretariat@example.com", `action="/me/notification-email/resend"`,
-		`action="/me/notification-email/cancel"`, `id="f-notification_email" name="notification_email" type="email" value=""`)
+		`action="/me/notification-email/cancel"`, `id="f-notification_email" name="notification_email" type="email" value="secretariat@example.com"`,
+		`<p class="hint" id="w-notification_email">En attente de confirmation : les notifications partent à ada@example.com`)
+	// The form sent back as shown, with a new first name, keeps the
+	// address waiting with its link.
+	u, _ := env.App.DB.UserByEmailKey(t.Context(), "ada@example.com")
+	asked, err := env.App.Identity.Profile(t.Context(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := post(t, o.c, env.URL+"/me", profileForm("Augusta", "Lovelace", "fr", "", "secretariat@example.com")); r.Status != 303 ||
+		r.Header.Get("Location") != "/me?done=saved" {
+		t.Fatalf("the form sent back: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if kept, err := env.App.Identity.Profile(t.Context(), u.ID); err != nil || kept.PendingEmail != "secretariat@example.com" ||
+		!kept.PendingExpires.Equal(asked.PendingExpires) || kept.User.FirstName != "Augusta" {
+		t.Fatalf("after the form sent back: %+v %v", kept, err)
+	}
 	if r := post(t, o.c, env.URL+"/me/notification-email/resend", nil); r.Status != 303 || r.Header.Get("Location") != "/me?done=notification_resent" {
 		t.Fatalf("resend: %d %s", r.Status, r.Header.Get("Location"))
 	}

@@ -62,8 +62,11 @@ func bulkRequest(r *http.Request, account equipe.ID) (team.Bulk, []hidden) {
 			}
 		}
 		keep = append(keep, hidden{"all", "1"})
-		f := teamFilter(account, q)
-		b.Filter = &f
+		// A filter that can select nothing selects nobody (the use case
+		// answers bulk.selection_empty), never every member.
+		if f, err := teamFilter(account, q); err == nil {
+			b.Filter = &f
+		}
 		return b, keep
 	}
 	for _, s := range r.PostForm["user"] {
@@ -206,8 +209,8 @@ type bulkBar struct {
 }
 
 // bulkBar returns the team page's bulk form for the filter f; matching says
-// whether every member matching f may be chosen at once (not for a firm's
-// client, whose staff the page filters itself).
+// whether every member matching f may be chosen at once (not under a
+// client filter, which the bulk form does not carry).
 func (w *Web) bulkBar(locale string, f team.MemberFilter, roles []team.RoleView, matching bool) *bulkBar {
 	b := &bulkBar{Max: team.MaxBulk, Matches: matching, Actions: team.BulkActions}
 	q, _ := url.ParseQuery(strings.TrimPrefix(filterQuery(f, ""), "?"))

@@ -11,6 +11,7 @@ type roleDeletePage struct {
 	Frame        accountFrame
 	Name         string
 	Members      int
+	Keys         int      // API keys holding the role: they move to the replacement too
 	Replacements []option // the other roles, which the role's members may get instead
 }
 
@@ -44,7 +45,7 @@ func (w *Web) showRoleDelete(rw http.ResponseWriter, r *http.Request, f *form, s
 	if f != nil {
 		p.Form = f
 	}
-	d := roleDeletePage{Frame: frame, Name: roleName(ro.Role, p.Locale), Members: ro.Members}
+	d := roleDeletePage{Frame: frame, Name: roleName(ro.Role, p.Locale), Members: ro.Members, Keys: ro.Keys}
 	chosen := p.Form.Value("replacement")
 	for _, o := range roles {
 		if o.Role.Key != ro.Role.Key {

@@ -419,19 +419,19 @@ func TestRoleDelete_ConfirmsAndMovesTheMembers(t *testing.T) {
 	if p.Status != 409 {
 		t.Fatalf("delete without a replacement: %d", p.Status)
 	}
-	wantIn(t, p, `<p class="error" id="e-replacement">1 membre a ce rôle : choisissez le rôle qui le remplacera.</p>`,
+	wantIn(t, p, `<p class="error" id="e-replacement">1 membre ou clé d’API a ce rôle : choisissez le rôle qui le remplacera.</p>`,
 		`aria-invalid="true" autofocus>`)
 	env.AddMember(t, o.account, "kiosk2@example.com", "kiosk", equipe.MemberActive)
 	p = post(t, o.c, o.url("/roles/kiosk/delete"), url.Values{"replacement": {""}})
-	wantIn(t, p, `<p class="error" id="e-replacement">2 membres ont ce rôle : choisissez le rôle qui le remplacera.</p>`)
+	wantIn(t, p, `<p class="error" id="e-replacement">2 membres ou clés d’API ont ce rôle : choisissez le rôle qui le remplacera.</p>`)
 	english(t, env, o.c)
 	p = post(t, o.c, o.url("/roles/kiosk/delete"), url.Values{"replacement": {""}})
-	wantIn(t, p, `<p class="error" id="e-replacement">2 members hold this role: choose the role that replaces it.</p>`)
+	wantIn(t, p, `<p class="error" id="e-replacement">2 members or API keys hold this role: choose the role that replaces it.</p>`)
 	if err := env.App.Team.RemoveMember(t.Context(), o.actor(), o.account, mustUserID(t, env, "kiosk2@example.com")); err != nil {
 		t.Fatal(err)
 	}
 	p = post(t, o.c, o.url("/roles/kiosk/delete"), url.Values{"replacement": {""}})
-	wantIn(t, p, `<p class="error" id="e-replacement">1 member holds this role: choose the role that replaces it.</p>`)
+	wantIn(t, p, `<p class="error" id="e-replacement">1 member or API key holds this role: choose the role that replaces it.</p>`)
 	get(t, o.c, env.URL+"/login?lang=fr")
 	p = post(t, o.c, o.url("/roles/kiosk/delete"), url.Values{"replacement": {"guest"}})
 	if p.Status != 303 || !strings.HasSuffix(p.Header.Get("Location"), "/roles?done=deleted") {

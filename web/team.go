@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/access"
@@ -63,6 +62,8 @@ type teamPage struct {
 	Roles     []option
 	Resources []group[option]
 	Filtered  bool
+	// Invalid: a filter can select nothing; the page says which beside it.
+	Invalid bool
 	// Clients are the firm's client accounts the reader reaches, for the
 	// Espace Pro's "assigned companies" column and filter; none elsewhere.
 	Clients []option
@@ -150,28 +151,13 @@ type rowAction struct {
 	Zone  *time.Location // the account's, which Until is said in
 }
 
-// teamFilter reads the team page's filters from the query. Values that
-// cannot select anything are dropped rather than refused: the page is for
-// reading, and a stale link should still show the team.
-func teamFilter(account equipe.ID, q url.Values) team.MemberFilter {
-	f := team.MemberFilter{Account: account, Role: q.Get("role"), Search: strings.TrimSpace(q.Get("q")),
-		After: q.Get("cursor"), Limit: teamPageSize}
-	switch s := equipe.MemberStatus(q.Get("status")); s {
-	case equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
-		f.Status = s
-	}
-	if utf8.RuneCountInString(f.Search) > 100 {
-		f.Search = string([]rune(f.Search)[:100])
-	}
-	if s := q.Get("resource"); s != "" {
-		if id, err := equipe.ParseID(s); err == nil {
-			f.Resource = &id
-		}
-	}
-	if sort, desc, err := team.ParseSort(q.Get("sort")); err == nil {
-		f.Sort, f.Desc = sort, desc
-	}
-	return f
+// teamFilter reads the team page's filters from the query, as the members
+// API reads its own (team.ParseMemberQuery), so that the page, its export
+// and the API select the same members and refuse the same values.
+func teamFilter(account equipe.ID, q url.Values) (team.MemberFilter, error) {
+	f, err := team.ParseMemberQuery(account, q)
+	f.After, f.Limit = q.Get("cursor"), teamPageSize
+	return f, err
 }
 
 // sortParam is the filter's order as the query writes it: "" for the
@@ -222,6 +208,9 @@ func filterQuery(f team.MemberFilter, cursor string) string {
 	if f.Resource != nil {
 		q.Set("resource", f.Resource.String())
 	}
+	if f.Client != nil {
+		q.Set("client", f.Client.String())
+	}
 	if f.Search != "" {
 		q.Set("q", f.Search)
 	}
@@ -244,24 +233,17 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	}
 	act := actor(r)
 	q := r.URL.Query()
-	f := teamFilter(account, q)
-	// On a firm's team page, the clients the reader reaches, each with its
-	// assigned staff.
-	clients, err := w.Team.Clients(r.Context(), act, account)
-	if err != nil {
-		return w.refuse(rw, r, err)
-	}
-	var company *team.Client
-	for i, c := range clients {
-		if c.Account.ID.String() == q.Get("client") {
-			company = &clients[i]
-		}
-	}
+	p := w.page(r, "page.team")
+	p.Form.label("q", "team.search", "status", "team.status", "role", "team.role", "resource", "team.resource",
+		"client", "team.company", "sort", "team.order")
+	// The order is chosen with the columns' headers: it has no input to
+	// link its problem to.
+	p.Form.unlink("sort")
+	f, err := teamFilter(account, q)
+	status := http.StatusOK
 	var rows []team.MemberRow
 	var next string
-	if company != nil {
-		rows, err = w.staffRows(r, f, company.Staff)
-	} else {
+	if err == nil {
 		rows, next, err = w.Team.TeamPage(r.Context(), act, f)
 		if cursorRefused(err) && f.After != "" {
 			// A cursor from another version of the list: start again.
@@ -269,6 +251,28 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 			rows, next, err = w.Team.TeamPage(r.Context(), act, f)
 		}
 	}
+	if err != nil {
+		if equipe.ErrorCode(err) != equipe.EINVALID || !p.Form.absorb(err, nil) {
+			return w.refuse(rw, r, err)
+		}
+		// A filter that can select nothing selects nothing: the page says
+		// which beside it, lists nobody and offers no export, rather than
+		// showing everyone as if it were filtered.
+		status, rows, next = http.StatusUnprocessableEntity, nil, ""
+	}
+	// The filters kept in the links: those that select something.
+	if p.Form.Err("status") != nil {
+		f.Status = ""
+	}
+	if p.Form.Err("client") != nil {
+		f.Client = nil
+	}
+	if p.Form.Err("q") != nil {
+		f.Search = ""
+	}
+	// On a firm's team page, the clients the reader reaches, each with its
+	// assigned staff.
+	clients, err := w.Team.Clients(r.Context(), act, account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -296,16 +300,22 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := w.page(r, "page.team")
 	w.teamNotice(r, p, account)
 	if p.NoticeArgs != nil {
 		p.NoticeArgs["account"] = acct.Name
 	}
-	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation, Query: f.Search,
-		Sort: sortParam(f), Columns: sortColumns(frame, f), Total: counts.Total,
+	d := teamPage{Frame: frame, CanManage: acts.May(team.AccountAddMember), Activation: acct.RequiresActivation,
+		Query: strings.TrimSpace(q.Get("q")), Sort: sortParam(f), Columns: sortColumns(frame, f), Total: counts.Total,
 		Clear:    frame.URL("/members") + filterQuery(team.MemberFilter{Sort: f.Sort, Desc: f.Desc}, ""),
-		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || company != nil}
-	if acts.May(team.AccountExportMembers) {
+		Filtered: f.Status != "" || f.Role != "" || f.Resource != nil || f.Search != "" || f.Client != nil || p.Form.HasErrors(),
+		Invalid:  p.Form.HasErrors()}
+	if len(clients) == 0 {
+		p.Form.unlink("client")
+	}
+	if len(resources) == 0 {
+		p.Form.unlink("resource")
+	}
+	if acts.May(team.AccountExportMembers) && !d.Invalid {
 		d.Export = frame.URL("/members/export.csv") + filterQuery(f, "")
 	}
 	staff, _, err := w.Team.FirmStaff(r.Context(), act, account, equipe.Page{})
@@ -341,14 +351,14 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	d.Resources = w.resourceOptions(resources, p.Locale, func(id equipe.ID) bool { return f.Resource != nil && *f.Resource == id })
 	assigned := map[equipe.ID][]string{}
 	for _, c := range clients {
-		d.Clients = append(d.Clients, option{Value: c.Account.ID.String(), Label: c.Account.Name, Selected: company != nil && company.Account.ID == c.Account.ID})
+		d.Clients = append(d.Clients, option{Value: c.Account.ID.String(), Label: c.Account.Name, Selected: f.Client != nil && *f.Client == c.Account.ID})
 		for _, u := range c.Staff {
 			assigned[u] = append(assigned[u], c.Account.Name)
 		}
 	}
 	if d.CanManage {
-		d.Bulk = w.bulkBar(p.Locale, f, roles, company == nil)
-		if f.Role == "" && f.Resource == nil && f.Search == "" && company == nil {
+		d.Bulk = w.bulkBar(p.Locale, f, roles, f.Client == nil)
+		if f.Role == "" && f.Resource == nil && f.Search == "" && f.Client == nil {
 			d.Bulk.Count = counts.Total
 			if f.Status != "" {
 				d.Bulk.Count = counts.ByStatus[f.Status]
@@ -367,40 +377,11 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		d.Pages.Next = frame.URL("/members") + filterQuery(f, next)
 	}
-	if f.After != "" && company == nil {
+	if f.After != "" {
 		d.Pages.First = frame.URL("/members") + filterQuery(f, "")
 	}
 	p.Data = d
-	return w.render(rw, r, http.StatusOK, "team", p)
-}
-
-// staffRows returns the team page's rows of the members among staff (those
-// assigned to one client) that match the other filters, on one page: a
-// client's staff are few, and the firm's team is read until they are all
-// found.
-func (w *Web) staffRows(r *http.Request, f team.MemberFilter, staff []equipe.ID) ([]team.MemberRow, error) {
-	want := map[equipe.ID]bool{}
-	for _, u := range staff {
-		want[u] = true
-	}
-	f.After, f.Limit = "", team.MaxMemberPage
-	var out []team.MemberRow
-	for len(out) < len(want) {
-		rows, next, err := w.Team.TeamPage(r.Context(), actor(r), f)
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			if want[row.Member.UserID] {
-				out = append(out, row)
-			}
-		}
-		if next == "" {
-			break
-		}
-		f.After = next
-	}
-	return out, nil
+	return w.render(rw, r, status, "team", p)
 }
 
 // teamNotice sets the notice a redirect to the team page asked for, naming

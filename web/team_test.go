@@ -142,9 +142,9 @@ func TestTeamPage_ListsMembersWithTheirStandingInBothLanguages(t *testing.T) {
 	if p := get(t, o.c, o.url("/members?q=personne")); !strings.Contains(p.Body, "Aucun membre ne correspond à ces filtres.") {
 		t.Error("no word for an empty result")
 	}
-	// Bad filter values select nothing rather than fail.
-	if p := get(t, o.c, o.url("/members?status=gone&resource=nope&cursor=garbage")); p.Status != 200 || !strings.Contains(p.Body, "Ada Lovelace") {
-		t.Errorf("bad filters: %d", p.Status)
+	// A cursor from nowhere shows the first page.
+	if p := get(t, o.c, o.url("/members?cursor=garbage")); p.Status != 200 || !strings.Contains(p.Body, "Ada Lovelace") {
+		t.Errorf("bad cursor: %d", p.Status)
 	}
 
 	english(t, env, o.c)
@@ -412,14 +412,51 @@ func TestTeamPage_CountsSortsAndShowsTimesInTheAccountsZone(t *testing.T) {
 		!strings.Contains(p2.Body, `aria-sort="descending"`) {
 		t.Errorf("the second page: %d", p2.Status)
 	}
-	// An unknown order shows the list by name.
-	if p := get(t, o.c, o.url("/members?sort=password")); p.Status != 200 || !strings.Contains(p.Body, `<th scope="col" aria-sort="ascending"><a href="`+o.path("/members?sort=-name")) {
-		t.Errorf("unknown order: %d", p.Status)
+	// An unknown order is said below the filters, as the API refuses it.
+	if p := get(t, o.c, o.url("/members?sort=password")); p.Status != 422 ||
+		!strings.Contains(text(between(p.Body, `id="e-sort">`, "</p>")), "cet ordre n'existe pas") {
+		t.Errorf("unknown order: %d %s", p.Status, text(p.Body))
 	}
 	// A search of part of a domain.
 	p = get(t, o.c, o.url("/members?q=%40CABINET-exp"))
 	if n := strings.Count(p.Body, "@cabinet-expert.fr</span>"); n != 6 {
 		t.Errorf("q=@CABINET-exp: %d rows", n)
+	}
+}
+
+// TestTeamPage_AFilterThatCanSelectNothingIsSaidBesideIt: a value that
+// selects nothing is said beside its filter and lists nobody, as on the
+// audit page; the export refuses it as the API does, rather than exporting
+// everyone in a file that looks filtered.
+func TestTeamPage_AFilterThatCanSelectNothingIsSaidBesideIt(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	o.added(t, team.NewMember{Email: "zoe@example.com", FirstName: "Zoé", LastName: "Martin", Role: "manager"})
+	for _, tc := range []struct{ query, field, message string }{
+		{"?status=bogus", "status", "Statut inconnu"},
+		{"?role=manager&status=bogus", "status", "Statut inconnu"},
+		{"?q=" + strings.Repeat("a", 101), "q", "ne peut pas dépasser 100 caractères"},
+		{"?resource=nope", "resource", "Cette ressource n'existe pas dans ce compte."},
+		{"?client=" + o.account.String(), "client", "ne fait pas partie des clients du cabinet"},
+	} {
+		p := get(t, o.c, o.url("/members"+tc.query))
+		if p.Status != 422 {
+			t.Errorf("%s: %d", tc.query, p.Status)
+		}
+		if e := text(between(p.Body, `id="e-`+tc.field+`">`, "</p>")); !strings.Contains(e, tc.message) || !strings.Contains(p.Body, `class="problems"`) {
+			t.Errorf("%s: beside the filter %q; page %s", tc.query, e, text(p.Body))
+		}
+		if strings.Contains(p.Body, "<tbody>") || exportLink.MatchString(p.Body) || !strings.Contains(p.Body, "Effacer les filtres") {
+			t.Errorf("%s: members, an export or no way out: %s", tc.query, text(p.Body))
+		}
+		if p := get(t, o.c, o.url("/members/export.csv"+tc.query)); p.Status != 422 || strings.Contains(p.Body, "zoe@example.com") {
+			t.Errorf("%s, exported: %d", tc.query, p.Status)
+		}
+	}
+	// The role chosen beside a bad status stays chosen.
+	p := get(t, o.c, o.url("/members?role=manager&status=bogus"))
+	if !strings.Contains(between(p.Body, `<select id="f-role"`, "</select>"), `value="manager" selected`) {
+		t.Errorf("the role chosen is lost: %s", between(p.Body, `<select id="f-role"`, "</select>"))
 	}
 }
 
