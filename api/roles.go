@@ -128,15 +128,13 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	cr, err := a.Team.CreateRole(r.Context(), actor(r), account, ri)
+	// The use case answers with the role it created: reading it again would
+	// take members.view, which a creator may lack, after the write.
+	ro, err := a.Team.CreateRole(r.Context(), actor(r), account, ri)
 	if err != nil {
 		return err
 	}
-	ro, err := a.Team.Role(r.Context(), actor(r), account, cr.Key)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/roles/"+cr.Key)
+	w.Header().Set("Location", "/api/v1/accounts/"+account.String()+"/roles/"+ro.Role.Key)
 	return respond(w, http.StatusCreated, viewRole(ro, true))
 }
 

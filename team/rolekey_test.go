@@ -73,7 +73,7 @@ func TestCreateRole_WithoutAKeyDerivesItFromTheNameInOneLanguage(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				var cr equipe.CustomRole
+				var cr team.RoleView
 				_, ok := s.done(t, tt.refusal, func() (err error) {
 					cr, err = s.s.CreateRole(ctx, s.admin(), s.account, tt.in)
 					return err
@@ -81,8 +81,8 @@ func TestCreateRole_WithoutAKeyDerivesItFromTheNameInOneLanguage(t *testing.T) {
 				if !ok {
 					return
 				}
-				if cr.Key != tt.key {
-					t.Fatalf("key %q, want %q", cr.Key, tt.key)
+				if cr.Role.Key != tt.key {
+					t.Fatalf("key %q, want %q", cr.Role.Key, tt.key)
 				}
 				rv, err := s.s.Role(ctx, s.admin(), s.account, tt.key)
 				if err != nil {

@@ -268,11 +268,14 @@ func (s *Service) checkRole(in *RoleInput, v *equipe.Invalid) []access.Grant {
 // CreateRole creates a custom role in the account. The actor needs
 // roles.manage and must hold every permission the role grants, at least at
 // its scope. A role created without a key gets one derived from its name
-// (RoleKey), made unique in the account with a suffix.
-func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID, in RoleInput) (equipe.CustomRole, error) {
-	m, _, err := s.authorize(ctx, actor, account, "roles.manage")
+// (RoleKey), made unique in the account with a suffix. It returns the role
+// as created, with what the actor may do with it: roles.manage does not
+// imply members.view, which reading a role takes (Role), so whoever created
+// it is answered here rather than refused after the write.
+func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID, in RoleInput) (RoleView, error) {
+	m, a, err := s.authorize(ctx, actor, account, "roles.manage")
 	if err != nil {
-		return equipe.CustomRole{}, err
+		return RoleView{}, err
 	}
 	var v equipe.Invalid
 	in.Key = strings.TrimSpace(in.Key)
@@ -286,11 +289,11 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 	}
 	gs := s.checkRole(&in, &v)
 	if err := v.Err(); err != nil {
-		return equipe.CustomRole{}, err
+		return RoleView{}, err
 	}
 	role := access.Role{Key: in.Key, Grants: gs, Restricted: in.Restricted}
 	if err := s.mayGrantRole(m, role); err != nil {
-		return equipe.CustomRole{}, err
+		return RoleView{}, err
 	}
 	cr := equipe.CustomRole{AccountID: account, Key: in.Key, LabelFR: in.LabelFR, LabelEN: in.LabelEN,
 		Grants: storedGrants(gs), Restricted: in.Restricted}
@@ -317,10 +320,14 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 		return u.Record(ctx, event.RoleCreated.In(account, cr.Key, nil, &after))
 	})
 	if e := equipe.AsError(err); e.Code == equipe.ECONFLICT {
-		return equipe.CustomRole{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+		return RoleView{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
 			Fields: []equipe.FieldError{{Field: "key", Key: "role.exists"}}}
 	}
-	return cr, err
+	if err != nil {
+		return RoleView{}, err
+	}
+	created := customRole(cr)
+	return RoleView{Role: created, Actions: s.roleActions(m, a, created)}, nil
 }
 
 // UpdateRole changes a custom role; every member holding it is affected on

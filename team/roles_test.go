@@ -65,3 +65,43 @@ func TestDeleteRole_KeysHoldingTheRoleMoveToTheReplacement(t *testing.T) {
 		}
 	})
 }
+
+// roleManager makes name a member whose role grants roles.manage and whose
+// override takes members.view away, and returns them as an actor: they may
+// make roles but not read the account's list of them.
+func (s *scene) roleManager(t *testing.T, name string) team.Actor {
+	t.Helper()
+	rm := team.RoleInput{Key: "rm", LabelEN: "Role manager",
+		Grants: []equipe.Grant{{Permission: "roles.manage"}, {Permission: "members.view"}}}
+	if _, err := s.s.CreateRole(ctx, s.admin(), s.account, rm); err != nil {
+		t.Fatal(err)
+	}
+	u := s.add(name, "rm", equipe.MemberActive)
+	deny := []equipe.Override{{Permission: "members.view", Allow: false}}
+	if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, u.ID, team.MemberChange{Overrides: &deny}); err != nil {
+		t.Fatal(err)
+	}
+	return s.actor(name)
+}
+
+// Reading the role back took members.view, which its creator may lack:
+// the role was written, then the creation refused.
+func TestCreateRole_AnswersWithTheRoleToACreatorWhoMayNotListRoles(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		carl := s.roleManager(t, "carl")
+		in := team.RoleInput{LabelEN: "Viewer", Restricted: true, Grants: []equipe.Grant{{Permission: "roles.manage"}}}
+		var ro team.RoleView
+		before, _ := s.done(t, "", func() (err error) {
+			ro, err = s.s.CreateRole(ctx, carl, s.account, in)
+			return err
+		})
+		s.wrote(t, before, event.RoleCreated.Type)
+		if ro.Role.Key != "viewer" || ro.Role.Label.EN != "Viewer" || !ro.Role.Restricted || len(ro.Role.Grants) != 1 {
+			t.Errorf("answered %+v", ro.Role)
+		}
+		if !ro.Actions.May(team.RoleEdit) {
+			t.Errorf("the creator may not edit the role they made: %v", ro.Actions.Get(team.RoleEdit).Code())
+		}
+	})
+}

@@ -262,7 +262,21 @@ func (w *Web) createRole(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return w.showRoleForm(rw, r, account, nil, d, "", f, refusedStatus(err))
 	}
-	return redirect(rw, r, "/accounts/"+account.String()+"/roles?done=created")
+	// The list of roles takes members.view, which roles.manage does not
+	// imply: whoever may not read it goes where the account's links lead
+	// them.
+	acts, err := w.accountActions(r, account)
+	if err != nil {
+		return err
+	}
+	if acts.May(team.AccountViewMembers) {
+		return redirect(rw, r, "/accounts/"+account.String()+"/roles?done=created")
+	}
+	acct, err := w.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	return redirect(rw, r, w.entry(r, acct))
 }
 
 // refusalField is the role form's field a granting rule's refusal belongs
