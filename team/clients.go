@@ -516,7 +516,9 @@ type AccountEntry struct {
 // Enterable reports whether the person may enter the account (make it
 // their current one): joined and not suspended, or a client reached through
 // the firm.
-func (e AccountEntry) Enterable() bool { return e.Member == nil || e.Member.Status == equipe.MemberActive }
+func (e AccountEntry) Enterable() bool {
+	return e.Member == nil || e.Member.Status == equipe.MemberActive
+}
 
 // MyAccounts returns a page of the accounts the user reaches (the whole
 // list for the whole page): their memberships (any status, so that pending
