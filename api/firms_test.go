@@ -396,6 +396,19 @@ func TestSwitcher_RemembersTheCurrentAccount(t *testing.T) {
 	if item := r.JSON["items"].([]any)[0].(map[string]any); item["current"] != true {
 		t.Fatalf("accounts: %s", r.Raw)
 	}
+	// Suspended in the account they chose, a member may not enter it: it is
+	// not their current one any more, as switching to it answers 404.
+	m := env.AddMember(t, a.account, "bob@a.example", "collaborator", equipe.MemberActive)
+	if r := call(t, env.Client(), "POST", env.URL+"/api/v1/me/current-account", map[string]any{"account_id": a.account.String()}, bearer(m.Token)...); r.Status != 200 {
+		t.Fatalf("bob switches: %d %s", r.Status, r.Raw)
+	}
+	if r := call(t, env.Client(), "POST", a.url("/members/"+m.User.ID.String()+"/suspend"), nil, bearer(a.admin)...); r.Status != 200 {
+		t.Fatalf("suspend: %d %s", r.Status, r.Raw)
+	}
+	r = call(t, env.Client(), "GET", env.URL+"/api/v1/me/accounts", nil, bearer(m.Token)...)
+	if item := r.JSON["items"].([]any)[0].(map[string]any); item["status"] != "suspended" || item["current"] != false {
+		t.Fatalf("bob's accounts once suspended: %s", r.Raw)
+	}
 }
 
 // TestFirm_ClientManagersReachOnlyTheirClients: a firm member allowed to

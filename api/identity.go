@@ -268,7 +268,9 @@ func (a *API) myAccounts(w http.ResponseWriter, r *http.Request) error {
 		if e.Member != nil {
 			v.Role, v.Status = e.Member.Role, string(e.Member.Status)
 		}
-		v.Current = auth.Session.AccountID != nil && *auth.Session.AccountID == e.Account.ID
+		// An account the person may no longer enter (suspended there since
+		// they chose it) is not their current one, as the switcher shows.
+		v.Current = auth.Session.AccountID != nil && *auth.Session.AccountID == e.Account.ID && e.Enterable()
 		out.Items = append(out.Items, v)
 	}
 	return respond(w, http.StatusOK, out)

@@ -201,6 +201,32 @@ func TestFirm_DetachingEndsTheKeysItsStaffMade(t *testing.T) {
 	})
 }
 
+// TestAnswers_AWriteAnswersTheTimesItStored: what a creation answers
+// reads back the same afterwards, to the microsecond the store keeps.
+func TestAnswers_AWriteAnswersTheTimesItStored(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		for _, c := range []struct {
+			path string
+			body map[string]any
+		}{
+			{"/webhooks", map[string]any{"url": "https://hooks.example.com/in", "types": []string{"*"}}},
+			{"/contacts", map[string]any{"last_name": "Compta", "email": "compta@a.example", "kinds": []string{"billing"}}},
+		} {
+			made := call(t, env.Client(), "POST", a.url(c.path), c.body, bearer(a.admin)...)
+			if made.Status != 201 {
+				t.Fatalf("%s: %d %s", c.path, made.Status, made.Raw)
+			}
+			read := call(t, env.Client(), "GET", a.url(c.path+"/"+made.JSON["id"].(string)), nil, bearer(a.admin)...)
+			for _, field := range []string{"created_at", "updated_at"} {
+				if made.JSON[field] != read.JSON[field] {
+					t.Errorf("%s: %s answered %v, read back %v", c.path, field, made.JSON[field], read.JSON[field])
+				}
+			}
+		}
+	})
+}
+
 // TestFirm_TheClientEndsTheFirmsAccess: a client account's own
 // administrator ends its firm's access through the API; the firm's people,
 // a key and a second attempt are refused, with their problems.

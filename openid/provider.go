@@ -598,10 +598,17 @@ func (p *Provider) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 }
 
 // SaveAuthCode keeps the hash of the code issued for the request id, which
-// expires with it, CodeLifetime later.
+// expires with it, CodeLifetime later. A request that has its code already
+// (the callback opened again: reloaded, or the back button) gives no other:
+// the client is told the request is spent, in the protocol's words, and
+// the first code stays good.
 func (p *Provider) SaveAuthCode(ctx context.Context, id, code string) error {
 	expires := p.Work.Now().Add(CodeLifetime)
-	return p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code), expires) })
+	err := p.Work.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetAuthRequestCode(ctx, id, digest(code), expires) })
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return oidc.ErrInvalidRequest().WithDescription("this authorization request has given its code already: start again from the application")
+	}
+	return err
 }
 
 // DeleteAuthRequest is called when a code is redeemed: the request is kept

@@ -87,6 +87,15 @@ func TestCallback_AnswersOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	if r.StatusCode != 302 || !strings.HasPrefix(to.String(), redirect) || to.Query().Get("code") == "" {
 		t.Fatalf("the browser that logged in: %d %q", r.StatusCode, to)
 	}
+	// Opened again (reloaded, the back button), the callback gives no
+	// second code: the client is told in the protocol's words, nothing of
+	// the service's own.
+	r = send(t, victim.browser, "GET", callback, nil)
+	again, _ := url.Parse(r.Header.Get("Location"))
+	if q := again.Query(); r.StatusCode != 302 || !strings.HasPrefix(again.String(), redirect) || q.Get("code") != "" ||
+		q.Get("error") != "invalid_request" || strings.Contains(q.Get("error_description"), "not_found") {
+		t.Fatalf("the callback opened again: %d %q", r.StatusCode, again)
+	}
 }
 
 // TestProvider_AClientGetsOnlyTheScopesItWasRegisteredFor has clients ask

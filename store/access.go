@@ -462,10 +462,11 @@ func (q Queries) APIKey(ctx context.Context, account *equipe.ID, id equipe.ID) (
 // nil), newest first, revoked ones included, with the cursor of the next
 // page ("" after the last).
 func (q Queries) APIKeys(ctx context.Context, account *equipe.ID, p equipe.Page) ([]equipe.APIKey, string, error) {
-	// An account's keys and the instance's are two lists.
-	list := "api_keys"
-	if account == nil {
-		list = "instance_api_keys"
+	// Each account's keys are a list of their own, and the instance's
+	// another: a cursor of another's is refused, not read as a position.
+	list := "instance_api_keys"
+	if account != nil {
+		list = "api_keys/" + account.String()
 	}
 	pos, err := after(p, list, number, id)
 	if err != nil {
@@ -500,6 +501,15 @@ func (w Writes) AssignClientStaff(ctx context.Context, clientID, userID equipe.I
 func (w Writes) UnassignClientStaff(ctx context.Context, clientID, userID equipe.ID) error {
 	w.x.touch(MemberKey(clientID, userID))
 	return w.execOne(ctx, `DELETE FROM client_staff WHERE client_id = $1 AND user_id = $2`, clientID, userID)
+}
+
+// UnassignClientStaffOf takes back every assignment to the client account:
+// detached, it is no firm's client, and whom a firm assigned to it is no
+// longer anything to keep.
+func (w Writes) UnassignClientStaffOf(ctx context.Context, clientID equipe.ID) error {
+	w.x.touch(AccountKey(clientID))
+	_, err := w.exec(ctx, `DELETE FROM client_staff WHERE client_id = $1`, clientID)
+	return err
 }
 
 // Assignment is a firm's member's assignment to one of its client accounts.

@@ -59,7 +59,9 @@ func (q Queries) Contact(ctx context.Context, account, id equipe.ID) (equipe.Con
 // Contacts returns a page of the account's contacts by contactSortKey and
 // ID, with the cursor of the next page ("" after the last).
 func (q Queries) Contacts(ctx context.Context, account equipe.ID, p equipe.Page) ([]equipe.Contact, string, error) {
-	const list = "contacts"
+	// Each account's contacts are a list of their own: another's cursor is
+	// refused, not read as a position.
+	list := "contacts/" + account.String()
 	pos, err := after(p, list, text, id)
 	if err != nil {
 		return nil, "", err

@@ -476,6 +476,9 @@ func (s *Service) detach(ctx context.Context, u *work.Unit, firm, client equipe.
 	if err := u.SetAccountParent(ctx, client, nil); err != nil {
 		return err
 	}
+	if err := u.UnassignClientStaffOf(ctx, client); err != nil {
+		return err
+	}
 	// Keys made in the client by the firm's staff, acting through the
 	// firm, were part of the firm's access: they end with it.
 	keys, _, err := u.APIKeys(ctx, &client, equipe.Page{})
@@ -508,6 +511,13 @@ type AccountEntry struct {
 	Account equipe.Account
 	Member  *equipe.Member // nil: reached through the firm
 	Firm    *equipe.ID     // the firm, for a client account reached through it
+}
+
+// Enterable reports whether the person may enter the account (make it
+// their current one): joined and not suspended, or a client reached through
+// the firm.
+func (e AccountEntry) Enterable() bool {
+	return e.Member == nil || e.Member.Status == equipe.MemberActive
 }
 
 // MyAccounts returns a page of the accounts the user reaches (the whole
@@ -581,10 +591,7 @@ func (s *Service) SwitchAccount(ctx context.Context, user, session equipe.ID, ac
 		}
 		found := false
 		for _, e := range entries {
-			// Only an account one can enter: joined and not suspended, or a
-			// client reached through the firm.
-			enterable := e.Member == nil || e.Member.Status == equipe.MemberActive
-			found = found || (e.Account.ID == *account && enterable)
+			found = found || (e.Account.ID == *account && e.Enterable())
 		}
 		if !found {
 			return notFound()

@@ -114,6 +114,10 @@ func TestEndFirmAccess_TheClientsOwnAdministratorsEndItAndTheFirmIsTold(t *testi
 				if _, err := s.s.Account(ctx, owner, c.ID); err != nil {
 					t.Errorf("the client's own administrator after: %v", err)
 				}
+				var assigned int
+				if err := b.raw.QueryRow(`SELECT COUNT(*) FROM client_staff WHERE client_id = $1`, c.ID).Scan(&assigned); err != nil || assigned != 0 {
+					t.Errorf("assignments kept to an account that is no client: %d %v", assigned, err)
+				}
 				keys, _, err := s.db.APIKeys(ctx, &c.ID, equipe.Page{})
 				if err != nil {
 					t.Fatal(err)
@@ -151,6 +155,48 @@ func TestEndFirmAccess_TheClientsOwnAdministratorsEndItAndTheFirmIsTold(t *testi
 					t.Error("a firm member who is no administrator was told")
 				}
 			})
+		}
+	})
+}
+
+// TestLists_AKeysOrAContactsCursorIsItsAccountsOnly: a cursor of one
+// account's keys or contacts is refused on another's, as a cursor of
+// another list is, not read as a position in it.
+func TestLists_AKeysOrAContactsCursorIsItsAccountsOnly(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		a, other := b.scene(t), b.scene(t)
+		for _, s := range []*scene{a, other} {
+			for _, name := range []string{"Caisse", "CRM"} {
+				if _, _, err := s.s.CreateKey(ctx, s.admin(), &s.account, team.NewKey{Name: name, Role: "guest"}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.s.CreateContact(ctx, s.admin(), s.account, team.ContactInput{LastName: name,
+					Email: strings.ToLower(name) + "@client.example", Kinds: []string{"billing"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		lists := map[string]func(s *scene, p equipe.Page) (string, error){
+			"keys": func(s *scene, p equipe.Page) (string, error) {
+				_, next, err := s.s.Keys(ctx, s.admin(), &s.account, p)
+				return next, err
+			},
+			"contacts": func(s *scene, p equipe.Page) (string, error) {
+				_, next, err := s.s.Contacts(ctx, s.admin(), s.account, p)
+				return next, err
+			},
+		}
+		for name, list := range lists {
+			next, err := list(a, equipe.Page{Limit: 1})
+			if err != nil || next == "" {
+				t.Fatalf("%s: first page: %q %v", name, next, err)
+			}
+			if _, err := list(a, equipe.Page{After: next, Limit: 1}); err != nil {
+				t.Errorf("%s: the account's own cursor: %v", name, err)
+			}
+			if _, err := list(other, equipe.Page{After: next, Limit: 1}); key(err) != "error.fields cursor=request.cursor_invalid" {
+				t.Errorf("%s: another account's cursor: %q", name, key(err))
+			}
 		}
 	})
 }

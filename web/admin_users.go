@@ -138,9 +138,14 @@ func (w *Web) adminUser(rw http.ResponseWriter, r *http.Request) error {
 	p.Notice = userNotices[r.URL.Query().Get("done")]
 	d := userPage{View: v, Name: personName(v.User)}
 	for _, ma := range v.Memberships {
+		// The role by its name in the account, a custom role's included.
 		role := ma.Member.Role
-		if key := "role." + role; w.I18n.Has(key) {
-			role = w.I18n.T(p.Locale, key, nil)
+		if roles, err := w.Team.Roles(r.Context(), actor(r), ma.Account.ID); err == nil {
+			if l, ok := roleLabels(roles, p.Locale)[role]; ok {
+				role = l
+			}
+		} else if equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			return err
 		}
 		d.Members = append(d.Members, userMembership{Href: "/accounts/" + ma.Account.ID.String() + "/members",
 			Account: ma.Account.Name, Role: role, Status: w.I18n.T(p.Locale, statusKey(ma.Member.Status, ma.Account.RequiresActivation), nil)})

@@ -226,3 +226,26 @@ func TestAdminUsers_APersonWithoutNamesGoesByTheirEmail(t *testing.T) {
 	wantIn(t, get(t, o.c, env.URL+"/me/data"), "<title>Mes données ·")
 	wantIn(t, get(t, c, env.URL+"/admin/users/"+id+"/export"), `<a class="button danger" href="/admin/users/`+id+`/delete">`)
 }
+
+// TestAdminUser_NamesACustomRoleAsTheAccountDoes: a person's page names
+// their role in each account by its name there, a custom role's included,
+// not by its key.
+func TestAdminUser_NamesACustomRoleAsTheAccountDoes(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	owner, err := env.App.DB.UserByEmailKey(t.Context(), "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Team.CreateRole(t.Context(), team.Actor{User: &owner}, o.account, team.RoleInput{Key: "comptabilite_generale",
+		LabelFR: "Comptabilité générale", LabelEN: "Bookkeeper", Grants: []equipe.Grant{{Permission: "members.view"}}}); err != nil {
+		t.Fatal(err)
+	}
+	dora := env.AddMember(t, o.account, "dora@example.com", "comptabilite_generale", equipe.MemberActive)
+	c, _ := supportLogsIn(t, env)
+	p := get(t, c, env.URL+"/admin/users/"+dora.User.ID.String())
+	wantIn(t, p, "Comptabilité générale")
+	if strings.Contains(p.Body, "comptabilite_generale") {
+		t.Error("the page names the role by its key")
+	}
+}

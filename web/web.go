@@ -395,7 +395,7 @@ func (w *Web) wrap(rt route) http.Handler {
 			}
 		case loggedIn, member:
 			if !authed {
-				http.Redirect(rw, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(rw, r, "/login?next="+url.QueryEscape(comeBackTo(r)), http.StatusSeeOther)
 				return
 			}
 			if rt.access == member {
@@ -405,7 +405,7 @@ func (w *Web) wrap(rt route) http.Handler {
 					return
 				}
 				if needed {
-					http.Redirect(rw, r, "/consent?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					http.Redirect(rw, r, "/consent?next="+url.QueryEscape(comeBackTo(r)), http.StatusSeeOther)
 					return
 				}
 				if inAccount {
@@ -415,13 +415,7 @@ func (w *Web) wrap(rt route) http.Handler {
 						return
 					}
 					if enrolNow {
-						// Back to the page asked for once enrolled; a form
-						// posted has no page of its own to come back to.
-						next := r.URL.RequestURI()
-						if r.Method != http.MethodGet {
-							next = "/"
-						}
-						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(next), http.StatusSeeOther)
+						http.Redirect(rw, r, enrolPath+"?next="+url.QueryEscape(comeBackTo(r)), http.StatusSeeOther)
 						return
 					}
 				}
@@ -857,4 +851,15 @@ func statusKey(s equipe.MemberStatus, activation bool) string {
 		}
 	}
 	return "status." + string(s)
+}
+
+// comeBackTo is where a request sent to another step first (logging in,
+// the privacy policy, enrolling a second factor) comes back to: the page
+// asked for; a form posted has no page of its own (the browser would open
+// its address with GET, which answers nothing), so the home page.
+func comeBackTo(r *http.Request) string {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "/"
+	}
+	return r.URL.RequestURI()
 }

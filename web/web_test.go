@@ -104,6 +104,12 @@ func TestSignupThenConsentGate(t *testing.T) {
 			t.Fatalf("%s before consent: %d %s", path, p.Status, p.Header.Get("Location"))
 		}
 	}
+	// A form posted meanwhile comes back to the home page once the policy
+	// is accepted: its own address answers nothing to the browser's GET.
+	if p = post(t, c, env.URL+"/session/account", url.Values{"account": {""}}); p.Status != 303 ||
+		p.Header.Get("Location") != "/consent?next="+url.QueryEscape("/") {
+		t.Fatalf("a form before consent: %d %s", p.Status, p.Header.Get("Location"))
+	}
 	p = get(t, c, env.URL+"/consent?next=/")
 	if p.Status != 200 || !strings.Contains(p.Body, "Politique de test.") || !strings.Contains(p.Body, `name="version" value="2026-11"`) ||
 		strings.Contains(p.Body, "Test policy.") || !strings.Contains(p.Body, "Politique de confidentialité — Version du ") {

@@ -36,8 +36,10 @@ type Runner struct {
 	EmailQueued func()
 }
 
-// Now returns the current time by the runner's clock.
-func (r *Runner) Now() time.Time { return r.Clock() }
+// Now returns the current time by the runner's clock, to the microsecond:
+// the precision times are stored at, so that what a use case answers from
+// a write reads back the same afterwards.
+func (r *Runner) Now() time.Time { return r.Clock().Truncate(time.Microsecond) }
 
 // Unit is a write transaction of a use case. It reads through the same
 // transaction, so it sees its own changes.
@@ -55,7 +57,7 @@ type Unit struct {
 // a passing conflict is run again (see store.DB.Write): fn must have no
 // effect outside the unit.
 func (r *Runner) Do(ctx context.Context, actor event.Actor, o equipe.Origin, fn func(u *Unit) error) error {
-	return r.DoAt(ctx, r.Clock(), actor, o, fn)
+	return r.DoAt(ctx, r.Now(), actor, o, fn)
 }
 
 // DoAt is Do at a given time: a use case that read something at now before
