@@ -171,3 +171,21 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemAuditedAndEmailed
 		}
 	})
 }
+
+// An instance administrator removes their own second factors from their
+// security page, which asks for their password: with a session alone,
+// here, it is refused and nothing is removed.
+func TestRemoveSecondFactors_AnInstanceAdministratorsOwnAreRefused(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		adminID, admin := instanceAdminToken(t, env)
+		giveSecondFactor(t, env, adminID)
+		path := env.URL + "/api/v1/users/" + adminID.String() + "/second-factors"
+		r := call(t, env.Client(), "DELETE", path, map[string]any{"reason": "self"}, bearer(admin)...)
+		if r.Status != 409 || r.code() != "second_factors.self" {
+			t.Fatalf("remove one's own: %d %s", r.Status, r.Raw)
+		}
+		if f, err := env.App.DB.Factors(t.Context(), adminID); err != nil || !f.TOTP {
+			t.Fatalf("after the refusal: %+v %v", f, err)
+		}
+	})
+}

@@ -25,9 +25,9 @@ const maxFactorReason = 500
 // user ends, and the second_factors_removed email tells them, with the
 // reason. It returns what the user had.
 //
-// Anyone else, and an unknown user, is answered ENOTFOUND; a user with no
-// second factor ECONFLICT second_factors.none; a missing or too long reason
-// EINVALID (field reason).
+// Anyone else, and an unknown user, is answered ENOTFOUND; an administrator
+// acting on themself, and a user with no second factor, ECONFLICT
+// (removeFactorsRule); a missing or too long reason EINVALID (field reason).
 func (s *Service) RemoveSecondFactors(ctx context.Context, actor Actor, id equipe.ID, reason string) (store.FactorSummary, error) {
 	if !actor.instance() {
 		return store.FactorSummary{}, notFound()
@@ -46,11 +46,13 @@ func (s *Service) RemoveSecondFactors(ctx context.Context, actor Actor, id equip
 		if err != nil {
 			return err
 		}
+		// The removal is judged on what it removed: a refusal undoes it with
+		// the rest of the unit.
 		if had, err = w.DeleteSecondFactors(ctx, id, w.Now()); err != nil {
 			return err
 		}
-		if !had.TOTP && had.Passkeys == 0 && had.RecoveryCodes == 0 {
-			return conflict("second_factors.none", nil)
+		if err := removeFactorsRule(actor, id, had); err != nil {
+			return err
 		}
 		ended, err := w.DeleteUserSessions(ctx, id)
 		if err != nil {
@@ -64,6 +66,20 @@ func (s *Service) RemoveSecondFactors(ctx context.Context, actor Actor, id equip
 		return w.Mail(ctx, mail.TemplateSecondFactorsRemoved, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Message: reason})
 	})
 	return had, err
+}
+
+// removeFactorsRule answers whether actor may remove the second factors of
+// the user id, who has had: not their own — an administrator removes their
+// own from their security page, which asks for their password, so that a
+// stolen session does not strip them — and not when there are none.
+func removeFactorsRule(actor Actor, id equipe.ID, had store.FactorSummary) error {
+	if me := actor.userID(); me != nil && *me == id {
+		return conflict("second_factors.self", nil)
+	}
+	if !had.TOTP && had.Passkeys == 0 && had.RecoveryCodes == 0 {
+		return conflict("second_factors.none", nil)
+	}
+	return nil
 }
 
 // badReasonRune refuses control characters in a reason, line breaks aside.

@@ -300,6 +300,15 @@ func TestRemoveSecondFactors_AnInstanceAdministratorRemovesThemWithAReason(t *te
 			reason: strings.Repeat("é", 501), refusal: "error.fields reason=second_factors.reason_invalid"},
 		{name: "nothing to remove", by: func(s *scene) team.Actor { return s.b.instance }, reason: reason,
 			refusal: "second_factors.none"},
+		// Their own security page asks for their password; a stolen session
+		// must not strip them here.
+		{name: "an instance administrator, their own", factors: []string{"totp"}, reason: reason,
+			by: func(s *scene) team.Actor {
+				u := *s.users["ana"]
+				u.InstanceAdmin = true
+				return team.Actor{User: &u, IP: "192.0.2.1"}
+			},
+			refusal: "second_factors.self"},
 	}
 	eachBench(t, func(t *testing.T, b *bench) {
 		for _, tt := range tests {
@@ -395,4 +404,33 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// The person's page offers what RemoveSecondFactors would do: not on
+// oneself, nor when there is nothing to remove.
+func TestUser_RemovingSecondFactorsIsOfferedAsTheUseCaseAnswers(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		ana := s.joined("ana", "collaborator")
+		self := *ana
+		self.InstanceAdmin = true
+		me := team.Actor{User: &self, IP: "192.0.2.1"}
+		offered := func(by team.Actor) string {
+			v, err := s.s.User(ctx, by, ana.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v.Actions.Get(team.UserRemoveFactors).Code()
+		}
+		if got := offered(b.instance); got != "second_factors.none" {
+			t.Errorf("nothing to remove: %q", got)
+		}
+		s.enrol(t, ana, "totp")
+		if got := offered(b.instance); got != "" {
+			t.Errorf("another's: %q", got)
+		}
+		if got := offered(me); got != "second_factors.self" {
+			t.Errorf("one's own: %q", got)
+		}
+	})
 }

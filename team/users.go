@@ -20,14 +20,16 @@ type UserView struct {
 	Sessions    int
 	Factors     store.FactorSummary
 	// Actions answers which of UserDisable and UserEnable the reader may
-	// take: the one that applies to the identity as it is.
+	// take (the one that applies to the identity as it is), and whether
+	// they may take UserRemoveFactors.
 	Actions Actions
 }
 
 // Actions on a person's identity, for the instance.
 const (
-	UserDisable = "disable"
-	UserEnable  = "enable"
+	UserDisable       = "disable"
+	UserEnable        = "enable"
+	UserRemoveFactors = "remove_second_factors" // RemoveSecondFactors
 )
 
 // disableRule answers whether actor may disable u's identity, the
@@ -90,8 +92,9 @@ func (s *Service) User(ctx context.Context, actor Actor, id equipe.ID, idle time
 	if v.Factors, err = s.DB.Factors(ctx, id); err != nil {
 		return UserView{}, err
 	}
+	factors := ActionAnswer{Name: UserRemoveFactors, Allowed: allowed(removeFactorsRule(actor, id, v.Factors))}
 	if !u.DisabledAt.IsZero() {
-		v.Actions = Actions{{Name: UserEnable}}
+		v.Actions = Actions{{Name: UserEnable}, factors}
 		return v, nil
 	}
 	var admins []equipe.ID
@@ -100,7 +103,7 @@ func (s *Service) User(ctx context.Context, actor Actor, id equipe.ID, idle time
 			return UserView{}, err
 		}
 	}
-	v.Actions = Actions{{Name: UserDisable, Allowed: allowed(disableRule(actor, u, admins))}}
+	v.Actions = Actions{{Name: UserDisable, Allowed: allowed(disableRule(actor, u, admins))}, factors}
 	return v, nil
 }
 

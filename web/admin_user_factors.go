@@ -28,6 +28,11 @@ func (w *Web) showRemoveFactors(rw http.ResponseWriter, r *http.Request, id equi
 	if err != nil {
 		return err
 	}
+	// Only a removal the use case allows is asked for; a refused post comes
+	// back with its own answer beside the reason.
+	if a := v.Actions.Get(team.UserRemoveFactors); !a.OK() && f == nil {
+		return a.Err
+	}
 	p := w.page(r, "page.user_remove_factors")
 	if f != nil {
 		p.Form = f

@@ -34,7 +34,7 @@ var userActions = []userAction{
 	{Path: "end-sessions", Label: "admin_users.end_sessions", Hint: "admin_users.end_sessions_hint"},
 	{Path: "enable", Name: team.UserEnable, Label: "admin_users.enable", Hint: "admin_users.enable_hint"},
 	{Path: "disable", Name: team.UserDisable, Label: "admin_users.disable", Hint: "admin_users.disable_hint", Danger: true},
-	{Path: "second-factors", Label: "admin_factors.action", Hint: "admin_factors.action_hint", Danger: true},
+	{Path: "second-factors", Name: team.UserRemoveFactors, Label: "admin_factors.action", Hint: "admin_factors.action_hint", Danger: true},
 	{Path: "export", Label: "data.action_export", Hint: "data.action_export_hint"},
 	{Path: "delete", Label: "data.action_delete", Hint: "data.action_delete_hint", Danger: true},
 }
