@@ -97,21 +97,8 @@ func (w Writes) DeleteMember(ctx context.Context, accountID, userID equipe.ID) e
 // administrator, the second waits for the first and then sees what it left,
 // so an account never loses its last administrator to a race.
 func (tx *Tx) LockActiveAdmins(ctx context.Context, accountID equipe.ID) ([]equipe.ID, error) {
-	rows, err := tx.q.QueryContext(ctx, `SELECT user_id FROM members
+	return queryIDs(ctx, tx.q, `SELECT user_id FROM members
 		WHERE account_id = $1 AND role = 'admin' AND status = 'active' ORDER BY user_id`+tx.Queries.d.forUpdate, accountID)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var ids []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, wrap(rows.Err())
 }
 
 // LockInstanceAdmins returns the instance's administrators whose identity
@@ -129,20 +116,7 @@ func (q Queries) EnabledInstanceAdmins(ctx context.Context) ([]equipe.ID, error)
 }
 
 func instanceAdmins(ctx context.Context, q querier, lock string) ([]equipe.ID, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM users WHERE instance_admin AND disabled_at IS NULL ORDER BY id`+lock)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var ids []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, wrap(rows.Err())
+	return queryIDs(ctx, q, `SELECT id FROM users WHERE instance_admin AND disabled_at IS NULL ORDER BY id`+lock)
 }
 
 // CountActiveAdmins returns how many active administrators the account has,
@@ -262,21 +236,8 @@ func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to s
 // revoked and hold role. A key whose creator is suspended is one: it acts
 // again when they are reactivated.
 func (q Queries) KeysWithRole(ctx context.Context, accountID equipe.ID, role string) ([]equipe.ID, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id FROM api_keys WHERE account_id = $1 AND role = $2
+	return queryIDs(ctx, q.q, `SELECT id FROM api_keys WHERE account_id = $1 AND role = $2
 		AND revoked_at IS NULL ORDER BY id`, accountID, role)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, id)
-	}
-	return out, wrap(rows.Err())
 }
 
 // ReplaceKeyRole gives the account's API keys ids, as KeysWithRole read

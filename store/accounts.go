@@ -338,21 +338,8 @@ func (w Writes) AssignResource(ctx context.Context, accountID, userID, resourceI
 
 // MemberResources returns the IDs of the resources assigned to the member.
 func (q Queries) MemberResources(ctx context.Context, accountID, userID equipe.ID) ([]equipe.ID, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT resource_id FROM member_resources
+	return queryIDs(ctx, q.q, `SELECT resource_id FROM member_resources
 		WHERE account_id = $1 AND user_id = $2 ORDER BY resource_id`, accountID, userID)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var ids []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, wrap(rows.Err())
 }
 
 // AccountsOfUser returns the accounts the user is a member of, with the
@@ -432,21 +419,8 @@ func (q Queries) MembersFrom(ctx context.Context, account equipe.ID, offset, lim
 // MembersWithRole returns the user IDs of the account's members whose role
 // is role, in order.
 func (q Queries) MembersWithRole(ctx context.Context, account equipe.ID, role string) ([]equipe.ID, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT m.user_id FROM members m WHERE m.account_id = $1 AND m.role = $2
+	return queryIDs(ctx, q.q, `SELECT m.user_id FROM members m WHERE m.account_id = $1 AND m.role = $2
 		ORDER BY m.user_id`, account, role)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, id)
-	}
-	return out, wrap(rows.Err())
 }
 
 // MembersAmong returns the memberships of the account of those of the

@@ -106,21 +106,8 @@ func (db *DB) ReleaseImport(ctx context.Context, id equipe.ID) error {
 // StalledImports returns the running imports that no process holds at
 // now: those whose process stopped.
 func (q Queries) StalledImports(ctx context.Context, now time.Time) ([]equipe.ID, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id FROM member_imports WHERE status = 'running' AND claimed_until <= $1
+	return queryIDs(ctx, q.q, `SELECT id FROM member_imports WHERE status = 'running' AND claimed_until <= $1
 		ORDER BY created_at`, micros(now))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []equipe.ID
-	for rows.Next() {
-		var id equipe.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, id)
-	}
-	return out, wrap(rows.Err())
 }
 
 // PendingImportRows returns up to limit rows of the import not done yet,

@@ -589,6 +589,25 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// queryIDs runs query, whose rows are one ID each, and returns them in
+// their order.
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]equipe.ID, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var ids []equipe.ID
+	for rows.Next() {
+		var id equipe.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err())
+}
+
 // dialect holds what differs between the engines' SQL.
 type dialect struct {
 	engine Engine
