@@ -162,24 +162,32 @@ func TestMembers_NamesAreNotLearntThroughMadeUpMemberships(t *testing.T) {
 	})
 }
 
+// firmWithClient makes a firm and a client account of it whose owner has
+// joined, and returns the firm, the client and the owner's session.
+func firmWithClient(t *testing.T, env *apptest.Env) (firm, client tenant, owner string) {
+	t.Helper()
+	firm = newTenant(t, env, "cabinet@compta.example")
+	r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "C", "locale": "fr",
+		"owner": map[string]any{"email": "boss@c.example", "first_name": "B", "last_name": "C"}}, bearer(firm.admin)...)
+	if r.Status != 201 {
+		t.Fatalf("client: %d %s", r.Status, r.Raw)
+	}
+	client = tenant{env: env, account: equipe.MustParse(r.JSON["id"].(string))}
+	secret := apptest.Secret(apptest.Link(t, env.Mail(t, "boss@c.example", "account_created_for_you"), "/invitations/"))
+	acc := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
+		map[string]any{"password": "owner of a small company", "accept_privacy_policy": true})
+	if acc.Status != 200 {
+		t.Fatalf("accept: %d %s", acc.Status, acc.Raw)
+	}
+	return firm, client, acc.JSON["token"].(string)
+}
+
 // TestFirm_DetachingEndsTheKeysItsStaffMade: an API key made in a client by
 // the firm's administrator, acting through the firm, ends when the client
 // leaves the firm; the client's own keys stay.
 func TestFirm_DetachingEndsTheKeysItsStaffMade(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
-		firm := newTenant(t, env, "cabinet@compta.example")
-		r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "C", "locale": "fr",
-			"owner": map[string]any{"email": "boss@c.example", "first_name": "B", "last_name": "C"}}, bearer(firm.admin)...)
-		if r.Status != 201 {
-			t.Fatalf("client: %d %s", r.Status, r.Raw)
-		}
-		client := tenant{env: env, account: equipe.MustParse(r.JSON["id"].(string))}
-		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "boss@c.example", "account_created_for_you"), "/invitations/"))
-		acc := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
-			map[string]any{"password": "owner of a small company", "accept_privacy_policy": true})
-		if acc.Status != 200 {
-			t.Fatalf("accept: %d %s", acc.Status, acc.Raw)
-		}
+		firm, client, boss := firmWithClient(t, env)
 		key := func(token string) string {
 			t.Helper()
 			r := call(t, env.Client(), "POST", client.url("/api-keys"), map[string]any{"name": "k", "role": "admin"}, bearer(token)...)
@@ -188,7 +196,7 @@ func TestFirm_DetachingEndsTheKeysItsStaffMade(t *testing.T) {
 			}
 			return r.JSON["secret"].(string)
 		}
-		firmKey, ownKey := key(firm.admin), key(acc.JSON["token"].(string))
+		firmKey, ownKey := key(firm.admin), key(boss)
 		if r := call(t, env.Client(), "DELETE", firm.url("/clients/"+client.account.String()), nil, bearer(firm.admin)...); r.Status != 204 {
 			t.Fatalf("detach: %d %s", r.Status, r.Raw)
 		}
@@ -232,20 +240,7 @@ func TestAnswers_AWriteAnswersTheTimesItStored(t *testing.T) {
 // a key and a second attempt are refused, with their problems.
 func TestFirm_TheClientEndsTheFirmsAccess(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
-		firm := newTenant(t, env, "cabinet@compta.example")
-		r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": "C", "locale": "fr",
-			"owner": map[string]any{"email": "boss@c.example", "first_name": "B", "last_name": "C"}}, bearer(firm.admin)...)
-		if r.Status != 201 {
-			t.Fatalf("client: %d %s", r.Status, r.Raw)
-		}
-		client := tenant{env: env, account: equipe.MustParse(r.JSON["id"].(string))}
-		secret := apptest.Secret(apptest.Link(t, env.Mail(t, "boss@c.example", "account_created_for_you"), "/invitations/"))
-		acc := call(t, env.Client(), "POST", env.URL+"/api/v1/invitations/"+secret+"/accept",
-			map[string]any{"password": "owner of a small company", "accept_privacy_policy": true})
-		if acc.Status != 200 {
-			t.Fatalf("accept: %d %s", acc.Status, acc.Raw)
-		}
-		boss := acc.JSON["token"].(string)
+		firm, client, boss := firmWithClient(t, env)
 		k := call(t, env.Client(), "POST", client.url("/api-keys"), map[string]any{"name": "k", "role": "admin"}, bearer(boss)...)
 		if k.Status != 201 {
 			t.Fatalf("key: %d %s", k.Status, k.Raw)
