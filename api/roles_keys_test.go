@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/equipe-dev/equipe"
@@ -81,6 +82,29 @@ func TestRoles_ChangingARoleHeldByAMemberWhoOutranksTheActorIsRefused(t *testing
 		} {
 			if r := call(t, env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
 				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
+			}
+		}
+		// The role's actions say so before the submit, in the role and in
+		// the list; the owner, who outranks everyone, may.
+		refused := map[string]any{"allowed": false, "code": "member.outranks"}
+		for _, who := range []struct {
+			token string
+			want  map[string]any
+		}{{mia.Token, refused}, {a.admin, map[string]any{"allowed": true}}} {
+			one := call(t, env.Client(), "GET", a.url("/roles/y"), nil, bearer(who.token)...)
+			list := call(t, env.Client(), "GET", a.url("/roles"), nil, bearer(who.token)...)
+			var listed any
+			for _, it := range list.JSON["items"].([]any) {
+				if it.(map[string]any)["key"] == "y" {
+					listed = it.(map[string]any)["actions"]
+				}
+			}
+			for how, actions := range map[string]any{"role": one.JSON["actions"], "list": listed} {
+				for _, action := range []string{"edit", "delete"} {
+					if got := actions.(map[string]any)[action]; !reflect.DeepEqual(got, who.want) {
+						t.Errorf("%s: actions.%s = %v, want %v", how, action, got, who.want)
+					}
+				}
 			}
 		}
 		if r := call(t, env.Client(), "PATCH", a.url("/roles/y"), map[string]any{"label_en": "Y2"}, bearer(mia.Token)...); r.Status != 403 || r.code() != "member.outranks" {

@@ -182,8 +182,13 @@ func (tx *Tx) LockMember(ctx context.Context, accountID, userID equipe.ID) (equi
 // Members returns the account's members ordered by user ID (the team page
 // comes with its own query).
 func (q Queries) Members(ctx context.Context, accountID equipe.ID) ([]equipe.Member, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.account_id = $1
+	return q.members(ctx, `SELECT `+memberColumns+` FROM members m WHERE m.account_id = $1
 		ORDER BY m.user_id`, accountID)
+}
+
+// members returns the members a query of memberColumns reads.
+func (q Queries) members(ctx context.Context, query string, args ...any) ([]equipe.Member, error) {
+	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -204,6 +209,39 @@ func (q Queries) CountMembersWithRole(ctx context.Context, accountID equipe.ID, 
 	var n int
 	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE account_id = $1 AND role = $2`, accountID, role).Scan(&n)
 	return n, wrap(err)
+}
+
+// RoleHoldersBeyond returns the members of the account who hold one of
+// roles and may hold more than those roles grant: those with overrides, and,
+// when limited, those assigned a resource that is not in reach. A holder
+// not returned holds their role's grants and nothing more, within reach:
+// whoever may give the role holds at least what they hold, and ranking them
+// needs no read of their own. Ordered by user.
+func (q Queries) RoleHoldersBeyond(ctx context.Context, accountID equipe.ID, roles []string, limited bool, reach []equipe.ID) ([]equipe.Member, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	args := []any{accountID}
+	in := func(n int, arg func(int) any) string {
+		ps := make([]string, n)
+		for i := range n {
+			args = append(args, arg(i))
+			ps[i] = "$" + itoa(len(args))
+		}
+		return strings.Join(ps, ", ")
+	}
+	query := `SELECT ` + memberColumns + ` FROM members m WHERE m.account_id = $1
+		AND m.role IN (` + in(len(roles), func(i int) any { return roles[i] }) + `)
+		AND (m.overrides <> '[]'`
+	if limited {
+		query += ` OR EXISTS (SELECT 1 FROM member_resources mr
+			WHERE mr.account_id = m.account_id AND mr.user_id = m.user_id`
+		if len(reach) > 0 {
+			query += ` AND mr.resource_id NOT IN (` + in(len(reach), func(i int) any { return reach[i] }) + `)`
+		}
+		query += `)`
+	}
+	return q.members(ctx, query+`) ORDER BY m.user_id`, args...)
 }
 
 // CountMembersByRole returns how many members of the account hold each role.

@@ -433,3 +433,90 @@ func TestListMembers_SearchFollowsNameChangesAndRemovals(t *testing.T) {
 		}
 	})
 }
+
+// RoleHoldersBeyond reads, of the holders of the roles, only those who may
+// hold more than their role: overrides, or, for a limited reader, a
+// resource out of reach.
+func TestRoleHoldersBeyond_ReadsOnlyTheHoldersWhoMayHoldMore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		account, other := equipe.NewID(), equipe.NewID()
+		r1 := equipe.Resource{ID: equipe.NewID(), AccountID: account, Type: "location", Name: "Paris", CreatedAt: t0}
+		r2 := equipe.Resource{ID: equipe.NewID(), AccountID: account, Type: "location", Name: "Lyon", CreatedAt: t0}
+		users := map[string]equipe.ID{}
+		write(t, db, func(tx *store.Tx) error {
+			for _, a := range []equipe.ID{account, other} {
+				if err := tx.CreateAccount(ctx, &equipe.Account{ID: a, Name: "A", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}); err != nil {
+					return err
+				}
+			}
+			for _, r := range []*equipe.Resource{&r1, &r2} {
+				if err := tx.CreateResource(ctx, r); err != nil {
+					return err
+				}
+			}
+			for _, m := range []struct {
+				name, role string
+				in         equipe.ID
+				overrides  []equipe.Override
+				resource   *equipe.Resource
+			}{
+				{"plain", "y", account, nil, &r1},
+				{"allowed", "y", account, []equipe.Override{{Permission: "billing.access", Allow: true}}, nil},
+				{"elsewhere", "y", account, nil, &r2},
+				{"denied", "z", account, []equipe.Override{{Permission: "records.view"}}, nil},
+				{"cleared", "y", account, []equipe.Override{}, nil},
+				{"other", "y", other, []equipe.Override{{Permission: "billing.access", Allow: true}}, nil},
+			} {
+				u := &equipe.User{ID: equipe.NewID(), Email: m.name + "@example.com", EmailKey: m.name + "@example.com",
+					FirstName: m.name, Locale: "fr", CreatedAt: t0}
+				if err := tx.CreateUser(ctx, u); err != nil {
+					return err
+				}
+				users[m.name] = u.ID
+				if err := tx.CreateMember(ctx, &equipe.Member{AccountID: m.in, UserID: u.ID, Role: m.role, Status: equipe.MemberActive,
+					Overrides: m.overrides, CreatedAt: t0, JoinedAt: t0}); err != nil {
+					return err
+				}
+				if m.resource != nil {
+					if err := tx.AssignResource(ctx, account, u.ID, m.resource.ID); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		for _, tt := range []struct {
+			name    string
+			roles   []string
+			limited bool
+			reach   []equipe.ID
+			want    []string
+		}{
+			{"no role", nil, false, nil, nil},
+			{"overrides", []string{"y"}, false, nil, []string{"allowed"}},
+			{"several roles", []string{"y", "z"}, false, nil, []string{"allowed", "denied"}},
+			{"limited", []string{"y"}, true, []equipe.ID{r1.ID}, []string{"allowed", "elsewhere"}},
+			{"limited to nothing", []string{"y"}, true, nil, []string{"allowed", "elsewhere", "plain"}},
+			{"limited to all", []string{"y"}, true, []equipe.ID{r1.ID, r2.ID}, []string{"allowed"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				ms, err := db.RoleHoldersBeyond(ctx, account, tt.roles, tt.limited, tt.reach)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, m := range ms {
+					for name, id := range users {
+						if id == m.UserID {
+							got = append(got, name)
+						}
+					}
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("read %v, want %v", got, tt.want)
+				}
+			})
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -47,11 +48,7 @@ func (s *Service) Roles(ctx context.Context, actor Actor, account equipe.ID) ([]
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RoleView, 0, len(roles))
-	for _, r := range roles {
-		out = append(out, RoleView{Role: r, Actions: s.roleActions(m, a, r)})
-	}
-	return out, nil
+	return s.roleViews(ctx, m, a, account, roles)
 }
 
 // accountRoles returns the catalogue's built-in roles, then the account's
@@ -70,8 +67,9 @@ func (s *Service) accountRoles(ctx context.Context, account equipe.ID) ([]access
 }
 
 // roleRule returns why the member m may not change or delete the role, or
-// nil: they need roles.manage, built-in roles are the catalogue's, and
-// nobody changes a role that grants what they do not hold.
+// nil, as far as the role itself says: they need roles.manage, built-in
+// roles are the catalogue's, and nobody changes a role that grants what they
+// do not hold. Its holders may still outrank m (holdersOutrank).
 func (s *Service) roleRule(m *access.Member, a *access.Account, r access.Role) error {
 	if err := s.permission(m, a, "roles.manage"); err != nil {
 		return err
@@ -82,10 +80,39 @@ func (s *Service) roleRule(m *access.Member, a *access.Account, r access.Role) e
 	return s.mayGrantRole(m, r)
 }
 
-// roleActions answers what the member m may do with the role.
-func (s *Service) roleActions(m *access.Member, a *access.Account, r access.Role) Actions {
-	rule := allowed(s.roleRule(m, a, r))
+// roleActions answers what may be done with a role whose rule (roleRule,
+// then holdersOutrank) answered refusal: changing and deleting it are
+// refused alike.
+func roleActions(refusal error) Actions {
+	rule := allowed(refusal)
 	return Actions{{RoleEdit, rule}, {RoleDelete, rule}}
+}
+
+// roleViews returns the roles with what the member m may do with each: the
+// rule of the role (roleRule), then whether its holders outrank m
+// (holdersOutrank, one query for all the roles), as UpdateRole and
+// DeleteRole answer.
+func (s *Service) roleViews(ctx context.Context, m *access.Member, a *access.Account, account equipe.ID, roles []access.Role) ([]RoleView, error) {
+	rules := make([]error, len(roles))
+	var given []access.Role
+	for i, r := range roles {
+		if rules[i] = s.roleRule(m, a, r); rules[i] == nil {
+			given = append(given, r)
+		}
+	}
+	outranked, err := s.holdersOutrank(ctx, s.DB.Queries, m, account, given)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RoleView, 0, len(roles))
+	for i, r := range roles {
+		rule := rules[i]
+		if rule == nil {
+			rule = outranked[r.Key]
+		}
+		out = append(out, RoleView{Role: r, Actions: roleActions(rule)})
+	}
+	return out, nil
 }
 
 // RolesCounted is a page of Roles (the whole list for the whole page), with
@@ -107,9 +134,12 @@ func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]RoleView, 0, len(roles))
-	for _, r := range roles {
-		out = append(out, RoleView{Role: r, Actions: s.roleActions(m, a, r), Members: counts[r.Key]})
+	out, err := s.roleViews(ctx, m, a, account, roles)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range out {
+		out[i].Members = counts[out[i].Role.Key]
 	}
 	return out, next, nil
 }
@@ -326,8 +356,9 @@ func (s *Service) CreateRole(ctx context.Context, actor Actor, account equipe.ID
 	if err != nil {
 		return RoleView{}, err
 	}
+	// Nobody holds the role yet: none outranks its creator.
 	created := customRole(cr)
-	return RoleView{Role: created, Actions: s.roleActions(m, a, created)}, nil
+	return RoleView{Role: created, Actions: roleActions(s.roleRule(m, a, created))}, nil
 }
 
 // UpdateRole changes a custom role; every member holding it is affected on
@@ -367,7 +398,7 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 			cr = old
 			return nil
 		}
-		if err := s.mayChangeHolders(ctx, u, m, account, key); err != nil {
+		if err := s.mayChangeHolders(ctx, u, m, account, customRole(old)); err != nil {
 			return err
 		}
 		if err := u.UpdateRole(ctx, &cr); err != nil {
@@ -424,7 +455,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 			if err := s.mayGrantRole(m, repl); err != nil {
 				return err
 			}
-			if err := s.mayChangeHolders(ctx, u, m, account, key); err != nil {
+			if err := s.mayChangeHolders(ctx, u, m, account, customRole(old)); err != nil {
 				return err
 			}
 			if _, err := u.ReplaceRole(ctx, account, key, replacement); err != nil {
@@ -443,36 +474,67 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 	})
 }
 
-// mayChangeHolders returns why the actor m may not change or take away the
-// role the account's members hold: member.outranks, as editing the first
-// member who holds something the actor does not would answer (outranks).
-// The keys holding the role need no such check: a key holds its role alone,
-// within its creator's rights, and the actor must be able to give the role
-// (mayGrantRole).
-func (s *Service) mayChangeHolders(ctx context.Context, u *work.Unit, m *access.Member, account equipe.ID, role string) error {
-	if isAdmin(m) {
-		return nil
-	}
-	members, err := u.Members(ctx, account)
+// mayChangeHolders returns why the actor m, who may give the role
+// (mayGrantRole), may not change or take it away from the account's members
+// who hold it: member.outranks, as editing the first of them who holds
+// something m does not would answer (holdersOutrank). The keys holding the
+// role need no such check: a key holds its role alone, within its creator's
+// rights, and the actor must be able to give the role.
+func (s *Service) mayChangeHolders(ctx context.Context, u *work.Unit, m *access.Member, account equipe.ID, role access.Role) error {
+	refusals, err := s.holdersOutrank(ctx, u.Tx.Queries, m, account, []access.Role{role})
 	if err != nil {
 		return err
 	}
-	for _, h := range members {
-		if h.Role != role {
+	return refusals[role.Key]
+}
+
+// holdersOutrank returns, for each of roles that the member m may give
+// (mayGrantRole, checked by the caller), the refusal of changing it or taking
+// it away from its holders: member.outranks, as editing the first holder
+// who holds something m does not would answer (outranks). A role none of
+// whose holders outranks m is not in the map.
+//
+// It reads only the holders who may hold more than their role grants
+// (store.RoleHoldersBeyond: those with overrides, and, for an actor limited
+// to assigned resources, those assigned elsewhere), in one query for every
+// role: the others hold the role and nothing more, which m, who may give
+// it, covers. A manager changing a role in an account of thousands of
+// members reads a few of them, not all (BenchmarkUpdateRole_ByAManager).
+func (s *Service) holdersOutrank(ctx context.Context, q store.Queries, m *access.Member, account equipe.ID, roles []access.Role) (map[string]error, error) {
+	if len(roles) == 0 || isAdmin(m) {
+		return nil, nil
+	}
+	byKey := make(map[string]access.Role, len(roles))
+	keys := make([]string, 0, len(roles))
+	for _, r := range roles {
+		byKey[r.Key] = r
+		keys = append(keys, r.Key)
+	}
+	holders, err := q.RoleHoldersBeyond(ctx, account, keys, m.LimitedToAssigned(), m.Resources())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]error{}
+	for _, h := range holders {
+		if out[h.Role] != nil {
 			continue
 		}
 		err := s.outranks(m, h.Role, func() (*access.Member, error) {
-			resources, err := u.MemberResources(ctx, account, h.UserID)
+			resources, err := q.MemberResources(ctx, account, h.UserID)
 			if err != nil {
 				return nil, err
 			}
-			return s.compileIn(ctx, u.Tx.Queries, h, resources)
+			return s.Catalogue.Compile(access.Input{UserID: h.UserID, AccountID: h.AccountID, Role: byKey[h.Role],
+				Overrides: overrides(h.Overrides), Resources: resources, Status: access.StatusOf(h.Status)}), nil
 		})
-		if err != nil {
-			return err
+		switch {
+		case isRefusal(err):
+			out[h.Role] = err
+		case err != nil:
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func storedGrants(gs []access.Grant) []equipe.Grant {

@@ -155,3 +155,85 @@ func TestRoles_AManagerDoesNotChangeTheRoleOfAMemberWhoOutranksThem(t *testing.T
 		}
 	})
 }
+
+// The roles' actions say what changing or deleting each would answer: a
+// manager whose role's holders outrank them is not offered what the submit
+// refuses, a manager who outranks them is, and an administrator always is.
+func TestRoles_ActionsAnswerAsTheSubmitDoes(t *testing.T) {
+	y := team.RoleInput{Key: "y", LabelEN: "Y", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}}
+	z := team.RoleInput{Key: "z", LabelEN: "Z", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}}
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		s.add("root", "admin", equipe.MemberActive)
+		mia := s.add("mia", "manager", equipe.MemberActive)
+		allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []team.RoleInput{y, z} {
+			if _, err := s.s.CreateRole(ctx, s.admin(), s.account, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// carl, who holds y, also holds billing.access, which mia does not.
+		carl := s.add("carl", "y", equipe.MemberActive)
+		billing := []equipe.Override{{Permission: "billing.access", Allow: true}}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, carl.ID, team.MemberChange{Overrides: &billing}); err != nil {
+			t.Fatal(err)
+		}
+		s.add("gus", "z", equipe.MemberActive)
+		noView := []equipe.Override{{Permission: "records.view", Allow: false}}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, s.add("zoe", "z", equipe.MemberActive).ID,
+			team.MemberChange{Overrides: &noView}); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, tt := range []struct {
+			actor string
+			want  map[string]string // role → the refusal of edit and delete, "" when allowed
+		}{
+			{"admin", map[string]string{"y": "", "z": "", "manager": "role.builtin_readonly"}},
+			{"root", map[string]string{"y": "", "z": ""}},
+			{"mia", map[string]string{"y": "member.outranks", "z": "", "admin": "role.builtin_readonly"}},
+		} {
+			t.Run(tt.actor, func(t *testing.T) {
+				by := s.actor(tt.actor)
+				listed, err := s.s.Roles(ctx, by, s.account)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted, _, err := s.s.RolesCounted(ctx, by, s.account, equipe.Page{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for role, want := range tt.want {
+					one, err := s.s.Role(ctx, by, s.account, role)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for how, views := range map[string][]team.RoleView{"Roles": listed, "RolesCounted": counted, "Role": {one}} {
+						for _, v := range views {
+							if v.Role.Key != role {
+								continue
+							}
+							for _, action := range []string{team.RoleEdit, team.RoleDelete} {
+								if got := v.Actions.Get(action).Code(); got != want {
+									t.Errorf("%s: %s of %s answers %q, want %q", how, action, role, got, want)
+								}
+							}
+						}
+					}
+				}
+				// The submit answers as the actions did.
+				for _, role := range []string{"y", "z"} {
+					in := map[string]team.RoleInput{"y": y, "z": z}[role]
+					in.LabelEN += " " + tt.actor
+					_, err := s.s.UpdateRole(ctx, by, s.account, role, in)
+					if got, want := key(err), tt.want[role]; got != want {
+						t.Errorf("changing %s answered %q, the actions %q", role, got, want)
+					}
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/store/storetest"
+	"github.com/equipe-dev/equipe/team"
+)
+
+// roleScene is an account whose owner made two custom roles, y and z, and
+// gave mia, a manager, roles.manage: carl, who holds y, also holds
+// billing.access, which mia does not; gus, who holds z, holds nothing more.
+type roleScene struct {
+	o   owner
+	mia apptest.Member
+}
+
+func newRoleScene(t *testing.T, env *apptest.Env) roleScene {
+	t.Helper()
+	ctx := t.Context()
+	o := signUpOwner(t, env, "ada@example.com")
+	mia := env.AddMember(t, o.account, "mia@example.com", "manager", equipe.MemberActive)
+	for _, in := range []team.RoleInput{
+		{Key: "y", LabelFR: "Rôle Y", LabelEN: "Role Y", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}},
+		{Key: "z", LabelFR: "Rôle Z", LabelEN: "Role Z", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}},
+	} {
+		if _, err := env.App.Team.CreateRole(ctx, o.actor(), o.account, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carl := env.AddMember(t, o.account, "carl@example.com", "y", equipe.MemberActive)
+	env.AddMember(t, o.account, "gus@example.com", "z", equipe.MemberActive)
+	for user, ovs := range map[equipe.ID][]equipe.Override{
+		mia.User.ID:  {{Permission: "roles.manage", Allow: true}},
+		carl.User.ID: {{Permission: "billing.access", Allow: true}},
+	} {
+		if _, err := env.App.Team.ChangeMember(ctx, o.actor(), o.account, user, team.MemberChange{Overrides: &ovs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return roleScene{o: o, mia: mia}
+}
+
+// The roles page offers to change or delete a role only to a reader the
+// use cases let do it: not to a manager outranked by one of its holders.
+func TestRolesPage_OffersEditAndDeleteOnlyWhereTheReaderMay(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			s := newRoleScene(t, env)
+			o := s.o
+			mia := as(env, s.mia)
+			for _, tt := range []struct {
+				who     string
+				c       func() page
+				offered map[string]bool
+			}{
+				{"the owner", func() page { return get(t, o.c, o.url("/roles")) }, map[string]bool{"y": true, "z": true}},
+				{"mia", func() page { return get(t, mia, o.url("/roles")) }, map[string]bool{"y": false, "z": true}},
+			} {
+				p := tt.c()
+				if p.Status != 200 {
+					t.Fatalf("%s: roles page %d", tt.who, p.Status)
+				}
+				for role, want := range tt.offered {
+					for _, action := range []string{"edit", "delete"} {
+						link := `href="` + o.path("/roles/"+role+"/"+action) + `"`
+						if got := strings.Contains(p.Body, link); got != want {
+							t.Errorf("%s: the page offers %s of %s: %v, want %v", tt.who, action, role, got, want)
+						}
+					}
+				}
+			}
+			// What is not offered is refused when asked for.
+			for _, action := range []string{"edit", "delete"} {
+				if p := get(t, mia, o.url("/roles/y/"+action)); p.Status != 403 {
+					t.Errorf("mia asks for the %s form of y: %d", action, p.Status)
+				}
+			}
+		})
+	}
+}
