@@ -109,12 +109,60 @@ func TestRoles_ChangingARoleHeldByAMemberWhoOutranksTheActorIsRefused(t *testing
 		}
 		if r := call(t, env.Client(), "PATCH", a.url("/roles/y"), map[string]any{"label_en": "Y2"}, bearer(mia.Token)...); r.Status != 403 || r.code() != "member.outranks" {
 			t.Errorf("change the role: %d %s", r.Status, r.Raw)
+		} else if want := "This member holds rights you do not (Access billing): only an administrator can change them."; r.JSON["detail"] != want {
+			t.Errorf("change the role: %q, want the permissions named as people read them: %q", r.JSON["detail"], want)
 		}
 		if r := call(t, env.Client(), "DELETE", a.url("/roles/y?replacement=guest"), nil, bearer(mia.Token)...); r.Status != 403 || r.code() != "member.outranks" {
 			t.Errorf("delete the role: %d %s", r.Status, r.Raw)
 		}
 		if r := call(t, env.Client(), "GET", a.url("/members/"+carl.User.ID.String()), nil, bearer(a.admin)...); r.JSON["role"] != "y" {
 			t.Errorf("carl after the refusals: %s", r.Raw)
+		}
+	})
+}
+
+// A role's members move to its replacement: one the caller may not give
+// them is a problem with the field replacement (422), named in the
+// caller's language by the permissions' labels (theirs: mia reads English),
+// and deletes nothing.
+func TestRoles_AReplacementTheCallerMayNotGiveIsRefusedOnTheField(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newTenant(t, env, "owner@a.example")
+		mia := env.AddMember(t, a.account, "mia@a.example", "manager", equipe.MemberActive)
+		gus := env.AddMember(t, a.account, "gus@a.example", "guest", equipe.MemberActive)
+		for _, step := range []struct {
+			method, path string
+			body         map[string]any
+		}{
+			{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
+			{"POST", "/roles", map[string]any{"key": "z", "label_en": "Z", "permissions": map[string]any{"records.view": "owned"}}},
+			{"POST", "/roles", map[string]any{"key": "w", "label_en": "W", "permissions": map[string]any{"billing.access": true, "records.view": "all"}}},
+			{"PATCH", "/members/" + gus.User.ID.String(), map[string]any{"role": "z"}},
+		} {
+			if r := call(t, env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
+				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
+			}
+		}
+		for _, tt := range []struct {
+			replacement, code, lang, message string
+		}{
+			{"admin", "role.admin_only", "en", "Only an administrator can give the administrator role."},
+			{"w", "role.beyond_own", "en", "You cannot give rights you do not hold: Access billing."},
+		} {
+			r := call(t, env.Client(), "DELETE", a.url("/roles/z?replacement="+tt.replacement), nil,
+				append(bearer(mia.Token), "Accept-Language", tt.lang)...)
+			if r.Status != 422 || r.fieldCodes()["replacement"] != tt.code {
+				t.Fatalf("delete z for %s: %d %s", tt.replacement, r.Status, r.Raw)
+			}
+			if m := r.JSON["errors"].([]any)[0].(map[string]any)["message"]; m != tt.message {
+				t.Errorf("delete z for %s, in %s: %q, want %q", tt.replacement, tt.lang, m, tt.message)
+			}
+		}
+		if r := call(t, env.Client(), "GET", a.url("/members/"+gus.User.ID.String()), nil, bearer(a.admin)...); r.JSON["role"] != "z" {
+			t.Errorf("gus after the refusals: %s", r.Raw)
+		}
+		if r := call(t, env.Client(), "DELETE", a.url("/roles/z?replacement=guest"), nil, bearer(mia.Token)...); r.Status != 204 {
+			t.Errorf("delete z for guest: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -412,7 +412,9 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 // DeleteRole deletes a custom role. Members and API keys (not revoked)
 // holding it get replacement, which must be given when there are any
 // (ECONFLICT "role.in_use" otherwise), and which the actor must be able to
-// give, as to a member or a key; the actor must outrank every member
+// give, as to a member or a key (EINVALID on the field "replacement",
+// "role.admin_only" or "role.beyond_own" otherwise; Granting says which
+// they may give); the actor must outrank every member
 // holding it (outranks), as editing them would require. A key is moved rather than left with a
 // role that no longer exists: it would act with no rights while listed
 // active, and with the rights of any role later created under the same key.
@@ -453,7 +455,11 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 				return fieldError("replacement", "role.unknown")
 			}
 			if err := s.mayGrantRole(m, repl); err != nil {
-				return err
+				// The replacement is the request's own choice: a problem with
+				// that field, beside it, as an unknown role is.
+				e := equipe.AsError(err)
+				return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
+					Fields: []equipe.FieldError{{Field: "replacement", Key: e.Key, Args: e.Args}}}
 			}
 			if err := s.mayChangeHolders(ctx, u, m, account, customRole(old)); err != nil {
 				return err

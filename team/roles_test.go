@@ -237,3 +237,46 @@ func TestRoles_ActionsAnswerAsTheSubmitDoes(t *testing.T) {
 		}
 	})
 }
+
+// A role's members and keys move to its replacement: a replacement the
+// actor may not give them is refused on the field, and changes nothing;
+// Granting says which the actor may give.
+func TestDeleteRole_AReplacementTheActorMayNotGiveIsRefusedOnTheField(t *testing.T) {
+	z := team.RoleInput{Key: "z", LabelEN: "Z", Grants: []equipe.Grant{{Permission: "records.view", Scope: "owned"}}}
+	w := team.RoleInput{Key: "w", LabelEN: "W", Grants: []equipe.Grant{{Permission: "billing.access"}}}
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		mia := s.add("mia", "manager", equipe.MemberActive)
+		allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
+		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []team.RoleInput{z, w} {
+			if _, err := s.s.CreateRole(ctx, s.admin(), s.account, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.add("gus", "z", equipe.MemberActive)
+
+		g, err := s.s.Granting(ctx, s.actor("mia"), s.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		given := map[string]string{}
+		for _, r := range g.Roles {
+			given[r.Role.Key] = r.Code()
+		}
+		if given["admin"] != "role.admin_only" || given["w"] != "role.beyond_own" || given["guest"] != "" || given["manager"] != "" {
+			t.Errorf("mia may give %v", given)
+		}
+		for replacement, refusal := range map[string]string{
+			"admin": "error.fields replacement=role.admin_only",
+			"w":     "error.fields replacement=role.beyond_own",
+			"nope":  "error.fields replacement=role.unknown",
+		} {
+			s.done(t, refusal, func() error { return s.s.DeleteRole(ctx, s.actor("mia"), s.account, "z", replacement) })
+		}
+		before, _ := s.done(t, "", func() error { return s.s.DeleteRole(ctx, s.actor("mia"), s.account, "z", "guest") })
+		s.wrote(t, before, event.RoleDeleted.Type)
+	})
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,6 +80,57 @@ func TestRolesPage_OffersEditAndDeleteOnlyWhereTheReaderMay(t *testing.T) {
 				if p := get(t, mia, o.url("/roles/y/"+action)); p.Status != 403 {
 					t.Errorf("mia asks for the %s form of y: %d", action, p.Status)
 				}
+			}
+		})
+	}
+}
+
+// The deletion form offers as replacements only the roles the reader may
+// give the members moving over; one they may not give, sent anyway, is
+// refused beside the field and deletes nothing.
+func TestRoleDelete_OffersOnlyTheReplacementsTheReaderMayGive(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			s := newRoleScene(t, env)
+			o := s.o
+			w := team.RoleInput{Key: "w", LabelFR: "Rôle W", LabelEN: "Role W", Grants: []equipe.Grant{{Permission: "billing.access"}}}
+			if _, err := env.App.Team.CreateRole(t.Context(), o.actor(), o.account, w); err != nil {
+				t.Fatal(err)
+			}
+			mia := as(env, s.mia)
+			option := func(key string) string { return `<option value="` + key + `"` }
+			for _, tt := range []struct {
+				who      string
+				p        page
+				offered  []string
+				withheld []string
+			}{
+				{"the owner", get(t, o.c, o.url("/roles/z/delete")), []string{"admin", "w", "guest", "y"}, []string{"z"}},
+				{"mia", get(t, mia, o.url("/roles/z/delete")), []string{"guest", "y"}, []string{"admin", "w", "z"}},
+			} {
+				if tt.p.Status != 200 {
+					t.Fatalf("%s: the deletion form: %d", tt.who, tt.p.Status)
+				}
+				for _, k := range tt.offered {
+					if !strings.Contains(tt.p.Body, option(k)) {
+						t.Errorf("%s: %s is not offered", tt.who, k)
+					}
+				}
+				for _, k := range tt.withheld {
+					if strings.Contains(tt.p.Body, option(k)) {
+						t.Errorf("%s: %s is offered", tt.who, k)
+					}
+				}
+			}
+			english(t, env, mia)
+			p := post(t, mia, o.url("/roles/z/delete"), url.Values{"replacement": {"w"}})
+			if p.Status != 422 || !strings.Contains(p.Body, `id="e-replacement"`) {
+				t.Fatalf("mia deletes z for w: %d", p.Status)
+			}
+			wantIn(t, p, "You cannot give rights you do not hold: Access billing.")
+			if rs, err := env.App.Team.Roles(t.Context(), o.actor(), o.account); err != nil || len(rs) != 7 {
+				t.Errorf("after the refusal, %d roles (%v)", len(rs), err)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ type roleDeletePage struct {
 	Name         string
 	Members      int
 	Keys         int      // API keys holding the role: they move to the replacement too
-	Replacements []option // the other roles, which the role's members may get instead
+	Replacements []option // the other roles the reader may give the role's members and keys instead
 }
 
 type option struct {
@@ -33,7 +33,9 @@ func (w *Web) showRoleDelete(rw http.ResponseWriter, r *http.Request, f *form, s
 	if a := ro.Actions.Get(team.RoleDelete); !a.OK() {
 		return w.refuse(rw, r, a.Err)
 	}
-	roles, err := w.Team.Roles(r.Context(), actor(r), account)
+	// The replacements offered are the roles the use case lets the reader
+	// give the members and keys moving over.
+	g, err := w.Team.Granting(r.Context(), actor(r), account)
 	if err != nil {
 		return w.refuse(rw, r, err)
 	}
@@ -47,8 +49,8 @@ func (w *Web) showRoleDelete(rw http.ResponseWriter, r *http.Request, f *form, s
 	}
 	d := roleDeletePage{Frame: frame, Name: roleName(ro.Role, p.Locale), Members: ro.Members, Keys: ro.Keys}
 	chosen := p.Form.Value("replacement")
-	for _, o := range roles {
-		if o.Role.Key != ro.Role.Key {
+	for _, o := range g.Roles {
+		if o.Role.Key != ro.Role.Key && o.OK() {
 			d.Replacements = append(d.Replacements, option{Value: o.Role.Key, Label: roleName(o.Role, p.Locale),
 				Selected: o.Role.Key == chosen})
 		}
@@ -75,7 +77,7 @@ func (w *Web) deleteRole(rw http.ResponseWriter, r *http.Request) error {
 		switch {
 		case e.Code == equipe.ECONFLICT && e.Key == "role.in_use":
 			f.add("replacement", e.Key, e.Args)
-		case !w.absorbRefusal(f, w.locale(r), err, "replacement"):
+		case !w.absorbRefusal(f, err, "replacement"):
 			return w.refuse(rw, r, err)
 		}
 		return w.showRoleDelete(rw, r, f, refusedStatus(err))
