@@ -1,6 +1,10 @@
 package access
 
-import "github.com/equipe-dev/equipe"
+import (
+	"strings"
+
+	"github.com/equipe-dev/equipe"
+)
 
 // MissingUnrestricted is the entry Covers… functions add to missing when a
 // member limited to assigned resources would hand out, or act on, a role that
@@ -11,6 +15,44 @@ const MissingUnrestricted = "(unrestricted)"
 // limited to assigned resources would act on a member assigned to a
 // resource the actor is not.
 const MissingAssigned = "(assigned elsewhere)"
+
+// missingNames name the entries of missing that are no permission.
+var missingNames = map[string]Label{
+	MissingUnrestricted: {FR: "l'accès à toutes les ressources (limitez le rôle aux ressources affectées)",
+		EN: "access to every resource (limit the role to assigned resources)"},
+	MissingAssigned: {FR: "l'accès à des ressources qui ne vous sont pas affectées",
+		EN: "access to resources you are not assigned to"},
+}
+
+// GrantNames names what a granting rule found missing (Covers, CoversRole,
+// CoversMember: "records.view:all", "billing.access", MissingUnrestricted…)
+// as people read it, in each language: a permission by its label, with
+// its scope's ("Consulter les enregistrements (Tout)"), a role's key (the
+// administrator role, which only an administrator holds) by the role's
+// name; the entries joined with ", ". An entry the catalogue does not know
+// is left as it is.
+func (c *Catalogue) GrantNames(missing []string) Label {
+	var fr, en []string
+	for _, m := range missing {
+		name, ok := missingNames[m]
+		if !ok {
+			key, scope, _ := strings.Cut(m, ":")
+			if p, found := c.Permission(key); found {
+				name = p.Label
+				if sc, ok := ParseScope(scope); ok {
+					l := sc.Label()
+					name = Label{FR: name.In("fr") + " (" + l.In("fr") + ")", EN: name.In("en") + " (" + l.In("en") + ")"}
+				}
+			} else if r, found := c.Role(m); found {
+				name = r.Label
+			} else {
+				name = Label{FR: m, EN: m}
+			}
+		}
+		fr, en = append(fr, name.In("fr")), append(en, name.In("en"))
+	}
+	return Label{FR: strings.Join(fr, ", "), EN: strings.Join(en, ", ")}
+}
 
 // Covers reports whether actor holds every permission of wanted at a scope at
 // least as broad. Use cases rely on it for "nobody grants a role, permission

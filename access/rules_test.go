@@ -187,3 +187,24 @@ func TestMember_SetIsTheEffectiveSet(t *testing.T) {
 		t.Error("overrides are not in the set")
 	}
 }
+
+func TestGrantNames_NameWhatIsMissingAsPeopleReadIt(t *testing.T) {
+	c := Default()
+	for _, tt := range []struct {
+		missing []string
+		want    Label
+	}{
+		{nil, Label{}},
+		{[]string{"billing.access"}, Label{FR: "Accéder à la facturation", EN: "Access billing"}},
+		{[]string{"records.view:all", "billing.access"}, Label{FR: "Consulter les enregistrements (Tout), Accéder à la facturation",
+			EN: "View records (All), Access billing"}},
+		{[]string{MissingUnrestricted}, missingNames[MissingUnrestricted]},
+		{[]string{MissingAssigned}, missingNames[MissingAssigned]},
+		{[]string{equipe.RoleAdmin}, Label{FR: "Administrateur", EN: "Administrator"}},
+		{[]string{"no.such"}, Label{FR: "no.such", EN: "no.such"}},
+	} {
+		if got := c.GrantNames(tt.missing); got != tt.want {
+			t.Errorf("GrantNames(%q) = %+v, want %+v", tt.missing, got, tt.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package team
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -134,14 +133,14 @@ func (s *Service) outranks(am *access.Member, role string, rights func() (*acces
 	// however many permissions it grants: only an administrator changes,
 	// suspends or removes another.
 	if role == equipe.RoleAdmin {
-		return forbidden("member.outranks", map[string]any{"missing": equipe.RoleAdmin})
+		return s.missingRefusal("member.outranks", []string{equipe.RoleAdmin})
 	}
 	r, err := rights()
 	if err != nil {
 		return err
 	}
 	if ok, missing := s.Catalogue.CoversMember(am, r); !ok {
-		return forbidden("member.outranks", map[string]any{"missing": strings.Join(missing, ", ")})
+		return s.missingRefusal("member.outranks", missing)
 	}
 	return nil
 }

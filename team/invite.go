@@ -154,7 +154,7 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, account equipe.ID,
 			return err
 		}
 		if ok, missing := s.Catalogue.CoversOverrides(fresh, ovs); !ok {
-			return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+			return s.missingRefusal("role.beyond_own", missing)
 		}
 		if ok, _ := fresh.CoversResources(in.Resources); !ok {
 			return forbidden("member.resource_beyond_own", nil)

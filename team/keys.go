@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -506,7 +505,7 @@ func (s *Service) mayGrantRole(actor *access.Member, role access.Role) error {
 		return forbidden("role.admin_only", nil)
 	}
 	if ok, missing := s.Catalogue.CoversRole(actor, role); !ok {
-		return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+		return s.missingRefusal("role.beyond_own", missing)
 	}
 	return nil
 }

@@ -214,7 +214,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 		}
 		if ch.Overrides != nil {
 			if ok, missing := s.Catalogue.CoversOverrides(am, ovs); !ok {
-				return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+				return s.missingRefusal("role.beyond_own", missing)
 			}
 			after.Overrides = *ch.Overrides
 		}
@@ -263,7 +263,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 				return err
 			}
 			if ok, missing := s.Catalogue.CoversMember(am, next); !ok {
-				return forbidden("role.beyond_own", map[string]any{"missing": strings.Join(missing, ", ")})
+				return s.missingRefusal("role.beyond_own", missing)
 			}
 		}
 		// The account keeps an active administrator.

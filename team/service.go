@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -400,6 +401,16 @@ func addGrantError(v *equipe.Invalid, prefix string, err error) {
 // forbidden is the answer to an actor who may see the thing but not do this.
 func forbidden(key string, args map[string]any) error {
 	return &equipe.Error{Code: equipe.EFORBIDDEN, Key: key, Args: args}
+}
+
+// missingRefusal is the refusal key (role.beyond_own, member.outranks) of
+// a granting rule that found missing what the catalogue's comparisons list
+// (access.Catalogue.Covers…): missing as they list it, for programs, and
+// missing_fr and missing_en naming it as people read it
+// (access.Catalogue.GrantNames), for every message that shows it.
+func (s *Service) missingRefusal(key string, missing []string) error {
+	names := s.Catalogue.GrantNames(missing)
+	return forbidden(key, map[string]any{"missing": strings.Join(missing, ", "), "missing_fr": names.FR, "missing_en": names.EN})
 }
 
 // conflict is the answer to an action the thing's state does not allow.

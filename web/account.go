@@ -1,10 +1,8 @@
 package web
 
 import (
-	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -192,60 +190,20 @@ func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, err error) error {
 		return err
 	}
 	p := w.page(r, "page.error")
-	p.Data = deniedPage{Message: w.I18n.T(p.Locale, e.Key, w.localArgs(p.Locale, e.Args))}
+	p.Data = deniedPage{Message: w.I18n.T(p.Locale, e.Key, e.Args)}
 	return w.render(rw, r, http.StatusForbidden, "denied", p)
-}
-
-// localArgs returns a message's arguments ready for locale: the permissions
-// a granting rule names ("missing") become their names.
-func (w *Web) localArgs(locale string, args map[string]any) map[string]any {
-	missing, ok := args["missing"].(string)
-	if !ok {
-		return args
-	}
-	out := maps.Clone(args)
-	out["missing"] = w.grantNames(locale, missing)
-	return out
-}
-
-// grantNames turns a list of grants as the granting rules name them
-// ("records.view:all, billing.access") into their names in locale.
-func (w *Web) grantNames(locale, missing string) string {
-	var names []string
-	for _, m := range strings.Split(missing, ", ") {
-		if m == access.MissingUnrestricted {
-			names = append(names, w.I18n.T(locale, "perms.unrestricted", nil))
-			continue
-		}
-		if m == access.MissingAssigned {
-			names = append(names, w.I18n.T(locale, "perms.assigned_elsewhere", nil))
-			continue
-		}
-		key, scope, _ := strings.Cut(m, ":")
-		p, ok := w.Catalogue.Permission(key)
-		if !ok {
-			names = append(names, m)
-			continue
-		}
-		name := p.Label.In(locale)
-		if sc, ok := access.ParseScope(scope); ok {
-			name += " (" + sc.Label().In(locale) + ")"
-		}
-		names = append(names, name)
-	}
-	return strings.Join(names, ", ")
 }
 
 // absorbRefusal takes a use case's refusal into the form: field problems
 // next to their fields, and a granting rule's refusal (a role or permissions
 // beyond the actor's own) next to field. It reports whether the form shows
 // err.
-func (w *Web) absorbRefusal(f *form, locale string, err error, field string) bool {
+func (w *Web) absorbRefusal(f *form, err error, field string) bool {
 	e := equipe.AsError(err)
 	if e.Code == equipe.EFORBIDDEN {
 		switch e.Key {
 		case "role.beyond_own", "role.admin_only":
-			f.add(field, e.Key, w.localArgs(locale, e.Args))
+			f.add(field, e.Key, e.Args)
 			return true
 		}
 		return false

@@ -175,7 +175,7 @@ func (w *Web) createKey(rw http.ResponseWriter, r *http.Request, account *equipe
 	if err != nil {
 		f := newForm()
 		f.keep(r, "name", "role", "purpose")
-		if !w.absorbRefusal(f, w.locale(r), err, "role") {
+		if !w.absorbRefusal(f, err, "role") {
 			return w.refuse(rw, r, err)
 		}
 		if e := f.Err("role"); e != nil && e.Key == "role.unknown" && strings.TrimSpace(f.Value("role")) == "" {

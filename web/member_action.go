@@ -266,7 +266,7 @@ func (w *Web) problem(locale string, e *equipe.Error) string {
 		return w.I18n.T(locale, "error.internal", nil)
 	}
 	args := map[string]any{}
-	for k, v := range w.localArgs(locale, e.Args) {
+	for k, v := range e.Args {
 		args[k] = v
 	}
 	if e.Code == equipe.ERATELIMITED {

@@ -382,7 +382,7 @@ func (w *Web) absorbMember(f *form, locale string, err error, roleBeyond bool, d
 		if roleBeyond {
 			field = "role"
 		}
-		f.add(field, e.Key, w.localArgs(locale, e.Args))
+		f.add(field, e.Key, e.Args)
 	case e.Code == equipe.ECONFLICT && e.Key == "member.external_id_taken":
 		f.add("external_id", e.Key, nil)
 	case e.Code == equipe.EFORBIDDEN && e.Key == "member.resource_beyond_own":

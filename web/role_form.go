@@ -257,7 +257,7 @@ func (w *Web) createRole(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := w.Team.CreateRole(r.Context(), actor(r), account, d.input()); err != nil {
 		f := newForm()
-		if !w.absorbRefusal(f, w.locale(r), err, refusalField(err)) {
+		if !w.absorbRefusal(f, err, refusalField(err)) {
 			return w.refuse(rw, r, err)
 		}
 		return w.showRoleForm(rw, r, account, nil, d, "", f, refusedStatus(err))
@@ -325,7 +325,7 @@ func (w *Web) updateRole(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := w.Team.UpdateRole(r.Context(), actor(r), account, ro.Role.Key, d.input()); err != nil {
 		f := newForm()
-		if !w.absorbRefusal(f, w.locale(r), err, refusalField(err)) {
+		if !w.absorbRefusal(f, err, refusalField(err)) {
 			return w.refuse(rw, r, err)
 		}
 		return w.showRoleForm(rw, r, account, &ro, d, "", f, refusedStatus(err))
