@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -152,6 +153,7 @@ func (w *Web) audit(rw http.ResponseWriter, r *http.Request) error {
 			}
 			return link(&id, actorID, "")
 		}))
+		n.roleBefore(e)
 	}
 	d.Pages.Newest = true
 	if next != "" {
@@ -260,14 +262,37 @@ func (n *auditNames) deletedRoles(events []event.Event) {
 			continue
 		}
 		for _, st := range []event.State{e.Before, e.After} {
-			if r, ok := st.(event.Role); ok {
-				name := access.Label{FR: r.LabelFR, EN: r.LabelEN}.In(n.locale)
-				if name != "" {
-					n.roles[e.Subject.ID] = name
-					break
-				}
+			if name := n.roleState(st); name != "" {
+				n.roles[e.Subject.ID] = name
+				break
 			}
 		}
+	}
+}
+
+// roleState returns the name of the role a role event's state records, ""
+// for a state that is no role or has no name.
+func (n *auditNames) roleState(st event.State) string {
+	r, ok := st.(event.Role)
+	if !ok {
+		return ""
+	}
+	return access.Label{FR: r.LabelFR, EN: r.LabelEN}.In(n.locale)
+}
+
+// roleBefore names the role of the role event e, for the events older
+// than e (the page goes from the newest), as it was named before e: a role
+// deleted and another made later under the same key keeps its own name in
+// the events of its time. Before its creation the key named no role the
+// page knows: older events show the key.
+func (n *auditNames) roleBefore(e event.Event) {
+	if e.Subject.Kind != event.SubjectRole {
+		return
+	}
+	if name := n.roleState(e.Before); name != "" {
+		n.roles[e.Subject.ID] = name
+	} else if e.Before == nil {
+		delete(n.roles, e.Subject.ID)
 	}
 }
 
@@ -453,10 +478,8 @@ func (w *Web) auditLine(locale string, n *auditNames, frame accountFrame, e even
 			l.Target = w.I18n.T(locale, "audit.a_client", nil)
 		}
 	case event.SubjectRole:
-		l.Target = id
-		if name, ok := n.roles[id]; ok {
-			l.Target = name
-		}
+		// The role as the event records it, else as it is named now.
+		l.Target = cmp.Or(n.roleState(e.After), n.roleState(e.Before), n.roles[id], id)
 	case event.SubjectKey:
 		name := ""
 		if k, ok := e.After.(event.Key); ok {

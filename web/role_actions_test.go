@@ -135,3 +135,40 @@ func TestRoleDelete_OffersOnlyTheReplacementsTheReaderMayGive(t *testing.T) {
 		})
 	}
 }
+
+// A role deleted and another made later under the same key: the events of
+// the first name it as it was named then, not by the second's name.
+func TestAuditPage_NamesAPastRoleByItsNameAtTheTime(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			o := signUpOwner(t, env, "ada@example.com")
+			pilot := func(fr, en string) team.RoleInput {
+				return team.RoleInput{Key: "pilot", LabelFR: fr, LabelEN: en, Grants: []equipe.Grant{{Permission: "records.view", Scope: "all"}}}
+			}
+			if _, err := env.App.Team.CreateRole(t.Context(), o.actor(), o.account, pilot("Pilote", "Pilot")); err != nil {
+				t.Fatal(err)
+			}
+			o.added(t, team.NewMember{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", Role: "pilot"})
+			if err := env.App.Team.DeleteRole(t.Context(), o.actor(), o.account, "pilot", "guest"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := env.App.Team.CreateRole(t.Context(), o.actor(), o.account, pilot("Copilote", "Copilot")); err != nil {
+				t.Fatal(err)
+			}
+			rows := auditRows(t, get(t, o.c, o.url("/audit")))
+			auditRow(t, rows, "Rôle créé", "Copilote")
+			auditRow(t, rows, "Rôle supprimé", "Pilote", "Rôle de remplacement : Invité")
+			auditRow(t, rows, "Membre ajouté", "Grace Hopper", "Rôle : Pilote")
+			named := 0
+			for _, r := range rows {
+				if strings.Contains(r, "Copilote") {
+					named++
+				}
+			}
+			if got := named; got != 1 {
+				t.Errorf("the new role is named in %d events, want its creation alone:\n%s", got, strings.Join(rows, "\n"))
+			}
+		})
+	}
+}
