@@ -106,6 +106,16 @@ func TestCreateRole_AnswersWithTheRoleToACreatorWhoMayNotListRoles(t *testing.T)
 	})
 }
 
+// roleManaging makes name a manager to whom an override gives roles.manage.
+func (s *scene) roleManaging(t *testing.T, name string) {
+	t.Helper()
+	u := s.add(name, "manager", equipe.MemberActive)
+	allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
+	if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, u.ID, team.MemberChange{Overrides: &allow}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Editing a member who holds what the actor does not is refused
 // (member.outranks); changing or deleting the role they hold changes them
 // as surely, and is refused the same way.
@@ -129,11 +139,7 @@ func TestRoles_AManagerDoesNotChangeTheRoleOfAMemberWhoOutranksThem(t *testing.T
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				s := b.scene(t)
-				mia := s.add("mia", "manager", equipe.MemberActive)
-				allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
-				if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
-					t.Fatal(err)
-				}
+				s.roleManaging(t, "mia")
 				if _, err := s.s.CreateRole(ctx, s.admin(), s.account, y); err != nil {
 					t.Fatal(err)
 				}
@@ -165,11 +171,7 @@ func TestRoles_ActionsAnswerAsTheSubmitDoes(t *testing.T) {
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
 		s.add("root", "admin", equipe.MemberActive)
-		mia := s.add("mia", "manager", equipe.MemberActive)
-		allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
-		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
-			t.Fatal(err)
-		}
+		s.roleManaging(t, "mia")
 		for _, in := range []team.RoleInput{y, z} {
 			if _, err := s.s.CreateRole(ctx, s.admin(), s.account, in); err != nil {
 				t.Fatal(err)
@@ -246,11 +248,7 @@ func TestDeleteRole_AReplacementTheActorMayNotGiveIsRefusedOnTheField(t *testing
 	w := team.RoleInput{Key: "w", LabelEN: "W", Grants: []equipe.Grant{{Permission: "billing.access"}}}
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
-		mia := s.add("mia", "manager", equipe.MemberActive)
-		allow := []equipe.Override{{Permission: "roles.manage", Allow: true}}
-		if _, err := s.s.ChangeMember(ctx, s.admin(), s.account, mia.ID, team.MemberChange{Overrides: &allow}); err != nil {
-			t.Fatal(err)
-		}
+		s.roleManaging(t, "mia")
 		for _, in := range []team.RoleInput{z, w} {
 			if _, err := s.s.CreateRole(ctx, s.admin(), s.account, in); err != nil {
 				t.Fatal(err)
