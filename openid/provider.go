@@ -1009,29 +1009,25 @@ func tokenScopes(id string, granted []string) []string {
 	return slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !slices.Contains(asked, s) })
 }
 
-// SetIntrospectionFromToken answers introspection by the client clientID
-// (op has authenticated it): active while the grant lives and the person
-// may act in its account, and only to the client the token was issued to.
-// RFC 7662 section 4 has the server tell whether the token may be used at
-// the resource server that asks; a token's audience is its client alone,
-// so another client's token is inactive to it, as section 2.2 allows:
-// otherwise any registered client would read the claims of every other
-// client's tokens. op answers inactive when this returns an error.
+// SetIntrospectionFromToken sets the claims of an access token's
+// introspection by the client clientID (introspect has authenticated it):
+// active while the grant lives and the person may act in its account, and
+// only to the client the token was issued to. RFC 7662 section 4 has the
+// server tell whether the token may be used at the resource server that
+// asks; a token's audience is its client alone, so another client's token
+// is inactive to it, as section 2.2 allows: otherwise any registered
+// client would read the claims of every other client's tokens. errInactive
+// when the token is not active to the caller.
 func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	caller, err := equipe.ParseID(clientID)
 	if err != nil {
 		return errInactive
 	}
 	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
-	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject || g.ClientID != caller {
+	if err != nil || g.UserID.String() != subject {
 		return errInactive
 	}
-	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
-		return errInactive
-	}
-	if err := p.narrow(ctx, &g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return errInactive
-	} else if err != nil {
+	if err := p.actsFor(ctx, &g, caller); err != nil {
 		return err
 	}
 	scopes := tokenScopes(tokenID, g.Scopes)
@@ -1042,6 +1038,25 @@ func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intro
 	in.SetUserInfo(&ui)
 	in.Scope = scopes
 	in.ClientID = g.ClientID.String()
+	return nil
+}
+
+// actsFor reports whether the grant g's tokens act for the client caller:
+// the grant lives, is caller's, and its person may still act in its
+// account. g's scopes are narrowed to those its client is registered for
+// now. errInactive when they do not act; another error is a fault.
+func (p *Provider) actsFor(ctx context.Context, g *store.Grant, caller equipe.ID) error {
+	if !g.EndedAt.IsZero() || g.ClientID != caller {
+		return errInactive
+	}
+	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
+		return errInactive
+	}
+	if err := p.narrow(ctx, g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return errInactive
+	} else if err != nil {
+		return err
+	}
 	return nil
 }
 
