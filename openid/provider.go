@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,6 +148,14 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Form.Set("response_type", string(oidc.ResponseTypeCode))
 			r = r.WithContext(context.WithValue(r.Context(), unsupportedTypeKey{}, typ))
 		}
+		if age := r.FormValue("max_age"); age != "" && !maxAgeForm(age) {
+			// op cannot decode it and answers a bare 400 before it knows
+			// the client: refused by CreateAuthRequest, once op has
+			// checked the client and its redirect URI, at that URI (OpenID
+			// Connect Core 3.1.2.6), as the other malformed parameters.
+			r.Form.Del("max_age")
+			r = r.WithContext(context.WithValue(r.Context(), badMaxAgeKey{}, age))
+		}
 		if mode := r.FormValue("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) && mode != string(oidc.ResponseModeFragment) {
 			// Refused by CreateAuthRequest, once op has checked the
 			// redirect URI, and answered there in the query: op would
@@ -214,6 +223,17 @@ func (p *Provider) fromThisSite(r *http.Request) bool {
 // unsupportedModeKey holds the response_mode of an authorization request
 // that asked for one the provider does not answer in.
 type unsupportedModeKey struct{}
+
+// badMaxAgeKey holds the max_age of an authorization request that is not
+// a number of seconds.
+type badMaxAgeKey struct{}
+
+// maxAgeForm reports whether v is a max_age: a number of seconds, 0 or
+// more (OpenID Connect Core 3.1.2.1), that op can read.
+func maxAgeForm(v string) bool {
+	_, err := strconv.ParseUint(v, 10, 63)
+	return err == nil
+}
 
 // unsupportedTypeKey holds the response_type of an authorization request
 // that asked for one the provider does not issue.
@@ -530,6 +550,9 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		e := oidc.ErrInvalidRequest().WithDescription("request_uri is not supported: send the request's parameters")
 		e.ErrorType = "request_uri_not_supported" // OpenID Connect Core 6.2
 		return nil, e
+	}
+	if age, ok := ctx.Value(badMaxAgeKey{}).(string); ok {
+		return nil, oidc.ErrInvalidRequest().WithDescription("max_age %q is not a number of seconds, 0 or more", age)
 	}
 	if mode, ok := ctx.Value(unsupportedModeKey{}).(string); ok {
 		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode %s is not supported: leave it out, or use query or fragment", mode)
