@@ -284,16 +284,23 @@ func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T)
 	})
 }
 
-// TestErrors_InTheAccountsLanguageUnlessAskedOtherwise: a directory seldom
-// says which language it reads; once its key names the account, errors are
-// in the account's language (English here), and in the one asked for when
-// Accept-Language says.
-func TestErrors_InTheAccountsLanguageUnlessAskedOtherwise(t *testing.T) {
+// TestErrors_InEnglishUnlessAskedOtherwise: a directory seldom says which
+// language it reads; its errors are in English then, whatever the
+// account's language (French here) and before the key is even checked,
+// and in the one asked for when Accept-Language says.
+func TestErrors_InEnglishUnlessAskedOtherwise(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
+		fr := equipe.LocaleFR
+		if _, err := env.App.Team.UpdateAccount(t.Context(), tn.actor(), tn.account, team.AccountChange{Locale: &fr}); err != nil {
+			t.Fatal(err)
+		}
 		path := "/scim/v2/Users/" + equipe.NewID().String()
 		if r := do(t, env, "GET", path, tn.key, nil); r.Status != 404 || r.JSON["detail"] != "Not found" {
 			t.Errorf("no language asked: %d %s", r.Status, r.Raw)
+		}
+		if r := do(t, env, "GET", path, "", nil); r.Status != 401 || r.JSON["detail"] == "" || strings.ContainsAny(r.JSON["detail"].(string), "éè") {
+			t.Errorf("no key, no language asked: %d %s", r.Status, r.Raw)
 		}
 		req, _ := http.NewRequest("GET", env.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tn.key)
