@@ -60,7 +60,7 @@ func TestAudit_TheClientLearnsWhatTheFirmsStaffDidNotWhoTheyAre(t *testing.T) {
 		if got := authors(own, "&actor="+alice); got != "" {
 			t.Errorf("the client filters by the firm's administrator: %s", got)
 		}
-		r = call(t, c, "GET", client+"/audit?format=csv", nil, bearer(own)...)
+		r = call(t, c, "GET", client+"/audit?format=csv", nil, append(bearer(own), "Accept-Language", "fr")...)
 		if r.Status != 200 || strings.Contains(string(r.Raw), alice) || !strings.Contains(string(r.Raw), "Une personne du cabinet") {
 			t.Errorf("the client's export: %d %s", r.Status, r.Raw)
 		}
