@@ -198,7 +198,7 @@ func (w *Web) bulkReason(locale string, o team.BulkOutcome, zone *time.Location)
 // bulkBar is the team page's form of bulk actions: the rows' checkboxes
 // belong to it, and its buttons name the action.
 type bulkBar struct {
-	Max     int
+	Max    int
 	Filter []hidden // the team page's filter, for "all matching"
 	// Count is how many members match when the page knows it (a filter by
 	// status at most: the account's counts say it); 0 when it does not.
