@@ -190,7 +190,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"several processes on this database each need the same key: configure EQUIPE_SECRET_KEY (or EQUIPE_SECRET_KEY_FILE) on every one",
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
-	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team = team.New(runner, a.Catalogue, id.Config.LinkValidity)
 	cacheMB := cfg.CacheMB
 	if cacheMB <= 0 {
 		cacheMB = DefaultCacheMB
