@@ -200,7 +200,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
 	a.Team.WebhookRules = rules
 	a.Webhooks = &webhook.Worker{DB: a.DB, Keys: keys, Client: rules.Client(webhook.DefaultTimeout, nil),
-		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook}
+		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook,
+		Viewer: a.Team.WebhookViewer}
 	if opt.Webhooks != nil {
 		opt.Webhooks(a.Webhooks)
 	}
