@@ -114,6 +114,21 @@ func (v *Invalid) Has(field string) bool {
 	return false
 }
 
+// AddWithin records the field errors of err, an error of a part of a
+// request, under that part's name (part.field), and reports whether err was
+// one; any other error is left to the caller.
+func (v *Invalid) AddWithin(part string, err error) bool {
+	e, ok := err.(*Error)
+	if !ok || e.Code != EINVALID || len(e.Fields) == 0 {
+		return false
+	}
+	for _, f := range e.Fields {
+		f.Field = part + "." + f.Field
+		v.Fields = append(v.Fields, f)
+	}
+	return true
+}
+
 // Err returns an EINVALID *Error carrying the fields, or nil.
 func (v *Invalid) Err() error {
 	if len(v.Fields) == 0 {

@@ -447,10 +447,15 @@ func pathID(r *http.Request, name string) (equipe.ID, error) {
 	return equipe.ParseID(r.PathValue(name))
 }
 
-// locale is the language of the answer: the user's, else Accept-Language.
+// locale is the language of the answer: the user's, else Accept-Language;
+// for a key, which is a machine's (the change stream, checks), English when
+// it asks for none (i18n.NegotiateMachine).
 func (a *API) locale(r *http.Request) string {
 	if auth, ok := httpauth.Auth(r); ok && equipe.ValidLocale(auth.User.Locale) {
 		return auth.User.Locale
+	}
+	if httpauth.APIKey(r) != nil || httpauth.BadKey(r) {
+		return i18n.NegotiateMachine(r.Header.Get("Accept-Language"))
 	}
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -8,12 +9,13 @@ import (
 )
 
 // TestAudit_TheClientLearnsWhatTheFirmsStaffDidNotWhoTheyAre: as the
-// firm-staff list, the client's audit log, its export and the
-// effective-permissions view say that someone of the firm acted, never who;
-// the firm reads the same log with their IDs, and an instance administrator
-// acts through the instance.
+// firm-staff list, the client's audit log, its export, its change stream,
+// its webhooks and the effective-permissions view say that someone of the
+// firm acted, never who; the firm reads the same log with their IDs. An
+// instance administrator acts through the instance, named to the instance
+// only.
 func TestAudit_TheClientLearnsWhatTheFirmsStaffDidNotWhoTheyAre(t *testing.T) {
-	each(t, func(t *testing.T, env *apptest.Env) {
+	eachWith(t, func() apptest.Options { return apptest.Options{Configure: loopbackHooks} }, func(t *testing.T, env *apptest.Env) {
 		c := env.Client()
 		firm := newTenant(t, env, "cabinet@compta.example")
 		r := call(t, c, "POST", firm.url("/clients"), map[string]any{"name": "Boulangerie Martin", "locale": "fr",
@@ -23,6 +25,11 @@ func TestAudit_TheClientLearnsWhatTheFirmsStaffDidNotWhoTheyAre(t *testing.T) {
 		}
 		client := env.URL + "/api/v1/accounts/" + r.JSON["id"].(string)
 		root, rootToken := instanceAdminSession(t, env)
+		rc := newHookReceiver(t)
+		if r := call(t, c, "POST", client+"/webhooks", map[string]any{"url": rc.URL, "types": []string{"contact.created"}},
+			bearer(firm.admin)...); r.Status != 201 {
+			t.Fatalf("the client's endpoint: %d %s", r.Status, r.Raw)
+		}
 		for _, token := range []string{firm.admin, rootToken} {
 			if r := call(t, c, "POST", client+"/contacts", map[string]any{"first_name": "Jeanne", "email": "jeanne@compta.example",
 				"kinds": []string{"billing"}}, bearer(token)...); r.Status != 201 {
@@ -51,18 +58,47 @@ func TestAudit_TheClientLearnsWhatTheFirmsStaffDidNotWhoTheyAre(t *testing.T) {
 			return strings.Join(out, " | ")
 		}
 		alice := firm.adminID.String()
-		if got, want := authors(firm.admin, ""), "user "+root.ID.String()+" instance "+root.ID.String()+" | user "+alice+" firm "+alice; got != want {
+		if got, want := authors(rootToken, ""), "user "+root.ID.String()+" instance "+root.ID.String()+" | user "+alice+" firm "+alice; got != want {
+			t.Errorf("the instance reads:\n%s\nwant\n%s", got, want)
+		}
+		if got, want := authors(firm.admin, ""), "user <nil> instance <nil> | user "+alice+" firm "+alice; got != want {
 			t.Errorf("the firm reads:\n%s\nwant\n%s", got, want)
 		}
-		if got, want := authors(own, ""), "user "+root.ID.String()+" instance "+root.ID.String()+" | user <nil> firm <nil>"; got != want {
+		if got, want := authors(own, ""), "user <nil> instance <nil> | user <nil> firm <nil>"; got != want {
 			t.Errorf("the client reads:\n%s\nwant\n%s", got, want)
 		}
-		if got := authors(own, "&actor="+alice); got != "" {
-			t.Errorf("the client filters by the firm's administrator: %s", got)
+		for _, id := range []string{alice, root.ID.String()} {
+			if got := authors(own, "&actor="+id); got != "" {
+				t.Errorf("the client filters by %s: %s", id, got)
+			}
 		}
-		r = call(t, c, "GET", client+"/audit?format=csv", nil, bearer(own)...)
-		if r.Status != 200 || strings.Contains(string(r.Raw), alice) || !strings.Contains(string(r.Raw), "Une personne du cabinet") {
+		r = call(t, c, "GET", client+"/audit?format=csv", nil, append(bearer(own), "Accept-Language", "fr")...)
+		if r.Status != 200 || strings.Contains(string(r.Raw), alice) || strings.Contains(string(r.Raw), root.ID.String()) ||
+			!strings.Contains(string(r.Raw), "Une personne du cabinet") {
 			t.Errorf("the client's export: %d %s", r.Status, r.Raw)
+		}
+
+		// The client's own key reading the change stream, and the client's
+		// endpoint, learn the same: what the firm and the instance did, not
+		// who.
+		stream, _ := changesOf(t, env, own, "", "&types=contact.created", 200)
+		env.AwaitWork(t, "both contacts delivered", func() bool { return len(rc.messages()) == 2 })
+		var sent []string
+		for _, e := range stream {
+			b, _ := json.Marshal(e)
+			sent = append(sent, string(b))
+		}
+		for _, m := range rc.messages() {
+			sent = append(sent, string(m.body))
+		}
+		for _, body := range sent {
+			if strings.Contains(body, alice) || strings.Contains(body, root.ID.String()) {
+				t.Errorf("the client receives an ID: %s", body)
+			}
+		}
+		if all := strings.Join(sent, "\n"); len(stream) != 2 || strings.Count(all, `"actor":{"type":"user","via":"firm"}`) != 2 ||
+			strings.Count(all, `"actor":{"type":"user","via":"instance"}`) != 2 {
+			t.Errorf("the client's stream and endpoint receive:\n%s", all)
 		}
 		if r := call(t, c, "GET", client+"/members/"+alice+"/effective-permissions", nil, bearer(own)...); r.Status != 404 {
 			t.Errorf("the client reads the firm's administrator's permissions: %d %s", r.Status, r.Raw)

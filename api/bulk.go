@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/equipe-dev/equipe"
@@ -22,7 +23,20 @@ type bulkFilter struct {
 	Status   string `json:"status"`
 	Role     string `json:"role"`
 	Resource string `json:"resource"`
+	Client   string `json:"client"`
 	Q        string `json:"q"`
+}
+
+// query is the filter as the members list's query writes it.
+func (f bulkFilter) query() url.Values {
+	q := url.Values{}
+	for name, value := range map[string]string{"status": f.Status, "role": f.Role, "resource": f.Resource,
+		"client": f.Client, "q": f.Q} {
+		if value != "" {
+			q.Set(name, value)
+		}
+	}
+	return q
 }
 
 // bulkView is what a bulk action did, or would do (dry_run), to each
@@ -65,18 +79,9 @@ func (a *API) bulkMembers(w http.ResponseWriter, r *http.Request) error {
 		b.Users = append(b.Users, id)
 	}
 	if in.Filter != nil {
-		f := team.MemberFilter{Status: equipe.MemberStatus(in.Filter.Status), Role: in.Filter.Role, Search: in.Filter.Q}
-		switch f.Status {
-		case "", equipe.MemberCreated, equipe.MemberInvited, equipe.MemberActive, equipe.MemberSuspended:
-		default:
-			v.Add("filter.status", "member.status_filter_invalid")
-		}
-		if in.Filter.Resource != "" {
-			id, err := equipe.ParseID(in.Filter.Resource)
-			if err != nil {
-				v.Add("filter.resource", "resource.unknown")
-			}
-			f.Resource = &id
+		f, err := team.ParseMemberQuery(account, in.Filter.query())
+		if err != nil && !v.AddWithin("filter", err) {
+			return err
 		}
 		b.Filter = &f
 	}

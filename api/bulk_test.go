@@ -108,6 +108,12 @@ func TestBulk_MalformedRequestsAnswerProblems(t *testing.T) {
 			{"too many members", map[string]any{"action": "suspend", "users": many}, "users", "bulk.too_many"},
 			{"no member", map[string]any{"action": "suspend", "users": []string{}}, "users", "bulk.selection_empty"},
 			{"a user that is no ID", map[string]any{"action": "suspend", "users": []string{"ann"}}, "users", "bulk.user_invalid"},
+			{"a filter by an unknown status", map[string]any{"action": "suspend", "filter": map[string]any{"status": "asleep"}},
+				"filter.status", "member.status_filter_invalid"},
+			{"a filter by a resource that is no ID", map[string]any{"action": "suspend", "filter": map[string]any{"resource": "hq"}},
+				"filter.resource", "resource.unknown"},
+			{"a filter by a company that is no client", map[string]any{"action": "suspend",
+				"filter": map[string]any{"client": equipe.NewID().String()}}, "filter.client", "member.client_filter_invalid"},
 		}
 		for _, tt := range tests {
 			r := call(t, env.Client(), "POST", a.url("/members/bulk"), tt.body, bearer(a.admin)...)

@@ -160,6 +160,18 @@ func TestChanges_KeysSeeWhatTheirReachHoldsInCommitOrder(t *testing.T) {
 				t.Errorf("%s: %d %s", c.query, r.Status, r.Raw)
 			}
 		}
+		// A key's refusal is in English unless Accept-Language asks
+		// otherwise: a machine seldom says.
+		for lang, want := range map[string]string{"": "This cursor", "fr-FR": "Ce curseur", "en": "This cursor"} {
+			h := bearer(aKey)
+			if lang != "" {
+				h = append(h, "Accept-Language", lang)
+			}
+			r := call(t, env.Client(), "GET", env.URL+"/api/v1/changes?after=99999999", nil, h...)
+			if d, _ := r.JSON["detail"].(string); r.Status != 410 || !strings.HasPrefix(d, want) {
+				t.Errorf("Accept-Language %q: %d %s", lang, r.Status, r.Raw)
+			}
+		}
 	})
 }
 

@@ -190,7 +190,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 			"several processes on this database each need the same key: configure EQUIPE_SECRET_KEY (or EQUIPE_SECRET_KEY_FILE) on every one",
 			"key_file", filepath.Join(cfg.DataDir, SecretKeyFile))
 	}
-	a.Team = team.New(runner, a.Catalogue, id.Config.ResetTTL)
+	a.Team = team.New(runner, a.Catalogue, id.Config.LinkValidity)
 	cacheMB := cfg.CacheMB
 	if cacheMB <= 0 {
 		cacheMB = DefaultCacheMB
@@ -200,7 +200,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	rules := webhook.Rules{AllowHTTPLoopback: cfg.WebhooksAllowHTTPLoopback}
 	a.Team.WebhookRules = rules
 	a.Webhooks = &webhook.Worker{DB: a.DB, Keys: keys, Client: rules.Client(webhook.DefaultTimeout, nil),
-		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook}
+		Logger: a.Log.With("component", "webhooks"), Now: opt.Now, Disable: a.Team.DisableFailingWebhook,
+		Viewer: a.Team.WebhookViewer}
 	if opt.Webhooks != nil {
 		opt.Webhooks(a.Webhooks)
 	}

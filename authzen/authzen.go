@@ -268,7 +268,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", brand.Realm(s.I18n.ProductName(), ""))
 	}
-	locale := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	locale := acceptLocale(r)
 	msg := s.I18n.T(locale, key, args)
 	if wantsProblem(r.Header.Get("Accept")) {
 		typ := problemType(status)

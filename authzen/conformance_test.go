@@ -244,10 +244,18 @@ func TestErrors_AreStatusesWithAMessage(t *testing.T) {
 				t.Errorf("%s: WWW-Authenticate %q", tt.name, r.Header.Get("WWW-Authenticate"))
 			}
 		}
-		// In French when asked; a problem document when asked.
+		// In French when asked, in English when no language is (a policy
+		// point seldom says), with a key or without; a problem document
+		// when asked.
 		r := post(t, env, "/access/v1/evaluation", tn.key, obj{"action": act("x")}, "Accept-Language", "fr")
 		if r.Status != 400 || string(r.Raw) != "subject est obligatoire." {
 			t.Errorf("in French: %d %q", r.Status, r.Raw)
+		}
+		if r := post(t, env, "/access/v1/evaluation", tn.key, obj{"action": act("x")}); r.Status != 400 || string(r.Raw) != "subject is required." {
+			t.Errorf("no language asked: %d %q", r.Status, r.Raw)
+		}
+		if r := post(t, env, "/access/v1/evaluation", "", ok); r.Status != 401 || !strings.Contains(string(r.Raw), "API key") {
+			t.Errorf("no key, no language asked: %d %q", r.Status, r.Raw)
 		}
 		r = post(t, env, "/access/v1/evaluation", tn.key, obj{"action": act("x")}, "Accept", "application/problem+json", "Accept-Language", "en")
 		if r.Status != 400 || r.JSON["code"] != "authzen.required" || r.JSON["status"] != 400.0 || r.JSON["detail"] != "subject is required." {

@@ -14,5 +14,9 @@ func respond(w http.ResponseWriter, v any) error {
 	return json.MarshalWrite(w, v)
 }
 
-// acceptLocale is the language of the request's messages.
-func acceptLocale(r *http.Request) string { return i18n.Negotiate(r.Header.Get("Accept-Language")) }
+// acceptLocale is the language of the request's messages: the one
+// Accept-Language asks for, English when it asks for none (a policy point
+// seldom does).
+func acceptLocale(r *http.Request) string {
+	return i18n.NegotiateMachine(r.Header.Get("Accept-Language"))
+}

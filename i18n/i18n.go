@@ -265,14 +265,27 @@ var matcher = language.NewMatcher([]language.Tag{language.French, language.Engli
 
 // Negotiate returns the supported locale that best fits an Accept-Language
 // header, French when nothing fits.
-func Negotiate(acceptLanguage string) string {
+func Negotiate(acceptLanguage string) string { return negotiate(acceptLanguage, equipe.LocaleFR) }
+
+// NegotiateMachine is Negotiate for the protocols that machines call (SCIM,
+// AuthZEN, the API with a key, the change stream): English when nothing
+// fits. A directory or a policy point seldom sends Accept-Language, and
+// its messages end up in logs that its integrators read, in the language
+// of the protocol's own words; a client that asks for French gets it.
+func NegotiateMachine(acceptLanguage string) string {
+	return negotiate(acceptLanguage, equipe.LocaleEN)
+}
+
+// negotiate returns the supported locale that best fits acceptLanguage,
+// fallback when nothing fits.
+func negotiate(acceptLanguage, fallback string) string {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(tags) == 0 {
-		return equipe.LocaleFR
+		return fallback
 	}
 	_, i, conf := matcher.Match(tags...)
 	if conf == language.No {
-		return equipe.LocaleFR
+		return fallback
 	}
 	return equipe.Locales[i]
 }

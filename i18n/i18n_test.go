@@ -123,6 +123,23 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+// TestNegotiateMachine: a machine's request is answered in English unless
+// its Accept-Language asks for a language the service speaks.
+func TestNegotiateMachine(t *testing.T) {
+	for header, want := range map[string]string{
+		"":                        "en",
+		"fr-FR":                   "fr",
+		"fr-CA,fr;q=0.9,en;q=0.8": "fr",
+		"en-US":                   "en",
+		"de-DE":                   "en",
+		"garbage;;;q=x":           "en",
+	} {
+		if got := NegotiateMachine(header); got != want {
+			t.Errorf("NegotiateMachine(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
 // keyPattern matches the message keys the code uses: namespace.name.
 var keyPattern = regexp.MustCompile(`^(error|request|email|password|name|locale|resource|signup|login|session|link|consent|reset|verify|form|page|nav|home|field|role|status|privacy|member|api_key|access|check|account|user|policy|instance_admin|roles_page|keys|perms|invitation|invite|team|confirm|member_form|accept|audit|settings|client|contact|clients|contacts|new_account|switcher|authzen|oidc|oidc_client|oidc_clients|brand)\.[a-z0-9_.]+$`)
 

@@ -22,19 +22,24 @@ const ExportFormat = "equipe.user-export/1"
 
 // Export is everything equipe holds about a person, without a secret:
 // their identity, memberships, acceptances of the privacy policy, sessions,
-// second factors, API keys they made, and the audit events they made or
-// that are about them. docs/data-rights.md describes each field.
+// second factors, API keys they made, the clients they let in and what
+// they agreed those may ask, the client accounts their firm assigned them
+// to, and the audit events they made or that are about them.
+// docs/data-rights.md describes each field.
 type Export struct {
-	Format        string          `json:"format"`
-	ExportedAt    time.Time       `json:"exported_at"`
-	User          ExportUser      `json:"user"`
-	Memberships   []ExportMember  `json:"memberships"`
-	Consents      []ExportConsent `json:"consents"`
-	Sessions      []ExportSession `json:"sessions"`
-	KnownBrowsers []ExportBrowser `json:"known_browsers"`
-	SecondFactors []ExportFactor  `json:"second_factors"`
-	APIKeys       []ExportKey     `json:"api_keys"`
-	Events        []ExportEvent   `json:"events"`
+	Format            string              `json:"format"`
+	ExportedAt        time.Time           `json:"exported_at"`
+	User              ExportUser          `json:"user"`
+	Memberships       []ExportMember      `json:"memberships"`
+	ClientAssignments []ExportAssignment  `json:"client_assignments"`
+	Consents          []ExportConsent     `json:"consents"`
+	Sessions          []ExportSession     `json:"sessions"`
+	KnownBrowsers     []ExportBrowser     `json:"known_browsers"`
+	SecondFactors     []ExportFactor      `json:"second_factors"`
+	APIKeys           []ExportKey         `json:"api_keys"`
+	OIDCConsents      []ExportOIDCConsent `json:"oidc_consents"`
+	OIDCGrants        []ExportOIDCGrant   `json:"oidc_grants"`
+	Events            []ExportEvent       `json:"events"`
 }
 
 // ExportUser is a person's identity in an export (no password hash: only
@@ -54,6 +59,54 @@ type ExportUser struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	TimeZone          string     `json:"time_zone"`
 	NewBrowserAlerts  bool       `json:"new_browser_alerts"`
+	// PendingNotificationEmail is the notification address a link was
+	// sent to and not yet used; nil when none waits.
+	PendingNotificationEmail *ExportPendingEmail `json:"pending_notification_email"`
+	// PendingEmailChange is the login email asked for and not yet
+	// confirmed; nil when none waits.
+	PendingEmailChange *ExportPendingEmail `json:"pending_email_change"`
+}
+
+// ExportPendingEmail is an address waiting for the link sent to it (never
+// the link): when it was asked for and until when the link works.
+type ExportPendingEmail struct {
+	Email       string    `json:"email"`
+	RequestedAt time.Time `json:"requested_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// ExportAssignment is an assignment, by the person's firm, to one of the
+// firm's client accounts.
+type ExportAssignment struct {
+	ClientID   equipe.ID `json:"client_id"`
+	ClientName string    `json:"client_name"`
+	FirmID     equipe.ID `json:"firm_id"`
+	FirmName   string    `json:"firm_name"`
+	AssignedAt time.Time `json:"assigned_at"`
+}
+
+// ExportOIDCConsent is what the person agreed an OpenID Connect client may
+// ask.
+type ExportOIDCConsent struct {
+	ClientID   equipe.ID `json:"client_id"`
+	ClientName string    `json:"client_name"`
+	Scopes     []string  `json:"scopes"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// ExportOIDCGrant is an OpenID Connect client's access for the person, from
+// a login through it until it ended (never its tokens).
+type ExportOIDCGrant struct {
+	ID              string     `json:"id"`
+	ClientID        equipe.ID  `json:"client_id"`
+	ClientName      string     `json:"client_name"`
+	AccountID       *equipe.ID `json:"account_id"`
+	Scopes          []string   `json:"scopes"`
+	AuthenticatedAt time.Time  `json:"authenticated_at"`
+	Methods         []string   `json:"methods"`
+	CreatedAt       time.Time  `json:"created_at"`
+	EndedAt         *time.Time `json:"ended_at"`
 }
 
 // ExportBrowser is a browser the person logged in from (the hash of its
@@ -195,8 +248,15 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 		LastName: u.LastName, Locale: u.Locale, NotificationEmail: u.NotificationEmail, EmailVerifiedAt: when(u.EmailVerifiedAt),
 		PasswordChangedAt: when(u.PasswordChangedAt), InstanceAdmin: u.InstanceAdmin, DisabledAt: when(u.DisabledAt),
 		LastLoginAt: when(u.LastLoginAt), CreatedAt: u.CreatedAt, TimeZone: u.TimeZone},
-		Memberships: []ExportMember{}, Consents: []ExportConsent{}, Sessions: []ExportSession{}, KnownBrowsers: []ExportBrowser{},
-		SecondFactors: []ExportFactor{}, APIKeys: []ExportKey{}, Events: []ExportEvent{}}
+		Memberships: []ExportMember{}, ClientAssignments: []ExportAssignment{}, Consents: []ExportConsent{},
+		Sessions: []ExportSession{}, KnownBrowsers: []ExportBrowser{}, SecondFactors: []ExportFactor{}, APIKeys: []ExportKey{},
+		OIDCConsents: []ExportOIDCConsent{}, OIDCGrants: []ExportOIDCGrant{}, Events: []ExportEvent{}}
+	if x.User.PendingNotificationEmail, err = pendingEmail(ctx, q, userID, equipe.TokenNotificationEmail, now); err != nil {
+		return x, err
+	}
+	if x.User.PendingEmailChange, err = pendingEmail(ctx, q, userID, equipe.TokenEmailChange, now); err != nil {
+		return x, err
+	}
 
 	rows, err := q.EventsOfUser(ctx, userID)
 	if err != nil {
@@ -237,6 +297,15 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 			Role: m.Role, Status: m.Status, Title: m.Title, Overrides: ovs, NotificationEmail: m.NotificationEmail,
 			InvitationsSent: m.InvitationsSent, JoinedAt: when(m.JoinedAt), LastLoginAt: when(m.LastLoginAt),
 			CreatedAt: m.CreatedAt, Changes: ch})
+	}
+
+	assignments, err := q.AssignmentRecords(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, a := range assignments {
+		x.ClientAssignments = append(x.ClientAssignments, ExportAssignment{ClientID: a.Client, ClientName: a.ClientName,
+			FirmID: a.Firm, FirmName: a.FirmName, AssignedAt: a.AssignedAt})
 	}
 
 	consents, err := q.Consents(ctx, userID)
@@ -292,7 +361,47 @@ func export(ctx context.Context, q store.Queries, userID equipe.ID, now time.Tim
 		x.APIKeys = append(x.APIKeys, ExportKey{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix,
 			Role: k.Role, CreatedAt: k.CreatedAt, LastUsedAt: when(k.LastUsedAt), RevokedAt: when(k.RevokedAt)})
 	}
+
+	agreed, _, err := q.OIDCConsents(ctx, userID, equipe.Page{})
+	if err != nil {
+		return x, err
+	}
+	for _, c := range agreed {
+		x.OIDCConsents = append(x.OIDCConsents, ExportOIDCConsent{ClientID: c.ClientID, ClientName: c.ClientName,
+			Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	grants, err := q.GrantRecords(ctx, userID)
+	if err != nil {
+		return x, err
+	}
+	for _, g := range grants {
+		x.OIDCGrants = append(x.OIDCGrants, ExportOIDCGrant{ID: g.ID, ClientID: g.ClientID, ClientName: g.ClientName,
+			AccountID: g.AccountID, Scopes: nonNil(g.Scopes), AuthenticatedAt: g.AuthTime, Methods: nonNil(g.AMR),
+			CreatedAt: g.CreatedAt, EndedAt: when(g.EndedAt)})
+	}
 	return x, nil
+}
+
+// pendingEmail is the address the user's usable token of kind waits on at
+// now, or nil when there is none.
+func pendingEmail(ctx context.Context, q store.Queries, userID equipe.ID, kind equipe.TokenKind, now time.Time) (*ExportPendingEmail, error) {
+	t, err := q.UsableToken(ctx, userID, kind, now)
+	switch equipe.ErrorCode(err) {
+	case "":
+		return &ExportPendingEmail{Email: t.Email, RequestedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
+	case equipe.ENOTFOUND:
+		return nil, nil
+	}
+	return nil, err
+}
+
+// nonNil is s, or an empty list for nil: a list is [] in an export, never
+// null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // when is t, or nil when it is zero (never).

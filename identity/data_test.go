@@ -393,3 +393,91 @@ func TestExportData_NamesAVersionWithoutALabelByItsDate(t *testing.T) {
 		}
 	})
 }
+
+// TestExportData_HoldsWhatWaitsAndWhatOthersWereGiven: the export holds the
+// addresses waiting for their links (a notification address, a login email
+// change), the client accounts the person's firm assigned them to, and
+// what they let OpenID Connect clients ask and do, never a secret of them.
+func TestExportData_HoldsWhatWaitsAndWhatOthersWereGiven(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		c := g.changer()
+		firm := g.st.Team
+		accounts, err := g.st.DB.AccountsOfUser(ctx, c.user.ID)
+		if err != nil || len(accounts) != 1 {
+			t.Fatalf("Ada's accounts: %v, %v", accounts, err)
+		}
+		ada, own := c.user, accounts[0].Account
+		grace := g.invite(ada, own.ID, address("grace"), false)
+		client, err := firm.CreateClient(ctx, team.Actor{User: &ada}, own.ID, team.NewAccount{Name: "Bakery Dupont", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := firm.AssignStaff(ctx, team.Actor{User: &ada}, own.ID, client.ID, grace.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		notify := address("ada.notices")
+		if _, err := g.st.Identity.UpdateProfile(ctx, ada.ID, identity.ProfileChange{NotificationEmail: &notify}, from()); err != nil {
+			t.Fatal(err)
+		}
+		g.request(c)
+
+		admin := g.instanceAdmin()
+		app, _, err := firm.CreateOIDCClient(ctx, team.Actor{User: &admin}, team.OIDCClientInput{Name: "Vendor app",
+			RedirectURIs: []string{"https://app.example.com/cb"}, Scopes: []string{"profile", "email", "offline_access"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := g.st.Clock.Now().UTC().Truncate(time.Microsecond)
+		if err := g.st.DB.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.SaveOIDCConsent(ctx, ada.ID, app.ID, []string{"openid", "profile"}, now); err != nil {
+				return err
+			}
+			return tx.CreateGrant(ctx, &store.Grant{ID: "grant-1", ClientID: app.ID, UserID: ada.ID, AccountID: &own.ID,
+				Scopes: []string{"openid", "profile"}, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now})
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		x, err := g.st.Identity.ExportData(ctx, ada, ada.ID, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := x.User.PendingNotificationEmail; p == nil || p.Email != notify || !p.ExpiresAt.After(p.RequestedAt) {
+			t.Errorf("the notification address waiting: %+v", p)
+		}
+		if p := x.User.PendingEmailChange; p == nil || p.Email != c.new || !p.ExpiresAt.After(p.RequestedAt) {
+			t.Errorf("the login email waiting: %+v, want %s", p, c.new)
+		}
+		if len(x.OIDCConsents) != 1 || x.OIDCConsents[0].ClientID != app.ID || x.OIDCConsents[0].ClientName != "Vendor app" ||
+			strings.Join(x.OIDCConsents[0].Scopes, " ") != "openid profile" {
+			t.Errorf("the clients' consents: %+v", x.OIDCConsents)
+		}
+		if len(x.OIDCGrants) != 1 {
+			t.Fatalf("the clients' grants: %+v", x.OIDCGrants)
+		}
+		if gr := x.OIDCGrants[0]; gr.ID != "grant-1" || gr.ClientName != "Vendor app" || gr.AccountID == nil ||
+			*gr.AccountID != own.ID || !gr.AuthenticatedAt.Equal(now) || strings.Join(gr.Methods, " ") != "pwd" || gr.EndedAt != nil {
+			t.Errorf("the grant: %+v", gr)
+		}
+		if len(x.ClientAssignments) != 0 {
+			t.Errorf("Ada is assigned to no client (she reaches them as the firm's administrator): %+v", x.ClientAssignments)
+		}
+
+		x, err = g.st.Identity.ExportData(ctx, admin, grace.ID, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(x.ClientAssignments) != 1 {
+			t.Fatalf("Grace's assignments: %+v", x.ClientAssignments)
+		}
+		if a := x.ClientAssignments[0]; a.ClientID != client.ID || a.ClientName != "Bakery Dupont" || a.FirmID != own.ID ||
+			a.FirmName != own.Name || a.AssignedAt.IsZero() {
+			t.Errorf("Grace's assignment: %+v", a)
+		}
+		if x.User.PendingNotificationEmail != nil || x.User.PendingEmailChange != nil || len(x.OIDCGrants) != 0 || len(x.OIDCConsents) != 0 {
+			t.Errorf("Grace's export holds Ada's: %+v %+v %+v %+v", x.User.PendingNotificationEmail, x.User.PendingEmailChange,
+				x.OIDCGrants, x.OIDCConsents)
+		}
+	})
+}

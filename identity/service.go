@@ -13,6 +13,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/brand"
+	"github.com/equipe-dev/equipe/mail"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
@@ -91,6 +92,31 @@ type Service struct {
 	// pending keeps what the password steps of this process read, for
 	// their second steps (see pendingLogins).
 	pending pendingLogins
+}
+
+// LinkValidity returns how long the link of an email made from template
+// works, as the configuration sets it (an invitation's: the accounts'
+// default, which an account may change), or 0 for an email whose link
+// does not expire or that has none: what an email's preview says of it.
+func (c Config) LinkValidity(template string) time.Duration {
+	switch template {
+	case mail.TemplateVerifyEmail:
+		return c.VerifyTTL
+	case mail.TemplatePasswordReset, mail.TemplateAdminReset:
+		return c.ResetTTL
+	case mail.TemplateNotificationEmail:
+		return c.NotificationEmailTTL
+	case mail.TemplateEmailChangeRequested:
+		return c.EmailChangeTTL
+	case mail.TemplateEmailChangeNotice, mail.TemplateEmailChanged:
+		return c.EmailCancelTTL
+	case mail.TemplateSignupConfirm:
+		return signupConfirmTTL
+	case mail.TemplateInvitation, mail.TemplateReinvitation, mail.TemplateActivation, mail.TemplateAccessGranted,
+		mail.TemplateAccountCreatedForYou:
+		return InvitationTTL(equipe.Account{})
+	}
+	return 0
 }
 
 // New returns a Service with the defaults filled in.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -741,6 +742,30 @@ func TestRequestReset_AMalformedAddressIsRefused(t *testing.T) {
 				wantRefusal(t, g.st.Identity.RequestReset(ctx, tt.email, from()), tt.refusal)
 				g.unchanged(t, before)
 			})
+		}
+	})
+}
+
+// TestResendVerification_NothingForAConfirmedAddress: a confirmed address
+// is sent no new link, and the person is told why; an unconfirmed one is.
+func TestResendVerification_NothingForAConfirmedAddress(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		email := address("ada")
+		waiting := g.signedUp(email).User
+		if err := g.st.Identity.ResendVerification(ctx, waiting, from()); err != nil {
+			t.Fatalf("a new link while the address waits: %v", err)
+		}
+		if all, usable := g.tokens(waiting.ID, equipe.TokenVerify); all != 2 || usable != 1 {
+			t.Fatalf("links after sending again: %d, %d usable", all, usable)
+		}
+		u := g.verified(address("grace"))
+		before := g.counts()
+		err := g.st.Identity.ResendVerification(ctx, u, from())
+		if e := equipe.AsError(err); e.Code != equipe.ECONFLICT || e.Key != "verify.already_verified" {
+			t.Fatalf("a new link for a confirmed address: %v", err)
+		}
+		if after := g.counts(); !maps.Equal(before, after) {
+			t.Errorf("refusing changed the tables: %v, then %v", before, after)
 		}
 	})
 }

@@ -40,10 +40,12 @@ func (s *Service) VerifyEmail(ctx context.Context, secret string, o equipe.Origi
 
 // ResendVerification sends a new verification link (the previous one stops
 // working) to a user whose email is not verified yet; a few an hour at most
-// (ERATELIMITED beyond). A verified user gets nothing and no error.
+// (ERATELIMITED beyond). A verified user is sent nothing: ECONFLICT
+// verify.already_verified, so that a page shown before the address was
+// confirmed (in another tab) does not say a link went.
 func (s *Service) ResendVerification(ctx context.Context, u equipe.User, o equipe.Origin) error {
 	if !u.EmailVerifiedAt.IsZero() {
-		return nil
+		return equipe.Errorf(equipe.ECONFLICT, "verify.already_verified")
 	}
 	return s.Work.Do(ctx, event.ByUser(u.ID), o, func(w *work.Unit) error {
 		if err := w.Limit(ctx, "verify:user:"+u.ID.String(), limitVerifyResend.Free, limitVerifyResend.Length, ""); err != nil {

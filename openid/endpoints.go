@@ -66,10 +66,10 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 				w = &basicChallenge{ResponseWriter: w}
 			}
 			if path == "/oidc/introspect" {
-				w = &introspectionError{ResponseWriter: w}
-				if !p.introspectionRequest(w, r) {
-					return
+				if p.introspectionRequest(w, r) {
+					p.introspect(w, r)
 				}
+				return
 			}
 			if path == "/oidc/token" {
 				if v := r.PostFormValue("code_verifier"); v != "" && !verifierForm(v) {
@@ -107,42 +107,14 @@ func (b *basicChallenge) WriteHeader(status int) {
 
 func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
-// introspectionError answers, in place of op's plain-text 401 of the
-// introspection endpoint (its only error: the caller did not authenticate
-// as a client), the JSON error of RFC 6749 5.2 that RFC 7662 2.3 asks for.
-type introspectionError struct {
-	http.ResponseWriter
-	replaced bool
-}
-
-func (e *introspectionError) WriteHeader(status int) {
-	if status != http.StatusUnauthorized || !strings.HasPrefix(e.Header().Get("Content-Type"), "text/plain") {
-		e.ResponseWriter.WriteHeader(status)
-		return
-	}
-	e.replaced = true
-	e.Header().Del("Content-Length")
-	httphelper.MarshalJSONWithStatus(e.ResponseWriter, oidc.ErrInvalidClient().WithDescription(
-		"the client must authenticate: client_id and client_secret, or HTTP Basic"), status)
-}
-
-func (e *introspectionError) Write(b []byte) (int, error) {
-	if e.replaced {
-		return len(b), nil
-	}
-	return e.ResponseWriter.Write(b)
-}
-
-func (e *introspectionError) Unwrap() http.ResponseWriter { return e.ResponseWriter }
-
-// introspectionRequest readies an introspection request for op, and
-// answers false when it has answered it. op takes a client's secret by
+// introspectionRequest readies an introspection request for introspect,
+// and answers false when it has answered it. op takes a client's secret by
 // HTTP Basic alone, where the token endpoint also takes it in the form
 // (client_secret_post): a client authenticates at both the same way, as
 // discovery says, its secret passed on to op in the header. A request
 // without a token is answered invalid_request once its client
-// authenticated (RFC 7662 2.1 requires the parameter; op would answer
-// inactive); one whose client does not is left to op's 401.
+// authenticated (RFC 7662 2.1 requires the parameter); one whose client
+// does not is left to introspect's 401.
 func (p *Provider) introspectionRequest(w http.ResponseWriter, r *http.Request) bool {
 	if _, _, basic := r.BasicAuth(); !basic {
 		if id, secret := r.PostFormValue("client_id"), r.PostFormValue("client_secret"); id != "" && secret != "" {

@@ -261,9 +261,10 @@ func mustRequest(t testing.TB, method, u string) *http.Request {
 
 // TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient: an
 // authorization request that asks for a response mode other than query or
-// fragment, a response type other than code (RFC 6749 4.1.2.1), or passes
-// itself by reference (request_uri), is answered at
-// the client's redirect URI, in the query, with the error that says so; a
+// fragment, a response type other than code (RFC 6749 4.1.2.1), passes
+// itself by reference (request_uri), or has a max_age that is no number of
+// seconds, is answered at the client's redirect URI, in the query (in the
+// fragment the client asked for, for max_age), with the error that says so; a
 // code verifier that is not one (RFC 7636 4.1) redeems nothing.
 func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
@@ -280,11 +281,19 @@ func TestProtocol_WhatTheProviderDoesNotDoIsRefusedAtTheClient(t *testing.T) {
 		{"response_type", "id_token", "unsupported_response_type"},
 		{"response_type", "code id_token", "unsupported_response_type"},
 		{"response_type", "foo", "unsupported_response_type"},
+		{"max_age", "soon", "invalid_request"},
+		{"max_age", "-1", "invalid_request"},
+		{"max_age", "1.5", "invalid_request"},
 	} {
 		q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam(c.param, c.value)), nil)
 		if q.Get("error") != c.error || q.Get("state") != "s1" || q.Get("code") != "" || !strings.Contains(q.Get("error_description"), c.param) {
 			t.Errorf("%s=%s: %v", c.param, c.value, q)
 		}
+	}
+	to := p.authorizeTo(t, ada.browser, p.oauth.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("max_age", "-60"), oauth2.SetAuthURLParam("response_mode", "fragment")), nil)
+	if f, err := url.ParseQuery(to.Fragment); err != nil || f.Get("error") != "invalid_request" || f.Get("state") != "s3" || to.RawQuery != "" {
+		t.Errorf("max_age=-60 with response_mode=fragment: %s", to)
 	}
 	short := "abcde"
 	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s2", oauth2.S256ChallengeOption(short)), nil)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,6 +148,14 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Form.Set("response_type", string(oidc.ResponseTypeCode))
 			r = r.WithContext(context.WithValue(r.Context(), unsupportedTypeKey{}, typ))
 		}
+		if age := r.FormValue("max_age"); age != "" && !maxAgeForm(age) {
+			// op cannot decode it and answers a bare 400 before it knows
+			// the client: refused by CreateAuthRequest, once op has
+			// checked the client and its redirect URI, at that URI (OpenID
+			// Connect Core 3.1.2.6), as the other malformed parameters.
+			r.Form.Del("max_age")
+			r = r.WithContext(context.WithValue(r.Context(), badMaxAgeKey{}, age))
+		}
 		if mode := r.FormValue("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) && mode != string(oidc.ResponseModeFragment) {
 			// Refused by CreateAuthRequest, once op has checked the
 			// redirect URI, and answered there in the query: op would
@@ -214,6 +223,17 @@ func (p *Provider) fromThisSite(r *http.Request) bool {
 // unsupportedModeKey holds the response_mode of an authorization request
 // that asked for one the provider does not answer in.
 type unsupportedModeKey struct{}
+
+// badMaxAgeKey holds the max_age of an authorization request that is not
+// a number of seconds.
+type badMaxAgeKey struct{}
+
+// maxAgeForm reports whether v is a max_age: a number of seconds, 0 or
+// more (OpenID Connect Core 3.1.2.1), that op can read.
+func maxAgeForm(v string) bool {
+	_, err := strconv.ParseUint(v, 10, 63)
+	return err == nil
+}
 
 // unsupportedTypeKey holds the response_type of an authorization request
 // that asked for one the provider does not issue.
@@ -530,6 +550,9 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		e := oidc.ErrInvalidRequest().WithDescription("request_uri is not supported: send the request's parameters")
 		e.ErrorType = "request_uri_not_supported" // OpenID Connect Core 6.2
 		return nil, e
+	}
+	if age, ok := ctx.Value(badMaxAgeKey{}).(string); ok {
+		return nil, oidc.ErrInvalidRequest().WithDescription("max_age %q is not a number of seconds, 0 or more", age)
 	}
 	if mode, ok := ctx.Value(unsupportedModeKey{}).(string); ok {
 		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode %s is not supported: leave it out, or use query or fragment", mode)
@@ -1009,29 +1032,25 @@ func tokenScopes(id string, granted []string) []string {
 	return slices.DeleteFunc(slices.Clone(granted), func(s string) bool { return !slices.Contains(asked, s) })
 }
 
-// SetIntrospectionFromToken answers introspection by the client clientID
-// (op has authenticated it): active while the grant lives and the person
-// may act in its account, and only to the client the token was issued to.
-// RFC 7662 section 4 has the server tell whether the token may be used at
-// the resource server that asks; a token's audience is its client alone,
-// so another client's token is inactive to it, as section 2.2 allows:
-// otherwise any registered client would read the claims of every other
-// client's tokens. op answers inactive when this returns an error.
+// SetIntrospectionFromToken sets the claims of an access token's
+// introspection by the client clientID (introspect has authenticated it):
+// active while the grant lives and the person may act in its account, and
+// only to the client the token was issued to. RFC 7662 section 4 has the
+// server tell whether the token may be used at the resource server that
+// asks; a token's audience is its client alone, so another client's token
+// is inactive to it, as section 2.2 allows: otherwise any registered
+// client would read the claims of every other client's tokens. errInactive
+// when the token is not active to the caller.
 func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	caller, err := equipe.ParseID(clientID)
 	if err != nil {
 		return errInactive
 	}
 	g, err := p.Work.DB.GrantOfAccessToken(ctx, tokenID)
-	if err != nil || !g.EndedAt.IsZero() || g.UserID.String() != subject || g.ClientID != caller {
+	if err != nil || g.UserID.String() != subject {
 		return errInactive
 	}
-	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
-		return errInactive
-	}
-	if err := p.narrow(ctx, &g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
-		return errInactive
-	} else if err != nil {
+	if err := p.actsFor(ctx, &g, caller); err != nil {
 		return err
 	}
 	scopes := tokenScopes(tokenID, g.Scopes)
@@ -1042,6 +1061,25 @@ func (p *Provider) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intro
 	in.SetUserInfo(&ui)
 	in.Scope = scopes
 	in.ClientID = g.ClientID.String()
+	return nil
+}
+
+// actsFor reports whether the grant g's tokens act for the client caller:
+// the grant lives, is caller's, and its person may still act in its
+// account. g's scopes are narrowed to those its client is registered for
+// now. errInactive when they do not act; another error is a fault.
+func (p *Provider) actsFor(ctx context.Context, g *store.Grant, caller equipe.ID) error {
+	if !g.EndedAt.IsZero() || g.ClientID != caller {
+		return errInactive
+	}
+	if err := p.standing(ctx, &g.UserID, g.AccountID); err != nil {
+		return errInactive
+	}
+	if err := p.narrow(ctx, g); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return errInactive
+	} else if err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -55,16 +55,12 @@ type errorBody struct {
 // uniqueKeys are the conflicts that say a value is taken: uniqueness.
 var uniqueKeys = []string{"member.exists", "member.external_id_taken", "user.external_id_taken"}
 
-// fail answers err as a SCIM error in the language the request asks for.
-func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) { s.failIn(w, r, err, "") }
-
-// failIn is fail, in the language locale when the request asks for none
-// (a directory seldom does: the account's language, once the key says
-// which account).
-func (s *Service) failIn(w http.ResponseWriter, r *http.Request, err error, locale string) {
-	if accept := r.Header.Get("Accept-Language"); accept != "" || locale == "" {
-		locale = i18n.Negotiate(accept)
-	}
+// fail answers err as a SCIM error in the language the request asks for,
+// English when it asks for none (a directory seldom does): a refusal reads
+// the same before the key names its account as after, whatever the
+// account's language.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	locale := i18n.NegotiateMachine(r.Header.Get("Accept-Language"))
 	body := errorBody{Schemas: []string{schemaError}}
 	var se *scimError
 	if errors.As(err, &se) {

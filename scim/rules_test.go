@@ -145,7 +145,8 @@ func TestAccess_OnlyASCIMKeyOfAnAccountThatTurnedSCIMOn(t *testing.T) {
 func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
-		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk"}), http.StatusCreated)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk",
+			"name": map[string]any{"givenName": "Kim", "familyName": "Lee"}}), http.StatusCreated)
 		id := r.JSON["id"].(string)
 		users := "/scim/v2/Users/" + id
 		for _, c := range []struct {
@@ -171,6 +172,16 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "id", "value": "x"}), 400, "mutability"},
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "userName", "value": "y@" + tn.domain}), 400, "mutability"},
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": 7}), 400, "invalidValue"},
+			// The names are the person's, or those the member was added
+			// under: not the key's to change (accepted and not kept, the
+			// directory would believe they were).
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name.familyName", "value": "King"}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name.givenName", "value": "Augusta"}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Augusta King"}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name", "value": map[string]any{"givenName": "Augusta"}}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "value": map[string]any{"name.familyName": "King"}}), 400, "mutability"},
+			{"PATCH", users, patchOp(map[string]any{"op": "remove", "path": "name.givenName"}), 400, "mutability"},
+			{"PUT", users, newUser(map[string]any{"userName": "kim@" + tn.domain, "name": map[string]any{"givenName": "Augusta"}}), 400, "mutability"},
 			// The change is refused whole: the title set first stays as it was.
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": "Boss"},
 				map[string]any{"op": "replace", "path": "title", "value": "<b>"}), 400, "invalidValue"},
@@ -187,7 +198,7 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 			})
 		}
 		r = tn.call(t, "GET", "/Users/"+id, nil, http.StatusOK)
-		if r.JSON["title"] != "Clerk" {
+		if n, _ := r.JSON["name"].(map[string]any); r.JSON["title"] != "Clerk" || n["givenName"] != "Kim" || n["familyName"] != "Lee" {
 			t.Fatalf("changed: %s", r.Raw)
 		}
 		resources(t, tn.call(t, "GET", "/Users", nil, http.StatusOK), 2)
@@ -284,16 +295,23 @@ func TestRules_AReactivationWhoseInvitationIsRefusedChangesNothing(t *testing.T)
 	})
 }
 
-// TestErrors_InTheAccountsLanguageUnlessAskedOtherwise: a directory seldom
-// says which language it reads; once its key names the account, errors are
-// in the account's language (English here), and in the one asked for when
-// Accept-Language says.
-func TestErrors_InTheAccountsLanguageUnlessAskedOtherwise(t *testing.T) {
+// TestErrors_InEnglishUnlessAskedOtherwise: a directory seldom says which
+// language it reads; its errors are in English then, whatever the
+// account's language (French here) and before the key is even checked,
+// and in the one asked for when Accept-Language says.
+func TestErrors_InEnglishUnlessAskedOtherwise(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		tn := newTenant(t, env)
+		fr := equipe.LocaleFR
+		if _, err := env.App.Team.UpdateAccount(t.Context(), tn.actor(), tn.account, team.AccountChange{Locale: &fr}); err != nil {
+			t.Fatal(err)
+		}
 		path := "/scim/v2/Users/" + equipe.NewID().String()
 		if r := do(t, env, "GET", path, tn.key, nil); r.Status != 404 || r.JSON["detail"] != "Not found" {
 			t.Errorf("no language asked: %d %s", r.Status, r.Raw)
+		}
+		if r := do(t, env, "GET", path, "", nil); r.Status != 401 || r.JSON["detail"] == "" || strings.ContainsAny(r.JSON["detail"].(string), "éè") {
+			t.Errorf("no key, no language asked: %d %s", r.Status, r.Raw)
 		}
 		req, _ := http.NewRequest("GET", env.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tn.key)

@@ -133,11 +133,11 @@ func (s *Service) authenticated(fn func(*call) error) http.Handler {
 		// directory matches groups by name.
 		c.account, c.locale = acct, acct.Locale
 		if err := checkQuery(r); err != nil {
-			s.failIn(w, r, err, acct.Locale)
+			s.fail(w, r, err)
 			return
 		}
 		if err := fn(c); err != nil {
-			s.failIn(w, r, err, acct.Locale)
+			s.fail(w, r, err)
 		}
 	})
 }

@@ -307,14 +307,20 @@ func (st *userState) read(body map[string]any, creating bool) error {
 			return err
 		}
 	}
-	if creating {
-		if n, ok := field(body, "name").(map[string]any); ok {
-			if st.first, err = optionalString(n, "givenName"); err != nil {
-				return err
-			}
-			if st.last, err = optionalString(n, "familyName"); err != nil {
-				return err
-			}
+	if !creating {
+		// The names are immutable once the member is added (sameNames); a
+		// PUT's displayName, read-only, is ignored (RFC 7644 3.5.1).
+		if n := field(body, "name"); n != nil {
+			return st.sameNames("name", nil, n)
+		}
+		return nil
+	}
+	if n, ok := field(body, "name").(map[string]any); ok {
+		if st.first, err = optionalString(n, "givenName"); err != nil {
+			return err
+		}
+		if st.last, err = optionalString(n, "familyName"); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -405,9 +411,9 @@ func (c *call) patchUser() error {
 }
 
 // ignored are the User attributes equipe does not keep: a directory may
-// send them, and they change nothing. Names are the person's own once they
-// join; those a member was created with are shown until then.
-var ignored = map[string]bool{"name": true, "displayname": true, "nickname": true, "profileurl": true, "usertype": true,
+// send them, and they change nothing (the names are not among them: see
+// sameNames).
+var ignored = map[string]bool{"nickname": true, "profileurl": true, "usertype": true,
 	"preferredlanguage": true, "locale": true, "timezone": true, "phonenumbers": true, "addresses": true, "photos": true,
 	"ims": true, "entitlements": true, "roles": true, "x509certificates": true, "password": true}
 
@@ -425,6 +431,11 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 	switch {
 	case ignored[name]:
 		return nil
+	case name == "name" || name == "displayname":
+		if remove {
+			value = nil
+		}
+		return st.sameNames(name, path.AttributePath.SubAttribute, value)
 	case readOnly[name]:
 		return badRequest(mutability, "scim.read_only", map[string]any{"attribute": path.AttributePath.AttributeName})
 	case name == "active":
@@ -460,6 +471,66 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 		return badRequest(invalidPath, "scim.path_invalid", map[string]any{"path": path.String()})
 	}
 	return err
+}
+
+// sameNames accepts, at the User's name (attr "name", whole or one of
+// sub's) or its displayName, only what the User shows already, as RFC 7644
+// 3.5.1 and 3.5.2 have it for an immutable attribute; another value, or
+// one removed, is 400 mutability. The names a member is added under are
+// taken on creation and shown until they join; from then on the names are
+// the person's own, set by them for every account they belong to, and no
+// account's key may change them. A directory that sends the names back as
+// they are (as Entra ID and Okta do with other changes) goes through; one
+// that would rename someone is told it cannot, rather than believing it
+// did. displayName and formatted are the names joined, compared ignoring
+// case and spacing; a sub-attribute equipe does not keep (middleName,
+// honorificPrefix…) is ignored, as other attributes it does not keep.
+func (st *userState) sameNames(attr string, sub *string, value any) error {
+	joined := strings.TrimSpace(st.first + " " + st.last)
+	shown := map[string]string{"givenname": st.first, "familyname": st.last, "formatted": joined}
+	same := func(sub string, v any) bool {
+		want, kept := shown[sub]
+		if !kept {
+			return true
+		}
+		if v == nil {
+			return want == ""
+		}
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		if sub == "formatted" {
+			return strings.EqualFold(strings.Join(strings.Fields(s), " "), want)
+		}
+		return strings.TrimSpace(s) == want
+	}
+	refused := badRequest(mutability, "scim.name_immutable", nil)
+	switch {
+	case attr == "displayname":
+		if !same("formatted", value) {
+			return refused
+		}
+	case sub != nil:
+		if !same(strings.ToLower(*sub), value) {
+			return refused
+		}
+	case value == nil:
+		if joined != "" {
+			return refused
+		}
+	default:
+		m, ok := value.(map[string]any)
+		if !ok {
+			return badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": "name", "type": "complex"})
+		}
+		for k, v := range m {
+			if !same(strings.ToLower(k), v) {
+				return refused
+			}
+		}
+	}
+	return nil
 }
 
 // change applies to the member what the directory changed of them, in

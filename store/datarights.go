@@ -259,3 +259,60 @@ func (w Writes) ForgetUser(ctx context.Context, u *equipe.User, accounts []equip
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// GrantRecord is an OpenID Connect client's access for a person (a grant,
+// ended or not), with the client's name.
+type GrantRecord struct {
+	Grant
+	ClientName string
+}
+
+// GrantRecords returns every grant the user gave an OpenID Connect client,
+// ended or not, oldest first.
+func (q Queries) GrantRecords(ctx context.Context, userID equipe.ID) ([]GrantRecord, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT c.name, `+prefixed("g.", grantColumns)+` FROM oidc_grants g
+		JOIN oidc_clients c ON c.id = g.client_id WHERE g.user_id = $1 ORDER BY g.created_at, g.id`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []GrantRecord
+	for rows.Next() {
+		var g GrantRecord
+		if err := scanGrant(rows, &g.Grant, &g.ClientName); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, g)
+	}
+	return out, wrap(rows.Err())
+}
+
+// AssignmentRecord is a firm's member's assignment to one of the firm's
+// client accounts, with both accounts' names.
+type AssignmentRecord struct {
+	Client, Firm         equipe.ID
+	ClientName, FirmName string
+	AssignedAt           time.Time
+}
+
+// AssignmentRecords returns the user's assignments to client accounts,
+// oldest first. An account detached from its firm is nobody's client:
+// assignments to it are left out, as AssignmentsOf leaves them.
+func (q Queries) AssignmentRecords(ctx context.Context, userID equipe.ID) ([]AssignmentRecord, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT s.client_id, c.name, f.id, f.name, s.assigned_at FROM client_staff s
+		JOIN accounts c ON c.id = s.client_id JOIN accounts f ON f.id = c.parent_id
+		WHERE s.user_id = $1 ORDER BY s.assigned_at, s.client_id`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []AssignmentRecord
+	for rows.Next() {
+		var a AssignmentRecord
+		if err := rows.Scan(&a.Client, &a.ClientName, &a.Firm, &a.FirmName, ts(&a.AssignedAt)); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err())
+}

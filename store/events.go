@@ -114,8 +114,8 @@ type StreamFilter struct {
 	Account *equipe.ID
 	Clients bool
 	// Members, with Account, also selects the events of a person's own
-	// identity that concern the members of the selected accounts
-	// (event.MemberTypes).
+	// identity that concern the members of the selected accounts who
+	// joined them (event.MemberTypes).
 	Members bool
 	Types   []string // events of these kinds
 	Limit   int      // the most events returned (default 100)
@@ -157,7 +157,8 @@ func (q Queries) StreamEvents(ctx context.Context, f StreamFilter) ([]SequencedE
 			// word, and names it on SQLite (which prefers the sequence's
 			// unique index).
 			parts = append(parts, events+q.d.membersSeq+" WHERE "+memberKinds+` AND seq > $1 AND account_id IS NULL
-				AND EXISTS (SELECT 1 FROM members m WHERE `+accounts+` AND CAST(m.user_id AS TEXT) = target_id)`+types)
+				AND EXISTS (SELECT 1 FROM members m WHERE `+accounts+` AND CAST(m.user_id AS TEXT) = target_id
+				AND m.joined_at IS NOT NULL)`+types)
 		}
 	}
 	limit := f.Limit

@@ -198,15 +198,19 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 				}
 			}
 			// Events of a person's own identity: ana is a member of the
-			// client, bob of the other account.
-			for name, account := range map[string]equipe.ID{"ana": client.ID, "bob": other.ID} {
+			// client, bob of the other account; cy is invited to the other
+			// account and has not joined it (it hears nothing of her).
+			for name, account := range map[string]equipe.ID{"ana": client.ID, "bob": other.ID, "cy": other.ID} {
 				u := &equipe.User{ID: equipe.NewID(), Email: name + "@example.com", EmailKey: name + "@example.com", FirstName: name,
 					LastName: "Test", Locale: "fr", CreatedAt: t0}
 				if err := tx.CreateUser(ctx, u); err != nil {
 					return err
 				}
-				if err := tx.CreateMember(ctx, &equipe.Member{AccountID: account, UserID: u.ID, Role: "guest", Status: equipe.MemberActive,
-					CreatedAt: t0}); err != nil {
+				m := &equipe.Member{AccountID: account, UserID: u.ID, Role: "guest", Status: equipe.MemberActive, CreatedAt: t0, JoinedAt: t0}
+				if name == "cy" {
+					m.Status, m.JoinedAt = equipe.MemberInvited, time.Time{}
+				}
+				if err := tx.CreateMember(ctx, m); err != nil {
 					return err
 				}
 				actions := []string{"user.disabled", "test.own"}
@@ -239,7 +243,7 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 			f    store.StreamFilter
 			want int
 		}{
-			"all":                                  {store.StreamFilter{}, 13},
+			"all":                                  {store.StreamFilter{}, 15},
 			"firm alone":                           {store.StreamFilter{Account: &firm.ID}, 2},
 			"firm with clients":                    {store.StreamFilter{Account: &firm.ID, Clients: true}, 4},
 			"client":                               {store.StreamFilter{Account: &client.ID, Clients: true}, 2},

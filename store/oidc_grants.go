@@ -203,6 +203,7 @@ func (w Writes) CreateRefreshToken(ctx context.Context, hash []byte, grant strin
 // RefreshToken is a refresh token as stored.
 type RefreshToken struct {
 	GrantID   string
+	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time
 }
@@ -210,8 +211,8 @@ type RefreshToken struct {
 // RefreshToken returns the refresh token whose hash is hash, or ENOTFOUND.
 func (q Queries) RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
 	var t RefreshToken
-	err := q.q.QueryRowContext(ctx, `SELECT grant_id, expires_at, used_at FROM oidc_refresh_tokens WHERE hash = $1`, hash).
-		Scan(&t.GrantID, ts(&t.ExpiresAt), ts(&t.UsedAt))
+	err := q.q.QueryRowContext(ctx, `SELECT grant_id, created_at, expires_at, used_at FROM oidc_refresh_tokens WHERE hash = $1`, hash).
+		Scan(&t.GrantID, ts(&t.CreatedAt), ts(&t.ExpiresAt), ts(&t.UsedAt))
 	return t, wrap(err)
 }
 
@@ -259,11 +260,11 @@ func (q Queries) RefreshGrant(ctx context.Context, hash []byte) (RefreshToken, G
 	var t RefreshToken
 	var g Grant
 	var c ClientStamp
-	err := scanGrant(q.q.QueryRowContext(ctx, `SELECT r.grant_id, r.expires_at, r.used_at, c.secret_hash, c.updated_at, `+
+	err := scanGrant(q.q.QueryRowContext(ctx, `SELECT r.grant_id, r.created_at, r.expires_at, r.used_at, c.secret_hash, c.updated_at, `+
 		prefixed("g.", grantColumns)+`
 		FROM oidc_refresh_tokens r JOIN oidc_grants g ON g.id = r.grant_id JOIN oidc_clients c ON c.id = g.client_id
 		WHERE r.hash = $1`, hash),
-		&g, &t.GrantID, ts(&t.ExpiresAt), ts(&t.UsedAt), &c.SecretHash, ts(&c.UpdatedAt))
+		&g, &t.GrantID, ts(&t.CreatedAt), ts(&t.ExpiresAt), ts(&t.UsedAt), &c.SecretHash, ts(&c.UpdatedAt))
 	return t, g, c, wrap(err)
 }
 

@@ -47,13 +47,15 @@ func WebhooksKey() string { return "w:" }
 const deliveriesOf = `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 	next_attempt_at, created_at)
 	SELECT id, $1, $6, 'queued', 0, $12, $12 FROM webhook_endpoints
-	WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $13))
+	WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $13 AND joined_at IS NOT NULL))
 	AND (types = '*' OR strpos(' ' || types || ' ', ' ' || $6 || ' ') > 0)`
 
 // aboutMember returns the person an event of a person's own identity is
 // about when each account they are a member of hears of its kind
-// (event.MemberTypes): those accounts' endpoints receive it too. Otherwise
-// nil. The account is the event's stored one (nil for none).
+// (event.MemberTypes): the endpoints of the accounts they joined receive it
+// too (an account learns what the instance does to an identity once the
+// person joined it, as its team page tells). Otherwise nil. The account is
+// the event's stored one (nil for none).
 func aboutMember(account any, action, targetType, targetID string) any {
 	if account != nil || targetType != "user" || !slices.Contains(memberTypes, action) {
 		return nil
@@ -71,7 +73,7 @@ func aboutMember(account any, action, targetType, targetID string) any {
 const memberDeliveries = `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 	next_attempt_at, created_at)
 	SELECT id, $1, $2, 'queued', 0, $3, $3 FROM webhook_endpoints
-	WHERE enabled AND account_id IN (SELECT account_id FROM members WHERE user_id = $4)
+	WHERE enabled AND account_id IN (SELECT account_id FROM members WHERE user_id = $4 AND joined_at IS NOT NULL)
 	AND (types = '*' OR %s)`
 
 // queueDeliveries is deliveriesOf on SQLite, where the subscriptions cache
@@ -89,7 +91,7 @@ func (w Writes) queueDeliveries(ctx context.Context, e *equipe.AuditEvent) error
 	n, err := w.exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts,
 		next_attempt_at, created_at)
 		SELECT id, $1, $3, 'queued', 0, $4, $4 FROM webhook_endpoints
-		WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $5))
+		WHERE enabled AND (account_id IS NULL OR account_id = $2 OR account_id IN (SELECT account_id FROM members WHERE user_id = $5 AND joined_at IS NOT NULL))
 		AND (types = '*' OR instr(' ' || types || ' ', ' ' || $3 || ' ') > 0)`,
 		e.ID, idv(e.AccountID), e.Action, micros(e.At), member)
 	if err == nil && n > 0 {

@@ -12,14 +12,16 @@ import (
 // by each way a write goes (in a transaction, deferred and merged, in a
 // batch), a person's own events: user.disabled, which each account the
 // person is a member of hears of, reaches the endpoints of those accounts
-// subscribed to it (or to all) and the instance's, never another account's;
-// user.logged_in, which no account hears of, reaches the instance's alone.
+// subscribed to it (or to all) and the instance's, never another account's
+// nor one the person was invited to and has not joined; user.logged_in,
+// which no account hears of, reaches the instance's alone.
 func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing.T) {
 	for _, way := range []string{"transaction", "deferred", "batch"} {
 		t.Run(way, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				a := &equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
 				b := &equipe.Account{ID: equipe.NewID(), Name: "B", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
+				c := &equipe.Account{ID: equipe.NewID(), Name: "C", Locale: "fr", InvitationTTLHours: 168, CreatedAt: t0}
 				ana, bob := newUser("ana@example.com"), newUser("bob@example.com")
 				endpoint := func(account *equipe.ID, types ...string) *equipe.WebhookEndpoint {
 					return &equipe.WebhookEndpoint{ID: equipe.NewID(), AccountID: account, URL: "https://hooks.example/in",
@@ -30,23 +32,29 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 					"a, all":      endpoint(&a.ID, "*"),
 					"a, enabled":  endpoint(&a.ID, "user.enabled"),
 					"b, all":      endpoint(&b.ID, "*"),
+					"c, all":      endpoint(&c.ID, "*"),
 				}
-				// Ana is a member of a, Bob of b; the endpoints of the
+				// Ana is a member of a and invited to c, Bob a member of b; the endpoints of the
 				// instance come after the first events, so that on SQLite
 				// the subscriptions read without them must know a's.
 				write(t, db, func(tx *store.Tx) error {
 					for _, f := range []func() error{
 						func() error { return tx.CreateAccount(ctx, a) },
 						func() error { return tx.CreateAccount(ctx, b) },
+						func() error { return tx.CreateAccount(ctx, c) },
 						func() error { return tx.CreateUser(ctx, ana) },
 						func() error { return tx.CreateUser(ctx, bob) },
 						func() error {
 							return tx.CreateMember(ctx, &equipe.Member{AccountID: a.ID, UserID: ana.ID, Role: "guest",
-								Status: equipe.MemberSuspended, CreatedAt: t0})
+								Status: equipe.MemberSuspended, CreatedAt: t0, JoinedAt: t0})
+						},
+						func() error {
+							return tx.CreateMember(ctx, &equipe.Member{AccountID: c.ID, UserID: ana.ID, Role: "guest",
+								Status: equipe.MemberInvited, CreatedAt: t0})
 						},
 						func() error {
 							return tx.CreateMember(ctx, &equipe.Member{AccountID: b.ID, UserID: bob.ID, Role: "guest",
-								Status: equipe.MemberActive, CreatedAt: t0})
+								Status: equipe.MemberActive, CreatedAt: t0, JoinedAt: t0})
 						},
 					} {
 						if err := f(); err != nil {
@@ -100,7 +108,7 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 				}
 				disabled := own("user.disabled", ana)
 				record(own("user.logged_in", ana), disabled)
-				for name, want := range map[string]int{"a, disabled": 1, "a, all": 1, "a, enabled": 0, "b, all": 0} {
+				for name, want := range map[string]int{"a, disabled": 1, "a, all": 1, "a, enabled": 0, "b, all": 0, "c, all": 0} {
 					if got := count(hooks[name]); got != want {
 						t.Errorf("%s: %d deliveries of ana's disabling and login, want %d", name, got, want)
 					}
@@ -111,7 +119,7 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 				instance := endpoint(nil, "user.enabled", "user.logged_in")
 				write(t, db, func(tx *store.Tx) error { return tx.CreateWebhookEndpoint(ctx, instance) })
 				record(own("user.enabled", ana), own("user.enabled", bob), own("user.logged_in", bob))
-				for name, want := range map[string]int{"a, disabled": 1, "a, all": 2, "a, enabled": 1, "b, all": 1} {
+				for name, want := range map[string]int{"a, disabled": 1, "a, all": 2, "a, enabled": 1, "b, all": 1, "c, all": 0} {
 					if got := count(hooks[name]); got != want {
 						t.Errorf("%s: %d deliveries after both were enabled, want %d", name, got, want)
 					}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/work"
 )
 
@@ -205,7 +204,7 @@ func (s *Service) bulkTargets(ctx context.Context, actor Actor, account equipe.I
 		return nil, err
 	}
 	if b.Filter != nil {
-		return s.bulkMatching(ctx, account, *b.Filter)
+		return s.bulkMatching(ctx, actor, account, *b.Filter)
 	}
 	seen := make(map[equipe.ID]bool, len(b.Users))
 	out := make([]BulkOutcome, 0, len(b.Users))
@@ -230,12 +229,21 @@ func (s *Service) bulkTargets(ctx context.Context, actor Actor, account equipe.I
 	return out, nil
 }
 
-// bulkMatching returns every member the filter selects, refusing a
-// selection of more than MaxBulk.
-func (s *Service) bulkMatching(ctx context.Context, account equipe.ID, f MemberFilter) ([]BulkOutcome, error) {
+// bulkMatching returns every member the filter selects, as the team page
+// and its export select them (a firm's staff assigned to one of its
+// clients too), refusing a filter that can select nothing (its fields named
+// filter.…) and a selection of more than MaxBulk.
+func (s *Service) bulkMatching(ctx context.Context, actor Actor, account equipe.ID, f MemberFilter) ([]BulkOutcome, error) {
+	f.Account, f.After, f.Limit = account, "", MaxMemberPage
+	if err := s.checkMemberFilter(ctx, actor, f, false); err != nil {
+		var v equipe.Invalid
+		if v.AddWithin("filter", err) {
+			return nil, v.Err()
+		}
+		return nil, err
+	}
 	var out []BulkOutcome
-	sf := store.MemberFilter{Account: account, Status: f.Status, Role: f.Role, Resource: f.Resource, Search: f.Search,
-		Limit: MaxMemberPage}
+	sf := f.store()
 	for {
 		rows, next, err := s.DB.ListMembers(ctx, sf)
 		if err != nil {

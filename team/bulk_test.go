@@ -218,6 +218,13 @@ func TestBulk_MalformedRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"a filter that matches nobody", func(s *scene) team.Bulk {
 			return team.Bulk{Action: team.BulkSuspend, Filter: &team.MemberFilter{Search: "nobody-by-this-name"}}
 		}, "filter", "bulk.selection_empty"},
+		{"a filter by an unknown status", func(s *scene) team.Bulk {
+			return team.Bulk{Action: team.BulkSuspend, Filter: &team.MemberFilter{Status: "asleep"}}
+		}, "filter.status", "member.status_filter_invalid"},
+		{"a filter by a company that is not one of the firm's clients", func(s *scene) team.Bulk {
+			other := equipe.NewID()
+			return team.Bulk{Action: team.BulkSuspend, Filter: &team.MemberFilter{Client: &other}}
+		}, "filter.client", "member.client_filter_invalid"},
 		{"both members and a filter", func(s *scene) team.Bulk {
 			return team.Bulk{Action: team.BulkSuspend, Users: s.ids("ann"), Filter: &team.MemberFilter{}}
 		}, "users", "bulk.selection_both"},
@@ -459,6 +466,51 @@ func TestBulk_TwoAdministratorsSuspendingEachOtherAtOnceLeaveOne(t *testing.T) {
 		}
 		if active != 1 {
 			t.Errorf("%d active administrators left, want 1", active)
+		}
+	})
+}
+
+// TestBulk_TheFilterByClientSelectsItsAssignedStaff: on a firm's team, "all
+// matching" under a filter by client company selects the staff assigned to
+// it, as the team page lists them, and no one else.
+func TestBulk_TheFilterByClientSelectsItsAssignedStaff(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		bakery, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		garage, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Garage Dupont", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, client := range map[string]equipe.ID{"ann": bakery.ID, "bob": bakery.ID, "cy": garage.ID} {
+			u := s.joined(name, "collaborator")
+			if err := s.s.AssignStaff(ctx, s.admin(), s.account, client, u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.joined("dee", "collaborator")
+		req := team.Bulk{Action: team.BulkSuspend, Filter: &team.MemberFilter{Client: &bakery.ID}}
+		plan, err := s.s.PlanBulk(ctx, s.admin(), s.account, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.outcomes(plan), map[string]string{"ann": "", "bob": ""}; !maps.Equal(got, want) {
+			t.Fatalf("planned %v, want %v", got, want)
+		}
+		res, err := s.s.ApplyBulk(ctx, s.admin(), s.account, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.outcomes(res), map[string]string{"ann": "", "bob": ""}; !maps.Equal(got, want) {
+			t.Fatalf("applied %v, want %v", got, want)
+		}
+		for name, want := range map[string]equipe.MemberStatus{"ann": equipe.MemberSuspended, "bob": equipe.MemberSuspended,
+			"cy": equipe.MemberActive, "dee": equipe.MemberActive} {
+			if got := s.member(s.ids(name)[0]).Status; got != want {
+				t.Errorf("%s: %s, want %s", name, got, want)
+			}
 		}
 	})
 }

@@ -120,9 +120,14 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 			return nil, "", err
 		}
 	}
+	rs := s.logReaders()
 	out := make([]Change, len(rows))
 	for i, r := range rows {
-		out[i] = Change{Cursor: strconv.FormatInt(r.Seq, 10), Event: event.Decode(r.Event)}
+		e := event.Decode(r.Event)
+		if e, err = s.changeSeen(ctx, rs, caller, e); err != nil {
+			return nil, "", err
+		}
+		out[i] = Change{Cursor: strconv.FormatInt(r.Seq, 10), Event: e}
 		after = r.Seq
 	}
 	if len(rows) < f.Limit {
@@ -131,6 +136,26 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 		after = max(after, last)
 	}
 	return out, strconv.FormatInt(after, 10), nil
+}
+
+// changeSeen returns e as the caller reads it in the stream: as the log of
+// its account reads it to them (logReader.seen), the firm's staff unnamed
+// to a client's own key and the instance's administrators to every
+// account's key. An event of no account's log is read in the key's own
+// account, whose member it is about; to an instance key, as recorded.
+func (s *Service) changeSeen(ctx context.Context, rs *logReaders, caller Actor, e event.Event) (event.Event, error) {
+	account := e.Account
+	if account == nil {
+		account = caller.Key.AccountID
+	}
+	if account == nil || e.Actor.UserID() == nil {
+		return e, nil
+	}
+	aud, err := s.audienceOf(ctx, caller, *account)
+	if err != nil {
+		return e, err
+	}
+	return rs.seen(ctx, *account, aud, e)
 }
 
 // ChangesSignal returns a channel closed at the next commit that records

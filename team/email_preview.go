@@ -3,6 +3,7 @@ package team
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/mail"
@@ -26,15 +27,21 @@ func (s *Service) PreviewEmail(ctx context.Context, actor Actor, name, locale st
 	if !actor.instance() || actor.User == nil || !slices.Contains(s.Work.Mail.Names(), name) || !equipe.ValidLocale(locale) {
 		return equipe.Email{}, notFound()
 	}
-	return s.Work.Compose(name, locale, actor.User.Email, s.sample(actor), s.Work.Now())
+	now := s.Work.Now()
+	return s.Work.Compose(name, locale, actor.User.Email, s.sample(actor, name, now), now)
 }
 
-// sample is the sample data of a preview sent to the actor: the email is
-// theirs, whatever names the sample shows. Its links go to the public URL's
-// root, a page that exists, as a sample's action has no page of its own.
-func (s *Service) sample(actor Actor) mail.Data {
+// sample is the sample data of the email name previewed by the actor: the
+// email is theirs, whatever names the sample shows. Its links go to the
+// public URL's root, a page that exists, as a sample's action has no page
+// of its own; it says its link works as long as the email's link does.
+func (s *Service) sample(actor Actor, name string, now time.Time) mail.Data {
 	d := s.Work.Mail.Sample("")
 	d.RecipientID = actor.User.ID
+	d.Expires = time.Time{}
+	if ttl := s.LinkValidity(name); ttl > 0 {
+		d.Expires = now.Add(ttl)
+	}
 	return d
 }
 
@@ -46,6 +53,6 @@ func (s *Service) SendEmailPreview(ctx context.Context, actor Actor, name, local
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
-		return u.Mail(ctx, name, locale, actor.User.Email, s.sample(actor))
+		return u.Mail(ctx, name, locale, actor.User.Email, s.sample(actor, name, u.Now()))
 	})
 }

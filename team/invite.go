@@ -344,7 +344,7 @@ func (s *Service) AdminReset(ctx context.Context, actor Actor, account, user equ
 			out.Invited = true
 			return s.invite(ctx, u, actor, mw.acct, &mw.member, mw.user, mw.member.InvitationsSent > 0)
 		}
-		link, expires, err := u.NewToken(ctx, equipe.TokenReset, &mw.user, nil, s.ResetTTL, "/password-reset/")
+		link, expires, err := u.NewToken(ctx, equipe.TokenReset, &mw.user, nil, s.LinkValidity(mail.TemplateAdminReset), "/password-reset/")
 		if err != nil {
 			return err
 		}

@@ -187,8 +187,12 @@ func (s *Service) accessInput(account equipe.ID, m store.MemberAccess, roleAccou
 	if !viaFirm {
 		resources = m.Resources
 	}
+	// The account learns that the instance disabled the identity once the
+	// person joined it, as its team page does (store.MemberRow.UserDisabled):
+	// before, they are denied as a member not active yet.
 	in := &access.Input{UserID: m.UserID, AccountID: account, Role: role, Overrides: overrides(m.Overrides),
-		Resources: resources, Status: access.StatusOf(m.Status), UserDisabled: m.UserDisabled, ViaFirm: viaFirm}
+		Resources: resources, Status: access.StatusOf(m.Status), UserDisabled: m.UserDisabled && !m.JoinedAt.IsZero(),
+		ViaFirm: viaFirm}
 	e := memberEntry{joined: m.JoinedAt, active: m.Status == equipe.MemberActive}
 	if viaFirm {
 		e.firm = roleAccount

@@ -308,3 +308,37 @@ func checkFromTheCache(t *testing.T, db *store.DB) {
 		t.Errorf("a check from the cache allocates %v times", n)
 	}
 }
+
+// TestCheck_AnIdentityDisabledBeforeJoiningIsAMemberNotActiveYet: an
+// account learns that the instance disabled a person's identity once the
+// person joined it, as its team page tells it (the person's identity is
+// theirs and the instance's before that): a member invited and not joined
+// is denied as not active yet, in checks and in their effective
+// permissions; a joined one as disabled.
+func TestCheck_AnIdentityDisabledBeforeJoiningIsAMemberNotActiveYet(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		ann := s.added("ann", "collaborator", true)
+		bob := s.joined("bob", "collaborator")
+		for _, u := range []*equipe.User{ann, bob} {
+			if err := s.b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserDisabled(ctx, u.ID, time.Now()) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.s.ForgetEverything()
+		for _, tc := range []struct {
+			name string
+			who  *equipe.User
+			want access.Reason
+		}{{"Ann", ann, access.DeniedMemberNotActive}, {"Bob", bob, access.DeniedUserDisabled}} {
+			d, err := s.s.Check(ctx, team.Actor{Operator: true}, team.CheckQuery{Account: s.account, User: tc.who.ID, Permission: "records.view"})
+			if err != nil || d.Reason != tc.want {
+				t.Errorf("check about %s: %+v %v, want %s", tc.name, d, err, tc.want)
+			}
+			e, err := s.s.EffectivePermissions(ctx, s.admin(), s.account, tc.who.ID)
+			if err != nil || e.Blocked != tc.want {
+				t.Errorf("effective permissions of %s: blocked %q %v, want %s", tc.name, e.Blocked, err, tc.want)
+			}
+		}
+	})
+}

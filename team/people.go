@@ -28,8 +28,9 @@ const (
 type Person struct {
 	Kind PersonKind
 	// Unnamed: the reader may not know who they are (one of the firm's
-	// staff, to the client's own members and keys; see staffUnnamed): their
-	// ID is not for them to see, nor to filter the log by.
+	// staff, to the client's own members and keys; an instance
+	// administrator, to anyone but the instance; see audience): their ID
+	// is not for them to see, nor to filter the log by.
 	Unnamed bool
 	// User is who they are, under the names the account shows them, for a
 	// reader who may view the account's members and know them; zero
@@ -40,14 +41,22 @@ type Person struct {
 // AuditPerson says who the user is to the account, as the actor reading its
 // log may know them: a member, one of the firm's staff, an instance
 // administrator, or a former member. The actor needs audit.view; the names
-// are given to a reader who may also view the account's members. Returns
+// are given to a reader who may also view the account's members. Someone
+// the reader may not know is, by their ID, no one the account knows: a
+// former member, as any ID that reaches nothing, so that an ID cannot be
+// tried to learn who of the firm or of the instance reaches the account
+// (their events say who they are to it, without their ID). Returns
 // ENOTFOUND or EFORBIDDEN as AuditPage does.
 func (s *Service) AuditPerson(ctx context.Context, actor Actor, account, user equipe.ID) (Person, error) {
 	r, err := s.logReader(ctx, actor, account)
 	if err != nil {
 		return Person{}, err
 	}
-	return r.person(ctx, user)
+	p, err := r.person(ctx, user)
+	if p.Unnamed {
+		return Person{Kind: PersonFormerMember}, err
+	}
+	return p, err
 }
 
 // staffUnnamed reports whether the staff of the account's firm are not
@@ -56,9 +65,31 @@ func (s *Service) AuditPerson(ctx context.Context, actor Actor, account, user eq
 // decides who of its staff reaches a client, and it stays the firm's to
 // know; the firm's staff and the instance know them. Every view of a
 // client that speaks of its firm's staff asks this one question (FirmStaff,
-// the audit log, EffectivePermissions).
+// EffectivePermissions, and through audience the audit log, the change
+// stream and webhooks).
 func (s *Service) staffUnnamed(ctx context.Context, actor Actor, account equipe.ID) (bool, error) {
 	return s.ownMemberOf(ctx, actor, account)
+}
+
+// audience is who reads an account's log, as far as naming people goes.
+// It is the one rule of who is named to whom that every way the log leaves
+// the service follows: the audit log and its export, the change stream,
+// and webhooks.
+type audience struct {
+	// staff: the staff of the account's firm are not named to the reader
+	// (staffUnnamed).
+	staff bool
+	// support: the instance's administrators are not named to the reader.
+	// Like the firm's staff for a client, the instance's support acts in
+	// an account as the instance, not as themselves: the account learns
+	// that the instance's support acted, not who; the instance knows them.
+	support bool
+}
+
+// audienceOf returns what of the account's log the actor reads unnamed.
+func (s *Service) audienceOf(ctx context.Context, actor Actor, account equipe.ID) (audience, error) {
+	staff, err := s.staffUnnamed(ctx, actor, account)
+	return audience{staff: staff, support: !actor.instance()}, err
 }
 
 // logReader is what reading an account's log depends on for the actor who
@@ -66,7 +97,7 @@ func (s *Service) staffUnnamed(ctx context.Context, actor Actor, account equipe.
 type logReader struct {
 	s       *Service
 	account equipe.Account
-	unnamed bool // the firm's staff are not named to the reader
+	aud     audience
 	views   bool // the reader may view the account's members
 	known   map[equipe.ID]Person
 }
@@ -78,16 +109,21 @@ func (s *Service) logReader(ctx context.Context, actor Actor, account equipe.ID)
 	if err != nil {
 		return nil, err
 	}
+	aud, err := s.audienceOf(ctx, actor, account)
+	if err != nil {
+		return nil, err
+	}
+	return s.readerOf(ctx, account, aud, s.permission(m, a, "members.view") == nil)
+}
+
+// readerOf returns the reader of the account's log that aud is, given
+// names when views.
+func (s *Service) readerOf(ctx context.Context, account equipe.ID, aud audience, views bool) (*logReader, error) {
 	acct, err := s.DB.AccountByID(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	unnamed, err := s.staffUnnamed(ctx, actor, account)
-	if err != nil {
-		return nil, err
-	}
-	return &logReader{s: s, account: acct, unnamed: unnamed, views: s.permission(m, a, "members.view") == nil,
-		known: map[equipe.ID]Person{}}, nil
+	return &logReader{s: s, account: acct, aud: aud, views: views, known: map[equipe.ID]Person{}}, nil
 }
 
 // person says who user is to the account, as the reader may know them.
@@ -125,8 +161,8 @@ func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) 
 		fm, err := db.Member(ctx, *r.account.ParentID, user)
 		switch equipe.ErrorCode(err) {
 		case "":
-			p := Person{Kind: PersonFirmStaff, Unnamed: r.unnamed}
-			if r.views && !r.unnamed {
+			p := Person{Kind: PersonFirmStaff, Unnamed: r.aud.staff}
+			if r.views && !r.aud.staff {
 				u, err := db.UserByID(ctx, user)
 				if err != nil {
 					return Person{}, err
@@ -142,7 +178,7 @@ func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) 
 	u, err := db.UserByID(ctx, user)
 	switch {
 	case err == nil && u.InstanceAdmin:
-		return Person{Kind: PersonInstanceAdmin}, nil
+		return Person{Kind: PersonInstanceAdmin, Unnamed: r.aud.support}, nil
 	case err == nil, equipe.ErrorCode(err) == equipe.ENOTFOUND:
 		return Person{Kind: PersonFormerMember}, nil
 	}
@@ -150,8 +186,10 @@ func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) 
 }
 
 // seen returns e as the reader may see it: a person who acted through the
-// firm or the instance says so (Actor.Via), and one of the firm's staff the
-// reader may not know acts with no ID.
+// firm or the instance says so (Actor.Via), and one the reader may not
+// know (Person.Unnamed) acts with no ID. No state of an account's own log
+// names a person its readers might not know (a firm's assignments of its
+// staff are in the firm's log), so the actor is all there is to hide.
 func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error) {
 	if e.Actor.Kind != event.ActorUser || e.Actor.ID == nil {
 		return e, nil
@@ -175,7 +213,7 @@ func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error
 // hidesActor reports whether the filter's actor is someone the reader may
 // not know: no event is theirs, as far as the reader may tell.
 func (r *logReader) hidesActor(ctx context.Context, f AuditFilter) (bool, error) {
-	if f.ActorID == nil || !r.unnamed {
+	if f.ActorID == nil || r.aud == (audience{}) {
 		return false, nil
 	}
 	p, err := r.person(ctx, *f.ActorID)
@@ -196,4 +234,40 @@ func (f AuditFilter) check() error {
 		}
 	}
 	return v.Err()
+}
+
+// logReaders read the events of several accounts' logs for readers who
+// read across them: the change stream's keys and webhook endpoints. Who
+// people are to each account is looked up once.
+type logReaders struct {
+	s  *Service
+	by map[readerKey]*logReader
+}
+
+type readerKey struct {
+	account equipe.ID
+	aud     audience
+}
+
+func (s *Service) logReaders() *logReaders {
+	return &logReaders{s: s, by: map[readerKey]*logReader{}}
+}
+
+// seen is logReader.seen for an event of the account's log (or, for an
+// event of no account's log that the account hears of, about one of its
+// members), read by aud. Only a person's events need looking up.
+func (rs *logReaders) seen(ctx context.Context, account equipe.ID, aud audience, e event.Event) (event.Event, error) {
+	if e.Actor.UserID() == nil {
+		return e, nil
+	}
+	k := readerKey{account, aud}
+	r, ok := rs.by[k]
+	if !ok {
+		var err error
+		if r, err = rs.s.readerOf(ctx, account, aud, false); err != nil {
+			return e, err
+		}
+		rs.by[k] = r
+	}
+	return r.seen(ctx, e)
 }

@@ -63,12 +63,22 @@ func TestAuditLog_TheFirmsStaffAreNamedOnlyToWhoMayKnowThem(t *testing.T) {
 		c := newFirmClient(t, b, s)
 		alice, root := s.users["admin"].ID, b.instance.User.ID
 
-		// To the firm's administrator, the firm's staff act with their ID,
-		// through the firm; so does the instance's administrator, through the
-		// instance.
+		// To the instance, everyone acts with their ID: the firm's staff
+		// through the firm, its administrator through the instance.
 		want := []event.Actor{{Kind: event.ActorUser, ID: &alice, Via: event.ViaFirm},
 			{Kind: event.ActorUser, ID: &root, Via: event.ViaInstance}}
-		page, export := contactAuthors(t, s, s.admin(), c.id, nil)
+		page, export := contactAuthors(t, s, b.instance, c.id, nil)
+		if !sameActors(page, want) || !sameActors(export, want) {
+			t.Errorf("to the instance: %s, exported %s; want %s", actors(page), actors(export), actors(want))
+		}
+		if p, err := s.s.AuditPerson(ctx, b.instance, c.id, root); err != nil || p.Kind != team.PersonInstanceAdmin || p.Unnamed {
+			t.Errorf("the instance's administrator, to the instance: %+v %v", p, err)
+		}
+
+		// To the firm's administrator, the firm's staff act with their ID;
+		// the instance's support, with none.
+		want[1].ID = nil
+		page, export = contactAuthors(t, s, s.admin(), c.id, nil)
 		if !sameActors(page, want) || !sameActors(export, want) {
 			t.Errorf("to the firm: %s, exported %s; want %s", actors(page), actors(export), actors(want))
 		}
@@ -77,25 +87,27 @@ func TestAuditLog_TheFirmsStaffAreNamedOnlyToWhoMayKnowThem(t *testing.T) {
 			t.Errorf("the firm's administrator, to the firm: %+v %v", p, err)
 		}
 
-		// To the client's own key, the firm's staff act with no ID, and
-		// filtering by theirs selects nothing.
+		// To the client's own key, the firm's staff and the instance's
+		// support act with no ID, and filtering by theirs selects nothing.
 		want[0].ID = nil
 		page, export = contactAuthors(t, s, c.own, c.id, nil)
 		if !sameActors(page, want) || !sameActors(export, want) {
 			t.Errorf("to the client: %s, exported %s; want %s", actors(page), actors(export), actors(want))
 		}
-		if page, export := contactAuthors(t, s, c.own, c.id, &alice); len(page) != 0 || len(export) != 0 {
-			t.Errorf("the client filters by the firm's administrator: %s, exported %s", actors(page), actors(export))
-		}
-		if page, _ := contactAuthors(t, s, c.own, c.id, &root); len(page) != 1 {
-			t.Errorf("the client filters by the instance's administrator: %s", actors(page))
-		}
-		p, err := s.s.AuditPerson(ctx, c.own, c.id, alice)
-		if err != nil || p.Kind != team.PersonFirmStaff || !p.Unnamed || p.User != (equipe.User{}) {
-			t.Errorf("the firm's administrator, to the client: %+v %v", p, err)
-		}
-		if p, err := s.s.AuditPerson(ctx, c.own, c.id, root); err != nil || p.Kind != team.PersonInstanceAdmin || p.Unnamed {
-			t.Errorf("the instance's administrator, to the client: %+v %v", p, err)
+		for name, id := range map[string]equipe.ID{"the firm's administrator": alice, "the instance's administrator": root} {
+			for reader, r := range map[string]team.Actor{"the client": c.own, "the firm": s.admin()} {
+				if reader == "the firm" && id == alice {
+					continue
+				}
+				if page, export := contactAuthors(t, s, r, c.id, &id); len(page) != 0 || len(export) != 0 {
+					t.Errorf("%s filters by %s: %s, exported %s", reader, name, actors(page), actors(export))
+				}
+				// By their ID, they are no one the reader knows: as anyone
+				// who does not reach the account.
+				if p, err := s.s.AuditPerson(ctx, r, c.id, id); err != nil || p != (team.Person{Kind: team.PersonFormerMember}) {
+					t.Errorf("%s, to %s: %+v %v", name, reader, p, err)
+				}
+			}
 		}
 
 		// Nor can the client learn who they are from their permissions: to

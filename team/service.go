@@ -24,9 +24,10 @@ type Service struct {
 	DB        *store.DB
 	Work      *work.Runner // every change is a unit of work; its clock is the service's
 	Catalogue *access.Catalogue
-	// ResetTTL is how long an administrator's password-reset link works
-	// (identity.Config.ResetTTL).
-	ResetTTL time.Duration
+	// LinkValidity is how long the link of an email made from a template
+	// works, 0 for none (identity.Config.LinkValidity): an administrator's
+	// password-reset link, and what the emails' previews say.
+	LinkValidity func(template string) time.Duration
 	// AddsPerHour bounds the members an account adds in an hour, whether or
 	// not an email goes out (default 500).
 	AddsPerHour int
@@ -61,8 +62,8 @@ type Service struct {
 }
 
 // New returns a Service whose cache follows the store's changes.
-func New(w *work.Runner, cat *access.Catalogue, resetTTL time.Duration) *Service {
-	s := &Service{DB: w.DB, Work: w, Catalogue: cat, ResetTTL: resetTTL, AddsPerHour: addsPerAccount,
+func New(w *work.Runner, cat *access.Catalogue, links func(template string) time.Duration) *Service {
+	s := &Service{DB: w.DB, Work: w, Catalogue: cat, LinkValidity: links, AddsPerHour: addsPerAccount,
 		Log: slog.New(slog.DiscardHandler), Secrets: identity.NewRandomKeyring(), cache: newCache(), signIn: newSignInLists(), checks: newCheckCounts(),
 		imports: make(chan struct{}, 1)}
 	s.cache.watch(w.DB)

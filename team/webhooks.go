@@ -554,6 +554,29 @@ func (s *Service) RedeliverWebhook(ctx context.Context, actor Actor, account *eq
 	})
 }
 
+// WebhookViewer returns how a round of deliveries sees its events: each as
+// an endpoint of the account (nil: of the instance) receives it. An
+// account's endpoint is set up by the account's own people and receives
+// what they read in its log: the staff of its firm and the instance's
+// administrators act there with Actor.Via and no ID (see audience). The
+// instance's endpoints receive everyone's ID.
+func (s *Service) WebhookViewer() webhook.Viewer {
+	rs := s.logReaders()
+	return func(ctx context.Context, endpoint *equipe.ID, e event.Event) (event.Event, error) {
+		account, aud := e.Account, audience{}
+		if endpoint != nil {
+			aud = audience{staff: true, support: true}
+			if account == nil {
+				account = endpoint
+			}
+		}
+		if account == nil {
+			return e, nil
+		}
+		return rs.seen(ctx, *account, aud, e)
+	}
+}
+
 // DisableFailingWebhook disables an endpoint whose deliveries failed
 // throughout their retries, records it (actor system), and emails its
 // owners: the account's active administrators, or the instance's

@@ -358,7 +358,11 @@ func (n *auditNames) author(a event.Actor) string {
 	switch a.Kind {
 	case event.ActorUser:
 		if a.ID == nil {
-			// One of the firm's staff the reader may not know.
+			// Someone the reader may not know: one of the firm's staff,
+			// or the instance's support.
+			if a.Via == event.ViaInstance {
+				return n.personLabel(team.Person{Kind: team.PersonInstanceAdmin})
+			}
 			return n.personLabel(team.Person{Kind: team.PersonFirmStaff})
 		}
 		return n.user(a.ID.String())

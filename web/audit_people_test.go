@@ -13,9 +13,10 @@ import (
 
 // TestAuditPage_TheClientReadsTheFirmsStaffAsSomeoneFromTheFirm: in a
 // client's log, the firm's staff are someone from the firm to the client's
-// own members, who get no link to filter by them; the instance's
-// administrator is the service's support and its keys are instance keys;
-// only someone who left is a former member. The firm reads their names.
+// own members, who get no link to filter by them, and whose ID does not
+// name them; the instance's administrator is the service's support, as
+// unnamed, and its keys are instance keys; only someone who left is a
+// former member. The firm reads their names.
 func TestAuditPage_TheClientReadsTheFirmsStaffAsSomeoneFromTheFirm(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	f := newFirm(t, env)
@@ -61,9 +62,20 @@ func TestAuditPage_TheClientReadsTheFirmsStaffAsSomeoneFromTheFirm(t *testing.T)
 			t.Errorf("row %d: %s, want by %s", i, rows[i], w)
 		}
 	}
-	for _, id := range []equipe.ID{f.user.ID, sam.User.ID} {
+	for _, id := range []equipe.ID{f.user.ID, sam.User.ID, u.ID} {
 		if strings.Contains(p.Body, id.String()) {
-			t.Errorf("the client's log holds the ID of one of the firm's staff %s", id)
+			t.Errorf("the client's log holds the ID of one of the firm's staff or of the instance's support %s", id)
+		}
+	}
+	// Nor does filtering by their ID tell the client who they are: the
+	// page reads as for an ID that reaches nothing.
+	nobody := equipe.NewID().String()
+	unknown := get(t, as(env, martin), f.clientURL(0, "/audit?actor="+nobody))
+	for _, id := range []equipe.ID{sam.User.ID, u.ID} {
+		p := get(t, as(env, martin), f.clientURL(0, "/audit?actor="+id.String()))
+		if p.Status != 200 || strings.ReplaceAll(p.Body, id.String(), nobody) != unknown.Body {
+			t.Errorf("filtered by %s, the client's log reads %s\nwhere an unknown ID reads %s", id,
+				text(between(p.Body, `<ul class="chips"`, "</ul>")), text(between(unknown.Body, `<ul class="chips"`, "</ul>")))
 		}
 	}
 

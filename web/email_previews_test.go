@@ -93,3 +93,36 @@ func TestEmailPreviews_APreviewIsMarkedInItsLanguageAndItsLinkLeadsSomewhere(t *
 		t.Fatalf("the preview shows no link to the service: %v", links)
 	}
 }
+
+// TestEmailPreviews_EachLinkIsSaidToLastAsLongAsItsEmailsDoes: a preview
+// says how long its email's link works as the instance sets it, not one
+// length for all; an email whose link does not expire says nothing of it.
+func TestEmailPreviews_EachLinkIsSaidToLastAsLongAsItsEmailsDoes(t *testing.T) {
+	env := startBranded(t)
+	c, _ := supportLogsIn(t, env)
+	for _, tc := range []struct{ name, want string }{
+		{"password_reset/en", "This link is valid for 1 hour."},
+		{"admin_reset/en", "This link is valid for 1 hour."},
+		{"verify_email/en", "This link is valid for 2 days."},
+		{"signup_confirm/en", "This link is valid for 24 hours."},
+		{"invitation/en", "This link is valid for 7 days."},
+		{"email_change_requested/en", "This link is valid for 24 hours."},
+		{"email_change_notice/en", "This link stays valid 3 days"},
+		{"notification_email/fr", "3 jours"},
+		{"welcome/en", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := get(t, c, env.URL+"/admin/emails/"+tc.name)
+			if p.Status != 200 {
+				t.Fatalf("preview: %d", p.Status)
+			}
+			body := html.UnescapeString(between(p.Body, `<pre class="email-text"`, "</pre>"))
+			switch {
+			case tc.want == "" && (strings.Contains(body, "valid for") || strings.Contains(body, "valable")):
+				t.Errorf("the email says its link expires:\n%s", body)
+			case tc.want != "" && !strings.Contains(body, tc.want):
+				t.Errorf("the email does not say %q:\n%s", tc.want, body)
+			}
+		})
+	}
+}

@@ -80,7 +80,8 @@ func (f *form) keep(r *http.Request, names ...string) {
 	}
 }
 
-// unlink marks fields that have no input on the page (see form.unlinked).
+// unlink marks fields that have no input on the page (see form.unlinked),
+// with their parts (a filter's fields, filter.status…).
 func (f *form) unlink(names ...string) {
 	if f.unlinked == nil {
 		f.unlinked = map[string]bool{}
@@ -91,7 +92,10 @@ func (f *form) unlink(names ...string) {
 }
 
 // Linked reports whether the summary links a field's problem to its input.
-func (f *form) Linked(name string) bool { return !f.unlinked[name] }
+func (f *form) Linked(name string) bool {
+	whole, _, _ := strings.Cut(name, ".")
+	return !f.unlinked[name] && !f.unlinked[whole]
+}
 
 // Value returns a kept value.
 func (f *form) Value(name string) string { return f.Values[name] }

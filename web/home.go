@@ -10,6 +10,7 @@ import (
 // homeNotices are the notices /?done= may show after a redirect.
 var homeNotices = map[string]string{
 	"verification_sent": "home.verification_sent",
+	"already_verified":  "home.already_verified",
 	"joined":            "home.joined",
 	"user_deleted":      "home.user_deleted",
 }

@@ -377,3 +377,19 @@ func TestInvitationPage_ADisabledIdentityIsToldAndJoinsNothing(t *testing.T) {
 		t.Fatalf("the member joined: %+v %v", m, err)
 	}
 }
+
+// TestHome_ASecondLinkIsNotSentToAConfirmedAddress: the home page's "send
+// the link again", posted from a page shown before the address was confirmed (in another tab), it says the
+// address is confirmed (identity.TestResendVerification_NothingForAConfirmedAddress:
+// and sends nothing).
+func TestHome_ASecondLinkIsNotSentToAConfirmedAddress(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	wantIn(t, get(t, o.c, env.URL+"/"), `action="/verify-email"`)
+	confirmEmail(t, env, "ada@example.com")
+	p := post(t, o.c, env.URL+"/verify-email", nil)
+	if p.Status != 303 || p.Header.Get("Location") != "/?done=already_verified" {
+		t.Fatalf("send again once confirmed: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	wantIn(t, get(t, o.c, env.URL+"/?done=already_verified"), "Votre adresse e-mail est déjà confirmée : aucun nouveau lien n’a été envoyé.")
+}

@@ -48,14 +48,14 @@ type hidden struct{ Name, Value string }
 
 // bulkRequest reads the bulk action a form asks for: the action and role,
 // and either the members checked (user) or, with all=1, every member
-// matching the team page's filter (carried as f_q, f_status, f_role and
-// f_resource).
+// matching the team page's filter (carried as f_q, f_status, f_role,
+// f_resource and f_client).
 func bulkRequest(r *http.Request, account equipe.ID) (team.Bulk, []hidden) {
 	b := team.Bulk{Action: r.PostFormValue("action"), Role: r.PostFormValue("role")}
 	var keep []hidden
 	if r.PostFormValue("all") == "1" {
 		q := url.Values{}
-		for _, n := range []string{"q", "status", "role", "resource"} {
+		for _, n := range bulkFilterNames {
 			if v := r.PostFormValue("f_" + n); v != "" {
 				q.Set(n, v)
 				keep = append(keep, hidden{"f_" + n, v})
@@ -198,9 +198,8 @@ func (w *Web) bulkReason(locale string, o team.BulkOutcome, zone *time.Location)
 // bulkBar is the team page's form of bulk actions: the rows' checkboxes
 // belong to it, and its buttons name the action.
 type bulkBar struct {
-	Max     int
-	Filter  []hidden // the team page's filter, for "all matching"
-	Matches bool     // "all matching" is offered: the filter is one the use case applies
+	Max    int
+	Filter []hidden // the team page's filter, for "all matching"
 	// Count is how many members match when the page knows it (a filter by
 	// status at most: the account's counts say it); 0 when it does not.
 	Count   int
@@ -208,13 +207,15 @@ type bulkBar struct {
 	Actions []string
 }
 
-// bulkBar returns the team page's bulk form for the filter f; matching says
-// whether every member matching f may be chosen at once (not under a
-// client filter, which the bulk form does not carry).
-func (w *Web) bulkBar(locale string, f team.MemberFilter, roles []team.RoleView, matching bool) *bulkBar {
-	b := &bulkBar{Max: team.MaxBulk, Matches: matching, Actions: team.BulkActions}
+// bulkFilterNames are the team page's filters that "all matching" carries
+// (each as f_name): all of them, so that it selects what the page lists.
+var bulkFilterNames = []string{"q", "status", "role", "resource", "client"}
+
+// bulkBar returns the team page's bulk form for the filter f.
+func (w *Web) bulkBar(locale string, f team.MemberFilter, roles []team.RoleView) *bulkBar {
+	b := &bulkBar{Max: team.MaxBulk, Actions: team.BulkActions}
 	q, _ := url.ParseQuery(strings.TrimPrefix(filterQuery(f, ""), "?"))
-	for _, n := range []string{"q", "status", "role", "resource"} {
+	for _, n := range bulkFilterNames {
 		if v := q.Get(n); v != "" {
 			b.Filter = append(b.Filter, hidden{"f_" + n, v})
 		}

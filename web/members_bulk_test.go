@@ -10,6 +10,7 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/team"
 )
 
 // hiddenUsers returns the members a confirmation page's form applies to.
@@ -152,4 +153,37 @@ func TestBulkConfirmation_AMalformedRequestIsExplainedAndChangesNothing(t *testi
 	if m := o.member(t, ann.User.ID); m.Role != "guest" || m.Status != equipe.MemberActive {
 		t.Errorf("a refused request changed the member: %+v", m)
 	}
+}
+
+// TestBulkConfirmation_AllMatchingCarriesTheClientFilter: on a firm's team
+// page filtered by a client company, "all matching" is offered and selects
+// the staff assigned to it, as the page lists them; a company that is not
+// one of the firm's clients is refused beside the filter.
+func TestBulkConfirmation_AllMatchingCarriesTheClientFilter(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	c, err := env.App.Team.CreateClient(t.Context(), o.actor(), o.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sam := env.AddMember(t, o.account, "sam@example.com", "collaborator", equipe.MemberActive)
+	if err := env.App.Team.AssignStaff(t.Context(), o.actor(), o.account, c.ID, sam.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.AddMember(t, o.account, "noe@example.com", "collaborator", equipe.MemberActive) // not assigned
+
+	p := get(t, o.c, o.url("/members?client="+c.ID.String()))
+	wantIn(t, p, `<input type="hidden" name="f_client" value="`+c.ID.String()+`">`, `<input type="checkbox" name="all" value="1">`)
+	p = post(t, o.c, o.url("/members/bulk"), url.Values{"action": {"suspend"}, "all": {"1"}, "f_client": {c.ID.String()}})
+	if p.Status != 200 {
+		t.Fatalf("confirmation: %d %s", p.Status, text(p.Body))
+	}
+	wantIn(t, p, "Concernés : 1", "sam@example.com", `<input type="hidden" name="user" value="`+sam.User.ID.String()+`">`)
+	wantNotIn(t, p, "noe@example.com", "ada@example.com")
+
+	p = post(t, o.c, o.url("/members/bulk"), url.Values{"action": {"suspend"}, "all": {"1"}, "f_client": {equipe.NewID().String()}})
+	if p.Status != 422 {
+		t.Fatalf("another company: %d", p.Status)
+	}
+	wantIn(t, p, `class="problems"`, "<li>Cette entreprise ne fait pas partie des clients du cabinet auxquels vous avez accès.</li>")
 }

@@ -357,7 +357,7 @@ func (w *Web) team(rw http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if d.CanManage {
-		d.Bulk = w.bulkBar(p.Locale, f, roles, f.Client == nil)
+		d.Bulk = w.bulkBar(p.Locale, f, roles)
 		if f.Role == "" && f.Resource == nil && f.Search == "" && f.Client == nil {
 			d.Bulk.Count = counts.Total
 			if f.Status != "" {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/equipe-dev/equipe"
 	"net/http"
 
 	"github.com/equipe-dev/equipe/httpauth"
@@ -37,7 +38,11 @@ func (w *Web) verify(rw http.ResponseWriter, r *http.Request) error {
 
 func (w *Web) resendVerification(rw http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
-	if err := w.Identity.ResendVerification(r.Context(), auth.User, httpauth.Origin(r)); err != nil {
+	switch err := w.Identity.ResendVerification(r.Context(), auth.User, httpauth.Origin(r)); equipe.ErrorCode(err) {
+	case "":
+	case equipe.ECONFLICT:
+		return redirect(rw, r, "/?done=already_verified")
+	default:
 		return err
 	}
 	return redirect(rw, r, "/?done=verification_sent")

@@ -8,7 +8,8 @@
 //
 // The deliveries are written with their events, in the events'
 // transactions (store.Writes.RecordAudit). The Worker claims those that are
-// due, signs them, POSTs them and records each attempt, retrying failures
+// due, makes each message from its event as the endpoint's owner may read
+// it (Viewer), signs them, POSTs them and records each attempt, retrying failures
 // on a schedule that spans more than a day; a delivery that fails
 // throughout is abandoned, and an endpoint none of whose deliveries
 // succeeded meanwhile is disabled and its owners told by email.

@@ -92,6 +92,10 @@ type Worker struct {
 	// OnRound, when set, is called after each round of Run: a test waits
 	// on it instead of looking again and again.
 	OnRound func()
+	// Viewer, when set, is asked at each round for how its events are
+	// seen (team.Service.WebhookViewer): an endpoint receives an event as
+	// its owner may read it. Without it, events go out as recorded.
+	Viewer func() Viewer
 
 	setupOnce sync.Once
 	loop      outbox.Worker[job]
@@ -164,10 +168,17 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return w.loop.RunOnce(ctx)
 }
 
-// job is a claimed delivery and the endpoint it goes to.
+// Viewer returns the event e as an endpoint of the account (nil: of the
+// instance) may receive it.
+type Viewer func(ctx context.Context, endpoint *equipe.ID, e event.Event) (event.Event, error)
+
+// job is a claimed delivery, the endpoint it goes to, and its body (or why
+// it has none).
 type job struct {
-	d equipe.WebhookDelivery
-	t *target
+	d    equipe.WebhookDelivery
+	t    *target
+	body []byte
+	err  error
 }
 
 // queue is the webhook deliveries as the outbox loop sees them.
@@ -180,6 +191,10 @@ func (q queue) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 		return nil, err
 	}
 	endpoints := map[equipe.ID]*target{}
+	var view Viewer
+	if q.w.Viewer != nil {
+		view = q.w.Viewer()
+	}
 	jobs := make([]job, len(ds))
 	for i, d := range ds {
 		t, ok := endpoints[d.EndpointID]
@@ -188,6 +203,9 @@ func (q queue) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 			endpoints[d.EndpointID] = t
 		}
 		jobs[i] = job{d: d, t: t}
+		if t.err == nil {
+			jobs[i].body, jobs[i].err = body(ctx, d, t.account, view)
+		}
 	}
 	return jobs, nil
 }
@@ -217,7 +235,7 @@ func (q queue) Attrs(j job) []any {
 // Send signs and POSTs the delivery: an answer other than 2xx fails it.
 // A failure's error carries its code (ErrorCode).
 func (q queue) Send(ctx context.Context, j job, _ time.Time) outbox.Result {
-	code, response, err := q.w.send(ctx, j.t, j.d)
+	code, response, err := q.w.send(ctx, j)
 	if err == nil && (code < 200 || code > 299) {
 		err = &deliveryError{code: ErrorStatus, err: fmt.Errorf("answered %d", code)}
 		if code >= 300 && code < 400 {
@@ -267,6 +285,7 @@ func (q queue) Record(ctx context.Context, claim string, outcomes []outbox.Outco
 // that sign (the previous one too until its rotation ends), or why none.
 type target struct {
 	url     string
+	account *equipe.ID // the endpoint's (nil: the instance's)
 	secrets []string
 	err     error
 }
@@ -276,7 +295,7 @@ func (w *Worker) target(ctx context.Context, id equipe.ID, now time.Time) *targe
 	if err != nil {
 		return &target{err: err}
 	}
-	t := &target{url: e.URL}
+	t := &target{url: e.URL, account: e.AccountID}
 	label := SealLabel(e.ID)
 	plain, _, err := w.Keys.Open(e.Secret, e.KeyID, label)
 	if err != nil {
@@ -304,8 +323,14 @@ type Message struct {
 }
 
 // Body returns the body of a delivery: a test message's own, or its
-// event's.
+// event's as recorded.
 func Body(d equipe.WebhookDelivery) ([]byte, error) {
+	return body(context.Background(), d, nil, nil)
+}
+
+// body returns the body of a delivery to an endpoint of the account (nil:
+// of the instance): its event as view gives it (nil: as recorded).
+func body(ctx context.Context, d equipe.WebhookDelivery, account *equipe.ID, view Viewer) ([]byte, error) {
 	if d.Payload != "" {
 		return []byte(d.Payload), nil
 	}
@@ -313,18 +338,24 @@ func Body(d equipe.WebhookDelivery) ([]byte, error) {
 		return nil, errEventGone
 	}
 	e := event.Decode(*d.Event)
+	if view != nil {
+		var err error
+		if e, err = view(ctx, account, e); err != nil {
+			return nil, err
+		}
+	}
 	return json.Marshal(Message{Type: string(e.Type), Timestamp: e.At.UTC(), Data: e.Public()})
 }
 
-// send signs and POSTs d to t, and returns the status code and the first
-// bytes of the answer.
-func (w *Worker) send(ctx context.Context, t *target, d equipe.WebhookDelivery) (int, string, error) {
+// send signs and POSTs j's body to its endpoint, and returns the status
+// code and the first bytes of the answer.
+func (w *Worker) send(ctx context.Context, j job) (int, string, error) {
+	t, d, body := j.t, j.d, j.body
 	if t.err != nil {
 		return 0, "", t.err
 	}
-	body, err := Body(d)
-	if err != nil {
-		return 0, "", err
+	if j.err != nil {
+		return 0, "", j.err
 	}
 	id, at := d.EventID.String(), w.now()
 	sig, err := Sign(t.secrets, id, at, body)

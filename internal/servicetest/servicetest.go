@@ -79,5 +79,5 @@ func New(t testing.TB, db *store.DB, p identity.Params) *Stack {
 	w := &work.Runner{DB: db, Mail: tmpl, PublicURL: pu, Clock: clk.Now, Rand: rand.Reader}
 	cat := access.Default()
 	id := identity.New(w, identity.NewHasher(p), identity.Config{})
-	return &Stack{DB: db, Work: w, Identity: id, Team: team.New(w, cat, id.Config.ResetTTL), Catalogue: cat, Clock: clk}
+	return &Stack{DB: db, Work: w, Identity: id, Team: team.New(w, cat, id.Config.LinkValidity), Catalogue: cat, Clock: clk}
 }
