@@ -140,15 +140,15 @@ func (s *Service) Changes(ctx context.Context, caller Actor, q ChangesQuery) ([]
 
 // changeSeen returns e as the caller reads it in the stream: as the log of
 // its account reads it to them (logReader.seen), the firm's staff unnamed
-// to a client's own key and the instance's administrators to every
-// account's key. An event of no account's log is read in the key's own
+// to a client's own key and the instance's administrators and keys to
+// every account's key. An event of no account's log is read in the key's own
 // account, whose member it is about; to an instance key, as recorded.
 func (s *Service) changeSeen(ctx context.Context, rs *logReaders, caller Actor, e event.Event) (event.Event, error) {
 	account := e.Account
 	if account == nil {
 		account = caller.Key.AccountID
 	}
-	if account == nil || e.Actor.UserID() == nil {
+	if account == nil || e.Actor.ID == nil {
 		return e, nil
 	}
 	aud, err := s.audienceOf(ctx, caller, *account)

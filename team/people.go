@@ -191,7 +191,20 @@ func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) 
 // names a person its readers might not know (a firm's assignments of its
 // staff are in the firm's log), so the actor is all there is to hide.
 func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error) {
-	if e.Actor.Kind != event.ActorUser || e.Actor.ID == nil {
+	if e.Actor.ID == nil {
+		return e, nil
+	}
+	switch e.Actor.Kind {
+	case event.ActorInstanceKey:
+		// The instance's keys are the instance's support, named (by
+		// their ID and the name a person gave them) to the instance only.
+		e.Actor.Via = event.ViaInstance
+		if r.aud.support {
+			e.Actor.ID, e.Actor.Name = nil, ""
+		}
+		return e, nil
+	case event.ActorUser:
+	default:
 		return e, nil
 	}
 	p, err := r.person(ctx, *e.Actor.ID)
@@ -211,10 +224,21 @@ func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error
 }
 
 // hidesActor reports whether the filter's actor is someone the reader may
-// not know: no event is theirs, as far as the reader may tell.
+// not know, a person or an instance key: no event is theirs, as far as the
+// reader may tell.
 func (r *logReader) hidesActor(ctx context.Context, f AuditFilter) (bool, error) {
 	if f.ActorID == nil || r.aud == (audience{}) {
 		return false, nil
+	}
+	if r.aud.support {
+		_, err := r.s.DB.APIKey(ctx, nil, *f.ActorID)
+		switch equipe.ErrorCode(err) {
+		case "":
+			return true, nil // one of the instance's keys
+		case equipe.ENOTFOUND:
+		default:
+			return false, err
+		}
 	}
 	p, err := r.person(ctx, *f.ActorID)
 	return p.Unnamed, err
@@ -255,9 +279,10 @@ func (s *Service) logReaders() *logReaders {
 
 // seen is logReader.seen for an event of the account's log (or, for an
 // event of no account's log that the account hears of, about one of its
-// members), read by aud. Only a person's events need looking up.
+// members), read by aud. Only the events of a person or an instance key
+// need reading.
 func (rs *logReaders) seen(ctx context.Context, account equipe.ID, aud audience, e event.Event) (event.Event, error) {
-	if e.Actor.UserID() == nil {
+	if e.Actor.ID == nil {
 		return e, nil
 	}
 	k := readerKey{account, aud}

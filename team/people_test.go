@@ -189,7 +189,7 @@ func actors(as []event.Actor) string {
 		if a.ID != nil {
 			id = a.ID.String()
 		}
-		out += "[" + string(a.Kind) + " " + id + " " + string(a.Via) + "]"
+		out += "[" + string(a.Kind) + " " + id + " " + string(a.Via) + " " + a.Name + "]"
 	}
 	return out
 }

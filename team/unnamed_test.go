@@ -127,9 +127,10 @@ func TestFirmStaff_AClientsEndpointsAndStreamLearnWhatTheyDidNotWho(t *testing.T
 		}
 		clientKey, firmKey, instanceKey := keyOf(c.ID), keyOf(s.account), b.instanceKey(t)
 
-		// The firm's administrator, then the instance's, act in the client;
-		// the firm assigns bob to it, in its own log.
-		for _, by := range []team.Actor{s.admin(), b.instance} {
+		// The firm's administrator, then the instance's, then an instance
+		// key, act in the client (the firm's keys only ask about it); the
+		// firm assigns bob to it, in its own log.
+		for _, by := range []team.Actor{s.admin(), b.instance, instanceKey} {
 			if _, err := s.s.CreateContact(ctx, by, c.ID, team.ContactInput{FirstName: "Jeanne", Email: "jeanne@compta.example",
 				Kinds: []string{"billing"}}); err != nil {
 				t.Fatal(err)
@@ -159,16 +160,22 @@ func TestFirmStaff_AClientsEndpointsAndStreamLearnWhatTheyDidNotWho(t *testing.T
 		staff := event.Actor{Kind: event.ActorUser, Via: event.ViaFirm}
 		support := event.Actor{Kind: event.ActorUser, Via: event.ViaInstance}
 		named := func(a event.Actor, id equipe.ID) event.Actor { a.ID = &id; return a }
+		// An instance key goes by its ID and the name a person gave it to
+		// the instance only.
+		instancesKey := event.Actor{Kind: event.ActorInstanceKey, Via: event.ViaInstance}
+		keyNamed := func(a event.Actor, k team.Actor) event.Actor { a.ID, a.Name = &k.Key.ID, k.Key.Name; return a }
 		typ := event.ContactCreated.Type
+		unnamed := []event.Actor{staff, support, instancesKey}
+		all := []event.Actor{named(staff, alice), named(support, root), keyNamed(instancesKey, instanceKey)}
 		for _, tc := range []struct {
 			name      string
 			got, want []event.Actor
 		}{
-			{"the client's endpoint", clientHooks.actors(typ), []event.Actor{staff, support}},
-			{"the client's key", streamActors(t, s, clientKey, typ), []event.Actor{staff, support}},
-			{"the firm's key", streamActors(t, s, firmKey, typ), []event.Actor{named(staff, alice), support}},
-			{"the instance's endpoint", instanceHooks.actors(typ), []event.Actor{named(staff, alice), named(support, root)}},
-			{"the instance's key", streamActors(t, s, instanceKey, typ), []event.Actor{named(staff, alice), named(support, root)}},
+			{"the client's endpoint", clientHooks.actors(typ), unnamed},
+			{"the client's key", streamActors(t, s, clientKey, typ), unnamed},
+			{"the firm's key", streamActors(t, s, firmKey, typ), []event.Actor{named(staff, alice), support, instancesKey}},
+			{"the instance's endpoint", instanceHooks.actors(typ), all},
+			{"the instance's key", streamActors(t, s, instanceKey, typ), all},
 			{"the firm's endpoint, of its member disabled", firmHooks.actors(event.UserDisabled.Type), []event.Actor{support}},
 			{"the firm's key, of its member disabled", streamActors(t, s, firmKey, event.UserDisabled.Type), []event.Actor{support}},
 			// In no account, nobody reaches an account through anything.
