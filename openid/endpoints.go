@@ -164,28 +164,36 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 
 // userinfoEndpoint answers the userinfo endpoint as op does, but for its errors,
 // which follow RFC 6750 3.1: 401 with a WWW-Authenticate challenge, with
-// invalid_token when the token does not verify or no longer acts.
+// invalid_token when the token does not verify or no longer acts; and a
+// token in the URL's query (RFC 6750 2.3, which servers may refuse) is 400
+// invalid_request: a URL is written to logs, histories and Referer
+// headers, and no credential of the service travels in one.
 func (p *Provider) userinfoEndpoint(w http.ResponseWriter, r *http.Request) {
-	challenge := func(code, description string) {
+	challenge := func(status int, code, description string) {
 		c := `Bearer realm="equipe"`
 		if code != "" {
 			c += `, error="` + code + `", error_description="` + description + `"`
 		}
 		w.Header().Set("WWW-Authenticate", c)
 		if code == "" {
-			w.WriteHeader(http.StatusUnauthorized)
+			w.WriteHeader(status)
 			return
 		}
-		httphelper.MarshalJSONWithStatus(w, map[string]string{"error": code, "error_description": description}, http.StatusUnauthorized)
+		httphelper.MarshalJSONWithStatus(w, map[string]string{"error": code, "error_description": description}, status)
+	}
+	if r.URL.Query().Has("access_token") {
+		challenge(http.StatusBadRequest, "invalid_request",
+			"send the access token in the Authorization header (or the form body of a POST), never in the URL")
+		return
 	}
 	token, err := op.ParseUserinfoRequest(r, p.op.Decoder())
 	if err != nil || token == "" {
-		challenge("", "")
+		challenge(http.StatusUnauthorized, "", "")
 		return
 	}
 	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](r.Context(), token, p.op.AccessTokenVerifier(r.Context()))
 	if err != nil {
-		challenge("invalid_token", "the access token is not valid")
+		challenge(http.StatusUnauthorized, "invalid_token", "the access token is not valid")
 		return
 	}
 	info := new(oidc.UserInfo)
@@ -194,7 +202,7 @@ func (p *Provider) userinfoEndpoint(w http.ResponseWriter, r *http.Request) {
 		if oe, ok := err.(*oidc.Error); ok && oe.Description != "" {
 			description = strings.ReplaceAll(oe.Description, `"`, "'")
 		}
-		challenge("invalid_token", description)
+		challenge(http.StatusUnauthorized, "invalid_token", description)
 		return
 	}
 	httphelper.MarshalJSON(w, info)

@@ -108,6 +108,17 @@ func TestProtocol_ANarrowedTokenActsWithItsOwnScopes(t *testing.T) {
 			if full := userinfo(tok.AccessToken); full["email"] == nil || full["accounts"] == nil {
 				t.Fatalf("the first token's userinfo: %v", full)
 			}
+			// The token in the URL is refused (RFC 6750 2.3, 3.1), by GET
+			// and by POST, whatever else the request holds.
+			for _, method := range []string{"GET", "POST"} {
+				req, _ := http.NewRequest(method, env.URL+"/oidc/userinfo?access_token="+url.QueryEscape(tok.AccessToken), nil)
+				res := do(t, http.DefaultClient, req)
+				var out map[string]string
+				if err := json.Unmarshal([]byte(body(res)), &out); err != nil || res.StatusCode != 400 || out["error"] != "invalid_request" ||
+					!strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_request"`) {
+					t.Errorf("%s with the token in the URL: %d %v %q", method, res.StatusCode, out, res.Header.Get("WWW-Authenticate"))
+				}
+			}
 			for _, c := range []struct {
 				scope string
 				has   []string
