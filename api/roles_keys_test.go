@@ -72,18 +72,11 @@ func TestRoles_ChangingARoleHeldByAMemberWhoOutranksTheActorIsRefused(t *testing
 		a := newTenant(t, env, "owner@a.example")
 		mia := env.AddMember(t, a.account, "mia@a.example", "manager", equipe.MemberActive)
 		carl := env.AddMember(t, a.account, "carl@a.example", "guest", equipe.MemberActive)
-		for _, step := range []struct {
-			method, path string
-			body         map[string]any
-		}{
-			{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
-			{"POST", "/roles", map[string]any{"key": "y", "label_en": "Y", "permissions": map[string]any{"records.view": "owned"}}},
-			{"PATCH", "/members/" + carl.User.ID.String(), map[string]any{"role": "y", "overrides": map[string]any{"billing.access": map[string]any{"allow": true}}}},
-		} {
-			if r := call(t, env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
-				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
-			}
-		}
+		a.prepare(t,
+			callStep{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
+			callStep{"POST", "/roles", map[string]any{"key": "y", "label_en": "Y", "permissions": map[string]any{"records.view": "owned"}}},
+			callStep{"PATCH", "/members/" + carl.User.ID.String(), map[string]any{"role": "y", "overrides": map[string]any{"billing.access": map[string]any{"allow": true}}}},
+		)
 		// The role's actions say so before the submit, in the role and in
 		// the list; the owner, who outranks everyone, may.
 		refused := map[string]any{"allowed": false, "code": "member.outranks"}
@@ -130,19 +123,12 @@ func TestRoles_AReplacementTheCallerMayNotGiveIsRefusedOnTheField(t *testing.T) 
 		a := newTenant(t, env, "owner@a.example")
 		mia := env.AddMember(t, a.account, "mia@a.example", "manager", equipe.MemberActive)
 		gus := env.AddMember(t, a.account, "gus@a.example", "guest", equipe.MemberActive)
-		for _, step := range []struct {
-			method, path string
-			body         map[string]any
-		}{
-			{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
-			{"POST", "/roles", map[string]any{"key": "z", "label_en": "Z", "permissions": map[string]any{"records.view": "owned"}}},
-			{"POST", "/roles", map[string]any{"key": "w", "label_en": "W", "permissions": map[string]any{"billing.access": true, "records.view": "all"}}},
-			{"PATCH", "/members/" + gus.User.ID.String(), map[string]any{"role": "z"}},
-		} {
-			if r := call(t, env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
-				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
-			}
-		}
+		a.prepare(t,
+			callStep{"PATCH", "/members/" + mia.User.ID.String(), map[string]any{"overrides": map[string]any{"roles.manage": map[string]any{"allow": true}}}},
+			callStep{"POST", "/roles", map[string]any{"key": "z", "label_en": "Z", "permissions": map[string]any{"records.view": "owned"}}},
+			callStep{"POST", "/roles", map[string]any{"key": "w", "label_en": "W", "permissions": map[string]any{"billing.access": true, "records.view": "all"}}},
+			callStep{"PATCH", "/members/" + gus.User.ID.String(), map[string]any{"role": "z"}},
+		)
 		for _, tt := range []struct {
 			replacement, code, lang, message string
 		}{
@@ -165,4 +151,21 @@ func TestRoles_AReplacementTheCallerMayNotGiveIsRefusedOnTheField(t *testing.T) 
 			t.Errorf("delete z for guest: %d %s", r.Status, r.Raw)
 		}
 	})
+}
+
+// callStep is a call of the administrator's that sets a test's scene.
+type callStep struct {
+	method, path string
+	body         map[string]any
+}
+
+// prepare makes the administrator's calls, in order, each of which must
+// succeed.
+func (a tenant) prepare(t *testing.T, steps ...callStep) {
+	t.Helper()
+	for _, step := range steps {
+		if r := call(t, a.env.Client(), step.method, a.url(step.path), step.body, bearer(a.admin)...); r.Status >= 300 {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Raw)
+		}
+	}
 }
