@@ -133,6 +133,11 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	if len(f.Rows) == 0 && len(plan.Problems) == 0 {
 		plan.Problems = append(plan.Problems, ImportProblem{Line: 1, Key: "import.empty"})
 	}
+	if slices.ContainsFunc(f.Problems, func(p ImportProblem) bool { return p.Key == "import.column_missing" }) {
+		// Without its column of addresses, every line would be told it has
+		// none, burying the one problem under thousands.
+		return plan, nil
+	}
 	resources, err := s.DB.Resources(ctx, account)
 	if err != nil {
 		return ImportPlan{}, err

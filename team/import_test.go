@@ -520,3 +520,25 @@ func TestImport_ARoleIsNamedByItsKeyOrItsNameInEitherLanguage(t *testing.T) {
 		}
 	})
 }
+
+func TestImport_AFileWithoutItsEmailColumnIsToldSoOnceNotOnEveryLine(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		file := "Adresse e-mail;Prénom;Rôle\n"
+		for i := range 500 {
+			file += fmt.Sprintf("p%d@%s;Ana;collaborator\n", i, s.domain)
+		}
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		want := []problem{{1, "Adresse e-mail", "import.column_unknown"}, {1, "email", "import.column_missing"}}
+		if !slices.Equal(got, want) || plan.ID != nil || plan.Rows != 500 {
+			t.Fatalf("problems %v (%d rows), kept %v; want %v", got, plan.Rows, plan.ID, want)
+		}
+	})
+}
