@@ -79,6 +79,27 @@ func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
 		{"event attribute after a line break", []byte("<svg\n  onclick = 'x'></svg>"), "", "event attribute"},
 		{"foreign object", []byte(`<svg><foreignObject></foreignObject></svg>`), "", "foreignobject"},
 		{"javascript link", []byte(`<svg><a href="javascript:x()"></a></svg>`), "", "javascript:"},
+		{"an old Illustrator file", []byte(`<?xml version="1.0" encoding="iso-8859-1"?>` + "\n" +
+			`<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [` + "\n" +
+			`  <!ENTITY ns_svg "http://www.w3.org/2000/svg">` + "\n" + `  <!-- a comment -->` + "\n" + `]>` + "\n" +
+			`<svg xmlns="&ns_svg;" xmlns:xlink="http://www.w3.org/1999/xlink"><defs><path id="p" d="M0 0h1v1z"/></defs>` +
+			`<use xlink:href="#p"/><image href="data:image/png;base64,iVBORw0KGgo="/><style>.a{fill:#123}</style></svg>`),
+			"image/svg+xml", ""},
+		// What the browser reads as a script, however it is written.
+		{"script in a namespace", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><svg:script xmlns:svg="http://www.w3.org/2000/svg">alert(1)</svg:script></svg>`), "", "script"},
+		{"javascript link with an entity", []byte(`<svg><a href="javascript&#58;x()"><text>x</text></a></svg>`), "", "javascript:"},
+		{"javascript link with spaces", []byte(`<svg><a xlink:href=" JavaScript&#x09;:x()" xmlns:xlink="http://www.w3.org/1999/xlink"></a></svg>`), "", "javascript:"},
+		{"javascript link from an entity", []byte(`<!DOCTYPE svg [<!ENTITY j "javascript:x()">]><svg><a href="&j;"></a></svg>`), "", "javascript:"},
+		{"an entity holding markup", []byte(`<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;x()&#60;/script&#62;">]><svg>&s;</svg>`), "", "ENTITY"},
+		{"an external entity", []byte(`<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg><text>&x;</text></svg>`), "", "ENTITY"},
+		{"an event set by an animation", []byte(`<svg><set attributeName="onmouseover" to="alert(1)"/></svg>`), "", "onmouseover"},
+		{"a link set by an animation", []byte(`<svg><a><animate attributeName="href" values="javascript:alert(1)"/></a></svg>`), "", "href"},
+		{"event attribute in a namespace", []byte(`<svg xmlns:x="http://example.com/x" x:onload="alert(1)"></svg>`), "", "event attribute"},
+		{"an image from elsewhere", []byte(`<svg><image href="https://tracker.example/pixel.png"/></svg>`), "", "tracker.example"},
+		{"a stylesheet from elsewhere", []byte(`<?xml-stylesheet href="https://x.example/a.css"?><svg></svg>`), "", "xml-stylesheet"},
+		{"text that mentions an svg", []byte(`hello <svg`), "", "neither an SVG nor a PNG"},
+		{"an html page with an svg", []byte(`<html><body><svg></svg><script>alert(1)</script></body></html>`), "", "neither an SVG nor a PNG"},
+		{"two roots", []byte(`<svg></svg><html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script>`), "", "neither an SVG nor a PNG"},
 	} {
 		img, err := ParseImage(c.data)
 		if c.problem == "" {

@@ -148,6 +148,8 @@ func TestUpdateBrand_EachBadSettingIsRefusedByNameAndNothingChanges(t *testing.T
 			{"a logo too large", team.BrandInput{Logo: pngImage(brand.MaxImageBytes + 1)}, "logo", "brand.image_too_big"},
 			{"an empty favicon", team.BrandInput{Favicon: []byte{}}, "favicon", "brand.image_empty"},
 			{"a favicon with a script", team.BrandInput{Favicon: []byte(`<svg><script>alert(1)</script></svg>`)}, "favicon", "brand.image_unsafe"},
+			{"a logo with a script in a namespace", team.BrandInput{Logo: []byte(`<svg xmlns:s="http://www.w3.org/2000/svg"><s:script>alert(1)</s:script></svg>`)}, "logo", "brand.image_unsafe"},
+			{"a logo that loads an image from elsewhere", team.BrandInput{Logo: []byte(`<svg><image href="https://tracker.example/p.png"/></svg>`)}, "logo", "brand.image_external"},
 			{"a support address that is none", team.BrandInput{SupportEmail: str("help at acme")}, "support_email", "brand.email_invalid"},
 			{"a support page that is no web address", team.BrandInput{SupportURL: str("ftp://acme.example/")}, "support_url", "brand.url_invalid"},
 			{"a relative terms link", team.BrandInput{TermsURL: str("/terms")}, "terms_url", "brand.url_invalid"},
