@@ -60,7 +60,10 @@ func TestConfirmations_APasswordOrACodeLeftEmptyIsAskedForAndCountsNothing(t *te
 			u, _ := g.enrolled(address("ada"))
 			a := identity.Auth{User: u}
 			return func() error { _, err := g.st.Identity.RegenerateRecoveryCodes(ctx, a, "", from()); return err },
-				func() error { _, err := g.st.Identity.RegenerateRecoveryCodes(ctx, a, goodPassword, from()); return err }
+				func() error {
+					_, err := g.st.Identity.RegenerateRecoveryCodes(ctx, a, goodPassword, from())
+					return err
+				}
 		}, "error.fields password=password.confirm_required"},
 		{"a password change, the new one too short", func(t *testing.T, g *stage) (func() error, func() error) {
 			email := address("ada")
