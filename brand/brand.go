@@ -1,9 +1,11 @@
 package brand
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image/png"
 	"math"
 	"net/http"
 	"strconv"
@@ -22,6 +24,11 @@ const (
 // MaxImageBytes is the largest logo or favicon accepted: they are kept in
 // memory and sent with every first page view.
 const MaxImageBytes = 256 << 10
+
+// MaxImageSide is the most pixels a PNG logo or favicon may have on a
+// side. Every page and email makes the browser or mail client decode the
+// image whole: a few hundred KiB of PNG may hold gigabytes of pixels.
+const MaxImageSide = 4096
 
 // MinContrast is the contrast WCAG 2 level AA asks of normal text.
 const MinContrast = 4.5
@@ -128,12 +135,29 @@ func ParseImage(data []byte) (*Image, error) {
 			"the file is %d KiB, more than the %d KiB allowed", size, limit)
 	}
 	if http.DetectContentType(data) == "image/png" {
+		if err := checkPNG(data); err != nil {
+			return nil, err
+		}
 		return &Image{Type: "image/png", Data: data}, nil
 	}
 	if err := checkSVG(data); err != nil {
 		return nil, err
 	}
 	return &Image{Type: "image/svg+xml", Data: data}, nil
+}
+
+// checkPNG refuses a file that only starts as a PNG does, and one larger
+// than MaxImageSide on a side.
+func checkPNG(data []byte) error {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return problem("brand.image_kind", nil, "the file is neither an SVG nor a PNG image")
+	}
+	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return problem("brand.image_dimensions", map[string]any{"width": cfg.Width, "height": cfg.Height, "max": MaxImageSide},
+			"the image is %d × %d pixels, more than the %d allowed on a side", cfg.Width, cfg.Height, MaxImageSide)
+	}
+	return nil
 }
 
 // RGB is a colour in the sRGB space, 0–255 a channel.

@@ -2,6 +2,10 @@ package brand
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"math"
 	"strings"
 	"testing"
@@ -59,8 +63,22 @@ func TestCheckColour_RefusesWhatWhiteTextCannotBeReadOn(t *testing.T) {
 	}
 }
 
+// pngSized is the start of a PNG file of w × h pixels: its signature and
+// header, which is what a reader of its size reads.
+func pngSized(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0)
+	b := binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), 13)
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
+}
+
 func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
-	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
+	var real bytes.Buffer
+	if err := png.Encode(&real, image.NewRGBA(image.Rect(0, 0, 120, 40))); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name     string
 		data     []byte
@@ -70,7 +88,13 @@ func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1" fill="#123"/></svg>`), "image/svg+xml", ""},
 		{"svg with XML declaration", []byte(`<?xml version="1.0"?>` + "\n" + `<svg viewBox="0 0 1 1"></svg>`), "image/svg+xml", ""},
 		{"svg naming a font", []byte(`<svg font-family="Montserrat"><text>Acme</text></svg>`), "image/svg+xml", ""},
-		{"png", png, "image/png", ""},
+		{"png", real.Bytes(), "image/png", ""},
+		{"a png as large as a logo can be", pngSized(MaxImageSide, MaxImageSide), "image/png", ""},
+		// What a browser or a mail client would have to decode to show it:
+		// 20,000 × 20,000 pixels are 1.6 GB, however well they compress.
+		{"a png too large to show", pngSized(20000, 20000), "", "20000 × 20000 pixels"},
+		{"a png too wide", pngSized(MaxImageSide+1, 10), "", "pixels"},
+		{"only the signature of a png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...), "", "neither an SVG nor a PNG"},
 		{"empty", nil, "", "empty"},
 		{"too large", bytes.Repeat([]byte("<svg>"), MaxImageBytes), "", "KiB allowed"},
 		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF"), "", "neither an SVG nor a PNG"},
