@@ -603,3 +603,42 @@ func TestProtocol_KeysThatDoNotOpenAreLoggedNotTold(t *testing.T) {
 		t.Errorf("the cause is not logged:\n%s", logs)
 	}
 }
+
+// TestProtocol_AnAuthorizationRequestThatCannotGoBackIsExplainedInThePersonsLanguage:
+// a request whose client or redirect URI is unknown cannot be answered at
+// the client (RFC 6749 4.1.2.1: the person is told, not redirected). The
+// person gets equipe's page, in their language, saying what to do and
+// what was wrong, rather than a line of plain text in English.
+func TestProtocol_AnAuthorizationRequestThatCannotGoBackIsExplainedInThePersonsLanguage(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	native := newRP(t, env, team.OIDCClientInput{Name: "CLI", RedirectURIs: []string{"http://127.0.0.1/callback"}, Public: true})
+	base := env.URL + "/oidc/authorize?response_type=code&scope=openid&state=s"
+	for name, u := range map[string]string{
+		"an unknown client":      base + "&client_id=nope&redirect_uri=" + url.QueryEscape(redirect),
+		"no client":              base + "&redirect_uri=" + url.QueryEscape(redirect),
+		"no redirect URI":        base + "&client_id=" + p.oauth.ClientID,
+		"a redirect URI not its": base + "&client_id=" + p.oauth.ClientID + "&redirect_uri=" + url.QueryEscape("https://evil.example/cb"),
+		"a loopback URI not its": base + "&client_id=" + native.oauth.ClientID + "&redirect_uri=" + url.QueryEscape("http://localhost:5000/callback"),
+	} {
+		r := send(t, ada.browser, "GET", u, nil)
+		page := body(r)
+		if r.StatusCode != 400 || r.Header.Get("Location") != "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(page, "Revenez à l’application") || !strings.Contains(page, `<html lang="fr"`) ||
+			strings.Contains(page, "If you have any questions") {
+			t.Errorf("%s, in French: %d %v\n%.2000s", name, r.StatusCode, r.Header, page)
+		}
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Accept-Language", "en")
+		r = do(t, env.Client(), req)
+		if page := body(r); r.StatusCode != 400 || !strings.Contains(page, "Go back to the application") {
+			t.Errorf("%s, in English: %d %.2000s", name, r.StatusCode, page)
+		}
+	}
+	// What was wrong is said, for whoever debugs the application.
+	r := send(t, ada.browser, "GET", base+"&client_id="+p.oauth.ClientID+"&redirect_uri="+url.QueryEscape("https://evil.example/cb"), nil)
+	if page := body(r); !strings.Contains(page, "(The requested redirect_uri is missing in the client configuration)") {
+		t.Errorf("the detail: %.2000s", page)
+	}
+}
