@@ -31,6 +31,10 @@ const (
 	importsPerAccount = 10
 	// plannedImportTTL is how long a planned import waits to be started.
 	plannedImportTTL = 24 * time.Hour
+	// plannedPerAccount bounds the planned imports an account keeps, rows
+	// and all (each upload on the page keeps one): a new plan deletes the
+	// oldest beyond it.
+	plannedPerAccount = 10
 )
 
 // ImportColumns are the columns a members file may have, by key: a file
@@ -119,8 +123,8 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // the resources, the last administrator, an external ID another member
 // has. Besides, a row may not repeat an earlier row's address or external
 // ID, nor hold a cell a spreadsheet would run. With
-// keep, a plan without problems is kept as an import to start. The actor
-// needs members.manage.
+// keep, a plan without problems is kept as an import to start (the account
+// keeps its plannedPerAccount newest). The actor needs members.manage.
 func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
 		return ImportPlan{}, err
@@ -235,7 +239,12 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	}
 	m := store.MemberImport{ID: equipe.NewID(), AccountID: account, Actor: string(who), Status: "planned",
 		Total: len(stored), CreatedAt: s.now()}
-	if err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, &m, stored) }); err != nil {
+	if err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateImport(ctx, &m, stored); err != nil {
+			return err
+		}
+		return tx.KeepNewestPlannedImports(ctx, account, plannedPerAccount)
+	}); err != nil {
 		return ImportPlan{}, err
 	}
 	plan.ID = &m.ID

@@ -542,3 +542,35 @@ func TestImport_AFileWithoutItsEmailColumnIsToldSoOnceNotOnEveryLine(t *testing.
 		}
 	})
 }
+
+func TestImport_AnAccountKeepsItsNewestPlannedImportsOnly(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		// Each upload of the page keeps its plan, rows and all, to be
+		// started: uploads never started must not pile up for a day.
+		file := "email,role,resources\n"
+		for i := range 50 {
+			file += fmt.Sprintf("p%d@%s,collaborator,product 2\n", i, s.domain)
+		}
+		var ids []equipe.ID
+		for range 15 {
+			plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+			if err != nil || plan.ID == nil {
+				t.Fatalf("plan: %+v %v", plan, err)
+			}
+			ids = append(ids, *plan.ID)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM member_imports WHERE account_id = $1 AND status = 'planned'`, s.account); n != 10 {
+			t.Errorf("%d planned imports kept, want 10", n)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM member_import_rows`); n != 10*50 {
+			t.Errorf("%d rows of planned imports kept, want 500", n)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, ids[0]); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("the oldest plan started: %v", err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, ids[14]); err != nil {
+			t.Errorf("the newest plan: %v", err)
+		}
+	})
+}
