@@ -642,3 +642,35 @@ func TestProtocol_AnAuthorizationRequestThatCannotGoBackIsExplainedInThePersonsL
 		t.Errorf("the detail: %.2000s", page)
 	}
 }
+
+// TestProtocol_ARevocationWithoutATokenIsRefused: RFC 7009 2.1 requires
+// the token parameter. A client that names it otherwise (refresh_token=…)
+// or forgets it is told so (400 invalid_request, RFC 7009 2.2.1), not
+// answered 200 as if the token were revoked, while it still works. A
+// client that does not authenticate is still answered 401 first.
+func TestProtocol_ARevocationWithoutATokenIsRefused(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}, Scopes: []string{"offline_access"}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("tokens: %v", err)
+	}
+	for _, form := range []url.Values{{}, {"refresh_token": {tok.RefreshToken}}, {"token": {""}, "token_type_hint": {"refresh_token"}}} {
+		var out map[string]any
+		if status := postAsClient(t, p, env.URL+"/oidc/revoke", form, &out); status != 400 || out["error"] != "invalid_request" {
+			t.Errorf("revoke %v: %d %v", form, status, out)
+		}
+	}
+	// The refresh token still works: nothing was revoked.
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Errorf("the refresh token after refused revocations: %v", err)
+	}
+	stranger := *p
+	stranger.oauth.ClientSecret = "wrong"
+	if status := postAsClient(t, &stranger, env.URL+"/oidc/revoke", url.Values{}, nil); status != 401 {
+		t.Errorf("a client that does not authenticate: %d", status)
+	}
+}
