@@ -65,7 +65,9 @@ type WebhookDelivery struct {
 	ManualAttempts int
 	CreatedAt      time.Time
 	LastAttemptAt  time.Time
-	DeliveredAt    time.Time
+	// DeliveredAt is when the latest attempt succeeded: zero unless the
+	// delivery is delivered (a re-delivery clears it until it succeeds).
+	DeliveredAt time.Time
 
 	// Event is the event's row when the delivery is claimed for sending
 	// (nil for a test message, or an event no longer kept).

@@ -219,6 +219,70 @@ var routes = []route{
 	{"DELETE", "/api/v1/users/{user}/second-factors", caller, (*API).removeSecondFactors},
 }
 
+// takesBody names, by method and pattern, the routes that read a request
+// body. Every other route takes none: wrap refuses a body with content to
+// it (noBody), so that a member sent to a route that reads nothing is never
+// ignored in silence. A new route that reads a body is listed here, or its
+// body is refused.
+var takesBody = map[string]bool{
+	"POST /api/v1/signup":                                    true,
+	"POST /api/v1/signup/confirm":                            true,
+	"POST /api/v1/session":                                   true,
+	"POST /api/v1/session/second-factor":                     true,
+	"POST /api/v1/session/second-factor/passkey/options":     true,
+	"POST /api/v1/session/passkey":                           true,
+	"POST /api/v1/me/totp":                                   true,
+	"POST /api/v1/me/totp/confirm":                           true,
+	"DELETE /api/v1/me/totp":                                 true,
+	"POST /api/v1/me/recovery-codes":                         true,
+	"POST /api/v1/password-reset":                            true,
+	"POST /api/v1/password-reset/confirm":                    true,
+	"POST /api/v1/verify-email":                              true,
+	"PATCH /api/v1/me":                                       true,
+	"POST /api/v1/me/password":                               true,
+	"POST /api/v1/notification-email/confirm":                true,
+	"POST /api/v1/me/consent":                                true,
+	"POST /api/v1/me/email":                                  true,
+	"POST /api/v1/email-change/confirm":                      true,
+	"POST /api/v1/email-change/cancel":                       true,
+	"POST /api/v1/me/passkeys/options":                       true,
+	"POST /api/v1/me/passkeys":                               true,
+	"PATCH /api/v1/me/passkeys/{passkey}":                    true,
+	"DELETE /api/v1/me/passkeys/{passkey}":                   true,
+	"POST /api/v1/check":                                     true,
+	"POST /api/v1/check/batch":                               true,
+	"PATCH /api/v1/accounts/{account}":                       true,
+	"POST /api/v1/accounts/{account}/members":                true,
+	"POST /api/v1/accounts/{account}/members/bulk":           true,
+	"POST /api/v1/accounts/{account}/member-imports":         true,
+	"POST /api/v1/accounts":                                  true,
+	"POST /api/v1/accounts/{account}/clients":                true,
+	"POST /api/v1/accounts/{account}/clients/{client}/staff": true,
+	"POST /api/v1/accounts/{account}/contacts":               true,
+	"PATCH /api/v1/accounts/{account}/contacts/{contact}":    true,
+	"POST /api/v1/accounts/{account}/resources":              true,
+	"PATCH /api/v1/accounts/{account}/resources/{resource}":  true,
+	"POST /api/v1/me/current-account":                        true,
+	"POST /api/v1/invitations/{token}/accept":                true,
+	"PATCH /api/v1/accounts/{account}/members/{user}":        true,
+	"POST /api/v1/accounts/{account}/roles":                  true,
+	"PATCH /api/v1/accounts/{account}/roles/{role}":          true,
+	"POST /api/v1/accounts/{account}/api-keys":               true,
+	"POST /api/v1/api-keys":                                  true,
+	"POST /api/v1/accounts/{account}/webhooks":               true,
+	"PATCH /api/v1/accounts/{account}/webhooks/{webhook}":    true,
+	"POST /api/v1/webhooks":                                  true,
+	"PATCH /api/v1/webhooks/{webhook}":                       true,
+	"PATCH /api/v1/instance/brand":                           true,
+	"POST /api/v1/oidc-clients":                              true,
+	"PATCH /api/v1/oidc-clients/{client}":                    true,
+	"DELETE /api/v1/me":                                      true,
+	"DELETE /api/v1/users/{user}":                            true,
+	"POST /api/v1/privacy-policies":                          true,
+	"PATCH /api/v1/users/{user}":                             true,
+	"DELETE /api/v1/users/{user}/second-factors":             true,
+}
+
 // Handler returns the API's handler for every path under /api/.
 func (a *API) Handler() http.Handler {
 	a.perms = map[string]string{}
@@ -341,6 +405,7 @@ func checkQuery(rt route, r *http.Request) error {
 
 func (a *API) wrap(rt route) http.Handler {
 	inAccount := strings.Contains(rt.path, "{account}")
+	bodiless := !takesBody[rt.method+" "+rt.path]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
 		// Credentials that could not be checked (the database unreachable)
@@ -397,6 +462,12 @@ func (a *API) wrap(rt route) http.Handler {
 					a.fail(w, r, err)
 					return
 				}
+			}
+		}
+		if bodiless {
+			if err := noBody(w, r); err != nil {
+				a.fail(w, r, err)
+				return
 			}
 		}
 		if rt.method == http.MethodPost {
@@ -554,6 +625,38 @@ func readObject(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buf
 		return nil, &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.not_object"}
 	}
 	return buf, nil
+}
+
+// noBody refuses a body with content to a route that takes none, as decode
+// refuses a member it does not know: an empty body (or one of white space
+// alone) and the empty object {} are accepted; anything else answers as
+// decode would for a body of no member (415, 413, 400 request.not_object,
+// request.malformed, or request.unknown_field naming the first member).
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := reqbody.Read(w, r, buf, maxBody); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &requestError{status: http.StatusRequestEntityTooLarge, typ: "too-large", key: "request.too_large"}
+		}
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.malformed"}
+	}
+	t := bytes.TrimLeft(buf.Bytes(), " \t\r\n")
+	if len(t) == 0 {
+		return nil
+	}
+	if !jsonMediaType(httpauth.First(r.Header, "Content-Type")) {
+		return &requestError{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", key: "request.media_type"}
+	}
+	if t[0] != '{' {
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.not_object"}
+	}
+	var none struct{}
+	return unmarshal(buf.Bytes(), &none)
 }
 
 // unmarshal decodes the JSON object body into v, strictly (see decode).

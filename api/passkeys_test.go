@@ -90,7 +90,7 @@ func TestMyPasskeys_ListRenameRemoveAndNeverAnotherPersons(t *testing.T) {
 			{"rename with nothing", "PATCH", phone.ID.String(), map[string]any{"name": " "}, 422, "error.fields", "name.required"},
 			{"rename with an unknown member", "PATCH", phone.ID.String(), map[string]any{"name": "A", "label": "B"}, 400, "", ""},
 			{"remove with a wrong password", "DELETE", laptop.ID.String(), map[string]any{"password": "not the password at all"}, 422, "error.fields", "password.wrong"},
-			{"remove without a password", "DELETE", laptop.ID.String(), map[string]any{}, 422, "error.fields", "password.wrong"},
+			{"remove without a password", "DELETE", laptop.ID.String(), map[string]any{}, 422, "error.fields", "password.confirm_required"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				r := call(t, env.Client(), c.method, env.URL+"/api/v1/me/passkeys/"+c.id, c.body, bearer(ada)...)

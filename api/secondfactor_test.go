@@ -254,7 +254,8 @@ func TestTOTP_DisablingNeedsThePasswordAndACode(t *testing.T) {
 		for _, tt := range []struct {
 			name, password, code, field, key string
 		}{
-			{"no code", goodPassword, "", "code", "second_factor.invalid"},
+			{"no code", goodPassword, "", "code", "second_factor.required"},
+			{"no password", "", totpCode(t, secret, clock), "password", "password.confirm_required"},
 			{"wrong password", "not the password at all", totpCode(t, secret, clock), "password", "password.wrong"},
 			{"wrong code", goodPassword, "12345", "code", "second_factor.invalid"},
 		} {

@@ -172,16 +172,6 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusOK, viewWebhook(v))
 }
 
-// noBody refuses, as decode does, a body that is not the empty object to
-// a request that takes none: a member sent is never silently ignored.
-func noBody(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	var none struct{}
-	return decode(w, r, &none)
-}
-
 func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
@@ -199,9 +189,6 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := noBody(w, r); err != nil {
-		return err
-	}
 	v, secret, err := a.Team.RotateWebhookSecret(r.Context(), actor(r), owner, id)
 	if err != nil {
 		return err
@@ -214,9 +201,6 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	owner, id, err := httpauth.WebhookPath(r)
 	if err != nil {
-		return err
-	}
-	if err := noBody(w, r); err != nil {
 		return err
 	}
 	d, err := a.Team.TestWebhook(r.Context(), actor(r), owner, id)
@@ -273,9 +257,6 @@ func (a *API) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev, err := pathID(r, "delivery")
 	if err != nil {
-		return err
-	}
-	if err := noBody(w, r); err != nil {
 		return err
 	}
 	if err := a.Team.RedeliverWebhook(r.Context(), actor(r), owner, id, ev); err != nil {

@@ -2,6 +2,10 @@ package brand
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"math"
 	"strings"
 	"testing"
@@ -59,8 +63,22 @@ func TestCheckColour_RefusesWhatWhiteTextCannotBeReadOn(t *testing.T) {
 	}
 }
 
+// pngSized is the start of a PNG file of w × h pixels: its signature and
+// header, which is what a reader of its size reads.
+func pngSized(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0)
+	b := binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), 13)
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
+}
+
 func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
-	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
+	var real bytes.Buffer
+	if err := png.Encode(&real, image.NewRGBA(image.Rect(0, 0, 120, 40))); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name     string
 		data     []byte
@@ -70,7 +88,13 @@ func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1" fill="#123"/></svg>`), "image/svg+xml", ""},
 		{"svg with XML declaration", []byte(`<?xml version="1.0"?>` + "\n" + `<svg viewBox="0 0 1 1"></svg>`), "image/svg+xml", ""},
 		{"svg naming a font", []byte(`<svg font-family="Montserrat"><text>Acme</text></svg>`), "image/svg+xml", ""},
-		{"png", png, "image/png", ""},
+		{"png", real.Bytes(), "image/png", ""},
+		{"a png as large as a logo can be", pngSized(MaxImageSide, MaxImageSide), "image/png", ""},
+		// What a browser or a mail client would have to decode to show it:
+		// 20,000 × 20,000 pixels are 1.6 GB, however well they compress.
+		{"a png too large to show", pngSized(20000, 20000), "", "20000 × 20000 pixels"},
+		{"a png too wide", pngSized(MaxImageSide+1, 10), "", "pixels"},
+		{"only the signature of a png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...), "", "neither an SVG nor a PNG"},
 		{"empty", nil, "", "empty"},
 		{"too large", bytes.Repeat([]byte("<svg>"), MaxImageBytes), "", "KiB allowed"},
 		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF"), "", "neither an SVG nor a PNG"},
@@ -79,6 +103,27 @@ func TestParseImage_TakesSVGAndPNGAndRefusesTheRest(t *testing.T) {
 		{"event attribute after a line break", []byte("<svg\n  onclick = 'x'></svg>"), "", "event attribute"},
 		{"foreign object", []byte(`<svg><foreignObject></foreignObject></svg>`), "", "foreignobject"},
 		{"javascript link", []byte(`<svg><a href="javascript:x()"></a></svg>`), "", "javascript:"},
+		{"an old Illustrator file", []byte(`<?xml version="1.0" encoding="iso-8859-1"?>` + "\n" +
+			`<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [` + "\n" +
+			`  <!ENTITY ns_svg "http://www.w3.org/2000/svg">` + "\n" + `  <!-- a comment -->` + "\n" + `]>` + "\n" +
+			`<svg xmlns="&ns_svg;" xmlns:xlink="http://www.w3.org/1999/xlink"><defs><path id="p" d="M0 0h1v1z"/></defs>` +
+			`<use xlink:href="#p"/><image href="data:image/png;base64,iVBORw0KGgo="/><style>.a{fill:#123}</style></svg>`),
+			"image/svg+xml", ""},
+		// What the browser reads as a script, however it is written.
+		{"script in a namespace", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><svg:script xmlns:svg="http://www.w3.org/2000/svg">alert(1)</svg:script></svg>`), "", "script"},
+		{"javascript link with an entity", []byte(`<svg><a href="javascript&#58;x()"><text>x</text></a></svg>`), "", "javascript:"},
+		{"javascript link with spaces", []byte(`<svg><a xlink:href=" JavaScript&#x09;:x()" xmlns:xlink="http://www.w3.org/1999/xlink"></a></svg>`), "", "javascript:"},
+		{"javascript link from an entity", []byte(`<!DOCTYPE svg [<!ENTITY j "javascript:x()">]><svg><a href="&j;"></a></svg>`), "", "javascript:"},
+		{"an entity holding markup", []byte(`<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;x()&#60;/script&#62;">]><svg>&s;</svg>`), "", "ENTITY"},
+		{"an external entity", []byte(`<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg><text>&x;</text></svg>`), "", "ENTITY"},
+		{"an event set by an animation", []byte(`<svg><set attributeName="onmouseover" to="alert(1)"/></svg>`), "", "onmouseover"},
+		{"a link set by an animation", []byte(`<svg><a><animate attributeName="href" values="javascript:alert(1)"/></a></svg>`), "", "href"},
+		{"event attribute in a namespace", []byte(`<svg xmlns:x="http://example.com/x" x:onload="alert(1)"></svg>`), "", "event attribute"},
+		{"an image from elsewhere", []byte(`<svg><image href="https://tracker.example/pixel.png"/></svg>`), "", "tracker.example"},
+		{"a stylesheet from elsewhere", []byte(`<?xml-stylesheet href="https://x.example/a.css"?><svg></svg>`), "", "xml-stylesheet"},
+		{"text that mentions an svg", []byte(`hello <svg`), "", "neither an SVG nor a PNG"},
+		{"an html page with an svg", []byte(`<html><body><svg></svg><script>alert(1)</script></body></html>`), "", "neither an SVG nor a PNG"},
+		{"two roots", []byte(`<svg></svg><html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script>`), "", "neither an SVG nor a PNG"},
 	} {
 		img, err := ParseImage(c.data)
 		if c.problem == "" {

@@ -508,6 +508,34 @@ func fieldError(field, key string) error {
 	return &equipe.Error{Code: equipe.EINVALID, Key: "error.fields", Fields: []equipe.FieldError{{Field: field, Key: key}}}
 }
 
+// Keys of a password or a code left empty where one must be given to
+// confirm: an empty field is no wrong answer, so it is refused before
+// anything is counted against the person or recorded (see blank).
+const (
+	keyConfirmPasswordRequired = "password.confirm_required"
+	keyCurrentPasswordRequired = "password.current_required"
+	keyCodeRequired2FA         = "second_factor.required"
+	keyAppCodeRequired         = "totp.code_required"
+)
+
+// blank adds to v the error key on field when value, a password or a
+// second factor's code (spaces and dashes aside), is empty.
+func blank(v *equipe.Invalid, field, key, value string) {
+	if field == "code" {
+		value = normaliseCode(value)
+	}
+	if value == "" {
+		v.Add(field, key)
+	}
+}
+
+// required is blank for one field: the error, or nil.
+func required(field, key, value string) error {
+	var v equipe.Invalid
+	blank(&v, field, key, value)
+	return v.Err()
+}
+
 // deleteUser erases u in the unit; see DeleteUser.
 func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, self bool, d *Deletion) error {
 	members, err := w.AccountsOfUser(ctx, u.ID)

@@ -346,9 +346,13 @@ func (s *Service) RenamePasskey(ctx context.Context, a Auth, id equipe.ID, name 
 // RemovePasskey removes the person's passkey id once their password
 // confirms it is them (a session left open is not enough), and tells them
 // by email. A wrong password answers EINVALID (field "password"), and
-// attempts are throttled per person; another person's passkey, or one that
+// attempts are throttled per person (an empty one is refused, key
+// password.confirm_required, and not counted); another person's passkey, or one that
 // does not exist, answers ENOTFOUND.
 func (s *Service) RemovePasskey(ctx context.Context, a Auth, id equipe.ID, password string, o equipe.Origin) error {
+	if err := required("password", keyConfirmPasswordRequired, password); err != nil {
+		return err
+	}
 	var wrong bool
 	err := s.Work.Do(ctx, event.ByUser(a.User.ID), o, func(w *work.Unit) error {
 		key, err := w.Passkey(ctx, a.User.ID, id)

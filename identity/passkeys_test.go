@@ -239,6 +239,10 @@ func TestPasskeys_RefusalsChangeNothing(t *testing.T) {
 		{"removing without the password", func(t *testing.T, g *passkeyStage, a, _ identity.Auth) func() error {
 			k := g.register(a, passkeytest.New(passkeyOrigin), "Phone")
 			return func() error { return g.id.RemovePasskey(ctx, a, k.ID, "", from()) }
+		}, "error.fields password=password.confirm_required"},
+		{"removing with a wrong password", func(t *testing.T, g *passkeyStage, a, _ identity.Auth) func() error {
+			k := g.register(a, passkeytest.New(passkeyOrigin), "Phone")
+			return func() error { return g.id.RemovePasskey(ctx, a, k.ID, "not my password at all", from()) }
 		}, "error.fields password=password.wrong"},
 	}
 	eachPasskeyStage(t, func(t *testing.T, g *passkeyStage) {

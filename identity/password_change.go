@@ -19,9 +19,19 @@ import (
 // ERATELIMITED whether or not the password is right. A wrong current
 // password answers EINVALID (field current_password, key
 // password.current_wrong) and counts; a new password that breaks a rule
-// answers EINVALID (field new_password) after a right current one. Nothing
-// changes on error.
+// answers EINVALID (field new_password) after a right current one. An empty
+// current password counts nothing: EINVALID (key password.current_required),
+// with the new password's error if it has one. Nothing changes on error.
 func (s *Service) ChangePassword(ctx context.Context, a Auth, current, password string, o equipe.Origin) error {
+	if current == "" {
+		// Nothing to count: both fields are told at once.
+		var v equipe.Invalid
+		v.Add("current_password", keyCurrentPasswordRequired)
+		if p := CheckPassword(password, a.User.Email, a.User.FirstName, a.User.LastName); p != "" {
+			v.AddArgs("new_password", p, map[string]any{"min": MinPasswordLen, "max": MaxPasswordLen})
+		}
+		return v.Err()
+	}
 	now := s.now()
 	keys, err := s.passwordAttempt(ctx, a.User.ID, o, now)
 	if err != nil {

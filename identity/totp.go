@@ -197,6 +197,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 	} else if err != nil {
 		return nil, err
 	}
+	if err := required("code", keyAppCodeRequired, code); err != nil {
+		return nil, err
+	}
 	step, sealed, mismatch := s.matchTOTP(f, normaliseCode(code), now)
 	if mismatch != nil && equipe.ErrorCode(mismatch) != equipe.EINVALID {
 		return nil, mismatch
@@ -251,12 +254,19 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Auth, code string, o equipe
 // and a code (of the app, or a recovery code: the app may be what was
 // lost). Their recovery codes go with it unless a passkey remains. They are
 // told by email. A wrong password answers EINVALID (field password), a
-// wrong code EINVALID (field code); both are throttled.
+// wrong code EINVALID (field code); both are throttled. Either left empty
+// is told (both at once) before anything is counted.
 func (s *Service) DisableTOTP(ctx context.Context, a Auth, password, code string, o equipe.Origin) error {
 	f, err := s.DB.TOTPFactor(ctx, a.User.ID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && f.ConfirmedAt.IsZero()) {
 		return &equipe.Error{Code: equipe.ENOTFOUND, Key: "totp.not_enabled"}
 	} else if err != nil {
+		return err
+	}
+	var v equipe.Invalid
+	blank(&v, "password", keyConfirmPasswordRequired, password)
+	blank(&v, "code", keyCodeRequired2FA, code)
+	if err := v.Err(); err != nil {
 		return err
 	}
 	if err := s.confirmPassword(ctx, a.User.ID, password, o); err != nil {
@@ -336,7 +346,8 @@ func (s *Service) SecondFactors(ctx context.Context, userID equipe.ID) (store.Fa
 // user and per client address like logins; a code of the app is accepted
 // once. A wrong, replayed or malformed code answers EINVALID with the
 // field "code" (key second_factor.invalid, or second_factor.replayed for
-// a code already used); a throttled attempt ERATELIMITED, whether or not
+// a code already used); an empty one second_factor.required, counted
+// against nobody; a throttled attempt ERATELIMITED, whether or not
 // the code is right.
 func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin) error {
 	_, err := s.verifySecondFactor(ctx, userID, code, o, nil, nil)
@@ -359,6 +370,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID equipe.ID, code
 // transaction of its own (it is used rarely, and sends an email).
 func (s *Service) verifySecondFactor(ctx context.Context, userID equipe.ID, code string, o equipe.Origin, st *codeState,
 	then func(ctx context.Context, wr store.Writes, now time.Time, method string) error) (string, error) {
+	if err := required("code", keyCodeRequired2FA, code); err != nil {
+		return "", err
+	}
 	now := s.now()
 	norm := normaliseCode(code)
 	if isRecoveryCode(norm) {
@@ -678,6 +692,9 @@ func (s *Service) confirmPassword(ctx context.Context, userID equipe.ID, passwor
 // writes to those that forget the failures, in one batch.
 func (s *Service) confirmPasswordThen(ctx context.Context, userID equipe.ID, password, wrong string, o equipe.Origin,
 	then func(ctx context.Context, b *store.Batch, now time.Time) error) error {
+	if err := required("password", keyConfirmPasswordRequired, password); err != nil {
+		return err
+	}
 	now := s.now()
 	keys, err := s.passwordAttempt(ctx, userID, o, now)
 	if err != nil {

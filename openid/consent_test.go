@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,21 +12,37 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/equipe-dev/equipe/app/apptest"
+	"github.com/equipe-dev/equipe/openid"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
 )
+
+var regexpID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
 // asked reports whether the authorization request of scopes puts a page
 // to the person (the consent page), rather than going straight back to the
 // client.
 func (p *rp) asked(t *testing.T, browser *http.Client, scopes ...string) bool {
 	t.Helper()
+	_, ok := p.page(t, browser, nil, scopes...)
+	return ok
+}
+
+// page returns the page the authorization request of scopes, with the
+// parameters given, shows the person, and whether it shows one rather than
+// going straight back to the client (then the redirect URI is returned).
+func (p *rp) page(t *testing.T, browser *http.Client, params url.Values, scopes ...string) (string, bool) {
+	t.Helper()
 	c := p.oauth
 	c.Scopes = append([]string{"openid"}, scopes...)
-	u := c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(oauth2.GenerateVerifier())}
+	for k := range params {
+		opts = append(opts, oauth2.SetAuthURLParam(k, params.Get(k)))
+	}
+	u := c.AuthCodeURL("s", opts...)
 	for range 8 {
 		if strings.HasPrefix(u, redirect) {
-			return false
+			return u, false
 		}
 		if !strings.HasPrefix(u, "http") {
 			u = p.env.URL + u
@@ -36,12 +53,60 @@ func (p *rp) asked(t *testing.T, browser *http.Client, scopes ...string) bool {
 			continue
 		}
 		if r.StatusCode == 200 {
-			return true
+			return body(r), true
 		}
 		u = r.Header.Get("Location")
 	}
 	t.Fatalf("no end to the redirects of %v", scopes)
-	return false
+	return "", false
+}
+
+// TestProvider_PromptConsentAsksThePersonEvenForAFirstPartyClient: a
+// first-party client goes straight back, unless it asks prompt=consent
+// (OpenID Connect Core 3.1.2.1): the person is then asked, and may decline.
+// A client not first-party that the person allowed is asked again alike.
+func TestProvider_PromptConsentAsksThePersonEvenForAFirstPartyClient(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			env := apptest.Start(t, e, apptest.Options{})
+			ada := signUp(t, env, "ada@example.com")
+			own := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			consent := url.Values{"prompt": {"consent"}}
+			if own.asked(t, ada.browser, "profile") {
+				t.Error("a first-party client was asked about without prompt=consent")
+			}
+			page, ok := own.page(t, ada.browser, consent, "profile")
+			if !ok || !strings.Contains(page, `name="decision" value="allow"`) || !strings.Contains(page, "Vendor app") ||
+				!strings.Contains(page, `<ul class="scopes">`) {
+				t.Fatalf("prompt=consent to a first-party client: asked %v\n%s", ok, page)
+			}
+			// The person may decline.
+			id := regexpID.FindStringSubmatch(page)
+			if id == nil {
+				t.Fatalf("no request id in\n%s", page)
+			}
+			r := send(t, ada.browser, "POST", env.URL+"/login/oidc", url.Values{"id": {id[1]}, "decision": {"deny"}})
+			if to := r.Header.Get("Location") + strings.TrimPrefix(r.Header.Get("Refresh"), "0;url="); !strings.Contains(to, "error=access_denied") {
+				t.Errorf("declined: %d %v", r.StatusCode, r.Header)
+			}
+			// Under prompt=none the first-party client still goes straight back.
+			if to, ok := own.page(t, ada.browser, url.Values{"prompt": {"none"}}, "profile"); ok || !strings.Contains(to, "code=") {
+				t.Errorf("prompt=none to a first-party client: %v %s", ok, to)
+			}
+
+			other := newRP(t, env, team.OIDCClientInput{Name: "Partner app", RedirectURIs: []string{redirect},
+				Scopes: []string{"profile"}})
+			other.oauth.Scopes = []string{"openid", "profile"}
+			other.authorize(t, ada.browser, other.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+			if other.asked(t, ada.browser, "profile") {
+				t.Error("a consent given was asked again without prompt=consent")
+			}
+			if page, ok := other.page(t, ada.browser, consent, "profile"); !ok || !strings.Contains(page, `<ul class="scopes">`) {
+				t.Errorf("prompt=consent to a client allowed before: asked %v", ok)
+			}
+		})
+	}
 }
 
 func TestProvider_ConsentIsRememberedForTheSameOrFewerScopesAndWithdrawnEndsTheGrants(t *testing.T) {
@@ -117,5 +182,22 @@ func TestProvider_ConsentIsRememberedForTheSameOrFewerScopesAndWithdrawnEndsTheG
 				t.Error("the person was not asked again after withdrawing from the page")
 			}
 		})
+	}
+}
+
+func TestLogin_AskConsent(t *testing.T) {
+	for _, tc := range []struct {
+		l    openid.Login
+		want bool
+	}{
+		{openid.Login{}, true},
+		{openid.Login{Consented: true}, false},
+		{openid.Login{FirstParty: true}, false},
+		{openid.Login{FirstParty: true, PromptConsent: true}, true},
+		{openid.Login{Consented: true, PromptConsent: true}, true},
+	} {
+		if got := tc.l.AskConsent(); got != tc.want {
+			t.Errorf("%+v: AskConsent %v, want %v", tc.l, got, tc.want)
+		}
 	}
 }

@@ -65,6 +65,9 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 			if _, _, basic := r.BasicAuth(); basic {
 				w = &basicChallenge{ResponseWriter: w}
 			}
+			if path == "/oidc/revoke" && !p.revocationRequest(w, r) {
+				return
+			}
 			if path == "/oidc/introspect" {
 				if p.introspectionRequest(w, r) {
 					p.introspect(w, r)
@@ -128,6 +131,24 @@ func (p *Provider) introspectionRequest(w http.ResponseWriter, r *http.Request) 
 		return true
 	}
 	httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("the token parameter is required (RFC 7662 2.1)"),
+		http.StatusBadRequest)
+	return false
+}
+
+// revocationRequest refuses a revocation request of an authenticated
+// client that names no token (RFC 7009 2.1 requires it), with
+// invalid_request (2.2.1), and reports whether the request goes on: op
+// answers it 200, as it answers a token it does not know, so a client that
+// named its token otherwise (refresh_token=…) would believe it revoked. A
+// client that does not authenticate goes on, and op answers it 401.
+func (p *Provider) revocationRequest(w http.ResponseWriter, r *http.Request) bool {
+	if r.PostFormValue("token") != "" {
+		return true
+	}
+	if _, _, _, err := op.ParseTokenRevocationRequest(r, p.op); err != nil {
+		return true
+	}
+	httphelper.MarshalJSONWithStatus(w, oidc.ErrInvalidRequest().WithDescription("the token parameter is required (RFC 7009 2.1)"),
 		http.StatusBadRequest)
 	return false
 }

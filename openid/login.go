@@ -44,6 +44,17 @@ type Login struct {
 	// asks (and it does not ask with prompt=consent): they are not asked
 	// again.
 	Consented bool
+	// PromptConsent says the client asked prompt=consent: the person is
+	// asked, first-party client or not (OpenID Connect Core 3.1.2.1).
+	PromptConsent bool
+}
+
+// AskConsent reports whether the person must be asked to agree to the
+// client before the request goes back to it: a client not first-party
+// that they have not agreed to for all it asks, or any client that asks
+// prompt=consent.
+func (l Login) AskConsent() bool {
+	return l.PromptConsent || !(l.FirstParty || l.Consented)
 }
 
 // LoginFor returns the request id as its login page shows it to the
@@ -58,7 +69,7 @@ func (p *Provider) LoginFor(ctx context.Context, id string, auth *identity.Auth)
 		return Login{}, err
 	}
 	l := Login{ID: a.ID, ClientID: c.ID, ClientName: c.Name, FirstParty: c.FirstParty, Scopes: a.Scopes, LoginHint: a.LoginHint,
-		None: slices.Contains(a.Prompt, "none")}
+		None: slices.Contains(a.Prompt, "none"), PromptConsent: slices.Contains(a.Prompt, "consent")}
 	for _, loc := range strings.Fields(a.UILocales) {
 		if base, _, _ := strings.Cut(loc, "-"); equipe.ValidLocale(base) {
 			l.Locale = base

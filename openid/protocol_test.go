@@ -603,3 +603,74 @@ func TestProtocol_KeysThatDoNotOpenAreLoggedNotTold(t *testing.T) {
 		t.Errorf("the cause is not logged:\n%s", logs)
 	}
 }
+
+// TestProtocol_AnAuthorizationRequestThatCannotGoBackIsExplainedInThePersonsLanguage:
+// a request whose client or redirect URI is unknown cannot be answered at
+// the client (RFC 6749 4.1.2.1: the person is told, not redirected). The
+// person gets equipe's page, in their language, saying what to do and
+// what was wrong, rather than a line of plain text in English.
+func TestProtocol_AnAuthorizationRequestThatCannotGoBackIsExplainedInThePersonsLanguage(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}})
+	native := newRP(t, env, team.OIDCClientInput{Name: "CLI", RedirectURIs: []string{"http://127.0.0.1/callback"}, Public: true})
+	base := env.URL + "/oidc/authorize?response_type=code&scope=openid&state=s"
+	for name, u := range map[string]string{
+		"an unknown client":      base + "&client_id=nope&redirect_uri=" + url.QueryEscape(redirect),
+		"no client":              base + "&redirect_uri=" + url.QueryEscape(redirect),
+		"no redirect URI":        base + "&client_id=" + p.oauth.ClientID,
+		"a redirect URI not its": base + "&client_id=" + p.oauth.ClientID + "&redirect_uri=" + url.QueryEscape("https://evil.example/cb"),
+		"a loopback URI not its": base + "&client_id=" + native.oauth.ClientID + "&redirect_uri=" + url.QueryEscape("http://localhost:5000/callback"),
+	} {
+		r := send(t, ada.browser, "GET", u, nil)
+		page := body(r)
+		if r.StatusCode != 400 || r.Header.Get("Location") != "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(page, "Revenez à l’application") || !strings.Contains(page, `<html lang="fr"`) ||
+			strings.Contains(page, "If you have any questions") {
+			t.Errorf("%s, in French: %d %v\n%.2000s", name, r.StatusCode, r.Header, page)
+		}
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Accept-Language", "en")
+		r = do(t, env.Client(), req)
+		if page := body(r); r.StatusCode != 400 || !strings.Contains(page, "Go back to the application") {
+			t.Errorf("%s, in English: %d %.2000s", name, r.StatusCode, page)
+		}
+	}
+	// What was wrong is said, for whoever debugs the application.
+	r := send(t, ada.browser, "GET", base+"&client_id="+p.oauth.ClientID+"&redirect_uri="+url.QueryEscape("https://evil.example/cb"), nil)
+	if page := body(r); !strings.Contains(page, "(The requested redirect_uri is missing in the client configuration)") {
+		t.Errorf("the detail: %.2000s", page)
+	}
+}
+
+// TestProtocol_ARevocationWithoutATokenIsRefused: RFC 7009 2.1 requires
+// the token parameter. A client that names it otherwise (refresh_token=…)
+// or forgets it is told so (400 invalid_request, RFC 7009 2.2.1), not
+// answered 200 as if the token were revoked, while it still works. A
+// client that does not authenticate is still answered 401 first.
+func TestProtocol_ARevocationWithoutATokenIsRefused(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect}, Scopes: []string{"offline_access"}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("tokens: %v", err)
+	}
+	for _, form := range []url.Values{{}, {"refresh_token": {tok.RefreshToken}}, {"token": {""}, "token_type_hint": {"refresh_token"}}} {
+		var out map[string]any
+		if status := postAsClient(t, p, env.URL+"/oidc/revoke", form, &out); status != 400 || out["error"] != "invalid_request" {
+			t.Errorf("revoke %v: %d %v", form, status, out)
+		}
+	}
+	// The refresh token still works: nothing was revoked.
+	if _, err := p.oauth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Errorf("the refresh token after refused revocations: %v", err)
+	}
+	stranger := *p
+	stranger.oauth.ClientSecret = "wrong"
+	if status := postAsClient(t, &stranger, env.URL+"/oidc/revoke", url.Values{}, nil); status != 401 {
+		t.Errorf("a client that does not authenticate: %d", status)
+	}
+}

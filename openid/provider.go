@@ -122,9 +122,69 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 }
 
 // ServeHTTP serves discovery and the provider's endpoints under /oidc/.
-// The authorization request's account parameter, which op does not know,
-// passes to CreateAuthRequest through the request's context.
+// An authorization request that cannot be answered at the client's
+// redirect URI (no client, an unknown one, a redirect URI it did not
+// register), which op answers with a line of plain text, is answered with
+// equipe's page, in the person's language: RFC 6749 4.1.2.1 says to tell
+// the person, and not to redirect.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/oidc/authorize" {
+		p.serve(w, r)
+		return
+	}
+	held := &plainRefusal{ResponseWriter: w}
+	p.serve(held, r)
+	if held.held {
+		p.refuse(w, r, authorizeRefusal(held.text.String()))
+	}
+}
+
+// authorizeRefusal is the refusal of an authorization request that cannot
+// go back to the client, saying what op found wrong (detail, its words).
+func authorizeRefusal(detail string) error {
+	detail = strings.TrimSpace(detail)
+	if _, d, ok := strings.Cut(detail, "Description="); ok && strings.HasPrefix(detail, "ErrorType=") {
+		detail = d
+	}
+	// op's own advice to contact the administrator: the page says whom.
+	detail, _, _ = strings.Cut(detail, " If you have any questions")
+	detail = strings.TrimSuffix(detail, ".")
+	if len(detail) > 300 {
+		detail = detail[:300] + "…"
+	}
+	return &equipe.Error{Code: equipe.EBADREQUEST, Key: "oidc.authorize_invalid", Args: map[string]any{"detail": detail}}
+}
+
+// plainRefusal holds back an answer of 400 in plain text (http.Error's),
+// with its text, for ServeHTTP to answer its page instead; any other
+// answer goes through.
+type plainRefusal struct {
+	http.ResponseWriter
+	held bool
+	text strings.Builder
+}
+
+func (h *plainRefusal) WriteHeader(status int) {
+	if status == http.StatusBadRequest && strings.HasPrefix(h.Header().Get("Content-Type"), "text/plain") {
+		h.held = true
+		return
+	}
+	h.ResponseWriter.WriteHeader(status)
+}
+
+func (h *plainRefusal) Write(b []byte) (int, error) {
+	if h.held {
+		return h.text.Write(b)
+	}
+	return h.ResponseWriter.Write(b)
+}
+
+func (h *plainRefusal) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// serve is ServeHTTP. The authorization request's account parameter, which
+// op does not know, passes to CreateAuthRequest through the request's
+// context.
+func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/oidc/token":
 		r = p.tokenRequest(r)

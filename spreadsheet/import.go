@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe/i18n"
-	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -17,16 +16,17 @@ import (
 var exportOnly = []string{"status", "joined_at", "last_login_at", "created_at"}
 
 // columnNames maps every name a members file may give a column (its key,
-// its header in English and in French, folded) to the column's key.
+// its header in English and in French, folded by team.ImportFold) to the
+// column's key.
 func columnNames(cat *i18n.Catalog) map[string]string {
 	names := map[string]string{}
 	for _, cols := range [][]string{team.ImportColumns, exportOnly} {
 		for _, c := range cols {
-			names[store.Fold(c)] = c
-			names[store.Fold(strings.ReplaceAll(c, "_", " "))] = c
+			names[team.ImportFold(c)] = c
+			names[team.ImportFold(strings.ReplaceAll(c, "_", " "))] = c
 			for _, l := range []string{"en", "fr"} {
-				names[store.Fold(strings.TrimSuffix(cat.T(l, "csv.member."+c, nil), " (UTC)"))] = c
-				names[store.Fold(cat.T(l, "csv.member."+c, nil))] = c
+				names[team.ImportFold(strings.TrimSuffix(cat.T(l, "csv.member."+c, nil), " (UTC)"))] = c
+				names[team.ImportFold(cat.T(l, "csv.member."+c, nil))] = c
 			}
 		}
 	}
@@ -67,7 +67,7 @@ func ReadMembers(r io.Reader, cat *i18n.Catalog) (team.ImportFile, error) {
 	have := map[string]bool{}
 	for i, h := range header {
 		h = strings.TrimSpace(trimBOM(h))
-		key, ok := names[store.Fold(h)]
+		key, ok := names[team.ImportFold(h)]
 		switch {
 		case h == "":
 		case !ok:

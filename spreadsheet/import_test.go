@@ -60,3 +60,19 @@ func TestReadMembers_UTF8WithItsByteOrderMarkIsRead(t *testing.T) {
 		t.Fatalf("rows %+v, problems %+v", f.Rows, f.Problems)
 	}
 }
+
+// TestReadMembers_AHeaderMatchesWhicheverApostropheItIsTypedWith: the
+// French header "Envoyer l’invitation" is written with a typographic
+// apostrophe; a person typing it writes the keyboard's.
+func TestReadMembers_AHeaderMatchesWhicheverApostropheItIsTypedWith(t *testing.T) {
+	for _, header := range []string{"Envoyer l’invitation", "Envoyer l'invitation", "ENVOYER L'INVITATION", "Send invitation"} {
+		f, err := spreadsheet.ReadMembers(strings.NewReader("E-mail;"+header+"\r\nzoe@x.example;oui\r\n"), i18n.MustLoad())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []team.ImportRow{{Line: 2, Cells: map[string]string{"email": "zoe@x.example", "send_invitation": "oui"}}}
+		if len(f.Problems) != 0 || !reflect.DeepEqual(f.Rows, want) {
+			t.Errorf("%s: rows %+v, problems %+v", header, f.Rows, f.Problems)
+		}
+	}
+}

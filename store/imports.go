@@ -70,6 +70,15 @@ func (w Writes) CreateImport(ctx context.Context, m *MemberImport, rows []Import
 	return nil
 }
 
+// KeepNewestPlannedImports deletes the account's planned imports but its
+// keep newest, with their rows.
+func (w Writes) KeepNewestPlannedImports(ctx context.Context, account equipe.ID, keep int) error {
+	_, err := w.exec(ctx, `DELETE FROM member_imports WHERE account_id = $1 AND status = 'planned' AND id NOT IN (
+		SELECT id FROM member_imports WHERE account_id = $1 AND status = 'planned' ORDER BY created_at DESC, id DESC LIMIT $2)`,
+		account, keep)
+	return err
+}
+
 // Import returns the account's import id (ENOTFOUND for none).
 func (q Queries) Import(ctx context.Context, account, id equipe.ID) (MemberImport, error) {
 	var m MemberImport

@@ -387,11 +387,13 @@ func (w Writes) SkipQueuedWebhookDeliveries(ctx context.Context, endpoint equipe
 // RequeueWebhookDelivery makes a delivery of the endpoint due again at now
 // (a manual re-delivery), whatever its status but processing: its next
 // attempt is manual, outside the retry schedule, which neither it nor its
-// failure moves on. Returns ENOTFOUND when there is none, ECONFLICT while
-// it is being sent.
+// failure moves on. A delivery that was delivered is so no longer: it
+// waits for its new attempt, which dates it again when it succeeds (the
+// earlier success stays among its attempts). Returns ENOTFOUND when there
+// is none, ECONFLICT while it is being sent.
 func (w Writes) RequeueWebhookDelivery(ctx context.Context, endpoint, event equipe.ID, now time.Time) error {
-	n, err := w.exec(ctx, `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3, manual = 1
-		WHERE endpoint_id = $1 AND event_id = $2 AND status <> 'processing'`, endpoint, event, micros(now))
+	n, err := w.exec(ctx, `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3, manual = 1,
+		delivered_at = NULL WHERE endpoint_id = $1 AND event_id = $2 AND status <> 'processing'`, endpoint, event, micros(now))
 	if err != nil {
 		return err
 	}
@@ -619,12 +621,15 @@ func (db *DB) RecordWebhookOutcomes(ctx context.Context, claim string, outcomes 
 				continue
 			}
 			a := o.Attempt
+			// A success is an attempt without error: a delivery
+			// re-delivered since it succeeded shows no delivered_at,
+			// but its success still proves the endpoint alive.
 			var recorded bool
 			var first, since sql.NullInt64
 			if err := tx.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_attempts WHERE id = $3),
 				(SELECT MIN(at) FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2),
-				(SELECT MAX(delivered_at) FROM webhook_deliveries WHERE endpoint_id = $1
-				AND delivered_at >= (SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2))`,
+				(SELECT MAX(at) FROM webhook_attempts WHERE endpoint_id = $1 AND error_code = ''
+				AND at >= (SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2))`,
 				a.EndpointID, a.EventID, a.ID).Scan(&recorded, &first, &since); err != nil {
 				return wrap(err)
 			}

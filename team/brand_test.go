@@ -2,6 +2,8 @@ package team_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"testing"
@@ -32,11 +34,21 @@ func (b *bench) startBrand(t *testing.T) *brand.Live {
 
 func str(s string) *string { return &s }
 
-// pngImage is the smallest file http.DetectContentType takes for a PNG,
-// padded to n bytes.
+// onePixel is a PNG file of one pixel.
+const onePixel = "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0b\x49\x44\x41\x54\x78\x9c\x63\x60\x00\x02\x00\x00\x05\x00\x01\x7a\x5e\xab\x3f\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82"
+
+// pngHeader is the start of a PNG file of w × h pixels: its signature and
+// header, all a reader of its size reads.
+func pngHeader(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = append(binary.BigEndian.AppendUint32(ihdr, h), 8, 6, 0, 0, 0)
+	b := append(binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), 13), ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
+}
+
+// pngImage is a PNG file of one pixel padded to n bytes.
 func pngImage(n int) []byte {
-	b := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, max(0, n-8))...)
-	return b
+	return append([]byte(onePixel), make([]byte, max(0, n-len(onePixel)))...)
 }
 
 func TestUpdateBrand_OnlyTheInstanceSetsItAndItIsInForceAtOnce(t *testing.T) {
@@ -146,8 +158,12 @@ func TestUpdateBrand_EachBadSettingIsRefusedByNameAndNothingChanges(t *testing.T
 			{"a name of two lines", team.BrandInput{Name: str("Acme\nCloud")}, "name", "brand.name_invalid"},
 			{"a logo that is no image", team.BrandInput{Logo: []byte("GIF89a…")}, "logo", "brand.image_kind"},
 			{"a logo too large", team.BrandInput{Logo: pngImage(brand.MaxImageBytes + 1)}, "logo", "brand.image_too_big"},
+			{"a logo of too many pixels", team.BrandInput{Logo: pngHeader(20000, 20000)}, "logo", "brand.image_dimensions"},
+			{"a logo that only starts as a PNG", team.BrandInput{Logo: []byte("\x89PNG\r\n\x1a\n not one")}, "logo", "brand.image_kind"},
 			{"an empty favicon", team.BrandInput{Favicon: []byte{}}, "favicon", "brand.image_empty"},
 			{"a favicon with a script", team.BrandInput{Favicon: []byte(`<svg><script>alert(1)</script></svg>`)}, "favicon", "brand.image_unsafe"},
+			{"a logo with a script in a namespace", team.BrandInput{Logo: []byte(`<svg xmlns:s="http://www.w3.org/2000/svg"><s:script>alert(1)</s:script></svg>`)}, "logo", "brand.image_unsafe"},
+			{"a logo that loads an image from elsewhere", team.BrandInput{Logo: []byte(`<svg><image href="https://tracker.example/p.png"/></svg>`)}, "logo", "brand.image_external"},
 			{"a support address that is none", team.BrandInput{SupportEmail: str("help at acme")}, "support_email", "brand.email_invalid"},
 			{"a support page that is no web address", team.BrandInput{SupportURL: str("ftp://acme.example/")}, "support_url", "brand.url_invalid"},
 			{"a relative terms link", team.BrandInput{TermsURL: str("/terms")}, "terms_url", "brand.url_invalid"},

@@ -31,6 +31,10 @@ const (
 	importsPerAccount = 10
 	// plannedImportTTL is how long a planned import waits to be started.
 	plannedImportTTL = 24 * time.Hour
+	// plannedPerAccount bounds the planned imports an account keeps, rows
+	// and all (each upload on the page keeps one): a new plan deletes the
+	// oldest beyond it.
+	plannedPerAccount = 10
 )
 
 // ImportColumns are the columns a members file may have, by key: a file
@@ -50,12 +54,14 @@ type ImportRow struct {
 
 // ImportProblem is why a line of a file cannot be imported: the line, the
 // column at fault ("" for the whole line), and a message key with its
-// arguments.
+// arguments. Email is the line's address as the file gives it, to say
+// which member the line is about ("" for the first line).
 type ImportProblem struct {
 	Line   int
 	Column string
 	Key    string
 	Args   map[string]any
+	Email  string
 }
 
 // ImportFile is a members file as read: its rows, and the problems found
@@ -119,8 +125,8 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // the resources, the last administrator, an external ID another member
 // has. Besides, a row may not repeat an earlier row's address or external
 // ID, nor hold a cell a spreadsheet would run. With
-// keep, a plan without problems is kept as an import to start. The actor
-// needs members.manage.
+// keep, a plan without problems is kept as an import to start (the account
+// keeps its plannedPerAccount newest). The actor needs members.manage.
 func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
 		return ImportPlan{}, err
@@ -133,7 +139,16 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	if len(f.Rows) == 0 && len(plan.Problems) == 0 {
 		plan.Problems = append(plan.Problems, ImportProblem{Line: 1, Key: "import.empty"})
 	}
+	if slices.ContainsFunc(f.Problems, func(p ImportProblem) bool { return p.Key == "import.column_missing" }) {
+		// Without its column of addresses, every line would be told it has
+		// none, burying the one problem under thousands.
+		return plan, nil
+	}
 	resources, err := s.DB.Resources(ctx, account)
+	if err != nil {
+		return ImportPlan{}, err
+	}
+	roles, err := s.importRoles(ctx, account)
 	if err != nil {
 		return ImportPlan{}, err
 	}
@@ -152,10 +167,7 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 		add := func(col, key string, args map[string]any) {
 			problems = append(problems, ImportProblem{Line: row.Line, Column: col, Key: key, Args: args})
 		}
-		d, key, err := s.importData(ctx, account, row, resources, add)
-		if err != nil {
-			return ImportPlan{}, err
-		}
+		d, key := importDataOf(row, resources, roles, add)
 		ds[i] = d
 		repeated := false
 		if key != "" {
@@ -219,6 +231,13 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 			stored = append(stored, store.ImportRow{Line: row.Line, Data: string(b)})
 		}
 	}
+	emails := make(map[int]string, len(f.Rows))
+	for _, row := range f.Rows {
+		emails[row.Line] = strings.TrimSpace(row.Cells["email"])
+	}
+	for i := range plan.Problems {
+		plan.Problems[i].Email = emails[plan.Problems[i].Line]
+	}
 	slices.SortStableFunc(plan.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 	if !keep || len(plan.Problems) > 0 {
 		return plan, nil
@@ -229,7 +248,12 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	}
 	m := store.MemberImport{ID: equipe.NewID(), AccountID: account, Actor: string(who), Status: "planned",
 		Total: len(stored), CreatedAt: s.now()}
-	if err := s.DB.Write(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, &m, stored) }); err != nil {
+	if err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateImport(ctx, &m, stored); err != nil {
+			return err
+		}
+		return tx.KeepNewestPlannedImports(ctx, account, plannedPerAccount)
+	}); err != nil {
 		return ImportPlan{}, err
 	}
 	plan.ID = &m.ID
@@ -239,7 +263,7 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 // refusalColumn is the column a refusal without fields is about.
 func refusalColumn(key string) string {
 	switch {
-	case strings.HasPrefix(key, "role."), key == "member.outranks", key == "member.last_admin":
+	case strings.HasPrefix(key, "role."), key == "member.outranks", key == "member.last_admin", key == "import.role_required":
 		return "role"
 	case strings.Contains(key, "resource"):
 		return "resources"
@@ -249,24 +273,90 @@ func refusalColumn(key string) string {
 	return ""
 }
 
-// importData reads a row into what it does, adding its problems of form
-// (those no use case sees: a resource named in a cell, a yes or no); it
-// returns the comparison key of its address ("" when invalid).
-func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportRow, resources []equipe.Resource, add func(col, key string, args map[string]any)) (importData, string, error) {
+// importRoleNames is what a members file may call the account's roles by:
+// each role's key as it is, and, folded (ImportFold), its key and its
+// names in either language. A folded name two roles answer to is kept
+// with no key: the file must say which.
+type importRoleNames struct {
+	keys   map[string]bool
+	folded map[string]string
+}
+
+// importRoles returns the names the account's roles go by in a file: the
+// catalogue's and the account's own.
+func (s *Service) importRoles(ctx context.Context, account equipe.ID) (importRoleNames, error) {
+	custom, err := s.DB.Roles(ctx, account)
+	if err != nil {
+		return importRoleNames{}, err
+	}
+	n := importRoleNames{keys: map[string]bool{}, folded: map[string]string{}}
+	add := func(key string, names ...string) {
+		n.keys[key] = true
+		for _, name := range append(names, key) {
+			f := ImportFold(name)
+			if f == "" {
+				continue
+			}
+			if have, ok := n.folded[f]; ok && have != key {
+				n.folded[f] = ""
+				continue
+			}
+			n.folded[f] = key
+		}
+	}
+	for _, r := range s.Catalogue.Roles {
+		add(r.Key, r.Label.FR, r.Label.EN)
+	}
+	for _, r := range custom {
+		add(r.Key, r.LabelFR, r.LabelEN)
+	}
+	return n, nil
+}
+
+// role returns the key of the role a cell names: its key as it is, else
+// its key or name in either language, case, accents and the kind of
+// apostrophe ignored. It returns the problem's key when no role, or more
+// than one, answers to the name.
+func (n importRoleNames) role(cell string) (key, problem string) {
+	if n.keys[cell] {
+		return cell, ""
+	}
+	key, ok := n.folded[ImportFold(cell)]
+	switch {
+	case !ok:
+		return "", "role.unknown"
+	case key == "":
+		return "", "import.role_ambiguous"
+	}
+	return key, ""
+}
+
+// ImportFold is how a members file's names compare (its columns' headers,
+// its roles): store.Fold, with the typographic apostrophe a word processor
+// writes taken for the one a keyboard types.
+func ImportFold(s string) string { return store.Fold(apostrophes.Replace(s)) }
+
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02bc", "'")
+
+// importDataOf reads a row into what it does, adding its problems of form
+// (those no use case sees: a resource or a role named in a cell, a yes or
+// no); it returns the comparison key of its address ("" when invalid). A
+// row without a role keeps a member's; a newcomer needs one, which
+// importRow says.
+func importDataOf(row ImportRow, resources []equipe.Resource, roles importRoleNames, add func(col, key string, args map[string]any)) (importData, string) {
 	c := row.Cells
-	d := importData{Email: strings.TrimSpace(c["email"]), FirstName: c["first_name"], LastName: c["last_name"],
-		Role: strings.TrimSpace(c["role"])}
+	d := importData{Email: strings.TrimSpace(c["email"]), FirstName: c["first_name"], LastName: c["last_name"]}
 	_, key, problem := identity.NormalizeEmail(d.Email)
 	if problem != "" {
 		add("email", problem, nil)
 		key = ""
 	}
-	if d.Role == "" {
-		add("role", "import.role_required", nil)
-	} else if _, found, err := s.resolveRole(ctx, s.DB.Queries, account, d.Role); err != nil {
-		return d, "", err
-	} else if !found {
-		add("role", "role.unknown", nil)
+	if cell := strings.TrimSpace(c["role"]); cell != "" {
+		role, problem := roles.role(cell)
+		if problem != "" {
+			add("role", problem, map[string]any{"name": cell})
+		}
+		d.Role = role
 	}
 	if t, ok := c["title"]; ok {
 		d.Title = &t
@@ -305,7 +395,7 @@ func (s *Service) importData(ctx context.Context, account equipe.ID, row ImportR
 	default:
 		add("send_invitation", "import.yes_no", nil)
 	}
-	return d, key, nil
+	return d, key
 }
 
 // resourceNamed finds the account's resource with the ID or the name
@@ -368,6 +458,9 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		}
 	}
 	if existing == nil {
+		if d.Role == "" {
+			return "", &equipe.Error{Code: equipe.EINVALID, Key: "import.role_required"}
+		}
 		in := NewMember{Email: d.Email, FirstName: d.FirstName, LastName: d.LastName, Role: d.Role,
 			SendInvitation: d.SendInvitation}
 		if d.Title != nil {
@@ -390,7 +483,7 @@ func (s *Service) importRow(ctx context.Context, actor Actor, account equipe.ID,
 		return "added", err
 	}
 	var ch MemberChange
-	if d.Role != existing.Role {
+	if d.Role != "" && d.Role != existing.Role {
 		ch.Role = &d.Role
 	}
 	if d.Title != nil && strings.TrimSpace(*d.Title) != existing.Title {
@@ -593,7 +686,7 @@ func (s *Service) ImportStatus(ctx context.Context, actor Actor, account, id equ
 		var d importData
 		json.Unmarshal([]byte(r.Data), &d)
 		p.SkippedRows = append(p.SkippedRows, ImportProblem{Line: r.Line, Column: refusalColumn(r.Reason), Key: r.Reason,
-			Args: map[string]any{"email": d.Email}})
+			Args: map[string]any{"email": d.Email}, Email: d.Email})
 	}
 	return p, nil
 }

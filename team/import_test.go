@@ -415,3 +415,162 @@ func TestImport_AnExternalIDTwiceOrAnotherMembersIsAProblemOfTheDryRun(t *testin
 		}
 	})
 }
+
+func TestImport_AFileWithoutARoleUpdatesMembersAndAsksOneOnlyOfNewcomers(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		zed := s.joined("zed", "manager")
+		yan := s.joined("yan", "collaborator")
+		// No role column: the members keep theirs; a newcomer needs one.
+		file := "email,external_id\n" +
+			s.email("zed") + ",Z-1\n" +
+			s.email("yan") + ",Y-1\n" +
+			"new@" + s.domain + ",N-1\n"
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		if want := []problem{{4, "role", "import.role_required"}}; !slices.Equal(got, want) || plan.Updates != 2 {
+			t.Fatalf("problems %v, %d updates; want %v and 2 updates", got, plan.Updates, want)
+		}
+		// A role column whose cell is empty leaves the member's role too.
+		file = "email,role,external_id\n" +
+			s.email("zed") + ",,Z-1\n" +
+			s.email("yan") + ",,Y-1\n"
+		plan, err = s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil || len(plan.Problems) > 0 || plan.Updates != 2 {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID); err != nil || p.Updated != 2 || p.Skipped != 0 {
+			t.Fatalf("import: %+v %v", p.MemberImport, err)
+		}
+		if m := s.member(zed.ID); m.Role != "manager" || m.ExternalID != "Z-1" {
+			t.Errorf("zed: role %q, external ID %q", m.Role, m.ExternalID)
+		}
+		if m := s.member(yan.ID); m.Role != "collaborator" || m.ExternalID != "Y-1" {
+			t.Errorf("yan: role %q, external ID %q", m.Role, m.ExternalID)
+		}
+	})
+}
+
+func TestImport_ARoleIsNamedByItsKeyOrItsNameInEitherLanguage(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		if _, err := s.s.CreateRole(ctx, s.admin(), s.account, team.RoleInput{Key: "kiosk", LabelFR: "Borne d’accueil",
+			LabelEN: "Kiosk"}); err != nil {
+			t.Fatal(err)
+		}
+		// A custom role named as a built-in one: the name says neither.
+		if _, err := s.s.CreateRole(ctx, s.admin(), s.account, team.RoleInput{Key: "visitor", LabelFR: "Visiteur",
+			LabelEN: "Guest"}); err != nil {
+			t.Fatal(err)
+		}
+		file := "E-mail;Rôle;Ressources\n" +
+			"a@" + s.domain + ";Administrateur;product 2\n" +
+			"b@" + s.domain + ";Manager;product 2\n" +
+			"c@" + s.domain + ";  COLLABORATEUR ;product 2\n" +
+			"d@" + s.domain + ";borne d'accueil;product 2\n" +
+			"e@" + s.domain + ";Kiosk;product 2\n" +
+			"f@" + s.domain + ";Invité;product 2\n" +
+			"g@" + s.domain + ";guest;product 2\n" +
+			"h@" + s.domain + ";Guest;product 2\n" +
+			"i@" + s.domain + ";Wizard;product 2\n"
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		want := []problem{{9, "role", "import.role_ambiguous"}, {10, "role", "role.unknown"}}
+		if !slices.Equal(got, want) || plan.Adds != 7 {
+			t.Fatalf("problems %v, %d adds; want %v and 7 adds", got, plan.Adds, want)
+		}
+		file = strings.Join(slices.Delete(strings.SplitAfter(file, "\n"), 8, 10), "")
+		plan, err = s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil || len(plan.Problems) > 0 {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		for name, role := range map[string]string{"a": "admin", "b": "manager", "c": "collaborator", "d": "kiosk",
+			"e": "kiosk", "f": "guest", "g": "guest"} {
+			u, err := s.db.UserByEmailKey(ctx, name+"@"+s.domain)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if m := s.member(u.ID); m.Role != role {
+				t.Errorf("%s: role %q, want %q", name, m.Role, role)
+			}
+		}
+	})
+}
+
+func TestImport_AFileWithoutItsEmailColumnIsToldSoOnceNotOnEveryLine(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		file := "Adresse e-mail;Prénom;Rôle\n"
+		for i := range 500 {
+			file += fmt.Sprintf("p%d@%s;Ana;collaborator\n", i, s.domain)
+		}
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []problem
+		for _, p := range plan.Problems {
+			got = append(got, problem{p.Line, p.Column, p.Key})
+		}
+		want := []problem{{1, "Adresse e-mail", "import.column_unknown"}, {1, "email", "import.column_missing"}}
+		if !slices.Equal(got, want) || plan.ID != nil || plan.Rows != 500 {
+			t.Fatalf("problems %v (%d rows), kept %v; want %v", got, plan.Rows, plan.ID, want)
+		}
+	})
+}
+
+func TestImport_AnAccountKeepsItsNewestPlannedImportsOnly(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		// Each upload of the page keeps its plan, rows and all, to be
+		// started: uploads never started must not pile up for a day.
+		file := "email,role,resources\n"
+		for i := range 50 {
+			file += fmt.Sprintf("p%d@%s,collaborator,product 2\n", i, s.domain)
+		}
+		var ids []equipe.ID
+		for range 15 {
+			plan, err := s.s.PlanImport(ctx, s.admin(), s.account, readFile(t, file), true)
+			if err != nil || plan.ID == nil {
+				t.Fatalf("plan: %+v %v", plan, err)
+			}
+			ids = append(ids, *plan.ID)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM member_imports WHERE account_id = $1 AND status = 'planned'`, s.account); n != 10 {
+			t.Errorf("%d planned imports kept, want 10", n)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM member_import_rows`); n != 10*50 {
+			t.Errorf("%d rows of planned imports kept, want 500", n)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, ids[0]); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Errorf("the oldest plan started: %v", err)
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, ids[14]); err != nil {
+			t.Errorf("the newest plan: %v", err)
+		}
+	})
+}

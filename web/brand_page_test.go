@@ -49,8 +49,11 @@ func shownBrand() url.Values {
 		"stylesheet": {".brand img { max-height: 3rem; }\n"}, "key_prefix": {"acmecloud_"}}
 }
 
-// pngOf is a file that reads as a PNG, n bytes long.
-func pngOf(n int) []byte { return append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, n-8)...) }
+// onePixel is a PNG file of one pixel.
+const onePixel = "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0b\x49\x44\x41\x54\x78\x9c\x63\x60\x00\x02\x00\x00\x05\x00\x01\x7a\x5e\xab\x3f\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82"
+
+// pngOf is a PNG file of one pixel padded to n bytes.
+func pngOf(n int) []byte { return append([]byte(onePixel), make([]byte, n-len(onePixel))...) }
 
 // TestBrandPage_SavedNameIsOnTheVeryNextPageAndEmail: an instance
 // administrator renames the product on the brand page; the very next page

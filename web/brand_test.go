@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -111,5 +112,46 @@ func TestBrand_EmailsOfABrandedInstanceNeverSayEquipe(t *testing.T) {
 		if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, want) {
 			t.Errorf("the email lacks %s:\n%s", want, m.Text)
 		}
+	}
+}
+
+// TestBrand_AFileIsCachedLongOnlyUnderItsOwnDigest: the pages link the
+// brand's files by their digest (?v=), so that URL may be kept a year. Asked
+// for without it (/favicon.ico) or by another digest (a page of a process
+// that put a new brand in force a moment before this one), the answer must
+// be checked again, by its ETag, rather than kept a day under a URL that
+// names another brand.
+func TestBrand_AFileIsCachedLongOnlyUnderItsOwnDigest(t *testing.T) {
+	env := startBranded(t)
+	c := env.Client()
+	b := env.App.Config.Brand
+	for _, f := range []struct{ path, version string }{
+		{"/static/brand.css", b.CSSVersion()},
+		{"/static/brand/logo", b.Logo.Version()},
+		{"/static/brand/favicon", b.Favicon.Version()},
+	} {
+		p := get(t, c, env.URL+f.path+"?v="+f.version)
+		etag := p.Header.Get("ETag")
+		if p.Status != 200 || p.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || etag == "" {
+			t.Errorf("%s by its digest: %d, Cache-Control %q, ETag %q", f.path, p.Status, p.Header.Get("Cache-Control"), etag)
+		}
+		for _, u := range []string{f.path, f.path + "?v=0123456789ab"} {
+			p := get(t, c, env.URL+u)
+			if p.Status != 200 || p.Header.Get("Cache-Control") != "no-cache" || p.Header.Get("ETag") != etag {
+				t.Errorf("%s: %d, Cache-Control %q, ETag %q", u, p.Status, p.Header.Get("Cache-Control"), p.Header.Get("ETag"))
+			}
+			if p := get(t, c, env.URL+u, "If-None-Match", etag); p.Status != http.StatusNotModified {
+				t.Errorf("%s asked again with its ETag: %d, want 304", u, p.Status)
+			}
+		}
+	}
+	if p := get(t, c, env.URL+"/favicon.ico"); p.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("/favicon.ico: Cache-Control %q", p.Header.Get("Cache-Control"))
+	}
+	// Without a brand's icon, the built-in one answers /favicon.ico: kept
+	// no longer, since a brand's may replace it.
+	plain := apptest.Start(t, "sqlite", apptest.Options{})
+	if p := get(t, plain.Client(), plain.URL+"/favicon.ico"); p.Status != 200 || p.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("the built-in /favicon.ico: %d, Cache-Control %q", p.Status, p.Header.Get("Cache-Control"))
 	}
 }

@@ -14,7 +14,8 @@ import (
 // /login/oidc is where the OpenID Connect provider sends a person for a
 // client's authorization request: they log in through equipe's own pages
 // (password, then their second factor), pick the account the client will
-// see when they have several, and consent to a client not first-party.
+// see when they have several, and consent to a client not first-party (or
+// to any that asks prompt=consent).
 
 // oidcConsentPage asks the person to agree to a client, in an account.
 type oidcConsentPage struct {
@@ -23,7 +24,7 @@ type oidcConsentPage struct {
 	Scopes   []string
 	Accounts []oidcAccountChoice
 	Fixed    bool // the client asked for the account: no choice
-	Consent  bool // false for a first-party client: only the account is asked
+	Consent  bool // false for a first-party client (without prompt=consent): only the account is asked
 }
 
 type oidcAccountChoice struct {
@@ -70,7 +71,7 @@ func (w *Web) oidcLogin(rw http.ResponseWriter, r *http.Request) error {
 		return redirect(rw, r, "/login?"+q.Encode())
 	}
 	pick := len(l.Accounts) > 1 && l.Account == nil
-	if (l.FirstParty || l.Consented) && !pick {
+	if !l.AskConsent() && !pick {
 		to, err := w.SignIn.Allow(r.Context(), id, *auth, l.Account)
 		if team.IsEnrolmentRequired(err) {
 			if l.None {
@@ -115,7 +116,7 @@ func (w *Web) showOIDCConsent(rw http.ResponseWriter, r *http.Request, l openid.
 		p.Form = f
 	}
 	d := oidcConsentPage{ID: l.ID, Client: l.ClientName, Scopes: l.Scopes, Fixed: l.Account != nil && len(l.Accounts) > 1,
-		Consent: !l.FirstParty}
+		Consent: l.AskConsent()}
 	for _, a := range l.Accounts {
 		if d.Fixed && *l.Account != a.ID {
 			continue

@@ -84,6 +84,11 @@ func TestLoginSecondStep_AsksForACodeOrARecoveryCodeAndThenLogsIn(t *testing.T) 
 		!strings.Contains(p.Body, `autocomplete="one-time-code"`) || !strings.Contains(p.Body, "Utiliser un code de secours") {
 		t.Fatalf("second step page: %d\n%s", p.Status, p.Body)
 	}
+	p = post(t, c, env.URL+"/login/second-factor", url.Values{"code": {" "}, "method": {"totp"}, "next": {"/privacy"}})
+	if p.Status != 422 || !strings.Contains(p.Body, "Saisissez un code de votre application d’authentification") ||
+		!strings.Contains(p.Body, `aria-invalid="true"`) {
+		t.Fatalf("no code: %d\n%s", p.Status, p.Body)
+	}
 	p = post(t, c, env.URL+"/login/second-factor", url.Values{"code": {"12345"}, "method": {"totp"}, "next": {"/privacy"}})
 	if p.Status != 422 || !strings.Contains(p.Body, "Ce code n’est pas correct.") || !strings.Contains(p.Body, `aria-invalid="true"`) {
 		t.Fatalf("wrong code: %d\n%s", p.Status, p.Body)
@@ -198,6 +203,11 @@ func TestSecurityPage_NewRecoveryCodesAndRemovingTheAppNeedThePasswordAndSaySoBe
 
 	if p := get(t, c, env.URL+"/me/security/totp/remove"); p.Status != 200 || !strings.Contains(p.Body, `id="f-code"`) {
 		t.Fatalf("remove form: %d", p.Status)
+	}
+	p = post(t, c, env.URL+"/me/security/totp/remove", url.Values{"password": {""}, "code": {""}})
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-password"`) || !strings.Contains(p.Body, `id="e-code"`) ||
+		!strings.Contains(p.Body, "Saisissez votre mot de passe pour confirmer.") {
+		t.Fatalf("nothing typed: %d\n%s", p.Status, p.Body)
 	}
 	p = post(t, c, env.URL+"/me/security/totp/remove", url.Values{"password": {"lovelace rode the number engine"}, "code": {"12"}})
 	if p.Status != 422 || !strings.Contains(p.Body, `id="e-code"`) {

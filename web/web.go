@@ -324,8 +324,8 @@ func (w *Web) Handler() (http.Handler, error) {
 	// their content (?v=): a new brand is fetched at once. Each answer is
 	// the brand in force's, which an administrator may change.
 	mux.HandleFunc("GET /static/brand.css", func(rw http.ResponseWriter, r *http.Request) {
-		css, _ := w.Brand.CSS()
-		serveBrandFile(rw, r, "text/css; charset=utf-8", css)
+		css, version := w.Brand.CSS()
+		serveBrandFile(rw, r, "text/css; charset=utf-8", version, css)
 	})
 	mux.HandleFunc("GET /static/brand/logo", func(rw http.ResponseWriter, r *http.Request) {
 		logo := w.Brand.Load().Logo
@@ -333,19 +333,20 @@ func (w *Web) Handler() (http.Handler, error) {
 			w.fail(rw, r, equipe.Errorf(equipe.ENOTFOUND, "error.not_found"))
 			return
 		}
-		serveBrandFile(rw, r, logo.Type, logo.Data)
+		serveBrandFile(rw, r, logo.Type, logo.Version(), logo.Data)
 	})
 	// Browsers ask for /favicon.ico of their own accord, whatever the
 	// pages' <link rel="icon">: they get the same icon rather than a 404.
 	serveIcon := func(rw http.ResponseWriter, r *http.Request) {
 		icon := w.Brand.Load().Favicon
 		if icon == nil {
+			// Checked again each time: a brand's icon may replace it.
 			rw.Header().Set("Content-Type", "image/svg+xml")
-			rw.Header().Set("Cache-Control", "public, max-age=86400")
+			rw.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(rw, r, static, "favicon.svg")
 			return
 		}
-		serveBrandFile(rw, r, icon.Type, icon.Data)
+		serveBrandFile(rw, r, icon.Type, icon.Version(), icon.Data)
 	}
 	mux.HandleFunc("GET /static/brand/favicon", serveIcon)
 	mux.HandleFunc("GET /favicon.ico", serveIcon)
@@ -355,11 +356,22 @@ func (w *Web) Handler() (http.Handler, error) {
 	return mux, nil
 }
 
-// serveBrandFile answers with one of the brand's files. An SVG is
-// sandboxed besides the site's policy: opened on its own, it runs nothing.
-func serveBrandFile(rw http.ResponseWriter, r *http.Request, contentType string, data []byte) {
+// serveBrandFile answers with one of the brand's files, version its
+// digest. Asked for by that digest (?v=, as the pages and emails link it),
+// it is kept a year: another brand has another URL. Asked for otherwise,
+// without it (/favicon.ico) or by another digest (a page of a process that
+// put a new brand in force a moment before this one did), it is checked
+// again each time, by its ETag, so that no cache keeps what the brand was
+// under a URL that names what it is. An SVG is sandboxed besides the
+// site's policy: opened on its own, it runs nothing.
+func serveBrandFile(rw http.ResponseWriter, r *http.Request, contentType, version string, data []byte) {
 	rw.Header().Set("Content-Type", contentType)
-	rw.Header().Set("Cache-Control", "public, max-age=86400")
+	rw.Header().Set("ETag", `"`+version+`"`)
+	if r.URL.Query().Get("v") == version {
+		rw.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		rw.Header().Set("Cache-Control", "no-cache")
+	}
 	if contentType == "image/svg+xml" {
 		rw.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	}

@@ -856,3 +856,95 @@ func TestDelivery_AnAnswerWithNulBytesIsKept(t *testing.T) {
 		}
 	})
 }
+
+// TestRedelivery_ADeliveredMessageQueuedAgainIsNoLongerShownDelivered: a
+// delivery re-delivered after it succeeded waits as queued, with no
+// delivered_at, until its new attempt: the log shows where it stands now,
+// the earlier success staying in its attempts. Its new success dates it
+// again; its new failure leaves it undelivered.
+func TestRedelivery_ADeliveredMessageQueuedAgainIsNoLongerShownDelivered(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		rc := newReceiver(t)
+		ep, _ := r.endpoint(t, &r.account, rc.URL, "contact.created")
+		r.contact(t, "Lovelace")
+		r.runOnce(t)
+		id := r.deliveries(t, ep.ID)[0].EventID
+		first, err := r.st.Team.WebhookDelivery(ctx, r.admin, &r.account, ep.ID, id)
+		if err != nil || first.Status != equipe.DeliveryDelivered || first.DeliveredAt.IsZero() {
+			t.Fatalf("delivered: %+v, %v", first, err)
+		}
+		r.st.Clock.Advance(time.Minute)
+		if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.st.Team.WebhookDelivery(ctx, r.admin, &r.account, ep.ID, id)
+		if err != nil || d.Status != equipe.DeliveryQueued || !d.DeliveredAt.IsZero() ||
+			!d.NextAttemptAt.Equal(r.st.Clock.Now()) || len(d.Attempts) != 1 || d.Attempts[0].ErrorCode != "" {
+			t.Errorf("queued again: %+v, %v", d, err)
+		}
+		r.runOnce(t)
+		d, err = r.st.Team.WebhookDelivery(ctx, r.admin, &r.account, ep.ID, id)
+		if err != nil || d.Status != equipe.DeliveryDelivered || !d.DeliveredAt.After(first.DeliveredAt) ||
+			!d.DeliveredAt.Equal(d.LastAttemptAt) || len(d.Attempts) != 2 {
+			t.Errorf("delivered again: %+v, %v", d, err)
+		}
+		rc.status.Store(http.StatusServiceUnavailable)
+		if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		r.runOnce(t)
+		d, err = r.st.Team.WebhookDelivery(ctx, r.admin, &r.account, ep.ID, id)
+		if err != nil || d.Status != equipe.DeliveryQueued || !d.DeliveredAt.IsZero() || d.ResponseCode != 503 ||
+			len(d.Attempts) != 3 {
+			t.Errorf("re-delivered and failed: %+v, %v", d, err)
+		}
+	})
+}
+
+// TestRetries_ASuccessBeforeARedeliveryStillKeepsTheEndpointEnabled: a
+// delivery that succeeded while another was retried proves the endpoint
+// alive, even when it is re-delivered afterwards and no longer shows as
+// delivered.
+func TestRetries_ASuccessBeforeARedeliveryStillKeepsTheEndpointEnabled(t *testing.T) {
+	storetest.EachConfig(t, func(t *testing.T, db *store.DB, cfg store.Config) {
+		r := newRig(t, db, cfg)
+		ep, _ := r.endpoint(t, &r.account, "https://hooks.example.com/w", "contact.created")
+		r.contact(t, "Lovelace")
+		start := r.st.Clock.Now().Add(time.Second)
+		record := func(at time.Time, status equipe.DeliveryStatus) []equipe.ID {
+			t.Helper()
+			ds, err := db.ClaimWebhookDeliveries(ctx, at, time.Minute, 1, "w")
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("claimed %d (%v)", len(ds), err)
+			}
+			a := equipe.WebhookAttempt{ID: equipe.NewID(), EndpointID: ep.ID, EventID: ds[0].EventID, At: at,
+				ResponseCode: 503, ErrorCode: webhook.ErrorStatus, Error: "answered 503"}
+			if status == equipe.DeliveryDelivered {
+				a.ResponseCode, a.ErrorCode, a.Error = 204, "", ""
+			}
+			failing, err := db.RecordWebhookOutcomes(ctx, "w", []store.WebhookOutcome{{Attempt: a, Status: status,
+				Next: at.Add(time.Minute)}}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return failing
+		}
+		record(start, equipe.DeliveryQueued) // Lovelace's first attempt fails: retried in a minute
+		r.contact(t, "Hopper")
+		r.st.Clock.Advance(10 * time.Second)
+		// Lovelace is not due yet: Hopper's is claimed, and delivered.
+		record(start.Add(10*time.Second), equipe.DeliveryDelivered)
+		hopper := r.deliveries(t, ep.ID)[0]
+		if hopper.Status != equipe.DeliveryDelivered {
+			t.Fatalf("Hopper's: %+v", hopper)
+		}
+		if err := r.st.Team.RedeliverWebhook(ctx, r.admin, &r.account, ep.ID, hopper.EventID); err != nil {
+			t.Fatal(err)
+		}
+		record(start.Add(20*time.Second), equipe.DeliveryQueued) // Hopper's re-delivery fails
+		if failing := record(start.Add(time.Hour), equipe.DeliveryAbandoned); len(failing) != 0 {
+			t.Errorf("an endpoint that succeeded within the window: failing %v", failing)
+		}
+	})
+}
