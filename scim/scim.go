@@ -52,8 +52,9 @@ type call struct {
 	r       *http.Request
 	actor   team.Actor
 	account equipe.Account
-	locale  string            // the account's: the language of role names
-	roles   map[string]string // the account's custom roles' names, once read
+	locale  string                    // the account's: the language of role names
+	roles   map[string]string         // the account's custom roles' names, once read
+	times   map[string]team.RoleTimes // the account's roles' times, once read
 }
 
 // Handler returns the handler of every path under Prefix.
@@ -226,14 +227,13 @@ type listResponse struct {
 	Resources    []any    `json:"Resources"`
 }
 
-// meta is a resource's metadata.
-//
-// It has no lastModified: a member's changes are their events in the audit
-// log, not one time kept with them, and a time that is not the last change
-// would mislead a directory comparing it (RFC 7643 §3.1 makes it optional).
+// meta is a resource's metadata (RFC 7643 §3.1): lastModified is the last
+// change of what the resource shows (equipe.Member.UpdatedAt,
+// team.RoleTimes).
 type meta struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
 	Location     string `json:"location"`
 }
 

@@ -54,12 +54,14 @@ type ImportRow struct {
 
 // ImportProblem is why a line of a file cannot be imported: the line, the
 // column at fault ("" for the whole line), and a message key with its
-// arguments.
+// arguments. Email is the line's address as the file gives it, to say
+// which member the line is about ("" for the first line).
 type ImportProblem struct {
 	Line   int
 	Column string
 	Key    string
 	Args   map[string]any
+	Email  string
 }
 
 // ImportFile is a members file as read: its rows, and the problems found
@@ -228,6 +230,13 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 			}
 			stored = append(stored, store.ImportRow{Line: row.Line, Data: string(b)})
 		}
+	}
+	emails := make(map[int]string, len(f.Rows))
+	for _, row := range f.Rows {
+		emails[row.Line] = strings.TrimSpace(row.Cells["email"])
+	}
+	for i := range plan.Problems {
+		plan.Problems[i].Email = emails[plan.Problems[i].Line]
 	}
 	slices.SortStableFunc(plan.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 	if !keep || len(plan.Problems) > 0 {
@@ -677,7 +686,7 @@ func (s *Service) ImportStatus(ctx context.Context, actor Actor, account, id equ
 		var d importData
 		json.Unmarshal([]byte(r.Data), &d)
 		p.SkippedRows = append(p.SkippedRows, ImportProblem{Line: r.Line, Column: refusalColumn(r.Reason), Key: r.Reason,
-			Args: map[string]any{"email": d.Email}})
+			Args: map[string]any{"email": d.Email}, Email: d.Email})
 	}
 	return p, nil
 }
