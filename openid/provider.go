@@ -192,6 +192,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
 		}
+		if a, ok := httpauth.Auth(r); ok {
+			r = r.WithContext(context.WithValue(r.Context(), browserUserKey{}, a.User.ID))
+		}
 		if err := p.loopbackRedirect(r.Context(), r.FormValue("client_id"), r.FormValue("redirect_uri")); err != nil {
 			op.AuthRequestError(w, r, nil, err, p.op)
 			return
@@ -363,6 +366,10 @@ func (p *Provider) TerminateSessionFromRequest(ctx context.Context, req *op.EndS
 const loggedOutPath = "/login?done=logout"
 
 type accountKey struct{}
+
+// browserUserKey holds the person logged in on the browser that makes an
+// authorization request, if any.
+type browserUserKey struct{}
 
 // accountHint returns the account the client asked for, "" for none.
 func accountHint(ctx context.Context) string {
@@ -584,7 +591,7 @@ func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 // The others are ignored, as OpenID Connect Core 3.1.2.1 asks of scopes the
 // provider does not grant, and RFC 6749 section 3.3 lets it grant less than
 // asked; the token response's scope says what was granted.
-func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hinted string) (op.AuthRequest, error) {
 	cid, err := equipe.ParseID(req.ClientID)
 	if err != nil {
 		return nil, errUnknownClient()
@@ -632,6 +639,9 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		a.MaxAge = int64(*req.MaxAge)
 	}
 	a.AccountHint = accountHint(ctx)
+	if err := p.hintedPerson(ctx, &a, hinted); err != nil {
+		return nil, err
+	}
 	err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteAuthRequests(ctx, now); err != nil {
 			return err
@@ -642,6 +652,27 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		return nil, err
 	}
 	return authRequest{a: a}, nil
+}
+
+// hintedPerson holds the request a to the person its id_token_hint names
+// (hinted, their subject; "" for no hint) when someone else is logged in
+// on the browser (OpenID Connect Core 3.1.2.1): under prompt=none it is
+// answered login_required, since only the hinted person's login would do;
+// otherwise the person logs in again (the form is not filled with the
+// hinted person's address: a hint does not tell who it names to whoever
+// holds the browser).
+func (p *Provider) hintedPerson(ctx context.Context, a *store.AuthRequest, hinted string) error {
+	current, loggedIn := ctx.Value(browserUserKey{}).(equipe.ID)
+	if hinted == "" || !loggedIn || current.String() == hinted {
+		return nil
+	}
+	if slices.Contains(a.Prompt, oidc.PromptNone) {
+		return oidc.ErrLoginRequired().WithDescription("the person the id_token_hint names is not the one logged in")
+	}
+	if !slices.Contains(a.Prompt, oidc.PromptLogin) {
+		a.Prompt = append(slices.Clone(a.Prompt), oidc.PromptLogin)
+	}
+	return nil
 }
 
 func localeTags(ls oidc.Locales) []string {
