@@ -106,6 +106,14 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/ResourceTypes/{id}", s.resourceType)
 	mux.HandleFunc("GET "+Prefix+"/Schemas", s.schemas)
 	mux.HandleFunc("GET "+Prefix+"/Schemas/{id}", s.schema)
+	// The service has no /Me: the key that calls is an account's, not a
+	// person's. RFC 7644 §3.11 answers that with 501, the same for every
+	// account and method, as discovery answers without a key.
+	me := func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &scimError{status: http.StatusNotImplemented, key: "scim.me_unsupported"})
+	}
+	mux.HandleFunc(Prefix+"/Me", me)
+	mux.HandleFunc(Prefix+"/Me/", me)
 	mux.HandleFunc("/scim/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &scimError{status: http.StatusNotFound, key: "error.not_found"})
 	})
