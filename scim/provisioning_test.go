@@ -88,8 +88,10 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if r.JSON["externalId"] != "00u1abc" {
 			t.Fatalf("the external ID again: %s", r.Raw)
 		}
-		// No time of last change that is not one.
-		if m := r.JSON["meta"].(map[string]any); m["lastModified"] != nil || m["created"] == nil {
+		// The time of the last change, since the creation (see
+		// TestMeta_LastModifiedMovesWithWhatTheResourceShows).
+		if m := r.JSON["meta"].(map[string]any); m["lastModified"] == nil || m["created"] == nil ||
+			m["lastModified"].(string) < m["created"].(string) {
 			t.Fatalf("meta %v", m)
 		}
 

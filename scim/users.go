@@ -54,7 +54,7 @@ func (c *call) user(e team.DirectoryEntry) userResource {
 		Title: m.Title, Active: m.Status != equipe.MemberSuspended,
 		Emails: []email{{Value: e.Email, Type: "work", Primary: true}},
 		Groups: []groupRef{{Value: m.Role, Ref: c.location("/Groups/" + m.Role), Display: c.roleName(m.Role)}},
-		Meta: meta{ResourceType: "User", Created: stamp(m.CreatedAt),
+		Meta: meta{ResourceType: "User", Created: stamp(m.CreatedAt), LastModified: stamp(later(m.CreatedAt, m.UpdatedAt)),
 			Location: c.location("/Users/" + m.UserID.String())}}
 	if e.FirstName != "" || e.LastName != "" {
 		formatted := strings.TrimSpace(e.FirstName + " " + e.LastName)
@@ -62,6 +62,14 @@ func (c *call) user(e team.DirectoryEntry) userResource {
 		u.DisplayName = formatted
 	}
 	return u
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func stamp(t time.Time) string {
