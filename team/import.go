@@ -29,6 +29,10 @@ const (
 	importLease = time.Minute
 	// importsPerAccount bounds the imports an account starts in an hour.
 	importsPerAccount = 10
+	// checksPerAccount bounds the files an account checks in an hour (dry
+	// runs, and the checks that precede imports): a check of 10,000 rows
+	// holds the database for seconds.
+	checksPerAccount = 30
 	// plannedImportTTL is how long a planned import waits to be started.
 	plannedImportTTL = 24 * time.Hour
 	// plannedPerAccount bounds the planned imports an account keeps, rows
@@ -126,7 +130,9 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // has. Besides, a row may not repeat an earlier row's address or external
 // ID, nor hold a cell a spreadsheet would run. With
 // keep, a plan without problems is kept as an import to start (the account
-// keeps its plannedPerAccount newest). The actor needs members.manage.
+// keeps its plannedPerAccount newest). The actor needs members.manage. An
+// account checks at most checksPerAccount files an hour
+// (import.check_throttled).
 func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
 		return ImportPlan{}, err
@@ -134,6 +140,11 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	if len(f.Rows) > MaxImportRows {
 		return ImportPlan{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
 			Fields: []equipe.FieldError{{Field: "file", Key: "import.too_many", Args: map[string]any{"max": MaxImportRows}}}}
+	}
+	if err := s.do(ctx, actor, func(u *work.Unit) error {
+		return u.Limit(ctx, "import:check:account:"+account.String(), checksPerAccount, time.Hour, "import.check_throttled")
+	}); err != nil {
+		return ImportPlan{}, err
 	}
 	plan := ImportPlan{Rows: len(f.Rows), Problems: slices.Clone(f.Problems)}
 	if len(f.Rows) == 0 && len(plan.Problems) == 0 {
