@@ -242,6 +242,10 @@ func (c *call) applyGroupPatch(r access.Role, ops []operation) error {
 			if !ok {
 				return badRequest(noTarget, "scim.patch_no_path", nil)
 			}
+			values, err := underSchema(values, schemaGroup)
+			if err != nil {
+				return err
+			}
 			for k, v := range values {
 				switch strings.ToLower(k) {
 				case "displayname":

@@ -318,3 +318,34 @@ func TestUsers_AnEmptyExternalIDIsUnassigned(t *testing.T) {
 		}
 	})
 }
+
+// TestPatch_AttributesUnderTheirSchemaURN: a PATCH without a path may name
+// the core attributes under their schema's URN, as a resource carries an
+// extension's (RFC 7644 3.5.2: the value holds the attributes to replace).
+// They are applied, not dropped in silence, for a User as for a Group; a
+// value there that is not an object is refused and changes nothing.
+func TestPatch_AttributesUnderTheirSchemaURN(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "alan@" + tn.domain}), http.StatusCreated)
+		id, _ := r.JSON["id"].(string)
+		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "replace", "value": map[string]any{
+			"urn:ietf:params:scim:schemas:core:2.0:User":                 map[string]any{"title": "Logician", "active": "False"},
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"department": "Hut 8"},
+		}}), http.StatusOK)
+		if r.JSON["title"] != "Logician" || r.JSON["active"] != false {
+			t.Fatalf("patched: %s", r.Raw)
+		}
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Users/"+id, tn.key, patchOp(map[string]any{"op": "replace", "value": map[string]any{
+			"title": "Codebreaker", "urn:ietf:params:scim:schemas:core:2.0:User": "Codebreaker"}})), http.StatusBadRequest, "invalidValue")
+		if m, _ := tn.member(t, id); m.Title != "Logician" {
+			t.Fatalf("title %q after a refusal", m.Title)
+		}
+		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "add", "value": map[string]any{
+			"urn:ietf:params:scim:schemas:core:2.0:Group": map[string]any{"members": []any{map[string]any{"value": id}}}}}),
+			http.StatusNoContent)
+		if m, _ := tn.member(t, id); m.Role != "manager" {
+			t.Fatalf("role %s", m.Role)
+		}
+	})
+}
