@@ -205,6 +205,22 @@ type Member struct {
 	// LastLoginAt is the member's last login to this account (logging in
 	// with it current, or switching to it); zero: never.
 	LastLoginAt time.Time
+	// UpdatedAt is when what a directory sees of the member last changed
+	// (SCIM's meta.lastModified): their role, whether they are suspended,
+	// their title, their external ID, the names the account shows them
+	// under or their login email (Touch); CreatedAt until then.
+	UpdatedAt time.Time
+}
+
+// Touch sets m.UpdatedAt to at when m, changed from before, shows a
+// directory something else: another role, title or external ID, or a
+// suspension begun or lifted (being created, invited or joined is all one
+// to a directory: active).
+func (m *Member) Touch(before Member, at time.Time) {
+	if m.Role != before.Role || m.Title != before.Title || m.ExternalID != before.ExternalID ||
+		(m.Status == MemberSuspended) != (before.Status == MemberSuspended) {
+		m.UpdatedAt = at
+	}
 }
 
 // ShownNames returns the names an account shows its member m, whose

@@ -193,7 +193,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 			if err := w.SetPassword(ctx, u.ID, hash, now); err != nil {
 				return err
 			}
-			if err := w.SetUserNames(ctx, u.ID, first, last); err != nil {
+			if err := w.SetUserNames(ctx, u.ID, first, last, w.Now()); err != nil {
 				return err
 			}
 			u.FirstName, u.LastName, u.PasswordHash = first, last, hash

@@ -133,7 +133,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID equipe.ID, ch Profil
 			u.TimeZone = zone
 		}
 		if after := event.ProfileOf(u); after != before {
-			if err := w.SetProfile(ctx, &u); err != nil {
+			if err := w.SetProfile(ctx, &u, w.Now()); err != nil {
 				return err
 			}
 			if after.FirstName != before.FirstName || after.LastName != before.LastName {

@@ -275,7 +275,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, secret string, o equipe.Ori
 		if err := w.SetPassword(ctx, u.ID, p.PasswordHash, now); err != nil {
 			return err
 		}
-		if err := w.SetUserIdentity(ctx, u.ID, p.FirstName, p.LastName, p.Locale); err != nil {
+		if err := w.SetUserIdentity(ctx, u.ID, p.FirstName, p.LastName, p.Locale, w.Now()); err != nil {
 			return err
 		}
 		if err := w.MarkEmailVerified(ctx, u.ID, now); err != nil {

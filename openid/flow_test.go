@@ -793,3 +793,47 @@ func TestProvider_ALogoutWithoutAnIDTokenAsksThePerson(t *testing.T) {
 		t.Error("a refresh token outlived the logout")
 	}
 }
+
+// TestProvider_AnIDTokenHintOfAnotherPersonIsNotAnsweredForTheOneLoggedIn:
+// a client that checks silently (prompt=none) that the person it knows by
+// their ID token is still logged in gets login_required when someone else
+// is logged in on the browser (OpenID Connect Core 3.1.2.1, id_token_hint),
+// not a code for that other person; asked with a page, the login form
+// comes (without the hinted person's address, which the hint does not
+// tell). The person the hint names gets their code at once.
+func TestProvider_AnIDTokenHintOfAnotherPersonIsNotAnsweredForTheOneLoggedIn(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	bob := signUp(t, env, "bob@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", FirstParty: true, RedirectURIs: []string{redirect}})
+	verifier := oauth2.GenerateVerifier()
+	q := p.authorize(t, ada.browser, p.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil)
+	tok, err := p.oauth.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint, _ := tok.Extra("id_token").(string)
+	follow := func(c *http.Client, u string) *http.Response {
+		r := send(t, c, "GET", u, nil)
+		if loc := r.Header.Get("Location"); strings.HasPrefix(loc, "/") {
+			return send(t, c, "GET", env.URL+loc, nil)
+		}
+		return r
+	}
+	silent := func(state string) string {
+		return p.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"),
+			oauth2.SetAuthURLParam("id_token_hint", hint))
+	}
+	r := follow(bob.browser, silent("s1"))
+	to := r.Header.Get("Location") + strings.TrimPrefix(r.Header.Get("Refresh"), "0;url=")
+	if !strings.HasPrefix(to, redirect) || !strings.Contains(to, "error=login_required") || !strings.Contains(to, "state=s1") {
+		t.Errorf("prompt=none, another person logged in: %d %q", r.StatusCode, to)
+	}
+	if r := follow(ada.browser, silent("s2")); !strings.Contains(r.Header.Get("Refresh"), "/oidc/authorize/callback") {
+		t.Errorf("prompt=none, the hinted person logged in: %d %v", r.StatusCode, r.Header)
+	}
+	r = follow(bob.browser, p.oauth.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("id_token_hint", hint)))
+	if page := body(r); r.StatusCode != 200 || !strings.Contains(page, `name="password"`) || strings.Contains(page, "ada@example.com") {
+		t.Errorf("with a page, another person logged in: %d %v\n%.3000s", r.StatusCode, r.Header, page)
+	}
+}

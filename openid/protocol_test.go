@@ -674,3 +674,59 @@ func TestProtocol_ARevocationWithoutATokenIsRefused(t *testing.T) {
 		t.Errorf("a client that does not authenticate: %d", status)
 	}
 }
+
+// TestProtocol_ALogoutRequestThatCannotBeAnsweredIsExplainedOnAPage: the
+// end-session endpoint is where a browser is sent; a request it refuses (a
+// post-logout URI the client did not register, an ID token it did not
+// issue, an unknown client) is explained on equipe's page in the person's
+// language, not answered with JSON, and logs nobody out.
+func TestProtocol_ALogoutRequestThatCannotBeAnsweredIsExplainedOnAPage(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	ada := signUp(t, env, "ada@example.com")
+	p := newRP(t, env, team.OIDCClientInput{Name: "Vendor app", RedirectURIs: []string{redirect},
+		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}})
+	for name, q := range map[string]string{
+		"a post-logout URI not registered": "client_id=" + p.oauth.ClientID + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"),
+		"an ID token not issued":           "id_token_hint=garbage",
+		"an unknown client":                "client_id=nope&post_logout_redirect_uri=" + url.QueryEscape("http://127.0.0.1:9/bye"),
+	} {
+		for _, c := range []*http.Client{ada.browser, env.Client()} {
+			req := mustRequest(t, "GET", env.URL+"/oidc/end_session?"+q)
+			req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+			r := do(t, c, req)
+			if c == ada.browser && strings.HasPrefix(r.Header.Get("Location"), "/logout/confirm") {
+				continue // asked first: nothing was refused yet
+			}
+			page := body(r)
+			if r.StatusCode != 400 || r.Header.Get("Location") != "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+				!strings.Contains(page, "Revenez à l’application") && !strings.Contains(page, "Go back to the application") {
+				t.Errorf("%s: %d %v\n%.1500s", name, r.StatusCode, r.Header, page)
+			}
+		}
+		// A program that asks no page gets the protocol's JSON error.
+		r := send(t, env.Client(), "GET", env.URL+"/oidc/end_session?"+q, nil)
+		if r.StatusCode < 400 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || !strings.Contains(body(r), `"error"`) {
+			t.Errorf("%s, no page asked: %d %v", name, r.StatusCode, r.Header)
+		}
+	}
+	if r := send(t, ada.browser, "GET", env.URL+"/api/v1/me", nil); r.StatusCode != 200 {
+		t.Errorf("the session after refused logouts: %d", r.StatusCode)
+	}
+}
+
+// TestProtocol_TheAuthorizationServerMetadataIsServedToo: OAuth 2.0
+// clients that discover the server by RFC 8414 (its well-known URI,
+// oauth-authorization-server) find the same document as OpenID Connect
+// Discovery's, which RFC 8414 says it may be.
+func TestProtocol_TheAuthorizationServerMetadataIsServedToo(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	oidcDoc := body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))
+	res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/oauth-authorization-server"))
+	doc := body(res)
+	var d map[string]any
+	if err := json.Unmarshal([]byte(doc), &d); err != nil || res.StatusCode != 200 ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || d["issuer"] != env.URL ||
+		d["token_endpoint"] != env.URL+"/oidc/token" || doc != oidcDoc {
+		t.Errorf("RFC 8414 metadata: %d %v %.500s", res.StatusCode, err, doc)
+	}
+}

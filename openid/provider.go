@@ -1,10 +1,12 @@
 package openid
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -127,22 +129,59 @@ func New(issuer string, w *work.Runner, t *team.Service, keys *Keys, log *slog.L
 // register), which op answers with a line of plain text, is answered with
 // equipe's page, in the person's language: RFC 6749 4.1.2.1 says to tell
 // the person, and not to redirect.
+//
+// So is, to a browser (a request that accepts HTML), a logout request that
+// op refuses with a JSON error (a post-logout URI the client did not
+// register, an ID token it did not issue, an unknown client): the person
+// is sent there by the client, and RP-Initiated Logout 1.0 has the
+// provider tell them. A program that asks no page gets the JSON error.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/oidc/authorize" {
+	var held *heldRefusal
+	switch {
+	case r.URL.Path == "/oidc/authorize":
+		held = &heldRefusal{ResponseWriter: w, media: "text/plain", key: "oidc.authorize_invalid"}
+	case r.URL.Path == "/oidc/end_session" && strings.Contains(r.Header.Get("Accept"), "text/html"):
+		held = &heldRefusal{ResponseWriter: w, media: "application/json", key: "oidc.end_session_invalid"}
+	default:
 		p.serve(w, r)
 		return
 	}
-	held := &plainRefusal{ResponseWriter: w}
 	p.serve(held, r)
 	if held.held {
-		p.refuse(w, r, authorizeRefusal(held.text.String()))
+		p.refuse(w, r, held.refusal())
 	}
 }
 
-// authorizeRefusal is the refusal of an authorization request that cannot
-// go back to the client, saying what op found wrong (detail, its words).
-func authorizeRefusal(detail string) error {
-	detail = strings.TrimSpace(detail)
+// heldRefusal holds back op's answer of a client error (4xx) in media,
+// with its text, for ServeHTTP to answer its page instead; any other
+// answer goes through.
+type heldRefusal struct {
+	http.ResponseWriter
+	media, key string
+	held       bool
+	text       strings.Builder
+}
+
+func (h *heldRefusal) WriteHeader(status int) {
+	if status >= 400 && status < 500 && strings.HasPrefix(h.Header().Get("Content-Type"), h.media) {
+		h.held = true
+		return
+	}
+	h.ResponseWriter.WriteHeader(status)
+}
+
+// refusal is the refusal the page explains, saying what op found wrong
+// (detail, its words: a JSON error's description or its code, or the
+// text of a plain one).
+func (h *heldRefusal) refusal() error {
+	detail := strings.TrimSpace(h.text.String())
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if h.media == "application/json" && json.Unmarshal([]byte(detail), &e) == nil {
+		detail = cmp.Or(e.Description, e.Error)
+	}
 	if _, d, ok := strings.Cut(detail, "Description="); ok && strings.HasPrefix(detail, "ErrorType=") {
 		detail = d
 	}
@@ -152,34 +191,17 @@ func authorizeRefusal(detail string) error {
 	if len(detail) > 300 {
 		detail = detail[:300] + "…"
 	}
-	return &equipe.Error{Code: equipe.EBADREQUEST, Key: "oidc.authorize_invalid", Args: map[string]any{"detail": detail}}
+	return &equipe.Error{Code: equipe.EBADREQUEST, Key: h.key, Args: map[string]any{"detail": detail}}
 }
 
-// plainRefusal holds back an answer of 400 in plain text (http.Error's),
-// with its text, for ServeHTTP to answer its page instead; any other
-// answer goes through.
-type plainRefusal struct {
-	http.ResponseWriter
-	held bool
-	text strings.Builder
-}
-
-func (h *plainRefusal) WriteHeader(status int) {
-	if status == http.StatusBadRequest && strings.HasPrefix(h.Header().Get("Content-Type"), "text/plain") {
-		h.held = true
-		return
-	}
-	h.ResponseWriter.WriteHeader(status)
-}
-
-func (h *plainRefusal) Write(b []byte) (int, error) {
+func (h *heldRefusal) Write(b []byte) (int, error) {
 	if h.held {
 		return h.text.Write(b)
 	}
 	return h.ResponseWriter.Write(b)
 }
 
-func (h *plainRefusal) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+func (h *heldRefusal) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // serve is ServeHTTP. The authorization request's account parameter, which
 // op does not know, passes to CreateAuthRequest through the request's
@@ -191,6 +213,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	case "/oidc/authorize":
 		if a := r.FormValue(AccountParam); a != "" {
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
+		}
+		if a, ok := httpauth.Auth(r); ok {
+			r = r.WithContext(context.WithValue(r.Context(), browserUserKey{}, a.User.ID))
 		}
 		if err := p.loopbackRedirect(r.Context(), r.FormValue("client_id"), r.FormValue("redirect_uri")); err != nil {
 			op.AuthRequestError(w, r, nil, err, p.op)
@@ -363,6 +388,10 @@ func (p *Provider) TerminateSessionFromRequest(ctx context.Context, req *op.EndS
 const loggedOutPath = "/login?done=logout"
 
 type accountKey struct{}
+
+// browserUserKey holds the person logged in on the browser that makes an
+// authorization request, if any.
+type browserUserKey struct{}
 
 // accountHint returns the account the client asked for, "" for none.
 func accountHint(ctx context.Context) string {
@@ -584,7 +613,7 @@ func (r authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 // The others are ignored, as OpenID Connect Core 3.1.2.1 asks of scopes the
 // provider does not grant, and RFC 6749 section 3.3 lets it grant less than
 // asked; the token response's scope says what was granted.
-func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hinted string) (op.AuthRequest, error) {
 	cid, err := equipe.ParseID(req.ClientID)
 	if err != nil {
 		return nil, errUnknownClient()
@@ -632,6 +661,9 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		a.MaxAge = int64(*req.MaxAge)
 	}
 	a.AccountHint = accountHint(ctx)
+	if err := p.hintedPerson(ctx, &a, hinted); err != nil {
+		return nil, err
+	}
 	err = p.Work.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteAuthRequests(ctx, now); err != nil {
 			return err
@@ -642,6 +674,27 @@ func (p *Provider) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		return nil, err
 	}
 	return authRequest{a: a}, nil
+}
+
+// hintedPerson holds the request a to the person its id_token_hint names
+// (hinted, their subject; "" for no hint) when someone else is logged in
+// on the browser (OpenID Connect Core 3.1.2.1): under prompt=none it is
+// answered login_required, since only the hinted person's login would do;
+// otherwise the person logs in again (the form is not filled with the
+// hinted person's address: a hint does not tell who it names to whoever
+// holds the browser).
+func (p *Provider) hintedPerson(ctx context.Context, a *store.AuthRequest, hinted string) error {
+	current, loggedIn := ctx.Value(browserUserKey{}).(equipe.ID)
+	if hinted == "" || !loggedIn || current.String() == hinted {
+		return nil
+	}
+	if slices.Contains(a.Prompt, oidc.PromptNone) {
+		return oidc.ErrLoginRequired().WithDescription("the person the id_token_hint names is not the one logged in")
+	}
+	if !slices.Contains(a.Prompt, oidc.PromptLogin) {
+		a.Prompt = append(slices.Clone(a.Prompt), oidc.PromptLogin)
+	}
+	return nil
 }
 
 func localeTags(ls oidc.Locales) []string {

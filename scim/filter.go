@@ -3,6 +3,7 @@ package scim
 import (
 	"cmp"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	filter "github.com/scim2/filter-parser/v2"
@@ -19,10 +20,46 @@ func parseFilter(s string) (filter.Expression, error) {
 		return nil, badRequest(invalidFilter, "scim.filter_invalid", map[string]any{"filter": s})
 	}
 	e, err := filter.ParseFilter([]byte(flat))
-	if err != nil {
+	if err != nil || !datesRead(e) {
 		return nil, badRequest(invalidFilter, "scim.filter_invalid", map[string]any{"filter": s})
 	}
 	return e, nil
+}
+
+// isDateTime reports whether the path names a dateTime attribute: meta's
+// created and lastModified, which compare by time (RFC 7644 3.4.2.2).
+func isDateTime(p filter.AttributePath) bool {
+	sub := p.SubAttributeName()
+	return strings.EqualFold(p.AttributeName, "meta") &&
+		(strings.EqualFold(sub, "created") || strings.EqualFold(sub, "lastModified"))
+}
+
+// dateTime reads a dateTime (RFC 3339, with or without fractions of a
+// second).
+func dateTime(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, unescape(s))
+	return t, err == nil
+}
+
+// datesRead reports whether every comparison of a dateTime attribute in
+// the filter is with a dateTime.
+func datesRead(e filter.Expression) bool {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		return datesRead(e.Left) && datesRead(e.Right)
+	case *filter.NotExpression:
+		return datesRead(e.Expression)
+	case *filter.AttributeExpression:
+		if isDateTime(e.AttributePath) && e.Operator != filter.PR {
+			_, ok := dateTime(e.CompareValue)
+			return ok
+		}
+	}
+	return true
 }
 
 // flattenValuePaths rewrites each comparison of a value path's
@@ -251,6 +288,9 @@ func matches(e filter.Expression, res map[string]any, core string) bool {
 	case *filter.AttributeExpression:
 		name := strings.ToLower(e.AttributePath.AttributeName)
 		exact := caseExact[name] && e.AttributePath.SubAttribute == nil
+		if isDateTime(e.AttributePath) && e.Operator != filter.PR {
+			return compareTimes(lookup(res, e.AttributePath, core, true), e.Operator, e.CompareValue)
+		}
 		for _, v := range asList(lookup(res, e.AttributePath, core, true)) {
 			if compare(v, e.Operator, e.CompareValue, exact) {
 				return true
@@ -383,6 +423,21 @@ func compare(have any, op filter.CompareOperator, want any, exact bool) bool {
 		return op == filter.NE
 	}
 	return false
+}
+
+// compareTimes applies the operator to a dateTime of the resource and the
+// filter's, by time; an absent one meets only ne. A text operator (co, sw,
+// ew) compares the text as written.
+func compareTimes(have any, op filter.CompareOperator, want any) bool {
+	h, hok := dateTime(have)
+	w, _ := dateTime(want) // parseFilter checked it
+	switch {
+	case op == filter.CO || op == filter.SW || op == filter.EW:
+		return compare(have, op, want, true)
+	case !hok:
+		return op == filter.NE
+	}
+	return ordered(op, h.Compare(w))
 }
 
 // ordered applies a comparison operator to the result of cmp.Compare.

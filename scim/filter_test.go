@@ -91,6 +91,15 @@ func TestFilter_Matches(t *testing.T) {
 		{`name pr and not (active eq false)`, true},
 		{`meta.created gt "2026-01-01T00:00:00Z"`, true},
 		{`meta.created lt "2025-01-01T00:00:00Z"`, false},
+		// A dateTime compares by time (RFC 7644 3.4.2.2), not as text:
+		// fractions of a second, another offset, the same instant.
+		{`meta.created eq "2026-01-02T00:00:00.000Z"`, true},
+		{`meta.created ge "2026-01-02T00:00:00.000Z"`, true},
+		{`meta.created gt "2026-01-01T23:59:59.5Z"`, true},
+		{`meta.created eq "2026-01-02T01:00:00+01:00"`, true},
+		{`meta.created lt "2026-01-02T00:30:00+01:00"`, false},
+		{`meta.created ne "2026-01-02T01:00:00+01:00"`, false},
+		{`meta.lastModified gt "2020-01-01T00:00:00Z"`, false},
 		{`nickName ne "x"`, true},
 	} {
 		e, err := parseFilter(c.filter)
@@ -99,6 +108,23 @@ func TestFilter_Matches(t *testing.T) {
 		}
 		if got := matches(e, user, schemaUser); got != c.want {
 			t.Errorf("%s: %v, want %v", c.filter, got, c.want)
+		}
+	}
+}
+
+// TestFilter_ADateTimeMustBeOne: a dateTime attribute compared with a value
+// that is no dateTime is an invalid filter, not a comparison of text.
+func TestFilter_ADateTimeMustBeOne(t *testing.T) {
+	for _, f := range []string{`meta.created gt "yesterday"`, `meta.lastModified le 2026`,
+		`userName eq "a" and meta.LASTMODIFIED ge "2026-01-02"`} {
+		_, err := parseFilter(f)
+		if se, ok := err.(*scimError); !ok || se.scimType != invalidFilter {
+			t.Errorf("%s: %v, want invalidFilter", f, err)
+		}
+	}
+	for _, f := range []string{`meta.created pr`, `meta.created gt "2026-01-02T00:00:00Z"`, `meta.resourceType eq "User"`} {
+		if _, err := parseFilter(f); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

@@ -32,8 +32,17 @@ type memberRef struct {
 
 // group is the role as a Group, with its members when withMembers.
 func (c *call) group(r access.Role, withMembers bool) (groupResource, error) {
+	if c.times == nil {
+		times, err := c.s.Team.RoleTimes(c.r.Context(), c.actor, c.account.ID)
+		if err != nil {
+			return groupResource{}, err
+		}
+		c.times = times
+	}
+	t := c.times[r.Key]
 	g := groupResource{Schemas: []string{schemaGroup}, ID: r.Key, DisplayName: r.Label.In(c.locale),
-		Meta: meta{ResourceType: "Group", Location: c.location("/Groups/" + r.Key)}}
+		Meta: meta{ResourceType: "Group", Created: stamp(t.Created), LastModified: stamp(t.Changed),
+			Location: c.location("/Groups/" + r.Key)}}
 	if !withMembers {
 		return g, nil
 	}
@@ -232,6 +241,10 @@ func (c *call) applyGroupPatch(r access.Role, ops []operation) error {
 			values, ok := op.value.(map[string]any)
 			if !ok {
 				return badRequest(noTarget, "scim.patch_no_path", nil)
+			}
+			values, err := underSchema(values, schemaGroup)
+			if err != nil {
+				return err
 			}
 			for k, v := range values {
 				switch strings.ToLower(k) {

@@ -88,8 +88,10 @@ func TestEntraID_ProvisionsUpdatesDeactivatesAndDeletes(t *testing.T) {
 		if r.JSON["externalId"] != "00u1abc" {
 			t.Fatalf("the external ID again: %s", r.Raw)
 		}
-		// No time of last change that is not one.
-		if m := r.JSON["meta"].(map[string]any); m["lastModified"] != nil || m["created"] == nil {
+		// The time of the last change, since the creation (see
+		// TestMeta_LastModifiedMovesWithWhatTheResourceShows).
+		if m := r.JSON["meta"].(map[string]any); m["lastModified"] == nil || m["created"] == nil ||
+			m["lastModified"].(string) < m["created"].(string) {
 			t.Fatalf("meta %v", m)
 		}
 
@@ -313,6 +315,37 @@ func TestUsers_AnEmptyExternalIDIsUnassigned(t *testing.T) {
 		tn.call(t, "PUT", "/Users/"+id, map[string]any{"userName": email, "externalId": ""}, http.StatusOK)
 		if m, _ := tn.member(t, id); m.ExternalID != "" {
 			t.Errorf("an empty externalId kept %q", m.ExternalID)
+		}
+	})
+}
+
+// TestPatch_AttributesUnderTheirSchemaURN: a PATCH without a path may name
+// the core attributes under their schema's URN, as a resource carries an
+// extension's (RFC 7644 3.5.2: the value holds the attributes to replace).
+// They are applied, not dropped in silence, for a User as for a Group; a
+// value there that is not an object is refused and changes nothing.
+func TestPatch_AttributesUnderTheirSchemaURN(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "alan@" + tn.domain}), http.StatusCreated)
+		id, _ := r.JSON["id"].(string)
+		r = tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "replace", "value": map[string]any{
+			"urn:ietf:params:scim:schemas:core:2.0:User":                 map[string]any{"title": "Logician", "active": "False"},
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"department": "Hut 8"},
+		}}), http.StatusOK)
+		if r.JSON["title"] != "Logician" || r.JSON["active"] != false {
+			t.Fatalf("patched: %s", r.Raw)
+		}
+		scimError(t, do(t, env, "PATCH", "/scim/v2/Users/"+id, tn.key, patchOp(map[string]any{"op": "replace", "value": map[string]any{
+			"title": "Codebreaker", "urn:ietf:params:scim:schemas:core:2.0:User": "Codebreaker"}})), http.StatusBadRequest, "invalidValue")
+		if m, _ := tn.member(t, id); m.Title != "Logician" {
+			t.Fatalf("title %q after a refusal", m.Title)
+		}
+		tn.call(t, "PATCH", "/Groups/manager", patchOp(map[string]any{"op": "add", "value": map[string]any{
+			"urn:ietf:params:scim:schemas:core:2.0:Group": map[string]any{"members": []any{map[string]any{"value": id}}}}}),
+			http.StatusNoContent)
+		if m, _ := tn.member(t, id); m.Role != "manager" {
+			t.Fatalf("role %s", m.Role)
 		}
 	})
 }

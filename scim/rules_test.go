@@ -376,3 +376,27 @@ func TestGroups_TheNameIsComparedWithoutRegardToCase(t *testing.T) {
 		}
 	})
 }
+
+// TestMe_IsNotImplemented: the service has no /Me (RFC 7644 3.11: a
+// provider without it answers 501), whatever the method, with or without
+// a key, as a SCIM error.
+func TestMe_IsNotImplemented(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		for _, key := range []string{tn.key, ""} {
+			for _, c := range []struct{ method, path string }{
+				{"GET", "/scim/v2/Me"}, {"PUT", "/scim/v2/Me"}, {"PATCH", "/scim/v2/Me"}, {"DELETE", "/scim/v2/Me"},
+				{"POST", "/scim/v2/Me"}, {"GET", "/scim/v2/Me/groups"},
+			} {
+				var body any
+				if c.method != "GET" && c.method != "DELETE" {
+					body = newUser(map[string]any{"userName": "me@" + tn.domain})
+				}
+				scimError(t, do(t, env, c.method, c.path+"?attributes=userName", key, body), http.StatusNotImplemented, "")
+			}
+		}
+		if _, ok := tn.member(t, tn.admin.User.ID.String()); !ok {
+			t.Fatal("the administrator is gone")
+		}
+	})
+}

@@ -52,8 +52,9 @@ type call struct {
 	r       *http.Request
 	actor   team.Actor
 	account equipe.Account
-	locale  string            // the account's: the language of role names
-	roles   map[string]string // the account's custom roles' names, once read
+	locale  string                    // the account's: the language of role names
+	roles   map[string]string         // the account's custom roles' names, once read
+	times   map[string]team.RoleTimes // the account's roles' times, once read
 }
 
 // Handler returns the handler of every path under Prefix.
@@ -105,6 +106,14 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/ResourceTypes/{id}", s.resourceType)
 	mux.HandleFunc("GET "+Prefix+"/Schemas", s.schemas)
 	mux.HandleFunc("GET "+Prefix+"/Schemas/{id}", s.schema)
+	// The service has no /Me: the key that calls is an account's, not a
+	// person's. RFC 7644 §3.11 answers that with 501, the same for every
+	// account and method, as discovery answers without a key.
+	me := func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &scimError{status: http.StatusNotImplemented, key: "scim.me_unsupported"})
+	}
+	mux.HandleFunc(Prefix+"/Me", me)
+	mux.HandleFunc(Prefix+"/Me/", me)
 	mux.HandleFunc("/scim/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &scimError{status: http.StatusNotFound, key: "error.not_found"})
 	})
@@ -226,14 +235,13 @@ type listResponse struct {
 	Resources    []any    `json:"Resources"`
 }
 
-// meta is a resource's metadata.
-//
-// It has no lastModified: a member's changes are their events in the audit
-// log, not one time kept with them, and a time that is not the last change
-// would mislead a directory comparing it (RFC 7643 §3.1 makes it optional).
+// meta is a resource's metadata (RFC 7643 §3.1): lastModified is the last
+// change of what the resource shows (equipe.Member.UpdatedAt,
+// team.RoleTimes).
 type meta struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
 	Location     string `json:"location"`
 }
 

@@ -54,7 +54,7 @@ func (c *call) user(e team.DirectoryEntry) userResource {
 		Title: m.Title, Active: m.Status != equipe.MemberSuspended,
 		Emails: []email{{Value: e.Email, Type: "work", Primary: true}},
 		Groups: []groupRef{{Value: m.Role, Ref: c.location("/Groups/" + m.Role), Display: c.roleName(m.Role)}},
-		Meta: meta{ResourceType: "User", Created: stamp(m.CreatedAt),
+		Meta: meta{ResourceType: "User", Created: stamp(m.CreatedAt), LastModified: stamp(later(m.CreatedAt, m.UpdatedAt)),
 			Location: c.location("/Users/" + m.UserID.String())}}
 	if e.FirstName != "" || e.LastName != "" {
 		formatted := strings.TrimSpace(e.FirstName + " " + e.LastName)
@@ -62,6 +62,14 @@ func (c *call) user(e team.DirectoryEntry) userResource {
 		u.DisplayName = formatted
 	}
 	return u
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func stamp(t time.Time) string {
@@ -389,6 +397,10 @@ func (c *call) patchUser() error {
 			if !ok || op.op == "remove" {
 				return badRequest(noTarget, "scim.patch_no_path", nil)
 			}
+			values, err := underSchema(values, schemaUser)
+			if err != nil {
+				return err
+			}
 			for k, v := range values {
 				if strings.EqualFold(k, schemaEnterprise) {
 					continue // nothing of the extension is kept
@@ -408,6 +420,33 @@ func (c *call) patchUser() error {
 		}
 	}
 	return c.change(e, st)
+}
+
+// underSchema returns the attributes of a PATCH operation without a path,
+// with those it names under their core schema's URN (as a resource carries
+// an extension's: {"urn:…:core:2.0:User": {"title": "…"}}) brought up
+// beside the others (they win over the same names outside it). A value
+// there that is not an object is refused.
+func underSchema(values map[string]any, core string) (map[string]any, error) {
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		if !strings.EqualFold(k, core) {
+			out[k] = v
+		}
+	}
+	for k, v := range values {
+		if !strings.EqualFold(k, core) {
+			continue
+		}
+		inner, ok := v.(map[string]any)
+		if !ok {
+			return nil, badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": k, "type": "complex"})
+		}
+		for ik, iv := range inner {
+			out[ik] = iv
+		}
+	}
+	return out, nil
 }
 
 // ignored are the User attributes equipe does not keep: a directory may

@@ -10,15 +10,17 @@ import (
 )
 
 // UpdateMember writes the member's role, status, title, overrides,
-// notification email and external ID.
+// notification email, external ID and the time a directory saw them change
+// (UpdatedAt, set by equipe.Member.Touch; never moved back).
 // Returns ENOTFOUND when the user is not a member of the account, ECONFLICT
 // "member.external_id_taken" when another member of the account has the
 // external ID.
 func (w Writes) UpdateMember(ctx context.Context, m *equipe.Member) error {
 	w.x.touch(MemberKey(m.AccountID, m.UserID))
 	err := w.execOne(ctx, `UPDATE members SET role = $3, status = $4, title = $5, overrides = $6, notification_email = $7,
-		external_id = $8 WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title,
-		jsonText(m.Overrides), m.NotificationEmail, str(m.ExternalID))
+		external_id = $8, updated_at = CASE WHEN updated_at < $9 THEN $9 ELSE updated_at END
+		WHERE account_id = $1 AND user_id = $2`, m.AccountID, m.UserID, m.Role, m.Status, m.Title,
+		jsonText(m.Overrides), m.NotificationEmail, str(m.ExternalID), micros(m.UpdatedAt))
 	if isConflict(err) {
 		return memberConflict(err)
 	}
@@ -264,10 +266,11 @@ func (q Queries) CountMembersByRole(ctx context.Context, accountID equipe.ID) (m
 }
 
 // ReplaceRole gives every member of the account who holds role from the role
-// to instead. Returns how many members changed.
-func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to string) (int64, error) {
+// to instead, changed at at. Returns how many members changed.
+func (w Writes) ReplaceRole(ctx context.Context, accountID equipe.ID, from, to string, at time.Time) (int64, error) {
 	w.x.touch(AccountKey(accountID))
-	return w.exec(ctx, `UPDATE members SET role = $3 WHERE account_id = $1 AND role = $2`, accountID, from, to)
+	return w.exec(ctx, `UPDATE members SET role = $3, updated_at = CASE WHEN updated_at < $4 THEN $4 ELSE updated_at END
+		WHERE account_id = $1 AND role = $2`, accountID, from, to, micros(at))
 }
 
 // KeysWithRole returns the IDs of the account's API keys that are not
@@ -552,4 +555,25 @@ func (w Writes) SetAccountParent(ctx context.Context, accountID equipe.ID, paren
 		w.x.touch(AccountKey(*parent))
 	}
 	return w.execOne(ctx, `UPDATE accounts SET parent_id = $2 WHERE id = $1`, accountID, idv(parent))
+}
+
+// RolesMembersChanged returns, by role, when the holders of each role of the
+// account last changed (a member added with it, given it, taken off it or
+// removed); a role none ever held since this was kept is absent.
+func (q Queries) RolesMembersChanged(ctx context.Context, accountID equipe.ID) (map[string]time.Time, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT role, at FROM role_members_changed WHERE account_id = $1`, accountID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var role string
+		var at time.Time
+		if err := rows.Scan(&role, orNever(&at)); err != nil {
+			return nil, wrap(err)
+		}
+		out[role] = at
+	}
+	return out, wrap(rows.Err())
 }

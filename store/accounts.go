@@ -213,12 +213,12 @@ func (q Queries) MembersOfResources(ctx context.Context, accountID equipe.ID, re
 
 const memberColumns = `m.account_id, m.user_id, m.role, m.status, m.title, m.overrides, m.notification_email,
 	m.first_name, m.last_name, m.locale, m.invited_by, m.invitations_sent, m.last_invited_at, m.joined_at, m.created_at,
-	m.last_login_at, m.external_id`
+	m.last_login_at, m.external_id, m.updated_at`
 
 func memberDest(m *equipe.Member) []any {
 	return []any{&m.AccountID, &m.UserID, &m.Role, &m.Status, &m.Title, jsonOf(&m.Overrides), &m.NotificationEmail,
 		&m.FirstName, &m.LastName, &m.Locale, idp(&m.InvitedBy), &m.InvitationsSent, ts(&m.LastInvitedAt), ts(&m.JoinedAt),
-		ts(&m.CreatedAt), orNever(&m.LastLoginAt), nstr(&m.ExternalID)}
+		ts(&m.CreatedAt), orNever(&m.LastLoginAt), nstr(&m.ExternalID), orNever(&m.UpdatedAt)}
 }
 
 // CreateMember inserts m, with the sort and search keys of the names it is
@@ -241,9 +241,12 @@ func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.U
 	if m.JoinedAt.IsZero() {
 		first, last = m.ShownNames(u)
 	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
 	args := []any{m.AccountID, m.UserID, m.Role, m.Status, m.Title, jsonText(m.Overrides), m.NotificationEmail, m.FirstName,
 		m.LastName, m.Locale, idv(m.InvitedBy), m.InvitationsSent, tv(m.LastInvitedAt), tv(m.JoinedAt), micros(m.CreatedAt),
-		Fold(first), Fold(last), email, str(m.ExternalID)}
+		Fold(first), Fold(last), email, str(m.ExternalID), micros(m.UpdatedAt)}
 	if d := w.deferring(); d != nil {
 		if d.created == nil {
 			d.created = map[[2]equipe.ID]int{}
@@ -254,7 +257,7 @@ func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.U
 		return nil
 	}
 	_, err := w.exec(ctx, insertMembers+` ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19)`, args...)
+		$17, $18, $19, $20)`, args...)
 	if err == nil {
 		w.x.touch(MemberKey(m.AccountID, m.UserID))
 	}
@@ -266,7 +269,7 @@ func (w Writes) CreateMemberOf(ctx context.Context, m *equipe.Member, u equipe.U
 
 const insertMembers = `INSERT INTO members (account_id, user_id, role, status, title, overrides, notification_email,
 		first_name, last_name, locale, invited_by, invitations_sent, last_invited_at, joined_at, created_at, first_key,
-		last_key, email_key, external_id) VALUES`
+		last_key, email_key, external_id, updated_at) VALUES`
 
 // The places in a member's values (CreateMemberOf's) of those an
 // invitation changes.

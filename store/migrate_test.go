@@ -284,23 +284,25 @@ func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(
 						return err
 					}
 				}
-				for _, m := range members {
-					em := equipe.Member{AccountID: m.acct, UserID: m.u.ID, Role: equipe.RoleAdmin, Status: equipe.MemberActive,
-						FirstName: m.first, InvitedBy: &carol.ID, CreatedAt: now}
-					if m.joined {
-						em.JoinedAt = now
-					} else {
-						em.Status = equipe.MemberInvited
-					}
-					if err := tx.CreateMemberOf(ctx, &em, m.u); err != nil {
-						return err
-					}
-				}
 				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
 			raw := storetest.Raw(t, cfg)
+			// The members as the service wrote them then (its columns of
+			// the time: store.Writes.CreateMemberOf writes later ones).
+			for _, m := range members {
+				status, joined, first, last := equipe.MemberInvited, any(nil), m.first, ""
+				if m.joined {
+					status, joined, first, last = equipe.MemberActive, now.UnixMicro(), m.u.FirstName, m.u.LastName
+				}
+				if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, first_name, invited_by,
+					created_at, joined_at, first_key, last_key, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+					m.acct, m.u.ID, equipe.RoleAdmin, status, m.first, carol.ID, now.UnixMicro(), joined,
+					store.Fold(first), store.Fold(last), m.u.EmailKey); err != nil {
+					t.Fatal(err)
+				}
+			}
 			// What the service wrote before: the identity's names in the keys
 			// of a member added without names.
 			for _, u := range []equipe.User{ada, grace} {
@@ -403,6 +405,74 @@ func TestMigrate_ContactsAreListedByTheNameTheyAreShownUnderFolded(t *testing.T)
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("contacts in order %v, want %v (bernard, chloe, emile, anne, alain, zoe)", got, want)
+			}
+		})
+	}
+}
+
+// TestMigrate_MembersReadAsLastChangedWhenTheyJoinedOrWereAdded: migration
+// 47 gives the members it finds the time they joined, else the time they
+// were added, as the last change a directory saw, and each role held the
+// latest of its holders'.
+func TestMigrate_MembersReadAsLastChangedWhenTheyJoinedOrWereAdded(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			cfg := storetest.Config(t, engine)
+			db, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.MigrateToForTest(ctx, 46); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+			joinedAt := t0.Add(48 * time.Hour)
+			acct := equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", CreatedAt: t0}
+			joined := equipe.User{ID: equipe.NewUserID(), Email: "j@example.com", EmailKey: "j@example.com", CreatedAt: t0}
+			pending := equipe.User{ID: equipe.NewUserID(), Email: "p@example.com", EmailKey: "p@example.com", CreatedAt: t0}
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateAccount(ctx, &acct); err != nil {
+					return err
+				}
+				for _, u := range []equipe.User{joined, pending} {
+					if err := tx.CreateUser(ctx, &u); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			raw := storetest.Raw(t, cfg)
+			for _, m := range []struct {
+				user   equipe.ID
+				role   string
+				joined any
+			}{{joined.ID, "admin", joinedAt.UnixMicro()}, {pending.ID, "guest", nil}} {
+				if _, err := raw.Exec(`INSERT INTO members (account_id, user_id, role, status, created_at, joined_at)
+					VALUES ($1, $2, $3, 'active', $4, $5)`, acct.ID, m.user, m.role, t0.UnixMicro(), m.joined); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for user, want := range map[equipe.ID]time.Time{joined.ID: joinedAt, pending.ID: t0} {
+				m, err := db.Member(ctx, acct.ID, user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !m.UpdatedAt.Equal(want) {
+					t.Errorf("member %s: updated at %v, want %v", user, m.UpdatedAt, want)
+				}
+			}
+			held, err := db.RolesMembersChanged(ctx, acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !held["admin"].Equal(joinedAt) || !held["guest"].Equal(t0) || len(held) != 2 {
+				t.Errorf("roles' holders changed at %v", held)
 			}
 		})
 	}

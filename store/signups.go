@@ -42,9 +42,12 @@ func (q Queries) PendingSignup(ctx context.Context, token equipe.ID) (PendingSig
 }
 
 // SetUserIdentity gives a user who has never logged in the names and
-// language they chose when they took their identity over (and the sort keys
+// language they chose when they took their identity over, at at (and the sort keys
 // of the memberships that show them).
-func (w Writes) SetUserIdentity(ctx context.Context, userID equipe.ID, first, last, locale string) error {
+func (w Writes) SetUserIdentity(ctx context.Context, userID equipe.ID, first, last, locale string, at time.Time) error {
+	if err := w.touchNamesShown(ctx, userID, first, last, at); err != nil {
+		return err
+	}
 	if err := w.execOne(ctx, `UPDATE users SET first_name = $2, last_name = $3, locale = $4 WHERE id = $1`,
 		userID, first, last, locale); err != nil {
 		return err

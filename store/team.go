@@ -582,9 +582,12 @@ func (q Queries) SharesAccount(ctx context.Context, a, b equipe.ID) (bool, error
 	return n > 0, wrap(err)
 }
 
-// SetUserNames changes a user's names (and the keys of the memberships that
-// show them).
-func (w Writes) SetUserNames(ctx context.Context, userID equipe.ID, first, last string) error {
+// SetUserNames changes a user's names at at (and the keys of the
+// memberships that show them).
+func (w Writes) SetUserNames(ctx context.Context, userID equipe.ID, first, last string, at time.Time) error {
+	if err := w.touchNamesShown(ctx, userID, first, last, at); err != nil {
+		return err
+	}
 	if err := w.execOne(ctx, `UPDATE users SET first_name = $2, last_name = $3 WHERE id = $1`, userID, first, last); err != nil {
 		return err
 	}
@@ -592,10 +595,14 @@ func (w Writes) SetUserNames(ctx context.Context, userID equipe.ID, first, last 
 }
 
 // JoinMember makes the member active, joined at at, shown under their
-// identity's names from now on.
+// identity's names from now on (a change for a directory when those are
+// not the names they were shown under).
 func (w Writes) JoinMember(ctx context.Context, accountID, userID equipe.ID, at time.Time) error {
 	w.x.touch(MemberKey(accountID, userID))
 	if err := w.execOne(ctx, `UPDATE members SET status = 'active', joined_at = COALESCE(joined_at, $3),
+		updated_at = CASE WHEN joined_at IS NULL AND updated_at < $3 AND EXISTS (SELECT 1 FROM users u
+			WHERE u.id = members.user_id AND (u.first_name <> members.first_name OR u.last_name <> members.last_name))
+			THEN $3 ELSE updated_at END,
 		first_name = '', last_name = '', locale = '' WHERE account_id = $1 AND user_id = $2`, accountID, userID, micros(at)); err != nil {
 		return err
 	}

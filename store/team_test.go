@@ -423,7 +423,7 @@ func TestListMembers_SearchFollowsNameChangesAndRemovals(t *testing.T) {
 		if found("oldm") != 1 {
 			t.Fatal("oldm: not found")
 		}
-		write(t, db, func(tx *store.Tx) error { return tx.SetUserNames(ctx, user, "Anne", "Nouvelle-Époque") })
+		write(t, db, func(tx *store.Tx) error { return tx.SetUserNames(ctx, user, "Anne", "Nouvelle-Époque", time.Now()) })
 		if found("oldm") != 0 || found("epoq") != 1 || found("nouvelle-epoque") != 1 {
 			t.Errorf("after the name change: oldm %d, epoq %d", found("oldm"), found("epoq"))
 		}

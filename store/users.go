@@ -117,11 +117,14 @@ func (w Writes) MarkEmailVerified(ctx context.Context, userID equipe.ID, at time
 		userID, micros(at))
 }
 
-// SetProfile stores the user's names, language and time zone. Returns
-// ENOTFOUND for an unknown user.
-func (w Writes) SetProfile(ctx context.Context, u *equipe.User) error {
+// SetProfile stores the user's names, language and time zone, changed at
+// at. Returns ENOTFOUND for an unknown user.
+func (w Writes) SetProfile(ctx context.Context, u *equipe.User, at time.Time) error {
 	// Member lists show and sort by the names.
 	w.x.touch(UserKey(u.ID))
+	if err := w.touchNamesShown(ctx, u.ID, u.FirstName, u.LastName, at); err != nil {
+		return err
+	}
 	return w.execOne(ctx, `UPDATE users SET first_name = $2, last_name = $3, locale = $4, time_zone = $5 WHERE id = $1`,
 		u.ID, u.FirstName, u.LastName, u.Locale, u.TimeZone)
 }
@@ -168,6 +171,11 @@ func (q Queries) CountUsers(ctx context.Context) (int, error) {
 // receives mail. Returns ECONFLICT with key "email.taken" when another user
 // has the key, ENOTFOUND for an unknown user.
 func (w Writes) SetEmail(ctx context.Context, userID equipe.ID, email, key string, at time.Time) error {
+	// Every account shows the login email.
+	if _, err := w.exec(ctx, `UPDATE members SET updated_at = $2 WHERE user_id = $1 AND updated_at < $2
+		AND EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.email <> $3)`, userID, micros(at), email); err != nil {
+		return err
+	}
 	err := w.execOne(ctx, `UPDATE users SET email = $2, email_key = $3, email_verified_at = $4 WHERE id = $1`,
 		userID, email, key, micros(at))
 	if isConflict(err) {
@@ -206,4 +214,15 @@ func (q Queries) UsersByEmailKeys(ctx context.Context, keys []string) (map[strin
 		keys = keys[n:]
 	}
 	return out, nil
+}
+
+// touchNamesShown notes, before the user's names change to first and last
+// at at, that the memberships showing them (those joined: see
+// equipe.Member.ShownNames) change for their accounts' directories
+// (equipe.Member.UpdatedAt), when the names are other than the user's.
+func (w Writes) touchNamesShown(ctx context.Context, userID equipe.ID, first, last string, at time.Time) error {
+	_, err := w.exec(ctx, `UPDATE members SET updated_at = $2 WHERE user_id = $1 AND joined_at IS NOT NULL
+		AND updated_at < $2 AND EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND (u.first_name <> $3 OR u.last_name <> $4))`,
+		userID, micros(at), first, last)
+	return err
 }

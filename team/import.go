@@ -29,6 +29,10 @@ const (
 	importLease = time.Minute
 	// importsPerAccount bounds the imports an account starts in an hour.
 	importsPerAccount = 10
+	// checksPerAccount bounds the files an account checks in an hour (dry
+	// runs, and the checks that precede imports): a check of 10,000 rows
+	// holds the database for seconds.
+	checksPerAccount = 30
 	// plannedImportTTL is how long a planned import waits to be started.
 	plannedImportTTL = 24 * time.Hour
 	// plannedPerAccount bounds the planned imports an account keeps, rows
@@ -54,12 +58,14 @@ type ImportRow struct {
 
 // ImportProblem is why a line of a file cannot be imported: the line, the
 // column at fault ("" for the whole line), and a message key with its
-// arguments.
+// arguments. Email is the line's address as the file gives it, to say
+// which member the line is about ("" for the first line).
 type ImportProblem struct {
 	Line   int
 	Column string
 	Key    string
 	Args   map[string]any
+	Email  string
 }
 
 // ImportFile is a members file as read: its rows, and the problems found
@@ -124,7 +130,9 @@ func (s *Service) MayImport(ctx context.Context, actor Actor, account equipe.ID)
 // has. Besides, a row may not repeat an earlier row's address or external
 // ID, nor hold a cell a spreadsheet would run. With
 // keep, a plan without problems is kept as an import to start (the account
-// keeps its plannedPerAccount newest). The actor needs members.manage.
+// keeps its plannedPerAccount newest). The actor needs members.manage. An
+// account checks at most checksPerAccount files an hour
+// (import.check_throttled).
 func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID, f ImportFile, keep bool) (ImportPlan, error) {
 	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
 		return ImportPlan{}, err
@@ -132,6 +140,11 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 	if len(f.Rows) > MaxImportRows {
 		return ImportPlan{}, &equipe.Error{Code: equipe.EINVALID, Key: "error.fields",
 			Fields: []equipe.FieldError{{Field: "file", Key: "import.too_many", Args: map[string]any{"max": MaxImportRows}}}}
+	}
+	if err := s.do(ctx, actor, func(u *work.Unit) error {
+		return u.Limit(ctx, "import:check:account:"+account.String(), checksPerAccount, time.Hour, "import.check_throttled")
+	}); err != nil {
+		return ImportPlan{}, err
 	}
 	plan := ImportPlan{Rows: len(f.Rows), Problems: slices.Clone(f.Problems)}
 	if len(f.Rows) == 0 && len(plan.Problems) == 0 {
@@ -228,6 +241,13 @@ func (s *Service) PlanImport(ctx context.Context, actor Actor, account equipe.ID
 			}
 			stored = append(stored, store.ImportRow{Line: row.Line, Data: string(b)})
 		}
+	}
+	emails := make(map[int]string, len(f.Rows))
+	for _, row := range f.Rows {
+		emails[row.Line] = strings.TrimSpace(row.Cells["email"])
+	}
+	for i := range plan.Problems {
+		plan.Problems[i].Email = emails[plan.Problems[i].Line]
 	}
 	slices.SortStableFunc(plan.Problems, func(a, b ImportProblem) int { return a.Line - b.Line })
 	if !keep || len(plan.Problems) > 0 {
@@ -677,7 +697,7 @@ func (s *Service) ImportStatus(ctx context.Context, actor Actor, account, id equ
 		var d importData
 		json.Unmarshal([]byte(r.Data), &d)
 		p.SkippedRows = append(p.SkippedRows, ImportProblem{Line: r.Line, Column: refusalColumn(r.Reason), Key: r.Reason,
-			Args: map[string]any{"email": d.Email}})
+			Args: map[string]any{"email": d.Email}, Email: d.Email})
 	}
 	return p, nil
 }

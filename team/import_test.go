@@ -3,6 +3,7 @@ package team_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -39,6 +40,14 @@ func (s *scene) count(query string, args ...any) int {
 		s.t.Fatal(err)
 	}
 	return n
+}
+
+// unthrottled is counts without the throttles': a check counts against
+// the account's checks in the hour, and writes nothing else.
+func unthrottled(counts map[string]int) map[string]int {
+	c := maps.Clone(counts)
+	delete(c, "throttles")
+	return c
 }
 
 type problem struct {
@@ -106,7 +115,7 @@ func TestImport_DryRunReportsEveryRowsProblemAndWritesNothing(t *testing.T) {
 			t.Fatalf("plan: %d rows, %d adds, %d updates, kept %v", plan.Rows, plan.Adds, plan.Updates, plan.ID)
 		}
 		after := s.snapshot()
-		if !reflect.DeepEqual(before.counts, after.counts) || !reflect.DeepEqual(before.members, after.members) {
+		if !reflect.DeepEqual(unthrottled(before.counts), unthrottled(after.counts)) || !reflect.DeepEqual(before.members, after.members) {
 			t.Errorf("the dry run changed the rows: %v → %v", before.counts, after.counts)
 		}
 	})
@@ -410,7 +419,7 @@ func TestImport_AnExternalIDTwiceOrAnotherMembersIsAProblemOfTheDryRun(t *testin
 		if line := plan.Problems[0].Args["line"]; line != 2 {
 			t.Errorf("the duplicate names line %v, want 2", line)
 		}
-		if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+		if after := s.snapshot(); !reflect.DeepEqual(unthrottled(before.counts), unthrottled(after.counts)) {
 			t.Errorf("the plan changed the rows: %v → %v", before.counts, after.counts)
 		}
 	})
@@ -571,6 +580,38 @@ func TestImport_AnAccountKeepsItsNewestPlannedImportsOnly(t *testing.T) {
 		}
 		if err := s.s.StartImport(ctx, s.admin(), s.account, ids[14]); err != nil {
 			t.Errorf("the newest plan: %v", err)
+		}
+	})
+}
+
+func TestImport_FilesCheckedInAnAccountAreLimitedInTheHour(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		// Checking 10,000 rows costs the database seconds: a loop of dry
+		// runs must not hold it for everyone.
+		file := readFile(t, "email,role,resources\np@"+s.domain+",collaborator,product 2\n")
+		for i := range 30 {
+			if _, err := s.s.PlanImport(ctx, s.admin(), s.account, file, i%2 == 0); err != nil {
+				t.Fatalf("check %d: %v", i+1, err)
+			}
+		}
+		before := s.snapshot()
+		_, err := s.s.PlanImport(ctx, s.admin(), s.account, file, true)
+		if e := equipe.AsError(err); e.Code != equipe.ERATELIMITED || e.Key != "import.check_throttled" {
+			t.Fatalf("the 31st check: %v", err)
+		}
+		if after := s.snapshot(); after.counts["member_imports"] != before.counts["member_imports"] {
+			t.Errorf("a refused check kept a plan: %v → %v", before.counts, after.counts)
+		}
+		// Another account is not held back.
+		other := b.scene(t)
+		if _, err := other.s.PlanImport(ctx, other.admin(), other.account, file, false); err != nil {
+			t.Errorf("another account: %v", err)
+		}
+		// An hour later, the account checks files again.
+		b.st.Clock.Advance(time.Hour)
+		if _, err := s.s.PlanImport(ctx, s.admin(), s.account, file, false); err != nil {
+			t.Errorf("an hour later: %v", err)
 		}
 	})
 }

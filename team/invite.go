@@ -310,7 +310,9 @@ func (s *Service) RevokeInvitation(ctx context.Context, actor Actor, account, us
 			return err
 		}
 		before := mw.state()
+		was := mw.member
 		mw.member.Status = equipe.MemberCreated
+		mw.member.Touch(was, u.Now())
 		if err := u.UpdateMember(ctx, &mw.member); err != nil {
 			return err
 		}

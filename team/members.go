@@ -292,6 +292,7 @@ func (s *Service) ChangeMember(ctx context.Context, actor Actor, account, user e
 			// Nothing changes: nothing is written, no event is recorded.
 			return nil
 		}
+		after.Touch(before, u.Now())
 		if err := u.UpdateMember(ctx, &after); err != nil {
 			return err
 		}
@@ -350,6 +351,7 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, account, user equi
 			return err
 		}
 		after.Status = st
+		after.Touch(mw.member, u.Now())
 		if err := u.UpdateMember(ctx, &after); err != nil {
 			return err
 		}

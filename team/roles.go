@@ -464,7 +464,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor Actor, account equipe.ID
 			if err := s.mayChangeHolders(ctx, u, m, account, customRole(old)); err != nil {
 				return err
 			}
-			if _, err := u.ReplaceRole(ctx, account, key, replacement); err != nil {
+			if _, err := u.ReplaceRole(ctx, account, key, replacement, u.Now()); err != nil {
 				return err
 			}
 			if _, err := u.ReplaceKeyRole(ctx, account, keys, key, replacement); err != nil {

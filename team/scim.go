@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/store"
@@ -126,4 +127,46 @@ func (s *Service) MembersWithRole(ctx context.Context, actor Actor, account equi
 // role's group goes back to it.
 func (s *Service) BaseRole() string {
 	return s.Catalogue.Roles[len(s.Catalogue.Roles)-1].Key
+}
+
+// RoleTimes are when a role of an account was made and when a directory's
+// Group of it last changed: its name, or who holds it.
+type RoleTimes struct {
+	Created time.Time
+	Changed time.Time
+}
+
+// RoleTimes returns the times of each role of the account, by key: a
+// built-in role was made with the account; a custom role changes with its
+// name as with its holders. The actor needs members.view.
+func (s *Service) RoleTimes(ctx context.Context, actor Actor, account equipe.ID) (map[string]RoleTimes, error) {
+	if _, _, err := s.authorize(ctx, actor, account, "members.view"); err != nil {
+		return nil, err
+	}
+	acct, err := s.DB.AccountByID(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := s.DB.Roles(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.DB.RolesMembersChanged(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	later := func(a, b time.Time) time.Time {
+		if b.After(a) {
+			return b
+		}
+		return a
+	}
+	out := map[string]RoleTimes{}
+	for _, r := range s.Catalogue.Roles {
+		out[r.Key] = RoleTimes{Created: acct.CreatedAt, Changed: later(acct.CreatedAt, held[r.Key])}
+	}
+	for _, r := range custom {
+		out[r.Key] = RoleTimes{Created: r.CreatedAt, Changed: later(later(r.CreatedAt, r.UpdatedAt), held[r.Key])}
+	}
+	return out, nil
 }

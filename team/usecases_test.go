@@ -2337,10 +2337,10 @@ func TestTeamPage_SortsSearchesAndCountsForThoseWhoMayViewMembers(t *testing.T) 
 				s.add("Zoé", "collaborator", equipe.MemberActive)
 				s.add("Ana", "guest", equipe.MemberSuspended)
 				if err := s.db.Write(ctx, func(tx *store.Tx) error {
-					if err := tx.SetUserNames(ctx, s.users["Zoé"].ID, "Zoé", "Arnaud"); err != nil {
+					if err := tx.SetUserNames(ctx, s.users["Zoé"].ID, "Zoé", "Arnaud", time.Now()); err != nil {
 						return err
 					}
-					return tx.SetUserNames(ctx, s.users["Ana"].ID, "Ana", "Zola")
+					return tx.SetUserNames(ctx, s.users["Ana"].ID, "Ana", "Zola", time.Now())
 				}); err != nil {
 					t.Fatal(err)
 				}
@@ -2677,7 +2677,7 @@ func TestAddMember_AnAddressRevealsNothingOfItsIdentityToAnAccountItHasNotJoined
 				s := b.scene(t)
 				adder := s.users["admin"]
 				if err := b.st.DB.Write(ctx, func(tx *store.Tx) error {
-					if err := tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper"); err != nil {
+					if err := tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper", time.Now()); err != nil {
 						return err
 					}
 					if !shares {
@@ -2743,7 +2743,7 @@ func TestAddMember_SomeoneWithAnIdentityIsWrittenToInTheirOwnLanguageByTheirOwnN
 	eachBench(t, func(t *testing.T, b *bench) {
 		elsewhere := b.scene(t)
 		grace := elsewhere.add("grace", "admin", equipe.MemberActive) // French, named "grace X"
-		if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper") }); err != nil {
+		if err := b.st.DB.Write(ctx, func(tx *store.Tx) error { return tx.SetUserNames(ctx, grace.ID, "Grace", "Hopper", time.Now()) }); err != nil {
 			t.Fatal(err)
 		}
 		s := b.scene(t)
@@ -2797,7 +2797,7 @@ func TestAcceptInvitation_ThePersonKeepsTheLanguageTheyJoinedIn(t *testing.T) {
 						if err := tx.SetPassword(ctx, u.ID, b.st.Identity.Hasher.Hash(password), time.Now()); err != nil {
 							return err
 						}
-						return tx.SetProfile(ctx, &u)
+						return tx.SetProfile(ctx, &u, time.Now())
 					}); err != nil {
 						t.Fatal(err)
 					}

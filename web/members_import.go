@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/equipe-dev/equipe/spreadsheet"
 	"github.com/equipe-dev/equipe/team"
@@ -31,8 +32,12 @@ type importPage struct {
 	Skipped  []importLine
 }
 
+// importLine is a problem of a line as the page shows it: the line's
+// address, and the column by its header in the reader's language (a
+// column the file names that is none, as the file names it).
 type importLine struct {
 	Line    int
+	Email   string
 	Column  string
 	Message string
 }
@@ -40,7 +45,11 @@ type importLine struct {
 func (w *Web) importLines(locale string, ps []team.ImportProblem) []importLine {
 	out := make([]importLine, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, importLine{Line: p.Line, Column: p.Column, Message: w.I18n.T(locale, p.Key, p.Args)})
+		col := p.Column
+		if slices.Contains(team.ImportColumns, col) {
+			col = w.I18n.T(locale, "csv.member."+col, nil)
+		}
+		out = append(out, importLine{Line: p.Line, Email: p.Email, Column: col, Message: w.I18n.T(locale, p.Key, p.Args)})
 	}
 	return out
 }

@@ -42,8 +42,9 @@ func TestImportPages_CheckTheFileThenImportWithAPageThatRefreshes(t *testing.T) 
 	}
 	// A file with problems: each said by line and column, nothing written.
 	p := upload(t, o.c, env.URL+o.path("/members/import"), "email;prénom;rôle;ressources\nzoe@example.com;Zoé;wizard;Paie\nnope;=1+2;collaborator;Paie\n")
-	if p.Status != 422 || !strings.Contains(p.Body, "<td>2</td><td>role</td>") || !strings.Contains(p.Body, "<td>3</td><td>email</td>") ||
-		!strings.Contains(p.Body, "<td>3</td><td>first_name</td>") || startForm.MatchString(p.Body) {
+	if p.Status != 422 || !strings.Contains(p.Body, "<td>2</td><td>zoe@example.com</td><td>Rôle</td>") ||
+		!strings.Contains(p.Body, "<td>3</td><td>nope</td><td>E-mail</td>") ||
+		!strings.Contains(p.Body, "<td>3</td><td>nope</td><td>Prénom</td>") || startForm.MatchString(p.Body) {
 		t.Fatalf("problems page: %d %s", p.Status, p.Body)
 	}
 	if !strings.Contains(p.Body, "formule") {
@@ -126,4 +127,38 @@ func TestImportPages_OneLineAndOneProblemAreSaidInTheSingular(t *testing.T) {
 	english(t, env, o.c)
 	wantIn(t, upload(t, o.c, url, strings.Replace(one, "zoe@", "yann@", 1)), "1 line: 1 to add")
 	wantIn(t, upload(t, o.c, url, bad), "1 problem to correct in the file")
+}
+
+// TestImportPages_EachProblemNamesItsRowsAddressAndColumnAsTheFileHeadsIt:
+// the problems table says which member a line is about (its address) and
+// the column by its header in the reader's language, not by its key.
+func TestImportPages_EachProblemNamesItsRowsAddressAndColumnAsTheFileHeadsIt(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	o := signUpOwner(t, env, "ada@example.com")
+	addResource(t, env, o.account, "product", "Paie")
+	url := env.URL + o.path("/members/import")
+	file := "E-mail;Prénom;Rôle;Ressources;Colonne\nzoe@example.com;Zoé;sorcier;Paie\nnope;=1+2;collaborator;Paie\n"
+	p := upload(t, o.c, url, file)
+	for _, want := range []string{
+		`<th scope="col">Ligne</th><th scope="col">Adresse</th><th scope="col">Colonne</th>`,
+		"<td>1</td><td></td><td>Colonne</td>",
+		"<td>2</td><td>zoe@example.com</td><td>Rôle</td>",
+		"<td>3</td><td>nope</td><td>E-mail</td>",
+		"<td>3</td><td>nope</td><td>Prénom</td>",
+	} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the problems lack %s:\n%s", want, p.Body)
+		}
+	}
+	english(t, env, o.c)
+	p = upload(t, o.c, url, file)
+	for _, want := range []string{
+		`<th scope="col">Line</th><th scope="col">Address</th><th scope="col">Column</th>`,
+		"<td>2</td><td>zoe@example.com</td><td>Role</td>",
+		"<td>3</td><td>nope</td><td>First name</td>",
+	} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the problems lack %s:\n%s", want, p.Body)
+		}
+	}
 }
