@@ -99,3 +99,50 @@ func TestPrivacyPolicies_AnAdministratorPublishesAVersionThatIsAskedFromItsDate(
 		})
 	}
 }
+
+// TestPrivacyPolicies_AVersionIsWithdrawnBeforeItsDateOnly: DELETE withdraws
+// a version yet to take effect (nobody is asked to accept it); one in
+// effect answers 409, an unknown one and anyone but an instance
+// administrator 404.
+func TestPrivacyPolicies_AVersionIsWithdrawnBeforeItsDateOnly(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			clk := apptest.NewClock(time.Now().UTC().Truncate(time.Second))
+			env := apptest.Start(t, e, apptest.Options{Now: clk.Now})
+			c := env.Client()
+			token, _ := person(t, env, "augusta@example.com", "Augusta", "Byronique")
+			_, admin := instanceAdminSession(t, env)
+			path := env.URL + "/api/v1/privacy-policies"
+			r := call(t, c, "POST", path, map[string]any{"version": "2027-01", "label": "January 2027 edition",
+				"texts": map[string]any{"en": "The new policy."}, "effective_at": clk.Now().Add(20 * time.Minute)}, bearer(admin)...)
+			if r.Status != 201 {
+				t.Fatalf("publish: %d %s", r.Status, r.Raw)
+			}
+			current := call(t, c, "GET", env.URL+"/api/v1/privacy-policy", nil).JSON["version"].(string)
+			for _, tt := range []struct {
+				name, version, token string
+				status               int
+				code                 string
+			}{
+				{"by a member", "2027-01", token, 404, "error.not_found"},
+				{"an unknown version", "2027-02", admin, 404, "error.not_found"},
+				{"the version in effect", current, admin, 409, "policy.in_effect"},
+			} {
+				if r := call(t, c, "DELETE", path+"/"+tt.version, nil, bearer(tt.token)...); r.Status != tt.status || r.code() != tt.code {
+					t.Errorf("%s: %d %s", tt.name, r.Status, r.Raw)
+				}
+			}
+			if r := call(t, c, "DELETE", path+"/2027-01", nil, bearer(admin)...); r.Status != 204 {
+				t.Fatalf("withdraw: %d %s", r.Status, r.Raw)
+			}
+			r = call(t, c, "GET", path, nil, bearer(admin)...)
+			if items := r.JSON["items"].([]any); len(items) != 1 || items[0].(map[string]any)["version"] != current {
+				t.Fatalf("after: %s", r.Raw)
+			}
+			clk.Advance(30 * time.Minute)
+			if r := call(t, c, "GET", env.URL+"/api/v1/me/accounts", nil, bearer(token)...); r.Status != 200 {
+				t.Fatalf("past the withdrawn version's date: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
