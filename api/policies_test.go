@@ -28,6 +28,12 @@ func TestPrivacyPolicies_AnAdministratorPublishesAVersionThatIsAskedFromItsDate(
 		if r := call(t, c, "POST", path, map[string]any{"label": "Empty"}, bearer(admin)...); r.Status != 422 || r.fieldCodes()["texts"] != "policy.text_or_url_required" {
 			t.Fatalf("no text: %d %s", r.Status, r.Raw)
 		}
+		// A text in a language the service does not speak is said under
+		// its own name, and alone.
+		if r := call(t, c, "POST", path, map[string]any{"label": "German", "texts": map[string]any{"de": "Datenschutz."}}, bearer(admin)...); r.Status != 422 ||
+			r.fieldCodes()["texts.de"] != "locale.invalid" || len(r.fieldCodes()) != 1 {
+			t.Fatalf("a text in German: %d %s", r.Status, r.Raw)
+		}
 
 		// A version effective in half an hour is not asked before its date.
 		later := clk.Now().Add(30 * time.Minute)
