@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -377,24 +378,108 @@ var (
 	jsonType = []string{"application/json"}
 )
 
-// listParams are the query parameters that are lists, given once per
-// element, by route; any other is read once, and refused given twice.
-var listParams = map[string][]string{
-	"/api/v1/accounts/{account}/access-state": {"user"},
+// queryParam is a query parameter a route takes, as the OpenAPI document
+// declares it.
+type queryParam struct {
+	name string
+	list bool // an array, given once per element
+}
+
+// queryParams are the query parameters each route takes, by method and
+// pattern, read from the OpenAPI document (the parameters of its operation
+// that are in: query, components/parameters resolved): the document the
+// clients read is the one list. A route takes no other: checkQuery refuses
+// one it does not know, as decode refuses an unknown member, so that a
+// misspelled filter never answers everything in silence. A parameter a
+// handler reads is declared in the document, or refused.
+var queryParams = mustQueryParams(openAPIDoc)
+
+// mustQueryParams reads queryParams from the OpenAPI document doc; it
+// panics when the document does not parse (it is embedded, and tested).
+func mustQueryParams(doc []byte) map[string][]queryParam {
+	type param struct {
+		Ref    string `json:"$ref"`
+		Name   string `json:"name"`
+		In     string `json:"in"`
+		Schema struct {
+			Type string `json:"type"`
+		} `json:"schema"`
+	}
+	var d struct {
+		Paths      map[string]map[string]jsontext.Value `json:"paths"`
+		Components struct {
+			Parameters map[string]param `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		panic("api: openapi.json: " + err.Error())
+	}
+	resolve := func(p param) param {
+		if p.Ref == "" {
+			return p
+		}
+		c, ok := d.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+		if !ok || !strings.HasPrefix(p.Ref, "#/components/parameters/") {
+			panic("api: openapi.json: no parameter " + p.Ref)
+		}
+		return c
+	}
+	out := map[string][]queryParam{}
+	for path, item := range d.Paths {
+		var common []param
+		if v, ok := item["parameters"]; ok {
+			if err := json.Unmarshal(v, &common); err != nil {
+				panic("api: openapi.json: " + path + ": " + err.Error())
+			}
+		}
+		for method, v := range item {
+			switch method {
+			case "get", "put", "post", "delete", "patch", "head", "options", "trace":
+			default:
+				continue
+			}
+			var op struct {
+				Parameters []param `json:"parameters"`
+			}
+			if err := json.Unmarshal(v, &op); err != nil {
+				panic("api: openapi.json: " + method + " " + path + ": " + err.Error())
+			}
+			k := strings.ToUpper(method) + " " + path
+			out[k] = []queryParam{} // a route of the document takes none but these
+			for _, p := range append(slices.Clone(common), op.Parameters...) {
+				if p = resolve(p); p.In == "query" {
+					out[k] = append(out[k], queryParam{name: p.Name, list: p.Schema.Type == "array"})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // checkQuery refuses a query string that does not parse (a pair that
-// url.URL.Query would drop in silence), that carries a credential, or that
-// gives a parameter twice where the route reads it once.
-func checkQuery(rt route, r *http.Request) error {
-	q, repeated, err := reqquery.Parse(r.URL.RawQuery, listParams[rt.path]...)
-	if err != nil {
+// url.URL.Query would drop in silence), that carries a credential, that
+// has a parameter the route does not take (accepted, from queryParams), or
+// that gives a parameter twice where the route reads it once.
+func checkQuery(accepted []queryParam, r *http.Request) error {
+	var lists []string
+	for _, p := range accepted {
+		if p.list {
+			lists = append(lists, p.name)
+		}
+	}
+	q, repeated, err := reqquery.Parse(r.URL.RawQuery, lists...)
+	if err != nil || q.Has("") {
 		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.query_invalid"}
 	}
 	for _, p := range secretParams {
 		if q.Has(p) {
 			return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.secret_in_url"}
 		}
+	}
+	if name := unknownParam(r.URL.RawQuery, q, accepted); name != "" {
+		args := map[string]any{"name": name}
+		return &requestError{status: http.StatusBadRequest, typ: "bad-request", key: "request.unknown_parameter", args: args,
+			fields: []equipe.FieldError{{Field: name, Key: "request.unknown_parameter", Args: args}}}
 	}
 	if repeated != "" {
 		args := map[string]any{"name": repeated}
@@ -404,9 +489,36 @@ func checkQuery(rt route, r *http.Request) error {
 	return nil
 }
 
+// unknownParam returns the first parameter of the query string raw (q,
+// parsed), in its order, that accepted does not name; "" when there is
+// none. Names are matched exactly: "Limit" is not "limit".
+func unknownParam(raw string, q url.Values, accepted []queryParam) string {
+	known := func(name string) bool {
+		return slices.ContainsFunc(accepted, func(p queryParam) bool { return p.name == name })
+	}
+	unknown := false
+	for name := range q {
+		if !known(name) {
+			unknown = true
+			break
+		}
+	}
+	if !unknown {
+		return ""
+	}
+	for pair := range strings.SplitSeq(raw, "&") {
+		name, _, _ := strings.Cut(pair, "=")
+		if name, err := url.QueryUnescape(name); err == nil && name != "" && !known(name) {
+			return name
+		}
+	}
+	return ""
+}
+
 func (a *API) wrap(rt route) http.Handler {
 	inAccount := strings.Contains(rt.path, "{account}")
 	bodiless := !takesBody[rt.method+" "+rt.path]
+	accepted := queryParams[rt.method+" "+rt.path]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
 		// Credentials that could not be checked (the database unreachable)
@@ -416,7 +528,7 @@ func (a *API) wrap(rt route) http.Handler {
 			return
 		}
 		if r.URL.RawQuery != "" {
-			if err := checkQuery(rt, r); err != nil {
+			if err := checkQuery(accepted, r); err != nil {
 				a.fail(w, r, err)
 				return
 			}

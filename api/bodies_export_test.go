@@ -12,3 +12,13 @@ func BodyRoutes() []string {
 	}
 	return out
 }
+
+// QueryParams returns the names of the query parameters the route takes
+// (queryParams, from the OpenAPI document).
+func QueryParams(rt Route) []string {
+	var out []string
+	for _, p := range queryParams[rt.Method+" "+rt.Path] {
+		out = append(out, p.name)
+	}
+	return out
+}

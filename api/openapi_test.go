@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,56 @@ func TestOpenAPI_ExtendedSchemasKeepTheirBasesProperties(t *testing.T) {
 					t.Errorf("%s extends %s but lacks its property %s", name, base, p)
 				}
 			}
+		}
+	}
+}
+
+// TestOpenAPI_QueryParametersAreTheDocumentsOwn: the query parameters each
+// route takes are those its operation declares in: query, a $ref to
+// components/parameters resolved, the path's own parameters included; an
+// array is a list; a path or header parameter is no query parameter.
+func TestOpenAPI_QueryParametersAreTheDocumentsOwn(t *testing.T) {
+	doc := []byte(`{"paths": {"/x/{id}": {
+		"parameters": [{"name": "id", "in": "path"}, {"name": "lang", "in": "query", "schema": {"type": "string"}}],
+		"summary": "not an operation",
+		"get": {"parameters": [{"$ref": "#/components/parameters/Cursor"}, {"name": "user", "in": "query",
+			"schema": {"type": "array"}}, {"$ref": "#/components/parameters/Key"}]},
+		"delete": {}}},
+		"components": {"parameters": {"Cursor": {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+			"Key": {"name": "Idempotency-Key", "in": "header"}}}}`)
+	got := mustQueryParams(doc)
+	want := map[string][]queryParam{
+		"GET /x/{id}":    {{name: "lang"}, {name: "cursor"}, {name: "user", list: true}},
+		"DELETE /x/{id}": {{name: "lang"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s: %v, want %v", k, got[k], w)
+		}
+	}
+	// The API's own: members takes its filters and the shared cursor,
+	// limit and format; access-state's user is a list.
+	names := func(k string) []string {
+		var out []string
+		for _, p := range queryParams[k] {
+			out = append(out, p.name)
+		}
+		return out
+	}
+	for _, p := range []string{"status", "role", "q", "sort", "cursor", "limit", "format"} {
+		if !slices.Contains(names("GET /api/v1/accounts/{account}/members"), p) {
+			t.Errorf("members does not take %s: %v", p, names("GET /api/v1/accounts/{account}/members"))
+		}
+	}
+	if qp := queryParams["GET /api/v1/accounts/{account}/access-state"]; len(qp) != 1 || qp[0] != (queryParam{name: "user", list: true}) {
+		t.Errorf("access-state: %v", qp)
+	}
+	for _, rt := range routes {
+		if _, ok := queryParams[rt.method+" "+rt.path]; !ok {
+			t.Errorf("%s %s: no query parameters read from the document", rt.method, rt.path)
 		}
 	}
 }
