@@ -211,6 +211,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/users/{user}", member, (*API).deleteUser},
 	{"GET", "/api/v1/privacy-policies", member, (*API).policies},
 	{"POST", "/api/v1/privacy-policies", member, (*API).publishPolicy},
+	{"DELETE", "/api/v1/privacy-policies/{version}", member, (*API).withdrawPolicy},
 	{"GET", "/api/v1/privacy-policies/{version}/acceptances", member, (*API).policyAcceptances},
 	{"GET", "/api/v1/users", caller, (*API).users},
 	{"GET", "/api/v1/users/{user}", caller, (*API).user},

@@ -51,6 +51,15 @@ func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, http.StatusCreated, a.viewPolicyVersion(r, identity.PolicyVersion{PrivacyPolicy: p, Current: cur.Version == p.Version}))
 }
 
+func (a *API) withdrawPolicy(w http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	if err := a.Identity.WithdrawPolicyAs(r.Context(), auth.User, r.PathValue("version"), httpauth.Origin(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (a *API) policies(w http.ResponseWriter, r *http.Request) error {
 	auth, _ := httpauth.Auth(r)
 	p, err := pageParam(r)

@@ -149,6 +149,9 @@ var (
 // The instance's privacy policy.
 var (
 	PolicyPublished = declareOwn[None, PolicyLink]("policy.published", SubjectPolicy)
+	// PolicyWithdrawn: a version published ahead of its date, withdrawn
+	// before it took effect.
+	PolicyWithdrawn = declareOwn[PolicyLink, None]("policy.withdrawn", SubjectPolicy)
 )
 
 // The instance's brand, as its administrators set it (docs/branding.md);

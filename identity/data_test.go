@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
+	"github.com/equipe-dev/equipe/internal/servicetest"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -165,6 +167,82 @@ func TestPublishPolicyAs_AVersionAheadOfItsDateIsAskedFromThatDate(t *testing.T)
 		vs, _, err := g.st.Identity.Policies(ctx, admin, equipe.Page{})
 		if err != nil || len(vs) == 0 || vs[0].Version != p.Version || !vs[0].Current || vs[0].Acceptances != 0 {
 			t.Fatalf("versions %+v %v", vs, err)
+		}
+	})
+}
+
+// TestWithdrawPolicyAs_OnlyAVersionYetToTakeEffect: an instance
+// administrator withdraws a version published ahead of its date, before
+// it; nobody is then asked to accept it, the version before stays in
+// effect, and one event says so. Anyone else, an unknown version and a
+// version that took effect change nothing.
+func TestWithdrawPolicyAs_OnlyAVersionYetToTakeEffect(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		u := g.signedUp(address("ada")).User
+		admin := g.instanceAdmin()
+		cur, err := g.st.Identity.PublishPolicyAs(ctx, admin, identity.NewPolicy{Label: "First", Texts: map[string]string{"en": "First."}}, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.st.Identity.AcceptPolicy(ctx, u.ID, cur.Version, from()); err != nil {
+			t.Fatal(err)
+		}
+		at := g.st.Clock.Now().Add(time.Hour)
+		p, err := g.st.Identity.PublishPolicyAs(ctx, admin, identity.NewPolicy{Label: "Next edition",
+			Texts: map[string]string{"en": "Next."}, EffectiveAt: at}, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, _, _ := g.st.Identity.Policies(ctx, admin, equipe.Page{})
+		if len(vs) < 2 || vs[0].Version != p.Version || !vs[0].Upcoming || vs[1].Upcoming {
+			t.Fatalf("versions %+v", vs)
+		}
+		before := g.counts()
+		for _, tt := range []struct {
+			name    string
+			by      equipe.User
+			version string
+			want    string
+		}{
+			{"by someone else", u, p.Version, "error.not_found"},
+			{"an unknown version", admin, "no-such-version", "error.not_found"},
+			{"the version in effect", admin, cur.Version, "policy.in_effect"},
+		} {
+			if err := g.st.Identity.WithdrawPolicyAs(ctx, tt.by, tt.version, from()); servicetest.Key(err) != tt.want {
+				t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
+			}
+		}
+		g.unchanged(t, before)
+
+		if err := g.st.Identity.WithdrawPolicyAs(ctx, admin, p.Version, from()); err != nil {
+			t.Fatalf("withdraw: %v", err)
+		}
+		es := g.events(store.AuditFilter{Action: string(event.PolicyWithdrawn.Type)})
+		if len(es) != 1 || es[0].Subject.ID != p.Version || es[0].Actor.ID == nil || *es[0].Actor.ID != admin.ID {
+			t.Fatalf("events %+v", es)
+		}
+		if link, ok := es[0].Before.(event.PolicyLink); !ok || link.Label != "Next edition" || !link.EffectiveAt.Equal(at.Truncate(time.Microsecond)) {
+			t.Errorf("before: %#v", es[0].Before)
+		}
+		if err := g.st.Identity.WithdrawPolicyAs(ctx, admin, p.Version, from()); servicetest.Key(err) != "error.not_found" {
+			t.Errorf("withdrawn twice: %v", err)
+		}
+		// Past its date, the version before is still the one in effect.
+		g.st.Clock.Advance(2 * time.Hour)
+		if q, needed, err := g.st.Identity.ConsentNeeded(ctx, u.ID); err != nil || needed || q.Version != cur.Version {
+			t.Fatalf("after its date: %s needed %v %v", q.Version, needed, err)
+		}
+
+		// A version that took effect stays.
+		q, err := g.st.Identity.PublishPolicyAs(ctx, admin, identity.NewPolicy{Label: "Now", Texts: map[string]string{"en": "Now."}}, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.st.Identity.WithdrawPolicyAs(ctx, admin, q.Version, from()); servicetest.Key(err) != "policy.in_effect" {
+			t.Errorf("a version in effect: %v", err)
+		}
+		if now, _ := g.st.Identity.CurrentPolicy(ctx); now.Version != q.Version {
+			t.Errorf("in effect: %s, want %s", now.Version, q.Version)
 		}
 	})
 }

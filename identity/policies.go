@@ -62,18 +62,21 @@ func (s *Service) PublishPolicyAs(ctx context.Context, by equipe.User, in NewPol
 			v.Add("url", "policy.url_invalid")
 		}
 	}
+	refused := false // a text refused is said alone, not as no text
 	for l, t := range in.Texts {
 		t = strings.TrimSpace(t)
 		switch {
 		case !equipe.ValidLocale(l):
-			v.Add("texts", "locale.invalid")
+			v.Add("texts."+l, "locale.invalid")
+			refused = true
 		case !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxPolicyText:
 			v.AddArgs("texts."+l, "policy.text_too_long", map[string]any{"max": maxPolicyText})
+			refused = true
 		case t != "":
 			p.Texts[l] = t
 		}
 	}
-	if p.URL == "" && len(p.Texts) == 0 {
+	if p.URL == "" && len(p.Texts) == 0 && !refused {
 		v.Add("texts", "policy.text_or_url_required")
 	}
 	p.Version = strings.TrimSpace(in.Version)
@@ -117,11 +120,12 @@ func derivedVersion(p equipe.PrivacyPolicy) string {
 }
 
 // PolicyVersion is a published version of the privacy policy, for an
-// instance administrator: whether it is the one in effect, and how many
-// people accepted it.
+// instance administrator: whether it is the one in effect, or one yet to
+// take effect (which may be withdrawn), and how many people accepted it.
 type PolicyVersion struct {
 	equipe.PrivacyPolicy
 	Current     bool
+	Upcoming    bool
 	Acceptances int
 }
 
@@ -145,10 +149,41 @@ func (s *Service) Policies(ctx context.Context, by equipe.User, p equipe.Page) (
 		return nil, "", err
 	}
 	out := make([]PolicyVersion, 0, len(rows))
+	now := s.now()
 	for _, r := range rows {
-		out = append(out, PolicyVersion{PrivacyPolicy: r.PrivacyPolicy, Current: r.Version == cur.Version, Acceptances: r.Acceptances})
+		out = append(out, PolicyVersion{PrivacyPolicy: r.PrivacyPolicy, Current: r.Version == cur.Version,
+			Upcoming: r.EffectiveAt.After(now), Acceptances: r.Acceptances})
 	}
 	return out, next, nil
+}
+
+// WithdrawPolicyAs withdraws a version of the privacy policy published
+// ahead of its date, before that date, for an instance administrator
+// (anyone else, or an unknown version: ENOTFOUND): nobody is asked to
+// accept it, and the version before it stays in effect. A version that
+// took effect stays, as people accepted it or were asked to: ECONFLICT
+// "policy.in_effect" (publish a new one instead).
+func (s *Service) WithdrawPolicyAs(ctx context.Context, by equipe.User, version string, o equipe.Origin) error {
+	if err := instanceOnly(&by); err != nil {
+		return err
+	}
+	err := s.Work.Do(ctx, event.ByUser(by.ID), o, func(w *work.Unit) error {
+		p, err := w.Policy(ctx, version)
+		if err != nil {
+			return err
+		}
+		ok, err := w.WithdrawPolicy(ctx, version, w.Now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &equipe.Error{Code: equipe.ECONFLICT, Key: "policy.in_effect"}
+		}
+		return w.Record(ctx, event.PolicyWithdrawn.New(nil, p.Version,
+			&event.PolicyLink{URL: p.URL, Label: p.Label, EffectiveAt: p.EffectiveAt}, nil))
+	})
+	s.forgetPolicy()
+	return err
 }
 
 // Acceptance is a person's acceptance of a version of the policy.

@@ -45,7 +45,7 @@ func (p *Provider) protocol(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		switch {
-		case path == "/.well-known/openid-configuration":
+		case path == "/.well-known/openid-configuration", path == "/.well-known/oauth-authorization-server":
 			p.discovery(w, r)
 			return
 		case path == "/oidc/authorize", path == "/oidc/authorize/callback":

@@ -713,3 +713,20 @@ func TestProtocol_ALogoutRequestThatCannotBeAnsweredIsExplainedOnAPage(t *testin
 		t.Errorf("the session after refused logouts: %d", r.StatusCode)
 	}
 }
+
+// TestProtocol_TheAuthorizationServerMetadataIsServedToo: OAuth 2.0
+// clients that discover the server by RFC 8414 (its well-known URI,
+// oauth-authorization-server) find the same document as OpenID Connect
+// Discovery's, which RFC 8414 says it may be.
+func TestProtocol_TheAuthorizationServerMetadataIsServedToo(t *testing.T) {
+	env := apptest.Start(t, storetest.Engines()[0], apptest.Options{})
+	oidcDoc := body(do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/openid-configuration")))
+	res := do(t, http.DefaultClient, mustRequest(t, "GET", env.URL+"/.well-known/oauth-authorization-server"))
+	doc := body(res)
+	var d map[string]any
+	if err := json.Unmarshal([]byte(doc), &d); err != nil || res.StatusCode != 200 ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || d["issuer"] != env.URL ||
+		d["token_endpoint"] != env.URL+"/oidc/token" || doc != oidcDoc {
+		t.Errorf("RFC 8414 metadata: %d %v %.500s", res.StatusCode, err, doc)
+	}
+}

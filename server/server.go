@@ -100,6 +100,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	if s.OIDC != nil {
 		mux.Handle("/oidc/", s.OIDC)
 		mux.Handle("/.well-known/openid-configuration", s.OIDC)
+		mux.Handle("/.well-known/oauth-authorization-server", s.OIDC) // RFC 8414, the same document
 	}
 	if s.SCIM != nil {
 		mux.Handle("/scim/", s.SCIM)

@@ -137,6 +137,14 @@ func (q Queries) Acceptances(ctx context.Context, version string, p equipe.Page)
 	return out, next, nil
 }
 
+// WithdrawPolicy deletes the version of the privacy policy if it takes
+// effect after now, and reports whether it did. A version in effect, or
+// that was, stays: people accepted it, or were asked to.
+func (w Writes) WithdrawPolicy(ctx context.Context, version string, now time.Time) (bool, error) {
+	n, err := w.exec(ctx, `DELETE FROM privacy_policies WHERE version = $1 AND effective_at > $2`, version, micros(now))
+	return n == 1, err
+}
+
 // NextPolicyAt returns when the next version of the policy published ahead
 // of its date takes effect after now, or the zero time when none waits.
 func (q Queries) NextPolicyAt(ctx context.Context, now time.Time) (time.Time, error) {

@@ -580,6 +580,12 @@ type actorRecord struct {
 	IP       string     `json:"ip,omitempty"`
 }
 
+// same reports whether r and o are one actor, wherever they act from.
+func (r actorRecord) same(o actorRecord) bool {
+	eq := func(a, b *equipe.ID) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return r.Operator == o.Operator && eq(r.User, o.User) && eq(r.Key, o.Key) && eq(r.Account, o.Account)
+}
+
 func storedActor(a Actor) actorRecord {
 	r := actorRecord{Operator: a.Operator, IP: a.IP}
 	switch {
@@ -620,14 +626,27 @@ func (s *Service) loadActor(ctx context.Context, raw string) (Actor, error) {
 }
 
 // StartImport starts the planned import id of the account, by the actor
-// who may import into it (members.manage): it runs in batches (RunImport).
-// Imports are limited per account and hour (import.throttled). Returns
-// ENOTFOUND for an import that is not planned.
+// who planned it and may still import into it (members.manage): it runs in
+// batches (RunImport), as them. Imports are limited per account and hour
+// (import.throttled). Returns ENOTFOUND for an import that is not planned,
+// or that another planned: it would run with the planner's rights, which
+// may exceed the starter's.
 func (s *Service) StartImport(ctx context.Context, actor Actor, account, id equipe.ID) error {
 	if _, _, err := s.authorize(ctx, actor, account, "members.manage"); err != nil {
 		return err
 	}
-	err := s.do(ctx, actor, func(u *work.Unit) error {
+	m, err := s.DB.Import(ctx, account, id)
+	if err != nil {
+		return err
+	}
+	var planner actorRecord
+	if err := json.Unmarshal([]byte(m.Actor), &planner); err != nil {
+		return err
+	}
+	if !planner.same(storedActor(actor)) {
+		return notFound()
+	}
+	err = s.do(ctx, actor, func(u *work.Unit) error {
 		if err := u.Limit(ctx, "import:account:"+account.String(), importsPerAccount, time.Hour, "import.throttled"); err != nil {
 			return err
 		}

@@ -615,3 +615,30 @@ func TestImport_FilesCheckedInAnAccountAreLimitedInTheHour(t *testing.T) {
 		}
 	})
 }
+
+func TestImport_OnlyWhoPlannedAnImportStartsIt(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		manager := team.Actor{User: s.joined("mia", "manager")}
+		// The administrator's plan makes an administrator, which the
+		// manager may not: started by the manager, it would run as the
+		// administrator all the same.
+		file := readFile(t, "email,role,resources\nnew-admin@"+s.domain+",admin,product 2\n")
+		plan, err := s.s.PlanImport(ctx, s.admin(), s.account, file, true)
+		if err != nil || plan.ID == nil {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+		if err := s.s.StartImport(ctx, manager, s.account, *plan.ID); equipe.ErrorCode(err) != equipe.ENOTFOUND {
+			t.Fatalf("the manager started the administrator's import: %v", err)
+		}
+		if _, err := s.s.ImportStatus(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM member_imports WHERE id = $1 AND status = 'planned'`, *plan.ID); n != 1 {
+			t.Fatalf("the import is no longer planned")
+		}
+		if err := s.s.StartImport(ctx, s.admin(), s.account, *plan.ID); err != nil {
+			t.Fatalf("the administrator starts their import: %v", err)
+		}
+	})
+}

@@ -23,6 +23,7 @@ type policyLine struct {
 	Upcoming, Current   bool
 	Acceptances         int
 	Href                string // the page of its acceptances
+	Withdraw            string // the action withdrawing it, for a version yet to take effect
 }
 
 // policies lists the versions of the privacy policy and offers to publish
@@ -30,8 +31,11 @@ type policyLine struct {
 func (w *Web) policies(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "policies.title")
 	p.Form.Values["effective_on"] = time.Now().UTC().Format("2006-01-02")
-	if r.URL.Query().Get("done") == "published" {
+	switch r.URL.Query().Get("done") {
+	case "published":
 		p.Notice = "policies.published"
+	case "withdrawn":
+		p.Notice = "policies.withdrawn"
 	}
 	return w.renderPolicies(rw, r, http.StatusOK, p)
 }
@@ -43,11 +47,15 @@ func (w *Web) renderPolicies(rw http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	var d policiesPage
-	now := time.Now()
 	for _, v := range vs {
-		d.Versions = append(d.Versions, policyLine{Version: v.Version, Label: w.I18n.PolicyLabel(p.Locale, v.PrivacyPolicy),
-			URL: v.URL, EffectiveAt: v.EffectiveAt, Upcoming: v.EffectiveAt.After(now), Current: v.Current,
-			Acceptances: v.Acceptances, Href: "/admin/privacy-policy/" + url.PathEscape(v.Version) + "/acceptances"})
+		at := "/admin/privacy-policy/" + url.PathEscape(v.Version)
+		line := policyLine{Version: v.Version, Label: w.I18n.PolicyLabel(p.Locale, v.PrivacyPolicy),
+			URL: v.URL, EffectiveAt: v.EffectiveAt, Upcoming: v.Upcoming, Current: v.Current,
+			Acceptances: v.Acceptances, Href: at + "/acceptances"}
+		if v.Upcoming {
+			line.Withdraw = at + "/withdraw"
+		}
+		d.Versions = append(d.Versions, line)
 	}
 	p.Data = d
 	return w.render(rw, r, status, "policies", p)
@@ -79,6 +87,21 @@ func (w *Web) publishPolicy(rw http.ResponseWriter, r *http.Request) error {
 		return w.renderPolicies(rw, r, refusedStatus(err), p)
 	}
 	return redirect(rw, r, "/admin/privacy-policy?done=published")
+}
+
+// withdrawPolicy withdraws a version yet to take effect; one that took
+// effect meanwhile is said on the page.
+func (w *Web) withdrawPolicy(rw http.ResponseWriter, r *http.Request) error {
+	auth, _ := httpauth.Auth(r)
+	err := w.Identity.WithdrawPolicyAs(r.Context(), auth.User, r.PathValue("version"), httpauth.Origin(r))
+	if equipe.ErrorCode(err) == equipe.ECONFLICT {
+		p := w.page(r, "policies.title")
+		p.Form.absorb(err, nil)
+		return w.renderPolicies(rw, r, refusedStatus(err), p)
+	} else if err != nil {
+		return err
+	}
+	return redirect(rw, r, "/admin/privacy-policy?done=withdrawn")
 }
 
 // acceptancesPage lists who accepted a version, a page at a time.

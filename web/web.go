@@ -266,6 +266,7 @@ var routes = []route{
 	{"POST /admin/oidc-clients/{client}/delete", member, (*Web).deleteOIDCClient},
 	{"GET /admin/privacy-policy", member, (*Web).policies},
 	{"POST /admin/privacy-policy", member, (*Web).publishPolicy},
+	{"POST /admin/privacy-policy/{version}/withdraw", member, (*Web).withdrawPolicy},
 	{"GET /admin/privacy-policy/{version}/acceptances", member, (*Web).policyAcceptances},
 	{"GET /me/data", loggedIn, (*Web).data},
 	{"POST /me/data/export", loggedIn, (*Web).exportData},
