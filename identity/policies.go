@@ -62,18 +62,21 @@ func (s *Service) PublishPolicyAs(ctx context.Context, by equipe.User, in NewPol
 			v.Add("url", "policy.url_invalid")
 		}
 	}
+	refused := false // a text refused is said alone, not as no text
 	for l, t := range in.Texts {
 		t = strings.TrimSpace(t)
 		switch {
 		case !equipe.ValidLocale(l):
-			v.Add("texts", "locale.invalid")
+			v.Add("texts."+l, "locale.invalid")
+			refused = true
 		case !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxPolicyText:
 			v.AddArgs("texts."+l, "policy.text_too_long", map[string]any{"max": maxPolicyText})
+			refused = true
 		case t != "":
 			p.Texts[l] = t
 		}
 	}
-	if p.URL == "" && len(p.Texts) == 0 {
+	if p.URL == "" && len(p.Texts) == 0 && !refused {
 		v.Add("texts", "policy.text_or_url_required")
 	}
 	p.Version = strings.TrimSpace(in.Version)
