@@ -577,3 +577,31 @@ func (q Queries) RolesMembersChanged(ctx context.Context, accountID equipe.ID) (
 	}
 	return out, wrap(rows.Err())
 }
+
+// RolesRenamed notes, at at, that the names the account's roles keys are
+// shown under changed (a custom role renamed, or the account's language,
+// which names every role): for a directory, their holders' groups
+// (equipe.Member.UpdatedAt) and the roles' own groups, whose time of change
+// role_members_changed keeps beside their holders'. Never moves back.
+func (w Writes) RolesRenamed(ctx context.Context, accountID equipe.ID, keys []string, at time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := []any{accountID, micros(at)}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	if _, err := w.exec(ctx, `UPDATE members SET updated_at = $2 WHERE account_id = $1 AND updated_at < $2
+		AND role IN (`+params(3, len(keys))+`)`, args...); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := w.exec(ctx, `INSERT INTO role_members_changed (account_id, role, at) VALUES ($1, $2, $3)
+			ON CONFLICT (account_id, role) DO UPDATE SET at = CASE WHEN role_members_changed.at < excluded.at
+				THEN excluded.at ELSE role_members_changed.at END`,
+			accountID, k, micros(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -518,6 +518,24 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, account equipe
 		if err := u.UpdateAccount(ctx, &after); err != nil {
 			return err
 		}
+		if after.Locale != before.Locale {
+			// Every role is named in the account's language, for a
+			// directory too (its groups, its members' groups).
+			custom, err := u.Roles(ctx, account)
+			if err != nil {
+				return err
+			}
+			var keys []string
+			for _, r := range s.Catalogue.Roles {
+				keys = append(keys, r.Key)
+			}
+			for _, r := range custom {
+				keys = append(keys, r.Key)
+			}
+			if err := u.RolesRenamed(ctx, account, keys, u.Now()); err != nil {
+				return err
+			}
+		}
 		return u.Record(ctx, event.AccountChanged.In(account, account.String(), &b, &a))
 	})
 	return after, err

@@ -404,6 +404,12 @@ func (s *Service) UpdateRole(ctx context.Context, actor Actor, account equipe.ID
 		if err := u.UpdateRole(ctx, &cr); err != nil {
 			return err
 		}
+		if cr.LabelFR != old.LabelFR || cr.LabelEN != old.LabelEN {
+			// Its holders' groups show its name.
+			if err := u.RolesRenamed(ctx, account, []string{key}, u.Now()); err != nil {
+				return err
+			}
+		}
 		return u.Record(ctx, event.RoleChanged.In(account, key, &b, &a))
 	})
 	return cr, err

@@ -80,8 +80,9 @@ func TestScale_SeedsAPopulationTheServiceServes(t *testing.T) {
 
 // assertDerived checks what the schema keeps beside the rows the seeder
 // writes, which the load computes in bulk rather than through the triggers:
-// the member counts, account by account and status by status, and the
-// search keys, the same as the triggers would have made; that the triggers
+// the member counts, account by account and status by status, the search
+// keys, and when each role's holders last changed, the same as the
+// triggers would have made; that the triggers
 // and the foreign keys are back for the service's own writes; and, on
 // SQLite, that every foreign key holds (the loader did not check them).
 func assertDerived(t *testing.T, cfg store.Config) {
@@ -106,6 +107,21 @@ func assertDerived(t *testing.T, cfg store.Config) {
 	}
 	if wrong != 0 {
 		t.Errorf("%d (account, status) counts differ from the members", wrong)
+	}
+	// Every role held in an account has the time its holders last changed,
+	// their latest change; none other, and no member without a time.
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (
+		SELECT m.account_id FROM (SELECT account_id, role, MAX(updated_at) AS at FROM members GROUP BY account_id, role) m
+		LEFT JOIN role_members_changed c ON c.account_id = m.account_id AND c.role = m.role WHERE c.at IS NULL OR c.at <> m.at
+		UNION ALL
+		SELECT c.account_id FROM role_members_changed c WHERE NOT EXISTS (
+			SELECT 1 FROM members m WHERE m.account_id = c.account_id AND m.role = c.role)
+		UNION ALL
+		SELECT account_id FROM members WHERE updated_at < created_at OR updated_at = 0) AS w`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Errorf("%d roles' or members' times of change differ from the members", wrong)
 	}
 	d := dataset{Accounts: 200, PerAccount: 10, Resources: 4, Base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	var suspended, want int
@@ -136,9 +152,14 @@ func assertDerived(t *testing.T, cfg store.Config) {
 			t.Error(err)
 		}
 	}()
-	if _, err := db.Exec(`INSERT INTO members (account_id, user_id, role, status, created_at, first_key, last_key, email_key)
-		VALUES ($1, $2, 'guest', 'invited', 0, 'zyqxw', 'zyqxw', 'zyqxw@example.com')`, d.AccountID(150).String(), d.UserID(0).String()); err != nil {
+	const later = 4102444800000000 // 2100, in microseconds
+	if _, err := db.Exec(`INSERT INTO members (account_id, user_id, role, status, created_at, updated_at, first_key, last_key, email_key)
+		VALUES ($1, $2, 'guest', 'invited', 0, $3, 'zyqxw', 'zyqxw', 'zyqxw@example.com')`, d.AccountID(150).String(), d.UserID(0).String(), later); err != nil {
 		t.Fatal(err)
+	}
+	var changed int64
+	if err := db.QueryRow(`SELECT at FROM role_members_changed WHERE account_id = $1 AND role = 'guest'`, d.AccountID(150).String()).Scan(&changed); err != nil || changed != later {
+		t.Errorf("a member added after the load does not move their role's time: %d (%v)", changed, err)
 	}
 	var invited int
 	if err := db.QueryRow(`SELECT n FROM member_counts WHERE account_id = $1 AND status = 'invited'`, d.AccountID(150).String()).Scan(&invited); err != nil || invited != 1 {

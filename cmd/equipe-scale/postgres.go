@@ -71,13 +71,18 @@ func (l *postgresLoader) columns(ctx context.Context, name string) (all, require
 // that had it (migration 0040); the seeder disables it while it loads.
 const postgresReservedTrigger = "users_email_reserved"
 
-// postgresCountTrigger is the trigger that keeps member_counts, which the
-// load disables and does the work of in one statement once the members
-// are in; postgresCountFunction is the body of its function as the
-// migrations made it: the seeder stops if a migration changed it, as its
-// bulk equivalent must follow.
+// postgresDeferred are the triggers on members that the load disables and
+// does the work of in one statement once the members are in: the one that
+// keeps member_counts, and the one that keeps when each role's holders last
+// changed (role_members_changed). Each function's body is as the migrations
+// made it: the seeder stops if a migration changed it, as its bulk
+// equivalent must follow.
+var postgresDeferred = []struct{ trigger, function, bulk string }{
+	{"members_count_insert_delete", postgresCountFunction, postgresCountBulk},
+	{"members_role_insert_delete", postgresRoleFunction, postgresRoleBulk},
+}
+
 const (
-	postgresCountTrigger  = "members_count_insert_delete"
 	postgresCountFunction = `
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -93,11 +98,32 @@ END
 	postgresCountBulk = `INSERT INTO member_counts AS c (account_id, status, n)
 	SELECT account_id, status, COUNT(*) FROM members GROUP BY account_id, status
 	ON CONFLICT (account_id, status) DO UPDATE SET n = c.n + excluded.n`
+	postgresRoleFunction = `
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        -- Only an update: an account deleted takes its rows with it.
+        UPDATE role_members_changed
+        SET at = GREATEST(at, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+        WHERE account_id = OLD.account_id AND role = OLD.role;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        UPDATE role_members_changed SET at = GREATEST(at, NEW.updated_at)
+        WHERE account_id = OLD.account_id AND role = OLD.role;
+    END IF;
+    INSERT INTO role_members_changed AS c (account_id, role, at) VALUES (NEW.account_id, NEW.role, NEW.updated_at)
+    ON CONFLICT (account_id, role) DO UPDATE SET at = GREATEST(c.at, EXCLUDED.at);
+    RETURN NULL;
+END
+`
+	postgresRoleBulk = `INSERT INTO role_members_changed AS c (account_id, role, at)
+	SELECT account_id, role, MAX(updated_at) FROM members GROUP BY account_id, role
+	ON CONFLICT (account_id, role) DO UPDATE SET at = GREATEST(c.at, excluded.at)`
 )
 
 // load writes the tables the way a bulk load into PostgreSQL is fastest:
 // first, in one transaction, it drops the tables' secondary indexes and
-// foreign keys and disables the member counts' trigger, each of which would
+// foreign keys and disables the triggers of postgresDeferred, each of which would
 // otherwise run once a row (a million members fired the PL/pgSQL trigger a
 // million times, and checked two foreign keys each); then it copies the
 // tables, several at once on connections of their own; then it counts the
@@ -147,13 +173,15 @@ func (l *postgresLoader) load(ctx context.Context, tables []table) error {
 	if err != nil {
 		return err
 	}
-	var body string
-	if err := tx.QueryRow(ctx, `SELECT p.prosrc FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
-		WHERE g.tgrelid = 'members'::regclass AND g.tgname = $1`, postgresCountTrigger).Scan(&body); err != nil {
-		return fmt.Errorf("postgres: trigger %s: %w", postgresCountTrigger, err)
-	}
-	if strings.Join(strings.Fields(body), " ") != strings.Join(strings.Fields(postgresCountFunction), " ") {
-		return fmt.Errorf("postgres: the migrations changed the function of trigger %s: its bulk equivalent in the seeder must follow", postgresCountTrigger)
+	for _, d := range postgresDeferred {
+		var body string
+		if err := tx.QueryRow(ctx, `SELECT p.prosrc FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
+			WHERE g.tgrelid = 'members'::regclass AND g.tgname = $1`, d.trigger).Scan(&body); err != nil {
+			return fmt.Errorf("postgres: trigger %s: %w", d.trigger, err)
+		}
+		if strings.Join(strings.Fields(body), " ") != strings.Join(strings.Fields(d.function), " ") {
+			return fmt.Errorf("postgres: the migrations changed the function of trigger %s: its bulk equivalent in the seeder must follow", d.trigger)
+		}
 	}
 	for _, ix := range indexes {
 		if _, err := tx.Exec(ctx, "DROP INDEX "+pgx.Identifier{ix[0]}.Sanitize()); err != nil {
@@ -165,8 +193,10 @@ func (l *postgresLoader) load(ctx context.Context, tables []table) error {
 			return fmt.Errorf("postgres: drop foreign key %s: %w", fk[1], err)
 		}
 	}
-	if _, err := tx.Exec(ctx, "ALTER TABLE members DISABLE TRIGGER "+pgx.Identifier{postgresCountTrigger}.Sanitize()); err != nil {
-		return err
+	for _, d := range postgresDeferred {
+		if _, err := tx.Exec(ctx, "ALTER TABLE members DISABLE TRIGGER "+pgx.Identifier{d.trigger}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	// The trigger that keeps an old login address its identity's while it
 	// can be given back reads the tokens, and a database being seeded has
@@ -209,25 +239,25 @@ func (l *postgresLoader) load(ctx context.Context, tables []table) error {
 	l.progress("rows: %.1f s", time.Since(phase).Seconds())
 
 	phase = time.Now()
-	jobs = []job{{"member counts", func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, postgresCountBulk)
-		return err
-	}}}
+	// The indexes, the trigram index first (it takes longest: the others
+	// are built beside it), then the triggers' work.
+	jobs = nil
 	for _, ix := range indexes {
 		jobs = append(jobs, job{"index " + ix[0], func(ctx context.Context, c *pgx.Conn) error {
 			_, err := c.Exec(ctx, ix[1])
 			return err
 		}})
 	}
-	// The trigram index takes longest: started first, the others are built
-	// beside it.
-	if len(jobs) > 1 {
-		jobs[0], jobs[1] = jobs[1], jobs[0]
+	for _, d := range postgresDeferred {
+		jobs = append(jobs, job{"in place of " + d.trigger, func(ctx context.Context, c *pgx.Conn) error {
+			_, err := c.Exec(ctx, d.bulk)
+			return err
+		}})
 	}
 	if err := runJobs(ctx, conns, jobs, l.progress); err != nil {
 		return err
 	}
-	l.progress("%d indexes and the member counts: %.1f s", len(indexes), time.Since(phase).Seconds())
+	l.progress("%d indexes and the triggers' work: %.1f s", len(indexes), time.Since(phase).Seconds())
 
 	// Adding a foreign key locks both its tables: one at a time.
 	phase = time.Now()
@@ -240,13 +270,15 @@ func (l *postgresLoader) load(ctx context.Context, tables []table) error {
 	if _, err := l.conn.Exec(ctx, "ALTER TABLE users ENABLE TRIGGER "+pgx.Identifier{postgresReservedTrigger}.Sanitize()); err != nil {
 		return err
 	}
-	if _, err := l.conn.Exec(ctx, "ALTER TABLE members ENABLE TRIGGER "+pgx.Identifier{postgresCountTrigger}.Sanitize()); err != nil {
-		return err
+	for _, d := range postgresDeferred {
+		if _, err := l.conn.Exec(ctx, "ALTER TABLE members ENABLE TRIGGER "+pgx.Identifier{d.trigger}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	l.progress("%d foreign keys: %.1f s", len(fkeys), time.Since(phase).Seconds())
 	phase = time.Now()
 	jobs = jobs[:0]
-	for _, t := range append(names, "member_counts") {
+	for _, t := range append(names, "member_counts", "role_members_changed") {
 		jobs = append(jobs, job{"analyze " + t, func(ctx context.Context, c *pgx.Conn) error {
 			_, err := c.Exec(ctx, "ANALYZE "+pgx.Identifier{t}.Sanitize())
 			return err

@@ -256,14 +256,14 @@ func (d dataset) tables(hash string) []table {
 			}
 		}},
 		{"members", []string{"account_id", "user_id", "role", "status", "overrides", "joined_at", "created_at",
-			"first_key", "last_key", "email_key"}, func(yield func([]any) bool) {
+			"updated_at", "first_key", "last_key", "email_key"}, func(yield func([]any) bool) {
 			for u := range d.Users() {
 				first, last := d.Name(u)
 				status := equipe.MemberActive
 				if d.Suspended(u) {
 					status = equipe.MemberSuspended
 				}
-				if !yield([]any{d.AccountID(u / d.PerAccount), d.UserID(u), d.Role(u), status, d.Overrides(u), at, at,
+				if !yield([]any{d.AccountID(u / d.PerAccount), d.UserID(u), d.Role(u), status, d.Overrides(u), at, at, at,
 					store.Fold(first), store.Fold(last), emailKey(d.Email(u))}) {
 					return
 				}

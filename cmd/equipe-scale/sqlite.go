@@ -150,7 +150,7 @@ func (l *sqliteLoader) load(ctx context.Context, tables []table) error {
 			return fmt.Errorf("sqlite: create trigger %s: %w", d.trigger, err)
 		}
 	}
-	l.progress("member counts and search: %.1f s, %.1f s of CPU", time.Since(start).Seconds(), (cpuTime() - cpu).Seconds())
+	l.progress("member counts, search and roles' holders: %.1f s, %.1f s of CPU", time.Since(start).Seconds(), (cpuTime() - cpu).Seconds())
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -191,6 +191,12 @@ END`, []string{
 		SELECT account_id, user_id, first_key || ' ' || last_key || ' ' || email_key FROM members`,
 		`INSERT INTO member_search (member_search, rank) VALUES ('hashsize', 1048576)`,
 	}},
+	{"members_role_insert", `CREATE TRIGGER members_role_insert AFTER INSERT ON members BEGIN
+    INSERT INTO role_members_changed (account_id, role, at) VALUES (new.account_id, new.role, new.updated_at)
+    ON CONFLICT (account_id, role) DO UPDATE SET at = MAX(at, excluded.at);
+END`, []string{`INSERT INTO role_members_changed (account_id, role, at)
+	SELECT account_id, role, MAX(updated_at) FROM members WHERE true GROUP BY account_id, role
+	ON CONFLICT (account_id, role) DO UPDATE SET at = MAX(at, excluded.at)`}},
 }
 
 // sqliteIndexes returns the name and the CREATE statement of the explicit
