@@ -172,16 +172,13 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "id", "value": "x"}), 400, "mutability"},
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "userName", "value": "y@" + tn.domain}), 400, "mutability"},
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": 7}), 400, "invalidValue"},
-			// The names are the person's, or those the member was added
-			// under: not the key's to change (accepted and not kept, the
-			// directory would believe they were).
-			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name.familyName", "value": "King"}), 400, "mutability"},
-			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name.givenName", "value": "Augusta"}), 400, "mutability"},
-			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Augusta King"}), 400, "mutability"},
-			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name", "value": map[string]any{"givenName": "Augusta"}}), 400, "mutability"},
-			{"PATCH", users, patchOp(map[string]any{"op": "replace", "value": map[string]any{"name.familyName": "King"}}), 400, "mutability"},
-			{"PATCH", users, patchOp(map[string]any{"op": "remove", "path": "name.givenName"}), 400, "mutability"},
-			{"PUT", users, newUser(map[string]any{"userName": "kim@" + tn.domain, "name": map[string]any{"givenName": "Augusta"}}), 400, "mutability"},
+			// The names a directory sends are not kept (see
+			// TestUsers_TheNamesADirectorySendsAreNotKeptAndTheRestGoesThrough),
+			// but they must have the form of names.
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name.familyName", "value": 7}), 400, "invalidValue"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": []any{"x"}}), 400, "invalidValue"},
+			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "name", "value": "Augusta King"}), 400, "invalidValue"},
+			{"PUT", users, newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Boss", "name": map[string]any{"givenName": true}}), 400, "invalidValue"},
 			// The change is refused whole: the title set first stays as it was.
 			{"PATCH", users, patchOp(map[string]any{"op": "replace", "path": "title", "value": "Boss"},
 				map[string]any{"op": "replace", "path": "title", "value": "<b>"}), 400, "invalidValue"},
@@ -202,6 +199,54 @@ func TestRequests_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 			t.Fatalf("changed: %s", r.Raw)
 		}
 		resources(t, tn.call(t, "GET", "/Users", nil, http.StatusOK), 2)
+	})
+}
+
+// TestUsers_TheNamesADirectorySendsAreNotKeptAndTheRestGoesThrough: once
+// a member is added, the names are taken from them or the person, not from
+// the directory, which sends its own with every change when they differ
+// (Entra ID's default mappings, Okta's profile push): a PATCH or PUT that
+// carries other names is answered 200, keeps the names as they were, and
+// applies the rest, a deactivation included; sent again, the same.
+func TestUsers_TheNamesADirectorySendsAreNotKeptAndTheRestGoesThrough(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		tn := newTenant(t, env)
+		r := tn.call(t, "POST", "/Users", newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Clerk",
+			"name": map[string]any{"givenName": "Kim", "familyName": "Lee"}}), http.StatusCreated)
+		id := r.JSON["id"].(string)
+		names := func(r response) {
+			t.Helper()
+			if n, _ := r.JSON["name"].(map[string]any); n["givenName"] != "Kim" || n["familyName"] != "Lee" || r.JSON["displayName"] != "Kim Lee" {
+				t.Fatalf("the names changed: %s", r.Raw)
+			}
+		}
+		// Entra ID: the names it holds, and the deactivation, in one PATCH.
+		deactivate := patchOp(
+			map[string]any{"op": "Replace", "path": "displayName", "value": "Kimberly Lee-King"},
+			map[string]any{"op": "Replace", "path": "name.givenName", "value": "Kimberly"},
+			map[string]any{"op": "Replace", "path": "name.familyName", "value": "Lee-King"},
+			map[string]any{"op": "Replace", "path": "active", "value": "False"})
+		for range 2 {
+			r = tn.call(t, "PATCH", "/Users/"+id, deactivate, http.StatusOK)
+			names(r)
+			if r.JSON["active"] != false {
+				t.Fatalf("not deactivated: %s", r.Raw)
+			}
+		}
+		if m, _ := tn.member(t, id); m.Status != equipe.MemberSuspended {
+			t.Fatalf("status %s", m.Status)
+		}
+		// Okta: a PUT of the whole user with its names and a new title.
+		r = tn.call(t, "PUT", "/Users/"+id, newUser(map[string]any{"userName": "kim@" + tn.domain, "title": "Boss", "active": false,
+			"name": map[string]any{"givenName": "Kimberly", "familyName": "Lee-King"}}), http.StatusOK)
+		names(r)
+		if r.JSON["title"] != "Boss" {
+			t.Fatalf("title: %s", r.Raw)
+		}
+		// Removed, or given without a path: the same.
+		names(tn.call(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "remove", "path": "name.givenName"},
+			map[string]any{"op": "replace", "value": map[string]any{"name.familyName": "King"}}), http.StatusOK))
+		names(tn.call(t, "GET", "/Users/"+id, nil, http.StatusOK))
 	})
 }
 

@@ -316,10 +316,10 @@ func (st *userState) read(body map[string]any, creating bool) error {
 		}
 	}
 	if !creating {
-		// The names are immutable once the member is added (sameNames); a
-		// PUT's displayName, read-only, is ignored (RFC 7644 3.5.1).
+		// The names are taken on creation only (names); a PUT's
+		// displayName, read-only, is ignored (RFC 7644 3.5.1).
 		if n := field(body, "name"); n != nil {
-			return st.sameNames("name", nil, n)
+			return st.names("name", nil, n)
 		}
 		return nil
 	}
@@ -450,8 +450,8 @@ func underSchema(values map[string]any, core string) (map[string]any, error) {
 }
 
 // ignored are the User attributes equipe does not keep: a directory may
-// send them, and they change nothing (the names are not among them: see
-// sameNames).
+// send them, and they change nothing (the names, taken on creation, are
+// not among them: see names).
 var ignored = map[string]bool{"nickname": true, "profileurl": true, "usertype": true,
 	"preferredlanguage": true, "locale": true, "timezone": true, "phonenumbers": true, "addresses": true, "photos": true,
 	"ims": true, "entitlements": true, "roles": true, "x509certificates": true, "password": true}
@@ -474,7 +474,7 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 		if remove {
 			value = nil
 		}
-		return st.sameNames(name, path.AttributePath.SubAttribute, value)
+		return st.names(name, path.AttributePath.SubAttribute, value)
 	case readOnly[name]:
 		return badRequest(mutability, "scim.read_only", map[string]any{"attribute": path.AttributePath.AttributeName})
 	case name == "active":
@@ -512,60 +512,36 @@ func (st *userState) apply(op string, path filter.Path, value any) error {
 	return err
 }
 
-// sameNames accepts, at the User's name (attr "name", whole or one of
-// sub's) or its displayName, only what the User shows already, as RFC 7644
-// 3.5.1 and 3.5.2 have it for an immutable attribute; another value, or
-// one removed, is 400 mutability. The names a member is added under are
-// taken on creation and shown until they join; from then on the names are
-// the person's own, set by them for every account they belong to, and no
-// account's key may change them. A directory that sends the names back as
-// they are (as Entra ID and Okta do with other changes) goes through; one
-// that would rename someone is told it cannot, rather than believing it
-// did. displayName and formatted are the names joined, compared ignoring
-// case and spacing; a sub-attribute equipe does not keep (middleName,
-// honorificPrefix…) is ignored, as other attributes it does not keep.
-func (st *userState) sameNames(attr string, sub *string, value any) error {
-	joined := strings.TrimSpace(st.first + " " + st.last)
-	shown := map[string]string{"givenname": st.first, "familyname": st.last, "formatted": joined}
-	same := func(sub string, v any) bool {
-		want, kept := shown[sub]
-		if !kept {
-			return true
-		}
-		if v == nil {
-			return want == ""
-		}
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		if sub == "formatted" {
-			return strings.EqualFold(strings.Join(strings.Fields(s), " "), want)
-		}
-		return strings.TrimSpace(s) == want
+// names takes, at the User's name (attr "name", whole or one of sub's) or
+// its displayName, what a directory sends after the member was added, and
+// keeps none of it, as it keeps none of the addresses it sends (emails):
+// the names a member is added under are taken on creation and shown until
+// they join, and from then on they are the person's own, set by them for
+// every account they belong to, which no account's key may change. A
+// directory sends its names with every change of a member whose names
+// differ from its own (Entra ID with its default mappings, Okta with a
+// profile push): refused, the rest of the change would be refused with
+// them, again at every synchronisation, a deactivation included. Only the
+// value's form is checked: name is complex, its parts and displayName
+// strings.
+func (st *userState) names(attr string, sub *string, value any) error {
+	str := func(v any) bool {
+		_, ok := v.(string)
+		return ok || v == nil
 	}
-	refused := badRequest(mutability, "scim.name_immutable", nil)
 	switch {
-	case attr == "displayname":
-		if !same("formatted", value) {
-			return refused
+	case attr == "displayname" || sub != nil:
+		if !str(value) {
+			return badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": attr, "type": "string"})
 		}
-	case sub != nil:
-		if !same(strings.ToLower(*sub), value) {
-			return refused
-		}
-	case value == nil:
-		if joined != "" {
-			return refused
-		}
-	default:
+	case value != nil:
 		m, ok := value.(map[string]any)
 		if !ok {
 			return badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": "name", "type": "complex"})
 		}
 		for k, v := range m {
-			if !same(strings.ToLower(k), v) {
-				return refused
+			if !str(v) {
+				return badRequest(invalidValue, "scim.value_type", map[string]any{"attribute": "name." + k, "type": "string"})
 			}
 		}
 	}
