@@ -16,23 +16,9 @@ import (
 // changes nothing. The routes are the router's own: a new one is covered.
 func TestRoutes_EveryRouteRefusesAMemberItDoesNotRead(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
-		c := env.Client()
-		a := newTenant(t, env, "owner@a.example")
-		collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
-		other := equipe.NewID().String()
-		params := strings.NewReplacer("{account}", a.account.String(), "{user}", collab.User.ID.String(),
-			"{token}", "x", "{version}", "1", "{session}", other, "{client}", other, "{passkey}", other,
-			"{import}", other, "{contact}", other, "{resource}", other, "{role}", other, "{key}", other,
-			"{webhook}", other, "{delivery}", other)
-		routes := api.Routes()
-		if len(routes) < 100 {
-			t.Fatalf("%d routes", len(routes))
-		}
-		for _, rt := range routes {
-			path := params.Replace(rt.Path)
-			if strings.Contains(path, "{") {
-				t.Fatalf("a parameter the test does not fill: %s", rt.Path)
-			}
+		c, a, collab, path := everyRoute(t, env)
+		for _, rt := range api.Routes() {
+			path := path(rt)
 			r := call(t, c, rt.Method, env.URL+path, map[string]any{"x": 1}, bearer(a.admin)...)
 			if strings.HasSuffix(rt.Path, "/member-imports") && rt.Method == "POST" {
 				// It takes a CSV file: JSON is refused as such.
@@ -104,5 +90,32 @@ func TestRoutes_EachRouteSaidToTakeABodyIsARoute(t *testing.T) {
 		if !known[k] {
 			t.Errorf("takesBody names %q, which is no route", k)
 		}
+	}
+}
+
+// everyRoute is the scene of the tests over every route of the router: a
+// client, a tenant, one of its collaborators, and each route's path with
+// its parameters filled (the collaborator, the tenant's account, an ID that
+// is nobody's for the rest). It fails on a parameter it does not fill, so
+// that a new route is covered.
+func everyRoute(t *testing.T, env *apptest.Env) (*http.Client, tenant, apptest.Member, func(api.Route) string) {
+	t.Helper()
+	a := newTenant(t, env, "owner@a.example")
+	collab := env.AddMember(t, a.account, "collab@a.example", "collaborator", equipe.MemberActive)
+	other := equipe.NewID().String()
+	params := strings.NewReplacer("{account}", a.account.String(), "{user}", collab.User.ID.String(),
+		"{token}", "x", "{version}", "1", "{session}", other, "{client}", other, "{passkey}", other,
+		"{import}", other, "{contact}", other, "{resource}", other, "{role}", other, "{key}", other,
+		"{webhook}", other, "{delivery}", other)
+	if n := len(api.Routes()); n < 100 {
+		t.Fatalf("%d routes", n)
+	}
+	return env.Client(), a, collab, func(rt api.Route) string {
+		t.Helper()
+		path := params.Replace(rt.Path)
+		if strings.Contains(path, "{") {
+			t.Fatalf("a parameter the test does not fill: %s", rt.Path)
+		}
+		return path
 	}
 }

@@ -273,21 +273,7 @@ func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(
 			}
 			members := []added{{shared.ID, carol, true, ""}, {shared.ID, ada, true, ""}, {other.ID, carol, true, ""},
 				{other.ID, ada, false, ""}, {other.ID, grace, false, ""}, {other.ID, hank, false, "H"}}
-			if err := db.Write(ctx, func(tx *store.Tx) error {
-				for _, u := range []equipe.User{carol, ada, grace, hank} {
-					if err := tx.CreateUser(ctx, &u); err != nil {
-						return err
-					}
-				}
-				for _, a := range []equipe.Account{shared, other} {
-					if err := tx.CreateAccount(ctx, &a); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			createPeople(t, db, []equipe.Account{shared, other}, carol, ada, grace, hank)
 			raw := storetest.Raw(t, cfg)
 			// The members as the service wrote them then (its columns of
 			// the time: store.Writes.CreateMemberOf writes later ones).
@@ -431,19 +417,7 @@ func TestMigrate_MembersReadAsLastChangedWhenTheyJoinedOrWereAdded(t *testing.T)
 			acct := equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", CreatedAt: t0}
 			joined := equipe.User{ID: equipe.NewUserID(), Email: "j@example.com", EmailKey: "j@example.com", CreatedAt: t0}
 			pending := equipe.User{ID: equipe.NewUserID(), Email: "p@example.com", EmailKey: "p@example.com", CreatedAt: t0}
-			if err := db.Write(ctx, func(tx *store.Tx) error {
-				if err := tx.CreateAccount(ctx, &acct); err != nil {
-					return err
-				}
-				for _, u := range []equipe.User{joined, pending} {
-					if err := tx.CreateUser(ctx, &u); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			createPeople(t, db, []equipe.Account{acct}, joined, pending)
 			raw := storetest.Raw(t, cfg)
 			for _, m := range []struct {
 				user   equipe.ID
@@ -475,5 +449,26 @@ func TestMigrate_MembersReadAsLastChangedWhenTheyJoinedOrWereAdded(t *testing.T)
 				t.Errorf("roles' holders changed at %v", held)
 			}
 		})
+	}
+}
+
+// createPeople writes the accounts and the users, as the service writes
+// them, in one transaction: the scene of a migration's test.
+func createPeople(t *testing.T, db *store.DB, accounts []equipe.Account, users ...equipe.User) {
+	t.Helper()
+	if err := db.Write(context.Background(), func(tx *store.Tx) error {
+		for _, a := range accounts {
+			if err := tx.CreateAccount(context.Background(), &a); err != nil {
+				return err
+			}
+		}
+		for _, u := range users {
+			if err := tx.CreateUser(context.Background(), &u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
