@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,6 +157,39 @@ func TestStructureProblems_SeesWhatItLooksFor(t *testing.T) {
 	} {
 		if got := structureProblems(body); len(got) != want {
 			t.Errorf("%s: %d problems %q, want %d", body, len(got), got, want)
+		}
+	}
+}
+
+// TestConfirmationPages_AreTitledByTheirQuestion: a page that asks to
+// confirm an action on a member or a client is titled by its question, as
+// its heading is, in the reader's language, not by one word shared by
+// them all: a person with several tabs open, or told the title by a
+// screen reader, knows which action it is (WCAG 2.4.2).
+func TestConfirmationPages_AreTitledByTheirQuestion(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	f := newFirm(t, env)
+	sam := f.staff[0].User.ID.String()
+	client := f.clients[0].String()
+	for lang, titles := range map[string]map[string]string{
+		"fr": {
+			f.path("/members/" + sam + "/suspend"):                     "Suspendre Test sam ?",
+			f.path("/clients/" + client + "/staff/" + sam + "/remove"): "Retirer Test sam de « Boulangerie Martin » ?",
+		},
+		"en": {
+			f.path("/members/" + sam + "/suspend"):                     "Suspend Test sam?",
+			f.path("/clients/" + client + "/staff/" + sam + "/remove"): "Remove Test sam from “Boulangerie Martin”?",
+		},
+	} {
+		for path, title := range titles {
+			p := get(t, f.c, env.URL+path+"?lang="+lang)
+			if p.Status == 303 {
+				p = get(t, f.c, env.URL+p.Header.Get("Location"))
+			}
+			if p.Status != 200 {
+				t.Fatalf("%s (%s): %d", path, lang, p.Status)
+			}
+			wantIn(t, p, "<title>"+html.EscapeString(title)+" · equipe</title>", "<h1>"+html.EscapeString(title)+"</h1>")
 		}
 	}
 }

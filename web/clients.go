@@ -312,9 +312,10 @@ func (w *Web) unassignStaffForm(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p := w.page(r, "page.client_confirm")
 	args := map[string]any{"name": m.Name(), "client": c.Account.Name}
-	p.Data = clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "clients.unassign_title", args),
+	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "clients.unassign_title", args),
 		Lead: w.I18n.T(p.Locale, "clients.unassign_lead", args), CanConfirm: true,
 		Button: w.I18n.T(p.Locale, "clients.unassign_button", nil), Back: frame.URL("/clients")}
+	p.Data, p.Heading = d, d.Title
 	return w.render(rw, r, http.StatusOK, "client_confirm", p)
 }
 
@@ -354,6 +355,7 @@ func (w *Web) showDetach(rw http.ResponseWriter, r *http.Request, failed error) 
 	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "clients.detach_title", args),
 		Lead: w.I18n.T(p.Locale, "clients.detach_lead", args), CanConfirm: true,
 		Button: w.I18n.T(p.Locale, "clients.detach_button", nil), Back: frame.URL("/clients")}
+	p.Heading = d.Title
 	status := http.StatusOK
 	if failed == nil {
 		if a := c.Actions.Get(team.ClientDetach); !a.OK() {

@@ -230,6 +230,7 @@ func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, a *memberActi
 	d := confirmPage{Frame: frame, Title: w.I18n.T(p.Locale, words.Title, args), Lead: w.I18n.T(p.Locale, words.Lead, args),
 		Button: w.I18n.T(p.Locale, words.Button, nil), Icon: words.Icon, Danger: a.danger, CanConfirm: true,
 		Back: frame.URL("/members")}
+	p.Heading = d.Title
 	if a == actInvite && m.InvitationsSent > 0 {
 		key := "confirm.invitations_sent"
 		if acct.RequiresActivation {

@@ -516,8 +516,11 @@ func (w *Web) switchLanguage(rw http.ResponseWriter, r *http.Request) {
 
 // page is what every page's template gets.
 type page struct {
-	Locale     string
-	Title      string // message key
+	Locale string
+	Title  string // message key
+	// Heading, when set, titles the page instead of Title: the page's own
+	// question or name, already in the reader's language.
+	Heading    string
 	User       *equipe.User
 	Path       string // the current path and query, for the language links
 	Notice     string // message key of a notice at the top
