@@ -55,6 +55,15 @@ type problem struct {
 	column, key string
 }
 
+// problemsOf is a plan's problems as the tests compare them.
+func problemsOf(ps []team.ImportProblem) []problem {
+	var out []problem
+	for _, p := range ps {
+		out = append(out, problem{p.Line, p.Column, p.Key})
+	}
+	return out
+}
+
 func TestImport_DryRunReportsEveryRowsProblemAndWritesNothing(t *testing.T) {
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
@@ -104,10 +113,7 @@ func TestImport_DryRunReportsEveryRowsProblemAndWritesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []problem
-		for _, p := range plan.Problems {
-			got = append(got, problem{p.Line, p.Column, p.Key})
-		}
+		got := problemsOf(plan.Problems)
 		if !slices.Equal(got, want) {
 			t.Fatalf("problems:\n got %v\nwant %v", got, want)
 		}
@@ -408,10 +414,7 @@ func TestImport_AnExternalIDTwiceOrAnotherMembersIsAProblemOfTheDryRun(t *testin
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []problem
-		for _, p := range plan.Problems {
-			got = append(got, problem{p.Line, p.Column, p.Key})
-		}
+		got := problemsOf(plan.Problems)
 		want := []problem{{3, "external_id", "import.external_id_duplicate"}, {4, "external_id", "member.external_id_taken"}}
 		if !slices.Equal(got, want) || plan.ID != nil {
 			t.Fatalf("problems %v, kept %v; want %v and nothing kept", got, plan.ID, want)
@@ -439,10 +442,7 @@ func TestImport_AFileWithoutARoleUpdatesMembersAndAsksOneOnlyOfNewcomers(t *test
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []problem
-		for _, p := range plan.Problems {
-			got = append(got, problem{p.Line, p.Column, p.Key})
-		}
+		got := problemsOf(plan.Problems)
 		if want := []problem{{4, "role", "import.role_required"}}; !slices.Equal(got, want) || plan.Updates != 2 {
 			t.Fatalf("problems %v, %d updates; want %v and 2 updates", got, plan.Updates, want)
 		}
@@ -498,10 +498,7 @@ func TestImport_ARoleIsNamedByItsKeyOrItsNameInEitherLanguage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []problem
-		for _, p := range plan.Problems {
-			got = append(got, problem{p.Line, p.Column, p.Key})
-		}
+		got := problemsOf(plan.Problems)
 		want := []problem{{9, "role", "import.role_ambiguous"}, {10, "role", "role.unknown"}}
 		if !slices.Equal(got, want) || plan.Adds != 7 {
 			t.Fatalf("problems %v, %d adds; want %v and 7 adds", got, plan.Adds, want)
@@ -541,10 +538,7 @@ func TestImport_AFileWithoutItsEmailColumnIsToldSoOnceNotOnEveryLine(t *testing.
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []problem
-		for _, p := range plan.Problems {
-			got = append(got, problem{p.Line, p.Column, p.Key})
-		}
+		got := problemsOf(plan.Problems)
 		want := []problem{{1, "Adresse e-mail", "import.column_unknown"}, {1, "email", "import.column_missing"}}
 		if !slices.Equal(got, want) || plan.ID != nil || plan.Rows != 500 {
 			t.Fatalf("problems %v (%d rows), kept %v; want %v", got, plan.Rows, plan.ID, want)
