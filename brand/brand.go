@@ -37,6 +37,11 @@ const MinContrast = 4.5
 // badges), and of the card those colours are written on as links.
 const Ink = "#ffffff"
 
+// Page is the pages' background outside their white cards (style.css's
+// --bg), on which links are written too: the footer, the tables' headers
+// (their sort links), the filter bars.
+const Page = "#f6f7fa"
+
 // Brand is the instance's look. The zero value is not usable: start from
 // Default.
 type Brand struct {
@@ -223,11 +228,34 @@ func CheckColour(s string) (string, error) {
 	return c.String(), nil
 }
 
+// OnPage is the colour as links are written in it: itself when text in it
+// keeps MinContrast on Page as on white, else darkened (each channel by the
+// same ratio, in steps of 1 %) just enough to keep it there. A colour
+// CheckColour takes keeps 4.5:1 on white, not always on the grey around the
+// cards (a colour at 4.5:1 on white is at 4.2:1 on Page).
+func OnPage(c RGB) RGB {
+	page, _ := ParseColour(Page)
+	for p := 100; p >= 0; p-- {
+		f := float64(p) / 100
+		d := RGB{uint8(float64(c.R) * f), uint8(float64(c.G) * f), uint8(float64(c.B) * f)}
+		if Contrast(d, page) >= MinContrast {
+			return d
+		}
+	}
+	return RGB{}
+}
+
 // CSS is the stylesheet that sets the brand's colours as the variables the
 // pages' stylesheet uses, followed by the vendor's own stylesheet.
+// --primary-on-bg is the primary colour as links are written in it
+// (OnPage).
 func (b Brand) CSS() []byte {
-	css := fmt.Appendf(nil, ":root {\n  --primary: %s;\n  --primary-ink: %s;\n  --accent: %s;\n  --accent-ink: %s;\n}\n",
-		b.Primary, Ink, b.Accent, Ink)
+	link := b.Primary
+	if c, err := ParseColour(b.Primary); err == nil {
+		link = OnPage(c).String()
+	}
+	css := fmt.Appendf(nil, ":root {\n  --primary: %s;\n  --primary-on-bg: %s;\n  --primary-ink: %s;\n  --accent: %s;\n  --accent-ink: %s;\n}\n",
+		b.Primary, link, Ink, b.Accent, Ink)
 	return append(css, b.Stylesheet...)
 }
 

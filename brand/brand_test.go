@@ -152,6 +152,54 @@ func TestCSS_SetsTheColourVariables(t *testing.T) {
 	}
 }
 
+// TestOnPage_LinksKeepTheirContrastOnTheGreyAroundTheCards: a primary
+// colour CheckColour takes keeps 4.5:1 on white but may fall under it on
+// the pages' grey, where links are written too (the footer, the tables'
+// sort links): links are written in it darkened just enough, and a colour
+// that keeps 4.5:1 there is itself. The stylesheet says so.
+func TestOnPage_LinksKeepTheirContrastOnTheGreyAroundTheCards(t *testing.T) {
+	page, _ := ParseColour(Page)
+	white, _ := ParseColour(Ink)
+	for _, c := range []struct {
+		in      string
+		changed bool
+	}{
+		{"#2f5bd3", false}, // the default: 5.5:1 on the grey
+		{"#0b6e4f", false},
+		{"#6a6ad5", true}, // 4.53:1 on white, 4.23:1 on the grey
+		{"#767676", true}, // 4.54:1 on white
+		{"#000000", false},
+	} {
+		in, err := CheckColour(c.in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		col, _ := ParseColour(in)
+		got := OnPage(col)
+		if r := Contrast(got, page); r < MinContrast {
+			t.Errorf("OnPage(%s) = %s: %.2f:1 on the grey", c.in, got, r)
+		}
+		if (got != col) != c.changed {
+			t.Errorf("OnPage(%s) = %s, changed %v, want %v", c.in, got, got != col, c.changed)
+		}
+		if c.changed {
+			// Just enough: a step less dark falls under.
+			lighter := RGB{uint8(min(255, float64(got.R)/0.99)), uint8(min(255, float64(got.G)/0.99)), uint8(min(255, float64(got.B)/0.99))}
+			if Contrast(lighter, page) >= MinContrast+0.05 {
+				t.Errorf("OnPage(%s) = %s is darker than it needs (%s keeps %.2f:1)", c.in, got, lighter, Contrast(lighter, page))
+			}
+			if Contrast(got, white) < MinContrast {
+				t.Errorf("OnPage(%s) = %s: under 4.5:1 on white", c.in, got)
+			}
+		}
+	}
+	b := Default()
+	b.Primary = "#6a6ad5"
+	if css := string(b.CSS()); !strings.Contains(css, "--primary: #6a6ad5;") || !strings.Contains(css, "--primary-on-bg: "+OnPage(RGB{0x6a, 0x6a, 0xd5}).String()+";") {
+		t.Errorf("CSS:\n%s", css)
+	}
+}
+
 func TestFileName_KeepsLettersAndDigits(t *testing.T) {
 	for name, want := range map[string]string{"equipe": "equipe", "Acme Cloud": "acme-cloud", " Über  Team 2 ": "ber-team-2", "日本": "data"} {
 		if got := (Brand{Name: name}).FileName(); got != want {
