@@ -272,15 +272,7 @@ func TestStreamEvents_SelectsAnAccountItsClientsAndKinds(t *testing.T) {
 func TestMigrate_EventsWrittenBeforeTheStreamAreNumberedInTheirOrder(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 25); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 25)
 			raw := storetest.Raw(t, cfg)
 			ids := []string{"0193a000-0000-7000-8000-000000000003", "0193a000-0000-7000-8000-000000000001",
 				"0193a000-0000-7000-8000-000000000002"}

@@ -92,15 +92,7 @@ func TestSchemaVersion_ReadsAnEmptyDatabaseWithoutWritingToIt(t *testing.T) {
 func TestMigrate_ResourcesMadeBeforeUniqueNamesGetTheirFoldedName(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 11); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 11)
 			raw := storetest.Raw(t, cfg)
 			const account = "0193a000-0000-7000-8000-000000000001"
 			if _, err := raw.Exec(`INSERT INTO accounts (id, name, locale, created_at) VALUES ($1, 'Cabinet', 'fr', 1)`, account); err != nil {
@@ -144,15 +136,7 @@ func TestMigrate_ResourcesMadeBeforeUniqueNamesGetTheirFoldedName(t *testing.T) 
 func TestMigrate_CancelLinksKeepPendingSignUps(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 16); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 16)
 			raw := storetest.Raw(t, cfg)
 			const user, token = "0193a000-0000-7000-8000-000000000001", "0193a000-0000-7000-8000-000000000002"
 			hex := "decode('6831', 'hex')"
@@ -195,15 +179,7 @@ func TestMigrate_PendingSignUpsSurviveTheTokensRebuild(t *testing.T) {
 	const before = 18 // the last version before the rebuild
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, before); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, before)
 			raw := storetest.Raw(t, cfg)
 			const user, token = "0193a000-0000-4000-8000-000000000001", "0193a000-0000-7000-8000-000000000002"
 			inserts := []struct {
@@ -248,15 +224,7 @@ func TestMigrate_PendingSignUpsSurviveTheTokensRebuild(t *testing.T) {
 func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 42); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 42)
 			now := time.Now()
 			person := func(email, first, last string) equipe.User {
 				return equipe.User{ID: equipe.NewUserID(), Email: email, EmailKey: email, FirstName: first, LastName: last, CreatedAt: now}
@@ -331,15 +299,7 @@ func TestMigrate_MembersNotYetJoinedAreShownOnlyUnderTheNamesTheyWereAddedUnder(
 func TestMigrate_ContactsAreListedByTheNameTheyAreShownUnderFolded(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 44); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 44)
 			now := time.Now()
 			acct := equipe.Account{ID: equipe.NewID(), Name: "Contacts", Locale: "fr", CreatedAt: now}
 			if err := db.Write(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, &acct) }); err != nil {
@@ -403,15 +363,7 @@ func TestMigrate_ContactsAreListedByTheNameTheyAreShownUnderFolded(t *testing.T)
 func TestMigrate_MembersReadAsLastChangedWhenTheyJoinedOrWereAdded(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 46); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 46)
 			t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 			joinedAt := t0.Add(48 * time.Hour)
 			acct := equipe.Account{ID: equipe.NewID(), Name: "A", Locale: "fr", CreatedAt: t0}
@@ -471,4 +423,21 @@ func createPeople(t *testing.T, db *store.DB, accounts []equipe.Account, users .
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openAt opens a fresh database of the engine migrated up to version last
+// (and no further), closed when the test ends, with the configuration that
+// opens it again: the scene of a migration's test.
+func openAt(t *testing.T, engine store.Engine, last int) (*store.DB, store.Config) {
+	t.Helper()
+	cfg := storetest.Config(t, engine)
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.MigrateToForTest(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	return db, cfg
 }

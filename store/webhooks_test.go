@@ -139,15 +139,7 @@ func TestRecordAudit_AnEventAboutAMemberReachesTheirAccountsEndpoints(t *testing
 func TestMigrate_DeliveryErrorsWrittenBeforeTheirCodesAreGivenOne(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			cfg := storetest.Config(t, engine)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateToForTest(ctx, 45); err != nil {
-				t.Fatal(err)
-			}
+			db, cfg := openAt(t, engine, 45)
 			raw := storetest.Raw(t, cfg)
 			endpoint := equipe.NewID()
 			if _, err := raw.Exec(`INSERT INTO webhook_endpoints (id, url, types, secret, key_id, created_at, updated_at)
