@@ -121,7 +121,7 @@ func validLocale(locale string) string {
 //
 // A new user sets their password and names — names the account did not
 // give are required — (the link proved they read their mail: their email
-// counts as verified), and is logged in; they accept the privacy policy
+// counts as verified; reset links sent before stop working), and is logged in; they accept the privacy policy
 // with it or, as the pages do, as the next step (ConsentNeeded): the returned secret is their new session. An existing
 // user must be logged in as themselves (current); their password is
 // untouched and no new session is made. Someone logged in as another user
@@ -190,7 +190,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 	err = s.Work.DoAt(ctx, now, event.ByUser(inv.User.ID), o, func(w *work.Unit) error {
 		u := inv.User
 		if inv.NewUser {
-			if err := w.SetPassword(ctx, u.ID, hash, now); err != nil {
+			if err := setFirstPassword(ctx, w, u.ID, hash); err != nil {
 				return err
 			}
 			if err := w.SetUserNames(ctx, u.ID, first, last, w.Now()); err != nil {

@@ -229,6 +229,16 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
 }
 
+// setFirstPassword stores the first password of an identity that had none
+// (set through an invitation or a sign-up confirmation): a reset link may
+// have gone to it before, and like any password change, this one ends them.
+func setFirstPassword(ctx context.Context, w *work.Unit, user equipe.ID, hash string) error {
+	if err := w.SetPassword(ctx, user, hash, w.Now()); err != nil {
+		return err
+	}
+	return w.SupersedeTokens(ctx, user, equipe.TokenReset, w.Now())
+}
+
 // activeKeys lists for an email the API keys the user made that are not
 // revoked, each with the page where it can be revoked.
 func (s *Service) activeKeys(ctx context.Context, w *work.Unit, user equipe.ID) ([]mail.KeyNotice, error) {

@@ -632,6 +632,59 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 	})
 }
 
+func TestFirstPassword_EndsTheResetLinksSentBefore(t *testing.T) {
+	// Someone added to an account has an identity without a password: a
+	// reset link may go to it (seed 000 sets a first password that way).
+	// Whichever way the person then sets their first password, it is a
+	// password change like any other: the reset links sent before stop
+	// working.
+	tests := []struct {
+		name string
+		set  func(g *stage, in inviting) error
+	}{
+		{name: "accepting the invitation", set: func(g *stage, in inviting) error {
+			_, _, err := g.st.Identity.AcceptInvitation(ctx, in.secret, identity.Accept{Password: goodPassword, AcceptPrivacyPolicy: true},
+				nil, from())
+			return err
+		}},
+		{name: "confirming a sign-up with the address", set: func(g *stage, in inviting) error {
+			res, err := g.st.Identity.SignUp(ctx, identity.SignUp{Email: in.invitee.Email, Password: goodPassword, FirstName: "Grace",
+				LastName: "Hopper", AccountName: "Compilers", Locale: "en"}, from(), false)
+			if err != nil || !res.Pending {
+				return fmt.Errorf("sign up: pending %v, %w", res.Pending, err)
+			}
+			_, err = g.st.Identity.ConfirmSignUp(ctx, g.secret(in.invitee.Email, "/signup/confirm/"), from())
+			return err
+		}},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				in := g.inviteSomeone(false)
+				if err := g.st.Identity.RequestReset(ctx, in.invitee.Email, from()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+					t.Fatal(err)
+				}
+				reset := g.secret(in.invitee.Email, "/password-reset/")
+				if err := tt.set(g, in); err != nil {
+					t.Fatal(err)
+				}
+				if _, usable := g.tokens(in.invitee.ID, equipe.TokenReset); usable != 0 {
+					t.Errorf("%d reset links still usable after the first password was set", usable)
+				}
+				_, err := g.st.Identity.ConfirmReset(ctx, reset, "another sentence entirely, to remember", from())
+				wantRefusal(t, err, "link.used")
+				if _, _, err := g.st.Identity.LogIn(ctx, in.invitee.Email, goodPassword, from()); err != nil {
+					t.Errorf("the password set first no longer logs in: %v", err)
+				}
+			})
+		}
+	})
+}
+
 func TestJoinPending_JoinsFromTheAccountListOrSaysWhyNot(t *testing.T) {
 	tests := []struct {
 		name string
