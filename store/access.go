@@ -490,12 +490,14 @@ func (db *DB) TouchAPIKey(ctx context.Context, id equipe.ID, at time.Time) error
 	return wrap(err)
 }
 
-// AssignClientStaff lets a member of a firm act in one of its client accounts.
-func (w Writes) AssignClientStaff(ctx context.Context, clientID, userID equipe.ID, at time.Time) error {
+// AssignClientStaff lets a member of a firm act in one of its client
+// accounts. It reports whether the assignment is new: false when the user
+// was assigned already, which leaves it as it was.
+func (w Writes) AssignClientStaff(ctx context.Context, clientID, userID equipe.ID, at time.Time) (bool, error) {
 	w.x.touch(MemberKey(clientID, userID))
-	_, err := w.exec(ctx, `INSERT INTO client_staff (client_id, user_id, assigned_at) VALUES ($1, $2, $3)
+	n, err := w.exec(ctx, `INSERT INTO client_staff (client_id, user_id, assigned_at) VALUES ($1, $2, $3)
 		ON CONFLICT (client_id, user_id) DO NOTHING`, clientID, userID, micros(at))
-	return err
+	return n > 0, err
 }
 
 // UnassignClientStaff takes that right back. Returns ENOTFOUND when the user

@@ -213,6 +213,7 @@ func (s *Service) client(ctx context.Context, actor Actor, firm, client equipe.I
 
 // AssignStaff lets a member of the firm act in one of its client accounts:
 // the firm chooses which client companies each of its staff looks after.
+// Assigning a member who is assigned already changes and records nothing.
 func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, user equipe.ID) error {
 	if err := s.client(ctx, actor, firm, client); err != nil {
 		return err
@@ -232,7 +233,8 @@ func (s *Service) assignStaff(ctx context.Context, u *work.Unit, firm, client, u
 	} else if err != nil {
 		return err
 	}
-	if err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil {
+	if added, err := u.AssignClientStaff(ctx, client, user, u.Now()); err != nil || !added {
+		// Assigned already: nothing changes, and nothing is recorded.
 		return err
 	}
 	return u.Record(ctx, event.ClientStaffAssigned.In(firm, client.String(), nil, &event.Staff{UserID: user}))

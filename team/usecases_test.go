@@ -1299,6 +1299,17 @@ func TestClients_StaffAndDetachmentAreRecordedInTheFirmsLog(t *testing.T) {
 					t.Errorf("the unassigned member and the client: %q", key(err))
 				}
 			}},
+		{name: "a firm member assigned again stays assigned, and nothing is recorded", assigned: true,
+			do: func(s *scene, c, staff equipe.ID) error { return s.s.AssignStaff(ctx, s.admin(), s.account, c, staff) },
+			then: func(t *testing.T, s *scene, c equipe.ID, before snapshot) {
+				s.wrote(t, before)
+				if after := s.snapshot(); !reflect.DeepEqual(before.counts, after.counts) {
+					t.Errorf("assigning again changed the rows: %v → %v", before.counts, after.counts)
+				}
+				if ok, err := s.db.IsClientStaff(ctx, c, s.users["m"].ID); !ok || err != nil {
+					t.Errorf("the member is no longer assigned: %v %v", ok, err)
+				}
+			}},
 		{name: "someone outside the firm is not assigned", outsider: true,
 			do:      func(s *scene, c, staff equipe.ID) error { return s.s.AssignStaff(ctx, s.admin(), s.account, c, staff) },
 			refusal: "error.fields user_id=client.staff_not_member"},
