@@ -78,12 +78,24 @@ type Checker struct {
 	// eviction forgets the members with the oldest stamps (see touch).
 	clock atomic.Uint64
 
-	mu      sync.Mutex // serialises changes of state, gens, cursor, down
-	gens    map[equipe.ID]uint64
-	cursor  string
-	down    uint64 // how many times the stream went down (see watch)
-	isDown  bool
-	applied signal
+	mu sync.Mutex // serialises changes of state, the forgettings, cursor, down
+	// forgot counts the times the Checker forgot something; forgotAccount
+	// and forgotUser hold, for an account and for a person, the count of
+	// the last time it was forgotten because of them while loads were
+	// under way (loading counts them), and forgotAll that of the last time
+	// everything was. A load installs what it read only if nothing it read
+	// was forgotten since it began (see load); once no load is under way,
+	// the maps are emptied, so that they hold no more than what happened
+	// during loads.
+	forgot        uint64
+	forgotAccount map[equipe.ID]uint64
+	forgotUser    map[equipe.ID]uint64
+	forgotAll     uint64
+	loading       int
+	cursor        string
+	down          uint64 // how many times the stream went down (see watch)
+	isDown        bool
+	applied       signal
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -147,7 +159,8 @@ func (c *Client) NewChecker(ctx context.Context, opts CheckerOptions) (*Checker,
 	// (the stream watches for heartbeats itself).
 	sc := *c.http
 	sc.Timeout = 0
-	k := &Checker{c: c, stream: &sc, cat: cat, opts: opts, gens: map[equipe.ID]uint64{}, cursor: end.NextCursor,
+	k := &Checker{c: c, stream: &sc, cat: cat, opts: opts, forgotAccount: map[equipe.ID]uint64{},
+		forgotUser: map[equipe.ID]uint64{}, cursor: end.NextCursor,
 		done: make(chan struct{})}
 	k.state.Store(&checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -216,11 +229,15 @@ func (k *Checker) Cursor() string {
 }
 
 // load fetches the account's state for the user and those of its members
-// already held, installs it unless a change to the account arrived
-// meanwhile, and returns the user's compiled member and the account.
+// already held, installs it unless an event that may change it arrived
+// meanwhile, and returns the user's compiled member and the account. What
+// may change it is an event of the account, of its firm (an event of a
+// firm forgets the clients held, but this one is not held yet), or of one
+// of the people loaded, or everything forgotten (a reconnection).
 func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Member, *access.Account, error) {
 	k.mu.Lock()
-	gen := k.gens[account]
+	began := k.forgot
+	k.loading++
 	users := []equipe.ID{user}
 	if h := k.state.Load().accounts[account]; h != nil {
 		for _, u := range h.users {
@@ -250,11 +267,16 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 			members[memberKey{account, u}] = &heldMember{}
 		}
 	default:
+		k.mu.Lock()
+		k.loaded()
+		k.mu.Unlock()
 		k.report(err)
 		return nil, nil, err
 	}
 	k.mu.Lock()
-	if k.gens[account] == gen {
+	defer k.mu.Unlock()
+	defer k.loaded()
+	if !k.forgotSince(began, account, h.parent, users) {
 		old := k.state.Load()
 		// The user asked about is asked now; the others loaded with it
 		// keep the age they had.
@@ -283,15 +305,46 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 		}
 		k.state.Store(next)
 	}
-	k.mu.Unlock()
 	return members[memberKey{account, user}].m, h.a, nil
 }
 
+// loaded notes that a load is no longer under way. k.mu is held.
+func (k *Checker) loaded() {
+	k.loading--
+	if k.loading == 0 {
+		clear(k.forgotAccount)
+		clear(k.forgotUser)
+	}
+}
+
+// forgotSince reports whether the account, its parent, one of the users or
+// everything was forgotten after the forgetting numbered began: what a load
+// that began then read may be out of date. k.mu is held.
+func (k *Checker) forgotSince(began uint64, account equipe.ID, parent *equipe.ID, users []equipe.ID) bool {
+	if k.forgotAll > began || k.forgotAccount[account] > began || (parent != nil && k.forgotAccount[*parent] > began) {
+		return true
+	}
+	for _, u := range users {
+		if k.forgotUser[u] > began {
+			return true
+		}
+	}
+	return false
+}
+
 // forget drops what the Checker holds of the accounts (all when accounts is
-// nil), so that their next checks load them again.
-func (k *Checker) forget(accounts map[equipe.ID]bool) {
+// nil), so that their next checks load them again; users are the people an
+// event of their own identity was about, whose loads under way it makes
+// out of date in any account.
+func (k *Checker) forget(accounts map[equipe.ID]bool, users ...equipe.ID) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.forgot++
+	if k.loading > 0 {
+		for _, u := range users {
+			k.forgotUser[u] = k.forgot
+		}
+	}
 	old := k.state.Load()
 	next := &checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}}
 	if accounts != nil {
@@ -305,13 +358,13 @@ func (k *Checker) forget(accounts map[equipe.ID]bool) {
 				next.members[mk] = m
 			}
 		}
-		for id := range accounts {
-			k.gens[id]++
+		if k.loading > 0 {
+			for id := range accounts {
+				k.forgotAccount[id] = k.forgot
+			}
 		}
 	} else {
-		for id := range old.accounts {
-			k.gens[id]++
-		}
+		k.forgotAll = k.forgot
 	}
 	k.state.Store(next)
 }
@@ -509,8 +562,16 @@ func (k *Checker) apply(id, data string) {
 	if err := json.Unmarshal([]byte(data), &e); err != nil {
 		k.report(err)
 		k.forget(nil) // an event not understood may have changed anything
-	} else if acc := k.affected(e); len(acc) > 0 {
-		k.forget(acc)
+	} else {
+		var users []equipe.ID
+		if e.AccountID == nil && e.Subject.Type == "user" {
+			if u, err := equipe.ParseID(e.Subject.ID); err == nil {
+				users = append(users, u)
+			}
+		}
+		if acc := k.affected(e); len(acc) > 0 || len(users) > 0 {
+			k.forget(acc, users...)
+		}
 	}
 	k.mu.Lock()
 	if id != "" {

@@ -1,7 +1,9 @@
 package client_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -408,4 +410,133 @@ func (c *countLoads) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.n.Add(1)
 	}
 	return c.next.RoundTrip(r)
+}
+
+// TestChecker_ALoadUnderWayWhenAnEventMakesItOutOfDateIsNotKept holds a
+// member's load between its answer and its return while an event that
+// changes the member's checks arrives, and is applied, in the stream: a
+// person's identity disabled (an event of no account), and, for one of a
+// firm's staff in a client account, their assignment ended (an event of the
+// firm's log). The load's answer was read before the event, so the Checker
+// must not keep it: the next check loads again and denies. Kept, the
+// Checker would allow until some other event of the account came.
+func TestChecker_ALoadUnderWayWhenAnEventMakesItOutOfDateIsNotKept(t *testing.T) {
+	type scene struct {
+		key           string
+		account, user equipe.ID
+		change        func() // the change the load misses
+		denied        access.Reason
+	}
+	scenes := map[string]func(t *testing.T, env *apptest.Env) scene{
+		"an identity disabled": func(t *testing.T, env *apptest.Env) scene {
+			a := newAccount(t, env, "acme")
+			user := env.AddMember(t, a.ID, "m@acme.example", "manager", equipe.MemberActive).User.ID
+			return scene{key: apiKey(t, env, &a.ID, "admin"), account: a.ID, user: user, denied: access.DeniedUserDisabled,
+				change: func() {
+					disabled := true
+					instance := team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}
+					if _, err := env.App.Team.ChangeUser(t.Context(), instance, user, team.UserChange{Disabled: &disabled}); err != nil {
+						t.Fatal(err)
+					}
+				}}
+		},
+		"a firm's staff unassigned from the client": func(t *testing.T, env *apptest.Env) scene {
+			firm := newAccount(t, env, "cabinet")
+			root := instanceAdmin(t, env)
+			c, err := env.App.Team.CreateClient(t.Context(), root, firm.ID, team.NewAccount{Name: "boulangerie", Locale: "fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			staff := env.AddMember(t, firm.ID, "staff@cabinet.example", "manager", equipe.MemberActive).User.ID
+			if err := env.App.Team.AssignStaff(t.Context(), root, firm.ID, c.ID, staff); err != nil {
+				t.Fatal(err)
+			}
+			return scene{key: apiKey(t, env, &firm.ID, "admin"), account: c.ID, user: staff, denied: access.DeniedNotMember,
+				change: func() {
+					if err := env.App.Team.UnassignStaff(t.Context(), root, firm.ID, c.ID, staff); err != nil {
+						t.Fatal(err)
+					}
+				}}
+		},
+	}
+	each(t, func(t *testing.T, env *apptest.Env) {
+		for name, setUp := range scenes {
+			t.Run(name, func(t *testing.T) {
+				ctx := t.Context()
+				s := setUp(t, env)
+				hold := &holdLoad{next: http.DefaultTransport, fetched: make(chan struct{}), release: make(chan struct{})}
+				c := newClient(t, env, s.key, client.WithHTTPClient(&http.Client{Transport: env.Transport(hold)}))
+				k, err := c.NewChecker(ctx, client.CheckerOptions{StaleAfter: time.Minute})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer k.Close()
+				// Once connected, the stream forgets what was loaded before:
+				// wait for it, by an event applied before the load.
+				applied := k.Applied()
+				other := env.AddMember(t, s.account, "other-"+equipe.NewID().String()[24:]+"@acme.example", "manager", equipe.MemberActive).User.ID
+				if _, err := env.App.Team.Suspend(ctx, instanceAdmin(t, env), s.account, other); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-applied:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the Checker applied no event")
+				}
+				caughtUp := func() bool {
+					p, err := c.Changes(ctx, k.Cursor(), 0)
+					return err == nil && len(p.Data) == 0
+				}
+				testenvAwait(t, 10*time.Second, caughtUp)
+
+				hold.armed.Store(true)
+				first := make(chan error, 1)
+				go func() {
+					_, err := k.Check(ctx, s.account, s.user, "members.view", access.Query{})
+					first <- err
+				}()
+				select {
+				case <-hold.fetched:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the check loaded nothing")
+				}
+				s.change()
+				testenvAwait(t, 10*time.Second, caughtUp)
+				close(hold.release)
+				if err := <-first; err != nil {
+					t.Fatal(err)
+				}
+				if d, err := k.Check(ctx, s.account, s.user, "members.view", access.Query{}); err != nil || d.Allowed || d.Reason != s.denied {
+					t.Errorf("after the change, the check answers %+v %v, want %s", d, err, s.denied)
+				}
+			})
+		}
+	})
+}
+
+// holdLoad holds the first load of an account's access state asked once
+// armed between its answer and its return, until release is closed.
+type holdLoad struct {
+	next             http.RoundTripper
+	armed            atomic.Bool
+	fetched, release chan struct{}
+}
+
+func (h *holdLoad) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.URL.Path, "/access-state") || !h.armed.CompareAndSwap(true, false) {
+		return h.next.RoundTrip(r)
+	}
+	res, err := h.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	close(h.fetched)
+	<-h.release
+	return res, nil
 }

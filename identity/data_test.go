@@ -1,7 +1,9 @@
 package identity_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -556,6 +558,51 @@ func TestExportData_HoldsWhatWaitsAndWhatOthersWereGiven(t *testing.T) {
 		if x.User.PendingNotificationEmail != nil || x.User.PendingEmailChange != nil || len(x.OIDCGrants) != 0 || len(x.OIDCConsents) != 0 {
 			t.Errorf("Grace's export holds Ada's: %+v %+v %+v %+v", x.User.PendingNotificationEmail, x.User.PendingEmailChange,
 				x.OIDCGrants, x.OIDCConsents)
+		}
+	})
+}
+
+// TestExportData_HoldsTheEventsThatAssignedThePersonToAClient: an
+// assignment to a firm's client is an event about the person assigned,
+// though its subject is the client account: their export holds the events
+// that assigned them and ended it (the assignment itself is gone), and not
+// those of another member's assignment.
+func TestExportData_HoldsTheEventsThatAssignedThePersonToAClient(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		res := g.signedUp(address("ada"))
+		ada, firm := res.User, res.Account.ID
+		grace := g.invite(ada, firm, address("grace"), false)
+		hedy := g.invite(ada, firm, address("hedy"), false)
+		client, err := g.st.Team.CreateClient(ctx, team.Actor{User: &ada}, firm, team.NewAccount{Name: "Bakery Dupont", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []equipe.ID{grace.ID, hedy.ID} {
+			if err := g.st.Team.AssignStaff(ctx, team.Actor{User: &ada}, firm, client.ID, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.st.Team.UnassignStaff(ctx, team.Actor{User: &ada}, firm, client.ID, grace.ID); err != nil {
+			t.Fatal(err)
+		}
+		x, err := g.st.Identity.ExportData(ctx, g.instanceAdmin(), grace.ID, from())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range x.Events {
+			if e.Subject.ID != client.ID.String() {
+				continue
+			}
+			got = append(got, string(e.Type))
+			for _, st := range []json.RawMessage{e.Before, e.After} {
+				if len(st) > 0 && string(st) != "null" && !strings.Contains(string(st), grace.ID.String()) {
+					t.Errorf("Grace's export holds another's %s: %s", e.Type, st)
+				}
+			}
+		}
+		if want := []string{"client.staff_assigned", "client.staff_unassigned"}; !slices.Equal(got, want) {
+			t.Errorf("the events of Grace's assignment in her export: %v, want %v", got, want)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -99,7 +100,11 @@ func (s *Service) sendReset(ctx context.Context, w *work.Unit, r store.ResetRequ
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplatePasswordReset, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires}); err != nil {
+	locale, err := mailLocale(ctx, w, u)
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplatePasswordReset, locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires}); err != nil {
 		return err
 	}
 	return work.Record(ctx, w.Writes, w.Now(), event.System, equipe.Origin{IP: r.IP},
@@ -223,7 +228,11 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
+	locale, err := mailLocale(ctx, w, *u)
+	if err != nil {
+		return err
+	}
+	if err := w.Mail(ctx, mail.TemplatePasswordChanged, locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
 		return err
 	}
 	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
@@ -237,6 +246,31 @@ func setFirstPassword(ctx context.Context, w *work.Unit, user equipe.ID, hash st
 		return err
 	}
 	return w.SupersedeTokens(ctx, user, equipe.TokenReset, w.Now())
+}
+
+// mailLocale is the language of an email to u about their identity: their
+// own. An identity an account added has none until its owner joins or
+// chooses one; it is written to as the account wrote its invitation: in the
+// language the account that added it last chose for its emails, else in
+// that account's. "" (the instance's default) for an identity in no account.
+func mailLocale(ctx context.Context, w *work.Unit, u equipe.User) (string, error) {
+	if u.Locale != "" {
+		return u.Locale, nil
+	}
+	ms, err := w.AccountsOfUser(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	var last *equipe.MemberAccount
+	for i := range ms {
+		if last == nil || ms[i].Member.CreatedAt.After(last.Member.CreatedAt) {
+			last = &ms[i]
+		}
+	}
+	if last == nil {
+		return "", nil
+	}
+	return cmp.Or(validLocale(last.Member.Locale), validLocale(last.Account.Locale)), nil
 }
 
 // activeKeys lists for an email the API keys the user made that are not

@@ -781,6 +781,59 @@ func TestJoinPending_JoinsFromTheAccountListOrSaysWhyNot(t *testing.T) {
 // TestRequestReset_AMalformedAddressIsRefused: only the refusal of what is
 // no address; what a request for a real one sends, and when, is another
 // matter.
+func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountChose(t *testing.T) {
+	// An identity an account added has no language of its own until its
+	// owner joins; seed 000's owner sets a first password with a reset link.
+	// Its reset and "password changed" emails are in the language the
+	// account chose for the person's emails, else the account's, as the
+	// invitation was: not in the instance's default.
+	tests := []struct {
+		name    string
+		account string // the account's language
+		locale  string // the language the account chose for the person's emails
+	}{
+		// (French is the instance's default: the emails are to be in English.)
+		{name: "the language the account chose for them", account: "fr", locale: "en"},
+		{name: "else the account's", account: "en", locale: ""},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				owner := g.signedUp(address("ada"))
+				acct := owner.Account
+				if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, acct.ID, tt.account); err != nil {
+					t.Fatal(err)
+				}
+				email := address("grace")
+				if _, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, acct.ID, team.NewMember{Email: email,
+					Role: "collaborator", Locale: tt.locale}); err != nil {
+					t.Fatal(err)
+				}
+				if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := g.st.Identity.ProcessResets(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), goodPassword, from()); err != nil {
+					t.Fatal(err)
+				}
+				for _, template := range []string{mail.TemplatePasswordReset, mail.TemplatePasswordChanged} {
+					var locale string
+					if err := g.raw.QueryRow(`SELECT locale FROM outbox WHERE recipient = $1 AND template = $2`, email, template).
+						Scan(&locale); err != nil {
+						t.Fatalf("%s: %v", template, err)
+					}
+					if locale != "en" {
+						t.Errorf("%s written in %q, want en", template, locale)
+					}
+				}
+			})
+		}
+	})
+}
+
 func TestRequestReset_AMalformedAddressIsRefused(t *testing.T) {
 	tests := []struct{ name, email, refusal string }{
 		{"no address", "  ", "error.fields email=email.required"},
