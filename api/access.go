@@ -1,9 +1,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -23,20 +23,24 @@ type nullableID struct {
 	raw           string
 }
 
+// UnmarshalJSON reads null, or the string the JSON text says, escapes
+// decoded ("jos\u00e9" is "josé", as a client that escapes every non-ASCII
+// letter writes it). Anything else is of the wrong type, refused as a
+// member of the wrong type is.
 func (n *nullableID) UnmarshalJSON(b []byte) error {
 	n.present = true
-	if string(b) == "null" {
+	switch jsontext.Value(b).Kind() {
+	case 'n':
 		n.null = true
 		return nil
+	case '"':
+		return json.Unmarshal(b, &n.raw)
 	}
-	v := jsontext.Value(b)
-	if v.Kind() != '"' {
-		n.raw = "\x00" // not a string: an owner that matches no one
-		return nil
-	}
-	n.raw = strings.Trim(string(b), `"`)
-	return nil
+	return errNotString
 }
+
+// errNotString is the error of a JSON value that should be a string.
+var errNotString = errors.New("not a string")
 
 // nullableText is a JSON field of a change that may be absent (no
 // change), null (cleared) or a string (set).

@@ -382,3 +382,45 @@ func TestChangeMember_TheNotificationEmailIsSetChangedAndCleared(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck_TheOwnerIsReadAsTheJSONStringItIs: owner_id is read as the
+// string its JSON says, escapes and all (a client that writes "é" as
+// "\u00e9", as Python's json module does, names the same owner), alone and
+// in a batch, as user_id is and as AuthZEN reads ownerID; an owner_id that
+// is neither a string nor null is refused as any member of the wrong type
+// is, 400 request.wrong_type, not answered as a denial.
+func TestCheck_TheOwnerIsReadAsTheJSONStringItIs(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		c := env.Client()
+		a := newTenant(t, env, "owner@a.example")
+		key := a.key(t, "admin")
+		jose := env.AddMember(t, a.account, "jose@a.example", "collaborator", equipe.MemberActive).User.ID.String()
+		if r := call(t, c, "PATCH", a.url("/members/"+jose), map[string]any{"external_id": "josé"}, bearer(key)...); r.Status != 200 {
+			t.Fatalf("external ID: %d %s", r.Status, r.Raw)
+		}
+		q := func(owner string) string {
+			return `{"user_id": "` + jose + `", "account_id": "` + a.account.String() +
+				`", "permission": "records.view", "owner_id": ` + owner + `}`
+		}
+		for _, owner := range []string{`"external_id:josé"`, `"external_id:jos\u00e9"`, `"\u0065xternal_id:jos\u00e9"`,
+			fmt.Sprintf(`"\u%04x%s"`, jose[0], jose[1:])} {
+			if r := call(t, c, "POST", env.URL+"/api/v1/check", q(owner), bearer(key)...); r.Status != 200 || r.JSON["reason"] != "allowed" {
+				t.Errorf("owner %s: %d %s, want allowed", owner, r.Status, r.Raw)
+			}
+			r := call(t, c, "POST", env.URL+"/api/v1/check/batch", `{"checks": [`+q(owner)+`]}`, bearer(key)...)
+			if res, _ := r.JSON["results"].([]any); r.Status != 200 || len(res) != 1 || res[0].(map[string]any)["reason"] != "allowed" {
+				t.Errorf("batch, owner %s: %d %s, want allowed", owner, r.Status, r.Raw)
+			}
+		}
+		for _, owner := range []string{`5`, `true`, `{}`, `["x"]`} {
+			if r := call(t, c, "POST", env.URL+"/api/v1/check", q(owner), bearer(key)...); r.Status != 400 ||
+				r.code() != "request.wrong_type" || r.fieldCodes()["owner_id"] != "request.wrong_type" {
+				t.Errorf("owner %s: %d %s, want 400 request.wrong_type on owner_id", owner, r.Status, r.Raw)
+			}
+			r := call(t, c, "POST", env.URL+"/api/v1/check/batch", `{"checks": [`+q(owner)+`]}`, bearer(key)...)
+			if r.Status != 400 || r.fieldCodes()["checks.0.owner_id"] != "request.wrong_type" {
+				t.Errorf("batch, owner %s: %d %s, want 400 request.wrong_type on checks.0.owner_id", owner, r.Status, r.Raw)
+			}
+		}
+	})
+}

@@ -82,11 +82,17 @@ func (q Queries) FactorRecords(ctx context.Context, userID equipe.ID) ([]FactorR
 }
 
 // EventsOfUser returns the audit events the user made or that are about
-// them (as a member or a person), oldest first.
+// them (as a member or a person), and those whose states name them by
+// their user ID (their assignments to a firm's clients, whose subject is
+// the client), oldest first.
 func (q Queries) EventsOfUser(ctx context.Context, userID equipe.ID) ([]equipe.AuditEvent, error) {
+	// As the states hold it: a JSON string, quotes included, so that only
+	// a whole value matches.
+	quoted := `"` + userID.String() + `"`
 	rows, err := q.q.QueryContext(ctx, `SELECT id, account_id, actor_type, actor_id, actor_name, action, target_type,
 		target_id, before, after, ip, at FROM audit_events
-		WHERE actor_id = $1 OR (target_type = 'user' AND target_id = $2) ORDER BY id`, userID, userID.String())
+		WHERE actor_id = $1 OR (target_type = 'user' AND target_id = $2)
+		OR `+q.d.contains("before", "$3")+` OR `+q.d.contains("after", "$3")+` ORDER BY id`, userID, userID.String(), quoted)
 	if err != nil {
 		return nil, wrap(err)
 	}
