@@ -339,7 +339,9 @@ func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct 
 // confirmToInviter tells the inviter that u joined the account, at the
 // inviter's notification email for the account if they set one, else at
 // their own confirmed one. An inviter
-// who is gone is told nothing.
+// who is gone is told nothing. Someone whose identity has no names (added
+// by address, a first password set with a reset link, which asks none) is
+// named by their address, as the account's pages name them.
 func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equipe.Account, inviterID equipe.ID, u equipe.User) error {
 	inviter, err := w.UserByID(ctx, inviterID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
@@ -352,7 +354,7 @@ func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equip
 		to = im.NotificationEmail
 	}
 	return w.Mail(ctx, mail.TemplateInviterConfirmation, orDefault(inviter.Locale, acct.Locale), to, mail.Data{
-		RecipientName: u.Name(), RecipientID: u.ID, InviterName: inviter.Name(), InviterID: inviter.ID, AccountName: acct.Name,
+		RecipientName: cmp.Or(u.Name(), u.Email), RecipientID: u.ID, InviterName: inviter.Name(), InviterID: inviter.ID, AccountName: acct.Name,
 		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 

@@ -778,9 +778,54 @@ func TestJoinPending_JoinsFromTheAccountListOrSaysWhyNot(t *testing.T) {
 	})
 }
 
-// TestRequestReset_AMalformedAddressIsRefused: only the refusal of what is
-// no address; what a request for a real one sends, and when, is another
-// matter.
+func TestJoin_AnIdentityWithoutNamesJoinsAndTheInviterIsToldItsAddress(t *testing.T) {
+	// Seed 000: an account adds its owner by address alone, and the owner
+	// sets a first password with a reset link, which asks no names. Logged
+	// in, they join through the invitation link or from their account list;
+	// the inviter's confirmation names them by their address, as the team
+	// page does.
+	tests := []struct {
+		name string
+		join func(g *stage, in inviting, auth identity.Auth) error
+	}{
+		{name: "through the link", join: func(g *stage, in inviting, auth identity.Auth) error {
+			_, _, err := g.st.Identity.AcceptInvitation(ctx, in.secret, identity.Accept{}, &auth, from())
+			return err
+		}},
+		{name: "from the account list", join: func(g *stage, in inviting, auth identity.Auth) error {
+			return g.st.Identity.JoinPending(ctx, auth.User, in.account, from())
+		}},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				in := g.inviteNamed(false, false)
+				if err := g.resetPassword(in.invitee.Email); err != nil {
+					t.Fatal(err)
+				}
+				auth, _, err := g.st.Identity.LogIn(ctx, in.invitee.Email, "a brand new sentence to remember", from())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tt.join(g, in, auth); err != nil {
+					t.Fatalf("join: %v", err)
+				}
+				if m, err := g.st.DB.Member(ctx, in.account, in.invitee.ID); err != nil || m.Status != equipe.MemberActive {
+					t.Fatalf("membership after joining: %+v %v", m, err)
+				}
+				var told bool
+				for _, m := range servicetest.Mails(t, g.raw, in.admin.Email) {
+					told = told || m.Template == mail.TemplateInviterConfirmation && strings.Contains(m.Text, in.invitee.Email)
+				}
+				if !told {
+					t.Errorf("the inviter is not told, by address, that the person joined: %v", g.templates(in.admin.Email))
+				}
+			})
+		}
+	})
+}
+
 func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountChose(t *testing.T) {
 	// An identity an account added has no language of its own until its
 	// owner joins; seed 000's owner sets a first password with a reset link.
@@ -834,6 +879,9 @@ func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountCho
 	})
 }
 
+// TestRequestReset_AMalformedAddressIsRefused: only the refusal of what is
+// no address; what a request for a real one sends, and when, is another
+// matter.
 func TestRequestReset_AMalformedAddressIsRefused(t *testing.T) {
 	tests := []struct{ name, email, refusal string }{
 		{"no address", "  ", "error.fields email=email.required"},
