@@ -231,7 +231,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 // account that invited them: someone who already has an identity reaches
 // the new account from their dashboard. It uses their newest usable
 // invitation link to the account, which stops working, exactly as opening
-// that link and joining would. Their password is untouched.
+// that link and joining would. Their password is untouched; an identity
+// without a language takes the one the account chose for the person's
+// emails, else the account's, as joining through the link does.
 //
 // A user who is not a member answers ENOTFOUND; one who joined already,
 // ECONFLICT "invitation.already_joined"; a suspended member, ECONFLICT
@@ -296,6 +298,15 @@ func (s *Service) JoinPending(ctx context.Context, user equipe.User, account equ
 		acct, err := w.AccountByID(ctx, account)
 		if err != nil {
 			return err
+		}
+		// As through the link: an identity without a language (a first
+		// password set with a reset link) goes on in the one the account
+		// chose for the person's emails, else in the account's.
+		if locale := cmp.Or(validLocale(m.Locale), validLocale(acct.Locale)); u.Locale == "" && locale != "" {
+			if err := w.SetLocaleIfNone(ctx, u.ID, locale); err != nil {
+				return err
+			}
+			u.Locale = locale
 		}
 		return s.join(ctx, w, token, acct, &u, event.JoinedByAccountList)
 	})

@@ -826,6 +826,53 @@ func TestJoin_AnIdentityWithoutNamesJoinsAndTheInviterIsToldItsAddress(t *testin
 	})
 }
 
+func TestJoinPending_AnIdentityWithoutALanguageTakesTheOneItsAccountChose(t *testing.T) {
+	// Seed 000: the owner of an account made for them sets a first password
+	// with a reset link, logs in and joins from their account list. Their
+	// identity had no language: it takes the one the account chose for them,
+	// else the account's, as joining through the link does, and their later
+	// emails are written in it.
+	tests := []struct {
+		name    string
+		account string // the account's language
+		locale  string // the language the account chose for the person's emails
+	}{
+		// (French is the instance's default: the person is to read English.)
+		{name: "the language the account chose for them", account: "fr", locale: "en"},
+		{name: "else the account's", account: "en", locale: ""},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				owner := g.signedUp(address("ada"))
+				if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, owner.Account.ID, tt.account); err != nil {
+					t.Fatal(err)
+				}
+				email := address("grace")
+				a, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, owner.Account.ID, team.NewMember{Email: email,
+					Role: "collaborator", Locale: tt.locale, SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.resetPassword(email); err != nil {
+					t.Fatal(err)
+				}
+				u, err := g.st.DB.UserByID(ctx, a.User.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.st.Identity.JoinPending(ctx, u, owner.Account.ID, from()); err != nil {
+					t.Fatal(err)
+				}
+				if u, err = g.st.DB.UserByID(ctx, u.ID); err != nil || u.Locale != "en" {
+					t.Fatalf("language after joining: %q (%v), want en", u.Locale, err)
+				}
+			})
+		}
+	})
+}
+
 func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountChose(t *testing.T) {
 	// An identity an account added has no language of its own until its
 	// owner joins; seed 000's owner sets a first password with a reset link.
