@@ -1,6 +1,8 @@
 package team_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/equipe-dev/equipe"
@@ -65,4 +67,54 @@ func (s *scene) checkIn(t *testing.T, account, user equipe.ID, perm string) acce
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestPermittedMembers_AClientsOwnKeyIsNotToldItsFirmsStaff: who may do
+// something in a client account are, to the firm, the firm's staff who act
+// there as well as the client's own members; to the client's own key, whom
+// the firm's staff are not named to, the client's own members alone.
+func TestPermittedMembers_AClientsOwnKeyIsNotToldItsFirmsStaff(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		staff := s.add("m", "manager", equipe.MemberActive)
+		c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
+			OwnerEmail: s.email("marie"), OwnerFirstName: "Marie", OwnerLastName: "Martin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.accept(s.secret(s.email("marie"), "/invitations/")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, staff.ID); err != nil {
+			t.Fatal(err)
+		}
+		marie, err := s.db.UserByEmailKey(ctx, s.email("marie"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, _, err := s.s.CreateKey(ctx, team.Actor{User: &marie}, &c.ID, team.NewKey{Name: "Caisse", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		firms := s.key("Comptabilité", "admin")
+		q := team.CheckQuery{Account: c.ID, Permission: "members.view"}
+		for _, tt := range []struct {
+			name   string
+			caller team.Actor
+			want   []equipe.ID
+		}{
+			{"the firm's key", firms, []equipe.ID{s.users["admin"].ID, staff.ID, marie.ID}},
+			{"the client's own key", team.Actor{Key: &own}, []equipe.ID{marie.ID}},
+		} {
+			found, more, err := s.s.PermittedMembers(ctx, tt.caller, q, nil, 10)
+			var got []equipe.ID
+			for _, f := range found {
+				got = append(got, f.User)
+			}
+			want := slices.SortedFunc(slices.Values(tt.want), func(a, b equipe.ID) int { return strings.Compare(a.String(), b.String()) })
+			if err != nil || more || !slices.Equal(got, want) {
+				t.Errorf("%s: %v %v %v, want %v", tt.name, got, more, err, want)
+			}
+		}
+	})
 }
