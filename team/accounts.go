@@ -74,7 +74,8 @@ func (s *Service) checkNewAccount(v *equipe.Invalid, in *NewAccount, ownerRequir
 // has an identity, to join with it — with the creator's personal message;
 // and the creator kept as a Manager, which the owner sees on the team page
 // and can remove. The creator never learns or sets the owner's password.
-// A logged-in person or an instance API key may do it; a person at most
+// A creator who gives their own address as the owner's administers the
+// account at once, as after a sign-up. A logged-in person or an instance API key may do it; a person at most
 // twenty times a day.
 func (s *Service) CreateAccountFor(ctx context.Context, actor Actor, in NewAccount) (equipe.Account, error) {
 	if actor.User == nil && !actor.instance() {
@@ -146,7 +147,8 @@ func (s *Service) createAccount(ctx context.Context, u *work.Unit, in NewAccount
 
 // owner makes the business's owner the account's administrator and sends
 // them their email: the account created for them (a new identity sets a
-// password), or, for an existing identity, access to it.
+// password), or, for an existing identity, access to it. A creator who
+// names themselves is the administrator at once, without an email.
 func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equipe.Account, in NewAccount, email, key string) (equipe.User, error) {
 	now := u.Now()
 	usr, err := u.UserByEmailKey(ctx, key)
@@ -165,6 +167,18 @@ func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equ
 		}
 	default:
 		return usr, err
+	}
+	if actor.User != nil && usr.ID == actor.User.ID {
+		// The creator names themselves the owner: they administer the
+		// account at once, as after a sign-up, and there is nobody to
+		// invite, nor a Manager membership to keep beside it.
+		m := equipe.Member{AccountID: acct.ID, UserID: usr.ID, Role: equipe.RoleAdmin, Status: equipe.MemberActive,
+			JoinedAt: now, CreatedAt: now}
+		if err := u.CreateMember(ctx, &m); err != nil {
+			return usr, err
+		}
+		return usr, u.Record(ctx, event.MemberAdded.In(acct.ID, usr.ID.String(), nil, &event.Added{Email: usr.Email,
+			Role: m.Role, Status: m.Status, Resources: []equipe.ID{}, Owner: true}))
 	}
 	// Shown under the names the creator typed until they join.
 	m := equipe.Member{AccountID: acct.ID, UserID: usr.ID, Role: equipe.RoleAdmin, Status: equipe.MemberCreated, CreatedAt: now,

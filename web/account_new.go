@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/team"
 )
 
@@ -90,6 +91,9 @@ func (w *Web) createAccountFor(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return w.showAccountForm(rw, r, "page.new_account", nil, f, refusedStatus(err))
 	}
+	if ownerIsActor(act, r.PostFormValue("owner_email")) {
+		return redirect(rw, r, "/accounts/"+acct.ID.String()+"/members?done=created_own")
+	}
 	to := "/accounts/" + acct.ID.String() + "/members?done=created_for"
 	// The owner is the account's one administrator: the notice names them.
 	rows, _, err := w.Team.TeamPage(r.Context(), act, team.MemberFilter{Account: acct.ID, Role: equipe.RoleAdmin, Limit: 1})
@@ -97,4 +101,12 @@ func (w *Web) createAccountFor(rw http.ResponseWriter, r *http.Request) error {
 		to += "&user=" + rows[0].Member.UserID.String()
 	}
 	return redirect(rw, r, to)
+}
+
+// ownerIsActor says whether the owner's address a new account's form gave is
+// the actor's own: the account is then theirs to administer at once, and
+// nobody was invited (team.Service.CreateAccountFor), which the notice says.
+func ownerIsActor(act team.Actor, email string) bool {
+	_, key, problem := identity.NormalizeEmail(email)
+	return problem == "" && act.User != nil && key == act.User.EmailKey
 }

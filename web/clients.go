@@ -16,6 +16,7 @@ import (
 var clientNotices = map[string]string{
 	"created":       "clients.done_created",
 	"created_owner": "clients.done_created_owner",
+	"created_own":   "clients.done_created_own",
 	"assigned":      "clients.done_assigned",
 	"unassigned":    "clients.done_unassigned",
 	"detached":      "clients.done_detached",
@@ -218,7 +219,10 @@ func (w *Web) createClient(rw http.ResponseWriter, r *http.Request) error {
 		return w.showClientForm(rw, r, firm, f, refusedStatus(err))
 	}
 	done := "created"
-	if strings.TrimSpace(in.OwnerEmail) != "" {
+	switch {
+	case ownerIsActor(actor(r), in.OwnerEmail):
+		done = "created_own"
+	case strings.TrimSpace(in.OwnerEmail) != "":
 		done = "created_owner"
 	}
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done="+done+"&client="+c.ID.String())

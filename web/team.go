@@ -32,6 +32,7 @@ var teamNotices = map[string]string{
 	"removed":            "team.done_removed",
 	"changed":            "team.done_changed",
 	"created_for":        "team.done_created_for",
+	"created_own":        "team.done_created_own",
 	"unchanged":          "team.done_unchanged",
 }
 
