@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -627,6 +628,9 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		accounts = append(accounts, ma.Account.ID)
 		addresses = append(addresses, ma.Member.NotificationEmail)
 	}
+	if err := eraseFromImports(ctx, w, d.Pseudonym, append(addresses, u.Email, u.EmailKey, u.NotificationEmail)); err != nil {
+		return err
+	}
 	// Every client the person signed in to is told (back-channel logout),
 	// whatever account its grant was for.
 	if err := w.EndGrantsOf(ctx, u.ID, nil, nil, w.Now()); err != nil {
@@ -715,6 +719,52 @@ func pseudonymiseEvents(ctx context.Context, w *work.Unit, user, pseudonym equip
 		}
 	}
 	return found, w.RenameInEvents(ctx, user, pseudonym)
+}
+
+// eraseFromImports rewrites the rows of members' imports (the files an
+// administrator imported, kept with the import) that hold one of the
+// person's addresses: each such address becomes the pseudonym's label, and
+// in a row that was about them (its email theirs) so do the names. A row
+// still to be done then adds nobody: its email is no longer one.
+func eraseFromImports(ctx context.Context, w *work.Unit, pseudonym equipe.ID, addresses []string) error {
+	theirs := map[string]bool{}
+	for _, a := range addresses {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+			theirs[a] = true
+		}
+	}
+	rows, err := w.ImportRowsMentioning(ctx, slices.Collect(maps.Keys(theirs)))
+	if err != nil {
+		return err
+	}
+	label := PseudonymLabel(pseudonym)
+	for _, r := range rows {
+		var head struct {
+			Email string `json:"email"`
+		}
+		if err := json.Unmarshal([]byte(r.Data), &head); err != nil {
+			return err
+		}
+		own := theirs[strings.ToLower(strings.TrimSpace(head.Email))]
+		data, err := rewriteState(r.Data, func(key, s string) (string, bool) {
+			switch {
+			case theirs[strings.ToLower(strings.TrimSpace(s))]:
+				return label, true
+			case own && s != "" && personalKeys[key]:
+				return label, true
+			}
+			return s, false
+		})
+		if err != nil {
+			return err
+		}
+		if data != r.Data {
+			if err := w.RewriteImportRow(ctx, r.ImportID, r.Line, data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // personalKeys are the names of state fields that hold a person's

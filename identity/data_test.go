@@ -10,8 +10,10 @@ import (
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/event"
+	"github.com/equipe-dev/equipe/i18n"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/internal/servicetest"
+	"github.com/equipe-dev/equipe/spreadsheet"
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
@@ -603,6 +605,79 @@ func TestExportData_HoldsTheEventsThatAssignedThePersonToAClient(t *testing.T) {
 		}
 		if want := []string{"client.staff_assigned", "client.staff_unassigned"}; !slices.Equal(got, want) {
 			t.Errorf("the events of Grace's assignment in her export: %v, want %v", got, want)
+		}
+	})
+}
+
+// TestDeleteUser_ErasesThePersonFromTheFilesImported: an administrator's
+// import of members keeps its file's rows; deleting a person it added
+// leaves no address nor name of theirs in them, whatever the case the file
+// typed the address in, and leaves the other rows as they were.
+func TestDeleteUser_ErasesThePersonFromTheFilesImported(t *testing.T) {
+	eachStage(t, func(t *testing.T, g *stage) {
+		res := g.signedUp(address("ada"))
+		ada := res.User
+		grace, hedy := address("grace"), address("hedy")
+		cat, err := i18n.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := spreadsheet.ReadMembers(strings.NewReader("email,first_name,last_name,role\n"+
+			strings.ToUpper(grace[:1])+grace[1:]+",Grace,Hopper,manager\n"+hedy+",Hedy,Lamarr,manager\n"), cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor := team.Actor{User: &ada}
+		plan, err := g.st.Team.PlanImport(ctx, actor, res.Account.ID, file, true)
+		if err != nil || len(plan.Problems) > 0 || plan.ID == nil {
+			t.Fatalf("plan: %+v %v", plan.Problems, err)
+		}
+		if err := g.st.Team.StartImport(ctx, actor, res.Account.ID, *plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.st.Team.RunImport(ctx, *plan.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, key, _ := identity.NormalizeEmail(grace)
+		imported, err := g.st.DB.UserByEmailKey(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rowOf := func(email string) string {
+			t.Helper()
+			var data string
+			if err := g.raw.QueryRow(`SELECT data FROM member_import_rows WHERE data LIKE '%' || $1 || '%'`, email).Scan(&data); err != nil {
+				t.Fatalf("the import's row of %s: %v", email, err)
+			}
+			return data
+		}
+		hedyRow := rowOf(hedy)
+		rowOf(strings.ToUpper(grace[:1]) + grace[1:]) // as the file typed it
+
+		if _, err := g.st.Identity.DeleteUser(ctx, g.instanceAdmin(), imported.ID, "", from()); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := g.raw.Query(`SELECT data FROM member_import_rows`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var data string
+			if err := rows.Scan(&data); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []string{grace, "Grace", "Hopper"} {
+				if strings.Contains(strings.ToLower(data), strings.ToLower(s)) {
+					t.Errorf("an import's row still holds %q: %s", s, data)
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := rowOf(hedy); got != hedyRow {
+			t.Errorf("another person's row changed: %s → %s", hedyRow, got)
 		}
 	})
 }

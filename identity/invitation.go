@@ -231,7 +231,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 // account that invited them: someone who already has an identity reaches
 // the new account from their dashboard. It uses their newest usable
 // invitation link to the account, which stops working, exactly as opening
-// that link and joining would. Their password is untouched.
+// that link and joining would. Their password is untouched; an identity
+// without a language takes the one the account chose for the person's
+// emails, else the account's, as joining through the link does.
 //
 // A user who is not a member answers ENOTFOUND; one who joined already,
 // ECONFLICT "invitation.already_joined"; a suspended member, ECONFLICT
@@ -297,6 +299,15 @@ func (s *Service) JoinPending(ctx context.Context, user equipe.User, account equ
 		if err != nil {
 			return err
 		}
+		// As through the link: an identity without a language (a first
+		// password set with a reset link) goes on in the one the account
+		// chose for the person's emails, else in the account's.
+		if locale := cmp.Or(validLocale(m.Locale), validLocale(acct.Locale)); u.Locale == "" && locale != "" {
+			if err := w.SetLocaleIfNone(ctx, u.ID, locale); err != nil {
+				return err
+			}
+			u.Locale = locale
+		}
 		return s.join(ctx, w, token, acct, &u, event.JoinedByAccountList)
 	})
 }
@@ -339,7 +350,9 @@ func (s *Service) join(ctx context.Context, w *work.Unit, t *equipe.Token, acct 
 // confirmToInviter tells the inviter that u joined the account, at the
 // inviter's notification email for the account if they set one, else at
 // their own confirmed one. An inviter
-// who is gone is told nothing.
+// who is gone is told nothing. Someone whose identity has no names (added
+// by address, a first password set with a reset link, which asks none) is
+// named by their address, as the account's pages name them.
 func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equipe.Account, inviterID equipe.ID, u equipe.User) error {
 	inviter, err := w.UserByID(ctx, inviterID)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
@@ -352,7 +365,7 @@ func (s *Service) confirmToInviter(ctx context.Context, w *work.Unit, acct equip
 		to = im.NotificationEmail
 	}
 	return w.Mail(ctx, mail.TemplateInviterConfirmation, orDefault(inviter.Locale, acct.Locale), to, mail.Data{
-		RecipientName: u.Name(), RecipientID: u.ID, InviterName: inviter.Name(), InviterID: inviter.ID, AccountName: acct.Name,
+		RecipientName: cmp.Or(u.Name(), u.Email), RecipientID: u.ID, InviterName: inviter.Name(), InviterID: inviter.ID, AccountName: acct.Name,
 		Link: s.Work.Link("/accounts/" + acct.ID.String() + "/members")})
 }
 

@@ -778,9 +778,101 @@ func TestJoinPending_JoinsFromTheAccountListOrSaysWhyNot(t *testing.T) {
 	})
 }
 
-// TestRequestReset_AMalformedAddressIsRefused: only the refusal of what is
-// no address; what a request for a real one sends, and when, is another
-// matter.
+func TestJoin_AnIdentityWithoutNamesJoinsAndTheInviterIsToldItsAddress(t *testing.T) {
+	// Seed 000: an account adds its owner by address alone, and the owner
+	// sets a first password with a reset link, which asks no names. Logged
+	// in, they join through the invitation link or from their account list;
+	// the inviter's confirmation names them by their address, as the team
+	// page does.
+	tests := []struct {
+		name string
+		join func(g *stage, in inviting, auth identity.Auth) error
+	}{
+		{name: "through the link", join: func(g *stage, in inviting, auth identity.Auth) error {
+			_, _, err := g.st.Identity.AcceptInvitation(ctx, in.secret, identity.Accept{}, &auth, from())
+			return err
+		}},
+		{name: "from the account list", join: func(g *stage, in inviting, auth identity.Auth) error {
+			return g.st.Identity.JoinPending(ctx, auth.User, in.account, from())
+		}},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				in := g.inviteNamed(false, false)
+				if err := g.resetPassword(in.invitee.Email); err != nil {
+					t.Fatal(err)
+				}
+				auth, _, err := g.st.Identity.LogIn(ctx, in.invitee.Email, "a brand new sentence to remember", from())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tt.join(g, in, auth); err != nil {
+					t.Fatalf("join: %v", err)
+				}
+				if m, err := g.st.DB.Member(ctx, in.account, in.invitee.ID); err != nil || m.Status != equipe.MemberActive {
+					t.Fatalf("membership after joining: %+v %v", m, err)
+				}
+				var told bool
+				for _, m := range servicetest.Mails(t, g.raw, in.admin.Email) {
+					told = told || m.Template == mail.TemplateInviterConfirmation && strings.Contains(m.Text, in.invitee.Email)
+				}
+				if !told {
+					t.Errorf("the inviter is not told, by address, that the person joined: %v", g.templates(in.admin.Email))
+				}
+			})
+		}
+	})
+}
+
+func TestJoinPending_AnIdentityWithoutALanguageTakesTheOneItsAccountChose(t *testing.T) {
+	// Seed 000: the owner of an account made for them sets a first password
+	// with a reset link, logs in and joins from their account list. Their
+	// identity had no language: it takes the one the account chose for them,
+	// else the account's, as joining through the link does, and their later
+	// emails are written in it.
+	tests := []struct {
+		name    string
+		account string // the account's language
+		locale  string // the language the account chose for the person's emails
+	}{
+		// (French is the instance's default: the person is to read English.)
+		{name: "the language the account chose for them", account: "fr", locale: "en"},
+		{name: "else the account's", account: "en", locale: ""},
+	}
+	eachStage(t, func(t *testing.T, g *stage) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				g := g.row(t)
+				owner := g.signedUp(address("ada"))
+				if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, owner.Account.ID, tt.account); err != nil {
+					t.Fatal(err)
+				}
+				email := address("grace")
+				a, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, owner.Account.ID, team.NewMember{Email: email,
+					Role: "collaborator", Locale: tt.locale, SendInvitation: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.resetPassword(email); err != nil {
+					t.Fatal(err)
+				}
+				u, err := g.st.DB.UserByID(ctx, a.User.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.st.Identity.JoinPending(ctx, u, owner.Account.ID, from()); err != nil {
+					t.Fatal(err)
+				}
+				if u, err = g.st.DB.UserByID(ctx, u.ID); err != nil || u.Locale != "en" {
+					t.Fatalf("language after joining: %q (%v), want en", u.Locale, err)
+				}
+			})
+		}
+	})
+}
+
 func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountChose(t *testing.T) {
 	// An identity an account added has no language of its own until its
 	// owner joins; seed 000's owner sets a first password with a reset link.
@@ -834,6 +926,9 @@ func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountCho
 	})
 }
 
+// TestRequestReset_AMalformedAddressIsRefused: only the refusal of what is
+// no address; what a request for a real one sends, and when, is another
+// matter.
 func TestRequestReset_AMalformedAddressIsRefused(t *testing.T) {
 	tests := []struct{ name, email, refusal string }{
 		{"no address", "  ", "error.fields email=email.required"},

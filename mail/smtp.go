@@ -243,8 +243,8 @@ func NewSMTPSender(cfg SMTPConfig, from string) (*SMTPSender, error) {
 // the Message-ID e.MessageID, so that a copy sent again after a crash is
 // recognisable as the same message. ctx bounds the connection attempt; once
 // connected, the configured Timeout bounds each exchange. A 5xx reply to the
-// message (MAIL FROM, RCPT TO, DATA) is permanent; any other failure,
-// including a 5xx during the greeting, STARTTLS or AUTH (a fault of the
+// message (RCPT TO, DATA) is permanent; any other failure, including a 5xx
+// during the greeting, STARTTLS or AUTH, or to MAIL FROM (a fault of the
 // server or of our settings, not of this email), is temporary.
 func (s *SMTPSender) Send(ctx context.Context, e equipe.Email) error {
 	m, err := s.message(e)
@@ -327,11 +327,15 @@ func unavailable(err error) bool {
 }
 
 // classify marks 5xx replies to the message itself as permanent, and
-// failures before any message was handed over as the server's.
+// failures before any message was handed over as the server's. A refused
+// MAIL FROM is the server's too: it names only our sender, the same for
+// every email (a relay that wants a login the settings lack, or a sender
+// address it does not accept), so no email is to blame and none should be
+// abandoned for it.
 func classify(err error) error {
 	var se *gomail.SendError
 	switch {
-	case !errors.As(err, &se), se.Reason == gomail.ErrConnCheck:
+	case !errors.As(err, &se), se.Reason == gomail.ErrConnCheck, se.Reason == gomail.ErrSMTPMailFrom:
 		return &unavailableError{err: err}
 	case se.ErrorCode() >= 500 && se.ErrorCode() < 600:
 		return &permanentError{err: err}

@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -359,6 +360,51 @@ func TestWorker_PermanentRejectionAbandonsAtOnce(t *testing.T) {
 		if s, f, a := w.Stats(); s != 0 || f != 0 || a != 1 {
 			t.Errorf("Stats() = %d, %d, %d", s, f, a)
 		}
+	})
+}
+
+func TestWorker_ASenderTheServerRefusesKeepsEveryEmailQueued(t *testing.T) {
+	// A relay that requires a login the settings lack refuses MAIL FROM
+	// with a 5xx reply, as it refuses a sender address it does not accept: a fault of
+	// the settings, the same for every email, not of this one. The emails
+	// wait, and leave once the settings are right; abandoning them would
+	// lose them, since an abandoned email's bodies are emptied.
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := mailtest.StartSMTP(t, mailtest.STARTTLS(), mailtest.Auth("relay", "relay-pass"))
+		clk := newClock()
+		tm := testTemplates(t, clk.Now)
+		emails := []equipe.Email{compose(t, tm, "ada@example.org", "tok"), compose(t, tm, "grace@example.org", "tok")}
+		enqueue(t, db, clk.Now(), emails...)
+
+		cfg, err := ParseSMTPURL(strings.Replace(srv.URL(), "relay:relay-pass@", "", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TLSConfig = &tls.Config{RootCAs: srv.RootCAs()}
+		anonymous, err := NewSMTPSender(cfg, "equipe <no-reply@equipe.example.test>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &Worker{DB: db, Sender: anonymous, Now: clk.Now, BaseDelay: time.Minute}
+		if sent, err := w.RunOnce(context.Background()); sent != 0 || err != nil {
+			t.Fatalf("RunOnce = %d, %v", sent, err)
+		}
+		for _, e := range emails {
+			got := emailByID(t, db, e.ID)
+			if got.Status != equipe.EmailQueued || !strings.Contains(got.LastError, "MAIL FROM") {
+				t.Errorf("after a refused sender: status %s, error %q", got.Status, got.LastError)
+			}
+		}
+		if _, failed, abandoned := w.Stats(); failed != 2 || abandoned != 0 {
+			t.Errorf("%d failures, %d abandoned; want 2 and 0", failed, abandoned)
+		}
+
+		clk.Add(time.Hour)
+		w = &Worker{DB: db, Sender: smtpSender(t, srv), Now: clk.Now}
+		if sent, err := w.RunOnce(context.Background()); sent != 2 || err != nil {
+			t.Fatalf("with the login: RunOnce = %d, %v", sent, err)
+		}
+		srv.WaitFor(t, 2, 5*time.Second)
 	})
 }
 

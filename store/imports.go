@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -148,6 +149,59 @@ func (q Queries) importRows(ctx context.Context, query string, args ...any) ([]I
 		out = append(out, r)
 	}
 	return out, wrap(rows.Err())
+}
+
+// ImportRowMention is a row of an import, of any account, that names a
+// person (see ImportRowsMentioning).
+type ImportRowMention struct {
+	ImportID equipe.ID
+	Line     int
+	Data     string
+}
+
+// ImportRowsMentioning returns the rows of every import whose data holds
+// one of the addresses as a whole value, compared without regard to case
+// (a file holds them as typed): a person's deletion erases them.
+func (q Queries) ImportRowsMentioning(ctx context.Context, addresses []string) ([]ImportRowMention, error) {
+	var conds []string
+	var args []any
+	for _, a := range addresses {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a == "" {
+			continue
+		}
+		// As the data holds it: a JSON string, quotes included.
+		quoted, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, string(quoted))
+		conds = append(conds, q.d.contains("LOWER(data)", "$"+itoa(len(args))))
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT import_id, line, data FROM member_import_rows WHERE `+
+		strings.Join(conds, " OR ")+` ORDER BY import_id, line`, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []ImportRowMention
+	for rows.Next() {
+		var r ImportRowMention
+		if err := rows.Scan(&r.ImportID, &r.Line, &r.Data); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err())
+}
+
+// RewriteImportRow replaces the data of a row of an import (see
+// ImportRowsMentioning).
+func (w Writes) RewriteImportRow(ctx context.Context, id equipe.ID, line int, data string) error {
+	return w.execOne(ctx, `UPDATE member_import_rows SET data = $3 WHERE import_id = $1 AND line = $2`, id, line, data)
 }
 
 // ImportRowsTaken is the key of the ECONFLICT of RecordImportRows when a

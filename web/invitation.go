@@ -98,7 +98,11 @@ func (w *Web) invitationData(r *http.Request, inv identity.Invitation) (invitati
 }
 
 func (w *Web) showInvitation(rw http.ResponseWriter, r *http.Request, d invitationPage, f *form, status int) error {
-	p := w.page(r, "page.invitation")
+	title := "page.invitation"
+	if d.Activation {
+		title = "page.activation"
+	}
+	p := w.page(r, title)
 	if f != nil {
 		p.Form = f
 	}

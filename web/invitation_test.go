@@ -138,6 +138,49 @@ func TestInvitationPage_ExpiredLinkNamesTheAccountAndWhomToAsk(t *testing.T) {
 	}
 }
 
+func TestInvitationPage_AnActivationLinkSpeaksOfActivationUsableExpiredOrUsed(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	env := apptest.Start(t, "sqlite", apptest.Options{Now: clock.Now})
+	o := signUpOwner(t, env, "ada@example.com")
+	yes := true
+	if _, err := env.App.Team.UpdateAccount(t.Context(), o.actor(), o.account, team.AccountChange{RequiresActivation: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	sam := o.added(t, team.NewMember{Email: "sam@example.com", FirstName: "Sam", LastName: "Secrétaire", SendInvitation: true})
+	link := apptest.Link(t, env.Mail(t, "sam@example.com", "activation"), "/invitations/")
+	wantWords := func(p page, lang string, words []string) {
+		t.Helper()
+		wantIn(t, p, words...)
+		for _, w := range []string{"Invitation", "invitation"} {
+			if strings.Contains(text(p.Body), w) {
+				t.Errorf("an activation page in %s speaks of %q: %s", lang, w, text(p.Body))
+			}
+		}
+	}
+	wantWords(get(t, env.Client(), link, "Accept-Language", "en"), "English",
+		[]string{"<title>Activation · equipe</title>", "<dt>Activation for</dt>"})
+	wantWords(get(t, env.Client(), link, "Accept-Language", "fr"), "French",
+		[]string{"<title>Activation · equipe</title>", "<dt>Activation pour</dt>"})
+
+	clock.Advance(8 * 24 * time.Hour)
+	p := get(t, env.Client(), link, "Accept-Language", "en")
+	if p.Status != 410 {
+		t.Fatalf("expired: %d", p.Status)
+	}
+	wantWords(p, "English", []string{"This link to activate your access to the account &#34;Analytical Engines&#34; has expired."})
+	wantWords(get(t, env.Client(), link, "Accept-Language", "fr"), "French",
+		[]string{"Ce lien d&#39;activation de votre accès au compte « Analytical Engines » a expiré."})
+
+	// A new link makes this one used.
+	if _, err := env.App.Team.Invite(t.Context(), o.actor(), o.account, sam); err != nil {
+		t.Fatal(err)
+	}
+	wantWords(get(t, env.Client(), link, "Accept-Language", "en"), "English",
+		[]string{"This link to activate your access to the account &#34;Analytical Engines&#34; has already been used"})
+	wantWords(get(t, env.Client(), link, "Accept-Language", "fr"), "French",
+		[]string{"Ce lien d&#39;activation de votre accès au compte « Analytical Engines » a déjà servi"})
+}
+
 func TestInvitationPage_ExistingUserLogsInOrSwitchesThenJoins(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	a := signUpOwner(t, env, "ada@a.example")
