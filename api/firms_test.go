@@ -413,18 +413,21 @@ func TestSwitcher_RemembersTheCurrentAccount(t *testing.T) {
 
 // TestFirm_ClientManagersReachOnlyTheirClients: a firm member allowed to
 // manage client accounts without being the firm's administrator manages the
-// clients assigned to them only; API keys see every client when they may
-// manage client accounts, none otherwise.
+// clients assigned to them only, and assigns there the staff who hold
+// nothing they do not (a manager, who does, is refused member.outranks);
+// API keys see every client when they may manage client accounts, none
+// otherwise.
 func TestFirm_ClientManagersReachOnlyTheirClients(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		firm := newTenant(t, env, "cabinet@compta.example")
 		if r := call(t, env.Client(), "POST", firm.url("/roles"), map[string]any{"key": "charge", "label_fr": "Chargé de clientèle",
 			"label_en": "Account manager", "permissions": map[string]any{"members.view": true, "members.manage": true,
-				"subaccounts.manage": true}}, bearer(firm.admin)...); r.Status != 201 {
+				"subaccounts.manage": true, "records.view": "all", "records.edit": "all"}}, bearer(firm.admin)...); r.Status != 201 {
 			t.Fatalf("role: %d %s", r.Status, r.Raw)
 		}
 		carol := env.AddMember(t, firm.account, "carol@compta.example", "charge", equipe.MemberActive)
 		dave := env.AddMember(t, firm.account, "dave@compta.example", "collaborator", equipe.MemberActive)
+		erin := env.AddMember(t, firm.account, "erin@compta.example", "manager", equipe.MemberActive)
 		newClient := func(token, name string) string {
 			r := call(t, env.Client(), "POST", firm.url("/clients"), map[string]any{"name": name, "locale": "fr"}, bearer(token)...)
 			if r.Status != 201 {
@@ -473,6 +476,10 @@ func TestFirm_ClientManagersReachOnlyTheirClients(t *testing.T) {
 		// Her own client she manages, and one she creates is hers.
 		if r := call(t, env.Client(), "POST", firm.url("/clients/"+mine+"/staff"), map[string]any{"user_id": dave.User.ID.String()}, bearer(carol.Token)...); r.Status != 204 {
 			t.Fatalf("carol assigns dave to her client: %d %s", r.Status, r.Raw)
+		}
+		// A manager holds what she does not: not hers to assign.
+		if r := call(t, env.Client(), "POST", firm.url("/clients/"+mine+"/staff"), map[string]any{"user_id": erin.User.ID.String()}, bearer(carol.Token)...); r.Status != 403 || r.code() != "member.outranks" {
+			t.Fatalf("carol assigns erin to her client: %d %s", r.Status, r.Raw)
 		}
 		newClient(carol.Token, "Atelier Bernard")
 		if got := clientsOf(carol.Token); len(got) != 2 {

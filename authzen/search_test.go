@@ -185,7 +185,9 @@ func TestSearch_PagesThroughWhoWhatAndWhichWithTokens(t *testing.T) {
 // do something in a client account are its own members and those of its
 // firm who act there (the firm's administrators, and its staff assigned to
 // the client), as the evaluation of each answers; a firm member who is
-// neither is not found.
+// neither is not found. To the client's own keys, the firm's staff are not
+// named, as nowhere else (firm-staff, the audit log): the search finds the
+// client's own members only.
 func TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		ctx := t.Context()
@@ -200,8 +202,18 @@ func TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere(t *testing.
 		if _, err := env.App.Team.ChangeMember(ctx, tnActor(firm), firm.account, assigned.ID, team.MemberChange{Clients: &clients}); err != nil {
 			t.Fatal(err)
 		}
-		own := env.AddMember(t, client.ID, "own@"+firm.domain, "admin", equipe.MemberActive).User.ID
-		r := post(t, env, "/access/v1/search/subject", firm.key, obj{"subject": obj{"type": "user"}, "action": act("members.view"),
+		ownMember := env.AddMember(t, client.ID, "own@"+firm.domain, "admin", equipe.MemberActive).User
+		own := ownMember.ID
+		_, ownKey, err := env.App.Team.CreateKey(ctx, team.Actor{User: &ownMember}, &client.ID, team.NewKey{Name: "caisse", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := post(t, env, "/access/v1/search/subject", ownKey, obj{"subject": obj{"type": "user"}, "action": act("members.view"),
+			"resource": res("account", client.ID.String())})
+		if got, _ := r.JSON["results"].([]any); r.Status != 200 || len(got) != 1 || got[0].(map[string]any)["id"] != own.String() {
+			t.Errorf("who may view the client's members, to its own key: %d %s, want %s alone", r.Status, r.Raw, own)
+		}
+		r = post(t, env, "/access/v1/search/subject", firm.key, obj{"subject": obj{"type": "user"}, "action": act("members.view"),
 			"resource": res("account", client.ID.String())})
 		var found []string
 		for _, x := range r.JSON["results"].([]any) {

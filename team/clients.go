@@ -183,44 +183,105 @@ func (s *Service) reachesEveryClient(actor Actor, m *access.Member, a *access.Ac
 
 // client checks that client is a client account of firm that the actor
 // reaches, for an actor who needs subaccounts.manage in the firm. A client
-// out of the actor's reach answers as one that does not exist.
-func (s *Service) client(ctx context.Context, actor Actor, firm, client equipe.ID) error {
+// out of the actor's reach answers as one that does not exist. It returns
+// the actor's membership of the firm.
+func (s *Service) client(ctx context.Context, actor Actor, firm, client equipe.ID) (*access.Member, error) {
 	m, a, err := s.authorize(ctx, actor, firm, "subaccounts.manage")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := s.DB.AccountByID(ctx, client)
 	if equipe.ErrorCode(err) == equipe.ENOTFOUND || (err == nil && (c.ParentID == nil || *c.ParentID != firm)) {
-		return notFound()
+		return nil, notFound()
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	if s.reachesEveryClient(actor, m, a) {
-		return nil
+		return m, nil
 	}
 	if actor.User == nil {
-		return notFound()
+		return nil, notFound()
 	}
 	assigned, err := s.DB.IsClientStaff(ctx, client, actor.User.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !assigned {
-		return notFound()
+		return nil, notFound()
 	}
-	return nil
+	return m, nil
 }
 
 // AssignStaff lets a member of the firm act in one of its client accounts:
 // the firm chooses which client companies each of its staff looks after.
 // Assigning a member who is assigned already changes and records nothing.
+// The member then acts in the client with their firm role: nobody extends
+// the reach of a member who holds what they do not (staffRule).
 func (s *Service) AssignStaff(ctx context.Context, actor Actor, firm, client, user equipe.ID) error {
-	if err := s.client(ctx, actor, firm, client); err != nil {
+	m, err := s.client(ctx, actor, firm, client)
+	if err != nil {
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
+		if err := s.staffRule(ctx, u, m, firm, user); err != nil {
+			return err
+		}
 		return s.assignStaff(ctx, u, firm, client, user)
 	})
+}
+
+// staffRule returns the refusal of assigning the firm's member user to a
+// client, or of taking it back, by the actor m (their membership of the
+// firm), or nil: member.outranks when user holds something m does not
+// (outranks), as changing the member's clients on their form
+// (ChangeMember) would answer. Someone who is no member of the firm is
+// left to assignStaff's own answer.
+func (s *Service) staffRule(ctx context.Context, u *work.Unit, m *access.Member, firm, user equipe.ID) error {
+	fm, err := u.Member(ctx, firm, user)
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.staffOutranks(ctx, u.Tx.Queries, m, fm)
+}
+
+// staffOutranks returns member.outranks when the firm's member fm, read
+// with q, holds something the actor m does not, or nil.
+func (s *Service) staffOutranks(ctx context.Context, q store.Queries, m *access.Member, fm equipe.Member) error {
+	return s.outranks(m, fm.Role, func() (*access.Member, error) {
+		resources, err := q.MemberResources(ctx, fm.AccountID, fm.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return s.compileIn(ctx, q, fm, resources)
+	})
+}
+
+// StaffRefusals returns the refusal (staffRule) of assigning each member of
+// the firm to its clients and taking them off, for the members the actor
+// may do neither for: the clients page offers neither for them. The actor
+// needs subaccounts.manage in the firm. Like Members, it reads every member
+// of the firm: it serves the short list of a firm's staff.
+func (s *Service) StaffRefusals(ctx context.Context, actor Actor, firm equipe.ID) (map[equipe.ID]error, error) {
+	m, _, err := s.authorize(ctx, actor, firm, "subaccounts.manage")
+	if err != nil || isAdmin(m) {
+		return nil, err
+	}
+	ms, err := s.DB.Members(ctx, firm)
+	if err != nil {
+		return nil, err
+	}
+	out := map[equipe.ID]error{}
+	for _, fm := range ms {
+		switch err := s.staffOutranks(ctx, s.DB.Queries, m, fm); {
+		case isRefusal(err):
+			out[fm.UserID] = err
+		case err != nil:
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // assignStaff assigns the firm's member user to its client in the unit,
@@ -242,12 +303,18 @@ func (s *Service) assignStaff(ctx context.Context, u *work.Unit, firm, client, u
 
 // UnassignStaff takes that back: the inherited access ends on the firm
 // member's next request, and the API keys they made in the client are
-// revoked (assigning them again does not bring those back).
+// revoked (assigning them again does not bring those back). It changes the
+// member as surely: refused, as assigning them is, when they hold what the
+// actor does not (staffRule).
 func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, user equipe.ID) error {
-	if err := s.client(ctx, actor, firm, client); err != nil {
+	m, err := s.client(ctx, actor, firm, client)
+	if err != nil {
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
+		if err := s.staffRule(ctx, u, m, firm, user); err != nil {
+			return err
+		}
 		return s.unassignStaff(ctx, u, firm, client, user, "")
 	})
 }
@@ -274,7 +341,7 @@ func (s *Service) unassignStaff(ctx context.Context, u *work.Unit, firm, client,
 // of AssignStaff), reporting the first refusal under the field "clients".
 func (s *Service) reachClients(ctx context.Context, actor Actor, firm equipe.ID, clients []equipe.ID) error {
 	for _, c := range clients {
-		if err := s.client(ctx, actor, firm, c); equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		if _, err := s.client(ctx, actor, firm, c); equipe.ErrorCode(err) == equipe.ENOTFOUND {
 			return fieldError("clients", "client.unknown")
 		} else if err != nil {
 			return err
@@ -454,7 +521,7 @@ func (s *Service) ownMemberOf(ctx context.Context, actor Actor, account equipe.I
 // their keys stay. A client without an active administrator of its own cannot
 // be detached (see detachable): nobody could reach it after.
 func (s *Service) DetachClient(ctx context.Context, actor Actor, firm, client equipe.ID) error {
-	if err := s.client(ctx, actor, firm, client); err != nil {
+	if _, err := s.client(ctx, actor, firm, client); err != nil {
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error { return s.detach(ctx, u, firm, client) })

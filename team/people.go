@@ -187,7 +187,7 @@ func (r *logReader) lookUp(ctx context.Context, user equipe.ID) (Person, error) 
 
 // seen returns e as the reader may see it: a person who acted through the
 // firm or the instance says so (Actor.Via), and one the reader may not
-// know (Person.Unnamed) acts with no ID. No state of an account's own log
+// know (Person.Unnamed) acts with no ID and no address (IP). No state of an account's own log
 // names a person its readers might not know (a firm's assignments of its
 // staff are in the firm's log), so the actor is all there is to hide.
 func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error) {
@@ -200,7 +200,7 @@ func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error
 		// their ID and the name a person gave them) to the instance only.
 		e.Actor.Via = event.ViaInstance
 		if r.aud.support {
-			e.Actor.ID, e.Actor.Name = nil, ""
+			e.Actor.ID, e.Actor.Name, e.IP = nil, "", ""
 		}
 		return e, nil
 	case event.ActorUser:
@@ -218,7 +218,9 @@ func (r *logReader) seen(ctx context.Context, e event.Event) (event.Event, error
 		e.Actor.Via = event.ViaInstance
 	}
 	if p.Unnamed {
-		e.Actor.ID = nil
+		// Nor by the address their request came from: it would tell them
+		// apart, and tie them to whatever else came from it.
+		e.Actor.ID, e.IP = nil, ""
 	}
 	return e, nil
 }

@@ -1,6 +1,7 @@
 package team_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/equipe-dev/equipe"
@@ -192,4 +193,59 @@ func actors(as []event.Actor) string {
 		out += "[" + string(a.Kind) + " " + id + " " + string(a.Via) + " " + a.Name + "]"
 	}
 	return out
+}
+
+// TestAuditLog_TheAddressOfWhoIsNotNamedIsNotShown: a person the reader of
+// a log may not know (one of the firm's staff, to the client's own people;
+// the instance's support, to an account's) is not shown by the address
+// their request came from either, which would tell them apart, and tie
+// them to the other events of that address; in the page and in its
+// export. Who may know them sees it.
+func TestAuditLog_TheAddressOfWhoIsNotNamedIsNotShown(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		c := newFirmClient(t, b, s)
+		staff, support := s.admin(), b.instance
+		staff.IP, support.IP = "198.51.100.7", "203.0.113.9"
+		for _, by := range []team.Actor{staff, support} {
+			if _, err := s.s.CreateContact(ctx, by, c.id, team.ContactInput{FirstName: "Paul", Email: "paul@compta.example",
+				Kinds: []string{"billing"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		addresses := func(reader team.Actor) (page, export []string) {
+			t.Helper()
+			f := team.AuditFilter{Type: event.ContactCreated.Type, Page: equipe.Page{Limit: 2}}
+			es, _, err := s.s.AuditPage(ctx, reader, c.id, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := len(es) - 1; i >= 0; i-- {
+				page = append(page, es[i].IP)
+			}
+			exp, err := s.s.ExportAudit(ctx, reader, c.id, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The export is the whole log, newest first: its last two.
+			if err := exp.Each(ctx, func(e event.Event) error { export = append([]string{e.IP}, export...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return page, export[len(export)-2:]
+		}
+		for _, tc := range []struct {
+			name   string
+			reader team.Actor
+			want   []string // the staff's, then the support's
+		}{
+			{"the client's own key", c.own, []string{"", ""}},
+			{"the firm's administrator", s.admin(), []string{staff.IP, ""}},
+			{"the instance", b.instance, []string{staff.IP, support.IP}},
+		} {
+			page, export := addresses(tc.reader)
+			if !slices.Equal(page, tc.want) || !slices.Equal(export, tc.want) {
+				t.Errorf("%s reads the addresses %q in the log and %q in its export, want %q", tc.name, page, export, tc.want)
+			}
+		}
+	})
 }

@@ -27,8 +27,9 @@ type PermittedMember struct {
 // with q.Query (q.User and q.UserRef are ignored), and whether more may
 // follow: the account's members and, for a client account, its firm's
 // members who act there (its administrators, and the staff assigned to
-// it), as Check decides. An account out of the caller's reach has no
-// members to it.
+// it), as Check decides — except to a caller to whom the firm's staff are
+// not named (staffUnnamed: the client's own members and keys), who learns
+// none of them. An account out of the caller's reach has no members to it.
 func (s *Service) PermittedMembers(ctx context.Context, caller Actor, q CheckQuery, after *equipe.ID, limit int) ([]PermittedMember, bool, error) {
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return nil, false, err
@@ -47,7 +48,13 @@ func (s *Service) PermittedMembers(ctx context.Context, caller Actor, q CheckQue
 	if err != nil {
 		return nil, false, err
 	}
+	unnamed := false
 	if acct.parent != nil {
+		if unnamed, err = s.staffUnnamed(ctx, caller, q.Account); err != nil {
+			return nil, false, err
+		}
+	}
+	if acct.parent != nil && !unnamed {
 		staff, err := s.DB.Members(ctx, *acct.parent)
 		if err != nil {
 			return nil, false, err

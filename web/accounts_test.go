@@ -285,6 +285,66 @@ func TestClientsPage_CreatesSearchesAssignsAndUnassignsAfterConfirming(t *testin
 	}
 }
 
+// TestClientsPage_OffersOnlyTheStaffTheReaderMayAssign: a member of the firm
+// who manages its clients without being an administrator is offered, for
+// the clients they reach, only the staff who hold nothing they do not: a
+// manager is neither offered for assignment nor offered for removal, and
+// the form and the confirmation, posted all the same, say why and change
+// nothing.
+func TestClientsPage_OffersOnlyTheStaffTheReaderMayAssign(t *testing.T) {
+	env := apptest.Start(t, "sqlite", apptest.Options{})
+	f := newFirm(t, env)
+	lead := team.RoleInput{Key: "lead", LabelEN: "Client lead", Grants: []equipe.Grant{{Permission: "subaccounts.manage"},
+		{Permission: "members.view"}, {Permission: "records.view", Scope: "all"}, {Permission: "records.edit", Scope: "all"}}}
+	if _, err := env.App.Team.CreateRole(t.Context(), f.actor(), f.account, lead); err != nil {
+		t.Fatal(err)
+	}
+	lou := env.AddMember(t, f.account, "lou@cabinet.example", "lead", equipe.MemberActive)
+	cole := env.AddMember(t, f.account, "cole@cabinet.example", "collaborator", equipe.MemberActive)
+	assign(t, f.owner, f.clients[0], lou.User.ID)
+	c := as(env, lou)
+	sam, lea := f.staff[0].User.ID, f.staff[1].User.ID
+
+	p := get(t, c, f.url("/clients"))
+	i := strings.Index(p.Body, `id="client-`+f.clients[0].String()+`"`)
+	if p.Status != 200 || i < 0 {
+		t.Fatalf("clients page: %d %s", p.Status, text(p.Body))
+	}
+	row := p.Body[i:]
+	if j := strings.Index(row, "</li>\n  <li"); j > 0 {
+		row = row[:j]
+	}
+	if !strings.Contains(row, `<option value="`+cole.User.ID.String()+`">`) || strings.Contains(row, `<option value="`+lea.String()+`"`) {
+		t.Errorf("assignment options: %s", text(row))
+	}
+	remove := f.url("/clients/" + f.clients[0].String() + "/staff/" + sam.String() + "/remove")
+	if !strings.Contains(row, "Test sam") || strings.Contains(row, `href="`+f.path("/clients/"+f.clients[0].String()+"/staff/"+sam.String()+"/remove")+`"`) {
+		t.Errorf("the manager's chip: %s", text(row))
+	}
+
+	before := storetest.Counts(t, storetest.Raw(t, env.DB))
+	const why = "This member holds rights you do not (Manage members"
+	p = post(t, c, f.url("/clients/"+f.clients[0].String()+"/staff"), url.Values{"user": {lea.String()}})
+	if p.Status != 403 || !strings.Contains(p.Body, why) {
+		t.Errorf("assigning the manager: %d %s", p.Status, text(p.Body))
+	}
+	if p = get(t, c, remove); p.Status != 403 || !strings.Contains(p.Body, why) || strings.Contains(p.Body, `type="submit" class="danger"`) {
+		t.Errorf("the confirmation of the manager's removal: %d %s", p.Status, text(p.Body))
+	}
+	if p = post(t, c, remove, nil); p.Status != 403 || !strings.Contains(p.Body, why) {
+		t.Errorf("removing the manager: %d %s", p.Status, text(p.Body))
+	}
+	if after := storetest.Counts(t, storetest.Raw(t, env.DB)); !sameCounts(before, after) {
+		t.Error("a refused assignment or removal changed something")
+	}
+	for _, u := range []equipe.ID{lea, sam} {
+		if ok, _ := env.App.DB.IsClientStaff(t.Context(), f.clients[0], u); ok != (u == sam) {
+			t.Errorf("%v assigned: %v", u, ok)
+		}
+	}
+	assign(t, owner{env: env, c: c, account: f.account}, f.clients[0], cole.User.ID)
+}
+
 func TestClientForm_CreatesAClientWithAnOptionalOwnerAndRefusesBadInput(t *testing.T) {
 	env := apptest.Start(t, "sqlite", apptest.Options{})
 	o := signUpNamed(t, env, "claire@cabinet.example", "Claire", "Fontaine", "Cabinet Fontaine")

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -90,6 +91,15 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 	if err != nil {
 		return err
 	}
+	// The staff the reader may neither assign nor take off a client.
+	var refused map[equipe.ID]error
+	if slices.ContainsFunc(clients, func(c team.Client) bool {
+		return c.Actions.May(team.ClientAssignStaff) || c.Actions.May(team.ClientUnassignStaff)
+	}) {
+		if refused, err = w.Team.StaffRefusals(r.Context(), actor(r), firm); err != nil {
+			return err
+		}
+	}
 	p := w.page(r, "page.clients")
 	if problem != nil {
 		p.Form = problem
@@ -119,7 +129,7 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 				continue
 			}
 			chip := staffChip{Name: m.Name()}
-			if c.Actions.May(team.ClientUnassignStaff) {
+			if c.Actions.May(team.ClientUnassignStaff) && refused[u] == nil {
 				chip.Remove = base + "/staff/" + u.String() + "/remove"
 			}
 			row.Staff = append(row.Staff, chip)
@@ -132,9 +142,11 @@ func (w *Web) showClients(rw http.ResponseWriter, r *http.Request, firm equipe.I
 		if c.Actions.May(team.ClientAssignStaff) {
 			row.Assign, row.Field = base+"/staff", "assign-"+row.ID
 			// The firm's administrators reach every client already;
-			// suspended members reach none.
+			// suspended members reach none; a member who holds what the
+			// reader does not is not the reader's to assign.
 			for _, m := range members {
-				if assigned[m.UserID] || m.Role == equipe.RoleAdmin || m.Status == equipe.MemberSuspended || m.Disabled {
+				if assigned[m.UserID] || m.Role == equipe.RoleAdmin || m.Status == equipe.MemberSuspended || m.Disabled ||
+					refused[m.UserID] != nil {
 					continue
 				}
 				row.Options = append(row.Options, option{Value: m.UserID.String(), Label: m.Name()})
@@ -241,16 +253,16 @@ func (w *Web) assignStaff(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if err := w.Team.AssignStaff(r.Context(), actor(r), firm, client, user); err != nil {
 		e := equipe.AsError(err)
-		if e.Code != equipe.EINVALID {
+		if e.Code != equipe.EINVALID && e.Key != "member.outranks" {
 			return w.refuse(rw, r, err)
 		}
 		f := newForm()
-		key := e.Key
+		key, args := e.Key, e.Args
 		if len(e.Fields) > 0 {
-			key = e.Fields[0].Key
+			key, args = e.Fields[0].Key, e.Fields[0].Args
 		}
-		f.add(field, key, nil)
-		return w.showClients(rw, r, firm, f, http.StatusUnprocessableEntity)
+		f.add(field, key, args)
+		return w.showClients(rw, r, firm, f, refusedStatus(err))
 	}
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=assigned&client="+client.String()+"&user="+user.String())
 }
@@ -286,6 +298,12 @@ func (w *Web) managedClient(r *http.Request, firm, client equipe.ID) (team.Clien
 }
 
 func (w *Web) unassignStaffForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showUnassign(rw, r, nil)
+}
+
+// showUnassign asks to confirm taking a member of the firm off a client, or
+// says why the reader may not. failed is the unassignment's refusal, if any.
+func (w *Web) showUnassign(rw http.ResponseWriter, r *http.Request, failed error) error {
 	firm, client, err := clientPath(r)
 	if err != nil {
 		return err
@@ -319,8 +337,20 @@ func (w *Web) unassignStaffForm(rw http.ResponseWriter, r *http.Request) error {
 	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "clients.unassign_title", args),
 		Lead: w.I18n.T(p.Locale, "clients.unassign_lead", args), CanConfirm: true,
 		Button: w.I18n.T(p.Locale, "clients.unassign_button", nil), Back: frame.URL("/clients")}
+	status := http.StatusOK
+	if failed == nil {
+		refused, err := w.Team.StaffRefusals(r.Context(), actor(r), firm)
+		if err != nil {
+			return w.refuse(rw, r, err)
+		}
+		failed = refused[user]
+	}
+	if failed != nil {
+		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+		d.CanConfirm, status = false, refusedStatus(failed)
+	}
 	p.Data, p.Heading = d, d.Title
-	return w.render(rw, r, http.StatusOK, "client_confirm", p)
+	return w.render(rw, r, status, "client_confirm", p)
 }
 
 func (w *Web) unassignStaff(rw http.ResponseWriter, r *http.Request) error {
@@ -332,7 +362,9 @@ func (w *Web) unassignStaff(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := w.Team.UnassignStaff(r.Context(), actor(r), firm, client, user); err != nil {
+	if err := w.Team.UnassignStaff(r.Context(), actor(r), firm, client, user); equipe.AsError(err).Key == "member.outranks" {
+		return w.showUnassign(rw, r, err)
+	} else if err != nil {
 		return w.refuse(rw, r, err)
 	}
 	return redirect(rw, r, "/accounts/"+firm.String()+"/clients?done=unassigned&client="+client.String()+"&user="+user.String())
