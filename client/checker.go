@@ -92,10 +92,13 @@ type Checker struct {
 	forgotUser    map[equipe.ID]uint64
 	forgotAll     uint64
 	loading       int
-	cursor        string
-	down          uint64 // how many times the stream went down (see watch)
-	isDown        bool
-	applied       signal
+	// follows says, for a firm, whether the key's stream carries its log
+	// (see followsFirm).
+	follows map[equipe.ID]bool
+	cursor  string
+	down    uint64 // how many times the stream went down (see watch)
+	isDown  bool
+	applied signal
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -160,7 +163,7 @@ func (c *Client) NewChecker(ctx context.Context, opts CheckerOptions) (*Checker,
 	sc := *c.http
 	sc.Timeout = 0
 	k := &Checker{c: c, stream: &sc, cat: cat, opts: opts, forgotAccount: map[equipe.ID]uint64{},
-		forgotUser: map[equipe.ID]uint64{}, cursor: end.NextCursor,
+		forgotUser: map[equipe.ID]uint64{}, follows: map[equipe.ID]bool{}, cursor: end.NextCursor,
 		done: make(chan struct{})}
 	k.state.Store(&checkerState{accounts: map[equipe.ID]*heldAccount{}, members: map[memberKey]*heldMember{}})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -250,16 +253,33 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 	h := &heldAccount{users: users}
 	members := make(map[memberKey]*heldMember, len(users))
 	st, err := k.c.AccessState(ctx, account, users...)
+	// asked is the user asked about, when they are not to be held.
+	var asked *heldMember
 	switch {
 	case err == nil:
 		h.a, h.parent = access.CompileAccount(account, st.Resources, st.Archived), st.ParentID
+		var held []equipe.ID
 		for _, u := range users {
 			var m *access.Member
-			if in := st.Members[u]; in != nil {
+			in := st.Members[u]
+			if in != nil {
 				m = k.cat.Compile(in.Input(account, u))
 			}
-			members[memberKey{account, u}] = &heldMember{m: m, a: h.a}
+			hm := &heldMember{m: m, a: h.a}
+			if in != nil && in.ViaFirm && st.ParentID != nil && !k.followsFirm(ctx, *st.ParentID, u) {
+				// What the firm changes about them (their assignment,
+				// their role or status in the firm) is in the firm's log,
+				// which this key's stream does not carry: answered, not
+				// held, so that each check asks again.
+				if u == user {
+					asked = hm
+				}
+				continue
+			}
+			held = append(held, u)
+			members[memberKey{account, u}] = hm
 		}
+		h.users = held
 	case IsProblem(err, "error.not_found"):
 		// No such account, or out of the key's reach: denied, as the
 		// service denies it (denied_unknown_account).
@@ -276,6 +296,9 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	defer k.loaded()
+	if asked != nil {
+		return asked.m, h.a, nil
+	}
 	if !k.forgotSince(began, account, h.parent, users) {
 		old := k.state.Load()
 		// The user asked about is asked now; the others loaded with it
@@ -306,6 +329,35 @@ func (k *Checker) load(ctx context.Context, account, user equipe.ID) (*access.Me
 		k.state.Store(next)
 	}
 	return members[memberKey{account, user}].m, h.a, nil
+}
+
+// followsFirm reports whether the key's stream carries the firm's log: the
+// instance's keys and the firm's own read it, a client's key never does
+// (docs/changes.md). The stream's reach is the key's reach of checks: the
+// key may read the firm's access state exactly when its stream carries the
+// firm's log. The answer is kept; a failure to learn it answers false
+// (the member is then asked about again, never answered from memory).
+func (k *Checker) followsFirm(ctx context.Context, firm, user equipe.ID) bool {
+	k.mu.Lock()
+	f, ok := k.follows[firm]
+	k.mu.Unlock()
+	if ok {
+		return f
+	}
+	_, err := k.c.AccessState(ctx, firm, user)
+	switch {
+	case err == nil:
+		f = true
+	case IsProblem(err, "error.not_found"):
+		f = false
+	default:
+		k.report(err)
+		return false
+	}
+	k.mu.Lock()
+	k.follows[firm] = f
+	k.mu.Unlock()
+	return f
 }
 
 // loaded notes that a load is no longer under way. k.mu is held.
@@ -409,16 +461,23 @@ func (st *checkerState) evict(keep int) {
 }
 
 // affected returns the accounts held whose checks the event may change: its
-// account and that account's clients; for an event of a person's own
-// identity, the accounts where that person is held.
+// account and that account's clients; for an account's deletion, recorded
+// in the instance's log, the account deleted; for an event of a person's
+// own identity, the accounts where that person is held.
 func (k *Checker) affected(e Event) map[equipe.ID]bool {
 	out := map[equipe.ID]bool{}
 	st := k.state.Load()
+	account := e.AccountID
+	if account == nil && e.Subject.Type == "account" {
+		if id, err := equipe.ParseID(e.Subject.ID); err == nil {
+			account = &id
+		}
+	}
 	switch {
-	case e.AccountID != nil:
-		out[*e.AccountID] = true
+	case account != nil:
+		out[*account] = true
 		for id, h := range st.accounts {
-			if h.parent != nil && *h.parent == *e.AccountID {
+			if h.parent != nil && *h.parent == *account {
 				out[id] = true
 			}
 		}

@@ -226,6 +226,24 @@ func TestChecker_SeesAnIdentityDisabledByTheInstance(t *testing.T) {
 	})
 }
 
+// TestChecker_ForgetsADeletedAccount: an account's deletion is an event of
+// the instance's log, about the account; a Checker of the instance holding
+// one of its members denies them within 100 ms (the account unknown).
+func TestChecker_ForgetsADeletedAccount(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newAccount(t, env, "acme")
+		c := newClient(t, env, apiKey(t, env, nil, "admin"))
+		k, user := managerHeld(t, env, c, a.ID)
+		if err := env.App.Team.DeleteAccount(t.Context(), instanceAdmin(t, env), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		awaitDecision(t, k, time.Now(), 100*time.Millisecond, a.ID, user, "members.view", false)
+		if d, _ := k.Check(t.Context(), a.ID, user, "members.view", access.Query{}); d.Reason != access.DeniedUnknownAccount {
+			t.Errorf("after the deletion: %+v", d)
+		}
+	})
+}
+
 // TestChecker_WhenTheStreamIsDownFallsBackOrFailsClosed cuts the stream's
 // connection (and keeps it cut) while the API stays reachable: past
 // StaleAfter, a Checker asks the service over HTTP and sees a change the
@@ -539,4 +557,62 @@ func (h *holdLoad) RoundTrip(r *http.Request) (*http.Response, error) {
 	close(h.fetched)
 	<-h.release
 	return res, nil
+}
+
+// TestChecker_OfAClientsOwnKeyAsksAgainAboutTheFirmsStaff: one of a firm's
+// staff acts in a client through the firm, and what the firm changes about
+// them (here, their assignment to the client ends) is in the firm's log,
+// which a client's own key does not read in the stream. A Checker of that
+// key answers them from the service at each check, and so denies them as
+// soon as the assignment ends; a Checker of the firm's key, whose stream
+// carries the firm's log, holds them (one load for two checks).
+func TestChecker_OfAClientsOwnKeyAsksAgainAboutTheFirmsStaff(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := t.Context()
+		firm := newAccount(t, env, "cabinet")
+		root := instanceAdmin(t, env)
+		c, err := env.App.Team.CreateClient(ctx, root, firm.ID, team.NewAccount{Name: "boulangerie", Locale: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff := env.AddMember(t, firm.ID, "staff@cabinet.example", "manager", equipe.MemberActive).User.ID
+		if err := env.App.Team.AssignStaff(ctx, root, firm.ID, c.ID, staff); err != nil {
+			t.Fatal(err)
+		}
+		checker := func(key string) (*client.Checker, *countLoads) {
+			loads := &countLoads{next: http.DefaultTransport}
+			k, err := newClient(t, env, key, client.WithHTTPClient(&http.Client{Transport: env.Transport(loads)})).
+				NewChecker(ctx, client.CheckerOptions{StaleAfter: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(k.Close)
+			return k, loads
+		}
+		own, _ := checker(apiKey(t, env, &c.ID, "admin"))
+		firms, firmLoads := checker(apiKey(t, env, &firm.ID, "admin"))
+		allowed := func(k *client.Checker) bool {
+			t.Helper()
+			d, err := k.Check(ctx, c.ID, staff, "members.view", access.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.Allowed
+		}
+		for _, k := range []*client.Checker{own, firms} {
+			if !allowed(k) {
+				t.Fatal("the assigned staff member is denied")
+			}
+		}
+		before := firmLoads.n.Load()
+		if !allowed(firms) || firmLoads.n.Load() != before {
+			t.Errorf("the firm's Checker loaded its staff member %d times more, want them held", firmLoads.n.Load()-before)
+		}
+		if err := env.App.Team.UnassignStaff(ctx, root, firm.ID, c.ID, staff); err != nil {
+			t.Fatal(err)
+		}
+		if allowed(own) {
+			t.Error("the client's Checker allows the staff member after the firm ended their assignment")
+		}
+	})
 }

@@ -190,7 +190,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 	err = s.Work.DoAt(ctx, now, event.ByUser(inv.User.ID), o, func(w *work.Unit) error {
 		u := inv.User
 		if inv.NewUser {
-			if err := setFirstPassword(ctx, w, u.ID, hash); err != nil {
+			// The password read before this unit may have been set since,
+			// through another link: the person logs in with it instead.
+			if err := setFirstPassword(ctx, w, u.ID, hash, &equipe.Error{Code: equipe.EUNAUTHORIZED,
+				Key: "invitation.login_required", Args: map[string]any{"email": inv.User.Email}}); err != nil {
 				return err
 			}
 			if err := w.SetUserNames(ctx, u.ID, first, last, w.Now()); err != nil {

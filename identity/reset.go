@@ -241,8 +241,13 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 // setFirstPassword stores the first password of an identity that had none
 // (set through an invitation or a sign-up confirmation): a reset link may
 // have gone to it before, and like any password change, this one ends them.
-func setFirstPassword(ctx context.Context, w *work.Unit, user equipe.ID, hash string) error {
-	if err := w.SetPassword(ctx, user, hash, w.Now()); err != nil {
+// An identity that has a password by now (another link used at the same
+// time) answers refusal, and keeps it.
+func setFirstPassword(ctx context.Context, w *work.Unit, user equipe.ID, hash string, refusal error) error {
+	err := w.SetFirstPassword(ctx, user, hash, w.Now())
+	if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+		return refusal
+	} else if err != nil {
 		return err
 	}
 	return w.SupersedeTokens(ctx, user, equipe.TokenReset, w.Now())

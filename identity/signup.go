@@ -272,7 +272,8 @@ func (s *Service) ConfirmSignUp(ctx context.Context, secret string, o equipe.Ori
 		if !unused(u) {
 			return &equipe.Error{Code: equipe.ECONFLICT, Key: "signup.email_unavailable"}
 		}
-		if err := setFirstPassword(ctx, w, u.ID, p.PasswordHash); err != nil {
+		if err := setFirstPassword(ctx, w, u.ID, p.PasswordHash,
+			&equipe.Error{Code: equipe.ECONFLICT, Key: "signup.email_unavailable"}); err != nil {
 			return err
 		}
 		if err := w.SetUserIdentity(ctx, u.ID, p.FirstName, p.LastName, p.Locale, w.Now()); err != nil {

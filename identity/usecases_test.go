@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -628,6 +629,53 @@ func TestAcceptInvitation_TheInviteeJoinsAsThemselves(t *testing.T) {
 				}
 				wantBy(t, es[0], event.ByUser(u.ID), event.Join{From: event.JoinedByLink})
 			})
+		}
+	})
+}
+
+func TestAcceptInvitation_TwoLinksUsedAtOnceSetOneFirstPassword(t *testing.T) {
+	// A newcomer invited by two accounts opens both links and sets a
+	// password with each at once: one password is set, and the other
+	// acceptance is told to log in, rather than replace it unseen.
+	eachStage(t, func(t *testing.T, g *stage) {
+		email := address("grace")
+		var secrets []string
+		for range 2 {
+			owner := g.signedUp(address("ada"))
+			g.invite(owner.User, owner.Account.ID, email, true)
+			secrets = append(secrets, g.secret(email, "/invitations/"))
+		}
+		passwords := []string{"the first sentence of the two", "the second sentence of the two"}
+		start := make(chan struct{})
+		errs := make([]error, len(secrets))
+		var wg sync.WaitGroup
+		for i := range secrets {
+			wg.Go(func() {
+				<-start
+				_, _, errs[i] = g.st.Identity.AcceptInvitation(ctx, secrets[i], identity.Accept{Password: passwords[i],
+					AcceptPrivacyPolicy: true}, nil, from())
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch key := keyOf(err); key {
+			case "":
+				if won >= 0 {
+					t.Fatalf("both acceptances set a first password")
+				}
+				won = i
+			case "invitation.login_required":
+			default:
+				t.Errorf("acceptance %d: %v (%s)", i, err, key)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("no acceptance set a password: %v", errs)
+		}
+		if _, _, err := g.st.Identity.LogIn(ctx, email, passwords[won], from()); err != nil {
+			t.Errorf("the password set does not log in: %v", err)
 		}
 	})
 }

@@ -88,6 +88,14 @@ func (w Writes) SetPassword(ctx context.Context, userID equipe.ID, hash string, 
 		userID, hash, micros(at))
 }
 
+// SetFirstPassword stores the password hash of a user who has none yet.
+// Returns ENOTFOUND when the user has one (set meanwhile) or is unknown: of
+// two first passwords set at once, exactly one is kept.
+func (w Writes) SetFirstPassword(ctx context.Context, userID equipe.ID, hash string, at time.Time) error {
+	return w.execOne(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1 AND password_hash IS NULL`,
+		userID, hash, micros(at))
+}
+
 // UpgradePasswordHash replaces the hash of the user's unchanged password (new
 // parameters), only if the stored hash is still old: a password changed in
 // the meantime is left alone.
