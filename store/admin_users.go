@@ -15,8 +15,10 @@ type UserFilter struct {
 	// folded, that is for members of an account; the login email is kept
 	// in lower case).
 	Search string
-	// After is the last user of the previous page (nil: the first page).
-	After *equipe.ID
+	// After is the login email key of the previous page's last user (""
+	// for the first page): the page starts after it, even when that user
+	// has since changed their address or been erased.
+	After string
 	Limit int
 }
 
@@ -36,9 +38,9 @@ func (q Queries) ListUsers(ctx context.Context, f UserFilter) ([]equipe.User, er
 			` OR LOWER(u.first_name || ' ' || u.last_name) LIKE ` + n + q.d.likeEscape +
 			` OR EXISTS (SELECT 1 FROM members m WHERE m.user_id = u.id AND (m.first_key || ' ' || m.last_key) LIKE ` + n + q.d.likeEscape + `))`
 	}
-	if f.After != nil {
-		args = append(args, *f.After)
-		query += ` AND u.email_key > (SELECT email_key FROM users WHERE id = $` + itoa(len(args)) + `)`
+	if f.After != "" {
+		args = append(args, f.After)
+		query += ` AND u.email_key > $` + itoa(len(args))
 	}
 	args = append(args, f.Limit)
 	query += ` ORDER BY u.email_key LIMIT $` + itoa(len(args))

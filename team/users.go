@@ -51,22 +51,32 @@ func disableRule(actor Actor, u equipe.User, admins []equipe.ID) error {
 // the instance (an instance administrator or an instance key) reads them;
 // anyone else is answered ENOTFOUND.
 func (s *Service) Users(ctx context.Context, actor Actor, search string, p equipe.Page) ([]equipe.User, string, error) {
-	const list = "users"
+	// The cursor holds the sort key itself, the login email, rather than
+	// the user's ID: the position holds when that user changes their
+	// address or is erased before the next page is asked for.
+	const list = "users/email"
 	if !actor.instance() {
 		return nil, "", notFound()
 	}
 	if err := p.Check(); err != nil {
 		return nil, "", err
 	}
-	after, err := p.KeyID(list)
+	k, err := p.Key(list, 1)
 	if err != nil {
 		return nil, "", err
 	}
-	users, err := s.DB.ListUsers(ctx, store.UserFilter{Search: search, After: after, Limit: p.Limit + 1})
+	f := store.UserFilter{Search: search, Limit: p.Limit + 1}
+	if k != nil {
+		if k[0] == "" {
+			return nil, "", equipe.ErrCursor()
+		}
+		f.After = k[0]
+	}
+	users, err := s.DB.ListUsers(ctx, f)
 	if err != nil {
 		return nil, "", err
 	}
-	users, next := equipe.Cut(users, p, list, func(u equipe.User) []string { return []string{u.ID.String()} })
+	users, next := equipe.Cut(users, p, list, func(u equipe.User) []string { return []string{u.EmailKey} })
 	return users, next, nil
 }
 

@@ -253,3 +253,63 @@ func TestUsers_TwoInstanceAdministratorsDisablingEachOtherLeaveOne(t *testing.T)
 		}
 	})
 }
+
+// TestUsers_PagesHoldWhenThePreviousPagesLastPersonChangesOrGoes: the
+// instance's people come a page at a time in login-email order; when the
+// last person of a page changes their login email or is erased before the
+// next page is asked for, the next page still starts where the previous
+// one ended: nobody after them is skipped.
+func TestUsers_PagesHoldWhenThePreviousPagesLastPersonChangesOrGoes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		admin := *w.add("pagezoe", "admin", equipe.MemberActive)
+		admin.InstanceAdmin = true
+		a := team.Actor{User: &admin}
+		for _, name := range []string{"pagea", "pageb", "pagec", "paged", "pagee"} {
+			w.add(name, "collaborator", equipe.MemberActive)
+		}
+		names := func(us []equipe.User) []string {
+			var out []string
+			for _, u := range us {
+				out = append(out, u.FirstName)
+			}
+			return out
+		}
+		page := func(after string) ([]string, string) {
+			t.Helper()
+			us, next, err := w.s.Users(ctx, a, w.domain, equipe.Page{After: after, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return names(us), next
+		}
+		got, next := page("")
+		if strings.Join(got, " ") != "pagea pageb" || next == "" {
+			t.Fatalf("first page: %v %q", got, next)
+		}
+		// pageb, the page's last, takes an address that sorts last.
+		b := w.users["pageb"]
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			return tx.SetEmail(ctx, b.ID, "zz-"+b.Email, "zz-"+b.EmailKey, time.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, next = page(next)
+		if strings.Join(got, " ") != "pagec paged" || next == "" {
+			t.Fatalf("after the last one changed their address: %v %q", got, next)
+		}
+		// paged, the page's last, is erased.
+		err = db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.ForgetUser(ctx, w.users["paged"], []equipe.ID{w.account}, nil, equipe.NewID())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, next = page(next)
+		if strings.Join(got, " ") != "pagee pagezoe" {
+			t.Fatalf("after the last one was erased: %v %q", got, next)
+		}
+	})
+}
