@@ -17,7 +17,8 @@ import (
 // manage its clients but holds less than the staff member (here, no
 // members.manage) is refused member.outranks either way, and nothing
 // changes, as the member's own form refuses it; a staff member who holds
-// nothing more than the actor is assigned and unassigned.
+// nothing more than the actor is assigned and unassigned. Taking off
+// someone not assigned answers not found, whoever they are.
 func TestAssignStaff_NobodyExtendsTheReachOfAMemberWhoOutranksThem(t *testing.T) {
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
@@ -54,6 +55,9 @@ func TestAssignStaff_NobodyExtendsTheReachOfAMemberWhoOutranksThem(t *testing.T)
 		s.done(t, "member.outranks", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, max.ID) })
 		before, _ = s.done(t, "", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, cole.ID) })
 		s.wrote(t, before, event.ClientStaffUnassigned.Type)
+		// Someone not assigned is not found, whoever they are.
+		nina := s.add("nina", "manager", equipe.MemberActive)
+		s.done(t, "error.not_found", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, nina.ID) })
 	})
 }
 
