@@ -124,6 +124,7 @@ var routes = []route{
 	{"GET", "/api/v1/accounts/{account}/access-state", caller, (*API).accessState},
 	{"GET", "/api/v1/accounts/{account}", caller, (*API).account},
 	{"PATCH", "/api/v1/accounts/{account}", caller, (*API).updateAccount},
+	{"DELETE", "/api/v1/accounts/{account}", caller, (*API).deleteAccount},
 	{"GET", "/api/v1/accounts/{account}/members", caller, (*API).members},
 	{"POST", "/api/v1/accounts/{account}/members", caller, (*API).addMember},
 	{"POST", "/api/v1/accounts/{account}/members/bulk", caller, (*API).bulkMembers},

@@ -75,6 +75,18 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	return a.respondAccount(w, r, account, &acct)
 }
 
+func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if err := a.Team.DeleteAccount(r.Context(), actor(r), account); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 type teamRow struct {
 	memberView
 	NeverLoggedIn bool `json:"never_logged_in"`

@@ -187,7 +187,8 @@ func TestSearch_PagesThroughWhoWhatAndWhichWithTokens(t *testing.T) {
 // the client), as the evaluation of each answers; a firm member who is
 // neither is not found. To the client's own keys, the firm's staff are not
 // named, as nowhere else (firm-staff, the audit log): the search finds the
-// client's own members only.
+// client's own members only, and the evaluation finds the firm's staff by
+// email for the firm only.
 func TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere(t *testing.T) {
 	each(t, func(t *testing.T, env *apptest.Env) {
 		ctx := t.Context()
@@ -235,6 +236,18 @@ func TestSearchSubject_AClientsPeopleIncludeItsFirmsStaffWhoActThere(t *testing.
 			got := r.JSON["results"].([]any)
 			if r.Status != 200 || len(got) != c.want || (c.want == 1 && got[0].(map[string]any)["id"] != c.account.String()) {
 				t.Errorf("the accounts %s may view the members of: %d %s", c.who, r.Status, r.Raw)
+			}
+		}
+		// The evaluation names the firm's staff by email as by ID, to the
+		// firm's key; to the client's own key, an address names no one.
+		for _, c := range []struct {
+			key, who string
+			want     bool
+		}{{firm.key, assigned.Email, true}, {firm.key, unassigned.Email, false}, {ownKey, assigned.Email, false}, {ownKey, ownMember.Email, true}} {
+			e := post(t, env, "/access/v1/evaluation", c.key, obj{"subject": user(c.who), "action": act("members.view"),
+				"resource": res("account", client.ID.String())})
+			if e.Status != 200 || e.JSON["decision"] != c.want {
+				t.Errorf("%s by email, to the %s key: %d %s, want %v", c.who, map[bool]string{true: "firm's", false: "client's"}[c.key == firm.key], e.Status, e.Raw, c.want)
 			}
 		}
 		for _, id := range append(found, unassigned.ID.String()) {

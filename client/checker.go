@@ -461,16 +461,23 @@ func (st *checkerState) evict(keep int) {
 }
 
 // affected returns the accounts held whose checks the event may change: its
-// account and that account's clients; for an event of a person's own
-// identity, the accounts where that person is held.
+// account and that account's clients; for an account's deletion, recorded
+// in the instance's log, the account deleted; for an event of a person's
+// own identity, the accounts where that person is held.
 func (k *Checker) affected(e Event) map[equipe.ID]bool {
 	out := map[equipe.ID]bool{}
 	st := k.state.Load()
+	account := e.AccountID
+	if account == nil && e.Subject.Type == "account" {
+		if id, err := equipe.ParseID(e.Subject.ID); err == nil {
+			account = &id
+		}
+	}
 	switch {
-	case e.AccountID != nil:
-		out[*e.AccountID] = true
+	case account != nil:
+		out[*account] = true
 		for id, h := range st.accounts {
-			if h.parent != nil && *h.parent == *e.AccountID {
+			if h.parent != nil && *h.parent == *account {
 				out[id] = true
 			}
 		}

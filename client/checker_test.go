@@ -226,6 +226,24 @@ func TestChecker_SeesAnIdentityDisabledByTheInstance(t *testing.T) {
 	})
 }
 
+// TestChecker_ForgetsADeletedAccount: an account's deletion is an event of
+// the instance's log, about the account; a Checker of the instance holding
+// one of its members denies them within 100 ms (the account unknown).
+func TestChecker_ForgetsADeletedAccount(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		a := newAccount(t, env, "acme")
+		c := newClient(t, env, apiKey(t, env, nil, "admin"))
+		k, user := managerHeld(t, env, c, a.ID)
+		if err := env.App.Team.DeleteAccount(t.Context(), instanceAdmin(t, env), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		awaitDecision(t, k, time.Now(), 100*time.Millisecond, a.ID, user, "members.view", false)
+		if d, _ := k.Check(t.Context(), a.ID, user, "members.view", access.Query{}); d.Reason != access.DeniedUnknownAccount {
+			t.Errorf("after the deletion: %+v", d)
+		}
+	})
+}
+
 // TestChecker_WhenTheStreamIsDownFallsBackOrFailsClosed cuts the stream's
 // connection (and keeps it cut) while the API stays reachable: past
 // StaleAfter, a Checker asks the service over HTTP and sees a change the

@@ -121,7 +121,8 @@ func TestKinds_EveryStateIsStoredAndReadBackAsItWas(t *testing.T) {
 		ClientStaffUnassigned.Type: roundTrip(ClientStaffUnassigned), ClientDetached.Type: roundTrip(ClientDetached),
 		KeyCreated.Type: roundTrip(KeyCreated), KeyRevoked.Type: roundTrip(KeyRevoked),
 		AccountCreated.Type: roundTrip(AccountCreated), AccountChanged.Type: roundTrip(AccountChanged),
-		UserLoggedIn.Type: roundTrip(UserLoggedIn), UserLoginFailed.Type: roundTrip(UserLoginFailed),
+		AccountDeleted.Type: roundTrip(AccountDeleted),
+		UserLoggedIn.Type:   roundTrip(UserLoggedIn), UserLoginFailed.Type: roundTrip(UserLoginFailed),
 		UserLoggedOut.Type: roundTrip(UserLoggedOut), UserEmailVerified.Type: roundTrip(UserEmailVerified),
 		UserPasswordResetRequested.Type: roundTrip(UserPasswordResetRequested),
 		UserPasswordReset.Type:          roundTrip(UserPasswordReset), UserPolicyAccepted.Type: roundTrip(UserPolicyAccepted),
@@ -217,7 +218,7 @@ func TestAccountTypes_HoldEveryKindOfAnAccountsLogAndNoPersonsOwn(t *testing.T) 
 		UserPasskeyRemoved.Type, UserSessionEnded.Type, UserSessionsEnded.Type, UserSecondFactorsRemoved.Type, UserDataExported.Type,
 		UserDeleted.Type, UserAlertsChanged.Type, UserExternalIDChanged.Type, UserDisabled.Type, UserEnabled.Type,
 		OIDCClientCreated.Type, OIDCClientSecretRotated.Type, OIDCClientDeleted.Type, OIDCClientChanged.Type, UserOIDCConsentGiven.Type,
-		UserOIDCConsentWithdrawn.Type, InstanceBrandChanged.Type}
+		UserOIDCConsentWithdrawn.Type, InstanceBrandChanged.Type, AccountDeleted.Type}
 	for _, own := range own {
 		if slices.Contains(account, own) {
 			t.Errorf("%s is in an account's log", own)

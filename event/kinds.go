@@ -78,6 +78,10 @@ var (
 var (
 	AccountCreated = declare[None, NewAccount]("account.created", SubjectAccount)
 	AccountChanged = declare[Settings, Settings]("account.changed", SubjectAccount)
+	// An account deleted with everything in it, by one of its
+	// administrators or the instance: in the instance's log, its own having
+	// gone with it.
+	AccountDeleted = declareOwn[Settings, None]("account.deleted", SubjectAccount)
 )
 
 // A person's own identity: in no account's log.

@@ -389,6 +389,21 @@ func (w Writes) UpdateAccount(ctx context.Context, a *equipe.Account) error {
 		zeroNever(a.MFARequiredAt), a.MFAGraceHours, a.SCIMEnabled)
 }
 
+// DeleteAccount deletes the account and everything in it — its members,
+// resources, roles, contacts, keys, webhook endpoints, one-time links and
+// log — which go with it by their foreign keys; the identities of its
+// members stay, as after a removal. The OpenID Connect grants of people
+// signed in to it end, their clients told. A firm's account, which its
+// clients name, is refused by the database. Returns ENOTFOUND for an
+// unknown account.
+func (w Writes) DeleteAccount(ctx context.Context, id equipe.ID, now time.Time) error {
+	w.x.touch(AccountKey(id))
+	if err := w.queueLogouts(ctx, now, `$1`, `g.account_id = $2`, id); err != nil {
+		return err
+	}
+	return w.execOne(ctx, `DELETE FROM accounts WHERE id = $1`, id)
+}
+
 // MemberEntry is a member with their identity's login email and own names.
 type MemberEntry struct {
 	Member    equipe.Member

@@ -2,11 +2,13 @@ package team
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/equipe-dev/equipe"
+	"github.com/equipe-dev/equipe/access"
 	"github.com/equipe-dev/equipe/event"
 	"github.com/equipe-dev/equipe/identity"
 	"github.com/equipe-dev/equipe/mail"
@@ -195,4 +197,87 @@ func (s *Service) owner(ctx context.Context, u *work.Unit, actor Actor, acct equ
 		template = mail.TemplateAccessGranted
 	}
 	return usr, s.sendInvitation(ctx, u, actor, acct, &m, usr, template, in.Message, false)
+}
+
+// AccountDelete is the action of deleting the account with everything in
+// it (see DeleteAccount).
+const AccountDelete = "delete_account" // account.manage, by an administrator of the account or the instance
+
+// mayDeleteAccount says whether the actor, holding m in the account, may
+// delete it, with the refusal DeleteAccount answers. Deleting cannot be
+// undone, so it takes the account's own administrator (the built-in role,
+// not a firm's staff reaching a client, nor a role that only manages the
+// settings) or the instance (an administrator or an instance key: a vendor
+// closing a customer's tenant); an account key never may. A firm's account
+// waits until it has no clients: each is a business of its own, which the
+// firm detaches or its people delete.
+func (s *Service) mayDeleteAccount(ctx context.Context, actor Actor, account equipe.ID, m *access.Member, a *access.Account) error {
+	if err := s.permission(m, a, "account.manage"); err != nil {
+		return err
+	}
+	switch {
+	case actor.instance():
+	case actor.Key != nil:
+		return forbidden("account.delete_by_person", nil)
+	case m.ViaFirm():
+		return forbidden("account.delete_from_firm", nil)
+	case m.RoleKey() != equipe.RoleAdmin:
+		return forbidden("account.delete_admins_only", nil)
+	}
+	clients, err := s.DB.HasClients(ctx, account)
+	if err != nil {
+		return err
+	}
+	if clients {
+		return conflict("account.has_clients", nil)
+	}
+	return nil
+}
+
+// DeleteAccount deletes the account with everything in it: its members
+// (their identities stay, as after a removal, with their other accounts),
+// resources, roles, contacts, API keys, webhook endpoints, imports,
+// pending invitations and its audit log. The OpenID Connect grants that
+// signed people in to it end. The instance's log records account.deleted
+// with the account's last settings, which the change stream and the
+// instance's webhooks carry; every process forgets what it held of the
+// account. See mayDeleteAccount for who may.
+func (s *Service) DeleteAccount(ctx context.Context, actor Actor, account equipe.ID) error {
+	m, a, err := s.actorMember(ctx, actor, account)
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		s.refusedAcross(ctx, actor, account, "account.manage")
+		return notFound()
+	}
+	if err := s.mayDeleteAccount(ctx, actor, account, m, a); err != nil {
+		return err
+	}
+	return s.do(ctx, actor, func(u *work.Unit) error {
+		admins, err := u.LockActiveAdmins(ctx, account)
+		if err != nil {
+			return err
+		}
+		if !actor.instance() && !slices.Contains(admins, actor.personID()) {
+			// Demoted, suspended or removed since their rights were read.
+			return forbidden("account.delete_admins_only", nil)
+		}
+		acct, err := u.AccountByID(ctx, account)
+		if err != nil {
+			return err
+		}
+		clients, err := u.HasClients(ctx, account)
+		if err != nil {
+			return err
+		}
+		if clients {
+			return conflict("account.has_clients", nil)
+		}
+		if err := u.DeleteAccount(ctx, account, u.Now()); err != nil {
+			return err
+		}
+		before := event.SettingsOf(acct)
+		return u.Record(ctx, event.AccountDeleted.New(nil, account.String(), &before, nil))
+	})
 }

@@ -56,7 +56,7 @@ func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access
 	if q.UserRef != nil || q.OwnerRef != nil {
 		var d *access.Decision
 		var err error
-		if q, d, err = s.resolveRefs(ctx, q); err != nil || d != nil {
+		if q, d, err = s.resolveRefs(ctx, caller, q); err != nil || d != nil {
 			return derefDecision(d), err
 		}
 	}
@@ -85,11 +85,12 @@ func (s *Service) check(ctx context.Context, caller Actor, q CheckQuery) (access
 	return s.Catalogue.Check(m, a, q.Permission, q.Query), nil
 }
 
-// resolveRefs turns the references of q into user IDs among the account's
-// members, or returns the denial of a user it names no member by.
-func (s *Service) resolveRefs(ctx context.Context, q CheckQuery) (CheckQuery, *access.Decision, error) {
+// resolveRefs turns the references of q into user IDs among the people of
+// the account (resolvePerson), or returns the denial of a user it names no
+// one by.
+func (s *Service) resolveRefs(ctx context.Context, caller Actor, q CheckQuery) (CheckQuery, *access.Decision, error) {
 	if q.UserRef != nil {
-		id, ok, err := s.resolveMember(ctx, q.Account, *q.UserRef)
+		id, ok, err := s.resolvePerson(ctx, caller, q.Account, *q.UserRef)
 		if err != nil {
 			return q, nil, err
 		}
@@ -99,7 +100,7 @@ func (s *Service) resolveRefs(ctx context.Context, q CheckQuery) (CheckQuery, *a
 		q.User, q.UserRef = id, nil
 	}
 	if q.OwnerRef != nil {
-		id, ok, err := s.resolveMember(ctx, q.Account, *q.OwnerRef)
+		id, ok, err := s.resolvePerson(ctx, caller, q.Account, *q.OwnerRef)
 		if err != nil {
 			return q, nil, err
 		}
@@ -109,6 +110,30 @@ func (s *Service) resolveRefs(ctx context.Context, q CheckQuery) (CheckQuery, *a
 		q.Query.Owner, q.Query.OwnerKnown, q.OwnerRef = id, true, nil
 	}
 	return q, nil, nil
+}
+
+// resolvePerson returns the user ID of the person of the account that ref
+// names, for a question the caller asks there: a member of the account
+// (resolveMember), else, in a client account, a member of its firm, named
+// as the firm names them, whom the check then answers as it answers them by
+// ID (allowed where they act in the client: the firm's administrators and
+// the staff assigned to it). The firm's staff are found so only by a caller
+// they are named to (staffUnnamed): the client's own keys and members learn
+// nothing of who they are from an address tried. It returns false when ref
+// names no one.
+func (s *Service) resolvePerson(ctx context.Context, caller Actor, account equipe.ID, ref UserRef) (equipe.ID, bool, error) {
+	id, ok, err := s.resolveMember(ctx, account, ref)
+	if err != nil || ok || ref.Kind == RefID {
+		return id, ok, err
+	}
+	acct, err := s.loadAccount(ctx, account)
+	if err != nil || acct.parent == nil {
+		return id, false, err
+	}
+	if unnamed, err := s.staffUnnamed(ctx, caller, account); err != nil || unnamed {
+		return id, false, err
+	}
+	return s.resolveMember(ctx, *acct.parent, ref)
 }
 
 func derefDecision(d *access.Decision) access.Decision {

@@ -118,3 +118,56 @@ func TestPermittedMembers_AClientsOwnKeyIsNotToldItsFirmsStaff(t *testing.T) {
 		}
 	})
 }
+
+// TestCheck_AClientsFirmStaffAreNamedByEmailAsByID: in a client account,
+// the firm's staff who act there are answered the same whether the question
+// names them by ID or by login email, to the firm's key; one not assigned
+// is no one there either way. To the client's own key, whom they are not
+// named to, an address tried tells nothing: no one.
+func TestCheck_AClientsFirmStaffAreNamedByEmailAsByID(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		staff := s.add("m", "manager", equipe.MemberActive)
+		idle := s.add("n", "manager", equipe.MemberActive)
+		c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
+			OwnerEmail: s.email("marie"), OwnerFirstName: "Marie", OwnerLastName: "Martin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.accept(s.secret(s.email("marie"), "/invitations/")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, staff.ID); err != nil {
+			t.Fatal(err)
+		}
+		marie, err := s.db.UserByEmailKey(ctx, s.email("marie"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, _, err := s.s.CreateKey(ctx, team.Actor{User: &marie}, &c.ID, team.NewKey{Name: "Caisse", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		firms := s.key("Comptabilité", "admin")
+		for _, tt := range []struct {
+			name   string
+			caller team.Actor
+			ref    team.UserRef
+			want   access.Reason
+		}{
+			{"the staff by ID, to the firm", firms, team.UserRef{Kind: team.RefID, ID: staff.ID}, access.Allowed},
+			{"the staff by email, to the firm", firms, team.UserRef{Kind: team.RefEmail, Text: strings.ToUpper(staff.Email)}, access.Allowed},
+			{"the firm's administrator by email, to the firm", firms, team.UserRef{Kind: team.RefEmail, Text: s.users["admin"].Email}, access.Allowed},
+			{"one not assigned by email, to the firm", firms, team.UserRef{Kind: team.RefEmail, Text: idle.Email}, access.DeniedNotMember},
+			{"the client's own by email, to the firm", firms, team.UserRef{Kind: team.RefEmail, Text: marie.Email}, access.Allowed},
+			{"the staff by email, to the client's own key", team.Actor{Key: &own}, team.UserRef{Kind: team.RefEmail, Text: staff.Email}, access.DeniedNotMember},
+			{"the client's own by email, to its own key", team.Actor{Key: &own}, team.UserRef{Kind: team.RefEmail, Text: marie.Email}, access.Allowed},
+		} {
+			ref := tt.ref
+			d, err := s.s.Check(ctx, tt.caller, team.CheckQuery{Account: c.ID, Permission: "members.view", UserRef: &ref})
+			if err != nil || d.Reason != tt.want {
+				t.Errorf("%s: %s %v, want %s", tt.name, d.Reason, err, tt.want)
+			}
+		}
+	})
+}

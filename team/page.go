@@ -358,6 +358,7 @@ var accountActions = []struct{ name, permission string }{
 	{AccountChangeSettings, "account.manage"}, {AccountManageKeys, "api_keys.manage"},
 	{AccountCreateKey, "api_keys.manage"}, {AccountManageWebhooks, "webhooks.manage"},
 	{AccountCreateWebhook, "webhooks.manage"}, {AccountEndFirmAccess, "account.manage"},
+	{AccountDelete, "account.manage"},
 }
 
 // AccountActions answers what the actor may do in the account, each action
@@ -403,6 +404,9 @@ func (s *Service) accountActions(ctx context.Context, actor Actor, account equip
 				return nil, aerr
 			}
 			err = s.mayEndFirmAccess(actor, m, a, acct.parent)
+		}
+		if err == nil && act.name == AccountDelete {
+			err = s.mayDeleteAccount(ctx, actor, account, m, a)
 		}
 		out = append(out, ActionAnswer{Name: act.name, Allowed: allowed(err)})
 	}

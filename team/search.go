@@ -36,7 +36,7 @@ func (s *Service) PermittedMembers(ctx context.Context, caller Actor, q CheckQue
 	}
 	if q.OwnerRef != nil {
 		var err error
-		if q, _, err = s.resolveRefs(ctx, CheckQuery{Account: q.Account, Permission: q.Permission, Query: q.Query, OwnerRef: q.OwnerRef}); err != nil {
+		if q, _, err = s.resolveRefs(ctx, caller, CheckQuery{Account: q.Account, Permission: q.Permission, Query: q.Query, OwnerRef: q.OwnerRef}); err != nil {
 			return nil, false, err
 		}
 	}
@@ -97,7 +97,7 @@ func (s *Service) PermittedResources(ctx context.Context, caller Actor, q CheckQ
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return nil, false, err
 	}
-	q, denied, err := s.resolveRefs(ctx, q)
+	q, denied, err := s.resolveRefs(ctx, caller, q)
 	if err != nil || denied != nil {
 		return nil, false, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) PermittedPermissions(ctx context.Context, caller Actor, q Chec
 	if ok, err := s.mayAsk(ctx, caller, q.Account); err != nil || !ok {
 		return nil, err
 	}
-	q, denied, err := s.resolveRefs(ctx, q)
+	q, denied, err := s.resolveRefs(ctx, caller, q)
 	if err != nil || denied != nil {
 		return nil, err
 	}

@@ -1944,6 +1944,9 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 	team.AccountEndFirmAccess: func(s *scene, a team.Actor, account equipe.ID) error {
 		return s.s.EndFirmAccess(ctx, a, account)
 	},
+	team.AccountDelete: func(s *scene, a team.Actor, account equipe.ID) error {
+		return s.s.DeleteAccount(ctx, a, account)
+	},
 }
 
 // TestAccountActions_AnswerWhatTheUseCasesDo: for each reader and each
@@ -1952,7 +1955,7 @@ var doAccount = map[string]func(s *scene, a team.Actor, account equipe.ID) error
 func TestAccountActions_AnswerWhatTheUseCasesDo(t *testing.T) {
 	names := []string{team.AccountViewMembers, team.AccountAddMember, team.AccountExportMembers, team.AccountManageRoles, team.AccountManageContacts,
 		team.AccountManageResources, team.AccountManageClients, team.AccountViewAudit, team.AccountChangeSettings, team.AccountManageKeys,
-		team.AccountCreateKey, team.AccountManageWebhooks, team.AccountCreateWebhook, team.AccountEndFirmAccess}
+		team.AccountCreateKey, team.AccountManageWebhooks, team.AccountCreateWebhook, team.AccountEndFirmAccess, team.AccountDelete}
 	readers := []struct {
 		name string
 		// as returns the reader and the account they read.

@@ -13,6 +13,7 @@ var homeNotices = map[string]string{
 	"already_verified":  "home.already_verified",
 	"joined":            "home.joined",
 	"user_deleted":      "home.user_deleted",
+	"account_deleted":   "home.account_deleted",
 }
 
 type homePage struct {

@@ -22,6 +22,9 @@ type settingsPage struct {
 	// EndFirm, in a client account whose reader may end its firm's access,
 	// leads to the page that does.
 	EndFirm string
+	// Delete leads a reader who may delete the account to the page that
+	// does.
+	Delete string
 	// NotifyAdder lists the choices of when whoever adds a member is told.
 	NotifyAdder []equipe.NotifyAdder
 	// Zones are the time zones an account may choose; InstanceZone is the
@@ -96,57 +99,11 @@ func (w *Web) showSettings(rw http.ResponseWriter, r *http.Request, account equi
 	if acct.ParentID != nil && w.mayIn(r, account, team.AccountEndFirmAccess) == nil {
 		d.EndFirm = frame.URL("/firm/end")
 	}
+	if w.mayIn(r, account, team.AccountDelete) == nil {
+		d.Delete = frame.URL("/delete")
+	}
 	p.Data = d
 	return w.render(rw, r, status, "settings", p)
-}
-
-// showEndFirm asks a client account's own administrator to confirm the end
-// of its firm's access, or says why they may not. failed is the use case's
-// refusal, if any.
-func (w *Web) showEndFirm(rw http.ResponseWriter, r *http.Request, failed error) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	if _, err := w.Team.Account(r.Context(), actor(r), account); err != nil {
-		return err
-	}
-	frame, err := w.frame(r, account, "settings")
-	if err != nil {
-		return err
-	}
-	p := w.page(r, "page.firm_end")
-	d := clientConfirmPage{Frame: frame, Title: w.I18n.T(p.Locale, "firm_end.title", nil),
-		Lead: w.I18n.T(p.Locale, "firm_end.lead", nil), CanConfirm: true, Button: w.I18n.T(p.Locale, "firm_end.button", nil),
-		Back: frame.URL("/settings"), BackText: w.I18n.T(p.Locale, "firm_end.back", nil)}
-	if failed == nil {
-		failed = w.mayIn(r, account, team.AccountEndFirmAccess)
-	}
-	status := http.StatusOK
-	if failed != nil {
-		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
-		d.CanConfirm, status = false, refusedStatus(failed)
-	}
-	p.Data = d
-	return w.render(rw, r, status, "client_confirm", p)
-}
-
-func (w *Web) endFirmForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.showEndFirm(rw, r, nil)
-}
-
-func (w *Web) endFirm(rw http.ResponseWriter, r *http.Request) error {
-	account, err := pathID(r, "account")
-	if err != nil {
-		return err
-	}
-	if err := w.Team.EndFirmAccess(r.Context(), actor(r), account); err != nil {
-		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
-			return err
-		}
-		return w.showEndFirm(rw, r, err)
-	}
-	return redirect(rw, r, "/accounts/"+account.String()+"/settings?done=firm_ended")
 }
 
 func (w *Web) settingsForm(rw http.ResponseWriter, r *http.Request) error {
@@ -209,4 +166,95 @@ func (w *Web) saveSettings(rw http.ResponseWriter, r *http.Request) error {
 		return w.showSettings(rw, r, account, f, refusedStatus(err))
 	}
 	return redirect(rw, r, "/accounts/"+account.String()+"/settings?done=saved")
+}
+
+// settingsAction is an action on the whole account that its settings lead
+// to, confirmed on a page of its own: ending the firm's access, deleting the
+// account.
+type settingsAction struct {
+	action string // of team.Service.AccountActions
+	// texts is the prefix of the page's texts: .title (given the account's
+	// name as {account}), .lead, .button and .back; page the page's title.
+	texts, page string
+	do          func(w *Web, r *http.Request, account equipe.ID) error
+	done        func(account equipe.ID) string // where a done action goes
+}
+
+var (
+	endFirmAction = settingsAction{action: team.AccountEndFirmAccess, texts: "firm_end", page: "page.firm_end",
+		do: func(w *Web, r *http.Request, account equipe.ID) error {
+			return w.Team.EndFirmAccess(r.Context(), actor(r), account)
+		},
+		done: func(account equipe.ID) string { return "/accounts/" + account.String() + "/settings?done=firm_ended" }}
+	deleteAccountAction = settingsAction{action: team.AccountDelete, texts: "account_delete", page: "page.account_delete",
+		do: func(w *Web, r *http.Request, account equipe.ID) error {
+			return w.Team.DeleteAccount(r.Context(), actor(r), account)
+		},
+		done: func(equipe.ID) string { return "/?done=account_deleted" }}
+)
+
+// showSettingsAction asks the reader to confirm the action, or says why
+// they may not (the use case's answer). failed is the use case's refusal
+// when the action was just tried.
+func (w *Web) showSettingsAction(rw http.ResponseWriter, r *http.Request, a settingsAction, failed error) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	acct, err := w.Team.Account(r.Context(), actor(r), account)
+	if err != nil {
+		return err
+	}
+	frame, err := w.frame(r, account, "settings")
+	if err != nil {
+		return err
+	}
+	p := w.page(r, a.page)
+	t := func(key string) string {
+		return w.I18n.T(p.Locale, a.texts+"."+key, map[string]any{"account": acct.Name})
+	}
+	d := clientConfirmPage{Frame: frame, Title: t("title"), Lead: t("lead"), CanConfirm: true, Button: t("button"),
+		Back: frame.URL("/settings"), BackText: t("back")}
+	if failed == nil {
+		failed = w.mayIn(r, account, a.action)
+	}
+	status := http.StatusOK
+	if failed != nil {
+		d.Problem = w.problem(p.Locale, equipe.AsError(failed))
+		d.CanConfirm, status = false, refusedStatus(failed)
+	}
+	p.Data = d
+	return w.render(rw, r, status, "client_confirm", p)
+}
+
+// doSettingsAction takes the confirmed action; a refusal shows the page
+// again with its reason.
+func (w *Web) doSettingsAction(rw http.ResponseWriter, r *http.Request, a settingsAction) error {
+	account, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if err := a.do(w, r, account); err != nil {
+		if equipe.ErrorCode(err) == equipe.ENOTFOUND {
+			return err
+		}
+		return w.showSettingsAction(rw, r, a, err)
+	}
+	return redirect(rw, r, a.done(account))
+}
+
+func (w *Web) endFirmForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showSettingsAction(rw, r, endFirmAction, nil)
+}
+
+func (w *Web) endFirm(rw http.ResponseWriter, r *http.Request) error {
+	return w.doSettingsAction(rw, r, endFirmAction)
+}
+
+func (w *Web) deleteAccountForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.showSettingsAction(rw, r, deleteAccountAction, nil)
+}
+
+func (w *Web) deleteAccount(rw http.ResponseWriter, r *http.Request) error {
+	return w.doSettingsAction(rw, r, deleteAccountAction)
 }

@@ -212,6 +212,8 @@ var routes = []route{
 	{"POST /accounts/{account}/settings", member, (*Web).saveSettings},
 	{"GET /accounts/{account}/firm/end", member, (*Web).endFirmForm},
 	{"POST /accounts/{account}/firm/end", member, (*Web).endFirm},
+	{"GET /accounts/{account}/delete", member, (*Web).deleteAccountForm},
+	{"POST /accounts/{account}/delete", member, (*Web).deleteAccount},
 	{"GET /accounts/{account}/roles", member, (*Web).roles},
 	{"GET /accounts/{account}/roles/new", member, (*Web).newRoleForm},
 	{"POST /accounts/{account}/roles/new", member, (*Web).createRole},
