@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/equipe-dev/equipe/app/apptest"
@@ -60,6 +61,27 @@ func TestRateLimit_AnswersTellTheLimitAndThrottledOnesWhenToComeBack(t *testing.
 		if r.Status != 200 || r.Header.Get("RateLimit") != "" || r.Header.Get("RateLimit-Policy") != "" {
 			t.Errorf("an answer no limit counted: %d RateLimit %q RateLimit-Policy %q", r.Status, r.Header.Get("RateLimit"),
 				r.Header.Get("RateLimit-Policy"))
+		}
+	})
+}
+
+// TestRateLimit_SignUpTellsItsPerAddressLimit: a sign-up counts against the
+// client address's limit of 20 an hour, and its answer says so, whether it
+// made an account or the address was taken.
+func TestRateLimit_SignUpTellsItsPerAddressLimit(t *testing.T) {
+	each(t, func(t *testing.T, env *apptest.Env) {
+		c := env.Client()
+		for i, want := range []int{201, 409} {
+			r := call(t, c, "POST", env.URL+"/api/v1/signup", signupBody("limit@example.com"))
+			if r.Status != want {
+				t.Fatalf("sign-up %d: %d %s", i+1, r.Status, r.Raw)
+			}
+			if p := r.Header.Get("RateLimit-Policy"); p != `"signup:ip";q=20;w=3600` {
+				t.Errorf("sign-up %d: RateLimit-Policy %q", i+1, p)
+			}
+			if s := r.Header.Get("RateLimit"); !strings.HasPrefix(s, fmt.Sprintf(`"signup:ip";r=%d;t=`, 19-i)) {
+				t.Errorf("sign-up %d: RateLimit %q", i+1, s)
+			}
 		}
 	})
 }

@@ -87,13 +87,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUp, o equipe.Origin, startS
 	var retry error
 	err := s.Work.Do(ctx, event.System, o, func(w *work.Unit) error {
 		now := w.Now()
-		ok, wait, err := w.Hit(ctx, "signup:ip:"+ipKey(o.IP), limitSignupIP.Free, limitSignupIP.Length)
-		if err != nil {
+		// Limit, not Hit: a limit per client address is told to the
+		// client in the RateLimit headers.
+		if err := w.Limit(ctx, "signup:ip:"+ipKey(o.IP), limitSignupIP.Free, limitSignupIP.Length, ""); err != nil {
+			if equipe.ErrorCode(err) == equipe.ERATELIMITED {
+				retry = err
+				return nil
+			}
 			return err
-		}
-		if !ok {
-			retry = work.Throttled("", wait)
-			return nil
 		}
 		if existing, err := w.UserByEmailKey(ctx, key); err == nil {
 			if unused(existing) {

@@ -21,6 +21,7 @@ import (
 	"github.com/equipe-dev/equipe/store"
 	"github.com/equipe-dev/equipe/store/storetest"
 	"github.com/equipe-dev/equipe/team"
+	"github.com/equipe-dev/equipe/work"
 )
 
 // The tests of this file call the identity use cases directly, on SQLite and
@@ -231,18 +232,32 @@ func TestSignUp_MakesAnAccountOrTellsTheAddressOwner(t *testing.T) {
 			wantRefusal(t, err, "error.fields password=password.too_short")
 			g.unchanged(t, before)
 		}},
-		{"a client address that signed up twenty times in the hour waits", func(t *testing.T, g *stage) {
+		{"a client address that signed up twenty times in the hour waits, and is told where it stands", func(t *testing.T, g *stage) {
 			o := from()
+			// told is where the sign-up stands against the per-address
+			// limit, as the RateLimit headers tell it.
+			told := func(t *testing.T, us *work.Usages, left int) {
+				t.Helper()
+				got := us.List()
+				if len(got) != 1 || got[0].Policy != "signup:ip" || got[0].Quota != 20 || got[0].Window != time.Hour ||
+					got[0].Remaining != left || got[0].Reset <= 0 || got[0].Reset > time.Hour {
+					t.Errorf("usages %+v, want signup:ip 20 an hour with %d left", got, left)
+				}
+			}
 			for i := range 20 {
-				if _, err := g.st.Identity.SignUp(ctx, identity.SignUp{Email: address("many"), Password: goodPassword,
+				uctx, us := work.WithUsages(ctx)
+				if _, err := g.st.Identity.SignUp(uctx, identity.SignUp{Email: address("many"), Password: goodPassword,
 					FirstName: "Ada", LastName: "Byron", AccountName: "Engines", Locale: "en"}, o, false); err != nil {
 					t.Fatalf("sign-up %d: %v", i+1, err)
 				}
+				told(t, us, 19-i)
 			}
 			before := g.counts()
-			_, err := g.st.Identity.SignUp(ctx, identity.SignUp{Email: address("more"), Password: goodPassword,
+			uctx, us := work.WithUsages(ctx)
+			_, err := g.st.Identity.SignUp(uctx, identity.SignUp{Email: address("more"), Password: goodPassword,
 				FirstName: "Ada", LastName: "Byron", AccountName: "Engines", Locale: "en"}, o, false)
 			wantRefusal(t, err, "error.rate_limited")
+			told(t, us, 0)
 			g.unchanged(t, before, "throttles")
 		}},
 	}

@@ -46,14 +46,18 @@ func (w *Writer) Flush() error {
 
 // Neutralise returns the cell as a spreadsheet shows it without running
 // it: a cell starting with =, +, -, @, a tab or a carriage return gets a
-// leading single quote (OWASP, "CSV Injection").
+// leading single quote (OWASP, "CSV Injection"). So does one where that
+// character follows spaces or double quotes: some spreadsheets trim a
+// cell's spaces, or drop its quotes, before they read it.
 func Neutralise(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + cell
+	for i := 0; i < len(cell); i++ {
+		switch cell[i] {
+		case ' ', '"':
+			continue
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + cell
+		}
+		break
 	}
 	return cell
 }

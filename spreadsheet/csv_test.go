@@ -14,6 +14,9 @@ func TestNeutralise_FormulaCellsGetAQuote(t *testing.T) {
 	for in, want := range map[string]string{
 		"=1+2": "'=1+2", "+33 6 12": "'+33 6 12", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
 		"": "", "Ada": "Ada", "a=b": "a=b", "'=1": "'=1", "é=": "é=",
+		// Spreadsheets that trim a cell or drop its quotes see what follows.
+		" =1+2": "' =1+2", "  -2+3": "'  -2+3", `"=HYPERLINK(1)`: `'"=HYPERLINK(1)`, ` "@x`: `' "@x`,
+		`" +1"`: `'" +1"`, "  ": "  ", `"Ada"`: `"Ada"`, " Ada": " Ada", `""`: `""`,
 	} {
 		if got := spreadsheet.Neutralise(in); got != want {
 			t.Errorf("Neutralise(%q) = %q, want %q", in, got, want)
