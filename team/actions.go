@@ -93,7 +93,11 @@ type onMember struct {
 	refusal error
 	admins  func() (int, error) // how many active administrators the account has
 	member  equipe.Member
-	rights  func() (*access.Member, error)
+	// disabled: the member joined, and the instance has since disabled
+	// their identity (of a member who has not joined, the account learns
+	// nothing of the kind).
+	disabled bool
+	rights   func() (*access.Member, error)
 	// elsewhere reports whether the member administers another account
 	// that the actor does not administer.
 	elsewhere func() (bool, error)
@@ -159,7 +163,8 @@ func (s *Service) outranks(am *access.Member, role string, rights func() (*acces
 //     a Manager there, re-sends its owner's invitation).
 //   - What the member's status allows; the account keeps an active
 //     administrator; nobody resets the password of someone who administers
-//     an account they do not administer.
+//     an account they do not administer, nor of a member whose identity the
+//     instance disabled.
 //   - Nobody invites, resets, suspends, reactivates or removes themselves.
 func (s *Service) memberRule(c onMember, action string) error {
 	if c.refusal != nil {
@@ -187,6 +192,11 @@ func (s *Service) memberRule(c onMember, action string) error {
 	case MemberReset:
 		if status == equipe.MemberSuspended {
 			return conflict("member.suspended", nil)
+		}
+		// A reset link to an identity the instance disabled would not work
+		// (no reset link is sent to one): nothing goes out.
+		if status == equipe.MemberActive && c.disabled {
+			return conflict("member.identity_disabled", nil)
 		}
 		// A password-reset link is no way into another account: someone who
 		// administers an account the actor does not administer resets
@@ -365,9 +375,10 @@ func (s *Service) readCase(ctx context.Context, actor Actor, account equipe.ID) 
 }
 
 // of returns the case of member m, with their resources when known (nil:
-// read them when needed).
-func (rc *readCase) of(m equipe.Member, resources []equipe.ID) onMember {
-	return onMember{actor: rc.actor, am: rc.am, refusal: rc.refusal, member: m,
+// read them when needed); disabled says whether the instance disabled the
+// identity of m, who joined.
+func (rc *readCase) of(m equipe.Member, resources []equipe.ID, disabled bool) onMember {
+	return onMember{actor: rc.actor, am: rc.am, refusal: rc.refusal, member: m, disabled: disabled && !m.JoinedAt.IsZero(),
 		admins: func() (int, error) {
 			if !rc.counted {
 				n, err := rc.s.DB.CountActiveAdmins(rc.ctx, rc.account)

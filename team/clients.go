@@ -312,6 +312,12 @@ func (s *Service) UnassignStaff(ctx context.Context, actor Actor, firm, client, 
 		return err
 	}
 	return s.do(ctx, actor, func(u *work.Unit) error {
+		// Someone not assigned is not found, whoever they are.
+		if assigned, err := u.IsClientStaff(ctx, client, user); err != nil {
+			return err
+		} else if !assigned {
+			return notFound()
+		}
 		if err := s.staffRule(ctx, u, m, firm, user); err != nil {
 			return err
 		}

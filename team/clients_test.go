@@ -17,7 +17,8 @@ import (
 // manage its clients but holds less than the staff member (here, no
 // members.manage) is refused member.outranks either way, and nothing
 // changes, as the member's own form refuses it; a staff member who holds
-// nothing more than the actor is assigned and unassigned.
+// nothing more than the actor is assigned and unassigned. Taking off
+// someone not assigned answers not found, whoever they are.
 func TestAssignStaff_NobodyExtendsTheReachOfAMemberWhoOutranksThem(t *testing.T) {
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
@@ -54,6 +55,9 @@ func TestAssignStaff_NobodyExtendsTheReachOfAMemberWhoOutranksThem(t *testing.T)
 		s.done(t, "member.outranks", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, max.ID) })
 		before, _ = s.done(t, "", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, cole.ID) })
 		s.wrote(t, before, event.ClientStaffUnassigned.Type)
+		// Someone not assigned is not found, whoever they are.
+		nina := s.add("nina", "manager", equipe.MemberActive)
+		s.done(t, "error.not_found", func() error { return s.s.UnassignStaff(ctx, by, s.account, c.ID, nina.ID) })
 	})
 }
 
@@ -69,6 +73,32 @@ func (s *scene) checkIn(t *testing.T, account, user equipe.ID, perm string) acce
 	return d
 }
 
+// clientOwnKey makes a client account of the scene's firm, whose owner,
+// Marie, joins it and makes its own key (admin), and assigns staff to it.
+func (s *scene) clientOwnKey(t *testing.T, staff equipe.ID) (equipe.Account, equipe.User, equipe.APIKey) {
+	t.Helper()
+	c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
+		OwnerEmail: s.email("marie"), OwnerFirstName: "Marie", OwnerLastName: "Martin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.accept(s.secret(s.email("marie"), "/invitations/")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, staff); err != nil {
+		t.Fatal(err)
+	}
+	marie, err := s.db.UserByEmailKey(ctx, s.email("marie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _, err := s.s.CreateKey(ctx, team.Actor{User: &marie}, &c.ID, team.NewKey{Name: "Caisse", Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, marie, own
+}
+
 // TestPermittedMembers_AClientsOwnKeyIsNotToldItsFirmsStaff: who may do
 // something in a client account are, to the firm, the firm's staff who act
 // there as well as the client's own members; to the client's own key, whom
@@ -77,25 +107,7 @@ func TestPermittedMembers_AClientsOwnKeyIsNotToldItsFirmsStaff(t *testing.T) {
 	eachBench(t, func(t *testing.T, b *bench) {
 		s := b.scene(t)
 		staff := s.add("m", "manager", equipe.MemberActive)
-		c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
-			OwnerEmail: s.email("marie"), OwnerFirstName: "Marie", OwnerLastName: "Martin"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.accept(s.secret(s.email("marie"), "/invitations/")); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, staff.ID); err != nil {
-			t.Fatal(err)
-		}
-		marie, err := s.db.UserByEmailKey(ctx, s.email("marie"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		own, _, err := s.s.CreateKey(ctx, team.Actor{User: &marie}, &c.ID, team.NewKey{Name: "Caisse", Role: "admin"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, marie, own := s.clientOwnKey(t, staff.ID)
 		firms := s.key("Comptabilité", "admin")
 		q := team.CheckQuery{Account: c.ID, Permission: "members.view"}
 		for _, tt := range []struct {
@@ -129,25 +141,7 @@ func TestCheck_AClientsFirmStaffAreNamedByEmailAsByID(t *testing.T) {
 		s := b.scene(t)
 		staff := s.add("m", "manager", equipe.MemberActive)
 		idle := s.add("n", "manager", equipe.MemberActive)
-		c, err := s.s.CreateClient(ctx, s.admin(), s.account, team.NewAccount{Name: "Boulangerie Martin", Locale: "fr",
-			OwnerEmail: s.email("marie"), OwnerFirstName: "Marie", OwnerLastName: "Martin"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.accept(s.secret(s.email("marie"), "/invitations/")); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.s.AssignStaff(ctx, s.admin(), s.account, c.ID, staff.ID); err != nil {
-			t.Fatal(err)
-		}
-		marie, err := s.db.UserByEmailKey(ctx, s.email("marie"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		own, _, err := s.s.CreateKey(ctx, team.Actor{User: &marie}, &c.ID, team.NewKey{Name: "Caisse", Role: "admin"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, marie, own := s.clientOwnKey(t, staff.ID)
 		firms := s.key("Comptabilité", "admin")
 		for _, tt := range []struct {
 			name   string

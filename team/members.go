@@ -61,7 +61,11 @@ func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user eq
 		if err != nil {
 			return err
 		}
-		c := onMember{actor: actor, am: am, member: target,
+		usr, err := u.UserByID(ctx, user)
+		if err != nil {
+			return err
+		}
+		c := onMember{actor: actor, am: am, member: target, disabled: !usr.DisabledAt.IsZero() && !target.JoinedAt.IsZero(),
 			admins: func() (int, error) { return len(admins), nil },
 			rights: func() (*access.Member, error) { return s.compileIn(ctx, u.Tx.Queries, target, resources) },
 			elsewhere: func() (bool, error) {
@@ -72,10 +76,6 @@ func (s *Service) actOnMember(ctx context.Context, actor Actor, account, user eq
 			return err
 		}
 		acct, err := s.accountIn(ctx, u.Tx.Queries, account)
-		if err != nil {
-			return err
-		}
-		usr, err := u.UserByID(ctx, user)
 		if err != nil {
 			return err
 		}
@@ -410,7 +410,7 @@ func (s *Service) ViewMember(ctx context.Context, actor Actor, account, user equ
 	if res == nil {
 		res = []equipe.ID{}
 	}
-	acts, err := s.memberActions(rc.of(m, res))
+	acts, err := s.memberActions(rc.of(m, res, !u.DisabledAt.IsZero()))
 	if err != nil {
 		return MemberView{}, err
 	}

@@ -235,7 +235,7 @@ func (s *Service) TeamPage(ctx context.Context, actor Actor, f MemberFilter) ([]
 	out := make([]MemberRow, 0, len(rows))
 	for _, r := range rows {
 		r.Resources = orEmpty(r.Resources)
-		acts, err := s.memberActions(rc.of(r.Member, r.Resources))
+		acts, err := s.memberActions(rc.of(r.Member, r.Resources, r.UserDisabled))
 		if err != nil {
 			return nil, "", err
 		}

@@ -278,3 +278,32 @@ func TestDeleteRole_AReplacementTheActorMayNotGiveIsRefusedOnTheField(t *testing
 		s.wrote(t, before, event.RoleDeleted.Type)
 	})
 }
+
+// TestOverrides_ADenialWithAScopeIsRefusedForWhatItIs: an override that
+// takes a permission away takes no scope; one given a scope is refused
+// beside it as such (role.scope_on_denial), not as a scope the permission
+// does not accept (which records.view accepts), on adding a member as on
+// changing one, and nothing changes.
+func TestOverrides_ADenialWithAScopeIsRefusedForWhatItIs(t *testing.T) {
+	eachBench(t, func(t *testing.T, b *bench) {
+		s := b.scene(t)
+		m := s.add("m", "collaborator", equipe.MemberActive)
+		denial := []equipe.Override{{Permission: "records.view", Allow: false, Scope: "all"}}
+		const want = "error.fields overrides.records.view=role.scope_on_denial"
+		s.done(t, want, func() error {
+			_, err := s.s.ChangeMember(ctx, s.admin(), s.account, m.ID, team.MemberChange{Overrides: &denial})
+			return err
+		})
+		s.done(t, want, func() error {
+			_, err := s.s.AddMember(ctx, s.admin(), s.account, team.NewMember{Email: s.email("n"), FirstName: "N",
+				LastName: "X", Role: "collaborator", Resources: s.product(), Overrides: denial})
+			return err
+		})
+		// A scope the permission does not accept is still said so.
+		wrong := []equipe.Override{{Permission: "billing.access", Allow: true, Scope: "owned"}}
+		s.done(t, "error.fields overrides.billing.access=role.scope_not_accepted", func() error {
+			_, err := s.s.ChangeMember(ctx, s.admin(), s.account, m.ID, team.MemberChange{Overrides: &wrong})
+			return err
+		})
+	})
+}

@@ -395,6 +395,8 @@ func addGrantError(v *equipe.Invalid, prefix string, err error) {
 		key = "role.permission_unknown"
 	case errors.Is(err, access.ErrDuplicateGrant):
 		key = "role.permission_duplicate"
+	case errors.Is(err, access.ErrScopeOnDenial):
+		key = "role.scope_on_denial"
 	}
 	v.Add(prefix+"."+ge.Permission, key)
 }

@@ -681,6 +681,21 @@ func TestAdminReset_AJoinedMemberGetsAResetLinkOthersTheirInvitation(t *testing.
 				return s.joinedAt(s.b.scene(s.t).users["admin"].Email, "m", "collaborator")
 			},
 			refusal: "member.reset_admin_elsewhere"},
+		{name: "a joined member whose identity the instance disabled is sent no link, which would not work",
+			target: func(s *scene) *equipe.User {
+				u := s.joined("m", "collaborator")
+				yes := true
+				if _, err := s.s.ChangeUser(ctx, team.Actor{Key: &equipe.APIKey{ID: equipe.NewID()}}, u.ID,
+					team.UserChange{Disabled: &yes}); err != nil {
+					s.t.Fatal(err)
+				}
+				v, err := s.s.ViewMember(ctx, s.admin(), s.account, u.ID)
+				if err != nil || answer(v.Actions.Get(team.MemberReset)) != "member.identity_disabled" {
+					s.t.Fatalf("the reset is offered: %q (%v)", answer(v.Actions.Get(team.MemberReset)), err)
+				}
+				return u
+			},
+			refusal: "member.identity_disabled"},
 		{name: "a fourth reset within the hour waits",
 			target: func(s *scene) *equipe.User {
 				u := s.joined("m", "collaborator")
