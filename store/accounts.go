@@ -109,7 +109,7 @@ type ResourceFilter struct {
 // ResourcePage returns a page of the resources f selects, by type, name
 // and ID, with the cursor of the next page ("" after the last).
 func (q Queries) ResourcePage(ctx context.Context, f ResourceFilter, p equipe.Page) ([]equipe.Resource, string, error) {
-	const list = "resources"
+	list := "resources/" + f.Account.String()
 	pos, err := after(p, list, text, text, id)
 	if err != nil {
 		return nil, "", err

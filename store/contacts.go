@@ -100,7 +100,7 @@ type ClientAccount struct {
 // with their assigned staff and the cursor of the next page ("" after the
 // last). With staff non-nil, only the clients that user is assigned to.
 func (q Queries) Clients(ctx context.Context, firm equipe.ID, staff *equipe.ID, p equipe.Page) ([]ClientAccount, string, error) {
-	const list = "clients"
+	list := "clients/" + firm.String()
 	pos, err := after(p, list, text, id)
 	if err != nil {
 		return nil, "", err

@@ -65,8 +65,9 @@ type cursor struct {
 }
 
 // membersList names the team list's cursors (equipe.Cursor) made under
-// the filter f: its order and direction, and a hash of what it selects, so
-// that a cursor given back under another sort or other filters, where its
+// the filter f: its account, its order and direction, and a hash of what it
+// selects, so that a cursor given back in another account's list or under
+// another sort or other filters, where its
 // position means nothing, is refused (equipe.ErrCursor) rather than read
 // as an arbitrary place in the list. The hash keeps a search's words out of
 // the cursor, which URLs and logs carry.
@@ -91,7 +92,7 @@ func membersList(f MemberFilter) string {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
-	return "members/" + string(sort) + "/" + dir + "/" + strconv.FormatUint(h.Sum64(), 36)
+	return "members/" + f.Account.String() + "/" + string(sort) + "/" + dir + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 func encodeCursor(f MemberFilter, c cursor) string {

@@ -417,7 +417,7 @@ type FirmStaff struct {
 // whole list for the whole page) and the cursor of the next ("" after the
 // last).
 func (s *Service) FirmStaff(ctx context.Context, actor Actor, client equipe.ID, p equipe.Page) ([]FirmStaff, string, error) {
-	const list = "firm_staff"
+	list := "firm_staff/" + client.String()
 	if _, _, err := s.authorize(ctx, actor, client, "members.view"); err != nil {
 		return nil, "", err
 	}

@@ -121,7 +121,7 @@ func (s *Service) ExportAudit(ctx context.Context, actor Actor, account equipe.I
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	before, err := f.Page.KeyID(auditList)
+	before, err := f.Page.KeyID(auditList(account))
 	if err != nil {
 		return nil, err
 	}

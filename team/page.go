@@ -272,8 +272,8 @@ type AuditFilter struct {
 	Page    equipe.Page
 }
 
-// auditList names the audit log's cursors.
-const auditList = "audit"
+// auditList names the cursors of the account's audit log.
+func auditList(account equipe.ID) string { return "audit/" + account.String() }
 
 // AuditPage returns a page of the account's change events, newest first,
 // read back typed, with the cursor of the next page. The actor needs
@@ -293,7 +293,7 @@ func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID,
 	if err := f.check(); err != nil {
 		return nil, "", err
 	}
-	before, err := f.Page.KeyID(auditList)
+	before, err := f.Page.KeyID(auditList(account))
 	if err != nil {
 		return nil, "", err
 	}
@@ -306,7 +306,7 @@ func (s *Service) AuditPage(ctx context.Context, actor Actor, account equipe.ID,
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := equipe.Cut(rows, f.Page, auditList, func(e equipe.AuditEvent) []string { return []string{e.ID.String()} })
+	rows, next := equipe.Cut(rows, f.Page, auditList(account), func(e equipe.AuditEvent) []string { return []string{e.ID.String()} })
 	out := make([]event.Event, 0, len(rows))
 	for _, r := range rows {
 		e, err := lr.seen(ctx, event.Decode(r))

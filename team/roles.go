@@ -148,7 +148,7 @@ func (s *Service) RolesCounted(ctx context.Context, actor Actor, account equipe.
 // accountRoles: the catalogue's built-in roles (a few, in memory), then the
 // custom roles by key, read from the cursor's key on.
 func (s *Service) rolePage(ctx context.Context, account equipe.ID, p equipe.Page) ([]access.Role, string, error) {
-	const list = "roles"
+	list := "roles/" + account.String()
 	k, err := p.Key(list, 1)
 	if err != nil {
 		return nil, "", err

@@ -352,3 +352,68 @@ func TestChangeMember_ADemotedManagerActsNoMore(t *testing.T) {
 		}
 	})
 }
+
+// TestPages_ACursorOfAnotherAccountsListIsRefused: a person in two
+// accounts who gives one account's cursor to the same list of the other is
+// refused (the cursor's position means nothing there), as a cursor of
+// another list is: members, resources, roles and the audit log.
+func TestPages_ACursorOfAnotherAccountsListIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		other := worldOn(t, w.st, "other.example")
+		zoe := w.add("zoe", "admin", equipe.MemberActive)
+		w.add("adam", "collaborator", equipe.MemberActive)
+		other.add("bea", "collaborator", equipe.MemberActive)
+		other.add("carl", "collaborator", equipe.MemberActive)
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateMember(ctx, &equipe.Member{AccountID: other.account, UserID: zoe.ID, Role: "admin",
+				Status: equipe.MemberActive, CreatedAt: time.Now(), JoinedAt: time.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := w.actor("zoe")
+		for _, acct := range []equipe.ID{w.account, other.account} {
+			for _, name := range []string{"Hall", "Yard"} {
+				if _, err := w.s.CreateResource(ctx, a, acct, "location", name, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		lists := []struct {
+			name string
+			page func(account equipe.ID, after string) (string, error)
+		}{
+			{"members", func(account equipe.ID, after string) (string, error) {
+				_, next, err := w.s.TeamPage(ctx, a, team.MemberFilter{Account: account, After: after, Limit: 1})
+				return next, err
+			}},
+			{"resources", func(account equipe.ID, after string) (string, error) {
+				_, next, err := w.s.ResourceList(ctx, a, account, team.ResourceFilter{}, equipe.Page{After: after, Limit: 1})
+				return next, err
+			}},
+			{"roles", func(account equipe.ID, after string) (string, error) {
+				_, next, err := w.s.RolesCounted(ctx, a, account, equipe.Page{After: after, Limit: 1})
+				return next, err
+			}},
+			{"audit", func(account equipe.ID, after string) (string, error) {
+				_, next, err := w.s.AuditPage(ctx, a, account, team.AuditFilter{Page: equipe.Page{After: after, Limit: 1}})
+				return next, err
+			}},
+		}
+		for _, l := range lists {
+			t.Run(l.name, func(t *testing.T) {
+				cursor, err := l.page(w.account, "")
+				if err != nil || cursor == "" {
+					t.Fatalf("first page: cursor %q, %v", cursor, err)
+				}
+				if _, err := l.page(w.account, cursor); err != nil {
+					t.Fatalf("next page in the same account: %v", err)
+				}
+				if _, err := l.page(other.account, cursor); code(err) != "bad_request error.fields" {
+					t.Errorf("the cursor in another account: %s", code(err))
+				}
+			})
+		}
+	})
+}
