@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/equipe-dev/equipe"
 	"github.com/equipe-dev/equipe/app/apptest"
@@ -156,6 +157,17 @@ func instanceActor(t *testing.T, env *apptest.Env) team.Actor {
 		t.Fatal(err)
 	}
 	return team.Actor{User: &u}
+}
+
+// giveOIDCConsent records, as the consent page does, that the user agreed
+// at that the client may ask scopes.
+func giveOIDCConsent(t testing.TB, env *apptest.Env, user, client equipe.ID, at time.Time, scopes ...string) {
+	t.Helper()
+	if err := env.App.DB.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.SaveOIDCConsent(t.Context(), user, client, scopes, at)
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func teamNewKey(name string) team.NewKey { return team.NewKey{Name: name} }

@@ -271,10 +271,7 @@ func pagedLists(t *testing.T, env *apptest.Env) []pagedList {
 	}
 	// Their consents to the clients, two given at the same time.
 	for i, id := range oidcClients {
-		if _, err := storetest.Raw(t, env.DB).ExecContext(ctx, `INSERT INTO oidc_consents (user_id, client_id, scopes, created_at, updated_at)
-			VALUES ($1, $2, 'openid accounts', 1, $3)`, p.User.ID, id, 1+i/2); err != nil {
-			t.Fatal(err)
-		}
+		giveOIDCConsent(t, env, p.User.ID, equipe.MustParse(id), time.UnixMicro(int64(1+i/2)), "openid", "accounts")
 	}
 	current := call(t, c, "GET", env.URL+"/api/v1/privacy-policy", nil).JSON["version"].(string)
 
