@@ -44,7 +44,8 @@ const measurePage = `(() => {
 
 // TestBrowser_EveryPageOfAFirmFitsALaptopAndAPhone walks the pages an
 // accounting firm's administrator uses — the team list, adding a member,
-// resources, a bulk action's confirmation, roles, settings, the audit log
+// resources, a bulk action's confirmation, roles, settings and the page
+// that refuses the firm's deletion while it has clients, the audit log
 // and a client's team page with the firm's staff — in French and English, at
 // 1280 and 390 px wide, and checks that none scrolls sideways. With
 // EQUIPE_SCREENSHOTS set to a directory, it saves each view there: the
@@ -94,6 +95,7 @@ func TestBrowser_EveryPageOfAFirmFitsALaptopAndAPhone(t *testing.T) {
 		{"roles", f.path("/roles")},
 		{"role-form", f.path("/roles/new")},
 		{"settings", f.path("/settings")},
+		{"account-delete", f.path("/delete")},
 		{"audit", f.path("/audit")},
 		{"client-team", "/accounts/" + f.clients[0].String() + "/members"},
 		{"profile", "/me"},
