@@ -651,7 +651,7 @@ func (s *Service) deleteUser(ctx context.Context, w *work.Unit, u *equipe.User, 
 		&event.Deletion{SessionsEnded: d.SessionsEnded, KeysRevoked: d.KeysRevoked, AccountsLeft: d.AccountsLeft})); err != nil {
 		return err
 	}
-	return w.Mail(ctx, mail.TemplateIdentityDeleted, u.Locale, u.Email, mail.Data{RecipientName: u.Name()})
+	return mailPerson(ctx, w, *u, mail.TemplateIdentityDeleted, u.Email, mail.Data{RecipientName: u.Name()})
 }
 
 // pseudonymiseEvents rewrites every audit event that names the user: the

@@ -482,7 +482,7 @@ func (s *Service) sendEmailChangeLink(ctx context.Context, w *work.Unit, u equip
 	}
 	switch {
 	case equipe.ErrorCode(err) == equipe.ENOTFOUND:
-		return change, w.Mail(ctx, mail.TemplateEmailChangeRequested, u.Locale, email,
+		return change, mailPerson(ctx, w, u, mail.TemplateEmailChangeRequested, email,
 			mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: t.ExpiresAt, NewEmail: email})
 	case err != nil:
 		return change, err
@@ -509,7 +509,7 @@ func (s *Service) sendEmailCancelLink(ctx context.Context, w *work.Unit, u equip
 	if err := w.AddToken(ctx, &t); err != nil {
 		return err
 	}
-	return w.Mail(ctx, template, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
+	return mailPerson(ctx, w, u, template, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 		Link: s.Work.Link(emailChangeCancelPath + secret), Expires: t.ExpiresAt, NewEmail: newEmail})
 }
 

@@ -311,7 +311,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, a Auth, respons
 // passkeyMail tells the person that a passkey named name was added to or
 // removed from their second factors (template).
 func (s *Service) passkeyMail(ctx context.Context, w *work.Unit, u equipe.User, template, name string) error {
-	return w.Mail(ctx, template, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Factor: FactorPasskey,
+	return mailPerson(ctx, w, u, template, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Factor: FactorPasskey,
 		FactorName: name, Link: s.Work.Link("/me/passkeys")})
 }
 

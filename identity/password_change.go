@@ -70,7 +70,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Auth, current, password 
 		if err != nil {
 			return err
 		}
-		if err := w.Mail(ctx, mail.TemplatePasswordChanged, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
+		if err := mailPerson(ctx, w, u, mail.TemplatePasswordChanged, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
 			return err
 		}
 		return w.Record(ctx, event.UserPasswordChanged.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))

@@ -215,7 +215,7 @@ func (s *Service) sendNotificationLink(ctx context.Context, w *work.Unit, u *equ
 	if err != nil {
 		return err
 	}
-	return w.Mail(ctx, mail.TemplateNotificationEmail, u.Locale, email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires})
+	return mailPerson(ctx, w, *u, mail.TemplateNotificationEmail, email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires})
 }
 
 // cancelPending makes the pending notification address's link unusable.

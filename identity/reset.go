@@ -100,11 +100,7 @@ func (s *Service) sendReset(ctx context.Context, w *work.Unit, r store.ResetRequ
 	if err != nil {
 		return err
 	}
-	locale, err := mailLocale(ctx, w, u)
-	if err != nil {
-		return err
-	}
-	if err := w.Mail(ctx, mail.TemplatePasswordReset, locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires}); err != nil {
+	if err := mailPerson(ctx, w, u, mail.TemplatePasswordReset, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires}); err != nil {
 		return err
 	}
 	return work.Record(ctx, w.Writes, w.Now(), event.System, equipe.Origin{IP: r.IP},
@@ -228,11 +224,7 @@ func (s *Service) setNewPassword(ctx context.Context, w *work.Unit, u *equipe.Us
 	if err != nil {
 		return err
 	}
-	locale, err := mailLocale(ctx, w, *u)
-	if err != nil {
-		return err
-	}
-	if err := w.Mail(ctx, mail.TemplatePasswordChanged, locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
+	if err := mailPerson(ctx, w, *u, mail.TemplatePasswordChanged, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Keys: keys}); err != nil {
 		return err
 	}
 	return w.Record(ctx, event.UserPasswordReset.New(nil, u.ID.String(), nil, &event.Sessions{Ended: int(ended)}))
@@ -251,6 +243,16 @@ func setFirstPassword(ctx context.Context, w *work.Unit, user equipe.ID, hash st
 		return err
 	}
 	return w.SupersedeTokens(ctx, user, equipe.TokenReset, w.Now())
+}
+
+// mailPerson queues an email to u about their identity, to the address to,
+// in the language mailLocale says.
+func mailPerson(ctx context.Context, w *work.Unit, u equipe.User, template, to string, d mail.Data) error {
+	locale, err := mailLocale(ctx, w, u)
+	if err != nil {
+		return err
+	}
+	return w.Mail(ctx, template, locale, to, d)
 }
 
 // mailLocale is the language of an email to u about their identity: their

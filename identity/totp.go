@@ -533,7 +533,7 @@ func (s *Service) recoveryCodeUsed(ctx context.Context, w *work.Unit, userID equ
 	if err != nil {
 		return err
 	}
-	if err := w.Mail(ctx, mail.TemplateRecoveryCodeUsed, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
+	if err := mailPerson(ctx, w, u, mail.TemplateRecoveryCodeUsed, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID,
 		RecoveryCodesLeft: f.RecoveryCodes, Link: s.Work.Link("/me/security")}); err != nil {
 		return err
 	}

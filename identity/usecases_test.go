@@ -974,14 +974,30 @@ func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountCho
 				if _, err := g.st.Identity.ConfirmReset(ctx, g.secret(email, "/password-reset/"), goodPassword, from()); err != nil {
 					t.Fatal(err)
 				}
-				for _, template := range []string{mail.TemplatePasswordReset, mail.TemplatePasswordChanged} {
-					var locale string
-					if err := g.raw.QueryRow(`SELECT locale FROM outbox WHERE recipient = $1 AND template = $2`, email, template).
-						Scan(&locale); err != nil {
-						t.Fatalf("%s: %v", template, err)
+				// Logged in, they change it again before joining anything.
+				auth, _, err := g.st.Identity.LogIn(ctx, email, goodPassword, from())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.st.Identity.ChangePassword(ctx, auth, goodPassword, "a second sentence nobody guesses", from()); err != nil {
+					t.Fatal(err)
+				}
+				for template, n := range map[string]int{mail.TemplatePasswordReset: 1, mail.TemplatePasswordChanged: 2} {
+					rows, err := g.raw.Query(`SELECT locale FROM outbox WHERE recipient = $1 AND template = $2`, email, template)
+					if err != nil {
+						t.Fatal(err)
 					}
-					if locale != "en" {
-						t.Errorf("%s written in %q, want en", template, locale)
+					var locales []string
+					for rows.Next() {
+						var locale string
+						if err := rows.Scan(&locale); err != nil {
+							t.Fatal(err)
+						}
+						locales = append(locales, locale)
+					}
+					rows.Close()
+					if len(locales) != n || slices.ContainsFunc(locales, func(l string) bool { return l != "en" }) {
+						t.Errorf("%s written in %q, want %d in en", template, locales, n)
 					}
 				}
 			})

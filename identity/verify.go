@@ -55,6 +55,6 @@ func (s *Service) ResendVerification(ctx context.Context, u equipe.User, o equip
 		if err != nil {
 			return err
 		}
-		return w.Mail(ctx, mail.TemplateVerifyEmail, u.Locale, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires})
+		return mailPerson(ctx, w, u, mail.TemplateVerifyEmail, u.Email, mail.Data{RecipientName: u.Name(), RecipientID: u.ID, Link: link, Expires: expires})
 	})
 }
