@@ -889,35 +889,50 @@ func TestJoin_AnIdentityWithoutNamesJoinsAndTheInviterIsToldItsAddress(t *testin
 	})
 }
 
+// languageChoice is an account's language and the one it chose for a
+// person it adds (none: its own); French is the instance's default, so each
+// has the person written to in English.
+type languageChoice struct {
+	name    string
+	account string // the account's language
+	locale  string // the language the account chose for the person's emails
+}
+
+var languageChoices = []languageChoice{
+	{name: "the language the account chose for them", account: "fr", locale: "en"},
+	{name: "else the account's", account: "en", locale: ""},
+}
+
+// addedWithoutLanguage signs Ada up, sets her account's language as lc says,
+// and has her add Grace, a new identity without a language of its own, as
+// a collaborator (with an invitation when invite): Ada's sign-up, Grace's
+// address and the addition.
+func (g *stage) addedWithoutLanguage(t *testing.T, lc languageChoice, invite bool) (identity.SignUpResult, string, team.Added) {
+	t.Helper()
+	owner := g.signedUp(address("ada"))
+	if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, owner.Account.ID, lc.account); err != nil {
+		t.Fatal(err)
+	}
+	email := address("grace")
+	a, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, owner.Account.ID, team.NewMember{Email: email,
+		Role: "collaborator", Locale: lc.locale, SendInvitation: invite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner, email, a
+}
+
 func TestJoinPending_AnIdentityWithoutALanguageTakesTheOneItsAccountChose(t *testing.T) {
 	// Seed 000: the owner of an account made for them sets a first password
 	// with a reset link, logs in and joins from their account list. Their
 	// identity had no language: it takes the one the account chose for them,
 	// else the account's, as joining through the link does, and their later
 	// emails are written in it.
-	tests := []struct {
-		name    string
-		account string // the account's language
-		locale  string // the language the account chose for the person's emails
-	}{
-		// (French is the instance's default: the person is to read English.)
-		{name: "the language the account chose for them", account: "fr", locale: "en"},
-		{name: "else the account's", account: "en", locale: ""},
-	}
 	eachStage(t, func(t *testing.T, g *stage) {
-		for _, tt := range tests {
+		for _, tt := range languageChoices {
 			t.Run(tt.name, func(t *testing.T) {
 				g := g.row(t)
-				owner := g.signedUp(address("ada"))
-				if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, owner.Account.ID, tt.account); err != nil {
-					t.Fatal(err)
-				}
-				email := address("grace")
-				a, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, owner.Account.ID, team.NewMember{Email: email,
-					Role: "collaborator", Locale: tt.locale, SendInvitation: true})
-				if err != nil {
-					t.Fatal(err)
-				}
+				owner, email, a := g.addedWithoutLanguage(t, tt, true)
 				if err := g.resetPassword(email); err != nil {
 					t.Fatal(err)
 				}
@@ -942,29 +957,11 @@ func TestRequestReset_AnIdentityWithoutALanguageIsWrittenToInTheOneItsAccountCho
 	// Its reset and "password changed" emails are in the language the
 	// account chose for the person's emails, else the account's, as the
 	// invitation was: not in the instance's default.
-	tests := []struct {
-		name    string
-		account string // the account's language
-		locale  string // the language the account chose for the person's emails
-	}{
-		// (French is the instance's default: the emails are to be in English.)
-		{name: "the language the account chose for them", account: "fr", locale: "en"},
-		{name: "else the account's", account: "en", locale: ""},
-	}
 	eachStage(t, func(t *testing.T, g *stage) {
-		for _, tt := range tests {
+		for _, tt := range languageChoices {
 			t.Run(tt.name, func(t *testing.T) {
 				g := g.row(t)
-				owner := g.signedUp(address("ada"))
-				acct := owner.Account
-				if _, err := g.raw.Exec(`UPDATE accounts SET locale = $2 WHERE id = $1`, acct.ID, tt.account); err != nil {
-					t.Fatal(err)
-				}
-				email := address("grace")
-				if _, err := g.st.Team.AddMember(ctx, team.Actor{User: &owner.User}, acct.ID, team.NewMember{Email: email,
-					Role: "collaborator", Locale: tt.locale}); err != nil {
-					t.Fatal(err)
-				}
+				_, email, _ := g.addedWithoutLanguage(t, tt, false)
 				if err := g.st.Identity.RequestReset(ctx, email, from()); err != nil {
 					t.Fatal(err)
 				}
