@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -142,6 +145,20 @@ func TestImportMembers_KilledMidwayThenResumedAppliesEveryRowOnce(t *testing.T) 
 
 			cmd := exec.Command(bin, "import-members", "--account", account.String(), path)
 			cmd.Env = env
+			// On PostgreSQL the killed process's connections are named, so
+			// that the test waits for the server to end them: a batch it
+			// had sent may still commit (renewing its claim) until then.
+			app := "killed-import-" + equipe.NewID().String()[24:]
+			if cfg.URL != "" {
+				u, err := url.Parse(cfg.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := u.Query()
+				q.Set("application_name", app)
+				u.RawQuery = q.Encode()
+				cmd.Env = append(slices.Clone(env), "EQUIPE_DATABASE_URL="+u.String())
+			}
 			bar, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -164,6 +181,13 @@ func TestImportMembers_KilledMidwayThenResumedAppliesEveryRowOnce(t *testing.T) 
 					t.Fatalf("the import ended before it was killed: %v\n%q", err, seen)
 				}
 			}
+			raw := storetest.Raw(t, cfg)
+			if cfg.URL != "" {
+				var named int
+				if err := raw.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&named); err != nil || named == 0 {
+					t.Fatalf("the import's connections are not named %s: %d %v", app, named, err)
+				}
+			}
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +196,9 @@ func TestImportMembers_KilledMidwayThenResumedAppliesEveryRowOnce(t *testing.T) 
 				t.Fatalf("the import was not killed: %v", err)
 			}
 
-			raw := storetest.Raw(t, cfg)
+			if cfg.URL != "" {
+				waitGone(t, raw, app)
+			}
 			var id equipe.ID
 			var processed int
 			if err := raw.QueryRow(`SELECT id, processed FROM member_imports WHERE account_id = $1`, account).Scan(&id, &processed); err != nil {
@@ -228,5 +254,27 @@ func TestImportMembers_KilledMidwayThenResumedAppliesEveryRowOnce(t *testing.T) 
 				}
 			}
 		})
+	}
+}
+
+// waitGone waits until PostgreSQL holds no connection named app (a killed
+// process's, which the server ends once it sees the process gone).
+func waitGone(t *testing.T, raw *sql.DB, app string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections of the killed process still open after 30 s", n)
+		}
+		<-tick.C
 	}
 }
