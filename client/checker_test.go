@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -590,7 +591,8 @@ func TestChecker_OfAClientsOwnKeyAsksAgainAboutTheFirmsStaff(t *testing.T) {
 			return k, loads
 		}
 		own, _ := checker(apiKey(t, env, &c.ID, "admin"))
-		firms, firmLoads := checker(apiKey(t, env, &firm.ID, "admin"))
+		firmKey := apiKey(t, env, &firm.ID, "admin")
+		firms, firmLoads := checker(firmKey)
 		allowed := func(k *client.Checker) bool {
 			t.Helper()
 			d, err := k.Check(ctx, c.ID, staff, "members.view", access.Query{})
@@ -604,6 +606,13 @@ func TestChecker_OfAClientsOwnKeyAsksAgainAboutTheFirmsStaff(t *testing.T) {
 				t.Fatal("the assigned staff member is denied")
 			}
 		}
+		// What the set-up wrote after the firm's Checker started (writes
+		// made after their answers) is applied before the two checks that
+		// must load once: an event of the firm between them would rightly
+		// make the second load again.
+		env.App.DB.WaitDetached()
+		caughtUp(t, firms, newClient(t, env, firmKey))
+		allowed(firms)
 		before := firmLoads.n.Load()
 		if !allowed(firms) || firmLoads.n.Load() != before {
 			t.Errorf("the firm's Checker loaded its staff member %d times more, want them held", firmLoads.n.Load()-before)
@@ -615,4 +624,28 @@ func TestChecker_OfAClientsOwnKeyAsksAgainAboutTheFirmsStaff(t *testing.T) {
 			t.Error("the client's Checker allows the staff member after the firm ended their assignment")
 		}
 	})
+}
+
+// caughtUp waits until the Checker k has applied every event its stream
+// (read through c, of the same key) holds now.
+func caughtUp(t *testing.T, k *client.Checker, c *client.Client) {
+	t.Helper()
+	end, err := c.Changes(t.Context(), "now", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := strconv.Atoi(end.NextCursor)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		applied := k.Applied()
+		if at, _ := strconv.Atoi(k.Cursor()); at >= head {
+			return
+		}
+		select {
+		case <-applied:
+		case <-deadline.C:
+			t.Fatalf("the Checker is at %q, the stream at %q", k.Cursor(), end.NextCursor)
+		}
+	}
 }
